@@ -1,0 +1,54 @@
+# Everything a fresh machine needs (Python 3.11, Node.js, make) is installed from here.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+LAYER_DIR := .build/layers/dependencies
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+.PHONY: install run test test-unit test-functions test-integration test-infra lint synth layers bench clean
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: $(PY_STAMP)
+	$(BIN)/nurture local $(if $(PERSIST),--persist $(PERSIST))
+
+test: install
+	$(BIN)/python -m pytest
+
+test-unit test-functions test-integration test-infra: install
+	$(BIN)/python -m pytest tests/$(subst test-,,$@)
+
+lint: $(PY_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# The third-party runtime dependencies, as Lambda (Python 3.13, arm64) needs them: wheels only, no Docker.
+layers: $(LAYER_DIR)/.built
+
+$(LAYER_DIR)/.built: layers/dependencies/requirements.txt $(PY_STAMP)
+	rm -rf $(LAYER_DIR)
+	$(BIN)/python -m pip install --quiet --platform manylinux2014_aarch64 --python-version 3.13 \
+		--implementation cp --only-binary=:all: --target $(LAYER_DIR)/python -r layers/dependencies/requirements.txt
+	touch $@
+
+synth: install layers
+	npx cdk synth --quiet
+
+bench: $(PY_STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) node_modules .build cdk.out .nurture .pytest_cache .mypy_cache .ruff_cache

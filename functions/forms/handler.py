@@ -1,0 +1,25 @@
+"""Forms function: lead capture (POST /v1/forms/{form_id}) and the API's OpenAPI document."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nurture.http.app import HttpApi
+from nurture.http.docs_routes import register_docs_routes
+from nurture.http.forms_routes import register_form_routes
+from nurture.observability import logger, metrics, tracer
+from nurture.settings import marketer_config
+
+
+@cache
+def api() -> HttpApi:
+    return HttpApi([register_form_routes, register_docs_routes], marketer_config().api.cors)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return api().resolve(event, context)

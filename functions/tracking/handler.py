@@ -1,0 +1,24 @@
+"""Tracking function: website beacons, email open pixels and email click redirects."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nurture.http.app import HttpApi
+from nurture.http.tracking_routes import register_tracking_routes
+from nurture.observability import logger, metrics, tracer
+from nurture.settings import marketer_config
+
+
+@cache
+def api() -> HttpApi:
+    return HttpApi([register_tracking_routes], marketer_config().api.cors)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return api().resolve(event, context)

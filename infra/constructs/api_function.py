@@ -1,0 +1,77 @@
+"""One Lambda function with its own role, log group and only the permissions it is granted."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra import paths
+from infra.constructs.nag import acknowledge
+from infra.constructs.shared_code import ARCHITECTURE, RUNTIME, SharedCode
+from nurture.topology import FunctionSpec
+
+LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+
+
+class ApiFunction(Construct):
+    def __init__(self, scope: Construct, construct_id: str, spec: FunctionSpec, code: SharedCode,
+                 environment: dict[str, str]) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                             description=f"Nurture {spec.name} function")
+        # Only its own log group: no AWSLambdaBasicExecutionRole with logs on every group.
+        self.role.add_to_policy(iam.PolicyStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[self.log_group.log_group_arn, f"{self.log_group.log_group_arn}:*"],
+        ))
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            function_name=f"{Stack.of(self).stack_name}-{spec.name}",
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler="handler.lambda_handler",
+            code=lambda_.Code.from_asset(str(paths.REPO / spec.asset), exclude=["__pycache__", "*.pyc"]),
+            layers=code.layers,
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            role=self.role,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": f"nurture-{spec.name}",
+                "POWERTOOLS_METRICS_NAMESPACE": "Nurture",
+                "NURTURE_CONFIG_DIR": "/opt/config",
+                **environment,
+            },
+        )
+        acknowledge(
+            Validations.of(self.function),
+            "AwsSolutions-L1",
+            "Python 3.13 is pinned on purpose: the dependency layer is built from cp313 arm64 wheels, so a "
+            "runtime upgrade is a deliberate change together with the layer.",
+        )
+        acknowledge(
+            Validations.of(self.role),
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions.",
+        )
+        acknowledge(
+            Validations.of(self.role),
+            f"AwsSolutions-IAM5[Resource::<{self._log_group_logical_id()}.Arn>:*]",
+            "Log streams are created under the function's own log group only.",
+        )
+
+    def _log_group_logical_id(self) -> str:
+        child = self.log_group.node.default_child
+        assert child is not None
+        return Stack.of(self).get_logical_id(child)  # type: ignore[arg-type]
+
+    def allow(self, actions: list[str], resources: list[str]) -> None:
+        self.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources))

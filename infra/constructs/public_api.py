@@ -1,0 +1,74 @@
+"""The HTTP API (payload 2.0) with the public routes of nurture.topology.ROUTES."""
+
+from __future__ import annotations
+
+import jsii
+from aws_cdk import RemovalPolicy, Validations
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.constructs.api_function import LOG_RETENTION, ApiFunction
+from infra.constructs.nag import acknowledge
+from nurture.topology import ROUTES
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogs:
+    """Access logs in API Gateway's default JSON format (request id, source IP, route, status...)."""
+
+    def __init__(self, destination: apigwv2.IAccessLogDestination) -> None:
+        self._destination = destination
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> None:
+        return None
+
+
+# Steady and burst limits per stage: generous for forms and beacons, a ceiling against floods.
+RATE_LIMIT = 200
+BURST_LIMIT = 400
+
+
+class PublicApi(Construct):
+    def __init__(self, scope: Construct, construct_id: str, functions: dict[str, ApiFunction]) -> None:
+        super().__init__(scope, construct_id)
+        # CORS is answered by the functions from config/api.yaml, so there is one allowlist.
+        self.api = apigwv2.HttpApi(self, "HttpApi", description="Nurture public API", create_default_stage=False)
+        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=LOG_RETENTION,
+                                         removal_policy=RemovalPolicy.DESTROY)
+        self.stage = apigwv2.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=self.api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(rate_limit=RATE_LIMIT, burst_limit=BURST_LIMIT),
+            access_log_settings=_AccessLogs(apigwv2.LogGroupLogDestination(self.access_logs)),
+        )
+        integrations_by_function = {
+            name: integrations.HttpLambdaIntegration(f"{name.title()}Integration", function.function)
+            for name, function in functions.items()
+        }
+        for route in ROUTES:
+            routes = self.api.add_routes(
+                path=route.path,
+                methods=[apigwv2.HttpMethod(route.method)],
+                integration=integrations_by_function[route.function],
+            )
+            for added in routes:
+                acknowledge(
+                    Validations.of(added),
+                    "AwsSolutions-APIG4",
+                    "Public by design: web forms, tracking beacons and email links are posted by anonymous "
+                    "browsers. Abuse is bounded by stage throttling, body limits and the honeypot.",
+                )
+
+    @property
+    def url(self) -> str:
+        return self.stage.url

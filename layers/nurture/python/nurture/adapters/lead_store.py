@@ -1,0 +1,249 @@
+"""DynamoDB adapter for leads and their activity. The only module that knows the table's item layout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from nurture import keys
+from nurture.adapters.aws import client
+from nurture.domain.activity import Activity
+from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, SubmissionWrite, WriteConflict
+from nurture.domain.errors import StoreUnavailable
+from nurture.domain.tracking import VisitorIdentified
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+BATCH_WRITE_LIMIT = 25
+TRANSACTION_LIMIT = 100
+
+
+def to_item(attributes: dict[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in attributes.items() if value is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+
+class DynamoLeadStore:
+    def __init__(self, table_name: str, dynamodb: Any | None = None):
+        self._table = table_name
+        self._client = dynamodb
+
+    @property
+    def _ddb(self) -> Any:
+        return self._client or client("dynamodb")
+
+    # --- lead capture -------------------------------------------------------------------------
+
+    def look_up(self, email_key: str, vid: str | None) -> LeadLookup:
+        """One BatchGetItem: the address's owner and, with a visitor id, whom it already belongs to."""
+        wanted = [_key(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK)]
+        if vid:
+            wanted.append(_key(keys.visitor_pk(vid), keys.VISITOR_IDENTITY_SK))
+        found: dict[str, dict[str, Any]] = {}
+        request: dict[str, Any] = {self._table: {"Keys": wanted, "ConsistentRead": True}}
+        while request:
+            response = self._call("batch_get_item", RequestItems=request)
+            for item in response.get("Responses", {}).get(self._table, []):
+                found[item["PK"]["S"]] = from_item(item)
+            request = response.get("UnprocessedKeys") or {}
+        claim = found.get(keys.email_claim_pk(email_key), {})
+        identity = found.get(keys.visitor_pk(vid), {}) if vid else {}
+        return LeadLookup(
+            lead_id=claim.get("lead_id"),
+            visitor_lead_id=identity.get("lead_id"),
+            visitor_merged=bool(identity.get("merged")),
+        )
+
+    def write_submission(self, write: SubmissionWrite) -> None:
+        lead_pk = keys.lead_pk(write.lead_id)
+        items: list[dict[str, Any]] = []
+        if write.new_lead:
+            items.append(self._put_new(keys.email_claim_pk(write.email_key), keys.EMAIL_CLAIM_SK,
+                                       {"lead_id": write.lead_id}))
+            profile = {**write.profile, "custom": write.custom, **write.counters}
+            items.append(self._put_new(lead_pk, keys.PROFILE, profile))
+        else:
+            items.append({"Update": self._profile_update(write)})
+        activity = write.activity
+        items.append({"Put": {"TableName": self._table,
+                              "Item": to_item({"PK": lead_pk, "SK": keys.event_sk(activity.occurred_at,
+                                                                                   activity.event_id),
+                                               **activity.attributes()})}})
+        if write.consent is not None:
+            items.append({"Put": {"TableName": self._table, "Item": to_item(
+                {"PK": lead_pk, "SK": keys.consent_sk(write.consent["recorded_at"], activity.event_id),
+                 "lead_id": write.lead_id, **write.consent})}})
+        duplicate_index = len(items)
+        items.append({"Put": {
+            "TableName": self._table,
+            "Item": to_item({"PK": keys.dedupe_pk(write.duplicate_key), "SK": keys.DEDUPE_SK,
+                             "lead_id": write.result.lead_id, "created": write.result.created,
+                             "expires_at": write.duplicate_expires_at}),
+            # An expired marker that TTL has not swept yet does not count.
+            "ConditionExpression": "attribute_not_exists(PK) OR expires_at < :now",
+            "ExpressionAttributeValues": {":now": {"N": str(write.now)}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }})
+        if write.claim_visitor:
+            items.append(self._put_new(keys.visitor_pk(write.claim_visitor), keys.VISITOR_IDENTITY_SK,
+                                       {"lead_id": write.lead_id, "identified_at": activity.occurred_at,
+                                        "merged": False}))
+        try:
+            self._ddb.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise self._unavailable(error) from error
+            reasons = error.response.get("CancellationReasons", [])
+            duplicate = reasons[duplicate_index] if len(reasons) > duplicate_index else {}
+            if duplicate.get("Code") == "ConditionalCheckFailed":
+                old = from_item(duplicate.get("Item", {}))
+                raise AlreadySubmitted(CaptureResult(lead_id=old["lead_id"], created=bool(old["created"]))) from error
+            if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
+                raise WriteConflict("a concurrent write got there first") from error
+            raise self._unavailable(error) from error
+        except BotoCoreError as error:
+            raise self._unavailable(error) from error
+
+    def merge_visitor(self, vid: str, lead_id: str) -> int:
+        """Copy the visitor's anonymous history into the lead's, once.
+
+        Copies keep their sort keys, so a repeated merge rewrites the same items (DynamoDB emits no
+        stream record for an unchanged item) and no event is ever counted twice.
+        """
+        copies = [
+            {**item, "PK": {"S": keys.lead_pk(lead_id)}, "lead_id": {"S": lead_id}, "merged_from": {"S": "visitor"}}
+            for item in self._query_all(keys.visitor_pk(vid), keys.EVENT_PREFIX)
+        ]
+        self._batch_put(copies)
+        self._call("update_item", TableName=self._table, Key=_key(keys.visitor_pk(vid), keys.VISITOR_IDENTITY_SK),
+                   UpdateExpression="SET merged = :true, merged_events = :count",
+                   ExpressionAttributeValues={":true": {"BOOL": True}, ":count": {"N": str(len(copies))}})
+        return len(copies)
+
+    # --- tracking -----------------------------------------------------------------------------
+
+    def record_visitor_activity(self, vid: str, activities: list[Activity]) -> None:
+        """One transaction: the events, on condition the visitor is still anonymous.
+
+        The condition orders every anonymous write before the identify that merges them, so no
+        hit can slip in after the merge and be stranded.
+        """
+        pk = keys.visitor_pk(vid)
+        for chunk in _chunks(activities, TRANSACTION_LIMIT - 1):
+            items: list[dict[str, Any]] = [{"ConditionCheck": {
+                "TableName": self._table,
+                "Key": _key(pk, keys.VISITOR_IDENTITY_SK),
+                "ConditionExpression": "attribute_not_exists(PK)",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }}]
+            items += [{"Put": {"TableName": self._table, "Item": self._activity_item(pk, activity)}}
+                      for activity in chunk]
+            try:
+                self._ddb.transact_write_items(TransactItems=items)
+            except ClientError as error:
+                reasons = error.response.get("CancellationReasons", [])
+                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                    raise VisitorIdentified(from_item(reasons[0]["Item"])["lead_id"]) from error
+                raise self._unavailable(error) from error
+            except BotoCoreError as error:
+                raise self._unavailable(error) from error
+
+    def record_lead_activity(self, lead_id: str, activities: list[Activity]) -> None:
+        pk = keys.lead_pk(lead_id)
+        items = [{**self._activity_item(pk, activity), "lead_id": {"S": lead_id}} for activity in activities]
+        if len(items) == 1:
+            self._call("put_item", TableName=self._table, Item=items[0])
+        else:
+            self._batch_put(items)
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _activity_item(self, pk: str, activity: Activity) -> dict[str, Any]:
+        return to_item({"PK": pk, "SK": keys.event_sk(activity.occurred_at, activity.event_id),
+                        **activity.attributes()})
+
+    def _put_new(self, pk: str, sk: str, attributes: dict[str, Any]) -> dict[str, Any]:
+        return {"Put": {"TableName": self._table, "Item": to_item({"PK": pk, "SK": sk, **attributes}),
+                        "ConditionExpression": "attribute_not_exists(PK)"}}
+
+    def _profile_update(self, write: SubmissionWrite) -> dict[str, Any]:
+        """Progressive profiling: SET only what was submitted, never REMOVE; ADD the counters."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets: list[str] = []
+        for index, (name, value) in enumerate(write.profile.items()):
+            names[f"#p{index}"] = name
+            values[f":p{index}"] = _serializer.serialize(value)
+            sets.append(f"#p{index} = :p{index}")
+        if write.custom:
+            names["#custom"] = "custom"
+            for index, (name, value) in enumerate(write.custom.items()):
+                names[f"#c{index}"] = name
+                values[f":c{index}"] = _serializer.serialize(value)
+                sets.append(f"#custom.#c{index} = :c{index}")
+        adds = []
+        for index, (name, amount) in enumerate(write.counters.items()):
+            names[f"#n{index}"] = name
+            values[f":n{index}"] = {"N": str(amount)}
+            adds.append(f"#n{index} :n{index}")
+        expression = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
+        return {
+            "TableName": self._table,
+            "Key": _key(keys.lead_pk(write.lead_id), keys.PROFILE),
+            "UpdateExpression": expression,
+            # The lead may have been erased between our read and this write: then start over.
+            "ConditionExpression": "attribute_exists(PK)",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+
+    def _query_all(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": sk_prefix}},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._call("query", **kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _batch_put(self, items: list[dict[str, Any]]) -> None:
+        for chunk in _chunks(items, BATCH_WRITE_LIMIT):
+            request: dict[str, Any] = {self._table: [{"PutRequest": {"Item": item}} for item in chunk]}
+            for _ in range(5):
+                unprocessed = self._call("batch_write_item", RequestItems=request).get("UnprocessedItems") or {}
+                if not unprocessed:
+                    break
+                request = unprocessed
+            else:
+                raise StoreUnavailable("DynamoDB kept returning unprocessed items")
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._ddb, operation)(**kwargs)
+        except (ClientError, BotoCoreError) as error:
+            raise self._unavailable(error) from error
+
+    @staticmethod
+    def _unavailable(error: Exception) -> StoreUnavailable:
+        code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
+        return StoreUnavailable(f"DynamoDB call failed: {code}")
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

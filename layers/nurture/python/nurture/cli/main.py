@@ -1,0 +1,113 @@
+"""The `nurture` command: config checks, the local system, and invoking handlers against a target."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG = Path("config")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nurture", description="Nurture: B2B lead nurturing on AWS.")
+    parser.add_argument("--config-dir", type=Path, default=DEFAULT_CONFIG, help="folder of the YAML config")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    config = commands.add_parser("config", help="marketer configuration")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    config_commands.add_parser("check", help="validate every config file and list each problem with its location")
+
+    local = commands.add_parser("local", help="run the whole system locally on the AWS emulator")
+    local.add_argument("--host", default="127.0.0.1")
+    local.add_argument("--port", type=int, default=None, help="gateway port (default: $PORT or 3000)")
+    local.add_argument("--persist", type=Path, default=None, help="keep state in this folder across restarts")
+
+    invoke = commands.add_parser("invoke", help="run a function's handler with an event file, like sam local invoke")
+    invoke.add_argument("function", help="function name, e.g. forms or tracking")
+    invoke.add_argument("event", type=Path, help="a JSON event file (see events/)")
+    _target_options(invoke)
+
+    args = parser.parse_args(argv)
+    if args.command == "config":
+        return config_check(args.config_dir)
+    if args.command == "local":
+        return run_local(args)
+    return run_invoke(args)
+
+
+def _target_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--stack", help="target a deployed stack instead of the local system")
+    command.add_argument("--region", default="ap-northeast-1", help="the deployed stack's region")
+
+
+def config_check(config_dir: Path) -> int:
+    from nurture.config import load_config
+    from nurture.domain.errors import ConfigInvalid
+
+    try:
+        config = load_config(config_dir)
+    except ConfigInvalid as invalid:
+        for problem in invalid.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(invalid.problems)} problem(s) found in {config_dir}", file=sys.stderr)
+        return 1
+    print(f"config OK: {len(config.forms)} forms ({', '.join(sorted(config.forms))})")
+    return 0
+
+
+def run_local(args: argparse.Namespace) -> int:
+    import os
+
+    from nurture.local.runtime import LocalSystem
+
+    if config_check(args.config_dir) != 0:
+        return 1
+    port = args.port if args.port is not None else int(os.environ.get("PORT", "3000"))
+    system = LocalSystem(args.config_dir, host=args.host, port=port, persist=args.persist)
+    system.start()
+    print(f"Nurture is running at {system.gateway_url}", flush=True)
+    for name, url in system.urls().items():
+        print(f"  {name:<24} {url}", flush=True)
+    print("Press Ctrl-C to stop." + (f" State persists in {args.persist}." if args.persist else
+                                     " State is in memory (use --persist DIR to keep it)."), flush=True)
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    stopped.wait()
+    system.stop()
+    print("Nurture stopped.", flush=True)
+    return 0
+
+
+def run_invoke(args: argparse.Namespace) -> int:
+    from nurture.cli.target import TargetNotFound, local_target, stack_target
+    from nurture.local.functions import invoke
+
+    config_dir = str(args.config_dir.resolve())
+    try:
+        target = stack_target(args.stack, args.region, config_dir) if args.stack else local_target(config_dir)
+    except TargetNotFound as missing:
+        print(str(missing), file=sys.stderr)
+        return 2
+    try:
+        event: Any = json.loads(args.event.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        print(f"cannot read event {args.event}: {error}", file=sys.stderr)
+        return 2
+    target.apply()
+    try:
+        result = invoke(args.function, event)
+    except KeyError as unknown:
+        print(str(unknown).strip("'\""), file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Which Nurture a CLI command talks to: the running local system by default, or a deployed stack."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import boto3
+
+from nurture.local.resources import LocalResources
+from nurture.local.runtime import FAKE_CREDENTIALS
+from nurture.local.state import LocalState
+
+# Names of the stack outputs the CLI reads (infra/stack.py declares them).
+OUTPUT_TABLE = "TableName"
+OUTPUT_TOKEN_SECRET = "TokenSecretId"  # noqa: S105 - an output name, not a secret
+OUTPUT_API_URL = "ApiUrl"
+
+
+class TargetNotFound(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Target:
+    description: str
+    environment: dict[str, str]
+    api_url: str
+
+    def apply(self) -> None:
+        if "AWS_ENDPOINT_URL" not in self.environment:
+            os.environ.pop("AWS_ENDPOINT_URL", None)  # a deployed stack: the real AWS endpoints
+        os.environ.update(self.environment)
+        from nurture.adapters.aws import reset_clients
+        from nurture.settings import reload
+
+        reset_clients()
+        reload()
+
+
+def local_target(config_dir: str) -> Target:
+    state = LocalState.load()
+    if state is None:
+        raise TargetNotFound("No local system is running here: start one with `make run` (or `nurture local`), "
+                             "or name a deployed stack with --stack.")
+    environment = {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": state.emulator_url,
+                   **LocalResources(state.table_name, state.token_secret_id, state.region).environment(config_dir)}
+    return Target(f"local system at {state.gateway_url}", environment, state.gateway_url)
+
+
+def stack_target(stack: str, region: str, config_dir: str) -> Target:
+    cloudformation = boto3.session.Session(region_name=region).client("cloudformation")
+    try:
+        described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    except cloudformation.exceptions.ClientError as error:
+        raise TargetNotFound(f"Stack {stack} in {region}: {error.response['Error']['Message']}") from error
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    missing = [name for name in (OUTPUT_TABLE, OUTPUT_TOKEN_SECRET, OUTPUT_API_URL) if name not in outputs]
+    if missing:
+        raise TargetNotFound(f"Stack {stack} lacks the outputs {', '.join(missing)}: is it a Nurture stack?")
+    environment = {
+        **LocalResources(outputs[OUTPUT_TABLE], outputs[OUTPUT_TOKEN_SECRET], region).environment(config_dir),
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    return Target(f"stack {stack} in {region}", environment, outputs[OUTPUT_API_URL])

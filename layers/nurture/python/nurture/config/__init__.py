@@ -1,0 +1,6 @@
+"""What marketers edit: the YAML files under config/, validated on load."""
+
+from nurture.config.loader import load_config
+from nurture.config.models import ApiSettings, ConsentPolicy, CustomField, FormDefinition, NurtureConfig
+
+__all__ = ["ApiSettings", "ConsentPolicy", "CustomField", "FormDefinition", "NurtureConfig", "load_config"]

@@ -1,0 +1,83 @@
+"""Load config/*.yaml into typed models, reporting every problem with file, line and path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from nurture.config.models import ApiSettings, FormsFile, NurtureConfig
+from nurture.domain.errors import ConfigInvalid
+
+# file name -> (model, whether the file may be absent)
+CONFIG_FILES: dict[str, tuple[type[BaseModel], bool]] = {
+    "api.yaml": (ApiSettings, True),
+    "forms.yaml": (FormsFile, False),
+}
+
+
+def load_config(config_dir: Path) -> NurtureConfig:
+    """Read and validate every config file; raise ConfigInvalid listing all problems at once."""
+    problems: list[str] = []
+    loaded: dict[str, BaseModel] = {}
+    for file_name, (model, optional) in CONFIG_FILES.items():
+        path = config_dir / file_name
+        if not path.exists():
+            if optional:
+                loaded[file_name] = model()
+            else:
+                problems.append(f"{path}: missing file")
+            continue
+        result = _load_file(path, model)
+        if isinstance(result, list):
+            problems += result
+        else:
+            loaded[file_name] = result
+    if problems:
+        raise ConfigInvalid(problems)
+    api = loaded["api.yaml"]
+    forms = loaded["forms.yaml"]
+    assert isinstance(api, ApiSettings) and isinstance(forms, FormsFile)
+    return NurtureConfig(api=api, forms=forms.forms)
+
+
+def _load_file(path: Path, model: type[BaseModel]) -> BaseModel | list[str]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        return [f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}"]
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        return [_describe(path, node, error) for error in exc.errors()]
+
+
+def _describe(path: Path, root: yaml.Node | None, error: Any) -> str:
+    location = [str(part) for part in error["loc"]]
+    line = _line_of(root, location)
+    where = ".".join(location) or "(top level)"
+    return f"{path}:{line}: {where}: {error['msg']}"
+
+
+def _line_of(node: yaml.Node | None, location: list[str]) -> int:
+    """The line of the deepest YAML node along `location` (1-based)."""
+    if node is None:
+        return 1
+    line = node.start_mark.line + 1
+    for part in location:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((value for key, value in node.value if str(key.value) == part), None)
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            child = node.value[int(part)]
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line

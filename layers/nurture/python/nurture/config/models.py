@@ -1,0 +1,139 @@
+"""Typed models of config/*.yaml. Unknown keys are errors: a typo must not pass silently."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+# Fields every form understands. Each maps to the maximum length we accept.
+STANDARD_FIELDS: dict[str, int] = {
+    "email": 254,
+    "name": 200,
+    "company": 200,
+    "title": 200,
+    "department": 200,
+    "industry": 200,
+    "employees": 50,
+    "phone": 40,
+    "country": 100,
+    "timezone": 64,
+    "consent": 20,
+    "vid": 64,
+    "utm_source": 200,
+    "utm_medium": 200,
+    "utm_campaign": 200,
+    "utm_term": 200,
+    "utm_content": 200,
+    "page": 2048,
+}
+
+FormKind = Literal["contact", "download", "seminar", "demo_request"]
+FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConsentPolicy(_Strict):
+    required: bool = False
+    purpose: str = Field(min_length=1, description="The purpose of use shown to the person (APPI).")
+    version: str = Field(min_length=1, max_length=40)
+
+
+class CustomField(_Strict):
+    name: str = Field(pattern=FIELD_NAME_PATTERN)
+    label: str | None = None
+    type: Literal["text", "number", "choice", "boolean"] = "text"
+    required: bool = False
+    max_length: int = Field(default=500, ge=1, le=4000)
+    choices: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _choices_match_type(self) -> CustomField:
+        if self.type == "choice" and not self.choices:
+            raise ValueError("a choice field needs a non-empty 'choices' list")
+        if self.type != "choice" and self.choices:
+            raise ValueError("'choices' is only for fields of type choice")
+        return self
+
+
+class FormDefinition(_Strict):
+    kind: FormKind
+    title: str = Field(min_length=1)
+    language: Literal["ja", "en"] = "ja"
+    required: list[str] = Field(default_factory=lambda: ["email"])
+    consent: ConsentPolicy | None = None
+    success_url: HttpUrl | None = None
+    error_url: HttpUrl | None = None
+    honeypot: str = Field(default="website", pattern=FIELD_NAME_PATTERN)
+    asset: str | None = Field(default=None, description="What a download form hands out.")
+    custom_fields: list[CustomField] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fields_are_consistent(self) -> FormDefinition:
+        custom = [field.name for field in self.custom_fields]
+        clashes = sorted(set(custom) & (set(STANDARD_FIELDS) | {self.honeypot}))
+        if clashes:
+            raise ValueError(f"custom fields reuse reserved names: {', '.join(clashes)}")
+        if len(set(custom)) != len(custom):
+            raise ValueError("custom field names must be unique")
+        if self.honeypot in STANDARD_FIELDS:
+            raise ValueError(f"the honeypot field cannot be the standard field '{self.honeypot}'")
+        unknown = [name for name in self.required if name not in STANDARD_FIELDS and name not in custom]
+        if unknown:
+            raise ValueError(f"required names unknown fields: {', '.join(unknown)}")
+        if "email" not in self.required:
+            raise ValueError("'email' must be required: a lead is known by its address")
+        if self.kind == "download" and not self.asset:
+            raise ValueError("a download form needs an 'asset'")
+        return self
+
+    def custom_field(self, name: str) -> CustomField | None:
+        return next((field for field in self.custom_fields if field.name == name), None)
+
+
+class CorsSettings(_Strict):
+    allow_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("allow_origins")
+    @classmethod
+    def _origins_are_exact(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != "*" and not origin.startswith(("https://", "http://")):
+                raise ValueError(f"'{origin}' is not an origin (scheme://host[:port])")
+            if origin.endswith("/"):
+                raise ValueError(f"'{origin}' must not end with '/'")
+        return origins
+
+
+class LimitSettings(_Strict):
+    form_body_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    beacon_body_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
+    beacon_events: int = Field(default=20, ge=1, le=50)
+
+
+class ApiSettings(_Strict):
+    cors: CorsSettings = Field(default_factory=CorsSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    duplicate_window_seconds: int = Field(default=600, ge=0, le=86400)
+    event_retention_days: int = Field(default=730, ge=1, le=3650)
+
+
+class FormsFile(_Strict):
+    forms: dict[str, FormDefinition]
+
+    @field_validator("forms")
+    @classmethod
+    def _ids_are_slugs(cls, forms: dict[str, FormDefinition]) -> dict[str, FormDefinition]:
+        bad = [form_id for form_id in forms if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", form_id)]
+        if bad:
+            raise ValueError(f"form ids must be lower-case slugs: {', '.join(bad)}")
+        return forms
+
+
+class NurtureConfig(_Strict):
+    api: ApiSettings
+    forms: dict[str, FormDefinition]

@@ -1,0 +1,118 @@
+"""Turn an HTTP request body into flat fields, whatever way a browser or a script sent it."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import HTTP
+from urllib.parse import parse_qsl
+
+from nurture.domain.errors import FieldProblem, MalformedBody, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+
+JSON = "application/json"
+URLENCODED = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+TEXT = "text/plain"
+
+
+def media_type(content_type: str | None) -> tuple[str, dict[str, str]]:
+    """('application/json', {'charset': 'utf-8'}) from a Content-Type header."""
+    if not content_type:
+        return "", {}
+    message = Message()
+    message["content-type"] = content_type
+    params = {key.lower(): value for key, value in (message.get_params() or [])[1:]}
+    return message.get_content_type().lower(), params
+
+
+def check_size(body: bytes, limit: int) -> None:
+    if len(body) > limit:
+        raise PayloadTooLarge(f"The body is {len(body)} bytes; the limit is {limit} bytes.")
+
+
+def parse_form_fields(content_type: str | None, body: bytes) -> dict[str, str]:
+    """Fields of a form post sent as JSON, urlencoded or multipart. Values come back as strings."""
+    kind, params = media_type(content_type)
+    if kind == JSON:
+        return _json_fields(body, params.get("charset", "utf-8"))
+    if kind == URLENCODED:
+        return _urlencoded_fields(body, params.get("charset", "utf-8"))
+    if kind == MULTIPART:
+        return _multipart_fields(content_type or "", body)
+    raise UnsupportedMediaType(
+        f"Send the form as {JSON}, {URLENCODED} or {MULTIPART}"
+        + (f", not {kind}." if kind else "; the request had no Content-Type.")
+    )
+
+
+def decode_text(body: bytes, charset: str) -> str:
+    try:
+        return body.decode(charset)
+    except LookupError as exc:
+        raise UnsupportedMediaType(f"Unknown charset '{charset}'.") from exc
+    except UnicodeDecodeError as exc:
+        raise MalformedBody(f"The body is not valid {charset}.") from exc
+
+
+def _json_fields(body: bytes, charset: str) -> dict[str, str]:
+    try:
+        data = json.loads(decode_text(body, charset))
+    except json.JSONDecodeError as exc:
+        raise MalformedBody(f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
+    if not isinstance(data, dict):
+        raise MalformedBody("The JSON body must be an object of field names to values.")
+    fields: dict[str, str] = {}
+    problems: list[FieldProblem] = []
+    for name, value in data.items():
+        if value is None:
+            fields[name] = ""
+        elif isinstance(value, bool):
+            fields[name] = "true" if value else "false"
+        elif isinstance(value, str | int | float):
+            fields[name] = str(value)
+        else:
+            problems.append(FieldProblem(name, "not_a_scalar", "must be a string, number or boolean"))
+    if problems:
+        raise ValidationFailed("Some fields have values of the wrong kind.", problems)
+    return fields
+
+
+def _urlencoded_fields(body: bytes, charset: str) -> dict[str, str]:
+    try:
+        codecs.lookup(charset)
+    except LookupError as exc:
+        raise UnsupportedMediaType(f"Unknown charset '{charset}'.") from exc
+    text = decode_text(body, "ascii" if charset.lower() != "utf-8" else "utf-8")
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, encoding=charset, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise MalformedBody(f"A field is not valid {charset}.") from exc
+    # A checkbox group or a repeated field: the last value wins, as in most form back ends.
+    return dict(pairs)
+
+
+def _multipart_fields(content_type: str, body: bytes) -> dict[str, str]:
+    _, params = media_type(content_type)
+    if not params.get("boundary"):
+        raise MalformedBody("A multipart body needs a boundary in its Content-Type.")
+    head = b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n"
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    if not message.is_multipart() or message.defects:
+        raise MalformedBody("The multipart body is malformed.")
+    fields: dict[str, str] = {}
+    problems: list[FieldProblem] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or not name:
+            raise MalformedBody("Every multipart part needs a form-data name.")
+        if part.get_filename() is not None:
+            problems.append(FieldProblem(name, "file_not_accepted", "file uploads are not accepted"))
+            continue
+        payload = part.get_payload(decode=True)
+        raw = payload if isinstance(payload, bytes) else b""
+        fields[name] = decode_text(raw, part.get_content_charset() or "utf-8")
+    if problems:
+        raise ValidationFailed("This form does not take files.", problems)
+    return fields

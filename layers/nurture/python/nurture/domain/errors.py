@@ -1,0 +1,79 @@
+"""Domain errors. The HTTP layer maps each to a problem+json response in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One thing wrong with one input field: `code` is stable for machines, `message` is for people."""
+
+    field: str
+    code: str
+    message: str
+
+
+class NurtureError(Exception):
+    """Base of every error Nurture raises on purpose."""
+
+
+class InputError(NurtureError):
+    """The client sent something we will not store. Maps to a 4xx; never retried."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, problems: list[FieldProblem] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.problems = problems or []
+
+
+class MalformedBody(InputError):
+    status = 400
+    slug = "malformed-body"
+    title = "The request body could not be parsed"
+
+
+class InvalidToken(InputError):
+    status = 400
+    slug = "invalid-token"
+    title = "The link is invalid"
+
+
+class UnknownForm(InputError):
+    status = 404
+    slug = "unknown-form"
+    title = "No such form"
+
+
+class PayloadTooLarge(InputError):
+    status = 413
+    slug = "payload-too-large"
+    title = "The request body is too large"
+
+
+class UnsupportedMediaType(InputError):
+    status = 415
+    slug = "unsupported-media-type"
+    title = "Unsupported content type"
+
+
+class ValidationFailed(InputError):
+    status = 422
+    slug = "validation-failed"
+    title = "Some fields are missing or invalid"
+
+
+class StoreUnavailable(NurtureError):
+    """The data store could not be reached or kept throttling: safe for the client to retry."""
+
+
+class ConfigInvalid(NurtureError):
+    """Marketer configuration failed validation; `problems` lists every problem with its location."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems

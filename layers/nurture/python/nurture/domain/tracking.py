@@ -1,0 +1,144 @@
+"""Website beacons and email open/click hits become activity events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from nurture.domain.activity import Activity, RequestContext, new_activity
+from nurture.domain.bodies import JSON, TEXT, decode_text, media_type
+from nurture.domain.errors import (
+    FieldProblem,
+    InvalidToken,
+    MalformedBody,
+    NurtureError,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from nurture.domain.submissions import VID_PATTERN
+from nurture.domain.tokens import CLICK, OPEN, TokenSigner, safe_redirect_url
+
+Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://")]
+PropValue = Annotated[str, StringConstraints(max_length=500)] | int | float | bool | None
+
+
+class Beacon(BaseModel):
+    """One event the tracking snippet sends. Unknown keys are ignored so old snippets keep working."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    vid: Annotated[str, StringConstraints(pattern=VID_PATTERN.pattern)]
+    type: Literal["page_view", "download", "custom"]
+    url: Url | None = None
+    title: Annotated[str, StringConstraints(max_length=500)] | None = None
+    referrer: Url | Literal[""] | None = None
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    props: Annotated[dict[Annotated[str, StringConstraints(max_length=64)], PropValue], Field(max_length=20)] = {}
+
+    def activity_data(self) -> dict[str, Any]:
+        return {"vid": self.vid, "url": self.url, "title": self.title, "referrer": self.referrer, "name": self.name,
+                "props": self.props}
+
+
+@dataclass(frozen=True)
+class TrackingSettings:
+    event_retention_days: int
+    max_events: int
+
+
+class VisitorIdentified(NurtureError):
+    """The visitor id belongs to a lead: its activity goes to the lead's history instead."""
+
+    def __init__(self, lead_id: str):
+        super().__init__("visitor identified")
+        self.lead_id = lead_id
+
+
+class ActivityStore(Protocol):
+    def record_visitor_activity(self, vid: str, activities: list[Activity]) -> None: ...
+
+    def record_lead_activity(self, lead_id: str, activities: list[Activity]) -> None: ...
+
+
+def parse_beacons(content_type: str | None, body: bytes, max_events: int) -> list[Beacon]:
+    """One beacon object or an array of them, as JSON or as the text/plain navigator.sendBeacon sends."""
+    kind, params = media_type(content_type)
+    if kind not in (TEXT, JSON, ""):
+        raise UnsupportedMediaType(f"Send events as {JSON} or {TEXT}, not {kind}.")
+    try:
+        data = json.loads(decode_text(body, params.get("charset", "utf-8")))
+    except json.JSONDecodeError as exc:
+        raise MalformedBody(f"The body is not valid JSON: {exc.msg}.") from exc
+    items = data if isinstance(data, list) else [data]
+    if not items or not all(isinstance(item, dict) for item in items):
+        raise MalformedBody("Send one event object or a non-empty array of event objects.")
+    if len(items) > max_events:
+        raise ValidationFailed(
+            f"At most {max_events} events per request.",
+            [FieldProblem("events", "too_many", f"at most {max_events} events per request")],
+        )
+    beacons: list[Beacon] = []
+    problems: list[FieldProblem] = []
+    for index, item in enumerate(items):
+        prefix = f"events[{index}]." if isinstance(data, list) else ""
+        try:
+            beacon = Beacon.model_validate(item)
+        except ValidationError as exc:
+            problems += [
+                FieldProblem(prefix + ".".join(str(part) for part in error["loc"]), error["type"], error["msg"])
+                for error in exc.errors()
+            ]
+            continue
+        if beacon.type == "custom" and not beacon.name:
+            problems.append(FieldProblem(f"{prefix}name", "required", "is required for custom events"))
+        beacons.append(beacon)
+    if problems:
+        raise ValidationFailed("Some events are invalid.", problems)
+    return beacons
+
+
+def record_beacons(
+    beacons: list[Beacon], store: ActivityStore, request: RequestContext, settings: TrackingSettings
+) -> None:
+    by_visitor: dict[str, list[Activity]] = {}
+    for offset, beacon in enumerate(beacons):
+        activity = new_activity(beacon.type, request.received_at, settings.event_retention_days,
+                                beacon.activity_data(), offset)
+        by_visitor.setdefault(beacon.vid, []).append(activity)
+    for vid, activities in by_visitor.items():
+        try:
+            store.record_visitor_activity(vid, activities)
+        except VisitorIdentified as identified:
+            store.record_lead_activity(identified.lead_id, activities)
+
+
+def record_email_open(
+    token: str, signer: TokenSigner, store: ActivityStore, request: RequestContext, settings: TrackingSettings
+) -> None:
+    claims = signer.verify(token, OPEN)
+    activity = new_activity("email_open", request.received_at, settings.event_retention_days,
+                            {"message_id": claims.get("m"), "user_agent": request.user_agent})
+    store.record_lead_activity(_lead_id(claims), [activity])
+
+
+def record_email_click(
+    token: str, signer: TokenSigner, store: ActivityStore, request: RequestContext, settings: TrackingSettings
+) -> str:
+    """Record the click and return where to send the person. InvalidToken: no redirect at all."""
+    claims = signer.verify(token, CLICK)
+    url = safe_redirect_url(claims.get("u"))
+    activity = new_activity("email_click", request.received_at, settings.event_retention_days,
+                            {"message_id": claims.get("m"), "url": url, "link": claims.get("t"),
+                             "user_agent": request.user_agent})
+    store.record_lead_activity(_lead_id(claims), [activity])
+    return url
+
+
+def _lead_id(claims: dict[str, Any]) -> str:
+    lead_id = claims.get("l")
+    if not isinstance(lead_id, str) or not lead_id:
+        raise InvalidToken("The link names no lead.")
+    return lead_id

@@ -1,0 +1,105 @@
+"""POST /v1/forms/{form_id}: what web forms post to, as JSON, urlencoded or multipart."""
+
+
+import json
+from typing import Annotated
+from urllib.parse import urlencode
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel
+
+from nurture.config.models import FormDefinition
+from nurture.domain.bodies import check_size, parse_form_fields
+from nurture.domain.capture import CaptureResult, capture_submission
+from nurture.domain.clock import new_id
+from nurture.domain.errors import InputError, UnknownForm
+from nurture.domain.submissions import is_spam, validate_submission
+from nurture.http import pages
+from nurture.http.problems import documented, problem_doc
+from nurture.http.requests import body_bytes, header, is_browser_post, request_context
+from nurture.http.services import capture_settings, lead_store
+from nurture.observability import logger, metrics
+from nurture.settings import marketer_config
+
+FormId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="The form's id in config/forms.yaml")]
+
+
+class CaptureResponse(BaseModel):
+    lead_id: str
+    created: bool
+
+
+SUBMIT_RESPONSES = {
+    201: documented("A new lead was created", model=CaptureResponse),
+    200: documented("A known lead was updated", model=CaptureResponse),
+    303: documented("Browser post: redirect to the success (or error) page"),
+    400: problem_doc("Malformed body"),
+    404: problem_doc("Unknown form"),
+    413: problem_doc("Body over the size limit"),
+    415: problem_doc("Unsupported content type"),
+    422: problem_doc("Missing or invalid fields, or missing required consent"),
+}
+
+
+
+# Route functions carry no return annotation: Powertools would read one as a response model.
+def register_form_routes(app: ApiGatewayResolver) -> None:
+    @app.post("/v1/forms/<form_id>", summary="Submit a form", tags=["forms"], responses=SUBMIT_RESPONSES)
+    def submit_form(form_id: FormId):
+        event = app.current_event
+        browser = is_browser_post(event)
+        form = marketer_config().forms.get(form_id)
+        try:
+            if form is None:
+                raise UnknownForm(f"There is no form '{form_id}'.")
+            body = body_bytes(event)
+            check_size(body, marketer_config().api.limits.form_body_bytes)
+            fields = parse_form_fields(header(event, "content-type"), body)
+            if is_spam(form, fields):
+                metrics.add_metric(name="SpamDropped", unit=MetricUnit.Count, value=1)
+                logger.info("honeypot filled; dropped", extra={"form_id": form_id})
+                return _success(form_id, form, CaptureResult(lead_id=new_id(), created=True), browser)
+            submission = validate_submission(form_id, form, fields)
+        except InputError as error:
+            if browser:
+                return _browser_error(form_id, form, error)
+            raise
+        result = capture_submission(submission, lead_store(), request_context(event), capture_settings(),
+                                    header(event, "idempotency-key"))
+        metrics.add_metric(name="FormSubmitted", unit=MetricUnit.Count, value=1)
+        if result.created:
+            metrics.add_metric(name="LeadCreated", unit=MetricUnit.Count, value=1)
+        logger.info("form captured",
+                    extra={"form_id": form_id, "lead_id": result.lead_id, "lead_created": result.created})
+        return _success(form_id, form, result, browser)
+
+    @app.get("/v1/forms/<form_id>/thanks", summary="Built-in thank-you page", tags=["forms"],
+             responses={200: documented("HTML page", "text/html"), 404: problem_doc("No such form")})
+    def thanks(form_id: FormId):
+        form = marketer_config().forms.get(form_id)
+        if form is None:
+            raise UnknownForm(f"There is no form '{form_id}'.")
+        return Response(200, "text/html; charset=utf-8", pages.thanks_page(form.language, form.title))
+
+
+def _success(form_id: str, form: FormDefinition, result: CaptureResult, browser: bool) -> Response:
+    if browser:
+        location = str(form.success_url) if form.success_url else f"{form_id}/thanks"
+        return Response(303, "text/plain", "", headers={"Location": location})
+    return Response(201 if result.created else 200, "application/json",
+                    json.dumps({"lead_id": result.lead_id, "created": result.created}))
+
+
+def _browser_error(form_id: str, form: FormDefinition | None, error: InputError) -> Response:
+    language = form.language if form else "en"
+    if form is not None and form.error_url:
+        codes = ",".join(f"{p.field}:{p.code}" for p in error.problems) or error.slug
+        separator = "&" if "?" in str(form.error_url) else "?"
+        location = f"{form.error_url}{separator}{urlencode({'form': form_id, 'errors': codes})}"
+        return Response(303, "text/plain", "", headers={"Location": location})
+    body = (pages.simple_page(language, "not_found_title") if form is None
+            else pages.errors_page(language, error.problems, error.detail))
+    return Response(error.status, "text/html; charset=utf-8", body)

@@ -1,0 +1,64 @@
+"""Small HTML pages for people who post plain forms or follow tracking links, in Japanese or English."""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+
+from nurture.domain.errors import FieldProblem
+
+# The smallest transparent GIF.
+PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+_TEXT = {
+    "ja": {
+        "thanks_title": "送信が完了しました",
+        "thanks_body": "お問い合わせありがとうございます。内容を確認のうえ、担当者よりご連絡いたします。",
+        "errors_title": "入力内容をご確認ください",
+        "errors_body": "次の項目に問題があります。",
+        "back": "前のページに戻る",
+        "not_found_title": "フォームが見つかりません",
+        "invalid_link_title": "このリンクは無効です",
+        "invalid_link_body": "リンクが壊れているか、改ざんされています。メール内のリンクをもう一度お試しください。",
+    },
+    "en": {
+        "thanks_title": "Thank you",
+        "thanks_body": "We have received your submission and will be in touch soon.",
+        "errors_title": "Please check your entries",
+        "errors_body": "These fields need attention:",
+        "back": "Go back",
+        "not_found_title": "Form not found",
+        "invalid_link_title": "This link is not valid",
+        "invalid_link_body": "The link is broken or was altered. Please try the link in the email again.",
+    },
+}
+
+
+def text(language: str, key: str) -> str:
+    return _TEXT.get(language, _TEXT["en"])[key]
+
+
+def page(language: str, title: str, body_html: str) -> str:
+    return (
+        f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}</h1>{body_html}</main></body></html>"
+    )
+
+
+def thanks_page(language: str, form_title: str) -> str:
+    return page(language, text(language, "thanks_title"),
+                f"<p>{escape(form_title)}</p><p>{escape(text(language, 'thanks_body'))}</p>")
+
+
+def errors_page(language: str, problems: list[FieldProblem], detail: str) -> str:
+    items = "".join(
+        f"<li><strong>{escape(problem.field)}</strong>: {escape(problem.message)}</li>" for problem in problems
+    ) or f"<li>{escape(detail)}</li>"
+    return page(language, text(language, "errors_title"),
+                f"<p>{escape(text(language, 'errors_body'))}</p><ul>{items}</ul>"
+                f'<p><a href="javascript:history.back()">{escape(text(language, "back"))}</a></p>')
+
+
+def simple_page(language: str, title_key: str, body: str = "") -> str:
+    return page(language, text(language, title_key), f"<p>{escape(body)}</p>" if body else "")

@@ -1,0 +1,36 @@
+"""The collaborators routes use, built on first use from the runtime settings and the config."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from nurture.adapters.lead_store import DynamoLeadStore
+from nurture.adapters.token_keys import token_signer
+from nurture.domain.capture import CaptureSettings
+from nurture.domain.tokens import TokenSigner
+from nurture.domain.tracking import TrackingSettings
+from nurture.settings import marketer_config, runtime_settings
+
+
+@cache
+def lead_store() -> DynamoLeadStore:
+    return DynamoLeadStore(runtime_settings().table_name)
+
+
+def signer() -> TokenSigner:
+    return token_signer(runtime_settings().token_secret_id)
+
+
+def capture_settings() -> CaptureSettings:
+    api = marketer_config().api
+    return CaptureSettings(duplicate_window_seconds=api.duplicate_window_seconds,
+                           event_retention_days=api.event_retention_days)
+
+
+def tracking_settings() -> TrackingSettings:
+    api = marketer_config().api
+    return TrackingSettings(event_retention_days=api.event_retention_days, max_events=api.limits.beacon_events)
+
+
+def reset() -> None:
+    lead_store.cache_clear()

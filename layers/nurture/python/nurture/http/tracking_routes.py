@@ -1,0 +1,70 @@
+"""Tracking: website beacons, the email open pixel and email click redirects."""
+
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.metrics import MetricUnit
+
+from nurture.domain.bodies import check_size
+from nurture.domain.errors import InvalidToken
+from nurture.domain.tracking import parse_beacons, record_beacons, record_email_click, record_email_open
+from nurture.http import pages
+from nurture.http.problems import documented, problem_doc
+from nurture.http.requests import body_bytes, header, request_context
+from nurture.http.services import lead_store, signer, tracking_settings
+from nurture.observability import logger, metrics
+from nurture.settings import marketer_config
+
+Token = Annotated[str, Path(max_length=4096, description="A signed tracking token")]
+NO_STORE = {"Cache-Control": "no-store, max-age=0"}
+
+
+
+# Route functions carry no return annotation: Powertools would read one as a response model.
+def register_tracking_routes(app: ApiGatewayResolver) -> None:
+    @app.post("/v1/events", summary="Record website events (the tracking snippet's beacon)", tags=["tracking"],
+              responses={204: documented("Recorded"), 400: problem_doc("Malformed body"),
+                         413: problem_doc("Body over the size limit"), 415: problem_doc("Unsupported content type"),
+                         422: problem_doc("Invalid events")})
+    def collect_events():
+        event = app.current_event
+        limits = marketer_config().api.limits
+        body = body_bytes(event)
+        check_size(body, limits.beacon_body_bytes)
+        settings = tracking_settings()
+        beacons = parse_beacons(header(event, "content-type"), body, settings.max_events)
+        record_beacons(beacons, lead_store(), request_context(event), settings)
+        metrics.add_metric(name="HitsRecorded", unit=MetricUnit.Count, value=len(beacons))
+        return Response(204, None, "", headers=NO_STORE)
+
+    @app.get("/v1/t/o/<token>", summary="Email open pixel (1x1 GIF, always)", tags=["tracking"],
+             responses={200: documented("A 1x1 GIF", "image/gif")})
+    def open_pixel(token: Token):
+        event = app.current_event
+        try:
+            record_email_open(token.removesuffix(".gif"), signer(), lead_store(), request_context(event),
+                              tracking_settings())
+            metrics.add_metric(name="EmailOpenHits", unit=MetricUnit.Count, value=1)
+        except InvalidToken as error:
+            # A person must never see a broken image, so the pixel is served whatever the token.
+            metrics.add_metric(name="InvalidTokens", unit=MetricUnit.Count, value=1)
+            logger.info("open pixel with invalid token", extra={"reason": error.detail})
+        return Response(200, "image/gif", pages.PIXEL_GIF, headers=NO_STORE)
+
+    @app.get("/v1/t/c/<token>", summary="Email click redirect", tags=["tracking"],
+             responses={302: documented("Redirect to the link's destination"),
+                        400: documented("Invalid or forged link (an HTML page, never a redirect)", "text/html")})
+    def click(token: Token):
+        event = app.current_event
+        try:
+            url = record_email_click(token, signer(), lead_store(), request_context(event), tracking_settings())
+        except InvalidToken as error:
+            metrics.add_metric(name="InvalidTokens", unit=MetricUnit.Count, value=1)
+            logger.info("click with invalid token", extra={"reason": error.detail})
+            body = pages.simple_page("ja", "invalid_link_title", pages.text("ja", "invalid_link_body"))
+            return Response(400, "text/html; charset=utf-8", body, headers=NO_STORE)
+        metrics.add_metric(name="EmailClickHits", unit=MetricUnit.Count, value=1)
+        return Response(302, "text/plain", "", headers={"Location": url, **NO_STORE})

@@ -1,0 +1,117 @@
+"""An HTTP server that does what API Gateway's HTTP API does in front of the real handlers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections import defaultdict
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from nurture.local.events import http_api_event, match_route
+from nurture.local.functions import invoke
+from nurture.local.log import log as logger
+
+MAX_BODY = 10 * 1024 * 1024  # API Gateway's own payload limit
+# One invocation at a time per function, as in one Lambda container: resolvers hold per-request state.
+_containers: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+
+
+class Gateway(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], pages: dict[str, str] | None = None):
+        super().__init__(address, GatewayHandler)
+        self.extra_pages = pages or {}
+
+
+class GatewayHandler(BaseHTTPRequestHandler):
+    server: Gateway
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_OPTIONS(self) -> None:
+        self._handle()
+
+    def do_HEAD(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        logger.debug("gateway request", extra={"line": format % args})
+
+    def _handle(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("content-length") or 0)
+        if length > MAX_BODY:
+            self._send(413, {"Content-Type": "application/json"}, b'{"message":"Request Entity Too Large"}')
+            return
+        body = self.rfile.read(length) if length else None
+        if url.path in self.server.extra_pages:
+            self._send(200, {"Content-Type": "text/html; charset=utf-8"}, self.server.extra_pages[url.path].encode())
+            return
+        method = "GET" if self.command == "HEAD" else self.command
+        matched = match_route(method, url.path)
+        if matched is None:
+            self._send(404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}')
+            return
+        route, parameters = matched
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        event = http_api_event(self.command, url.path, query=url.query, headers=headers, body=body,
+                               source_ip=self.client_address[0], route=route, path_parameters=parameters)
+        try:
+            with _containers[route.function]:
+                response = invoke(route.function, event)
+        except Exception:
+            logger.exception("handler raised", extra={"function": route.function})
+            self._send(500, {"Content-Type": "application/json"}, b'{"message":"Internal Server Error"}')
+            return
+        self._send_lambda_response(response)
+
+    def _send_lambda_response(self, response: Any) -> None:
+        if not isinstance(response, dict) or "statusCode" not in response:
+            # HTTP API treats a bare value as a 200 JSON body.
+            self._send(200, {"Content-Type": "application/json"}, json.dumps(response).encode())
+            return
+        body = response.get("body") or ""
+        raw = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode("utf-8")
+        headers = {str(k): str(v) for k, v in (response.get("headers") or {}).items()}
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            headers[name] = ", ".join(str(v) for v in values)
+        self._send(int(response["statusCode"]), headers, raw, response.get("cookies") or [])
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes, cookies: list[str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        for cookie in cookies or []:
+            self.send_header("Set-Cookie", cookie)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def index_page(urls: dict[str, str]) -> str:
+    rows = "".join(f'<li>{escape(name)}: <a href="{escape(url)}">{escape(url)}</a></li>' for name, url in urls.items())
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>Nurture (local)</title></head>" \
+           f"<body><h1>Nurture, running locally</h1><ul>{rows}</ul></body></html>"
+
+
+OUTBOX_PAGE = ("<!doctype html><html><head><meta charset='utf-8'><title>Outbox</title></head><body>"
+               "<h1>Outbox</h1><p>No emails have been sent yet: step emails arrive with the sender.</p>"
+               "</body></html>")

@@ -1,0 +1,54 @@
+"""Create Nurture's AWS resources in the emulator, from the same definitions the CDK stack uses."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from nurture.table import TABLE
+
+REGION = "ap-northeast-1"
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    table_name: str = "nurture-local"
+    token_secret_id: str = "nurture/local/token-key"  # noqa: S105 - the secret's name
+    region: str = REGION
+
+    def environment(self, config_dir: str) -> dict[str, str]:
+        """What the deployed stack sets on each function, pointed at these resources."""
+        return {
+            "TABLE_NAME": self.table_name,
+            "TOKEN_SECRET_ID": self.token_secret_id,
+            "NURTURE_CONFIG_DIR": config_dir,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "POWERTOOLS_SERVICE_NAME": "nurture",
+            "POWERTOOLS_METRICS_NAMESPACE": "Nurture",
+            # No X-Ray daemon here.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+
+
+def create_resources(resources: LocalResources, session: Any | None = None) -> None:
+    """Table (keys, GSIs, stream, TTL) and the token-signing secret, if they do not exist yet."""
+    session = session or boto3.session.Session(region_name=resources.region)
+    dynamodb = session.client("dynamodb")
+    if resources.table_name not in dynamodb.list_tables()["TableNames"]:
+        dynamodb.create_table(**TABLE.create_table_kwargs(resources.table_name))
+        dynamodb.update_time_to_live(
+            TableName=resources.table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": TABLE.ttl_attribute},
+        )
+    secretsmanager = session.client("secretsmanager")
+    try:
+        secretsmanager.describe_secret(SecretId=resources.token_secret_id)
+    except secretsmanager.exceptions.ResourceNotFoundException:
+        # A fresh random key per emulator start, as the stack's generated secret is per deployment.
+        key = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+        secretsmanager.create_secret(Name=resources.token_secret_id, SecretString=key)

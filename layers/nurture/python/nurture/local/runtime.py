@@ -1,0 +1,127 @@
+"""`nurture local`: the whole system on this machine, on moto's server as the AWS emulator."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from nurture.adapters.aws import reset_clients
+from nurture.local.gateway import OUTBOX_PAGE, Gateway, index_page
+from nurture.local.resources import LocalResources, create_resources
+from nurture.local.state import LocalState
+from nurture.local.streams import StreamPoller
+from nurture.settings import reload
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto server: one line per AWS call is noise
+
+SNAPSHOT = "snapshot.json"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class LocalSystem:
+    def __init__(self, config_dir: Path, host: str = "127.0.0.1", port: int = 3000, persist: Path | None = None):
+        self.config_dir = config_dir.resolve()
+        self.host = host
+        self.port = port
+        self.persist = persist
+        self.resources = LocalResources()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LocalState:
+        emulator_port = free_port(self.host)
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=emulator_port, verbose=False)
+        self._moto.start()
+        emulator_url = f"http://{self.host}:{emulator_port}"
+        # The handlers run in this process and read these, exactly as in Lambda.
+        os.environ.update({**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": emulator_url,
+                           **self.resources.environment(str(self.config_dir))})
+        os.environ.pop("AWS_PROFILE", None)
+        reset_clients()
+        reload()
+        create_resources(self.resources)
+        if self.persist:
+            self._restore()
+        self.poller = StreamPoller(self.resources.table_name, self.resources.region, consumers={})
+        self.poller.start()
+        self.gateway = Gateway((self.host, self.port))
+        self.port = self.gateway.server_address[1]
+        self.gateway.extra_pages = {
+            "/": index_page(self.urls()),
+            "/_outbox": OUTBOX_PAGE,
+        }
+        thread = threading.Thread(target=self.gateway.serve_forever, name="gateway", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        state = LocalState(gateway_url=self.gateway_url, emulator_url=emulator_url, region=self.resources.region,
+                           table_name=self.resources.table_name, token_secret_id=self.resources.token_secret_id,
+                           config_dir=str(self.config_dir), pid=os.getpid())
+        state.save()
+        return state
+
+    def urls(self) -> dict[str, str]:
+        base = self.gateway_url
+        return {
+            "API docs (Swagger UI)": f"{base}/v1/docs",
+            "OpenAPI document": f"{base}/v1/openapi.json",
+            "Form endpoint (contact)": f"{base}/v1/forms/contact",
+            "Tracking beacon": f"{base}/v1/events",
+            "Mail outbox": f"{base}/_outbox",
+        }
+
+    def stop(self) -> None:
+        if self.persist:
+            self._snapshot()
+        self.gateway.shutdown()
+        self.gateway.server_close()
+        self.poller.stop()
+        self._moto.stop()
+        LocalState.clear()
+
+    # --- --persist: a plain JSON snapshot of the table and the signing key ----------------------
+
+    def _snapshot(self) -> None:
+        assert self.persist is not None
+        session = boto3.session.Session(region_name=self.resources.region)
+        dynamodb = session.client("dynamodb")
+        items: list[dict[str, Any]] = []
+        for page in dynamodb.get_paginator("scan").paginate(TableName=self.resources.table_name):
+            items += page["Items"]
+        key = session.client("secretsmanager").get_secret_value(SecretId=self.resources.token_secret_id)
+        self.persist.mkdir(parents=True, exist_ok=True)
+        (self.persist / SNAPSHOT).write_text(json.dumps({"items": items, "token_key": key["SecretString"]}),
+                                             encoding="utf-8")
+
+    def _restore(self) -> None:
+        assert self.persist is not None
+        path = self.persist / SNAPSHOT
+        if not path.exists():
+            return
+        snapshot = json.loads(path.read_text(encoding="utf-8"))
+        session = boto3.session.Session(region_name=self.resources.region)
+        session.client("secretsmanager").put_secret_value(SecretId=self.resources.token_secret_id,
+                                                          SecretString=snapshot["token_key"])
+        dynamodb = session.client("dynamodb")
+        items = snapshot["items"]
+        for start in range(0, len(items), 25):
+            request = {self.resources.table_name: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]}
+            while request:
+                request = dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}

@@ -1,0 +1,45 @@
+"""Runtime settings of a function: read from the environment once, then passed around typed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nurture.config import NurtureConfig, load_config
+
+
+class RuntimeSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=3)
+    token_secret_id: str = Field(min_length=1)
+    config_dir: Path
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:
+        return cls(
+            table_name=environ.get("TABLE_NAME", ""),
+            token_secret_id=environ.get("TOKEN_SECRET_ID", ""),
+            # In Lambda the config layer is mounted at /opt/config.
+            config_dir=Path(environ.get("NURTURE_CONFIG_DIR", "/opt/config")),
+        )
+
+
+@cache
+def runtime_settings() -> RuntimeSettings:
+    return RuntimeSettings.from_environ(os.environ)
+
+
+@cache
+def marketer_config() -> NurtureConfig:
+    return load_config(runtime_settings().config_dir)
+
+
+def reload() -> None:
+    """Forget what was read (tests and the local runtime change the environment)."""
+    runtime_settings.cache_clear()
+    marketer_config.cache_clear()

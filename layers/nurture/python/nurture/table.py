@@ -1,0 +1,103 @@
+"""The one definition of Nurture's DynamoDB table.
+
+The CDK data construct, the local runtime and the test fixtures all build the table from
+`TABLE`, and the stream consumers are attached with the filters defined here, so the three can
+never drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PARTITION_KEY = "PK"
+SORT_KEY = "SK"
+TTL_ATTRIBUTE = "expires_at"
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
+
+
+@dataclass(frozen=True)
+class GlobalIndex:
+    name: str
+    partition_key: str
+    sort_key: str
+    # Sparse indexes project everything the reader needs so it never goes back to the table.
+    projection: str = "ALL"
+
+
+@dataclass(frozen=True)
+class StreamFilter:
+    """A Lambda event-source filter over the table's stream, as the Lambda service applies it."""
+
+    consumer: str
+    pattern: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TableDefinition:
+    partition_key: str = PARTITION_KEY
+    sort_key: str = SORT_KEY
+    ttl_attribute: str = TTL_ATTRIBUTE
+    stream_view_type: str = STREAM_VIEW_TYPE
+    global_indexes: tuple[GlobalIndex, ...] = ()
+    stream_filters: tuple[StreamFilter, ...] = field(default_factory=tuple)
+
+    def stream_filter(self, consumer: str) -> StreamFilter:
+        for stream_filter in self.stream_filters:
+            if stream_filter.consumer == consumer:
+                return stream_filter
+        raise KeyError(consumer)
+
+    def string_attributes(self) -> list[str]:
+        names = [self.partition_key, self.sort_key]
+        for index in self.global_indexes:
+            names += [index.partition_key, index.sort_key]
+        return list(dict.fromkeys(names))
+
+    def create_table_kwargs(self, table_name: str) -> dict[str, Any]:
+        """Arguments for boto3's `create_table` (the local runtime and the test fixtures)."""
+        return {
+            "TableName": table_name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                {"AttributeName": name, "AttributeType": "S"} for name in self.string_attributes()
+            ],
+            "KeySchema": _key_schema(self.partition_key, self.sort_key),
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": index.name,
+                    "KeySchema": _key_schema(index.partition_key, index.sort_key),
+                    "Projection": {"ProjectionType": index.projection},
+                }
+                for index in self.global_indexes
+            ],
+            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": self.stream_view_type},
+        }
+
+
+def _key_schema(partition_key: str, sort_key: str) -> list[dict[str, str]]:
+    return [
+        {"AttributeName": partition_key, "KeyType": "HASH"},
+        {"AttributeName": sort_key, "KeyType": "RANGE"},
+    ]
+
+
+def _new_items_with_keys(pk_prefix: str | None, sk_prefix: str) -> dict[str, Any]:
+    keys: dict[str, Any] = {SORT_KEY: {"S": [{"prefix": sk_prefix}]}}
+    if pk_prefix is not None:
+        keys[PARTITION_KEY] = {"S": [{"prefix": pk_prefix}]}
+    return {"eventName": ["INSERT"], "dynamodb": {"Keys": keys}}
+
+
+TABLE = TableDefinition(
+    global_indexes=(
+        # Sparse: only leads with a pending step email carry due_pk/due_sk.
+        GlobalIndex(name="due", partition_key="due_pk", sort_key="due_sk"),
+    ),
+    stream_filters=(
+        # Only new activity of known leads is scored: anonymous VISITOR# activity waits for its
+        # merge, and the scorer's own profile updates must not invoke it again.
+        StreamFilter(consumer="scoring", pattern=_new_items_with_keys("LEAD#", "EVT#")),
+        StreamFilter(consumer="handoff", pattern=_new_items_with_keys("LEAD#", "HANDOFF#")),
+    ),
+)

@@ -1,0 +1,72 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nurture.cli.main import main
+from nurture.config import load_config
+from nurture.domain.errors import ConfigInvalid
+from tests.conftest import CONFIG_DIR
+
+
+def test_shipped_config_has_the_four_forms():
+    config = load_config(CONFIG_DIR)
+    assert {form_id: form.kind for form_id, form in config.forms.items()} == {
+        "contact": "contact", "whitepaper": "download", "seminar": "seminar", "demo": "demo_request"}
+    assert config.forms["whitepaper"].asset
+
+
+def test_config_check_passes_on_shipped_config(capsys):
+    assert main(["--config-dir", str(CONFIG_DIR), "config", "check"]) == 0
+    assert "config OK: 4 forms" in capsys.readouterr().out
+
+
+@pytest.fixture
+def broken_config(tmp_path: Path) -> Path:
+    shutil.copy(CONFIG_DIR / "api.yaml", tmp_path / "api.yaml")
+    (tmp_path / "forms.yaml").write_text(
+        "forms:\n"
+        "  contact:\n"
+        "    kind: contact\n"
+        "    title: Contact\n"
+        "  whitepaper:\n"
+        "    kind: download\n"
+        "    title: Paper\n"
+        "    required: [email, favourite_colour]\n"
+        "  broken:\n"
+        "    kind: webinar\n"
+        "    title: Broken\n"
+        "    honeypot: website\n"
+        "    colour: blue\n",
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def test_every_problem_is_listed_with_file_line_and_path(broken_config):
+    with pytest.raises(ConfigInvalid) as raised:
+        load_config(broken_config)
+    problems = raised.value.problems
+    path = broken_config / "forms.yaml"
+    assert any(p.startswith(f"{path}:6: forms.whitepaper:") and "favourite_colour" in p for p in problems)
+    assert any(p.startswith(f"{path}:10: forms.broken.kind:") for p in problems)
+    assert any(p.startswith(f"{path}:13: forms.broken.colour:") for p in problems)
+
+
+def test_config_check_exits_non_zero_and_prints_problems(broken_config, capsys):
+    assert main(["--config-dir", str(broken_config), "config", "check"]) == 1
+    err = capsys.readouterr().err
+    assert "forms.broken.kind" in err and "problem(s) found" in err
+
+
+def test_invalid_yaml_is_reported_with_its_line(tmp_path):
+    (tmp_path / "forms.yaml").write_text("forms:\n  contact: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigInvalid) as raised:
+        load_config(tmp_path)
+    assert "forms.yaml:3: not valid YAML" in raised.value.problems[0]
+
+
+def test_missing_forms_file_is_a_problem(tmp_path):
+    with pytest.raises(ConfigInvalid) as raised:
+        load_config(tmp_path)
+    assert raised.value.problems == [f"{tmp_path / 'forms.yaml'}: missing file"]

@@ -1,0 +1,40 @@
+import pytest
+
+from nurture.domain.text import InvalidEmail, clean_text, email_key, normalize_email, normalize_number, normalize_phone
+
+
+def test_email_keeps_local_case_and_lowers_domain():
+    assert normalize_email("  Taro.Yamada@Example.CO.JP ") == "Taro.Yamada@example.co.jp"
+
+
+def test_full_width_email_is_folded():
+    assert normalize_email("ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ") == "taro@example.jp"
+
+
+def test_email_key_ignores_case_but_not_content():
+    assert email_key("Taro@example.jp") == email_key("taro@EXAMPLE.jp".lower())
+    assert email_key("taro@example.jp") != email_key("jiro@example.jp")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["", "no-at-sign", "a@b", "two@@example.jp", "a@b@c.jp", ".dot@example.jp", "a..b@example.jp",
+     "a@-bad.jp", "a@example.123", "spaces in@example.jp", "x" * 250 + "@example.jp"],
+)
+def test_implausible_addresses_are_rejected(raw):
+    with pytest.raises(InvalidEmail):
+        normalize_email(raw)
+
+
+def test_full_width_phone_digits_and_dashes_are_folded():
+    assert normalize_phone("０３－１２３４－５６７８") == "03-1234-5678"
+    assert normalize_phone("call me maybe") is None
+
+
+def test_numbers_drop_full_width_digits_and_separators():
+    assert normalize_number("１，０００") == "1000"
+    assert normalize_number("100-499") == "100-499"
+
+
+def test_clean_text_collapses_full_width_spaces():
+    assert clean_text("　山田\u3000 太郎 ") == "山田 太郎"
