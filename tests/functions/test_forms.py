@@ -1,0 +1,207 @@
+"""The forms function under moto, with API Gateway HTTP API (2.0) events."""
+
+import base64
+import json
+
+import pytest
+
+from nurture.local.events import http_api_event, match_route
+from nurture.local.functions import api_request, invoke
+from tests.functions.helpers import all_items, body_json, items_under, post_form, post_json, profile
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+CONTACT = {"email": "Taro.Yamada@Example.co.jp", "name": "山田 太郎", "company": "株式会社サンプル",
+           "consent": True}
+
+
+def test_new_email_creates_lead_profile_claim_event_and_consent():
+    response = post_json("/v1/forms/contact", {**CONTACT, "title": "部長", "utm_source": "expo"})
+
+    assert response["statusCode"] == 201
+    result = body_json(response)
+    assert result["created"] is True
+    lead = profile(result["lead_id"])
+    assert lead["email"] == "Taro.Yamada@example.co.jp"
+    assert (lead["name"], lead["company"], lead["title"]) == ("山田 太郎", "株式会社サンプル", "部長")
+    assert lead["first_touch"]["utm"] == {"utm_source": "expo"}
+    (event,) = items_under(f"LEAD#{result['lead_id']}", "EVT#")
+    assert (event["type"], event["form_id"], event["form_kind"]) == ("form_submit", "contact", "contact")
+    (consent,) = items_under(f"LEAD#{result['lead_id']}", "CONSENT#")
+    assert consent["granted"] is True and consent["version"] == "2026-04" and consent["purpose"]
+    assert consent["source_ip"] == "127.0.0.1" and consent["form_id"] == "contact"
+    assert "expires_at" not in consent  # consent records outlive activity retention
+
+
+def test_known_email_updates_by_progressive_profiling():
+    first = body_json(post_json("/v1/forms/contact", {**CONTACT, "phone": "03-1234-5678", "title": "課長"}))
+
+    response = post_json("/v1/forms/whitepaper", {"email": "taro.yamada@example.co.jp", "name": "山田 太郎",
+                                                  "company": "株式会社サンプル", "title": "部長", "phone": "",
+                                                  "department": "情報システム部", "consent": "yes"})
+
+    assert response["statusCode"] == 200
+    assert body_json(response) == {"lead_id": first["lead_id"], "created": False}
+    lead = profile(first["lead_id"])
+    assert lead["title"] == "部長"  # changed value updated
+    assert lead["department"] == "情報システム部"  # blank filled
+    assert lead["phone"] == "03-1234-5678"  # an empty field never erases
+    assert lead["form_submissions"] == 2
+    kinds = [e["form_kind"] for e in items_under(f"LEAD#{first['lead_id']}", "EVT#")]
+    assert sorted(kinds) == ["contact", "download"]
+    assert len([i for i in all_items() if i["PK"].startswith("EMAIL#")]) == 1
+
+
+def test_duplicate_submission_keeps_one_event_and_returns_the_same_response():
+    first = post_json("/v1/forms/contact", CONTACT)
+    again = post_json("/v1/forms/contact", {**CONTACT, "email": "taro.yamada@EXAMPLE.co.jp"})
+
+    assert again["statusCode"] == first["statusCode"] == 201
+    assert body_json(again) == body_json(first)
+    assert len(items_under(f"LEAD#{body_json(first)['lead_id']}", "EVT#")) == 1
+
+
+def test_same_idempotency_key_stores_one_event_even_with_other_fields():
+    first = post_json("/v1/forms/contact", CONTACT, headers={"Idempotency-Key": "retry-1"})
+    retried = post_json("/v1/forms/contact", {**CONTACT, "company": "Changed"}, headers={"Idempotency-Key": "retry-1"})
+
+    assert body_json(retried) == body_json(first)
+    assert len(items_under(f"LEAD#{body_json(first)['lead_id']}", "EVT#")) == 1
+    assert profile(body_json(first)["lead_id"])["company"] == "株式会社サンプル"
+
+
+def test_changed_fields_are_a_new_submission():
+    first = body_json(post_json("/v1/forms/contact", CONTACT))
+    post_json("/v1/forms/contact", {**CONTACT, "title": "取締役"})
+    assert len(items_under(f"LEAD#{first['lead_id']}", "EVT#")) == 2
+
+
+def test_browser_post_is_redirected_to_the_thank_you_page():
+    response = post_form("/v1/forms/contact", {"email": "a@example.com", "name": "A", "company": "B",
+                                               "consent": "on"})
+    assert response["statusCode"] == 303
+    assert response["headers"]["Location"] == "contact/thanks"
+    thanks = api_request("GET", "/v1/forms/contact/thanks")
+    assert thanks is not None and thanks["statusCode"] == 200 and "送信が完了しました" in thanks["body"]
+
+
+def test_browser_post_with_errors_gets_a_page_listing_them():
+    response = post_form("/v1/forms/contact", {"email": "nope", "name": "A", "company": "B"})
+    assert response["statusCode"] == 422
+    assert response["headers"]["Content-Type"].startswith("text/html")
+    assert "email" in response["body"] and "consent" in response["body"]
+    assert all_items() == []
+
+
+def test_base64_urlencoded_body_as_api_gateway_sends_it():
+    body = b"email=hanako%40example.jp&name=%E8%8A%B1%E5%AD%90&company=X&consent=on"
+    event = http_api_event("POST", "/v1/forms/contact", headers={"content-type": "application/x-www-form-urlencoded",
+                                                                 "accept": "application/json"}, body=body,
+                           route=match_route("POST", "/v1/forms/contact")[0], path_parameters={"form_id": "contact"})
+    assert event["isBase64Encoded"] is True and event["body"] == base64.b64encode(body).decode()
+    response = invoke("forms", event)
+    assert response["statusCode"] == 201
+    assert profile(body_json(response)["lead_id"])["name"] == "花子"
+
+
+def test_multipart_post_is_accepted():
+    body = "".join(f'--B\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in {
+        "email": "m@example.jp", "name": "M", "company": "C", "consent": "on"}.items()).encode() + b"--B--\r\n"
+    response = api_request("POST", "/v1/forms/contact", headers={"content-type": "multipart/form-data; boundary=B",
+                                                                  "accept": "application/json"}, body=body)
+    assert response is not None and response["statusCode"] == 201
+
+
+def test_filled_honeypot_gets_the_success_response_and_stores_nothing(capsys):
+    response = post_json("/v1/forms/contact", {**CONTACT, "website": "http://spam.example"})
+    assert response["statusCode"] == 201 and body_json(response)["created"] is True
+    assert all_items() == []
+    assert '"SpamDropped":[1.0]' in capsys.readouterr().out
+
+
+def test_visitor_history_is_attached_to_the_lead_exactly_once():
+    vid = "visitor-abc123"
+    beacon = api_request("POST", "/v1/events", headers={"content-type": "text/plain;charset=UTF-8"},
+                         body=json.dumps([{"vid": vid, "type": "page_view", "url": "https://example.jp/pricing"},
+                                          {"vid": vid, "type": "download", "url": "https://example.jp/a.pdf"}]).encode())
+    assert beacon is not None and beacon["statusCode"] == 204
+
+    lead_id = body_json(post_json("/v1/forms/contact", {**CONTACT, "vid": vid}))["lead_id"]
+    post_json("/v1/forms/whitepaper", {**CONTACT, "vid": vid})  # the same visitor again
+
+    events = items_under(f"LEAD#{lead_id}", "EVT#")
+    assert sorted(e["type"] for e in events) == ["download", "form_submit", "form_submit", "page_view"]
+    (identity,) = items_under(f"VISITOR#{vid}", "IDENTITY")
+    assert identity["lead_id"] == lead_id and identity["merged"] is True and identity["merged_events"] == 2
+
+    later = api_request("POST", "/v1/events", headers={"content-type": "text/plain"},
+                        body=json.dumps({"vid": vid, "type": "page_view", "url": "https://example.jp/case"}).encode())
+    assert later is not None and later["statusCode"] == 204
+    assert len(items_under(f"LEAD#{lead_id}", "EVT#")) == 5
+    assert len(items_under(f"VISITOR#{vid}", "EVT#")) == 2  # nothing new stranded under the visitor
+
+
+def test_visitor_already_identified_stays_with_its_first_lead():
+    vid = "shared-pc-0001"
+    first = body_json(post_json("/v1/forms/contact", {**CONTACT, "vid": vid}))["lead_id"]
+    second = body_json(post_json("/v1/forms/contact", {**CONTACT, "email": "other@example.jp", "vid": vid}))
+    assert second["created"] is True and second["lead_id"] != first
+    (identity,) = items_under(f"VISITOR#{vid}", "IDENTITY")
+    assert identity["lead_id"] == first
+
+
+BAD_INPUTS = [
+    ("unknown form", "/v1/forms/nope", "application/json", json.dumps(CONTACT).encode(), 404, None),
+    ("malformed json", "/v1/forms/contact", "application/json", b'{"email": ', 400, None),
+    ("missing email", "/v1/forms/contact", "application/json",
+     json.dumps({k: v for k, v in CONTACT.items() if k != "email"}).encode(), 422, "email"),
+    ("invalid email", "/v1/forms/contact", "application/json", json.dumps({**CONTACT, "email": "x@"}).encode(),
+     422, "email"),
+    ("missing required field", "/v1/forms/contact", "application/json",
+     json.dumps({**CONTACT, "company": ""}).encode(), 422, "company"),
+    ("missing consent", "/v1/forms/contact", "application/json",
+     json.dumps({k: v for k, v in CONTACT.items() if k != "consent"}).encode(), 422, "consent"),
+    ("unsupported type", "/v1/forms/contact", "text/xml", b"<lead/>", 415, None),
+    ("body too large", "/v1/forms/contact", "application/json",
+     json.dumps({**CONTACT, "message": "x" * 17000}).encode(), 413, None),
+    ("oversized field", "/v1/forms/contact", "application/json",
+     json.dumps({**CONTACT, "name": "x" * 500}).encode(), 422, "name"),
+    ("bad form id", "/v1/forms/NOT_A_SLUG!", "application/json", json.dumps(CONTACT).encode(), 422, "form_id"),
+]
+
+
+@pytest.mark.parametrize(("case", "path", "content_type", "body", "status", "field"), BAD_INPUTS,
+                         ids=[case[0] for case in BAD_INPUTS])
+def test_bad_input_gets_a_problem_and_stores_nothing(case, path, content_type, body, status, field):
+    response = api_request("POST", path, headers={"content-type": content_type, "accept": "application/json"},
+                           body=body)
+    assert response is not None
+    assert response["statusCode"] == status, response["body"]
+    assert response["headers"]["Content-Type"] == "application/problem+json"
+    problem = body_json(response)
+    assert problem["status"] == status and problem["title"] and problem["type"].startswith("https://")
+    if field:
+        assert field in [error["field"] for error in problem["errors"]]
+    assert all_items() == []
+
+
+def test_browser_post_with_errors_is_sent_to_the_forms_error_url(monkeypatch, tmp_path):
+    import shutil
+
+    from nurture.settings import reload
+    from tests.conftest import CONFIG_DIR
+
+    shutil.copytree(CONFIG_DIR, tmp_path / "config")
+    forms = (tmp_path / "config" / "forms.yaml").read_text(encoding="utf-8")
+    forms = forms.replace("  contact:\n    kind: contact\n",
+                          "  contact:\n    kind: contact\n    error_url: https://example.jp/contact/error\n"
+                          "    success_url: https://example.jp/contact/thanks\n")
+    (tmp_path / "config" / "forms.yaml").write_text(forms, encoding="utf-8")
+    monkeypatch.setenv("NURTURE_CONFIG_DIR", str(tmp_path / "config"))
+    reload()
+
+    failed = post_form("/v1/forms/contact", {"email": "bad", "name": "A", "company": "B", "consent": "on"})
+    assert failed["statusCode"] == 303
+    assert failed["headers"]["Location"] == "https://example.jp/contact/error?form=contact&errors=email%3Ainvalid"
+    done = post_form("/v1/forms/contact", {"email": "ok@example.jp", "name": "A", "company": "B", "consent": "on"})
+    assert done["headers"]["Location"] == "https://example.jp/contact/thanks"

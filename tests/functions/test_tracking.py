@@ -1,0 +1,119 @@
+"""The tracking function under moto: beacons, the open pixel and click redirects."""
+
+import json
+
+import pytest
+
+from nurture.adapters.token_keys import token_signer
+from nurture.domain.tokens import click_token, open_token
+from nurture.http.pages import PIXEL_GIF
+from nurture.local.functions import api_request
+from nurture.local.resources import LocalResources
+from tests.functions.helpers import all_items, body_json, items_under, post_json
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+
+def beacon(payload, content_type="text/plain;charset=UTF-8"):
+    response = api_request("POST", "/v1/events", headers={"content-type": content_type},
+                           body=payload if isinstance(payload, bytes) else json.dumps(payload).encode())
+    assert response is not None
+    return response
+
+
+def signer():
+    return token_signer(LocalResources().token_secret_id)
+
+
+def a_lead() -> str:
+    response = post_json("/v1/forms/contact", {"email": "t@example.jp", "name": "T", "company": "C",
+                                               "consent": True})
+    return str(body_json(response)["lead_id"])
+
+
+def test_send_beacon_text_plain_records_anonymous_page_view():
+    response = beacon({"vid": "anon-visitor-1", "type": "page_view", "url": "https://example.jp/",
+                       "title": "トップ", "referrer": "https://www.google.com/", "extra": "ignored"})
+    assert response["statusCode"] == 204
+    (event,) = items_under("VISITOR#anon-visitor-1", "EVT#")
+    assert (event["type"], event["url"], event["title"]) == ("page_view", "https://example.jp/", "トップ")
+    assert "extra" not in event and event["expires_at"] > 0
+
+
+def test_array_of_events_is_recorded_in_order():
+    events = [{"vid": "anon-visitor-2", "type": "page_view", "url": f"https://example.jp/{n}"} for n in range(5)]
+    assert beacon(events, "application/json")["statusCode"] == 204
+    assert [e["url"] for e in items_under("VISITOR#anon-visitor-2", "EVT#")] == [e["url"] for e in events]
+
+
+def test_custom_event_needs_a_name():
+    response = beacon({"vid": "anon-visitor-3", "type": "custom"})
+    assert response["statusCode"] == 422
+    assert [e["field"] for e in body_json(response)["errors"]] == ["name"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        (b"not json", 400),
+        (b"[]", 400),
+        ([{"vid": "short", "type": "page_view"}], 422),
+        ({"vid": "anon-visitor-4", "type": "teleport"}, 422),
+        ({"vid": "anon-visitor-4", "type": "page_view", "url": "javascript:alert(1)"}, 422),
+        ([{"vid": "anon-visitor-4", "type": "page_view"}] * 21, 422),
+        (b'{"vid": "anon-visitor-4", "type": "page_view", "title": "' + b"x" * 40000 + b'"}', 413),
+    ],
+)
+def test_bad_beacons_are_refused_and_nothing_is_stored(payload, status):
+    response = beacon(payload)
+    assert response["statusCode"] == status
+    assert response["headers"]["Content-Type"] == "application/problem+json"
+    assert all_items() == []
+
+
+def test_beacon_with_unsupported_type_is_415():
+    assert beacon({"vid": "anon-visitor-5", "type": "page_view"}, "application/xml")["statusCode"] == 415
+
+
+def test_open_pixel_with_valid_token_records_an_open():
+    lead_id = a_lead()
+    response = api_request("GET", f"/v1/t/o/{open_token(signer(), lead_id, 'msg-1')}.gif",
+                           headers={"user-agent": "Mozilla/5.0"})
+    assert response is not None and response["statusCode"] == 200
+    assert response["headers"]["Content-Type"] == "image/gif"
+    assert response["headers"]["Cache-Control"].startswith("no-store")
+    assert response["isBase64Encoded"] is True
+    opens = [e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "email_open"]
+    assert [o["message_id"] for o in opens] == ["msg-1"]
+
+
+@pytest.mark.parametrize("token", ["garbage.gif", "a.b.gif", "x" * 300])
+def test_open_pixel_with_bad_token_is_still_a_gif_and_records_nothing(token):
+    response = api_request("GET", f"/v1/t/o/{token}")
+    assert response is not None and response["statusCode"] == 200
+    import base64
+
+    assert base64.b64decode(response["body"]) == PIXEL_GIF
+    assert all_items() == []
+
+
+def test_click_with_valid_token_redirects_and_records_the_click():
+    lead_id = a_lead()
+    token = click_token(signer(), lead_id, "https://example.jp/pricing?plan=pro", "msg-2", "pricing")
+    response = api_request("GET", f"/v1/t/c/{token}")
+    assert response is not None and response["statusCode"] == 302
+    assert response["headers"]["Location"] == "https://example.jp/pricing?plan=pro"
+    (click,) = [e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "email_click"]
+    assert (click["url"], click["link"], click["message_id"]) == ("https://example.jp/pricing?plan=pro",
+                                                                  "pricing", "msg-2")
+
+
+def test_forged_click_token_gets_a_400_page_and_never_a_redirect():
+    from nurture.domain.tokens import TokenSigner
+
+    forged = click_token(TokenSigner(b"f" * 32), "lead-x", "https://evil.example/", "m")
+    response = api_request("GET", f"/v1/t/c/{forged}")
+    assert response is not None and response["statusCode"] == 400
+    assert "Location" not in response["headers"]
+    assert response["headers"]["Content-Type"].startswith("text/html")
+    assert all_items() == []
