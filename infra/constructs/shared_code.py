@@ -29,7 +29,7 @@ class SharedCode(Construct):
                                    "The nurture package: domain, adapters and HTTP layer")
         # Mounted at /opt/config: the functions read forms.yaml and api.yaml from there.
         self.config = self._layer("Config", lambda_.Code.from_asset(str(paths.REPO),
-                                                                   exclude=["*", "!config", "!config/**"]),
+                                                                   exclude=["*", ".*", "!config", "!config/**"]),
                                   "Marketer configuration (config/*.yaml)")
 
     def _layer(self, name: str, code: lambda_.Code, description: str) -> lambda_.LayerVersion:

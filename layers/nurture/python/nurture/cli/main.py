@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nurture.cli.target import Target
 
 DEFAULT_CONFIG = Path("config")
 
@@ -32,11 +36,20 @@ def main(argv: list[str] | None = None) -> int:
     invoke.add_argument("event", type=Path, help="a JSON event file (see events/)")
     _target_options(invoke)
 
+    token = commands.add_parser("token", help="mint a signed tracking link for the target's key")
+    token.add_argument("kind", choices=["click", "open"])
+    token.add_argument("--lead", required=True, help="the lead id the link belongs to")
+    token.add_argument("--url", help="the click's destination (click links)")
+    token.add_argument("--message", default="manual", help="message id recorded with the hit")
+    _target_options(token)
+
     args = parser.parse_args(argv)
     if args.command == "config":
         return config_check(args.config_dir)
     if args.command == "local":
         return run_local(args)
+    if args.command == "token":
+        return run_token(args)
     return run_invoke(args)
 
 
@@ -84,15 +97,41 @@ def run_local(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_invoke(args: argparse.Namespace) -> int:
+def _target(args: argparse.Namespace) -> Target | None:
     from nurture.cli.target import TargetNotFound, local_target, stack_target
-    from nurture.local.functions import invoke
 
     config_dir = str(args.config_dir.resolve())
     try:
-        target = stack_target(args.stack, args.region, config_dir) if args.stack else local_target(config_dir)
+        return stack_target(args.stack, args.region, config_dir) if args.stack else local_target(config_dir)
     except TargetNotFound as missing:
         print(str(missing), file=sys.stderr)
+        return None
+
+
+def run_token(args: argparse.Namespace) -> int:
+    from nurture.adapters.token_keys import token_signer
+    from nurture.domain.tokens import click_token, open_token
+
+    target = _target(args)
+    if target is None:
+        return 2
+    if args.kind == "click" and not args.url:
+        print("a click link needs --url", file=sys.stderr)
+        return 2
+    target.apply()
+    signer = token_signer(target.environment["TOKEN_SECRET_ID"])
+    if args.kind == "click":
+        print(f"{target.api_url}/v1/t/c/{click_token(signer, args.lead, args.url, args.message)}")
+    else:
+        print(f"{target.api_url}/v1/t/o/{open_token(signer, args.lead, args.message)}.gif")
+    return 0
+
+
+def run_invoke(args: argparse.Namespace) -> int:
+    from nurture.local.functions import invoke
+
+    target = _target(args)
+    if target is None:
         return 2
     try:
         event: Any = json.loads(args.event.read_text(encoding="utf-8"))
@@ -101,7 +140,9 @@ def run_invoke(args: argparse.Namespace) -> int:
         return 2
     target.apply()
     try:
-        result = invoke(args.function, event)
+        # Like `sam local invoke`: the function's logs go to stderr, its return value alone to stdout.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = invoke(args.function, event)
     except KeyError as unknown:
         print(str(unknown).strip("'\""), file=sys.stderr)
         return 2

@@ -10,7 +10,6 @@ from pathlib import Path as FilePath
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 
 from nurture.http.forms_routes import register_form_routes
 from nurture.http.tracking_routes import register_tracking_routes
@@ -42,6 +41,9 @@ def register_docs_routes(app: ApiGatewayResolver) -> None:
 
     @app.get("/v1/docs", include_in_schema=False)
     def swagger_ui():
+        # Imported here: the Swagger UI's models cost ~40 ms of every cold start otherwise.
+        from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
         assets = FilePath(generate_swagger_html.__code__.co_filename).parent
         html = generate_swagger_html(
             openapi_json().replace("</", "<\\/"),

@@ -1,0 +1,127 @@
+"""Synthesize the CDK app (cdk-nag on) and check what it would deploy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from infra.app import build_app
+from nurture.table import TABLE
+from nurture.topology import FUNCTIONS, ROUTES
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Path]:
+    layer = tmp_path_factory.mktemp("dependencies")
+    (layer / "python").mkdir()
+    app, stack = build_app({"nurture:dependenciesLayer": str(layer)})
+    assembly = app.synth()  # raises if cdk-nag reports an unacknowledged finding
+    return Template.from_stack(stack), Path(assembly.directory)
+
+
+def test_table_matches_the_shared_definition(synthesized):
+    template, _ = synthesized
+    template.has_resource("AWS::DynamoDB::Table", {
+        "DeletionPolicy": "Retain",
+        "Properties": {
+            "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
+            "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "DeletionProtectionEnabled": True,
+            "GlobalSecondaryIndexes": [
+                {"IndexName": index.name,
+                 "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"},
+                               {"AttributeName": index.sort_key, "KeyType": "RANGE"}],
+                 "Projection": {"ProjectionType": index.projection}}
+                for index in TABLE.global_indexes
+            ],
+        },
+    })
+
+
+def test_every_route_is_on_the_http_api_with_its_function(synthesized):
+    template, _ = synthesized
+    template.resource_count_is("AWS::ApiGatewayV2::Api", 1)
+    template.has_resource_properties("AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP"})
+    routes = template.find_resources("AWS::ApiGatewayV2::Route")
+    assert sorted(r["Properties"]["RouteKey"] for r in routes.values()) == sorted(r.route_key for r in ROUTES)
+    integrations = template.find_resources("AWS::ApiGatewayV2::Integration")
+    assert {i["Properties"]["PayloadFormatVersion"] for i in integrations.values()} == {"2.0"}
+    template.has_resource_properties("AWS::ApiGatewayV2::Stage", {
+        "StageName": "$default", "AutoDeploy": True,
+        "DefaultRouteSettings": {"ThrottlingBurstLimit": Match.any_value(), "ThrottlingRateLimit": Match.any_value()},
+        "AccessLogSettings": {"DestinationArn": Match.any_value()},
+    })
+
+
+def test_functions_are_python_313_on_arm64_with_their_own_roles(synthesized):
+    template, _ = synthesized
+    functions = template.find_resources("AWS::Lambda::Function")
+    assert len(functions) == len(FUNCTIONS)
+    for function in functions.values():
+        properties = function["Properties"]
+        assert properties["Runtime"] == "python3.13"
+        assert properties["Architectures"] == ["arm64"]
+        assert properties["Handler"] == "handler.lambda_handler"
+        assert properties["TracingConfig"] == {"Mode": "Active"}
+        assert len(properties["Layers"]) == 3
+        assert {"TABLE_NAME", "TOKEN_SECRET_ID", "NURTURE_CONFIG_DIR"} <= set(properties["Environment"]["Variables"])
+    roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()}
+    assert len(roles) == len(FUNCTIONS)
+
+
+def _actions(template: Template, function: str) -> set[str]:
+    policies = template.find_resources("AWS::IAM::Policy")
+    (policy,) = [p for name, p in policies.items() if name.startswith(f"{function.title()}FunctionRole")]
+    actions: set[str] = set()
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+        found = statement["Action"]
+        actions |= {found} if isinstance(found, str) else set(found)
+    return actions
+
+
+def test_each_role_has_only_the_actions_its_function_uses(synthesized):
+    template, _ = synthesized
+    assert not any(a.endswith("*") for f in FUNCTIONS for a in _actions(template, f))
+    assert "secretsmanager:GetSecretValue" in _actions(template, "tracking")
+    assert "secretsmanager:GetSecretValue" not in _actions(template, "forms")
+    assert "dynamodb:Query" not in _actions(template, "tracking")
+    assert "dynamodb:Scan" not in _actions(template, "forms") | _actions(template, "tracking")
+
+
+def test_signing_key_is_a_generated_secret(synthesized):
+    template, _ = synthesized
+    template.has_resource("AWS::SecretsManager::Secret", {
+        "DeletionPolicy": "Retain",
+        "Properties": {"GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True}},
+    })
+
+
+def _asset(directory: Path, code: dict) -> Path:
+    return directory / f"asset.{code['S3Key'].removesuffix('.zip')}"
+
+
+def test_lambda_packages_hold_only_what_they_should(synthesized):
+    template, directory = synthesized
+    layers = template.find_resources("AWS::Lambda::LayerVersion")
+    assets = {layer["Properties"]["Description"]: _asset(directory, layer["Properties"]["Content"])
+              for layer in layers.values()}
+    (config,) = [path for description, path in assets.items() if description.startswith("Marketer")]
+    assert sorted(p.name for p in config.iterdir()) == ["config"]
+    assert {"api.yaml", "forms.yaml"} <= {p.name for p in (config / "config").iterdir()}
+    (library,) = [path for description, path in assets.items() if description.startswith("The nurture package")]
+    package = library / "python" / "nurture"
+    assert (package / "domain" / "capture.py").exists()
+    assert not (package / "cli").exists() and not (package / "local").exists()
+    for function in template.find_resources("AWS::Lambda::Function").values():
+        code = _asset(directory, function["Properties"]["Code"])
+        assert sorted(p.name for p in code.iterdir() if p.name != "__pycache__") == ["__init__.py", "handler.py"]
+
+
+def test_outputs_give_the_cli_what_it_needs(synthesized):
+    template, _ = synthesized
+    assert {"ApiUrl", "TableName", "TokenSecretId"} <= set(template.find_outputs("*"))

@@ -1,0 +1,149 @@
+"""The local system, started as `make run` starts it, driven over HTTP like a browser or a script."""
+
+import json
+import uuid
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.functions.test_forms import BAD_INPUTS
+from tests.integration.conftest import REPO, RunningSystem, start_system
+
+pytestmark = pytest.mark.integration
+
+
+def unique_email() -> str:
+    return f"lead-{uuid.uuid4().hex[:10]}@example.co.jp"
+
+
+def contact(email: str, **extra: object) -> dict:
+    return {"email": email, "name": "山田 太郎", "company": "株式会社サンプル", "consent": True, **extra}
+
+
+def test_post_creates_then_updates_the_same_lead(local_system: RunningSystem):
+    email = unique_email()
+    created = local_system.post_json("/v1/forms/contact", contact(email, title="課長", phone="03-1234-5678"))
+    assert created.status == 201 and created.json()["created"] is True
+    lead_id = created.json()["lead_id"]
+
+    updated = local_system.post_json("/v1/forms/whitepaper", contact(email.upper().replace("EXAMPLE", "example"),
+                                                                     title="部長", phone="", department="営業部"))
+    assert updated.status == 200 and updated.json() == {"lead_id": lead_id, "created": False}
+
+    (profile,) = local_system.items(f"LEAD#{lead_id}", "PROFILE")
+    assert (profile["title"], profile["phone"], profile["department"]) == ("部長", "03-1234-5678", "営業部")
+    assert len(local_system.items(f"LEAD#{lead_id}", "EVT#")) == 2
+
+
+def test_double_submit_stores_one_event_and_answers_the_same(local_system: RunningSystem):
+    payload = contact(unique_email())
+    first = local_system.post_json("/v1/forms/contact", payload)
+    second = local_system.post_json("/v1/forms/contact", payload)
+    assert (second.status, second.json()) == (first.status, first.json())
+    assert len(local_system.items(f"LEAD#{first.json()['lead_id']}", "EVT#")) == 1
+
+
+def test_identify_attaches_the_visitors_earlier_hits(local_system: RunningSystem):
+    vid = f"v-{uuid.uuid4().hex[:12]}"
+    hit = local_system.request("POST", "/v1/events",
+                               json.dumps({"vid": vid, "type": "page_view", "url": "https://example.jp/pricing"}),
+                               {"Content-Type": "text/plain;charset=UTF-8"})
+    assert hit.status == 204
+    lead_id = local_system.post_json("/v1/forms/contact", contact(unique_email(), vid=vid)).json()["lead_id"]
+    types = sorted(e["type"] for e in local_system.items(f"LEAD#{lead_id}", "EVT#"))
+    assert types == ["form_submit", "page_view"]
+
+
+def test_plain_html_form_post_redirects_to_the_thank_you_page(local_system: RunningSystem):
+    body = urlencode({"email": unique_email(), "name": "A", "company": "B", "consent": "on", "website": ""})
+    reply = local_system.request("POST", "/v1/forms/contact", body,
+                                 {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"})
+    assert reply.status == 303 and reply.headers["location"] == "contact/thanks"
+    page = local_system.request("GET", "/v1/forms/contact/thanks")
+    assert page.status == 200 and "送信が完了しました" in page.body.decode()
+
+
+@pytest.mark.parametrize(("case", "path", "content_type", "body", "status", "field"), BAD_INPUTS,
+                         ids=[case[0] for case in BAD_INPUTS])
+def test_bad_input_over_http(local_system: RunningSystem, case, path, content_type, body, status, field):
+    email = unique_email()
+    body = body.replace(b"Taro.Yamada@Example.co.jp", email.encode())
+    reply = local_system.request("POST", path, body, {"Content-Type": content_type, "Accept": "application/json"})
+    assert reply.status == status
+    assert reply.headers["content-type"] == "application/problem+json"
+    if field:
+        assert field in [error["field"] for error in reply.json()["errors"]]
+    from nurture.domain.text import email_key
+
+    assert local_system.items(f"EMAIL#{email_key(email)}") == []
+
+
+def test_cors_preflight_from_an_allowed_origin(local_system: RunningSystem):
+    reply = local_system.request("OPTIONS", "/v1/forms/contact", headers={
+        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert reply.status == 204
+    assert reply.headers["access-control-allow-origin"] == "http://localhost:3000"
+    denied = local_system.request("OPTIONS", "/v1/events", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in denied.headers
+
+
+def test_docs_outbox_and_unknown_paths(local_system: RunningSystem):
+    spec = local_system.request("GET", "/v1/openapi.json").json()
+    assert {"/v1/forms/{form_id}", "/v1/events", "/v1/t/o/{token}", "/v1/t/c/{token}"} <= set(spec["paths"])
+    docs = local_system.request("GET", "/v1/docs")
+    assert docs.status == 200 and b"swagger" in docs.body.lower()
+    assert local_system.request("GET", "/_outbox").status == 200
+    assert local_system.request("GET", "/nope").status == 404
+
+
+def test_minted_click_link_redirects_and_forged_one_does_not(local_system: RunningSystem):
+    lead_id = local_system.post_json("/v1/forms/contact", contact(unique_email())).json()["lead_id"]
+    minted = local_system.cli("token", "click", "--lead", lead_id, "--url", "https://example.jp/case")
+    assert minted.returncode == 0, minted.stderr
+    path = minted.stdout.strip().removeprefix(local_system.base_url)
+    reply = local_system.request("GET", path)
+    assert reply.status == 302 and reply.headers["location"] == "https://example.jp/case"
+    assert [e["type"] for e in local_system.items(f"LEAD#{lead_id}", "EVT#")].count("email_click") == 1
+
+    forged = local_system.request("GET", path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB"))
+    assert forged.status == 400 and "location" not in forged.headers
+    pixel = local_system.request("GET", "/v1/t/o/forged.gif")
+    assert pixel.status == 200 and pixel.headers["content-type"] == "image/gif" and pixel.body.startswith(b"GIF89a")
+
+
+def test_invoke_runs_a_handler_against_the_running_system(local_system: RunningSystem):
+    result = local_system.cli("invoke", "forms", str(REPO / "events" / "forms-json.json"))
+    assert result.returncode == 0, result.stderr
+    response = json.loads(result.stdout)
+    assert response["statusCode"] in (200, 201)
+    assert json.loads(response["body"])["lead_id"]
+
+
+def test_restart_with_persist_keeps_the_leads(tmp_path):
+    email = unique_email()
+    first = start_system(tmp_path / "state", "--persist", str(tmp_path / "data"))
+    try:
+        created = first.post_json("/v1/forms/contact", contact(email)).json()
+    finally:
+        output = first.stop()
+    assert "Nurture stopped." in output
+    assert not (tmp_path / "state" / "local.json").exists()
+
+    second = start_system(tmp_path / "state", "--persist", str(tmp_path / "data"), port=first.port)
+    try:
+        again = second.post_json("/v1/forms/contact", contact(email, title="部長"))
+    finally:
+        second.stop()
+    assert again.status == 200 and again.json() == {"lead_id": created["lead_id"], "created": False}
+
+
+def test_cli_without_a_running_system_says_how_to_start_one(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "nurture.cli.main", "invoke", "forms",
+                             str(REPO / "events" / "forms-json.json")], cwd=REPO, capture_output=True, text=True,
+                            env={**__import__("os").environ, "NURTURE_STATE_DIR": str(tmp_path)}, check=False)
+    assert result.returncode == 2 and "make run" in result.stderr
