@@ -25,7 +25,7 @@ $(NODE_STAMP): package.json package-lock.json
 run: $(PY_STAMP)
 	$(BIN)/nurture local $(if $(PERSIST),--persist $(PERSIST))
 
-test: install
+test: install lint
 	$(BIN)/python -m pytest
 
 test-unit test-functions test-integration test-infra: install

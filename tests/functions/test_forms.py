@@ -89,7 +89,8 @@ def test_browser_post_with_errors_gets_a_page_listing_them():
     response = post_form("/v1/forms/contact", {"email": "nope", "name": "A", "company": "B"})
     assert response["statusCode"] == 422
     assert response["headers"]["Content-Type"].startswith("text/html")
-    assert "email" in response["body"] and "consent" in response["body"]
+    assert "メールアドレス" in response["body"] and "正しい形式で入力してください" in response["body"]
+    assert "個人情報の取り扱いへの同意" in response["body"] and "入力してください" in response["body"]
     assert all_items() == []
 
 
@@ -205,3 +206,24 @@ def test_browser_post_with_errors_is_sent_to_the_forms_error_url(monkeypatch, tm
     assert failed["headers"]["Location"] == "https://example.jp/contact/error?form=contact&errors=email%3Ainvalid"
     done = post_form("/v1/forms/contact", {"email": "ok@example.jp", "name": "A", "company": "B", "consent": "on"})
     assert done["headers"]["Location"] == "https://example.jp/contact/thanks"
+
+
+HOSTILE_BODIES = [
+    ("deeply nested", "application/json", b"[" * 100000 + b"]" * 100000),
+    ("lone surrogate", "application/json", b'{"email": "a@example.jp", "name": "\\ud800", "company": "C"}'),
+    ("NaN", "application/json", b'{"email": "a@example.jp", "employees": NaN}'),
+    ("huge number", "application/json", b'{"email": "a@example.jp", "employees": 1' + b"0" * 400 + b"}"),
+    ("invalid utf-8", "application/x-www-form-urlencoded", b"email=a%40example.jp&name=%FF%FE"),
+    ("invalid base64 claim", "multipart/form-data; boundary=", b"--\r\n"),
+    ("null byte", "application/json", b'{"email": "a@example.jp\\u0000", "name": "A", "company": "C"}'),
+    ("binary", "application/octet-stream", bytes(range(256))),
+]
+
+
+@pytest.mark.parametrize(("case", "content_type", "body"), HOSTILE_BODIES, ids=[c[0] for c in HOSTILE_BODIES])
+def test_hostile_bodies_get_a_4xx_never_a_5xx(case, content_type, body):
+    response = api_request("POST", "/v1/forms/contact", headers={"content-type": content_type,
+                                                                  "accept": "application/json"}, body=body)
+    assert response is not None
+    assert 400 <= response["statusCode"] < 500, response["body"]
+    assert all_items() == []

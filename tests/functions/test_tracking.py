@@ -117,3 +117,23 @@ def test_forged_click_token_gets_a_400_page_and_never_a_redirect():
     assert "Location" not in response["headers"]
     assert response["headers"]["Content-Type"].startswith("text/html")
     assert all_items() == []
+
+
+def test_numeric_props_are_stored_exactly():
+    payload = {"vid": "anon-visitor-6", "type": "custom", "name": "calc", "props": {"price": 12.5, "seats": 40,
+                                                                                     "trial": True}}
+    assert beacon(payload)["statusCode"] == 204
+    (event,) = items_under("VISITOR#anon-visitor-6", "EVT#")
+    assert event["props"] == {"price": __import__("decimal").Decimal("12.5"), "seats": 40, "trial": True}
+
+
+@pytest.mark.parametrize("body", [
+    b'{"vid": "anon-visitor-7", "type": "custom", "name": "x", "props": {"n": NaN}}',
+    b'{"vid": "anon-visitor-7", "type": "custom", "name": "x", "props": {"n": 1e999}}',
+    b'{"vid": "anon-visitor-7", "type": "page_view", "title": "\\udfff"}',
+    b"[" * 50000 + b"]" * 50000,
+])
+def test_hostile_beacons_get_a_4xx_never_a_5xx(body):
+    response = beacon(body)
+    assert 400 <= response["statusCode"] < 500, response["body"]
+    assert all_items() == []

@@ -147,3 +147,22 @@ def test_cli_without_a_running_system_says_how_to_start_one(tmp_path):
                              str(REPO / "events" / "forms-json.json")], cwd=REPO, capture_output=True, text=True,
                             env={**__import__("os").environ, "NURTURE_STATE_DIR": str(tmp_path)}, check=False)
     assert result.returncode == 2 and "make run" in result.stderr
+
+
+def test_lead_show_prints_the_stored_lead(local_system: RunningSystem):
+    email = unique_email()
+    vid = f"v-{uuid.uuid4().hex[:12]}"
+    local_system.request("POST", "/v1/events", json.dumps({"vid": vid, "type": "download",
+                                                           "url": "https://example.jp/a.pdf"}),
+                         {"Content-Type": "text/plain"})
+    lead_id = local_system.post_json("/v1/forms/seminar", contact(email, title="部長", session="2026-12-10",
+                                                                  vid=vid)).json()["lead_id"]
+    shown = local_system.cli("lead", "show", email.upper())
+    assert shown.returncode == 0, shown.stderr
+    lead = json.loads(shown.stdout)
+    assert lead["lead_id"] == lead_id and lead["profile"]["title"] == "部長"
+    assert lead["profile"]["custom"] == {"session": "2026-12-10"}
+    assert sorted(a["type"] for a in lead["activity"]) == ["download", "form_submit"]
+    assert lead["consents"][0]["granted"] is True
+    missing = local_system.cli("lead", "show", "nobody@example.jp")
+    assert missing.returncode == 1 and "no lead" in missing.stderr

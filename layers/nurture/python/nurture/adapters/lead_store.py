@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -21,8 +22,19 @@ BATCH_WRITE_LIMIT = 25
 TRANSACTION_LIMIT = 100
 
 
+def _storable(value: Any) -> Any:
+    """DynamoDB numbers are Decimals: convert floats (exactly as written) wherever they nest."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {key: _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
 def to_item(attributes: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in attributes.items() if value is not None}
+    return {name: _serializer.serialize(_storable(value)) for name, value in attributes.items() if value is not None}
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +142,23 @@ class DynamoLeadStore:
                    ExpressionAttributeValues={":true": {"BOOL": True}, ":count": {"N": str(len(copies))}})
         return len(copies)
 
+    def read_lead(self, email_key: str) -> dict[str, Any] | None:
+        """Everything stored about the address's lead: profile, activity and consent records."""
+        claim = self._call("get_item", TableName=self._table, ConsistentRead=True,
+                           Key=_key(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK)).get("Item")
+        if claim is None:
+            return None
+        lead_id = from_item(claim)["lead_id"]
+        items = [from_item(item) for item in self._query_all(keys.lead_pk(lead_id))]
+        by_prefix = {prefix: [i for i in items if i["SK"].startswith(prefix)]
+                     for prefix in (keys.PROFILE, keys.EVENT_PREFIX, "CONSENT#")}
+        return {
+            "lead_id": lead_id,
+            "profile": next(iter(by_prefix[keys.PROFILE]), {}),
+            "activity": by_prefix[keys.EVENT_PREFIX],
+            "consents": by_prefix["CONSENT#"],
+        }
+
     # --- tracking -----------------------------------------------------------------------------
 
     def record_visitor_activity(self, vid: str, activities: list[Activity]) -> None:
@@ -183,13 +212,13 @@ class DynamoLeadStore:
         sets: list[str] = []
         for index, (name, value) in enumerate(write.profile.items()):
             names[f"#p{index}"] = name
-            values[f":p{index}"] = _serializer.serialize(value)
+            values[f":p{index}"] = _serializer.serialize(_storable(value))
             sets.append(f"#p{index} = :p{index}")
         if write.custom:
             names["#custom"] = "custom"
             for index, (name, value) in enumerate(write.custom.items()):
                 names[f"#c{index}"] = name
-                values[f":c{index}"] = _serializer.serialize(value)
+                values[f":c{index}"] = _serializer.serialize(_storable(value))
                 sets.append(f"#custom.#c{index} = :c{index}")
         adds = []
         for index, (name, amount) in enumerate(write.counters.items()):
@@ -207,11 +236,17 @@ class DynamoLeadStore:
             "ExpressionAttributeValues": values,
         }
 
-    def _query_all(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
+    def _query_all(self, pk: str, sk_prefix: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of a partition, or those whose sort key starts with `sk_prefix`."""
+        values: dict[str, Any] = {":pk": {"S": pk}}
+        condition = "PK = :pk"
+        if sk_prefix:
+            values[":prefix"] = {"S": sk_prefix}
+            condition += " AND begins_with(SK, :prefix)"
         kwargs: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": sk_prefix}},
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
             "ConsistentRead": True,
         }
         while True:

@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--message", default="manual", help="message id recorded with the hit")
     _target_options(token)
 
+    lead = commands.add_parser("lead", help="show what is stored about a lead")
+    lead_commands = lead.add_subparsers(dest="lead_command", required=True)
+    show = lead_commands.add_parser("show", help="profile, activity and consent of the lead with this address")
+    show.add_argument("email")
+    _target_options(show)
+
     args = parser.parse_args(argv)
     if args.command == "config":
         return config_check(args.config_dir)
@@ -50,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_local(args)
     if args.command == "token":
         return run_token(args)
+    if args.command == "lead":
+        return run_lead_show(args)
     return run_invoke(args)
 
 
@@ -124,6 +132,32 @@ def run_token(args: argparse.Namespace) -> int:
         print(f"{target.api_url}/v1/t/c/{click_token(signer, args.lead, args.url, args.message)}")
     else:
         print(f"{target.api_url}/v1/t/o/{open_token(signer, args.lead, args.message)}.gif")
+    return 0
+
+
+def run_lead_show(args: argparse.Namespace) -> int:
+    from nurture.adapters.lead_store import DynamoLeadStore
+    from nurture.domain.errors import StoreUnavailable
+    from nurture.domain.text import InvalidEmail, email_key, normalize_email
+
+    target = _target(args)
+    if target is None:
+        return 2
+    try:
+        key = email_key(normalize_email(args.email))
+    except InvalidEmail:
+        print(f"'{args.email}' is not an email address", file=sys.stderr)
+        return 2
+    target.apply()
+    try:
+        lead = DynamoLeadStore(target.environment["TABLE_NAME"]).read_lead(key)
+    except StoreUnavailable as error:
+        print(f"{target.description}: {error}", file=sys.stderr)
+        return 2
+    if lead is None:
+        print("no lead has that address", file=sys.stderr)
+        return 1
+    print(json.dumps(lead, ensure_ascii=False, indent=2, default=str))
     return 0
 
 

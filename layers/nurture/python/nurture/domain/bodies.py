@@ -7,6 +7,7 @@ import json
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
+from typing import Any
 from urllib.parse import parse_qsl
 
 from nurture.domain.errors import FieldProblem, MalformedBody, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
@@ -56,11 +57,26 @@ def decode_text(body: bytes, charset: str) -> str:
         raise MalformedBody(f"The body is not valid {charset}.") from exc
 
 
-def _json_fields(body: bytes, charset: str) -> dict[str, str]:
+def load_json(body: bytes, charset: str) -> Any:
+    """Parse a JSON body; anything that could not be stored as text later is refused here."""
     try:
         data = json.loads(decode_text(body, charset))
     except json.JSONDecodeError as exc:
         raise MalformedBody(f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
+    except RecursionError as exc:
+        raise MalformedBody("The JSON body is nested too deeply.") from exc
+    try:
+        # "\ud800"-style escapes decode to lone surrogates, which are not text and cannot be stored.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MalformedBody("The JSON body contains an invalid unicode escape.") from exc
+    except ValueError as exc:  # NaN and Infinity are not JSON numbers
+        raise MalformedBody("The JSON body contains a number that is not finite.") from exc
+    return data
+
+
+def _json_fields(body: bytes, charset: str) -> dict[str, str]:
+    data = load_json(body, charset)
     if not isinstance(data, dict):
         raise MalformedBody("The JSON body must be an object of field names to values.")
     fields: dict[str, str] = {}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from nurture.domain.activity import Activity, RequestContext, new_activity
-from nurture.domain.bodies import JSON, TEXT, decode_text, media_type
+from nurture.domain.bodies import JSON, TEXT, load_json, media_type
 from nurture.domain.errors import (
     FieldProblem,
     InvalidToken,
@@ -22,7 +21,14 @@ from nurture.domain.submissions import VID_PATTERN
 from nurture.domain.tokens import CLICK, OPEN, TokenSigner, safe_redirect_url
 
 Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://")]
-PropValue = Annotated[str, StringConstraints(max_length=500)] | int | float | bool | None
+# Values DynamoDB can hold as they are: no NaN or infinity, integers within its 38 digits.
+PropValue = (
+    Annotated[str, StringConstraints(max_length=500)]
+    | bool
+    | Annotated[int, Field(ge=-(10**15), le=10**15)]
+    | Annotated[float, Field(allow_inf_nan=False)]
+    | None
+)
 
 
 class Beacon(BaseModel):
@@ -68,10 +74,7 @@ def parse_beacons(content_type: str | None, body: bytes, max_events: int) -> lis
     kind, params = media_type(content_type)
     if kind not in (TEXT, JSON, ""):
         raise UnsupportedMediaType(f"Send events as {JSON} or {TEXT}, not {kind}.")
-    try:
-        data = json.loads(decode_text(body, params.get("charset", "utf-8")))
-    except json.JSONDecodeError as exc:
-        raise MalformedBody(f"The body is not valid JSON: {exc.msg}.") from exc
+    data = load_json(body, params.get("charset", "utf-8"))
     items = data if isinstance(data, list) else [data]
     if not items or not all(isinstance(item, dict) for item in items):
         raise MalformedBody("Send one event object or a non-empty array of event objects.")

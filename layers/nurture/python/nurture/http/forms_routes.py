@@ -101,5 +101,6 @@ def _browser_error(form_id: str, form: FormDefinition | None, error: InputError)
         location = f"{form.error_url}{separator}{urlencode({'form': form_id, 'errors': codes})}"
         return Response(303, "text/plain", "", headers={"Location": location})
     body = (pages.simple_page(language, "not_found_title") if form is None
-            else pages.errors_page(language, error.problems, error.detail))
+            else pages.errors_page(language, error.problems, error.detail,
+                                   {field.name: field.label for field in form.custom_fields if field.label}))
     return Response(error.status, "text/html; charset=utf-8", body)

@@ -34,6 +34,24 @@ _TEXT = {
 }
 
 
+# What a person reads on the HTML error page, by problem code; the JSON API keeps the English message.
+_PROBLEM_TEXT = {
+    "ja": {"required": "入力してください", "invalid": "正しい形式で入力してください",
+           "too_long": "文字数が多すぎます", "not_a_scalar": "正しい形式で入力してください",
+           "file_not_accepted": "ファイルは送信できません"},
+    "en": {"required": "is required", "invalid": "is not valid", "too_long": "is too long",
+           "not_a_scalar": "is not valid", "file_not_accepted": "cannot be a file"},
+}
+_FIELD_LABELS = {
+    "ja": {"email": "メールアドレス", "name": "氏名", "company": "会社名", "title": "役職", "department": "部署",
+           "industry": "業種", "employees": "従業員数", "phone": "電話番号", "country": "国",
+           "timezone": "タイムゾーン", "consent": "個人情報の取り扱いへの同意"},
+    "en": {"email": "Email", "name": "Name", "company": "Company", "title": "Job title", "department": "Department",
+           "industry": "Industry", "employees": "Employees", "phone": "Phone", "country": "Country",
+           "timezone": "Time zone", "consent": "Consent to the privacy notice"},
+}
+
+
 def text(language: str, key: str) -> str:
     return _TEXT.get(language, _TEXT["en"])[key]
 
@@ -51,9 +69,13 @@ def thanks_page(language: str, form_title: str) -> str:
                 f"<p>{escape(form_title)}</p><p>{escape(text(language, 'thanks_body'))}</p>")
 
 
-def errors_page(language: str, problems: list[FieldProblem], detail: str) -> str:
+def errors_page(language: str, problems: list[FieldProblem], detail: str, labels: dict[str, str]) -> str:
+    """`labels`: the form's own field labels (custom fields), over the standard ones."""
+    known = {**_FIELD_LABELS.get(language, _FIELD_LABELS["en"]), **labels}
+    messages = _PROBLEM_TEXT.get(language, _PROBLEM_TEXT["en"])
     items = "".join(
-        f"<li><strong>{escape(problem.field)}</strong>: {escape(problem.message)}</li>" for problem in problems
+        f"<li><strong>{escape(known.get(p.field, p.field))}</strong>: {escape(messages.get(p.code, p.message))}</li>"
+        for p in problems
     ) or f"<li>{escape(detail)}</li>"
     return page(language, text(language, "errors_title"),
                 f"<p>{escape(text(language, 'errors_body'))}</p><ul>{items}</ul>"

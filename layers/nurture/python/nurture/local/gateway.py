@@ -32,24 +32,6 @@ class GatewayHandler(BaseHTTPRequestHandler):
     server: Gateway
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def do_OPTIONS(self) -> None:
-        self._handle()
-
-    def do_HEAD(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
-
-    def do_DELETE(self) -> None:
-        self._handle()
-
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         logger.debug("gateway request", extra={"line": format % args})
 
@@ -80,6 +62,9 @@ class GatewayHandler(BaseHTTPRequestHandler):
             self._send(500, {"Content-Type": "application/json"}, b'{"message":"Internal Server Error"}')
             return
         self._send_lambda_response(response)
+
+    # Every method goes through the same routing, as API Gateway's does.
+    do_GET = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_HEAD = do_PATCH = _handle
 
     def _send_lambda_response(self, response: Any) -> None:
         if not isinstance(response, dict) or "statusCode" not in response:

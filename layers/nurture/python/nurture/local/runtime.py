@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from nurture.local.streams import StreamPoller
 from nurture.settings import reload
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto server: one line per AWS call is noise
+# A pixel or a preflight publishes no metric; Powertools warns each time, which floods a terminal.
+warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
 
 SNAPSHOT = "snapshot.json"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
