@@ -13,8 +13,7 @@ from infra.constructs.data import Data
 from infra.constructs.public_api import PublicApi
 from infra.constructs.shared_code import SharedCode
 from infra.constructs.tracking_key import TrackingKey
-from nurture.cli.target import OUTPUT_API_URL, OUTPUT_TABLE, OUTPUT_TOKEN_SECRET
-from nurture.topology import FUNCTIONS
+from nurture.topology import FUNCTIONS, OUTPUT_API_URL, OUTPUT_TABLE, OUTPUT_TOKEN_SECRET
 
 # DynamoDB actions each function uses, and nothing more.
 FORMS_TABLE_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",

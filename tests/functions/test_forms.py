@@ -70,6 +70,14 @@ def test_same_idempotency_key_stores_one_event_even_with_other_fields():
     assert profile(body_json(first)["lead_id"])["company"] == "株式会社サンプル"
 
 
+def test_idempotency_key_reused_by_another_person_does_not_swallow_their_submission():
+    first = post_json("/v1/forms/contact", CONTACT, headers={"Idempotency-Key": "constant"})
+    other = post_json("/v1/forms/contact", {**CONTACT, "email": "someone.else@example.jp"},
+                      headers={"Idempotency-Key": "constant"})
+    assert other["statusCode"] == 201
+    assert body_json(other)["lead_id"] != body_json(first)["lead_id"]
+
+
 def test_changed_fields_are_a_new_submission():
     first = body_json(post_json("/v1/forms/contact", CONTACT))
     post_json("/v1/forms/contact", {**CONTACT, "title": "取締役"})
@@ -167,7 +175,10 @@ BAD_INPUTS = [
      json.dumps({**CONTACT, "message": "x" * 17000}).encode(), 413, None),
     ("oversized field", "/v1/forms/contact", "application/json",
      json.dumps({**CONTACT, "name": "x" * 500}).encode(), 422, "name"),
-    ("bad form id", "/v1/forms/NOT_A_SLUG!", "application/json", json.dumps(CONTACT).encode(), 422, "form_id"),
+    ("form id of another shape", "/v1/forms/NOT_A_SLUG!", "application/json", json.dumps(CONTACT).encode(), 404,
+     None),
+    ("missing required custom field", "/v1/forms/seminar", "application/json",
+     json.dumps({**CONTACT, "title": "部長"}).encode(), 422, "session"),
 ]
 
 
@@ -212,7 +223,8 @@ HOSTILE_BODIES = [
     ("deeply nested", "application/json", b"[" * 100000 + b"]" * 100000),
     ("lone surrogate", "application/json", b'{"email": "a@example.jp", "name": "\\ud800", "company": "C"}'),
     ("NaN", "application/json", b'{"email": "a@example.jp", "employees": NaN}'),
-    ("huge number", "application/json", b'{"email": "a@example.jp", "employees": 1' + b"0" * 400 + b"}"),
+    ("huge number", "application/json", b'{"email": "a@example.jp", "employees": 1' + b"0" * 5000 + b"}"),
+    ("non-latin-1 content type", "multipart/form-data; boundary=\u5883", b"--x--"),
     ("invalid utf-8", "application/x-www-form-urlencoded", b"email=a%40example.jp&name=%FF%FE"),
     ("invalid base64 claim", "multipart/form-data; boundary=", b"--\r\n"),
     ("null byte", "application/json", b'{"email": "a@example.jp\\u0000", "name": "A", "company": "C"}'),

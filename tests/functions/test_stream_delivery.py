@@ -31,7 +31,10 @@ def test_scorer_receives_only_new_lead_activity():
 
     (record,) = received["scoring"]
     assert record["eventName"] == "INSERT"
-    assert record["eventSource"] == "aws:dynamodb" and record["eventSourceARN"].startswith("arn:aws:dynamodb:")
+    assert record["eventSource"] == "aws:dynamodb" and record["eventVersion"] == "1.1"
+    assert record["awsRegion"] == "ap-northeast-1"
+    assert record["eventSourceARN"].startswith("arn:aws:dynamodb:ap-northeast-1:")
+    assert {"Keys", "NewImage", "SequenceNumber", "SizeBytes", "StreamViewType"} <= set(record["dynamodb"])
     assert record["dynamodb"]["Keys"]["PK"]["S"].startswith("LEAD#")
     assert record["dynamodb"]["NewImage"]["type"]["S"] == "form_submit"
     assert received["handoff"] == []

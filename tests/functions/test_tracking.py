@@ -87,7 +87,8 @@ def test_open_pixel_with_valid_token_records_an_open():
     assert [o["message_id"] for o in opens] == ["msg-1"]
 
 
-@pytest.mark.parametrize("token", ["garbage.gif", "a.b.gif", "x" * 300])
+@pytest.mark.parametrize("token", ["garbage.gif", "a.b.gif", "x" * 300, "x" * 5000 + ".gif", "ü.ß.gif",
+                                   "%E3%81%82.gif"])
 def test_open_pixel_with_bad_token_is_still_a_gif_and_records_nothing(token):
     response = api_request("GET", f"/v1/t/o/{token}")
     assert response is not None and response["statusCode"] == 200
@@ -106,6 +107,29 @@ def test_click_with_valid_token_redirects_and_records_the_click():
     (click,) = [e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "email_click"]
     assert (click["url"], click["link"], click["message_id"]) == ("https://example.jp/pricing?plan=pro",
                                                                   "pricing", "msg-2")
+
+
+def test_click_still_redirects_when_the_hit_cannot_be_stored(monkeypatch):
+    from nurture.adapters.lead_store import DynamoLeadStore
+    from nurture.domain.errors import StoreUnavailable
+
+    lead_id = a_lead()
+    token = click_token(signer(), lead_id, "https://example.jp/", "msg-3")
+
+    def unavailable(*_args, **_kwargs):
+        raise StoreUnavailable("throttled")
+
+    monkeypatch.setattr(DynamoLeadStore, "record_lead_activity", unavailable)
+    response = api_request("GET", f"/v1/t/c/{token}")
+    assert response is not None and response["statusCode"] == 302
+    pixel = api_request("GET", f"/v1/t/o/{open_token(signer(), lead_id, 'msg-3')}.gif")
+    assert pixel is not None and pixel["statusCode"] == 200 and pixel["headers"]["Content-Type"] == "image/gif"
+
+
+@pytest.mark.parametrize("token", ["ü.ß", "x" * 5000])
+def test_non_ascii_or_huge_click_token_gets_the_400_page(token):
+    response = api_request("GET", f"/v1/t/c/{token}")
+    assert response is not None and response["statusCode"] == 400 and "Location" not in response["headers"]
 
 
 def test_forged_click_token_gets_a_400_page_and_never_a_redirect():
@@ -131,6 +155,9 @@ def test_numeric_props_are_stored_exactly():
     b'{"vid": "anon-visitor-7", "type": "custom", "name": "x", "props": {"n": NaN}}',
     b'{"vid": "anon-visitor-7", "type": "custom", "name": "x", "props": {"n": 1e999}}',
     b'{"vid": "anon-visitor-7", "type": "page_view", "title": "\\udfff"}',
+    b'{"vid": "anon-visitor-7", "type": "custom", "name": "x", "props": {"n": 1e300}}',
+    b'{"vid": "anon-visitor-7", "type": "custom", "name": "x", "props": {"n": 1e-300}}',
+    b'{"vid": "anon-visitor-7", "type": "custom", "name": "x", "props": {"n": 1' + b"0" * 5000 + b"}}",
     b"[" * 50000 + b"]" * 50000,
 ])
 def test_hostile_beacons_get_a_4xx_never_a_5xx(body):

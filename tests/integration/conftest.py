@@ -66,6 +66,13 @@ class RunningSystem:
                                ExpressionAttributeValues={":pk": {"S": pk}})["Items"]
         return [from_item(i) for i in found if i["SK"]["S"].startswith(sk_prefix)]
 
+    def item_count(self) -> int:
+        """Items in the whole table (tests in this session run one at a time)."""
+        state = self.state()
+        dynamodb = boto3.client("dynamodb", endpoint_url=state["emulator_url"], region_name=state["region"])
+        pages = dynamodb.get_paginator("scan").paginate(TableName=state["table_name"], Select="COUNT")
+        return sum(page["Count"] for page in pages)
+
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "nurture.cli.main", *args], cwd=REPO, text=True,
                               capture_output=True, env=_env(self.state_dir, self.port), timeout=60, check=False)

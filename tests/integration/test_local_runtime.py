@@ -66,16 +66,13 @@ def test_plain_html_form_post_redirects_to_the_thank_you_page(local_system: Runn
 @pytest.mark.parametrize(("case", "path", "content_type", "body", "status", "field"), BAD_INPUTS,
                          ids=[case[0] for case in BAD_INPUTS])
 def test_bad_input_over_http(local_system: RunningSystem, case, path, content_type, body, status, field):
-    email = unique_email()
-    body = body.replace(b"Taro.Yamada@Example.co.jp", email.encode())
+    before = local_system.item_count()
     reply = local_system.request("POST", path, body, {"Content-Type": content_type, "Accept": "application/json"})
     assert reply.status == status
     assert reply.headers["content-type"] == "application/problem+json"
     if field:
         assert field in [error["field"] for error in reply.json()["errors"]]
-    from nurture.domain.text import email_key
-
-    assert local_system.items(f"EMAIL#{email_key(email)}") == []
+    assert local_system.item_count() == before
 
 
 def test_cors_preflight_from_an_allowed_origin(local_system: RunningSystem):

@@ -26,6 +26,11 @@ class ApiRoute:
         return f"{self.method} {self.path}"
 
 
+# Stack outputs the CLI reads to find a deployed system (`--stack NAME`).
+OUTPUT_API_URL = "ApiUrl"
+OUTPUT_TABLE = "TableName"
+OUTPUT_TOKEN_SECRET = "TokenSecretId"  # noqa: S105 - an output's name, not a secret
+
 FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
     for spec in (

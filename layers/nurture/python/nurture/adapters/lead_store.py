@@ -12,13 +12,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 from nurture import keys
 from nurture.adapters.aws import client
 from nurture.domain.activity import Activity
-from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, SubmissionWrite, WriteConflict
-from nurture.domain.errors import StoreUnavailable
+from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, SubmissionWrite
+from nurture.domain.errors import StoreUnavailable, WriteConflict
+from nurture.domain.retry import backoff
 from nurture.domain.tracking import VisitorIdentified
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 BATCH_WRITE_LIMIT = 25
+# Transaction cancellation reasons that mean "another request got there first": retry, don't fail.
+_RACES = ("ConditionalCheckFailed", "TransactionConflict")
 TRANSACTION_LIMIT = 100
 
 
@@ -120,7 +123,7 @@ class DynamoLeadStore:
             if duplicate.get("Code") == "ConditionalCheckFailed":
                 old = from_item(duplicate.get("Item", {}))
                 raise AlreadySubmitted(CaptureResult(lead_id=old["lead_id"], created=bool(old["created"]))) from error
-            if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
+            if any(reason.get("Code") in _RACES for reason in reasons):
                 raise WriteConflict("a concurrent write got there first") from error
             raise self._unavailable(error) from error
         except BotoCoreError as error:
@@ -183,6 +186,8 @@ class DynamoLeadStore:
                 reasons = error.response.get("CancellationReasons", [])
                 if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                     raise VisitorIdentified(from_item(reasons[0]["Item"])["lead_id"]) from error
+                if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+                    raise WriteConflict("another request is writing this visitor") from error
                 raise self._unavailable(error) from error
             except BotoCoreError as error:
                 raise self._unavailable(error) from error
@@ -259,11 +264,12 @@ class DynamoLeadStore:
     def _batch_put(self, items: list[dict[str, Any]]) -> None:
         for chunk in _chunks(items, BATCH_WRITE_LIMIT):
             request: dict[str, Any] = {self._table: [{"PutRequest": {"Item": item}} for item in chunk]}
-            for _ in range(5):
+            for attempt in range(5):
                 unprocessed = self._call("batch_write_item", RequestItems=request).get("UnprocessedItems") or {}
                 if not unprocessed:
                     break
                 request = unprocessed
+                backoff(attempt)
             else:
                 raise StoreUnavailable("DynamoDB kept returning unprocessed items")
 

@@ -10,11 +10,7 @@ import boto3
 from nurture.local.resources import LocalResources
 from nurture.local.runtime import FAKE_CREDENTIALS
 from nurture.local.state import LocalState
-
-# Names of the stack outputs the CLI reads (infra/stack.py declares them).
-OUTPUT_TABLE = "TableName"
-OUTPUT_TOKEN_SECRET = "TokenSecretId"  # noqa: S105 - an output name, not a secret
-OUTPUT_API_URL = "ApiUrl"
+from nurture.topology import OUTPUT_API_URL, OUTPUT_TABLE, OUTPUT_TOKEN_SECRET
 
 
 class TargetNotFound(RuntimeError):
@@ -40,7 +36,7 @@ class Target:
 
 def local_target(config_dir: str) -> Target:
     state = LocalState.load()
-    if state is None:
+    if state is None or not state.is_running():
         raise TargetNotFound("No local system is running here: start one with `make run` (or `nurture local`), "
                              "or name a deployed stack with --stack.")
     environment = {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": state.emulator_url,

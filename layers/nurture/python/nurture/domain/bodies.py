@@ -65,6 +65,8 @@ def load_json(body: bytes, charset: str) -> Any:
         raise MalformedBody(f"The body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from exc
     except RecursionError as exc:
         raise MalformedBody("The JSON body is nested too deeply.") from exc
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise MalformedBody(f"The JSON body has a value that cannot be read: {exc}.") from exc
     try:
         # "\ud800"-style escapes decode to lone surrogates, which are not text and cannot be stored.
         json.dumps(data, ensure_ascii=False).encode("utf-8")
@@ -113,7 +115,10 @@ def _multipart_fields(content_type: str, body: bytes) -> dict[str, str]:
     _, params = media_type(content_type)
     if not params.get("boundary"):
         raise MalformedBody("A multipart body needs a boundary in its Content-Type.")
-    head = b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n"
+    try:
+        head = b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n"
+    except UnicodeEncodeError as exc:
+        raise MalformedBody("The Content-Type header is not valid.") from exc
     message = BytesParser(policy=HTTP).parsebytes(head + body)
     if not message.is_multipart() or message.defects:
         raise MalformedBody("The multipart body is malformed.")

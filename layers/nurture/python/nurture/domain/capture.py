@@ -7,10 +7,9 @@ from typing import Any, Protocol
 
 from nurture.domain.activity import Activity, RequestContext, new_activity
 from nurture.domain.clock import epoch_seconds, iso, new_id
-from nurture.domain.errors import NurtureError, StoreUnavailable
+from nurture.domain.errors import NurtureError, StoreUnavailable, WriteConflict
+from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.submissions import Submission, duplicate_key
-
-MAX_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -59,10 +58,6 @@ class AlreadySubmitted(NurtureError):
         self.result = result
 
 
-class WriteConflict(NurtureError):
-    """Another request changed the address, lead or visitor between our read and our write."""
-
-
 class LeadStore(Protocol):
     def look_up(self, email_key: str, vid: str | None) -> LeadLookup: ...
 
@@ -80,15 +75,19 @@ def capture_submission(
 ) -> CaptureResult:
     """Create or update the lead; a double submit returns the first answer and stores nothing new."""
     key = duplicate_key(submission, idempotency_key)
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
         lookup = store.look_up(submission.email_key, submission.vid)
         write = _plan(submission, lookup, request, settings, key)
         try:
             store.write_submission(write)
         except AlreadySubmitted as duplicate:
+            # A retry after a merge that failed half-way still completes the merge.
+            if submission.vid and lookup.visitor_lead_id == duplicate.result.lead_id and not lookup.visitor_merged:
+                store.merge_visitor(submission.vid, duplicate.result.lead_id)
             return duplicate.result
         except WriteConflict:
-            continue  # a concurrent request won the race: read again and retry as an update
+            backoff(attempt)  # a concurrent request won the race: read again and retry as an update
+            continue
         if submission.vid and _needs_merge(write, lookup):
             store.merge_visitor(submission.vid, write.lead_id)
         return write.result

@@ -67,6 +67,10 @@ class ValidationFailed(InputError):
     title = "Some fields are missing or invalid"
 
 
+class WriteConflict(NurtureError):
+    """Another request changed the same items between our read and our write: read again and retry."""
+
+
 class StoreUnavailable(NurtureError):
     """The data store could not be reached or kept throttling: safe for the client to retry."""
 

@@ -90,8 +90,12 @@ def validate_submission(form_id: str, form: FormDefinition, fields: dict[str, st
 
 
 def duplicate_key(submission: Submission, idempotency_key: str | None) -> str:
-    """Same form + same Idempotency-Key, or same form + same address + same fields: one submission."""
-    basis = f"key:{idempotency_key}" if idempotency_key else f"fields:{submission.fingerprint}"
+    """Same form + address + Idempotency-Key, or same form + address + fields: one submission.
+
+    The address is part of the key so that a key reused by another person (a constant in a naive
+    integration) never swallows their submission.
+    """
+    basis = f"key:{submission.email_key}:{idempotency_key}" if idempotency_key else f"fields:{submission.fingerprint}"
     return hashlib.sha256(f"{submission.form_id}|{basis}".encode()).hexdigest()
 
 
@@ -171,7 +175,7 @@ def _custom_fields(form: FormDefinition, fields: dict[str, str], problems: list[
             )
             continue
         if not value:
-            if definition.required:
+            if definition.required or definition.name in form.required:
                 problems.append(FieldProblem(definition.name, "required", "is required"))
             continue
         if definition.type == "number":

@@ -43,7 +43,7 @@ class TokenSigner:
 
     def verify(self, token: str, kind: str) -> dict[str, Any]:
         """The claims of a genuine token of this kind; InvalidToken for anything else."""
-        if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
+        if len(token) > MAX_TOKEN_LENGTH or not token.isascii() or token.count(".") != 1:
             raise InvalidToken("The link is malformed.")
         payload, signature = token.split(".")
         if not hmac.compare_digest(signature, self._signature(payload)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from nurture.domain.activity import Activity, RequestContext, new_activity
 from nurture.domain.bodies import JSON, TEXT, load_json, media_type
@@ -14,19 +14,29 @@ from nurture.domain.errors import (
     InvalidToken,
     MalformedBody,
     NurtureError,
+    StoreUnavailable,
     UnsupportedMediaType,
     ValidationFailed,
+    WriteConflict,
 )
+from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.submissions import VID_PATTERN
 from nurture.domain.tokens import CLICK, OPEN, TokenSigner, safe_redirect_url
 
 Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://")]
+def _dynamodb_number(value: float) -> float:
+    """DynamoDB numbers lie within 1E-130 and 9.9E+125 in magnitude (or are zero)."""
+    if value != 0 and not 1e-130 <= abs(value) < 9.9e125:
+        raise ValueError("is outside the range of numbers that can be stored")
+    return value
+
+
 # Values DynamoDB can hold as they are: no NaN or infinity, integers within its 38 digits.
 PropValue = (
     Annotated[str, StringConstraints(max_length=500)]
     | bool
     | Annotated[int, Field(ge=-(10**15), le=10**15)]
-    | Annotated[float, Field(allow_inf_nan=False)]
+    | Annotated[float, Field(allow_inf_nan=False), AfterValidator(_dynamodb_number)]
     | None
 )
 
@@ -112,10 +122,20 @@ def record_beacons(
                                 beacon.activity_data(), offset)
         by_visitor.setdefault(beacon.vid, []).append(activity)
     for vid, activities in by_visitor.items():
+        _record_visitor(store, vid, activities)
+
+
+def _record_visitor(store: ActivityStore, vid: str, activities: list[Activity]) -> None:
+    for attempt in range(MAX_ATTEMPTS):
         try:
             store.record_visitor_activity(vid, activities)
         except VisitorIdentified as identified:
             store.record_lead_activity(identified.lead_id, activities)
+        except WriteConflict:
+            backoff(attempt)  # hits of one visitor arriving at once contend for its identity item
+            continue
+        return
+    raise StoreUnavailable("the visitor's history kept changing under concurrent hits")
 
 
 def record_email_open(
@@ -127,17 +147,27 @@ def record_email_open(
     store.record_lead_activity(_lead_id(claims), [activity])
 
 
+@dataclass(frozen=True)
+class ClickOutcome:
+    url: str
+    recorded: bool
+
+
 def record_email_click(
     token: str, signer: TokenSigner, store: ActivityStore, request: RequestContext, settings: TrackingSettings
-) -> str:
+) -> ClickOutcome:
     """Record the click and return where to send the person. InvalidToken: no redirect at all."""
     claims = signer.verify(token, CLICK)
     url = safe_redirect_url(claims.get("u"))
     activity = new_activity("email_click", request.received_at, settings.event_retention_days,
                             {"message_id": claims.get("m"), "url": url, "link": claims.get("t"),
                              "user_agent": request.user_agent})
-    store.record_lead_activity(_lead_id(claims), [activity])
-    return url
+    try:
+        store.record_lead_activity(_lead_id(claims), [activity])
+    except StoreUnavailable:
+        # The person still gets where the genuine link points; only the hit is lost (and logged).
+        return ClickOutcome(url=url, recorded=False)
+    return ClickOutcome(url=url, recorded=True)
 
 
 def _lead_id(claims: dict[str, Any]) -> str:

@@ -24,7 +24,8 @@ from nurture.http.services import capture_settings, lead_store
 from nurture.observability import logger, metrics
 from nurture.settings import marketer_config
 
-FormId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="The form's id in config/forms.yaml")]
+# Any id is looked up: one that is not in config/forms.yaml is a 404, whatever its shape.
+FormId = Annotated[str, Path(description="The form's id in config/forms.yaml")]
 
 
 class CaptureResponse(BaseModel):

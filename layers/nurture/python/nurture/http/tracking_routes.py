@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.metrics import MetricUnit
 
 from nurture.domain.bodies import check_size
-from nurture.domain.errors import InvalidToken
+from nurture.domain.errors import InvalidToken, StoreUnavailable
 from nurture.domain.tracking import parse_beacons, record_beacons, record_email_click, record_email_open
 from nurture.http import pages
 from nurture.http.problems import documented, problem_doc
@@ -18,7 +18,8 @@ from nurture.http.services import lead_store, signer, tracking_settings
 from nurture.observability import logger, metrics
 from nurture.settings import marketer_config
 
-Token = Annotated[str, Path(max_length=4096, description="A signed tracking token")]
+# No length or pattern here: the pixel must answer a GIF to anything, so the domain judges the token.
+Token = Annotated[str, Path(description="A signed tracking token")]
 NO_STORE = {"Cache-Control": "no-store, max-age=0"}
 
 
@@ -52,6 +53,9 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
             # A person must never see a broken image, so the pixel is served whatever the token.
             metrics.add_metric(name="InvalidTokens", unit=MetricUnit.Count, value=1)
             logger.info("open pixel with invalid token", extra={"reason": error.detail})
+        except StoreUnavailable as error:
+            metrics.add_metric(name="HitsLost", unit=MetricUnit.Count, value=1)
+            logger.warning("open not recorded", extra={"reason": str(error)})
         return Response(200, "image/gif", pages.PIXEL_GIF, headers=NO_STORE)
 
     @app.get("/v1/t/c/<token>", summary="Email click redirect", tags=["tracking"],
@@ -60,11 +64,15 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
     def click(token: Token):
         event = app.current_event
         try:
-            url = record_email_click(token, signer(), lead_store(), request_context(event), tracking_settings())
+            outcome = record_email_click(token, signer(), lead_store(), request_context(event), tracking_settings())
         except InvalidToken as error:
             metrics.add_metric(name="InvalidTokens", unit=MetricUnit.Count, value=1)
             logger.info("click with invalid token", extra={"reason": error.detail})
             body = pages.simple_page("ja", "invalid_link_title", pages.text("ja", "invalid_link_body"))
             return Response(400, "text/html; charset=utf-8", body, headers=NO_STORE)
-        metrics.add_metric(name="EmailClickHits", unit=MetricUnit.Count, value=1)
-        return Response(302, "text/plain", "", headers={"Location": url, **NO_STORE})
+        if outcome.recorded:
+            metrics.add_metric(name="EmailClickHits", unit=MetricUnit.Count, value=1)
+        else:
+            metrics.add_metric(name="HitsLost", unit=MetricUnit.Count, value=1)
+            logger.warning("click not recorded; redirected anyway")
+        return Response(302, "text/plain", "", headers={"Location": outcome.url, **NO_STORE})

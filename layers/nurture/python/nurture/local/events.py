@@ -43,7 +43,7 @@ def http_api_event(
     cookies = [c.strip() for c in headers.pop("cookie", "").split(";") if c.strip()]
     now = datetime.now(UTC)
     content_type = headers.get("content-type", "")
-    encoded = body is not None and not content_type.startswith(_TEXT_TYPES)
+    encoded = body is not None and not (content_type.startswith(_TEXT_TYPES) and _is_utf8(body))
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route.route_key if route else "$default",
@@ -83,6 +83,14 @@ def http_api_event(
     if body is not None:
         event["body"] = base64.b64encode(body).decode("ascii") if encoded else body.decode("utf-8")
     return event
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 @dataclass

@@ -37,7 +37,13 @@ class GatewayHandler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         url = urlsplit(self.path)
-        length = int(self.headers.get("content-length") or 0)
+        try:
+            length = int(self.headers.get("content-length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._send(400, {"Content-Type": "application/json"}, b'{"message":"Bad Request"}')
+            return
         if length > MAX_BODY:
             self._send(413, {"Content-Type": "application/json"}, b'{"message":"Request Entity Too Large"}')
             return
@@ -45,8 +51,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
         if url.path in self.server.extra_pages:
             self._send(200, {"Content-Type": "text/html; charset=utf-8"}, self.server.extra_pages[url.path].encode())
             return
-        method = "GET" if self.command == "HEAD" else self.command
-        matched = match_route(method, url.path)
+        matched = match_route(self.command, url.path)
         if matched is None:
             self._send(404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}')
             return

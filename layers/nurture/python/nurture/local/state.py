@@ -25,6 +25,16 @@ class LocalState:
     config_dir: str
     pid: int
 
+    def is_running(self) -> bool:
+        """False for a record left behind by a system that did not stop cleanly."""
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
     def save(self) -> Path:
         folder = state_dir()
         folder.mkdir(parents=True, exist_ok=True)

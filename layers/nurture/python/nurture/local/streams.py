@@ -25,9 +25,10 @@ def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[
     return {
         "eventID": record["eventID"],
         "eventName": record["eventName"],
-        "eventVersion": record.get("eventVersion", "1.1"),
+        # As DynamoDB Streams publishes them (the emulator says 1.0 and us-east-1).
+        "eventVersion": "1.1",
         "eventSource": "aws:dynamodb",
-        "awsRegion": record.get("awsRegion", region),
+        "awsRegion": region,
         "dynamodb": dynamodb,
         "eventSourceARN": stream_arn,
     }

@@ -1,0 +1,87 @@
+"""Lead capture's retry and merge logic, against an in-memory store that misbehaves on purpose."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from nurture.config import load_config
+from nurture.domain.activity import RequestContext
+from nurture.domain.capture import (
+    AlreadySubmitted,
+    CaptureResult,
+    CaptureSettings,
+    LeadLookup,
+    SubmissionWrite,
+    capture_submission,
+)
+from nurture.domain.errors import WriteConflict
+from nurture.domain.submissions import validate_submission
+from tests.conftest import CONFIG_DIR
+
+FORM = load_config(CONFIG_DIR).forms["contact"]
+SETTINGS = CaptureSettings(duplicate_window_seconds=600, event_retention_days=30)
+REQUEST = RequestContext(received_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC), source_ip="198.51.100.7")
+
+
+@dataclass
+class ScriptedStore:
+    lookups: list[LeadLookup]
+    failures: list[Exception] = field(default_factory=list)
+    writes: list[SubmissionWrite] = field(default_factory=list)
+    merges: list[tuple[str, str]] = field(default_factory=list)
+
+    def look_up(self, email_key, vid):
+        return self.lookups.pop(0) if len(self.lookups) > 1 else self.lookups[0]
+
+    def write_submission(self, write):
+        if self.failures:
+            raise self.failures.pop(0)
+        self.writes.append(write)
+
+    def merge_visitor(self, vid, lead_id):
+        self.merges.append((vid, lead_id))
+        return 0
+
+
+def submission(**extra):
+    fields = {"email": "a@example.jp", "name": "A", "company": "C", "consent": "on", **extra}
+    return validate_submission("contact", FORM, fields)
+
+
+def test_race_on_a_new_address_is_retried_as_an_update():
+    store = ScriptedStore(lookups=[LeadLookup(None, None, False), LeadLookup("lead-1", None, False)],
+                          failures=[WriteConflict("claimed meanwhile")])
+    result = capture_submission(submission(), store, REQUEST, SETTINGS)
+    assert result == CaptureResult(lead_id="lead-1", created=False)
+    (write,) = store.writes
+    assert write.new_lead is False and write.counters == {"form_submissions": 1}
+
+
+def test_first_identify_merges_the_visitor_once():
+    store = ScriptedStore(lookups=[LeadLookup("lead-1", None, False)])
+    capture_submission(submission(vid="visitor-0001"), store, REQUEST, SETTINGS)
+    assert store.writes[0].claim_visitor == "visitor-0001"
+    assert store.merges == [("visitor-0001", "lead-1")]
+
+
+def test_retry_after_a_half_done_merge_completes_it():
+    store = ScriptedStore(lookups=[LeadLookup("lead-1", "lead-1", False)],
+                          failures=[AlreadySubmitted(CaptureResult("lead-1", True))])
+    result = capture_submission(submission(vid="visitor-0001"), store, REQUEST, SETTINGS)
+    assert result == CaptureResult("lead-1", True)
+    assert store.merges == [("visitor-0001", "lead-1")]
+
+
+def test_visitor_of_another_lead_is_neither_claimed_nor_merged():
+    store = ScriptedStore(lookups=[LeadLookup("lead-2", "lead-1", True)])
+    capture_submission(submission(vid="visitor-0001"), store, REQUEST, SETTINGS)
+    assert store.writes[0].claim_visitor is None and store.merges == []
+
+
+def test_consent_record_carries_purpose_version_form_and_source():
+    store = ScriptedStore(lookups=[LeadLookup(None, None, False)])
+    capture_submission(submission(), store, REQUEST, SETTINGS)
+    consent = store.writes[0].consent
+    assert consent is not None
+    assert (consent["granted"], consent["version"], consent["form_id"], consent["source_ip"]) == (
+        True, "2026-04", "contact", "198.51.100.7")
+    assert consent["purpose"] == FORM.consent.purpose and consent["recorded_at"].startswith("2026-11-23T09:00")
