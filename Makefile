@@ -22,7 +22,7 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-run: $(PY_STAMP)
+run: install
 	$(BIN)/nurture local $(if $(PERSIST),--persist $(PERSIST))
 
 test: install lint
