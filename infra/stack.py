@@ -8,17 +8,34 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra import paths
-from infra.constructs.api_function import ApiFunction
 from infra.constructs.data import Data
+from infra.constructs.function import NurtureFunction, construct_name
 from infra.constructs.public_api import PublicApi
+from infra.constructs.queues import HandoffQueue
+from infra.constructs.sales_access import SalesAccess
 from infra.constructs.shared_code import SharedCode
+from infra.constructs.stream_consumer import StreamConsumer
 from infra.constructs.tracking_key import TrackingKey
-from nurture.topology import FUNCTIONS, OUTPUT_API_URL, OUTPUT_TABLE, OUTPUT_TOKEN_SECRET
+from nurture.topology import (
+    FUNCTIONS,
+    OUTPUT_API_URL,
+    OUTPUT_HANDOFF_QUEUE,
+    OUTPUT_TABLE,
+    OUTPUT_TOKEN_SECRET,
+    ROUTES,
+)
 
-# DynamoDB actions each function uses, and nothing more.
-FORMS_TABLE_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                       "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]
-TRACKING_TABLE_ACTIONS = ["dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"]
+# The DynamoDB actions each function's code makes (see the adapters), and nothing more.
+TABLE_ACTIONS = {
+    "forms": ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem",
+              "dynamodb:Query", "dynamodb:BatchWriteItem"],
+    "tracking": ["dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"],
+    "scoring": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
+    "handoff": ["dynamodb:GetItem", "dynamodb:Query"],
+    "sales_api": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
+                  "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
+}
+API_FUNCTIONS = {route.function for route in ROUTES}
 
 
 class NurtureStack(Stack):
@@ -28,16 +45,31 @@ class NurtureStack(Stack):
         data = Data(self, "Data")
         key = TrackingKey(self, "TrackingKey")
         code = SharedCode(self, "SharedCode", dependencies)
+        handoff = HandoffQueue(self, "Handoff")
         environment = {"TABLE_NAME": data.table.table_name, "TOKEN_SECRET_ID": key.secret.secret_arn}
-        functions = {name: ApiFunction(self, f"{name.title()}Function", spec, code, environment)
-                     for name, spec in FUNCTIONS.items()}
-        functions["forms"].allow(FORMS_TABLE_ACTIONS, [data.table.table_arn])
-        functions["tracking"].allow(TRACKING_TABLE_ACTIONS, [data.table.table_arn])
-        functions["tracking"].allow(["secretsmanager:GetSecretValue"], [key.secret.secret_arn])
-        for function in functions.values():
+        api_functions = {name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code, environment)
+                         for name, spec in FUNCTIONS.items() if name in API_FUNCTIONS}
+        api = PublicApi(self, "Api", api_functions)
+        stream_environment = {**environment, "HANDOFF_QUEUE_URL": handoff.queue.queue_url,
+                              "PUBLIC_API_URL": api.url}
+        stream_functions = {
+            name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code, stream_environment)
+            for name, spec in FUNCTIONS.items() if name not in API_FUNCTIONS
+        }
+        functions = {**api_functions, **stream_functions}
+        for name, function in functions.items():
+            function.allow(TABLE_ACTIONS[name], [data.table.table_arn])
             function.allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
-        api = PublicApi(self, "Api", functions)
+        functions["sales_api"].allow(["dynamodb:Query"], [f"{data.table.table_arn}/index/by_rank"])
+        functions["tracking"].allow(["secretsmanager:GetSecretValue"], [key.secret.secret_arn])
+        functions["handoff"].allow(["sqs:SendMessage"], [handoff.queue.queue_arn])
+        for name, function in stream_functions.items():
+            StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name)
+        sales = SalesAccess(self, "SalesAccess", handoff.queue, api.api)
 
         CfnOutput(self, OUTPUT_API_URL, value=api.url, description="Base URL web forms post to")
         CfnOutput(self, OUTPUT_TABLE, value=data.table.table_name)
         CfnOutput(self, OUTPUT_TOKEN_SECRET, value=key.secret.secret_arn)
+        CfnOutput(self, OUTPUT_HANDOFF_QUEUE, value=handoff.queue.queue_url, description="Sales tooling polls this")
+        CfnOutput(self, "SalesConsumerPolicyArn", value=sales.policy.managed_policy_arn,
+                  description="Attach to sales tooling's role")

@@ -24,6 +24,7 @@ os.environ.update(
     POWERTOOLS_SERVICE_NAME="nurture",
     POWERTOOLS_METRICS_NAMESPACE="Nurture",
     POWERTOOLS_TRACE_DISABLED="true",
+    JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION="1",
 )
 os.environ.pop("AWS_PROFILE", None)
 os.environ.pop("AWS_ENDPOINT_URL", None)

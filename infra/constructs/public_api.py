@@ -5,11 +5,12 @@ from __future__ import annotations
 import jsii
 from aws_cdk import RemovalPolicy, Validations
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.constructs.api_function import LOG_RETENTION, ApiFunction
+from infra.constructs.function import LOG_RETENTION, NurtureFunction, construct_name
 from infra.constructs.nag import acknowledge
 from nurture.topology import ROUTES
 
@@ -36,7 +37,7 @@ BURST_LIMIT = 400
 
 
 class PublicApi(Construct):
-    def __init__(self, scope: Construct, construct_id: str, functions: dict[str, ApiFunction]) -> None:
+    def __init__(self, scope: Construct, construct_id: str, functions: dict[str, NurtureFunction]) -> None:
         super().__init__(scope, construct_id)
         # CORS is answered by the functions from config/api.yaml, so there is one allowlist.
         self.api = apigwv2.HttpApi(self, "HttpApi", description="Nurture public API", create_default_stage=False)
@@ -52,15 +53,20 @@ class PublicApi(Construct):
             access_log_settings=_AccessLogs(apigwv2.LogGroupLogDestination(self.access_logs)),
         )
         integrations_by_function = {
-            name: integrations.HttpLambdaIntegration(f"{name.title()}Integration", function.function)
+            name: integrations.HttpLambdaIntegration(f"{construct_name(name)}Integration", function.function)
             for name, function in functions.items()
         }
+        iam_authorizer = authorizers.HttpIamAuthorizer()
         for route in ROUTES:
             routes = self.api.add_routes(
                 path=route.path,
                 methods=[apigwv2.HttpMethod(route.method)],
                 integration=integrations_by_function[route.function],
+                # Sales tooling signs its requests (SigV4); everything else is called by browsers.
+                authorizer=iam_authorizer if route.iam else None,
             )
+            if route.iam:
+                continue
             for added in routes:
                 acknowledge(
                     Validations.of(added),

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from nurture.local.functions import invoke
-from nurture.topology import FUNCTIONS
+from nurture.topology import ROUTES
 from tests.conftest import SHARED_EVENTS
 
 API_EVENTS = sorted(
@@ -19,8 +19,12 @@ def test_published_api_events_are_present():
     assert len(API_EVENTS) >= 10, API_EVENTS
 
 
+API_FUNCTIONS = sorted({route.function for route in ROUTES})
+STREAM_EVENTS = sorted(path for path in SHARED_EVENTS.glob("*.json") if "dynamo" in path.name.lower())
+
+
 @pytest.mark.usefixtures("aws")
-@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+@pytest.mark.parametrize("function", API_FUNCTIONS)
 @pytest.mark.parametrize("path", API_EVENTS, ids=[p.name for p in API_EVENTS])
 def test_published_api_event_gets_a_clean_response(function, path):
     event = json.loads(path.read_text(encoding="utf-8"))
@@ -56,3 +60,14 @@ def test_rest_payload_aimed_at_a_form_is_served_like_http_api(name):
     response = invoke("forms", event)
     assert response["statusCode"] == 201, response["body"]
     assert json.loads(response["body"])["created"] is True
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize("function", ["scoring", "handoff"])
+@pytest.mark.parametrize("path", STREAM_EVENTS, ids=[p.name for p in STREAM_EVENTS])
+def test_published_stream_events_are_reported_record_by_record(function, path):
+    """Records of another table (which the filters keep away) are poison: each reported, none crashes."""
+    event = json.loads(path.read_text(encoding="utf-8"))
+    response = invoke(function, event)
+    reported = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+    assert reported == {record["dynamodb"]["SequenceNumber"] for record in event["Records"]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,8 @@ def test_functions_are_python_313_on_arm64_with_their_own_roles(synthesized):
 
 def _actions(template: Template, function: str) -> set[str]:
     policies = template.find_resources("AWS::IAM::Policy")
-    (policy,) = [p for name, p in policies.items() if name.startswith(f"{function.title()}FunctionRole")]
+    prefix = "".join(part.title() for part in function.split("_"))
+    (policy,) = [p for name, p in policies.items() if name.startswith(f"{prefix}FunctionRole")]
     actions: set[str] = set()
     for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
         found = statement["Action"]
@@ -85,12 +87,20 @@ def _actions(template: Template, function: str) -> set[str]:
 
 
 COMMON = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# Reading the stream, and sending what keeps failing to the consumer's dead-letter queue.
+STREAM = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
+          "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 EXPECTED_ACTIONS = {
-    # Every DynamoDB operation lead_store makes for the route (see the call counts in docs/benchmarks.md).
+    # Every DynamoDB operation the adapters make for the function (see the call counts in docs/benchmarks.md).
     "forms": COMMON | {"dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                        "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchWriteItem"},
     "tracking": COMMON | {"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
                           "secretsmanager:GetSecretValue"},
+    "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem",
+                                  "dynamodb:PutItem"},
+    "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query"},
+    "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
+                           "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"},
 }
 
 
@@ -129,6 +139,45 @@ def test_lambda_packages_hold_only_what_they_should(synthesized):
         assert sorted(p.name for p in code.iterdir() if p.name != "__pycache__") == ["__init__.py", "handler.py"]
 
 
-def test_outputs_give_the_cli_what_it_needs(synthesized):
+def test_outputs_give_the_cli_and_sales_what_they_need(synthesized):
     template, _ = synthesized
-    assert {"ApiUrl", "TableName", "TokenSecretId"} <= set(template.find_outputs("*"))
+    assert {"ApiUrl", "TableName", "TokenSecretId", "HandoffQueueUrl", "SalesConsumerPolicyArn"} <= set(
+        template.find_outputs("*"))
+
+
+def test_stream_consumers_use_the_shared_filters_with_bisect_retries_and_a_dlq(synthesized):
+    template, _ = synthesized
+    mappings = template.find_resources("AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == len(TABLE.stream_filters)
+    patterns = []
+    for mapping in mappings.values():
+        properties = mapping["Properties"]
+        assert properties["BisectBatchOnFunctionError"] is True
+        assert properties["MaximumRetryAttempts"] == 5
+        assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert "OnFailure" in properties["DestinationConfig"]
+        patterns += [json.loads(f["Pattern"]) for f in properties["FilterCriteria"]["Filters"]]
+    assert sorted(patterns, key=json.dumps) == sorted((f.pattern for f in TABLE.stream_filters), key=json.dumps)
+
+
+def test_handoff_queue_is_fifo_encrypted_with_a_dead_letter_queue(synthesized):
+    template, _ = synthesized
+    template.has_resource_properties("AWS::SQS::Queue", {
+        "FifoQueue": True, "ContentBasedDeduplication": False, "SqsManagedSseEnabled": True,
+        "RedrivePolicy": {"maxReceiveCount": 5, "deadLetterTargetArn": Match.any_value()},
+    })
+    queues = template.find_resources("AWS::SQS::Queue")
+    assert all(q["Properties"].get("SqsManagedSseEnabled") for q in queues.values())
+    assert len([q for q in queues.values() if q["Properties"].get("FifoQueue")]) == 2
+
+
+def test_sales_routes_need_iam_and_the_consumer_policy_grants_them(synthesized):
+    template, _ = synthesized
+    routes = template.find_resources("AWS::ApiGatewayV2::Route")
+    auth = {r["Properties"]["RouteKey"]: r["Properties"].get("AuthorizationType", "NONE") for r in routes.values()}
+    assert auth == {route.route_key: "AWS_IAM" if route.iam else "NONE" for route in ROUTES}
+    (policy,) = template.find_resources("AWS::IAM::ManagedPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])} == {
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl", "execute-api:Invoke"}

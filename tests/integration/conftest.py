@@ -40,6 +40,7 @@ class RunningSystem:
     port: int
     state_dir: Path
     process: subprocess.Popen[str]
+    log: Path
 
     def request(self, method: str, path: str, body: bytes | str | None = None,
                 headers: dict[str, str] | None = None) -> Reply:
@@ -67,11 +68,22 @@ class RunningSystem:
         return [from_item(i) for i in found if i["SK"]["S"].startswith(sk_prefix)]
 
     def item_count(self) -> int:
-        """Items in the whole table (tests in this session run one at a time)."""
+        """Items in the whole table once the stream consumers are idle (tests run one at a time)."""
         state = self.state()
         dynamodb = boto3.client("dynamodb", endpoint_url=state["emulator_url"], region_name=state["region"])
-        pages = dynamodb.get_paginator("scan").paginate(TableName=state["table_name"], Select="COUNT")
-        return sum(page["Count"] for page in pages)
+
+        def count() -> int:
+            pages = dynamodb.get_paginator("scan").paginate(TableName=state["table_name"], Select="COUNT")
+            return sum(page["Count"] for page in pages)
+
+        previous, deadline = count(), time.monotonic() + 10
+        while time.monotonic() < deadline:
+            time.sleep(0.6)  # a few poll intervals: scoring and handoff of earlier requests land
+            current = count()
+            if current == previous:
+                return current
+            previous = current
+        return previous
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "nurture.cli.main", *args], cwd=REPO, text=True,
@@ -79,8 +91,8 @@ class RunningSystem:
 
     def stop(self) -> str:
         self.process.send_signal(signal.SIGINT)
-        output, _ = self.process.communicate(timeout=30)
-        return output
+        self.process.wait(timeout=30)
+        return self.log.read_text(encoding="utf-8")
 
 
 def _env(state_dir: Path, port: int) -> dict[str, str]:
@@ -89,13 +101,17 @@ def _env(state_dir: Path, port: int) -> dict[str, str]:
 
 def start_system(state_dir: Path, *extra: str, port: int | None = None) -> RunningSystem:
     port = port or free_port("127.0.0.1")
-    process = subprocess.Popen([sys.executable, "-m", "nurture.cli.main", "local", *extra], cwd=REPO, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=_env(state_dir, port))
-    system = RunningSystem(f"http://127.0.0.1:{port}", port, state_dir, process)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log = state_dir / f"local-{port}.log"
+    # To a file, not a pipe: a pipe nobody reads fills up and blocks the system's logging.
+    with log.open("a", encoding="utf-8") as sink:
+        process = subprocess.Popen([sys.executable, "-m", "nurture.cli.main", "local", *extra], cwd=REPO, text=True,
+                                   stdout=sink, stderr=subprocess.STDOUT, env=_env(state_dir, port))
+    system = RunningSystem(f"http://127.0.0.1:{port}", port, state_dir, process, log)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"nurture local exited early:\n{process.stdout.read() if process.stdout else ''}")
+            raise RuntimeError(f"nurture local exited early:\n{log.read_text(encoding='utf-8')}")
         if (state_dir / "local.json").exists():
             try:
                 if system.request("GET", "/v1/openapi.json").status == 200:

@@ -1,6 +1,7 @@
 """The local system, started as `make run` starts it, driven over HTTP like a browser or a script."""
 
 import json
+import time
 import uuid
 from urllib.parse import urlencode
 
@@ -10,6 +11,17 @@ from tests.functions.test_forms import BAD_INPUTS
 from tests.integration.conftest import REPO, RunningSystem, start_system
 
 pytestmark = pytest.mark.integration
+
+
+def handoff_messages_for(system: RunningSystem, lead_id: str, seconds: float = 6) -> list[dict]:
+    """Poll the handoff queue as sales would (other tests' hot leads are on it too) for one lead."""
+    found: list[dict] = []
+    deadline = time.monotonic() + seconds
+    while not found and time.monotonic() < deadline:
+        polled = system.cli("handoff", "poll", "--json", "--max", "50", "--wait", "1")
+        assert polled.returncode == 0, polled.stderr
+        found = [m for m in map(json.loads, polled.stdout.splitlines()) if m["lead_id"] == lead_id]
+    return found
 
 
 def unique_email() -> str:
@@ -146,7 +158,7 @@ def test_cli_without_a_running_system_says_how_to_start_one(tmp_path):
     assert result.returncode == 2 and "make run" in result.stderr
 
 
-def test_lead_show_prints_the_stored_lead(local_system: RunningSystem):
+def test_leads_show_prints_the_stored_lead(local_system: RunningSystem):
     email = unique_email()
     vid = f"v-{uuid.uuid4().hex[:12]}"
     local_system.request("POST", "/v1/events", json.dumps({"vid": vid, "type": "download",
@@ -154,12 +166,39 @@ def test_lead_show_prints_the_stored_lead(local_system: RunningSystem):
                          {"Content-Type": "text/plain"})
     lead_id = local_system.post_json("/v1/forms/seminar", contact(email, title="部長", session="2026-12-10",
                                                                   vid=vid)).json()["lead_id"]
-    shown = local_system.cli("lead", "show", email.upper())
+    shown = local_system.cli("leads", "show", email.upper(), "--json")
     assert shown.returncode == 0, shown.stderr
     lead = json.loads(shown.stdout)
     assert lead["lead_id"] == lead_id and lead["profile"]["title"] == "部長"
     assert lead["profile"]["custom"] == {"session": "2026-12-10"}
-    assert sorted(a["type"] for a in lead["activity"]) == ["download", "form_submit"]
-    assert lead["consents"][0]["granted"] is True
-    missing = local_system.cli("lead", "show", "nobody@example.jp")
-    assert missing.returncode == 1 and "no lead" in missing.stderr
+    assert sorted(a["type"] for a in lead["activities"]) == ["download", "form_submit"]
+    assert lead["profile"]["consent"]["granted"] is True
+    assert lead["status"] == "active" and lead["suppressed"] is False
+    by_id = local_system.cli("leads", "show", lead_id)
+    assert by_id.returncode == 0 and email in by_id.stdout
+    missing = local_system.cli("leads", "show", "nobody@example.jp")
+    assert missing.returncode == 1 and "no such lead" in missing.stderr
+
+
+def test_demo_request_reaches_sales_through_handoff_poll(local_system: RunningSystem):
+    email = unique_email()
+    lead_id = local_system.post_json("/v1/forms/demo", contact(email, phone="03-1234-5678", title="取締役")).json()[
+        "lead_id"]
+    (message,) = handoff_messages_for(local_system, lead_id)
+    assert message["contact"]["email"] == email
+    assert message["links"]["lead"] == f"{local_system.base_url}/v1/leads/{lead_id}"
+    sales_view = local_system.request("GET", f"/v1/leads/{lead_id}").json()
+    assert sales_view["stage"] == "handed_off"
+
+
+def test_form_and_downloads_cross_the_threshold_and_the_lead_is_handed_off(local_system: RunningSystem):
+    email = unique_email()
+    vid = f"v-{uuid.uuid4().hex[:12]}"
+    lead_id = local_system.post_json("/v1/forms/whitepaper", contact(email, title="部長", employees="1500",
+                                                                      vid=vid)).json()["lead_id"]
+    hits = [{"vid": vid, "type": "download", "url": f"https://example.jp/doc{n}.pdf"} for n in range(2)]
+    # 20 (whitepaper) + 20 (two documents) + 10 (two case studies) + 2 (page views) = 52: rank A at 50.
+    hits += [{"vid": vid, "type": "page_view", "url": f"https://example.jp/case/{n}"} for n in range(2)]
+    assert local_system.request("POST", "/v1/events", json.dumps(hits), {"Content-Type": "text/plain"}).status == 204
+    (message,) = handoff_messages_for(local_system, lead_id)
+    assert message["rank"] == "A" and message["reasons"]["patterns"] == []

@@ -66,7 +66,8 @@ def test_invalid_yaml_is_reported_with_its_line(tmp_path):
     assert "forms.yaml:3: not valid YAML" in raised.value.problems[0]
 
 
-def test_missing_forms_file_is_a_problem(tmp_path):
+def test_missing_required_files_are_problems(tmp_path):
     with pytest.raises(ConfigInvalid) as raised:
         load_config(tmp_path)
-    assert raised.value.problems == [f"{tmp_path / 'forms.yaml'}: missing file"]
+    assert raised.value.problems == [f"{tmp_path / 'forms.yaml'}: missing file",
+                                     f"{tmp_path / 'scoring.yaml'}: missing file"]

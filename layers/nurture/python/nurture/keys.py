@@ -39,3 +39,31 @@ def dedupe_pk(dedupe_key: str) -> str:
 
 
 DEDUPE_SK = "DEDUPE"
+
+LEDGER_PREFIX = "SCORE#"
+HANDOFF_PREFIX = "HANDOFF#"
+CONSENT_PREFIX = "CONSENT#"
+
+
+def ledger_sk(occurred_at: str, event_id: str, rule_id: str) -> str:
+    return f"{LEDGER_PREFIX}{occurred_at}#{event_id}#{rule_id}"
+
+
+def handoff_sk(handoff_id: str) -> str:
+    return f"{HANDOFF_PREFIX}{handoff_id}"
+
+
+def suppression_pk(email_key: str) -> str:
+    return f"SUPPRESS#{email_key}"
+
+
+SUPPRESSION_SK = "SUPPRESS"
+
+
+def rank_pk(rank: str) -> str:
+    return f"RANK#{rank}"
+
+
+def rank_sk(total: float, lead_id: str) -> str:
+    """Sorts by total score as a string: offset so negative totals sort below zero, fixed width."""
+    return f"{total + 100000:015.4f}#{lead_id}"

@@ -18,6 +18,8 @@ class RuntimeSettings(BaseModel):
     table_name: str = Field(min_length=3)
     token_secret_id: str = Field(min_length=1)
     config_dir: Path
+    handoff_queue_url: str = ""
+    public_api_url: str = Field(default="", description="base URL of the API, for links in handoff messages")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:
@@ -26,6 +28,8 @@ class RuntimeSettings(BaseModel):
             token_secret_id=environ.get("TOKEN_SECRET_ID", ""),
             # In Lambda the config layer is mounted at /opt/config.
             config_dir=Path(environ.get("NURTURE_CONFIG_DIR", "/opt/config")),
+            handoff_queue_url=environ.get("HANDOFF_QUEUE_URL", ""),
+            public_api_url=environ.get("PUBLIC_API_URL", ""),
         )
 
 

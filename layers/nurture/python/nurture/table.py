@@ -93,6 +93,8 @@ TABLE = TableDefinition(
     global_indexes=(
         # Sparse: only leads with a pending step email carry due_pk/due_sk.
         GlobalIndex(name="due", partition_key="due_pk", sort_key="due_sk"),
+        # Sparse: scored leads by rank, highest total first (the sales API's lists).
+        GlobalIndex(name="by_rank", partition_key="rank_pk", sort_key="rank_sk"),
     ),
     stream_filters=(
         # Only new activity of known leads is scored: anonymous VISITOR# activity waits for its

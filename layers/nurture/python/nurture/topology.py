@@ -20,6 +20,7 @@ class ApiRoute:
     method: str
     path: str  # API Gateway syntax: /v1/forms/{form_id}
     function: str
+    iam: bool = False  # IAM-authorized in AWS (sales tooling signs its requests); open on the local runtime
 
     @property
     def route_key(self) -> str:
@@ -30,6 +31,7 @@ class ApiRoute:
 OUTPUT_API_URL = "ApiUrl"
 OUTPUT_TABLE = "TableName"
 OUTPUT_TOKEN_SECRET = "TokenSecretId"  # noqa: S105 - an output's name, not a secret
+OUTPUT_HANDOFF_QUEUE = "HandoffQueueUrl"
 
 FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
@@ -39,6 +41,13 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                      "Lead capture from web forms, and the API's OpenAPI document"),
         FunctionSpec("tracking", "functions.tracking.handler", "functions/tracking", 512, 5,
                      "Website beacons, email open pixels and click redirects"),
+        # A batch of up to 100 records, with retries on lost races: a minute leaves room.
+        FunctionSpec("scoring", "functions.scoring.handler", "functions/scoring", 512, 60,
+                     "Rescore leads from new activity on the table's stream"),
+        FunctionSpec("handoff", "functions.handoff.handler", "functions/handoff", 256, 30,
+                     "Publish new HANDOFF# outbox items to the sales FIFO queue"),
+        FunctionSpec("sales_api", "functions.sales_api.handler", "functions/sales_api", 512, 10,
+                     "Sales API: leads, ranks, feedback and erasure"),
     )
 }
 
@@ -52,4 +61,8 @@ ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("OPTIONS", "/v1/events", "tracking"),
     ApiRoute("GET", "/v1/t/o/{token}", "tracking"),
     ApiRoute("GET", "/v1/t/c/{token}", "tracking"),
+    ApiRoute("GET", "/v1/leads", "sales_api", iam=True),
+    ApiRoute("GET", "/v1/leads/{lead_id}", "sales_api", iam=True),
+    ApiRoute("POST", "/v1/leads/{lead_id}/feedback", "sales_api", iam=True),
+    ApiRoute("DELETE", "/v1/leads/{lead_id}", "sales_api", iam=True),
 )

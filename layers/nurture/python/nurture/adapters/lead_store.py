@@ -13,8 +13,11 @@ from nurture import keys
 from nurture.adapters.aws import client
 from nurture.domain.activity import Activity
 from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, SubmissionWrite
+from nurture.domain.clock import iso, utc_now
 from nurture.domain.errors import StoreUnavailable, WriteConflict
+from nurture.domain.leads import LeadRecord
 from nurture.domain.retry import backoff
+from nurture.domain.scoring import ScoreState
 from nurture.domain.tracking import VisitorIdentified
 
 _serializer = TypeSerializer()
@@ -44,8 +47,43 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
-def _key(pk: str, sk: str) -> dict[str, Any]:
+def item_key(pk: str, sk: str) -> dict[str, Any]:
     return {"PK": {"S": pk}, "SK": {"S": sk}}
+
+
+def unavailable(error: Exception) -> StoreUnavailable:
+    """AWS errors become the domain's: the caller decides whether to retry or answer 503."""
+    code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
+    return StoreUnavailable(f"DynamoDB call failed: {code}")
+
+
+def call(dynamodb: Any, operation: str, **kwargs: Any) -> Any:
+    try:
+        return getattr(dynamodb, operation)(**kwargs)
+    except (ClientError, BotoCoreError) as error:
+        raise unavailable(error) from error
+
+
+def score_version_condition(expected_version: int) -> tuple[str, dict[str, Any]]:
+    """Only the writer that read this version of a lead's score may write the next one."""
+    if expected_version == 0:
+        return "attribute_exists(PK) AND attribute_not_exists(scoring)", {}
+    return "scoring.version = :expected", {":expected": {"N": str(expected_version)}}
+
+
+def batch_put(dynamodb: Any, table: str, items: list[dict[str, Any]], delete: bool = False) -> None:
+    """BatchWriteItem in chunks of 25, retrying unprocessed items with backoff."""
+    for chunk in _chunks(items, BATCH_WRITE_LIMIT):
+        operation = "DeleteRequest" if delete else "PutRequest"
+        field = "Key" if delete else "Item"
+        request: dict[str, Any] = {table: [{operation: {field: item}} for item in chunk]}
+        for attempt in range(8):
+            request = call(dynamodb, "batch_write_item", RequestItems=request).get("UnprocessedItems") or {}
+            if not request:
+                break
+            backoff(attempt)
+        else:
+            raise StoreUnavailable("DynamoDB kept returning unprocessed items")
 
 
 class DynamoLeadStore:
@@ -61,9 +99,9 @@ class DynamoLeadStore:
 
     def look_up(self, email_key: str, vid: str | None) -> LeadLookup:
         """One BatchGetItem: the address's owner and, with a visitor id, whom it already belongs to."""
-        wanted = [_key(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK)]
+        wanted = [item_key(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK)]
         if vid:
-            wanted.append(_key(keys.visitor_pk(vid), keys.VISITOR_IDENTITY_SK))
+            wanted.append(item_key(keys.visitor_pk(vid), keys.VISITOR_IDENTITY_SK))
         found: dict[str, dict[str, Any]] = {}
         request: dict[str, Any] = {self._table: {"Keys": wanted, "ConsistentRead": True}}
         while request:
@@ -86,6 +124,8 @@ class DynamoLeadStore:
             items.append(self._put_new(keys.email_claim_pk(write.email_key), keys.EMAIL_CLAIM_SK,
                                        {"lead_id": write.lead_id}))
             profile = {**write.profile, "custom": write.custom, **write.counters}
+            if write.claim_visitor:
+                profile["vids"] = {write.claim_visitor}
             items.append(self._put_new(lead_pk, keys.PROFILE, profile))
         else:
             items.append({"Update": self._profile_update(write)})
@@ -117,7 +157,7 @@ class DynamoLeadStore:
             self._ddb.transact_write_items(TransactItems=items)
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise self._unavailable(error) from error
+                raise unavailable(error) from error
             reasons = error.response.get("CancellationReasons", [])
             duplicate = reasons[duplicate_index] if len(reasons) > duplicate_index else {}
             if duplicate.get("Code") == "ConditionalCheckFailed":
@@ -125,9 +165,9 @@ class DynamoLeadStore:
                 raise AlreadySubmitted(CaptureResult(lead_id=old["lead_id"], created=bool(old["created"]))) from error
             if any(reason.get("Code") in _RACES for reason in reasons):
                 raise WriteConflict("a concurrent write got there first") from error
-            raise self._unavailable(error) from error
+            raise unavailable(error) from error
         except BotoCoreError as error:
-            raise self._unavailable(error) from error
+            raise unavailable(error) from error
 
     def merge_visitor(self, vid: str, lead_id: str) -> int:
         """Copy the visitor's anonymous history into the lead's, once.
@@ -140,15 +180,121 @@ class DynamoLeadStore:
             for item in self._query_all(keys.visitor_pk(vid), keys.EVENT_PREFIX)
         ]
         self._batch_put(copies)
-        self._call("update_item", TableName=self._table, Key=_key(keys.visitor_pk(vid), keys.VISITOR_IDENTITY_SK),
+        self._call("update_item", TableName=self._table, Key=item_key(keys.visitor_pk(vid), keys.VISITOR_IDENTITY_SK),
                    UpdateExpression="SET merged = :true, merged_events = :count",
                    ExpressionAttributeValues={":true": {"BOOL": True}, ":count": {"N": str(len(copies))}})
         return len(copies)
 
+    def find_lead_id(self, email_key: str) -> str | None:
+        claim = self._call("get_item", TableName=self._table, ConsistentRead=True,
+                           Key=item_key(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK)).get("Item")
+        return str(from_item(claim)["lead_id"]) if claim else None
+
+    def lead_record(self, lead_id: str, activity_limit: int = 50, ledger_limit: int = 1000) -> LeadRecord | None:
+        """Profile, newest activity, score ledger and whether the address is suppressed."""
+        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
+                          Key=item_key(keys.lead_pk(lead_id), keys.PROFILE)).get("Item")
+        if item is None:
+            return None
+        profile = from_item(item)
+        suppression = self._call("get_item", TableName=self._table,
+                                 Key=item_key(keys.suppression_pk(str(profile.get("email_key"))),
+                                              keys.SUPPRESSION_SK)).get("Item")
+        return LeadRecord(
+            lead_id=lead_id,
+            profile=profile,
+            activities=self._newest(keys.lead_pk(lead_id), keys.EVENT_PREFIX, activity_limit),
+            ledger=self._newest(keys.lead_pk(lead_id), keys.LEDGER_PREFIX, ledger_limit),
+            suppressed=suppression is not None,
+        )
+
+    def _newest(self, pk: str, prefix: str, limit: int) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "ScanIndexForward": False, "Limit": min(limit, 1000),
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}},
+        }
+        while len(items) < limit:
+            page = self._call("query", **kwargs)
+            items += [from_item(item) for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return items[:limit]
+
+    # --- sales -------------------------------------------------------------------------------
+
+    def leads_by_rank(self, rank: str, limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]],
+                                                                                           dict[str, Any] | None]:
+        """One page of the by_rank index, highest total first, and where the next page starts."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "IndexName": "by_rank", "ScanIndexForward": False, "Limit": limit,
+            "KeyConditionExpression": "rank_pk = :rank",
+            "ExpressionAttributeValues": {":rank": {"S": keys.rank_pk(rank)}},
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = cursor
+        page = self._call("query", **kwargs)
+        return [from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
+
+    def save_feedback(self, lead_id: str, stage: str, state: ScoreState, rank: str, total: float,
+                      activity: Activity, expected_version: int) -> None:
+        scoring = {**state.to_item(), "version": expected_version + 1}
+        condition, condition_values = score_version_condition(expected_version)
+        update = {
+            "TableName": self._table,
+            "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
+            "UpdateExpression": "SET stage = :stage, scoring = :scoring, #rank = :rank, engagement = :engagement, "
+                                "#total = :total, rank_pk = :rank_pk, rank_sk = :rank_sk, updated_at = :at",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#rank": "rank", "#total": "total"},
+            "ExpressionAttributeValues": {**to_item({
+                ":stage": stage, ":scoring": scoring, ":rank": rank, ":engagement": state.engagement,
+                ":total": total, ":rank_pk": keys.rank_pk(rank), ":rank_sk": keys.rank_sk(total, lead_id),
+                ":at": activity.occurred_at,
+            }), **condition_values},
+        }
+        items = [{"Update": update},
+                 {"Put": {"TableName": self._table, "Item": {**self._activity_item(keys.lead_pk(lead_id), activity),
+                                                              "lead_id": {"S": lead_id}}}}]
+        try:
+            self._ddb.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                raise WriteConflict("the lead changed meanwhile") from error
+            raise unavailable(error) from error
+        except BotoCoreError as error:
+            raise unavailable(error) from error
+
+    def erase(self, lead_id: str) -> bool:
+        """Delete everything of the lead; keep (or add) only the hashed suppression entry.
+
+        The profile goes last, so an erasure interrupted half-way is completed by the next DELETE.
+        """
+        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
+                          Key=item_key(keys.lead_pk(lead_id), keys.PROFILE)).get("Item")
+        if item is None:
+            return False
+        profile = from_item(item)
+        email_key = str(profile["email_key"])
+        self._call("update_item", TableName=self._table, Key=item_key(keys.suppression_pk(email_key),
+                                                                        keys.SUPPRESSION_SK),
+                   UpdateExpression="SET reason = if_not_exists(reason, :erased), erased_at = :at",
+                   ExpressionAttributeValues=to_item({":erased": "erased", ":at": iso(utc_now())}))
+        doomed = [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(keys.lead_pk(lead_id))
+                  if i["SK"]["S"] != keys.PROFILE]
+        for vid in profile.get("vids") or []:
+            doomed += [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(keys.visitor_pk(vid))]
+        doomed.append(item_key(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK))
+        batch_put(self._ddb, self._table, doomed, delete=True)
+        self._call("delete_item", TableName=self._table, Key=item_key(keys.lead_pk(lead_id), keys.PROFILE))
+        return True
+
     def read_lead(self, email_key: str) -> dict[str, Any] | None:
         """Everything stored about the address's lead: profile, activity and consent records."""
         claim = self._call("get_item", TableName=self._table, ConsistentRead=True,
-                           Key=_key(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK)).get("Item")
+                           Key=item_key(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK)).get("Item")
         if claim is None:
             return None
         lead_id = from_item(claim)["lead_id"]
@@ -174,7 +320,7 @@ class DynamoLeadStore:
         for chunk in _chunks(activities, TRANSACTION_LIMIT - 1):
             items: list[dict[str, Any]] = [{"ConditionCheck": {
                 "TableName": self._table,
-                "Key": _key(pk, keys.VISITOR_IDENTITY_SK),
+                "Key": item_key(pk, keys.VISITOR_IDENTITY_SK),
                 "ConditionExpression": "attribute_not_exists(PK)",
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }}]
@@ -188,9 +334,9 @@ class DynamoLeadStore:
                     raise VisitorIdentified(from_item(reasons[0]["Item"])["lead_id"]) from error
                 if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
                     raise WriteConflict("another request is writing this visitor") from error
-                raise self._unavailable(error) from error
+                raise unavailable(error) from error
             except BotoCoreError as error:
-                raise self._unavailable(error) from error
+                raise unavailable(error) from error
 
     def record_lead_activity(self, lead_id: str, activities: list[Activity]) -> None:
         pk = keys.lead_pk(lead_id)
@@ -230,10 +376,15 @@ class DynamoLeadStore:
             names[f"#n{index}"] = name
             values[f":n{index}"] = {"N": str(amount)}
             adds.append(f"#n{index} :n{index}")
+        if write.claim_visitor:
+            # Which visitor ids are this lead's: erasure deletes their history too.
+            names["#vids"] = "vids"
+            values[":vids"] = {"SS": [write.claim_visitor]}
+            adds.append("#vids :vids")
         expression = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
         return {
             "TableName": self._table,
-            "Key": _key(keys.lead_pk(write.lead_id), keys.PROFILE),
+            "Key": item_key(keys.lead_pk(write.lead_id), keys.PROFILE),
             "UpdateExpression": expression,
             # The lead may have been erased between our read and this write: then start over.
             "ConditionExpression": "attribute_exists(PK)",
@@ -262,27 +413,10 @@ class DynamoLeadStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _batch_put(self, items: list[dict[str, Any]]) -> None:
-        for chunk in _chunks(items, BATCH_WRITE_LIMIT):
-            request: dict[str, Any] = {self._table: [{"PutRequest": {"Item": item}} for item in chunk]}
-            for attempt in range(5):
-                unprocessed = self._call("batch_write_item", RequestItems=request).get("UnprocessedItems") or {}
-                if not unprocessed:
-                    break
-                request = unprocessed
-                backoff(attempt)
-            else:
-                raise StoreUnavailable("DynamoDB kept returning unprocessed items")
+        batch_put(self._ddb, self._table, items)
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        try:
-            return getattr(self._ddb, operation)(**kwargs)
-        except (ClientError, BotoCoreError) as error:
-            raise self._unavailable(error) from error
-
-    @staticmethod
-    def _unavailable(error: Exception) -> StoreUnavailable:
-        code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
-        return StoreUnavailable(f"DynamoDB call failed: {code}")
+        return call(self._ddb, operation, **kwargs)
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -43,11 +43,21 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--message", default="manual", help="message id recorded with the hit")
     _target_options(token)
 
-    lead = commands.add_parser("lead", help="show what is stored about a lead")
-    lead_commands = lead.add_subparsers(dest="lead_command", required=True)
-    show = lead_commands.add_parser("show", help="profile, activity and consent of the lead with this address")
-    show.add_argument("email")
+    leads = commands.add_parser("leads", help="look leads up")
+    leads_commands = leads.add_subparsers(dest="leads_command", required=True)
+    show = leads_commands.add_parser("show", help="a lead as the sales API shows it: scores, breakdown, activity")
+    show.add_argument("lead", metavar="LEAD_ID|EMAIL")
+    show.add_argument("--json", action="store_true", help="the GET /v1/leads/{lead_id} object")
     _target_options(show)
+
+    handoff = commands.add_parser("handoff", help="the sales handoff queue")
+    handoff_commands = handoff.add_subparsers(dest="handoff_command", required=True)
+    poll = handoff_commands.add_parser("poll", help="long-poll the handoff queue, print and delete each message")
+    poll.add_argument("--max", type=int, default=10, help="stop after this many messages")
+    poll.add_argument("--wait", type=int, default=5, help="seconds to wait for messages (0-20)")
+    poll.add_argument("--json", action="store_true", help="one JSON object per line")
+    poll.add_argument("--queue-url", help="another queue than the target's")
+    _target_options(poll)
 
     args = parser.parse_args(argv)
     if args.command == "config":
@@ -56,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_local(args)
     if args.command == "token":
         return run_token(args)
-    if args.command == "lead":
-        return run_lead_show(args)
+    if args.command == "leads":
+        return run_leads_show(args)
+    if args.command == "handoff":
+        return run_handoff_poll(args)
     return run_invoke(args)
 
 
@@ -135,29 +147,84 @@ def run_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_lead_show(args: argparse.Namespace) -> int:
+def run_leads_show(args: argparse.Namespace) -> int:
     from nurture.adapters.lead_store import DynamoLeadStore
+    from nurture.config import load_config
+    from nurture.domain.clock import utc_now
     from nurture.domain.errors import StoreUnavailable
+    from nurture.domain.leads import lead_view
     from nurture.domain.text import InvalidEmail, email_key, normalize_email
+    from nurture.jsonable import json_default
 
     target = _target(args)
     if target is None:
         return 2
-    try:
-        key = email_key(normalize_email(args.email))
-    except InvalidEmail:
-        print(f"'{args.email}' is not an email address", file=sys.stderr)
-        return 2
     target.apply()
+    store = DynamoLeadStore(target.environment["TABLE_NAME"])
     try:
-        lead = DynamoLeadStore(target.environment["TABLE_NAME"]).read_lead(key)
+        lead_id: str | None = args.lead
+        if "@" in args.lead:
+            try:
+                lead_id = store.find_lead_id(email_key(normalize_email(args.lead)))
+            except InvalidEmail:
+                print(f"'{args.lead}' is not an email address", file=sys.stderr)
+                return 2
+        record = store.lead_record(lead_id) if lead_id else None
     except StoreUnavailable as error:
         print(f"{target.description}: {error}", file=sys.stderr)
         return 2
-    if lead is None:
-        print("no lead has that address", file=sys.stderr)
+    if record is None:
+        print("no such lead", file=sys.stderr)
         return 1
-    print(json.dumps(lead, ensure_ascii=False, indent=2, default=str))
+    view = lead_view(record, load_config(args.config_dir).scoring, utc_now())
+    if args.json:
+        print(json.dumps(view, ensure_ascii=False, indent=2, default=json_default))
+        return 0
+    profile, scores = view["profile"], view["scores"]
+    print(f"{profile.get('name', '')} <{profile.get('email')}>  {profile.get('company', '')}  "
+          f"{profile.get('title', '')}")
+    print(f"lead {view['lead_id']}  rank {view['rank']}  stage {view['stage']}  status {view['status']}"
+          f"{'  SUPPRESSED' if view['suppressed'] else ''}")
+    print(f"scores: fit {scores['fit']}  engagement {scores['engagement']}  total {scores['total']}")
+    for row in view["breakdown"][:10]:
+        print(f"  {row['points']:>7} {row['kind']:<10} {row['rule_id']:<24} {row['reason']}")
+    for activity in view["activities"][:10]:
+        detail = activity.get("form_id") or activity.get("url") or activity.get("outcome") or ""
+        print(f"  {activity['occurred_at']}  {activity['type']:<15} {detail}")
+    return 0
+
+
+def run_handoff_poll(args: argparse.Namespace) -> int:
+    from nurture.adapters.handoff_queue import HandoffQueue
+
+    target = _target(args)
+    if target is None:
+        return 2
+    target.apply()
+    url = args.queue_url or target.environment.get("HANDOFF_QUEUE_URL")
+    if not url:
+        print("no handoff queue known for this target: give --queue-url", file=sys.stderr)
+        return 2
+    queue = HandoffQueue(url)
+    printed = 0
+    while printed < args.max:
+        messages = queue.receive(args.max - printed, max(0, min(args.wait, 20)))
+        if not messages:
+            break
+        for message in messages:
+            body = json.loads(message["Body"])
+            if args.json:
+                print(json.dumps(body, ensure_ascii=False), flush=True)
+            else:
+                contact, company = body.get("contact", {}), body.get("company", {})
+                print(f"HOT {body.get('rank')}  {contact.get('name') or ''} <{contact.get('email')}>  "
+                      f"{company.get('name') or ''}  total {body.get('scores', {}).get('total')}  "
+                      f"lead {body.get('lead_id')}  handoff {body.get('handoff_id')}", flush=True)
+            # Deleted only after printing: a crash in between shows the message again, never loses it.
+            queue.delete(message["ReceiptHandle"])
+            printed += 1
+    if not args.json:
+        print(f"{printed} message(s)", file=sys.stderr)
     return 0
 
 

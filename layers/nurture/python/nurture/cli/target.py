@@ -10,7 +10,7 @@ import boto3
 from nurture.local.resources import LocalResources
 from nurture.local.runtime import FAKE_CREDENTIALS
 from nurture.local.state import LocalState
-from nurture.topology import OUTPUT_API_URL, OUTPUT_TABLE, OUTPUT_TOKEN_SECRET
+from nurture.topology import OUTPUT_API_URL, OUTPUT_HANDOFF_QUEUE, OUTPUT_TABLE, OUTPUT_TOKEN_SECRET
 
 
 class TargetNotFound(RuntimeError):
@@ -39,8 +39,10 @@ def local_target(config_dir: str) -> Target:
     if state is None or not state.is_running():
         raise TargetNotFound("No local system is running here: start one with `make run` (or `nurture local`), "
                              "or name a deployed stack with --stack.")
+    resources = LocalResources(table_name=state.table_name, token_secret_id=state.token_secret_id,
+                               region=state.region)
     environment = {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": state.emulator_url,
-                   **LocalResources(state.table_name, state.token_secret_id, state.region).environment(config_dir)}
+                   **resources.environment(config_dir, state.gateway_url)}
     return Target(f"local system at {state.gateway_url}", environment, state.gateway_url)
 
 
@@ -54,8 +56,11 @@ def stack_target(stack: str, region: str, config_dir: str) -> Target:
     missing = [name for name in (OUTPUT_TABLE, OUTPUT_TOKEN_SECRET, OUTPUT_API_URL) if name not in outputs]
     if missing:
         raise TargetNotFound(f"Stack {stack} lacks the outputs {', '.join(missing)}: is it a Nurture stack?")
+    resources = LocalResources(table_name=outputs[OUTPUT_TABLE], token_secret_id=outputs[OUTPUT_TOKEN_SECRET],
+                               region=region)
     environment = {
-        **LocalResources(outputs[OUTPUT_TABLE], outputs[OUTPUT_TOKEN_SECRET], region).environment(config_dir),
+        **resources.environment(config_dir, outputs[OUTPUT_API_URL]),
+        "HANDOFF_QUEUE_URL": outputs.get(OUTPUT_HANDOFF_QUEUE, ""),
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
     return Target(f"stack {stack} in {region}", environment, outputs[OUTPUT_API_URL])

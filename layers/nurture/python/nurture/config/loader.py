@@ -8,13 +8,16 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from nurture.config.models import ApiSettings, FormsFile, NurtureConfig
+from nurture.config.bundle import NurtureConfig
+from nurture.config.models import ApiSettings, FormsFile
+from nurture.config.scoring import ScoringRules
 from nurture.domain.errors import ConfigInvalid
 
 # file name -> (model, whether the file may be absent)
 CONFIG_FILES: dict[str, tuple[type[BaseModel], bool]] = {
     "api.yaml": (ApiSettings, True),
     "forms.yaml": (FormsFile, False),
+    "scoring.yaml": (ScoringRules, False),
 }
 
 
@@ -37,10 +40,9 @@ def load_config(config_dir: Path) -> NurtureConfig:
             loaded[file_name] = result
     if problems:
         raise ConfigInvalid(problems)
-    api = loaded["api.yaml"]
-    forms = loaded["forms.yaml"]
-    assert isinstance(api, ApiSettings) and isinstance(forms, FormsFile)
-    return NurtureConfig(api=api, forms=forms.forms)
+    api, forms, scoring = loaded["api.yaml"], loaded["forms.yaml"], loaded["scoring.yaml"]
+    assert isinstance(api, ApiSettings) and isinstance(forms, FormsFile) and isinstance(scoring, ScoringRules)
+    return NurtureConfig(api=api, forms=forms.forms, scoring=scoring)
 
 
 def _load_file(path: Path, model: type[BaseModel]) -> BaseModel | list[str]:

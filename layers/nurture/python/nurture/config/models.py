@@ -33,17 +33,17 @@ FormKind = Literal["contact", "download", "seminar", "demo_request"]
 FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ConsentPolicy(_Strict):
+class ConsentPolicy(StrictModel):
     required: bool = False
     purpose: str = Field(min_length=1, description="The purpose of use shown to the person (APPI).")
     version: str = Field(min_length=1, max_length=40)
 
 
-class CustomField(_Strict):
+class CustomField(StrictModel):
     name: str = Field(pattern=FIELD_NAME_PATTERN)
     label: str | None = None
     type: Literal["text", "number", "choice", "boolean"] = "text"
@@ -60,7 +60,7 @@ class CustomField(_Strict):
         return self
 
 
-class FormDefinition(_Strict):
+class FormDefinition(StrictModel):
     kind: FormKind
     title: str = Field(min_length=1)
     language: Literal["ja", "en"] = "ja"
@@ -95,7 +95,7 @@ class FormDefinition(_Strict):
         return next((field for field in self.custom_fields if field.name == name), None)
 
 
-class CorsSettings(_Strict):
+class CorsSettings(StrictModel):
     allow_origins: list[str] = Field(default_factory=list)
 
     @field_validator("allow_origins")
@@ -109,20 +109,20 @@ class CorsSettings(_Strict):
         return origins
 
 
-class LimitSettings(_Strict):
+class LimitSettings(StrictModel):
     form_body_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
     beacon_body_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
     beacon_events: int = Field(default=20, ge=1, le=50)
 
 
-class ApiSettings(_Strict):
+class ApiSettings(StrictModel):
     cors: CorsSettings = Field(default_factory=CorsSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     duplicate_window_seconds: int = Field(default=600, ge=0, le=86400)
     event_retention_days: int = Field(default=730, ge=1, le=3650)
 
 
-class FormsFile(_Strict):
+class FormsFile(StrictModel):
     forms: dict[str, FormDefinition]
 
     @field_validator("forms")
@@ -133,7 +133,3 @@ class FormsFile(_Strict):
             raise ValueError(f"form ids must be lower-case slugs: {', '.join(bad)}")
         return forms
 
-
-class NurtureConfig(_Strict):
-    api: ApiSettings
-    forms: dict[str, FormDefinition]

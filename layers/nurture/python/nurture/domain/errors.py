@@ -49,6 +49,12 @@ class UnknownForm(InputError):
     title = "No such form"
 
 
+class LeadNotFound(InputError):
+    status = 404
+    slug = "lead-not-found"
+    title = "No such lead"
+
+
 class PayloadTooLarge(InputError):
     status = 413
     slug = "payload-too-large"

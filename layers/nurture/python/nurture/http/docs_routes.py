@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
 from nurture.http.forms_routes import register_form_routes
+from nurture.http.sales_routes import register_sales_routes
 from nurture.http.tracking_routes import register_tracking_routes
 
 TITLE = "Nurture API"
@@ -29,6 +30,7 @@ def openapi_json() -> str:
     documented = APIGatewayHttpResolver(enable_validation=True)
     register_form_routes(documented)
     register_tracking_routes(documented)
+    register_sales_routes(documented)
     return documented.get_openapi_json_schema(title=TITLE, version=VERSION, description=DESCRIPTION)
 
 

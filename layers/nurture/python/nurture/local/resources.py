@@ -17,13 +17,16 @@ REGION = "ap-northeast-1"
 @dataclass(frozen=True)
 class LocalResources:
     table_name: str = "nurture-local"
+    handoff_queue: str = "nurture-handoff.fifo"
     token_secret_id: str = "nurture/local/token-key"  # noqa: S105 - the secret's name
     region: str = REGION
 
-    def environment(self, config_dir: str) -> dict[str, str]:
+    def environment(self, config_dir: str, api_url: str = "http://127.0.0.1:3000") -> dict[str, str]:
         """What the deployed stack sets on each function, pointed at these resources."""
         return {
             "TABLE_NAME": self.table_name,
+            "HANDOFF_QUEUE_URL": self.handoff_queue_url,
+            "PUBLIC_API_URL": api_url,
             "TOKEN_SECRET_ID": self.token_secret_id,
             "NURTURE_CONFIG_DIR": config_dir,
             "AWS_DEFAULT_REGION": self.region,
@@ -35,8 +38,14 @@ class LocalResources:
         }
 
 
+    @property
+    def handoff_queue_url(self) -> str:
+        """Where the emulator serves the queue (its URLs name the account, not the host)."""
+        return f"https://sqs.{self.region}.amazonaws.com/123456789012/{self.handoff_queue}"
+
+
 def create_resources(resources: LocalResources, session: Any | None = None) -> None:
-    """Table (keys, GSIs, stream, TTL) and the token-signing secret, if they do not exist yet."""
+    """Table (keys, GSIs, stream, TTL), the handoff queue and the signing secret, if missing."""
     session = session or boto3.session.Session(region_name=resources.region)
     dynamodb = session.client("dynamodb")
     if resources.table_name not in dynamodb.list_tables()["TableNames"]:
@@ -45,6 +54,9 @@ def create_resources(resources: LocalResources, session: Any | None = None) -> N
             TableName=resources.table_name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TABLE.ttl_attribute},
         )
+    sqs = session.client("sqs")
+    sqs.create_queue(QueueName=resources.handoff_queue,
+                     Attributes={"FifoQueue": "true", "VisibilityTimeout": "60"})
     secretsmanager = session.client("secretsmanager")
     try:
         secretsmanager.describe_secret(SecretId=resources.token_secret_id)

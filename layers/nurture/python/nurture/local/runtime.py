@@ -15,6 +15,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from nurture.adapters.aws import reset_clients
+from nurture.local.functions import invoke
 from nurture.local.gateway import OUTBOX_PAGE, Gateway, index_page
 from nurture.local.resources import LocalResources, create_resources
 from nurture.local.state import LocalState
@@ -27,6 +28,17 @@ warnings.filterwarnings("ignore", "No application metrics to publish", UserWarni
 
 SNAPSHOT = "snapshot.json"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
+
+
+def _function_consumer(function: str) -> Any:
+    """Invoke the real stream function with a batch, one invocation at a time, like one container."""
+    lock = threading.Lock()
+
+    def consume(event: dict[str, Any]) -> Any:
+        with lock:
+            return invoke(function, event)
+
+    return consume
 
 
 def free_port(host: str) -> int:
@@ -56,14 +68,15 @@ class LocalSystem:
         emulator_url = f"http://{self.host}:{emulator_port}"
         # The handlers run in this process and read these, exactly as in Lambda.
         os.environ.update({**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": emulator_url,
-                           **self.resources.environment(str(self.config_dir))})
+                           **self.resources.environment(str(self.config_dir), self.gateway_url)})
         os.environ.pop("AWS_PROFILE", None)
         reset_clients()
         reload()
         create_resources(self.resources)
         if self.persist:
             self._restore()
-        self.poller = StreamPoller(self.resources.table_name, self.resources.region, consumers={})
+        consumers = {name: _function_consumer(name) for name in ("scoring", "handoff")}
+        self.poller = StreamPoller(self.resources.table_name, self.resources.region, consumers)
         self.poller.start()
         self.gateway = Gateway((self.host, self.port))
         self.port = self.gateway.server_address[1]

@@ -14,6 +14,7 @@ from nurture.local.log import log as logger
 from nurture.table import TABLE
 
 Consumer = Callable[[dict[str, Any]], Any]
+MAX_RETRIES = 3  # the stack's event source mappings retry a few times too, then use their DLQ
 
 
 def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
@@ -43,17 +44,18 @@ class StreamPoller(threading.Thread):
         self._interval = interval
         self._stop = threading.Event()
         self.delivered: dict[str, int] = {f.consumer: 0 for f in TABLE.stream_filters}
+        self.dead_letters: dict[str, list[dict[str, Any]]] = {}
         session = boto3.session.Session(region_name=region)
         self._dynamodb = session.client("dynamodb")
         self._streams = session.client("dynamodbstreams")
         self._stream_arn = self._dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
-        # Start at the newest record: what was restored from --persist is history, not news.
-        self._iterators = {
-            shard["ShardId"]: self._streams.get_shard_iterator(
-                StreamArn=self._stream_arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
-            )["ShardIterator"]
-            for shard in self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]
-        }
+        self._shards = [shard["ShardId"] for shard in
+                        self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]]
+        # Where each shard has been read up to. Start after what exists: records restored from
+        # --persist are history, not news.
+        self._positions: dict[str, str | None] = dict.fromkeys(self._shards)
+        for shard in self._shards:
+            self._read(shard)
 
     def stop(self) -> None:
         self._stop.set()
@@ -67,15 +69,23 @@ class StreamPoller(threading.Thread):
 
     def poll_once(self) -> int:
         records: list[dict[str, Any]] = []
-        for shard_id, iterator in list(self._iterators.items()):
-            if iterator is None:
-                continue
-            response = self._streams.get_records(ShardIterator=iterator, Limit=100)
-            self._iterators[shard_id] = response.get("NextShardIterator")
-            records += [lambda_record(r, self._stream_arn, self._region) for r in response.get("Records", [])]
+        for shard in self._shards:
+            records += [lambda_record(r, self._stream_arn, self._region) for r in self._read(shard)]
         if records:
             self.deliver(records)
         return len(records)
+
+    def _read(self, shard: str) -> list[dict[str, Any]]:
+        """Records after the last one read. A fresh iterator each time: the emulator replaces a
+        table's stream when it rolls a cancelled transaction back, which strands older iterators."""
+        position = self._positions[shard]
+        where = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position} if position
+                 else {"ShardIteratorType": "TRIM_HORIZON"})
+        iterator = self._streams.get_shard_iterator(StreamArn=self._stream_arn, ShardId=shard, **where)["ShardIterator"]
+        records: list[dict[str, Any]] = self._streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+        if records:
+            self._positions[shard] = records[-1]["dynamodb"]["SequenceNumber"]
+        return records
 
     def deliver(self, records: list[dict[str, Any]]) -> None:
         for stream_filter in TABLE.stream_filters:
@@ -88,4 +98,22 @@ class StreamPoller(threading.Thread):
                 logger.info("stream records for a consumer that does not exist yet",
                             extra={"consumer": stream_filter.consumer, "records": len(selected)})
                 continue
-            consumer({"Records": selected})
+            self._deliver_with_retries(stream_filter.consumer, consumer, selected)
+
+    def _deliver_with_retries(self, name: str, consumer: Consumer, records: list[dict[str, Any]]) -> None:
+        """As Lambda's event source mapping does with ReportBatchItemFailures: retry from the first
+        failed record, a bounded number of times, then hand the rest to the dead-letter list."""
+        pending = records
+        for _ in range(MAX_RETRIES + 1):
+            try:
+                response = consumer({"Records": pending})
+                failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+            except Exception:
+                logger.exception("stream consumer raised", extra={"consumer": name})
+                failed = {r["dynamodb"]["SequenceNumber"] for r in pending}
+            if not failed:
+                return
+            first = next(i for i, r in enumerate(pending) if r["dynamodb"]["SequenceNumber"] in failed)
+            pending = pending[first:]
+        logger.error("stream records sent to the dead-letter list", extra={"consumer": name, "records": len(pending)})
+        self.dead_letters.setdefault(name, []).extend(pending)

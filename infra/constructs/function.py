@@ -16,7 +16,12 @@ from nurture.topology import FunctionSpec
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 
 
-class ApiFunction(Construct):
+def construct_name(function: str) -> str:
+    """sales_api -> SalesApi: how a function's name appears in construct ids."""
+    return "".join(part.title() for part in function.split("_"))
+
+
+class NurtureFunction(Construct):
     def __init__(self, scope: Construct, construct_id: str, spec: FunctionSpec, code: SharedCode,
                  environment: dict[str, str]) -> None:
         super().__init__(scope, construct_id)

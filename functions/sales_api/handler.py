@@ -1,0 +1,24 @@
+"""Sales API function: lead lookup, lists by rank, feedback and erasure (IAM-authorized in AWS)."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nurture.http.app import HttpApi
+from nurture.http.sales_routes import register_sales_routes
+from nurture.observability import logger, metrics, tracer
+from nurture.settings import marketer_config
+
+
+@cache
+def api() -> HttpApi:
+    return HttpApi([register_sales_routes], marketer_config().api.cors)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return api().resolve(event, context)

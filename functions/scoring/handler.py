@@ -1,0 +1,24 @@
+"""Scoring function: new activity of leads, from the table's stream, rescored per lead per batch."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nurture.adapters.scoring_store import DynamoScoringStore
+from nurture.domain.clock import utc_now
+from nurture.observability import logger, metrics, tracer
+from nurture.settings import runtime_settings
+from nurture.streams.scoring import handle_batch
+
+
+@cache
+def store() -> DynamoScoringStore:
+    return DynamoScoringStore(runtime_settings().table_name)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle_batch(event, context, store(), utc_now())

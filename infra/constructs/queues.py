@@ -1,0 +1,38 @@
+"""SQS queues: the sales handoff FIFO queue and the dead-letter queues behind every consumer."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Validations
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs.nag import acknowledge
+
+RETENTION = Duration.days(14)  # SQS's maximum: time for an operator to look at what failed
+
+
+def dead_letter_queue(scope: Construct, construct_id: str, fifo: bool = False) -> sqs.Queue:
+    queue = sqs.Queue(scope, construct_id, fifo=fifo or None, retention_period=RETENTION,
+                      encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True)
+    acknowledge(Validations.of(queue), "AwsSolutions-SQS3", "This queue is itself a dead-letter queue.")
+    return queue
+
+
+class HandoffQueue(Construct):
+    """FIFO: one message group per lead keeps a lead's handoffs in order; dedup by handoff id."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letters = dead_letter_queue(self, "DeadLetters", fifo=True)
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            fifo=True,
+            content_based_deduplication=False,
+            retention_period=RETENTION,
+            # Sales tooling has five minutes to handle a message before another poller may see it.
+            visibility_timeout=Duration.minutes(5),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=5, queue=self.dead_letters),
+        )

@@ -1,0 +1,33 @@
+"""Attach a function to the table's stream with the filter nurture.table defines for it."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from constructs import Construct
+
+from infra.constructs.function import NurtureFunction
+from infra.constructs.queues import dead_letter_queue
+from nurture.table import TABLE
+
+
+class StreamConsumer(Construct):
+    def __init__(self, scope: Construct, construct_id: str, function: NurtureFunction,
+                 table: dynamodb.Table, consumer: str) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letters = dead_letter_queue(self, "DeadLetters")
+        function.function.add_event_source(sources.DynamoEventSource(
+            table,
+            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+            batch_size=100,
+            max_batching_window=Duration.seconds(1),
+            # Records that fail are retried alone (bisect) a few times, then described in the DLQ.
+            bisect_batch_on_error=True,
+            retry_attempts=5,
+            max_record_age=Duration.hours(6),
+            report_batch_item_failures=True,
+            on_failure=sources.SqsDlq(self.dead_letters),
+            filters=[lambda_.FilterCriteria.filter(TABLE.stream_filter(consumer).pattern)],
+        ))

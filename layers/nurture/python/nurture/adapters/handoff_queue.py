@@ -1,0 +1,37 @@
+"""The SQS FIFO queue hot leads are handed to sales through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from nurture.adapters.aws import client
+from nurture.domain.errors import StoreUnavailable
+
+
+class HandoffQueue:
+    def __init__(self, queue_url: str, sqs: Any | None = None):
+        self.url = queue_url
+        self._client = sqs
+
+    @property
+    def _sqs(self) -> Any:
+        return self._client or client("sqs")
+
+    def send(self, body: str, handoff_id: str, lead_id: str) -> None:
+        """FIFO dedup by handoff id: a retried send within five minutes is dropped by SQS itself."""
+        try:
+            self._sqs.send_message(QueueUrl=self.url, MessageBody=body, MessageGroupId=lead_id,
+                                   MessageDeduplicationId=handoff_id)
+        except (ClientError, BotoCoreError) as error:
+            raise StoreUnavailable(f"SQS send failed: {type(error).__name__}") from error
+
+    def receive(self, max_messages: int, wait_seconds: int) -> list[dict[str, Any]]:
+        response = self._sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=min(max_messages, 10),
+                                             WaitTimeSeconds=wait_seconds)
+        messages: list[dict[str, Any]] = response.get("Messages", [])
+        return messages
+
+    def delete(self, receipt_handle: str) -> None:
+        self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=receipt_handle)

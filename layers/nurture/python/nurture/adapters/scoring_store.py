@@ -1,0 +1,131 @@
+"""DynamoDB adapter for the scorer: profiles in, ledger and score state out, the handoff outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from nurture import keys
+from nurture.adapters.aws import client
+from nurture.adapters.lead_store import (
+    batch_put,
+    call,
+    from_item,
+    item_key,
+    score_version_condition,
+    to_item,
+    unavailable,
+)
+from nurture.domain.errors import StoreUnavailable, WriteConflict
+from nurture.domain.retry import backoff
+from nurture.domain.scoring import LedgerEntry, ScoreOutcome
+
+BATCH_GET_LIMIT = 100
+
+
+def score_attributes(outcome: ScoreOutcome) -> dict[str, Any]:
+    """The lead's score as stored on its profile, with the by_rank index keys."""
+    total = round(outcome.fit + outcome.engagement, 4)
+    return {
+        "scoring": outcome.state.to_item(),
+        "fit": outcome.fit,
+        "fit_rules": [{"rule_id": m.rule_id, "points": m.points, "reason": m.reason} for m in outcome.fit_matches],
+        "engagement": round(outcome.engagement, 4),
+        "total": total,
+        "rank": outcome.rank,
+        "stage": outcome.stage,
+    }
+
+
+class DynamoScoringStore:
+    def __init__(self, table_name: str, dynamodb: Any | None = None):
+        self._table = table_name
+        self._client = dynamodb
+
+    @property
+    def _ddb(self) -> Any:
+        return self._client or client("dynamodb")
+
+    def load_profiles(self, lead_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Profiles of the leads in a batch: one strongly consistent BatchGetItem per 100 leads."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(lead_ids), BATCH_GET_LIMIT):
+            chunk = lead_ids[start:start + BATCH_GET_LIMIT]
+            wanted = [item_key(keys.lead_pk(lead_id), keys.PROFILE) for lead_id in chunk]
+            request: dict[str, Any] = {self._table: {"Keys": wanted, "ConsistentRead": True}}
+            for attempt in range(8):
+                response = self._call("batch_get_item", RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    profile = from_item(item)
+                    found[profile["lead_id"]] = profile
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                backoff(attempt)
+            else:
+                raise StoreUnavailable("DynamoDB kept returning unprocessed keys")
+        return found
+
+    def write_ledger(self, entries: dict[str, list[LedgerEntry]], expires_at: int) -> None:
+        """Every ledger entry of a batch, batched. Keys are deterministic: a rewrite changes nothing."""
+        items = [
+            to_item({"PK": keys.lead_pk(lead_id), "SK": keys.ledger_sk(e.occurred_at, e.event_id, e.rule_id),
+                     "lead_id": lead_id, "event_id": e.event_id, "occurred_at": e.occurred_at, "rule_id": e.rule_id,
+                     "delta": e.delta, "reason": e.reason, "event_type": e.event_type, "expires_at": expires_at})
+            for lead_id, lead_entries in entries.items() for e in lead_entries
+        ]
+        batch_put(self._ddb, self._table, items)
+
+    def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int) -> None:
+        """One conditional update; on a hot transition, a transaction with the HANDOFF# outbox item."""
+        attributes = score_attributes(outcome)
+        attributes["scoring"]["version"] = expected_version + 1
+        names: dict[str, str] = {}
+        condition, values = score_version_condition(expected_version)
+        sets = []
+        for index, (name, value) in enumerate(attributes.items()):
+            names[f"#a{index}"] = name
+            values[f":a{index}"] = to_item({"v": value})["v"]
+            sets.append(f"#a{index} = :a{index}")
+        names["#rank_pk"], names["#rank_sk"] = "rank_pk", "rank_sk"
+        values[":rank_pk"] = {"S": keys.rank_pk(outcome.rank)}
+        values[":rank_sk"] = {"S": keys.rank_sk(attributes["total"], lead_id)}
+        sets += ["#rank_pk = :rank_pk", "#rank_sk = :rank_sk"]
+        if outcome.handoff is not None:
+            names["#handoff_id"], names["#handed_off_at"] = "handoff_id", "handed_off_at"
+            values[":handoff_id"] = {"S": outcome.handoff.handoff_id}
+            values[":handed_off_at"] = {"S": outcome.handoff.at}
+            sets += ["#handoff_id = :handoff_id", "#handed_off_at = :handed_off_at"]
+        update = {
+            "TableName": self._table,
+            "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            # A concurrent scorer or a feedback in between makes us read again instead of overwriting.
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        try:
+            if outcome.handoff is None:
+                self._ddb.update_item(**update)
+                return
+            handoff = outcome.handoff
+            self._ddb.transact_write_items(TransactItems=[
+                {"Update": update},
+                {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
+                         "Item": to_item({"PK": keys.lead_pk(lead_id), "SK": keys.handoff_sk(handoff.handoff_id),
+                                          "lead_id": lead_id, "handoff_id": handoff.handoff_id,
+                                          "cycle": handoff.cycle, "patterns": handoff.patterns,
+                                          "rank": outcome.rank, "created_at": handoff.at})}},
+            ])
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+                raise WriteConflict("the lead's score changed meanwhile") from error
+            raise unavailable(error) from error
+        except BotoCoreError as error:
+            raise unavailable(error) from error
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        return call(self._ddb, operation, **kwargs)

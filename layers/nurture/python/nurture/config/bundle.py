@@ -1,0 +1,12 @@
+"""All of the marketer configuration, as one validated object."""
+
+from __future__ import annotations
+
+from nurture.config.models import ApiSettings, FormDefinition, StrictModel
+from nurture.config.scoring import ScoringRules
+
+
+class NurtureConfig(StrictModel):
+    api: ApiSettings
+    forms: dict[str, FormDefinition]
+    scoring: ScoringRules

@@ -1,0 +1,126 @@
+"""Typed model of config/scoring.yaml: fit, engagement and pattern rules, decay and ranks."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from nurture.config.models import FormKind, StrictModel
+
+RULE_ID = r"^[a-z][a-z0-9_]{0,63}$"
+FitField = Literal["title", "department", "industry", "employees", "country", "company", "email_domain"]
+
+
+class EventMatch(StrictModel):
+    """Which activity events a rule or pattern step matches. Every given filter must match."""
+
+    event: str = Field(min_length=1, description="activity type: form_submit, page_view, download, email_click...")
+    form_kind: FormKind | None = None
+    form_id: str | None = None
+    url: str | None = Field(default=None, description="glob over the event's URL, e.g. */pricing*")
+    asset: str | None = Field(default=None, description="glob over the form's asset")
+    link: str | None = Field(default=None, description="the email link's tag")
+    name: str | None = Field(default=None, description="a custom event's name")
+
+    def matches(self, event: dict[str, Any]) -> bool:
+        if event.get("type") != self.event:
+            return False
+        exact = {"form_kind": self.form_kind, "form_id": self.form_id, "link": self.link, "name": self.name}
+        if any(wanted is not None and event.get(key) != wanted for key, wanted in exact.items()):
+            return False
+        globs = {"url": self.url, "asset": self.asset}
+        return all(
+            pattern is None or (isinstance(event.get(key), str) and fnmatchcase(event[key].lower(), pattern.lower()))
+            for key, pattern in globs.items()
+        )
+
+
+class FitRule(StrictModel):
+    id: str = Field(pattern=RULE_ID)
+    field: FitField
+    keywords: list[str] | None = Field(default=None, description="case-insensitive substrings")
+    any_of: list[str] | None = Field(default=None, description="case-insensitive exact values")
+    min: int | None = Field(default=None, description="employees: at least")
+    max: int | None = Field(default=None, description="employees: at most")
+    points: int = Field(ge=-100, le=100)
+    group: str | None = Field(default=None, description="of the matching rules in a group, only the strongest counts")
+    reason: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> FitRule:
+        given = [self.keywords is not None, self.any_of is not None, self.min is not None or self.max is not None]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of 'keywords', 'any_of' or 'min'/'max'")
+        if (self.min is not None or self.max is not None) and self.field != "employees":
+            raise ValueError("'min'/'max' apply to the employees field only")
+        return self
+
+
+class EngagementRule(StrictModel):
+    id: str = Field(pattern=RULE_ID)
+    when: EventMatch
+    points: int = Field(ge=-100, le=100)
+    daily_cap: int | None = Field(default=None, gt=0, description="at most this many points a day from this rule")
+    reason: str = Field(min_length=1)
+
+
+class PatternRule(StrictModel):
+    """Makes a lead hot regardless of points: one event (`when`), or `first` then `then` within days."""
+
+    id: str = Field(pattern=RULE_ID)
+    when: EventMatch | None = None
+    first: EventMatch | None = None
+    then: EventMatch | None = None
+    within_days: float | None = Field(default=None, gt=0)
+    reason: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> PatternRule:
+        single = self.when is not None
+        sequence = self.first is not None and self.then is not None and self.within_days is not None
+        partial = any(x is not None for x in (self.first, self.then, self.within_days))
+        if single == partial or (partial and not sequence):
+            raise ValueError("give either 'when', or all of 'first', 'then' and 'within_days'")
+        return self
+
+
+class RankThreshold(StrictModel):
+    min_fit: int
+    min_engagement: float = Field(ge=0)
+
+
+class Ranks(StrictModel):
+    A: RankThreshold
+    B: RankThreshold
+
+
+class ScoringRules(StrictModel):
+    half_life_days: float = Field(gt=0, le=3650)
+    timezone: str = "Asia/Tokyo"
+    ranks: Ranks
+    fit: list[FitRule] = Field(default_factory=list)
+    engagement: list[EngagementRule] = Field(default_factory=list)
+    patterns: list[PatternRule] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"'{zone}' is not an IANA time zone") from exc
+        return zone
+
+    @model_validator(mode="after")
+    def _unique_ids_and_ordered_ranks(self) -> ScoringRules:
+        every: list[FitRule | EngagementRule | PatternRule] = [*self.fit, *self.engagement, *self.patterns]
+        ids = [rule.id for rule in every]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"rule ids must be unique: {', '.join(duplicated)}")
+        if (self.ranks.A.min_fit, self.ranks.A.min_engagement) < (self.ranks.B.min_fit, self.ranks.B.min_engagement):
+            raise ValueError("rank A's thresholds must not be below rank B's")
+        return self

@@ -1,0 +1,117 @@
+"""The message sales tooling receives for each hot lead (schema in docs/handoff.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nurture.config.scoring import ScoringRules
+from nurture.domain.leads import LeadRecord, breakdown, current_scores, public_activity
+from nurture.domain.scoring import rank_for
+from nurture.jsonable import plain
+
+SCHEMA_VERSION: Literal[1] = 1
+TOP_REASONS = 5
+ACTIVITIES = 20
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Contact(_Message):
+    email: str
+    name: str | None = None
+    title: str | None = None
+    department: str | None = None
+    phone: str | None = None
+    country: str | None = None
+    timezone: str | None = None
+    language: str | None = None
+
+
+class Company(_Message):
+    name: str | None = None
+    industry: str | None = None
+    employees: str | None = None
+
+
+class Scores(_Message):
+    fit: float
+    engagement: float
+    total: float
+
+
+class Reason(_Message):
+    rule_id: str
+    kind: Literal["fit", "engagement"]
+    points: float
+    reason: str
+
+
+class Pattern(_Message):
+    id: str
+    reason: str
+
+
+class Reasons(_Message):
+    top: list[Reason] = Field(description="the rules that contributed most, strongest first")
+    patterns: list[Pattern] = Field(description="pattern rules that made the lead hot regardless of points")
+
+
+class Links(_Message):
+    lead: str = Field(description="GET: the lead as the sales API shows it")
+    feedback: str = Field(description="POST: accepted, rejected, won, lost or recycle")
+
+
+class HandoffMessage(_Message):
+    """One hot lead, handed to sales once per nurture cycle."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    handoff_id: str = Field(description="unique per lead and cycle; the FIFO deduplication id")
+    handed_off_at: str
+    lead_id: str
+    contact: Contact
+    company: Company
+    consent: dict[str, Any] | None = Field(description="the latest consent: granted, purpose, version, form, time")
+    scores: Scores
+    rank: Literal["A", "B", "C"]
+    reasons: Reasons
+    activities: list[dict[str, Any]] = Field(max_length=ACTIVITIES, description="newest first")
+    links: Links
+
+
+def handoff_message(handoff: dict[str, Any], record: LeadRecord, rules: ScoringRules, now: datetime,
+                    api_base: str) -> HandoffMessage:
+    profile = record.profile
+    scores = current_scores(profile, rules, now)
+    patterns = {p.id: p.reason for p in rules.patterns}
+    base = api_base.rstrip("/")
+    return HandoffMessage(
+        handoff_id=str(handoff["handoff_id"]),
+        handed_off_at=str(handoff["created_at"]),
+        lead_id=record.lead_id,
+        contact=Contact(email=str(profile.get("email")),
+                        **{k: _text(profile.get(k)) for k in ("name", "title", "department", "phone", "country",
+                                                              "timezone", "language")}),
+        company=Company(name=_text(profile.get("company")), industry=_text(profile.get("industry")),
+                        employees=_text(profile.get("employees"))),
+        consent=plain(profile.get("consent")),
+        scores=Scores(**scores),
+        # The rank that made the lead hot, even if engagement has decayed since.
+        rank=str(handoff.get("rank") or rank_for(int(scores["fit"]), scores["engagement"], rules)),  # type: ignore[arg-type]
+        reasons=Reasons(
+            top=[Reason(rule_id=r["rule_id"], kind=r["kind"], points=r["points"], reason=r["reason"])
+                 for r in breakdown(profile, record.ledger, rules) if r["points"] > 0][:TOP_REASONS],
+            patterns=[Pattern(id=p, reason=patterns.get(p, p)) for p in handoff.get("patterns") or []],
+        ),
+        activities=[plain(public_activity(a)) for a in record.activities[:ACTIVITIES]],
+        links=Links(lead=f"{base}/v1/leads/{record.lead_id}", feedback=f"{base}/v1/leads/{record.lead_id}/feedback"),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+

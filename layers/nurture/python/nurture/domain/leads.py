@@ -1,0 +1,155 @@
+"""What is known about one lead, as sales and the CLI see it, and what sales can do to it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from nurture.config.scoring import ScoringRules
+from nurture.domain.activity import Activity, new_activity
+from nurture.domain.clock import iso
+from nurture.domain.errors import LeadNotFound, StoreUnavailable, WriteConflict
+from nurture.domain.retry import MAX_ATTEMPTS, backoff
+from nurture.domain.scoring import ScoreState, decayed, fit_matches, rank_for
+
+PROFILE_FIELDS = ("email", "name", "company", "title", "department", "industry", "employees", "phone",
+                  "country", "timezone", "language", "custom", "consent", "first_touch", "last_touch",
+                  "form_submissions", "created_at", "updated_at")
+SUPPRESSED_STATUSES = ("unsubscribed", "bounced", "complained")
+Outcome = Literal["accepted", "rejected", "won", "lost", "recycle"]
+STAGE_AFTER: dict[str, str] = {"accepted": "accepted", "won": "won", "rejected": "recycled", "lost": "recycled",
+                               "recycle": "recycled"}
+
+
+@dataclass(frozen=True)
+class LeadRecord:
+    """A lead as read from the store: newest activity first."""
+
+    lead_id: str
+    profile: dict[str, Any]
+    activities: list[dict[str, Any]] = field(default_factory=list)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    suppressed: bool = False
+
+
+def status_of(profile: dict[str, Any]) -> str:
+    """active, unsubscribed, bounced, complained, recycled or converted."""
+    if profile.get("status") in SUPPRESSED_STATUSES:
+        return str(profile["status"])
+    return {"won": "converted", "recycled": "recycled"}.get(str(profile.get("stage")), "active")
+
+
+def current_scores(profile: dict[str, Any], rules: ScoringRules, now: datetime) -> dict[str, float]:
+    """Fit from today's rules and profile; engagement decayed to now."""
+    state = ScoreState.from_item(profile.get("scoring"))
+    as_of = datetime.fromisoformat(state.as_of.replace("Z", "+00:00")) if state.as_of else None
+    engagement = round(decayed(state.engagement, as_of, now, rules.half_life_days), 2)
+    fit = sum(m.points for m in fit_matches(profile, rules))
+    return {"fit": fit, "engagement": engagement, "total": round(fit + engagement, 2)}
+
+
+def breakdown(profile: dict[str, Any], ledger: list[dict[str, Any]], rules: ScoringRules) -> list[dict[str, Any]]:
+    """Points by rule: fit rules that match now, engagement rules summed from the ledger (undecayed)."""
+    rows: list[dict[str, Any]] = [
+        {"rule_id": m.rule_id, "kind": "fit", "points": m.points, "reason": m.reason, "events": None}
+        for m in fit_matches(profile, rules)
+    ]
+    earned: dict[str, float] = defaultdict(float)
+    counted: dict[str, int] = defaultdict(int)
+    reasons: dict[str, str] = {}
+    for entry in ledger:
+        earned[entry["rule_id"]] += float(entry["delta"])
+        counted[entry["rule_id"]] += 1
+        reasons[entry["rule_id"]] = str(entry.get("reason", ""))
+    rows += [{"rule_id": rule_id, "kind": "engagement", "points": round(points, 2), "reason": reasons[rule_id],
+              "events": counted[rule_id]} for rule_id, points in earned.items()]
+    return sorted(rows, key=lambda row: (-abs(row["points"]), row["rule_id"]))
+
+
+def public_activity(item: dict[str, Any]) -> dict[str, Any]:
+    hidden = {"PK", "SK", "expires_at", "lead_id", "user_agent", "vid"}
+    return {key: value for key, value in item.items() if key not in hidden}
+
+
+def lead_view(record: LeadRecord, rules: ScoringRules, now: datetime, activity_limit: int = 50) -> dict[str, Any]:
+    """The object GET /v1/leads/{lead_id} answers and `nurture leads show --json` prints."""
+    profile = record.profile
+    scores = current_scores(profile, rules, now)
+    return {
+        "lead_id": record.lead_id,
+        "profile": {key: profile[key] for key in PROFILE_FIELDS if key in profile},
+        "status": status_of(profile),
+        "suppressed": record.suppressed,
+        "scores": scores,
+        # Engagement decays between events, so the rank is recomputed for now, not read back.
+        "rank": rank_for(int(scores["fit"]), scores["engagement"], rules),
+        "stage": profile.get("stage", "nurturing"),
+        "breakdown": breakdown(profile, record.ledger, rules),
+        "activities": [public_activity(a) for a in record.activities[:activity_limit]],
+    }
+
+
+@dataclass(frozen=True)
+class Feedback:
+    outcome: Outcome
+    reason: str | None = None
+    note: str | None = None
+
+
+def after_feedback(profile: dict[str, Any], feedback: Feedback, at: str) -> tuple[str, ScoreState]:
+    """The stage and score state sales' verdict leads to.
+
+    accepted / won end nurturing; rejected / lost / recycle put the lead back into nurturing with
+    engagement reset and a new cycle, so it can become hot (and be handed off) again.
+    """
+    state = ScoreState.from_item(profile.get("scoring"))
+    stage = STAGE_AFTER[feedback.outcome]
+    if stage == "recycled":
+        state = ScoreState(engagement=0.0, as_of=at, sequence=state.sequence, cycle=state.cycle + 1,
+                           version=state.version)
+    return stage, state
+
+
+class SalesStore(Protocol):
+    def lead_record(self, lead_id: str, activity_limit: int = 50, ledger_limit: int = 1000) -> LeadRecord | None: ...
+
+    def save_feedback(self, lead_id: str, stage: str, state: ScoreState, rank: str, total: float,
+                      activity: Activity, expected_version: int) -> None: ...
+
+    def erase(self, lead_id: str) -> bool: ...
+
+
+def record_feedback(lead_id: str, feedback: Feedback, store: SalesStore, rules: ScoringRules, now: datetime,
+                    retention_days: int) -> dict[str, Any]:
+    """Apply sales' verdict to the lead and record it as an activity (a KPI)."""
+    for attempt in range(MAX_ATTEMPTS):
+        record = store.lead_record(lead_id, activity_limit=0, ledger_limit=0)
+        if record is None:
+            raise LeadNotFound(f"There is no lead '{lead_id}'.")
+        profile = record.profile
+        stage, state = after_feedback(profile, feedback, iso(now))
+        fit = sum(m.points for m in fit_matches(profile, rules))
+        engagement = decayed(state.engagement, _parse(state.as_of), now, rules.half_life_days)
+        activity = new_activity("sales_feedback", now, retention_days,
+                                {"lead_id": lead_id, "outcome": feedback.outcome, "reason": feedback.reason,
+                                 "note": feedback.note, "stage_before": profile.get("stage")})
+        try:
+            store.save_feedback(lead_id, stage, state, rank_for(fit, engagement, rules), round(fit + engagement, 4),
+                                activity, ScoreState.from_item(profile.get("scoring")).version)
+        except WriteConflict:
+            backoff(attempt)  # the scorer updated the lead meanwhile: apply the verdict to what it wrote
+            continue
+        return {"lead_id": lead_id, "outcome": feedback.outcome, "stage": stage,
+                "status": status_of({**profile, "stage": stage})}
+    raise StoreUnavailable("the lead kept changing while the feedback was applied")
+
+
+def erase_lead(lead_id: str, store: SalesStore) -> None:
+    if not store.erase(lead_id):
+        raise LeadNotFound(f"There is no lead '{lead_id}'.")
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None

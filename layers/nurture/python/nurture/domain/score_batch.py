@@ -1,0 +1,77 @@
+"""Score one stream batch: each lead's new activity coalesced into one conditional update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from nurture.config.scoring import ScoringRules
+from nurture.domain.clock import expiry
+from nurture.domain.errors import WriteConflict
+from nurture.domain.retry import MAX_ATTEMPTS, backoff
+from nurture.domain.scoring import LedgerEntry, ScoredEvent, ScoreOutcome, ScoreState, score_lead
+
+
+class ScoringStore(Protocol):
+    def load_profiles(self, lead_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+
+    def write_ledger(self, entries: dict[str, list[LedgerEntry]], expires_at: int) -> None: ...
+
+    def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int) -> None: ...
+
+
+@dataclass
+class BatchOutcome:
+    scored: list[str] = field(default_factory=list)
+    handoffs: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)  # erased leads: their late events are dropped
+    failed: list[str] = field(default_factory=list)  # kept losing races: the stream retries them
+
+
+def score_batch(
+    events_by_lead: dict[str, list[ScoredEvent]],
+    store: ScoringStore,
+    rules: ScoringRules,
+    now: datetime,
+    retention_days: int,
+) -> BatchOutcome:
+    result = BatchOutcome()
+    profiles = store.load_profiles(sorted(events_by_lead))
+    outcomes = {lead_id: _score(lead_id, profiles[lead_id], events, rules, now)
+                for lead_id, events in events_by_lead.items() if lead_id in profiles}
+    # A replayed batch (every record already applied) writes nothing at all.
+    outcomes = {lead_id: outcome for lead_id, outcome in outcomes.items() if outcome.applied}
+    result.gone = sorted(set(events_by_lead) - set(profiles))
+    ledger_expiry = expiry(now, retention_days)
+    # The whole batch's ledger in as few calls as possible; entries are keyed by event and rule, so
+    # rewriting them after a lost race (below) is harmless.
+    store.write_ledger({lead_id: o.ledger for lead_id, o in outcomes.items() if o.ledger}, ledger_expiry)
+    for lead_id, outcome in outcomes.items():
+        profile = profiles[lead_id]
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version)
+            except WriteConflict:
+                backoff(attempt)
+                fresh = store.load_profiles([lead_id]).get(lead_id)
+                if fresh is None:
+                    result.gone.append(lead_id)
+                    break
+                profile = fresh
+                outcome = _score(lead_id, profile, events_by_lead[lead_id], rules, now)
+                store.write_ledger({lead_id: outcome.ledger} if outcome.ledger else {}, ledger_expiry)
+                continue
+            result.scored.append(lead_id)
+            if outcome.handoff is not None:
+                result.handoffs.append(lead_id)
+            break
+        else:
+            result.failed.append(lead_id)
+    return result
+
+
+def _score(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent], rules: ScoringRules,
+           now: datetime) -> ScoreOutcome:
+    state = ScoreState.from_item(profile.get("scoring"))
+    return score_lead(lead_id, profile, str(profile.get("stage", "nurturing")), state, events, rules, now)

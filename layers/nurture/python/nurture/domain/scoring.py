@@ -1,0 +1,267 @@
+"""The scoring engine: fit from the profile, decaying engagement from activity, ranks and patterns.
+
+Pure: state comes in, state and ledger entries go out. Engagement is stored as (value, as_of) and
+decays exponentially with the configured half-life; adding an event of any time is exact, so events
+may arrive out of order (a visitor's history merged at identify) and still count as if they had
+happened to the lead in time order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from nurture.config.scoring import FitRule, ScoringRules
+from nurture.domain.clock import iso
+
+HANDOFF_STAGES = ("nurturing", "recycled")  # stages from which a hot lead is handed to sales
+CAP_DAYS_KEPT = 14  # daily-cap counters older than this (relative to the newest event) are dropped
+
+
+@dataclass(frozen=True)
+class ScoreState:
+    """What the scorer keeps on the lead between batches."""
+
+    engagement: float = 0.0
+    as_of: str | None = None
+    caps: dict[str, float] = field(default_factory=dict)  # "<rule>#<yyyy-mm-dd>" -> points given that day
+    marks: dict[str, str] = field(default_factory=dict)  # sequence pattern -> time its first step happened
+    fired: dict[str, str] = field(default_factory=dict)  # pattern -> when it fired, this cycle
+    sequence: int = 0  # the last stream sequence number applied: a replayed record never counts twice
+    cycle: int = 0  # incremented by each recycle
+    version: int = 0  # optimistic lock shared by every writer of the score state
+
+    def to_item(self) -> dict[str, Any]:
+        return {"engagement": self.engagement, "as_of": self.as_of, "caps": self.caps, "marks": self.marks,
+                "fired": self.fired, "sequence": self.sequence, "cycle": self.cycle, "version": self.version}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any] | None) -> ScoreState:
+        if not item:
+            return cls()
+        return cls(
+            engagement=float(item.get("engagement", 0)),
+            as_of=item.get("as_of"),
+            caps={k: float(v) for k, v in (item.get("caps") or {}).items()},
+            marks=dict(item.get("marks") or {}),
+            fired=dict(item.get("fired") or {}),
+            sequence=int(item.get("sequence", 0)),
+            cycle=int(item.get("cycle", 0)),
+            version=int(item.get("version", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class ScoredEvent:
+    event_id: str
+    occurred_at: datetime
+    sequence: int
+    attributes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    event_id: str
+    occurred_at: str
+    rule_id: str
+    delta: float
+    reason: str
+    event_type: str
+
+
+@dataclass(frozen=True)
+class FitMatch:
+    rule_id: str
+    points: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Handoff:
+    handoff_id: str
+    cycle: int
+    patterns: list[str]
+    at: str
+
+
+@dataclass(frozen=True)
+class ScoreOutcome:
+    state: ScoreState
+    fit: int
+    fit_matches: list[FitMatch]
+    engagement: float  # decayed to `now`
+    rank: str
+    stage: str
+    ledger: list[LedgerEntry]
+    newly_fired: list[str]
+    handoff: Handoff | None
+    applied: int  # events not seen before; 0 for a replayed batch, which then writes nothing
+
+
+# --- decay -----------------------------------------------------------------------------------------
+
+
+def _days(later: datetime, earlier: datetime) -> float:
+    return (later - earlier).total_seconds() / 86400
+
+
+def decayed(value: float, as_of: datetime | None, at: datetime, half_life_days: float) -> float:
+    """`value` as it stands at `at`; decay only runs forward (a value is never inflated)."""
+    if as_of is None or at <= as_of:
+        return value
+    return value * 2 ** (-_days(at, as_of) / half_life_days)
+
+
+def add_points(
+    value: float, as_of: datetime | None, delta: float, at: datetime, half_life_days: float
+) -> tuple[float, datetime]:
+    """Add `delta` earned at `at`; exact whichever comes first, the stored value or the event."""
+    if as_of is None:
+        return delta, at
+    if at >= as_of:
+        return decayed(value, as_of, at, half_life_days) + delta, at
+    return value + delta * 2 ** (-_days(as_of, at) / half_life_days), as_of
+
+
+# --- fit ---------------------------------------------------------------------------------------------
+
+
+def employee_count(value: Any) -> int | None:
+    """The first number in "1000", "1,000名", "100-499": ranges count by their lower bound."""
+    found = re.search(r"\d[\d,]*", str(value or ""))
+    return int(found.group().replace(",", "")) if found else None
+
+
+def _fit_value(profile: dict[str, Any], rule: FitRule) -> Any:
+    if rule.field == "email_domain":
+        email = str(profile.get("email") or "")
+        return email.rsplit("@", 1)[-1].lower() if "@" in email else None
+    return profile.get(rule.field)
+
+
+def _fit_rule_matches(rule: FitRule, value: Any) -> bool:
+    if value in (None, ""):
+        return False
+    if rule.min is not None or rule.max is not None:
+        count = employee_count(value)
+        return count is not None and (rule.min is None or count >= rule.min) and (
+            rule.max is None or count <= rule.max)
+    text = str(value).casefold()
+    if rule.any_of is not None:
+        return text in {option.casefold() for option in rule.any_of}
+    return any(keyword.casefold() in text for keyword in rule.keywords or [])
+
+
+def fit_matches(profile: dict[str, Any], rules: ScoringRules) -> list[FitMatch]:
+    """Every matching fit rule; within a group only the one with the largest effect counts."""
+    strongest: dict[str, FitRule] = {}
+    matched: list[FitRule] = []
+    for rule in rules.fit:
+        if not _fit_rule_matches(rule, _fit_value(profile, rule)):
+            continue
+        if rule.group is None:
+            matched.append(rule)
+        elif rule.group not in strongest or abs(rule.points) > abs(strongest[rule.group].points):
+            strongest[rule.group] = rule
+    return [FitMatch(r.id, r.points, r.reason) for r in [*matched, *strongest.values()]]
+
+
+# --- ranks and handoff -------------------------------------------------------------------------------
+
+
+def rank_for(fit: int, engagement: float, rules: ScoringRules) -> str:
+    for rank in ("A", "B"):
+        threshold = getattr(rules.ranks, rank)
+        if fit >= threshold.min_fit and engagement >= threshold.min_engagement:
+            return rank
+    return "C"
+
+
+def handoff_id(lead_id: str, cycle: int) -> str:
+    """One id per lead per nurture cycle: a replay can never hand the same lead off twice."""
+    return hashlib.sha256(f"{lead_id}#{cycle}".encode()).hexdigest()[:32]
+
+
+# --- the engine -------------------------------------------------------------------------------------
+
+
+def score_lead(
+    lead_id: str,
+    profile: dict[str, Any],
+    stage: str,
+    state: ScoreState,
+    events: list[ScoredEvent],
+    rules: ScoringRules,
+    now: datetime,
+) -> ScoreOutcome:
+    """Apply the events not applied yet (by stream sequence), in time order, and decide on handoff."""
+    zone = ZoneInfo(rules.timezone)
+    fresh = sorted((e for e in events if e.sequence > state.sequence), key=lambda e: (e.occurred_at, e.event_id))
+    value, as_of = state.engagement, _parse(state.as_of)
+    caps, marks, fired = dict(state.caps), dict(state.marks), dict(state.fired)
+    ledger: list[LedgerEntry] = []
+    newly_fired: list[str] = []
+    for event in fresh:
+        day = event.occurred_at.astimezone(zone).date().isoformat()
+        for rule in rules.engagement:
+            if not rule.when.matches(event.attributes):
+                continue
+            delta = float(rule.points)
+            if rule.daily_cap is not None and delta > 0:
+                key = f"{rule.id}#{day}"
+                delta = max(0.0, min(delta, rule.daily_cap - caps.get(key, 0.0)))
+                caps[key] = caps.get(key, 0.0) + delta
+            if delta == 0:
+                continue
+            value, as_of = add_points(value, as_of, delta, event.occurred_at, rules.half_life_days)
+            ledger.append(LedgerEntry(event.event_id, iso(event.occurred_at), rule.id, delta, rule.reason,
+                                      str(event.attributes.get("type"))))
+        for pattern in rules.patterns:
+            if pattern.id in fired:
+                continue
+            if pattern.when is not None and pattern.when.matches(event.attributes):
+                fired[pattern.id] = iso(event.occurred_at)
+                newly_fired.append(pattern.id)
+                continue
+            if pattern.first is not None and pattern.first.matches(event.attributes):
+                previous = _parse(marks.get(pattern.id))
+                if previous is None or event.occurred_at > previous:
+                    marks[pattern.id] = iso(event.occurred_at)
+            first_at = _parse(marks.get(pattern.id))
+            if (pattern.then is not None and pattern.within_days is not None and first_at is not None
+                    and pattern.then.matches(event.attributes)
+                    and first_at <= event.occurred_at <= first_at + timedelta(days=pattern.within_days)):
+                fired[pattern.id] = iso(event.occurred_at)
+                newly_fired.append(pattern.id)
+    if as_of is not None:
+        newest = max(as_of, *(e.occurred_at for e in fresh)) if fresh else as_of
+        horizon = (newest.astimezone(zone).date() - timedelta(days=CAP_DAYS_KEPT)).isoformat()
+        caps = {key: points for key, points in caps.items() if key.rsplit("#", 1)[1] >= horizon}
+    new_state = replace(
+        state,
+        engagement=value,
+        as_of=iso(as_of) if as_of else None,
+        caps=caps,
+        marks=marks,
+        fired=fired,
+        sequence=max([state.sequence, *(e.sequence for e in events)]),
+    )
+    matches = fit_matches(profile, rules)
+    fit = sum(m.points for m in matches)
+    # Rounded as shown to people: a threshold met at the event is not missed by milliseconds of decay.
+    engagement_now = round(decayed(value, as_of, now, rules.half_life_days), 2)
+    rank = rank_for(fit, engagement_now, rules)
+    handoff = None
+    if stage in HANDOFF_STAGES and (rank == "A" or fired):
+        handoff = Handoff(handoff_id(lead_id, state.cycle), state.cycle, sorted(fired), iso(now))
+        stage = "handed_off"
+    return ScoreOutcome(new_state, fit, matches, engagement_now, rank, stage, ledger, newly_fired, handoff,
+                        applied=len(fresh))
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None

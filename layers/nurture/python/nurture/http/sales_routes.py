@@ -1,0 +1,101 @@
+"""The sales API: look leads up, list them by rank, send feedback, erase. IAM-authorized in AWS."""
+
+import base64
+import binascii
+import json
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict, Field
+
+from nurture.adapters.lead_store import DynamoLeadStore
+from nurture.domain.clock import utc_now
+from nurture.domain.errors import FieldProblem, LeadNotFound, ValidationFailed
+from nurture.domain.leads import Feedback, Outcome, erase_lead, lead_view, record_feedback
+from nurture.http.problems import documented, problem_doc
+from nurture.jsonable import json_default
+from nurture.observability import logger, metrics
+from nurture.settings import marketer_config, runtime_settings
+
+LeadId = Annotated[str, Path(description="The lead's id")]
+
+
+class FeedbackBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Outcome
+    reason: str | None = Field(default=None, max_length=500)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+@cache
+def _store() -> DynamoLeadStore:
+    return DynamoLeadStore(runtime_settings().table_name)
+
+
+def _cursor(token: str | None) -> dict[str, Any] | None:
+    if not token:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not isinstance(decoded, dict):
+            raise ValueError("not an object")
+        return decoded
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise ValidationFailed("The cursor is not one this API gave out.",
+                               [FieldProblem("cursor", "invalid", "is not a cursor from a previous page")]) from error
+
+
+def _token(key: dict[str, Any] | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).rstrip(b"=").decode() if key else None
+
+
+# Route functions carry no return annotation: Powertools would read one as a response model.
+def register_sales_routes(app: ApiGatewayResolver) -> None:
+    @app.get("/v1/leads/<lead_id>", summary="A lead with scores, breakdown and activity", tags=["sales"],
+             responses={200: documented("The lead", "application/json"), 404: problem_doc("No such lead")})
+    def get_lead(lead_id: LeadId):
+        record = _store().lead_record(lead_id)
+        if record is None:
+            raise LeadNotFound(f"There is no lead '{lead_id}'.")
+        return Response(200, "application/json",
+                        json.dumps(lead_view(record, marketer_config().scoring, utc_now()), ensure_ascii=False,
+                                   default=json_default))
+
+    @app.get("/v1/leads", summary="Leads of a rank, highest score first", tags=["sales"],
+             responses={200: documented("A page of leads", "application/json"), 422: problem_doc("Bad query")})
+    def list_leads(
+        rank: Annotated[Literal["A", "B", "C"], Query()] = "A",
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    ):
+        items, next_key = _store().leads_by_rank(rank, limit, _cursor(cursor))
+        leads = [{"lead_id": i["lead_id"], "email": i.get("email"), "name": i.get("name"),
+                  "company": i.get("company"), "rank": i.get("rank"), "stage": i.get("stage"),
+                  "total": i.get("total"), "fit": i.get("fit"), "engagement": i.get("engagement")} for i in items]
+        return Response(200, "application/json", json.dumps({"leads": leads, "next_cursor": _token(next_key)},
+                                                             ensure_ascii=False, default=json_default))
+
+    @app.post("/v1/leads/<lead_id>/feedback", summary="Sales' verdict on a lead", tags=["sales"],
+              responses={200: documented("Applied", "application/json"), 404: problem_doc("No such lead"),
+                         422: problem_doc("Invalid feedback")})
+    def feedback(lead_id: LeadId, body: Annotated[FeedbackBody, Body()]):
+        config = marketer_config()
+        result = record_feedback(lead_id, Feedback(body.outcome, body.reason, body.note), _store(), config.scoring,
+                                 utc_now(), config.api.event_retention_days)
+        metrics.add_metric(name="SalesFeedback", unit=MetricUnit.Count, value=1)
+        logger.info("sales feedback", extra={"lead_id": lead_id, "outcome": body.outcome})
+        return Response(200, "application/json", json.dumps(result))
+
+    @app.delete("/v1/leads/<lead_id>", summary="Erase a lead (only a hashed suppression entry stays)",
+                tags=["sales"], responses={204: documented("Erased"), 404: problem_doc("No such lead")})
+    def erase(lead_id: LeadId):
+        erase_lead(lead_id, _store())
+        metrics.add_metric(name="LeadsErased", unit=MetricUnit.Count, value=1)
+        logger.info("lead erased", extra={"lead_id": lead_id})
+        return Response(204, None, "")
+

@@ -1,0 +1,82 @@
+"""The scorer's stream consumer: parse records, score per lead, report only what failed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nurture.domain.score_batch import ScoringStore, score_batch
+from nurture.domain.scoring import ScoredEvent
+from nurture.observability import logger, metrics
+from nurture.settings import marketer_config
+
+# A batch whose every record failed is still answered record by record, not with an exception.
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+
+
+class PoisonRecord(ValueError):
+    """A record that can never be scored: reported, and after bounded retries it goes to the DLQ."""
+
+
+class ScoringFailed(RuntimeError):
+    """The lead's update kept losing races: reported so the stream retries it."""
+
+
+def parse_record(record: DynamoDBRecord) -> tuple[str, ScoredEvent]:
+    stream = record.dynamodb
+    image = stream.new_image if stream is not None else None
+    pk = str((stream.keys or {}).get("PK", "")) if stream is not None else ""
+    if not image or not pk.startswith("LEAD#") or stream is None or stream.sequence_number is None:
+        raise PoisonRecord("not a new activity event of a lead")
+    try:
+        occurred_at = datetime.fromisoformat(str(image["occurred_at"]).replace("Z", "+00:00"))
+        event = ScoredEvent(
+            event_id=str(image["event_id"]),
+            occurred_at=occurred_at,
+            sequence=int(stream.sequence_number),
+            attributes={k: v for k, v in image.items() if k not in ("PK", "SK")},
+        )
+    except (KeyError, ValueError, TypeError) as error:
+        raise PoisonRecord(f"unreadable activity event: {error}") from error
+    if not isinstance(event.attributes.get("type"), str) or occurred_at.tzinfo is None:
+        raise PoisonRecord("activity event without a type or a time zone")
+    return pk.removeprefix("LEAD#"), event
+
+
+def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringStore, now: datetime) -> dict[str, Any]:
+    config = marketer_config()
+    by_lead: dict[str, list[ScoredEvent]] = {}
+    lead_of: dict[str, str] = {}
+    poison: dict[str, str] = {}
+    for raw in event.get("Records", []):
+        record = DynamoDBRecord(raw)
+        sequence = record.dynamodb.sequence_number if record.dynamodb else None
+        try:
+            lead_id, scored = parse_record(record)
+        except PoisonRecord as error:
+            poison[str(sequence)] = str(error)
+            continue
+        by_lead.setdefault(lead_id, []).append(scored)
+        lead_of[str(sequence)] = lead_id
+    outcome = score_batch(by_lead, store, config.scoring, now, config.api.event_retention_days)
+    failed = set(outcome.failed)
+    metrics.add_metric(name="LeadsScored", unit="Count", value=len(outcome.scored))
+    if outcome.handoffs:
+        metrics.add_metric(name="HotLeads", unit="Count", value=len(outcome.handoffs))
+        logger.info("leads became hot", extra={"lead_ids": outcome.handoffs})
+    if outcome.gone:
+        logger.info("activity of erased leads dropped", extra={"lead_ids": outcome.gone})
+
+    def check(record: DynamoDBRecord) -> None:
+        sequence = str(record.dynamodb.sequence_number if record.dynamodb else None)
+        if sequence in poison:
+            raise PoisonRecord(poison[sequence])
+        if lead_of.get(sequence) in failed:
+            raise ScoringFailed("the lead's score kept changing under concurrent writers")
+
+    # Powertools builds the partial batch response from the records `check` rejects.
+    return dict(process_partial_response(event=event, record_handler=check, processor=processor, context=context))

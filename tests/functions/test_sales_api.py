@@ -1,0 +1,106 @@
+"""The sales API under moto: look-up, lists by rank, feedback and erasure."""
+
+import json
+
+import pytest
+
+from nurture.local.functions import api_request
+from tests.functions.helpers import all_items, body_json, post_json
+from tests.functions.pipeline import Pipeline
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+
+def request(method, path, payload=None, query=""):
+    response = api_request(method, path, query=query, headers={"content-type": "application/json"},
+                           body=json.dumps(payload).encode() if payload is not None else None)
+    assert response is not None
+    return response
+
+
+def scored_lead(email="sales@example.co.jp", form="contact", **extra) -> str:
+    pipeline = Pipeline()
+    lead_id = body_json(post_json(f"/v1/forms/{form}", {"email": email, "name": "営業 花子", "company": "株式会社X",
+                                                         "title": "部長", "consent": True, **extra}))["lead_id"]
+    pipeline.drain()
+    return lead_id
+
+
+def test_get_lead_shows_scores_breakdown_and_activity():
+    lead_id = scored_lead()
+    lead = body_json(request("GET", f"/v1/leads/{lead_id}"))
+    assert lead["lead_id"] == lead_id and lead["profile"]["email"] == "sales@example.co.jp"
+    assert (lead["status"], lead["suppressed"], lead["stage"]) == ("active", False, "nurturing")
+    assert lead["scores"] == {"fit": 20, "engagement": pytest.approx(30, abs=0.01),
+                              "total": pytest.approx(50, abs=0.01)}
+    assert lead["rank"] == "B"
+    rules = {row["rule_id"]: row["points"] for row in lead["breakdown"]}
+    assert rules == {"contact_form": 30, "title_head": 20}
+    assert [a["type"] for a in lead["activities"]] == ["form_submit"]
+
+
+def test_unknown_lead_is_a_404_problem():
+    response = request("GET", "/v1/leads/nope")
+    assert response["statusCode"] == 404 and body_json(response)["type"].endswith("lead-not-found")
+
+
+def test_leads_are_listed_by_rank_highest_first_across_pages():
+    totals = {}
+    for n, form in enumerate(["contact", "seminar", "whitepaper"]):
+        extra = {"session": "2026-12-10"} if form == "seminar" else {}
+        lead_id = scored_lead(f"list{n}@example.co.jp", form, **extra)
+        totals[lead_id] = body_json(request("GET", f"/v1/leads/{lead_id}"))["scores"]["total"]
+    first = body_json(request("GET", "/v1/leads", query="rank=B&limit=2"))
+    second = body_json(request("GET", "/v1/leads", query=f"rank=B&limit=2&cursor={first['next_cursor']}"))
+    listed = [lead["lead_id"] for lead in first["leads"] + second["leads"]]
+    assert listed == sorted(totals, key=lambda lead_id: -totals[lead_id])
+    assert second["next_cursor"] is None
+
+
+@pytest.mark.parametrize("query", ["rank=Z", "limit=0", "limit=1000", "cursor=%%%"])
+def test_bad_list_queries_are_422(query):
+    response = request("GET", "/v1/leads", query=query)
+    assert response["statusCode"] == 422
+    assert response["headers"]["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("payload", [{"outcome": "maybe"}, {}, {"outcome": "won", "extra": 1},
+                                     {"outcome": "won", "note": "x" * 3000}])
+def test_bad_feedback_is_422_and_changes_nothing(payload):
+    lead_id = scored_lead()
+    before = body_json(request("GET", f"/v1/leads/{lead_id}"))
+    response = request("POST", f"/v1/leads/{lead_id}/feedback", payload)
+    assert response["statusCode"] == 422
+    assert body_json(request("GET", f"/v1/leads/{lead_id}"))["stage"] == before["stage"]
+
+
+def test_feedback_for_an_unknown_lead_is_404():
+    assert request("POST", "/v1/leads/nope/feedback", {"outcome": "won"})["statusCode"] == 404
+
+
+@pytest.mark.parametrize(("outcome", "stage", "status"),
+                         [("accepted", "accepted", "active"), ("won", "won", "converted"),
+                          ("lost", "recycled", "recycled"), ("rejected", "recycled", "recycled")])
+def test_feedback_moves_the_lead_and_is_recorded_as_activity(outcome, stage, status):
+    lead_id = scored_lead()
+    response = request("POST", f"/v1/leads/{lead_id}/feedback", {"outcome": outcome, "reason": "理由"})
+    assert body_json(response) == {"lead_id": lead_id, "outcome": outcome, "stage": stage, "status": status}
+    lead = body_json(request("GET", f"/v1/leads/{lead_id}"))
+    assert (lead["stage"], lead["status"]) == (stage, status)
+    assert lead["activities"][0]["type"] == "sales_feedback" and lead["activities"][0]["outcome"] == outcome
+    if stage == "recycled":
+        assert lead["scores"]["engagement"] == 0
+
+
+def test_erasure_leaves_nothing_but_the_suppression_hash():
+    vid = "erase-visitor-1"
+    post_json("/v1/events", {"vid": vid, "type": "page_view", "url": "https://example.jp/"})
+    lead_id = scored_lead("erase.me@example.co.jp", "demo", phone="03-0000-0000", vid=vid)
+
+    assert request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 204
+
+    remaining = [item for item in all_items() if not item["PK"].startswith("DEDUPE#")]
+    assert [(item["PK"].split("#")[0], item["SK"]) for item in remaining] == [("SUPPRESS", "SUPPRESS")]
+    assert "erase.me" not in json.dumps(remaining, default=str)
+    assert request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 404
+    assert request("GET", f"/v1/leads/{lead_id}")["statusCode"] == 404

@@ -1,0 +1,89 @@
+"""Scoring and handoff through the table's stream, with the real functions under moto."""
+
+import copy
+import json
+
+import pytest
+
+from nurture.local.functions import api_request, invoke
+from tests.functions.helpers import body_json, items_under, post_json, profile
+from tests.functions.pipeline import Pipeline
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+BOSS = {"email": "bucho@example.co.jp", "name": "部長 一郎", "company": "製造株式会社", "title": "情報システム部 部長",
+        "consent": True}
+
+
+def test_demo_request_reaches_the_handoff_queue_once_with_what_sales_needs():
+    pipeline = Pipeline()
+    lead_id = body_json(post_json("/v1/forms/demo", {**BOSS, "phone": "03-1234-5678", "employees": "1200"}))[
+        "lead_id"]
+    pipeline.drain()
+
+    (message,) = pipeline.messages()
+    assert message["schema_version"] == 1 and message["lead_id"] == lead_id
+    assert message["contact"]["email"] == "bucho@example.co.jp" and message["company"]["name"] == "製造株式会社"
+    assert message["rank"] == "A" and message["scores"]["fit"] >= 20
+    assert [p["id"] for p in message["reasons"]["patterns"]] == ["demo_request_is_hot"]
+    assert {r["rule_id"] for r in message["reasons"]["top"]} >= {"demo_request", "title_head"}
+    assert message["activities"][0]["type"] == "form_submit" and message["consent"]["granted"] is True
+    assert message["links"]["feedback"].endswith(f"/v1/leads/{lead_id}/feedback")
+    lead = profile(lead_id)
+    assert lead["stage"] == "handed_off" and lead["handoff_id"] == message["handoff_id"]
+
+
+def test_replaying_a_batch_three_times_changes_nothing():
+    pipeline = Pipeline()
+    lead_id = body_json(post_json("/v1/forms/demo", {**BOSS, "phone": "03-1234-5678"}))["lead_id"]
+    post_json("/v1/events", {"vid": "replay-visitor", "type": "page_view", "url": "https://example.jp/"})
+    pipeline.drain()
+    scored, ledger = profile(lead_id), items_under(f"LEAD#{lead_id}", "SCORE#")
+    first_batch = pipeline.batches["scoring"][0]
+    handoff_batch = pipeline.batches["handoff"][0]
+
+    for _ in range(3):
+        assert invoke("scoring", copy.deepcopy(first_batch)) == {"batchItemFailures": []}
+        assert invoke("handoff", copy.deepcopy(handoff_batch)) == {"batchItemFailures": []}
+
+    assert profile(lead_id)["scoring"] == scored["scoring"] and profile(lead_id)["total"] == scored["total"]
+    assert items_under(f"LEAD#{lead_id}", "SCORE#") == ledger
+    assert len(items_under(f"LEAD#{lead_id}", "HANDOFF#")) == 1
+    assert len(pipeline.messages()) == 1  # FIFO deduplication by handoff id
+
+
+def test_a_poison_record_fails_alone():
+    pipeline = Pipeline()
+    post_json("/v1/forms/contact", {**BOSS, "email": "one@example.co.jp"})
+    post_json("/v1/forms/seminar", {**BOSS, "email": "two@example.co.jp", "session": "2026-12-10"})
+    pipeline.poller.poll_once()  # scoring applied; now build a batch with a poison record in the middle
+    good = pipeline.batches["scoring"][0]["Records"]
+    poison = copy.deepcopy(good[0])
+    poison["dynamodb"]["SequenceNumber"] = "1"
+    del poison["dynamodb"]["NewImage"]["occurred_at"]
+    fresh = copy.deepcopy(good)
+    for offset, record in enumerate(fresh):
+        record["dynamodb"]["SequenceNumber"] = str(int(record["dynamodb"]["SequenceNumber"]) + 10**6 + offset)
+        record["dynamodb"]["NewImage"]["event_id"]["S"] += "-later"
+    response = invoke("scoring", {"Records": [fresh[0], poison, fresh[1]]})
+    assert response == {"batchItemFailures": [{"itemIdentifier": "1"}]}
+
+
+def test_recycle_then_hot_again_gives_a_second_handoff():
+    pipeline = Pipeline()
+    lead_id = body_json(post_json("/v1/forms/demo", {**BOSS, "phone": "03-1234-5678"}))["lead_id"]
+    pipeline.drain()
+    (first,) = pipeline.messages()
+
+    feedback = api_request("POST", f"/v1/leads/{lead_id}/feedback", headers={"content-type": "application/json"},
+                           body=json.dumps({"outcome": "recycle", "reason": "予算なし", "note": "来期再検討"}).encode())
+    assert feedback is not None and feedback["statusCode"] == 200, feedback
+    assert body_json(feedback)["stage"] == "recycled"
+    pipeline.drain()
+    assert pipeline.messages() == []  # the feedback itself makes nobody hot
+
+    post_json("/v1/forms/demo", {**BOSS, "phone": "03-1234-5678", "preferred_date": "来週"})
+    pipeline.drain()
+    (second,) = pipeline.messages()
+    assert second["handoff_id"] != first["handoff_id"]
+    assert len(items_under(f"LEAD#{lead_id}", "HANDOFF#")) == 2

@@ -1,0 +1,160 @@
+"""The scoring engine: fit, decaying engagement, caps, ranks, patterns and the handoff decision."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nurture.config import load_config
+from nurture.domain.scoring import (
+    ScoredEvent,
+    ScoreState,
+    add_points,
+    decayed,
+    employee_count,
+    fit_matches,
+    handoff_id,
+    score_lead,
+)
+from tests.conftest import CONFIG_DIR
+
+RULES = load_config(CONFIG_DIR).scoring
+T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # a Monday, 10:00 in Tokyo
+PROFILE = {"email": "taro@example.co.jp", "title": "情報システム部 部長", "employees": "1,200名",
+           "industry": "製造業", "country": "JP"}
+_seq = iter(range(1, 10**9))
+
+
+def event(kind: str, at: datetime, **attributes) -> ScoredEvent:
+    number = next(_seq)
+    return ScoredEvent(f"e{number}", at, number, {"type": kind, **attributes})
+
+
+FRESH = ScoreState()
+
+
+def score(events, state=FRESH, stage="nurturing", profile=PROFILE, now=None):
+    return score_lead("lead-1", profile, stage, state, events, RULES, now or max(e.occurred_at for e in events))
+
+
+def test_fit_counts_the_strongest_title_and_size_once():
+    matches = {m.rule_id: m.points for m in fit_matches(PROFILE, RULES)}
+    assert matches == {"title_head": 20, "employees_enterprise": 20, "industry_target": 10, "country_japan": 5}
+
+
+def test_free_mail_and_competitor_domains_count_against_fit():
+    matches = {m.rule_id for m in fit_matches({"email": "someone@gmail.com"}, RULES)}
+    assert matches == {"free_mail"}
+    assert {m.rule_id for m in fit_matches({"email": "x@competitor.example"}, RULES)} == {"competitor"}
+
+
+@pytest.mark.parametrize(("raw", "count"), [("1,000名", 1000), ("100-499", 100), ("約300人", 300), ("", None)])
+def test_employee_counts_are_read_from_what_people_type(raw, count):
+    assert employee_count(raw) == count
+
+
+def test_daily_cap_limits_points_per_rule_per_tokyo_day():
+    views = [event("page_view", T0 + timedelta(minutes=n), url=f"https://example.jp/p{n}") for n in range(8)]
+    outcome = score(views)
+    assert sum(e.delta for e in outcome.ledger if e.rule_id == "page_view") == 5
+    next_day = score([event("page_view", T0 + timedelta(days=1), url="https://example.jp/x")], outcome.state)
+    assert [e.delta for e in next_day.ledger] == [1]
+
+
+def test_opens_score_nothing_and_write_no_ledger():
+    outcome = score([event("email_open", T0, message_id="m")])
+    assert outcome.ledger == [] and outcome.engagement == 0
+
+
+def test_engagement_halves_after_the_half_life():
+    outcome = score([event("form_submit", T0, form_kind="contact")])
+    assert outcome.engagement == pytest.approx(30)
+    later = score([event("email_open", T0 + timedelta(days=30))], outcome.state)
+    assert later.engagement == pytest.approx(15)
+
+
+def test_replayed_records_never_count_twice():
+    submit = event("form_submit", T0, form_kind="seminar")
+    first = score([submit])
+    again = score([submit], first.state)
+    assert again.ledger == [] and again.state == first.state
+
+
+def test_demo_request_is_hot_at_once_and_hands_off():
+    outcome = score([event("form_submit", T0, form_kind="demo_request")])
+    assert outcome.newly_fired == ["demo_request_is_hot"]
+    assert outcome.handoff is not None and outcome.handoff.patterns == ["demo_request_is_hot"]
+    assert outcome.stage == "handed_off"
+
+
+def test_whitepaper_then_pricing_within_seven_days_fires_once():
+    download = event("form_submit", T0, form_kind="download")
+    pricing = event("page_view", T0 + timedelta(days=3), url="https://example.jp/pricing")
+    outcome = score([download, pricing], profile={"email": "a@gmail.com"})
+    assert outcome.newly_fired == ["whitepaper_then_pricing"]
+    again = score([event("page_view", T0 + timedelta(days=4), url="https://example.jp/pricing")], outcome.state,
+                  stage="handed_off", profile={"email": "a@gmail.com"})
+    assert again.newly_fired == [] and again.handoff is None
+
+
+def test_pricing_too_late_or_before_the_download_does_not_fire():
+    late = score([event("form_submit", T0, form_kind="download"),
+                  event("page_view", T0 + timedelta(days=8), url="https://example.jp/pricing")])
+    assert late.newly_fired == []
+    before = score([event("page_view", T0, url="https://example.jp/pricing"),
+                    event("form_submit", T0 + timedelta(hours=1), form_kind="download")])
+    assert before.newly_fired == []
+
+
+def test_merged_history_scores_in_time_order_as_if_it_happened_to_the_lead():
+    """Visitor hits merged after the form arrive later but are older: the pattern still fires."""
+    download = event("form_submit", T0, form_kind="download")
+    first = score([download])
+    pricing_earlier_merged = event("page_view", T0 + timedelta(days=1), url="https://example.jp/pricing")
+    outcome = score([pricing_earlier_merged], first.state, now=T0 + timedelta(days=2))
+    assert outcome.newly_fired == ["whitepaper_then_pricing"]
+
+
+def test_rank_a_needs_fit_and_engagement():
+    hot_engagement = [event("form_submit", T0, form_kind="contact"),
+                      event("form_submit", T0 + timedelta(minutes=1), form_kind="seminar")]
+    assert score(hot_engagement).rank == "A"
+    assert score(hot_engagement, profile={"email": "a@example.jp"}).rank == "B"  # fit 0
+    assert score(hot_engagement, profile={"email": "a@gmail.com"}).rank == "C"  # fit below zero
+
+
+def test_a_lead_already_handed_off_is_not_handed_off_again_until_recycled():
+    outcome = score([event("form_submit", T0, form_kind="demo_request")], stage="handed_off")
+    assert outcome.handoff is None
+    recycled_state = ScoreState(cycle=1, sequence=outcome.state.sequence)
+    again = score([event("form_submit", T0 + timedelta(days=1), form_kind="demo_request")], recycled_state,
+                  stage="recycled")
+    assert again.handoff is not None and again.handoff.handoff_id == handoff_id("lead-1", 1) != handoff_id(
+        "lead-1", 0)
+
+
+moments = st.integers(min_value=0, max_value=10**7).map(lambda s: T0 + timedelta(seconds=s))
+points = st.floats(min_value=-100, max_value=100, allow_nan=False)
+
+
+@given(value=st.floats(min_value=0, max_value=1000), start=moments, delta=points, at=moments, read=moments)
+def test_adding_then_decaying_equals_decaying_then_adding(value, start, delta, at, read):
+    read = max(read, start, at)
+    added, as_of = add_points(value, start, delta, at, 30)
+    via_add = decayed(added, as_of, read, 30)
+    direct = decayed(value, start, read, 30) + decayed(delta, at, read, 30)
+    assert via_add == pytest.approx(direct, rel=1e-9, abs=1e-9)
+
+
+@given(st.lists(st.tuples(points, moments), min_size=1, max_size=12), st.randoms())
+def test_the_order_events_arrive_in_does_not_change_engagement(earned, shuffler):
+    def total(items):
+        value, as_of = 0.0, None
+        for delta, at in items:
+            value, as_of = add_points(value, as_of, delta, at, 30)
+        return decayed(value, as_of, T0 + timedelta(days=200), 30)
+
+    shuffled = list(earned)
+    shuffler.shuffle(shuffled)
+    assert total(shuffled) == pytest.approx(total(earned), rel=1e-9, abs=1e-9)
