@@ -87,3 +87,15 @@ def test_recycle_then_hot_again_gives_a_second_handoff():
     (second,) = pipeline.messages()
     assert second["handoff_id"] != first["handoff_id"]
     assert len(items_under(f"LEAD#{lead_id}", "HANDOFF#")) == 2
+
+
+def test_published_message_validates_against_the_documented_schema():
+    import jsonschema
+
+    from tests.unit.test_handoff_schema import SCHEMA_FILE
+
+    pipeline = Pipeline()
+    post_json("/v1/forms/demo", {**BOSS, "phone": "03-1234-5678"})
+    pipeline.drain()
+    (message,) = pipeline.messages()
+    jsonschema.validate(message, json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))

@@ -202,3 +202,13 @@ def test_form_and_downloads_cross_the_threshold_and_the_lead_is_handed_off(local
     assert local_system.request("POST", "/v1/events", json.dumps(hits), {"Content-Type": "text/plain"}).status == 204
     (message,) = handoff_messages_for(local_system, lead_id)
     assert message["rank"] == "A" and message["reasons"]["patterns"] == []
+
+
+def test_rescore_runs_over_every_lead_and_can_run_again(local_system: RunningSystem):
+    local_system.post_json("/v1/forms/contact", contact(unique_email(), title="部長"))
+    local_system.item_count()  # let the scorer finish
+    first = local_system.cli("rescore")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("rescored ") and "leads" in first.stderr
+    again = local_system.cli("rescore")
+    assert again.returncode == 0 and again.stdout.split(";")[0] == first.stdout.split(";")[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,9 +19,10 @@ from nurture.adapters.lead_store import (
     to_item,
     unavailable,
 )
+from nurture.domain.clock import expiry
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.retry import backoff
-from nurture.domain.scoring import LedgerEntry, ScoreOutcome
+from nurture.domain.scoring import LedgerEntry, ScoredEvent, ScoreOutcome
 
 BATCH_GET_LIMIT = 100
 
@@ -67,15 +70,69 @@ class DynamoScoringStore:
                 raise StoreUnavailable("DynamoDB kept returning unprocessed keys")
         return found
 
-    def write_ledger(self, entries: dict[str, list[LedgerEntry]], expires_at: int) -> None:
-        """Every ledger entry of a batch, batched. Keys are deterministic: a rewrite changes nothing."""
+    def write_ledger(self, entries: dict[str, list[LedgerEntry]], retention_days: int) -> None:
+        """Every ledger entry of a batch, batched. Keys are deterministic: a rewrite changes nothing.
+
+        An entry expires with the activity that earned it.
+        """
         items = [
             to_item({"PK": keys.lead_pk(lead_id), "SK": keys.ledger_sk(e.occurred_at, e.event_id, e.rule_id),
                      "lead_id": lead_id, "event_id": e.event_id, "occurred_at": e.occurred_at, "rule_id": e.rule_id,
-                     "delta": e.delta, "reason": e.reason, "event_type": e.event_type, "expires_at": expires_at})
+                     "delta": e.delta, "reason": e.reason, "event_type": e.event_type,
+                     "expires_at": expiry(datetime.fromisoformat(e.occurred_at.replace("Z", "+00:00")),
+                                          retention_days)})
             for lead_id, lead_entries in entries.items() for e in lead_entries
         ]
         batch_put(self._ddb, self._table, items)
+
+    def lead_ids(self, page_size: int = 500) -> Iterator[list[str]]:
+        """Every lead, a page at a time. A Scan: for `nurture rescore` only, never on a hot path."""
+        kwargs: dict[str, Any] = {"TableName": self._table, "FilterExpression": "SK = :profile",
+                                  "ProjectionExpression": "lead_id", "Limit": page_size,
+                                  "ExpressionAttributeValues": {":profile": {"S": keys.PROFILE}}}
+        while True:
+            page = self._call("scan", **kwargs)
+            found = [item["lead_id"]["S"] for item in page.get("Items", []) if "lead_id" in item]
+            if found:
+                yield found
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def count_leads(self) -> int:
+        return sum(len(page) for page in self.lead_ids(page_size=1000))
+
+    def lead_events(self, lead_id: str) -> list[ScoredEvent]:
+        """The lead's stored activity, oldest first, as the scorer sees it."""
+        events: list[ScoredEvent] = []
+        for item in self._query(keys.lead_pk(lead_id), keys.EVENT_PREFIX):
+            attributes = from_item(item)
+            events.append(ScoredEvent(
+                event_id=str(attributes["event_id"]),
+                occurred_at=datetime.fromisoformat(str(attributes["occurred_at"]).replace("Z", "+00:00")),
+                sequence=0,
+                attributes={k: v for k, v in attributes.items() if k not in ("PK", "SK")},
+            ))
+        return events
+
+    def replace_ledger(self, lead_id: str, entries: list[LedgerEntry], retention_days: int) -> None:
+        """The lead's ledger becomes exactly `entries`: rules that no longer apply leave no trace."""
+        keep = {keys.ledger_sk(e.occurred_at, e.event_id, e.rule_id) for e in entries}
+        stale = [item_key(item["PK"]["S"], item["SK"]["S"])
+                 for item in self._query(keys.lead_pk(lead_id), keys.LEDGER_PREFIX) if item["SK"]["S"] not in keep]
+        batch_put(self._ddb, self._table, stale, delete=True)
+        self.write_ledger({lead_id: entries}, retention_days)
+
+    def _query(self, pk: str, prefix: str) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True,
+                                  "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+                                  "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}}}
+        while True:
+            page = self._call("query", **kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int) -> None:
         """One conditional update; on a hot transition, a transaction with the HANDOFF# outbox item."""

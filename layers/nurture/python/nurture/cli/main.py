@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     poll.add_argument("--queue-url", help="another queue than the target's")
     _target_options(poll)
 
+    rescore = commands.add_parser("rescore", help="recompute every lead from its activity with the current rules")
+    _target_options(rescore)
+
     args = parser.parse_args(argv)
     if args.command == "config":
         return config_check(args.config_dir)
@@ -70,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_leads_show(args)
     if args.command == "handoff":
         return run_handoff_poll(args)
+    if args.command == "rescore":
+        return run_rescore(args)
     return run_invoke(args)
 
 
@@ -226,6 +231,46 @@ def run_handoff_poll(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"{printed} message(s)", file=sys.stderr)
     return 0
+
+
+def run_rescore(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from nurture.adapters.scoring_store import DynamoScoringStore
+    from nurture.config import load_config
+    from nurture.domain.clock import utc_now
+    from nurture.domain.score_batch import rescore
+
+    target = _target(args)
+    if target is None:
+        return 2
+    target.apply()
+    config = load_config(args.config_dir)
+    store = DynamoScoringStore(target.environment["TABLE_NAME"])
+    total = store.count_leads()
+    done, ranks, handoffs = 0, Counter[str](), 0
+    try:
+        for page in store.lead_ids():
+            for lead_id in page:
+                outcome = rescore(lead_id, store, config.scoring, utc_now(), config.api.event_retention_days)
+                done += 1
+                if outcome is not None:
+                    ranks[outcome.rank] += 1
+                    handoffs += outcome.handoff is not None
+                _progress(done, total)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted after {done} of {total} leads; running it again is safe", file=sys.stderr)
+        return 130
+    print(file=sys.stderr)
+    summary = ", ".join(f"{rank} {ranks[rank]}" for rank in "ABC")
+    print(f"rescored {done} leads ({summary}); {handoffs} newly hot and handed off")
+    return 0
+
+
+def _progress(done: int, total: int, width: int = 30) -> None:
+    filled = width * done // max(total, done, 1)
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{max(total, done)} leads", end="", file=sys.stderr,
+          flush=True)
 
 
 def run_invoke(args: argparse.Namespace) -> int:

@@ -108,7 +108,7 @@ def after_feedback(profile: dict[str, Any], feedback: Feedback, at: str) -> tupl
     stage = STAGE_AFTER[feedback.outcome]
     if stage == "recycled":
         state = ScoreState(engagement=0.0, as_of=at, sequence=state.sequence, cycle=state.cycle + 1,
-                           version=state.version)
+                           cycle_started_at=at, version=state.version)
     return stage, state
 
 

@@ -7,16 +7,15 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from nurture.config.scoring import ScoringRules
-from nurture.domain.clock import expiry
-from nurture.domain.errors import WriteConflict
+from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
-from nurture.domain.scoring import LedgerEntry, ScoredEvent, ScoreOutcome, ScoreState, score_lead
+from nurture.domain.scoring import LedgerEntry, ScoredEvent, ScoreOutcome, ScoreState, rescore_lead, score_lead
 
 
 class ScoringStore(Protocol):
     def load_profiles(self, lead_ids: list[str]) -> dict[str, dict[str, Any]]: ...
 
-    def write_ledger(self, entries: dict[str, list[LedgerEntry]], expires_at: int) -> None: ...
+    def write_ledger(self, entries: dict[str, list[LedgerEntry]], retention_days: int) -> None: ...
 
     def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int) -> None: ...
 
@@ -43,10 +42,9 @@ def score_batch(
     # A replayed batch (every record already applied) writes nothing at all.
     outcomes = {lead_id: outcome for lead_id, outcome in outcomes.items() if outcome.applied}
     result.gone = sorted(set(events_by_lead) - set(profiles))
-    ledger_expiry = expiry(now, retention_days)
     # The whole batch's ledger in as few calls as possible; entries are keyed by event and rule, so
     # rewriting them after a lost race (below) is harmless.
-    store.write_ledger({lead_id: o.ledger for lead_id, o in outcomes.items() if o.ledger}, ledger_expiry)
+    store.write_ledger({lead_id: o.ledger for lead_id, o in outcomes.items() if o.ledger}, retention_days)
     for lead_id, outcome in outcomes.items():
         profile = profiles[lead_id]
         for attempt in range(MAX_ATTEMPTS):
@@ -60,7 +58,7 @@ def score_batch(
                     break
                 profile = fresh
                 outcome = _score(lead_id, profile, events_by_lead[lead_id], rules, now)
-                store.write_ledger({lead_id: outcome.ledger} if outcome.ledger else {}, ledger_expiry)
+                store.write_ledger({lead_id: outcome.ledger} if outcome.ledger else {}, retention_days)
                 continue
             result.scored.append(lead_id)
             if outcome.handoff is not None:
@@ -69,6 +67,30 @@ def score_batch(
         else:
             result.failed.append(lead_id)
     return result
+
+
+class RescoringStore(ScoringStore, Protocol):
+    def lead_events(self, lead_id: str) -> list[ScoredEvent]: ...
+
+    def replace_ledger(self, lead_id: str, entries: list[LedgerEntry], retention_days: int) -> None: ...
+
+
+def rescore(lead_id: str, store: RescoringStore, rules: ScoringRules, now: datetime,
+            retention_days: int) -> ScoreOutcome | None:
+    """One lead afresh with today's rules; None if it was erased meanwhile. Safe to repeat."""
+    for attempt in range(MAX_ATTEMPTS):
+        profile = store.load_profiles([lead_id]).get(lead_id)
+        if profile is None:
+            return None
+        outcome = rescore_lead(lead_id, profile, store.lead_events(lead_id), rules, now)
+        store.replace_ledger(lead_id, outcome.ledger, retention_days)
+        try:
+            store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version)
+        except WriteConflict:
+            backoff(attempt)  # the stream scored the lead meanwhile: start over from what it wrote
+            continue
+        return outcome
+    raise StoreUnavailable("the lead kept changing while it was rescored")
 
 
 def _score(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent], rules: ScoringRules,

@@ -33,11 +33,13 @@ class ScoreState:
     fired: dict[str, str] = field(default_factory=dict)  # pattern -> when it fired, this cycle
     sequence: int = 0  # the last stream sequence number applied: a replayed record never counts twice
     cycle: int = 0  # incremented by each recycle
+    cycle_started_at: str | None = None  # the last recycle: activity before it no longer counts
     version: int = 0  # optimistic lock shared by every writer of the score state
 
     def to_item(self) -> dict[str, Any]:
         return {"engagement": self.engagement, "as_of": self.as_of, "caps": self.caps, "marks": self.marks,
-                "fired": self.fired, "sequence": self.sequence, "cycle": self.cycle, "version": self.version}
+                "fired": self.fired, "sequence": self.sequence, "cycle": self.cycle,
+                "cycle_started_at": self.cycle_started_at, "version": self.version}
 
     @classmethod
     def from_item(cls, item: dict[str, Any] | None) -> ScoreState:
@@ -51,6 +53,7 @@ class ScoreState:
             fired=dict(item.get("fired") or {}),
             sequence=int(item.get("sequence", 0)),
             cycle=int(item.get("cycle", 0)),
+            cycle_started_at=item.get("cycle_started_at"),
             version=int(item.get("version", 0)),
         )
 
@@ -261,6 +264,23 @@ def score_lead(
         stage = "handed_off"
     return ScoreOutcome(new_state, fit, matches, engagement_now, rank, stage, ledger, newly_fired, handoff,
                         applied=len(fresh))
+
+
+def rescore_lead(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent], rules: ScoringRules,
+                 now: datetime) -> ScoreOutcome:
+    """Score the lead afresh from its stored activity with today's rules (after a rules change).
+
+    Only this cycle's activity counts (nothing before the last recycle), and only what the stream
+    has already applied (up to the stored `as_of`): newer events are still on their way to the
+    scorer and must not count twice.
+    """
+    state = ScoreState.from_item(profile.get("scoring"))
+    start, until = _parse(state.cycle_started_at), _parse(state.as_of)
+    counted = [replace(e, sequence=1) for e in events
+               if (start is None or e.occurred_at >= start) and (until is None or e.occurred_at <= until)]
+    base = ScoreState(cycle=state.cycle, cycle_started_at=state.cycle_started_at, version=state.version)
+    outcome = score_lead(lead_id, profile, str(profile.get("stage", "nurturing")), base, counted, rules, now)
+    return replace(outcome, state=replace(outcome.state, sequence=state.sequence))
 
 
 def _parse(value: str | None) -> datetime | None:

@@ -1,0 +1,67 @@
+"""`nurture rescore`: every lead afresh from its stored activity, with the current rules."""
+
+import json
+
+import pytest
+
+from nurture.adapters.scoring_store import DynamoScoringStore
+from nurture.config import load_config
+from nurture.domain.clock import utc_now
+from nurture.domain.score_batch import rescore
+from nurture.local.functions import api_request
+from nurture.local.resources import LocalResources
+from tests.conftest import CONFIG_DIR
+from tests.functions.helpers import body_json, items_under, post_json, profile
+from tests.functions.pipeline import Pipeline
+
+pytestmark = pytest.mark.usefixtures("aws")
+RULES = load_config(CONFIG_DIR).scoring
+LEAD = {"email": "rescore@example.co.jp", "name": "R", "company": "C", "title": "部長", "consent": True}
+
+
+def rules_with(**points: int):
+    engagement = [rule.model_copy(update={"points": points.get(rule.id, rule.points)}) for rule in RULES.engagement]
+    return RULES.model_copy(update={"engagement": engagement})
+
+
+def scored(form: str = "contact") -> str:
+    pipeline = Pipeline()
+    lead_id = str(body_json(post_json(f"/v1/forms/{form}", {**LEAD, "phone": "03-1234-5678"}))["lead_id"])
+    pipeline.drain()
+    return lead_id
+
+
+def test_new_points_apply_to_past_activity_and_a_rerun_changes_nothing():
+    lead_id = scored()
+    store = DynamoScoringStore(LocalResources().table_name)
+    outcome = rescore(lead_id, store, rules_with(contact_form=40), utc_now(), 30)
+    assert outcome is not None and [(e.rule_id, e.delta) for e in outcome.ledger] == [("contact_form", 40)]
+    first = profile(lead_id)
+    assert float(first["engagement"]) == pytest.approx(40, abs=0.1)
+    ledger = items_under(f"LEAD#{lead_id}", "SCORE#")
+    assert [(i["rule_id"], i["delta"]) for i in ledger] == [("contact_form", 40)]
+
+    rescore(lead_id, store, rules_with(contact_form=40), utc_now(), 30)
+    assert items_under(f"LEAD#{lead_id}", "SCORE#") == ledger
+    assert float(profile(lead_id)["engagement"]) == pytest.approx(40, abs=0.1)
+
+
+def test_a_rule_set_to_zero_leaves_no_ledger_entry():
+    lead_id = scored()
+    rescore(lead_id, DynamoScoringStore(LocalResources().table_name), rules_with(contact_form=0), utc_now(), 30)
+    assert items_under(f"LEAD#{lead_id}", "SCORE#") == []
+    assert float(profile(lead_id)["engagement"]) == 0
+
+
+def test_activity_before_a_recycle_stays_forgotten():
+    lead_id = scored("demo")
+    api_request("POST", f"/v1/leads/{lead_id}/feedback", headers={"content-type": "application/json"},
+                body=json.dumps({"outcome": "recycle"}).encode())
+    Pipeline().drain()
+    outcome = rescore(lead_id, DynamoScoringStore(LocalResources().table_name), RULES, utc_now(), 30)
+    assert outcome is not None and outcome.ledger == [] and outcome.handoff is None
+    assert profile(lead_id)["stage"] == "recycled"
+
+
+def test_an_erased_lead_is_skipped():
+    assert rescore("gone", DynamoScoringStore(LocalResources().table_name), RULES, utc_now(), 30) is None

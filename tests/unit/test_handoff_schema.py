@@ -1,0 +1,21 @@
+import json
+
+import jsonschema
+
+from nurture.domain.handoff import HandoffMessage
+from tests.conftest import REPO
+
+SCHEMA_FILE = REPO / "docs" / "handoff.schema.json"
+
+
+def test_documented_schema_is_the_one_the_code_produces():
+    assert json.loads(SCHEMA_FILE.read_text(encoding="utf-8")) == HandoffMessage.model_json_schema(), (
+        "docs/handoff.schema.json is stale: regenerate it from HandoffMessage.model_json_schema()")
+
+
+def test_documented_schema_is_valid_and_rejects_a_wrong_version():
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    assert any("schema_version" in str(e.path) or "1" in e.message
+               for e in validator.iter_errors({"schema_version": 2}))
