@@ -65,8 +65,15 @@ def test_a_poison_record_fails_alone():
     for offset, record in enumerate(fresh):
         record["dynamodb"]["SequenceNumber"] = str(int(record["dynamodb"]["SequenceNumber"]) + 10**6 + offset)
         record["dynamodb"]["NewImage"]["event_id"]["S"] += "-later"
+    ledger_before = {lead: len(items_under(f"LEAD#{lead}", "SCORE#")) for lead in _leads(fresh)}
     response = invoke("scoring", {"Records": [fresh[0], poison, fresh[1]]})
     assert response == {"batchItemFailures": [{"itemIdentifier": "1"}]}
+    for lead in _leads(fresh):  # the records around the poison were applied
+        assert len(items_under(f"LEAD#{lead}", "SCORE#")) == ledger_before[lead] + 1
+
+
+def _leads(records):
+    return [r["dynamodb"]["Keys"]["PK"]["S"].removeprefix("LEAD#") for r in records]
 
 
 def test_recycle_then_hot_again_gives_a_second_handoff():

@@ -86,7 +86,9 @@ def batch_put(dynamodb: Any, table: str, items: list[dict[str, Any]], delete: bo
             raise StoreUnavailable("DynamoDB kept returning unprocessed items")
 
 
-class DynamoLeadStore:
+class DynamoTable:
+    """Base of the table's adapters: the table name and a lazily created, injectable client."""
+
     def __init__(self, table_name: str, dynamodb: Any | None = None):
         self._table = table_name
         self._client = dynamodb
@@ -94,6 +96,12 @@ class DynamoLeadStore:
     @property
     def _ddb(self) -> Any:
         return self._client or client("dynamodb")
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        return call(self._ddb, operation, **kwargs)
+
+
+class DynamoLeadStore(DynamoTable):
 
     # --- lead capture -------------------------------------------------------------------------
 
@@ -414,9 +422,6 @@ class DynamoLeadStore:
 
     def _batch_put(self, items: list[dict[str, Any]]) -> None:
         batch_put(self._ddb, self._table, items)
-
-    def _call(self, operation: str, **kwargs: Any) -> Any:
-        return call(self._ddb, operation, **kwargs)
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

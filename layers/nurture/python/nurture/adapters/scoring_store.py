@@ -9,10 +9,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture import keys
-from nurture.adapters.aws import client
 from nurture.adapters.lead_store import (
+    DynamoTable,
     batch_put,
-    call,
     from_item,
     item_key,
     score_version_condition,
@@ -41,14 +40,7 @@ def score_attributes(outcome: ScoreOutcome) -> dict[str, Any]:
     }
 
 
-class DynamoScoringStore:
-    def __init__(self, table_name: str, dynamodb: Any | None = None):
-        self._table = table_name
-        self._client = dynamodb
-
-    @property
-    def _ddb(self) -> Any:
-        return self._client or client("dynamodb")
+class DynamoScoringStore(DynamoTable):
 
     def load_profiles(self, lead_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Profiles of the leads in a batch: one strongly consistent BatchGetItem per 100 leads."""
@@ -183,6 +175,3 @@ class DynamoScoringStore:
             raise unavailable(error) from error
         except BotoCoreError as error:
             raise unavailable(error) from error
-
-    def _call(self, operation: str, **kwargs: Any) -> Any:
-        return call(self._ddb, operation, **kwargs)
