@@ -27,11 +27,11 @@ from nurture.topology import (
 
 # The DynamoDB actions each function's code makes (see the adapters), and nothing more.
 TABLE_ACTIONS = {
-    "forms": ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem",
-              "dynamodb:Query", "dynamodb:BatchWriteItem"],
+    "forms": ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+              "dynamodb:BatchWriteItem"],
     "tracking": ["dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"],
     "scoring": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
-    "handoff": ["dynamodb:GetItem", "dynamodb:Query"],
+    "handoff": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
     "sales_api": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                   "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
 }

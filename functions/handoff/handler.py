@@ -21,7 +21,7 @@ def collaborators() -> tuple[DynamoLeadStore, HandoffQueue]:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    reader, queue = collaborators()
-    return handle_batch(event, context, reader, queue, runtime_settings().public_api_url, utc_now())
+    store, queue = collaborators()
+    return handle_batch(event, context, store, queue, runtime_settings().public_api_url, utc_now())

@@ -19,6 +19,6 @@ def store() -> DynamoScoringStore:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return handle_batch(event, context, store(), utc_now())

@@ -57,7 +57,10 @@ def test_leads_are_listed_by_rank_highest_first_across_pages():
     assert second["next_cursor"] is None
 
 
-@pytest.mark.parametrize("query", ["rank=Z", "limit=0", "limit=1000", "cursor=%%%"])
+FORGED_CURSOR = __import__("base64").urlsafe_b64encode(b'{"x": 1}').decode()
+
+
+@pytest.mark.parametrize("query", ["rank=Z", "limit=0", "limit=1000", "cursor=%%%", f"cursor={FORGED_CURSOR}"])
 def test_bad_list_queries_are_422(query):
     response = request("GET", "/v1/leads", query=query)
     assert response["statusCode"] == 422
@@ -72,6 +75,13 @@ def test_bad_feedback_is_422_and_changes_nothing(payload):
     response = request("POST", f"/v1/leads/{lead_id}/feedback", payload)
     assert response["statusCode"] == 422
     assert body_json(request("GET", f"/v1/leads/{lead_id}"))["stage"] == before["stage"]
+
+
+def test_feedback_body_that_is_not_utf8_is_a_clean_400():
+    lead_id = scored_lead()
+    response = api_request("POST", f"/v1/leads/{lead_id}/feedback", headers={"content-type": "application/json"},
+                           body=b'{"outcome": "won", "note": "\xff\xfe"}')
+    assert response is not None and response["statusCode"] == 400
 
 
 def test_feedback_for_an_unknown_lead_is_404():
@@ -90,6 +100,8 @@ def test_feedback_moves_the_lead_and_is_recorded_as_activity(outcome, stage, sta
     assert lead["activities"][0]["type"] == "sales_feedback" and lead["activities"][0]["outcome"] == outcome
     if stage == "recycled":
         assert lead["scores"]["engagement"] == 0
+        # the breakdown speaks of this cycle only: what was earned before the recycle is history
+        assert [row["rule_id"] for row in lead["breakdown"] if row["kind"] == "engagement"] == []
 
 
 def test_erasure_leaves_nothing_but_the_suppression_hash():
@@ -104,3 +116,9 @@ def test_erasure_leaves_nothing_but_the_suppression_hash():
     assert "erase.me" not in json.dumps(remaining, default=str)
     assert request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 404
     assert request("GET", f"/v1/leads/{lead_id}")["statusCode"] == 404
+
+    # The same person submitting the same form again, within the duplicate window, is a new lead.
+    again = post_json("/v1/forms/demo", {"email": "erase.me@example.co.jp", "name": "営業 花子",
+                                         "company": "株式会社X", "title": "部長", "consent": True,
+                                         "phone": "03-0000-0000", "vid": vid})
+    assert again["statusCode"] == 201 and body_json(again)["lead_id"] != lead_id

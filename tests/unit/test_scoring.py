@@ -107,13 +107,42 @@ def test_pricing_too_late_or_before_the_download_does_not_fire():
     assert before.newly_fired == []
 
 
-def test_merged_history_scores_in_time_order_as_if_it_happened_to_the_lead():
-    """Visitor hits merged after the form arrive later but are older: the pattern still fires."""
-    download = event("form_submit", T0, form_kind="download")
-    first = score([download])
-    pricing_earlier_merged = event("page_view", T0 + timedelta(days=1), url="https://example.jp/pricing")
-    outcome = score([pricing_earlier_merged], first.state, now=T0 + timedelta(days=2))
+def test_pattern_steps_arriving_out_of_order_still_fire():
+    """The pricing view is scored first; the download that preceded it arrives in a later batch
+    (merged visitor history arrives late but is older): the pattern fires then."""
+    pricing = event("page_view", T0 + timedelta(days=1), url="https://example.jp/pricing")
+    first = score([pricing], now=T0 + timedelta(days=2))
+    assert first.newly_fired == []
+    download_earlier = event("form_submit", T0, form_kind="download")
+    outcome = score([download_earlier], first.state, now=T0 + timedelta(days=2))
     assert outcome.newly_fired == ["whitepaper_then_pricing"]
+
+
+def test_a_later_download_does_not_hide_an_earlier_one():
+    early, late = (event("form_submit", T0 + timedelta(days=d), form_kind="download") for d in (0, 5))
+    state = score([late], score([early]).state).state
+    pricing_between = event("page_view", T0 + timedelta(days=3), url="https://example.jp/pricing")
+    assert score([pricing_between], state).newly_fired == ["whitepaper_then_pricing"]
+
+
+def test_activity_from_before_a_recycle_does_not_count_in_the_new_cycle():
+    recycled = ScoreState(cycle=1, cycle_started_at="2026-11-05T00:00:00.000000Z", as_of="2026-11-05T00:00:00.000000Z")
+    late_old_demo = event("form_submit", T0, form_kind="demo_request")  # before the recycle, arriving late
+    outcome = score([late_old_demo], recycled, stage="recycled", now=T0 + timedelta(days=4))
+    assert outcome.ledger == [] and outcome.handoff is None and outcome.engagement == 0
+    assert outcome.state.sequence == late_old_demo.sequence  # applied (as nothing), never again
+
+
+def test_a_new_stream_starts_its_own_sequence_numbers():
+    """After a restore or a stream re-enable, sequence numbers start over: nothing may be skipped."""
+    first = score([ScoredEvent("a", T0, 5000, {"type": "form_submit", "form_kind": "contact"}, stream="arn:1")])
+    after_restore = ScoredEvent("b", T0 + timedelta(hours=1), 10, {"type": "form_submit", "form_kind": "seminar"},
+                                stream="arn:2")
+    outcome = score([after_restore], first.state)
+    assert [e.rule_id for e in outcome.ledger] == ["seminar_signup"]
+    assert (outcome.state.stream, outcome.state.sequence) == ("arn:2", 10)
+    replayed = ScoredEvent("a", T0, 5000, {"type": "form_submit", "form_kind": "contact"}, stream="arn:1")
+    assert score([replayed], first.state).ledger == []
 
 
 def test_rank_a_needs_fit_and_engagement():

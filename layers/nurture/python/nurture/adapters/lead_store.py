@@ -64,6 +64,18 @@ def call(dynamodb: Any, operation: str, **kwargs: Any) -> Any:
         raise unavailable(error) from error
 
 
+class InvalidCursor(ValueError):
+    pass
+
+
+def _is_rank_cursor(cursor: dict[str, Any], rank: str) -> bool:
+    names = {"PK", "SK", "rank_pk", "rank_sk"}
+    return (set(cursor) == names
+            and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and 0 < len(v["S"]) <= 1024
+                    for v in cursor.values())
+            and cursor["rank_pk"]["S"] == keys.rank_pk(rank))
+
+
 def score_version_condition(expected_version: int) -> tuple[str, dict[str, Any]]:
     """Only the writer that read this version of a lead's score may write the next one."""
     if expected_version == 0:
@@ -152,9 +164,12 @@ class DynamoLeadStore(DynamoTable):
             "Item": to_item({"PK": keys.dedupe_pk(write.duplicate_key), "SK": keys.DEDUPE_SK,
                              "lead_id": write.result.lead_id, "created": write.result.created,
                              "expires_at": write.duplicate_expires_at}),
-            # An expired marker that TTL has not swept yet does not count.
-            "ConditionExpression": "attribute_not_exists(PK) OR expires_at < :now",
-            "ExpressionAttributeValues": {":now": {"N": str(write.now)}},
+            # An expired marker that TTL has not swept yet does not count, nor one naming an erased lead.
+            "ConditionExpression": "attribute_not_exists(PK) OR expires_at < :now"
+                                   + (" OR lead_id = :stale" if write.stale_duplicate_of else ""),
+            "ExpressionAttributeValues": {":now": {"N": str(write.now)},
+                                          **({":stale": {"S": write.stale_duplicate_of}}
+                                             if write.stale_duplicate_of else {})},
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }})
         if write.claim_visitor:
@@ -192,6 +207,23 @@ class DynamoLeadStore(DynamoTable):
                    UpdateExpression="SET merged = :true, merged_events = :count",
                    ExpressionAttributeValues={":true": {"BOOL": True}, ":count": {"N": str(len(copies))}})
         return len(copies)
+
+    def handoff_published(self, lead_id: str, handoff_id: str) -> bool:
+        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
+                          Key=item_key(keys.lead_pk(lead_id), keys.handoff_sk(handoff_id))).get("Item")
+        return bool(item and "published_at" in item)
+
+    def mark_handoff_published(self, lead_id: str, handoff_id: str, at: str) -> None:
+        try:
+            self._ddb.update_item(TableName=self._table,
+                                  Key=item_key(keys.lead_pk(lead_id), keys.handoff_sk(handoff_id)),
+                                  UpdateExpression="SET published_at = :at", ConditionExpression="attribute_exists(PK)",
+                                  ExpressionAttributeValues={":at": {"S": at}})
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":  # erased meanwhile
+                raise unavailable(error) from error
+        except BotoCoreError as error:
+            raise unavailable(error) from error
 
     def find_lead_id(self, email_key: str) -> str | None:
         claim = self._call("get_item", TableName=self._table, ConsistentRead=True,
@@ -235,7 +267,12 @@ class DynamoLeadStore(DynamoTable):
 
     def leads_by_rank(self, rank: str, limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]],
                                                                                            dict[str, Any] | None]:
-        """One page of the by_rank index, highest total first, and where the next page starts."""
+        """One page of the by_rank index, highest total first, and where the next page starts.
+
+        `cursor` is a LastEvaluatedKey this method returned; anything else is InvalidCursor.
+        """
+        if cursor is not None and not _is_rank_cursor(cursor, rank):
+            raise InvalidCursor("not a cursor of this list")
         kwargs: dict[str, Any] = {
             "TableName": self._table, "IndexName": "by_rank", "ScanIndexForward": False, "Limit": limit,
             "KeyConditionExpression": "rank_pk = :rank",

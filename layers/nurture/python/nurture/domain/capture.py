@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from nurture.domain.activity import Activity, RequestContext, new_activity
@@ -50,6 +50,7 @@ class SubmissionWrite:
     result: CaptureResult
     claim_visitor: str | None
     now: int
+    stale_duplicate_of: str | None = None  # a guard naming an erased lead: overwrite it
 
 
 class AlreadySubmitted(NurtureError):
@@ -75,12 +76,18 @@ def capture_submission(
 ) -> CaptureResult:
     """Create or update the lead; a double submit returns the first answer and stores nothing new."""
     key = duplicate_key(submission, idempotency_key)
+    stale: str | None = None
     for attempt in range(MAX_ATTEMPTS):
         lookup = store.look_up(submission.email_key, submission.vid)
-        write = _plan(submission, lookup, request, settings, key)
+        write = replace(_plan(submission, lookup, request, settings, key), stale_duplicate_of=stale)
         try:
             store.write_submission(write)
         except AlreadySubmitted as duplicate:
+            if lookup.lead_id is None or lookup.lead_id != duplicate.result.lead_id:
+                # The first answer names a lead that no longer owns the address (erased since):
+                # this is a new submission, not a duplicate.
+                stale = duplicate.result.lead_id
+                continue
             # A retry after a merge that failed half-way still completes the merge.
             if submission.vid and lookup.visitor_lead_id == duplicate.result.lead_id and not lookup.visitor_merged:
                 store.merge_visitor(submission.vid, duplicate.result.lead_id)

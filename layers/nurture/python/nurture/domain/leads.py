@@ -51,7 +51,10 @@ def current_scores(profile: dict[str, Any], rules: ScoringRules, now: datetime) 
 
 
 def breakdown(profile: dict[str, Any], ledger: list[dict[str, Any]], rules: ScoringRules) -> list[dict[str, Any]]:
-    """Points by rule: fit rules that match now, engagement rules summed from the ledger (undecayed)."""
+    """Points by rule: fit rules that match now, engagement rules of this cycle summed from the ledger
+    (undecayed)."""
+    cycle_start = ScoreState.from_item(profile.get("scoring")).cycle_started_at
+    ledger = [entry for entry in ledger if cycle_start is None or str(entry["occurred_at"]) >= cycle_start]
     rows: list[dict[str, Any]] = [
         {"rule_id": m.rule_id, "kind": "fit", "points": m.points, "reason": m.reason, "events": None}
         for m in fit_matches(profile, rules)

@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from nurture.config.scoring import FitRule, ScoringRules
+from nurture.config.scoring import FitRule, PatternRule, ScoringRules
 from nurture.domain.clock import iso
 
 HANDOFF_STAGES = ("nurturing", "recycled")  # stages from which a hot lead is handed to sales
 CAP_DAYS_KEPT = 14  # daily-cap counters older than this (relative to the newest event) are dropped
+MARKS_KEPT = 20  # per pattern step: the most recent times a step happened
 
 
 @dataclass(frozen=True)
@@ -29,16 +30,18 @@ class ScoreState:
     engagement: float = 0.0
     as_of: str | None = None
     caps: dict[str, float] = field(default_factory=dict)  # "<rule>#<yyyy-mm-dd>" -> points given that day
-    marks: dict[str, str] = field(default_factory=dict)  # sequence pattern -> time its first step happened
+    # sequence pattern -> {"first": [times], "then": [times]}: steps seen, so either may arrive first
+    marks: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     fired: dict[str, str] = field(default_factory=dict)  # pattern -> when it fired, this cycle
     sequence: int = 0  # the last stream sequence number applied: a replayed record never counts twice
+    stream: str | None = None  # the stream `sequence` belongs to (a new stream numbers afresh)
     cycle: int = 0  # incremented by each recycle
     cycle_started_at: str | None = None  # the last recycle: activity before it no longer counts
     version: int = 0  # optimistic lock shared by every writer of the score state
 
     def to_item(self) -> dict[str, Any]:
         return {"engagement": self.engagement, "as_of": self.as_of, "caps": self.caps, "marks": self.marks,
-                "fired": self.fired, "sequence": self.sequence, "cycle": self.cycle,
+                "fired": self.fired, "sequence": self.sequence, "stream": self.stream, "cycle": self.cycle,
                 "cycle_started_at": self.cycle_started_at, "version": self.version}
 
     @classmethod
@@ -49,9 +52,11 @@ class ScoreState:
             engagement=float(item.get("engagement", 0)),
             as_of=item.get("as_of"),
             caps={k: float(v) for k, v in (item.get("caps") or {}).items()},
-            marks=dict(item.get("marks") or {}),
+            marks={pattern: {step: list(times) for step, times in steps.items()}
+                   for pattern, steps in (item.get("marks") or {}).items()},
             fired=dict(item.get("fired") or {}),
             sequence=int(item.get("sequence", 0)),
+            stream=item.get("stream"),
             cycle=int(item.get("cycle", 0)),
             cycle_started_at=item.get("cycle_started_at"),
             version=int(item.get("version", 0)),
@@ -64,6 +69,7 @@ class ScoredEvent:
     occurred_at: datetime
     sequence: int
     attributes: dict[str, Any]
+    stream: str | None = None  # the stream's ARN, as the event source mapping reports it
 
 
 @dataclass(frozen=True)
@@ -203,9 +209,17 @@ def score_lead(
 ) -> ScoreOutcome:
     """Apply the events not applied yet (by stream sequence), in time order, and decide on handoff."""
     zone = ZoneInfo(rules.timezone)
-    fresh = sorted((e for e in events if e.sequence > state.sequence), key=lambda e: (e.occurred_at, e.event_id))
+    stream = next((e.stream for e in events if e.stream), state.stream)
+    # Sequence numbers only compare within one stream: a new stream (a restore, a re-enable) starts over.
+    watermark = state.sequence if stream == state.stream else 0
+    cycle_start = _parse(state.cycle_started_at)
+    applied = [e for e in events if e.sequence > watermark]
+    # Activity from before the last recycle (arriving late, or merged) belongs to the finished cycle.
+    fresh = sorted((e for e in applied if cycle_start is None or e.occurred_at >= cycle_start),
+                   key=lambda e: (e.occurred_at, e.event_id))
     value, as_of = state.engagement, _parse(state.as_of)
-    caps, marks, fired = dict(state.caps), dict(state.marks), dict(state.fired)
+    caps, fired = dict(state.caps), dict(state.fired)
+    marks = {pattern: {step: list(times) for step, times in steps.items()} for pattern, steps in state.marks.items()}
     ledger: list[LedgerEntry] = []
     newly_fired: list[str] = []
     for event in fresh:
@@ -224,20 +238,7 @@ def score_lead(
             ledger.append(LedgerEntry(event.event_id, iso(event.occurred_at), rule.id, delta, rule.reason,
                                       str(event.attributes.get("type"))))
         for pattern in rules.patterns:
-            if pattern.id in fired:
-                continue
-            if pattern.when is not None and pattern.when.matches(event.attributes):
-                fired[pattern.id] = iso(event.occurred_at)
-                newly_fired.append(pattern.id)
-                continue
-            if pattern.first is not None and pattern.first.matches(event.attributes):
-                previous = _parse(marks.get(pattern.id))
-                if previous is None or event.occurred_at > previous:
-                    marks[pattern.id] = iso(event.occurred_at)
-            first_at = _parse(marks.get(pattern.id))
-            if (pattern.then is not None and pattern.within_days is not None and first_at is not None
-                    and pattern.then.matches(event.attributes)
-                    and first_at <= event.occurred_at <= first_at + timedelta(days=pattern.within_days)):
+            if pattern.id not in fired and _pattern_fires(pattern, event, marks):
                 fired[pattern.id] = iso(event.occurred_at)
                 newly_fired.append(pattern.id)
     if as_of is not None:
@@ -251,7 +252,8 @@ def score_lead(
         caps=caps,
         marks=marks,
         fired=fired,
-        sequence=max([state.sequence, *(e.sequence for e in events)]),
+        sequence=max([watermark, *(e.sequence for e in events)]),
+        stream=stream,
     )
     matches = fit_matches(profile, rules)
     fit = sum(m.points for m in matches)
@@ -263,7 +265,34 @@ def score_lead(
         handoff = Handoff(handoff_id(lead_id, state.cycle), state.cycle, sorted(fired), iso(now))
         stage = "handed_off"
     return ScoreOutcome(new_state, fit, matches, engagement_now, rank, stage, ledger, newly_fired, handoff,
-                        applied=len(fresh))
+                        applied=len(applied))
+
+
+def _pattern_fires(pattern: PatternRule, event: ScoredEvent, marks: dict[str, dict[str, list[str]]]) -> bool:
+    """A one-step pattern on its event; a sequence when both steps are seen in order within the window,
+    whichever of them arrived first (merged history arrives late but is older)."""
+    if pattern.when is not None:
+        return pattern.when.matches(event.attributes)
+    assert pattern.first is not None and pattern.then is not None and pattern.within_days is not None
+    window = timedelta(days=pattern.within_days)
+    steps = marks.setdefault(pattern.id, {"first": [], "then": []})
+    at = event.occurred_at
+    fires = False
+    if pattern.first.matches(event.attributes):
+        steps["first"] = _remember(steps["first"], at)
+        fires = any(at <= then <= at + window for then in map(_parse_required, steps["then"]))
+    if pattern.then.matches(event.attributes):
+        steps["then"] = _remember(steps["then"], at)
+        fires = fires or any(first <= at <= first + window for first in map(_parse_required, steps["first"]))
+    return fires
+
+
+def _remember(times: list[str], at: datetime) -> list[str]:
+    return sorted({*times, iso(at)})[-MARKS_KEPT:]
+
+
+def _parse_required(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def rescore_lead(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent], rules: ScoringRules,
@@ -280,7 +309,7 @@ def rescore_lead(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent
                if (start is None or e.occurred_at >= start) and (until is None or e.occurred_at <= until)]
     base = ScoreState(cycle=state.cycle, cycle_started_at=state.cycle_started_at, version=state.version)
     outcome = score_lead(lead_id, profile, str(profile.get("stage", "nurturing")), base, counted, rules, now)
-    return replace(outcome, state=replace(outcome.state, sequence=state.sequence))
+    return replace(outcome, state=replace(outcome.state, sequence=state.sequence, stream=state.stream))
 
 
 def _parse(value: str | None) -> datetime | None:

@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.config.models import CorsSettings
-from nurture.domain.errors import FieldProblem, InputError, StoreUnavailable, ValidationFailed
+from nurture.domain.errors import FieldProblem, InputError, MalformedBody, StoreUnavailable, ValidationFailed
 from nurture.http.problems import input_problem, problem
 from nurture.observability import logger
 
@@ -61,6 +61,11 @@ def _resolver(kind: type[ApiGatewayResolver], route_sets: Sequence[RouteSet], co
             for item in error.errors()
         ]
         return input_problem(ValidationFailed("The request is invalid.", problems), app.current_event.path)
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _undecodable(_: UnicodeDecodeError) -> Response:
+        # Powertools decodes JSON bodies as UTF-8 before validating them.
+        return input_problem(MalformedBody("The body is not valid UTF-8."), app.current_event.path)
 
     @app.exception_handler(StoreUnavailable)
     def _unavailable(error: StoreUnavailable) -> Response:

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
-from nurture.adapters.lead_store import DynamoLeadStore
+from nurture.adapters.lead_store import DynamoLeadStore, InvalidCursor
 from nurture.domain.clock import utc_now
 from nurture.domain.errors import FieldProblem, LeadNotFound, ValidationFailed
 from nurture.domain.leads import Feedback, Outcome, erase_lead, lead_view, record_feedback
@@ -21,7 +21,7 @@ from nurture.jsonable import json_default
 from nurture.observability import logger, metrics
 from nurture.settings import marketer_config, runtime_settings
 
-LeadId = Annotated[str, Path(description="The lead's id")]
+LeadId = Annotated[str, Path(max_length=128, description="The lead's id")]
 
 
 class FeedbackBody(BaseModel):
@@ -46,8 +46,12 @@ def _cursor(token: str | None) -> dict[str, Any] | None:
             raise ValueError("not an object")
         return decoded
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise ValidationFailed("The cursor is not one this API gave out.",
-                               [FieldProblem("cursor", "invalid", "is not a cursor from a previous page")]) from error
+        raise _bad_cursor() from error
+
+
+def _bad_cursor() -> ValidationFailed:
+    return ValidationFailed("The cursor is not one this API gave out.",
+                            [FieldProblem("cursor", "invalid", "is not a cursor from a previous page")])
 
 
 def _token(key: dict[str, Any] | None) -> str | None:
@@ -73,7 +77,10 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
     ):
-        items, next_key = _store().leads_by_rank(rank, limit, _cursor(cursor))
+        try:
+            items, next_key = _store().leads_by_rank(rank, limit, _cursor(cursor))
+        except InvalidCursor as error:
+            raise _bad_cursor() from error
         leads = [{"lead_id": i["lead_id"], "email": i.get("email"), "name": i.get("name"),
                   "company": i.get("company"), "rank": i.get("rank"), "stage": i.get("stage"),
                   "total": i.get("total"), "fit": i.get("fit"), "engagement": i.get("engagement")} for i in items]

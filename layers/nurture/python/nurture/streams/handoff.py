@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.adapters.handoff_queue import HandoffQueue
+from nurture.domain.clock import iso
 from nurture.domain.handoff import handoff_message
 from nurture.domain.leads import LeadRecord
 from nurture.observability import logger, metrics
@@ -19,15 +20,19 @@ from nurture.settings import marketer_config
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
-class LeadReader(Protocol):
+class HandoffStore(Protocol):
     def lead_record(self, lead_id: str, activity_limit: int = 50, ledger_limit: int = 1000) -> LeadRecord | None: ...
+
+    def handoff_published(self, lead_id: str, handoff_id: str) -> bool: ...
+
+    def mark_handoff_published(self, lead_id: str, handoff_id: str, at: str) -> None: ...
 
 
 class NotAHandoff(ValueError):
     pass
 
 
-def handle_batch(event: dict[str, Any], context: LambdaContext, reader: LeadReader, queue: HandoffQueue,
+def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffStore, queue: HandoffQueue,
                  api_base: str, now: datetime) -> dict[str, Any]:
     rules = marketer_config().scoring
 
@@ -35,8 +40,11 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, reader: LeadRead
         image = record.dynamodb.new_image if record.dynamodb else None
         if not image or "handoff_id" not in image or "lead_id" not in image:
             raise NotAHandoff("not a HANDOFF# outbox item")
-        lead_id = str(image["lead_id"])
-        lead = reader.lead_record(lead_id, activity_limit=20)
+        lead_id, handoff_id = str(image["lead_id"]), str(image["handoff_id"])
+        if store.handoff_published(lead_id, handoff_id):
+            # A stream retry after SQS's five-minute deduplication window: sales have it already.
+            return
+        lead = store.lead_record(lead_id, activity_limit=20)
         if lead is None:
             logger.info("handoff of an erased lead dropped", extra={"lead_id": lead_id})
             return
@@ -44,6 +52,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, reader: LeadRead
         # A failure here fails this record only; the stream retries it, and FIFO dedup by
         # handoff id keeps a retried send from reaching sales twice.
         queue.send(message.model_dump_json(), message.handoff_id, lead_id)
+        store.mark_handoff_published(lead_id, handoff_id, iso(now))
         metrics.add_metric(name="Handoffs", unit="Count", value=1)
         logger.info("lead handed off", extra={"lead_id": lead_id, "handoff_id": message.handoff_id})
 

@@ -39,6 +39,7 @@ def parse_record(record: DynamoDBRecord) -> tuple[str, ScoredEvent]:
             occurred_at=occurred_at,
             sequence=int(stream.sequence_number),
             attributes={k: v for k, v in image.items() if k not in ("PK", "SK")},
+            stream=record.event_source_arn,
         )
     except (KeyError, ValueError, TypeError) as error:
         raise PoisonRecord(f"unreadable activity event: {error}") from error
