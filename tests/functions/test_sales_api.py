@@ -122,3 +122,12 @@ def test_erasure_leaves_nothing_but_the_suppression_hash():
                                          "company": "株式会社X", "title": "部長", "consent": True,
                                          "phone": "03-0000-0000", "vid": vid})
     assert again["statusCode"] == 201 and body_json(again)["lead_id"] != lead_id
+
+
+def test_repeated_feedback_changes_nothing_the_second_time():
+    lead_id = scored_lead()
+    first = request("POST", f"/v1/leads/{lead_id}/feedback", {"outcome": "recycle"})
+    again = request("POST", f"/v1/leads/{lead_id}/feedback", {"outcome": "recycle"})
+    assert body_json(again) == body_json(first)
+    lead = body_json(request("GET", f"/v1/leads/{lead_id}"))
+    assert [a["type"] for a in lead["activities"]].count("sales_feedback") == 1

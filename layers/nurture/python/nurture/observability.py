@@ -4,4 +4,5 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
 metrics = Metrics()
-tracer = Tracer()
+# Only AWS calls are traced: patching every supported library would import `requests` and more at cold start.
+tracer = Tracer(patch_modules=("botocore",))

@@ -132,6 +132,10 @@ def record_feedback(lead_id: str, feedback: Feedback, store: SalesStore, rules: 
         if record is None:
             raise LeadNotFound(f"There is no lead '{lead_id}'.")
         profile = record.profile
+        if profile.get("stage") == STAGE_AFTER[feedback.outcome]:
+            # A retried POST, or a second verdict to the same effect: nothing to change or count again.
+            return {"lead_id": lead_id, "outcome": feedback.outcome, "stage": profile["stage"],
+                    "status": status_of(profile)}
         stage, state = after_feedback(profile, feedback, iso(now))
         fit = sum(m.points for m in fit_matches(profile, rules))
         engagement = decayed(state.engagement, _parse(state.as_of), now, rules.half_life_days)
