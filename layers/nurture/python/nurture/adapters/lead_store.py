@@ -112,6 +112,26 @@ class DynamoTable:
     def _call(self, operation: str, **kwargs: Any) -> Any:
         return call(self._ddb, operation, **kwargs)
 
+    def _query_all(self, pk: str, sk_prefix: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every item of a partition, or those whose sort key starts with `sk_prefix`."""
+        values: dict[str, Any] = {":pk": {"S": pk}}
+        condition = "PK = :pk"
+        if sk_prefix:
+            values[":prefix"] = {"S": sk_prefix}
+            condition += " AND begins_with(SK, :prefix)"
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._call("query", **kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
 
 class DynamoLeadStore(DynamoTable):
 
@@ -436,26 +456,6 @@ class DynamoLeadStore(DynamoTable):
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
-
-    def _query_all(self, pk: str, sk_prefix: str | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of a partition, or those whose sort key starts with `sk_prefix`."""
-        values: dict[str, Any] = {":pk": {"S": pk}}
-        condition = "PK = :pk"
-        if sk_prefix:
-            values[":prefix"] = {"S": sk_prefix}
-            condition += " AND begins_with(SK, :prefix)"
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": values,
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._call("query", **kwargs)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _batch_put(self, items: list[dict[str, Any]]) -> None:
         batch_put(self._ddb, self._table, items)

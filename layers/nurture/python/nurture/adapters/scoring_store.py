@@ -97,7 +97,7 @@ class DynamoScoringStore(DynamoTable):
     def lead_events(self, lead_id: str) -> list[ScoredEvent]:
         """The lead's stored activity, oldest first, as the scorer sees it."""
         events: list[ScoredEvent] = []
-        for item in self._query(keys.lead_pk(lead_id), keys.EVENT_PREFIX):
+        for item in self._query_all(keys.lead_pk(lead_id), keys.EVENT_PREFIX):
             attributes = from_item(item)
             events.append(ScoredEvent(
                 event_id=str(attributes["event_id"]),
@@ -111,20 +111,9 @@ class DynamoScoringStore(DynamoTable):
         """The lead's ledger becomes exactly `entries`: rules that no longer apply leave no trace."""
         keep = {keys.ledger_sk(e.occurred_at, e.event_id, e.rule_id) for e in entries}
         stale = [item_key(item["PK"]["S"], item["SK"]["S"])
-                 for item in self._query(keys.lead_pk(lead_id), keys.LEDGER_PREFIX) if item["SK"]["S"] not in keep]
+                 for item in self._query_all(keys.lead_pk(lead_id), keys.LEDGER_PREFIX) if item["SK"]["S"] not in keep]
         batch_put(self._ddb, self._table, stale, delete=True)
         self.write_ledger({lead_id: entries}, retention_days)
-
-    def _query(self, pk: str, prefix: str) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True,
-                                  "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-                                  "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": prefix}}}
-        while True:
-            page = self._call("query", **kwargs)
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int) -> None:
         """One conditional update; on a hot transition, a transaction with the HANDOFF# outbox item."""

@@ -15,6 +15,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from nurture.adapters.aws import reset_clients
+from nurture.local import emulator
 from nurture.local.functions import invoke
 from nurture.local.gateway import OUTBOX_PAGE, Gateway, index_page
 from nurture.local.resources import LocalResources, create_resources
@@ -63,6 +64,7 @@ class LocalSystem:
 
     def start(self) -> LocalState:
         emulator_port = free_port(self.host)
+        emulator.install()
         self._moto = ThreadedMotoServer(ip_address=self.host, port=emulator_port, verbose=False)
         self._moto.start()
         emulator_url = f"http://{self.host}:{emulator_port}"
@@ -76,7 +78,9 @@ class LocalSystem:
         if self.persist:
             self._restore()
         consumers = {name: _function_consumer(name) for name in ("scoring", "handoff")}
-        self.poller = StreamPoller(self.resources.table_name, self.resources.region, consumers)
+        self.poller = StreamPoller(self.resources.table_name, self.resources.region, consumers,
+                                   on_delivered=emulator.stream_trimmer(self.resources.table_name,
+                                                                        self.resources.region))
         self.poller.start()
         self.gateway = Gateway((self.host, self.port))
         self.port = self.gateway.server_address[1]

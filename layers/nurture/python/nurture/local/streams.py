@@ -36,12 +36,14 @@ def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[
 
 
 class StreamPoller(threading.Thread):
-    def __init__(self, table_name: str, region: str, consumers: dict[str, Consumer], interval: float = 0.25):
+    def __init__(self, table_name: str, region: str, consumers: dict[str, Consumer], interval: float = 0.25,
+                 on_delivered: Callable[[str], None] | None = None):
         super().__init__(name="stream-poller", daemon=True)
         self._table = table_name
         self._region = region
         self._consumers = consumers
         self._interval = interval
+        self._on_delivered = on_delivered
         self._stop = threading.Event()
         self.delivered: dict[str, int] = {f.consumer: 0 for f in TABLE.stream_filters}
         self.dead_letters: dict[str, list[dict[str, Any]]] = {}
@@ -73,6 +75,8 @@ class StreamPoller(threading.Thread):
             records += [lambda_record(r, self._stream_arn, self._region) for r in self._read(shard)]
         if records:
             self.deliver(records)
+            if self._on_delivered is not None:
+                self._on_delivered(records[-1]["dynamodb"]["SequenceNumber"])
         return len(records)
 
     def _read(self, shard: str) -> list[dict[str, Any]]:
