@@ -70,4 +70,5 @@ def test_missing_required_files_are_problems(tmp_path):
     with pytest.raises(ConfigInvalid) as raised:
         load_config(tmp_path)
     assert raised.value.problems == [f"{tmp_path / 'forms.yaml'}: missing file",
-                                     f"{tmp_path / 'scoring.yaml'}: missing file"]
+                                     f"{tmp_path / 'scoring.yaml'}: missing file",
+                                     f"{tmp_path / 'sequences.yaml'}: missing file"]

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ValidationError
 from nurture.config.bundle import NurtureConfig
 from nurture.config.models import ApiSettings, FormsFile
 from nurture.config.scoring import ScoringRules
+from nurture.config.sequences import SequencesConfig
+from nurture.config.templates import EmailTemplate
 from nurture.domain.errors import ConfigInvalid
 
 # file name -> (model, whether the file may be absent)
@@ -18,7 +20,9 @@ CONFIG_FILES: dict[str, tuple[type[BaseModel], bool]] = {
     "api.yaml": (ApiSettings, True),
     "forms.yaml": (FormsFile, False),
     "scoring.yaml": (ScoringRules, False),
+    "sequences.yaml": (SequencesConfig, False),
 }
+TEMPLATES = "templates"
 
 
 def load_config(config_dir: Path) -> NurtureConfig:
@@ -38,11 +42,32 @@ def load_config(config_dir: Path) -> NurtureConfig:
             problems += result
         else:
             loaded[file_name] = result
+    templates = _load_templates(config_dir / TEMPLATES, problems)
+    sequences = loaded.get("sequences.yaml")
+    if isinstance(sequences, SequencesConfig):
+        problems += [f"{config_dir / 'sequences.yaml'}: template '{name}' is not in {TEMPLATES}/"
+                     for name in sorted(sequences.templates() - set(templates))]
     if problems:
         raise ConfigInvalid(problems)
     api, forms, scoring = loaded["api.yaml"], loaded["forms.yaml"], loaded["scoring.yaml"]
     assert isinstance(api, ApiSettings) and isinstance(forms, FormsFile) and isinstance(scoring, ScoringRules)
-    return NurtureConfig(api=api, forms=forms.forms, scoring=scoring)
+    assert isinstance(sequences, SequencesConfig)
+    return NurtureConfig(api=api, forms=forms.forms, scoring=scoring, sequences=sequences, templates=templates)
+
+
+def _load_templates(folder: Path, problems: list[str]) -> dict[str, EmailTemplate]:
+    from nurture.domain.emails import syntax_problems
+
+    templates: dict[str, EmailTemplate] = {}
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        result = _load_file(path, EmailTemplate)
+        if isinstance(result, list):
+            problems += result
+            continue
+        assert isinstance(result, EmailTemplate)
+        problems += [f"{path}: {problem}" for problem in syntax_problems(result)]
+        templates[path.stem] = result
+    return templates
 
 
 def _load_file(path: Path, model: type[BaseModel]) -> BaseModel | list[str]:

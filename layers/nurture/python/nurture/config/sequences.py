@@ -1,0 +1,115 @@
+"""Typed model of config/sequences.yaml: who enrolls in which step emails, when they go out, when they stop."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from nurture.config.models import FormKind, StrictModel
+
+ID = r"^[a-z][a-z0-9_]{0,63}$"
+Rank = Literal["A", "B", "C"]
+StopRule = Literal["handed_off", "converted", "unsubscribed", "bounced", "complained"]
+DEFAULT_STOP: tuple[StopRule, ...] = ("converted", "unsubscribed", "bounced", "complained")
+Condition = Literal["always", "opened_previous", "not_opened_previous", "clicked_previous", "not_clicked_previous"]
+
+
+class Enrollment(StrictModel):
+    """Which leads enter the sequence. Every given criterion must hold."""
+
+    rank: list[Rank] | None = None
+    form_kind: list[FormKind] | None = None
+    source: list[str] | None = Field(default=None, description="utm_source of the lead's first touch")
+    dormant_days: int | None = Field(default=None, gt=0, description="no human activity for this many days")
+
+    @model_validator(mode="after")
+    def _something(self) -> Enrollment:
+        if all(value is None for value in (self.rank, self.form_kind, self.source, self.dormant_days)):
+            raise ValueError("give at least one of rank, form_kind, source or dormant_days")
+        return self
+
+
+class Step(StrictModel):
+    id: str = Field(pattern=ID)
+    delay_days: float = Field(ge=0, le=365, description="after enrollment or the previous step")
+    template: str = Field(pattern=ID)
+    condition: Condition = "always"
+
+
+class Sequence(StrictModel):
+    id: str = Field(pattern=ID)
+    description: str = ""
+    enroll: Enrollment
+    steps: list[Step] = Field(min_length=1)
+    stop: list[StopRule] = Field(default_factory=lambda: list(DEFAULT_STOP))
+
+    @model_validator(mode="after")
+    def _unique_steps(self) -> Sequence:
+        ids = [step.id for step in self.steps]
+        if len(set(ids)) != len(ids):
+            raise ValueError("step ids must be unique within a sequence")
+        if self.steps[0].condition != "always":
+            raise ValueError("the first step has no previous step to condition on")
+        return self
+
+
+class SendWindow(StrictModel):
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+    timezone: str = Field(default="Asia/Tokyo", description="for leads whose time zone is unknown")
+    business_days_only: bool = True
+    holidays: Literal["JP"] | None = "JP"
+    closed_dates: list[str] = Field(default_factory=list, description="MM-DD dates closed every year, e.g. 12-31")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"'{zone}' is not an IANA time zone") from exc
+        return zone
+
+    @field_validator("closed_dates")
+    @classmethod
+    def _month_days(cls, dates: list[str]) -> list[str]:
+        bad = [d for d in dates if not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", d)]
+        if bad:
+            raise ValueError(f"closed dates are MM-DD: {', '.join(bad)}")
+        return dates
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SendWindow:
+        if self.start >= self.end:
+            raise ValueError("the window's start must be before its end")
+        return self
+
+
+class FrequencyCap(StrictModel):
+    max_emails: int = Field(default=2, ge=1, le=50)
+    per_days: int = Field(default=7, ge=1, le=90)
+
+
+class SequencesConfig(StrictModel):
+    send_window: SendWindow = Field(default_factory=SendWindow)
+    frequency_cap: FrequencyCap = Field(default_factory=FrequencyCap)
+    on_rank_change: Literal["switch", "stay"] = "switch"
+    sequences: list[Sequence] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SequencesConfig:
+        ids = [sequence.id for sequence in self.sequences]
+        if len(set(ids)) != len(ids):
+            raise ValueError("sequence ids must be unique")
+        ranks = [rank for sequence in self.sequences for rank in sequence.enroll.rank or []]
+        doubled = sorted({rank for rank in ranks if ranks.count(rank) > 1})
+        if doubled:
+            raise ValueError(f"one sequence per rank, so a rank change has one place to go: {', '.join(doubled)}")
+        return self
+
+    def templates(self) -> set[str]:
+        return {step.template for sequence in self.sequences for step in sequence.steps}
