@@ -1,0 +1,172 @@
+"""Which sequence a lead is in, which step comes next and when: pure decisions over typed state.
+
+The lead carries a `SequenceState`. Enrolling and advancing set `next_send_at`; the dispatcher sends
+what is due and the sender calls `advance` after a send. A rank change switches to the new rank's
+sequence without resending any email the lead already got (emails are known by template).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from nurture.config.sequences import Sequence, SequencesConfig, Step
+from nurture.domain.clock import iso
+from nurture.domain.schedule import next_send_time
+
+SEND_HISTORY_KEPT = 20  # send times kept for the frequency cap
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+    """What enrollment and the stop rules look at."""
+
+    rank: str
+    stage: str
+    status: str
+    form_kinds: frozenset[str] = frozenset()
+    source: str | None = None
+    dormant_days: float = 0.0
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class SequenceState:
+    sequence: str
+    step: int  # index of the next step to send
+    step_started_at: str  # when the delay of the next step started (enrollment or the previous send)
+    next_send_at: str | None
+    sent_templates: tuple[str, ...] = ()
+    sent_at: tuple[str, ...] = ()  # recent send times, for the frequency cap
+    opened_previous: bool = False
+    clicked_previous: bool = False
+    stopped: str | None = None  # the stop rule that ended it
+
+    def to_item(self) -> dict[str, Any]:
+        return {"sequence": self.sequence, "step": self.step, "step_started_at": self.step_started_at,
+                "next_send_at": self.next_send_at, "sent_templates": list(self.sent_templates),
+                "sent_at": list(self.sent_at), "opened_previous": self.opened_previous,
+                "clicked_previous": self.clicked_previous, "stopped": self.stopped}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any] | None) -> SequenceState | None:
+        if not item:
+            return None
+        return cls(sequence=str(item["sequence"]), step=int(item["step"]), step_started_at=str(item["step_started_at"]),
+                   next_send_at=item.get("next_send_at"), sent_templates=tuple(item.get("sent_templates") or ()),
+                   sent_at=tuple(item.get("sent_at") or ()), opened_previous=bool(item.get("opened_previous")),
+                   clicked_previous=bool(item.get("clicked_previous")), stopped=item.get("stopped"))
+
+
+def sequence_for(facts: LeadFacts, config: SequencesConfig) -> Sequence | None:
+    """Dormant leads go to the re-engagement sequence; the others to the first sequence they match."""
+    candidates = sorted(config.sequences, key=lambda s: s.enroll.dormant_days is None)
+    for sequence in candidates:
+        rule = sequence.enroll
+        if rule.dormant_days is not None and facts.dormant_days < rule.dormant_days:
+            continue
+        if rule.rank is not None and facts.rank not in rule.rank:
+            continue
+        if rule.form_kind is not None and not facts.form_kinds & set(rule.form_kind):
+            continue
+        if rule.source is not None and facts.source not in rule.source:
+            continue
+        return sequence
+    return None
+
+
+def stop_reason(sequence: Sequence, facts: LeadFacts) -> str | None:
+    observed = {
+        "handed_off": facts.stage in ("handed_off", "accepted"),
+        "converted": facts.stage == "won",
+        "unsubscribed": facts.status == "unsubscribed",
+        "bounced": facts.status == "bounced",
+        "complained": facts.status == "complained",
+    }
+    return next((rule for rule in sequence.stop if observed[rule]), None)
+
+
+Scheduler = Callable[[datetime, tuple[str, ...], str | None], datetime]
+
+
+def scheduler_for(config: SequencesConfig) -> Scheduler:
+    def schedule(earliest: datetime, sent_at: tuple[str, ...], timezone: str | None) -> datetime:
+        history = [datetime.fromisoformat(t.replace("Z", "+00:00")) for t in sent_at]
+        return next_send_time(earliest, config.send_window, config.frequency_cap, history, timezone)
+
+    return schedule
+
+
+def update_enrollment(state: SequenceState | None, facts: LeadFacts, config: SequencesConfig,
+                      now: datetime) -> SequenceState | None:
+    """Enroll, switch on a rank change, or stop: what the lead's sequence state becomes now."""
+    target = sequence_for(facts, config)
+    if state is not None and state.stopped is None:
+        current = next((s for s in config.sequences if s.id == state.sequence), None)
+        if current is not None:
+            reason = stop_reason(current, facts)
+            if reason is not None:
+                return replace(state, stopped=reason, next_send_at=None)
+            if target is None or target.id == current.id or config.on_rank_change == "stay":
+                return state
+    if target is None or stop_reason(target, facts) is not None:
+        return state
+    if state is not None and state.sequence == target.id:
+        return state  # stopped in this very sequence: it does not start again by itself
+    sent = state.sent_templates if state else ()
+    history = state.sent_at if state else ()
+    fresh = SequenceState(sequence=target.id, step=0, step_started_at=iso(now), next_send_at=None,
+                          sent_templates=sent, sent_at=history)
+    return _schedule_next(fresh, target, facts, scheduler_for(config))
+
+
+def advance(state: SequenceState, config: SequencesConfig, facts: LeadFacts, sent_at: datetime) -> SequenceState:
+    """After the step was sent: remember it and schedule the one after."""
+    sequence = next(s for s in config.sequences if s.id == state.sequence)
+    template = sequence.steps[state.step].template
+    sent = replace(state, step=state.step + 1, step_started_at=iso(sent_at), next_send_at=None,
+                   sent_templates=tuple(dict.fromkeys([*state.sent_templates, template])),
+                   sent_at=(*state.sent_at, iso(sent_at))[-SEND_HISTORY_KEPT:],
+                   opened_previous=False, clicked_previous=False)
+    return _schedule_next(sent, sequence, facts, scheduler_for(config))
+
+
+def skip(state: SequenceState, config: SequencesConfig, facts: LeadFacts, at: datetime) -> SequenceState:
+    """The due step's condition does not hold: move on without sending (what the lead did with the
+    previous email still counts for the step after)."""
+    sequence = next(s for s in config.sequences if s.id == state.sequence)
+    return _schedule_next(replace(state, step=state.step + 1, step_started_at=iso(at), next_send_at=None),
+                          sequence, facts, scheduler_for(config))
+
+
+def step_applies(step: Step, state: SequenceState) -> bool:
+    """Judged when the step is due, so opens and clicks up to that moment count."""
+    return {
+        "always": True,
+        "opened_previous": state.opened_previous,
+        "not_opened_previous": not state.opened_previous,
+        "clicked_previous": state.clicked_previous,
+        "not_clicked_previous": not state.clicked_previous,
+    }[step.condition]
+
+
+def current_step(state: SequenceState, config: SequencesConfig) -> Step | None:
+    sequence = next((s for s in config.sequences if s.id == state.sequence), None)
+    if sequence is None or state.stopped or state.step >= len(sequence.steps):
+        return None
+    return sequence.steps[state.step]
+
+
+def _schedule_next(state: SequenceState, sequence: Sequence, facts: LeadFacts, schedule: Scheduler) -> SequenceState:
+    """Skip steps whose email the lead already received (by template); time the next one."""
+    step_index = state.step
+    while step_index < len(sequence.steps) and sequence.steps[step_index].template in state.sent_templates:
+        step_index += 1
+    if step_index >= len(sequence.steps):
+        return replace(state, step=step_index, next_send_at=None, stopped=state.stopped or "completed")
+    started = datetime.fromisoformat(state.step_started_at.replace("Z", "+00:00"))
+    earliest = started + timedelta(days=sequence.steps[step_index].delay_days)
+    return replace(state, step=step_index, next_send_at=iso(schedule(earliest, state.sent_at, facts.timezone)))
+
