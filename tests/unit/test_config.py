@@ -72,3 +72,14 @@ def test_missing_required_files_are_problems(tmp_path):
     assert raised.value.problems == [f"{tmp_path / 'forms.yaml'}: missing file",
                                      f"{tmp_path / 'scoring.yaml'}: missing file",
                                      f"{tmp_path / 'sequences.yaml'}: missing file"]
+
+
+def test_config_check_reports_template_syntax_and_missing_templates(tmp_path, capsys):
+    shutil.copytree(CONFIG_DIR, tmp_path / "config")
+    (tmp_path / "config" / "templates" / "case_study.yaml").unlink()
+    (tmp_path / "config" / "templates" / "know_how.yaml").write_text(
+        "ja:\n  subject: '{% if %}'\n  html: '<p/>'\n  text: x\n", encoding="utf-8")
+    assert main(["--config-dir", str(tmp_path / "config"), "config", "check"]) == 1
+    err = capsys.readouterr().err
+    assert "know_how.yaml: ja.subject:" in err
+    assert "template 'case_study' is not in templates/" in err

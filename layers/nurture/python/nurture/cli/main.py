@@ -88,13 +88,15 @@ def config_check(config_dir: Path) -> int:
     from nurture.domain.errors import ConfigInvalid
 
     try:
-        config = load_config(config_dir)
+        config = load_config(config_dir, check_template_syntax=True)
     except ConfigInvalid as invalid:
         for problem in invalid.problems:
             print(problem, file=sys.stderr)
         print(f"{len(invalid.problems)} problem(s) found in {config_dir}", file=sys.stderr)
         return 1
-    print(f"config OK: {len(config.forms)} forms ({', '.join(sorted(config.forms))})")
+    print(f"config OK: {len(config.forms)} forms ({', '.join(sorted(config.forms))}), "
+          f"{len(config.scoring.engagement) + len(config.scoring.fit)} scoring rules, "
+          f"{len(config.sequences.sequences)} sequences, {len(config.templates)} templates")
     return 0
 
 

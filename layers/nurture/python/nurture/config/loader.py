@@ -25,8 +25,12 @@ CONFIG_FILES: dict[str, tuple[type[BaseModel], bool]] = {
 TEMPLATES = "templates"
 
 
-def load_config(config_dir: Path) -> NurtureConfig:
-    """Read and validate every config file; raise ConfigInvalid listing all problems at once."""
+def load_config(config_dir: Path, check_template_syntax: bool = False) -> NurtureConfig:
+    """Read and validate every config file; raise ConfigInvalid listing all problems at once.
+
+    Template syntax is parsed by `nurture config check` (and at render time, which refuses a broken
+    template whole): functions load the config on their first request and need not pay for Jinja.
+    """
     problems: list[str] = []
     loaded: dict[str, BaseModel] = {}
     for file_name, (model, optional) in CONFIG_FILES.items():
@@ -42,7 +46,7 @@ def load_config(config_dir: Path) -> NurtureConfig:
             problems += result
         else:
             loaded[file_name] = result
-    templates = _load_templates(config_dir / TEMPLATES, problems)
+    templates = _load_templates(config_dir / TEMPLATES, problems, check_template_syntax)
     sequences = loaded.get("sequences.yaml")
     if isinstance(sequences, SequencesConfig):
         problems += [f"{config_dir / 'sequences.yaml'}: template '{name}' is not in {TEMPLATES}/"
@@ -55,9 +59,7 @@ def load_config(config_dir: Path) -> NurtureConfig:
     return NurtureConfig(api=api, forms=forms.forms, scoring=scoring, sequences=sequences, templates=templates)
 
 
-def _load_templates(folder: Path, problems: list[str]) -> dict[str, EmailTemplate]:
-    from nurture.domain.emails import syntax_problems
-
+def _load_templates(folder: Path, problems: list[str], check_syntax: bool) -> dict[str, EmailTemplate]:
     templates: dict[str, EmailTemplate] = {}
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         result = _load_file(path, EmailTemplate)
@@ -65,7 +67,10 @@ def _load_templates(folder: Path, problems: list[str]) -> dict[str, EmailTemplat
             problems += result
             continue
         assert isinstance(result, EmailTemplate)
-        problems += [f"{path}: {problem}" for problem in syntax_problems(result)]
+        if check_syntax:
+            from nurture.domain.emails import syntax_problems
+
+            problems += [f"{path}: {problem}" for problem in syntax_problems(result)]
         templates[path.stem] = result
     return templates
 
