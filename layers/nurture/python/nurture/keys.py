@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 PROFILE = "PROFILE"
 
 
@@ -58,6 +60,18 @@ def suppression_pk(email_key: str) -> str:
 
 
 SUPPRESSION_SK = "SUPPRESS"
+
+
+DUE_SHARDS = 4  # spreads the due index's writes; the dispatcher queries each shard
+
+
+def due_pk(lead_id: str) -> str:
+    return f"DUE#{int(hashlib.sha256(lead_id.encode()).hexdigest()[:8], 16) % DUE_SHARDS}"
+
+
+def due_sk(next_send_at: str, lead_id: str) -> str:
+    return f"{next_send_at}#{lead_id}"
+
 
 
 def rank_pk(rank: str) -> str:

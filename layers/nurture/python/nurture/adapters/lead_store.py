@@ -163,7 +163,8 @@ class DynamoLeadStore(DynamoTable):
         if write.new_lead:
             items.append(self._put_new(keys.email_claim_pk(write.email_key), keys.EMAIL_CLAIM_SK,
                                        {"lead_id": write.lead_id}))
-            profile = {**write.profile, "custom": write.custom, **write.counters}
+            profile = {**write.profile, "custom": write.custom, **write.counters,
+                       "form_kinds": {write.activity.data["form_kind"]}}
             if write.claim_visitor:
                 profile["vids"] = {write.claim_visitor}
             items.append(self._put_new(lead_pk, keys.PROFILE, profile))
@@ -441,6 +442,10 @@ class DynamoLeadStore(DynamoTable):
             names[f"#n{index}"] = name
             values[f":n{index}"] = {"N": str(amount)}
             adds.append(f"#n{index} :n{index}")
+        # Which kinds of form the lead has used: sequences may enroll by them.
+        names["#kinds"] = "form_kinds"
+        values[":kinds"] = {"SS": [str(write.activity.data["form_kind"])]}
+        adds.append("#kinds :kinds")
         if write.claim_visitor:
             # Which visitor ids are this lead's: erasure deletes their history too.
             names["#vids"] = "vids"

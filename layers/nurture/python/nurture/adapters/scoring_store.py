@@ -130,6 +130,18 @@ class DynamoScoringStore(DynamoTable):
         values[":rank_pk"] = {"S": keys.rank_pk(outcome.rank)}
         values[":rank_sk"] = {"S": keys.rank_sk(attributes["total"], lead_id)}
         sets += ["#rank_pk = :rank_pk", "#rank_sk = :rank_sk"]
+        removes: list[str] = []
+        if outcome.sequence is not None:
+            names["#sequence"], names["#due_pk"], names["#due_sk"] = "sequence", "due_pk", "due_sk"
+            values[":sequence"] = to_item({"v": outcome.sequence.to_item()})["v"]
+            sets.append("#sequence = :sequence")
+            if outcome.sequence.next_send_at:
+                # The sparse due index: the dispatcher finds what is due without reading other leads.
+                values[":due_pk"] = {"S": keys.due_pk(lead_id)}
+                values[":due_sk"] = {"S": keys.due_sk(outcome.sequence.next_send_at, lead_id)}
+                sets += ["#due_pk = :due_pk", "#due_sk = :due_sk"]
+            else:
+                removes += ["#due_pk", "#due_sk"]
         if outcome.handoff is not None:
             names["#handoff_id"], names["#handed_off_at"] = "handoff_id", "handed_off_at"
             values[":handoff_id"] = {"S": outcome.handoff.handoff_id}
@@ -138,7 +150,7 @@ class DynamoScoringStore(DynamoTable):
         update = {
             "TableName": self._table,
             "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
-            "UpdateExpression": "SET " + ", ".join(sets),
+            "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
             # A concurrent scorer or a feedback in between makes us read again instead of overwriting.
             "ConditionExpression": condition,
             "ExpressionAttributeNames": names,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from nurture.config.scoring import ScoringRules
+from nurture.config.sequences import SequencesConfig
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.scoring import LedgerEntry, ScoredEvent, ScoreOutcome, ScoreState, rescore_lead, score_lead
+from nurture.domain.sequencing import SequenceState, lead_facts, update_enrollment
 
 
 class ScoringStore(Protocol):
@@ -34,10 +36,11 @@ def score_batch(
     rules: ScoringRules,
     now: datetime,
     retention_days: int,
+    sequences: SequencesConfig | None = None,
 ) -> BatchOutcome:
     result = BatchOutcome()
     profiles = store.load_profiles(sorted(events_by_lead))
-    outcomes = {lead_id: _score(lead_id, profiles[lead_id], events, rules, now)
+    outcomes = {lead_id: _score(lead_id, profiles[lead_id], events, rules, now, sequences)
                 for lead_id, events in events_by_lead.items() if lead_id in profiles}
     # A replayed batch (every record already applied) writes nothing at all.
     outcomes = {lead_id: outcome for lead_id, outcome in outcomes.items() if outcome.applied}
@@ -57,7 +60,7 @@ def score_batch(
                     result.gone.append(lead_id)
                     break
                 profile = fresh
-                outcome = _score(lead_id, profile, events_by_lead[lead_id], rules, now)
+                outcome = _score(lead_id, profile, events_by_lead[lead_id], rules, now, sequences)
                 store.write_ledger({lead_id: outcome.ledger} if outcome.ledger else {}, retention_days)
                 continue
             result.scored.append(lead_id)
@@ -94,6 +97,17 @@ def rescore(lead_id: str, store: RescoringStore, rules: ScoringRules, now: datet
 
 
 def _score(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent], rules: ScoringRules,
-           now: datetime) -> ScoreOutcome:
+           now: datetime, sequences: SequencesConfig | None) -> ScoreOutcome:
     state = ScoreState.from_item(profile.get("scoring"))
-    return score_lead(lead_id, profile, str(profile.get("stage", "nurturing")), state, events, rules, now)
+    outcome = score_lead(lead_id, profile, str(profile.get("stage", "nurturing")), state, events, rules, now)
+    return with_enrollment(outcome, profile, sequences, now)
+
+
+def with_enrollment(outcome: ScoreOutcome, profile: dict[str, Any], sequences: SequencesConfig | None,
+                    now: datetime) -> ScoreOutcome:
+    """Enroll, switch or stop the lead's step emails for the rank and stage just decided."""
+    if sequences is None:
+        return outcome
+    facts = lead_facts(profile, outcome.rank, outcome.stage, now)
+    return replace(outcome, sequence=update_enrollment(SequenceState.from_item(profile.get("sequence")), facts,
+                                                       sequences, now))

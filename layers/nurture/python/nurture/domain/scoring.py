@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from nurture.config.scoring import FitRule, PatternRule, ScoringRules
 from nurture.domain.clock import iso
+from nurture.domain.sequencing import SequenceState
 
 HANDOFF_STAGES = ("nurturing", "recycled")  # stages from which a hot lead is handed to sales
 CAP_DAYS_KEPT = 14  # daily-cap counters older than this (relative to the newest event) are dropped
@@ -109,6 +110,7 @@ class ScoreOutcome:
     newly_fired: list[str]
     handoff: Handoff | None
     applied: int  # events not seen before; 0 for a replayed batch, which then writes nothing
+    sequence: SequenceState | None = None  # the step-email state the new rank and stage lead to
 
 
 # --- decay -----------------------------------------------------------------------------------------

@@ -60,6 +60,22 @@ class SequenceState:
                    clicked_previous=bool(item.get("clicked_previous")), stopped=item.get("stopped"))
 
 
+def lead_facts(profile: dict[str, Any], rank: str, stage: str, now: datetime) -> LeadFacts:
+    """The facts of a stored lead profile, with the rank and stage scoring just decided."""
+    last = profile.get("last_activity_at") or profile.get("created_at")
+    dormant = (now - datetime.fromisoformat(str(last).replace("Z", "+00:00"))).total_seconds() / 86400 if last else 0
+    first_touch = profile.get("first_touch") or {}
+    return LeadFacts(
+        rank=rank,
+        stage=stage,
+        status=str(profile.get("status", "active")),
+        form_kinds=frozenset(profile.get("form_kinds") or ()),
+        source=(first_touch.get("utm") or {}).get("utm_source"),
+        dormant_days=max(0.0, dormant),
+        timezone=profile.get("timezone"),
+    )
+
+
 def sequence_for(facts: LeadFacts, config: SequencesConfig) -> Sequence | None:
     """Dormant leads go to the re-engagement sequence; the others to the first sequence they match."""
     candidates = sorted(config.sequences, key=lambda s: s.enroll.dormant_days is None)

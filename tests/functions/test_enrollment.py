@@ -1,0 +1,47 @@
+"""Scoring enrolls leads in the step-email sequence of their rank and fills the sparse due index."""
+
+import json
+
+import boto3
+import pytest
+
+from nurture.local.functions import api_request
+from nurture.local.resources import LocalResources
+from tests.functions.helpers import body_json, post_json, profile
+from tests.functions.pipeline import Pipeline
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+
+def due_leads() -> list[str]:
+    dynamodb = boto3.client("dynamodb")
+    found = []
+    for shard in range(4):
+        found += dynamodb.query(TableName=LocalResources().table_name, IndexName="due",
+                                KeyConditionExpression="due_pk = :pk",
+                                ExpressionAttributeValues={":pk": {"S": f"DUE#{shard}"}})["Items"]
+    return [item["lead_id"]["S"] for item in found]
+
+
+def test_a_new_warm_lead_is_enrolled_and_due():
+    pipeline = Pipeline()
+    lead_id = body_json(post_json("/v1/forms/contact", {"email": "warm@example.co.jp", "name": "W", "company": "C",
+                                                        "consent": True}))["lead_id"]
+    pipeline.drain()
+    lead = profile(lead_id)
+    assert lead["rank"] == "B" and lead["sequence"]["sequence"] == "warm_nurture"
+    assert lead["sequence"]["next_send_at"] and lead["form_kinds"] == {"contact"}
+    assert lead["due_sk"].startswith(lead["sequence"]["next_send_at"]) and due_leads() == [lead_id]
+
+
+def test_a_rank_change_switches_and_a_stop_leaves_the_due_index():
+    pipeline = Pipeline()
+    lead_id = body_json(post_json("/v1/forms/whitepaper", {"email": "cold@example.jp", "name": "C", "company": "C",
+                                                           "consent": True}))["lead_id"]
+    pipeline.drain()
+    assert profile(lead_id)["sequence"]["sequence"] == "warm_nurture"  # 20 points: B
+    api_request("POST", f"/v1/leads/{lead_id}/feedback", headers={"content-type": "application/json"},
+                body=json.dumps({"outcome": "won"}).encode())
+    pipeline.drain()
+    lead = profile(lead_id)
+    assert lead["sequence"]["stopped"] == "converted" and "due_pk" not in lead and due_leads() == []
