@@ -9,6 +9,7 @@ from constructs import Construct
 
 from infra import paths
 from infra.constructs.data import Data
+from infra.constructs.dispatch_schedule import DispatchSchedule, SendQueue
 from infra.constructs.function import NurtureFunction, construct_name
 from infra.constructs.public_api import PublicApi
 from infra.constructs.queues import HandoffQueue
@@ -34,8 +35,11 @@ TABLE_ACTIONS = {
     "handoff": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
     "sales_api": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                   "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
+    "dispatcher": ["dynamodb:UpdateItem"],
 }
 API_FUNCTIONS = {route.function for route in ROUTES}
+# Indexes a function queries, beside the table itself.
+INDEX_READS = {"sales_api": "by_rank", "dispatcher": "due"}
 
 
 class NurtureStack(Stack):
@@ -50,21 +54,26 @@ class NurtureStack(Stack):
         api_functions = {name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code, environment)
                          for name, spec in FUNCTIONS.items() if name in API_FUNCTIONS}
         api = PublicApi(self, "Api", api_functions)
-        stream_environment = {**environment, "HANDOFF_QUEUE_URL": handoff.queue.queue_url,
-                              "PUBLIC_API_URL": api.url}
-        stream_functions = {
-            name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code, stream_environment)
+        send = SendQueue(self, "Send")
+        worker_environment = {**environment, "HANDOFF_QUEUE_URL": handoff.queue.queue_url,
+                              "SEND_QUEUE_URL": send.queue.queue_url, "PUBLIC_API_URL": api.url}
+        workers = {
+            name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code, worker_environment)
             for name, spec in FUNCTIONS.items() if name not in API_FUNCTIONS
         }
-        functions = {**api_functions, **stream_functions}
+        functions = {**api_functions, **workers}
         for name, function in functions.items():
             function.allow(TABLE_ACTIONS[name], [data.table.table_arn])
             function.allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
-        functions["sales_api"].allow(["dynamodb:Query"], [f"{data.table.table_arn}/index/by_rank"])
+        for name, index in INDEX_READS.items():
+            functions[name].allow(["dynamodb:Query"], [f"{data.table.table_arn}/index/{index}"])
         functions["tracking"].allow(["secretsmanager:GetSecretValue"], [key.secret.secret_arn])
         functions["handoff"].allow(["sqs:SendMessage"], [handoff.queue.queue_arn])
-        for name, function in stream_functions.items():
-            StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name)
+        functions["dispatcher"].allow(["sqs:SendMessage"], [send.queue.queue_arn])
+        for name, function in workers.items():
+            if FUNCTIONS[name].trigger == "stream":
+                StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name)
+        DispatchSchedule(self, "DispatchSchedule", functions["dispatcher"])
         sales = SalesAccess(self, "SalesAccess", handoff.queue, api.api)
 
         CfnOutput(self, OUTPUT_API_URL, value=api.url, description="Base URL web forms post to")

@@ -101,6 +101,7 @@ EXPECTED_ACTIONS = {
     "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
     "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                            "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"},
+    "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:Query", "sqs:SendMessage"},
 }
 
 
@@ -120,7 +121,15 @@ def test_only_the_sales_api_reads_an_index_and_only_by_rank(synthesized):
                                      else statement["Resource"] if isinstance(statement["Resource"], list) else [])
                     if isinstance(resource, dict) and "Fn::Join" in resource
                     and "/index/" in str(resource["Fn::Join"][1][-1])}
-    assert index_grants == {"SalesApi": "/index/by_rank"}
+    assert index_grants == {"SalesApi": "/index/by_rank", "Dispatcher": "/index/due"}
+
+
+def test_the_dispatcher_ticks_every_minute(synthesized):
+    template, _ = synthesized
+    template.has_resource_properties("AWS::Scheduler::Schedule", {
+        "ScheduleExpression": "rate(1 minute)", "State": "ENABLED",
+        "Target": {"Arn": Match.any_value(), "RetryPolicy": {"MaximumRetryAttempts": 0}},
+    })
 
 
 def test_signing_key_is_a_generated_secret(synthesized):

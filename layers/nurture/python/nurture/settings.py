@@ -19,6 +19,7 @@ class RuntimeSettings(BaseModel):
     token_secret_id: str = Field(min_length=1)
     config_dir: Path
     handoff_queue_url: str = ""
+    send_queue_url: str = ""
     public_api_url: str = Field(default="", description="base URL of the API, for links in handoff messages")
 
     @classmethod
@@ -29,6 +30,7 @@ class RuntimeSettings(BaseModel):
             # In Lambda the config layer is mounted at /opt/config.
             config_dir=Path(environ.get("NURTURE_CONFIG_DIR", "/opt/config")),
             handoff_queue_url=environ.get("HANDOFF_QUEUE_URL", ""),
+            send_queue_url=environ.get("SEND_QUEUE_URL", ""),
             public_api_url=environ.get("PUBLIC_API_URL", ""),
         )
 

@@ -13,6 +13,7 @@ class FunctionSpec:
     memory_mb: int
     timeout_seconds: int
     description: str
+    trigger: str = "api"  # api (routes below), stream (the table's stream), schedule (EventBridge Scheduler)
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,12 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                      "Website beacons, email open pixels and click redirects"),
         # A batch of up to 100 records, with retries on lost races: a minute leaves room.
         FunctionSpec("scoring", "functions.scoring.handler", "functions/scoring", 512, 60,
-                     "Rescore leads from new activity on the table's stream"),
+                     "Rescore leads from new activity on the table's stream", trigger="stream"),
         FunctionSpec("handoff", "functions.handoff.handler", "functions/handoff", 256, 30,
-                     "Publish new HANDOFF# outbox items to the sales FIFO queue"),
+                     "Publish new HANDOFF# outbox items to the sales FIFO queue", trigger="stream"),
+        # One tick a minute; a backlog drains over several ticks, so a minute is also its budget.
+        FunctionSpec("dispatcher", "functions.dispatcher.handler", "functions/dispatcher", 256, 50,
+                     "Claim leads whose step email is due and queue them for the sender", trigger="schedule"),
         FunctionSpec("sales_api", "functions.sales_api.handler", "functions/sales_api", 512, 10,
                      "Sales API: leads, ranks, feedback and erasure"),
     )

@@ -11,8 +11,6 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from nurture.config.sequences import FrequencyCap, SendWindow
 
 MAX_DAYS_AHEAD = 60  # no window ever stays shut this long; a misconfiguration fails loudly instead
@@ -20,6 +18,8 @@ MAX_DAYS_AHEAD = 60  # no window ever stays shut this long; a misconfiguration f
 
 @cache
 def _public_holidays(country: str, year: int) -> frozenset[date]:
+    import holidays  # imported when first needed: most functions never schedule an email
+
     return frozenset(holidays.country_holidays(country, years=year))
 
 

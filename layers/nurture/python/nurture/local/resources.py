@@ -18,6 +18,7 @@ REGION = "ap-northeast-1"
 class LocalResources:
     table_name: str = "nurture-local"
     handoff_queue: str = "nurture-handoff.fifo"
+    send_queue: str = "nurture-send"
     token_secret_id: str = "nurture/local/token-key"  # noqa: S105 - the secret's name
     region: str = REGION
 
@@ -26,6 +27,7 @@ class LocalResources:
         return {
             "TABLE_NAME": self.table_name,
             "HANDOFF_QUEUE_URL": self.handoff_queue_url,
+            "SEND_QUEUE_URL": self.queue_url(self.send_queue),
             "PUBLIC_API_URL": api_url,
             "TOKEN_SECRET_ID": self.token_secret_id,
             "NURTURE_CONFIG_DIR": config_dir,
@@ -40,8 +42,11 @@ class LocalResources:
 
     @property
     def handoff_queue_url(self) -> str:
-        """Where the emulator serves the queue (its URLs name the account, not the host)."""
-        return f"https://sqs.{self.region}.amazonaws.com/123456789012/{self.handoff_queue}"
+        return self.queue_url(self.handoff_queue)
+
+    def queue_url(self, name: str) -> str:
+        """Where the emulator serves a queue (it finds queues by the name in the URL, whatever the host)."""
+        return f"https://sqs.{self.region}.amazonaws.com/123456789012/{name}"
 
 
 def create_resources(resources: LocalResources, session: Any | None = None) -> None:
@@ -57,6 +62,7 @@ def create_resources(resources: LocalResources, session: Any | None = None) -> N
     sqs = session.client("sqs")
     sqs.create_queue(QueueName=resources.handoff_queue,
                      Attributes={"FifoQueue": "true", "VisibilityTimeout": "60"})
+    sqs.create_queue(QueueName=resources.send_queue, Attributes={"VisibilityTimeout": "60"})
     secretsmanager = session.client("secretsmanager")
     try:
         secretsmanager.describe_secret(SecretId=resources.token_secret_id)

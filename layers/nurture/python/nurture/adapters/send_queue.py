@@ -1,0 +1,35 @@
+"""The SQS queue between the dispatcher and the sender."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from nurture.adapters.aws import client
+from nurture.domain.errors import StoreUnavailable
+
+BATCH = 10  # SendMessageBatch's limit
+
+
+class SendQueue:
+    def __init__(self, queue_url: str, sqs: Any | None = None):
+        self.url = queue_url
+        self._client = sqs
+
+    @property
+    def _sqs(self) -> Any:
+        return self._client or client("sqs")
+
+    def send_batch(self, messages: list[dict[str, Any]]) -> None:
+        for start in range(0, len(messages), BATCH):
+            chunk = messages[start:start + BATCH]
+            entries = [{"Id": str(n), "MessageBody": json.dumps(m)} for n, m in enumerate(chunk)]
+            try:
+                response = self._sqs.send_message_batch(QueueUrl=self.url, Entries=entries)
+            except (ClientError, BotoCoreError) as error:
+                raise StoreUnavailable(f"SQS send failed: {type(error).__name__}") from error
+            if response.get("Failed"):
+                # The claimed leads' leases run out and they become due again: nothing is lost.
+                raise StoreUnavailable(f"SQS refused {len(response['Failed'])} message(s)")

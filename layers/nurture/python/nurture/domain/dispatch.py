@@ -1,0 +1,62 @@
+"""The dispatcher's tick: find the leads whose next step email is due and hand each to the sender once.
+
+A claim is a lease: the lead's due entry moves `LEASE` into the future on condition that it is still
+the entry we read. Two overlapping ticks therefore never enqueue the same step twice, and a message
+lost between claim and send makes the lead due again when the lease runs out. The sender sets the
+next step's entry (or removes it) after sending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from nurture.domain.clock import iso
+
+LEASE = timedelta(minutes=15)
+MAX_PER_SHARD = 500  # per tick: a backlog drains over a few ticks instead of timing one out
+
+
+@dataclass(frozen=True)
+class DueLead:
+    lead_id: str
+    due_sk: str
+    sequence: dict[str, Any]
+
+
+class DispatchStore(Protocol):
+    def due(self, shard: int, until: str, limit: int) -> list[DueLead]: ...
+
+    def claim(self, lead: DueLead, lease_until: str) -> bool: ...
+
+
+class SendQueue(Protocol):
+    def send_batch(self, messages: list[dict[str, Any]]) -> None: ...
+
+
+@dataclass
+class TickResult:
+    due: int = 0
+    claimed: int = 0
+    lost_races: int = 0
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+
+def tick(store: DispatchStore, queue: SendQueue, now: datetime, shards: int) -> TickResult:
+    result = TickResult()
+    until = iso(now)
+    lease = iso(now + LEASE)
+    for shard in range(shards):
+        for lead in store.due(shard, until, MAX_PER_SHARD):
+            result.due += 1
+            if not store.claim(lead, lease):
+                result.lost_races += 1  # another tick claimed it first
+                continue
+            result.claimed += 1
+            result.messages.append({"lead_id": lead.lead_id, "sequence": lead.sequence.get("sequence"),
+                                    "step": lead.sequence.get("step"), "due": lead.due_sk.split("#")[0],
+                                    "claimed_at": until})
+    if result.messages:
+        queue.send_batch(result.messages)
+    return result
