@@ -30,7 +30,8 @@ from nurture.topology import (
 TABLE_ACTIONS = {
     "forms": ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
               "dynamodb:BatchWriteItem"],
-    "tracking": ["dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"],
+    "tracking": ["dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
+                 "dynamodb:UpdateItem"],
     "scoring": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
     "handoff": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
     "sales_api": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",

@@ -95,7 +95,7 @@ EXPECTED_ACTIONS = {
     "forms": COMMON | {"dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                        "dynamodb:BatchWriteItem"},
     "tracking": COMMON | {"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
-                          "secretsmanager:GetSecretValue"},
+                          "dynamodb:GetItem", "dynamodb:UpdateItem", "secretsmanager:GetSecretValue"},
     "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem",
                                   "dynamodb:PutItem"},
     "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},

@@ -65,6 +65,8 @@ ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("OPTIONS", "/v1/events", "tracking"),
     ApiRoute("GET", "/v1/t/o/{token}", "tracking"),
     ApiRoute("GET", "/v1/t/c/{token}", "tracking"),
+    ApiRoute("GET", "/v1/unsubscribe/{token}", "tracking"),
+    ApiRoute("POST", "/v1/unsubscribe/{token}", "tracking"),
     ApiRoute("GET", "/v1/leads", "sales_api", iam=True),
     ApiRoute("GET", "/v1/leads/{lead_id}", "sales_api", iam=True),
     ApiRoute("POST", "/v1/leads/{lead_id}/feedback", "sales_api", iam=True),

@@ -404,6 +404,39 @@ class DynamoLeadStore(DynamoTable):
             except BotoCoreError as error:
                 raise unavailable(error) from error
 
+    def unsubscribe(self, lead_id: str, activity: Activity) -> bool:
+        """Status, suppression entry and an `unsubscribe` activity, in one transaction; once."""
+        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
+                          Key=item_key(keys.lead_pk(lead_id), keys.PROFILE),
+                          ProjectionExpression="email_key, #status", ExpressionAttributeNames={"#status": "status"})
+        profile = from_item(item.get("Item") or {})
+        if "email_key" not in profile:
+            return False  # erased: its suppression entry already stands
+        try:
+            self._ddb.transact_write_items(TransactItems=[
+                {"Update": {"TableName": self._table, "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
+                            "UpdateExpression": "SET #status = :unsubscribed, unsubscribed_at = :at",
+                            "ConditionExpression": "attribute_exists(PK) AND #status <> :unsubscribed",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": to_item({":unsubscribed": "unsubscribed",
+                                                                  ":at": activity.occurred_at})}},
+                {"Update": {"TableName": self._table,
+                            "Key": item_key(keys.suppression_pk(str(profile["email_key"])), keys.SUPPRESSION_SK),
+                            "UpdateExpression": "SET reason = if_not_exists(reason, :reason), suppressed_at = "
+                                                "if_not_exists(suppressed_at, :at)",
+                            "ExpressionAttributeValues": to_item({":reason": "unsubscribed",
+                                                                  ":at": activity.occurred_at})}},
+                {"Put": {"TableName": self._table,
+                         "Item": {**self._activity_item(keys.lead_pk(lead_id), activity), "lead_id": {"S": lead_id}}}},
+            ])
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                return False  # already unsubscribed (or erased meanwhile): nothing more to do
+            raise unavailable(error) from error
+        except BotoCoreError as error:
+            raise unavailable(error) from error
+        return True
+
     def record_lead_activity(self, lead_id: str, activities: list[Activity]) -> None:
         pk = keys.lead_pk(lead_id)
         items = [{**self._activity_item(pk, activity), "lead_id": {"S": lead_id}} for activity in activities]

@@ -21,7 +21,7 @@ from nurture.domain.errors import (
 )
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.submissions import VID_PATTERN
-from nurture.domain.tokens import CLICK, OPEN, TokenSigner, safe_redirect_url
+from nurture.domain.tokens import CLICK, OPEN, UNSUBSCRIBE, TokenSigner, safe_redirect_url
 
 Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://")]
 def _dynamodb_number(value: float) -> float:
@@ -77,6 +77,8 @@ class ActivityStore(Protocol):
     def record_visitor_activity(self, vid: str, activities: list[Activity]) -> None: ...
 
     def record_lead_activity(self, lead_id: str, activities: list[Activity]) -> None: ...
+
+    def unsubscribe(self, lead_id: str, activity: Activity) -> bool: ...
 
 
 def parse_beacons(content_type: str | None, body: bytes, max_events: int) -> list[Beacon]:
@@ -168,6 +170,15 @@ def record_email_click(
         # The person still gets where the genuine link points; only the hit is lost (and logged).
         return ClickOutcome(url=url, recorded=False)
     return ClickOutcome(url=url, recorded=True)
+
+
+def unsubscribe(token: str, signer: TokenSigner, store: ActivityStore, request: RequestContext,
+                settings: TrackingSettings) -> bool:
+    """One-click unsubscribe (RFC 8058): the address is suppressed at once. False if it already was."""
+    claims = signer.verify(token, UNSUBSCRIBE)
+    activity = new_activity("unsubscribe", request.received_at, settings.event_retention_days,
+                            {"message_id": claims.get("m")})
+    return store.unsubscribe(_lead_id(claims), activity)
 
 
 def _lead_id(claims: dict[str, Any]) -> str:

@@ -52,6 +52,20 @@ _FIELD_LABELS = {
 }
 
 
+def unsubscribe_confirm_page() -> str:
+    """Both languages: the token does not say which one the person reads."""
+    body = ("<p>今後のメール配信を停止します。よろしければボタンを押してください。</p>"
+            "<p>Stop receiving these emails? Press the button to confirm.</p>"
+            '<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
+            '<button type="submit">配信を停止する / Unsubscribe</button></form>')
+    return page("ja", "配信停止 / Unsubscribe", body)
+
+
+def unsubscribed_page() -> str:
+    return page("ja", "配信を停止しました / Unsubscribed",
+                "<p>今後、メールはお送りしません。</p><p>You will not receive these emails any more.</p>")
+
+
 def text(language: str, key: str) -> str:
     return _TEXT.get(language, _TEXT["en"])[key]
 

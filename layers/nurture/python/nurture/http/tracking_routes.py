@@ -10,7 +10,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from nurture.domain.bodies import check_size
 from nurture.domain.errors import InvalidToken, StoreUnavailable
-from nurture.domain.tracking import parse_beacons, record_beacons, record_email_click, record_email_open
+from nurture.domain.tokens import UNSUBSCRIBE
+from nurture.domain.tracking import (
+    parse_beacons,
+    record_beacons,
+    record_email_click,
+    record_email_open,
+    unsubscribe,
+)
 from nurture.http import pages
 from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import body_bytes, header, request_context
@@ -58,6 +65,30 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
             logger.warning("open not recorded", extra={"reason": str(error)})
         return Response(200, "image/gif", pages.PIXEL_GIF, headers=NO_STORE)
 
+    @app.get("/v1/unsubscribe/<token>", summary="Unsubscribe: a confirm page (a GET never unsubscribes)",
+             tags=["tracking"], responses={200: documented("Confirm page", "text/html"),
+                                           400: documented("Invalid or forged link", "text/html")})
+    def unsubscribe_confirm(token: Token):
+        try:
+            signer().verify(token, UNSUBSCRIBE)
+        except InvalidToken:
+            return _invalid_link_page()
+        # Mail scanners follow every link: only the POST below unsubscribes.
+        return Response(200, "text/html; charset=utf-8", pages.unsubscribe_confirm_page(), headers=NO_STORE)
+
+    @app.post("/v1/unsubscribe/<token>", summary="Unsubscribe at once (RFC 8058 one-click, or the button)",
+              tags=["tracking"], responses={200: documented("Unsubscribed", "text/html"),
+                                            400: documented("Invalid or forged link", "text/html")})
+    def unsubscribe_now(token: Token):
+        try:
+            changed = unsubscribe(token, signer(), lead_store(), request_context(app.current_event),
+                                  tracking_settings())
+        except InvalidToken:
+            return _invalid_link_page()
+        if changed:
+            metrics.add_metric(name="Unsubscribes", unit=MetricUnit.Count, value=1)
+        return Response(200, "text/html; charset=utf-8", pages.unsubscribed_page(), headers=NO_STORE)
+
     @app.get("/v1/t/c/<token>", summary="Email click redirect", tags=["tracking"],
              responses={302: documented("Redirect to the link's destination"),
                         400: documented("Invalid or forged link (an HTML page, never a redirect)", "text/html")})
@@ -66,13 +97,17 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
         try:
             outcome = record_email_click(token, signer(), lead_store(), request_context(event), tracking_settings())
         except InvalidToken as error:
-            metrics.add_metric(name="InvalidTokens", unit=MetricUnit.Count, value=1)
             logger.info("click with invalid token", extra={"reason": error.detail})
-            body = pages.simple_page("ja", "invalid_link_title", pages.text("ja", "invalid_link_body"))
-            return Response(400, "text/html; charset=utf-8", body, headers=NO_STORE)
+            return _invalid_link_page()
         if outcome.recorded:
             metrics.add_metric(name="EmailClickHits", unit=MetricUnit.Count, value=1)
         else:
             metrics.add_metric(name="HitsLost", unit=MetricUnit.Count, value=1)
             logger.warning("click not recorded; redirected anyway")
         return Response(302, "text/plain", "", headers={"Location": outcome.url, **NO_STORE})
+
+
+def _invalid_link_page() -> Response:
+    metrics.add_metric(name="InvalidTokens", unit=MetricUnit.Count, value=1)
+    body = pages.simple_page("ja", "invalid_link_title", pages.text("ja", "invalid_link_body"))
+    return Response(400, "text/html; charset=utf-8", body, headers=NO_STORE)

@@ -1,0 +1,70 @@
+"""One-click unsubscribe: a GET shows a page, only a POST unsubscribes, forged links do nothing."""
+
+import pytest
+
+from nurture.adapters.token_keys import token_signer
+from nurture.domain.tokens import UNSUBSCRIBE, TokenSigner
+from nurture.local.functions import api_request
+from nurture.local.resources import LocalResources
+from tests.functions.helpers import all_items, body_json, items_under, post_json, profile
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+
+def a_lead_and_token() -> tuple[str, str]:
+    lead_id = body_json(post_json("/v1/forms/contact", {"email": "stop@example.co.jp", "name": "S", "company": "C",
+                                                        "consent": True}))["lead_id"]
+    token = token_signer(LocalResources().token_secret_id).sign(UNSUBSCRIBE, {"l": lead_id, "m": "msg-1"})
+    return lead_id, token
+
+
+def request(method: str, token: str, body: bytes | None = None):
+    response = api_request(method, f"/v1/unsubscribe/{token}", headers={
+        "content-type": "application/x-www-form-urlencoded"}, body=body)
+    assert response is not None
+    return response
+
+
+def suppressed() -> list[dict]:
+    return [item for item in all_items() if item["PK"].startswith("SUPPRESS#")]
+
+
+def test_get_shows_a_confirm_page_and_unsubscribes_nobody():
+    lead_id, token = a_lead_and_token()
+    page = request("GET", token)
+    assert page["statusCode"] == 200 and 'method="post"' in page["body"] and "配信を停止する" in page["body"]
+    assert profile(lead_id)["status"] == "active" and suppressed() == []
+
+
+def test_one_click_post_unsubscribes_at_once_and_only_once():
+    lead_id, token = a_lead_and_token()
+    done = request("POST", token, b"List-Unsubscribe=One-Click")
+    assert done["statusCode"] == 200 and "配信を停止しました" in done["body"]
+    assert profile(lead_id)["status"] == "unsubscribed"
+    (entry,) = suppressed()
+    assert entry["reason"] == "unsubscribed" and "stop@" not in str(entry)
+    again = request("POST", token, b"List-Unsubscribe=One-Click")
+    assert again["statusCode"] == 200
+    assert [e["type"] for e in items_under(f"LEAD#{lead_id}", "EVT#")].count("unsubscribe") == 1
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_forged_link_gets_the_400_page_and_changes_nothing(method):
+    lead_id, _ = a_lead_and_token()
+    forged = TokenSigner(b"f" * 32).sign(UNSUBSCRIBE, {"l": lead_id, "m": "m"})
+    assert request(method, forged, b"List-Unsubscribe=One-Click")["statusCode"] == 400
+    assert profile(lead_id)["status"] == "active" and suppressed() == []
+
+
+def test_unsubscribing_stops_the_step_emails_and_costs_points():
+    from tests.functions.pipeline import Pipeline
+
+    pipeline = Pipeline()
+    lead_id, token = a_lead_and_token()
+    pipeline.drain()
+    assert profile(lead_id)["sequence"]["next_send_at"] and "due_pk" in profile(lead_id)
+    request("POST", token, b"List-Unsubscribe=One-Click")
+    pipeline.drain()
+    lead = profile(lead_id)
+    assert lead["sequence"]["stopped"] == "unsubscribed" and "due_pk" not in lead
+    assert [e["rule_id"] for e in items_under(f"LEAD#{lead_id}", "SCORE#")] == ["contact_form", "unsubscribe"]
