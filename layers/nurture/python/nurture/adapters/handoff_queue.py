@@ -10,7 +10,9 @@ from nurture.adapters.aws import client
 from nurture.domain.errors import StoreUnavailable
 
 
-class HandoffQueue:
+class SqsQueue:
+    """Base of the queue adapters: the queue's URL and a lazily created, injectable client."""
+
     def __init__(self, queue_url: str, sqs: Any | None = None):
         self.url = queue_url
         self._client = sqs
@@ -18,6 +20,9 @@ class HandoffQueue:
     @property
     def _sqs(self) -> Any:
         return self._client or client("sqs")
+
+
+class HandoffQueue(SqsQueue):
 
     def send(self, body: str, handoff_id: str, lead_id: str) -> None:
         """FIFO dedup by handoff id: a retried send within five minutes is dropped by SQS itself."""

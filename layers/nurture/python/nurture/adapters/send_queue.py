@@ -7,20 +7,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from nurture.adapters.aws import client
+from nurture.adapters.handoff_queue import SqsQueue
 from nurture.domain.errors import StoreUnavailable
 
 BATCH = 10  # SendMessageBatch's limit
 
 
-class SendQueue:
-    def __init__(self, queue_url: str, sqs: Any | None = None):
-        self.url = queue_url
-        self._client = sqs
-
-    @property
-    def _sqs(self) -> Any:
-        return self._client or client("sqs")
+class SendQueue(SqsQueue):
 
     def send_batch(self, messages: list[dict[str, Any]]) -> None:
         for start in range(0, len(messages), BATCH):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 # Fields every form understands. Each maps to the maximum length we accept.
 STANDARD_FIELDS: dict[str, int] = {
@@ -31,6 +32,17 @@ STANDARD_FIELDS: dict[str, int] = {
 
 FormKind = Literal["contact", "download", "seminar", "demo_request"]
 FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+
+
+def _known_zone(zone: str) -> str:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"'{zone}' is not an IANA time zone") from exc
+    return zone
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
 class StrictModel(BaseModel):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fnmatch import fnmatchcase
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from nurture.config.models import FormKind, StrictModel
+from nurture.config.models import FormKind, StrictModel, TimeZoneName
 
 RULE_ID = r"^[a-z][a-z0-9_]{0,63}$"
 FitField = Literal["title", "department", "industry", "employees", "country", "company", "email_domain"]
@@ -99,20 +98,11 @@ class Ranks(StrictModel):
 
 class ScoringRules(StrictModel):
     half_life_days: float = Field(gt=0, le=3650)
-    timezone: str = "Asia/Tokyo"
+    timezone: TimeZoneName = "Asia/Tokyo"
     ranks: Ranks
     fit: list[FitRule] = Field(default_factory=list)
     engagement: list[EngagementRule] = Field(default_factory=list)
     patterns: list[PatternRule] = Field(default_factory=list)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, zone: str) -> str:
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"'{zone}' is not an IANA time zone") from exc
-        return zone
 
     @model_validator(mode="after")
     def _unique_ids_and_ordered_ranks(self) -> ScoringRules:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from datetime import time
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from nurture.config.models import FormKind, StrictModel
+from nurture.config.models import FormKind, StrictModel, TimeZoneName
 
 ID = r"^[a-z][a-z0-9_]{0,63}$"
 Rank = Literal["A", "B", "C"]
@@ -60,19 +59,10 @@ class Sequence(StrictModel):
 class SendWindow(StrictModel):
     start: time = time(9, 0)
     end: time = time(18, 0)
-    timezone: str = Field(default="Asia/Tokyo", description="for leads whose time zone is unknown")
+    timezone: TimeZoneName = Field(default="Asia/Tokyo", description="for leads whose time zone is unknown")
     business_days_only: bool = True
     holidays: Literal["JP"] | None = "JP"
     closed_dates: list[str] = Field(default_factory=list, description="MM-DD dates closed every year, e.g. 12-31")
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, zone: str) -> str:
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"'{zone}' is not an IANA time zone") from exc
-        return zone
 
     @field_validator("closed_dates")
     @classmethod
