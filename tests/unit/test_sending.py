@@ -1,0 +1,67 @@
+"""The sender's last look at a lead before an email goes out, and the message it sends."""
+
+from dataclasses import replace
+from datetime import datetime
+from email import message_from_bytes
+from email.policy import default
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from nurture.config import load_config
+from nurture.domain.emails import Links, render_email
+from nurture.domain.sending import decide, to_mime
+from nurture.domain.sequencing import LeadFacts, update_enrollment
+from nurture.domain.tokens import TokenSigner
+from tests.conftest import CONFIG_DIR
+
+CONFIG = load_config(CONFIG_DIR)
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+STATE = update_enrollment(None, LeadFacts(rank="B", stage="nurturing", status="active"), CONFIG.sequences, NOW)
+PROFILE = {"lead_id": "l1", "rank": "B", "stage": "nurturing", "status": "active", "email": "a@example.jp",
+           "consent": {"granted": True}, "sequence": STATE.to_item() if STATE else None}
+MESSAGE = {"lead_id": "l1", "sequence": "warm_nurture", "step": 0}
+
+
+def test_a_due_step_is_sent_and_the_lead_advances():
+    decision = decide(PROFILE, False, MESSAGE, CONFIG.sequences, NOW)
+    assert decision.action == "send" and decision.step is not None and decision.step.template == "know_how"
+    assert decision.state is not None and decision.state.step == 1 and decision.state.sent_templates == ("know_how",)
+
+
+@pytest.mark.parametrize(("change", "suppressed", "reason"), [
+    ({"status": "unsubscribed"}, False, "unsubscribed"),
+    ({}, True, "suppressed"),
+    ({"consent": {"granted": False}}, False, "no_consent"),
+    ({"consent": None}, False, "no_consent"),
+    ({"stage": "handed_off"}, False, "handed_off"),
+])
+def test_nothing_goes_to_a_lead_that_must_not_get_it(change, suppressed, reason):
+    decision = decide({**PROFILE, **change}, suppressed, MESSAGE, CONFIG.sequences, NOW)
+    assert (decision.action, decision.reason) == ("stop", reason)
+    assert decision.state is not None and decision.state.stopped == reason and decision.state.next_send_at is None
+
+
+def test_a_message_for_another_step_is_dropped():
+    assert decide(PROFILE, False, {**MESSAGE, "step": 3}, CONFIG.sequences, NOW).action == "drop"
+    assert decide({**PROFILE, "sequence": None}, False, MESSAGE, CONFIG.sequences, NOW).action == "drop"
+
+
+def test_a_step_whose_condition_fails_is_skipped():
+    assert STATE is not None
+    at_seminar = replace(STATE, step=2, sent_templates=("know_how", "case_study"))
+    decision = decide({**PROFILE, "sequence": at_seminar.to_item()}, False, {**MESSAGE, "step": 2},
+                      CONFIG.sequences, NOW)
+    assert decision.action == "skip" and decision.state is not None and decision.state.step == 3
+
+
+def test_the_mime_message_carries_both_parts_and_one_click_headers():
+    email = render_email(CONFIG.templates["know_how"], "ja", {"name": "山田"},
+                         Links("https://api.example.com", TokenSigner(b"k" * 32), "l1", "m1"))
+    raw = to_mime(email, "Nurture <news@example.co.jp>", "a@example.jp", NOW, "example.co.jp")
+    parsed = message_from_bytes(raw, policy=default)
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert parsed["List-Unsubscribe"].startswith("<https://api.example.com/v1/unsubscribe/")
+    assert parsed["Subject"] == email.subject
+    assert [part.get_content_type() for part in parsed.iter_parts()] == ["text/plain", "text/html"]
+    assert "山田" in parsed.get_body(("html",)).get_content()
