@@ -357,23 +357,6 @@ class DynamoLeadStore(DynamoTable):
         self._call("delete_item", TableName=self._table, Key=item_key(keys.lead_pk(lead_id), keys.PROFILE))
         return True
 
-    def read_lead(self, email_key: str) -> dict[str, Any] | None:
-        """Everything stored about the address's lead: profile, activity and consent records."""
-        claim = self._call("get_item", TableName=self._table, ConsistentRead=True,
-                           Key=item_key(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK)).get("Item")
-        if claim is None:
-            return None
-        lead_id = from_item(claim)["lead_id"]
-        items = [from_item(item) for item in self._query_all(keys.lead_pk(lead_id))]
-        by_prefix = {prefix: [i for i in items if i["SK"].startswith(prefix)]
-                     for prefix in (keys.PROFILE, keys.EVENT_PREFIX, "CONSENT#")}
-        return {
-            "lead_id": lead_id,
-            "profile": next(iter(by_prefix[keys.PROFILE]), {}),
-            "activity": by_prefix[keys.EVENT_PREFIX],
-            "consents": by_prefix["CONSENT#"],
-        }
-
     # --- tracking -----------------------------------------------------------------------------
 
     def record_visitor_activity(self, vid: str, activities: list[Activity]) -> None:

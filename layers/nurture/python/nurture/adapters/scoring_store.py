@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -18,7 +17,7 @@ from nurture.adapters.lead_store import (
     to_item,
     unavailable,
 )
-from nurture.domain.clock import expiry
+from nurture.domain.clock import expiry, parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.retry import backoff
 from nurture.domain.scoring import LedgerEntry, ScoredEvent, ScoreOutcome
@@ -71,8 +70,7 @@ class DynamoScoringStore(DynamoTable):
             to_item({"PK": keys.lead_pk(lead_id), "SK": keys.ledger_sk(e.occurred_at, e.event_id, e.rule_id),
                      "lead_id": lead_id, "event_id": e.event_id, "occurred_at": e.occurred_at, "rule_id": e.rule_id,
                      "delta": e.delta, "reason": e.reason, "event_type": e.event_type,
-                     "expires_at": expiry(datetime.fromisoformat(e.occurred_at.replace("Z", "+00:00")),
-                                          retention_days)})
+                     "expires_at": expiry(parse_iso(e.occurred_at), retention_days)})
             for lead_id, lead_entries in entries.items() for e in lead_entries
         ]
         batch_put(self._ddb, self._table, items)
@@ -101,7 +99,7 @@ class DynamoScoringStore(DynamoTable):
             attributes = from_item(item)
             events.append(ScoredEvent(
                 event_id=str(attributes["event_id"]),
-                occurred_at=datetime.fromisoformat(str(attributes["occurred_at"]).replace("Z", "+00:00")),
+                occurred_at=parse_iso(str(attributes["occurred_at"])),
                 sequence=0,
                 attributes={k: v for k, v in attributes.items() if k not in ("PK", "SK")},
             ))

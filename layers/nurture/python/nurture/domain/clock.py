@@ -15,6 +15,15 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def parse_iso(value: str) -> datetime:
+    """The inverse of `iso`."""
+    return datetime.fromisoformat(value)
+
+
+def parse_iso_or_none(value: str | None) -> datetime | None:
+    return parse_iso(value) if value else None
+
+
 def epoch_seconds(moment: datetime) -> int:
     return int(moment.timestamp())
 

@@ -9,7 +9,7 @@ from typing import Any, Literal, Protocol
 
 from nurture.config.scoring import ScoringRules
 from nurture.domain.activity import Activity, new_activity
-from nurture.domain.clock import iso
+from nurture.domain.clock import iso, parse_iso_or_none
 from nurture.domain.errors import LeadNotFound, StoreUnavailable, WriteConflict
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.scoring import ScoreState, decayed, fit_matches, rank_for
@@ -44,7 +44,7 @@ def status_of(profile: dict[str, Any]) -> str:
 def current_scores(profile: dict[str, Any], rules: ScoringRules, now: datetime) -> dict[str, float]:
     """Fit from today's rules and profile; engagement decayed to now."""
     state = ScoreState.from_item(profile.get("scoring"))
-    as_of = datetime.fromisoformat(state.as_of.replace("Z", "+00:00")) if state.as_of else None
+    as_of = parse_iso_or_none(state.as_of)
     engagement = round(decayed(state.engagement, as_of, now, rules.half_life_days), 2)
     fit = sum(m.points for m in fit_matches(profile, rules))
     return {"fit": fit, "engagement": engagement, "total": round(fit + engagement, 2)}
@@ -138,7 +138,7 @@ def record_feedback(lead_id: str, feedback: Feedback, store: SalesStore, rules: 
                     "status": status_of(profile)}
         stage, state = after_feedback(profile, feedback, iso(now))
         fit = sum(m.points for m in fit_matches(profile, rules))
-        engagement = decayed(state.engagement, _parse(state.as_of), now, rules.half_life_days)
+        engagement = decayed(state.engagement, parse_iso_or_none(state.as_of), now, rules.half_life_days)
         activity = new_activity("sales_feedback", now, retention_days,
                                 {"lead_id": lead_id, "outcome": feedback.outcome, "reason": feedback.reason,
                                  "note": feedback.note, "stage_before": profile.get("stage")})
@@ -157,6 +157,3 @@ def erase_lead(lead_id: str, store: SalesStore) -> None:
     if not store.erase(lead_id):
         raise LeadNotFound(f"There is no lead '{lead_id}'.")
 
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None

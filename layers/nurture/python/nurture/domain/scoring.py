@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from nurture.config.scoring import FitRule, PatternRule, ScoringRules
-from nurture.domain.clock import iso
+from nurture.domain.clock import iso, parse_iso, parse_iso_or_none
 from nurture.domain.sequencing import SequenceState
 
 HANDOFF_STAGES = ("nurturing", "recycled")  # stages from which a hot lead is handed to sales
@@ -214,12 +214,12 @@ def score_lead(
     stream = next((e.stream for e in events if e.stream), state.stream)
     # Sequence numbers only compare within one stream: a new stream (a restore, a re-enable) starts over.
     watermark = state.sequence if stream == state.stream else 0
-    cycle_start = _parse(state.cycle_started_at)
+    cycle_start = parse_iso_or_none(state.cycle_started_at)
     applied = [e for e in events if e.sequence > watermark]
     # Activity from before the last recycle (arriving late, or merged) belongs to the finished cycle.
     fresh = sorted((e for e in applied if cycle_start is None or e.occurred_at >= cycle_start),
                    key=lambda e: (e.occurred_at, e.event_id))
-    value, as_of = state.engagement, _parse(state.as_of)
+    value, as_of = state.engagement, parse_iso_or_none(state.as_of)
     caps, fired = dict(state.caps), dict(state.fired)
     marks = {pattern: {step: list(times) for step, times in steps.items()} for pattern, steps in state.marks.items()}
     ledger: list[LedgerEntry] = []
@@ -282,19 +282,16 @@ def _pattern_fires(pattern: PatternRule, event: ScoredEvent, marks: dict[str, di
     fires = False
     if pattern.first.matches(event.attributes):
         steps["first"] = _remember(steps["first"], at)
-        fires = any(at <= then <= at + window for then in map(_parse_required, steps["then"]))
+        fires = any(at <= then <= at + window for then in map(parse_iso, steps["then"]))
     if pattern.then.matches(event.attributes):
         steps["then"] = _remember(steps["then"], at)
-        fires = fires or any(first <= at <= first + window for first in map(_parse_required, steps["first"]))
+        fires = fires or any(first <= at <= first + window for first in map(parse_iso, steps["first"]))
     return fires
 
 
 def _remember(times: list[str], at: datetime) -> list[str]:
     return sorted({*times, iso(at)})[-MARKS_KEPT:]
 
-
-def _parse_required(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def rescore_lead(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent], rules: ScoringRules,
@@ -306,13 +303,10 @@ def rescore_lead(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent
     scorer and must not count twice.
     """
     state = ScoreState.from_item(profile.get("scoring"))
-    start, until = _parse(state.cycle_started_at), _parse(state.as_of)
+    start, until = parse_iso_or_none(state.cycle_started_at), parse_iso_or_none(state.as_of)
     counted = [replace(e, sequence=1) for e in events
                if (start is None or e.occurred_at >= start) and (until is None or e.occurred_at <= until)]
     base = ScoreState(cycle=state.cycle, cycle_started_at=state.cycle_started_at, version=state.version)
     outcome = score_lead(lead_id, profile, str(profile.get("stage", "nurturing")), base, counted, rules, now)
     return replace(outcome, state=replace(outcome.state, sequence=state.sequence, stream=state.stream))
 
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from nurture.config.sequences import Sequence, SequencesConfig, Step
-from nurture.domain.clock import iso
+from nurture.domain.clock import iso, parse_iso
 from nurture.domain.schedule import next_send_time
 
 SEND_HISTORY_KEPT = 20  # send times kept for the frequency cap
@@ -63,7 +63,7 @@ class SequenceState:
 def lead_facts(profile: dict[str, Any], rank: str, stage: str, now: datetime) -> LeadFacts:
     """The facts of a stored lead profile, with the rank and stage scoring just decided."""
     last = profile.get("last_activity_at") or profile.get("created_at")
-    dormant = (now - datetime.fromisoformat(str(last).replace("Z", "+00:00"))).total_seconds() / 86400 if last else 0
+    dormant = (now - parse_iso(str(last))).total_seconds() / 86400 if last else 0
     first_touch = profile.get("first_touch") or {}
     return LeadFacts(
         rank=rank,
@@ -109,7 +109,7 @@ Scheduler = Callable[[datetime, tuple[str, ...], str | None], datetime]
 
 def scheduler_for(config: SequencesConfig) -> Scheduler:
     def schedule(earliest: datetime, sent_at: tuple[str, ...], timezone: str | None) -> datetime:
-        history = [datetime.fromisoformat(t.replace("Z", "+00:00")) for t in sent_at]
+        history = [parse_iso(t) for t in sent_at]
         return next_send_time(earliest, config.send_window, config.frequency_cap, history, timezone)
 
     return schedule
@@ -182,7 +182,7 @@ def _schedule_next(state: SequenceState, sequence: Sequence, facts: LeadFacts, s
         step_index += 1
     if step_index >= len(sequence.steps):
         return replace(state, step=step_index, next_send_at=None, stopped=state.stopped or "completed")
-    started = datetime.fromisoformat(state.step_started_at.replace("Z", "+00:00"))
+    started = parse_iso(state.step_started_at)
     earliest = started + timedelta(days=sequence.steps[step_index].delay_days)
     return replace(state, step=step_index, next_send_at=iso(schedule(earliest, state.sent_at, facts.timezone)))
 

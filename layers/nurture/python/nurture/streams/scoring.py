@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from nurture.domain.clock import parse_iso
 from nurture.domain.score_batch import ScoringStore, score_batch
 from nurture.domain.scoring import ScoredEvent
 from nurture.observability import logger, metrics
@@ -33,7 +34,7 @@ def parse_record(record: DynamoDBRecord) -> tuple[str, ScoredEvent]:
     if not image or not pk.startswith("LEAD#") or stream is None or stream.sequence_number is None:
         raise PoisonRecord("not a new activity event of a lead")
     try:
-        occurred_at = datetime.fromisoformat(str(image["occurred_at"]).replace("Z", "+00:00"))
+        occurred_at = parse_iso(str(image["occurred_at"]))
         event = ScoredEvent(
             event_id=str(image["event_id"]),
             occurred_at=occurred_at,
