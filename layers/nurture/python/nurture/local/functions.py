@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import threading
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +12,7 @@ from nurture.local.events import LambdaContext, http_api_event, match_route
 from nurture.topology import FUNCTIONS
 
 Handler = Callable[[dict[str, Any], Any], Any]
+_containers: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
 def load_handler(function: str) -> Handler:
@@ -20,10 +23,13 @@ def load_handler(function: str) -> Handler:
 
 
 def invoke(function: str, event: dict[str, Any]) -> Any:
+    """One invocation at a time per function, as in one Lambda container: Powertools' resolvers and
+    batch processors keep per-invocation state on module-level objects."""
     spec = FUNCTIONS[function]
     context = LambdaContext(function_name=f"nurture-{function}", memory_limit_in_mb=spec.memory_mb,
                             timeout_seconds=spec.timeout_seconds)
-    return load_handler(function)(event, context)
+    with _containers[function]:
+        return load_handler(function)(event, context)
 
 
 def api_request(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from collections import defaultdict
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,8 +14,6 @@ from nurture.local.functions import invoke
 from nurture.local.log import log as logger
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's own payload limit
-# One invocation at a time per function, as in one Lambda container: resolvers hold per-request state.
-_containers: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
 class Gateway(ThreadingHTTPServer):
@@ -60,8 +56,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
         event = http_api_event(self.command, url.path, query=url.query, headers=headers, body=body,
                                source_ip=self.client_address[0], route=route, path_parameters=parameters)
         try:
-            with _containers[route.function]:
-                response = invoke(route.function, event)
+            response = invoke(route.function, event)
         except Exception:
             logger.exception("handler raised", extra={"function": route.function})
             self._send(500, {"Content-Type": "application/json"}, b'{"message":"Internal Server Error"}')

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -29,17 +30,6 @@ warnings.filterwarnings("ignore", "No application metrics to publish", UserWarni
 
 SNAPSHOT = "snapshot.json"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
-
-
-def _function_consumer(function: str) -> Any:
-    """Invoke the real stream function with a batch, one invocation at a time, like one container."""
-    lock = threading.Lock()
-
-    def consume(event: dict[str, Any]) -> Any:
-        with lock:
-            return invoke(function, event)
-
-    return consume
 
 
 def free_port(host: str) -> int:
@@ -77,7 +67,7 @@ class LocalSystem:
         create_resources(self.resources)
         if self.persist:
             self._restore()
-        consumers = {name: _function_consumer(name) for name in ("scoring", "handoff")}
+        consumers = {name: functools.partial(invoke, name) for name in ("scoring", "handoff")}
         self.poller = StreamPoller(self.resources.table_name, self.resources.region, consumers,
                                    on_delivered=emulator.stream_trimmer(self.resources.table_name,
                                                                         self.resources.region))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[
 
 
 class StreamPoller(threading.Thread):
-    def __init__(self, table_name: str, region: str, consumers: dict[str, Consumer], interval: float = 0.25,
+    def __init__(self, table_name: str, region: str, consumers: Mapping[str, Consumer], interval: float = 0.25,
                  on_delivered: Callable[[str], None] | None = None):
         super().__init__(name="stream-poller", daemon=True)
         self._table = table_name
