@@ -6,9 +6,12 @@ import json
 import os
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+REPO = Path(__file__).resolve().parent.parent
 READS = {"GetItem", "BatchGetItem", "Query", "Scan"}
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
@@ -31,27 +34,34 @@ class CallCounter:
         }
 
 
-def count_calls() -> list[tuple[str, dict[str, Any]]]:
-    """Run each kind of request once against moto and count the DynamoDB calls it made."""
+@contextmanager
+def counted_dynamodb() -> Iterator[CallCounter]:
+    """Nurture's resources in moto, as the tests build them, with the handlers' DynamoDB calls counted."""
     from moto import mock_aws
 
     from nurture.adapters.aws import client, reset_clients
-    from nurture.local.functions import api_request
     from nurture.local.resources import LocalResources, create_resources
     from nurture.settings import reload
 
     resources = LocalResources()
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-                       **resources.environment(str(_repo() / "config"))})
+                       "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", **resources.environment(str(REPO / "config"))})
     os.environ.pop("AWS_ENDPOINT_URL", None)
-    results: list[tuple[str, dict[str, Any]]] = []
     with mock_aws():
         create_resources(resources)
         reset_clients()
         reload()
         counter = CallCounter()
         client("dynamodb").meta.events.register("before-call.dynamodb", counter)
+        yield counter
+
+
+def count_calls() -> list[tuple[str, dict[str, Any]]]:
+    """Run each kind of request once against moto and count the DynamoDB calls it made."""
+    from nurture.local.functions import api_request
+
+    results: list[tuple[str, dict[str, Any]]] = []
+    with counted_dynamodb() as counter:
 
         def post(path: str, payload: Any, content_type: str = "application/json") -> Callable[[], Any]:
             return lambda: api_request("POST", path, headers={"content-type": content_type},
@@ -77,9 +87,3 @@ def count_calls() -> list[tuple[str, dict[str, Any]]]:
         results.append(("beacon, identified visitor", counter.measure(
             post("/v1/events", {"vid": vid, "type": "page_view", "url": "https://example.jp/x"}, "text/plain"))))
     return results
-
-
-def _repo() -> Any:
-    from pathlib import Path
-
-    return Path(__file__).resolve().parent.parent

@@ -9,12 +9,9 @@ import tempfile
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from bench.calls import CallCounter
-
-REPO = Path(__file__).resolve().parent.parent
+from bench.calls import REPO, counted_dynamodb
 
 
 class MemoryStore:
@@ -59,27 +56,15 @@ def throughput(leads: int = 1000, per_lead: int = 10) -> float:
 
 def calls_per_batch() -> list[tuple[str, dict[str, Any]]]:
     """DynamoDB calls of one scoring invocation, by records and leads in its batch (moto)."""
-    from moto import mock_aws
-
-    from nurture.adapters.aws import client, reset_clients
     from nurture.local.functions import api_request, invoke
-    from nurture.local.resources import LocalResources, create_resources
+    from nurture.local.resources import LocalResources
     from nurture.local.streams import StreamPoller
-    from nurture.settings import reload
 
     resources = LocalResources()
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", **resources.environment(str(REPO / "config"))})
-    os.environ.pop("AWS_ENDPOINT_URL", None)
     rows = []
-    with mock_aws():
-        create_resources(resources)
-        reset_clients()
-        reload()
+    with counted_dynamodb() as counter:
         captured: list[dict[str, Any]] = []
         poller = StreamPoller(resources.table_name, resources.region, {"scoring": captured.append})
-        counter = CallCounter()
-        client("dynamodb").meta.events.register("before-call.dynamodb", counter)
         for leads, per_lead in ((1, 10), (10, 10), (100, 1)):
             captured.clear()
             for n in range(leads):
