@@ -125,14 +125,18 @@ def run_local(args: argparse.Namespace) -> int:
 
 
 def _target(args: argparse.Namespace) -> Target | None:
+    """The system the command talks to, with this process's environment pointed at it; None if
+    there is none (the reason is printed)."""
     from nurture.cli.target import TargetNotFound, local_target, stack_target
 
     config_dir = str(args.config_dir.resolve())
     try:
-        return stack_target(args.stack, args.region, config_dir) if args.stack else local_target(config_dir)
+        target = stack_target(args.stack, args.region, config_dir) if args.stack else local_target(config_dir)
     except TargetNotFound as missing:
         print(str(missing), file=sys.stderr)
         return None
+    target.apply()
+    return target
 
 
 def run_token(args: argparse.Namespace) -> int:
@@ -145,7 +149,6 @@ def run_token(args: argparse.Namespace) -> int:
     if args.kind == "click" and not args.url:
         print("a click link needs --url", file=sys.stderr)
         return 2
-    target.apply()
     signer = token_signer(target.environment["TOKEN_SECRET_ID"])
     if args.kind == "click":
         print(f"{target.api_url}/v1/t/c/{click_token(signer, args.lead, args.url, args.message)}")
@@ -166,7 +169,6 @@ def run_leads_show(args: argparse.Namespace) -> int:
     target = _target(args)
     if target is None:
         return 2
-    target.apply()
     store = DynamoLeadStore(target.environment["TABLE_NAME"])
     try:
         lead_id: str | None = args.lead
@@ -207,7 +209,6 @@ def run_handoff_poll(args: argparse.Namespace) -> int:
     target = _target(args)
     if target is None:
         return 2
-    target.apply()
     url = args.queue_url or target.environment.get("HANDOFF_QUEUE_URL")
     if not url:
         print("no handoff queue known for this target: give --queue-url", file=sys.stderr)
@@ -246,7 +247,6 @@ def run_rescore(args: argparse.Namespace) -> int:
     target = _target(args)
     if target is None:
         return 2
-    target.apply()
     config = load_config(args.config_dir)
     store = DynamoScoringStore(target.environment["TABLE_NAME"])
     total = store.count_leads()
@@ -286,7 +286,6 @@ def run_invoke(args: argparse.Namespace) -> int:
     except (OSError, json.JSONDecodeError) as error:
         print(f"cannot read event {args.event}: {error}", file=sys.stderr)
         return 2
-    target.apply()
     try:
         # Like `sam local invoke`: the function's logs go to stderr, its return value alone to stdout.
         with contextlib.redirect_stdout(sys.stderr):

@@ -3,7 +3,6 @@
 import base64
 import binascii
 import json
-from functools import cache
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -12,14 +11,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
-from nurture.adapters.lead_store import DynamoLeadStore, InvalidCursor
+from nurture.adapters.lead_store import InvalidCursor
 from nurture.domain.clock import utc_now
 from nurture.domain.errors import FieldProblem, LeadNotFound, ValidationFailed
 from nurture.domain.leads import Feedback, Outcome, erase_lead, lead_view, record_feedback
 from nurture.http.problems import documented, problem_doc
+from nurture.http.services import lead_store
 from nurture.jsonable import json_default
 from nurture.observability import logger, metrics
-from nurture.settings import marketer_config, runtime_settings
+from nurture.settings import marketer_config
 
 LeadId = Annotated[str, Path(max_length=128, description="The lead's id")]
 
@@ -30,11 +30,6 @@ class FeedbackBody(BaseModel):
     outcome: Outcome
     reason: str | None = Field(default=None, max_length=500)
     note: str | None = Field(default=None, max_length=2000)
-
-
-@cache
-def _store() -> DynamoLeadStore:
-    return DynamoLeadStore(runtime_settings().table_name)
 
 
 def _cursor(token: str | None) -> dict[str, Any] | None:
@@ -63,7 +58,7 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
     @app.get("/v1/leads/<lead_id>", summary="A lead with scores, breakdown and activity", tags=["sales"],
              responses={200: documented("The lead", "application/json"), 404: problem_doc("No such lead")})
     def get_lead(lead_id: LeadId):
-        record = _store().lead_record(lead_id)
+        record = lead_store().lead_record(lead_id)
         if record is None:
             raise LeadNotFound(f"There is no lead '{lead_id}'.")
         return Response(200, "application/json",
@@ -78,7 +73,7 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
     ):
         try:
-            items, next_key = _store().leads_by_rank(rank, limit, _cursor(cursor))
+            items, next_key = lead_store().leads_by_rank(rank, limit, _cursor(cursor))
         except InvalidCursor as error:
             raise _bad_cursor() from error
         leads = [{"lead_id": i["lead_id"], "email": i.get("email"), "name": i.get("name"),
@@ -92,7 +87,7 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
                          422: problem_doc("Invalid feedback")})
     def feedback(lead_id: LeadId, body: Annotated[FeedbackBody, Body()]):
         config = marketer_config()
-        result = record_feedback(lead_id, Feedback(body.outcome, body.reason, body.note), _store(), config.scoring,
+        result = record_feedback(lead_id, Feedback(body.outcome, body.reason, body.note), lead_store(), config.scoring,
                                  utc_now(), config.api.event_retention_days)
         metrics.add_metric(name="SalesFeedback", unit=MetricUnit.Count, value=1)
         logger.info("sales feedback", extra={"lead_id": lead_id, "outcome": body.outcome})
@@ -101,7 +96,7 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
     @app.delete("/v1/leads/<lead_id>", summary="Erase a lead (only a hashed suppression entry stays)",
                 tags=["sales"], responses={204: documented("Erased"), 404: problem_doc("No such lead")})
     def erase(lead_id: LeadId):
-        erase_lead(lead_id, _store())
+        erase_lead(lead_id, lead_store())
         metrics.add_metric(name="LeadsErased", unit=MetricUnit.Count, value=1)
         logger.info("lead erased", extra={"lead_id": lead_id})
         return Response(204, None, "")
