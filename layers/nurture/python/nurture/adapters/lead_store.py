@@ -64,6 +64,46 @@ def call(dynamodb: Any, operation: str, **kwargs: Any) -> Any:
         raise unavailable(error) from error
 
 
+class Update:
+    """An UpdateExpression with a placeholder for every attribute name and value."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+        self._clauses: dict[str, list[str]] = {"SET": [], "ADD": [], "REMOVE": []}
+
+    def _name(self, path: str) -> str:
+        parts = []
+        for part in path.split("."):
+            placeholder = f"#n{len(self.names)}"
+            self.names[placeholder] = part
+            parts.append(placeholder)
+        return ".".join(parts)
+
+    def _value(self, typed: dict[str, Any]) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = typed
+        return placeholder
+
+    def set(self, path: str, value: Any) -> Update:
+        """SET a plain Python value (floats are stored exactly, as Decimals)."""
+        self._clauses["SET"].append(f"{self._name(path)} = {self._value(_serializer.serialize(_storable(value)))}")
+        return self
+
+    def add(self, path: str, typed: dict[str, Any]) -> Update:
+        self._clauses["ADD"].append(f"{self._name(path)} {self._value(typed)}")
+        return self
+
+    def remove(self, path: str) -> Update:
+        self._clauses["REMOVE"].append(self._name(path))
+        return self
+
+    def arguments(self, condition_values: dict[str, Any] | None = None) -> dict[str, Any]:
+        expression = " ".join(f"{verb} {', '.join(parts)}" for verb, parts in self._clauses.items() if parts)
+        return {"UpdateExpression": expression, "ExpressionAttributeNames": self.names,
+                "ExpressionAttributeValues": {**self.values, **(condition_values or {})}}
+
+
 class InvalidCursor(ValueError):
     pass
 
@@ -308,18 +348,16 @@ class DynamoLeadStore(DynamoTable):
                       activity: Activity, expected_version: int) -> None:
         scoring = {**state.to_item(), "version": expected_version + 1}
         condition, condition_values = score_version_condition(expected_version)
+        changes = Update()
+        for name, value in {"stage": stage, "scoring": scoring, "rank": rank, "engagement": state.engagement,
+                            "total": total, "rank_pk": keys.rank_pk(rank), "rank_sk": keys.rank_sk(total, lead_id),
+                            "updated_at": activity.occurred_at}.items():
+            changes.set(name, value)
         update = {
             "TableName": self._table,
             "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
-            "UpdateExpression": "SET stage = :stage, scoring = :scoring, #rank = :rank, engagement = :engagement, "
-                                "#total = :total, rank_pk = :rank_pk, rank_sk = :rank_sk, updated_at = :at",
             "ConditionExpression": condition,
-            "ExpressionAttributeNames": {"#rank": "rank", "#total": "total"},
-            "ExpressionAttributeValues": {**to_item({
-                ":stage": stage, ":scoring": scoring, ":rank": rank, ":engagement": state.engagement,
-                ":total": total, ":rank_pk": keys.rank_pk(rank), ":rank_sk": keys.rank_sk(total, lead_id),
-                ":at": activity.occurred_at,
-            }), **condition_values},
+            **changes.arguments(condition_values),
         }
         items = [{"Update": update},
                  {"Put": {"TableName": self._table, "Item": {**self._activity_item(keys.lead_pk(lead_id), activity),
@@ -440,42 +478,24 @@ class DynamoLeadStore(DynamoTable):
 
     def _profile_update(self, write: SubmissionWrite) -> dict[str, Any]:
         """Progressive profiling: SET only what was submitted, never REMOVE; ADD the counters."""
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        sets: list[str] = []
-        for index, (name, value) in enumerate(write.profile.items()):
-            names[f"#p{index}"] = name
-            values[f":p{index}"] = _serializer.serialize(_storable(value))
-            sets.append(f"#p{index} = :p{index}")
-        if write.custom:
-            names["#custom"] = "custom"
-            for index, (name, value) in enumerate(write.custom.items()):
-                names[f"#c{index}"] = name
-                values[f":c{index}"] = _serializer.serialize(_storable(value))
-                sets.append(f"#custom.#c{index} = :c{index}")
-        adds = []
-        for index, (name, amount) in enumerate(write.counters.items()):
-            names[f"#n{index}"] = name
-            values[f":n{index}"] = {"N": str(amount)}
-            adds.append(f"#n{index} :n{index}")
+        update = Update()
+        for name, value in write.profile.items():
+            update.set(name, value)
+        for name, value in write.custom.items():
+            update.set(f"custom.{name}", value)
+        for name, amount in write.counters.items():
+            update.add(name, {"N": str(amount)})
         # Which kinds of form the lead has used: sequences may enroll by them.
-        names["#kinds"] = "form_kinds"
-        values[":kinds"] = {"SS": [str(write.activity.data["form_kind"])]}
-        adds.append("#kinds :kinds")
+        update.add("form_kinds", {"SS": [str(write.activity.data["form_kind"])]})
         if write.claim_visitor:
             # Which visitor ids are this lead's: erasure deletes their history too.
-            names["#vids"] = "vids"
-            values[":vids"] = {"SS": [write.claim_visitor]}
-            adds.append("#vids :vids")
-        expression = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
+            update.add("vids", {"SS": [write.claim_visitor]})
         return {
             "TableName": self._table,
             "Key": item_key(keys.lead_pk(write.lead_id), keys.PROFILE),
-            "UpdateExpression": expression,
             # The lead may have been erased between our read and this write: then start over.
             "ConditionExpression": "attribute_exists(PK)",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
+            **update.arguments(),
         }
 
     def _batch_put(self, items: list[dict[str, Any]]) -> None:

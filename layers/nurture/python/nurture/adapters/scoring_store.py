@@ -10,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from nurture import keys
 from nurture.adapters.lead_store import (
     DynamoTable,
+    Update,
     batch_put,
     from_item,
     item_key,
@@ -117,42 +118,27 @@ class DynamoScoringStore(DynamoTable):
         """One conditional update; on a hot transition, a transaction with the HANDOFF# outbox item."""
         attributes = score_attributes(outcome)
         attributes["scoring"]["version"] = expected_version + 1
-        names: dict[str, str] = {}
-        condition, values = score_version_condition(expected_version)
-        sets = []
-        for index, (name, value) in enumerate(attributes.items()):
-            names[f"#a{index}"] = name
-            values[f":a{index}"] = to_item({"v": value})["v"]
-            sets.append(f"#a{index} = :a{index}")
-        names["#rank_pk"], names["#rank_sk"] = "rank_pk", "rank_sk"
-        values[":rank_pk"] = {"S": keys.rank_pk(outcome.rank)}
-        values[":rank_sk"] = {"S": keys.rank_sk(attributes["total"], lead_id)}
-        sets += ["#rank_pk = :rank_pk", "#rank_sk = :rank_sk"]
-        removes: list[str] = []
+        condition, condition_values = score_version_condition(expected_version)
+        changes = Update()
+        for name, value in attributes.items():
+            changes.set(name, value)
+        changes.set("rank_pk", keys.rank_pk(outcome.rank)).set("rank_sk", keys.rank_sk(attributes["total"], lead_id))
         if outcome.sequence is not None:
-            names["#sequence"], names["#due_pk"], names["#due_sk"] = "sequence", "due_pk", "due_sk"
-            values[":sequence"] = to_item({"v": outcome.sequence.to_item()})["v"]
-            sets.append("#sequence = :sequence")
+            changes.set("sequence", outcome.sequence.to_item())
             if outcome.sequence.next_send_at:
                 # The sparse due index: the dispatcher finds what is due without reading other leads.
-                values[":due_pk"] = {"S": keys.due_pk(lead_id)}
-                values[":due_sk"] = {"S": keys.due_sk(outcome.sequence.next_send_at, lead_id)}
-                sets += ["#due_pk = :due_pk", "#due_sk = :due_sk"]
+                changes.set("due_pk", keys.due_pk(lead_id))
+                changes.set("due_sk", keys.due_sk(outcome.sequence.next_send_at, lead_id))
             else:
-                removes += ["#due_pk", "#due_sk"]
+                changes.remove("due_pk").remove("due_sk")
         if outcome.handoff is not None:
-            names["#handoff_id"], names["#handed_off_at"] = "handoff_id", "handed_off_at"
-            values[":handoff_id"] = {"S": outcome.handoff.handoff_id}
-            values[":handed_off_at"] = {"S": outcome.handoff.at}
-            sets += ["#handoff_id = :handoff_id", "#handed_off_at = :handed_off_at"]
+            changes.set("handoff_id", outcome.handoff.handoff_id).set("handed_off_at", outcome.handoff.at)
         update = {
             "TableName": self._table,
             "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
-            "UpdateExpression": "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
             # A concurrent scorer or a feedback in between makes us read again instead of overwriting.
             "ConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
+            **changes.arguments(condition_values),
         }
         try:
             if outcome.handoff is None:
