@@ -10,6 +10,7 @@ from constructs import Construct
 from infra import paths
 from infra.constructs.data import Data
 from infra.constructs.dispatch_schedule import DispatchSchedule, SendQueue
+from infra.constructs.email_sending import EmailSending
 from infra.constructs.function import NurtureFunction, construct_name
 from infra.constructs.public_api import PublicApi
 from infra.constructs.queues import HandoffQueue
@@ -37,10 +38,14 @@ TABLE_ACTIONS = {
     "sales_api": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                   "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
     "dispatcher": ["dynamodb:UpdateItem"],
+    # Transactions need the action of each item they write: UpdateItem, PutItem.
+    "sender": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"],
 }
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
 INDEX_READS = {"sales_api": "by_rank", "dispatcher": "due"}
+# Set `nurture:senderAddress` (and `nurture:senderIdentity` if the verified identity is not its domain).
+DEFAULT_SENDER = "news@example.com"
 
 
 class NurtureStack(Stack):
@@ -56,10 +61,18 @@ class NurtureStack(Stack):
                          for name, spec in FUNCTIONS.items() if name in API_FUNCTIONS}
         api = PublicApi(self, "Api", api_functions)
         send = SendQueue(self, "Send")
+        sender_address = str(self.node.try_get_context("nurture:senderAddress") or DEFAULT_SENDER)
+        email = EmailSending(self, "EmailSending", sender_address,
+                             str(self.node.try_get_context("nurture:senderIdentity") or sender_address.split("@")[-1]))
         worker_environment = {**environment, "HANDOFF_QUEUE_URL": handoff.queue.queue_url,
                               "SEND_QUEUE_URL": send.queue.queue_url, "PUBLIC_API_URL": api.url}
+        sender_concurrency = int(self.node.try_get_context("nurture:senderConcurrency") or 2)
+        only = {"sender": {"SENDER_ADDRESS": sender_address,
+                           "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name}}
         workers = {
-            name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code, worker_environment)
+            name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code,
+                                  {**worker_environment, **only.get(name, {})},
+                                  reserved_concurrency=sender_concurrency if name == "sender" else None)
             for name, spec in FUNCTIONS.items() if name not in API_FUNCTIONS
         }
         functions = {**api_functions, **workers}
@@ -68,13 +81,15 @@ class NurtureStack(Stack):
             function.allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
         for name, index in INDEX_READS.items():
             functions[name].allow(["dynamodb:Query"], [f"{data.table.table_arn}/index/{index}"])
-        functions["tracking"].allow(["secretsmanager:GetSecretValue"], [key.secret.secret_arn])
+        for name in ("tracking", "sender"):  # both sign or verify tracking links
+            functions[name].allow(["secretsmanager:GetSecretValue"], [key.secret.secret_arn])
         functions["handoff"].allow(["sqs:SendMessage"], [handoff.queue.queue_arn])
         functions["dispatcher"].allow(["sqs:SendMessage"], [send.queue.queue_arn])
         for name, function in workers.items():
             if FUNCTIONS[name].trigger == "stream":
                 StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name)
         DispatchSchedule(self, "DispatchSchedule", functions["dispatcher"])
+        email.attach_sender(functions["sender"], send.queue, sender_concurrency)
         sales = SalesAccess(self, "SalesAccess", handoff.queue, api.api)
 
         CfnOutput(self, OUTPUT_API_URL, value=api.url, description="Base URL web forms post to")

@@ -23,7 +23,7 @@ def construct_name(function: str) -> str:
 
 class NurtureFunction(Construct):
     def __init__(self, scope: Construct, construct_id: str, spec: FunctionSpec, code: SharedCode,
-                 environment: dict[str, str]) -> None:
+                 environment: dict[str, str], reserved_concurrency: int | None = None) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -49,6 +49,7 @@ class NurtureFunction(Construct):
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,
+            reserved_concurrent_executions=reserved_concurrency,
             environment={
                 "POWERTOOLS_SERVICE_NAME": f"nurture-{spec.name}",
                 "POWERTOOLS_METRICS_NAMESPACE": "Nurture",

@@ -102,6 +102,11 @@ EXPECTED_ACTIONS = {
     "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                            "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"},
     "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:Query", "sqs:SendMessage"},
+    "sender": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem",
+                        "secretsmanager:GetSecretValue", "ses:SendEmail",
+                        # the send queue, as its event source mapping reads it
+                        "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
+                        "sqs:GetQueueAttributes"},
 }
 
 
@@ -130,6 +135,31 @@ def test_the_dispatcher_ticks_every_minute(synthesized):
         "ScheduleExpression": "rate(1 minute)", "State": "ENABLED",
         "Target": {"Arn": Match.any_value(), "RetryPolicy": {"MaximumRetryAttempts": 0}},
     })
+
+
+def test_the_sender_sends_only_from_the_configured_address_with_the_configuration_set(synthesized):
+    template, _ = synthesized
+    (configuration_set,) = template.find_resources("AWS::SES::ConfigurationSet").values()
+    assert configuration_set["Properties"]["DeliveryOptions"] == {"TlsPolicy": "REQUIRE"}
+    policies = template.find_resources("AWS::IAM::Policy")
+    (statement,) = [st for name, p in policies.items() if name.startswith("SenderFunctionRole")
+                    for st in p["Properties"]["PolicyDocument"]["Statement"] if st["Action"] == "ses:SendEmail"]
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": "news@example.com"}}
+    resources = json.dumps(statement["Resource"])
+    assert ":identity/example.com" in resources and ":configuration-set/" in resources
+
+
+def test_the_sender_drains_the_send_queue_in_batches_within_its_reserved_concurrency(synthesized):
+    template, _ = synthesized
+    functions = template.find_resources("AWS::Lambda::Function")
+    (sender,) = [f for name, f in functions.items() if name.startswith("SenderFunction")]
+    assert sender["Properties"]["ReservedConcurrentExecutions"] == 2
+    assert set(sender["Properties"]["Environment"]["Variables"]) >= {"SENDER_ADDRESS", "SES_CONFIGURATION_SET"}
+    template.has_resource_properties("AWS::Lambda::EventSourceMapping", {
+        "BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "ScalingConfig": {"MaximumConcurrency": 2}, "EventSourceArn": Match.any_value()})
+    template.has_resource_properties("AWS::SQS::Queue", {
+        "VisibilityTimeout": 180, "RedrivePolicy": {"deadLetterTargetArn": Match.any_value(), "maxReceiveCount": 5}})
 
 
 def test_signing_key_is_a_generated_secret(synthesized):
@@ -169,7 +199,8 @@ def test_outputs_give_the_cli_and_sales_what_they_need(synthesized):
 
 def test_stream_consumers_use_the_shared_filters_with_bisect_retries_and_a_dlq(synthesized):
     template, _ = synthesized
-    mappings = template.find_resources("AWS::Lambda::EventSourceMapping")
+    mappings = {name: m for name, m in template.find_resources("AWS::Lambda::EventSourceMapping").items()
+                if "StartingPosition" in m["Properties"]}  # streams have one; queues have none
     assert len(mappings) == len(TABLE.stream_filters)
     patterns = []
     for mapping in mappings.values():

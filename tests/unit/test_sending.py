@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from nurture.config import load_config
+from nurture.domain.dispatch import StepMessage
 from nurture.domain.emails import Links, render_email
 from nurture.domain.sending import decide, to_mime
 from nurture.domain.sequencing import LeadFacts, update_enrollment
@@ -20,13 +21,40 @@ NOW = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 STATE = update_enrollment(None, LeadFacts(rank="B", stage="nurturing", status="active"), CONFIG.sequences, NOW)
 PROFILE = {"lead_id": "l1", "rank": "B", "stage": "nurturing", "status": "active", "email": "a@example.jp",
            "consent": {"granted": True}, "sequence": STATE.to_item() if STATE else None}
-MESSAGE = {"lead_id": "l1", "sequence": "warm_nurture", "step": 0}
+MESSAGE = StepMessage(lead_id="l1", sequence="warm_nurture", step=0, due="2026-11-30T01:00:00.000000Z",
+                      claimed_at="2026-11-30T01:00:00.000000Z")
 
 
-def test_a_due_step_is_sent_and_the_lead_advances():
+def test_a_due_step_is_sent_from_the_state_it_is_due_in():
     decision = decide(PROFILE, False, MESSAGE, CONFIG.sequences, NOW)
     assert decision.action == "send" and decision.step is not None and decision.step.template == "know_how"
-    assert decision.state is not None and decision.state.step == 1 and decision.state.sent_templates == ("know_how",)
+    assert decision.state == STATE
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(2026, 11, 30, 18, 0, 1, tzinfo=ZoneInfo("Asia/Tokyo")),  # just after the window closed
+    datetime(2026, 12, 5, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")),  # a Saturday
+    datetime(2026, 12, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")),  # the year-end closure
+])
+def test_a_message_that_waited_past_the_window_waits_for_the_next_opening(moment):
+    decision = decide(PROFILE, False, MESSAGE, CONFIG.sequences, moment)
+    assert decision.action == "wait" and decision.state is not None and decision.state.next_send_at is not None
+    opening = datetime.fromisoformat(decision.state.next_send_at).astimezone(ZoneInfo("Asia/Tokyo"))
+    assert opening > moment and opening.hour == 9 and opening.weekday() < 5
+
+
+def test_a_message_over_the_cap_waits_until_the_oldest_send_ages_out():
+    assert STATE is not None
+    capped = replace(STATE, sent_at=("2026-11-27T01:00:00.000000Z", "2026-11-28T01:00:00.000000Z"))
+    decision = decide({**PROFILE, "sequence": capped.to_item()}, False, MESSAGE, CONFIG.sequences, NOW)
+    assert decision.action == "wait" and decision.state is not None
+    assert decision.state.next_send_at is not None and decision.state.next_send_at.startswith("2026-12-04T01:00")
+
+
+def test_a_sequence_gone_from_the_config_stops_instead_of_coming_round_again():
+    decision = decide({**PROFILE, "sequence": {**PROFILE["sequence"], "sequence": "retired"}}, False,
+                      MESSAGE.model_copy(update={"sequence": "retired"}), CONFIG.sequences, NOW)
+    assert (decision.action, decision.reason) == ("stop", "removed_from_config")
 
 
 @pytest.mark.parametrize(("change", "suppressed", "reason"), [
@@ -43,14 +71,14 @@ def test_nothing_goes_to_a_lead_that_must_not_get_it(change, suppressed, reason)
 
 
 def test_a_message_for_another_step_is_dropped():
-    assert decide(PROFILE, False, {**MESSAGE, "step": 3}, CONFIG.sequences, NOW).action == "drop"
+    assert decide(PROFILE, False, MESSAGE.model_copy(update={"step": 3}), CONFIG.sequences, NOW).action == "drop"
     assert decide({**PROFILE, "sequence": None}, False, MESSAGE, CONFIG.sequences, NOW).action == "drop"
 
 
 def test_a_step_whose_condition_fails_is_skipped():
     assert STATE is not None
     at_seminar = replace(STATE, step=2, sent_templates=("know_how", "case_study"))
-    decision = decide({**PROFILE, "sequence": at_seminar.to_item()}, False, {**MESSAGE, "step": 2},
+    decision = decide({**PROFILE, "sequence": at_seminar.to_item()}, False, MESSAGE.model_copy(update={"step": 2}),
                       CONFIG.sequences, NOW)
     assert decision.action == "skip" and decision.state is not None and decision.state.step == 3
 

@@ -66,12 +66,26 @@ DUE_SHARDS = 4  # spreads the due index's writes; the dispatcher queries each sh
 
 
 def due_pk(lead_id: str) -> str:
-    return f"DUE#{int(hashlib.sha256(lead_id.encode()).hexdigest()[:8], 16) % DUE_SHARDS}"
+    return f"DUE#{_bucket(lead_id, DUE_SHARDS)}"
 
 
 def due_sk(next_send_at: str, lead_id: str) -> str:
     return f"{next_send_at}#{lead_id}"
 
+def send_sk(message_id: str) -> str:
+    """The sender's marker for one step email: written before SES is called, so it goes out at most once."""
+    return f"SEND#{message_id}"
+
+
+STATS_SHARDS = 8  # a step's counters are spread over this many items, so concurrent sends rarely collide
+
+
+def stats_pk(sequence: str, step: str) -> str:
+    return f"STATS#{sequence}#{step}"
+
+
+def stats_sk(lead_id: str) -> str:
+    return f"SHARD#{_bucket(lead_id, STATS_SHARDS)}"
 
 
 def rank_pk(rank: str) -> str:
@@ -81,3 +95,8 @@ def rank_pk(rank: str) -> str:
 def rank_sk(total: float, lead_id: str) -> str:
     """Sorts by total score as a string: offset so negative totals sort below zero, fixed width."""
     return f"{total + 100000:015.4f}#{lead_id}"
+
+
+def _bucket(lead_id: str, buckets: int) -> int:
+    """A stable spread of leads over `buckets` (Python's own hash() changes per process)."""
+    return int(hashlib.sha256(lead_id.encode()).hexdigest()[:8], 16) % buckets

@@ -20,7 +20,9 @@ class RuntimeSettings(BaseModel):
     config_dir: Path
     handoff_queue_url: str = ""
     send_queue_url: str = ""
-    public_api_url: str = Field(default="", description="base URL of the API, for links in handoff messages")
+    public_api_url: str = Field(default="", description="base URL of the API, for links in emails and handoffs")
+    sender_address: str = Field(default="", description="the verified SES identity step emails come from")
+    ses_configuration_set: str = ""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:
@@ -32,6 +34,8 @@ class RuntimeSettings(BaseModel):
             handoff_queue_url=environ.get("HANDOFF_QUEUE_URL", ""),
             send_queue_url=environ.get("SEND_QUEUE_URL", ""),
             public_api_url=environ.get("PUBLIC_API_URL", ""),
+            sender_address=environ.get("SENDER_ADDRESS", ""),
+            ses_configuration_set=environ.get("SES_CONFIGURATION_SET", ""),
         )
 
 

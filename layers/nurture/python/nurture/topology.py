@@ -13,7 +13,8 @@ class FunctionSpec:
     memory_mb: int
     timeout_seconds: int
     description: str
-    trigger: str = "api"  # api (routes below), stream (the table's stream), schedule (EventBridge Scheduler)
+    trigger: str = "api"  # api (routes below), stream (the table's stream), schedule (EventBridge Scheduler),
+    # queue (the send queue)
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ OUTPUT_TABLE = "TableName"
 OUTPUT_TOKEN_SECRET = "TokenSecretId"  # noqa: S105 - an output's name, not a secret
 OUTPUT_HANDOFF_QUEUE = "HandoffQueueUrl"
 
+SEND_QUEUE_RECEIVES = 5  # receives of a send-queue message before it goes to the DLQ (stack and local alike)
+
 FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
     for spec in (
@@ -50,6 +53,9 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         # One tick a minute; a backlog drains over several ticks, so a minute is also its budget.
         FunctionSpec("dispatcher", "functions.dispatcher.handler", "functions/dispatcher", 256, 50,
                      "Claim leads whose step email is due and queue them for the sender", trigger="schedule"),
+        # Ten sends of a batch one after another, each a few reads, one SES call and one transaction.
+        FunctionSpec("sender", "functions.sender.handler", "functions/sender", 256, 30,
+                     "Send due step emails through SES and record them on the lead", trigger="queue"),
         FunctionSpec("sales_api", "functions.sales_api.handler", "functions/sales_api", 512, 10,
                      "Sales API: leads, ranks, feedback and erasure"),
     )

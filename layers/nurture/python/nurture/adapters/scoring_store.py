@@ -125,6 +125,7 @@ class DynamoScoringStore(DynamoTable):
         changes.set("rank_pk", keys.rank_pk(outcome.rank)).set("rank_sk", keys.rank_sk(attributes["total"], lead_id))
         if outcome.sequence is not None:
             changes.set("sequence", outcome.sequence.to_item())
+        if outcome.sequence is not None and outcome.reschedule:
             if outcome.sequence.next_send_at:
                 # The sparse due index: the dispatcher finds what is due without reading other leads.
                 changes.set("due_pk", keys.due_pk(lead_id))

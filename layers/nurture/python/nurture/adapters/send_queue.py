@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture.adapters.handoff_queue import SqsQueue
+from nurture.domain.dispatch import StepMessage
 from nurture.domain.errors import StoreUnavailable
 
 BATCH = 10  # SendMessageBatch's limit
@@ -15,10 +13,10 @@ BATCH = 10  # SendMessageBatch's limit
 
 class SendQueue(SqsQueue):
 
-    def send_batch(self, messages: list[dict[str, Any]]) -> None:
+    def send_batch(self, messages: list[StepMessage]) -> None:
         for start in range(0, len(messages), BATCH):
             chunk = messages[start:start + BATCH]
-            entries = [{"Id": str(n), "MessageBody": json.dumps(m)} for n, m in enumerate(chunk)]
+            entries = [{"Id": str(n), "MessageBody": m.model_dump_json()} for n, m in enumerate(chunk)]
             try:
                 response = self._sqs.send_message_batch(QueueUrl=self.url, Entries=entries)
             except (ClientError, BotoCoreError) as error:

@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--host", default="127.0.0.1")
     local.add_argument("--port", type=int, default=None, help="gateway port (default: $PORT or 3000)")
     local.add_argument("--persist", type=Path, default=None, help="keep state in this folder across restarts")
+    local.add_argument("--tick", type=float, default=5.0, help="seconds between scheduler ticks (AWS: 60)")
+    local.add_argument("--send-any-time", action="store_true",
+                       help="open the send window around the clock, to try step emails outside business hours")
 
     invoke = commands.add_parser("invoke", help="run a function's handler with an event file, like sam local invoke")
     invoke.add_argument("function", help="function name, e.g. forms or tracking")
@@ -62,6 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     rescore = commands.add_parser("rescore", help="recompute every lead from its activity with the current rules")
     _target_options(rescore)
 
+    simulate = commands.add_parser("simulate", help="play a month of nurturing on the emulator in seconds")
+    simulate.add_argument("--leads", type=int, default=200, help="synthetic leads (default 200)")
+    simulate.add_argument("--days", type=int, default=30, help="virtual days (default 30)")
+    simulate.add_argument("--seed", type=int, default=1, help="same seed, same output")
+    simulate.add_argument("--start", type=_date, default=None, help="first virtual day, YYYY-MM-DD (a Monday "
+                          "in late April by default, so Golden Week falls inside)")
+    simulate.add_argument("--tick-minutes", type=int, default=15, help="virtual minutes between scheduler ticks")
+    simulate.add_argument("--json", action="store_true", help="one JSON object instead of the tables")
+
     args = parser.parse_args(argv)
     if args.command == "config":
         return config_check(args.config_dir)
@@ -75,12 +87,45 @@ def main(argv: list[str] | None = None) -> int:
         return run_handoff_poll(args)
     if args.command == "rescore":
         return run_rescore(args)
+    if args.command == "simulate":
+        return run_simulate(args)
     return run_invoke(args)
 
 
 def _target_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--stack", help="target a deployed stack instead of the local system")
     command.add_argument("--region", default="ap-northeast-1", help="the deployed stack's region")
+
+
+def _date(text: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from error
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    import time
+    from datetime import timedelta
+
+    from nurture.local.simulation import DEFAULT_START, simulate
+
+    if config_check(args.config_dir) != 0:
+        return 1
+    if args.leads < 1 or args.days < 1 or args.tick_minutes < 1:
+        print("--leads, --days and --tick-minutes must be at least 1", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    report = simulate(args.config_dir, args.leads, args.days, args.seed, args.start or DEFAULT_START,
+                      timedelta(minutes=args.tick_minutes))
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        print(report.text())
+        print(f"\n(simulated in {time.monotonic() - started:.1f} s of wall time)", file=sys.stderr)
+    return 0
 
 
 def config_check(config_dir: Path) -> int:
@@ -108,11 +153,13 @@ def run_local(args: argparse.Namespace) -> int:
     if config_check(args.config_dir) != 0:
         return 1
     port = args.port if args.port is not None else int(os.environ.get("PORT", "3000"))
-    system = LocalSystem(args.config_dir, host=args.host, port=port, persist=args.persist)
+    system = LocalSystem(args.config_dir, host=args.host, port=port, persist=args.persist,
+                         tick_seconds=args.tick, send_any_time=args.send_any_time)
     system.start()
     print(f"Nurture is running at {system.gateway_url}", flush=True)
     for name, url in system.urls().items():
         print(f"  {name:<24} {url}", flush=True)
+    print(f"  {'Outbox folder':<24} {system.outbox_dir}", flush=True)
     print("Press Ctrl-C to stop." + (f" State persists in {args.persist}." if args.persist else
                                      " State is in memory (use --persist DIR to keep it)."), flush=True)
     stopped = threading.Event()

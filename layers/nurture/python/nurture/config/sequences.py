@@ -85,6 +85,8 @@ class FrequencyCap(StrictModel):
 
 
 class SequencesConfig(StrictModel):
+    sender_name: str = Field(default="", max_length=100, description="display name beside the sending address")
+    open_pixel: bool = Field(default=True, description="append a signed 1x1 open-tracking image")
     send_window: SendWindow = Field(default_factory=SendWindow)
     frequency_cap: FrequencyCap = Field(default_factory=FrequencyCap)
     on_rank_change: Literal["switch", "stay"] = "switch"

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from nurture.domain.clock import iso
 
 LEASE = timedelta(minutes=15)
@@ -25,6 +27,18 @@ class DueLead:
     sequence: dict[str, Any]
 
 
+class StepMessage(BaseModel):
+    """The send queue's message: which lead's which step is due. The sender re-reads everything else."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    lead_id: str = Field(min_length=1, max_length=64)
+    sequence: str = Field(min_length=1, max_length=64)
+    step: int = Field(ge=0)
+    due: str
+    claimed_at: str
+
+
 class DispatchStore(Protocol):
     def due(self, shard: int, until: str, limit: int) -> list[DueLead]: ...
 
@@ -32,7 +46,7 @@ class DispatchStore(Protocol):
 
 
 class SendQueue(Protocol):
-    def send_batch(self, messages: list[dict[str, Any]]) -> None: ...
+    def send_batch(self, messages: list[StepMessage]) -> None: ...
 
 
 @dataclass
@@ -40,7 +54,7 @@ class TickResult:
     due: int = 0
     claimed: int = 0
     lost_races: int = 0
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[StepMessage] = field(default_factory=list)
 
 
 def tick(store: DispatchStore, queue: SendQueue, now: datetime, shards: int) -> TickResult:
@@ -54,9 +68,9 @@ def tick(store: DispatchStore, queue: SendQueue, now: datetime, shards: int) -> 
                 result.lost_races += 1  # another tick claimed it first
                 continue
             result.claimed += 1
-            result.messages.append({"lead_id": lead.lead_id, "sequence": lead.sequence.get("sequence"),
-                                    "step": lead.sequence.get("step"), "due": lead.due_sk.split("#")[0],
-                                    "claimed_at": until})
+            result.messages.append(StepMessage(lead_id=lead.lead_id, sequence=str(lead.sequence["sequence"]),
+                                               step=int(lead.sequence["step"]), due=lead.due_sk.split("#")[0],
+                                               claimed_at=until))
     if result.messages:
         queue.send_batch(result.messages)
     return result

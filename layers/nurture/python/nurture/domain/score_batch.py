@@ -11,7 +11,7 @@ from nurture.config.sequences import SequencesConfig
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.scoring import LedgerEntry, ScoredEvent, ScoreOutcome, ScoreState, rescore_lead, score_lead
-from nurture.domain.sequencing import SequenceState, lead_facts, update_enrollment
+from nurture.domain.sequencing import SequenceState, lead_facts, note_engagement, update_enrollment
 
 
 class ScoringStore(Protocol):
@@ -100,14 +100,20 @@ def _score(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent], rul
            now: datetime, sequences: SequencesConfig | None) -> ScoreOutcome:
     state = ScoreState.from_item(profile.get("scoring"))
     outcome = score_lead(lead_id, profile, str(profile.get("stage", "nurturing")), state, events, rules, now)
-    return with_enrollment(outcome, profile, sequences, now)
+    return with_enrollment(outcome, profile, sequences, now, [event.attributes for event in events])
 
 
 def with_enrollment(outcome: ScoreOutcome, profile: dict[str, Any], sequences: SequencesConfig | None,
-                    now: datetime) -> ScoreOutcome:
-    """Enroll, switch or stop the lead's step emails for the rank and stage just decided."""
+                    now: datetime, events: list[dict[str, Any]]) -> ScoreOutcome:
+    """Enroll, switch or stop the lead's step emails for the rank and stage just decided; note opens
+    and clicks of the previous email. An unchanged state is not written at all."""
     if sequences is None:
         return outcome
+    before = SequenceState.from_item(profile.get("sequence"))
     facts = lead_facts(profile, outcome.rank, outcome.stage, now)
-    return replace(outcome, sequence=update_enrollment(SequenceState.from_item(profile.get("sequence")), facts,
-                                                       sequences, now))
+    after = update_enrollment(before and note_engagement(before, events), facts, sequences, now)
+    if after == before:
+        return outcome
+    # The due entry is rewritten only when the time changes: a dispatcher's lease on it stands.
+    return replace(outcome, sequence=after,
+                   reschedule=before is None or after is None or after.next_send_at != before.next_send_at)

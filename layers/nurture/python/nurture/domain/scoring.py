@@ -110,7 +110,8 @@ class ScoreOutcome:
     newly_fired: list[str]
     handoff: Handoff | None
     applied: int  # events not seen before; 0 for a replayed batch, which then writes nothing
-    sequence: SequenceState | None = None  # the step-email state the new rank and stage lead to
+    sequence: SequenceState | None = None  # the step-email state the new rank and stage lead to, if it changed
+    reschedule: bool = False  # its next send time changed: the due entry follows
 
 
 # --- decay -----------------------------------------------------------------------------------------

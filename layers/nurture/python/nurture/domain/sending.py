@@ -1,60 +1,85 @@
-"""The sender's decision, just before an email goes out: send, skip the step, stop, or nothing.
+"""The sender: the last look at a lead before a step email goes out, the email, and its record.
 
 Pure: the lead as it is now (re-read right before sending), the dispatcher's message, the config.
 A lead that unsubscribed a second ago, was suppressed, gave no consent or met a stop rule gets
 nothing; a message about a step the lead is no longer on (a stale or duplicate message) is dropped.
+
+At most once: a marker item is written before SES is called, and the send is recorded (the lead
+advanced, the activity, the step's counter, the marker closed) in one transaction that only one
+worker can win. A throttled send removes its marker and returns to the queue; a permanent error is
+recorded on the lead and never retried.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
-from typing import Any, Literal
+from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any, Literal, Protocol
 
 from nurture.config.sequences import SequencesConfig, Step
-from nurture.domain.emails import RenderedEmail
+from nurture.config.templates import EmailTemplate
+from nurture.domain.activity import Activity
+from nurture.domain.clock import expiry, iso, parse_iso
+from nurture.domain.dispatch import StepMessage
+from nurture.domain.emails import Links, RenderedEmail, RenderFailed, render_email
+from nurture.domain.errors import NurtureError, StoreUnavailable, WriteConflict
+from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.sequencing import (
     SequenceState,
     advance,
     current_step,
     lead_facts,
+    note_sent,
+    retime,
+    scheduler_for,
     skip,
     step_applies,
     stop_reason,
 )
+from nurture.domain.tokens import TokenSigner
 
-Action = Literal["send", "skip", "stop", "drop"]
+Action = Literal["send", "skip", "stop", "wait", "drop"]
 
 
 @dataclass(frozen=True)
 class SendDecision:
     action: Action
     reason: str
-    state: SequenceState | None = None  # the state to store (for send: once the email is out)
+    state: SequenceState | None = None  # the state to store (for send: the state it is sent from)
     step: Step | None = None
 
 
-def decide(profile: dict[str, Any], suppressed: bool, message: dict[str, Any], config: SequencesConfig,
+def decide(profile: dict[str, Any], suppressed: bool, message: StepMessage, config: SequencesConfig,
            now: datetime) -> SendDecision:
     state = SequenceState.from_item(profile.get("sequence"))
-    if state is None or state.sequence != message.get("sequence") or state.step != message.get("step"):
+    if state is None or state.sequence != message.sequence or state.step != message.step:
         return SendDecision("drop", "the lead is no longer on this step")
     if state.stopped:
         return SendDecision("drop", f"the sequence stopped: {state.stopped}")
     sequence = next((s for s in config.sequences if s.id == state.sequence), None)
     step = current_step(state, config)
     if sequence is None or step is None:
-        return SendDecision("drop", "the sequence or step no longer exists in the config")
+        # Stopped, not dropped: a dropped message leaves the due entry to come round again.
+        return SendDecision("stop", "removed_from_config", replace(state, stopped="removed_from_config",
+                                                                  next_send_at=None))
     facts = lead_facts(profile, str(profile.get("rank", "C")), str(profile.get("stage", "nurturing")), now)
-    reason = ("suppressed" if suppressed else None) or stop_reason(sequence, facts) or (
+    reason = stop_reason(sequence, facts) or ("suppressed" if suppressed else None) or (
         None if (profile.get("consent") or {}).get("granted") is True else "no_consent")
     if reason is not None:
         return SendDecision("stop", reason, replace(state, stopped=reason, next_send_at=None))
     if not step_applies(step, state):
-        return SendDecision("skip", f"condition {step.condition} does not hold", skip(state, config, facts, now))
-    return SendDecision("send", "due", advance(state, config, facts, now), step)
+        return SendDecision("skip", f"condition {step.condition} does not hold", skip(state, config, facts, now),
+                            step)
+    # A message that waited in the queue (throttling, an outage) may now be outside the window or over
+    # the cap: it waits for the next moment that is neither.
+    allowed = scheduler_for(config)(now, state.sent_at, facts.timezone)
+    if allowed > now:
+        return SendDecision("wait", "outside the send window or over the cap",
+                            replace(state, next_send_at=iso(allowed)), step)
+    return SendDecision("send", "due", state, step)
 
 
 def to_mime(email: RenderedEmail, sender: str, recipient: str, now: datetime, domain: str) -> bytes:
@@ -70,3 +95,184 @@ def to_mime(email: RenderedEmail, sender: str, recipient: str, now: datetime, do
     message.set_content(email.text, charset="utf-8")
     message.add_alternative(email.html, subtype="html", charset="utf-8")
     return bytes(message)
+
+
+# --- the send itself ------------------------------------------------------------------------------
+
+IN_FLIGHT = timedelta(minutes=5)  # a marker younger than this may belong to a sender still at work
+Outcome = Literal["sent", "failed", "skipped", "stopped", "waiting"]
+
+
+class SendDeferred(NurtureError):
+    """Not now (SES throttling, sending paused, another sender mid-send): the message returns to the queue."""
+
+
+class SendRejected(NurtureError):
+    """SES refused this email for good: recorded on the lead, never retried."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+class AlreadyRecorded(NurtureError):
+    """Another delivery of the same message recorded this send first."""
+
+
+class Mailer(Protocol):
+    def send(self, raw: bytes, recipient: str, tags: dict[str, str]) -> str: ...
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    """What the store writes in one transaction after a send, a failure, a skip or a stop."""
+
+    lead_id: str
+    sequence: str
+    step_id: str | None  # the step whose counter moves (None: no counter)
+    outcome: Outcome
+    state: SequenceState | None  # None: the lead's sequence state stays as it is
+    reschedule: bool  # the due entry follows the state's next_send_at
+    activity: Activity | None = None
+    message_id: str | None = None  # the marker this closes; only one record can close it
+    error: str | None = None
+
+
+class SenderStore(Protocol):
+    def lead_for_sending(self, lead_id: str) -> tuple[dict[str, Any], bool] | None: ...
+
+    def begin_send(self, lead_id: str, message_id: str, at: str, expires_at: int) -> dict[str, Any] | None: ...
+
+    def abandon_send(self, lead_id: str, message_id: str) -> None: ...
+
+    def record_send(self, record: SendRecord, expected_version: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class Composer:
+    """Renders a step email into the MIME message SES sends."""
+
+    templates: dict[str, EmailTemplate]
+    signer: TokenSigner
+    api_base: str
+    sender: str  # "Name <address>"
+    open_pixel: bool = True
+
+    def compose(self, lead_id: str, profile: dict[str, Any], template: str, message_id: str,
+                now: datetime) -> bytes:
+        links = Links(self.api_base, self.signer, lead_id, message_id)
+        email = render_email(self.templates[template], str(profile.get("language") or "ja"), profile, links,
+                             self.open_pixel)
+        domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
+        return to_mime(email, self.sender, str(profile["email"]), now, domain)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    message_id: str
+    at: str
+    step: Step
+    error: str | None = None  # None: SES accepted it (or an earlier delivery of this message did)
+    stop: bool = False  # a permanent SES refusal stops the sequence; a render failure skips the step
+
+
+def message_id_for(lead_id: str, state: SequenceState) -> str:
+    """One id per (lead, sequence, step, start of its delay): every delivery of a message agrees on it."""
+    seed = f"{lead_id}|{state.sequence}|{state.step}|{state.step_started_at}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:24]
+
+
+def deliver(message: StepMessage, store: SenderStore, mailer: Mailer, composer: Composer,
+            config: SequencesConfig, now: datetime, retention_days: int) -> str:
+    """Send one due step email at most once and record what happened. Returns the outcome."""
+    attempt: _Attempt | None = None  # once SES has been called, it is never called again
+    for retry in range(MAX_ATTEMPTS):
+        found = store.lead_for_sending(message.lead_id)
+        if found is None:
+            return "gone"  # erased
+        profile, suppressed = found
+        version = int((profile.get("scoring") or {}).get("version", 0))
+        try:
+            if attempt is None:
+                decision = decide(profile, suppressed, message, config, now)
+                if decision.action == "drop":
+                    return "dropped"
+                assert decision.state is not None
+                if decision.action != "send":
+                    unsent = _unsent(message, decision)
+                    store.record_send(unsent, version)
+                    return unsent.outcome
+                attempt = _send_once(message.lead_id, profile, decision.state, decision.step, store, mailer,
+                                     composer, now, retention_days)
+            record = _sent_record(message.lead_id, profile, attempt, config, now, retention_days)
+            store.record_send(record, version)
+            return record.outcome
+        except WriteConflict:
+            backoff(retry)  # scoring wrote the lead meanwhile: read it again
+        except AlreadyRecorded:
+            return "duplicate"
+    raise StoreUnavailable("the lead kept changing while its send was recorded")
+
+
+def _send_once(lead_id: str, profile: dict[str, Any], state: SequenceState, step: Step | None, store: SenderStore,
+               mailer: Mailer, composer: Composer, now: datetime, retention_days: int) -> _Attempt:
+    assert step is not None
+    message_id = message_id_for(lead_id, state)
+    earlier = store.begin_send(lead_id, message_id, iso(now), expiry(now, retention_days))
+    if earlier is not None:
+        if earlier.get("status") != "sending":
+            raise AlreadyRecorded(message_id)
+        if now - parse_iso(str(earlier["at"])) < IN_FLIGHT:
+            raise SendDeferred("another sender is sending this message")
+        # Its sender died after calling SES, or before: at most once means we assume it went out.
+        return _Attempt(message_id, str(earlier["at"]), step)
+    try:
+        raw = composer.compose(lead_id, profile, step.template, message_id, now)
+    except RenderFailed as error:
+        return _Attempt(message_id, iso(now), step, error=f"render: {error}")
+    try:
+        mailer.send(raw, str(profile["email"]), {"lead": lead_id, "sequence": state.sequence, "step": step.id,
+                                                 "message": message_id})
+    except SendDeferred:
+        store.abandon_send(lead_id, message_id)
+        raise
+    except SendRejected as error:
+        return _Attempt(message_id, iso(now), step, error=f"ses: {error.code}", stop=True)
+    return _Attempt(message_id, iso(now), step)
+
+
+def _sent_record(lead_id: str, profile: dict[str, Any], attempt: _Attempt, config: SequencesConfig, now: datetime,
+                 retention_days: int) -> SendRecord:
+    """The record of an attempt, against the lead as it is now (it may have moved on since the send)."""
+    state = SequenceState.from_item(profile.get("sequence"))
+    assert state is not None
+    facts = lead_facts(profile, str(profile.get("rank", "C")), str(profile.get("stage", "nurturing")), now)
+    at = parse_iso(attempt.at)
+    still_due = not state.stopped and message_id_for(lead_id, state) == attempt.message_id
+    if attempt.error is None:
+        new = advance(state, config, facts, at, attempt.message_id) if still_due else \
+            retime(note_sent(state, attempt.step.template, at), config, facts)
+    elif not still_due:
+        new = state
+    elif attempt.stop:
+        new = replace(state, stopped="send_failed", next_send_at=None)
+    else:
+        new = skip(state, config, facts, at)
+    activity = Activity(type="email_sent" if attempt.error is None else "email_failed", occurred_at=attempt.at,
+                        event_id=attempt.message_id, expires_at=expiry(at, retention_days),
+                        data={"message_id": attempt.message_id, "sequence": state.sequence, "step": attempt.step.id,
+                              "template": attempt.step.template,
+                              **({"error": attempt.error} if attempt.error else {})})
+    return SendRecord(lead_id=lead_id, sequence=state.sequence, step_id=attempt.step.id,
+                      outcome="sent" if attempt.error is None else "failed", state=new,
+                      reschedule=new.next_send_at != state.next_send_at, activity=activity,
+                      message_id=attempt.message_id, error=attempt.error)
+
+
+def _unsent(message: StepMessage, decision: SendDecision) -> SendRecord:
+    assert decision.state is not None
+    outcome: Outcome = ("skipped" if decision.action == "skip" else
+                        "waiting" if decision.action == "wait" else "stopped")
+    return SendRecord(lead_id=message.lead_id, sequence=message.sequence,
+                      step_id=decision.step.id if decision.step is not None and outcome == "skipped" else None,
+                      outcome=outcome, state=decision.state, reschedule=True)

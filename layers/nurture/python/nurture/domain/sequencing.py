@@ -43,12 +43,14 @@ class SequenceState:
     opened_previous: bool = False
     clicked_previous: bool = False
     stopped: str | None = None  # the stop rule that ended it
+    last_message_id: str | None = None  # the previous email: its opens and clicks set the flags above
 
     def to_item(self) -> dict[str, Any]:
         return {"sequence": self.sequence, "step": self.step, "step_started_at": self.step_started_at,
                 "next_send_at": self.next_send_at, "sent_templates": list(self.sent_templates),
                 "sent_at": list(self.sent_at), "opened_previous": self.opened_previous,
-                "clicked_previous": self.clicked_previous, "stopped": self.stopped}
+                "clicked_previous": self.clicked_previous, "stopped": self.stopped,
+                "last_message_id": self.last_message_id}
 
     @classmethod
     def from_item(cls, item: dict[str, Any] | None) -> SequenceState | None:
@@ -57,7 +59,8 @@ class SequenceState:
         return cls(sequence=str(item["sequence"]), step=int(item["step"]), step_started_at=str(item["step_started_at"]),
                    next_send_at=item.get("next_send_at"), sent_templates=tuple(item.get("sent_templates") or ()),
                    sent_at=tuple(item.get("sent_at") or ()), opened_previous=bool(item.get("opened_previous")),
-                   clicked_previous=bool(item.get("clicked_previous")), stopped=item.get("stopped"))
+                   clicked_previous=bool(item.get("clicked_previous")), stopped=item.get("stopped"),
+                   last_message_id=item.get("last_message_id"))
 
 
 def lead_facts(profile: dict[str, Any], rank: str, stage: str, now: datetime) -> LeadFacts:
@@ -138,15 +141,36 @@ def update_enrollment(state: SequenceState | None, facts: LeadFacts, config: Seq
     return _schedule_next(fresh, target, facts, scheduler_for(config))
 
 
-def advance(state: SequenceState, config: SequencesConfig, facts: LeadFacts, sent_at: datetime) -> SequenceState:
+def advance(state: SequenceState, config: SequencesConfig, facts: LeadFacts, sent_at: datetime,
+            message_id: str | None = None) -> SequenceState:
     """After the step was sent: remember it and schedule the one after."""
     sequence = next(s for s in config.sequences if s.id == state.sequence)
-    template = sequence.steps[state.step].template
-    sent = replace(state, step=state.step + 1, step_started_at=iso(sent_at), next_send_at=None,
-                   sent_templates=tuple(dict.fromkeys([*state.sent_templates, template])),
-                   sent_at=(*state.sent_at, iso(sent_at))[-SEND_HISTORY_KEPT:],
-                   opened_previous=False, clicked_previous=False)
+    sent = note_sent(replace(state, step=state.step + 1, step_started_at=iso(sent_at), next_send_at=None,
+                             opened_previous=False, clicked_previous=False, last_message_id=message_id),
+                     sequence.steps[state.step].template, sent_at)
     return _schedule_next(sent, sequence, facts, scheduler_for(config))
+
+
+def note_sent(state: SequenceState, template: str, sent_at: datetime) -> SequenceState:
+    """Remember an email in the lead's history: it is never resent, and it counts toward the cap."""
+    return replace(state, sent_templates=tuple(dict.fromkeys([*state.sent_templates, template])),
+                   sent_at=(*state.sent_at, iso(sent_at))[-SEND_HISTORY_KEPT:])
+
+
+def retime(state: SequenceState, config: SequencesConfig, facts: LeadFacts) -> SequenceState:
+    """A pending step's time again, after the history changed (it may now wait for the cap)."""
+    if state.next_send_at is None or state.stopped:
+        return state
+    when = scheduler_for(config)(parse_iso(state.next_send_at), state.sent_at, facts.timezone)
+    return replace(state, next_send_at=iso(when))
+
+
+def note_engagement(state: SequenceState, events: list[dict[str, Any]]) -> SequenceState:
+    """Opens and clicks of the previous email, for the next step's condition."""
+    mine = [e for e in events if state.last_message_id and e.get("message_id") == state.last_message_id]
+    opened = state.opened_previous or any(e.get("type") in ("email_open", "email_click") for e in mine)
+    clicked = state.clicked_previous or any(e.get("type") == "email_click" for e in mine)
+    return replace(state, opened_previous=opened, clicked_previous=clicked)
 
 
 def skip(state: SequenceState, config: SequencesConfig, facts: LeadFacts, at: datetime) -> SequenceState:

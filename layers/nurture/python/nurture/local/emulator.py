@@ -57,3 +57,11 @@ def stream_trimmer(table_name: str, region: str) -> Callable[[str], None]:
                 shard.starting_sequence_number += consumed
 
     return trim
+
+
+def sent_emails(region: str, since: int = 0) -> list[tuple[str, bytes]]:
+    """(SES message id, raw MIME) of what the emulator's SES accepted, from the `since`-th on."""
+    from moto.ses.models import ses_backends
+
+    messages = ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages[since:]
+    return [(m.id, m.raw_data.encode("utf-8")) for m in messages if hasattr(m, "raw_data")]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,12 +18,24 @@ from nurture.local.log import log as logger
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's own payload limit
 
 
+@dataclass(frozen=True)
+class Page:
+    """A page of the local runtime's own (not an API route): the index, the outbox."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+
+Pages = Callable[[str], Page | None]
+
+
 class Gateway(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], pages: dict[str, str] | None = None):
+    def __init__(self, address: tuple[str, int], pages: Pages | None = None):
         super().__init__(address, GatewayHandler)
-        self.extra_pages = pages or {}
+        self.pages: Pages = pages or (lambda path: None)
 
 
 class GatewayHandler(BaseHTTPRequestHandler):
@@ -44,8 +58,9 @@ class GatewayHandler(BaseHTTPRequestHandler):
             self._send(413, {"Content-Type": "application/json"}, b'{"message":"Request Entity Too Large"}')
             return
         body = self.rfile.read(length) if length else None
-        if url.path in self.server.extra_pages:
-            self._send(200, {"Content-Type": "text/html; charset=utf-8"}, self.server.extra_pages[url.path].encode())
+        page = self.server.pages(url.path) if self.command in ("GET", "HEAD") else None
+        if page is not None:
+            self._send(page.status, {"Content-Type": page.content_type}, page.body)
             return
         matched = match_route(self.command, url.path)
         if matched is None:
@@ -91,12 +106,8 @@ class GatewayHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-def index_page(urls: dict[str, str]) -> str:
+def index_page(urls: dict[str, str]) -> Page:
     rows = "".join(f'<li>{escape(name)}: <a href="{escape(url)}">{escape(url)}</a></li>' for name, url in urls.items())
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>Nurture (local)</title></head>" \
+    html = f"<!doctype html><html><head><meta charset='utf-8'><title>Nurture (local)</title></head>" \
            f"<body><h1>Nurture, running locally</h1><ul>{rows}</ul></body></html>"
-
-
-OUTBOX_PAGE = ("<!doctype html><html><head><meta charset='utf-8'><title>Outbox</title></head><body>"
-               "<h1>Outbox</h1><p>No emails have been sent yet: step emails arrive with the sender.</p>"
-               "</body></html>")
+    return Page(200, "text/html; charset=utf-8", html.encode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import boto3
 
 from nurture.table import TABLE
+from nurture.topology import SEND_QUEUE_RECEIVES
 
 REGION = "ap-northeast-1"
 
@@ -19,6 +21,9 @@ class LocalResources:
     table_name: str = "nurture-local"
     handoff_queue: str = "nurture-handoff.fifo"
     send_queue: str = "nurture-send"
+    send_dead_letters: str = "nurture-send-dlq"
+    sender_address: str = "news@nurture.example"
+    configuration_set: str = "nurture-local"
     token_secret_id: str = "nurture/local/token-key"  # noqa: S105 - the secret's name
     region: str = REGION
 
@@ -29,6 +34,8 @@ class LocalResources:
             "HANDOFF_QUEUE_URL": self.handoff_queue_url,
             "SEND_QUEUE_URL": self.queue_url(self.send_queue),
             "PUBLIC_API_URL": api_url,
+            "SENDER_ADDRESS": self.sender_address,
+            "SES_CONFIGURATION_SET": self.configuration_set,
             "TOKEN_SECRET_ID": self.token_secret_id,
             "NURTURE_CONFIG_DIR": config_dir,
             "AWS_DEFAULT_REGION": self.region,
@@ -50,7 +57,7 @@ class LocalResources:
 
 
 def create_resources(resources: LocalResources, session: Any | None = None) -> None:
-    """Table (keys, GSIs, stream, TTL), the handoff queue and the signing secret, if missing."""
+    """Table (keys, GSIs, stream, TTL), the queues, the SES identity and the signing secret, if missing."""
     session = session or boto3.session.Session(region_name=resources.region)
     dynamodb = session.client("dynamodb")
     if resources.table_name not in dynamodb.list_tables()["TableNames"]:
@@ -62,7 +69,17 @@ def create_resources(resources: LocalResources, session: Any | None = None) -> N
     sqs = session.client("sqs")
     sqs.create_queue(QueueName=resources.handoff_queue,
                      Attributes={"FifoQueue": "true", "VisibilityTimeout": "60"})
-    sqs.create_queue(QueueName=resources.send_queue, Attributes={"VisibilityTimeout": "60"})
+    dead_letters = sqs.create_queue(QueueName=resources.send_dead_letters)["QueueUrl"]
+    dead_letters_arn = sqs.get_queue_attributes(QueueUrl=dead_letters,
+                                                AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # As deployed: a message that keeps failing ends in the DLQ after a few receives.
+    sqs.create_queue(QueueName=resources.send_queue, Attributes={
+        "VisibilityTimeout": "60",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": SEND_QUEUE_RECEIVES})})
+    sesv2 = session.client("sesv2")
+    if resources.configuration_set not in sesv2.list_configuration_sets().get("ConfigurationSets", []):
+        sesv2.create_configuration_set(ConfigurationSetName=resources.configuration_set)
+    sesv2.create_email_identity(EmailIdentity=resources.sender_address)
     secretsmanager = session.client("secretsmanager")
     try:
         secretsmanager.describe_secret(SecretId=resources.token_secret_id)

@@ -6,19 +6,24 @@ import functools
 import json
 import logging
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import warnings
 from pathlib import Path
 from typing import Any
 
 import boto3
+import yaml
 from moto.server import ThreadedMotoServer
 
 from nurture.adapters.aws import reset_clients
 from nurture.local import emulator
 from nurture.local.functions import invoke
-from nurture.local.gateway import OUTBOX_PAGE, Gateway, index_page
+from nurture.local.gateway import Gateway, Page, index_page
+from nurture.local.outbox import Outbox
+from nurture.local.queues import QueuePoller, Repeater, scheduled_event
 from nurture.local.resources import LocalResources, create_resources
 from nurture.local.state import LocalState
 from nurture.local.streams import StreamPoller
@@ -39,14 +44,31 @@ def free_port(host: str) -> int:
         return port
 
 
+def any_time_config(config_dir: Path, into: Path) -> Path:
+    """A copy of the config whose send window is always open, for trying step emails at any hour."""
+    shutil.copytree(config_dir, into, dirs_exist_ok=True)
+    path = into / "sequences.yaml"
+    sequences = yaml.safe_load(path.read_text(encoding="utf-8"))
+    sequences["send_window"] = {**sequences.get("send_window", {}), "start": "00:00", "end": "23:59",
+                                "business_days_only": False, "holidays": None, "closed_dates": []}
+    path.write_text(yaml.safe_dump(sequences, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return into
+
+
 class LocalSystem:
-    def __init__(self, config_dir: Path, host: str = "127.0.0.1", port: int = 3000, persist: Path | None = None):
-        self.config_dir = config_dir.resolve()
+    def __init__(self, config_dir: Path, host: str = "127.0.0.1", port: int = 3000, persist: Path | None = None,
+                 tick_seconds: float = 5.0, send_any_time: bool = False):
+        self._scratch = Path(tempfile.mkdtemp(prefix="nurture-local-"))
+        self.config_dir = any_time_config(config_dir, self._scratch / "config") if send_any_time \
+            else config_dir.resolve()
         self.host = host
         self.port = port
         self.persist = persist
+        self.tick_seconds = tick_seconds
         self.resources = LocalResources()
+        self.outbox_dir = (persist / "outbox") if persist else self._scratch / "outbox"
         self._threads: list[threading.Thread] = []
+        self._repeaters: list[Repeater] = []
 
     @property
     def gateway_url(self) -> str:
@@ -72,12 +94,10 @@ class LocalSystem:
                                    on_delivered=emulator.stream_trimmer(self.resources.table_name,
                                                                         self.resources.region))
         self.poller.start()
-        self.gateway = Gateway((self.host, self.port))
+        self.outbox = Outbox(self.outbox_dir, self.resources.region)
+        self._start_step_emails()
+        self.gateway = Gateway((self.host, self.port), self._page)
         self.port = self.gateway.server_address[1]
-        self.gateway.extra_pages = {
-            "/": index_page(self.urls()),
-            "/_outbox": OUTBOX_PAGE,
-        }
         thread = threading.Thread(target=self.gateway.serve_forever, name="gateway", daemon=True)
         thread.start()
         self._threads.append(thread)
@@ -86,6 +106,30 @@ class LocalSystem:
                            config_dir=str(self.config_dir), pid=os.getpid())
         state.save()
         return state
+
+    def _start_step_emails(self) -> None:
+        """The scheduler's tick runs the dispatcher; the send queue feeds the sender; the outbox fills."""
+        region = self.resources.region
+        sender = QueuePoller(self.resources.queue_url(self.resources.send_queue), region,
+                             functools.partial(invoke, "sender"))
+
+        def send_and_collect() -> None:
+            if sender.poll_once():
+                self.outbox.collect()
+
+        self._repeaters = [
+            Repeater("scheduler", self.tick_seconds, lambda: invoke("dispatcher", scheduled_event(region))),
+            Repeater("send-queue", 0.5, send_and_collect),
+        ]
+        for repeater in self._repeaters:
+            repeater.start()
+
+    def _page(self, path: str) -> Page | None:
+        if path == "/":
+            return index_page(self.urls())
+        if path == "/_outbox" or path.startswith("/_outbox/"):
+            return self.outbox.page(path)
+        return None
 
     def urls(self) -> dict[str, str]:
         base = self.gateway_url
@@ -103,6 +147,8 @@ class LocalSystem:
         self.gateway.shutdown()
         self.gateway.server_close()
         self.poller.stop()
+        for repeater in self._repeaters:
+            repeater.stop()
         self._moto.stop()
         LocalState.clear()
 

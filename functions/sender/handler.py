@@ -1,0 +1,39 @@
+"""Sender function: due step emails from the send queue, through SES, recorded on the lead."""
+
+from email.utils import formataddr
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nurture.adapters.mailer import SesMailer
+from nurture.adapters.sender_store import DynamoSenderStore
+from nurture.adapters.token_keys import token_signer
+from nurture.domain.clock import utc_now
+from nurture.domain.sending import Composer
+from nurture.observability import logger, metrics, tracer
+from nurture.queues.sender import handle_batch
+from nurture.settings import marketer_config, runtime_settings
+
+
+@cache
+def collaborators() -> tuple[DynamoSenderStore, SesMailer]:
+    settings = runtime_settings()
+    return (DynamoSenderStore(settings.table_name),
+            SesMailer(settings.sender_address, settings.ses_configuration_set))
+
+
+def composer() -> Composer:
+    """Per batch: the signing key comes from Powertools' cache, so a rotated key is picked up."""
+    settings, config = runtime_settings(), marketer_config()
+    sender = formataddr((config.sequences.sender_name, settings.sender_address))  # encodes a Japanese name
+    return Composer(config.templates, token_signer(settings.token_secret_id), settings.public_api_url, sender,
+                    config.sequences.open_pixel)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    store, mailer = collaborators()
+    return handle_batch(event, context, store, mailer, composer, marketer_config(), utc_now)

@@ -1,0 +1,109 @@
+"""DynamoDB side of the sender: the lead right before sending, the send marker, and the send's record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from nurture import keys
+from nurture.adapters.lead_store import (
+    DynamoTable,
+    Update,
+    from_item,
+    item_key,
+    score_version_condition,
+    to_item,
+    unavailable,
+)
+from nurture.domain.errors import WriteConflict
+from nurture.domain.sending import AlreadyRecorded, SendRecord
+
+
+class DynamoSenderStore(DynamoTable):
+
+    def lead_for_sending(self, lead_id: str) -> tuple[dict[str, Any], bool] | None:
+        """The profile (strongly consistent) and whether its address is suppressed: two reads."""
+        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
+                          Key=item_key(keys.lead_pk(lead_id), keys.PROFILE)).get("Item")
+        if item is None:
+            return None
+        profile = from_item(item)
+        suppression = self._call("get_item", TableName=self._table, ConsistentRead=True,
+                                 Key=item_key(keys.suppression_pk(str(profile.get("email_key"))), keys.SUPPRESSION_SK),
+                                 ProjectionExpression="PK").get("Item")
+        return profile, suppression is not None
+
+    def begin_send(self, lead_id: str, message_id: str, at: str, expires_at: int) -> dict[str, Any] | None:
+        """Put the marker unless one exists; an existing marker is returned instead."""
+        try:
+            self._ddb.put_item(TableName=self._table, ConditionExpression="attribute_not_exists(PK)",
+                               ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                               Item=to_item({"PK": keys.lead_pk(lead_id), "SK": keys.send_sk(message_id),
+                                             "lead_id": lead_id, "status": "sending", "at": at,
+                                             "expires_at": expires_at}))
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return from_item(error.response.get("Item") or {"status": {"S": "sending"}, "at": {"S": at}})
+            raise unavailable(error) from error
+        except BotoCoreError as error:
+            raise unavailable(error) from error
+        return None
+
+    def abandon_send(self, lead_id: str, message_id: str) -> None:
+        self._call("delete_item", TableName=self._table, Key=item_key(keys.lead_pk(lead_id), keys.send_sk(message_id)),
+                   ConditionExpression="#status = :sending", ExpressionAttributeNames={"#status": "status"},
+                   ExpressionAttributeValues={":sending": {"S": "sending"}})
+
+    def record_send(self, record: SendRecord, expected_version: int) -> None:
+        """One transaction: the lead, the activity, the marker (closed once) and the step's counter."""
+        pk = keys.lead_pk(record.lead_id)
+        condition, condition_values = score_version_condition(expected_version)
+        profile = Update().set("scoring.version", expected_version + 1)
+        if record.state is not None:
+            profile.set("sequence", record.state.to_item())
+            if record.reschedule and record.state.next_send_at:
+                profile.set("due_pk", keys.due_pk(record.lead_id))
+                profile.set("due_sk", keys.due_sk(record.state.next_send_at, record.lead_id))
+            elif record.reschedule:
+                profile.remove("due_pk").remove("due_sk")
+        if record.outcome == "sent" and record.activity is not None:
+            profile.add("emails_sent", {"N": "1"}).set("last_email_at", record.activity.occurred_at)
+        if record.error is not None:
+            profile.set("send_error", {"error": record.error, "step": record.step_id, "at": record.activity.occurred_at
+                                       if record.activity else None, "sequence": record.sequence})
+        items: list[dict[str, Any]] = [{"Update": {
+            "TableName": self._table, "Key": item_key(pk, keys.PROFILE),
+            "ConditionExpression": condition, **profile.arguments(condition_values)}}]
+        marker_index = None
+        if record.activity is not None:
+            items.append({"Put": {"TableName": self._table, "Item": to_item(
+                {"PK": pk, "SK": keys.event_sk(record.activity.occurred_at, record.activity.event_id),
+                 "lead_id": record.lead_id, **record.activity.attributes()})}})
+        if record.message_id is not None:
+            marker_index = len(items)
+            items.append({"Update": {
+                "TableName": self._table, "Key": item_key(pk, keys.send_sk(record.message_id)),
+                "UpdateExpression": "SET #status = :outcome", "ConditionExpression": "#status = :sending",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": to_item({":outcome": record.outcome, ":sending": "sending"})}})
+        if record.step_id is not None:
+            counter = Update().add(record.outcome, {"N": "1"}).set("sequence", record.sequence).set("step",
+                                                                                                  record.step_id)
+            items.append({"Update": {"TableName": self._table,
+                                     "Key": item_key(keys.stats_pk(record.sequence, record.step_id),
+                                                     keys.stats_sk(record.lead_id)), **counter.arguments()}})
+        try:
+            self._ddb.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise unavailable(error) from error
+            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            if marker_index is not None and len(reasons) > marker_index \
+                    and reasons[marker_index] == "ConditionalCheckFailed":
+                raise AlreadyRecorded(record.message_id or "") from error
+            if any(reason in ("ConditionalCheckFailed", "TransactionConflict") for reason in reasons):
+                raise WriteConflict("the lead changed meanwhile") from error
+            raise unavailable(error) from error
+        except BotoCoreError as error:
+            raise unavailable(error) from error

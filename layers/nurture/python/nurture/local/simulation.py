@@ -1,0 +1,433 @@
+"""`nurture simulate`: a month of nurturing in seconds, on the emulator, with the real handlers.
+
+A virtual clock (time-machine) drives everything: synthetic leads submit forms, read emails, click,
+visit the pricing page, download, unsubscribe or bounce, each with its persona's probabilities, and
+the scheduler ticks as time passes. What the report says is read back from the outbox (what SES
+accepted) and from the leads' stored histories, never from the dispatcher's own bookkeeping, so a
+send outside the window or over the cap would show.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import heapq
+import io
+import json
+import os
+import random
+import re
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from nurture.config.sequences import SequencesConfig
+from nurture.domain.clock import parse_iso
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+API_BASE = "https://api.nurture.example"  # links in the simulated emails; followed in-process, never fetched
+DEFAULT_START = date(2026, 4, 20)  # a Monday: the month ahead holds Golden Week
+
+
+@dataclass(frozen=True)
+class Persona:
+    name: str
+    share: float  # of all leads
+    opens: float  # chance of opening an email
+    clicks: float  # chance of clicking, once opened
+    pricing: float  # chance of visiting the pricing page after a click
+    downloads: float  # chance of downloading a document after a click
+    unsubscribes: float  # chance of unsubscribing, once opened
+    bounces: bool = False  # the address does not exist
+
+
+PERSONAS = (
+    Persona("engaged", 0.15, opens=0.75, clicks=0.45, pricing=0.5, downloads=0.3, unsubscribes=0.01),
+    Persona("casual", 0.40, opens=0.40, clicks=0.12, pricing=0.15, downloads=0.1, unsubscribes=0.03),
+    Persona("silent", 0.30, opens=0.06, clicks=0.05, pricing=0.0, downloads=0.0, unsubscribes=0.02),
+    Persona("unsubscriber", 0.08, opens=0.6, clicks=0.0, pricing=0.0, downloads=0.0, unsubscribes=0.6),
+    Persona("bouncer", 0.07, opens=0.0, clicks=0.0, pricing=0.0, downloads=0.0, unsubscribes=0.0, bounces=True),
+)
+FAMILY = ("佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤")
+GIVEN = ("太郎", "花子", "健一", "美咲", "大輔", "陽子", "翔太", "由美", "直樹", "恵")
+ENGLISH = ("Alex Morgan", "Sam Carter", "Jordan Lee", "Taylor Reed", "Chris Walker", "Pat Kim")
+COMPANIES = (  # (name, industry, employees)
+    ("株式会社ミナト製作所", "製造業", 1200), ("北斗ソフト株式会社", "IT", 350), ("さくら物流株式会社", "物流", 80),
+    ("東都建設株式会社", "建設", 2400), ("株式会社アオバ商事", "卸売", 40), ("Harbor Analytics Inc.", "IT", 150),
+    ("Pacific Components Ltd.", "製造業", 600), ("株式会社ひかり医療", "医療", 8),
+)
+TITLES = ("部長", "課長", "担当", "本部長", "Manager", "Director", "Engineer")
+FORMS = (("contact", 0.35), ("whitepaper", 0.40), ("seminar", 0.18), ("demo", 0.07))
+
+
+@dataclass
+class SimLead:
+    index: int
+    persona: Persona
+    email: str
+    vid: str
+    rng: random.Random
+    lead_id: str | None = None
+
+
+@dataclass(order=True)
+class _Action:
+    at: datetime
+    order: int
+    run: Callable[[], None] = field(compare=False)
+
+
+@dataclass
+class StepCounts:
+    sent: int = 0
+    opened: int = 0
+    clicked: int = 0
+
+
+@dataclass
+class Report:
+    leads: int
+    days: int
+    seed: int
+    start: str
+    emails_sent: int = 0
+    leads_emailed: int = 0
+    leads_opened: int = 0
+    leads_clicked: int = 0
+    unsubscribed: int = 0
+    bounced_addresses: int = 0
+    emails_to_bouncing_addresses: int = 0
+    handoffs: int = 0
+    sends_after_unsubscribe: int = 0
+    sends_outside_window: int = 0
+    sends_over_cap: int = 0
+    steps: dict[str, StepCounts] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**{k: v for k, v in self.__dict__.items() if k != "steps"},
+                "steps": {name: counts.__dict__ for name, counts in sorted(self.steps.items())}}
+
+    def text(self) -> str:
+        lines = [
+            f"{self.leads} leads over {self.days} days from {self.start} (seed {self.seed})",
+            f"Funnel: {self.leads} leads -> {self.leads_emailed} emailed -> {self.leads_opened} opened -> "
+            f"{self.leads_clicked} clicked -> {self.handoffs} handed off to sales",
+            f"Emails sent: {self.emails_sent}; unsubscribed: {self.unsubscribed}; bouncing addresses: "
+            f"{self.bounced_addresses} ({self.emails_to_bouncing_addresses} emails to them)",
+            f"Invariants: sends after unsubscribe {self.sends_after_unsubscribe}, outside the send window "
+            f"{self.sends_outside_window}, over the frequency cap {self.sends_over_cap}",
+            "",
+            f"{'sequence / step':<44}{'sent':>7}{'opened':>8}{'clicked':>9}",
+        ]
+        lines += [f"{name:<44}{c.sent:>7}{c.opened:>8}{c.clicked:>9}" for name, c in sorted(self.steps.items())]
+        return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = DEFAULT_START,
+             tick: timedelta = timedelta(minutes=15)) -> Report:
+    from nurture.local.resources import LocalResources
+
+    resources = LocalResources()
+    quiet = {"AWS_ACCESS_KEY_ID": "sim", "AWS_SECRET_ACCESS_KEY": "sim", "AWS_SESSION_TOKEN": "sim",
+             "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "POWERTOOLS_LOG_LEVEL": "ERROR",
+             "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true"}
+    with _environment({**resources.environment(str(config_dir.resolve()), API_BASE), **quiet}):
+        os.environ.pop("AWS_ENDPOINT_URL", None)
+        import time_machine
+        from aws_lambda_powertools.utilities import parameters
+        from moto import mock_aws
+
+        from nurture.adapters.aws import reset_clients
+        from nurture.http import services
+        from nurture.local.resources import create_resources
+        from nurture.settings import marketer_config, reload
+
+        moment = datetime.combine(start, time(0, 0), TOKYO)
+        # The handlers' metrics (EMF lines on stdout) are not the simulation's output.
+        with mock_aws(), time_machine.travel(moment, tick=False) as clock, \
+                contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            create_resources(resources)
+            reset_clients()
+            reload()
+            services.reset()
+            parameters.clear_caches()
+            try:
+                world = _World(resources, marketer_config().sequences, clock, leads, days, seed, moment)
+                world.run(moment + timedelta(days=days), tick)
+                return world.report(Report(leads=leads, days=days, seed=seed, start=start.isoformat()))
+            finally:
+                reset_clients()
+                reload()
+                services.reset()
+
+
+class _World:
+    def __init__(self, resources: Any, sequences: SequencesConfig, clock: Any, leads: int, days: int, seed: int,
+                 start: datetime):
+        from nurture.local import emulator
+        from nurture.local.functions import invoke
+        from nurture.local.queues import QueuePoller
+        from nurture.local.streams import StreamPoller
+
+        self._resources = resources
+        self._sequences = sequences
+        self._clock = clock
+        self._actions: list[_Action] = []
+        self._order = 0
+        self._invoke = invoke
+        # Delivered stream records are dropped, as in `nurture local`: moto copies the whole stream on
+        # every transaction, so a month of records kept would make each write slower than the last.
+        self._streams = StreamPoller(resources.table_name, resources.region,
+                                     {name: functools.partial(invoke, name) for name in ("scoring", "handoff")},
+                                     on_delivered=emulator.stream_trimmer(resources.table_name, resources.region))
+        self._sender = QueuePoller(resources.queue_url(resources.send_queue), resources.region,
+                                   functools.partial(invoke, "sender"))
+        self._emails_seen = 0
+        self.outbox: list[EmailMessage] = []
+        chooser = random.Random(seed)  # noqa: S311 - a reproducible simulation, not security
+        self.leads: list[SimLead] = []
+        for index in range(leads):
+            persona = chooser.choices(PERSONAS, weights=[p.share for p in PERSONAS])[0]
+            domain = "bounce.simulator.invalid" if persona.bounces else f"corp{index % 97}.example.co.jp"
+            lead = SimLead(index, persona, f"lead{index:05d}@{domain}", f"sim-{seed}-{index:05d}",
+                           random.Random(f"{seed}/{index}"))  # noqa: S311 - per lead, order-independent
+            self.leads.append(lead)
+            # Sign-ups spread over the first two thirds of the period, at any hour of the day.
+            at = start + timedelta(minutes=lead.rng.uniform(0, days * 24 * 60 * 2 / 3))
+            self._schedule(at, functools.partial(self._sign_up, lead))
+        self._by_email = {lead.email: lead for lead in self.leads}
+
+    # --- the timeline -------------------------------------------------------------------------
+
+    def _schedule(self, at: datetime, run: Callable[[], None]) -> None:
+        self._order += 1
+        heapq.heappush(self._actions, _Action(at, self._order, run))
+
+    def run(self, end: datetime, tick: timedelta) -> None:
+        from nurture.local.queues import scheduled_event
+
+        now = self._actions[0].at.replace(hour=0, minute=0) if self._actions else end
+        while now < end:
+            now += tick
+            acted = False
+            while self._actions and self._actions[0].at <= now:
+                action = heapq.heappop(self._actions)
+                self._clock.move_to(action.at)
+                action.run()
+                acted = True
+            self._clock.move_to(now)
+            if acted:
+                self._drain_streams()  # scoring (and enrollment) of what the leads just did
+            self._invoke("dispatcher", scheduled_event(self._resources.region, now))
+            if self._sender.drain():
+                self._read_new_emails(now)
+                self._drain_streams()
+
+    def _drain_streams(self) -> None:
+        for _ in range(6):  # scoring writes HANDOFF# items that the next poll publishes
+            if self._streams.poll_once() == 0:
+                return
+
+    # --- what leads do ------------------------------------------------------------------------
+
+    def _sign_up(self, lead: SimLead) -> None:
+        from nurture.local.functions import api_request
+
+        rng = lead.rng
+        form = rng.choices([f for f, _ in FORMS], weights=[w for _, w in FORMS])[0]
+        company, industry, employees = rng.choice(COMPANIES)
+        english = form == "demo" or rng.random() < 0.15
+        name = rng.choice(ENGLISH) if english else f"{rng.choice(FAMILY)} {rng.choice(GIVEN)}"
+        fields: dict[str, Any] = {"email": lead.email, "name": name, "company": company, "industry": industry,
+                                  "employees": employees, "title": rng.choice(TITLES), "consent": True,
+                                  "vid": lead.vid, "country": "US" if english else "JP"}
+        if form == "seminar":
+            fields["session"] = "2026-12-10"
+        if form == "demo":
+            fields["phone"] = "03-1234-5678"
+        response = api_request("POST", f"/v1/forms/{form}", headers={"content-type": "application/json"},
+                               body=_json(fields))
+        assert response is not None and response["statusCode"] in (200, 201), response
+        lead.lead_id = _json_load(response["body"])["lead_id"]
+        if lead.persona.name == "engaged":
+            self._schedule(self._now() + timedelta(days=rng.uniform(1, 6)), functools.partial(self._visit, lead,
+                                                                                              "/pricing"))
+
+    def _visit(self, lead: SimLead, path: str) -> None:
+        self._beacon(lead, {"type": "page_view", "url": f"https://www.example.co.jp{path}"})
+
+    def _download(self, lead: SimLead) -> None:
+        self._beacon(lead, {"type": "download", "url": "https://www.example.co.jp/files/case-study.pdf"})
+
+    def _beacon(self, lead: SimLead, event: dict[str, Any]) -> None:
+        from nurture.local.functions import api_request
+
+        api_request("POST", "/v1/events", headers={"content-type": "application/json"},
+                    body=_json({"vid": lead.vid, **event}))
+
+    def _follow(self, url: str, method: str = "GET", body: bytes | None = None) -> None:
+        from nurture.local.functions import api_request
+
+        api_request(method, urlsplit(url).path, body=body,
+                    headers={"content-type": "application/x-www-form-urlencoded", "user-agent": "Mozilla/5.0"})
+
+    def _read_new_emails(self, now: datetime) -> None:
+        from nurture.local import emulator
+
+        new = emulator.sent_emails(self._resources.region, self._emails_seen)
+        self._emails_seen += len(new)
+        for _, raw in new:
+            email = message_from_bytes(raw, policy=default)
+            assert isinstance(email, EmailMessage)
+            self.outbox.append(email)
+            lead = self._by_email.get(str(email["To"]))
+            if lead is not None:
+                self._react(lead, email, now)
+
+    def _react(self, lead: SimLead, email: EmailMessage, received: datetime) -> None:
+        persona, rng = lead.persona, lead.rng
+        if persona.bounces or rng.random() >= persona.opens:
+            return
+        html_part = email.get_body(("html",))
+        html = html_part.get_content() if html_part is not None else ""
+        opened = received + timedelta(minutes=rng.uniform(5, 60 * 36))
+        pixel = re.search(r'src="([^"]+/v1/t/o/[^"]+)"', html)
+        if pixel:
+            self._schedule(opened, functools.partial(self._follow, pixel.group(1)))
+        if rng.random() < persona.unsubscribes:
+            unsubscribe = str(email["List-Unsubscribe"]).strip("<>")
+            self._schedule(opened + timedelta(minutes=1), functools.partial(
+                self._follow, unsubscribe, "POST", b"List-Unsubscribe=One-Click"))
+            return
+        links = re.findall(r'href="([^"]+/v1/t/c/[^"]+)"', html)
+        if not links or rng.random() >= persona.clicks:
+            return
+        clicked = opened + timedelta(seconds=rng.uniform(20, 600))
+        self._schedule(clicked, functools.partial(self._follow, rng.choice(links)))
+        if rng.random() < persona.pricing:
+            self._schedule(clicked + timedelta(minutes=2), functools.partial(self._visit, lead, "/pricing"))
+        if rng.random() < persona.downloads:
+            self._schedule(clicked + timedelta(minutes=4), functools.partial(self._download, lead))
+
+    def _now(self) -> datetime:
+        return datetime.now(TOKYO)
+
+    # --- the report: from the outbox and the stored histories -----------------------------------
+
+    def report(self, report: Report) -> Report:
+        from nurture.adapters.lead_store import DynamoLeadStore
+
+        store = DynamoLeadStore(self._resources.table_name)
+        unsubscribed_at: dict[str, datetime] = {}
+        emailed: set[int] = set()
+        opened: set[int] = set()
+        clicked: set[int] = set()
+        for lead in self.leads:
+            if lead.lead_id is None:
+                continue
+            history = store.lead_record(lead.lead_id, activity_limit=10_000, ledger_limit=0)
+            assert history is not None
+            sent_steps: dict[str, str] = {}
+            for event in history.activities:
+                if event["type"] == "email_sent":
+                    step = f"{event['sequence']}/{event['step']}"
+                    sent_steps[str(event["message_id"])] = step
+                    report.steps.setdefault(step, StepCounts()).sent += 1
+                    emailed.add(lead.index)
+                elif event["type"] == "unsubscribe":
+                    at = parse_iso(str(event["occurred_at"]))
+                    unsubscribed_at[lead.email] = min(at, unsubscribed_at.get(lead.email, at))
+            # A click without a recorded open (images blocked) still means the email was read.
+            opens = {str(e.get("message_id")) for e in history.activities if e["type"] in ("email_open", "email_click")}
+            clicks = {str(e.get("message_id")) for e in history.activities if e["type"] == "email_click"}
+            for message, step in sent_steps.items():
+                if message in opens:
+                    report.steps[step].opened += 1
+                    opened.add(lead.index)
+                if message in clicks:
+                    report.steps[step].clicked += 1
+                    clicked.add(lead.index)
+            report.unsubscribed += history.profile.get("status") == "unsubscribed"
+        report.emails_sent = len(self.outbox)
+        report.leads_emailed, report.leads_opened, report.leads_clicked = len(emailed), len(opened), len(clicked)
+        report.bounced_addresses = sum(lead.persona.bounces for lead in self.leads)
+        report.emails_to_bouncing_addresses = sum(
+            self._by_email[str(e["To"])].persona.bounces for e in self.outbox if str(e["To"]) in self._by_email)
+        report.handoffs = self._handoffs()
+        sends: dict[str, list[datetime]] = {}
+        for email in self.outbox:
+            sent = parsedate_to_datetime(str(email["Date"]))
+            sends.setdefault(str(email["To"]), []).append(sent)
+            if str(email["To"]) in unsubscribed_at and sent > unsubscribed_at[str(email["To"])]:
+                report.sends_after_unsubscribe += 1
+            if not _inside_window(sent, self._sequences):
+                report.sends_outside_window += 1
+        cap = self._sequences.frequency_cap
+        for times in sends.values():
+            times.sort()
+            report.sends_over_cap += sum(
+                1 for n, moment in enumerate(times)
+                if sum(1 for earlier in times[:n + 1] if moment - earlier < timedelta(days=cap.per_days))
+                > cap.max_emails)
+        return report
+
+    def _handoffs(self) -> int:
+        import boto3
+
+        sqs = boto3.client("sqs")
+        seen: set[str] = set()
+        while True:
+            batch = sqs.receive_message(QueueUrl=self._resources.handoff_queue_url,
+                                        MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return len(seen)
+            for message in batch:
+                seen.add(_json_load(message["Body"])["handoff_id"])
+                sqs.delete_message(QueueUrl=self._resources.handoff_queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _inside_window(moment: datetime, sequences: SequencesConfig) -> bool:
+    """Checked here on its own terms (weekday, JP holidays, closed dates, hours), not with the scheduler's code."""
+    import holidays
+
+    window = sequences.send_window
+    local = moment.astimezone(ZoneInfo(window.timezone))
+    if window.business_days_only and local.weekday() >= 5:
+        return False
+    if window.holidays and local.date() in holidays.country_holidays(window.holidays, years=local.year):
+        return False
+    if local.strftime("%m-%d") in window.closed_dates:
+        return False
+    return window.start <= local.time() < window.end
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode()
+
+
+def _json_load(text: str) -> Any:
+    return json.loads(text)

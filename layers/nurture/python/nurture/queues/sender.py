@@ -1,0 +1,37 @@
+"""The sender's SQS consumer: each dispatcher message is one due step email, sent at most once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nurture.config import NurtureConfig
+from nurture.domain.dispatch import StepMessage
+from nurture.domain.sending import Composer, Mailer, SenderStore, deliver
+from nurture.observability import logger, metrics
+
+# A batch whose every record failed is still answered record by record, not with an exception.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+METRICS = {"sent": "StepEmailsSent", "failed": "StepEmailsFailed", "skipped": "StepsSkipped",
+           "stopped": "SequencesStopped"}
+
+
+def handle_batch(event: dict[str, Any], context: LambdaContext, store: SenderStore, mailer: Mailer,
+                 composer: Callable[[], Composer], config: NurtureConfig,
+                 clock: Callable[[], datetime]) -> dict[str, Any]:
+    def send(record: SQSRecord) -> None:
+        # A malformed message fails here, returns to the queue and ends in its DLQ: nothing is lost.
+        message = StepMessage.model_validate_json(record.body)
+        outcome = deliver(message, store, mailer, composer(), config.sequences, clock(),
+                          config.api.event_retention_days)
+        if outcome in METRICS:
+            metrics.add_metric(name=METRICS[outcome], unit="Count", value=1)
+        logger.info("step email", extra={"lead_id": message.lead_id, "sequence": message.sequence,
+                                         "step": message.step, "outcome": outcome})
+
+    return dict(process_partial_response(event=event, record_handler=send, processor=processor, context=context))

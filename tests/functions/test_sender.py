@@ -1,0 +1,241 @@
+"""The sender: a due step email goes out once, to a lead that may still get it, and is recorded."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from datetime import datetime
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from typing import Any
+
+import pytest
+import time_machine
+
+from functions.sender.handler import composer
+from nurture import keys
+from nurture.adapters.sender_store import DynamoSenderStore
+from nurture.adapters.token_keys import token_signer
+from nurture.config import NurtureConfig, load_config
+from nurture.config.templates import EmailTemplate
+from nurture.domain.clock import parse_iso
+from nurture.domain.sending import SendDeferred, SendRejected, message_id_for
+from nurture.domain.sequencing import SequenceState
+from nurture.domain.tokens import UNSUBSCRIBE
+from nurture.local import emulator
+from nurture.local.events import LambdaContext
+from nurture.local.functions import api_request, invoke
+from nurture.local.queues import QueuePoller, scheduled_event, sqs_event
+from nurture.local.resources import LocalResources
+from nurture.queues.sender import handle_batch
+from tests.conftest import CONFIG_DIR, SHARED_EVENTS
+from tests.functions.helpers import body_json, items_under, post_json, profile
+from tests.functions.pipeline import Pipeline
+
+pytestmark = pytest.mark.usefixtures("aws")
+RESOURCES = LocalResources()
+CONTEXT = LambdaContext(function_name="nurture-sender", memory_limit_in_mb=256, timeout_seconds=30)
+
+
+def enrolled(email: str = "first@example.co.jp", name: str = "山田") -> str:
+    pipeline = Pipeline()  # it reads the stream from now on
+    lead_id: str = body_json(post_json("/v1/forms/contact", {"email": email, "name": name, "company": "Acme",
+                                                            "consent": True}))["lead_id"]
+    pipeline.drain()
+    return lead_id
+
+
+def due_at(lead_id: str) -> datetime:
+    return parse_iso(profile(lead_id)["sequence"]["next_send_at"])
+
+
+def send_queue() -> QueuePoller:
+    return QueuePoller(RESOURCES.queue_url(RESOURCES.send_queue), RESOURCES.region, functools.partial(invoke, "sender"))
+
+
+def dispatch(moment: datetime) -> None:
+    with time_machine.travel(moment, tick=False):
+        invoke("dispatcher", scheduled_event(RESOURCES.region, moment))
+
+
+def dispatch_and_send(moment: datetime) -> None:
+    with time_machine.travel(moment, tick=False):
+        invoke("dispatcher", scheduled_event(RESOURCES.region, moment))
+        send_queue().drain()
+
+
+def received_messages() -> list[dict[str, Any]]:
+    import boto3
+
+    sqs = boto3.client("sqs")
+    messages = sqs.receive_message(QueueUrl=RESOURCES.queue_url(RESOURCES.send_queue), MaxNumberOfMessages=10,
+                                   AttributeNames=["All"]).get("Messages", [])
+    return messages
+
+
+def outbox() -> list[EmailMessage]:
+    parsed = [message_from_bytes(raw, policy=default) for _, raw in emulator.sent_emails(RESOURCES.region)]
+    return [m for m in parsed if isinstance(m, EmailMessage)]
+
+
+def stats(sequence: str, step: str) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for item in items_under(keys.stats_pk(sequence, step)):
+        for name in ("sent", "failed", "skipped"):
+            if name in item:
+                totals[name] = totals.get(name, 0) + int(item[name])
+    return totals
+
+
+def activity_types(lead_id: str) -> list[str]:
+    return [e["type"] for e in items_under(keys.lead_pk(lead_id), keys.EVENT_PREFIX)]
+
+
+def test_a_due_step_email_goes_out_once_and_the_lead_advances():
+    lead_id = enrolled()
+    moment = due_at(lead_id)
+    dispatch_and_send(moment)
+    (email,) = outbox()
+    assert email["To"] == "first@example.co.jp"
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert email["List-Unsubscribe"].startswith("<http://127.0.0.1:3000/v1/unsubscribe/")
+    assert "山田" in email.get_body(("html",)).get_content()
+    lead = profile(lead_id)
+    assert lead["sequence"]["step"] == 1 and lead["sequence"]["sent_templates"] == ["know_how"]
+    assert lead["emails_sent"] == 1 and lead["due_sk"].startswith(lead["sequence"]["next_send_at"])
+    assert parse_iso(lead["sequence"]["next_send_at"]) > moment
+    assert "email_sent" in activity_types(lead_id)
+    assert stats("warm_nurture", "know_how") == {"sent": 1}
+    # The dispatcher's lease has run out and the same step is claimed again: nothing more goes out.
+    dispatch_and_send(moment)
+    assert len(outbox()) == 1 and stats("warm_nurture", "know_how") == {"sent": 1}
+
+
+def test_a_lead_that_unsubscribes_between_dispatch_and_send_gets_nothing():
+    lead_id = enrolled()
+    dispatch(due_at(lead_id))
+    token = token_signer(RESOURCES.token_secret_id).sign(UNSUBSCRIBE, {"l": lead_id, "m": "m"})
+    api_request("POST", f"/v1/unsubscribe/{token}", headers={"content-type": "application/x-www-form-urlencoded"},
+                body=b"List-Unsubscribe=One-Click")
+    with time_machine.travel(due_at(lead_id), tick=False):
+        send_queue().drain()
+    assert outbox() == []
+    lead = profile(lead_id)
+    assert lead["sequence"]["stopped"] == "unsubscribed" and "due_sk" not in lead
+
+
+def test_a_second_delivery_while_the_first_is_sending_waits_instead_of_sending():
+    lead_id = enrolled()
+    moment = due_at(lead_id)
+    dispatch(moment)
+    (message,) = received_messages()
+    state = profile(lead_id)["sequence"]
+    sequence_state = SequenceState.from_item(state)
+    assert sequence_state is not None
+    # Another sender has written its marker and is talking to SES right now.
+    DynamoSenderStore(RESOURCES.table_name).begin_send(lead_id, message_id_for(lead_id, sequence_state),
+                                                       state["next_send_at"], 0)
+    with time_machine.travel(moment, tick=False):
+        response = invoke("sender", sqs_event([message], "arn:aws:sqs:ap-northeast-1:123456789012:q", RESOURCES.region))
+    assert response["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]
+    assert outbox() == [] and profile(lead_id)["sequence"]["step"] == 0
+
+
+class FailingMailer:
+    def __init__(self, error: Exception):
+        self.error = error
+        self.calls = 0
+
+    def send(self, raw: bytes, recipient: str, tags: dict[str, str]) -> str:
+        self.calls += 1
+        raise self.error
+
+
+def run_sender(mailer: Any, config: NurtureConfig | None = None) -> dict[str, Any]:
+    """The sender's queue consumer with another mailer, at the moment the step is due."""
+    from functions.sender.handler import collaborators
+
+    store, _ = collaborators()
+    messages = received_messages()
+    moment = parse_iso(json.loads(messages[0]["Body"])["due"])
+    event = sqs_event(messages, "arn:aws:sqs:ap-northeast-1:123456789012:q", RESOURCES.region)
+    return handle_batch(event, CONTEXT, store, mailer, composer, config or load_config(CONFIG_DIR), lambda: moment)
+
+
+def dispatched(lead_id: str) -> None:
+    dispatch(due_at(lead_id))
+
+
+def test_throttling_returns_the_message_to_the_queue_and_leaves_the_lead_due():
+    lead_id = enrolled()
+    dispatched(lead_id)
+    response = run_sender(FailingMailer(SendDeferred("SES: TooManyRequestsException")))
+    assert len(response["batchItemFailures"]) == 1
+    assert profile(lead_id)["sequence"]["step"] == 0
+    assert items_under(keys.lead_pk(lead_id), "SEND#") == []  # the marker is gone: the retry may send
+
+
+def test_a_permanent_refusal_is_recorded_on_the_lead_and_never_retried():
+    lead_id = enrolled()
+    dispatched(lead_id)
+    mailer = FailingMailer(SendRejected("MessageRejected"))
+    response = run_sender(mailer)
+    assert response["batchItemFailures"] == [] and mailer.calls == 1
+    lead = profile(lead_id)
+    assert lead["sequence"]["stopped"] == "send_failed" and lead["send_error"]["error"] == "ses: MessageRejected"
+    assert "due_sk" not in lead and "email_failed" in activity_types(lead_id)
+    assert stats("warm_nurture", "know_how") == {"failed": 1}
+
+
+def test_a_template_that_fails_to_render_sends_nothing_and_records_the_error(monkeypatch):
+    import functions.sender.handler as sender
+
+    lead_id = enrolled()
+    dispatched(lead_id)
+    config = load_config(CONFIG_DIR)
+    broken = EmailTemplate.model_validate({"ja": {"subject": "s", "html": "{{ 1 / 0 }}", "text": "t"}})
+    config = config.model_copy(update={"templates": {**config.templates, "know_how": broken}})
+    monkeypatch.setattr(sender, "marketer_config", lambda: config)
+    response = run_sender(FailingMailer(AssertionError("must not be called")), config)
+    assert response["batchItemFailures"] == [] and outbox() == []
+    lead = profile(lead_id)
+    assert lead["send_error"]["error"].startswith("render: ZeroDivisionError")
+    assert lead["sequence"]["step"] == 1 and lead["sequence"]["sent_templates"] == []  # skipped, not sent
+    assert stats("warm_nurture", "know_how") == {"failed": 1}
+
+
+@pytest.mark.parametrize("name", ["awsdocs__lambda-dg-sqs-standard.json", "powertools__sqsEvent.json"])
+def test_published_sqs_events_fail_record_by_record(name):
+    event = json.loads((SHARED_EVENTS / name).read_text(encoding="utf-8"))
+    response = invoke("sender", event)
+    assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == \
+        sorted(r["messageId"] for r in event["Records"])
+
+
+def test_opening_the_previous_email_counts_for_the_next_steps_condition():
+    lead_id = enrolled()
+    dispatch_and_send(due_at(lead_id))
+    (email,) = outbox()
+    pipeline = Pipeline()
+    pixel = re.search(r'src="http://127\.0\.0\.1:3000(/v1/t/o/[^"]+)\.gif"', email.get_body(("html",)).get_content())
+    assert pixel is not None
+    api_request("GET", pixel.group(1) + ".gif")
+    pipeline.drain()
+    state = profile(lead_id)["sequence"]
+    assert state["opened_previous"] is True and state["clicked_previous"] is False
+
+
+def test_clicking_a_link_in_the_email_records_the_click():
+    lead_id = enrolled()
+    dispatch_and_send(due_at(lead_id))
+    (email,) = outbox()
+    pipeline = Pipeline()
+    link = re.search(r'href="http://127\.0\.0\.1:3000(/v1/t/c/[^"]+)"', email.get_body(("html",)).get_content())
+    assert link is not None
+    response = api_request("GET", link.group(1))
+    assert response is not None and response["statusCode"] == 302
+    pipeline.drain()
+    assert "email_click" in activity_types(lead_id)
+    assert profile(lead_id)["sequence"]["clicked_previous"] is True

@@ -1,0 +1,62 @@
+"""Step emails on the local system: a form submit leads to an email in the outbox whose links work."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.policy import default
+
+import pytest
+
+from tests.integration.conftest import RunningSystem, start_system
+
+pytestmark = pytest.mark.integration
+# The scheduler ticks every second here; a window that is always open makes the test independent of
+# the hour it runs at (except for the one minute before midnight in Tokyo, when it waits a minute).
+WAIT_SECONDS = 90
+
+
+@pytest.fixture(scope="module")
+def sending_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    system = start_system(tmp_path_factory.mktemp("sending"), "--send-any-time", "--tick", "1")
+    yield system
+    system.stop()
+
+
+def wait_for(predicate, seconds: float = WAIT_SECONDS):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError("timed out waiting")
+
+
+def test_a_form_submit_leads_to_an_email_in_the_outbox_whose_link_records_the_click(sending_system: RunningSystem):
+    lead = sending_system.post_json("/v1/forms/contact", {
+        "email": "outbox@example.co.jp", "name": "<script>alert(1)</script>", "company": "株式会社サンプル",
+        "consent": True}).json()
+
+    listed = wait_for(lambda: re.findall(r"href='/_outbox/(\d+)'", sending_system.request("GET", "/_outbox")
+                                         .body.decode()))
+    page = sending_system.request("GET", f"/_outbox/{listed[0]}").body.decode()
+    assert "outbox@example.co.jp" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)" not in page
+
+    raw = sending_system.request("GET", f"/_outbox/{listed[0]}.eml")
+    assert raw.headers["content-type"] == "message/rfc822"
+    email = message_from_bytes(raw.body, policy=default)
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert email["List-Unsubscribe"].startswith(f"<{sending_system.base_url}/v1/unsubscribe/")
+
+    link = re.search(re.escape(sending_system.base_url) + r'(/v1/t/c/[^"]+)"', page)
+    assert link is not None, "the email's links point back at the local API"
+    assert sending_system.request("GET", link.group(1)).status == 302
+    events = wait_for(lambda: [e["type"] for e in sending_system.items(f"LEAD#{lead['lead_id']}", "EVT#")
+                               if e["type"] == "email_click"], seconds=10)
+    assert events == ["email_click"]
+    sent = sending_system.items(f"LEAD#{lead['lead_id']}", "PROFILE")[0]
+    assert sent["emails_sent"] == 1 and sent["sequence"]["step"] == 1
