@@ -23,7 +23,7 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 run: install
-	$(BIN)/nurture local $(if $(PERSIST),--persist $(PERSIST))
+	$(BIN)/nurture local $(if $(PERSIST),--persist $(PERSIST)) $(ARGS)
 
 test: install lint
 	$(BIN)/python -m pytest

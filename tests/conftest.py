@@ -38,9 +38,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     from nurture.adapters.aws import reset_clients
     from nurture.http import services
+    from nurture.local import emulator
     from nurture.local.resources import LocalResources, create_resources
     from nurture.settings import reload
 
+    emulator.install()  # the emulator as the local runtime runs it
     resources = LocalResources()
     for name, value in resources.environment(str(CONFIG_DIR)).items():
         monkeypatch.setenv(name, value)

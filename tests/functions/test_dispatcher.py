@@ -75,3 +75,16 @@ def test_the_handler_takes_published_scheduled_events(name):
     enrolled_leads(1)
     response = invoke("dispatcher", json.loads((SHARED_EVENTS / name).read_text(encoding="utf-8")))
     assert set(response) == {"due", "dispatched", "lost_races"}
+
+
+def test_scoring_the_lead_meanwhile_leaves_the_claim_standing():
+    (lead_id,) = enrolled_leads(1)
+    later = utc_now() + timedelta(days=10)
+    assert tick(*collaborators(), later, keys.DUE_SHARDS).claimed == 1
+    leased = profile(lead_id)["due_sk"]
+    pipeline = Pipeline()
+    post_json("/v1/forms/contact", {"email": "due0@example.co.jp", "name": "D", "company": "C", "consent": True,
+                                    "message": "もう一度"})  # new activity: the lead is scored again
+    pipeline.drain()
+    assert profile(lead_id)["due_sk"] == leased  # a second tick cannot claim the same step meanwhile
+    assert tick(*collaborators(), later, keys.DUE_SHARDS).claimed == 0

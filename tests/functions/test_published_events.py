@@ -71,3 +71,20 @@ def test_published_stream_events_are_reported_record_by_record(function, path):
     response = invoke(function, event)
     reported = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
     assert reported == {record["dynamodb"]["SequenceNumber"] for record in event["Records"]}
+
+
+SQS_EVENTS = sorted(path for path in SHARED_EVENTS.glob("*.json") if "sqs" in path.name.lower())
+
+
+def test_published_sqs_events_are_present():
+    assert len(SQS_EVENTS) >= 4, SQS_EVENTS
+
+
+@pytest.mark.usefixtures("aws")
+@pytest.mark.parametrize("path", SQS_EVENTS, ids=[p.name for p in SQS_EVENTS])
+def test_published_sqs_events_are_reported_record_by_record_by_the_sender(path):
+    """Their bodies are not step messages: each record fails alone (back to the queue, then its DLQ)."""
+    event = json.loads(path.read_text(encoding="utf-8"))
+    response = invoke("sender", event)
+    assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == \
+        sorted(r["messageId"] for r in event["Records"])

@@ -30,7 +30,7 @@ from nurture.local.functions import api_request, invoke
 from nurture.local.queues import QueuePoller, scheduled_event, sqs_event
 from nurture.local.resources import LocalResources
 from nurture.queues.sender import handle_batch
-from tests.conftest import CONFIG_DIR, SHARED_EVENTS
+from tests.conftest import CONFIG_DIR
 from tests.functions.helpers import body_json, items_under, post_json, profile
 from tests.functions.pipeline import Pipeline
 
@@ -206,14 +206,6 @@ def test_a_template_that_fails_to_render_sends_nothing_and_records_the_error(mon
     assert stats("warm_nurture", "know_how") == {"failed": 1}
 
 
-@pytest.mark.parametrize("name", ["awsdocs__lambda-dg-sqs-standard.json", "powertools__sqsEvent.json"])
-def test_published_sqs_events_fail_record_by_record(name):
-    event = json.loads((SHARED_EVENTS / name).read_text(encoding="utf-8"))
-    response = invoke("sender", event)
-    assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == \
-        sorted(r["messageId"] for r in event["Records"])
-
-
 def test_opening_the_previous_email_counts_for_the_next_steps_condition():
     lead_id = enrolled()
     dispatch_and_send(due_at(lead_id))
@@ -239,3 +231,13 @@ def test_clicking_a_link_in_the_email_records_the_click():
     pipeline.drain()
     assert "email_click" in activity_types(lead_id)
     assert profile(lead_id)["sequence"]["clicked_previous"] is True
+
+
+def test_the_sample_event_is_a_step_message_the_sender_takes():
+    event = json.loads((CONFIG_DIR.parent / "events" / "sender-step.json").read_text(encoding="utf-8"))
+    assert invoke("sender", event)["batchItemFailures"] == []  # its lead does not exist: nothing to send
+
+
+def test_the_sample_tick_runs_the_dispatcher():
+    event = json.loads((CONFIG_DIR.parent / "events" / "dispatcher-tick.json").read_text(encoding="utf-8"))
+    assert invoke("dispatcher", event) == {"due": 0, "dispatched": 0, "lost_races": 0}

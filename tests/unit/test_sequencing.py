@@ -5,7 +5,17 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from nurture.config import load_config
-from nurture.domain.sequencing import LeadFacts, advance, current_step, skip, step_applies, update_enrollment
+from nurture.domain.sequencing import (
+    LeadFacts,
+    advance,
+    current_step,
+    note_engagement,
+    note_sent,
+    retime,
+    skip,
+    step_applies,
+    update_enrollment,
+)
 from tests.conftest import CONFIG_DIR
 
 CONFIG = load_config(CONFIG_DIR).sequences
@@ -76,3 +86,26 @@ def test_finishing_every_step_completes_the_sequence():
 def test_dormant_leads_go_to_re_engagement():
     state = update_enrollment(None, replace(WARM, dormant_days=120), CONFIG, MONDAY)
     assert state is not None and state.sequence == "reengagement"
+
+
+def test_opens_and_clicks_of_the_previous_email_set_the_next_steps_condition():
+    state = update_enrollment(None, WARM, CONFIG, MONDAY)
+    assert state is not None
+    sent = advance(state, CONFIG, WARM, MONDAY, message_id="m-know-how")
+    assert sent.last_message_id == "m-know-how"
+    other = note_engagement(sent, [{"type": "email_open", "message_id": "m-older"}])
+    assert not other.opened_previous  # an older email's open says nothing about this one
+    opened = note_engagement(sent, [{"type": "email_open", "message_id": "m-know-how"}])
+    assert opened.opened_previous and not opened.clicked_previous
+    clicked = note_engagement(sent, [{"type": "email_click", "message_id": "m-know-how"}])
+    assert clicked.opened_previous and clicked.clicked_previous  # images blocked, link clicked: it was read
+    assert not advance(clicked, CONFIG, WARM, MONDAY, message_id="m-next").opened_previous
+
+
+def test_an_email_recorded_after_the_lead_moved_on_still_counts_toward_the_cap():
+    state = update_enrollment(None, WARM, CONFIG, MONDAY)
+    assert state is not None and state.next_send_at is not None
+    busy = note_sent(note_sent(state, "case_study", MONDAY), "product_news", MONDAY)
+    assert busy.sent_templates == ("case_study", "product_news")
+    waited = retime(busy, CONFIG, WARM)
+    assert waited.next_send_at == "2026-12-07T01:00:00.000000Z"  # two sends on Monday: a week later

@@ -155,6 +155,11 @@ def run_local(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else int(os.environ.get("PORT", "3000"))
     system = LocalSystem(args.config_dir, host=args.host, port=port, persist=args.persist,
                          tick_seconds=args.tick, send_any_time=args.send_any_time)
+    # Before start: a Ctrl-C the moment the system is up must stop it, not kill this thread alone
+    # and leave the emulator's thread running.
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
     system.start()
     print(f"Nurture is running at {system.gateway_url}", flush=True)
     for name, url in system.urls().items():
@@ -162,9 +167,6 @@ def run_local(args: argparse.Namespace) -> int:
     print(f"  {'Outbox folder':<24} {system.outbox_dir}", flush=True)
     print("Press Ctrl-C to stop." + (f" State persists in {args.persist}." if args.persist else
                                      " State is in memory (use --persist DIR to keep it)."), flush=True)
-    stopped = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopped.set())
     stopped.wait()
     system.stop()
     print("Nurture stopped.", flush=True)

@@ -1,25 +1,36 @@
-"""Keep the emulator's DynamoDB stream as short as DynamoDB Streams keeps its own.
+"""Make the emulator's DynamoDB behave at DynamoDB's cost profile, not at the size of the table.
 
-DynamoDB Streams drops records after 24 hours; moto keeps every record forever, and deep-copies the
-whole table (its stream included) before each TransactWriteItems so that it can roll back. Left
-alone, every form submit gets slower as the local system runs. The local runtime therefore drops
-records once its poller has delivered them. moto has no locking of its own, so the few moto methods
-that touch a stream are serialized with the trimming under one lock.
+moto answers correctly but does work proportional to the whole table where DynamoDB does not:
+every Query sorts every item of the table before it looks at the partition or index asked for, and
+every TransactWriteItems deep-copies the whole table (its stream included) once per item, so that it
+can roll back. Left alone, the local system gets slower with every lead, and a simulated month of
+nurturing takes hours. `install()` patches three things, keeping moto's answers the same:
+
+- a Query looks only at its partition (table) or at the items that carry the index's keys (a GSI);
+- a transaction's rollback copy shares the items it does not touch and copies those it does;
+- DynamoDB Streams drops records after 24 hours: the local runtime drops them once delivered.
+
+moto has no locking of its own, so the moto methods that touch a stream are serialized, with the
+trimming, under one lock.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
-from moto.dynamodb.models.table import StreamShard
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import StreamShard, Table
 
 _lock = threading.RLock()
 _installed = False
+_scope = threading.local()  # what the current Query or transaction is about
 
 
 def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -39,8 +50,119 @@ def install() -> None:
         StreamShard.add = _serialized(StreamShard.add)  # type: ignore[method-assign]
         StreamShard.get = _serialized(StreamShard.get)  # type: ignore[method-assign]
         DynamoDBBackend.transact_write_items = _serialized(  # type: ignore[method-assign]
-            DynamoDBBackend.transact_write_items)
+            _with_touched_items(DynamoDBBackend.transact_write_items))
+        Table.query = _scoped_query(Table.query)  # type: ignore[method-assign]
+        Table.all_items = _scoped_all_items(Table.all_items)  # type: ignore[method-assign, assignment]
+        Table.__deepcopy__ = _table_copy  # type: ignore[attr-defined]
         _installed = True
+
+
+# --- Query: only the partition or the index's items -------------------------------------------------
+
+
+def _scoped_query(query: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(query)
+    def scoped(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name:
+            index = next(i for i in self.all_indexes() if i.name == index_name)
+            keys = {key["KeyType"]: key["AttributeName"] for key in index.schema}
+            # (hash attribute, its value, range attribute, comparison, operands)
+            _scope.query = ("index", (keys["HASH"], hash_key, keys.get("RANGE"), args[0], args[1]))
+        else:
+            _scope.query = ("partition", hash_key)
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            _scope.query = None
+
+    return scoped
+
+
+def _scoped_all_items(all_items: Callable[[Table], list[Any]]) -> Callable[[Table], list[Any]]:
+    """Inside a Query, only the candidates it would keep (unsorted: Query sorts them itself)."""
+
+    @functools.wraps(all_items)
+    def scoped(self: Table) -> list[Any]:
+        scope = getattr(_scope, "query", None)
+        if scope is None or not self.range_key_attr:
+            return all_items(self)
+        kind, what = scope
+        if kind == "partition":
+            return list(self.items[what].values()) if what in self.items else []
+        hash_name, hash_value, range_name, comparison, operands = what
+        return [item for partition in self.items.values() for item in partition.values()
+                if _in_index(item, hash_name, hash_value, range_name, comparison, operands)]
+
+    return scoped
+
+
+def _in_index(item: Any, hash_name: str, hash_value: Any, range_name: str | None, comparison: str | None,
+              operands: list[Any]) -> bool:
+    """The item is in the index, under the queried key, and meets the sort-key condition (as DynamoDB
+    reads an index: only the keys asked for)."""
+    value = item.attrs.get(hash_name)
+    if value is None or (hash_value is not None and value != hash_value):
+        return False
+    if range_name is None:
+        return True
+    sort_value = item.attrs.get(range_name)
+    return sort_value is not None and (not comparison or sort_value.compare(comparison, operands))
+
+
+# --- TransactWriteItems: a rollback copy of only what the transaction touches ----------------------
+
+
+def _with_touched_items(transact: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(transact)
+    def scoped(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        touched: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
+        for entry in transact_items:
+            operation = next(iter(entry.values()))
+            table = self.tables.get(operation.get("TableName"))
+            key = operation.get("Key") or operation.get("Item")
+            if table is None or not isinstance(key, dict) or table.hash_key_attr not in key:
+                continue
+            range_value = key.get(table.range_key_attr) if table.range_key_attr else None
+            touched[table.name].append((DynamoType(key[table.hash_key_attr]),
+                                        DynamoType(range_value) if range_value else None))
+        _scope.touched = touched
+        try:
+            transact(self, transact_items)
+        finally:
+            _scope.touched = None
+
+    return scoped
+
+
+def _shallow(model: Any) -> Any:
+    """copy.copy without moto's BaseModel.__new__, which keeps every instance alive in a class list."""
+    clone = object.__new__(type(model))
+    clone.__dict__.update(model.__dict__)
+    return clone
+
+
+def _table_copy(self: Table, memo: dict[int, Any]) -> Table:
+    """Inside a transaction: share untouched items, copy touched ones and the stream's record list.
+    Anywhere else: the ordinary deep copy."""
+    touched = getattr(_scope, "touched", None)
+    if touched is None or not self.range_key_attr:
+        clone: Table = object.__new__(self.__class__)
+        memo[id(self)] = clone
+        for name, value in self.__dict__.items():
+            setattr(clone, name, copy.deepcopy(value, memo))
+        return clone
+    clone = _shallow(self)
+    clone.items = defaultdict(dict, {hash_key: dict(partition) for hash_key, partition in self.items.items()})
+    for hash_key, range_key in touched.get(self.name, []):
+        item = self.items[hash_key].get(range_key) if hash_key in self.items else None
+        if item is not None:
+            clone.items[hash_key][range_key] = copy.deepcopy(item)
+    if self.stream_shard is not None:
+        shard = _shallow(self.stream_shard)
+        shard.items = list(self.stream_shard.items)
+        clone.stream_shard = shard
+    return clone
 
 
 def stream_trimmer(table_name: str, region: str) -> Callable[[str], None]:

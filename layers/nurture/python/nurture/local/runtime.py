@@ -34,6 +34,7 @@ logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto server: one line
 warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
 
 SNAPSHOT = "snapshot.json"
+STREAM_POLL_SECONDS = 0.25  # Lambda polls a stream about four times a second
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
 
 
@@ -93,7 +94,7 @@ class LocalSystem:
         self.poller = StreamPoller(self.resources.table_name, self.resources.region, consumers,
                                    on_delivered=emulator.stream_trimmer(self.resources.table_name,
                                                                         self.resources.region))
-        self.poller.start()
+        self._repeaters = [Repeater("stream-poller", STREAM_POLL_SECONDS, self.poller.poll_once)]
         self.outbox = Outbox(self.outbox_dir, self.resources.region)
         self._start_step_emails()
         self.gateway = Gateway((self.host, self.port), self._page)
@@ -117,7 +118,7 @@ class LocalSystem:
             if sender.poll_once():
                 self.outbox.collect()
 
-        self._repeaters = [
+        self._repeaters += [
             Repeater("scheduler", self.tick_seconds, lambda: invoke("dispatcher", scheduled_event(region))),
             Repeater("send-queue", 0.5, send_and_collect),
         ]
@@ -146,11 +147,11 @@ class LocalSystem:
             self._snapshot()
         self.gateway.shutdown()
         self.gateway.server_close()
-        self.poller.stop()
         for repeater in self._repeaters:
             repeater.stop()
         self._moto.stop()
         LocalState.clear()
+        shutil.rmtree(self._scratch, ignore_errors=True)  # the in-memory outbox and any derived config
 
     # --- --persist: a plain JSON snapshot of the table and the signing key ----------------------
 

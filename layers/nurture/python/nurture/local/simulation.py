@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from nurture.config.sequences import SequencesConfig
+from nurture.config.sequences import FrequencyCap, SequencesConfig
 from nurture.domain.clock import parse_iso
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -120,7 +120,7 @@ class Report:
         lines = [
             f"{self.leads} leads over {self.days} days from {self.start} (seed {self.seed})",
             f"Funnel: {self.leads} leads -> {self.leads_emailed} emailed -> {self.leads_opened} opened -> "
-            f"{self.leads_clicked} clicked -> {self.handoffs} handed off to sales",
+            f"{self.leads_clicked} clicked; {self.handoffs} handed off to sales",
             f"Emails sent: {self.emails_sent}; unsubscribed: {self.unsubscribed}; bouncing addresses: "
             f"{self.bounced_addresses} ({self.emails_to_bouncing_addresses} emails to them)",
             f"Invariants: sends after unsubscribe {self.sends_after_unsubscribe}, outside the send window "
@@ -162,9 +162,11 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
 
         from nurture.adapters.aws import reset_clients
         from nurture.http import services
+        from nurture.local import emulator
         from nurture.local.resources import create_resources
         from nurture.settings import marketer_config, reload
 
+        emulator.install()
         moment = datetime.combine(start, time(0, 0), TOKYO)
         # The handlers' metrics (EMF lines on stdout) are not the simulation's output.
         with mock_aws(), time_machine.travel(moment, tick=False) as clock, \
@@ -188,6 +190,8 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
 class _World:
     def __init__(self, resources: Any, sequences: SequencesConfig, clock: Any, leads: int, days: int, seed: int,
                  start: datetime):
+        import boto3
+
         from nurture.local import emulator
         from nurture.local.functions import invoke
         from nurture.local.queues import QueuePoller
@@ -207,6 +211,8 @@ class _World:
         self._sender = QueuePoller(resources.queue_url(resources.send_queue), resources.region,
                                    functools.partial(invoke, "sender"))
         self._emails_seen = 0
+        self._sqs = boto3.client("sqs")
+        self._handoff_ids: set[str] = set()
         self.outbox: list[EmailMessage] = []
         chooser = random.Random(seed)  # noqa: S311 - a reproducible simulation, not security
         self.leads: list[SimLead] = []
@@ -250,7 +256,17 @@ class _World:
     def _drain_streams(self) -> None:
         for _ in range(6):  # scoring writes HANDOFF# items that the next poll publishes
             if self._streams.poll_once() == 0:
-                return
+                break
+        self._poll_handoffs()
+
+    def _poll_handoffs(self) -> None:
+        """As sales tooling does, as time passes (a message left for days would expire from SQS)."""
+        while batch := self._sqs.receive_message(QueueUrl=self._resources.handoff_queue_url,
+                                                 MaxNumberOfMessages=10).get("Messages", []):
+            for message in batch:
+                self._handoff_ids.add(_json_load(message["Body"])["handoff_id"])
+                self._sqs.delete_message(QueueUrl=self._resources.handoff_queue_url,
+                                         ReceiptHandle=message["ReceiptHandle"])
 
     # --- what leads do ------------------------------------------------------------------------
 
@@ -377,40 +393,28 @@ class _World:
         report.bounced_addresses = sum(lead.persona.bounces for lead in self.leads)
         report.emails_to_bouncing_addresses = sum(
             self._by_email[str(e["To"])].persona.bounces for e in self.outbox if str(e["To"]) in self._by_email)
-        report.handoffs = self._handoffs()
+        report.handoffs = len(self._handoff_ids)
         sends: dict[str, list[datetime]] = {}
         for email in self.outbox:
             sent = parsedate_to_datetime(str(email["Date"]))
             sends.setdefault(str(email["To"]), []).append(sent)
             if str(email["To"]) in unsubscribed_at and sent > unsubscribed_at[str(email["To"])]:
                 report.sends_after_unsubscribe += 1
-            if not _inside_window(sent, self._sequences):
+            if not inside_window(sent, self._sequences):
                 report.sends_outside_window += 1
-        cap = self._sequences.frequency_cap
-        for times in sends.values():
-            times.sort()
-            report.sends_over_cap += sum(
-                1 for n, moment in enumerate(times)
-                if sum(1 for earlier in times[:n + 1] if moment - earlier < timedelta(days=cap.per_days))
-                > cap.max_emails)
+        report.sends_over_cap = sum(over_cap(times, self._sequences.frequency_cap) for times in sends.values())
         return report
 
-    def _handoffs(self) -> int:
-        import boto3
 
-        sqs = boto3.client("sqs")
-        seen: set[str] = set()
-        while True:
-            batch = sqs.receive_message(QueueUrl=self._resources.handoff_queue_url,
-                                        MaxNumberOfMessages=10).get("Messages", [])
-            if not batch:
-                return len(seen)
-            for message in batch:
-                seen.add(_json_load(message["Body"])["handoff_id"])
-                sqs.delete_message(QueueUrl=self._resources.handoff_queue_url, ReceiptHandle=message["ReceiptHandle"])
+def over_cap(sends: list[datetime], cap: FrequencyCap) -> int:
+    """Sends that were one too many within any `per_days` period ending at them."""
+    ordered = sorted(sends)
+    period = timedelta(days=cap.per_days)
+    return sum(1 for n, moment in enumerate(ordered)
+               if sum(1 for earlier in ordered[:n + 1] if moment - earlier < period) > cap.max_emails)
 
 
-def _inside_window(moment: datetime, sequences: SequencesConfig) -> bool:
+def inside_window(moment: datetime, sequences: SequencesConfig) -> bool:
     """Checked here on its own terms (weekday, JP holidays, closed dates, hours), not with the scheduler's code."""
     import holidays
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -35,16 +34,15 @@ def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[
     }
 
 
-class StreamPoller(threading.Thread):
-    def __init__(self, table_name: str, region: str, consumers: Mapping[str, Consumer], interval: float = 0.25,
+class StreamPoller:
+    """Lambda's event source mapping for the table's stream: read, filter, deliver, retry."""
+
+    def __init__(self, table_name: str, region: str, consumers: Mapping[str, Consumer],
                  on_delivered: Callable[[str], None] | None = None):
-        super().__init__(name="stream-poller", daemon=True)
         self._table = table_name
         self._region = region
         self._consumers = consumers
-        self._interval = interval
         self._on_delivered = on_delivered
-        self._stop = threading.Event()
         self.delivered: dict[str, int] = {f.consumer: 0 for f in TABLE.stream_filters}
         self.dead_letters: dict[str, list[dict[str, Any]]] = {}
         session = boto3.session.Session(region_name=region)
@@ -58,16 +56,6 @@ class StreamPoller(threading.Thread):
         self._positions: dict[str, str | None] = dict.fromkeys(self._shards)
         for shard in self._shards:
             self._read(shard)
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.poll_once()
-            except Exception:  # the poller must survive a failing consumer, as Lambda retries it
-                logger.exception("stream poll failed")
 
     def poll_once(self) -> int:
         records: list[dict[str, Any]] = []

@@ -1,0 +1,106 @@
+"""The dispatcher's read cost with the same 100 leads due among ever more leads, and `nurture simulate`'s pace."""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bench.calls import REPO, counted_dynamodb
+
+DUE = 100
+POPULATIONS = (1_000, 10_000, 100_000)
+UNIT = 4096  # bytes per read unit; an eventually consistent read (a GSI's) costs half a unit
+
+
+def item_size(value: Any) -> int:
+    """DynamoDB's item size rules, closely enough for read units: names plus values."""
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in {"S", "N", "BOOL", "NULL", "M", "L",
+                                                                              "SS", "NS", "B"}:
+        kind, inner = next(iter(value.items()))
+        if kind == "S":
+            return len(inner.encode())
+        if kind == "N":
+            return math.ceil(len(inner.lstrip("-").replace(".", "")) / 2) + 1
+        if kind in ("BOOL", "NULL"):
+            return 1
+        if kind == "SS":
+            return sum(len(s.encode()) for s in inner)
+        if kind == "M":
+            return 3 + sum(len(k.encode()) + item_size(v) + 1 for k, v in inner.items())
+        if kind == "L":
+            return 3 + sum(item_size(v) + 1 for v in inner)
+        return len(inner)
+    return sum(len(name.encode()) + item_size(attribute) for name, attribute in value.items())
+
+
+def _lead(n: int, due_at: str) -> dict[str, Any]:
+    """A lead profile as the stores write it: fields, scores, the sequence state and the due keys."""
+    from nurture import keys
+    from nurture.adapters.lead_store import to_item
+
+    lead_id = f"{n:032x}"
+    return to_item({
+        "PK": keys.lead_pk(lead_id), "SK": keys.PROFILE, "lead_id": lead_id, "email": f"lead{n}@example.co.jp",
+        "email_key": f"{n:064x}", "name": "山田 太郎", "company": "株式会社サンプル", "title": "部長",
+        "industry": "製造業", "employees": 500, "language": "ja", "status": "active", "stage": "nurturing",
+        "rank": "B", "total": Decimal("42.5"), "fit": 30, "engagement": Decimal("12.5"),
+        "scoring": {"version": 3, "engagement": Decimal("12.5"), "as_of": due_at, "fired": [], "cycle": 0},
+        "sequence": {"sequence": "warm_nurture", "step": 1, "step_started_at": due_at, "next_send_at": due_at,
+                     "sent_templates": ["know_how"], "sent_at": [due_at]},
+        "due_pk": keys.due_pk(lead_id), "due_sk": keys.due_sk(due_at, lead_id),
+        "rank_pk": keys.rank_pk("B"), "rank_sk": keys.rank_sk(42.5, lead_id),
+    })
+
+
+def tick_read_units() -> list[tuple[int, dict[str, Any]]]:
+    """One tick with DUE leads due among each population: queries, items read and read units."""
+    from nurture.local import emulator
+
+    emulator.install()  # as the local runtime runs moto: a query reads its index, not the whole table
+    now = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    return [(population, _one_tick(population, now)) for population in POPULATIONS]
+
+
+def _one_tick(population: int, now: datetime) -> dict[str, Any]:
+    from nurture import keys
+    from nurture.adapters.aws import client
+    from nurture.adapters.dispatch_store import DynamoDispatchStore
+    from nurture.adapters.lead_store import batch_put
+    from nurture.adapters.send_queue import SendQueue
+    from nurture.domain.clock import iso
+    from nurture.domain.dispatch import tick
+    from nurture.local.resources import LocalResources
+
+    resources = LocalResources()
+    with counted_dynamodb() as counter:
+        items = [_lead(n, iso(now - timedelta(minutes=5)) if n < DUE else iso(now + timedelta(days=1 + n % 20)))
+                 for n in range(population)]
+        batch_put(client("dynamodb"), resources.table_name, items)
+        sizes = {item["lead_id"]["S"]: item_size(item) for item in items}
+        pages: list[list[str]] = []
+        client("dynamodb").meta.events.register(
+            "after-call.dynamodb.Query",
+            lambda parsed, **_: pages.append([item["lead_id"]["S"] for item in parsed.get("Items", [])]))
+        store = DynamoDispatchStore(resources.table_name)
+        queue = SendQueue(resources.queue_url(resources.send_queue))
+        measured = counter.measure(lambda: tick(store, queue, now, keys.DUE_SHARDS))
+        return {**measured, "read_units": sum(_read_units([sizes[lead] for lead in page]) for page in pages),
+                "item_bytes": round(sum(sizes.values()) / len(sizes))}
+
+
+def _read_units(sizes: list[int]) -> float:
+    """What DynamoDB bills for one query page: the whole index items read (the projection limits what
+    comes back, not what is read), in 4 KB units, halved for an eventually consistent read; at least 0.5."""
+    return max(1, math.ceil(sum(sizes) / UNIT)) * 0.5
+
+
+def simulate_wall_time(leads: int = 1_000, days: int = 30) -> tuple[float, dict[str, Any]]:
+    from nurture.local.simulation import simulate
+
+    started = time.perf_counter()
+    report = simulate(Path(REPO / "config"), leads, days, seed=1, start=date(2026, 4, 20))
+    return time.perf_counter() - started, report.to_json()
