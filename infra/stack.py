@@ -67,6 +67,10 @@ class NurtureStack(Stack):
         worker_environment = {**environment, "HANDOFF_QUEUE_URL": handoff.queue.queue_url,
                               "SEND_QUEUE_URL": send.queue.queue_url, "PUBLIC_API_URL": api.url}
         sender_concurrency = int(self.node.try_get_context("nurture:senderConcurrency") or 2)
+        if sender_concurrency < 2:
+            # An SQS event source invokes at least two at a time; fewer reserved would throttle messages
+            # back to the queue and on to its DLQ.
+            raise ValueError("nurture:senderConcurrency must be at least 2")
         only = {"sender": {"SENDER_ADDRESS": sender_address,
                            "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name}}
         workers = {

@@ -41,4 +41,4 @@ class EmailSending(Construct):
         # Reserved concurrency caps the send rate (each sender sends one email after another); the event
         # source's own maximum keeps SQS from invoking beyond it and throttling messages back.
         sender.function.add_event_source(sources.SqsEventSource(
-            queue, batch_size=10, report_batch_item_failures=True, max_concurrency=max(2, concurrency)))
+            queue, batch_size=10, report_batch_item_failures=True, max_concurrency=concurrency))

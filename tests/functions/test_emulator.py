@@ -68,3 +68,16 @@ def test_a_cancelled_transaction_leaves_no_write_and_no_stream_record_behind():
                     "ExpressionAttributeValues": {":after": {"S": "after"}}}},
     ])
     assert [r["eventName"] for r in stream_records()[before:]] == ["INSERT", "MODIFY"]
+
+
+def test_an_exactly_full_last_page_still_says_where_to_go_on():
+    """As DynamoDB (and moto unpatched): Limit reached means a LastEvaluatedKey, then an empty page."""
+    for n in range(4):
+        put(f"P#{n}", "x", due_pk="DUE#0", due_sk=f"2026-0{n + 1}")
+    dynamodb = boto3.client("dynamodb")
+    query = {"TableName": TABLE, "IndexName": "due", "Limit": 2, "KeyConditionExpression": "due_pk = :p AND "
+             "due_sk <= :until", "ExpressionAttributeValues": {":p": {"S": "DUE#0"}, ":until": {"S": "2026-02~"}}}
+    first = dynamodb.query(**query)
+    assert [i["PK"]["S"] for i in first["Items"]] == ["P#0", "P#1"] and "LastEvaluatedKey" in first
+    rest = dynamodb.query(**query, ExclusiveStartKey=first["LastEvaluatedKey"])
+    assert rest["Items"] == [] and "LastEvaluatedKey" not in rest

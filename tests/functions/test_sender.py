@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -66,12 +66,14 @@ def dispatch_and_send(moment: datetime) -> None:
         send_queue().drain()
 
 
-def received_messages() -> list[dict[str, Any]]:
+def received_messages(visibility: int | None = None, wait: int = 0) -> list[dict[str, Any]]:
     import boto3
 
     sqs = boto3.client("sqs")
-    messages = sqs.receive_message(QueueUrl=RESOURCES.queue_url(RESOURCES.send_queue), MaxNumberOfMessages=10,
-                                   AttributeNames=["All"]).get("Messages", [])
+    options: dict[str, Any] = {"VisibilityTimeout": visibility} if visibility is not None else {}
+    messages: list[dict[str, Any]] = sqs.receive_message(
+        QueueUrl=RESOURCES.queue_url(RESOURCES.send_queue), MaxNumberOfMessages=10, AttributeNames=["All"],
+        WaitTimeSeconds=wait, **options).get("Messages", [])
     return messages
 
 
@@ -153,12 +155,14 @@ class FailingMailer:
         raise self.error
 
 
-def run_sender(mailer: Any, config: NurtureConfig | None = None) -> dict[str, Any]:
-    """The sender's queue consumer with another mailer, at the moment the step is due."""
+def run_sender(mailer: Any, config: NurtureConfig | None = None, keep: bool = False,
+               visible_after: int = 0) -> dict[str, Any]:
+    """The sender's queue consumer with another mailer, at the moment the step is due. `keep`: the
+    messages stay visible for the next call (as a failed record returns to the queue)."""
     from functions.sender.handler import collaborators
 
     store, _ = collaborators()
-    messages = received_messages()
+    messages = received_messages(visibility=0 if keep else None, wait=visible_after)
     moment = parse_iso(json.loads(messages[0]["Body"])["due"])
     event = sqs_event(messages, "arn:aws:sqs:ap-northeast-1:123456789012:q", RESOURCES.region)
     return handle_batch(event, CONTEXT, store, mailer, composer, config or load_config(CONFIG_DIR), lambda: moment)
@@ -175,6 +179,23 @@ def test_throttling_returns_the_message_to_the_queue_and_leaves_the_lead_due():
     assert len(response["batchItemFailures"]) == 1
     assert profile(lead_id)["sequence"]["step"] == 0
     assert items_under(keys.lead_pk(lead_id), "SEND#") == []  # the marker is gone: the retry may send
+
+
+def test_a_send_ses_may_have_accepted_is_never_sent_again(monkeypatch):
+    import nurture.domain.sending as sending
+
+    lead_id = enrolled()
+    dispatched(lead_id)
+    response = run_sender(FailingMailer(SendDeferred("SES: InternalFailure", maybe_sent=True)), keep=True)
+    assert len(response["batchItemFailures"]) == 1
+    (marker,) = items_under(keys.lead_pk(lead_id), "SEND#")
+    assert marker["status"] == "sending"  # kept: the retry must not send
+    # The retry comes back later than a sender can take: the email is counted as sent, not sent again.
+    monkeypatch.setattr(sending, "IN_FLIGHT", timedelta(0))
+    mailer = FailingMailer(AssertionError("must not be called"))
+    assert run_sender(mailer, visible_after=1)["batchItemFailures"] == []
+    assert mailer.calls == 0 and profile(lead_id)["sequence"]["step"] == 1
+    assert stats("warm_nurture", "know_how") == {"sent": 1}
 
 
 def test_a_permanent_refusal_is_recorded_on_the_lead_and_never_retried():

@@ -234,3 +234,9 @@ def test_sales_routes_need_iam_and_the_consumer_policy_grants_them(synthesized):
     assert {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])} == {
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
         "sqs:GetQueueUrl", "execute-api:Invoke"}
+
+
+def test_a_sender_concurrency_below_the_event_sources_minimum_is_refused(tmp_path):
+    (tmp_path / "python").mkdir()
+    with pytest.raises(ValueError, match="at least 2"):
+        build_app({"nurture:dependenciesLayer": str(tmp_path), "nurture:senderConcurrency": 1})

@@ -25,16 +25,26 @@ def test_the_email_carries_the_configuration_set_and_the_tags_ses_events_map_bac
         assert mailer.send(b"raw", "a@example.jp", TAGS) == "ses-1"
 
 
-@pytest.mark.parametrize(("code", "status", "error"), [
-    ("TooManyRequestsException", 429, SendDeferred),
-    ("SendingPausedException", 400, SendDeferred),
-    ("InternalFailure", 500, SendDeferred),
-    ("MessageRejected", 400, SendRejected),
-    ("MailFromDomainNotVerifiedException", 400, SendRejected),
-    ("BadRequestException", 400, SendRejected),
+@pytest.mark.parametrize(("code", "status", "error", "maybe_sent"), [
+    ("TooManyRequestsException", 429, SendDeferred, False),  # throttled: try again later
+    ("SendingPausedException", 400, SendDeferred, False),  # the account's problem, not the lead's
+    ("AccessDeniedException", 403, SendDeferred, False),
+    ("NotFoundException", 404, SendDeferred, False),  # e.g. the configuration set is missing
+    ("MailFromDomainNotVerifiedException", 400, SendDeferred, False),
+    ("InternalFailure", 500, SendDeferred, True),  # SES may have sent it: never send again
+    ("MessageRejected", 400, SendRejected, None),  # this email to this address: for good
+    ("BadRequestException", 400, SendRejected, None),
 ])
-def test_throttling_is_retried_later_and_a_refusal_is_permanent(code, status, error):
+def test_only_a_refusal_of_the_email_itself_is_permanent(code, status, error, maybe_sent):
     mailer, stub = stubbed()
     stub.add_client_error("send_email", service_error_code=code, http_status_code=status)
-    with stub, pytest.raises(error):
+    with stub, pytest.raises(error) as raised:
         mailer.send(b"raw", "a@example.jp", TAGS)
+    if maybe_sent is not None:
+        assert raised.value.maybe_sent is maybe_sent
+
+
+def test_the_send_is_attempted_once_by_botocore():
+    from nurture.adapters.mailer import SEND_ONCE
+
+    assert SEND_ONCE.retries == {"mode": "standard", "total_max_attempts": 1}

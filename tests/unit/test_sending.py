@@ -93,3 +93,10 @@ def test_the_mime_message_carries_both_parts_and_one_click_headers():
     assert parsed["Subject"] == email.subject
     assert [part.get_content_type() for part in parsed.iter_parts()] == ["text/plain", "text/html"]
     assert "山田" in parsed.get_body(("html",)).get_content()
+
+
+def test_an_email_the_lead_already_received_is_skipped_not_resent():
+    assert STATE is not None
+    received = replace(STATE, sent_templates=("know_how",))
+    decision = decide({**PROFILE, "sequence": received.to_item()}, False, MESSAGE, CONFIG.sequences, NOW)
+    assert decision.action == "skip" and decision.state is not None and decision.state.step == 1

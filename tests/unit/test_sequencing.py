@@ -109,3 +109,12 @@ def test_an_email_recorded_after_the_lead_moved_on_still_counts_toward_the_cap()
     assert busy.sent_templates == ("case_study", "product_news")
     waited = retime(busy, CONFIG, WARM)
     assert waited.next_send_at == "2026-12-07T01:00:00.000000Z"  # two sends on Monday: a week later
+
+
+def test_an_email_sent_while_the_lead_switched_sequence_is_not_sent_again():
+    cold = update_enrollment(None, LeadFacts(rank="C", stage="nurturing", status="active"), CONFIG, MONDAY)
+    assert cold is not None and current_step(cold, CONFIG).template == "know_how"
+    # The warm know-how email went out while scoring moved the lead to cold nurture, whose first
+    # step is the same email: recording it moves the lead past that step.
+    recorded = retime(note_sent(cold, "know_how", MONDAY), CONFIG, WARM)
+    assert current_step(recorded, CONFIG).template == "whitepaper_announcement"

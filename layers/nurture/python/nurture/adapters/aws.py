@@ -17,8 +17,8 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeou
 
 
 @cache
-def client(service: str) -> Any:
-    return boto3.session.Session().client(service, config=_CONFIG)
+def client(service: str, config: Config = _CONFIG) -> Any:
+    return boto3.session.Session().client(service, config=config)
 
 
 def reset_clients() -> None:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
 from nurture.adapters.aws import client
 from nurture.domain.sending import SendDeferred, SendRejected
 
-# Codes that mean "not now": the message returns to the queue. Everything else SES refuses is permanent.
-_TRY_AGAIN = {"TooManyRequestsException", "LimitExceededException", "SendingPausedException", "Throttling",
-              "ThrottlingException", "ServiceUnavailable", "InternalFailure", "AccountSuspendedException"}
+# Refusals of this email to this address: recorded on the lead, never retried. Every other refusal
+# (throttling, a paused or suspended account, a missing configuration set, denied permissions, an
+# unverified sender) is about our setup, not the lead: the message returns to the queue and, if the
+# problem stays, ends in the DLQ, where an operator sees it.
+_PERMANENT = {"MessageRejected", "BadRequestException", "InvalidParameterValue"}
+# One attempt: botocore's own retry of a timed-out SendEmail could send the email twice.
+SEND_ONCE = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=15)
 
 
 class SesMailer:
@@ -22,7 +27,7 @@ class SesMailer:
 
     @property
     def _ses(self) -> Any:
-        return self._client or client("sesv2")
+        return self._client or client("sesv2", SEND_ONCE)
 
     def send(self, raw: bytes, recipient: str, tags: dict[str, str]) -> str:
         arguments: dict[str, Any] = {
@@ -38,9 +43,11 @@ class SesMailer:
         except ClientError as error:
             code = error.response["Error"]["Code"]
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
-            if code in _TRY_AGAIN or status >= 500:
-                raise SendDeferred(f"SES: {code}") from error
-            raise SendRejected(code) from error
-        except BotoCoreError as error:
+            if code in _PERMANENT and status < 500:
+                raise SendRejected(code) from error
+            raise SendDeferred(f"SES: {code}", maybe_sent=status >= 500) from error
+        except (ReadTimeoutError, ConnectionClosedError) as error:
+            raise SendDeferred(f"SES did not answer: {type(error).__name__}", maybe_sent=True) from error
+        except BotoCoreError as error:  # the request never reached SES (no connection, bad credentials)
             raise SendDeferred(f"SES unreachable: {type(error).__name__}") from error
         return str(response["MessageId"])

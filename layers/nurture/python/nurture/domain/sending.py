@@ -73,6 +73,8 @@ def decide(profile: dict[str, Any], suppressed: bool, message: StepMessage, conf
     if not step_applies(step, state):
         return SendDecision("skip", f"condition {step.condition} does not hold", skip(state, config, facts, now),
                             step)
+    if step.template in state.sent_templates:
+        return SendDecision("skip", "the lead already received this email", skip(state, config, facts, now), step)
     # A message that waited in the queue (throttling, an outage) may now be outside the window or over
     # the cap: it waits for the next moment that is neither.
     allowed = scheduler_for(config)(now, state.sent_at, facts.timezone)
@@ -104,7 +106,12 @@ Outcome = Literal["sent", "failed", "skipped", "stopped", "waiting"]
 
 
 class SendDeferred(NurtureError):
-    """Not now (SES throttling, sending paused, another sender mid-send): the message returns to the queue."""
+    """Not now (SES throttling, a setup or account problem, another sender mid-send): the message returns
+    to the queue. `maybe_sent`: SES may have accepted it (a timeout, a 5xx), so it must not be sent again."""
+
+    def __init__(self, reason: str, maybe_sent: bool = False):
+        super().__init__(reason)
+        self.maybe_sent = maybe_sent
 
 
 class SendRejected(NurtureError):
@@ -230,11 +237,16 @@ def _send_once(lead_id: str, profile: dict[str, Any], state: SequenceState, step
         raw = composer.compose(lead_id, profile, step.template, message_id, now)
     except RenderFailed as error:
         return _Attempt(message_id, iso(now), step, error=f"render: {error}")
+    except Exception:
+        store.abandon_send(lead_id, message_id)  # nothing went out: a retry may send
+        raise
     try:
         mailer.send(raw, str(profile["email"]), {"lead": lead_id, "sequence": state.sequence, "step": step.id,
                                                  "message": message_id})
-    except SendDeferred:
-        store.abandon_send(lead_id, message_id)
+    except SendDeferred as deferred:
+        # When SES may have accepted it, the marker stays: the retry finds it and records the send.
+        if not deferred.maybe_sent:
+            store.abandon_send(lead_id, message_id)
         raise
     except SendRejected as error:
         return _Attempt(message_id, iso(now), step, error=f"ses: {error.code}", stop=True)
@@ -251,7 +263,7 @@ def _sent_record(lead_id: str, profile: dict[str, Any], attempt: _Attempt, confi
     still_due = not state.stopped and message_id_for(lead_id, state) == attempt.message_id
     if attempt.error is None:
         new = advance(state, config, facts, at, attempt.message_id) if still_due else \
-            retime(note_sent(state, attempt.step.template, at), config, facts)
+            retime(note_sent(state, attempt.step.template, at), config, facts)  # the lead moved on meanwhile
     elif not still_due:
         new = state
     elif attempt.stop:

@@ -158,11 +158,12 @@ def note_sent(state: SequenceState, template: str, sent_at: datetime) -> Sequenc
 
 
 def retime(state: SequenceState, config: SequencesConfig, facts: LeadFacts) -> SequenceState:
-    """A pending step's time again, after the history changed (it may now wait for the cap)."""
-    if state.next_send_at is None or state.stopped:
+    """The pending step again, after the history changed: an email it holds may now be sent already
+    (skip it), and the cap may now make it wait."""
+    sequence = next((s for s in config.sequences if s.id == state.sequence), None)
+    if state.next_send_at is None or state.stopped or sequence is None:
         return state
-    when = scheduler_for(config)(parse_iso(state.next_send_at), state.sent_at, facts.timezone)
-    return replace(state, next_send_at=iso(when))
+    return _schedule_next(state, sequence, facts, scheduler_for(config))
 
 
 def note_engagement(state: SequenceState, events: list[dict[str, Any]]) -> SequenceState:

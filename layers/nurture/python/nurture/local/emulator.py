@@ -91,23 +91,27 @@ def _scoped_all_items(all_items: Callable[[Table], list[Any]]) -> Callable[[Tabl
         if kind == "partition":
             return list(self.items[what].values()) if what in self.items else []
         hash_name, hash_value, range_name, comparison, operands = what
-        return [item for partition in self.items.values() for item in partition.values()
-                if _in_index(item, hash_name, hash_value, range_name, comparison, operands)]
+        under_key = [item for partition in self.items.values() for item in partition.values()
+                     if _in_index(item, hash_name, hash_value, range_name)]
+        if range_name is None or not comparison:
+            return under_key
+        inside = [item for item in under_key if item.attrs[range_name].compare(comparison, operands)]
+        outside = [item for item in under_key if not item.attrs[range_name].compare(comparison, operands)]
+        # moto ends a page that is exactly full with a LastEvaluatedKey when any candidate follows it,
+        # as DynamoDB does: the lowest and the highest key outside the condition keep that answer.
+        ends = [min(outside, key=lambda i: i.attrs[range_name]),
+                max(outside, key=lambda i: i.attrs[range_name])] if outside else []
+        return inside + [item for n, item in enumerate(ends) if item not in ends[:n]]
 
     return scoped
 
 
-def _in_index(item: Any, hash_name: str, hash_value: Any, range_name: str | None, comparison: str | None,
-              operands: list[Any]) -> bool:
-    """The item is in the index, under the queried key, and meets the sort-key condition (as DynamoDB
-    reads an index: only the keys asked for)."""
+def _in_index(item: Any, hash_name: str, hash_value: Any, range_name: str | None) -> bool:
+    """The item is in the index (it has the index's keys) under the queried partition key."""
     value = item.attrs.get(hash_name)
     if value is None or (hash_value is not None and value != hash_value):
         return False
-    if range_name is None:
-        return True
-    sort_value = item.attrs.get(range_name)
-    return sort_value is not None and (not comparison or sort_value.compare(comparison, operands))
+    return range_name is None or item.attrs.get(range_name) is not None
 
 
 # --- TransactWriteItems: a rollback copy of only what the transaction touches ----------------------
