@@ -15,6 +15,7 @@ from infra.constructs.function import NurtureFunction, construct_name
 from infra.constructs.public_api import PublicApi
 from infra.constructs.queues import HandoffQueue
 from infra.constructs.sales_access import SalesAccess
+from infra.constructs.ses_events import SesEvents
 from infra.constructs.shared_code import SharedCode
 from infra.constructs.stream_consumer import StreamConsumer
 from infra.constructs.tracking_key import TrackingKey
@@ -40,6 +41,7 @@ TABLE_ACTIONS = {
     "dispatcher": ["dynamodb:UpdateItem"],
     # Transactions need the action of each item they write: UpdateItem, PutItem.
     "sender": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"],
+    "ses_events": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
 }
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
@@ -94,6 +96,7 @@ class NurtureStack(Stack):
                 StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name)
         DispatchSchedule(self, "DispatchSchedule", functions["dispatcher"])
         email.attach_sender(functions["sender"], send.queue, sender_concurrency)
+        SesEvents(self, "SesEvents", email.configuration_set).attach(functions["ses_events"])
         sales = SalesAccess(self, "SalesAccess", handoff.queue, api.api)
 
         CfnOutput(self, OUTPUT_API_URL, value=api.url, description="Base URL web forms post to")

@@ -107,6 +107,9 @@ EXPECTED_ACTIONS = {
                         # the send queue, as its event source mapping reads it
                         "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
                         "sqs:GetQueueAttributes"},
+    "ses_events": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "sqs:ReceiveMessage",
+                            "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
+                            "sqs:GetQueueAttributes"},
 }
 
 
@@ -240,3 +243,15 @@ def test_a_sender_concurrency_below_the_event_sources_minimum_is_refused(tmp_pat
     (tmp_path / "python").mkdir()
     with pytest.raises(ValueError, match="at least 2"):
         build_app({"nurture:dependenciesLayer": str(tmp_path), "nurture:senderConcurrency": 1})
+
+
+def test_every_ses_event_reaches_the_ses_events_function_through_sns_and_sqs(synthesized):
+    template, _ = synthesized
+    (destination,) = template.find_resources("AWS::SES::ConfigurationSetEventDestination").values()
+    settings = destination["Properties"]["EventDestination"]
+    assert settings["Enabled"] is True and "SnsDestination" in settings
+    assert set(settings["MatchingEventTypes"]) == {"send", "delivery", "bounce", "complaint", "reject", "open",
+                                                   "click", "renderingFailure", "deliveryDelay", "subscription"}
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "sqs"})
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})

@@ -56,6 +56,9 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         # Ten sends of a batch one after another, each a few reads, one SES call and one transaction.
         FunctionSpec("sender", "functions.sender.handler", "functions/sender", 256, 30,
                      "Send due step emails through SES and record them on the lead", trigger="queue"),
+        FunctionSpec("ses_events", "functions.ses_events.handler", "functions/ses_events", 256, 30,
+                     "Record SES deliveries, bounces, complaints, opens and clicks; suppress bad addresses",
+                     trigger="queue"),
         FunctionSpec("sales_api", "functions.sales_api.handler", "functions/sales_api", 512, 10,
                      "Sales API: leads, ranks, feedback and erasure"),
     )

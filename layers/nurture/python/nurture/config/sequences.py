@@ -84,12 +84,18 @@ class FrequencyCap(StrictModel):
     per_days: int = Field(default=7, ge=1, le=90)
 
 
+class Deliverability(StrictModel):
+    transient_bounces_to_suppress: int = Field(default=3, ge=1, le=20,
+                                               description="soft bounces in a row that suppress the address")
+
+
 class SequencesConfig(StrictModel):
     sender_name: str = Field(default="", max_length=100, description="display name beside the sending address")
     open_pixel: bool = Field(default=True, description="append a signed 1x1 open-tracking image")
     send_window: SendWindow = Field(default_factory=SendWindow)
     frequency_cap: FrequencyCap = Field(default_factory=FrequencyCap)
     on_rank_change: Literal["switch", "stay"] = "switch"
+    deliverability: Deliverability = Field(default_factory=Deliverability)
     sequences: list[Sequence] = Field(min_length=1)
 
     @model_validator(mode="after")

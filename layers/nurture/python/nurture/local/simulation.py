@@ -162,6 +162,7 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
         from aws_lambda_powertools.utilities import parameters
         from moto import mock_aws
 
+        from nurture import observability
         from nurture.adapters.aws import reset_clients
         from nurture.http import services
         from nurture.local import emulator
@@ -169,6 +170,9 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
         from nurture.settings import marketer_config, reload
 
         emulator.install()
+        # The handlers' logs are not the simulation's output, even when their logger already exists.
+        quieted = observability.logger.log_level
+        observability.logger.setLevel("ERROR")
         moment = datetime.combine(start, time(0, 0), TOKYO)
         # Ids from the seed too: lead ids decide due shards and the order within them, so a busy tick
         # must cut in the same place every run. The handlers' metrics (EMF on stdout) are not output.
@@ -190,6 +194,7 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
                 reset_clients()
                 reload()
                 services.reset()
+                observability.logger.setLevel(quieted)
 
 
 class _World:

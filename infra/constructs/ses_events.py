@@ -1,0 +1,48 @@
+"""SES events: the configuration set publishes every event to SNS, SNS to an SQS queue, the queue to a function."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs.function import NurtureFunction
+from infra.constructs.queues import RETENTION, dead_letter_queue
+from nurture.topology import SEND_QUEUE_RECEIVES
+
+
+class SesEvents(Construct):
+    def __init__(self, scope: Construct, construct_id: str, configuration_set: ses.ConfigurationSet) -> None:
+        super().__init__(scope, construct_id)
+        account = Stack.of(self).account
+        # A key of our own: SES may only publish to an encrypted topic whose key lets it.
+        key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="Nurture SES events topic")
+        key.add_to_resource_policy(iam.PolicyStatement(
+            actions=["kms:GenerateDataKey*", "kms:Decrypt"], resources=["*"],
+            principals=[iam.ServicePrincipal("ses.amazonaws.com")],
+            conditions={"StringEquals": {"aws:SourceAccount": account}}))
+        self.topic = sns.Topic(self, "Topic", master_key=key, enforce_ssl=True,
+                               display_name="Nurture SES events")
+        configuration_set.add_event_destination(
+            "AllEvents", destination=ses.EventDestination.sns_topic(self.topic),
+            # Every kind SES publishes; the handler records what it uses and counts the rest.
+            events=[ses.EmailSendingEvent.SEND, ses.EmailSendingEvent.DELIVERY, ses.EmailSendingEvent.BOUNCE,
+                    ses.EmailSendingEvent.COMPLAINT, ses.EmailSendingEvent.REJECT, ses.EmailSendingEvent.OPEN,
+                    ses.EmailSendingEvent.CLICK, ses.EmailSendingEvent.RENDERING_FAILURE,
+                    ses.EmailSendingEvent.DELIVERY_DELAY, ses.EmailSendingEvent.SUBSCRIPTION])
+        self.dead_letters = dead_letter_queue(self, "DeadLetters")
+        self.queue = sqs.Queue(
+            self, "Queue", retention_period=RETENTION, visibility_timeout=Duration.minutes(3),
+            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=SEND_QUEUE_RECEIVES, queue=self.dead_letters))
+        self.topic.add_subscription(subscriptions.SqsSubscription(self.queue))
+
+    def attach(self, function: NurtureFunction) -> None:
+        function.function.add_event_source(sources.SqsEventSource(
+            self.queue, batch_size=10, max_batching_window=Duration.seconds(5), report_batch_item_failures=True))

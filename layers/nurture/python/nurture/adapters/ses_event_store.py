@@ -1,0 +1,85 @@
+"""DynamoDB side of SES events: who the recipient is, and each event's effects written once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from nurture import keys
+from nurture.adapters.lead_store import DynamoTable, Update, from_item, item_key, to_item, unavailable
+from nurture.domain.clock import iso
+from nurture.domain.errors import WriteConflict
+from nurture.domain.ses_events import AddressState, EventEffect, SesEvent
+from nurture.domain.text import email_key
+
+
+class DynamoSesEventStore(DynamoTable):
+
+    def address_state(self, event: SesEvent) -> AddressState:
+        """The lead the sender tagged, or the one that owns the address; its transient-bounce count."""
+        key = email_key(event.recipient.strip())
+        lead_id = event.tags.get("lead")
+        if lead_id is None:
+            claim = self._call("get_item", TableName=self._table, ConsistentRead=True,
+                               Key=item_key(keys.email_claim_pk(key), keys.EMAIL_CLAIM_SK)).get("Item")
+            lead_id = str(from_item(claim)["lead_id"]) if claim else None
+        if lead_id is None:
+            return AddressState(key, None)
+        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
+                          Key=item_key(keys.lead_pk(lead_id), keys.PROFILE),
+                          ProjectionExpression="email_key, transient_bounces").get("Item")
+        profile = from_item(item or {})
+        if profile.get("email_key") != key:
+            return AddressState(key, None)  # erased, or a tag that does not match the address
+        return AddressState(key, lead_id, int(profile.get("transient_bounces", 0)))
+
+    def record_ses_event(self, effect: EventEffect) -> bool:
+        """One transaction; False when this event was recorded before (its activity exists)."""
+        event, address = effect.event, effect.address
+        items: list[dict[str, Any]] = []
+        if address.lead_id is not None and effect.activity is not None:
+            pk = keys.lead_pk(address.lead_id)
+            items.append({"Put": {
+                "TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
+                "Item": to_item({"PK": pk, "SK": keys.event_sk(effect.activity.occurred_at, effect.activity.event_id),
+                                 "lead_id": address.lead_id, **effect.activity.attributes()})}})
+            profile = Update()
+            if effect.suppress is not None:
+                profile.set("status", effect.suppress).set(f"{effect.suppress}_at", effect.activity.occurred_at)
+            if effect.count_transient_bounce:
+                profile.add("transient_bounces", {"N": "1"})
+            if effect.reset_transient_bounces:
+                profile.set("transient_bounces", 0)
+            if effect.suppress is not None or effect.count_transient_bounce or effect.reset_transient_bounces:
+                items.append({"Update": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
+                                         "ConditionExpression": "attribute_exists(PK)", **profile.arguments()}})
+        if effect.suppress is not None:
+            items.append({"Update": {
+                "TableName": self._table, "Key": item_key(keys.suppression_pk(address.email_key), keys.SUPPRESSION_SK),
+                "UpdateExpression": "SET reason = if_not_exists(reason, :reason), suppressed_at = "
+                                    "if_not_exists(suppressed_at, :at)",
+                "ExpressionAttributeValues": to_item({":reason": effect.suppress,
+                                                      ":at": iso(event.occurred_at)})}})
+        if effect.counter is not None and address.lead_id is not None:
+            sequence, step, name = effect.counter
+            counter = Update().add(name, {"N": "1"}).set("sequence", sequence).set("step", step)
+            items.append({"Update": {"TableName": self._table, "Key": item_key(keys.stats_pk(sequence, step),
+                                                                                keys.stats_sk(address.lead_id)),
+                                     **counter.arguments()}})
+        if not items:
+            return True  # nothing of ours to change (an event about an address we do not know)
+        try:
+            self._ddb.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise unavailable(error) from error
+            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed" and address.lead_id is not None:
+                return False  # the activity exists: delivered before
+            if "TransactionConflict" in reasons or "ConditionalCheckFailed" in reasons:
+                raise WriteConflict("the lead changed meanwhile") from error
+            raise unavailable(error) from error
+        except BotoCoreError as error:
+            raise unavailable(error) from error
+        return True

@@ -1,0 +1,210 @@
+"""What SES tells us about an email, read from any of the shapes it arrives in.
+
+SES publishes two formats: event publishing records (`eventType`, from a configuration set) and the
+older identity notifications (`notificationType`). Either comes inside an SNS notification inside
+an SQS message body, or bare when the subscription delivers raw messages. One SES record can name
+several recipients (a bounce of two addresses): it becomes one event per recipient, each with its
+own idempotency key (SES message id + event type + recipient + time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from nurture.domain.activity import Activity
+from nurture.domain.clock import expiry, iso, parse_iso
+from nurture.domain.errors import NurtureError
+
+# SES's names, both formats, to ours.
+KINDS = {
+    "Send": "send", "Delivery": "delivery", "Bounce": "bounce", "Complaint": "complaint", "Open": "open",
+    "Click": "click", "Reject": "reject", "Rendering Failure": "rendering_failure",
+    "DeliveryDelay": "delivery_delay", "Subscription": "subscription",
+}
+
+
+class UnreadableSesEvent(NurtureError):
+    """Not an SES event in any shape we accept: that record fails alone and ends in the DLQ."""
+
+
+@dataclass(frozen=True)
+class SesEvent:
+    kind: str  # one of KINDS' values
+    ses_message_id: str
+    recipient: str
+    occurred_at: datetime
+    tags: dict[str, str] = field(default_factory=dict)  # the sender's message tags: lead, sequence, step, message
+    bounce_type: str | None = None  # Permanent, Transient, Undetermined
+    bounce_subtype: str | None = None
+    complaint_type: str | None = None
+    user_agent: str | None = None
+    ip_address: str | None = None
+    link: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The same SES event delivered twice has the same key."""
+        seed = f"{self.ses_message_id}|{self.kind}|{self.recipient.lower()}|{self.occurred_at.isoformat()}"
+        return hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+    @property
+    def permanent_failure(self) -> bool:
+        """An address that must never be mailed again: a permanent bounce or any complaint."""
+        return self.kind == "complaint" or (self.kind == "bounce" and self.bounce_type == "Permanent")
+
+
+def parse_body(body: str) -> list[SesEvent]:
+    """An SQS message body: an SNS notification around an SES record, or the SES record itself."""
+    document = _json(body, "the message body")
+    if isinstance(document, dict) and document.get("Type") == "Notification" and "Message" in document:
+        document = _json(document["Message"], "the SNS message")
+    if not isinstance(document, dict):
+        raise UnreadableSesEvent("not a JSON object")
+    return parse_record(document)
+
+
+def parse_record(record: dict[str, Any]) -> list[SesEvent]:
+    name = record.get("eventType") or record.get("notificationType")
+    if name not in KINDS:
+        raise UnreadableSesEvent(f"not an SES event type: {str(name)[:40]!r}")
+    kind = KINDS[str(name)]
+    mail = record.get("mail")
+    if not isinstance(mail, dict) or not isinstance(mail.get("messageId"), str):
+        raise UnreadableSesEvent("an SES event without its mail object")
+    detail = record.get(_detail_key(kind, record)) or {}
+    if not isinstance(detail, dict):
+        raise UnreadableSesEvent(f"the {kind} object is not an object")
+    tags = {str(name): str(values[0]) for name, values in (mail.get("tags") or {}).items()
+            if isinstance(values, list) and values}
+    occurred_at = _time(detail.get("timestamp") or mail.get("timestamp"))
+
+    def text(name: str) -> str | None:  # the detail's own fields, where this kind has them
+        value = detail.get(name)
+        return value if isinstance(value, str) and value else None
+
+    return [SesEvent(kind=kind, ses_message_id=mail["messageId"], recipient=recipient, occurred_at=occurred_at,
+                     tags=tags, bounce_type=text("bounceType"), bounce_subtype=text("bounceSubType"),
+                     complaint_type=text("complaintFeedbackType"), user_agent=text("userAgent"),
+                     ip_address=text("ipAddress"), link=text("link"))
+            for recipient in _recipients(kind, detail, mail)]
+
+
+def _detail_key(kind: str, record: dict[str, Any]) -> str:
+    """Where the event's own object sits: `bounce`, `deliveryDelay`, `failure` (rendering), …"""
+    names = {"rendering_failure": "failure", "delivery_delay": "deliveryDelay"}
+    return names.get(kind, kind)
+
+
+def _recipients(kind: str, detail: dict[str, Any], mail: dict[str, Any]) -> list[str]:
+    listed: list[Any]
+    if kind == "bounce":
+        listed = [r.get("emailAddress") for r in detail.get("bouncedRecipients") or [] if isinstance(r, dict)]
+    elif kind == "complaint":
+        listed = [r.get("emailAddress") for r in detail.get("complainedRecipients") or [] if isinstance(r, dict)]
+    elif kind == "delivery":
+        listed = list(detail.get("recipients") or [])
+    elif kind == "delivery_delay":
+        listed = [r.get("emailAddress") for r in detail.get("delayedRecipients") or [] if isinstance(r, dict)]
+    else:
+        listed = list(mail.get("destination") or [])
+    recipients = [r for r in listed if isinstance(r, str) and "@" in r]
+    if not recipients:
+        raise UnreadableSesEvent(f"an SES {kind} event that names no recipient")
+    return recipients
+
+
+def _time(value: Any) -> datetime:
+    try:
+        moment = parse_iso(str(value))
+    except ValueError as error:
+        raise UnreadableSesEvent("an SES event without a readable time") from error
+    if moment.tzinfo is None:
+        raise UnreadableSesEvent("an SES event time without a time zone")
+    return moment
+
+
+def _json(text: Any, what: str) -> Any:
+    if not isinstance(text, str):
+        raise UnreadableSesEvent(f"{what} is not text")
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise UnreadableSesEvent(f"{what} is not JSON") from error
+
+
+# --- what an event does to the lead ------------------------------------------------------------------
+
+ACTIVITY_TYPES = {
+    "send": "email_accepted", "delivery": "email_delivered", "bounce": "email_bounced",
+    "complaint": "email_complained", "open": "email_open", "click": "email_click", "reject": "email_rejected",
+    "rendering_failure": "email_rendering_failed", "delivery_delay": "email_delayed",
+    "subscription": "email_subscription",
+}
+# The step's KPI counters (STATS# items) each kind moves.
+COUNTERS = {"delivery": "delivered", "open": "opened", "click": "clicked", "bounce": "bounced",
+            "complaint": "complained"}
+
+
+@dataclass(frozen=True)
+class AddressState:
+    """What the handler needs to know of the recipient before deciding."""
+
+    email_key: str
+    lead_id: str | None  # None: no lead (erased, or never ours): only the suppression entry is written
+    transient_bounces: int = 0
+
+
+@dataclass(frozen=True)
+class EventEffect:
+    """Everything one SES event changes, written at most once (keyed by the event's key)."""
+
+    event: SesEvent
+    address: AddressState
+    activity: Activity | None
+    suppress: str | None  # "bounced" or "complained": the address is never mailed again
+    count_transient_bounce: bool
+    reset_transient_bounces: bool  # a delivery ends a run of soft bounces
+    counter: tuple[str, str, str] | None  # (sequence, step, counter)
+
+
+def effect_of(event: SesEvent, address: AddressState, retention_days: int, transient_limit: int) -> EventEffect:
+    """A permanent bounce or a complaint suppresses at once; `transient_limit` soft bounces in a row too."""
+    transient = event.kind == "bounce" and not event.permanent_failure
+    suppress = ("complained" if event.kind == "complaint" else "bounced") if event.permanent_failure else (
+        "bounced" if transient and address.transient_bounces + 1 >= transient_limit else None)
+    activity = None
+    if address.lead_id is not None:
+        data = {"ses_message_id": event.ses_message_id, "message_id": event.tags.get("message"),
+                "sequence": event.tags.get("sequence"), "step": event.tags.get("step"),
+                "bounce_type": event.bounce_type, "bounce_subtype": event.bounce_subtype,
+                "complaint_type": event.complaint_type, "user_agent": event.user_agent, "url": event.link,
+                "source": "ses"}
+        activity = Activity(type=ACTIVITY_TYPES[event.kind], occurred_at=iso(event.occurred_at), event_id=event.key,
+                            expires_at=expiry(event.occurred_at, retention_days),
+                            data={k: v for k, v in data.items() if v not in (None, "")})
+    sequence, step = event.tags.get("sequence"), event.tags.get("step")
+    counter = (sequence, step, COUNTERS[event.kind]) if sequence and step and event.kind in COUNTERS else None
+    return EventEffect(event, address, activity, suppress, count_transient_bounce=transient and suppress is None,
+                       reset_transient_bounces=event.kind == "delivery" and address.transient_bounces > 0,
+                       counter=counter)
+
+
+class SesEventStore(Protocol):
+    def address_state(self, event: SesEvent) -> AddressState: ...
+
+    def record_ses_event(self, effect: EventEffect) -> bool: ...
+
+
+def apply_events(events: list[SesEvent], store: SesEventStore, retention_days: int,
+                 transient_limit: int) -> list[EventEffect]:
+    """Each event's effect, once: a redelivered event finds its activity written and changes nothing."""
+    applied = []
+    for event in events:
+        effect = effect_of(event, store.address_state(event), retention_days, transient_limit)
+        if store.record_ses_event(effect):
+            applied.append(effect)
+    return applied

@@ -1,0 +1,127 @@
+"""SES events through the real handler: activity on the lead, suppression, counters, each once."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from nurture import keys
+from nurture.domain.dispatch import tick
+from nurture.local.functions import invoke
+from tests.conftest import SHARED_EVENTS
+from tests.functions.helpers import all_items, body_json, items_under, post_json, profile
+from tests.functions.pipeline import Pipeline
+from tests.functions.test_dispatcher import collaborators
+from tests.unit.test_ses_events import CLASSIC_BOUNCE, SAMPLES, sns_envelope
+
+pytestmark = pytest.mark.usefixtures("aws")
+RECIPIENT = "recipient@example.com"  # the address in AWS's samples
+
+
+def sample(name: str) -> dict[str, Any]:
+    return json.loads((SHARED_EVENTS / f"awsdocs__ses-sns-{name}.json").read_text(encoding="utf-8"))
+
+
+def sqs_batch(*bodies: str) -> dict[str, Any]:
+    """SQS records as the event source mapping delivers them, one SNS notification each."""
+    return {"Records": [{
+        "messageId": f"m-{n}", "receiptHandle": f"r-{n}", "body": body, "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:ap-northeast-1:123456789012:nurture-ses-events", "awsRegion": "ap-northeast-1",
+    } for n, body in enumerate(bodies)]}
+
+
+def a_lead(email: str = RECIPIENT) -> str:
+    pipeline = Pipeline()
+    lead_id: str = body_json(post_json("/v1/forms/contact", {"email": email, "name": "R", "company": "C",
+                                                            "consent": True}))["lead_id"]
+    pipeline.drain()
+    return lead_id
+
+
+def activity(lead_id: str) -> list[str]:
+    return [e["type"] for e in items_under(keys.lead_pk(lead_id), keys.EVENT_PREFIX)]
+
+
+def test_every_published_sample_lands_on_the_lead_it_was_sent_to():
+    lead_id = a_lead()
+    response = invoke("ses_events", sqs_batch(*(sns_envelope(p.read_text(encoding="utf-8")) for p in SAMPLES)))
+    assert response["batchItemFailures"] == []
+    assert {"email_accepted", "email_delivered", "email_bounced", "email_complained", "email_open",
+            "email_click"} <= set(activity(lead_id))
+
+
+def test_a_malformed_body_fails_alone_beside_good_ones():
+    lead_id = a_lead()
+    response = invoke("ses_events", sqs_batch(sns_envelope(json.dumps(sample("delivery"))), "{broken",
+                                              json.dumps(sample("open"))))
+    assert response["batchItemFailures"] == [{"itemIdentifier": "m-1"}]
+    assert {"email_delivered", "email_open"} <= set(activity(lead_id))
+
+
+def test_the_same_event_delivered_twice_counts_once():
+    lead_id = a_lead()
+    tagged = copy.deepcopy(sample("delivery"))  # a copy of the sample, with the tags our sender sets
+    tagged["mail"]["tags"] = {**tagged["mail"].get("tags", {}), "lead": [lead_id], "sequence": ["warm_nurture"],
+                              "step": ["know_how"], "message": ["m1"]}
+    body = sns_envelope(json.dumps(tagged))
+    invoke("ses_events", sqs_batch(body))
+    invoke("ses_events", sqs_batch(body, json.dumps(tagged)))  # again, and once more without SNS
+    assert activity(lead_id).count("email_delivered") == 1
+    (stats,) = [i for i in all_items() if i["PK"] == keys.stats_pk("warm_nurture", "know_how")]
+    assert stats["delivered"] == 1
+
+
+def test_a_permanent_bounce_suppresses_and_the_next_dispatch_skips_the_lead():
+    from datetime import timedelta
+
+    from nurture.domain.clock import utc_now
+
+    lead_id = a_lead()
+    assert "due_sk" in profile(lead_id)
+    pipeline = Pipeline()
+    invoke("ses_events", sqs_batch(sns_envelope(json.dumps(sample("bounce")))))
+    pipeline.drain()  # scoring sees the bounce: the sequence stops
+    lead = profile(lead_id)
+    assert lead["status"] == "bounced" and lead["sequence"]["stopped"] == "bounced" and "due_sk" not in lead
+    (suppressed,) = [i for i in all_items() if i["PK"].startswith("SUPPRESS#")]
+    assert suppressed["reason"] == "bounced" and RECIPIENT not in json.dumps(suppressed, default=str)
+    assert tick(*collaborators(), utc_now() + timedelta(days=30), keys.DUE_SHARDS).claimed == 0
+
+
+def test_a_complaint_suppresses_even_an_address_we_no_longer_know():
+    invoke("ses_events", sqs_batch(sns_envelope(json.dumps(sample("complaint")))))
+    (suppressed,) = [i for i in all_items() if i["PK"].startswith("SUPPRESS#")]
+    assert suppressed["reason"] == "complained"
+    assert not [i for i in all_items() if i["PK"].startswith("LEAD#")]
+
+
+def test_soft_bounces_in_a_row_suppress_and_a_delivery_resets_the_run():
+    lead_id = a_lead("a@example.co.jp")
+    bounce = copy.deepcopy(CLASSIC_BOUNCE)
+
+    def soft_bounce(n: int) -> str:
+        bounce["mail"]["messageId"] = f"0100-classic-{n}"
+        return sns_envelope(json.dumps(bounce))
+
+    invoke("ses_events", sqs_batch(soft_bounce(1), soft_bounce(2)))
+    assert profile(lead_id)["transient_bounces"] == 2 and profile(lead_id)["status"] == "active"
+    delivered = copy.deepcopy(sample("delivery"))
+    delivered["delivery"]["recipients"] = ["a@example.co.jp"]
+    invoke("ses_events", sqs_batch(sns_envelope(json.dumps(delivered))))
+    assert profile(lead_id)["transient_bounces"] == 0
+    invoke("ses_events", sqs_batch(soft_bounce(3), soft_bounce(4)))
+    assert profile(lead_id)["status"] == "active"
+    invoke("ses_events", sqs_batch(soft_bounce(5)))
+    assert profile(lead_id)["status"] == "bounced"
+
+
+@pytest.mark.parametrize("name", ["powertools__snsSqsEvent.json", "awsdocs__lambda-dg-sqs-standard.json"])
+def test_published_sqs_events_that_carry_no_ses_event_fail_record_by_record(name):
+    event = json.loads((SHARED_EVENTS / name).read_text(encoding="utf-8"))
+    response = invoke("ses_events", event)
+    assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == \
+        sorted(r["messageId"] for r in event["Records"])
