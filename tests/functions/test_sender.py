@@ -36,6 +36,7 @@ from tests.functions.pipeline import Pipeline
 
 pytestmark = pytest.mark.usefixtures("aws")
 RESOURCES = LocalResources()
+BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0"
 CONTEXT = LambdaContext(function_name="nurture-sender", memory_limit_in_mb=256, timeout_seconds=30)
 
 
@@ -229,12 +230,14 @@ def test_a_template_that_fails_to_render_sends_nothing_and_records_the_error(mon
 
 def test_opening_the_previous_email_counts_for_the_next_steps_condition():
     lead_id = enrolled()
-    dispatch_and_send(due_at(lead_id))
+    sent = due_at(lead_id)
+    dispatch_and_send(sent)
     (email,) = outbox()
     pipeline = Pipeline()
     pixel = re.search(r'src="http://127\.0\.0\.1:3000(/v1/t/o/[^"]+)\.gif"', email.get_body(("html",)).get_content())
     assert pixel is not None
-    api_request("GET", pixel.group(1) + ".gif")
+    with time_machine.travel(sent + timedelta(hours=1), tick=False):  # a person opens it later
+        api_request("GET", pixel.group(1) + ".gif", headers={"user-agent": BROWSER})
     pipeline.drain()
     state = profile(lead_id)["sequence"]
     assert state["opened_previous"] is True and state["clicked_previous"] is False
@@ -242,12 +245,14 @@ def test_opening_the_previous_email_counts_for_the_next_steps_condition():
 
 def test_clicking_a_link_in_the_email_records_the_click():
     lead_id = enrolled()
-    dispatch_and_send(due_at(lead_id))
+    sent = due_at(lead_id)
+    dispatch_and_send(sent)
     (email,) = outbox()
     pipeline = Pipeline()
     link = re.search(r'href="http://127\.0\.0\.1:3000(/v1/t/c/[^"]+)"', email.get_body(("html",)).get_content())
     assert link is not None
-    response = api_request("GET", link.group(1))
+    with time_machine.travel(sent + timedelta(hours=1), tick=False):
+        response = api_request("GET", link.group(1), headers={"user-agent": BROWSER})
     assert response is not None and response["statusCode"] == 302
     pipeline.drain()
     assert "email_click" in activity_types(lead_id)
@@ -262,3 +267,27 @@ def test_the_sample_event_is_a_step_message_the_sender_takes():
 def test_the_sample_tick_runs_the_dispatcher():
     event = json.loads((CONFIG_DIR.parent / "events" / "dispatcher-tick.json").read_text(encoding="utf-8"))
     assert invoke("dispatcher", event) == {"due": 0, "dispatched": 0, "lost_races": 0}
+
+
+def test_a_scanner_burst_right_after_delivery_scores_nothing_and_a_person_a_minute_later_does():
+    lead_id = enrolled()
+    sent = due_at(lead_id)
+    dispatch_and_send(sent)
+    (email,) = outbox()
+    html = email.get_body(("html",)).get_content()
+    links = re.findall(r'href="http://127\.0\.0\.1:3000(/v1/t/c/[^"]+)"', html)
+    assert len(links) >= 2
+    pipeline = Pipeline()
+    before = profile(lead_id)["engagement"]
+    for n in range(5):  # a mail gateway opens every link within 300 ms of delivery
+        with time_machine.travel(sent + timedelta(seconds=1, milliseconds=60 * n), tick=False):
+            assert api_request("GET", links[n % len(links)], headers={"user-agent": BROWSER})["statusCode"] == 302
+    pipeline.drain()
+    clicks = [e for e in items_under(keys.lead_pk(lead_id), keys.EVENT_PREFIX) if e["type"] == "email_click"]
+    assert len(clicks) == 5 and all(c["bot"] is True for c in clicks)
+    assert {c["bot_reason"] for c in clicks} <= {"too_soon_after_send", "honeypot_link"}
+    assert profile(lead_id)["engagement"] == before and profile(lead_id)["sequence"]["clicked_previous"] is False
+    with time_machine.travel(sent + timedelta(minutes=1, seconds=5), tick=False):
+        api_request("GET", links[0], headers={"user-agent": BROWSER})
+    pipeline.drain()
+    assert profile(lead_id)["engagement"] > before and profile(lead_id)["sequence"]["clicked_previous"] is True

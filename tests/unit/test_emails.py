@@ -58,3 +58,15 @@ def test_sandbox_refuses_unsafe_template_code():
 def test_syntax_errors_are_reported_for_config_check():
     bad = EmailTemplate(ja=TemplateParts(subject="{% if %}", html="<p/>", text="x"))
     assert syntax_problems(bad) and syntax_problems(TEMPLATES["know_how"]) == []
+
+
+def test_every_email_hides_a_signed_honeypot_link_no_person_sees():
+    import re
+
+    signer = TokenSigner(b"h" * 32)
+    email = render_email(TEMPLATES["know_how"], "ja", {"name": "山田"},
+                         Links("https://api.example.com", signer, "l1", "m1", sent_at=1_800_000_000))
+    (hidden,) = re.findall(r'<a href="https://api\.example\.com/v1/t/c/([^"]+)" style="display:none"[^>]*>', email.html)
+    claims = signer.verify(hidden.replace("&amp;", "&"), CLICK)
+    assert claims["t"] == "honeypot" and claims["s"] == 1_800_000_000 and claims["l"] == "l1"
+    assert "honeypot" not in email.text

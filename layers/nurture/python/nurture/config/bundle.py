@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nurture.config.bots import BotRules
 from nurture.config.models import ApiSettings, FormDefinition, StrictModel
 from nurture.config.scoring import ScoringRules
 from nurture.config.sequences import SequencesConfig
@@ -14,3 +15,4 @@ class NurtureConfig(StrictModel):
     scoring: ScoringRules
     sequences: SequencesConfig
     templates: dict[str, EmailTemplate]
+    bots: BotRules = BotRules()

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from nurture.config.bots import BotRules
 from nurture.config.bundle import NurtureConfig
 from nurture.config.models import ApiSettings, FormsFile
 from nurture.config.scoring import ScoringRules
@@ -21,6 +22,7 @@ CONFIG_FILES: dict[str, tuple[type[BaseModel], bool]] = {
     "forms.yaml": (FormsFile, False),
     "scoring.yaml": (ScoringRules, False),
     "sequences.yaml": (SequencesConfig, False),
+    "bots.yaml": (BotRules, True),
 }
 TEMPLATES = "templates"
 
@@ -56,7 +58,10 @@ def load_config(config_dir: Path, check_template_syntax: bool = False) -> Nurtur
     api, forms, scoring = loaded["api.yaml"], loaded["forms.yaml"], loaded["scoring.yaml"]
     assert isinstance(api, ApiSettings) and isinstance(forms, FormsFile) and isinstance(scoring, ScoringRules)
     assert isinstance(sequences, SequencesConfig)
-    return NurtureConfig(api=api, forms=forms.forms, scoring=scoring, sequences=sequences, templates=templates)
+    bots = loaded["bots.yaml"]
+    assert isinstance(bots, BotRules)
+    return NurtureConfig(api=api, forms=forms.forms, scoring=scoring, sequences=sequences, templates=templates,
+                         bots=bots)
 
 
 def _load_templates(folder: Path, problems: list[str], check_syntax: bool) -> dict[str, EmailTemplate]:

@@ -15,6 +15,7 @@ from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from nurture.config.templates import EmailTemplate
+from nurture.domain.bots import HONEYPOT
 from nurture.domain.errors import NurtureError
 from nurture.domain.tokens import UNSUBSCRIBE, TokenSigner, click_token, open_token
 
@@ -56,16 +57,18 @@ class Links:
     signer: TokenSigner
     lead_id: str
     message_id: str
+    sent_at: int | None = None  # epoch seconds: hits right after it are machines'
 
-    def click(self, url: str) -> str:
-        return f"{self.api_base}/v1/t/c/{click_token(self.signer, self.lead_id, url, self.message_id)}"
+    def click(self, url: str, link: str | None = None) -> str:
+        token = click_token(self.signer, self.lead_id, url, self.message_id, link, self.sent_at)
+        return f"{self.api_base}/v1/t/c/{token}"
 
     def unsubscribe(self) -> str:
         token = self.signer.sign(UNSUBSCRIBE, {"l": self.lead_id, "m": self.message_id})
         return f"{self.api_base}/v1/unsubscribe/{token}"
 
     def pixel(self) -> str:
-        return f"{self.api_base}/v1/t/o/{open_token(self.signer, self.lead_id, self.message_id)}.gif"
+        return f"{self.api_base}/v1/t/o/{open_token(self.signer, self.lead_id, self.message_id, self.sent_at)}.gif"
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ def render_email(template: EmailTemplate, language: str, profile: dict[str, Any]
     except Exception as error:  # any failure of marketers' template code stops this send, whole
         raise RenderFailed(f"{type(error).__name__}: {error}") from error
     # Every web link goes through a signed click link; the unsubscribe link stays as it is.
+    html_before_links = html
     html = _HTML_LINK.sub(lambda m: m.group(1) + escape(links.click(_unescape(m.group(2)))) + m.group(3)
                           if _unescape(m.group(2)) != unsubscribe_url else m.group(0), html)
     text = _TEXT_LINK.sub(lambda m: links.click(m.group(0)) if m.group(0) != unsubscribe_url else m.group(0), text)
@@ -99,6 +103,11 @@ def render_email(template: EmailTemplate, language: str, profile: dict[str, Any]
     if escape(unsubscribe_url) not in html:
         label = "配信停止はこちら" if used == "ja" else "Unsubscribe"
         html += f'\n<p><a href="{escape(unsubscribe_url)}">{label}</a></p>'
+    # A link no person sees or reaches with the keyboard: whoever follows it is a machine.
+    target = next((url for m in _HTML_LINK.finditer(html_before_links)
+                   if (url := _unescape(m.group(2))) != unsubscribe_url), links.api_base + "/")
+    html += (f'\n<a href="{escape(links.click(target, HONEYPOT))}" style="display:none" aria-hidden="true" '
+             f'tabindex="-1"></a>')
     if open_pixel:
         html += f'\n<img src="{escape(links.pixel())}" width="1" height="1" alt="" style="display:none">'
     headers = {

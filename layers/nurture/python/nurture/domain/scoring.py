@@ -226,6 +226,8 @@ def score_lead(
     ledger: list[LedgerEntry] = []
     newly_fired: list[str] = []
     for event in fresh:
+        if event.attributes.get("bot"):
+            continue  # a machine's open or click: kept as history, scores nothing
         day = event.occurred_at.astimezone(zone).date().isoformat()
         for rule in rules.engagement:
             if not rule.when.matches(event.attributes):

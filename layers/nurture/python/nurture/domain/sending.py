@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 from nurture.config.sequences import SequencesConfig, Step
 from nurture.config.templates import EmailTemplate
 from nurture.domain.activity import Activity
-from nurture.domain.clock import expiry, iso, parse_iso
+from nurture.domain.clock import epoch_seconds, expiry, iso, parse_iso
 from nurture.domain.dispatch import StepMessage
 from nurture.domain.emails import Links, RenderedEmail, RenderFailed, render_email
 from nurture.domain.errors import NurtureError, StoreUnavailable, WriteConflict
@@ -167,7 +167,7 @@ class Composer:
 
     def compose(self, lead_id: str, profile: dict[str, Any], template: str, message_id: str,
                 now: datetime) -> bytes:
-        links = Links(self.api_base, self.signer, lead_id, message_id)
+        links = Links(self.api_base, self.signer, lead_id, message_id, epoch_seconds(now))
         email = render_email(self.templates[template], str(profile.get("language") or "ja"), profile, links,
                              self.open_pixel)
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"

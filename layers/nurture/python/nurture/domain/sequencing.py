@@ -168,7 +168,8 @@ def retime(state: SequenceState, config: SequencesConfig, facts: LeadFacts) -> S
 
 def note_engagement(state: SequenceState, events: list[dict[str, Any]]) -> SequenceState:
     """Opens and clicks of the previous email, for the next step's condition."""
-    mine = [e for e in events if state.last_message_id and e.get("message_id") == state.last_message_id]
+    mine = [e for e in events if state.last_message_id and e.get("message_id") == state.last_message_id
+            and not e.get("bot")]  # a scanner's click says nothing about the person
     opened = state.opened_previous or any(e.get("type") in ("email_open", "email_click") for e in mine)
     clicked = state.clicked_previous or any(e.get("type") == "email_click" for e in mine)
     return replace(state, opened_previous=opened, clicked_previous=clicked)

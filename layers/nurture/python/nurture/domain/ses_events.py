@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from nurture.config.bots import BotRules
 from nurture.domain.activity import Activity
+from nurture.domain.bots import classify
 from nurture.domain.clock import expiry, iso, parse_iso
 from nurture.domain.errors import NurtureError
+from nurture.domain.tracking import bot_data
 
 # SES's names, both formats, to ours.
 KINDS = {
@@ -44,6 +47,7 @@ class SesEvent:
     user_agent: str | None = None
     ip_address: str | None = None
     link: str | None = None
+    sent_at: datetime | None = None  # when SES accepted the email (its `mail.timestamp`)
 
     @property
     def key(self) -> str:
@@ -89,7 +93,7 @@ def parse_record(record: dict[str, Any]) -> list[SesEvent]:
     return [SesEvent(kind=kind, ses_message_id=mail["messageId"], recipient=recipient, occurred_at=occurred_at,
                      tags=tags, bounce_type=text("bounceType"), bounce_subtype=text("bounceSubType"),
                      complaint_type=text("complaintFeedbackType"), user_agent=text("userAgent"),
-                     ip_address=text("ipAddress"), link=text("link"))
+                     ip_address=text("ipAddress"), link=text("link"), sent_at=_sent(mail))
             for recipient in _recipients(kind, detail, mail)]
 
 
@@ -115,6 +119,13 @@ def _recipients(kind: str, detail: dict[str, Any], mail: dict[str, Any]) -> list
     if not recipients:
         raise UnreadableSesEvent(f"an SES {kind} event that names no recipient")
     return recipients
+
+
+def _sent(mail: dict[str, Any]) -> datetime | None:
+    try:
+        return _time(mail.get("timestamp"))
+    except UnreadableSesEvent:
+        return None
 
 
 def _time(value: Any) -> datetime:
@@ -171,7 +182,8 @@ class EventEffect:
     counter: tuple[str, str, str] | None  # (sequence, step, counter)
 
 
-def effect_of(event: SesEvent, address: AddressState, retention_days: int, transient_limit: int) -> EventEffect:
+def effect_of(event: SesEvent, address: AddressState, retention_days: int, transient_limit: int,
+              bots: BotRules) -> EventEffect:
     """A permanent bounce or a complaint suppresses at once; `transient_limit` soft bounces in a row too."""
     transient = event.kind == "bounce" and not event.permanent_failure
     suppress = ("complained" if event.kind == "complaint" else "bounced") if event.permanent_failure else (
@@ -183,6 +195,10 @@ def effect_of(event: SesEvent, address: AddressState, retention_days: int, trans
                 "bounce_type": event.bounce_type, "bounce_subtype": event.bounce_subtype,
                 "complaint_type": event.complaint_type, "user_agent": event.user_agent, "url": event.link,
                 "source": "ses"}
+        if event.kind in ("open", "click"):
+            # The same judges as our own pixel and click links: a scanner's hit scores nothing.
+            data |= bot_data(classify("open" if event.kind == "open" else "click", event.occurred_at,
+                                      event.sent_at, event.user_agent, event.ip_address, bots))
         activity = Activity(type=ACTIVITY_TYPES[event.kind], occurred_at=iso(event.occurred_at), event_id=event.key,
                             expires_at=expiry(event.occurred_at, retention_days),
                             data={k: v for k, v in data.items() if v not in (None, "")})
@@ -199,12 +215,12 @@ class SesEventStore(Protocol):
     def record_ses_event(self, effect: EventEffect) -> bool: ...
 
 
-def apply_events(events: list[SesEvent], store: SesEventStore, retention_days: int,
-                 transient_limit: int) -> list[EventEffect]:
+def apply_events(events: list[SesEvent], store: SesEventStore, retention_days: int, transient_limit: int,
+                 bots: BotRules) -> list[EventEffect]:
     """Each event's effect, once: a redelivered event finds its activity written and changes nothing."""
     applied = []
     for event in events:
-        effect = effect_of(event, store.address_state(event), retention_days, transient_limit)
+        effect = effect_of(event, store.address_state(event), retention_days, transient_limit, bots)
         if store.record_ses_event(effect):
             applied.append(effect)
     return applied

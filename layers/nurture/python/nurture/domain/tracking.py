@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from nurture.config.bots import BotRules
 from nurture.domain.activity import Activity, RequestContext, new_activity
 from nurture.domain.bodies import JSON, TEXT, load_json, media_type
+from nurture.domain.bots import classify
 from nurture.domain.errors import (
     FieldProblem,
     InvalidToken,
@@ -63,6 +66,7 @@ class Beacon(BaseModel):
 class TrackingSettings:
     event_retention_days: int
     max_events: int
+    bots: BotRules = field(default_factory=BotRules)
 
 
 class VisitorIdentified(NurtureError):
@@ -142,17 +146,22 @@ def _record_visitor(store: ActivityStore, vid: str, activities: list[Activity]) 
 
 def record_email_open(
     token: str, signer: TokenSigner, store: ActivityStore, request: RequestContext, settings: TrackingSettings
-) -> None:
+) -> str | None:
+    """Record the open; returns why it was a machine's (None: a person's)."""
     claims = signer.verify(token, OPEN)
+    bot = classify("open", request.received_at, _sent_at(claims), request.user_agent, request.source_ip,
+                   settings.bots)
     activity = new_activity("email_open", request.received_at, settings.event_retention_days,
-                            {"message_id": claims.get("m"), "user_agent": request.user_agent})
+                            {"message_id": claims.get("m"), "user_agent": request.user_agent, **bot_data(bot)})
     store.record_lead_activity(_lead_id(claims), [activity])
+    return bot
 
 
 @dataclass(frozen=True)
 class ClickOutcome:
     url: str
     recorded: bool
+    bot: str | None = None  # why it was a machine's click
 
 
 def record_email_click(
@@ -161,15 +170,28 @@ def record_email_click(
     """Record the click and return where to send the person. InvalidToken: no redirect at all."""
     claims = signer.verify(token, CLICK)
     url = safe_redirect_url(claims.get("u"))
+    link = claims.get("t")
+    bot = classify("click", request.received_at, _sent_at(claims), request.user_agent, request.source_ip,
+                   settings.bots, link=link if isinstance(link, str) else None)
     activity = new_activity("email_click", request.received_at, settings.event_retention_days,
-                            {"message_id": claims.get("m"), "url": url, "link": claims.get("t"),
-                             "user_agent": request.user_agent})
+                            {"message_id": claims.get("m"), "url": url, "link": link,
+                             "user_agent": request.user_agent, **bot_data(bot)})
     try:
         store.record_lead_activity(_lead_id(claims), [activity])
     except StoreUnavailable:
         # The person still gets where the genuine link points; only the hit is lost (and logged).
-        return ClickOutcome(url=url, recorded=False)
-    return ClickOutcome(url=url, recorded=True)
+        return ClickOutcome(url=url, recorded=False, bot=bot)
+    return ClickOutcome(url=url, recorded=True, bot=bot)
+
+
+def bot_data(reason: str | None) -> dict[str, Any]:
+    """How a machine's hit is marked on its activity (nothing for a person's)."""
+    return {"bot": True, "bot_reason": reason} if reason else {}
+
+
+def _sent_at(claims: dict[str, Any]) -> datetime | None:
+    sent = claims.get("s")
+    return datetime.fromtimestamp(sent, UTC) if isinstance(sent, int) and not isinstance(sent, bool) else None
 
 
 def unsubscribe(token: str, signer: TokenSigner, store: ActivityStore, request: RequestContext,

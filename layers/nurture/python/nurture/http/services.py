@@ -29,7 +29,8 @@ def capture_settings() -> CaptureSettings:
 
 def tracking_settings() -> TrackingSettings:
     api = marketer_config().api
-    return TrackingSettings(event_retention_days=api.event_retention_days, max_events=api.limits.beacon_events)
+    return TrackingSettings(event_retention_days=api.event_retention_days, max_events=api.limits.beacon_events,
+                            bots=marketer_config().bots)
 
 
 def reset() -> None:

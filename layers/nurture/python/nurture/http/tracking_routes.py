@@ -53,9 +53,10 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
     def open_pixel(token: Token):
         event = app.current_event
         try:
-            record_email_open(token.removesuffix(".gif"), signer(), lead_store(), request_context(event),
-                              tracking_settings())
-            metrics.add_metric(name="EmailOpenHits", unit=MetricUnit.Count, value=1)
+            bot = record_email_open(token.removesuffix(".gif"), signer(), lead_store(), request_context(event),
+                                    tracking_settings())
+            # People's and machines' opens are counted apart: reports show both.
+            metrics.add_metric(name="EmailOpenBotHits" if bot else "EmailOpenHits", unit=MetricUnit.Count, value=1)
         except InvalidToken as error:
             # A person must never see a broken image, so the pixel is served whatever the token.
             metrics.add_metric(name="InvalidTokens", unit=MetricUnit.Count, value=1)
@@ -100,7 +101,8 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
             logger.info("click with invalid token", extra={"reason": error.detail})
             return _invalid_link_page()
         if outcome.recorded:
-            metrics.add_metric(name="EmailClickHits", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(name="EmailClickBotHits" if outcome.bot else "EmailClickHits", unit=MetricUnit.Count,
+                               value=1)
         else:
             metrics.add_metric(name="HitsLost", unit=MetricUnit.Count, value=1)
             logger.warning("click not recorded; redirected anyway")

@@ -349,7 +349,8 @@ class _World:
             self._schedule(opened + timedelta(minutes=1), functools.partial(
                 self._follow, unsubscribe, "POST", b"List-Unsubscribe=One-Click"))
             return
-        links = re.findall(r'href="([^"]+/v1/t/c/[^"]+)"', html)
+        # People click what they see: not the hidden honeypot link (machines follow that one).
+        links = re.findall(r'href="([^"]+/v1/t/c/[^"]+)"(?! style="display:none")', html)
         if not links or rng.random() >= persona.clicks:
             return
         clicked = opened + timedelta(seconds=rng.uniform(20, 600))

@@ -24,7 +24,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: SesEventS
         # An unreadable body raises here: that record alone fails, and after a few receives sits in the DLQ.
         events = parse_body(record.body)
         applied = apply_events(events, store, config.api.event_retention_days,
-                               config.sequences.deliverability.transient_bounces_to_suppress)
+                               config.sequences.deliverability.transient_bounces_to_suppress, config.bots)
         for effect in applied:
             if effect.event.kind in METRICS:
                 metrics.add_metric(name=METRICS[effect.event.kind], unit="Count", value=1)

@@ -1,0 +1,32 @@
+"""Typed model of config/bots.yaml: what marks an email open or click as a machine's, not a person's."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pydantic import Field, field_validator
+
+from nurture.config.models import StrictModel
+
+
+class BotRules(StrictModel):
+    click_seconds_after_send: float = Field(
+        default=10, ge=0, le=600, description="a click this soon after the email went out is a security scanner")
+    open_seconds_after_send: float = Field(
+        default=2, ge=0, le=600, description="an open this soon is a prefetch (Apple Mail Privacy Protection)")
+    scanner_user_agents: list[str] = Field(default_factory=list, description="substrings, case-insensitive")
+    machine_open_user_agents: list[str] = Field(default_factory=list, description="image proxies that prefetch")
+    scanner_networks: list[str] = Field(default_factory=list, description="CIDR blocks of scanners and previewers")
+
+    @field_validator("scanner_networks")
+    @classmethod
+    def _networks(cls, blocks: list[str]) -> list[str]:
+        bad = []
+        for block in blocks:
+            try:
+                ipaddress.ip_network(block, strict=False)
+            except ValueError:
+                bad.append(block)
+        if bad:
+            raise ValueError(f"not CIDR blocks: {', '.join(bad)}")
+        return blocks
