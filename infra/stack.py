@@ -11,7 +11,7 @@ from infra import paths
 from infra.constructs.data import Data
 from infra.constructs.dispatch_schedule import DispatchSchedule, SendQueue
 from infra.constructs.email_sending import EmailSending
-from infra.constructs.function import NurtureFunction, construct_name
+from infra.constructs.function import NurtureFunction, construct_name, service_name
 from infra.constructs.public_api import PublicApi
 from infra.constructs.queues import HandoffQueue
 from infra.constructs.sales_access import SalesAccess
@@ -38,10 +38,10 @@ TABLE_ACTIONS = {
     "handoff": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
     "sales_api": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                   "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
-    "dispatcher": ["dynamodb:UpdateItem"],
+    "dispatcher": ["dynamodb:UpdateItem", "dynamodb:GetItem"],  # GetItem: the guard's pause flag
     # Transactions need the action of each item they write: UpdateItem, PutItem.
     "sender": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"],
-    "ses_events": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    "ses_events": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
 }
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
@@ -96,7 +96,8 @@ class NurtureStack(Stack):
                 StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name)
         DispatchSchedule(self, "DispatchSchedule", functions["dispatcher"])
         email.attach_sender(functions["sender"], send.queue, sender_concurrency)
-        SesEvents(self, "SesEvents", email.configuration_set).attach(functions["ses_events"])
+        ses_events = SesEvents(self, "SesEvents", email.configuration_set)
+        ses_events.attach(functions["ses_events"], service_name("ses_events"))
         sales = SalesAccess(self, "SalesAccess", handoff.queue, api.api)
 
         CfnOutput(self, OUTPUT_API_URL, value=api.url, description="Base URL web forms post to")

@@ -30,4 +30,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="StepsDispatched", unit="Count", value=result.claimed)
     if result.lost_races:
         logger.info("due leads claimed by another tick", extra={"count": result.lost_races})
+    if result.paused:
+        logger.warning("sending is paused by the deliverability guard: nothing dispatched")
+        return {"due": 0, "dispatched": 0, "lost_races": 0, "paused": True}
     return {"due": result.due, "dispatched": result.claimed, "lost_races": result.lost_races}

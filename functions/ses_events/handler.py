@@ -5,19 +5,23 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
 from nurture.adapters.ses_event_store import DynamoSesEventStore
+from nurture.domain.clock import utc_now
 from nurture.observability import logger, metrics, tracer
 from nurture.queues.ses_events import handle_batch
 from nurture.settings import marketer_config, runtime_settings
 
 
 @cache
-def store() -> DynamoSesEventStore:
-    return DynamoSesEventStore(runtime_settings().table_name)
+def collaborators() -> tuple[DynamoSesEventStore, DynamoDeliverabilityStore]:
+    table = runtime_settings().table_name
+    return DynamoSesEventStore(table), DynamoDeliverabilityStore(table)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_batch(event, context, store(), marketer_config())
+    store, guard = collaborators()
+    return handle_batch(event, context, store, guard, marketer_config(), utc_now)

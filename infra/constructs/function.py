@@ -14,6 +14,12 @@ from infra.constructs.shared_code import ARCHITECTURE, RUNTIME, SharedCode
 from nurture.topology import FunctionSpec
 
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+METRICS_NAMESPACE = "Nurture"
+
+
+def service_name(function: str) -> str:
+    """The Powertools service (the metrics' `service` dimension) of a function."""
+    return f"nurture-{function}"
 
 
 def construct_name(function: str) -> str:
@@ -51,8 +57,8 @@ class NurtureFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             reserved_concurrent_executions=reserved_concurrency,
             environment={
-                "POWERTOOLS_SERVICE_NAME": f"nurture-{spec.name}",
-                "POWERTOOLS_METRICS_NAMESPACE": "Nurture",
+                "POWERTOOLS_SERVICE_NAME": service_name(spec.name),
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "NURTURE_CONFIG_DIR": "/opt/config",
                 **environment,
             },

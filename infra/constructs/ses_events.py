@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as sources
@@ -12,7 +13,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constructs.function import NurtureFunction
+from infra.constructs.function import METRICS_NAMESPACE, NurtureFunction
 from infra.constructs.queues import RETENTION, dead_letter_queue
 from nurture.topology import SEND_QUEUE_RECEIVES
 
@@ -43,6 +44,17 @@ class SesEvents(Construct):
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=SEND_QUEUE_RECEIVES, queue=self.dead_letters))
         self.topic.add_subscription(subscriptions.SqsSubscription(self.queue))
 
-    def attach(self, function: NurtureFunction) -> None:
+    def attach(self, function: NurtureFunction, service: str) -> None:
         function.function.add_event_source(sources.SqsEventSource(
             self.queue, batch_size=10, max_batching_window=Duration.seconds(5), report_batch_item_failures=True))
+        # The deliverability guard paused sending: someone has to look before resuming.
+        self.paused_alarm = cloudwatch.Alarm(
+            self, "SendingPaused",
+            alarm_description="Nurture paused step emails: the bounce or complaint rate crossed its limit. "
+                              "See `nurture sending status`; resume with `nurture sending resume`.",
+            metric=cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name="SendingPaused",
+                                     dimensions_map={"service": service}, statistic="Sum",
+                                     period=Duration.minutes(5)),
+            threshold=1, evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)

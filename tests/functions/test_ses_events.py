@@ -125,3 +125,36 @@ def test_published_sqs_events_that_carry_no_ses_event_fail_record_by_record(name
     response = invoke("ses_events", event)
     assert sorted(f["itemIdentifier"] for f in response["batchItemFailures"]) == \
         sorted(r["messageId"] for r in event["Records"])
+
+
+def test_a_bounce_storm_pauses_the_dispatcher_until_resumed(monkeypatch):
+    from datetime import timedelta
+
+    import boto3
+
+    import functions.ses_events.handler as handler
+    from nurture.adapters.deliverability_store import DynamoDeliverabilityStore, count_update
+    from nurture.config import load_config
+    from nurture.domain.clock import utc_now
+    from nurture.local.resources import LocalResources
+    from tests.conftest import CONFIG_DIR
+
+    table = LocalResources().table_name
+    config = load_config(CONFIG_DIR)
+    strict = config.sequences.deliverability.model_copy(update={"min_sends": 1, "window_sends": 50})
+    config = config.model_copy(update={"sequences": config.sequences.model_copy(update={"deliverability": strict})})
+    monkeypatch.setattr(handler, "marketer_config", lambda: config)
+    lead_id = a_lead()
+    today = utc_now().date().isoformat()
+    for n in range(10):  # ten sends recorded today
+        boto3.client("dynamodb").transact_write_items(TransactItems=[count_update(table, today, f"x{n}", "sent")])
+    bounce = copy.deepcopy(sample("bounce"))  # then one hard bounce: 10%, over the 4% line
+    bounce["bounce"]["timestamp"] = utc_now().isoformat()
+    invoke("ses_events", sqs_batch(sns_envelope(json.dumps(bounce))))
+    guard = DynamoDeliverabilityStore(table)
+    paused = guard.paused()
+    assert paused is not None and "bounce rate 10.00%" in paused["reason"]
+    result = tick(*collaborators(), utc_now() + timedelta(days=30), keys.DUE_SHARDS)
+    assert result.paused and result.claimed == 0
+    assert guard.resume() and guard.paused() is None
+    assert profile(lead_id)["status"] == "bounced"

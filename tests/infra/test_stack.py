@@ -101,13 +101,14 @@ EXPECTED_ACTIONS = {
     "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
     "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                            "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"},
-    "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:Query", "sqs:SendMessage"},
+    "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "sqs:SendMessage"},
     "sender": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem",
                         "secretsmanager:GetSecretValue", "ses:SendEmail",
                         # the send queue, as its event source mapping reads it
                         "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
                         "sqs:GetQueueAttributes"},
-    "ses_events": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "sqs:ReceiveMessage",
+    "ses_events": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+                            "sqs:ReceiveMessage",
                             "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
                             "sqs:GetQueueAttributes"},
 }
@@ -255,3 +256,11 @@ def test_every_ses_event_reaches_the_ses_events_function_through_sns_and_sqs(syn
     template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
     template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "sqs"})
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+
+
+def test_an_alarm_fires_when_the_guard_pauses_sending(synthesized):
+    template, _ = synthesized
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {
+        "MetricName": "SendingPaused", "Namespace": "Nurture", "Threshold": 1,
+        "Dimensions": [{"Name": "service", "Value": "nurture-ses_events"}],
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching"})

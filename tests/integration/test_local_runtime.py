@@ -212,3 +212,11 @@ def test_rescore_runs_over_every_lead_and_can_run_again(local_system: RunningSys
     assert first.stdout.startswith("rescored ") and "leads" in first.stderr
     again = local_system.cli("rescore")
     assert again.returncode == 0 and again.stdout.split(";")[0] == first.stdout.split(";")[0]
+
+
+def test_sending_status_shows_the_rates_and_resume_says_when_there_was_no_pause(local_system: RunningSystem):
+    status = local_system.cli("sending", "status")
+    assert status.returncode == 0, status.stderr
+    assert "bounce rate:" in status.stdout and "sending: active" in status.stdout
+    resumed = local_system.cli("sending", "resume")
+    assert resumed.returncode == 0 and "not paused" in resumed.stdout

@@ -88,6 +88,15 @@ def stats_sk(lead_id: str) -> str:
     return f"SHARD#{_bucket(lead_id, STATS_SHARDS)}"
 
 
+GUARD_PK = "DELIVERABILITY"  # the account's sending record: daily counts and the pause flag
+GUARD_PAUSE_SK = "PAUSE"
+
+
+def guard_day_sk(day: str, spread: str) -> str:
+    """Daily sends, bounces and complaints, spread over shards like the step counters."""
+    return f"DAY#{day}#{_bucket(spread, STATS_SHARDS)}"
+
+
 def rank_pk(rank: str) -> str:
     return f"RANK#{rank}"
 

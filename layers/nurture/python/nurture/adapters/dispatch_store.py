@@ -13,6 +13,11 @@ from nurture.jsonable import plain
 
 
 class DynamoDispatchStore(DynamoTable):
+    def sending_paused(self) -> bool:
+        """One read a tick: the guard's flag."""
+        return "Item" in self._call("get_item", TableName=self._table, ConsistentRead=True,
+                                    Key=item_key(keys.GUARD_PK, keys.GUARD_PAUSE_SK), ProjectionExpression="PK")
+
     def due(self, shard: int, until: str, limit: int) -> list[DueLead]:
         """Due entries of one shard up to `until`: reads proportional to what is due, nothing else."""
         kwargs: dict[str, Any] = {

@@ -7,6 +7,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture import keys
+from nurture.adapters.deliverability_store import count_update
 from nurture.adapters.lead_store import (
     DynamoTable,
     Update,
@@ -16,6 +17,7 @@ from nurture.adapters.lead_store import (
     to_item,
     unavailable,
 )
+from nurture.domain.deliverability import day_of
 from nurture.domain.errors import WriteConflict
 from nurture.domain.sending import AlreadyRecorded, SendRecord
 
@@ -87,6 +89,9 @@ class DynamoSenderStore(DynamoTable):
                 "UpdateExpression": "SET #status = :outcome", "ConditionExpression": "#status = :sending",
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": to_item({":outcome": record.outcome, ":sending": "sending"})}})
+        if record.outcome == "sent" and record.activity is not None:
+            # The deliverability guard's denominator: sends per day.
+            items.append(count_update(self._table, day_of(record.activity.occurred_at), record.lead_id, "sent"))
         if record.step_id is not None:
             counter = Update().add(record.outcome, {"N": "1"}).set("sequence", record.sequence).set("step",
                                                                                                   record.step_id)

@@ -7,8 +7,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture import keys
+from nurture.adapters.deliverability_store import count_update
 from nurture.adapters.lead_store import DynamoTable, Update, from_item, item_key, to_item, unavailable
 from nurture.domain.clock import iso
+from nurture.domain.deliverability import day_of
 from nurture.domain.errors import WriteConflict
 from nurture.domain.ses_events import AddressState, EventEffect, SesEvent
 from nurture.domain.text import email_key
@@ -61,6 +63,10 @@ class DynamoSesEventStore(DynamoTable):
                                     "if_not_exists(suppressed_at, :at)",
                 "ExpressionAttributeValues": to_item({":reason": effect.suppress,
                                                       ":at": iso(event.occurred_at)})}})
+        if event.kind == "complaint" or (event.kind == "bounce" and event.bounce_type == "Permanent"):
+            # The guard's numerators count as SES's reputation does: hard bounces and complaints.
+            items.append(count_update(self._table, day_of(iso(event.occurred_at)), address.email_key,
+                                      "complained" if event.kind == "complaint" else "bounced"))
         if effect.counter is not None and address.lead_id is not None:
             sequence, step, name = effect.counter
             counter = Update().add(name, {"N": "1"}).set("sequence", sequence).set("step", step)

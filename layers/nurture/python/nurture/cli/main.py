@@ -65,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     rescore = commands.add_parser("rescore", help="recompute every lead from its activity with the current rules")
     _target_options(rescore)
 
+    sending = commands.add_parser("sending", help="the deliverability guard: rates and the pause")
+    sending_commands = sending.add_subparsers(dest="sending_command", required=True)
+    for name, text in (("status", "rolling bounce and complaint rates, and whether sending is paused"),
+                       ("resume", "lift the guard's pause (after fixing what made addresses bounce)")):
+        _target_options(sending_commands.add_parser(name, help=text))
+
     simulate = commands.add_parser("simulate", help="play a month of nurturing on the emulator in seconds")
     simulate.add_argument("--leads", type=int, default=200, help="synthetic leads (default 200)")
     simulate.add_argument("--days", type=int, default=30, help="virtual days (default 30)")
@@ -89,12 +95,37 @@ def main(argv: list[str] | None = None) -> int:
         return run_rescore(args)
     if args.command == "simulate":
         return run_simulate(args)
+    if args.command == "sending":
+        return run_sending(args)
     return run_invoke(args)
 
 
 def _target_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--stack", help="target a deployed stack instead of the local system")
     command.add_argument("--region", default="ap-northeast-1", help="the deployed stack's region")
+
+
+def run_sending(args: argparse.Namespace) -> int:
+    from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
+    from nurture.config import load_config
+    from nurture.domain.deliverability import judge
+    from nurture.settings import runtime_settings
+
+    target = _target(args)
+    if target is None:
+        return 2
+    guard = DynamoDeliverabilityStore(runtime_settings().table_name)
+    if args.sending_command == "resume":
+        print("sending resumed" if guard.resume() else "sending was not paused")
+        return 0
+    settings = load_config(args.config_dir).sequences.deliverability
+    verdict = judge(guard.recent_days(), settings)
+    paused = guard.paused()
+    print(f"sends in the window: {verdict.sends} (about the last {settings.window_sends})")
+    print(f"bounce rate:    {verdict.bounce_rate:.2%}  (pause at {settings.pause_bounce_rate:.2%})")
+    print(f"complaint rate: {verdict.complaint_rate:.3%}  (pause at {settings.pause_complaint_rate:.3%})")
+    print(f"PAUSED since {paused['paused_at']}: {paused['reason']}" if paused else "sending: active")
+    return 0
 
 
 def _date(text: str) -> Any:

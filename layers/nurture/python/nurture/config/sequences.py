@@ -87,6 +87,11 @@ class FrequencyCap(StrictModel):
 class Deliverability(StrictModel):
     transient_bounces_to_suppress: int = Field(default=3, ge=1, le=20,
                                                description="soft bounces in a row that suppress the address")
+    # Below SES's own review levels (bounces 5%, complaints 0.1%): pause before SES has to.
+    pause_bounce_rate: float = Field(default=0.04, gt=0, lt=1)
+    pause_complaint_rate: float = Field(default=0.0008, gt=0, lt=1)
+    window_sends: int = Field(default=1000, ge=50, le=1_000_000, description="the rates cover about this many sends")
+    min_sends: int = Field(default=200, ge=1, description="no verdict on fewer sends: one early bounce is not a rate")
 
 
 class SequencesConfig(StrictModel):

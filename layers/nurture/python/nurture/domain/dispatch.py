@@ -40,6 +40,8 @@ class StepMessage(BaseModel):
 
 
 class DispatchStore(Protocol):
+    def sending_paused(self) -> bool: ...
+
     def due(self, shard: int, until: str, limit: int) -> list[DueLead]: ...
 
     def claim(self, lead: DueLead, lease_until: str) -> bool: ...
@@ -55,10 +57,15 @@ class TickResult:
     claimed: int = 0
     lost_races: int = 0
     messages: list[StepMessage] = field(default_factory=list)
+    paused: bool = False
 
 
 def tick(store: DispatchStore, queue: SendQueue, now: datetime, shards: int) -> TickResult:
     result = TickResult()
+    if store.sending_paused():
+        # The deliverability guard stopped sending: due leads wait, nothing is lost (`nurture sending resume`).
+        result.paused = True
+        return result
     until = iso(now)
     lease = iso(now + LEASE)
     for shard in range(shards):

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.config import NurtureConfig
+from nurture.config.sequences import Deliverability
+from nurture.domain.clock import iso
+from nurture.domain.deliverability import DayCounts, Verdict, judge
 from nurture.domain.ses_events import SesEventStore, apply_events, parse_body
 from nurture.observability import logger, metrics
 
@@ -18,13 +23,23 @@ METRICS = {"delivery": "EmailsDelivered", "bounce": "EmailsBounced", "complaint"
            "open": "EmailOpensFromSes", "click": "EmailClicksFromSes", "reject": "EmailsRejected"}
 
 
-def handle_batch(event: dict[str, Any], context: LambdaContext, store: SesEventStore,
-                 config: NurtureConfig) -> dict[str, Any]:
+class GuardStore(Protocol):
+    def recent_days(self) -> list[DayCounts]: ...
+
+    def pause(self, verdict: Verdict, at: str) -> bool: ...
+
+
+def handle_batch(event: dict[str, Any], context: LambdaContext, store: SesEventStore, guard: GuardStore,
+                 config: NurtureConfig, clock: Callable[[], datetime]) -> dict[str, Any]:
+    reputation_events = 0
+
     def record_events(record: SQSRecord) -> None:
+        nonlocal reputation_events
         # An unreadable body raises here: that record alone fails, and after a few receives sits in the DLQ.
         events = parse_body(record.body)
         applied = apply_events(events, store, config.api.event_retention_days,
                                config.sequences.deliverability.transient_bounces_to_suppress, config.bots)
+        reputation_events += sum(1 for effect in applied if effect.event.permanent_failure)
         for effect in applied:
             if effect.event.kind in METRICS:
                 metrics.add_metric(name=METRICS[effect.event.kind], unit="Count", value=1)
@@ -34,5 +49,19 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: SesEventS
                                          "duplicates": len(events) - len(applied),
                                          "leads": sorted({e.address.lead_id for e in applied if e.address.lead_id})})
 
-    return dict(process_partial_response(event=event, record_handler=record_events, processor=processor,
-                                         context=context))
+    response = dict(process_partial_response(event=event, record_handler=record_events, processor=processor,
+                                             context=context))
+    if reputation_events:
+        check_reputation(guard, config.sequences.deliverability, clock())
+    return response
+
+
+def check_reputation(guard: GuardStore, settings: Deliverability, now: datetime) -> Verdict:
+    """After hard bounces or complaints: the rolling rates, and the pause when they cross the line."""
+    verdict = judge(guard.recent_days(), settings)
+    metrics.add_metric(name="BounceRate", unit="Percent", value=round(verdict.bounce_rate * 100, 4))
+    metrics.add_metric(name="ComplaintRate", unit="Percent", value=round(verdict.complaint_rate * 100, 4))
+    if verdict.pause and guard.pause(verdict, iso(now)):
+        metrics.add_metric(name="SendingPaused", unit="Count", value=1)
+        logger.warning("sending paused by the deliverability guard", extra={"reason": verdict.reason})
+    return verdict

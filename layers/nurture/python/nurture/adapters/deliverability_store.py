@@ -1,0 +1,61 @@
+"""DynamoDB side of the deliverability guard: the daily counts, and the pause flag the dispatcher honours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from nurture import keys
+from nurture.adapters.lead_store import DynamoTable, Update, from_item, item_key, to_item, unavailable
+from nurture.domain.deliverability import DayCounts, Verdict
+
+DAYS_READ = 30  # a window of sends never reaches further back than this
+
+
+def count_update(table: str, day: str, spread: str, counter: str) -> dict[str, Any]:
+    """A transaction item adding one to a day's count (sent, bounced, complained); `spread` picks the shard."""
+    change = Update().add(counter, {"N": "1"}).set("day", day)
+    return {"Update": {"TableName": table, "Key": item_key(keys.GUARD_PK, keys.guard_day_sk(day, spread)),
+                       **change.arguments()}}
+
+
+class DynamoDeliverabilityStore(DynamoTable):
+
+    def recent_days(self) -> list[DayCounts]:
+        """The newest days' counts, shards summed: one Query."""
+        page = self._call("query", TableName=self._table, ScanIndexForward=False, Limit=DAYS_READ * keys.STATS_SHARDS,
+                          KeyConditionExpression="PK = :pk AND begins_with(SK, :day)",
+                          ExpressionAttributeValues={":pk": {"S": keys.GUARD_PK}, ":day": {"S": "DAY#"}})
+        totals: dict[str, dict[str, int]] = {}
+        for item in map(from_item, page.get("Items", [])):
+            day = totals.setdefault(str(item["day"]), {"sent": 0, "bounced": 0, "complained": 0})
+            for name in day:
+                day[name] += int(item.get(name, 0))
+        return [DayCounts(day, **counts) for day, counts in totals.items()]
+
+    def pause(self, verdict: Verdict, at: str) -> bool:
+        """Set the flag unless it is set; True when this call set it."""
+        try:
+            self._ddb.put_item(TableName=self._table, ConditionExpression="attribute_not_exists(PK)",
+                               Item=to_item({"PK": keys.GUARD_PK, "SK": keys.GUARD_PAUSE_SK, "reason": verdict.reason,
+                                             "paused_at": at, "sends": verdict.sends,
+                                             "bounce_rate": round(verdict.bounce_rate, 6),
+                                             "complaint_rate": round(verdict.complaint_rate, 6)}))
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False  # paused already: the first reason stands
+            raise unavailable(error) from error
+        except BotoCoreError as error:
+            raise unavailable(error) from error
+        return True
+
+    def paused(self) -> dict[str, Any] | None:
+        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
+                          Key=item_key(keys.GUARD_PK, keys.GUARD_PAUSE_SK)).get("Item")
+        return from_item(item) if item else None
+
+    def resume(self) -> bool:
+        found = self._call("delete_item", TableName=self._table, Key=item_key(keys.GUARD_PK, keys.GUARD_PAUSE_SK),
+                           ReturnValues="ALL_OLD")
+        return "Attributes" in found
