@@ -79,7 +79,7 @@ def received_messages(visibility: int | None = None, wait: int = 0) -> list[dict
 
 
 def outbox() -> list[EmailMessage]:
-    parsed = [message_from_bytes(raw, policy=default) for _, raw in emulator.sent_emails(RESOURCES.region)]
+    parsed = [message_from_bytes(sent.raw, policy=default) for sent in emulator.sent_emails(RESOURCES.region)]
     return [m for m in parsed if isinstance(m, EmailMessage)]
 
 

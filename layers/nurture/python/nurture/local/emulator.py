@@ -8,7 +8,8 @@ nurturing takes hours. `install()` patches three things, keeping moto's answers 
 
 - a Query looks only at its partition (table) or at the items that carry the index's keys (a GSI);
 - a transaction's rollback copy shares the items it does not touch and copies those it does;
-- DynamoDB Streams drops records after 24 hours: the local runtime drops them once delivered.
+- DynamoDB Streams drops records after 24 hours: the local runtime drops them once delivered;
+- SES keeps the message tags of each email (moto drops them), for the events the runtime publishes.
 
 moto has no locking of its own, so the moto methods that touch a stream are serialized, with the
 trimming, under one lock.
@@ -18,19 +19,22 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import StreamShard, Table
+from moto.sesv2.responses import SESV2Response
 
 _lock = threading.RLock()
 _installed = False
 _scope = threading.local()  # what the current Query or transaction is about
+_ses_tags: dict[str, dict[str, str]] = {}  # SES message id -> its message tags
 
 
 def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,6 +58,7 @@ def install() -> None:
         Table.query = _scoped_query(Table.query)  # type: ignore[method-assign]
         Table.all_items = _scoped_all_items(Table.all_items)  # type: ignore[method-assign, assignment]
         Table.__deepcopy__ = _table_copy  # type: ignore[attr-defined]
+        SESV2Response.send_email = _keeping_tags(SESV2Response.send_email)  # type: ignore[method-assign, assignment]
         _installed = True
 
 
@@ -185,9 +190,29 @@ def stream_trimmer(table_name: str, region: str) -> Callable[[str], None]:
     return trim
 
 
-def sent_emails(region: str, since: int = 0) -> list[tuple[str, bytes]]:
-    """(SES message id, raw MIME) of what the emulator's SES accepted, from the `since`-th on."""
+class SentEmail(NamedTuple):
+    ses_message_id: str
+    raw: bytes
+    tags: dict[str, str]  # the message tags the sender set (moto itself keeps none)
+
+
+def sent_emails(region: str, since: int = 0) -> list[SentEmail]:
+    """What the emulator's SES accepted, from the `since`-th on."""
     from moto.ses.models import ses_backends
 
     messages = ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages[since:]
-    return [(m.id, m.raw_data.encode("utf-8")) for m in messages if hasattr(m, "raw_data")]
+    return [SentEmail(m.id, m.raw_data.encode("utf-8"), _ses_tags.get(m.id, {}))
+            for m in messages if hasattr(m, "raw_data")]
+
+
+def _keeping_tags(send_email: Callable[[Any], str]) -> Callable[[Any], str]:
+    """SES events carry the message tags back; moto drops them, so the emulator keeps them here."""
+
+    @functools.wraps(send_email)
+    def keeping(self: Any) -> str:
+        answer = send_email(self)
+        tags = json.loads(self.body).get("EmailTags") or []
+        _ses_tags[json.loads(answer)["MessageId"]] = {tag["Name"]: tag["Value"] for tag in tags}
+        return answer
+
+    return keeping

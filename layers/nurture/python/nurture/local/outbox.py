@@ -21,15 +21,15 @@ class Outbox:
         self._lock = threading.Lock()
         directory.mkdir(parents=True, exist_ok=True)
 
-    def collect(self) -> int:
-        """Save what SES accepted since the last call; returns how many were new."""
+    def collect(self) -> list[emulator.SentEmail]:
+        """Save what SES accepted since the last call; returns the new emails."""
         with self._lock:
             new = emulator.sent_emails(self._region, self._seen)
             self._seen += len(new)
             start = len(self.files())
-            for offset, (_, raw) in enumerate(new):
-                (self.directory / f"{start + offset + 1:05d}.eml").write_bytes(raw)
-            return len(new)
+            for offset, email in enumerate(new):
+                (self.directory / f"{start + offset + 1:05d}.eml").write_bytes(email.raw)
+            return new
 
     def files(self) -> list[Path]:
         return sorted(self.directory.glob("*.eml"))

@@ -22,6 +22,9 @@ class LocalResources:
     handoff_queue: str = "nurture-handoff.fifo"
     send_queue: str = "nurture-send"
     send_dead_letters: str = "nurture-send-dlq"
+    ses_events_queue: str = "nurture-ses-events"
+    ses_events_dead_letters: str = "nurture-ses-events-dlq"
+    ses_events_topic: str = "nurture-ses-events"
     sender_address: str = "news@nurture.example"
     configuration_set: str = "nurture-local"
     token_secret_id: str = "nurture/local/token-key"  # noqa: S105 - the secret's name
@@ -51,6 +54,10 @@ class LocalResources:
     def handoff_queue_url(self) -> str:
         return self.queue_url(self.handoff_queue)
 
+    @property
+    def ses_events_topic_arn(self) -> str:
+        return f"arn:aws:sns:{self.region}:123456789012:{self.ses_events_topic}"
+
     def queue_url(self, name: str) -> str:
         """Where the emulator serves a queue (it finds queues by the name in the URL, whatever the host)."""
         return f"https://sqs.{self.region}.amazonaws.com/123456789012/{name}"
@@ -69,13 +76,13 @@ def create_resources(resources: LocalResources, session: Any | None = None) -> N
     sqs = session.client("sqs")
     sqs.create_queue(QueueName=resources.handoff_queue,
                      Attributes={"FifoQueue": "true", "VisibilityTimeout": "60"})
-    dead_letters = sqs.create_queue(QueueName=resources.send_dead_letters)["QueueUrl"]
-    dead_letters_arn = sqs.get_queue_attributes(QueueUrl=dead_letters,
-                                                AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    # As deployed: a message that keeps failing ends in the DLQ after a few receives.
-    sqs.create_queue(QueueName=resources.send_queue, Attributes={
-        "VisibilityTimeout": "60",
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_letters_arn, "maxReceiveCount": SEND_QUEUE_RECEIVES})})
+    _queue_with_dead_letters(sqs, resources.send_queue, resources.send_dead_letters)
+    # SES events: the configuration set's SNS topic, and the queue subscribed to it.
+    ses_events = _queue_with_dead_letters(sqs, resources.ses_events_queue, resources.ses_events_dead_letters)
+    sns = session.client("sns")
+    topic = sns.create_topic(Name=resources.ses_events_topic)["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=sqs.get_queue_attributes(
+        QueueUrl=ses_events, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
     sesv2 = session.client("sesv2")
     if resources.configuration_set not in sesv2.list_configuration_sets().get("ConfigurationSets", []):
         sesv2.create_configuration_set(ConfigurationSetName=resources.configuration_set)
@@ -87,3 +94,15 @@ def create_resources(resources: LocalResources, session: Any | None = None) -> N
         # A fresh random key per emulator start, as the stack's generated secret is per deployment.
         key = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
         secretsmanager.create_secret(Name=resources.token_secret_id, SecretString=key)
+
+
+def _queue_with_dead_letters(sqs: Any, name: str, dead_letters_name: str) -> str:
+    """As deployed: a message that keeps failing ends in the DLQ after a few receives."""
+    dead_letters = sqs.create_queue(QueueName=dead_letters_name)["QueueUrl"]
+    dead_letters_arn = sqs.get_queue_attributes(QueueUrl=dead_letters,
+                                                AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url: str = sqs.create_queue(QueueName=name, Attributes={
+        "VisibilityTimeout": "60",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_letters_arn,
+                                     "maxReceiveCount": SEND_QUEUE_RECEIVES})})["QueueUrl"]
+    return url

@@ -11,6 +11,7 @@ import socket
 import tempfile
 import threading
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from nurture.local.gateway import Gateway, Page, index_page
 from nurture.local.outbox import Outbox
 from nurture.local.queues import QueuePoller, Repeater, scheduled_event
 from nurture.local.resources import LocalResources, create_resources
+from nurture.local.ses_publisher import delivery_records, publish
 from nurture.local.state import LocalState
 from nurture.local.streams import StreamPoller
 from nurture.settings import reload
@@ -114,13 +116,19 @@ class LocalSystem:
         sender = QueuePoller(self.resources.queue_url(self.resources.send_queue), region,
                              functools.partial(invoke, "sender"))
 
+        ses_events = QueuePoller(self.resources.queue_url(self.resources.ses_events_queue), region,
+                                 functools.partial(invoke, "ses_events"))
+
         def send_and_collect() -> None:
             if sender.poll_once():
-                self.outbox.collect()
+                for email in self.outbox.collect():  # SES, as it would: Send and Delivery events
+                    publish(delivery_records(email, self.resources.configuration_set, datetime.now(UTC)),
+                            self.resources.ses_events_topic_arn, region)
 
         self._repeaters += [
             Repeater("scheduler", self.tick_seconds, lambda: invoke("dispatcher", scheduled_event(region))),
             Repeater("send-queue", 0.5, send_and_collect),
+            Repeater("ses-events-queue", 0.5, ses_events.poll_once),
         ]
         for repeater in self._repeaters:
             repeater.start()

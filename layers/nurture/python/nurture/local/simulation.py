@@ -326,8 +326,8 @@ class _World:
 
         new = emulator.sent_emails(self._resources.region, self._emails_seen)
         self._emails_seen += len(new)
-        for _, raw in new:
-            email = message_from_bytes(raw, policy=default)
+        for sent in new:
+            email = message_from_bytes(sent.raw, policy=default)
             assert isinstance(email, EmailMessage)
             self.outbox.append(email)
             lead = self._by_email.get(str(email["To"]))
