@@ -133,7 +133,8 @@ def test_a_bounce_storm_pauses_the_dispatcher_until_resumed(monkeypatch):
     import boto3
 
     import functions.ses_events.handler as handler
-    from nurture.adapters.deliverability_store import DynamoDeliverabilityStore, count_update
+    from nurture.adapters.counters import day_count
+    from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
     from nurture.config import load_config
     from nurture.domain.clock import utc_now
     from nurture.local.resources import LocalResources
@@ -147,7 +148,7 @@ def test_a_bounce_storm_pauses_the_dispatcher_until_resumed(monkeypatch):
     lead_id = a_lead()
     today = utc_now().date().isoformat()
     for n in range(10):  # ten sends recorded today
-        boto3.client("dynamodb").transact_write_items(TransactItems=[count_update(table, today, f"x{n}", "sent")])
+        boto3.client("dynamodb").transact_write_items(TransactItems=[day_count(table, today, f"x{n}", "sent")])
     bounce = copy.deepcopy(sample("bounce"))  # then one hard bounce: 10%, over the 4% line
     bounce["bounce"]["timestamp"] = utc_now().isoformat()
     invoke("ses_events", sqs_batch(sns_envelope(json.dumps(bounce))))
@@ -158,3 +159,12 @@ def test_a_bounce_storm_pauses_the_dispatcher_until_resumed(monkeypatch):
     assert result.paused and result.claimed == 0
     assert guard.resume() and guard.paused() is None
     assert profile(lead_id)["status"] == "bounced"
+
+
+def test_the_recipient_finds_its_lead_however_ses_spells_the_address():
+    lead_id = a_lead("hanako@example.co.jp")
+    delivered = copy.deepcopy(sample("delivery"))
+    # A fully qualified domain (trailing dot) and full-width letters: normalized as the forms normalize.
+    delivered["delivery"]["recipients"] = ["ｈａｎａｋｏ@EXAMPLE.co.jp."]
+    invoke("ses_events", sqs_batch(sns_envelope(json.dumps(delivered))))
+    assert "email_delivered" in activity(lead_id)

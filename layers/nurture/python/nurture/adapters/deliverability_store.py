@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from nurture import keys
-from nurture.adapters.lead_store import DynamoTable, Update, from_item, item_key, to_item, unavailable
+from nurture.adapters.lead_store import ConditionFailed, DynamoTable, from_item, item_key, to_item
 from nurture.domain.deliverability import DayCounts, Verdict
 
 DAYS_READ = 30  # a window of sends never reaches further back than this
-
-
-def count_update(table: str, day: str, spread: str, counter: str) -> dict[str, Any]:
-    """A transaction item adding one to a day's count (sent, bounced, complained); `spread` picks the shard."""
-    change = Update().add(counter, {"N": "1"}).set("day", day)
-    return {"Update": {"TableName": table, "Key": item_key(keys.GUARD_PK, keys.guard_day_sk(day, spread)),
-                       **change.arguments()}}
 
 
 class DynamoDeliverabilityStore(DynamoTable):
@@ -37,23 +28,17 @@ class DynamoDeliverabilityStore(DynamoTable):
     def pause(self, verdict: Verdict, at: str) -> bool:
         """Set the flag unless it is set; True when this call set it."""
         try:
-            self._ddb.put_item(TableName=self._table, ConditionExpression="attribute_not_exists(PK)",
+            self._call("put_item", TableName=self._table, ConditionExpression="attribute_not_exists(PK)",
                                Item=to_item({"PK": keys.GUARD_PK, "SK": keys.GUARD_PAUSE_SK, "reason": verdict.reason,
                                              "paused_at": at, "sends": verdict.sends,
                                              "bounce_rate": round(verdict.bounce_rate, 6),
                                              "complaint_rate": round(verdict.complaint_rate, 6)}))
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False  # paused already: the first reason stands
-            raise unavailable(error) from error
-        except BotoCoreError as error:
-            raise unavailable(error) from error
+        except ConditionFailed:
+            return False  # paused already: the first reason stands
         return True
 
     def paused(self) -> dict[str, Any] | None:
-        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
-                          Key=item_key(keys.GUARD_PK, keys.GUARD_PAUSE_SK)).get("Item")
-        return from_item(item) if item else None
+        return self._get(keys.GUARD_PK, keys.GUARD_PAUSE_SK)
 
     def resume(self) -> bool:
         found = self._call("delete_item", TableName=self._table, Key=item_key(keys.GUARD_PK, keys.GUARD_PAUSE_SK),

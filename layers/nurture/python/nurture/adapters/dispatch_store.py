@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from nurture import keys
-from nurture.adapters.lead_store import DynamoTable, from_item, item_key, unavailable
+from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
+from nurture.adapters.lead_store import ConditionFailed, DynamoTable, from_item, item_key
 from nurture.domain.dispatch import DueLead
 from nurture.jsonable import plain
 
 
 class DynamoDispatchStore(DynamoTable):
     def sending_paused(self) -> bool:
-        """One read a tick: the guard's flag."""
-        return "Item" in self._call("get_item", TableName=self._table, ConsistentRead=True,
-                                    Key=item_key(keys.GUARD_PK, keys.GUARD_PAUSE_SK), ProjectionExpression="PK")
+        """One read a tick: the deliverability guard's flag."""
+        return DynamoDeliverabilityStore(self._table, self._client).paused() is not None
 
     def due(self, shard: int, until: str, limit: int) -> list[DueLead]:
         """Due entries of one shard up to `until`: reads proportional to what is due, nothing else."""
@@ -40,17 +38,10 @@ class DynamoDispatchStore(DynamoTable):
 
     def claim(self, lead: DueLead, lease_until: str) -> bool:
         try:
-            self._ddb.update_item(
-                TableName=self._table, Key=item_key(keys.lead_pk(lead.lead_id), keys.PROFILE),
-                UpdateExpression="SET due_sk = :lease",
-                ConditionExpression="due_sk = :seen",
-                ExpressionAttributeValues={":lease": {"S": keys.due_sk(lease_until, lead.lead_id)},
-                                           ":seen": {"S": lead.due_sk}},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise unavailable(error) from error
-        except BotoCoreError as error:
-            raise unavailable(error) from error
+            self._call("update_item", TableName=self._table, Key=item_key(keys.lead_pk(lead.lead_id), keys.PROFILE),
+                       UpdateExpression="SET due_sk = :lease", ConditionExpression="due_sk = :seen",
+                       ExpressionAttributeValues={":lease": {"S": keys.due_sk(lease_until, lead.lead_id)},
+                                                  ":seen": {"S": lead.due_sk}})
+        except ConditionFailed:
+            return False  # another tick claimed it first
         return True

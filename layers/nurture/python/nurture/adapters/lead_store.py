@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -57,10 +58,41 @@ def unavailable(error: Exception) -> StoreUnavailable:
     return StoreUnavailable(f"DynamoDB call failed: {code}")
 
 
+class ConditionFailed(Exception):
+    """A conditional write's condition did not hold. `item`: the item as it was, when it was asked for
+    (ReturnValuesOnConditionCheckFailure=ALL_OLD). Adapters turn it into the domain's answer."""
+
+    def __init__(self, item: dict[str, Any] | None):
+        super().__init__("the condition did not hold")
+        self.item = from_item(item) if item else None
+
+
+class TransactionCancelled(Exception):
+    """TransactWriteItems was cancelled; `reasons` holds one entry per item, in order."""
+
+    def __init__(self, reasons: list[dict[str, Any]]):
+        super().__init__("the transaction was cancelled")
+        self.reasons = reasons
+        self.codes = [reason.get("Code") for reason in reasons]
+
+    def lost_race(self) -> bool:
+        """Another writer got there first: read again and retry."""
+        return any(code in _RACES for code in self.codes)
+
+
 def call(dynamodb: Any, operation: str, **kwargs: Any) -> Any:
+    """One DynamoDB call. A condition that did not hold raises ConditionFailed or TransactionCancelled;
+    every other failure is the domain's StoreUnavailable."""
     try:
         return getattr(dynamodb, operation)(**kwargs)
-    except (ClientError, BotoCoreError) as error:
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        if code == "ConditionalCheckFailedException":
+            raise ConditionFailed(error.response.get("Item")) from error
+        if code == "TransactionCanceledException":
+            raise TransactionCancelled(error.response.get("CancellationReasons", [])) from error
+        raise unavailable(error) from error
+    except BotoCoreError as error:
         raise unavailable(error) from error
 
 
@@ -152,6 +184,27 @@ class DynamoTable:
     def _call(self, operation: str, **kwargs: Any) -> Any:
         return call(self._ddb, operation, **kwargs)
 
+    def _get(self, pk: str, sk: str, projection: str | None = None) -> dict[str, Any] | None:
+        """One item, strongly consistent; `projection` names plain attributes only."""
+        kwargs: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True, "Key": item_key(pk, sk)}
+        if projection:
+            names = [name.strip() for name in projection.split(",")]
+            kwargs["ProjectionExpression"] = ", ".join(f"#p{n}" for n in range(len(names)))
+            kwargs["ExpressionAttributeNames"] = {f"#p{n}": name for n, name in enumerate(names)}
+        item = self._call("get_item", **kwargs).get("Item")
+        return from_item(item) if item else None
+
+    def profile(self, lead_id: str, projection: str | None = None) -> dict[str, Any] | None:
+        return self._get(keys.lead_pk(lead_id), keys.PROFILE, projection)
+
+    def suppressed(self, email_key: str) -> bool:
+        return self._get(keys.suppression_pk(email_key), keys.SUPPRESSION_SK, "PK") is not None
+
+    def find_lead_id(self, email_key: str) -> str | None:
+        """The lead that owns an address (its email claim)."""
+        claim = self._get(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK)
+        return str(claim["lead_id"]) if claim else None
+
     def _query_all(self, pk: str, sk_prefix: str | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a partition, or those whose sort key starts with `sk_prefix`."""
         values: dict[str, Any] = {":pk": {"S": pk}}
@@ -238,20 +291,17 @@ class DynamoLeadStore(DynamoTable):
                                        {"lead_id": write.lead_id, "identified_at": activity.occurred_at,
                                         "merged": False}))
         try:
-            self._ddb.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise unavailable(error) from error
-            reasons = error.response.get("CancellationReasons", [])
+            self._call("transact_write_items", TransactItems=items)
+        except TransactionCancelled as cancelled:
+            reasons = cancelled.reasons
             duplicate = reasons[duplicate_index] if len(reasons) > duplicate_index else {}
             if duplicate.get("Code") == "ConditionalCheckFailed":
                 old = from_item(duplicate.get("Item", {}))
-                raise AlreadySubmitted(CaptureResult(lead_id=old["lead_id"], created=bool(old["created"]))) from error
-            if any(reason.get("Code") in _RACES for reason in reasons):
-                raise WriteConflict("a concurrent write got there first") from error
-            raise unavailable(error) from error
-        except BotoCoreError as error:
-            raise unavailable(error) from error
+                raise AlreadySubmitted(CaptureResult(lead_id=old["lead_id"], created=bool(old["created"]))) \
+                    from cancelled
+            if cancelled.lost_race():
+                raise WriteConflict("a concurrent write got there first") from cancelled
+            raise StoreUnavailable(f"submission cancelled: {cancelled.codes}") from cancelled
 
     def merge_visitor(self, vid: str, lead_id: str) -> int:
         """Copy the visitor's anonymous history into the lead's, once.
@@ -270,43 +320,27 @@ class DynamoLeadStore(DynamoTable):
         return len(copies)
 
     def handoff_published(self, lead_id: str, handoff_id: str) -> bool:
-        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
-                          Key=item_key(keys.lead_pk(lead_id), keys.handoff_sk(handoff_id))).get("Item")
+        item = self._get(keys.lead_pk(lead_id), keys.handoff_sk(handoff_id))
         return bool(item and "published_at" in item)
 
     def mark_handoff_published(self, lead_id: str, handoff_id: str, at: str) -> None:
-        try:
-            self._ddb.update_item(TableName=self._table,
-                                  Key=item_key(keys.lead_pk(lead_id), keys.handoff_sk(handoff_id)),
-                                  UpdateExpression="SET published_at = :at", ConditionExpression="attribute_exists(PK)",
-                                  ExpressionAttributeValues={":at": {"S": at}})
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":  # erased meanwhile
-                raise unavailable(error) from error
-        except BotoCoreError as error:
-            raise unavailable(error) from error
-
-    def find_lead_id(self, email_key: str) -> str | None:
-        claim = self._call("get_item", TableName=self._table, ConsistentRead=True,
-                           Key=item_key(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK)).get("Item")
-        return str(from_item(claim)["lead_id"]) if claim else None
+        with contextlib.suppress(ConditionFailed):  # erased meanwhile: nothing to mark
+            self._call("update_item", TableName=self._table,
+                       Key=item_key(keys.lead_pk(lead_id), keys.handoff_sk(handoff_id)),
+                       UpdateExpression="SET published_at = :at", ConditionExpression="attribute_exists(PK)",
+                       ExpressionAttributeValues={":at": {"S": at}})
 
     def lead_record(self, lead_id: str, activity_limit: int = 50, ledger_limit: int = 1000) -> LeadRecord | None:
         """Profile, newest activity, score ledger and whether the address is suppressed."""
-        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
-                          Key=item_key(keys.lead_pk(lead_id), keys.PROFILE)).get("Item")
-        if item is None:
+        profile = self.profile(lead_id)
+        if profile is None:
             return None
-        profile = from_item(item)
-        suppression = self._call("get_item", TableName=self._table,
-                                 Key=item_key(keys.suppression_pk(str(profile.get("email_key"))),
-                                              keys.SUPPRESSION_SK)).get("Item")
         return LeadRecord(
             lead_id=lead_id,
             profile=profile,
             activities=self._newest(keys.lead_pk(lead_id), keys.EVENT_PREFIX, activity_limit),
             ledger=self._newest(keys.lead_pk(lead_id), keys.LEDGER_PREFIX, ledger_limit),
-            suppressed=suppression is not None,
+            suppressed=self.suppressed(str(profile.get("email_key"))),
         )
 
     def _newest(self, pk: str, prefix: str, limit: int) -> list[dict[str, Any]]:
@@ -363,24 +397,18 @@ class DynamoLeadStore(DynamoTable):
                  {"Put": {"TableName": self._table, "Item": {**self._activity_item(keys.lead_pk(lead_id), activity),
                                                               "lead_id": {"S": lead_id}}}}]
         try:
-            self._ddb.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
-                raise WriteConflict("the lead changed meanwhile") from error
-            raise unavailable(error) from error
-        except BotoCoreError as error:
-            raise unavailable(error) from error
+            self._call("transact_write_items", TransactItems=items)
+        except TransactionCancelled as cancelled:
+            raise WriteConflict("the lead changed meanwhile") from cancelled
 
     def erase(self, lead_id: str) -> bool:
         """Delete everything of the lead; keep (or add) only the hashed suppression entry.
 
         The profile goes last, so an erasure interrupted half-way is completed by the next DELETE.
         """
-        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
-                          Key=item_key(keys.lead_pk(lead_id), keys.PROFILE)).get("Item")
-        if item is None:
+        profile = self.profile(lead_id, "email_key, vids")
+        if profile is None:
             return False
-        profile = from_item(item)
         email_key = str(profile["email_key"])
         self._call("update_item", TableName=self._table, Key=item_key(keys.suppression_pk(email_key),
                                                                         keys.SUPPRESSION_SK),
@@ -414,27 +442,21 @@ class DynamoLeadStore(DynamoTable):
             items += [{"Put": {"TableName": self._table, "Item": self._activity_item(pk, activity)}}
                       for activity in chunk]
             try:
-                self._ddb.transact_write_items(TransactItems=items)
-            except ClientError as error:
-                reasons = error.response.get("CancellationReasons", [])
-                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                    raise VisitorIdentified(from_item(reasons[0]["Item"])["lead_id"]) from error
-                if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
-                    raise WriteConflict("another request is writing this visitor") from error
-                raise unavailable(error) from error
-            except BotoCoreError as error:
-                raise unavailable(error) from error
+                self._call("transact_write_items", TransactItems=items)
+            except TransactionCancelled as cancelled:
+                if cancelled.codes[0] == "ConditionalCheckFailed":
+                    raise VisitorIdentified(from_item(cancelled.reasons[0]["Item"])["lead_id"]) from cancelled
+                if "TransactionConflict" in cancelled.codes:
+                    raise WriteConflict("another request is writing this visitor") from cancelled
+                raise StoreUnavailable(f"visitor hits cancelled: {cancelled.codes}") from cancelled
 
     def unsubscribe(self, lead_id: str, activity: Activity) -> bool:
         """Status, suppression entry and an `unsubscribe` activity, in one transaction; once."""
-        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
-                          Key=item_key(keys.lead_pk(lead_id), keys.PROFILE),
-                          ProjectionExpression="email_key, #status", ExpressionAttributeNames={"#status": "status"})
-        profile = from_item(item.get("Item") or {})
+        profile = self.profile(lead_id, "email_key") or {}
         if "email_key" not in profile:
             return False  # erased: its suppression entry already stands
         try:
-            self._ddb.transact_write_items(TransactItems=[
+            self._call("transact_write_items", TransactItems=[
                 {"Update": {"TableName": self._table, "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
                             "UpdateExpression": "SET #status = :unsubscribed, unsubscribed_at = :at",
                             "ConditionExpression": "attribute_exists(PK) AND #status <> :unsubscribed",
@@ -450,12 +472,8 @@ class DynamoLeadStore(DynamoTable):
                 {"Put": {"TableName": self._table,
                          "Item": {**self._activity_item(keys.lead_pk(lead_id), activity), "lead_id": {"S": lead_id}}}},
             ])
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
-                return False  # already unsubscribed (or erased meanwhile): nothing more to do
-            raise unavailable(error) from error
-        except BotoCoreError as error:
-            raise unavailable(error) from error
+        except TransactionCancelled:
+            return False  # already unsubscribed (or erased meanwhile): nothing more to do
         return True
 
     def record_lead_activity(self, lead_id: str, activities: list[Activity]) -> None:

@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from nurture import keys
 from nurture.adapters.lead_store import (
+    ConditionFailed,
     DynamoTable,
+    TransactionCancelled,
     Update,
     batch_put,
     from_item,
     item_key,
     score_version_condition,
     to_item,
-    unavailable,
 )
 from nurture.domain.clock import expiry, parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
@@ -143,10 +142,10 @@ class DynamoScoringStore(DynamoTable):
         }
         try:
             if outcome.handoff is None:
-                self._ddb.update_item(**update)
+                self._call("update_item", **update)
                 return
             handoff = outcome.handoff
-            self._ddb.transact_write_items(TransactItems=[
+            self._call("transact_write_items", TransactItems=[
                 {"Update": update},
                 {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
                          "Item": to_item({"PK": keys.lead_pk(lead_id), "SK": keys.handoff_sk(handoff.handoff_id),
@@ -154,10 +153,5 @@ class DynamoScoringStore(DynamoTable):
                                           "cycle": handoff.cycle, "patterns": handoff.patterns,
                                           "rank": outcome.rank, "created_at": handoff.at})}},
             ])
-        except ClientError as error:
-            code = error.response["Error"]["Code"]
-            if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
-                raise WriteConflict("the lead's score changed meanwhile") from error
-            raise unavailable(error) from error
-        except BotoCoreError as error:
-            raise unavailable(error) from error
+        except (ConditionFailed, TransactionCancelled) as lost:
+            raise WriteConflict("the lead's score changed meanwhile") from lost

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from nurture import keys
-from nurture.adapters.deliverability_store import count_update
+from nurture.adapters.counters import day_count, step_count
 from nurture.adapters.lead_store import (
+    ConditionFailed,
     DynamoTable,
+    TransactionCancelled,
     Update,
-    from_item,
     item_key,
     score_version_condition,
     to_item,
-    unavailable,
 )
 from nurture.domain.deliverability import day_of
-from nurture.domain.errors import WriteConflict
+from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.sending import AlreadyRecorded, SendRecord
 
 
@@ -26,36 +25,29 @@ class DynamoSenderStore(DynamoTable):
 
     def lead_for_sending(self, lead_id: str) -> tuple[dict[str, Any], bool] | None:
         """The profile (strongly consistent) and whether its address is suppressed: two reads."""
-        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
-                          Key=item_key(keys.lead_pk(lead_id), keys.PROFILE)).get("Item")
-        if item is None:
+        profile = self.profile(lead_id)
+        if profile is None:
             return None
-        profile = from_item(item)
-        suppression = self._call("get_item", TableName=self._table, ConsistentRead=True,
-                                 Key=item_key(keys.suppression_pk(str(profile.get("email_key"))), keys.SUPPRESSION_SK),
-                                 ProjectionExpression="PK").get("Item")
-        return profile, suppression is not None
+        return profile, self.suppressed(str(profile.get("email_key")))
 
     def begin_send(self, lead_id: str, message_id: str, at: str, expires_at: int) -> dict[str, Any] | None:
         """Put the marker unless one exists; an existing marker is returned instead."""
         try:
-            self._ddb.put_item(TableName=self._table, ConditionExpression="attribute_not_exists(PK)",
+            self._call("put_item", TableName=self._table, ConditionExpression="attribute_not_exists(PK)",
                                ReturnValuesOnConditionCheckFailure="ALL_OLD",
                                Item=to_item({"PK": keys.lead_pk(lead_id), "SK": keys.send_sk(message_id),
                                              "lead_id": lead_id, "status": "sending", "at": at,
                                              "expires_at": expires_at}))
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return from_item(error.response.get("Item") or {"status": {"S": "sending"}, "at": {"S": at}})
-            raise unavailable(error) from error
-        except BotoCoreError as error:
-            raise unavailable(error) from error
+        except ConditionFailed as exists:
+            return exists.item or {"status": "sending", "at": at}
         return None
 
     def abandon_send(self, lead_id: str, message_id: str) -> None:
-        self._call("delete_item", TableName=self._table, Key=item_key(keys.lead_pk(lead_id), keys.send_sk(message_id)),
-                   ConditionExpression="#status = :sending", ExpressionAttributeNames={"#status": "status"},
-                   ExpressionAttributeValues={":sending": {"S": "sending"}})
+        with contextlib.suppress(ConditionFailed):  # recorded meanwhile by another delivery: it stays
+            self._call("delete_item", TableName=self._table,
+                       Key=item_key(keys.lead_pk(lead_id), keys.send_sk(message_id)),
+                       ConditionExpression="#status = :sending", ExpressionAttributeNames={"#status": "status"},
+                       ExpressionAttributeValues={":sending": {"S": "sending"}})
 
     def record_send(self, record: SendRecord, expected_version: int) -> None:
         """One transaction: the lead, the activity, the marker (closed once) and the step's counter."""
@@ -91,24 +83,15 @@ class DynamoSenderStore(DynamoTable):
                 "ExpressionAttributeValues": to_item({":outcome": record.outcome, ":sending": "sending"})}})
         if record.outcome == "sent" and record.activity is not None:
             # The deliverability guard's denominator: sends per day.
-            items.append(count_update(self._table, day_of(record.activity.occurred_at), record.lead_id, "sent"))
+            items.append(day_count(self._table, day_of(record.activity.occurred_at), record.lead_id, "sent"))
         if record.step_id is not None:
-            counter = Update().add(record.outcome, {"N": "1"}).set("sequence", record.sequence).set("step",
-                                                                                                  record.step_id)
-            items.append({"Update": {"TableName": self._table,
-                                     "Key": item_key(keys.stats_pk(record.sequence, record.step_id),
-                                                     keys.stats_sk(record.lead_id)), **counter.arguments()}})
+            items.append(step_count(self._table, record.sequence, record.step_id, record.lead_id, record.outcome))
         try:
-            self._ddb.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise unavailable(error) from error
-            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-            if marker_index is not None and len(reasons) > marker_index \
-                    and reasons[marker_index] == "ConditionalCheckFailed":
-                raise AlreadyRecorded(record.message_id or "") from error
-            if any(reason in ("ConditionalCheckFailed", "TransactionConflict") for reason in reasons):
-                raise WriteConflict("the lead changed meanwhile") from error
-            raise unavailable(error) from error
-        except BotoCoreError as error:
-            raise unavailable(error) from error
+            self._call("transact_write_items", TransactItems=items)
+        except TransactionCancelled as cancelled:
+            codes = cancelled.codes
+            if marker_index is not None and codes[marker_index:marker_index + 1] == ["ConditionalCheckFailed"]:
+                raise AlreadyRecorded(record.message_id or "") from cancelled
+            if cancelled.lost_race():
+                raise WriteConflict("the lead changed meanwhile") from cancelled
+            raise StoreUnavailable(f"send record cancelled: {codes}") from cancelled

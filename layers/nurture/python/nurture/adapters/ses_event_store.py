@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from nurture import keys
-from nurture.adapters.deliverability_store import count_update
-from nurture.adapters.lead_store import DynamoTable, Update, from_item, item_key, to_item, unavailable
+from nurture.adapters.counters import day_count, step_count
+from nurture.adapters.lead_store import DynamoTable, TransactionCancelled, Update, item_key, to_item
 from nurture.domain.clock import iso
 from nurture.domain.deliverability import day_of
-from nurture.domain.errors import WriteConflict
+from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.ses_events import AddressState, EventEffect, SesEvent
 from nurture.domain.text import email_key
 
@@ -20,18 +18,11 @@ class DynamoSesEventStore(DynamoTable):
 
     def address_state(self, event: SesEvent) -> AddressState:
         """The lead the sender tagged, or the one that owns the address; its transient-bounce count."""
-        key = email_key(event.recipient.strip())
-        lead_id = event.tags.get("lead")
-        if lead_id is None:
-            claim = self._call("get_item", TableName=self._table, ConsistentRead=True,
-                               Key=item_key(keys.email_claim_pk(key), keys.EMAIL_CLAIM_SK)).get("Item")
-            lead_id = str(from_item(claim)["lead_id"]) if claim else None
+        key = email_key(event.recipient)
+        lead_id = event.tags.get("lead") or self.find_lead_id(key)
         if lead_id is None:
             return AddressState(key, None)
-        item = self._call("get_item", TableName=self._table, ConsistentRead=True,
-                          Key=item_key(keys.lead_pk(lead_id), keys.PROFILE),
-                          ProjectionExpression="email_key, transient_bounces").get("Item")
-        profile = from_item(item or {})
+        profile = self.profile(lead_id, "email_key, transient_bounces") or {}
         if profile.get("email_key") != key:
             return AddressState(key, None)  # erased, or a tag that does not match the address
         return AddressState(key, lead_id, int(profile.get("transient_bounces", 0)))
@@ -65,27 +56,19 @@ class DynamoSesEventStore(DynamoTable):
                                                       ":at": iso(event.occurred_at)})}})
         if event.kind == "complaint" or (event.kind == "bounce" and event.bounce_type == "Permanent"):
             # The guard's numerators count as SES's reputation does: hard bounces and complaints.
-            items.append(count_update(self._table, day_of(iso(event.occurred_at)), address.email_key,
-                                      "complained" if event.kind == "complaint" else "bounced"))
+            items.append(day_count(self._table, day_of(iso(event.occurred_at)), address.email_key,
+                                   "complained" if event.kind == "complaint" else "bounced"))
         if effect.counter is not None and address.lead_id is not None:
             sequence, step, name = effect.counter
-            counter = Update().add(name, {"N": "1"}).set("sequence", sequence).set("step", step)
-            items.append({"Update": {"TableName": self._table, "Key": item_key(keys.stats_pk(sequence, step),
-                                                                                keys.stats_sk(address.lead_id)),
-                                     **counter.arguments()}})
+            items.append(step_count(self._table, sequence, step, address.lead_id, name))
         if not items:
             return True  # nothing of ours to change (an event about an address we do not know)
         try:
-            self._ddb.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise unavailable(error) from error
-            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed" and address.lead_id is not None:
+            self._call("transact_write_items", TransactItems=items)
+        except TransactionCancelled as cancelled:
+            if cancelled.codes[0] == "ConditionalCheckFailed" and address.lead_id is not None:
                 return False  # the activity exists: delivered before
-            if "TransactionConflict" in reasons or "ConditionalCheckFailed" in reasons:
-                raise WriteConflict("the lead changed meanwhile") from error
-            raise unavailable(error) from error
-        except BotoCoreError as error:
-            raise unavailable(error) from error
+            if cancelled.lost_race():
+                raise WriteConflict("the lead changed meanwhile") from cancelled
+            raise StoreUnavailable(f"SES event cancelled: {cancelled.codes}") from cancelled
         return True

@@ -20,6 +20,7 @@ from nurture.domain.activity import Activity
 from nurture.domain.bots import classify
 from nurture.domain.clock import expiry, iso, parse_iso
 from nurture.domain.errors import NurtureError
+from nurture.domain.text import InvalidEmail, normalize_email
 from nurture.domain.tracking import bot_data
 
 # SES's names, both formats, to ours.
@@ -115,7 +116,12 @@ def _recipients(kind: str, detail: dict[str, Any], mail: dict[str, Any]) -> list
         listed = [r.get("emailAddress") for r in detail.get("delayedRecipients") or [] if isinstance(r, dict)]
     else:
         listed = list(mail.get("destination") or [])
-    recipients = [r for r in listed if isinstance(r, str) and "@" in r]
+    recipients = []
+    for recipient in listed:
+        try:  # as the forms normalize it, so the address finds its lead
+            recipients.append(normalize_email(str(recipient)))
+        except InvalidEmail as error:
+            raise UnreadableSesEvent(f"an SES {kind} event names an unreadable recipient") from error
     if not recipients:
         raise UnreadableSesEvent(f"an SES {kind} event that names no recipient")
     return recipients
