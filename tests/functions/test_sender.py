@@ -62,8 +62,8 @@ def dispatch(moment: datetime) -> None:
 
 
 def dispatch_and_send(moment: datetime) -> None:
+    dispatch(moment)
     with time_machine.travel(moment, tick=False):
-        invoke("dispatcher", scheduled_event(RESOURCES.region, moment))
         send_queue().drain()
 
 
@@ -169,13 +169,9 @@ def run_sender(mailer: Any, config: NurtureConfig | None = None, keep: bool = Fa
     return handle_batch(event, CONTEXT, store, mailer, composer, config or load_config(CONFIG_DIR), lambda: moment)
 
 
-def dispatched(lead_id: str) -> None:
-    dispatch(due_at(lead_id))
-
-
 def test_throttling_returns_the_message_to_the_queue_and_leaves_the_lead_due():
     lead_id = enrolled()
-    dispatched(lead_id)
+    dispatch(due_at(lead_id))
     response = run_sender(FailingMailer(SendDeferred("SES: TooManyRequestsException")))
     assert len(response["batchItemFailures"]) == 1
     assert profile(lead_id)["sequence"]["step"] == 0
@@ -186,7 +182,7 @@ def test_a_send_ses_may_have_accepted_is_never_sent_again(monkeypatch):
     import nurture.domain.sending as sending
 
     lead_id = enrolled()
-    dispatched(lead_id)
+    dispatch(due_at(lead_id))
     response = run_sender(FailingMailer(SendDeferred("SES: InternalFailure", maybe_sent=True)), keep=True)
     assert len(response["batchItemFailures"]) == 1
     (marker,) = items_under(keys.lead_pk(lead_id), "SEND#")
@@ -201,7 +197,7 @@ def test_a_send_ses_may_have_accepted_is_never_sent_again(monkeypatch):
 
 def test_a_permanent_refusal_is_recorded_on_the_lead_and_never_retried():
     lead_id = enrolled()
-    dispatched(lead_id)
+    dispatch(due_at(lead_id))
     mailer = FailingMailer(SendRejected("MessageRejected"))
     response = run_sender(mailer)
     assert response["batchItemFailures"] == [] and mailer.calls == 1
@@ -215,7 +211,7 @@ def test_a_template_that_fails_to_render_sends_nothing_and_records_the_error(mon
     import functions.sender.handler as sender
 
     lead_id = enrolled()
-    dispatched(lead_id)
+    dispatch(due_at(lead_id))
     config = load_config(CONFIG_DIR)
     broken = EmailTemplate.model_validate({"ja": {"subject": "s", "html": "{{ 1 / 0 }}", "text": "t"}})
     config = config.model_copy(update={"templates": {**config.templates, "know_how": broken}})

@@ -44,7 +44,39 @@ def test_only_a_refusal_of_the_email_itself_is_permanent(code, status, error, ma
         assert raised.value.maybe_sent is maybe_sent
 
 
-def test_the_send_is_attempted_once_by_botocore():
-    from nurture.adapters.mailer import SEND_ONCE
+def test_a_send_the_server_fails_is_attempted_once_and_may_have_gone_out(monkeypatch):
+    """botocore retries a 5xx by itself; for SendEmail that could deliver the email twice."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
 
-    assert SEND_ONCE.retries == {"mode": "standard", "total_max_attempts": 1}
+    from nurture.adapters.aws import reset_clients
+
+    attempts: list[str] = []
+
+    class FailingSes(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            attempts.append(self.path)
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            body = b'{"message": "internal failure"}'
+            self.send_response(500)
+            self.send_header("x-amzn-ErrorType", "InternalFailure")
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FailingSes)
+    Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    reset_clients()
+    try:
+        mailer = SesMailer("news@example.co.jp", "nurture-set")  # its own client, as in Lambda
+        with pytest.raises(SendDeferred) as raised:
+            mailer.send(b"raw", "a@example.jp", TAGS)
+    finally:
+        server.shutdown()
+        reset_clients()
+    assert raised.value.maybe_sent is True and len(attempts) == 1

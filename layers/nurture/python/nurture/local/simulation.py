@@ -19,7 +19,7 @@ import random
 import re
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from email import message_from_bytes
@@ -134,20 +134,6 @@ class Report:
         return "\n".join(lines)
 
 
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = DEFAULT_START,
              tick: timedelta = timedelta(minutes=15)) -> Report:
     from nurture.local.resources import LocalResources
@@ -156,7 +142,8 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
     quiet = {"AWS_ACCESS_KEY_ID": "sim", "AWS_SECRET_ACCESS_KEY": "sim", "AWS_SESSION_TOKEN": "sim",
              "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "POWERTOOLS_LOG_LEVEL": "ERROR",
              "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true"}
-    with _environment({**resources.environment(str(config_dir.resolve()), API_BASE), **quiet}):
+    # The whole environment comes back as it was afterwards, the popped endpoint included.
+    with mock.patch.dict(os.environ, {**resources.environment(str(config_dir.resolve()), API_BASE), **quiet}):
         os.environ.pop("AWS_ENDPOINT_URL", None)
         import time_machine
         from aws_lambda_powertools.utilities import parameters
@@ -274,7 +261,7 @@ class _World:
         while batch := self._sqs.receive_message(QueueUrl=self._resources.handoff_queue_url,
                                                  MaxNumberOfMessages=10).get("Messages", []):
             for message in batch:
-                self._handoff_ids.add(_json_load(message["Body"])["handoff_id"])
+                self._handoff_ids.add(json.loads(message["Body"])["handoff_id"])
                 self._sqs.delete_message(QueueUrl=self._resources.handoff_queue_url,
                                          ReceiptHandle=message["ReceiptHandle"])
 
@@ -296,9 +283,9 @@ class _World:
         if form == "demo":
             fields["phone"] = "03-1234-5678"
         response = api_request("POST", f"/v1/forms/{form}", headers={"content-type": "application/json"},
-                               body=_json(fields))
+                               body=json.dumps(fields, ensure_ascii=False).encode())
         assert response is not None and response["statusCode"] in (200, 201), response
-        lead.lead_id = _json_load(response["body"])["lead_id"]
+        lead.lead_id = json.loads(response["body"])["lead_id"]
         if lead.persona.name == "engaged":
             self._schedule(self._now() + timedelta(days=rng.uniform(1, 6)), functools.partial(self._visit, lead,
                                                                                               "/pricing"))
@@ -313,7 +300,7 @@ class _World:
         from nurture.local.functions import api_request
 
         api_request("POST", "/v1/events", headers={"content-type": "application/json"},
-                    body=_json({"vid": lead.vid, **event}))
+                    body=json.dumps({"vid": lead.vid, **event}).encode())
 
     def _follow(self, url: str, method: str = "GET", body: bytes | None = None) -> None:
         from nurture.local.functions import api_request
@@ -438,11 +425,3 @@ def inside_window(moment: datetime, sequences: SequencesConfig) -> bool:
     if local.strftime("%m-%d") in window.closed_dates:
         return False
     return window.start <= local.time() < window.end
-
-
-def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False).encode()
-
-
-def _json_load(text: str) -> Any:
-    return json.loads(text)
