@@ -50,7 +50,7 @@ def throughput(leads: int = 1000, per_lead: int = 10) -> float:
         batch: dict[str, list[ScoredEvent]] = {}
         for lead_id, event in records[offset:offset + 100]:
             batch.setdefault(lead_id, []).append(event)
-        score_batch(batch, store, rules, start + timedelta(days=10), 730)
+        score_batch(batch, store, rules, start + timedelta(days=10), 730, click_burst_seconds=1)
     return len(records) / (time.perf_counter() - began)
 
 

@@ -15,13 +15,19 @@ from tests.functions.helpers import body_json, items_under, post_json, profile
 from tests.functions.pipeline import Pipeline
 
 pytestmark = pytest.mark.usefixtures("aws")
-RULES = load_config(CONFIG_DIR).scoring
+CONFIG = load_config(CONFIG_DIR)
+RULES = CONFIG.scoring
 LEAD = {"email": "rescore@example.co.jp", "name": "R", "company": "C", "title": "部長", "consent": True}
 
 
 def rules_with(**points: int):
     engagement = [rule.model_copy(update={"points": points.get(rule.id, rule.points)}) for rule in RULES.engagement]
     return RULES.model_copy(update={"engagement": engagement})
+
+
+def rescore_now(lead_id: str, rules=RULES):
+    return rescore(lead_id, DynamoScoringStore(LocalResources().table_name), rules, utc_now(), 30,
+                   click_burst_seconds=CONFIG.bots.click_burst_seconds)
 
 
 def scored(form: str = "contact") -> str:
@@ -33,22 +39,21 @@ def scored(form: str = "contact") -> str:
 
 def test_new_points_apply_to_past_activity_and_a_rerun_changes_nothing():
     lead_id = scored()
-    store = DynamoScoringStore(LocalResources().table_name)
-    outcome = rescore(lead_id, store, rules_with(contact_form=40), utc_now(), 30)
+    outcome = rescore_now(lead_id, rules_with(contact_form=40))
     assert outcome is not None and [(e.rule_id, e.delta) for e in outcome.ledger] == [("contact_form", 40)]
     first = profile(lead_id)
     assert float(first["engagement"]) == pytest.approx(40, abs=0.1)
     ledger = items_under(f"LEAD#{lead_id}", "SCORE#")
     assert [(i["rule_id"], i["delta"]) for i in ledger] == [("contact_form", 40)]
 
-    rescore(lead_id, store, rules_with(contact_form=40), utc_now(), 30)
+    rescore_now(lead_id, rules_with(contact_form=40))
     assert items_under(f"LEAD#{lead_id}", "SCORE#") == ledger
     assert float(profile(lead_id)["engagement"]) == pytest.approx(40, abs=0.1)
 
 
 def test_a_rule_set_to_zero_leaves_no_ledger_entry():
     lead_id = scored()
-    rescore(lead_id, DynamoScoringStore(LocalResources().table_name), rules_with(contact_form=0), utc_now(), 30)
+    rescore_now(lead_id, rules_with(contact_form=0))
     assert items_under(f"LEAD#{lead_id}", "SCORE#") == []
     assert float(profile(lead_id)["engagement"]) == 0
 
@@ -58,10 +63,10 @@ def test_activity_before_a_recycle_stays_forgotten():
     api_request("POST", f"/v1/leads/{lead_id}/feedback", headers={"content-type": "application/json"},
                 body=json.dumps({"outcome": "recycle"}).encode())
     Pipeline().drain()
-    outcome = rescore(lead_id, DynamoScoringStore(LocalResources().table_name), RULES, utc_now(), 30)
+    outcome = rescore_now(lead_id)
     assert outcome is not None and outcome.ledger == [] and outcome.handoff is None
     assert profile(lead_id)["stage"] == "recycled"
 
 
 def test_an_erased_lead_is_skipped():
-    assert rescore("gone", DynamoScoringStore(LocalResources().table_name), RULES, utc_now(), 30) is None
+    assert rescore_now("gone") is None

@@ -287,3 +287,31 @@ def test_a_scanner_burst_right_after_delivery_scores_nothing_and_a_person_a_minu
         api_request("GET", links[0], headers={"user-agent": BROWSER})
     pipeline.drain()
     assert profile(lead_id)["engagement"] > before and profile(lead_id)["sequence"]["clicked_previous"] is True
+
+
+def test_a_burst_across_links_an_hour_later_is_a_scanner_even_when_it_arrives_in_two_batches():
+    lead_id = enrolled()
+    sent = due_at(lead_id)
+    dispatch_and_send(sent)
+    (email,) = outbox()
+    visible = re.findall(r'href="http://127\.0\.0\.1:3000(/v1/t/c/[^"]+)"(?! style="display:none")',
+                         email.get_body(("html",)).get_content())
+    assert len(set(visible)) >= 2
+    pipeline = Pipeline()
+    before = float(profile(lead_id)["engagement"])
+    scanned = sent + timedelta(hours=1)  # long past "too soon after the send": only the burst tells
+    with time_machine.travel(scanned, tick=False):
+        api_request("GET", visible[0], headers={"user-agent": BROWSER})
+    pipeline.drain()  # the first click is scored alone, before the rest of the burst arrives
+    assert float(profile(lead_id)["engagement"]) > before
+    for n, link in enumerate(visible[1:3], start=1):
+        with time_machine.travel(scanned + timedelta(milliseconds=150 * n), tick=False):
+            api_request("GET", link, headers={"user-agent": BROWSER})
+    pipeline.drain()
+    clicks = [e for e in items_under(keys.lead_pk(lead_id), keys.EVENT_PREFIX) if e["type"] == "email_click"]
+    assert len(clicks) == len(visible[:3]) and {c.get("bot_reason") for c in clicks} == {"click_burst"}
+    ledger = items_under(keys.lead_pk(lead_id), "SCORE#")
+    withdrawn = [e for e in ledger if e["rule_id"] == "click_burst"]
+    assert [(w["event_id"], float(w["delta"])) for w in withdrawn] == [(clicks[0]["event_id"], -5.0)]
+    assert sum(float(e["delta"]) for e in ledger if e["event_type"] == "email_click") == 0
+    assert float(profile(lead_id)["engagement"]) < before  # the form's points, decayed an hour; no click's

@@ -64,15 +64,34 @@ def test_a_malformed_body_fails_alone_beside_good_ones():
 
 def test_the_same_event_delivered_twice_counts_once():
     lead_id = a_lead()
-    tagged = copy.deepcopy(sample("delivery"))  # a copy of the sample, with the tags our sender sets
-    tagged["mail"]["tags"] = {**tagged["mail"].get("tags", {}), "lead": [lead_id], "sequence": ["warm_nurture"],
-                              "step": ["know_how"], "message": ["m1"]}
-    body = sns_envelope(json.dumps(tagged))
+    delivery = tagged("delivery", lead_id)
+    body = sns_envelope(json.dumps(delivery))
     invoke("ses_events", sqs_batch(body))
-    invoke("ses_events", sqs_batch(body, json.dumps(tagged)))  # again, and once more without SNS
+    invoke("ses_events", sqs_batch(body, json.dumps(delivery)))  # again, and once more without SNS
     assert activity(lead_id).count("email_delivered") == 1
     (stats,) = [i for i in all_items() if i["PK"] == keys.stats_pk("warm_nurture", "know_how")]
     assert stats["delivered"] == 1
+
+
+def tagged(name: str, lead_id: str) -> dict[str, Any]:
+    """A copy of AWS's sample carrying the message tags our sender sets."""
+    event = copy.deepcopy(sample(name))
+    event["mail"]["tags"] = {**event["mail"].get("tags", {}), "lead": [lead_id], "sequence": ["warm_nurture"],
+                             "step": ["know_how"], "message": ["m1"]}
+    return event
+
+
+def test_a_machine_open_is_counted_apart_from_a_persons():
+    lead_id = a_lead()
+    person = tagged("open", lead_id)  # AWS's sample: an iPhone, half a minute after the send
+    proxy = copy.deepcopy(person)
+    proxy["open"] = {**proxy["open"], "userAgent": "Mozilla/5.0 (compatible; YahooMailProxy)",
+                     "timestamp": "2017-08-09T22:05:00.000Z"}
+    invoke("ses_events", sqs_batch(sns_envelope(json.dumps(person)), sns_envelope(json.dumps(proxy))))
+    (stats,) = [i for i in all_items() if i["PK"] == keys.stats_pk("warm_nurture", "know_how")]
+    assert (stats["opened"], stats["opened_bot"]) == (1, 1)
+    opens = [e for e in items_under(keys.lead_pk(lead_id), keys.EVENT_PREFIX) if e["type"] == "email_open"]
+    assert sorted(str(e.get("bot_reason")) for e in opens) == ["None", "image_proxy"]
 
 
 def test_a_permanent_bounce_suppresses_and_the_next_dispatch_skips_the_lead():

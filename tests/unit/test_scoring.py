@@ -20,6 +20,7 @@ from nurture.domain.scoring import (
 from tests.conftest import CONFIG_DIR
 
 RULES = load_config(CONFIG_DIR).scoring
+BURST = load_config(CONFIG_DIR).bots.click_burst_seconds
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # a Monday, 10:00 in Tokyo
 PROFILE = {"email": "taro@example.co.jp", "title": "情報システム部 部長", "employees": "1,200名",
            "industry": "製造業", "country": "JP"}
@@ -35,7 +36,8 @@ FRESH = ScoreState()
 
 
 def score(events, state=FRESH, stage="nurturing", profile=PROFILE, now=None):
-    return score_lead("lead-1", profile, stage, state, events, RULES, now or max(e.occurred_at for e in events))
+    return score_lead("lead-1", profile, stage, state, events, RULES, now or max(e.occurred_at for e in events),
+                      click_burst_seconds=BURST)
 
 
 def test_fit_counts_the_strongest_title_and_size_once():
@@ -65,6 +67,44 @@ def test_daily_cap_limits_points_per_rule_per_tokyo_day():
 def test_opens_score_nothing_and_write_no_ledger():
     outcome = score([event("email_open", T0, message_id="m")])
     assert outcome.ledger == [] and outcome.engagement == 0
+
+
+def click(at: datetime, link: str, message: str = "m1") -> ScoredEvent:
+    return event("email_click", at, message_id=message, link=link)
+
+
+def test_clicks_on_different_links_of_one_message_within_a_second_score_nothing():
+    burst = [click(T0 + timedelta(milliseconds=60 * n), f"link{n}") for n in range(5)]
+    outcome = score(burst)
+    assert outcome.ledger == [] and outcome.engagement == 0
+    assert {m.event_id for m in outcome.machine_clicks} == {e.event_id for e in burst}
+
+
+def test_a_double_click_on_one_link_and_clicks_a_minute_apart_are_a_persons():
+    clicks = [click(T0, "cta"), click(T0 + timedelta(milliseconds=200), "cta"),
+              click(T0 + timedelta(minutes=1), "guide")]
+    outcome = score(clicks)
+    assert outcome.machine_clicks == () and sum(e.delta for e in outcome.ledger) == 10  # the daily cap
+
+
+def test_a_burst_split_across_batches_withdraws_the_first_clicks_points_and_frees_the_cap():
+    first = score([click(T0, "cta")])
+    assert first.engagement == 5
+    rest = score([click(T0 + timedelta(milliseconds=300), "guide")], first.state)
+    assert [(e.rule_id, e.delta) for e in rest.ledger] == [("click_burst", -5)]
+    assert rest.engagement == pytest.approx(0, abs=1e-9) and len(rest.machine_clicks) == 2
+    straggler = score([click(T0 + timedelta(milliseconds=900), "pricing")], rest.state)
+    assert straggler.ledger == [] and len(straggler.machine_clicks) == 1  # withdrawn once, marked once
+    person = score([click(T0 + timedelta(minutes=5), "cta"), click(T0 + timedelta(minutes=9), "guide")],
+                   straggler.state)
+    assert sum(e.delta for e in person.ledger) == 10 and person.machine_clicks == ()
+
+
+def test_the_remembered_clicks_survive_the_stored_form():
+    first = score([click(T0, "cta")])
+    again = ScoreState.from_item(first.state.to_item())
+    assert again == first.state
+    assert [e.rule_id for e in score([click(T0 + timedelta(milliseconds=500), "x")], again).ledger] == ["click_burst"]
 
 
 def test_engagement_halves_after_the_half_life():

@@ -16,7 +16,8 @@ def _add_one(table: str, pk: str, sk: str, counter: str, labels: dict[str, str])
 
 
 def step_count(table: str, sequence: str, step: str, lead_id: str, counter: str) -> dict[str, Any]:
-    """A sequence step's KPI (sent, failed, skipped, delivered, opened, clicked, bounced, complained)."""
+    """A sequence step's KPI (sent, failed, skipped, delivered, opened, clicked, bounced, complained; a
+    machine's opens and clicks apart, as opened_bot and clicked_bot)."""
     return _add_one(table, keys.stats_pk(sequence, step), keys.stats_sk(lead_id), counter,
                     {"sequence": sequence, "step": step})
 

@@ -17,12 +17,14 @@ from nurture.adapters.lead_store import (
     score_version_condition,
     to_item,
 )
+from nurture.domain.bots import CLICK_BURST
 from nurture.domain.clock import expiry, parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.retry import backoff
 from nurture.domain.scoring import LedgerEntry, ScoredEvent, ScoreOutcome
 
 BATCH_GET_LIMIT = 100
+MARKS_PER_TRANSACTION = 90  # DynamoDB allows 100 items per transaction; the score and outbox come first
 
 
 def score_attributes(outcome: ScoreOutcome) -> dict[str, Any]:
@@ -114,7 +116,8 @@ class DynamoScoringStore(DynamoTable):
         self.write_ledger({lead_id: entries}, retention_days)
 
     def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int) -> None:
-        """One conditional update; on a hot transition, a transaction with the HANDOFF# outbox item."""
+        """One conditional update; a transaction when a hot transition adds the HANDOFF# outbox item or
+        a click burst marks its activity as a machine's."""
         attributes = score_attributes(outcome)
         attributes["scoring"]["version"] = expected_version + 1
         condition, condition_values = score_version_condition(expected_version)
@@ -140,18 +143,31 @@ class DynamoScoringStore(DynamoTable):
             "ConditionExpression": condition,
             **changes.arguments(condition_values),
         }
+        others = [*self._handoff_outbox(lead_id, outcome), *self._machine_marks(lead_id, outcome)]
         try:
-            if outcome.handoff is None:
+            if not others:
                 self._call("update_item", **update)
-                return
-            handoff = outcome.handoff
-            self._call("transact_write_items", TransactItems=[
-                {"Update": update},
-                {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
+            else:
+                self._call("transact_write_items", TransactItems=[{"Update": update}, *others])
+        except (ConditionFailed, TransactionCancelled) as lost:
+            raise WriteConflict("the lead's score changed meanwhile") from lost
+
+    def _handoff_outbox(self, lead_id: str, outcome: ScoreOutcome) -> list[dict[str, Any]]:
+        handoff = outcome.handoff
+        if handoff is None:
+            return []
+        return [{"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
                          "Item": to_item({"PK": keys.lead_pk(lead_id), "SK": keys.handoff_sk(handoff.handoff_id),
                                           "lead_id": lead_id, "handoff_id": handoff.handoff_id,
                                           "cycle": handoff.cycle, "patterns": handoff.patterns,
-                                          "rank": outcome.rank, "created_at": handoff.at})}},
-            ])
-        except (ConditionFailed, TransactionCancelled) as lost:
-            raise WriteConflict("the lead's score changed meanwhile") from lost
+                                          "rank": outcome.rank, "created_at": handoff.at})}}]
+
+    def _machine_marks(self, lead_id: str, outcome: ScoreOutcome) -> list[dict[str, Any]]:
+        """The burst's clicks marked as a machine's, as a hit judged on arrival is (a MODIFY: the
+        scorer's stream filter lets only new items through). Beyond what one transaction holds, the
+        points are still withheld; only the label is missing."""
+        marks = Update().set("bot", True).set("bot_reason", CLICK_BURST)
+        return [{"Update": {"TableName": self._table,
+                            "Key": item_key(keys.lead_pk(lead_id), keys.event_sk(click.occurred_at, click.event_id)),
+                            "ConditionExpression": "attribute_exists(PK)", **marks.arguments()}}
+                for click in outcome.machine_clicks[:MARKS_PER_TRANSACTION]]

@@ -334,7 +334,8 @@ def run_rescore(args: argparse.Namespace) -> int:
     try:
         for page in store.lead_ids():
             for lead_id in page:
-                outcome = rescore(lead_id, store, config.scoring, utc_now(), config.api.event_retention_days)
+                outcome = rescore(lead_id, store, config.scoring, utc_now(), config.api.event_retention_days,
+                                  click_burst_seconds=config.bots.click_burst_seconds)
                 done += 1
                 if outcome is not None:
                     ranks[outcome.rank] += 1

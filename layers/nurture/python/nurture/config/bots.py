@@ -14,6 +14,8 @@ class BotRules(StrictModel):
         default=10, ge=0, le=600, description="a click this soon after the email went out is a security scanner")
     open_seconds_after_send: float = Field(
         default=2, ge=0, le=600, description="an open this soon is a prefetch (Apple Mail Privacy Protection)")
+    click_burst_seconds: float = Field(
+        default=1, ge=0, le=60, description="different links of one message clicked this close together: a scanner")
     scanner_user_agents: list[str] = Field(default_factory=list, description="substrings, case-insensitive")
     machine_open_user_agents: list[str] = Field(default_factory=list, description="image proxies that prefetch")
     scanner_networks: list[str] = Field(default_factory=list, description="CIDR blocks of scanners and previewers")

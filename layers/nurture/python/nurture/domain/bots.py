@@ -2,13 +2,17 @@
 
 Security scanners follow every link of an email within seconds of delivery; link previewers and
 scripts announce themselves in the user agent; a link hidden from people (the honeypot) is followed
-only by machines; Apple Mail Privacy Protection and image proxies fetch the pixel on delivery. A
-machine's hit is still stored (with `bot: true` and the reason) but scores nothing.
+only by machines; Apple Mail Privacy Protection and image proxies fetch the pixel on delivery; a
+scanner opening every link of a message within a second gives itself away by the burst, which only
+the scorer can see (it sees the lead's clicks together). A machine's hit is still stored (with
+`bot: true` and the reason) but scores nothing.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Literal
@@ -16,6 +20,7 @@ from typing import Literal
 from nurture.config.bots import BotRules
 
 HONEYPOT = "honeypot"  # the link name (`t` claim) of the hidden link every email carries
+CLICK_BURST = "click_burst"
 Kind = Literal["open", "click"]
 
 
@@ -41,6 +46,32 @@ def classify(kind: Kind, at: datetime, sent_at: datetime | None, user_agent: str
         if 0 <= seconds < limit:
             return "too_soon_after_send" if kind == "click" else "prefetch_on_delivery"
     return None
+
+
+@dataclass(frozen=True)
+class ClickHit:
+    event_id: str
+    at: datetime
+    message_id: str
+    link: str  # the link's name in our emails, else its URL
+
+
+def click_bursts(clicks: list[ClickHit], seconds: float) -> set[str]:
+    """Clicks on different links of one message within `seconds` of each other: a scanner following
+    every link. The same link twice is a person's double click, not a burst."""
+    by_message: dict[str, list[ClickHit]] = defaultdict(list)
+    for click in clicks:
+        by_message[click.message_id].append(click)
+    burst: set[str] = set()
+    for hits in by_message.values():
+        hits.sort(key=lambda hit: hit.at)
+        for index, first in enumerate(hits):
+            for later in hits[index + 1:]:
+                if (later.at - first.at).total_seconds() > seconds:
+                    break
+                if later.link != first.link:
+                    burst |= {first.event_id, later.event_id}
+    return burst
 
 
 @cache

@@ -16,12 +16,34 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from nurture.config.scoring import FitRule, PatternRule, ScoringRules
+from nurture.domain.bots import CLICK_BURST, ClickHit, click_bursts
 from nurture.domain.clock import iso, parse_iso, parse_iso_or_none
 from nurture.domain.sequencing import SequenceState
 
 HANDOFF_STAGES = ("nurturing", "recycled")  # stages from which a hot lead is handed to sales
 CAP_DAYS_KEPT = 14  # daily-cap counters older than this (relative to the newest event) are dropped
 MARKS_KEPT = 20  # per pattern step: the most recent times a step happened
+# A person's clicks are remembered this long (at most CLICKS_KEPT of them): the rest of a scanner's
+# burst may reach the scorer in a later batch, and the points of the clicks before it are withdrawn.
+CLICK_MEMORY = timedelta(hours=1)
+CLICKS_KEPT = 50
+
+
+@dataclass(frozen=True)
+class CountedClick:
+    """A click scored as a person's, with the points it earned per rule (emptied once withdrawn)."""
+
+    hit: ClickHit
+    points: dict[str, float]
+
+    def to_item(self) -> dict[str, Any]:
+        return {"event_id": self.hit.event_id, "at": iso(self.hit.at), "message_id": self.hit.message_id,
+                "link": self.hit.link, "points": self.points}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> CountedClick:
+        hit = ClickHit(str(item["event_id"]), parse_iso(str(item["at"])), str(item["message_id"]), str(item["link"]))
+        return cls(hit, {rule: float(points) for rule, points in (item.get("points") or {}).items()})
 
 
 @dataclass(frozen=True)
@@ -39,11 +61,13 @@ class ScoreState:
     cycle: int = 0  # incremented by each recycle
     cycle_started_at: str | None = None  # the last recycle: activity before it no longer counts
     version: int = 0  # optimistic lock shared by every writer of the score state
+    clicks: tuple[CountedClick, ...] = ()  # a person's recent email clicks, to catch a burst across batches
 
     def to_item(self) -> dict[str, Any]:
         return {"engagement": self.engagement, "as_of": self.as_of, "caps": self.caps, "marks": self.marks,
                 "fired": self.fired, "sequence": self.sequence, "stream": self.stream, "cycle": self.cycle,
-                "cycle_started_at": self.cycle_started_at, "version": self.version}
+                "cycle_started_at": self.cycle_started_at, "version": self.version,
+                "clicks": [click.to_item() for click in self.clicks]}
 
     @classmethod
     def from_item(cls, item: dict[str, Any] | None) -> ScoreState:
@@ -61,6 +85,7 @@ class ScoreState:
             cycle=int(item.get("cycle", 0)),
             cycle_started_at=item.get("cycle_started_at"),
             version=int(item.get("version", 0)),
+            clicks=tuple(CountedClick.from_item(click) for click in item.get("clicks") or []),
         )
 
 
@@ -81,6 +106,14 @@ class LedgerEntry:
     delta: float
     reason: str
     event_type: str
+
+
+@dataclass(frozen=True)
+class MachineClick:
+    """A click judged a machine's only when the scorer saw the burst: its activity is marked so."""
+
+    event_id: str
+    occurred_at: str
 
 
 @dataclass(frozen=True)
@@ -112,6 +145,7 @@ class ScoreOutcome:
     applied: int  # events not seen before; 0 for a replayed batch, which then writes nothing
     sequence: SequenceState | None = None  # the step-email state the new rank and stage lead to, if it changed
     reschedule: bool = False  # its next send time changed: the due entry follows
+    machine_clicks: tuple[MachineClick, ...] = ()  # newly found in a burst (this batch's, or withdrawn ones)
 
 
 # --- decay -----------------------------------------------------------------------------------------
@@ -209,8 +243,13 @@ def score_lead(
     events: list[ScoredEvent],
     rules: ScoringRules,
     now: datetime,
+    *,
+    click_burst_seconds: float,
 ) -> ScoreOutcome:
-    """Apply the events not applied yet (by stream sequence), in time order, and decide on handoff."""
+    """Apply the events not applied yet (by stream sequence), in time order, and decide on handoff.
+
+    Clicks on different links of one message within `click_burst_seconds` are a scanner's: they score
+    nothing, and the points of a burst's clicks scored in an earlier batch are withdrawn."""
     zone = ZoneInfo(rules.timezone)
     stream = next((e.stream for e in events if e.stream), state.stream)
     # Sequence numbers only compare within one stream: a new stream (a restore, a re-enable) starts over.
@@ -225,10 +264,18 @@ def score_lead(
     marks = {pattern: {step: list(times) for step, times in steps.items()} for pattern, steps in state.marks.items()}
     ledger: list[LedgerEntry] = []
     newly_fired: list[str] = []
+    hits = {event.event_id: hit for event in fresh if (hit := _person_click(event))}
+    burst = click_bursts([click.hit for click in state.clicks] + list(hits.values()), click_burst_seconds)
+    machine = [MachineClick(event.event_id, iso(event.occurred_at)) for event in fresh if event.event_id in burst]
+    clicks = list(state.clicks)
     for event in fresh:
+        if event.event_id in burst:
+            clicks.append(CountedClick(hits[event.event_id], {}))  # the rest of its burst may come later
+            continue
         if event.attributes.get("bot"):
             continue  # a machine's open or click: kept as history, scores nothing
-        day = event.occurred_at.astimezone(zone).date().isoformat()
+        day = _day(event.occurred_at, zone)
+        earned: dict[str, float] = {}
         for rule in rules.engagement:
             if not rule.when.matches(event.attributes):
                 continue
@@ -239,13 +286,29 @@ def score_lead(
                 caps[key] = caps.get(key, 0.0) + delta
             if delta == 0:
                 continue
+            earned[rule.id] = delta
             value, as_of = add_points(value, as_of, delta, event.occurred_at, rules.half_life_days)
             ledger.append(LedgerEntry(event.event_id, iso(event.occurred_at), rule.id, delta, rule.reason,
                                       str(event.attributes.get("type"))))
+        if event.event_id in hits:
+            clicks.append(CountedClick(hits[event.event_id], earned))
         for pattern in rules.patterns:
             if pattern.id not in fired and _pattern_fires(pattern, event, marks):
                 fired[pattern.id] = iso(event.occurred_at)
                 newly_fired.append(pattern.id)
+    for index, click in enumerate(clicks):
+        if click.hit.event_id not in burst or not click.points:
+            continue
+        # Scored in an earlier batch, before the rest of its burst arrived: its points come back off.
+        for rule_id, delta in click.points.items():
+            value, as_of = add_points(value, as_of, -delta, click.hit.at, rules.half_life_days)
+            key = f"{rule_id}#{_day(click.hit.at, zone)}"
+            if key in caps:
+                caps[key] = max(0.0, caps[key] - delta)
+        ledger.append(LedgerEntry(click.hit.event_id, iso(click.hit.at), CLICK_BURST, -sum(click.points.values()),
+                                  "リンク一斉クリック (a scanner's burst of clicks: points withdrawn)", "email_click"))
+        machine.append(MachineClick(click.hit.event_id, iso(click.hit.at)))
+        clicks[index] = CountedClick(click.hit, {})
     if as_of is not None:
         newest = max(as_of, *(e.occurred_at for e in fresh)) if fresh else as_of
         horizon = (newest.astimezone(zone).date() - timedelta(days=CAP_DAYS_KEPT)).isoformat()
@@ -259,6 +322,7 @@ def score_lead(
         fired=fired,
         sequence=max([watermark, *(e.sequence for e in events)]),
         stream=stream,
+        clicks=_recent(clicks),
     )
     matches = fit_matches(profile, rules)
     fit = sum(m.points for m in matches)
@@ -270,7 +334,28 @@ def score_lead(
         handoff = Handoff(handoff_id(lead_id, state.cycle), state.cycle, sorted(fired), iso(now))
         stage = "handed_off"
     return ScoreOutcome(new_state, fit, matches, engagement_now, rank, stage, ledger, newly_fired, handoff,
-                        applied=len(applied))
+                        applied=len(applied), machine_clicks=tuple(machine))
+
+
+def _day(at: datetime, zone: ZoneInfo) -> str:
+    return at.astimezone(zone).date().isoformat()
+
+
+def _person_click(event: ScoredEvent) -> ClickHit | None:
+    """An email click not already judged a machine's, with the message and link a burst is told by."""
+    attributes = event.attributes
+    message, link = attributes.get("message_id"), attributes.get("link") or attributes.get("url")
+    if attributes.get("type") != "email_click" or attributes.get("bot") or not message or not link:
+        return None
+    return ClickHit(event.event_id, event.occurred_at, str(message), str(link))
+
+
+def _recent(clicks: list[CountedClick]) -> tuple[CountedClick, ...]:
+    if not clicks:
+        return ()
+    newest = max(click.hit.at for click in clicks)
+    kept = sorted((c for c in clicks if c.hit.at >= newest - CLICK_MEMORY), key=lambda c: c.hit.at)
+    return tuple(kept[-CLICKS_KEPT:])
 
 
 def _pattern_fires(pattern: PatternRule, event: ScoredEvent, marks: dict[str, dict[str, list[str]]]) -> bool:
@@ -298,7 +383,7 @@ def _remember(times: list[str], at: datetime) -> list[str]:
 
 
 def rescore_lead(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent], rules: ScoringRules,
-                 now: datetime) -> ScoreOutcome:
+                 now: datetime, *, click_burst_seconds: float) -> ScoreOutcome:
     """Score the lead afresh from its stored activity with today's rules (after a rules change).
 
     Only this cycle's activity counts (nothing before the last recycle), and only what the stream
@@ -310,6 +395,7 @@ def rescore_lead(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent
     counted = [replace(e, sequence=1) for e in events
                if (start is None or e.occurred_at >= start) and (until is None or e.occurred_at <= until)]
     base = ScoreState(cycle=state.cycle, cycle_started_at=state.cycle_started_at, version=state.version)
-    outcome = score_lead(lead_id, profile, str(profile.get("stage", "nurturing")), base, counted, rules, now)
+    outcome = score_lead(lead_id, profile, str(profile.get("stage", "nurturing")), base, counted, rules, now,
+                         click_burst_seconds=click_burst_seconds)
     return replace(outcome, state=replace(outcome.state, sequence=state.sequence, stream=state.stream))
 

@@ -195,21 +195,23 @@ def effect_of(event: SesEvent, address: AddressState, retention_days: int, trans
     suppress = ("complained" if event.kind == "complaint" else "bounced") if event.permanent_failure else (
         "bounced" if transient and address.transient_bounces + 1 >= transient_limit else None)
     activity = None
+    machine = None
+    if event.kind in ("open", "click"):
+        # The same judges as our own pixel and click links: a scanner's hit scores nothing.
+        machine = classify("open" if event.kind == "open" else "click", event.occurred_at, event.sent_at,
+                           event.user_agent, event.ip_address, bots)
     if address.lead_id is not None:
         data = {"ses_message_id": event.ses_message_id, "message_id": event.tags.get("message"),
                 "sequence": event.tags.get("sequence"), "step": event.tags.get("step"),
                 "bounce_type": event.bounce_type, "bounce_subtype": event.bounce_subtype,
                 "complaint_type": event.complaint_type, "user_agent": event.user_agent, "url": event.link,
-                "source": "ses"}
-        if event.kind in ("open", "click"):
-            # The same judges as our own pixel and click links: a scanner's hit scores nothing.
-            data |= bot_data(classify("open" if event.kind == "open" else "click", event.occurred_at,
-                                      event.sent_at, event.user_agent, event.ip_address, bots))
+                "source": "ses", **bot_data(machine)}
         activity = Activity(type=ACTIVITY_TYPES[event.kind], occurred_at=iso(event.occurred_at), event_id=event.key,
                             expires_at=expiry(event.occurred_at, retention_days),
                             data={k: v for k, v in data.items() if v not in (None, "")})
     sequence, step = event.tags.get("sequence"), event.tags.get("step")
-    counter = (sequence, step, COUNTERS[event.kind]) if sequence and step and event.kind in COUNTERS else None
+    name = COUNTERS.get(event.kind) if machine is None else f"{COUNTERS[event.kind]}_bot"  # reported apart
+    counter = (sequence, step, name) if sequence and step and name else None
     return EventEffect(event, address, activity, suppress, count_transient_bounce=transient and suppress is None,
                        reset_transient_bounces=event.kind == "delivery" and address.transient_bounces > 0,
                        counter=counter)
