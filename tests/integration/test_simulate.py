@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,8 +17,9 @@ pytestmark = pytest.mark.integration
 
 
 @functools.cache
-def simulate(*args: str) -> dict:
-    done = subprocess.run([sys.executable, "-m", "nurture.cli.main", "simulate", *args, "--json"], cwd=REPO,
+def simulate(*args: str, config_dir: Path = REPO / "config") -> dict:
+    done = subprocess.run([sys.executable, "-m", "nurture.cli.main", "--config-dir", str(config_dir), "simulate",
+                           *args, "--json"], cwd=REPO,
                           text=True, capture_output=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -26,11 +29,39 @@ def test_same_seed_same_output_and_no_send_breaks_a_rule():
     first = simulate("--leads", "12", "--days", "9", "--seed", "5")
     assert first == simulate.__wrapped__("--leads", "12", "--days", "9", "--seed", "5")  # run again, really
     assert {"leads", "emails_sent", "unsubscribed", "handoffs", "sends_after_unsubscribe", "sends_outside_window",
-            "sends_over_cap", "steps"} <= set(first)
+            "sends_over_cap", "steps", "opens_human", "opens_bot", "clicks_human", "clicks_bot", "bounced",
+            "complained", "suppressed", "sending_paused"} <= set(first)
     assert first["leads"] == 12 and first["emails_sent"] > 0
-    assert (first["sends_after_unsubscribe"], first["sends_outside_window"], first["sends_over_cap"]) == (0, 0, 0)
+    assert (first["sends_after_unsubscribe"], first["sends_after_suppression"], first["sends_while_paused"],
+            first["sends_outside_window"], first["sends_over_cap"]) == (0, 0, 0, 0, 0)
     assert sum(step["sent"] for step in first["steps"].values()) == first["emails_sent"]
     assert all(step["clicked"] <= step["opened"] <= step["sent"] for step in first["steps"].values())
+
+
+def test_machines_opens_and_clicks_arrive_as_ses_events_and_count_apart_from_peoples():
+    report = simulate("--leads", "12", "--days", "9", "--seed", "5")
+    assert report["opens_bot"] > 0 and report["clicks_bot"] > 0  # image prefetch, gateways following links
+    # What people did is all the steps' table shows: a machine's open or click is in neither column.
+    assert sum(step["clicked"] for step in report["steps"].values()) <= report["clicks_human"]
+    # A bad address is mailed once: its bounce suppresses it before the next step.
+    assert report["bounced"] == report["bounced_addresses"] == report["emails_to_bouncing_addresses"] > 0
+    assert report["suppressed"] == report["bounced"] + report["complained"] + report["unsubscribed"]
+    assert report["sending_paused"] is False
+
+
+def test_a_bounce_storm_pauses_sending(tmp_path):
+    # Given a list where half the addresses do not exist, and a guard that judges after 20 sends
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    sequences = config / "sequences.yaml"
+    sequences.write_text(sequences.read_text(encoding="utf-8").replace("min_sends: 200", "min_sends: 20"),
+                         encoding="utf-8")
+    # When a week is played out
+    report = simulate("--leads", "60", "--days", "6", "--seed", "2", "--bad-addresses", "0.5", config_dir=config)
+    # Then the bounces pause sending, nothing goes out afterwards, and leads are left waiting
+    assert report["sending_paused"] is True and report["sends_while_paused"] == 0
+    # (with good addresses, the same week emails 57 of the 60)
+    assert report["bounced"] >= 2 and report["leads_emailed"] < 0.75 * report["leads"]
 
 
 def test_another_seed_plays_out_differently():

@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
                        ("resume", "lift the guard's pause (after fixing what made addresses bounce)")):
         _target_options(sending_commands.add_parser(name, help=text))
 
+    from nurture.local.simulation import Mix  # the simulated world's defaults, shown in --help
+
     simulate = commands.add_parser("simulate", help="play a month of nurturing on the emulator in seconds")
     simulate.add_argument("--leads", type=int, default=200, help="synthetic leads (default 200)")
     simulate.add_argument("--days", type=int, default=30, help="virtual days (default 30)")
@@ -78,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     simulate.add_argument("--start", type=_date, default=None, help="first virtual day, YYYY-MM-DD (a Monday "
                           "in late April by default, so Golden Week falls inside)")
     simulate.add_argument("--tick-minutes", type=int, default=15, help="virtual minutes between scheduler ticks")
+    simulate.add_argument("--bad-addresses", type=float, default=Mix.bad_addresses, metavar="SHARE",
+                          help=f"share of leads whose address does not exist (default {Mix.bad_addresses})")
+    simulate.add_argument("--complaints", type=float, default=Mix.complaints, metavar="CHANCE",
+                          help=f"chance that an opened email is reported as spam (default {Mix.complaints})")
     simulate.add_argument("--json", action="store_true", help="one JSON object instead of the tables")
 
     args = parser.parse_args(argv)
@@ -141,16 +147,20 @@ def run_simulate(args: argparse.Namespace) -> int:
     import time
     from datetime import timedelta
 
-    from nurture.local.simulation import DEFAULT_START, simulate
+    from nurture.local.simulation import DEFAULT_START, Mix, simulate
 
     if config_check(args.config_dir) != 0:
         return 1
     if args.leads < 1 or args.days < 1 or args.tick_minutes < 1:
         print("--leads, --days and --tick-minutes must be at least 1", file=sys.stderr)
         return 2
+    if not (0 <= args.bad_addresses <= 1 and 0 <= args.complaints <= 1):
+        print("--bad-addresses and --complaints are shares between 0 and 1", file=sys.stderr)
+        return 2
     started = time.monotonic()
     report = simulate(args.config_dir, args.leads, args.days, args.seed, args.start or DEFAULT_START,
-                      timedelta(minutes=args.tick_minutes))
+                      timedelta(minutes=args.tick_minutes), Mix(bad_addresses=args.bad_addresses,
+                                                               complaints=args.complaints))
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:

@@ -26,7 +26,7 @@ from nurture.local.gateway import Gateway, Page, index_page
 from nurture.local.outbox import Outbox
 from nurture.local.queues import QueuePoller, Repeater, scheduled_event
 from nurture.local.resources import LocalResources, create_resources
-from nurture.local.ses_publisher import delivery_records, publish
+from nurture.local.ses_publisher import EventPublisher, delivery_records
 from nurture.local.state import LocalState
 from nurture.local.streams import StreamPoller
 from nurture.settings import reload
@@ -119,11 +119,12 @@ class LocalSystem:
         ses_events = QueuePoller(self.resources.queue_url(self.resources.ses_events_queue), region,
                                  functools.partial(invoke, "ses_events"))
 
+        ses = EventPublisher(self.resources.ses_events_topic_arn, region)
+
         def send_and_collect() -> None:
             if sender.poll_once():
                 for email in self.outbox.collect():  # SES, as it would: Send and Delivery events
-                    publish(delivery_records(email, self.resources.configuration_set, datetime.now(UTC)),
-                            self.resources.ses_events_topic_arn, region)
+                    ses.publish(*delivery_records(email, self.resources.configuration_set, datetime.now(UTC)))
 
         self._repeaters += [
             Repeater("scheduler", self.tick_seconds, lambda: invoke("dispatcher", scheduled_event(region))),

@@ -1,12 +1,14 @@
-"""What SES publishes through the configuration set after a send, for the local runtime: Send and Delivery.
+"""What SES publishes through the configuration set about a sent email, for the local runtime and
+`nurture simulate`: Send, Delivery, Bounce, Complaint, Open and Click records.
 
-The records have SES's event-publishing shape (with the sender's message tags), and go through the
-same SNS topic and SQS queue as in AWS, to the real `ses_events` function.
+The records have SES's event-publishing shape (with the sender's message tags, as in AWS's samples),
+and go through the same SNS topic and SQS queue as in AWS, to the real `ses_events` function.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes
 from email.policy import default
@@ -17,27 +19,81 @@ import boto3
 from nurture.local.emulator import SentEmail
 
 ACCOUNT = "123456789012"
+MTA = "a27-1.smtp-out.ap-northeast-1.amazonses.com"
+
+
+def ses_time(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class SesMail:
+    """One sent email as SES describes it in every event about it."""
+
+    mail: dict[str, Any]
+    recipient: str
+
+    @classmethod
+    def of(cls, email: SentEmail, configuration_set: str, sent_at: datetime) -> SesMail:
+        message = message_from_bytes(email.raw, policy=default)
+        recipient, sender = str(message["To"]), str(message["From"])
+        return cls({
+            "timestamp": ses_time(sent_at), "source": sender, "sendingAccountId": ACCOUNT,
+            "messageId": email.ses_message_id, "destination": [recipient], "headersTruncated": False,
+            "commonHeaders": {"from": [sender], "to": [recipient], "subject": str(message["Subject"])},
+            "tags": {"ses:configuration-set": [configuration_set], **{k: [v] for k, v in email.tags.items()}},
+        }, recipient)
+
+    def _record(self, event_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+        return {"eventType": event_type, "mail": self.mail, event_type.lower(): detail}
+
+    def send(self) -> dict[str, Any]:
+        return self._record("Send", {})
+
+    def delivery(self, at: datetime) -> dict[str, Any]:
+        return self._record("Delivery", {"timestamp": ses_time(at), "processingTimeMillis": 420,
+                                         "recipients": [self.recipient], "smtpResponse": "250 2.0.0 OK",
+                                         "reportingMTA": MTA})
+
+    def bounce(self, at: datetime) -> dict[str, Any]:
+        """The address does not exist: a permanent bounce."""
+        return self._record("Bounce", {
+            "bounceType": "Permanent", "bounceSubType": "General", "timestamp": ses_time(at),
+            "bouncedRecipients": [{"emailAddress": self.recipient, "action": "failed", "status": "5.1.1",
+                                   "diagnosticCode": "smtp; 550 5.1.1 user unknown"}],
+            "feedbackId": f"{self.mail['messageId']}-bounce", "reportingMTA": f"dsn; {MTA}"})
+
+    def complaint(self, at: datetime) -> dict[str, Any]:
+        """The recipient pressed "this is spam"."""
+        return self._record("Complaint", {
+            "complainedRecipients": [{"emailAddress": self.recipient}], "timestamp": ses_time(at),
+            "feedbackId": f"{self.mail['messageId']}-complaint", "complaintFeedbackType": "abuse",
+            "arrivalDate": ses_time(at)})
+
+    def open(self, at: datetime, user_agent: str, ip: str) -> dict[str, Any]:
+        return self._record("Open", {"timestamp": ses_time(at), "userAgent": user_agent, "ipAddress": ip})
+
+    def click(self, at: datetime, link: str, user_agent: str, ip: str) -> dict[str, Any]:
+        return self._record("Click", {"timestamp": ses_time(at), "link": link, "linkTags": {},
+                                      "userAgent": user_agent, "ipAddress": ip})
 
 
 def delivery_records(email: SentEmail, configuration_set: str, at: datetime) -> list[dict[str, Any]]:
-    message = message_from_bytes(email.raw, policy=default)
-    moment = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
-    recipient, sender = str(message["To"]), str(message["From"])
-    mail = {
-        "timestamp": moment, "source": sender, "sendingAccountId": ACCOUNT, "messageId": email.ses_message_id,
-        "destination": [recipient], "headersTruncated": False,
-        "commonHeaders": {"from": [sender], "to": [recipient], "subject": str(message["Subject"])},
-        "tags": {"ses:configuration-set": [configuration_set], **{k: [v] for k, v in email.tags.items()}},
-    }
-    return [
-        {"eventType": "Send", "mail": mail, "send": {}},
-        {"eventType": "Delivery", "mail": mail, "delivery": {
-            "timestamp": moment, "processingTimeMillis": 420, "recipients": [recipient],
-            "smtpResponse": "250 2.0.0 OK", "reportingMTA": "a27-1.smtp-out.ap-northeast-1.amazonses.com"}},
-    ]
+    """What SES publishes for an email that reached the mailbox: Send, then Delivery."""
+    mail = SesMail.of(email, configuration_set, at)
+    return [mail.send(), mail.delivery(at)]
 
 
-def publish(records: list[dict[str, Any]], topic_arn: str, region: str) -> None:
-    sns = boto3.session.Session(region_name=region).client("sns")
-    for record in records:
-        sns.publish(TopicArn=topic_arn, Message=json.dumps(record))
+class EventPublisher:
+    """Publishes SES event records to the configuration set's SNS topic, as SES does."""
+
+    def __init__(self, topic_arn: str, region: str):
+        self._topic_arn = topic_arn
+        self._region = region
+        self._sns: Any = None  # made on first use: inside the emulator the caller has set up
+
+    def publish(self, *records: dict[str, Any]) -> None:
+        if self._sns is None:
+            self._sns = boto3.session.Session(region_name=self._region).client("sns")
+        for record in records:
+            self._sns.publish(TopicArn=self._topic_arn, Message=json.dumps(record))

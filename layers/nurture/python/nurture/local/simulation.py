@@ -1,10 +1,15 @@
 """`nurture simulate`: a month of nurturing in seconds, on the emulator, with the real handlers.
 
 A virtual clock (time-machine) drives everything: synthetic leads submit forms, read emails, click,
-visit the pricing page, download, unsubscribe or bounce, each with its persona's probabilities, and
-the scheduler ticks as time passes. What the report says is read back from the outbox (what SES
-accepted) and from the leads' stored histories, never from the dispatcher's own bookkeeping, so a
-send outside the window or over the cap would show.
+visit the pricing page, download, unsubscribe or complain, each with its persona's probabilities, and
+the scheduler ticks as time passes. What SES would publish goes through the same SNS topic and queue
+to the real `ses_events`: every send, its delivery or (for an address that does not exist) its
+bounce, complaints, and the machines' part — mail apps that prefetch images on delivery and security
+gateways that follow every link. People open and click through Nurture's own pixel and links, as in
+production; the machines' opens and clicks arrive as SES Open and Click events, so both of the bot
+judges' doors are exercised. What the report says is read back from the outbox (what SES accepted)
+and from the leads' stored histories, never from the dispatcher's own bookkeeping, so a send outside
+the window, over the cap, to a suppressed address or while sending was paused would show.
 """
 
 from __future__ import annotations
@@ -27,13 +32,17 @@ from email.message import EmailMessage
 from email.policy import default
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from unittest import mock
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from nurture.config.sequences import FrequencyCap, SequencesConfig
 from nurture.domain.clock import parse_iso
+
+if TYPE_CHECKING:
+    from nurture.local.emulator import SentEmail
+    from nurture.local.ses_publisher import SesMail
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 API_BASE = "https://api.nurture.example"  # links in the simulated emails; followed in-process, never fetched
@@ -57,8 +66,23 @@ PERSONAS = (
     Persona("casual", 0.40, opens=0.40, clicks=0.12, pricing=0.15, downloads=0.1, unsubscribes=0.03),
     Persona("silent", 0.30, opens=0.06, clicks=0.05, pricing=0.0, downloads=0.0, unsubscribes=0.02),
     Persona("unsubscriber", 0.08, opens=0.6, clicks=0.0, pricing=0.0, downloads=0.0, unsubscribes=0.6),
-    Persona("bouncer", 0.07, opens=0.0, clicks=0.0, pricing=0.0, downloads=0.0, unsubscribes=0.0, bounces=True),
 )
+BOUNCER = Persona("bouncer", 0.0, opens=0.0, clicks=0.0, pricing=0.0, downloads=0.0, unsubscribes=0.0, bounces=True)
+
+
+@dataclass(frozen=True)
+class Mix:
+    """The world's mail beyond the personas: shares of leads and chances per email."""
+
+    bad_addresses: float = 0.02  # leads whose address does not exist (mistyped business cards)
+    complaints: float = 0.0005  # chance that a person who opens an email reports it as spam instead
+    apple_mail: float = 0.3  # leads whose mail app fetches images on delivery (Mail Privacy Protection)
+    mail_gateways: float = 0.25  # leads behind a security gateway that follows every link of every email
+
+
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+PREFETCH = ("Mozilla/5.0", "17.58.101.1")  # Apple's image proxy: announces nothing, opens on delivery
+GATEWAY = (BROWSER, "198.51.100.25")  # a mail gateway posing as a browser: only its timing gives it away
 FAMILY = ("佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤")
 GIVEN = ("太郎", "花子", "健一", "美咲", "大輔", "陽子", "翔太", "由美", "直樹", "恵")
 ENGLISH = ("Alex Morgan", "Sam Carter", "Jordan Lee", "Taylor Reed", "Chris Walker", "Pat Kim")
@@ -78,6 +102,8 @@ class SimLead:
     email: str
     vid: str
     rng: random.Random
+    apple_mail: bool
+    behind_gateway: bool
     lead_id: str | None = None
 
 
@@ -109,7 +135,17 @@ class Report:
     bounced_addresses: int = 0
     emails_to_bouncing_addresses: int = 0
     handoffs: int = 0
+    opens_human: int = 0
+    opens_bot: int = 0
+    clicks_human: int = 0
+    clicks_bot: int = 0
+    bounced: int = 0  # leads whose address bounced
+    complained: int = 0  # leads who reported an email as spam
+    suppressed: int = 0  # addresses never mailed again (bounced, complained, unsubscribed)
+    sending_paused: bool = False  # the deliverability guard paused sending
     sends_after_unsubscribe: int = 0
+    sends_after_suppression: int = 0  # after the address bounced or complained
+    sends_while_paused: int = 0
     sends_outside_window: int = 0
     sends_over_cap: int = 0
     steps: dict[str, StepCounts] = field(default_factory=dict)
@@ -125,7 +161,12 @@ class Report:
             f"{self.leads_clicked} clicked; {self.handoffs} handed off to sales",
             f"Emails sent: {self.emails_sent}; unsubscribed: {self.unsubscribed}; bouncing addresses: "
             f"{self.bounced_addresses} ({self.emails_to_bouncing_addresses} emails to them)",
-            f"Invariants: sends after unsubscribe {self.sends_after_unsubscribe}, outside the send window "
+            f"Opens: {self.opens_human} by people, {self.opens_bot} by machines; clicks: {self.clicks_human} by "
+            f"people, {self.clicks_bot} by machines",
+            f"Bounced {self.bounced}, complained {self.complained}, suppressed {self.suppressed}; sending "
+            f"{'PAUSED by the deliverability guard' if self.sending_paused else 'not paused'}",
+            f"Invariants: sends after unsubscribe {self.sends_after_unsubscribe}, after a bounce or complaint "
+            f"{self.sends_after_suppression}, while paused {self.sends_while_paused}, outside the send window "
             f"{self.sends_outside_window}, over the frequency cap {self.sends_over_cap}",
             "",
             f"{'sequence / step':<44}{'sent':>7}{'opened':>8}{'clicked':>9}",
@@ -135,7 +176,7 @@ class Report:
 
 
 def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = DEFAULT_START,
-             tick: timedelta = timedelta(minutes=15)) -> Report:
+             tick: timedelta = timedelta(minutes=15), mix: Mix = Mix()) -> Report:
     from nurture.local.resources import LocalResources
 
     resources = LocalResources()
@@ -174,7 +215,7 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
             services.reset()
             parameters.clear_caches()
             try:
-                world = _World(resources, marketer_config().sequences, clock, leads, days, seed, moment)
+                world = _World(resources, marketer_config().sequences, clock, leads, days, seed, moment, mix)
                 world.run(moment + timedelta(days=days), tick)
                 return world.report(Report(leads=leads, days=days, seed=seed, start=start.isoformat()))
             finally:
@@ -186,12 +227,13 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
 
 class _World:
     def __init__(self, resources: Any, sequences: SequencesConfig, clock: Any, leads: int, days: int, seed: int,
-                 start: datetime):
+                 start: datetime, mix: Mix):
         import boto3
 
         from nurture.local import emulator
         from nurture.local.functions import invoke
         from nurture.local.queues import QueuePoller
+        from nurture.local.ses_publisher import EventPublisher
         from nurture.local.streams import StreamPoller
 
         self._resources = resources
@@ -207,6 +249,10 @@ class _World:
                                      on_delivered=emulator.stream_trimmer(resources.table_name, resources.region))
         self._sender = QueuePoller(resources.queue_url(resources.send_queue), resources.region,
                                    functools.partial(invoke, "sender"))
+        self._ses_events = QueuePoller(resources.queue_url(resources.ses_events_queue), resources.region,
+                                       functools.partial(invoke, "ses_events"))
+        self._ses = EventPublisher(resources.ses_events_topic_arn, resources.region)
+        self._mix = mix
         self._emails_seen = 0
         self._sqs = boto3.client("sqs")
         self._handoff_ids: set[str] = set()
@@ -214,10 +260,12 @@ class _World:
         chooser = random.Random(seed)  # noqa: S311 - a reproducible simulation, not security
         self.leads: list[SimLead] = []
         for index in range(leads):
-            persona = chooser.choices(PERSONAS, weights=[p.share for p in PERSONAS])[0]
+            bad = chooser.random() < mix.bad_addresses
+            persona = BOUNCER if bad else chooser.choices(PERSONAS, weights=[p.share for p in PERSONAS])[0]
             domain = "bounce.simulator.invalid" if persona.bounces else f"corp{index % 97}.example.co.jp"
-            lead = SimLead(index, persona, f"lead{index:05d}@{domain}", f"sim-{seed}-{index:05d}",
-                           random.Random(f"{seed}/{index}"))  # noqa: S311 - per lead, order-independent
+            rng = random.Random(f"{seed}/{index}")  # noqa: S311 - per lead, order-independent
+            lead = SimLead(index, persona, f"lead{index:05d}@{domain}", f"sim-{seed}-{index:05d}", rng,
+                           apple_mail=rng.random() < mix.apple_mail, behind_gateway=rng.random() < mix.mail_gateways)
             self.leads.append(lead)
             # Sign-ups spread over the first two thirds of the period, at any hour of the day.
             at = start + timedelta(minutes=lead.rng.uniform(0, days * 24 * 60 * 2 / 3))
@@ -244,10 +292,12 @@ class _World:
                 acted = True
             self._clock.move_to(now)
             if acted:
+                self._ses_events.drain(rounds=100_000)  # what SES published meanwhile
                 self._drain_streams()  # scoring (and enrollment) of what the leads just did
             self._invoke("dispatcher", scheduled_event(self._resources.region, now))
             if self._sender.drain(rounds=100_000):  # until empty: a busy morning is sent in full
                 self._read_new_emails(now)
+                self._ses_events.drain(rounds=100_000)
                 self._drain_streams()
 
     def _drain_streams(self) -> None:
@@ -306,10 +356,11 @@ class _World:
         from nurture.local.functions import api_request
 
         api_request(method, urlsplit(url).path, body=body,
-                    headers={"content-type": "application/x-www-form-urlencoded", "user-agent": "Mozilla/5.0"})
+                    headers={"content-type": "application/x-www-form-urlencoded", "user-agent": BROWSER})
 
     def _read_new_emails(self, now: datetime) -> None:
         from nurture.local import emulator
+        from nurture.local.ses_publisher import SesMail
 
         new = emulator.sent_emails(self._resources.region, self._emails_seen)
         self._emails_seen += len(new)
@@ -318,19 +369,45 @@ class _World:
             assert isinstance(email, EmailMessage)
             self.outbox.append(email)
             lead = self._by_email.get(str(email["To"]))
+            mail = SesMail.of(sent, self._resources.configuration_set, now)
+            self._ses.publish(mail.send())
+            if lead is not None and lead.persona.bounces:
+                self._schedule(now + timedelta(seconds=30), functools.partial(self._ses.publish, mail.bounce(
+                    now + timedelta(seconds=30))))
+                continue
+            self._ses.publish(mail.delivery(now + timedelta(milliseconds=800)))
             if lead is not None:
-                self._react(lead, email, now)
+                self._machines(lead, sent, mail, now)
+                self._react(lead, email, mail, now)
 
-    def _react(self, lead: SimLead, email: EmailMessage, received: datetime) -> None:
-        persona, rng = lead.persona, lead.rng
-        if persona.bounces or rng.random() >= persona.opens:
+    def _machines(self, lead: SimLead, sent: SentEmail, mail: SesMail, received: datetime) -> None:
+        """Image prefetch on delivery, and a gateway following every link (the hidden one too), either
+        as the email arrives or when it leaves quarantine minutes later: a burst only the scorer sees."""
+        if lead.apple_mail:
+            self._schedule(received + timedelta(seconds=1), functools.partial(
+                self._ses.publish, mail.open(received + timedelta(seconds=1), *PREFETCH)))
+        if not lead.behind_gateway:
             return
-        html_part = email.get_body(("html",))
-        html = html_part.get_content() if html_part is not None else ""
+        links = re.findall(r'href="([^"]+/v1/t/c/[^"]+)"', _html(message_from_bytes(sent.raw, policy=default)))
+        scanned = received + (timedelta(seconds=3) if lead.rng.random() < 0.5
+                              else timedelta(minutes=lead.rng.uniform(5, 30)))
+        for n, link in enumerate(links):
+            at = scanned + timedelta(milliseconds=120 * n)
+            self._schedule(at, functools.partial(self._ses.publish, mail.click(at, link, *GATEWAY)))
+
+    def _react(self, lead: SimLead, email: EmailMessage, mail: SesMail, received: datetime) -> None:
+        persona, rng = lead.persona, lead.rng
+        if rng.random() >= persona.opens:
+            return
+        html = _html(email)
         opened = received + timedelta(minutes=rng.uniform(5, 60 * 36))
         pixel = re.search(r'src="([^"]+/v1/t/o/[^"]+)"', html)
         if pixel:
             self._schedule(opened, functools.partial(self._follow, pixel.group(1)))
+        if rng.random() < self._mix.complaints:
+            complained = opened + timedelta(minutes=1)
+            self._schedule(complained, functools.partial(self._ses.publish, mail.complaint(complained)))
+            return
         if rng.random() < persona.unsubscribes:
             unsubscribe = str(email["List-Unsubscribe"]).strip("<>")
             self._schedule(opened + timedelta(minutes=1), functools.partial(
@@ -353,10 +430,13 @@ class _World:
     # --- the report: from the outbox and the stored histories -----------------------------------
 
     def report(self, report: Report) -> Report:
+        from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
         from nurture.adapters.lead_store import DynamoLeadStore
+        from nurture.domain.text import email_key
 
         store = DynamoLeadStore(self._resources.table_name)
         unsubscribed_at: dict[str, datetime] = {}
+        suppressed_at: dict[str, datetime] = {}  # the first bounce or complaint of an address
         emailed: set[int] = set()
         opened: set[int] = set()
         clicked: set[int] = set()
@@ -375,9 +455,18 @@ class _World:
                 elif event["type"] == "unsubscribe":
                     at = parse_iso(str(event["occurred_at"]))
                     unsubscribed_at[lead.email] = min(at, unsubscribed_at.get(lead.email, at))
-            # A click without a recorded open (images blocked) still means the email was read.
-            opens = {str(e.get("message_id")) for e in history.activities if e["type"] in ("email_open", "email_click")}
-            clicks = {str(e.get("message_id")) for e in history.activities if e["type"] == "email_click"}
+                elif event["type"] in ("email_bounced", "email_complained"):
+                    at = parse_iso(str(event["occurred_at"]))
+                    suppressed_at[lead.email] = min(at, suppressed_at.get(lead.email, at))
+                if event["type"] in ("email_open", "email_click"):
+                    kind = "opens" if event["type"] == "email_open" else "clicks"
+                    name = f"{kind}_bot" if event.get("bot") else f"{kind}_human"
+                    setattr(report, name, getattr(report, name) + 1)
+            # A click without a recorded open (images blocked) still means the email was read; a
+            # machine's open or click means nothing.
+            people = [e for e in history.activities if not e.get("bot")]
+            opens = {str(e.get("message_id")) for e in people if e["type"] in ("email_open", "email_click")}
+            clicks = {str(e.get("message_id")) for e in people if e["type"] == "email_click"}
             for message, step in sent_steps.items():
                 if message in opens:
                     report.steps[step].opened += 1
@@ -385,23 +474,37 @@ class _World:
                 if message in clicks:
                     report.steps[step].clicked += 1
                     clicked.add(lead.index)
-            report.unsubscribed += history.profile.get("status") == "unsubscribed"
+            status = history.profile.get("status")
+            report.unsubscribed += status == "unsubscribed"
+            report.bounced += status == "bounced"
+            report.complained += status == "complained"
+            report.suppressed += store.suppressed(email_key(lead.email))
         report.emails_sent = len(self.outbox)
         report.leads_emailed, report.leads_opened, report.leads_clicked = len(emailed), len(opened), len(clicked)
         report.bounced_addresses = sum(lead.persona.bounces for lead in self.leads)
         report.emails_to_bouncing_addresses = sum(
             self._by_email[str(e["To"])].persona.bounces for e in self.outbox if str(e["To"]) in self._by_email)
         report.handoffs = len(self._handoff_ids)
+        pause = DynamoDeliverabilityStore(self._resources.table_name).paused()
+        report.sending_paused = pause is not None
+        paused_at = parse_iso(str(pause["paused_at"])) if pause else None
         sends: dict[str, list[datetime]] = {}
         for email in self.outbox:
             sent = parsedate_to_datetime(str(email["Date"]))
-            sends.setdefault(str(email["To"]), []).append(sent)
-            if str(email["To"]) in unsubscribed_at and sent > unsubscribed_at[str(email["To"])]:
-                report.sends_after_unsubscribe += 1
+            to = str(email["To"])
+            sends.setdefault(to, []).append(sent)
+            report.sends_after_unsubscribe += to in unsubscribed_at and sent > unsubscribed_at[to]
+            report.sends_after_suppression += to in suppressed_at and sent > suppressed_at[to]
+            report.sends_while_paused += paused_at is not None and sent > paused_at
             if not inside_window(sent, self._sequences):
                 report.sends_outside_window += 1
         report.sends_over_cap = sum(over_cap(times, self._sequences.frequency_cap) for times in sends.values())
         return report
+
+
+def _html(email: EmailMessage) -> str:
+    part = email.get_body(("html",))
+    return part.get_content() if part is not None else ""
 
 
 def over_cap(sends: list[datetime], cap: FrequencyCap) -> int:
