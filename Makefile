@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 LAYER_DIR := .build/layers/dependencies
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install run test test-unit test-functions test-integration test-infra lint synth layers bench clean
+.PHONY: install run test test-unit test-functions test-integration test-infra lint synth deploy layers bench clean
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -41,11 +41,17 @@ layers: $(LAYER_DIR)/.built
 $(LAYER_DIR)/.built: layers/dependencies/requirements.txt $(PY_STAMP)
 	rm -rf $(LAYER_DIR)
 	$(BIN)/python -m pip install --quiet --platform manylinux2014_aarch64 --python-version 3.13 \
-		--implementation cp --only-binary=:all: --target $(LAYER_DIR)/python -r layers/dependencies/requirements.txt
+		--implementation cp --only-binary=:all: --no-deps --no-compile --target $(LAYER_DIR)/python \
+		-r layers/dependencies/requirements.txt
 	touch $@
 
 synth: install layers
 	npx cdk synth --quiet
+
+# Deploys with the pinned CDK CLI to the account and region of your AWS credentials (docs/deploy.md).
+# CONTEXT="-c nurture:senderAddress=news@your-domain.jp -c nurture:alarmEmail=ops@your-domain.jp"
+deploy: install layers
+	npx cdk deploy --require-approval broadening $(CONTEXT)
 
 bench: $(PY_STAMP)
 	$(BIN)/python -m bench.run

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import App, Validations
+from aws_cdk import App, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.stack import NurtureStack
@@ -11,6 +11,8 @@ from infra.stack import NurtureStack
 def build_app(context: dict[str, object] | None = None) -> tuple[App, NurtureStack]:
     app = App(context=context)
     stack = NurtureStack(app, str(app.node.try_get_context("nurture:stackName") or "Nurture"))
+    # Every resource says which deployment it belongs to (cost reports, console filters).
+    Tags.of(app).add("nurture:environment", str(app.node.try_get_context("nurture:environment") or "dev"))
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app, stack
 

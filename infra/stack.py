@@ -12,6 +12,7 @@ from infra.constructs.data import Data
 from infra.constructs.dispatch_schedule import DispatchSchedule, SendQueue
 from infra.constructs.email_sending import EmailSending
 from infra.constructs.function import NurtureFunction, construct_name, service_name
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.public_api import PublicApi
 from infra.constructs.queues import HandoffQueue
 from infra.constructs.sales_access import SalesAccess
@@ -40,7 +41,7 @@ TABLE_ACTIONS = {
                   "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
     "dispatcher": ["dynamodb:UpdateItem", "dynamodb:GetItem"],  # GetItem: the guard's pause flag
     # Transactions need the action of each item they write: UpdateItem, PutItem.
-    "sender": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"],
+    "sender": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     "ses_events": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
 }
 API_FUNCTIONS = {route.function for route in ROUTES}
@@ -91,14 +92,20 @@ class NurtureStack(Stack):
             functions[name].allow(["secretsmanager:GetSecretValue"], [key.secret.secret_arn])
         functions["handoff"].allow(["sqs:SendMessage"], [handoff.queue.queue_arn])
         functions["dispatcher"].allow(["sqs:SendMessage"], [send.queue.queue_arn])
-        for name, function in workers.items():
-            if FUNCTIONS[name].trigger == "stream":
-                StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name)
+        streams = {name: StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name)
+                   for name, function in workers.items() if FUNCTIONS[name].trigger == "stream"}
         DispatchSchedule(self, "DispatchSchedule", functions["dispatcher"])
         email.attach_sender(functions["sender"], send.queue, sender_concurrency)
         ses_events = SesEvents(self, "SesEvents", email.configuration_set)
         ses_events.attach(functions["ses_events"], service_name("ses_events"))
         sales = SalesAccess(self, "SalesAccess", handoff.queue, api.api)
+        monitoring = Monitoring(
+            self, "Monitoring", functions=functions, stream_consumers=sorted(streams),
+            dead_letters={"handoff": handoff.dead_letters, "send": send.dead_letters,
+                          "ses_events": ses_events.dead_letters,
+                          **{f"{name}_stream": stream.dead_letters for name, stream in streams.items()}},
+            handoff_queue=handoff.queue, send_queue=send.queue, watched=[ses_events.paused_alarm],
+            alarm_email=self.node.try_get_context("nurture:alarmEmail"))
 
         CfnOutput(self, OUTPUT_API_URL, value=api.url, description="Base URL web forms post to")
         CfnOutput(self, OUTPUT_TABLE, value=data.table.table_name)
@@ -106,3 +113,6 @@ class NurtureStack(Stack):
         CfnOutput(self, OUTPUT_HANDOFF_QUEUE, value=handoff.queue.queue_url, description="Sales tooling polls this")
         CfnOutput(self, "SalesConsumerPolicyArn", value=sales.policy.managed_policy_arn,
                   description="Attach to sales tooling's role")
+        CfnOutput(self, "DashboardUrl", value=monitoring.dashboard_url, description="Is Nurture healthy?")
+        CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn,
+                  description="Subscribe whoever answers alarms (nurture:alarmEmail does it for one address)")

@@ -172,10 +172,15 @@ def run_sender(mailer: Any, config: NurtureConfig | None = None, keep: bool = Fa
 def test_throttling_returns_the_message_to_the_queue_and_leaves_the_lead_due():
     lead_id = enrolled()
     dispatch(due_at(lead_id))
-    response = run_sender(FailingMailer(SendDeferred("SES: TooManyRequestsException")))
+    response = run_sender(FailingMailer(SendDeferred("SES: TooManyRequestsException")), keep=True)
     assert len(response["batchItemFailures"]) == 1
     assert profile(lead_id)["sequence"]["step"] == 0
-    assert items_under(keys.lead_pk(lead_id), "SEND#") == []  # the marker is gone: the retry may send
+    (marker,) = items_under(keys.lead_pk(lead_id), "SEND#")
+    assert marker["status"] == "abandoned"  # nothing went out: the retry may send
+    from functions.sender.handler import collaborators
+
+    assert run_sender(collaborators()[1])["batchItemFailures"] == []
+    assert len(outbox()) == 1 and profile(lead_id)["sequence"]["step"] == 1
 
 
 def test_a_send_ses_may_have_accepted_is_never_sent_again(monkeypatch):

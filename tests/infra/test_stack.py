@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,7 @@ EXPECTED_ACTIONS = {
     "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                            "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"},
     "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "sqs:SendMessage"},
-    "sender": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem",
+    "sender": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                         "secretsmanager:GetSecretValue", "ses:SendEmail",
                         # the send queue, as its event source mapping reads it
                         "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
@@ -264,3 +265,90 @@ def test_an_alarm_fires_when_the_guard_pauses_sending(synthesized):
         "MetricName": "SendingPaused", "Namespace": "Nurture", "Threshold": 1,
         "Dimensions": [{"Name": "service", "Value": "nurture-ses_events"}],
         "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching"})
+
+
+# CDK writes DependsOn on a function's role even though Role's GetAtt already orders them: harmless.
+CFN_LINT_IGNORED = ["W3005", "I"]
+
+
+def test_cfn_lint_finds_no_error_or_warning_in_the_template(synthesized):
+    from cfnlint.api import ManualArgs, lint
+
+    _, assembly = synthesized
+    template = next(assembly.glob("*.template.json")).read_text(encoding="utf-8")
+    findings = lint(template, config=ManualArgs(regions=["ap-northeast-1"], ignore_checks=CFN_LINT_IGNORED))
+    assert [f"{f.rule.id} {f.message}" for f in findings] == []
+
+
+def _alarms(template: Template) -> dict[str, dict]:
+    return {name: alarm["Properties"] for name, alarm in template.find_resources("AWS::CloudWatch::Alarm").items()}
+
+
+def _topic_ref(template: Template) -> dict:
+    (topic,) = [name for name in template.find_resources("AWS::SNS::Topic") if name.startswith("MonitoringAlarms")]
+    return {"Ref": topic}
+
+
+def test_every_dead_letter_queue_has_an_alarm_that_reaches_the_alarm_topic(synthesized):
+    template, _ = synthesized
+    queues = template.find_resources("AWS::SQS::Queue")
+    dead_letter_queues = {name for name, queue in queues.items() if "RedrivePolicy" not in queue["Properties"]
+                          and "DeadLetters" in name}
+    watched = {dimension["Value"]["Fn::GetAtt"][0] for alarm in _alarms(template).values()
+               if alarm.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+               for dimension in alarm["Dimensions"]}
+    assert dead_letter_queues and watched == dead_letter_queues
+    assert all(_topic_ref(template) in alarm["AlarmActions"] for alarm in _alarms(template).values())
+
+
+def test_each_function_has_an_error_rate_alarm_and_stream_consumers_an_iterator_age_alarm(synthesized):
+    template, _ = synthesized
+    alarms = _alarms(template)
+    error_rates = [a for a in alarms.values() if "Metrics" in a and "errors" in json.dumps(a["Metrics"])]
+    assert len(error_rates) == len(FUNCTIONS)
+    behind = {dimension["Value"]["Ref"] for a in alarms.values() if a.get("MetricName") == "IteratorAge"
+              for dimension in a["Dimensions"]}
+    streams = {name for name, spec in FUNCTIONS.items() if spec.trigger == "stream"}
+    assert len(behind) == len(streams) == 2
+    assert {a.get("MetricName") for a in alarms.values()} >= {"ApproximateAgeOfOldestMessage", "SendingPaused"}
+
+
+def test_the_dashboard_shows_only_metrics_the_code_emits():
+    from infra.constructs.monitoring import BUSINESS_GRAPHS
+
+    source = "\n".join(path.read_text(encoding="utf-8") for root in ("layers/nurture/python/nurture", "functions")
+                       for path in (Path(__file__).parents[2] / root).rglob("*.py"))
+    emitted = set(re.findall(r'"([A-Z][A-Za-z]+)"', source))
+    shown = {metric for _, metrics in BUSINESS_GRAPHS for _, metric in metrics}
+    assert shown - emitted == set()
+    assert {function for _, metrics in BUSINESS_GRAPHS for function, _ in metrics} <= set(FUNCTIONS)
+
+
+def test_an_alarm_email_from_the_context_is_subscribed_to_the_alarm_topic(tmp_path):
+    (tmp_path / "python").mkdir()
+    _, stack = build_app({"nurture:dependenciesLayer": str(tmp_path), "nurture:alarmEmail": "ops@example.co.jp"})
+    Template.from_stack(stack).has_resource_properties("AWS::SNS::Subscription", {
+        "Protocol": "email", "Endpoint": "ops@example.co.jp"})
+
+
+def _statements(template: Template) -> list[dict]:
+    documents = [policy["Properties"]["PolicyDocument"] for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+                 for policy in template.find_resources(kind).values()]
+    return [statement for document in documents for statement in document["Statement"]]
+
+
+def test_no_policy_grants_a_wildcard_action(synthesized):
+    template, _ = synthesized
+    actions = [action for statement in _statements(template)
+               for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])]
+    assert actions and [action for action in actions if "*" in action] == []
+
+
+@pytest.mark.parametrize(("action", "only"), [
+    ("ses:SendEmail", {"sender"}),  # the forms function (or anything else) cannot send email
+    ("dynamodb:DeleteItem", {"sales_api"}),  # only the sales API erases; the sender cannot delete leads
+    ("secretsmanager:GetSecretValue", {"tracking", "sender"}),
+])
+def test_only_the_function_whose_job_it_is_may_do_it(synthesized, action, only):
+    template, _ = synthesized
+    assert {function for function in FUNCTIONS if action in _actions(template, function)} == only

@@ -31,9 +31,13 @@ class DynamoSenderStore(DynamoTable):
         return profile, self.suppressed(str(profile.get("email_key")))
 
     def begin_send(self, lead_id: str, message_id: str, at: str, expires_at: int) -> dict[str, Any] | None:
-        """Put the marker unless one exists; an existing marker is returned instead."""
+        """Put the marker unless one exists (an abandoned one is taken over); an existing marker is
+        returned instead."""
         try:
-            self._call("put_item", TableName=self._table, ConditionExpression="attribute_not_exists(PK)",
+            self._call("put_item", TableName=self._table,
+                               ConditionExpression="attribute_not_exists(PK) OR #status = :abandoned",
+                               ExpressionAttributeNames={"#status": "status"},
+                               ExpressionAttributeValues={":abandoned": {"S": "abandoned"}},
                                ReturnValuesOnConditionCheckFailure="ALL_OLD",
                                Item=to_item({"PK": keys.lead_pk(lead_id), "SK": keys.send_sk(message_id),
                                              "lead_id": lead_id, "status": "sending", "at": at,
@@ -43,11 +47,14 @@ class DynamoSenderStore(DynamoTable):
         return None
 
     def abandon_send(self, lead_id: str, message_id: str) -> None:
+        """Nothing went out: the marker is marked abandoned, so a retry may send. Marked, not deleted —
+        the sender's role may delete nothing in the table."""
         with contextlib.suppress(ConditionFailed):  # recorded meanwhile by another delivery: it stays
-            self._call("delete_item", TableName=self._table,
+            self._call("update_item", TableName=self._table,
                        Key=item_key(keys.lead_pk(lead_id), keys.send_sk(message_id)),
-                       ConditionExpression="#status = :sending", ExpressionAttributeNames={"#status": "status"},
-                       ExpressionAttributeValues={":sending": {"S": "sending"}})
+                       UpdateExpression="SET #status = :abandoned", ConditionExpression="#status = :sending",
+                       ExpressionAttributeNames={"#status": "status"},
+                       ExpressionAttributeValues={":sending": {"S": "sending"}, ":abandoned": {"S": "abandoned"}})
 
     def record_send(self, record: SendRecord, expected_version: int) -> None:
         """One transaction: the lead, the activity, the marker (closed once) and the step's counter."""

@@ -1,0 +1,131 @@
+"""What an operator looks at: one dashboard, and alarms that reach people through one SNS topic."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs.function import METRICS_NAMESPACE, NurtureFunction, service_name
+
+FIVE_MINUTES = Duration.minutes(5)
+ERROR_RATE_PERCENT = 5  # of a function's invocations over five minutes, twice in a row
+ITERATOR_AGE_MS = 60_000  # the scorer or the handoff publisher a minute behind the table
+HANDOFF_WAIT = Duration.hours(4)  # a hot lead nobody in sales has picked up for half a working day
+SEND_QUEUE_WAIT = Duration.minutes(15)  # due emails the sender is not keeping up with
+
+# The business, as Powertools' metrics count it: (graph title, [(function, metric), ...]).
+BUSINESS_GRAPHS: list[tuple[str, list[tuple[str, str]]]] = [
+    ("Forms", [("forms", "FormSubmitted"), ("forms", "LeadCreated"), ("forms", "SpamDropped")]),
+    ("Tracking hits", [("tracking", "HitsRecorded"), ("tracking", "HitsLost"), ("tracking", "InvalidTokens")]),
+    ("Step emails", [("dispatcher", "StepsDispatched"), ("sender", "StepEmailsSent"),
+                     ("sender", "StepEmailsFailed"), ("sender", "StepsSkipped"), ("ses_events", "EmailsDelivered")]),
+    ("Opens and clicks: people and machines", [
+        ("tracking", "EmailOpenHits"), ("tracking", "EmailOpenBotHits"), ("tracking", "EmailClickHits"),
+        ("tracking", "EmailClickBotHits")]),
+    ("Bounces, complaints, unsubscribes", [
+        ("ses_events", "EmailsBounced"), ("ses_events", "EmailsComplained"), ("tracking", "Unsubscribes"),
+        ("ses_events", "AddressesSuppressed")]),
+    ("Hot leads and sales", [("scoring", "HotLeads"), ("handoff", "Handoffs"), ("sales_api", "SalesFeedback"),
+                             ("sales_api", "LeadsErased")]),
+]
+
+
+def business_metric(function: str, name: str) -> cloudwatch.Metric:
+    return cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name=name, statistic="Sum", period=FIVE_MINUTES,
+                             dimensions_map={"service": service_name(function)})
+
+
+class Monitoring(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, functions: dict[str, NurtureFunction],
+                 stream_consumers: list[str], dead_letters: dict[str, sqs.IQueue], handoff_queue: sqs.IQueue,
+                 send_queue: sqs.IQueue, watched: list[cloudwatch.Alarm], alarm_email: str | None) -> None:
+        super().__init__(scope, construct_id)
+        # Encrypted, with a key CloudWatch may use to publish to it.
+        key = kms.Key(self, "AlarmsKey", enable_key_rotation=True, description="Nurture alarms topic")
+        key.add_to_resource_policy(iam.PolicyStatement(
+            actions=["kms:GenerateDataKey*", "kms:Decrypt"], resources=["*"],
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}))
+        self.topic = sns.Topic(self, "Alarms", master_key=key, enforce_ssl=True, display_name="Nurture alarms")
+        if alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        self.alarms: list[cloudwatch.Alarm] = []
+        for alarm in watched:  # made beside what they watch (the deliverability guard's)
+            self._notify(alarm)
+
+        for name, queue in dead_letters.items():
+            self.alarm(f"{name}DeadLetters", queue.metric_approximate_number_of_messages_visible(
+                period=FIVE_MINUTES, statistic="Maximum"), 0, f"Messages in the {name} dead-letter queue: "
+                "something failed for good. Look at them, fix the cause, then redrive.")
+        for name, function in functions.items():
+            errors = function.function.metric_errors(period=FIVE_MINUTES, statistic="Sum")
+            invocations = function.function.metric_invocations(period=FIVE_MINUTES, statistic="Sum")
+            rate = cloudwatch.MathExpression(expression="100 * errors / MAX([errors, invocations, 1])",
+                                             using_metrics={"errors": errors, "invocations": invocations},
+                                             label=f"{name} error %", period=FIVE_MINUTES)
+            self.alarm(f"{name}Errors", rate, ERROR_RATE_PERCENT, f"The {name} function fails more than "
+                       f"{ERROR_RATE_PERCENT}% of its invocations.", periods=2)
+        for name in stream_consumers:
+            age = functions[name].function.metric("IteratorAge", period=FIVE_MINUTES, statistic="Maximum")
+            self.alarm(f"{name}StreamBehind", age, ITERATOR_AGE_MS, f"The {name} function is more than a minute "
+                       "behind the table's stream.")
+        self.alarm("HandoffsWaiting", handoff_queue.metric_approximate_age_of_oldest_message(
+            period=FIVE_MINUTES, statistic="Maximum"), HANDOFF_WAIT.to_seconds(),
+            "A hot lead has waited in the handoff queue for hours: is sales tooling polling?")
+        self.alarm("SendQueueWaiting", send_queue.metric_approximate_age_of_oldest_message(
+            period=FIVE_MINUTES, statistic="Maximum"), SEND_QUEUE_WAIT.to_seconds(),
+            "Due step emails are waiting for the sender: SES throttling or sender errors.")
+
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{Stack.of(self).stack_name}-health",
+                                              default_interval=Duration.days(7))
+        self.dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24))
+        self.dashboard.add_widgets(*[
+            cloudwatch.GraphWidget(title=title, width=8, left=[business_metric(f, m) for f, m in metrics])
+            for title, metrics in BUSINESS_GRAPHS])
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="Lambda errors", width=8, left=[
+                f.function.metric_errors(period=FIVE_MINUTES, label=name) for name, f in functions.items()]),
+            cloudwatch.GraphWidget(title="Lambda duration p99 (ms)", width=8, left=[
+                f.function.metric_duration(period=FIVE_MINUTES, statistic="p99", label=name)
+                for name, f in functions.items()]),
+            cloudwatch.GraphWidget(title="Stream iterator age (ms)", width=8, left=[
+                functions[name].function.metric("IteratorAge", period=FIVE_MINUTES, statistic="Maximum", label=name)
+                for name in stream_consumers]),
+            cloudwatch.GraphWidget(title="Dead-letter queues", width=8, left=[
+                queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum",
+                                                                    label=name)
+                for name, queue in dead_letters.items()]),
+            cloudwatch.GraphWidget(title="Oldest message (s)", width=8, left=[
+                handoff_queue.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES, label="handoff"),
+                send_queue.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES, label="send")]),
+            cloudwatch.GraphWidget(title="Deliverability (rolling rates)", width=8, left=[
+                business_metric("ses_events", "BounceRate").with_(statistic="Maximum"),
+                business_metric("ses_events", "ComplaintRate").with_(statistic="Maximum")]),
+        )
+
+    def alarm(self, construct_id: str, metric: cloudwatch.IMetric, threshold: float, description: str,
+              periods: int = 1) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            self, construct_id, metric=metric, threshold=threshold, evaluation_periods=periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING, alarm_description=description)
+        self._notify(alarm)
+        return alarm
+
+    def _notify(self, alarm: cloudwatch.Alarm) -> None:
+        alarm.add_alarm_action(actions.SnsAction(self.topic))
+        alarm.add_ok_action(actions.SnsAction(self.topic))
+        self.alarms.append(alarm)
+
+    @property
+    def dashboard_url(self) -> str:
+        region = Stack.of(self).region
+        return (f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+                f"#dashboards:name={self.dashboard.dashboard_name}")

@@ -1,0 +1,92 @@
+"""The dependency layer `make layers` builds (Lambda Python 3.13 arm64 wheels, no Docker) holds
+everything the functions import, and nothing the Lambda runtime already provides."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from infra.constructs.shared_code import LIBRARY_EXCLUDES
+from tests.conftest import REPO
+
+LAYER = REPO / ".build" / "layers" / "dependencies" / "python"
+# What the Lambda Python runtime ships: boto3 and its own dependencies.
+RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "six", "jmespath"}
+RUNTIME_MODULES = {"boto3", "botocore", "s3transfer", "urllib3", "dateutil", "six", "jmespath"}
+LAMBDA = {**default_environment(), "python_version": "3.13", "python_full_version": "3.13.0",
+          "platform_machine": "aarch64", "sys_platform": "linux", "platform_system": "Linux",
+          "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+
+
+@pytest.fixture(scope="module")
+def layer() -> Path:
+    done = subprocess.run(["make", "layers"], cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    return LAYER
+
+
+def shipped_code() -> list[Path]:
+    """The handlers and the library as the stack packages them (the CLI and local runtime excluded)."""
+    library = REPO / "layers" / "nurture" / "python" / "nurture"
+    excluded = [library.parent / pattern.removeprefix("python/") for pattern in LIBRARY_EXCLUDES
+                if not pattern.startswith("**")]
+    return [*REPO.glob("functions/*/*.py"),
+            *(path for path in library.rglob("*.py") if not any(path.is_relative_to(e) for e in excluded))]
+
+
+def _runtime_imports(tree: ast.Module) -> set[str]:
+    """Top-level modules imported at run time: `if TYPE_CHECKING:` blocks are for the type checker only."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            node.body = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@cache
+def third_party_imports() -> dict[str, list[str]]:
+    """Each third-party module the shipped code imports, and the files that import it."""
+    imported: dict[str, list[str]] = {}
+    for path in shipped_code():
+        for module in _runtime_imports(ast.parse(path.read_text(encoding="utf-8"))):
+            if module not in sys.stdlib_module_names and module not in ("nurture", "__future__"):
+                imported.setdefault(module, []).append(str(path.relative_to(REPO)))
+    return imported
+
+
+def test_every_import_of_the_handlers_and_library_resolves_from_the_layer_or_the_runtime(layer):
+    imports = third_party_imports()
+    assert {"aws_lambda_powertools", "pydantic", "yaml", "jinja2", "holidays"} <= set(imports)
+    missing = {module: files for module, files in imports.items() if module not in RUNTIME_MODULES
+               and not (layer / module).is_dir() and not (layer / f"{module}.py").is_file()}
+    assert missing == {}
+
+
+def test_what_the_layer_ships_needs_nothing_beyond_the_layer_and_the_runtime(layer):
+    shipped = {}
+    for metadata in layer.glob("*.dist-info/METADATA"):
+        text = metadata.read_text(encoding="utf-8")
+        name = canonicalize_name(next(line.split(":", 1)[1].strip() for line in text.splitlines()
+                                      if line.startswith("Name:")))
+        shipped[name] = [Requirement(line.split(":", 1)[1].strip()) for line in text.splitlines()
+                         if line.startswith("Requires-Dist:")]
+    assert "botocore" not in shipped and "boto3" not in shipped  # the runtime's own
+    # Powertools is installed with its tracer extra; nothing else asks for an extra.
+    extras = {"aws-lambda-powertools": "tracer"}
+    unmet = {f"{name} needs {requirement}" for name, requirements in shipped.items() for requirement in requirements
+             if (requirement.marker is None or requirement.marker.evaluate({**LAMBDA, "extra": extras.get(name, "")}))
+             and canonicalize_name(requirement.name) not in set(shipped) | RUNTIME_PROVIDED}
+    assert unmet == set()
