@@ -23,19 +23,26 @@ LAMBDA_ENVIRONMENT = {
 }
 
 
-def _seconds(statement: str) -> float:
+def seconds(statement: str, isolated_path: list[str] | None = None) -> float:
+    """Median import time in fresh interpreters; with `isolated_path`, nothing but the standard library
+    and those folders is importable (no site-packages), as in Lambda with its layers."""
     program = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
     environment = {**os.environ, **LAMBDA_ENVIRONMENT}
-    samples = [float(subprocess.run([sys.executable, "-c", program], check=True, capture_output=True, text=True,
-                                    env=environment).stdout) for _ in range(RUNS)]
+    flags = []
+    if isolated_path is not None:
+        environment["PYTHONPATH"] = os.pathsep.join(isolated_path)
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"  # as under Lambda's read-only /opt
+        flags = ["-S", "-s"]
+    samples = [float(subprocess.run([sys.executable, *flags, "-c", program], check=True, capture_output=True,
+                                    text=True, env=environment).stdout) for _ in range(RUNS)]
     return statistics.median(samples)
 
 
 def measure() -> list[tuple[str, float, float]]:
     """(module, median seconds, ratio to the baseline)."""
-    baseline = _seconds(BASELINE)
+    baseline = seconds(BASELINE)
     rows = [("baseline: " + BASELINE, baseline, 1.0)]
     for spec in FUNCTIONS.values():
-        seconds = _seconds(f"import {spec.module}")
-        rows.append((spec.module, seconds, seconds / baseline))
+        took = seconds(f"import {spec.module}")
+        rows.append((spec.module, took, took / baseline))
     return rows

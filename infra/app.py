@@ -1,9 +1,10 @@
-"""The CDK app: `cdk synth` / `cdk deploy` run this (see cdk.json). cdk-nag checks every synth."""
+"""The CDK app: `cdk synth` / `cdk deploy` run this (see cdk.json). cdk-nag (AWS Solutions and
+Serverless rules) checks every synth."""
 
 from __future__ import annotations
 
 from aws_cdk import App, Tags, Validations
-from cdk_nag import AwsSolutionsChecks
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from infra.stack import NurtureStack
 
@@ -13,7 +14,7 @@ def build_app(context: dict[str, object] | None = None) -> tuple[App, NurtureSta
     stack = NurtureStack(app, str(app.node.try_get_context("nurture:stackName") or "Nurture"))
     # Every resource says which deployment it belongs to (cost reports, console filters).
     Tags.of(app).add("nurture:environment", str(app.node.try_get_context("nurture:environment") or "dev"))
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     return app, stack
 
 

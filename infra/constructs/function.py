@@ -15,6 +15,17 @@ from nurture.topology import FunctionSpec
 
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 METRICS_NAMESPACE = "Nurture"
+# A function's own DLQ catches only asynchronous invocations; none of ours is invoked that way with
+# anything to lose. Where each one's failures go instead:
+FAILURES_KEPT_BY = {
+    "api": "Invoked synchronously by API Gateway: the caller gets the error response.",
+    "stream": "Invoked by the table stream's event source mapping, whose on-failure destination is an SQS "
+              "dead-letter queue.",
+    "queue": "Invoked by an SQS event source: failed messages return to the queue, then go to its dead-letter "
+             "queue.",
+    "schedule": "Invoked every minute by EventBridge Scheduler: a failed tick loses nothing, due leads stay due "
+                "and the next tick claims them.",
+}
 
 
 def service_name(function: str) -> str:
@@ -63,12 +74,15 @@ class NurtureFunction(Construct):
                 **environment,
             },
         )
-        acknowledge(
-            Validations.of(self.function),
-            "AwsSolutions-L1",
-            "Python 3.13 is pinned on purpose: the dependency layer is built from cp313 arm64 wheels, so a "
-            "runtime upgrade is a deliberate change together with the layer.",
-        )
+        for rule in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
+            acknowledge(Validations.of(self.function), rule,
+                        "Python 3.13 is pinned on purpose: the dependency layer is built from cp313 arm64 wheels, "
+                        "so a runtime upgrade is a deliberate change together with the layer.")
+        acknowledge(Validations.of(self.function), "Serverless-LambdaDLQ", FAILURES_KEPT_BY[spec.trigger])
+        if spec.trigger == "queue":
+            acknowledge(Validations.of(self.function), "Serverless-LambdaEventSourceMappingDestination",
+                        "An SQS event source has no on-failure destination: what fails returns to the queue and, "
+                        "after its receives, moves to the queue's dead-letter queue.")
         acknowledge(
             Validations.of(self.role),
             "AwsSolutions-IAM5[Resource::*]",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -13,6 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.function import METRICS_NAMESPACE, NurtureFunction, service_name
+from infra.constructs.nag import acknowledge
 
 FIVE_MINUTES = Duration.minutes(5)
 ERROR_RATE_PERCENT = 5  # of a function's invocations over five minutes, twice in a row
@@ -55,7 +56,10 @@ class Monitoring(Construct):
             conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}))
         self.topic = sns.Topic(self, "Alarms", master_key=key, enforce_ssl=True, display_name="Nurture alarms")
         if alarm_email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+            subscription = self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+            acknowledge(Validations.of(subscription), "Serverless-SNSRedrivePolicy",
+                        "An alarm email that cannot be delivered has nowhere better to go: the alarm itself stays "
+                        "in CloudWatch and on the dashboard.")
         self.alarms: list[cloudwatch.Alarm] = []
         for alarm in watched:  # made beside what they watch (the deliverability guard's)
             self._notify(alarm)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import jsii
 from aws_cdk import RemovalPolicy, Validations
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -14,11 +17,17 @@ from infra.constructs.function import LOG_RETENTION, NurtureFunction, construct_
 from infra.constructs.nag import acknowledge
 from nurture.topology import ROUTES
 
+# One JSON object per request: what an operator needs to trace a request, no bodies or headers.
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId", "time": "$context.requestTime", "ip": "$context.identity.sourceIp",
+    "routeKey": "$context.routeKey", "status": "$context.status", "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength", "latencyMs": "$context.responseLatency",
+    "integrationError": "$context.integrationErrorMessage",
+}
+
 
 @jsii.implements(apigwv2.IAccessLogSettings)
 class _AccessLogs:
-    """Access logs in API Gateway's default JSON format (request id, source IP, route, status...)."""
-
     def __init__(self, destination: apigwv2.IAccessLogDestination) -> None:
         self._destination = destination
 
@@ -27,8 +36,8 @@ class _AccessLogs:
         return self._destination
 
     @property
-    def format(self) -> None:
-        return None
+    def format(self) -> apigateway.AccessLogFormat:
+        return apigateway.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS))
 
 
 # Steady and burst limits per stage: generous for forms and beacons, a ceiling against floods.

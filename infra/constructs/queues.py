@@ -14,7 +14,8 @@ RETENTION = Duration.days(14)  # SQS's maximum: time for an operator to look at 
 def dead_letter_queue(scope: Construct, construct_id: str, fifo: bool = False) -> sqs.Queue:
     queue = sqs.Queue(scope, construct_id, fifo=fifo or None, retention_period=RETENTION,
                       encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True)
-    acknowledge(Validations.of(queue), "AwsSolutions-SQS3", "This queue is itself a dead-letter queue.")
+    for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
+        acknowledge(Validations.of(queue), rule, "This queue is itself a dead-letter queue.")
     return queue
 
 

@@ -42,7 +42,8 @@ class SesEvents(Construct):
             self, "Queue", retention_period=RETENTION, visibility_timeout=Duration.minutes(3),
             encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=SEND_QUEUE_RECEIVES, queue=self.dead_letters))
-        self.topic.add_subscription(subscriptions.SqsSubscription(self.queue))
+        # What SNS cannot deliver to the queue lands beside what the function could not handle.
+        self.topic.add_subscription(subscriptions.SqsSubscription(self.queue, dead_letter_queue=self.dead_letters))
 
     def attach(self, function: NurtureFunction, service: str) -> None:
         function.function.add_event_source(sources.SqsEventSource(

@@ -352,3 +352,16 @@ def test_no_policy_grants_a_wildcard_action(synthesized):
 def test_only_the_function_whose_job_it_is_may_do_it(synthesized, action, only):
     template, _ = synthesized
     assert {function for function in FUNCTIONS if action in _actions(template, function)} == only
+
+
+def test_api_access_logs_are_one_json_object_per_request(synthesized):
+    template, _ = synthesized
+    (stage,) = template.find_resources("AWS::ApiGatewayV2::Stage").values()
+    fields = json.loads(stage["Properties"]["AccessLogSettings"]["Format"])
+    assert {"requestId", "routeKey", "status", "ip"} <= set(fields)
+
+
+def test_what_sns_cannot_deliver_to_the_ses_events_queue_is_kept(synthesized):
+    template, _ = synthesized
+    (subscription,) = template.find_resources("AWS::SNS::Subscription").values()
+    assert "deadLetterTargetArn" in subscription["Properties"]["RedrivePolicy"]
