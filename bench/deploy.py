@@ -12,13 +12,12 @@ import time
 from pathlib import Path
 
 from bench.cold_import import BASELINE, seconds
+from infra.constructs.shared_code import RUNTIME_PROVIDED
 from nurture.topology import FUNCTIONS
 
 REPO = Path(__file__).resolve().parent.parent
 LAYER = REPO / ".build" / "layers" / "dependencies" / "python"
 LIBRARY = REPO / "layers" / "nurture" / "python"
-# The Lambda runtime's own packages (boto3 and its dependencies), taken from this virtualenv.
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil", "six.py", "jmespath")
 
 
 def synth() -> tuple[float, int]:
@@ -56,7 +55,8 @@ def cold_imports_with_layers() -> list[tuple[str, float, float]]:
         library = Path(scratch) / "library"
         shutil.copytree(LIBRARY, library, ignore=shutil.ignore_patterns("__pycache__", "cli", "local"))
         runtime.mkdir()
-        for name in RUNTIME_PACKAGES:
+        for module in RUNTIME_PROVIDED.values():  # the runtime's own packages, from this virtualenv
+            name = module if (site / module).is_dir() else f"{module}.py"
             (runtime / name).symlink_to(site / name)
         baseline = seconds(BASELINE, [str(runtime)])
         rows = [("baseline: " + BASELINE, baseline, 1.0)]

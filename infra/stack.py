@@ -11,7 +11,7 @@ from infra import paths
 from infra.constructs.data import Data
 from infra.constructs.dispatch_schedule import DispatchSchedule, SendQueue
 from infra.constructs.email_sending import EmailSending
-from infra.constructs.function import NurtureFunction, construct_name, service_name
+from infra.constructs.function import NurtureFunction, construct_name
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.public_api import PublicApi
 from infra.constructs.queues import HandoffQueue
@@ -97,7 +97,7 @@ class NurtureStack(Stack):
         DispatchSchedule(self, "DispatchSchedule", functions["dispatcher"])
         email.attach_sender(functions["sender"], send.queue, sender_concurrency)
         ses_events = SesEvents(self, "SesEvents", email.configuration_set)
-        ses_events.attach(functions["ses_events"], service_name("ses_events"))
+        ses_events.attach(functions["ses_events"])
         sales = SalesAccess(self, "SalesAccess", handoff.queue, api.api)
         monitoring = Monitoring(
             self, "Monitoring", functions=functions, stream_consumers=sorted(streams),

@@ -43,6 +43,10 @@ def business_metric(function: str, name: str) -> cloudwatch.Metric:
                              dimensions_map={"service": service_name(function)})
 
 
+def _labelled(metrics: dict[str, cloudwatch.Metric]) -> list[cloudwatch.IMetric]:
+    return [metric.with_(label=name) for name, metric in metrics.items()]
+
+
 class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, functions: dict[str, NurtureFunction],
                  stream_consumers: list[str], dead_letters: dict[str, sqs.IQueue], handoff_queue: sqs.IQueue,
@@ -62,30 +66,35 @@ class Monitoring(Construct):
                         "in CloudWatch and on the dashboard.")
         self.alarms: list[cloudwatch.Alarm] = []
         for alarm in watched:  # made beside what they watch (the deliverability guard's)
-            self._notify(alarm)
+            # The pause is reported once and lasts until someone resumes: a quiet metric is no "OK".
+            self._notify(alarm, ok=False)
 
-        for name, queue in dead_letters.items():
-            self.alarm(f"{name}DeadLetters", queue.metric_approximate_number_of_messages_visible(
-                period=FIVE_MINUTES, statistic="Maximum"), 0, f"Messages in the {name} dead-letter queue: "
-                "something failed for good. Look at them, fix the cause, then redrive.")
+        # Each metric once: the alarm and the graph show the same statistic (graphs add a label only).
+        dead_letter_depth = {name: queue.metric_approximate_number_of_messages_visible(
+            period=FIVE_MINUTES, statistic="Maximum") for name, queue in dead_letters.items()}
+        iterator_age = {name: functions[name].function.metric("IteratorAge", period=FIVE_MINUTES, statistic="Maximum")
+                        for name in stream_consumers}
+        oldest = {name: queue.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES, statistic="Maximum")
+                  for name, queue in (("handoff", handoff_queue), ("send", send_queue))}
+        errors = {name: f.function.metric_errors(period=FIVE_MINUTES, statistic="Sum") for name, f in functions.items()}
+
+        for name, depth in dead_letter_depth.items():
+            self.alarm(f"{name}DeadLetters", depth, 0, f"Messages in the {name} dead-letter queue: something "
+                       "failed for good. Look at them, fix the cause, then redrive.")
         for name, function in functions.items():
-            errors = function.function.metric_errors(period=FIVE_MINUTES, statistic="Sum")
             invocations = function.function.metric_invocations(period=FIVE_MINUTES, statistic="Sum")
             rate = cloudwatch.MathExpression(expression="100 * errors / MAX([errors, invocations, 1])",
-                                             using_metrics={"errors": errors, "invocations": invocations},
+                                             using_metrics={"errors": errors[name], "invocations": invocations},
                                              label=f"{name} error %", period=FIVE_MINUTES)
             self.alarm(f"{name}Errors", rate, ERROR_RATE_PERCENT, f"The {name} function fails more than "
                        f"{ERROR_RATE_PERCENT}% of its invocations.", periods=2)
-        for name in stream_consumers:
-            age = functions[name].function.metric("IteratorAge", period=FIVE_MINUTES, statistic="Maximum")
+        for name, age in iterator_age.items():
             self.alarm(f"{name}StreamBehind", age, ITERATOR_AGE_MS, f"The {name} function is more than a minute "
                        "behind the table's stream.")
-        self.alarm("HandoffsWaiting", handoff_queue.metric_approximate_age_of_oldest_message(
-            period=FIVE_MINUTES, statistic="Maximum"), HANDOFF_WAIT.to_seconds(),
-            "A hot lead has waited in the handoff queue for hours: is sales tooling polling?")
-        self.alarm("SendQueueWaiting", send_queue.metric_approximate_age_of_oldest_message(
-            period=FIVE_MINUTES, statistic="Maximum"), SEND_QUEUE_WAIT.to_seconds(),
-            "Due step emails are waiting for the sender: SES throttling or sender errors.")
+        self.alarm("HandoffsWaiting", oldest["handoff"], HANDOFF_WAIT.to_seconds(),
+                   "A hot lead has waited in the handoff queue for hours: is sales tooling polling?")
+        self.alarm("SendQueueWaiting", oldest["send"], SEND_QUEUE_WAIT.to_seconds(),
+                   "Due step emails are waiting for the sender: SES throttling or sender errors.")
 
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{Stack.of(self).stack_name}-health",
                                               default_interval=Duration.days(7))
@@ -94,21 +103,13 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(title=title, width=8, left=[business_metric(f, m) for f, m in metrics])
             for title, metrics in BUSINESS_GRAPHS])
         self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(title="Lambda errors", width=8, left=[
-                f.function.metric_errors(period=FIVE_MINUTES, label=name) for name, f in functions.items()]),
+            cloudwatch.GraphWidget(title="Lambda errors", width=8, left=_labelled(errors)),
             cloudwatch.GraphWidget(title="Lambda duration p99 (ms)", width=8, left=[
                 f.function.metric_duration(period=FIVE_MINUTES, statistic="p99", label=name)
                 for name, f in functions.items()]),
-            cloudwatch.GraphWidget(title="Stream iterator age (ms)", width=8, left=[
-                functions[name].function.metric("IteratorAge", period=FIVE_MINUTES, statistic="Maximum", label=name)
-                for name in stream_consumers]),
-            cloudwatch.GraphWidget(title="Dead-letter queues", width=8, left=[
-                queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum",
-                                                                    label=name)
-                for name, queue in dead_letters.items()]),
-            cloudwatch.GraphWidget(title="Oldest message (s)", width=8, left=[
-                handoff_queue.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES, label="handoff"),
-                send_queue.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES, label="send")]),
+            cloudwatch.GraphWidget(title="Stream iterator age (ms)", width=8, left=_labelled(iterator_age)),
+            cloudwatch.GraphWidget(title="Dead-letter queues", width=8, left=_labelled(dead_letter_depth)),
+            cloudwatch.GraphWidget(title="Oldest message (s)", width=8, left=_labelled(oldest)),
             cloudwatch.GraphWidget(title="Deliverability (rolling rates)", width=8, left=[
                 business_metric("ses_events", "BounceRate").with_(statistic="Maximum"),
                 business_metric("ses_events", "ComplaintRate").with_(statistic="Maximum")]),
@@ -123,9 +124,10 @@ class Monitoring(Construct):
         self._notify(alarm)
         return alarm
 
-    def _notify(self, alarm: cloudwatch.Alarm) -> None:
+    def _notify(self, alarm: cloudwatch.Alarm, ok: bool = True) -> None:
         alarm.add_alarm_action(actions.SnsAction(self.topic))
-        alarm.add_ok_action(actions.SnsAction(self.topic))
+        if ok:
+            alarm.add_ok_action(actions.SnsAction(self.topic))
         self.alarms.append(alarm)
 
     @property

@@ -13,7 +13,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constructs.function import METRICS_NAMESPACE, NurtureFunction
+from infra.constructs.function import NurtureFunction
+from infra.constructs.monitoring import business_metric
 from infra.constructs.queues import RETENTION, dead_letter_queue
 from nurture.topology import SEND_QUEUE_RECEIVES
 
@@ -45,7 +46,7 @@ class SesEvents(Construct):
         # What SNS cannot deliver to the queue lands beside what the function could not handle.
         self.topic.add_subscription(subscriptions.SqsSubscription(self.queue, dead_letter_queue=self.dead_letters))
 
-    def attach(self, function: NurtureFunction, service: str) -> None:
+    def attach(self, function: NurtureFunction) -> None:
         function.function.add_event_source(sources.SqsEventSource(
             self.queue, batch_size=10, max_batching_window=Duration.seconds(5), report_batch_item_failures=True))
         # The deliverability guard paused sending: someone has to look before resuming.
@@ -53,9 +54,7 @@ class SesEvents(Construct):
             self, "SendingPaused",
             alarm_description="Nurture paused step emails: the bounce or complaint rate crossed its limit. "
                               "See `nurture sending status`; resume with `nurture sending resume`.",
-            metric=cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name="SendingPaused",
-                                     dimensions_map={"service": service}, statistic="Sum",
-                                     period=Duration.minutes(5)),
+            metric=business_metric("ses_events", "SendingPaused"),
             threshold=1, evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)

@@ -11,6 +11,10 @@ from infra import paths
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
+# What the Lambda Python runtime already ships, never put in the dependency layer: boto3 and its own
+# dependencies, distribution -> the module it provides.
+RUNTIME_PROVIDED = {"boto3": "boto3", "botocore": "botocore", "s3transfer": "s3transfer", "urllib3": "urllib3",
+                    "python-dateutil": "dateutil", "six": "six", "jmespath": "jmespath"}
 # The CLI and the local runtime are developer tools: they never ship to Lambda.
 LIBRARY_EXCLUDES = ["python/nurture/cli", "python/nurture/local", "**/__pycache__", "**/*.pyc"]
 

@@ -14,13 +14,10 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from infra.constructs.shared_code import LIBRARY_EXCLUDES
+from infra.constructs.shared_code import LIBRARY_EXCLUDES, RUNTIME_PROVIDED
 from tests.conftest import REPO
 
 LAYER = REPO / ".build" / "layers" / "dependencies" / "python"
-# What the Lambda Python runtime ships: boto3 and its own dependencies.
-RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "six", "jmespath"}
-RUNTIME_MODULES = {"boto3", "botocore", "s3transfer", "urllib3", "dateutil", "six", "jmespath"}
 LAMBDA = {**default_environment(), "python_version": "3.13", "python_full_version": "3.13.0",
           "platform_machine": "aarch64", "sys_platform": "linux", "platform_system": "Linux",
           "implementation_name": "cpython", "platform_python_implementation": "CPython"}
@@ -70,7 +67,7 @@ def third_party_imports() -> dict[str, list[str]]:
 def test_every_import_of_the_handlers_and_library_resolves_from_the_layer_or_the_runtime(layer):
     imports = third_party_imports()
     assert {"aws_lambda_powertools", "pydantic", "yaml", "jinja2", "holidays"} <= set(imports)
-    missing = {module: files for module, files in imports.items() if module not in RUNTIME_MODULES
+    missing = {module: files for module, files in imports.items() if module not in RUNTIME_PROVIDED.values()
                and not (layer / module).is_dir() and not (layer / f"{module}.py").is_file()}
     assert missing == {}
 
@@ -88,5 +85,5 @@ def test_what_the_layer_ships_needs_nothing_beyond_the_layer_and_the_runtime(lay
     extras = {"aws-lambda-powertools": "tracer"}
     unmet = {f"{name} needs {requirement}" for name, requirements in shipped.items() for requirement in requirements
              if (requirement.marker is None or requirement.marker.evaluate({**LAMBDA, "extra": extras.get(name, "")}))
-             and canonicalize_name(requirement.name) not in set(shipped) | RUNTIME_PROVIDED}
+             and canonicalize_name(requirement.name) not in set(shipped) | set(RUNTIME_PROVIDED)}
     assert unmet == set()

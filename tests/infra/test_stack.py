@@ -365,3 +365,12 @@ def test_what_sns_cannot_deliver_to_the_ses_events_queue_is_kept(synthesized):
     template, _ = synthesized
     (subscription,) = template.find_resources("AWS::SNS::Subscription").values()
     assert "deadLetterTargetArn" in subscription["Properties"]["RedrivePolicy"]
+
+
+def test_the_guards_pause_alarm_reaches_the_alarm_topic_but_never_claims_ok(synthesized):
+    # The pause is published once and lasts until `nurture sending resume`: its metric going quiet is no "OK".
+    template, _ = synthesized
+    (paused,) = [a for a in _alarms(template).values() if a.get("MetricName") == "SendingPaused"]
+    assert paused["AlarmActions"] == [_topic_ref(template)] and "OKActions" not in paused
+    others = [a for a in _alarms(template).values() if a.get("MetricName") != "SendingPaused"]
+    assert all(a["OKActions"] == [_topic_ref(template)] for a in others)

@@ -100,6 +100,14 @@ def test_a_burst_split_across_batches_withdraws_the_first_clicks_points_and_free
     assert sum(e.delta for e in person.ledger) == 10 and person.machine_clicks == ()
 
 
+def test_a_persons_click_reported_by_ses_and_by_our_link_scores_once_and_is_no_burst():
+    # SES tracks the configuration set's emails too: its click leads on to our signed link, milliseconds later
+    ses = event("email_click", T0, message_id="m1", url="https://api.example/v1/t/c/token", source="ses")
+    ours = click(T0 + timedelta(milliseconds=200), "cta")
+    outcome = score([ses, ours])
+    assert outcome.machine_clicks == () and [(e.event_id, e.delta) for e in outcome.ledger] == [(ours.event_id, 5)]
+
+
 def test_the_remembered_clicks_survive_the_stored_form():
     first = score([click(T0, "cta")])
     again = ScoreState.from_item(first.state.to_item())

@@ -54,7 +54,7 @@ class DynamoSesEventStore(DynamoTable):
                                     "if_not_exists(suppressed_at, :at)",
                 "ExpressionAttributeValues": to_item({":reason": effect.suppress,
                                                       ":at": iso(event.occurred_at)})}})
-        if event.kind == "complaint" or (event.kind == "bounce" and event.bounce_type == "Permanent"):
+        if event.permanent_failure:
             # The guard's numerators count as SES's reputation does: hard bounces and complaints.
             items.append(day_count(self._table, day_of(iso(event.occurred_at)), address.email_key,
                                    "complained" if event.kind == "complaint" else "bounced"))

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from nurture.config.bots import BotRules
 
@@ -46,6 +46,11 @@ def classify(kind: Kind, at: datetime, sent_at: datetime | None, user_agent: str
         if 0 <= seconds < limit:
             return "too_soon_after_send" if kind == "click" else "prefetch_on_delivery"
     return None
+
+
+def bot_data(reason: str | None) -> dict[str, Any]:
+    """How a machine's hit is marked on its activity (nothing for a person's)."""
+    return {"bot": True, "bot_reason": reason} if reason else {}
 
 
 @dataclass(frozen=True)

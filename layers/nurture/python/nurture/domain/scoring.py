@@ -274,6 +274,10 @@ def score_lead(
             continue
         if event.attributes.get("bot"):
             continue  # a machine's open or click: kept as history, scores nothing
+        if _repeats_own_tracking(event):
+            if event.event_id in hits:
+                clicks.append(CountedClick(hits[event.event_id], {}))  # SES's own bursts are still judged
+            continue
         day = _day(event.occurred_at, zone)
         earned: dict[str, float] = {}
         for rule in rules.engagement:
@@ -341,13 +345,23 @@ def _day(at: datetime, zone: ZoneInfo) -> str:
     return at.astimezone(zone).date().isoformat()
 
 
+def _repeats_own_tracking(event: ScoredEvent) -> bool:
+    """SES reports opens and clicks of every email of the configuration set, and its click leads on to
+    our own signed link: the person's open or click is already scored from our pixel and link. SES's
+    report is kept (and counted per step) but never scores a second time."""
+    return event.attributes.get("source") == "ses" and event.attributes.get("type") in ("email_open", "email_click")
+
+
 def _person_click(event: ScoredEvent) -> ClickHit | None:
-    """An email click not already judged a machine's, with the message and link a burst is told by."""
+    """An email click not already judged a machine's, with the message and link a burst is told by.
+
+    Bursts are told within one reporter: one person's click reaches both SES and our link within
+    milliseconds, under two different URLs, and is not a burst."""
     attributes = event.attributes
     message, link = attributes.get("message_id"), attributes.get("link") or attributes.get("url")
     if attributes.get("type") != "email_click" or attributes.get("bot") or not message or not link:
         return None
-    return ClickHit(event.event_id, event.occurred_at, str(message), str(link))
+    return ClickHit(event.event_id, event.occurred_at, f"{attributes.get('source', 'nurture')}#{message}", str(link))
 
 
 def _recent(clicks: list[CountedClick]) -> tuple[CountedClick, ...]:

@@ -17,11 +17,10 @@ from typing import Any, Protocol
 
 from nurture.config.bots import BotRules
 from nurture.domain.activity import Activity
-from nurture.domain.bots import classify
+from nurture.domain.bots import bot_data, classify
 from nurture.domain.clock import expiry, iso, parse_iso
 from nurture.domain.errors import NurtureError
 from nurture.domain.text import InvalidEmail, normalize_email
-from nurture.domain.tracking import bot_data
 
 # SES's names, both formats, to ours.
 KINDS = {

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from nurture.config.bots import BotRules
 from nurture.domain.activity import Activity, RequestContext, new_activity
 from nurture.domain.bodies import JSON, TEXT, load_json, media_type
-from nurture.domain.bots import classify
+from nurture.domain.bots import bot_data, classify
 from nurture.domain.errors import (
     FieldProblem,
     InvalidToken,
@@ -182,11 +182,6 @@ def record_email_click(
         # The person still gets where the genuine link points; only the hit is lost (and logged).
         return ClickOutcome(url=url, recorded=False, bot=bot)
     return ClickOutcome(url=url, recorded=True, bot=bot)
-
-
-def bot_data(reason: str | None) -> dict[str, Any]:
-    """How a machine's hit is marked on its activity (nothing for a person's)."""
-    return {"bot": True, "bot_reason": reason} if reason else {}
 
 
 def _sent_at(claims: dict[str, Any]) -> datetime | None:

@@ -41,7 +41,6 @@ from nurture.config.sequences import FrequencyCap, SequencesConfig
 from nurture.domain.clock import parse_iso
 
 if TYPE_CHECKING:
-    from nurture.local.emulator import SentEmail
     from nurture.local.ses_publisher import SesMail
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -377,10 +376,11 @@ class _World:
                 continue
             self._ses.publish(mail.delivery(now + timedelta(milliseconds=800)))
             if lead is not None:
-                self._machines(lead, sent, mail, now)
-                self._react(lead, email, mail, now)
+                html = _html(email)
+                self._machines(lead, html, mail, now)
+                self._react(lead, email, html, mail, now)
 
-    def _machines(self, lead: SimLead, sent: SentEmail, mail: SesMail, received: datetime) -> None:
+    def _machines(self, lead: SimLead, html: str, mail: SesMail, received: datetime) -> None:
         """Image prefetch on delivery, and a gateway following every link (the hidden one too), either
         as the email arrives or when it leaves quarantine minutes later: a burst only the scorer sees."""
         if lead.apple_mail:
@@ -388,18 +388,17 @@ class _World:
                 self._ses.publish, mail.open(received + timedelta(seconds=1), *PREFETCH)))
         if not lead.behind_gateway:
             return
-        links = re.findall(r'href="([^"]+/v1/t/c/[^"]+)"', _html(message_from_bytes(sent.raw, policy=default)))
+        links = re.findall(r'href="([^"]+/v1/t/c/[^"]+)"', html)
         scanned = received + (timedelta(seconds=3) if lead.rng.random() < 0.5
                               else timedelta(minutes=lead.rng.uniform(5, 30)))
         for n, link in enumerate(links):
             at = scanned + timedelta(milliseconds=120 * n)
             self._schedule(at, functools.partial(self._ses.publish, mail.click(at, link, *GATEWAY)))
 
-    def _react(self, lead: SimLead, email: EmailMessage, mail: SesMail, received: datetime) -> None:
+    def _react(self, lead: SimLead, email: EmailMessage, html: str, mail: SesMail, received: datetime) -> None:
         persona, rng = lead.persona, lead.rng
         if rng.random() >= persona.opens:
             return
-        html = _html(email)
         opened = received + timedelta(minutes=rng.uniform(5, 60 * 36))
         pixel = re.search(r'src="([^"]+/v1/t/o/[^"]+)"', html)
         if pixel:
