@@ -33,14 +33,13 @@ from email.policy import default
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from nurture.config.sequences import FrequencyCap, SequencesConfig
 from nurture.domain.clock import parse_iso
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: `nurture --help` imports this module for Mix's defaults
+    from nurture.config.sequences import FrequencyCap, SequencesConfig
     from nurture.local.ses_publisher import SesMail
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -176,6 +175,8 @@ class Report:
 
 def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = DEFAULT_START,
              tick: timedelta = timedelta(minutes=15), mix: Mix = Mix()) -> Report:
+    from unittest import mock
+
     from nurture.local.resources import LocalResources
 
     resources = LocalResources()
@@ -431,7 +432,6 @@ class _World:
     def report(self, report: Report) -> Report:
         from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
         from nurture.adapters.lead_store import DynamoLeadStore
-        from nurture.domain.text import email_key
 
         store = DynamoLeadStore(self._resources.table_name)
         unsubscribed_at: dict[str, datetime] = {}
@@ -477,7 +477,7 @@ class _World:
             report.unsubscribed += status == "unsubscribed"
             report.bounced += status == "bounced"
             report.complained += status == "complained"
-            report.suppressed += store.suppressed(email_key(lead.email))
+            report.suppressed += history.suppressed
         report.emails_sent = len(self.outbox)
         report.leads_emailed, report.leads_opened, report.leads_clicked = len(emailed), len(opened), len(clicked)
         report.bounced_addresses = sum(lead.persona.bounces for lead in self.leads)
