@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 LAYER_DIR := .build/layers/dependencies
+# Lambda's Python, if this machine has it (on PATH or from pyenv): it precompiles the dependency layer.
+LAMBDA_PYTHON ?= $(shell for candidate in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13; do \
+	$$candidate -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { echo $$candidate; break; }; done)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 .PHONY: install run test test-unit test-functions test-integration test-infra lint synth deploy layers bench clean
@@ -43,7 +46,11 @@ $(LAYER_DIR)/.built: layers/dependencies/requirements.txt $(PY_STAMP)
 	$(BIN)/python -m pip install --quiet --platform manylinux2014_aarch64 --python-version 3.13 \
 		--implementation cp --only-binary=:all: --no-deps --no-compile --target $(LAYER_DIR)/python \
 		-r layers/dependencies/requirements.txt
-	touch $@
+	@# /opt is read-only in Lambda: bytecode not shipped is compiled again at every cold start.
+	@if [ -n "$(LAMBDA_PYTHON)" ]; then $(BIN)/python -m infra.layer_bytecode $(LAYER_DIR)/python $(LAMBDA_PYTHON); \
+		echo "bytecode: $(LAMBDA_PYTHON)" > $@; \
+	else echo "No Python 3.13 on this machine: the dependency layer ships without bytecode (slower cold starts)"; \
+		echo "bytecode: none" > $@; fi
 
 synth: install layers
 	npx cdk synth --quiet

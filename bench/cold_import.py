@@ -7,20 +7,11 @@ import statistics
 import subprocess
 import sys
 
+from infra.layer_bytecode import LAMBDA_ENVIRONMENT
 from nurture.topology import FUNCTIONS
 
 BASELINE = "import boto3; boto3.client('dynamodb', region_name='ap-northeast-1')"
 RUNS = 9
-# What Lambda sets: the X-Ray SDK, for one, samples locally there instead of creating API clients.
-LAMBDA_ENVIRONMENT = {
-    "LAMBDA_TASK_ROOT": "/var/task",
-    "AWS_LAMBDA_FUNCTION_NAME": "nurture-bench",
-    "AWS_REGION": "ap-northeast-1",
-    "AWS_DEFAULT_REGION": "ap-northeast-1",
-    "POWERTOOLS_SERVICE_NAME": "nurture",
-    "POWERTOOLS_METRICS_NAMESPACE": "Nurture",
-    "TABLE_NAME": "bench",
-}
 
 
 def seconds(statement: str, isolated_path: list[str] | None = None) -> float:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from infra import paths
 from infra.constructs.data import Data
 from infra.constructs.dispatch_schedule import DispatchSchedule, SendQueue
 from infra.constructs.email_sending import EmailSending
@@ -20,6 +17,7 @@ from infra.constructs.ses_events import SesEvents
 from infra.constructs.shared_code import SharedCode
 from infra.constructs.stream_consumer import StreamConsumer
 from infra.constructs.tracking_key import TrackingKey
+from infra.settings import DeploySettings
 from nurture.topology import (
     FUNCTIONS,
     OUTPUT_API_URL,
@@ -47,39 +45,31 @@ TABLE_ACTIONS = {
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
 INDEX_READS = {"sales_api": "by_rank", "dispatcher": "due"}
-# Set `nurture:senderAddress` (and `nurture:senderIdentity` if the verified identity is not its domain).
-DEFAULT_SENDER = "news@example.com"
 
 
 class NurtureStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, settings: DeploySettings) -> None:
         super().__init__(scope, construct_id, description="Nurture: B2B lead nurturing")
-        dependencies = Path(str(self.node.try_get_context("nurture:dependenciesLayer") or paths.DEPENDENCIES_LAYER))
         data = Data(self, "Data")
         key = TrackingKey(self, "TrackingKey")
-        code = SharedCode(self, "SharedCode", dependencies)
+        code = SharedCode(self, "SharedCode", settings.dependencies_layer, settings.api_overrides)
         handoff = HandoffQueue(self, "Handoff")
         environment = {"TABLE_NAME": data.table.table_name, "TOKEN_SECRET_ID": key.secret.secret_arn}
-        api_functions = {name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code, environment)
+        api_functions = {name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code, environment,
+                                               settings.log_retention)
                          for name, spec in FUNCTIONS.items() if name in API_FUNCTIONS}
-        api = PublicApi(self, "Api", api_functions)
+        api = PublicApi(self, "Api", api_functions, settings.log_retention)
         send = SendQueue(self, "Send")
-        sender_address = str(self.node.try_get_context("nurture:senderAddress") or DEFAULT_SENDER)
-        email = EmailSending(self, "EmailSending", sender_address,
-                             str(self.node.try_get_context("nurture:senderIdentity") or sender_address.split("@")[-1]))
+        email = EmailSending(self, "EmailSending", settings.sender_address, settings.ses_identity)
         worker_environment = {**environment, "HANDOFF_QUEUE_URL": handoff.queue.queue_url,
                               "SEND_QUEUE_URL": send.queue.queue_url, "PUBLIC_API_URL": api.url}
-        sender_concurrency = int(self.node.try_get_context("nurture:senderConcurrency") or 2)
-        if sender_concurrency < 2:
-            # An SQS event source invokes at least two at a time; fewer reserved would throttle messages
-            # back to the queue and on to its DLQ.
-            raise ValueError("nurture:senderConcurrency must be at least 2")
-        only = {"sender": {"SENDER_ADDRESS": sender_address,
-                           "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name}}
+        only = {"sender": {"SENDER_ADDRESS": settings.sender_address,
+                           "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name,
+                           "SES_SEND_RATE": f"{settings.sender_rate_per_instance:g}"}}
         workers = {
             name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code,
-                                  {**worker_environment, **only.get(name, {})},
-                                  reserved_concurrency=sender_concurrency if name == "sender" else None)
+                                  {**worker_environment, **only.get(name, {})}, settings.log_retention,
+                                  reserved_concurrency=settings.sender_concurrency if name == "sender" else None)
             for name, spec in FUNCTIONS.items() if name not in API_FUNCTIONS
         }
         functions = {**api_functions, **workers}
@@ -95,7 +85,8 @@ class NurtureStack(Stack):
         streams = {name: StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name)
                    for name, function in workers.items() if FUNCTIONS[name].trigger == "stream"}
         DispatchSchedule(self, "DispatchSchedule", functions["dispatcher"])
-        email.attach_sender(functions["sender"], send.queue, sender_concurrency)
+        email.attach_sender(functions["sender"], send.queue, settings.sender_concurrency,
+                            settings.sender_rate_per_instance)
         ses_events = SesEvents(self, "SesEvents", email.configuration_set)
         ses_events.attach(functions["ses_events"])
         sales = SalesAccess(self, "SalesAccess", handoff.queue, api.api)
@@ -105,7 +96,7 @@ class NurtureStack(Stack):
                           "ses_events": ses_events.dead_letters,
                           **{f"{name}_stream": stream.dead_letters for name, stream in streams.items()}},
             handoff_queue=handoff.queue, send_queue=send.queue, watched=[ses_events.paused_alarm],
-            alarm_email=self.node.try_get_context("nurture:alarmEmail"))
+            alarm_email=settings.alarm_email)
 
         CfnOutput(self, OUTPUT_API_URL, value=api.url, description="Base URL web forms post to")
         CfnOutput(self, OUTPUT_TABLE, value=data.table.table_name)

@@ -10,6 +10,7 @@ from nurture.adapters.mailer import SesMailer
 from nurture.adapters.sender_store import DynamoSenderStore
 from nurture.adapters.token_keys import token_signer
 from nurture.domain.clock import utc_now
+from nurture.domain.pacing import SendPacer
 from nurture.domain.sending import Composer
 from nurture.observability import logger, metrics, tracer
 from nurture.queues.sender import handle_batch
@@ -20,7 +21,8 @@ from nurture.settings import marketer_config, runtime_settings
 def collaborators() -> tuple[DynamoSenderStore, SesMailer]:
     settings = runtime_settings()
     return (DynamoSenderStore(settings.table_name),
-            SesMailer(settings.sender_address, settings.ses_configuration_set))
+            SesMailer(settings.sender_address, settings.ses_configuration_set,
+                      pacer=SendPacer(settings.ses_send_rate)))
 
 
 def composer() -> Composer:

@@ -10,6 +10,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.function import NurtureFunction
+from nurture.topology import FUNCTIONS
+
+MAX_BATCH = 10
+# The part of the sender's timeout its paced sends may take; the rest is for reads and writes.
+PACED_SECONDS = FUNCTIONS["sender"].timeout_seconds * 2 // 3
 
 
 class EmailSending(Construct):
@@ -32,13 +37,21 @@ class EmailSending(Construct):
         self.configuration_set_arn = stack.format_arn(service="ses", resource="configuration-set",
                                                       resource_name=self.configuration_set.configuration_set_name)
 
-    def attach_sender(self, sender: NurtureFunction, queue: sqs.IQueue, concurrency: int) -> None:
+    def attach_sender(self, sender: NurtureFunction, queue: sqs.IQueue, concurrency: int,
+                      rate_per_instance: float) -> None:
         sender.role.add_to_policy(iam.PolicyStatement(
             actions=["ses:SendEmail"],
             resources=[self.identity_arn, self.configuration_set_arn],
             conditions={"StringEquals": {"ses:FromAddress": self.sender_address}},
         ))
-        # Reserved concurrency caps the send rate (each sender sends one email after another); the event
-        # source's own maximum keeps SQS from invoking beyond it and throttling messages back.
+        # Each instance paces itself to `rate_per_instance` (SES_SEND_RATE), so a batch is as large as it
+        # can be while its sends still fit in PACED_SECONDS of the function's timeout.
+        paced_batch = int(rate_per_instance * PACED_SECONDS)
+        if paced_batch < 1:
+            raise ValueError(f"nurture:sesSendRate / nurture:senderConcurrency is {rate_per_instance:g} emails/s per "
+                             f"sender: too slow to send one email in {PACED_SECONDS} s; lower the concurrency")
+        # Reserved concurrency times the pace caps the send rate; the event source's own maximum keeps SQS
+        # from invoking beyond it and throttling messages back.
         sender.function.add_event_source(sources.SqsEventSource(
-            queue, batch_size=10, report_batch_item_failures=True, max_concurrency=concurrency))
+            queue, batch_size=min(MAX_BATCH, paced_batch), report_batch_item_failures=True,
+            max_concurrency=concurrency))

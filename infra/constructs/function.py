@@ -13,7 +13,6 @@ from infra.constructs.nag import acknowledge
 from infra.constructs.shared_code import ARCHITECTURE, RUNTIME, SharedCode
 from nurture.topology import FunctionSpec
 
-LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 METRICS_NAMESPACE = "Nurture"
 # A function's own DLQ catches only asynchronous invocations; none of ours is invoked that way with
 # anything to lose. Where each one's failures go instead:
@@ -40,9 +39,10 @@ def construct_name(function: str) -> str:
 
 class NurtureFunction(Construct):
     def __init__(self, scope: Construct, construct_id: str, spec: FunctionSpec, code: SharedCode,
-                 environment: dict[str, str], reserved_concurrency: int | None = None) -> None:
+                 environment: dict[str, str], log_retention: logs.RetentionDays,
+                 reserved_concurrency: int | None = None) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
+        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                              description=f"Nurture {spec.name} function")
         # Only its own log group: no AWSLambdaBasicExecutionRole with logs on every group.

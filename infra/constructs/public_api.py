@@ -13,7 +13,7 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.constructs.function import LOG_RETENTION, NurtureFunction, construct_name
+from infra.constructs.function import NurtureFunction, construct_name
 from infra.constructs.nag import acknowledge
 from nurture.topology import ROUTES
 
@@ -46,11 +46,12 @@ BURST_LIMIT = 400
 
 
 class PublicApi(Construct):
-    def __init__(self, scope: Construct, construct_id: str, functions: dict[str, NurtureFunction]) -> None:
+    def __init__(self, scope: Construct, construct_id: str, functions: dict[str, NurtureFunction],
+                 log_retention: logs.RetentionDays) -> None:
         super().__init__(scope, construct_id)
         # CORS is answered by the functions from config/api.yaml, so there is one allowlist.
         self.api = apigwv2.HttpApi(self, "HttpApi", description="Nurture public API", create_default_stage=False)
-        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=LOG_RETENTION,
+        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=log_retention,
                                          removal_policy=RemovalPolicy.DESTROY)
         self.stage = apigwv2.HttpStage(
             self,

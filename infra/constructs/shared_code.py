@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
+import tempfile
 from pathlib import Path
+from typing import Any
 
+import yaml
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra import paths
+from nurture.config import load_config
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -20,7 +27,8 @@ LIBRARY_EXCLUDES = ["python/nurture/cli", "python/nurture/local", "**/__pycache_
 
 
 class SharedCode(Construct):
-    def __init__(self, scope: Construct, construct_id: str, dependencies_dir: Path) -> None:
+    def __init__(self, scope: Construct, construct_id: str, dependencies_dir: Path,
+                 api_overrides: dict[str, Any] | None = None) -> None:
         super().__init__(scope, construct_id)
         if not (dependencies_dir / "python").is_dir():
             raise FileNotFoundError(
@@ -32,9 +40,9 @@ class SharedCode(Construct):
                                                                      exclude=LIBRARY_EXCLUDES),
                                    "The nurture package: domain, adapters and HTTP layer")
         # Mounted at /opt/config: the functions read forms.yaml and api.yaml from there.
-        self.config = self._layer("Config", lambda_.Code.from_asset(str(paths.REPO),
-                                                                   exclude=["*", ".*", "!config", "!config/**"]),
-                                  "Marketer configuration (config/*.yaml)")
+        config = (lambda_.Code.from_asset(str(deployed_config(api_overrides))) if api_overrides else
+                  lambda_.Code.from_asset(str(paths.REPO), exclude=["*", ".*", "!config", "!config/**"]))
+        self.config = self._layer("Config", config, "Marketer configuration (config/*.yaml)")
 
     def _layer(self, name: str, code: lambda_.Code, description: str) -> lambda_.LayerVersion:
         return lambda_.LayerVersion(self, name, code=code, description=description,
@@ -43,3 +51,38 @@ class SharedCode(Construct):
     @property
     def layers(self) -> list[lambda_.ILayerVersion]:
         return [self.dependencies, self.library, self.config]
+
+
+def deployed_config(api_overrides: dict[str, Any]) -> Path:
+    """config/ with the deployment's overrides of api.yaml, validated like `nurture config check`.
+
+    Staged under .build/ by content, so a synth with the same settings reuses it.
+    """
+    api_file = paths.CONFIG / "api.yaml"
+    api = {**(yaml.safe_load(api_file.read_text(encoding="utf-8")) or {}), **api_overrides}
+    digest = hashlib.sha256(json.dumps([api, _tree_digest(paths.CONFIG)], sort_keys=True).encode()).hexdigest()
+    staged = paths.REPO / ".build" / "config" / digest[:16]
+    if not staged.is_dir():
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(dir=staged.parent))
+        try:
+            shutil.copytree(paths.CONFIG, building / "config", ignore=shutil.ignore_patterns(".*", "__pycache__"))
+            (building / "config" / "api.yaml").write_text(
+                yaml.safe_dump(api, allow_unicode=True, sort_keys=False), encoding="utf-8")
+            building.rename(staged)
+        except OSError:
+            if not staged.is_dir():  # else another synth staged the same content first
+                raise
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+    load_config(staged / "config", check_template_syntax=True)  # raises ConfigInvalid, naming each problem
+    return staged
+
+
+def _tree_digest(folder: Path) -> str:
+    files = sorted(path for path in folder.rglob("*") if path.is_file())
+    hasher = hashlib.sha256()
+    for path in files:
+        hasher.update(str(path.relative_to(folder)).encode())
+        hasher.update(path.read_bytes())
+    return hasher.hexdigest()

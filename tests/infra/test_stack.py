@@ -10,6 +10,8 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from infra.app import build_app
+from nurture.config import load_config
+from nurture.domain.errors import ConfigInvalid
 from nurture.table import TABLE
 from nurture.topology import FUNCTIONS, ROUTES
 
@@ -159,6 +161,7 @@ def test_the_sender_drains_the_send_queue_in_batches_within_its_reserved_concurr
     functions = template.find_resources("AWS::Lambda::Function")
     (sender,) = [f for name, f in functions.items() if name.startswith("SenderFunction")]
     assert sender["Properties"]["ReservedConcurrentExecutions"] == 2
+    assert sender["Properties"]["Environment"]["Variables"]["SES_SEND_RATE"] == "7"  # 14 emails/s over two
     assert set(sender["Properties"]["Environment"]["Variables"]) >= {"SENDER_ADDRESS", "SES_CONFIGURATION_SET"}
     template.has_resource_properties("AWS::Lambda::EventSourceMapping", {
         "BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"],
@@ -241,10 +244,61 @@ def test_sales_routes_need_iam_and_the_consumer_policy_grants_them(synthesized):
         "sqs:GetQueueUrl", "execute-api:Invoke"}
 
 
-def test_a_sender_concurrency_below_the_event_sources_minimum_is_refused(tmp_path):
-    (tmp_path / "python").mkdir()
-    with pytest.raises(ValueError, match="at least 2"):
-        build_app({"nurture:dependenciesLayer": str(tmp_path), "nurture:senderConcurrency": 1})
+def _synthesized_with(tmp_path: Path, **context: object) -> tuple[Template, Path]:
+    (tmp_path / "python").mkdir(exist_ok=True)
+    app, stack = build_app({"nurture:dependenciesLayer": str(tmp_path),
+                            **{f"nurture:{key}": value for key, value in context.items()}})
+    return Template.from_stack(stack), Path(app.synth().directory)
+
+
+def test_a_sender_concurrency_below_the_event_sources_minimum_is_refused_by_name(tmp_path):
+    with pytest.raises(ValueError, match="nurture:senderConcurrency: Input should be greater than or equal to 2"):
+        _synthesized_with(tmp_path, senderConcurrency=1)
+
+
+def test_a_log_retention_cloudwatch_does_not_offer_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="nurture:logRetentionDays"):
+        _synthesized_with(tmp_path, logRetentionDays=100)
+
+
+def test_deployment_settings_from_the_context_reach_the_functions_logs_and_config(tmp_path):
+    # Given a deployment with its own rate, retention and site
+    template, directory = _synthesized_with(
+        tmp_path, senderConcurrency="4", sesSendRate="20", logRetentionDays="30",
+        allowedOrigins="https://www.example.co.jp, https://lp.example.co.jp", eventRetentionDays=365)
+    # Then each of four senders paces itself to a quarter of SES's rate
+    (sender,) = [f for name, f in template.find_resources("AWS::Lambda::Function").items()
+                 if name.startswith("SenderFunction")]
+    assert sender["Properties"]["Environment"]["Variables"]["SES_SEND_RATE"] == "5"
+    template.has_resource_properties("AWS::Lambda::EventSourceMapping", {
+        "BatchSize": 10, "ScalingConfig": {"MaximumConcurrency": 4}, "EventSourceArn": Match.any_value()})
+    # And every log group keeps 30 days
+    groups = template.find_resources("AWS::Logs::LogGroup").values()
+    assert {group["Properties"]["RetentionInDays"] for group in groups} == {30}
+    # And the deployed config answers CORS for the site and keeps activity a year
+    layers = template.find_resources("AWS::Lambda::LayerVersion").values()
+    (config,) = [_asset(directory, layer["Properties"]["Content"]) for layer in layers
+                 if layer["Properties"]["Description"].startswith("Marketer")]
+    deployed = load_config(config / "config")
+    assert deployed.api.cors.allow_origins == ["https://www.example.co.jp", "https://lp.example.co.jp"]
+    assert deployed.api.event_retention_days == 365
+    assert deployed.forms == load_config(Path(__file__).parents[2] / "config").forms
+
+
+def test_a_slow_ses_rate_shrinks_the_senders_batch_to_what_fits_its_timeout(tmp_path):
+    template, _ = _synthesized_with(tmp_path, sesSendRate=0.2)  # SES sandbox-like: 0.1 emails/s per sender
+    template.has_resource_properties("AWS::Lambda::EventSourceMapping", {
+        "BatchSize": 2, "ScalingConfig": {"MaximumConcurrency": 2}, "EventSourceArn": Match.any_value()})
+
+
+def test_a_rate_too_slow_for_one_email_per_batch_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="lower the concurrency"):
+        _synthesized_with(tmp_path, sesSendRate=0.05)
+
+
+def test_an_allowed_origin_that_is_not_an_origin_stops_the_synth(tmp_path):
+    with pytest.raises(ConfigInvalid, match="allow_origins"):
+        _synthesized_with(tmp_path, allowedOrigins="https://www.example.co.jp/contact")
 
 
 def test_every_ses_event_reaches_the_ses_events_function_through_sns_and_sqs(synthesized):
@@ -325,10 +379,8 @@ def test_the_dashboard_shows_only_metrics_the_code_emits():
 
 
 def test_an_alarm_email_from_the_context_is_subscribed_to_the_alarm_topic(tmp_path):
-    (tmp_path / "python").mkdir()
-    _, stack = build_app({"nurture:dependenciesLayer": str(tmp_path), "nurture:alarmEmail": "ops@example.co.jp"})
-    Template.from_stack(stack).has_resource_properties("AWS::SNS::Subscription", {
-        "Protocol": "email", "Endpoint": "ops@example.co.jp"})
+    template, _ = _synthesized_with(tmp_path, alarmEmail="ops@example.co.jp")
+    template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.co.jp"})
 
 
 def _statements(template: Template) -> list[dict]:

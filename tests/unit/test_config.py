@@ -2,9 +2,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from nurture.cli.main import main
-from nurture.config import load_config
+from nurture.config import ApiSettings, load_config
 from nurture.domain.errors import ConfigInvalid
 from tests.conftest import CONFIG_DIR
 
@@ -83,3 +84,15 @@ def test_config_check_reports_template_syntax_and_missing_templates(tmp_path, ca
     err = capsys.readouterr().err
     assert "know_how.yaml: ja.subject:" in err
     assert "template 'case_study' is not in templates/" in err
+
+
+@pytest.mark.parametrize("origin", ["https://www.example.co.jp/contact", "https://www.example.co.jp/",
+                                    "www.example.co.jp", "https://", "ftp://example.co.jp"])
+def test_a_cors_origin_must_be_exactly_what_a_browser_sends(origin):
+    with pytest.raises(ValidationError, match="is not an origin"):
+        ApiSettings.model_validate({"cors": {"allow_origins": [origin]}})
+
+
+def test_origins_with_a_port_and_the_wildcard_are_accepted():
+    origins = ["http://127.0.0.1:3000", "https://lp.example.co.jp", "*"]
+    assert ApiSettings.model_validate({"cors": {"allow_origins": origins}}).cors.allow_origins == origins

@@ -5,6 +5,7 @@ import pytest
 from botocore.stub import Stubber
 
 from nurture.adapters.mailer import SesMailer
+from nurture.domain.pacing import SendPacer
 from nurture.domain.sending import SendDeferred, SendRejected
 
 TAGS = {"lead": "l1", "sequence": "warm_nurture", "step": "know_how", "message": "m1"}
@@ -80,3 +81,20 @@ def test_a_send_the_server_fails_is_attempted_once_and_may_have_gone_out(monkeyp
         server.shutdown()
         reset_clients()
     assert raised.value.maybe_sent is True and len(attempts) == 1
+
+
+def test_each_send_waits_for_the_pacer_first():
+    client = boto3.client("sesv2", region_name="ap-northeast-1")
+    waits: list[str] = []
+
+    class CountingPacer(SendPacer):
+        def wait(self) -> None:
+            waits.append("wait")
+
+    mailer, stub = SesMailer("news@example.co.jp", "", client, pacer=CountingPacer(1)), Stubber(client)
+    for message_id in ("ses-1", "ses-2"):
+        stub.add_response("send_email", {"MessageId": message_id})
+    with stub:
+        mailer.send(b"raw", "a@example.jp", TAGS)
+        mailer.send(b"raw", "b@example.jp", TAGS)
+    assert waits == ["wait", "wait"]

@@ -23,6 +23,7 @@ class RuntimeSettings(BaseModel):
     public_api_url: str = Field(default="", description="base URL of the API, for links in emails and handoffs")
     sender_address: str = Field(default="", description="the verified SES identity step emails come from")
     ses_configuration_set: str = ""
+    ses_send_rate: float = Field(default=0, ge=0, description="this instance's emails a second; 0: unpaced")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:
@@ -36,6 +37,7 @@ class RuntimeSettings(BaseModel):
             public_api_url=environ.get("PUBLIC_API_URL", ""),
             sender_address=environ.get("SENDER_ADDRESS", ""),
             ses_configuration_set=environ.get("SES_CONFIGURATION_SET", ""),
+            ses_send_rate=float(environ.get("SES_SEND_RATE") or 0),
         )
 
 

@@ -8,6 +8,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
 from nurture.adapters.aws import client
+from nurture.domain.pacing import SendPacer
 from nurture.domain.sending import SendDeferred, SendRejected
 
 # Refusals of this email to this address: recorded on the lead, never retried. Every other refusal
@@ -20,10 +21,12 @@ SEND_ONCE = Config(retries={"mode": "standard", "total_max_attempts": 1}, connec
 
 
 class SesMailer:
-    def __init__(self, sender: str, configuration_set: str, sesv2: Any | None = None):
+    def __init__(self, sender: str, configuration_set: str, sesv2: Any | None = None,
+                 pacer: SendPacer | None = None):
         self.sender = sender
         self.configuration_set = configuration_set
         self._client = sesv2
+        self._pacer = pacer or SendPacer(0)
 
     @property
     def _ses(self) -> Any:
@@ -38,6 +41,7 @@ class SesMailer:
         }
         if self.configuration_set:
             arguments["ConfigurationSetName"] = self.configuration_set
+        self._pacer.wait()
         try:
             response = self._ses.send_email(**arguments)
         except ClientError as error:

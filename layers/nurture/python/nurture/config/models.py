@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
@@ -114,10 +115,12 @@ class CorsSettings(StrictModel):
     @classmethod
     def _origins_are_exact(cls, origins: list[str]) -> list[str]:
         for origin in origins:
-            if origin != "*" and not origin.startswith(("https://", "http://")):
-                raise ValueError(f"'{origin}' is not an origin (scheme://host[:port])")
-            if origin.endswith("/"):
-                raise ValueError(f"'{origin}' must not end with '/'")
+            if origin == "*":
+                continue
+            # A browser's Origin header is exactly scheme://host[:port]: anything more never matches.
+            scheme, host = urlsplit(origin)[:2]
+            if scheme not in ("https", "http") or not host or f"{scheme}://{host}" != origin:
+                raise ValueError(f"'{origin}' is not an origin (scheme://host[:port], no path or trailing '/')")
         return origins
 
 

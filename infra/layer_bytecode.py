@@ -1,0 +1,65 @@
+"""Precompile the dependency layer's cold-start modules for Lambda's Python.
+
+Lambda mounts layers read-only at /opt, so source without bytecode is compiled again at every cold start
+(0.2 s per handler, docs/benchmarks.md). Compiling the whole layer would double its size; only the
+modules the handlers import when they load are compiled. They are found by importing every handler here
+(module names do not depend on the Python version), then compiled by Lambda's Python with hash-based
+.pyc files, which never compare a timestamp (CDK's zip resets them) and are reproducible.
+
+    python -m infra.layer_bytecode LAYER_PYTHON_DIR LAMBDA_PYTHON
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from nurture.topology import FUNCTIONS
+
+# What Lambda sets: the X-Ray SDK, for one, takes another import path outside Lambda.
+LAMBDA_ENVIRONMENT = {
+    "LAMBDA_TASK_ROOT": "/var/task",
+    "AWS_LAMBDA_FUNCTION_NAME": "nurture",
+    "AWS_REGION": "ap-northeast-1",
+    "AWS_DEFAULT_REGION": "ap-northeast-1",
+    "POWERTOOLS_SERVICE_NAME": "nurture",
+    "POWERTOOLS_METRICS_NAMESPACE": "Nurture",
+    "TABLE_NAME": "bench",
+}
+_LIST_IMPORTED_FILES = (
+    "import importlib, json, sys\n"
+    "for module in sys.argv[1:]: importlib.import_module(module)\n"
+    "print(json.dumps(sorted({m.__file__ for m in list(sys.modules.values()) if getattr(m, '__file__', None)})))"
+)
+_COMPILE = (
+    "import py_compile, sys\n"
+    "for path in sys.argv[1:]:\n"
+    "    py_compile.compile(path, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)"
+)
+
+
+def cold_start_modules(layer: Path) -> list[Path]:
+    """The layer's files that importing the handlers loads."""
+    listed = subprocess.run([sys.executable, "-c", _LIST_IMPORTED_FILES, *(s.module for s in FUNCTIONS.values())],
+                            check=True, capture_output=True, text=True, env={**os.environ, **LAMBDA_ENVIRONMENT})
+    found = []
+    for loaded in map(Path, json.loads(listed.stdout)):
+        # A package's file in this interpreter's site-packages, at the same place in the layer.
+        site = next((parent for parent in loaded.parents if parent.name == "site-packages"), None)
+        if site and loaded.suffix == ".py" and (layer / loaded.relative_to(site)).is_file():
+            found.append(layer / loaded.relative_to(site))
+    return found
+
+
+def main(layer: Path, lambda_python: str) -> None:
+    modules = cold_start_modules(layer)
+    subprocess.run([lambda_python, "-c", _COMPILE, *map(str, modules)], check=True)
+    compiled = sum(path.stat().st_size for path in layer.rglob("*.pyc"))
+    print(f"precompiled {len(modules)} cold-start modules for {lambda_python}: {compiled / 1e6:.1f} MB of bytecode")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), sys.argv[2])

@@ -1,0 +1,94 @@
+"""Deployment settings: the `nurture:*` CDK context (cdk.json or `-c`), read once and validated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import aws_logs as logs
+from constructs import Node
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from infra import paths
+
+# What CloudWatch Logs accepts as a retention, in days (CDK's enum names them, not their days).
+LOG_RETENTIONS = {
+    1: logs.RetentionDays.ONE_DAY, 3: logs.RetentionDays.THREE_DAYS, 5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK, 14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS, 90: logs.RetentionDays.THREE_MONTHS, 120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS, 180: logs.RetentionDays.SIX_MONTHS, 365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS, 545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS, 1096: logs.RetentionDays.THREE_YEARS, 1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS, 2557: logs.RetentionDays.SEVEN_YEARS, 2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS, 3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+class DeploySettings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="forbid")
+
+    stack_name: str = Field("Nurture", alias="nurture:stackName", min_length=1)
+    environment: str = Field("dev", alias="nurture:environment", min_length=1)
+    sender_address: str = Field("news@example.com", alias="nurture:senderAddress", pattern=r"^[^@\s]+@[^@\s]+$")
+    sender_identity: str = Field("", alias="nurture:senderIdentity",
+                                 description="the verified SES identity; the address's domain when empty")
+    # An SQS event source invokes at least two at a time; fewer reserved would throttle messages back to
+    # the queue and on to its DLQ.
+    sender_concurrency: int = Field(2, alias="nurture:senderConcurrency", ge=2, le=100)
+    # SES's starting production quota; `aws sesv2 get-account` shows yours (SendQuota.MaxSendRate).
+    ses_send_rate: float = Field(14, alias="nurture:sesSendRate", gt=0, le=1000)
+    alarm_email: str = Field("", alias="nurture:alarmEmail")
+    log_retention_days: int = Field(90, alias="nurture:logRetentionDays")
+    # These two override config/api.yaml in the deployed config layer; unset, the file decides.
+    allowed_origins: list[str] | None = Field(None, alias="nurture:allowedOrigins")
+    event_retention_days: int | None = Field(None, alias="nurture:eventRetentionDays")
+    dependencies_layer: Path = Field(paths.DEPENDENCIES_LAYER, alias="nurture:dependenciesLayer")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        # `-c nurture:allowedOrigins=https://a.jp,https://b.jp` arrives as one string.
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _a_retention_cloudwatch_knows(cls, days: int) -> int:
+        if days not in LOG_RETENTIONS:
+            raise ValueError(f"CloudWatch Logs keeps logs for one of {sorted(LOG_RETENTIONS)} days")
+        return days
+
+    @classmethod
+    def from_context(cls, node: Node) -> DeploySettings:
+        aliases = [field.alias for field in cls.model_fields.values() if field.alias]
+        # cdk.json lists every key; an empty value there means "the default".
+        given = {alias: value for alias in aliases if (value := node.try_get_context(alias)) not in (None, "")}
+        try:
+            return cls.model_validate(given)
+        except ValidationError as error:
+            problems = "; ".join(f"{problem['loc'][0]}: {problem['msg']}" for problem in error.errors())
+            raise ValueError(f"Invalid deployment settings (CDK context): {problems}") from None
+
+    @property
+    def ses_identity(self) -> str:
+        return self.sender_identity or self.sender_address.split("@")[-1]
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return LOG_RETENTIONS[self.log_retention_days]
+
+    @property
+    def api_overrides(self) -> dict[str, Any]:
+        """What the deployment changes in config/api.yaml."""
+        overrides: dict[str, Any] = {}
+        if self.allowed_origins is not None:
+            overrides["cors"] = {"allow_origins": self.allowed_origins}
+        if self.event_retention_days is not None:
+            overrides["event_retention_days"] = self.event_retention_days
+        return overrides
+
+    @property
+    def sender_rate_per_instance(self) -> float:
+        """Each sender instance paces itself to its share, so all of them together stay under SES's rate."""
+        return self.ses_send_rate / self.sender_concurrency
