@@ -11,7 +11,13 @@ LAMBDA_PYTHON ?= $(shell for candidate in python3.13 $$(pyenv root 2>/dev/null)/
 	$$candidate -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { echo $$candidate; break; }; done)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install run test test-unit test-functions test-integration test-infra lint synth deploy layers bench clean
+WEB_BUNDLE := .build/web/nurture.min.js
+# Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded at test time).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install run test test-unit test-functions test-integration test-infra e2e lint synth deploy layers web browser \
+	bench clean
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -25,14 +31,29 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-run: install
+run: install web
 	$(BIN)/nurture local $(if $(PERSIST),--persist $(PERSIST)) $(ARGS)
 
-test: install lint
+test: install lint web browser
 	$(BIN)/python -m pytest
 
 test-unit test-functions test-integration test-infra: install
 	$(BIN)/python -m pytest tests/$(subst test-,,$@)
+
+# The web side in a real browser: the demo site, the snippet and the forms, on the local runtime.
+e2e: install web browser
+	$(BIN)/python -m pytest tests/e2e
+
+# The tracking snippet, minified (terser, pinned in package.json).
+web: $(WEB_BUNDLE)
+
+$(WEB_BUNDLE): web/nurture.js $(NODE_STAMP)
+	mkdir -p $(@D)
+	npx terser web/nurture.js --compress --mangle --comments '/^!/' --output $@
+
+browser:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; }
 
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .

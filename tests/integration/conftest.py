@@ -1,126 +1,12 @@
-"""Start the real local system (`nurture local`) in a subprocess and talk to it over HTTP."""
+"""Integration tests share one local system (`nurture local`) for the session."""
 
 from __future__ import annotations
 
-import http.client
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 
-from nurture.adapters.lead_store import from_item
-from nurture.local.runtime import free_port
-from tests.conftest import REPO
-
-STARTUP_SECONDS = 60
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class RunningSystem:
-    base_url: str
-    port: int
-    state_dir: Path
-    process: subprocess.Popen[str]
-    log: Path
-
-    def request(self, method: str, path: str, body: bytes | str | None = None,
-                headers: dict[str, str] | None = None) -> Reply:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            payload = body.encode() if isinstance(body, str) else body
-            connection.request(method, path, body=payload, headers=headers or {})
-            response = connection.getresponse()
-            return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
-        finally:
-            connection.close()
-
-    def post_json(self, path: str, payload: Any, headers: dict[str, str] | None = None) -> Reply:
-        return self.request("POST", path, json.dumps(payload),
-                            {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})})
-
-    def state(self) -> dict[str, Any]:
-        return json.loads((self.state_dir / "local.json").read_text(encoding="utf-8"))
-
-    def items(self, pk: str, sk_prefix: str = "") -> list[dict[str, Any]]:
-        state = self.state()
-        dynamodb = boto3.client("dynamodb", endpoint_url=state["emulator_url"], region_name=state["region"])
-        found = dynamodb.query(TableName=state["table_name"], KeyConditionExpression="PK = :pk",
-                               ExpressionAttributeValues={":pk": {"S": pk}})["Items"]
-        return [from_item(i) for i in found if i["SK"]["S"].startswith(sk_prefix)]
-
-    def item_count(self) -> int:
-        """Items in the whole table once the stream consumers are idle (tests run one at a time)."""
-        state = self.state()
-        dynamodb = boto3.client("dynamodb", endpoint_url=state["emulator_url"], region_name=state["region"])
-
-        def count() -> int:
-            pages = dynamodb.get_paginator("scan").paginate(TableName=state["table_name"], Select="COUNT")
-            return sum(page["Count"] for page in pages)
-
-        previous, deadline = count(), time.monotonic() + 10
-        while time.monotonic() < deadline:
-            time.sleep(0.6)  # a few poll intervals: scoring and handoff of earlier requests land
-            current = count()
-            if current == previous:
-                return current
-            previous = current
-        return previous
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "nurture.cli.main", *args], cwd=REPO, text=True,
-                              capture_output=True, env=_env(self.state_dir, self.port), timeout=60, check=False)
-
-    def stop(self) -> str:
-        self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=30)
-        return self.log.read_text(encoding="utf-8")
-
-
-def _env(state_dir: Path, port: int) -> dict[str, str]:
-    return {**os.environ, "NURTURE_STATE_DIR": str(state_dir), "PORT": str(port)}
-
-
-def start_system(state_dir: Path, *extra: str, port: int | None = None) -> RunningSystem:
-    port = port or free_port("127.0.0.1")
-    state_dir.mkdir(parents=True, exist_ok=True)
-    log = state_dir / f"local-{port}.log"
-    # To a file, not a pipe: a pipe nobody reads fills up and blocks the system's logging.
-    with log.open("a", encoding="utf-8") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "nurture.cli.main", "local", *extra], cwd=REPO, text=True,
-                                   stdout=sink, stderr=subprocess.STDOUT, env=_env(state_dir, port))
-    system = RunningSystem(f"http://127.0.0.1:{port}", port, state_dir, process, log)
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"nurture local exited early:\n{log.read_text(encoding='utf-8')}")
-        if (state_dir / "local.json").exists():
-            try:
-                if system.request("GET", "/v1/openapi.json").status == 200:
-                    return system
-            except OSError:
-                pass
-        time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("nurture local did not come up in time")
+from tests.local_system import RunningSystem, start_system
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.functions.test_forms import BAD_INPUTS
-from tests.integration.conftest import REPO, RunningSystem, start_system
+from tests.local_system import REPO, RunningSystem, start_system
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from email.policy import default
 
 import pytest
 
-from tests.integration.conftest import RunningSystem, start_system
+from tests.local_system import RunningSystem, start_system
 
 pytestmark = pytest.mark.integration
 # The scheduler ticks every second here; a window that is always open makes the test independent of

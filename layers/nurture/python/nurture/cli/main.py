@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from nurture.cli.target import Target
 
 DEFAULT_CONFIG = Path("config")
+# The demo site and snippet source, and the minified snippet `make web` builds.
+DEFAULT_WEB = [Path("web"), Path(".build") / "web"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--tick", type=float, default=5.0, help="seconds between scheduler ticks (AWS: 60)")
     local.add_argument("--send-any-time", action="store_true",
                        help="open the send window around the clock, to try step emails outside business hours")
+    local.add_argument("--web-dir", type=Path, action="append", default=None,
+                       help="serve this folder's files (repeatable; default: web/, .build/web/)")
 
     invoke = commands.add_parser("invoke", help="run a function's handler with an event file, like sam local invoke")
     invoke.add_argument("function", help="function name, e.g. forms or tracking")
@@ -187,18 +191,22 @@ def config_check(config_dir: Path) -> int:
 
 
 def run_local(args: argparse.Namespace) -> int:
+    import faulthandler
     import os
 
     from nurture.local.runtime import LocalSystem
+    from nurture.local.site import StaticSite
 
     if config_check(args.config_dir) != 0:
         return 1
     port = args.port if args.port is not None else int(os.environ.get("PORT", "3000"))
     system = LocalSystem(args.config_dir, host=args.host, port=port, persist=args.persist,
-                         tick_seconds=args.tick, send_any_time=args.send_any_time)
+                         tick_seconds=args.tick, send_any_time=args.send_any_time,
+                         site=StaticSite(args.web_dir or DEFAULT_WEB))
     # Before start: a Ctrl-C the moment the system is up must stop it, not kill this thread alone
     # and leave the emulator's thread running.
     stopped = threading.Event()
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID`: where is every thread?
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
     system.start()

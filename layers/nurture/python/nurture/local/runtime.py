@@ -27,6 +27,7 @@ from nurture.local.outbox import Outbox
 from nurture.local.queues import QueuePoller, Repeater, scheduled_event
 from nurture.local.resources import LocalResources, create_resources
 from nurture.local.ses_publisher import EventPublisher, delivery_records
+from nurture.local.site import StaticSite
 from nurture.local.state import LocalState
 from nurture.local.streams import StreamPoller
 from nurture.settings import reload
@@ -60,7 +61,7 @@ def any_time_config(config_dir: Path, into: Path) -> Path:
 
 class LocalSystem:
     def __init__(self, config_dir: Path, host: str = "127.0.0.1", port: int = 3000, persist: Path | None = None,
-                 tick_seconds: float = 5.0, send_any_time: bool = False):
+                 tick_seconds: float = 5.0, send_any_time: bool = False, site: StaticSite | None = None):
         self._scratch = Path(tempfile.mkdtemp(prefix="nurture-local-"))
         self.config_dir = any_time_config(config_dir, self._scratch / "config") if send_any_time \
             else config_dir.resolve()
@@ -70,6 +71,7 @@ class LocalSystem:
         self.tick_seconds = tick_seconds
         self.resources = LocalResources()
         self.outbox_dir = (persist / "outbox") if persist else self._scratch / "outbox"
+        self.site = site or StaticSite([])
         self._threads: list[threading.Thread] = []
         self._repeaters: list[Repeater] = []
 
@@ -139,11 +141,13 @@ class LocalSystem:
             return index_page(self.urls())
         if path == "/_outbox" or path.startswith("/_outbox/"):
             return self.outbox.page(path)
-        return None
+        return self.site.page(path)
 
     def urls(self) -> dict[str, str]:
         base = self.gateway_url
         return {
+            "Demo site (日本語)": f"{base}/demo/",
+            "Demo site (English)": f"{base}/demo/en/",
             "API docs (Swagger UI)": f"{base}/v1/docs",
             "OpenAPI document": f"{base}/v1/openapi.json",
             "Form endpoint (contact)": f"{base}/v1/forms/contact",

@@ -1,0 +1,198 @@
+"""The web side in a real browser: the snippet, the forms with and without JavaScript, step emails' links."""
+
+from __future__ import annotations
+
+import re
+from uuid import uuid4
+
+from playwright.sync_api import Page
+
+from tests.e2e.conftest import history, lead_of, wait_for
+from tests.local_system import RunningSystem
+
+VISITOR_COOKIE = "nurture_vid"
+
+
+def nav(page: Page, name: str) -> None:
+    """Follow a link of the site's navigation; back once the new page's scripts have run."""
+    page.get_by_role("navigation").get_by_role("link", name=name, exact=True).click()
+    page.wait_for_load_state("load")
+
+
+def address(name: str) -> str:
+    return f"{name}-{uuid4().hex[:8]}@example.co.jp"
+
+
+def test_an_anonymous_visitors_pages_and_download_join_the_lead_when_they_fill_in_the_whitepaper_form(
+        visit, site: RunningSystem):
+    # Given a visitor who accepts cookies and browses three pages, downloading the brochure on the way
+    visitor = visit()
+    page = visitor.page
+    page.goto("/demo/")
+    page.get_by_role("button", name="同意する").click()
+    nav(page, "製品")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="製品カタログ（PDF）をダウンロード").click()
+    assert download.value.suggested_filename == "miraistock-brochure.pdf"
+    nav(page, "料金")
+    vid = visitor.cookie(VISITOR_COOKIE)
+    assert vid and re.fullmatch(r"[A-Za-z0-9_-]{22}", vid)
+    wait_for(lambda: len(site.items(f"VISITOR#{vid}", "EVT#")) >= 4)
+
+    # When they download the whitepaper through its form
+    nav(page, "資料ダウンロード")
+    email = address("whitepaper")
+    page.get_by_label("お名前").fill("山田 太郎")
+    page.get_by_label("会社名").fill("株式会社サンプル精機")
+    page.get_by_label("メールアドレス").fill(email)
+    page.get_by_label("個人情報の取り扱いに同意する").check()
+    page.get_by_role("button", name="ダウンロードする").click()
+
+    # Then the thank-you page shows, and the lead holds the visitor's history, scored
+    page.wait_for_url("**/v1/forms/whitepaper/thanks")
+    assert page.get_by_role("heading", level=1).inner_text() == "送信が完了しました"
+    lead_id = wait_for(lambda: lead_of(site, email))
+    events = wait_for(lambda: _at_least(6, history(site, lead_id)))
+    kinds = sorted(event["type"] for event in events)
+    assert kinds.count("page_view") >= 4 and "download" in kinds and "form_submit" in kinds
+    (download_event,) = [event for event in events if event["type"] == "download"]
+    assert download_event["url"].endswith("/demo/assets/miraistock-brochure.pdf")
+    ledger = wait_for(lambda: {entry["rule_id"] for entry in site.items(f"LEAD#{lead_id}", "SCORE#")}
+                      >= {"document_download", "pricing_view", "whitepaper_download"})
+    assert ledger
+    assert visitor.errors == []
+
+
+def test_the_thank_you_page_appears_after_a_plain_html_post_without_javascript(visit, site: RunningSystem):
+    page = visit(java_script_enabled=False).page
+    page.goto("/demo/seminar.html")
+    email = address("nojs")
+    page.get_by_label("お名前").fill("佐藤 花子")
+    page.get_by_label("会社名").fill("株式会社サンプル")
+    page.get_by_label("役職").fill("部長")
+    page.get_by_label("メールアドレス").fill(email)
+    page.get_by_label("参加セッション").select_option("2026-12-17")
+    page.get_by_label("個人情報の取り扱いに同意する").check()
+    page.get_by_role("button", name="申し込む").click()
+
+    page.wait_for_url("**/v1/forms/seminar/thanks")
+    assert page.get_by_role("heading", level=1).inner_text() == "送信が完了しました"
+    lead_id = wait_for(lambda: lead_of(site, email))
+    (submitted,) = [event for event in history(site, lead_id) if event["type"] == "form_submit"]
+    assert submitted["fields"]["session"] == "2026-12-17"
+    assert "vid" not in submitted  # no snippet ran: no visitor id
+
+
+def test_a_form_without_an_email_shows_the_error_page(visit, site: RunningSystem):
+    visitor = visit()
+    page = visitor.page
+    page.goto("/demo/contact.html")
+    page.get_by_role("button", name="同意しない").click()
+    page.eval_on_selector("form", "form => form.noValidate = true")  # past the browser's own check
+    page.get_by_label("お名前").fill("鈴木 一郎")
+    page.get_by_label("会社名").fill("株式会社サンプル")
+    page.get_by_label("個人情報の取り扱いに同意する").check()
+    page.get_by_role("button", name="送信する").click()
+
+    page.wait_for_load_state()
+    assert page.url.endswith("/v1/forms/contact")
+    assert page.locator("li").filter(has_text="メールアドレス").count() == 1
+
+
+def _at_least(count: int, found: list) -> list | None:
+    return found if len(found) >= count else None
+
+
+def _emailed_lead(site: RunningSystem, name: str) -> tuple[str, str]:
+    """A lead whose first step email is in the outbox: (lead id, the email's outbox number)."""
+    email = address(name)
+    lead_id = site.post_json("/v1/forms/contact", {"email": email, "name": "高橋 健", "company": "株式会社サンプル",
+                                                   "consent": True}).json()["lead_id"]
+    listed = wait_for(lambda: re.findall(r"href='/_outbox/(\d+)'>[^<]*</a></td><td>" + re.escape(email),
+                                         site.request("GET", "/_outbox").body.decode()))
+    return lead_id, listed[0]
+
+
+def test_a_link_clicked_in_an_email_is_recorded_and_lands_on_its_target(visit, site: RunningSystem):
+    lead_id, number = _emailed_lead(site, "clicker")
+    visitor = visit()
+    page = visitor.page
+    # The link targets are the marketer's site, out of this machine's reach: the browser is answered here.
+    page.context.route("https://www.example.co.jp/**", lambda route: route.fulfill(
+        status=200, content_type="text/html; charset=utf-8",
+        body="<!doctype html><html lang='ja'><title>記事</title><h1>リードナーチャリング入門</h1></html>"))
+    page.goto(f"/_outbox/{number}")
+    page.get_by_role("link", name="記事を読む").click()
+
+    page.wait_for_url("https://www.example.co.jp/blog/lead-nurturing-101")
+    assert page.get_by_role("heading").inner_text() == "リードナーチャリング入門"
+    clicks = wait_for(lambda: [e for e in history(site, lead_id) if e["type"] == "email_click"], seconds=15)
+    assert clicks[0]["url"] == "https://www.example.co.jp/blog/lead-nurturing-101"
+    assert visitor.errors == []
+
+
+def test_the_unsubscribe_link_shows_a_confirm_page_and_its_button_unsubscribes(visit, site: RunningSystem):
+    lead_id, number = _emailed_lead(site, "leaver")
+    page = visit().page
+    page.goto(f"/_outbox/{number}")
+    page.locator("a[href*='/v1/unsubscribe/']").first.click()
+
+    page.wait_for_url("**/v1/unsubscribe/**")
+    assert site.items(f"LEAD#{lead_id}", "PROFILE")[0].get("status") != "unsubscribed"  # a GET never does
+    page.get_by_role("button", name="配信を停止する / Unsubscribe").click()
+    page.get_by_role("heading", name="配信を停止しました / Unsubscribed").wait_for()
+    assert site.items(f"LEAD#{lead_id}", "PROFILE")[0]["status"] == "unsubscribed"
+
+
+def test_nothing_is_stored_or_sent_before_consent_and_a_declined_visitor_stays_anonymous(visit):
+    visitor = visit()
+    page = visitor.page
+    page.goto("/demo/")
+    nav(page, "料金")
+    assert visitor.cookie(VISITOR_COOKIE) is None and visitor.beacons == []
+    page.get_by_role("button", name="同意しない").click()
+    nav(page, "導入事例")
+    assert page.locator("#consent").is_hidden()  # the answer is remembered
+    assert visitor.cookie(VISITOR_COOKIE) is None and visitor.beacons == []
+    assert page.evaluate("window.Nurture.visitorId()") is None
+
+
+def test_do_not_track_is_honoured_even_after_consent(visit):
+    visitor = visit()
+    visitor.page.add_init_script("Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: () => '1'})")
+    visitor.page.goto("/demo/en/")
+    visitor.page.get_by_role("button", name="Accept").click()
+    nav(visitor.page, "Pricing")
+    assert visitor.cookie(VISITOR_COOKIE) is None and visitor.beacons == []
+
+
+def test_single_page_app_navigation_sends_a_page_view_per_url(visit, site: RunningSystem):
+    visitor = visit()
+    page = visitor.page
+    page.goto("/demo/en/")
+    page.get_by_role("button", name="Accept").click()
+    page.evaluate("history.pushState({}, '', '/demo/en/pricing.html?tab=annual')")
+    page.evaluate("history.replaceState({}, '', '/demo/en/pricing.html?tab=annual')")  # same URL: no view
+    vid = visitor.cookie(VISITOR_COOKIE)
+    views = wait_for(lambda: _at_least(2, site.items(f"VISITOR#{vid}", "EVT#")), seconds=10)
+    assert [(view["type"], view["url"].split("/demo")[1]) for view in views] == [
+        ("page_view", "/en/"), ("page_view", "/en/pricing.html?tab=annual")]
+    assert views[1]["referrer"].endswith("/demo/en/") and len(visitor.beacons) == 2
+
+
+def test_no_page_prints_an_error_with_or_without_the_api(visit, site: RunningSystem):
+    pages = sorted(re.findall(r'href="(/demo/[^"]*)"', site.request("GET", "/demo/").body.decode())
+                   + re.findall(r'href="(/demo/en/[^"]*)"', site.request("GET", "/demo/en/").body.decode()))
+    for api_reachable in (True, False):
+        visitor = visit()
+        if not api_reachable:
+            visitor.context.route("**/v1/events", lambda route: route.abort("connectionrefused"))
+        visitor.page.goto("/demo/")
+        visitor.page.get_by_role("button", name="同意する").click()
+        for path in dict.fromkeys(pages):
+            visitor.page.goto(path)
+        # Chromium itself logs each refused connection, as it does for any request; the page cannot
+        # silence that line. Anything else (an exception, the snippet's own output) is a failure.
+        refused = f"error: Failed to load resource: net::ERR_CONNECTION_REFUSED ({site.base_url}/v1/events)"
+        assert [error for error in visitor.errors if error != refused] == [], f"API reachable: {api_reachable}"
+        assert len(visitor.beacons) >= len(set(pages))
