@@ -67,7 +67,7 @@ def test_retry_after_a_half_done_merge_completes_it():
     store = ScriptedStore(lookups=[LeadLookup("lead-1", "lead-1", False)],
                           failures=[AlreadySubmitted(CaptureResult("lead-1", True))])
     result = capture_submission(submission(vid="visitor-0001"), store, REQUEST, SETTINGS)
-    assert result == CaptureResult("lead-1", True)
+    assert result == CaptureResult("lead-1", True, replayed=True)  # the first answer, marked as a repeat
     assert store.merges == [("visitor-0001", "lead-1")]
 
 

@@ -319,6 +319,17 @@ class DynamoLeadStore(DynamoTable):
                    ExpressionAttributeValues={":true": {"BOOL": True}, ":count": {"N": str(len(copies))}})
         return len(copies)
 
+    def profiles(self) -> Iterator[dict[str, Any]]:
+        """Every lead's profile (a scan: for exports, never on a request's path)."""
+        kwargs: dict[str, Any] = {"TableName": self._table, "FilterExpression": "SK = :profile",
+                                  "ExpressionAttributeValues": {":profile": {"S": keys.PROFILE}}}
+        while True:
+            page = self._call("scan", **kwargs)
+            yield from (from_item(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def handoff_published(self, lead_id: str, handoff_id: str) -> bool:
         item = self._get(keys.lead_pk(lead_id), keys.handoff_sk(handoff_id))
         return bool(item and "published_at" in item)

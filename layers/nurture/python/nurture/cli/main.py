@@ -11,6 +11,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nurture.cli.lists import add_list_commands, run_export, run_import
+
 if TYPE_CHECKING:
     from nurture.cli.target import Target
 
@@ -66,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     poll.add_argument("--queue-url", help="another queue than the target's")
     _target_options(poll)
 
+    add_list_commands(commands, _target_options)
+
     rescore = commands.add_parser("rescore", help="recompute every lead from its activity with the current rules")
     _target_options(rescore)
 
@@ -103,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_handoff_poll(args)
     if args.command == "rescore":
         return run_rescore(args)
+    if args.command == "import":
+        return run_import(args, _target)
+    if args.command == "export":
+        return run_export(args, _target)
     if args.command == "simulate":
         return run_simulate(args)
     if args.command == "sending":

@@ -31,7 +31,7 @@ STANDARD_FIELDS: dict[str, int] = {
     "page": 2048,
 }
 
-FormKind = Literal["contact", "download", "seminar", "demo_request"]
+FormKind = Literal["contact", "download", "seminar", "demo_request", "import"]  # import: a list, not a form
 FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 
 

@@ -22,6 +22,7 @@ class CaptureSettings:
 class CaptureResult:
     lead_id: str
     created: bool
+    replayed: bool = False  # a repeat of an earlier submission: its first answer, nothing stored
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def capture_submission(
             # A retry after a merge that failed half-way still completes the merge.
             if submission.vid and lookup.visitor_lead_id == duplicate.result.lead_id and not lookup.visitor_merged:
                 store.merge_visitor(submission.vid, duplicate.result.lead_id)
-            return duplicate.result
+            return replace(duplicate.result, replayed=True)
         except WriteConflict:
             backoff(attempt)  # a concurrent request won the race: read again and retry as an update
             continue

@@ -50,6 +50,32 @@ def current_scores(profile: dict[str, Any], rules: ScoringRules, now: datetime) 
     return {"fit": fit, "engagement": engagement, "total": round(fit + engagement, 2)}
 
 
+EXPORT_COLUMNS = ["lead_id", "email", "name", "company", "department", "title", "phone", "industry", "employees",
+                  "rank", "fit", "engagement", "total", "stage", "status", "consent", "consent_purpose", "source",
+                  "created_at", "updated_at"]
+
+
+def export_row(profile: dict[str, Any], rules: ScoringRules, now: datetime) -> dict[str, Any]:
+    """One lead as `nurture export` lists it: the spreadsheet columns, scores and rank as of now."""
+    scores = current_scores(profile, rules, now)
+    consent = profile.get("consent") or {}
+    granted = consent.get("granted")
+    return {
+        "lead_id": str(profile["PK"]).removeprefix("LEAD#"),
+        **{name: profile.get(name, "") for name in ("email", "name", "company", "department", "title", "phone",
+                                                    "industry", "employees")},
+        **scores,
+        "rank": rank_for(int(scores["fit"]), scores["engagement"], rules),
+        "stage": profile.get("stage", "nurturing"),
+        "status": status_of(profile),
+        "consent": "granted" if granted is True else "refused" if granted is False else "unknown",
+        "consent_purpose": consent.get("purpose", ""),
+        "source": ((profile.get("first_touch") or {}).get("utm") or {}).get("utm_source", ""),
+        "created_at": profile.get("created_at", ""),
+        "updated_at": profile.get("updated_at", ""),
+    }
+
+
 def breakdown(profile: dict[str, Any], ledger: list[dict[str, Any]], rules: ScoringRules) -> list[dict[str, Any]]:
     """Points by rule: fit rules that match now, engagement rules of this cycle summed from the ledger
     (undecayed)."""

@@ -1,0 +1,117 @@
+"""Leads in and out as lists: `nurture import` (a business-card CSV) and `nurture export`, on the local
+system or a deployed stack."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+
+def add_list_commands(commands: Any, target_options: Any) -> None:
+    command = commands.add_parser("import", help="import leads from a CSV (business cards, an exhibition's list)")
+    command.add_argument("file", type=Path, help="CSV with a header row (UTF-8, UTF-8 with BOM or Shift_JIS)")
+    command.add_argument("--source", required=True, help="where the list comes from, e.g. expo-2026-autumn")
+    command.add_argument("--consent-basis", help="recorded as each lead's consent, e.g. '展示会で案内送付に同意'; "
+                                                 "without it imported leads get no step email")
+    command.add_argument("--encoding", help="force the file's encoding (utf-8, utf-8-sig, cp932, ...)")
+    command.add_argument("--map", dest="mapping", default="", metavar="HEADER:FIELD,...",
+                         help="map columns by header, e.g. 'E-Mail(会社):email,備考:' (an empty field skips one)")
+    command.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    command.add_argument("--json", action="store_true", help="the summary as one JSON object")
+    target_options(command)
+
+    export = commands.add_parser("export", help="leads with their scores, rank, stage and consent, as CSV or JSONL")
+    export.add_argument("--rank", choices=["A", "B", "C"], help="only leads of this rank (as of now)")
+    export.add_argument("--format", choices=["csv", "jsonl"], default="csv",
+                        help="csv: UTF-8 with BOM, which Excel opens as such (default); jsonl: one lead per line")
+    export.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    target_options(export)
+
+
+def _overrides(text: str) -> dict[str, str]:
+    pairs = [item.rsplit(":", 1) for item in text.split(",") if item.strip()]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError("--map takes HEADER:FIELD pairs separated by commas")
+    return {header.strip(): target.strip() for header, target in pairs}
+
+
+def run_import(args: argparse.Namespace, target_of: Any) -> int:
+    from nurture.adapters.lead_store import DynamoLeadStore
+    from nurture.config import load_config
+    from nurture.domain.clock import utc_now
+    from nurture.domain.importing import ImportRefused, plan_import, run_import
+
+    try:
+        plan = plan_import(args.file.read_bytes(), args.source, args.consent_basis, args.encoding,
+                           _overrides(args.mapping))
+    except (OSError, ValueError, ImportRefused) as refused:
+        print(f"import refused: {refused}", file=sys.stderr)
+        return 1
+    summary: dict[str, Any] = {"rows": plan.rows, "encoding": plan.encoding, "to_import": len(plan.submissions),
+                               "duplicates_in_file": plan.duplicates_in_file,
+                               "rejected": [asdict(rejected) for rejected in plan.rejected]}
+    if not args.dry_run:
+        target = target_of(args)
+        if target is None:
+            return 2
+        retention = load_config(args.config_dir).api.event_retention_days
+        progress = _progress_bar if sys.stderr.isatty() else (lambda done, total: None)
+        outcome = run_import(plan, args.source, DynamoLeadStore(target.environment["TABLE_NAME"]), utc_now(),
+                             retention, progress)
+        summary |= {"created": outcome.created, "updated": outcome.updated, "unchanged": outcome.unchanged,
+                    "failed": [asdict(failed) for failed in outcome.failed]}
+    print(json.dumps(summary, ensure_ascii=False) if args.json else _readable(summary, args.dry_run))
+    return 1 if summary.get("failed") else 0
+
+
+def _progress_bar(done: int, total: int) -> None:
+    filled = 30 * done // max(total, 1)
+    print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end="" if done < total else "\n",
+          file=sys.stderr, flush=True)
+
+
+def _readable(summary: dict[str, Any], dry_run: bool) -> str:
+    lines = [f"{summary['rows']} rows ({summary['encoding']}): "
+             + (f"{summary['to_import']} to import (dry run, nothing written)" if dry_run else
+                f"{summary['created']} created, {summary['updated']} updated, "
+                f"{summary['unchanged']} unchanged (imported before)"),
+             f"{summary['duplicates_in_file']} duplicates within the file (merged into the first row)",
+             f"{len(summary['rejected'])} rejected"]
+    lines += [f"  row {rejected['row']}: {'; '.join(rejected['reasons'])}" for rejected in summary["rejected"]]
+    if summary.get("failed"):
+        lines.append(f"{len(summary['failed'])} not stored (run the same import again to retry them)")
+        lines += [f"  row {failed['row']}: {'; '.join(failed['reasons'])}" for failed in summary["failed"]]
+    return "\n".join(lines)
+
+
+def run_export(args: argparse.Namespace, target_of: Any) -> int:
+    import csv
+
+    from nurture.adapters.lead_store import DynamoLeadStore
+    from nurture.config import load_config
+    from nurture.domain.clock import utc_now
+    from nurture.domain.leads import EXPORT_COLUMNS, export_row
+
+    target = target_of(args)
+    if target is None:
+        return 2
+    rules, now = load_config(args.config_dir).scoring, utc_now()
+    rows = (export_row(profile, rules, now) for profile in DynamoLeadStore(target.environment["TABLE_NAME"]).profiles())
+    wanted = (row for row in rows if args.rank is None or row["rank"] == args.rank)
+    encoding = "utf-8-sig" if args.format == "csv" else "utf-8"
+    with (args.output.open("w", encoding=encoding, newline="") if args.output else
+          contextlib.nullcontext(sys.stdout)) as sink:
+        if args.format == "csv":
+            if args.output is None:
+                sink.write("\ufeff")  # the BOM, so Excel reads the redirected output as UTF-8
+            writer = csv.DictWriter(sink, fieldnames=EXPORT_COLUMNS, lineterminator="\r\n")
+            writer.writeheader()
+            writer.writerows(wanted)
+        else:
+            sink.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in wanted)
+    return 0

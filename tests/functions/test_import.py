@@ -1,0 +1,66 @@
+"""`nurture import` against the table: new leads, existing ones updated, a re-run changes nothing."""
+
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+
+from nurture.adapters.lead_store import DynamoLeadStore, to_item
+from nurture.domain.importing import plan_import, run_import
+from nurture.domain.text import email_key
+from nurture.keys import SUPPRESSION_SK, suppression_pk
+from tests.functions.helpers import TABLE_NAME, all_items, body_json, post_json, profile
+from tests.functions.pipeline import Pipeline
+
+pytestmark = pytest.mark.usefixtures("aws")
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+CARDS = ("氏名,会社名,役職,メールアドレス\n"
+         "山田 太郎,株式会社サンプル,部長,taro@example.co.jp\n"
+         "佐藤 花子,サンプル工業,課長,hanako@example.jp\n"
+         "壊れた行,会社,,not-an-email\n").encode("cp932")
+
+
+def imported(data: bytes = CARDS, basis: str | None = "展示会で案内送付に同意"):  # type: ignore[no-untyped-def]
+    plan = plan_import(data, "expo-2026", basis)
+    return run_import(plan, "expo-2026", DynamoLeadStore(TABLE_NAME), NOW, 730)
+
+
+def claims() -> dict[str, str]:
+    return {item["PK"]: item["lead_id"] for item in all_items() if item["PK"].startswith("EMAIL#")}
+
+
+def test_an_existing_lead_is_updated_by_progressive_profiling_and_a_new_one_created():
+    known = body_json(post_json("/v1/forms/contact", {"email": "hanako@example.jp", "name": "佐藤 花子",
+                                                      "company": "サンプル工業", "consent": True}))["lead_id"]
+    outcome = imported()
+    assert (outcome.created, outcome.updated, outcome.failed) == (1, 1, [])
+    assert claims()[f"EMAIL#{email_key('hanako@example.jp')}"] == known and len(claims()) == 2
+    hanako = profile(known)
+    assert hanako["title"] == "課長" and hanako["form_kinds"] == {"contact", "import"}
+    taro = profile(claims()[f"EMAIL#{email_key('taro@example.co.jp')}"])
+    assert taro["consent"]["granted"] is True and taro["consent"]["purpose"] == "展示会で案内送付に同意"
+    assert taro["consent"]["version"] == "expo-2026" and taro["first_touch"]["utm"] == {"utm_source": "expo-2026"}
+
+
+def test_running_the_same_import_again_changes_nothing():
+    imported()
+    before = all_items()
+    again = imported()
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    assert all_items() == before
+
+
+def test_imported_leads_are_scored_and_enrolled_like_captured_ones():
+    pipeline = Pipeline()
+    imported()
+    pipeline.drain()
+    taro = profile(claims()[f"EMAIL#{email_key('taro@example.co.jp')}"])
+    assert taro["rank"] in ("A", "B", "C") and taro["sequence"]["next_send_at"]
+
+
+def test_a_suppressed_address_stays_suppressed():
+    key = email_key("taro@example.co.jp")
+    boto3.client("dynamodb").put_item(TableName=TABLE_NAME, Item=to_item(
+        {"PK": suppression_pk(key), "SK": SUPPRESSION_SK, "reason": "bounce"}))
+    imported()
+    assert [item["reason"] for item in all_items() if item["PK"] == suppression_pk(key)] == ["bounce"]

@@ -1,0 +1,68 @@
+"""`nurture import` and `nurture export` against the running local system, as a marketer uses them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.local_system import RunningSystem
+
+pytestmark = pytest.mark.integration
+CARDS = ("姓,名,会社名,部署,役職,メールアドレス,電話番号\n"
+         "木村,拓也,株式会社リスト,情報システム部,部長,kimura@list.example.co.jp,０３－１１１１－２２２２\n"
+         "中村,愛,リスト工業,,,nakamura@list.example.jp,\n"
+         "中村,愛,リスト工業,営業部,,NAKAMURA@list.example.jp,\n"
+         "名無し,,,,,,\n")
+
+
+def test_a_shift_jis_card_list_is_imported_and_comes_back_in_the_export(local_system: RunningSystem,
+                                                                        tmp_path: Path):
+    # Given a business-card list saved by Excel in Japan
+    cards = tmp_path / "cards.csv"
+    cards.write_bytes(CARDS.encode("cp932"))
+
+    # When it is checked, then imported, then imported again
+    checked = json.loads(local_system.cli("import", str(cards), "--source", "expo-list", "--dry-run", "--json").stdout)
+    first = local_system.cli("import", str(cards), "--source", "expo-list", "--consent-basis", "名刺交換時に同意",
+                             "--json")
+    again = local_system.cli("import", str(cards), "--source", "expo-list", "--consent-basis", "名刺交換時に同意",
+                             "--json")
+
+    # Then the summary counts every row, and the re-run stores nothing new
+    assert checked == {"rows": 4, "encoding": "cp932", "to_import": 2, "duplicates_in_file": 1,
+                       "rejected": [{"row": 5, "reasons": ["email: is required"]}]}
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout) | {"rejected": []} == checked | {
+        "rejected": [], "created": 2, "updated": 0, "unchanged": 0, "failed": []}
+    assert json.loads(again.stdout)["unchanged"] == 2
+
+    # And the export lists them for Excel (UTF-8 with BOM), with consent and source
+    exported = local_system.cli("export", "--format", "csv")
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.startswith("\ufeff")
+    rows = {row["email"]: row for row in csv.DictReader(io.StringIO(exported.stdout.lstrip("\ufeff")))}
+    kimura = rows["kimura@list.example.co.jp"]
+    assert kimura["name"] == "木村 拓也" and kimura["phone"] == "03-1111-2222" and kimura["title"] == "部長"
+    assert kimura["consent"] == "granted" and kimura["source"] == "expo-list" and kimura["rank"] in "ABC"
+    assert rows["nakamura@list.example.jp"]["department"] == "営業部"  # filled in from the later row
+
+
+def test_an_export_to_a_file_can_be_limited_to_one_rank(local_system: RunningSystem, tmp_path: Path):
+    local_system.post_json("/v1/forms/demo", {"email": "hot-export@example.co.jp", "name": "部長", "company": "大手",
+                                              "phone": "03-0000-0000", "title": "部長", "consent": True})
+    target = tmp_path / "a.jsonl"
+    deadline = time.monotonic() + 20
+    while True:  # the demo request's points arrive when the stream consumer has scored it
+        done = local_system.cli("export", "--rank", "A", "--format", "jsonl", "--output", str(target))
+        assert done.returncode == 0, done.stderr
+        leads = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+        if "hot-export@example.co.jp" in {lead["email"] for lead in leads} or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert "hot-export@example.co.jp" in {lead["email"] for lead in leads}
+    assert {lead["rank"] for lead in leads} == {"A"}
