@@ -60,16 +60,18 @@ lint: $(PY_STAMP)
 	$(BIN)/mypy
 
 # The third-party runtime dependencies, as Lambda (Python 3.13, arm64) needs them: wheels only, no Docker.
-layers: $(LAYER_DIR)/.built
+# The stamp sits beside the layer, not in it: everything in $(LAYER_DIR) ships to /opt.
+LAYER_STAMP := $(LAYER_DIR).built
+layers: $(LAYER_STAMP)
 
-$(LAYER_DIR)/.built: layers/dependencies/requirements.txt $(PY_STAMP)
-	rm -rf $(LAYER_DIR)
+$(LAYER_STAMP): layers/dependencies/requirements.txt $(PY_STAMP)
+	rm -rf $(LAYER_DIR) $@
 	$(BIN)/python -m pip install --quiet --platform manylinux2014_aarch64 --python-version 3.13 \
 		--implementation cp --only-binary=:all: --no-deps --no-compile --target $(LAYER_DIR)/python \
 		-r layers/dependencies/requirements.txt
 	@# /opt is read-only in Lambda: bytecode not shipped is compiled again at every cold start.
-	@if [ -n "$(LAMBDA_PYTHON)" ]; then $(BIN)/python -m infra.layer_bytecode $(LAYER_DIR)/python $(LAMBDA_PYTHON); \
-		echo "bytecode: $(LAMBDA_PYTHON)" > $@; \
+	@if [ -n "$(LAMBDA_PYTHON)" ]; then \
+		$(BIN)/python -m infra.layer_bytecode $(LAYER_DIR)/python $(LAMBDA_PYTHON) && echo "bytecode: 3.13" > $@; \
 	else echo "No Python 3.13 on this machine: the dependency layer ships without bytecode (slower cold starts)"; \
 		echo "bytecode: none" > $@; fi
 

@@ -36,6 +36,7 @@ _LIST_IMPORTED_FILES = (
 )
 _COMPILE = (
     "import py_compile, sys\n"
+    "if sys.version_info[:2] != (3, 13): sys.exit(f'Lambda runs Python 3.13; this is {sys.version.split()[0]}')\n"
     "for path in sys.argv[1:]:\n"
     "    py_compile.compile(path, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)"
 )

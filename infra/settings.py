@@ -10,6 +10,7 @@ from constructs import Node
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from infra import paths
+from nurture.config.models import CorsSettings
 
 # What CloudWatch Logs accepts as a retention, in days (CDK's enum names them, not their days).
 LOG_RETENTIONS = {
@@ -52,6 +53,11 @@ class DeploySettings(BaseModel):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("allowed_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str] | None) -> list[str] | None:
+        return None if origins is None else CorsSettings(allow_origins=origins).allow_origins
+
     @field_validator("log_retention_days")
     @classmethod
     def _a_retention_cloudwatch_knows(cls, days: int) -> int:
@@ -62,6 +68,10 @@ class DeploySettings(BaseModel):
     @classmethod
     def from_context(cls, node: Node) -> DeploySettings:
         aliases = [field.alias for field in cls.model_fields.values() if field.alias]
+        unknown = sorted(key for key in node.get_all_context() if key.startswith("nurture:") and key not in aliases)
+        if unknown:  # a misspelt setting must not leave the default in place unnoticed
+            raise ValueError(f"Unknown deployment settings (CDK context): {', '.join(unknown)}; "
+                             f"known: {', '.join(aliases)}")
         # cdk.json lists every key; an empty value there means "the default".
         given = {alias: value for alias in aliases if (value := node.try_get_context(alias)) not in (None, "")}
         try:

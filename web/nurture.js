@@ -1,14 +1,20 @@
 /*! Nurture tracking snippet: page views, document downloads and form identification (docs/embedding.md). */
 (function (window, document) {
   "use strict";
+  if (window.Nurture) return; // loaded twice (a tag manager and a hard-coded tag): the first one works
 
   var VID = "nurture_vid";
+  var OPT_OUT = "nurture_optout";
+  var VALID_VID = /^[A-Za-z0-9_-]{8,64}$/;
   var DOCUMENTS = /\.(pdf|docx?|xlsx?|pptx?|zip)$/i;
   var UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+  var MAX_URL = 2048; // what the API accepts; longer values would get the whole event or form refused
+  var MAX_UTM = 200;
   var YEAR_SECONDS = 395 * 24 * 3600; // a returning visitor within about a year is recognised
   var options = { api: "", requireConsent: false, respectDoNotTrack: false };
+  var initialized = false;
   var consented = false;
-  var lastUrl = null;
+  var lastPage = null;
   var started = false;
 
   function quietly(action) {
@@ -22,29 +28,43 @@
     };
   }
 
-  function cookie(value) {
-    if (value === undefined) {
-      var match = document.cookie.match(new RegExp("(?:^|; )" + VID + "=([A-Za-z0-9_-]{8,64})"));
-      return match ? match[1] : null;
-    }
-    document.cookie = VID + "=" + value + "; Max-Age=" + YEAR_SECONDS + "; Path=/; SameSite=Lax" +
-      (location.protocol === "https:" ? "; Secure" : "");
-    return value;
+  function readCookie(name) {
+    var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return match ? match[1] : null;
   }
 
-  function stored(value) {
+  function writeCookie(name, value, seconds) {
+    document.cookie = name + "=" + value + "; Max-Age=" + seconds + "; Path=/; SameSite=Lax" +
+      (location.protocol === "https:" ? "; Secure" : "");
+  }
+
+  function storage(action) {
     try {
-      if (value === undefined) return localStorage.getItem(VID);
-      localStorage.setItem(VID, value);
+      return action(window.localStorage);
     } catch (blocked) {
-      // Storage disabled: the cookie alone, or nothing, remembers the visitor.
+      return null; // storage disabled: the cookie alone, or nothing, remembers the visitor
     }
-    return value;
+  }
+
+  function knownVisitorId() {
+    var found = [readCookie(VID), storage(function (s) { return s.getItem(VID); })];
+    for (var i = 0; i < found.length; i++) if (found[i] && VALID_VID.test(found[i])) return found[i];
+    return null;
+  }
+
+  function remember(vid) {
+    writeCookie(VID, vid, YEAR_SECONDS);
+    storage(function (s) { s.setItem(VID, vid); });
+  }
+
+  function forget() {
+    writeCookie(VID, "", 0);
+    storage(function (s) { s.removeItem(VID); });
   }
 
   function newVisitorId() {
     var bytes = new Uint8Array(16);
-    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    window.crypto.getRandomValues(bytes);
     return btoa(String.fromCharCode.apply(null, bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
@@ -54,27 +74,21 @@
   }
 
   function mayTrack() {
-    return !doNotTrack() && (consented || !options.requireConsent);
+    return initialized && !!options.api && !readCookie(OPT_OUT) && !doNotTrack() &&
+      (consented || !options.requireConsent);
   }
 
-  /** The visitor's id: created on first need, and only when tracking is allowed. */
+  /** The visitor's id: created on first need, and only while tracking is allowed. */
   function visitorId(create) {
-    var known = cookie() || stored();
-    if (known && mayTrack()) {
-      cookie(known);
-      stored(known);
-      return known;
-    }
-    if (!create || !mayTrack()) return null;
-    var fresh = newVisitorId();
-    cookie(fresh);
-    stored(fresh);
-    return cookie() || stored() ? fresh : null;
+    if (!mayTrack()) return null;
+    var vid = knownVisitorId() || (create ? newVisitorId() : null);
+    if (vid) remember(vid); // refreshes the cookie's lifetime, and mirrors it in localStorage
+    return vid && knownVisitorId() === vid ? vid : null;
   }
 
   function send(event) {
     var vid = visitorId(true);
-    if (!vid || !options.api) return;
+    if (!vid) return;
     event.vid = vid;
     var url = options.api.replace(/\/$/, "") + "/v1/events";
     // text/plain needs no CORS preflight: the beacon leaves even as the page unloads.
@@ -86,48 +100,63 @@
     }
   }
 
-  function absolute(url) {
-    return url ? new URL(url, location.href).href : undefined;
+  function webUrl(url) {
+    // The API takes http(s) URLs only: an app's referrer (android-app://...) is left out, not refused.
+    return /^https?:\/\//i.test(url || "") ? url.slice(0, MAX_URL) : "";
+  }
+
+  function withoutHash(url) {
+    return url.split("#")[0];
   }
 
   var pageView = quietly(function () {
-    if (location.href === lastUrl) return; // replaceState with the same URL, or a hash-only change back
-    var referrer = lastUrl || document.referrer;
-    lastUrl = location.href;
-    send({ type: "page_view", url: location.href, title: document.title.slice(0, 500), referrer: referrer || "" });
+    if (!mayTrack()) return; // the page is counted once tracking is allowed, not lost before
+    var page = withoutHash(location.href);
+    if (page === lastPage) return; // an anchor jump, or replaceState with the same URL
+    var referrer = lastPage || document.referrer;
+    lastPage = page;
+    send({ type: "page_view", url: webUrl(page), title: document.title.slice(0, 500), referrer: webUrl(referrer) });
   });
 
   var onClick = quietly(function (event) {
     var link = event.target && event.target.closest && event.target.closest("a[href]");
-    if (!link) return;
+    if (!link || !mayTrack()) return;
     var marked = link.hasAttribute("data-nurture-download");
-    var href = new URL(link.getAttribute("href"), location.href);
+    var href = new URL(link.href);
     if (!marked && !DOCUMENTS.test(href.pathname)) return;
     var name = link.getAttribute("data-nurture-download") || link.textContent.trim() || href.pathname;
-    send({ type: "download", url: href.href, title: name.slice(0, 500), referrer: location.href });
+    send({ type: "download", url: webUrl(href.href), title: name.slice(0, 500), referrer: webUrl(location.href) });
   });
 
-  function hidden(form, name, value) {
+  function setHidden(form, name, value) {
     var input = form.querySelector('input[name="' + name + '"]');
+    if (input && !input.hasAttribute("data-nurture-added")) return; // the site's own field wins
+    if (!value) {
+      if (input) input.parentNode.removeChild(input);
+      return;
+    }
     if (!input) {
       input = document.createElement("input");
       input.type = "hidden";
       input.name = name;
+      input.setAttribute("data-nurture-added", "");
       form.appendChild(input);
     }
-    if (!input.value) input.value = value;
+    input.value = value;
   }
 
-  /** Marked forms carry the visitor id, the page and the campaign, so the lead gets its history. */
+  /** Marked forms carry the visitor id, the page and the campaign, so the lead gets its history;
+   *  nothing is added while tracking is not allowed. */
   var identifyForms = quietly(function () {
     var forms = document.querySelectorAll("form[data-nurture-form]");
-    var vid = visitorId(false);
+    var allowed = mayTrack();
+    var vid = allowed ? visitorId(false) : null;
     var query = new URLSearchParams(location.search);
     for (var i = 0; i < forms.length; i++) {
-      if (vid) hidden(forms[i], "vid", vid);
-      hidden(forms[i], "page", location.href.split("#")[0]);
+      setHidden(forms[i], "vid", vid);
+      setHidden(forms[i], "page", allowed ? webUrl(withoutHash(location.href)) : "");
       for (var j = 0; j < UTM.length; j++) {
-        if (query.get(UTM[j])) hidden(forms[i], UTM[j], query.get(UTM[j]));
+        setHidden(forms[i], UTM[j], allowed ? (query.get(UTM[j]) || "").slice(0, MAX_UTM) : "");
       }
     }
   });
@@ -155,9 +184,11 @@
   var api = {
     /** Configure and start: { api, requireConsent, respectDoNotTrack }. */
     init: quietly(function (settings) {
+      if (initialized) return;
       for (var key in settings) if (Object.prototype.hasOwnProperty.call(settings, key)) options[key] = settings[key];
+      initialized = true;
       // The visitor id is only ever created after consent: finding one is the consent of an earlier page.
-      consented = consented || !!(cookie() || stored());
+      consented = consented || !!knownVisitorId();
       watchNavigation();
       document.addEventListener("click", onClick, true);
       document.addEventListener("submit", function (event) {
@@ -168,28 +199,36 @@
       if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
       else start();
     }),
-    /** The visitor agreed (true) or withdrew (false); withdrawing forgets the visitor id on this browser. */
+    /** The visitor agreed (true) or withdrew (false). Withdrawing forgets the visitor id on this browser
+     *  and keeps tracking off there, whether or not the site requires consent, until consent(true). */
     consent: quietly(function (granted) {
       consented = granted !== false;
-      if (consented) return start();
-      document.cookie = VID + "=; Max-Age=0; Path=/";
-      try { localStorage.removeItem(VID); } catch (blocked) { /* nothing stored */ }
-      started = false;
+      if (consented) {
+        if (readCookie(OPT_OUT)) writeCookie(OPT_OUT, "", 0);
+        start();
+      } else {
+        forget();
+        writeCookie(OPT_OUT, "1", YEAR_SECONDS);
+        started = false;
+        lastPage = null;
+      }
+      identifyForms();
     }),
     /** A custom event: track("webinar_video_played", { minutes: 12 }). */
     track: quietly(function (name, props) {
-      if (mayTrack()) send({ type: "custom", name: String(name).slice(0, 100), url: location.href, props: props || {} });
+      if (mayTrack()) send({ type: "custom", name: String(name).slice(0, 100), url: webUrl(location.href), props: props || {} });
     }),
-    visitorId: function () { return mayTrack() ? visitorId(false) : null; }
+    visitorId: quietly(function () { return visitorId(false); })
   };
 
   window.Nurture = api;
-  var script = document.currentScript;
-  if (script && script.getAttribute("data-api") !== null) {
+  quietly(function () {
+    var script = document.currentScript;
+    if (!script || script.getAttribute("data-api") === null) return;
     api.init({
-      api: script.getAttribute("data-api") || new URL(script.src).origin,
+      api: script.getAttribute("data-api") || (script.src ? new URL(script.src).origin : location.origin),
       requireConsent: script.getAttribute("data-require-consent") === "true",
       respectDoNotTrack: script.getAttribute("data-respect-dnt") === "true"
     });
-  }
+  })();
 })(window, document);

@@ -15,7 +15,6 @@ from nurture.domain.text import email_key, normalize_email
 from nurture.keys import EMAIL_CLAIM_SK, email_claim_pk, lead_pk
 from tests.local_system import REPO, RunningSystem, start_system
 
-pytestmark = pytest.mark.e2e
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("NURTURE_TEST_ARTIFACTS", REPO / ".build" / "test-artifacts")) / "e2e"
 # As root in a container, with no network beyond loopback: no sandbox, and none of Chrome's own calls home.

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import time
 from uuid import uuid4
 
+import pytest
 from playwright.sync_api import Page
 
 from tests.e2e.conftest import history, lead_of, wait_for
 from tests.local_system import RunningSystem
 
+pytestmark = pytest.mark.e2e
 VISITOR_COOKIE = "nurture_vid"
 
 
@@ -99,6 +102,10 @@ def test_a_form_without_an_email_shows_the_error_page(visit, site: RunningSystem
     assert page.locator("li").filter(has_text="メールアドレス").count() == 1
 
 
+def history_of_visitor(site: RunningSystem, vid: str | None) -> list:
+    return site.items(f"VISITOR#{vid}", "EVT#")
+
+
 def _at_least(count: int, found: list) -> list | None:
     return found if len(found) >= count else None
 
@@ -144,26 +151,64 @@ def test_the_unsubscribe_link_shows_a_confirm_page_and_its_button_unsubscribes(v
     assert site.items(f"LEAD#{lead_id}", "PROFILE")[0]["status"] == "unsubscribed"
 
 
+def stored_visitor_id(page: Page) -> str | None:
+    return page.evaluate("localStorage.getItem('nurture_vid')")
+
+
 def test_nothing_is_stored_or_sent_before_consent_and_a_declined_visitor_stays_anonymous(visit):
     visitor = visit()
     page = visitor.page
     page.goto("/demo/")
+    assert page.evaluate("typeof window.Nurture") == "object"  # the snippet is there, and waits
     nav(page, "料金")
-    assert visitor.cookie(VISITOR_COOKIE) is None and visitor.beacons == []
+    page.evaluate("history.replaceState({}, '', location.pathname + '?utm_source=ad')")  # a router, before consent
+    assert visitor.cookie(VISITOR_COOKIE) is None and stored_visitor_id(page) is None and visitor.beacons == []
+    nav(page, "お問い合わせ")
+    assert page.locator("form input[name=vid], form input[name=page]").count() == 0
     page.get_by_role("button", name="同意しない").click()
     nav(page, "導入事例")
     assert page.locator("#consent").is_hidden()  # the answer is remembered
-    assert visitor.cookie(VISITOR_COOKIE) is None and visitor.beacons == []
-    assert page.evaluate("window.Nurture.visitorId()") is None
+    assert visitor.cookie(VISITOR_COOKIE) is None and stored_visitor_id(page) is None and visitor.beacons == []
 
 
-def test_do_not_track_is_honoured_even_after_consent(visit):
+def test_consent_counts_the_page_it_is_given_on_and_withdrawing_forgets_the_visitor(visit):
     visitor = visit()
-    visitor.page.add_init_script("Object.defineProperty(Navigator.prototype, 'doNotTrack', {get: () => '1'})")
+    page = visitor.page
+    page.goto("/demo/contact.html")
+    page.evaluate("history.replaceState({}, '', location.pathname + '?utm_source=mail')")
+    page.get_by_role("button", name="同意する").click()
+    vid = visitor.cookie(VISITOR_COOKIE)
+    assert vid and stored_visitor_id(page) == vid and len(visitor.beacons) == 1  # the landing page, once
+    assert page.locator("input[name=vid]").input_value() == vid
+    assert page.locator("input[name=utm_source]").input_value() == "mail"
+
+    # The visitor withdraws in the site's privacy settings: the site records it and tells the snippet.
+    page.evaluate("localStorage.setItem('miraistock-consent', 'declined'); Nurture.consent(false)")
+    assert visitor.cookie(VISITOR_COOKIE) is None and stored_visitor_id(page) is None
+    assert visitor.cookie("nurture_optout") == "1"
+    assert page.locator("form input[name=vid], form input[name=utm_source]").count() == 0
+    nav(page, "料金")
+    assert visitor.cookie(VISITOR_COOKIE) is None and len(visitor.beacons) == 1
+
+
+@pytest.mark.parametrize("signal", ["navigator.doNotTrack = '1'", "navigator.globalPrivacyControl = true"])
+def test_do_not_track_and_global_privacy_control_are_honoured_even_after_consent(visit, signal):
+    visitor = visit()
+    prop, value = signal.removeprefix("navigator.").split(" = ")
+    visitor.page.add_init_script(f"Object.defineProperty(Navigator.prototype, '{prop}', {{get: () => {value}}})")
     visitor.page.goto("/demo/en/")
+    assert visitor.page.evaluate("typeof window.Nurture") == "object"
     visitor.page.get_by_role("button", name="Accept").click()
     nav(visitor.page, "Pricing")
     assert visitor.cookie(VISITOR_COOKIE) is None and visitor.beacons == []
+
+
+def test_without_do_not_track_the_same_steps_are_tracked(visit):
+    visitor = visit()
+    visitor.page.goto("/demo/en/")
+    visitor.page.get_by_role("button", name="Accept").click()
+    nav(visitor.page, "Pricing")
+    assert visitor.cookie(VISITOR_COOKIE) and len(visitor.beacons) == 2
 
 
 def test_single_page_app_navigation_sends_a_page_view_per_url(visit, site: RunningSystem):
@@ -174,10 +219,14 @@ def test_single_page_app_navigation_sends_a_page_view_per_url(visit, site: Runni
     page.evaluate("history.pushState({}, '', '/demo/en/pricing.html?tab=annual')")
     page.evaluate("history.replaceState({}, '', '/demo/en/pricing.html?tab=annual')")  # same URL: no view
     vid = visitor.cookie(VISITOR_COOKIE)
-    views = wait_for(lambda: _at_least(2, site.items(f"VISITOR#{vid}", "EVT#")), seconds=10)
+    page.evaluate("location.hash = '#plans'")  # an anchor jump is no new page
+    page.evaluate("history.go(-2)")  # back past the anchor and the pricing view, to /demo/en/: a page again
+    wait_for(lambda: _at_least(3, history_of_visitor(site, vid)), seconds=10)
+    time.sleep(1)  # anything more would have arrived by now
+    views = history_of_visitor(site, vid)
     assert [(view["type"], view["url"].split("/demo")[1]) for view in views] == [
-        ("page_view", "/en/"), ("page_view", "/en/pricing.html?tab=annual")]
-    assert views[1]["referrer"].endswith("/demo/en/") and len(visitor.beacons) == 2
+        ("page_view", "/en/"), ("page_view", "/en/pricing.html?tab=annual"), ("page_view", "/en/")]
+    assert views[1]["referrer"].endswith("/demo/en/")
 
 
 def test_no_page_prints_an_error_with_or_without_the_api(visit, site: RunningSystem):

@@ -2,7 +2,11 @@
 
 import gzip
 
+import pytest
+
 from tests.local_system import REPO
+
+pytestmark = pytest.mark.e2e
 
 
 def test_the_minified_snippet_is_under_3_kb_gzipped():

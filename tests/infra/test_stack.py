@@ -296,9 +296,19 @@ def test_a_rate_too_slow_for_one_email_per_batch_is_refused(tmp_path):
         _synthesized_with(tmp_path, sesSendRate=0.05)
 
 
-def test_an_allowed_origin_that_is_not_an_origin_stops_the_synth(tmp_path):
-    with pytest.raises(ConfigInvalid, match="allow_origins"):
+def test_an_allowed_origin_that_is_not_an_origin_stops_the_synth_by_name(tmp_path):
+    with pytest.raises(ValueError, match=r"nurture:allowedOrigins: .*is not an origin"):
         _synthesized_with(tmp_path, allowedOrigins="https://www.example.co.jp/contact")
+
+
+def test_a_misspelt_setting_is_refused_rather_than_ignored(tmp_path):
+    with pytest.raises(ValueError, match=r"Unknown deployment settings .*nurture:allowedOrigin;"):
+        _synthesized_with(tmp_path, allowedOrigin="https://www.example.co.jp")
+
+
+def test_the_deployed_config_is_validated_like_config_check(tmp_path):
+    with pytest.raises(ConfigInvalid, match="event_retention_days"):
+        _synthesized_with(tmp_path, eventRetentionDays=99999)
 
 
 def test_every_ses_event_reaches_the_ses_events_function_through_sns_and_sqs(synthesized):

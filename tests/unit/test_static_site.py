@@ -34,3 +34,9 @@ def test_nothing_outside_the_folders_is_served(tmp_path):
     assert served.page("/../secret.txt") is None
     assert served.page("/demo/../../secret.txt") is None
     assert served.page("/missing.html") is None
+
+
+def test_a_name_the_file_system_refuses_is_not_found_rather_than_an_error(tmp_path):
+    served = site(tmp_path)
+    assert served.page("/demo/" + "a" * 300) is None
+    assert served.page("/demo/\x00.html") is None

@@ -19,12 +19,16 @@ class StaticSite:
     def page(self, path: str) -> Page | None:
         relative = path.lstrip("/")
         for folder in self.folders:
-            file = (folder / relative).resolve()
-            if not file.is_relative_to(folder):  # /../ and symlinks out of the folder
+            try:
+                file = (folder / relative).resolve()
+                if not file.is_relative_to(folder):  # /../ and symlinks out of the folder
+                    return None
+                if file.is_dir():
+                    file = file / "index.html"
+                found = file.is_file()
+            except (OSError, ValueError):  # a name too long for the file system, a NUL byte
                 return None
-            if file.is_dir():
-                file = file / "index.html"
-            if file.is_file():
+            if found:
                 kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
                 if kind.startswith(TEXT_TYPES):
                     kind += "; charset=utf-8"
