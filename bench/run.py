@@ -44,7 +44,7 @@ NOTES = [
     "- Lambda cannot write `__pycache__` under /opt, so layer source without bytecode is compiled at every",
     "  cold start. `make layers` precompiles the modules the handlers import when they load, with Python",
     "  3.13 if the machine has one (`infra/layer_bytecode.py`): about 4 MB, where the whole layer's",
-    "  bytecode would add 9.5 MB. The library layer (0.6 MB of source) is not precompiled yet.",
+    "  bytecode would add 9.5 MB. The library layer is not precompiled yet.",
 ]
 
 

@@ -36,7 +36,6 @@ _LIST_IMPORTED_FILES = (
 )
 _COMPILE = (
     "import py_compile, sys\n"
-    "if sys.version_info[:2] != (3, 13): sys.exit(f'Lambda runs Python 3.13; this is {sys.version.split()[0]}')\n"
     "for path in sys.argv[1:]:\n"
     "    py_compile.compile(path, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)"
 )
@@ -55,11 +54,20 @@ def cold_start_modules(layer: Path) -> list[Path]:
     return found
 
 
-def main(layer: Path, lambda_python: str) -> None:
+def precompile(layer: Path, python: str) -> None:
+    """Compile the layer's cold-start modules with `python` (bench/ does it with this machine's)."""
     modules = cold_start_modules(layer)
-    subprocess.run([lambda_python, "-c", _COMPILE, *map(str, modules)], check=True)
+    subprocess.run([python, "-c", _COMPILE, *map(str, modules)], check=True)
     compiled = sum(path.stat().st_size for path in layer.rglob("*.pyc"))
-    print(f"precompiled {len(modules)} cold-start modules for {lambda_python}: {compiled / 1e6:.1f} MB of bytecode")
+    print(f"precompiled {len(modules)} cold-start modules for {python}: {compiled / 1e6:.1f} MB of bytecode")
+
+
+def main(layer: Path, lambda_python: str) -> None:
+    version = subprocess.run([lambda_python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    if version != "3.13":
+        sys.exit(f"{lambda_python} is Python {version}; Lambda runs 3.13, whose bytecode is not another's")
+    precompile(layer, lambda_python)
 
 
 if __name__ == "__main__":
