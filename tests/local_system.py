@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,15 @@ def start_system(state_dir: Path, *extra: str, port: int | None = None) -> Runni
         time.sleep(0.2)
     process.kill()
     raise RuntimeError("nurture local did not come up in time")
+
+
+def wait_for(predicate: Callable[[], Any], seconds: float = 90) -> Any:
+    """The predicate's first truthy answer, asked every 0.3 s: what the system does in the background
+    (stream consumers, the scheduler, the sender) lands a moment after the request that caused it."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError("timed out waiting")

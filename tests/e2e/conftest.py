@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ ARTIFACTS = Path(os.environ.get("NURTURE_TEST_ARTIFACTS", REPO / ".build" / "tes
 # As root in a container, with no network beyond loopback: no sandbox, and none of Chrome's own calls home.
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                   "--disable-background-networking", "--disable-component-update"]
-WAIT_SECONDS = 90
 
 
 @pytest.fixture(scope="session")
@@ -86,16 +84,6 @@ def visit(browser: Browser, site: RunningSystem, request: pytest.FixtureRequest)
         if not visited.page.is_closed():  # the final page of every scenario, kept with the test run
             visited.screenshot(request.node.name + (f"-{number}" if number else ""))
         visited.context.close()
-
-
-def wait_for(predicate: Callable[[], Any], seconds: float = WAIT_SECONDS) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.3)
-    raise AssertionError("timed out waiting")
 
 
 def lead_of(site: RunningSystem, address: str) -> str | None:

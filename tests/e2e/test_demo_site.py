@@ -9,8 +9,8 @@ from uuid import uuid4
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import history, lead_of, wait_for
-from tests.local_system import RunningSystem
+from tests.e2e.conftest import history, lead_of
+from tests.local_system import RunningSystem, wait_for
 
 pytestmark = pytest.mark.e2e
 VISITOR_COOKIE = "nurture_vid"

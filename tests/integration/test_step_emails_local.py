@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.policy import default
 
 import pytest
 
-from tests.local_system import RunningSystem, start_system
+from tests.local_system import RunningSystem, start_system, wait_for
 
 pytestmark = pytest.mark.integration
 # The scheduler ticks every second here; a window that is always open makes the test independent of
 # the hour it runs at (except for the one minute before midnight in Tokyo, when it waits a minute).
-WAIT_SECONDS = 90
 
 
 @pytest.fixture(scope="module")
@@ -23,16 +21,6 @@ def sending_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
     system = start_system(tmp_path_factory.mktemp("sending"), "--send-any-time", "--tick", "1")
     yield system
     system.stop()
-
-
-def wait_for(predicate, seconds: float = WAIT_SECONDS):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError("timed out waiting")
 
 
 def test_a_form_submit_leads_to_an_email_in_the_outbox_whose_link_records_the_click(sending_system: RunningSystem):

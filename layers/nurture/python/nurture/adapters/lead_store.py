@@ -212,14 +212,13 @@ class DynamoTable:
         if sk_prefix:
             values[":prefix"] = {"S": sk_prefix}
             condition += " AND begins_with(SK, :prefix)"
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": values,
-            "ConsistentRead": True,
-        }
+        yield from self._pages("query", TableName=self._table, KeyConditionExpression=condition,
+                               ExpressionAttributeValues=values, ConsistentRead=True)
+
+    def _pages(self, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """The items of a query or scan, page after page."""
         while True:
-            page = self._call("query", **kwargs)
+            page = self._call(operation, **kwargs)
             yield from page.get("Items", [])
             if "LastEvaluatedKey" not in page:
                 return
@@ -321,14 +320,9 @@ class DynamoLeadStore(DynamoTable):
 
     def profiles(self) -> Iterator[dict[str, Any]]:
         """Every lead's profile (a scan: for exports, never on a request's path)."""
-        kwargs: dict[str, Any] = {"TableName": self._table, "FilterExpression": "SK = :profile",
-                                  "ExpressionAttributeValues": {":profile": {"S": keys.PROFILE}}}
-        while True:
-            page = self._call("scan", **kwargs)
-            yield from (from_item(item) for item in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = self._pages("scan", TableName=self._table, FilterExpression="SK = :profile",
+                            ExpressionAttributeValues={":profile": {"S": keys.PROFILE}})
+        return (from_item(item) for item in items)
 
     def handoff_published(self, lead_id: str, handoff_id: str) -> bool:
         item = self._get(keys.lead_pk(lead_id), keys.handoff_sk(handoff_id))

@@ -13,7 +13,7 @@ import io
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from nurture.config.models import ConsentPolicy, FormDefinition
@@ -132,7 +132,7 @@ def plan_import(data: bytes, source: str, consent_basis: str | None = None, enco
             first_row, first = plan.submissions[kept[submission.email_key]]
             # The same person twice in one list: the first row, with blanks filled from the later one.
             merged = {**submission.profile, **first.profile}
-            plan.submissions[kept[submission.email_key]] = (first_row, _with_profile(first, merged))
+            plan.submissions[kept[submission.email_key]] = (first_row, replace(first, profile=merged))
             continue
         kept[submission.email_key] = len(plan.submissions)
         plan.submissions.append((row_number, submission))
@@ -152,10 +152,6 @@ def _fields(row: list[str], mapping: dict[int, str], source: str, consent_basis:
     if consent_basis:
         fields["consent"] = "yes"
     return fields
-
-
-def _with_profile(submission: Submission, profile: dict[str, str]) -> Submission:
-    return Submission(**{**submission.__dict__, "profile": profile})
 
 
 # Re-running an import within this long is a replay: every row answers as before, nothing is added.

@@ -32,8 +32,6 @@ Pages = Callable[[str], Page | None]
 
 class Gateway(ThreadingHTTPServer):
     daemon_threads = True
-    # Closing must not wait for request threads: a browser keeps idle connections open for minutes.
-    block_on_close = False
 
     def __init__(self, address: tuple[str, int], pages: Pages | None = None):
         super().__init__(address, GatewayHandler)
