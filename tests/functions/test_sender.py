@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-from datetime import datetime, timedelta
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,47 +20,26 @@ from nurture.domain.clock import parse_iso
 from nurture.domain.sending import SendDeferred, SendRejected, message_id_for
 from nurture.domain.sequencing import SequenceState
 from nurture.domain.tokens import UNSUBSCRIBE
-from nurture.local import emulator
 from nurture.local.events import LambdaContext
 from nurture.local.functions import api_request, invoke
-from nurture.local.queues import QueuePoller, scheduled_event, sqs_event
-from nurture.local.resources import LocalResources
+from nurture.local.queues import sqs_event
 from nurture.queues.sender import handle_batch
 from tests.conftest import CONFIG_DIR
-from tests.functions.helpers import body_json, items_under, post_json, profile
+from tests.functions.helpers import items_under, profile
 from tests.functions.pipeline import Pipeline
+from tests.functions.step_emails import (
+    RESOURCES,
+    dispatch,
+    dispatch_and_send,
+    due_at,
+    enrolled,
+    outbox,
+    send_queue,
+)
 
 pytestmark = pytest.mark.usefixtures("aws")
-RESOURCES = LocalResources()
 BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0"
 CONTEXT = LambdaContext(function_name="nurture-sender", memory_limit_in_mb=256, timeout_seconds=30)
-
-
-def enrolled(email: str = "first@example.co.jp", name: str = "山田") -> str:
-    pipeline = Pipeline()  # it reads the stream from now on
-    lead_id: str = body_json(post_json("/v1/forms/contact", {"email": email, "name": name, "company": "Acme",
-                                                            "consent": True}))["lead_id"]
-    pipeline.drain()
-    return lead_id
-
-
-def due_at(lead_id: str) -> datetime:
-    return parse_iso(profile(lead_id)["sequence"]["next_send_at"])
-
-
-def send_queue() -> QueuePoller:
-    return QueuePoller(RESOURCES.queue_url(RESOURCES.send_queue), RESOURCES.region, functools.partial(invoke, "sender"))
-
-
-def dispatch(moment: datetime) -> None:
-    with time_machine.travel(moment, tick=False):
-        invoke("dispatcher", scheduled_event(RESOURCES.region, moment))
-
-
-def dispatch_and_send(moment: datetime) -> None:
-    dispatch(moment)
-    with time_machine.travel(moment, tick=False):
-        send_queue().drain()
 
 
 def received_messages(visibility: int | None = None, wait: int = 0) -> list[dict[str, Any]]:
@@ -76,11 +51,6 @@ def received_messages(visibility: int | None = None, wait: int = 0) -> list[dict
         QueueUrl=RESOURCES.queue_url(RESOURCES.send_queue), MaxNumberOfMessages=10, AttributeNames=["All"],
         WaitTimeSeconds=wait, **options).get("Messages", [])
     return messages
-
-
-def outbox() -> list[EmailMessage]:
-    parsed = [message_from_bytes(sent.raw, policy=default) for sent in emulator.sent_emails(RESOURCES.region)]
-    return [m for m in parsed if isinstance(m, EmailMessage)]
 
 
 def stats(sequence: str, step: str) -> dict[str, int]:

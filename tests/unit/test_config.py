@@ -6,6 +6,7 @@ from pydantic import ValidationError
 
 from nurture.cli.main import main
 from nurture.config import ApiSettings, load_config
+from nurture.config.sequences import Sequence
 from nurture.domain.errors import ConfigInvalid
 from tests.conftest import CONFIG_DIR
 
@@ -96,3 +97,11 @@ def test_a_cors_origin_must_be_exactly_what_a_browser_sends(origin):
 def test_origins_with_a_port_and_the_wildcard_are_accepted():
     origins = ["http://127.0.0.1:3000", "https://lp.example.co.jp", "*"]
     assert ApiSettings.model_validate({"cors": {"allow_origins": origins}}).cors.allow_origins == origins
+
+
+def test_a_sunset_period_belongs_to_a_sequence_that_enrolls_dormant_leads():
+    steps = [{"id": "first", "delay_days": 0, "template": "know_how"}]
+    with pytest.raises(ValidationError, match="sunset_after_days applies to a sequence that enrolls by dormant_days"):
+        Sequence.model_validate({"id": "warm", "enroll": {"rank": ["B"]}, "steps": steps, "sunset_after_days": 10})
+    dormant = Sequence.model_validate({"id": "back", "enroll": {"dormant_days": 60}, "steps": steps})
+    assert dormant.reengages and dormant.sunset_after_days == 30

@@ -235,3 +235,15 @@ def test_the_order_events_arrive_in_does_not_change_engagement(earned, shuffler)
     shuffled = list(earned)
     shuffler.shuffle(shuffled)
     assert total(shuffled) == pytest.approx(total(earned), rel=1e-9, abs=1e-9)
+
+
+def test_what_a_person_does_moves_the_latest_activity_and_what_machines_or_we_do_does_not():
+    known = {**PROFILE, "last_activity_at": "2026-11-01T00:00:00.000000Z"}
+    ours = score([event("email_sent", T0), event("email_delivered", T0 + timedelta(minutes=1)),
+                  event("email_open", T0 + timedelta(minutes=2), bot=True)], profile=known)
+    assert ours.last_activity_at is None
+    person = score([event("email_sent", T0), event("page_view", T0 + timedelta(hours=2), url="https://example.jp/"),
+                    event("email_open", T0 + timedelta(hours=1))], profile=known)
+    assert person.last_activity_at == "2026-11-02T03:00:00.000000Z"  # the newest of the person's events
+    older = score([event("page_view", T0 - timedelta(days=3), url="https://example.jp/")], profile=known)
+    assert older.last_activity_at is None  # arrived late: the known activity is newer

@@ -1,14 +1,18 @@
 """Enrollment, advancing, rank switches and stop rules of step emails."""
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from nurture.config import load_config
+from nurture.domain.clock import parse_iso
 from nurture.domain.sequencing import (
     LeadFacts,
+    SequenceState,
     advance,
     current_step,
+    follow_up,
+    is_follow_up_check,
     note_engagement,
     note_sent,
     retime,
@@ -22,6 +26,7 @@ CONFIG = load_config(CONFIG_DIR).sequences
 TOKYO = ZoneInfo("Asia/Tokyo")
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=TOKYO)
 WARM = LeadFacts(rank="B", stage="nurturing", status="active")
+COLD = LeadFacts(rank="C", stage="nurturing", status="active")
 
 
 def test_a_warm_lead_enrolls_in_its_ranks_sequence_and_is_due_in_the_window():
@@ -75,17 +80,100 @@ def test_stop_rules_end_the_sequence():
     assert update_enrollment(None, replace(WARM, status="bounced"), CONFIG, MONDAY) is None
 
 
-def test_finishing_every_step_completes_the_sequence():
+def test_finishing_every_step_completes_the_sequence_and_plans_a_dormancy_check():
     state = update_enrollment(None, LeadFacts(rank="A", stage="handed_off", status="active"), CONFIG, MONDAY)
     assert state is not None and state.sequence == "hot_followup"
+    active = replace(WARM, last_activity_at=MONDAY - timedelta(days=10))
     for _ in range(2):
-        state = advance(state, CONFIG, WARM, MONDAY)
-    assert state.stopped == "completed" and state.next_send_at is None and current_step(state, CONFIG) is None
+        state = advance(state, CONFIG, active, MONDAY)
+    assert state.stopped == "completed" and current_step(state, CONFIG) is None
+    assert is_follow_up_check(state)
+    assert state.next_send_at == "2027-02-18T01:00:00.000000Z"  # 90 days after the lead's latest activity
+
+
+def test_without_a_re_engagement_sequence_a_finished_sequence_plans_nothing():
+    config = CONFIG.model_copy(update={"sequences": [s for s in CONFIG.sequences if s.id != "reengagement"]})
+    state = update_enrollment(None, WARM, config, MONDAY)
+    assert state is not None
+    while not state.stopped:
+        state = advance(state, config, WARM, MONDAY)
+    assert state.stopped == "completed" and state.next_send_at is None
+
+
+def finished(facts: LeadFacts, at: datetime = MONDAY) -> SequenceState:
+    """A lead that went through the whole cold sequence, the last step sent at `at`."""
+    state = update_enrollment(None, replace(facts, rank="C"), CONFIG, at)
+    assert state is not None
+    while not state.stopped:
+        state = advance(state, CONFIG, facts, at)
+    return state
 
 
 def test_dormant_leads_go_to_re_engagement():
     state = update_enrollment(None, replace(WARM, dormant_days=120), CONFIG, MONDAY)
     assert state is not None and state.sequence == "reengagement"
+
+
+def test_a_lead_silent_for_the_dormancy_period_enters_re_engagement_at_its_check():
+    state = finished(COLD)
+    later = MONDAY + timedelta(days=91)
+    reengaged = follow_up(state, CONFIG, replace(COLD, dormant_days=91, last_activity_at=MONDAY), later)
+    assert reengaged.sequence == "reengagement" and reengaged.stopped is None
+    assert current_step(reengaged, CONFIG).template == "reengagement_check"
+    assert reengaged.sent_templates == state.sent_templates  # the history (and the cap) carry over
+
+
+def test_a_lead_active_since_its_sequence_finished_is_checked_again_later():
+    state = finished(COLD)
+    active_at = MONDAY + timedelta(days=40)
+    later = MONDAY + timedelta(days=90)
+    again = follow_up(state, CONFIG, replace(COLD, dormant_days=50, last_activity_at=active_at), later)
+    assert again.sequence == "cold_nurture" and again.stopped == "completed"
+    assert parse_iso(again.next_send_at) == active_at + timedelta(days=90)
+
+
+def test_a_lead_silent_through_re_engagement_is_sunset():
+    dormant = replace(COLD, dormant_days=91, last_activity_at=MONDAY - timedelta(days=91))
+    state = update_enrollment(None, dormant, CONFIG, MONDAY)
+    assert state is not None and state.sequence == "reengagement"
+    state = advance(state, CONFIG, dormant, MONDAY)  # are you still interested?
+    assert current_step(state, CONFIG).id == "last_chance"
+    state = advance(state, CONFIG, dormant, MONDAY + timedelta(days=14))  # the last email
+    assert is_follow_up_check(state)
+    assert parse_iso(state.next_send_at) == (MONDAY + timedelta(days=44)).astimezone(UTC)  # + sunset_after_days
+    sunset = follow_up(state, CONFIG, replace(dormant, dormant_days=135), MONDAY + timedelta(days=44))
+    assert sunset.stopped == "sunset" and sunset.next_send_at is None
+    still = update_enrollment(sunset, replace(dormant, dormant_days=200), CONFIG, MONDAY + timedelta(days=109))
+    assert still == sunset  # more silence changes nothing
+
+
+def test_a_sunset_lead_gets_mail_again_when_it_shows_up():
+    dormant = replace(COLD, dormant_days=135)
+    sunset = replace(finished(dormant), sequence="reengagement", stopped="sunset", next_send_at=None)
+    back = update_enrollment(sunset, replace(COLD, dormant_days=0), CONFIG, MONDAY)
+    assert back is not None and back.sequence == "cold_nurture"
+
+
+def test_a_lead_that_wakes_up_leaves_re_engagement_even_when_ranks_stay():
+    config = CONFIG.model_copy(update={"on_rank_change": "stay"})
+    state = update_enrollment(None, replace(WARM, dormant_days=120), config, MONDAY)
+    assert state is not None and state.sequence == "reengagement"
+    woken = update_enrollment(state, WARM, config, MONDAY)
+    assert woken is not None and woken.sequence == "warm_nurture"
+
+
+def test_a_second_dormancy_sends_the_re_engagement_emails_again():
+    history = replace(finished(COLD), sent_templates=("know_how", "reengagement_check", "reengagement_last"))
+    again = update_enrollment(history, replace(COLD, dormant_days=120), CONFIG, MONDAY)
+    assert again is not None and again.sequence == "reengagement"
+    assert current_step(again, CONFIG).template == "reengagement_check"
+
+
+def test_a_dormant_lead_that_sales_owns_is_not_re_engaged():
+    state = finished(COLD)
+    with_sales = replace(COLD, stage="handed_off", dormant_days=120)
+    checked = follow_up(state, CONFIG, with_sales, MONDAY + timedelta(days=120))
+    assert checked.sequence == "cold_nurture" and checked.next_send_at is None  # no check comes round again
 
 
 def test_opens_and_clicks_of_the_previous_email_set_the_next_steps_condition():

@@ -125,6 +125,8 @@ class DynamoScoringStore(DynamoTable):
         for name, value in attributes.items():
             changes.set(name, value)
         changes.set("rank_pk", keys.rank_pk(outcome.rank)).set("rank_sk", keys.rank_sk(attributes["total"], lead_id))
+        if outcome.last_activity_at is not None:
+            changes.set("last_activity_at", outcome.last_activity_at)
         if outcome.sequence is not None:
             changes.set("sequence", outcome.sequence.to_item())
         if outcome.sequence is not None and outcome.reschedule:

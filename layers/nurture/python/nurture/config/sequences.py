@@ -45,6 +45,14 @@ class Sequence(StrictModel):
     enroll: Enrollment
     steps: list[Step] = Field(min_length=1)
     stop: list[StopRule] = Field(default_factory=lambda: list(DEFAULT_STOP))
+    sunset_after_days: int = Field(default=30, ge=1, le=365,
+                                   description="re-engagement only: days after its last step without human "
+                                               "activity before the lead's mail stops (sunset)")
+
+    @property
+    def reengages(self) -> bool:
+        """Enrolls dormant leads: its end is the sunset check, not another dormancy check."""
+        return self.enroll.dormant_days is not None
 
     @model_validator(mode="after")
     def _unique_steps(self) -> Sequence:
@@ -53,6 +61,8 @@ class Sequence(StrictModel):
             raise ValueError("step ids must be unique within a sequence")
         if self.steps[0].condition != "always":
             raise ValueError("the first step has no previous step to condition on")
+        if "sunset_after_days" in self.model_fields_set and not self.reengages:
+            raise ValueError("sunset_after_days applies to a sequence that enrolls by dormant_days")
         return self
 
 
@@ -113,6 +123,14 @@ class SequencesConfig(StrictModel):
         if doubled:
             raise ValueError(f"one sequence per rank, so a rank change has one place to go: {', '.join(doubled)}")
         return self
+
+    def dormant_after_days(self) -> int | None:
+        """No human activity for this long makes a lead dormant (None: no re-engagement sequence)."""
+        days = [s.enroll.dormant_days for s in self.sequences if s.enroll.dormant_days is not None]
+        return min(days) if days else None
+
+    def sequence(self, sequence_id: str) -> Sequence | None:
+        return next((s for s in self.sequences if s.id == sequence_id), None)
 
     def templates(self) -> set[str]:
         return {step.template for sequence in self.sequences for step in sequence.steps}

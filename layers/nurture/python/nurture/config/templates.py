@@ -18,7 +18,8 @@ class TemplateParts(StrictModel):
 class EmailTemplate(StrictModel):
     """One email in both languages; a lead gets its own language, else the other one."""
 
-    kind: str = Field(default="know_how", description="know_how, case_study, seminar, product_news, whitepaper")
+    kind: str = Field(default="know_how",
+                      description="know_how, case_study, seminar, product_news, whitepaper, reengagement")
     ja: TemplateParts | None = None
     en: TemplateParts | None = None
 

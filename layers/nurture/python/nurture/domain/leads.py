@@ -16,7 +16,7 @@ from nurture.domain.scoring import ScoreState, decayed, fit_matches, rank_for
 
 PROFILE_FIELDS = ("email", "name", "company", "title", "department", "industry", "employees", "phone",
                   "country", "timezone", "language", "custom", "consent", "first_touch", "last_touch",
-                  "form_submissions", "created_at", "updated_at")
+                  "form_submissions", "created_at", "updated_at", "last_activity_at")
 SUPPRESSED_STATUSES = ("unsubscribed", "bounced", "complained")
 Outcome = Literal["accepted", "rejected", "won", "lost", "recycle"]
 STAGE_AFTER: dict[str, str] = {"accepted": "accepted", "won": "won", "rejected": "recycled", "lost": "recycled",
@@ -35,10 +35,15 @@ class LeadRecord:
 
 
 def status_of(profile: dict[str, Any]) -> str:
-    """active, unsubscribed, bounced, complained, recycled or converted."""
+    """active, unsubscribed, bounced, complained, converted, dormant (silent through re-engagement: no
+    more mail until it shows up again) or recycled."""
     if profile.get("status") in SUPPRESSED_STATUSES:
         return str(profile["status"])
-    return {"won": "converted", "recycled": "recycled"}.get(str(profile.get("stage")), "active")
+    if profile.get("stage") == "won":
+        return "converted"
+    if (profile.get("sequence") or {}).get("stopped") == "sunset":
+        return "dormant"
+    return "recycled" if profile.get("stage") == "recycled" else "active"
 
 
 def current_scores(profile: dict[str, Any], rules: ScoringRules, now: datetime) -> dict[str, float]:
@@ -52,7 +57,7 @@ def current_scores(profile: dict[str, Any], rules: ScoringRules, now: datetime) 
 
 EXPORT_COLUMNS = ["lead_id", "email", "name", "company", "department", "title", "phone", "industry", "employees",
                   "rank", "fit", "engagement", "total", "stage", "status", "consent", "consent_purpose", "source",
-                  "created_at", "updated_at"]
+                  "created_at", "updated_at", "last_activity_at"]
 
 
 def export_row(profile: dict[str, Any], rules: ScoringRules, now: datetime) -> dict[str, Any]:
@@ -73,6 +78,7 @@ def export_row(profile: dict[str, Any], rules: ScoringRules, now: datetime) -> d
         "source": ((profile.get("first_touch") or {}).get("utm") or {}).get("utm_source", ""),
         "created_at": profile.get("created_at", ""),
         "updated_at": profile.get("updated_at", ""),
+        "last_activity_at": profile.get("last_activity_at", ""),
     }
 
 

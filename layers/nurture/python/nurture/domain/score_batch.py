@@ -118,6 +118,8 @@ def with_enrollment(outcome: ScoreOutcome, profile: dict[str, Any], sequences: S
     if sequences is None:
         return outcome
     before = SequenceState.from_item(profile.get("sequence"))
+    if outcome.last_activity_at is not None:
+        profile = {**profile, "last_activity_at": outcome.last_activity_at}
     facts = lead_facts(profile, outcome.rank, outcome.stage, now)
     after = update_enrollment(before and note_engagement(before, events), facts, sequences, now)
     if after == before:

@@ -21,6 +21,9 @@ from nurture.domain.clock import iso, parse_iso, parse_iso_or_none
 from nurture.domain.sequencing import SequenceState
 
 HANDOFF_STAGES = ("nurturing", "recycled")  # stages from which a hot lead is handed to sales
+# What a person does (a machine's opens and clicks are told apart before this): it keeps a lead from
+# going dormant. Sends, deliveries and bounces are what we do.
+HUMAN_ACTIVITY = frozenset({"form_submit", "page_view", "download", "custom", "email_open", "email_click"})
 CAP_DAYS_KEPT = 14  # daily-cap counters older than this (relative to the newest event) are dropped
 MARKS_KEPT = 20  # per pattern step: the most recent times a step happened
 # A person's clicks are remembered this long (at most CLICKS_KEPT of them): the rest of a scanner's
@@ -146,6 +149,7 @@ class ScoreOutcome:
     sequence: SequenceState | None = None  # the step-email state the new rank and stage lead to, if it changed
     reschedule: bool = False  # its next send time changed: the due entry follows
     machine_clicks: tuple[MachineClick, ...] = ()  # newly found in a burst (this batch's, or withdrawn ones)
+    last_activity_at: str | None = None  # the lead's latest human activity, when this batch moved it forward
 
 
 # --- decay -----------------------------------------------------------------------------------------
@@ -264,6 +268,7 @@ def score_lead(
     marks = {pattern: {step: list(times) for step, times in steps.items()} for pattern, steps in state.marks.items()}
     ledger: list[LedgerEntry] = []
     newly_fired: list[str] = []
+    latest_human: datetime | None = None
     hits = {event.event_id: hit for event in fresh if (hit := _person_click(event))}
     burst = click_bursts([click.hit for click in state.clicks] + list(hits.values()), click_burst_seconds)
     machine = [MachineClick(event.event_id, iso(event.occurred_at)) for event in fresh if event.event_id in burst]
@@ -278,6 +283,8 @@ def score_lead(
             if event.event_id in hits:
                 clicks.append(CountedClick(hits[event.event_id], {}))  # SES's own bursts are still judged
             continue
+        if event.attributes.get("type") in HUMAN_ACTIVITY:
+            latest_human = max(latest_human or event.occurred_at, event.occurred_at)
         day = _day(event.occurred_at, zone)
         earned: dict[str, float] = {}
         for rule in rules.engagement:
@@ -337,8 +344,11 @@ def score_lead(
     if stage in HANDOFF_STAGES and (rank == "A" or fired):
         handoff = Handoff(handoff_id(lead_id, state.cycle), state.cycle, sorted(fired), iso(now))
         stage = "handed_off"
+    known = parse_iso_or_none(profile.get("last_activity_at"))
+    moved = latest_human is not None and (known is None or latest_human > known)
     return ScoreOutcome(new_state, fit, matches, engagement_now, rank, stage, ledger, newly_fired, handoff,
-                        applied=len(applied), machine_clicks=tuple(machine))
+                        applied=len(applied), machine_clicks=tuple(machine),
+                        last_activity_at=iso(latest_human) if moved and latest_human else None)
 
 
 def _day(at: datetime, zone: ZoneInfo) -> str:

@@ -31,6 +31,8 @@ from nurture.domain.sequencing import (
     SequenceState,
     advance,
     current_step,
+    follow_up,
+    is_follow_up_check,
     lead_facts,
     note_sent,
     retime,
@@ -41,7 +43,7 @@ from nurture.domain.sequencing import (
 )
 from nurture.domain.tokens import TokenSigner
 
-Action = Literal["send", "skip", "stop", "wait", "drop"]
+Action = Literal["send", "skip", "stop", "wait", "drop", "follow_up"]
 
 
 @dataclass(frozen=True)
@@ -57,15 +59,18 @@ def decide(profile: dict[str, Any], suppressed: bool, message: StepMessage, conf
     state = SequenceState.from_item(profile.get("sequence"))
     if state is None or state.sequence != message.sequence or state.step != message.step:
         return SendDecision("drop", "the lead is no longer on this step")
+    facts = lead_facts(profile, str(profile.get("rank", "C")), str(profile.get("stage", "nurturing")), now)
+    if is_follow_up_check(state):
+        return SendDecision("follow_up", "the finished sequence's dormancy or sunset check",
+                            follow_up(state, config, facts, now))
     if state.stopped:
         return SendDecision("drop", f"the sequence stopped: {state.stopped}")
-    sequence = next((s for s in config.sequences if s.id == state.sequence), None)
+    sequence = config.sequence(state.sequence)
     step = current_step(state, config)
     if sequence is None or step is None:
         # Stopped, not dropped: a dropped message leaves the due entry to come round again.
         return SendDecision("stop", "removed_from_config", replace(state, stopped="removed_from_config",
                                                                   next_send_at=None))
-    facts = lead_facts(profile, str(profile.get("rank", "C")), str(profile.get("stage", "nurturing")), now)
     reason = stop_reason(sequence, facts) or ("suppressed" if suppressed else None) or (
         None if (profile.get("consent") or {}).get("granted") is True else "no_consent")
     if reason is not None:
@@ -102,7 +107,7 @@ def to_mime(email: RenderedEmail, sender: str, recipient: str, now: datetime, do
 # --- the send itself ------------------------------------------------------------------------------
 
 IN_FLIGHT = timedelta(minutes=5)  # a marker younger than this may belong to a sender still at work
-Outcome = Literal["sent", "failed", "skipped", "stopped", "waiting"]
+Outcome = Literal["sent", "failed", "skipped", "stopped", "waiting", "reengaged", "sunset", "rechecked"]
 
 
 class SendDeferred(NurtureError):
@@ -284,7 +289,14 @@ def _sent_record(lead_id: str, profile: dict[str, Any], attempt: _Attempt, confi
 def _unsent(message: StepMessage, decision: SendDecision) -> SendRecord:
     assert decision.state is not None
     outcome: Outcome = ("skipped" if decision.action == "skip" else
-                        "waiting" if decision.action == "wait" else "stopped")
+                        "waiting" if decision.action == "wait" else
+                        _followed_up(message, decision.state) if decision.action == "follow_up" else "stopped")
     return SendRecord(lead_id=message.lead_id, sequence=message.sequence,
                       step_id=decision.step.id if decision.step is not None and outcome == "skipped" else None,
                       outcome=outcome, state=decision.state, reschedule=True)
+
+
+def _followed_up(message: StepMessage, state: SequenceState) -> Outcome:
+    if state.stopped == "sunset":
+        return "sunset"
+    return "rechecked" if state.sequence == message.sequence and state.stopped else "reengaged"

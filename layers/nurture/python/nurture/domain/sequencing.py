@@ -3,6 +3,11 @@
 The lead carries a `SequenceState`. Enrolling and advancing set `next_send_at`; the dispatcher sends
 what is due and the sender calls `advance` after a send. A rank change switches to the new rank's
 sequence without resending any email the lead already got (emails are known by template).
+
+A finished sequence keeps one more entry in the due index, a follow-up check: at the latest human
+activity + the dormancy period it enrolls a still-silent lead in re-engagement, and after
+re-engagement's last step + its grace period it applies the sunset policy (no more mail until the
+lead shows up again). Activity in between needs no write: the check looks again and moves itself.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ class LeadFacts:
     source: str | None = None
     dormant_days: float = 0.0
     timezone: str | None = None
+    last_activity_at: datetime | None = None  # the latest human activity (else when the lead was created)
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,9 @@ class SequenceState:
 
 def lead_facts(profile: dict[str, Any], rank: str, stage: str, now: datetime) -> LeadFacts:
     """The facts of a stored lead profile, with the rank and stage scoring just decided."""
-    last = profile.get("last_activity_at") or profile.get("created_at")
-    dormant = (now - parse_iso(str(last))).total_seconds() / 86400 if last else 0
+    recorded = profile.get("last_activity_at") or profile.get("created_at")
+    last = parse_iso(str(recorded)) if recorded else None
+    dormant = (now - last).total_seconds() / 86400 if last else 0
     first_touch = profile.get("first_touch") or {}
     return LeadFacts(
         rank=rank,
@@ -76,6 +83,7 @@ def lead_facts(profile: dict[str, Any], rank: str, stage: str, now: datetime) ->
         source=(first_touch.get("utm") or {}).get("utm_source"),
         dormant_days=max(0.0, dormant),
         timezone=profile.get("timezone"),
+        last_activity_at=last,
     )
 
 
@@ -123,32 +131,36 @@ def update_enrollment(state: SequenceState | None, facts: LeadFacts, config: Seq
     """Enroll, switch on a rank change, or stop: what the lead's sequence state becomes now."""
     target = sequence_for(facts, config)
     if state is not None and state.stopped is None:
-        current = next((s for s in config.sequences if s.id == state.sequence), None)
+        current = config.sequence(state.sequence)
         if current is not None:
             reason = stop_reason(current, facts)
             if reason is not None:
                 return replace(state, stopped=reason, next_send_at=None)
-            if target is None or target.id == current.id or config.on_rank_change == "stay":
+            # A lead that wakes up leaves re-engagement whatever on_rank_change says: it is not a rank change.
+            stays = config.on_rank_change == "stay" and not current.reengages
+            if target is None or target.id == current.id or stays:
                 return state
     if target is None or stop_reason(target, facts) is not None:
         return state
     if state is not None and state.sequence == target.id:
         return state  # stopped in this very sequence: it does not start again by itself
     sent = state.sent_templates if state else ()
+    if target.reengages:  # a lead dormant a second time gets the re-engagement emails again
+        sent = tuple(template for template in sent if template not in {step.template for step in target.steps})
     history = state.sent_at if state else ()
     fresh = SequenceState(sequence=target.id, step=0, step_started_at=iso(now), next_send_at=None,
                           sent_templates=sent, sent_at=history)
-    return _schedule_next(fresh, target, facts, scheduler_for(config))
+    return _schedule_next(fresh, target, facts, config)
 
 
 def advance(state: SequenceState, config: SequencesConfig, facts: LeadFacts, sent_at: datetime,
             message_id: str | None = None) -> SequenceState:
     """After the step was sent: remember it and schedule the one after."""
-    sequence = next(s for s in config.sequences if s.id == state.sequence)
+    sequence = _sequence_of(state, config)
     sent = note_sent(replace(state, step=state.step + 1, step_started_at=iso(sent_at), next_send_at=None,
                              opened_previous=False, clicked_previous=False, last_message_id=message_id),
                      sequence.steps[state.step].template, sent_at)
-    return _schedule_next(sent, sequence, facts, scheduler_for(config))
+    return _schedule_next(sent, sequence, facts, config)
 
 
 def note_sent(state: SequenceState, template: str, sent_at: datetime) -> SequenceState:
@@ -160,10 +172,10 @@ def note_sent(state: SequenceState, template: str, sent_at: datetime) -> Sequenc
 def retime(state: SequenceState, config: SequencesConfig, facts: LeadFacts) -> SequenceState:
     """The pending step again, after the history changed: an email it holds may now be sent already
     (skip it), and the cap may now make it wait."""
-    sequence = next((s for s in config.sequences if s.id == state.sequence), None)
+    sequence = config.sequence(state.sequence)
     if state.next_send_at is None or state.stopped or sequence is None:
         return state
-    return _schedule_next(state, sequence, facts, scheduler_for(config))
+    return _schedule_next(state, sequence, facts, config)
 
 
 def note_engagement(state: SequenceState, events: list[dict[str, Any]]) -> SequenceState:
@@ -178,9 +190,8 @@ def note_engagement(state: SequenceState, events: list[dict[str, Any]]) -> Seque
 def skip(state: SequenceState, config: SequencesConfig, facts: LeadFacts, at: datetime) -> SequenceState:
     """The due step's condition does not hold: move on without sending (what the lead did with the
     previous email still counts for the step after)."""
-    sequence = next(s for s in config.sequences if s.id == state.sequence)
     return _schedule_next(replace(state, step=state.step + 1, step_started_at=iso(at), next_send_at=None),
-                          sequence, facts, scheduler_for(config))
+                          _sequence_of(state, config), facts, config)
 
 
 def step_applies(step: Step, state: SequenceState) -> bool:
@@ -195,20 +206,61 @@ def step_applies(step: Step, state: SequenceState) -> bool:
 
 
 def current_step(state: SequenceState, config: SequencesConfig) -> Step | None:
-    sequence = next((s for s in config.sequences if s.id == state.sequence), None)
+    sequence = config.sequence(state.sequence)
     if sequence is None or state.stopped or state.step >= len(sequence.steps):
         return None
     return sequence.steps[state.step]
 
 
-def _schedule_next(state: SequenceState, sequence: Sequence, facts: LeadFacts, schedule: Scheduler) -> SequenceState:
-    """Skip steps whose email the lead already received (by template); time the next one."""
+def is_follow_up_check(state: SequenceState) -> bool:
+    """A finished sequence's dormancy or sunset check, due in the index like a step."""
+    return state.stopped == "completed" and state.next_send_at is not None
+
+
+def follow_up(state: SequenceState, config: SequencesConfig, facts: LeadFacts, now: datetime) -> SequenceState:
+    """The check came due: enroll a dormant lead in re-engagement, sunset a lead that stayed silent
+    through it, or look again later for a lead that was active meanwhile."""
+    moved = update_enrollment(state, facts, config, now)
+    if moved is not None and moved != state:
+        return moved  # into re-engagement, or (woken up) back into its rank's sequence
+    sequence = config.sequence(state.sequence)
+    threshold = config.dormant_after_days()
+    if sequence is None or threshold is None:
+        return replace(state, next_send_at=None)
+    if facts.dormant_days < threshold:
+        return replace(state, next_send_at=_follow_up_at(state, sequence, facts, threshold))
+    if sequence.reengages:
+        return replace(state, stopped="sunset", next_send_at=None)
+    return replace(state, next_send_at=None)  # dormant, but re-engagement's stop rules keep it out (handed off)
+
+
+def _follow_up_at(state: SequenceState, sequence: Sequence, facts: LeadFacts, threshold: int) -> str:
+    finished = parse_iso(state.step_started_at)  # the last step's send (or skip)
+    if sequence.reengages:
+        return iso(finished + timedelta(days=sequence.sunset_after_days))
+    return iso((facts.last_activity_at or finished) + timedelta(days=threshold))
+
+
+def _sequence_of(state: SequenceState, config: SequencesConfig) -> Sequence:
+    sequence = config.sequence(state.sequence)
+    assert sequence is not None, state.sequence
+    return sequence
+
+
+def _schedule_next(state: SequenceState, sequence: Sequence, facts: LeadFacts,
+                   config: SequencesConfig) -> SequenceState:
+    """Skip steps whose email the lead already received (by template); time the next one. After the
+    last step: completed, with its follow-up check when there is a re-engagement sequence."""
     step_index = state.step
     while step_index < len(sequence.steps) and sequence.steps[step_index].template in state.sent_templates:
         step_index += 1
     if step_index >= len(sequence.steps):
-        return replace(state, step=step_index, next_send_at=None, stopped=state.stopped or "completed")
+        done = replace(state, step=step_index, next_send_at=None, stopped=state.stopped or "completed")
+        threshold = config.dormant_after_days()
+        if threshold is None or done.stopped != "completed":
+            return done
+        return replace(done, next_send_at=_follow_up_at(done, sequence, facts, threshold))
     started = parse_iso(state.step_started_at)
     earliest = started + timedelta(days=sequence.steps[step_index].delay_days)
+    schedule = scheduler_for(config)
     return replace(state, step=step_index, next_send_at=iso(schedule(earliest, state.sent_at, facts.timezone)))
-

@@ -18,7 +18,7 @@ from nurture.observability import logger, metrics
 # A batch whose every record failed is still answered record by record, not with an exception.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 METRICS = {"sent": "StepEmailsSent", "failed": "StepEmailsFailed", "skipped": "StepsSkipped",
-           "stopped": "SequencesStopped"}
+           "stopped": "SequencesStopped", "reengaged": "DormantLeadsReengaged", "sunset": "LeadsSunset"}
 
 
 def handle_batch(event: dict[str, Any], context: LambdaContext, store: SenderStore, mailer: Mailer,
