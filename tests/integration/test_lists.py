@@ -66,3 +66,33 @@ def test_an_export_to_a_file_can_be_limited_to_one_rank(local_system: RunningSys
         time.sleep(0.5)
     assert "hot-export@example.co.jp" in {lead["email"] for lead in leads}
     assert {lead["rank"] for lead in leads} == {"A"}
+
+
+def test_the_report_counts_todays_forms_and_handoffs_and_writes_an_offline_html_file(local_system: RunningSystem,
+                                                                                     tmp_path: Path):
+    # Given a demo request, which makes a hot lead at once
+    local_system.post_json("/v1/forms/demo", {"email": "report-hot@example.co.jp", "name": "部長", "company": "大手",
+                                              "phone": "03-0000-0000", "title": "部長", "consent": True})
+    page = tmp_path / "kpi.html"
+    deadline = time.monotonic() + 20
+    while True:  # the handoff exists once the stream consumer has scored the lead
+        done = local_system.cli("report", "--json", "--html", str(page))
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        if report["handoffs"] >= 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+
+    # Then this week shows the form and the handoff, and the leads are counted
+    this_week = report["weekly"][-1]
+    assert this_week["forms"] >= 1 and this_week["handoffs"] >= 1
+    assert report["leads"]["new_in_period"] >= 1 and report["leads"]["by_stage"].get("handed_off", 0) >= 1
+    assert report["touchpoint_plan"]["months_without_any_email"]
+    html = page.read_text(encoding="utf-8")
+    assert html.count("<svg") == 2 and "<script" not in html and "Nurture KPI report" in html
+
+    # And the plain report reads in a terminal; a period that ends before it starts is refused
+    text = local_system.cli("report")
+    assert text.returncode == 0 and "hot leads handed off:" in text.stdout and "touchpoint plan" in text.stdout
+    refused = local_system.cli("report", "--from", "2026-12-01", "--to", "2026-11-01")
+    assert refused.returncode == 2 and "ends (2026-11-01) before it starts (2026-12-01)" in refused.stderr

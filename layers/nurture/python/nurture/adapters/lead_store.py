@@ -324,6 +324,17 @@ class DynamoLeadStore(DynamoTable):
                             ExpressionAttributeValues={":profile": {"S": keys.PROFILE}})
         return (from_item(item) for item in items)
 
+    def report_items(self) -> Iterator[dict[str, Any]]:
+        """Every lead's profile, activity and handoffs (a scan: for reports, never on a request's path)."""
+        items = self._pages("scan", TableName=self._table,
+                            FilterExpression="begins_with(PK, :lead) AND (SK = :profile OR begins_with(SK, :event) "
+                                             "OR begins_with(SK, :handoff))",
+                            ExpressionAttributeValues={":lead": {"S": keys.lead_pk("")},
+                                                       ":profile": {"S": keys.PROFILE},
+                                                       ":event": {"S": keys.EVENT_PREFIX},
+                                                       ":handoff": {"S": keys.HANDOFF_PREFIX}})
+        return (from_item(item) for item in items)
+
     def handoff_published(self, lead_id: str, handoff_id: str) -> bool:
         item = self._get(keys.lead_pk(lead_id), keys.handoff_sk(handoff_id))
         return bool(item and "published_at" in item)

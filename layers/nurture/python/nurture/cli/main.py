@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nurture.cli.lists import add_list_commands, run_export, run_import
+from nurture.cli.report import add_report_command, run_report
 
 if TYPE_CHECKING:
     from nurture.cli.target import Target
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     _target_options(poll)
 
     add_list_commands(commands, _target_options)
+    add_report_command(commands, _target_options)
 
     rescore = commands.add_parser("rescore", help="recompute every lead from its activity with the current rules")
     _target_options(rescore)
@@ -111,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_import(args, _target)
     if args.command == "export":
         return run_export(args, _target)
+    if args.command == "report":
+        return run_report(args, _target)
     if args.command == "simulate":
         return run_simulate(args)
     if args.command == "sending":

@@ -1,0 +1,86 @@
+"""`nurture report`: the KPI report of a period, as text, JSON or one self-contained HTML file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+
+def add_report_command(commands: Any, target_options: Any) -> None:
+    report = commands.add_parser("report", help="KPIs of a period: step emails, handoffs, feedback, leads, plan")
+    report.add_argument("--from", dest="start", type=_day, help="first day, YYYY-MM-DD (default: 27 days ago)")
+    report.add_argument("--to", dest="end", type=_day, help="last day, YYYY-MM-DD (default: today)")
+    report.add_argument("--json", action="store_true", help="the report as one JSON object")
+    report.add_argument("--html", type=Path, metavar="FILE", help="also write the report with charts to FILE")
+    target_options(report)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def run_report(args: argparse.Namespace, target_of: Any) -> int:
+    from zoneinfo import ZoneInfo
+
+    from nurture.adapters.lead_store import DynamoLeadStore
+    from nurture.cli.report_html import render_html
+    from nurture.config import load_config
+    from nurture.domain.clock import utc_now
+    from nurture.domain.report import CONVERSION_DAYS, Period, build_report, default_period
+
+    config = load_config(args.config_dir)
+    zone = ZoneInfo(config.sequences.send_window.timezone)
+    now = utc_now()
+    fallback = default_period(now.astimezone(zone).date(), zone)
+    try:
+        period = Period(args.start or fallback.start, args.end or fallback.end, zone)
+    except ValueError as error:
+        print(f"nurture report: {error}", file=sys.stderr)
+        return 2
+    target = target_of(args)
+    if target is None:
+        return 2
+    items = DynamoLeadStore(target.environment["TABLE_NAME"]).report_items()
+    report = build_report(items, period, config.sequences, config.scoring, now)
+    if args.html:
+        args.html.write_text(render_html(report, CONVERSION_DAYS), encoding="utf-8")
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else _readable(report))
+    return 0
+
+
+def _readable(report: dict[str, Any]) -> str:
+    from nurture.cli.report_html import percent
+
+    period, totals, leads, plan = report["period"], report["totals"], report["leads"], report["touchpoint_plan"]
+    lines = [f"KPI report {period['from']} .. {period['to']} ({period['timezone']})", "",
+             f"{'sequence':<16}{'step':<22}{'sent':>6}{'deliv':>7}{'open':>6}{'bot':>5}{'click':>6}{'bot':>5}"
+             f"{'CTR':>8}{'CVR':>8}{'unsub':>8}{'bounce':>8}{'compl':>8}"]
+    for row in [*report["steps"], {"sequence": "total", "step": "", **totals}]:
+        lines.append(f"{row['sequence']:<16}{row['step']:<22}{row['sent']:>6}{row['delivered']:>7}{row['opened']:>6}"
+                     f"{row['opened_bot']:>5}{row['clicked']:>6}{row['clicked_bot']:>5}"
+                     f"{percent(row['click_rate']):>8}{percent(row['conversion_rate']):>8}"
+                     f"{percent(row['unsubscribe_rate']):>8}{percent(row['bounce_rate']):>8}"
+                     f"{percent(row['complaint_rate']):>8}")
+    feedback = report["feedback"]
+    lines += ["", "week of      sent  opened  clicked  forms  handoffs"]
+    lines += [f"{w['week']}  {w['sent']:>4}  {w['opened']:>6}  {w['clicked']:>7}  {w['forms']:>5}  {w['handoffs']:>8}"
+              for w in report["weekly"]]
+    lines += ["", f"hot leads handed off: {report['handoffs']}",
+              f"sales feedback: {feedback['leads_with_feedback']} lead(s), acceptance "
+              f"{percent(feedback['acceptance_rate'])} {feedback['outcomes']}",
+              f"leads: {leads['total']} (new {leads['new_in_period']}); by rank {leads['by_rank']}",
+              f"  by stage {leads['by_stage']}", f"  by status {leads['by_status']}",
+              f"dormant leads: {leads['dormant']}", "",
+              "touchpoint plan (a lead enrolled today that never reacts):"]
+    lines += [f"  rank {p['rank']}: {len(p['sends'])} email(s); no email in {', '.join(p['months_without_email'])}"
+              for p in plan["by_rank"]]
+    quiet = plan["months_without_any_email"]
+    lines.append(f"  months in which no sequence sends anything: {', '.join(quiet) if quiet else 'none'}")
+    return "\n".join(lines)

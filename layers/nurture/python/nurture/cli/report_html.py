@@ -1,0 +1,56 @@
+"""The KPI report as one HTML file that opens offline: inline CSS and SVG charts, no scripts, no fetches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader
+
+FUNNEL = (("sent", "送信 sent"), ("delivered", "配信 delivered"), ("opened", "開封 opened (people)"),
+          ("clicked", "クリック clicked"), ("converted", "コンバージョン converted"))
+TRENDS = (("sent", "#64748b"), ("opened", "#0ea5e9"), ("clicked", "#f59e0b"), ("forms", "#10b981"),
+          ("handoffs", "#e11d48"))
+RATES = ("open_rate", "click_rate", "conversion_rate", "unsubscribe_rate", "bounce_rate", "complaint_rate")
+
+
+def funnel_bars(totals: dict[str, Any], width: int = 560, bar: int = 28) -> list[dict[str, Any]]:
+    """Each funnel stage as a bar scaled to the emails sent."""
+    top = max(int(totals.get("sent") or 0), 1)
+    label_width = 190
+    usable = width - label_width - 60
+    return [{"label": label, "count": int(totals.get(name) or 0), "y": index * (bar + 8),
+             "x": label_width, "width": max(2, round(usable * int(totals.get(name) or 0) / top)), "height": bar}
+            for index, (name, label) in enumerate(FUNNEL)]
+
+
+def trend_lines(weekly: list[dict[str, Any]], width: int = 640, height: int = 220) -> dict[str, Any]:
+    """A polyline per weekly count, on a shared scale; a week is a point."""
+    left, bottom, top_pad = 40, 30, 10
+    plot_w, plot_h = width - left - 40, height - bottom - top_pad  # room for the last week's label
+    peak = max([int(week[name]) for week in weekly for name, _ in TRENDS] + [1])
+    step = plot_w / max(len(weekly) - 1, 1)
+
+    def point(index: int, value: int) -> str:
+        return f"{left + index * step:.1f},{top_pad + plot_h - plot_h * value / peak:.1f}"
+
+    series = [{"name": name, "colour": colour,
+               "points": " ".join(point(i, int(week[name])) for i, week in enumerate(weekly))}
+              for name, colour in TRENDS]
+    ticks = [{"x": round(left + i * step, 1), "label": week["week"][5:]} for i, week in enumerate(weekly)]
+    return {"series": series, "ticks": ticks, "peak": peak, "width": width, "height": height, "left": left,
+            "base": top_pad + plot_h, "top": top_pad}
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+
+
+def render_html(report: dict[str, Any], conversion_days: int) -> str:
+    environment = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True,
+                              keep_trailing_newline=True)
+    return environment.get_template("report.html.j2").render(
+        r=report, pct=percent, funnel=funnel_bars(report["totals"]), trend=trend_lines(report["weekly"]),
+        weekly_names=[name for name, _ in TRENDS], rates=RATES, conversion_days=conversion_days)

@@ -1,0 +1,288 @@
+"""The KPI report: how nurturing performed over a period, from the table's own records.
+
+Pure: the lead items (profiles, activity, handoffs) in, numbers out. Step emails are counted as a
+cohort, as email tools report a campaign: the emails sent in the period, with everything that
+happened to them since (a delivery, a person's open, a click, a form within a week of the click).
+A person's and a machine's opens and clicks are counted apart; rates use only the person's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from nurture import keys
+from nurture.config.scoring import ScoringRules
+from nurture.config.sequences import SequencesConfig
+from nurture.domain.clock import parse_iso
+from nurture.domain.leads import current_scores, status_of
+from nurture.domain.scoring import rank_for
+from nurture.domain.sequencing import (
+    LeadFacts,
+    advance,
+    current_step,
+    follow_up,
+    is_follow_up_check,
+    skip,
+    step_applies,
+    update_enrollment,
+)
+
+CONVERSION_DAYS = 7  # a form this soon after a person's click converts that email
+ACCEPTED = frozenset({"accepted", "won", "lost"})  # lost: sales took it on, the deal went elsewhere
+PLAN_MONTHS = 12
+MAX_PLANNED_STEPS = 500  # a year of steps and checks: a bound, not a limit any real plan meets
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days in the marketer's time zone, both ends included."""
+
+    start: date
+    end: date
+    zone: ZoneInfo
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"the period ends ({self.end}) before it starts ({self.start})")
+
+    def contains(self, moment: datetime) -> bool:
+        return self.start <= moment.astimezone(self.zone).date() <= self.end
+
+    def week_of(self, moment: datetime) -> str:
+        """The Monday of the moment's week, in the marketer's time zone."""
+        day = moment.astimezone(self.zone).date()
+        return (day - timedelta(days=day.weekday())).isoformat()
+
+    def weeks(self) -> list[str]:
+        monday = self.start - timedelta(days=self.start.weekday())
+        return [(monday + timedelta(weeks=n)).isoformat() for n in range((self.end - monday).days // 7 + 1)]
+
+
+@dataclass
+class _Email:
+    sequence: str
+    step: str
+    lead_id: str
+    sent_at: datetime
+    reactions: set[str] = field(default_factory=set)
+    clicked_at: list[datetime] = field(default_factory=list)
+
+
+STEP_COUNTS = ("sent", "delivered", "opened", "opened_bot", "clicked", "clicked_bot", "converted", "unsubscribed",
+               "bounced", "complained")
+WEEKLY_COUNTS = ("sent", "opened", "clicked", "forms", "handoffs")
+
+
+def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: SequencesConfig, rules: ScoringRules,
+                 now: datetime) -> dict[str, Any]:
+    profiles: dict[str, dict[str, Any]] = {}
+    events: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    handoffs: list[datetime] = []
+    for item in items:
+        lead_id = str(item.get("PK", "")).removeprefix("LEAD#")
+        sort_key = str(item.get("SK", ""))
+        if sort_key == keys.PROFILE:
+            profiles[lead_id] = item
+        elif sort_key.startswith(keys.EVENT_PREFIX):
+            events[lead_id].append(item)
+        elif sort_key.startswith(keys.HANDOFF_PREFIX) and item.get("created_at"):
+            handoffs.append(parse_iso(str(item["created_at"])))
+    emails = _emails(events, period)
+    weekly = {week: dict.fromkeys(WEEKLY_COUNTS, 0) for week in period.weeks()}
+
+    def tally(moment: datetime, name: str) -> None:
+        if period.contains(moment):
+            weekly[period.week_of(moment)][name] += 1
+
+    for lead_events in events.values():
+        for event in lead_events:
+            kind, at = event.get("type"), parse_iso(str(event["occurred_at"]))
+            if kind == "email_sent":
+                tally(at, "sent")
+            elif kind == "form_submit":
+                tally(at, "forms")
+            elif kind in ("email_open", "email_click") and not event.get("bot") and event.get("source") != "ses":
+                tally(at, "opened" if kind == "email_open" else "clicked")  # our pixel and links: one per hit
+    for at in handoffs:
+        tally(at, "handoffs")
+    return {
+        "period": {"from": period.start.isoformat(), "to": period.end.isoformat(), "timezone": period.zone.key},
+        "generated_at": now.isoformat(timespec="seconds"),
+        "steps": _step_rows(emails, sequences),
+        "totals": _rates(Counter({name: sum(1 for e in emails.values() if _counts(e, name)) for name in STEP_COUNTS})),
+        "weekly": [{"week": week, **counts} for week, counts in weekly.items()],
+        "handoffs": sum(1 for at in handoffs if period.contains(at)),
+        "feedback": _feedback(events, period),
+        "leads": _leads(profiles, period, rules, now),
+        "touchpoint_plan": touchpoint_plan(sequences, now, period.zone),
+    }
+
+
+def _emails(events: dict[str, list[dict[str, Any]]], period: Period) -> dict[str, _Email]:
+    """The period's step emails by message id, each with what happened to it."""
+    emails: dict[str, _Email] = {}
+    for lead_id, lead_events in events.items():
+        for event in lead_events:
+            if event.get("type") != "email_sent" or not event.get("message_id"):
+                continue
+            at = parse_iso(str(event["occurred_at"]))
+            if period.contains(at):
+                emails[str(event["message_id"])] = _Email(str(event.get("sequence")), str(event.get("step")),
+                                                          lead_id, at)
+    forms: dict[str, list[datetime]] = defaultdict(list)
+    for lead_id, lead_events in events.items():
+        for event in lead_events:
+            kind, at = str(event.get("type")), parse_iso(str(event["occurred_at"]))
+            if kind == "form_submit":
+                forms[lead_id].append(at)
+            email = emails.get(str(event.get("message_id")))
+            if email is None:
+                continue
+            reaction = REACTIONS.get(kind)
+            if reaction in ("opened", "clicked") and event.get("bot"):
+                reaction += "_bot"
+            if reaction is not None:
+                email.reactions.add(reaction)
+            if reaction == "clicked":
+                email.clicked_at.append(at)
+    for email in emails.values():
+        if any(click <= form <= click + timedelta(days=CONVERSION_DAYS)
+               for click in email.clicked_at for form in forms[email.lead_id]):
+            email.reactions.add("converted")
+    return emails
+
+
+REACTIONS = {"email_delivered": "delivered", "email_open": "opened", "email_click": "clicked",
+             "email_bounced": "bounced", "email_complained": "complained", "unsubscribe": "unsubscribed"}
+
+
+def _counts(email: _Email, name: str) -> bool:
+    if name == "sent":
+        return True
+    if name == "opened":  # a click means the email was read, with images blocked or not
+        return "opened" in email.reactions or "clicked" in email.reactions
+    return name in email.reactions
+
+
+def _step_rows(emails: dict[str, _Email], sequences: SequencesConfig) -> list[dict[str, Any]]:
+    order = {(s.id, step.id): (n, m) for n, s in enumerate(sequences.sequences) for m, step in enumerate(s.steps)}
+    grouped: dict[tuple[str, str], list[_Email]] = defaultdict(list)
+    for email in emails.values():
+        grouped[(email.sequence, email.step)].append(email)
+    rows = []
+    for (sequence, step), members in sorted(grouped.items(), key=lambda pair: order.get(pair[0], (99, 99))):
+        counts = Counter({name: sum(1 for e in members if _counts(e, name)) for name in STEP_COUNTS})
+        rows.append({"sequence": sequence, "step": step, **_rates(counts)})
+    return rows
+
+
+def _rates(counts: Counter[str]) -> dict[str, Any]:
+    """Rates per delivered email; per sent email where no deliveries were reported (SES event
+    publishing not set up, or every email bounced)."""
+    base = counts["delivered"] or counts["sent"]
+
+    def share(part: int, whole: int) -> float | None:
+        return round(part / whole, 4) if whole else None
+
+    return {**{name: counts[name] for name in STEP_COUNTS},
+            "rate_base": "delivered" if counts["delivered"] else "sent",
+            "open_rate": share(counts["opened"], base),
+            "click_rate": share(counts["clicked"], base),
+            "click_to_open_rate": share(counts["clicked"], counts["opened"]),
+            "conversion_rate": share(counts["converted"], base),
+            "unsubscribe_rate": share(counts["unsubscribed"], base),
+            "bounce_rate": share(counts["bounced"], counts["sent"]),
+            "complaint_rate": share(counts["complained"], base)}
+
+
+def _feedback(events: dict[str, list[dict[str, Any]]], period: Period) -> dict[str, Any]:
+    verdicts: dict[str, set[str]] = defaultdict(set)
+    outcomes: Counter[str] = Counter()
+    for lead_id, lead_events in events.items():
+        for event in lead_events:
+            if event.get("type") == "sales_feedback" and period.contains(parse_iso(str(event["occurred_at"]))):
+                verdicts[lead_id].add(str(event.get("outcome")))
+                outcomes[str(event.get("outcome"))] += 1
+    accepted = sum(1 for given in verdicts.values() if given & ACCEPTED)
+    return {"leads_with_feedback": len(verdicts), "accepted_leads": accepted,
+            "acceptance_rate": round(accepted / len(verdicts), 4) if verdicts else None,
+            "outcomes": dict(sorted(outcomes.items()))}
+
+
+def _leads(profiles: dict[str, dict[str, Any]], period: Period, rules: ScoringRules,
+           now: datetime) -> dict[str, Any]:
+    by_rank: Counter[str] = Counter()
+    by_stage: Counter[str] = Counter()
+    by_status: Counter[str] = Counter()
+    created = 0
+    for profile in profiles.values():
+        scores = current_scores(profile, rules, now)
+        by_rank[rank_for(int(scores["fit"]), scores["engagement"], rules)] += 1  # as of now: engagement decays
+        by_stage[str(profile.get("stage", "nurturing"))] += 1
+        by_status[status_of(profile)] += 1
+        created += bool(profile.get("created_at")) and period.contains(parse_iso(str(profile["created_at"])))
+    return {"total": len(profiles), "new_in_period": created,
+            "by_rank": {rank: by_rank[rank] for rank in ("A", "B", "C")},
+            "by_stage": dict(sorted(by_stage.items())), "by_status": dict(sorted(by_status.items())),
+            "dormant": by_status["dormant"]}
+
+
+def touchpoint_plan(sequences: SequencesConfig, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
+    """The coming twelve months as a lead of each rank would live them if it enrolled today and never
+    reacted (the sequence, then re-engagement when it goes dormant): the months in which it would get
+    no email, and the months in which no rank's lead would."""
+    months = _months(now.astimezone(zone).date())
+    plans = []
+    for rank in ("A", "B", "C"):
+        # An A lead is handed to sales the moment it becomes A: the plan sees what sales' lead gets.
+        facts = LeadFacts(rank=rank, stage="handed_off" if rank == "A" else "nurturing", status="active",
+                          last_activity_at=now)
+        sends = _planned_sends(facts, sequences, now, now + timedelta(days=366))
+        if sends is None:
+            continue
+        sent_months = {at.astimezone(zone).strftime("%Y-%m") for at, _ in sends}
+        plans.append({"rank": rank, "sends": [{"at": at.astimezone(zone).date().isoformat(), "email": template}
+                                              for at, template in sends],
+                      "months_without_email": [month for month in months if month not in sent_months]})
+    quiet = [month for month in months if all(month in plan["months_without_email"] for plan in plans)]
+    return {"months": months, "by_rank": plans, "months_without_any_email": quiet}
+
+
+def _months(first: date) -> list[str]:
+    return [date(first.year + (first.month - 1 + n) // 12, (first.month - 1 + n) % 12 + 1, 1).strftime("%Y-%m")
+            for n in range(PLAN_MONTHS)]
+
+
+def _planned_sends(facts: LeadFacts, sequences: SequencesConfig, now: datetime,
+                   until: datetime) -> list[tuple[datetime, str]] | None:
+    """Drive the real sequencing rules forward in time for a silent lead; None: no sequence takes it."""
+    state = update_enrollment(None, facts, sequences, now)
+    if state is None:
+        return None
+    sends: list[tuple[datetime, str]] = []
+    for _ in range(MAX_PLANNED_STEPS):
+        if state.next_send_at is None or (at := parse_iso(state.next_send_at)) >= until:
+            break
+        silent = replace(facts, dormant_days=(at - now).total_seconds() / 86400)
+        if is_follow_up_check(state):
+            state = follow_up(state, sequences, silent, at)
+            continue
+        step = current_step(state, sequences)
+        if step is None:
+            break
+        if step_applies(step, state):
+            sends.append((at, step.template))
+            state = advance(state, sequences, silent, at)
+        else:
+            state = skip(state, sequences, silent, at)
+    return sends
+
+
+def default_period(today: date, zone: ZoneInfo, days: int = 28) -> Period:
+    """The last four whole weeks up to today, as the dashboards of HubSpot and Marketo default to."""
+    return Period(today - timedelta(days=days - 1), today, zone)

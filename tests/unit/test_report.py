@@ -1,0 +1,144 @@
+"""The KPI report: step emails as a cohort, people apart from machines, handoffs, feedback and the plan."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from nurture.cli.report_html import render_html
+from nurture.config import load_config
+from nurture.domain.report import CONVERSION_DAYS, Period, build_report, touchpoint_plan
+from tests.conftest import CONFIG_DIR
+
+CONFIG = load_config(CONFIG_DIR)
+TOKYO = ZoneInfo("Asia/Tokyo")
+NOVEMBER = Period(date(2026, 11, 2), date(2026, 11, 15), TOKYO)  # two whole weeks, Monday to Sunday
+SENT = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)  # Wednesday 10:00 in Tokyo
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+
+
+def profile(lead_id: str, **extra: Any) -> dict[str, Any]:
+    return {"PK": f"LEAD#{lead_id}", "SK": "PROFILE", "email": f"{lead_id}@example.co.jp", "stage": "nurturing",
+            "status": "active", "created_at": "2026-11-03T00:00:00.000000Z", **extra}
+
+
+def event(lead_id: str, kind: str, at: datetime, **data: Any) -> dict[str, Any]:
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {"PK": f"LEAD#{lead_id}", "SK": f"EVT#{stamp}#{kind}{len(data)}", "type": kind, "occurred_at": stamp,
+            **data}
+
+
+def sent(lead_id: str, message: str, at: datetime = SENT, step: str = "know_how") -> dict[str, Any]:
+    return event(lead_id, "email_sent", at, message_id=message, sequence="warm_nurture", step=step,
+                 template=step)
+
+
+def table() -> list[dict[str, Any]]:
+    later = SENT + timedelta(hours=2)
+    return [
+        profile("reader"), profile("leaver"), profile("sleeper", sequence={"stopped": "sunset"}),
+        # The reader: delivered, a privacy proxy opens it, the person clicks and fills in a form next day
+        sent("reader", "m1"),
+        event("reader", "email_delivered", SENT + timedelta(seconds=5), message_id="m1", source="ses"),
+        event("reader", "email_open", SENT + timedelta(seconds=9), message_id="m1", bot=True, source="ses"),
+        event("reader", "email_click", later, message_id="m1"),
+        event("reader", "form_submit", later + timedelta(days=1), form_kind="download"),
+        {"PK": "LEAD#reader", "SK": "HANDOFF#h1", "created_at": "2026-11-05T02:00:00.000000Z"},
+        event("reader", "sales_feedback", SENT + timedelta(days=3), outcome="accepted"),
+        # The leaver: delivered, a scanner clicks every link at once, the person unsubscribes
+        sent("leaver", "m2"),
+        event("leaver", "email_delivered", SENT + timedelta(seconds=5), message_id="m2", source="ses"),
+        event("leaver", "email_click", SENT + timedelta(seconds=7), message_id="m2", bot=True),
+        event("leaver", "unsubscribe", later, message_id="m2"),
+        event("leaver", "sales_feedback", SENT + timedelta(days=3), outcome="rejected"),
+        # The sleeper's email bounced; an email sent before the period is not this period's
+        sent("sleeper", "m3", step="case_study"),
+        event("sleeper", "email_bounced", SENT + timedelta(seconds=5), message_id="m3", source="ses"),
+        sent("sleeper", "m0", at=datetime(2026, 10, 20, 1, 0, tzinfo=UTC)),
+        event("sleeper", "email_delivered", datetime(2026, 10, 20, 1, 1, tzinfo=UTC), message_id="m0"),
+    ]
+
+
+def test_each_step_counts_its_emails_people_and_machines_apart():
+    report = build_report(table(), NOVEMBER, CONFIG.sequences, CONFIG.scoring, NOW)
+    know_how, case_study = report["steps"]
+    assert (know_how["sequence"], know_how["step"], case_study["step"]) == ("warm_nurture", "know_how", "case_study")
+    assert {k: know_how[k] for k in ("sent", "delivered", "opened", "opened_bot", "clicked", "clicked_bot",
+                                     "converted", "unsubscribed", "bounced")} == {
+        "sent": 2, "delivered": 2, "opened": 1, "opened_bot": 1, "clicked": 1, "clicked_bot": 1, "converted": 1,
+        "unsubscribed": 1, "bounced": 0}
+    assert know_how["click_rate"] == 0.5 and know_how["conversion_rate"] == 0.5  # per delivered email
+    assert know_how["unsubscribe_rate"] == 0.5 and know_how["rate_base"] == "delivered"
+    assert case_study["bounce_rate"] == 1.0 and case_study["rate_base"] == "sent"  # nothing was delivered
+    assert report["totals"]["sent"] == 3  # the October email is not this period's
+
+
+def test_a_form_long_after_the_click_is_no_conversion():
+    items = [profile("slow"), sent("slow", "m9"), event("slow", "email_click", SENT, message_id="m9"),
+             event("slow", "form_submit", SENT + timedelta(days=CONVERSION_DAYS + 1))]
+    (row,) = build_report(items, NOVEMBER, CONFIG.sequences, CONFIG.scoring, NOW)["steps"]
+    assert row["clicked"] == 1 and row["converted"] == 0
+
+
+def test_handoffs_forms_and_sends_are_counted_by_week_and_feedback_gives_the_acceptance_rate():
+    report = build_report(table(), NOVEMBER, CONFIG.sequences, CONFIG.scoring, NOW)
+    first, second = report["weekly"]
+    assert first == {"week": "2026-11-02", "sent": 3, "opened": 0, "clicked": 1, "forms": 1, "handoffs": 1}
+    assert second["week"] == "2026-11-09" and sum(second[k] for k in second if k != "week") == 0
+    assert report["handoffs"] == 1
+    assert report["feedback"] == {"leads_with_feedback": 2, "accepted_leads": 1, "acceptance_rate": 0.5,
+                                  "outcomes": {"accepted": 1, "rejected": 1}}
+
+
+def test_leads_are_counted_by_rank_stage_and_status_with_the_dormant_apart():
+    leads = build_report(table(), NOVEMBER, CONFIG.sequences, CONFIG.scoring, NOW)["leads"]
+    assert leads["total"] == 3 and leads["new_in_period"] == 3
+    assert sum(leads["by_rank"].values()) == 3 and leads["by_stage"] == {"nurturing": 3}
+    assert leads["dormant"] == 1 and leads["by_status"] == {"active": 2, "dormant": 1}
+
+
+def test_the_touchpoint_plan_follows_a_silent_lead_of_each_rank_through_the_year():
+    plan = touchpoint_plan(CONFIG.sequences, NOW, TOKYO)
+    assert plan["months"][0] == "2026-11" and len(plan["months"]) == 12
+    cold = next(p for p in plan["by_rank"] if p["rank"] == "C")
+    assert [send["email"] for send in cold["sends"]] == ["know_how", "whitepaper_announcement", "product_news",
+                                                         "reengagement_check", "reengagement_last"]
+    hot = next(p for p in plan["by_rank"] if p["rank"] == "A")
+    assert len(hot["sends"]) == 2  # sales owns a hot lead: it is never re-engaged
+    # The shipped plan leaves most of the year quiet, which is what the check is for.
+    assert "2027-10" in plan["months_without_any_email"] and "2026-11" not in plan["months_without_any_email"]
+    assert set(plan["months_without_any_email"]) == set.intersection(
+        *(set(p["months_without_email"]) for p in plan["by_rank"]))
+
+
+def test_a_period_that_ends_before_it_starts_is_refused():
+    with pytest.raises(ValueError, match="ends"):
+        Period(date(2026, 11, 2), date(2026, 11, 1), TOKYO)
+
+
+class _Resources(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.external: list[str] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.external += [value for name, value in attrs if name in ("src", "href") and value]
+
+
+def test_the_html_report_is_one_file_with_charts_that_needs_nothing_else():
+    items = [*table(), sent("reader", "m<b>", step="<script>alert(1)</script>")]
+    report = build_report(items, NOVEMBER, CONFIG.sequences, CONFIG.scoring, NOW)
+    html = render_html(report, CONVERSION_DAYS)
+    parsed = _Resources()
+    parsed.feed(html)
+    assert parsed.external == [] and "script" not in parsed.tags and "link" not in parsed.tags
+    assert parsed.tags.count("svg") == 2 and parsed.tags.count("rect") == 5 and parsed.tags.count("polyline") == 5
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # a step name is text, never markup
+    quiet = report["touchpoint_plan"]["months_without_any_email"]
+    assert quiet and f"<b>{', '.join(quiet)}</b>" in html  # the quiet months, named
