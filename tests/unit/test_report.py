@@ -11,6 +11,7 @@ import pytest
 
 from nurture.cli.report_html import render_html
 from nurture.config import load_config
+from nurture.config.sequences import Sequence
 from nurture.domain.report import CONVERSION_DAYS, Period, build_report, touchpoint_plan
 from tests.conftest import CONFIG_DIR
 
@@ -77,6 +78,13 @@ def test_each_step_counts_its_emails_people_and_machines_apart():
     assert report["totals"]["sent"] == 3  # the October email is not this period's
 
 
+def test_an_imported_list_is_neither_a_form_nor_a_conversion():
+    items = [profile("listed"), sent("listed", "m8"), event("listed", "email_click", SENT, message_id="m8"),
+             event("listed", "form_submit", SENT + timedelta(hours=1), form_kind="import")]
+    report = build_report(items, NOVEMBER, CONFIG.sequences, CONFIG.scoring, NOW)
+    assert report["steps"][0]["converted"] == 0 and sum(week["forms"] for week in report["weekly"]) == 0
+
+
 def test_a_form_long_after_the_click_is_no_conversion():
     items = [profile("slow"), sent("slow", "m9"), event("slow", "email_click", SENT, message_id="m9"),
              event("slow", "form_submit", SENT + timedelta(days=CONVERSION_DAYS + 1))]
@@ -111,8 +119,20 @@ def test_the_touchpoint_plan_follows_a_silent_lead_of_each_rank_through_the_year
     assert len(hot["sends"]) == 2  # sales owns a hot lead: it is never re-engaged
     # The shipped plan leaves most of the year quiet, which is what the check is for.
     assert "2027-10" in plan["months_without_any_email"] and "2026-11" not in plan["months_without_any_email"]
-    assert set(plan["months_without_any_email"]) == set.intersection(
-        *(set(p["months_without_email"]) for p in plan["by_rank"]))
+    b_and_c = [p for p in plan["by_rank"] if p["rank"] in "BC"]
+    assert all("2027-02" not in p["months_without_email"] for p in b_and_c)  # re-engagement, 90 days on
+    assert "2027-02" not in plan["months_without_any_email"] and "2027-01" not in plan["months_without_any_email"]
+
+
+def test_the_plan_sees_a_silent_lead_leave_a_long_sequence_for_re_engagement():
+    monthly = Sequence.model_validate({"id": "cold_nurture", "enroll": {"rank": ["C"]}, "steps": [
+        {"id": f"month_{n}", "delay_days": 30, "template": f"letter_{n}"} for n in range(12)]})
+    config = CONFIG.sequences.model_copy(update={"sequences": [
+        monthly if s.id == "cold_nurture" else s for s in CONFIG.sequences.sequences]})
+    cold = next(p for p in touchpoint_plan(config, NOW, TOKYO)["by_rank"] if p["rank"] == "C")
+    emails = [send["email"] for send in cold["sends"]]
+    # Silent for 90 days at the third letter: re-engagement takes over, then the sunset
+    assert emails == ["letter_0", "letter_1", "letter_2", "reengagement_check", "reengagement_last"]
 
 
 def test_a_period_that_ends_before_it_starts_is_refused():

@@ -247,3 +247,7 @@ def test_what_a_person_does_moves_the_latest_activity_and_what_machines_or_we_do
     assert person.last_activity_at == "2026-11-02T03:00:00.000000Z"  # the newest of the person's events
     older = score([event("page_view", T0 - timedelta(days=3), url="https://example.jp/")], profile=known)
     assert older.last_activity_at is None  # arrived late: the known activity is newer
+    imported = score([event("form_submit", T0, form_kind="import")], profile=known)
+    assert imported.last_activity_at is None  # the marketer's list, not the lead's doing
+    ses_open = score([event("email_open", T0, source="ses", message_id="m1")], profile=known)
+    assert ses_open.last_activity_at == "2026-11-02T01:00:00.000000Z"  # a person's open, reported by SES

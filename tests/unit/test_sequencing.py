@@ -148,8 +148,7 @@ def test_a_lead_silent_through_re_engagement_is_sunset():
 
 
 def test_a_sunset_lead_gets_mail_again_when_it_shows_up():
-    dormant = replace(COLD, dormant_days=135)
-    sunset = replace(finished(dormant), sequence="reengagement", stopped="sunset", next_send_at=None)
+    sunset = replace(finished(COLD), sequence="reengagement", stopped="sunset", next_send_at=None)
     back = update_enrollment(sunset, replace(COLD, dormant_days=0), CONFIG, MONDAY)
     assert back is not None and back.sequence == "cold_nurture"
 
@@ -206,3 +205,21 @@ def test_an_email_sent_while_the_lead_switched_sequence_is_not_sent_again():
     # step is the same email: recording it moves the lead past that step.
     recorded = retime(note_sent(cold, "know_how", MONDAY), CONFIG, WARM)
     assert current_step(recorded, CONFIG).template == "whitepaper_announcement"
+
+
+def test_a_check_never_comes_due_again_at_once():
+    # Given re-engagement finished, then the person unsubscribed (activity, and a stop rule on every sequence)
+    dormant = replace(COLD, dormant_days=91, last_activity_at=MONDAY - timedelta(days=91))
+    state = update_enrollment(None, dormant, CONFIG, MONDAY)
+    assert state is not None
+    while not state.stopped:
+        state = advance(state, CONFIG, dormant, MONDAY)
+    check = parse_iso(state.next_send_at)
+    active = replace(COLD, dormant_days=28, last_activity_at=check - timedelta(days=28))
+    gone = follow_up(state, CONFIG, replace(active, status="unsubscribed"), check)
+    assert gone.stopped == "unsubscribed" and gone.next_send_at is None
+    # And a lead active since whose rank sequence cannot take it is looked at again later, not now
+    handed_off = follow_up(state, CONFIG, replace(active, stage="handed_off"), check)
+    assert handed_off.stopped == "handed_off" and handed_off.next_send_at is None
+    unknown = follow_up(finished(COLD), CONFIG, replace(COLD, last_activity_at=None), MONDAY + timedelta(days=200))
+    assert unknown.next_send_at is not None and parse_iso(unknown.next_send_at) > MONDAY + timedelta(days=200)

@@ -12,7 +12,7 @@ from typing import Any
 
 def add_report_command(commands: Any, target_options: Any) -> None:
     report = commands.add_parser("report", help="KPIs of a period: step emails, handoffs, feedback, leads, plan")
-    report.add_argument("--from", dest="start", type=_day, help="first day, YYYY-MM-DD (default: 27 days ago)")
+    report.add_argument("--from", dest="start", type=_day, help="first day, YYYY-MM-DD (default: 27 days before --to)")
     report.add_argument("--to", dest="end", type=_day, help="last day, YYYY-MM-DD (default: today)")
     report.add_argument("--json", action="store_true", help="the report as one JSON object")
     report.add_argument("--html", type=Path, metavar="FILE", help="also write the report with charts to FILE")
@@ -38,9 +38,9 @@ def run_report(args: argparse.Namespace, target_of: Any) -> int:
     config = load_config(args.config_dir)
     zone = ZoneInfo(config.sequences.send_window.timezone)
     now = utc_now()
-    fallback = default_period(now.astimezone(zone).date(), zone)
+    fallback = default_period(args.end or now.astimezone(zone).date(), zone)  # four weeks up to --to
     try:
-        period = Period(args.start or fallback.start, args.end or fallback.end, zone)
+        period = Period(args.start or fallback.start, fallback.end, zone)
     except ValueError as error:
         print(f"nurture report: {error}", file=sys.stderr)
         return 2

@@ -138,9 +138,10 @@ def _plan(
         **submission.profile,
         "email": submission.email,
         "updated_at": iso(now),
-        "last_activity_at": iso(now),
         "last_touch": {k: v for k, v in touch.items() if v},
     }
+    if form.kind != "import":  # an imported list is the marketer's doing, not the lead's activity
+        profile["last_activity_at"] = iso(now)
     consent = _consent_record(submission, request, activity)
     if consent is not None:
         profile["consent"] = {k: v for k, v in consent.items() if k != "source_ip"}

@@ -20,7 +20,7 @@ from nurture.config.scoring import ScoringRules
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.clock import parse_iso
 from nurture.domain.leads import current_scores, status_of
-from nurture.domain.scoring import rank_for
+from nurture.domain.scoring import is_human_activity, rank_for
 from nurture.domain.sequencing import (
     LeadFacts,
     advance,
@@ -104,7 +104,7 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
             kind, at = event.get("type"), parse_iso(str(event["occurred_at"]))
             if kind == "email_sent":
                 tally(at, "sent")
-            elif kind == "form_submit":
+            elif kind == "form_submit" and is_human_activity(event):
                 tally(at, "forms")
             elif kind in ("email_open", "email_click") and not event.get("bot") and event.get("source") != "ses":
                 tally(at, "opened" if kind == "email_open" else "clicked")  # our pixel and links: one per hit
@@ -138,7 +138,7 @@ def _emails(events: dict[str, list[dict[str, Any]]], period: Period) -> dict[str
     for lead_id, lead_events in events.items():
         for event in lead_events:
             kind, at = str(event.get("type")), parse_iso(str(event["occurred_at"]))
-            if kind == "form_submit":
+            if kind == "form_submit" and is_human_activity(event):  # an import converts nothing
                 forms[lead_id].append(at)
             email = emails.get(str(event.get("message_id")))
             if email is None:
@@ -278,6 +278,8 @@ def _planned_sends(facts: LeadFacts, sequences: SequencesConfig, now: datetime,
         if step_applies(step, state):
             sends.append((at, step.template))
             state = advance(state, sequences, silent, at)
+            # The scorer sees the send: a lead silent for the dormancy period mid-sequence moves on.
+            state = update_enrollment(state, silent, sequences, at) or state
         else:
             state = skip(state, sequences, silent, at)
     return sends

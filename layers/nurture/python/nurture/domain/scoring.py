@@ -279,12 +279,12 @@ def score_lead(
             continue
         if event.attributes.get("bot"):
             continue  # a machine's open or click: kept as history, scores nothing
+        if is_human_activity(event.attributes):  # SES's report of an open counts too (our pixel may be off)
+            latest_human = max(latest_human or event.occurred_at, event.occurred_at)
         if _repeats_own_tracking(event):
             if event.event_id in hits:
                 clicks.append(CountedClick(hits[event.event_id], {}))  # SES's own bursts are still judged
             continue
-        if event.attributes.get("type") in HUMAN_ACTIVITY:
-            latest_human = max(latest_human or event.occurred_at, event.occurred_at)
         day = _day(event.occurred_at, zone)
         earned: dict[str, float] = {}
         for rule in rules.engagement:
@@ -353,6 +353,11 @@ def score_lead(
 
 def _day(at: datetime, zone: ZoneInfo) -> str:
     return at.astimezone(zone).date().isoformat()
+
+
+def is_human_activity(attributes: dict[str, Any]) -> bool:
+    """Something the person did. A list import is the marketer's doing: it wakes no one up."""
+    return attributes.get("type") in HUMAN_ACTIVITY and attributes.get("form_kind") != "import"
 
 
 def _repeats_own_tracking(event: ScoredEvent) -> bool:

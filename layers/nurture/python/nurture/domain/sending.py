@@ -211,7 +211,7 @@ def deliver(message: StepMessage, store: SenderStore, mailer: Mailer, composer: 
                     return "dropped"
                 assert decision.state is not None
                 if decision.action != "send":
-                    unsent = _unsent(message, decision)
+                    unsent = _unsent(message, decision, config)
                     store.record_send(unsent, version)
                     return unsent.outcome
                 attempt = _send_once(message.lead_id, profile, decision.state, decision.step, store, mailer,
@@ -286,17 +286,21 @@ def _sent_record(lead_id: str, profile: dict[str, Any], attempt: _Attempt, confi
                       message_id=attempt.message_id, error=attempt.error)
 
 
-def _unsent(message: StepMessage, decision: SendDecision) -> SendRecord:
+def _unsent(message: StepMessage, decision: SendDecision, config: SequencesConfig) -> SendRecord:
     assert decision.state is not None
     outcome: Outcome = ("skipped" if decision.action == "skip" else
                         "waiting" if decision.action == "wait" else
-                        _followed_up(message, decision.state) if decision.action == "follow_up" else "stopped")
+                        _followed_up(message, decision.state, config) if decision.action == "follow_up" else
+                        "stopped")
     return SendRecord(lead_id=message.lead_id, sequence=message.sequence,
                       step_id=decision.step.id if decision.step is not None and outcome == "skipped" else None,
                       outcome=outcome, state=decision.state, reschedule=True)
 
 
-def _followed_up(message: StepMessage, state: SequenceState) -> Outcome:
+def _followed_up(message: StepMessage, state: SequenceState, config: SequencesConfig) -> Outcome:
     if state.stopped == "sunset":
         return "sunset"
-    return "rechecked" if state.sequence == message.sequence and state.stopped else "reengaged"
+    if state.stopped not in (None, "completed"):
+        return "stopped"  # a stop rule holds now (unsubscribed, handed off...)
+    moved_to = config.sequence(state.sequence) if state.sequence != message.sequence else None
+    return "reengaged" if moved_to is not None and moved_to.reengages else "rechecked"

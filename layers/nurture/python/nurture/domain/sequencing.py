@@ -220,15 +220,20 @@ def is_follow_up_check(state: SequenceState) -> bool:
 def follow_up(state: SequenceState, config: SequencesConfig, facts: LeadFacts, now: datetime) -> SequenceState:
     """The check came due: enroll a dormant lead in re-engagement, sunset a lead that stayed silent
     through it, or look again later for a lead that was active meanwhile."""
+    sequence = config.sequence(state.sequence)
+    reason = stop_reason(sequence, facts) if sequence is not None else None
+    if reason is not None:
+        return replace(state, stopped=reason, next_send_at=None)  # unsubscribed, handed off...: no more checks
     moved = update_enrollment(state, facts, config, now)
     if moved is not None and moved != state:
         return moved  # into re-engagement, or (woken up) back into its rank's sequence
-    sequence = config.sequence(state.sequence)
     threshold = config.dormant_after_days()
     if sequence is None or threshold is None:
         return replace(state, next_send_at=None)
     if facts.dormant_days < threshold:
-        return replace(state, next_send_at=_follow_up_at(state, sequence, facts, threshold))
+        # Active since: look again when that activity is `threshold` days old (always ahead of now).
+        again = (facts.last_activity_at or now) + timedelta(days=threshold)
+        return replace(state, next_send_at=iso(max(again, now + timedelta(days=1))))
     if sequence.reengages:
         return replace(state, stopped="sunset", next_send_at=None)
     return replace(state, next_send_at=None)  # dormant, but re-engagement's stop rules keep it out (handed off)
