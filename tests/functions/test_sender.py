@@ -109,7 +109,7 @@ def test_a_second_delivery_while_the_first_is_sending_waits_instead_of_sending()
     assert sequence_state is not None
     # Another sender has written its marker and is talking to SES right now.
     DynamoSenderStore(RESOURCES.table_name).begin_send(lead_id, message_id_for(lead_id, sequence_state),
-                                                       state["next_send_at"], 0)
+                                                       state["next_send_at"], 0, "another-sender")
     with time_machine.travel(moment, tick=False):
         response = invoke("sender", sqs_event([message], "arn:aws:sqs:ap-northeast-1:123456789012:q", RESOURCES.region))
     assert response["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]

@@ -7,18 +7,35 @@ the local emulator without knowing which.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+
+if TYPE_CHECKING:
+    from nurture.adapters.faults import FaultInjector
 
 # Standard retry mode backs off on throttling; three attempts keep a request inside API Gateway's timeout.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 
 
+_faults: FaultInjector | None = None
+
+
 @cache
 def client(service: str, config: Config = _CONFIG) -> Any:
-    return boto3.session.Session().client(service, config=config)
+    made = boto3.session.Session().client(service, config=config)
+    if _faults is not None:
+        _faults.attach(made)
+    return made
+
+
+def inject_faults(injector: FaultInjector | None) -> None:
+    """The reliability tests' switch: every client made from now on fails attempts as `injector` says
+    (None: no faults). Existing clients are forgotten so none escapes."""
+    global _faults
+    _faults = injector
+    client.cache_clear()
 
 
 def reset_clients() -> None:

@@ -36,12 +36,16 @@ class DynamoDispatchStore(DynamoTable):
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return found[:limit]
 
-    def claim(self, lead: DueLead, lease_until: str) -> bool:
+    def claim(self, lead: DueLead, lease_until: str, claimant: str) -> bool:
+        lease = keys.due_sk(lease_until, lead.lead_id)
         try:
             self._call("update_item", TableName=self._table, Key=item_key(keys.lead_pk(lead.lead_id), keys.PROFILE),
-                       UpdateExpression="SET due_sk = :lease", ConditionExpression="due_sk = :seen",
-                       ExpressionAttributeValues={":lease": {"S": keys.due_sk(lease_until, lead.lead_id)},
-                                                  ":seen": {"S": lead.due_sk}})
-        except ConditionFailed:
-            return False  # another tick claimed it first
+                       UpdateExpression="SET due_sk = :lease, claimed_by = :claimant",
+                       ConditionExpression="due_sk = :seen", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                       ExpressionAttributeValues={":lease": {"S": lease}, ":seen": {"S": lead.due_sk},
+                                                  ":claimant": {"S": claimant}})
+        except ConditionFailed as taken:
+            # Ours after all when the update landed and only its answer was lost (the SDK retried it);
+            # otherwise another tick claimed it first.
+            return bool(taken.item and taken.item.get("claimed_by") == claimant and taken.item.get("due_sk") == lease)
         return True

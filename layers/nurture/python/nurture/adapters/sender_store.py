@@ -30,9 +30,10 @@ class DynamoSenderStore(DynamoTable):
             return None
         return profile, self.suppressed(str(profile.get("email_key")))
 
-    def begin_send(self, lead_id: str, message_id: str, at: str, expires_at: int) -> dict[str, Any] | None:
+    def begin_send(self, lead_id: str, message_id: str, at: str, expires_at: int,
+                   attempt: str) -> dict[str, Any] | None:
         """Put the marker unless one exists (an abandoned one is taken over); an existing marker is
-        returned instead."""
+        returned instead. `attempt` tells our own marker from another sender's."""
         try:
             self._call("put_item", TableName=self._table,
                                ConditionExpression="attribute_not_exists(PK) OR #status = :abandoned",
@@ -41,7 +42,7 @@ class DynamoSenderStore(DynamoTable):
                                ReturnValuesOnConditionCheckFailure="ALL_OLD",
                                Item=to_item({"PK": keys.lead_pk(lead_id), "SK": keys.send_sk(message_id),
                                              "lead_id": lead_id, "status": "sending", "at": at,
-                                             "expires_at": expires_at}))
+                                             "attempt": attempt, "expires_at": expires_at}))
         except ConditionFailed as exists:
             return exists.item or {"status": "sending", "at": at}
         return None

@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                           help=f"share of leads whose address does not exist (default {Mix.bad_addresses})")
     simulate.add_argument("--complaints", type=float, default=Mix.complaints, metavar="CHANCE",
                           help=f"chance that an opened email is reported as spam (default {Mix.complaints})")
+    simulate.add_argument("--faults", type=float, default=0.0, metavar="SHARE",
+                          help="share of AWS attempts that fail with throttling or a 5xx (default 0)")
     simulate.add_argument("--json", action="store_true", help="one JSON object instead of the tables")
 
     args = parser.parse_args(argv)
@@ -170,13 +172,14 @@ def run_simulate(args: argparse.Namespace) -> int:
     if args.leads < 1 or args.days < 1 or args.tick_minutes < 1:
         print("--leads, --days and --tick-minutes must be at least 1", file=sys.stderr)
         return 2
-    if not (0 <= args.bad_addresses <= 1 and 0 <= args.complaints <= 1):
-        print("--bad-addresses and --complaints are shares between 0 and 1", file=sys.stderr)
+    if not (0 <= args.bad_addresses <= 1 and 0 <= args.complaints <= 1 and 0 <= args.faults < 1):
+        print("--bad-addresses, --complaints and --faults are shares between 0 and 1", file=sys.stderr)
         return 2
     started = time.monotonic()
     report = simulate(args.config_dir, args.leads, args.days, args.seed, args.start or DEFAULT_START,
                       timedelta(minutes=args.tick_minutes), Mix(bad_addresses=args.bad_addresses,
-                                                               complaints=args.complaints))
+                                                               complaints=args.complaints),
+                      faults=args.faults)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:

@@ -84,6 +84,12 @@ def capture_submission(
         try:
             store.write_submission(write)
         except AlreadySubmitted as duplicate:
+            if write.new_lead and duplicate.result.lead_id == write.lead_id:
+                # The marker names the lead this very write created: the write landed and only its
+                # answer was lost (the SDK retried a committed transaction). It counts as done.
+                if submission.vid and _needs_merge(write, lookup):
+                    store.merge_visitor(submission.vid, write.lead_id)
+                return write.result
             if lookup.lead_id is None or lookup.lead_id != duplicate.result.lead_id:
                 # The first answer names a lead that no longer owns the address (erased since):
                 # this is a new submission, not a duplicate.

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nurture.domain.clock import iso
+from nurture.domain.clock import iso, new_id
 
 LEASE = timedelta(minutes=15)
 MAX_PER_SHARD = 500  # per tick: a backlog drains over a few ticks instead of timing one out
@@ -44,7 +44,7 @@ class DispatchStore(Protocol):
 
     def due(self, shard: int, until: str, limit: int) -> list[DueLead]: ...
 
-    def claim(self, lead: DueLead, lease_until: str) -> bool: ...
+    def claim(self, lead: DueLead, lease_until: str, claimant: str) -> bool: ...
 
 
 class SendQueue(Protocol):
@@ -68,10 +68,11 @@ def tick(store: DispatchStore, queue: SendQueue, now: datetime, shards: int) -> 
         return result
     until = iso(now)
     lease = iso(now + LEASE)
+    claimant = new_id()  # this tick: a claim whose answer was lost is still known as ours
     for shard in range(shards):
         for lead in store.due(shard, until, MAX_PER_SHARD):
             result.due += 1
-            if not store.claim(lead, lease):
+            if not store.claim(lead, lease, claimant):
                 result.lost_races += 1  # another tick claimed it first
                 continue
             result.claimed += 1

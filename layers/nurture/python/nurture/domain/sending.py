@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 from nurture.config.sequences import SequencesConfig, Step
 from nurture.config.templates import EmailTemplate
 from nurture.domain.activity import Activity
-from nurture.domain.clock import epoch_seconds, expiry, iso, parse_iso
+from nurture.domain.clock import epoch_seconds, expiry, iso, new_id, parse_iso
 from nurture.domain.dispatch import StepMessage
 from nurture.domain.emails import Links, RenderedEmail, RenderFailed, render_email
 from nurture.domain.errors import NurtureError, StoreUnavailable, WriteConflict
@@ -153,7 +153,8 @@ class SendRecord:
 class SenderStore(Protocol):
     def lead_for_sending(self, lead_id: str) -> tuple[dict[str, Any], bool] | None: ...
 
-    def begin_send(self, lead_id: str, message_id: str, at: str, expires_at: int) -> dict[str, Any] | None: ...
+    def begin_send(self, lead_id: str, message_id: str, at: str, expires_at: int,
+                   attempt: str) -> dict[str, Any] | None: ...
 
     def abandon_send(self, lead_id: str, message_id: str) -> None: ...
 
@@ -230,8 +231,10 @@ def _send_once(lead_id: str, profile: dict[str, Any], state: SequenceState, step
                mailer: Mailer, composer: Composer, now: datetime, retention_days: int) -> _Attempt:
     assert step is not None
     message_id = message_id_for(lead_id, state)
-    earlier = store.begin_send(lead_id, message_id, iso(now), expiry(now, retention_days))
-    if earlier is not None:
+    attempt = new_id()
+    earlier = store.begin_send(lead_id, message_id, iso(now), expiry(now, retention_days), attempt)
+    # Our own marker comes back when its put landed but the answer was lost and the SDK retried it.
+    if earlier is not None and earlier.get("attempt") != attempt:
         if earlier.get("status") != "sending":
             raise AlreadyRecorded(message_id)
         if now - parse_iso(str(earlier["at"])) < IN_FLIGHT:

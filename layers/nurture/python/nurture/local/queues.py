@@ -39,13 +39,17 @@ def scheduled_event(region: str, at: datetime | None = None) -> dict[str, Any]:
 class QueuePoller:
     """Receive, invoke, delete what succeeded; failed records come back after the visibility timeout."""
 
-    def __init__(self, queue_url: str, region: str, consumer: Consumer, batch_size: int = 10):
+    def __init__(self, queue_url: str, region: str, consumer: Consumer, batch_size: int = 10,
+                 retry_at_once: bool = False):
         sqs = boto3.session.Session(region_name=region).client("sqs")
         self._sqs = sqs
         self._url = queue_url
         self._region = region
         self._consumer = consumer
         self._batch_size = batch_size
+        # The simulation's clock stands still while it drains: a failed record is made visible again
+        # at once instead of after the visibility timeout, which would only come at the next tick.
+        self._retry_at_once = retry_at_once
         self._arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
     def poll_once(self) -> int:
@@ -60,6 +64,11 @@ class QueuePoller:
             logger.exception("queue consumer raised")
             failed = {m["MessageId"] for m in messages}
         done = [m for m in messages if m["MessageId"] not in failed]
+        retry = [m for m in messages if m["MessageId"] in failed] if self._retry_at_once else []
+        for start in range(0, len(retry), 10):
+            self._sqs.change_message_visibility_batch(QueueUrl=self._url, Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for n, m in enumerate(retry[start:start + 10])])
         for start in range(0, len(done), 10):
             self._sqs.delete_message_batch(QueueUrl=self._url, Entries=[
                 {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done[start:start + 10])])

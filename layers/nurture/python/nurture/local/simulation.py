@@ -146,6 +146,7 @@ class Report:
     sends_while_paused: int = 0
     sends_outside_window: int = 0
     sends_over_cap: int = 0
+    faults_injected: dict[str, int] = field(default_factory=dict)  # AWS attempts failed on purpose, per service
     steps: dict[str, StepCounts] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -166,6 +167,7 @@ class Report:
             f"Invariants: sends after unsubscribe {self.sends_after_unsubscribe}, after a bounce or complaint "
             f"{self.sends_after_suppression}, while paused {self.sends_while_paused}, outside the send window "
             f"{self.sends_outside_window}, over the frequency cap {self.sends_over_cap}",
+            *([f"Faults injected: {self.faults_injected}"] if self.faults_injected else []),
             "",
             f"{'sequence / step':<44}{'sent':>7}{'opened':>8}{'clicked':>9}",
         ]
@@ -174,7 +176,11 @@ class Report:
 
 
 def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = DEFAULT_START,
-             tick: timedelta = timedelta(minutes=15), mix: Mix = Mix()) -> Report:
+             tick: timedelta = timedelta(minutes=15), mix: Mix = Mix(), faults: float = 0.0,
+             inspect: Callable[[], None] | None = None) -> Report:
+    """`faults`: the share of the handlers' DynamoDB, SQS and SES attempts that fail (throttling or a
+    5xx), from a generator seeded like the rest. `inspect` runs at the end, while the emulated
+    account still exists (tests read the table there)."""
     from unittest import mock
 
     from nurture.local.resources import LocalResources
@@ -191,7 +197,8 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
         from moto import mock_aws
 
         from nurture import observability
-        from nurture.adapters.aws import reset_clients
+        from nurture.adapters.aws import inject_faults, reset_clients
+        from nurture.adapters.faults import FaultInjector, FaultPlan
         from nurture.http import services
         from nurture.local import emulator
         from nurture.local.resources import create_resources
@@ -204,9 +211,11 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
         moment = datetime.combine(start, time(0, 0), TOKYO)
         # Ids from the seed too: lead ids decide due shards and the order within them, so a busy tick
         # must cut in the same place every run. The handlers' metrics (EMF on stdout) are not output.
+        # Back-offs (the SDK's and ours) wait for nothing in virtual time: no real sleeping.
         ids = random.Random(f"ids/{seed}")  # noqa: S311 - reproducible ids for a simulation
         with mock_aws(), time_machine.travel(moment, tick=False) as clock, \
                 mock.patch("uuid.uuid4", lambda: uuid.UUID(int=ids.getrandbits(128), version=4)), \
+                mock.patch("time.sleep", lambda seconds: None), \
                 contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             create_resources(resources)
@@ -214,11 +223,19 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
             reload()
             services.reset()
             parameters.clear_caches()
+            injector = FaultInjector(FaultPlan(faults, seed)) if faults else None
             try:
                 world = _World(resources, marketer_config().sequences, clock, leads, days, seed, moment, mix)
+                inject_faults(injector)
                 world.run(moment + timedelta(days=days), tick)
-                return world.report(Report(leads=leads, days=days, seed=seed, start=start.isoformat()))
+                inject_faults(None)
+                if inspect is not None:
+                    inspect()
+                report = world.report(Report(leads=leads, days=days, seed=seed, start=start.isoformat()))
+                report.faults_injected = dict(sorted(injector.injected.items())) if injector else {}
+                return report
             finally:
+                inject_faults(None)
                 reset_clients()
                 reload()
                 services.reset()
@@ -248,9 +265,9 @@ class _World:
                                      {name: functools.partial(invoke, name) for name in ("scoring", "handoff")},
                                      on_delivered=emulator.stream_trimmer(resources.table_name, resources.region))
         self._sender = QueuePoller(resources.queue_url(resources.send_queue), resources.region,
-                                   functools.partial(invoke, "sender"))
+                                   functools.partial(invoke, "sender"), retry_at_once=True)
         self._ses_events = QueuePoller(resources.queue_url(resources.ses_events_queue), resources.region,
-                                       functools.partial(invoke, "ses_events"))
+                                       functools.partial(invoke, "ses_events"), retry_at_once=True)
         self._ses = EventPublisher(resources.ses_events_topic_arn, resources.region)
         self._mix = mix
         self._emails_seen = 0
@@ -279,8 +296,6 @@ class _World:
         heapq.heappush(self._actions, _Action(at, self._order, run))
 
     def run(self, end: datetime, tick: timedelta) -> None:
-        from nurture.local.queues import scheduled_event
-
         now = self._actions[0].at.replace(hour=0, minute=0) if self._actions else end
         while now < end:
             now += tick
@@ -294,11 +309,24 @@ class _World:
             if acted:
                 self._ses_events.drain(rounds=100_000)  # what SES published meanwhile
                 self._drain_streams()  # scoring (and enrollment) of what the leads just did
-            self._invoke("dispatcher", scheduled_event(self._resources.region, now))
+            self._tick(now)
             if self._sender.drain(rounds=100_000):  # until empty: a busy morning is sent in full
                 self._read_new_emails(now)
                 self._ses_events.drain(rounds=100_000)
                 self._drain_streams()
+
+    def _tick(self, now: datetime) -> None:
+        """The scheduler's invocation; a tick that failed (an AWS fault) is invoked again, as the
+        scheduler does a minute later."""
+        from nurture.local.queues import scheduled_event
+
+        for attempt in range(3):
+            try:
+                self._invoke("dispatcher", scheduled_event(self._resources.region, now))
+                return
+            except Exception:
+                if attempt == 2:
+                    raise
 
     def _drain_streams(self) -> None:
         for _ in range(6):  # scoring writes HANDOFF# items that the next poll publishes
@@ -332,9 +360,10 @@ class _World:
             fields["session"] = "2026-12-10"
         if form == "demo":
             fields["phone"] = "03-1234-5678"
-        response = api_request("POST", f"/v1/forms/{form}", headers={"content-type": "application/json"},
-                               body=json.dumps(fields, ensure_ascii=False).encode())
-        assert response is not None and response["statusCode"] in (200, 201), response
+        response = _until_answered(lambda: api_request(
+            "POST", f"/v1/forms/{form}", headers={"content-type": "application/json"},
+            body=json.dumps(fields, ensure_ascii=False).encode()))
+        assert response["statusCode"] in (200, 201), response
         lead.lead_id = json.loads(response["body"])["lead_id"]
         if lead.persona.name == "engaged":
             self._schedule(self._now() + timedelta(days=rng.uniform(1, 6)), functools.partial(self._visit, lead,
@@ -349,14 +378,15 @@ class _World:
     def _beacon(self, lead: SimLead, event: dict[str, Any]) -> None:
         from nurture.local.functions import api_request
 
+        # A browser's beacon is never sent twice: a refused one is a lost hit, as in production.
         api_request("POST", "/v1/events", headers={"content-type": "application/json"},
                     body=json.dumps({"vid": lead.vid, **event}).encode())
 
     def _follow(self, url: str, method: str = "GET", body: bytes | None = None) -> None:
         from nurture.local.functions import api_request
 
-        api_request(method, urlsplit(url).path, body=body,
-                    headers={"content-type": "application/x-www-form-urlencoded", "user-agent": BROWSER})
+        _until_answered(lambda: api_request(method, urlsplit(url).path, body=body, headers={
+            "content-type": "application/x-www-form-urlencoded", "user-agent": BROWSER}))
 
     def _read_new_emails(self, now: datetime) -> None:
         from nurture.local import emulator
@@ -499,6 +529,18 @@ class _World:
                 report.sends_outside_window += 1
         report.sends_over_cap = sum(over_cap(times, self._sequences.frequency_cap) for times in sends.values())
         return report
+
+
+def _until_answered(request: Callable[[], dict[str, Any] | None], attempts: int = 5) -> dict[str, Any]:
+    """A person sends a form (or the unsubscribe button) again when the page says "try again" (503,
+    429). The pixel and the click links answer as usual even when their hit was not stored."""
+    response: dict[str, Any] | None = None
+    for _ in range(attempts):
+        response = request()
+        if response is not None and response["statusCode"] not in (429, 503):
+            return response
+    assert response is not None
+    return response
 
 
 def _html(email: EmailMessage) -> str:
