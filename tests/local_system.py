@@ -5,12 +5,13 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,19 @@ class Reply:
         return json.loads(self.body)
 
 
+PERSONAL_FIELDS = ("email", "name", "phone")
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+PHONE_NUMBER = re.compile(r"(?<![\w.-])0\d{1,4}-\d{1,4}-\d{3,4}(?![\w-])")  # not inside a uuid
+
+
+def personal_data_in(log: str, known: set[str]) -> list[str]:
+    """What in `log` is someone's personal data: a value the tests sent as an email, name or phone,
+    or anything shaped like an email address or a Japanese phone number."""
+    found = {value for value in known if value in log}
+    found |= set(EMAIL_ADDRESS.findall(log)) | set(PHONE_NUMBER.findall(log))
+    return sorted(found)
+
+
 @dataclass
 class RunningSystem:
     base_url: str
@@ -40,6 +54,7 @@ class RunningSystem:
     state_dir: Path
     process: subprocess.Popen[str]
     log: Path
+    personal: set[str] = field(default_factory=set)  # what the tests sent that must never be logged
 
     def request(self, method: str, path: str, body: bytes | str | None = None,
                 headers: dict[str, str] | None = None) -> Reply:
@@ -53,6 +68,8 @@ class RunningSystem:
             connection.close()
 
     def post_json(self, path: str, payload: Any, headers: dict[str, str] | None = None) -> Reply:
+        if isinstance(payload, dict):
+            self.personal |= {str(payload[name]) for name in PERSONAL_FIELDS if payload.get(name)}
         return self.request("POST", path, json.dumps(payload),
                             {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})})
 
@@ -87,6 +104,11 @@ class RunningSystem:
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "nurture.cli.main", *args], cwd=REPO, text=True,
                               capture_output=True, env=_env(self.state_dir, self.port), timeout=60, check=False)
+
+    def stop_and_check_logs(self) -> None:
+        """Stop the system; fail if its log (every function's lines) holds anyone's personal data."""
+        leaked = personal_data_in(self.stop(), self.personal)
+        assert not leaked, f"personal data in the local system's log ({self.log}): {leaked[:10]}"
 
     def stop(self) -> str:
         self.process.send_signal(signal.SIGINT)

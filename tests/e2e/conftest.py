@@ -26,7 +26,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
     # Step emails go out at once (any hour, a one-second tick), so a lead's first email arrives in seconds.
     system = start_system(tmp_path_factory.mktemp("e2e"), "--send-any-time", "--tick", "1")
     yield system
-    system.stop()
+    system.stop_and_check_logs()
 
 
 @pytest.fixture(scope="session")

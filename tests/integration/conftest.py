@@ -13,4 +13,4 @@ from tests.local_system import RunningSystem, start_system
 def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
     system = start_system(tmp_path_factory.mktemp("state"))
     yield system
-    system.stop()
+    system.stop_and_check_logs()

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 def sending_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
     system = start_system(tmp_path_factory.mktemp("sending"), "--send-any-time", "--tick", "1")
     yield system
-    system.stop()
+    system.stop_and_check_logs()
 
 
 def test_a_form_submit_leads_to_an_email_in_the_outbox_whose_link_records_the_click(sending_system: RunningSystem):

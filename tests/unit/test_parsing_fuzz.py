@@ -1,0 +1,87 @@
+"""Form and beacon parsing under arbitrary input: every body, encoding and size gets an answer the
+API can give (parsed, or an input error that becomes a 4xx), never an exception it cannot map."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nurture.config import load_config
+from nurture.domain.bodies import parse_form_fields
+from nurture.domain.errors import InputError
+from nurture.domain.submissions import validate_submission
+from nurture.domain.tracking import parse_beacons
+from tests.conftest import CONFIG_DIR
+
+FORMS = load_config(CONFIG_DIR).forms
+CONTENT_TYPES = st.sampled_from([
+    None, "", "application/json", "application/json; charset=utf-8", "application/json; charset=shift_jis",
+    "application/json; charset=utf-16", "application/json; charset=nonsense", "application/x-www-form-urlencoded",
+    "application/x-www-form-urlencoded; charset=cp932", "multipart/form-data; boundary=xyz",
+    "multipart/form-data", "text/plain", "text/plain;charset=UTF-8", "text/html", "image/gif",
+])
+FIELD_NAMES = st.sampled_from(["email", "name", "company", "title", "phone", "employees", "consent", "vid", "page",
+                               "utm_source", "session", "website", "country", "timezone", "x" * 300])
+VALUES = st.one_of(st.text(max_size=300), st.integers(), st.floats(allow_nan=True), st.booleans(), st.none(),
+                   st.lists(st.text(max_size=5), max_size=3), st.dictionaries(st.text(max_size=5), st.text(max_size=5),
+                                                                             max_size=2))
+
+
+def submit(form_id: str, content_type: str | None, body: bytes) -> None:
+    try:
+        fields = parse_form_fields(content_type, body)
+    except InputError:
+        return
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in fields.items())
+    try:
+        submission = validate_submission(form_id, FORMS[form_id], fields)
+    except InputError:
+        return
+    assert submission.email and "@" in submission.email
+
+
+@settings(max_examples=300, deadline=None)
+@given(form_id=st.sampled_from(sorted(FORMS)), content_type=CONTENT_TYPES, body=st.binary(max_size=4096))
+def test_any_bytes_as_a_form_are_parsed_or_refused_as_input(form_id, content_type, body):
+    submit(form_id, content_type, body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(form_id=st.sampled_from(sorted(FORMS)), fields=st.dictionaries(FIELD_NAMES, VALUES, max_size=12),
+       encoding=st.sampled_from(["utf-8", "cp932", "utf-16", "latin-1"]))
+def test_any_json_form_in_any_encoding_is_parsed_or_refused_as_input(form_id, fields, encoding):
+    try:
+        body = json.dumps(fields, ensure_ascii=False).encode(encoding)
+    except UnicodeEncodeError:
+        body = json.dumps(fields).encode(encoding)
+    submit(form_id, f"application/json; charset={encoding}", body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(content_type=CONTENT_TYPES, body=st.binary(max_size=4096))
+def test_any_bytes_as_a_beacon_are_parsed_or_refused_as_input(content_type, body):
+    try:
+        beacons = parse_beacons(content_type, body, max_events=20)
+    except InputError:
+        return
+    assert beacons
+
+
+BEACON = st.fixed_dictionaries({"type": st.sampled_from(["page_view", "download", "custom", "click", ""])},
+                               optional={"url": st.one_of(st.text(max_size=80), st.just("https://example.jp/p"),
+                                                          st.just("https://" + "a" * 3000)),
+                                         "vid": st.one_of(st.text(max_size=80), st.uuids().map(str)),
+                                         "referrer": VALUES, "title": VALUES, "name": VALUES,
+                                         "value": VALUES, "ts": VALUES})
+
+
+@settings(max_examples=300, deadline=None)
+@given(events=st.one_of(BEACON, st.lists(BEACON, max_size=25)))
+def test_any_beacon_shaped_json_is_parsed_or_refused_as_input(events):
+    try:
+        beacons = parse_beacons("text/plain;charset=UTF-8", json.dumps(events).encode(), max_events=20)
+    except InputError:
+        return
+    assert len(beacons) == (len(events) if isinstance(events, list) else 1)
