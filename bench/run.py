@@ -7,7 +7,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import calls, cold_import, deploy, dispatch, scoring
+from bench import calls, cold_import, deploy, dispatch, load, scoring
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 NOTES = [
@@ -53,6 +53,7 @@ def main() -> None:
     batch_rows = scoring.calls_per_batch()
     records_per_second = scoring.throughput()
     median, p99, misses = scoring.hot_lead_latency_in_fresh_process()
+    under_load = load.gateway_under_load()
     import_rows = cold_import.measure()
     tick_rows = dispatch.tick_read_units()
     simulate_seconds, simulated = dispatch.simulate_wall_time()
@@ -111,6 +112,16 @@ def main() -> None:
         f"sends after unsubscribe {simulated['sends_after_unsubscribe']}, after a bounce or complaint "
         f"{simulated['sends_after_suppression']}, while paused {simulated['sends_while_paused']}, outside the "
         f"window {simulated['sends_outside_window']}, over the cap {simulated['sends_over_cap']}.",
+        "",
+        "## The local gateway under load",
+        "",
+        f"{under_load['clients']} concurrent clients (one connection each) posting beacons and contact forms to",
+        f"`nurture local` for {under_load['seconds']:.0f} s, every fifth form twice: "
+        f"**{under_load['requests_per_second']:.0f} requests/s**, {under_load['errors']} errors,",
+        f"latency median {under_load['median_ms']} ms, p99 {under_load['p99_ms']} ms; "
+        f"{under_load['forms_accepted']:,} forms and {under_load['beacons_accepted']:,} beacons accepted,",
+        f"{under_load['stored_wrongly']} stored other than exactly once.",
+        "The local runtime is one Python process serving every function; this measures it, not Lambda.",
         "",
         "## Cold import of each handler module",
         "",

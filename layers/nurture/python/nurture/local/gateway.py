@@ -32,6 +32,9 @@ Pages = Callable[[str], Page | None]
 
 class Gateway(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: a burst of new connections (a page's assets, or the
+    # load test's 50 clients) beyond it was refused with connection resets.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], pages: Pages | None = None):
         super().__init__(address, GatewayHandler)
