@@ -56,7 +56,8 @@ def _token(key: dict[str, Any] | None) -> str | None:
 # Route functions carry no return annotation: Powertools would read one as a response model.
 def register_sales_routes(app: ApiGatewayResolver) -> None:
     @app.get("/v1/leads/<lead_id>", summary="A lead with scores, breakdown and activity", tags=["sales"],
-             responses={200: documented("The lead", "application/json"), 404: problem_doc("No such lead")})
+             responses={200: documented("The lead", "application/json"), 404: problem_doc("No such lead"),
+                        422: problem_doc("Not a lead id")})
     def get_lead(lead_id: LeadId):
         record = lead_store().lead_record(lead_id)
         if record is None:
@@ -94,7 +95,8 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
         return Response(200, "application/json", json.dumps(result))
 
     @app.delete("/v1/leads/<lead_id>", summary="Erase a lead (only a hashed suppression entry stays)",
-                tags=["sales"], responses={204: documented("Erased"), 404: problem_doc("No such lead")})
+                tags=["sales"], responses={204: documented("Erased"), 404: problem_doc("No such lead"),
+                                           422: problem_doc("Not a lead id")})
     def erase(lead_id: LeadId):
         erase_lead(lead_id, lead_store())
         metrics.add_metric(name="LeadsErased", unit=MetricUnit.Count, value=1)
