@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import boto3
 
@@ -36,14 +37,16 @@ class Reply:
 
 PERSONAL_FIELDS = ("email", "name", "phone")
 EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-PHONE_NUMBER = re.compile(r"(?<![\w.-])0\d{1,4}-\d{1,4}-\d{3,4}(?![\w-])")  # not inside a uuid
+# 03-1234-5678, 0312345678, +81-3-1234-5678, +81312345678; never inside a uuid or a longer number
+PHONE_NUMBER = re.compile(r"(?<![\w.+-])(?:0\d{1,4}-\d{1,4}-\d{3,4}|0\d{9,10}|\+81-?\d{1,4}-?\d{1,4}-?\d{3,4})"
+                          r"(?![\w-])")
 
 
 def personal_data_in(log: str, known: set[str]) -> list[str]:
     """What in `log` is someone's personal data: a value the tests sent as an email, name or phone,
     or anything shaped like an email address or a Japanese phone number."""
     found = {value for value in known if value in log}
-    found |= set(EMAIL_ADDRESS.findall(log)) | set(PHONE_NUMBER.findall(log))
+    found |= set(EMAIL_ADDRESS.findall(unquote(log))) | set(PHONE_NUMBER.findall(log))  # %40 is an @ too
     return sorted(found)
 
 

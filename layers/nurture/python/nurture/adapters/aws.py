@@ -32,7 +32,8 @@ def client(service: str, config: Config = _CONFIG) -> Any:
 
 def inject_faults(injector: FaultInjector | None) -> None:
     """The reliability tests' switch: every client made from now on fails attempts as `injector` says
-    (None: no faults). Existing clients are forgotten so none escapes."""
+    (None: no faults). Existing clients are forgotten so none escapes. Flip it while no other thread
+    makes clients (the simulation is single-threaded)."""
     global _faults
     _faults = injector
     client.cache_clear()
