@@ -81,3 +81,14 @@ def test_an_exactly_full_last_page_still_says_where_to_go_on():
     assert [i["PK"]["S"] for i in first["Items"]] == ["P#0", "P#1"] and "LastEvaluatedKey" in first
     rest = dynamodb.query(**query, ExclusiveStartKey=first["LastEvaluatedKey"])
     assert rest["Items"] == [] and "LastEvaluatedKey" not in rest
+
+
+def test_a_transaction_repeated_with_its_client_request_token_writes_once():
+    # botocore gives every TransactWriteItems a token and its retries repeat it, as DynamoDB expects
+    dynamodb = boto3.client("dynamodb")
+    add_one = {"Update": {"TableName": TABLE, "Key": {"PK": {"S": "TOKEN#1"}, "SK": {"S": "COUNT"}},
+                          "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}}
+    for token in ("first-try", "first-try", "another-request"):
+        dynamodb.transact_write_items(TransactItems=[add_one], ClientRequestToken=token)
+    item = dynamodb.get_item(TableName=TABLE, Key={"PK": {"S": "TOKEN#1"}, "SK": {"S": "COUNT"}})["Item"]
+    assert item["n"] == {"N": "2"}  # the retry of the first request wrote nothing; the second request did

@@ -84,12 +84,6 @@ def capture_submission(
         try:
             store.write_submission(write)
         except AlreadySubmitted as duplicate:
-            if write.new_lead and duplicate.result.lead_id == write.lead_id:
-                # The marker names the lead this very write created: the write landed and only its
-                # answer was lost (the SDK retried a committed transaction). It counts as done.
-                if submission.vid and _needs_merge(write, lookup):
-                    store.merge_visitor(submission.vid, write.lead_id)
-                return write.result
             # Who owns the address now, not before the write: a double click on a new address loses the
             # race to the first click, whose lead did not exist when this request looked.
             lookup = store.look_up(submission.email_key, submission.vid)

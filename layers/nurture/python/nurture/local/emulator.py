@@ -4,12 +4,14 @@ moto answers correctly but does work proportional to the whole table where Dynam
 every Query sorts every item of the table before it looks at the partition or index asked for, and
 every TransactWriteItems deep-copies the whole table (its stream included) once per item, so that it
 can roll back. Left alone, the local system gets slower with every lead, and a simulated month of
-nurturing takes hours. `install()` patches three things, keeping moto's answers the same:
+nurturing takes hours. `install()` patches these things, keeping moto's answers the same:
 
 - a Query looks only at its partition (table) or at the items that carry the index's keys (a GSI);
 - a transaction's rollback copy shares the items it does not touch and copies those it does;
 - DynamoDB Streams drops records after 24 hours: the local runtime drops them once delivered;
-- SES keeps the message tags of each email (moto drops them), for the events the runtime publishes.
+- SES keeps the message tags of each email (moto drops them), for the events the runtime publishes;
+- TransactWriteItems honours its ClientRequestToken (botocore fills one in, and its retries repeat
+  it): a repeat within ten minutes succeeds without writing again, as DynamoDB does.
 
 moto has no locking of its own, so the moto methods that touch a stream are serialized, with the
 trimming, under one lock.
@@ -21,14 +23,17 @@ import copy
 import functools
 import json
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import StreamShard, Table
+from moto.dynamodb.responses import DynamoHandler
 from moto.sesv2.responses import SESV2Response
 
 _lock = threading.RLock()
@@ -59,6 +64,8 @@ def install() -> None:
         Table.all_items = _scoped_all_items(Table.all_items)  # type: ignore[method-assign, assignment]
         Table.__deepcopy__ = _table_copy  # type: ignore[attr-defined]
         SESV2Response.send_email = _keeping_tags(SESV2Response.send_email)  # type: ignore[method-assign, assignment]
+        DynamoHandler.transact_write_items = _idempotent(  # type: ignore[method-assign, assignment]
+            DynamoHandler.transact_write_items)
         _installed = True
 
 
@@ -142,6 +149,27 @@ def _with_touched_items(transact: Callable[..., None]) -> Callable[..., None]:
             _scope.touched = None
 
     return scoped
+
+
+TOKEN_SECONDS = 600  # DynamoDB remembers a ClientRequestToken for ten minutes
+_tokens: dict[str, float] = {}  # token -> when it was first applied
+
+
+def _idempotent(transact: Callable[[DynamoHandler], ActionResult]) -> Callable[[DynamoHandler], ActionResult]:
+    @functools.wraps(transact)
+    def once(self: DynamoHandler) -> ActionResult:
+        token = self.body.get("ClientRequestToken")
+        now = time.monotonic()
+        with _lock:
+            if token and now - _tokens.get(token, -TOKEN_SECONDS) < TOKEN_SECONDS:
+                return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})  # applied already
+        result = transact(self)  # a cancelled transaction raises: its token is not remembered
+        if token:
+            with _lock:
+                _tokens[token] = now
+        return result
+
+    return once
 
 
 def _shallow(model: Any) -> Any:
