@@ -8,8 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from nurture.config.scoring import ScoringRules
-from nurture.domain.leads import LeadRecord, breakdown, current_scores, public_activity
-from nurture.domain.scoring import rank_for
+from nurture.domain.leads import LeadRecord, breakdown, current_scores, public_activity, rank_of
 from nurture.jsonable import plain
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -101,7 +100,7 @@ def handoff_message(handoff: dict[str, Any], record: LeadRecord, rules: ScoringR
         consent=plain(profile.get("consent")),
         scores=Scores(**scores),
         # The rank that made the lead hot, even if engagement has decayed since.
-        rank=str(handoff.get("rank") or rank_for(int(scores["fit"]), scores["engagement"], rules)),  # type: ignore[arg-type]
+        rank=str(handoff.get("rank") or rank_of(scores, rules)),  # type: ignore[arg-type]
         reasons=Reasons(
             top=[Reason(rule_id=r["rule_id"], kind=r["kind"], points=r["points"], reason=r["reason"])
                  for r in breakdown(profile, record.ledger, rules) if r["points"] > 0][:TOP_REASONS],

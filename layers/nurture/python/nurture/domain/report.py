@@ -19,8 +19,8 @@ from nurture import keys
 from nurture.config.scoring import ScoringRules
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.clock import parse_iso
-from nurture.domain.leads import current_scores, status_of
-from nurture.domain.scoring import is_human_activity, rank_for
+from nurture.domain.leads import current_scores, rank_of, status_of
+from nurture.domain.scoring import is_human_activity
 from nurture.domain.sequencing import (
     LeadFacts,
     advance,
@@ -221,8 +221,7 @@ def _leads(profiles: dict[str, dict[str, Any]], period: Period, rules: ScoringRu
     by_status: Counter[str] = Counter()
     created = 0
     for profile in profiles.values():
-        scores = current_scores(profile, rules, now)
-        by_rank[rank_for(int(scores["fit"]), scores["engagement"], rules)] += 1  # as of now: engagement decays
+        by_rank[rank_of(current_scores(profile, rules, now), rules)] += 1  # as of now: engagement decays
         by_stage[str(profile.get("stage", "nurturing"))] += 1
         by_status[status_of(profile)] += 1
         created += bool(profile.get("created_at")) and period.contains(parse_iso(str(profile["created_at"])))
