@@ -232,7 +232,7 @@ def follow_up(state: SequenceState, config: SequencesConfig, facts: LeadFacts, n
         return replace(state, next_send_at=None)
     if facts.dormant_days < threshold:
         # Active since: look again when that activity is `threshold` days old (always ahead of now).
-        again = (facts.last_activity_at or now) + timedelta(days=threshold)
+        again = _dormant_from(facts, now, threshold)
         return replace(state, next_send_at=iso(max(again, now + timedelta(days=1))))
     if sequence.reengages:
         return replace(state, stopped="sunset", next_send_at=None)
@@ -243,7 +243,12 @@ def _follow_up_at(state: SequenceState, sequence: Sequence, facts: LeadFacts, th
     finished = parse_iso(state.step_started_at)  # the last step's send (or skip)
     if sequence.reengages:
         return iso(finished + timedelta(days=sequence.sunset_after_days))
-    return iso((facts.last_activity_at or finished) + timedelta(days=threshold))
+    return iso(_dormant_from(facts, finished, threshold))
+
+
+def _dormant_from(facts: LeadFacts, otherwise: datetime, threshold: int) -> datetime:
+    """When the lead turns dormant: `threshold` days after its latest activity (or `otherwise`)."""
+    return (facts.last_activity_at or otherwise) + timedelta(days=threshold)
 
 
 def _sequence_of(state: SequenceState, config: SequencesConfig) -> Sequence:
