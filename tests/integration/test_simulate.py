@@ -7,13 +7,17 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from nurture.local.simulation import ENGLISH, FAMILY, GIVEN
 from tests.conftest import REPO
+from tests.local_system import personal_data_in
 
 pytestmark = pytest.mark.integration
+WORLD = ("--leads", "12", "--days", "9", "--seed", "5")
 
 
 @functools.cache
@@ -25,9 +29,18 @@ def simulate(*args: str, config_dir: Path = REPO / "config") -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@functools.cache
+def simulated_with_logs() -> tuple[dict, str]:
+    """WORLD once more, with the functions' logs and metrics written as CloudWatch would get them."""
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "functions.log"
+        report = simulate.__wrapped__(*WORLD, "--logs", str(log))
+        return report, log.read_text(encoding="utf-8")
+
+
 def test_same_seed_same_output_and_no_send_breaks_a_rule():
-    first = simulate("--leads", "12", "--days", "9", "--seed", "5")
-    assert first == simulate.__wrapped__("--leads", "12", "--days", "9", "--seed", "5")  # run again, really
+    first = simulate(*WORLD)
+    assert first == simulated_with_logs()[0]  # run again (logging everything), really
     assert {"leads", "emails_sent", "unsubscribed", "handoffs", "sends_after_unsubscribe", "sends_outside_window",
             "sends_over_cap", "steps", "opens_human", "opens_bot", "clicks_human", "clicks_bot", "bounced",
             "complained", "suppressed", "sending_paused"} <= set(first)
@@ -39,7 +52,7 @@ def test_same_seed_same_output_and_no_send_breaks_a_rule():
 
 
 def test_machines_opens_and_clicks_arrive_as_ses_events_and_count_apart_from_peoples():
-    report = simulate("--leads", "12", "--days", "9", "--seed", "5")
+    report = simulate(*WORLD)
     assert report["opens_bot"] > 0 and report["clicks_bot"] > 0  # image prefetch, gateways following links
     # What people did is all the steps' table shows: a machine's open or click is in neither column.
     assert sum(step["clicked"] for step in report["steps"].values()) <= report["clicks_human"]
@@ -64,9 +77,20 @@ def test_a_bounce_storm_pauses_sending(tmp_path):
     assert report["bounced"] >= 2 and report["leads_emailed"] < 0.75 * report["leads"]
 
 
+def test_the_functions_log_no_ones_address_name_or_phone():
+    report, log = simulated_with_logs()
+    # The log is really there: a line for every form captured and every email sent, and the metrics
+    lines = [json.loads(line) for line in log.splitlines()]
+    assert sum(line.get("message") == "form captured" for line in lines) == report["leads"]
+    assert sum(line.get("outcome") == "sent" for line in lines) == report["emails_sent"]
+    assert any("_aws" in line for line in lines)
+    # And nothing in it is anyone's personal data
+    names = {f"{family} {given}" for family in FAMILY for given in GIVEN} | set(ENGLISH)
+    assert personal_data_in(log, names | {"03-1234-5678"}) == []
+
+
 def test_another_seed_plays_out_differently():
-    assert simulate("--leads", "12", "--days", "9", "--seed", "6") != simulate("--leads", "12", "--days", "9",
-                                                                                 "--seed", "5")
+    assert simulate("--leads", "12", "--days", "9", "--seed", "6") != simulate(*WORLD)
 
 
 def test_bad_arguments_are_refused_with_a_reason():

@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                           help=f"chance that an opened email is reported as spam (default {Mix.complaints})")
     simulate.add_argument("--faults", type=float, default=0.0, metavar="SHARE",
                           help="share of AWS attempts that fail with throttling or a 5xx (default 0)")
+    simulate.add_argument("--logs", type=Path, default=None, metavar="FILE",
+                          help="write the functions' logs and metrics (as CloudWatch would get them) to FILE")
     simulate.add_argument("--json", action="store_true", help="one JSON object instead of the tables")
 
     args = parser.parse_args(argv)
@@ -176,10 +178,12 @@ def run_simulate(args: argparse.Namespace) -> int:
         print("--bad-addresses, --complaints and --faults are shares between 0 and 1", file=sys.stderr)
         return 2
     started = time.monotonic()
-    report = simulate(args.config_dir, args.leads, args.days, args.seed, args.start or DEFAULT_START,
-                      timedelta(minutes=args.tick_minutes), Mix(bad_addresses=args.bad_addresses,
-                                                               complaints=args.complaints),
-                      faults=args.faults)
+    with contextlib.ExitStack() as files:
+        logs = files.enter_context(args.logs.open("w", encoding="utf-8")) if args.logs else None
+        report = simulate(args.config_dir, args.leads, args.days, args.seed, args.start or DEFAULT_START,
+                          timedelta(minutes=args.tick_minutes), Mix(bad_addresses=args.bad_addresses,
+                                                                   complaints=args.complaints),
+                          faults=args.faults, logs=logs)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:

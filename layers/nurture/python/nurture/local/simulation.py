@@ -14,10 +14,8 @@ the window, over the cap, to a suppressed address or while sending was paused wo
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import heapq
-import io
 import json
 import os
 import random
@@ -32,7 +30,7 @@ from email.message import EmailMessage
 from email.policy import default
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -177,18 +175,19 @@ class Report:
 
 def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = DEFAULT_START,
              tick: timedelta = timedelta(minutes=15), mix: Mix = Mix(), faults: float = 0.0,
-             inspect: Callable[[], None] | None = None) -> Report:
+             inspect: Callable[[], None] | None = None, logs: TextIO | None = None) -> Report:
     """`faults`: the share of the handlers' DynamoDB, SQS and SES attempts that fail (throttling or a
     5xx), from a generator seeded like the rest. `inspect` runs at the end, while the emulated
-    account still exists (tests read the table there)."""
+    account still exists (tests read the table there). `logs` receives what the functions would
+    write to CloudWatch Logs (their INFO logs and metrics); without it only errors are logged."""
     from unittest import mock
 
     from nurture.local.resources import LocalResources
 
     resources = LocalResources()
     quiet = {"AWS_ACCESS_KEY_ID": "sim", "AWS_SECRET_ACCESS_KEY": "sim", "AWS_SESSION_TOKEN": "sim",
-             "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "POWERTOOLS_LOG_LEVEL": "ERROR",
-             "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true"}
+             "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "POWERTOOLS_LOG_LEVEL": "INFO" if logs else "ERROR",
+             "POWERTOOLS_METRICS_DISABLED": "false" if logs else "true", "POWERTOOLS_TRACE_DISABLED": "true"}
     # The whole environment comes back as it was afterwards, the popped endpoint included.
     with mock.patch.dict(os.environ, {**resources.environment(str(config_dir.resolve()), API_BASE), **quiet}):
         os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -196,27 +195,25 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
         from aws_lambda_powertools.utilities import parameters
         from moto import mock_aws
 
-        from nurture import observability
         from nurture.adapters.aws import inject_faults, reset_clients
         from nurture.adapters.faults import FaultInjector, FaultPlan
         from nurture.http import services
         from nurture.local import emulator
+        from nurture.local.log import functions_logging
         from nurture.local.resources import create_resources
         from nurture.settings import marketer_config, reload
 
         emulator.install()
-        # The handlers' logs are not the simulation's output, even when their logger already exists.
-        quieted = observability.logger.log_level
-        observability.logger.setLevel("ERROR")
         moment = datetime.combine(start, time(0, 0), TOKYO)
         # Ids from the seed too: lead ids decide due shards and the order within them, so a busy tick
-        # must cut in the same place every run. The handlers' metrics (EMF on stdout) are not output.
-        # Back-offs (the SDK's and ours) wait for nothing in virtual time: no real sleeping.
+        # must cut in the same place every run. The handlers' logs and metrics are not the simulation's
+        # output: they go to `logs`, or (errors only) to the console. Back-offs (the SDK's and ours) wait
+        # for nothing in virtual time: no real sleeping.
         ids = random.Random(f"ids/{seed}")  # noqa: S311 - reproducible ids for a simulation
         with mock_aws(), time_machine.travel(moment, tick=False) as clock, \
                 mock.patch("uuid.uuid4", lambda: uuid.UUID(int=ids.getrandbits(128), version=4)), \
                 mock.patch("time.sleep", lambda seconds: None), \
-                contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                functions_logging(logs), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             create_resources(resources)
             reset_clients()
@@ -239,7 +236,6 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
                 reset_clients()
                 reload()
                 services.reset()
-                observability.logger.setLevel(quieted)
 
 
 class _World:
