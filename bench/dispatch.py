@@ -1,15 +1,13 @@
-"""The dispatcher's read cost with the same 100 leads due among ever more leads, and `nurture simulate`'s pace."""
+"""The dispatcher's read cost with the same 100 leads due among ever more leads."""
 
 from __future__ import annotations
 
 import math
-import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from bench.calls import REPO, counted_dynamodb
+from bench.calls import counted_dynamodb
 
 DUE = 100
 POPULATIONS = (1_000, 10_000, 100_000)
@@ -97,10 +95,3 @@ def _read_units(sizes: list[int]) -> float:
     comes back, not what is read), in 4 KB units, halved for an eventually consistent read; at least 0.5."""
     return max(1, math.ceil(sum(sizes) / UNIT)) * 0.5
 
-
-def simulate_wall_time(leads: int = 1_000, days: int = 30) -> tuple[float, dict[str, Any]]:
-    from nurture.local.simulation import simulate
-
-    started = time.perf_counter()
-    report = simulate(Path(REPO / "config"), leads, days, seed=1, start=date(2026, 4, 20))
-    return time.perf_counter() - started, report.to_json()

@@ -7,7 +7,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import calls, cold_import, deploy, dispatch, load, scoring
+from bench import calls, cold_import, cost, deploy, dispatch, end_state, load, scoring
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 NOTES = [
@@ -56,7 +56,11 @@ def main() -> None:
     under_load = load.gateway_under_load()
     import_rows = cold_import.measure()
     tick_rows = dispatch.tick_read_units()
-    simulate_seconds, simulated = dispatch.simulate_wall_time()
+    prices = cost.PriceList.load()
+    fresh = cost.on_a_fresh_account(prices)
+    month = cost.per_month(prices, fresh.usage[cost.IDLE_TICK])
+    simulated = month.report
+    faults = end_state.long_run()
     synth_seconds, resources = deploy.synth()
     layers = deploy.layer_megabytes()
     layer_import_rows = deploy.cold_imports_with_layers()
@@ -66,6 +70,10 @@ def main() -> None:
         "",
         f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: {machine}.",
         "Numbers, not pass/fail: the aims are stated beside them.",
+        "",
+        "## What it costs",
+        "",
+        *cost.markdown(prices, fresh, month),
         "",
         "## DynamoDB calls per request",
         "",
@@ -103,7 +111,8 @@ def main() -> None:
               f"{row['calls'].get('UpdateItem', 0)} |" for population, row in tick_rows]
     lines += [
         "",
-        f"`nurture simulate --leads 1000 --days 30 --seed 1`: **{simulate_seconds:.0f} s** of wall time for",
+        "`nurture simulate --leads 1000 --days 30 --seed 1` (the metered month above, its functions logging at",
+        f"INFO): **{month.wall_seconds:.0f} s** of wall time for",
         f"{simulated['emails_sent']:,} emails, {simulated['handoffs']} handoffs, "
         f"{simulated['unsubscribed']} unsubscribes, {simulated['bounced']} bounced and "
         f"{simulated['complained']} complained; opens by people {simulated['opens_human']:,}, by machines "
@@ -112,6 +121,16 @@ def main() -> None:
         f"sends after unsubscribe {simulated['sends_after_unsubscribe']}, after a bounce or complaint "
         f"{simulated['sends_after_suppression']}, while paused {simulated['sends_while_paused']}, outside the "
         f"window {simulated['sends_outside_window']}, over the cap {simulated['sends_over_cap']}.",
+        "",
+        "## Faults",
+        "",
+        f"`simulate` of {faults['leads']} leads over {faults['days']} days (seed {faults['seed']}), once clean and "
+        f"once with {faults['faults']:.0%} of the functions' AWS attempts failing (injected: "
+        + ", ".join(f"{service} {n:,}" for service, n in faults["injected"].items()) + "): "
+        f"{faults['clean']['emails_sent']:,} emails and {faults['clean']['handoffs']} handoffs in the clean run; "
+        f"**{len(faults['differences'])} differences** in what was stored, sent and handed off "
+        "(the test in `make test` runs 20 leads over 10 days).",
+        *[f"- {difference}" for difference in faults["differences"][:20]],
         "",
         "## The local gateway under load",
         "",

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from nurture.local.events import LambdaContext, http_api_event, match_route
 from nurture.topology import FUNCTIONS
 
 Handler = Callable[[dict[str, Any], Any], Any]
+Observer = Callable[[str, dict[str, Any], float], None]  # function, event, seconds it ran
 _containers: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+_observers: list[Observer] = []
+# The function running in this thread, if any: lets a meter tell whose AWS calls it sees.
+running: ContextVar[str | None] = ContextVar("running", default=None)
 
 
 def load_handler(function: str) -> Handler:
@@ -29,7 +36,26 @@ def invoke(function: str, event: dict[str, Any]) -> Any:
     context = LambdaContext(function_name=f"nurture-{function}", memory_limit_in_mb=spec.memory_mb,
                             timeout_seconds=spec.timeout_seconds)
     with _containers[function]:
-        return load_handler(function)(event, context)
+        handler = load_handler(function)
+        entered = running.set(function)
+        started = time.perf_counter()
+        try:
+            return handler(event, context)
+        finally:
+            seconds = time.perf_counter() - started
+            running.reset(entered)
+            for observer in _observers:
+                observer(function, event, seconds)
+
+
+@contextmanager
+def invocations_observed(observer: Observer) -> Iterator[None]:
+    """`observer` hears of every invocation that ends while this lasts (the cost benchmark's meter)."""
+    _observers.append(observer)
+    try:
+        yield
+    finally:
+        _observers.remove(observer)
 
 
 def api_request(

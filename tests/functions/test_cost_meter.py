@@ -1,0 +1,53 @@
+"""The cost benchmark's meter on the real handlers: what one tracking hit and one idle tick use."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bench.cost import IDLE_TICK
+from tests.conftest import REPO
+
+MEASURE = ("import json; from bench import cost; "
+           "fresh = cost.on_a_fresh_account(cost.PriceList.load()); "
+           "print(json.dumps({'usage': fresh.usage, 'calls': fresh.calls}))")
+
+
+@pytest.fixture(scope="module")
+def fresh() -> dict:
+    # Its own interpreter: the scenario installs the emulator's patches and hooks into every botocore session.
+    done = subprocess.run([sys.executable, "-c", MEASURE], cwd=REPO, text=True, capture_output=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_an_anonymous_page_view_is_one_request_one_invocation_and_one_transaction(fresh):
+    usage = fresh["usage"]["anonymous visitor"]
+    assert fresh["calls"]["anonymous visitor"] == {"tracking: dynamodb TransactWriteItems": 1.0}
+    assert usage["api_gateway_request"] == 1 and usage["lambda_request"] == 1
+    # The visitor's condition check and the event: two small items, two units each in a transaction
+    assert usage["dynamodb_write_unit"] == 4 and "dynamodb_read_unit" not in usage
+    assert usage["lambda_arm64_gb_second"] > 0
+    assert usage["logs_gb_ingested"] * 1024**3 > 600  # Lambda's own records, and the function's metrics
+
+
+def test_an_identified_page_view_is_scored_too_and_batching_shares_the_scoring(fresh):
+    alone = fresh["usage"]["identified visitor, scored one at a time"]
+    batched = fresh["usage"]["identified visitor, scored in batches of 100"]
+    assert alone["lambda_request"] == 2  # tracking, then scoring with a batch of one
+    assert batched["lambda_request"] == pytest.approx(1.01)
+    assert fresh["calls"]["identified visitor, scored one at a time"]["scoring: dynamodb BatchGetItem"] == 1
+    assert batched["dynamodb_read_unit"] < alone["dynamodb_read_unit"]
+    assert batched["lambda_arm64_gb_second"] < alone["lambda_arm64_gb_second"]
+
+
+def test_an_idle_tick_reads_the_due_shards_and_nothing_else(fresh):
+    usage = fresh["usage"][IDLE_TICK]
+    assert fresh["calls"][IDLE_TICK] == {"dispatcher: dynamodb GetItem": 1.0, "dispatcher: dynamodb Query": 4.0}
+    assert usage["scheduler_invocation"] == 1 and usage["lambda_request"] == 1
+    assert usage["dynamodb_read_unit"] == 3  # a consistent read, and four eventually consistent query pages
+    assert "api_gateway_request" not in usage and "dynamodb_write_unit" not in usage
