@@ -2,16 +2,22 @@
 
 A `Meter` watches the real handlers on the emulator: every invocation (its measured duration, scaled to
 the function's share of a vCPU), every AWS call they make (DynamoDB request units from the stored items'
-sizes, SQS requests, SES emails), and every byte they log. What AWS does around the handlers is billed
-by rule: an API Gateway request per API invocation, a Scheduler invocation per tick, the SQS event
-source's receive and delete per batch. Usage is kept per function, keyed by the price it is billed at.
+sizes, index writes included; SQS requests, SES emails, secret fetches), every byte and metric they log.
+What AWS does around the handlers is billed by rule: an API Gateway request (and its access-log line)
+per API invocation, a Scheduler invocation per tick, the SQS event source's receive and delete per
+batch. Usage is kept per function, keyed by the price it is billed at.
 """
 
 from __future__ import annotations
 
+import functools
 import io
+import json
 import math
+import os
 import time
+import uuid
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,18 +25,22 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import yaml
 from pydantic import BaseModel, ConfigDict
 
 from bench.calls import REPO
+from bench.units import item_size, read_units, write_units
 
 PRICES = Path(__file__).with_name("prices.yaml")
-ACCOUNT = "123456789012"  # moto's account
-MONTH_MINUTES = 30 * 24 * 60  # the dispatcher ticks every minute
+MONTH_HOURS = 30 * 24
+MONTH_MINUTES = MONTH_HOURS * 60  # the dispatcher ticks every minute
 GB = 1024**3
-OBSERVABILITY = ("xray_trace", "logs_gb_ingested")  # what tells you how it runs, not what it does
-OUTSIDE = {"sns": "SES event publishing", "sqs": "sales tooling"}  # calls no function makes, billed to the account
+OBSERVABILITY = ("xray_trace", "logs_gb_ingested", "cloudwatch_metric_month", "cloudwatch_alarm_metric_month",
+                 "cloudwatch_dashboard_month")  # what tells you how it runs, not what it does
+SALES_TOOLING = "sales tooling"  # polls the handoff queue: billed to the account, made by no function
+SES_PUBLISHING = "SES event publishing"
 
 
 class Price(BaseModel):
@@ -62,10 +72,13 @@ class PriceList(BaseModel):
         return self.assumptions[name].value
 
     def bill(self, usage: Mapping[str, float]) -> dict[str, float]:
-        """Dollars per price line; usage keyed by a price that does not exist is a mistake, not free."""
+        """Dollars per price line. Usage without a price, or below zero, is a mistake, not free."""
         unknown = set(usage) - set(self.prices)
         if unknown:
             raise KeyError(f"usage without a price: {sorted(unknown)}")
+        negative = {name: amount for name, amount in usage.items() if amount < 0}
+        if negative:
+            raise ValueError(f"usage below zero: {negative}")
         return {name: usage[name] * price.usd / price.per for name, price in self.prices.items() if usage.get(name)}
 
 
@@ -83,12 +96,18 @@ class Amounts(defaultdict[str, float]):
         return Amounts({name: amount * factor for name, amount in self.items()})
 
 
-def write_units(size: int) -> int:
-    return max(1, math.ceil(size / 1024))
+def split(bill: Mapping[str, float]) -> tuple[float, float]:
+    """(what runs the product, what observes it) in dollars."""
+    observing = sum(usd for name, usd in bill.items() if name in OBSERVABILITY)
+    return sum(bill.values()) - observing, observing
 
 
-def read_units(size: int, consistent: bool) -> float:
-    return max(1, math.ceil(size / 4096)) * (1.0 if consistent else 0.5)
+@dataclass(frozen=True)
+class Stored:
+    """What billing needs of one stored item: its size and its keys in each global index."""
+
+    size: int
+    index_keys: dict[str, tuple[str, str] | None]
 
 
 class Meter:
@@ -101,8 +120,9 @@ class Meter:
         self.invocations: Counter[str] = Counter()
         self.items: Counter[str] = Counter()  # records or messages handed to the function
         self.local_seconds = Amounts()
-        self._owner: str | None = None
+        self.metrics: set[tuple[str, str, str]] = set()  # (function, namespace, metric): each a custom metric
         self._overhead = 0.0  # the meter's own time inside the current invocation, not billed
+        self._reader: Any = None  # a DynamoDB client the meter reads with, unmetered
 
     # --- installing -----------------------------------------------------------------------
 
@@ -115,7 +135,8 @@ class Meter:
 
         from nurture.local.functions import invocations_observed
 
-        hooks = [("before-parameter-build", self._remember_parameters), ("after-call", self._count_call)]
+        hooks: list[tuple[str, Callable[..., None]]] = [("before-parameter-build", self._before_call),
+                                                        ("after-call", self._count_call)]
         handlers.BUILTIN_HANDLERS.extend(hooks)
         boto3.DEFAULT_SESSION = None  # a session made before now would not have the hooks
         try:
@@ -125,15 +146,7 @@ class Meter:
             for hook in hooks:
                 handlers.BUILTIN_HANDLERS.remove(hook)
             boto3.DEFAULT_SESSION = None
-
-    @contextmanager
-    def owner(self, name: str) -> Iterator[None]:
-        """Bill what runs inside to `name` instead of the function (a tick measured apart)."""
-        self._owner = name
-        try:
-            yield
-        finally:
-            self._owner = None
+            self._reader = None
 
     def reset(self) -> None:
         for table in (self.usage, self.calls):
@@ -141,137 +154,7 @@ class Meter:
         for counter in (self.invocations, self.items):
             counter.clear()
         self.local_seconds.clear()
-
-    # --- invocations ------------------------------------------------------------------------
-
-    def _count_invocation(self, function: str, event: dict[str, Any], seconds: float) -> None:
-        from nurture.topology import FUNCTIONS
-
-        spec = FUNCTIONS[function]
-        owner = self._owner or function
-        local = max(0.0, seconds - self._overhead)
-        self._overhead = 0.0
-        on_lambda_ms = math.ceil(local * 1000 * self.prices.assume("memory_mb_per_vcpu") / spec.memory_mb)
-        usage = self.usage[owner]
-        usage["lambda_request"] += 1
-        usage["lambda_arm64_gb_second"] += on_lambda_ms / 1000 * spec.memory_mb / 1024
-        usage["xray_trace"] += self.prices.assume("xray_sampled_share")
-        usage["logs_gb_ingested"] += self.prices.assume("platform_log_bytes_per_invocation") / GB
-        if spec.trigger == "api":
-            usage["api_gateway_request"] += 1
-        elif spec.trigger == "schedule":
-            usage["scheduler_invocation"] += 1
-        elif spec.trigger == "queue":
-            usage["sqs_request"] += 2  # the event source's receive, and its delete of the batch
-        self.invocations[owner] += 1
-        self.items[owner] += len(event.get("Records", [])) or 1
-        self.local_seconds[owner] += local
-
-    def log_bytes(self, size: int) -> None:
-        """Bytes a function wrote to its log (or metrics), billed as CloudWatch Logs ingestion."""
-        owner = self._running()
-        if owner is not None:
-            self.usage[owner]["logs_gb_ingested"] += size / GB
-
-    # --- AWS calls --------------------------------------------------------------------------
-
-    def _running(self) -> str | None:
-        from nurture.local.functions import running
-
-        function = running.get()
-        return None if function is None else self._owner or function
-
-    def _remember_parameters(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context["metered_parameters"] = params
-
-    def _count_call(self, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-        started = time.perf_counter()
-        self._bill_call(model.service_model.service_name, model.name, context.get("metered_parameters", {}), parsed)
-        if self._running() is not None:
-            self._overhead += time.perf_counter() - started
-
-    def _bill_call(self, service: str, operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> None:
-        error = parsed.get("Error", {}).get("Code", "")
-        if error and error not in ("ConditionalCheckFailedException", "TransactionCanceledException"):
-            return  # refused before any work (throttled, invalid): not billed
-        owner = self._running()
-        if owner is None:  # SES publishing its events, sales tooling polling the handoff queue
-            if (service, operation) == ("sns", "Publish") or str(params.get("QueueUrl", "")).endswith(".fifo"):
-                owner = OUTSIDE[service]
-            else:
-                return  # setting up, or the emulator's stand-ins for event sources (billed per invocation)
-        self.calls[owner][f"{service} {operation}"] += 1
-        usage = self.usage[owner]
-        if service == "dynamodb":
-            usage.add(self._request_units(operation, params, parsed))
-        elif service == "sqs":
-            usage["sqs_fifo_request" if str(params.get("QueueUrl", "")).endswith(".fifo") else "sqs_request"] += 1
-        elif service == "sesv2" and operation == "SendEmail":
-            usage["ses_email"] += len(params.get("Destination", {}).get("ToAddresses", [])) or 1
-        elif service == "secretsmanager":
-            usage["secretsmanager_call"] += 1
-        elif service == "sns" and operation == "Publish":
-            usage["sns_publish"] += 1
-            usage["sqs_request"] += 1  # SNS's delivery into the SES events queue is a SendMessage
-
-    # --- DynamoDB request units, from the sizes of the items as stored --------------------
-
-    def _request_units(self, operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> Amounts:
-        units = Amounts()
-        if operation in ("PutItem", "UpdateItem", "DeleteItem"):
-            units["dynamodb_write_unit"] += write_units(self._size(params["TableName"], params.get("Key")
-                                                                   or params["Item"]))
-        elif operation == "BatchWriteItem":
-            for table, requests in params["RequestItems"].items():
-                for request in requests:
-                    written = request.get("PutRequest", {}).get("Item") or request["DeleteRequest"]["Key"]
-                    units["dynamodb_write_unit"] += write_units(self._size(table, written))
-        elif operation == "TransactWriteItems":
-            for entry in params["TransactItems"]:
-                (action,) = entry.values()
-                units["dynamodb_write_unit"] += 2 * write_units(self._size(action["TableName"], action.get("Key")
-                                                                           or action["Item"]))
-        elif operation == "GetItem":
-            units["dynamodb_read_unit"] += read_units(self._size(params["TableName"], params["Key"]),
-                                                      params.get("ConsistentRead", False))
-        elif operation == "BatchGetItem":
-            for table, request in params["RequestItems"].items():
-                for key in request["Keys"]:
-                    units["dynamodb_read_unit"] += read_units(self._size(table, key),
-                                                              request.get("ConsistentRead", False))
-        elif operation in ("Query", "Scan"):
-            # A page is billed on the items it read; a projection or a filter hides some of that, so the
-            # full stored item is used where the page returned its key.
-            size = sum(self._size(params["TableName"], item) for item in parsed.get("Items", []))
-            consistent = params.get("ConsistentRead", False) and "IndexName" not in params
-            units["dynamodb_read_unit"] += read_units(size, consistent)
-        return units
-
-    def _size(self, table_name: str, item: dict[str, Any]) -> int:
-        """The stored item's size by DynamoDB's rules (names plus values), found by the key `item`
-        holds; an item no longer stored (deleted, or never there) counts as small."""
-        from moto.dynamodb.models import dynamodb_backends
-        from moto.dynamodb.models.dynamo_type import DynamoType
-
-        from nurture.local.resources import LocalResources
-
-        table = dynamodb_backends[ACCOUNT][LocalResources().region].get_table(table_name)
-        hash_key, range_key = table.hash_key_attr, table.range_key_attr
-        if hash_key not in item or (range_key and range_key not in item):
-            return _attribute_bytes(item)  # a projected index item: what came back is what is known
-        stored = table.get_item(DynamoType(item[hash_key]), DynamoType(item[range_key]) if range_key else None)
-        return stored.size() if stored is not None else 0
-
-    def table_bytes(self, table_name: str) -> int:
-        """What DynamoDB bills storage on: every item plus 100 bytes of overhead."""
-        from moto.dynamodb.models import dynamodb_backends
-
-        from nurture.local.resources import LocalResources
-
-        table = dynamodb_backends[ACCOUNT][LocalResources().region].get_table(table_name)
-        return sum(item.size() + 100 for item in table.all_items())
-
-    # --- totals -----------------------------------------------------------------------------
+        self.metrics.clear()
 
     def total(self) -> Amounts:
         summed = Amounts()
@@ -279,41 +162,243 @@ class Meter:
             summed.add(usage)
         return summed
 
+    # --- invocations and their logs -------------------------------------------------------
 
-def _attribute_bytes(item: dict[str, Any]) -> int:
-    from bench.dispatch import item_size
+    def _count_invocation(self, function: str, event: dict[str, Any], seconds: float) -> None:
+        from nurture.topology import FUNCTIONS
 
-    return item_size(item)
+        spec = FUNCTIONS[function]
+        local = max(0.0, seconds - self._overhead)
+        self._overhead = 0.0
+        usage = self.usage[function]
+        usage["lambda_request"] += 1
+        usage["lambda_arm64_gb_second"] += self.on_lambda_ms(function, local) / 1000 * spec.memory_mb / 1024
+        usage["xray_trace"] += self.prices.assume("xray_sampled_share")
+        usage["logs_gb_ingested"] += self.prices.assume("platform_log_bytes_per_invocation") / GB
+        if spec.trigger == "api":
+            usage["api_gateway_request"] += 1
+            usage["logs_gb_ingested"] += self.prices.assume("access_log_bytes_per_request") / GB
+        elif spec.trigger == "schedule":
+            usage["scheduler_invocation"] += 1
+        elif spec.trigger == "queue":
+            usage["sqs_request"] += 2  # the event source's receive, and its delete of the batch
+        self.invocations[function] += 1
+        self.items[function] += len(event.get("Records", [])) or 1
+        self.local_seconds[function] += local
+
+    def on_lambda_ms(self, function: str, local_seconds: float) -> int:
+        """A duration measured here, as Lambda bills it: per started ms, at the function's share of a vCPU."""
+        from nurture.topology import FUNCTIONS
+
+        share = FUNCTIONS[function].memory_mb / self.prices.assume("memory_mb_per_vcpu")
+        return math.ceil(local_seconds * 1000 / share)
+
+    def logged(self, text: str) -> None:
+        """Text a function wrote to its log: billed as CloudWatch Logs ingestion, and each metric it
+        published (EMF) counted once per function, as CloudWatch bills custom metrics."""
+        from nurture.local.functions import running
+
+        function = running.get()
+        if function is None:
+            return
+        self.usage[function]["logs_gb_ingested"] += len(text.encode()) / GB
+        if text.startswith('{"_aws"'):  # Powertools prints each invocation's metrics as one EMF document
+            for directive in json.loads(text)["_aws"]["CloudWatchMetrics"]:
+                self.metrics |= {(function, directive["Namespace"], metric["Name"]) for metric in directive["Metrics"]}
+
+    # --- AWS calls --------------------------------------------------------------------------
+
+    def _before_call(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        started = time.perf_counter()
+        context["metered_parameters"] = params
+        if model.service_model.service_name == "dynamodb" and model.name in WRITES:
+            context["metered_before"] = [self._stored(table, key) for table, key in _written(model.name, params)]
+        self._not_billed(started)
+
+    def _count_call(self, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        started = time.perf_counter()
+        self._bill_call(model.service_model.service_name, model.name, context.get("metered_parameters", {}),
+                        context.get("metered_before", []), parsed)
+        self._not_billed(started)
+
+    def _not_billed(self, started: float) -> None:
+        from nurture.local.functions import running
+
+        if running.get() is not None:
+            self._overhead += time.perf_counter() - started
+
+    def _bill_call(self, service: str, operation: str, params: dict[str, Any], before: list[Stored],
+                   parsed: dict[str, Any]) -> None:
+        from nurture.local.functions import running
+
+        error = parsed.get("Error", {}).get("Code", "")
+        if error and error not in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+            return  # refused before any work (throttled, invalid): not billed
+        owner = running.get()
+        fifo = str(params.get("QueueUrl", "")).endswith(".fifo")
+        if owner is None:
+            if (service, operation) == ("sns", "Publish"):
+                owner = SES_PUBLISHING
+            elif fifo and operation == "DeleteMessage":
+                owner = SALES_TOOLING  # its idle polls are a fixed count (prices.yaml); each message adds these
+            else:
+                return  # setting up, or the emulator's stand-ins for event sources (billed per invocation)
+        self.calls[owner][f"{service} {operation}"] += 1
+        usage = self.usage[owner]
+        if service == "dynamodb":
+            usage.add(self._request_units(operation, params, before, parsed, succeeded=not error))
+        elif owner == SALES_TOOLING:
+            usage["sqs_fifo_request"] += 2  # the receive that got the message, and its delete
+        elif service == "sqs":
+            usage["sqs_fifo_request" if fifo else "sqs_request"] += 1
+        elif service == "sesv2" and operation == "SendEmail":
+            usage["ses_email"] += len(params.get("Destination", {}).get("ToAddresses", [])) or 1
+        elif service == "secretsmanager":
+            usage["secretsmanager_call"] += 1
+        elif service == "sns":
+            usage["sns_publish"] += 1
+            usage["sqs_request"] += 1  # SNS's delivery into the SES events queue is a SendMessage
+
+    # --- DynamoDB request units, from the items as stored ----------------------------------
+
+    def _request_units(self, operation: str, params: dict[str, Any], before: list[Stored],
+                       parsed: dict[str, Any], succeeded: bool) -> Amounts:
+        units = Amounts()
+        if operation in WRITES:
+            transactional = operation == "TransactWriteItems"
+            written = zip(_written(operation, params), _actions(operation, params), before, strict=True)
+            for (table, key), action, old in written:
+                new = self._stored(table, key)
+                units["dynamodb_write_unit"] += (2 if transactional else 1) * write_units(max(old.size, new.size))
+                if succeeded and action != "ConditionCheck":
+                    units["dynamodb_write_unit"] += index_writes(old, new)
+        elif operation == "GetItem":
+            units["dynamodb_read_unit"] += read_units(self._stored(params["TableName"], params["Key"]).size,
+                                                      params.get("ConsistentRead", False))
+        elif operation == "BatchGetItem":
+            for table, request in params["RequestItems"].items():
+                for key in request["Keys"]:
+                    units["dynamodb_read_unit"] += read_units(self._stored(table, key).size,
+                                                              request.get("ConsistentRead", False))
+        elif operation in ("Query", "Scan"):
+            # A page is billed on the whole items it read: a projection limits what comes back, so a
+            # projected page is read again without it.
+            items = self._unprojected(operation, params) if "ProjectionExpression" in params else parsed["Items"]
+            consistent = params.get("ConsistentRead", False) and "IndexName" not in params
+            units["dynamodb_read_unit"] += read_units(sum(item_size(item) for item in items), consistent)
+        return units
+
+    def _stored(self, table_name: str, item: Mapping[str, Any]) -> Stored:
+        """The stored item with `item`'s key (nothing stored: size 0, in no index)."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        from nurture.local.resources import LocalResources
+        from nurture.table import TABLE
+
+        table = dynamodb_backends[DEFAULT_ACCOUNT_ID][LocalResources().region].get_table(table_name)
+        found = table.get_item(DynamoType(item[TABLE.partition_key]), DynamoType(item[TABLE.sort_key]))
+        if found is None:
+            return Stored(0, {index.name: None for index in TABLE.global_indexes})
+        attributes = found.to_json()["Attributes"]
+        return Stored(found.size(), {
+            index.name: (json.dumps(attributes[index.partition_key]), json.dumps(attributes[index.sort_key]))
+            if index.partition_key in attributes and index.sort_key in attributes else None
+            for index in TABLE.global_indexes})
+
+    def _unprojected(self, operation: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        import boto3
+
+        from nurture.local.resources import LocalResources
+
+        if self._reader is None:
+            self._reader = boto3.session.Session(region_name=LocalResources().region).client("dynamodb")
+            self._reader.meta.events.unregister("before-parameter-build", self._before_call)
+            self._reader.meta.events.unregister("after-call", self._count_call)
+        request = {name: value for name, value in params.items() if name not in ("ProjectionExpression", "Select")}
+        used = " ".join(str(params.get(name, "")) for name in ("KeyConditionExpression", "FilterExpression"))
+        names = {name: value for name, value in params.get("ExpressionAttributeNames", {}).items() if name in used}
+        request.pop("ExpressionAttributeNames", None)
+        if names:
+            request["ExpressionAttributeNames"] = names
+        items: list[dict[str, Any]] = getattr(self._reader, _snake(operation))(**request)["Items"]
+        return items
+
+    def table_bytes(self, table_name: str) -> int:
+        """What DynamoDB bills storage on: every item plus 100 bytes of overhead, in the table and again
+        in each global index that holds it (they project everything)."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+
+        from nurture.local.resources import LocalResources
+        from nurture.table import TABLE
+
+        table = dynamodb_backends[DEFAULT_ACCOUNT_ID][LocalResources().region].get_table(table_name)
+        total = 0
+        for item in table.all_items():
+            copies = 1 + sum(index.partition_key in item.attrs and index.sort_key in item.attrs
+                             for index in TABLE.global_indexes)
+            total += copies * (item.size() + 100)
+        return total
+
+
+WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+
+
+def _written(operation: str, params: dict[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """(table, item or key) of every item a write touches, in the request's order."""
+    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        return [(params["TableName"], params.get("Key") or params["Item"])]
+    if operation == "BatchWriteItem":
+        return [(table, request.get("PutRequest", {}).get("Item") or request["DeleteRequest"]["Key"])
+                for table, requests in params["RequestItems"].items() for request in requests]
+    return [(action["TableName"], action.get("Key") or action["Item"])
+            for entry in params["TransactItems"] for action in entry.values()]
+
+
+def _actions(operation: str, params: dict[str, Any]) -> list[str]:
+    if operation == "TransactWriteItems":
+        return [next(iter(entry)) for entry in params["TransactItems"]]
+    return [operation] * len(_written(operation, params))
+
+
+def index_writes(old: Stored, new: Stored) -> int:
+    """Write units a global index adds (each projects the whole item, so any change rewrites its entry):
+    one to put an entry, update it or delete it, two when its key changed (delete, then put)."""
+    writes = 0
+    for name, was in old.index_keys.items():
+        now = new.index_keys[name]
+        if was is None and now is None:
+            continue
+        size = max(old.size, new.size)
+        writes += write_units(size) * (2 if was is not None and now is not None and was != now else 1)
+    return writes
+
+
+def _snake(operation: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
 
 
 class MeteredLog(io.TextIOBase):
-    """A log stream that bills what each function writes to it and keeps the text for a privacy check."""
+    """A log stream that bills what each function writes to it; the text itself goes nowhere."""
 
-    def __init__(self, meter: Meter, keep: io.TextIOBase):
+    def __init__(self, meter: Meter):
         self._meter = meter
-        self._keep = keep
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
-        self._meter.log_bytes(len(text.encode()))
-        return self._keep.write(text)
-
-
-def split(bill: Mapping[str, float]) -> tuple[float, float]:
-    """(what runs the product, what observes it) in dollars."""
-    observing = sum(usd for name, usd in bill.items() if name in OBSERVABILITY)
-    return sum(bill.values()) - observing, observing
+        self._meter.logged(text)
+        return len(text)
 
 
 # --- the scenarios ----------------------------------------------------------------------------
 
 HITS = 200  # of each kind: enough for stable averages, quick on the emulator
-IDLE_TICK = "dispatcher tick, nothing due"
-
-
 IDLE_TICKS = 5
+IDLE_TICK = "dispatcher tick, nothing due"
 
 
 @dataclass
@@ -326,14 +411,7 @@ def on_a_fresh_account(prices: PriceList) -> FreshAccount:
     """A dispatcher tick with nothing due; then beacons of one page view each: from identified visitors
     (stored on the lead, then scored), one at a time as the stream delivers them below a hit a second
     (its 1 s batching window) and in bursts of 100; and from anonymous visitors (stored under the visitor,
-    not scored until it identifies)."""
-    import functools
-    import json
-    import os
-    import uuid
-    import warnings
-    from unittest import mock
-
+    not scored until it identifies). Every function has run once before anything is measured."""
     from moto import mock_aws
 
     from nurture.adapters.aws import reset_clients
@@ -353,9 +431,8 @@ def on_a_fresh_account(prices: PriceList) -> FreshAccount:
     emulator.install()
     usage: dict[str, Amounts] = {}
     calls: dict[str, Amounts] = {}
-    log = MeteredLog(meter, io.StringIO())
-    with mock.patch.dict(os.environ, environment), mock_aws(), meter.installed(), functions_logging(log), \
-            warnings.catch_warnings():
+    with mock.patch.dict(os.environ, environment), mock_aws(), meter.installed(), \
+            functions_logging(MeteredLog(meter)), warnings.catch_warnings():  # type: ignore[arg-type]
         os.environ.pop("AWS_ENDPOINT_URL", None)
         warnings.simplefilter("ignore")  # Powertools: "no application metrics" from an invocation with none
         create_resources(resources)
@@ -365,22 +442,14 @@ def on_a_fresh_account(prices: PriceList) -> FreshAccount:
                                {name: functools.partial(invoke, name) for name in ("scoring", "handoff")},
                                on_delivered=emulator.stream_trimmer(resources.table_name, resources.region))
 
-        def accepted(method: str, path: str, payload: dict[str, Any], content_type: str) -> None:
-            response = api_request(method, path, headers={"content-type": content_type},
+        def accepted(path: str, payload: dict[str, Any], content_type: str) -> None:
+            response = api_request("POST", path, headers={"content-type": content_type},
                                    body=json.dumps(payload).encode())
             if response is None or response["statusCode"] >= 300:  # a refused hit costs less: not what is measured
                 raise RuntimeError(f"{path} refused the benchmark's request: {response}")
 
         def beacon(vid: str, n: int) -> None:
-            accepted("POST", "/v1/events", {"vid": vid, "type": "page_view", "url": f"https://example.jp/p{n}"},
-                     "text/plain")
-
-        visitors = [f"bench-{uuid.uuid4().hex[:12]}" for _ in range(10)]
-        for n, vid in enumerate(visitors):  # leads whose visitors are identified; warms every handler up
-            accepted("POST", "/v1/forms/contact", {"email": f"hits{n}@example.jp", "name": "B", "company": "C",
-                                                   "consent": True, "vid": vid}, "application/json")
-            beacon(vid, 0)
-        streams.poll_once()
+            accepted("/v1/events", {"vid": vid, "type": "page_view", "url": f"https://example.jp/p{n}"}, "text/plain")
 
         def measured(kind: str, run: Callable[[], None], times: int = HITS) -> None:
             meter.reset()
@@ -392,6 +461,14 @@ def on_a_fresh_account(prices: PriceList) -> FreshAccount:
         def idle_ticks() -> None:
             for _ in range(IDLE_TICKS):
                 invoke("dispatcher", scheduled_event(resources.region))
+
+        visitors = [f"bench-{uuid.uuid4().hex[:12]}" for _ in range(10)]
+        for n, vid in enumerate(visitors):  # leads whose visitors are identified; warms the handlers up
+            accepted("/v1/forms/contact", {"email": f"hits{n}@example.jp", "name": "B", "company": "C",
+                                           "consent": True, "vid": vid}, "application/json")
+            beacon(vid, 0)
+        streams.poll_once()
+        invoke("dispatcher", scheduled_event(resources.region))
 
         def one_at_a_time() -> None:
             for n in range(HITS):
@@ -422,12 +499,11 @@ class MonthCosts:
     simulated_leads: int
     days: int
     usage: Amounts  # for LEADS_PER_MONTH leads
-    by_owner: dict[str, Amounts]  # as simulated (not scaled)
+    fixed: Amounts  # of which the same at any number of leads
     calls: dict[str, Counter[str]]
     invocations: Counter[str]
     items: Counter[str]
     local_seconds: Amounts
-    log_text: str
     report: dict[str, Any]
     wall_seconds: float
 
@@ -435,33 +511,62 @@ class MonthCosts:
 LEADS_PER_MONTH = 10_000
 
 
-def per_month(prices: PriceList, idle_tick: Amounts, leads: int = 1_000, days: int = 30) -> MonthCosts:
+def per_month(prices: PriceList, idle_tick: Amounts, deployed: Amounts, init_seconds: Mapping[str, float],
+              leads: int = 1_000, days: int = 30) -> MonthCosts:
     """`simulate` with the meter on: the leads' first month (sign-ups, the first steps: the busiest),
     scaled to LEADS_PER_MONTH. The simulation ticks every 15 minutes, AWS every minute: the idle part of
     a tick (`idle_tick`) is billed for every minute of the month, and the simulated ticks' share of it
-    is not scaled with the leads. Storage is the table as the month left it."""
+    is not scaled with the leads. Fixed: what the stack deploys (`deployed`), each custom metric the
+    functions published, idle polls, cold starts (`init_seconds` each). Storage is the table as the
+    month left it, with its continuous backups."""
     from nurture.local.resources import LocalResources
     from nurture.local.simulation import simulate
+    from nurture.topology import FUNCTIONS
 
     meter = Meter(prices)
-    kept = io.StringIO()
     storage: list[int] = []
     started = time.perf_counter()
     with meter.installed():
         report = simulate(REPO / "config", leads, days, seed=1, start=date(2026, 4, 20),
-                          logs=MeteredLog(meter, kept),  # type: ignore[arg-type]
+                          logs=MeteredLog(meter),  # type: ignore[arg-type]
                           inspect=lambda: storage.append(meter.table_bytes(LocalResources().table_name)))
     wall_seconds = time.perf_counter() - started
-    variable = meter.total()
-    variable.add(idle_tick, -meter.invocations["dispatcher"])
-    usage = variable.times(LEADS_PER_MONTH / leads)
-    usage.add(idle_tick, MONTH_MINUTES)
-    usage["sqs_request"] += 2 * prices.assume("idle_receives_per_queue_month")
-    usage["secretsmanager_secret_month"] += 1
-    usage["dynamodb_storage_gb_month"] += storage[0] * LEADS_PER_MONTH / leads / GB
-    return MonthCosts(leads, days, usage, dict(meter.usage), dict(meter.calls), meter.invocations, meter.items,
-                      meter.local_seconds, kept.getvalue(), report.to_json(), wall_seconds)
+    factor = LEADS_PER_MONTH / leads
+    usage = meter.total()
+    usage.add(idle_tick, -meter.invocations["dispatcher"])
+    usage = usage.times(factor)
+    usage["dynamodb_storage_gb_month"] += storage[0] * factor / GB
+    usage["dynamodb_backup_gb_month"] += storage[0] * factor / GB
+    fixed = Amounts(deployed)
+    fixed.add(idle_tick, MONTH_MINUTES)
+    fixed["sqs_request"] += 2 * prices.assume("idle_receives_per_queue_month")
+    fixed["sqs_fifo_request"] += prices.assume("sales_tooling_receives_per_month")
+    fixed["cloudwatch_metric_month"] += len(meter.metrics)
+    cold_starts = prices.assume("cold_starts_per_function_hour") * MONTH_HOURS
+    for function, seconds in init_seconds.items():
+        init_ms = meter.on_lambda_ms(function, seconds)
+        fixed["lambda_arm64_gb_second"] += cold_starts * init_ms / 1000 * FUNCTIONS[function].memory_mb / 1024
+    usage.add(fixed)
+    return MonthCosts(leads, days, usage, fixed, dict(meter.calls), meter.invocations, meter.items,
+                      meter.local_seconds, report.to_json(), wall_seconds)
 
+
+def deployed_resources(template: Path) -> Amounts:
+    """What the synthesized stack bills by the month whatever it does: alarms (per metric they watch),
+    dashboards, customer-managed KMS keys, the secret."""
+    resources = json.loads(template.read_text(encoding="utf-8"))["Resources"].values()
+    usage = Amounts()
+    for resource in resources:
+        kind, properties = resource["Type"], resource.get("Properties", {})
+        if kind == "AWS::CloudWatch::Alarm":
+            usage["cloudwatch_alarm_metric_month"] += sum("MetricStat" in m for m in properties.get("Metrics", [])) or 1
+        elif kind == "AWS::CloudWatch::Dashboard":
+            usage["cloudwatch_dashboard_month"] += 1
+        elif kind == "AWS::KMS::Key":
+            usage["kms_key_month"] += 1
+        elif kind == "AWS::SecretsManager::Secret":
+            usage["secretsmanager_secret_month"] += 1
+    return usage
 
 
 # --- what `make bench` writes -----------------------------------------------------------------
@@ -482,20 +587,24 @@ def quantity(amount: float) -> str:
 
 
 def markdown(prices: PriceList, fresh: FreshAccount, month: MonthCosts) -> list[str]:
+    from nurture.topology import FUNCTIONS
+
     headline = prices.bill(fresh.usage[HEADLINE])
     running, observing = split(headline)
     monthly = prices.bill(month.usage)
     month_running, month_observing = split(monthly)
+    fixed = sum(prices.bill(month.fixed).values())
     lines = [
         f"cost per million tracking hits: ${(running + observing) * 1e6:.2f}",
         "",
         f"At {prices.region} list prices (`bench/prices.yaml`, with sources), no free tier. Usage is counted on the",
         "emulator with the real handlers: each invocation's measured duration scaled to its function's share of a",
-        "vCPU, each AWS call's request units from the stored items' sizes, each byte the functions log; what AWS",
-        "does around them is billed by rule (a request per API call, a Scheduler invocation per tick, the SQS event",
-        "source's receive and delete per batch). The headline is a page view from an identified visitor, stored on",
-        f"its lead and scored on its own: the dearest common hit. Of it, ${running * 1e6:.2f} runs the product and",
-        f"${observing * 1e6:.2f} observes it (X-Ray traces, CloudWatch Logs).",
+        "vCPU, each AWS call's request units from the stored items' sizes (index writes included), each byte and",
+        "metric the functions log; what AWS does around them is billed by rule (a request and an access-log line",
+        "per API call, a Scheduler invocation per tick, the SQS event source's receive and delete per batch). The",
+        "headline is a page view from an identified visitor, stored on its lead and scored on its own: the",
+        f"dearest common hit. Of it, ${running * 1e6:.2f} runs the product and ${observing * 1e6:.2f} observes it",
+        "(X-Ray traces, CloudWatch Logs).",
         "",
         "| tracking hit | product, $ per million | X-Ray and logs | total |",
         "|---|---:|---:|---:|",
@@ -509,30 +618,28 @@ def markdown(prices: PriceList, fresh: FreshAccount, month: MonthCosts) -> list[
               "| line | per hit | $ per million hits |", "|---|---:|---:|"]
     lines += [f"| {line_name(prices, name)} | {quantity(fresh.usage[HEADLINE][name])} | {usd * 1e6:.2f} |"
               for name, usd in sorted(headline.items(), key=lambda line: -line[1])]
-    report = month.report
     lines += [
         "",
         f"**{LEADS_PER_MONTH:,} leads nurtured for a month: ${month_running + month_observing:,.2f}** "
-        f"(${month_running:,.2f} product, ${month_observing:,.2f} X-Ray and logs). Measured on "
-        f"`nurture simulate --leads {month.simulated_leads:,} --days {month.days} --seed 1` with the meter on and "
-        "scaled to "
+        f"(${month_running:,.2f} product, ${month_observing:,.2f} X-Ray, logs, metrics, alarms and the dashboard), "
+        f"of which ${fixed:,.2f} is the same at any number of leads. Measured on `nurture simulate --leads "
+        f"{month.simulated_leads:,} --days {month.days} --seed 1` with the meter on and scaled to "
         f"{LEADS_PER_MONTH:,} leads: their first month (sign-up and the first steps, the busiest), "
-        f"{report['emails_sent']:,} emails per {month.simulated_leads:,} leads. The dispatcher's idle tick is "
-        "billed for every minute of the month, the idle long polls of the two SQS event sources and the secret "
-        "once.",
+        f"{month.report['emails_sent']:,} emails per {month.simulated_leads:,} leads. Fixed: the dispatcher's idle "
+        "tick every minute, the SQS event sources' and the sales tooling's idle long polls, an hourly cold start "
+        "of each function, each custom metric the functions published, and the stack's alarms, dashboard, KMS keys "
+        "and secret.",
         "",
-        "| line | for the month | $ |",
-        "|---|---:|---:|",
+        "| line | for the month | of it fixed | $ |",
+        "|---|---:|---:|---:|",
     ]
-    lines += [f"| {line_name(prices, name)} | {quantity(month.usage[name])} | {usd:,.2f} |"
-              for name, usd in sorted(monthly.items(), key=lambda line: -line[1])]
+    lines += [f"| {line_name(prices, name)} | {quantity(month.usage[name])} | {quantity(month.fixed.get(name, 0))} | "
+              f"{usd:,.2f} |" for name, usd in sorted(monthly.items(), key=lambda line: -line[1])]
     lines += ["", "## AWS calls per form, beacon, stream record, dispatch and send", "",
               f"From the metered month ({month.simulated_leads:,} leads): per item each function handles, the AWS "
               "calls it made and its duration here and as billed on Lambda (scaled to its share of a vCPU).", "",
               "| function, per | invocations | items | calls per item | ms per invocation here | on Lambda |",
               "|---|---:|---:|---|---:|---:|"]
-    from nurture.topology import FUNCTIONS
-
     for function, item in PER_ITEM.items():
         if not month.invocations[function]:
             continue

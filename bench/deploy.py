@@ -27,8 +27,13 @@ def synth() -> tuple[float, int]:
     began = time.perf_counter()
     subprocess.run(["npx", "cdk", "synth", "--quiet"], cwd=REPO, check=True, capture_output=True)
     took = time.perf_counter() - began
-    (template,) = (REPO / "cdk.out").glob("*.template.json")
-    return took, len(json.loads(template.read_text(encoding="utf-8"))["Resources"])
+    return took, len(json.loads(template().read_text(encoding="utf-8"))["Resources"])
+
+
+def template() -> Path:
+    """The stack's template, as the last `cdk synth` wrote it."""
+    (found,) = (REPO / "cdk.out").glob("*.template.json")
+    return found
 
 
 def _bytes(folder: Path, skip: tuple[str, ...] = ("__pycache__",)) -> int:

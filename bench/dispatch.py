@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from bench.calls import counted_dynamodb
+from bench.units import item_size, read_units
 
 DUE = 100
 POPULATIONS = (1_000, 10_000, 100_000)
-UNIT = 4096  # bytes per read unit; an eventually consistent read (a GSI's) costs half a unit
-
-
-def item_size(value: Any) -> int:
-    """DynamoDB's item size rules, closely enough for read units: names plus values."""
-    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in {"S", "N", "BOOL", "NULL", "M", "L",
-                                                                              "SS", "NS", "B"}:
-        kind, inner = next(iter(value.items()))
-        if kind == "S":
-            return len(inner.encode())
-        if kind == "N":
-            return math.ceil(len(inner.lstrip("-").replace(".", "")) / 2) + 1
-        if kind in ("BOOL", "NULL"):
-            return 1
-        if kind == "SS":
-            return sum(len(s.encode()) for s in inner)
-        if kind == "M":
-            return 3 + sum(len(k.encode()) + item_size(v) + 1 for k, v in inner.items())
-        if kind == "L":
-            return 3 + sum(item_size(v) + 1 for v in inner)
-        return len(inner)
-    return sum(len(name.encode()) + item_size(attribute) for name, attribute in value.items())
 
 
 def _lead(n: int, due_at: str) -> dict[str, Any]:
@@ -86,12 +64,8 @@ def _one_tick(population: int, now: datetime) -> dict[str, Any]:
         store = DynamoDispatchStore(resources.table_name)
         queue = SendQueue(resources.queue_url(resources.send_queue))
         measured = counter.measure(lambda: tick(store, queue, now, keys.DUE_SHARDS))
-        return {**measured, "read_units": sum(_read_units([sizes[lead] for lead in page]) for page in pages),
+        # A page is billed on the whole index items it read (the projection limits what comes back, not
+        # what is read); GSI reads are eventually consistent.
+        return {**measured, "read_units": sum(read_units(sum(sizes[lead] for lead in page), consistent=False)
+                                              for page in pages),
                 "item_bytes": round(sum(sizes.values()) / len(sizes))}
-
-
-def _read_units(sizes: list[int]) -> float:
-    """What DynamoDB bills for one query page: the whole index items read (the projection limits what
-    comes back, not what is read), in 4 KB units, halved for an eventually consistent read; at least 0.5."""
-    return max(1, math.ceil(sum(sizes) / UNIT)) * 0.5
-

@@ -9,15 +9,15 @@ bench` a long one.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
+from bench.calls import REPO
 from nurture.local.resources import LocalResources
 from nurture.local.simulation import simulate
 
-REPO = Path(__file__).resolve().parents[1]
 RULES = ("sends_after_unsubscribe", "sends_after_suppression", "sends_outside_window", "sends_over_cap")
 
 
@@ -71,9 +71,6 @@ def differences(clean: dict[str, Any], faulty: dict[str, Any]) -> list[str]:
 
 def long_run(leads: int = 100, days: int = 30, seed: int = 3, faults: float = 0.1) -> dict[str, Any]:
     """`make bench`'s version of the reliability test: a bigger world, both runs at once (two processes)."""
-    import subprocess
-    import sys
-
     runs = [subprocess.Popen([sys.executable, "-m", "bench.end_state", str(leads), str(days), str(seed), str(rate)],
                              cwd=REPO, text=True, stdout=subprocess.PIPE) for rate in (0.0, faults)]
     outputs = [run.communicate()[0] for run in runs]

@@ -8,9 +8,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import calls, cold_import, cost, deploy, dispatch, end_state, load, scoring
+from nurture.topology import FUNCTIONS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 NOTES = [
+    "- X-Ray is about half of what a hit costs: every function traces actively, a scored hit is two traces at",
+    "  $5 a million, and X-Ray's default sampling rule (the first request each second, 5% of the rest) records",
+    "  nearly all of them below a hit a second. A sampling rule of the operator's choosing cuts it; Nurture",
+    "  ships the default.",
+    "- DynamoDB writes are most of what runs a hit. An identified visitor's beacon first tries the anonymous",
+    "  transaction (a condition check and the event, two units each), which fails, then writes the event on",
+    "  the lead. Scoring rewrites the profile, and both global indexes project the whole profile, so a score",
+    "  change rewrites its `by_rank` entry twice (delete, put) and its `due` entry once. Projecting only what",
+    "  the dispatcher and the sales API read would cut that, at the price of their going back to the table.",
+    "- At 10,000 leads the month is mostly fixed: custom metrics (each metric each function publishes), the",
+    "  dashboard, the alarms and two KMS keys cost more than the month's emails. What grows with leads is SES",
+    "  first, then DynamoDB writes.",
     "- An anonymous beacon is one `TransactWriteItems` (a condition check that the visitor is still",
     "  anonymous, plus the events): one call, billed as transactional writes. A beacon of an identified",
     "  visitor costs a second write: the check fails and names the lead, then the events go there. Keeping",
@@ -21,8 +34,8 @@ NOTES = [
     "  once per visitor, proportional to its history.",
     "- Cold import is above the 1.3x aim: Powertools' event handler with validation (~45 ms), the X-Ray SDK's",
     "  botocore patching (~55 ms, of which `requests` ~25 ms), pydantic and the config models (~35 ms) and",
-    "  PyYAML (~10 ms) come on top of boto3. Candidates: patch only botocore in the Tracer, load the config",
-    "  models lazily. Tracked for the benchmark issue.",
+    "  PyYAML (~10 ms) come on top of boto3. Candidates: load the config models lazily, trace without the",
+    "  X-Ray SDK (Powertools' Tracer patches botocore only already). Not done yet.",
     "- Scoring meets its call aims: one strongly consistent `BatchGetItem` for the batch's leads, the whole",
     "  ledger in `BatchWriteItem`s, one conditional `UpdateItem` per lead (a `TransactWriteItems` instead",
     "  when the lead turns hot).",
@@ -37,7 +50,8 @@ NOTES = [
     "- `nurture simulate` spends its time in the emulator: 2,880 scheduler ticks in 30 days (four queries",
     "  each), stream reads and moto's response serialization. A query of the `due` index still passes over",
     "  the table's items in Python (moto keeps no index), which grows with the table: the next thing to",
-    "  speed up for larger simulations (the benchmark issue).",
+    "  speed up for larger simulations. The metered month also logs everything at INFO and sizes every item",
+    "  it reads or writes.",
     "- In the simulated month one complaint among about 1,000 sends (0.1%) crossed the guard's 0.08%",
     "  and sending paused for the rest of it, as configured: at this volume a single complaint is enough",
     "  (`deliverability.pause_complaint_rate`, `min_sends` in config/sequences.yaml).",
@@ -56,14 +70,16 @@ def main() -> None:
     under_load = load.gateway_under_load()
     import_rows = cold_import.measure()
     tick_rows = dispatch.tick_read_units()
-    prices = cost.PriceList.load()
-    fresh = cost.on_a_fresh_account(prices)
-    month = cost.per_month(prices, fresh.usage[cost.IDLE_TICK])
-    simulated = month.report
-    faults = end_state.long_run()
     synth_seconds, resources = deploy.synth()
     layers = deploy.layer_megabytes()
     layer_import_rows = deploy.cold_imports_with_layers()
+    prices = cost.PriceList.load()
+    fresh = cost.on_a_fresh_account(prices)
+    init_seconds = {name: precompiled for name, _, precompiled, _ in layer_import_rows if name in FUNCTIONS}
+    month = cost.per_month(prices, fresh.usage[cost.IDLE_TICK], cost.deployed_resources(deploy.template()),
+                           init_seconds)
+    simulated = month.report
+    faults = end_state.long_run()
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
     lines = [
         "# Benchmarks",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.cost import Amounts, PriceList, read_units, split, write_units
+from bench.cost import Amounts, PriceList, split
+from bench.units import read_units, write_units
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +40,17 @@ def test_writes_are_billed_per_started_kilobyte_and_reads_per_started_four():
     assert [write_units(size) for size in (0, 1024, 1025, 3000)] == [1, 1, 2, 3]
     assert read_units(4096, consistent=True) == 1 and read_units(4097, consistent=True) == 2
     assert read_units(100, consistent=False) == 0.5  # an eventually consistent read costs half
+
+
+def test_a_global_index_adds_a_write_to_put_update_or_delete_its_entry_and_two_when_its_key_moves():
+    from bench.cost import Stored, index_writes
+
+    absent = Stored(0, {"due": None, "by_rank": None})
+    due_only = Stored(700, {"due": ("a", "t1"), "by_rank": None})
+    rescheduled = Stored(700, {"due": ("a", "t2"), "by_rank": None})
+    assert index_writes(absent, absent) == 0  # an item no index holds
+    assert index_writes(absent, due_only) == 1  # put into the index
+    assert index_writes(due_only, due_only) == 1  # its projected attributes rewritten
+    assert index_writes(due_only, rescheduled) == 2  # delete the old entry, put the new one
+    assert index_writes(due_only, absent) == 1  # deleted from the index
+    assert index_writes(Stored(1500, {"due": ("a", "t1"), "by_rank": None}), rescheduled) == 4  # 2 KB entries
