@@ -45,3 +45,27 @@ def test_a_rank_change_switches_and_a_stop_leaves_the_due_index():
     pipeline.drain()
     lead = profile(lead_id)
     assert lead["sequence"]["stopped"] == "converted" and "due_pk" not in lead and due_leads() == []
+
+
+def test_a_lead_sales_send_back_is_nurtured_again_in_its_sequence():
+    # Given a lead on a personal address (rank C whatever it does), in its sequence, then handed to
+    # sales by its demo request
+    pipeline = Pipeline()
+    person = {"email": "someone@gmail.com", "name": "S", "company": "C", "consent": True}
+    lead_id = body_json(post_json("/v1/forms/whitepaper", person))["lead_id"]
+    pipeline.drain()
+    assert profile(lead_id)["sequence"]["sequence"] == "cold_nurture"
+    post_json("/v1/forms/demo", {**person, "phone": "03-0000-0000"})
+    pipeline.drain()
+    lead = profile(lead_id)
+    assert (lead["stage"], lead["rank"], lead["sequence"]["stopped"]) == ("handed_off", "C", "handed_off")
+    assert due_leads() == []
+    # When sales send it back, still rank C
+    api_request("POST", f"/v1/leads/{lead_id}/feedback", headers={"content-type": "application/json"},
+                body=json.dumps({"outcome": "recycle", "reason": "個人の情報収集"}).encode())
+    pipeline.drain()
+    # Then its sequence goes on with the emails it has not had, and it is due again
+    lead = profile(lead_id)
+    assert (lead["stage"], lead["rank"], lead["sequence"]["sequence"]) == ("recycled", "C", "cold_nurture")
+    assert lead["sequence"].get("stopped") is None and lead["sequence"]["next_send_at"]
+    assert due_leads() == [lead_id]

@@ -80,6 +80,21 @@ def test_stop_rules_end_the_sequence():
     assert update_enrollment(None, replace(WARM, status="bounced"), CONFIG, MONDAY) is None
 
 
+def test_a_lead_sales_send_back_goes_on_from_the_first_email_it_has_not_had():
+    # Given a warm lead that had its first email, then was handed to sales
+    state = advance(update_enrollment(None, WARM, CONFIG, MONDAY), CONFIG, WARM, MONDAY)
+    handed_off = update_enrollment(state, replace(WARM, stage="handed_off"), CONFIG, MONDAY)
+    assert handed_off is not None and handed_off.stopped == "handed_off"
+    # When sales send it back weeks later, still warm
+    later = MONDAY + timedelta(days=21)
+    resumed = update_enrollment(handed_off, replace(WARM, stage="recycled"), CONFIG, later)
+    # Then the sequence goes on with the next email, that step's delay after the return
+    assert resumed is not None and resumed.sequence == "warm_nurture" and resumed.stopped is None
+    step = current_step(resumed, CONFIG)
+    assert step is not None and step.template == "case_study" and resumed.sent_templates == ("know_how",)
+    assert resumed.next_send_at is not None and parse_iso(resumed.next_send_at) >= later + timedelta(days=4)
+
+
 def test_finishing_every_step_completes_the_sequence_and_plans_a_dormancy_check():
     state = update_enrollment(None, LeadFacts(rank="A", stage="handed_off", status="active"), CONFIG, MONDAY)
     assert state is not None and state.sequence == "hot_followup"

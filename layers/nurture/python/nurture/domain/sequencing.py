@@ -126,6 +126,11 @@ def scheduler_for(config: SequencesConfig) -> Scheduler:
     return schedule
 
 
+# Stops that sales undo: a lead they send back (recycle, reject, lose) goes on with the sequence its
+# handoff stopped, from the first email it has not had.
+RESUMED_AFTER = frozenset({"handed_off"})
+
+
 def update_enrollment(state: SequenceState | None, facts: LeadFacts, config: SequencesConfig,
                       now: datetime) -> SequenceState | None:
     """Enroll, switch on a rank change, or stop: what the lead's sequence state becomes now."""
@@ -142,8 +147,8 @@ def update_enrollment(state: SequenceState | None, facts: LeadFacts, config: Seq
                 return state
     if target is None or stop_reason(target, facts) is not None:
         return state
-    if state is not None and state.sequence == target.id:
-        return state  # stopped in this very sequence: it does not start again by itself
+    if state is not None and state.sequence == target.id and state.stopped not in RESUMED_AFTER:
+        return state  # finished or sunset in this very sequence: it does not start again by itself
     sent = state.sent_templates if state else ()
     if target.reengages:  # a lead dormant a second time gets the re-engagement emails again
         sent = tuple(template for template in sent if template not in {step.template for step in target.steps})
