@@ -28,8 +28,10 @@ class ScriptedStore:
     failures: list[Exception] = field(default_factory=list)
     writes: list[SubmissionWrite] = field(default_factory=list)
     merges: list[tuple[str, str]] = field(default_factory=list)
+    looks: int = 0
 
     def look_up(self, email_key, vid):
+        self.looks += 1
         return self.lookups.pop(0) if len(self.lookups) > 1 else self.lookups[0]
 
     def write_submission(self, write):
@@ -62,6 +64,14 @@ def test_a_double_click_racing_on_a_new_address_is_stored_once():
                           failures=[AlreadySubmitted(CaptureResult("lead-A", True))])
     result = capture_submission(submission(), store, REQUEST, SETTINGS)
     assert result == CaptureResult("lead-A", True, replayed=True) and store.writes == []
+
+
+def test_a_repeat_from_a_known_lead_returns_the_first_answer_after_one_look():
+    store = ScriptedStore(lookups=[LeadLookup("lead-1", None, False)],
+                          failures=[AlreadySubmitted(CaptureResult("lead-1", False))])
+    result = capture_submission(submission(), store, REQUEST, SETTINGS)
+    assert result == CaptureResult("lead-1", False, replayed=True) and store.writes == []
+    assert store.looks == 1  # the address's owner was known before the write: no second read
 
 
 def test_a_duplicate_marker_of_an_erased_lead_does_not_swallow_the_submission():

@@ -84,9 +84,10 @@ def capture_submission(
         try:
             store.write_submission(write)
         except AlreadySubmitted as duplicate:
-            # Who owns the address now, not before the write: a double click on a new address loses the
-            # race to the first click, whose lead did not exist when this request looked.
-            lookup = store.look_up(submission.email_key, submission.vid)
+            if lookup.lead_id != duplicate.result.lead_id:
+                # Who owns the address now, not before the write: a double click on a new address loses
+                # the race to the first click, whose lead did not exist when this request looked.
+                lookup = store.look_up(submission.email_key, submission.vid)
             if lookup.lead_id != duplicate.result.lead_id:
                 # The first answer names a lead that no longer owns the address (erased since):
                 # this is a new submission, not a duplicate.
