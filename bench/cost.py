@@ -531,24 +531,40 @@ def per_month(prices: PriceList, idle_tick: Amounts, deployed: Amounts, init_sec
                           logs=MeteredLog(meter),  # type: ignore[arg-type]
                           inspect=lambda: storage.append(meter.table_bytes(LocalResources().table_name)))
     wall_seconds = time.perf_counter() - started
-    factor = LEADS_PER_MONTH / leads
-    usage = meter.total()
-    usage.add(idle_tick, -meter.invocations["dispatcher"])
+    cold_start = Amounts()  # one cold start of every function
+    for function, seconds in init_seconds.items():
+        cold_start["lambda_arm64_gb_second"] += (meter.on_lambda_ms(function, seconds) / 1000
+                                                 * FUNCTIONS[function].memory_mb / 1024)
+    fixed = fixed_monthly(prices, deployed, idle_tick, len(meter.metrics), cold_start)
+    stored = Amounts({"dynamodb_storage_gb_month": storage[0] / GB, "dynamodb_backup_gb_month": storage[0] / GB})
+    usage = monthly(meter.total(), stored, meter.invocations["dispatcher"], idle_tick, LEADS_PER_MONTH / leads, fixed)
+    return MonthCosts(leads, days, usage, fixed, dict(meter.calls), meter.invocations, meter.items,
+                      meter.local_seconds, report.to_json(), wall_seconds)
+
+
+def monthly(simulated: Amounts, stored: Amounts, simulated_ticks: int, idle_tick: Amounts, factor: float,
+            fixed: Amounts) -> Amounts:
+    """The month for `factor` times the simulated leads: what the simulation used and stored, less its
+    ticks' idle part (in `fixed`, per minute), scaled; plus the fixed part."""
+    usage = Amounts(simulated)
+    usage.add(stored)
+    usage.add(idle_tick, -simulated_ticks)
     usage = usage.times(factor)
-    usage["dynamodb_storage_gb_month"] += storage[0] * factor / GB
-    usage["dynamodb_backup_gb_month"] += storage[0] * factor / GB
+    usage.add(fixed)
+    return usage
+
+
+def fixed_monthly(prices: PriceList, deployed: Amounts, idle_tick: Amounts, metrics: int,
+                  cold_start: Amounts) -> Amounts:
+    """What a month costs at any number of leads: the stack's resources, a tick every minute, the idle
+    long polls, the custom metrics, and cold starts as often as prices.yaml assumes."""
     fixed = Amounts(deployed)
     fixed.add(idle_tick, MONTH_MINUTES)
     fixed["sqs_request"] += 2 * prices.assume("idle_receives_per_queue_month")
     fixed["sqs_fifo_request"] += prices.assume("sales_tooling_receives_per_month")
-    fixed["cloudwatch_metric_month"] += len(meter.metrics)
-    cold_starts = prices.assume("cold_starts_per_function_hour") * MONTH_HOURS
-    for function, seconds in init_seconds.items():
-        init_ms = meter.on_lambda_ms(function, seconds)
-        fixed["lambda_arm64_gb_second"] += cold_starts * init_ms / 1000 * FUNCTIONS[function].memory_mb / 1024
-    usage.add(fixed)
-    return MonthCosts(leads, days, usage, fixed, dict(meter.calls), meter.invocations, meter.items,
-                      meter.local_seconds, report.to_json(), wall_seconds)
+    fixed["cloudwatch_metric_month"] += metrics
+    fixed.add(cold_start, prices.assume("cold_starts_per_function_hour") * MONTH_HOURS)
+    return fixed
 
 
 def deployed_resources(template: Path) -> Amounts:
@@ -584,6 +600,10 @@ def line_name(prices: PriceList, name: str) -> str:
 
 def quantity(amount: float) -> str:
     return f"{amount:,.0f}" if amount >= 100 else f"{amount:.3g}"
+
+
+def per(amount: float) -> str:
+    return f"{amount:.2f}" if amount >= 0.005 else "<0.01"
 
 
 def markdown(prices: PriceList, fresh: FreshAccount, month: MonthCosts) -> list[str]:
@@ -644,12 +664,12 @@ def markdown(prices: PriceList, fresh: FreshAccount, month: MonthCosts) -> list[
         if not month.invocations[function]:
             continue
         per_item = sorted(month.calls[function].items())
-        calls = ", ".join(f"{call} {n / month.items[function]:.2f}" for call, n in per_item)
+        calls = ", ".join(f"{call} {per(n / month.items[function])}" for call, n in per_item)
         local_ms = month.local_seconds[function] * 1000 / month.invocations[function]
         scale = prices.assume("memory_mb_per_vcpu") / FUNCTIONS[function].memory_mb
         lines.append(f"| {function}, per {item} | {month.invocations[function]:,} | {month.items[function]:,} | "
                      f"{calls} | {local_ms:.1f} | {local_ms * scale:.0f} |")
-    idle_calls = ", ".join(f"{call.split(': ')[1]} {n:.2f}" for call, n in sorted(fresh.calls[IDLE_TICK].items()))
+    idle_calls = ", ".join(f"{call.split(': ')[1]} {per(n)}" for call, n in sorted(fresh.calls[IDLE_TICK].items()))
     lines.append(f"| dispatcher, per tick with nothing due | | | {idle_calls} | | |")
     lines += ["", "Prices and assumptions (`bench/prices.yaml`):", ""]
     lines += [f"- {price.what}: ${price.usd:,.10f}".rstrip("0").rstrip(".") + f" per {price.per:,.0f} ({price.source})"

@@ -145,7 +145,8 @@ def main() -> None:
         + ", ".join(f"{service} {n:,}" for service, n in faults["injected"].items()) + "): "
         f"{faults['clean']['emails_sent']:,} emails and {faults['clean']['handoffs']} handoffs in the clean run; "
         f"**{len(faults['differences'])} differences** in what was stored, sent and handed off "
-        "(the test in `make test` runs 20 leads over 10 days).",
+        "(the test in `make test` runs 20 leads over 10 days; docs/reliability.md says what differences meant "
+        "so far):",
         *[f"- {difference}" for difference in faults["differences"][:20]],
         "",
         "## The local gateway under load",

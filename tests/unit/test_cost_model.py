@@ -54,3 +54,25 @@ def test_a_global_index_adds_a_write_to_put_update_or_delete_its_entry_and_two_w
     assert index_writes(due_only, rescheduled) == 2  # delete the old entry, put the new one
     assert index_writes(due_only, absent) == 1  # deleted from the index
     assert index_writes(Stored(1500, {"due": ("a", "t1"), "by_rank": None}), rescheduled) == 4  # 2 KB entries
+
+
+def test_a_month_scales_what_grows_with_leads_and_counts_the_idle_minute_ticks_once(prices):
+    from bench.cost import MONTH_MINUTES, fixed_monthly, monthly
+
+    idle_tick = Amounts({"scheduler_invocation": 1, "lambda_request": 1, "dynamodb_read_unit": 3})
+    # Given a simulation of 1,000 leads: 2,880 ticks, 3,000 invocations in all, 1,500 emails
+    simulated = Amounts({"scheduler_invocation": 2880, "lambda_request": 3000, "dynamodb_read_unit": 9000,
+                         "ses_email": 1500})
+    fixed = fixed_monthly(prices, Amounts({"kms_key_month": 2}), idle_tick, metrics=12,
+                          cold_start=Amounts({"lambda_arm64_gb_second": 0.5}))
+    # When it is scaled to 10,000 leads
+    month = monthly(simulated, Amounts({"dynamodb_storage_gb_month": 0.01}), 2880, idle_tick, 10, fixed)
+    # Then what the leads did is ten times what the simulation did beyond its idle ticks,
+    assert month["ses_email"] == 15_000 and month["dynamodb_storage_gb_month"] == pytest.approx(0.1)
+    assert month["lambda_request"] == (3000 - 2880) * 10 + MONTH_MINUTES
+    assert month["dynamodb_read_unit"] == (9000 - 3 * 2880) * 10 + 3 * MONTH_MINUTES
+    # and the fixed part is there once: a tick a minute, idle polls, metrics, the stack, a cold start an hour
+    assert month["scheduler_invocation"] == MONTH_MINUTES == 43_200
+    assert month["sqs_request"] == 2 * prices.assume("idle_receives_per_queue_month")
+    assert (month["cloudwatch_metric_month"], month["kms_key_month"]) == (12, 2)
+    assert month["lambda_arm64_gb_second"] == pytest.approx(0.5 * 720 * prices.assume("cold_starts_per_function_hour"))
