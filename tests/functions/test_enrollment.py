@@ -9,6 +9,7 @@ from nurture.local.functions import api_request
 from nurture.local.resources import LocalResources
 from tests.functions.helpers import body_json, post_json, profile
 from tests.functions.pipeline import Pipeline
+from tests.functions.step_emails import dispatch_and_send, due_at, outbox
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -69,3 +70,6 @@ def test_a_lead_sales_send_back_is_nurtured_again_in_its_sequence():
     assert (lead["stage"], lead["rank"], lead["sequence"]["sequence"]) == ("recycled", "C", "cold_nurture")
     assert lead["sequence"].get("stopped") is None and lead["sequence"]["next_send_at"]
     assert due_leads() == [lead_id]
+    # And when it comes due, the email goes out
+    dispatch_and_send(due_at(lead_id))
+    assert [str(email["To"]) for email in outbox()] == ["someone@gmail.com"]

@@ -95,6 +95,33 @@ def test_a_lead_sales_send_back_goes_on_from_the_first_email_it_has_not_had():
     assert resumed.next_send_at is not None and parse_iso(resumed.next_send_at) >= later + timedelta(days=4)
 
 
+def test_only_a_lead_sales_send_back_resumes_a_sequence_its_handoff_stopped():
+    state = update_enrollment(None, WARM, CONFIG, MONDAY)
+    handed_off = update_enrollment(state, replace(WARM, stage="handed_off"), CONFIG, MONDAY)
+    later = MONDAY + timedelta(days=21)
+    for facts in (replace(WARM, stage="won"), replace(WARM, stage="accepted"),
+                  replace(WARM, stage="recycled", status="unsubscribed")):
+        stays = update_enrollment(handed_off, facts, CONFIG, later)
+        assert stays is not None and stays.stopped is not None and stays.next_send_at is None, facts
+
+
+def test_a_lead_sent_back_during_re_engagement_does_not_get_its_emails_again():
+    # Given a dormant lead that had the first re-engagement email, then was handed off
+    dormant = replace(COLD, dormant_days=120)
+    state = update_enrollment(None, dormant, CONFIG, MONDAY)
+    assert state is not None and state.sequence == "reengagement"
+    state = advance(state, CONFIG, dormant, MONDAY)
+    handed_off = update_enrollment(state, replace(dormant, stage="handed_off"), CONFIG, MONDAY)
+    assert handed_off is not None and handed_off.stopped == "handed_off"
+    # When sales send it back, still dormant
+    resumed = update_enrollment(handed_off, replace(dormant, stage="recycled"), CONFIG, MONDAY + timedelta(days=7))
+    # Then re-engagement goes on after the email it already had, not from its first email again
+    assert resumed is not None and resumed.sequence == "reengagement" and resumed.stopped is None
+    assert "reengagement_check" in resumed.sent_templates
+    step = current_step(resumed, CONFIG)
+    assert step is None or step.template != "reengagement_check"
+
+
 def test_finishing_every_step_completes_the_sequence_and_plans_a_dormancy_check():
     state = update_enrollment(None, LeadFacts(rank="A", stage="handed_off", status="active"), CONFIG, MONDAY)
     assert state is not None and state.sequence == "hot_followup"

@@ -147,8 +147,12 @@ def update_enrollment(state: SequenceState | None, facts: LeadFacts, config: Seq
                 return state
     if target is None or stop_reason(target, facts) is not None:
         return state
-    if state is not None and state.sequence == target.id and state.stopped not in RESUMED_AFTER:
-        return state  # finished or sunset in this very sequence: it does not start again by itself
+    if state is not None and state.sequence == target.id:
+        if state.stopped not in RESUMED_AFTER or facts.stage != "recycled":
+            return state  # finished or sunset in this very sequence: it does not start again by itself
+        # Sent back by sales: on from the first email not had yet, with what it knows of the last one.
+        resumed = replace(state, stopped=None, step=0, step_started_at=iso(now), next_send_at=None)
+        return _schedule_next(resumed, target, facts, config)
     sent = state.sent_templates if state else ()
     if target.reengages:  # a lead dormant a second time gets the re-engagement emails again
         sent = tuple(template for template in sent if template not in {step.template for step in target.steps})
