@@ -58,6 +58,7 @@ browser:
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mypy bench  # apart: its load test imports the tests' helpers, which mypy's file list leaves out
 
 # The third-party runtime dependencies, as Lambda (Python 3.13, arm64) needs them: wheels only, no Docker.
 # The stamp sits beside the layer, not in it: everything in $(LAYER_DIR) ships to /opt.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import statistics
@@ -77,7 +78,7 @@ def calls_per_batch() -> list[tuple[str, dict[str, Any]]]:
                                              "consent": True, "vid": vid}).encode())
             poller.poll_once()
             records = [r for event in captured for r in event["Records"]]
-            row = counter.measure(lambda records=records: invoke("scoring", {"Records": records}))
+            row = counter.measure(functools.partial(invoke, "scoring", {"Records": records}))
             rows.append((f"{len(records)} records of {leads} lead(s)", row))
     return rows
 
