@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 from collections.abc import Iterator
 from typing import TextIO
+from unittest import mock
 
 from aws_lambda_powertools import Logger
 
@@ -17,7 +19,7 @@ log = Logger(service="nurture-local")
 @contextlib.contextmanager
 def functions_logging(to: TextIO | None) -> Iterator[None]:
     """The functions' logs at INFO into `to`, with their EMF metrics (stdout), as Lambda hands both to
-    CloudWatch Logs; without `to`, their errors only (to the console) and their metrics nowhere."""
+    CloudWatch Logs; without `to`, their errors only (to the console) and no metrics at all."""
     from nurture import observability
 
     handler = observability.logger.logger_handler
@@ -27,7 +29,9 @@ def functions_logging(to: TextIO | None) -> Iterator[None]:
     if to is not None:
         handler.setStream(to)
     try:
-        with contextlib.redirect_stdout(to or io.StringIO()):
+        # Powertools asks at each flush whether metrics are off.
+        with mock.patch.dict(os.environ, {"POWERTOOLS_METRICS_DISABLED": "false" if to else "true"}), \
+                contextlib.redirect_stdout(to or io.StringIO()):
             yield
     finally:
         handler.setStream(stream)

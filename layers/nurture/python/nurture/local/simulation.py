@@ -186,8 +186,7 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
 
     resources = LocalResources()
     quiet = {"AWS_ACCESS_KEY_ID": "sim", "AWS_SECRET_ACCESS_KEY": "sim", "AWS_SESSION_TOKEN": "sim",
-             "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "POWERTOOLS_LOG_LEVEL": "INFO" if logs else "ERROR",
-             "POWERTOOLS_METRICS_DISABLED": "false" if logs else "true", "POWERTOOLS_TRACE_DISABLED": "true"}
+             "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "POWERTOOLS_TRACE_DISABLED": "true"}
     # The whole environment comes back as it was afterwards, the popped endpoint included.
     with mock.patch.dict(os.environ, {**resources.environment(str(config_dir.resolve()), API_BASE), **quiet}):
         os.environ.pop("AWS_ENDPOINT_URL", None)
