@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bench.calls import REPO
 from bench.units import item_size, read_units, write_units
+from nurture.topology import FUNCTIONS
 
 PRICES = Path(__file__).with_name("prices.yaml")
 MONTH_HOURS = 30 * 24
@@ -94,6 +95,16 @@ class Amounts(defaultdict[str, float]):
 
     def times(self, factor: float) -> Amounts:
         return Amounts({name: amount * factor for name, amount in self.items()})
+
+
+def lambda_ms(prices: PriceList, function: str, local_seconds: float) -> float:
+    """A duration measured here, as Lambda runs it: at the function's share of a vCPU, in ms."""
+    return local_seconds * 1000 * prices.assume("memory_mb_per_vcpu") / FUNCTIONS[function].memory_mb
+
+
+def lambda_gb_seconds(prices: PriceList, function: str, local_seconds: float) -> float:
+    """What Lambda bills for that duration: per started ms, at the function's memory."""
+    return math.ceil(lambda_ms(prices, function, local_seconds)) / 1000 * FUNCTIONS[function].memory_mb / 1024
 
 
 def split(bill: Mapping[str, float]) -> tuple[float, float]:
@@ -165,14 +176,12 @@ class Meter:
     # --- invocations and their logs -------------------------------------------------------
 
     def _count_invocation(self, function: str, event: dict[str, Any], seconds: float) -> None:
-        from nurture.topology import FUNCTIONS
-
         spec = FUNCTIONS[function]
         local = max(0.0, seconds - self._overhead)
         self._overhead = 0.0
         usage = self.usage[function]
         usage["lambda_request"] += 1
-        usage["lambda_arm64_gb_second"] += self.on_lambda_ms(function, local) / 1000 * spec.memory_mb / 1024
+        usage["lambda_arm64_gb_second"] += lambda_gb_seconds(self.prices, function, local)
         usage["xray_trace"] += self.prices.assume("xray_sampled_share")
         usage["logs_gb_ingested"] += self.prices.assume("platform_log_bytes_per_invocation") / GB
         if spec.trigger == "api":
@@ -185,13 +194,6 @@ class Meter:
         self.invocations[function] += 1
         self.items[function] += len(event.get("Records", [])) or 1
         self.local_seconds[function] += local
-
-    def on_lambda_ms(self, function: str, local_seconds: float) -> int:
-        """A duration measured here, as Lambda bills it: per started ms, at the function's share of a vCPU."""
-        from nurture.topology import FUNCTIONS
-
-        share = FUNCTIONS[function].memory_mb / self.prices.assume("memory_mb_per_vcpu")
-        return math.ceil(local_seconds * 1000 / share)
 
     def logged(self, text: str) -> None:
         """Text a function wrote to its log: billed as CloudWatch Logs ingestion, and each metric it
@@ -290,14 +292,11 @@ class Meter:
 
     def _stored(self, table_name: str, item: Mapping[str, Any]) -> Stored:
         """The stored item with `item`'s key (nothing stored: size 0, in no index)."""
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.dynamodb.models import dynamodb_backends
         from moto.dynamodb.models.dynamo_type import DynamoType
 
-        from nurture.local.resources import LocalResources
         from nurture.table import TABLE
 
-        table = dynamodb_backends[DEFAULT_ACCOUNT_ID][LocalResources().region].get_table(table_name)
+        table = _emulated_table(table_name)
         found = table.get_item(DynamoType(item[TABLE.partition_key]), DynamoType(item[TABLE.sort_key]))
         if found is None:
             return Stored(0, {index.name: None for index in TABLE.global_indexes})
@@ -328,19 +327,24 @@ class Meter:
     def table_bytes(self, table_name: str) -> int:
         """What DynamoDB bills storage on: every item plus 100 bytes of overhead, in the table and again
         in each global index that holds it (they project everything)."""
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.dynamodb.models import dynamodb_backends
-
-        from nurture.local.resources import LocalResources
         from nurture.table import TABLE
 
-        table = dynamodb_backends[DEFAULT_ACCOUNT_ID][LocalResources().region].get_table(table_name)
         total = 0
-        for item in table.all_items():
+        for item in _emulated_table(table_name).all_items():
             copies = 1 + sum(index.partition_key in item.attrs and index.sort_key in item.attrs
                              for index in TABLE.global_indexes)
             total += copies * (item.size() + 100)
         return total
+
+
+def _emulated_table(table_name: str) -> Any:
+    """moto's own table, read without a request (and so without being metered)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from nurture.local.resources import LocalResources
+
+    return dynamodb_backends[DEFAULT_ACCOUNT_ID][LocalResources().region].get_table(table_name)
 
 
 WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
@@ -426,8 +430,7 @@ def on_a_fresh_account(prices: PriceList) -> FreshAccount:
     resources = LocalResources()
     meter = Meter(prices)
     environment = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                   "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "POWERTOOLS_METRICS_DISABLED": "false",
-                   **resources.environment(str(REPO / "config"))}
+                   "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", **resources.environment(str(REPO / "config"))}
     emulator.install()
     usage: dict[str, Amounts] = {}
     calls: dict[str, Amounts] = {}
@@ -521,7 +524,6 @@ def per_month(prices: PriceList, idle_tick: Amounts, deployed: Amounts, init_sec
     month left it, with its continuous backups."""
     from nurture.local.resources import LocalResources
     from nurture.local.simulation import simulate
-    from nurture.topology import FUNCTIONS
 
     meter = Meter(prices)
     storage: list[int] = []
@@ -533,8 +535,7 @@ def per_month(prices: PriceList, idle_tick: Amounts, deployed: Amounts, init_sec
     wall_seconds = time.perf_counter() - started
     cold_start = Amounts()  # one cold start of every function
     for function, seconds in init_seconds.items():
-        cold_start["lambda_arm64_gb_second"] += (meter.on_lambda_ms(function, seconds) / 1000
-                                                 * FUNCTIONS[function].memory_mb / 1024)
+        cold_start["lambda_arm64_gb_second"] += lambda_gb_seconds(prices, function, seconds)
     fixed = fixed_monthly(prices, deployed, idle_tick, len(meter.metrics), cold_start)
     stored = Amounts({"dynamodb_storage_gb_month": storage[0] / GB, "dynamodb_backup_gb_month": storage[0] / GB})
     usage = monthly(meter.total(), stored, meter.invocations["dispatcher"], idle_tick, LEADS_PER_MONTH / leads, fixed)
@@ -607,7 +608,6 @@ def per(amount: float) -> str:
 
 
 def markdown(prices: PriceList, fresh: FreshAccount, month: MonthCosts) -> list[str]:
-    from nurture.topology import FUNCTIONS
 
     headline = prices.bill(fresh.usage[HEADLINE])
     running, observing = split(headline)
@@ -665,10 +665,9 @@ def markdown(prices: PriceList, fresh: FreshAccount, month: MonthCosts) -> list[
             continue
         per_item = sorted(month.calls[function].items())
         calls = ", ".join(f"{call} {per(n / month.items[function])}" for call, n in per_item)
-        local_ms = month.local_seconds[function] * 1000 / month.invocations[function]
-        scale = prices.assume("memory_mb_per_vcpu") / FUNCTIONS[function].memory_mb
+        local_seconds = month.local_seconds[function] / month.invocations[function]
         lines.append(f"| {function}, per {item} | {month.invocations[function]:,} | {month.items[function]:,} | "
-                     f"{calls} | {local_ms:.1f} | {local_ms * scale:.0f} |")
+                     f"{calls} | {local_seconds * 1000:.1f} | {lambda_ms(prices, function, local_seconds):.0f} |")
     idle_calls = ", ".join(f"{call.split(': ')[1]} {per(n)}" for call, n in sorted(fresh.calls[IDLE_TICK].items()))
     lines.append(f"| dispatcher, per tick with nothing due | | | {idle_calls} | | |")
     lines += ["", "Prices and assumptions (`bench/prices.yaml`):", ""]
