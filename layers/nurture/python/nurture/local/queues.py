@@ -63,16 +63,17 @@ class QueuePoller:
         except Exception:
             logger.exception("queue consumer raised")
             failed = {m["MessageId"] for m in messages}
-        done = [m for m in messages if m["MessageId"] not in failed]
-        retry = [m for m in messages if m["MessageId"] in failed] if self._retry_at_once else []
-        for start in range(0, len(retry), 10):
-            self._sqs.change_message_visibility_batch(QueueUrl=self._url, Entries=[
-                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                for n, m in enumerate(retry[start:start + 10])])
-        for start in range(0, len(done), 10):
-            self._sqs.delete_message_batch(QueueUrl=self._url, Entries=[
-                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done[start:start + 10])])
+        if self._retry_at_once:
+            self._in_batches(self._sqs.change_message_visibility_batch,
+                             [m for m in messages if m["MessageId"] in failed], VisibilityTimeout=0)
+        self._in_batches(self._sqs.delete_message_batch, [m for m in messages if m["MessageId"] not in failed])
         return len(messages)
+
+    def _in_batches(self, call: Callable[..., Any], messages: list[dict[str, Any]], **entry: Any) -> None:
+        """`call` (an SQS batch action) for `messages`, ten at a time as SQS allows."""
+        for start in range(0, len(messages), 10):
+            call(QueueUrl=self._url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], **entry}
+                                              for n, m in enumerate(messages[start:start + 10])])
 
     def drain(self, rounds: int = 100) -> int:
         total = 0
