@@ -1,5 +1,6 @@
 """Sender function: due step emails from the send queue, through SES, recorded on the lead."""
 
+from datetime import timedelta
 from email.utils import formataddr
 from functools import cache
 from typing import Any
@@ -29,8 +30,9 @@ def composer() -> Composer:
     """Per batch: the signing key comes from Powertools' cache, so a rotated key is picked up."""
     settings, config = runtime_settings(), marketer_config()
     sender = formataddr((config.sequences.sender_name, settings.sender_address))  # encodes a Japanese name
-    return Composer(config.templates, token_signer(settings.token_secret_id), settings.public_api_url, sender,
-                    config.sequences.open_pixel)
+    signer = token_signer(settings.token_secret_id, timedelta(days=config.api.token_lifetime_days))
+    return Composer(config.templates, signer, settings.public_api_url, sender, config.sequences.open_pixel,
+                    config.rendered_custom_fields)
 
 
 @logger.inject_lambda_context

@@ -1,6 +1,7 @@
 """The tracking function under moto: beacons, the open pixel and click redirects."""
 
 import json
+import time
 
 import pytest
 
@@ -100,12 +101,12 @@ def test_open_pixel_with_bad_token_is_still_a_gif_and_records_nothing(token):
 
 def test_click_with_valid_token_redirects_and_records_the_click():
     lead_id = a_lead()
-    token = click_token(signer(), lead_id, "https://example.jp/pricing?plan=pro", "msg-2", "pricing")
+    token = click_token(signer(), lead_id, "https://www.example.co.jp/pricing?plan=pro", "msg-2", "pricing")
     response = api_request("GET", f"/v1/t/c/{token}")
     assert response is not None and response["statusCode"] == 302
-    assert response["headers"]["Location"] == "https://example.jp/pricing?plan=pro"
+    assert response["headers"]["Location"] == "https://www.example.co.jp/pricing?plan=pro"
     (click,) = [e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "email_click"]
-    assert (click["url"], click["link"], click["message_id"]) == ("https://example.jp/pricing?plan=pro",
+    assert (click["url"], click["link"], click["message_id"]) == ("https://www.example.co.jp/pricing?plan=pro",
                                                                   "pricing", "msg-2")
 
 
@@ -114,7 +115,7 @@ def test_click_still_redirects_when_the_hit_cannot_be_stored(monkeypatch):
     from nurture.domain.errors import StoreUnavailable
 
     lead_id = a_lead()
-    token = click_token(signer(), lead_id, "https://example.jp/", "msg-3")
+    token = click_token(signer(), lead_id, "https://www.example.co.jp/", "msg-3")
 
     def unavailable(*_args, **_kwargs):
         raise StoreUnavailable("throttled")
@@ -141,6 +142,56 @@ def test_forged_click_token_gets_a_400_page_and_never_a_redirect():
     assert "Location" not in response["headers"]
     assert response["headers"]["Content-Type"].startswith("text/html")
     assert all_items() == []
+
+
+def test_a_genuine_click_token_to_a_host_the_config_does_not_allow_gets_the_400_page():
+    lead_id = a_lead()
+    before = len(all_items())
+    token = click_token(signer(), lead_id, "https://evil.example/login", "msg-4")  # validly signed
+    response = api_request("GET", f"/v1/t/c/{token}")
+    assert response is not None and response["statusCode"] == 400 and "Location" not in response["headers"]
+    assert response["headers"]["Content-Type"].startswith("text/html")
+    assert len(all_items()) == before  # nothing recorded
+
+
+def test_a_click_to_a_japanese_url_redirects_to_its_percent_encoded_form():
+    lead_id = a_lead()
+    token = click_token(signer(), lead_id, "https://www.example.co.jp/資料?q=リード", "msg-5")
+    response = api_request("GET", f"/v1/t/c/{token}")
+    assert response is not None and response["statusCode"] == 302
+    assert response["headers"]["Location"] == "https://www.example.co.jp/%E8%B3%87%E6%96%99?q=%E3%83%AA%E3%83%BC%E3%83%89"
+
+
+def test_an_expired_click_still_leads_on_but_an_expired_link_records_nothing(monkeypatch):
+    lead_id = a_lead()
+    before = len(all_items())
+    year_and_a_day_ago = int(time.time()) - 366 * 86400
+    click = click_token(signer(), lead_id, "https://www.example.co.jp/x", "msg-6", sent_at=year_and_a_day_ago)
+    pixel = open_token(signer(), lead_id, "msg-6", sent_at=year_and_a_day_ago)
+    response = api_request("GET", f"/v1/t/c/{click}", headers={"user-agent": "Mozilla/5.0"})
+    assert response is not None and response["statusCode"] == 302
+    assert response["headers"]["Location"] == "https://www.example.co.jp/x"
+    assert api_request("GET", f"/v1/t/o/{pixel}.gif", headers={"user-agent": "Mozilla/5.0"})["statusCode"] == 200
+    assert len(all_items()) == before
+
+
+def test_after_the_key_is_rotated_old_and_new_links_both_work():
+    from datetime import UTC, datetime
+
+    from nurture.adapters.token_keys import rotate_keys
+    from nurture.domain.tokens import TokenSigner
+
+    lead_id = a_lead()
+    old = click_token(signer(), lead_id, "https://www.example.co.jp/old", "msg-7")
+    signer()  # the tracking function's cache now holds the keyring before the rotation
+    keys = rotate_keys(LocalResources().token_secret_id, datetime.now(UTC))
+    assert [key.key_id for key in keys] == ["k1", "k0"]
+    new = click_token(TokenSigner(keys), lead_id, "https://www.example.co.jp/new", "msg-8")  # as the sender signs
+    for token, url in ((old, "https://www.example.co.jp/old"), (new, "https://www.example.co.jp/new")):
+        response = api_request("GET", f"/v1/t/c/{token}", headers={"user-agent": "Mozilla/5.0"})
+        assert response is not None and response["statusCode"] == 302 and response["headers"]["Location"] == url
+    clicks = [e["message_id"] for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "email_click"]
+    assert sorted(clicks) == ["msg-7", "msg-8"]
 
 
 def test_numeric_props_are_stored_exactly():

@@ -109,11 +109,11 @@ def test_docs_outbox_and_unknown_paths(local_system: RunningSystem):
 
 def test_minted_click_link_redirects_and_forged_one_does_not(local_system: RunningSystem):
     lead_id = local_system.post_json("/v1/forms/contact", contact(unique_email())).json()["lead_id"]
-    minted = local_system.cli("token", "click", "--lead", lead_id, "--url", "https://example.jp/case")
+    minted = local_system.cli("token", "click", "--lead", lead_id, "--url", "https://example.co.jp/case")
     assert minted.returncode == 0, minted.stderr
     path = minted.stdout.strip().removeprefix(local_system.base_url)
     reply = local_system.request("GET", path)
-    assert reply.status == 302 and reply.headers["location"] == "https://example.jp/case"
+    assert reply.status == 302 and reply.headers["location"] == "https://example.co.jp/case"
     assert [e["type"] for e in local_system.items(f"LEAD#{lead_id}", "EVT#")].count("email_click") == 1
 
     forged = local_system.request("GET", path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB"))

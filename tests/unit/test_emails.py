@@ -70,3 +70,66 @@ def test_every_email_hides_a_signed_honeypot_link_no_person_sees():
     claims = signer.verify(hidden.replace("&amp;", "&"), CLICK)
     assert claims["t"] == "honeypot" and claims["s"] == 1_800_000_000 and claims["l"] == "l1"
     assert "honeypot" not in email.text
+
+
+def _click_destinations(email, signer=SIGNER) -> list[str]:
+    import re
+
+    tokens = re.findall(r"/v1/t/c/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)", email.html + "\n" + email.text)
+    return [signer.verify(token, CLICK)["u"] for token in tokens]
+
+
+def test_a_link_typed_into_a_lead_field_is_never_signed_and_never_shown():
+    phishing = "至急ご確認ください https://evil.example/login"
+    for template in TEMPLATES.values():
+        email = render_email(template, "ja", {"name": phishing, "company": "www.evil.example",
+                                              "title": "x@evil.example"}, LINKS)
+        assert all("evil" not in url for url in _click_destinations(email))
+        assert "evil" not in email.subject + email.html + email.text
+        assert email.subject.startswith("ご担当者") or "ご担当者" not in template.ja.subject  # the fallback name
+
+
+def test_only_links_written_in_the_template_are_signed_not_links_an_expression_produces():
+    template = EmailTemplate(ja=TemplateParts(
+        subject="s", html='<p><a href="https://www.example.co.jp/a">a</a> {{ "https://" ~ "x.example/b" }}</p>',
+        text="https://www.example.co.jp/a {{ 'https://' ~ 'x.example/b' }}"))
+    email = render_email(template, "ja", {}, LINKS)
+    assert _click_destinations(email) == ["https://www.example.co.jp/a"] * 3  # html, its hidden twin, text
+    assert "https://x.example/b" in email.html and "https://x.example/b" in email.text  # as text, never signed
+
+
+def test_a_link_followed_by_japanese_text_is_cut_where_the_url_ends():
+    template = EmailTemplate(ja=TemplateParts(
+        subject="s", html="<p>x</p>",
+        text="詳細はhttps://example.co.jp/x?a=1様、または（https://example.co.jp/y）。https://example.co.jp/z."))
+    email = render_email(template, "ja", {}, LINKS)
+    assert _click_destinations(email) == ["https://example.co.jp/x?a=1", "https://example.co.jp/y",
+                                          "https://example.co.jp/z"]
+    assert "様、または（" in email.text and "）。" in email.text
+
+
+def test_links_in_single_quoted_hrefs_are_signed_with_their_entities_read():
+    template = EmailTemplate(ja=TemplateParts(subject="s", html="<a href='https://example.co.jp/?a=1&amp;b=2'>x</a>",
+                                              text="t"))
+    assert _click_destinations(render_email(template, "ja", {}, LINKS))[0] == "https://example.co.jp/?a=1&b=2"
+
+
+def test_a_link_built_from_a_template_value_is_a_config_problem():
+    template = EmailTemplate(ja=TemplateParts(subject="s", html='<a href="https://example.co.jp/?id={{ name }}">',
+                                              text="https://example.co.jp/{% if name %}x{% endif %}"))
+    problems = syntax_problems(template)
+    assert len(problems) == 2 and all("link is built from a template value" in p for p in problems)
+
+
+def test_invisible_and_control_characters_never_reach_the_subject_line():
+    email = render_email(TEMPLATES["know_how"], "ja", {"name": "山田\u202e\u0000\u200b\u2066太郎\x1b[31m"}, LINKS)
+    assert email.subject.startswith("山田太郎[31m様")
+    assert all(ch.isprintable() for ch in email.subject)
+
+
+def test_rendered_custom_fields_are_shown_and_others_are_not():
+    template = EmailTemplate(ja=TemplateParts(subject="{{ custom.session }}", html="<p>{{ custom.secret }}</p>",
+                                              text="t"))
+    profile = {"custom": {"session": "2026-12-10", "secret": "hidden"}}
+    email = render_email(template, "ja", profile, LINKS, custom_fields=frozenset({"session"}))
+    assert email.subject == "2026-12-10" and "hidden" not in email.html

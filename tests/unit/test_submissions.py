@@ -116,3 +116,33 @@ def test_file_uploads_are_refused():
     with pytest.raises(ValidationFailed) as raised:
         parse_form_fields("multipart/form-data; boundary=b", body)
     assert codes(raised.value) == {"cv": "file_not_accepted"}
+
+
+@pytest.mark.parametrize("value", ["至急ご確認ください https://evil.example/login", "ｈｔｔｐｓ：／／evil.example",
+                                   "www.evil.example", "連絡先 info@evil.example", "@evil.co.jp", "javascript:x()"])
+@pytest.mark.parametrize("field", ["name", "company", "title", "department", "industry", "country"])
+def test_fields_emails_show_refuse_anything_a_mail_client_would_link(field, value):
+    with pytest.raises(ValidationFailed) as raised:
+        validate_submission("contact", FORMS["contact"], {**CONTACT, field: value})
+    assert codes(raised.value) == {field: "no_links"}
+
+
+def test_a_custom_field_marked_rendered_refuses_links_and_others_keep_them():
+    from nurture.config.models import CustomField, FormDefinition
+
+    form = FormDefinition(kind="contact", title="t", custom_fields=[
+        CustomField(name="seat_note", rendered=True), CustomField(name="message", multiline=True)])
+    with pytest.raises(ValidationFailed) as raised:
+        validate_submission("f", form, {"email": "a@example.jp", "seat_note": "see www.evil.example"})
+    assert codes(raised.value) == {"seat_note": "no_links"}
+    kept = validate_submission("f", form, {"email": "a@example.jp", "message": "資料: https://example.co.jp/x"})
+    assert kept.custom["message"] == "資料: https://example.co.jp/x"  # never shown in an email: sales read it
+
+
+def test_invisible_and_control_characters_are_removed_from_every_stored_field():
+    submission = validate_submission("contact", FORMS["contact"], {
+        **CONTACT, "name": "\u202e山田\u0000 太郎\u200b", "company": "A\u2066CME\x85", "utm_source": "ad\x07s",
+        "message": "一行目\r\n\t二行目\u2028三行目\x00\u202e"})
+    assert submission.profile["name"] == "山田 太郎" and submission.profile["company"] == "ACME"
+    assert submission.utm == {"utm_source": "ads"}
+    assert submission.custom["message"] == "一行目\n\t二行目\n三行目"  # a multi-line field keeps its lines

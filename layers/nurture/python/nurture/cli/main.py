@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--message", default="manual", help="message id recorded with the hit")
     _target_options(token)
 
+    keys = commands.add_parser("keys", help="the key that signs tracking links")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    _target_options(keys_commands.add_parser(
+        "rotate", help="sign new links with a new key; links already sent keep working until they expire "
+                       "(unsubscribe links for ever)"))
+
     leads = commands.add_parser("leads", help="look leads up")
     leads_commands = leads.add_subparsers(dest="leads_command", required=True)
     show = leads_commands.add_parser("show", help="a lead as the sales API shows it: scores, breakdown, activity")
@@ -107,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_local(args)
     if args.command == "token":
         return run_token(args)
+    if args.command == "keys":
+        return run_keys_rotate(args)
     if args.command == "leads":
         return run_leads_show(args)
     if args.command == "handoff":
@@ -271,6 +279,25 @@ def run_token(args: argparse.Namespace) -> int:
         print(f"{target.api_url}/v1/t/c/{click_token(signer, args.lead, args.url, args.message)}")
     else:
         print(f"{target.api_url}/v1/t/o/{open_token(signer, args.lead, args.message)}.gif")
+    return 0
+
+
+def run_keys_rotate(args: argparse.Namespace) -> int:
+    from nurture.adapters.token_keys import rotate_keys
+    from nurture.domain.clock import utc_now
+    from nurture.domain.errors import StoreUnavailable
+
+    target = _target(args)
+    if target is None:
+        return 2
+    try:
+        newest, *older = rotate_keys(target.environment["TOKEN_SECRET_ID"], utc_now())
+    except StoreUnavailable as error:
+        print(f"{target.description}: {error}", file=sys.stderr)
+        return 2
+    print(f"key {newest.key_id} signs new links from now on (functions pick it up within 5 minutes); "
+          f"{', '.join(key.key_id for key in older)} verify the links they signed until those expire, "
+          f"unsubscribe links for ever")
     return 0
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from nurture.config.bots import BotRules
 from nurture.config.models import ApiSettings, FormDefinition, StrictModel
 from nurture.config.scoring import ScoringRules
 from nurture.config.sequences import SequencesConfig
 from nurture.config.templates import EmailTemplate
+from nurture.domain.links import hosts_in
 
 
 class NurtureConfig(StrictModel):
@@ -16,3 +19,14 @@ class NurtureConfig(StrictModel):
     sequences: SequencesConfig
     templates: dict[str, EmailTemplate]
     bots: BotRules = BotRules()
+
+    @cached_property
+    def link_hosts(self) -> frozenset[str]:
+        """Where an email click may lead: every host the templates link to, and `link_domains`."""
+        written = {host for template in self.templates.values() for text in template.texts() for host in hosts_in(text)}
+        return frozenset(written | set(self.api.link_domains))
+
+    @cached_property
+    def rendered_custom_fields(self) -> frozenset[str]:
+        """Custom form fields templates may show (checked for links at the door)."""
+        return frozenset(field.name for form in self.forms.values() for field in form.custom_fields if field.rendered)

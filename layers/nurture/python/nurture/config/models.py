@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from nurture.domain.links import valid_link_domain
+
 # Fields every form understands. Each maps to the maximum length we accept.
 STANDARD_FIELDS: dict[str, int] = {
     "email": 254,
@@ -30,6 +32,9 @@ STANDARD_FIELDS: dict[str, int] = {
     "utm_content": 200,
     "page": 2048,
 }
+
+# Standard fields email templates show: what a visitor types into them may hold no link.
+RENDERED_FIELDS = ("name", "company", "title", "department", "industry", "country")
 
 FormKind = Literal["contact", "download", "seminar", "demo_request", "import"]  # import: a list, not a form
 FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
@@ -63,6 +68,9 @@ class CustomField(StrictModel):
     required: bool = False
     max_length: int = Field(default=500, ge=1, le=4000)
     choices: list[str] | None = None
+    multiline: bool = Field(default=False, description="a text field that keeps line breaks (a message)")
+    rendered: bool = Field(default=False, description="templates may show it as custom.<name>; a text value "
+                                                      "may then hold no link")
 
     @model_validator(mode="after")
     def _choices_match_type(self) -> CustomField:
@@ -70,6 +78,8 @@ class CustomField(StrictModel):
             raise ValueError("a choice field needs a non-empty 'choices' list")
         if self.type != "choice" and self.choices:
             raise ValueError("'choices' is only for fields of type choice")
+        if self.multiline and (self.type != "text" or self.rendered):
+            raise ValueError("'multiline' is for text fields that templates do not render")
         return self
 
 
@@ -83,6 +93,8 @@ class FormDefinition(StrictModel):
     error_url: HttpUrl | None = None
     honeypot: str = Field(default="website", pattern=FIELD_NAME_PATTERN)
     asset: str | None = Field(default=None, description="What a download form hands out.")
+    may_update: bool = Field(default=False, description="a post may change what a known lead already has; "
+                                                        "otherwise it only fills blanks (anyone can type any address)")
     custom_fields: list[CustomField] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -133,8 +145,22 @@ class LimitSettings(StrictModel):
 class ApiSettings(StrictModel):
     cors: CorsSettings = Field(default_factory=CorsSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    link_domains: list[str] = Field(default_factory=list,
+                                    description="hosts (or *.domain) an email click may lead to, besides the hosts "
+                                                "the templates link to")
+    token_lifetime_days: int = Field(default=365, ge=1, le=3650,
+                                     description="open and click links stop counting after this many days")
     duplicate_window_seconds: int = Field(default=600, ge=0, le=86400)
     event_retention_days: int = Field(default=730, ge=1, le=3650)
+
+
+    @field_validator("link_domains")
+    @classmethod
+    def _host_names(cls, entries: list[str]) -> list[str]:
+        bad = [entry for entry in entries if not valid_link_domain(entry)]
+        if bad:
+            raise ValueError(f"not a host name or *.domain: {', '.join(bad)}")
+        return [entry.lower() for entry in entries]
 
 
 class FormsFile(StrictModel):
@@ -146,5 +172,12 @@ class FormsFile(StrictModel):
         bad = [form_id for form_id in forms if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", form_id)]
         if bad:
             raise ValueError(f"form ids must be lower-case slugs: {', '.join(bad)}")
+        rendered: dict[str, set[bool]] = {}
+        for form in forms.values():
+            for field in form.custom_fields:
+                rendered.setdefault(field.name, set()).add(field.rendered)
+        mixed = sorted(name for name, flags in rendered.items() if len(flags) > 1)
+        if mixed:  # a value posted through the form that does not check it could reach an email
+            raise ValueError(f"custom fields rendered in one form must be rendered in all: {', '.join(mixed)}")
         return forms
 

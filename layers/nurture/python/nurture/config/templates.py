@@ -29,6 +29,11 @@ class EmailTemplate(StrictModel):
             raise ValueError("a template needs at least one language (ja, en)")
         return self
 
+    def texts(self) -> list[str]:
+        """Every subject, HTML and text source, in both languages."""
+        return [text for parts in (self.ja, self.en) if parts is not None
+                for text in (parts.subject, parts.html, parts.text)]
+
     def parts(self, language: str) -> tuple[str, TemplateParts]:
         """The parts in `language`, or in the other language when it has none."""
         wanted = self.ja if language == "ja" else self.en

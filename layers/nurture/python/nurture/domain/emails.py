@@ -1,29 +1,35 @@
 """Render a step email: personalized, escaped, every link signed, unsubscribable in one click.
 
 Templates are marketers' code, so they run in Jinja2's sandbox with autoescape on for HTML; any
-error stops the send (RenderFailed) rather than sending half an email.
+error stops the send (RenderFailed) rather than sending half an email. Links are signed only where
+the template's author wrote them: they are taken from the template's own text (its parsed literal
+parts) before any lead value is substituted, so nothing a lead typed ever becomes a signed link.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from html import escape
-from typing import Any
+from functools import lru_cache
+from html import escape, unescape
+from typing import Any, Literal
 
-from jinja2 import TemplateError
+from jinja2 import Template, TemplateError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from nurture.config.models import RENDERED_FIELDS
 from nurture.config.templates import EmailTemplate
 from nurture.domain.bots import HONEYPOT
 from nurture.domain.errors import NurtureError
+from nurture.domain.links import HTML_LINK, TEXT_LINK, trim_text_link
+from nurture.domain.text import clean_text, rendered_value
 from nurture.domain.tokens import UNSUBSCRIBE, TokenSigner, click_token, open_token
 
-_HTML_LINK = re.compile(r'(<a\b[^>]*?\bhref\s*=\s*")(https?://[^"]+)(")', re.IGNORECASE)
-_TEXT_LINK = re.compile(r"https?://[^\s<>\"']+")
-# Fields a template may use; anything else is undefined and renders empty (or its `default`).
-PERSONAL_FIELDS = ("name", "company", "title", "department", "industry", "country")
 FALLBACK_NAME = {"ja": "ご担当者", "en": "there"}
+SIGNED_LINKS = "nurture_links"  # the variable each written link becomes: its signed click link, by position
+Part = Literal["subject", "html", "text"]
+# A URL running into a template expression: it cannot be signed whole, so it is refused at config check.
+_LINK_WITH_EXPRESSION = re.compile(r"https?://[^\s\"'<>{}]*\{[{%]")
 
 
 class RenderFailed(NurtureError):
@@ -35,17 +41,21 @@ _text = ImmutableSandboxedEnvironment(autoescape=False, trim_blocks=True, lstrip
 
 
 def syntax_problems(template: EmailTemplate) -> list[str]:
-    """Jinja syntax errors, for `nurture config check`."""
+    """Jinja syntax errors, and links a template builds from values, for `nurture config check`."""
     problems = []
     for language in ("ja", "en"):
         parts = getattr(template, language)
         if parts is None:
             continue
-        for part, environment in (("subject", _text), ("html", _html), ("text", _text)):
+        for part in ("subject", "html", "text"):
+            source = getattr(parts, part)
             try:
-                environment.parse(getattr(parts, part))
+                _compiled(part, source)
             except TemplateError as error:
                 problems.append(f"{language}.{part}: {error}")
+            if part != "subject" and _LINK_WITH_EXPRESSION.search(source):
+                problems.append(f"{language}.{part}: a link is built from a template value; write each link "
+                                f"whole (only links written in the template are signed and tracked)")
     return problems
 
 
@@ -81,33 +91,35 @@ class RenderedEmail:
 
 
 def render_email(template: EmailTemplate, language: str, profile: dict[str, Any], links: Links,
-                 open_pixel: bool = True) -> RenderedEmail:
+                 open_pixel: bool = True, custom_fields: frozenset[str] = frozenset()) -> RenderedEmail:
+    """`custom_fields`: the form fields marked `rendered`, which templates may use as `custom.<name>`."""
     used, parts = template.parts(language)
     unsubscribe_url = links.unsubscribe()
-    context = {field: profile.get(field) or "" for field in PERSONAL_FIELDS}
+    # What the lead typed goes in as text: escaped in HTML, and never a link (refused at the door; a
+    # value stored before that rule renders empty). Any other field is undefined and renders empty.
+    context: dict[str, Any] = {field: rendered_value(profile.get(field)) for field in RENDERED_FIELDS}
     context["name"] = context["name"] or FALLBACK_NAME[used]
+    custom = profile.get("custom") or {}
+    context["custom"] = {name: rendered_value(custom.get(name)) for name in custom_fields}
     context["unsubscribe_url"] = unsubscribe_url
     try:
-        subject = " ".join(_text.from_string(parts.subject).render(context).split())
-        html = _html.from_string(parts.html).render(context)
-        text = _text.from_string(parts.text).render(context)
+        subject_template, _ = _compiled("subject", parts.subject)
+        html_template, html_links = _compiled("html", parts.html)
+        text_template, text_links = _compiled("text", parts.text)
+        subject = clean_text(subject_template.render(context))  # one line, nothing invisible
+        html = html_template.render({**context, SIGNED_LINKS: [links.click(url) for url in html_links]})
+        text = text_template.render({**context, SIGNED_LINKS: [links.click(url) for url in text_links]})
     except Exception as error:  # any failure of marketers' template code stops this send, whole
         raise RenderFailed(f"{type(error).__name__}: {error}") from error
-    # Every web link goes through a signed click link; the unsubscribe link stays as it is.
-    html_before_links = html
-    html = _HTML_LINK.sub(lambda m: m.group(1) + escape(links.click(_unescape(m.group(2)))) + m.group(3)
-                          if _unescape(m.group(2)) != unsubscribe_url else m.group(0), html)
-    text = _TEXT_LINK.sub(lambda m: links.click(m.group(0)) if m.group(0) != unsubscribe_url else m.group(0), text)
     if unsubscribe_url not in text:
         text += f"\n\n{'配信停止' if used == 'ja' else 'Unsubscribe'}: {unsubscribe_url}\n"
     if escape(unsubscribe_url) not in html:
         label = "配信停止はこちら" if used == "ja" else "Unsubscribe"
         html += f'\n<p><a href="{escape(unsubscribe_url)}">{label}</a></p>'
-    # A link no person sees or reaches with the keyboard: whoever follows it is a machine.
-    target = next((url for m in _HTML_LINK.finditer(html_before_links)
-                   if (url := _unescape(m.group(2))) != unsubscribe_url), links.api_base + "/")
-    html += (f'\n<a href="{escape(links.click(target, HONEYPOT))}" style="display:none" aria-hidden="true" '
-             f'tabindex="-1"></a>')
+    if html_links:
+        # A link no person sees or reaches with the keyboard: whoever follows it is a machine.
+        html += (f'\n<a href="{escape(links.click(html_links[0], HONEYPOT))}" style="display:none" '
+                 f'aria-hidden="true" tabindex="-1"></a>')
     if open_pixel:
         html += f'\n<img src="{escape(links.pixel())}" width="1" height="1" alt="" style="display:none">'
     headers = {
@@ -117,5 +129,35 @@ def render_email(template: EmailTemplate, language: str, profile: dict[str, Any]
     return RenderedEmail(used, subject, html, text, headers)
 
 
-def _unescape(url: str) -> str:
-    return url.replace("&amp;", "&")
+@lru_cache(maxsize=256)
+def _compiled(part: Part, source: str) -> tuple[Template, tuple[str, ...]]:
+    """The template, its written links replaced by their signed versions' places, and those links.
+
+    Only the literal text of the template (its TemplateData nodes) is searched, never an expression,
+    so a link can come from nowhere but the template's author."""
+    environment = _html if part == "html" else _text
+    tree = environment.parse(source)
+    found: list[str] = []
+    if part != "subject":
+        for output in tree.find_all(nodes.Output):
+            output.nodes = [piece for node in output.nodes
+                            for piece in (_with_links(node, part, found) if isinstance(node, nodes.TemplateData)
+                                          else [node])]
+    return environment.from_string(tree), tuple(found)
+
+
+def _with_links(node: nodes.TemplateData, part: Part, found: list[str]) -> list[nodes.Expr]:
+    """The literal text, each written link in it replaced by `nurture_links[n]`."""
+    pieces: list[nodes.Expr] = []
+    rest, data = 0, node.data
+    matches = ([(m.start(3), m.end(3), unescape(m.group(3))) for m in HTML_LINK.finditer(data)] if part == "html"
+               else [(m.start(), m.start() + len(url), url) for m in TEXT_LINK.finditer(data)
+                     if (url := trim_text_link(m.group()))])
+    for start, end, url in matches:
+        pieces.append(nodes.TemplateData(data[rest:start], lineno=node.lineno))
+        pieces.append(nodes.Getitem(nodes.Name(SIGNED_LINKS, "load", lineno=node.lineno),
+                                    nodes.Const(len(found), lineno=node.lineno), "load", lineno=node.lineno))
+        found.append(url)
+        rest = end
+    pieces.append(nodes.TemplateData(data[rest:], lineno=node.lineno))
+    return pieces

@@ -170,12 +170,13 @@ class Composer:
     api_base: str
     sender: str  # "Name <address>"
     open_pixel: bool = True
+    custom_fields: frozenset[str] = frozenset()  # form fields templates may show
 
     def compose(self, lead_id: str, profile: dict[str, Any], template: str, message_id: str,
                 now: datetime) -> bytes:
         links = Links(self.api_base, self.signer, lead_id, message_id, epoch_seconds(now))
         email = render_email(self.templates[template], str(profile.get("language") or "ja"), profile, links,
-                             self.open_pixel)
+                             self.open_pixel, self.custom_fields)
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
         return to_mime(email, self.sender, str(profile["email"]), now, domain)
 

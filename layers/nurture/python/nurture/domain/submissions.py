@@ -11,9 +11,17 @@ from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from nurture.config.models import STANDARD_FIELDS, FormDefinition
+from nurture.config.models import RENDERED_FIELDS, STANDARD_FIELDS, FormDefinition
 from nurture.domain.errors import FieldProblem, ValidationFailed
-from nurture.domain.text import InvalidEmail, clean_text, email_key, normalize_email, normalize_number, normalize_phone
+from nurture.domain.text import (
+    InvalidEmail,
+    clean_text,
+    contains_link,
+    email_key,
+    normalize_email,
+    normalize_number,
+    normalize_phone,
+)
 
 # Profile fields a submission can fill or update (progressive profiling).
 PROFILE_FIELDS = ("name", "company", "title", "department", "industry", "employees", "phone", "country", "timezone")
@@ -55,6 +63,8 @@ def validate_submission(form_id: str, form: FormDefinition, fields: dict[str, st
             problems.append(FieldProblem(name, "too_long", f"must be at most {limit} characters"))
             continue
         values[name] = clean_text(raw)
+        if name in RENDERED_FIELDS and contains_link(values[name]):
+            problems.append(_no_links(name))
 
     email = _email(values.get("email", ""), problems)
     profile = _profile(values, problems)
@@ -168,7 +178,7 @@ def _custom_fields(form: FormDefinition, fields: dict[str, str], problems: list[
     custom: dict[str, Any] = {}
     for definition in form.custom_fields:
         raw = fields.get(definition.name)
-        value = clean_text(raw) if raw is not None else ""
+        value = clean_text(raw, multiline=definition.multiline) if raw is not None else ""
         if len(value) > definition.max_length:
             problems.append(
                 FieldProblem(definition.name, "too_long", f"must be at most {definition.max_length} characters")
@@ -195,9 +205,16 @@ def _custom_fields(form: FormDefinition, fields: dict[str, str], problems: list[
                 problems.append(FieldProblem(definition.name, "invalid", "must be true or false"))
                 continue
             custom[definition.name] = folded in _TRUE
+        elif definition.rendered and contains_link(value):
+            problems.append(_no_links(definition.name))
         else:
             custom[definition.name] = value
     return custom
+
+
+def _no_links(name: str) -> FieldProblem:
+    # Emails show this field: a link in it would reach the inbox under the sender's name.
+    return FieldProblem(name, "no_links", "must not contain a web address or an email address")
 
 
 def _first_per_field(problems: list[FieldProblem]) -> list[FieldProblem]:

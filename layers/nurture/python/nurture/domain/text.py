@@ -11,6 +11,11 @@ _LOCAL_PART = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}$")
 _DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _WHITESPACE = re.compile(r"\s+")
 _PHONE = re.compile(r"^\+?[0-9()\- ]{4,40}$")
+_LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+_SPACES = re.compile(r"[^\S\n\t]+")
+_KEPT_FORMAT = {"\u200c", "\u200d"}  # zero-width non-joiner and joiner
+_LINK_LIKE = re.compile(r"[a-z][a-z0-9+.\-]*://|\b(?:javascript|mailto|data|vbscript|file):|\bwww\d{0,3}\."
+                        r"|@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+")
 
 
 class InvalidEmail(ValueError):
@@ -45,9 +50,39 @@ def email_key(normalized_email: str) -> str:
     return hashlib.sha256(normalized_email.lower().encode("utf-8")).hexdigest()
 
 
-def clean_text(raw: str) -> str:
-    """Trim and collapse white space (full-width spaces included); keep the characters people typed."""
-    return _WHITESPACE.sub(" ", raw.replace("\u3000", " ")).strip()
+def clean_text(raw: str, multiline: bool = False) -> str:
+    """Trim and collapse white space (full-width spaces included) and drop what cannot be seen; keep the
+    characters people typed. A multi-line field keeps its line breaks and tabs."""
+    text = raw.replace("\u3000", " ")
+    if not multiline:
+        return drop_invisible(_WHITESPACE.sub(" ", text)).strip()
+    lines = _LINE_BREAKS.sub("\n", text).split("\n")
+    return drop_invisible("\n".join(_SPACES.sub(" ", line).rstrip() for line in lines)).strip()
+
+
+def drop_invisible(text: str) -> str:
+    """Without control characters (C0 and C1, NUL among them) and format characters (bidi overrides and
+    isolates, zero-width spaces, the BOM): they hide or reorder what a reader sees, in a name or a
+    subject line alike. Tab and newline stay for multi-line fields (one-line fields have made them
+    spaces already); zero-width (non-)joiners stay because scripts and emoji need them."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(ch for ch in text if ch in "\t\n" or _visible(ch))
+
+
+def contains_link(text: str) -> bool:
+    """A URL scheme, a `www.` host or an `@host`, in any width: what a mail client would make a link."""
+    return bool(_LINK_LIKE.search(unicodedata.normalize("NFKC", text).lower()))
+
+
+def rendered_value(value: object) -> str:
+    """A lead's value as an email shows it: one clean line, and nothing that would become a link."""
+    text = clean_text(str(value)) if value not in (None, "") else ""
+    return "" if contains_link(text) else text
+
+
+def _visible(ch: str) -> bool:
+    return unicodedata.category(ch) not in ("Cc", "Cf") or ch in _KEPT_FORMAT
 
 
 def normalize_phone(raw: str) -> str | None:

@@ -2,7 +2,11 @@
 
 A token is `<payload>.<signature>`, both base64url without padding; the signature is
 HMAC-SHA256 over the payload part. The payload is compact JSON whose `k` names the token's
-purpose, so a token signed for one purpose is never accepted for another.
+purpose, so a token signed for one purpose is never accepted for another, and whose `v` names
+the key that signed it, so the key can be rotated: new tokens are signed with the newest key and
+older keys go on verifying what they signed. Open and click tokens expire (`e`, a year by
+default); unsubscribe tokens never do, because an opt-out link must work for as long as the email
+exists.
 """
 
 from __future__ import annotations
@@ -12,15 +16,21 @@ import binascii
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
+from nurture.domain.clock import epoch_seconds, utc_now
 from nurture.domain.errors import InvalidToken
 
 OPEN = "o"
 CLICK = "c"
 UNSUBSCRIBE = "u"
+EXPIRING = frozenset({OPEN, CLICK})
 MAX_TOKEN_LENGTH = 4096
+DEFAULT_LIFETIME = timedelta(days=365)
+FIRST_KEY_ID = "k0"  # tokens from before keys had ids name none: they were signed with the first key
 
 
 def _b64encode(raw: bytes) -> str:
@@ -31,33 +41,93 @@ def _b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class TokenSigner:
-    def __init__(self, key: bytes):
-        if len(key) < 32:
+@dataclass(frozen=True)
+class SigningKey:
+    key_id: str
+    secret: bytes
+    created_at: datetime | None = None
+    retired_at: datetime | None = None  # when a newer key took over signing
+
+    def __post_init__(self) -> None:
+        if len(self.secret) < 32:
             raise ValueError("the signing key must be at least 32 bytes")
-        self._key = key
 
-    def sign(self, kind: str, claims: dict[str, Any]) -> str:
-        payload = _b64encode(json.dumps({"k": kind, **claims}, separators=(",", ":")).encode())
-        return f"{payload}.{self._signature(payload)}"
 
-    def verify(self, token: str, kind: str) -> dict[str, Any]:
-        """The claims of a genuine token of this kind; InvalidToken for anything else."""
+class ExpiredToken(InvalidToken):
+    """A genuine open or click token past its expiry: nothing is recorded. `claims` says where it led."""
+
+    def __init__(self, claims: dict[str, Any]):
+        super().__init__("The link has expired.")
+        self.claims = claims
+
+
+class UnknownSigningKey(InvalidToken):
+    """Signed with a key this keyring does not hold: forged, or newer than the keyring read."""
+
+
+class TokenSigner:
+    """Signs with the newest key of a keyring and verifies with any of them."""
+
+    def __init__(self, keys: bytes | Sequence[SigningKey], lifetime: timedelta = DEFAULT_LIFETIME):
+        ring = [SigningKey(FIRST_KEY_ID, keys)] if isinstance(keys, bytes) else list(keys)
+        if not ring:
+            raise ValueError("a keyring needs at least one key")
+        self._current = ring[0]
+        self._keys = {key.key_id: key for key in ring}
+        self.lifetime = lifetime
+
+    def sign(self, kind: str, claims: dict[str, Any], issued_at: datetime | None = None) -> str:
+        body: dict[str, Any] = {"k": kind, "v": self._current.key_id, **claims}
+        if kind in EXPIRING:
+            body["e"] = epoch_seconds((issued_at or utc_now()) + self.lifetime)
+        payload = _b64encode(json.dumps(body, separators=(",", ":")).encode())
+        return f"{payload}.{_signature(self._current, payload)}"
+
+    def verify(self, token: str, kind: str, now: datetime | None = None) -> dict[str, Any]:
+        """The claims of a genuine, unexpired token of this kind; InvalidToken for anything else."""
         if len(token) > MAX_TOKEN_LENGTH or not token.isascii() or token.count(".") != 1:
             raise InvalidToken("The link is malformed.")
         payload, signature = token.split(".")
-        if not hmac.compare_digest(signature, self._signature(payload)):
+        claims = _claims(payload)  # read before the signature is checked only to find the key
+        key = self._keys.get(str(claims.get("v", FIRST_KEY_ID)))
+        if key is None:
+            raise UnknownSigningKey("The link was signed with an unknown key.")
+        if not hmac.compare_digest(signature, _signature(key, payload)):
             raise InvalidToken("The link's signature does not match.")
-        try:
-            claims = json.loads(_b64decode(payload))
-        except (binascii.Error, ValueError) as exc:
-            raise InvalidToken("The link is malformed.") from exc
-        if not isinstance(claims, dict) or claims.get("k") != kind:
+        if claims.get("k") != kind:
             raise InvalidToken("The link is not meant for this use.")
+        if kind in EXPIRING and self._expired(claims, key, now or utc_now()):
+            raise ExpiredToken(claims)
         return claims
 
-    def _signature(self, payload: str) -> str:
-        return _b64encode(hmac.new(self._key, payload.encode("ascii", "replace"), hashlib.sha256).digest())
+    def _expired(self, claims: dict[str, Any], key: SigningKey, now: datetime) -> bool:
+        expires = claims.get("e")
+        if isinstance(expires, int) and not isinstance(expires, bool):
+            return epoch_seconds(now) > expires
+        # Tokens from before expiry existed last as long as new ones would after their key retires.
+        return key.retired_at is not None and now > key.retired_at + self.lifetime
+
+
+def _claims(payload: str) -> dict[str, Any]:
+    try:
+        claims = json.loads(_b64decode(payload))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidToken("The link is malformed.") from exc
+    if not isinstance(claims, dict):
+        raise InvalidToken("The link is malformed.")
+    return claims
+
+
+def _signature(key: SigningKey, payload: str) -> str:
+    return _b64encode(hmac.new(key.secret, payload.encode("ascii", "replace"), hashlib.sha256).digest())
+
+
+def rotate(keys: Sequence[SigningKey], new_secret: bytes, now: datetime) -> list[SigningKey]:
+    """A keyring whose new key signs from now on. Retired keys stay: they verify the open and click
+    tokens they signed until those expire, and their unsubscribe tokens for ever."""
+    numbers = [int(key.key_id[1:]) for key in keys if key.key_id[1:].isdigit()]
+    newest = SigningKey(f"k{max(numbers, default=0) + 1}", new_secret, created_at=now)
+    return [newest, *(key if key.retired_at else replace(key, retired_at=now) for key in keys)]
 
 
 def click_token(signer: TokenSigner, lead_id: str, url: str, message_id: str, link: str | None = None,
@@ -68,21 +138,15 @@ def click_token(signer: TokenSigner, lead_id: str, url: str, message_id: str, li
         claims["t"] = link
     if sent_at is not None:
         claims["s"] = sent_at
-    return signer.sign(CLICK, claims)
+    return signer.sign(CLICK, claims, _issued(sent_at))
 
 
 def open_token(signer: TokenSigner, lead_id: str, message_id: str, sent_at: int | None = None) -> str:
     claims: dict[str, Any] = {"l": lead_id, "m": message_id}
     if sent_at is not None:
         claims["s"] = sent_at
-    return signer.sign(OPEN, claims)
+    return signer.sign(OPEN, claims, _issued(sent_at))
 
 
-def safe_redirect_url(url: object) -> str:
-    """Only absolute http(s) URLs are ever redirected to, even from a genuine token."""
-    if not isinstance(url, str):
-        raise InvalidToken("The link has no destination.")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidToken("The link's destination is not a web address.")
-    return url
+def _issued(sent_at: int | None) -> datetime | None:
+    return datetime.fromtimestamp(sent_at, UTC) if sent_at is not None else None

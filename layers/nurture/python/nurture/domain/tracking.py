@@ -22,11 +22,17 @@ from nurture.domain.errors import (
     ValidationFailed,
     WriteConflict,
 )
+from nurture.domain.links import redirect_target
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.submissions import VID_PATTERN
-from nurture.domain.tokens import CLICK, OPEN, UNSUBSCRIBE, TokenSigner, safe_redirect_url
+from nurture.domain.text import clean_text, drop_invisible
+from nurture.domain.tokens import CLICK, OPEN, UNSUBSCRIBE, ExpiredToken, TokenSigner
 
-Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://")]
+# Stored text holds nothing invisible (control, bidi and zero-width characters): see text.drop_invisible.
+Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://"), AfterValidator(drop_invisible)]
+Text = Annotated[str, AfterValidator(clean_text)]
+
+
 def _dynamodb_number(value: float) -> float:
     """DynamoDB numbers lie within 1E-130 and 9.9E+125 in magnitude (or are zero)."""
     if value != 0 and not 1e-130 <= abs(value) < 9.9e125:
@@ -36,7 +42,7 @@ def _dynamodb_number(value: float) -> float:
 
 # Values DynamoDB can hold as they are: no NaN or infinity, integers within its 38 digits.
 PropValue = (
-    Annotated[str, StringConstraints(max_length=500)]
+    Annotated[str, StringConstraints(max_length=500), AfterValidator(drop_invisible)]
     | bool
     | Annotated[int, Field(ge=-(10**15), le=10**15)]
     | Annotated[float, Field(allow_inf_nan=False), AfterValidator(_dynamodb_number)]
@@ -52,10 +58,10 @@ class Beacon(BaseModel):
     vid: Annotated[str, StringConstraints(pattern=VID_PATTERN.pattern)]
     type: Literal["page_view", "download", "custom"]
     url: Url | None = None
-    title: Annotated[str, StringConstraints(max_length=500)] | None = None
+    title: Annotated[Text, StringConstraints(max_length=500)] | None = None
     referrer: Url | Literal[""] | None = None
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
-    props: Annotated[dict[Annotated[str, StringConstraints(max_length=64)], PropValue], Field(max_length=20)] = {}
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=100)] | None = None
+    props: Annotated[dict[Annotated[Text, StringConstraints(max_length=64)], PropValue], Field(max_length=20)] = {}
 
     def activity_data(self) -> dict[str, Any]:
         return {"vid": self.vid, "url": self.url, "title": self.title, "referrer": self.referrer, "name": self.name,
@@ -67,6 +73,7 @@ class TrackingSettings:
     event_retention_days: int
     max_events: int
     bots: BotRules = field(default_factory=BotRules)
+    link_hosts: frozenset[str] = frozenset()  # where a click may lead
 
 
 class VisitorIdentified(NurtureError):
@@ -148,7 +155,7 @@ def record_email_open(
     token: str, signer: TokenSigner, store: ActivityStore, request: RequestContext, settings: TrackingSettings
 ) -> str | None:
     """Record the open; returns why it was a machine's (None: a person's)."""
-    claims = signer.verify(token, OPEN)
+    claims = signer.verify(token, OPEN, request.received_at)
     bot = classify("open", request.received_at, _sent_at(claims), request.user_agent, request.source_ip,
                    settings.bots)
     activity = new_activity("email_open", request.received_at, settings.event_retention_days,
@@ -162,14 +169,20 @@ class ClickOutcome:
     url: str
     recorded: bool
     bot: str | None = None  # why it was a machine's click
+    expired: bool = False  # an old email's link: it still leads on, but counts no more
 
 
 def record_email_click(
     token: str, signer: TokenSigner, store: ActivityStore, request: RequestContext, settings: TrackingSettings
 ) -> ClickOutcome:
-    """Record the click and return where to send the person. InvalidToken: no redirect at all."""
-    claims = signer.verify(token, CLICK)
-    url = safe_redirect_url(claims.get("u"))
+    """Record the click and return where to send the person: only where a template's author linked to,
+    on a host the config allows. InvalidToken: no redirect at all."""
+    try:
+        claims = signer.verify(token, CLICK, request.received_at)
+    except ExpiredToken as expired:
+        return ClickOutcome(url=redirect_target(expired.claims.get("u"), settings.link_hosts), recorded=False,
+                            expired=True)
+    url = redirect_target(claims.get("u"), settings.link_hosts)
     link = claims.get("t")
     bot = classify("click", request.received_at, _sent_at(claims), request.user_agent, request.source_ip,
                    settings.bots, link=link if isinstance(link, str) else None)

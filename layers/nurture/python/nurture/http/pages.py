@@ -38,9 +38,11 @@ _TEXT = {
 _PROBLEM_TEXT = {
     "ja": {"required": "入力してください", "invalid": "正しい形式で入力してください",
            "too_long": "文字数が多すぎます", "not_a_scalar": "正しい形式で入力してください",
-           "file_not_accepted": "ファイルは送信できません"},
+           "file_not_accepted": "ファイルは送信できません",
+           "no_links": "URLやメールアドレスは入力できません"},
     "en": {"required": "is required", "invalid": "is not valid", "too_long": "is too long",
-           "not_a_scalar": "is not valid", "file_not_accepted": "cannot be a file"},
+           "not_a_scalar": "is not valid", "file_not_accepted": "cannot be a file",
+           "no_links": "cannot contain a web or email address"},
 }
 _FIELD_LABELS = {
     "ja": {"email": "メールアドレス", "name": "氏名", "company": "会社名", "title": "役職", "department": "部署",

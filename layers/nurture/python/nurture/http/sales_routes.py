@@ -3,18 +3,20 @@
 import base64
 import binascii
 import json
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from nurture.adapters.lead_store import InvalidCursor
 from nurture.domain.clock import utc_now
 from nurture.domain.errors import FieldProblem, LeadNotFound, ValidationFailed
 from nurture.domain.leads import Feedback, Outcome, erase_lead, lead_view, record_feedback
+from nurture.domain.text import clean_text
 from nurture.http.problems import documented, problem_doc
 from nurture.http.services import lead_store
 from nurture.jsonable import json_default
@@ -28,8 +30,10 @@ class FeedbackBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Outcome
-    reason: str | None = Field(default=None, max_length=500)
-    note: str | None = Field(default=None, max_length=2000)
+    # Stored as text people read later: nothing invisible, the note keeps its lines.
+    reason: Annotated[str, AfterValidator(clean_text)] | None = Field(default=None, max_length=500)
+    note: Annotated[str, AfterValidator(partial(clean_text, multiline=True))] | None = Field(default=None,
+                                                                                            max_length=2000)
 
 
 def _cursor(token: str | None) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 
 from nurture.adapters.lead_store import DynamoLeadStore
@@ -17,8 +18,10 @@ def lead_store() -> DynamoLeadStore:
     return DynamoLeadStore(runtime_settings().table_name)
 
 
-def signer() -> TokenSigner:
-    return token_signer(runtime_settings().token_secret_id)
+def signer(refresh: bool = False) -> TokenSigner:
+    """`refresh`: read the keyring again now (a token names a key newer than the cached keyring)."""
+    lifetime = timedelta(days=marketer_config().api.token_lifetime_days)
+    return token_signer(runtime_settings().token_secret_id, lifetime, refresh)
 
 
 def capture_settings() -> CaptureSettings:
@@ -30,7 +33,7 @@ def capture_settings() -> CaptureSettings:
 def tracking_settings() -> TrackingSettings:
     api = marketer_config().api
     return TrackingSettings(event_retention_days=api.event_retention_days, max_events=api.limits.beacon_events,
-                            bots=marketer_config().bots)
+                            bots=marketer_config().bots, link_hosts=marketer_config().link_hosts)
 
 
 def reset() -> None:

@@ -1,7 +1,8 @@
 """Tracking: website beacons, the email open pixel and email click redirects."""
 
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
@@ -10,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from nurture.domain.bodies import check_size
 from nurture.domain.errors import InvalidToken, StoreUnavailable
-from nurture.domain.tokens import UNSUBSCRIBE
+from nurture.domain.tokens import UNSUBSCRIBE, TokenSigner, UnknownSigningKey
 from nurture.domain.tracking import (
     parse_beacons,
     record_beacons,
@@ -28,6 +29,15 @@ from nurture.settings import marketer_config
 # No length or pattern here: the pixel must answer a GIF to anything, so the domain judges the token.
 Token = Annotated[str, Path(description="A signed tracking token")]
 NO_STORE = {"Cache-Control": "no-store, max-age=0"}
+T = TypeVar("T")
+
+
+def _with_signer(use: Callable[[TokenSigner], T]) -> T:
+    """With the cached keyring; a token naming a key newer than it reads the keyring again, once."""
+    try:
+        return use(signer())
+    except UnknownSigningKey:
+        return use(signer(refresh=True))
 
 
 
@@ -53,8 +63,8 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
     def open_pixel(token: Token):
         event = app.current_event
         try:
-            bot = record_email_open(token.removesuffix(".gif"), signer(), lead_store(), request_context(event),
-                                    tracking_settings())
+            bot = _with_signer(lambda keys: record_email_open(token.removesuffix(".gif"), keys, lead_store(),
+                                                              request_context(event), tracking_settings()))
             # People's and machines' opens are counted apart: reports show both.
             metrics.add_metric(name="EmailOpenBotHits" if bot else "EmailOpenHits", unit=MetricUnit.Count, value=1)
         except InvalidToken as error:
@@ -71,7 +81,7 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
                                            400: documented("Invalid or forged link", "text/html")})
     def unsubscribe_confirm(token: Token):
         try:
-            signer().verify(token, UNSUBSCRIBE)
+            _with_signer(lambda keys: keys.verify(token, UNSUBSCRIBE))
         except InvalidToken:
             return _invalid_link_page()
         # Mail scanners follow every link: only the POST below unsubscribes.
@@ -82,8 +92,8 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
                                             400: documented("Invalid or forged link", "text/html")})
     def unsubscribe_now(token: Token):
         try:
-            changed = unsubscribe(token, signer(), lead_store(), request_context(app.current_event),
-                                  tracking_settings())
+            changed = _with_signer(lambda keys: unsubscribe(token, keys, lead_store(),
+                                                            request_context(app.current_event), tracking_settings()))
         except InvalidToken:
             return _invalid_link_page()
         if changed:
@@ -96,11 +106,15 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
     def click(token: Token):
         event = app.current_event
         try:
-            outcome = record_email_click(token, signer(), lead_store(), request_context(event), tracking_settings())
+            outcome = _with_signer(lambda keys: record_email_click(token, keys, lead_store(), request_context(event),
+                                                                   tracking_settings()))
         except InvalidToken as error:
-            logger.info("click with invalid token", extra={"reason": error.detail})
+            # Forged or broken, or genuine but leading to a host the config does not allow: no redirect.
+            logger.info("click refused", extra={"reason": error.detail})
             return _invalid_link_page()
-        if outcome.recorded:
+        if outcome.expired:
+            logger.info("click on an expired link: redirected, not recorded")
+        elif outcome.recorded:
             metrics.add_metric(name="EmailClickBotHits" if outcome.bot else "EmailClickHits", unit=MetricUnit.Count,
                                value=1)
         else:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from nurture.local.events import http_api_event, match_route
 from nurture.local.functions import invoke
@@ -100,13 +100,19 @@ class GatewayHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         for name, value in headers.items():
             if name.lower() not in ("content-length", "connection"):
-                self.send_header(name, value)
+                self.send_header(name, header_value(value))
         for cookie in cookies or []:
             self.send_header("Set-Cookie", cookie)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+
+def header_value(value: str) -> str:
+    """What HTTP can carry: characters beyond Latin-1 (a Japanese URL in a Location) and line breaks are
+    percent-encoded, where writing them as they are would drop the connection or split the header."""
+    return "".join(ch if ch not in "\r\n" and ord(ch) < 256 else quote(ch, safe="") for ch in value)
 
 
 def index_page(urls: dict[str, str]) -> Page:

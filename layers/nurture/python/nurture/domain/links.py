@@ -1,0 +1,101 @@
+"""Web links in emails: which ones the template author wrote, and where a click may lead.
+
+Only links written in a template are ever signed: they are found in the template's own text, before
+any lead value exists, so nothing a visitor typed can become a signed link. A click is redirected only
+to a host the config allows (the hosts in the templates, plus `link_domains`), as an ASCII URI.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from nurture.domain.errors import InvalidToken
+
+# A link in plain text: RFC 3986's characters only, so Japanese text right after it ends it
+# ("https://example.co.jp/x?a=1様" links to ...?a=1).
+TEXT_LINK = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+# An anchor's href, single- or double-quoted, as written in HTML.
+HTML_LINK = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?://.*?)\2""", re.IGNORECASE | re.DOTALL)
+# Any http(s) URL's host in a template's source, wherever it stands: the hosts its author meant.
+_HOST_IN_TEXT = re.compile(r"https?://([^/?#\s\"'<>{}\\]+)", re.IGNORECASE)
+_TRAILING = ".,;:!?'"
+_HOST_NAME = re.compile(r"^(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+# What may stand in each part of a URI as it is (RFC 3986); everything else is percent-encoded.
+_SAFE_PATH = "/:@!$&'()*+,;=-._~%"
+_SAFE_QUERY = _SAFE_PATH + "?"
+
+
+class LinkNotAllowed(InvalidToken):
+    """A genuine click token whose destination is on a host the config does not allow."""
+
+
+def trim_text_link(url: str) -> str:
+    """A link as a reader means it: without the sentence's closing punctuation or an unopened bracket."""
+    while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))
+                   or (url[-1] == "]" and url.count("[") < url.count("]"))):
+        url = url[:-1]
+    return url
+
+
+def hosts_in(text: str) -> set[str]:
+    """The host of every http(s) URL in a template's text."""
+    hosts = set()
+    for match in _HOST_IN_TEXT.finditer(text):
+        try:
+            host = urlsplit(f"http://{match.group(1)}").hostname
+        except ValueError:
+            continue
+        if host:
+            hosts.add(_bare_host(host))
+    return hosts
+
+
+def valid_link_domain(entry: str) -> bool:
+    """A host name, or `*.` and a domain (any host below it)."""
+    return bool(_HOST_NAME.match(entry))
+
+
+def host_allowed(host: str, allowed: frozenset[str]) -> bool:
+    host = _bare_host(host)
+    if host in allowed:
+        return True
+    return any(entry.startswith("*.") and host.endswith(entry[1:]) for entry in allowed)
+
+
+def redirect_target(url: object, allowed: frozenset[str]) -> str:
+    """Where a genuine click token may send a person: an absolute http(s) URL, as an ASCII URI, on an
+    allowed host. Anything else is refused (InvalidToken), and nobody is redirected."""
+    if not isinstance(url, str):
+        raise InvalidToken("The link has no destination.")
+    uri = ascii_uri(url)
+    host = urlsplit(uri).hostname
+    if host is None or not host_allowed(host, allowed):
+        raise LinkNotAllowed("The link's destination is not one of this sender's sites.")
+    return uri
+
+
+def ascii_uri(url: str) -> str:
+    """The URI a browser would send for `url`: IDNA host, percent-encoded path, query and fragment.
+
+    Only absolute http(s) URLs without credentials qualify; a header never carries anything else."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as error:
+        raise InvalidToken("The link's destination is not a web address.") from error
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InvalidToken("The link's destination is not a web address.")
+    if "@" in parts.netloc or any(ch in parts.netloc for ch in "\\ \t\r\n"):
+        raise InvalidToken("The link's destination is not a plain web address.")
+    try:
+        host = parts.hostname.encode("idna").decode("ascii")
+        port = parts.port
+    except (UnicodeError, ValueError) as error:
+        raise InvalidToken("The link's destination has an invalid host.") from error
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit((parts.scheme.lower(), netloc, quote(parts.path, safe=_SAFE_PATH),
+                       quote(parts.query, safe=_SAFE_QUERY), quote(parts.fragment, safe=_SAFE_QUERY)))
+
+
+def _bare_host(host: str) -> str:
+    return host.strip("[]").rstrip(".").lower()
