@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
+from nurture.domain.text import email_key, normalize_email
+from nurture.keys import EMAIL_CLAIM_SK, email_claim_pk
+
 Items = Callable[[str, str], list[dict[str, Any]]]  # (partition key, sort key prefix) -> items
 LOAD_NAME = "負荷 試験"  # every load lead's name: the tests check it never reaches a log
 
@@ -72,7 +75,7 @@ def drive(port: int, clients: int = 50, seconds: float = 60.0) -> LoadResult:
                 answer = _post(connection, "/v1/forms/contact", form, result, lock)
                 if answer is not None:
                     with lock:
-                        result.forms.setdefault(email, set()).add(answer["lead_id"])
+                        result.forms.setdefault(email, set()).add(answer["submission_id"])
         connection.close()
 
     started = time.monotonic()
@@ -109,14 +112,19 @@ def _post(connection: http.client.HTTPConnection, path: str, payload: dict[str, 
 
 
 def stored_more_or_less_than_once(result: LoadResult, items: Items) -> list[str]:
-    """Every accepted form is one lead with one form_submit; every accepted beacon one event."""
+    """Every accepted form is one lead with one form_submit (a double click answered with the first one's id);
+    every accepted beacon one event."""
     problems = []
-    for email, lead_ids in result.forms.items():
-        if len(lead_ids) != 1:
-            problems.append(f"{email}: answered with {len(lead_ids)} different leads")
+    for email, submissions in result.forms.items():
+        if len(submissions) != 1:
+            problems.append(f"{email}: answered with {len(submissions)} different submissions")
             continue
-        forms = [e for e in items(f"LEAD#{next(iter(lead_ids))}", "EVT#") if e.get("type") == "form_submit"]
-        if len(forms) != 1:
+        claims = items(email_claim_pk(email_key(normalize_email(email))), EMAIL_CLAIM_SK)
+        if len(claims) != 1:
+            problems.append(f"{email}: {len(claims)} leads")
+            continue
+        forms = [e for e in items(f"LEAD#{claims[0]['lead_id']}", "EVT#") if e.get("type") == "form_submit"]
+        if [e["event_id"] for e in forms] != list(submissions):
             problems.append(f"{email}: {len(forms)} form_submit events")
     for vid, accepted in result.beacons.items():
         stored = len(items(f"VISITOR#{vid}", "EVT#"))

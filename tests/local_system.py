@@ -19,6 +19,8 @@ from urllib.parse import unquote
 import boto3
 
 from nurture.adapters.lead_store import from_item
+from nurture.domain.text import email_key, normalize_email
+from nurture.keys import EMAIL_CLAIM_SK, email_claim_pk
 from nurture.local.runtime import free_port
 from tests.conftest import REPO
 
@@ -75,6 +77,19 @@ class RunningSystem:
             self.personal |= {str(payload[name]) for name in PERSONAL_FIELDS if payload.get(name)}
         return self.request("POST", path, json.dumps(payload),
                             {"Content-Type": "application/json", "Accept": "application/json", **(headers or {})})
+
+    def submit(self, path: str, payload: dict[str, Any]) -> str:
+        """Post a form as a script would; the lead it reached, found by its address (the answer never names it)."""
+        reply = self.post_json(path, payload)
+        assert reply.status == 202, reply.body
+        lead_id = self.lead_id(str(payload["email"]))
+        assert lead_id is not None
+        return lead_id
+
+    def lead_id(self, address: str) -> str | None:
+        """The lead that owns an address, from its email claim, as sales tooling would look it up."""
+        claims = self.items(email_claim_pk(email_key(normalize_email(address))), EMAIL_CLAIM_SK)
+        return str(claims[0]["lead_id"]) if claims else None
 
     def state(self) -> dict[str, Any]:
         return json.loads((self.state_dir / "local.json").read_text(encoding="utf-8"))

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
-from nurture.domain.text import email_key, normalize_email
-from nurture.keys import EMAIL_CLAIM_SK, email_claim_pk, lead_pk
+from nurture.keys import lead_pk
 from tests.local_system import REPO, RunningSystem, start_system
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -84,11 +83,6 @@ def visit(browser: Browser, site: RunningSystem, request: pytest.FixtureRequest)
         if not visited.page.is_closed():  # the final page of every scenario, kept with the test run
             visited.screenshot(request.node.name + (f"-{number}" if number else ""))
         visited.context.close()
-
-
-def lead_of(site: RunningSystem, address: str) -> str | None:
-    claims = site.items(email_claim_pk(email_key(normalize_email(address))), EMAIL_CLAIM_SK)
-    return str(claims[0]["lead_id"]) if claims else None
 
 
 def history(site: RunningSystem, lead_id: str) -> list[dict[str, Any]]:

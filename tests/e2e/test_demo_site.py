@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import history, lead_of
+from tests.e2e.conftest import history
 from tests.local_system import RunningSystem, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +55,7 @@ def test_an_anonymous_visitors_pages_and_download_join_the_lead_when_they_fill_i
     # Then the thank-you page shows, and the lead holds the visitor's history, scored
     page.wait_for_url("**/v1/forms/whitepaper/thanks")
     assert page.get_by_role("heading", level=1).inner_text() == "送信が完了しました"
-    lead_id = wait_for(lambda: lead_of(site, email))
+    lead_id = wait_for(lambda: site.lead_id(email))
     events = wait_for(lambda: _at_least(6, history(site, lead_id)))
     kinds = sorted(event["type"] for event in events)
     assert kinds.count("page_view") >= 4 and "download" in kinds and "form_submit" in kinds
@@ -82,7 +82,7 @@ def test_the_thank_you_page_appears_after_a_plain_html_post_without_javascript(v
 
     page.wait_for_url("**/v1/forms/seminar/thanks")
     assert page.get_by_role("heading", level=1).inner_text() == "送信が完了しました"
-    lead_id = wait_for(lambda: lead_of(site, email))
+    lead_id = wait_for(lambda: site.lead_id(email))
     (submitted,) = [event for event in history(site, lead_id) if event["type"] == "form_submit"]
     assert submitted["fields"]["session"] == "2026-12-17"
     assert "vid" not in submitted  # no snippet ran: no visitor id
@@ -116,8 +116,8 @@ def _at_least(count: int, found: list) -> list | None:
 def _emailed_lead(site: RunningSystem, name: str) -> tuple[str, str]:
     """A lead whose first step email is in the outbox: (lead id, the email's outbox number)."""
     email = address(name)
-    lead_id = site.post_json("/v1/forms/contact", {"email": email, "name": "高橋 健", "company": "株式会社サンプル",
-                                                   "consent": True}).json()["lead_id"]
+    lead_id = site.submit("/v1/forms/contact", {"email": email, "name": "高橋 健", "company": "株式会社サンプル",
+                                                "consent": True})
     listed = wait_for(lambda: re.findall(r"href='/_outbox/(\d+)'>[^<]*</a></td><td>" + re.escape(email),
                                          site.request("GET", "/_outbox").body.decode()))
     return lead_id, listed[0]

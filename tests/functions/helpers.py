@@ -8,7 +8,9 @@ from urllib.parse import urlencode
 
 import boto3
 
+from nurture import keys
 from nurture.adapters.lead_store import from_item
+from nurture.domain.text import email_key, normalize_email
 from nurture.local.functions import api_request
 from nurture.local.resources import LocalResources
 
@@ -28,6 +30,19 @@ def post_form(path: str, fields: dict[str, str], accept: str = "text/html,applic
                                                   "accept": accept}, body=urlencode(fields).encode())
     assert response is not None
     return response
+
+
+def submit(path: str, payload: dict[str, Any], headers: dict[str, str] | None = None) -> str:
+    """Post a form as a script would and return the lead it reached: the public answer never names it, so
+    the lead is found by its address, as sales tooling finds it."""
+    response = post_json(path, payload, headers)
+    assert response["statusCode"] == 202, response["body"]
+    return lead_id_of(str(payload["email"]))
+
+
+def lead_id_of(email: str) -> str:
+    (claim,) = items_under(keys.email_claim_pk(email_key(normalize_email(email))))
+    return str(claim["lead_id"])
 
 
 def body_json(response: dict[str, Any]) -> Any:

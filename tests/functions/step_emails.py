@@ -16,7 +16,7 @@ from nurture.local import emulator
 from nurture.local.functions import invoke
 from nurture.local.queues import QueuePoller, scheduled_event
 from nurture.local.resources import LocalResources
-from tests.functions.helpers import body_json, post_json, profile
+from tests.functions.helpers import profile, submit
 from tests.functions.pipeline import Pipeline
 
 RESOURCES = LocalResources()
@@ -24,8 +24,8 @@ RESOURCES = LocalResources()
 
 def enrolled(email: str = "first@example.co.jp", name: str = "山田") -> str:
     pipeline = Pipeline()  # it reads the stream from now on
-    lead_id: str = body_json(post_json("/v1/forms/contact", {"email": email, "name": name, "company": "Acme",
-                                                            "consent": True}))["lead_id"]
+    lead_id: str = submit("/v1/forms/contact", {"email": email, "name": name, "company": "Acme",
+                                                            "consent": True})
     pipeline.drain()
     return lead_id
 

@@ -14,7 +14,7 @@ from nurture.domain.dispatch import tick
 from nurture.local.functions import invoke
 from nurture.local.resources import LocalResources
 from tests.conftest import SHARED_EVENTS
-from tests.functions.helpers import body_json, post_json, profile
+from tests.functions.helpers import post_json, profile, submit
 from tests.functions.pipeline import Pipeline
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -34,8 +34,8 @@ def queued() -> list[dict]:
 
 def enrolled_leads(count: int) -> list[str]:
     pipeline = Pipeline()
-    ids = [body_json(post_json("/v1/forms/contact", {"email": f"due{n}@example.co.jp", "name": "D", "company": "C",
-                                                     "consent": True}))["lead_id"] for n in range(count)]
+    ids = [submit("/v1/forms/contact", {"email": f"due{n}@example.co.jp", "name": "D", "company": "C",
+                                                     "consent": True}) for n in range(count)]
     pipeline.drain()
     return ids
 

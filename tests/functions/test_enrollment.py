@@ -7,7 +7,7 @@ import pytest
 
 from nurture.local.functions import api_request
 from nurture.local.resources import LocalResources
-from tests.functions.helpers import body_json, post_json, profile
+from tests.functions.helpers import post_json, profile, submit
 from tests.functions.pipeline import Pipeline
 from tests.functions.step_emails import dispatch_and_send, due_at, outbox
 
@@ -26,8 +26,8 @@ def due_leads() -> list[str]:
 
 def test_a_new_warm_lead_is_enrolled_and_due():
     pipeline = Pipeline()
-    lead_id = body_json(post_json("/v1/forms/contact", {"email": "warm@example.co.jp", "name": "W", "company": "C",
-                                                        "consent": True}))["lead_id"]
+    lead_id = submit("/v1/forms/contact", {"email": "warm@example.co.jp", "name": "W", "company": "C",
+                                                        "consent": True})
     pipeline.drain()
     lead = profile(lead_id)
     assert lead["rank"] == "B" and lead["sequence"]["sequence"] == "warm_nurture"
@@ -37,8 +37,8 @@ def test_a_new_warm_lead_is_enrolled_and_due():
 
 def test_a_rank_change_switches_and_a_stop_leaves_the_due_index():
     pipeline = Pipeline()
-    lead_id = body_json(post_json("/v1/forms/whitepaper", {"email": "cold@example.jp", "name": "C", "company": "C",
-                                                           "consent": True}))["lead_id"]
+    lead_id = submit("/v1/forms/whitepaper", {"email": "cold@example.jp", "name": "C", "company": "C",
+                                                           "consent": True})
     pipeline.drain()
     assert profile(lead_id)["sequence"]["sequence"] == "warm_nurture"  # 20 points: B
     api_request("POST", f"/v1/leads/{lead_id}/feedback", headers={"content-type": "application/json"},
@@ -53,7 +53,7 @@ def test_a_lead_sales_send_back_is_nurtured_again_in_its_sequence():
     # sales by its demo request
     pipeline = Pipeline()
     person = {"email": "someone@gmail.com", "name": "S", "company": "C", "consent": True}
-    lead_id = body_json(post_json("/v1/forms/whitepaper", person))["lead_id"]
+    lead_id = submit("/v1/forms/whitepaper", person)
     pipeline.drain()
     assert profile(lead_id)["sequence"]["sequence"] == "cold_nurture"
     post_json("/v1/forms/demo", {**person, "phone": "03-0000-0000"})

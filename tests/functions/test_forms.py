@@ -7,7 +7,16 @@ import pytest
 
 from nurture.local.events import http_api_event, match_route
 from nurture.local.functions import api_request, invoke
-from tests.functions.helpers import all_items, body_json, items_under, post_form, post_json, profile
+from tests.functions.helpers import (
+    all_items,
+    body_json,
+    items_under,
+    lead_id_of,
+    post_form,
+    post_json,
+    profile,
+    submit,
+)
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -18,47 +27,67 @@ CONTACT = {"email": "Taro.Yamada@Example.co.jp", "name": "山田 太郎", "compa
 def test_new_email_creates_lead_profile_claim_event_and_consent():
     response = post_json("/v1/forms/contact", {**CONTACT, "title": "部長", "utm_source": "expo"})
 
-    assert response["statusCode"] == 201
+    assert response["statusCode"] == 202
     result = body_json(response)
-    assert result["created"] is True
-    lead = profile(result["lead_id"])
+    assert result["status"] == "received" and set(result) == {"status", "submission_id"}
+    lead_id = lead_id_of(CONTACT["email"])
+    lead = profile(lead_id)
     assert lead["email"] == "Taro.Yamada@example.co.jp"
     assert (lead["name"], lead["company"], lead["title"]) == ("山田 太郎", "株式会社サンプル", "部長")
     assert lead["first_touch"]["utm"] == {"utm_source": "expo"}
-    (event,) = items_under(f"LEAD#{result['lead_id']}", "EVT#")
+    (event,) = items_under(f"LEAD#{lead_id}", "EVT#")
     assert (event["type"], event["form_id"], event["form_kind"]) == ("form_submit", "contact", "contact")
-    (consent,) = items_under(f"LEAD#{result['lead_id']}", "CONSENT#")
+    assert event["event_id"] == result["submission_id"]
+    (consent,) = items_under(f"LEAD#{lead_id}", "CONSENT#")
     assert consent["granted"] is True and consent["version"] == "2026-04" and consent["purpose"]
     assert consent["source_ip"] == "127.0.0.1" and consent["form_id"] == "contact"
     assert "expires_at" not in consent  # consent records outlive activity retention
 
 
-def test_known_email_updates_by_progressive_profiling():
-    first = body_json(post_json("/v1/forms/contact", {**CONTACT, "phone": "03-1234-5678", "title": "課長"}))
+def test_a_known_address_gets_the_same_answer_as_a_new_one():
+    new = post_json("/v1/forms/contact", CONTACT)
+    known = post_json("/v1/forms/whitepaper", {**CONTACT, "title": "部長"})
+    assert new["statusCode"] == known["statusCode"] == 202
+    assert set(body_json(new)) == set(body_json(known)) == {"status", "submission_id"}
+    assert body_json(new)["submission_id"] != body_json(known)["submission_id"]
+    assert new["headers"] == known["headers"]
 
-    response = post_json("/v1/forms/whitepaper", {"email": "taro.yamada@example.co.jp", "name": "山田 太郎",
+
+def test_an_anonymous_post_for_a_known_address_fills_blanks_and_proposes_the_rest():
+    lead_id = submit("/v1/forms/contact", {**CONTACT, "phone": "03-1234-5678", "title": "課長"})
+
+    response = post_json("/v1/forms/whitepaper", {"email": "taro.yamada@example.co.jp", "name": "至急 確認",
                                                   "company": "株式会社サンプル", "title": "部長", "phone": "",
                                                   "department": "情報システム部", "consent": "yes"})
 
-    assert response["statusCode"] == 200
-    assert body_json(response) == {"lead_id": first["lead_id"], "created": False}
-    lead = profile(first["lead_id"])
-    assert lead["title"] == "部長"  # changed value updated
-    assert lead["department"] == "情報システム部"  # blank filled
+    assert response["statusCode"] == 202
+    lead = profile(lead_id)
+    assert (lead["name"], lead["title"]) == ("山田 太郎", "課長")  # what the lead has stays
+    assert lead["department"] == "情報システム部"  # a blank filled
     assert lead["phone"] == "03-1234-5678"  # an empty field never erases
+    assert lead["email"] == "Taro.Yamada@example.co.jp"  # as its owner wrote it
     assert lead["form_submissions"] == 2
-    kinds = [e["form_kind"] for e in items_under(f"LEAD#{first['lead_id']}", "EVT#")]
-    assert sorted(kinds) == ["contact", "download"]
+    events = items_under(f"LEAD#{lead_id}", "EVT#")
+    assert sorted(e["form_kind"] for e in events) == ["contact", "download"]
+    (download,) = [e for e in events if e["form_kind"] == "download"]
+    assert download["proposed"] == {"name": "至急 確認", "title": "部長"}  # for sales to judge
     assert len([i for i in all_items() if i["PK"].startswith("EMAIL#")]) == 1
+
+
+def test_the_leads_own_browser_updates_what_it_knows():
+    vid = "own-browser-01"
+    lead_id = submit("/v1/forms/contact", {**CONTACT, "title": "課長", "vid": vid})
+    submit("/v1/forms/whitepaper", {**CONTACT, "title": "部長", "vid": vid})
+    assert profile(lead_id)["title"] == "部長"
 
 
 def test_duplicate_submission_keeps_one_event_and_returns_the_same_response():
     first = post_json("/v1/forms/contact", CONTACT)
     again = post_json("/v1/forms/contact", {**CONTACT, "email": "taro.yamada@EXAMPLE.co.jp"})
 
-    assert again["statusCode"] == first["statusCode"] == 201
+    assert again["statusCode"] == first["statusCode"] == 202
     assert body_json(again) == body_json(first)
-    assert len(items_under(f"LEAD#{body_json(first)['lead_id']}", "EVT#")) == 1
+    assert len(items_under(f"LEAD#{lead_id_of(CONTACT['email'])}", "EVT#")) == 1
 
 
 def test_same_idempotency_key_stores_one_event_even_with_other_fields():
@@ -66,22 +95,24 @@ def test_same_idempotency_key_stores_one_event_even_with_other_fields():
     retried = post_json("/v1/forms/contact", {**CONTACT, "company": "Changed"}, headers={"Idempotency-Key": "retry-1"})
 
     assert body_json(retried) == body_json(first)
-    assert len(items_under(f"LEAD#{body_json(first)['lead_id']}", "EVT#")) == 1
-    assert profile(body_json(first)["lead_id"])["company"] == "株式会社サンプル"
+    lead_id = lead_id_of(CONTACT["email"])
+    assert len(items_under(f"LEAD#{lead_id}", "EVT#")) == 1
+    assert profile(lead_id)["company"] == "株式会社サンプル"
 
 
 def test_idempotency_key_reused_by_another_person_does_not_swallow_their_submission():
     first = post_json("/v1/forms/contact", CONTACT, headers={"Idempotency-Key": "constant"})
     other = post_json("/v1/forms/contact", {**CONTACT, "email": "someone.else@example.jp"},
                       headers={"Idempotency-Key": "constant"})
-    assert other["statusCode"] == 201
-    assert body_json(other)["lead_id"] != body_json(first)["lead_id"]
+    assert other["statusCode"] == first["statusCode"] == 202
+    assert body_json(other) != body_json(first)
+    assert lead_id_of("someone.else@example.jp") != lead_id_of(CONTACT["email"])
 
 
 def test_changed_fields_are_a_new_submission():
-    first = body_json(post_json("/v1/forms/contact", CONTACT))
+    lead_id = submit("/v1/forms/contact", CONTACT)
     post_json("/v1/forms/contact", {**CONTACT, "title": "取締役"})
-    assert len(items_under(f"LEAD#{first['lead_id']}", "EVT#")) == 2
+    assert len(items_under(f"LEAD#{lead_id}", "EVT#")) == 2
 
 
 def test_browser_post_is_redirected_to_the_thank_you_page():
@@ -109,8 +140,8 @@ def test_base64_urlencoded_body_as_api_gateway_sends_it():
                            route=match_route("POST", "/v1/forms/contact")[0], path_parameters={"form_id": "contact"})
     assert event["isBase64Encoded"] is True and event["body"] == base64.b64encode(body).decode()
     response = invoke("forms", event)
-    assert response["statusCode"] == 201
-    assert profile(body_json(response)["lead_id"])["name"] == "花子"
+    assert response["statusCode"] == 202
+    assert profile(lead_id_of("hanako@example.jp"))["name"] == "花子"
 
 
 def test_multipart_post_is_accepted():
@@ -118,12 +149,12 @@ def test_multipart_post_is_accepted():
         "email": "m@example.jp", "name": "M", "company": "C", "consent": "on"}.items()).encode() + b"--B--\r\n"
     response = api_request("POST", "/v1/forms/contact", headers={"content-type": "multipart/form-data; boundary=B",
                                                                   "accept": "application/json"}, body=body)
-    assert response is not None and response["statusCode"] == 201
+    assert response is not None and response["statusCode"] == 202
 
 
 def test_filled_honeypot_gets_the_success_response_and_stores_nothing(capsys):
     response = post_json("/v1/forms/contact", {**CONTACT, "website": "http://spam.example"})
-    assert response["statusCode"] == 201 and body_json(response)["created"] is True
+    assert response["statusCode"] == 202 and set(body_json(response)) == {"status", "submission_id"}
     assert all_items() == []
     assert '"SpamDropped":[1.0]' in capsys.readouterr().out
 
@@ -135,7 +166,7 @@ def test_visitor_history_is_attached_to_the_lead_exactly_once():
                                           {"vid": vid, "type": "download", "url": "https://example.jp/a.pdf"}]).encode())
     assert beacon is not None and beacon["statusCode"] == 204
 
-    lead_id = body_json(post_json("/v1/forms/contact", {**CONTACT, "vid": vid}))["lead_id"]
+    lead_id = submit("/v1/forms/contact", {**CONTACT, "vid": vid})
     post_json("/v1/forms/whitepaper", {**CONTACT, "vid": vid})  # the same visitor again
 
     events = items_under(f"LEAD#{lead_id}", "EVT#")
@@ -152,9 +183,9 @@ def test_visitor_history_is_attached_to_the_lead_exactly_once():
 
 def test_visitor_already_identified_stays_with_its_first_lead():
     vid = "shared-pc-0001"
-    first = body_json(post_json("/v1/forms/contact", {**CONTACT, "vid": vid}))["lead_id"]
-    second = body_json(post_json("/v1/forms/contact", {**CONTACT, "email": "other@example.jp", "vid": vid}))
-    assert second["created"] is True and second["lead_id"] != first
+    first = submit("/v1/forms/contact", {**CONTACT, "vid": vid})
+    second = submit("/v1/forms/contact", {**CONTACT, "email": "other@example.jp", "vid": vid})
+    assert second != first
     (identity,) = items_under(f"VISITOR#{vid}", "IDENTITY")
     assert identity["lead_id"] == first
 

@@ -9,7 +9,7 @@ from nurture.adapters.lead_store import DynamoLeadStore, to_item
 from nurture.domain.importing import plan_import, run_import
 from nurture.domain.text import email_key
 from nurture.keys import SUPPRESSION_SK, suppression_pk
-from tests.functions.helpers import TABLE_NAME, all_items, body_json, post_json, profile
+from tests.functions.helpers import TABLE_NAME, all_items, items_under, profile, submit
 from tests.functions.pipeline import Pipeline
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -30,8 +30,8 @@ def claims() -> dict[str, str]:
 
 
 def test_an_existing_lead_is_updated_by_progressive_profiling_and_a_new_one_created():
-    known = body_json(post_json("/v1/forms/contact", {"email": "hanako@example.jp", "name": "佐藤 花子",
-                                                      "company": "サンプル工業", "consent": True}))["lead_id"]
+    known = submit("/v1/forms/contact", {"email": "hanako@example.jp", "name": "佐藤 花子",
+                                                      "company": "サンプル工業", "consent": True})
     outcome = imported()
     assert (outcome.created, outcome.updated, outcome.failed) == (1, 1, [])
     assert claims()[f"EMAIL#{email_key('hanako@example.jp')}"] == known and len(claims()) == 2
@@ -40,6 +40,18 @@ def test_an_existing_lead_is_updated_by_progressive_profiling_and_a_new_one_crea
     taro = profile(claims()[f"EMAIL#{email_key('taro@example.co.jp')}"])
     assert taro["consent"]["granted"] is True and taro["consent"]["purpose"] == "展示会で案内送付に同意"
     assert taro["consent"]["version"] == "expo-2026" and taro["first_touch"]["utm"] == {"utm_source": "expo-2026"}
+
+
+def test_an_import_proposes_what_it_has_differently_unless_it_overwrites():
+    known = submit("/v1/forms/contact", {"email": "hanako@example.jp", "name": "佐藤 はなこ",
+                                         "company": "サンプル工業", "consent": True})
+    imported()
+    assert profile(known)["name"] == "佐藤 はなこ"
+    (row,) = [e for e in items_under(f"LEAD#{known}", "EVT#") if e.get("form_kind") == "import"]
+    assert row["proposed"] == {"name": "佐藤 花子"}
+    plan = plan_import(CARDS, "expo-2026-fix", overwrite=True)
+    run_import(plan, "expo-2026-fix", DynamoLeadStore(TABLE_NAME), NOW, 730)
+    assert profile(known)["name"] == "佐藤 花子"
 
 
 def test_running_the_same_import_again_changes_nothing():

@@ -58,8 +58,8 @@ def test_rest_payload_aimed_at_a_form_is_served_like_http_api(name):
               "multiValueHeaders": {}}
     event["requestContext"] = {**event["requestContext"], "httpMethod": "POST", "resourcePath": "/v1/forms/{form_id}"}
     response = invoke("forms", event)
-    assert response["statusCode"] == 201, response["body"]
-    assert json.loads(response["body"])["created"] is True
+    assert response["statusCode"] == 202, response["body"]
+    assert json.loads(response["body"])["status"] == "received"
 
 
 @pytest.mark.usefixtures("aws")

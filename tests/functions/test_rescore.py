@@ -11,7 +11,7 @@ from nurture.domain.score_batch import rescore
 from nurture.local.functions import api_request
 from nurture.local.resources import LocalResources
 from tests.conftest import CONFIG_DIR
-from tests.functions.helpers import body_json, items_under, post_json, profile
+from tests.functions.helpers import items_under, profile, submit
 from tests.functions.pipeline import Pipeline
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -32,7 +32,7 @@ def rescore_now(lead_id: str, rules=RULES):
 
 def scored(form: str = "contact") -> str:
     pipeline = Pipeline()
-    lead_id = str(body_json(post_json(f"/v1/forms/{form}", {**LEAD, "phone": "03-1234-5678"}))["lead_id"])
+    lead_id = submit(f"/v1/forms/{form}", {**LEAD, "phone": "03-1234-5678"})
     pipeline.drain()
     return lead_id
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from nurture.local.functions import api_request, invoke
-from tests.functions.helpers import body_json, items_under, post_json, profile
+from tests.functions.helpers import body_json, items_under, post_json, profile, submit
 from tests.functions.pipeline import Pipeline
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -17,8 +17,7 @@ BOSS = {"email": "bucho@example.co.jp", "name": "部長 一郎", "company": "製
 
 def test_demo_request_reaches_the_handoff_queue_once_with_what_sales_needs():
     pipeline = Pipeline()
-    lead_id = body_json(post_json("/v1/forms/demo", {**BOSS, "phone": "03-1234-5678", "employees": "1200"}))[
-        "lead_id"]
+    lead_id = submit("/v1/forms/demo", {**BOSS, "phone": "03-1234-5678", "employees": "1200"})
     pipeline.drain()
 
     (message,) = pipeline.messages()
@@ -35,7 +34,7 @@ def test_demo_request_reaches_the_handoff_queue_once_with_what_sales_needs():
 
 def test_replaying_a_batch_three_times_changes_nothing():
     pipeline = Pipeline()
-    lead_id = body_json(post_json("/v1/forms/demo", {**BOSS, "phone": "03-1234-5678"}))["lead_id"]
+    lead_id = submit("/v1/forms/demo", {**BOSS, "phone": "03-1234-5678"})
     post_json("/v1/events", {"vid": "replay-visitor", "type": "page_view", "url": "https://example.jp/"})
     pipeline.drain()
     scored, ledger = profile(lead_id), items_under(f"LEAD#{lead_id}", "SCORE#")
@@ -78,7 +77,7 @@ def _leads(records):
 
 def test_recycle_then_hot_again_gives_a_second_handoff():
     pipeline = Pipeline()
-    lead_id = body_json(post_json("/v1/forms/demo", {**BOSS, "phone": "03-1234-5678"}))["lead_id"]
+    lead_id = submit("/v1/forms/demo", {**BOSS, "phone": "03-1234-5678"})
     pipeline.drain()
     (first,) = pipeline.messages()
 

@@ -290,3 +290,14 @@ def test_a_burst_across_links_an_hour_later_is_a_scanner_even_when_it_arrives_in
     assert [(w["event_id"], float(w["delta"])) for w in withdrawn] == [(clicks[0]["event_id"], -5.0)]
     assert sum(float(e["delta"]) for e in ledger if e["event_type"] == "email_click") == 0
     assert float(profile(lead_id)["engagement"]) < before  # the form's points, decayed an hour; no click's
+
+
+def test_an_anonymous_post_with_a_new_name_does_not_change_whom_the_next_email_greets():
+    lead_id = enrolled("victim@example.co.jp", "見本 花子")
+    response = api_request("POST", "/v1/forms/whitepaper", headers={"content-type": "application/json"},
+                           body=json.dumps({"email": "victim@example.co.jp", "name": "至急ご確認ください",
+                                            "company": "Acme", "consent": True}).encode())
+    assert response is not None and response["statusCode"] == 202
+    dispatch_and_send(due_at(lead_id))
+    (email,) = outbox()
+    assert "見本 花子" in email["Subject"] and "至急" not in email.get_body(("plain",)).get_content()

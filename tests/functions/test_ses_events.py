@@ -12,7 +12,7 @@ from nurture import keys
 from nurture.domain.dispatch import tick
 from nurture.local.functions import invoke
 from tests.conftest import SHARED_EVENTS
-from tests.functions.helpers import all_items, body_json, items_under, post_json, profile
+from tests.functions.helpers import all_items, items_under, profile, submit
 from tests.functions.pipeline import Pipeline
 from tests.functions.test_dispatcher import collaborators
 from tests.unit.test_ses_events import CLASSIC_BOUNCE, SAMPLES, sns_envelope
@@ -36,8 +36,8 @@ def sqs_batch(*bodies: str) -> dict[str, Any]:
 
 def a_lead(email: str = RECIPIENT) -> str:
     pipeline = Pipeline()
-    lead_id: str = body_json(post_json("/v1/forms/contact", {"email": email, "name": "R", "company": "C",
-                                                            "consent": True}))["lead_id"]
+    lead_id: str = submit("/v1/forms/contact", {"email": email, "name": "R", "company": "C",
+                                                            "consent": True})
     pipeline.drain()
     return lead_id
 

@@ -10,7 +10,7 @@ from nurture.domain.tokens import click_token, open_token
 from nurture.http.pages import PIXEL_GIF
 from nurture.local.functions import api_request
 from nurture.local.resources import LocalResources
-from tests.functions.helpers import all_items, body_json, items_under, post_json
+from tests.functions.helpers import all_items, body_json, items_under, submit
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -27,9 +27,7 @@ def signer():
 
 
 def a_lead() -> str:
-    response = post_json("/v1/forms/contact", {"email": "t@example.jp", "name": "T", "company": "C",
-                                               "consent": True})
-    return str(body_json(response)["lead_id"])
+    return submit("/v1/forms/contact", {"email": "t@example.jp", "name": "T", "company": "C", "consent": True})
 
 
 def test_send_beacon_text_plain_records_anonymous_page_view():

@@ -6,14 +6,14 @@ from nurture.adapters.token_keys import token_signer
 from nurture.domain.tokens import UNSUBSCRIBE, TokenSigner
 from nurture.local.functions import api_request
 from nurture.local.resources import LocalResources
-from tests.functions.helpers import all_items, body_json, items_under, post_json, profile
+from tests.functions.helpers import all_items, items_under, profile, submit
 
 pytestmark = pytest.mark.usefixtures("aws")
 
 
 def a_lead_and_token() -> tuple[str, str]:
-    lead_id = body_json(post_json("/v1/forms/contact", {"email": "stop@example.co.jp", "name": "S", "company": "C",
-                                                        "consent": True}))["lead_id"]
+    lead_id = submit("/v1/forms/contact", {"email": "stop@example.co.jp", "name": "S", "company": "C",
+                                                        "consent": True})
     token = token_signer(LocalResources().token_secret_id).sign(UNSUBSCRIBE, {"l": lead_id, "m": "msg-1"})
     return lead_id, token
 

@@ -32,19 +32,22 @@ def contact(email: str, **extra: object) -> dict:
     return {"email": email, "name": "山田 太郎", "company": "株式会社サンプル", "consent": True, **extra}
 
 
-def test_post_creates_then_updates_the_same_lead(local_system: RunningSystem):
+def test_a_known_address_gets_the_new_ones_answer_and_fills_only_blanks(local_system: RunningSystem):
     email = unique_email()
     created = local_system.post_json("/v1/forms/contact", contact(email, title="課長", phone="03-1234-5678"))
-    assert created.status == 201 and created.json()["created"] is True
-    lead_id = created.json()["lead_id"]
+    assert created.status == 202 and set(created.json()) == {"status", "submission_id"}
+    lead_id = local_system.lead_id(email)
 
     updated = local_system.post_json("/v1/forms/whitepaper", contact(email.upper().replace("EXAMPLE", "example"),
                                                                      title="部長", phone="", department="営業部"))
-    assert updated.status == 200 and updated.json() == {"lead_id": lead_id, "created": False}
+    assert updated.status == created.status and set(updated.json()) == set(created.json())
 
     (profile,) = local_system.items(f"LEAD#{lead_id}", "PROFILE")
-    assert (profile["title"], profile["phone"], profile["department"]) == ("部長", "03-1234-5678", "営業部")
-    assert len(local_system.items(f"LEAD#{lead_id}", "EVT#")) == 2
+    assert (profile["title"], profile["phone"], profile["department"]) == ("課長", "03-1234-5678", "営業部")
+    events = local_system.items(f"LEAD#{lead_id}", "EVT#")
+    assert [e.get("proposed") for e in events if e.get("form_id") == "whitepaper"] == [{"title": "部長"}]
+    shown = local_system.cli("leads", "show", email)
+    assert "proposed, not applied (whitepaper" in shown.stdout and "title=部長" in shown.stdout
 
 
 def test_double_submit_stores_one_event_and_answers_the_same(local_system: RunningSystem):
@@ -52,7 +55,7 @@ def test_double_submit_stores_one_event_and_answers_the_same(local_system: Runni
     first = local_system.post_json("/v1/forms/contact", payload)
     second = local_system.post_json("/v1/forms/contact", payload)
     assert (second.status, second.json()) == (first.status, first.json())
-    assert len(local_system.items(f"LEAD#{first.json()['lead_id']}", "EVT#")) == 1
+    assert len(local_system.items(f"LEAD#{local_system.lead_id(payload['email'])}", "EVT#")) == 1
 
 
 def test_identify_attaches_the_visitors_earlier_hits(local_system: RunningSystem):
@@ -61,7 +64,7 @@ def test_identify_attaches_the_visitors_earlier_hits(local_system: RunningSystem
                                json.dumps({"vid": vid, "type": "page_view", "url": "https://example.jp/pricing"}),
                                {"Content-Type": "text/plain;charset=UTF-8"})
     assert hit.status == 204
-    lead_id = local_system.post_json("/v1/forms/contact", contact(unique_email(), vid=vid)).json()["lead_id"]
+    lead_id = local_system.submit("/v1/forms/contact", contact(unique_email(), vid=vid))
     types = sorted(e["type"] for e in local_system.items(f"LEAD#{lead_id}", "EVT#"))
     assert types == ["form_submit", "page_view"]
 
@@ -108,7 +111,7 @@ def test_docs_outbox_and_unknown_paths(local_system: RunningSystem):
 
 
 def test_minted_click_link_redirects_and_forged_one_does_not(local_system: RunningSystem):
-    lead_id = local_system.post_json("/v1/forms/contact", contact(unique_email())).json()["lead_id"]
+    lead_id = local_system.submit("/v1/forms/contact", contact(unique_email()))
     minted = local_system.cli("token", "click", "--lead", lead_id, "--url", "https://example.co.jp/case")
     assert minted.returncode == 0, minted.stderr
     path = minted.stdout.strip().removeprefix(local_system.base_url)
@@ -126,15 +129,15 @@ def test_invoke_runs_a_handler_against_the_running_system(local_system: RunningS
     result = local_system.cli("invoke", "forms", str(REPO / "events" / "forms-json.json"))
     assert result.returncode == 0, result.stderr
     response = json.loads(result.stdout)
-    assert response["statusCode"] in (200, 201)
-    assert json.loads(response["body"])["lead_id"]
+    assert response["statusCode"] == 202
+    assert json.loads(response["body"])["status"] == "received"
 
 
 def test_restart_with_persist_keeps_the_leads(tmp_path):
     email = unique_email()
     first = start_system(tmp_path / "state", "--persist", str(tmp_path / "data"))
     try:
-        created = first.post_json("/v1/forms/contact", contact(email)).json()
+        lead_id = first.submit("/v1/forms/contact", contact(email))
     finally:
         output = first.stop()
     assert "Nurture stopped." in output
@@ -143,9 +146,10 @@ def test_restart_with_persist_keeps_the_leads(tmp_path):
     second = start_system(tmp_path / "state", "--persist", str(tmp_path / "data"), port=first.port)
     try:
         again = second.post_json("/v1/forms/contact", contact(email, title="部長"))
+        assert again.status == 202 and second.lead_id(email) == lead_id
+        assert second.items(f"LEAD#{lead_id}", "PROFILE")[0]["title"] == "部長"  # a blank filled
     finally:
         second.stop()
-    assert again.status == 200 and again.json() == {"lead_id": created["lead_id"], "created": False}
 
 
 def test_cli_without_a_running_system_says_how_to_start_one(tmp_path):
@@ -164,8 +168,7 @@ def test_leads_show_prints_the_stored_lead(local_system: RunningSystem):
     local_system.request("POST", "/v1/events", json.dumps({"vid": vid, "type": "download",
                                                            "url": "https://example.jp/a.pdf"}),
                          {"Content-Type": "text/plain"})
-    lead_id = local_system.post_json("/v1/forms/seminar", contact(email, title="部長", session="2026-12-10",
-                                                                  vid=vid)).json()["lead_id"]
+    lead_id = local_system.submit("/v1/forms/seminar", contact(email, title="部長", session="2026-12-10", vid=vid))
     shown = local_system.cli("leads", "show", email.upper(), "--json")
     assert shown.returncode == 0, shown.stderr
     lead = json.loads(shown.stdout)
@@ -182,8 +185,7 @@ def test_leads_show_prints_the_stored_lead(local_system: RunningSystem):
 
 def test_demo_request_reaches_sales_through_handoff_poll(local_system: RunningSystem):
     email = unique_email()
-    lead_id = local_system.post_json("/v1/forms/demo", contact(email, phone="03-1234-5678", title="取締役")).json()[
-        "lead_id"]
+    lead_id = local_system.submit("/v1/forms/demo", contact(email, phone="03-1234-5678", title="取締役"))
     (message,) = handoff_messages_for(local_system, lead_id)
     assert message["contact"]["email"] == email
     assert message["links"]["lead"] == f"{local_system.base_url}/v1/leads/{lead_id}"
@@ -194,8 +196,7 @@ def test_demo_request_reaches_sales_through_handoff_poll(local_system: RunningSy
 def test_form_and_downloads_cross_the_threshold_and_the_lead_is_handed_off(local_system: RunningSystem):
     email = unique_email()
     vid = f"v-{uuid.uuid4().hex[:12]}"
-    lead_id = local_system.post_json("/v1/forms/whitepaper", contact(email, title="部長", employees="1500",
-                                                                      vid=vid)).json()["lead_id"]
+    lead_id = local_system.submit("/v1/forms/whitepaper", contact(email, title="部長", employees="1500", vid=vid))
     hits = [{"vid": vid, "type": "download", "url": f"https://example.jp/doc{n}.pdf"} for n in range(2)]
     # 20 (whitepaper) + 20 (two documents) + 10 (two case studies) + 2 (page views) = 52: rank A at 50.
     hits += [{"vid": vid, "type": "page_view", "url": f"https://example.jp/case/{n}"} for n in range(2)]

@@ -24,9 +24,9 @@ def sending_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
 
 
 def test_a_form_submit_leads_to_an_email_in_the_outbox_whose_link_records_the_click(sending_system: RunningSystem):
-    lead = sending_system.post_json("/v1/forms/contact", {
+    lead_id = sending_system.submit("/v1/forms/contact", {
         "email": "outbox@example.co.jp", "name": "<script>alert(1)</script>", "company": "株式会社サンプル",
-        "consent": True}).json()
+        "consent": True})
 
     listed = wait_for(lambda: re.findall(r"href='/_outbox/(\d+)'", sending_system.request("GET", "/_outbox")
                                          .body.decode()))
@@ -43,12 +43,12 @@ def test_a_form_submit_leads_to_an_email_in_the_outbox_whose_link_records_the_cl
     link = re.search(re.escape(sending_system.base_url) + r'(/v1/t/c/[^"]+)"', page)
     assert link is not None, "the email's links point back at the local API"
     assert sending_system.request("GET", link.group(1)).status == 302
-    events = wait_for(lambda: [e["type"] for e in sending_system.items(f"LEAD#{lead['lead_id']}", "EVT#")
+    events = wait_for(lambda: [e["type"] for e in sending_system.items(f"LEAD#{lead_id}", "EVT#")
                                if e["type"] == "email_click"], seconds=10)
     assert events == ["email_click"]
-    sent = sending_system.items(f"LEAD#{lead['lead_id']}", "PROFILE")[0]
+    sent = sending_system.items(f"LEAD#{lead_id}", "PROFILE")[0]
     assert sent["emails_sent"] == 1 and sent["sequence"]["step"] == 1
     # SES's Send and Delivery events come back through SNS and SQS to the ses_events function.
-    delivered = wait_for(lambda: [e for e in sending_system.items(f"LEAD#{lead['lead_id']}", "EVT#")
+    delivered = wait_for(lambda: [e for e in sending_system.items(f"LEAD#{lead_id}", "EVT#")
                                   if e["type"] == "email_delivered"], seconds=20)
     assert delivered[0]["sequence"] == sent["sequence"]["sequence"] and delivered[0]["step"] == "know_how"

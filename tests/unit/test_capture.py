@@ -53,33 +53,34 @@ def test_race_on_a_new_address_is_retried_as_an_update():
     store = ScriptedStore(lookups=[LeadLookup(None, None, False), LeadLookup("lead-1", None, False)],
                           failures=[WriteConflict("claimed meanwhile")])
     result = capture_submission(submission(), store, REQUEST, SETTINGS)
-    assert result == CaptureResult(lead_id="lead-1", created=False)
     (write,) = store.writes
+    assert result == CaptureResult(lead_id="lead-1", created=False, submission_id=write.activity.event_id)
     assert write.new_lead is False and write.counters == {"form_submissions": 1}
 
 
 def test_a_double_click_racing_on_a_new_address_is_stored_once():
     # Both clicks looked before either wrote; the first click's lead owns the address when the second looks again
     store = ScriptedStore(lookups=[LeadLookup(None, None, False), LeadLookup("lead-A", None, False)],
-                          failures=[AlreadySubmitted(CaptureResult("lead-A", True))])
+                          failures=[AlreadySubmitted(CaptureResult("lead-A", True, "first"))])
     result = capture_submission(submission(), store, REQUEST, SETTINGS)
-    assert result == CaptureResult("lead-A", True, replayed=True) and store.writes == []
+    assert result == CaptureResult("lead-A", True, "first", replayed=True) and store.writes == []
 
 
 def test_a_repeat_from_a_known_lead_returns_the_first_answer_after_one_look():
     store = ScriptedStore(lookups=[LeadLookup("lead-1", None, False)],
-                          failures=[AlreadySubmitted(CaptureResult("lead-1", False))])
+                          failures=[AlreadySubmitted(CaptureResult("lead-1", False, "first"))])
     result = capture_submission(submission(), store, REQUEST, SETTINGS)
-    assert result == CaptureResult("lead-1", False, replayed=True) and store.writes == []
+    assert result == CaptureResult("lead-1", False, "first", replayed=True) and store.writes == []
     assert store.looks == 1  # the address's owner was known before the write: no second read
 
 
 def test_a_duplicate_marker_of_an_erased_lead_does_not_swallow_the_submission():
     store = ScriptedStore(lookups=[LeadLookup(None, None, False)],
-                          failures=[AlreadySubmitted(CaptureResult("lead-gone", True))])
+                          failures=[AlreadySubmitted(CaptureResult("lead-gone", True, "first"))])
     result = capture_submission(submission(), store, REQUEST, SETTINGS)
     (write,) = store.writes
-    assert write.stale_duplicate_of == "lead-gone" and result == CaptureResult(write.lead_id, True)
+    assert write.stale_duplicate_of == "lead-gone"
+    assert result == CaptureResult(write.lead_id, True, write.activity.event_id)
 
 
 def test_first_identify_merges_the_visitor_once():
@@ -91,9 +92,9 @@ def test_first_identify_merges_the_visitor_once():
 
 def test_retry_after_a_half_done_merge_completes_it():
     store = ScriptedStore(lookups=[LeadLookup("lead-1", "lead-1", False)],
-                          failures=[AlreadySubmitted(CaptureResult("lead-1", True))])
+                          failures=[AlreadySubmitted(CaptureResult("lead-1", True, "first"))])
     result = capture_submission(submission(vid="visitor-0001"), store, REQUEST, SETTINGS)
-    assert result == CaptureResult("lead-1", True, replayed=True)  # the first answer, marked as a repeat
+    assert result == CaptureResult("lead-1", True, "first", replayed=True)  # the first answer, as a repeat
     assert store.merges == [("visitor-0001", "lead-1")]
 
 
@@ -111,3 +112,47 @@ def test_consent_record_carries_purpose_version_form_and_source():
     assert (consent["granted"], consent["version"], consent["form_id"], consent["source_ip"]) == (
         True, "2026-04", "contact", "198.51.100.7")
     assert consent["purpose"] == FORM.consent.purpose and consent["recorded_at"].startswith("2026-11-23T09:00")
+
+
+KNOWN = {"name": "見本 花子", "company": "株式会社サンプル", "email": "a@example.jp", "custom": {"message": "前回"},
+         "updated_at": "2026-11-20T00:00:00.000000Z"}
+
+
+def test_an_anonymous_post_for_a_known_address_fills_blanks_and_only_proposes_changes():
+    store = ScriptedStore(lookups=[LeadLookup("lead-1", None, False, known=KNOWN)])
+    capture_submission(submission(email="A@example.jp", name="至急 確認", company="株式会社サンプル", title="部長",
+                                  message="別件"), store, REQUEST, SETTINGS)
+    (write,) = store.writes
+    assert write.profile.get("name") is None and write.profile["title"] == "部長"  # a blank filled
+    assert "email" not in write.profile and write.custom == {}  # the address's spelling stays the owner's
+    assert write.activity.data["proposed"] == {"name": "至急 確認", "custom": {"message": "別件"}}
+    assert write.seen_updated_at == KNOWN["updated_at"]  # applied only if no one changed the lead meanwhile
+    assert write.consent is not None and write.consent["granted"] is True  # consent is always recorded
+
+
+def test_the_leads_own_browser_or_a_form_that_may_update_changes_what_is_known():
+    own = ScriptedStore(lookups=[LeadLookup("lead-1", "lead-1", True, known=KNOWN)])
+    capture_submission(submission(name="見本 はなこ", vid="visitor-0001"), own, REQUEST, SETTINGS)
+    assert own.writes[0].profile["name"] == "見本 はなこ" and "proposed" not in own.writes[0].activity.data
+    updating = validate_submission("contact", FORM.model_copy(update={"may_update": True}),
+                                   {"email": "a@example.jp", "name": "見本 はなこ", "company": "C", "consent": "on"})
+    open_form = ScriptedStore(lookups=[LeadLookup("lead-1", None, False, known=KNOWN)])
+    capture_submission(updating, open_form, REQUEST, SETTINGS)
+    assert open_form.writes[0].profile["name"] == "見本 はなこ"
+
+
+def test_another_leads_browser_is_not_trusted_with_this_lead():
+    store = ScriptedStore(lookups=[LeadLookup("lead-1", "lead-2", True, known=KNOWN)])
+    capture_submission(submission(name="他人", vid="visitor-0002"), store, REQUEST, SETTINGS)
+    assert store.writes[0].activity.data["proposed"] == {"name": "他人", "company": "C"}
+
+
+def test_a_withdrawal_from_anyone_is_honoured():
+    from nurture.config.models import ConsentPolicy
+
+    optional = FORM.model_copy(update={"consent": ConsentPolicy(required=False, purpose="p", version="1")})
+    withdrawn = validate_submission("contact", optional, {"email": "a@example.jp", "name": "A", "company": "C",
+                                                          "consent": "false"})
+    store = ScriptedStore(lookups=[LeadLookup("lead-1", None, False, known=KNOWN)])
+    capture_submission(withdrawn, store, REQUEST, SETTINGS)
+    assert store.writes[0].profile["consent"]["granted"] is False

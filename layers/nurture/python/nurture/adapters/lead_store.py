@@ -19,6 +19,7 @@ from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.leads import LeadRecord
 from nurture.domain.retry import backoff
 from nurture.domain.scoring import ScoreState
+from nurture.domain.submissions import PROFILE_FIELDS
 from nurture.domain.tracking import VisitorIdentified
 
 _serializer = TypeSerializer()
@@ -27,6 +28,8 @@ BATCH_WRITE_LIMIT = 25
 # Transaction cancellation reasons that mean "another request got there first": retry, don't fail.
 _RACES = ("ConditionalCheckFailed", "TransactionConflict")
 TRANSACTION_LIMIT = 100
+# What capture reads of a known lead: the fields a submission may fill, and the version it holds.
+KNOWN_FIELDS = ", ".join((*PROFILE_FIELDS, "email", "custom", "updated_at"))
 
 
 def _storable(value: Any) -> Any:
@@ -243,10 +246,14 @@ class DynamoLeadStore(DynamoTable):
             request = response.get("UnprocessedKeys") or {}
         claim = found.get(keys.email_claim_pk(email_key), {})
         identity = found.get(keys.visitor_pk(vid), {}) if vid else {}
+        lead_id = claim.get("lead_id")
+        # A known address: what its lead holds, so a submission fills blanks and proposes the rest.
+        known = self.profile(lead_id, KNOWN_FIELDS) if lead_id else None
         return LeadLookup(
-            lead_id=claim.get("lead_id"),
+            lead_id=lead_id,
             visitor_lead_id=identity.get("lead_id"),
             visitor_merged=bool(identity.get("merged")),
+            known=known,
         )
 
     def write_submission(self, write: SubmissionWrite) -> None:
@@ -276,6 +283,7 @@ class DynamoLeadStore(DynamoTable):
             "TableName": self._table,
             "Item": to_item({"PK": keys.dedupe_pk(write.duplicate_key), "SK": keys.DEDUPE_SK,
                              "lead_id": write.result.lead_id, "created": write.result.created,
+                             "submission_id": write.result.submission_id,
                              "expires_at": write.duplicate_expires_at}),
             # An expired marker that TTL has not swept yet does not count, nor one naming an erased lead.
             "ConditionExpression": "attribute_not_exists(PK) OR expires_at < :now"
@@ -296,8 +304,8 @@ class DynamoLeadStore(DynamoTable):
             duplicate = reasons[duplicate_index] if len(reasons) > duplicate_index else {}
             if duplicate.get("Code") == "ConditionalCheckFailed":
                 old = from_item(duplicate.get("Item", {}))
-                raise AlreadySubmitted(CaptureResult(lead_id=old["lead_id"], created=bool(old["created"]))) \
-                    from cancelled
+                raise AlreadySubmitted(CaptureResult(lead_id=old["lead_id"], created=bool(old["created"]),
+                                                     submission_id=str(old.get("submission_id", "")))) from cancelled
             if cancelled.lost_race():
                 raise WriteConflict("a concurrent write got there first") from cancelled
             raise StoreUnavailable(f"submission cancelled: {cancelled.codes}") from cancelled
@@ -524,12 +532,13 @@ class DynamoLeadStore(DynamoTable):
         if write.claim_visitor:
             # Which visitor ids are this lead's: erasure deletes their history too.
             update.add("vids", {"SS": [write.claim_visitor]})
+        # The lead may have been erased, or changed by another submission, since we read it: then start over.
+        seen = "updated_at = :seen" if write.seen_updated_at else "attribute_not_exists(updated_at)"
         return {
             "TableName": self._table,
             "Key": item_key(keys.lead_pk(write.lead_id), keys.PROFILE),
-            # The lead may have been erased between our read and this write: then start over.
-            "ConditionExpression": "attribute_exists(PK)",
-            **update.arguments(),
+            "ConditionExpression": f"attribute_exists(PK) AND {seen}",
+            **update.arguments({":seen": {"S": write.seen_updated_at}} if write.seen_updated_at else None),
         }
 
     def _batch_put(self, items: list[dict[str, Any]]) -> None:

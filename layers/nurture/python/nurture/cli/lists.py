@@ -21,6 +21,9 @@ def add_list_commands(commands: Any, target_options: Any) -> None:
     command.add_argument("--encoding", help="force the file's encoding (utf-8, utf-8-sig, cp932, ...)")
     command.add_argument("--map", dest="mapping", default="", metavar="HEADER:FIELD,...",
                          help="map columns by header, e.g. 'E-Mail(会社):email,備考:' (an empty field skips one)")
+    command.add_argument("--overwrite", action="store_true",
+                         help="replace what known leads already have (default: fill their blanks only, and keep "
+                              "the differing values as proposals on the lead)")
     command.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
     command.add_argument("--json", action="store_true", help="the summary as one JSON object")
     target_options(command)
@@ -48,7 +51,7 @@ def run_import(args: argparse.Namespace, target_of: Any) -> int:
 
     try:
         plan = plan_import(args.file.read_bytes(), args.source, args.consent_basis, args.encoding,
-                           _overrides(args.mapping))
+                           _overrides(args.mapping), args.overwrite)
     except (OSError, ValueError, ImportRefused) as refused:
         print(f"import refused: {refused}", file=sys.stderr)
         return 1

@@ -344,6 +344,10 @@ def run_leads_show(args: argparse.Namespace) -> int:
     for activity in view["activities"][:10]:
         detail = activity.get("form_id") or activity.get("url") or activity.get("outcome") or ""
         print(f"  {activity['occurred_at']}  {activity['type']:<15} {detail}")
+    for proposal in view["proposed_changes"]:
+        fields = {**proposal["fields"], **proposal["fields"].get("custom", {})}
+        changes = ", ".join(f"{name}={value}" for name, value in fields.items() if name != "custom")
+        print(f"  proposed, not applied ({proposal['form_id']}, {proposal['at']}): {changes}")
     return 0
 
 

@@ -1,4 +1,11 @@
-"""Lead capture: a form post becomes a lead (or updates one), an activity event and a consent record."""
+"""Lead capture: a form post becomes a lead (or updates one), an activity event and a consent record.
+
+Anyone can type anyone's address into a form, so a post for a known address fills the lead's blanks but
+changes nothing it already has, unless it comes from that lead's own browser (a visitor id already tied
+to the lead) or the form allows updates (`may_update`). What it would have changed is kept on the
+`form_submit` activity as `proposed`, for sales to see. Consent is always recorded: a withdrawal counts
+whoever sends it.
+"""
 
 from __future__ import annotations
 
@@ -20,18 +27,25 @@ class CaptureSettings:
 
 @dataclass(frozen=True)
 class CaptureResult:
+    """What happened: for logs, imports and tests. The public answer shows only `submission_id`, the same
+    for a new and a known address."""
+
     lead_id: str
     created: bool
+    submission_id: str  # the form_submit activity's id
     replayed: bool = False  # a repeat of an earlier submission: its first answer, nothing stored
 
 
 @dataclass(frozen=True)
 class LeadLookup:
-    """What one read tells us: who owns the address, and whom the visitor id already belongs to."""
+    """What the reads tell us: who owns the address and what that lead already holds, and whom the visitor
+    id already belongs to."""
 
     lead_id: str | None
     visitor_lead_id: str | None
     visitor_merged: bool
+    known: dict[str, Any] | None = None  # the owner's fields a submission may fill (profile fields, email,
+    # custom, updated_at)
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,7 @@ class SubmissionWrite:
     claim_visitor: str | None
     now: int
     stale_duplicate_of: str | None = None  # a guard naming an erased lead: overwrite it
+    seen_updated_at: str | None = None  # a known lead's `updated_at` as read: the update holds only if unchanged
 
 
 class AlreadySubmitted(NurtureError):
@@ -122,6 +137,13 @@ def _plan(
     new_lead = lookup.lead_id is None
     lead_id = lookup.lead_id or new_id()
     form = submission.form
+    known = lookup.known or {}
+    # The lead's own browser, or a form meant to update: what the post says replaces what is known.
+    trusted = new_lead or form.may_update or (submission.vid is not None and lookup.visitor_lead_id == lead_id)
+    profile_changes, proposed = _changes(submission.profile, known, trusted)
+    custom, proposed_custom = _changes(submission.custom, known.get("custom") or {}, trusted)
+    if proposed_custom:
+        proposed["custom"] = proposed_custom
     activity = new_activity(
         "form_submit",
         now,
@@ -135,17 +157,17 @@ def _plan(
             "utm": submission.utm,
             "fields": submission.custom,
             "vid": submission.vid,
+            "proposed": proposed,  # what the post would have changed, for a person to judge
         },
     )
     touch = {"form_id": submission.form_id, "page": submission.page, "utm": submission.utm, "at": iso(now)}
     profile: dict[str, Any] = {
-        **submission.profile,
-        "email": submission.email,
+        **profile_changes,
         "updated_at": iso(now),
         "last_touch": {k: v for k, v in touch.items() if v},
     }
-    if form.kind != "import":  # an imported list is the marketer's doing, not the lead's activity
-        profile["last_activity_at"] = iso(now)
+    if trusted:  # the address as its owner writes it (its case may differ)
+        profile["email"] = submission.email
     consent = _consent_record(submission, request, activity)
     if consent is not None:
         profile["consent"] = {k: v for k, v in consent.items() if k != "source_ip"}
@@ -164,16 +186,33 @@ def _plan(
         new_lead=new_lead,
         email_key=submission.email_key,
         profile=profile,
-        custom=submission.custom,
+        custom=custom,
         counters={"form_submissions": 1},
         activity=activity,
         consent=consent,
         duplicate_key=key,
         duplicate_expires_at=epoch_seconds(now) + settings.duplicate_window_seconds,
-        result=CaptureResult(lead_id=lead_id, created=new_lead),
+        result=CaptureResult(lead_id=lead_id, created=new_lead, submission_id=activity.event_id),
         claim_visitor=submission.vid if submission.vid and lookup.visitor_lead_id is None else None,
         now=epoch_seconds(now),
+        seen_updated_at=None if new_lead else str(known.get("updated_at") or ""),
     )
+
+
+def _changes(submitted: dict[str, Any], known: dict[str, Any], trusted: bool) -> tuple[dict[str, Any],
+                                                                                      dict[str, Any]]:
+    """(applied, proposed): a blank is filled; a value the lead has changes only on a trusted post."""
+    applied: dict[str, Any] = {}
+    proposed: dict[str, Any] = {}
+    for name, value in submitted.items():
+        current = known.get(name)
+        if current == value:
+            continue
+        if trusted or current in (None, ""):
+            applied[name] = value
+        else:
+            proposed[name] = value
+    return applied, proposed
 
 
 def _consent_record(submission: Submission, request: RequestContext, activity: Activity) -> dict[str, Any] | None:

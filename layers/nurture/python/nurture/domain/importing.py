@@ -99,22 +99,24 @@ def column_mapping(headers: list[str], overrides: dict[str, str] | None = None) 
     return mapping
 
 
-def import_form(source: str, consent_basis: str | None) -> FormDefinition:
+def import_form(source: str, consent_basis: str | None, overwrite: bool = False) -> FormDefinition:
     """The form an imported row counts as: an email is all it needs. A consent basis (名刺交換 at an
-    exhibition, say) is recorded as the lead's consent, with the source as its version."""
+    exhibition, say) is recorded as the lead's consent, with the source as its version. Like a web form,
+    a row fills a known lead's blanks and proposes the rest, unless the import `overwrite`s."""
     consent = ConsentPolicy(required=False, purpose=consent_basis, version=source) if consent_basis else None
-    return FormDefinition(kind="import", title=f"Import: {source}", required=["email"], consent=consent)
+    return FormDefinition(kind="import", title=f"Import: {source}", required=["email"], consent=consent,
+                          may_update=overwrite)
 
 
 def plan_import(data: bytes, source: str, consent_basis: str | None = None, encoding: str | None = None,
-                overrides: dict[str, str] | None = None) -> ImportPlan:
+                overrides: dict[str, str] | None = None, overwrite: bool = False) -> ImportPlan:
     text, used = decode(data, encoding)
     reader = csv.reader(io.StringIO(text, newline=""))
     headers = next(reader, None)
     if not headers:
         raise ImportRefused("The file is empty: the first row must name the columns.")
     mapping = column_mapping(headers, overrides)
-    form = import_form(source, consent_basis)
+    form = import_form(source, consent_basis, overwrite)
     plan = ImportPlan(encoding=used)
     kept: dict[str, int] = {}  # email key -> index in plan.submissions
     for row_number, row in enumerate(reader, start=2):

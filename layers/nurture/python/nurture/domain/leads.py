@@ -128,6 +128,9 @@ def lead_view(record: LeadRecord, rules: ScoringRules, now: datetime, activity_l
         "stage": profile.get("stage", "nurturing"),
         "breakdown": breakdown(profile, record.ledger, rules),
         "activities": [public_activity(a) for a in record.activities[:activity_limit]],
+        # What anonymous posts for this address would have changed: for a person to judge, never applied.
+        "proposed_changes": [{"at": a["occurred_at"], "form_id": a.get("form_id"), "fields": a["proposed"]}
+                             for a in record.activities[:activity_limit] if a.get("proposed")],
     }
 
 

@@ -2,7 +2,7 @@
 
 
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from nurture.config.models import FormDefinition
 from nurture.domain.bodies import check_size, parse_form_fields
-from nurture.domain.capture import CaptureResult, capture_submission
+from nurture.domain.capture import capture_submission
 from nurture.domain.clock import new_id
 from nurture.domain.errors import InputError, UnknownForm
 from nurture.domain.submissions import is_spam, validate_submission
@@ -28,14 +28,15 @@ from nurture.settings import marketer_config
 FormId = Annotated[str, Path(description="The form's id in config/forms.yaml")]
 
 
-class CaptureResponse(BaseModel):
-    lead_id: str
-    created: bool
+class SubmissionReceived(BaseModel):
+    """The same for a new and a known address: the form's answer never tells whether an address is known."""
+
+    status: Literal["received"]
+    submission_id: str
 
 
 SUBMIT_RESPONSES = {
-    201: documented("A new lead was created", model=CaptureResponse),
-    200: documented("A known lead was updated", model=CaptureResponse),
+    202: documented("Received (whether the address was new or known)", model=SubmissionReceived),
     303: documented("Browser post: redirect to the success (or error) page"),
     400: problem_doc("Malformed body"),
     404: problem_doc("Unknown form"),
@@ -62,7 +63,7 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
             if is_spam(form, fields):
                 metrics.add_metric(name="SpamDropped", unit=MetricUnit.Count, value=1)
                 logger.info("honeypot filled; dropped", extra={"form_id": form_id})
-                return _success(form_id, form, CaptureResult(lead_id=new_id(), created=True), browser)
+                return _success(form_id, form, new_id(), browser)
             submission = validate_submission(form_id, form, fields)
         except InputError as error:
             if browser:
@@ -75,7 +76,7 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
             metrics.add_metric(name="LeadCreated", unit=MetricUnit.Count, value=1)
         logger.info("form captured",
                     extra={"form_id": form_id, "lead_id": result.lead_id, "lead_created": result.created})
-        return _success(form_id, form, result, browser)
+        return _success(form_id, form, result.submission_id, browser)
 
     @app.get("/v1/forms/<form_id>/thanks", summary="Built-in thank-you page", tags=["forms"],
              responses={200: documented("HTML page", "text/html"), 404: problem_doc("No such form")})
@@ -86,12 +87,11 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
         return Response(200, "text/html; charset=utf-8", pages.thanks_page(form.language, form.title))
 
 
-def _success(form_id: str, form: FormDefinition, result: CaptureResult, browser: bool) -> Response:
+def _success(form_id: str, form: FormDefinition, submission_id: str, browser: bool) -> Response:
     if browser:
         location = str(form.success_url) if form.success_url else f"{form_id}/thanks"
         return Response(303, "text/plain", "", headers={"Location": location})
-    return Response(201 if result.created else 200, "application/json",
-                    json.dumps({"lead_id": result.lead_id, "created": result.created}))
+    return Response(202, "application/json", json.dumps({"status": "received", "submission_id": submission_id}))
 
 
 def _browser_error(form_id: str, form: FormDefinition | None, error: InputError) -> Response:
