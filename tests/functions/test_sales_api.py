@@ -5,7 +5,7 @@ import json
 import pytest
 
 from nurture.local.functions import api_request
-from tests.functions.helpers import all_items, body_json, lead_id_of, post_json, submit
+from tests.functions.helpers import all_items, body_json, items_under, lead_id_of, post_json, submit
 from tests.functions.pipeline import Pipeline
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -111,17 +111,22 @@ def test_erasure_leaves_nothing_but_the_suppression_hash():
 
     assert request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 204
 
-    remaining = [item for item in all_items() if not item["PK"].startswith("DEDUPE#")]
-    assert [(item["PK"].split("#")[0], item["SK"]) for item in remaining] == [("SUPPRESS", "SUPPRESS")]
-    assert "erase.me" not in json.dumps(remaining, default=str)
+    remaining = sorted((item for item in all_items() if not item["PK"].startswith("DEDUPE#")),
+                       key=lambda item: item["PK"])
+    assert [(item["PK"].split("#")[0], item["SK"]) for item in remaining] == [("SUPPRESS", "SUPPRESS"),
+                                                                              ("VISITOR", "IDENTITY")]
+    assert "erase.me" not in json.dumps(remaining, default=str) and lead_id not in json.dumps(remaining, default=str)
+    assert remaining[1]["erased"] is True  # the browser's tombstone: no lead, no personal data
     assert request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 404
     assert request("GET", f"/v1/leads/{lead_id}")["statusCode"] == 404
 
-    # The same person submitting the same form again, within the duplicate window, is a new lead.
+    # The same person submitting the same form again, within the duplicate window, is a new lead, and
+    # their browser is theirs again.
     again = post_json("/v1/forms/demo", {"email": "erase.me@example.co.jp", "name": "営業 花子",
                                          "company": "株式会社X", "title": "部長", "consent": True,
                                          "phone": "03-0000-0000", "vid": vid})
     assert again["statusCode"] == 202 and lead_id_of("erase.me@example.co.jp") != lead_id
+    assert items_under(f"VISITOR#{vid}", "IDENTITY")[0]["lead_id"] == lead_id_of("erase.me@example.co.jp")
 
 
 def test_repeated_feedback_changes_nothing_the_second_time():

@@ -221,3 +221,26 @@ def test_sending_status_shows_the_rates_and_resume_says_when_there_was_no_pause(
     assert "bounce rate:" in status.stdout and "sending: active" in status.stdout
     resumed = local_system.cli("sending", "resume")
     assert resumed.returncode == 0 and "not paused" in resumed.stdout
+
+
+def test_leads_erase_asks_for_confirmation_and_erases_as_the_api_does(local_system: RunningSystem):
+    email = unique_email()
+    lead_id = local_system.submit("/v1/forms/contact", contact(email))
+    unconfirmed = local_system.cli("leads", "erase", email)  # no terminal to confirm at
+    assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr
+    assert local_system.items(f"LEAD#{lead_id}", "PROFILE")
+    erased = local_system.cli("leads", "erase", email, "--yes")
+    assert erased.returncode == 0 and lead_id in erased.stdout, erased.stderr
+    assert local_system.items(f"LEAD#{lead_id}") == [] and local_system.lead_id(email) is None
+    assert local_system.cli("leads", "erase", lead_id, "--yes").returncode == 1
+
+
+def test_keys_rotate_keeps_links_already_sent_working(local_system: RunningSystem):
+    lead_id = local_system.submit("/v1/forms/contact", contact(unique_email()))
+    before = local_system.cli("token", "click", "--lead", lead_id, "--url", "https://example.co.jp/before")
+    rotated = local_system.cli("keys", "rotate")
+    assert rotated.returncode == 0 and "signs new links" in rotated.stdout, rotated.stderr
+    after = local_system.cli("token", "click", "--lead", lead_id, "--url", "https://example.co.jp/after")
+    for minted, url in ((before, "https://example.co.jp/before"), (after, "https://example.co.jp/after")):
+        reply = local_system.request("GET", minted.stdout.strip().removeprefix(local_system.base_url))
+        assert reply.status == 302 and reply.headers["location"] == url

@@ -15,12 +15,12 @@ from nurture.adapters.aws import client
 from nurture.domain.activity import Activity
 from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, SubmissionWrite
 from nurture.domain.clock import iso, utc_now
-from nurture.domain.errors import StoreUnavailable, WriteConflict
+from nurture.domain.errors import LeadGone, StoreUnavailable, WriteConflict
 from nurture.domain.leads import LeadRecord
 from nurture.domain.retry import backoff
 from nurture.domain.scoring import ScoreState
 from nurture.domain.submissions import PROFILE_FIELDS
-from nurture.domain.tracking import VisitorIdentified
+from nurture.domain.tracking import VisitorErased, VisitorIdentified
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -294,9 +294,11 @@ class DynamoLeadStore(DynamoTable):
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }})
         if write.claim_visitor:
-            items.append(self._put_new(keys.visitor_pk(write.claim_visitor), keys.VISITOR_IDENTITY_SK,
-                                       {"lead_id": write.lead_id, "identified_at": activity.occurred_at,
-                                        "merged": False}))
+            # A browser no lead owns: never seen, or left by an erased lead (its person is back, and agreed again).
+            items.append({"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(lead_id)",
+                                  "Item": to_item({"PK": keys.visitor_pk(write.claim_visitor),
+                                                   "SK": keys.VISITOR_IDENTITY_SK, "lead_id": write.lead_id,
+                                                   "identified_at": activity.occurred_at, "merged": False})}})
         try:
             self._call("transact_write_items", TransactItems=items)
         except TransactionCancelled as cancelled:
@@ -441,7 +443,12 @@ class DynamoLeadStore(DynamoTable):
         doomed = [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(keys.lead_pk(lead_id))
                   if i["SK"]["S"] != keys.PROFILE]
         for vid in profile.get("vids") or []:
-            doomed += [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(keys.visitor_pk(vid))]
+            # The browser's link to the lead goes; a tombstone in its place drops what the browser still sends.
+            self._call("put_item", TableName=self._table, Item=to_item({
+                "PK": keys.visitor_pk(vid), "SK": keys.VISITOR_IDENTITY_SK, "erased": True,
+                "erased_at": iso(utc_now())}))
+            doomed += [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(keys.visitor_pk(vid))
+                       if i["SK"]["S"] != keys.VISITOR_IDENTITY_SK]
         doomed.append(item_key(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK))
         batch_put(self._ddb, self._table, doomed, delete=True)
         self._call("delete_item", TableName=self._table, Key=item_key(keys.lead_pk(lead_id), keys.PROFILE))
@@ -469,7 +476,10 @@ class DynamoLeadStore(DynamoTable):
                 self._call("transact_write_items", TransactItems=items)
             except TransactionCancelled as cancelled:
                 if cancelled.codes[0] == "ConditionalCheckFailed":
-                    raise VisitorIdentified(from_item(cancelled.reasons[0]["Item"])["lead_id"]) from cancelled
+                    identity = from_item(cancelled.reasons[0].get("Item") or {})
+                    if "lead_id" not in identity:  # the tombstone an erasure leaves
+                        raise VisitorErased(vid) from cancelled
+                    raise VisitorIdentified(identity["lead_id"]) from cancelled
                 if "TransactionConflict" in cancelled.codes:
                     raise WriteConflict("another request is writing this visitor") from cancelled
                 raise StoreUnavailable(f"visitor hits cancelled: {cancelled.codes}") from cancelled
@@ -501,12 +511,23 @@ class DynamoLeadStore(DynamoTable):
         return True
 
     def record_lead_activity(self, lead_id: str, activities: list[Activity]) -> None:
+        """The events, on condition that the lead still exists, in the same call: an erased lead's old
+        pixel and links, or its browser, write nothing (LeadGone)."""
         pk = keys.lead_pk(lead_id)
-        items = [{**self._activity_item(pk, activity), "lead_id": {"S": lead_id}} for activity in activities]
-        if len(items) == 1:
-            self._call("put_item", TableName=self._table, Item=items[0])
-        else:
-            self._batch_put(items)
+        for chunk in _chunks(activities, TRANSACTION_LIMIT - 1):
+            items: list[dict[str, Any]] = [{"ConditionCheck": {
+                "TableName": self._table, "Key": item_key(pk, keys.PROFILE),
+                "ConditionExpression": "attribute_exists(PK)"}}]
+            items += [{"Put": {"TableName": self._table, "Item": {**self._activity_item(pk, activity),
+                                                                   "lead_id": {"S": lead_id}}}} for activity in chunk]
+            try:
+                self._call("transact_write_items", TransactItems=items)
+            except TransactionCancelled as cancelled:
+                if cancelled.codes[0] == "ConditionalCheckFailed":
+                    raise LeadGone(lead_id) from cancelled
+                if cancelled.lost_race():
+                    raise WriteConflict("the lead's profile was being written") from cancelled
+                raise StoreUnavailable(f"lead hits cancelled: {cancelled.codes}") from cancelled
 
     # --- helpers ------------------------------------------------------------------------------
 

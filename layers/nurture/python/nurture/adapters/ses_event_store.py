@@ -44,9 +44,13 @@ class DynamoSesEventStore(DynamoTable):
                 profile.add("transient_bounces", {"N": "1"})
             if effect.reset_transient_bounces:
                 profile.set("transient_bounces", 0)
+            # Only while the lead exists: an erasure between our read and this write leaves nothing behind.
             if effect.suppress is not None or effect.count_transient_bounce or effect.reset_transient_bounces:
                 items.append({"Update": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
                                          "ConditionExpression": "attribute_exists(PK)", **profile.arguments()}})
+            else:
+                items.append({"ConditionCheck": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
+                                                 "ConditionExpression": "attribute_exists(PK)"}})
         if effect.suppress is not None:
             items.append({"Update": {
                 "TableName": self._table, "Key": item_key(keys.suppression_pk(address.email_key), keys.SUPPRESSION_SK),
@@ -68,6 +72,9 @@ class DynamoSesEventStore(DynamoTable):
         except TransactionCancelled as cancelled:
             if cancelled.codes[0] == "ConditionalCheckFailed" and address.lead_id is not None:
                 return False  # the activity exists: delivered before
+            if address.lead_id is not None and cancelled.codes[1:2] == ["ConditionalCheckFailed"]:
+                # Erased since we looked: the redelivery finds no lead and records only what outlives it.
+                raise WriteConflict("the lead was erased meanwhile") from cancelled
             if cancelled.lost_race():
                 raise WriteConflict("the lead changed meanwhile") from cancelled
             raise StoreUnavailable(f"SES event cancelled: {cancelled.codes}") from cancelled

@@ -65,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("lead", metavar="LEAD_ID|EMAIL")
     show.add_argument("--json", action="store_true", help="the GET /v1/leads/{lead_id} object")
     _target_options(show)
+    erase = leads_commands.add_parser("erase", help="erase a lead as DELETE /v1/leads/{lead_id} does: everything "
+                                                    "but a hashed suppression entry (docs/privacy.md)")
+    erase.add_argument("lead", metavar="LEAD_ID|EMAIL")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
+    _target_options(erase)
 
     handoff = commands.add_parser("handoff", help="the sales handoff queue")
     handoff_commands = handoff.add_subparsers(dest="handoff_command", required=True)
@@ -116,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "keys":
         return run_keys_rotate(args)
     if args.command == "leads":
-        return run_leads_show(args)
+        return run_leads_erase(args) if args.leads_command == "erase" else run_leads_show(args)
     if args.command == "handoff":
         return run_handoff_poll(args)
     if args.command == "rescore":
@@ -307,7 +312,6 @@ def run_leads_show(args: argparse.Namespace) -> int:
     from nurture.domain.clock import utc_now
     from nurture.domain.errors import StoreUnavailable
     from nurture.domain.leads import lead_view
-    from nurture.domain.text import InvalidEmail, email_key, normalize_email
     from nurture.jsonable import json_default
 
     target = _target(args)
@@ -315,16 +319,11 @@ def run_leads_show(args: argparse.Namespace) -> int:
         return 2
     store = DynamoLeadStore(target.environment["TABLE_NAME"])
     try:
-        lead_id: str | None = args.lead
-        if "@" in args.lead:
-            try:
-                lead_id = store.find_lead_id(email_key(normalize_email(args.lead)))
-            except InvalidEmail:
-                print(f"'{args.lead}' is not an email address", file=sys.stderr)
-                return 2
+        lead_id = _lead_id(store, args.lead)
         record = store.lead_record(lead_id) if lead_id else None
-    except StoreUnavailable as error:
-        print(f"{target.description}: {error}", file=sys.stderr)
+    except (StoreUnavailable, ValueError) as error:
+        print(f"{target.description}: {error}" if isinstance(error, StoreUnavailable) else str(error),
+              file=sys.stderr)
         return 2
     if record is None:
         print("no such lead", file=sys.stderr)
@@ -348,6 +347,54 @@ def run_leads_show(args: argparse.Namespace) -> int:
         fields = {**proposal["fields"], **proposal["fields"].get("custom", {})}
         changes = ", ".join(f"{name}={value}" for name, value in fields.items() if name != "custom")
         print(f"  proposed, not applied ({proposal['form_id']}, {proposal['at']}): {changes}")
+    return 0
+
+
+def _lead_id(store: Any, lead: str) -> str | None:
+    """A lead id as given, or the id of the lead that owns an address; ValueError for a bad address."""
+    from nurture.domain.text import InvalidEmail, email_key, normalize_email
+
+    if "@" not in lead:
+        return lead
+    try:
+        return store.find_lead_id(email_key(normalize_email(lead)))  # type: ignore[no-any-return]
+    except InvalidEmail:
+        raise ValueError(f"'{lead}' is not an email address") from None
+
+
+def run_leads_erase(args: argparse.Namespace) -> int:
+    from nurture.adapters.lead_store import DynamoLeadStore
+    from nurture.domain.errors import LeadNotFound, StoreUnavailable
+    from nurture.domain.leads import erase_lead
+
+    target = _target(args)
+    if target is None:
+        return 2
+    store = DynamoLeadStore(target.environment["TABLE_NAME"])
+    try:
+        lead_id = _lead_id(store, args.lead)
+        profile = store.profile(lead_id, "email") if lead_id else None
+        if lead_id is None or profile is None:
+            print("no such lead", file=sys.stderr)
+            return 1
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print("erasing cannot be undone: give --yes to erase without a prompt", file=sys.stderr)
+                return 2
+            answer = input(f"Erase lead {lead_id} <{profile.get('email')}> for good? Type its email to confirm: ")
+            if answer.strip().lower() != str(profile.get("email", "")).lower():
+                print("not erased", file=sys.stderr)
+                return 1
+        erase_lead(lead_id, store)
+    except (StoreUnavailable, ValueError) as error:
+        print(f"{target.description}: {error}" if isinstance(error, StoreUnavailable) else str(error),
+              file=sys.stderr)
+        return 2
+    except LeadNotFound:
+        print("no such lead", file=sys.stderr)
+        return 1
+    print(f"erased lead {lead_id}: its profile, activity, consent records and browsing history are gone; a hashed "
+          f"suppression entry keeps the address from being mailed again")
     return 0
 
 

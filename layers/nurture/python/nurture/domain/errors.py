@@ -73,6 +73,10 @@ class ValidationFailed(InputError):
     title = "Some fields are missing or invalid"
 
 
+class LeadGone(NurtureError):
+    """The lead was erased: what still arrives for it (an old email's pixel or link) is dropped."""
+
+
 class WriteConflict(NurtureError):
     """Another request changed the same items between our read and our write: read again and retry."""
 

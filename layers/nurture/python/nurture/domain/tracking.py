@@ -15,6 +15,7 @@ from nurture.domain.bots import bot_data, classify
 from nurture.domain.errors import (
     FieldProblem,
     InvalidToken,
+    LeadGone,
     MalformedBody,
     NurtureError,
     StoreUnavailable,
@@ -84,6 +85,10 @@ class VisitorIdentified(NurtureError):
         self.lead_id = lead_id
 
 
+class VisitorErased(NurtureError):
+    """The visitor id belonged to a lead that was erased: its hits are dropped."""
+
+
 class ActivityStore(Protocol):
     def record_visitor_activity(self, vid: str, activities: list[Activity]) -> None: ...
 
@@ -128,60 +133,76 @@ def parse_beacons(content_type: str | None, body: bytes, max_events: int) -> lis
 
 def record_beacons(
     beacons: list[Beacon], store: ActivityStore, request: RequestContext, settings: TrackingSettings
-) -> None:
+) -> int:
+    """Store the beacons' events under their visitor or its lead; returns how many were stored (those of a
+    visitor whose lead was erased are dropped)."""
     by_visitor: dict[str, list[Activity]] = {}
     for offset, beacon in enumerate(beacons):
         activity = new_activity(beacon.type, request.received_at, settings.event_retention_days,
                                 beacon.activity_data(), offset)
         by_visitor.setdefault(beacon.vid, []).append(activity)
-    for vid, activities in by_visitor.items():
-        _record_visitor(store, vid, activities)
+    return sum(len(activities) for vid, activities in by_visitor.items() if _record_visitor(store, vid, activities))
 
 
-def _record_visitor(store: ActivityStore, vid: str, activities: list[Activity]) -> None:
+def _record_visitor(store: ActivityStore, vid: str, activities: list[Activity]) -> bool:
     for attempt in range(MAX_ATTEMPTS):
         try:
             store.record_visitor_activity(vid, activities)
         except VisitorIdentified as identified:
-            store.record_lead_activity(identified.lead_id, activities)
+            return _record_lead(store, identified.lead_id, activities)
+        except VisitorErased:
+            return False  # the person asked to be forgotten: their browser is not tracked again
         except WriteConflict:
             backoff(attempt)  # hits of one visitor arriving at once contend for its identity item
             continue
-        return
+        return True
     raise StoreUnavailable("the visitor's history kept changing under concurrent hits")
+
+
+def _record_lead(store: ActivityStore, lead_id: str, activities: list[Activity]) -> bool:
+    """False when the lead is gone: an erased lead's old links and browser write nothing."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            store.record_lead_activity(lead_id, activities)
+        except LeadGone:
+            return False
+        except WriteConflict:
+            backoff(attempt)  # the lead's profile was being written at the same moment
+            continue
+        return True
+    raise StoreUnavailable("the lead kept changing under concurrent hits")
+
+
+@dataclass(frozen=True)
+class HitOutcome:
+    """What an email open or click came to."""
+
+    bot: str | None = None  # why it was a machine's (None: a person's)
+    dropped: str | None = None  # why nothing was stored: expired, erased, unavailable (None: recorded)
+    url: str | None = None  # where a click leads
 
 
 def record_email_open(
     token: str, signer: TokenSigner, store: ActivityStore, request: RequestContext, settings: TrackingSettings
-) -> str | None:
-    """Record the open; returns why it was a machine's (None: a person's)."""
+) -> HitOutcome:
+    """Record the open of a genuine, unexpired token of a lead that exists."""
     claims = signer.verify(token, OPEN, request.received_at)
     bot = classify("open", request.received_at, _sent_at(claims), request.user_agent, request.source_ip,
                    settings.bots)
     activity = new_activity("email_open", request.received_at, settings.event_retention_days,
                             {"message_id": claims.get("m"), "user_agent": request.user_agent, **bot_data(bot)})
-    store.record_lead_activity(_lead_id(claims), [activity])
-    return bot
-
-
-@dataclass(frozen=True)
-class ClickOutcome:
-    url: str
-    recorded: bool
-    bot: str | None = None  # why it was a machine's click
-    expired: bool = False  # an old email's link: it still leads on, but counts no more
+    return HitOutcome(bot, None if _record_lead(store, _lead_id(claims), [activity]) else "erased")
 
 
 def record_email_click(
     token: str, signer: TokenSigner, store: ActivityStore, request: RequestContext, settings: TrackingSettings
-) -> ClickOutcome:
+) -> HitOutcome:
     """Record the click and return where to send the person: only where a template's author linked to,
     on a host the config allows. InvalidToken: no redirect at all."""
     try:
         claims = signer.verify(token, CLICK, request.received_at)
     except ExpiredToken as expired:
-        return ClickOutcome(url=redirect_target(expired.claims.get("u"), settings.link_hosts), recorded=False,
-                            expired=True)
+        return HitOutcome(dropped="expired", url=redirect_target(expired.claims.get("u"), settings.link_hosts))
     url = redirect_target(claims.get("u"), settings.link_hosts)
     link = claims.get("t")
     bot = classify("click", request.received_at, _sent_at(claims), request.user_agent, request.source_ip,
@@ -190,11 +211,11 @@ def record_email_click(
                             {"message_id": claims.get("m"), "url": url, "link": link,
                              "user_agent": request.user_agent, **bot_data(bot)})
     try:
-        store.record_lead_activity(_lead_id(claims), [activity])
+        recorded = _record_lead(store, _lead_id(claims), [activity])
     except StoreUnavailable:
         # The person still gets where the genuine link points; only the hit is lost (and logged).
-        return ClickOutcome(url=url, recorded=False, bot=bot)
-    return ClickOutcome(url=url, recorded=True, bot=bot)
+        return HitOutcome(bot, "unavailable", url)
+    return HitOutcome(bot, None if recorded else "erased", url)
 
 
 def _sent_at(claims: dict[str, Any]) -> datetime | None:

@@ -54,8 +54,9 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
         check_size(body, limits.beacon_body_bytes)
         settings = tracking_settings()
         beacons = parse_beacons(header(event, "content-type"), body, settings.max_events)
-        record_beacons(beacons, lead_store(), request_context(event), settings)
-        metrics.add_metric(name="HitsRecorded", unit=MetricUnit.Count, value=len(beacons))
+        stored = record_beacons(beacons, lead_store(), request_context(event), settings)
+        if stored:
+            metrics.add_metric(name="HitsRecorded", unit=MetricUnit.Count, value=stored)
         return Response(204, None, "", headers=NO_STORE)
 
     @app.get("/v1/t/o/<token>", summary="Email open pixel (1x1 GIF, always)", tags=["tracking"],
@@ -63,10 +64,11 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
     def open_pixel(token: Token):
         event = app.current_event
         try:
-            bot = _with_signer(lambda keys: record_email_open(token.removesuffix(".gif"), keys, lead_store(),
+            hit = _with_signer(lambda keys: record_email_open(token.removesuffix(".gif"), keys, lead_store(),
                                                               request_context(event), tracking_settings()))
-            # People's and machines' opens are counted apart: reports show both.
-            metrics.add_metric(name="EmailOpenBotHits" if bot else "EmailOpenHits", unit=MetricUnit.Count, value=1)
+            if hit.dropped is None:  # people's and machines' opens are counted apart: reports show both
+                metrics.add_metric(name="EmailOpenBotHits" if hit.bot else "EmailOpenHits", unit=MetricUnit.Count,
+                                   value=1)
         except InvalidToken as error:
             # A person must never see a broken image, so the pixel is served whatever the token.
             metrics.add_metric(name="InvalidTokens", unit=MetricUnit.Count, value=1)
@@ -112,15 +114,15 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
             # Forged or broken, or genuine but leading to a host the config does not allow: no redirect.
             logger.info("click refused", extra={"reason": error.detail})
             return _invalid_link_page()
-        if outcome.expired:
-            logger.info("click on an expired link: redirected, not recorded")
-        elif outcome.recorded:
+        if outcome.dropped is None:
             metrics.add_metric(name="EmailClickBotHits" if outcome.bot else "EmailClickHits", unit=MetricUnit.Count,
                                value=1)
-        else:
+        elif outcome.dropped == "unavailable":
             metrics.add_metric(name="HitsLost", unit=MetricUnit.Count, value=1)
             logger.warning("click not recorded; redirected anyway")
-        return Response(302, "text/plain", "", headers={"Location": outcome.url, **NO_STORE})
+        else:  # an expired link, or an erased lead's: the person goes on, nothing is recorded
+            logger.info("click not recorded", extra={"reason": outcome.dropped})
+        return Response(302, "text/plain", "", headers={"Location": str(outcome.url), **NO_STORE})
 
 
 def _invalid_link_page() -> Response:
