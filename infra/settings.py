@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from infra import paths
 from nurture.config.models import CorsSettings
+from nurture.topology import FunctionSpec
 
 # What CloudWatch Logs accepts as a retention, in days (CDK's enum names them, not their days).
 LOG_RETENTIONS = {
@@ -44,6 +45,13 @@ class DeploySettings(BaseModel):
     allowed_origins: list[str] | None = Field(None, alias="nurture:allowedOrigins")
     event_retention_days: int | None = Field(None, alias="nurture:eventRetentionDays")
     dependencies_layer: Path = Field(paths.DEPENDENCIES_LAYER, alias="nurture:dependenciesLayer")
+    # Off for an account whose Lambda concurrency is still low (a new account's may be 10): Lambda refuses any
+    # reservation that leaves fewer than 100 unreserved. The sender keeps its own, which caps its send rate.
+    reserved_concurrency: bool = Field(True, alias="nurture:reservedConcurrency")
+    # CloudFront with an AWS WAF web ACL in front of the API; off by default, as the ACL costs every month.
+    waf: bool = Field(False, alias="nurture:waf")
+    # Requests one address may make in five minutes before WAF blocks it (WAF accepts 10 and up).
+    waf_rate_limit: int = Field(2000, alias="nurture:wafRateLimit", ge=10, le=2_000_000_000)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -97,6 +105,13 @@ class DeploySettings(BaseModel):
         if self.event_retention_days is not None:
             overrides["event_retention_days"] = self.event_retention_days
         return overrides
+
+    def reserved_concurrency_of(self, spec: FunctionSpec) -> int | None:
+        """The sender's is always nurture:senderConcurrency (its pace depends on it); the others' come from the
+        topology, unless nurture:reservedConcurrency is off."""
+        if spec.name == "sender":
+            return self.sender_concurrency
+        return spec.reserved_concurrency if self.reserved_concurrency else None
 
     @property
     def sender_rate_per_instance(self) -> float:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, CrossStackReferences, Environment, ReferenceStrength, Stack
 from constructs import Construct
 
 from infra.constructs.data import Data
 from infra.constructs.dispatch_schedule import DispatchSchedule, SendQueue
+from infra.constructs.edge import VIEWER_ADDRESS_HEADER, Edge, WebAcl
 from infra.constructs.email_sending import EmailSending
 from infra.constructs.function import NurtureFunction, construct_name
 from infra.constructs.monitoring import Monitoring
@@ -48,28 +49,42 @@ INDEX_READS = {"sales_api": "by_rank", "dispatcher": "due"}
 
 
 class NurtureStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, settings: DeploySettings) -> None:
-        super().__init__(scope, construct_id, description="Nurture: B2B lead nurturing")
+    """With `web_acl` (nurture:waf) the public API is served through CloudFront, behind that ACL."""
+
+    def __init__(self, scope: Construct, construct_id: str, settings: DeploySettings, web_acl: WebAcl | None = None,
+                 env: Environment | None = None) -> None:
+        super().__init__(scope, construct_id, description="Nurture: B2B lead nurturing", env=env)
+        if web_acl is not None:
+            # The ACL's ARN comes from us-east-1 through CloudFormation's Fn::GetStackOutput: no custom resources
+            # to carry it, and WAF itself refuses to delete an ACL a distribution still uses.
+            CrossStackReferences.of(self).consume(ReferenceStrength.WEAK)
         data = Data(self, "Data")
         key = TrackingKey(self, "TrackingKey")
         code = SharedCode(self, "SharedCode", settings.dependencies_layer, settings.api_overrides)
         handoff = HandoffQueue(self, "Handoff")
         environment = {"TABLE_NAME": data.table.table_name, "TOKEN_SECRET_ID": key.secret.secret_arn}
-        api_functions = {name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code, environment,
-                                               settings.log_retention)
+        # Behind CloudFront a request's connection is CloudFront's: the client's address comes in this header.
+        client_ip = {"CLIENT_IP_HEADER": VIEWER_ADDRESS_HEADER} if web_acl is not None else {}
+        api_functions = {name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code,
+                                               {**environment, **client_ip}, settings.log_retention,
+                                               reserved_concurrency=settings.reserved_concurrency_of(spec))
                          for name, spec in FUNCTIONS.items() if name in API_FUNCTIONS}
         api = PublicApi(self, "Api", api_functions, settings.log_retention)
+        public_url = Edge(self, "Edge", api.api, web_acl.arn).url if web_acl is not None else api.url
         send = SendQueue(self, "Send")
         email = EmailSending(self, "EmailSending", settings.sender_address, settings.ses_identity)
         worker_environment = {**environment, "HANDOFF_QUEUE_URL": handoff.queue.queue_url,
-                              "SEND_QUEUE_URL": send.queue.queue_url, "PUBLIC_API_URL": api.url}
+                              "SEND_QUEUE_URL": send.queue.queue_url, "PUBLIC_API_URL": public_url}
         only = {"sender": {"SENDER_ADDRESS": settings.sender_address,
                            "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name,
-                           "SES_SEND_RATE": f"{settings.sender_rate_per_instance:g}"}}
+                           "SES_SEND_RATE": f"{settings.sender_rate_per_instance:g}"},
+                # A handoff's links are sales routes, which sales tooling signs (SigV4) for the API's own host:
+                # CloudFront cannot pass such a request on.
+                "handoff": {"PUBLIC_API_URL": api.url}}
         workers = {
             name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code,
                                   {**worker_environment, **only.get(name, {})}, settings.log_retention,
-                                  reserved_concurrency=settings.sender_concurrency if name == "sender" else None)
+                                  reserved_concurrency=settings.reserved_concurrency_of(spec))
             for name, spec in FUNCTIONS.items() if name not in API_FUNCTIONS
         }
         functions = {**api_functions, **workers}
@@ -98,12 +113,16 @@ class NurtureStack(Stack):
             handoff_queue=handoff.queue, send_queue=send.queue, watched=[ses_events.paused_alarm],
             alarm_email=settings.alarm_email)
 
-        CfnOutput(self, OUTPUT_API_URL, value=api.url, description="Base URL web forms post to")
+        CfnOutput(self, OUTPUT_API_URL, value=public_url, description="Base URL web forms post to")
+        CfnOutput(self, "SalesApiUrl", value=api.url,
+                  description="Base URL sales tooling signs its calls to (SigV4): the API's own endpoint")
         CfnOutput(self, OUTPUT_TABLE, value=data.table.table_name)
         CfnOutput(self, OUTPUT_TOKEN_SECRET, value=key.secret.secret_arn)
         CfnOutput(self, OUTPUT_HANDOFF_QUEUE, value=handoff.queue.queue_url, description="Sales tooling polls this")
-        CfnOutput(self, "SalesConsumerPolicyArn", value=sales.policy.managed_policy_arn,
-                  description="Attach to sales tooling's role")
+        CfnOutput(self, "SalesConsumerPolicyArn", value=sales.consumer.managed_policy_arn,
+                  description="Attach to sales tooling's role: hot leads, lookups, feedback")
+        CfnOutput(self, "SalesErasurePolicyArn", value=sales.erasure.managed_policy_arn,
+                  description="Attach to whoever may erase leads (DELETE /v1/leads/{lead_id})")
         CfnOutput(self, "DashboardUrl", value=monitoring.dashboard_url, description="Is Nurture healthy?")
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn,
                   description="Subscribe whoever answers alarms (nurture:alarmEmail does it for one address)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import jsii
 from aws_cdk import RemovalPolicy, Validations
@@ -15,7 +16,7 @@ from constructs import Construct
 
 from infra.constructs.function import NurtureFunction, construct_name
 from infra.constructs.nag import acknowledge
-from nurture.topology import ROUTES
+from nurture.topology import ROUTES, THROTTLES
 
 # One JSON object per request: what an operator needs to trace a request, no bodies or headers.
 ACCESS_LOG_FIELDS = {
@@ -40,7 +41,8 @@ class _AccessLogs:
         return apigateway.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS))
 
 
-# Steady and burst limits per stage: generous for forms and beacons, a ceiling against floods.
+# The stage's default steady and burst limits. Each route's throttle class (nurture.topology.THROTTLES) replaces
+# them for that route, so no class may go above them.
 RATE_LIMIT = 200
 BURST_LIMIT = 400
 
@@ -75,15 +77,24 @@ class PublicApi(Construct):
                 # Sales tooling signs its requests (SigV4); everything else is called by browsers.
                 authorizer=iam_authorizer if route.iam else None,
             )
-            if route.iam:
-                continue
             for added in routes:
-                acknowledge(
-                    Validations.of(added),
-                    "AwsSolutions-APIG4",
-                    "Public by design: web forms, tracking beacons and email links are posted by anonymous "
-                    "browsers. Abuse is bounded by stage throttling, body limits and the honeypot.",
-                )
+                # The stage's setting for a route CloudFormation has not made yet would fail the stage.
+                self.stage.node.add_dependency(added)
+                if not route.iam:
+                    acknowledge(
+                        Validations.of(added),
+                        "AwsSolutions-APIG4",
+                        "Public by design: web forms, tracking beacons and email links are posted by anonymous "
+                        "browsers. Abuse is bounded by per-route throttles, reserved concurrency, body limits and "
+                        "the honeypot (and, with nurture:waf, a rate limit per address).",
+                    )
+        # Each route's own steady and burst limits, from its throttle class.
+        stage = cast(apigwv2.CfnStage, self.stage.node.default_child)
+        stage.route_settings = {
+            route.route_key: {"ThrottlingRateLimit": THROTTLES[route.throttle].rate,
+                              "ThrottlingBurstLimit": THROTTLES[route.throttle].burst}
+            for route in ROUTES
+        }
 
     @property
     def url(self) -> str:

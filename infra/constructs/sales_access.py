@@ -1,24 +1,27 @@
-"""The managed policy sales tooling attaches: consume the handoff queue, call the sales API."""
+"""The managed policies sales tooling attaches: one to consume hot leads, one to erase leads, given apart."""
 
 from __future__ import annotations
 
-from aws_cdk import Stack, Validations
+from aws_cdk import Aws, Stack, Validations
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.nag import acknowledge
-from nurture.topology import ROUTES
+from nurture.topology import ROUTES, ApiRoute
+
+
+def _is_erasure(route: ApiRoute) -> bool:
+    """DELETE /v1/leads/{lead_id}: the one signed route that deletes."""
+    return route.iam and route.method == "DELETE"
 
 
 class SalesAccess(Construct):
     def __init__(self, scope: Construct, construct_id: str, queue: sqs.IQueue, api: apigwv2.HttpApi) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
-        paths = [f"$default/{route.method}{route.path.replace('{lead_id}', '*')}" for route in ROUTES if route.iam]
-        routes = [stack.format_arn(service="execute-api", resource=api.api_id, resource_name=path) for path in paths]
-        self.policy = iam.ManagedPolicy(
+        self._api = api
+        self.consumer = iam.ManagedPolicy(
             self,
             "ConsumerPolicy",
             description="Attach to the role or user of sales tooling: poll hot leads, look leads up, send feedback",
@@ -28,16 +31,30 @@ class SalesAccess(Construct):
                              "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
                     resources=[queue.queue_arn],
                 ),
-                iam.PolicyStatement(actions=["execute-api:Invoke"], resources=routes),
+                self._invoke([route for route in ROUTES if route.iam and not _is_erasure(route)]),
             ],
         )
-        api_id = stack.get_logical_id(api.node.default_child)  # type: ignore[arg-type]
+        self.erasure = iam.ManagedPolicy(
+            self,
+            "ErasurePolicy",
+            description="Attach to whoever answers erasure requests: delete a lead and its activity",
+            statements=[self._invoke([route for route in ROUTES if _is_erasure(route)])],
+        )
+
+    def _invoke(self, routes: list[ApiRoute]) -> iam.PolicyStatement:
+        """execute-api:Invoke on these routes of the stage, any lead for the ones that take a lead id."""
+        paths = [f"$default/{route.method}{route.path.replace('{lead_id}', '*')}" for route in routes]
+        # Pseudo parameters rather than the stack's region and account, so the ARN (and the finding cdk-nag
+        # names below) reads the same whether the stack has an explicit environment or not.
+        prefix = f"arn:{Aws.PARTITION}:execute-api:{Aws.REGION}:{Aws.ACCOUNT_ID}:{self._api.api_id}"
+        api_id = Stack.of(self).get_logical_id(self._api.node.default_child)  # type: ignore[arg-type]
         for path in paths:
             if "*" in path:
                 acknowledge(
-                    Validations.of(self.policy),
+                    Validations.of(self),
                     f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
                     f"<{api_id}>/{path}]",
-                    "The wildcard is the lead id path parameter: sales tooling may look up and give feedback on "
-                    "any lead, and only on the sales routes.",
+                    "The wildcard is the lead id path parameter: the route applies to any lead, and the policy "
+                    "grants only the sales routes it names.",
                 )
+        return iam.PolicyStatement(actions=["execute-api:Invoke"], resources=[f"{prefix}/{path}" for path in paths])

@@ -16,7 +16,7 @@ from constructs import Construct
 from infra.constructs.function import NurtureFunction
 from infra.constructs.monitoring import business_metric
 from infra.constructs.queues import RETENTION, dead_letter_queue
-from nurture.topology import SEND_QUEUE_RECEIVES
+from nurture.topology import FUNCTIONS, SEND_QUEUE_RECEIVES
 
 
 class SesEvents(Construct):
@@ -47,8 +47,11 @@ class SesEvents(Construct):
         self.topic.add_subscription(subscriptions.SqsSubscription(self.queue, dead_letter_queue=self.dead_letters))
 
     def attach(self, function: NurtureFunction) -> None:
+        # No more at once than the function reserves: SQS would invoke into throttles, and messages move toward
+        # the DLQ with every throttled receive.
         function.function.add_event_source(sources.SqsEventSource(
-            self.queue, batch_size=10, max_batching_window=Duration.seconds(5), report_batch_item_failures=True))
+            self.queue, batch_size=10, max_batching_window=Duration.seconds(5), report_batch_item_failures=True,
+            max_concurrency=FUNCTIONS["ses_events"].reserved_concurrency))
         # The deliverability guard paused sending: someone has to look before resuming.
         self.paused_alarm = cloudwatch.Alarm(
             self, "SendingPaused",

@@ -25,6 +25,6 @@ class TrackingKey(Construct):
         acknowledge(
             Validations.of(self.secret),
             "AwsSolutions-SMG4",
-            "Rotating the key would break every link in emails already sent; rotation with a verification "
-            "window for the previous key is planned with the sender (see docs/decisions.md).",
+            "Rotated by hand with `nurture keys rotate`, which keeps the previous keys verifying the links they "
+            "signed: a scheduled rotation could not keep that keyring (docs/decisions.md, decision 12).",
         )

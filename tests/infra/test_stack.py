@@ -7,13 +7,15 @@ import re
 from pathlib import Path
 
 import pytest
+from aws_cdk import Stack
 from aws_cdk.assertions import Match, Template
 
 from infra.app import build_app
+from infra.constructs.function import construct_name
 from nurture.config import load_config
 from nurture.domain.errors import ConfigInvalid
 from nurture.table import TABLE
-from nurture.topology import FUNCTIONS, ROUTES
+from nurture.topology import FUNCTIONS, ROUTES, THROTTLES, ApiRoute
 
 
 @pytest.fixture(scope="module")
@@ -201,8 +203,8 @@ def test_lambda_packages_hold_only_what_they_should(synthesized):
 
 def test_outputs_give_the_cli_and_sales_what_they_need(synthesized):
     template, _ = synthesized
-    assert {"ApiUrl", "TableName", "TokenSecretId", "HandoffQueueUrl", "SalesConsumerPolicyArn"} <= set(
-        template.find_outputs("*"))
+    assert {"ApiUrl", "SalesApiUrl", "TableName", "TokenSecretId", "HandoffQueueUrl", "SalesConsumerPolicyArn",
+            "SalesErasurePolicyArn"} <= set(template.find_outputs("*"))
 
 
 def test_stream_consumers_use_the_shared_filters_with_bisect_retries_and_a_dlq(synthesized):
@@ -232,16 +234,43 @@ def test_handoff_queue_is_fifo_encrypted_with_a_dead_letter_queue(synthesized):
     assert len([q for q in queues.values() if q["Properties"].get("FifoQueue")]) == 2
 
 
-def test_sales_routes_need_iam_and_the_consumer_policy_grants_them(synthesized):
+def test_sales_routes_need_iam(synthesized):
     template, _ = synthesized
     routes = template.find_resources("AWS::ApiGatewayV2::Route")
     auth = {r["Properties"]["RouteKey"]: r["Properties"].get("AuthorizationType", "NONE") for r in routes.values()}
     assert auth == {route.route_key: "AWS_IAM" if route.iam else "NONE" for route in ROUTES}
-    (policy,) = template.find_resources("AWS::IAM::ManagedPolicy").values()
-    statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])} == {
-        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl", "execute-api:Invoke"}
+
+
+def _granted(template: Template, output: str) -> dict[str, set[str]]:
+    """Each action of the managed policy an output names -> its resources, API routes as their stage paths."""
+    policy_id = template.find_outputs(output)[output]["Value"]["Ref"]
+    policy = template.find_resources("AWS::IAM::ManagedPolicy")[policy_id]
+    granted: dict[str, set[str]] = {}
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        paths = {resource["Fn::Join"][1][-1] if "Fn::Join" in resource else json.dumps(resource)
+                 for resource in resources}
+        for action in actions:
+            granted.setdefault(action, set()).update(paths)
+    return granted
+
+
+def test_sales_consumer_policy_consumes_the_queue_reads_leads_and_sends_feedback_but_cannot_erase(synthesized):
+    template, _ = synthesized
+    (queue,) = [name for name in template.find_resources("AWS::SQS::Queue") if name.startswith("HandoffQueue")]
+    queue_arn = json.dumps({"Fn::GetAtt": [queue, "Arn"]})
+    assert _granted(template, "SalesConsumerPolicyArn") == {
+        **{action: {queue_arn} for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                                              "sqs:GetQueueAttributes", "sqs:GetQueueUrl")},
+        "execute-api:Invoke": {"/$default/GET/v1/leads", "/$default/GET/v1/leads/*",
+                               "/$default/POST/v1/leads/*/feedback"},
+    }
+
+
+def test_sales_erasure_policy_erases_leads_and_nothing_else(synthesized):
+    template, _ = synthesized
+    assert _granted(template, "SalesErasurePolicyArn") == {"execute-api:Invoke": {"/$default/DELETE/v1/leads/*"}}
 
 
 def _synthesized_with(tmp_path: Path, **context: object) -> tuple[Template, Path]:
@@ -335,13 +364,16 @@ def test_an_alarm_fires_when_the_guard_pauses_sending(synthesized):
 CFN_LINT_IGNORED = ["W3005", "I"]
 
 
-def test_cfn_lint_finds_no_error_or_warning_in_the_template(synthesized):
+def _cfn_lint(template: str, region: str) -> list[str]:
     from cfnlint.api import ManualArgs, lint
 
+    findings = lint(template, config=ManualArgs(regions=[region], ignore_checks=CFN_LINT_IGNORED))
+    return [f"{f.rule.id} {f.message}" for f in findings]
+
+
+def test_cfn_lint_finds_no_error_or_warning_in_the_template(synthesized):
     _, assembly = synthesized
-    template = next(assembly.glob("*.template.json")).read_text(encoding="utf-8")
-    findings = lint(template, config=ManualArgs(regions=["ap-northeast-1"], ignore_checks=CFN_LINT_IGNORED))
-    assert [f"{f.rule.id} {f.message}" for f in findings] == []
+    assert _cfn_lint(next(assembly.glob("*.template.json")).read_text(encoding="utf-8"), "ap-northeast-1") == []
 
 
 def _alarms(template: Template) -> dict[str, dict]:
@@ -436,3 +468,145 @@ def test_the_guards_pause_alarm_reaches_the_alarm_topic_but_never_claims_ok(synt
     assert paused["AlarmActions"] == [_topic_ref(template)] and "OKActions" not in paused
     others = [a for a in _alarms(template).values() if a.get("MetricName") != "SendingPaused"]
     assert all(a["OKActions"] == [_topic_ref(template)] for a in others)
+
+
+def _stage(template: Template) -> dict:
+    (stage,) = template.find_resources("AWS::ApiGatewayV2::Stage").values()
+    return stage
+
+
+def test_every_route_has_its_throttle_class_and_the_stage_waits_for_the_routes(synthesized):
+    template, _ = synthesized
+    stage = _stage(template)
+    assert stage["Properties"]["RouteSettings"] == {
+        route.route_key: {"ThrottlingRateLimit": THROTTLES[route.throttle].rate,
+                          "ThrottlingBurstLimit": THROTTLES[route.throttle].burst}
+        for route in ROUTES}
+    # CloudFormation must not see a route's setting before the route exists.
+    assert set(template.find_resources("AWS::ApiGatewayV2::Route")) <= set(stage["DependsOn"])
+
+
+def test_no_throttle_class_goes_above_the_stage_default(synthesized):
+    template, _ = synthesized
+    ceiling = _stage(template)["Properties"]["DefaultRouteSettings"]
+    assert all(throttle.rate <= ceiling["ThrottlingRateLimit"] and throttle.burst <= ceiling["ThrottlingBurstLimit"]
+               for throttle in THROTTLES.values())
+
+
+def test_a_route_names_a_throttle_class_that_exists():
+    with pytest.raises(ValueError, match=re.escape("GET /v1/t/c/{token}: throttle 'mail' is none of")):
+        ApiRoute("GET", "/v1/t/c/{token}", "tracking", "mail")
+
+
+def _functions(template: Template) -> dict[str, dict]:
+    """Each function's properties by its name in nurture.topology."""
+    found = template.find_resources("AWS::Lambda::Function")
+    return {name: function["Properties"] for name in FUNCTIONS for logical_id, function in found.items()
+            if logical_id.startswith(f"{construct_name(name)}Function")}
+
+
+def test_each_function_reserves_the_concurrency_topology_gives_it(synthesized):
+    template, _ = synthesized
+    reserved = {name: properties.get("ReservedConcurrentExecutions")
+                for name, properties in _functions(template).items()}
+    assert reserved == {**{name: spec.reserved_concurrency for name, spec in FUNCTIONS.items()}, "sender": 2}
+    # The SES events queue never invokes beyond the function's reservation (throttled messages head for the DLQ).
+    template.has_resource_properties("AWS::Lambda::EventSourceMapping", {
+        "BatchSize": 10, "MaximumBatchingWindowInSeconds": 5,
+        "ScalingConfig": {"MaximumConcurrency": FUNCTIONS["ses_events"].reserved_concurrency}})
+
+
+def test_without_waf_there_is_no_edge_and_the_api_is_served_from_its_own_endpoint(synthesized):
+    template, _ = synthesized
+    for kind in ("AWS::CloudFront::Distribution", "AWS::WAFv2::WebACL"):
+        template.resource_count_is(kind, 0)
+    api_url = template.find_outputs("ApiUrl")["ApiUrl"]["Value"]
+    assert ".execute-api." in json.dumps(api_url)
+    for properties in _functions(template).values():
+        assert "CLIENT_IP_HEADER" not in properties["Environment"]["Variables"]
+        assert properties["Environment"]["Variables"].get("PUBLIC_API_URL", api_url) == api_url
+
+
+WAF_RATE_LIMIT = 1000
+
+
+@pytest.fixture(scope="module")
+def behind_waf(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Template]:
+    """Nurture in Tokyo behind WAF, reservations off; its web ACL's stack in us-east-1. Strings, as `-c` gives."""
+    layer = tmp_path_factory.mktemp("dependencies")
+    (layer / "python").mkdir()
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("CDK_DEFAULT_ACCOUNT", "123456789012")
+        environment.setenv("CDK_DEFAULT_REGION", "ap-northeast-1")
+        app, stack = build_app({"nurture:dependenciesLayer": str(layer), "nurture:waf": "true",
+                                "nurture:wafRateLimit": str(WAF_RATE_LIMIT), "nurture:reservedConcurrency": "false"})
+        app.synth()  # raises if cdk-nag reports an unacknowledged finding in either stack
+    (acl_stack,) = [child for child in app.node.children if isinstance(child, Stack) and child is not stack]
+    assert (stack.region, acl_stack.region) == ("ap-northeast-1", "us-east-1")
+    return Template.from_stack(stack), Template.from_stack(acl_stack)
+
+
+def test_waf_blocks_an_address_over_the_rate_limit_with_a_cloudfront_web_acl(behind_waf):
+    _, acl_stack = behind_waf
+    (acl,) = acl_stack.find_resources("AWS::WAFv2::WebACL").values()
+    assert acl["Properties"]["Scope"] == "CLOUDFRONT" and acl["Properties"]["DefaultAction"] == {"Allow": {}}
+    (rule,) = acl["Properties"]["Rules"]
+    assert rule["Statement"] == {"RateBasedStatement": {"AggregateKeyType": "IP", "Limit": WAF_RATE_LIMIT,
+                                                        "EvaluationWindowSec": 300}}
+    assert "Block" in rule["Action"]
+
+
+def test_waf_puts_the_api_behind_a_distribution_with_the_acl_and_serves_its_urls_from_there(behind_waf):
+    nurture, acl_stack = behind_waf
+    (distribution_id,) = nurture.find_resources("AWS::CloudFront::Distribution")
+    config = nurture.find_resources("AWS::CloudFront::Distribution")[distribution_id]["Properties"][
+        "DistributionConfig"]
+    # The ACL's ARN, read across regions from the output its stack publishes
+    acl_output = config["WebACLId"]["Fn::GetStackOutput"]
+    assert acl_output["Region"] == "us-east-1"
+    (acl_id,) = acl_stack.find_resources("AWS::WAFv2::WebACL")
+    assert acl_stack.find_outputs(acl_output["OutputName"])[acl_output["OutputName"]]["Value"] == {
+        "Fn::GetAtt": [acl_id, "Arn"]}
+    # Nothing cached (CloudFront's managed CachingDisabled policy), every method, errors never kept
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    assert set(behavior["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
+    assert {response["ErrorCachingMinTTL"] for response in config["CustomErrorResponses"]} == {0}
+    assert ".execute-api.ap-northeast-1." in json.dumps(config["Origins"])
+    # What the functions read, the viewer's address, the query; never Host
+    (policy,) = nurture.find_resources("AWS::CloudFront::OriginRequestPolicy").values()
+    forwarded = policy["Properties"]["OriginRequestPolicyConfig"]
+    assert set(forwarded["HeadersConfig"]["Headers"]) == {
+        "Content-Type", "Accept", "Origin", "Idempotency-Key", "User-Agent", "Referer", "CloudFront-Viewer-Address"}
+    assert forwarded["QueryStringsConfig"] == {"QueryStringBehavior": "all"}
+    # Forms post to it and emails link to it; handoffs link to the signed sales routes on the API's own endpoint
+    public_url = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}, "/"]]}
+    assert nurture.find_outputs("ApiUrl")["ApiUrl"]["Value"] == public_url
+    functions = _functions(nurture)
+    assert functions["sender"]["Environment"]["Variables"]["PUBLIC_API_URL"] == public_url
+    assert functions["handoff"]["Environment"]["Variables"]["PUBLIC_API_URL"] == nurture.find_outputs(
+        "SalesApiUrl")["SalesApiUrl"]["Value"]
+    # The API's functions take the client's address from CloudFront's header
+    assert {name for name, properties in functions.items()
+            if properties["Environment"]["Variables"].get("CLIENT_IP_HEADER") == "CloudFront-Viewer-Address"} == {
+        route.function for route in ROUTES}
+
+
+def test_with_reservations_off_only_the_sender_reserves_concurrency(behind_waf):
+    nurture, _ = behind_waf
+    assert {name: properties.get("ReservedConcurrentExecutions")
+            for name, properties in _functions(nurture).items() if "ReservedConcurrentExecutions" in properties} == {
+        "sender": 2}
+
+
+def test_cfn_lint_finds_no_error_or_warning_in_either_waf_template(behind_waf):
+    nurture, acl_stack = behind_waf
+    assert _cfn_lint(json.dumps(nurture.to_json()), "ap-northeast-1") == []
+    assert _cfn_lint(json.dumps(acl_stack.to_json()), "us-east-1") == []
+
+
+def test_waf_without_a_target_account_and_region_is_refused_by_name(tmp_path, monkeypatch):
+    for name in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ValueError, match="nurture:waf needs the target account and region"):
+        _synthesized_with(tmp_path, waf="true")

@@ -24,6 +24,8 @@ class RuntimeSettings(BaseModel):
     sender_address: str = Field(default="", description="the verified SES identity step emails come from")
     ses_configuration_set: str = ""
     ses_send_rate: float = Field(default=0, ge=0, description="this instance's emails a second; 0: unpaced")
+    client_ip_header: str = Field(default="", description="the header a proxy in front (CloudFront) puts the "
+                                  "client's address in; empty: the connection's address")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:
@@ -38,6 +40,7 @@ class RuntimeSettings(BaseModel):
             sender_address=environ.get("SENDER_ADDRESS", ""),
             ses_configuration_set=environ.get("SES_CONFIGURATION_SET", ""),
             ses_send_rate=float(environ.get("SES_SEND_RATE") or 0),
+            client_ip_header=environ.get("CLIENT_IP_HEADER", ""),
         )
 
 

@@ -15,6 +15,34 @@ class FunctionSpec:
     description: str
     trigger: str = "api"  # api (routes below), stream (the table's stream), schedule (EventBridge Scheduler),
     # queue (the send queue)
+    # Lambda concurrency set aside for it, and its ceiling (nurture:reservedConcurrency=false drops them all); the
+    # sender's is nurture:senderConcurrency, since its pace depends on it.
+    reserved_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class Throttle:
+    rate: int  # requests a second, steady, per route: API Gateway's bucket is shared by every client of the route
+    burst: int  # requests at once above the steady rate
+
+
+# Each route's throttle class, applied on the API stage. The stage's own default (infra/constructs/public_api.py)
+# is the ceiling: no class goes above it.
+THROTTLES: dict[str, Throttle] = {
+    # People fill in forms a few a minute even in a campaign; 20 a second still bounds a script posting spam.
+    "forms": Throttle(rate=20, burst=50),
+    # A beacon per page view and per leave: a busy B2B site's peak, ten times over.
+    "beacons": Throttle(rate=100, burst=200),
+    # Mail scanners open and click every link of every email within seconds of SES sending it (14 a second
+    # by default); a throttled click is a person's broken link, so this class is the most generous.
+    "email": Throttle(rate=100, burst=300),
+    # One-click unsubscribes (RFC 8058) arrive as mailboxes process our sends; one refused is a complaint.
+    "unsubscribe": Throttle(rate=20, burst=50),
+    # Developers reading the API's documentation.
+    "docs": Throttle(rate=5, burst=10),
+    # Sales tooling, signed: a CRM sync paging through leads and sending feedback.
+    "sales": Throttle(rate=10, burst=20),
+}
 
 
 @dataclass(frozen=True)
@@ -22,7 +50,12 @@ class ApiRoute:
     method: str
     path: str  # API Gateway syntax: /v1/forms/{form_id}
     function: str
+    throttle: str  # its class in THROTTLES
     iam: bool = False  # IAM-authorized in AWS (sales tooling signs its requests); open on the local runtime
+
+    def __post_init__(self) -> None:
+        if self.throttle not in THROTTLES:
+            raise ValueError(f"{self.route_key}: throttle {self.throttle!r} is none of {', '.join(THROTTLES)}")
 
     @property
     def route_key(self) -> str:
@@ -41,43 +74,55 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
     for spec in (
         # 512 MB: Lambda's CPU scales with memory, and a cold import of Powertools + pydantic is CPU-bound.
+        # Reserved concurrency caps the public functions, so a flood takes no more of the account than this,
+        # and guarantees the workers theirs. Forms: at ~150 ms a submit (docs/benchmarks.md) 20 answer ~130
+        # requests a second, more than its routes' throttles let through together.
         FunctionSpec("forms", "functions.forms.handler", "functions/forms", 512, 10,
-                     "Lead capture from web forms, and the API's OpenAPI document"),
+                     "Lead capture from web forms, and the API's OpenAPI document", reserved_concurrency=20),
+        # ~30 ms a hit: 50 answer far more than its routes' throttles let through, cold starts in a burst included.
         FunctionSpec("tracking", "functions.tracking.handler", "functions/tracking", 512, 5,
-                     "Website beacons, email open pixels and click redirects"),
-        # A batch of up to 100 records, with retries on lost races: a minute leaves room.
+                     "Website beacons, email open pixels and click redirects", reserved_concurrency=50),
+        # A batch of up to 100 records, with retries on lost races: a minute leaves room. A stream consumer runs
+        # one batch per shard at a time: ten cover a table far busier than this one's.
         FunctionSpec("scoring", "functions.scoring.handler", "functions/scoring", 512, 60,
-                     "Rescore leads from new activity on the table's stream", trigger="stream"),
+                     "Rescore leads from new activity on the table's stream", trigger="stream",
+                     reserved_concurrency=10),
         FunctionSpec("handoff", "functions.handoff.handler", "functions/handoff", 256, 30,
-                     "Publish new HANDOFF# outbox items to the sales FIFO queue", trigger="stream"),
-        # One tick a minute; a backlog drains over several ticks, so a minute is also its budget.
+                     "Publish new HANDOFF# outbox items to the sales FIFO queue", trigger="stream",
+                     reserved_concurrency=10),
+        # One tick a minute; a backlog drains over several ticks, so a minute is also its budget. Two: a tick,
+        # and `nurture invoke` beside it.
         FunctionSpec("dispatcher", "functions.dispatcher.handler", "functions/dispatcher", 256, 50,
-                     "Claim leads whose step email is due and queue them for the sender", trigger="schedule"),
+                     "Claim leads whose step email is due and queue them for the sender", trigger="schedule",
+                     reserved_concurrency=2),
         # Ten sends of a batch one after another, each a few reads, one SES call and one transaction.
         FunctionSpec("sender", "functions.sender.handler", "functions/sender", 256, 30,
                      "Send due step emails through SES and record them on the lead", trigger="queue"),
+        # A few events per email sent: ten batches at once keep up with SES's rate, and its event source
+        # invokes no more (infra/constructs/ses_events.py), so SQS never meets a throttle.
         FunctionSpec("ses_events", "functions.ses_events.handler", "functions/ses_events", 256, 30,
                      "Record SES deliveries, bounces, complaints, opens and clicks; suppress bad addresses",
-                     trigger="queue"),
+                     trigger="queue", reserved_concurrency=10),
+        # Sales tooling is an integration or two; ten bound a runaway script.
         FunctionSpec("sales_api", "functions.sales_api.handler", "functions/sales_api", 512, 10,
-                     "Sales API: leads, ranks, feedback and erasure"),
+                     "Sales API: leads, ranks, feedback and erasure", reserved_concurrency=10),
     )
 }
 
 ROUTES: tuple[ApiRoute, ...] = (
-    ApiRoute("POST", "/v1/forms/{form_id}", "forms"),
-    ApiRoute("OPTIONS", "/v1/forms/{form_id}", "forms"),
-    ApiRoute("GET", "/v1/forms/{form_id}/thanks", "forms"),
-    ApiRoute("GET", "/v1/openapi.json", "forms"),
-    ApiRoute("GET", "/v1/docs", "forms"),
-    ApiRoute("POST", "/v1/events", "tracking"),
-    ApiRoute("OPTIONS", "/v1/events", "tracking"),
-    ApiRoute("GET", "/v1/t/o/{token}", "tracking"),
-    ApiRoute("GET", "/v1/t/c/{token}", "tracking"),
-    ApiRoute("GET", "/v1/unsubscribe/{token}", "tracking"),
-    ApiRoute("POST", "/v1/unsubscribe/{token}", "tracking"),
-    ApiRoute("GET", "/v1/leads", "sales_api", iam=True),
-    ApiRoute("GET", "/v1/leads/{lead_id}", "sales_api", iam=True),
-    ApiRoute("POST", "/v1/leads/{lead_id}/feedback", "sales_api", iam=True),
-    ApiRoute("DELETE", "/v1/leads/{lead_id}", "sales_api", iam=True),
+    ApiRoute("POST", "/v1/forms/{form_id}", "forms", "forms"),
+    ApiRoute("OPTIONS", "/v1/forms/{form_id}", "forms", "forms"),
+    ApiRoute("GET", "/v1/forms/{form_id}/thanks", "forms", "forms"),
+    ApiRoute("GET", "/v1/openapi.json", "forms", "docs"),
+    ApiRoute("GET", "/v1/docs", "forms", "docs"),
+    ApiRoute("POST", "/v1/events", "tracking", "beacons"),
+    ApiRoute("OPTIONS", "/v1/events", "tracking", "beacons"),
+    ApiRoute("GET", "/v1/t/o/{token}", "tracking", "email"),
+    ApiRoute("GET", "/v1/t/c/{token}", "tracking", "email"),
+    ApiRoute("GET", "/v1/unsubscribe/{token}", "tracking", "unsubscribe"),
+    ApiRoute("POST", "/v1/unsubscribe/{token}", "tracking", "unsubscribe"),
+    ApiRoute("GET", "/v1/leads", "sales_api", "sales", iam=True),
+    ApiRoute("GET", "/v1/leads/{lead_id}", "sales_api", "sales", iam=True),
+    ApiRoute("POST", "/v1/leads/{lead_id}/feedback", "sales_api", "sales", iam=True),
+    ApiRoute("DELETE", "/v1/leads/{lead_id}", "sales_api", "sales", iam=True),
 )

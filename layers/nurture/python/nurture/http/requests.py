@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import (
     APIGatewayProxyEvent,
@@ -15,6 +16,7 @@ from nurture.domain.activity import RequestContext
 from nurture.domain.bodies import MULTIPART, URLENCODED, media_type
 from nurture.domain.clock import utc_now
 from nurture.domain.errors import MalformedBody
+from nurture.settings import runtime_settings
 
 
 def header(event: BaseProxyEvent, name: str) -> str | None:
@@ -36,11 +38,29 @@ def body_bytes(event: BaseProxyEvent) -> bytes:
 
 
 def source_ip(event: BaseProxyEvent) -> str | None:
+    """The client's address: behind CloudFront (CLIENT_IP_HEADER set) the one it forwards, else the connection's.
+    A caller of the API's own endpoint can write that header itself: the address is recorded, never trusted."""
+    forwarded_in = runtime_settings().client_ip_header
+    if forwarded_in and (forwarded := _address_without_port(header(event, forwarded_in))):
+        return forwarded
     if isinstance(event, APIGatewayProxyEventV2):
         return event.request_context.http.source_ip
     if isinstance(event, APIGatewayProxyEvent):
         return event.request_context.identity.source_ip
     return None
+
+
+def _address_without_port(value: str | None) -> str | None:
+    """198.51.100.7:46532, 2001:db8::7:46532 (CloudFront-Viewer-Address's IPv6) or [2001:db8::7]:46532 -> the
+    address; None for anything else."""
+    if not value:
+        return None
+    value = value.strip()
+    host = value[1:].partition("]")[0] if value.startswith("[") else value.rpartition(":")[0]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
 
 
 def request_context(event: BaseProxyEvent) -> RequestContext:
