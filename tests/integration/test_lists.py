@@ -96,3 +96,20 @@ def test_the_report_counts_todays_forms_and_handoffs_and_writes_an_offline_html_
     assert text.returncode == 0 and "hot leads handed off:" in text.stdout and "touchpoint plan" in text.stdout
     refused = local_system.cli("report", "--from", "2026-12-01", "--to", "2026-11-01")
     assert refused.returncode == 2 and "ends (2026-11-01) before it starts (2026-12-01)" in refused.stderr
+
+
+def test_a_csv_export_opens_formulas_typed_into_a_form_as_text_and_jsonl_keeps_them_exact(
+        local_system: RunningSystem, tmp_path: Path):
+    typed = {"company": "@SUM(1+1)*cmd|' /C calc'!A0", "title": "-2+3+cmd|' /C calc'!A0", "department": "=1+1"}
+    local_system.submit("/v1/forms/contact", {"email": "formula.test@gmail.com", "name": "数式 太郎",
+                                              "consent": True, **typed})
+    exported = local_system.cli("export", "--format", "csv")
+    rows = {row["email"]: row for row in csv.DictReader(io.StringIO(exported.stdout.lstrip("\ufeff")))}
+    row = rows["formula.test@gmail.com"]
+    assert {name: row[name] for name in typed} == {name: "'" + value for name, value in typed.items()}
+    assert row["fit"] == "-15"  # a number stays a number, negative too (a free-mail address)
+    target = tmp_path / "all.jsonl"
+    assert local_system.cli("export", "--format", "jsonl", "--output", str(target)).returncode == 0
+    (lead,) = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()
+               if json.loads(line)["email"] == "formula.test@gmail.com"]
+    assert {name: lead[name] for name in typed} == typed

@@ -1,6 +1,14 @@
 import pytest
 
-from nurture.domain.text import InvalidEmail, clean_text, email_key, normalize_email, normalize_number, normalize_phone
+from nurture.domain.text import (
+    InvalidEmail,
+    clean_text,
+    email_key,
+    normalize_email,
+    normalize_number,
+    normalize_phone,
+    spreadsheet_cell,
+)
 
 
 def test_email_keeps_local_case_and_lowers_domain():
@@ -38,3 +46,14 @@ def test_numbers_drop_full_width_digits_and_separators():
 
 def test_clean_text_collapses_full_width_spaces():
     assert clean_text("　山田\u3000 太郎 ") == "山田 太郎"
+
+
+@pytest.mark.parametrize("typed", ["=HYPERLINK(\"https://evil.example\",\"x\")", "@SUM(1+1)*cmd|' /C calc'!A0",
+                                   "-2+3+cmd|' /C calc'!A0", "+81-3-1234-5678", "\t=1+1", "\r=1+1"])
+def test_a_free_text_cell_that_starts_like_a_formula_opens_as_text(typed):
+    assert spreadsheet_cell(typed) == "'" + typed
+
+
+@pytest.mark.parametrize("value", ["株式会社サンプル", "a=b", "", -5, 12.5, None])
+def test_other_cells_and_numbers_stay_as_they_are(value):
+    assert spreadsheet_cell(value) == value

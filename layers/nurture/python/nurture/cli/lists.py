@@ -99,6 +99,7 @@ def run_export(args: argparse.Namespace, target_of: Any) -> int:
     from nurture.config import load_config
     from nurture.domain.clock import utc_now
     from nurture.domain.leads import EXPORT_COLUMNS, export_row
+    from nurture.domain.text import spreadsheet_cell
 
     target = target_of(args)
     if target is None:
@@ -114,7 +115,8 @@ def run_export(args: argparse.Namespace, target_of: Any) -> int:
                 sink.write("\ufeff")  # the BOM, so Excel reads the redirected output as UTF-8
             writer = csv.DictWriter(sink, fieldnames=EXPORT_COLUMNS, lineterminator="\r\n")
             writer.writeheader()
-            writer.writerows(wanted)
+            # What leads typed opens in Excel as text, never as a formula; the JSONL stays exact.
+            writer.writerows({name: spreadsheet_cell(value) for name, value in row.items()} for row in wanted)
         else:
             sink.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in wanted)
     return 0

@@ -96,3 +96,13 @@ def normalize_number(raw: str) -> str:
     """Fold full-width digits and drop thousands separators, so "１，０００" reads as "1000"."""
     value = unicodedata.normalize("NFKC", raw).strip()
     return value.replace(",", "") if re.fullmatch(r"[0-9][0-9,]*", value) else value
+
+
+# What makes Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP's CSV-injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A free-text value as a spreadsheet shows it, never runs it: one that starts like a formula gets a
+    leading apostrophe. Numbers stay numbers."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
