@@ -41,7 +41,9 @@ TABLE_ACTIONS = {
     "dispatcher": ["dynamodb:UpdateItem", "dynamodb:GetItem"],  # GetItem: the guard's pause flag
     # Transactions need the action of each item they write: UpdateItem, PutItem.
     "sender": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-    "ses_events": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+    # ConditionCheckItem: an event is written only while its lead exists.
+    "ses_events": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+                   "dynamodb:ConditionCheckItem"],
 }
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
@@ -110,8 +112,8 @@ class NurtureStack(Stack):
             dead_letters={"handoff": handoff.dead_letters, "send": send.dead_letters,
                           "ses_events": ses_events.dead_letters,
                           **{f"{name}_stream": stream.dead_letters for name, stream in streams.items()}},
-            handoff_queue=handoff.queue, send_queue=send.queue, watched=[ses_events.paused_alarm],
-            alarm_email=settings.alarm_email)
+            handoff_queue=handoff.queue, send_queue=send.queue,
+            watched=[ses_events.paused_alarm, ses_events.at_risk_alarm], alarm_email=settings.alarm_email)
 
         CfnOutput(self, OUTPUT_API_URL, value=public_url, description="Base URL web forms post to")
         CfnOutput(self, "SalesApiUrl", value=api.url,

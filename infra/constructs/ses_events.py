@@ -61,3 +61,12 @@ class SesEvents(Construct):
             threshold=1, evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
+        # Over a threshold without the evidence to pause yet: the warning that comes before a pause.
+        self.at_risk_alarm = cloudwatch.Alarm(
+            self, "SendingAtRisk",
+            alarm_description="A bounce or complaint rate is over its threshold, without the evidence to pause yet "
+                              "(docs/ses-events.md). See `nurture sending status` and the lists sent to lately.",
+            metric=business_metric("ses_events", "SendingAtRisk"),
+            threshold=1, evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)

@@ -301,3 +301,24 @@ def test_an_anonymous_post_with_a_new_name_does_not_change_whom_the_next_email_g
     dispatch_and_send(due_at(lead_id))
     (email,) = outbox()
     assert "見本 花子" in email["Subject"] and "至急" not in email.get_body(("plain",)).get_content()
+
+
+def test_emails_already_queued_when_the_guard_pauses_are_not_sent_until_it_resumes():
+    from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
+    from nurture.domain.deliverability import Verdict
+    from nurture.domain.dispatch import LEASE
+
+    lead_id = enrolled()
+    moment = due_at(lead_id)
+    dispatch(moment)  # the step email is on the send queue
+    guard = DynamoDeliverabilityStore(RESOURCES.table_name)
+    assert guard.pause(Verdict(1000, 0, 6, 0.0, 0.006, True, False, "complaint rate 0.600%"), "2026-12-01T00:00:00Z")
+    with time_machine.travel(moment, tick=False):
+        send_queue().drain()
+    assert outbox() == [] and profile(lead_id)["sequence"]["step"] == 0  # nothing sent, nothing lost
+    assert guard.resume()
+    dispatch_and_send(moment + LEASE + timedelta(minutes=1))  # the lease ran out: due again
+    if not outbox():  # the lease ended outside the send window: the sender timed it to the window's next opening
+        dispatch_and_send(due_at(lead_id))
+    (email,) = outbox()
+    assert email["To"] == "first@example.co.jp" and profile(lead_id)["sequence"]["step"] == 1

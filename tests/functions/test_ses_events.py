@@ -146,34 +146,30 @@ def test_published_sqs_events_that_carry_no_ses_event_fail_record_by_record(name
         sorted(r["messageId"] for r in event["Records"])
 
 
-def test_a_bounce_storm_pauses_the_dispatcher_until_resumed(monkeypatch):
+def test_a_bounce_storm_pauses_the_dispatcher_until_resumed():
     from datetime import timedelta
 
     import boto3
 
-    import functions.ses_events.handler as handler
     from nurture.adapters.counters import day_count
     from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
-    from nurture.config import load_config
     from nurture.domain.clock import utc_now
     from nurture.local.resources import LocalResources
-    from tests.conftest import CONFIG_DIR
 
     table = LocalResources().table_name
-    config = load_config(CONFIG_DIR)
-    strict = config.sequences.deliverability.model_copy(update={"min_sends": 1, "window_sends": 50})
-    config = config.model_copy(update={"sequences": config.sequences.model_copy(update={"deliverability": strict})})
-    monkeypatch.setattr(handler, "marketer_config", lambda: config)
     lead_id = a_lead()
     today = utc_now().date().isoformat()
-    for n in range(10):  # ten sends recorded today
-        boto3.client("dynamodb").transact_write_items(TransactItems=[day_count(table, today, f"x{n}", "sent")])
-    bounce = copy.deepcopy(sample("bounce"))  # then one hard bounce: 10%, over the 4% line
+    dynamodb = boto3.client("dynamodb")
+    for n in range(20):  # twenty sends recorded today, nine of them bounced
+        dynamodb.transact_write_items(TransactItems=[day_count(table, today, f"x{n}", "sent")])
+    for n in range(9):
+        dynamodb.transact_write_items(TransactItems=[day_count(table, today, f"y{n}", "bounced")])
+    bounce = copy.deepcopy(sample("bounce"))  # then the tenth hard bounce: half the sends, with evidence
     bounce["bounce"]["timestamp"] = utc_now().isoformat()
     invoke("ses_events", sqs_batch(sns_envelope(json.dumps(bounce))))
     guard = DynamoDeliverabilityStore(table)
     paused = guard.paused()
-    assert paused is not None and "bounce rate 10.00%" in paused["reason"]
+    assert paused is not None and paused["reason"].startswith("bounce rate 50.00% (10 hard bounces in 20 sends")
     result = tick(*collaborators(), utc_now() + timedelta(days=30), keys.DUE_SHARDS)
     assert result.paused and result.claimed == 0
     assert guard.resume() and guard.paused() is None
@@ -187,3 +183,14 @@ def test_the_recipient_finds_its_lead_however_ses_spells_the_address():
     delivered["delivery"]["recipients"] = ["ｈａｎａｋｏ@EXAMPLE.co.jp."]
     invoke("ses_events", sqs_batch(sns_envelope(json.dumps(delivered))))
     assert "email_delivered" in activity(lead_id)
+
+
+def test_a_redelivered_bounce_for_an_address_with_no_lead_counts_once():
+    from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
+    from nurture.local.resources import LocalResources
+
+    bounce = sns_envelope(json.dumps(sample("bounce")))  # AWS's sample: an address Nurture never knew
+    for _ in range(3):  # delivered, then redelivered twice
+        assert invoke("ses_events", sqs_batch(bounce))["batchItemFailures"] == []
+    (day,) = DynamoDeliverabilityStore(LocalResources().table_name).recent_days()
+    assert day.bounced == 1

@@ -113,6 +113,7 @@ EXPECTED_ACTIONS = {
                         "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
                         "sqs:GetQueueAttributes"},
     "ses_events": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+                            "dynamodb:ConditionCheckItem",
                             "sqs:ReceiveMessage",
                             "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
                             "sqs:GetQueueAttributes"},
@@ -352,10 +353,11 @@ def test_every_ses_event_reaches_the_ses_events_function_through_sns_and_sqs(syn
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
 
 
-def test_an_alarm_fires_when_the_guard_pauses_sending(synthesized):
+@pytest.mark.parametrize("metric", ["SendingPaused", "SendingAtRisk"])
+def test_an_alarm_fires_when_the_guard_pauses_sending_or_warns_before_it_does(synthesized, metric):
     template, _ = synthesized
     template.has_resource_properties("AWS::CloudWatch::Alarm", {
-        "MetricName": "SendingPaused", "Namespace": "Nurture", "Threshold": 1,
+        "MetricName": metric, "Namespace": "Nurture", "Threshold": 1,
         "Dimensions": [{"Name": "service", "Value": "nurture-ses_events"}],
         "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching"})
 
@@ -461,12 +463,15 @@ def test_what_sns_cannot_deliver_to_the_ses_events_queue_is_kept(synthesized):
     assert "deadLetterTargetArn" in subscription["Properties"]["RedrivePolicy"]
 
 
-def test_the_guards_pause_alarm_reaches_the_alarm_topic_but_never_claims_ok(synthesized):
-    # The pause is published once and lasts until `nurture sending resume`: its metric going quiet is no "OK".
+def test_the_guards_alarms_reach_the_alarm_topic_but_never_claim_ok(synthesized):
+    # The pause is published once and lasts until `nurture sending resume`, the warning at each check while it
+    # holds: either metric going quiet is no "OK".
     template, _ = synthesized
-    (paused,) = [a for a in _alarms(template).values() if a.get("MetricName") == "SendingPaused"]
-    assert paused["AlarmActions"] == [_topic_ref(template)] and "OKActions" not in paused
-    others = [a for a in _alarms(template).values() if a.get("MetricName") != "SendingPaused"]
+    guard = {"SendingPaused", "SendingAtRisk"}
+    found = [a for a in _alarms(template).values() if a.get("MetricName") in guard]
+    assert len(found) == 2
+    assert all(a["AlarmActions"] == [_topic_ref(template)] and "OKActions" not in a for a in found)
+    others = [a for a in _alarms(template).values() if a.get("MetricName") not in guard]
     assert all(a["OKActions"] == [_topic_ref(template)] for a in others)
 
 

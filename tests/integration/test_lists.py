@@ -94,6 +94,7 @@ def test_the_report_counts_todays_forms_and_handoffs_and_writes_an_offline_html_
     # And the plain report reads in a terminal; a period that ends before it starts is refused
     text = local_system.cli("report")
     assert text.returncode == 0 and "hot leads handed off:" in text.stdout and "touchpoint plan" in text.stdout
+    assert "sending: OK" in text.stdout and report["deliverability"]["state"] == "ok"
     refused = local_system.cli("report", "--from", "2026-12-01", "--to", "2026-11-01")
     assert refused.returncode == 2 and "ends (2026-11-01) before it starts (2026-12-01)" in refused.stderr
 

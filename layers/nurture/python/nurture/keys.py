@@ -88,6 +88,13 @@ def stats_sk(lead_id: str) -> str:
     return f"SHARD#{_bucket(lead_id, STATS_SHARDS)}"
 
 
+def ses_event_pk(event_key: str) -> str:
+    """An SES event about an address with no lead: the marker that lets it count once."""
+    return f"SESEVENT#{event_key}"
+
+
+SES_EVENT_SK = "SESEVENT"
+
 GUARD_PK = "DELIVERABILITY"  # the account's sending record: daily counts and the pause flag
 GUARD_PAUSE_SK = "PAUSE"
 

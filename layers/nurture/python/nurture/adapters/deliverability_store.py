@@ -11,7 +11,14 @@ from nurture.domain.deliverability import DayCounts, Verdict
 DAYS_READ = 30  # a window of sends never reaches further back than this
 
 
-class DynamoDeliverabilityStore(DynamoTable):
+class PauseReader(DynamoTable):
+    """What whoever sends needs of the guard: whether sending is paused (one read)."""
+
+    def sending_paused(self) -> bool:
+        return self._get(keys.GUARD_PK, keys.GUARD_PAUSE_SK, "PK") is not None
+
+
+class DynamoDeliverabilityStore(PauseReader):
 
     def recent_days(self) -> list[DayCounts]:
         """The newest days' counts, shards summed: one Query."""

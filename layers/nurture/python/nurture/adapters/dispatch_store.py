@@ -5,17 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from nurture import keys
-from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
-from nurture.adapters.lead_store import ConditionFailed, DynamoTable, from_item, item_key
+from nurture.adapters.deliverability_store import PauseReader
+from nurture.adapters.lead_store import ConditionFailed, from_item, item_key
 from nurture.domain.dispatch import DueLead
 from nurture.jsonable import plain
 
 
-class DynamoDispatchStore(DynamoTable):
-    def sending_paused(self) -> bool:
-        """One read a tick: the deliverability guard's flag."""
-        return DynamoDeliverabilityStore(self._table, self._client).paused() is not None
-
+class DynamoDispatchStore(PauseReader):
     def due(self, shard: int, until: str, limit: int) -> list[DueLead]:
         """Due entries of one shard up to `until`: reads proportional to what is due, nothing else."""
         kwargs: dict[str, Any] = {

@@ -7,9 +7,9 @@ from typing import Any
 
 from nurture import keys
 from nurture.adapters.counters import day_count, step_count
+from nurture.adapters.deliverability_store import PauseReader
 from nurture.adapters.lead_store import (
     ConditionFailed,
-    DynamoTable,
     TransactionCancelled,
     Update,
     item_key,
@@ -21,7 +21,7 @@ from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.sending import AlreadyRecorded, SendRecord
 
 
-class DynamoSenderStore(DynamoTable):
+class DynamoSenderStore(PauseReader):
 
     def lead_for_sending(self, lead_id: str) -> tuple[dict[str, Any], bool] | None:
         """The profile (strongly consistent) and whether its address is suppressed: two reads."""

@@ -7,11 +7,13 @@ from typing import Any
 from nurture import keys
 from nurture.adapters.counters import day_count, step_count
 from nurture.adapters.lead_store import DynamoTable, TransactionCancelled, Update, item_key, to_item
-from nurture.domain.clock import iso
+from nurture.domain.clock import expiry, iso
 from nurture.domain.deliverability import day_of
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.ses_events import AddressState, EventEffect, SesEvent
 from nurture.domain.text import email_key
+
+MARKER_DAYS = 30  # SQS keeps a message at most 14 days: no redelivery comes later
 
 
 class DynamoSesEventStore(DynamoTable):
@@ -67,11 +69,17 @@ class DynamoSesEventStore(DynamoTable):
             items.append(step_count(self._table, sequence, step, address.lead_id, name))
         if not items:
             return True  # nothing of ours to change (an event about an address we do not know)
+        if address.lead_id is None:
+            # No activity to be the guard against a redelivery: a marker of its own, kept past SQS's retention.
+            items.insert(0, {"Put": {
+                "TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
+                "Item": to_item({"PK": keys.ses_event_pk(event.key), "SK": keys.SES_EVENT_SK,
+                                 "expires_at": expiry(event.occurred_at, MARKER_DAYS)})}})
         try:
             self._call("transact_write_items", TransactItems=items)
         except TransactionCancelled as cancelled:
-            if cancelled.codes[0] == "ConditionalCheckFailed" and address.lead_id is not None:
-                return False  # the activity exists: delivered before
+            if cancelled.codes[0] == "ConditionalCheckFailed":
+                return False  # its activity, or its marker, exists: delivered before
             if address.lead_id is not None and cancelled.codes[1:2] == ["ConditionalCheckFailed"]:
                 # Erased since we looked: the redelivery finds no lead and records only what outlives it.
                 raise WriteConflict("the lead was erased meanwhile") from cancelled

@@ -161,8 +161,12 @@ def run_sending(args: argparse.Namespace) -> int:
     verdict = judge(guard.recent_days(), settings)
     paused = guard.paused()
     print(f"sends in the window: {verdict.sends} (about the last {settings.window_sends})")
-    print(f"bounce rate:    {verdict.bounce_rate:.2%}  (pause at {settings.pause_bounce_rate:.2%})")
-    print(f"complaint rate: {verdict.complaint_rate:.3%}  (pause at {settings.pause_complaint_rate:.3%})")
+    print(f"bounce rate:    {verdict.bounce_rate:.2%} ({verdict.bounces} hard bounces; pauses above "
+          f"{settings.pause_bounce_rate:.2%} with at least {settings.min_hard_bounces}, on evidence)")
+    print(f"complaint rate: {verdict.complaint_rate:.3%} ({verdict.complaints} complaints; pauses above "
+          f"{settings.pause_complaint_rate:.3%} with at least {settings.min_complaints}, on evidence)")
+    if verdict.warn:
+        print(f"WARNING: {verdict.reason}")
     print(f"PAUSED since {paused['paused_at']}: {paused['reason']}" if paused else "sending: active")
     return 0
 

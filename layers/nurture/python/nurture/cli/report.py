@@ -29,10 +29,12 @@ def _day(text: str) -> date:
 def run_report(args: argparse.Namespace, target_of: Any) -> int:
     from zoneinfo import ZoneInfo
 
+    from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
     from nurture.adapters.lead_store import DynamoLeadStore
     from nurture.cli.report_html import render_html
     from nurture.config import load_config
     from nurture.domain.clock import utc_now
+    from nurture.domain.deliverability import judge, standing
     from nurture.domain.report import CONVERSION_DAYS, Period, build_report, default_period
 
     config = load_config(args.config_dir)
@@ -49,6 +51,8 @@ def run_report(args: argparse.Namespace, target_of: Any) -> int:
         return 2
     items = DynamoLeadStore(target.environment["TABLE_NAME"]).report_items()
     report = build_report(items, period, config.sequences, config.scoring, now)
+    guard = DynamoDeliverabilityStore(target.environment["TABLE_NAME"])
+    report["deliverability"] = standing(judge(guard.recent_days(), config.sequences.deliverability), guard.paused())
     if args.html:
         args.html.write_text(render_html(report, CONVERSION_DAYS), encoding="utf-8")
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else _readable(report))
@@ -59,7 +63,11 @@ def _readable(report: dict[str, Any]) -> str:
     from nurture.cli.report_html import percent
 
     period, totals, leads, plan = report["period"], report["totals"], report["leads"], report["touchpoint_plan"]
+    guard = report["deliverability"]
     lines = [f"KPI report {period['from']} .. {period['to']} ({period['timezone']})", "",
+             f"sending: {guard['state'].upper().replace('_', ' ')}"
+             + (f" (since {guard['paused_at']})" if guard["paused_at"] else "")
+             + (f": {guard['reason']}" if guard["reason"] else ""), "",
              f"{'sequence':<16}{'step':<22}{'sent':>6}{'deliv':>7}{'open':>6}{'bot':>5}{'click':>6}{'bot':>5}"
              f"{'CTR':>8}{'CVR':>8}{'unsub':>8}{'bounce':>8}{'compl':>8}"]
     for row in [*report["steps"], {"sequence": "total", "step": "", **totals}]:

@@ -101,7 +101,10 @@ class Deliverability(StrictModel):
     pause_bounce_rate: float = Field(default=0.04, gt=0, lt=1)
     pause_complaint_rate: float = Field(default=0.0008, gt=0, lt=1)
     window_sends: int = Field(default=1000, ge=50, le=1_000_000, description="the rates cover about this many sends")
-    min_sends: int = Field(default=200, ge=1, description="no verdict on fewer sends: one early bounce is not a rate")
+    # One complaint is not a rate (anyone can sign up their own mailbox and press "spam"): a pause needs this
+    # many, and a rate whose 95% lower bound is over the threshold.
+    min_complaints: int = Field(default=3, ge=1, description="complaints in the window before a pause")
+    min_hard_bounces: int = Field(default=10, ge=1, description="hard bounces in the window before a pause")
 
 
 class SequencesConfig(StrictModel):

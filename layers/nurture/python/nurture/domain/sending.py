@@ -151,6 +151,8 @@ class SendRecord:
 
 
 class SenderStore(Protocol):
+    def sending_paused(self) -> bool: ...
+
     def lead_for_sending(self, lead_id: str) -> tuple[dict[str, Any], bool] | None: ...
 
     def begin_send(self, lead_id: str, message_id: str, at: str, expires_at: int,
@@ -199,6 +201,10 @@ def message_id_for(lead_id: str, state: SequenceState) -> str:
 def deliver(message: StepMessage, store: SenderStore, mailer: Mailer, composer: Composer,
             config: SequencesConfig, now: datetime, retention_days: int) -> str:
     """Send one due step email at most once and record what happened. Returns the outcome."""
+    if store.sending_paused():
+        # Queued before the guard paused: not sent. The dispatcher's lease runs out and the lead comes due
+        # again, and is dispatched once sending resumes.
+        return "paused"
     attempt: _Attempt | None = None  # once SES has been called, it is never called again
     for retry in range(MAX_ATTEMPTS):
         found = store.lead_for_sending(message.lead_id)

@@ -64,4 +64,8 @@ def check_reputation(guard: GuardStore, settings: Deliverability, now: datetime)
     if verdict.pause and guard.pause(verdict, iso(now)):
         metrics.add_metric(name="SendingPaused", unit="Count", value=1)
         logger.warning("sending paused by the deliverability guard", extra={"reason": verdict.reason})
+    elif verdict.warn:
+        # Over a threshold, not yet with the evidence to pause: someone should look before it does.
+        metrics.add_metric(name="SendingAtRisk", unit="Count", value=1)
+        logger.warning("deliverability at risk", extra={"reason": verdict.reason})
     return verdict
