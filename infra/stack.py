@@ -30,11 +30,12 @@ from nurture.topology import (
 
 # The DynamoDB actions each function's code makes (see the adapters), and nothing more.
 TABLE_ACTIONS = {
-    "forms": ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
-              "dynamodb:BatchWriteItem"],
-    "tracking": ["dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
-                 "dynamodb:UpdateItem"],
-    "scoring": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
+    # No BatchWriteItem for the functions that write what visitors send: it can delete any item. Erasure, in the
+    # sales API, is the one deleter.
+    "forms": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+              "dynamodb:Query"],
+    "tracking": ["dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+    "scoring": ["dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
     "handoff": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
     "sales_api": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                   "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],

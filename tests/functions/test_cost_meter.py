@@ -29,8 +29,9 @@ def test_an_anonymous_page_view_is_one_request_one_invocation_and_one_transactio
     usage = fresh["usage"]["anonymous visitor"]
     assert fresh["calls"]["anonymous visitor"] == {"tracking: dynamodb TransactWriteItems": 1.0}
     assert usage["api_gateway_request"] == 1 and usage["lambda_request"] == 1
-    # The visitor's condition check and the event: two small items, two units each in a transaction
-    assert usage["dynamodb_write_unit"] == 4 and "dynamodb_read_unit" not in usage
+    # The visitor's condition check, its count for the minute and the event: three small items, two units each
+    # in a transaction
+    assert usage["dynamodb_write_unit"] == 6 and "dynamodb_read_unit" not in usage
     assert usage["lambda_arm64_gb_second"] > 0
     assert usage["logs_gb_ingested"] * 1024**3 > 600  # Lambda's own records, and the function's metrics
 

@@ -270,3 +270,23 @@ def test_hostile_bodies_get_a_4xx_never_a_5xx(case, content_type, body):
     assert response is not None
     assert 400 <= response["statusCode"] < 500, response["body"]
     assert all_items() == []
+
+
+def test_a_form_takes_only_a_visitors_most_recent_history_along_and_counts_the_rest():
+    import boto3
+
+    from nurture.adapters.lead_store import to_item
+    from tests.functions.helpers import TABLE_NAME
+
+    vid = "long-history-01"
+    dynamodb = boto3.client("dynamodb")
+    for n in range(250):  # a long anonymous history, one page view a minute for four hours
+        at = f"2026-11-30T{n // 60:02d}:{n % 60:02d}:00.000000Z"
+        dynamodb.put_item(TableName=TABLE_NAME, Item=to_item({
+            "PK": f"VISITOR#{vid}", "SK": f"EVT#{at}#e{n:03d}", "type": "page_view", "occurred_at": at,
+            "event_id": f"e{n:03d}", "url": f"https://example.jp/{n}", "expires_at": 1_900_000_000}))
+    lead_id = submit("/v1/forms/contact", {**CONTACT, "vid": vid})
+    merged = [e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "page_view"]
+    assert len(merged) == 100 and min(e["event_id"] for e in merged) == "e150"  # the newest hundred
+    (identity,) = items_under(f"VISITOR#{vid}", "IDENTITY")
+    assert (identity["merged_events"], identity["unmerged_events"]) == (100, 150)

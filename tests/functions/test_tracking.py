@@ -10,7 +10,7 @@ from nurture.domain.tokens import click_token, open_token
 from nurture.http.pages import PIXEL_GIF
 from nurture.local.functions import api_request
 from nurture.local.resources import LocalResources
-from tests.functions.helpers import all_items, body_json, items_under, submit
+from tests.functions.helpers import all_items, body_json, items_under, lead_id_of, submit
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -213,3 +213,29 @@ def test_hostile_beacons_get_a_4xx_never_a_5xx(body):
     response = beacon(body)
     assert 400 <= response["statusCode"] < 500, response["body"]
     assert all_items() == []
+
+
+def test_a_visitor_flooding_beacons_stores_its_minutes_share_and_the_rest_is_dropped_with_a_204(capsys):
+    import time_machine
+
+    events = [{"vid": "flooding-visitor", "type": "page_view", "url": f"https://example.jp/{n}"} for n in range(20)]
+    with time_machine.travel("2026-12-02T10:00:05+09:00", tick=False):
+        answers = [beacon(events)["statusCode"] for _ in range(5)]  # 100 events inside one minute
+    assert answers == [204] * 5
+    assert len(items_under("VISITOR#flooding-visitor", "EVT#")) == 60  # config/api.yaml: 60 a minute
+    assert '"HitsDropped":[20.0]' in capsys.readouterr().out
+    with time_machine.travel("2026-12-02T10:01:05+09:00", tick=False):
+        assert beacon(events)["statusCode"] == 204  # the next minute has its own share
+    assert len(items_under("VISITOR#flooding-visitor", "EVT#")) == 80
+
+
+def test_an_identified_visitor_has_the_same_share_a_minute():
+    import time_machine
+
+    submit("/v1/forms/contact", {"email": "flood@example.jp", "name": "F", "company": "C", "consent": True,
+                                 "vid": "flooding-lead-1"})
+    events = [{"vid": "flooding-lead-1", "type": "page_view", "url": f"https://example.jp/{n}"} for n in range(20)]
+    with time_machine.travel("2026-12-02T10:00:05+09:00", tick=False):
+        assert [beacon(events)["statusCode"] for _ in range(4)] == [204] * 4
+    lead_id = lead_id_of("flood@example.jp")
+    assert len([e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "page_view"]) == 60

@@ -39,8 +39,9 @@ class ScriptedStore:
             raise self.failures.pop(0)
         self.writes.append(write)
 
-    def merge_visitor(self, vid, lead_id):
+    def merge_visitor(self, vid, lead_id, limit):
         self.merges.append((vid, lead_id))
+        assert limit == SETTINGS.merge_events
         return 0
 
 

@@ -25,6 +25,11 @@ def visitor_pk(vid: str) -> str:
 VISITOR_IDENTITY_SK = "IDENTITY"
 
 
+def visitor_rate_sk(minute: str) -> str:
+    """How many events a visitor id stored in one minute: its quota's count."""
+    return f"RATE#{minute}"
+
+
 def event_sk(occurred_at: str, event_id: str) -> str:
     return f"EVT#{occurred_at}#{event_id}"
 

@@ -20,7 +20,7 @@ from nurture.domain.leads import LeadRecord
 from nurture.domain.retry import backoff
 from nurture.domain.scoring import ScoreState
 from nurture.domain.submissions import PROFILE_FIELDS
-from nurture.domain.tracking import VisitorErased, VisitorIdentified
+from nurture.domain.tracking import OverQuota, Quota, VisitorErased, VisitorIdentified
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -158,12 +158,11 @@ def score_version_condition(expected_version: int) -> tuple[str, dict[str, Any]]
     return "scoring.version = :expected", {":expected": {"N": str(expected_version)}}
 
 
-def batch_put(dynamodb: Any, table: str, items: list[dict[str, Any]], delete: bool = False) -> None:
-    """BatchWriteItem in chunks of 25, retrying unprocessed items with backoff."""
-    for chunk in _chunks(items, BATCH_WRITE_LIMIT):
-        operation = "DeleteRequest" if delete else "PutRequest"
-        field = "Key" if delete else "Item"
-        request: dict[str, Any] = {table: [{operation: {field: item}} for item in chunk]}
+def batch_delete(dynamodb: Any, table: str, keys_to_delete: list[dict[str, Any]]) -> None:
+    """BatchWriteItem deletes in chunks of 25, retrying unprocessed ones with backoff. Only erasure and
+    `nurture rescore` delete: the functions that write hits and scores hold no BatchWriteItem."""
+    for chunk in _chunks(keys_to_delete, BATCH_WRITE_LIMIT):
+        request: dict[str, Any] = {table: [{"DeleteRequest": {"Key": key}} for key in chunk]}
         for attempt in range(8):
             request = call(dynamodb, "batch_write_item", RequestItems=request).get("UnprocessedItems") or {}
             if not request:
@@ -312,21 +311,39 @@ class DynamoLeadStore(DynamoTable):
                 raise WriteConflict("a concurrent write got there first") from cancelled
             raise StoreUnavailable(f"submission cancelled: {cancelled.codes}") from cancelled
 
-    def merge_visitor(self, vid: str, lead_id: str) -> int:
-        """Copy the visitor's anonymous history into the lead's, once.
+    def merge_visitor(self, vid: str, lead_id: str, limit: int) -> int:
+        """Copy the visitor's `limit` most recent anonymous events into the lead's history, once; older ones
+        stay where they are and are counted on the identity item (`unmerged_events`), so a form answers
+        quickly whatever the visitor's history.
 
         Copies keep their sort keys, so a repeated merge rewrites the same items (DynamoDB emits no
         stream record for an unchanged item) and no event is ever counted twice.
         """
-        copies = [
-            {**item, "PK": {"S": keys.lead_pk(lead_id)}, "lead_id": {"S": lead_id}, "merged_from": {"S": "visitor"}}
-            for item in self._query_all(keys.visitor_pk(vid), keys.EVENT_PREFIX)
-        ]
-        self._batch_put(copies)
-        self._call("update_item", TableName=self._table, Key=item_key(keys.visitor_pk(vid), keys.VISITOR_IDENTITY_SK),
-                   UpdateExpression="SET merged = :true, merged_events = :count",
-                   ExpressionAttributeValues={":true": {"BOOL": True}, ":count": {"N": str(len(copies))}})
+        page = self._call("query", TableName=self._table, ScanIndexForward=False, Limit=limit, ConsistentRead=True,
+                          KeyConditionExpression="PK = :pk AND begins_with(SK, :events)",
+                          ExpressionAttributeValues={":pk": {"S": keys.visitor_pk(vid)},
+                                                     ":events": {"S": keys.EVENT_PREFIX}})
+        copies = [{"Put": {"TableName": self._table, "Item": {
+            **item, "PK": {"S": keys.lead_pk(lead_id)}, "lead_id": {"S": lead_id}, "merged_from": {"S": "visitor"}}}}
+            for item in page.get("Items", [])]
+        left = self._count_older(vid, page["LastEvaluatedKey"]) if "LastEvaluatedKey" in page else 0
+        merged = {"TableName": self._table, "Key": item_key(keys.visitor_pk(vid), keys.VISITOR_IDENTITY_SK),
+                  "UpdateExpression": "SET merged = :true, merged_events = :count, unmerged_events = :left",
+                  "ExpressionAttributeValues": {":true": {"BOOL": True}, ":count": {"N": str(len(copies))},
+                                                ":left": {"N": str(left)}}}
+        items = [*copies, {"Update": merged}]
+        for chunk in _chunks(items, TRANSACTION_LIMIT):  # the identity is marked merged with the last copies
+            self._call("transact_write_items", TransactItems=chunk)
         return len(copies)
+
+    def _count_older(self, vid: str, after: dict[str, Any]) -> int:
+        """How many older events stay behind: one COUNT page (DynamoDB stops it at 1 MB read), a lower bound
+        for a history longer than that."""
+        page = self._call("query", TableName=self._table, ScanIndexForward=False, Select="COUNT",
+                          ExclusiveStartKey=after, KeyConditionExpression="PK = :pk AND begins_with(SK, :events)",
+                          ExpressionAttributeValues={":pk": {"S": keys.visitor_pk(vid)},
+                                                     ":events": {"S": keys.EVENT_PREFIX}})
+        return int(page.get("Count", 0))
 
     def profiles(self) -> Iterator[dict[str, Any]]:
         """Every lead's profile (a scan: for exports, never on a request's path)."""
@@ -450,26 +467,26 @@ class DynamoLeadStore(DynamoTable):
             doomed += [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(keys.visitor_pk(vid))
                        if i["SK"]["S"] != keys.VISITOR_IDENTITY_SK]
         doomed.append(item_key(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK))
-        batch_put(self._ddb, self._table, doomed, delete=True)
+        batch_delete(self._ddb, self._table, doomed)
         self._call("delete_item", TableName=self._table, Key=item_key(keys.lead_pk(lead_id), keys.PROFILE))
         return True
 
     # --- tracking -----------------------------------------------------------------------------
 
-    def record_visitor_activity(self, vid: str, activities: list[Activity]) -> None:
-        """One transaction: the events, on condition the visitor is still anonymous.
+    def record_visitor_activity(self, vid: str, activities: list[Activity], quota: Quota) -> None:
+        """One transaction: the events, on condition the visitor is still anonymous and within its quota.
 
         The condition orders every anonymous write before the identify that merges them, so no
         hit can slip in after the merge and be stranded.
         """
         pk = keys.visitor_pk(vid)
-        for chunk in _chunks(activities, TRANSACTION_LIMIT - 1):
+        for chunk in _chunks(activities, TRANSACTION_LIMIT - 2):
             items: list[dict[str, Any]] = [{"ConditionCheck": {
                 "TableName": self._table,
                 "Key": item_key(pk, keys.VISITOR_IDENTITY_SK),
                 "ConditionExpression": "attribute_not_exists(PK)",
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }}]
+            }}, self._quota(quota, len(chunk))]
             items += [{"Put": {"TableName": self._table, "Item": self._activity_item(pk, activity)}}
                       for activity in chunk]
             try:
@@ -480,6 +497,8 @@ class DynamoLeadStore(DynamoTable):
                     if "lead_id" not in identity:  # the tombstone an erasure leaves
                         raise VisitorErased(vid) from cancelled
                     raise VisitorIdentified(identity["lead_id"]) from cancelled
+                if cancelled.codes[1] == "ConditionalCheckFailed":
+                    raise OverQuota(vid) from cancelled
                 if "TransactionConflict" in cancelled.codes:
                     raise WriteConflict("another request is writing this visitor") from cancelled
                 raise StoreUnavailable(f"visitor hits cancelled: {cancelled.codes}") from cancelled
@@ -510,14 +529,17 @@ class DynamoLeadStore(DynamoTable):
             return False  # already unsubscribed (or erased meanwhile): nothing more to do
         return True
 
-    def record_lead_activity(self, lead_id: str, activities: list[Activity]) -> None:
+    def record_lead_activity(self, lead_id: str, activities: list[Activity], quota: Quota | None = None) -> None:
         """The events, on condition that the lead still exists, in the same call: an erased lead's old
-        pixel and links, or its browser, write nothing (LeadGone)."""
+        pixel and links, or its browser, write nothing (LeadGone). A browser's events count toward its
+        quota too (OverQuota)."""
         pk = keys.lead_pk(lead_id)
-        for chunk in _chunks(activities, TRANSACTION_LIMIT - 1):
+        for chunk in _chunks(activities, TRANSACTION_LIMIT - 2):
             items: list[dict[str, Any]] = [{"ConditionCheck": {
                 "TableName": self._table, "Key": item_key(pk, keys.PROFILE),
                 "ConditionExpression": "attribute_exists(PK)"}}]
+            if quota is not None:
+                items.append(self._quota(quota, len(chunk)))
             items += [{"Put": {"TableName": self._table, "Item": {**self._activity_item(pk, activity),
                                                                    "lead_id": {"S": lead_id}}}} for activity in chunk]
             try:
@@ -525,11 +547,22 @@ class DynamoLeadStore(DynamoTable):
             except TransactionCancelled as cancelled:
                 if cancelled.codes[0] == "ConditionalCheckFailed":
                     raise LeadGone(lead_id) from cancelled
+                if quota is not None and cancelled.codes[1] == "ConditionalCheckFailed":
+                    raise OverQuota(quota.vid) from cancelled
                 if cancelled.lost_race():
                     raise WriteConflict("the lead's profile was being written") from cancelled
                 raise StoreUnavailable(f"lead hits cancelled: {cancelled.codes}") from cancelled
 
     # --- helpers ------------------------------------------------------------------------------
+
+    def _quota(self, quota: Quota, count: int) -> dict[str, Any]:
+        """The visitor's count for this minute, raised by `count` only while it stays within the quota."""
+        return {"Update": {
+            "TableName": self._table, "Key": item_key(keys.visitor_pk(quota.vid), keys.visitor_rate_sk(quota.window)),
+            "UpdateExpression": "ADD hits :count SET expires_at = :expires",
+            "ConditionExpression": "attribute_not_exists(hits) OR hits <= :room",
+            "ExpressionAttributeValues": {":count": {"N": str(count)}, ":expires": {"N": str(quota.expires_at)},
+                                          ":room": {"N": str(quota.limit - count)}}}}
 
     def _activity_item(self, pk: str, activity: Activity) -> dict[str, Any]:
         return to_item({"PK": pk, "SK": keys.event_sk(activity.occurred_at, activity.event_id),
@@ -561,9 +594,6 @@ class DynamoLeadStore(DynamoTable):
             "ConditionExpression": f"attribute_exists(PK) AND {seen}",
             **update.arguments({":seen": {"S": write.seen_updated_at}} if write.seen_updated_at else None),
         }
-
-    def _batch_put(self, items: list[dict[str, Any]]) -> None:
-        batch_put(self._ddb, self._table, items)
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -11,7 +11,7 @@ from nurture.adapters.lead_store import (
     DynamoTable,
     TransactionCancelled,
     Update,
-    batch_put,
+    batch_delete,
     from_item,
     item_key,
     score_version_condition,
@@ -64,18 +64,18 @@ class DynamoScoringStore(DynamoTable):
         return found
 
     def write_ledger(self, entries: dict[str, list[LedgerEntry]], retention_days: int) -> None:
-        """Every ledger entry of a batch, batched. Keys are deterministic: a rewrite changes nothing.
+        """Every ledger entry of a batch, a PutItem each: BatchWriteItem would give the scorer the power to
+        delete any item, and puts cost the same units. Keys are deterministic: a rewrite changes nothing.
 
         An entry expires with the activity that earned it.
         """
-        items = [
-            to_item({"PK": keys.lead_pk(lead_id), "SK": keys.ledger_sk(e.occurred_at, e.event_id, e.rule_id),
-                     "lead_id": lead_id, "event_id": e.event_id, "occurred_at": e.occurred_at, "rule_id": e.rule_id,
-                     "delta": e.delta, "reason": e.reason, "event_type": e.event_type,
-                     "expires_at": expiry(parse_iso(e.occurred_at), retention_days)})
-            for lead_id, lead_entries in entries.items() for e in lead_entries
-        ]
-        batch_put(self._ddb, self._table, items)
+        for lead_id, lead_entries in entries.items():
+            for e in lead_entries:
+                self._call("put_item", TableName=self._table, Item=to_item({
+                    "PK": keys.lead_pk(lead_id), "SK": keys.ledger_sk(e.occurred_at, e.event_id, e.rule_id),
+                    "lead_id": lead_id, "event_id": e.event_id, "occurred_at": e.occurred_at, "rule_id": e.rule_id,
+                    "delta": e.delta, "reason": e.reason, "event_type": e.event_type,
+                    "expires_at": expiry(parse_iso(e.occurred_at), retention_days)}))
 
     def lead_ids(self, page_size: int = 500) -> Iterator[list[str]]:
         """Every lead, a page at a time. A Scan: for `nurture rescore` only, never on a hot path."""
@@ -112,7 +112,7 @@ class DynamoScoringStore(DynamoTable):
         keep = {keys.ledger_sk(e.occurred_at, e.event_id, e.rule_id) for e in entries}
         stale = [item_key(item["PK"]["S"], item["SK"]["S"])
                  for item in self._query_all(keys.lead_pk(lead_id), keys.LEDGER_PREFIX) if item["SK"]["S"] not in keep]
-        batch_put(self._ddb, self._table, stale, delete=True)
+        batch_delete(self._ddb, self._table, stale)
         self.write_ledger({lead_id: entries}, retention_days)
 
     def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int) -> None:

@@ -140,6 +140,11 @@ class LimitSettings(StrictModel):
     form_body_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
     beacon_body_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
     beacon_events: int = Field(default=20, ge=1, le=50)
+    # A script posting beacons in a loop fills no table: beyond this, a visitor id's events are dropped (204).
+    visitor_events_per_minute: int = Field(default=60, ge=1, le=10_000)
+    # A form that identifies a visitor takes its most recent anonymous events along at once; older ones are
+    # left (and counted), so a form answers quickly whatever the visitor's history.
+    merge_events: int = Field(default=100, ge=1, le=1000)
 
 
 class ApiSettings(StrictModel):

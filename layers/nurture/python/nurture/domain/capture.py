@@ -23,6 +23,7 @@ from nurture.domain.submissions import Submission, duplicate_key
 class CaptureSettings:
     duplicate_window_seconds: int
     event_retention_days: int
+    merge_events: int = 100  # a visitor's most recent anonymous events a form takes along to its lead
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class LeadStore(Protocol):
 
     def write_submission(self, write: SubmissionWrite) -> None: ...
 
-    def merge_visitor(self, vid: str, lead_id: str) -> int: ...
+    def merge_visitor(self, vid: str, lead_id: str, limit: int) -> int: ...
 
 
 def capture_submission(
@@ -110,13 +111,13 @@ def capture_submission(
                 continue
             # A retry after a merge that failed half-way still completes the merge.
             if submission.vid and lookup.visitor_lead_id == duplicate.result.lead_id and not lookup.visitor_merged:
-                store.merge_visitor(submission.vid, duplicate.result.lead_id)
+                store.merge_visitor(submission.vid, duplicate.result.lead_id, settings.merge_events)
             return replace(duplicate.result, replayed=True)
         except WriteConflict:
             backoff(attempt)  # a concurrent request won the race: read again and retry as an update
             continue
         if submission.vid and _needs_merge(write, lookup):
-            store.merge_visitor(submission.vid, write.lead_id)
+            store.merge_visitor(submission.vid, write.lead_id, settings.merge_events)
         return write.result
     raise StoreUnavailable("the lead kept changing under concurrent submissions")
 

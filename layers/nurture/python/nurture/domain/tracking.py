@@ -12,6 +12,7 @@ from nurture.config.bots import BotRules
 from nurture.domain.activity import Activity, RequestContext, new_activity
 from nurture.domain.bodies import JSON, TEXT, load_json, media_type
 from nurture.domain.bots import bot_data, classify
+from nurture.domain.clock import epoch_seconds, iso
 from nurture.domain.errors import (
     FieldProblem,
     InvalidToken,
@@ -75,6 +76,22 @@ class TrackingSettings:
     max_events: int
     bots: BotRules = field(default_factory=BotRules)
     link_hosts: frozenset[str] = frozenset()  # where a click may lead
+    visitor_events_per_minute: int = 60  # stored from one visitor id; beyond it, dropped
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most `limit` events stored from one visitor id in one minute (`window`); the store counts them in
+    the same transaction that stores them, and refuses a batch that would go beyond (OverQuota)."""
+
+    vid: str
+    window: str  # the minute, as YYYY-MM-DDTHH:MM
+    limit: int
+    expires_at: int  # the count's own TTL
+
+
+class OverQuota(NurtureError):
+    """The visitor already stored its share of events this minute: these are dropped (still a 204)."""
 
 
 class VisitorIdentified(NurtureError):
@@ -90,9 +107,9 @@ class VisitorErased(NurtureError):
 
 
 class ActivityStore(Protocol):
-    def record_visitor_activity(self, vid: str, activities: list[Activity]) -> None: ...
+    def record_visitor_activity(self, vid: str, activities: list[Activity], quota: Quota) -> None: ...
 
-    def record_lead_activity(self, lead_id: str, activities: list[Activity]) -> None: ...
+    def record_lead_activity(self, lead_id: str, activities: list[Activity], quota: Quota | None = None) -> None: ...
 
     def unsubscribe(self, lead_id: str, activity: Activity) -> bool: ...
 
@@ -131,27 +148,39 @@ def parse_beacons(content_type: str | None, body: bytes, max_events: int) -> lis
     return beacons
 
 
+@dataclass(frozen=True)
+class BeaconsRecorded:
+    stored: int
+    dropped: int  # over a visitor's quota, or from the browser of an erased lead
+
+
 def record_beacons(
     beacons: list[Beacon], store: ActivityStore, request: RequestContext, settings: TrackingSettings
-) -> int:
-    """Store the beacons' events under their visitor or its lead; returns how many were stored (those of a
-    visitor whose lead was erased are dropped)."""
+) -> BeaconsRecorded:
+    """Store the beacons' events under their visitor or its lead, each visitor within its quota a minute."""
     by_visitor: dict[str, list[Activity]] = {}
     for offset, beacon in enumerate(beacons):
         activity = new_activity(beacon.type, request.received_at, settings.event_retention_days,
                                 beacon.activity_data(), offset)
         by_visitor.setdefault(beacon.vid, []).append(activity)
-    return sum(len(activities) for vid, activities in by_visitor.items() if _record_visitor(store, vid, activities))
+    window = iso(request.received_at)[:16]
+    stored = 0
+    for vid, activities in by_visitor.items():
+        quota = Quota(vid, window, settings.visitor_events_per_minute, epoch_seconds(request.received_at) + 120)
+        stored += len(activities) if _record_visitor(store, vid, activities, quota) else 0
+    return BeaconsRecorded(stored, len(beacons) - stored)
 
 
-def _record_visitor(store: ActivityStore, vid: str, activities: list[Activity]) -> bool:
+def _record_visitor(store: ActivityStore, vid: str, activities: list[Activity], quota: Quota) -> bool:
+    if len(activities) > quota.limit:
+        return False  # more than a minute's share in one request
     for attempt in range(MAX_ATTEMPTS):
         try:
-            store.record_visitor_activity(vid, activities)
+            store.record_visitor_activity(vid, activities, quota)
         except VisitorIdentified as identified:
-            return _record_lead(store, identified.lead_id, activities)
-        except VisitorErased:
-            return False  # the person asked to be forgotten: their browser is not tracked again
+            return _record_lead(store, identified.lead_id, activities, quota)
+        except (VisitorErased, OverQuota):
+            return False  # a forgotten browser is not tracked again; a flood is counted and dropped
         except WriteConflict:
             backoff(attempt)  # hits of one visitor arriving at once contend for its identity item
             continue
@@ -159,12 +188,13 @@ def _record_visitor(store: ActivityStore, vid: str, activities: list[Activity]) 
     raise StoreUnavailable("the visitor's history kept changing under concurrent hits")
 
 
-def _record_lead(store: ActivityStore, lead_id: str, activities: list[Activity]) -> bool:
-    """False when the lead is gone: an erased lead's old links and browser write nothing."""
+def _record_lead(store: ActivityStore, lead_id: str, activities: list[Activity], quota: Quota | None = None) -> bool:
+    """False when the lead is gone (an erased lead's old links and browser write nothing) or its browser is
+    over its quota."""
     for attempt in range(MAX_ATTEMPTS):
         try:
-            store.record_lead_activity(lead_id, activities)
-        except LeadGone:
+            store.record_lead_activity(lead_id, activities, quota)
+        except (LeadGone, OverQuota):
             return False
         except WriteConflict:
             backoff(attempt)  # the lead's profile was being written at the same moment

@@ -27,13 +27,14 @@ def signer(refresh: bool = False) -> TokenSigner:
 def capture_settings() -> CaptureSettings:
     api = marketer_config().api
     return CaptureSettings(duplicate_window_seconds=api.duplicate_window_seconds,
-                           event_retention_days=api.event_retention_days)
+                           event_retention_days=api.event_retention_days, merge_events=api.limits.merge_events)
 
 
 def tracking_settings() -> TrackingSettings:
     api = marketer_config().api
     return TrackingSettings(event_retention_days=api.event_retention_days, max_events=api.limits.beacon_events,
-                            bots=marketer_config().bots, link_hosts=marketer_config().link_hosts)
+                            bots=marketer_config().bots, link_hosts=marketer_config().link_hosts,
+                            visitor_events_per_minute=api.limits.visitor_events_per_minute)
 
 
 def reset() -> None:

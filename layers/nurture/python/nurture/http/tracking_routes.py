@@ -54,9 +54,11 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
         check_size(body, limits.beacon_body_bytes)
         settings = tracking_settings()
         beacons = parse_beacons(header(event, "content-type"), body, settings.max_events)
-        stored = record_beacons(beacons, lead_store(), request_context(event), settings)
-        if stored:
-            metrics.add_metric(name="HitsRecorded", unit=MetricUnit.Count, value=stored)
+        recorded = record_beacons(beacons, lead_store(), request_context(event), settings)
+        if recorded.stored:
+            metrics.add_metric(name="HitsRecorded", unit=MetricUnit.Count, value=recorded.stored)
+        if recorded.dropped:  # over a visitor's quota, or an erased lead's browser: still a 204
+            metrics.add_metric(name="HitsDropped", unit=MetricUnit.Count, value=recorded.dropped)
         return Response(204, None, "", headers=NO_STORE)
 
     @app.get("/v1/t/o/<token>", summary="Email open pixel (1x1 GIF, always)", tags=["tracking"],
