@@ -40,7 +40,7 @@ def status_of(lead_id: str) -> str:
 
 def test_a_lead_silent_after_its_sequence_is_reengaged_then_sunset_until_it_returns():
     # Given a lead whose whole sequence has gone out, and no one there ever reacted (its engagement
-    # decays meanwhile, so it moves from warm to cold nurture on the way)
+    # decays meanwhile, but stays within warm's margin until warm nurture's last email, three weeks on)
     lead_id = enrolled()
     pipeline = Pipeline()
     for _ in range(6):
@@ -48,7 +48,7 @@ def test_a_lead_silent_after_its_sequence_is_reengaged_then_sunset_until_it_retu
             break
         run_due(lead_id, pipeline)
     finished = sequence_of(lead_id)
-    assert finished["sequence"] == "cold_nurture" and finished["stopped"] == "completed"
+    assert finished["sequence"] == "warm_nurture" and finished["stopped"] == "completed"
     sent_by_nurture = len(outbox())
     last_activity = parse_iso(profile(lead_id)["last_activity_at"])  # the form
     assert due_at(lead_id) == last_activity + timedelta(days=90)

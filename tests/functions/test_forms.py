@@ -202,6 +202,8 @@ BAD_INPUTS = [
     ("missing consent", "/v1/forms/contact", "application/json",
      json.dumps({k: v for k, v in CONTACT.items() if k != "consent"}).encode(), 422, "consent"),
     ("unsupported type", "/v1/forms/contact", "text/xml", b"<lead/>", 415, None),
+    ("a codec that is no charset", "/v1/forms/contact", "application/x-www-form-urlencoded; charset=rot13",
+     b"email=a%40example.jp&name=A&company=C&consent=on", 415, None),
     ("body too large", "/v1/forms/contact", "application/json",
      json.dumps({**CONTACT, "message": "x" * 17000}).encode(), 413, None),
     ("oversized field", "/v1/forms/contact", "application/json",

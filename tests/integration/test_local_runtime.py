@@ -13,7 +13,7 @@ from tests.local_system import REPO, RunningSystem, start_system
 pytestmark = pytest.mark.integration
 
 
-def handoff_messages_for(system: RunningSystem, lead_id: str, seconds: float = 6) -> list[dict]:
+def handoff_messages_for(system: RunningSystem, lead_id: str, seconds: float = 20) -> list[dict]:
     """Poll the handoff queue as sales would (other tests' hot leads are on it too) for one lead."""
     found: list[dict] = []
     deadline = time.monotonic() + seconds

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,12 +17,19 @@ from nurture.domain.tracking import parse_beacons
 from tests.conftest import CONFIG_DIR
 
 FORMS = load_config(CONFIG_DIR).forms
-CONTENT_TYPES = st.sampled_from([
-    None, "", "application/json", "application/json; charset=utf-8", "application/json; charset=shift_jis",
-    "application/json; charset=utf-16", "application/json; charset=nonsense", "application/x-www-form-urlencoded",
-    "application/x-www-form-urlencoded; charset=cp932", "multipart/form-data; boundary=xyz",
-    "multipart/form-data", "text/plain", "text/plain;charset=UTF-8", "text/html", "image/gif",
-])
+# Charsets a client may name: web encodings, unknown names, and Python codecs that are not character
+# encodings at all (rot13 and base64 were a 500 before) or decode to what is not text (unicode_escape).
+CHARSETS = st.sampled_from(["utf-8", "UTF-8", "shift_jis", "cp932", "euc-jp", "iso-2022-jp", "utf-16", "latin-1",
+                            "nonsense", "", "rot13", "rot_13", "base64", "hex", "zlib", "bz2", "uu", "quopri",
+                            "punycode", "idna", "utf-7", "unicode_escape", "raw_unicode_escape", "undefined"])
+CONTENT_TYPES = st.one_of(
+    st.sampled_from([None, "", "application/json", "application/x-www-form-urlencoded",
+                     "multipart/form-data; boundary=xyz", "multipart/form-data", "text/plain", "text/html",
+                     "image/gif"]),
+    st.builds("{}; charset={}".format, st.sampled_from(["application/json", "application/x-www-form-urlencoded",
+                                                        "text/plain", "multipart/form-data; boundary=xyz"]),
+              CHARSETS),
+)
 FIELD_NAMES = st.sampled_from(["email", "name", "company", "title", "phone", "employees", "consent", "vid", "page",
                                "utm_source", "session", "website", "country", "timezone", "x" * 300])
 VALUES = st.one_of(st.text(max_size=300), st.integers(), st.floats(allow_nan=True), st.booleans(), st.none(),
@@ -46,6 +54,14 @@ def submit(form_id: str, content_type: str | None, body: bytes) -> None:
 @given(form_id=st.sampled_from(sorted(FORMS)), content_type=CONTENT_TYPES, body=st.binary(max_size=4096))
 def test_any_bytes_as_a_form_are_parsed_or_refused_as_input(form_id, content_type, body):
     submit(form_id, content_type, body)
+
+
+@pytest.mark.parametrize("charset", ["rot13", "base64", "zlib", "hex"])
+def test_a_codec_that_is_not_a_charset_is_refused_as_unsupported(charset):
+    from nurture.domain.errors import UnsupportedMediaType
+
+    with pytest.raises(UnsupportedMediaType):
+        parse_form_fields(f"application/x-www-form-urlencoded; charset={charset}", b"email=a%40example.jp")
 
 
 @settings(max_examples=300, deadline=None)

@@ -251,3 +251,58 @@ def test_what_a_person_does_moves_the_latest_activity_and_what_machines_or_we_do
     assert imported.last_activity_at is None  # the marketer's list, not the lead's doing
     ses_open = score([event("email_open", T0, source="ses", message_id="m1")], profile=known)
     assert ses_open.last_activity_at == "2026-11-02T01:00:00.000000Z"  # a person's open, reported by SES
+
+
+@pytest.mark.parametrize(("field", "value", "rule", "matches"), [
+    ("title", "Sales Director", "title_executive", False),  # "cto" inside "Director"
+    ("title", "Sales Director", "title_head", True),
+    ("title", "CTO", "title_executive", True),
+    ("title", "Chief Technology Officer", "title_executive", True),
+    ("title", "営業部長", "title_head", True),  # Japanese: no spaces between words
+    ("title", "VP of Sales", "title_executive", True),
+    ("industry", "Hospitality", "industry_target", False),  # "it" inside
+    ("industry", "Securities", "industry_target", False),
+    ("industry", "IT services", "industry_target", True),
+    ("industry", "情報通信業", "industry_target", True),
+    ("department", "Audit", "department_target", False),
+    ("department", "Facilities", "department_target", False),
+    ("department", "IT部門", "department_target", True),  # a Japanese word right after the keyword
+    ("department", "DX推進部", "department_target", True),
+])
+def test_latin_keywords_match_whole_words_and_japanese_ones_anywhere(field, value, rule, matches):
+    found = {match.rule_id for match in fit_matches({field: value}, RULES)}
+    assert (rule in found) is matches
+
+
+def test_a_lead_leaves_a_rank_only_a_margin_below_its_threshold_but_enters_it_only_at_the_threshold():
+    from nurture.domain.scoring import rank_for
+
+    assert RULES.ranks.B.min_engagement == 20 and RULES.ranks.hysteresis == 2
+    assert rank_for(0, 19.99, RULES, held="B") == "B" and rank_for(0, 18.0, RULES, held="B") == "B"
+    assert rank_for(0, 17.99, RULES, held="B") == "C"
+    assert rank_for(0, 19.99, RULES, held="C") == "C" and rank_for(0, 19.99, RULES) == "C"  # entering: the threshold
+    assert rank_for(20, 48.5, RULES, held="A") == "A" and rank_for(20, 48.5, RULES, held="B") == "B"
+    assert rank_for(20, 19.0, RULES, held="A") == "B"  # falling out of A, a held A still counts for B's margin
+
+
+def test_a_whitepaper_download_at_warms_threshold_stays_warm_as_engagement_decays_for_days():
+    from nurture.domain.leads import current_scores, rank_of
+
+    signed_up = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    state = ScoreState(engagement=20.0, as_of=signed_up.isoformat())
+    profile = {"scoring": state.to_item(), "rank": "B"}
+    ranks = {minutes: rank_of(current_scores(profile, RULES, signed_up + timedelta(minutes=minutes)), RULES, "B")
+             for minutes in (20, 60 * 24, 60 * 24 * 4)}
+    assert ranks == {20: "B", 60 * 24: "B", 60 * 24 * 4: "B"}  # 20 → 18.2 after four days
+    five_days = current_scores(profile, RULES, signed_up + timedelta(days=5))
+    assert five_days["engagement"] < 18 and rank_of(five_days, RULES, "B") == "C"
+
+
+def test_the_scorer_keeps_a_warm_lead_warm_when_something_scores_it_just_below_the_threshold():
+    signed_up = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    later = signed_up + timedelta(hours=2)
+    opened = ScoredEvent("e-open", later, 2, {"type": "email_open", "message_id": "m1"})
+    state = ScoreState(engagement=20.0, as_of=signed_up.isoformat(), sequence=1)
+    kept = score_lead("lead-1", {"rank": "B"}, "nurturing", state, [opened], RULES, later, click_burst_seconds=2)
+    fresh = score_lead("lead-1", {}, "nurturing", state, [opened], RULES, later, click_burst_seconds=2)
+    assert kept.engagement < 20 and (kept.rank, fresh.rank) == ("B", "C")

@@ -40,7 +40,8 @@ class EventMatch(StrictModel):
 class FitRule(StrictModel):
     id: str = Field(pattern=RULE_ID)
     field: FitField
-    keywords: list[str] | None = Field(default=None, description="case-insensitive substrings")
+    keywords: list[str] | None = Field(default=None, description="case-insensitive; Latin keywords match whole words, "
+                                                                 "Japanese ones anywhere")
     any_of: list[str] | None = Field(default=None, description="case-insensitive exact values")
     min: int | None = Field(default=None, description="employees: at least")
     max: int | None = Field(default=None, description="employees: at most")
@@ -94,6 +95,10 @@ class RankThreshold(StrictModel):
 class Ranks(StrictModel):
     A: RankThreshold
     B: RankThreshold
+    # A lead leaves a rank only when its engagement falls this far below the rank's threshold: engagement
+    # decays by the second, and a lead just at a threshold must not change rank (and emails) minutes later.
+    hysteresis: float = Field(default=2.0, ge=0, description="engagement points below a threshold before a "
+                                                             "lead leaves the rank")
 
 
 class ScoringRules(StrictModel):

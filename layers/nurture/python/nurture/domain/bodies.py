@@ -48,13 +48,34 @@ def parse_form_fields(content_type: str | None, body: bytes) -> dict[str, str]:
     )
 
 
-def decode_text(body: bytes, charset: str) -> str:
+def text_encoding(charset: str) -> str:
+    """The codec of a charset a body may be in: a text encoding Python knows. `rot13`, `base64`, `zlib`
+    and the like are codecs but not charsets: refused like an unknown one (415)."""
     try:
-        return body.decode(charset)
+        codec = codecs.lookup(charset)
     except LookupError as exc:
         raise UnsupportedMediaType(f"Unknown charset '{charset}'.") from exc
+    if not getattr(codec, "_is_text_encoding", True):
+        raise UnsupportedMediaType(f"'{charset}' is not a character encoding.")
+    return codec.name
+
+
+def decode_text(body: bytes, charset: str) -> str:
+    try:
+        text = body.decode(text_encoding(charset))
     except UnicodeDecodeError as exc:
         raise MalformedBody(f"The body is not valid {charset}.") from exc
+    _storable(text)
+    return text
+
+
+def _storable(text: str) -> None:
+    """Some codecs (unicode_escape, utf-7) can decode to lone surrogates, which are not text and cannot be
+    stored."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MalformedBody("The body decodes to something that is not text.") from exc
 
 
 def load_json(body: bytes, charset: str) -> Any:
@@ -98,15 +119,14 @@ def _json_fields(body: bytes, charset: str) -> dict[str, str]:
 
 
 def _urlencoded_fields(body: bytes, charset: str) -> dict[str, str]:
+    encoding = text_encoding(charset)
+    text = decode_text(body, "ascii" if encoding != "utf-8" else "utf-8")
     try:
-        codecs.lookup(charset)
-    except LookupError as exc:
-        raise UnsupportedMediaType(f"Unknown charset '{charset}'.") from exc
-    text = decode_text(body, "ascii" if charset.lower() != "utf-8" else "utf-8")
-    try:
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, encoding=charset, errors="strict")
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, encoding=encoding, errors="strict")
     except UnicodeDecodeError as exc:
         raise MalformedBody(f"A field is not valid {charset}.") from exc
+    for pair in pairs:
+        _storable("".join(pair))
     # A checkbox group or a repeated field: the last value wins, as in most form back ends.
     return dict(pairs)
 

@@ -100,7 +100,7 @@ def handoff_message(handoff: dict[str, Any], record: LeadRecord, rules: ScoringR
         consent=plain(profile.get("consent")),
         scores=Scores(**scores),
         # The rank that made the lead hot, even if engagement has decayed since.
-        rank=str(handoff.get("rank") or rank_of(scores, rules)),  # type: ignore[arg-type]
+        rank=str(handoff.get("rank") or rank_of(scores, rules, profile.get("rank"))),  # type: ignore[arg-type]
         reasons=Reasons(
             top=[Reason(rule_id=r["rule_id"], kind=r["kind"], points=r["points"], reason=r["reason"])
                  for r in breakdown(profile, record.ledger, rules) if r["points"] > 0][:TOP_REASONS],

@@ -55,9 +55,9 @@ def current_scores(profile: dict[str, Any], rules: ScoringRules, now: datetime) 
     return {"fit": fit, "engagement": engagement, "total": round(fit + engagement, 2)}
 
 
-def rank_of(scores: dict[str, float], rules: ScoringRules) -> str:
-    """The rank that scores (as `current_scores` gives them) stand at."""
-    return rank_for(int(scores["fit"]), scores["engagement"], rules)
+def rank_of(scores: dict[str, float], rules: ScoringRules, held: str | None) -> str:
+    """The rank that scores (as `current_scores` gives them) stand at, for a lead that held `held`."""
+    return rank_for(int(scores["fit"]), scores["engagement"], rules, held)
 
 
 EXPORT_COLUMNS = ["lead_id", "email", "name", "company", "department", "title", "phone", "industry", "employees",
@@ -75,7 +75,7 @@ def export_row(profile: dict[str, Any], rules: ScoringRules, now: datetime) -> d
         **{name: profile.get(name, "") for name in ("email", "name", "company", "department", "title", "phone",
                                                     "industry", "employees")},
         **scores,
-        "rank": rank_of(scores, rules),
+        "rank": rank_of(scores, rules, profile.get("rank")),
         "stage": profile.get("stage", "nurturing"),
         "status": status_of(profile),
         "consent": "granted" if granted is True else "refused" if granted is False else "unknown",
@@ -124,7 +124,7 @@ def lead_view(record: LeadRecord, rules: ScoringRules, now: datetime, activity_l
         "suppressed": record.suppressed,
         "scores": scores,
         # Engagement decays between events, so the rank is recomputed for now, not read back.
-        "rank": rank_of(scores, rules),
+        "rank": rank_of(scores, rules, profile.get("rank")),
         "stage": profile.get("stage", "nurturing"),
         "breakdown": breakdown(profile, record.ledger, rules),
         "activities": [public_activity(a) for a in record.activities[:activity_limit]],

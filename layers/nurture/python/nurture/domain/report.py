@@ -221,7 +221,8 @@ def _leads(profiles: dict[str, dict[str, Any]], period: Period, rules: ScoringRu
     by_status: Counter[str] = Counter()
     created = 0
     for profile in profiles.values():
-        by_rank[rank_of(current_scores(profile, rules, now), rules)] += 1  # as of now: engagement decays
+        # As of now: engagement decays.
+        by_rank[rank_of(current_scores(profile, rules, now), rules, profile.get("rank"))] += 1
         by_stage[str(profile.get("stage", "nurturing"))] += 1
         by_status[status_of(profile)] += 1
         created += bool(profile.get("created_at")) and period.contains(parse_iso(str(profile["created_at"])))

@@ -12,6 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -203,7 +204,16 @@ def _fit_rule_matches(rule: FitRule, value: Any) -> bool:
     text = str(value).casefold()
     if rule.any_of is not None:
         return text in {option.casefold() for option in rule.any_of}
-    return any(keyword.casefold() in text for keyword in rule.keywords or [])
+    return any(_keyword(keyword).search(text) for keyword in rule.keywords or [])
+
+
+@cache
+def _keyword(keyword: str) -> re.Pattern[str]:
+    """A Latin keyword matches whole words, case-insensitively ("IT" is not in "Audit", "CTO" not in
+    "Director"); one with Japanese matches anywhere, as Japanese puts no spaces between words (部長 in
+    営業部長). Beside a Latin keyword, only a Latin letter or digit continues the word (DX推進部 has DX)."""
+    folded = re.escape(keyword.casefold())
+    return re.compile(rf"(?<![0-9a-z]){folded}(?![0-9a-z])" if keyword.isascii() else folded)
 
 
 def fit_matches(profile: dict[str, Any], rules: ScoringRules) -> list[FitMatch]:
@@ -223,10 +233,13 @@ def fit_matches(profile: dict[str, Any], rules: ScoringRules) -> list[FitMatch]:
 # --- ranks and handoff -------------------------------------------------------------------------------
 
 
-def rank_for(fit: int, engagement: float, rules: ScoringRules) -> str:
+def rank_for(fit: int, engagement: float, rules: ScoringRules, held: str | None = None) -> str:
+    """The rank these scores earn. A lead that `held` a rank (or a higher one) keeps it until its engagement
+    falls `hysteresis` points below the threshold: entering a rank takes the threshold, leaving it more."""
     for rank in ("A", "B"):
         threshold = getattr(rules.ranks, rank)
-        if fit >= threshold.min_fit and engagement >= threshold.min_engagement:
+        margin = rules.ranks.hysteresis if held in ("A", "B") and held <= rank else 0.0  # "A" <= "B": A is higher
+        if fit >= threshold.min_fit and engagement >= threshold.min_engagement - margin:
             return rank
     return "C"
 
@@ -339,7 +352,7 @@ def score_lead(
     fit = sum(m.points for m in matches)
     # Rounded as shown to people: a threshold met at the event is not missed by milliseconds of decay.
     engagement_now = round(decayed(value, as_of, now, rules.half_life_days), 2)
-    rank = rank_for(fit, engagement_now, rules)
+    rank = rank_for(fit, engagement_now, rules, profile.get("rank"))
     handoff = None
     if stage in HANDOFF_STAGES and (rank == "A" or fired):
         handoff = Handoff(handoff_id(lead_id, state.cycle), state.cycle, sorted(fired), iso(now))
