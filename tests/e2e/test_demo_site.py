@@ -64,6 +64,10 @@ def test_an_anonymous_visitors_pages_and_download_join_the_lead_when_they_fill_i
     ledger = wait_for(lambda: {entry["rule_id"] for entry in site.items(f"LEAD#{lead_id}", "SCORE#")}
                       >= {"document_download", "pricing_view", "whitepaper_download"})
     assert ledger
+    # And the thank-you page hands out the whitepaper itself
+    with page.expect_download() as whitepaper:
+        page.get_by_role("link", name="資料をダウンロードする").click()
+    assert whitepaper.value.suggested_filename == "whitepaper-lead-nurturing-101.pdf"
     assert visitor.errors == []
 
 
@@ -82,10 +86,14 @@ def test_the_thank_you_page_appears_after_a_plain_html_post_without_javascript(v
 
     page.wait_for_url("**/v1/forms/seminar/thanks")
     assert page.get_by_role("heading", level=1).inner_text() == "送信が完了しました"
+    assert "セミナーへのお申し込みありがとうございます" in page.locator("main").inner_text()
     lead_id = wait_for(lambda: site.lead_id(email))
     (submitted,) = [event for event in history(site, lead_id) if event["type"] == "form_submit"]
     assert submitted["fields"]["session"] == "2026-12-17"
     assert "vid" not in submitted  # no snippet ran: no visitor id
+    # And its back link, a plain link, returns to the form's page without any script
+    page.get_by_role("link", name="前のページに戻る").click()
+    page.wait_for_url("**/demo/seminar.html")
 
 
 def test_a_form_without_an_email_shows_the_error_page(visit, site: RunningSystem):

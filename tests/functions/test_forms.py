@@ -124,6 +124,26 @@ def test_browser_post_is_redirected_to_the_thank_you_page():
     assert thanks is not None and thanks["statusCode"] == 200 and "送信が完了しました" in thanks["body"]
 
 
+def test_the_thank_you_page_says_what_fits_the_form_and_links_the_download():
+    download = api_request("GET", "/v1/forms/whitepaper/thanks", headers={
+        "referer": "http://127.0.0.1:3000/demo/whitepaper.html"})
+    assert download is not None and download["statusCode"] == 200
+    asset = '<a href="/demo/assets/whitepaper-lead-nurturing-101.pdf" download>資料をダウンロードする</a>'
+    assert asset in download["body"]
+    assert '<a href="http://127.0.0.1:3000/demo/whitepaper.html">前のページに戻る</a>' in download["body"]
+    assert "javascript:" not in download["body"]
+    demo = api_request("GET", "/v1/forms/demo/thanks")
+    assert demo is not None and "arrange a time" in demo["body"] and "Back to" not in demo["body"]
+
+
+@pytest.mark.parametrize("referer", ["https://evil.example/phish", "javascript:alert(1)", "//evil.example/",
+                                     "http://127.0.0.1:3000@evil.example/"])
+def test_a_back_link_goes_only_to_the_senders_own_sites(referer):
+    page = api_request("GET", "/v1/forms/contact/thanks", headers={"referer": referer})
+    assert page is not None and page["statusCode"] == 200 and "evil" not in page["body"]
+    assert "前のページに戻る" not in page["body"]
+
+
 def test_browser_post_with_errors_gets_a_page_listing_them():
     response = post_form("/v1/forms/contact", {"email": "nope", "name": "A", "company": "B"})
     assert response["statusCode"] == 422

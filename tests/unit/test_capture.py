@@ -157,3 +157,11 @@ def test_a_withdrawal_from_anyone_is_honoured():
     store = ScriptedStore(lookups=[LeadLookup("lead-1", None, False, known=KNOWN)])
     capture_submission(withdrawn, store, REQUEST, SETTINGS)
     assert store.writes[0].profile["consent"]["granted"] is False
+
+
+def test_a_form_leaves_last_activity_to_the_scorer_so_it_never_moves_backwards():
+    # The scorer moves last_activity_at forward only, under its version lock; a form that set it too could
+    # write an older time over a newer one the scorer had just written.
+    store = ScriptedStore(lookups=[LeadLookup("lead-1", None, False, known=KNOWN)])
+    capture_submission(submission(), store, REQUEST, SETTINGS)
+    assert "last_activity_at" not in store.writes[0].profile

@@ -3,7 +3,7 @@
 import pytest
 
 from nurture.domain.errors import InvalidToken
-from nurture.domain.links import LinkNotAllowed, ascii_uri, host_allowed, hosts_in, redirect_target
+from nurture.domain.links import LinkNotAllowed, ascii_uri, back_link, host_allowed, hosts_in, redirect_target
 
 ALLOWED = frozenset({"www.example.co.jp", "*.example.com"})
 
@@ -40,3 +40,13 @@ def test_a_japanese_url_becomes_an_ascii_uri_a_header_can_carry():
 def test_the_hosts_a_template_links_to_are_read_from_its_text():
     assert hosts_in('<a href="https://WWW.Example.co.jp:8443/x">x</a> text https://b.example/y?z=1様 {{ name }}') == {
         "www.example.co.jp", "b.example"}
+
+
+@pytest.mark.parametrize(("referer", "expected"), [
+    ("https://www.example.co.jp/contact.html", "https://www.example.co.jp/contact.html"),  # a host emails link to
+    ("http://127.0.0.1:3000/demo/", "http://127.0.0.1:3000/demo/"),  # an allowed origin
+    ("https://api.example.net/v1/forms/x", "https://api.example.net/v1/forms/x"),  # the page's own host
+    ("https://evil.example/", None), ("javascript:alert(1)", None), ("//www.example.co.jp/", None),
+    ("https://www.example.co.jp@evil.example/", None), (None, None), ("", None)])
+def test_a_back_link_leads_only_to_the_senders_own_sites(referer, expected):
+    assert back_link(referer, ["http://127.0.0.1:3000"], ALLOWED, "api.example.net") == expected

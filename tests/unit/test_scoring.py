@@ -306,3 +306,15 @@ def test_the_scorer_keeps_a_warm_lead_warm_when_something_scores_it_just_below_t
     kept = score_lead("lead-1", {"rank": "B"}, "nurturing", state, [opened], RULES, later, click_burst_seconds=2)
     fresh = score_lead("lead-1", {}, "nurturing", state, [opened], RULES, later, click_burst_seconds=2)
     assert kept.engagement < 20 and (kept.rank, fresh.rank) == ("B", "C")
+
+
+def test_last_activity_only_moves_forward():
+    state = ScoreState(sequence=1)
+    old_visit = ScoredEvent("e-old", datetime(2026, 11, 1, tzinfo=UTC), 2, {"type": "page_view", "url": "https://x/"})
+    new_visit = ScoredEvent("e-new", datetime(2026, 12, 1, tzinfo=UTC), 3, {"type": "page_view", "url": "https://x/"})
+    known = {"last_activity_at": "2026-11-15T00:00:00.000000Z"}
+    now = datetime(2026, 12, 2, tzinfo=UTC)
+    assert score_lead("l", known, "nurturing", state, [old_visit], RULES, now,
+                      click_burst_seconds=2).last_activity_at is None  # a merged visit from before: no move
+    moved = score_lead("l", known, "nurturing", state, [old_visit, new_visit], RULES, now, click_burst_seconds=2)
+    assert moved.last_activity_at == "2026-12-01T00:00:00.000000Z"

@@ -100,3 +100,21 @@ def test_an_email_the_lead_already_received_is_skipped_not_resent():
     received = replace(STATE, sent_templates=("know_how",))
     decision = decide({**PROFILE, "sequence": received.to_item()}, False, MESSAGE, CONFIG.sequences, NOW)
     assert decision.action == "skip" and decision.state is not None and decision.state.step == 1
+
+
+@pytest.mark.parametrize(("change", "suppressed", "reason"), [
+    ({}, True, "suppressed"), ({"consent": {"granted": False}}, False, "no_consent"),
+    ({"status": "unsubscribed"}, False, "unsubscribed")])
+def test_a_follow_up_check_on_a_lead_that_may_get_no_mail_stops_instead_of_re_engaging(change, suppressed, reason):
+    # Given a finished sequence whose dormancy check is due, for a lead silent for 120 days
+    assert STATE is not None
+    finished = replace(STATE, step=4, stopped="completed", next_send_at="2027-03-30T01:00:00.000000Z")
+    dormant = {**PROFILE, "sequence": finished.to_item(), "last_activity_at": "2026-11-30T01:00:00.000000Z", **change}
+    check = MESSAGE.model_copy(update={"step": 4})
+    later = datetime(2027, 3, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    assert decide({**PROFILE, "sequence": finished.to_item(), "last_activity_at": "2026-11-30T01:00:00.000000Z"},
+                  False, check, CONFIG.sequences, later).action == "follow_up"  # it would re-engage it
+    # When the lead is suppressed, without consent or unsubscribed, the check stops instead
+    decision = decide(dormant, suppressed, check, CONFIG.sequences, later)
+    assert (decision.action, decision.reason) == ("stop", reason)
+    assert decision.state is not None and decision.state.next_send_at is None

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from nurture.config import load_config
-from nurture.domain.clock import parse_iso
+from nurture.domain.clock import iso, parse_iso
 from nurture.domain.sequencing import (
     LeadFacts,
     SequenceState,
@@ -13,6 +13,7 @@ from nurture.domain.sequencing import (
     current_step,
     follow_up,
     is_follow_up_check,
+    lead_facts,
     note_engagement,
     note_sent,
     retime,
@@ -265,3 +266,15 @@ def test_a_check_never_comes_due_again_at_once():
     assert handed_off.stopped == "handed_off" and handed_off.next_send_at is None
     unknown = follow_up(finished(COLD), CONFIG, replace(COLD, last_activity_at=None), MONDAY + timedelta(days=200))
     assert unknown.next_send_at is not None and parse_iso(unknown.next_send_at) > MONDAY + timedelta(days=200)
+
+
+def test_an_imported_lead_has_no_activity_until_it_does_something_and_is_checked_from_its_last_email():
+    created = MONDAY - timedelta(days=30)
+    imported = {"created_at": iso(created), "form_kinds": ["import"]}  # never a form, a visit or a click
+    facts = lead_facts(imported, "C", "nurturing", MONDAY)
+    assert facts.last_activity_at is None and facts.dormant_days == 30  # silent since it was created
+    state = finished(replace(facts, dormant_days=0), at=MONDAY)
+    # Ninety days after its last email, not after its creation: the list's date says nothing of the person.
+    assert parse_iso(state.next_send_at) == MONDAY + timedelta(days=90)
+    active = lead_facts({**imported, "last_activity_at": iso(MONDAY)}, "C", "nurturing", MONDAY + timedelta(days=2))
+    assert active.last_activity_at == MONDAY and active.dormant_days == 2

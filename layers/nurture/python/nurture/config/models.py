@@ -93,6 +93,9 @@ class FormDefinition(StrictModel):
     error_url: HttpUrl | None = None
     honeypot: str = Field(default="website", pattern=FIELD_NAME_PATTERN)
     asset: str | None = Field(default=None, description="What a download form hands out.")
+    asset_url: str | None = Field(default=None, pattern=r"^(https?://[^\s]+|/[^/\s][^\s]*)$",
+                                  description="Where its built-in thank-you page links to the material: an "
+                                              "http(s) URL, or a path on the site that serves that page")
     may_update: bool = Field(default=False, description="a post may change what a known lead already has; "
                                                         "otherwise it only fills blanks (anyone can type any address)")
     custom_fields: list[CustomField] = Field(default_factory=list)
@@ -112,8 +115,9 @@ class FormDefinition(StrictModel):
             raise ValueError(f"required names unknown fields: {', '.join(unknown)}")
         if "email" not in self.required:
             raise ValueError("'email' must be required: a lead is known by its address")
-        if self.kind == "download" and not self.asset:
-            raise ValueError("a download form needs an 'asset'")
+        if self.kind == "download" and not (self.asset and (self.asset_url or self.success_url)):
+            raise ValueError("a download form needs an 'asset', and an 'asset_url' for its thank-you page to link "
+                             "(or a 'success_url' of your own)")
         return self
 
     def custom_field(self, name: str) -> CustomField | None:

@@ -25,13 +25,12 @@ Kind = Literal["open", "click"]
 
 
 def classify(kind: Kind, at: datetime, sent_at: datetime | None, user_agent: str | None, ip: str | None,
-             rules: BotRules, link: str | None = None, method: str = "GET") -> str | None:
-    """The reason it is a machine, or None for a person."""
+             rules: BotRules, link: str | None = None) -> str | None:
+    """The reason it is a machine, or None for a person. (A scanner's HEAD request never gets here: the
+    API's tracking routes are GET only, so API Gateway answers it itself and nothing is recorded.)"""
     agent = (user_agent or "").lower()
     if kind == "click" and link == HONEYPOT:
         return "honeypot_link"
-    if method.upper() == "HEAD":
-        return "head_request"
     if not agent:
         return "no_user_agent"
     if any(marker.lower() in agent for marker in rules.scanner_user_agents):

@@ -30,6 +30,10 @@ class LinkNotAllowed(InvalidToken):
     """A genuine click token whose destination is on a host the config does not allow."""
 
 
+class NotAWebAddress(ValueError):
+    """Not an absolute http(s) URL a header or a link may carry."""
+
+
 def trim_text_link(url: str) -> str:
     """A link as a reader means it: without the sentence's closing punctuation or an unopened bracket."""
     while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))
@@ -68,30 +72,51 @@ def redirect_target(url: object, allowed: frozenset[str]) -> str:
     allowed host. Anything else is refused (InvalidToken), and nobody is redirected."""
     if not isinstance(url, str):
         raise InvalidToken("The link has no destination.")
-    uri = ascii_uri(url)
+    try:
+        uri = ascii_uri(url)
+    except NotAWebAddress as error:
+        raise InvalidToken(f"The link's destination is not a plain web address: {error}") from error
     host = urlsplit(uri).hostname
     if host is None or not host_allowed(host, allowed):
         raise LinkNotAllowed("The link's destination is not one of this sender's sites.")
     return uri
 
 
+def back_link(referer: str | None, origins: list[str], hosts: frozenset[str], serving_host: str | None) -> str | None:
+    """Where a page's "back" link may point: the page the browser says the visitor came from (its Referer),
+    only when that page is on one of the sender's own sites (an allowed CORS origin, a host emails may link
+    to, or the host serving the page itself). A Referer is whatever the visitor's browser, or a script,
+    sends: anything else gets no link."""
+    if not referer:
+        return None
+    try:
+        uri = ascii_uri(referer)
+    except NotAWebAddress:
+        return None
+    parts = urlsplit(uri)
+    own = (f"{parts.scheme}://{parts.netloc}" in origins or host_allowed(parts.hostname or "", hosts)
+           or parts.netloc == (serving_host or "").lower())
+    return uri if own else None
+
+
 def ascii_uri(url: str) -> str:
     """The URI a browser would send for `url`: IDNA host, percent-encoded path, query and fragment.
 
-    Only absolute http(s) URLs without credentials qualify; a header never carries anything else."""
+    Only absolute http(s) URLs without credentials qualify (NotAWebAddress): a header or a link never carries
+    anything else."""
     try:
         parts = urlsplit(url.strip())
     except ValueError as error:
-        raise InvalidToken("The link's destination is not a web address.") from error
+        raise NotAWebAddress("unreadable") from error
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise InvalidToken("The link's destination is not a web address.")
+        raise NotAWebAddress("not an absolute http(s) URL")
     if "@" in parts.netloc or any(ch in parts.netloc for ch in "\\ \t\r\n"):
-        raise InvalidToken("The link's destination is not a plain web address.")
+        raise NotAWebAddress("credentials or spaces in the host")
     try:
         host = parts.hostname.encode("idna").decode("ascii")
         port = parts.port
     except (UnicodeError, ValueError) as error:
-        raise InvalidToken("The link's destination has an invalid host.") from error
+        raise NotAWebAddress("an invalid host or port") from error
     netloc = host if port is None else f"{host}:{port}"
     return urlunsplit((parts.scheme.lower(), netloc, quote(parts.path, safe=_SAFE_PATH),
                        quote(parts.query, safe=_SAFE_QUERY), quote(parts.fragment, safe=_SAFE_QUERY)))

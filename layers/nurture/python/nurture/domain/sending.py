@@ -60,21 +60,23 @@ def decide(profile: dict[str, Any], suppressed: bool, message: StepMessage, conf
     if state is None or state.sequence != message.sequence or state.step != message.step:
         return SendDecision("drop", "the lead is no longer on this step")
     facts = lead_facts(profile, str(profile.get("rank", "C")), str(profile.get("stage", "nurturing")), now)
-    if is_follow_up_check(state):
-        return SendDecision("follow_up", "the finished sequence's dormancy or sunset check",
-                            follow_up(state, config, facts, now))
-    if state.stopped:
+    if state.stopped and not is_follow_up_check(state):
         return SendDecision("drop", f"the sequence stopped: {state.stopped}")
     sequence = config.sequence(state.sequence)
     step = current_step(state, config)
-    if sequence is None or step is None:
+    if sequence is None or (step is None and not is_follow_up_check(state)):
         # Stopped, not dropped: a dropped message leaves the due entry to come round again.
         return SendDecision("stop", "removed_from_config", replace(state, stopped="removed_from_config",
                                                                   next_send_at=None))
+    # The same gate for a step and for a follow-up check: a lead that may get no mail is not re-engaged either.
     reason = stop_reason(sequence, facts) or ("suppressed" if suppressed else None) or (
         None if (profile.get("consent") or {}).get("granted") is True else "no_consent")
     if reason is not None:
         return SendDecision("stop", reason, replace(state, stopped=reason, next_send_at=None))
+    if is_follow_up_check(state):
+        return SendDecision("follow_up", "the finished sequence's dormancy or sunset check",
+                            follow_up(state, config, facts, now))
+    assert step is not None
     if not step_applies(step, state):
         return SendDecision("skip", f"condition {step.condition} does not hold", skip(state, config, facts, now),
                             step)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from nurture.config.sequences import Sequence, SequencesConfig, Step
-from nurture.domain.clock import iso, parse_iso
+from nurture.domain.clock import iso, parse_iso, parse_iso_or_none
 from nurture.domain.schedule import next_send_time
 
 SEND_HISTORY_KEPT = 20  # send times kept for the frequency cap
@@ -35,7 +35,7 @@ class LeadFacts:
     source: str | None = None
     dormant_days: float = 0.0
     timezone: str | None = None
-    last_activity_at: datetime | None = None  # the latest human activity (else when the lead was created)
+    last_activity_at: datetime | None = None  # the latest human activity (None: none yet, as for an import)
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,10 @@ class SequenceState:
 
 def lead_facts(profile: dict[str, Any], rank: str, stage: str, now: datetime) -> LeadFacts:
     """The facts of a stored lead profile, with the rank and stage scoring just decided."""
-    recorded = profile.get("last_activity_at") or profile.get("created_at")
-    last = parse_iso(str(recorded)) if recorded else None
-    dormant = (now - last).total_seconds() / 86400 if last else 0
+    # A lead that has done nothing yet (an imported one) has no activity; it is silent since it was created.
+    last = parse_iso_or_none(profile.get("last_activity_at"))
+    silent_since = last or parse_iso_or_none(profile.get("created_at"))
+    dormant = (now - silent_since).total_seconds() / 86400 if silent_since else 0
     first_touch = profile.get("first_touch") or {}
     return LeadFacts(
         rank=rank,

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from pydantic import BaseModel
 
 from nurture.config.models import FormDefinition
@@ -16,6 +17,7 @@ from nurture.domain.bodies import check_size, parse_form_fields
 from nurture.domain.capture import capture_submission
 from nurture.domain.clock import new_id
 from nurture.domain.errors import InputError, UnknownForm
+from nurture.domain.links import back_link
 from nurture.domain.submissions import is_spam, validate_submission
 from nurture.http import pages
 from nurture.http.problems import documented, problem_doc
@@ -67,7 +69,7 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
             submission = validate_submission(form_id, form, fields)
         except InputError as error:
             if browser:
-                return _browser_error(form_id, form, error)
+                return _browser_error(form_id, form, error, event)
             raise
         result = capture_submission(submission, lead_store(), request_context(event), capture_settings(),
                                     header(event, "idempotency-key"))
@@ -84,7 +86,7 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
         form = marketer_config().forms.get(form_id)
         if form is None:
             raise UnknownForm(f"There is no form '{form_id}'.")
-        return Response(200, "text/html; charset=utf-8", pages.thanks_page(form.language, form.title))
+        return Response(200, "text/html; charset=utf-8", pages.thanks_page(form, _back_url(app.current_event)))
 
 
 def _success(form_id: str, form: FormDefinition, submission_id: str, browser: bool) -> Response:
@@ -94,7 +96,14 @@ def _success(form_id: str, form: FormDefinition, submission_id: str, browser: bo
     return Response(202, "application/json", json.dumps({"status": "received", "submission_id": submission_id}))
 
 
-def _browser_error(form_id: str, form: FormDefinition | None, error: InputError) -> Response:
+def _back_url(event: BaseProxyEvent) -> str | None:
+    """The form's page, for a "back" link: only when it is one of the sender's own sites."""
+    config = marketer_config()
+    return back_link(header(event, "referer"), config.api.cors.allow_origins, config.link_hosts,
+                     header(event, "host"))
+
+
+def _browser_error(form_id: str, form: FormDefinition | None, error: InputError, event: BaseProxyEvent) -> Response:
     language = form.language if form else "en"
     if form is not None and form.error_url:
         codes = ",".join(f"{p.field}:{p.code}" for p in error.problems) or error.slug
@@ -103,5 +112,6 @@ def _browser_error(form_id: str, form: FormDefinition | None, error: InputError)
         return Response(303, "text/plain", "", headers={"Location": location})
     body = (pages.simple_page(language, "not_found_title") if form is None
             else pages.errors_page(language, error.problems, error.detail,
-                                   {field.name: field.label for field in form.custom_fields if field.label}))
+                                   {field.name: field.label for field in form.custom_fields if field.label},
+                                   _back_url(event)))
     return Response(error.status, "text/html; charset=utf-8", body)

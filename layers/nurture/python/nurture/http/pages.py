@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
+from nurture.config.models import FormDefinition
 from nurture.domain.errors import FieldProblem
 
 # The smallest transparent GIF.
@@ -13,7 +14,6 @@ PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAA
 _TEXT = {
     "ja": {
         "thanks_title": "送信が完了しました",
-        "thanks_body": "お問い合わせありがとうございます。内容を確認のうえ、担当者よりご連絡いたします。",
         "errors_title": "入力内容をご確認ください",
         "errors_body": "次の項目に問題があります。",
         "back": "前のページに戻る",
@@ -23,13 +23,29 @@ _TEXT = {
     },
     "en": {
         "thanks_title": "Thank you",
-        "thanks_body": "We have received your submission and will be in touch soon.",
         "errors_title": "Please check your entries",
         "errors_body": "These fields need attention:",
-        "back": "Go back",
+        "back": "Back to the previous page",
         "not_found_title": "Form not found",
         "invalid_link_title": "This link is not valid",
         "invalid_link_body": "The link is broken or was altered. Please try the link in the email again.",
+    },
+}
+# What the built-in thank-you page says, by the kind of form: what happens next, and nothing it cannot keep.
+_THANKS: dict[str, dict[str, str]] = {
+    "ja": {
+        "contact": "お問い合わせありがとうございます。内容を確認のうえ、担当者よりご連絡いたします。",
+        "download": "資料のお申し込みありがとうございます。次のリンクからダウンロードいただけます。",
+        "seminar": "セミナーへのお申し込みありがとうございます。お申し込み内容を確認のうえ、ご連絡いたします。",
+        "demo_request": "デモのご依頼ありがとうございます。担当者より日程調整のご連絡を差し上げます。",
+        "download_link": "資料をダウンロードする",
+    },
+    "en": {
+        "contact": "Thank you for getting in touch. We will review your message and reply soon.",
+        "download": "Thank you for your request. The material is ready to download:",
+        "seminar": "Thank you for signing up. We will confirm your registration shortly.",
+        "demo_request": "Thank you for requesting a demo. We will be in touch to arrange a time.",
+        "download_link": "Download the material",
     },
 }
 
@@ -80,12 +96,18 @@ def page(language: str, title: str, body_html: str) -> str:
     )
 
 
-def thanks_page(language: str, form_title: str) -> str:
-    return page(language, text(language, "thanks_title"),
-                f"<p>{escape(form_title)}</p><p>{escape(text(language, 'thanks_body'))}</p>")
+def thanks_page(form: FormDefinition, back_url: str | None) -> str:
+    """What fits the form's kind (a download form links its material); a way back that needs no script."""
+    language = form.language if form.language in _THANKS else "en"
+    said = _THANKS[language]
+    body = f"<p>{escape(form.title)}</p><p>{escape(said.get(form.kind, said['contact']))}</p>"
+    if form.kind == "download" and form.asset_url:
+        body += f'<p><a href="{escape(form.asset_url)}" download>{escape(said["download_link"])}</a></p>'
+    return page(language, text(language, "thanks_title"), body + _back(language, back_url))
 
 
-def errors_page(language: str, problems: list[FieldProblem], detail: str, labels: dict[str, str]) -> str:
+def errors_page(language: str, problems: list[FieldProblem], detail: str, labels: dict[str, str],
+                back_url: str | None) -> str:
     """`labels`: the form's own field labels (custom fields), over the standard ones."""
     known = {**_FIELD_LABELS.get(language, _FIELD_LABELS["en"]), **labels}
     messages = _PROBLEM_TEXT.get(language, _PROBLEM_TEXT["en"])
@@ -94,8 +116,13 @@ def errors_page(language: str, problems: list[FieldProblem], detail: str, labels
         for p in problems
     ) or f"<li>{escape(detail)}</li>"
     return page(language, text(language, "errors_title"),
-                f"<p>{escape(text(language, 'errors_body'))}</p><ul>{items}</ul>"
-                f'<p><a href="javascript:history.back()">{escape(text(language, "back"))}</a></p>')
+                f"<p>{escape(text(language, 'errors_body'))}</p><ul>{items}</ul>{_back(language, back_url)}")
+
+
+def _back(language: str, url: str | None) -> str:
+    """A plain link back to the page the form was on (known only when the browser said, from a site this
+    sender owns); the browser's own Back button otherwise."""
+    return f'<p><a href="{escape(url)}">{escape(text(language, "back"))}</a></p>' if url else ""
 
 
 def simple_page(language: str, title_key: str, body: str = "") -> str:
