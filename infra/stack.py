@@ -40,8 +40,9 @@ TABLE_ACTIONS = {
     "sales_api": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                   "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
     "dispatcher": ["dynamodb:UpdateItem", "dynamodb:GetItem"],  # GetItem: the guard's pause flag
-    # Transactions need the action of each item they write: UpdateItem, PutItem.
-    "sender": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+    # Transactions need the action of each item they write: UpdateItem, PutItem. Query: whether SES reported a
+    # message a stale marker left in doubt.
+    "sender": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
     # ConditionCheckItem: an event is written only while its lead exists.
     "ses_events": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                    "dynamodb:ConditionCheckItem"],

@@ -24,7 +24,7 @@ from nurture.local.events import LambdaContext
 from nurture.local.functions import api_request, invoke
 from nurture.local.queues import sqs_event
 from nurture.queues.sender import handle_batch
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, SHARED_EVENTS
 from tests.functions.helpers import items_under, profile
 from tests.functions.pipeline import Pipeline
 from tests.functions.step_emails import (
@@ -36,6 +36,7 @@ from tests.functions.step_emails import (
     outbox,
     send_queue,
 )
+from tests.functions.test_ses_events import sqs_batch
 
 pytestmark = pytest.mark.usefixtures("aws")
 BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0"
@@ -153,7 +154,9 @@ def test_throttling_returns_the_message_to_the_queue_and_leaves_the_lead_due():
     assert len(outbox()) == 1 and profile(lead_id)["sequence"]["step"] == 1
 
 
-def test_a_send_ses_may_have_accepted_is_never_sent_again(monkeypatch):
+def a_send_ses_may_have_accepted(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A send that SES answered with a 5xx (it may have sent it): the marker stays "sending", and its retry
+    comes back later than any sender could still be at work."""
     import nurture.domain.sending as sending
 
     lead_id = enrolled()
@@ -161,13 +164,37 @@ def test_a_send_ses_may_have_accepted_is_never_sent_again(monkeypatch):
     response = run_sender(FailingMailer(SendDeferred("SES: InternalFailure", maybe_sent=True)), keep=True)
     assert len(response["batchItemFailures"]) == 1
     (marker,) = items_under(keys.lead_pk(lead_id), "SEND#")
-    assert marker["status"] == "sending"  # kept: the retry must not send
-    # The retry comes back later than a sender can take: the email is counted as sent, not sent again.
+    assert marker["status"] == "sending"  # kept: only SES's own report may clear it
     monkeypatch.setattr(sending, "IN_FLIGHT", timedelta(0))
+    return lead_id
+
+
+def test_a_send_ses_reports_it_accepted_is_recorded_and_never_sent_again(monkeypatch):
+    lead_id = a_send_ses_may_have_accepted(monkeypatch)
+    # SES's Send event for that very message arrives (ses_events records it on the lead)
+    (marker,) = items_under(keys.lead_pk(lead_id), "SEND#")
+    send = json.loads((SHARED_EVENTS / "awsdocs__ses-sns-send.json").read_text(encoding="utf-8"))
+    send["mail"]["timestamp"], send["mail"]["destination"] = marker["at"], ["first@example.co.jp"]
+    send["mail"]["tags"] = {"lead": [lead_id], "sequence": ["warm_nurture"], "step": ["know_how"],
+                            "message": [marker["SK"].removeprefix("SEND#")]}
+    assert invoke("ses_events", sqs_batch(json.dumps(send)))["batchItemFailures"] == []
+    # Then the retry counts the email as sent, and does not send it again
     mailer = FailingMailer(AssertionError("must not be called"))
     assert run_sender(mailer, visible_after=1)["batchItemFailures"] == []
     assert mailer.calls == 0 and profile(lead_id)["sequence"]["step"] == 1
     assert stats("warm_nurture", "know_how") == {"sent": 1}
+
+
+def test_a_send_ses_never_reported_goes_out_on_the_retry_once(monkeypatch):
+    from functions.sender.handler import collaborators
+
+    lead_id = a_send_ses_may_have_accepted(monkeypatch)  # and no Send event ever arrives: SES never had it
+    assert run_sender(collaborators()[1], visible_after=1)["batchItemFailures"] == []
+    (email,) = outbox()
+    assert email["To"] == "first@example.co.jp" and profile(lead_id)["sequence"]["step"] == 1
+    assert stats("warm_nurture", "know_how") == {"sent": 1}
+    (marker,) = items_under(keys.lead_pk(lead_id), "SEND#")
+    assert marker["status"] == "sent"
 
 
 def test_a_permanent_refusal_is_recorded_on_the_lead_and_never_retried():

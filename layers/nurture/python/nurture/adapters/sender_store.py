@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 from typing import Any
 
 from nurture import keys
@@ -16,9 +17,12 @@ from nurture.adapters.lead_store import (
     score_version_condition,
     to_item,
 )
+from nurture.domain.clock import iso, parse_iso
 from nurture.domain.deliverability import day_of
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.sending import AlreadyRecorded, SendRecord
+
+SES_CLOCK_SKEW = timedelta(minutes=1)  # SES's clock and ours: its Send event may be stamped a little earlier
 
 
 class DynamoSenderStore(PauseReader):
@@ -46,6 +50,36 @@ class DynamoSenderStore(PauseReader):
         except ConditionFailed as exists:
             return exists.item or {"status": "sending", "at": at}
         return None
+
+    def ses_accepted(self, lead_id: str, message_id: str, since: str) -> bool:
+        """Whether SES reported anything of this message (its Send event first of all): the lead's SES events
+        from a little before `since`, filtered by the message id our tags carry. One query of a few minutes'
+        activity."""
+        start = iso(parse_iso(since) - SES_CLOCK_SKEW)
+        reported = self._pages("query", TableName=self._table, ConsistentRead=True,
+                               KeyConditionExpression="PK = :pk AND SK > :from",
+                               FilterExpression="message_id = :message AND attribute_exists(ses_message_id)",
+                               ProjectionExpression="PK",
+                               ExpressionAttributeValues={":pk": {"S": keys.lead_pk(lead_id)},
+                                                          ":from": {"S": keys.event_sk(start, "")},
+                                                          ":message": {"S": message_id}})
+        return next(reported, None) is not None
+
+    def take_over_send(self, lead_id: str, message_id: str, stale_attempt: str, attempt: str, at: str) -> bool:
+        """Make a stale marker ours (SES never had its email); False when another sender took it first."""
+        try:
+            self._call("update_item", TableName=self._table, Key=item_key(keys.lead_pk(lead_id),
+                                                                          keys.send_sk(message_id)),
+                       UpdateExpression="SET attempt = :attempt, #at = :at",
+                       # Our own retried take-over (its answer lost) finds the marker ours already.
+                       ConditionExpression="#status = :sending AND (attempt = :stale OR attempt = :attempt "
+                                           "OR attribute_not_exists(attempt))",
+                       ExpressionAttributeNames={"#status": "status", "#at": "at"},
+                       ExpressionAttributeValues=to_item({":sending": "sending", ":stale": stale_attempt,
+                                                          ":attempt": attempt, ":at": at}))
+        except ConditionFailed:
+            return False
+        return True
 
     def abandon_send(self, lead_id: str, message_id: str) -> None:
         """Nothing went out: the marker is marked abandoned, so a retry may send. Marked, not deleted —

@@ -155,6 +155,10 @@ class SendRecord:
 class SenderStore(Protocol):
     def sending_paused(self) -> bool: ...
 
+    def ses_accepted(self, lead_id: str, message_id: str, since: str) -> bool: ...
+
+    def take_over_send(self, lead_id: str, message_id: str, stale_attempt: str, attempt: str, at: str) -> bool: ...
+
     def lead_for_sending(self, lead_id: str) -> tuple[dict[str, Any], bool] | None: ...
 
     def begin_send(self, lead_id: str, message_id: str, at: str, expires_at: int,
@@ -248,8 +252,12 @@ def _send_once(lead_id: str, profile: dict[str, Any], state: SequenceState, step
             raise AlreadyRecorded(message_id)
         if now - parse_iso(str(earlier["at"])) < IN_FLIGHT:
             raise SendDeferred("another sender is sending this message")
-        # Its sender died after calling SES, or before: at most once means we assume it went out.
-        return _Attempt(message_id, str(earlier["at"]), step)
+        # Its sender died, or could not mark it abandoned, or SES answered with an error after which it may
+        # have sent: SES's own events for the message (recorded by ses_events) say whether it went out.
+        if store.ses_accepted(lead_id, message_id, str(earlier["at"])):
+            return _Attempt(message_id, str(earlier["at"]), step)
+        if not store.take_over_send(lead_id, message_id, str(earlier.get("attempt")), attempt, iso(now)):
+            raise SendDeferred("another sender took the message over")
     try:
         raw = composer.compose(lead_id, profile, step.template, message_id, now)
     except RenderFailed as error:
