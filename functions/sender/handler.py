@@ -1,6 +1,5 @@
 """Sender function: due step emails from the send queue, through SES, recorded on the lead."""
 
-from datetime import timedelta
 from email.utils import formataddr
 from functools import cache
 from typing import Any
@@ -30,7 +29,7 @@ def composer() -> Composer:
     """Per batch: the signing key comes from Powertools' cache, so a rotated key is picked up."""
     settings, config = runtime_settings(), marketer_config()
     sender = formataddr((config.sequences.sender_name, settings.sender_address))  # encodes a Japanese name
-    signer = token_signer(settings.token_secret_id, timedelta(days=config.api.token_lifetime_days))
+    signer = token_signer(settings.token_secret_id, config.api.token_lifetime_days)
     return Composer(config.templates, signer, settings.public_api_url, sender, config.sequences.open_pixel,
                     config.rendered_custom_fields)
 

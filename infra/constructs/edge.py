@@ -33,6 +33,23 @@ def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
         cloud_watch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True)
 
 
+# Paths the rate rule leaves alone: email opens, clicks and one-click unsubscribes come from mailbox
+# providers' and security gateways' servers, many people behind one address, and a refused opt-out is a
+# complaint. Their routes keep their own throttles.
+EMAIL_LINK_PATHS = ["/v1/t/", "/v1/unsubscribe/"]
+
+
+def _not_email_links() -> wafv2.CfnWebACL.StatementProperty:
+    starts_with = [wafv2.CfnWebACL.StatementProperty(byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}), positional_constraint="STARTS_WITH",
+        search_string=path, text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0,
+                                                                                               type="NONE")]))
+        for path in EMAIL_LINK_PATHS]
+    return wafv2.CfnWebACL.StatementProperty(not_statement=wafv2.CfnWebACL.NotStatementProperty(
+        statement=wafv2.CfnWebACL.StatementProperty(or_statement=wafv2.CfnWebACL.OrStatementProperty(
+            statements=starts_with))))
+
+
 class WebAcl(Construct):
     """Answers 429 to an address that sent more than `limit` requests in the last five minutes, until it slows."""
 
@@ -47,7 +64,8 @@ class WebAcl(Construct):
                 name="RatePerAddress", priority=0,
                 statement=wafv2.CfnWebACL.StatementProperty(
                     rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                        aggregate_key_type="IP", limit=limit, evaluation_window_sec=FIVE_MINUTES)),
+                        aggregate_key_type="IP", limit=limit, evaluation_window_sec=FIVE_MINUTES,
+                        scope_down_statement=_not_email_links())),
                 action=wafv2.CfnWebACL.RuleActionProperty(block=wafv2.CfnWebACL.BlockActionProperty(
                     custom_response=wafv2.CfnWebACL.CustomResponseProperty(response_code=429))),
                 visibility_config=_visibility(f"{name}-rate-per-address"),

@@ -53,20 +53,18 @@ class SesEvents(Construct):
             self.queue, batch_size=10, max_batching_window=Duration.seconds(5), report_batch_item_failures=True,
             max_concurrency=FUNCTIONS["ses_events"].reserved_concurrency))
         # The deliverability guard paused sending: someone has to look before resuming.
-        self.paused_alarm = cloudwatch.Alarm(
-            self, "SendingPaused",
-            alarm_description="Nurture paused step emails: the bounce or complaint rate crossed its limit. "
-                              "See `nurture sending status`; resume with `nurture sending resume`.",
-            metric=business_metric("ses_events", "SendingPaused"),
-            threshold=1, evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
+        self.paused_alarm = self._guard_alarm(
+            "SendingPaused", "Nurture paused step emails: the bounce or complaint rate crossed its limit. "
+                             "See `nurture sending status`; resume with `nurture sending resume`.")
         # Over a threshold without the evidence to pause yet: the warning that comes before a pause.
-        self.at_risk_alarm = cloudwatch.Alarm(
-            self, "SendingAtRisk",
-            alarm_description="A bounce or complaint rate is over its threshold, without the evidence to pause yet "
-                              "(docs/ses-events.md). See `nurture sending status` and the lists sent to lately.",
-            metric=business_metric("ses_events", "SendingAtRisk"),
+        self.at_risk_alarm = self._guard_alarm(
+            "SendingAtRisk", "A bounce or complaint rate is over its threshold, without the evidence to pause yet "
+                             "(docs/ses-events.md). See `nurture sending status` and the lists sent to lately.")
+
+    def _guard_alarm(self, metric: str, description: str) -> cloudwatch.Alarm:
+        """An alarm on the first publication of one of the guard's metrics."""
+        return cloudwatch.Alarm(
+            self, metric, alarm_description=description, metric=business_metric("ses_events", metric),
             threshold=1, evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)

@@ -53,7 +53,7 @@ def test_an_anonymous_visitors_pages_and_download_join_the_lead_when_they_fill_i
     page.get_by_role("button", name="ダウンロードする").click()
 
     # Then the thank-you page shows, and the lead holds the visitor's history, scored
-    page.wait_for_url("**/v1/forms/whitepaper/thanks")
+    page.wait_for_url("**/v1/forms/whitepaper/thanks?back=*")  # the snippet gave the form its page
     assert page.get_by_role("heading", level=1).inner_text() == "送信が完了しました"
     lead_id = wait_for(lambda: site.lead_id(email))
     events = wait_for(lambda: _at_least(6, history(site, lead_id)))
@@ -68,6 +68,8 @@ def test_an_anonymous_visitors_pages_and_download_join_the_lead_when_they_fill_i
     with page.expect_download() as whitepaper:
         page.get_by_role("link", name="資料をダウンロードする").click()
     assert whitepaper.value.suggested_filename == "whitepaper-lead-nurturing-101.pdf"
+    page.get_by_role("link", name="前のページに戻る").click()  # back to the form's own page
+    page.wait_for_url("**/demo/whitepaper.html")
     assert visitor.errors == []
 
 

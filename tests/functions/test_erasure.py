@@ -74,3 +74,41 @@ def test_an_erasure_between_an_ses_events_read_and_its_write_leaves_nothing_behi
     with pytest.raises(WriteConflict):  # the message comes back and finds no lead
         DynamoSesEventStore(TABLE_NAME).record_ses_event(effect)
     assert lead_items() == []
+
+
+def test_a_hit_that_arrives_while_the_erasure_sweeps_writes_nothing(monkeypatch):
+    from nurture.adapters import lead_store
+
+    lead_id = submit("/v1/forms/contact", {"email": "racing@example.co.jp", "name": "R", "company": "C",
+                                           "consent": True})
+    signer = token_signer(LocalResources().token_secret_id)
+    sweep = lead_store.batch_delete
+
+    def click_then_sweep(*args, **kwargs):  # the old email's link is followed mid-erasure
+        token = click_token(signer, lead_id, "https://www.example.co.jp/x", "msg-1")
+        assert api_request("GET", f"/v1/t/c/{token}", headers=BROWSER)["statusCode"] == 302
+        sweep(*args, **kwargs)
+
+    monkeypatch.setattr(lead_store, "batch_delete", click_then_sweep)
+    assert api_request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 204
+    assert lead_items() == []
+
+
+def test_an_erasure_interrupted_half_way_is_finished_by_the_next_delete(monkeypatch):
+    from nurture.adapters import lead_store
+    from nurture.domain.errors import StoreUnavailable
+
+    lead_id = submit("/v1/forms/contact", {"email": "halfway@example.co.jp", "name": "H", "company": "C",
+                                           "consent": True, "vid": "halfway-visitor"})
+    sweep = lead_store.batch_delete
+
+    def fail(*_args, **_kwargs):
+        raise StoreUnavailable("throttled")
+
+    monkeypatch.setattr(lead_store, "batch_delete", fail)
+    assert api_request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 503
+    assert items_under(f"LEAD#{lead_id}", "PROFILE") == []  # gone first: nothing can land any more
+    monkeypatch.setattr(lead_store, "batch_delete", sweep)
+    assert api_request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 204
+    assert lead_items() == [] and api_request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 404
+    assert [item["SK"] for item in all_items() if item["PK"].startswith(("EMAIL#", "VISITOR#"))] == ["IDENTITY"]

@@ -136,6 +136,20 @@ def test_the_thank_you_page_says_what_fits_the_form_and_links_the_download():
     assert demo is not None and "arrange a time" in demo["body"] and "Back to" not in demo["body"]
 
 
+def test_a_form_posted_from_another_site_links_back_to_its_own_page():
+    # With the snippet, a form carries its page; the browser's Referer would say only the site's origin.
+    response = post_form("/v1/forms/contact", {"email": "a@example.com", "name": "A", "company": "B", "consent": "on",
+                                               "page": "https://www.example.co.jp/contact?from=ad"})
+    assert response["statusCode"] == 303
+    location = response["headers"]["Location"]
+    assert location == "contact/thanks?back=https%3A%2F%2Fwww.example.co.jp%2Fcontact%3Ffrom%3Dad"
+    page = api_request("GET", "/v1/forms/contact/thanks", query=location.split("?", 1)[1],
+                       headers={"referer": "https://www.example.co.jp/"})
+    assert page is not None and '<a href="https://www.example.co.jp/contact?from=ad">' in page["body"]
+    crafted = api_request("GET", "/v1/forms/contact/thanks", query="back=https%3A%2F%2Fevil.example%2F")
+    assert crafted is not None and "evil" not in crafted["body"]
+
+
 @pytest.mark.parametrize("referer", ["https://evil.example/phish", "javascript:alert(1)", "//evil.example/",
                                      "http://127.0.0.1:3000@evil.example/"])
 def test_a_back_link_goes_only_to_the_senders_own_sites(referer):
@@ -312,3 +326,14 @@ def test_a_form_takes_only_a_visitors_most_recent_history_along_and_counts_the_r
     assert len(merged) == 100 and min(e["event_id"] for e in merged) == "e150"  # the newest hundred
     (identity,) = items_under(f"VISITOR#{vid}", "IDENTITY")
     assert (identity["merged_events"], identity["unmerged_events"]) == (100, 150)
+
+
+def test_two_anonymous_posts_from_a_fresh_browser_cannot_rewrite_a_known_lead():
+    lead_id = submit("/v1/forms/contact", {**CONTACT, "vid": "owners-browser"})
+    for _ in range(2):  # the first post ties the attacker's browser to the address; the second tries to use it
+        post_json("/v1/forms/whitepaper", {**CONTACT, "name": "至急ご確認ください", "vid": "attackers-browser"})
+    assert profile(lead_id)["name"] == "山田 太郎"
+    (identity,) = items_under("VISITOR#attackers-browser", "IDENTITY")
+    assert identity["lead_id"] == lead_id and identity["verified"] is False  # tied for tracking, never trusted
+    submit("/v1/forms/whitepaper", {**CONTACT, "name": "山田 たろう", "vid": "owners-browser"})
+    assert profile(lead_id)["name"] == "山田 たろう"  # the browser that created the lead is its own

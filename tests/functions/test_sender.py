@@ -166,6 +166,7 @@ def a_send_ses_may_have_accepted(monkeypatch: pytest.MonkeyPatch) -> str:
     (marker,) = items_under(keys.lead_pk(lead_id), "SEND#")
     assert marker["status"] == "sending"  # kept: only SES's own report may clear it
     monkeypatch.setattr(sending, "IN_FLIGHT", timedelta(0))
+    monkeypatch.setattr(sending, "SES_REPORT_WAIT", timedelta(0))
     return lead_id
 
 

@@ -194,3 +194,15 @@ def test_a_redelivered_bounce_for_an_address_with_no_lead_counts_once():
         assert invoke("ses_events", sqs_batch(bounce))["batchItemFailures"] == []
     (day,) = DynamoDeliverabilityStore(LocalResources().table_name).recent_days()
     assert day.bounced == 1
+
+
+def test_a_pause_whose_answer_was_lost_is_still_known_as_this_checks_own():
+    from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
+    from nurture.domain.deliverability import Verdict
+    from nurture.local.resources import LocalResources
+
+    guard = DynamoDeliverabilityStore(LocalResources().table_name)
+    verdict = Verdict(1000, 0, 6, 0.0, 0.006, True, False, "complaint rate 0.600%")
+    assert guard.pause(verdict, "2026-12-01T00:00:00.000000Z")
+    assert guard.pause(verdict, "2026-12-01T00:00:00.000000Z")  # the SDK's retry of the same write: its own
+    assert not guard.pause(verdict, "2026-12-01T00:05:00.000000Z")  # another check later: paused already

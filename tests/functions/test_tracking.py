@@ -239,3 +239,25 @@ def test_an_identified_visitor_has_the_same_share_a_minute():
         assert [beacon(events)["statusCode"] for _ in range(4)] == [204] * 4
     lead_id = lead_id_of("flood@example.jp")
     assert len([e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "page_view"]) == 60
+
+
+def test_a_rotation_from_a_keyring_someone_rotated_meanwhile_is_refused_not_lost(monkeypatch):
+    from datetime import UTC, datetime
+
+    from nurture.adapters.aws import client
+    from nurture.adapters.token_keys import RotatedMeanwhile, rotate_keys
+
+    manager = client("secretsmanager")
+    stale = manager.get_secret_value(SecretId=LocalResources().token_secret_id)  # both operators read this
+    rotate_keys(LocalResources().token_secret_id, datetime.now(UTC))
+    monkeypatch.setattr(manager, "get_secret_value", lambda **_: stale)
+    with pytest.raises(RotatedMeanwhile):
+        rotate_keys(LocalResources().token_secret_id, datetime.now(UTC))
+
+
+def test_a_hits_user_agent_is_stored_without_what_cannot_be_seen():
+    lead_id = a_lead()
+    token = click_token(signer(), lead_id, "https://www.example.co.jp/x", "msg-9")
+    api_request("GET", f"/v1/t/c/{token}", headers={"user-agent": "Mozilla/5.0 \u202eevil\u0000" + "x" * 2000})
+    (click,) = [e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "email_click"]
+    assert click["user_agent"].startswith("Mozilla/5.0 evil") and len(click["user_agent"]) == 512

@@ -68,3 +68,35 @@ def test_unsubscribing_stops_the_step_emails_and_costs_points():
     lead = profile(lead_id)
     assert lead["sequence"]["stopped"] == "unsubscribed" and "due_pk" not in lead
     assert [e["rule_id"] for e in items_under(f"LEAD#{lead_id}", "SCORE#")] == ["contact_form", "unsubscribe"]
+
+
+def test_an_unsubscribe_racing_another_write_of_the_lead_is_retried_not_lost(monkeypatch):
+    from nurture.adapters.lead_store import DynamoLeadStore, TransactionCancelled
+
+    lead_id, token = a_lead_and_token()
+    call = DynamoLeadStore._call
+    conflicts = []
+
+    def the_scorer_writes_at_the_same_moment(self, operation, **kwargs):
+        if operation == "transact_write_items" and not conflicts:
+            conflicts.append(operation)
+            raise TransactionCancelled([{"Code": "TransactionConflict"}, {"Code": "None"}, {"Code": "None"}])
+        return call(self, operation, **kwargs)
+
+    monkeypatch.setattr(DynamoLeadStore, "_call", the_scorer_writes_at_the_same_moment)
+    done = request("POST", token, b"List-Unsubscribe=One-Click")
+    assert done["statusCode"] == 200 and conflicts
+    assert profile(lead_id)["status"] == "unsubscribed" and len(suppressed()) == 1
+
+
+def test_an_unsubscribe_the_store_cannot_take_is_a_503_to_try_again(monkeypatch):
+    from nurture.adapters.lead_store import DynamoLeadStore
+    from nurture.domain.errors import WriteConflict
+
+    _, token = a_lead_and_token()
+
+    def always_conflicting(self, lead_id, activity):
+        raise WriteConflict("busy")
+
+    monkeypatch.setattr(DynamoLeadStore, "unsubscribe", always_conflicting)
+    assert request("POST", token, b"List-Unsubscribe=One-Click")["statusCode"] == 503

@@ -556,9 +556,15 @@ def test_waf_blocks_an_address_over_the_rate_limit_with_a_cloudfront_web_acl(beh
     (acl,) = acl_stack.find_resources("AWS::WAFv2::WebACL").values()
     assert acl["Properties"]["Scope"] == "CLOUDFRONT" and acl["Properties"]["DefaultAction"] == {"Allow": {}}
     (rule,) = acl["Properties"]["Rules"]
-    assert rule["Statement"] == {"RateBasedStatement": {"AggregateKeyType": "IP", "Limit": WAF_RATE_LIMIT,
-                                                        "EvaluationWindowSec": 300}}
+    statement = rule["Statement"]["RateBasedStatement"]
+    assert (statement["AggregateKeyType"], statement["Limit"], statement["EvaluationWindowSec"]) == (
+        "IP", WAF_RATE_LIMIT, 300)
     assert "Block" in rule["Action"]
+    # Email opens, clicks and one-click unsubscribes (mailbox providers' servers, many people behind one
+    # address) are left to their routes' own throttles.
+    exempt = statement["ScopeDownStatement"]["NotStatement"]["Statement"]["OrStatement"]["Statements"]
+    assert sorted(s["ByteMatchStatement"]["SearchString"] for s in exempt) == ["/v1/t/", "/v1/unsubscribe/"]
+    assert {s["ByteMatchStatement"]["PositionalConstraint"] for s in exempt} == {"STARTS_WITH"}
 
 
 def test_waf_puts_the_api_behind_a_distribution_with_the_acl_and_serves_its_urls_from_there(behind_waf):

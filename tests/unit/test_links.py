@@ -50,3 +50,12 @@ def test_the_hosts_a_template_links_to_are_read_from_its_text():
     ("https://www.example.co.jp@evil.example/", None), (None, None), ("", None)])
 def test_a_back_link_leads_only_to_the_senders_own_sites(referer, expected):
     assert back_link(referer, ["http://127.0.0.1:3000"], ALLOWED, "api.example.net") == expected
+
+
+def test_an_internationalised_domain_is_allowed_whichever_form_it_is_written_in():
+    from nurture.domain.links import link_domain
+
+    assert hosts_in("https://例え.jp/資料") == {"xn--r8jz45g.jp"}
+    assert link_domain("*.例え.JP") == "*.xn--r8jz45g.jp" and link_domain("not a host") is None
+    assert redirect_target("https://例え.jp/資料", frozenset(hosts_in("https://例え.jp/"))).startswith(
+        "https://xn--r8jz45g.jp/")

@@ -64,6 +64,16 @@ def test_a_codec_that_is_not_a_charset_is_refused_as_unsupported(charset):
         parse_form_fields(f"application/x-www-form-urlencoded; charset={charset}", b"email=a%40example.jp")
 
 
+@pytest.mark.parametrize("charset", ["punycode", "undefined", "utf-7", "unicode_escape", "idna"])
+@pytest.mark.parametrize("body", [b"email=a%40example.jp&name=%E3%81%82%FF", b"name=\\ud800", b"a=%2B2D3-"])
+def test_an_odd_codec_with_percent_escapes_is_parsed_or_refused_as_input(charset, body):
+    try:
+        fields = parse_form_fields(f"application/x-www-form-urlencoded; charset={charset}", body)
+    except InputError:
+        return
+    assert all(value.encode("utf-8") for value in fields.values())
+
+
 @settings(max_examples=300, deadline=None)
 @given(form_id=st.sampled_from(sorted(FORMS)), fields=st.dictionaries(FIELD_NAMES, VALUES, max_size=12),
        encoding=st.sampled_from(["utf-8", "cp932", "utf-16", "latin-1"]))

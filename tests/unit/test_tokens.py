@@ -126,3 +126,20 @@ def test_a_keyring_secret_round_trips_and_a_plain_key_is_the_first_key():
     assert keyring(keyring_secret(rotated)) == [SigningKey("k1", b"n" * 32, SENT), SigningKey("k0", KEY, None, SENT)]
     assert keyring(base64.b64encode(KEY).decode()) == [SigningKey("k0", KEY)]
     assert keyring("x" * 63) == [SigningKey("k0", b"x" * 63)]  # not base64: the string itself is the key
+
+
+def test_a_retired_key_cannot_mint_links_that_outlive_its_retirement():
+    # Someone who kept a retired key signs a click link claiming to expire in ten years
+    retired = rotate([SigningKey("k0", KEY)], b"n" * 32, SENT)
+    forged = TokenSigner(retired[1:], lifetime=timedelta(days=3650)).sign(CLICK, {"l": "l", "u": "https://x.jp/",
+                                                                                  "m": "m"}, SENT)
+    signer = TokenSigner(retired)  # the keyring's own lifetime: a year
+    assert signer.verify(forged, CLICK, SENT + timedelta(days=300))
+    with pytest.raises(ExpiredToken):
+        signer.verify(forged, CLICK, SENT + timedelta(days=366))
+
+
+def test_only_a_key_newer_than_the_keyrings_is_worth_reading_the_keyring_again_for():
+    signer = TokenSigner(rotate([SigningKey("k0", KEY)], b"n" * 32, SENT))
+    assert signer.newer_than_known("k2") and not signer.newer_than_known("k1")
+    assert not signer.newer_than_known("zz") and not signer.newer_than_known("k") and not signer.newer_than_known("k0")

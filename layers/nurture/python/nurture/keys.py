@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 PROFILE = "PROFILE"
+ERASURE_SK = "ERASURE"  # while a lead is being erased: what the sweep still has to delete (address hash, vids)
 
 
 def lead_pk(lead_id: str) -> str:

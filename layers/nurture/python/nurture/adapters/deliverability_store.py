@@ -12,10 +12,13 @@ DAYS_READ = 30  # a window of sends never reaches further back than this
 
 
 class PauseReader(DynamoTable):
-    """What whoever sends needs of the guard: whether sending is paused (one read)."""
+    """What whoever sends needs of the guard: the pause flag (one read)."""
+
+    def paused(self) -> dict[str, Any] | None:
+        return self._get(keys.GUARD_PK, keys.GUARD_PAUSE_SK)
 
     def sending_paused(self) -> bool:
-        return self._get(keys.GUARD_PK, keys.GUARD_PAUSE_SK, "PK") is not None
+        return self.paused() is not None
 
 
 class DynamoDeliverabilityStore(PauseReader):
@@ -36,16 +39,16 @@ class DynamoDeliverabilityStore(PauseReader):
         """Set the flag unless it is set; True when this call set it."""
         try:
             self._call("put_item", TableName=self._table, ConditionExpression="attribute_not_exists(PK)",
-                               Item=to_item({"PK": keys.GUARD_PK, "SK": keys.GUARD_PAUSE_SK, "reason": verdict.reason,
-                                             "paused_at": at, "sends": verdict.sends,
-                                             "bounce_rate": round(verdict.bounce_rate, 6),
-                                             "complaint_rate": round(verdict.complaint_rate, 6)}))
-        except ConditionFailed:
-            return False  # paused already: the first reason stands
+                       ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                       Item=to_item({"PK": keys.GUARD_PK, "SK": keys.GUARD_PAUSE_SK, "reason": verdict.reason,
+                                     "paused_at": at, "sends": verdict.sends,
+                                     "bounce_rate": round(verdict.bounce_rate, 6),
+                                     "complaint_rate": round(verdict.complaint_rate, 6)}))
+        except ConditionFailed as paused:
+            # Paused already, and the first reason stands; unless it is this very call's, landed with its
+            # answer lost and retried by the SDK: then this call set it (and its alarm must fire).
+            return paused.item is not None and paused.item.get("paused_at") == at
         return True
-
-    def paused(self) -> dict[str, Any] | None:
-        return self._get(keys.GUARD_PK, keys.GUARD_PAUSE_SK)
 
     def resume(self) -> bool:
         found = self._call("delete_item", TableName=self._table, Key=item_key(keys.GUARD_PK, keys.GUARD_PAUSE_SK),

@@ -29,7 +29,7 @@ BATCH_WRITE_LIMIT = 25
 _RACES = ("ConditionalCheckFailed", "TransactionConflict")
 TRANSACTION_LIMIT = 100
 # What capture reads of a known lead: the fields a submission may fill, and the version it holds.
-KNOWN_FIELDS = ", ".join((*PROFILE_FIELDS, "email", "custom", "updated_at"))
+KNOWN_FIELDS = ", ".join((*PROFILE_FIELDS, "email", "custom", "consent", "updated_at"))
 
 
 def _storable(value: Any) -> Any:
@@ -252,6 +252,7 @@ class DynamoLeadStore(DynamoTable):
             lead_id=lead_id,
             visitor_lead_id=identity.get("lead_id"),
             visitor_merged=bool(identity.get("merged")),
+            visitor_verified=identity.get("verified") is True,
             known=known,
         )
 
@@ -297,7 +298,8 @@ class DynamoLeadStore(DynamoTable):
             items.append({"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(lead_id)",
                                   "Item": to_item({"PK": keys.visitor_pk(write.claim_visitor),
                                                    "SK": keys.VISITOR_IDENTITY_SK, "lead_id": write.lead_id,
-                                                   "identified_at": activity.occurred_at, "merged": False})}})
+                                                   "identified_at": activity.occurred_at, "merged": False,
+                                                   "verified": write.claim_verified})}})
         try:
             self._call("transact_write_items", TransactItems=items)
         except TransactionCancelled as cancelled:
@@ -333,7 +335,12 @@ class DynamoLeadStore(DynamoTable):
                                                 ":left": {"N": str(left)}}}
         items = [*copies, {"Update": merged}]
         for chunk in _chunks(items, TRANSACTION_LIMIT):  # the identity is marked merged with the last copies
-            self._call("transact_write_items", TransactItems=chunk)
+            try:
+                self._call("transact_write_items", TransactItems=chunk)
+            except TransactionCancelled as cancelled:  # a beacon of the visitor at the same moment, say
+                if cancelled.lost_race():
+                    raise WriteConflict("the visitor was being written at the same moment") from cancelled
+                raise StoreUnavailable(f"merge cancelled: {cancelled.codes}") from cancelled
         return len(copies)
 
     def _count_older(self, vid: str, after: dict[str, Any]) -> int:
@@ -447,61 +454,68 @@ class DynamoLeadStore(DynamoTable):
     def erase(self, lead_id: str) -> bool:
         """Delete everything of the lead; keep (or add) only the hashed suppression entry.
 
-        The profile goes last, so an erasure interrupted half-way is completed by the next DELETE.
+        The profile goes first, in one transaction with the suppression entry and an erasure marker that
+        holds what the sweep needs: every write under a lead checks that its profile exists, so nothing
+        can land after that moment and outlive the sweep. The marker goes last, so an erasure interrupted
+        half-way is finished by the next DELETE.
         """
+        pk = keys.lead_pk(lead_id)
         profile = self.profile(lead_id, "email_key, vids")
-        if profile is None:
+        plan = profile or self._get(pk, keys.ERASURE_SK)
+        if plan is None:
             return False
-        email_key = str(profile["email_key"])
-        self._call("update_item", TableName=self._table, Key=item_key(keys.suppression_pk(email_key),
-                                                                        keys.SUPPRESSION_SK),
-                   UpdateExpression="SET reason = if_not_exists(reason, :erased), erased_at = :at",
-                   ExpressionAttributeValues=to_item({":erased": "erased", ":at": iso(utc_now())}))
-        doomed = [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(keys.lead_pk(lead_id))
-                  if i["SK"]["S"] != keys.PROFILE]
-        for vid in profile.get("vids") or []:
-            # The browser's link to the lead goes; a tombstone in its place drops what the browser still sends.
-            self._call("put_item", TableName=self._table, Item=to_item({
-                "PK": keys.visitor_pk(vid), "SK": keys.VISITOR_IDENTITY_SK, "erased": True,
-                "erased_at": iso(utc_now())}))
+        email_key, vids, at = str(plan["email_key"]), sorted(plan.get("vids") or ()), iso(utc_now())
+        if profile is not None:
+            self._call("transact_write_items", TransactItems=[
+                {"Put": {"TableName": self._table, "Item": to_item({
+                    "PK": pk, "SK": keys.ERASURE_SK, "email_key": email_key, "vids": set(vids) or None,
+                    "erased_at": at})}},
+                {"Delete": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE)}},
+                {"Update": {"TableName": self._table, "Key": item_key(keys.suppression_pk(email_key),
+                                                                      keys.SUPPRESSION_SK),
+                            "UpdateExpression": "SET reason = if_not_exists(reason, :erased), erased_at = :at",
+                            "ExpressionAttributeValues": to_item({":erased": "erased", ":at": at})}},
+            ])
+        doomed = [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(pk)
+                  if i["SK"]["S"] != keys.ERASURE_SK]
+        for vid in vids:
+            # The browser's link to the lead goes; a tombstone in its place drops what the browser still sends
+            # (unless someone has claimed the browser anew since: a rerun leaves that alone).
+            with contextlib.suppress(ConditionFailed):
+                self._call("put_item", TableName=self._table, Item=to_item({
+                    "PK": keys.visitor_pk(vid), "SK": keys.VISITOR_IDENTITY_SK, "erased": True, "erased_at": at}),
+                    ConditionExpression="attribute_not_exists(lead_id) OR lead_id = :erased",
+                    ExpressionAttributeValues={":erased": {"S": lead_id}})
             doomed += [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(keys.visitor_pk(vid))
                        if i["SK"]["S"] != keys.VISITOR_IDENTITY_SK]
-        doomed.append(item_key(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK))
         batch_delete(self._ddb, self._table, doomed)
-        self._call("delete_item", TableName=self._table, Key=item_key(keys.lead_pk(lead_id), keys.PROFILE))
+        with contextlib.suppress(ConditionFailed):  # the address may be a new lead's already
+            self._call("delete_item", TableName=self._table, Key=item_key(keys.email_claim_pk(email_key),
+                                                                          keys.EMAIL_CLAIM_SK),
+                       ConditionExpression="lead_id = :erased", ExpressionAttributeValues={":erased": {"S": lead_id}})
+        self._call("delete_item", TableName=self._table, Key=item_key(pk, keys.ERASURE_SK))
         return True
 
     # --- tracking -----------------------------------------------------------------------------
 
     def record_visitor_activity(self, vid: str, activities: list[Activity], quota: Quota) -> None:
-        """One transaction: the events, on condition the visitor is still anonymous and within its quota.
+        """The events, on condition the visitor is still anonymous and within its quota.
 
         The condition orders every anonymous write before the identify that merges them, so no
         hit can slip in after the merge and be stranded.
         """
         pk = keys.visitor_pk(vid)
-        for chunk in _chunks(activities, TRANSACTION_LIMIT - 2):
-            items: list[dict[str, Any]] = [{"ConditionCheck": {
-                "TableName": self._table,
-                "Key": item_key(pk, keys.VISITOR_IDENTITY_SK),
-                "ConditionExpression": "attribute_not_exists(PK)",
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }}, self._quota(quota, len(chunk))]
-            items += [{"Put": {"TableName": self._table, "Item": self._activity_item(pk, activity)}}
-                      for activity in chunk]
-            try:
-                self._call("transact_write_items", TransactItems=items)
-            except TransactionCancelled as cancelled:
-                if cancelled.codes[0] == "ConditionalCheckFailed":
-                    identity = from_item(cancelled.reasons[0].get("Item") or {})
-                    if "lead_id" not in identity:  # the tombstone an erasure leaves
-                        raise VisitorErased(vid) from cancelled
-                    raise VisitorIdentified(identity["lead_id"]) from cancelled
-                if cancelled.codes[1] == "ConditionalCheckFailed":
-                    raise OverQuota(vid) from cancelled
-                if "TransactionConflict" in cancelled.codes:
-                    raise WriteConflict("another request is writing this visitor") from cancelled
-                raise StoreUnavailable(f"visitor hits cancelled: {cancelled.codes}") from cancelled
+        try:
+            self._write_hits({"Key": item_key(pk, keys.VISITOR_IDENTITY_SK), "ConditionExpression":
+                              "attribute_not_exists(PK)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"},
+                             quota, pk, activities)
+        except TransactionCancelled as cancelled:
+            if cancelled.codes[0] == "ConditionalCheckFailed":
+                identity = from_item(cancelled.reasons[0].get("Item") or {})
+                if "lead_id" not in identity:  # the tombstone an erasure leaves
+                    raise VisitorErased(vid) from cancelled
+                raise VisitorIdentified(identity["lead_id"]) from cancelled
+            raise self._hits_refused(cancelled, quota) from cancelled
 
     def unsubscribe(self, lead_id: str, activity: Activity) -> bool:
         """Status, suppression entry and an `unsubscribe` activity, in one transaction; once."""
@@ -525,8 +539,12 @@ class DynamoLeadStore(DynamoTable):
                 {"Put": {"TableName": self._table,
                          "Item": {**self._activity_item(keys.lead_pk(lead_id), activity), "lead_id": {"S": lead_id}}}},
             ])
-        except TransactionCancelled:
-            return False  # already unsubscribed (or erased meanwhile): nothing more to do
+        except TransactionCancelled as cancelled:
+            if cancelled.codes[0] == "ConditionalCheckFailed":
+                return False  # already unsubscribed (or erased meanwhile): nothing more to do
+            if cancelled.lost_race():
+                raise WriteConflict("the lead was being written at the same moment") from cancelled
+            raise StoreUnavailable(f"unsubscribe cancelled: {cancelled.codes}") from cancelled
         return True
 
     def record_lead_activity(self, lead_id: str, activities: list[Activity], quota: Quota | None = None) -> None:
@@ -534,24 +552,34 @@ class DynamoLeadStore(DynamoTable):
         pixel and links, or its browser, write nothing (LeadGone). A browser's events count toward its
         quota too (OverQuota)."""
         pk = keys.lead_pk(lead_id)
+        try:
+            self._write_hits({"Key": item_key(pk, keys.PROFILE), "ConditionExpression": "attribute_exists(PK)"},
+                             quota, pk, activities, {"lead_id": {"S": lead_id}})
+        except TransactionCancelled as cancelled:
+            if cancelled.codes[0] == "ConditionalCheckFailed":
+                raise LeadGone(lead_id) from cancelled
+            raise self._hits_refused(cancelled, quota) from cancelled
+
+    def _write_hits(self, check: dict[str, Any], quota: Quota | None, pk: str, activities: list[Activity],
+                    extra: dict[str, Any] | None = None) -> None:
+        """Events under `pk` in transactions that hold only if `check` (the transaction's first item) and the
+        visitor's quota (its second, if any) do. TransactionCancelled is the caller's to read."""
         for chunk in _chunks(activities, TRANSACTION_LIMIT - 2):
-            items: list[dict[str, Any]] = [{"ConditionCheck": {
-                "TableName": self._table, "Key": item_key(pk, keys.PROFILE),
-                "ConditionExpression": "attribute_exists(PK)"}}]
+            items: list[dict[str, Any]] = [{"ConditionCheck": {"TableName": self._table, **check}}]
             if quota is not None:
                 items.append(self._quota(quota, len(chunk)))
-            items += [{"Put": {"TableName": self._table, "Item": {**self._activity_item(pk, activity),
-                                                                   "lead_id": {"S": lead_id}}}} for activity in chunk]
-            try:
-                self._call("transact_write_items", TransactItems=items)
-            except TransactionCancelled as cancelled:
-                if cancelled.codes[0] == "ConditionalCheckFailed":
-                    raise LeadGone(lead_id) from cancelled
-                if quota is not None and cancelled.codes[1] == "ConditionalCheckFailed":
-                    raise OverQuota(quota.vid) from cancelled
-                if cancelled.lost_race():
-                    raise WriteConflict("the lead's profile was being written") from cancelled
-                raise StoreUnavailable(f"lead hits cancelled: {cancelled.codes}") from cancelled
+            items += [{"Put": {"TableName": self._table,
+                               "Item": {**self._activity_item(pk, activity), **(extra or {})}}} for activity in chunk]
+            self._call("transact_write_items", TransactItems=items)
+
+    @staticmethod
+    def _hits_refused(cancelled: TransactionCancelled, quota: Quota | None) -> Exception:
+        """What a cancellation that the first item's check did not cause means."""
+        if quota is not None and cancelled.codes[1] == "ConditionalCheckFailed":
+            return OverQuota(quota.vid)
+        if cancelled.lost_race():
+            return WriteConflict("another request was writing the same items")
+        return StoreUnavailable(f"hits cancelled: {cancelled.codes}")
 
     # --- helpers ------------------------------------------------------------------------------
 

@@ -57,11 +57,12 @@ class DynamoSenderStore(PauseReader):
         activity."""
         start = iso(parse_iso(since) - SES_CLOCK_SKEW)
         reported = self._pages("query", TableName=self._table, ConsistentRead=True,
-                               KeyConditionExpression="PK = :pk AND SK > :from",
+                               KeyConditionExpression="PK = :pk AND SK BETWEEN :from AND :events_end",
                                FilterExpression="message_id = :message AND attribute_exists(ses_message_id)",
                                ProjectionExpression="PK",
                                ExpressionAttributeValues={":pk": {"S": keys.lead_pk(lead_id)},
                                                           ":from": {"S": keys.event_sk(start, "")},
+                                                          ":events_end": {"S": keys.EVENT_PREFIX + "~"},
                                                           ":message": {"S": message_id}})
         return next(reported, None) is not None
 

@@ -283,7 +283,9 @@ def run_token(args: argparse.Namespace) -> int:
     if args.kind == "click" and not args.url:
         print("a click link needs --url", file=sys.stderr)
         return 2
-    signer = token_signer(target.environment["TOKEN_SECRET_ID"])
+    from nurture.config import load_config
+
+    signer = token_signer(target.environment["TOKEN_SECRET_ID"], load_config(args.config_dir).api.token_lifetime_days)
     if args.kind == "click":
         print(f"{target.api_url}/v1/t/c/{click_token(signer, args.lead, args.url, args.message)}")
     else:
@@ -311,23 +313,20 @@ def run_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def run_leads_show(args: argparse.Namespace) -> int:
-    from nurture.adapters.lead_store import DynamoLeadStore
     from nurture.config import load_config
     from nurture.domain.clock import utc_now
     from nurture.domain.errors import StoreUnavailable
     from nurture.domain.leads import lead_view
     from nurture.jsonable import json_default
 
-    target = _target(args)
-    if target is None:
-        return 2
-    store = DynamoLeadStore(target.environment["TABLE_NAME"])
+    found = _the_lead(args)
+    if isinstance(found, int):
+        return found
+    target, store, lead_id = found
     try:
-        lead_id = _lead_id(store, args.lead)
-        record = store.lead_record(lead_id) if lead_id else None
-    except (StoreUnavailable, ValueError) as error:
-        print(f"{target.description}: {error}" if isinstance(error, StoreUnavailable) else str(error),
-              file=sys.stderr)
+        record = store.lead_record(lead_id)
+    except StoreUnavailable as error:
+        print(f"{target.description}: {error}", file=sys.stderr)
         return 2
     if record is None:
         print("no such lead", file=sys.stderr)
@@ -354,34 +353,41 @@ def run_leads_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _lead_id(store: Any, lead: str) -> str | None:
-    """A lead id as given, or the id of the lead that owns an address; ValueError for a bad address."""
-    from nurture.domain.text import InvalidEmail, email_key, normalize_email
-
-    if "@" not in lead:
-        return lead
-    try:
-        return store.find_lead_id(email_key(normalize_email(lead)))  # type: ignore[no-any-return]
-    except InvalidEmail:
-        raise ValueError(f"'{lead}' is not an email address") from None
-
-
-def run_leads_erase(args: argparse.Namespace) -> int:
+def _the_lead(args: argparse.Namespace) -> tuple[Target, Any, str] | int:
+    """The target, its lead store and the id of the lead LEAD_ID|EMAIL names; else the exit code (said why)."""
     from nurture.adapters.lead_store import DynamoLeadStore
-    from nurture.domain.errors import LeadNotFound, StoreUnavailable
-    from nurture.domain.leads import erase_lead
+    from nurture.domain.errors import StoreUnavailable
+    from nurture.domain.text import InvalidEmail, email_key, normalize_email
 
     target = _target(args)
     if target is None:
         return 2
     store = DynamoLeadStore(target.environment["TABLE_NAME"])
     try:
-        lead_id = _lead_id(store, args.lead)
-        profile = store.profile(lead_id, "email") if lead_id else None
-        if lead_id is None or profile is None:
-            print("no such lead", file=sys.stderr)
-            return 1
-        if not args.yes:
+        lead_id = store.find_lead_id(email_key(normalize_email(args.lead))) if "@" in args.lead else args.lead
+    except InvalidEmail:
+        print(f"'{args.lead}' is not an email address", file=sys.stderr)
+        return 2
+    except StoreUnavailable as error:
+        print(f"{target.description}: {error}", file=sys.stderr)
+        return 2
+    if lead_id is None:
+        print("no such lead", file=sys.stderr)
+        return 1
+    return target, store, lead_id
+
+
+def run_leads_erase(args: argparse.Namespace) -> int:
+    from nurture.domain.errors import LeadNotFound, StoreUnavailable
+    from nurture.domain.leads import erase_lead
+
+    found = _the_lead(args)
+    if isinstance(found, int):
+        return found
+    target, store, lead_id = found
+    try:
+        profile = store.profile(lead_id, "email")
+        if profile is not None and not args.yes:
             if not sys.stdin.isatty():
                 print("erasing cannot be undone: give --yes to erase without a prompt", file=sys.stderr)
                 return 2
@@ -389,10 +395,9 @@ def run_leads_erase(args: argparse.Namespace) -> int:
             if answer.strip().lower() != str(profile.get("email", "")).lower():
                 print("not erased", file=sys.stderr)
                 return 1
-        erase_lead(lead_id, store)
-    except (StoreUnavailable, ValueError) as error:
-        print(f"{target.description}: {error}" if isinstance(error, StoreUnavailable) else str(error),
-              file=sys.stderr)
+        erase_lead(lead_id, store)  # also finishes an erasure that was interrupted (the profile goes first)
+    except StoreUnavailable as error:
+        print(f"{target.description}: {error}", file=sys.stderr)
         return 2
     except LeadNotFound:
         print("no such lead", file=sys.stderr)

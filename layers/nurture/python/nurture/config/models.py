@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
-from nurture.domain.links import valid_link_domain
+from nurture.domain.links import link_domain
 
 # Fields every form understands. Each maps to the maximum length we accept.
 STANDARD_FIELDS: dict[str, int] = {
@@ -166,10 +166,10 @@ class ApiSettings(StrictModel):
     @field_validator("link_domains")
     @classmethod
     def _host_names(cls, entries: list[str]) -> list[str]:
-        bad = [entry for entry in entries if not valid_link_domain(entry)]
+        bad = [entry for entry in entries if link_domain(entry) is None]
         if bad:
             raise ValueError(f"not a host name or *.domain: {', '.join(bad)}")
-        return [entry.lower() for entry in entries]
+        return [str(link_domain(entry)) for entry in entries]
 
 
 class FormsFile(StrictModel):

@@ -63,7 +63,7 @@ def text_encoding(charset: str) -> str:
 def decode_text(body: bytes, charset: str) -> str:
     try:
         text = body.decode(text_encoding(charset))
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:  # a decode error, or a codec's own (punycode, undefined)
         raise MalformedBody(f"The body is not valid {charset}.") from exc
     _storable(text)
     return text
@@ -123,7 +123,7 @@ def _urlencoded_fields(body: bytes, charset: str) -> dict[str, str]:
     text = decode_text(body, "ascii" if encoding != "utf-8" else "utf-8")
     try:
         pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, encoding=encoding, errors="strict")
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:
         raise MalformedBody(f"A field is not valid {charset}.") from exc
     for pair in pairs:
         _storable("".join(pair))

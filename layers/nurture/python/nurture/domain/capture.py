@@ -45,6 +45,7 @@ class LeadLookup:
     lead_id: str | None
     visitor_lead_id: str | None
     visitor_merged: bool
+    visitor_verified: bool = False  # tied by a post that could change the lead (its creation, or a trusted one)
     known: dict[str, Any] | None = None  # the owner's fields a submission may fill (profile fields, email,
     # custom, updated_at)
 
@@ -66,6 +67,7 @@ class SubmissionWrite:
     result: CaptureResult
     claim_visitor: str | None
     now: int
+    claim_verified: bool = False  # the tie is as trusted as the post that makes it
     stale_duplicate_of: str | None = None  # a guard naming an erased lead: overwrite it
     seen_updated_at: str | None = None  # a known lead's `updated_at` as read: the update holds only if unchanged
 
@@ -111,15 +113,28 @@ def capture_submission(
                 continue
             # A retry after a merge that failed half-way still completes the merge.
             if submission.vid and lookup.visitor_lead_id == duplicate.result.lead_id and not lookup.visitor_merged:
-                store.merge_visitor(submission.vid, duplicate.result.lead_id, settings.merge_events)
+                _merge(store, submission.vid, duplicate.result.lead_id, settings)
             return replace(duplicate.result, replayed=True)
         except WriteConflict:
             backoff(attempt)  # a concurrent request won the race: read again and retry as an update
             continue
         if submission.vid and _needs_merge(write, lookup):
-            store.merge_visitor(submission.vid, write.lead_id, settings.merge_events)
+            _merge(store, submission.vid, write.lead_id, settings)
         return write.result
     raise StoreUnavailable("the lead kept changing under concurrent submissions")
+
+
+def _merge(store: LeadStore, vid: str, lead_id: str, settings: CaptureSettings) -> None:
+    """The visitor's history into the lead's; it may race the visitor's own beacons, and it is idempotent. If it
+    cannot finish, the form is stored already: the client's retry (a 503) replays it and completes the merge."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            store.merge_visitor(vid, lead_id, settings.merge_events)
+        except WriteConflict:
+            backoff(attempt)
+            continue
+        return
+    raise StoreUnavailable("the visitor kept changing while its history was merged")
 
 
 def _needs_merge(write: SubmissionWrite, lookup: LeadLookup) -> bool:
@@ -139,8 +154,11 @@ def _plan(
     lead_id = lookup.lead_id or new_id()
     form = submission.form
     known = lookup.known or {}
-    # The lead's own browser, or a form meant to update: what the post says replaces what is known.
-    trusted = new_lead or form.may_update or (submission.vid is not None and lookup.visitor_lead_id == lead_id)
+    # The lead's own browser, or a form meant to update: what the post says replaces what is known. A browser
+    # counts as the lead's own only when a post that could change the lead tied it (its first post, or a
+    # trusted one): anyone can tie a fresh browser to a known address by posting it once.
+    own_browser = submission.vid is not None and lookup.visitor_lead_id == lead_id and lookup.visitor_verified
+    trusted = new_lead or form.may_update or own_browser
     profile_changes, proposed = _changes(submission.profile, known, trusted)
     custom, proposed_custom = _changes(submission.custom, known.get("custom") or {}, trusted)
     if proposed_custom:
@@ -170,7 +188,10 @@ def _plan(
     if trusted:  # the address as its owner writes it (its case may differ)
         profile["email"] = submission.email
     consent = _consent_record(submission, request, activity)
-    if consent is not None:
+    # Every statement is recorded; the one mail is sent on changes unless a stranger's "yes" would undo the
+    # person's own "no" (a withdrawal is honoured whoever sends it).
+    withdrawn = (known.get("consent") or {}).get("granted") is False
+    if consent is not None and (trusted or not (withdrawn and consent["granted"] is True)):
         profile["consent"] = {k: v for k, v in consent.items() if k != "source_ip"}
     if new_lead:
         profile |= {
@@ -196,6 +217,7 @@ def _plan(
         result=CaptureResult(lead_id=lead_id, created=new_lead, submission_id=activity.event_id),
         claim_visitor=submission.vid if submission.vid and lookup.visitor_lead_id is None else None,
         now=epoch_seconds(now),
+        claim_verified=trusted,
         seen_updated_at=None if new_lead else str(known.get("updated_at") or ""),
     )
 

@@ -55,9 +55,12 @@ def hosts_in(text: str) -> set[str]:
     return hosts
 
 
-def valid_link_domain(entry: str) -> bool:
-    """A host name, or `*.` and a domain (any host below it)."""
-    return bool(_HOST_NAME.match(entry))
+def link_domain(entry: str) -> str | None:
+    """A `link_domains` entry as hosts are compared (lower case, punycode): a host name, or `*.` and a domain
+    (any host below it); None for anything else."""
+    wildcard = entry.startswith("*.")
+    host = _bare_host(entry[2:] if wildcard else entry)
+    return f"*.{host}" if wildcard and _HOST_NAME.match(host) else host if _HOST_NAME.match(host) else None
 
 
 def host_allowed(host: str, allowed: frozenset[str]) -> bool:
@@ -123,4 +126,10 @@ def ascii_uri(url: str) -> str:
 
 
 def _bare_host(host: str) -> str:
-    return host.strip("[]").rstrip(".").lower()
+    """Lower case, no brackets or final dot, and an internationalised name in its ASCII (punycode) form, as a
+    click's destination is compared in."""
+    bare = host.strip("[]").rstrip(".").lower()
+    try:
+        return bare.encode("idna").decode("ascii")
+    except UnicodeError:
+        return bare

@@ -109,6 +109,10 @@ def to_mime(email: RenderedEmail, sender: str, recipient: str, now: datetime, do
 # --- the send itself ------------------------------------------------------------------------------
 
 IN_FLIGHT = timedelta(minutes=5)  # a marker younger than this may belong to a sender still at work
+# SES reports a message it accepted within seconds; a marker left in doubt is resolved by that report only
+# after this long, so a late report does not make it go out twice (the send queue's redeliveries, three
+# minutes apart, reach this before their fifth).
+SES_REPORT_WAIT = timedelta(minutes=10)
 Outcome = Literal["sent", "failed", "skipped", "stopped", "waiting", "reengaged", "sunset", "rechecked"]
 
 
@@ -250,12 +254,15 @@ def _send_once(lead_id: str, profile: dict[str, Any], state: SequenceState, step
     if earlier is not None and earlier.get("attempt") != attempt:
         if earlier.get("status") != "sending":
             raise AlreadyRecorded(message_id)
-        if now - parse_iso(str(earlier["at"])) < IN_FLIGHT:
+        waited = now - parse_iso(str(earlier["at"]))
+        if waited < IN_FLIGHT:
             raise SendDeferred("another sender is sending this message")
         # Its sender died, or could not mark it abandoned, or SES answered with an error after which it may
         # have sent: SES's own events for the message (recorded by ses_events) say whether it went out.
         if store.ses_accepted(lead_id, message_id, str(earlier["at"])):
             return _Attempt(message_id, str(earlier["at"]), step)
+        if waited < SES_REPORT_WAIT:
+            raise SendDeferred("waiting for SES to report the message, if it had it")
         if not store.take_over_send(lead_id, message_id, str(earlier.get("attempt")), attempt, iso(now)):
             raise SendDeferred("another sender took the message over")
     try:

@@ -20,7 +20,7 @@ from nurture.domain.activity import Activity
 from nurture.domain.bots import bot_data, classify
 from nurture.domain.clock import expiry, iso, parse_iso
 from nurture.domain.errors import NurtureError
-from nurture.domain.text import InvalidEmail, normalize_email
+from nurture.domain.text import InvalidEmail, drop_invisible, normalize_email
 
 # SES's names, both formats, to ours.
 KINDS = {
@@ -28,6 +28,9 @@ KINDS = {
     "Click": "click", "Reject": "reject", "Rendering Failure": "rendering_failure",
     "DeliveryDelay": "delivery_delay", "Subscription": "subscription",
 }
+
+
+MAX_TEXT = 2048  # a detail's text kept on an activity (a user agent, a link): far above real ones
 
 
 class UnreadableSesEvent(NurtureError):
@@ -86,9 +89,9 @@ def parse_record(record: dict[str, Any]) -> list[SesEvent]:
             if isinstance(values, list) and values}
     occurred_at = _time(detail.get("timestamp") or mail.get("timestamp"))
 
-    def text(name: str) -> str | None:  # the detail's own fields, where this kind has them
+    def text(name: str) -> str | None:  # the detail's own fields, where this kind has them (stored as they read)
         value = detail.get(name)
-        return value if isinstance(value, str) and value else None
+        return drop_invisible(value)[:MAX_TEXT] if isinstance(value, str) and value else None
 
     return [SesEvent(kind=kind, ses_message_id=mail["messageId"], recipient=recipient, occurred_at=occurred_at,
                      tags=tags, bounce_type=text("bounceType"), bounce_subtype=text("bounceSubType"),

@@ -14,8 +14,10 @@ _PHONE = re.compile(r"^\+?[0-9()\- ]{4,40}$")
 _LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 _SPACES = re.compile(r"[^\S\n\t]+")
 _KEPT_FORMAT = {"\u200c", "\u200d"}  # zero-width non-joiner and joiner
-_LINK_LIKE = re.compile(r"[a-z][a-z0-9+.\-]*://|\b(?:javascript|mailto|data|vbscript|file):|\bwww\d{0,3}\."
-                        r"|@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+")
+# A scheme with "//", one of the schemes used without it (right before what follows, so "Head of Data: EMEA"
+# is no link), a www. host, or an @host.
+_LINK_LIKE = re.compile(r"[a-z][a-z0-9+.\-]*://|\b(?:javascript|mailto|data|vbscript|file):(?=\S)"
+                        r"|\bwww\d{0,3}\.|@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+")
 
 
 class InvalidEmail(ValueError):

@@ -64,6 +64,10 @@ class ExpiredToken(InvalidToken):
 class UnknownSigningKey(InvalidToken):
     """Signed with a key this keyring does not hold: forged, or newer than the keyring read."""
 
+    def __init__(self, key_id: str):
+        super().__init__("The link was signed with an unknown key.")
+        self.key_id = key_id
+
 
 class TokenSigner:
     """Signs with the newest key of a keyring and verifies with any of them."""
@@ -89,9 +93,10 @@ class TokenSigner:
             raise InvalidToken("The link is malformed.")
         payload, signature = token.split(".")
         claims = _claims(payload)  # read before the signature is checked only to find the key
-        key = self._keys.get(str(claims.get("v", FIRST_KEY_ID)))
+        key_id = str(claims.get("v", FIRST_KEY_ID))
+        key = self._keys.get(key_id)
         if key is None:
-            raise UnknownSigningKey("The link was signed with an unknown key.")
+            raise UnknownSigningKey(key_id)
         if not hmac.compare_digest(signature, _signature(key, payload)):
             raise InvalidToken("The link's signature does not match.")
         if claims.get("k") != kind:
@@ -100,12 +105,18 @@ class TokenSigner:
             raise ExpiredToken(claims)
         return claims
 
+    def newer_than_known(self, key_id: str) -> bool:
+        """A key id after the newest this keyring holds (`k<n>`): a rotation this keyring has not seen yet."""
+        known = [int(k[1:]) for k in self._keys if k[1:].isdigit()]
+        return key_id[:1] == "k" and key_id[1:].isdigit() and int(key_id[1:]) > max(known, default=-1)
+
     def _expired(self, claims: dict[str, Any], key: SigningKey, now: datetime) -> bool:
+        # A retired key signs nothing new: whatever its tokens claim, none outlives its retirement by more
+        # than a token's lifetime (a leaked retired key cannot mint links that last).
+        if key.retired_at is not None and now > key.retired_at + self.lifetime:
+            return True
         expires = claims.get("e")
-        if isinstance(expires, int) and not isinstance(expires, bool):
-            return epoch_seconds(now) > expires
-        # Tokens from before expiry existed last as long as new ones would after their key retires.
-        return key.retired_at is not None and now > key.retired_at + self.lifetime
+        return isinstance(expires, int) and not isinstance(expires, bool) and epoch_seconds(now) > expires
 
 
 def _claims(payload: str) -> dict[str, Any]:

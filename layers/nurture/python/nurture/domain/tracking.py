@@ -259,7 +259,13 @@ def unsubscribe(token: str, signer: TokenSigner, store: ActivityStore, request: 
     claims = signer.verify(token, UNSUBSCRIBE)
     activity = new_activity("unsubscribe", request.received_at, settings.event_retention_days,
                             {"message_id": claims.get("m")})
-    return store.unsubscribe(_lead_id(claims), activity)
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return store.unsubscribe(_lead_id(claims), activity)
+        except WriteConflict:
+            backoff(attempt)  # the scorer or an SES event was writing the lead: an opt-out is never lost to it
+    # A 503: the mailbox provider's one-click POST, or the person's button, tries again.
+    raise StoreUnavailable("the lead kept changing while it was unsubscribed")
 
 
 def _lead_id(claims: dict[str, Any]) -> str:

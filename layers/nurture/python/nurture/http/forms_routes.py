@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from pydantic import BaseModel
@@ -65,7 +65,7 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
             if is_spam(form, fields):
                 metrics.add_metric(name="SpamDropped", unit=MetricUnit.Count, value=1)
                 logger.info("honeypot filled; dropped", extra={"form_id": form_id})
-                return _success(form_id, form, new_id(), browser)
+                return _success(form_id, form, new_id(), browser, None)
             submission = validate_submission(form_id, form, fields)
         except InputError as error:
             if browser:
@@ -78,28 +78,32 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
             metrics.add_metric(name="LeadCreated", unit=MetricUnit.Count, value=1)
         logger.info("form captured",
                     extra={"form_id": form_id, "lead_id": result.lead_id, "lead_created": result.created})
-        return _success(form_id, form, result.submission_id, browser)
+        return _success(form_id, form, result.submission_id, browser, submission.page)
 
     @app.get("/v1/forms/<form_id>/thanks", summary="Built-in thank-you page", tags=["forms"],
              responses={200: documented("HTML page", "text/html"), 404: problem_doc("No such form")})
-    def thanks(form_id: FormId):
+    def thanks(form_id: FormId, back: Annotated[str | None, Query(max_length=2048)] = None):
         form = marketer_config().forms.get(form_id)
         if form is None:
             raise UnknownForm(f"There is no form '{form_id}'.")
-        return Response(200, "text/html; charset=utf-8", pages.thanks_page(form, _back_url(app.current_event)))
+        return Response(200, "text/html; charset=utf-8", pages.thanks_page(form, _back_url(app.current_event, back)))
 
 
-def _success(form_id: str, form: FormDefinition, submission_id: str, browser: bool) -> Response:
+def _success(form_id: str, form: FormDefinition, submission_id: str, browser: bool, page: str | None) -> Response:
     if browser:
-        location = str(form.success_url) if form.success_url else f"{form_id}/thanks"
+        # The form's page, as the snippet fills it in, for the thank-you page's back link (checked there: a
+        # browser's default referrer policy would give it only the site's origin).
+        back = f"?{urlencode({'back': page})}" if page else ""
+        location = str(form.success_url) if form.success_url else f"{form_id}/thanks{back}"
         return Response(303, "text/plain", "", headers={"Location": location})
     return Response(202, "application/json", json.dumps({"status": "received", "submission_id": submission_id}))
 
 
-def _back_url(event: BaseProxyEvent) -> str | None:
-    """The form's page, for a "back" link: only when it is one of the sender's own sites."""
+def _back_url(event: BaseProxyEvent, page: str | None = None) -> str | None:
+    """The form's page (as posted, else as the browser's Referer says), for a "back" link: only when it is one
+    of the sender's own sites."""
     config = marketer_config()
-    return back_link(header(event, "referer"), config.api.cors.allow_origins, config.link_hosts,
+    return back_link(page or header(event, "referer"), config.api.cors.allow_origins, config.link_hosts,
                      header(event, "host"))
 
 

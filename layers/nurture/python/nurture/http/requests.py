@@ -16,6 +16,7 @@ from nurture.domain.activity import RequestContext
 from nurture.domain.bodies import MULTIPART, URLENCODED, media_type
 from nurture.domain.clock import utc_now
 from nurture.domain.errors import MalformedBody
+from nurture.domain.text import drop_invisible
 from nurture.settings import runtime_settings
 
 
@@ -63,8 +64,13 @@ def _address_without_port(value: str | None) -> str | None:
         return None
 
 
+MAX_USER_AGENT = 512  # stored on hits: a real one is far shorter
+
+
 def request_context(event: BaseProxyEvent) -> RequestContext:
-    return RequestContext(received_at=utc_now(), source_ip=source_ip(event), user_agent=header(event, "user-agent"))
+    agent = header(event, "user-agent")
+    return RequestContext(received_at=utc_now(), source_ip=source_ip(event),
+                          user_agent=drop_invisible(agent)[:MAX_USER_AGENT] if agent else None)
 
 
 def is_browser_post(event: BaseProxyEvent) -> bool:

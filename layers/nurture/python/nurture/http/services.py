@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
 from functools import cache
+from typing import TypeVar
 
 from nurture.adapters.lead_store import DynamoLeadStore
-from nurture.adapters.token_keys import token_signer
+from nurture.adapters.token_keys import with_signer
 from nurture.domain.capture import CaptureSettings
 from nurture.domain.tokens import TokenSigner
 from nurture.domain.tracking import TrackingSettings
 from nurture.settings import marketer_config, runtime_settings
+
+T = TypeVar("T")
 
 
 @cache
@@ -18,10 +21,9 @@ def lead_store() -> DynamoLeadStore:
     return DynamoLeadStore(runtime_settings().table_name)
 
 
-def signer(refresh: bool = False) -> TokenSigner:
-    """`refresh`: read the keyring again now (a token names a key newer than the cached keyring)."""
-    lifetime = timedelta(days=marketer_config().api.token_lifetime_days)
-    return token_signer(runtime_settings().token_secret_id, lifetime, refresh)
+def verified(use: Callable[[TokenSigner], T]) -> T:
+    """`use` the tracking keyring (read again if a token names a rotation this container has not seen)."""
+    return with_signer(runtime_settings().token_secret_id, marketer_config().api.token_lifetime_days, use)
 
 
 def capture_settings() -> CaptureSettings:

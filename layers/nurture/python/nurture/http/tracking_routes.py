@@ -1,8 +1,7 @@
 """Tracking: website beacons, the email open pixel and email click redirects."""
 
 
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
@@ -11,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from nurture.domain.bodies import check_size
 from nurture.domain.errors import InvalidToken, StoreUnavailable
-from nurture.domain.tokens import UNSUBSCRIBE, TokenSigner, UnknownSigningKey
+from nurture.domain.tokens import UNSUBSCRIBE
 from nurture.domain.tracking import (
     parse_beacons,
     record_beacons,
@@ -22,25 +21,13 @@ from nurture.domain.tracking import (
 from nurture.http import pages
 from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import body_bytes, header, request_context
-from nurture.http.services import lead_store, signer, tracking_settings
+from nurture.http.services import lead_store, tracking_settings, verified
 from nurture.observability import logger, metrics
 from nurture.settings import marketer_config
 
 # No length or pattern here: the pixel must answer a GIF to anything, so the domain judges the token.
 Token = Annotated[str, Path(description="A signed tracking token")]
 NO_STORE = {"Cache-Control": "no-store, max-age=0"}
-T = TypeVar("T")
-
-
-def _with_signer(use: Callable[[TokenSigner], T]) -> T:
-    """With the cached keyring; a token naming a key newer than it reads the keyring again, once."""
-    try:
-        return use(signer())
-    except UnknownSigningKey:
-        return use(signer(refresh=True))
-
-
-
 # Route functions carry no return annotation: Powertools would read one as a response model.
 def register_tracking_routes(app: ApiGatewayResolver) -> None:
     @app.post("/v1/events", summary="Record website events (the tracking snippet's beacon)", tags=["tracking"],
@@ -66,7 +53,7 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
     def open_pixel(token: Token):
         event = app.current_event
         try:
-            hit = _with_signer(lambda keys: record_email_open(token.removesuffix(".gif"), keys, lead_store(),
+            hit = verified(lambda keys: record_email_open(token.removesuffix(".gif"), keys, lead_store(),
                                                               request_context(event), tracking_settings()))
             if hit.dropped is None:  # people's and machines' opens are counted apart: reports show both
                 metrics.add_metric(name="EmailOpenBotHits" if hit.bot else "EmailOpenHits", unit=MetricUnit.Count,
@@ -85,7 +72,7 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
                                            400: documented("Invalid or forged link", "text/html")})
     def unsubscribe_confirm(token: Token):
         try:
-            _with_signer(lambda keys: keys.verify(token, UNSUBSCRIBE))
+            verified(lambda keys: keys.verify(token, UNSUBSCRIBE))
         except InvalidToken:
             return _invalid_link_page()
         # Mail scanners follow every link: only the POST below unsubscribes.
@@ -96,7 +83,7 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
                                             400: documented("Invalid or forged link", "text/html")})
     def unsubscribe_now(token: Token):
         try:
-            changed = _with_signer(lambda keys: unsubscribe(token, keys, lead_store(),
+            changed = verified(lambda keys: unsubscribe(token, keys, lead_store(),
                                                             request_context(app.current_event), tracking_settings()))
         except InvalidToken:
             return _invalid_link_page()
@@ -110,7 +97,7 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
     def click(token: Token):
         event = app.current_event
         try:
-            outcome = _with_signer(lambda keys: record_email_click(token, keys, lead_store(), request_context(event),
+            outcome = verified(lambda keys: record_email_click(token, keys, lead_store(), request_context(event),
                                                                    tracking_settings()))
         except InvalidToken as error:
             # Forged or broken, or genuine but leading to a host the config does not allow: no redirect.

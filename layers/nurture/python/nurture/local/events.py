@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from nurture.topology import ROUTES, ApiRoute
 
@@ -73,9 +74,10 @@ def http_api_event(
     if cookies:
         event["cookies"] = cookies
     if query:
+        # As API Gateway gives them: percent-decoded, a repeated name's values joined by commas.
         params: dict[str, str] = {}
         for pair in query.split("&"):
-            name, _, value = pair.partition("=")
+            name, _, value = (unquote(part) for part in pair.partition("="))
             params[name] = f"{params[name]},{value}" if name in params else value
         event["queryStringParameters"] = params
     if path_parameters:
