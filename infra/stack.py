@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, CrossStackReferences, Environment, ReferenceStrength, Stack
 from constructs import Construct
 
+from infra.constructs.config_store import ConfigStore
 from infra.constructs.data import Data
 from infra.constructs.dispatch_schedule import DispatchSchedule, SendQueue
 from infra.constructs.edge import VIEWER_ADDRESS_HEADER, Edge, WebAcl
@@ -22,6 +23,8 @@ from infra.settings import DeploySettings
 from nurture.topology import (
     FUNCTIONS,
     OUTPUT_API_URL,
+    OUTPUT_CONFIG_BUCKET,
+    OUTPUT_DEPLOYED_CONFIG,
     OUTPUT_HANDOFF_QUEUE,
     OUTPUT_TABLE,
     OUTPUT_TOKEN_SECRET,
@@ -66,7 +69,9 @@ class NurtureStack(Stack):
         key = TrackingKey(self, "TrackingKey")
         code = SharedCode(self, "SharedCode", settings.dependencies_layer, settings.api_overrides)
         handoff = HandoffQueue(self, "Handoff")
-        environment = {"TABLE_NAME": data.table.table_name, "TOKEN_SECRET_ID": key.secret.secret_arn}
+        config = ConfigStore(self, "ConfigStore", code.config_dir)
+        environment = {"TABLE_NAME": data.table.table_name, "TOKEN_SECRET_ID": key.secret.secret_arn,
+                       "CONFIG_BUCKET": config.bucket.bucket_name}
         # Behind CloudFront a request's connection is CloudFront's: the client's address comes in this header.
         client_ip = {"CLIENT_IP_HEADER": VIEWER_ADDRESS_HEADER} if web_acl is not None else {}
         api_functions = {name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code,
@@ -95,6 +100,7 @@ class NurtureStack(Stack):
         for name, function in functions.items():
             function.allow(TABLE_ACTIONS[name], [data.table.table_arn])
             function.allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
+            config.grant_read(function)
         for name, index in INDEX_READS.items():
             functions[name].allow(["dynamodb:Query"], [f"{data.table.table_arn}/index/{index}"])
         for name in ("tracking", "sender"):  # both sign or verify tracking links
@@ -122,6 +128,10 @@ class NurtureStack(Stack):
                   description="Base URL sales tooling signs its calls to (SigV4): the API's own endpoint")
         CfnOutput(self, OUTPUT_TABLE, value=data.table.table_name)
         CfnOutput(self, OUTPUT_TOKEN_SECRET, value=key.secret.secret_arn)
+        CfnOutput(self, OUTPUT_CONFIG_BUCKET, value=config.bucket.bucket_name,
+                  description="`nurture config push` publishes marketer config versions here")
+        CfnOutput(self, OUTPUT_DEPLOYED_CONFIG, value=config.deployed_url,
+                  description="Config version 1: what this deploy shipped")
         CfnOutput(self, OUTPUT_HANDOFF_QUEUE, value=handoff.queue.queue_url, description="Sales tooling polls this")
         CfnOutput(self, "SalesConsumerPolicyArn", value=sales.consumer.managed_policy_arn,
                   description="Attach to sales tooling's role: hot leads, lookups, feedback")

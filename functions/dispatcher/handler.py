@@ -11,7 +11,7 @@ from nurture.adapters.send_queue import SendQueue
 from nurture.domain.clock import utc_now
 from nurture.domain.dispatch import tick
 from nurture.observability import logger, metrics, tracer
-from nurture.settings import runtime_settings
+from nurture.settings import pin_config, runtime_settings
 
 
 @cache
@@ -23,6 +23,7 @@ def collaborators() -> tuple[DynamoDispatchStore, SendQueue]:
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
+@pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The schedule's payload carries nothing we need: the tick is about "now".
     store, queue = collaborators()

@@ -1,6 +1,6 @@
 """Forms function: lead capture (POST /v1/forms/{form_id}) and the API's OpenAPI document."""
 
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -10,16 +10,18 @@ from nurture.http.app import HttpApi
 from nurture.http.docs_routes import register_docs_routes
 from nurture.http.forms_routes import register_form_routes
 from nurture.observability import logger, metrics, tracer
-from nurture.settings import marketer_config
+from nurture.settings import active_config, marketer_config, pin_config
 
 
-@cache
-def api() -> HttpApi:
+@lru_cache(maxsize=2)
+def api(config_version: int) -> HttpApi:
+    """One per config version: CORS comes from the config."""
     return HttpApi([register_form_routes, register_docs_routes], marketer_config().api.cors)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
+@pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return api().resolve(event, context)
+    return api(active_config().version).resolve(event, context)

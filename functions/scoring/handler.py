@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from nurture.adapters.scoring_store import DynamoScoringStore
 from nurture.domain.clock import utc_now
 from nurture.observability import logger, metrics, tracer
-from nurture.settings import runtime_settings
+from nurture.settings import pin_config, runtime_settings
 from nurture.streams.scoring import handle_batch
 
 
@@ -20,5 +20,6 @@ def store() -> DynamoScoringStore:
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
+@pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return handle_batch(event, context, store(), utc_now())

@@ -14,7 +14,7 @@ from nurture.domain.pacing import SendPacer
 from nurture.domain.sending import Composer
 from nurture.observability import logger, metrics, tracer
 from nurture.queues.sender import handle_batch
-from nurture.settings import marketer_config, runtime_settings
+from nurture.settings import marketer_config, pin_config, runtime_settings
 
 
 @cache
@@ -37,6 +37,7 @@ def composer() -> Composer:
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
+@pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store, mailer = collaborators()
     return handle_batch(event, context, store, mailer, composer, marketer_config(), utc_now)

@@ -10,7 +10,7 @@ from nurture.adapters.ses_event_store import DynamoSesEventStore
 from nurture.domain.clock import utc_now
 from nurture.observability import logger, metrics, tracer
 from nurture.queues.ses_events import handle_batch
-from nurture.settings import marketer_config, runtime_settings
+from nurture.settings import marketer_config, pin_config, runtime_settings
 
 
 @cache
@@ -22,6 +22,7 @@ def collaborators() -> tuple[DynamoSesEventStore, DynamoDeliverabilityStore]:
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
+@pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store, guard = collaborators()
     return handle_batch(event, context, store, guard, marketer_config(), utc_now)

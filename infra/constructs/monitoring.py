@@ -95,6 +95,15 @@ class Monitoring(Construct):
                    "A hot lead has waited in the handoff queue for hours: is sales tooling polling?")
         self.alarm("SendQueueWaiting", oldest["send"], SEND_QUEUE_WAIT.to_seconds(),
                    "Due step emails are waiting for the sender: SES throttling or sender errors.")
+        for metric, description in (
+                ("ConfigVersionRejected", "A pushed config version does not validate with the deployed code: "
+                 "functions run the version before it. `nurture config status`, then push a fix or roll back."),
+                ("ConfigStoreUnreadable", "Functions cannot read the config store: they run the last version "
+                 "they read. Check the config bucket and the functions' roles.")):
+            by_function = {f"f{index}": business_metric(name, metric) for index, name in enumerate(functions)}
+            self.alarm(metric, cloudwatch.MathExpression(expression=f"SUM([{', '.join(by_function)}])",
+                                                         using_metrics=by_function, label=metric,
+                                                         period=FIVE_MINUTES), 0, description)
 
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{Stack.of(self).stack_name}-health",
                                               default_interval=Duration.days(7))

@@ -43,6 +43,8 @@ class SharedCode(Construct):
         config = (lambda_.Code.from_asset(str(deployed_config(api_overrides))) if api_overrides else
                   lambda_.Code.from_asset(str(paths.REPO), exclude=["*", ".*", "!config", "!config/**"]))
         self.config = self._layer("Config", config, "Marketer configuration (config/*.yaml)")
+        # What the config layer holds: config version 1.
+        self.config_dir = deployed_config(api_overrides) / "config" if api_overrides else paths.CONFIG
 
     def _layer(self, name: str, code: lambda_.Code, description: str) -> lambda_.LayerVersion:
         return lambda_.LayerVersion(self, name, code=code, description=description,

@@ -91,7 +91,9 @@ def _actions(template: Template, function: str) -> set[str]:
     return actions
 
 
-COMMON = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# Its logs and traces, and the active config version (ListBucket: a missing pointer is a 404, not a 403).
+COMMON = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+          "s3:GetObject", "s3:ListBucket"}
 # Reading the stream, and sending what keeps failing to the consumer's dead-letter queue.
 STREAM = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
           "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
@@ -124,6 +126,28 @@ EXPECTED_ACTIONS = {
 def test_each_role_has_exactly_the_actions_its_function_uses(synthesized, function):
     template, _ = synthesized
     assert _actions(template, function) == EXPECTED_ACTIONS[function]
+
+
+def test_functions_only_read_the_config_bucket_which_is_private_and_ships_version_1(synthesized):
+    template, _ = synthesized
+    (bucket_id, bucket), = template.find_resources("AWS::S3::Bucket").items()
+    assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    grants = [(statement["Action"], json.dumps(statement["Resource"]))
+              for policy in template.find_resources("AWS::IAM::Policy").values()
+              for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+              if str(statement["Action"]).startswith("s3:")]
+    assert len(grants) == 2 * len(FUNCTIONS)
+    assert all(action in ("s3:GetObject", "s3:ListBucket") and bucket_id in resource for action, resource in grants)
+    outputs = template.find_outputs("*")
+    assert outputs["ConfigBucketName"]["Value"] == {"Ref": bucket_id}
+    assert "s3://" in json.dumps(outputs["DeployedConfigUrl"]["Value"])
+    environments = [resource["Properties"]["Environment"]["Variables"]
+                    for resource in template.find_resources("AWS::Lambda::Function").values()
+                    if "Environment" in resource["Properties"]]
+    assert all(variables.get("CONFIG_BUCKET") == {"Ref": bucket_id} for variables in environments)
+    alarms = " ".join(json.dumps(alarm) for alarm in template.find_resources("AWS::CloudWatch::Alarm").values())
+    assert "ConfigVersionRejected" in alarms and "ConfigStoreUnreadable" in alarms
 
 
 def test_only_the_sales_api_reads_an_index_and_only_by_rank(synthesized):

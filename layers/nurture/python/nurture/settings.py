@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from nurture.config import NurtureConfig, load_config
+from nurture.config.loader import load_config_files
+from nurture.config.versions import DEPLOYED_VERSION
+from nurture.domain.errors import ConfigInvalid, StoreUnavailable
+from nurture.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from nurture.adapters.config_store import ConfigStore
 
 
 class RuntimeSettings(BaseModel):
@@ -18,6 +29,10 @@ class RuntimeSettings(BaseModel):
     table_name: str = Field(min_length=3)
     token_secret_id: str = Field(min_length=1)
     config_dir: Path
+    config_bucket: str = Field(default="", description="where `nurture config push` publishes versions; "
+                               "empty: only the deployed config")
+    config_max_age_seconds: int = Field(default=60, ge=1, description="how long the active version's pointer "
+                                        "is trusted before it is read again")
     handoff_queue_url: str = ""
     send_queue_url: str = ""
     public_api_url: str = Field(default="", description="base URL of the API, for links in emails and handoffs")
@@ -34,6 +49,8 @@ class RuntimeSettings(BaseModel):
             token_secret_id=environ.get("TOKEN_SECRET_ID", ""),
             # In Lambda the config layer is mounted at /opt/config.
             config_dir=Path(environ.get("NURTURE_CONFIG_DIR", "/opt/config")),
+            config_bucket=environ.get("CONFIG_BUCKET", ""),
+            config_max_age_seconds=int(environ.get("CONFIG_MAX_AGE_SECONDS") or 60),
             handoff_queue_url=environ.get("HANDOFF_QUEUE_URL", ""),
             send_queue_url=environ.get("SEND_QUEUE_URL", ""),
             public_api_url=environ.get("PUBLIC_API_URL", ""),
@@ -49,12 +66,105 @@ def runtime_settings() -> RuntimeSettings:
     return RuntimeSettings.from_environ(os.environ)
 
 
-@cache
+@dataclass(frozen=True)
+class ActiveConfig:
+    version: int
+    config: NurtureConfig
+
+
+# The version an invocation runs with, fixed when it starts (threads of the local runtime each have their own).
+_pinned: ContextVar[ActiveConfig | None] = ContextVar("pinned_config", default=None)
+_loaded: dict[int, ActiveConfig] = {}  # versions this process has validated, by number
+_rejected: set[int] = set()  # versions that failed validation here: not read again
+_last_good: ActiveConfig | None = None
+F = TypeVar("F", bound=Callable[..., Any])
+
+
 def marketer_config() -> NurtureConfig:
+    return active_config().config
+
+
+def active_config() -> ActiveConfig:
+    """The invocation's pinned version; outside an invocation (the CLI, tests), the newest known."""
+    return _pinned.get() or _newest()
+
+
+def pin_config(handler: F) -> F:
+    """Run each invocation with one config version from start to end: a push that lands meanwhile is
+    picked up by the next invocation, never half-way through this one."""
+
+    @functools.wraps(handler)
+    def pinned(event: Any, context: Any) -> Any:
+        active = _newest()
+        logger.append_keys(config_version=active.version)
+        token = _pinned.set(active)
+        try:
+            return handler(event, context)
+        finally:
+            _pinned.reset(token)
+
+    return pinned  # type: ignore[return-value]
+
+
+def _newest() -> ActiveConfig:
+    """The active version per the store (its pointer read at most once a minute), loaded once. If the store
+    cannot be read or a version does not validate with this code, keep what this container last ran with
+    (the deployed version on a cold start), and say so: a function keeps serving rather than fail."""
+    global _last_good
+    settings = runtime_settings()
+    bucket = settings.config_bucket
+    try:
+        number = _config_store(bucket).active_version(settings.config_max_age_seconds) if bucket \
+            else DEPLOYED_VERSION
+    except StoreUnavailable:
+        logger.exception("config store unreadable: running with the last version read")
+        metrics.add_metric(name="ConfigStoreUnreadable", unit="Count", value=1)
+        number = _last_good.version if _last_good else DEPLOYED_VERSION
+    if number not in _loaded and number not in _rejected:
+        try:
+            _loaded[number] = ActiveConfig(number, _load_version(bucket, number))
+        except StoreUnavailable:
+            logger.exception("config version unreadable: running with the last version read",
+                             extra={"config_version": number})
+            metrics.add_metric(name="ConfigStoreUnreadable", unit="Count", value=1)
+        except (ConfigInvalid, ValueError):
+            # Pushed for newer code, or a bundle damaged in the store: never retried in this container.
+            logger.exception("config version does not validate here: running with the last version read",
+                             extra={"config_version": number})
+            metrics.add_metric(name="ConfigVersionRejected", unit="Count", value=1)
+            _rejected.add(number)
+    if number in _loaded:
+        _last_good = _loaded[number]
+    elif _last_good is None:
+        _last_good = _loaded.setdefault(DEPLOYED_VERSION, ActiveConfig(DEPLOYED_VERSION, _deployed_config()))
+    return _last_good
+
+
+def _load_version(bucket: str, number: int) -> NurtureConfig:
+    if number == DEPLOYED_VERSION:
+        return _deployed_config()
+    version = _config_store(bucket).version(number)
+    return load_config_files(version.files, f"config v{number}")
+
+
+@cache
+def _deployed_config() -> NurtureConfig:
     return load_config(runtime_settings().config_dir)
+
+
+@cache
+def _config_store(bucket: str) -> ConfigStore:
+    from nurture.adapters.config_store import ConfigStore  # boto3 and the parameter cache: not on cold import
+
+    return ConfigStore(bucket)
 
 
 def reload() -> None:
     """Forget what was read (tests and the local runtime change the environment)."""
+    global _last_good
     runtime_settings.cache_clear()
-    marketer_config.cache_clear()
+    _deployed_config.cache_clear()
+    _config_store.cache_clear()
+    _loaded.clear()
+    _rejected.clear()
+    _last_good = None

@@ -67,6 +67,8 @@ OUTPUT_API_URL = "ApiUrl"
 OUTPUT_TABLE = "TableName"
 OUTPUT_TOKEN_SECRET = "TokenSecretId"  # noqa: S105 - an output's name, not a secret
 OUTPUT_HANDOFF_QUEUE = "HandoffQueueUrl"
+OUTPUT_CONFIG_BUCKET = "ConfigBucketName"  # where `nurture config push` publishes
+OUTPUT_DEPLOYED_CONFIG = "DeployedConfigUrl"  # version 1: the config bundle the deploy shipped (s3://…)
 
 SEND_QUEUE_RECEIVES = 5  # receives of a send-queue message before it goes to the DLQ (stack and local alike)
 

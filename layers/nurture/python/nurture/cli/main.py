@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nurture.cli.config_versions import add_version_commands, run_version_command
 from nurture.cli.lists import add_list_commands, run_export, run_import
 from nurture.cli.report import add_report_command, run_report
 
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     config = commands.add_parser("config", help="marketer configuration")
     config_commands = config.add_subparsers(dest="config_command", required=True)
     config_commands.add_parser("check", help="validate every config file and list each problem with its location")
+    add_version_commands(config_commands, _target_options)
 
     local = commands.add_parser("local", help="run the whole system locally on the AWS emulator")
     local.add_argument("--host", default="127.0.0.1")
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "config":
-        return config_check(args.config_dir)
+        return config_check(args.config_dir) if args.config_command == "check" else run_version_command(args, _target)
     if args.command == "local":
         return run_local(args)
     if args.command == "token":

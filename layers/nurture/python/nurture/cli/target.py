@@ -8,9 +8,16 @@ from dataclasses import dataclass
 import boto3
 
 from nurture.local.resources import LocalResources
-from nurture.local.runtime import FAKE_CREDENTIALS
+from nurture.local.runtime import DEPLOYED_KEY, FAKE_CREDENTIALS
 from nurture.local.state import LocalState
-from nurture.topology import OUTPUT_API_URL, OUTPUT_HANDOFF_QUEUE, OUTPUT_TABLE, OUTPUT_TOKEN_SECRET
+from nurture.topology import (
+    OUTPUT_API_URL,
+    OUTPUT_CONFIG_BUCKET,
+    OUTPUT_DEPLOYED_CONFIG,
+    OUTPUT_HANDOFF_QUEUE,
+    OUTPUT_TABLE,
+    OUTPUT_TOKEN_SECRET,
+)
 
 
 class TargetNotFound(RuntimeError):
@@ -42,7 +49,8 @@ def local_target(config_dir: str) -> Target:
     resources = LocalResources(table_name=state.table_name, token_secret_id=state.token_secret_id,
                                region=state.region)
     environment = {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": state.emulator_url,
-                   **resources.environment(config_dir, state.gateway_url)}
+                   **resources.environment(config_dir, state.gateway_url),
+                   "DEPLOYED_CONFIG_URL": f"s3://{resources.config_bucket}/{DEPLOYED_KEY}"}
     return Target(f"local system at {state.gateway_url}", environment, state.gateway_url)
 
 
@@ -61,6 +69,8 @@ def stack_target(stack: str, region: str, config_dir: str) -> Target:
     environment = {
         **resources.environment(config_dir, outputs[OUTPUT_API_URL]),
         "HANDOFF_QUEUE_URL": outputs.get(OUTPUT_HANDOFF_QUEUE, ""),
+        "CONFIG_BUCKET": outputs.get(OUTPUT_CONFIG_BUCKET, ""),
+        "DEPLOYED_CONFIG_URL": outputs.get(OUTPUT_DEPLOYED_CONFIG, ""),
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
     return Target(f"stack {stack} in {region}", environment, outputs[OUTPUT_API_URL])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,24 @@ CONFIG_FILES: dict[str, tuple[type[BaseModel], bool]] = {
 TEMPLATES = "templates"
 
 
+def read_config_files(config_dir: Path) -> dict[str, str]:
+    """The bundle: every config file's text by its path relative to the folder. This is what
+    `nurture config push` publishes as a version and what a function loads."""
+    files = {name: (config_dir / name).read_text(encoding="utf-8")
+             for name in CONFIG_FILES if (config_dir / name).is_file()}
+    folder = config_dir / TEMPLATES
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        files[f"{TEMPLATES}/{path.name}"] = path.read_text(encoding="utf-8")
+    return files
+
+
 def load_config(config_dir: Path, check_template_syntax: bool = False) -> NurtureConfig:
-    """Read and validate every config file; raise ConfigInvalid listing all problems at once.
+    return load_config_files(read_config_files(config_dir), str(config_dir), check_template_syntax)
+
+
+def load_config_files(files: Mapping[str, str], origin: str, check_template_syntax: bool = False) -> NurtureConfig:
+    """Validate a bundle of config files; raise ConfigInvalid listing all problems at once, each located as
+    `<origin>/<file>:<line>`.
 
     Template syntax is parsed by `nurture config check` (and at render time, which refuses a broken
     template whole): functions load the config on their first request and need not pay for Jinja.
@@ -36,22 +53,22 @@ def load_config(config_dir: Path, check_template_syntax: bool = False) -> Nurtur
     problems: list[str] = []
     loaded: dict[str, BaseModel] = {}
     for file_name, (model, optional) in CONFIG_FILES.items():
-        path = config_dir / file_name
-        if not path.exists():
+        where = f"{origin}/{file_name}"
+        if file_name not in files:
             if optional:
                 loaded[file_name] = model()
             else:
-                problems.append(f"{path}: missing file")
+                problems.append(f"{where}: missing file")
             continue
-        result = _load_file(path, model)
+        result = _load_text(files[file_name], where, model)
         if isinstance(result, list):
             problems += result
         else:
             loaded[file_name] = result
-    templates = _load_templates(config_dir / TEMPLATES, problems, check_template_syntax)
+    templates = _load_templates(files, origin, problems, check_template_syntax)
     sequences = loaded.get("sequences.yaml")
     if isinstance(sequences, SequencesConfig):
-        problems += [f"{config_dir / 'sequences.yaml'}: template '{name}' is not in {TEMPLATES}/"
+        problems += [f"{origin}/sequences.yaml: template '{name}' is not in {TEMPLATES}/"
                      for name in sorted(sequences.templates() - set(templates))]
     if problems:
         raise ConfigInvalid(problems)
@@ -64,10 +81,12 @@ def load_config(config_dir: Path, check_template_syntax: bool = False) -> Nurtur
                          bots=bots)
 
 
-def _load_templates(folder: Path, problems: list[str], check_syntax: bool) -> dict[str, EmailTemplate]:
+def _load_templates(files: Mapping[str, str], origin: str, problems: list[str],
+                    check_syntax: bool) -> dict[str, EmailTemplate]:
     templates: dict[str, EmailTemplate] = {}
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        result = _load_file(path, EmailTemplate)
+    for name in sorted(name for name in files if name.startswith(f"{TEMPLATES}/") and name.endswith(".yaml")):
+        where = f"{origin}/{name}"
+        result = _load_text(files[name], where, EmailTemplate)
         if isinstance(result, list):
             problems += result
             continue
@@ -75,31 +94,29 @@ def _load_templates(folder: Path, problems: list[str], check_syntax: bool) -> di
         if check_syntax:
             from nurture.domain.emails import syntax_problems
 
-            problems += [f"{path}: {problem}" for problem in syntax_problems(result)]
-        templates[path.stem] = result
+            problems += [f"{where}: {problem}" for problem in syntax_problems(result)]
+        templates[Path(name).stem] = result
     return templates
 
 
-def _load_file(path: Path, model: type[BaseModel]) -> BaseModel | list[str]:
-    text = path.read_text(encoding="utf-8")
+def _load_text(text: str, where: str, model: type[BaseModel]) -> BaseModel | list[str]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
-        return [f"{path}{line}: not valid YAML: {getattr(exc, 'problem', exc)}"]
+        return [f"{where}{line}: not valid YAML: {getattr(exc, 'problem', exc)}"]
     try:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
-        return [_describe(path, node, error) for error in exc.errors()]
+        return [_describe(where, node, error) for error in exc.errors()]
 
 
-def _describe(path: Path, root: yaml.Node | None, error: Any) -> str:
+def _describe(where: str, root: yaml.Node | None, error: Any) -> str:
     location = [str(part) for part in error["loc"]]
     line = _line_of(root, location)
-    where = ".".join(location) or "(top level)"
-    return f"{path}:{line}: {where}: {error['msg']}"
+    return f"{where}:{line}: {'.'.join(location) or '(top level)'}: {error['msg']}"
 
 
 def _line_of(node: yaml.Node | None, location: list[str]) -> int:

@@ -28,6 +28,7 @@ class LocalResources:
     sender_address: str = "news@nurture.example"
     configuration_set: str = "nurture-local"
     token_secret_id: str = "nurture/local/token-key"  # noqa: S105 - the secret's name
+    config_bucket: str = "nurture-local-config"
     region: str = REGION
 
     def environment(self, config_dir: str, api_url: str = "http://127.0.0.1:3000") -> dict[str, str]:
@@ -41,6 +42,9 @@ class LocalResources:
             "SES_CONFIGURATION_SET": self.configuration_set,
             "TOKEN_SECRET_ID": self.token_secret_id,
             "NURTURE_CONFIG_DIR": config_dir,
+            "CONFIG_BUCKET": self.config_bucket,
+            # A push reaches the local functions within seconds (AWS: a minute), as the scheduler ticks faster.
+            "CONFIG_MAX_AGE_SECONDS": "2",
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
             "POWERTOOLS_SERVICE_NAME": "nurture",
@@ -64,7 +68,8 @@ class LocalResources:
 
 
 def create_resources(resources: LocalResources, session: Any | None = None) -> None:
-    """Table (keys, GSIs, stream, TTL), the queues, the SES identity and the signing secret, if missing."""
+    """Table (keys, GSIs, stream, TTL), the config bucket, the queues, the SES identity and the signing secret,
+    if missing."""
     session = session or boto3.session.Session(region_name=resources.region)
     dynamodb = session.client("dynamodb")
     if resources.table_name not in dynamodb.list_tables()["TableNames"]:
@@ -73,6 +78,10 @@ def create_resources(resources: LocalResources, session: Any | None = None) -> N
             TableName=resources.table_name,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TABLE.ttl_attribute},
         )
+    s3 = session.client("s3")
+    if resources.config_bucket not in {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=resources.config_bucket,
+                         CreateBucketConfiguration={"LocationConstraint": resources.region})
     sqs = session.client("sqs")
     sqs.create_queue(QueueName=resources.handoff_queue,
                      Attributes={"FifoQueue": "true", "VisibilityTimeout": "60"})

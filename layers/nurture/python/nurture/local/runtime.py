@@ -20,6 +20,9 @@ import yaml
 from moto.server import ThreadedMotoServer
 
 from nurture.adapters.aws import reset_clients
+from nurture.config.loader import read_config_files
+from nurture.config.versions import deployed_version
+from nurture.domain.clock import iso
 from nurture.local import emulator
 from nurture.local.functions import invoke
 from nurture.local.gateway import Gateway, Page, index_page
@@ -37,6 +40,7 @@ logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto server: one line
 warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
 
 SNAPSHOT = "snapshot.json"
+DEPLOYED_KEY = "deployed.json"  # where the local config bucket keeps version 1 (AWS: the stack's config asset)
 STREAM_POLL_SECONDS = 0.25  # Lambda polls a stream about four times a second
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
 
@@ -94,6 +98,7 @@ class LocalSystem:
         create_resources(self.resources)
         if self.persist:
             self._restore()
+        self._ship_config()
         consumers = {name: functools.partial(invoke, name) for name in ("scoring", "handoff")}
         self.poller = StreamPoller(self.resources.table_name, self.resources.region, consumers,
                                    on_delivered=emulator.stream_trimmer(self.resources.table_name,
@@ -111,6 +116,12 @@ class LocalSystem:
                            config_dir=str(self.config_dir), pid=os.getpid())
         state.save()
         return state
+
+    def _ship_config(self) -> None:
+        """What `cdk deploy` does with the config: it becomes version 1, the one active until a push."""
+        shipped = deployed_version(read_config_files(self.config_dir), "nurture local", iso(datetime.now(UTC)))
+        boto3.session.Session(region_name=self.resources.region).client("s3").put_object(
+            Bucket=self.resources.config_bucket, Key=DEPLOYED_KEY, Body=shipped.to_json().encode("utf-8"))
 
     def _start_step_emails(self) -> None:
         """The scheduler's tick runs the dispatcher; the send queue feeds the sender; the outbox fills."""
@@ -176,9 +187,13 @@ class LocalSystem:
         for page in dynamodb.get_paginator("scan").paginate(TableName=self.resources.table_name):
             items += page["Items"]
         key = session.client("secretsmanager").get_secret_value(SecretId=self.resources.token_secret_id)
+        s3, bucket = session.client("s3"), self.resources.config_bucket
+        config = {item["Key"]: s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode("utf-8")
+                  for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+                  for item in page.get("Contents", []) if item["Key"] != DEPLOYED_KEY}
         self.persist.mkdir(parents=True, exist_ok=True)
-        (self.persist / SNAPSHOT).write_text(json.dumps({"items": items, "token_key": key["SecretString"]}),
-                                             encoding="utf-8")
+        (self.persist / SNAPSHOT).write_text(json.dumps({"items": items, "token_key": key["SecretString"],
+                                                         "config": config}), encoding="utf-8")
 
     def _restore(self) -> None:
         assert self.persist is not None
@@ -189,6 +204,8 @@ class LocalSystem:
         session = boto3.session.Session(region_name=self.resources.region)
         session.client("secretsmanager").put_secret_value(SecretId=self.resources.token_secret_id,
                                                           SecretString=snapshot["token_key"])
+        for key, body in snapshot.get("config", {}).items():  # pushed config versions and the active pointer
+            session.client("s3").put_object(Bucket=self.resources.config_bucket, Key=key, Body=body.encode("utf-8"))
         dynamodb = session.client("dynamodb")
         items = snapshot["items"]
         for start in range(0, len(items), 25):

@@ -1,0 +1,143 @@
+"""`nurture config push | diff | rollback | status`: marketer content published without a deploy."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nurture.adapters.config_store import ConfigStore
+    from nurture.cli.target import Target
+    from nurture.config.versions import ConfigVersion
+
+TargetOptions = Callable[[argparse.ArgumentParser], None]
+FindTarget = Callable[[argparse.Namespace], "Target | None"]
+
+
+def add_version_commands(config_commands: argparse._SubParsersAction, target_options: TargetOptions) -> None:
+    push = config_commands.add_parser("push", help="check the config folder and publish it as the active version: "
+                                                   "every function uses it within a minute, no deploy")
+    push.add_argument("--by", help="who is pushing (default: your AWS identity, or your login locally)")
+    config_commands.add_parser("diff", help="what a push would change against the active version")
+    config_commands.add_parser("rollback", help="make the version active before the current one active again")
+    config_commands.add_parser("status", help="the active version, who made it active and when")
+    for name in ("push", "diff", "rollback", "status"):
+        target_options(config_commands.choices[name])
+
+
+def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> int:
+    from nurture.config import load_config
+    from nurture.config.loader import read_config_files
+    from nurture.domain.errors import ConfigInvalid, StoreUnavailable, WriteConflict
+
+    target = find_target(args)
+    if target is None:
+        return 2
+    bucket, deployed_url = target.environment.get("CONFIG_BUCKET"), target.environment.get("DEPLOYED_CONFIG_URL")
+    if not bucket or not deployed_url:
+        print(f"The {target.description} has no config store: deploy this version of the stack first.",
+              file=sys.stderr)
+        return 2
+    from nurture.adapters.config_store import ConfigStore
+
+    store = ConfigStore(bucket)
+    try:
+        if args.config_command == "status":
+            return _status(store, deployed_url)
+        if args.config_command == "rollback":
+            return _rollback(store, deployed_url, _who(args, target))
+        files = read_config_files(args.config_dir)
+        if args.config_command == "diff":
+            return _diff(store, deployed_url, files)
+        # A push is `config check` first: an invalid bundle changes nothing.
+        load_config(args.config_dir, check_template_syntax=True)
+        return _push(store, deployed_url, files, _who(args, target))
+    except ConfigInvalid as invalid:
+        for problem in invalid.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(invalid.problems)} problem(s) found in {args.config_dir}: nothing was pushed", file=sys.stderr)
+        return 1
+    except WriteConflict as conflict:
+        print(f"Someone else changed the active version meanwhile: nothing was changed ({conflict}). "
+              "Check `nurture config status` and run again.", file=sys.stderr)
+        return 1
+    except StoreUnavailable as unavailable:
+        print(str(unavailable), file=sys.stderr)
+        return 1
+
+
+def _active(store: ConfigStore, deployed_url: str) -> ConfigVersion:
+    number = store.pointer().version
+    from nurture.config.versions import DEPLOYED_VERSION
+
+    return store.deployed(deployed_url) if number == DEPLOYED_VERSION else store.version(number)
+
+
+def _status(store: ConfigStore, deployed_url: str) -> int:
+    pointer = store.pointer()
+    active = _active(store, deployed_url)
+    origin = "shipped by the deploy" if active.number == 1 else f"pushed by {active.pushed_by} at {active.pushed_at}"
+    print(f"active version: {active.number} ({origin})")
+    if pointer.active and pointer.active.action == "rollback":
+        print(f"made active again by {pointer.active.activated_by} at {pointer.active.activated_at} (rollback)")
+    print(f"digest: {active.digest[:12]}, {len(active.files)} files")
+    if active.number != 1:
+        print(f"rollback returns to version {active.previous}")
+        if store.deployed(deployed_url).digest != active.based_on:
+            print("note: a deploy since this push shipped other config files; functions keep this version until "
+                  "the next push (or a rollback to 1)")
+    return 0
+
+
+def _diff(store: ConfigStore, deployed_url: str, files: dict[str, str]) -> int:
+    from nurture.config.versions import unified_diff
+
+    active = _active(store, deployed_url)
+    lines = unified_diff(active.files, files, f"v{active.number}")
+    if not lines:
+        print(f"no changes against the active version {active.number}")
+        return 0
+    sys.stdout.writelines(lines)
+    return 0
+
+
+def _push(store: ConfigStore, deployed_url: str, files: dict[str, str], who: str) -> int:
+    from nurture.config.versions import digest
+    from nurture.domain.clock import iso, utc_now
+
+    active = _active(store, deployed_url)
+    if active.digest == digest(files):
+        print(f"no changes against the active version {active.number}: nothing pushed")
+        return 0
+    version = store.publish(files, who, iso(utc_now()), based_on=store.deployed(deployed_url).digest)
+    print(f"pushed version {version.number} ({len(files)} files, digest {version.digest[:12]}); functions use it "
+          f"within a minute. `nurture config rollback` returns to version {version.previous}.")
+    return 0
+
+
+def _rollback(store: ConfigStore, deployed_url: str, who: str) -> int:
+    from nurture.config.versions import DEPLOYED_VERSION, ActivePointer
+    from nurture.domain.clock import iso, utc_now
+
+    seen = store.pointer()
+    if seen.version == DEPLOYED_VERSION:
+        print("the active version is 1, shipped by the deploy: there is nothing before it", file=sys.stderr)
+        return 1
+    previous = store.version(seen.version).previous
+    store.activate(ActivePointer(previous, who, iso(utc_now()), "rollback"), seen)
+    print(f"version {previous} is active again (was {seen.version}); functions use it within a minute")
+    return 0
+
+
+def _who(args: argparse.Namespace, target: Target) -> str:
+    if getattr(args, "by", None):
+        return str(args.by)
+    if "AWS_ENDPOINT_URL" in target.environment:  # the local system: the emulator's identity says nothing
+        return getpass.getuser()
+    import boto3
+
+    arn: str = boto3.client("sts").get_caller_identity()["Arn"]
+    return arn

@@ -1,0 +1,71 @@
+"""Marketer content without a deploy: `nurture config push` on the running local system."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import REPO
+from tests.local_system import RunningSystem, wait_for
+
+NEW_FORM = {"kind": "download", "title": "事例集ダウンロード", "language": "ja", "required": ["email"],
+            "asset": "case-studies-2027.pdf",
+            "asset_url": "/demo/assets/whitepaper-lead-nurturing-101.pdf"}
+
+
+def edited_config(into: Path) -> Path:
+    """The shipped config with one more form: what a marketer adds for next week's campaign."""
+    shutil.copytree(REPO / "config", into)
+    forms = yaml.safe_load((into / "forms.yaml").read_text(encoding="utf-8"))
+    forms["forms"]["case_studies"] = NEW_FORM
+    (into / "forms.yaml").write_text(yaml.safe_dump(forms, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return into
+
+
+def form_status(system: RunningSystem) -> int:
+    return system.post_json("/v1/forms/case_studies", {"email": "jirei@example.co.jp"}).status
+
+
+def test_a_pushed_config_is_used_without_a_restart_and_a_rollback_returns_to_the_deployed_one(
+        local_system: RunningSystem, tmp_path: Path):
+    config = edited_config(tmp_path / "config")
+    assert form_status(local_system) == 404  # the deployed config has no such form
+
+    diff = local_system.cli("--config-dir", str(config), "config", "diff")
+    assert diff.returncode == 0, diff.stderr
+    assert "+++ local/forms.yaml" in diff.stdout and "+  case_studies:" in diff.stdout
+
+    pushed = local_system.cli("--config-dir", str(config), "config", "push", "--by", "marketing@example.co.jp")
+    try:
+        assert pushed.returncode == 0, pushed.stderr
+        assert "pushed version 2" in pushed.stdout
+        wait_for(lambda: form_status(local_system) == 202, seconds=20)  # no restart: the pointer's cache ran out
+
+        status = local_system.cli("config", "status")
+        assert "active version: 2 (pushed by marketing@example.co.jp at " in status.stdout
+        assert "rollback returns to version 1" in status.stdout
+        again = local_system.cli("--config-dir", str(config), "config", "diff")
+        assert "no changes against the active version 2" in again.stdout
+    finally:
+        rolled_back = local_system.cli("config", "rollback")
+    assert rolled_back.returncode == 0, rolled_back.stderr
+    assert "version 1 is active again (was 2)" in rolled_back.stdout
+    wait_for(lambda: form_status(local_system) == 404, seconds=20)
+    assert "active version: 1 (shipped by the deploy)" in local_system.cli("config", "status").stdout
+
+
+def test_an_invalid_bundle_is_refused_with_its_location_and_changes_nothing(local_system: RunningSystem,
+                                                                           tmp_path: Path):
+    config = edited_config(tmp_path / "config")
+    scoring = (config / "scoring.yaml").read_text(encoding="utf-8")
+    (config / "scoring.yaml").write_text(scoring.replace("half_life_days: 30", "half_life_days: -3"), encoding="utf-8")
+
+    refused = local_system.cli("--config-dir", str(config), "config", "push")
+
+    assert refused.returncode == 1
+    assert f"{config}/scoring.yaml:4: half_life_days:" in refused.stderr
+    assert "nothing was pushed" in refused.stderr
+    assert "active version: 1 (shipped by the deploy)" in local_system.cli("config", "status").stdout
+    assert form_status(local_system) == 404
