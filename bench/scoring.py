@@ -30,6 +30,8 @@ class MemoryStore:
     def save_score(self, lead_id: str, outcome: Any, expected_version: int) -> None:
         self.profiles[lead_id] = {**self.profiles[lead_id], "scoring": outcome.state.to_item(),
                                   "stage": outcome.stage}
+        if outcome.activity is not None:
+            self.profiles[lead_id]["activity"] = outcome.activity
 
 
 def throughput(leads: int = 1000, per_lead: int = 10) -> float:
@@ -38,7 +40,8 @@ def throughput(leads: int = 1000, per_lead: int = 10) -> float:
     from nurture.domain.score_batch import score_batch
     from nurture.domain.scoring import ScoredEvent
 
-    rules = load_config(REPO / "config").scoring
+    config = load_config(REPO / "config")
+    rules = config.scoring
     start = datetime(2026, 11, 2, tzinfo=UTC)
     kinds = [{"type": "page_view", "url": "https://example.jp/pricing"}, {"type": "download"},
              {"type": "form_submit", "form_kind": "download"}, {"type": "email_click"}, {"type": "page_view"}]
@@ -51,7 +54,8 @@ def throughput(leads: int = 1000, per_lead: int = 10) -> float:
         batch: dict[str, list[ScoredEvent]] = {}
         for lead_id, event in records[offset:offset + 100]:
             batch.setdefault(lead_id, []).append(event)
-        score_batch(batch, store, rules, start + timedelta(days=10), 730, click_burst_seconds=1)
+        score_batch(batch, store, rules, start + timedelta(days=10), 730, click_burst_seconds=1,
+                    url_groups=config.segments.url_groups)
     return len(records) / (time.perf_counter() - began)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, CrossStackReferences, Environment, ReferenceStrength, Stack
 from constructs import Construct
 
+from infra.constructs.audience_scan import AudienceScan
 from infra.constructs.config_store import ConfigStore
 from infra.constructs.data import Data
 from infra.constructs.dispatch_schedule import DispatchSchedule, SendQueue
@@ -23,6 +24,7 @@ from infra.settings import DeploySettings
 from nurture.topology import (
     FUNCTIONS,
     OUTPUT_API_URL,
+    OUTPUT_AUDIENCE_QUEUE,
     OUTPUT_CONFIG_BUCKET,
     OUTPUT_DEPLOYED_CONFIG,
     OUTPUT_HANDOFF_QUEUE,
@@ -49,6 +51,8 @@ TABLE_ACTIONS = {
     # ConditionCheckItem: an event is written only while its lead exists.
     "ses_events": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                    "dynamodb:ConditionCheckItem"],
+    # A scan part's progress; its reads are Scans of the profiles' index (AudienceScan).
+    "audience": ["dynamodb:UpdateItem"],
 }
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
@@ -81,9 +85,11 @@ class NurtureStack(Stack):
         api = PublicApi(self, "Api", api_functions, settings.log_retention)
         public_url = Edge(self, "Edge", api.api, web_acl.arn).url if web_acl is not None else api.url
         send = SendQueue(self, "Send")
+        audience = AudienceScan(self, "AudienceScan")
         email = EmailSending(self, "EmailSending", settings.sender_address, settings.ses_identity)
         worker_environment = {**environment, "HANDOFF_QUEUE_URL": handoff.queue.queue_url,
-                              "SEND_QUEUE_URL": send.queue.queue_url, "PUBLIC_API_URL": public_url}
+                              "SEND_QUEUE_URL": send.queue.queue_url, "PUBLIC_API_URL": public_url,
+                              "AUDIENCE_QUEUE_URL": audience.queue.queue_url}
         only = {"sender": {"SENDER_ADDRESS": settings.sender_address,
                            "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name,
                            "SES_SEND_RATE": f"{settings.sender_rate_per_instance:g}"},
@@ -114,10 +120,12 @@ class NurtureStack(Stack):
                             settings.sender_rate_per_instance)
         ses_events = SesEvents(self, "SesEvents", email.configuration_set)
         ses_events.attach(functions["ses_events"])
+        audience.attach(functions["audience"], data.table.table_arn)
         sales = SalesAccess(self, "SalesAccess", handoff.queue, api.api)
         monitoring = Monitoring(
             self, "Monitoring", functions=functions, stream_consumers=sorted(streams),
             dead_letters={"handoff": handoff.dead_letters, "send": send.dead_letters,
+                          "audience": audience.dead_letters,
                           "ses_events": ses_events.dead_letters,
                           **{f"{name}_stream": stream.dead_letters for name, stream in streams.items()}},
             handoff_queue=handoff.queue, send_queue=send.queue,
@@ -132,6 +140,8 @@ class NurtureStack(Stack):
                   description="`nurture config push` publishes marketer config versions here")
         CfnOutput(self, OUTPUT_DEPLOYED_CONFIG, value=config.deployed_url,
                   description="Config version 1: what this deploy shipped")
+        CfnOutput(self, OUTPUT_AUDIENCE_QUEUE, value=audience.queue.queue_url,
+                  description="`nurture segment` and campaigns queue segment scans here")
         CfnOutput(self, OUTPUT_HANDOFF_QUEUE, value=handoff.queue.queue_url, description="Sales tooling polls this")
         CfnOutput(self, "SalesConsumerPolicyArn", value=sales.consumer.managed_policy_arn,
                   description="Attach to sales tooling's role: hot leads, lookups, feedback")

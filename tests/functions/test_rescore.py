@@ -2,6 +2,7 @@
 
 import json
 
+import boto3
 import pytest
 
 from nurture.adapters.scoring_store import DynamoScoringStore
@@ -11,7 +12,7 @@ from nurture.domain.score_batch import rescore
 from nurture.local.functions import api_request
 from nurture.local.resources import LocalResources
 from tests.conftest import CONFIG_DIR
-from tests.functions.helpers import items_under, profile, submit
+from tests.functions.helpers import TABLE_NAME, items_under, post_json, profile, submit
 from tests.functions.pipeline import Pipeline
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -25,9 +26,9 @@ def rules_with(**points: int):
     return RULES.model_copy(update={"engagement": engagement})
 
 
-def rescore_now(lead_id: str, rules=RULES):
+def rescore_now(lead_id: str, rules=RULES, url_groups=CONFIG.segments.url_groups):
     return rescore(lead_id, DynamoScoringStore(LocalResources().table_name), rules, utc_now(), 30,
-                   click_burst_seconds=CONFIG.bots.click_burst_seconds)
+                   click_burst_seconds=CONFIG.bots.click_burst_seconds, url_groups=url_groups)
 
 
 def scored(form: str = "contact") -> str:
@@ -66,6 +67,24 @@ def test_activity_before_a_recycle_stays_forgotten():
     outcome = rescore_now(lead_id)
     assert outcome is not None and outcome.ledger == [] and outcome.handoff is None
     assert profile(lead_id)["stage"] == "recycled"
+
+
+def test_the_activity_summaries_are_rebuilt_with_the_url_groups_of_today():
+    pipeline = Pipeline()
+    lead_id = submit("/v1/forms/whitepaper", {**LEAD, "vid": "rescore-visitor"})
+    assert post_json("/v1/events", {"vid": "rescore-visitor", "type": "page_view",
+                                    "url": "https://example.jp/pricing?plan=pro"})["statusCode"] == 204
+    pipeline.drain()
+    kept = profile(lead_id)["activity"]
+    assert kept["types"]["page_view"]["n"] == 1 and kept["forms"]["whitepaper"]["n"] == 1
+    boto3.client("dynamodb").update_item(  # summaries gone wrong, or kept before a url group was added
+        TableName=TABLE_NAME, Key={"PK": {"S": f"LEAD#{lead_id}"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="SET activity = :nothing", ExpressionAttributeValues={":nothing": {"M": {}}})
+    rescore_now(lead_id)
+    rebuilt = profile(lead_id)["activity"]
+    assert rebuilt == {**kept, "pages": {"pricing": {"n": 1, "last": kept["types"]["page_view"]["last"]}}}
+    rescore_now(lead_id)
+    assert profile(lead_id)["activity"] == rebuilt
 
 
 def test_an_erased_lead_is_skipped():

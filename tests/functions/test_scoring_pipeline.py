@@ -46,6 +46,8 @@ def test_replaying_a_batch_three_times_changes_nothing():
         assert invoke("handoff", copy.deepcopy(handoff_batch)) == {"batchItemFailures": []}
 
     assert profile(lead_id)["scoring"] == scored["scoring"] and profile(lead_id)["total"] == scored["total"]
+    assert profile(lead_id)["activity"] == scored["activity"]  # written in the same conditional update
+    assert scored["activity"]["types"]["form_submit"]["n"] == 1 and scored["activity"]["forms"]["demo"]["n"] == 1
     assert items_under(f"LEAD#{lead_id}", "SCORE#") == ledger
     assert len(items_under(f"LEAD#{lead_id}", "HANDOFF#")) == 1
     assert len(pipeline.messages()) == 1  # FIFO deduplication by handoff id

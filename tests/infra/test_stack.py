@@ -114,6 +114,10 @@ EXPECTED_ACTIONS = {
                         # the send queue, as its event source mapping reads it
                         "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
                         "sqs:GetQueueAttributes"},
+    # Its part's progress, a Scan of the profiles' index, and handing a part on in a new message; plus its queue.
+    "audience": COMMON | {"dynamodb:UpdateItem", "dynamodb:Scan", "sqs:SendMessage", "sqs:ReceiveMessage",
+                          "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
+                          "sqs:GetQueueAttributes"},
     "ses_events": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                             "dynamodb:ConditionCheckItem",
                             "sqs:ReceiveMessage",
@@ -150,7 +154,7 @@ def test_functions_only_read_the_config_bucket_which_is_private_and_ships_versio
     assert "ConfigVersionRejected" in alarms and "ConfigStoreUnreadable" in alarms
 
 
-def test_only_the_sales_api_reads_an_index_and_only_by_rank(synthesized):
+def test_only_the_sales_api_and_the_segment_worker_read_the_rank_index_and_the_dispatcher_the_due_one(synthesized):
     template, _ = synthesized
     policies = template.find_resources("AWS::IAM::Policy")
     index_grants = {name.split("FunctionRole")[0]: resource["Fn::Join"][1][-1]
@@ -160,7 +164,7 @@ def test_only_the_sales_api_reads_an_index_and_only_by_rank(synthesized):
                                      else statement["Resource"] if isinstance(statement["Resource"], list) else [])
                     if isinstance(resource, dict) and "Fn::Join" in resource
                     and "/index/" in str(resource["Fn::Join"][1][-1])}
-    assert index_grants == {"SalesApi": "/index/by_rank", "Dispatcher": "/index/due"}
+    assert index_grants == {"SalesApi": "/index/by_rank", "Audience": "/index/by_rank", "Dispatcher": "/index/due"}
 
 
 def test_the_dispatcher_ticks_every_minute(synthesized):

@@ -21,6 +21,7 @@ from tests.conftest import CONFIG_DIR
 
 RULES = load_config(CONFIG_DIR).scoring
 BURST = load_config(CONFIG_DIR).bots.click_burst_seconds
+URL_GROUPS = load_config(CONFIG_DIR).segments.url_groups
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # a Monday, 10:00 in Tokyo
 PROFILE = {"email": "taro@example.co.jp", "title": "情報システム部 部長", "employees": "1,200名",
            "industry": "製造業", "country": "JP"}
@@ -37,7 +38,7 @@ FRESH = ScoreState()
 
 def score(events, state=FRESH, stage="nurturing", profile=PROFILE, now=None):
     return score_lead("lead-1", profile, stage, state, events, RULES, now or max(e.occurred_at for e in events),
-                      click_burst_seconds=BURST)
+                      click_burst_seconds=BURST, url_groups=URL_GROUPS)
 
 
 def test_fit_counts_the_strongest_title_and_size_once():
@@ -303,8 +304,10 @@ def test_the_scorer_keeps_a_warm_lead_warm_when_something_scores_it_just_below_t
     later = signed_up + timedelta(hours=2)
     opened = ScoredEvent("e-open", later, 2, {"type": "email_open", "message_id": "m1"})
     state = ScoreState(engagement=20.0, as_of=signed_up.isoformat(), sequence=1)
-    kept = score_lead("lead-1", {"rank": "B"}, "nurturing", state, [opened], RULES, later, click_burst_seconds=2)
-    fresh = score_lead("lead-1", {}, "nurturing", state, [opened], RULES, later, click_burst_seconds=2)
+    kept = score_lead("lead-1", {"rank": "B"}, "nurturing", state, [opened], RULES, later, click_burst_seconds=2,
+                      url_groups=URL_GROUPS)
+    fresh = score_lead("lead-1", {}, "nurturing", state, [opened], RULES, later, click_burst_seconds=2,
+                       url_groups=URL_GROUPS)
     assert kept.engagement < 20 and (kept.rank, fresh.rank) == ("B", "C")
 
 
@@ -314,7 +317,8 @@ def test_last_activity_only_moves_forward():
     new_visit = ScoredEvent("e-new", datetime(2026, 12, 1, tzinfo=UTC), 3, {"type": "page_view", "url": "https://x/"})
     known = {"last_activity_at": "2026-11-15T00:00:00.000000Z"}
     now = datetime(2026, 12, 2, tzinfo=UTC)
-    assert score_lead("l", known, "nurturing", state, [old_visit], RULES, now,
-                      click_burst_seconds=2).last_activity_at is None  # a merged visit from before: no move
-    moved = score_lead("l", known, "nurturing", state, [old_visit, new_visit], RULES, now, click_burst_seconds=2)
+    assert score_lead("l", known, "nurturing", state, [old_visit], RULES, now, click_burst_seconds=2,
+                      url_groups=URL_GROUPS).last_activity_at is None  # a merged visit from before: no move
+    moved = score_lead("l", known, "nurturing", state, [old_visit, new_visit], RULES, now, click_burst_seconds=2,
+                       url_groups=URL_GROUPS)
     assert moved.last_activity_at == "2026-12-01T00:00:00.000000Z"

@@ -122,3 +122,15 @@ def rank_sk(total: float, lead_id: str) -> str:
 def _bucket(lead_id: str, buckets: int) -> int:
     """A stable spread of leads over `buckets` (Python's own hash() changes per process)."""
     return int(hashlib.sha256(lead_id.encode()).hexdigest()[:8], 16) % buckets
+
+
+def job_pk(job_id: str) -> str:
+    """A segment scan's progress: the job, and one item per part."""
+    return f"JOB#{job_id}"
+
+
+JOB_SK = "JOB"
+
+
+def job_part_sk(part: int) -> str:
+    return f"PART#{part:04d}"

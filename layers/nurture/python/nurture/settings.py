@@ -17,7 +17,6 @@ from nurture.config import NurtureConfig, load_config
 from nurture.config.loader import load_config_files
 from nurture.config.versions import DEPLOYED_VERSION
 from nurture.domain.errors import ConfigInvalid, StoreUnavailable
-from nurture.observability import logger, metrics
 
 if TYPE_CHECKING:
     from nurture.adapters.config_store import ConfigStore
@@ -35,6 +34,7 @@ class RuntimeSettings(BaseModel):
                                         "is trusted before it is read again")
     handoff_queue_url: str = ""
     send_queue_url: str = ""
+    audience_queue_url: str = ""
     public_api_url: str = Field(default="", description="base URL of the API, for links in emails and handoffs")
     sender_address: str = Field(default="", description="the verified SES identity step emails come from")
     ses_configuration_set: str = ""
@@ -53,6 +53,7 @@ class RuntimeSettings(BaseModel):
             config_max_age_seconds=int(environ.get("CONFIG_MAX_AGE_SECONDS") or 60),
             handoff_queue_url=environ.get("HANDOFF_QUEUE_URL", ""),
             send_queue_url=environ.get("SEND_QUEUE_URL", ""),
+            audience_queue_url=environ.get("AUDIENCE_QUEUE_URL", ""),
             public_api_url=environ.get("PUBLIC_API_URL", ""),
             sender_address=environ.get("SENDER_ADDRESS", ""),
             ses_configuration_set=environ.get("SES_CONFIGURATION_SET", ""),
@@ -93,6 +94,8 @@ def pin_config(handler: F) -> F:
     """Run each invocation with one config version from start to end: a push that lands meanwhile is
     picked up by the next invocation, never half-way through this one."""
 
+    from nurture.observability import logger
+
     @functools.wraps(handler)
     def pinned(event: Any, context: Any) -> Any:
         active = _newest()
@@ -106,11 +109,22 @@ def pin_config(handler: F) -> F:
     return pinned  # type: ignore[return-value]
 
 
+def config_version(number: int) -> NurtureConfig:
+    """A given version, whether active or not: work made with one version (a segment scan's parts) is done
+    with that version to the end. Raises ConfigInvalid or StoreUnavailable."""
+    if number not in _loaded:
+        _loaded[number] = ActiveConfig(number, _load_version(runtime_settings().config_bucket, number))
+    return _loaded[number].config
+
+
 def _newest() -> ActiveConfig:
     """The active version per the store (its pointer read at most once a minute), loaded once. If the store
     cannot be read or a version does not validate with this code, keep what this container last ran with
     (the deployed version on a cold start), and say so: a function keeps serving rather than fail."""
     global _last_good
+    # Powertools' logger binds stdout when first imported: not before a CLI has redirected it (`nurture invoke`).
+    from nurture.observability import logger, metrics
+
     settings = runtime_settings()
     bucket = settings.config_bucket
     try:

@@ -14,7 +14,7 @@ class FunctionSpec:
     timeout_seconds: int
     description: str
     trigger: str = "api"  # api (routes below), stream (the table's stream), schedule (EventBridge Scheduler),
-    # queue (the send queue)
+    # queue (its own SQS queue: send, SES events, audience)
     # Lambda concurrency set aside for it, and its ceiling (nurture:reservedConcurrency=false drops them all); the
     # sender's is nurture:senderConcurrency, since its pace depends on it.
     reserved_concurrency: int | None = None
@@ -67,6 +67,7 @@ OUTPUT_API_URL = "ApiUrl"
 OUTPUT_TABLE = "TableName"
 OUTPUT_TOKEN_SECRET = "TokenSecretId"  # noqa: S105 - an output's name, not a secret
 OUTPUT_HANDOFF_QUEUE = "HandoffQueueUrl"
+OUTPUT_AUDIENCE_QUEUE = "AudienceQueueUrl"  # where `nurture segment` queues a scan's parts
 OUTPUT_CONFIG_BUCKET = "ConfigBucketName"  # where `nurture config push` publishes
 OUTPUT_DEPLOYED_CONFIG = "DeployedConfigUrl"  # version 1: the config bundle the deploy shipped (s3://…)
 
@@ -105,6 +106,11 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("ses_events", "functions.ses_events.handler", "functions/ses_events", 256, 30,
                      "Record SES deliveries, bounces, complaints, opens and clicks; suppress bad addresses",
                      trigger="queue", reserved_concurrency=10),
+        # Segment scans: one part of a parallel scan per message, a few hundred profiles a page; a part hands
+        # itself on before the timeout. Ten at once read a 100,000-lead table in well under a minute.
+        FunctionSpec("audience", "functions.audience.handler", "functions/audience", 512, 120,
+                     "Evaluate a segment over every lead, one part of a parallel scan at a time", trigger="queue",
+                     reserved_concurrency=10),
         # Sales tooling is an integration or two; ten bound a runaway script.
         FunctionSpec("sales_api", "functions.sales_api.handler", "functions/sales_api", 512, 10,
                      "Sales API: leads, ranks, feedback and erasure", reserved_concurrency=10),

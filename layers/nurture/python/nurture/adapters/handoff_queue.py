@@ -21,6 +21,17 @@ class SqsQueue:
     def _sqs(self) -> Any:
         return self._client or client("sqs")
 
+    def _send_bodies(self, bodies: list[str]) -> None:
+        """Ten at a time, as SendMessageBatch allows; any refusal is StoreUnavailable (the caller retries)."""
+        for start in range(0, len(bodies), 10):
+            entries = [{"Id": str(n), "MessageBody": body} for n, body in enumerate(bodies[start:start + 10])]
+            try:
+                response = self._sqs.send_message_batch(QueueUrl=self.url, Entries=entries)
+            except (ClientError, BotoCoreError) as error:
+                raise StoreUnavailable(f"SQS send failed: {type(error).__name__}") from error
+            if response.get("Failed"):
+                raise StoreUnavailable(f"SQS refused {len(response['Failed'])} message(s)")
+
 
 class HandoffQueue(SqsQueue):
 

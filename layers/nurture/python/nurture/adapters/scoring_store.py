@@ -127,6 +127,9 @@ class DynamoScoringStore(DynamoTable):
         changes.set("rank_pk", keys.rank_pk(outcome.rank)).set("rank_sk", keys.rank_sk(attributes["total"], lead_id))
         if outcome.last_activity_at is not None:
             changes.set("last_activity_at", outcome.last_activity_at)
+        if outcome.activity is not None:
+            # The summaries segments read, in the update that applies the events: a replay counts nothing twice.
+            changes.set("activity", outcome.activity)
         if outcome.sequence is not None:
             changes.set("sequence", outcome.sequence.to_item())
         if outcome.sequence is not None and outcome.reschedule:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from nurture.cli.config_versions import add_version_commands, run_version_command
 from nurture.cli.lists import add_list_commands, run_export, run_import
 from nurture.cli.report import add_report_command, run_report
+from nurture.cli.segments import add_segment_commands, run_segment_command
 
 if TYPE_CHECKING:
     from nurture.cli.target import Target
@@ -84,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
     add_list_commands(commands, _target_options)
     add_report_command(commands, _target_options)
+    add_segment_commands(commands, _target_options)
 
     rescore = commands.add_parser("rescore", help="recompute every lead from its activity with the current rules")
     _target_options(rescore)
@@ -134,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_export(args, _target)
     if args.command == "report":
         return run_report(args, _target)
+    if args.command == "segment":
+        return run_segment_command(args, _target)
     if args.command == "simulate":
         return run_simulate(args)
     if args.command == "sending":
@@ -461,7 +465,8 @@ def run_rescore(args: argparse.Namespace) -> int:
         for page in store.lead_ids():
             for lead_id in page:
                 outcome = rescore(lead_id, store, config.scoring, utc_now(), config.api.event_retention_days,
-                                  click_burst_seconds=config.bots.click_burst_seconds)
+                                  click_burst_seconds=config.bots.click_burst_seconds,
+                                  url_groups=config.segments.url_groups)
                 done += 1
                 if outcome is not None:
                     ranks[outcome.rank] += 1

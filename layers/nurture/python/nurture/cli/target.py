@@ -12,6 +12,7 @@ from nurture.local.runtime import DEPLOYED_KEY, FAKE_CREDENTIALS
 from nurture.local.state import LocalState
 from nurture.topology import (
     OUTPUT_API_URL,
+    OUTPUT_AUDIENCE_QUEUE,
     OUTPUT_CONFIG_BUCKET,
     OUTPUT_DEPLOYED_CONFIG,
     OUTPUT_HANDOFF_QUEUE,
@@ -70,6 +71,7 @@ def stack_target(stack: str, region: str, config_dir: str) -> Target:
         **resources.environment(config_dir, outputs[OUTPUT_API_URL]),
         "HANDOFF_QUEUE_URL": outputs.get(OUTPUT_HANDOFF_QUEUE, ""),
         "CONFIG_BUCKET": outputs.get(OUTPUT_CONFIG_BUCKET, ""),
+        "AUDIENCE_QUEUE_URL": outputs.get(OUTPUT_AUDIENCE_QUEUE, ""),
         "DEPLOYED_CONFIG_URL": outputs.get(OUTPUT_DEPLOYED_CONFIG, ""),
         "POWERTOOLS_TRACE_DISABLED": "true",
     }

@@ -7,6 +7,7 @@ from functools import cached_property
 from nurture.config.bots import BotRules
 from nurture.config.models import ApiSettings, FormDefinition, StrictModel
 from nurture.config.scoring import ScoringRules
+from nurture.config.segments import SegmentsConfig
 from nurture.config.sequences import SequencesConfig
 from nurture.config.templates import EmailTemplate
 from nurture.domain.links import hosts_in
@@ -19,6 +20,7 @@ class NurtureConfig(StrictModel):
     sequences: SequencesConfig
     templates: dict[str, EmailTemplate]
     bots: BotRules = BotRules()
+    segments: SegmentsConfig = SegmentsConfig()
 
     @cached_property
     def link_hosts(self) -> frozenset[str]:

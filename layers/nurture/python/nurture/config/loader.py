@@ -13,6 +13,7 @@ from nurture.config.bots import BotRules
 from nurture.config.bundle import NurtureConfig
 from nurture.config.models import ApiSettings, FormsFile
 from nurture.config.scoring import ScoringRules
+from nurture.config.segments import SegmentsConfig, segment_problems
 from nurture.config.sequences import SequencesConfig
 from nurture.config.templates import EmailTemplate
 from nurture.domain.errors import ConfigInvalid
@@ -24,6 +25,7 @@ CONFIG_FILES: dict[str, tuple[type[BaseModel], bool]] = {
     "scoring.yaml": (ScoringRules, False),
     "sequences.yaml": (SequencesConfig, False),
     "bots.yaml": (BotRules, True),
+    "segments.yaml": (SegmentsConfig, True),
 }
 TEMPLATES = "templates"
 
@@ -70,15 +72,18 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     if isinstance(sequences, SequencesConfig):
         problems += [f"{origin}/sequences.yaml: template '{name}' is not in {TEMPLATES}/"
                      for name in sorted(sequences.templates() - set(templates))]
+    segments, forms = loaded.get("segments.yaml"), loaded.get("forms.yaml")
+    if isinstance(segments, SegmentsConfig) and isinstance(forms, FormsFile):
+        problems += [f"{origin}/segments.yaml: {problem}" for problem in segment_problems(segments, forms.forms)]
     if problems:
         raise ConfigInvalid(problems)
-    api, forms, scoring = loaded["api.yaml"], loaded["forms.yaml"], loaded["scoring.yaml"]
+    api, scoring = loaded["api.yaml"], loaded["scoring.yaml"]
     assert isinstance(api, ApiSettings) and isinstance(forms, FormsFile) and isinstance(scoring, ScoringRules)
     assert isinstance(sequences, SequencesConfig)
     bots = loaded["bots.yaml"]
-    assert isinstance(bots, BotRules)
+    assert isinstance(bots, BotRules) and isinstance(segments, SegmentsConfig)
     return NurtureConfig(api=api, forms=forms.forms, scoring=scoring, sequences=sequences, templates=templates,
-                         bots=bots)
+                         bots=bots, segments=segments)
 
 
 def _load_templates(files: Mapping[str, str], origin: str, problems: list[str],

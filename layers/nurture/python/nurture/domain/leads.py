@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from nurture.config.scoring import ScoringRules
+from nurture.config.segments import Consent
 from nurture.domain.activity import Activity, new_activity
 from nurture.domain.clock import iso, parse_iso_or_none
 from nurture.domain.errors import LeadNotFound, StoreUnavailable, WriteConflict
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.scoring import ScoreState, decayed, fit_matches, rank_for
+from nurture.domain.sequencing import first_touch_source
 
 PROFILE_FIELDS = ("email", "name", "company", "title", "department", "industry", "employees", "phone",
                   "country", "timezone", "language", "custom", "consent", "first_touch", "last_touch",
@@ -46,6 +48,19 @@ def status_of(profile: dict[str, Any]) -> str:
     return "recycled" if profile.get("stage") == "recycled" else "active"
 
 
+def consent_state(profile: dict[str, Any]) -> Consent:
+    granted = (profile.get("consent") or {}).get("granted")
+    return "granted" if granted is True else "refused" if granted is False else "unknown"
+
+
+def mail_refusal(profile: dict[str, Any]) -> str | None:
+    """Why the lead's profile allows no email at all (unsubscribed, bounced, complained, or no_consent: an
+    unknown consent is none), or None. The sender asks right before every send; segments ask it too."""
+    if profile.get("status") in SUPPRESSED_STATUSES:
+        return str(profile["status"])
+    return None if consent_state(profile) == "granted" else "no_consent"
+
+
 def current_scores(profile: dict[str, Any], rules: ScoringRules, now: datetime) -> dict[str, float]:
     """Fit from today's rules and profile; engagement decayed to now."""
     state = ScoreState.from_item(profile.get("scoring"))
@@ -68,8 +83,6 @@ EXPORT_COLUMNS = ["lead_id", "email", "name", "company", "department", "title", 
 def export_row(profile: dict[str, Any], rules: ScoringRules, now: datetime) -> dict[str, Any]:
     """One lead as `nurture export` lists it: the spreadsheet columns, scores and rank as of now."""
     scores = current_scores(profile, rules, now)
-    consent = profile.get("consent") or {}
-    granted = consent.get("granted")
     return {
         "lead_id": str(profile["PK"]).removeprefix("LEAD#"),
         **{name: profile.get(name, "") for name in ("email", "name", "company", "department", "title", "phone",
@@ -78,9 +91,9 @@ def export_row(profile: dict[str, Any], rules: ScoringRules, now: datetime) -> d
         "rank": rank_of(scores, rules, profile.get("rank")),
         "stage": profile.get("stage", "nurturing"),
         "status": status_of(profile),
-        "consent": "granted" if granted is True else "refused" if granted is False else "unknown",
-        "consent_purpose": consent.get("purpose", ""),
-        "source": ((profile.get("first_touch") or {}).get("utm") or {}).get("utm_source", ""),
+        "consent": consent_state(profile),
+        "consent_purpose": (profile.get("consent") or {}).get("purpose", ""),
+        "source": first_touch_source(profile) or "",
         "created_at": profile.get("created_at", ""),
         "updated_at": profile.get("updated_at", ""),
         "last_activity_at": profile.get("last_activity_at", ""),

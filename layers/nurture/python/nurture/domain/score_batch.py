@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from nurture.config.scoring import ScoringRules
+from nurture.config.segments import UrlGroups
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
@@ -39,10 +40,12 @@ def score_batch(
     sequences: SequencesConfig | None = None,
     *,
     click_burst_seconds: float,
+    url_groups: UrlGroups,
 ) -> BatchOutcome:
     result = BatchOutcome()
     profiles = store.load_profiles(sorted(events_by_lead))
-    outcomes = {lead_id: _score(lead_id, profiles[lead_id], events, rules, now, sequences, click_burst_seconds)
+    outcomes = {lead_id: _score(lead_id, profiles[lead_id], events, rules, now, sequences, click_burst_seconds,
+                                url_groups)
                 for lead_id, events in events_by_lead.items() if lead_id in profiles}
     # A replayed batch (every record already applied) writes nothing at all.
     outcomes = {lead_id: outcome for lead_id, outcome in outcomes.items() if outcome.applied}
@@ -63,7 +66,7 @@ def score_batch(
                     break
                 profile = fresh
                 outcome = _score(lead_id, profile, events_by_lead[lead_id], rules, now, sequences,
-                                 click_burst_seconds)
+                                 click_burst_seconds, url_groups)
                 store.write_ledger({lead_id: outcome.ledger} if outcome.ledger else {}, retention_days)
                 continue
             result.scored.append(lead_id)
@@ -82,14 +85,15 @@ class RescoringStore(ScoringStore, Protocol):
 
 
 def rescore(lead_id: str, store: RescoringStore, rules: ScoringRules, now: datetime,
-            retention_days: int, *, click_burst_seconds: float) -> ScoreOutcome | None:
-    """One lead afresh with today's rules; None if it was erased meanwhile. Safe to repeat."""
+            retention_days: int, *, click_burst_seconds: float, url_groups: UrlGroups) -> ScoreOutcome | None:
+    """One lead afresh with today's rules, its activity summaries rebuilt; None if it was erased meanwhile.
+    Safe to repeat."""
     for attempt in range(MAX_ATTEMPTS):
         profile = store.load_profiles([lead_id]).get(lead_id)
         if profile is None:
             return None
         outcome = rescore_lead(lead_id, profile, store.lead_events(lead_id), rules, now,
-                               click_burst_seconds=click_burst_seconds)
+                               click_burst_seconds=click_burst_seconds, url_groups=url_groups)
         store.replace_ledger(lead_id, outcome.ledger, retention_days)
         try:
             store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version)
@@ -101,10 +105,11 @@ def rescore(lead_id: str, store: RescoringStore, rules: ScoringRules, now: datet
 
 
 def _score(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent], rules: ScoringRules,
-           now: datetime, sequences: SequencesConfig | None, click_burst_seconds: float) -> ScoreOutcome:
+           now: datetime, sequences: SequencesConfig | None, click_burst_seconds: float,
+           url_groups: UrlGroups) -> ScoreOutcome:
     state = ScoreState.from_item(profile.get("scoring"))
     outcome = score_lead(lead_id, profile, str(profile.get("stage", "nurturing")), state, events, rules, now,
-                         click_burst_seconds=click_burst_seconds)
+                         click_burst_seconds=click_burst_seconds, url_groups=url_groups)
     machine = {click.event_id for click in outcome.machine_clicks}
     # A scanner's burst says nothing of the person: it does not count as opening or clicking either.
     return with_enrollment(outcome, profile, sequences, now,

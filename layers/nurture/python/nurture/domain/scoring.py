@@ -13,18 +13,20 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 from nurture.config.scoring import FitRule, PatternRule, ScoringRules
+from nurture.config.segments import PersonActivity, UrlGroups
 from nurture.domain.bots import CLICK_BURST, ClickHit, click_bursts
 from nurture.domain.clock import iso, parse_iso, parse_iso_or_none
 from nurture.domain.sequencing import SequenceState
+from nurture.domain.summaries import Summary, last_counted, summarize, withdraw
 
 HANDOFF_STAGES = ("nurturing", "recycled")  # stages from which a hot lead is handed to sales
 # What a person does (a machine's opens and clicks are told apart before this): it keeps a lead from
 # going dormant. Sends, deliveries and bounces are what we do.
-HUMAN_ACTIVITY = frozenset({"form_submit", "page_view", "download", "custom", "email_open", "email_click"})
+HUMAN_ACTIVITY = frozenset(get_args(PersonActivity))
 CAP_DAYS_KEPT = 14  # daily-cap counters older than this (relative to the newest event) are dropped
 MARKS_KEPT = 20  # per pattern step: the most recent times a step happened
 # A person's clicks are remembered this long (at most CLICKS_KEPT of them): the rest of a scanner's
@@ -35,19 +37,22 @@ CLICKS_KEPT = 50
 
 @dataclass(frozen=True)
 class CountedClick:
-    """A click scored as a person's, with the points it earned per rule (emptied once withdrawn)."""
+    """A remembered click, with the points it earned per rule (emptied once withdrawn)."""
 
     hit: ClickHit
     points: dict[str, float]
+    counted: bool = False  # scored and summarized as a person's click (until withdrawn)
 
     def to_item(self) -> dict[str, Any]:
         return {"event_id": self.hit.event_id, "at": iso(self.hit.at), "message_id": self.hit.message_id,
-                "link": self.hit.link, "points": self.points}
+                "link": self.hit.link, "points": self.points, "counted": self.counted}
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> CountedClick:
         hit = ClickHit(str(item["event_id"]), parse_iso(str(item["at"])), str(item["message_id"]), str(item["link"]))
-        return cls(hit, {rule: float(points) for rule, points in (item.get("points") or {}).items()})
+        points = {rule: float(points) for rule, points in (item.get("points") or {}).items()}
+        # Remembered before `counted` was stored: only a click with points was then withdrawn.
+        return cls(hit, points, bool(item.get("counted", bool(points))))
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,7 @@ class ScoreOutcome:
     reschedule: bool = False  # its next send time changed: the due entry follows
     machine_clicks: tuple[MachineClick, ...] = ()  # newly found in a burst (this batch's, or withdrawn ones)
     last_activity_at: str | None = None  # the lead's latest human activity, when this batch moved it forward
+    activity: Summary | None = None  # the profile's activity summaries, when this batch changed them
 
 
 # --- decay -----------------------------------------------------------------------------------------
@@ -187,11 +193,12 @@ def employee_count(value: Any) -> int | None:
     return int(found.group().replace(",", "")) if found else None
 
 
-def _fit_value(profile: dict[str, Any], rule: FitRule) -> Any:
-    if rule.field == "email_domain":
+def profile_value(profile: dict[str, Any], name: str) -> Any:
+    """A profile field as fit rules and segments read it; `email_domain` is the address's domain."""
+    if name == "email_domain":
         email = str(profile.get("email") or "")
         return email.rsplit("@", 1)[-1].lower() if "@" in email else None
-    return profile.get(rule.field)
+    return profile.get(name)
 
 
 def _fit_rule_matches(rule: FitRule, value: Any) -> bool:
@@ -204,11 +211,11 @@ def _fit_rule_matches(rule: FitRule, value: Any) -> bool:
     text = str(value).casefold()
     if rule.any_of is not None:
         return text in {option.casefold() for option in rule.any_of}
-    return any(_keyword(keyword).search(text) for keyword in rule.keywords or [])
+    return any(keyword_pattern(keyword).search(text) for keyword in rule.keywords or [])
 
 
 @cache
-def _keyword(keyword: str) -> re.Pattern[str]:
+def keyword_pattern(keyword: str) -> re.Pattern[str]:
     """A Latin keyword matches whole words, case-insensitively ("IT" is not in "Audit", "CTO" not in
     "Director"); one with Japanese matches anywhere, as Japanese puts no spaces between words (部長 in
     営業部長). Beside a Latin keyword, only a Latin letter or digit continues the word (DX推進部 has DX)."""
@@ -221,7 +228,7 @@ def fit_matches(profile: dict[str, Any], rules: ScoringRules) -> list[FitMatch]:
     strongest: dict[str, FitRule] = {}
     matched: list[FitRule] = []
     for rule in rules.fit:
-        if not _fit_rule_matches(rule, _fit_value(profile, rule)):
+        if not _fit_rule_matches(rule, profile_value(profile, rule.field)):
             continue
         if rule.group is None:
             matched.append(rule)
@@ -262,11 +269,13 @@ def score_lead(
     now: datetime,
     *,
     click_burst_seconds: float,
+    url_groups: UrlGroups,
 ) -> ScoreOutcome:
     """Apply the events not applied yet (by stream sequence), in time order, and decide on handoff.
 
     Clicks on different links of one message within `click_burst_seconds` are a scanner's: they score
-    nothing, and the points of a burst's clicks scored in an earlier batch are withdrawn."""
+    nothing, and the points of a burst's clicks scored in an earlier batch are withdrawn. The person's
+    activity of every cycle is counted into the profile's summaries (page views by `url_groups`)."""
     zone = ZoneInfo(rules.timezone)
     stream = next((e.stream for e in events if e.stream), state.stream)
     # Sequence numbers only compare within one stream: a new stream (a restore, a re-enable) starts over.
@@ -315,24 +324,32 @@ def score_lead(
             ledger.append(LedgerEntry(event.event_id, iso(event.occurred_at), rule.id, delta, rule.reason,
                                       str(event.attributes.get("type"))))
         if event.event_id in hits:
-            clicks.append(CountedClick(hits[event.event_id], earned))
+            clicks.append(CountedClick(hits[event.event_id], earned, counted=True))
         for pattern in rules.patterns:
             if pattern.id not in fired and _pattern_fires(pattern, event, marks):
                 fired[pattern.id] = iso(event.occurred_at)
                 newly_fired.append(pattern.id)
+    withdrawn = 0
     for index, click in enumerate(clicks):
-        if click.hit.event_id not in burst or not click.points:
+        if click.hit.event_id not in burst or not click.counted:
             continue
-        # Scored in an earlier batch, before the rest of its burst arrived: its points come back off.
+        # Counted in an earlier batch, before the rest of its burst arrived: its points come back off.
         for rule_id, delta in click.points.items():
             value, as_of = add_points(value, as_of, -delta, click.hit.at, rules.half_life_days)
             key = f"{rule_id}#{_day(click.hit.at, zone)}"
             if key in caps:
                 caps[key] = max(0.0, caps[key] - delta)
-        ledger.append(LedgerEntry(click.hit.event_id, iso(click.hit.at), CLICK_BURST, -sum(click.points.values()),
-                                  "リンク一斉クリック (a scanner's burst of clicks: points withdrawn)", "email_click"))
+        if click.points:
+            ledger.append(LedgerEntry(click.hit.event_id, iso(click.hit.at), CLICK_BURST, -sum(click.points.values()),
+                                      "リンク一斉クリック (a scanner's burst of clicks: points withdrawn)",
+                                      "email_click"))
         machine.append(MachineClick(click.hit.event_id, iso(click.hit.at)))
+        withdrawn += 1
         clicks[index] = CountedClick(click.hit, {})
+    persons = [(event.occurred_at, event.attributes) for event in applied if _summarized(event, burst)]
+    activity = None
+    if persons or withdrawn:
+        activity = withdraw(summarize(profile.get("activity"), persons, url_groups), "email_click", withdrawn)
     if as_of is not None:
         newest = max(as_of, *(e.occurred_at for e in fresh)) if fresh else as_of
         horizon = (newest.astimezone(zone).date() - timedelta(days=CAP_DAYS_KEPT)).isoformat()
@@ -361,7 +378,7 @@ def score_lead(
     moved = latest_human is not None and (known is None or latest_human > known)
     return ScoreOutcome(new_state, fit, matches, engagement_now, rank, stage, ledger, newly_fired, handoff,
                         applied=len(applied), machine_clicks=tuple(machine),
-                        last_activity_at=iso(latest_human) if moved and latest_human else None)
+                        last_activity_at=iso(latest_human) if moved and latest_human else None, activity=activity)
 
 
 def _day(at: datetime, zone: ZoneInfo) -> str:
@@ -378,6 +395,13 @@ def _repeats_own_tracking(event: ScoredEvent) -> bool:
     our own signed link: the person's open or click is already scored from our pixel and link. SES's
     report is kept (and counted per step) but never scores a second time."""
     return event.attributes.get("source") == "ses" and event.attributes.get("type") in ("email_open", "email_click")
+
+
+def _summarized(event: ScoredEvent, burst: set[str]) -> bool:
+    """The person's own doing, as first reported: what the activity summaries count. A list import is the
+    marketer's; SES's report of an open or click repeats our pixel's and link's."""
+    return (event.event_id not in burst and not event.attributes.get("bot") and is_human_activity(event.attributes)
+            and not _repeats_own_tracking(event))
 
 
 def _person_click(event: ScoredEvent) -> ClickHit | None:
@@ -423,14 +447,15 @@ def _remember(times: list[str], at: datetime) -> list[str]:
     return sorted({*times, iso(at)})[-MARKS_KEPT:]
 
 
-
 def rescore_lead(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent], rules: ScoringRules,
-                 now: datetime, *, click_burst_seconds: float) -> ScoreOutcome:
-    """Score the lead afresh from its stored activity with today's rules (after a rules change).
+                 now: datetime, *, click_burst_seconds: float, url_groups: UrlGroups) -> ScoreOutcome:
+    """Score the lead afresh from its stored activity with today's rules (after a rules change), and
+    rebuild its activity summaries.
 
-    Only this cycle's activity counts (nothing before the last recycle), and only what the stream
+    Only this cycle's activity scores (nothing before the last recycle), and only what the stream
     has already applied (up to the stored `as_of`): newer events are still on their way to the
-    scorer and must not count twice.
+    scorer and must not count twice. The summaries count every cycle's activity, up to the latest the
+    stream has recorded.
     """
     state = ScoreState.from_item(profile.get("scoring"))
     start, until = parse_iso_or_none(state.cycle_started_at), parse_iso_or_none(state.as_of)
@@ -438,6 +463,13 @@ def rescore_lead(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent
                if (start is None or e.occurred_at >= start) and (until is None or e.occurred_at <= until)]
     base = ScoreState(cycle=state.cycle, cycle_started_at=state.cycle_started_at, version=state.version)
     outcome = score_lead(lead_id, profile, str(profile.get("stage", "nurturing")), base, counted, rules, now,
-                         click_burst_seconds=click_burst_seconds)
-    return replace(outcome, state=replace(outcome.state, sequence=state.sequence, stream=state.stream))
+                         click_burst_seconds=click_burst_seconds, url_groups=url_groups)
+    # What the stream has counted so far: newer activity is on its way and adds itself.
+    counted_until = max(filter(None, (profile.get("last_activity_at"), last_counted(profile.get("activity")))),
+                        default=None)
+    history = [e for e in events if counted_until is not None and iso(e.occurred_at) <= counted_until]
+    burst = click_bursts([hit for e in history if (hit := _person_click(e))], click_burst_seconds)
+    activity = summarize(None, [(e.occurred_at, e.attributes) for e in history if _summarized(e, burst)], url_groups)
+    return replace(outcome, state=replace(outcome.state, sequence=state.sequence, stream=state.stream),
+                   activity=activity)
 

@@ -26,6 +26,7 @@ from nurture.domain.clock import epoch_seconds, expiry, iso, new_id, parse_iso
 from nurture.domain.dispatch import StepMessage
 from nurture.domain.emails import Links, RenderedEmail, RenderFailed, render_email
 from nurture.domain.errors import NurtureError, StoreUnavailable, WriteConflict
+from nurture.domain.leads import mail_refusal
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.sequencing import (
     SequenceState,
@@ -69,8 +70,7 @@ def decide(profile: dict[str, Any], suppressed: bool, message: StepMessage, conf
         return SendDecision("stop", "removed_from_config", replace(state, stopped="removed_from_config",
                                                                   next_send_at=None))
     # The same gate for a step and for a follow-up check: a lead that may get no mail is not re-engaged either.
-    reason = stop_reason(sequence, facts) or ("suppressed" if suppressed else None) or (
-        None if (profile.get("consent") or {}).get("granted") is True else "no_consent")
+    reason = stop_reason(sequence, facts) or ("suppressed" if suppressed else None) or mail_refusal(profile)
     if reason is not None:
         return SendDecision("stop", reason, replace(state, stopped=reason, next_send_at=None))
     if is_follow_up_check(state):

@@ -75,17 +75,21 @@ def lead_facts(profile: dict[str, Any], rank: str, stage: str, now: datetime) ->
     last = parse_iso_or_none(profile.get("last_activity_at"))
     silent_since = last or parse_iso_or_none(profile.get("created_at"))
     dormant = (now - silent_since).total_seconds() / 86400 if silent_since else 0
-    first_touch = profile.get("first_touch") or {}
     return LeadFacts(
         rank=rank,
         stage=stage,
         status=str(profile.get("status", "active")),
         form_kinds=frozenset(profile.get("form_kinds") or ()),
-        source=(first_touch.get("utm") or {}).get("utm_source"),
+        source=first_touch_source(profile),
         dormant_days=max(0.0, dormant),
         timezone=profile.get("timezone"),
         last_activity_at=last,
     )
+
+
+def first_touch_source(profile: dict[str, Any]) -> str | None:
+    """Where the lead first came from: its first touch's utm_source (an import's list name)."""
+    return ((profile.get("first_touch") or {}).get("utm") or {}).get("utm_source")
 
 
 def sequence_for(facts: LeadFacts, config: SequencesConfig) -> Sequence | None:

@@ -23,6 +23,8 @@ class LocalResources:
     send_queue: str = "nurture-send"
     send_dead_letters: str = "nurture-send-dlq"
     ses_events_queue: str = "nurture-ses-events"
+    audience_queue: str = "nurture-audience"
+    audience_dead_letters: str = "nurture-audience-dlq"
     ses_events_dead_letters: str = "nurture-ses-events-dlq"
     ses_events_topic: str = "nurture-ses-events"
     sender_address: str = "news@nurture.example"
@@ -37,6 +39,7 @@ class LocalResources:
             "TABLE_NAME": self.table_name,
             "HANDOFF_QUEUE_URL": self.handoff_queue_url,
             "SEND_QUEUE_URL": self.queue_url(self.send_queue),
+            "AUDIENCE_QUEUE_URL": self.queue_url(self.audience_queue),
             "PUBLIC_API_URL": api_url,
             "SENDER_ADDRESS": self.sender_address,
             "SES_CONFIGURATION_SET": self.configuration_set,
@@ -86,6 +89,7 @@ def create_resources(resources: LocalResources, session: Any | None = None) -> N
     sqs.create_queue(QueueName=resources.handoff_queue,
                      Attributes={"FifoQueue": "true", "VisibilityTimeout": "60"})
     _queue_with_dead_letters(sqs, resources.send_queue, resources.send_dead_letters)
+    _queue_with_dead_letters(sqs, resources.audience_queue, resources.audience_dead_letters)
     # SES events: the configuration set's SNS topic, and the queue subscribed to it.
     ses_events = _queue_with_dead_letters(sqs, resources.ses_events_queue, resources.ses_events_dead_letters)
     sns = session.client("sns")

@@ -133,6 +133,9 @@ class LocalSystem:
                                  functools.partial(invoke, "ses_events"))
 
         ses = EventPublisher(self.resources.ses_events_topic_arn, region)
+        # Segment scans: one part a message, as the deployed event source (batch size 1) hands them over.
+        audience = QueuePoller(self.resources.queue_url(self.resources.audience_queue), region,
+                               functools.partial(invoke, "audience"), batch_size=1)
 
         def send_and_collect() -> None:
             if sender.poll_once():
@@ -143,6 +146,7 @@ class LocalSystem:
             Repeater("scheduler", self.tick_seconds, lambda: invoke("dispatcher", scheduled_event(region))),
             Repeater("send-queue", 0.5, send_and_collect),
             Repeater("ses-events-queue", 0.5, ses_events.poll_once),
+            Repeater("audience-queue", 0.2, audience.poll_once),
         ]
         for repeater in self._repeaters:
             repeater.start()

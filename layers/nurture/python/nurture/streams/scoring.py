@@ -65,7 +65,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
         by_lead.setdefault(lead_id, []).append(scored)
         lead_of[str(sequence)] = lead_id
     outcome = score_batch(by_lead, store, config.scoring, now, config.api.event_retention_days, config.sequences,
-                          click_burst_seconds=config.bots.click_burst_seconds)
+                          click_burst_seconds=config.bots.click_burst_seconds, url_groups=config.segments.url_groups)
     failed = set(outcome.failed)
     metrics.add_metric(name="LeadsScored", unit="Count", value=len(outcome.scored))
     if outcome.handoffs:

@@ -1,0 +1,35 @@
+"""Segment scans: the queue of scan parts and the audience worker that consumes it, one part at a time."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs.function import NurtureFunction
+from infra.constructs.queues import RETENTION, dead_letter_queue
+from nurture.adapters.audience_store import PROFILE_INDEX
+from nurture.topology import FUNCTIONS, SEND_QUEUE_RECEIVES
+
+
+class AudienceScan(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letters = dead_letter_queue(self, "DeadLetters")
+        timeout = FUNCTIONS["audience"].timeout_seconds
+        self.queue = sqs.Queue(
+            # Six times the worker's timeout, as Lambda advises for queues it consumes.
+            self, "Queue", retention_period=RETENTION, visibility_timeout=Duration.seconds(6 * timeout),
+            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=SEND_QUEUE_RECEIVES, queue=self.dead_letters))
+
+    def attach(self, worker: NurtureFunction, table_arn: str) -> None:
+        """One part per invocation: a part runs until its time is short, so batching would only delay the rest.
+        The worker scans the profiles' index, records each page on its part, and hands a part on in a new
+        message; nothing else."""
+        worker.function.add_event_source(sources.SqsEventSource(
+            self.queue, batch_size=1, report_batch_item_failures=True,
+            max_concurrency=FUNCTIONS["audience"].reserved_concurrency))
+        worker.allow(["dynamodb:Scan"], [f"{table_arn}/index/{PROFILE_INDEX}"])
+        worker.allow(["sqs:SendMessage"], [self.queue.queue_arn])

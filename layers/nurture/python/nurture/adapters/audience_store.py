@@ -1,0 +1,84 @@
+"""Segment scans on DynamoDB: pages of lead profiles from the `by_rank` index (profiles only: every scored
+lead is in it), and each part's progress, advanced by compare-and-set on its cursor."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from nurture import keys
+from nurture.adapters.lead_store import ConditionFailed, DynamoTable, from_item, item_key, to_item
+from nurture.domain.audiences.evaluate import PROFILE_ATTRIBUTES
+from nurture.domain.audiences.scan import JobProgress, Page, PartProgress, PartState, ScanTask
+from nurture.domain.clock import iso
+
+PROFILE_INDEX = "by_rank"
+BEGINNING = ""  # a part's cursor before its first page
+JOB_RETENTION = timedelta(days=7)
+PART_ATTRIBUTES = ("cursor", "done", "sample", "scanned", "matched")  # CURSOR and SAMPLE are reserved words
+
+
+class DynamoAudienceStore(DynamoTable):
+    def create_job(self, task: ScanTask, purpose: str, created_by: str, now: datetime) -> None:
+        """The job and its parts, before any message names them (a worker finds its part's item)."""
+        expires = int((now + JOB_RETENTION).timestamp())
+        job = {"PK": keys.job_pk(task.job_id), "SK": keys.JOB_SK, "segment": task.segment, "parts": task.parts,
+               "purpose": purpose, "created_by": created_by, "created_at": iso(now),
+               "config_version": task.config_version, "expires_at": expires}
+        items = [job] + [{"PK": keys.job_pk(task.job_id), "SK": keys.job_part_sk(part), "cursor": BEGINNING,
+                          "done": False, "scanned": 0, "matched": 0, "sample": [], "expires_at": expires}
+                         for part in range(task.parts)]
+        for start in range(0, len(items), 25):
+            request = {self._table: [{"PutRequest": {"Item": to_item(item)}} for item in items[start:start + 25]]}
+            while request:
+                request = self._call("batch_write_item", RequestItems=request).get("UnprocessedItems") or {}
+
+    def profile_estimate(self) -> int:
+        """DynamoDB's count of the profiles (refreshed about every six hours): enough to size a job's parts."""
+        table = self._call("describe_table", TableName=self._table)["Table"]
+        indexes: list[dict[str, Any]] = table.get("GlobalSecondaryIndexes", [])
+        index = next((i for i in indexes if i["IndexName"] == PROFILE_INDEX), {})
+        return int(index.get("ItemCount", 0))
+
+    def page(self, task: ScanTask, start: str | None, limit: int) -> Page:
+        names = {f"#a{n}": name for n, name in enumerate(("PK", *PROFILE_ATTRIBUTES))}
+        kwargs: dict[str, Any] = {"TableName": self._table, "IndexName": PROFILE_INDEX, "Segment": task.part,
+                                  "TotalSegments": task.parts, "Limit": limit,
+                                  "ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
+        if start:
+            kwargs["ExclusiveStartKey"] = json.loads(start)
+        answer = self._call("scan", **kwargs)
+        last = answer.get("LastEvaluatedKey")
+        return Page([from_item(item) for item in answer.get("Items", [])],
+                    json.dumps(last, sort_keys=True) if last else None)
+
+    def advance(self, task: ScanTask, start: str | None, page: Page, matched: int, sample: list[str]) -> PartState:
+        values: dict[str, Any] = {":start": start or BEGINNING, ":next": page.next_start or BEGINNING,
+                                  ":done": page.next_start is None, ":scanned": len(page.profiles),
+                                  ":matched": matched, ":sample": sample, ":none": []}
+        key = item_key(keys.job_pk(task.job_id), keys.job_part_sk(task.part))
+        try:
+            self._call("update_item", TableName=self._table, Key=key,
+                       UpdateExpression="SET #cursor = :next, #done = :done, "
+                                        "#sample = list_append(if_not_exists(#sample, :none), :sample) "
+                                        "ADD #scanned :scanned, #matched :matched",
+                       ConditionExpression="#cursor = :start AND #done = :false",
+                       ExpressionAttributeNames={f"#{name}": name for name in PART_ATTRIBUTES},
+                       ExpressionAttributeValues=to_item({**values, ":false": False}),
+                       ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except ConditionFailed as moved:  # another delivery counted this page: carry on from where it left
+            current = moved.item or {}
+            return PartState(False, current.get("cursor") or None, bool(current.get("done", True)))
+        return PartState(True, page.next_start, page.next_start is None)
+
+    def progress(self, job_id: str) -> JobProgress | None:
+        items = [from_item(item) for item in self._query_all(keys.job_pk(job_id))]
+        job = next((item for item in items if item["SK"] == keys.JOB_SK), None)
+        if job is None:
+            return None
+        parts = [PartProgress(part=int(item["SK"].removeprefix("PART#")), scanned=int(item["scanned"]),
+                              matched=int(item["matched"]), done=bool(item["done"]), sample=list(item["sample"]),
+                              cursor=item["cursor"] or None)
+                 for item in items if item["SK"].startswith("PART#")]
+        return JobProgress(job_id, str(job["segment"]), parts)

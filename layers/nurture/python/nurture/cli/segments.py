@@ -1,0 +1,120 @@
+"""`nurture segment count | preview NAME`: a segment over the whole population, by the target's own workers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nurture.adapters.audience_store import DynamoAudienceStore
+    from nurture.cli.target import Target
+    from nurture.domain.audiences.scan import JobProgress
+
+TargetOptions = Callable[[argparse.ArgumentParser], None]
+FindTarget = Callable[[argparse.Namespace], "Target | None"]
+WAIT_SECONDS = 900  # a job over a very large table on a busy account; the workers go on if we stop waiting
+PREVIEW_COLUMNS = ("lead_id", "email", "name", "company", "title", "rank", "total", "stage", "status")
+
+
+def add_segment_commands(commands: argparse._SubParsersAction, target_options: TargetOptions) -> None:
+    segment = commands.add_parser("segment", help="segments (config/segments.yaml) over every lead")
+    segment_commands = segment.add_subparsers(dest="segment_command", required=True)
+    count = segment_commands.add_parser("count", help="how many leads the segment holds now")
+    preview = segment_commands.add_parser("preview", help="a sample of the segment's leads")
+    preview.add_argument("--limit", type=int, default=20, help="leads to show (at most 100; default 20)")
+    for command in (count, preview):
+        command.add_argument("name", help="the segment's name")
+        command.add_argument("--json", action="store_true", help="one JSON object")
+        target_options(command)
+
+
+def run_segment_command(args: argparse.Namespace, find_target: FindTarget) -> int:
+    from nurture.adapters.audience_queue import AudienceQueue
+    from nurture.adapters.audience_store import DynamoAudienceStore
+    from nurture.domain.audiences.scan import PREVIEW_MAX, ScanTask, new_job_id, parts_for
+    from nurture.domain.clock import utc_now
+    from nurture.domain.errors import ConfigInvalid, StoreUnavailable
+    from nurture.settings import config_version, runtime_settings
+
+    limit = getattr(args, "limit", 0)
+    if not 0 <= limit <= PREVIEW_MAX:
+        print(f"--limit is between 1 and {PREVIEW_MAX}", file=sys.stderr)
+        return 2
+    target = find_target(args)
+    if target is None:
+        return 2
+    settings = runtime_settings()
+    if not settings.audience_queue_url:
+        print(f"The {target.description} has no segment workers: deploy this version of the stack first.",
+              file=sys.stderr)
+        return 2
+    try:
+        version = _active_version(settings.config_bucket)
+        segments = config_version(version).segments.segments
+        if args.name not in segments:
+            print(f"No segment '{args.name}' in config version {version} (it has: "
+                  f"{', '.join(sorted(segments)) or 'none'}). Push config/ first if you added it.", file=sys.stderr)
+            return 1
+        store = DynamoAudienceStore(settings.table_name)
+        first = ScanTask(job_id=new_job_id(), segment=args.name, part=0, parts=parts_for(store.profile_estimate()),
+                         config_version=version, sample=limit)
+        store.create_job(first, args.segment_command, "nurture segment", utc_now())
+        started = time.monotonic()
+        AudienceQueue(settings.audience_queue_url).send_all(
+            [first.model_copy(update={"part": part}) for part in range(first.parts)])
+        progress = _wait(store, first.job_id)
+    except (ConfigInvalid, StoreUnavailable) as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    if progress is None or not progress.done:
+        print(f"The workers have not finished yet (job {first.job_id}); they go on without us.", file=sys.stderr)
+        return 1
+    result: dict[str, Any] = {"segment": args.name, "config_version": version, "leads": progress.matched,
+                              "profiles_scanned": progress.scanned, "parts": first.parts,
+                              "seconds": round(time.monotonic() - started, 1)}
+    if args.segment_command == "preview":
+        result["sample"] = _rows(store, progress.sample(limit))
+    print(json.dumps(result, ensure_ascii=False) if args.json else _text(result))
+    return 0
+
+
+def _active_version(bucket: str) -> int:
+    from nurture.config.versions import DEPLOYED_VERSION
+
+    if not bucket:
+        return DEPLOYED_VERSION
+    from nurture.adapters.config_store import ConfigStore
+
+    return ConfigStore(bucket).pointer().version
+
+
+def _wait(store: DynamoAudienceStore, job_id: str) -> JobProgress | None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        progress = store.progress(job_id)
+        if (progress is not None and progress.done) or time.monotonic() > deadline:
+            return progress
+        time.sleep(0.5)
+
+
+def _rows(store: DynamoAudienceStore, lead_ids: list[str]) -> list[dict[str, Any]]:
+    from nurture.jsonable import plain
+
+    rows = []
+    for lead_id in lead_ids:
+        profile = store.profile(lead_id) or {}
+        rows.append(plain({column: lead_id if column == "lead_id" else profile.get(column, "")
+                              for column in PREVIEW_COLUMNS}))
+    return rows
+
+
+def _text(result: dict[str, Any]) -> str:
+    lines = [f"segment {result['segment']} (config version {result['config_version']}): {result['leads']} leads "
+             f"of {result['profiles_scanned']} scanned, {result['parts']} parts in parallel, {result['seconds']} s"]
+    for row in result.get("sample", []):
+        lines.append("  ".join(str(row[column]) for column in PREVIEW_COLUMNS))
+    return "\n".join(lines)

@@ -1,0 +1,131 @@
+"""Evaluating a segment over the whole population: a parallel scan split into parts, each part a chain of
+short invocations that resume from the last key they recorded.
+
+A job is created with its parts (DynamoDB's parallel-scan segments); each part is one queue message at a
+time. A worker reads a page, evaluates it, and records the page's counts and the key to resume from in one
+conditional write on the part: a redelivered message finds the part moved on and resumes from there, so a
+page is never counted twice and a worker that dies loses at most the page it was on. When its time runs
+short, a worker hands the rest of the part to a new message.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nurture.domain.audiences.evaluate import SegmentEvaluator
+
+PROFILES_PER_PART = 10_000  # a part is a few minutes of one worker's pages at most
+MAX_PARTS = 1_000
+MIN_PARTS = 4  # even a small table is read by several workers at once
+PREVIEW_MAX = 100
+
+
+def parts_for(estimated_profiles: int) -> int:
+    """How many parallel-scan segments a job uses for about this many profiles."""
+    return max(MIN_PARTS, min(MAX_PARTS, math.ceil(estimated_profiles / PROFILES_PER_PART)))
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+class ScanTask(BaseModel):
+    """One queue message: scan this part of the job, from `start` (a DynamoDB key, JSON) or its beginning."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    job_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    segment: str
+    part: int = Field(ge=0)
+    parts: int = Field(ge=1, le=MAX_PARTS)
+    config_version: int = Field(ge=1, description="the config version the job was made with, for every part")
+    start: str | None = None
+    sample: int = Field(default=0, ge=0, le=PREVIEW_MAX, description="lead ids to keep for a preview")
+
+
+@dataclass(frozen=True)
+class Page:
+    profiles: list[dict[str, Any]]
+    next_start: str | None  # None: the part is done
+
+
+@dataclass
+class PartProgress:
+    part: int
+    scanned: int = 0
+    matched: int = 0
+    done: bool = False
+    sample: list[str] = field(default_factory=list)
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    job_id: str
+    segment: str
+    parts: list[PartProgress]
+
+    @property
+    def done(self) -> bool:
+        return all(part.done for part in self.parts)
+
+    @property
+    def matched(self) -> int:
+        return sum(part.matched for part in self.parts)
+
+    @property
+    def scanned(self) -> int:
+        return sum(part.scanned for part in self.parts)
+
+    def sample(self, limit: int) -> list[str]:
+        return sorted(lead for part in self.parts for lead in part.sample)[:limit]
+
+
+@dataclass(frozen=True)
+class PartState:
+    recorded: bool  # the page was counted by this call (False: another delivery had moved the part on)
+    cursor: str | None  # where the part stands now
+    done: bool
+
+
+class ScanStore(Protocol):
+    def page(self, task: ScanTask, start: str | None, limit: int) -> Page: ...
+
+    def advance(self, task: ScanTask, start: str | None, page: Page, matched: int, sample: list[str]) -> PartState:
+        """Count the page (and keep `sample` lead ids) if the part is still at `start`; either way, where the
+        part stands."""
+        ...
+
+
+class TaskQueue(Protocol):
+    def send(self, task: ScanTask) -> None: ...
+
+
+def lead_id_of(profile: dict[str, Any]) -> str:
+    return str(profile["PK"]).removeprefix("LEAD#")
+
+
+def run_part(task: ScanTask, store: ScanStore, queue: TaskQueue, evaluator: SegmentEvaluator, now: datetime,
+             time_left_ms: Callable[[], int], page_size: int = 500, reserve_ms: int = 10_000) -> int:
+    """Scan `task`'s part page by page while more than `reserve_ms` remain, then hand the rest to a new
+    message. Returns the pages this call counted."""
+    start, pages, room = task.start, 0, task.sample  # a preview keeps the first few members each delivery finds
+    while True:
+        page = store.page(task, start, page_size)
+        matched = [lead_id_of(profile) for profile in page.profiles if evaluator.matches(task.segment, profile, now)]
+        state = store.advance(task, start, page, len(matched), matched[:room])
+        pages += state.recorded
+        room -= len(matched[:room]) if state.recorded else 0
+        if state.done:
+            return pages
+        start = state.cursor
+        if time_left_ms() < reserve_ms:
+            queue.send(task.model_copy(update={"start": start}))
+            return pages

@@ -1,0 +1,33 @@
+"""The audience worker's SQS consumer: each message is one part of a segment scan, resumed where it stands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nurture.config import NurtureConfig
+from nurture.domain.audiences.evaluate import SegmentEvaluator
+from nurture.domain.audiences.scan import ScanStore, ScanTask, TaskQueue, run_part
+from nurture.observability import logger, metrics
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScanStore, queue: TaskQueue,
+                 config_of: Callable[[int], NurtureConfig], clock: Callable[[], datetime]) -> dict[str, Any]:
+    def scan(record: SQSRecord) -> None:
+        # A malformed message or a config version that cannot be read fails here, comes back, then goes to the DLQ.
+        task = ScanTask.model_validate_json(record.body)
+        config = config_of(task.config_version)
+        evaluator = SegmentEvaluator(config.segments, config.scoring)
+        pages = run_part(task, store, queue, evaluator, clock(), context.get_remaining_time_in_millis)
+        metrics.add_metric(name="SegmentPagesScanned", unit="Count", value=pages)
+        logger.info("segment scan part", extra={"job_id": task.job_id, "segment": task.segment, "part": task.part,
+                                                "pages": pages})
+
+    return dict(process_partial_response(event=event, record_handler=scan, processor=processor, context=context))
