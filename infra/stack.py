@@ -26,8 +26,10 @@ from nurture.topology import (
     OUTPUT_API_URL,
     OUTPUT_AUDIENCE_QUEUE,
     OUTPUT_CONFIG_BUCKET,
+    OUTPUT_CONFIGURATION_SET,
     OUTPUT_DEPLOYED_CONFIG,
     OUTPUT_HANDOFF_QUEUE,
+    OUTPUT_SENDER_ADDRESS,
     OUTPUT_TABLE,
     OUTPUT_TOKEN_SECRET,
     ROUTES,
@@ -44,15 +46,17 @@ TABLE_ACTIONS = {
     "handoff": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
     "sales_api": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                   "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
-    "dispatcher": ["dynamodb:UpdateItem", "dynamodb:GetItem"],  # GetItem: the guard's pause flag
+    # GetItem: the guard's pause flag. PutItem: a starting campaign's state and its scan's parts; DescribeTable: how
+    # many profiles there are, to size the scan.
+    "dispatcher": ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DescribeTable"],
     # Transactions need the action of each item they write: UpdateItem, PutItem. Query: whether SES reported a
     # message a stale marker left in doubt.
     "sender": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
     # ConditionCheckItem: an event is written only while its lead exists.
     "ses_events": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                    "dynamodb:ConditionCheckItem"],
-    # A scan part's progress; its reads are Scans of the profiles' index (AudienceScan).
-    "audience": ["dynamodb:UpdateItem"],
+    # A scan part's progress and the campaign's state; its reads are Scans of the profiles' index (AudienceScan).
+    "audience": ["dynamodb:UpdateItem", "dynamodb:GetItem"],
 }
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
@@ -112,7 +116,8 @@ class NurtureStack(Stack):
         for name in ("tracking", "sender"):  # both sign or verify tracking links
             functions[name].allow(["secretsmanager:GetSecretValue"], [key.secret.secret_arn])
         functions["handoff"].allow(["sqs:SendMessage"], [handoff.queue.queue_arn])
-        functions["dispatcher"].allow(["sqs:SendMessage"], [send.queue.queue_arn])
+        functions["dispatcher"].allow(["sqs:SendMessage"], [send.queue.queue_arn, audience.queue.queue_arn])
+        functions["audience"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # a campaign's members
         streams = {name: StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name)
                    for name, function in workers.items() if FUNCTIONS[name].trigger == "stream"}
         DispatchSchedule(self, "DispatchSchedule", functions["dispatcher"])
@@ -142,6 +147,8 @@ class NurtureStack(Stack):
                   description="Config version 1: what this deploy shipped")
         CfnOutput(self, OUTPUT_AUDIENCE_QUEUE, value=audience.queue.queue_url,
                   description="`nurture segment` and campaigns queue segment scans here")
+        CfnOutput(self, OUTPUT_SENDER_ADDRESS, value=settings.sender_address)
+        CfnOutput(self, OUTPUT_CONFIGURATION_SET, value=email.configuration_set.configuration_set_name)
         CfnOutput(self, OUTPUT_HANDOFF_QUEUE, value=handoff.queue.queue_url, description="Sales tooling polls this")
         CfnOutput(self, "SalesConsumerPolicyArn", value=sales.consumer.managed_policy_arn,
                   description="Attach to sales tooling's role: hot leads, lookups, feedback")

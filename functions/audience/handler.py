@@ -7,6 +7,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.adapters.audience_queue import AudienceQueue
 from nurture.adapters.audience_store import DynamoAudienceStore
+from nurture.adapters.campaign_store import DynamoCampaignStore
+from nurture.adapters.send_queue import SendQueue
 from nurture.domain.clock import utc_now
 from nurture.observability import logger, metrics, tracer
 from nurture.queues.audience import handle_batch
@@ -14,9 +16,10 @@ from nurture.settings import config_version, pin_config, runtime_settings
 
 
 @cache
-def collaborators() -> tuple[DynamoAudienceStore, AudienceQueue]:
+def collaborators() -> tuple[DynamoAudienceStore, AudienceQueue, SendQueue, DynamoCampaignStore]:
     settings = runtime_settings()
-    return DynamoAudienceStore(settings.table_name), AudienceQueue(settings.audience_queue_url)
+    return (DynamoAudienceStore(settings.table_name), AudienceQueue(settings.audience_queue_url),
+            SendQueue(settings.send_queue_url), DynamoCampaignStore(settings.table_name))
 
 
 @logger.inject_lambda_context
@@ -24,5 +27,5 @@ def collaborators() -> tuple[DynamoAudienceStore, AudienceQueue]:
 @tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    store, queue = collaborators()
-    return handle_batch(event, context, store, queue, config_version, utc_now)
+    store, queue, members, campaigns = collaborators()
+    return handle_batch(event, context, store, queue, members, campaigns.state, config_version, utc_now)

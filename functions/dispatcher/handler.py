@@ -1,4 +1,5 @@
-"""Dispatcher function: each EventBridge Scheduler tick, queue the leads whose step email is due."""
+"""Dispatcher function: each EventBridge Scheduler tick, queue the leads whose step email is due and start
+the campaigns whose time has come."""
 
 from functools import cache
 from typing import Any
@@ -6,18 +7,29 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture import keys
+from nurture.adapters.audience_queue import AudienceQueue
+from nurture.adapters.audience_store import DynamoAudienceStore
+from nurture.adapters.campaign_store import DynamoCampaignStore
 from nurture.adapters.dispatch_store import DynamoDispatchStore
 from nurture.adapters.send_queue import SendQueue
+from nurture.domain.campaigns.start import start_due_campaigns
 from nurture.domain.clock import utc_now
 from nurture.domain.dispatch import tick
 from nurture.observability import logger, metrics, tracer
-from nurture.settings import pin_config, runtime_settings
+from nurture.settings import config_version, pin_config, runtime_settings
 
 
 @cache
 def collaborators() -> tuple[DynamoDispatchStore, SendQueue]:
     settings = runtime_settings()
     return DynamoDispatchStore(settings.table_name), SendQueue(settings.send_queue_url)
+
+
+@cache
+def campaign_collaborators() -> tuple[DynamoCampaignStore, DynamoAudienceStore, AudienceQueue]:
+    settings = runtime_settings()
+    return (DynamoCampaignStore(settings.table_name), DynamoAudienceStore(settings.table_name),
+            AudienceQueue(settings.audience_queue_url))
 
 
 @logger.inject_lambda_context
@@ -27,11 +39,18 @@ def collaborators() -> tuple[DynamoDispatchStore, SendQueue]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The schedule's payload carries nothing we need: the tick is about "now".
     store, queue = collaborators()
-    result = tick(store, queue, utc_now(), keys.DUE_SHARDS)
+    now = utc_now()
+    result = tick(store, queue, now, keys.DUE_SHARDS)
     metrics.add_metric(name="StepsDispatched", unit="Count", value=result.claimed)
     if result.lost_races:
         logger.info("due leads claimed by another tick", extra={"count": result.lost_races})
     if result.paused:
+        # Campaigns wait too: started now, every email would be skipped as paused.
         logger.warning("sending is paused by the deliverability guard: nothing dispatched")
         return {"due": 0, "dispatched": 0, "lost_races": 0, "paused": True}
-    return {"due": result.due, "dispatched": result.claimed, "lost_races": result.lost_races}
+    started = start_due_campaigns(*campaign_collaborators(), config_version, now)
+    if started:
+        metrics.add_metric(name="CampaignsStarted", unit="Count", value=len(started))
+        logger.info("campaigns started", extra={"campaigns": started})
+    return {"due": result.due, "dispatched": result.claimed, "lost_races": result.lost_races,
+            "campaigns_started": started}

@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from nurture.adapters.campaign_store import DynamoCampaignStore
 from nurture.adapters.mailer import SesMailer
 from nurture.adapters.sender_store import DynamoSenderStore
 from nurture.adapters.token_keys import token_signer
@@ -14,15 +15,16 @@ from nurture.domain.pacing import SendPacer
 from nurture.domain.sending import Composer
 from nurture.observability import logger, metrics, tracer
 from nurture.queues.sender import handle_batch
-from nurture.settings import marketer_config, pin_config, runtime_settings
+from nurture.settings import config_version, marketer_config, pin_config, runtime_settings
 
 
 @cache
-def collaborators() -> tuple[DynamoSenderStore, SesMailer]:
+def collaborators() -> tuple[DynamoSenderStore, SesMailer, DynamoCampaignStore]:
     settings = runtime_settings()
     return (DynamoSenderStore(settings.table_name),
             SesMailer(settings.sender_address, settings.ses_configuration_set,
-                      pacer=SendPacer(settings.ses_send_rate)))
+                      pacer=SendPacer(settings.ses_send_rate)),
+            DynamoCampaignStore(settings.table_name))
 
 
 def composer() -> Composer:
@@ -39,5 +41,6 @@ def composer() -> Composer:
 @tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    store, mailer = collaborators()
-    return handle_batch(event, context, store, mailer, composer, marketer_config(), utc_now)
+    store, mailer, campaigns = collaborators()
+    return handle_batch(event, context, store, mailer, composer, marketer_config(), utc_now, campaigns.state,
+                        config_version)

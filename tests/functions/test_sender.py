@@ -133,11 +133,13 @@ def run_sender(mailer: Any, config: NurtureConfig | None = None, keep: bool = Fa
     messages stay visible for the next call (as a failed record returns to the queue)."""
     from functions.sender.handler import collaborators
 
-    store, _ = collaborators()
+    store, _, campaigns = collaborators()
     messages = received_messages(visibility=0 if keep else None, wait=visible_after)
     moment = parse_iso(json.loads(messages[0]["Body"])["due"])
     event = sqs_event(messages, "arn:aws:sqs:ap-northeast-1:123456789012:q", RESOURCES.region)
-    return handle_batch(event, CONTEXT, store, mailer, composer, config or load_config(CONFIG_DIR), lambda: moment)
+    config = config or load_config(CONFIG_DIR)
+    return handle_batch(event, CONTEXT, store, mailer, composer, config, lambda: moment, campaigns.state,
+                        lambda version: config)
 
 
 def test_throttling_returns_the_message_to_the_queue_and_leaves_the_lead_due():
@@ -265,7 +267,7 @@ def test_the_sample_event_is_a_step_message_the_sender_takes():
 
 def test_the_sample_tick_runs_the_dispatcher():
     event = json.loads((CONFIG_DIR.parent / "events" / "dispatcher-tick.json").read_text(encoding="utf-8"))
-    assert invoke("dispatcher", event) == {"due": 0, "dispatched": 0, "lost_races": 0}
+    assert invoke("dispatcher", event) == {"due": 0, "dispatched": 0, "lost_races": 0, "campaigns_started": []}
 
 
 def test_a_scanner_burst_right_after_delivery_scores_nothing_and_a_person_a_minute_later_does():

@@ -69,3 +69,17 @@ def test_an_invalid_bundle_is_refused_with_its_location_and_changes_nothing(loca
     assert "nothing was pushed" in refused.stderr
     assert "active version: 1 (shipped by the deploy)" in local_system.cli("config", "status").stdout
     assert form_status(local_system) == 404
+
+
+def test_a_campaign_whose_time_has_passed_unstarted_is_refused_at_push(local_system: RunningSystem, tmp_path: Path):
+    config = edited_config(tmp_path / "config")
+    campaigns = yaml.safe_load((config / "campaigns.yaml").read_text(encoding="utf-8"))
+    campaigns["campaigns"]["newsletter-2027-01"]["send_at"] = "2026-01-14T10:00:00+09:00"
+    (config / "campaigns.yaml").write_text(yaml.safe_dump(campaigns, allow_unicode=True), encoding="utf-8")
+
+    assert local_system.cli("--config-dir", str(config), "config", "check").returncode == 0  # offline: a note
+    refused = local_system.cli("--config-dir", str(config), "config", "push")
+
+    assert refused.returncode == 1
+    assert "campaigns.newsletter-2027-01: its send time 2026-01-14T10:00:00+09:00 is in the past" in refused.stderr
+    assert "active version: 1 (shipped by the deploy)" in local_system.cli("config", "status").stdout

@@ -134,3 +134,11 @@ JOB_SK = "JOB"
 
 def job_part_sk(part: int) -> str:
     return f"PART#{part:04d}"
+
+
+def campaign_pk(campaign_id: str) -> str:
+    """A campaign's runtime state (the definition is config)."""
+    return f"CAMPAIGN#{campaign_id}"
+
+
+CAMPAIGN_SK = "STATE"

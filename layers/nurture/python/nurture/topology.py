@@ -68,6 +68,8 @@ OUTPUT_TABLE = "TableName"
 OUTPUT_TOKEN_SECRET = "TokenSecretId"  # noqa: S105 - an output's name, not a secret
 OUTPUT_HANDOFF_QUEUE = "HandoffQueueUrl"
 OUTPUT_AUDIENCE_QUEUE = "AudienceQueueUrl"  # where `nurture segment` queues a scan's parts
+OUTPUT_SENDER_ADDRESS = "SenderAddress"  # what `nurture campaign test` sends from
+OUTPUT_CONFIGURATION_SET = "SesConfigurationSet"
 OUTPUT_CONFIG_BUCKET = "ConfigBucketName"  # where `nurture config push` publishes
 OUTPUT_DEPLOYED_CONFIG = "DeployedConfigUrl"  # version 1: the config bundle the deploy shipped (s3://…)
 

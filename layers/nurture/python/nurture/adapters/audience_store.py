@@ -3,6 +3,7 @@ lead is in it), and each part's progress, advanced by compare-and-set on its cur
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,19 +21,26 @@ PART_ATTRIBUTES = ("cursor", "done", "sample", "scanned", "matched")  # CURSOR a
 
 
 class DynamoAudienceStore(DynamoTable):
-    def create_job(self, task: ScanTask, purpose: str, created_by: str, now: datetime) -> None:
-        """The job and its parts, before any message names them (a worker finds its part's item)."""
+    def create_job(self, task: ScanTask, purpose: str, created_by: str, now: datetime) -> int:
+        """The parts, then the job, before any message names them (a worker finds its part's item). Made once:
+        creating it again (a retried start) changes nothing and answers the parts the job already has."""
         expires = int((now + JOB_RETENTION).timestamp())
         job = {"PK": keys.job_pk(task.job_id), "SK": keys.JOB_SK, "segment": task.segment, "parts": task.parts,
                "purpose": purpose, "created_by": created_by, "created_at": iso(now),
-               "config_version": task.config_version, "expires_at": expires}
-        items = [job] + [{"PK": keys.job_pk(task.job_id), "SK": keys.job_part_sk(part), "cursor": BEGINNING,
-                          "done": False, "scanned": 0, "matched": 0, "sample": [], "expires_at": expires}
-                         for part in range(task.parts)]
-        for start in range(0, len(items), 25):
-            request = {self._table: [{"PutRequest": {"Item": to_item(item)}} for item in items[start:start + 25]]}
-            while request:
-                request = self._call("batch_write_item", RequestItems=request).get("UnprocessedItems") or {}
+               "config_version": task.config_version, "campaign": task.campaign, "expires_at": expires}
+        existing = self._get(keys.job_pk(task.job_id), keys.JOB_SK, "parts")
+        if existing is not None:  # the job is whole once its item exists: its parts were made first
+            return int(existing["parts"])
+        for part in range(task.parts):
+            with contextlib.suppress(ConditionFailed):  # made by an earlier attempt: it may have moved on
+                self._call("put_item", TableName=self._table, ConditionExpression="attribute_not_exists(PK)",
+                           Item=to_item({"PK": keys.job_pk(task.job_id), "SK": keys.job_part_sk(part),
+                                         "cursor": BEGINNING, "done": False, "scanned": 0, "matched": 0,
+                                         "sample": [], "expires_at": expires}))
+        with contextlib.suppress(ConditionFailed):
+            self._call("put_item", TableName=self._table, Item=to_item(job),
+                       ConditionExpression="attribute_not_exists(PK)")
+        return task.parts
 
     def profile_estimate(self) -> int:
         """DynamoDB's count of the profiles (refreshed about every six hours): enough to size a job's parts."""

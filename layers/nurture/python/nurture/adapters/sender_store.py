@@ -128,7 +128,8 @@ class DynamoSenderStore(PauseReader):
             # The deliverability guard's denominator: sends per day.
             items.append(day_count(self._table, day_of(record.activity.occurred_at), record.lead_id, "sent"))
         if record.step_id is not None:
-            items.append(step_count(self._table, record.sequence, record.step_id, record.lead_id, record.outcome))
+            items.append(step_count(self._table, record.sequence, record.step_id, record.lead_id,
+                                    record.counter or record.outcome))
         try:
             self._call("transact_write_items", TransactItems=items)
         except TransactionCancelled as cancelled:

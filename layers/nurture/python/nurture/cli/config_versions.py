@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from nurture.adapters.config_store import ConfigStore
     from nurture.cli.target import Target
+    from nurture.config import NurtureConfig
     from nurture.config.versions import ConfigVersion
 
 TargetOptions = Callable[[argparse.ArgumentParser], None]
@@ -52,8 +53,13 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
         files = read_config_files(args.config_dir)
         if args.config_command == "diff":
             return _diff(store, deployed_url, files)
-        # A push is `config check` first: an invalid bundle changes nothing.
-        load_config(args.config_dir, check_template_syntax=True)
+        # A push is `config check` first, and campaigns' times checked against what the target has started:
+        # an invalid bundle changes nothing.
+        config = load_config(args.config_dir, check_template_syntax=True)
+        late = _past_campaigns(config, target.environment["TABLE_NAME"])
+        if late:
+            raise ConfigInvalid([f"{args.config_dir}/campaigns.yaml: {problem}: change it, or remove the campaign"
+                                 for problem in late])
         return _push(store, deployed_url, files, _who(args, target))
     except ConfigInvalid as invalid:
         for problem in invalid.problems:
@@ -67,6 +73,19 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
     except StoreUnavailable as unavailable:
         print(str(unavailable), file=sys.stderr)
         return 1
+
+
+def _past_campaigns(config: NurtureConfig, table: str) -> list[str]:
+    """Campaigns whose time has passed without the target starting them: pushed, they would never go out."""
+    from nurture.adapters.campaign_store import DynamoCampaignStore
+    from nurture.config.campaigns import past_campaigns
+    from nurture.domain.clock import utc_now
+
+    now, states = utc_now(), DynamoCampaignStore(table)
+    window = config.sequences.send_window
+    late = {name for name, campaign in config.campaigns.campaigns.items() if campaign.starts(window) <= now}
+    started = {name for name in late if (state := states.state(name)) is not None and state.status != "draft"}
+    return past_campaigns(config.campaigns, window, now, started)
 
 
 def _active(store: ConfigStore, deployed_url: str) -> ConfigVersion:

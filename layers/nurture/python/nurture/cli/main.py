@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nurture.cli.campaigns import add_campaign_commands, run_campaign_command
 from nurture.cli.config_versions import add_version_commands, run_version_command
 from nurture.cli.lists import add_list_commands, run_export, run_import
 from nurture.cli.report import add_report_command, run_report
@@ -86,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     add_list_commands(commands, _target_options)
     add_report_command(commands, _target_options)
     add_segment_commands(commands, _target_options)
+    add_campaign_commands(commands, _target_options)
 
     rescore = commands.add_parser("rescore", help="recompute every lead from its activity with the current rules")
     _target_options(rescore)
@@ -136,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_export(args, _target)
     if args.command == "report":
         return run_report(args, _target)
+    if args.command == "campaign":
+        return run_campaign_command(args, _target)
     if args.command == "segment":
         return run_segment_command(args, _target)
     if args.command == "simulate":
@@ -226,9 +230,16 @@ def config_check(config_dir: Path) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(invalid.problems)} problem(s) found in {config_dir}", file=sys.stderr)
         return 1
+    from nurture.config.campaigns import past_campaigns
+    from nurture.domain.clock import utc_now
+
+    # Offline, a past time may be a campaign already sent: `config push` refuses it unless the target started it.
+    for problem in past_campaigns(config.campaigns, config.sequences.send_window, utc_now(), started=set()):
+        print(f"note: {config_dir}/campaigns.yaml: {problem} (fine if it was sent)", file=sys.stderr)
     print(f"config OK: {len(config.forms)} forms ({', '.join(sorted(config.forms))}), "
           f"{len(config.scoring.engagement) + len(config.scoring.fit)} scoring rules, "
-          f"{len(config.sequences.sequences)} sequences, {len(config.templates)} templates")
+          f"{len(config.sequences.sequences)} sequences, {len(config.templates)} templates, "
+          f"{len(config.segments.segments)} segments, {len(config.campaigns.campaigns)} campaigns")
     return 0
 
 

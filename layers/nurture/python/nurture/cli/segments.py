@@ -53,7 +53,7 @@ def run_segment_command(args: argparse.Namespace, find_target: FindTarget) -> in
               file=sys.stderr)
         return 2
     try:
-        version = _active_version(settings.config_bucket)
+        version = active_version(settings.config_bucket)
         segments = config_version(version).segments.segments
         if args.name not in segments:
             print(f"No segment '{args.name}' in config version {version} (it has: "
@@ -82,7 +82,8 @@ def run_segment_command(args: argparse.Namespace, find_target: FindTarget) -> in
     return 0
 
 
-def _active_version(bucket: str) -> int:
+def active_version(bucket: str) -> int:
+    """The target's active config version (1 when it has no config store)."""
     from nurture.config.versions import DEPLOYED_VERSION
 
     if not bucket:

@@ -14,8 +14,10 @@ from nurture.topology import (
     OUTPUT_API_URL,
     OUTPUT_AUDIENCE_QUEUE,
     OUTPUT_CONFIG_BUCKET,
+    OUTPUT_CONFIGURATION_SET,
     OUTPUT_DEPLOYED_CONFIG,
     OUTPUT_HANDOFF_QUEUE,
+    OUTPUT_SENDER_ADDRESS,
     OUTPUT_TABLE,
     OUTPUT_TOKEN_SECRET,
 )
@@ -72,6 +74,8 @@ def stack_target(stack: str, region: str, config_dir: str) -> Target:
         "HANDOFF_QUEUE_URL": outputs.get(OUTPUT_HANDOFF_QUEUE, ""),
         "CONFIG_BUCKET": outputs.get(OUTPUT_CONFIG_BUCKET, ""),
         "AUDIENCE_QUEUE_URL": outputs.get(OUTPUT_AUDIENCE_QUEUE, ""),
+        "SENDER_ADDRESS": outputs.get(OUTPUT_SENDER_ADDRESS, ""),
+        "SES_CONFIGURATION_SET": outputs.get(OUTPUT_CONFIGURATION_SET, ""),
         "DEPLOYED_CONFIG_URL": outputs.get(OUTPUT_DEPLOYED_CONFIG, ""),
         "POWERTOOLS_TRACE_DISABLED": "true",
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from nurture.config.bots import BotRules
+from nurture.config.campaigns import CampaignsConfig
 from nurture.config.models import ApiSettings, FormDefinition, StrictModel
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig
@@ -21,6 +22,7 @@ class NurtureConfig(StrictModel):
     templates: dict[str, EmailTemplate]
     bots: BotRules = BotRules()
     segments: SegmentsConfig = SegmentsConfig()
+    campaigns: CampaignsConfig = CampaignsConfig()
 
     @cached_property
     def link_hosts(self) -> frozenset[str]:

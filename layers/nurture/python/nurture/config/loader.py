@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from nurture.config.bots import BotRules
 from nurture.config.bundle import NurtureConfig
+from nurture.config.campaigns import CampaignsConfig, campaign_problems
 from nurture.config.models import ApiSettings, FormsFile
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig, segment_problems
@@ -26,6 +27,7 @@ CONFIG_FILES: dict[str, tuple[type[BaseModel], bool]] = {
     "sequences.yaml": (SequencesConfig, False),
     "bots.yaml": (BotRules, True),
     "segments.yaml": (SegmentsConfig, True),
+    "campaigns.yaml": (CampaignsConfig, True),
 }
 TEMPLATES = "templates"
 
@@ -75,6 +77,10 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     segments, forms = loaded.get("segments.yaml"), loaded.get("forms.yaml")
     if isinstance(segments, SegmentsConfig) and isinstance(forms, FormsFile):
         problems += [f"{origin}/segments.yaml: {problem}" for problem in segment_problems(segments, forms.forms)]
+    campaigns = loaded.get("campaigns.yaml")
+    if isinstance(campaigns, CampaignsConfig) and isinstance(segments, SegmentsConfig):
+        problems += [f"{origin}/campaigns.yaml: {problem}"
+                     for problem in campaign_problems(campaigns, set(segments.segments), set(templates))]
     if problems:
         raise ConfigInvalid(problems)
     api, scoring = loaded["api.yaml"], loaded["scoring.yaml"]
@@ -82,8 +88,9 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     assert isinstance(sequences, SequencesConfig)
     bots = loaded["bots.yaml"]
     assert isinstance(bots, BotRules) and isinstance(segments, SegmentsConfig)
+    assert isinstance(campaigns, CampaignsConfig)
     return NurtureConfig(api=api, forms=forms.forms, scoring=scoring, sequences=sequences, templates=templates,
-                         bots=bots, segments=segments)
+                         bots=bots, segments=segments, campaigns=campaigns)
 
 
 def _load_templates(files: Mapping[str, str], origin: str, problems: list[str],

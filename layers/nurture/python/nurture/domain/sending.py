@@ -13,10 +13,12 @@ recorded on the lead and never retried.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from functools import partial
 from typing import Any, Literal, Protocol
 
 from nurture.config.sequences import SequencesConfig, Step
@@ -154,6 +156,7 @@ class SendRecord:
     activity: Activity | None = None
     message_id: str | None = None  # the marker this closes; only one record can close it
     error: str | None = None
+    counter: str | None = None  # the step counter moved, when not the outcome itself (a campaign's skip reason)
 
 
 class SenderStore(Protocol):
@@ -184,22 +187,23 @@ class Composer:
     open_pixel: bool = True
     custom_fields: frozenset[str] = frozenset()  # form fields templates may show
 
-    def compose(self, lead_id: str, profile: dict[str, Any], template: str, message_id: str,
+    def compose(self, lead_id: str, profile: dict[str, Any], template: str | EmailTemplate, message_id: str,
                 now: datetime) -> bytes:
+        """`template`: a template's name, or a template made for one campaign (its own subjects)."""
         links = Links(self.api_base, self.signer, lead_id, message_id, epoch_seconds(now))
-        email = render_email(self.templates[template], str(profile.get("language") or "ja"), profile, links,
-                             self.open_pixel, self.custom_fields)
+        chosen = self.templates[template] if isinstance(template, str) else template
+        email = render_email(chosen, str(profile.get("language") or "ja"), profile, links, self.open_pixel,
+                             self.custom_fields)
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
         return to_mime(email, self.sender, str(profile["email"]), now, domain)
 
 
 @dataclass(frozen=True)
-class _Attempt:
+class Attempt:
     message_id: str
     at: str
-    step: Step
     error: str | None = None  # None: SES accepted it (or an earlier delivery of this message did)
-    stop: bool = False  # a permanent SES refusal stops the sequence; a render failure skips the step
+    stop: bool = False  # a permanent SES refusal (a step: the sequence stops); a render failure only skips
 
 
 def message_id_for(lead_id: str, state: SequenceState) -> str:
@@ -215,7 +219,8 @@ def deliver(message: StepMessage, store: SenderStore, mailer: Mailer, composer: 
         # Queued before the guard paused: not sent. The dispatcher's lease runs out and the lead comes due
         # again, and is dispatched once sending resumes.
         return "paused"
-    attempt: _Attempt | None = None  # once SES has been called, it is never called again
+    attempt: Attempt | None = None  # once SES has been called, it is never called again
+    step: Step | None = None
     for retry in range(MAX_ATTEMPTS):
         found = store.lead_for_sending(message.lead_id)
         if found is None:
@@ -232,9 +237,14 @@ def deliver(message: StepMessage, store: SenderStore, mailer: Mailer, composer: 
                     unsent = _unsent(message, decision, config)
                     store.record_send(unsent, version)
                     return unsent.outcome
-                attempt = _send_once(message.lead_id, profile, decision.state, decision.step, store, mailer,
-                                     composer, now, retention_days)
-            record = _sent_record(message.lead_id, profile, attempt, config, now, retention_days)
+                step = decision.step
+                assert step is not None
+                tags = {"lead": message.lead_id, "sequence": decision.state.sequence, "step": step.id}
+                attempt = send_once(message.lead_id, profile, message_id_for(message.lead_id, decision.state),
+                                    partial(composer.compose, message.lead_id, profile, step.template, now=now),
+                                    tags, store, mailer, now, retention_days)
+            assert step is not None
+            record = _sent_record(message.lead_id, profile, attempt, step, config, now, retention_days)
             store.record_send(record, version)
             return record.outcome
         except WriteConflict:
@@ -244,10 +254,11 @@ def deliver(message: StepMessage, store: SenderStore, mailer: Mailer, composer: 
     raise StoreUnavailable("the lead kept changing while its send was recorded")
 
 
-def _send_once(lead_id: str, profile: dict[str, Any], state: SequenceState, step: Step | None, store: SenderStore,
-               mailer: Mailer, composer: Composer, now: datetime, retention_days: int) -> _Attempt:
-    assert step is not None
-    message_id = message_id_for(lead_id, state)
+def send_once(lead_id: str, profile: dict[str, Any], message_id: str, render: Callable[[str], bytes],
+              tags: dict[str, str], store: SenderStore, mailer: Mailer, now: datetime,
+              retention_days: int) -> Attempt:
+    """Send one email at most once, whatever redeliveries: a marker (`message_id`) is written before SES is
+    called; another delivery finds it and waits, or learns from SES's own report whether it went out."""
     attempt = new_id()
     earlier = store.begin_send(lead_id, message_id, iso(now), expiry(now, retention_days), attempt)
     # Our own marker comes back when its put landed but the answer was lost and the SDK retried it.
@@ -260,33 +271,32 @@ def _send_once(lead_id: str, profile: dict[str, Any], state: SequenceState, step
         # Its sender died, or could not mark it abandoned, or SES answered with an error after which it may
         # have sent: SES's own events for the message (recorded by ses_events) say whether it went out.
         if store.ses_accepted(lead_id, message_id, str(earlier["at"])):
-            return _Attempt(message_id, str(earlier["at"]), step)
+            return Attempt(message_id, str(earlier["at"]))
         if waited < SES_REPORT_WAIT:
             raise SendDeferred("waiting for SES to report the message, if it had it")
         if not store.take_over_send(lead_id, message_id, str(earlier.get("attempt")), attempt, iso(now)):
             raise SendDeferred("another sender took the message over")
     try:
-        raw = composer.compose(lead_id, profile, step.template, message_id, now)
+        raw = render(message_id)
     except RenderFailed as error:
-        return _Attempt(message_id, iso(now), step, error=f"render: {error}")
+        return Attempt(message_id, iso(now), error=f"render: {error}")
     except Exception:
         store.abandon_send(lead_id, message_id)  # nothing went out: a retry may send
         raise
     try:
-        mailer.send(raw, str(profile["email"]), {"lead": lead_id, "sequence": state.sequence, "step": step.id,
-                                                 "message": message_id})
+        mailer.send(raw, str(profile["email"]), {**tags, "message": message_id})
     except SendDeferred as deferred:
         # When SES may have accepted it, the marker stays: the retry finds it and records the send.
         if not deferred.maybe_sent:
             store.abandon_send(lead_id, message_id)
         raise
     except SendRejected as error:
-        return _Attempt(message_id, iso(now), step, error=f"ses: {error.code}", stop=True)
-    return _Attempt(message_id, iso(now), step)
+        return Attempt(message_id, iso(now), error=f"ses: {error.code}", stop=True)
+    return Attempt(message_id, iso(now))
 
 
-def _sent_record(lead_id: str, profile: dict[str, Any], attempt: _Attempt, config: SequencesConfig, now: datetime,
-                 retention_days: int) -> SendRecord:
+def _sent_record(lead_id: str, profile: dict[str, Any], attempt: Attempt, step: Step, config: SequencesConfig,
+                 now: datetime, retention_days: int) -> SendRecord:
     """The record of an attempt, against the lead as it is now (it may have moved on since the send)."""
     state = SequenceState.from_item(profile.get("sequence"))
     assert state is not None
@@ -295,7 +305,7 @@ def _sent_record(lead_id: str, profile: dict[str, Any], attempt: _Attempt, confi
     still_due = not state.stopped and message_id_for(lead_id, state) == attempt.message_id
     if attempt.error is None:
         new = advance(state, config, facts, at, attempt.message_id) if still_due else \
-            retime(note_sent(state, attempt.step.template, at), config, facts)  # the lead moved on meanwhile
+            retime(note_sent(state, step.template, at), config, facts)  # the lead moved on meanwhile
     elif not still_due:
         new = state
     elif attempt.stop:
@@ -304,10 +314,10 @@ def _sent_record(lead_id: str, profile: dict[str, Any], attempt: _Attempt, confi
         new = skip(state, config, facts, at)
     activity = Activity(type="email_sent" if attempt.error is None else "email_failed", occurred_at=attempt.at,
                         event_id=attempt.message_id, expires_at=expiry(at, retention_days),
-                        data={"message_id": attempt.message_id, "sequence": state.sequence, "step": attempt.step.id,
-                              "template": attempt.step.template,
+                        data={"message_id": attempt.message_id, "sequence": state.sequence, "step": step.id,
+                              "template": step.template,
                               **({"error": attempt.error} if attempt.error else {})})
-    return SendRecord(lead_id=lead_id, sequence=state.sequence, step_id=attempt.step.id,
+    return SendRecord(lead_id=lead_id, sequence=state.sequence, step_id=step.id,
                       outcome="sent" if attempt.error is None else "failed", state=new,
                       reschedule=new.next_send_at != state.next_send_at, activity=activity,
                       message_id=attempt.message_id, error=attempt.error)

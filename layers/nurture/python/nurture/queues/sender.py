@@ -1,4 +1,5 @@
-"""The sender's SQS consumer: each dispatcher message is one due step email, sent at most once."""
+"""The sender's SQS consumer: each message is one due step email (from the dispatcher) or one campaign email
+(from the audience workers), sent at most once."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.config import NurtureConfig
+from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignState
+from nurture.domain.campaigns.sending import deliver_campaign
 from nurture.domain.dispatch import StepMessage
 from nurture.domain.sending import Composer, Mailer, SenderStore, deliver
 from nurture.observability import logger, metrics
@@ -22,10 +25,16 @@ METRICS = {"sent": "StepEmailsSent", "failed": "StepEmailsFailed", "skipped": "S
 
 
 def handle_batch(event: dict[str, Any], context: LambdaContext, store: SenderStore, mailer: Mailer,
-                 composer: Callable[[], Composer], config: NurtureConfig,
-                 clock: Callable[[], datetime]) -> dict[str, Any]:
+                 composer: Callable[[], Composer], config: NurtureConfig, clock: Callable[[], datetime],
+                 campaign_state: Callable[[str], CampaignState | None],
+                 config_of: Callable[[int], NurtureConfig]) -> dict[str, Any]:
+    states: dict[str, CampaignState | None] = {}  # read once a batch: a cancel stops the next batch on
+
     def send(record: SQSRecord) -> None:
         # A malformed message fails here, returns to the queue and ends in its DLQ: nothing is lost.
+        if '"kind":"campaign"' in record.body.replace(" ", ""):
+            send_campaign(CampaignMessage.model_validate_json(record.body))
+            return
         message = StepMessage.model_validate_json(record.body)
         outcome = deliver(message, store, mailer, composer(), config.sequences, clock(),
                           config.api.event_retention_days)
@@ -33,5 +42,16 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: SenderSto
             metrics.add_metric(name=METRICS[outcome], unit="Count", value=1)
         logger.info("step email", extra={"lead_id": message.lead_id, "sequence": message.sequence,
                                          "step": message.step, "outcome": outcome})
+
+    def send_campaign(message: CampaignMessage) -> None:
+        if message.campaign_id not in states:
+            states[message.campaign_id] = campaign_state(message.campaign_id)
+        outcome = deliver_campaign(message, states[message.campaign_id], store, mailer, composer(),
+                                   config_of(message.config_version), clock())
+        metrics.add_metric(name="CampaignEmailsSent" if outcome == "sent" else "CampaignEmailsSkipped"
+                           if outcome.startswith("skipped") else "CampaignEmailsFailed" if outcome == "failed"
+                           else "CampaignMessagesDropped", unit="Count", value=1)
+        logger.info("campaign email", extra={"lead_id": message.lead_id, "campaign": message.campaign_id,
+                                             "outcome": outcome})
 
     return dict(process_partial_response(event=event, record_handler=send, processor=processor, context=context))

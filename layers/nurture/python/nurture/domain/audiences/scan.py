@@ -48,6 +48,8 @@ class ScanTask(BaseModel):
     config_version: int = Field(ge=1, description="the config version the job was made with, for every part")
     start: str | None = None
     sample: int = Field(default=0, ge=0, le=PREVIEW_MAX, description="lead ids to keep for a preview")
+    campaign: str = Field(default="", description="the campaign whose audience this is: each member found is "
+                          "queued for the sender")
 
 
 @dataclass(frozen=True)
@@ -108,18 +110,28 @@ class TaskQueue(Protocol):
     def send(self, task: ScanTask) -> None: ...
 
 
+class Members(Protocol):
+    """Where a campaign's members go: the send queue, before the page that found them is recorded, so a
+    worker that dies in between finds them again (and the sender's marker keeps each lead to one email)."""
+
+    def found(self, task: ScanTask, lead_ids: list[str]) -> None: ...
+
+
 def lead_id_of(profile: dict[str, Any]) -> str:
     return str(profile["PK"]).removeprefix("LEAD#")
 
 
 def run_part(task: ScanTask, store: ScanStore, queue: TaskQueue, evaluator: SegmentEvaluator, now: datetime,
-             time_left_ms: Callable[[], int], page_size: int = 500, reserve_ms: int = 10_000) -> int:
+             time_left_ms: Callable[[], int], members: Members | None = None, page_size: int = 500,
+             reserve_ms: int = 10_000) -> int:
     """Scan `task`'s part page by page while more than `reserve_ms` remain, then hand the rest to a new
     message. Returns the pages this call counted."""
     start, pages, room = task.start, 0, task.sample  # a preview keeps the first few members each delivery finds
     while True:
         page = store.page(task, start, page_size)
         matched = [lead_id_of(profile) for profile in page.profiles if evaluator.matches(task.segment, profile, now)]
+        if members is not None and matched:
+            members.found(task, matched)
         state = store.advance(task, start, page, len(matched), matched[:room])
         pages += state.recorded
         room -= len(matched[:room]) if state.recorded else 0

@@ -1,0 +1,191 @@
+"""`nurture campaign list | show | test | schedule | cancel | status`: newsletters on the target system.
+
+Definitions come from the target's active config version (what its functions use): push config/ first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nurture.cli.target import Target
+    from nurture.config import NurtureConfig
+
+TargetOptions = Callable[[argparse.ArgumentParser], None]
+FindTarget = Callable[[argparse.Namespace], "Target | None"]
+TEST_PREFIX = {"ja": "[テスト送信] ", "en": "[TEST] "}
+
+
+def add_campaign_commands(commands: argparse._SubParsersAction, target_options: TargetOptions) -> None:
+    campaign = commands.add_parser("campaign", help="campaigns (config/campaigns.yaml): newsletters to a segment")
+    campaign_commands = campaign.add_subparsers(dest="campaign_command", required=True)
+    listed = campaign_commands.add_parser("list", help="every campaign, its time and its state")
+    listed.add_argument("--json", action="store_true")
+    target_options(listed)
+    for name, text in (("show", "one campaign's definition and state"),
+                       ("schedule", "send it at its time to its segment (a draft only; its time must be ahead)"),
+                       ("cancel", "stop it: nothing more goes out"),
+                       ("status", "its state, the audience found so far, and what was sent or skipped")):
+        command = campaign_commands.add_parser(name, help=text)
+        command.add_argument("campaign_id", metavar="ID")
+        command.add_argument("--json", action="store_true")
+        target_options(command)
+    test = campaign_commands.add_parser("test", help="send it now to one of its seed addresses, marked as a test")
+    test.add_argument("campaign_id", metavar="ID")
+    test.add_argument("--to", required=True, metavar="ADDRESS", help="one of the campaign's seeds")
+    test.add_argument("--language", choices=["ja", "en"], default="ja")
+    target_options(test)
+
+
+def run_campaign_command(args: argparse.Namespace, find_target: FindTarget) -> int:
+    from nurture.adapters.campaign_store import DynamoCampaignStore
+    from nurture.domain.campaigns.lifecycle import CampaignRefused
+    from nurture.domain.errors import ConfigInvalid, StoreUnavailable
+
+    target = find_target(args)
+    if target is None:
+        return 2
+    from nurture.settings import runtime_settings
+
+    store = DynamoCampaignStore(runtime_settings().table_name)
+    try:
+        version, config = _active_config()
+        command = args.campaign_command
+        if command == "list":
+            return _list(config, store, args.json)
+        if command == "test":
+            return _test(config, args)
+        if command == "schedule":
+            return _schedule(config, version, store, args)
+        if command == "cancel":
+            return _cancel(store, args)
+        return _show(config, store, args, with_progress=command == "status")
+    except (CampaignRefused, ConfigInvalid, StoreUnavailable) as refused:
+        print(str(refused), file=sys.stderr)
+        return 1
+
+
+def _active_config() -> tuple[int, NurtureConfig]:
+    from nurture.cli.segments import active_version
+    from nurture.settings import config_version, runtime_settings
+
+    version = active_version(runtime_settings().config_bucket)
+    return version, config_version(version)
+
+
+def _list(config: NurtureConfig, store: Any, as_json: bool) -> int:
+    rows = []
+    window = config.sequences.send_window
+    for campaign_id, campaign in sorted(config.campaigns.campaigns.items(), key=lambda c: c[1].starts(window)):
+        state = store.state(campaign_id)
+        rows.append({"id": campaign_id, "name": campaign.name, "type": campaign.type, "segment": campaign.segment,
+                     "sends": campaign.send_at.isoformat() if campaign.send_at else f"{campaign.send_on} (each "
+                     "lead's send window)", "status": state.status if state else "draft"})
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+    else:
+        for row in rows:
+            print(f"{row['id']:<24} {row['status']:<10} {row['sends']:<32} {row['segment']:<20} {row['name']}")
+    return 0
+
+
+def _show(config: NurtureConfig, store: Any, args: argparse.Namespace, with_progress: bool) -> int:
+    from nurture.domain.campaigns.lifecycle import campaign_of
+
+    campaign = campaign_of(config.campaigns, args.campaign_id)
+    state = store.state(args.campaign_id)
+    shown: dict[str, Any] = {"id": args.campaign_id, **json.loads(campaign.model_dump_json(exclude_none=True)),
+                             "status": state.status if state else "draft"}
+    if state is not None:
+        shown["state"] = state.to_item()
+    if with_progress:
+        shown["counts"] = store.counts(args.campaign_id)
+        if state is not None and state.job_id:
+            shown["audience"] = _audience(state.job_id)
+    if args.json:
+        print(json.dumps(shown, ensure_ascii=False))
+    else:
+        for name, value in shown.items():
+            print(f"{name}: {json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value}")
+    return 0
+
+
+def _audience(job_id: str) -> dict[str, Any]:
+    from nurture.adapters.audience_store import DynamoAudienceStore
+    from nurture.settings import runtime_settings
+
+    progress = DynamoAudienceStore(runtime_settings().table_name).progress(job_id)
+    if progress is None:
+        return {}
+    return {"found": progress.matched, "profiles_scanned": progress.scanned, "parts": len(progress.parts),
+            "parts_done": sum(part.done for part in progress.parts)}
+
+
+def _schedule(config: NurtureConfig, version: int, store: Any, args: argparse.Namespace) -> int:
+    import getpass
+
+    from nurture.domain.campaigns.lifecycle import schedule
+    from nurture.domain.clock import utc_now
+
+    current = store.state(args.campaign_id)
+    state = schedule(config, args.campaign_id, current, version, getpass.getuser(), utc_now())
+    store.put(state, None)
+    campaign = config.campaigns.campaigns[args.campaign_id]
+    print(f"scheduled {args.campaign_id}: from {state.sends_from} to segment {campaign.segment} "
+          f"(config version {version}); `nurture campaign cancel {args.campaign_id}` stops it")
+    return 0
+
+
+def _cancel(store: Any, args: argparse.Namespace) -> int:
+    from nurture.domain.campaigns.lifecycle import cancel
+    from nurture.domain.clock import utc_now
+
+    current = store.state(args.campaign_id)
+    state = cancel(current, args.campaign_id, utc_now())
+    store.put(state, current.status if current else None)
+    print(f"cancelled {args.campaign_id}: nothing more goes out")
+    return 0
+
+
+def _test(config: NurtureConfig, args: argparse.Namespace) -> int:
+    """Rendered for a sample lead with the seed's address, subject marked as a test, sent through SES as the
+    sender would; recorded on no lead, and its links lead nowhere (they name no lead)."""
+    from email.utils import formataddr
+
+    from nurture.adapters.mailer import SesMailer
+    from nurture.adapters.token_keys import token_signer
+    from nurture.domain.campaigns.lifecycle import campaign_of
+    from nurture.domain.campaigns.sending import campaign_template
+    from nurture.domain.clock import utc_now
+    from nurture.domain.sending import Composer
+    from nurture.domain.text import InvalidEmail, normalize_email
+    from nurture.settings import runtime_settings
+
+    campaign = campaign_of(config.campaigns, args.campaign_id)
+    try:
+        address = normalize_email(args.to)
+    except InvalidEmail:
+        address = ""
+    if address not in campaign.seeds:
+        print(f"{args.to} is not a seed of {args.campaign_id}: add it to its seeds and push "
+              f"(seeds: {', '.join(campaign.seeds) or 'none'})", file=sys.stderr)
+        return 1
+    settings = runtime_settings()
+    template = campaign_template(campaign, config.templates)
+    marked = template.model_copy(update={
+        language: parts.model_copy(update={"subject": TEST_PREFIX[language] + parts.subject})
+        for language, parts in (("ja", template.ja), ("en", template.en)) if parts is not None})
+    composer = Composer(config.templates, token_signer(settings.token_secret_id), settings.public_api_url,
+                        formataddr((config.sequences.sender_name, settings.sender_address)),
+                        open_pixel=False)
+    sample = {"email": address, "name": "テスト" if args.language == "ja" else "Test", "company": "テスト株式会社",
+              "language": args.language}
+    raw = composer.compose("test", sample, marked, "test", utc_now())
+    SesMailer(settings.sender_address, settings.ses_configuration_set).send(
+        raw, address, {"test": args.campaign_id})  # no sequence or step tag: no campaign counter moves
+    print(f"test of {args.campaign_id} sent to {address}")
+    return 0

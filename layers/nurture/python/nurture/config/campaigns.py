@@ -1,0 +1,110 @@
+"""Campaigns (config/campaigns.yaml): newsletters and planned mails (メルマガ) sent once to a segment."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, Field, field_validator, model_validator
+
+from nurture.config.models import StrictModel
+from nurture.config.sequences import SendWindow
+from nurture.domain.text import InvalidEmail, normalize_email
+
+CAMPAIGN_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+SUBJECT_MAX = 120  # characters: a longer subject is cut by every mail client, and long ones read as spam
+
+
+class Subjects(StrictModel):
+    ja: str | None = Field(default=None, min_length=1, max_length=SUBJECT_MAX)
+    en: str | None = Field(default=None, min_length=1, max_length=SUBJECT_MAX)
+
+    @field_validator("ja", "en")
+    @classmethod
+    def _one_line(cls, subject: str | None) -> str | None:
+        if subject is not None and re.search(r"[\r\n\t]", subject):
+            raise ValueError("a subject is one line")
+        return subject
+
+
+class SubscriptionType(StrictModel):
+    name: str = Field(min_length=1, max_length=100, description="what the lead sees, e.g. メールマガジン")
+    description: str = ""
+
+
+class Campaign(StrictModel):
+    name: str = Field(min_length=1, max_length=200, description="for marketers: the report and the calendar")
+    type: str = Field(description="its subscription type (subscription_types)")
+    segment: str = Field(description="who receives it: a segment of segments.yaml")
+    template: str = Field(description="a template of templates/ (HTML and text, ja and en)")
+    subject: Subjects | None = Field(default=None, description="per language; default: the template's subject")
+    send_at: AwareDatetime | None = Field(default=None, description="when it goes out, with its offset: "
+                                          "2027-01-13T10:00:00+09:00")
+    send_on: date | None = Field(default=None, description="the date it goes out in each lead's own send window")
+    counts_toward_cap: bool = Field(default=False, description="whether it counts in the frequency cap")
+    seeds: list[str] = Field(default_factory=list, max_length=20,
+                             description="addresses `nurture campaign test` may send to")
+
+    @field_validator("seeds")
+    @classmethod
+    def _addresses(cls, seeds: list[str]) -> list[str]:
+        try:
+            return [normalize_email(seed) for seed in seeds]
+        except InvalidEmail as error:
+            raise ValueError(f"a seed is not an email address ({error})") from error
+
+    @model_validator(mode="after")
+    def _one_time(self) -> Campaign:
+        if (self.send_at is None) == (self.send_on is None):
+            raise ValueError("a campaign has either send_at (a moment) or send_on (a date, each lead's own "
+                             "send window), not both")
+        return self
+
+    def starts(self, window: SendWindow) -> datetime:
+        """When it starts going out: send_at, or on send_on when the send window opens (its own time zone)."""
+        if self.send_at is not None:
+            return self.send_at
+        assert self.send_on is not None
+        return datetime.combine(self.send_on, window.start, ZoneInfo(window.timezone))
+
+
+class CampaignsConfig(StrictModel):
+    subscription_types: dict[str, SubscriptionType] = Field(
+        default_factory=lambda: {"newsletter": SubscriptionType(name="メールマガジン")})
+    campaigns: dict[str, Campaign] = Field(default_factory=dict)
+
+    @field_validator("campaigns")
+    @classmethod
+    def _ids(cls, campaigns: dict[str, Campaign]) -> dict[str, Campaign]:
+        bad = [name for name in campaigns if not re.fullmatch(CAMPAIGN_ID, name)]
+        if bad:
+            raise ValueError(f"campaign ids are lower-case letters, digits, - and _: {', '.join(bad)}")
+        return campaigns
+
+    @model_validator(mode="after")
+    def _types(self) -> CampaignsConfig:
+        unknown = sorted({f"{name}: '{c.type}'" for name, c in self.campaigns.items()
+                          if c.type not in self.subscription_types})
+        if unknown:
+            raise ValueError(f"unknown subscription type ({', '.join(unknown)}); subscription_types has: "
+                             f"{', '.join(self.subscription_types)}")
+        return self
+
+
+def campaign_problems(campaigns: CampaignsConfig, segments: set[str], templates: set[str]) -> list[str]:
+    """What campaigns.yaml names that the rest of the config lacks."""
+    problems: list[str] = []
+    for name, campaign in campaigns.campaigns.items():
+        if campaign.segment not in segments:
+            problems.append(f"campaigns.{name}.segment: no segment '{campaign.segment}' in segments.yaml")
+        if campaign.template not in templates:
+            problems.append(f"campaigns.{name}.template: no template '{campaign.template}' in templates/")
+    return problems
+
+
+def past_campaigns(campaigns: CampaignsConfig, window: SendWindow, now: datetime, started: set[str]) -> list[str]:
+    """Campaigns whose time is past but that have not started: a mistake, unless they were sent already."""
+    return [f"campaigns.{name}: its send time {campaign.starts(window).isoformat()} is in the past"
+            for name, campaign in campaigns.campaigns.items()
+            if campaign.starts(window) <= now and name not in started]

@@ -1,0 +1,102 @@
+"""A campaign's life: draft (only in config) → scheduled → sending → sent, or cancelled at any point.
+
+The runtime state lives in one item per campaign; scheduling puts it on the due index, and the
+dispatcher's tick starts it when its time comes: the audience scan's parts fan out, and each member
+found becomes one message on the send queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nurture.config import NurtureConfig
+from nurture.config.campaigns import Campaign, CampaignsConfig
+from nurture.domain.clock import iso, parse_iso
+from nurture.domain.errors import NurtureError
+
+Status = Literal["draft", "scheduled", "sending", "sent", "cancelled"]
+# The states a cancel stops; a sent or cancelled campaign stays as it is.
+CANCELLABLE = ("scheduled", "sending")
+
+
+class CampaignRefused(NurtureError):
+    """A lifecycle step that does not apply: unknown campaign, a past time, already scheduled or ended."""
+
+
+@dataclass(frozen=True)
+class CampaignState:
+    campaign_id: str
+    status: Status
+    sends_from: str
+    config_version: int
+    scheduled_by: str = ""
+    scheduled_at: str = ""
+    job_id: str = ""
+    started_at: str = ""
+    cancelled_at: str = ""
+
+    def to_item(self) -> dict[str, Any]:
+        return {name: value for name, value in self.__dict__.items() if value != ""}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> CampaignState:
+        fields = {name: str(item.get(name, "")) for name in cls.__dataclass_fields__}
+        return cls(**{**fields, "config_version": int(item["config_version"])})  # type: ignore[arg-type]
+
+
+class CampaignMessage(BaseModel):
+    """A send-queue message: this lead should get this campaign. The sender re-checks everything else."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["campaign"] = "campaign"
+    campaign_id: str = Field(min_length=1, max_length=64)
+    lead_id: str = Field(min_length=1, max_length=64)
+    config_version: int = Field(ge=1)
+
+
+def campaign_of(config: CampaignsConfig, campaign_id: str) -> Campaign:
+    campaign = config.campaigns.get(campaign_id)
+    if campaign is None:
+        raise CampaignRefused(f"no campaign '{campaign_id}' (campaigns.yaml has: "
+                              f"{', '.join(sorted(config.campaigns)) or 'none'})")
+    return campaign
+
+
+def schedule(config: NurtureConfig, campaign_id: str, current: CampaignState | None, config_version: int,
+             by: str, now: datetime) -> CampaignState:
+    """The state a `schedule` writes: only a draft is scheduled, and only for a time still to come."""
+    campaign = campaign_of(config.campaigns, campaign_id)
+    starts = campaign.starts(config.sequences.send_window)
+    if current is not None and current.status != "draft":
+        raise CampaignRefused(f"campaign '{campaign_id}' is already {current.status}")
+    if starts <= now:
+        raise CampaignRefused(f"campaign '{campaign_id}' would go out at {starts.isoformat()}, "
+                              "which is past: change its send_at or send_on and push")
+    return CampaignState(campaign_id, "scheduled", iso(starts), config_version, by, iso(now))
+
+
+def cancel(current: CampaignState | None, campaign_id: str, now: datetime) -> CampaignState:
+    if current is None or current.status not in CANCELLABLE:
+        raise CampaignRefused(f"campaign '{campaign_id}' is {current.status if current else 'a draft'}: "
+                              "only a scheduled or sending campaign can be cancelled")
+    return CampaignState(**{**current.__dict__, "status": "cancelled", "cancelled_at": iso(now)})
+
+
+def job_id_for(state: CampaignState) -> str:
+    """The audience scan of one scheduling of a campaign: every tick that starts it agrees on the id."""
+    return hashlib.sha256(f"{state.campaign_id}|{state.scheduled_at}".encode()).hexdigest()[:32]
+
+
+def message_id_for(lead_id: str, campaign_id: str) -> str:
+    """One message per lead and campaign, whatever redeliveries or re-evaluations: the send marker's id."""
+    return hashlib.sha256(f"{lead_id}|campaign|{campaign_id}".encode()).hexdigest()[:24]
+
+
+def due(state: CampaignState, now: datetime) -> bool:
+    return state.status == "scheduled" and parse_iso(state.sends_from) <= now

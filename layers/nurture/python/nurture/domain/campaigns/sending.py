@@ -1,0 +1,138 @@
+"""A campaign email to one lead: the sender's last look, then one send at most, recorded once.
+
+The same gate as step emails: the deliverability guard's pause, suppression, consent and status, the send
+window and (when the campaign counts) the frequency cap, re-checked right before sending, with the segment
+too: a lead that left it since the scan gets nothing. Every outcome, a skip included, closes the lead's
+marker for the campaign, so redeliveries and re-evaluations neither send twice nor count twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Any, Literal
+
+from nurture.config import NurtureConfig
+from nurture.config.campaigns import Campaign
+from nurture.config.templates import EmailTemplate
+from nurture.domain.activity import Activity
+from nurture.domain.audiences.evaluate import SegmentEvaluator
+from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignState, message_id_for
+from nurture.domain.clock import expiry, iso, parse_iso
+from nurture.domain.errors import StoreUnavailable, WriteConflict
+from nurture.domain.leads import mail_refusal
+from nurture.domain.retry import MAX_ATTEMPTS, backoff
+from nurture.domain.schedule import next_send_time
+from nurture.domain.sending import (
+    AlreadyRecorded,
+    Attempt,
+    Composer,
+    Mailer,
+    SenderStore,
+    SendRecord,
+    send_once,
+)
+from nurture.domain.sequencing import SequenceState, note_sent
+
+CAMPAIGN_COUNTERS = "campaign"  # campaigns' KPI counters are the step counters of this "sequence"
+SkipReason = Literal["paused", "cancelled", "suppressed", "unsubscribed", "bounced", "complained", "no_consent",
+                     "left_segment", "outside_window", "capped"]
+
+
+def campaign_template(campaign: Campaign, templates: dict[str, EmailTemplate]) -> EmailTemplate:
+    """The campaign's template, with its own subject per language where it sets one."""
+    template = templates[campaign.template]
+    if campaign.subject is None:
+        return template
+    changes = {language: parts.model_copy(update={"subject": subject})
+               for language, parts, subject in (("ja", template.ja, campaign.subject.ja),
+                                                 ("en", template.en, campaign.subject.en))
+               if parts is not None and subject is not None}
+    return template.model_copy(update=changes)
+
+
+def skip_reason(profile: dict[str, Any], suppressed: bool, campaign_id: str, campaign: Campaign,
+                state: CampaignState | None, config: NurtureConfig, evaluator: SegmentEvaluator,
+                now: datetime) -> SkipReason | None:
+    """Why this lead does not get this campaign now, or None: send."""
+    if state is None or state.status == "cancelled":
+        return "cancelled"
+    if suppressed:
+        return "suppressed"
+    refusal = mail_refusal(profile)
+    if refusal is not None:
+        return refusal  # type: ignore[return-value]
+    if not evaluator.matches(campaign.segment, profile, now):
+        return "left_segment"
+    window, cap = config.sequences.send_window, config.sequences.frequency_cap
+    timezone = profile.get("timezone")
+    if next_send_time(now, window, cap, [], timezone) > now:
+        return "outside_window"
+    sequence = SequenceState.from_item(profile.get("sequence"))
+    history = [parse_iso(at) for at in sequence.sent_at] if sequence else []
+    if campaign.counts_toward_cap and next_send_time(now, window, cap, history, timezone) > now:
+        return "capped"
+    return None
+
+
+def deliver_campaign(message: CampaignMessage, state: CampaignState | None, store: SenderStore, mailer: Mailer,
+                     composer: Composer, config: NurtureConfig, now: datetime) -> str:
+    """Send one campaign email at most once and record what happened. Returns the outcome (sent, failed,
+    skipped_<reason>, duplicate, gone)."""
+    campaign = config.campaigns.campaigns[message.campaign_id]
+    message_id = message_id_for(message.lead_id, message.campaign_id)
+    retention = config.api.event_retention_days
+    evaluator = SegmentEvaluator(config.segments, config.scoring)
+    attempt: Attempt | None = None  # once SES has been called, it is never called again
+    for retry in range(MAX_ATTEMPTS):
+        found = store.lead_for_sending(message.lead_id)
+        if found is None:
+            return "gone"  # erased since the scan
+        profile, suppressed = found
+        version = int((profile.get("scoring") or {}).get("version", 0))
+        try:
+            if attempt is None:
+                reason = "paused" if store.sending_paused() else \
+                    skip_reason(profile, suppressed, message.campaign_id, campaign, state, config, evaluator, now)
+                if reason is not None:
+                    _close_unsent(store, message, message_id, reason, version, now, retention)
+                    return f"skipped_{reason}"
+                tags = {"lead": message.lead_id, "sequence": CAMPAIGN_COUNTERS, "step": message.campaign_id}
+                template = campaign_template(campaign, config.templates)
+                attempt = send_once(message.lead_id, profile, message_id,
+                                    partial(composer.compose, message.lead_id, profile, template, now=now), tags,
+                                    store, mailer, now, retention)
+            store.record_send(_sent(message, profile, campaign, attempt, retention), version)
+            return "sent" if attempt.error is None else "failed"
+        except WriteConflict:
+            backoff(retry)  # scoring wrote the lead meanwhile: read it again
+        except AlreadyRecorded:
+            return "duplicate"
+    raise StoreUnavailable("the lead kept changing while its campaign send was recorded")
+
+
+def _close_unsent(store: SenderStore, message: CampaignMessage, message_id: str, reason: str, version: int,
+                  now: datetime, retention_days: int) -> None:
+    """A skip is recorded once, like a send: the marker is taken, then closed with the reason's counter."""
+    earlier = store.begin_send(message.lead_id, message_id, iso(now), expiry(now, retention_days), "skip")
+    if earlier is not None and earlier.get("status") != "abandoned" and earlier.get("attempt") != "skip":
+        raise AlreadyRecorded(message_id)
+    store.record_send(SendRecord(lead_id=message.lead_id, sequence=CAMPAIGN_COUNTERS, step_id=message.campaign_id,
+                                 outcome="skipped", state=None, reschedule=False, message_id=message_id,
+                                 counter=f"skipped_{reason}"), version)
+
+
+def _sent(message: CampaignMessage, profile: dict[str, Any], campaign: Campaign, attempt: Attempt,
+          retention_days: int) -> SendRecord:
+    at = parse_iso(attempt.at)
+    sequence = SequenceState.from_item(profile.get("sequence"))
+    counted = attempt.error is None and campaign.counts_toward_cap and sequence is not None
+    activity = Activity(type="email_sent" if attempt.error is None else "email_failed", occurred_at=attempt.at,
+                        event_id=attempt.message_id, expires_at=expiry(at, retention_days),
+                        data={"message_id": attempt.message_id, "campaign": message.campaign_id,
+                              "template": campaign.template, **({"error": attempt.error} if attempt.error else {})})
+    return SendRecord(lead_id=message.lead_id, sequence=CAMPAIGN_COUNTERS, step_id=message.campaign_id,
+                      outcome="sent" if attempt.error is None else "failed",
+                      # Counted in the cap: the send joins the step emails' recent sends (template kept too).
+                      state=note_sent(sequence, campaign.template, at) if counted and sequence else None,
+                      reschedule=False, activity=activity, message_id=attempt.message_id, error=attempt.error)

@@ -1,0 +1,140 @@
+"""Campaigns under moto: scheduled, started by the dispatcher, fanned out by the audience workers and sent by
+the sender, with redeliveries everywhere: each member gets it once, nobody else, and a cancel stops it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from nurture import keys
+from nurture.adapters.audience_queue import AudienceQueue
+from nurture.adapters.audience_store import DynamoAudienceStore
+from nurture.adapters.campaign_store import DynamoCampaignStore
+from nurture.adapters.lead_store import to_item
+from nurture.adapters.send_queue import SendQueue
+from nurture.config import load_config
+from nurture.domain.campaigns.lifecycle import cancel, schedule
+from nurture.domain.campaigns.start import start_due_campaigns
+from nurture.local.functions import LambdaContext
+from nurture.local.queues import sqs_event
+from nurture.local.resources import LocalResources
+from nurture.queues import audience, sender
+from tests.conftest import CONFIG_DIR
+from tests.functions.step_emails import outbox
+
+RESOURCES = LocalResources()
+CAMPAIGN = "newsletter-2027-01"  # shipped: to `mailable`, 2027-01-13 10:00 in Tokyo
+SCHEDULED_AT = datetime(2027, 1, 6, 1, 0, tzinfo=UTC)
+SENDING_AT = datetime(2027, 1, 13, 1, 5, tzinfo=UTC)  # 10:05 in Tokyo, a Wednesday
+CONTEXT = LambdaContext(function_name="nurture-test", memory_limit_in_mb=512, timeout_seconds=120)
+
+
+def add_lead(n: int, consent: bool = True, status: str = "active") -> str:
+    lead_id = f"{n:032x}"
+    boto3.client("dynamodb").put_item(TableName=RESOURCES.table_name, Item=to_item({
+        "PK": keys.lead_pk(lead_id), "SK": keys.PROFILE, "email": f"reader{n}@example.co.jp",
+        "email_key": f"key{n}", "name": f"読者{n}", "company": "株式会社サンプル", "language": "ja",
+        "status": status, "consent": {"granted": consent}, "rank": "C", "rank_pk": keys.rank_pk("C"),
+        "rank_sk": keys.rank_sk(0, lead_id), "scoring": {"version": 1}}))
+    return lead_id
+
+
+def messages(queue: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs")
+    found: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=RESOURCES.queue_url(queue), MaxNumberOfMessages=10,
+                                       AttributeNames=["All"]).get("Messages", []):
+        found += batch
+        for message in batch:
+            sqs.delete_message(QueueUrl=RESOURCES.queue_url(queue), ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
+def run_workers(parts: list[dict[str, Any]], state_of: Any, config: Any) -> None:
+    store = DynamoAudienceStore(RESOURCES.table_name)
+    for part in parts:
+        response = audience.handle_batch(
+            sqs_event([part], "arn:aws:sqs:ap-northeast-1:123456789012:a", RESOURCES.region), CONTEXT, store,
+            AudienceQueue(RESOURCES.queue_url(RESOURCES.audience_queue)),
+            SendQueue(RESOURCES.queue_url(RESOURCES.send_queue)), state_of, lambda version: config,
+            lambda: SENDING_AT)
+        assert response == {"batchItemFailures": []}
+
+
+def run_sender(sends: list[dict[str, Any]], config: Any) -> None:
+    from functions.sender.handler import collaborators, composer
+
+    store, mailer, campaigns = collaborators()
+    for start in range(0, len(sends), 10):
+        event = sqs_event(sends[start:start + 10], "arn:aws:sqs:ap-northeast-1:123456789012:s", RESOURCES.region)
+        response = sender.handle_batch(event, CONTEXT, store, mailer, composer, config, lambda: SENDING_AT,
+                                       campaigns.state, lambda version: config)
+        assert response == {"batchItemFailures": []}
+
+
+def sent_to() -> list[str]:
+    """Who SES sent to, as the emulator recorded it."""
+    return sorted(str(email["To"]) for email in outbox())
+
+
+@pytest.fixture
+def scheduled(aws: None) -> Any:
+    config = load_config(CONFIG_DIR)
+    campaigns = DynamoCampaignStore(RESOURCES.table_name)
+    campaigns.put(schedule(config, CAMPAIGN, None, 1, "marketing", SCHEDULED_AT), None)
+    return config, campaigns
+
+
+def test_each_member_gets_the_campaign_once_whatever_is_delivered_twice_and_nobody_else_gets_it(scheduled: Any):
+    config, campaigns = scheduled
+    members = [add_lead(n) for n in range(23)]
+    add_lead(100, consent=False)
+    add_lead(101, status="unsubscribed")
+    started_early = start_due_campaigns(campaigns, DynamoAudienceStore(RESOURCES.table_name),
+                                        AudienceQueue(RESOURCES.queue_url(RESOURCES.audience_queue)),
+                                        lambda version: config, SCHEDULED_AT)
+    assert started_early == []
+
+    # Two ticks both start it (the second finds the state moved on, the job made): parts are queued twice.
+    for _ in range(2):
+        start_due_campaigns(campaigns, DynamoAudienceStore(RESOURCES.table_name),
+                            AudienceQueue(RESOURCES.queue_url(RESOURCES.audience_queue)), lambda version: config,
+                            SENDING_AT)
+    parts = messages(RESOURCES.audience_queue)
+    assert len(parts) == 4  # the second tick found it sending: nothing queued again
+    run_workers(parts + parts[:2], campaigns.state, config)  # two parts redelivered
+    sends = messages(RESOURCES.send_queue)
+    assert sorted({json.loads(m["Body"])["lead_id"] for m in sends}) == members
+    run_sender(sends + sends[:5], config)  # five sends redelivered
+
+    assert sent_to() == sorted(f"reader{n}@example.co.jp" for n in range(23))
+    email = outbox()[0]
+    assert email["Subject"] == config.templates["newsletter_2027_01"].ja.subject
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    counts = campaigns.counts(CAMPAIGN)
+    assert counts.get("sent") == 23 and set(counts) <= {"sent"}
+    state = campaigns.state(CAMPAIGN)
+    assert state is not None and state.status == "sending" and state.job_id
+
+
+def test_a_cancel_stops_what_has_not_gone_out(scheduled: Any):
+    config, campaigns = scheduled
+    for n in range(12):
+        add_lead(n)
+    start_due_campaigns(campaigns, DynamoAudienceStore(RESOURCES.table_name),
+                        AudienceQueue(RESOURCES.queue_url(RESOURCES.audience_queue)), lambda version: config,
+                        SENDING_AT)
+    run_workers(messages(RESOURCES.audience_queue), campaigns.state, config)
+    sends = messages(RESOURCES.send_queue)
+    run_sender(sends[:4], config)
+    current = campaigns.state(CAMPAIGN)
+    campaigns.put(cancel(current, CAMPAIGN, SENDING_AT), current.status)
+
+    run_sender(sends[4:], config)
+
+    assert len(sent_to()) == 4
+    assert campaigns.counts(CAMPAIGN) == {"sent": 4, "skipped_cancelled": 8}
