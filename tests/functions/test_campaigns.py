@@ -119,6 +119,8 @@ def test_each_member_gets_the_campaign_once_whatever_is_delivered_twice_and_nobo
     assert counts.get("sent") == 23 and set(counts) <= {"sent"}
     state = campaigns.state(CAMPAIGN)
     assert state is not None and state.status == "sending" and state.job_id
+    (row,) = campaign_report(config)
+    assert (row["audience"], row["sent"], row["skipped"], row["failed"]) == (23, 23, {}, 0)
 
 
 def test_a_cancel_stops_what_has_not_gone_out(scheduled: Any):
@@ -138,3 +140,21 @@ def test_a_cancel_stops_what_has_not_gone_out(scheduled: Any):
 
     assert len(sent_to()) == 4
     assert campaigns.counts(CAMPAIGN) == {"sent": 4, "skipped_cancelled": 8}
+    (row,) = campaign_report(config)
+    assert (row["campaign"], row["audience"], row["sent"], row["skipped"]) == (CAMPAIGN, 12, 4, {"cancelled": 8})
+
+
+def campaign_report(config: Any) -> list[dict[str, Any]]:
+    """The KPI report's campaign section over January 2027."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from nurture.adapters.lead_store import DynamoLeadStore
+    from nurture.domain.report import Period, build_report
+
+    report = build_report(DynamoLeadStore(RESOURCES.table_name).report_items(),
+                          Period(date(2027, 1, 1), date(2027, 1, 31), ZoneInfo("Asia/Tokyo")), config.sequences,
+                          config.scoring, SENDING_AT)
+    assert all(row["sequence"] != "campaign" for row in report["steps"])
+    rows: list[dict[str, Any]] = report["campaigns"]
+    return rows

@@ -87,9 +87,13 @@ def test_the_report_counts_todays_forms_and_handoffs_and_writes_an_offline_html_
     this_week = report["weekly"][-1]
     assert this_week["forms"] >= 1 and this_week["handoffs"] >= 1
     assert report["leads"]["new_in_period"] >= 1 and report["leads"]["by_stage"].get("handed_off", 0) >= 1
-    assert report["touchpoint_plan"]["months_without_any_email"]
+    # The shipped newsletters leave no month of 2027 in the coming year without an email.
+    plan = report["touchpoint_plan"]
+    assert len(plan["months"]) == 12 and not [m for m in plan["months_without_any_email"] if m.startswith("2027")]
+    assert report["campaigns"] == []
     html = page.read_text(encoding="utf-8")
     assert html.count("<svg") == 2 and "<script" not in html and "Nurture KPI report" in html
+    assert "<h2>Campaigns</h2>" in html and "No campaign was sent in this period." in html
 
     # And the plain report reads in a terminal; a period that ends before it starts is refused
     text = local_system.cli("report")

@@ -12,7 +12,7 @@ import pytest
 from nurture.cli.report_html import render_html
 from nurture.config import load_config
 from nurture.config.sequences import Sequence
-from nurture.domain.report import CONVERSION_DAYS, Period, build_report, touchpoint_plan
+from nurture.domain.report import CONVERSION_DAYS, Period, Planned, build_report, touchpoint_plan
 from tests.conftest import CONFIG_DIR
 
 CONFIG = load_config(CONFIG_DIR)
@@ -122,6 +122,16 @@ def test_the_touchpoint_plan_follows_a_silent_lead_of_each_rank_through_the_year
     b_and_c = [p for p in plan["by_rank"] if p["rank"] in "BC"]
     assert all("2027-02" not in p["months_without_email"] for p in b_and_c)  # re-engagement, 90 days on
     assert "2027-02" not in plan["months_without_any_email"] and "2027-01" not in plan["months_without_any_email"]
+
+
+def test_with_the_shipped_newsletters_no_month_of_the_plan_is_quiet_for_any_rank():
+    plan = touchpoint_plan(CONFIG.sequences, NOW, TOKYO, Planned(CONFIG.campaigns, CONFIG.segments))
+
+    assert plan["months_without_any_email"] == []
+    quiet = {rank["rank"]: rank["months_without_email"] for rank in plan["by_rank"]}
+    assert quiet == {"A": ["2026-12"], "B": [], "C": []}  # the plan's newsletters start in January
+    cold = next(p for p in plan["by_rank"] if p["rank"] == "C")
+    assert {"at": "2027-01-13", "email": "campaign: newsletter-2027-01"} in cold["sends"]
 
 
 def test_the_plan_sees_a_silent_lead_leave_a_long_sequence_for_re_engagement():

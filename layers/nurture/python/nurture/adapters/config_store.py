@@ -9,7 +9,8 @@ version's bundle once per container.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,27 +145,26 @@ class ConfigStore:
     def _put(self, key: str, body: str, if_match: str | None = None, if_none_match: bool = False) -> None:
         conditions: dict[str, str] = {"IfMatch": if_match} if if_match else {"IfNoneMatch": "*"} \
             if if_none_match else {}
-        try:
+        with _conditional(key):
             self._s3.put_object(Bucket=self.bucket, Key=key, Body=body.encode("utf-8"),
                                 ContentType="application/json", **conditions)
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict"):
-                raise WriteConflict(f"{key} was changed by someone else meanwhile: look again and retry") \
-                    from error
-            raise _unavailable(error) from error
-        except BotoCoreError as error:
-            raise _unavailable(error) from error
 
     def _delete_pointer(self, etag: str) -> None:
-        try:
+        with _conditional(ACTIVE_KEY):
             self._s3.delete_object(Bucket=self.bucket, Key=ACTIVE_KEY, IfMatch=etag)
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict"):
-                raise WriteConflict(f"{ACTIVE_KEY} was changed by someone else meanwhile: look again and retry") \
-                    from error
-            raise _unavailable(error) from error
-        except BotoCoreError as error:
-            raise _unavailable(error) from error
+
+
+@contextmanager
+def _conditional(key: str) -> Iterator[None]:
+    """A conditional write's refusal is a WriteConflict; any other failure, StoreUnavailable."""
+    try:
+        yield
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict"):
+            raise WriteConflict(f"{key} was changed by someone else meanwhile: look again and retry") from error
+        raise _unavailable(error) from error
+    except BotoCoreError as error:
+        raise _unavailable(error) from error
 
 
 def _unavailable(error: Exception) -> StoreUnavailable:

@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from nurture import keys
 from nurture.adapters.aws import client
 from nurture.domain.activity import Activity
+from nurture.domain.campaigns.sending import CAMPAIGN_COUNTERS
 from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, SubmissionWrite
 from nurture.domain.clock import iso, utc_now
 from nurture.domain.errors import LeadGone, StoreUnavailable, WriteConflict
@@ -359,14 +360,18 @@ class DynamoLeadStore(DynamoTable):
         return (from_item(item) for item in items)
 
     def report_items(self) -> Iterator[dict[str, Any]]:
-        """Every lead's profile, activity and handoffs (a scan: for reports, never on a request's path)."""
+        """Every lead's profile, activity and handoffs, and campaigns' counters and scans (a scan: for reports,
+        never on a request's path)."""
         items = self._pages("scan", TableName=self._table,
-                            FilterExpression="begins_with(PK, :lead) AND (SK = :profile OR begins_with(SK, :event) "
-                                             "OR begins_with(SK, :handoff))",
+                            FilterExpression="(begins_with(PK, :lead) AND (SK = :profile OR begins_with(SK, :event) "
+                                             "OR begins_with(SK, :handoff))) OR begins_with(PK, :campaigns) "
+                                             "OR begins_with(PK, :jobs)",
                             ExpressionAttributeValues={":lead": {"S": keys.lead_pk("")},
                                                        ":profile": {"S": keys.PROFILE},
                                                        ":event": {"S": keys.EVENT_PREFIX},
-                                                       ":handoff": {"S": keys.HANDOFF_PREFIX}})
+                                                       ":handoff": {"S": keys.HANDOFF_PREFIX},
+                                                       ":campaigns": {"S": keys.stats_pk(CAMPAIGN_COUNTERS, "")},
+                                                       ":jobs": {"S": keys.job_pk("")}})
         return (from_item(item) for item in items)
 
     def handoff_published(self, lead_id: str, handoff_id: str) -> bool:

@@ -56,7 +56,7 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
         # A push is `config check` first, and campaigns' times checked against what the target has started:
         # an invalid bundle changes nothing.
         config = load_config(args.config_dir, check_template_syntax=True)
-        late = _past_campaigns(config, target.environment["TABLE_NAME"])
+        late = _past_campaigns(config, _active(store, deployed_url), target.environment["TABLE_NAME"])
         if late:
             raise ConfigInvalid([f"{args.config_dir}/campaigns.yaml: {problem}: change it, or remove the campaign"
                                  for problem in late])
@@ -75,17 +75,26 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
         return 1
 
 
-def _past_campaigns(config: NurtureConfig, table: str) -> list[str]:
-    """Campaigns whose time has passed without the target starting them: pushed, they would never go out."""
+def _past_campaigns(config: NurtureConfig, active: ConfigVersion, table: str) -> list[str]:
+    """Campaigns this push adds or changes whose time has passed without the target starting them: pushed,
+    they would never go out. (One the active version already has as it is, sent or not, is no news.)"""
     from nurture.adapters.campaign_store import DynamoCampaignStore
     from nurture.config.campaigns import past_campaigns
+    from nurture.config.loader import load_config_files
     from nurture.domain.clock import utc_now
+    from nurture.domain.errors import ConfigInvalid
 
-    now, states = utc_now(), DynamoCampaignStore(table)
-    window = config.sequences.send_window
-    late = {name for name, campaign in config.campaigns.campaigns.items() if campaign.starts(window) <= now}
+    try:
+        known = load_config_files(active.files, f"v{active.number}").campaigns.campaigns
+    except ConfigInvalid:
+        known = {}
+    now, states, window = utc_now(), DynamoCampaignStore(table), config.sequences.send_window
+    late = {name for name, campaign in config.campaigns.campaigns.items()
+            if campaign.starts(window) <= now and known.get(name) != campaign}
     started = {name for name in late if (state := states.state(name)) is not None and state.status != "draft"}
-    return past_campaigns(config.campaigns, window, now, started)
+    news = config.campaigns.model_copy(update={"campaigns": {
+        name: campaign for name, campaign in config.campaigns.campaigns.items() if name in late}})
+    return past_campaigns(news, window, now, started)
 
 
 def _active(store: ConfigStore, deployed_url: str) -> ConfigVersion:

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nurture.cli.calendar import add_calendar_command, run_calendar
 from nurture.cli.campaigns import add_campaign_commands, run_campaign_command
 from nurture.cli.config_versions import add_version_commands, run_version_command
 from nurture.cli.lists import add_list_commands, run_export, run_import
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     add_report_command(commands, _target_options)
     add_segment_commands(commands, _target_options)
     add_campaign_commands(commands, _target_options)
+    add_calendar_command(commands)
 
     rescore = commands.add_parser("rescore", help="recompute every lead from its activity with the current rules")
     _target_options(rescore)
@@ -138,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_export(args, _target)
     if args.command == "report":
         return run_report(args, _target)
+    if args.command == "calendar":
+        return run_calendar(args)
     if args.command == "campaign":
         return run_campaign_command(args, _target)
     if args.command == "segment":

@@ -35,7 +35,7 @@ def run_report(args: argparse.Namespace, target_of: Any) -> int:
     from nurture.config import load_config
     from nurture.domain.clock import utc_now
     from nurture.domain.deliverability import judge, standing
-    from nurture.domain.report import CONVERSION_DAYS, Period, build_report, default_period
+    from nurture.domain.report import CONVERSION_DAYS, Period, Planned, build_report, default_period
 
     config = load_config(args.config_dir)
     zone = ZoneInfo(config.sequences.send_window.timezone)
@@ -50,7 +50,8 @@ def run_report(args: argparse.Namespace, target_of: Any) -> int:
     if target is None:
         return 2
     items = DynamoLeadStore(target.environment["TABLE_NAME"]).report_items()
-    report = build_report(items, period, config.sequences, config.scoring, now)
+    report = build_report(items, period, config.sequences, config.scoring, now,
+                          Planned(config.campaigns, config.segments))
     guard = DynamoDeliverabilityStore(target.environment["TABLE_NAME"])
     report["deliverability"] = standing(judge(guard.recent_days(), config.sequences.deliverability), guard.paused())
     if args.html:
@@ -76,6 +77,13 @@ def _readable(report: dict[str, Any]) -> str:
                      f"{percent(row['click_rate']):>8}{percent(row['conversion_rate']):>8}"
                      f"{percent(row['unsubscribe_rate']):>8}{percent(row['bounce_rate']):>8}"
                      f"{percent(row['complaint_rate']):>8}")
+    for row in report["campaigns"]:
+        skipped = ", ".join(f"{reason} {count}" for reason, count in row["skipped"].items()) or "none"
+        lines.append(f"campaign {row['campaign']}: audience {row['audience']}, sent {row['sent']}, delivered "
+                     f"{row['delivered']}, opened {row['opened']} (+{row['opened_bot']} machines), clicked "
+                     f"{row['clicked']} (+{row['clicked_bot']} machines), CTR {percent(row['click_rate'])}, CVR "
+                     f"{percent(row['conversion_rate'])}, unsubscribed {row['unsubscribed']}, bounced "
+                     f"{row['bounced']}, complained {row['complained']}; skipped: {skipped}")
     feedback = report["feedback"]
     lines += ["", "week of      sent  opened  clicked  forms  handoffs"]
     lines += [f"{w['week']}  {w['sent']:>4}  {w['opened']:>6}  {w['clicked']:>7}  {w['forms']:>5}  {w['handoffs']:>8}"
@@ -86,7 +94,7 @@ def _readable(report: dict[str, Any]) -> str:
               f"leads: {leads['total']} (new {leads['new_in_period']}); by rank {leads['by_rank']}",
               f"  by stage {leads['by_stage']}", f"  by status {leads['by_status']}",
               f"dormant leads: {leads['dormant']}", "",
-              "touchpoint plan (a lead enrolled today that never reacts):"]
+              "touchpoint plan (a lead enrolled today that never reacts, and the campaigns that may reach it):"]
     lines += [f"  rank {p['rank']}: {len(p['sends'])} email(s); no email in {', '.join(p['months_without_email'])}"
               for p in plan["by_rank"]]
     quiet = plan["months_without_any_email"]

@@ -10,32 +10,26 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from nurture import keys
+from nurture.config.campaigns import CampaignsConfig
 from nurture.config.scoring import ScoringRules
+from nurture.config.segments import SegmentsConfig
 from nurture.config.sequences import SequencesConfig
+from nurture.domain.campaigns.calendar import ranks_of
+from nurture.domain.campaigns.sending import CAMPAIGN_COUNTERS
 from nurture.domain.clock import parse_iso
 from nurture.domain.leads import current_scores, rank_of, status_of
 from nurture.domain.scoring import is_human_activity
-from nurture.domain.sequencing import (
-    LeadFacts,
-    advance,
-    current_step,
-    follow_up,
-    is_follow_up_check,
-    skip,
-    step_applies,
-    update_enrollment,
-)
+from nurture.domain.sequencing import LeadFacts, planned_sends
 
 CONVERSION_DAYS = 7  # a form this soon after a person's click converts that email
 ACCEPTED = frozenset({"accepted", "won", "lost"})  # lost: sales took it on, the deal went elsewhere
 PLAN_MONTHS = 12
-MAX_PLANNED_STEPS = 500  # a year of steps and checks: a bound, not a limit any real plan meets
 
 
 @dataclass(frozen=True)
@@ -79,10 +73,12 @@ WEEKLY_COUNTS = ("sent", "opened", "clicked", "forms", "handoffs")
 
 
 def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: SequencesConfig, rules: ScoringRules,
-                 now: datetime) -> dict[str, Any]:
+                 now: datetime, campaigns: Planned | None = None) -> dict[str, Any]:
     profiles: dict[str, dict[str, Any]] = {}
     events: dict[str, list[dict[str, Any]]] = defaultdict(list)
     handoffs: list[datetime] = []
+    outcomes: dict[str, Counter[str]] = defaultdict(Counter)  # per campaign: failed, skipped_<reason>
+    jobs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in items:
         lead_id = str(item.get("PK", "")).removeprefix("LEAD#")
         sort_key = str(item.get("SK", ""))
@@ -92,6 +88,11 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
             events[lead_id].append(item)
         elif sort_key.startswith(keys.HANDOFF_PREFIX) and item.get("created_at"):
             handoffs.append(parse_iso(str(item["created_at"])))
+        elif item.get("sequence") == CAMPAIGN_COUNTERS and str(item.get("PK", "")).startswith("STATS#"):
+            outcomes[str(item["step"])].update({name: int(value) for name, value in item.items()
+                                                if name.startswith(("skipped_", "failed")) and value})
+        elif str(item.get("PK", "")).startswith("JOB#"):
+            jobs[str(item["PK"])].append(item)
     emails = _emails(events, period)
     weekly = {week: dict.fromkeys(WEEKLY_COUNTS, 0) for week in period.weeks()}
 
@@ -113,13 +114,15 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
     return {
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(), "timezone": period.zone.key},
         "generated_at": now.isoformat(timespec="seconds"),
-        "steps": _step_rows(emails, sequences),
+        "steps": _step_rows({mid: e for mid, e in emails.items() if e.sequence != CAMPAIGN_COUNTERS}, sequences),
+        "campaigns": _campaign_rows({mid: e for mid, e in emails.items() if e.sequence == CAMPAIGN_COUNTERS},
+                                    outcomes, _audiences(jobs)),
         "totals": _rates(Counter({name: sum(1 for e in emails.values() if _counts(e, name)) for name in STEP_COUNTS})),
         "weekly": [{"week": week, **counts} for week, counts in weekly.items()],
         "handoffs": sum(1 for at in handoffs if period.contains(at)),
         "feedback": _feedback(events, period),
         "leads": _leads(profiles, period, rules, now),
-        "touchpoint_plan": touchpoint_plan(sequences, now, period.zone),
+        "touchpoint_plan": touchpoint_plan(sequences, now, period.zone, campaigns),
     }
 
 
@@ -132,8 +135,9 @@ def _emails(events: dict[str, list[dict[str, Any]]], period: Period) -> dict[str
                 continue
             at = parse_iso(str(event["occurred_at"]))
             if period.contains(at):
-                emails[str(event["message_id"])] = _Email(str(event.get("sequence")), str(event.get("step")),
-                                                          lead_id, at)
+                sequence, step = (CAMPAIGN_COUNTERS, str(event["campaign"])) if event.get("campaign") else \
+                    (str(event.get("sequence")), str(event.get("step")))
+                emails[str(event["message_id"])] = _Email(sequence, step, lead_id, at)
     forms: dict[str, list[datetime]] = defaultdict(list)
     for lead_id, lead_events in events.items():
         for event in lead_events:
@@ -179,6 +183,35 @@ def _step_rows(emails: dict[str, _Email], sequences: SequencesConfig) -> list[di
         counts = Counter({name: sum(1 for e in members if _counts(e, name)) for name in STEP_COUNTS})
         rows.append({"sequence": sequence, "step": step, **_rates(counts)})
     return rows
+
+
+def _campaign_rows(emails: dict[str, _Email], outcomes: dict[str, Counter[str]],
+                   audiences: dict[str, int]) -> list[dict[str, Any]]:
+    """Per campaign sent in the period: the audience its scan found, what went out and what happened to it,
+    and what the sender skipped, by reason (skips are counted over the campaign's whole life)."""
+    grouped: dict[str, list[_Email]] = defaultdict(list)
+    for email in emails.values():
+        grouped[email.step].append(email)
+    rows = []
+    for campaign in sorted(grouped):
+        members = grouped[campaign]
+        counts = Counter({name: sum(1 for e in members if _counts(e, name)) for name in STEP_COUNTS})
+        skipped = {name.removeprefix("skipped_"): count for name, count in sorted(outcomes[campaign].items())
+                   if name.startswith("skipped_")}
+        rows.append({"campaign": campaign, "audience": audiences.get(campaign), **_rates(counts),
+                     "failed": outcomes[campaign].get("failed", 0), "skipped": skipped})
+    return rows
+
+
+def _audiences(jobs: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
+    """How many members each campaign's scan found (its parts' matches)."""
+    found: dict[str, int] = {}
+    for items in jobs.values():
+        job = next((item for item in items if item.get("SK") == keys.JOB_SK and item.get("campaign")), None)
+        if job is not None:
+            found[str(job["campaign"])] = sum(int(item.get("matched", 0)) for item in items
+                                              if str(item.get("SK", "")).startswith("PART#"))
+    return found
 
 
 def _rates(counts: Counter[str]) -> dict[str, Any]:
@@ -232,19 +265,38 @@ def _leads(profiles: dict[str, dict[str, Any]], period: Period, rules: ScoringRu
             "dormant": by_status["dormant"]}
 
 
-def touchpoint_plan(sequences: SequencesConfig, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Planned:
+    """The campaigns a plan counts, with the segments that say whom they reach."""
+
+    campaigns: CampaignsConfig
+    segments: SegmentsConfig
+
+
+def touchpoint_plan(sequences: SequencesConfig, now: datetime, zone: ZoneInfo,
+                    campaigns: Planned | None = None) -> dict[str, Any]:
     """The coming twelve months as a lead of each rank would live them if it enrolled today and never
-    reacted (the sequence, then re-engagement when it goes dormant): the months in which it would get
-    no email, and the months in which no rank's lead would."""
+    reacted (the sequence, then re-engagement when it goes dormant, and the campaigns whose segment does not
+    rule its rank out): the months in which it would get no email, and the months in which no rank's lead
+    would."""
     months = _months(now.astimezone(zone).date())
+    until = now + timedelta(days=366)
+    window = sequences.send_window
+    coming = {name: campaign.starts(window) for name, campaign in (campaigns.campaigns.campaigns.items()
+                                                                   if campaigns else ())
+              if now <= campaign.starts(window) < until}
     plans = []
     for rank in ("A", "B", "C"):
         # An A lead is handed to sales the moment it becomes A: the plan sees what sales' lead gets.
         facts = LeadFacts(rank=rank, stage="handed_off" if rank == "A" else "nurturing", status="active",
                           last_activity_at=now)
-        sends = _planned_sends(facts, sequences, now, now + timedelta(days=366))
+        sends = planned_sends(facts, sequences, now, until)
         if sends is None:
             continue
+        sends += [(at, f"campaign: {name}") for name, at in coming.items() if campaigns is not None
+                  and rank in ranks_of(campaigns.segments.segments[campaigns.campaigns.campaigns[name].segment],
+                                       campaigns.segments)]
+        sends.sort()
         sent_months = {at.astimezone(zone).strftime("%Y-%m") for at, _ in sends}
         plans.append({"rank": rank, "sends": [{"at": at.astimezone(zone).date().isoformat(), "email": template}
                                               for at, template in sends],
@@ -256,33 +308,6 @@ def touchpoint_plan(sequences: SequencesConfig, now: datetime, zone: ZoneInfo) -
 def _months(first: date) -> list[str]:
     return [date(first.year + (first.month - 1 + n) // 12, (first.month - 1 + n) % 12 + 1, 1).strftime("%Y-%m")
             for n in range(PLAN_MONTHS)]
-
-
-def _planned_sends(facts: LeadFacts, sequences: SequencesConfig, now: datetime,
-                   until: datetime) -> list[tuple[datetime, str]] | None:
-    """Drive the real sequencing rules forward in time for a silent lead; None: no sequence takes it."""
-    state = update_enrollment(None, facts, sequences, now)
-    if state is None:
-        return None
-    sends: list[tuple[datetime, str]] = []
-    for _ in range(MAX_PLANNED_STEPS):
-        if state.next_send_at is None or (at := parse_iso(state.next_send_at)) >= until:
-            break
-        silent = replace(facts, dormant_days=(at - now).total_seconds() / 86400)
-        if is_follow_up_check(state):
-            state = follow_up(state, sequences, silent, at)
-            continue
-        step = current_step(state, sequences)
-        if step is None:
-            break
-        if step_applies(step, state):
-            sends.append((at, step.template))
-            state = advance(state, sequences, silent, at)
-            # The scorer sees the send: a lead silent for the dormancy period mid-sequence moves on.
-            state = update_enrollment(state, silent, sequences, at) or state
-        else:
-            state = skip(state, sequences, silent, at)
-    return sends
 
 
 def default_period(today: date, zone: ZoneInfo, days: int = 28) -> Period:

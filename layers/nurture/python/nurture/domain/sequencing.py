@@ -288,3 +288,33 @@ def _schedule_next(state: SequenceState, sequence: Sequence, facts: LeadFacts,
     earliest = started + timedelta(days=sequence.steps[step_index].delay_days)
     schedule = scheduler_for(config)
     return replace(state, step=step_index, next_send_at=iso(schedule(earliest, state.sent_at, facts.timezone)))
+
+
+MAX_PLANNED_STEPS = 500  # a year of steps and checks: a bound, not a limit any real plan meets
+
+
+def planned_sends(facts: LeadFacts, sequences: SequencesConfig, now: datetime,
+                   until: datetime) -> list[tuple[datetime, str]] | None:
+    """Drive the real sequencing rules forward in time for a silent lead; None: no sequence takes it."""
+    state = update_enrollment(None, facts, sequences, now)
+    if state is None:
+        return None
+    sends: list[tuple[datetime, str]] = []
+    for _ in range(MAX_PLANNED_STEPS):
+        if state.next_send_at is None or (at := parse_iso(state.next_send_at)) >= until:
+            break
+        silent = replace(facts, dormant_days=(at - now).total_seconds() / 86400)
+        if is_follow_up_check(state):
+            state = follow_up(state, sequences, silent, at)
+            continue
+        step = current_step(state, sequences)
+        if step is None:
+            break
+        if step_applies(step, state):
+            sends.append((at, step.template))
+            state = advance(state, sequences, silent, at)
+            # The scorer sees the send: a lead silent for the dormancy period mid-sequence moves on.
+            state = update_enrollment(state, silent, sequences, at) or state
+        else:
+            state = skip(state, sequences, silent, at)
+    return sends
