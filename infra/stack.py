@@ -55,7 +55,7 @@ TABLE_ACTIONS = {
     # ConditionCheckItem: an event is written only while its lead exists.
     "ses_events": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                    "dynamodb:ConditionCheckItem"],
-    # A scan part's progress and the campaign's state; its reads are Scans of the profiles' index (AudienceScan).
+    # A scan part's progress and the campaign's state; its reads are Scans of the table's profiles (AudienceScan).
     "audience": ["dynamodb:UpdateItem", "dynamodb:GetItem"],
 }
 API_FUNCTIONS = {route.function for route in ROUTES}

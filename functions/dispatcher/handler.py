@@ -48,9 +48,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         # Campaigns wait too: started now, every email would be skipped as paused.
         logger.warning("sending is paused by the deliverability guard: nothing dispatched")
         return {"due": 0, "dispatched": 0, "lost_races": 0, "paused": True}
-    started = start_due_campaigns(*campaign_collaborators(), config_version, now)
-    if started:
-        metrics.add_metric(name="CampaignsStarted", unit="Count", value=len(started))
-        logger.info("campaigns started", extra={"campaigns": started})
+    campaigns = start_due_campaigns(*campaign_collaborators(), config_version, now)
+    if campaigns.started:
+        metrics.add_metric(name="CampaignsStarted", unit="Count", value=len(campaigns.started))
+        logger.info("campaigns started", extra={"campaigns": campaigns.started})
+    if campaigns.dropped:
+        metrics.add_metric(name="CampaignsDropped", unit="Count", value=len(campaigns.dropped))
+        logger.error("scheduled campaigns missing from their config version: cancelled",
+                     extra={"campaigns": campaigns.dropped})
     return {"due": result.due, "dispatched": result.claimed, "lost_races": result.lost_races,
-            "campaigns_started": started}
+            "campaigns_started": campaigns.started}

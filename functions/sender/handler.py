@@ -10,6 +10,7 @@ from nurture.adapters.campaign_store import DynamoCampaignStore
 from nurture.adapters.mailer import SesMailer
 from nurture.adapters.sender_store import DynamoSenderStore
 from nurture.adapters.token_keys import token_signer
+from nurture.config import NurtureConfig
 from nurture.domain.clock import utc_now
 from nurture.domain.pacing import SendPacer
 from nurture.domain.sending import Composer
@@ -27,9 +28,10 @@ def collaborators() -> tuple[DynamoSenderStore, SesMailer, DynamoCampaignStore]:
             DynamoCampaignStore(settings.table_name))
 
 
-def composer() -> Composer:
-    """Per batch: the signing key comes from Powertools' cache, so a rotated key is picked up."""
-    settings, config = runtime_settings(), marketer_config()
+def composer(config: NurtureConfig) -> Composer:
+    """Per batch and config version (a campaign's is the one it was scheduled with): the signing key comes from
+    Powertools' cache, so a rotated key is picked up."""
+    settings = runtime_settings()
     sender = formataddr((config.sequences.sender_name, settings.sender_address))  # encodes a Japanese name
     signer = token_signer(settings.token_secret_id, config.api.token_lifetime_days)
     return Composer(config.templates, signer, settings.public_api_url, sender, config.sequences.open_pixel,

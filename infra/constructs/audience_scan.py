@@ -9,7 +9,6 @@ from constructs import Construct
 
 from infra.constructs.function import NurtureFunction
 from infra.constructs.queues import RETENTION, dead_letter_queue
-from nurture.adapters.audience_store import PROFILE_INDEX
 from nurture.topology import FUNCTIONS, SEND_QUEUE_RECEIVES
 
 
@@ -26,10 +25,10 @@ class AudienceScan(Construct):
 
     def attach(self, worker: NurtureFunction, table_arn: str) -> None:
         """One part per invocation: a part runs until its time is short, so batching would only delay the rest.
-        The worker scans the profiles' index, records each page on its part, and hands a part on in a new
-        message; nothing else."""
+        The worker scans the table (for its profiles), records each page on its part, and hands a part on in a
+        new message; nothing else."""
         worker.function.add_event_source(sources.SqsEventSource(
             self.queue, batch_size=1, report_batch_item_failures=True,
             max_concurrency=FUNCTIONS["audience"].reserved_concurrency))
-        worker.allow(["dynamodb:Scan"], [f"{table_arn}/index/{PROFILE_INDEX}"])
+        worker.allow(["dynamodb:Scan"], [table_arn])
         worker.allow(["sqs:SendMessage"], [self.queue.queue_arn])

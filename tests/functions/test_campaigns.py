@@ -97,7 +97,11 @@ def test_each_member_gets_the_campaign_once_whatever_is_delivered_twice_and_nobo
     started_early = start_due_campaigns(campaigns, DynamoAudienceStore(RESOURCES.table_name),
                                         AudienceQueue(RESOURCES.queue_url(RESOURCES.audience_queue)),
                                         lambda version: config, SCHEDULED_AT)
-    assert started_early == []
+    assert started_early.started == []
+    evening = start_due_campaigns(campaigns, DynamoAudienceStore(RESOURCES.table_name),
+                                  AudienceQueue(RESOURCES.queue_url(RESOURCES.audience_queue)),
+                                  lambda version: config, datetime(2027, 1, 13, 10, 0, tzinfo=UTC))  # 19:00 Tokyo
+    assert evening.waiting == [CAMPAIGN] and messages(RESOURCES.audience_queue) == []
 
     # Two ticks both start it (the second finds the state moved on, the job made): parts are queued twice.
     for _ in range(2):
@@ -158,3 +162,16 @@ def campaign_report(config: Any) -> list[dict[str, Any]]:
     assert all(row["sequence"] != "campaign" for row in report["steps"])
     rows: list[dict[str, Any]] = report["campaigns"]
     return rows
+
+
+def test_a_campaign_its_config_version_no_longer_has_is_cancelled_not_retried_for_ever(scheduled: Any):
+    config, campaigns = scheduled
+    without = config.model_copy(update={"campaigns": config.campaigns.model_copy(update={"campaigns": {}})})
+
+    result = start_due_campaigns(campaigns, DynamoAudienceStore(RESOURCES.table_name),
+                                 AudienceQueue(RESOURCES.queue_url(RESOURCES.audience_queue)), lambda version: without,
+                                 SENDING_AT)
+
+    assert result.dropped == [CAMPAIGN] and result.started == []
+    state = campaigns.state(CAMPAIGN)
+    assert state is not None and state.status == "cancelled"

@@ -62,6 +62,14 @@ def test_a_version_this_code_cannot_validate_is_skipped_and_the_last_good_one_ke
     time.sleep(1.1)
 
     assert (active_config().version, contact_title()) == (2, "第二版")
+    reload()  # a cold container agrees: the version before the broken one, not the deployed one
+    assert (active_config().version, contact_title()) == (2, "第二版")
+
+
+def test_a_damaged_pointer_leaves_functions_serving_the_deployed_version(store: ConfigStore):
+    store._s3.put_object(Bucket=store.bucket, Key="active.json", Body=b"{not json")
+
+    assert (active_config().version, contact_title()) == (1, "お問い合わせ")
 
 
 def test_an_unreadable_store_keeps_the_version_already_loaded(store: ConfigStore, monkeypatch: pytest.MonkeyPatch):

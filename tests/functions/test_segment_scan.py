@@ -115,3 +115,28 @@ def test_the_audience_function_scans_its_part_from_a_queue_message_and_keeps_a_p
     assert progress is not None and (progress.matched, progress.done) == (10, True)
     assert len(progress.sample(5)) == 5 and all(int(lead, 16) % 3 == 0 for lead in progress.sample(5))
     assert AudienceQueue(RESOURCES.queue_url(RESOURCES.audience_queue)).url  # the function's own queue exists
+
+
+def test_leads_scored_while_the_scan_runs_are_each_counted_once(store: DynamoAudienceStore):
+    expected = add_leads(LEADS)
+    first = task(parts=1)
+    store.create_job(first, "count", "test", NOW)
+    dynamodb, read = boto3.client("dynamodb"), store.page
+
+    def page_then_rescore(task: ScanTask, start: str | None, limit: int) -> Any:
+        """After each page, every lead is scored again: its rank and its place in the rank index move."""
+        found = read(task, start, limit)
+        for n in range(LEADS):
+            lead_id = f"{n:032x}"
+            dynamodb.update_item(TableName=RESOURCES.table_name, Key={"PK": {"S": keys.lead_pk(lead_id)},
+                                                                     "SK": {"S": keys.PROFILE}},
+                                 UpdateExpression="SET rank_pk = :rank, rank_sk = :sk",
+                                 ExpressionAttributeValues={":rank": {"S": keys.rank_pk("B")},
+                                                            ":sk": {"S": keys.rank_sk(n % 7 * 10, lead_id)}})
+        return found
+
+    store.page = page_then_rescore  # type: ignore[method-assign]
+    scan_everything(first, store, page_size=25)
+
+    progress = store.progress(first.job_id)
+    assert progress is not None and (progress.matched, progress.scanned, progress.done) == (expected, LEADS, True)

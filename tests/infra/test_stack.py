@@ -155,7 +155,7 @@ def test_functions_only_read_the_config_bucket_which_is_private_and_ships_versio
     assert "ConfigVersionRejected" in alarms and "ConfigStoreUnreadable" in alarms
 
 
-def test_only_the_sales_api_and_the_segment_worker_read_the_rank_index_and_the_dispatcher_the_due_one(synthesized):
+def test_only_the_sales_api_reads_the_rank_index_and_the_dispatcher_the_due_one(synthesized):
     template, _ = synthesized
     policies = template.find_resources("AWS::IAM::Policy")
     index_grants = {name.split("FunctionRole")[0]: resource["Fn::Join"][1][-1]
@@ -165,7 +165,7 @@ def test_only_the_sales_api_and_the_segment_worker_read_the_rank_index_and_the_d
                                      else statement["Resource"] if isinstance(statement["Resource"], list) else [])
                     if isinstance(resource, dict) and "Fn::Join" in resource
                     and "/index/" in str(resource["Fn::Join"][1][-1])}
-    assert index_grants == {"SalesApi": "/index/by_rank", "Audience": "/index/by_rank", "Dispatcher": "/index/due"}
+    assert index_grants == {"SalesApi": "/index/by_rank", "Dispatcher": "/index/due"}
 
 
 def test_the_dispatcher_ticks_every_minute(synthesized):

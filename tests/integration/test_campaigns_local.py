@@ -72,7 +72,7 @@ def test_a_scheduled_campaign_reaches_its_segments_members_once_and_nobody_else(
     for lead_id in members:
         wait_for(lambda lead=lead_id: campaign_sends(sending_system, lead), seconds=90)
     status = json.loads(sending_system.cli("campaign", "status", "test-now", "--json").stdout)
-    assert status["status"] == "sending" and status["counts"]["sent"] == 2
+    assert status["status"] == "sent" and status["counts"]["sent"] == 2
     assert status["audience"]["found"] == 2 and status["audience"]["parts_done"] == status["audience"]["parts"]
     assert [len(campaign_sends(sending_system, lead)) for lead in members] == [1, 1]
     assert campaign_sends(sending_system, leads["20"]) == []

@@ -43,6 +43,10 @@ def with_campaigns(change: dict) -> dict[str, str]:
     ({"type": "weekly"}, "unknown subscription type (newsletter-2027-01: 'weekly')"),
     ({"seeds": ["not-an-address"]}, "a seed is not an email address"),
     ({"send_at": "2027-01-13T10:00:00"}, "send_at: Input should have timezone info"),
+    ({"send_at": "2027-01-13T20:00:00+09:00"}, "newsletter-2027-01.send_at: 2027-01-13T20:00:00+09:00 is outside "
+                                               "the send window"),
+    ({"send_at": None, "send_on": "2027-01-11"}, "newsletter-2027-01.send_on: 2027-01-11T09:00:00+09:00 is "
+                                                 "outside the send window"),  # 成人の日
 ])
 def test_a_broken_campaign_is_refused_with_its_location(change: dict, problem: str):
     with pytest.raises(ConfigInvalid) as refused:

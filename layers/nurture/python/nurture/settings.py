@@ -76,7 +76,7 @@ class ActiveConfig:
 # The version an invocation runs with, fixed when it starts (threads of the local runtime each have their own).
 _pinned: ContextVar[ActiveConfig | None] = ContextVar("pinned_config", default=None)
 _loaded: dict[int, ActiveConfig] = {}  # versions this process has validated, by number
-_rejected: set[int] = set()  # versions that failed validation here: not read again
+MAX_FALLBACKS = 10  # versions walked back past ones this code cannot validate, before the deployed one
 _last_good: ActiveConfig | None = None
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -118,9 +118,10 @@ def config_version(number: int) -> NurtureConfig:
 
 
 def _newest() -> ActiveConfig:
-    """The active version per the store (its pointer read at most once a minute), loaded once. If the store
-    cannot be read or a version does not validate with this code, keep what this container last ran with
-    (the deployed version on a cold start), and say so: a function keeps serving rather than fail."""
+    """The active version per the store (its pointer read at most once a minute), loaded once. A version that
+    does not validate with this code gives way to the one it replaced (and so on back to the deployed one),
+    the same in every container; a store that cannot be read leaves this container on what it last ran
+    (the deployed version on a cold start). Either is said and counted: a function keeps serving."""
     global _last_good
     # Powertools' logger binds stdout when first imported: not before a CLI has redirected it (`nurture invoke`).
     from nurture.observability import logger, metrics
@@ -130,28 +131,40 @@ def _newest() -> ActiveConfig:
     try:
         number = _config_store(bucket).active_version(settings.config_max_age_seconds) if bucket \
             else DEPLOYED_VERSION
+        if number not in _loaded:
+            _loaded[number] = _valid_version(bucket, number)
+        _last_good = _loaded[number]
     except StoreUnavailable:
         logger.exception("config store unreadable: running with the last version read")
         metrics.add_metric(name="ConfigStoreUnreadable", unit="Count", value=1)
-        number = _last_good.version if _last_good else DEPLOYED_VERSION
-    if number not in _loaded and number not in _rejected:
-        try:
-            _loaded[number] = ActiveConfig(number, _load_version(bucket, number))
-        except StoreUnavailable:
-            logger.exception("config version unreadable: running with the last version read",
-                             extra={"config_version": number})
-            metrics.add_metric(name="ConfigStoreUnreadable", unit="Count", value=1)
-        except (ConfigInvalid, ValueError):
-            # Pushed for newer code, or a bundle damaged in the store: never retried in this container.
-            logger.exception("config version does not validate here: running with the last version read",
-                             extra={"config_version": number})
-            metrics.add_metric(name="ConfigVersionRejected", unit="Count", value=1)
-            _rejected.add(number)
-    if number in _loaded:
-        _last_good = _loaded[number]
-    elif _last_good is None:
+    if _last_good is None:
         _last_good = _loaded.setdefault(DEPLOYED_VERSION, ActiveConfig(DEPLOYED_VERSION, _deployed_config()))
     return _last_good
+
+
+def _valid_version(bucket: str, number: int) -> ActiveConfig:
+    """`number`, or the newest version before it that this code validates."""
+    from nurture.observability import logger, metrics
+
+    for _ in range(MAX_FALLBACKS):
+        try:
+            return ActiveConfig(number, _load_version(bucket, number))
+        except (ConfigInvalid, ValueError):
+            if number == DEPLOYED_VERSION:
+                raise
+            # Pushed by a newer CLI, or damaged in the store: the version it replaced serves instead.
+            logger.exception("config version does not validate here: using the one before it",
+                             extra={"config_version": number})
+            metrics.add_metric(name="ConfigVersionRejected", unit="Count", value=1)
+            number = _previous(bucket, number)
+    return ActiveConfig(DEPLOYED_VERSION, _deployed_config())
+
+
+def _previous(bucket: str, number: int) -> int:
+    try:
+        return _config_store(bucket).version(number).previous
+    except ValueError:  # damaged: its own record of what it replaced is gone too
+        return DEPLOYED_VERSION
 
 
 def _load_version(bucket: str, number: int) -> NurtureConfig:
@@ -180,5 +193,4 @@ def reload() -> None:
     _deployed_config.cache_clear()
     _config_store.cache_clear()
     _loaded.clear()
-    _rejected.clear()
     _last_good = None

@@ -1,5 +1,9 @@
-"""Segment scans on DynamoDB: pages of lead profiles from the `by_rank` index (profiles only: every scored
-lead is in it), and each part's progress, advanced by compare-and-set on its cursor."""
+"""Segment scans on DynamoDB: pages of lead profiles from a parallel scan of the table, and each part's
+progress, advanced by compare-and-set on its cursor.
+
+The table, not an index: its keys never change, so a scan meets every lead once. An index keyed by the
+score (`by_rank`) moves a lead whenever it is scored, so a lead could pass the scan's cursor unseen, or twice.
+The scan reads the events beside the profiles too (a filter keeps only profiles): docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from nurture.domain.audiences.evaluate import PROFILE_ATTRIBUTES
 from nurture.domain.audiences.scan import JobProgress, Page, PartProgress, PartState, ScanTask
 from nurture.domain.clock import iso
 
-PROFILE_INDEX = "by_rank"
+PROFILE_INDEX = "by_rank"  # holds every scored profile once: its count sizes a job
 BEGINNING = ""  # a part's cursor before its first page
 JOB_RETENTION = timedelta(days=7)
 PART_ATTRIBUTES = ("cursor", "done", "sample", "scanned", "matched")  # CURSOR and SAMPLE are reserved words
@@ -51,8 +55,9 @@ class DynamoAudienceStore(DynamoTable):
 
     def page(self, task: ScanTask, start: str | None, limit: int) -> Page:
         names = {f"#a{n}": name for n, name in enumerate(("PK", *PROFILE_ATTRIBUTES))}
-        kwargs: dict[str, Any] = {"TableName": self._table, "IndexName": PROFILE_INDEX, "Segment": task.part,
-                                  "TotalSegments": task.parts, "Limit": limit,
+        kwargs: dict[str, Any] = {"TableName": self._table, "Segment": task.part, "TotalSegments": task.parts,
+                                  "Limit": limit, "FilterExpression": "SK = :profile",
+                                  "ExpressionAttributeValues": {":profile": {"S": keys.PROFILE}},
                                   "ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names}
         if start:
             kwargs["ExclusiveStartKey"] = json.loads(start)

@@ -72,7 +72,10 @@ class ConfigStore:
             text = self._objects.get(ACTIVE_KEY, max_age=max_age)
         except GetParameterError as error:
             raise StoreUnavailable("the config store could not be read") from error
-        return ActivePointer.from_json(str(text)).version if text else DEPLOYED_VERSION
+        try:
+            return ActivePointer.from_json(str(text)).version if text else DEPLOYED_VERSION
+        except (ValueError, KeyError, TypeError) as error:  # not what `config push` writes: not usable
+            raise StoreUnavailable("the config store's pointer is damaged") from error
 
     def version(self, number: int) -> ConfigVersion:
         try:
@@ -116,11 +119,12 @@ class ConfigStore:
             raise _unavailable(error) from error
         return sorted(found)
 
-    def publish(self, files: Mapping[str, str], pushed_by: str, now: str, based_on: str = "") -> ConfigVersion:
+    def publish(self, files: Mapping[str, str], pushed_by: str, now: str, based_on: str = "",
+                seen: Pointer | None = None) -> ConfigVersion:
         """Write the bundle as the next version and make it active, unless another push or rollback got
-        there first (WriteConflict: nothing changed that the caller did not see). `based_on`: the deployed
-        version's digest, so a later deploy with other files can be told apart."""
-        seen = self.pointer()
+        there first since `seen` was read (WriteConflict: nothing changed that the caller did not see).
+        `based_on`: the deployed version's digest, so a later deploy with other files can be told apart."""
+        seen = seen or self.pointer()
         number = max([DEPLOYED_VERSION, *self.numbers()]) + 1
         version = ConfigVersion(number, dict(files), pushed_by, now, previous=seen.version, based_on=based_on)
         self._put(version_key(number), version.to_json(), if_none_match=True)
@@ -160,7 +164,8 @@ def _conditional(key: str) -> Iterator[None]:
     try:
         yield
     except ClientError as error:
-        if error.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict"):
+        # NoSuchKey: an If-Match on a pointer a rollback to 1 has just deleted.
+        if error.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey"):
             raise WriteConflict(f"{key} was changed by someone else meanwhile: look again and retry") from error
         raise _unavailable(error) from error
     except BotoCoreError as error:

@@ -70,11 +70,9 @@ def run_campaign_command(args: argparse.Namespace, find_target: FindTarget) -> i
 
 
 def _active_config() -> tuple[int, NurtureConfig]:
-    from nurture.cli.segments import active_version
-    from nurture.settings import config_version, runtime_settings
+    from nurture.cli.segments import target_config
 
-    version = active_version(runtime_settings().config_bucket)
-    return version, config_version(version)
+    return target_config()
 
 
 def _list(config: NurtureConfig, store: Any, as_json: bool) -> int:
@@ -105,7 +103,9 @@ def _show(config: NurtureConfig, store: Any, args: argparse.Namespace, with_prog
     if with_progress:
         shown["counts"] = store.counts(args.campaign_id)
         if state is not None and state.job_id:
-            shown["audience"] = _audience(state.job_id)
+            shown["audience"] = audience = _audience(state.job_id)
+            if state.status == "sending" and audience and audience["parts_done"] == audience["parts"]:
+                shown["status"] = "sent"  # every member found is with the sender (counts: what it did)
     if args.json:
         print(json.dumps(shown, ensure_ascii=False))
     else:

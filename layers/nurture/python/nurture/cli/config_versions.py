@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nurture.adapters.config_store import ConfigStore
+    from nurture.adapters.config_store import ConfigStore, Pointer
     from nurture.cli.target import Target
     from nurture.config import NurtureConfig
     from nurture.config.versions import ConfigVersion
@@ -53,14 +53,17 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
         files = read_config_files(args.config_dir)
         if args.config_command == "diff":
             return _diff(store, deployed_url, files)
-        # A push is `config check` first, and campaigns' times checked against what the target has started:
-        # an invalid bundle changes nothing.
+        # A push is `config check` first, and campaigns' times checked against what the target has started,
+        # all against the version read here: an invalid bundle changes nothing, and a push that lands
+        # meanwhile makes this one a conflict.
+        seen = store.pointer()
+        active = _active(store, deployed_url, seen)
         config = load_config(args.config_dir, check_template_syntax=True)
-        late = _past_campaigns(config, _active(store, deployed_url), target.environment["TABLE_NAME"])
+        late = _past_campaigns(config, active, target.environment["TABLE_NAME"])
         if late:
             raise ConfigInvalid([f"{args.config_dir}/campaigns.yaml: {problem}: change it, or remove the campaign"
                                  for problem in late])
-        return _push(store, deployed_url, files, _who(args, target))
+        return _push(store, deployed_url, files, _who(args, target), active, seen)
     except ConfigInvalid as invalid:
         for problem in invalid.problems:
             print(problem, file=sys.stderr)
@@ -97,10 +100,10 @@ def _past_campaigns(config: NurtureConfig, active: ConfigVersion, table: str) ->
     return past_campaigns(news, window, now, started)
 
 
-def _active(store: ConfigStore, deployed_url: str) -> ConfigVersion:
-    number = store.pointer().version
+def _active(store: ConfigStore, deployed_url: str, seen: Pointer | None = None) -> ConfigVersion:
     from nurture.config.versions import DEPLOYED_VERSION
 
+    number = (seen or store.pointer()).version
     return store.deployed(deployed_url) if number == DEPLOYED_VERSION else store.version(number)
 
 
@@ -132,15 +135,15 @@ def _diff(store: ConfigStore, deployed_url: str, files: dict[str, str]) -> int:
     return 0
 
 
-def _push(store: ConfigStore, deployed_url: str, files: dict[str, str], who: str) -> int:
+def _push(store: ConfigStore, deployed_url: str, files: dict[str, str], who: str, active: ConfigVersion,
+          seen: Pointer) -> int:
     from nurture.config.versions import digest
     from nurture.domain.clock import iso, utc_now
 
-    active = _active(store, deployed_url)
     if active.digest == digest(files):
         print(f"no changes against the active version {active.number}: nothing pushed")
         return 0
-    version = store.publish(files, who, iso(utc_now()), based_on=store.deployed(deployed_url).digest)
+    version = store.publish(files, who, iso(utc_now()), based_on=store.deployed(deployed_url).digest, seen=seen)
     print(f"pushed version {version.number} ({len(files)} files, digest {version.digest[:12]}); functions use it "
           f"within a minute. `nurture config rollback` returns to version {version.previous}.")
     return 0

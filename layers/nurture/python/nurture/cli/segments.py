@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nurture.adapters.audience_store import DynamoAudienceStore
     from nurture.cli.target import Target
+    from nurture.config import NurtureConfig
     from nurture.domain.audiences.scan import JobProgress
 
 TargetOptions = Callable[[argparse.ArgumentParser], None]
@@ -38,7 +39,7 @@ def run_segment_command(args: argparse.Namespace, find_target: FindTarget) -> in
     from nurture.domain.audiences.scan import PREVIEW_MAX, ScanTask, new_job_id, parts_for
     from nurture.domain.clock import utc_now
     from nurture.domain.errors import ConfigInvalid, StoreUnavailable
-    from nurture.settings import config_version, runtime_settings
+    from nurture.settings import runtime_settings
 
     limit = getattr(args, "limit", 0)
     if not 0 <= limit <= PREVIEW_MAX:
@@ -53,8 +54,8 @@ def run_segment_command(args: argparse.Namespace, find_target: FindTarget) -> in
               file=sys.stderr)
         return 2
     try:
-        version = active_version(settings.config_bucket)
-        segments = config_version(version).segments.segments
+        version, config = target_config()
+        segments = config.segments.segments
         if args.name not in segments:
             print(f"No segment '{args.name}' in config version {version} (it has: "
                   f"{', '.join(sorted(segments)) or 'none'}). Push config/ first if you added it.", file=sys.stderr)
@@ -82,15 +83,24 @@ def run_segment_command(args: argparse.Namespace, find_target: FindTarget) -> in
     return 0
 
 
-def active_version(bucket: str) -> int:
-    """The target's active config version (1 when it has no config store)."""
-    from nurture.config.versions import DEPLOYED_VERSION
+def target_config() -> tuple[int, NurtureConfig]:
+    """The target's active config version and its content: what its functions use, not the local folder
+    (version 1 is the bundle the deploy shipped, read from where the deploy put it)."""
+    import os
 
-    if not bucket:
-        return DEPLOYED_VERSION
     from nurture.adapters.config_store import ConfigStore
+    from nurture.config.loader import load_config_files
+    from nurture.config.versions import DEPLOYED_VERSION
+    from nurture.settings import config_version, runtime_settings
 
-    return ConfigStore(bucket).pointer().version
+    bucket, shipped = runtime_settings().config_bucket, os.environ.get("DEPLOYED_CONFIG_URL", "")
+    if not bucket or not shipped:
+        return DEPLOYED_VERSION, config_version(DEPLOYED_VERSION)  # a stack from before the config store
+    store = ConfigStore(bucket)
+    version = store.pointer().version
+    if version == DEPLOYED_VERSION:
+        return version, load_config_files(store.deployed(shipped).files, "config v1")
+    return version, config_version(version)
 
 
 def _wait(store: DynamoAudienceStore, job_id: str) -> JobProgress | None:

@@ -108,3 +108,19 @@ def past_campaigns(campaigns: CampaignsConfig, window: SendWindow, now: datetime
     return [f"campaigns.{name}: its send time {campaign.starts(window).isoformat()} is in the past"
             for name, campaign in campaigns.campaigns.items()
             if campaign.starts(window) <= now and name not in started]
+
+
+def window_problems(campaigns: CampaignsConfig, window: SendWindow) -> list[str]:
+    """Campaigns that would start while the send window is shut: every email would be skipped."""
+    from nurture.config.sequences import FrequencyCap
+    from nurture.domain.schedule import next_send_time
+
+    problems = []
+    for name, campaign in campaigns.campaigns.items():
+        starts = campaign.starts(window)
+        if next_send_time(starts, window, FrequencyCap(), []) != starts:
+            where = "send_at" if campaign.send_at is not None else "send_on"
+            problems.append(f"campaigns.{name}.{where}: {starts.isoformat()} is outside the send window "
+                            f"(sequences.yaml: {window.start:%H:%M}–{window.end:%H:%M} {window.timezone}"
+                            f"{', business days' if window.business_days_only else ''}): nothing would go out")
+    return problems

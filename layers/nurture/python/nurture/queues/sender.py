@@ -25,7 +25,7 @@ METRICS = {"sent": "StepEmailsSent", "failed": "StepEmailsFailed", "skipped": "S
 
 
 def handle_batch(event: dict[str, Any], context: LambdaContext, store: SenderStore, mailer: Mailer,
-                 composer: Callable[[], Composer], config: NurtureConfig, clock: Callable[[], datetime],
+                 composer: Callable[[NurtureConfig], Composer], config: NurtureConfig, clock: Callable[[], datetime],
                  campaign_state: Callable[[str], CampaignState | None],
                  config_of: Callable[[int], NurtureConfig]) -> dict[str, Any]:
     states: dict[str, CampaignState | None] = {}  # read once a batch: a cancel stops the next batch on
@@ -36,7 +36,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: SenderSto
             send_campaign(CampaignMessage.model_validate_json(record.body))
             return
         message = StepMessage.model_validate_json(record.body)
-        outcome = deliver(message, store, mailer, composer(), config.sequences, clock(),
+        outcome = deliver(message, store, mailer, composer(config), config.sequences, clock(),
                           config.api.event_retention_days)
         if outcome in METRICS:
             metrics.add_metric(name=METRICS[outcome], unit="Count", value=1)
@@ -46,8 +46,9 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: SenderSto
     def send_campaign(message: CampaignMessage) -> None:
         if message.campaign_id not in states:
             states[message.campaign_id] = campaign_state(message.campaign_id)
-        outcome = deliver_campaign(message, states[message.campaign_id], store, mailer, composer(),
-                                   config_of(message.config_version), clock())
+        scheduled_with = config_of(message.config_version)  # the whole email from that one version
+        outcome = deliver_campaign(message, states[message.campaign_id], store, mailer, composer(scheduled_with),
+                                   scheduled_with, clock())
         metrics.add_metric(name="CampaignEmailsSent" if outcome == "sent" else "CampaignEmailsSkipped"
                            if outcome.startswith("skipped") else "CampaignEmailsFailed" if outcome == "failed"
                            else "CampaignMessagesDropped", unit="Count", value=1)
