@@ -273,7 +273,10 @@ def run_local(args: argparse.Namespace) -> int:
     print(f"  {'Outbox folder':<24} {system.outbox_dir}", flush=True)
     print("Press Ctrl-C to stop." + (f" State persists in {args.persist}." if args.persist else
                                      " State is in memory (use --persist DIR to keep it)."), flush=True)
-    stopped.wait()
+    # Woken every second: a signal's handler then runs even where a blocking wait is not interrupted by it
+    # (an idle-looking system once ignored a SIGINT until killed).
+    while not stopped.wait(timeout=1.0):
+        pass
     system.stop()
     print("Nurture stopped.", flush=True)
     return 0
