@@ -21,6 +21,7 @@ from infra.constructs.shared_code import SharedCode
 from infra.constructs.stream_consumer import StreamConsumer
 from infra.constructs.tracking_key import TrackingKey
 from infra.settings import DeploySettings
+from nurture import keys
 from nurture.topology import (
     FUNCTIONS,
     OUTPUT_API_URL,
@@ -46,18 +47,21 @@ TABLE_ACTIONS = {
     "handoff": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
     "sales_api": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                   "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
-    # GetItem: the guard's pause flag. PutItem: a starting campaign's state and its scan's parts; DescribeTable: how
-    # many profiles there are, to size the scan.
-    "dispatcher": ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DescribeTable"],
+    # GetItem: the guard's pause flag, a scan's job. DescribeTable: how many profiles there are, to size a scan.
+    "dispatcher": ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DescribeTable"],
     # Transactions need the action of each item they write: UpdateItem, PutItem. Query: whether SES reported a
     # message a stale marker left in doubt.
     "sender": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
     # ConditionCheckItem: an event is written only while its lead exists.
     "ses_events": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                    "dynamodb:ConditionCheckItem"],
-    # A scan part's progress and the campaign's state; its reads are Scans of the table's profiles (AudienceScan).
-    "audience": ["dynamodb:UpdateItem", "dynamodb:GetItem"],
+    # Its reads are Scans of the table's profiles (AudienceScan); what it writes is in CAMPAIGN_ITEMS.
+    "audience": [],
 }
+# Actions on campaigns' and scans' items only (their partition keys): a starting campaign's state and its scan's
+# parts (dispatcher), a part's progress and the campaign's state (audience). Neither can touch a lead.
+CAMPAIGN_ITEMS = {"dispatcher": ["dynamodb:PutItem"], "audience": ["dynamodb:UpdateItem", "dynamodb:GetItem"]}
+CAMPAIGN_KEYS = [keys.campaign_pk("*"), keys.job_pk("*")]
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
 INDEX_READS = {"sales_api": "by_rank", "dispatcher": "due"}
@@ -108,9 +112,13 @@ class NurtureStack(Stack):
         }
         functions = {**api_functions, **workers}
         for name, function in functions.items():
-            function.allow(TABLE_ACTIONS[name], [data.table.table_arn])
+            if TABLE_ACTIONS[name]:
+                function.allow(TABLE_ACTIONS[name], [data.table.table_arn])
             function.allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
             config.grant_read(function)
+        for name, actions in CAMPAIGN_ITEMS.items():
+            functions[name].allow(actions, [data.table.table_arn], conditions={
+                "ForAllValues:StringLike": {"dynamodb:LeadingKeys": CAMPAIGN_KEYS}})
         for name, index in INDEX_READS.items():
             functions[name].allow(["dynamodb:Query"], [f"{data.table.table_arn}/index/{index}"])
         for name in ("tracking", "sender"):  # both sign or verify tracking links

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -99,5 +101,5 @@ class NurtureFunction(Construct):
         assert child is not None
         return Stack.of(self).get_logical_id(child)  # type: ignore[arg-type]
 
-    def allow(self, actions: list[str], resources: list[str]) -> None:
-        self.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources))
+    def allow(self, actions: list[str], resources: list[str], conditions: dict[str, Any] | None = None) -> None:
+        self.role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions))
