@@ -1,6 +1,5 @@
 """Sender function: due step emails from the send queue, through SES, recorded on the lead."""
 
-from email.utils import formataddr
 from functools import cache
 from typing import Any
 
@@ -32,10 +31,8 @@ def composer(config: NurtureConfig) -> Composer:
     """Per batch and config version (a campaign's is the one it was scheduled with): the signing key comes from
     Powertools' cache, so a rotated key is picked up."""
     settings = runtime_settings()
-    sender = formataddr((config.sequences.sender_name, settings.sender_address))  # encodes a Japanese name
-    signer = token_signer(settings.token_secret_id, config.api.token_lifetime_days)
-    return Composer(config.templates, signer, settings.public_api_url, sender, config.sequences.open_pixel,
-                    config.rendered_custom_fields)
+    return Composer.for_config(config, token_signer(settings.token_secret_id, config.api.token_lifetime_days),
+                               settings.public_api_url, settings.sender_address)
 
 
 @logger.inject_lambda_context

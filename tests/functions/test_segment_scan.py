@@ -10,7 +10,6 @@ import boto3
 import pytest
 
 from nurture import keys
-from nurture.adapters.audience_queue import AudienceQueue
 from nurture.adapters.audience_store import DynamoAudienceStore
 from nurture.adapters.lead_store import to_item
 from nurture.domain.audiences.evaluate import SegmentEvaluator
@@ -90,7 +89,8 @@ def test_a_redelivered_part_and_a_worker_that_died_mid_part_count_no_page_twice(
     # The first delivery counts three pages, then its invocation dies: no hand-on message is ever sent.
     pages = iter([5_000, 5_000, 0])
     run_part(first, store, died, evaluator, NOW, lambda: next(pages), page_size=10, reserve_ms=1)
-    assert died.tasks == [first.model_copy(update={"start": died.tasks[0].start})]
+    (handed_on,) = died.tasks  # its time ran short after three pages: the rest was to go on in a new message
+    assert handed_on.start is not None and handed_on.model_copy(update={"start": None}) == first
     # SQS delivers the original message again (its start is the part's beginning), and again after that.
     scan_everything(first, store)
     scan_everything(first, store)
@@ -114,7 +114,6 @@ def test_the_audience_function_scans_its_part_from_a_queue_message_and_keeps_a_p
     progress = store.progress(first.job_id)
     assert progress is not None and (progress.matched, progress.done) == (10, True)
     assert len(progress.sample(5)) == 5 and all(int(lead, 16) % 3 == 0 for lead in progress.sample(5))
-    assert AudienceQueue(RESOURCES.queue_url(RESOURCES.audience_queue)).url  # the function's own queue exists
 
 
 def test_leads_scored_while_the_scan_runs_are_each_counted_once(store: DynamoAudienceStore):

@@ -103,7 +103,7 @@ def test_the_senders_last_look_at_a_campaign_email(lead: dict, suppressed: bool,
     state = schedule(CONFIG, CAMPAIGN, None, 1, "marketing", BEFORE)
     campaign = CONFIG.campaigns.campaigns[CAMPAIGN]
 
-    assert skip_reason(lead, suppressed, CAMPAIGN, campaign, state, CONFIG, EVALUATOR, moment) == reason
+    assert skip_reason(lead, suppressed, campaign, state, CONFIG, EVALUATOR, moment) == reason
 
 
 def test_a_campaign_that_counts_in_the_cap_waits_for_no_one_it_is_skipped_as_capped():
@@ -111,6 +111,6 @@ def test_a_campaign_that_counts_in_the_cap_waits_for_no_one_it_is_skipped_as_cap
     counted = CONFIG.campaigns.campaigns[CAMPAIGN].model_copy(update={"counts_toward_cap": True})
     twice_this_week = {**READER, "sequence": TWICE_THIS_WEEK}
 
-    assert skip_reason(twice_this_week, False, CAMPAIGN, counted, state, CONFIG, EVALUATOR, SENDING) == "capped"
-    assert skip_reason(READER, False, CAMPAIGN, counted, cancel(state, CAMPAIGN, SENDING), CONFIG, EVALUATOR,
+    assert skip_reason(twice_this_week, False, counted, state, CONFIG, EVALUATOR, SENDING) == "capped"
+    assert skip_reason(READER, False, counted, cancel(state, CAMPAIGN, SENDING), CONFIG, EVALUATOR,
                        SENDING) == "cancelled"

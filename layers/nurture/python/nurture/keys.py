@@ -132,8 +132,11 @@ def job_pk(job_id: str) -> str:
 JOB_SK = "JOB"
 
 
+JOB_PART_PREFIX = "PART#"
+
+
 def job_part_sk(part: int) -> str:
-    return f"PART#{part:04d}"
+    return f"{JOB_PART_PREFIX}{part:04d}"
 
 
 def campaign_pk(campaign_id: str) -> str:

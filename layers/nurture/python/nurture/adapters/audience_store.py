@@ -15,7 +15,7 @@ from typing import Any
 from nurture import keys
 from nurture.adapters.lead_store import ConditionFailed, DynamoTable, from_item, item_key, to_item
 from nurture.domain.audiences.evaluate import PROFILE_ATTRIBUTES
-from nurture.domain.audiences.scan import JobProgress, Page, PartProgress, PartState, ScanTask
+from nurture.domain.audiences.scan import JobProgress, Page, PartState, ScanTask, job_progress
 from nurture.domain.clock import iso
 
 PROFILE_INDEX = "by_rank"  # holds every scored profile once: its count sizes a job
@@ -86,12 +86,4 @@ class DynamoAudienceStore(DynamoTable):
         return PartState(True, page.next_start, page.next_start is None)
 
     def progress(self, job_id: str) -> JobProgress | None:
-        items = [from_item(item) for item in self._query_all(keys.job_pk(job_id))]
-        job = next((item for item in items if item["SK"] == keys.JOB_SK), None)
-        if job is None:
-            return None
-        parts = [PartProgress(part=int(item["SK"].removeprefix("PART#")), scanned=int(item["scanned"]),
-                              matched=int(item["matched"]), done=bool(item["done"]), sample=list(item["sample"]),
-                              cursor=item["cursor"] or None)
-                 for item in items if item["SK"].startswith("PART#")]
-        return JobProgress(job_id, str(job["segment"]), parts)
+        return job_progress([from_item(item) for item in self._query_all(keys.job_pk(job_id))])

@@ -18,6 +18,7 @@ def add_calendar_command(commands: argparse._SubParsersAction) -> None:
 def run_calendar(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
+    from nurture.cli.config_versions import print_problems
     from nurture.config import load_config
     from nurture.domain.campaigns.calendar import build_calendar
     from nurture.domain.clock import utc_now
@@ -26,7 +27,7 @@ def run_calendar(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config_dir)
     except ConfigInvalid as invalid:
-        print("\n".join(invalid.problems), file=sys.stderr)
+        print_problems(invalid, args.config_dir)
         return 1
     zone = ZoneInfo(config.sequences.send_window.timezone)
     year = args.year or utc_now().astimezone(zone).year

@@ -96,7 +96,7 @@ def _show(config: NurtureConfig, store: Any, args: argparse.Namespace, with_prog
 
     campaign = campaign_of(config.campaigns, args.campaign_id)
     state = store.state(args.campaign_id)
-    shown: dict[str, Any] = {"id": args.campaign_id, **json.loads(campaign.model_dump_json(exclude_none=True)),
+    shown: dict[str, Any] = {"id": args.campaign_id, **campaign.model_dump(mode="json", exclude_none=True),
                              "status": state.status if state else "draft"}
     if state is not None:
         shown["state"] = state.to_item()
@@ -154,7 +154,7 @@ def _cancel(store: Any, args: argparse.Namespace) -> int:
 def _test(config: NurtureConfig, args: argparse.Namespace) -> int:
     """Rendered for a sample lead with the seed's address, subject marked as a test, sent through SES as the
     sender would; recorded on no lead, and its links lead nowhere (they name no lead)."""
-    from email.utils import formataddr
+    from dataclasses import replace
 
     from nurture.adapters.mailer import SesMailer
     from nurture.adapters.token_keys import token_signer
@@ -179,9 +179,8 @@ def _test(config: NurtureConfig, args: argparse.Namespace) -> int:
     marked = template.model_copy(update={
         language: parts.model_copy(update={"subject": TEST_PREFIX[language] + parts.subject})
         for language, parts in (("ja", template.ja), ("en", template.en)) if parts is not None})
-    composer = Composer(config.templates, token_signer(settings.token_secret_id), settings.public_api_url,
-                        formataddr((config.sequences.sender_name, settings.sender_address)),
-                        open_pixel=False)
+    composer = replace(Composer.for_config(config, token_signer(settings.token_secret_id), settings.public_api_url,
+                                           settings.sender_address), open_pixel=False)  # a test opens nothing
     sample = {"email": address, "name": "テスト" if args.language == "ja" else "Test", "company": "テスト株式会社",
               "language": args.language}
     raw = composer.compose("test", sample, marked, "test", utc_now())

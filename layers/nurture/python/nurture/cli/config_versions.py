@@ -9,10 +9,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from nurture.adapters.config_store import ConfigStore, Pointer
     from nurture.cli.target import Target
     from nurture.config import NurtureConfig
     from nurture.config.versions import ConfigVersion
+    from nurture.domain.errors import ConfigInvalid
 
 TargetOptions = Callable[[argparse.ArgumentParser], None]
 FindTarget = Callable[[argparse.Namespace], "Target | None"]
@@ -65,9 +68,7 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
                                  for problem in late])
         return _push(store, deployed_url, files, _who(args, target), active, seen)
     except ConfigInvalid as invalid:
-        for problem in invalid.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(invalid.problems)} problem(s) found in {args.config_dir}: nothing was pushed", file=sys.stderr)
+        print_problems(invalid, args.config_dir, ": nothing was pushed")
         return 1
     except WriteConflict as conflict:
         print(f"Someone else changed the active version meanwhile: nothing was changed ({conflict}). "
@@ -76,6 +77,13 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
     except StoreUnavailable as unavailable:
         print(str(unavailable), file=sys.stderr)
         return 1
+
+
+def print_problems(invalid: ConfigInvalid, config_dir: Path, consequence: str = "") -> None:
+    """Each problem with its location, then how many, as `nurture config check` lists them."""
+    for problem in invalid.problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(invalid.problems)} problem(s) found in {config_dir}{consequence}", file=sys.stderr)
 
 
 def _past_campaigns(config: NurtureConfig, active: ConfigVersion, table: str) -> list[str]:
@@ -92,12 +100,11 @@ def _past_campaigns(config: NurtureConfig, active: ConfigVersion, table: str) ->
     except ConfigInvalid:
         known = {}
     now, states, window = utc_now(), DynamoCampaignStore(table), config.sequences.send_window
+    unchanged = {name for name, campaign in config.campaigns.campaigns.items() if known.get(name) == campaign}
     late = {name for name, campaign in config.campaigns.campaigns.items()
-            if campaign.starts(window) <= now and known.get(name) != campaign}
+            if campaign.starts(window) <= now and name not in unchanged}
     started = {name for name in late if (state := states.state(name)) is not None and state.status != "draft"}
-    news = config.campaigns.model_copy(update={"campaigns": {
-        name: campaign for name, campaign in config.campaigns.campaigns.items() if name in late}})
-    return past_campaigns(news, window, now, started)
+    return past_campaigns(config.campaigns, window, now, exempt=unchanged | started)
 
 
 def _active(store: ConfigStore, deployed_url: str, seen: Pointer | None = None) -> ConfigVersion:
@@ -168,7 +175,7 @@ def _who(args: argparse.Namespace, target: Target) -> str:
         return str(args.by)
     if "AWS_ENDPOINT_URL" in target.environment:  # the local system: the emulator's identity says nothing
         return getpass.getuser()
-    import boto3
+    from nurture.adapters.aws import client
 
-    arn: str = boto3.client("sts").get_caller_identity()["Arn"]
+    arn: str = client("sts").get_caller_identity()["Arn"]
     return arn

@@ -8,12 +8,13 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nurture.cli.calendar import add_calendar_command, run_calendar
 from nurture.cli.campaigns import add_campaign_commands, run_campaign_command
-from nurture.cli.config_versions import add_version_commands, run_version_command
+from nurture.cli.config_versions import add_version_commands, print_problems, run_version_command
 from nurture.cli.lists import add_list_commands, run_export, run_import
 from nurture.cli.report import add_report_command, run_report
 from nurture.cli.segments import add_segment_commands, run_segment_command
@@ -122,35 +123,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "config":
         return config_check(args.config_dir) if args.config_command == "check" else run_version_command(args, _target)
-    if args.command == "local":
-        return run_local(args)
-    if args.command == "token":
-        return run_token(args)
-    if args.command == "keys":
-        return run_keys_rotate(args)
     if args.command == "leads":
         return run_leads_erase(args) if args.leads_command == "erase" else run_leads_show(args)
-    if args.command == "handoff":
-        return run_handoff_poll(args)
-    if args.command == "rescore":
-        return run_rescore(args)
-    if args.command == "import":
-        return run_import(args, _target)
-    if args.command == "export":
-        return run_export(args, _target)
-    if args.command == "report":
-        return run_report(args, _target)
-    if args.command == "calendar":
-        return run_calendar(args)
-    if args.command == "campaign":
-        return run_campaign_command(args, _target)
-    if args.command == "segment":
-        return run_segment_command(args, _target)
-    if args.command == "simulate":
-        return run_simulate(args)
-    if args.command == "sending":
-        return run_sending(args)
-    return run_invoke(args)
+    # Commands given their arguments alone, and those also given the way to find their target.
+    alone: dict[str, Callable[[argparse.Namespace], int]] = {
+        "local": run_local, "token": run_token, "keys": run_keys_rotate, "handoff": run_handoff_poll,
+        "rescore": run_rescore, "calendar": run_calendar, "simulate": run_simulate, "sending": run_sending,
+        "invoke": run_invoke}
+    targeted: dict[str, Callable[[argparse.Namespace, Callable[..., Any]], int]] = {
+        "import": run_import, "export": run_export, "report": run_report, "campaign": run_campaign_command,
+        "segment": run_segment_command}
+    if args.command in targeted:
+        return targeted[args.command](args, _target)
+    return alone[args.command](args)
 
 
 def _target_options(command: argparse.ArgumentParser) -> None:
@@ -230,15 +215,13 @@ def config_check(config_dir: Path) -> int:
     try:
         config = load_config(config_dir, check_template_syntax=True)
     except ConfigInvalid as invalid:
-        for problem in invalid.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(invalid.problems)} problem(s) found in {config_dir}", file=sys.stderr)
+        print_problems(invalid, config_dir)
         return 1
     from nurture.config.campaigns import past_campaigns
     from nurture.domain.clock import utc_now
 
     # Offline, a past time may be a campaign already sent: `config push` refuses it unless the target started it.
-    for problem in past_campaigns(config.campaigns, config.sequences.send_window, utc_now(), started=set()):
+    for problem in past_campaigns(config.campaigns, config.sequences.send_window, utc_now(), exempt=set()):
         print(f"note: {config_dir}/campaigns.yaml: {problem} (fine if it was sent)", file=sys.stderr)
     print(f"config OK: {len(config.forms)} forms ({', '.join(sorted(config.forms))}), "
           f"{len(config.scoring.engagement) + len(config.scoring.fit)} scoring rules, "

@@ -103,11 +103,11 @@ def campaign_problems(campaigns: CampaignsConfig, segments: set[str], templates:
     return problems
 
 
-def past_campaigns(campaigns: CampaignsConfig, window: SendWindow, now: datetime, started: set[str]) -> list[str]:
-    """Campaigns whose time is past but that have not started: a mistake, unless they were sent already."""
+def past_campaigns(campaigns: CampaignsConfig, window: SendWindow, now: datetime, exempt: set[str]) -> list[str]:
+    """Campaigns whose time is past, but for those `exempt` (started, or already published as they are)."""
     return [f"campaigns.{name}: its send time {campaign.starts(window).isoformat()} is in the past"
             for name, campaign in campaigns.campaigns.items()
-            if campaign.starts(window) <= now and name not in started]
+            if campaign.starts(window) <= now and name not in exempt]
 
 
 def window_problems(campaigns: CampaignsConfig, window: SendWindow) -> list[str]:

@@ -20,6 +20,7 @@ from nurture.config.campaigns import CampaignsConfig
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig
 from nurture.config.sequences import SequencesConfig
+from nurture.domain.audiences.scan import job_progress
 from nurture.domain.campaigns.calendar import ranks_of
 from nurture.domain.campaigns.sending import CAMPAIGN_COUNTERS
 from nurture.domain.clock import parse_iso
@@ -88,10 +89,10 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
             events[lead_id].append(item)
         elif sort_key.startswith(keys.HANDOFF_PREFIX) and item.get("created_at"):
             handoffs.append(parse_iso(str(item["created_at"])))
-        elif item.get("sequence") == CAMPAIGN_COUNTERS and str(item.get("PK", "")).startswith("STATS#"):
+        elif str(item.get("PK", "")).startswith(keys.stats_pk(CAMPAIGN_COUNTERS, "")):
             outcomes[str(item["step"])].update({name: int(value) for name, value in item.items()
                                                 if name.startswith(("skipped_", "failed")) and value})
-        elif str(item.get("PK", "")).startswith("JOB#"):
+        elif str(item.get("PK", "")).startswith(keys.job_pk("")):
             jobs[str(item["PK"])].append(item)
     emails = _emails(events, period)
     weekly = {week: dict.fromkeys(WEEKLY_COUNTS, 0) for week in period.weeks()}
@@ -204,14 +205,9 @@ def _campaign_rows(emails: dict[str, _Email], outcomes: dict[str, Counter[str]],
 
 
 def _audiences(jobs: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
-    """How many members each campaign's scan found (its parts' matches)."""
-    found: dict[str, int] = {}
-    for items in jobs.values():
-        job = next((item for item in items if item.get("SK") == keys.JOB_SK and item.get("campaign")), None)
-        if job is not None:
-            found[str(job["campaign"])] = sum(int(item.get("matched", 0)) for item in items
-                                              if str(item.get("SK", "")).startswith("PART#"))
-    return found
+    """How many members each campaign's scan found."""
+    progress = (job_progress(items) for items in jobs.values())
+    return {job.campaign: job.matched for job in progress if job is not None and job.campaign}
 
 
 def _rates(counts: Counter[str]) -> dict[str, Any]:

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from functools import partial
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from nurture.config.sequences import SequencesConfig, Step
 from nurture.config.templates import EmailTemplate
@@ -45,6 +45,9 @@ from nurture.domain.sequencing import (
     stop_reason,
 )
 from nurture.domain.tokens import TokenSigner
+
+if TYPE_CHECKING:
+    from nurture.config import NurtureConfig
 
 Action = Literal["send", "skip", "stop", "wait", "drop", "follow_up"]
 
@@ -186,6 +189,13 @@ class Composer:
     sender: str  # "Name <address>"
     open_pixel: bool = True
     custom_fields: frozenset[str] = frozenset()  # form fields templates may show
+
+    @classmethod
+    def for_config(cls, config: NurtureConfig, signer: TokenSigner, api_base: str, sender_address: str) -> Composer:
+        """The sender's composer for one config version: its templates, sender name and pixel setting."""
+        sender = formataddr((config.sequences.sender_name, sender_address))  # encodes a Japanese name
+        return cls(config.templates, signer, api_base, sender, config.sequences.open_pixel,
+                   config.rendered_custom_fields)
 
     def compose(self, lead_id: str, profile: dict[str, Any], template: str | EmailTemplate, message_id: str,
                 now: datetime) -> bytes:

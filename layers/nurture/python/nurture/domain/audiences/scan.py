@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nurture import keys
 from nurture.domain.audiences.evaluate import SegmentEvaluator
 
 PROFILES_PER_PART = 10_000  # a part is a few minutes of one worker's pages at most
@@ -73,6 +74,7 @@ class JobProgress:
     job_id: str
     segment: str
     parts: list[PartProgress]
+    campaign: str = ""  # the campaign whose audience it is, if any
 
     @property
     def done(self) -> bool:
@@ -88,6 +90,19 @@ class JobProgress:
 
     def sample(self, limit: int) -> list[str]:
         return sorted(lead for part in self.parts for lead in part.sample)[:limit]
+
+
+def job_progress(items: list[dict[str, Any]]) -> JobProgress | None:
+    """A job's progress from its items (the job, then a PART#<n> item per part); None without the job's own."""
+    job = next((item for item in items if item["SK"] == keys.JOB_SK), None)
+    if job is None:
+        return None
+    parts = [PartProgress(part=int(str(item["SK"]).removeprefix(keys.JOB_PART_PREFIX)),
+                          scanned=int(item["scanned"]), matched=int(item["matched"]), done=bool(item["done"]),
+                          sample=list(item["sample"]), cursor=item["cursor"] or None)
+             for item in items if str(item["SK"]).startswith(keys.JOB_PART_PREFIX)]
+    return JobProgress(str(job["PK"]).removeprefix(keys.job_pk("")), str(job["segment"]), parts,
+                       str(job.get("campaign", "")))
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def campaign_template(campaign: Campaign, templates: dict[str, EmailTemplate]) -
     return template.model_copy(update=changes)
 
 
-def skip_reason(profile: dict[str, Any], suppressed: bool, campaign_id: str, campaign: Campaign,
+def skip_reason(profile: dict[str, Any], suppressed: bool, campaign: Campaign,
                 state: CampaignState | None, config: NurtureConfig, evaluator: SegmentEvaluator,
                 now: datetime) -> SkipReason | None:
     """Why this lead does not get this campaign now, or None: send."""
@@ -76,13 +76,12 @@ def skip_reason(profile: dict[str, Any], suppressed: bool, campaign_id: str, cam
 
 
 def deliver_campaign(message: CampaignMessage, state: CampaignState | None, store: SenderStore, mailer: Mailer,
-                     composer: Composer, config: NurtureConfig, now: datetime) -> str:
-    """Send one campaign email at most once and record what happened. Returns the outcome (sent, failed,
-    skipped_<reason>, duplicate, gone)."""
+                     composer: Composer, config: NurtureConfig, evaluator: SegmentEvaluator, now: datetime) -> str:
+    """Send one campaign email at most once and record what happened (`config`: the version it was scheduled
+    with, `evaluator` its segments). Returns the outcome (sent, failed, skipped_<reason>, duplicate, gone)."""
     campaign = config.campaigns.campaigns[message.campaign_id]
     message_id = message_id_for(message.lead_id, message.campaign_id)
     retention = config.api.event_retention_days
-    evaluator = SegmentEvaluator(config.segments, config.scoring)
     attempt: Attempt | None = None  # once SES has been called, it is never called again
     for retry in range(MAX_ATTEMPTS):
         found = store.lead_for_sending(message.lead_id)
@@ -93,7 +92,7 @@ def deliver_campaign(message: CampaignMessage, state: CampaignState | None, stor
         try:
             if attempt is None:
                 reason = "paused" if store.sending_paused() else \
-                    skip_reason(profile, suppressed, message.campaign_id, campaign, state, config, evaluator, now)
+                    skip_reason(profile, suppressed, campaign, state, config, evaluator, now)
                 if reason is not None:
                     _close_unsent(store, message, message_id, reason, version, now, retention)
                     return f"skipped_{reason}"
