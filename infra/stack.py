@@ -22,6 +22,7 @@ from infra.constructs.stream_consumer import StreamConsumer
 from infra.constructs.tracking_key import TrackingKey
 from infra.settings import DeploySettings
 from nurture import keys
+from nurture.domain.campaigns.sending import CAMPAIGN_COUNTERS
 from nurture.topology import (
     FUNCTIONS,
     OUTPUT_API_URL,
@@ -62,6 +63,9 @@ TABLE_ACTIONS = {
 # parts (dispatcher), a part's progress and the campaign's state (audience). Neither can touch a lead.
 CAMPAIGN_ITEMS = {"dispatcher": ["dynamodb:PutItem"], "audience": ["dynamodb:UpdateItem", "dynamodb:GetItem"]}
 CAMPAIGN_KEYS = [keys.campaign_pk("*"), keys.job_pk("*")]
+# The dispatcher reads an A/B test's counters (sent, people's clicks per variant) to pick its winner.
+CAMPAIGN_COUNTER_READS = {"dispatcher": ["dynamodb:Query"]}
+CAMPAIGN_COUNTER_KEYS = [keys.stats_pk(CAMPAIGN_COUNTERS, "*")]
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
 INDEX_READS = {"sales_api": "by_rank", "dispatcher": "due"}
@@ -116,9 +120,10 @@ class NurtureStack(Stack):
                 function.allow(TABLE_ACTIONS[name], [data.table.table_arn])
             function.allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
             config.grant_read(function)
-        for name, actions in CAMPAIGN_ITEMS.items():
-            functions[name].allow(actions, [data.table.table_arn], conditions={
-                "ForAllValues:StringLike": {"dynamodb:LeadingKeys": CAMPAIGN_KEYS}})
+        for grants, leading_keys in ((CAMPAIGN_ITEMS, CAMPAIGN_KEYS), (CAMPAIGN_COUNTER_READS, CAMPAIGN_COUNTER_KEYS)):
+            for name, actions in grants.items():
+                functions[name].allow(actions, [data.table.table_arn], conditions={
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})
         for name, index in INDEX_READS.items():
             functions[name].allow(["dynamodb:Query"], [f"{data.table.table_arn}/index/{index}"])
         for name in ("tracking", "sender"):  # both sign or verify tracking links

@@ -12,7 +12,7 @@ from nurture.adapters.audience_store import DynamoAudienceStore
 from nurture.adapters.campaign_store import DynamoCampaignStore
 from nurture.adapters.dispatch_store import DynamoDispatchStore
 from nurture.adapters.send_queue import SendQueue
-from nurture.domain.campaigns.start import start_due_campaigns
+from nurture.domain.campaigns.start import release_held, start_due_campaigns
 from nurture.domain.clock import utc_now
 from nurture.domain.dispatch import tick
 from nurture.observability import logger, metrics, tracer
@@ -48,13 +48,19 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         # Campaigns wait too: started now, every email would be skipped as paused.
         logger.warning("sending is paused by the deliverability guard: nothing dispatched")
         return {"due": 0, "dispatched": 0, "lost_races": 0, "paused": True}
-    campaigns = start_due_campaigns(*campaign_collaborators(), config_version, now)
+    campaign_store, audience_store, audience_queue = campaign_collaborators()
+    campaigns = start_due_campaigns(campaign_store, audience_store, audience_queue, config_version, now)
+    released = release_held(campaign_store, queue, now)
     if campaigns.started:
         metrics.add_metric(name="CampaignsStarted", unit="Count", value=len(campaigns.started))
         logger.info("campaigns started", extra={"campaigns": campaigns.started})
+    if campaigns.decided:
+        logger.info("A/B tests decided: the winner goes to the rest", extra={"campaigns": campaigns.decided})
+    if released:
+        metrics.add_metric(name="CampaignEmailsReleased", unit="Count", value=released)
     if campaigns.dropped:
         metrics.add_metric(name="CampaignsDropped", unit="Count", value=len(campaigns.dropped))
         logger.error("scheduled campaigns missing from their config version: cancelled",
                      extra={"campaigns": campaigns.dropped})
     return {"due": result.due, "dispatched": result.claimed, "lost_races": result.lost_races,
-            "campaigns_started": campaigns.started}
+            "campaigns_started": campaigns.started, "campaigns_decided": campaigns.decided, "held_released": released}

@@ -3,8 +3,10 @@
 import json
 import time
 
+import boto3
 import pytest
 
+from nurture import keys
 from nurture.adapters.token_keys import token_signer
 from nurture.domain.tokens import click_token, open_token
 from nurture.http.pages import PIXEL_GIF
@@ -261,3 +263,18 @@ def test_a_hits_user_agent_is_stored_without_what_cannot_be_seen():
     api_request("GET", f"/v1/t/c/{token}", headers={"user-agent": "Mozilla/5.0 \u202eevil\u0000" + "x" * 2000})
     (click,) = [e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "email_click"]
     assert click["user_agent"].startswith("Mozilla/5.0 evil") and len(click["user_agent"]) == 512
+
+
+def test_an_ab_variant_counts_each_emails_first_person_click_once_and_no_machine_click():
+    lead_id = a_lead()
+    # The sender's marker of the email the link is in: where its first click is noted.
+    boto3.client("dynamodb").put_item(TableName=LocalResources().table_name, Item={
+        "PK": {"S": keys.lead_pk(lead_id)}, "SK": {"S": keys.send_sk("msg-ab")}, "status": {"S": "sent"}})
+    token = click_token(signer(), lead_id, "https://www.example.co.jp/seminar", "msg-ab", counter="nl-2027-01#b")
+    for agent in ("Mozilla/5.0 (Windows NT 10.0)", "Mozilla/5.0 (Windows NT 10.0)", "Proofpoint URL Defense"):
+        response = api_request("GET", f"/v1/t/c/{token}", headers={"user-agent": agent})
+        assert response is not None and response["statusCode"] == 302
+
+    counted = items_under(keys.stats_pk("campaign", "nl-2027-01#b"))
+    assert sum(int(item.get("clicked_people", 0)) for item in counted) == 1
+    assert len([e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "email_click"]) == 3

@@ -133,15 +133,17 @@ def test_each_role_has_exactly_the_actions_its_function_uses(synthesized, functi
     assert _actions(template, function) == EXPECTED_ACTIONS[function]
 
 
-def test_the_campaign_workers_write_only_campaign_and_scan_items(synthesized):
+def test_the_campaign_workers_write_only_campaign_and_scan_items_and_read_only_campaign_counters(synthesized):
     template, _ = synthesized
-    conditioned = {name.split("FunctionRole")[0]: (statement["Action"], statement.get("Condition"))
-                   for name, policy in template.find_resources("AWS::IAM::Policy").items()
-                   for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-                   if "dynamodb:LeadingKeys" in json.dumps(statement.get("Condition", {}))}
+    conditioned = sorted((name.split("FunctionRole")[0], json.dumps(statement["Action"]), statement.get("Condition"))
+                         for name, policy in template.find_resources("AWS::IAM::Policy").items()
+                         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+                         if "dynamodb:LeadingKeys" in json.dumps(statement.get("Condition", {})))
     leading = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CAMPAIGN#*", "JOB#*"]}}
-    assert conditioned == {"Dispatcher": ("dynamodb:PutItem", leading),
-                           "Audience": (["dynamodb:UpdateItem", "dynamodb:GetItem"], leading)}
+    counters = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["STATS#campaign#*"]}}
+    assert conditioned == [("Audience", '["dynamodb:UpdateItem", "dynamodb:GetItem"]', leading),
+                           ("Dispatcher", '"dynamodb:PutItem"', leading),
+                           ("Dispatcher", '"dynamodb:Query"', counters)]
 
 
 def test_functions_only_read_the_config_bucket_which_is_private_and_ships_version_1(synthesized):

@@ -45,6 +45,14 @@ def with_campaigns(change: dict) -> dict[str, str]:
     ({"send_at": "2027-01-13T10:00:00"}, "send_at: Input should have timezone info"),
     ({"send_at": "2027-01-13T20:00:00+09:00"}, "newsletter-2027-01.send_at: 2027-01-13T20:00:00+09:00 is outside "
                                                "the send window"),
+    ({"ab_test": {"subjects": [{"ja": "A"}]}}, "ab_test.subjects: List should have at least 2 items"),
+    ({"ab_test": {"subjects": [{"ja": s} for s in "ABCDE"]}}, "ab_test.subjects: List should have at most 4 items"),
+    ({"ab_test": {"subjects": [{"ja": "A"}, {"ja": "B"}], "test_share": 80}}, "ab_test.test_share: Input should be "
+                                                                             "less than or equal to 50"),
+    ({"ab_test": {"subjects": [{"ja": "A"}, {"ja": "B"}]}, "subject": {"ja": "C"}}, "takes its subjects from "
+                                                                                    "ab_test.subjects"),
+    ({"ab_test": {"subjects": [{"ja": "A"}, {"ja": "長" * 121}]}}, "ab_test.subjects.1.ja: String should have at "
+                                                                  "most 120 characters"),
     ({"send_at": None, "send_on": "2027-01-11"}, "newsletter-2027-01.send_on: 2027-01-11T09:00:00+09:00 is "
                                                  "outside the send window"),  # 成人の日
 ])

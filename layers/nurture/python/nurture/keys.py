@@ -145,3 +145,10 @@ def campaign_pk(campaign_id: str) -> str:
 
 
 CAMPAIGN_SK = "STATE"
+CAMPAIGNS_DUE = "DUE#CAMPAIGNS"  # the due index's partition of scheduled campaigns (leads use DUE#<shard>)
+HELD_DUE = "DUE#HELD"  # the due index's partition of campaign emails held for a lead's own send window
+
+
+def campaign_hold_sk(lead_id: str) -> str:
+    """A campaign email held until the lead's own send window opens."""
+    return f"HOLD#{lead_id}"

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 from typing import Any
 
 from nurture import keys
-from nurture.adapters.lead_store import ConditionFailed, DynamoTable, from_item, to_item
-from nurture.domain.campaigns.lifecycle import CampaignRefused, CampaignState
+from nurture.adapters.lead_store import ConditionFailed, DynamoTable, from_item, item_key, to_item
+from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignRefused, CampaignState
 from nurture.domain.campaigns.sending import CAMPAIGN_COUNTERS
-
-CAMPAIGNS_DUE = "DUE#CAMPAIGNS"  # the due index's partition of scheduled campaigns (leads use DUE#<shard>)
+from nurture.domain.campaigns.start import Held
 
 
 class DynamoCampaignStore(DynamoTable):
@@ -18,13 +18,15 @@ class DynamoCampaignStore(DynamoTable):
         item = self._get(keys.campaign_pk(campaign_id), keys.CAMPAIGN_SK)
         return CampaignState.from_item(item) if item else None
 
-    def put(self, state: CampaignState, expected: str | None) -> None:
-        """Write the new state if the campaign is still as it was read (`expected` status; None: no item)."""
+    def put(self, state: CampaignState, expected: str | None, undecided: bool = False) -> None:
+        """Write the new state if the campaign is still as it was read (`expected` status; None: no item), and
+        with `undecided`, if its A/B test has no decision yet: one tick's winner is the only one."""
         item = {"PK": keys.campaign_pk(state.campaign_id), "SK": keys.CAMPAIGN_SK, **state.to_item()}
-        if state.status == "scheduled":
-            item |= {"due_pk": CAMPAIGNS_DUE, "due_sk": f"{state.sends_from}#{state.campaign_id}"}
+        if state.due_at is not None:
+            item |= {"due_pk": keys.CAMPAIGNS_DUE, "due_sk": f"{state.due_at}#{state.campaign_id}"}
         condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(PK)"} if expected is None else {
-            "ConditionExpression": "#status = :expected", "ExpressionAttributeNames": {"#status": "status"},
+            "ConditionExpression": "#status = :expected" + (" AND attribute_not_exists(decision)" if undecided else ""),
+            "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {":expected": {"S": expected}}}
         try:
             self._call("put_item", TableName=self._table, Item=to_item(item), **condition)
@@ -34,13 +36,33 @@ class DynamoCampaignStore(DynamoTable):
     def due(self, until: str) -> list[CampaignState]:
         found = self._pages("query", TableName=self._table, IndexName="due",
                             KeyConditionExpression="due_pk = :due AND due_sk <= :until",
-                            ExpressionAttributeValues={":due": {"S": CAMPAIGNS_DUE}, ":until": {"S": f"{until}#~"}})
+                            ExpressionAttributeValues={":due": {"S": keys.CAMPAIGNS_DUE},
+                                                       ":until": {"S": f"{until}#~"}})
         return [CampaignState.from_item(from_item(item)) for item in found]
 
-    def counts(self, campaign_id: str) -> dict[str, int]:
-        """The campaign's KPI counters summed over their shards: sent, skipped_<reason>, delivered, opened..."""
+    def held(self, until: str, limit: int) -> list[Held]:
+        """Campaign emails whose lead's own send window has opened by `until`, oldest first."""
+        found = self._call("query", TableName=self._table, IndexName="due", Limit=limit,
+                           KeyConditionExpression="due_pk = :held AND due_sk <= :until",
+                           ExpressionAttributeValues={":held": {"S": keys.HELD_DUE}, ":until": {"S": f"{until}#~"}})
+        return [Held(CampaignMessage(campaign_id=item["campaign_id"], lead_id=item["lead_id"],
+                                     config_version=int(item["config_version"])), str(item["due_sk"]))
+                for item in map(from_item, found.get("Items", []))]
+
+    def release(self, held: Held) -> None:
+        """Off the due index, unless the sender held it again meanwhile (a later time: that one stays)."""
+        with contextlib.suppress(ConditionFailed):
+            self._call("update_item", TableName=self._table,
+                       Key=item_key(keys.campaign_pk(held.message.campaign_id),
+                                    keys.campaign_hold_sk(held.message.lead_id)),
+                       UpdateExpression="REMOVE due_pk, due_sk", ConditionExpression="due_sk = :seen",
+                       ExpressionAttributeValues={":seen": {"S": held.due_sk}})
+
+    def counts(self, step: str) -> dict[str, int]:
+        """A campaign's KPI counters summed over their shards: sent, skipped_<reason>, delivered, opened...
+        (`step`: the campaign's id, or one variant of its A/B test: clicked_people too)."""
         totals: dict[str, int] = {}
-        for item in map(from_item, self._query_all(keys.stats_pk(CAMPAIGN_COUNTERS, campaign_id))):
+        for item in map(from_item, self._query_all(keys.stats_pk(CAMPAIGN_COUNTERS, step))):
             for name, value in item.items():
                 if isinstance(value, Decimal):
                     totals[name] = totals.get(name, 0) + int(value)

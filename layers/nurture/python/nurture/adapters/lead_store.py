@@ -360,18 +360,20 @@ class DynamoLeadStore(DynamoTable):
         return (from_item(item) for item in items)
 
     def report_items(self) -> Iterator[dict[str, Any]]:
-        """Every lead's profile, activity and handoffs, and campaigns' counters and scans (a scan: for reports,
-        never on a request's path)."""
+        """Every lead's profile, activity and handoffs, and campaigns' states, counters and scans (a scan: for
+        reports, never on a request's path)."""
         items = self._pages("scan", TableName=self._table,
                             FilterExpression="(begins_with(PK, :lead) AND (SK = :profile OR begins_with(SK, :event) "
                                              "OR begins_with(SK, :handoff))) OR begins_with(PK, :campaigns) "
-                                             "OR begins_with(PK, :jobs)",
+                                             "OR begins_with(PK, :jobs) OR (begins_with(PK, :state) AND SK = :sk)",
                             ExpressionAttributeValues={":lead": {"S": keys.lead_pk("")},
                                                        ":profile": {"S": keys.PROFILE},
                                                        ":event": {"S": keys.EVENT_PREFIX},
                                                        ":handoff": {"S": keys.HANDOFF_PREFIX},
                                                        ":campaigns": {"S": keys.stats_pk(CAMPAIGN_COUNTERS, "")},
-                                                       ":jobs": {"S": keys.job_pk("")}})
+                                                       ":jobs": {"S": keys.job_pk("")},
+                                                       ":state": {"S": keys.campaign_pk("")},
+                                                       ":sk": {"S": keys.CAMPAIGN_SK}})
         return (from_item(item) for item in items)
 
     def handoff_published(self, lead_id: str, handoff_id: str) -> bool:
@@ -550,6 +552,23 @@ class DynamoLeadStore(DynamoTable):
             if cancelled.lost_race():
                 raise WriteConflict("the lead was being written at the same moment") from cancelled
             raise StoreUnavailable(f"unsubscribe cancelled: {cancelled.codes}") from cancelled
+        return True
+
+    def count_person_click(self, lead_id: str, message_id: str, counter: str) -> bool:
+        """The send marker notes the first click, and the variant's counter moves with it: once per email."""
+        from nurture.adapters.counters import step_count  # counters builds on this module
+
+        try:
+            self._call("transact_write_items", TransactItems=[
+                {"Update": {"TableName": self._table, "Key": item_key(keys.lead_pk(lead_id), keys.send_sk(message_id)),
+                            "UpdateExpression": "SET person_clicked = :yes",
+                            "ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(person_clicked)",
+                            "ExpressionAttributeValues": {":yes": {"BOOL": True}}}},
+                step_count(self._table, CAMPAIGN_COUNTERS, counter, lead_id, "clicked_people")])
+        except TransactionCancelled as cancelled:
+            if cancelled.codes[0] == "ConditionalCheckFailed":
+                return False
+            raise StoreUnavailable(f"click count cancelled: {cancelled.codes}") from cancelled
         return True
 
     def record_lead_activity(self, lead_id: str, activities: list[Activity], quota: Quota | None = None) -> None:

@@ -17,6 +17,7 @@ from nurture.adapters.lead_store import (
     score_version_condition,
     to_item,
 )
+from nurture.domain.campaigns.lifecycle import CampaignMessage
 from nurture.domain.clock import iso, parse_iso
 from nurture.domain.deliverability import day_of
 from nurture.domain.errors import StoreUnavailable, WriteConflict
@@ -92,6 +93,14 @@ class DynamoSenderStore(PauseReader):
                        ExpressionAttributeNames={"#status": "status"},
                        ExpressionAttributeValues={":sending": {"S": "sending"}, ":abandoned": {"S": "abandoned"}})
 
+    def hold(self, message: CampaignMessage, until: str, expires_at: int) -> None:
+        """One item per lead and campaign on the due index's held partition: holding again moves it."""
+        self._call("put_item", TableName=self._table, Item=to_item({
+            "PK": keys.campaign_pk(message.campaign_id), "SK": keys.campaign_hold_sk(message.lead_id),
+            "due_pk": keys.HELD_DUE, "due_sk": f"{until}#{message.campaign_id}#{message.lead_id}",
+            "campaign_id": message.campaign_id, "lead_id": message.lead_id,
+            "config_version": message.config_version, "expires_at": expires_at}))
+
     def record_send(self, record: SendRecord, expected_version: int) -> None:
         """One transaction: the lead, the activity, the marker (closed once) and the step's counter."""
         pk = keys.lead_pk(record.lead_id)
@@ -127,8 +136,8 @@ class DynamoSenderStore(PauseReader):
         if record.outcome == "sent" and record.activity is not None:
             # The deliverability guard's denominator: sends per day.
             items.append(day_count(self._table, day_of(record.activity.occurred_at), record.lead_id, "sent"))
-        if record.step_id is not None:
-            items.append(step_count(self._table, record.sequence, record.step_id, record.lead_id,
+        for step in filter(None, (record.step_id, record.variant_step)):
+            items.append(step_count(self._table, record.sequence, step, record.lead_id,
                                     record.counter or record.outcome))
         try:
             self._call("transact_write_items", TransactItems=items)

@@ -102,6 +102,11 @@ def _show(config: NurtureConfig, store: Any, args: argparse.Namespace, with_prog
         shown["state"] = state.to_item()
     if with_progress:
         shown["counts"] = store.counts(args.campaign_id)
+        if campaign.ab_test is not None:  # the test's own: sent, failed and people's clicks per variant
+            from nurture.domain.campaigns.ab import LETTERS, variant_step
+
+            shown["variants"] = {LETTERS[n]: store.counts(variant_step(args.campaign_id, n))
+                                 for n in range(len(campaign.ab_test.subjects))}
         if state is not None and state.job_id:
             shown["audience"] = audience = _audience(state.job_id)
             if state.status == "sending" and audience and audience["parts_done"] == audience["parts"]:
@@ -158,8 +163,9 @@ def _test(config: NurtureConfig, args: argparse.Namespace) -> int:
 
     from nurture.adapters.mailer import SesMailer
     from nurture.adapters.token_keys import token_signer
+    from nurture.domain.campaigns.ab import LETTERS
     from nurture.domain.campaigns.lifecycle import campaign_of
-    from nurture.domain.campaigns.sending import campaign_template
+    from nurture.domain.campaigns.sending import Variant, campaign_template
     from nurture.domain.clock import utc_now
     from nurture.domain.sending import Composer
     from nurture.domain.text import InvalidEmail, normalize_email
@@ -175,16 +181,21 @@ def _test(config: NurtureConfig, args: argparse.Namespace) -> int:
               f"(seeds: {', '.join(campaign.seeds) or 'none'})", file=sys.stderr)
         return 1
     settings = runtime_settings()
-    template = campaign_template(campaign, config.templates)
-    marked = template.model_copy(update={
-        language: parts.model_copy(update={"subject": TEST_PREFIX[language] + parts.subject})
-        for language, parts in (("ja", template.ja), ("en", template.en)) if parts is not None})
     composer = replace(Composer.for_config(config, token_signer(settings.token_secret_id), settings.public_api_url,
                                            settings.sender_address), open_pixel=False)  # a test opens nothing
+    mailer = SesMailer(settings.sender_address, settings.ses_configuration_set)
     sample = {"email": address, "name": "テスト" if args.language == "ja" else "Test", "company": "テスト株式会社",
               "language": args.language}
-    raw = composer.compose("test", sample, marked, "test", utc_now())
-    SesMailer(settings.sender_address, settings.ses_configuration_set).send(
-        raw, address, {"test": args.campaign_id})  # no sequence or step tag: no campaign counter moves
-    print(f"test of {args.campaign_id} sent to {address}")
+    # An A/B test's every variant, so the seed sees each subject.
+    variants = [Variant(n, in_test=True) for n in range(len(campaign.ab_test.subjects))] if campaign.ab_test else [None]
+    for variant in variants:
+        template = campaign_template(campaign, config.templates, variant)
+        label = f" {LETTERS[variant.index].upper()}" if variant else ""
+        marked = template.model_copy(update={
+            language: parts.model_copy(update={"subject": TEST_PREFIX[language].replace("]", f"{label}]", 1)
+                                               + parts.subject})
+            for language, parts in (("ja", template.ja), ("en", template.en)) if parts is not None})
+        raw = composer.compose("test", sample, marked, "test", utc_now())
+        mailer.send(raw, address, {"test": args.campaign_id})  # no sequence or step tag: no campaign counter moves
+        print(f"test of {args.campaign_id}{f' (variant{label.lower()})' if variant else ''} sent to {address}")
     return 0

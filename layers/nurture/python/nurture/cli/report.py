@@ -84,6 +84,12 @@ def _readable(report: dict[str, Any]) -> str:
                      f"{row['clicked']} (+{row['clicked_bot']} machines), CTR {percent(row['click_rate'])}, CVR "
                      f"{percent(row['conversion_rate'])}, unsubscribed {row['unsubscribed']}, bounced "
                      f"{row['bounced']}, complained {row['complained']}; skipped: {skipped}")
+        test = row.get("ab_test")
+        if test:
+            lines += [f"  A/B variant {v['variant']}: sent {v['sent']}, clicked {v['clicked']} "
+                      f"(+{v['clicked_bot']} machines), CTR {percent(v['click_rate'])}" for v in test["variants"]]
+            decision = test["decision"]
+            lines.append(f"  A/B decision: {decision['reason']}" if decision else "  A/B decision: not yet")
     feedback = report["feedback"]
     lines += ["", "week of      sent  opened  clicked  forms  handoffs"]
     lines += [f"{w['week']}  {w['sent']:>4}  {w['opened']:>6}  {w['clicked']:>7}  {w['forms']:>5}  {w['handoffs']:>8}"

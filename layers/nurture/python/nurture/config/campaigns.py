@@ -28,6 +28,15 @@ class Subjects(StrictModel):
         return subject
 
 
+class ABTest(StrictModel):
+    """A subject test: a share of the audience gets the variants, the rest the winner after `wait_hours`."""
+
+    subjects: list[Subjects] = Field(min_length=2, max_length=4, description="the variants, a, b, c, d in order")
+    test_share: int = Field(default=20, ge=5, le=50, description="percent of the audience in the test")
+    wait_hours: int = Field(default=4, ge=1, le=72, description="from the start to the decision")
+    confidence: float = Field(default=0.95, ge=0.8, le=0.99, description="how sure the winner must be")
+
+
 class SubscriptionType(StrictModel):
     name: str = Field(min_length=1, max_length=100, description="what the lead sees, e.g. メールマガジン")
     description: str = ""
@@ -42,6 +51,7 @@ class Campaign(StrictModel):
     send_at: AwareDatetime | None = Field(default=None, description="when it goes out, with its offset: "
                                           "2027-01-13T10:00:00+09:00")
     send_on: date | None = Field(default=None, description="the date it goes out in each lead's own send window")
+    ab_test: ABTest | None = Field(default=None, description="subject variants tested on a share first")
     counts_toward_cap: bool = Field(default=False, description="whether it counts in the frequency cap")
     seeds: list[str] = Field(default_factory=list, max_length=20,
                              description="addresses `nurture campaign test` may send to")
@@ -59,6 +69,8 @@ class Campaign(StrictModel):
         if (self.send_at is None) == (self.send_on is None):
             raise ValueError("a campaign has either send_at (a moment) or send_on (a date, each lead's own "
                              "send window), not both")
+        if self.ab_test is not None and self.subject is not None:
+            raise ValueError("a campaign with ab_test takes its subjects from ab_test.subjects, not subject")
         return self
 
     def starts(self, window: SendWindow) -> datetime:

@@ -68,9 +68,10 @@ class Links:
     lead_id: str
     message_id: str
     sent_at: int | None = None  # epoch seconds: hits right after it are machines'
+    counter: str | None = None  # an A/B test's variant: its people's clicks are counted
 
     def click(self, url: str, link: str | None = None) -> str:
-        token = click_token(self.signer, self.lead_id, url, self.message_id, link, self.sent_at)
+        token = click_token(self.signer, self.lead_id, url, self.message_id, link, self.sent_at, self.counter)
         return f"{self.api_base}/v1/t/c/{token}"
 
     def unsubscribe(self) -> str:

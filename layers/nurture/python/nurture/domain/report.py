@@ -66,6 +66,7 @@ class _Email:
     sent_at: datetime
     reactions: set[str] = field(default_factory=set)
     clicked_at: list[datetime] = field(default_factory=list)
+    variant: str | None = None  # a campaign's A/B test variant, for the emails of the test itself
 
 
 STEP_COUNTS = ("sent", "delivered", "opened", "opened_bot", "clicked", "clicked_bot", "converted", "unsubscribed",
@@ -80,6 +81,7 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
     handoffs: list[datetime] = []
     outcomes: dict[str, Counter[str]] = defaultdict(Counter)  # per campaign: failed, skipped_<reason>
     jobs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    decisions: dict[str, dict[str, Any]] = {}  # per campaign whose A/B test is decided
     for item in items:
         lead_id = str(item.get("PK", "")).removeprefix("LEAD#")
         sort_key = str(item.get("SK", ""))
@@ -94,6 +96,8 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
                                                 if name.startswith(("skipped_", "failed")) and value})
         elif str(item.get("PK", "")).startswith(keys.job_pk("")):
             jobs[str(item["PK"])].append(item)
+        elif str(item.get("PK", "")).startswith(keys.campaign_pk("")) and item.get("decision"):
+            decisions[str(item["campaign_id"])] = item["decision"]
     emails = _emails(events, period)
     weekly = {week: dict.fromkeys(WEEKLY_COUNTS, 0) for week in period.weeks()}
 
@@ -117,8 +121,8 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
         "generated_at": now.isoformat(timespec="seconds"),
         "steps": _step_rows({mid: e for mid, e in emails.items() if e.sequence != CAMPAIGN_COUNTERS}, sequences),
         "campaigns": _campaign_rows({mid: e for mid, e in emails.items() if e.sequence == CAMPAIGN_COUNTERS},
-                                    outcomes, _audiences(jobs)),
-        "totals": _rates(Counter({name: sum(1 for e in emails.values() if _counts(e, name)) for name in STEP_COUNTS})),
+                                    outcomes, _audiences(jobs), decisions),
+        "totals": _rates(_tally(emails.values())),
         "weekly": [{"week": week, **counts} for week, counts in weekly.items()],
         "handoffs": sum(1 for at in handoffs if period.contains(at)),
         "feedback": _feedback(events, period),
@@ -138,7 +142,8 @@ def _emails(events: dict[str, list[dict[str, Any]]], period: Period) -> dict[str
             if period.contains(at):
                 sequence, step = (CAMPAIGN_COUNTERS, str(event["campaign"])) if event.get("campaign") else \
                     (str(event.get("sequence")), str(event.get("step")))
-                emails[str(event["message_id"])] = _Email(sequence, step, lead_id, at)
+                emails[str(event["message_id"])] = _Email(sequence, step, lead_id, at, variant=str(event["variant"])
+                                                          if event.get("ab") == "test" else None)
     forms: dict[str, list[datetime]] = defaultdict(list)
     for lead_id, lead_events in events.items():
         for event in lead_events:
@@ -174,6 +179,12 @@ def _counts(email: _Email, name: str) -> bool:
     return name in email.reactions
 
 
+def _tally(emails: Iterable[_Email]) -> Counter[str]:
+    """How many of the emails count toward each of STEP_COUNTS."""
+    emails = list(emails)
+    return Counter({name: sum(1 for e in emails if _counts(e, name)) for name in STEP_COUNTS})
+
+
 def _step_rows(emails: dict[str, _Email], sequences: SequencesConfig) -> list[dict[str, Any]]:
     order = {(s.id, step.id): (n, m) for n, s in enumerate(sequences.sequences) for m, step in enumerate(s.steps)}
     grouped: dict[tuple[str, str], list[_Email]] = defaultdict(list)
@@ -181,33 +192,45 @@ def _step_rows(emails: dict[str, _Email], sequences: SequencesConfig) -> list[di
         grouped[(email.sequence, email.step)].append(email)
     rows = []
     for (sequence, step), members in sorted(grouped.items(), key=lambda pair: order.get(pair[0], (99, 99))):
-        counts = Counter({name: sum(1 for e in members if _counts(e, name)) for name in STEP_COUNTS})
-        rows.append({"sequence": sequence, "step": step, **_rates(counts)})
+        rows.append({"sequence": sequence, "step": step, **_rates(_tally(members))})
     return rows
 
 
-def _campaign_rows(emails: dict[str, _Email], outcomes: dict[str, Counter[str]],
-                   audiences: dict[str, int]) -> list[dict[str, Any]]:
+def _campaign_rows(emails: dict[str, _Email], outcomes: dict[str, Counter[str]], audiences: dict[str, int],
+                   decisions: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Per campaign sent in the period: the audience its scan found, what went out and what happened to it,
-    and what the sender skipped, by reason (skips are counted over the campaign's whole life)."""
+    and what the sender skipped, by reason (skips are counted over the campaign's whole life); with an A/B
+    test, the same per variant of the test and the decision."""
     grouped: dict[str, list[_Email]] = defaultdict(list)
     for email in emails.values():
         grouped[email.step].append(email)
     rows = []
     for campaign in sorted(grouped):
         members = grouped[campaign]
-        counts = Counter({name: sum(1 for e in members if _counts(e, name)) for name in STEP_COUNTS})
         skipped = {name.removeprefix("skipped_"): count for name, count in sorted(outcomes[campaign].items())
                    if name.startswith("skipped_")}
-        rows.append({"campaign": campaign, "audience": audiences.get(campaign), **_rates(counts),
-                     "failed": outcomes[campaign].get("failed", 0), "skipped": skipped})
+        row = {"campaign": campaign, "audience": audiences.get(campaign), **_rates(_tally(members)),
+               "failed": outcomes[campaign].get("failed", 0), "skipped": skipped}
+        variants: dict[str, list[_Email]] = defaultdict(list)
+        for email in members:
+            if email.variant is not None:
+                variants[email.variant].append(email)
+        if variants or campaign in decisions:
+            row["ab_test"] = {"variants": [{"variant": variant, **_rates(_tally(tested))}
+                                           for variant, tested in sorted(variants.items())],
+                              "decision": decisions.get(campaign)}
+        rows.append(row)
     return rows
 
 
 def _audiences(jobs: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
-    """How many members each campaign's scan found."""
-    progress = (job_progress(items) for items in jobs.values())
-    return {job.campaign: job.matched for job in progress if job is not None and job.campaign}
+    """How many members each campaign's scan found (an A/B test's two scans each see the whole segment: the
+    larger count)."""
+    found: dict[str, int] = {}
+    for job in filter(None, (job_progress(items) for items in jobs.values())):
+        if job.campaign:
+            found[job.campaign] = max(found.get(job.campaign, 0), job.matched)
+    return found
 
 
 def _rates(counts: Counter[str]) -> dict[str, Any]:

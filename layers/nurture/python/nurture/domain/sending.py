@@ -160,6 +160,7 @@ class SendRecord:
     message_id: str | None = None  # the marker this closes; only one record can close it
     error: str | None = None
     counter: str | None = None  # the step counter moved, when not the outcome itself (a campaign's skip reason)
+    variant_step: str | None = None  # an A/B test's variant, whose counter moves too
 
 
 class SenderStore(Protocol):
@@ -198,9 +199,10 @@ class Composer:
                    config.rendered_custom_fields)
 
     def compose(self, lead_id: str, profile: dict[str, Any], template: str | EmailTemplate, message_id: str,
-                now: datetime) -> bytes:
-        """`template`: a template's name, or a template made for one campaign (its own subjects)."""
-        links = Links(self.api_base, self.signer, lead_id, message_id, epoch_seconds(now))
+                now: datetime, counter: str | None = None) -> bytes:
+        """`template`: a template's name, or a template made for one campaign (its own subjects); `counter`:
+        the A/B variant whose people's clicks its links count."""
+        links = Links(self.api_base, self.signer, lead_id, message_id, epoch_seconds(now), counter)
         chosen = self.templates[template] if isinstance(template, str) else template
         email = render_email(chosen, str(profile.get("language") or "ja"), profile, links, self.open_pixel,
                              self.custom_fields)

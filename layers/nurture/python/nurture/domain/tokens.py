@@ -142,11 +142,14 @@ def rotate(keys: Sequence[SigningKey], new_secret: bytes, now: datetime) -> list
 
 
 def click_token(signer: TokenSigner, lead_id: str, url: str, message_id: str, link: str | None = None,
-                sent_at: int | None = None) -> str:
-    """`sent_at` (epoch seconds) lets the click tell a scanner that follows it at once from a person."""
+                sent_at: int | None = None, counter: str | None = None) -> str:
+    """`sent_at` (epoch seconds) lets the click tell a scanner that follows it at once from a person;
+    `counter` names the A/B variant whose people's clicks it counts."""
     claims: dict[str, Any] = {"l": lead_id, "u": url, "m": message_id}
     if link:
         claims["t"] = link
+    if counter:
+        claims["c"] = counter
     if sent_at is not None:
         claims["s"] = sent_at
     return signer.sign(CLICK, claims, _issued(sent_at))

@@ -113,6 +113,10 @@ class ActivityStore(Protocol):
 
     def unsubscribe(self, lead_id: str, activity: Activity) -> bool: ...
 
+    def count_person_click(self, lead_id: str, message_id: str, counter: str) -> bool:
+        """Count a person's first click on the message in an A/B variant's counter; False: counted before."""
+        ...
+
 
 def parse_beacons(content_type: str | None, body: bytes, max_events: int) -> list[Beacon]:
     """One beacon object or an array of them, as JSON or as the text/plain navigator.sendBeacon sends."""
@@ -242,6 +246,9 @@ def record_email_click(
                              "user_agent": request.user_agent, **bot_data(bot)})
     try:
         recorded = _record_lead(store, _lead_id(claims), [activity])
+        counter, message_id = claims.get("c"), claims.get("m")
+        if recorded and bot is None and isinstance(counter, str) and isinstance(message_id, str):
+            store.count_person_click(_lead_id(claims), message_id, counter)  # what an A/B test is judged on
     except StoreUnavailable:
         # The person still gets where the genuine link points; only the hit is lost (and logged).
         return HitOutcome(bot, "unavailable", url)

@@ -12,15 +12,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.config import NurtureConfig
 from nurture.domain.audiences.evaluate import SegmentEvaluator
-from nurture.domain.audiences.scan import Members, ScanStore, ScanTask, TaskQueue, run_part
-from nurture.domain.campaigns.lifecycle import CampaignState
+from nurture.domain.audiences.scan import ScanStore, ScanTask, TaskQueue, run_part
+from nurture.domain.campaigns.lifecycle import CampaignMembers, CampaignState, MessageQueue
 from nurture.observability import logger, metrics
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScanStore, queue: TaskQueue,
-                 members: Members, campaign_state: Callable[[str], CampaignState | None],
+                 send_queue: MessageQueue, campaign_state: Callable[[str], CampaignState | None],
                  config_of: Callable[[int], NurtureConfig], clock: Callable[[], datetime]) -> dict[str, Any]:
     def scan(record: SQSRecord) -> None:
         # A malformed message or a config version that cannot be read fails here, comes back, then goes to the DLQ.
@@ -32,8 +32,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScanStore
                 return
         config = config_of(task.config_version)
         evaluator = SegmentEvaluator(config.segments, config.scoring)
-        pages = run_part(task, store, queue, evaluator, clock(), context.get_remaining_time_in_millis,
-                         members if task.campaign else None)
+        members = CampaignMembers(send_queue, config.campaigns.campaigns[task.campaign]) if task.campaign else None
+        pages = run_part(task, store, queue, evaluator, clock(), context.get_remaining_time_in_millis, members)
         metrics.add_metric(name="SegmentPagesScanned", unit="Count", value=pages)
         logger.info("segment scan part", extra={"job_id": task.job_id, "segment": task.segment, "part": task.part,
                                                 "pages": pages})

@@ -15,9 +15,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from nurture.config import NurtureConfig
 from nurture.domain.audiences.evaluate import SegmentEvaluator
 from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignState
-from nurture.domain.campaigns.sending import deliver_campaign
+from nurture.domain.campaigns.sending import CampaignSenderStore, deliver_campaign
 from nurture.domain.dispatch import StepMessage
-from nurture.domain.sending import Composer, Mailer, SenderStore, deliver
+from nurture.domain.sending import Composer, Mailer, deliver
 from nurture.observability import logger, metrics
 
 # A batch whose every record failed is still answered record by record, not with an exception.
@@ -25,10 +25,11 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 METRICS = {"sent": "StepEmailsSent", "failed": "StepEmailsFailed", "skipped": "StepsSkipped",
            "stopped": "SequencesStopped", "reengaged": "DormantLeadsReengaged", "sunset": "LeadsSunset"}
 # Anything else (a duplicate, an erased lead) is a message dropped.
-CAMPAIGN_METRICS = {"sent": "CampaignEmailsSent", "failed": "CampaignEmailsFailed", "skipped": "CampaignEmailsSkipped"}
+CAMPAIGN_METRICS = {"sent": "CampaignEmailsSent", "failed": "CampaignEmailsFailed", "skipped": "CampaignEmailsSkipped",
+                    "held": "CampaignEmailsHeld"}
 
 
-def handle_batch(event: dict[str, Any], context: LambdaContext, store: SenderStore, mailer: Mailer,
+def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignSenderStore, mailer: Mailer,
                  composer: Callable[[NurtureConfig], Composer], config: NurtureConfig, clock: Callable[[], datetime],
                  campaign_state: Callable[[str], CampaignState | None],
                  config_of: Callable[[int], NurtureConfig]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,6 +51,8 @@ class ScanTask(BaseModel):
     sample: int = Field(default=0, ge=0, le=PREVIEW_MAX, description="lead ids to keep for a preview")
     campaign: str = Field(default="", description="the campaign whose audience this is: each member found is "
                           "queued for the sender")
+    ab_phase: Literal["", "test", "rest"] = Field(default="", description="an A/B test's scan: the members in "
+                                                  "the test, or the rest once the winner is known")
 
 
 @dataclass(frozen=True)

@@ -2,21 +2,25 @@
 
 The runtime state lives in one item per campaign; scheduling puts it on the due index, and the
 dispatcher's tick starts it when its time comes: the audience scan's parts fan out, and each member
-found becomes one message on the send queue.
+found becomes one message on the send queue. A campaign with an A/B test stays on the due index while
+sending, until its decision time: the tick then picks the winner and starts a second scan for the rest.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from nurture.config import NurtureConfig
 from nurture.config.campaigns import Campaign, CampaignsConfig
-from nurture.domain.clock import iso, parse_iso
+from nurture.domain.audiences.scan import ScanTask
+from nurture.domain.campaigns.ab import Decision, variant_in_test
+from nurture.domain.clock import iso
 from nurture.domain.errors import NurtureError
 
 Status = Literal["draft", "scheduled", "sending", "sent", "cancelled"]
@@ -39,14 +43,29 @@ class CampaignState:
     job_id: str = ""
     started_at: str = ""
     cancelled_at: str = ""
+    decide_at: str = ""  # an A/B test's: when its winner is picked
+    decision: Decision | None = None
+    rest_job_id: str = ""  # the scan that sends the winner to the rest
 
     def to_item(self) -> dict[str, Any]:
-        return {name: value for name, value in self.__dict__.items() if value != ""}
+        item = {name: value for name, value in self.__dict__.items() if value not in ("", None)}
+        return {**item, "decision": self.decision.to_item()} if self.decision else item
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> CampaignState:
         fields = {name: str(item.get(name, "")) for name in cls.__dataclass_fields__}
-        return cls(**{**fields, "config_version": int(item["config_version"])})  # type: ignore[arg-type]
+        decision = Decision.from_item(item["decision"]) if item.get("decision") else None
+        return cls(**{**fields, "config_version": int(item["config_version"]),  # type: ignore[arg-type]
+                      "decision": decision})
+
+    @property
+    def due_at(self) -> str | None:
+        """When the dispatcher next has something to do for it: start it, or pick its test's winner."""
+        if self.status == "scheduled":
+            return self.sends_from
+        if self.status == "sending" and self.decide_at and not self.rest_job_id:
+            return self.decide_at
+        return None
 
 
 class CampaignMessage(BaseModel):
@@ -88,9 +107,11 @@ def cancel(current: CampaignState | None, campaign_id: str, now: datetime) -> Ca
     return CampaignState(**{**current.__dict__, "status": "cancelled", "cancelled_at": iso(now)})
 
 
-def job_id_for(state: CampaignState) -> str:
-    """The audience scan of one scheduling of a campaign: every tick that starts it agrees on the id."""
-    return hashlib.sha256(f"{state.campaign_id}|{state.scheduled_at}".encode()).hexdigest()[:32]
+def job_id_for(state: CampaignState, phase: str = "") -> str:
+    """The audience scan of one scheduling of a campaign (and `phase` of its A/B test): every tick that
+    starts it agrees on the id."""
+    seed = f"{state.campaign_id}|{state.scheduled_at}" + (f"|{phase}" if phase else "")
+    return hashlib.sha256(seed.encode()).hexdigest()[:32]
 
 
 def message_id_for(lead_id: str, campaign_id: str) -> str:
@@ -98,5 +119,29 @@ def message_id_for(lead_id: str, campaign_id: str) -> str:
     return hashlib.sha256(f"{lead_id}|campaign|{campaign_id}".encode()).hexdigest()[:24]
 
 
-def due(state: CampaignState, now: datetime) -> bool:
-    return state.status == "scheduled" and parse_iso(state.sends_from) <= now
+class MessageQueue(Protocol):
+    def send_batch(self, messages: Sequence[BaseModel]) -> None: ...
+
+
+@dataclass(frozen=True)
+class CampaignMembers:
+    """Where a campaign scan's members go: one send-queue message each (see `recipients`)."""
+
+    queue: MessageQueue
+    campaign: Campaign
+
+    def found(self, task: ScanTask, lead_ids: list[str]) -> None:
+        messages = recipients(task, lead_ids, self.campaign)
+        if messages:
+            self.queue.send_batch(messages)
+
+
+def recipients(task: ScanTask, lead_ids: list[str], campaign: Campaign) -> list[CampaignMessage]:
+    """The send-queue messages for members a campaign's scan found: all of them, or, in an A/B test, the
+    test's share (first scan) or everyone else (the scan after the decision)."""
+    test = campaign.ab_test
+    if test is not None and task.ab_phase:
+        wanted = task.ab_phase == "test"
+        lead_ids = [lead for lead in lead_ids if (variant_in_test(lead, task.campaign, test) is not None) == wanted]
+    return [CampaignMessage(campaign_id=task.campaign, lead_id=lead, config_version=task.config_version)
+            for lead in lead_ids]

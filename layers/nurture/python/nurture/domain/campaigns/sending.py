@@ -8,15 +8,17 @@ marker for the campaign, so redeliveries and re-evaluations neither send twice n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from nurture.config import NurtureConfig
 from nurture.config.campaigns import Campaign
 from nurture.config.templates import EmailTemplate
 from nurture.domain.activity import Activity
 from nurture.domain.audiences.evaluate import SegmentEvaluator
+from nurture.domain.campaigns.ab import LETTERS, variant_in_test, variant_step
 from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignState, message_id_for
 from nurture.domain.clock import expiry, iso, parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
@@ -28,25 +30,58 @@ from nurture.domain.sending import (
     Attempt,
     Composer,
     Mailer,
+    SendDeferred,
     SenderStore,
     SendRecord,
     send_once,
 )
 from nurture.domain.sequencing import SequenceState, note_sent
 
+HOLD_KEPT_DAYS = 7  # a held message's item outlives its release by this much, then DynamoDB's TTL removes it
 CAMPAIGN_COUNTERS = "campaign"  # campaigns' KPI counters are the step counters of this "sequence"
 SkipReason = Literal["paused", "cancelled", "suppressed", "unsubscribed", "bounced", "complained", "no_consent",
                      "left_segment", "outside_window", "capped"]
 
 
-def campaign_template(campaign: Campaign, templates: dict[str, EmailTemplate]) -> EmailTemplate:
-    """The campaign's template, with its own subject per language where it sets one."""
+class CampaignSenderStore(SenderStore, Protocol):
+    def hold(self, message: CampaignMessage, until: str, expires_at: int) -> None:
+        """Keep the message until `until` (the lead's own send window): the dispatcher queues it again then."""
+        ...
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What an A/B test gives one lead: a variant's subject, in the test or as the winner for the rest."""
+
+    index: int
+    in_test: bool
+
+    def data(self) -> dict[str, str]:
+        return {"variant": LETTERS[self.index], "ab": "test" if self.in_test else "winner"}
+
+
+def variant_of(message: CampaignMessage, campaign: Campaign, state: CampaignState | None) -> Variant | None:
+    """None without a test; raises SendDeferred for the rest of an audience while no winner is picked (its scan
+    starts only after the decision, so only a message from a stale read can ask)."""
+    if campaign.ab_test is None:
+        return None
+    tested = variant_in_test(message.lead_id, message.campaign_id, campaign.ab_test)
+    if tested is not None:
+        return Variant(tested, in_test=True)
+    if state is None or state.decision is None:
+        raise SendDeferred("the A/B test's winner is not picked yet")
+    return Variant(state.decision.winner, in_test=False)
+
+
+def campaign_template(campaign: Campaign, templates: dict[str, EmailTemplate],
+                      variant: Variant | None = None) -> EmailTemplate:
+    """The campaign's template, with its own subject per language where it (or the lead's variant) sets one."""
     template = templates[campaign.template]
-    if campaign.subject is None:
+    subject = campaign.ab_test.subjects[variant.index] if campaign.ab_test and variant else campaign.subject
+    if subject is None:
         return template
     changes = {language: parts.model_copy(update={"subject": subject})
-               for language, parts, subject in (("ja", template.ja, campaign.subject.ja),
-                                                 ("en", template.en, campaign.subject.en))
+               for language, parts, subject in (("ja", template.ja, subject.ja), ("en", template.en, subject.en))
                if parts is not None and subject is not None}
     return template.model_copy(update=changes)
 
@@ -75,12 +110,16 @@ def skip_reason(profile: dict[str, Any], suppressed: bool, campaign: Campaign,
     return None
 
 
-def deliver_campaign(message: CampaignMessage, state: CampaignState | None, store: SenderStore, mailer: Mailer,
-                     composer: Composer, config: NurtureConfig, evaluator: SegmentEvaluator, now: datetime) -> str:
+def deliver_campaign(message: CampaignMessage, state: CampaignState | None, store: CampaignSenderStore,
+                     mailer: Mailer, composer: Composer, config: NurtureConfig, evaluator: SegmentEvaluator,
+                     now: datetime) -> str:
     """Send one campaign email at most once and record what happened (`config`: the version it was scheduled
-    with, `evaluator` its segments). Returns the outcome (sent, failed, skipped_<reason>, duplicate, gone)."""
+    with, `evaluator` its segments). Returns the outcome (sent, failed, skipped_<reason>, held, duplicate,
+    gone)."""
     campaign = config.campaigns.campaigns[message.campaign_id]
     message_id = message_id_for(message.lead_id, message.campaign_id)
+    variant = variant_of(message, campaign, state) if state is not None and state.status != "cancelled" else None
+    counted = variant_step(message.campaign_id, variant.index) if variant and variant.in_test else None
     retention = config.api.event_retention_days
     attempt: Attempt | None = None  # once SES has been called, it is never called again
     for retry in range(MAX_ATTEMPTS):
@@ -93,15 +132,20 @@ def deliver_campaign(message: CampaignMessage, state: CampaignState | None, stor
             if attempt is None:
                 reason = "paused" if store.sending_paused() else \
                     skip_reason(profile, suppressed, campaign, state, config, evaluator, now)
+                if reason == "outside_window" and campaign.send_on is not None:
+                    # "On date D in each lead's own send window": kept until the lead's window opens.
+                    until = _own_window(profile, config, now)
+                    store.hold(message, iso(until), expiry(until, HOLD_KEPT_DAYS))
+                    return "held"
                 if reason is not None:
                     _close_unsent(store, message, message_id, reason, version, now, retention)
                     return f"skipped_{reason}"
                 tags = {"lead": message.lead_id, "sequence": CAMPAIGN_COUNTERS, "step": message.campaign_id}
-                template = campaign_template(campaign, config.templates)
+                template = campaign_template(campaign, config.templates, variant)
                 attempt = send_once(message.lead_id, profile, message_id,
-                                    partial(composer.compose, message.lead_id, profile, template, now=now), tags,
-                                    store, mailer, now, retention)
-            store.record_send(_sent(message, profile, campaign, attempt, retention), version)
+                                    partial(composer.compose, message.lead_id, profile, template, now=now,
+                                            counter=counted), tags, store, mailer, now, retention)
+            store.record_send(_sent(message, profile, campaign, attempt, retention, variant, counted), version)
             return "sent" if attempt.error is None else "failed"
         except WriteConflict:
             backoff(retry)  # scoring wrote the lead meanwhile: read it again
@@ -121,17 +165,24 @@ def _close_unsent(store: SenderStore, message: CampaignMessage, message_id: str,
                                  counter=f"skipped_{reason}"), version)
 
 
+def _own_window(profile: dict[str, Any], config: NurtureConfig, now: datetime) -> datetime:
+    window = config.sequences.send_window
+    return next_send_time(now, window, config.sequences.frequency_cap, [], profile.get("timezone"))
+
+
 def _sent(message: CampaignMessage, profile: dict[str, Any], campaign: Campaign, attempt: Attempt,
-          retention_days: int) -> SendRecord:
+          retention_days: int, variant: Variant | None, variant_counter: str | None) -> SendRecord:
     at = parse_iso(attempt.at)
     sequence = SequenceState.from_item(profile.get("sequence"))
     counted = attempt.error is None and campaign.counts_toward_cap and sequence is not None
     activity = Activity(type="email_sent" if attempt.error is None else "email_failed", occurred_at=attempt.at,
                         event_id=attempt.message_id, expires_at=expiry(at, retention_days),
                         data={"message_id": attempt.message_id, "campaign": message.campaign_id,
-                              "template": campaign.template, **({"error": attempt.error} if attempt.error else {})})
+                              "template": campaign.template, **(variant.data() if variant else {}),
+                              **({"error": attempt.error} if attempt.error else {})})
     return SendRecord(lead_id=message.lead_id, sequence=CAMPAIGN_COUNTERS, step_id=message.campaign_id,
                       outcome="sent" if attempt.error is None else "failed",
                       # Counted in the cap: the send joins the step emails' recent sends (template kept too).
                       state=note_sent(sequence, campaign.template, at) if counted and sequence else None,
-                      reschedule=False, activity=activity, message_id=attempt.message_id, error=attempt.error)
+                      reschedule=False, activity=activity, message_id=attempt.message_id, error=attempt.error,
+                      variant_step=variant_counter)

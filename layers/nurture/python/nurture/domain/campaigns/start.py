@@ -1,28 +1,55 @@
-"""The dispatcher's part in campaigns: start each scheduled campaign whose time has come.
+"""The dispatcher's part in campaigns: start each scheduled campaign whose time has come, and pick the
+winner of each A/B test whose wait is over.
 
 Starting is the audience scan's fan-out: the job and its parts are made, one message per part is queued,
 then the campaign is marked sending. Every step is safe to repeat, so a tick that dies half-way is
-finished by the next one (same job id; the parts resume where they stand).
+finished by the next one (same job id; the parts resume where they stand). A decision is written first,
+on condition that none exists, and only then does the scan for the rest start: the winner is picked once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
 
 from nurture.config import NurtureConfig
+from nurture.config.campaigns import ABTest, Campaign
 from nurture.domain.audiences.scan import ScanTask, parts_for
-from nurture.domain.campaigns.lifecycle import CampaignRefused, CampaignState, job_id_for
+from nurture.domain.campaigns.ab import decide, variant_step
+from nurture.domain.campaigns.lifecycle import (
+    CampaignMessage,
+    CampaignRefused,
+    CampaignState,
+    MessageQueue,
+    job_id_for,
+)
 from nurture.domain.clock import iso
 from nurture.domain.schedule import next_send_time
+
+
+@dataclass(frozen=True)
+class Held:
+    """A campaign email held for the lead's own send window (`due_sk`: its place on the due index)."""
+
+    message: CampaignMessage
+    due_sk: str
+
+
+MAX_RELEASED = 500  # held emails queued per tick: a backlog drains over a few ticks
 
 
 class CampaignStates(Protocol):
     def due(self, until: str) -> list[CampaignState]: ...
 
-    def put(self, state: CampaignState, expected: str | None) -> None: ...
+    def put(self, state: CampaignState, expected: str | None, undecided: bool = False) -> None: ...
+
+    def counts(self, step: str) -> dict[str, int]: ...
+
+    def held(self, until: str, limit: int) -> list[Held]: ...
+
+    def release(self, held: Held) -> None: ...
 
 
 class Jobs(Protocol):
@@ -40,6 +67,7 @@ class Started:
     started: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # due, but the send window is shut: started when it opens
     dropped: list[str] = field(default_factory=list)  # no longer in the config version it was scheduled with
+    decided: list[str] = field(default_factory=list)  # A/B tests whose winner now goes to the rest
 
 
 def start_due_campaigns(states: CampaignStates, jobs: Jobs, tasks: Tasks, config_of: Callable[[int], NurtureConfig],
@@ -50,21 +78,61 @@ def start_due_campaigns(states: CampaignStates, jobs: Jobs, tasks: Tasks, config
         config = config_of(state.config_version)
         campaign = config.campaigns.campaigns.get(state.campaign_id)
         if campaign is None:  # version 1 is the deployed layer: a later deploy may have dropped it
-            _put(states, replace(state, status="cancelled", cancelled_at=iso(now)), "scheduled")
+            _put(states, replace(state, status="cancelled", cancelled_at=iso(now)), state.status)
             result.dropped.append(state.campaign_id)
             continue
         sequences = config.sequences
         if next_send_time(now, sequences.send_window, sequences.frequency_cap, []) > now:
             result.waiting.append(state.campaign_id)  # started now, every email would be skipped outside_window
             continue
-        first = ScanTask(job_id=job_id_for(state), segment=campaign.segment, part=0,
-                         parts=parts_for(jobs.profile_estimate()), config_version=state.config_version,
-                         campaign=state.campaign_id)
-        parts = jobs.create_job(first, "campaign", "dispatcher", now)
-        tasks.send_all([first.model_copy(update={"part": part, "parts": parts}) for part in range(parts)])
-        if _put(states, replace(state, status="sending", job_id=first.job_id, started_at=iso(now)), "scheduled"):
-            result.started.append(state.campaign_id)
+        if state.status == "scheduled":
+            job_id = _scan(jobs, tasks, state, campaign, "test" if campaign.ab_test is not None else "", now)
+            decide_at = iso(now + timedelta(hours=campaign.ab_test.wait_hours)) if campaign.ab_test else ""
+            if _put(states, replace(state, status="sending", job_id=job_id, started_at=iso(now), decide_at=decide_at),
+                    "scheduled"):
+                result.started.append(state.campaign_id)
+        elif campaign.ab_test is not None:
+            decided = _decided(states, state, campaign.ab_test)
+            if decided is None:
+                continue
+            job_id = _scan(jobs, tasks, decided, campaign, "rest", now)
+            if _put(states, replace(decided, rest_job_id=job_id), "sending"):
+                result.decided.append(state.campaign_id)
     return result
+
+
+def release_held(states: CampaignStates, queue: MessageQueue, now: datetime) -> int:
+    """Queue the held campaign emails whose lead's window has opened, then take them off the index. A tick that
+    dies in between queues them again next time: the sender's marker keeps each lead to one email."""
+    held = states.held(iso(now), MAX_RELEASED)
+    if held:
+        queue.send_batch([entry.message for entry in held])
+    for entry in held:
+        states.release(entry)
+    return len(held)
+
+
+def _scan(jobs: Jobs, tasks: Tasks, state: CampaignState, campaign: Campaign, phase: Literal["", "test", "rest"],
+          now: datetime) -> str:
+    first = ScanTask(job_id=job_id_for(state, phase), segment=campaign.segment, part=0,
+                     parts=parts_for(jobs.profile_estimate()), config_version=state.config_version,
+                     campaign=state.campaign_id, ab_phase=phase)
+    parts = jobs.create_job(first, "campaign", "dispatcher", now)
+    tasks.send_all([first.model_copy(update={"part": part, "parts": parts}) for part in range(parts)])
+    return first.job_id
+
+
+def _decided(states: CampaignStates, state: CampaignState, test: ABTest) -> CampaignState | None:
+    """The state with its test's decision: an earlier tick's, or picked now and written once."""
+    if state.decision is not None:
+        return state  # written by a tick that died before the rest's scan began
+    counts = [states.counts(variant_step(state.campaign_id, n)) for n in range(len(test.subjects))]
+    decided = replace(state, decision=decide(test, [(c.get("sent", 0), c.get("clicked_people", 0)) for c in counts]))
+    try:
+        states.put(decided, "sending", undecided=True)
+    except CampaignRefused:
+        return None  # cancelled, or another tick decided first: it starts the rest
+    return decided
 
 
 def _put(states: CampaignStates, state: CampaignState, expected: str) -> bool:
