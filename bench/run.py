@@ -7,7 +7,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import calls, cold_import, cost, deploy, dispatch, end_state, load, scoring
+from bench import calls, campaigns, cold_import, cost, deploy, dispatch, end_state, load, scoring
 from nurture.topology import FUNCTIONS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -85,6 +85,8 @@ def main() -> None:
                            init_seconds)
     simulated = month.report
     faults = end_state.long_run()
+    campaign_lines = campaigns.markdown(campaigns.audience_builds(), campaigns.campaign_cost(prices),
+                                        campaigns.send_pace())
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
     lines = [
         "# Benchmarks",
@@ -142,6 +144,8 @@ def main() -> None:
         f"sends after unsubscribe {simulated['sends_after_unsubscribe']}, after a bounce or complaint "
         f"{simulated['sends_after_suppression']}, while paused {simulated['sends_while_paused']}, outside the "
         f"window {simulated['sends_outside_window']}, over the cap {simulated['sends_over_cap']}.",
+        "",
+        *campaign_lines,
         "",
         "## Faults",
         "",

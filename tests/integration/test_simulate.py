@@ -91,3 +91,17 @@ def test_bad_arguments_are_refused_with_a_reason():
     done = subprocess.run([sys.executable, "-m", "nurture.cli.main", "simulate", "--leads", "0"], cwd=REPO,
                           text=True, capture_output=True, timeout=120, check=False)
     assert done.returncode == 2 and "at least 1" in done.stderr
+
+
+def test_a_simulated_week_of_the_shipped_calendar_sends_its_newsletter_once_to_its_segment_only():
+    # Given the shipped 2027 plan, whose April newsletter (the 14th, 10:00) tests two subjects on 20%
+    report = simulate("--leads", "20", "--days", "5", "--seed", "4", "--start", "2027-04-12")
+    # Then it goes to everyone in its segment when it went out, to nobody twice and nobody outside it
+    april = report["campaigns"]["newsletter-2027-04"]
+    assert april["members"] > 10 and april["sent"] == april["members"]
+    assert (april["leads_twice"], april["outside_segment"]) == (0, 0)
+    assert set(report["campaigns"]) == {"newsletter-2027-04"}  # only what falls in the week is played
+    # And the rules every email obeys hold for the campaign's too
+    assert (report["sends_after_unsubscribe"], report["sends_after_suppression"], report["sends_while_paused"],
+            report["sends_outside_window"], report["sends_over_cap"]) == (0, 0, 0, 0, 0)
+    assert report["steps"]["campaign/newsletter-2027-04"]["sent"] == april["sent"]

@@ -7,9 +7,12 @@ to the real `ses_events`: every send, its delivery or (for an address that does 
 bounce, complaints, and the machines' part — mail apps that prefetch images on delivery and security
 gateways that follow every link. People open and click through Nurture's own pixel and links, as in
 production; the machines' opens and clicks arrive as SES Open and Click events, so both of the bot
-judges' doors are exercised. What the report says is read back from the outbox (what SES accepted)
-and from the leads' stored histories, never from the dispatcher's own bookkeeping, so a send outside
-the window, over the cap, to a suppressed address or while sending was paused would show.
+judges' doors are exercised. The campaigns of the config that fall in the period are scheduled at its
+start and go out as the dispatcher starts them; right before the sender takes a campaign's messages, the
+simulation notes who is in its segment, so an email to anyone else would show. What the report says
+is read back from the outbox (what SES accepted) and from the leads' stored histories, never from the
+dispatcher's own bookkeeping, so a send outside the window, over the cap, to a suppressed address or
+while sending was paused would show.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import random
 import re
 import uuid
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -38,6 +42,7 @@ from nurture.domain.clock import parse_iso
 from nurture.domain.text import email_key
 
 if TYPE_CHECKING:  # annotations only: `nurture --help` imports this module for Mix's defaults
+    from nurture.config.campaigns import Campaign
     from nurture.config.sequences import FrequencyCap, SequencesConfig
     from nurture.local.ses_publisher import SesMail
 
@@ -119,6 +124,14 @@ class StepCounts:
 
 
 @dataclass
+class CampaignCounts:
+    members: int = 0  # in its segment when its scan ran (people a person could check)
+    sent: int = 0
+    leads_twice: int = 0  # leads who got it more than once (must be 0)
+    outside_segment: int = 0  # emails to leads not in its segment when it went out (must be 0)
+
+
+@dataclass
 class Report:
     leads: int
     days: int
@@ -147,10 +160,12 @@ class Report:
     sends_over_cap: int = 0
     faults_injected: dict[str, int] = field(default_factory=dict)  # AWS attempts failed on purpose, per service
     steps: dict[str, StepCounts] = field(default_factory=dict)
+    campaigns: dict[str, CampaignCounts] = field(default_factory=dict)  # of the shipped calendar, in the period
 
     def to_json(self) -> dict[str, Any]:
-        return {**{k: v for k, v in self.__dict__.items() if k != "steps"},
-                "steps": {name: counts.__dict__ for name, counts in sorted(self.steps.items())}}
+        return {**{k: v for k, v in self.__dict__.items() if k not in ("steps", "campaigns")},
+                "steps": {name: counts.__dict__ for name, counts in sorted(self.steps.items())},
+                "campaigns": {name: counts.__dict__ for name, counts in sorted(self.campaigns.items())}}
 
     def text(self) -> str:
         lines = [
@@ -165,12 +180,17 @@ class Report:
             f"{'PAUSED by the deliverability guard' if self.sending_paused else 'not paused'}",
             f"Invariants: sends after unsubscribe {self.sends_after_unsubscribe}, after a bounce or complaint "
             f"{self.sends_after_suppression}, while paused {self.sends_while_paused}, outside the send window "
-            f"{self.sends_outside_window}, over the frequency cap {self.sends_over_cap}",
+            f"{self.sends_outside_window}, over the frequency cap {self.sends_over_cap}; campaigns to a lead twice "
+            f"{sum(c.leads_twice for c in self.campaigns.values())}, outside their segment "
+            f"{sum(c.outside_segment for c in self.campaigns.values())}",
             *([f"Faults injected: {self.faults_injected}"] if self.faults_injected else []),
             "",
             f"{'sequence / step':<44}{'sent':>7}{'opened':>8}{'clicked':>9}",
         ]
         lines += [f"{name:<44}{c.sent:>7}{c.opened:>8}{c.clicked:>9}" for name, c in sorted(self.steps.items())]
+        if self.campaigns:
+            lines += ["", f"{'campaign (shipped calendar)':<44}{'members':>8}{'sent':>7}"]
+            lines += [f"{name:<44}{c.members:>8}{c.sent:>7}" for name, c in sorted(self.campaigns.items())]
         return "\n".join(lines)
 
 
@@ -265,8 +285,15 @@ class _World:
                                    functools.partial(invoke, "sender"), retry_at_once=True)
         self._ses_events = QueuePoller(resources.queue_url(resources.ses_events_queue), resources.region,
                                        functools.partial(invoke, "ses_events"), retry_at_once=True)
+        self._audience = QueuePoller(resources.queue_url(resources.audience_queue), resources.region,
+                                     functools.partial(invoke, "audience"), batch_size=1, retry_at_once=True)
         self._ses = EventPublisher(resources.ses_events_topic_arn, resources.region)
         self._mix = mix
+        self._campaigns = _schedule_calendar(resources.table_name, start, start + timedelta(days=days))
+        # Per campaign, every lead that was in its segment at a moment its emails went out: the oracle.
+        self._members: dict[str, set[str]] = {name: set() for name in self._campaigns}
+        self._first_members: dict[str, int] = {}
+        self._campaign_sends: dict[str, Counter[str]] = {name: Counter() for name in self._campaigns}
         self._emails_seen = 0
         self._sqs = boto3.client("sqs")
         # The world's own reads bypass the adapters' clients, so injected faults never reach them.
@@ -308,24 +335,43 @@ class _World:
             if acted:
                 self._ses_events.drain(rounds=100_000)  # what SES published meanwhile
                 self._drain_streams()  # scoring (and enrollment) of what the leads just did
-            self._tick(now)
+            released = self._tick(now)
+            if self._audience.drain(rounds=100_000) or released:  # a campaign's members are on the send queue
+                self._note_segments(now)
             if self._sender.drain(rounds=100_000):  # until empty: a busy morning is sent in full
                 self._read_new_emails(now)
                 self._ses_events.drain(rounds=100_000)
                 self._drain_streams()
 
-    def _tick(self, now: datetime) -> None:
+    def _tick(self, now: datetime) -> int:
         """The scheduler's invocation; a tick that failed (an AWS fault) is invoked again, as the
-        scheduler does a minute later."""
+        scheduler does a minute later. Returns the held campaign emails it released."""
         from nurture.local.queues import scheduled_event
 
         for attempt in range(3):
             try:
-                self._invoke("dispatcher", scheduled_event(self._resources.region, now))
-                return
+                answer = self._invoke("dispatcher", scheduled_event(self._resources.region, now))
+                return int((answer or {}).get("held_released", 0))
             except Exception:
                 if attempt == 2:
                     raise
+        return 0
+
+    def _note_segments(self, now: datetime) -> None:
+        """Who is in each campaign's segment right before the sender takes its messages (nothing else runs
+        in between): read here from the profiles with the segment's own definition."""
+        from nurture.domain.audiences.evaluate import SegmentEvaluator
+        from nurture.settings import marketer_config
+
+        config = marketer_config()
+        evaluator = SegmentEvaluator(config.segments, config.scoring)
+        profiles = [p for p in (self._leads.profile(lead.lead_id) for lead in self.leads if lead.lead_id) if p]
+        for name, campaign in self._campaigns.items():
+            if campaign.starts(config.sequences.send_window) <= now:
+                members = {str(p["PK"]).removeprefix("LEAD#") for p in profiles
+                           if evaluator.matches(campaign.segment, p, now)}
+                self._first_members.setdefault(name, len(members))
+                self._members[name] |= members
 
     def _drain_streams(self) -> None:
         for _ in range(6):  # scoring writes HANDOFF# items that the next poll publishes
@@ -459,11 +505,19 @@ class _World:
 
     # --- the report: from the outbox and the stored histories -----------------------------------
 
+    def _count_campaign(self, report: Report, lead_id: str, campaign: str) -> None:
+        counts = report.campaigns.setdefault(campaign, CampaignCounts())
+        counts.sent += 1
+        counts.outside_segment += lead_id not in self._members.get(campaign, set())
+        self._campaign_sends[campaign][lead_id] += 1
+
     def report(self, report: Report) -> Report:
         from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
         from nurture.adapters.lead_store import DynamoLeadStore
 
         store = DynamoLeadStore(self._resources.table_name)
+        report.campaigns = {name: CampaignCounts() for name in self._campaigns}
+        uncapped: dict[str, list[datetime]] = {}  # campaign emails the frequency cap does not count, per address
         unsubscribed_at: dict[str, datetime] = {}
         suppressed_at: dict[str, datetime] = {}  # the first bounce or complaint of an address
         emailed: set[int] = set()
@@ -477,7 +531,12 @@ class _World:
             sent_steps: dict[str, str] = {}
             for event in history.activities:
                 if event["type"] == "email_sent":
-                    step = f"{event['sequence']}/{event['step']}"
+                    step = f"campaign/{event['campaign']}" if event.get("campaign") else \
+                        f"{event['sequence']}/{event['step']}"
+                    if event.get("campaign"):
+                        self._count_campaign(report, lead.lead_id, str(event["campaign"]))
+                        if not self._campaigns[str(event["campaign"])].counts_toward_cap:
+                            uncapped.setdefault(lead.email, []).append(parse_iso(str(event["occurred_at"])))
                     sent_steps[str(event["message_id"])] = step
                     report.steps.setdefault(step, StepCounts()).sent += 1
                     emailed.add(lead.index)
@@ -508,6 +567,9 @@ class _World:
             report.bounced += status == "bounced"
             report.complained += status == "complained"
             report.suppressed += history.suppressed
+        for name, counts in report.campaigns.items():
+            counts.members = self._first_members.get(name, 0)
+            counts.leads_twice = sum(1 for n in self._campaign_sends[name].values() if n > 1)
         report.emails_sent = len(self.outbox)
         report.leads_emailed, report.leads_opened, report.leads_clicked = len(emailed), len(opened), len(clicked)
         report.bounced_addresses = sum(lead.persona.bounces for lead in self.leads)
@@ -521,7 +583,12 @@ class _World:
         for email in self.outbox:
             sent = parsedate_to_datetime(str(email["Date"]))
             to = str(email["To"])
-            sends.setdefault(to, []).append(sent)
+            # The Date header has whole seconds; the send's record the same moment, finer.
+            exempt = next((at for at in uncapped.get(to, []) if abs((at - sent).total_seconds()) < 1), None)
+            if exempt is not None:
+                uncapped[to].remove(exempt)
+            else:
+                sends.setdefault(to, []).append(sent)
             report.sends_after_unsubscribe += to in unsubscribed_at and sent > unsubscribed_at[to]
             report.sends_after_suppression += to in suppressed_at and sent > suppressed_at[to]
             report.sends_while_paused += paused_at is not None and sent > paused_at
@@ -529,6 +596,22 @@ class _World:
                 report.sends_outside_window += 1
         report.sends_over_cap = sum(over_cap(times, self._sequences.frequency_cap) for times in sends.values())
         return report
+
+
+def _schedule_calendar(table: str, start: datetime, end: datetime) -> dict[str, Campaign]:
+    """Schedule, as a marketer would, every campaign of the config that falls in the period."""
+    from nurture.adapters.campaign_store import DynamoCampaignStore
+    from nurture.domain.campaigns.lifecycle import schedule
+    from nurture.settings import marketer_config
+
+    config = marketer_config()
+    window = config.sequences.send_window
+    store = DynamoCampaignStore(table)
+    playing = {name: campaign for name, campaign in config.campaigns.campaigns.items()
+               if start <= campaign.starts(window) < end}
+    for name in playing:
+        store.put(schedule(config, name, None, 1, "simulation", start), None)
+    return playing
 
 
 def _until_answered(request: Callable[[], dict[str, Any] | None], attempts: int = 5) -> dict[str, Any]:
