@@ -249,6 +249,7 @@ def test_an_ab_test_sends_variants_to_its_share_then_the_winner_to_everyone_else
     assert [(v["variant"], v["sent"]) for v in row["ab_test"]["variants"]] == [
         ("a", sum(1 for lead in in_test if tested[lead] == 0)), ("b", sum(1 for lead in in_test if tested[lead] == 1))]
     assert row["ab_test"]["variants"][1]["clicked"] == b_clickers and row["ab_test"]["decision"]["winner"] == "b"
+    assert json.loads(json.dumps(row))["ab_test"]["decision"]["significant"] is True  # `nurture report --json`
 
 
 def test_on_a_send_on_date_a_lead_abroad_gets_it_when_its_own_window_opens_not_at_tokyos(aws: None):

@@ -21,6 +21,7 @@ from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.audiences.scan import job_progress
+from nurture.domain.campaigns.ab import Decision
 from nurture.domain.campaigns.calendar import ranks_of
 from nurture.domain.campaigns.sending import CAMPAIGN_COUNTERS
 from nurture.domain.clock import parse_iso
@@ -97,7 +98,7 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
         elif str(item.get("PK", "")).startswith(keys.job_pk("")):
             jobs[str(item["PK"])].append(item)
         elif str(item.get("PK", "")).startswith(keys.campaign_pk("")) and item.get("decision"):
-            decisions[str(item["campaign_id"])] = item["decision"]
+            decisions[str(item["campaign_id"])] = Decision.from_item(item["decision"]).to_item()  # plain numbers
     emails = _emails(events, period)
     weekly = {week: dict.fromkeys(WEEKLY_COUNTS, 0) for week in period.weeks()}
 
