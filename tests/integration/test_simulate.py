@@ -98,7 +98,8 @@ def test_a_simulated_week_of_the_shipped_calendar_sends_its_newsletter_once_to_i
     report = simulate("--leads", "20", "--days", "5", "--seed", "4", "--start", "2027-04-12")
     # Then it goes to everyone in its segment when it went out, to nobody twice and nobody outside it
     april = report["campaigns"]["newsletter-2027-04"]
-    assert april["members"] > 10 and april["sent"] == april["members"]
+    # (members: when it started; the rest goes out hours later, to anyone who joined the segment meanwhile too)
+    assert april["members"] > 10 and april["sent"] >= april["members"]
     assert (april["leads_twice"], april["outside_segment"]) == (0, 0)
     assert set(report["campaigns"]) == {"newsletter-2027-04"}  # only what falls in the week is played
     # And the rules every email obeys hold for the campaign's too
