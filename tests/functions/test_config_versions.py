@@ -115,3 +115,31 @@ def test_a_damaged_bundle_is_refused_by_its_digest():
 
     with pytest.raises(ValueError, match="does not match its digest"):
         ConfigVersion.from_json(text)
+
+
+def test_work_made_with_a_version_gets_that_version_or_an_error_never_the_one_serving_in_its_place(
+        store: ConfigStore):
+    from nurture.domain.errors import ConfigInvalid
+    from nurture.settings import config_version
+
+    store.publish(with_title("第二版"), "marketing", NOW)
+    broken = with_title("第三版")
+    broken["scoring.yaml"] = broken["scoring.yaml"].replace("half_life_days: 30", "half_life_days: -1")
+    store.publish(broken, "a newer release's CLI", NOW)
+    assert active_config().version == 2  # version 2 serves while 3 is the pointer's
+
+    assert config_version(2).forms["contact"].title == "第二版"
+    with pytest.raises(ConfigInvalid):  # a campaign scheduled with version 3 is not sent with version 2's
+        config_version(3)
+
+
+@pytest.mark.parametrize("pointer", [b"{not json", b'{"version": 3}', b'{"version": "three", "activated_by": "x", '
+                                     b'"activated_at": "x", "action": "push"}', b"[]"])
+def test_a_damaged_pointer_is_a_store_problem_for_the_cli_too_never_a_crash(store: ConfigStore, pointer: bytes):
+    from nurture.domain.errors import StoreUnavailable
+
+    store._s3.put_object(Bucket=store.bucket, Key="active.json", Body=pointer)
+
+    with pytest.raises(StoreUnavailable, match="pointer is damaged"):
+        store.pointer()
+    assert active_config().version == 1  # and functions serve the deployed version

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nurture.config import NurtureConfig, load_config
 from nurture.config.loader import load_config_files
-from nurture.config.versions import DEPLOYED_VERSION
+from nurture.config.versions import DEPLOYED_VERSION, DamagedRecord
 from nurture.domain.errors import ConfigInvalid, StoreUnavailable
 
 if TYPE_CHECKING:
@@ -75,7 +75,8 @@ class ActiveConfig:
 
 # The version an invocation runs with, fixed when it starts (threads of the local runtime each have their own).
 _pinned: ContextVar[ActiveConfig | None] = ContextVar("pinned_config", default=None)
-_loaded: dict[int, ActiveConfig] = {}  # versions this process has validated, by number
+_loaded: dict[int, ActiveConfig] = {}  # versions this process has validated, by number: each is itself
+_serving: dict[int, ActiveConfig] = {}  # per pointer value, what serves it (a fallback when it did not validate)
 MAX_FALLBACKS = 10  # versions walked back past ones this code cannot validate, before the deployed one
 _last_good: ActiveConfig | None = None
 F = TypeVar("F", bound=Callable[..., Any])
@@ -114,7 +115,7 @@ def config_version(number: int) -> NurtureConfig:
     with that version to the end. Raises ConfigInvalid or StoreUnavailable."""
     if number not in _loaded:
         _loaded[number] = ActiveConfig(number, _load_version(runtime_settings().config_bucket, number))
-    return _loaded[number].config
+    return _loaded[number].config  # never another version in its place: that is only for what is active
 
 
 def _newest() -> ActiveConfig:
@@ -131,9 +132,9 @@ def _newest() -> ActiveConfig:
     try:
         number = _config_store(bucket).active_version(settings.config_max_age_seconds) if bucket \
             else DEPLOYED_VERSION
-        if number not in _loaded:
-            _loaded[number] = _valid_version(bucket, number)
-        _last_good = _loaded[number]
+        if number not in _serving:
+            _serving[number] = _valid_version(bucket, number)
+        _last_good = _serving[number]
     except StoreUnavailable:
         logger.exception("config store unreadable: running with the last version read")
         metrics.add_metric(name="ConfigStoreUnreadable", unit="Count", value=1)
@@ -148,8 +149,10 @@ def _valid_version(bucket: str, number: int) -> ActiveConfig:
 
     for _ in range(MAX_FALLBACKS):
         try:
-            return ActiveConfig(number, _load_version(bucket, number))
-        except (ConfigInvalid, ValueError):
+            if number not in _loaded:
+                _loaded[number] = ActiveConfig(number, _load_version(bucket, number))
+            return _loaded[number]
+        except (ConfigInvalid, DamagedRecord):
             if number == DEPLOYED_VERSION:
                 raise
             # Pushed by a newer CLI, or damaged in the store: the version it replaced serves instead.
@@ -163,7 +166,7 @@ def _valid_version(bucket: str, number: int) -> ActiveConfig:
 def _previous(bucket: str, number: int) -> int:
     try:
         return _config_store(bucket).version(number).previous
-    except ValueError:  # damaged: its own record of what it replaced is gone too
+    except DamagedRecord:  # its own record of what it replaced is gone too
         return DEPLOYED_VERSION
 
 
@@ -193,4 +196,5 @@ def reload() -> None:
     _deployed_config.cache_clear()
     _config_store.cache_clear()
     _loaded.clear()
+    _serving.clear()
     _last_good = None

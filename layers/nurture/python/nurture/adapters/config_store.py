@@ -19,7 +19,14 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture.adapters.aws import client
-from nurture.config.versions import ACTIVE_KEY, DEPLOYED_VERSION, VERSIONS_PREFIX, ActivePointer, ConfigVersion
+from nurture.config.versions import (
+    ACTIVE_KEY,
+    DEPLOYED_VERSION,
+    VERSIONS_PREFIX,
+    ActivePointer,
+    ConfigVersion,
+    DamagedRecord,
+)
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 
 _VERSION_KEY = re.compile(r"^versions/(\d+)\.json$")
@@ -72,10 +79,7 @@ class ConfigStore:
             text = self._objects.get(ACTIVE_KEY, max_age=max_age)
         except GetParameterError as error:
             raise StoreUnavailable("the config store could not be read") from error
-        try:
-            return ActivePointer.from_json(str(text)).version if text else DEPLOYED_VERSION
-        except (ValueError, KeyError, TypeError) as error:  # not what `config push` writes: not usable
-            raise StoreUnavailable("the config store's pointer is damaged") from error
+        return _active(str(text)).version if text else DEPLOYED_VERSION
 
     def version(self, number: int) -> ConfigVersion:
         try:
@@ -96,7 +100,7 @@ class ConfigStore:
             raise _unavailable(error) from error
         except BotoCoreError as error:
             raise _unavailable(error) from error
-        return Pointer(ActivePointer.from_json(answer["Body"].read()), answer["ETag"])
+        return Pointer(_active(answer["Body"].read()), answer["ETag"])
 
     def deployed(self, url: str) -> ConfigVersion:
         """Version 1, the bundle `cdk deploy` shipped, at `s3://bucket/key` (a stack output)."""
@@ -174,3 +178,12 @@ def _conditional(key: str) -> Iterator[None]:
 
 def _unavailable(error: Exception) -> StoreUnavailable:
     return StoreUnavailable(f"the config store could not be reached: {error}")
+
+
+def _active(text: str | bytes) -> ActivePointer:
+    """The pointer, or StoreUnavailable: a damaged one is a store problem for functions and CLI alike."""
+    try:
+        return ActivePointer.from_json(text)
+    except DamagedRecord as error:
+        raise StoreUnavailable(f"{error}: deleting {ACTIVE_KEY} from the config bucket returns every function to "
+                               "version 1; push again after") from error

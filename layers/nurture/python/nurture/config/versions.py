@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,20 @@ DEPLOYED_VERSION = 1
 ACTIVE_KEY = "active.json"  # the store's pointer
 VERSIONS_PREFIX = "versions/"  # the store's versions, one object each
 BUNDLE_FORMAT = 1
+
+
+class DamagedRecord(ValueError):
+    """A stored version or pointer that is not what `config push` writes: unreadable JSON, a missing or
+    mistyped field, another format, a digest that does not match."""
+
+
+def _record(text: str | bytes, what: str, build: Callable[[dict[str, Any]], Any]) -> Any:
+    try:
+        return build(json.loads(text))
+    except DamagedRecord:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise DamagedRecord(f"the config store's {what} is damaged ({error!r})") from error
 
 
 def digest(files: Mapping[str, str]) -> str:
@@ -47,15 +61,19 @@ class ConfigVersion:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ConfigVersion:
-        data: dict[str, Any] = json.loads(text)
-        if data.get("format") != BUNDLE_FORMAT:
-            raise ValueError(f"config bundle format {data.get('format')!r} is not {BUNDLE_FORMAT}")
-        version = cls(number=int(data["version"]), files=dict(data["files"]), pushed_by=str(data["pushed_by"]),
-                      pushed_at=str(data["pushed_at"]), previous=int(data["previous"]),
-                      based_on=str(data.get("based_on", "")))
-        if version.digest != data.get("digest"):
-            raise ValueError(f"config version {version.number} does not match its digest")
-        return version
+        """Raises DamagedRecord for anything but what `to_json` writes."""
+        def build(data: dict[str, Any]) -> ConfigVersion:
+            if data.get("format") != BUNDLE_FORMAT:
+                raise DamagedRecord(f"config bundle format {data.get('format')!r} is not {BUNDLE_FORMAT}")
+            version = cls(number=int(data["version"]), files=dict(data["files"]), pushed_by=str(data["pushed_by"]),
+                          pushed_at=str(data["pushed_at"]), previous=int(data["previous"]),
+                          based_on=str(data.get("based_on", "")))
+            if version.digest != data.get("digest"):
+                raise DamagedRecord(f"config version {version.number} does not match its digest")
+            return version
+
+        result: ConfigVersion = _record(text, "version", build)
+        return result
 
 
 @dataclass(frozen=True)
@@ -73,9 +91,11 @@ class ActivePointer:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> ActivePointer:
-        data: dict[str, Any] = json.loads(text)
-        return cls(version=int(data["version"]), activated_by=str(data["activated_by"]),
-                   activated_at=str(data["activated_at"]), action=str(data["action"]))
+        """Raises DamagedRecord for anything but what `to_json` writes."""
+        pointer: ActivePointer = _record(text, "pointer", lambda data: cls(
+            version=int(data["version"]), activated_by=str(data["activated_by"]),
+            activated_at=str(data["activated_at"]), action=str(data["action"])))
+        return pointer
 
 
 def deployed_version(files: Mapping[str, str], shipped_by: str, shipped_at: str = "") -> ConfigVersion:
