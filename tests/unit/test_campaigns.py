@@ -64,6 +64,19 @@ def test_a_broken_campaign_is_refused_with_its_location(change: dict, problem: s
         refused.value.problems
 
 
+@pytest.mark.parametrize(("change", "problem"), [
+    ({"subject": {"ja": "{{ name 様"}}, "campaigns.newsletter-2027-01.subject.ja: expected token"),
+    ({"ab_test": {"subjects": [{"ja": "A"}, {"en": "{% if %}B"}]}},
+     "campaigns.newsletter-2027-01.ab_test.subjects.1.en: Expected an expression"),
+])
+def test_a_campaign_subject_that_would_not_render_is_refused_by_config_check(change: dict, problem: str):
+    with pytest.raises(ConfigInvalid) as refused:
+        load_config_files(with_campaigns(change), "config", check_template_syntax=True)
+
+    assert any(line.startswith("config/campaigns.yaml") and problem in line for line in refused.value.problems), \
+        refused.value.problems
+
+
 def test_the_shipped_plan_has_a_newsletter_every_month_of_2027_inside_the_send_window():
     window = CONFIG.sequences.send_window
     months = {c.starts(window).month for c in CONFIG.campaigns.campaigns.values() if c.type == "newsletter"}

@@ -115,6 +115,18 @@ def campaign_problems(campaigns: CampaignsConfig, segments: set[str], templates:
     return problems
 
 
+def campaign_subjects(campaigns: CampaignsConfig) -> list[tuple[str, str]]:
+    """Every subject a campaign sets itself, as (location, text): rendered like a template's subject."""
+    found: list[tuple[str, str]] = []
+    for name, campaign in campaigns.campaigns.items():
+        sets = [("subject", campaign.subject)] if campaign.subject else []
+        sets += [(f"ab_test.subjects.{n}", subjects) for n, subjects in
+                 enumerate(campaign.ab_test.subjects if campaign.ab_test else [])]
+        found += [(f"campaigns.{name}.{where}.{language}", text) for where, subjects in sets
+                  for language, text in (("ja", subjects.ja), ("en", subjects.en)) if text is not None]
+    return found
+
+
 def past_campaigns(campaigns: CampaignsConfig, window: SendWindow, now: datetime, exempt: set[str]) -> list[str]:
     """Campaigns whose time is past, but for those `exempt` (started, or already published as they are)."""
     return [f"campaigns.{name}: its send time {campaign.starts(window).isoformat()} is in the past"

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from nurture.config.bots import BotRules
 from nurture.config.bundle import NurtureConfig
-from nurture.config.campaigns import CampaignsConfig, campaign_problems, window_problems
+from nurture.config.campaigns import CampaignsConfig, campaign_problems, campaign_subjects, window_problems
 from nurture.config.models import ApiSettings, FormsFile
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig, segment_problems
@@ -81,6 +81,11 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     if isinstance(campaigns, CampaignsConfig) and isinstance(segments, SegmentsConfig):
         problems += [f"{origin}/campaigns.yaml: {problem}"
                      for problem in campaign_problems(campaigns, set(segments.segments), set(templates))]
+    if isinstance(campaigns, CampaignsConfig) and check_template_syntax:
+        from nurture.domain.emails import compile_problems
+
+        problems += [f"{origin}/campaigns.yaml: {where}: {problem}" for where, text in campaign_subjects(campaigns)
+                     for problem in compile_problems("subject", text)]
     if isinstance(campaigns, CampaignsConfig) and isinstance(sequences, SequencesConfig):
         problems += [f"{origin}/campaigns.yaml: {problem}"
                      for problem in window_problems(campaigns, sequences.send_window)]

@@ -49,14 +49,20 @@ def syntax_problems(template: EmailTemplate) -> list[str]:
             continue
         for part in ("subject", "html", "text"):
             source = getattr(parts, part)
-            try:
-                _compiled(part, source)
-            except TemplateError as error:
-                problems.append(f"{language}.{part}: {error}")
+            problems += [f"{language}.{part}: {problem}" for problem in compile_problems(part, source)]
             if part != "subject" and _LINK_WITH_EXPRESSION.search(source):
                 problems.append(f"{language}.{part}: a link is built from a template value; write each link "
                                 f"whole (only links written in the template are signed and tracked)")
     return problems
+
+
+def compile_problems(part: str, source: str) -> list[str]:
+    """Why `source` does not compile as a template's `part` (subject, html or text), if it does not."""
+    try:
+        _compiled(part, source)
+    except TemplateError as error:
+        return [str(error)]
+    return []
 
 
 @dataclass(frozen=True)
