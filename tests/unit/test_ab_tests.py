@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
 from nurture.config.campaigns import ABTest, Campaign, Subjects
 from nurture.domain.audiences.scan import ScanTask
 from nurture.domain.campaigns.ab import MIN_SENT, decide, two_proportion_p, variant_in_test
-from nurture.domain.campaigns.lifecycle import CampaignState, recipients
+from nurture.domain.campaigns.lifecycle import CampaignState, recipients, seen_status
 
 TWO = ABTest(subjects=[Subjects(ja="A"), Subjects(ja="B")], test_share=20)
 THREE = ABTest(subjects=[Subjects(ja="A"), Subjects(ja="B"), Subjects(ja="C")], test_share=30)
@@ -76,3 +77,15 @@ def test_a_decision_survives_the_campaign_states_round_trip():
     assert state.due_at is None  # the rest is on its way: nothing more for the dispatcher
     assert CampaignState("nl", "sending", "x", 3, decide_at="2027-01-13T05:00:00.000000Z").due_at == \
         "2027-01-13T05:00:00.000000Z"
+
+
+def test_an_ab_campaign_is_shown_sent_only_once_its_second_scan_has_handed_on_everyone():
+    started = CampaignState("nl", "sending", "2027-01-13T01:00:00.000000Z", 3, job_id="t" * 32,
+                            decide_at="2027-01-13T05:00:00.000000Z")
+    test_scan_done = {"t" * 32}.__contains__
+    assert seen_status(started, test_scan_done) == "sending"  # the test's share is out; the rest waits
+    decided = replace(started, decision=decide(TWO, [(1_000, 30), (1_000, 60)]), rest_job_id="r" * 32)
+    assert seen_status(decided, test_scan_done) == "sending"
+    assert seen_status(decided, {"t" * 32, "r" * 32}.__contains__) == "sent"
+    assert seen_status(None, test_scan_done) == "draft"
+    assert seen_status(replace(decided, status="cancelled"), {"t" * 32, "r" * 32}.__contains__) == "cancelled"

@@ -102,6 +102,12 @@ class ConfigStore:
             raise _unavailable(error) from error
         return Pointer(_active(answer["Body"].read()), answer["ETag"])
 
+    def active(self, deployed_url: str, seen: Pointer | None = None) -> ConfigVersion:
+        """The version functions use: the pushed one the pointer (`seen`, or read now) names, or the bundle
+        the deploy shipped, at `deployed_url` (a stack output)."""
+        number = (seen or self.pointer()).version
+        return self.deployed(deployed_url) if number == DEPLOYED_VERSION else self.version(number)
+
     def deployed(self, url: str) -> ConfigVersion:
         """Version 1, the bundle `cdk deploy` shipped, at `s3://bucket/key` (a stack output)."""
         bucket, _, key = url.removeprefix("s3://").partition("/")

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nurture.cli.target import Target
     from nurture.config import NurtureConfig
+    from nurture.domain.audiences.scan import JobProgress
+    from nurture.domain.campaigns.lifecycle import CampaignState
 
 TargetOptions = Callable[[argparse.ArgumentParser], None]
 FindTarget = Callable[[argparse.Namespace], "Target | None"]
@@ -49,18 +51,19 @@ def run_campaign_command(args: argparse.Namespace, find_target: FindTarget) -> i
     target = find_target(args)
     if target is None:
         return 2
+    from nurture.cli.segments import target_config
     from nurture.settings import runtime_settings
 
     store = DynamoCampaignStore(runtime_settings().table_name)
     try:
-        version, config = _active_config()
+        version, config = target_config()
         command = args.campaign_command
         if command == "list":
             return _list(config, store, args.json)
         if command == "test":
             return _test(config, args)
         if command == "schedule":
-            return _schedule(config, version, store, args)
+            return _schedule(config, version, store, args, target.who())
         if command == "cancel":
             return _cancel(store, args)
         return _show(config, store, args, with_progress=command == "status")
@@ -69,20 +72,13 @@ def run_campaign_command(args: argparse.Namespace, find_target: FindTarget) -> i
         return 1
 
 
-def _active_config() -> tuple[int, NurtureConfig]:
-    from nurture.cli.segments import target_config
-
-    return target_config()
-
-
 def _list(config: NurtureConfig, store: Any, as_json: bool) -> int:
     rows = []
     window = config.sequences.send_window
     for campaign_id, campaign in sorted(config.campaigns.campaigns.items(), key=lambda c: c[1].starts(window)):
-        state = store.state(campaign_id)
         rows.append({"id": campaign_id, "name": campaign.name, "type": campaign.type, "segment": campaign.segment,
                      "sends": campaign.send_at.isoformat() if campaign.send_at else f"{campaign.send_on} (each "
-                     "lead's send window)", "status": state.status if state else "draft"})
+                     "lead's send window)", "status": _status(store.state(campaign_id))})
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
     else:
@@ -97,7 +93,7 @@ def _show(config: NurtureConfig, store: Any, args: argparse.Namespace, with_prog
     campaign = campaign_of(config.campaigns, args.campaign_id)
     state = store.state(args.campaign_id)
     shown: dict[str, Any] = {"id": args.campaign_id, **campaign.model_dump(mode="json", exclude_none=True),
-                             "status": state.status if state else "draft"}
+                             "status": _status(state)}
     if state is not None:
         shown["state"] = state.to_item()
     if with_progress:
@@ -108,9 +104,9 @@ def _show(config: NurtureConfig, store: Any, args: argparse.Namespace, with_prog
             shown["variants"] = {LETTERS[n]: store.counts(variant_step(args.campaign_id, n))
                                  for n in range(len(campaign.ab_test.subjects))}
         if state is not None and state.job_id:
-            shown["audience"] = audience = _audience(state.job_id)
-            if state.status == "sending" and audience and audience["parts_done"] == audience["parts"]:
-                shown["status"] = "sent"  # every member found is with the sender (counts: what it did)
+            shown["audience"] = _audience(state.job_id)
+        if state is not None and state.rest_job_id:
+            shown["rest_audience"] = _audience(state.rest_job_id)  # the A/B test's winner, to everyone else
     if args.json:
         print(json.dumps(shown, ensure_ascii=False))
     else:
@@ -120,24 +116,33 @@ def _show(config: NurtureConfig, store: Any, args: argparse.Namespace, with_prog
 
 
 def _audience(job_id: str) -> dict[str, Any]:
-    from nurture.adapters.audience_store import DynamoAudienceStore
-    from nurture.settings import runtime_settings
-
-    progress = DynamoAudienceStore(runtime_settings().table_name).progress(job_id)
+    progress = _progress(job_id)
     if progress is None:
         return {}
     return {"found": progress.matched, "profiles_scanned": progress.scanned, "parts": len(progress.parts),
             "parts_done": sum(part.done for part in progress.parts)}
 
 
-def _schedule(config: NurtureConfig, version: int, store: Any, args: argparse.Namespace) -> int:
-    import getpass
+def _progress(job_id: str) -> JobProgress | None:
+    from nurture.adapters.audience_store import DynamoAudienceStore
+    from nurture.settings import runtime_settings
 
+    return DynamoAudienceStore(runtime_settings().table_name).progress(job_id)
+
+
+def _status(state: CampaignState | None) -> str:
+    """As `seen_status` derives it: sent once its scans have handed every member to the sender."""
+    from nurture.domain.campaigns.lifecycle import seen_status
+
+    return seen_status(state, lambda job_id: (progress := _progress(job_id)) is not None and progress.done)
+
+
+def _schedule(config: NurtureConfig, version: int, store: Any, args: argparse.Namespace, who: str) -> int:
     from nurture.domain.campaigns.lifecycle import schedule
     from nurture.domain.clock import utc_now
 
     current = store.state(args.campaign_id)
-    state = schedule(config, args.campaign_id, current, version, getpass.getuser(), utc_now())
+    state = schedule(config, args.campaign_id, current, version, who, utc_now())
     store.put(state, None)
     campaign = config.campaigns.campaigns[args.campaign_id]
     print(f"scheduled {args.campaign_id}: from {state.sends_from} to segment {campaign.segment} "
@@ -150,7 +155,7 @@ def _cancel(store: Any, args: argparse.Namespace) -> int:
     from nurture.domain.clock import utc_now
 
     current = store.state(args.campaign_id)
-    state = cancel(current, args.campaign_id, utc_now())
+    state = cancel(current, args.campaign_id, utc_now())  # even once "sent": it stops what the sender still holds
     store.put(state, current.status if current else None)
     print(f"cancelled {args.campaign_id}: nothing more goes out")
     return 0

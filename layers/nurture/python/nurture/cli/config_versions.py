@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -52,7 +51,7 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
         if args.config_command == "status":
             return _status(store, deployed_url)
         if args.config_command == "rollback":
-            return _rollback(store, deployed_url, _who(args, target))
+            return _rollback(store, deployed_url, target.who(getattr(args, "by", None)))
         files = read_config_files(args.config_dir)
         if args.config_command == "diff":
             return _diff(store, deployed_url, files)
@@ -60,13 +59,13 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
         # all against the version read here: an invalid bundle changes nothing, and a push that lands
         # meanwhile makes this one a conflict.
         seen = store.pointer()
-        active = _active(store, deployed_url, seen)
+        active = store.active(deployed_url, seen)
         config = load_config(args.config_dir, check_template_syntax=True)
         late = _past_campaigns(config, active, target.environment["TABLE_NAME"])
         if late:
             raise ConfigInvalid([f"{args.config_dir}/campaigns.yaml: {problem}: change it, or remove the campaign"
                                  for problem in late])
-        return _push(store, deployed_url, files, _who(args, target), active, seen)
+        return _push(store, deployed_url, files, target.who(getattr(args, "by", None)), active, seen)
     except ConfigInvalid as invalid:
         print_problems(invalid, args.config_dir, ": nothing was pushed")
         return 1
@@ -107,16 +106,9 @@ def _past_campaigns(config: NurtureConfig, active: ConfigVersion, table: str) ->
     return past_campaigns(config.campaigns, window, now, exempt=unchanged | started)
 
 
-def _active(store: ConfigStore, deployed_url: str, seen: Pointer | None = None) -> ConfigVersion:
-    from nurture.config.versions import DEPLOYED_VERSION
-
-    number = (seen or store.pointer()).version
-    return store.deployed(deployed_url) if number == DEPLOYED_VERSION else store.version(number)
-
-
 def _status(store: ConfigStore, deployed_url: str) -> int:
     pointer = store.pointer()
-    active = _active(store, deployed_url)
+    active = store.active(deployed_url)
     origin = "shipped by the deploy" if active.number == 1 else f"pushed by {active.pushed_by} at {active.pushed_at}"
     print(f"active version: {active.number} ({origin})")
     if pointer.active and pointer.active.action == "rollback":
@@ -133,7 +125,7 @@ def _status(store: ConfigStore, deployed_url: str) -> int:
 def _diff(store: ConfigStore, deployed_url: str, files: dict[str, str]) -> int:
     from nurture.config.versions import unified_diff
 
-    active = _active(store, deployed_url)
+    active = store.active(deployed_url)
     lines = unified_diff(active.files, files, f"v{active.number}")
     if not lines:
         print(f"no changes against the active version {active.number}")
@@ -168,14 +160,3 @@ def _rollback(store: ConfigStore, deployed_url: str, who: str) -> int:
     store.activate(ActivePointer(previous, who, iso(utc_now()), "rollback"), seen)
     print(f"version {previous} is active again (was {seen.version}); functions use it within a minute")
     return 0
-
-
-def _who(args: argparse.Namespace, target: Target) -> str:
-    if getattr(args, "by", None):
-        return str(args.by)
-    if "AWS_ENDPOINT_URL" in target.environment:  # the local system: the emulator's identity says nothing
-        return getpass.getuser()
-    from nurture.adapters.aws import client
-
-    arn: str = client("sts").get_caller_identity()["Arn"]
-    return arn

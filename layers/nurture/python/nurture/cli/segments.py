@@ -96,11 +96,8 @@ def target_config() -> tuple[int, NurtureConfig]:
     bucket, shipped = runtime_settings().config_bucket, os.environ.get("DEPLOYED_CONFIG_URL", "")
     if not bucket or not shipped:
         return DEPLOYED_VERSION, config_version(DEPLOYED_VERSION)  # a stack from before the config store
-    store = ConfigStore(bucket)
-    version = store.pointer().version
-    if version == DEPLOYED_VERSION:
-        return version, load_config_files(store.deployed(shipped).files, "config v1")
-    return version, config_version(version)
+    active = ConfigStore(bucket).active(shipped)
+    return active.number, load_config_files(active.files, f"config v{active.number}")
 
 
 def _wait(store: DynamoAudienceStore, job_id: str) -> JobProgress | None:

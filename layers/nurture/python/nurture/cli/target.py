@@ -33,6 +33,20 @@ class Target:
     environment: dict[str, str]
     api_url: str
 
+    def who(self, by: str | None = None) -> str:
+        """Who a change is recorded as made by: `by` if given; on a deployed stack, the caller's AWS identity;
+        on the local system, the machine's user (the emulator's identity says nothing)."""
+        if by:
+            return by
+        if "AWS_ENDPOINT_URL" in self.environment:
+            import getpass
+
+            return getpass.getuser()
+        from nurture.adapters.aws import client
+
+        arn: str = client("sts").get_caller_identity()["Arn"]
+        return arn
+
     def apply(self) -> None:
         if "AWS_ENDPOINT_URL" not in self.environment:
             os.environ.pop("AWS_ENDPOINT_URL", None)  # a deployed stack: the real AWS endpoints

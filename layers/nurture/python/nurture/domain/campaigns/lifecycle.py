@@ -9,7 +9,7 @@ sending, until its decision time: the tick then picks the winner and starts a se
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -105,6 +105,17 @@ def cancel(current: CampaignState | None, campaign_id: str, now: datetime) -> Ca
         raise CampaignRefused(f"campaign '{campaign_id}' is {current.status if current else 'a draft'}: "
                               "only a scheduled or sending campaign can be cancelled")
     return CampaignState(**{**current.__dict__, "status": "cancelled", "cancelled_at": iso(now)})
+
+
+def seen_status(state: CampaignState | None, scan_done: Callable[[str], bool]) -> Status:
+    """What a marketer is shown: a sending campaign is sent once every scan it needs (an A/B test's second
+    too) has handed every member it found to the sender; the sender's counts say what became of them."""
+    if state is None:
+        return "draft"
+    if state.status != "sending" or (state.decide_at and not state.rest_job_id):
+        return state.status
+    scans = [state.job_id, state.rest_job_id] if state.rest_job_id else [state.job_id]
+    return "sent" if all(scan_done(job) for job in scans) else "sending"
 
 
 def job_id_for(state: CampaignState, phase: str = "") -> str:
