@@ -22,7 +22,7 @@ from infra.constructs.stream_consumer import StreamConsumer
 from infra.constructs.tracking_key import TrackingKey
 from infra.settings import DeploySettings
 from nurture import keys
-from nurture.domain.campaigns.sending import CAMPAIGN_COUNTERS
+from nurture.keys import CAMPAIGN_COUNTERS
 from nurture.topology import (
     FUNCTIONS,
     OUTPUT_API_URL,

@@ -86,6 +86,9 @@ def send_sk(message_id: str) -> str:
 STATS_SHARDS = 8  # a step's counters are spread over this many items, so concurrent sends rarely collide
 
 
+CAMPAIGN_COUNTERS = "campaign"  # campaigns' KPI counters are the step counters of this "sequence"
+
+
 def stats_pk(sequence: str, step: str) -> str:
     return f"STATS#{sequence}#{step}"
 

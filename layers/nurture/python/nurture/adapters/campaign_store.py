@@ -9,8 +9,8 @@ from typing import Any
 from nurture import keys
 from nurture.adapters.lead_store import ConditionFailed, DynamoTable, from_item, item_key, to_item
 from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignRefused, CampaignState
-from nurture.domain.campaigns.sending import CAMPAIGN_COUNTERS
 from nurture.domain.campaigns.start import Held
+from nurture.keys import CAMPAIGN_COUNTERS
 
 
 class DynamoCampaignStore(DynamoTable):

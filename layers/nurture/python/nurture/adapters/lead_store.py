@@ -13,7 +13,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from nurture import keys
 from nurture.adapters.aws import client
 from nurture.domain.activity import Activity
-from nurture.domain.campaigns.sending import CAMPAIGN_COUNTERS
 from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, SubmissionWrite
 from nurture.domain.clock import iso, utc_now
 from nurture.domain.errors import LeadGone, StoreUnavailable, WriteConflict
@@ -22,6 +21,7 @@ from nurture.domain.retry import backoff
 from nurture.domain.scoring import ScoreState
 from nurture.domain.submissions import PROFILE_FIELDS
 from nurture.domain.tracking import OverQuota, Quota, VisitorErased, VisitorIdentified
+from nurture.keys import CAMPAIGN_COUNTERS
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()

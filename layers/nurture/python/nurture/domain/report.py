@@ -23,11 +23,11 @@ from nurture.config.sequences import SequencesConfig
 from nurture.domain.audiences.scan import job_progress
 from nurture.domain.campaigns.ab import Decision
 from nurture.domain.campaigns.calendar import ranks_of
-from nurture.domain.campaigns.sending import CAMPAIGN_COUNTERS
 from nurture.domain.clock import parse_iso
 from nurture.domain.leads import current_scores, rank_of, status_of
 from nurture.domain.scoring import is_human_activity
 from nurture.domain.sequencing import LeadFacts, planned_sends
+from nurture.keys import CAMPAIGN_COUNTERS
 
 CONVERSION_DAYS = 7  # a form this soon after a person's click converts that email
 ACCEPTED = frozenset({"accepted", "won", "lost"})  # lost: sales took it on, the deal went elsewhere

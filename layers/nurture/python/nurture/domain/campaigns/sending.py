@@ -36,9 +36,9 @@ from nurture.domain.sending import (
     send_once,
 )
 from nurture.domain.sequencing import SequenceState, note_sent
+from nurture.keys import CAMPAIGN_COUNTERS
 
 HOLD_KEPT_DAYS = 7  # a held message's item outlives its release by this much, then DynamoDB's TTL removes it
-CAMPAIGN_COUNTERS = "campaign"  # campaigns' KPI counters are the step counters of this "sequence"
 SkipReason = Literal["paused", "cancelled", "suppressed", "unsubscribed", "bounced", "complained", "no_consent",
                      "left_segment", "outside_window", "capped"]
 
