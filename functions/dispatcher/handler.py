@@ -58,6 +58,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info("A/B tests decided: the winner goes to the rest", extra={"campaigns": campaigns.decided})
     if released:
         metrics.add_metric(name="CampaignEmailsReleased", unit="Count", value=released)
+    if campaigns.failed:
+        metrics.add_metric(name="CampaignsFailedToAdvance", unit="Count", value=len(campaigns.failed))
+        logger.error("due campaigns could not be started or decided: tried again next tick",
+                     extra={"campaigns": campaigns.failed})
     if campaigns.dropped:
         metrics.add_metric(name="CampaignsDropped", unit="Count", value=len(campaigns.dropped))
         logger.error("scheduled campaigns missing from their config version: cancelled",

@@ -280,3 +280,26 @@ def test_on_a_send_on_date_a_lead_abroad_gets_it_when_its_own_window_opens_not_a
     run_sender(released + released, config, new_york_morning)
     assert sent_to() == ["reader1@example.co.jp", "reader2@example.co.jp"]
     assert campaigns.counts(CAMPAIGN) == {"sent": 2}
+
+
+def test_a_campaign_whose_version_cannot_be_read_holds_up_no_other_and_is_tried_again(aws: None):
+    from nurture.domain.errors import ConfigInvalid
+
+    config = load_config(CONFIG_DIR)
+    campaigns = DynamoCampaignStore(RESOURCES.table_name)
+    campaigns.put(schedule(config, CAMPAIGN, None, 7, "marketing", SCHEDULED_AT), None)  # a version gone bad
+    campaigns.put(schedule(config, "newsletter-2027-02", None, 1, "marketing", SCHEDULED_AT), None)
+    add_lead(1)
+
+    def config_of(version: int) -> Any:
+        if version == 7:
+            raise ConfigInvalid(["config v7/scoring.yaml: half_life_days: must be positive"])
+        return config
+
+    february = datetime(2027, 2, 10, 1, 5, tzinfo=UTC)
+    result = start_due_campaigns(campaigns, DynamoAudienceStore(RESOURCES.table_name),
+                                 AudienceQueue(RESOURCES.queue_url(RESOURCES.audience_queue)), config_of, february)
+
+    assert result.started == ["newsletter-2027-02"] and list(result.failed) == [CAMPAIGN]
+    assert "half_life_days" in result.failed[CAMPAIGN]
+    assert campaigns.state(CAMPAIGN).status == "scheduled"  # due again next tick

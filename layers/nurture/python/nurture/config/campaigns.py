@@ -136,13 +136,12 @@ def past_campaigns(campaigns: CampaignsConfig, window: SendWindow, now: datetime
 
 def window_problems(campaigns: CampaignsConfig, window: SendWindow) -> list[str]:
     """Campaigns that would start while the send window is shut: every email would be skipped."""
-    from nurture.config.sequences import FrequencyCap
-    from nurture.domain.schedule import next_send_time
+    from nurture.domain.schedule import next_window_opening
 
     problems = []
     for name, campaign in campaigns.campaigns.items():
         starts = campaign.starts(window)
-        if next_send_time(starts, window, FrequencyCap(), []) != starts:
+        if next_window_opening(starts, window) != starts:
             where = "send_at" if campaign.send_at is not None else "send_on"
             problems.append(f"campaigns.{name}.{where}: {starts.isoformat()} is outside the send window "
                             f"(sequences.yaml: {window.start:%H:%M}–{window.end:%H:%M} {window.timezone}"

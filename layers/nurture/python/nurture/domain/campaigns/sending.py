@@ -24,7 +24,7 @@ from nurture.domain.clock import expiry, iso, parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.leads import mail_refusal
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
-from nurture.domain.schedule import next_send_time
+from nurture.domain.schedule import next_send_time, next_window_opening
 from nurture.domain.sending import (
     AlreadyRecorded,
     Attempt,
@@ -101,7 +101,7 @@ def skip_reason(profile: dict[str, Any], suppressed: bool, campaign: Campaign,
         return "left_segment"
     window, cap = config.sequences.send_window, config.sequences.frequency_cap
     timezone = profile.get("timezone")
-    if next_send_time(now, window, cap, [], timezone) > now:
+    if next_window_opening(now, window, timezone) > now:
         return "outside_window"
     sequence = SequenceState.from_item(profile.get("sequence"))
     history = [parse_iso(at) for at in sequence.sent_at] if sequence else []
@@ -134,7 +134,7 @@ def deliver_campaign(message: CampaignMessage, state: CampaignState | None, stor
                     skip_reason(profile, suppressed, campaign, state, config, evaluator, now)
                 if reason == "outside_window" and campaign.send_on is not None:
                     # "On date D in each lead's own send window": kept until the lead's window opens.
-                    until = _own_window(profile, config, now)
+                    until = next_window_opening(now, config.sequences.send_window, profile.get("timezone"))
                     store.hold(message, iso(until), expiry(until, HOLD_KEPT_DAYS))
                     return "held"
                 if reason is not None:
@@ -163,11 +163,6 @@ def _close_unsent(store: SenderStore, message: CampaignMessage, message_id: str,
     store.record_send(SendRecord(lead_id=message.lead_id, sequence=CAMPAIGN_COUNTERS, step_id=message.campaign_id,
                                  outcome="skipped", state=None, reschedule=False, message_id=message_id,
                                  counter=f"skipped_{reason}"), version)
-
-
-def _own_window(profile: dict[str, Any], config: NurtureConfig, now: datetime) -> datetime:
-    window = config.sequences.send_window
-    return next_send_time(now, window, config.sequences.frequency_cap, [], profile.get("timezone"))
 
 
 def _sent(message: CampaignMessage, profile: dict[str, Any], campaign: Campaign, attempt: Attempt,

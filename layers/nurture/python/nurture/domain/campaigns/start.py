@@ -26,7 +26,8 @@ from nurture.domain.campaigns.lifecycle import (
     job_id_for,
 )
 from nurture.domain.clock import iso
-from nurture.domain.schedule import next_send_time
+from nurture.domain.errors import NurtureError
+from nurture.domain.schedule import next_window_opening
 
 
 @dataclass(frozen=True)
@@ -68,37 +69,49 @@ class Started:
     waiting: list[str] = field(default_factory=list)  # due, but the send window is shut: started when it opens
     dropped: list[str] = field(default_factory=list)  # no longer in the config version it was scheduled with
     decided: list[str] = field(default_factory=list)  # A/B tests whose winner now goes to the rest
+    failed: dict[str, str] = field(default_factory=dict)  # why each could not be advanced: tried again next tick
 
 
 def start_due_campaigns(states: CampaignStates, jobs: Jobs, tasks: Tasks, config_of: Callable[[int], NurtureConfig],
                         now: datetime) -> Started:
     result = Started()
     for state in states.due(iso(now)):
-        # The version it was scheduled with: the segment and the template it was checked against.
-        config = config_of(state.config_version)
-        campaign = config.campaigns.campaigns.get(state.campaign_id)
-        if campaign is None:  # version 1 is the deployed layer: a later deploy may have dropped it
-            _put(states, replace(state, status="cancelled", cancelled_at=iso(now)), state.status)
-            result.dropped.append(state.campaign_id)
+        try:
+            outcome = _advance(state, states, jobs, tasks, config_of, now)
+        except NurtureError as error:
+            # Its config version cannot be read or validated here, or a store refused: it comes due again next
+            # tick, and the other campaigns go on meanwhile.
+            result.failed[state.campaign_id] = str(error)
             continue
-        sequences = config.sequences
-        if next_send_time(now, sequences.send_window, sequences.frequency_cap, []) > now:
-            result.waiting.append(state.campaign_id)  # started now, every email would be skipped outside_window
-            continue
-        if state.status == "scheduled":
-            job_id = _scan(jobs, tasks, state, campaign, "test" if campaign.ab_test is not None else "", now)
-            decide_at = iso(now + timedelta(hours=campaign.ab_test.wait_hours)) if campaign.ab_test else ""
-            if _put(states, replace(state, status="sending", job_id=job_id, started_at=iso(now), decide_at=decide_at),
-                    "scheduled"):
-                result.started.append(state.campaign_id)
-        elif campaign.ab_test is not None:
-            decided = _decided(states, state, campaign.ab_test)
-            if decided is None:
-                continue
-            job_id = _scan(jobs, tasks, decided, campaign, "rest", now)
-            if _put(states, replace(decided, rest_job_id=job_id), "sending"):
-                result.decided.append(state.campaign_id)
+        if outcome is not None:
+            getattr(result, outcome).append(state.campaign_id)
     return result
+
+
+def _advance(state: CampaignState, states: CampaignStates, jobs: Jobs, tasks: Tasks,
+             config_of: Callable[[int], NurtureConfig], now: datetime) -> str | None:
+    """One due campaign's next step; the list of `Started` it belongs to, or None (another tick took it)."""
+    # The version it was scheduled with: the segment and the template it was checked against.
+    config = config_of(state.config_version)
+    campaign = config.campaigns.campaigns.get(state.campaign_id)
+    if campaign is None:  # version 1 is the deployed layer: a later deploy may have dropped it
+        _put(states, replace(state, status="cancelled", cancelled_at=iso(now)), state.status)
+        return "dropped"
+    if next_window_opening(now, config.sequences.send_window) > now:
+        return "waiting"  # started now, every email would be skipped outside_window
+    if state.status == "scheduled":
+        job_id = _scan(jobs, tasks, state, campaign, "test" if campaign.ab_test is not None else "", now)
+        decide_at = iso(now + timedelta(hours=campaign.ab_test.wait_hours)) if campaign.ab_test else ""
+        started = _put(states, replace(state, status="sending", job_id=job_id, started_at=iso(now),
+                                       decide_at=decide_at), "scheduled")
+        return "started" if started else None
+    if campaign.ab_test is None:
+        return None
+    decided = _decided(states, state, campaign.ab_test)
+    if decided is None:
+        return None
+    job_id = _scan(jobs, tasks, decided, campaign, "rest", now)
+    return "decided" if _put(states, replace(decided, rest_job_id=job_id), "sending") else None
 
 
 def release_held(states: CampaignStates, queue: MessageQueue, now: datetime) -> int:
