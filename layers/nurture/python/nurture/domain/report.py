@@ -21,12 +21,12 @@ from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.audiences.scan import job_progress
-from nurture.domain.campaigns.ab import Decision
 from nurture.domain.campaigns.calendar import ranks_of
 from nurture.domain.clock import parse_iso
 from nurture.domain.leads import current_scores, rank_of, status_of
 from nurture.domain.scoring import is_human_activity
 from nurture.domain.sequencing import LeadFacts, planned_sends
+from nurture.jsonable import plain
 from nurture.keys import CAMPAIGN_COUNTERS
 
 CONVERSION_DAYS = 7  # a form this soon after a person's click converts that email
@@ -98,7 +98,7 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
         elif str(item.get("PK", "")).startswith(keys.job_pk("")):
             jobs[str(item["PK"])].append(item)
         elif str(item.get("PK", "")).startswith(keys.campaign_pk("")) and item.get("decision"):
-            decisions[str(item["campaign_id"])] = Decision.from_item(item["decision"]).to_item()  # plain numbers
+            decisions[str(item["campaign_id"])] = plain(item["decision"])
     emails = _emails(events, period)
     weekly = {week: dict.fromkeys(WEEKLY_COUNTS, 0) for week in period.weeks()}
 

@@ -217,6 +217,16 @@ class Attempt:
     error: str | None = None  # None: SES accepted it (or an earlier delivery of this message did)
     stop: bool = False  # a permanent SES refusal (a step: the sequence stops); a render failure only skips
 
+    @property
+    def outcome(self) -> Outcome:
+        return "sent" if self.error is None else "failed"
+
+    def activity(self, retention_days: int, data: dict[str, Any]) -> Activity:
+        """The lead's record of it: email_sent, or email_failed with the error, beside what was sent."""
+        return Activity(type="email_sent" if self.error is None else "email_failed", occurred_at=self.at,
+                        event_id=self.message_id, expires_at=expiry(parse_iso(self.at), retention_days),
+                        data={"message_id": self.message_id, **data, **({"error": self.error} if self.error else {})})
+
 
 def message_id_for(lead_id: str, state: SequenceState) -> str:
     """One id per (lead, sequence, step, start of its delay): every delivery of a message agrees on it."""
@@ -324,13 +334,9 @@ def _sent_record(lead_id: str, profile: dict[str, Any], attempt: Attempt, step: 
         new = replace(state, stopped="send_failed", next_send_at=None)
     else:
         new = skip(state, config, facts, at)
-    activity = Activity(type="email_sent" if attempt.error is None else "email_failed", occurred_at=attempt.at,
-                        event_id=attempt.message_id, expires_at=expiry(at, retention_days),
-                        data={"message_id": attempt.message_id, "sequence": state.sequence, "step": step.id,
-                              "template": step.template,
-                              **({"error": attempt.error} if attempt.error else {})})
-    return SendRecord(lead_id=lead_id, sequence=state.sequence, step_id=step.id,
-                      outcome="sent" if attempt.error is None else "failed", state=new,
+    activity = attempt.activity(retention_days, {"sequence": state.sequence, "step": step.id,
+                                                 "template": step.template})
+    return SendRecord(lead_id=lead_id, sequence=state.sequence, step_id=step.id, outcome=attempt.outcome, state=new,
                       reschedule=new.next_send_at != state.next_send_at, activity=activity,
                       message_id=attempt.message_id, error=attempt.error)
 

@@ -34,8 +34,15 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignS
                  campaign_state: Callable[[str], CampaignState | None],
                  config_of: Callable[[int], NurtureConfig]) -> dict[str, Any]:
     states: dict[str, CampaignState | None] = {}  # read once a batch: a cancel stops the next batch on
-    # Per batch and config version: rendering setup and the compiled segments, not per message.
-    prepared: dict[int, tuple[NurtureConfig, Composer, SegmentEvaluator]] = {}
+    # Once a batch, not per message: the rendering setup of the invocation's version (None) and of each version a
+    # campaign was scheduled with, and those versions' compiled segments.
+    composers: dict[int | None, Composer] = {}
+    evaluators: dict[int, SegmentEvaluator] = {}
+
+    def composer_for(version: int | None, its_config: NurtureConfig) -> Composer:
+        if version not in composers:
+            composers[version] = composer(its_config)
+        return composers[version]
 
     def send(record: SQSRecord) -> None:
         # A malformed message fails here, returns to the queue and ends in its DLQ: nothing is lost.
@@ -44,7 +51,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignS
             send_campaign(CampaignMessage.model_validate(body))
             return
         message = StepMessage.model_validate(body)
-        outcome = deliver(message, store, mailer, composer(config), config.sequences, clock(),
+        outcome = deliver(message, store, mailer, composer_for(None, config), config.sequences, clock(),
                           config.api.event_retention_days)
         if outcome in METRICS:
             metrics.add_metric(name=METRICS[outcome], unit="Count", value=1)
@@ -54,13 +61,12 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignS
     def send_campaign(message: CampaignMessage) -> None:
         if message.campaign_id not in states:
             states[message.campaign_id] = campaign_state(message.campaign_id)
-        if message.config_version not in prepared:
-            scheduled_with = config_of(message.config_version)  # the whole email from that one version
-            prepared[message.config_version] = (scheduled_with, composer(scheduled_with),
-                                                SegmentEvaluator(scheduled_with.segments, scheduled_with.scoring))
-        scheduled_with, its_composer, evaluator = prepared[message.config_version]
-        outcome = deliver_campaign(message, states[message.campaign_id], store, mailer, its_composer, scheduled_with,
-                                   evaluator, clock())
+        version = message.config_version
+        scheduled_with = config_of(version)  # the whole email from that one version
+        if version not in evaluators:
+            evaluators[version] = SegmentEvaluator(scheduled_with.segments, scheduled_with.scoring)
+        outcome = deliver_campaign(message, states[message.campaign_id], store, mailer,
+                                   composer_for(version, scheduled_with), scheduled_with, evaluators[version], clock())
         kind = "skipped" if outcome.startswith("skipped_") else outcome
         metrics.add_metric(name=CAMPAIGN_METRICS.get(kind, "CampaignMessagesDropped"), unit="Count", value=1)
         logger.info("campaign email", extra={"lead_id": message.lead_id, "campaign": message.campaign_id,

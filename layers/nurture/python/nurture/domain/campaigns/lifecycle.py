@@ -125,7 +125,7 @@ def job_id_for(state: CampaignState, phase: str = "") -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:32]
 
 
-def message_id_for(lead_id: str, campaign_id: str) -> str:
+def campaign_message_id(lead_id: str, campaign_id: str) -> str:
     """One message per lead and campaign, whatever redeliveries or re-evaluations: the send marker's id."""
     return hashlib.sha256(f"{lead_id}|campaign|{campaign_id}".encode()).hexdigest()[:24]
 

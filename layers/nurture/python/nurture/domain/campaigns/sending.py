@@ -16,10 +16,9 @@ from typing import Any, Literal, Protocol
 from nurture.config import NurtureConfig
 from nurture.config.campaigns import Campaign
 from nurture.config.templates import EmailTemplate
-from nurture.domain.activity import Activity
 from nurture.domain.audiences.evaluate import SegmentEvaluator
 from nurture.domain.campaigns.ab import LETTERS, variant_in_test, variant_step
-from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignState, message_id_for
+from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignState, campaign_message_id
 from nurture.domain.clock import expiry, iso, parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.leads import mail_refusal
@@ -117,7 +116,7 @@ def deliver_campaign(message: CampaignMessage, state: CampaignState | None, stor
     with, `evaluator` its segments). Returns the outcome (sent, failed, skipped_<reason>, held, duplicate,
     gone)."""
     campaign = config.campaigns.campaigns[message.campaign_id]
-    message_id = message_id_for(message.lead_id, message.campaign_id)
+    message_id = campaign_message_id(message.lead_id, message.campaign_id)
     variant = variant_of(message, campaign, state) if state is not None and state.status != "cancelled" else None
     counted = variant_step(message.campaign_id, variant.index) if variant and variant.in_test else None
     retention = config.api.event_retention_days
@@ -146,7 +145,7 @@ def deliver_campaign(message: CampaignMessage, state: CampaignState | None, stor
                                     partial(composer.compose, message.lead_id, profile, template, now=now,
                                             counter=counted), tags, store, mailer, now, retention)
             store.record_send(_sent(message, profile, campaign, attempt, retention, variant, counted), version)
-            return "sent" if attempt.error is None else "failed"
+            return attempt.outcome
         except WriteConflict:
             backoff(retry)  # scoring wrote the lead meanwhile: read it again
         except AlreadyRecorded:
@@ -170,13 +169,10 @@ def _sent(message: CampaignMessage, profile: dict[str, Any], campaign: Campaign,
     at = parse_iso(attempt.at)
     sequence = SequenceState.from_item(profile.get("sequence"))
     counted = attempt.error is None and campaign.counts_toward_cap and sequence is not None
-    activity = Activity(type="email_sent" if attempt.error is None else "email_failed", occurred_at=attempt.at,
-                        event_id=attempt.message_id, expires_at=expiry(at, retention_days),
-                        data={"message_id": attempt.message_id, "campaign": message.campaign_id,
-                              "template": campaign.template, **(variant.data() if variant else {}),
-                              **({"error": attempt.error} if attempt.error else {})})
+    activity = attempt.activity(retention_days, {"campaign": message.campaign_id, "template": campaign.template,
+                                                 **(variant.data() if variant else {})})
     return SendRecord(lead_id=message.lead_id, sequence=CAMPAIGN_COUNTERS, step_id=message.campaign_id,
-                      outcome="sent" if attempt.error is None else "failed",
+                      outcome=attempt.outcome,
                       # Counted in the cap: the send joins the step emails' recent sends (template kept too).
                       state=note_sent(sequence, campaign.template, at) if counted and sequence else None,
                       reschedule=False, activity=activity, message_id=attempt.message_id, error=attempt.error,
