@@ -21,11 +21,10 @@ from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.audiences.scan import job_progress
-from nurture.domain.campaigns.calendar import ranks_of
+from nurture.domain.campaigns.calendar import month_of, rank_touchpoints
 from nurture.domain.clock import parse_iso
 from nurture.domain.leads import current_scores, rank_of, status_of
 from nurture.domain.scoring import is_human_activity
-from nurture.domain.sequencing import LeadFacts, planned_sends
 from nurture.jsonable import plain
 from nurture.keys import CAMPAIGN_COUNTERS
 
@@ -300,26 +299,16 @@ def touchpoint_plan(sequences: SequencesConfig, now: datetime, zone: ZoneInfo,
     rule its rank out): the months in which it would get no email, and the months in which no rank's lead
     would."""
     months = _months(now.astimezone(zone).date())
-    until = now + timedelta(days=366)
-    window = sequences.send_window
-    coming = {name: campaign.starts(window) for name, campaign in (campaigns.campaigns.campaigns.items()
-                                                                   if campaigns else ())
-              if now <= campaign.starts(window) < until}
     plans = []
     for rank in ("A", "B", "C"):
-        # An A lead is handed to sales the moment it becomes A: the plan sees what sales' lead gets.
-        facts = LeadFacts(rank=rank, stage="handed_off" if rank == "A" else "nurturing", status="active",
-                          last_activity_at=now)
-        sends = planned_sends(facts, sequences, now, until)
+        sends = rank_touchpoints(rank, sequences, now, now + timedelta(days=366),
+                                 campaigns.campaigns if campaigns else None, campaigns.segments if campaigns else None)
         if sends is None:
             continue
-        sends += [(at, f"campaign: {name}") for name, at in coming.items() if campaigns is not None
-                  and rank in ranks_of(campaigns.segments.segments[campaigns.campaigns.campaigns[name].segment],
-                                       campaigns.segments)]
-        sends.sort()
-        sent_months = {at.astimezone(zone).strftime("%Y-%m") for at, _ in sends}
-        plans.append({"rank": rank, "sends": [{"at": at.astimezone(zone).date().isoformat(), "email": template}
-                                              for at, template in sends],
+        sent_months = {month_of(send.at, zone) for send in sends}
+        plans.append({"rank": rank, "sends": [{"at": send.at.astimezone(zone).date().isoformat(),
+                                               "email": send.name if send.kind == "step" else f"campaign: {send.name}"}
+                                              for send in sends],
                       "months_without_email": [month for month in months if month not in sent_months]})
     quiet = [month for month in months if all(month in plan["months_without_email"] for plan in plans)]
     return {"months": months, "by_rank": plans, "months_without_any_email": quiet}

@@ -9,8 +9,9 @@ the campaigns to segments whose conditions are a part of its own (`within`): cri
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from nurture.config.campaigns import CampaignsConfig
@@ -56,24 +57,46 @@ def month_of(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m")
 
 
+@dataclass(frozen=True)
+class Touchpoint:
+    at: datetime
+    kind: Literal["step", "campaign"]
+    name: str  # the step's template, or the campaign's id
+
+
+def rank_touchpoints(rank: str, sequences: SequencesConfig, start: datetime, until: datetime,
+                     campaigns: CampaignsConfig | None, segments: SegmentsConfig | None) -> list[Touchpoint] | None:
+    """What a lead of `rank` that enrolls at `start` and never reacts receives before `until`, in time order:
+    its step emails (the sequence, then re-engagement when it goes dormant) and the campaigns whose segment does
+    not rule its rank out. An A lead is handed to sales the moment it becomes A: this is what sales' lead gets.
+    None: the sequencing rules enroll no such lead."""
+    facts = LeadFacts(rank=rank, stage="handed_off" if rank == "A" else "nurturing", status="active",
+                      last_activity_at=start)
+    steps = planned_sends(facts, sequences, start, until)
+    if steps is None:
+        return None
+    found = [Touchpoint(at, "step", template) for at, template in steps]
+    window = sequences.send_window
+    if campaigns is not None and segments is not None:
+        found += [Touchpoint(campaign.starts(window), "campaign", name)
+                  for name, campaign in campaigns.campaigns.items()
+                  if start <= campaign.starts(window) < until
+                  and rank in ranks_of(segments.segments[campaign.segment], segments)]
+    return sorted(found, key=lambda touchpoint: touchpoint.at)
+
+
 def build_calendar(year: int, sequences: SequencesConfig, segments: SegmentsConfig, campaigns: CampaignsConfig,
                    zone: ZoneInfo) -> dict[str, Any]:
     months = [f"{year}-{month:02d}" for month in range(1, 13)]
-    start = datetime(year, 1, 1, tzinfo=zone)
+    start, until = datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
     window = sequences.send_window
     in_year = {name: campaign for name, campaign in campaigns.campaigns.items()
                if month_of(campaign.starts(window), zone) in months}
     ranks = []
     for rank in sorted(RANKS):
-        facts = LeadFacts(rank=rank, stage="handed_off" if rank == "A" else "nurturing", status="active",
-                          last_activity_at=start)
         by_month: dict[str, list[str]] = {month: [] for month in months}
-        for at, template in planned_sends(facts, sequences, start, start + timedelta(days=366)) or []:
-            if month_of(at, zone) in by_month:
-                by_month[month_of(at, zone)].append(f"step: {template}")
-        for name, campaign in in_year.items():
-            if rank in ranks_of(segments.segments[campaign.segment], segments):
-                by_month[month_of(campaign.starts(window), zone)].append(f"campaign: {name}")
+        for touchpoint in rank_touchpoints(rank, sequences, start, until, campaigns, segments) or []:
+            by_month[month_of(touchpoint.at, zone)].append(f"{touchpoint.kind}: {touchpoint.name}")
         ranks.append({"rank": rank, "months": by_month, "silent": [m for m in months if not by_month[m]]})
     targeted = sorted({campaign.segment for campaign in in_year.values()})
     by_segment = []
