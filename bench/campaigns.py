@@ -16,6 +16,7 @@ from unittest import mock
 
 from bench.calls import REPO, counted_dynamodb
 from bench.cost import SES_PUBLISHING, Meter, MeteredLog, PriceList, split
+from bench.profiles import bulk_load, profile
 from bench.units import item_size, read_units
 
 POPULATIONS = (1_000, 10_000)  # 100,000: see markdown()
@@ -28,35 +29,15 @@ PER = 100_000
 PACED_EMAILS = 140  # ten seconds at SES's starting rate of 14 a second
 
 
-def profile(n: int) -> dict[str, Any]:
-    """A mailable lead's profile as the stores write it: fields, scores, consent and the activity summary."""
-    from nurture import keys
-    from nurture.adapters.lead_store import to_item
-
-    lead_id = f"{n:032x}"
-    return to_item({
-        "PK": keys.lead_pk(lead_id), "SK": keys.PROFILE, "lead_id": lead_id, "email": f"reader{n}@example.co.jp",
-        "email_key": f"{n:064x}", "name": "山田 太郎", "company": "株式会社サンプル", "title": "部長",
-        "industry": "製造業", "employees": 500, "language": "ja", "status": "active", "stage": "nurturing",
-        "consent": {"granted": True, "at": "2026-11-01T01:00:00.000000Z", "form": "contact"},
-        "rank": "B", "total": Decimal("42.5"), "fit": 30, "engagement": Decimal("12.5"),
-        "scoring": {"version": 3, "engagement": Decimal("12.5"), "as_of": "2026-11-01T01:00:00.000000Z"},
-        "activity": {"page_view": {"count": 12, "last": "2026-11-20T01:00:00.000000Z"},
-                     "form_submit": {"count": 1, "last": "2026-11-01T01:00:00.000000Z"}},
-        "rank_pk": keys.rank_pk("B"), "rank_sk": keys.rank_sk(42.5, lead_id),
-    })
-
-
 def _seed(table: str, population: int) -> int:
-    """Profiles written as a bulk load would (unmetered); returns their average size in bytes."""
-    from nurture.adapters.aws import client
-
-    sizes = 0
-    for start in range(0, population, 25):
-        items = [profile(n) for n in range(start, min(population, start + 25))]
-        sizes += sum(item_size(item) for item in items)
-        client("dynamodb").batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item}} for item in items]})
-    return round(sizes / population)
+    """Mailable leads (consent, an activity summary), bulk-loaded; returns their average size in bytes."""
+    items = [profile(n, consent={"granted": True, "at": "2026-11-01T01:00:00.000000Z", "form": "contact"},
+                     scoring={"version": 3, "engagement": Decimal("12.5"), "as_of": "2026-11-01T01:00:00.000000Z"},
+                     activity={"page_view": {"count": 12, "last": "2026-11-20T01:00:00.000000Z"},
+                               "form_submit": {"count": 1, "last": "2026-11-01T01:00:00.000000Z"}})
+             for n in range(population)]
+    bulk_load(table, items)
+    return round(sum(map(item_size, items)) / population)
 
 
 # --- the audience -------------------------------------------------------------------------------
@@ -93,11 +74,9 @@ def _audience_build(population: int) -> dict[str, Any]:
             [first.model_copy(update={"part": part, "parts": parts}) for part in range(parts)])
         poller = QueuePoller(resources.queue_url(resources.audience_queue), resources.region,
                              functools.partial(invoke, "audience"), batch_size=1)
-        invocations = 0
         counter.calls.clear()
         started = time.perf_counter()
-        while handed := poller.poll_once():
-            invocations += handed
+        invocations = poller.drain(rounds=1_000_000)
         seconds = time.perf_counter() - started
         progress = store.progress(first.job_id)
         assert progress is not None and progress.done
@@ -153,13 +132,11 @@ def campaign_cost(prices: PriceList) -> dict[str, Any]:
         with time_machine.travel(SENDING_AT, tick=True):
             invoke("dispatcher", scheduled_event(resources.region))
             for name in ("audience", "sender"):
-                while pollers[name].poll_once():
-                    pass
+                pollers[name].drain(rounds=1_000_000)
             sent = emulator.sent_emails(resources.region)
             for email in sent:
                 ses.publish(*delivery_records(email, resources.configuration_set, datetime.now(UTC)))
-            while pollers["ses_events"].poll_once():
-                pass
+            pollers["ses_events"].drain(rounds=1_000_000)
         usage = meter.total()
     bill = prices.bill(usage.times(PER / len(sent)))
     ses_usd = bill.pop("ses_email", 0.0)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from bench.calls import counted_dynamodb
+from bench.profiles import bulk_load, profile
 from bench.units import item_size, read_units
 
 DUE = 100
@@ -14,22 +15,14 @@ POPULATIONS = (1_000, 10_000, 100_000)
 
 
 def _lead(n: int, due_at: str) -> dict[str, Any]:
-    """A lead profile as the stores write it: fields, scores, the sequence state and the due keys."""
+    """A lead whose next step email is due at `due_at`: its sequence state and due keys."""
     from nurture import keys
-    from nurture.adapters.lead_store import to_item
 
     lead_id = f"{n:032x}"
-    return to_item({
-        "PK": keys.lead_pk(lead_id), "SK": keys.PROFILE, "lead_id": lead_id, "email": f"lead{n}@example.co.jp",
-        "email_key": f"{n:064x}", "name": "山田 太郎", "company": "株式会社サンプル", "title": "部長",
-        "industry": "製造業", "employees": 500, "language": "ja", "status": "active", "stage": "nurturing",
-        "rank": "B", "total": Decimal("42.5"), "fit": 30, "engagement": Decimal("12.5"),
-        "scoring": {"version": 3, "engagement": Decimal("12.5"), "as_of": due_at, "fired": [], "cycle": 0},
-        "sequence": {"sequence": "warm_nurture", "step": 1, "step_started_at": due_at, "next_send_at": due_at,
-                     "sent_templates": ["know_how"], "sent_at": [due_at]},
-        "due_pk": keys.due_pk(lead_id), "due_sk": keys.due_sk(due_at, lead_id),
-        "rank_pk": keys.rank_pk("B"), "rank_sk": keys.rank_sk(42.5, lead_id),
-    })
+    return profile(n, scoring={"version": 3, "engagement": Decimal("12.5"), "as_of": due_at, "fired": [], "cycle": 0},
+                   sequence={"sequence": "warm_nurture", "step": 1, "step_started_at": due_at, "next_send_at": due_at,
+                             "sent_templates": ["know_how"], "sent_at": [due_at]},
+                   due_pk=keys.due_pk(lead_id), due_sk=keys.due_sk(due_at, lead_id))
 
 
 def tick_read_units() -> list[tuple[int, dict[str, Any]]]:
@@ -54,9 +47,7 @@ def _one_tick(population: int, now: datetime) -> dict[str, Any]:
     with counted_dynamodb() as counter:
         items = [_lead(n, iso(now - timedelta(minutes=5)) if n < DUE else iso(now + timedelta(days=1 + n % 20)))
                  for n in range(population)]
-        for start in range(0, len(items), 25):  # the population, seeded as a bulk load would (moto leaves nothing)
-            client("dynamodb").batch_write_item(RequestItems={resources.table_name: [
-                {"PutRequest": {"Item": item}} for item in items[start:start + 25]]})
+        bulk_load(resources.table_name, items)
         sizes = {item["lead_id"]["S"]: item_size(item) for item in items}
         pages: list[list[str]] = []
         client("dynamodb").meta.events.register(
