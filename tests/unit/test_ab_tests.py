@@ -24,8 +24,9 @@ def test_the_test_takes_its_share_of_the_audience_split_evenly_over_the_variants
 
 
 def test_a_lead_is_always_in_the_same_group_of_a_campaign_and_campaigns_draw_apart():
-    assert [variant_in_test(lead, "nl", TWO) for lead in LEADS[:200]] == [variant_in_test(lead, "nl", TWO)
-                                                                       for lead in LEADS[:200]]
+    # The same in every process and release: a campaign whose test is under way never changes a lead's group.
+    assert [variant_in_test(lead, "nl", TWO) for lead in LEADS[:12]] == [None, 0, 1, None, None, None, None, None,
+                                                                         None, 0, 0, None]
     assert [variant_in_test(lead, "nl", TWO) for lead in LEADS[:200]] != [variant_in_test(lead, "other", TWO)
                                                                        for lead in LEADS[:200]]
 
@@ -69,11 +70,13 @@ def test_with_more_variants_the_best_must_beat_each_rival_at_the_stricter_level(
     assert not decide(THREE, [(1_500, 51), (1_500, 75), (1_500, 50)]).significant
 
 
-def test_a_decision_survives_the_campaign_states_round_trip():
+def test_a_decision_survives_the_campaign_states_round_trip_through_dynamodb_types():
+    from nurture.adapters.lead_store import from_item, to_item
+
     decision = decide(TWO, [(1_000, 30), (1_000, 60)])
     state = CampaignState("nl", "sending", "2027-01-13T01:00:00.000000Z", 3, decide_at="2027-01-13T05:00:00.000000Z",
                           decision=decision, rest_job_id="f" * 32)
-    assert CampaignState.from_item(state.to_item()) == state
+    assert CampaignState.from_item(from_item(to_item(state.to_item()))) == state  # numbers come back as Decimal
     assert state.due_at is None  # the rest is on its way: nothing more for the dispatcher
     assert CampaignState("nl", "sending", "x", 3, decide_at="2027-01-13T05:00:00.000000Z").due_at == \
         "2027-01-13T05:00:00.000000Z"
