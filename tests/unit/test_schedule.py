@@ -44,6 +44,12 @@ def test_the_leads_own_time_zone_decides_business_hours():
     assert next_window_opening(utc_evening, WINDOW) == tokyo(2026, 11, 25, 9, 0)
 
 
+@pytest.mark.parametrize("stored", ["Mars/Olympus_Mons", "../../etc/passwd", "Asia/Tokyo\x00"])
+def test_a_stored_time_zone_this_runtime_does_not_know_is_read_as_the_windows_own(stored: str):
+    utc_evening = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("UTC"))
+    assert next_window_opening(utc_evening, WINDOW, stored) == tokyo(2026, 11, 25, 9, 0)
+
+
 def test_weekend_only_window_without_holidays():
     open_every_day = SendWindow(business_days_only=False, holidays=None)
     assert is_business_day(tokyo(2026, 5, 3).date(), open_every_day)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nurture.config.sequences import FrequencyCap, SendWindow
 
@@ -31,9 +31,18 @@ def is_business_day(day: date, window: SendWindow) -> bool:
     return day.strftime("%m-%d") not in window.closed_dates
 
 
+def _zone(name: str | None, fallback: str) -> ZoneInfo:
+    """The lead's zone; the window's own when it has none, or one this runtime's tz database does not know
+    (checked at capture, but a stored value outlives a tzdata update): a lead is never unsendable for it."""
+    try:
+        return ZoneInfo(name) if name else ZoneInfo(fallback)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(fallback)
+
+
 def next_window_opening(earliest: datetime, window: SendWindow, timezone: str | None = None) -> datetime:
     """The first moment at or after `earliest` inside the window, in the lead's time zone."""
-    zone = ZoneInfo(timezone or window.timezone)
+    zone = _zone(timezone, window.timezone)
     local = earliest.astimezone(zone)
     for _ in range(MAX_DAYS_AHEAD):
         if is_business_day(local.date(), window):
