@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -14,21 +15,24 @@ from nurture.local.gateway import Page
 
 
 class Outbox:
-    def __init__(self, directory: Path, region: str):
+    def __init__(self, directory: Path, region: str,
+                 on_sent: Callable[[emulator.SentEmail], None] = lambda email: None):
         self.directory = directory
         self._region = region
+        self._on_sent = on_sent  # once per email, whoever collects it first (the sender's poll or a page view)
         self._seen = 0
         self._lock = threading.Lock()
         directory.mkdir(parents=True, exist_ok=True)
 
     def collect(self) -> list[emulator.SentEmail]:
-        """Save what SES accepted since the last call; returns the new emails."""
+        """Save what SES accepted since the last call, and hand each to `on_sent`; returns the new emails."""
         with self._lock:
             new = emulator.sent_emails(self._region, self._seen)
             self._seen += len(new)
             start = len(self.files())
             for offset, email in enumerate(new):
                 (self.directory / f"{start + offset + 1:05d}.eml").write_bytes(email.raw)
+                self._on_sent(email)
             return new
 
     def files(self) -> list[Path]:

@@ -104,7 +104,10 @@ class LocalSystem:
                                    on_delivered=emulator.stream_trimmer(self.resources.table_name,
                                                                         self.resources.region))
         self._repeaters = [Repeater("stream-poller", STREAM_POLL_SECONDS, self.poller.poll_once)]
-        self.outbox = Outbox(self.outbox_dir, self.resources.region)
+        ses = EventPublisher(self.resources.ses_events_topic_arn, self.resources.region)
+        # SES, as it would: Send and Delivery events for each email it accepted, once, whoever saw it first.
+        self.outbox = Outbox(self.outbox_dir, self.resources.region, lambda email: ses.publish(
+            *delivery_records(email, self.resources.configuration_set, datetime.now(UTC))))
         self._start_step_emails()
         self.gateway = Gateway((self.host, self.port), self._page)
         self.port = self.gateway.server_address[1]
@@ -132,15 +135,13 @@ class LocalSystem:
         ses_events = QueuePoller(self.resources.queue_url(self.resources.ses_events_queue), region,
                                  functools.partial(invoke, "ses_events"))
 
-        ses = EventPublisher(self.resources.ses_events_topic_arn, region)
         # Segment scans: one part a message, as the deployed event source (batch size 1) hands them over.
         audience = QueuePoller(self.resources.queue_url(self.resources.audience_queue), region,
                                functools.partial(invoke, "audience"), batch_size=1)
 
         def send_and_collect() -> None:
             if sender.poll_once():
-                for email in self.outbox.collect():  # SES, as it would: Send and Delivery events
-                    ses.publish(*delivery_records(email, self.resources.configuration_set, datetime.now(UTC)))
+                self.outbox.collect()
 
         self._repeaters += [
             Repeater("scheduler", self.tick_seconds, lambda: invoke("dispatcher", scheduled_event(region))),
