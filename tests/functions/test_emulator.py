@@ -1,5 +1,8 @@
 """The emulator's patches keep moto's answers: queries, transactions and their rollback, streams."""
 
+import threading
+import time
+
 import boto3
 import pytest
 
@@ -92,3 +95,78 @@ def test_a_transaction_repeated_with_its_client_request_token_writes_once():
         dynamodb.transact_write_items(TransactItems=[add_one], ClientRequestToken=token)
     item = dynamodb.get_item(TableName=TABLE, Key={"PK": {"S": "TOKEN#1"}, "SK": {"S": "COUNT"}})["Item"]
     assert item["n"] == {"N": "2"}  # the retry of the first request wrote nothing; the second request did
+
+
+def test_writes_made_while_another_transaction_is_cancelled_are_kept():
+    """A cancelled transaction restores its rollback copy: a write made meanwhile (another function's,
+    on another thread) must not be rolled back with it, nor its stream record lost."""
+    put("P#0", "a")
+    cancelled = threading.Event()
+
+    def cancel_transactions() -> None:
+        dynamodb = boto3.client("dynamodb")
+        while not cancelled.is_set():
+            with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+                dynamodb.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": TABLE, "Item": {"PK": {"S": "P#0"}, "SK": {"S": "b"}}}},
+                    {"ConditionCheck": {"TableName": TABLE, "Key": {"PK": {"S": "P#9"}, "SK": {"S": "z"}},
+                                        "ConditionExpression": "attribute_exists(PK)"}}])
+            time.sleep(0.001)  # as a function does between calls: the other thread gets its turn
+
+    before = len(stream_records())
+    canceller = threading.Thread(target=cancel_transactions)
+    canceller.start()
+    try:
+        for n in range(300):
+            put(f"W#{n}", "x")
+    finally:
+        cancelled.set()
+        canceller.join()
+    scanned = boto3.client("dynamodb").scan(TableName=TABLE, FilterExpression="begins_with(PK, :w)",
+                                            ExpressionAttributeValues={":w": {"S": "W#"}})["Items"]
+    assert len(scanned) == 300
+    assert len(stream_records()) - before == 300
+
+
+
+def scan_all(start: dict | None = None, **scan: object) -> list[tuple[str, str]]:
+    dynamodb, found = boto3.client("dynamodb"), []
+    while True:
+        page = dynamodb.scan(TableName=TABLE, **scan, **({"ExclusiveStartKey": start} if start else {}))
+        found += [(i["PK"]["S"], i["SK"]["S"]) for i in page["Items"]]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return found
+
+
+def test_a_parallel_scan_in_small_pages_reads_each_item_once_in_its_segment_in_key_order():
+    written = {(f"P#{n}", f"s{m}") for n in range(40) for m in range(n % 3 + 1)}
+    for pk, sk in written:
+        put(pk, sk)
+    parts = [scan_all(Segment=part, TotalSegments=3, Limit=2) for part in range(3)]
+    assert sorted(item for part in parts for item in part) == sorted(written)
+    assert all(part and part == sorted(part) for part in parts)
+    keys_by_part = [{pk for pk, _ in part} for part in parts]
+    assert sum(map(len, keys_by_part)) == 40  # a partition is in one segment only
+    # A filtered page still counts what it looked at, and the pages go on to the end.
+    profiles = scan_all(Limit=5, FilterExpression="SK = :s", ExpressionAttributeValues={":s": {"S": "s2"}})
+    assert sorted(profiles) == sorted(i for i in written if i[1] == "s2")
+
+
+def test_a_scan_finds_a_partition_written_between_its_pages():
+    put("P#1", "a")
+    put("P#3", "a")
+    first = boto3.client("dynamodb").scan(TableName=TABLE, Limit=1)
+    assert [i["PK"]["S"] for i in first["Items"]] == ["P#1"]
+    put("P#2", "a")
+    put("P#1", "b")
+    assert scan_all(first["LastEvaluatedKey"]) == [("P#1", "b"), ("P#2", "a"), ("P#3", "a")]
+
+
+def test_a_global_index_reports_how_many_items_it_holds():
+    put("P#1", "x", rank_pk="RANK#A", rank_sk="1")
+    put("P#2", "x", rank_pk="RANK#B", rank_sk="2")
+    put("P#3", "x")  # no index keys: not in it
+    described = boto3.client("dynamodb").describe_table(TableName=TABLE)["Table"]
+    counts = {index["IndexName"]: index["ItemCount"] for index in described["GlobalSecondaryIndexes"]}
+    assert counts == {"by_rank": 2, "due": 0}

@@ -7,18 +7,24 @@ can roll back. Left alone, the local system gets slower with every lead, and a s
 nurturing takes hours. `install()` patches these things, keeping moto's answers the same:
 
 - a Query looks only at its partition (table) or at the items that carry the index's keys (a GSI);
+- a Scan page of the table reads from where the last one ended, in its segment, not from the start;
+- DescribeTable gives each global index's ItemCount, as DynamoDB does (refreshed there every six hours,
+  exact here): it sizes a segment job's parts;
 - a transaction's rollback copy shares the items it does not touch and copies those it does;
 - DynamoDB Streams drops records after 24 hours: the local runtime drops them once delivered;
 - SES keeps the message tags of each email (moto drops them), for the events the runtime publishes;
 - TransactWriteItems honours its ClientRequestToken (botocore fills one in, and its retries repeat
   it): a repeat within ten minutes succeeds without writing again, as DynamoDB does.
 
-moto has no locking of its own, so the moto methods that touch a stream are serialized, with the
-trimming, under one lock.
+moto has no locking of its own, and a cancelled transaction puts back its rollback copy of the
+table: a write another thread made meanwhile would vanish, stream record and all. So every DynamoDB
+call is serialized, with the stream's reads and its trimming, under one lock, as DynamoDB's own
+isolation would have it.
 """
 
 from __future__ import annotations
 
+import bisect
 import copy
 import functools
 import json
@@ -56,11 +62,13 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        StreamShard.add = _serialized(StreamShard.add)  # type: ignore[method-assign]
+        DynamoHandler.call_action = _serialized(DynamoHandler.call_action)  # type: ignore[method-assign]
         StreamShard.get = _serialized(StreamShard.get)  # type: ignore[method-assign]
-        DynamoDBBackend.transact_write_items = _serialized(  # type: ignore[method-assign]
-            _with_touched_items(DynamoDBBackend.transact_write_items))
+        DynamoDBBackend.transact_write_items = _with_touched_items(  # type: ignore[method-assign]
+            DynamoDBBackend.transact_write_items)
         Table.query = _scoped_query(Table.query)  # type: ignore[method-assign]
+        Table.scan = _scoped_scan(Table.scan)  # type: ignore[method-assign]
+        Table.describe = _with_index_counts(Table.describe)  # type: ignore[method-assign]
         Table.all_items = _scoped_all_items(Table.all_items)  # type: ignore[method-assign, assignment]
         Table.__deepcopy__ = _table_copy  # type: ignore[attr-defined]
         SESV2Response.send_email = _keeping_tags(SESV2Response.send_email)  # type: ignore[method-assign, assignment]
@@ -102,6 +110,8 @@ def _scoped_all_items(all_items: Callable[[Table], list[Any]]) -> Callable[[Tabl
         kind, what = scope
         if kind == "partition":
             return list(self.items[what].values()) if what in self.items else []
+        if kind == "scan":
+            return _scan_candidates(self, *what)
         hash_name, hash_value, range_name, comparison, operands = what
         under_key = [item for partition in self.items.values() for item in partition.values()
                      if _in_index(item, hash_name, hash_value, range_name)]
@@ -116,6 +126,72 @@ def _scoped_all_items(all_items: Callable[[Table], list[Any]]) -> Callable[[Tabl
         return inside + [item for n, item in enumerate(ends) if item not in ends[:n]]
 
     return scoped
+
+
+def _scoped_scan(scan: Callable[..., Any]) -> Callable[..., Any]:
+    """A Scan of the table (not of an index, without the legacy ScanFilter) hands moto only the items its
+    page can reach: those of its segment after the start key, one more than the limit."""
+
+    @functools.wraps(scan)
+    def scoped(self: Table, filters: dict[str, Any], limit: int | None, exclusive_start_key: dict[str, Any] | None,
+               filter_expression: Any = None, index_name: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        if not index_name and not filters:
+            _scope.query = ("scan", (kwargs.get("segments", (None, None)), exclusive_start_key, limit))
+        try:
+            return scan(self, filters, limit, exclusive_start_key, filter_expression, index_name, *args, **kwargs)
+        finally:
+            _scope.query = None
+
+    return scoped
+
+
+# Each table's partition keys when last looked at, and each segment's share of them in key order.
+_partitions: dict[str, tuple[set[Any], dict[tuple[Any, Any], list[Any]]]] = {}
+
+
+def _segment_keys(table: Table, segments: tuple[Any, Any]) -> list[Any]:
+    """The segment's partition keys in Scan order; worked out again whenever the table's set of keys changes."""
+    known, by_segment = _partitions.get(table.name, (set(), {}))
+    if table.items.keys() != known:
+        known, by_segment = set(table.items), {}
+        _partitions[table.name] = (known, by_segment)
+    if segments not in by_segment:
+        by_segment[segments] = sorted(key for key, partition in table.items.items()
+                                      if partition and next(iter(partition.values())).is_within_segment(segments))
+    return by_segment[segments]
+
+
+def _scan_candidates(table: Table, segments: tuple[Any, Any], start: dict[str, Any] | None,
+                     limit: int | None) -> list[Any]:
+    """In Scan order, the segment's items after the start key: as many as a page of `limit` can look at
+    (one more tells moto the page is full), all of them without a limit."""
+    keys = _segment_keys(table, segments)
+    if start:
+        start_hash, start_range = DynamoType(start[table.hash_key_attr]), DynamoType(start[str(table.range_key_attr)])
+        keys = keys[bisect.bisect_left(keys, start_hash):]
+    candidates: list[Any] = []
+    for hash_key in keys:
+        partition = table.items.get(hash_key)
+        if not partition:
+            continue
+        ordered = sorted(partition.values(), key=lambda item: item.range_key)
+        if start and hash_key == start_hash:
+            ordered = [item for item in ordered if start_range < item.range_key]
+        candidates += ordered
+        if limit is not None and len(candidates) > limit:
+            break
+    return candidates
+
+
+def _with_index_counts(describe: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    @functools.wraps(describe)
+    def counted(self: Table, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        described = describe(self, *args, **kwargs)
+        for index in next(iter(described.values())).get("GlobalSecondaryIndexes", []):
+            index["ItemCount"] = len(self.has_idx_items(index["IndexName"]))
+        return described
+
+    return counted
 
 
 def _in_index(item: Any, hash_name: str, hash_value: Any, range_name: str | None) -> bool:
