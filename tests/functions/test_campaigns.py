@@ -33,14 +33,17 @@ SENDING_AT = datetime(2027, 1, 13, 1, 5, tzinfo=UTC)  # 10:05 in Tokyo, a Wednes
 CONTEXT = LambdaContext(function_name="nurture-test", memory_limit_in_mb=512, timeout_seconds=120)
 
 
-def add_lead(n: int, consent: bool = True, status: str = "active", timezone: str | None = None) -> str:
+def add_lead(n: int, consent: bool = True, status: str = "active", timezone: str | None = None,
+             opted_out_of: tuple[str, ...] = ()) -> str:
     lead_id = f"{n:032x}"
     boto3.client("dynamodb").put_item(TableName=RESOURCES.table_name, Item=to_item({
         "PK": keys.lead_pk(lead_id), "SK": keys.PROFILE, "email": f"reader{n}@example.co.jp",
         "email_key": f"key{n}", "name": f"読者{n}", "company": "株式会社サンプル", "language": "ja",
         "status": status, "consent": {"granted": consent}, "rank": "C", "rank_pk": keys.rank_pk("C"),
         "rank_sk": keys.rank_sk(0, lead_id), "scoring": {"version": 1},
-        **({"timezone": timezone} if timezone else {})}))
+        **({"timezone": timezone} if timezone else {}),
+        **({"subscriptions": {kind: {"choice": "out", "at": "2026-12-01T01:00:00.000000Z", "via": "preference_page"}
+                              for kind in opted_out_of}} if opted_out_of else {})}))
     return lead_id
 
 
@@ -146,6 +149,23 @@ def test_a_cancel_stops_what_has_not_gone_out(scheduled: Any):
     assert campaigns.counts(CAMPAIGN) == {"sent": 4, "skipped_cancelled": 8}
     (row,) = campaign_report(config)
     assert (row["campaign"], row["audience"], row["sent"], row["skipped"]) == (CAMPAIGN, 12, 4, {"cancelled": 8})
+
+
+def test_a_lead_opted_out_of_the_campaigns_type_is_skipped_and_counted_and_other_types_do_not_matter(
+        scheduled: Any):
+    config, campaigns = scheduled
+    for n in range(3):
+        add_lead(n, opted_out_of=("newsletter",))
+    for n in range(3, 5):
+        add_lead(n, opted_out_of=("seminar", "step_emails"))
+    start(campaigns, config, SENDING_AT)
+    run_workers(messages(RESOURCES.audience_queue), campaigns.state, config)
+    run_sender(messages(RESOURCES.send_queue), config)
+
+    assert sent_to() == ["reader3@example.co.jp", "reader4@example.co.jp"]
+    assert campaigns.counts(CAMPAIGN) == {"sent": 2, "skipped_opted_out_of_type": 3}
+    (row,) = campaign_report(config)
+    assert (row["audience"], row["sent"], row["skipped"]) == (5, 2, {"opted_out_of_type": 3})
 
 
 def campaign_report(config: Any) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import boto3
 import pytest
 import time_machine
 
@@ -98,6 +99,22 @@ def test_a_lead_that_unsubscribes_between_dispatch_and_send_gets_nothing():
     assert outbox() == []
     lead = profile(lead_id)
     assert lead["sequence"]["stopped"] == "unsubscribed" and "due_sk" not in lead
+
+
+def test_a_lead_that_left_the_step_emails_type_gets_no_more_of_them_and_the_sequence_stops():
+    lead_id = enrolled()
+    dispatch(due_at(lead_id))
+    choice = {"choice": "out", "at": "2026-11-20T01:00:00.000000Z", "via": "preference_page"}
+    boto3.client("dynamodb").update_item(
+        TableName=RESOURCES.table_name, Key={"PK": {"S": keys.lead_pk(lead_id)}, "SK": {"S": keys.PROFILE}},
+        UpdateExpression="SET subscriptions = :s",
+        ExpressionAttributeValues={":s": {"M": {"step_emails": {"M": {k: {"S": v} for k, v in choice.items()}}}}})
+    with time_machine.travel(due_at(lead_id), tick=False):
+        send_queue().drain()
+    assert outbox() == []
+    lead = profile(lead_id)
+    assert lead["sequence"]["stopped"] == "opted_out_of_type" and "due_sk" not in lead
+    assert lead["status"] == "active"  # still subscribed to everything else
 
 
 def test_a_second_delivery_while_the_first_is_sending_waits_instead_of_sending():

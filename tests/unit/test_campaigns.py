@@ -40,7 +40,7 @@ def with_campaigns(change: dict) -> dict[str, str]:
     ({"send_on": "2027-01-13"}, "either send_at (a moment) or send_on"),
     ({"subject": {"ja": "長" * 121}}, "subject.ja: String should have at most 120 characters"),
     ({"subject": {"ja": "一行目\n二行目"}}, "a subject is one line"),
-    ({"type": "weekly"}, "unknown subscription type (newsletter-2027-01: 'weekly')"),
+    ({"type": "weekly"}, "campaigns.newsletter-2027-01.type: no subscription type 'weekly' in subscriptions.yaml"),
     ({"seeds": ["not-an-address"]}, "a seed is not an email address"),
     ({"send_at": "2027-01-13T10:00:00"}, "send_at: Input should have timezone info"),
     ({"send_at": "2027-01-13T20:00:00+09:00"}, "newsletter-2027-01.send_at: 2027-01-13T20:00:00+09:00 is outside "

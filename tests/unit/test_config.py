@@ -105,3 +105,35 @@ def test_a_sunset_period_belongs_to_a_sequence_that_enrolls_dormant_leads():
         Sequence.model_validate({"id": "warm", "enroll": {"rank": ["B"]}, "steps": steps, "sunset_after_days": 10})
     dormant = Sequence.model_validate({"id": "back", "enroll": {"dormant_days": 60}, "steps": steps})
     assert dormant.reengages and dormant.sunset_after_days == 30
+
+
+def test_a_campaign_or_sequence_of_an_unknown_subscription_type_is_refused_with_its_location(tmp_path):
+    shutil.copytree(CONFIG_DIR, tmp_path, dirs_exist_ok=True)
+    campaigns = (tmp_path / "campaigns.yaml").read_text(encoding="utf-8")
+    (tmp_path / "campaigns.yaml").write_text(campaigns.replace("type: newsletter", "type: newsleter", 1),
+                                             encoding="utf-8")
+    sequences = (tmp_path / "sequences.yaml").read_text(encoding="utf-8")
+    (tmp_path / "sequences.yaml").write_text(sequences.replace("  - id: ", "  - type: webinars\n    id: ", 1),
+                                             encoding="utf-8")
+    with pytest.raises(ConfigInvalid) as raised:
+        load_config(tmp_path)
+    assert raised.value.problems == [
+        f"{tmp_path}/campaigns.yaml: campaigns.newsletter-2027-01.type: no subscription type 'newsleter' in "
+        "subscriptions.yaml (it has: newsletter, seminar, product_news, step_emails)",
+        f"{tmp_path}/sequences.yaml: sequences[0] (hot_followup).type: no subscription type 'webinars' in "
+        "subscriptions.yaml (it has: newsletter, seminar, product_news, step_emails)"]
+
+
+@pytest.mark.parametrize(("types", "problem"), [
+    ("  news:\n    name: {ja: メルマガ}\n    description: {ja: 月1回, en: Monthly}\n",
+     "subscriptions.yaml:3: types.news.name.en: Field required"),
+    ("  News Letter:\n    name: {ja: メルマガ, en: News}\n    description: {ja: 月1回, en: Monthly}\n",
+     "subscriptions.yaml:2: types: Value error, subscription type ids are lower-case letters, digits and _: "
+     "News Letter"),
+])
+def test_a_subscription_type_is_named_in_japanese_and_english_with_an_id_that_fits_a_url(tmp_path, types, problem):
+    shutil.copytree(CONFIG_DIR, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "subscriptions.yaml").write_text(f"types:\n{types}", encoding="utf-8")
+    with pytest.raises(ConfigInvalid) as raised:
+        load_config(tmp_path)
+    assert any(found.endswith(problem) for found in raised.value.problems), raised.value.problems

@@ -17,6 +17,8 @@ from nurture.domain.tokens import TokenSigner
 from tests.conftest import CONFIG_DIR
 
 CONFIG = load_config(CONFIG_DIR)
+SETTINGS = (CONFIG.sequences, CONFIG.subscriptions)  # what decide reads of the config
+OPTED_OUT = {"choice": "out", "at": "2026-11-20T01:00:00.000000Z", "via": "preference_page"}
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 STATE = update_enrollment(None, LeadFacts(rank="B", stage="nurturing", status="active"), CONFIG.sequences, NOW)
 PROFILE = {"lead_id": "l1", "rank": "B", "stage": "nurturing", "status": "active", "email": "a@example.jp",
@@ -26,7 +28,7 @@ MESSAGE = StepMessage(lead_id="l1", sequence="warm_nurture", step=0, due="2026-1
 
 
 def test_a_due_step_is_sent_from_the_state_it_is_due_in():
-    decision = decide(PROFILE, False, MESSAGE, CONFIG.sequences, NOW)
+    decision = decide(PROFILE, False, MESSAGE, *SETTINGS, NOW)
     assert decision.action == "send" and decision.step is not None and decision.step.template == "know_how"
     assert decision.state == STATE
 
@@ -37,7 +39,7 @@ def test_a_due_step_is_sent_from_the_state_it_is_due_in():
     datetime(2026, 12, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")),  # the year-end closure
 ])
 def test_a_message_that_waited_past_the_window_waits_for_the_next_opening(moment):
-    decision = decide(PROFILE, False, MESSAGE, CONFIG.sequences, moment)
+    decision = decide(PROFILE, False, MESSAGE, *SETTINGS, moment)
     assert decision.action == "wait" and decision.state is not None and decision.state.next_send_at is not None
     opening = datetime.fromisoformat(decision.state.next_send_at).astimezone(ZoneInfo("Asia/Tokyo"))
     assert opening > moment and opening.hour == 9 and opening.weekday() < 5
@@ -46,14 +48,14 @@ def test_a_message_that_waited_past_the_window_waits_for_the_next_opening(moment
 def test_a_message_over_the_cap_waits_until_the_oldest_send_ages_out():
     assert STATE is not None
     capped = replace(STATE, sent_at=("2026-11-27T01:00:00.000000Z", "2026-11-28T01:00:00.000000Z"))
-    decision = decide({**PROFILE, "sequence": capped.to_item()}, False, MESSAGE, CONFIG.sequences, NOW)
+    decision = decide({**PROFILE, "sequence": capped.to_item()}, False, MESSAGE, *SETTINGS, NOW)
     assert decision.action == "wait" and decision.state is not None
     assert decision.state.next_send_at is not None and decision.state.next_send_at.startswith("2026-12-04T01:00")
 
 
 def test_a_sequence_gone_from_the_config_stops_instead_of_coming_round_again():
     decision = decide({**PROFILE, "sequence": {**PROFILE["sequence"], "sequence": "retired"}}, False,
-                      MESSAGE.model_copy(update={"sequence": "retired"}), CONFIG.sequences, NOW)
+                      MESSAGE.model_copy(update={"sequence": "retired"}), *SETTINGS, NOW)
     assert (decision.action, decision.reason) == ("stop", "removed_from_config")
 
 
@@ -63,23 +65,31 @@ def test_a_sequence_gone_from_the_config_stops_instead_of_coming_round_again():
     ({"consent": {"granted": False}}, False, "no_consent"),
     ({"consent": None}, False, "no_consent"),
     ({"stage": "handed_off"}, False, "handed_off"),
+    ({"subscriptions": {"step_emails": OPTED_OUT}}, False, "opted_out_of_type"),
 ])
 def test_nothing_goes_to_a_lead_that_must_not_get_it(change, suppressed, reason):
-    decision = decide({**PROFILE, **change}, suppressed, MESSAGE, CONFIG.sequences, NOW)
+    decision = decide({**PROFILE, **change}, suppressed, MESSAGE, *SETTINGS, NOW)
     assert (decision.action, decision.reason) == ("stop", reason)
     assert decision.state is not None and decision.state.stopped == reason and decision.state.next_send_at is None
 
 
+def test_a_lead_that_opted_out_of_other_types_still_gets_its_step_emails():
+    others = {kind: OPTED_OUT for kind in CONFIG.subscriptions.types if kind != "step_emails"}
+    assert decide({**PROFILE, "subscriptions": others}, False, MESSAGE, *SETTINGS, NOW).action == "send"
+    opted_in = {"step_emails": {**OPTED_OUT, "choice": "in"}}
+    assert decide({**PROFILE, "subscriptions": opted_in}, False, MESSAGE, *SETTINGS, NOW).action == "send"
+
+
 def test_a_message_for_another_step_is_dropped():
-    assert decide(PROFILE, False, MESSAGE.model_copy(update={"step": 3}), CONFIG.sequences, NOW).action == "drop"
-    assert decide({**PROFILE, "sequence": None}, False, MESSAGE, CONFIG.sequences, NOW).action == "drop"
+    assert decide(PROFILE, False, MESSAGE.model_copy(update={"step": 3}), *SETTINGS, NOW).action == "drop"
+    assert decide({**PROFILE, "sequence": None}, False, MESSAGE, *SETTINGS, NOW).action == "drop"
 
 
 def test_a_step_whose_condition_fails_is_skipped():
     assert STATE is not None
     at_seminar = replace(STATE, step=2, sent_templates=("know_how", "case_study"))
     decision = decide({**PROFILE, "sequence": at_seminar.to_item()}, False, MESSAGE.model_copy(update={"step": 2}),
-                      CONFIG.sequences, NOW)
+                      *SETTINGS, NOW)
     assert decision.action == "skip" and decision.state is not None and decision.state.step == 3
 
 
@@ -98,7 +108,7 @@ def test_the_mime_message_carries_both_parts_and_one_click_headers():
 def test_an_email_the_lead_already_received_is_skipped_not_resent():
     assert STATE is not None
     received = replace(STATE, sent_templates=("know_how",))
-    decision = decide({**PROFILE, "sequence": received.to_item()}, False, MESSAGE, CONFIG.sequences, NOW)
+    decision = decide({**PROFILE, "sequence": received.to_item()}, False, MESSAGE, *SETTINGS, NOW)
     assert decision.action == "skip" and decision.state is not None and decision.state.step == 1
 
 
@@ -113,8 +123,8 @@ def test_a_follow_up_check_on_a_lead_that_may_get_no_mail_stops_instead_of_re_en
     check = MESSAGE.model_copy(update={"step": 4})
     later = datetime(2027, 3, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
     assert decide({**PROFILE, "sequence": finished.to_item(), "last_activity_at": "2026-11-30T01:00:00.000000Z"},
-                  False, check, CONFIG.sequences, later).action == "follow_up"  # it would re-engage it
+                  False, check, *SETTINGS, later).action == "follow_up"  # it would re-engage it
     # When the lead is suppressed, without consent or unsubscribed, the check stops instead
-    decision = decide(dormant, suppressed, check, CONFIG.sequences, later)
+    decision = decide(dormant, suppressed, check, *SETTINGS, later)
     assert (decision.action, decision.reason) == ("stop", reason)
     assert decision.state is not None and decision.state.next_send_at is None

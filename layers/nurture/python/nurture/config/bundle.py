@@ -10,6 +10,7 @@ from nurture.config.models import ApiSettings, FormDefinition, StrictModel
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig
 from nurture.config.sequences import SequencesConfig
+from nurture.config.subscriptions import SubscriptionsConfig
 from nurture.config.templates import EmailTemplate
 from nurture.domain.links import hosts_in
 
@@ -23,6 +24,7 @@ class NurtureConfig(StrictModel):
     bots: BotRules = BotRules()
     segments: SegmentsConfig = SegmentsConfig()
     campaigns: CampaignsConfig = CampaignsConfig()
+    subscriptions: SubscriptionsConfig = SubscriptionsConfig()
 
     @cached_property
     def link_hosts(self) -> frozenset[str]:

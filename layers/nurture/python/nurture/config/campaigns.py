@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from nurture.config.models import StrictModel
+from nurture.config.models import StrictModel, keyed_by_ids
 from nurture.config.sequences import SendWindow
+from nurture.config.subscriptions import SubscriptionsConfig
 from nurture.domain.text import InvalidEmail, normalize_email
 
 CAMPAIGN_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -37,14 +38,9 @@ class ABTest(StrictModel):
     confidence: float = Field(default=0.95, ge=0.8, le=0.99, description="how sure the winner must be")
 
 
-class SubscriptionType(StrictModel):
-    name: str = Field(min_length=1, max_length=100, description="what the lead sees, e.g. メールマガジン")
-    description: str = ""
-
-
 class Campaign(StrictModel):
     name: str = Field(min_length=1, max_length=200, description="for marketers: the report and the calendar")
-    type: str = Field(description="its subscription type (subscription_types)")
+    type: str = Field(description="its subscription type (subscriptions.yaml)")
     segment: str = Field(description="who receives it: a segment of segments.yaml")
     template: str = Field(description="a template of templates/ (HTML and text, ja and en)")
     subject: Subjects | None = Field(default=None, description="per language; default: the template's subject")
@@ -82,32 +78,20 @@ class Campaign(StrictModel):
 
 
 class CampaignsConfig(StrictModel):
-    subscription_types: dict[str, SubscriptionType] = Field(
-        default_factory=lambda: {"newsletter": SubscriptionType(name="メールマガジン")})
     campaigns: dict[str, Campaign] = Field(default_factory=dict)
 
     @field_validator("campaigns")
     @classmethod
     def _ids(cls, campaigns: dict[str, Campaign]) -> dict[str, Campaign]:
-        bad = [name for name in campaigns if not re.fullmatch(CAMPAIGN_ID, name)]
-        if bad:
-            raise ValueError(f"campaign ids are lower-case letters, digits, - and _: {', '.join(bad)}")
-        return campaigns
-
-    @model_validator(mode="after")
-    def _types(self) -> CampaignsConfig:
-        unknown = sorted({f"{name}: '{c.type}'" for name, c in self.campaigns.items()
-                          if c.type not in self.subscription_types})
-        if unknown:
-            raise ValueError(f"unknown subscription type ({', '.join(unknown)}); subscription_types has: "
-                             f"{', '.join(self.subscription_types)}")
-        return self
+        return keyed_by_ids(campaigns, CAMPAIGN_ID, "campaign ids are lower-case letters, digits, - and _")
 
 
-def campaign_problems(campaigns: CampaignsConfig, segments: set[str], templates: set[str]) -> list[str]:
+def campaign_problems(campaigns: CampaignsConfig, segments: set[str], templates: set[str],
+                      subscriptions: SubscriptionsConfig) -> list[str]:
     """What campaigns.yaml names that the rest of the config lacks."""
     problems: list[str] = []
     for name, campaign in campaigns.campaigns.items():
+        problems += subscriptions.unknown(f"campaigns.{name}.type", campaign.type)
         if campaign.segment not in segments:
             problems.append(f"campaigns.{name}.segment: no segment '{campaign.segment}' in segments.yaml")
         if campaign.template not in templates:

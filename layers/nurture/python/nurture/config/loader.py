@@ -16,6 +16,7 @@ from nurture.config.models import ApiSettings, FormsFile
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig, segment_problems
 from nurture.config.sequences import SequencesConfig
+from nurture.config.subscriptions import SubscriptionsConfig
 from nurture.config.templates import EmailTemplate
 from nurture.domain.errors import ConfigInvalid
 
@@ -28,6 +29,7 @@ CONFIG_FILES: dict[str, tuple[type[BaseModel], bool]] = {
     "bots.yaml": (BotRules, True),
     "segments.yaml": (SegmentsConfig, True),
     "campaigns.yaml": (CampaignsConfig, True),
+    "subscriptions.yaml": (SubscriptionsConfig, True),
 }
 TEMPLATES = "templates"
 
@@ -77,10 +79,13 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     segments, forms = loaded.get("segments.yaml"), loaded.get("forms.yaml")
     if isinstance(segments, SegmentsConfig) and isinstance(forms, FormsFile):
         problems += [f"{origin}/segments.yaml: {problem}" for problem in segment_problems(segments, forms.forms)]
-    campaigns = loaded.get("campaigns.yaml")
-    if isinstance(campaigns, CampaignsConfig) and isinstance(segments, SegmentsConfig):
-        problems += [f"{origin}/campaigns.yaml: {problem}"
-                     for problem in campaign_problems(campaigns, set(segments.segments), set(templates))]
+    campaigns, subscriptions = loaded.get("campaigns.yaml"), loaded.get("subscriptions.yaml")
+    if isinstance(campaigns, CampaignsConfig) and isinstance(segments, SegmentsConfig) and \
+            isinstance(subscriptions, SubscriptionsConfig):
+        problems += [f"{origin}/campaigns.yaml: {problem}" for problem in
+                     campaign_problems(campaigns, set(segments.segments), set(templates), subscriptions)]
+    if isinstance(sequences, SequencesConfig) and isinstance(subscriptions, SubscriptionsConfig):
+        problems += [f"{origin}/sequences.yaml: {problem}" for problem in sequences.type_problems(subscriptions)]
     if isinstance(campaigns, CampaignsConfig) and check_template_syntax:
         from nurture.domain.emails import compile_problems
 
@@ -96,9 +101,9 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     assert isinstance(sequences, SequencesConfig)
     bots = loaded["bots.yaml"]
     assert isinstance(bots, BotRules) and isinstance(segments, SegmentsConfig)
-    assert isinstance(campaigns, CampaignsConfig)
+    assert isinstance(campaigns, CampaignsConfig) and isinstance(subscriptions, SubscriptionsConfig)
     return NurtureConfig(api=api, forms=forms.forms, scoring=scoring, sequences=sequences, templates=templates,
-                         bots=bots, segments=segments, campaigns=campaigns)
+                         bots=bots, segments=segments, campaigns=campaigns, subscriptions=subscriptions)
 
 
 def _load_templates(files: Mapping[str, str], origin: str, problems: list[str],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -53,6 +53,17 @@ TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Keyed = TypeVar("Keyed")
+
+
+def keyed_by_ids(entries: dict[str, Keyed], pattern: str, rule: str) -> dict[str, Keyed]:
+    """`entries` when every key matches `pattern`; otherwise a ValueError saying `rule` and naming the bad keys."""
+    bad = [name for name in entries if not re.fullmatch(pattern, name)]
+    if bad:
+        raise ValueError(f"{rule}: {', '.join(bad)}")
+    return entries
 
 
 class ConsentPolicy(StrictModel):

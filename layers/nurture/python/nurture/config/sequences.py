@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from nurture.config.models import FormKind, StrictModel, TimeZoneName
+from nurture.config.subscriptions import STEP_EMAILS, SubscriptionsConfig
 
 ID = r"^[a-z][a-z0-9_]{0,63}$"
 Rank = Literal["A", "B", "C"]
@@ -42,6 +43,7 @@ class Step(StrictModel):
 class Sequence(StrictModel):
     id: str = Field(pattern=ID)
     description: str = ""
+    type: str = Field(default=STEP_EMAILS, description="its emails' subscription type (subscriptions.yaml)")
     enroll: Enrollment
     steps: list[Step] = Field(min_length=1)
     stop: list[StopRule] = Field(default_factory=lambda: list(DEFAULT_STOP))
@@ -134,6 +136,10 @@ class SequencesConfig(StrictModel):
 
     def sequence(self, sequence_id: str) -> Sequence | None:
         return next((s for s in self.sequences if s.id == sequence_id), None)
+
+    def type_problems(self, subscriptions: SubscriptionsConfig) -> list[str]:
+        return [problem for n, sequence in enumerate(self.sequences)
+                for problem in subscriptions.unknown(f"sequences[{n}] ({sequence.id}).type", sequence.type)]
 
     def templates(self) -> set[str]:
         return {step.template for sequence in self.sequences for step in sequence.steps}

@@ -22,6 +22,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from nurture.config.sequences import SequencesConfig, Step
+from nurture.config.subscriptions import SubscriptionsConfig
 from nurture.config.templates import EmailTemplate
 from nurture.domain.activity import Activity
 from nurture.domain.clock import epoch_seconds, expiry, iso, new_id, parse_iso
@@ -29,6 +30,7 @@ from nurture.domain.dispatch import StepMessage
 from nurture.domain.emails import Links, RenderedEmail, RenderFailed, render_email
 from nurture.domain.errors import NurtureError, StoreUnavailable, WriteConflict
 from nurture.domain.leads import mail_refusal
+from nurture.domain.preferences.choices import subscribed
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.sequencing import (
     SequenceState,
@@ -61,7 +63,7 @@ class SendDecision:
 
 
 def decide(profile: dict[str, Any], suppressed: bool, message: StepMessage, config: SequencesConfig,
-           now: datetime) -> SendDecision:
+           subscriptions: SubscriptionsConfig, now: datetime) -> SendDecision:
     state = SequenceState.from_item(profile.get("sequence"))
     if state is None or state.sequence != message.sequence or state.step != message.step:
         return SendDecision("drop", "the lead is no longer on this step")
@@ -75,7 +77,8 @@ def decide(profile: dict[str, Any], suppressed: bool, message: StepMessage, conf
         return SendDecision("stop", "removed_from_config", replace(state, stopped="removed_from_config",
                                                                   next_send_at=None))
     # The same gate for a step and for a follow-up check: a lead that may get no mail is not re-engaged either.
-    reason = stop_reason(sequence, facts) or ("suppressed" if suppressed else None) or mail_refusal(profile)
+    reason = stop_reason(sequence, facts) or ("suppressed" if suppressed else None) or mail_refusal(profile) or \
+        (None if subscribed(profile, sequence.type, subscriptions) else "opted_out_of_type")
     if reason is not None:
         return SendDecision("stop", reason, replace(state, stopped=reason, next_send_at=None))
     if is_follow_up_check(state):
@@ -235,7 +238,7 @@ def message_id_for(lead_id: str, state: SequenceState) -> str:
 
 
 def deliver(message: StepMessage, store: SenderStore, mailer: Mailer, composer: Composer,
-            config: SequencesConfig, now: datetime, retention_days: int) -> str:
+            config: SequencesConfig, subscriptions: SubscriptionsConfig, now: datetime, retention_days: int) -> str:
     """Send one due step email at most once and record what happened. Returns the outcome."""
     if store.sending_paused():
         # Queued before the guard paused: not sent. The dispatcher's lease runs out and the lead comes due
@@ -251,7 +254,7 @@ def deliver(message: StepMessage, store: SenderStore, mailer: Mailer, composer: 
         version = int((profile.get("scoring") or {}).get("version", 0))
         try:
             if attempt is None:
-                decision = decide(profile, suppressed, message, config, now)
+                decision = decide(profile, suppressed, message, config, subscriptions, now)
                 if decision.action == "drop":
                     return "dropped"
                 assert decision.state is not None

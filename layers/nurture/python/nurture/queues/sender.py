@@ -51,8 +51,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignS
             send_campaign(CampaignMessage.model_validate(body))
             return
         message = StepMessage.model_validate(body)
-        outcome = deliver(message, store, mailer, composer_for(None, config), config.sequences, clock(),
-                          config.api.event_retention_days)
+        outcome = deliver(message, store, mailer, composer_for(None, config), config.sequences, config.subscriptions,
+                          clock(), config.api.event_retention_days)
         if outcome in METRICS:
             metrics.add_metric(name=METRICS[outcome], unit="Count", value=1)
         logger.info("step email", extra={"lead_id": message.lead_id, "sequence": message.sequence,

@@ -22,6 +22,7 @@ from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignState, c
 from nurture.domain.clock import expiry, iso, parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.leads import mail_refusal
+from nurture.domain.preferences.choices import subscribed
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.schedule import next_send_time, next_window_opening
 from nurture.domain.sending import (
@@ -39,7 +40,7 @@ from nurture.keys import CAMPAIGN_COUNTERS
 
 HOLD_KEPT_DAYS = 7  # a held message's item outlives its release by this much, then DynamoDB's TTL removes it
 SkipReason = Literal["paused", "cancelled", "suppressed", "unsubscribed", "bounced", "complained", "no_consent",
-                     "left_segment", "outside_window", "capped"]
+                     "opted_out_of_type", "left_segment", "outside_window", "capped"]
 
 
 class CampaignSenderStore(SenderStore, Protocol):
@@ -96,6 +97,8 @@ def skip_reason(profile: dict[str, Any], suppressed: bool, campaign: Campaign,
     refusal = mail_refusal(profile)
     if refusal is not None:
         return refusal  # type: ignore[return-value]
+    if not subscribed(profile, campaign.type, config.subscriptions):
+        return "opted_out_of_type"
     if not evaluator.matches(campaign.segment, profile, now):
         return "left_segment"
     window, cap = config.sequences.send_window, config.sequences.frequency_cap
