@@ -151,15 +151,23 @@ def test_a_link_clicked_in_an_email_is_recorded_and_lands_on_its_target(visit, s
     assert visitor.errors == []
 
 
-def test_the_unsubscribe_link_shows_a_confirm_page_and_its_button_unsubscribes(visit, site: RunningSystem):
+def test_the_unsubscribe_link_shows_a_confirm_page_whose_buttons_leave_the_emails_type_or_everything(
+        visit, site: RunningSystem):
     lead_id, number = _emailed_lead(site, "leaver")
     page = visit().page
     page.goto(f"/_outbox/{number}")
     page.locator("a[href*='/v1/unsubscribe/']").first.click()
 
     page.wait_for_url("**/v1/unsubscribe/**")
+    confirm = page.url
     assert site.items(f"LEAD#{lead_id}", "PROFILE")[0].get("status") != "unsubscribed"  # a GET never does
-    page.get_by_role("button", name="配信を停止する / Unsubscribe").click()
+    # A step email: its first button leaves the step emails only.
+    page.get_by_role("button", name="「ご登録後のご案内メール」を停止する / Stop Follow-up emails").click()
+    page.get_by_role("heading", name="配信を停止しました / Unsubscribed").wait_for()
+    lead = site.items(f"LEAD#{lead_id}", "PROFILE")[0]
+    assert (lead["status"], lead["subscriptions"]["step_emails"]["choice"]) == ("active", "out")
+    page.goto(confirm)
+    page.get_by_role("button", name="すべて停止する / Unsubscribe from everything").click()
     page.get_by_role("heading", name="配信を停止しました / Unsubscribed").wait_for()
     assert site.items(f"LEAD#{lead_id}", "PROFILE")[0]["status"] == "unsubscribed"
 

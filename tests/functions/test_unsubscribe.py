@@ -100,3 +100,47 @@ def test_an_unsubscribe_the_store_cannot_take_is_a_503_to_try_again(monkeypatch)
 
     monkeypatch.setattr(DynamoLeadStore, "unsubscribe", always_conflicting)
     assert request("POST", token, b"List-Unsubscribe=One-Click")["statusCode"] == 503
+
+
+def a_token_for(lead_id: str, subscription_type: str) -> str:
+    """As an email of that type carries it."""
+    return token_signer(LocalResources().token_secret_id).sign(UNSUBSCRIBE, {"l": lead_id, "m": "msg-2",
+                                                                            "t": subscription_type})
+
+
+def test_one_click_from_an_email_leaves_its_type_only_and_the_page_offers_everything():
+    lead_id, _ = a_lead_and_token()
+    newsletter = a_token_for(lead_id, "newsletter")
+    page = request("GET", newsletter)["body"]
+    assert "「メールマガジン」を停止する / Stop Newsletter" in page and "すべて停止する" in page
+    assert "subscriptions" not in profile(lead_id)
+
+    assert request("POST", newsletter, b"List-Unsubscribe=One-Click")["statusCode"] == 200
+    lead = profile(lead_id)
+    assert lead["status"] == "active" and suppressed() == []
+    assert set(lead["subscriptions"]) == {"newsletter"}
+    assert (lead["subscriptions"]["newsletter"]["choice"], lead["subscriptions"]["newsletter"]["via"]) == \
+        ("out", "one_click")
+    # Once: a second POST changes nothing; another type joins the map.
+    request("POST", newsletter, b"List-Unsubscribe=One-Click")
+    request("POST", a_token_for(lead_id, "seminar"), b"List-Unsubscribe=One-Click")
+    assert set(profile(lead_id)["subscriptions"]) == {"newsletter", "seminar"}
+    opt_outs = [e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "opt_out"]
+    assert sorted(e["subscription_type"] for e in opt_outs) == ["newsletter", "seminar"]
+
+    # The page's second button leaves everything.
+    request("POST", newsletter, b"scope=everything")
+    assert profile(lead_id)["status"] == "unsubscribed" and len(suppressed()) == 1
+
+
+def test_leaving_a_type_costs_no_points_and_keeps_the_step_emails_going():
+    from tests.functions.pipeline import Pipeline
+
+    pipeline = Pipeline()
+    lead_id, _ = a_lead_and_token()
+    pipeline.drain()
+    request("POST", a_token_for(lead_id, "newsletter"), b"List-Unsubscribe=One-Click")
+    pipeline.drain()
+    lead = profile(lead_id)
+    assert lead["sequence"]["stopped"] is None and "due_pk" in lead
+    assert [e["rule_id"] for e in items_under(f"LEAD#{lead_id}", "SCORE#")] == ["contact_form"]

@@ -201,7 +201,7 @@ def _test(config: NurtureConfig, args: argparse.Namespace) -> int:
             language: parts.model_copy(update={"subject": TEST_PREFIX[language].replace("]", f"{label}]", 1)
                                                + parts.subject})
             for language, parts in (("ja", template.ja), ("en", template.en)) if parts is not None})
-        raw = composer.compose("test", sample, marked, "test", utc_now())
+        raw = composer.compose("test", sample, marked, "test", utc_now(), subscription_type=campaign.type)
         mailer.send(raw, address, {"test": args.campaign_id})  # no sequence or step tag: no campaign counter moves
         print(f"test of {args.campaign_id}{f' (variant{label.lower()})' if variant else ''} sent to {address}")
     return 0

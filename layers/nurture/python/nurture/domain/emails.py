@@ -75,13 +75,16 @@ class Links:
     message_id: str
     sent_at: int | None = None  # epoch seconds: hits right after it are machines'
     counter: str | None = None  # an A/B test's variant: its people's clicks are counted
+    subscription_type: str | None = None  # what one-click leaves: the email's type (None: everything)
 
     def click(self, url: str, link: str | None = None) -> str:
         token = click_token(self.signer, self.lead_id, url, self.message_id, link, self.sent_at, self.counter)
         return f"{self.api_base}/v1/t/c/{token}"
 
     def unsubscribe(self) -> str:
-        token = self.signer.sign(UNSUBSCRIBE, {"l": self.lead_id, "m": self.message_id})
+        claims = {"l": self.lead_id, "m": self.message_id}
+        token = self.signer.sign(UNSUBSCRIBE, {**claims, "t": self.subscription_type} if self.subscription_type
+                                 else claims)
         return f"{self.api_base}/v1/unsubscribe/{token}"
 
     def pixel(self) -> str:

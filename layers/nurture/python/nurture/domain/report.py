@@ -168,7 +168,8 @@ def _emails(events: dict[str, list[dict[str, Any]]], period: Period) -> dict[str
 
 
 REACTIONS = {"email_delivered": "delivered", "email_open": "opened", "email_click": "clicked",
-             "email_bounced": "bounced", "email_complained": "complained", "unsubscribe": "unsubscribed"}
+             "email_bounced": "bounced", "email_complained": "complained", "unsubscribe": "unsubscribed",
+             "opt_out": "unsubscribed"}
 
 
 def _counts(email: _Email, name: str) -> bool:

@@ -202,10 +202,12 @@ class Composer:
                    config.rendered_custom_fields)
 
     def compose(self, lead_id: str, profile: dict[str, Any], template: str | EmailTemplate, message_id: str,
-                now: datetime, counter: str | None = None) -> bytes:
-        """`template`: a template's name, or a template made for one campaign (its own subjects); `counter`:
-        the A/B variant whose people's clicks its links count."""
-        links = Links(self.api_base, self.signer, lead_id, message_id, epoch_seconds(now), counter)
+                now: datetime, *, subscription_type: str, counter: str | None = None) -> bytes:
+        """`template`: a template's name, or a template made for one campaign (its own subjects);
+        `subscription_type`: the email's, which its one-click unsubscribe leaves; `counter`: the A/B variant
+        whose people's clicks its links count."""
+        links = Links(self.api_base, self.signer, lead_id, message_id, epoch_seconds(now), counter,
+                      subscription_type)
         chosen = self.templates[template] if isinstance(template, str) else template
         email = render_email(chosen, str(profile.get("language") or "ja"), profile, links, self.open_pixel,
                              self.custom_fields)
@@ -265,8 +267,11 @@ def deliver(message: StepMessage, store: SenderStore, mailer: Mailer, composer: 
                 step = decision.step
                 assert step is not None
                 tags = {"lead": message.lead_id, "sequence": decision.state.sequence, "step": step.id}
+                sequence = config.sequence(decision.state.sequence)
+                assert sequence is not None  # decide sends only on a sequence the config has
                 attempt = send_once(message.lead_id, profile, message_id_for(message.lead_id, decision.state),
-                                    partial(composer.compose, message.lead_id, profile, step.template, now=now),
+                                    partial(composer.compose, message.lead_id, profile, step.template, now=now,
+                                            subscription_type=sequence.type),
                                     tags, store, mailer, now, retention_days)
             assert step is not None
             record = _sent_record(message.lead_id, profile, attempt, step, config, now, retention_days)

@@ -113,6 +113,8 @@ class ActivityStore(Protocol):
 
     def unsubscribe(self, lead_id: str, activity: Activity) -> bool: ...
 
+    def opt_out(self, lead_id: str, subscription_type: str, via: str, activity: Activity) -> bool: ...
+
     def count_person_click(self, lead_id: str, message_id: str, counter: str) -> bool:
         """Count a person's first click on the message in an A/B variant's counter; False: counted before."""
         ...
@@ -260,15 +262,27 @@ def _sent_at(claims: dict[str, Any]) -> datetime | None:
     return datetime.fromtimestamp(sent, UTC) if isinstance(sent, int) and not isinstance(sent, bool) else None
 
 
+@dataclass(frozen=True)
+class Unsubscribed:
+    changed: bool  # False: it already was
+    subscription_type: str | None  # the one type left; None: everything
+
+
 def unsubscribe(token: str, signer: TokenSigner, store: ActivityStore, request: RequestContext,
-                settings: TrackingSettings) -> bool:
-    """One-click unsubscribe (RFC 8058): the address is suppressed at once. False if it already was."""
+                settings: TrackingSettings, everything: bool) -> Unsubscribed:
+    """One-click unsubscribe (RFC 8058), at once: from the email's own subscription type, or from `everything`
+    (the address suppressed; also what a link from before types, which names none, does)."""
     claims = signer.verify(token, UNSUBSCRIBE)
-    activity = new_activity("unsubscribe", request.received_at, settings.event_retention_days,
-                            {"message_id": claims.get("m")})
+    kind = claims.get("t") if not everything and isinstance(claims.get("t"), str) else None
+    # Leaving one type is an `opt_out`: the email's KPIs count it as an unsubscribe, scoring does not.
+    activity = new_activity("opt_out" if kind else "unsubscribe", request.received_at,
+                            settings.event_retention_days,
+                            {"message_id": claims.get("m"), **({"subscription_type": kind} if kind else {})})
     for attempt in range(MAX_ATTEMPTS):
         try:
-            return store.unsubscribe(_lead_id(claims), activity)
+            if kind is not None:
+                return Unsubscribed(store.opt_out(_lead_id(claims), kind, "one_click", activity), kind)
+            return Unsubscribed(store.unsubscribe(_lead_id(claims), activity), None)
         except WriteConflict:
             backoff(attempt)  # the scorer or an SES event was writing the lead: an opt-out is never lost to it
     # A 503: the mailbox provider's one-click POST, or the person's button, tries again.

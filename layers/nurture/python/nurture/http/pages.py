@@ -6,6 +6,7 @@ import base64
 from html import escape
 
 from nurture.config.models import FormDefinition
+from nurture.config.subscriptions import SubscriptionType
 from nurture.domain.errors import FieldProblem
 
 # The smallest transparent GIF.
@@ -70,18 +71,34 @@ _FIELD_LABELS = {
 }
 
 
-def unsubscribe_confirm_page() -> str:
-    """Both languages: the token does not say which one the person reads."""
-    body = ("<p>今後のメール配信を停止します。よろしければボタンを押してください。</p>"
-            "<p>Stop receiving these emails? Press the button to confirm.</p>"
-            '<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">'
-            '<button type="submit">配信を停止する / Unsubscribe</button></form>')
-    return page("ja", "配信停止 / Unsubscribe", body)
+def unsubscribe_confirm_page(kind: SubscriptionType | None) -> str:
+    """Both languages: the token does not say which one the person reads. `kind`: the email's subscription
+    type, which the first button leaves (None, a link from before types: the one button leaves everything)."""
+    one_click = '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
+    if kind is None:
+        return page("ja", "配信停止 / Unsubscribe",
+                    "<p>今後のメール配信を停止します。よろしければボタンを押してください。</p>"
+                    "<p>Stop receiving these emails? Press the button to confirm.</p>"
+                    f'<form method="post">{one_click}'
+                    '<button type="submit">配信を停止する / Unsubscribe</button></form>')
+    ja, en = escape(kind.name.ja), escape(kind.name.en)
+    return page("ja", "配信停止 / Unsubscribe",
+                f"<p>「{ja}」の配信を停止します。ほかのメールは引き続きお届けします。</p>"
+                f"<p>Stop receiving {en}? Other emails keep coming.</p>"
+                f'<form method="post">{one_click}<button type="submit">「{ja}」を停止する / Stop {en}</button></form>'
+                "<p>すべてのメールを停止する場合 / To stop every email:</p>"
+                '<form method="post"><input type="hidden" name="scope" value="everything">'
+                '<button type="submit">すべて停止する / Unsubscribe from everything</button></form>')
 
 
-def unsubscribed_page() -> str:
+def unsubscribed_page(kind: SubscriptionType | None) -> str:
+    """`kind`: the one subscription type left (None: everything)."""
+    if kind is None:
+        return page("ja", "配信を停止しました / Unsubscribed",
+                    "<p>今後、メールはお送りしません。</p><p>You will not receive these emails any more.</p>")
     return page("ja", "配信を停止しました / Unsubscribed",
-                "<p>今後、メールはお送りしません。</p><p>You will not receive these emails any more.</p>")
+                f"<p>「{escape(kind.name.ja)}」は今後お送りしません。</p>"
+                f"<p>You will not receive {escape(kind.name.en)} any more.</p>")
 
 
 def text(language: str, key: str) -> str:

@@ -2,6 +2,7 @@
 
 
 from typing import Annotated
+from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
@@ -72,24 +73,28 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
                                            400: documented("Invalid or forged link", "text/html")})
     def unsubscribe_confirm(token: Token):
         try:
-            verified(lambda keys: keys.verify(token, UNSUBSCRIBE))
+            claims = verified(lambda keys: keys.verify(token, UNSUBSCRIBE))
         except InvalidToken:
             return _invalid_link_page()
+        kind = marketer_config().subscriptions.types.get(str(claims.get("t")))
         # Mail scanners follow every link: only the POST below unsubscribes.
-        return Response(200, "text/html; charset=utf-8", pages.unsubscribe_confirm_page(), headers=NO_STORE)
+        return Response(200, "text/html; charset=utf-8", pages.unsubscribe_confirm_page(kind), headers=NO_STORE)
 
     @app.post("/v1/unsubscribe/<token>", summary="Unsubscribe at once (RFC 8058 one-click, or the button)",
               tags=["tracking"], responses={200: documented("Unsubscribed", "text/html"),
                                             400: documented("Invalid or forged link", "text/html")})
     def unsubscribe_now(token: Token):
+        # RFC 8058's POST (List-Unsubscribe=One-Click) leaves the email's type; the page's second button, all.
+        everything = parse_qs(app.current_event.decoded_body or "").get("scope") == ["everything"]
         try:
-            changed = verified(lambda keys: unsubscribe(token, keys, lead_store(),
-                                                            request_context(app.current_event), tracking_settings()))
+            done = verified(lambda keys: unsubscribe(token, keys, lead_store(), request_context(app.current_event),
+                                                     tracking_settings(), everything))
         except InvalidToken:
             return _invalid_link_page()
-        if changed:
-            metrics.add_metric(name="Unsubscribes", unit=MetricUnit.Count, value=1)
-        return Response(200, "text/html; charset=utf-8", pages.unsubscribed_page(), headers=NO_STORE)
+        if done.changed:
+            metrics.add_metric(name="Unsubscribes", unit=MetricUnit.Count, value=1)  # from a type or from all
+        kind = marketer_config().subscriptions.types.get(done.subscription_type or "")
+        return Response(200, "text/html; charset=utf-8", pages.unsubscribed_page(kind), headers=NO_STORE)
 
     @app.get("/v1/t/c/<token>", summary="Email click redirect", tags=["tracking"],
              responses={302: documented("Redirect to the link's destination"),

@@ -146,7 +146,8 @@ def deliver_campaign(message: CampaignMessage, state: CampaignState | None, stor
                 template = campaign_template(campaign, config.templates, variant)
                 attempt = send_once(message.lead_id, profile, message_id,
                                     partial(composer.compose, message.lead_id, profile, template, now=now,
-                                            counter=counted), tags, store, mailer, now, retention)
+                                            subscription_type=campaign.type, counter=counted),
+                                    tags, store, mailer, now, retention)
             store.record_send(_sent(message, profile, campaign, attempt, retention, variant, counted), version)
             return attempt.outcome
         except WriteConflict:
