@@ -1,5 +1,7 @@
 """One-click unsubscribe: a GET shows a page, only a POST unsubscribes, forged links do nothing."""
 
+import json
+
 import pytest
 
 from nurture.adapters.token_keys import token_signer
@@ -127,6 +129,12 @@ def test_one_click_from_an_email_leaves_its_type_only_and_the_page_offers_everyt
     assert set(profile(lead_id)["subscriptions"]) == {"newsletter", "seminar"}
     opt_outs = [e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "opt_out"]
     assert sorted(e["subscription_type"] for e in opt_outs) == ["newsletter", "seminar"]
+    # Sales see each choice, when and how it was made.
+    view = api_request("GET", f"/v1/leads/{lead_id}")
+    assert view is not None and view["statusCode"] == 200
+    choices = json.loads(view["body"])["profile"]["subscriptions"]
+    assert {kind: (c["choice"], c["via"]) for kind, c in choices.items()} == {
+        "newsletter": ("out", "one_click"), "seminar": ("out", "one_click")}
 
     # The page's second button leaves everything.
     request("POST", newsletter, b"scope=everything")

@@ -12,12 +12,13 @@ from nurture.config.segments import Consent
 from nurture.domain.activity import Activity, new_activity
 from nurture.domain.clock import iso, parse_iso_or_none
 from nurture.domain.errors import LeadNotFound, StoreUnavailable, WriteConflict
+from nurture.domain.preferences.choices import opted_out_of
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.scoring import ScoreState, decayed, fit_matches, rank_for
 from nurture.domain.sequencing import first_touch_source
 
 PROFILE_FIELDS = ("email", "name", "company", "title", "department", "industry", "employees", "phone",
-                  "country", "timezone", "language", "custom", "consent", "first_touch", "last_touch",
+                  "country", "timezone", "language", "custom", "consent", "subscriptions", "first_touch", "last_touch",
                   "form_submissions", "created_at", "updated_at", "last_activity_at")
 SUPPRESSED_STATUSES = ("unsubscribed", "bounced", "complained")
 Outcome = Literal["accepted", "rejected", "won", "lost", "recycle"]
@@ -76,7 +77,8 @@ def rank_of(scores: dict[str, float], rules: ScoringRules, held: str | None) -> 
 
 
 EXPORT_COLUMNS = ["lead_id", "email", "name", "company", "department", "title", "phone", "industry", "employees",
-                  "rank", "fit", "engagement", "total", "stage", "status", "consent", "consent_purpose", "source",
+                  "rank", "fit", "engagement", "total", "stage", "status", "consent", "consent_purpose", "opted_out_of",
+                  "source",
                   "created_at", "updated_at", "last_activity_at"]
 
 
@@ -93,6 +95,7 @@ def export_row(profile: dict[str, Any], rules: ScoringRules, now: datetime) -> d
         "status": status_of(profile),
         "consent": consent_state(profile),
         "consent_purpose": (profile.get("consent") or {}).get("purpose", ""),
+        "opted_out_of": ";".join(opted_out_of(profile)),  # subscription types the lead left
         "source": first_touch_source(profile) or "",
         "created_at": profile.get("created_at", ""),
         "updated_at": profile.get("updated_at", ""),

@@ -9,6 +9,12 @@ from typing import Any
 from nurture.config.subscriptions import SubscriptionsConfig
 
 
+def opted_out_of(profile: dict[str, Any]) -> list[str]:
+    """The types the lead chose to leave, in name order."""
+    chosen = profile.get("subscriptions") or {}
+    return sorted(kind for kind, choice in chosen.items() if isinstance(choice, dict) and choice.get("choice") == "out")
+
+
 def subscribed(profile: dict[str, Any], type_id: str, subscriptions: SubscriptionsConfig) -> bool:
     """Whether the lead receives emails of this type (`type_id`: one the config has, as `config check` makes
     sure of every campaign's and sequence's)."""
