@@ -210,3 +210,20 @@ def test_a_strangers_yes_does_not_undo_the_persons_own_no_but_is_still_recorded(
                                                                  "consent": "yes", "vid": "visitor-0001"}),
                        own, REQUEST, SETTINGS)
     assert own.writes[0].profile["consent"]["granted"] is True  # the person, from their own browser
+
+
+def test_a_form_starts_a_new_leads_types_as_it_says_and_leaves_a_known_leads_choices_alone():
+    seminar_form = FORM.model_copy(update={"subscriptions": {"seminar": "opted_in", "newsletter": "not_until_asked"}})
+    fields = {"email": "a@example.jp", "name": "A", "company": "C", "consent": "on"}
+    new = ScriptedStore(lookups=[LeadLookup(None, None, False)])
+    capture_submission(validate_submission("seminar", seminar_form, fields), new, REQUEST, SETTINGS)
+    (write,) = new.writes
+    assert {kind: (c["choice"], c["via"], c["form_id"]) for kind, c in write.profile["subscriptions"].items()} == {
+        "seminar": ("in", "form", "seminar"), "newsletter": ("not_asked", "form", "seminar")}
+    known = ScriptedStore(lookups=[LeadLookup("lead-1", None, False, known=KNOWN)])
+    capture_submission(validate_submission("seminar", seminar_form, fields), known, REQUEST, SETTINGS)
+    assert "subscriptions" not in known.writes[0].profile
+    # The shipped forms start every type at its default: nothing is written.
+    plain = ScriptedStore(lookups=[LeadLookup(None, None, False)])
+    capture_submission(submission(), plain, REQUEST, SETTINGS)
+    assert "subscriptions" not in plain.writes[0].profile

@@ -112,6 +112,9 @@ def test_a_campaign_or_sequence_of_an_unknown_subscription_type_is_refused_with_
     campaigns = (tmp_path / "campaigns.yaml").read_text(encoding="utf-8")
     (tmp_path / "campaigns.yaml").write_text(campaigns.replace("type: newsletter", "type: newsleter", 1),
                                              encoding="utf-8")
+    forms = (tmp_path / "forms.yaml").read_text(encoding="utf-8")
+    started = "    kind: contact\n    subscriptions: {seminar: opted_in, webinar: opted_in}\n"
+    (tmp_path / "forms.yaml").write_text(forms.replace("    kind: contact\n", started, 1), encoding="utf-8")
     sequences = (tmp_path / "sequences.yaml").read_text(encoding="utf-8")
     (tmp_path / "sequences.yaml").write_text(sequences.replace("  - id: ", "  - type: webinars\n    id: ", 1),
                                              encoding="utf-8")
@@ -119,6 +122,8 @@ def test_a_campaign_or_sequence_of_an_unknown_subscription_type_is_refused_with_
         load_config(tmp_path)
     assert raised.value.problems == [
         f"{tmp_path}/campaigns.yaml: campaigns.newsletter-2027-01.type: no subscription type 'newsleter' in "
+        "subscriptions.yaml (it has: newsletter, seminar, product_news, step_emails)",
+        f"{tmp_path}/forms.yaml: forms.contact.subscriptions.webinar: no subscription type 'webinar' in "
         "subscriptions.yaml (it has: newsletter, seminar, product_news, step_emails)",
         f"{tmp_path}/sequences.yaml: sequences[0] (hot_followup).type: no subscription type 'webinars' in "
         "subscriptions.yaml (it has: newsletter, seminar, product_news, step_emails)"]

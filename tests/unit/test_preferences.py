@@ -35,3 +35,10 @@ def test_the_export_lists_the_types_left_and_nothing_for_a_lead_that_left_none()
     now = datetime(2026, 12, 1, tzinfo=UTC)
     assert export_row(profile, CONFIG.scoring, now)["opted_out_of"] == "newsletter;seminar"
     assert export_row({"PK": "LEAD#l2"}, CONFIG.scoring, now)["opted_out_of"] == ""
+
+
+def test_a_type_a_form_started_off_is_not_received_until_the_lead_opts_in_and_is_not_an_opt_out():
+    not_asked = {"choice": "not_asked", "at": "2026-11-20T01:00:00.000000Z", "via": "form", "form_id": "seminar"}
+    profile = {"subscriptions": {"newsletter": not_asked}}
+    assert subscribed(profile, "newsletter", CONFIG.subscriptions) is False
+    assert opted_out_of(profile) == []

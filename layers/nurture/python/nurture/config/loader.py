@@ -84,6 +84,8 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
             isinstance(subscriptions, SubscriptionsConfig):
         problems += [f"{origin}/campaigns.yaml: {problem}" for problem in
                      campaign_problems(campaigns, set(segments.segments), set(templates), subscriptions)]
+    if isinstance(forms, FormsFile) and isinstance(subscriptions, SubscriptionsConfig):
+        problems += [f"{origin}/forms.yaml: {problem}" for problem in subscriptions.form_problems(forms.forms)]
     if isinstance(sequences, SequencesConfig) and isinstance(subscriptions, SubscriptionsConfig):
         problems += [f"{origin}/sequences.yaml: {problem}" for problem in sequences.type_problems(subscriptions)]
     if isinstance(campaigns, CampaignsConfig) and check_template_syntax:

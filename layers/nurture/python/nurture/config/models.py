@@ -110,6 +110,9 @@ class FormDefinition(StrictModel):
     may_update: bool = Field(default=False, description="a post may change what a known lead already has; "
                                                         "otherwise it only fills blanks (anyone can type any address)")
     custom_fields: list[CustomField] = Field(default_factory=list)
+    subscriptions: dict[str, Literal["opted_in", "not_until_asked"]] = Field(
+        default_factory=dict, description="for a lead this form creates, each type's start unlike the type's "
+                                          "default (subscriptions.yaml), recorded as made at this form")
 
     @model_validator(mode="after")
     def _fields_are_consistent(self) -> FormDefinition:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import Field, field_validator
 
-from nurture.config.models import StrictModel, keyed_by_ids
+from nurture.config.models import FormDefinition, StrictModel, keyed_by_ids
 
 TYPE_ID = r"^[a-z][a-z0-9_]{0,31}$"
 STEP_EMAILS = "step_emails"  # the type a sequence's emails have unless it names another
@@ -48,6 +49,10 @@ class SubscriptionsConfig(StrictModel):
     @classmethod
     def _ids(cls, types: dict[str, SubscriptionType]) -> dict[str, SubscriptionType]:
         return keyed_by_ids(types, TYPE_ID, "subscription type ids are lower-case letters, digits and _")
+
+    def form_problems(self, forms: Mapping[str, FormDefinition]) -> list[str]:
+        return [problem for form_id, form in forms.items() for kind in form.subscriptions
+                for problem in self.unknown(f"forms.{form_id}.subscriptions.{kind}", kind)]
 
     def unknown(self, where: str, type_id: str) -> list[str]:
         """A problem naming `where`, if `type_id` is not a type here."""

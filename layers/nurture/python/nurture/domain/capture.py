@@ -203,6 +203,10 @@ def _plan(
             "created_at": iso(now),
             "first_touch": profile["last_touch"],
         }
+        if form.subscriptions:  # where the form starts a type unlike its default: as chosen at the form
+            profile["subscriptions"] = {kind: {"choice": "in" if start == "opted_in" else "not_asked", "at": iso(now),
+                                               "via": "form", "form_id": submission.form_id}
+                                        for kind, start in form.subscriptions.items()}
     return SubmissionWrite(
         lead_id=lead_id,
         new_lead=new_lead,

@@ -1,6 +1,6 @@
 """A lead's choice per subscription type, as the profile keeps it: `subscriptions.<type>` holds `choice`
-(in or out), `at` and `via` (form, preference_page, one_click, import, sales_api). A type the lead never
-chose follows the type's default."""
+(in, out, or not_asked: a form that starts the type off until the lead opts in), `at` and `via` (form,
+preference_page, one_click, import, sales_api). A type without an entry follows the type's default."""
 
 from __future__ import annotations
 
@@ -19,6 +19,6 @@ def subscribed(profile: dict[str, Any], type_id: str, subscriptions: Subscriptio
     """Whether the lead receives emails of this type (`type_id`: one the config has, as `config check` makes
     sure of every campaign's and sequence's)."""
     chosen = (profile.get("subscriptions") or {}).get(type_id)
-    if isinstance(chosen, dict) and chosen.get("choice") in ("in", "out"):
+    if isinstance(chosen, dict) and chosen.get("choice") in ("in", "out", "not_asked"):
         return bool(chosen["choice"] == "in")
     return subscriptions.types[type_id].default == "opted_in"
