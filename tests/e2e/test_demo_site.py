@@ -151,23 +151,31 @@ def test_a_link_clicked_in_an_email_is_recorded_and_lands_on_its_target(visit, s
     assert visitor.errors == []
 
 
-def test_the_unsubscribe_link_shows_a_confirm_page_whose_buttons_leave_the_emails_type_or_everything(
+def test_the_unsubscribe_link_opens_the_preference_page_whose_choices_are_kept_and_everything_can_be_left(
         visit, site: RunningSystem):
     lead_id, number = _emailed_lead(site, "leaver")
-    page = visit().page
+    visitor = visit()
+    page = visitor.page
     page.goto(f"/_outbox/{number}")
     page.locator("a[href*='/v1/unsubscribe/']").first.click()
 
     page.wait_for_url("**/v1/unsubscribe/**")
-    confirm = page.url
-    assert site.items(f"LEAD#{lead_id}", "PROFILE")[0].get("status") != "unsubscribed"  # a GET never does
-    # A step email: its first button leaves the step emails only.
-    page.get_by_role("button", name="「ご登録後のご案内メール」を停止する / Stop Follow-up emails").click()
-    page.get_by_role("heading", name="配信を停止しました / Unsubscribed").wait_for()
+    preferences = page.url
+    page.get_by_role("heading", name="配信設定").wait_for()
+    assert "subscriptions" not in site.items(f"LEAD#{lead_id}", "PROFILE")[0]  # a GET never changes anything
+    # By keyboard: every box is labelled, and the form needs no JavaScript.
+    page.get_by_label("ご登録後のご案内メール").focus()
+    page.keyboard.press("Space")
+    visitor.screenshot("preference-page")
+    page.get_by_role("button", name="設定を保存する").click()
+    page.get_by_text("設定を保存しました。").wait_for()
+    assert not page.get_by_label("ご登録後のご案内メール").is_checked()
+    assert page.get_by_label("メールマガジン").is_checked()
     lead = site.items(f"LEAD#{lead_id}", "PROFILE")[0]
     assert (lead["status"], lead["subscriptions"]["step_emails"]["choice"]) == ("active", "out")
-    page.goto(confirm)
-    page.get_by_role("button", name="すべて停止する / Unsubscribe from everything").click()
+
+    page.goto(preferences)
+    page.get_by_role("button", name="すべて停止する").click()
     page.get_by_role("heading", name="配信を停止しました / Unsubscribed").wait_for()
     assert site.items(f"LEAD#{lead_id}", "PROFILE")[0]["status"] == "unsubscribed"
 

@@ -31,11 +31,12 @@ def suppressed() -> list[dict]:
     return [item for item in all_items() if item["PK"].startswith("SUPPRESS#")]
 
 
-def test_get_shows_a_confirm_page_and_unsubscribes_nobody():
+def test_get_shows_the_preference_page_and_changes_nothing():
     lead_id, token = a_lead_and_token()
     page = request("GET", token)
-    assert page["statusCode"] == 200 and 'method="post"' in page["body"] and "配信を停止する" in page["body"]
-    assert profile(lead_id)["status"] == "active" and suppressed() == []
+    assert page["statusCode"] == 200 and 'method="post"' in page["body"] and "配信設定" in page["body"]
+    assert page["body"].count('type="checkbox"') == 4 and page["body"].count(" checked>") == 4
+    assert profile(lead_id)["status"] == "active" and suppressed() == [] and "subscriptions" not in profile(lead_id)
 
 
 def test_one_click_post_unsubscribes_at_once_and_only_once():
@@ -113,11 +114,10 @@ def a_token_for(lead_id: str, subscription_type: str) -> str:
 def test_one_click_from_an_email_leaves_its_type_only_and_the_page_offers_everything():
     lead_id, _ = a_lead_and_token()
     newsletter = a_token_for(lead_id, "newsletter")
-    page = request("GET", newsletter)["body"]
-    assert "「メールマガジン」を停止する / Stop Newsletter" in page and "すべて停止する" in page
-    assert "subscriptions" not in profile(lead_id)
+    assert "すべて停止する" in request("GET", newsletter)["body"]
 
-    assert request("POST", newsletter, b"List-Unsubscribe=One-Click")["statusCode"] == 200
+    done = request("POST", newsletter, b"List-Unsubscribe=One-Click")
+    assert done["statusCode"] == 200 and "「メールマガジン」は今後お送りしません" in done["body"]
     lead = profile(lead_id)
     assert lead["status"] == "active" and suppressed() == []
     assert set(lead["subscriptions"]) == {"newsletter"}
@@ -152,3 +152,32 @@ def test_leaving_a_type_costs_no_points_and_keeps_the_step_emails_going():
     lead = profile(lead_id)
     assert lead["sequence"]["stopped"] is None and "due_pk" in lead
     assert [e["rule_id"] for e in items_under(f"LEAD#{lead_id}", "SCORE#")] == ["contact_form"]
+
+
+def test_the_page_sets_every_type_as_ticked_and_a_type_can_be_joined_again():
+    lead_id, token = a_lead_and_token()
+    saved = request("POST", token, b"save=1&receive=newsletter&receive=no_such_type")
+    assert saved["statusCode"] == 200 and "設定を保存しました" in saved["body"]
+    assert saved["body"].count(" checked>") == 1  # the page shows the choices as stored
+    choices = profile(lead_id)["subscriptions"]
+    left = ("seminar", "product_news", "step_emails")
+    stored = {kind: (c["choice"], c["via"]) for kind, c in choices.items()}
+    assert stored == dict.fromkeys(left, ("out", "preference_page"))
+    (changed,) = [e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "preferences"]
+    assert (changed["left"], changed["joined"]) == (["product_news", "seminar", "step_emails"], [])
+
+    request("POST", token, b"save=1&receive=newsletter&receive=seminar")
+    assert profile(lead_id)["subscriptions"]["seminar"]["choice"] == "in"
+    assert profile(lead_id)["status"] == "active" and suppressed() == []
+    # Saving the same choices again writes nothing more.
+    request("POST", token, b"save=1&receive=newsletter&receive=seminar")
+    assert len([e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "preferences"]) == 2
+
+
+def test_a_lead_that_left_everything_is_told_so_and_its_page_changes_nothing():
+    lead_id, token = a_lead_and_token()
+    request("POST", token, b"scope=everything")
+    page = request("GET", token)["body"]
+    assert "すべてのメールの配信を停止しています" in page and 'type="checkbox"' not in page
+    request("POST", token, b"save=1&receive=newsletter")
+    assert "subscriptions" not in profile(lead_id)

@@ -172,3 +172,13 @@ def test_the_html_report_is_one_file_with_charts_that_needs_nothing_else():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # a step name is text, never markup
     quiet = report["touchpoint_plan"]["months_without_any_email"]
     assert quiet and f"<b>{', '.join(quiet)}</b>" in html  # the quiet months, named
+
+
+def test_leaving_a_type_through_an_emails_link_counts_as_that_emails_unsubscribe_and_joining_does_not():
+    later = SENT + timedelta(hours=2)
+    rows = [profile("one_click"), profile("page"), profile("joiner"),
+            sent("one_click", "m1"), event("one_click", "opt_out", later, message_id="m1", subscription_type="x"),
+            sent("page", "m2"), event("page", "preferences", later, message_id="m2", left=["seminar"], joined=[]),
+            sent("joiner", "m3"), event("joiner", "preferences", later, message_id="m3", left=[], joined=["seminar"])]
+    (know_how,) = build_report(rows, NOVEMBER, CONFIG.sequences, CONFIG.scoring, NOW)["steps"]
+    assert (know_how["sent"], know_how["unsubscribed"]) == (3, 2)

@@ -554,39 +554,37 @@ class DynamoLeadStore(DynamoTable):
             raise StoreUnavailable(f"unsubscribe cancelled: {cancelled.codes}") from cancelled
         return True
 
-    def opt_out(self, lead_id: str, subscription_type: str, via: str, activity: Activity) -> bool:
-        """The lead leaves one subscription type: its choice (when, how) on the profile and an `opt_out`
-        activity, in one transaction; once. False: already out of it, unsubscribed from everything, or erased."""
-        profile = self.profile(lead_id, "email_key, subscriptions, status") or {}
-        chosen = (profile.get("subscriptions") or {}).get(subscription_type) or {}
-        if "email_key" not in profile or profile.get("status") == "unsubscribed" or chosen.get("choice") == "out":
-            return False
-        choice = {"choice": "out", "at": activity.occurred_at, "via": via}
-        names = {"#subscriptions": "subscriptions", "#type": subscription_type, "#status": "status"}
-        values: dict[str, Any]
-        if "subscriptions" in profile:  # a map to add the type to; else the map, made with it
-            update, values = "SET #subscriptions.#type = :choice", {":choice": choice}
-            condition = "attribute_exists(#subscriptions) AND #status <> :unsubscribed"
+    def set_choices(self, lead_id: str, entries: dict[str, dict[str, str]], map_exists: bool,
+                    activity: Activity) -> None:
+        """The lead's choices per subscription type (each entry replaces that type's) and the activity that
+        tells of them, in one transaction. `map_exists`: whether the profile read had a subscriptions map
+        (entries go into it; else the map is made of them). WriteConflict when the profile no longer is as
+        read (its map made meanwhile, the lead unsubscribed or erased), or another write raced this one."""
+        names = {"#subscriptions": "subscriptions", "#status": "status"}
+        values: dict[str, Any] = {":unsubscribed": "unsubscribed"}
+        if map_exists:
+            sets = []
+            for n, (kind, entry) in enumerate(sorted(entries.items())):
+                names[f"#t{n}"], values[f":c{n}"] = kind, entry
+                sets.append(f"#subscriptions.#t{n} = :c{n}")
+            update, condition = "SET " + ", ".join(sets), "attribute_exists(#subscriptions)"
         else:
-            update, values = "SET #subscriptions = :map", {":map": {subscription_type: choice}}
-            condition = "attribute_exists(PK) AND attribute_not_exists(#subscriptions) AND #status <> :unsubscribed"
-            names.pop("#type")
+            values[":map"] = entries
+            update = "SET #subscriptions = :map"
+            condition = "attribute_exists(PK) AND attribute_not_exists(#subscriptions)"
         try:
             self._call("transact_write_items", TransactItems=[
                 {"Update": {"TableName": self._table, "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
-                            "UpdateExpression": update, "ConditionExpression": condition,
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": to_item({**values, ":unsubscribed": "unsubscribed"})}},
+                            "UpdateExpression": update,
+                            "ConditionExpression": f"{condition} AND #status <> :unsubscribed",
+                            "ExpressionAttributeNames": names, "ExpressionAttributeValues": to_item(values)}},
                 {"Put": {"TableName": self._table,
                          "Item": {**self._activity_item(keys.lead_pk(lead_id), activity), "lead_id": {"S": lead_id}}}},
             ])
         except TransactionCancelled as cancelled:
             if cancelled.codes[0] == "ConditionalCheckFailed" or cancelled.lost_race():
-                # The profile changed between the read and the write (its map made, the lead unsubscribed or
-                # erased): read it again.
                 raise WriteConflict("the lead was being written at the same moment") from cancelled
-            raise StoreUnavailable(f"opt-out cancelled: {cancelled.codes}") from cancelled
-        return True
+            raise StoreUnavailable(f"choices cancelled: {cancelled.codes}") from cancelled
 
     def count_person_click(self, lead_id: str, message_id: str, counter: str) -> bool:
         """The send marker notes the first click, and the variant's counter moves with it: once per email."""

@@ -154,6 +154,8 @@ def _emails(events: dict[str, list[dict[str, Any]]], period: Period) -> dict[str
             if email is None:
                 continue
             reaction = REACTIONS.get(kind)
+            if kind == "preferences" and event.get("left"):  # the email's link led the person to leave a type
+                reaction = "unsubscribed"
             if reaction in ("opened", "clicked") and event.get("bot"):
                 reaction += "_bot"
             if reaction is not None:

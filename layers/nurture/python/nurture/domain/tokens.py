@@ -164,3 +164,11 @@ def open_token(signer: TokenSigner, lead_id: str, message_id: str, sent_at: int 
 
 def _issued(sent_at: int | None) -> datetime | None:
     return datetime.fromtimestamp(sent_at, UTC) if sent_at is not None else None
+
+
+def lead_of(claims: dict[str, Any]) -> str:
+    """The lead a verified token is about."""
+    lead_id = claims.get("l")
+    if not isinstance(lead_id, str) or not lead_id:
+        raise InvalidToken("The link names no lead.")
+    return lead_id

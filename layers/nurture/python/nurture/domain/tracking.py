@@ -15,7 +15,6 @@ from nurture.domain.bots import bot_data, classify
 from nurture.domain.clock import epoch_seconds, iso
 from nurture.domain.errors import (
     FieldProblem,
-    InvalidToken,
     LeadGone,
     MalformedBody,
     NurtureError,
@@ -28,7 +27,7 @@ from nurture.domain.links import redirect_target
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.submissions import VID_PATTERN
 from nurture.domain.text import clean_text, drop_invisible
-from nurture.domain.tokens import CLICK, OPEN, UNSUBSCRIBE, ExpiredToken, TokenSigner
+from nurture.domain.tokens import CLICK, OPEN, ExpiredToken, TokenSigner, lead_of
 
 # Stored text holds nothing invisible (control, bidi and zero-width characters): see text.drop_invisible.
 Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://"), AfterValidator(drop_invisible)]
@@ -110,10 +109,6 @@ class ActivityStore(Protocol):
     def record_visitor_activity(self, vid: str, activities: list[Activity], quota: Quota) -> None: ...
 
     def record_lead_activity(self, lead_id: str, activities: list[Activity], quota: Quota | None = None) -> None: ...
-
-    def unsubscribe(self, lead_id: str, activity: Activity) -> bool: ...
-
-    def opt_out(self, lead_id: str, subscription_type: str, via: str, activity: Activity) -> bool: ...
 
     def count_person_click(self, lead_id: str, message_id: str, counter: str) -> bool:
         """Count a person's first click on the message in an A/B variant's counter; False: counted before."""
@@ -227,7 +222,7 @@ def record_email_open(
                    settings.bots)
     activity = new_activity("email_open", request.received_at, settings.event_retention_days,
                             {"message_id": claims.get("m"), "user_agent": request.user_agent, **bot_data(bot)})
-    return HitOutcome(bot, None if _record_lead(store, _lead_id(claims), [activity]) else "erased")
+    return HitOutcome(bot, None if _record_lead(store, lead_of(claims), [activity]) else "erased")
 
 
 def record_email_click(
@@ -247,10 +242,10 @@ def record_email_click(
                             {"message_id": claims.get("m"), "url": url, "link": link,
                              "user_agent": request.user_agent, **bot_data(bot)})
     try:
-        recorded = _record_lead(store, _lead_id(claims), [activity])
+        recorded = _record_lead(store, lead_of(claims), [activity])
         counter, message_id = claims.get("c"), claims.get("m")
         if recorded and bot is None and isinstance(counter, str) and isinstance(message_id, str):
-            store.count_person_click(_lead_id(claims), message_id, counter)  # what an A/B test is judged on
+            store.count_person_click(lead_of(claims), message_id, counter)  # what an A/B test is judged on
     except StoreUnavailable:
         # The person still gets where the genuine link points; only the hit is lost (and logged).
         return HitOutcome(bot, "unavailable", url)
@@ -262,35 +257,3 @@ def _sent_at(claims: dict[str, Any]) -> datetime | None:
     return datetime.fromtimestamp(sent, UTC) if isinstance(sent, int) and not isinstance(sent, bool) else None
 
 
-@dataclass(frozen=True)
-class Unsubscribed:
-    changed: bool  # False: it already was
-    subscription_type: str | None  # the one type left; None: everything
-
-
-def unsubscribe(token: str, signer: TokenSigner, store: ActivityStore, request: RequestContext,
-                settings: TrackingSettings, everything: bool) -> Unsubscribed:
-    """One-click unsubscribe (RFC 8058), at once: from the email's own subscription type, or from `everything`
-    (the address suppressed; also what a link from before types, which names none, does)."""
-    claims = signer.verify(token, UNSUBSCRIBE)
-    kind = claims.get("t") if not everything and isinstance(claims.get("t"), str) else None
-    # Leaving one type is an `opt_out`: the email's KPIs count it as an unsubscribe, scoring does not.
-    activity = new_activity("opt_out" if kind else "unsubscribe", request.received_at,
-                            settings.event_retention_days,
-                            {"message_id": claims.get("m"), **({"subscription_type": kind} if kind else {})})
-    for attempt in range(MAX_ATTEMPTS):
-        try:
-            if kind is not None:
-                return Unsubscribed(store.opt_out(_lead_id(claims), kind, "one_click", activity), kind)
-            return Unsubscribed(store.unsubscribe(_lead_id(claims), activity), None)
-        except WriteConflict:
-            backoff(attempt)  # the scorer or an SES event was writing the lead: an opt-out is never lost to it
-    # A 503: the mailbox provider's one-click POST, or the person's button, tries again.
-    raise StoreUnavailable("the lead kept changing while it was unsubscribed")
-
-
-def _lead_id(claims: dict[str, Any]) -> str:
-    lead_id = claims.get("l")
-    if not isinstance(lead_id, str) or not lead_id:
-        raise InvalidToken("The link names no lead.")
-    return lead_id

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from html import escape
 
 from nurture.config.models import FormDefinition
 from nurture.config.subscriptions import SubscriptionType
 from nurture.domain.errors import FieldProblem
+from nurture.domain.preferences.centre import Preferences
 
 # The smallest transparent GIF.
 PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -71,24 +73,37 @@ _FIELD_LABELS = {
 }
 
 
-def unsubscribe_confirm_page(kind: SubscriptionType | None) -> str:
-    """Both languages: the token does not say which one the person reads. `kind`: the email's subscription
-    type, which the first button leaves (None, a link from before types: the one button leaves everything)."""
-    one_click = '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
-    if kind is None:
-        return page("ja", "配信停止 / Unsubscribe",
-                    "<p>今後のメール配信を停止します。よろしければボタンを押してください。</p>"
-                    "<p>Stop receiving these emails? Press the button to confirm.</p>"
-                    f'<form method="post">{one_click}'
-                    '<button type="submit">配信を停止する / Unsubscribe</button></form>')
-    ja, en = escape(kind.name.ja), escape(kind.name.en)
-    return page("ja", "配信停止 / Unsubscribe",
-                f"<p>「{ja}」の配信を停止します。ほかのメールは引き続きお届けします。</p>"
-                f"<p>Stop receiving {en}? Other emails keep coming.</p>"
-                f'<form method="post">{one_click}<button type="submit">「{ja}」を停止する / Stop {en}</button></form>'
-                "<p>すべてのメールを停止する場合 / To stop every email:</p>"
+_PREFERENCES = {
+    "ja": {"title": "配信設定", "intro": "受け取るメールを選んでください。", "save": "設定を保存する",
+           "saved": "設定を保存しました。", "everything_intro": "すべてのメールを停止する場合:",
+           "everything": "すべて停止する", "all_off": "すべてのメールの配信を停止しています。"},
+    "en": {"title": "Email preferences", "intro": "Choose the emails you receive.", "save": "Save my choices",
+           "saved": "Your choices are saved.", "everything_intro": "To stop every email:",
+           "everything": "Unsubscribe from everything", "all_off": "You have unsubscribed from every email."},
+}
+
+
+def preference_page(preferences: Preferences, types: Mapping[str, SubscriptionType], saved: bool = False) -> str:
+    """The lead's choices, in its language: a checkbox a type (labelled, keyboard-usable, no JavaScript)
+    posting the whole set, and a second form that leaves everything."""
+    language = preferences.language
+    words = _PREFERENCES[language]
+    if preferences.unsubscribed:
+        return page(language, words["title"], f"<p>{escape(words['all_off'])}</p>")
+    boxes = "".join(
+        f'<p><input type="checkbox" name="receive" value="{escape(kind)}" id="receive-{escape(kind)}"'
+        f'{" checked" if preferences.receives.get(kind) else ""}>'
+        f' <label for="receive-{escape(kind)}">{escape(getattr(definition.name, language))}</label><br>'
+        f"<small>{escape(getattr(definition.description, language))}</small></p>"
+        for kind, definition in types.items())
+    return page(language, words["title"],
+                (f'<p role="status">{escape(words["saved"])}</p>' if saved else "")
+                + f"<p>{escape(words['intro'])}</p>"
+                f'<form method="post"><fieldset><legend>{escape(words["title"])}</legend>{boxes}</fieldset>'
+                f'<input type="hidden" name="save" value="1"><button type="submit">{escape(words["save"])}</button>'
+                f"</form><p>{escape(words['everything_intro'])}</p>"
                 '<form method="post"><input type="hidden" name="scope" value="everything">'
-                '<button type="submit">すべて停止する / Unsubscribe from everything</button></form>')
+                f'<button type="submit">{escape(words["everything"])}</button></form>')
 
 
 def unsubscribed_page(kind: SubscriptionType | None) -> str:

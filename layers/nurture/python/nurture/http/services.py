@@ -9,6 +9,7 @@ from typing import TypeVar
 from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.adapters.token_keys import with_signer
 from nurture.domain.capture import CaptureSettings
+from nurture.domain.preferences.centre import PreferenceSettings
 from nurture.domain.tokens import TokenSigner
 from nurture.domain.tracking import TrackingSettings
 from nurture.settings import marketer_config, runtime_settings
@@ -30,6 +31,12 @@ def capture_settings() -> CaptureSettings:
     api = marketer_config().api
     return CaptureSettings(duplicate_window_seconds=api.duplicate_window_seconds,
                            event_retention_days=api.event_retention_days, merge_events=api.limits.merge_events)
+
+
+def preference_settings() -> PreferenceSettings:
+    config = marketer_config()
+    return PreferenceSettings(event_retention_days=config.api.event_retention_days,
+                              subscriptions=config.subscriptions)
 
 
 def tracking_settings() -> TrackingSettings:

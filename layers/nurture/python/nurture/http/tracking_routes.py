@@ -11,18 +11,17 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from nurture.domain.bodies import check_size
 from nurture.domain.errors import InvalidToken, StoreUnavailable
-from nurture.domain.tokens import UNSUBSCRIBE
+from nurture.domain.preferences.centre import Preferences, change_preferences, preferences, unsubscribe
 from nurture.domain.tracking import (
     parse_beacons,
     record_beacons,
     record_email_click,
     record_email_open,
-    unsubscribe,
 )
 from nurture.http import pages
 from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import body_bytes, header, request_context
-from nurture.http.services import lead_store, tracking_settings, verified
+from nurture.http.services import lead_store, preference_settings, tracking_settings, verified
 from nurture.observability import logger, metrics
 from nurture.settings import marketer_config
 
@@ -68,32 +67,42 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
             logger.warning("open not recorded", extra={"reason": str(error)})
         return Response(200, "image/gif", pages.PIXEL_GIF, headers=NO_STORE)
 
-    @app.get("/v1/unsubscribe/<token>", summary="Unsubscribe: a confirm page (a GET never unsubscribes)",
-             tags=["tracking"], responses={200: documented("Confirm page", "text/html"),
+    @app.get("/v1/unsubscribe/<token>", summary="The preference page: the lead's choices per subscription type "
+                                                "(a GET changes nothing)",
+             tags=["tracking"], responses={200: documented("Preference page", "text/html"),
                                            400: documented("Invalid or forged link", "text/html")})
-    def unsubscribe_confirm(token: Token):
+    def preference_page(token: Token):
         try:
-            claims = verified(lambda keys: keys.verify(token, UNSUBSCRIBE))
+            shown = verified(lambda keys: preferences(token, keys, lead_store(), preference_settings()))
         except InvalidToken:
             return _invalid_link_page()
-        kind = marketer_config().subscriptions.types.get(str(claims.get("t")))
-        # Mail scanners follow every link: only the POST below unsubscribes.
-        return Response(200, "text/html; charset=utf-8", pages.unsubscribe_confirm_page(kind), headers=NO_STORE)
+        if shown is None:  # erased: the link leads nowhere now
+            return _invalid_link_page()
+        # Mail scanners follow every link: only the POSTs below change anything.
+        return _preference_page(shown)
 
-    @app.post("/v1/unsubscribe/<token>", summary="Unsubscribe at once (RFC 8058 one-click, or the button)",
-              tags=["tracking"], responses={200: documented("Unsubscribed", "text/html"),
+    @app.post("/v1/unsubscribe/<token>", summary="RFC 8058 one-click (leaves the email's type), the page's "
+                                                 "choices, or leaving everything",
+              tags=["tracking"], responses={200: documented("Done", "text/html"),
                                             400: documented("Invalid or forged link", "text/html")})
-    def unsubscribe_now(token: Token):
-        # RFC 8058's POST (List-Unsubscribe=One-Click) leaves the email's type; the page's second button, all.
-        everything = parse_qs(app.current_event.decoded_body or "").get("scope") == ["everything"]
+    def preference_post(token: Token):
+        body = body_bytes(app.current_event)
+        check_size(body, marketer_config().api.limits.form_body_bytes)
+        form = parse_qs(body.decode("utf-8", "replace"))
+        settings, context = preference_settings(), request_context(app.current_event)
         try:
-            done = verified(lambda keys: unsubscribe(token, keys, lead_store(), request_context(app.current_event),
-                                                     tracking_settings(), everything))
+            if form.get("save") == ["1"]:  # the page's form: exactly the types ticked
+                verified(lambda keys: change_preferences(token, keys, lead_store(), context, settings,
+                                                         set(form.get("receive", []))))
+                shown = verified(lambda keys: preferences(token, keys, lead_store(), settings))
+                return _invalid_link_page() if shown is None else _preference_page(shown, saved=True)
+            done = verified(lambda keys: unsubscribe(token, keys, lead_store(), context, settings,
+                                                     everything=form.get("scope") == ["everything"]))
         except InvalidToken:
             return _invalid_link_page()
         if done.changed:
             metrics.add_metric(name="Unsubscribes", unit=MetricUnit.Count, value=1)  # from a type or from all
-        kind = marketer_config().subscriptions.types.get(done.subscription_type or "")
+        kind = settings.subscriptions.types.get(done.subscription_type or "")
         return Response(200, "text/html; charset=utf-8", pages.unsubscribed_page(kind), headers=NO_STORE)
 
     @app.get("/v1/t/c/<token>", summary="Email click redirect", tags=["tracking"],
@@ -117,6 +126,11 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
         else:  # an expired link, or an erased lead's: the person goes on, nothing is recorded
             logger.info("click not recorded", extra={"reason": outcome.dropped})
         return Response(302, "text/plain", "", headers={"Location": str(outcome.url), **NO_STORE})
+
+
+def _preference_page(shown: Preferences, saved: bool = False) -> Response:
+    body = pages.preference_page(shown, marketer_config().subscriptions.types, saved)
+    return Response(200, "text/html; charset=utf-8", body, headers=NO_STORE)
 
 
 def _invalid_link_page() -> Response:
