@@ -40,7 +40,7 @@ from nurture.topology import (
 # The DynamoDB actions each function's code makes (see the adapters), and nothing more.
 TABLE_ACTIONS = {
     # No BatchWriteItem for the functions that write what visitors send: it can delete any item. Erasure, in the
-    # sales API, is the one deleter.
+    # sales API, is the one deleter of any lead; the dispatcher deletes only leads' own items (UNCONFIRMED_REMOVAL).
     "forms": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
               "dynamodb:Query"],
     "tracking": ["dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
@@ -66,6 +66,11 @@ CAMPAIGN_KEYS = [keys.campaign_pk("*"), keys.job_pk("*")]
 # The dispatcher reads an A/B test's counters (sent, people's clicks per variant) to pick its winner.
 CAMPAIGN_COUNTER_READS = {"dispatcher": ["dynamodb:Query"]}
 CAMPAIGN_COUNTER_KEYS = [keys.stats_pk(CAMPAIGN_COUNTERS, "*")]
+# The dispatcher removes double opt-in leads never confirmed: a marker, then the lead's and its browsers' items and
+# its address's claim. Never a suppression entry, a campaign, a counter or a duplicate guard.
+UNCONFIRMED_REMOVAL = {"dispatcher": ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem",
+                                      "dynamodb:BatchWriteItem"]}
+UNCONFIRMED_REMOVAL_KEYS = [keys.lead_pk("*"), keys.visitor_pk("*"), keys.email_claim_pk("*")]
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
 INDEX_READS = {"sales_api": "by_rank", "dispatcher": "due"}
@@ -120,7 +125,8 @@ class NurtureStack(Stack):
                 function.allow(TABLE_ACTIONS[name], [data.table.table_arn])
             function.allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
             config.grant_read(function)
-        for grants, leading_keys in ((CAMPAIGN_ITEMS, CAMPAIGN_KEYS), (CAMPAIGN_COUNTER_READS, CAMPAIGN_COUNTER_KEYS)):
+        for grants, leading_keys in ((CAMPAIGN_ITEMS, CAMPAIGN_KEYS), (CAMPAIGN_COUNTER_READS, CAMPAIGN_COUNTER_KEYS),
+                                     (UNCONFIRMED_REMOVAL, UNCONFIRMED_REMOVAL_KEYS)):
             for name, actions in grants.items():
                 functions[name].allow(actions, [data.table.table_arn], conditions={
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})
@@ -129,6 +135,7 @@ class NurtureStack(Stack):
         for name in ("tracking", "sender"):  # both sign or verify tracking links
             functions[name].allow(["secretsmanager:GetSecretValue"], [key.secret.secret_arn])
         functions["handoff"].allow(["sqs:SendMessage"], [handoff.queue.queue_arn])
+        functions["scoring"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # double opt-in confirmations
         functions["dispatcher"].allow(["sqs:SendMessage"], [send.queue.queue_arn, audience.queue.queue_arn])
         functions["audience"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # a campaign's members
         streams = {name: StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name)

@@ -1,5 +1,5 @@
-"""Dispatcher function: each EventBridge Scheduler tick, queue the leads whose step email is due and start
-the campaigns whose time has come."""
+"""Dispatcher function: each EventBridge Scheduler tick, queue the leads whose step email is due, start
+the campaigns whose time has come, and remove the double opt-in leads never confirmed in time."""
 
 from functools import cache
 from typing import Any
@@ -11,10 +11,12 @@ from nurture.adapters.audience_queue import AudienceQueue
 from nurture.adapters.audience_store import DynamoAudienceStore
 from nurture.adapters.campaign_store import DynamoCampaignStore
 from nurture.adapters.dispatch_store import DynamoDispatchStore
+from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.adapters.send_queue import SendQueue
 from nurture.domain.campaigns.start import release_held, start_due_campaigns
 from nurture.domain.clock import utc_now
 from nurture.domain.dispatch import tick
+from nurture.domain.preferences.double_opt_in import remove_expired
 from nurture.observability import logger, metrics, tracer
 from nurture.settings import config_version, pin_config, runtime_settings
 
@@ -23,6 +25,11 @@ from nurture.settings import config_version, pin_config, runtime_settings
 def collaborators() -> tuple[DynamoDispatchStore, SendQueue]:
     settings = runtime_settings()
     return DynamoDispatchStore(settings.table_name), SendQueue(settings.send_queue_url)
+
+
+@cache
+def lead_store() -> DynamoLeadStore:
+    return DynamoLeadStore(runtime_settings().table_name)
 
 
 @cache
@@ -40,6 +47,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # The schedule's payload carries nothing we need: the tick is about "now".
     store, queue = collaborators()
     now = utc_now()
+    removed = remove_expired(lead_store(), now)  # sends nothing: whatever the deliverability pause
+    if removed:
+        metrics.add_metric(name="UnconfirmedLeadsRemoved", unit="Count", value=removed)
     result = tick(store, queue, now, keys.DUE_SHARDS)
     metrics.add_metric(name="StepsDispatched", unit="Count", value=result.claimed)
     if result.lost_races:
@@ -47,7 +57,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if result.paused:
         # Campaigns wait too: started now, every email would be skipped as paused.
         logger.warning("sending is paused by the deliverability guard: nothing dispatched")
-        return {"due": 0, "dispatched": 0, "lost_races": 0, "paused": True}
+        return {"due": 0, "dispatched": 0, "lost_races": 0, "paused": True, "unconfirmed_removed": removed}
     campaign_store, audience_store, audience_queue = campaign_collaborators()
     campaigns = start_due_campaigns(campaign_store, audience_store, audience_queue, config_version, now)
     released = release_held(campaign_store, queue, now)
@@ -67,4 +77,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.error("scheduled campaigns missing from their config version: cancelled",
                      extra={"campaigns": campaigns.dropped})
     return {"due": result.due, "dispatched": result.claimed, "lost_races": result.lost_races,
-            "campaigns_started": campaigns.started, "campaigns_decided": campaigns.decided, "held_released": released}
+            "campaigns_started": campaigns.started, "campaigns_decided": campaigns.decided, "held_released": released,
+            "unconfirmed_removed": removed}

@@ -1,4 +1,5 @@
-"""Scoring function: new activity of leads, from the table's stream, rescored per lead per batch."""
+"""Scoring function: new activity of leads, from the table's stream, rescored per lead per batch; the double
+opt-in confirmations posts asked for queued for the sender."""
 
 from functools import cache
 from typing import Any
@@ -6,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.adapters.scoring_store import DynamoScoringStore
+from nurture.adapters.send_queue import SendQueue
 from nurture.domain.clock import utc_now
 from nurture.observability import logger, metrics, tracer
 from nurture.settings import pin_config, runtime_settings
@@ -13,8 +15,9 @@ from nurture.streams.scoring import handle_batch
 
 
 @cache
-def store() -> DynamoScoringStore:
-    return DynamoScoringStore(runtime_settings().table_name)
+def collaborators() -> tuple[DynamoScoringStore, SendQueue]:
+    settings = runtime_settings()
+    return DynamoScoringStore(settings.table_name), SendQueue(settings.send_queue_url)
 
 
 @logger.inject_lambda_context
@@ -22,4 +25,5 @@ def store() -> DynamoScoringStore:
 @tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_batch(event, context, store(), utc_now())
+    store, send_queue = collaborators()
+    return handle_batch(event, context, store, utc_now(), send_queue)

@@ -180,6 +180,34 @@ def test_the_unsubscribe_link_opens_the_preference_page_whose_choices_are_kept_a
     assert site.items(f"LEAD#{lead_id}", "PROFILE")[0]["status"] == "unsubscribed"
 
 
+def test_a_double_opt_in_sign_up_is_confirmed_only_by_the_button_of_its_emails_page(visit, site: RunningSystem):
+    visitor = visit(java_script_enabled=False)  # the sign-up and the confirmation need no script
+    page = visitor.page
+    page.goto("/demo/newsletter.html")
+    email = address("optin")
+    page.get_by_label("メールアドレス").fill(email)
+    page.get_by_label("個人情報の取り扱いに同意する").check()
+    page.get_by_role("button", name="登録する").click()
+    page.wait_for_url("**/v1/forms/newsletter/thanks")
+    assert "確認メールをお送りしました" in page.locator("main").inner_text()
+    lead_id = wait_for(lambda: site.lead_id(email))
+    (number,) = wait_for(lambda: re.findall(r"href='/_outbox/(\d+)'>[^<]*</a></td><td>" + re.escape(email),
+                                            site.request("GET", "/_outbox").body.decode()))
+
+    page.goto(f"/_outbox/{number}")
+    page.get_by_role("link", name="登録を確定する").click()
+    page.wait_for_url("**/v1/confirm/**")
+    page.get_by_role("heading", name="ご登録の確定").wait_for()
+    assert "double_opt_in" in site.items(f"LEAD#{lead_id}", "PROFILE")[0]  # opening the link confirms nothing
+    visitor.screenshot("confirmation-page")
+    page.get_by_role("button", name="登録を確定する").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="ご登録が確定しました").wait_for()
+    lead = site.items(f"LEAD#{lead_id}", "PROFILE")[0]
+    assert "double_opt_in" not in lead and lead["consent"]["confirmed_at"]
+    assert wait_for(lambda: "sequence" in site.items(f"LEAD#{lead_id}", "PROFILE")[0])  # scored, then enrolled
+
+
 def stored_visitor_id(page: Page) -> str | None:
     return page.evaluate("localStorage.getItem('nurture_vid')")
 

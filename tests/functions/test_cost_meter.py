@@ -46,11 +46,11 @@ def test_an_identified_page_view_is_scored_too_and_batching_shares_the_scoring(f
     assert batched["lambda_arm64_gb_second"] < alone["lambda_arm64_gb_second"]
 
 
-def test_an_idle_tick_reads_the_due_shards_the_due_campaigns_and_the_held_emails_and_nothing_else(fresh):
+def test_an_idle_tick_reads_the_due_shards_campaigns_held_emails_and_unconfirmed_leads_and_nothing_else(fresh):
     usage = fresh["usage"][IDLE_TICK]
-    assert fresh["calls"][IDLE_TICK] == {"dispatcher: dynamodb GetItem": 1.0, "dispatcher: dynamodb Query": 6.0}
+    assert fresh["calls"][IDLE_TICK] == {"dispatcher: dynamodb GetItem": 1.0, "dispatcher: dynamodb Query": 7.0}
     assert usage["scheduler_invocation"] == 1 and usage["lambda_request"] == 1
-    # A consistent read (the pause), and six eventually consistent query pages (four lead shards, the campaigns,
-    # the held campaign emails).
-    assert usage["dynamodb_read_unit"] == 4.0
+    # A consistent read (the pause), and seven eventually consistent query pages (four lead shards, the campaigns,
+    # the held campaign emails, the double opt-in leads whose time ran out).
+    assert usage["dynamodb_read_unit"] == 4.5
     assert "api_gateway_request" not in usage and "dynamodb_write_unit" not in usage

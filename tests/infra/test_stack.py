@@ -99,17 +99,19 @@ STREAM = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIt
           "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
 EXPECTED_ACTIONS = {
     # Every DynamoDB operation the adapters make for the function (see the call counts in docs/benchmarks.md).
-    # Only the sales API (erasure) holds BatchWriteItem, which deletes as readily as it puts.
+    # Only the sales API (erasure) holds BatchWriteItem, which deletes as readily as it puts, on any item; the
+    # dispatcher (removing unconfirmed leads) on leads' own items only (below).
     "forms": COMMON | {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                        "dynamodb:Query"},
     "tracking": COMMON | {"dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
                           "dynamodb:UpdateItem", "secretsmanager:GetSecretValue"},
-    "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},
+    "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},  # + send queue
     "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
     "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                            "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"},
     "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
-                            "dynamodb:DescribeTable", "sqs:SendMessage"},
+                            "dynamodb:DescribeTable", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+                            "sqs:SendMessage"},
     "sender": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                         "secretsmanager:GetSecretValue", "ses:SendEmail",
                         # the send queue, as its event source mapping reads it
@@ -133,7 +135,7 @@ def test_each_role_has_exactly_the_actions_its_function_uses(synthesized, functi
     assert _actions(template, function) == EXPECTED_ACTIONS[function]
 
 
-def test_the_campaign_workers_write_only_campaign_and_scan_items_and_read_only_campaign_counters(synthesized):
+def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_only_campaign_items(synthesized):
     template, _ = synthesized
     conditioned = sorted((name.split("FunctionRole")[0], json.dumps(statement["Action"]), statement.get("Condition"))
                          for name, policy in template.find_resources("AWS::IAM::Policy").items()
@@ -141,9 +143,12 @@ def test_the_campaign_workers_write_only_campaign_and_scan_items_and_read_only_c
                          if "dynamodb:LeadingKeys" in json.dumps(statement.get("Condition", {})))
     leading = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CAMPAIGN#*", "JOB#*"]}}
     counters = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["STATS#campaign#*"]}}
+    removal = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LEAD#*", "VISITOR#*", "EMAIL#*"]}}
     assert conditioned == [("Audience", '["dynamodb:UpdateItem", "dynamodb:GetItem"]', leading),
                            ("Dispatcher", '"dynamodb:PutItem"', leading),
-                           ("Dispatcher", '"dynamodb:Query"', counters)]
+                           ("Dispatcher", '"dynamodb:Query"', counters),
+                           ("Dispatcher", '["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", '
+                                          '"dynamodb:BatchWriteItem"]', removal)]
 
 
 def test_functions_only_read_the_config_bucket_which_is_private_and_ships_version_1(synthesized):

@@ -11,16 +11,18 @@ from nurture.domain.errors import ConfigInvalid
 from tests.conftest import CONFIG_DIR
 
 
-def test_shipped_config_has_the_four_forms():
+def test_shipped_config_has_the_five_forms_one_of_them_double_opt_in():
     config = load_config(CONFIG_DIR)
     assert {form_id: form.kind for form_id, form in config.forms.items()} == {
-        "contact": "contact", "whitepaper": "download", "seminar": "seminar", "demo": "demo_request"}
+        "contact": "contact", "whitepaper": "download", "seminar": "seminar", "demo": "demo_request",
+        "newsletter": "newsletter"}
+    assert [form_id for form_id, form in config.forms.items() if form.double_opt_in] == ["newsletter"]
     assert config.forms["whitepaper"].asset
 
 
 def test_config_check_passes_on_shipped_config(capsys):
     assert main(["--config-dir", str(CONFIG_DIR), "config", "check"]) == 0
-    assert "config OK: 4 forms" in capsys.readouterr().out
+    assert "config OK: 5 forms" in capsys.readouterr().out
 
 
 @pytest.fixture

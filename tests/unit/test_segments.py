@@ -281,7 +281,7 @@ def test_what_forms_yaml_contradicts_is_reported_per_segment_and_place():
     }})
     assert segment_problems(segments, CONFIG.forms) == [
         "segment 'downloaders': any[0].forms: unknown form 'white-paper' (forms.yaml has: contact, whitepaper, "
-        "seminar, demo)",
+        "seminar, demo, newsletter)",
         "segment 'kansai': field.name: custom field 'prefecture' is not declared in forms.yaml",
         "segment 'price_askers': not.field.any_of: 'inquiry_type' has no choice お値段",
     ]

@@ -149,6 +149,7 @@ def campaign_pk(campaign_id: str) -> str:
 
 CAMPAIGN_SK = "STATE"
 CAMPAIGNS_DUE = "DUE#CAMPAIGNS"  # the due index's partition of scheduled campaigns (leads use DUE#<shard>)
+UNCONFIRMED_DUE = "DUE#UNCONFIRMED"  # the due index's partition of double opt-in leads, at their removal time
 HELD_DUE = "DUE#HELD"  # the due index's partition of campaign emails held for a lead's own send window
 
 

@@ -131,6 +131,8 @@ ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("GET", "/v1/t/c/{token}", "tracking", "email"),
     ApiRoute("GET", "/v1/unsubscribe/{token}", "tracking", "unsubscribe"),
     ApiRoute("POST", "/v1/unsubscribe/{token}", "tracking", "unsubscribe"),
+    ApiRoute("GET", "/v1/confirm/{token}", "tracking", "unsubscribe"),
+    ApiRoute("POST", "/v1/confirm/{token}", "tracking", "unsubscribe"),
     ApiRoute("GET", "/v1/leads", "sales_api", "sales", iam=True),
     ApiRoute("GET", "/v1/leads/{lead_id}", "sales_api", "sales", iam=True),
     ApiRoute("POST", "/v1/leads/{lead_id}/feedback", "sales_api", "sales", iam=True),

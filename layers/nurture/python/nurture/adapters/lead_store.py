@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, 
 from nurture.domain.clock import iso, utc_now
 from nurture.domain.errors import LeadGone, StoreUnavailable, WriteConflict
 from nurture.domain.leads import LeadRecord
+from nurture.domain.preferences.double_opt_in import COUNTERS, Confirmation, ExpiredRequest
 from nurture.domain.retry import backoff
 from nurture.domain.scoring import ScoreState
 from nurture.domain.submissions import PROFILE_FIELDS
@@ -30,7 +32,7 @@ BATCH_WRITE_LIMIT = 25
 _RACES = ("ConditionalCheckFailed", "TransactionConflict")
 TRANSACTION_LIMIT = 100
 # What capture reads of a known lead: the fields a submission may fill, and the version it holds.
-KNOWN_FIELDS = ", ".join((*PROFILE_FIELDS, "email", "custom", "consent", "updated_at"))
+KNOWN_FIELDS = ", ".join((*PROFILE_FIELDS, "email", "custom", "consent", "updated_at", "double_opt_in"))
 
 
 def _storable(value: Any) -> Any:
@@ -260,6 +262,10 @@ class DynamoLeadStore(DynamoTable):
     def write_submission(self, write: SubmissionWrite) -> None:
         lead_pk = keys.lead_pk(write.lead_id)
         items: list[dict[str, Any]] = []
+        request = write.profile.get("double_opt_in")
+        if request:  # the lead waits in the due index until its confirmation time runs out
+            write = replace(write, profile={**write.profile, "due_pk": keys.UNCONFIRMED_DUE,
+                                            "due_sk": keys.due_sk(request["remove_at"], write.lead_id)})
         if write.new_lead:
             items.append(self._put_new(keys.email_claim_pk(write.email_key), keys.EMAIL_CLAIM_SK,
                                        {"lead_id": write.lead_id}))
@@ -474,33 +480,128 @@ class DynamoLeadStore(DynamoTable):
         email_key, vids, at = str(plan["email_key"]), sorted(plan.get("vids") or ()), iso(utc_now())
         if profile is not None:
             self._call("transact_write_items", TransactItems=[
-                {"Put": {"TableName": self._table, "Item": to_item({
-                    "PK": pk, "SK": keys.ERASURE_SK, "email_key": email_key, "vids": set(vids) or None,
-                    "erased_at": at})}},
+                self._erasure_marker(pk, email_key, vids, at),
                 {"Delete": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE)}},
                 {"Update": {"TableName": self._table, "Key": item_key(keys.suppression_pk(email_key),
                                                                       keys.SUPPRESSION_SK),
                             "UpdateExpression": "SET reason = if_not_exists(reason, :erased), erased_at = :at",
                             "ExpressionAttributeValues": to_item({":erased": "erased", ":at": at})}},
             ])
+        self._sweep(lead_id, email_key, vids, at, tombstone=True)
+        return True
+
+    def expired_unconfirmed(self, until: str, limit: int) -> list[ExpiredRequest]:
+        """Double opt-in leads (or their removal markers) whose time ran out by `until`, oldest first."""
+        page = self._call("query", TableName=self._table, IndexName="due", Limit=limit,
+                          KeyConditionExpression="due_pk = :unconfirmed AND due_sk <= :until",
+                          ExpressionAttributeValues={":unconfirmed": {"S": keys.UNCONFIRMED_DUE},
+                                                     ":until": {"S": f"{until}#~"}},
+                          ProjectionExpression="lead_id, due_sk")
+        return [ExpiredRequest(str(item["lead_id"]), str(item["due_sk"])) for item in map(from_item, page["Items"])]
+
+    def remove_unconfirmed(self, expired: ExpiredRequest) -> bool:
+        """Like an erasure, but the address is not suppressed (its owner never agreed, and may sign up later) and
+        its browsers become anonymous again; the form's `removed` counter moves with the profile's delete. The
+        marker stays in the due index until the sweep is done, so the next tick finishes what this one began."""
+        from nurture.adapters.counters import step_count  # counters builds on this module
+
+        pk = keys.lead_pk(expired.lead_id)
+        profile = self.profile(expired.lead_id, "email_key, vids, double_opt_in, due_sk")
+        if profile is None:
+            plan = self._get(pk, keys.ERASURE_SK)
+            if plan is None or plan.get("due_sk") != expired.due_sk:
+                return False
+            self._sweep(expired.lead_id, str(plan["email_key"]), sorted(plan.get("vids") or ()),
+                        str(plan["erased_at"]), tombstone=False)
+            return True
+        request = profile.get("double_opt_in") or {}
+        if profile.get("due_sk") != expired.due_sk or not request:
+            return False  # confirmed, or asked again, since the index was read
+        email_key, vids, at = str(profile["email_key"]), sorted(profile.get("vids") or ()), iso(utc_now())
+        marker = self._erasure_marker(pk, email_key, vids, at)
+        marker["Put"]["Item"].update(to_item({"due_pk": keys.UNCONFIRMED_DUE, "due_sk": expired.due_sk}))
+        try:
+            self._call("transact_write_items", TransactItems=[
+                marker,
+                {"Delete": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
+                            "ConditionExpression": "attribute_exists(double_opt_in) AND due_sk = :seen",
+                            "ExpressionAttributeValues": {":seen": {"S": expired.due_sk}}}},
+                step_count(self._table, COUNTERS, str(request.get("form_id") or "unknown"), expired.lead_id,
+                           "removed"),
+            ])
+        except TransactionCancelled as cancelled:
+            if cancelled.codes[1] == "ConditionalCheckFailed" or cancelled.lost_race():
+                return False  # confirmed (or asked again) at this very moment: the next tick looks again
+            raise StoreUnavailable(f"removal cancelled: {cancelled.codes}") from cancelled
+        self._sweep(expired.lead_id, email_key, vids, at, tombstone=False)
+        return True
+
+    def _erasure_marker(self, pk: str, email_key: str, vids: list[str], at: str) -> dict[str, Any]:
+        return {"Put": {"TableName": self._table, "Item": to_item({
+            "PK": pk, "SK": keys.ERASURE_SK, "email_key": email_key, "vids": set(vids) or None, "erased_at": at})}}
+
+    def _sweep(self, lead_id: str, email_key: str, vids: list[str], at: str, tombstone: bool) -> None:
+        """Everything left of a lead whose profile is gone, its marker last. `tombstone`: its browsers' later hits
+        are dropped (an erased person's); otherwise they are anonymous visitors again."""
+        pk = keys.lead_pk(lead_id)
         doomed = [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(pk)
                   if i["SK"]["S"] != keys.ERASURE_SK]
         for vid in vids:
-            # The browser's link to the lead goes; a tombstone in its place drops what the browser still sends
-            # (unless someone has claimed the browser anew since: a rerun leaves that alone).
+            # The browser's link to the lead goes (unless someone has claimed the browser anew since: a rerun
+            # leaves that alone).
+            identity = item_key(keys.visitor_pk(vid), keys.VISITOR_IDENTITY_SK)
+            owned = {"ConditionExpression": "attribute_not_exists(lead_id) OR lead_id = :gone",
+                     "ExpressionAttributeValues": {":gone": {"S": lead_id}}}
             with contextlib.suppress(ConditionFailed):
-                self._call("put_item", TableName=self._table, Item=to_item({
-                    "PK": keys.visitor_pk(vid), "SK": keys.VISITOR_IDENTITY_SK, "erased": True, "erased_at": at}),
-                    ConditionExpression="attribute_not_exists(lead_id) OR lead_id = :erased",
-                    ExpressionAttributeValues={":erased": {"S": lead_id}})
+                if tombstone:
+                    self._call("put_item", TableName=self._table, Item={**identity, **to_item(
+                        {"erased": True, "erased_at": at})}, **owned)
+                else:
+                    self._call("delete_item", TableName=self._table, Key=identity, **owned)
             doomed += [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(keys.visitor_pk(vid))
                        if i["SK"]["S"] != keys.VISITOR_IDENTITY_SK]
         batch_delete(self._ddb, self._table, doomed)
         with contextlib.suppress(ConditionFailed):  # the address may be a new lead's already
             self._call("delete_item", TableName=self._table, Key=item_key(keys.email_claim_pk(email_key),
                                                                           keys.EMAIL_CLAIM_SK),
-                       ConditionExpression="lead_id = :erased", ExpressionAttributeValues={":erased": {"S": lead_id}})
+                       ConditionExpression="lead_id = :gone", ExpressionAttributeValues={":gone": {"S": lead_id}})
         self._call("delete_item", TableName=self._table, Key=item_key(pk, keys.ERASURE_SK))
+
+    def confirm_subscription(self, confirmation: Confirmation) -> bool:
+        """The request closed, the consent (and its record) confirmed, the activity and the form's counter, in one
+        transaction; False when the lead has no open request any more."""
+        from nurture.adapters.counters import step_count  # counters builds on this module
+
+        pk, at = keys.lead_pk(confirmation.lead_id), confirmation.activity.occurred_at
+        consent = confirmation.consent
+        update = Update().remove("double_opt_in").remove("due_pk").remove("due_sk").set("updated_at", at)
+        if consent is not None:
+            update.set("consent.confirmed_at", at)
+        items: list[dict[str, Any]] = [
+            {"Update": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
+                        "ConditionExpression": "attribute_exists(double_opt_in)", **update.arguments()}},
+            {"Put": {"TableName": self._table, "Item": {**self._activity_item(pk, confirmation.activity),
+                                                        "lead_id": {"S": confirmation.lead_id}}}},
+            step_count(self._table, COUNTERS, confirmation.form_id, confirmation.lead_id, "confirmed"),
+        ]
+        if consent is not None and consent.get("recorded_at") and consent.get("event_id"):
+            # The consent record itself: proof of when, and from where, its person confirmed it.
+            proof = Update().set("confirmed_at", at)
+            if confirmation.source_ip:
+                proof.set("confirmed_ip", confirmation.source_ip)
+            items.append({"Update": {"TableName": self._table,
+                                     "Key": item_key(pk, keys.consent_sk(consent["recorded_at"], consent["event_id"])),
+                                     "ConditionExpression": "attribute_exists(PK)", **proof.arguments()}})
+        try:
+            self._call("transact_write_items", TransactItems=items)
+        except TransactionCancelled as cancelled:
+            if cancelled.codes[0] == "ConditionalCheckFailed":
+                return False
+            if cancelled.lost_race():
+                raise WriteConflict("the lead was being written at the same moment") from cancelled
+            if cancelled.codes[3:4] == ["ConditionalCheckFailed"]:
+                raise StoreUnavailable("the consent record of the lead is missing") from cancelled
+            raise StoreUnavailable(f"confirmation cancelled: {cancelled.codes}") from cancelled
         return True
 
     # --- tracking -----------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from functools import cached_property
 
 from nurture.config.bots import BotRules
 from nurture.config.campaigns import CampaignsConfig
-from nurture.config.models import ApiSettings, FormDefinition, StrictModel
+from nurture.config.models import ApiSettings, DoubleOptInSettings, FormDefinition, StrictModel
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig
 from nurture.config.sequences import SequencesConfig
@@ -25,6 +25,7 @@ class NurtureConfig(StrictModel):
     segments: SegmentsConfig = SegmentsConfig()
     campaigns: CampaignsConfig = CampaignsConfig()
     subscriptions: SubscriptionsConfig = SubscriptionsConfig()
+    double_opt_in: DoubleOptInSettings = DoubleOptInSettings()
 
     @cached_property
     def link_hosts(self) -> frozenset[str]:

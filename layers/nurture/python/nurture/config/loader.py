@@ -88,6 +88,8 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
         problems += [f"{origin}/forms.yaml: {problem}" for problem in subscriptions.form_problems(forms.forms)]
     if isinstance(sequences, SequencesConfig) and isinstance(subscriptions, SubscriptionsConfig):
         problems += [f"{origin}/sequences.yaml: {problem}" for problem in sequences.type_problems(subscriptions)]
+    if isinstance(forms, FormsFile):
+        problems += [f"{origin}/forms.yaml: {problem}" for problem in _double_opt_in_problems(forms, templates)]
     if isinstance(campaigns, CampaignsConfig) and check_template_syntax:
         from nurture.domain.emails import compile_problems
 
@@ -105,7 +107,21 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     assert isinstance(bots, BotRules) and isinstance(segments, SegmentsConfig)
     assert isinstance(campaigns, CampaignsConfig) and isinstance(subscriptions, SubscriptionsConfig)
     return NurtureConfig(api=api, forms=forms.forms, scoring=scoring, sequences=sequences, templates=templates,
-                         bots=bots, segments=segments, campaigns=campaigns, subscriptions=subscriptions)
+                         bots=bots, segments=segments, campaigns=campaigns, subscriptions=subscriptions,
+                         double_opt_in=forms.double_opt_in)
+
+
+def _double_opt_in_problems(forms: FormsFile, templates: Mapping[str, EmailTemplate]) -> list[str]:
+    """The confirmation email must exist, and carry its link in every part a person reads, once any form asks."""
+    if not any(form.double_opt_in for form in forms.forms.values()):
+        return []
+    name = forms.double_opt_in.template
+    template = templates.get(name)
+    if template is None:
+        return [f"double_opt_in.template: '{name}' is not in {TEMPLATES}/"]
+    return [f"double_opt_in.template: {TEMPLATES}/{name}.yaml {language}.{part} does not show {{{{ confirm_url }}}}"
+            for language in ("ja", "en") if (parts := getattr(template, language)) is not None
+            for part in ("html", "text") if "confirm_url" not in getattr(parts, part)]
 
 
 def _load_templates(files: Mapping[str, str], origin: str, problems: list[str],

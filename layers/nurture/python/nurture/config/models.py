@@ -36,7 +36,8 @@ STANDARD_FIELDS: dict[str, int] = {
 # Standard fields email templates show: what a visitor types into them may hold no link.
 RENDERED_FIELDS = ("name", "company", "title", "department", "industry", "country")
 
-FormKind = Literal["contact", "download", "seminar", "demo_request", "import"]  # import: a list, not a form
+# import: a list, not a form; newsletter: a sign-up for mail only
+FormKind = Literal["contact", "download", "seminar", "demo_request", "newsletter", "import"]
 FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 
 
@@ -113,6 +114,8 @@ class FormDefinition(StrictModel):
     subscriptions: dict[str, Literal["opted_in", "not_until_asked"]] = Field(
         default_factory=dict, description="for a lead this form creates, each type's start unlike the type's "
                                           "default (subscriptions.yaml), recorded as made at this form")
+    double_opt_in: bool = Field(default=False, description="a lead this form creates gets nothing but a confirmation "
+                                                           "email until the person confirms through its link")
 
     @model_validator(mode="after")
     def _fields_are_consistent(self) -> FormDefinition:
@@ -129,6 +132,9 @@ class FormDefinition(StrictModel):
             raise ValueError(f"required names unknown fields: {', '.join(unknown)}")
         if "email" not in self.required:
             raise ValueError("'email' must be required: a lead is known by its address")
+        if self.double_opt_in and (self.consent is None or not self.consent.required):
+            raise ValueError("a double opt-in form has its person confirm a consent: it needs 'consent' with "
+                             "'required: true'")
         if self.kind == "download" and not (self.asset and (self.asset_url or self.success_url)):
             raise ValueError("a download form needs an 'asset', and an 'asset_url' for its thank-you page to link "
                              "(or a 'success_url' of your own)")
@@ -186,8 +192,19 @@ class ApiSettings(StrictModel):
         return [str(link_domain(entry)) for entry in entries]
 
 
+class DoubleOptInSettings(StrictModel):
+    """What the forms with `double_opt_in: true` send, and how long their leads wait for the person."""
+
+    template: str = Field(default="confirm_subscription", pattern=FIELD_NAME_PATTERN,
+                          description="the confirmation email (templates/<name>.yaml); it shows {{ confirm_url }}")
+    unconfirmed_kept_days: int = Field(default=7, ge=1, le=90,
+                                       description="a lead never confirmed is removed after this many days, leaving "
+                                                   "only a count")
+
+
 class FormsFile(StrictModel):
     forms: dict[str, FormDefinition]
+    double_opt_in: DoubleOptInSettings = Field(default_factory=DoubleOptInSettings)
 
     @field_validator("forms")
     @classmethod

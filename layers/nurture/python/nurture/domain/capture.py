@@ -4,7 +4,7 @@ Anyone can type anyone's address into a form, so a post for a known address fill
 changes nothing it already has, unless it comes from that lead's own browser (a visitor id already tied
 to the lead) or the form allows updates (`may_update`). What it would have changed is kept on the
 `form_submit` activity as `proposed`, for sales to see. Consent is always recorded: a withdrawal counts
-whoever sends it.
+whoever sends it. A double opt-in form's new lead waits for its person's confirmation (domain/preferences).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from nurture.domain.activity import Activity, RequestContext, new_activity
 from nurture.domain.clock import epoch_seconds, iso, new_id
 from nurture.domain.errors import NurtureError, StoreUnavailable, WriteConflict
+from nurture.domain.preferences.double_opt_in import REQUESTED, request_for
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.submissions import Submission, duplicate_key
 
@@ -24,6 +25,7 @@ class CaptureSettings:
     duplicate_window_seconds: int
     event_retention_days: int
     merge_events: int = 100  # a visitor's most recent anonymous events a form takes along to its lead
+    unconfirmed_kept_days: int = 7  # a double opt-in lead never confirmed is removed after this many days
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,9 @@ def _plan(
     custom, proposed_custom = _changes(submission.custom, known.get("custom") or {}, trusted)
     if proposed_custom:
         proposed["custom"] = proposed_custom
+    # A double opt-in form's new lead waits for its person; a post for a lead still waiting asks again (hourly).
+    confirmation = request_for(submission.form_id, None if new_lead else known, now, settings.unconfirmed_kept_days) \
+        if form.kind != "import" and (form.double_opt_in or not new_lead) else None
     activity = new_activity(
         "form_submit",
         now,
@@ -177,6 +182,7 @@ def _plan(
             "fields": submission.custom,
             "vid": submission.vid,
             "proposed": proposed,  # what the post would have changed, for a person to judge
+            REQUESTED: True if confirmation else None,  # the stream queues the confirmation email from it
         },
     )
     touch = {"form_id": submission.form_id, "page": submission.page, "utm": submission.utm, "at": iso(now)}
@@ -193,6 +199,8 @@ def _plan(
     withdrawn = (known.get("consent") or {}).get("granted") is False
     if consent is not None and (trusted or not (withdrawn and consent["granted"] is True)):
         profile["consent"] = {k: v for k, v in consent.items() if k != "source_ip"}
+    if confirmation is not None:
+        profile["double_opt_in"] = confirmation
     if new_lead:
         profile |= {
             "lead_id": lead_id,

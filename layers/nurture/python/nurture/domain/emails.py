@@ -139,6 +139,24 @@ def render_email(template: EmailTemplate, language: str, profile: dict[str, Any]
     return RenderedEmail(used, subject, html, text, headers)
 
 
+def render_confirmation(template: EmailTemplate, language: str, profile: dict[str, Any], confirm_url: str,
+                        kept_days: int) -> RenderedEmail:
+    """A double opt-in confirmation: the person's own link to confirm, and nothing tracked (no pixel, no signed
+    links, no unsubscribe: nothing more is sent unless the person confirms)."""
+    used, parts = template.parts(language)
+    context: dict[str, Any] = {field: rendered_value(profile.get(field)) for field in RENDERED_FIELDS}
+    context |= {"name": context["name"] or FALLBACK_NAME[used], "confirm_url": confirm_url, "kept_days": kept_days}
+    try:
+        subject_template, _ = _compiled("subject", parts.subject)
+        html_template, html_links = _compiled("html", parts.html)
+        text_template, text_links = _compiled("text", parts.text)
+        return RenderedEmail(used, clean_text(subject_template.render(context)),
+                             html_template.render({**context, SIGNED_LINKS: list(html_links)}),
+                             text_template.render({**context, SIGNED_LINKS: list(text_links)}), {})
+    except Exception as error:  # any failure of marketers' template code stops this send, whole
+        raise RenderFailed(f"{type(error).__name__}: {error}") from error
+
+
 @lru_cache(maxsize=256)
 def _compiled(part: Part, source: str) -> tuple[Template, tuple[str, ...]]:
     """The template, its written links replaced by their signed versions' places, and those links.

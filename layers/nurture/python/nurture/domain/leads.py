@@ -13,6 +13,7 @@ from nurture.domain.activity import Activity, new_activity
 from nurture.domain.clock import iso, parse_iso_or_none
 from nurture.domain.errors import LeadNotFound, StoreUnavailable, WriteConflict
 from nurture.domain.preferences.choices import opted_out_of
+from nurture.domain.preferences.double_opt_in import pending
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.scoring import ScoreState, decayed, fit_matches, rank_for
 from nurture.domain.sequencing import first_touch_source
@@ -38,10 +39,12 @@ class LeadRecord:
 
 
 def status_of(profile: dict[str, Any]) -> str:
-    """active, unsubscribed, bounced, complained, converted, dormant (silent through re-engagement: no
-    more mail until it shows up again) or recycled."""
+    """active, unconfirmed (double opt-in: its person has not confirmed yet), unsubscribed, bounced, complained,
+    converted, dormant (silent through re-engagement: no more mail until it shows up again) or recycled."""
     if profile.get("status") in SUPPRESSED_STATUSES:
         return str(profile["status"])
+    if pending(profile) is not None:
+        return "unconfirmed"
     if profile.get("stage") == "won":
         return "converted"
     if (profile.get("sequence") or {}).get("stopped") == "sunset":
@@ -55,10 +58,13 @@ def consent_state(profile: dict[str, Any]) -> Consent:
 
 
 def mail_refusal(profile: dict[str, Any]) -> str | None:
-    """Why the lead's profile allows no email at all (unsubscribed, bounced, complained, or no_consent: an
-    unknown consent is none), or None. The sender asks right before every send; segments ask it too."""
+    """Why the lead's profile allows no email at all (unsubscribed, bounced, complained, unconfirmed, or
+    no_consent: an unknown consent is none), or None. The sender asks right before every send; segments ask it
+    too."""
     if profile.get("status") in SUPPRESSED_STATUSES:
         return str(profile["status"])
+    if pending(profile) is not None:
+        return "unconfirmed"
     return None if consent_state(profile) == "granted" else "no_consent"
 
 

@@ -20,6 +20,7 @@ from nurture.config.scoring import FitRule, PatternRule, ScoringRules
 from nurture.config.segments import PersonActivity, UrlGroups
 from nurture.domain.bots import CLICK_BURST, ClickHit, click_bursts
 from nurture.domain.clock import iso, parse_iso, parse_iso_or_none
+from nurture.domain.preferences.double_opt_in import pending
 from nurture.domain.sequencing import SequenceState
 from nurture.domain.summaries import Summary, last_counted, summarize, withdraw
 
@@ -371,7 +372,8 @@ def score_lead(
     engagement_now = round(decayed(value, as_of, now, rules.half_life_days), 2)
     rank = rank_for(fit, engagement_now, rules, profile.get("rank"))
     handoff = None
-    if stage in HANDOFF_STAGES and (rank == "A" or fired):
+    # A double opt-in lead its person has not confirmed goes to nobody: its confirmation is scored, and hands it on.
+    if stage in HANDOFF_STAGES and (rank == "A" or fired) and pending(profile) is None:
         handoff = Handoff(handoff_id(lead_id, state.cycle), state.cycle, sorted(fired), iso(now))
         stage = "handed_off"
     known = parse_iso_or_none(profile.get("last_activity_at"))

@@ -27,7 +27,7 @@ from nurture.config.templates import EmailTemplate
 from nurture.domain.activity import Activity
 from nurture.domain.clock import epoch_seconds, expiry, iso, new_id, parse_iso
 from nurture.domain.dispatch import StepMessage
-from nurture.domain.emails import Links, RenderedEmail, RenderFailed, render_email
+from nurture.domain.emails import Links, RenderedEmail, RenderFailed, render_confirmation, render_email
 from nurture.domain.errors import NurtureError, StoreUnavailable, WriteConflict
 from nurture.domain.leads import mail_refusal
 from nurture.domain.preferences.choices import subscribed
@@ -211,6 +211,15 @@ class Composer:
         chosen = self.templates[template] if isinstance(template, str) else template
         email = render_email(chosen, str(profile.get("language") or "ja"), profile, links, self.open_pixel,
                              self.custom_fields)
+        return self._mime(email, profile, now)
+
+    def compose_confirmation(self, profile: dict[str, Any], template: EmailTemplate, confirm_url: str,
+                             kept_days: int, now: datetime) -> bytes:
+        """A double opt-in confirmation: nothing in it is tracked."""
+        email = render_confirmation(template, str(profile.get("language") or "ja"), profile, confirm_url, kept_days)
+        return self._mime(email, profile, now)
+
+    def _mime(self, email: RenderedEmail, profile: dict[str, Any], now: datetime) -> bytes:
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
         return to_mime(email, self.sender, str(profile["email"]), now, domain)
 

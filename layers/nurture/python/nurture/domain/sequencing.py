@@ -19,6 +19,7 @@ from typing import Any
 
 from nurture.config.sequences import Sequence, SequencesConfig, Step
 from nurture.domain.clock import iso, parse_iso, parse_iso_or_none
+from nurture.domain.preferences.double_opt_in import pending
 from nurture.domain.schedule import next_send_time
 
 SEND_HISTORY_KEPT = 20  # send times kept for the frequency cap
@@ -36,6 +37,7 @@ class LeadFacts:
     dormant_days: float = 0.0
     timezone: str | None = None
     last_activity_at: datetime | None = None  # the latest human activity (None: none yet, as for an import)
+    unconfirmed: bool = False  # a double opt-in lead its person has not confirmed: enrolled in nothing yet
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ def lead_facts(profile: dict[str, Any], rank: str, stage: str, now: datetime) ->
         dormant_days=max(0.0, dormant),
         timezone=profile.get("timezone"),
         last_activity_at=last,
+        unconfirmed=pending(profile) is not None,
     )
 
 
@@ -139,6 +142,8 @@ RESUMED_AFTER = frozenset({"handed_off"})
 def update_enrollment(state: SequenceState | None, facts: LeadFacts, config: SequencesConfig,
                       now: datetime) -> SequenceState | None:
     """Enroll, switch on a rank change, or stop: what the lead's sequence state becomes now."""
+    if facts.unconfirmed:
+        return state
     target = sequence_for(facts, config)
     if state is not None and state.stopped is None:
         current = config.sequence(state.sequence)

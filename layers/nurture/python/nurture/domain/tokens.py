@@ -1,4 +1,4 @@
-"""Signed tracking tokens (open pixel, click, unsubscribe): no forged hits, no open redirect.
+"""Signed tokens (open pixel, click, unsubscribe, double opt-in confirmation): no forged hits, no open redirect.
 
 A token is `<payload>.<signature>`, both base64url without padding; the signature is
 HMAC-SHA256 over the payload part. The payload is compact JSON whose `k` names the token's
@@ -6,7 +6,7 @@ purpose, so a token signed for one purpose is never accepted for another, and wh
 the key that signed it, so the key can be rotated: new tokens are signed with the newest key and
 older keys go on verifying what they signed. Open and click tokens expire (`e`, a year by
 default); unsubscribe tokens never do, because an opt-out link must work for as long as the email
-exists.
+exists; a confirmation token expires when its unconfirmed lead is removed.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from nurture.domain.errors import InvalidToken
 OPEN = "o"
 CLICK = "c"
 UNSUBSCRIBE = "u"
+CONFIRM = "a"  # a double opt-in confirmation ("agree")
 EXPIRING = frozenset({OPEN, CLICK})
 MAX_TOKEN_LENGTH = 4096
 DEFAULT_LIFETIME = timedelta(days=365)
@@ -54,7 +55,7 @@ class SigningKey:
 
 
 class ExpiredToken(InvalidToken):
-    """A genuine open or click token past its expiry: nothing is recorded. `claims` says where it led."""
+    """A genuine token past its expiry: nothing is recorded. `claims` says where it led, or whom it names."""
 
     def __init__(self, claims: dict[str, Any]):
         super().__init__("The link has expired.")
@@ -80,10 +81,14 @@ class TokenSigner:
         self._keys = {key.key_id: key for key in ring}
         self.lifetime = lifetime
 
-    def sign(self, kind: str, claims: dict[str, Any], issued_at: datetime | None = None) -> str:
+    def sign(self, kind: str, claims: dict[str, Any], issued_at: datetime | None = None,
+             expires_at: datetime | None = None) -> str:
+        """`expires_at`: when a token of a kind that does not expire by lifetime stops being accepted."""
         body: dict[str, Any] = {"k": kind, "v": self._current.key_id, **claims}
         if kind in EXPIRING:
             body["e"] = epoch_seconds((issued_at or utc_now()) + self.lifetime)
+        elif expires_at is not None:
+            body["e"] = epoch_seconds(expires_at)
         payload = _b64encode(json.dumps(body, separators=(",", ":")).encode())
         return f"{payload}.{_signature(self._current, payload)}"
 
@@ -101,7 +106,7 @@ class TokenSigner:
             raise InvalidToken("The link's signature does not match.")
         if claims.get("k") != kind:
             raise InvalidToken("The link is not meant for this use.")
-        if kind in EXPIRING and self._expired(claims, key, now or utc_now()):
+        if self._expired(claims, key, kind, now or utc_now()):
             raise ExpiredToken(claims)
         return claims
 
@@ -110,10 +115,10 @@ class TokenSigner:
         known = [int(k[1:]) for k in self._keys if k[1:].isdigit()]
         return key_id[:1] == "k" and key_id[1:].isdigit() and int(key_id[1:]) > max(known, default=-1)
 
-    def _expired(self, claims: dict[str, Any], key: SigningKey, now: datetime) -> bool:
+    def _expired(self, claims: dict[str, Any], key: SigningKey, kind: str, now: datetime) -> bool:
         # A retired key signs nothing new: whatever its tokens claim, none outlives its retirement by more
         # than a token's lifetime (a leaked retired key cannot mint links that last).
-        if key.retired_at is not None and now > key.retired_at + self.lifetime:
+        if kind in EXPIRING and key.retired_at is not None and now > key.retired_at + self.lifetime:
             return True
         expires = claims.get("e")
         return isinstance(expires, int) and not isinstance(expires, bool) and epoch_seconds(now) > expires

@@ -41,6 +41,9 @@ _THANKS: dict[str, dict[str, str]] = {
         "download": "資料のお申し込みありがとうございます。次のリンクからダウンロードいただけます。",
         "seminar": "セミナーへのお申し込みありがとうございます。お申し込み内容を確認のうえ、ご連絡いたします。",
         "demo_request": "デモのご依頼ありがとうございます。担当者より日程調整のご連絡を差し上げます。",
+        "newsletter": "ご登録ありがとうございます。",
+        "confirm_by_email": "ご入力のメールアドレスに確認メールをお送りしました。"
+                            "メール内のリンクからご登録を確定してください。",
         "download_link": "資料をダウンロードする",
     },
     "en": {
@@ -48,6 +51,9 @@ _THANKS: dict[str, dict[str, str]] = {
         "download": "Thank you for your request. The material is ready to download:",
         "seminar": "Thank you for signing up. We will confirm your registration shortly.",
         "demo_request": "Thank you for requesting a demo. We will be in touch to arrange a time.",
+        "newsletter": "Thank you for signing up.",
+        "confirm_by_email": "We have sent a confirmation email to the address you entered: please confirm through its "
+                            "link.",
         "download_link": "Download the material",
     },
 }
@@ -116,6 +122,34 @@ def unsubscribed_page(kind: SubscriptionType | None) -> str:
                 f"<p>You will not receive {escape(kind.name.en)} any more.</p>")
 
 
+_CONFIRMATION = {
+    "ja": {"title": "ご登録の確定", "intro": "下のボタンを押すと、ご登録が確定します。", "confirm": "登録を確定する",
+           "done_title": "ご登録が確定しました", "done": "ご登録ありがとうございます。今後、ご案内をお送りします。",
+           "gone_title": "このリンクは有効期限が切れています",
+           "gone": "確定されなかったご登録は削除されました。お手数ですが、もう一度ご登録ください。"},
+    "en": {"title": "Confirm your sign-up", "intro": "Press the button below to confirm your sign-up.",
+           "confirm": "Confirm my sign-up", "done_title": "Your sign-up is confirmed",
+           "done": "Thank you: you will hear from us from now on.",
+           "gone_title": "This link has expired",
+           "gone": "A sign-up that was not confirmed is deleted. Please sign up again."},
+}
+
+
+def confirmation_page(language: str, confirmed: bool) -> str:
+    """A pending sign-up: one button that posts (a mail scanner's GET confirms nothing); or that it is done."""
+    words = _CONFIRMATION[language]
+    if confirmed:
+        return page(language, words["done_title"], f"<p>{escape(words['done'])}</p>")
+    return page(language, words["title"], f"<p>{escape(words['intro'])}</p>"
+                f'<form method="post"><button type="submit">{escape(words["confirm"])}</button></form>')
+
+
+def expired_confirmation_page() -> str:
+    """A removed (or erased) lead's link, or one past its time: the lead's language is not known any more."""
+    return page("ja", f"{_CONFIRMATION['ja']['gone_title']} / {_CONFIRMATION['en']['gone_title']}",
+                f"<p>{escape(_CONFIRMATION['ja']['gone'])}</p><p>{escape(_CONFIRMATION['en']['gone'])}</p>")
+
+
 def text(language: str, key: str) -> str:
     return _TEXT.get(language, _TEXT["en"])[key]
 
@@ -133,6 +167,8 @@ def thanks_page(form: FormDefinition, back_url: str | None) -> str:
     language = form.language if form.language in _THANKS else "en"
     said = _THANKS[language]
     body = f"<p>{escape(form.title)}</p><p>{escape(said.get(form.kind, said['contact']))}</p>"
+    if form.double_opt_in:  # the same words whether the address was new: nothing tells a stranger it was known
+        body += f"<p>{escape(said['confirm_by_email'])}</p>"
     if form.kind == "download" and form.asset_url:
         body += f'<p><a href="{escape(form.asset_url)}" download>{escape(said["download_link"])}</a></p>'
     return page(language, text(language, "thanks_title"), body + _back(language, back_url))

@@ -10,6 +10,7 @@ from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.adapters.token_keys import with_signer
 from nurture.domain.capture import CaptureSettings
 from nurture.domain.preferences.centre import PreferenceSettings
+from nurture.domain.preferences.double_opt_in import DoubleOptInSettings
 from nurture.domain.tokens import TokenSigner
 from nurture.domain.tracking import TrackingSettings
 from nurture.settings import marketer_config, runtime_settings
@@ -30,13 +31,20 @@ def verified(use: Callable[[TokenSigner], T]) -> T:
 def capture_settings() -> CaptureSettings:
     api = marketer_config().api
     return CaptureSettings(duplicate_window_seconds=api.duplicate_window_seconds,
-                           event_retention_days=api.event_retention_days, merge_events=api.limits.merge_events)
+                           event_retention_days=api.event_retention_days, merge_events=api.limits.merge_events,
+                           unconfirmed_kept_days=marketer_config().double_opt_in.unconfirmed_kept_days)
 
 
 def preference_settings() -> PreferenceSettings:
     config = marketer_config()
     return PreferenceSettings(event_retention_days=config.api.event_retention_days,
                               subscriptions=config.subscriptions)
+
+
+def double_opt_in_settings() -> DoubleOptInSettings:
+    config = marketer_config()
+    return DoubleOptInSettings(event_retention_days=config.api.event_retention_days,
+                               kept_days=config.double_opt_in.unconfirmed_kept_days)
 
 
 def tracking_settings() -> TrackingSettings:

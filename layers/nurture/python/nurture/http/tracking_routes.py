@@ -12,6 +12,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from nurture.domain.bodies import check_size
 from nurture.domain.errors import InvalidToken, StoreUnavailable
 from nurture.domain.preferences.centre import Preferences, change_preferences, preferences, unsubscribe
+from nurture.domain.preferences.double_opt_in import ConfirmationView, confirm, confirmation_state
+from nurture.domain.tokens import ExpiredToken
 from nurture.domain.tracking import (
     parse_beacons,
     record_beacons,
@@ -21,7 +23,7 @@ from nurture.domain.tracking import (
 from nurture.http import pages
 from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import body_bytes, header, request_context
-from nurture.http.services import lead_store, preference_settings, tracking_settings, verified
+from nurture.http.services import double_opt_in_settings, lead_store, preference_settings, tracking_settings, verified
 from nurture.observability import logger, metrics
 from nurture.settings import marketer_config
 
@@ -105,6 +107,36 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
         kind = settings.subscriptions.types.get(done.subscription_type or "")
         return Response(200, "text/html; charset=utf-8", pages.unsubscribed_page(kind), headers=NO_STORE)
 
+    @app.get("/v1/confirm/<token>", summary="Double opt-in: the confirmation page (a GET confirms nothing)",
+             tags=["tracking"], responses={200: documented("Confirmation page", "text/html"),
+                                           400: documented("Invalid or forged link", "text/html"),
+                                           410: documented("Expired link, or a sign-up removed", "text/html")})
+    def confirmation_page(token: Token):
+        try:
+            shown = verified(lambda keys: confirmation_state(token, keys, lead_store()))
+        except ExpiredToken:
+            return _expired_confirmation()
+        except InvalidToken:
+            return _invalid_link_page()
+        return _confirmation(shown)
+
+    @app.post("/v1/confirm/<token>", summary="Double opt-in: the page's button confirms the sign-up, once",
+              tags=["tracking"], responses={200: documented("Confirmed", "text/html"),
+                                            400: documented("Invalid or forged link", "text/html"),
+                                            410: documented("Expired link, or a sign-up removed", "text/html")})
+    def confirmation_post(token: Token):
+        check_size(body_bytes(app.current_event), marketer_config().api.limits.form_body_bytes)
+        context = request_context(app.current_event)
+        try:
+            shown = verified(lambda keys: confirm(token, keys, lead_store(), context, double_opt_in_settings()))
+        except ExpiredToken:
+            return _expired_confirmation()
+        except InvalidToken:
+            return _invalid_link_page()
+        if shown is not None:
+            metrics.add_metric(name="SignupsConfirmed", unit=MetricUnit.Count, value=1)
+        return _confirmation(shown)
+
     @app.get("/v1/t/c/<token>", summary="Email click redirect", tags=["tracking"],
              responses={302: documented("Redirect to the link's destination"),
                         400: documented("Invalid or forged link (an HTML page, never a redirect)", "text/html")})
@@ -131,6 +163,17 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
 def _preference_page(shown: Preferences, saved: bool = False) -> Response:
     body = pages.preference_page(shown, marketer_config().subscriptions.types, saved)
     return Response(200, "text/html; charset=utf-8", body, headers=NO_STORE)
+
+
+def _confirmation(shown: ConfirmationView | None) -> Response:
+    if shown is None:  # removed unconfirmed, or erased
+        return _expired_confirmation()
+    body = pages.confirmation_page(shown.language, confirmed=shown.state == "confirmed")
+    return Response(200, "text/html; charset=utf-8", body, headers=NO_STORE)
+
+
+def _expired_confirmation() -> Response:
+    return Response(410, "text/html; charset=utf-8", pages.expired_confirmation_page(), headers=NO_STORE)
 
 
 def _invalid_link_page() -> Response:

@@ -1,5 +1,5 @@
-"""The sender's SQS consumer: each message is one due step email (from the dispatcher) or one campaign email
-(from the audience workers), sent at most once."""
+"""The sender's SQS consumer: each message is one due step email (from the dispatcher), one campaign email
+(from the audience workers) or one double opt-in confirmation (from the scorer's stream), sent at most once."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from nurture.domain.audiences.evaluate import SegmentEvaluator
 from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignState
 from nurture.domain.campaigns.sending import CampaignSenderStore, deliver_campaign
 from nurture.domain.dispatch import StepMessage
+from nurture.domain.preferences.confirmation_email import deliver_confirmation
+from nurture.domain.preferences.double_opt_in import ConfirmationMessage
 from nurture.domain.sending import Composer, Mailer, deliver
 from nurture.observability import logger, metrics
 
@@ -50,6 +52,9 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignS
         if isinstance(body, dict) and body.get("kind") == "campaign":
             send_campaign(CampaignMessage.model_validate(body))
             return
+        if isinstance(body, dict) and body.get("kind") == "confirmation":
+            send_confirmation(ConfirmationMessage.model_validate(body))
+            return
         message = StepMessage.model_validate(body)
         outcome = deliver(message, store, mailer, composer_for(None, config), config.sequences, config.subscriptions,
                           clock(), config.api.event_retention_days)
@@ -57,6 +62,16 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignS
             metrics.add_metric(name=METRICS[outcome], unit="Count", value=1)
         logger.info("step email", extra={"lead_id": message.lead_id, "sequence": message.sequence,
                                          "step": message.step, "outcome": outcome})
+
+    def send_confirmation(message: ConfirmationMessage) -> None:
+        settings = config.double_opt_in
+        outcome = deliver_confirmation(message, store, mailer, composer_for(None, config),
+                                       config.templates[settings.template], settings.unconfirmed_kept_days, clock(),
+                                       config.api.event_retention_days)
+        if outcome in ("sent", "failed"):
+            metrics.add_metric(name="ConfirmationEmailsSent" if outcome == "sent" else "ConfirmationEmailsFailed",
+                               unit="Count", value=1)
+        logger.info("confirmation email", extra={"lead_id": message.lead_id, "outcome": outcome})
 
     def send_campaign(message: CampaignMessage) -> None:
         if message.campaign_id not in states:

@@ -1,15 +1,19 @@
-"""The scorer's stream consumer: parse records, score per lead, report only what failed."""
+"""The scorer's stream consumer: parse records, score per lead, queue the double opt-in confirmations posts asked
+for, report only what failed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.domain.clock import parse_iso
+from nurture.domain.errors import StoreUnavailable
+from nurture.domain.preferences.double_opt_in import ConfirmationMessage, requested_confirmation
 from nurture.domain.score_batch import ScoringStore, score_batch
 from nurture.domain.scoring import ScoredEvent
 from nurture.observability import logger, metrics
@@ -25,6 +29,14 @@ class PoisonRecord(ValueError):
 
 class ScoringFailed(RuntimeError):
     """The lead's update kept losing races: reported so the stream retries it."""
+
+
+class ConfirmationNotQueued(RuntimeError):
+    """The send queue refused a confirmation: the record is retried (its score is not applied twice)."""
+
+
+class SendQueue(Protocol):
+    def send_batch(self, messages: Sequence[ConfirmationMessage]) -> None: ...
 
 
 def parse_record(record: DynamoDBRecord) -> tuple[str, ScoredEvent]:
@@ -49,11 +61,13 @@ def parse_record(record: DynamoDBRecord) -> tuple[str, ScoredEvent]:
     return pk.removeprefix("LEAD#"), event
 
 
-def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringStore, now: datetime) -> dict[str, Any]:
+def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringStore, now: datetime,
+                 send_queue: SendQueue) -> dict[str, Any]:
     config = marketer_config()
     by_lead: dict[str, list[ScoredEvent]] = {}
     lead_of: dict[str, str] = {}
     poison: dict[str, str] = {}
+    confirmations: dict[str, ConfirmationMessage] = {}  # by the record that asked
     for raw in event.get("Records", []):
         record = DynamoDBRecord(raw)
         sequence = record.dynamodb.sequence_number if record.dynamodb else None
@@ -64,6 +78,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
             continue
         by_lead.setdefault(lead_id, []).append(scored)
         lead_of[str(sequence)] = lead_id
+        if (confirmation := requested_confirmation(lead_id, scored.attributes)) is not None:
+            confirmations[str(sequence)] = confirmation
     outcome = score_batch(by_lead, store, config.scoring, now, config.api.event_retention_days, config.sequences,
                           click_burst_seconds=config.bots.click_burst_seconds, url_groups=config.segments.url_groups)
     failed = set(outcome.failed)
@@ -73,6 +89,14 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
         logger.info("leads became hot", extra={"lead_ids": outcome.handoffs})
     if outcome.gone:
         logger.info("activity of erased leads dropped", extra={"lead_ids": outcome.gone})
+    unqueued = set()
+    if confirmations:
+        try:  # at least once: the sender sends each request's email once
+            send_queue.send_batch(list(confirmations.values()))
+            metrics.add_metric(name="ConfirmationsQueued", unit="Count", value=len(confirmations))
+        except StoreUnavailable as error:
+            logger.warning("confirmations not queued: retried", extra={"reason": str(error)})
+            unqueued = set(confirmations)
 
     def check(record: DynamoDBRecord) -> None:
         sequence = str(record.dynamodb.sequence_number if record.dynamodb else None)
@@ -80,6 +104,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
             raise PoisonRecord(poison[sequence])
         if lead_of.get(sequence) in failed:
             raise ScoringFailed("the lead's score kept changing under concurrent writers")
+        if sequence in unqueued:
+            raise ConfirmationNotQueued("the send queue refused the confirmation email")
 
     # Powertools builds the partial batch response from the records `check` rejects.
     return dict(process_partial_response(event=event, record_handler=check, processor=processor, context=context))

@@ -28,7 +28,7 @@ from nurture.domain.summaries import recorded
 PROFILE_ATTRIBUTES = (
     "lead_id", "rank", "stage", "status", "sequence", "scoring", "email", "company", "title", "department",
     "industry", "employees", "country", "language", "timezone", "custom", "consent", "first_touch", "form_kinds",
-    "activity",
+    "activity", "double_opt_in",
 )
 
 

@@ -39,7 +39,8 @@ from nurture.domain.sequencing import SequenceState, note_sent
 from nurture.keys import CAMPAIGN_COUNTERS
 
 HOLD_KEPT_DAYS = 7  # a held message's item outlives its release by this much, then DynamoDB's TTL removes it
-SkipReason = Literal["paused", "cancelled", "suppressed", "unsubscribed", "bounced", "complained", "no_consent",
+SkipReason = Literal["paused", "cancelled", "suppressed", "unsubscribed", "bounced", "complained", "unconfirmed",
+                     "no_consent",
                      "opted_out_of_type", "left_segment", "outside_window", "capped"]
 
 
