@@ -133,3 +133,47 @@ def test_rendered_custom_fields_are_shown_and_others_are_not():
     profile = {"custom": {"session": "2026-12-10", "secret": "hidden"}}
     email = render_email(template, "ja", profile, LINKS, custom_fields=frozenset({"session"}))
     assert email.subject == "2026-12-10" and "hidden" not in email.html
+
+
+CONFIG = load_config(CONFIG_DIR)
+SENDER = CONFIG.sequences.sender
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_every_email_shows_the_senders_name_address_contact_and_opt_out_in_both_parts(language):
+    email = render_email(TEMPLATES["case_study"], language, {"name": "Ann"}, LINKS, sender=SENDER)
+    unsubscribe = email.headers["List-Unsubscribe"].strip("<>")
+    for part in (email.html, email.text):
+        for field in ("legal_name", "postal_address", "contact"):
+            assert getattr(getattr(SENDER, field), language) in part
+        assert unsubscribe in part
+    assert email.text.count(unsubscribe) == 1  # the footer's link: not appended a second time
+
+
+def test_the_confirmation_email_shows_the_sender_but_has_nothing_to_unsubscribe_from():
+    from nurture.domain.emails import render_confirmation
+
+    email = render_confirmation(TEMPLATES["confirm_subscription"], "ja", {}, "https://api.example.com/v1/confirm/t",
+                                7, SENDER)
+    assert SENDER.legal_name.ja in email.html and SENDER.postal_address.ja in email.text
+    assert "https://api.example.com/v1/confirm/t" in email.text and "unsubscribe" not in email.html
+    assert email.headers == {} and "/v1/t/" not in email.html  # no one-click header, pixel or tracked link
+
+
+def test_config_check_names_each_template_part_without_the_legal_footer_or_the_opt_out_link():
+    from nurture.domain.emails import footer_problems
+
+    bare = EmailTemplate(ja=TemplateParts(subject="s", html="<p>{{ sender.legal_name }}</p>", text="本文"))
+    assert footer_problems(bare) == [
+        "ja.html: does not show postal address, contact, the opt-out link: add {{ sender_footer }}",
+        "ja.text: does not show the sender's legal name, postal address, contact, the opt-out link: add "
+        "{{ sender_footer }}"]
+    hidden = EmailTemplate(en=TemplateParts(subject="s", html="{% if false %}{{ sender_footer }}{% endif %}",
+                                            text="{{ sender_footer }}"))
+    assert footer_problems(hidden) == [  # rendered, not searched: a footer that never shows does not count
+        "en.html: does not show the sender's legal name, postal address, contact, the opt-out link: add "
+        "{{ sender_footer }}"]
+    written = EmailTemplate(kind="confirmation", ja=TemplateParts(
+        subject="s", html="{{ sender.legal_name }} {{ sender.postal_address }} {{ sender.contact }}",
+        text="{{ sender_footer }}"))
+    assert footer_problems(written) == []  # a confirmation has no opt-out to show

@@ -135,9 +135,9 @@ def _load_templates(files: Mapping[str, str], origin: str, problems: list[str],
             continue
         assert isinstance(result, EmailTemplate)
         if check_syntax:
-            from nurture.domain.emails import syntax_problems
+            from nurture.domain.emails import footer_problems, syntax_problems
 
-            problems += [f"{where}: {problem}" for problem in syntax_problems(result)]
+            problems += [f"{where}: {problem}" for problem in syntax_problems(result) + footer_problems(result)]
         templates[Path(name).stem] = result
     return templates
 

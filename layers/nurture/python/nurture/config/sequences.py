@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from nurture.config.models import FormKind, StrictModel, TimeZoneName
-from nurture.config.subscriptions import STEP_EMAILS, SubscriptionsConfig
+from nurture.config.subscriptions import STEP_EMAILS, InBothLanguages, SubscriptionsConfig
 
 ID = r"^[a-z][a-z0-9_]{0,63}$"
 Rank = Literal["A", "B", "C"]
@@ -109,8 +109,18 @@ class Deliverability(StrictModel):
     min_hard_bounces: int = Field(default=10, ge=1, description="hard bounces in the window before a pause")
 
 
+class SenderIdentity(StrictModel):
+    """Who sends, in every email's footer: the Act on Specified Electronic Mail (特定電子メール法) asks for the
+    sender's name, postal address and a contact for complaints and questions in each commercial email."""
+
+    legal_name: InBothLanguages
+    postal_address: InBothLanguages
+    contact: InBothLanguages = Field(description="an address, telephone number or web page for questions")
+
+
 class SequencesConfig(StrictModel):
     sender_name: str = Field(default="", max_length=100, description="display name beside the sending address")
+    sender: SenderIdentity = Field(description="the legal footer every email renders ({{ sender_footer }})")
     open_pixel: bool = Field(default=True, description="append a signed 1x1 open-tracking image")
     send_window: SendWindow = Field(default_factory=SendWindow)
     frequency_cap: FrequencyCap = Field(default_factory=FrequencyCap)

@@ -16,8 +16,11 @@ from typing import Any, Literal
 
 from jinja2 import Template, TemplateError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
 from nurture.config.models import RENDERED_FIELDS
+from nurture.config.sequences import SenderIdentity
+from nurture.config.subscriptions import InBothLanguages
 from nurture.config.templates import EmailTemplate
 from nurture.domain.bots import HONEYPOT
 from nurture.domain.errors import NurtureError
@@ -91,6 +94,62 @@ class Links:
         return f"{self.api_base}/v1/t/o/{open_token(self.signer, self.lead_id, self.message_id, self.sent_at)}.gif"
 
 
+_FOOTER_WORDS = {"ja": {"unsubscribe": "配信停止・配信設定"},
+                 "en": {"unsubscribe": "Unsubscribe or change your emails"}}
+CONFIRMATION_KIND = "confirmation"  # a double opt-in confirmation: nothing to unsubscribe from yet
+
+
+def _sender_context(sender: SenderIdentity | None, language: str, unsubscribe_url: str | None) -> dict[str, Any]:
+    """`sender` (its fields in the email's language) and `sender_footer` (the legal footer with the opt-out link)
+    for the text part; `_html_footer` makes the HTML part's."""
+    if sender is None:
+        return {"sender": {}, "sender_footer": ""}
+    fields = {name: getattr(getattr(sender, name), language) for name in ("legal_name", "postal_address", "contact")}
+    lines = [fields["legal_name"], fields["postal_address"], fields["contact"]]
+    if unsubscribe_url:
+        lines.append(f"{_FOOTER_WORDS[language]['unsubscribe']}: {unsubscribe_url}")
+    return {"sender": fields, "sender_footer": "--\n" + "\n".join(lines)}
+
+
+def _html_footer(context: dict[str, Any], language: str, unsubscribe_url: str | None) -> Markup | str:
+    fields = context["sender"]
+    if not fields:
+        return ""
+    lines = [escape(fields[name]) for name in ("legal_name", "postal_address", "contact")]
+    if unsubscribe_url:
+        lines.append(f'<a href="{escape(unsubscribe_url)}">{escape(_FOOTER_WORDS[language]["unsubscribe"])}</a>')
+    return Markup('<hr><p style="font-size:12px;color:#666666">' + "<br>".join(lines) + "</p>")  # noqa: S704 - escaped above
+
+
+def footer_problems(template: EmailTemplate) -> list[str]:
+    """What the template's HTML and text parts do not show of the sender's legal footer (name, postal address,
+    contact) and the opt-out link, rendered with marker values: for `nurture config check`."""
+    markers = SenderIdentity(legal_name=InBothLanguages(ja="@@NAME@@", en="@@NAME@@"),
+                             postal_address=InBothLanguages(ja="@@ADDRESS@@", en="@@ADDRESS@@"),
+                             contact=InBothLanguages(ja="@@CONTACT@@", en="@@CONTACT@@"))
+    opt_out = None if template.kind == CONFIRMATION_KIND else "https://opt-out.invalid/@@OPTOUT@@"
+    wanted = {"the sender's legal name": "@@NAME@@", "postal address": "@@ADDRESS@@", "contact": "@@CONTACT@@",
+              **({"the opt-out link": "@@OPTOUT@@"} if opt_out else {})}
+    problems = []
+    for language in ("ja", "en"):
+        parts = getattr(template, language)
+        if parts is None:
+            continue
+        context = {**dict.fromkeys(RENDERED_FIELDS, ""), "custom": {}, "confirm_url": "", "kept_days": 7,
+                   "unsubscribe_url": opt_out or "", **_sender_context(markers, language, opt_out)}
+        for part in ("html", "text"):
+            try:
+                compiled, links = _compiled(part, getattr(parts, part))
+                footer = _html_footer(context, language, opt_out) if part == "html" else context["sender_footer"]
+                shown = compiled.render({**context, "sender_footer": footer, SIGNED_LINKS: list(links)})
+            except Exception:  # noqa: S112 - a template that does not render is reported by its syntax check
+                continue
+            missing = [label for label, marker in wanted.items() if marker not in shown]
+            if missing:
+                problems.append(f"{language}.{part}: does not show {', '.join(missing)}: add {{{{ sender_footer }}}}")
+    return problems
+
+
 @dataclass(frozen=True)
 class RenderedEmail:
     language: str
@@ -101,8 +160,10 @@ class RenderedEmail:
 
 
 def render_email(template: EmailTemplate, language: str, profile: dict[str, Any], links: Links,
-                 open_pixel: bool = True, custom_fields: frozenset[str] = frozenset()) -> RenderedEmail:
-    """`custom_fields`: the form fields marked `rendered`, which templates may use as `custom.<name>`."""
+                 open_pixel: bool = True, custom_fields: frozenset[str] = frozenset(),
+                 sender: SenderIdentity | None = None) -> RenderedEmail:
+    """`custom_fields`: the form fields marked `rendered`, which templates may use as `custom.<name>`; `sender`:
+    who sends, for the legal footer."""
     used, parts = template.parts(language)
     unsubscribe_url = links.unsubscribe()
     # What the lead typed goes in as text: escaped in HTML, and never a link (refused at the door; a
@@ -112,12 +173,14 @@ def render_email(template: EmailTemplate, language: str, profile: dict[str, Any]
     custom = profile.get("custom") or {}
     context["custom"] = {name: rendered_value(custom.get(name)) for name in custom_fields}
     context["unsubscribe_url"] = unsubscribe_url
+    context |= _sender_context(sender, used, unsubscribe_url)
     try:
         subject_template, _ = _compiled("subject", parts.subject)
         html_template, html_links = _compiled("html", parts.html)
         text_template, text_links = _compiled("text", parts.text)
         subject = clean_text(subject_template.render(context))  # one line, nothing invisible
-        html = html_template.render({**context, SIGNED_LINKS: [links.click(url) for url in html_links]})
+        html = html_template.render({**context, "sender_footer": _html_footer(context, used, unsubscribe_url),
+                                     SIGNED_LINKS: [links.click(url) for url in html_links]})
         text = text_template.render({**context, SIGNED_LINKS: [links.click(url) for url in text_links]})
     except Exception as error:  # any failure of marketers' template code stops this send, whole
         raise RenderFailed(f"{type(error).__name__}: {error}") from error
@@ -140,18 +203,20 @@ def render_email(template: EmailTemplate, language: str, profile: dict[str, Any]
 
 
 def render_confirmation(template: EmailTemplate, language: str, profile: dict[str, Any], confirm_url: str,
-                        kept_days: int) -> RenderedEmail:
+                        kept_days: int, sender: SenderIdentity | None = None) -> RenderedEmail:
     """A double opt-in confirmation: the person's own link to confirm, and nothing tracked (no pixel, no signed
-    links, no unsubscribe: nothing more is sent unless the person confirms)."""
+    links, no unsubscribe: nothing more is sent unless the person confirms); the sender's legal footer."""
     used, parts = template.parts(language)
     context: dict[str, Any] = {field: rendered_value(profile.get(field)) for field in RENDERED_FIELDS}
-    context |= {"name": context["name"] or FALLBACK_NAME[used], "confirm_url": confirm_url, "kept_days": kept_days}
+    context |= {"name": context["name"] or FALLBACK_NAME[used], "confirm_url": confirm_url, "kept_days": kept_days,
+                **_sender_context(sender, used, None)}
     try:
         subject_template, _ = _compiled("subject", parts.subject)
         html_template, html_links = _compiled("html", parts.html)
         text_template, text_links = _compiled("text", parts.text)
         return RenderedEmail(used, clean_text(subject_template.render(context)),
-                             html_template.render({**context, SIGNED_LINKS: list(html_links)}),
+                             html_template.render({**context, "sender_footer": _html_footer(context, used, None),
+                                                   SIGNED_LINKS: list(html_links)}),
                              text_template.render({**context, SIGNED_LINKS: list(text_links)}), {})
     except Exception as error:  # any failure of marketers' template code stops this send, whole
         raise RenderFailed(f"{type(error).__name__}: {error}") from error

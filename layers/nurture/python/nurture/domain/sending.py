@@ -21,7 +21,7 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from nurture.config.sequences import SequencesConfig, Step
+from nurture.config.sequences import SenderIdentity, SequencesConfig, Step
 from nurture.config.subscriptions import SubscriptionsConfig
 from nurture.config.templates import EmailTemplate
 from nurture.domain.activity import Activity
@@ -193,13 +193,14 @@ class Composer:
     sender: str  # "Name <address>"
     open_pixel: bool = True
     custom_fields: frozenset[str] = frozenset()  # form fields templates may show
+    identity: SenderIdentity | None = None  # who sends, for the legal footer
 
     @classmethod
     def for_config(cls, config: NurtureConfig, signer: TokenSigner, api_base: str, sender_address: str) -> Composer:
         """The sender's composer for one config version: its templates, sender name and pixel setting."""
         sender = formataddr((config.sequences.sender_name, sender_address))  # encodes a Japanese name
         return cls(config.templates, signer, api_base, sender, config.sequences.open_pixel,
-                   config.rendered_custom_fields)
+                   config.rendered_custom_fields, config.sequences.sender)
 
     def compose(self, lead_id: str, profile: dict[str, Any], template: str | EmailTemplate, message_id: str,
                 now: datetime, *, subscription_type: str, counter: str | None = None) -> bytes:
@@ -210,13 +211,14 @@ class Composer:
                       subscription_type)
         chosen = self.templates[template] if isinstance(template, str) else template
         email = render_email(chosen, str(profile.get("language") or "ja"), profile, links, self.open_pixel,
-                             self.custom_fields)
+                             self.custom_fields, self.identity)
         return self._mime(email, profile, now)
 
     def compose_confirmation(self, profile: dict[str, Any], template: EmailTemplate, confirm_url: str,
                              kept_days: int, now: datetime) -> bytes:
         """A double opt-in confirmation: nothing in it is tracked."""
-        email = render_confirmation(template, str(profile.get("language") or "ja"), profile, confirm_url, kept_days)
+        email = render_confirmation(template, str(profile.get("language") or "ja"), profile, confirm_url, kept_days,
+                                    self.identity)
         return self._mime(email, profile, now)
 
     def _mime(self, email: RenderedEmail, profile: dict[str, Any], now: datetime) -> bytes:
