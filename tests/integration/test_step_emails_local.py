@@ -53,3 +53,38 @@ def test_a_form_submit_leads_to_an_email_in_the_outbox_whose_link_records_the_cl
     delivered = wait_for(lambda: [e for e in sending_system.items(f"LEAD#{lead_id}", "EVT#")
                                   if e["type"] == "email_delivered"], seconds=60)
     assert delivered[0]["sequence"] == sent["sequence"]["sequence"] and delivered[0]["step"] == "know_how"
+
+
+def _email_to(system: RunningSystem, address: str):
+    number = wait_for(lambda: re.findall(r"href='/_outbox/(\d+)'>[^<]*</a></td><td>" + re.escape(address),
+                                         system.request("GET", "/_outbox").body.decode()))[0]
+    return message_from_bytes(system.request("GET", f"/_outbox/{number}.eml").body, policy=default)
+
+
+def test_a_double_opt_in_sign_up_is_confirmed_over_http_by_the_post_of_its_emails_page(sending_system: RunningSystem):
+    lead_id = sending_system.submit("/v1/forms/newsletter", {"email": "optin@example.co.jp", "consent": True})
+    email = _email_to(sending_system, "optin@example.co.jp")
+    text = email.get_body(("plain",)).get_content()
+    assert "List-Unsubscribe" not in email and "株式会社ミライ工房" in text  # the sender's legal footer
+    path = re.search(re.escape(sending_system.base_url) + r"(/v1/confirm/\S+)", text).group(1)
+
+    page = sending_system.request("GET", path)
+    assert page.status == 200 and b'method="post"' in page.body
+    assert "double_opt_in" in sending_system.items(f"LEAD#{lead_id}", "PROFILE")[0]
+    done = sending_system.request("POST", path, b"", {"content-type": "application/x-www-form-urlencoded"})
+    assert done.status == 200 and "ご登録が確定しました" in done.body.decode()
+    lead = sending_system.items(f"LEAD#{lead_id}", "PROFILE")[0]
+    assert "double_opt_in" not in lead and lead["consent"]["confirmed_at"]
+
+
+def test_one_click_over_http_leaves_only_the_emails_own_subscription_type(sending_system: RunningSystem):
+    lead_id = sending_system.submit("/v1/forms/contact", {"email": "oneclick@example.co.jp", "name": "田中",
+                                                          "company": "株式会社サンプル", "consent": True})
+    email = _email_to(sending_system, "oneclick@example.co.jp")
+    path = email["List-Unsubscribe"].strip("<>").removeprefix(sending_system.base_url)
+    done = sending_system.request("POST", path, "List-Unsubscribe=One-Click",
+                                  {"content-type": "application/x-www-form-urlencoded"})
+    assert done.status == 200
+    lead = sending_system.items(f"LEAD#{lead_id}", "PROFILE")[0]
+    assert lead["status"] == "active" and lead["subscriptions"]["step_emails"]["choice"] == "out"
+    assert lead["subscriptions"]["step_emails"]["via"] == "one_click"
