@@ -55,7 +55,8 @@ def scan_everything(first: ScanTask, store: DynamoAudienceStore, time_left: Any 
                     page_size: int = 7) -> Sent:
     queue = Sent()
     queue.tasks = [first.model_copy(update={"part": part}) for part in range(first.parts)]
-    evaluator = SegmentEvaluator(marketer_config().segments, marketer_config().scoring)
+    evaluator = SegmentEvaluator(marketer_config().segments, marketer_config().scoring,
+                                 marketer_config().subscriptions)
     while queue.tasks:
         run_part(queue.tasks.pop(0), store, queue, evaluator, NOW, time_left, page_size=page_size, reserve_ms=1)
     return queue
@@ -84,7 +85,8 @@ def test_a_redelivered_part_and_a_worker_that_died_mid_part_count_no_page_twice(
     expected = add_leads(LEADS)
     first = task(parts=1)
     store.create_job(first, "count", "test", NOW)
-    evaluator = SegmentEvaluator(marketer_config().segments, marketer_config().scoring)
+    evaluator = SegmentEvaluator(marketer_config().segments, marketer_config().scoring,
+                                 marketer_config().subscriptions)
     died = Sent()
     # The first delivery counts three pages, then its invocation dies: no hand-on message is ever sent.
     pages = iter([5_000, 5_000, 0])

@@ -20,7 +20,7 @@ CONFIG = load_config(CONFIG_DIR)
 CAMPAIGN = "newsletter-2027-01"
 BEFORE = datetime(2027, 1, 6, 1, 0, tzinfo=UTC)
 SENDING = datetime(2027, 1, 13, 1, 5, tzinfo=UTC)  # Wednesday 10:05 in Tokyo
-EVALUATOR = SegmentEvaluator(CONFIG.segments, CONFIG.scoring)
+EVALUATOR = SegmentEvaluator(CONFIG.segments, CONFIG.scoring, CONFIG.subscriptions)
 READER = {"PK": "LEAD#r", "email": "r@example.co.jp", "status": "active", "consent": {"granted": True}}
 TWICE_THIS_WEEK = {"sequence": "cold_nurture", "step": 1, "step_started_at": "2027-01-11T01:00:00.000000Z",
                    "sent_at": ["2027-01-11T01:00:00.000000Z", "2027-01-12T01:00:00.000000Z"]}  # the cap: 2 in 7 days

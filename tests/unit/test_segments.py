@@ -47,7 +47,8 @@ STORED: dict[str, Any] = {
 
 
 def evaluator(segments: dict[str, Any]) -> SegmentEvaluator:
-    return SegmentEvaluator(SegmentsConfig.model_validate({"url_groups": GROUPS, "segments": segments}), RULES)
+    return SegmentEvaluator(SegmentsConfig.model_validate({"url_groups": GROUPS, "segments": segments}), RULES,
+                            CONFIG.subscriptions)
 
 
 def matches(criterion: dict[str, Any], profile: dict[str, Any] = STORED, now: datetime = T0) -> bool:
@@ -62,8 +63,8 @@ def without(*names: str) -> dict[str, Any]:
 
 
 def test_the_shipped_segments_load_and_agree_with_the_shipped_forms():
-    assert segment_problems(SHIPPED, CONFIG.forms) == []
-    shipped = SegmentEvaluator(SHIPPED, RULES)
+    assert segment_problems(SHIPPED, CONFIG.forms, list(CONFIG.subscriptions.types)) == []
+    shipped = SegmentEvaluator(SHIPPED, RULES, CONFIG.subscriptions)
     assert shipped.matches("decision_makers", STORED, T0) and shipped.matches("enterprise", STORED, T0)
     assert shipped.matches("pricing_interest", STORED, T0) and not shipped.matches("sales_follow_up", {}, T0)
 
@@ -97,7 +98,7 @@ EVERY_KIND = {
 
 def test_the_evaluator_reads_only_what_a_scan_projects():
     profile = _Recording(STORED)
-    every_kind, shipped = evaluator(EVERY_KIND), SegmentEvaluator(SHIPPED, RULES)
+    every_kind, shipped = evaluator(EVERY_KIND), SegmentEvaluator(SHIPPED, RULES, CONFIG.subscriptions)
     for name in EVERY_KIND:
         every_kind.matches(name, profile, T0)
     for name in SHIPPED.segments:
@@ -279,12 +280,28 @@ def test_what_forms_yaml_contradicts_is_reported_per_segment_and_place():
         "kansai": {"field": {"name": "custom.prefecture", "any_of": ["大阪府"]}},
         "price_askers": {"not": {"field": {"name": "custom.inquiry_type", "any_of": ["料金について", "お値段"]}}},
     }})
-    assert segment_problems(segments, CONFIG.forms) == [
+    assert segment_problems(segments, CONFIG.forms, list(CONFIG.subscriptions.types)) == [
         "segment 'downloaders': any[0].forms: unknown form 'white-paper' (forms.yaml has: contact, whitepaper, "
         "seminar, demo, newsletter)",
         "segment 'kansai': field.name: custom field 'prefecture' is not declared in forms.yaml",
         "segment 'price_askers': not.field.any_of: 'inquiry_type' has no choice お値段",
     ]
+
+
+def test_receives_selects_leads_that_may_be_emailed_and_get_a_type_by_choice_or_default():
+    consenting = {**STORED, "consent": {"granted": True}, "status": "active"}
+    left = {**consenting, "subscriptions": {"seminar": {"choice": "out", "at": iso(T0), "via": "one_click"}}}
+    asked_in = {**consenting, "subscriptions": {"seminar": {"choice": "in", "at": iso(T0), "via": "sales_api"}}}
+    waiting = {**consenting, "double_opt_in": {"form_id": "newsletter", "requested_at": iso(T0),
+                                               "remove_at": iso(T0 + timedelta(days=7))}}
+    criterion = {"receives": ["seminar"]}
+    assert matches(criterion, consenting) and matches(criterion, asked_in)
+    assert not matches(criterion, left) and not matches(criterion, waiting)
+    assert matches({"receives": ["product_news", "seminar"]}, left)  # any of them
+    unknown = SegmentsConfig.model_validate({"segments": {"webinar_fans": {"receives": ["webinars"]}}})
+    assert segment_problems(unknown, CONFIG.forms, list(CONFIG.subscriptions.types)) == [
+        "segment 'webinar_fans': receives: unknown subscription type 'webinars' (subscriptions.yaml has: newsletter, "
+        "seminar, product_news, step_emails)"]
 
 
 # --- the summaries the scorer keeps -------------------------------------------------------------------------

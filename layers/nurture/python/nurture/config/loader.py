@@ -77,9 +77,11 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
         problems += [f"{origin}/sequences.yaml: template '{name}' is not in {TEMPLATES}/"
                      for name in sorted(sequences.templates() - set(templates))]
     segments, forms = loaded.get("segments.yaml"), loaded.get("forms.yaml")
-    if isinstance(segments, SegmentsConfig) and isinstance(forms, FormsFile):
-        problems += [f"{origin}/segments.yaml: {problem}" for problem in segment_problems(segments, forms.forms)]
     campaigns, subscriptions = loaded.get("campaigns.yaml"), loaded.get("subscriptions.yaml")
+    if isinstance(segments, SegmentsConfig) and isinstance(forms, FormsFile) and \
+            isinstance(subscriptions, SubscriptionsConfig):
+        problems += [f"{origin}/segments.yaml: {problem}"
+                     for problem in segment_problems(segments, forms.forms, list(subscriptions.types))]
     if isinstance(campaigns, CampaignsConfig) and isinstance(segments, SegmentsConfig) and \
             isinstance(subscriptions, SubscriptionsConfig):
         problems += [f"{origin}/campaigns.yaml: {problem}" for problem in

@@ -8,7 +8,7 @@ others. What needs the rest of the config (forms.yaml) is checked by `segment_pr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Literal, TypeAlias
 
 from pydantic import Field, field_validator, model_validator
@@ -21,7 +21,7 @@ NAME = r"^[a-z][a-z0-9_]{0,63}$"
 PersonActivity = Literal["form_submit", "page_view", "download", "custom", "email_open", "email_click"]
 PAGE_ACTIVITY = ("page_view", "download")  # summarized by URL group too
 Stage = Literal["nurturing", "handed_off", "accepted", "won", "recycled"]
-Status = Literal["active", "unsubscribed", "bounced", "complained", "converted", "dormant", "recycled"]
+Status = Literal["active", "unconfirmed", "unsubscribed", "bounced", "complained", "converted", "dormant", "recycled"]
 Consent = Literal["granted", "refused", "unknown"]
 # Profile fields a `field` criterion reads (email_domain: the address's domain), besides custom.<name>.
 MATCHABLE_FIELDS = ("company", "title", "department", "industry", "employees", "country", "language", "timezone",
@@ -121,6 +121,9 @@ class Criterion(StrictModel):
                                                                               "(an import's list name)")
     consent: list[Consent] | None = Field(default=None, min_length=1)
     subscribed: bool | None = Field(default=None, description="true: the lead may be emailed")
+    receives: list[str] | None = Field(default=None, min_length=1,
+                                       description="may be emailed, and receives any of these subscription types "
+                                                   "(by its choice, or by the type's default)")
 
     @model_validator(mode="after")
     def _exactly_one_key(self) -> Criterion:
@@ -234,9 +237,11 @@ def _is_name(name: str) -> bool:
     return re.fullmatch(NAME, name) is not None
 
 
-def segment_problems(segments: SegmentsConfig, forms: Mapping[str, FormDefinition]) -> list[str]:
-    """What segments.yaml says that forms.yaml contradicts: forms that do not exist, custom fields no form
-    declares, values a choice field never holds. Each names the segment and where in it."""
+def segment_problems(segments: SegmentsConfig, forms: Mapping[str, FormDefinition],
+                     subscription_types: Collection[str]) -> list[str]:
+    """What segments.yaml says that forms.yaml and subscriptions.yaml contradict: forms that do not exist, custom
+    fields no form declares, values a choice field never holds, unknown subscription types. Each names the
+    segment and where in it."""
     declared = {field.name for form in forms.values() for field in form.custom_fields}
     choices: dict[str, set[str]] = {}
     for form in forms.values():
@@ -248,6 +253,9 @@ def segment_problems(segments: SegmentsConfig, forms: Mapping[str, FormDefinitio
             where = f"segment '{name}': {_location(at, criterion.keys()[0])}"
             problems += [f"{where}: unknown form '{form_id}' (forms.yaml has: {', '.join(forms)})"
                          for form_id in criterion.forms or [] if form_id not in forms]
+            problems += [f"{where}: unknown subscription type '{kind}' (subscriptions.yaml has: "
+                         f"{', '.join(subscription_types)})"
+                         for kind in criterion.receives or [] if kind not in subscription_types]
             wanted = criterion.field.custom_field if criterion.field else None
             if criterion.field is None or wanted is None:
                 continue

@@ -364,7 +364,7 @@ class _World:
         from nurture.settings import marketer_config
 
         config = marketer_config()
-        evaluator = SegmentEvaluator(config.segments, config.scoring)
+        evaluator = SegmentEvaluator(config.segments, config.scoring, config.subscriptions)
         profiles = [p for p in (self._leads.profile(lead.lead_id) for lead in self.leads if lead.lead_id) if p]
         for name, campaign in self._campaigns.items():
             if campaign.starts(config.sequences.send_window) <= now:

@@ -31,7 +31,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScanStore
                 logger.info("campaign cancelled: its scan stops", extra={"campaign": task.campaign})
                 return
         config = config_of(task.config_version)
-        evaluator = SegmentEvaluator(config.segments, config.scoring)
+        evaluator = SegmentEvaluator(config.segments, config.scoring, config.subscriptions)
         members = CampaignMembers(send_queue, config.campaigns.campaigns[task.campaign]) if task.campaign else None
         pages = run_part(task, store, queue, evaluator, clock(), context.get_remaining_time_in_millis, members)
         metrics.add_metric(name="SegmentPagesScanned", unit="Count", value=pages)

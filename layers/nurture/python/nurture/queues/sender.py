@@ -79,7 +79,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignS
         version = message.config_version
         scheduled_with = config_of(version)  # the whole email from that one version
         if version not in evaluators:
-            evaluators[version] = SegmentEvaluator(scheduled_with.segments, scheduled_with.scoring)
+            evaluators[version] = SegmentEvaluator(scheduled_with.segments, scheduled_with.scoring,
+                                                 scheduled_with.subscriptions)
         outcome = deliver_campaign(message, states[message.campaign_id], store, mailer,
                                    composer_for(version, scheduled_with), scheduled_with, evaluators[version], clock())
         kind = "skipped" if outcome.startswith("skipped_") else outcome

@@ -16,9 +16,11 @@ from typing import Any
 
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import ActivityMatch, Criterion, FieldMatch, Range, SegmentsConfig
+from nurture.config.subscriptions import SubscriptionsConfig
 from nurture.domain.clock import iso
 from nurture.domain.errors import NurtureError
 from nurture.domain.leads import consent_state, current_scores, mail_refusal, rank_of, status_of
+from nurture.domain.preferences.choices import subscribed
 from nurture.domain.scoring import employee_count, keyword_pattern, profile_value
 from nurture.domain.sequencing import first_touch_source
 from nurture.domain.summaries import recorded
@@ -28,7 +30,7 @@ from nurture.domain.summaries import recorded
 PROFILE_ATTRIBUTES = (
     "lead_id", "rank", "stage", "status", "sequence", "scoring", "email", "company", "title", "department",
     "industry", "employees", "country", "language", "timezone", "custom", "consent", "first_touch", "form_kinds",
-    "activity", "double_opt_in",
+    "activity", "double_opt_in", "subscriptions",
 )
 
 
@@ -67,9 +69,10 @@ Predicate = Callable[[_Lead], bool]
 
 
 class SegmentEvaluator:
-    def __init__(self, segments: SegmentsConfig, rules: ScoringRules) -> None:
+    def __init__(self, segments: SegmentsConfig, rules: ScoringRules, subscriptions: SubscriptionsConfig) -> None:
         self._segments = segments
         self._rules = rules
+        self._subscriptions = subscriptions
         self._compiled: dict[str, Predicate] = {}
         for name in segments.segments:
             self._segment(name)
@@ -98,6 +101,10 @@ class SegmentEvaluator:
             return lambda lead: not negated(lead)
         if criterion.segment is not None:
             return self._segment(criterion.segment)
+        if criterion.receives is not None:
+            kinds, types = tuple(criterion.receives), self._subscriptions
+            return lambda lead: mail_refusal(lead.profile) is None and any(subscribed(lead.profile, kind, types)
+                                                                           for kind in kinds)
         return _profile_criterion(criterion)
 
 
