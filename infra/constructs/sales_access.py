@@ -24,7 +24,8 @@ class SalesAccess(Construct):
         self.consumer = iam.ManagedPolicy(
             self,
             "ConsumerPolicy",
-            description="Attach to the role or user of sales tooling: poll hot leads, look leads up, send feedback",
+            description="Attach to the role or user of sales tooling: poll hot leads, look leads up, send feedback, "
+                        "set subscriptions",
             statements=[
                 iam.PolicyStatement(
                     actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",

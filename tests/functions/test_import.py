@@ -76,3 +76,11 @@ def test_a_suppressed_address_stays_suppressed():
         {"PK": suppression_pk(key), "SK": SUPPRESSION_SK, "reason": "bounce"}))
     imported()
     assert DynamoLeadStore(TABLE_NAME).suppressed(key)  # what the sender asks before every step email
+
+
+def test_an_import_can_start_its_new_leads_on_types_unlike_their_defaults_recorded_as_the_imports():
+    plan = plan_import(CARDS, "expo-2026", "展示会で案内送付に同意", subscriptions={"newsletter": "not_until_asked"})
+    run_import(plan, "expo-2026", DynamoLeadStore(TABLE_NAME), NOW, 730)
+    taro = profile(claims()[f"EMAIL#{email_key('taro@example.co.jp')}"])
+    assert taro["subscriptions"]["newsletter"] == {"choice": "not_asked", "at": "2026-11-20T10:00:00.000000Z",
+                                                   "via": "import", "form_id": "import"}

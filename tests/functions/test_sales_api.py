@@ -136,3 +136,35 @@ def test_repeated_feedback_changes_nothing_the_second_time():
     assert body_json(again) == body_json(first)
     lead = body_json(request("GET", f"/v1/leads/{lead_id}"))
     assert [a["type"] for a in lead["activities"]].count("sales_feedback") == 1
+
+
+def test_sales_sets_the_types_the_person_asked_for_and_the_consent_history_tells_when_and_how():
+    lead_id = scored_lead("choices@example.co.jp")
+    done = request("POST", f"/v1/leads/{lead_id}/subscriptions", {"receive": {"seminar": False, "newsletter": True}})
+    assert done["statusCode"] == 200 and body_json(done) == {"changed": True}  # newsletter was in by default
+    again = request("POST", f"/v1/leads/{lead_id}/subscriptions", {"receive": {"seminar": False}})
+    assert body_json(again) == {"changed": False}
+    view = body_json(request("GET", f"/v1/leads/{lead_id}"))
+    assert view["profile"]["subscriptions"]["seminar"]["choice"] == "out"
+    assert view["profile"]["subscriptions"]["seminar"]["via"] == "sales_api"
+    choice, form = view["consent_history"]  # newest first: the choice, then the form's consent
+    assert (choice["kind"], choice["via"], choice["left"], choice["joined"]) == ("subscriptions", "sales_api",
+                                                                                 ["seminar"], [])
+    assert form["granted"] is True and form["form_id"] == "contact" and "source_ip" not in form
+
+
+def test_sales_cannot_set_an_unknown_type_a_missing_lead_or_one_that_left_everything():
+    lead_id = scored_lead("refused@example.co.jp")
+    unknown = request("POST", f"/v1/leads/{lead_id}/subscriptions", {"receive": {"webinars": True}})
+    assert unknown["statusCode"] == 422 and body_json(unknown)["errors"][0]["field"] == "receive.webinars"
+    missing = request("POST", "/v1/leads/nobody/subscriptions", {"receive": {"seminar": True}})
+    assert missing["statusCode"] == 404
+    from nurture.adapters.token_keys import token_signer
+    from nurture.domain.tokens import UNSUBSCRIBE
+    from nurture.local.resources import LocalResources
+
+    token = token_signer(LocalResources().token_secret_id).sign(UNSUBSCRIBE, {"l": lead_id, "m": "m"})
+    api_request("POST", f"/v1/unsubscribe/{token}", headers={"content-type": "application/x-www-form-urlencoded"},
+                body=b"scope=everything")
+    left = request("POST", f"/v1/leads/{lead_id}/subscriptions", {"receive": {"seminar": True}})
+    assert left["statusCode"] == 409 and "subscriptions" not in items_under(f"LEAD#{lead_id}", "PROFILE")[0]

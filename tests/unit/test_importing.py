@@ -70,3 +70,19 @@ def test_a_consent_basis_is_recorded_as_consent_with_the_source_as_its_version()
 def test_a_file_in_another_encoding_is_refused_with_advice():
     with pytest.raises(ImportRefused, match="--encoding"):
         plan_import(b"email\n\x81\x20@example.jp\n", "x")  # neither UTF-8 nor a Shift_JIS double byte
+
+
+@pytest.mark.parametrize(("given", "said"), [
+    ("webinars=opted_in", "unknown subscription types in --subscriptions: webinars"),
+    ("seminar=yes", "--subscriptions takes TYPE=opted_in or TYPE=not_until_asked pairs"),
+    ("seminar", "--subscriptions takes TYPE=opted_in or TYPE=not_until_asked pairs"),
+])
+def test_an_import_refuses_subscription_starts_it_cannot_apply(tmp_path, capsys, given, said):
+    from nurture.cli.main import main
+    from tests.conftest import CONFIG_DIR
+
+    cards = tmp_path / "cards.csv"
+    cards.write_text("メールアドレス\ntaro@example.co.jp\n", encoding="utf-8")
+    assert main(["--config-dir", str(CONFIG_DIR), "import", str(cards), "--source", "expo", "--subscriptions", given,
+                 "--dry-run"]) == 1
+    assert said in capsys.readouterr().err

@@ -32,6 +32,7 @@ BATCH_WRITE_LIMIT = 25
 _RACES = ("ConditionalCheckFailed", "TransactionConflict")
 TRANSACTION_LIMIT = 100
 # What capture reads of a known lead: the fields a submission may fill, and the version it holds.
+CONSENT_HISTORY_LIMIT = 200  # the lead view's consent history: form consents, confirmations and choices
 KNOWN_FIELDS = ", ".join((*PROFILE_FIELDS, "email", "custom", "consent", "updated_at", "double_opt_in"))
 
 
@@ -403,6 +404,7 @@ class DynamoLeadStore(DynamoTable):
             profile=profile,
             activities=self._newest(keys.lead_pk(lead_id), keys.EVENT_PREFIX, activity_limit),
             ledger=self._newest(keys.lead_pk(lead_id), keys.LEDGER_PREFIX, ledger_limit),
+            consents=self._newest(keys.lead_pk(lead_id), keys.CONSENT_PREFIX, CONSENT_HISTORY_LIMIT),
             suppressed=self.suppressed(str(profile.get("email_key"))),
         )
 
@@ -673,14 +675,21 @@ class DynamoLeadStore(DynamoTable):
             values[":map"] = entries
             update = "SET #subscriptions = :map"
             condition = "attribute_exists(PK) AND attribute_not_exists(#subscriptions)"
+        pk = keys.lead_pk(lead_id)
+        # The consent history keeps every choice beside the form consents: when, how, what was left and joined.
+        record = {"PK": pk, "SK": keys.consent_sk(activity.occurred_at, activity.event_id), "lead_id": lead_id,
+                  "kind": "subscriptions", "recorded_at": activity.occurred_at, "event_id": activity.event_id,
+                  "via": next(iter(entries.values()))["via"], "joined": activity.data.get("joined", []),
+                  "left": activity.data.get("left", [])}
         try:
             self._call("transact_write_items", TransactItems=[
-                {"Update": {"TableName": self._table, "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
+                {"Update": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
                             "UpdateExpression": update,
                             "ConditionExpression": f"{condition} AND #status <> :unsubscribed",
                             "ExpressionAttributeNames": names, "ExpressionAttributeValues": to_item(values)}},
                 {"Put": {"TableName": self._table,
-                         "Item": {**self._activity_item(keys.lead_pk(lead_id), activity), "lead_id": {"S": lead_id}}}},
+                         "Item": {**self._activity_item(pk, activity), "lead_id": {"S": lead_id}}}},
+                {"Put": {"TableName": self._table, "Item": to_item(record)}},
             ])
         except TransactionCancelled as cancelled:
             if cancelled.codes[0] == "ConditionalCheckFailed" or cancelled.lost_race():

@@ -24,6 +24,9 @@ def add_list_commands(commands: Any, target_options: Any) -> None:
     command.add_argument("--overwrite", action="store_true",
                          help="replace what known leads already have (default: fill their blanks only, and keep "
                               "the differing values as proposals on the lead)")
+    command.add_argument("--subscriptions", default="", metavar="TYPE=START,...",
+                         help="start the leads the list creates on these subscription types unlike their defaults, "
+                              "e.g. 'seminar=opted_in,newsletter=not_until_asked' (recorded as made by the import)")
     command.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
     command.add_argument("--json", action="store_true", help="the summary as one JSON object")
     target_options(command)
@@ -43,6 +46,19 @@ def _overrides(text: str) -> dict[str, str]:
     return {header.strip(): target.strip() for header, target in pairs}
 
 
+def _starts(text: str, types: Any) -> dict[str, Any]:
+    """--subscriptions: TYPE=opted_in|not_until_asked pairs, each type one subscriptions.yaml has."""
+    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+    starts = {kind.strip(): start.strip() for kind, start in (pair for pair in pairs if len(pair) == 2)}
+    if len(starts) != len(pairs) or any(start not in ("opted_in", "not_until_asked") for start in starts.values()):
+        raise ValueError("--subscriptions takes TYPE=opted_in or TYPE=not_until_asked pairs separated by commas")
+    unknown = sorted(set(starts) - set(types))
+    if unknown:
+        raise ValueError(f"unknown subscription types in --subscriptions: {', '.join(unknown)} "
+                         f"(subscriptions.yaml has: {', '.join(types)})")
+    return starts
+
+
 def run_import(args: argparse.Namespace, target_of: Any) -> int:
     from nurture.adapters.lead_store import DynamoLeadStore
     from nurture.config import load_config
@@ -50,8 +66,9 @@ def run_import(args: argparse.Namespace, target_of: Any) -> int:
     from nurture.domain.importing import ImportRefused, plan_import, run_import
 
     try:
+        starts = _starts(args.subscriptions, load_config(args.config_dir).subscriptions.types)
         plan = plan_import(args.file.read_bytes(), args.source, args.consent_basis, args.encoding,
-                           _overrides(args.mapping), args.overwrite)
+                           _overrides(args.mapping), args.overwrite, starts)
     except (OSError, ValueError, ImportRefused) as refused:
         print(f"import refused: {refused}", file=sys.stderr)
         return 1

@@ -39,6 +39,7 @@ RENDERED_FIELDS = ("name", "company", "title", "department", "industry", "countr
 # import: a list, not a form; newsletter: a sign-up for mail only
 FormKind = Literal["contact", "download", "seminar", "demo_request", "newsletter", "import"]
 FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+SubscriptionStart = Literal["opted_in", "not_until_asked"]  # a subscription type's default, or a form's start
 
 
 def _known_zone(zone: str) -> str:
@@ -111,7 +112,7 @@ class FormDefinition(StrictModel):
     may_update: bool = Field(default=False, description="a post may change what a known lead already has; "
                                                         "otherwise it only fills blanks (anyone can type any address)")
     custom_fields: list[CustomField] = Field(default_factory=list)
-    subscriptions: dict[str, Literal["opted_in", "not_until_asked"]] = Field(
+    subscriptions: dict[str, SubscriptionStart] = Field(
         default_factory=dict, description="for a lead this form creates, each type's start unlike the type's "
                                           "default (subscriptions.yaml), recorded as made at this form")
     double_opt_in: bool = Field(default=False, description="a lead this form creates gets nothing but a confirmation "

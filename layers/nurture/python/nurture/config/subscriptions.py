@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
 
 from pydantic import Field, field_validator
 
-from nurture.config.models import FormDefinition, StrictModel, keyed_by_ids
+from nurture.config.models import FormDefinition, StrictModel, SubscriptionStart, keyed_by_ids
 
 TYPE_ID = r"^[a-z][a-z0-9_]{0,31}$"
 STEP_EMAILS = "step_emails"  # the type a sequence's emails have unless it names another
@@ -21,7 +20,7 @@ class InBothLanguages(StrictModel):
 class SubscriptionType(StrictModel):
     name: InBothLanguages = Field(description="what the lead sees on the preference page")
     description: InBothLanguages
-    default: Literal["opted_in", "not_until_asked"] = Field(
+    default: SubscriptionStart = Field(
         default="opted_in", description="a lead that never chose: receives it (consent given at the form), or not "
                                         "until it opts in")
 

@@ -212,8 +212,9 @@ def _plan(
             "first_touch": profile["last_touch"],
         }
         if form.subscriptions:  # where the form starts a type unlike its default: as chosen at the form
+            via = "import" if form.kind == "import" else "form"
             profile["subscriptions"] = {kind: {"choice": "in" if start == "opted_in" else "not_asked", "at": iso(now),
-                                               "via": "form", "form_id": submission.form_id}
+                                               "via": via, "form_id": submission.form_id}
                                         for kind, start in form.subscriptions.items()}
     return SubmissionWrite(
         lead_id=lead_id,

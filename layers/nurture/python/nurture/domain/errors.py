@@ -55,6 +55,12 @@ class LeadNotFound(InputError):
     title = "No such lead"
 
 
+class LeadUnsubscribed(InputError):
+    status = 409
+    slug = "lead-unsubscribed"
+    title = "The lead left every email"
+
+
 class PayloadTooLarge(InputError):
     status = 413
     slug = "payload-too-large"

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from nurture.config.models import ConsentPolicy, FormDefinition
+from nurture.config.models import ConsentPolicy, FormDefinition, SubscriptionStart
 from nurture.domain.activity import RequestContext
 from nurture.domain.capture import CaptureResult, CaptureSettings, LeadStore, capture_submission
 from nurture.domain.errors import NurtureError, ValidationFailed
@@ -99,24 +99,27 @@ def column_mapping(headers: list[str], overrides: dict[str, str] | None = None) 
     return mapping
 
 
-def import_form(source: str, consent_basis: str | None, overwrite: bool = False) -> FormDefinition:
+def import_form(source: str, consent_basis: str | None, overwrite: bool = False,
+                subscriptions: dict[str, SubscriptionStart] | None = None) -> FormDefinition:
     """The form an imported row counts as: an email is all it needs. A consent basis (名刺交換 at an
     exhibition, say) is recorded as the lead's consent, with the source as its version. Like a web form,
-    a row fills a known lead's blanks and proposes the rest, unless the import `overwrite`s."""
+    a row fills a known lead's blanks and proposes the rest, unless the import `overwrite`s; `subscriptions`
+    start the leads it creates on types unlike their defaults, recorded as made by the import."""
     consent = ConsentPolicy(required=False, purpose=consent_basis, version=source) if consent_basis else None
     return FormDefinition(kind="import", title=f"Import: {source}", required=["email"], consent=consent,
-                          may_update=overwrite)
+                          may_update=overwrite, subscriptions=subscriptions or {})
 
 
 def plan_import(data: bytes, source: str, consent_basis: str | None = None, encoding: str | None = None,
-                overrides: dict[str, str] | None = None, overwrite: bool = False) -> ImportPlan:
+                overrides: dict[str, str] | None = None, overwrite: bool = False,
+                subscriptions: dict[str, SubscriptionStart] | None = None) -> ImportPlan:
     text, used = decode(data, encoding)
     reader = csv.reader(io.StringIO(text, newline=""))
     headers = next(reader, None)
     if not headers:
         raise ImportRefused("The file is empty: the first row must name the columns.")
     mapping = column_mapping(headers, overrides)
-    form = import_form(source, consent_basis, overwrite)
+    form = import_form(source, consent_basis, overwrite, subscriptions)
     plan = ImportPlan(encoding=used)
     kept: dict[str, int] = {}  # email key -> index in plan.submissions
     for row_number, row in enumerate(reader, start=2):

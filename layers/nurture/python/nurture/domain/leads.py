@@ -36,6 +36,7 @@ class LeadRecord:
     activities: list[dict[str, Any]] = field(default_factory=list)
     ledger: list[dict[str, Any]] = field(default_factory=list)
     suppressed: bool = False
+    consents: list[dict[str, Any]] = field(default_factory=list)  # CONSENT# records, newest first
 
 
 def status_of(profile: dict[str, Any]) -> str:
@@ -153,6 +154,10 @@ def lead_view(record: LeadRecord, rules: ScoringRules, now: datetime, activity_l
         # What anonymous posts for this address would have changed: for a person to judge, never applied.
         "proposed_changes": [{"at": a["occurred_at"], "form_id": a.get("form_id"), "fields": a["proposed"]}
                              for a in record.activities[:activity_limit] if a.get("proposed")],
+        # Form consents (with when each was confirmed) and subscription choices; where from is kept, not shown.
+        "consent_history": [{key: value for key, value in c.items()
+                             if key not in ("PK", "SK", "lead_id", "source_ip", "confirmed_ip")}
+                            for c in record.consents],
     }
 
 

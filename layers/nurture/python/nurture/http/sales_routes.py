@@ -1,4 +1,5 @@
-"""The sales API: look leads up, list them by rank, send feedback, erase. IAM-authorized in AWS."""
+"""The sales API: look leads up, list them by rank, send feedback, set subscriptions, erase. IAM-authorized in
+AWS."""
 
 import base64
 import binascii
@@ -16,14 +17,24 @@ from nurture.adapters.lead_store import InvalidCursor
 from nurture.domain.clock import utc_now
 from nurture.domain.errors import FieldProblem, LeadNotFound, ValidationFailed
 from nurture.domain.leads import Feedback, Outcome, erase_lead, lead_view, record_feedback
+from nurture.domain.preferences.centre import change_for_lead
 from nurture.domain.text import clean_text
 from nurture.http.problems import documented, problem_doc
-from nurture.http.services import lead_store
+from nurture.http.requests import request_context
+from nurture.http.services import lead_store, preference_settings
 from nurture.jsonable import json_default
 from nurture.observability import logger, metrics
 from nurture.settings import marketer_config
 
 LeadId = Annotated[str, Path(max_length=128, description="The lead's id")]
+
+
+class SubscriptionsBody(BaseModel):
+    """The types to set, as the person asked sales: true to receive, false to stop; the others stay."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    receive: dict[Annotated[str, Field(max_length=32)], bool] = Field(min_length=1, max_length=50)
 
 
 class FeedbackBody(BaseModel):
@@ -97,6 +108,17 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
         metrics.add_metric(name="SalesFeedback", unit=MetricUnit.Count, value=1)
         logger.info("sales feedback", extra={"lead_id": lead_id, "outcome": body.outcome})
         return Response(200, "application/json", json.dumps(result))
+
+    @app.post("/v1/leads/<lead_id>/subscriptions", summary="Set a lead's subscription types, as the person asked",
+              tags=["sales"], responses={200: documented("Applied", "application/json"),
+                                         404: problem_doc("No such lead"),
+                                         409: problem_doc("The lead left every email"),
+                                         422: problem_doc("Unknown subscription types")})
+    def subscriptions(lead_id: LeadId, body: Annotated[SubscriptionsBody, Body()]):
+        changed = change_for_lead(lead_id, body.receive, lead_store(), request_context(app.current_event),
+                                  preference_settings())
+        logger.info("subscriptions set by sales", extra={"lead_id": lead_id, "changed": changed})
+        return Response(200, "application/json", json.dumps({"changed": changed}))
 
     @app.delete("/v1/leads/<lead_id>", summary="Erase a lead (only a hashed suppression entry stays)",
                 tags=["sales"], responses={204: documented("Erased"), 404: problem_doc("No such lead"),

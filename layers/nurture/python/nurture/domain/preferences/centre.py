@@ -9,7 +9,14 @@ from typing import Any, Protocol
 
 from nurture.config.subscriptions import SubscriptionsConfig
 from nurture.domain.activity import Activity, RequestContext, new_activity
-from nurture.domain.errors import StoreUnavailable, WriteConflict
+from nurture.domain.errors import (
+    FieldProblem,
+    LeadNotFound,
+    LeadUnsubscribed,
+    StoreUnavailable,
+    ValidationFailed,
+    WriteConflict,
+)
 from nurture.domain.preferences.choices import subscribed
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.tokens import UNSUBSCRIBE, TokenSigner, lead_of
@@ -95,6 +102,25 @@ def change_preferences(token: str, signer: TokenSigner, store: PreferenceStore, 
     activity = new_activity("preferences", request.received_at, settings.event_retention_days,
                             {"message_id": claims.get("m")})
     return _choose(store, lead_of(claims), wanted, "preference_page", activity, settings)
+
+
+def change_for_lead(lead_id: str, wanted: dict[str, bool], store: PreferenceStore, request: RequestContext,
+                    settings: PreferenceSettings) -> bool:
+    """Sales (the sales API) sets the types named in `wanted`, as the person asked them to; the others stay. False:
+    nothing changed. A lead that left everything is subscribed again only by the person, at a form."""
+    unknown = sorted(set(wanted) - set(settings.subscriptions.types))
+    if unknown:
+        known = ", ".join(settings.subscriptions.types)
+        raise ValidationFailed("Unknown subscription types.", [
+            FieldProblem(f"receive.{kind}", "unknown_type", f"is not a subscription type ({known})")
+            for kind in unknown])
+    profile = store.profile(lead_id, CHOICE_FIELDS)
+    if profile is None or "email_key" not in profile:
+        raise LeadNotFound(f"There is no lead '{lead_id}'.")
+    if profile.get("status") == "unsubscribed":
+        raise LeadUnsubscribed("The lead unsubscribed from every email: only the person can sign up again.")
+    activity = new_activity("preferences", request.received_at, settings.event_retention_days, {})
+    return _choose(store, lead_id, wanted, "sales_api", activity, settings)
 
 
 def _choose(store: PreferenceStore, lead_id: str, wanted: dict[str, bool], via: str, activity: Activity,
