@@ -182,3 +182,18 @@ def test_leaving_a_type_through_an_emails_link_counts_as_that_emails_unsubscribe
             sent("joiner", "m3"), event("joiner", "preferences", later, message_id="m3", left=[], joined=["seminar"])]
     (know_how,) = build_report(rows, NOVEMBER, CONFIG.sequences, CONFIG.scoring, NOW)["steps"]
     assert (know_how["sent"], know_how["unsubscribed"]) == (3, 2)
+
+
+def test_double_opt_in_counts_confirmations_sent_and_confirmed_per_form_and_what_was_removed_ever():
+    later = SENT + timedelta(hours=2)
+    rows = [profile("waiting"), profile("confirmed"),
+            event("waiting", "email_sent", SENT, message_id="c1", confirmation="newsletter"),
+            event("confirmed", "email_sent", SENT, message_id="c2", confirmation="newsletter"),
+            event("confirmed", "subscription_confirmed", later, form_id="newsletter"),
+            {"PK": "STATS#double_opt_in#newsletter", "SK": "SHARD#1", "step": "newsletter", "removed": 3},
+            {"PK": "STATS#double_opt_in#newsletter", "SK": "SHARD#5", "step": "newsletter", "removed": 1}]
+    report = build_report(rows, NOVEMBER, CONFIG.sequences, CONFIG.scoring, NOW)
+    assert report["double_opt_in"] == [{"form": "newsletter", "sent": 2, "confirmed": 1, "confirmation_rate": 0.5,
+                                        "removed_unconfirmed": 4}]
+    assert report["steps"] == [] and report["totals"]["sent"] == 0  # a confirmation is no marketing email
+    assert report["leads"]["by_status"] == {"active": 2}

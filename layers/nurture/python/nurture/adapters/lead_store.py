@@ -367,12 +367,13 @@ class DynamoLeadStore(DynamoTable):
         return (from_item(item) for item in items)
 
     def report_items(self) -> Iterator[dict[str, Any]]:
-        """Every lead's profile, activity and handoffs, and campaigns' states, counters and scans (a scan: for
-        reports, never on a request's path)."""
+        """Every lead's profile, activity and handoffs, campaigns' states, counters and scans, and the double opt-in
+        counters (a scan: for reports, never on a request's path)."""
         items = self._pages("scan", TableName=self._table,
                             FilterExpression="(begins_with(PK, :lead) AND (SK = :profile OR begins_with(SK, :event) "
                                              "OR begins_with(SK, :handoff))) OR begins_with(PK, :campaigns) "
-                                             "OR begins_with(PK, :jobs) OR (begins_with(PK, :state) AND SK = :sk)",
+                                             "OR begins_with(PK, :jobs) OR (begins_with(PK, :state) AND SK = :sk) "
+                                             "OR begins_with(PK, :opt_in)",
                             ExpressionAttributeValues={":lead": {"S": keys.lead_pk("")},
                                                        ":profile": {"S": keys.PROFILE},
                                                        ":event": {"S": keys.EVENT_PREFIX},
@@ -380,7 +381,8 @@ class DynamoLeadStore(DynamoTable):
                                                        ":campaigns": {"S": keys.stats_pk(CAMPAIGN_COUNTERS, "")},
                                                        ":jobs": {"S": keys.job_pk("")},
                                                        ":state": {"S": keys.campaign_pk("")},
-                                                       ":sk": {"S": keys.CAMPAIGN_SK}})
+                                                       ":sk": {"S": keys.CAMPAIGN_SK},
+                                                       ":opt_in": {"S": keys.stats_pk(COUNTERS, "")}})
         return (from_item(item) for item in items)
 
     def handoff_published(self, lead_id: str, handoff_id: str) -> bool:

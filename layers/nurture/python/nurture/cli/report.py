@@ -90,6 +90,9 @@ def _readable(report: dict[str, Any]) -> str:
                       f"(+{v['clicked_bot']} machines), CTR {percent(v['click_rate'])}" for v in test["variants"]]
             decision = test["decision"]
             lines.append(f"  A/B decision: {decision['reason']}" if decision else "  A/B decision: not yet")
+    lines += [f"double opt-in {row['form']}: confirmations sent {row['sent']}, confirmed {row['confirmed']} "
+              f"({percent(row['confirmation_rate'])}), removed unconfirmed (ever) {row['removed_unconfirmed']}"
+              for row in report["double_opt_in"]]
     feedback = report["feedback"]
     lines += ["", "week of      sent  opened  clicked  forms  handoffs"]
     lines += [f"{w['week']}  {w['sent']:>4}  {w['opened']:>6}  {w['clicked']:>7}  {w['forms']:>5}  {w['handoffs']:>8}"

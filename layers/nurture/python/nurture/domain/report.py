@@ -24,6 +24,8 @@ from nurture.domain.audiences.scan import job_progress
 from nurture.domain.campaigns.calendar import month_of, rank_touchpoints
 from nurture.domain.clock import parse_iso
 from nurture.domain.leads import current_scores, rank_of, status_of
+from nurture.domain.preferences.double_opt_in import CONFIRMED
+from nurture.domain.preferences.double_opt_in import COUNTERS as OPT_IN_COUNTERS
 from nurture.domain.scoring import is_human_activity
 from nurture.jsonable import plain
 from nurture.keys import CAMPAIGN_COUNTERS
@@ -82,6 +84,7 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
     outcomes: dict[str, Counter[str]] = defaultdict(Counter)  # per campaign: failed, skipped_<reason>
     jobs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     decisions: dict[str, dict[str, Any]] = {}  # per campaign whose A/B test is decided
+    removed: Counter[str] = Counter()  # per double opt-in form: leads removed unconfirmed, ever (all that is left)
     for item in items:
         lead_id = str(item.get("PK", "")).removeprefix("LEAD#")
         sort_key = str(item.get("SK", ""))
@@ -94,6 +97,8 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
         elif str(item.get("PK", "")).startswith(keys.stats_pk(CAMPAIGN_COUNTERS, "")):
             outcomes[str(item["step"])].update({name: int(value) for name, value in item.items()
                                                 if name.startswith(("skipped_", "failed")) and value})
+        elif str(item.get("PK", "")).startswith(keys.stats_pk(OPT_IN_COUNTERS, "")):
+            removed[str(item["step"])] += int(item.get("removed", 0))
         elif str(item.get("PK", "")).startswith(keys.job_pk("")):
             jobs[str(item["PK"])].append(item)
         elif str(item.get("PK", "")).startswith(keys.campaign_pk("")) and item.get("decision"):
@@ -108,7 +113,7 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
     for lead_events in events.values():
         for event in lead_events:
             kind, at = event.get("type"), parse_iso(str(event["occurred_at"]))
-            if kind == "email_sent":
+            if kind == "email_sent" and not event.get("confirmation"):  # marketing's sends: not a confirmation
                 tally(at, "sent")
             elif kind == "form_submit" and is_human_activity(event):
                 tally(at, "forms")
@@ -119,13 +124,16 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
     return {
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(), "timezone": period.zone.key},
         "generated_at": now.isoformat(timespec="seconds"),
-        "steps": _step_rows({mid: e for mid, e in emails.items() if e.sequence != CAMPAIGN_COUNTERS}, sequences),
+        "steps": _step_rows({mid: e for mid, e in emails.items()
+                             if e.sequence not in (CAMPAIGN_COUNTERS, OPT_IN_COUNTERS)}, sequences),
         "campaigns": _campaign_rows({mid: e for mid, e in emails.items() if e.sequence == CAMPAIGN_COUNTERS},
                                     outcomes, _audiences(jobs), decisions),
-        "totals": _rates(_tally(emails.values())),
+        "totals": _rates(_tally(e for e in emails.values() if e.sequence != OPT_IN_COUNTERS)),
         "weekly": [{"week": week, **counts} for week, counts in weekly.items()],
         "handoffs": sum(1 for at in handoffs if period.contains(at)),
         "feedback": _feedback(events, period),
+        "double_opt_in": _double_opt_in({mid: e for mid, e in emails.items() if e.sequence == OPT_IN_COUNTERS},
+                                        events, period, removed),
         "leads": _leads(profiles, period, rules, now),
         "touchpoint_plan": touchpoint_plan(sequences, now, period.zone, campaigns),
     }
@@ -141,6 +149,7 @@ def _emails(events: dict[str, list[dict[str, Any]]], period: Period) -> dict[str
             at = parse_iso(str(event["occurred_at"]))
             if period.contains(at):
                 sequence, step = (CAMPAIGN_COUNTERS, str(event["campaign"])) if event.get("campaign") else \
+                    (OPT_IN_COUNTERS, str(event["confirmation"])) if event.get("confirmation") else \
                     (str(event.get("sequence")), str(event.get("step")))
                 emails[str(event["message_id"])] = _Email(sequence, step, lead_id, at, variant=str(event["variant"])
                                                           if event.get("ab") == "test" else None)
@@ -253,6 +262,18 @@ def _rates(counts: Counter[str]) -> dict[str, Any]:
             "unsubscribe_rate": share(counts["unsubscribed"], base),
             "bounce_rate": share(counts["bounced"], counts["sent"]),
             "complaint_rate": share(counts["complained"], base)}
+
+
+def _double_opt_in(emails: dict[str, _Email], events: dict[str, list[dict[str, Any]]], period: Period,
+                   removed: Counter[str]) -> list[dict[str, Any]]:
+    """Per double opt-in form: confirmation emails sent and sign-ups confirmed in the period, and the leads ever
+    removed unconfirmed (their count is all that is kept of them)."""
+    sent = Counter(email.step for email in emails.values())
+    confirmed = Counter(str(event.get("form_id")) for lead_events in events.values() for event in lead_events
+                        if event.get("type") == CONFIRMED and period.contains(parse_iso(str(event["occurred_at"]))))
+    return [{"form": form, "sent": sent[form], "confirmed": confirmed[form],
+             "confirmation_rate": round(confirmed[form] / sent[form], 4) if sent[form] else None,
+             "removed_unconfirmed": removed[form]} for form in sorted(set(sent) | set(confirmed) | set(removed))]
 
 
 def _feedback(events: dict[str, list[dict[str, Any]]], period: Period) -> dict[str, Any]:
