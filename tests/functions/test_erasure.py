@@ -1,6 +1,7 @@
 """Erasure lasts: what an erased lead's old emails and browser still send writes nothing."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -112,3 +113,20 @@ def test_an_erasure_interrupted_half_way_is_finished_by_the_next_delete(monkeypa
     assert api_request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 204
     assert lead_items() == [] and api_request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 404
     assert [item["SK"] for item in all_items() if item["PK"].startswith(("EMAIL#", "VISITOR#"))] == ["IDENTITY"]
+
+
+def test_an_erased_leads_preference_and_confirmation_links_change_nothing():
+    from nurture.domain.tokens import CONFIRM, UNSUBSCRIBE
+
+    lead_id = erased_lead("v-choices")
+    before = all_items()
+    keyring = token_signer(LocalResources().token_secret_id)
+    preferences = keyring.sign(UNSUBSCRIBE, {"l": lead_id, "m": "m", "t": "seminar"})
+    confirm = keyring.sign(CONFIRM, {"l": lead_id}, expires_at=datetime.now(UTC) + timedelta(days=7))
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    for path, body, status in ((f"/v1/unsubscribe/{preferences}", b"save=1&receive=newsletter", 400),
+                               (f"/v1/unsubscribe/{preferences}", b"List-Unsubscribe=One-Click", 200),
+                               (f"/v1/confirm/{confirm}", b"", 410)):
+        answer = api_request("POST", path, headers=form, body=body)
+        assert answer is not None and answer["statusCode"] == status
+    assert all_items() == before  # not a choice, an activity or a consent record: the lead stays erased
