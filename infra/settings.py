@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from aws_cdk import aws_logs as logs
 from constructs import Node
@@ -52,6 +52,12 @@ class DeploySettings(BaseModel):
     waf: bool = Field(False, alias="nurture:waf")
     # Requests one address may make in five minutes before WAF blocks it (WAF accepts 10 and up).
     waf_rate_limit: int = Field(2000, alias="nurture:wafRateLimit", ge=10, le=2_000_000_000)
+    # X-Ray: off (PassThrough) by default. Lambda's Active tracing records every invocation whatever the sampling
+    # rules, at $5 a million traces: half of what a tracking hit costs (docs/benchmarks.md).
+    tracing: bool = Field(False, alias="nurture:tracing")
+    # The HTTP API's access log: the Infrequent Access class (half the ingestion price; no metric filters or live
+    # tail, which nothing here uses), the Standard class, or none.
+    access_log: Literal["infrequent", "standard", "off"] = Field("infrequent", alias="nurture:accessLog")
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

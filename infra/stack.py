@@ -97,9 +97,10 @@ class NurtureStack(Stack):
         client_ip = {"CLIENT_IP_HEADER": VIEWER_ADDRESS_HEADER} if web_acl is not None else {}
         api_functions = {name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code,
                                                {**environment, **client_ip}, settings.log_retention,
-                                               reserved_concurrency=settings.reserved_concurrency_of(spec))
+                                               reserved_concurrency=settings.reserved_concurrency_of(spec),
+                                               tracing=settings.tracing)
                          for name, spec in FUNCTIONS.items() if name in API_FUNCTIONS}
-        api = PublicApi(self, "Api", api_functions, settings.log_retention)
+        api = PublicApi(self, "Api", api_functions, settings.log_retention, settings.access_log)
         public_url = Edge(self, "Edge", api.api, web_acl.arn).url if web_acl is not None else api.url
         send = SendQueue(self, "Send")
         audience = AudienceScan(self, "AudienceScan")
@@ -116,14 +117,13 @@ class NurtureStack(Stack):
         workers = {
             name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code,
                                   {**worker_environment, **only.get(name, {})}, settings.log_retention,
-                                  reserved_concurrency=settings.reserved_concurrency_of(spec))
+                                  reserved_concurrency=settings.reserved_concurrency_of(spec), tracing=settings.tracing)
             for name, spec in FUNCTIONS.items() if name not in API_FUNCTIONS
         }
         functions = {**api_functions, **workers}
         for name, function in functions.items():
             if TABLE_ACTIONS[name]:
                 function.allow(TABLE_ACTIONS[name], [data.table.table_arn])
-            function.allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
             config.grant_read(function)
         for grants, leading_keys in ((CAMPAIGN_ITEMS, CAMPAIGN_KEYS), (CAMPAIGN_COUNTER_READS, CAMPAIGN_COUNTER_KEYS),
                                      (UNCONFIRMED_REMOVAL, UNCONFIRMED_REMOVAL_KEYS)):

@@ -42,7 +42,7 @@ def construct_name(function: str) -> str:
 class NurtureFunction(Construct):
     def __init__(self, scope: Construct, construct_id: str, spec: FunctionSpec, code: SharedCode,
                  environment: dict[str, str], log_retention: logs.RetentionDays,
-                 reserved_concurrency: int | None = None) -> None:
+                 reserved_concurrency: int | None = None, tracing: bool = False) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -67,12 +67,20 @@ class NurtureFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
-            tracing=lambda_.Tracing.ACTIVE,
+            # Lambda's own START and REPORT lines are INFO: not ingested (and billed) for every invocation. The
+            # functions' own records stay at INFO.
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            # Without a tracing config Lambda passes a caller's sampled trace through (none of ours is sampled) and
+            # records nothing itself; CDK's PASS_THROUGH would also grant X-Ray writes. nurture:tracing turns Active
+            # on, and Powertools' tracer with it.
+            tracing=lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED,
             reserved_concurrent_executions=reserved_concurrency,
             environment={
                 "POWERTOOLS_SERVICE_NAME": service_name(spec.name),
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "NURTURE_CONFIG_DIR": "/opt/config",
+                "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
                 **environment,
             },
         )
@@ -85,11 +93,18 @@ class NurtureFunction(Construct):
             acknowledge(Validations.of(self.function), "Serverless-LambdaEventSourceMappingDestination",
                         "An SQS event source has no on-failure destination: what fails returns to the queue and, "
                         "after its receives, moves to the queue's dead-letter queue.")
-        acknowledge(
-            Validations.of(self.role),
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions.",
-        )
+        if not tracing:
+            acknowledge(Validations.of(self.function), "Serverless-LambdaTracing",
+                        "Tracing is opt-in (nurture:tracing): Active tracing records every invocation, whatever the "
+                        "sampling rules, and costs as much as the rest of a tracking hit; logs carry the correlation "
+                        "ids instead.")
+        if tracing:
+            self.allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords"], ["*"])
+            acknowledge(
+                Validations.of(self.role),
+                "AwsSolutions-IAM5[Resource::*]",
+                "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions.",
+            )
         acknowledge(
             Validations.of(self.role),
             f"AwsSolutions-IAM5[Resource::<{self._log_group_logical_id()}.Arn>:*]",

@@ -49,12 +49,16 @@ BURST_LIMIT = 400
 
 class PublicApi(Construct):
     def __init__(self, scope: Construct, construct_id: str, functions: dict[str, NurtureFunction],
-                 log_retention: logs.RetentionDays) -> None:
+                 log_retention: logs.RetentionDays, access_log: str = "infrequent") -> None:
         super().__init__(scope, construct_id)
         # CORS is answered by the functions from config/api.yaml, so there is one allowlist.
         self.api = apigwv2.HttpApi(self, "HttpApi", description="Nurture public API", create_default_stage=False)
-        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=log_retention,
-                                         removal_policy=RemovalPolicy.DESTROY)
+        access_logs = None
+        if access_log != "off":
+            access_logs = logs.LogGroup(self, "AccessLogs", retention=log_retention,
+                                        removal_policy=RemovalPolicy.DESTROY,
+                                        log_group_class=logs.LogGroupClass.INFREQUENT_ACCESS
+                                        if access_log == "infrequent" else logs.LogGroupClass.STANDARD)
         self.stage = apigwv2.HttpStage(
             self,
             "DefaultStage",
@@ -62,8 +66,13 @@ class PublicApi(Construct):
             stage_name="$default",
             auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(rate_limit=RATE_LIMIT, burst_limit=BURST_LIMIT),
-            access_log_settings=_AccessLogs(apigwv2.LogGroupLogDestination(self.access_logs)),
+            access_log_settings=_AccessLogs(apigwv2.LogGroupLogDestination(access_logs)) if access_logs else None,
         )
+        if access_logs is None:
+            for rule in ("AwsSolutions-APIG1", "Serverless-APIGWAccessLogging"):
+                acknowledge(Validations.of(self.stage), rule,
+                            "nurture:accessLog=off: the operator chose no access log; each function logs its own "
+                            "requests (ids, never personal data).")
         integrations_by_function = {
             name: integrations.HttpLambdaIntegration(f"{construct_name(name)}Integration", function.function)
             for name, function in functions.items()

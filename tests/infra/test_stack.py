@@ -73,7 +73,12 @@ def test_functions_are_python_313_on_arm64_with_their_own_roles(synthesized):
         assert properties["Runtime"] == "python3.13"
         assert properties["Architectures"] == ["arm64"]
         assert properties["Handler"] == "handler.lambda_handler"
-        assert properties["TracingConfig"] == {"Mode": "Active"}
+        # Tracing is opt-in, and Lambda's own START and REPORT lines are not ingested.
+        assert "TracingConfig" not in properties  # Lambda's default, PassThrough: nothing recorded, no X-Ray grant
+        assert properties["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "true"
+        levels = {key: properties["LoggingConfig"].get(key) for key in ("LogFormat", "SystemLogLevel",
+                                                                        "ApplicationLogLevel")}
+        assert levels == {"LogFormat": "JSON", "SystemLogLevel": "WARN", "ApplicationLogLevel": "INFO"}
         assert len(properties["Layers"]) == 3
         assert {"TABLE_NAME", "TOKEN_SECRET_ID", "NURTURE_CONFIG_DIR"} <= set(properties["Environment"]["Variables"])
     roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()}
@@ -92,8 +97,7 @@ def _actions(template: Template, function: str) -> set[str]:
 
 
 # Its logs and traces, and the active config version (ListBucket: a missing pointer is a 404, not a 403).
-COMMON = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
-          "s3:GetObject", "s3:ListBucket"}
+COMMON = {"logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject", "s3:ListBucket"}  # no X-Ray: tracing is opt-in
 # Reading the stream, and sending what keeps failing to the consumer's dead-letter queue.
 STREAM = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
           "sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
@@ -304,7 +308,8 @@ def _granted(template: Template, output: str) -> dict[str, set[str]]:
     return granted
 
 
-def test_sales_consumer_policy_consumes_the_queue_reads_leads_and_sends_feedback_but_cannot_erase(synthesized):
+def test_sales_consumer_policy_consumes_the_queue_reads_leads_sends_feedback_and_choices_but_cannot_erase(
+        synthesized):
     template, _ = synthesized
     (queue,) = [name for name in template.find_resources("AWS::SQS::Queue") if name.startswith("HandoffQueue")]
     queue_arn = json.dumps({"Fn::GetAtt": [queue, "Arn"]})
@@ -312,7 +317,7 @@ def test_sales_consumer_policy_consumes_the_queue_reads_leads_and_sends_feedback
         **{action: {queue_arn} for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                                               "sqs:GetQueueAttributes", "sqs:GetQueueUrl")},
         "execute-api:Invoke": {"/$default/GET/v1/leads", "/$default/GET/v1/leads/*",
-                               "/$default/POST/v1/leads/*/feedback"},
+                               "/$default/POST/v1/leads/*/feedback", "/$default/POST/v1/leads/*/subscriptions"},
     }
 
 
@@ -489,7 +494,9 @@ def test_no_policy_grants_a_wildcard_action(synthesized):
 
 @pytest.mark.parametrize(("action", "only"), [
     ("ses:SendEmail", {"sender"}),  # the forms function (or anything else) cannot send email
-    ("dynamodb:DeleteItem", {"sales_api"}),  # only the sales API erases; the sender cannot delete leads
+    # Only the sales API erases, and the dispatcher removes unconfirmed leads (on leads' own keys, checked above);
+    # the sender cannot delete leads.
+    ("dynamodb:DeleteItem", {"sales_api", "dispatcher"}),
     ("secretsmanager:GetSecretValue", {"tracking", "sender"}),
 ])
 def test_only_the_function_whose_job_it_is_may_do_it(synthesized, action, only):
@@ -497,11 +504,27 @@ def test_only_the_function_whose_job_it_is_may_do_it(synthesized, action, only):
     assert {function for function in FUNCTIONS if action in _actions(template, function)} == only
 
 
-def test_api_access_logs_are_one_json_object_per_request(synthesized):
+def test_api_access_logs_are_one_json_object_per_request_in_the_infrequent_access_class(synthesized):
     template, _ = synthesized
     (stage,) = template.find_resources("AWS::ApiGatewayV2::Stage").values()
     fields = json.loads(stage["Properties"]["AccessLogSettings"]["Format"])
     assert {"requestId", "routeKey", "status", "ip"} <= set(fields)
+    destination = stage["Properties"]["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0]
+    assert template.to_json()["Resources"][destination]["Properties"]["LogGroupClass"] == "INFREQUENT_ACCESS"
+
+
+def test_tracing_and_the_access_log_are_the_operators_choice(tmp_path):
+    (tmp_path / "python").mkdir()
+    app, stack = build_app({"nurture:dependenciesLayer": str(tmp_path), "nurture:tracing": True,
+                            "nurture:accessLog": "off"})
+    app.synth()  # cdk-nag accepts both, with the choice acknowledged
+    template = Template.from_stack(stack)
+    for function in template.find_resources("AWS::Lambda::Function").values():
+        assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}
+        assert function["Properties"]["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "false"
+    assert all({"xray:PutTraceSegments", "xray:PutTelemetryRecords"} <= _actions(template, name) for name in FUNCTIONS)
+    (stage,) = template.find_resources("AWS::ApiGatewayV2::Stage").values()
+    assert "AccessLogSettings" not in stage["Properties"]
 
 
 def test_what_sns_cannot_deliver_to_the_ses_events_queue_is_kept(synthesized):
