@@ -243,7 +243,7 @@ def markdown(builds: list[dict[str, Any]], cost: dict[str, Any], pace: dict[str,
         "SES's $10.",
         "",
         f"- SES: **${cost['ses_usd']:.2f}**; Nurture around it: **${cost['running_usd']:.2f}** running it and "
-        f"**${cost['observing_usd']:.2f}** observing it (X-Ray, logs), "
+        f"**${cost['observing_usd']:.2f}** observing it (logs; no X-Ray as shipped), "
         f"**${cost['running_usd'] + cost['observing_usd']:.2f}** in all.",
         "- By price: " + ", ".join(f"{name} ${usd:.3f}" for name, usd in cost["lines"].items()) + ".",
         "- By function: " + ", ".join(f"{name} ${usd:.3f}" for name, usd in cost["by_function"].items())
@@ -253,9 +253,9 @@ def markdown(builds: list[dict[str, Any]], cost: dict[str, Any], pace: dict[str,
         "- Above the aim: the sender writes 12 units an email (counted item by item on 2026-12-03): the send's",
         "  marker (1), then one transaction of five items of under 1 KB, each billed twice (the lead's profile,",
         "  its activity, the marker closed, the campaign's counter, the guard's daily count: 10), and the",
-        "  profile's `by_rank` entry rewritten (1). X-Ray ($0.16: Active tracing on every function, issue 20)",
-        "  and those doubled writes are the levers: the two counters kept per batch rather than per email,",
-        "  and no profile write for a campaign that does not count toward the cap, would save about $0.40.",
+        "  profile's `by_rank` entry rewritten (1). Those doubled writes are the lever left now that tracing is",
+        "  opt-in (it was $0.16): the two counters kept per batch rather than per email, and no profile write",
+        "  for a campaign that does not count toward the cap, would save about $0.40.",
         "",
         f"The sender's pace: {pace['emails']} campaign emails through one sender instance paced as a default deploy",
         f"paces it (SES's {pace['account_rate']:g}/s shared over a reserved concurrency of {pace['instances']}: "

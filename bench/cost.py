@@ -38,7 +38,8 @@ PRICES = Path(__file__).with_name("prices.yaml")
 MONTH_HOURS = 30 * 24
 MONTH_MINUTES = MONTH_HOURS * 60  # the dispatcher ticks every minute
 GB = 1024**3
-OBSERVABILITY = ("xray_trace", "logs_gb_ingested", "cloudwatch_metric_month", "cloudwatch_alarm_metric_month",
+OBSERVABILITY = ("xray_trace", "logs_gb_ingested", "logs_ia_gb_ingested", "cloudwatch_metric_month",
+                 "cloudwatch_alarm_metric_month",
                  "cloudwatch_dashboard_month")  # what tells you how it runs, not what it does
 SALES_TOOLING = "sales tooling"  # polls the handoff queue: billed to the account, made by no function
 SES_PUBLISHING = "SES event publishing"
@@ -182,11 +183,11 @@ class Meter:
         usage = self.usage[function]
         usage["lambda_request"] += 1
         usage["lambda_arm64_gb_second"] += lambda_gb_seconds(self.prices, function, local)
-        usage["xray_trace"] += self.prices.assume("xray_sampled_share")
+        usage["xray_trace"] += self.prices.assume("traced_share")
         usage["logs_gb_ingested"] += self.prices.assume("platform_log_bytes_per_invocation") / GB
         if spec.trigger == "api":
             usage["api_gateway_request"] += 1
-            usage["logs_gb_ingested"] += self.prices.assume("access_log_bytes_per_request") / GB
+            usage["logs_ia_gb_ingested"] += self.prices.assume("access_log_bytes_per_request") / GB
         elif spec.trigger == "schedule":
             usage["scheduler_invocation"] += 1
         elif spec.trigger == "queue":
@@ -607,6 +608,12 @@ def per(amount: float) -> str:
     return f"{amount:.2f}" if amount >= 0.005 else "<0.01"
 
 
+def traced_extra(prices: PriceList, usage: Mapping[str, float]) -> float:
+    """What nurture:tracing adds: Lambda's Active tracing records every invocation, whatever the sampling rules."""
+    untraced = usage.get("lambda_request", 0) * (1 - prices.assume("traced_share"))
+    return untraced * prices.prices["xray_trace"].usd / prices.prices["xray_trace"].per
+
+
 def markdown(prices: PriceList, fresh: FreshAccount, month: MonthCosts) -> list[str]:
 
     headline = prices.bill(fresh.usage[HEADLINE])
@@ -624,16 +631,18 @@ def markdown(prices: PriceList, fresh: FreshAccount, month: MonthCosts) -> list[
         "per API call, a Scheduler invocation per tick, the SQS event source's receive and delete per batch). The",
         "headline is a page view from an identified visitor, stored on its lead and scored on its own: the",
         f"dearest common hit. Of it, ${running * 1e6:.2f} runs the product and ${observing * 1e6:.2f} observes it",
-        "(X-Ray traces, CloudWatch Logs).",
+        "(CloudWatch Logs; X-Ray only with nurture:tracing, the last column).",
         "",
-        "| tracking hit | product, $ per million | X-Ray and logs | total |",
-        "|---|---:|---:|---:|",
+        "| tracking hit | product, $ per million | logs (and X-Ray) | total | with tracing on |",
+        "|---|---:|---:|---:|---:|",
     ]
     for kind, usage in fresh.usage.items():
         if kind == IDLE_TICK:
             continue
         product, observe = split(prices.bill(usage))
-        lines.append(f"| {kind} | {product * 1e6:.2f} | {observe * 1e6:.2f} | {(product + observe) * 1e6:.2f} |")
+        traced = traced_extra(prices, usage)
+        lines.append(f"| {kind} | {product * 1e6:.2f} | {observe * 1e6:.2f} | {(product + observe) * 1e6:.2f} | "
+                     f"{(product + observe + traced) * 1e6:.2f} |")
     lines += ["", f"Where the headline's dollars go, per million hits ({HEADLINE}):", "",
               "| line | per hit | $ per million hits |", "|---|---:|---:|"]
     lines += [f"| {line_name(prices, name)} | {quantity(fresh.usage[HEADLINE][name])} | {usd * 1e6:.2f} |"

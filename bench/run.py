@@ -12,10 +12,10 @@ from nurture.topology import FUNCTIONS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 NOTES = [
-    "- X-Ray is about half of what a hit costs: every function traces actively, a scored hit is two traces at",
-    "  $5 a million, and X-Ray's default sampling rule (the first request each second, 5% of the rest) records",
-    "  nearly all of them below a hit a second. A sampling rule of the operator's choosing cuts it; Nurture",
-    "  ships the default.",
+    "- Tracing is opt-in (nurture:tracing, issue 20): Lambda's Active tracing records every invocation whatever",
+    "  the sampling rules, so a scored hit was two traces at $5 a million, half of what it cost. The last",
+    "  column of the hit table prices it on. Lambda's own START/REPORT lines are not sent at its WARN system",
+    "  log level, and the access log is in the Infrequent Access class.",
     "- DynamoDB writes are most of what runs a hit. An identified visitor's beacon first tries the anonymous",
     "  transaction (a condition check and the event, two units each), which fails, then writes the event on",
     "  the lead. Scoring rewrites the profile, and both global indexes project the whole profile, so a score",
