@@ -34,20 +34,13 @@ class DynamoCampaignStore(DynamoTable):
             raise CampaignRefused(f"campaign '{state.campaign_id}' changed meanwhile: look again") from changed
 
     def due(self, until: str) -> list[CampaignState]:
-        found = self._pages("query", TableName=self._table, IndexName="due",
-                            KeyConditionExpression="due_pk = :due AND due_sk <= :until",
-                            ExpressionAttributeValues={":due": {"S": keys.CAMPAIGNS_DUE},
-                                                       ":until": {"S": f"{until}#~"}})
-        return [CampaignState.from_item(from_item(item)) for item in found]
+        return [CampaignState.from_item(item) for item in self._due(keys.CAMPAIGNS_DUE, until)]
 
     def held(self, until: str, limit: int) -> list[Held]:
         """Campaign emails whose lead's own send window has opened by `until`, oldest first."""
-        found = self._call("query", TableName=self._table, IndexName="due", Limit=limit,
-                           KeyConditionExpression="due_pk = :held AND due_sk <= :until",
-                           ExpressionAttributeValues={":held": {"S": keys.HELD_DUE}, ":until": {"S": f"{until}#~"}})
         return [Held(CampaignMessage(campaign_id=item["campaign_id"], lead_id=item["lead_id"],
                                      config_version=int(item["config_version"])), str(item["due_sk"]))
-                for item in map(from_item, found.get("Items", []))]
+                for item in self._due(keys.HELD_DUE, until, limit)]
 
     def release(self, held: Held) -> None:
         """Off the due index, unless the sender held it again meanwhile (a later time: that one stays)."""

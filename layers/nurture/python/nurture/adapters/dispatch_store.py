@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from nurture import keys
 from nurture.adapters.deliverability_store import PauseReader
-from nurture.adapters.lead_store import ConditionFailed, from_item, item_key
+from nurture.adapters.lead_store import ConditionFailed, item_key
 from nurture.domain.dispatch import DueLead
 from nurture.jsonable import plain
 
@@ -14,23 +12,8 @@ from nurture.jsonable import plain
 class DynamoDispatchStore(PauseReader):
     def due(self, shard: int, until: str, limit: int) -> list[DueLead]:
         """Due entries of one shard up to `until`: reads proportional to what is due, nothing else."""
-        kwargs: dict[str, Any] = {
-            "TableName": self._table, "IndexName": "due", "Limit": min(limit, 100),
-            "KeyConditionExpression": "due_pk = :shard AND due_sk <= :until",
-            # '~' sorts after every character of a lead id: everything due at or before `until`.
-            "ExpressionAttributeValues": {":shard": {"S": f"DUE#{shard}"}, ":until": {"S": f"{until}#~"}},
-            "ProjectionExpression": "lead_id, due_sk, #sequence",
-            "ExpressionAttributeNames": {"#sequence": "sequence"},
-        }
-        found: list[DueLead] = []
-        while len(found) < limit:
-            page = self._call("query", **kwargs)
-            found += [DueLead(lead_id=i["lead_id"], due_sk=i["due_sk"], sequence=plain(i.get("sequence") or {}))
-                      for i in map(from_item, page.get("Items", []))]
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return found[:limit]
+        return [DueLead(lead_id=i["lead_id"], due_sk=i["due_sk"], sequence=plain(i.get("sequence") or {}))
+                for i in self._due(f"DUE#{shard}", until, limit, ("lead_id", "due_sk", "sequence"))]
 
     def claim(self, lead: DueLead, lease_until: str, claimant: str) -> bool:
         lease = keys.due_sk(lease_until, lead.lead_id)

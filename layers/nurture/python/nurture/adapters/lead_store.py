@@ -221,6 +221,28 @@ class DynamoTable:
         yield from self._pages("query", TableName=self._table, KeyConditionExpression=condition,
                                ExpressionAttributeValues=values, ConsistentRead=True)
 
+    def _due(self, partition: str, until: str, limit: int | None = None,
+             projection: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        """The entries of one partition of the sparse `due` index due by `until` (an ISO time), oldest first, at
+        most `limit`: reads proportional to what is due, nothing else."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "IndexName": "due",
+            "KeyConditionExpression": "due_pk = :due AND due_sk <= :until",
+            # '~' sorts after every character of an id: everything due at or before `until`.
+            "ExpressionAttributeValues": {":due": {"S": partition}, ":until": {"S": f"{until}#~"}},
+        }
+        if limit is not None:
+            kwargs["Limit"] = min(limit, 100)
+        if projection:
+            kwargs["ProjectionExpression"] = ", ".join(f"#p{n}" for n in range(len(projection)))
+            kwargs["ExpressionAttributeNames"] = {f"#p{n}": name for n, name in enumerate(projection)}
+        found: list[dict[str, Any]] = []
+        for item in self._pages("query", **kwargs):
+            found.append(from_item(item))
+            if limit is not None and len(found) >= limit:
+                break
+        return found
+
     def _pages(self, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """The items of a query or scan, page after page."""
         while True:
@@ -496,12 +518,8 @@ class DynamoLeadStore(DynamoTable):
 
     def expired_unconfirmed(self, until: str, limit: int) -> list[ExpiredRequest]:
         """Double opt-in leads (or their removal markers) whose time ran out by `until`, oldest first."""
-        page = self._call("query", TableName=self._table, IndexName="due", Limit=limit,
-                          KeyConditionExpression="due_pk = :unconfirmed AND due_sk <= :until",
-                          ExpressionAttributeValues={":unconfirmed": {"S": keys.UNCONFIRMED_DUE},
-                                                     ":until": {"S": f"{until}#~"}},
-                          ProjectionExpression="lead_id, due_sk")
-        return [ExpiredRequest(str(item["lead_id"]), str(item["due_sk"])) for item in map(from_item, page["Items"])]
+        return [ExpiredRequest(str(item["lead_id"]), str(item["due_sk"]))
+                for item in self._due(keys.UNCONFIRMED_DUE, until, limit, ("lead_id", "due_sk"))]
 
     def remove_unconfirmed(self, expired: ExpiredRequest) -> bool:
         """Like an erasure, but the address is not suppressed (its owner never agreed, and may sign up later) and
