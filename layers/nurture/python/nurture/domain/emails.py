@@ -9,6 +9,7 @@ parts) before any lead value is substituted, so nothing a lead typed ever become
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape, unescape
@@ -21,7 +22,7 @@ from markupsafe import Markup
 from nurture.config.models import RENDERED_FIELDS
 from nurture.config.sequences import SenderIdentity
 from nurture.config.subscriptions import InBothLanguages
-from nurture.config.templates import EmailTemplate
+from nurture.config.templates import EmailTemplate, TemplateParts
 from nurture.domain.bots import HONEYPOT
 from nurture.domain.errors import NurtureError
 from nurture.domain.links import HTML_LINK, TEXT_LINK, trim_text_link
@@ -99,26 +100,56 @@ _FOOTER_WORDS = {"ja": {"unsubscribe": "配信停止・配信設定"},
 CONFIRMATION_KIND = "confirmation"  # a double opt-in confirmation: nothing to unsubscribe from yet
 
 
-def _sender_context(sender: SenderIdentity | None, language: str, unsubscribe_url: str | None) -> dict[str, Any]:
-    """`sender` (its fields in the email's language) and `sender_footer` (the legal footer with the opt-out link)
-    for the text part; `_html_footer` makes the HTML part's."""
-    if sender is None:
-        return {"sender": {}, "sender_footer": ""}
-    fields = {name: getattr(getattr(sender, name), language) for name in ("legal_name", "postal_address", "contact")}
-    lines = [fields["legal_name"], fields["postal_address"], fields["contact"]]
-    if unsubscribe_url:
-        lines.append(f"{_FOOTER_WORDS[language]['unsubscribe']}: {unsubscribe_url}")
-    return {"sender": fields, "sender_footer": "--\n" + "\n".join(lines)}
+@dataclass(frozen=True)
+class _Footer:
+    """The sender's legal footer in one language, with the opt-out link when the email has one: `sender.*` and
+    `{{ sender_footer }}` for templates (text in the subject and text parts, markup in the HTML part)."""
+
+    fields: dict[str, str]
+    text: str
+    html: Markup | str
+
+    @classmethod
+    def of(cls, sender: SenderIdentity | None, language: str, unsubscribe_url: str | None) -> _Footer:
+        if sender is None:
+            return cls({}, "", "")
+        fields = {name: getattr(getattr(sender, name), language)
+                  for name in ("legal_name", "postal_address", "contact")}
+        lines, markup = list(fields.values()), [escape(value) for value in fields.values()]
+        if unsubscribe_url:
+            label = _FOOTER_WORDS[language]["unsubscribe"]
+            lines.append(f"{label}: {unsubscribe_url}")
+            markup.append(f'<a href="{escape(unsubscribe_url)}">{escape(label)}</a>')
+        html = '<hr><p style="font-size:12px;color:#666666">' + "<br>".join(markup) + "</p>"
+        return cls(fields, "--\n" + "\n".join(lines), Markup(html))  # noqa: S704 - its parts are escaped above
 
 
-def _html_footer(context: dict[str, Any], language: str, unsubscribe_url: str | None) -> Markup | str:
-    fields = context["sender"]
-    if not fields:
-        return ""
-    lines = [escape(fields[name]) for name in ("legal_name", "postal_address", "contact")]
-    if unsubscribe_url:
-        lines.append(f'<a href="{escape(unsubscribe_url)}">{escape(_FOOTER_WORDS[language]["unsubscribe"])}</a>')
-    return Markup('<hr><p style="font-size:12px;color:#666666">' + "<br>".join(lines) + "</p>")  # noqa: S704 - escaped above
+def _lead_context(profile: dict[str, Any], language: str,
+                  custom_fields: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """What the lead typed goes in as text: escaped in HTML, and never a link (refused at the door; a value stored
+    before that rule renders empty). Any other field is undefined and renders empty."""
+    context: dict[str, Any] = {field: rendered_value(profile.get(field)) for field in RENDERED_FIELDS}
+    context["name"] = context["name"] or FALLBACK_NAME[language]
+    custom = profile.get("custom") or {}
+    context["custom"] = {name: rendered_value(custom.get(name)) for name in custom_fields}
+    return context
+
+
+def _render(parts: TemplateParts, context: dict[str, Any], footer: _Footer,
+            sign: Callable[[str], str]) -> tuple[str, str, str, tuple[str, ...]]:
+    """Subject, HTML and text of `parts`, each written link replaced by `sign(link)`, and the HTML's written links.
+    Any failure of marketers' template code is a RenderFailed: nothing is sent half-rendered."""
+    try:
+        subject_template, _ = _compiled("subject", parts.subject)
+        html_template, html_links = _compiled("html", parts.html)
+        text_template, text_links = _compiled("text", parts.text)
+        base = {**context, "sender": footer.fields}
+        subject = clean_text(subject_template.render({**base, "sender_footer": footer.text}))  # one line
+        html = html_template.render({**base, "sender_footer": footer.html, SIGNED_LINKS: list(map(sign, html_links))})
+        text = text_template.render({**base, "sender_footer": footer.text, SIGNED_LINKS: list(map(sign, text_links))})
+    except Exception as error:  # any failure of marketers' template code stops this send, whole
+        raise RenderFailed(f"{type(error).__name__}: {error}") from error
+    return subject, html, text, html_links
 
 
 def footer_problems(template: EmailTemplate) -> list[str]:
@@ -135,15 +166,12 @@ def footer_problems(template: EmailTemplate) -> list[str]:
         parts = getattr(template, language)
         if parts is None:
             continue
-        context = {**dict.fromkeys(RENDERED_FIELDS, ""), "custom": {}, "confirm_url": "", "kept_days": 7,
-                   "unsubscribe_url": opt_out or "", **_sender_context(markers, language, opt_out)}
-        for part in ("html", "text"):
-            try:
-                compiled, links = _compiled(part, getattr(parts, part))
-                footer = _html_footer(context, language, opt_out) if part == "html" else context["sender_footer"]
-                shown = compiled.render({**context, "sender_footer": footer, SIGNED_LINKS: list(links)})
-            except Exception:  # noqa: S112 - a template that does not render is reported by its syntax check
-                continue
+        context = {**_lead_context({}, language), "confirm_url": "", "kept_days": 7, "unsubscribe_url": opt_out or ""}
+        try:
+            _, html, text, _ = _render(parts, context, _Footer.of(markers, language, opt_out), lambda url: url)
+        except RenderFailed:
+            continue  # a template that does not render is reported by its syntax check
+        for part, shown in (("html", html), ("text", text)):
             missing = [label for label, marker in wanted.items() if marker not in shown]
             if missing:
                 problems.append(f"{language}.{part}: does not show {', '.join(missing)}: add {{{{ sender_footer }}}}")
@@ -166,24 +194,8 @@ def render_email(template: EmailTemplate, language: str, profile: dict[str, Any]
     who sends, for the legal footer."""
     used, parts = template.parts(language)
     unsubscribe_url = links.unsubscribe()
-    # What the lead typed goes in as text: escaped in HTML, and never a link (refused at the door; a
-    # value stored before that rule renders empty). Any other field is undefined and renders empty.
-    context: dict[str, Any] = {field: rendered_value(profile.get(field)) for field in RENDERED_FIELDS}
-    context["name"] = context["name"] or FALLBACK_NAME[used]
-    custom = profile.get("custom") or {}
-    context["custom"] = {name: rendered_value(custom.get(name)) for name in custom_fields}
-    context["unsubscribe_url"] = unsubscribe_url
-    context |= _sender_context(sender, used, unsubscribe_url)
-    try:
-        subject_template, _ = _compiled("subject", parts.subject)
-        html_template, html_links = _compiled("html", parts.html)
-        text_template, text_links = _compiled("text", parts.text)
-        subject = clean_text(subject_template.render(context))  # one line, nothing invisible
-        html = html_template.render({**context, "sender_footer": _html_footer(context, used, unsubscribe_url),
-                                     SIGNED_LINKS: [links.click(url) for url in html_links]})
-        text = text_template.render({**context, SIGNED_LINKS: [links.click(url) for url in text_links]})
-    except Exception as error:  # any failure of marketers' template code stops this send, whole
-        raise RenderFailed(f"{type(error).__name__}: {error}") from error
+    context = {**_lead_context(profile, used, custom_fields), "unsubscribe_url": unsubscribe_url}
+    subject, html, text, html_links = _render(parts, context, _Footer.of(sender, used, unsubscribe_url), links.click)
     if unsubscribe_url not in text:
         text += f"\n\n{'配信停止' if used == 'ja' else 'Unsubscribe'}: {unsubscribe_url}\n"
     if escape(unsubscribe_url) not in html:
@@ -207,19 +219,9 @@ def render_confirmation(template: EmailTemplate, language: str, profile: dict[st
     """A double opt-in confirmation: the person's own link to confirm, and nothing tracked (no pixel, no signed
     links, no unsubscribe: nothing more is sent unless the person confirms); the sender's legal footer."""
     used, parts = template.parts(language)
-    context: dict[str, Any] = {field: rendered_value(profile.get(field)) for field in RENDERED_FIELDS}
-    context |= {"name": context["name"] or FALLBACK_NAME[used], "confirm_url": confirm_url, "kept_days": kept_days,
-                **_sender_context(sender, used, None)}
-    try:
-        subject_template, _ = _compiled("subject", parts.subject)
-        html_template, html_links = _compiled("html", parts.html)
-        text_template, text_links = _compiled("text", parts.text)
-        return RenderedEmail(used, clean_text(subject_template.render(context)),
-                             html_template.render({**context, "sender_footer": _html_footer(context, used, None),
-                                                   SIGNED_LINKS: list(html_links)}),
-                             text_template.render({**context, SIGNED_LINKS: list(text_links)}), {})
-    except Exception as error:  # any failure of marketers' template code stops this send, whole
-        raise RenderFailed(f"{type(error).__name__}: {error}") from error
+    context = {**_lead_context(profile, used), "confirm_url": confirm_url, "kept_days": kept_days}
+    subject, html, text, _ = _render(parts, context, _Footer.of(sender, used, None), lambda url: url)
+    return RenderedEmail(used, subject, html, text, {})
 
 
 @lru_cache(maxsize=256)
