@@ -619,10 +619,10 @@ class DynamoLeadStore(DynamoTable):
         except TransactionCancelled as cancelled:
             if cancelled.codes[0] == "ConditionalCheckFailed":
                 return False
+            if cancelled.codes[3:4] == ["ConditionalCheckFailed"]:  # before lost_race, which would retry it
+                raise StoreUnavailable("the consent record of the lead is missing") from cancelled
             if cancelled.lost_race():
                 raise WriteConflict("the lead was being written at the same moment") from cancelled
-            if cancelled.codes[3:4] == ["ConditionalCheckFailed"]:
-                raise StoreUnavailable("the consent record of the lead is missing") from cancelled
             raise StoreUnavailable(f"confirmation cancelled: {cancelled.codes}") from cancelled
         return True
 
@@ -678,11 +678,12 @@ class DynamoLeadStore(DynamoTable):
         return True
 
     def set_choices(self, lead_id: str, entries: dict[str, dict[str, str]], map_exists: bool,
-                    activity: Activity) -> None:
-        """The lead's choices per subscription type (each entry replaces that type's) and the activity that
-        tells of them, in one transaction. `map_exists`: whether the profile read had a subscriptions map
-        (entries go into it; else the map is made of them). WriteConflict when the profile no longer is as
-        read (its map made meanwhile, the lead unsubscribed or erased), or another write raced this one."""
+                    activity: Activity, record: dict[str, Any]) -> None:
+        """The lead's choices per subscription type (each entry replaces that type's), the activity that tells of
+        them and their consent record (`record`, kept under its time and event), in one transaction. `map_exists`:
+        whether the profile read had a subscriptions map (entries go into it; else the map is made of them).
+        WriteConflict when the profile no longer is as read (its map made meanwhile, the lead unsubscribed or
+        erased), or another write raced this one."""
         names = {"#subscriptions": "subscriptions", "#status": "status"}
         values: dict[str, Any] = {":unsubscribed": "unsubscribed"}
         if map_exists:
@@ -696,11 +697,8 @@ class DynamoLeadStore(DynamoTable):
             update = "SET #subscriptions = :map"
             condition = "attribute_exists(PK) AND attribute_not_exists(#subscriptions)"
         pk = keys.lead_pk(lead_id)
-        # The consent history keeps every choice beside the form consents: when, how, what was left and joined.
-        record = {"PK": pk, "SK": keys.consent_sk(activity.occurred_at, activity.event_id), "lead_id": lead_id,
-                  "kind": "subscriptions", "recorded_at": activity.occurred_at, "event_id": activity.event_id,
-                  "via": next(iter(entries.values()))["via"], "joined": activity.data.get("joined", []),
-                  "left": activity.data.get("left", [])}
+        consent = {"PK": pk, "SK": keys.consent_sk(record["recorded_at"], record["event_id"]), "lead_id": lead_id,
+                   **record}
         try:
             self._call("transact_write_items", TransactItems=[
                 {"Update": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
@@ -709,7 +707,7 @@ class DynamoLeadStore(DynamoTable):
                             "ExpressionAttributeNames": names, "ExpressionAttributeValues": to_item(values)}},
                 {"Put": {"TableName": self._table,
                          "Item": {**self._activity_item(pk, activity), "lead_id": {"S": lead_id}}}},
-                {"Put": {"TableName": self._table, "Item": to_item(record)}},
+                {"Put": {"TableName": self._table, "Item": to_item(consent)}},
             ])
         except TransactionCancelled as cancelled:
             if cancelled.codes[0] == "ConditionalCheckFailed" or cancelled.lost_race():

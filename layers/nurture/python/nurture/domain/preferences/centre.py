@@ -36,9 +36,10 @@ class PreferenceStore(Protocol):
     def unsubscribe(self, lead_id: str, activity: Activity) -> bool: ...
 
     def set_choices(self, lead_id: str, entries: dict[str, dict[str, str]], map_exists: bool,
-                    activity: Activity) -> None:
-        """Write `entries` into the profile's subscriptions map with the activity, in one transaction;
-        WriteConflict if the profile changed meanwhile (its map made, the lead unsubscribed or erased)."""
+                    activity: Activity, record: dict[str, Any]) -> None:
+        """Write `entries` into the profile's subscriptions map with the activity and the consent record, in one
+        transaction; WriteConflict if the profile changed meanwhile (its map made, the lead unsubscribed or
+        erased)."""
         ...
 
 
@@ -134,11 +135,15 @@ def _choose(store: PreferenceStore, lead_id: str, wanted: dict[str, bool], via: 
                    if subscribed(profile, kind, settings.subscriptions) != receives}
         if not entries:
             return False
-        data = {**activity.data, "joined": sorted(k for k, e in entries.items() if e["choice"] == "in"),
-                "left": sorted(k for k, e in entries.items() if e["choice"] == "out")}
+        changed = {"joined": sorted(k for k, e in entries.items() if e["choice"] == "in"),
+                   "left": sorted(k for k, e in entries.items() if e["choice"] == "out")}
+        # The consent history keeps every choice beside the form consents: when, how, what was left and joined.
+        record = {"kind": "subscriptions", "recorded_at": activity.occurred_at, "event_id": activity.event_id,
+                  "via": via, **changed}
         try:
             store.set_choices(lead_id, entries, "subscriptions" in profile, Activity(
-                activity.type, activity.occurred_at, activity.event_id, activity.expires_at, data))
+                activity.type, activity.occurred_at, activity.event_id, activity.expires_at,
+                {**activity.data, **changed}), record)
             return True
         except WriteConflict:
             backoff(attempt)  # the scorer, or another choice, wrote the lead meanwhile: read it again
