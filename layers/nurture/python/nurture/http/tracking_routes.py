@@ -133,8 +133,6 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
             return _expired_confirmation()
         except InvalidToken:
             return _invalid_link_page()
-        if shown is not None:
-            metrics.add_metric(name="SignupsConfirmed", unit=MetricUnit.Count, value=1)
         return _confirmation(shown)
 
     @app.get("/v1/t/c/<token>", summary="Email click redirect", tags=["tracking"],

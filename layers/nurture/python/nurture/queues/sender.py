@@ -68,9 +68,6 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignS
         outcome = deliver_confirmation(message, store, mailer, composer_for(None, config),
                                        config.templates[settings.template], settings.unconfirmed_kept_days, clock(),
                                        config.api.event_retention_days)
-        if outcome in ("sent", "failed"):
-            metrics.add_metric(name="ConfirmationEmailsSent" if outcome == "sent" else "ConfirmationEmailsFailed",
-                               unit="Count", value=1)
         logger.info("confirmation email", extra={"lead_id": message.lead_id, "outcome": outcome})
 
     def send_campaign(message: CampaignMessage) -> None:

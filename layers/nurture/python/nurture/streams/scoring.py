@@ -93,7 +93,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
     if confirmations:
         try:  # at least once: the sender sends each request's email once
             send_queue.send_batch(list(confirmations.values()))
-            metrics.add_metric(name="ConfirmationsQueued", unit="Count", value=len(confirmations))
+            logger.info("confirmations queued", extra={"count": len(confirmations)})
         except StoreUnavailable as error:
             logger.warning("confirmations not queued: retried", extra={"reason": str(error)})
             unqueued = set(confirmations)
