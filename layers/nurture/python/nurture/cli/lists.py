@@ -39,19 +39,24 @@ def add_list_commands(commands: Any, target_options: Any) -> None:
     target_options(export)
 
 
-def _overrides(text: str) -> dict[str, str]:
-    pairs = [item.rsplit(":", 1) for item in text.split(",") if item.strip()]
+def _pairs(text: str, separator: str, usage: str) -> dict[str, str]:
+    """`A<sep>B,C<sep>D` as {A: B, C: D}, split at each item's last separator; ValueError(`usage`) otherwise."""
+    pairs = [item.rsplit(separator, 1) for item in text.split(",") if item.strip()]
     if any(len(pair) != 2 for pair in pairs):
-        raise ValueError("--map takes HEADER:FIELD pairs separated by commas")
-    return {header.strip(): target.strip() for header, target in pairs}
+        raise ValueError(usage)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def _overrides(text: str) -> dict[str, str]:
+    return _pairs(text, ":", "--map takes HEADER:FIELD pairs separated by commas")
 
 
 def _starts(text: str, types: Any) -> dict[str, Any]:
     """--subscriptions: TYPE=opted_in|not_until_asked pairs, each type one subscriptions.yaml has."""
-    pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
-    starts = {kind.strip(): start.strip() for kind, start in (pair for pair in pairs if len(pair) == 2)}
-    if len(starts) != len(pairs) or any(start not in ("opted_in", "not_until_asked") for start in starts.values()):
-        raise ValueError("--subscriptions takes TYPE=opted_in or TYPE=not_until_asked pairs separated by commas")
+    usage = "--subscriptions takes TYPE=opted_in or TYPE=not_until_asked pairs separated by commas"
+    starts = _pairs(text, "=", usage)
+    if any(start not in ("opted_in", "not_until_asked") for start in starts.values()):
+        raise ValueError(usage)
     unknown = sorted(set(starts) - set(types))
     if unknown:
         raise ValueError(f"unknown subscription types in --subscriptions: {', '.join(unknown)} "
