@@ -95,6 +95,38 @@ def test_a_hit_that_arrives_while_the_erasure_sweeps_writes_nothing(monkeypatch)
     assert lead_items() == []
 
 
+def test_a_browsers_hit_landing_on_its_lead_just_before_the_erasure_unlinks_it_is_swept_too(monkeypatch):
+    from nurture.adapters.lead_store import DynamoLeadStore
+
+    lead_id = submit("/v1/forms/contact", {"email": "browsing@example.co.jp", "name": "B", "company": "C",
+                                           "consent": True, "vid": "browsing-visitor"})
+    original = DynamoLeadStore._call
+    browsed = []
+
+    def browse_then_unlink(self, operation, **kwargs):
+        if operation == "put_item" and kwargs["Key" if "Key" in kwargs else "Item"]["SK"] == {"S": "IDENTITY"} \
+                and not browsed:  # the browser's page view lands on the lead a moment before its tombstone
+            browsed.append(api_request("POST", "/v1/events", headers={"content-type": "text/plain"}, body=json.dumps(
+                {"vid": "browsing-visitor", "type": "page_view", "url": "https://example.jp/"}).encode()))
+        return original(self, operation, **kwargs)
+
+    monkeypatch.setattr(DynamoLeadStore, "_call", browse_then_unlink)
+    assert api_request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 204
+    assert [response["statusCode"] for response in browsed] == [204]
+    assert lead_items() == [] and items_under("VISITOR#browsing-visitor", "EVT#") == []
+
+
+def test_a_browsers_hit_read_as_its_erased_leads_writes_nothing(monkeypatch):
+    from nurture.adapters.lead_store import DynamoLeadStore
+
+    lead_id = erased_lead("gone-visitor-05")
+    monkeypatch.setattr(DynamoLeadStore, "visitor_lead", lambda self, vid: lead_id)  # a read from before
+    later = api_request("POST", "/v1/events", headers={"content-type": "text/plain"}, body=json.dumps(
+        {"vid": "gone-visitor-05", "type": "page_view", "url": "https://example.jp/"}).encode())
+    assert later is not None and later["statusCode"] == 204
+    assert lead_items() == [] and items_under("VISITOR#gone-visitor-05", "EVT#") == []
+
+
 def test_an_erasure_interrupted_half_way_is_finished_by_the_next_delete(monkeypatch):
     from nurture.adapters import lead_store
     from nurture.domain.errors import StoreUnavailable

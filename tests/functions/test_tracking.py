@@ -278,3 +278,35 @@ def test_an_ab_variant_counts_each_emails_first_person_click_once_and_no_machine
     counted = items_under(keys.stats_pk("campaign", "nl-2027-01#b"))
     assert sum(int(item.get("clicked_people", 0)) for item in counted) == 1
     assert len([e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "email_click"]) == 3
+
+
+def test_an_identified_browsers_beacon_goes_straight_to_its_lead_in_one_transaction():
+    from nurture.adapters.aws import client
+
+    submit("/v1/forms/contact", {"email": "known@example.jp", "name": "K", "company": "C", "consent": True,
+                                 "vid": "known-browser-1"})
+    calls: list[str] = []
+    client("dynamodb").meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    assert beacon({"vid": "known-browser-1", "type": "page_view", "url": "https://example.jp/pricing"})[
+        "statusCode"] == 204
+    # An eventually consistent read of the browser's link, then the events on the lead: no anonymous
+    # transaction that fails first.
+    assert calls == ["GetItem", "TransactWriteItems"]
+    lead_id = lead_id_of("known@example.jp")
+    assert [e["url"] for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "page_view"] == [
+        "https://example.jp/pricing"]
+    assert items_under("VISITOR#known-browser-1", "EVT#") == []
+
+
+def test_a_stale_read_of_a_browser_now_anonymous_again_stores_its_hit_under_the_visitor(monkeypatch):
+    from nurture.adapters.lead_store import DynamoLeadStore
+
+    submit("/v1/forms/contact", {"email": "stale@example.jp", "name": "S", "company": "C", "consent": True,
+                                 "vid": "stale-browser-1"})
+    lead_id = lead_id_of("stale@example.jp")
+    boto3.client("dynamodb").delete_item(TableName=LocalResources().table_name,  # as a removal unlinks it
+                                         Key={"PK": {"S": "VISITOR#stale-browser-1"}, "SK": {"S": "IDENTITY"}})
+    monkeypatch.setattr(DynamoLeadStore, "visitor_lead", lambda self, vid: lead_id)  # the read lags behind
+    assert beacon({"vid": "stale-browser-1", "type": "page_view", "url": "https://example.jp/a"})["statusCode"] == 204
+    assert [e["url"] for e in items_under("VISITOR#stale-browser-1", "EVT#")] == ["https://example.jp/a"]
+    assert [e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "page_view"] == []

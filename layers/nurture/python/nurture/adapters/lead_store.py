@@ -22,7 +22,7 @@ from nurture.domain.preferences.double_opt_in import COUNTERS, Confirmation, Exp
 from nurture.domain.retry import backoff
 from nurture.domain.scoring import ScoreState
 from nurture.domain.submissions import PROFILE_FIELDS
-from nurture.domain.tracking import OverQuota, Quota, VisitorErased, VisitorIdentified
+from nurture.domain.tracking import OverQuota, Quota, VisitorErased, VisitorIdentified, VisitorMoved
 from nurture.keys import CAMPAIGN_COUNTERS
 
 _serializer = TypeSerializer()
@@ -190,9 +190,9 @@ class DynamoTable:
     def _call(self, operation: str, **kwargs: Any) -> Any:
         return call(self._ddb, operation, **kwargs)
 
-    def _get(self, pk: str, sk: str, projection: str | None = None) -> dict[str, Any] | None:
-        """One item, strongly consistent; `projection` names plain attributes only."""
-        kwargs: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True, "Key": item_key(pk, sk)}
+    def _get(self, pk: str, sk: str, projection: str | None = None, consistent: bool = True) -> dict[str, Any] | None:
+        """One item, strongly consistent unless told; `projection` names plain attributes only."""
+        kwargs: dict[str, Any] = {"TableName": self._table, "ConsistentRead": consistent, "Key": item_key(pk, sk)}
         if projection:
             names = [name.strip() for name in projection.split(",")]
             kwargs["ProjectionExpression"] = ", ".join(f"#p{n}" for n in range(len(names)))
@@ -566,8 +566,7 @@ class DynamoLeadStore(DynamoTable):
         """Everything left of a lead whose profile is gone, its marker last. `tombstone`: its browsers' later hits
         are dropped (an erased person's); otherwise they are anonymous visitors again."""
         pk = keys.lead_pk(lead_id)
-        doomed = [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(pk)
-                  if i["SK"]["S"] != keys.ERASURE_SK]
+        doomed: list[dict[str, Any]] = []
         for vid in vids:
             # The browser's link to the lead goes (unless someone has claimed the browser anew since: a rerun
             # leaves that alone).
@@ -582,6 +581,9 @@ class DynamoLeadStore(DynamoTable):
                     self._call("delete_item", TableName=self._table, Key=identity, **owned)
             doomed += [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(keys.visitor_pk(vid))
                        if i["SK"]["S"] != keys.VISITOR_IDENTITY_SK]
+        # Gathered only now: a browser's hit is written on the lead while the browser is linked to it, so every
+        # one that got in is found here.
+        doomed += [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(pk) if i["SK"]["S"] != keys.ERASURE_SK]
         batch_delete(self._ddb, self._table, doomed)
         with contextlib.suppress(ConditionFailed):  # the address may be a new lead's already
             self._call("delete_item", TableName=self._table, Key=item_key(keys.email_claim_pk(email_key),
@@ -627,6 +629,28 @@ class DynamoLeadStore(DynamoTable):
         return True
 
     # --- tracking -----------------------------------------------------------------------------
+
+    def visitor_lead(self, vid: str) -> str | None:
+        """Half a read unit: the lead a browser belongs to, as an eventually consistent read last saw it."""
+        identity = self._get(keys.visitor_pk(vid), keys.VISITOR_IDENTITY_SK, "lead_id", consistent=False) or {}
+        lead_id = identity.get("lead_id")
+        return lead_id if isinstance(lead_id, str) else None
+
+    def record_browser_activity(self, lead_id: str, activities: list[Activity], quota: Quota) -> None:
+        """The events on the lead, on condition that the browser still belongs to it: a check of the small
+        identity item, where checking the profile is billed by the profile's size. An erasure or a removal
+        unlinks the browser before it gathers what to delete (`_sweep`), so nothing lands after it. VisitorMoved
+        when the browser is no longer the lead's."""
+        pk = keys.lead_pk(lead_id)
+        try:
+            self._write_hits({"Key": item_key(keys.visitor_pk(quota.vid), keys.VISITOR_IDENTITY_SK),
+                              "ConditionExpression": "lead_id = :lead",
+                              "ExpressionAttributeValues": {":lead": {"S": lead_id}}},
+                             quota, pk, activities, {"lead_id": {"S": lead_id}})
+        except TransactionCancelled as cancelled:
+            if cancelled.codes[0] == "ConditionalCheckFailed":
+                raise VisitorMoved(quota.vid) from cancelled
+            raise self._hits_refused(cancelled, quota) from cancelled
 
     def record_visitor_activity(self, vid: str, activities: list[Activity], quota: Quota) -> None:
         """The events, on condition the visitor is still anonymous and within its quota.

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -105,8 +108,20 @@ class VisitorErased(NurtureError):
     """The visitor id belonged to a lead that was erased: its hits are dropped."""
 
 
+class VisitorMoved(NurtureError):
+    """The browser no longer belongs to the lead a read said it did: look again, the careful way."""
+
+
 class ActivityStore(Protocol):
+    def visitor_lead(self, vid: str) -> str | None:
+        """The lead the browser belongs to, by an eventually consistent read (None: anonymous, erased or unsure)."""
+        ...
+
     def record_visitor_activity(self, vid: str, activities: list[Activity], quota: Quota) -> None: ...
+
+    def record_browser_activity(self, lead_id: str, activities: list[Activity], quota: Quota) -> None:
+        """The events on the lead, on condition that the browser (`quota.vid`) still belongs to it (VisitorMoved)."""
+        ...
 
     def record_lead_activity(self, lead_id: str, activities: list[Activity], quota: Quota | None = None) -> None: ...
 
@@ -175,11 +190,17 @@ def record_beacons(
 def _record_visitor(store: ActivityStore, vid: str, activities: list[Activity], quota: Quota) -> bool:
     if len(activities) > quota.limit:
         return False  # more than a minute's share in one request
+    lead_id = store.visitor_lead(vid)
+    if lead_id is not None:
+        # Straight onto the lead, on condition that the browser is still its: the anonymous transaction, which
+        # would fail and name the lead, is not paid for. A stale read falls through to it.
+        with contextlib.suppress(VisitorMoved):
+            return _written(partial(store.record_browser_activity, lead_id, activities, quota))
     for attempt in range(MAX_ATTEMPTS):
         try:
             store.record_visitor_activity(vid, activities, quota)
         except VisitorIdentified as identified:
-            return _record_lead(store, identified.lead_id, activities, quota)
+            return _written(partial(store.record_lead_activity, identified.lead_id, activities, quota))
         except (VisitorErased, OverQuota):
             return False  # a forgotten browser is not tracked again; a flood is counted and dropped
         except WriteConflict:
@@ -189,12 +210,12 @@ def _record_visitor(store: ActivityStore, vid: str, activities: list[Activity], 
     raise StoreUnavailable("the visitor's history kept changing under concurrent hits")
 
 
-def _record_lead(store: ActivityStore, lead_id: str, activities: list[Activity], quota: Quota | None = None) -> bool:
-    """False when the lead is gone (an erased lead's old links and browser write nothing) or its browser is
-    over its quota."""
+def _written(write: Callable[[], None]) -> bool:
+    """Events written on a lead, retried while other writes race them; False when the lead is gone (an erased
+    lead's old links and browser write nothing) or its browser is over its quota."""
     for attempt in range(MAX_ATTEMPTS):
         try:
-            store.record_lead_activity(lead_id, activities, quota)
+            write()
         except (LeadGone, OverQuota):
             return False
         except WriteConflict:
@@ -222,7 +243,8 @@ def record_email_open(
                    settings.bots)
     activity = new_activity("email_open", request.received_at, settings.event_retention_days,
                             {"message_id": claims.get("m"), "user_agent": request.user_agent, **bot_data(bot)})
-    return HitOutcome(bot, None if _record_lead(store, lead_of(claims), [activity]) else "erased")
+    return HitOutcome(bot, None if _written(partial(store.record_lead_activity, lead_of(claims), [activity]))
+                      else "erased")
 
 
 def record_email_click(
@@ -242,7 +264,7 @@ def record_email_click(
                             {"message_id": claims.get("m"), "url": url, "link": link,
                              "user_agent": request.user_agent, **bot_data(bot)})
     try:
-        recorded = _record_lead(store, lead_of(claims), [activity])
+        recorded = _written(partial(store.record_lead_activity, lead_of(claims), [activity]))
         counter, message_id = claims.get("c"), claims.get("m")
         if recorded and bot is None and isinstance(counter, str) and isinstance(message_id, str):
             store.count_person_click(lead_of(claims), message_id, counter)  # what an A/B test is judged on
