@@ -116,10 +116,19 @@ def split(bill: Mapping[str, float]) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class Stored:
-    """What billing needs of one stored item: its size and its keys in each global index."""
+    """What billing needs of one stored item: its size and its entry in each global index."""
 
     size: int
-    index_keys: dict[str, tuple[str, str] | None]
+    index_entries: dict[str, IndexEntry | None]
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """An item's entry in a global index: its index keys, what the index projects of it, and that size."""
+
+    keys: tuple[str, str]
+    projected: str
+    size: int
 
 
 class Meter:
@@ -301,11 +310,8 @@ class Meter:
         found = table.get_item(DynamoType(item[TABLE.partition_key]), DynamoType(item[TABLE.sort_key]))
         if found is None:
             return Stored(0, {index.name: None for index in TABLE.global_indexes})
-        attributes = found.to_json()["Attributes"]
-        return Stored(found.size(), {
-            index.name: (json.dumps(attributes[index.partition_key]), json.dumps(attributes[index.sort_key]))
-            if index.partition_key in attributes and index.sort_key in attributes else None
-            for index in TABLE.global_indexes})
+        return Stored(found.size(), {index.name: index_entry(index, found.to_json()["Attributes"])
+                                     for index in TABLE.global_indexes})
 
     def _unprojected(self, operation: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         import boto3
@@ -326,16 +332,29 @@ class Meter:
         return items
 
     def table_bytes(self, table_name: str) -> int:
-        """What DynamoDB bills storage on: every item plus 100 bytes of overhead, in the table and again
-        in each global index that holds it (they project everything)."""
+        """What DynamoDB bills storage on: every item plus 100 bytes of overhead, and each global index's
+        entry (what it projects) plus 100 bytes again."""
         from nurture.table import TABLE
 
         total = 0
         for item in _emulated_table(table_name).all_items():
-            copies = 1 + sum(index.partition_key in item.attrs and index.sort_key in item.attrs
-                             for index in TABLE.global_indexes)
-            total += copies * (item.size() + 100)
+            total += item.size() + 100
+            attributes = item.to_json()["Attributes"]
+            total += sum(entry.size + 100 for index in TABLE.global_indexes
+                         if (entry := index_entry(index, attributes)) is not None)
         return total
+
+
+def index_entry(index: Any, attributes: Mapping[str, Any]) -> IndexEntry | None:
+    """The entry `index` (a nurture.table.GlobalIndex) holds for an item (None: the item is not in it)."""
+    from nurture.table import TABLE
+
+    if index.partition_key not in attributes or index.sort_key not in attributes:
+        return None
+    kept = (TABLE.partition_key, TABLE.sort_key, index.partition_key, index.sort_key, *index.include)
+    entry = {name: attributes[name] for name in kept if name in attributes}
+    return IndexEntry((json.dumps(attributes[index.partition_key]), json.dumps(attributes[index.sort_key])),
+                      json.dumps(entry, sort_keys=True), item_size(entry))
 
 
 def _emulated_table(table_name: str) -> Any:
@@ -369,15 +388,17 @@ def _actions(operation: str, params: dict[str, Any]) -> list[str]:
 
 
 def index_writes(old: Stored, new: Stored) -> int:
-    """Write units a global index adds (each projects the whole item, so any change rewrites its entry):
-    one to put an entry, update it or delete it, two when its key changed (delete, then put)."""
+    """Write units global indexes add: none while an entry's keys and what it projects stay the same; one to put,
+    update or delete an entry, two when its keys changed (delete, then put); each on the projected size."""
     writes = 0
-    for name, was in old.index_keys.items():
-        now = new.index_keys[name]
-        if was is None and now is None:
+    for name, was in old.index_entries.items():
+        now = new.index_entries[name]
+        if was == now:  # both absent, or the same entry
             continue
-        size = max(old.size, new.size)
-        writes += write_units(size) * (2 if was is not None and now is not None and was != now else 1)
+        if was is not None and now is not None and was.keys != now.keys:
+            writes += write_units(was.size) + write_units(now.size)
+        else:
+            writes += write_units(max(was.size if was else 0, now.size if now else 0))
     return writes
 
 

@@ -37,5 +37,6 @@ class Data(Construct):
                 index_name=index.name,
                 partition_key=_string_key(index.partition_key),
                 sort_key=_string_key(index.sort_key),
-                projection_type=dynamodb.ProjectionType(index.projection),
+                projection_type=dynamodb.ProjectionType(index.projection["ProjectionType"]),
+                non_key_attributes=list(index.include) or None,
             )

@@ -42,7 +42,7 @@ def test_table_matches_the_shared_definition(synthesized):
                 {"IndexName": index.name,
                  "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"},
                                {"AttributeName": index.sort_key, "KeyType": "RANGE"}],
-                 "Projection": {"ProjectionType": index.projection}}
+                 "Projection": index.projection}
                 for index in TABLE.global_indexes
             ],
         },

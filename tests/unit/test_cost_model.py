@@ -42,18 +42,25 @@ def test_writes_are_billed_per_started_kilobyte_and_reads_per_started_four():
     assert read_units(100, consistent=False) == 0.5  # an eventually consistent read costs half
 
 
-def test_a_global_index_adds_a_write_to_put_update_or_delete_its_entry_and_two_when_its_key_moves():
-    from bench.cost import Stored, index_writes
+def test_a_global_index_writes_only_when_an_entrys_keys_or_projected_attributes_change():
+    from bench.cost import IndexEntry, Stored, index_writes
+
+    def entry(due_sk, sequence="step-1", size=700):
+        return IndexEntry(("a", due_sk), sequence, size)
 
     absent = Stored(0, {"due": None, "by_rank": None})
-    due_only = Stored(700, {"due": ("a", "t1"), "by_rank": None})
-    rescheduled = Stored(700, {"due": ("a", "t2"), "by_rank": None})
+    due_only = Stored(1500, {"due": entry("t1"), "by_rank": None})
+    rescored = Stored(1600, {"due": entry("t1"), "by_rank": None})  # the profile changed, not what is projected
+    advanced = Stored(1500, {"due": entry("t1", "step-2"), "by_rank": None})
+    rescheduled = Stored(1500, {"due": entry("t2"), "by_rank": None})
     assert index_writes(absent, absent) == 0  # an item no index holds
     assert index_writes(absent, due_only) == 1  # put into the index
-    assert index_writes(due_only, due_only) == 1  # its projected attributes rewritten
+    assert index_writes(due_only, rescored) == 0  # nothing the index holds changed
+    assert index_writes(due_only, advanced) == 1  # its projected attributes rewritten
     assert index_writes(due_only, rescheduled) == 2  # delete the old entry, put the new one
     assert index_writes(due_only, absent) == 1  # deleted from the index
-    assert index_writes(Stored(1500, {"due": ("a", "t1"), "by_rank": None}), rescheduled) == 4  # 2 KB entries
+    big = Stored(3000, {"due": entry("t1", size=1500), "by_rank": None})
+    assert index_writes(big, Stored(3000, {"due": entry("t2", size=1500), "by_rank": None})) == 4  # 2 KB entries
 
 
 def test_a_month_scales_what_grows_with_leads_and_counts_the_idle_minute_ticks_once(prices):

@@ -18,11 +18,19 @@ STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 
 @dataclass(frozen=True)
 class GlobalIndex:
+    """An index entry is written only when its keys or the attributes it projects change: projecting only what
+    readers need keeps a profile update (a score, a visit) from rewriting the entry (issue 20)."""
+
     name: str
     partition_key: str
     sort_key: str
-    # Sparse indexes project everything the reader needs so it never goes back to the table.
-    projection: str = "ALL"
+    include: tuple[str, ...] = ()  # projected beyond the keys (none: KEYS_ONLY)
+
+    @property
+    def projection(self) -> dict[str, Any]:
+        if not self.include:
+            return {"ProjectionType": "KEYS_ONLY"}
+        return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(self.include)}
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,7 @@ class TableDefinition:
                 {
                     "IndexName": index.name,
                     "KeySchema": _key_schema(index.partition_key, index.sort_key),
-                    "Projection": {"ProjectionType": index.projection},
+                    "Projection": index.projection,
                 }
                 for index in self.global_indexes
             ],
@@ -91,9 +99,12 @@ def _new_items_with_keys(pk_prefix: str | None, sk_prefix: str) -> dict[str, Any
 
 TABLE = TableDefinition(
     global_indexes=(
-        # Sparse: only leads with a pending step email carry due_pk/due_sk.
-        GlobalIndex(name="due", partition_key="due_pk", sort_key="due_sk"),
-        # Sparse: scored leads by rank, highest total first (the sales API's lists).
+        # Sparse: what is due, by when: leads' step emails (the dispatcher reads the lead and its sequence),
+        # unconfirmed sign-ups, held campaign emails (campaign and config version) and campaigns (read from the
+        # table: a handful).
+        GlobalIndex(name="due", partition_key="due_pk", sort_key="due_sk",
+                    include=("lead_id", "sequence", "campaign_id", "config_version")),
+        # Sparse: scored leads by rank, highest total first (the sales API's lists, which read the profiles).
         GlobalIndex(name="by_rank", partition_key="rank_pk", sort_key="rank_sk"),
     ),
     stream_filters=(

@@ -34,7 +34,9 @@ class DynamoCampaignStore(DynamoTable):
             raise CampaignRefused(f"campaign '{state.campaign_id}' changed meanwhile: look again") from changed
 
     def due(self, until: str) -> list[CampaignState]:
-        return [CampaignState.from_item(item) for item in self._due(keys.CAMPAIGNS_DUE, until)]
+        # The index projects only what held emails need: a campaign (a handful at a time) is read from the table.
+        found = (self._get(str(entry["PK"]), str(entry["SK"])) for entry in self._due(keys.CAMPAIGNS_DUE, until))
+        return [CampaignState.from_item(item) for item in found if item is not None]
 
     def held(self, until: str, limit: int) -> list[Held]:
         """Campaign emails whose lead's own send window has opened by `until`, oldest first."""

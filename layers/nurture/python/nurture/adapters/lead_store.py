@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -31,6 +31,7 @@ BATCH_WRITE_LIMIT = 25
 # Transaction cancellation reasons that mean "another request got there first": retry, don't fail.
 _RACES = ("ConditionalCheckFailed", "TransactionConflict")
 TRANSACTION_LIMIT = 100
+BATCH_GET_LIMIT = 100
 # What capture reads of a known lead: the fields a submission may fill, and the version it holds.
 CONSENT_HISTORY_LIMIT = 200  # the lead view's consent history: form consents, confirmations and choices
 KNOWN_FIELDS = ", ".join((*PROFILE_FIELDS, "email", "custom", "consent", "updated_at", "double_opt_in"))
@@ -53,6 +54,12 @@ def to_item(attributes: dict[str, Any]) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def projected(names: Sequence[str]) -> dict[str, Any]:
+    """A read's ProjectionExpression of plain attribute names, each escaped (some are reserved words)."""
+    return {"ProjectionExpression": ", ".join(f"#p{n}" for n in range(len(names))),
+            "ExpressionAttributeNames": {f"#p{n}": name for n, name in enumerate(names)}}
 
 
 def item_key(pk: str, sk: str) -> dict[str, Any]:
@@ -194,14 +201,36 @@ class DynamoTable:
         """One item, strongly consistent unless told; `projection` names plain attributes only."""
         kwargs: dict[str, Any] = {"TableName": self._table, "ConsistentRead": consistent, "Key": item_key(pk, sk)}
         if projection:
-            names = [name.strip() for name in projection.split(",")]
-            kwargs["ProjectionExpression"] = ", ".join(f"#p{n}" for n in range(len(names)))
-            kwargs["ExpressionAttributeNames"] = {f"#p{n}": name for n, name in enumerate(names)}
+            kwargs |= projected([name.strip() for name in projection.split(",")])
         item = self._call("get_item", **kwargs).get("Item")
         return from_item(item) if item else None
 
     def profile(self, lead_id: str, projection: str | None = None) -> dict[str, Any] | None:
         return self._get(keys.lead_pk(lead_id), keys.PROFILE, projection)
+
+    def profiles_of(self, lead_ids: list[str], consistent: bool = True,
+                    projection: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
+        """The profiles of these leads, by lead id (an erased lead's is missing): a BatchGetItem per 100."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(lead_ids), BATCH_GET_LIMIT):
+            wanted = [item_key(keys.lead_pk(lead_id), keys.PROFILE)
+                      for lead_id in lead_ids[start:start + BATCH_GET_LIMIT]]
+            read: dict[str, Any] = {"Keys": wanted, "ConsistentRead": consistent}
+            if projection:
+                read |= projected(("lead_id", *projection))
+            request: dict[str, Any] = {self._table: read}
+            for attempt in range(8):
+                response = self._call("batch_get_item", RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    profile = from_item(item)
+                    found[profile["lead_id"]] = profile
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                backoff(attempt)
+            else:
+                raise StoreUnavailable("DynamoDB kept returning unprocessed keys")
+        return found
 
     def suppressed(self, email_key: str) -> bool:
         return self._get(keys.suppression_pk(email_key), keys.SUPPRESSION_SK, "PK") is not None
@@ -234,8 +263,7 @@ class DynamoTable:
         if limit is not None:
             kwargs["Limit"] = min(limit, 100)
         if projection:
-            kwargs["ProjectionExpression"] = ", ".join(f"#p{n}" for n in range(len(projection)))
-            kwargs["ExpressionAttributeNames"] = {f"#p{n}": name for n, name in enumerate(projection)}
+            kwargs |= projected(projection)
         found: list[dict[str, Any]] = []
         for item in self._pages("query", **kwargs):
             found.append(from_item(item))
@@ -449,8 +477,8 @@ class DynamoLeadStore(DynamoTable):
 
     # --- sales -------------------------------------------------------------------------------
 
-    def leads_by_rank(self, rank: str, limit: int, cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]],
-                                                                                           dict[str, Any] | None]:
+    def leads_by_rank(self, rank: str, limit: int, cursor: dict[str, Any] | None, projection: tuple[str, ...] = ()
+                      ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """One page of the by_rank index, highest total first, and where the next page starts.
 
         `cursor` is a LastEvaluatedKey this method returned; anything else is InvalidCursor.
@@ -465,7 +493,11 @@ class DynamoLeadStore(DynamoTable):
         if cursor:
             kwargs["ExclusiveStartKey"] = cursor
         page = self._call("query", **kwargs)
-        return [from_item(item) for item in page.get("Items", [])], page.get("LastEvaluatedKey")
+        # The index holds keys only (a score change would otherwise rewrite the entry): the page's profiles are
+        # read from the table, in the index's order; one erased meanwhile is left out.
+        ids = [item["PK"]["S"].removeprefix("LEAD#") for item in page.get("Items", [])]
+        found = self.profiles_of(ids, consistent=False, projection=projection)
+        return [found[lead_id] for lead_id in ids if lead_id in found], page.get("LastEvaluatedKey")
 
     def save_feedback(self, lead_id: str, stage: str, state: ScoreState, rank: str, total: float,
                       activity: Activity, expected_version: int) -> None:

@@ -19,11 +19,9 @@ from nurture.adapters.lead_store import (
 )
 from nurture.domain.bots import CLICK_BURST
 from nurture.domain.clock import expiry, parse_iso
-from nurture.domain.errors import StoreUnavailable, WriteConflict
-from nurture.domain.retry import backoff
+from nurture.domain.errors import WriteConflict
 from nurture.domain.scoring import LedgerEntry, ScoredEvent, ScoreOutcome
 
-BATCH_GET_LIMIT = 100
 MARKS_PER_TRANSACTION = 90  # DynamoDB allows 100 items per transaction; the score and outbox come first
 
 
@@ -44,24 +42,8 @@ def score_attributes(outcome: ScoreOutcome) -> dict[str, Any]:
 class DynamoScoringStore(DynamoTable):
 
     def load_profiles(self, lead_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Profiles of the leads in a batch: one strongly consistent BatchGetItem per 100 leads."""
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(lead_ids), BATCH_GET_LIMIT):
-            chunk = lead_ids[start:start + BATCH_GET_LIMIT]
-            wanted = [item_key(keys.lead_pk(lead_id), keys.PROFILE) for lead_id in chunk]
-            request: dict[str, Any] = {self._table: {"Keys": wanted, "ConsistentRead": True}}
-            for attempt in range(8):
-                response = self._call("batch_get_item", RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    profile = from_item(item)
-                    found[profile["lead_id"]] = profile
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                backoff(attempt)
-            else:
-                raise StoreUnavailable("DynamoDB kept returning unprocessed keys")
-        return found
+        """Profiles of the leads in a batch, strongly consistent."""
+        return self.profiles_of(lead_ids)
 
     def write_ledger(self, entries: dict[str, list[LedgerEntry]], retention_days: int) -> None:
         """Every ledger entry of a batch, a PutItem each: BatchWriteItem would give the scorer the power to

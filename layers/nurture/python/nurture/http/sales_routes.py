@@ -68,6 +68,10 @@ def _token(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).rstrip(b"=").decode() if key else None
 
 
+# What a lead list shows of each lead.
+LISTED = ("lead_id", "email", "name", "company", "rank", "stage", "total", "fit", "engagement")
+
+
 # Route functions carry no return annotation: Powertools would read one as a response model.
 def register_sales_routes(app: ApiGatewayResolver) -> None:
     @app.get("/v1/leads/<lead_id>", summary="A lead with scores, breakdown and activity", tags=["sales"],
@@ -89,12 +93,10 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
     ):
         try:
-            items, next_key = lead_store().leads_by_rank(rank, limit, _cursor(cursor))
+            items, next_key = lead_store().leads_by_rank(rank, limit, _cursor(cursor), LISTED)
         except InvalidCursor as error:
             raise _bad_cursor() from error
-        leads = [{"lead_id": i["lead_id"], "email": i.get("email"), "name": i.get("name"),
-                  "company": i.get("company"), "rank": i.get("rank"), "stage": i.get("stage"),
-                  "total": i.get("total"), "fit": i.get("fit"), "engagement": i.get("engagement")} for i in items]
+        leads = [{name: i.get(name) for name in LISTED} for i in items]
         return Response(200, "application/json", json.dumps({"leads": leads, "next_cursor": _token(next_key)},
                                                              ensure_ascii=False, default=json_default))
 
