@@ -27,6 +27,8 @@ def test_demo_request_reaches_the_handoff_queue_once_with_what_sales_needs():
     assert [p["id"] for p in message["reasons"]["patterns"]] == ["demo_request_is_hot"]
     assert {r["rule_id"] for r in message["reasons"]["top"]} >= {"demo_request", "title_head"}
     assert message["activities"][0]["type"] == "form_submit" and message["consent"]["granted"] is True
+    (record,) = items_under(f"LEAD#{lead_id}", "CONSENT#")  # the wording, from the record: the profile has none
+    assert message["consent"]["purpose"] == record["purpose"] and message["consent"]["purpose"]
     assert message["links"]["feedback"].endswith(f"/v1/leads/{lead_id}/feedback")
     lead = profile(lead_id)
     assert lead["stage"] == "handed_off" and lead["handoff_id"] == message["handoff_id"]

@@ -297,7 +297,7 @@ def test_a_scanner_burst_right_after_delivery_scores_nothing_and_a_person_a_minu
     links = re.findall(r'href="http://127\.0\.0\.1:3000(/v1/t/c/[^"]+)"', html)
     assert len(links) >= 2
     pipeline = Pipeline()
-    before = profile(lead_id)["engagement"]
+    before, written = profile(lead_id)["engagement"], profile(lead_id)["scoring"]["version"]
     for n in range(5):  # a mail gateway opens every link within 300 ms of delivery
         with time_machine.travel(sent + timedelta(seconds=1, milliseconds=60 * n), tick=False):
             assert api_request("GET", links[n % len(links)], headers={"user-agent": BROWSER})["statusCode"] == 302
@@ -306,6 +306,7 @@ def test_a_scanner_burst_right_after_delivery_scores_nothing_and_a_person_a_minu
     assert len(clicks) == 5 and all(c["bot"] is True for c in clicks)
     assert {c["bot_reason"] for c in clicks} <= {"too_soon_after_send", "honeypot_link"}
     assert profile(lead_id)["engagement"] == before and profile(lead_id)["sequence"]["clicked_previous"] is False
+    assert profile(lead_id)["scoring"]["version"] == written  # a machine's clicks change nothing: no profile write
     with time_machine.travel(sent + timedelta(minutes=1, seconds=5), tick=False):
         api_request("GET", links[0], headers={"user-agent": BROWSER})
     pipeline.drain()

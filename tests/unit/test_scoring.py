@@ -1,5 +1,6 @@
 """The scoring engine: fit, decaying engagement, caps, ranks, patterns and the handoff decision."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -193,6 +194,27 @@ def test_a_new_stream_starts_its_own_sequence_numbers():
     replayed = ScoredEvent("a", T0, 5000, {"type": "form_submit", "form_kind": "contact"}, stream="arn:1")
     assert score([replayed], first.state).ledger == []
 
+
+
+def test_the_state_keeps_a_streams_label_and_a_state_that_kept_the_whole_arn_is_not_replayed():
+    arn = "arn:aws:dynamodb:ap-northeast-1:123456789012:table/nurture/stream/2026-11-01T00:00:00.000"
+    first = score([ScoredEvent("a", T0, 5000, {"type": "form_submit", "form_kind": "contact"}, stream=arn)])
+    assert first.state.stream == "2026-11-01T00:00:00.000"
+    kept_arn = replace(first.state, stream=arn)  # as a profile scored before labels were kept holds it
+    replayed = ScoredEvent("a", T0, 5000, {"type": "form_submit", "form_kind": "contact"}, stream=arn)
+    assert score([replayed], kept_arn).ledger == [] and score([replayed], first.state).ledger == []
+
+
+def test_the_state_keeps_two_days_of_caps_a_few_marks_and_none_of_a_fired_pattern():
+    views = [event("page_view", T0 + timedelta(days=day, minutes=n), url="https://example.jp/pricing")
+             for day in range(4) for n in range(8)]
+    state = score(views).state
+    assert sorted(state.caps) == ["page_view#2026-11-04", "page_view#2026-11-05", "pricing_view#2026-11-04",
+                                  "pricing_view#2026-11-05"]
+    assert len(state.marks["whitepaper_then_pricing"]["then"]) == 5
+    fired = score([event("form_submit", T0 + timedelta(days=3, hours=1), form_kind="download"),
+                   event("page_view", T0 + timedelta(days=3, hours=2), url="https://example.jp/pricing")], state)
+    assert "whitepaper_then_pricing" in fired.state.fired and "whitepaper_then_pricing" not in fired.state.marks
 
 def test_rank_a_needs_fit_and_engagement():
     hot_engagement = [event("form_submit", T0, form_kind="contact"),

@@ -198,7 +198,9 @@ def _plan(
     # person's own "no" (a withdrawal is honoured whoever sends it).
     withdrawn = (known.get("consent") or {}).get("granted") is False
     if consent is not None and (trusted or not (withdrawn and consent["granted"] is True)):
-        profile["consent"] = {k: v for k, v in consent.items() if k != "source_ip"}
+        # The profile keeps which consent stands; its wording and where it came from stay on the consent record
+        # (a copy would make every profile write dearer).
+        profile["consent"] = {k: v for k, v in consent.items() if k not in ("source_ip", "purpose")}
     if confirmation is not None:
         profile["double_opt_in"] = confirmation
     if new_lead:

@@ -97,7 +97,7 @@ def handoff_message(handoff: dict[str, Any], record: LeadRecord, rules: ScoringR
                                                               "timezone", "language")}),
         company=Company(name=_text(profile.get("company")), industry=_text(profile.get("industry")),
                         employees=_text(profile.get("employees"))),
-        consent=plain(profile.get("consent")),
+        consent=_consent(profile, record.consents),
         scores=Scores(**scores),
         # The rank that made the lead hot, even if engagement has decayed since.
         rank=str(handoff.get("rank") or rank_of(scores, rules, profile.get("rank"))),  # type: ignore[arg-type]
@@ -114,3 +114,12 @@ def handoff_message(handoff: dict[str, Any], record: LeadRecord, rules: ScoringR
 def _text(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
+
+
+def _consent(profile: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The consent that stands, with its wording from its consent record (the profile keeps no copy)."""
+    standing = profile.get("consent")
+    if not standing:
+        return None
+    record = next((r for r in records if r.get("event_id") == standing.get("event_id")), {})
+    return plain({**standing, "purpose": record.get("purpose", standing.get("purpose"))})

@@ -84,7 +84,7 @@ def rank_of(scores: dict[str, float], rules: ScoringRules, held: str | None) -> 
 
 
 EXPORT_COLUMNS = ["lead_id", "email", "name", "company", "department", "title", "phone", "industry", "employees",
-                  "rank", "fit", "engagement", "total", "stage", "status", "consent", "consent_purpose", "opted_out_of",
+                  "rank", "fit", "engagement", "total", "stage", "status", "consent", "consent_version", "opted_out_of",
                   "source",
                   "created_at", "updated_at", "last_activity_at"]
 
@@ -101,7 +101,7 @@ def export_row(profile: dict[str, Any], rules: ScoringRules, now: datetime) -> d
         "stage": profile.get("stage", "nurturing"),
         "status": status_of(profile),
         "consent": consent_state(profile),
-        "consent_purpose": (profile.get("consent") or {}).get("purpose", ""),
+        "consent_version": (profile.get("consent") or {}).get("version", ""),  # its wording: the consent record
         "opted_out_of": ";".join(opted_out_of(profile)),  # subscription types the lead left
         "source": first_touch_source(profile) or "",
         "created_at": profile.get("created_at", ""),

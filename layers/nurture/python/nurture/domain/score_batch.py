@@ -11,7 +11,15 @@ from nurture.config.segments import UrlGroups
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
-from nurture.domain.scoring import LedgerEntry, ScoredEvent, ScoreOutcome, ScoreState, rescore_lead, score_lead
+from nurture.domain.scoring import (
+    LedgerEntry,
+    ScoredEvent,
+    ScoreOutcome,
+    ScoreState,
+    changes_nothing,
+    rescore_lead,
+    score_lead,
+)
 from nurture.domain.sequencing import SequenceState, lead_facts, note_engagement, update_enrollment
 
 
@@ -47,8 +55,9 @@ def score_batch(
     outcomes = {lead_id: _score(lead_id, profiles[lead_id], events, rules, now, sequences, click_burst_seconds,
                                 url_groups)
                 for lead_id, events in events_by_lead.items() if lead_id in profiles}
-    # A replayed batch (every record already applied) writes nothing at all.
-    outcomes = {lead_id: outcome for lead_id, outcome in outcomes.items() if outcome.applied}
+    # A replayed batch (every record already applied), or one that changes nothing, writes nothing at all.
+    outcomes = {lead_id: outcome for lead_id, outcome in outcomes.items()
+                if outcome.applied and not changes_nothing(outcome, profiles[lead_id])}
     result.gone = sorted(set(events_by_lead) - set(profiles))
     # The whole batch's ledger in as few calls as possible; entries are keyed by event and rule, so
     # rewriting them after a lost race (below) is harmless.
@@ -67,6 +76,8 @@ def score_batch(
                 profile = fresh
                 outcome = _score(lead_id, profile, events_by_lead[lead_id], rules, now, sequences,
                                  click_burst_seconds, url_groups)
+                if changes_nothing(outcome, profile):
+                    break
                 store.write_ledger({lead_id: outcome.ledger} if outcome.ledger else {}, retention_days)
                 continue
             result.scored.append(lead_id)

@@ -28,8 +28,9 @@ HANDOFF_STAGES = ("nurturing", "recycled")  # stages from which a hot lead is ha
 # What a person does (a machine's opens and clicks are told apart before this): it keeps a lead from
 # going dormant. Sends, deliveries and bounces are what we do.
 HUMAN_ACTIVITY = frozenset(get_args(PersonActivity))
-CAP_DAYS_KEPT = 14  # daily-cap counters older than this (relative to the newest event) are dropped
-MARKS_KEPT = 20  # per pattern step: the most recent times a step happened
+# The scoring state rides on every profile write, billed by the kilobyte: it keeps only what decides points.
+CAP_DAYS_KEPT = 2  # daily-cap counters of today and yesterday (relative to the newest event)
+MARKS_KEPT = 5  # per pattern step: the most recent times a step happened (a fired pattern keeps none)
 # A person's clicks are remembered this long (at most CLICKS_KEPT of them): the rest of a scanner's
 # burst may reach the scorer in a later batch, and the points of the clicks before it are withdrawn.
 CLICK_MEMORY = timedelta(hours=1)
@@ -67,14 +68,14 @@ class ScoreState:
     marks: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     fired: dict[str, str] = field(default_factory=dict)  # pattern -> when it fired, this cycle
     sequence: int = 0  # the last stream sequence number applied: a replayed record never counts twice
-    stream: str | None = None  # the stream `sequence` belongs to (a new stream numbers afresh)
+    stream: str | None = None  # the label of the stream `sequence` belongs to (a new stream numbers afresh)
     cycle: int = 0  # incremented by each recycle
     cycle_started_at: str | None = None  # the last recycle: activity before it no longer counts
     version: int = 0  # optimistic lock shared by every writer of the score state
     clicks: tuple[CountedClick, ...] = ()  # a person's recent email clicks, to catch a burst across batches
 
     def to_item(self) -> dict[str, Any]:
-        return {"engagement": self.engagement, "as_of": self.as_of, "caps": self.caps, "marks": self.marks,
+        return {"engagement": round(self.engagement, 4), "as_of": self.as_of, "caps": self.caps, "marks": self.marks,
                 "fired": self.fired, "sequence": self.sequence, "stream": self.stream, "cycle": self.cycle,
                 "cycle_started_at": self.cycle_started_at, "version": self.version,
                 "clicks": [click.to_item() for click in self.clicks]}
@@ -278,9 +279,9 @@ def score_lead(
     nothing, and the points of a burst's clicks scored in an earlier batch are withdrawn. The person's
     activity of every cycle is counted into the profile's summaries (page views by `url_groups`)."""
     zone = ZoneInfo(rules.timezone)
-    stream = next((e.stream for e in events if e.stream), state.stream)
+    stream = stream_label(next((e.stream for e in events if e.stream), state.stream))
     # Sequence numbers only compare within one stream: a new stream (a restore, a re-enable) starts over.
-    watermark = state.sequence if stream == state.stream else 0
+    watermark = state.sequence if stream == stream_label(state.stream) else 0
     cycle_start = parse_iso_or_none(state.cycle_started_at)
     applied = [e for e in events if e.sequence > watermark]
     # Activity from before the last recycle (arriving late, or merged) belongs to the finished cycle.
@@ -353,14 +354,14 @@ def score_lead(
         activity = withdraw(summarize(profile.get("activity"), persons, url_groups), "email_click", withdrawn)
     if as_of is not None:
         newest = max(as_of, *(e.occurred_at for e in fresh)) if fresh else as_of
-        horizon = (newest.astimezone(zone).date() - timedelta(days=CAP_DAYS_KEPT)).isoformat()
+        horizon = (newest.astimezone(zone).date() - timedelta(days=CAP_DAYS_KEPT - 1)).isoformat()
         caps = {key: points for key, points in caps.items() if key.rsplit("#", 1)[1] >= horizon}
     new_state = replace(
         state,
         engagement=value,
         as_of=iso(as_of) if as_of else None,
         caps=caps,
-        marks=marks,
+        marks={pattern: steps for pattern, steps in marks.items() if pattern not in fired},
         fired=fired,
         sequence=max([watermark, *(e.sequence for e in events)]),
         stream=stream,
@@ -382,6 +383,17 @@ def score_lead(
                         applied=len(applied), machine_clicks=tuple(machine),
                         last_activity_at=iso(latest_human) if moved and latest_human else None, activity=activity)
 
+
+
+def changes_nothing(outcome: ScoreOutcome, profile: dict[str, Any]) -> bool:
+    """Events that move no points, summary, time, rank, stage or email state (a machine's open, say): the profile
+    is not written. The watermark stays behind, which is safe: a replay of them finds nothing to apply either."""
+    before = ScoreState.from_item(profile.get("scoring"))
+    return (not outcome.ledger and outcome.handoff is None and not outcome.machine_clicks and outcome.sequence is None
+            and outcome.activity is None and outcome.last_activity_at is None
+            and replace(outcome.state, sequence=before.sequence, stream=before.stream) == before
+            and (outcome.rank, outcome.stage, outcome.fit) == (profile.get("rank"), profile.get("stage", "nurturing"),
+                                                               profile.get("fit")))
 
 def _day(at: datetime, zone: ZoneInfo) -> str:
     return at.astimezone(zone).date().isoformat()
@@ -424,6 +436,11 @@ def _recent(clicks: list[CountedClick]) -> tuple[CountedClick, ...]:
     newest = max(click.hit.at for click in clicks)
     kept = sorted((c for c in clicks if c.hit.at >= newest - CLICK_MEMORY), key=lambda c: c.hit.at)
     return tuple(kept[-CLICKS_KEPT:])
+
+
+def stream_label(stream: str | None) -> str | None:
+    """What tells a table's streams apart: the label that ends its ARN (the whole ARN was kept before)."""
+    return stream.rsplit("/stream/", 1)[-1] if stream else None
 
 
 def _pattern_fires(pattern: PatternRule, event: ScoredEvent, marks: dict[str, dict[str, list[str]]]) -> bool:
