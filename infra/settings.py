@@ -58,6 +58,9 @@ class DeploySettings(BaseModel):
     # The HTTP API's access log: the Infrequent Access class (half the ingestion price; no metric filters or live
     # tail, which nothing here uses), the Standard class, or none.
     access_log: Literal["infrequent", "standard", "off"] = Field("infrequent", alias="nurture:accessLog")
+    # The CloudWatch dashboard costs $3 a month whether anyone looks: off unless asked for. The alarms stand either
+    # way, and `nurture report` tells the business.
+    dashboard: bool = Field(False, alias="nurture:dashboard")
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -14,7 +14,7 @@ from infra.constructs.email_sending import EmailSending
 from infra.constructs.function import NurtureFunction, construct_name
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.public_api import PublicApi
-from infra.constructs.queues import HandoffQueue
+from infra.constructs.queues import DeadLetters, HandoffQueue
 from infra.constructs.sales_access import SalesAccess
 from infra.constructs.ses_events import SesEvents
 from infra.constructs.shared_code import SharedCode
@@ -90,6 +90,7 @@ class NurtureStack(Stack):
         key = TrackingKey(self, "TrackingKey")
         code = SharedCode(self, "SharedCode", settings.dependencies_layer, settings.api_overrides)
         handoff = HandoffQueue(self, "Handoff")
+        dead_letters = DeadLetters(self, "DeadLetters").queue
         config = ConfigStore(self, "ConfigStore", code.config_dir)
         environment = {"TABLE_NAME": data.table.table_name, "TOKEN_SECRET_ID": key.secret.secret_arn,
                        "CONFIG_BUCKET": config.bucket.bucket_name}
@@ -102,8 +103,8 @@ class NurtureStack(Stack):
                          for name, spec in FUNCTIONS.items() if name in API_FUNCTIONS}
         api = PublicApi(self, "Api", api_functions, settings.log_retention, settings.access_log)
         public_url = Edge(self, "Edge", api.api, web_acl.arn).url if web_acl is not None else api.url
-        send = SendQueue(self, "Send")
-        audience = AudienceScan(self, "AudienceScan")
+        send = SendQueue(self, "Send", dead_letters)
+        audience = AudienceScan(self, "AudienceScan", dead_letters)
         email = EmailSending(self, "EmailSending", settings.sender_address, settings.ses_identity)
         worker_environment = {**environment, "HANDOFF_QUEUE_URL": handoff.queue.queue_url,
                               "SEND_QUEUE_URL": send.queue.queue_url, "PUBLIC_API_URL": public_url,
@@ -138,23 +139,22 @@ class NurtureStack(Stack):
         functions["scoring"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # double opt-in confirmations
         functions["dispatcher"].allow(["sqs:SendMessage"], [send.queue.queue_arn, audience.queue.queue_arn])
         functions["audience"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # a campaign's members
-        streams = {name: StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name)
+        streams = {name: StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name,
+                                        dead_letters)
                    for name, function in workers.items() if FUNCTIONS[name].trigger == "stream"}
         DispatchSchedule(self, "DispatchSchedule", functions["dispatcher"])
         email.attach_sender(functions["sender"], send.queue, settings.sender_concurrency,
                             settings.sender_rate_per_instance)
-        ses_events = SesEvents(self, "SesEvents", email.configuration_set)
+        ses_events = SesEvents(self, "SesEvents", email.configuration_set, dead_letters)
         ses_events.attach(functions["ses_events"])
         audience.attach(functions["audience"], data.table.table_arn)
         sales = SalesAccess(self, "SalesAccess", handoff.queue, api.api)
         monitoring = Monitoring(
-            self, "Monitoring", functions=functions, stream_consumers=sorted(streams),
-            dead_letters={"handoff": handoff.dead_letters, "send": send.dead_letters,
-                          "audience": audience.dead_letters,
-                          "ses_events": ses_events.dead_letters,
-                          **{f"{name}_stream": stream.dead_letters for name, stream in streams.items()}},
+            self, "Monitoring", functions=functions, stream_consumers=sorted(streams), api=api.api,
+            dead_letters={"shared": dead_letters, "handoff": handoff.dead_letters},
             handoff_queue=handoff.queue, send_queue=send.queue,
-            watched=[ses_events.paused_alarm, ses_events.at_risk_alarm], alarm_email=settings.alarm_email)
+            watched=[ses_events.paused_alarm, ses_events.at_risk_alarm], alarm_email=settings.alarm_email,
+            dashboard=settings.dashboard)
 
         CfnOutput(self, OUTPUT_API_URL, value=public_url, description="Base URL web forms post to")
         CfnOutput(self, "SalesApiUrl", value=api.url,
@@ -174,6 +174,7 @@ class NurtureStack(Stack):
                   description="Attach to sales tooling's role: hot leads, lookups, feedback")
         CfnOutput(self, "SalesErasurePolicyArn", value=sales.erasure.managed_policy_arn,
                   description="Attach to whoever may erase leads (DELETE /v1/leads/{lead_id})")
-        CfnOutput(self, "DashboardUrl", value=monitoring.dashboard_url, description="Is Nurture healthy?")
+        if monitoring.dashboard_url:
+            CfnOutput(self, "DashboardUrl", value=monitoring.dashboard_url, description="Is Nurture healthy?")
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn,
                   description="Subscribe whoever answers alarms (nurture:alarmEmail does it for one address)")

@@ -51,7 +51,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if removed:  # a log field, not a metric: the report counts them per form (issue 20's metric budget)
         logger.info("unconfirmed leads removed", extra={"count": removed})
     result = tick(store, queue, now, keys.DUE_SHARDS)
-    metrics.add_metric(name="StepsDispatched", unit="Count", value=result.claimed)
+    if result.claimed:
+        logger.info("step emails dispatched", extra={"count": result.claimed})
     if result.lost_races:
         logger.info("due leads claimed by another tick", extra={"count": result.lost_races})
     if result.paused:
@@ -62,18 +63,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     campaigns = start_due_campaigns(campaign_store, audience_store, audience_queue, config_version, now)
     released = release_held(campaign_store, queue, now)
     if campaigns.started:
-        metrics.add_metric(name="CampaignsStarted", unit="Count", value=len(campaigns.started))
         logger.info("campaigns started", extra={"campaigns": campaigns.started})
     if campaigns.decided:
         logger.info("A/B tests decided: the winner goes to the rest", extra={"campaigns": campaigns.decided})
     if released:
-        metrics.add_metric(name="CampaignEmailsReleased", unit="Count", value=released)
+        logger.info("held campaign emails released", extra={"count": released})
     if campaigns.failed:
-        metrics.add_metric(name="CampaignsFailedToAdvance", unit="Count", value=len(campaigns.failed))
         logger.error("due campaigns could not be started or decided: tried again next tick",
                      extra={"campaigns": campaigns.failed})
     if campaigns.dropped:
-        metrics.add_metric(name="CampaignsDropped", unit="Count", value=len(campaigns.dropped))
         logger.error("scheduled campaigns missing from their config version: cancelled",
                      extra={"campaigns": campaigns.dropped})
     return {"due": result.due, "dispatched": result.claimed, "lost_races": result.lost_races,

@@ -11,19 +11,18 @@ from constructs import Construct
 
 from infra.constructs.function import NurtureFunction
 from infra.constructs.nag import acknowledge
-from infra.constructs.queues import RETENTION, dead_letter_queue
+from infra.constructs.queues import RETENTION
 from nurture.topology import SEND_QUEUE_RECEIVES
 
 
 class SendQueue(Construct):
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, dead_letters: sqs.IQueue) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letters = dead_letter_queue(self, "DeadLetters")
         self.queue = sqs.Queue(
             # Six times the sender's timeout, as Lambda advises for queues it consumes.
             self, "Queue", retention_period=RETENTION, visibility_timeout=Duration.minutes(3),
             encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=SEND_QUEUE_RECEIVES, queue=self.dead_letters),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=SEND_QUEUE_RECEIVES, queue=dead_letters),
         )
 
 

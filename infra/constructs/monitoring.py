@@ -1,8 +1,9 @@
-"""What an operator looks at: one dashboard, and alarms that reach people through one SNS topic."""
+"""What an operator looks at: alarms that reach people through one SNS topic, and a dashboard if asked for."""
 
 from __future__ import annotations
 
 from aws_cdk import Duration, Stack, Validations
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -14,27 +15,19 @@ from constructs import Construct
 
 from infra.constructs.function import METRICS_NAMESPACE, NurtureFunction, service_name
 from infra.constructs.nag import acknowledge
+from nurture.topology import SHARED_METRIC_DIMENSIONS
 
 FIVE_MINUTES = Duration.minutes(5)
-ERROR_RATE_PERCENT = 5  # of a function's invocations over five minutes, twice in a row
+API_SERVER_ERRORS = 5  # the API's own failures (5xx) in five minutes, twice in a row
 ITERATOR_AGE_MS = 60_000  # the scorer or the handoff publisher a minute behind the table
 HANDOFF_WAIT = Duration.hours(4)  # a hot lead nobody in sales has picked up for half a working day
 SEND_QUEUE_WAIT = Duration.minutes(15)  # due emails the sender is not keeping up with
 
-# The business, as Powertools' metrics count it: (graph title, [(function, metric), ...]).
+# The business, as Powertools' metrics count it (nurture.observability.METRIC_NAMES): (graph title, [(function,
+# metric), ...]). Everything else is in `nurture report`.
 BUSINESS_GRAPHS: list[tuple[str, list[tuple[str, str]]]] = [
-    ("Forms", [("forms", "FormSubmitted"), ("forms", "LeadCreated"), ("forms", "SpamDropped")]),
-    ("Tracking hits", [("tracking", "HitsRecorded"), ("tracking", "HitsLost"), ("tracking", "InvalidTokens")]),
-    ("Step emails", [("dispatcher", "StepsDispatched"), ("sender", "StepEmailsSent"),
-                     ("sender", "StepEmailsFailed"), ("sender", "StepsSkipped"), ("ses_events", "EmailsDelivered")]),
-    ("Opens and clicks: people and machines", [
-        ("tracking", "EmailOpenHits"), ("tracking", "EmailOpenBotHits"), ("tracking", "EmailClickHits"),
-        ("tracking", "EmailClickBotHits")]),
-    ("Bounces, complaints, unsubscribes", [
-        ("ses_events", "EmailsBounced"), ("ses_events", "EmailsComplained"), ("tracking", "Unsubscribes"),
-        ("ses_events", "AddressesSuppressed")]),
-    ("Hot leads and sales", [("scoring", "HotLeads"), ("handoff", "Handoffs"), ("sales_api", "SalesFeedback"),
-                             ("sales_api", "LeadsErased")]),
+    ("Forms and hot leads", [("forms", "FormSubmitted"), ("scoring", "HotLeads")]),
+    ("Emails sent", [("sender", "EmailsSent")]),
 ]
 
 
@@ -48,9 +41,15 @@ def _labelled(metrics: dict[str, cloudwatch.Metric]) -> list[cloudwatch.IMetric]
 
 
 class Monitoring(Construct):
+    """At most ten alarm metrics, at $0.10 a month each (issue 20): the dead-letter queues (one shared, the handoff's
+    FIFO one), the API's server errors, how far the stream consumers are behind, how long the handoff and send
+    queues wait, the deliverability guard's two (made beside it) and config problems. A worker's failures end in
+    a dead-letter queue or hold up its stream or queue, which those watch."""
+
     def __init__(self, scope: Construct, construct_id: str, *, functions: dict[str, NurtureFunction],
-                 stream_consumers: list[str], dead_letters: dict[str, sqs.IQueue], handoff_queue: sqs.IQueue,
-                 send_queue: sqs.IQueue, watched: list[cloudwatch.Alarm], alarm_email: str | None) -> None:
+                 stream_consumers: list[str], api: apigwv2.HttpApi, dead_letters: dict[str, sqs.IQueue],
+                 handoff_queue: sqs.IQueue, send_queue: sqs.IQueue, watched: list[cloudwatch.Alarm],
+                 alarm_email: str | None, dashboard: bool) -> None:
         super().__init__(scope, construct_id)
         # Encrypted, with a key CloudWatch may use to publish to it.
         key = kms.Key(self, "AlarmsKey", enable_key_rotation=True, description="Nurture alarms topic")
@@ -76,18 +75,13 @@ class Monitoring(Construct):
                         for name in stream_consumers}
         oldest = {name: queue.metric_approximate_age_of_oldest_message(period=FIVE_MINUTES, statistic="Maximum")
                   for name, queue in (("handoff", handoff_queue), ("send", send_queue))}
-        errors = {name: f.function.metric_errors(period=FIVE_MINUTES, statistic="Sum") for name, f in functions.items()}
+        server_errors = api.metric_server_error(period=FIVE_MINUTES, statistic="Sum")
 
         for name, depth in dead_letter_depth.items():
             self.alarm(f"{name}DeadLetters", depth, 0, f"Messages in the {name} dead-letter queue: something "
-                       "failed for good. Look at them, fix the cause, then redrive.")
-        for name, function in functions.items():
-            invocations = function.function.metric_invocations(period=FIVE_MINUTES, statistic="Sum")
-            rate = cloudwatch.MathExpression(expression="100 * errors / MAX([errors, invocations, 1])",
-                                             using_metrics={"errors": errors[name], "invocations": invocations},
-                                             label=f"{name} error %", period=FIVE_MINUTES)
-            self.alarm(f"{name}Errors", rate, ERROR_RATE_PERCENT, f"The {name} function fails more than "
-                       f"{ERROR_RATE_PERCENT}% of its invocations.", periods=2)
+                       "failed for good. Look at them (each names its source), fix the cause, then redrive.")
+        self.alarm("ApiServerErrors", server_errors, API_SERVER_ERRORS, "The API answers with server errors (5xx): "
+                   "forms, tracking or the sales API are failing. See the API functions' logs.", periods=2)
         for name, age in iterator_age.items():
             self.alarm(f"{name}StreamBehind", age, ITERATOR_AGE_MS, f"The {name} function is more than a minute "
                        "behind the table's stream.")
@@ -95,34 +89,37 @@ class Monitoring(Construct):
                    "A hot lead has waited in the handoff queue for hours: is sales tooling polling?")
         self.alarm("SendQueueWaiting", oldest["send"], SEND_QUEUE_WAIT.to_seconds(),
                    "Due step emails are waiting for the sender: SES throttling or sender errors.")
-        for metric, description in (
-                ("ConfigVersionRejected", "A pushed config version does not validate with the deployed code: "
-                 "functions run the version before it. `nurture config status`, then push a fix or roll back."),
-                ("ConfigStoreUnreadable", "Functions cannot read the config store: they run the last version "
-                 "they read. Check the config bucket and the functions' roles.")):
-            by_function = {f"f{index}": business_metric(name, metric) for index, name in enumerate(functions)}
-            self.alarm(metric, cloudwatch.MathExpression(expression=f"SUM([{', '.join(by_function)}])",
-                                                         using_metrics=by_function, label=metric,
-                                                         period=FIVE_MINUTES), 0, description)
+        # Every function publishes it under one dimension: one metric, whichever function met the problem.
+        self.alarm("ConfigProblem", cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE, metric_name="ConfigProblem", statistic="Sum", period=FIVE_MINUTES,
+            dimensions_map=SHARED_METRIC_DIMENSIONS), 0,
+            "A function could not use a pushed config version (it does not validate with the deployed code) or "
+            "could not read the config store: it runs the last good version. `nurture config status`, then push "
+            "a fix or roll back, or check the config bucket and the functions' roles.")
 
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{Stack.of(self).stack_name}-health",
-                                              default_interval=Duration.days(7))
-        self.dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24))
-        self.dashboard.add_widgets(*[
+        self.dashboard: cloudwatch.Dashboard | None = None
+        if dashboard:
+            self.dashboard = self._dashboard(functions, dead_letter_depth, iterator_age, oldest, server_errors)
+
+    def _dashboard(self, functions: dict[str, NurtureFunction], dead_letter_depth: dict[str, cloudwatch.Metric],
+                   iterator_age: dict[str, cloudwatch.Metric], oldest: dict[str, cloudwatch.Metric],
+                   server_errors: cloudwatch.Metric) -> cloudwatch.Dashboard:
+        board = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{Stack.of(self).stack_name}-health",
+                                     default_interval=Duration.days(7))
+        board.add_widgets(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24))
+        board.add_widgets(*[
             cloudwatch.GraphWidget(title=title, width=8, left=[business_metric(f, m) for f, m in metrics])
             for title, metrics in BUSINESS_GRAPHS])
-        self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(title="Lambda errors", width=8, left=_labelled(errors)),
+        board.add_widgets(
+            cloudwatch.GraphWidget(title="API server errors", width=8, left=[server_errors.with_(label="5xx")]),
             cloudwatch.GraphWidget(title="Lambda duration p99 (ms)", width=8, left=[
                 f.function.metric_duration(period=FIVE_MINUTES, statistic="p99", label=name)
                 for name, f in functions.items()]),
             cloudwatch.GraphWidget(title="Stream iterator age (ms)", width=8, left=_labelled(iterator_age)),
             cloudwatch.GraphWidget(title="Dead-letter queues", width=8, left=_labelled(dead_letter_depth)),
             cloudwatch.GraphWidget(title="Oldest message (s)", width=8, left=_labelled(oldest)),
-            cloudwatch.GraphWidget(title="Deliverability (rolling rates)", width=8, left=[
-                business_metric("ses_events", "BounceRate").with_(statistic="Maximum"),
-                business_metric("ses_events", "ComplaintRate").with_(statistic="Maximum")]),
         )
+        return board
 
     def alarm(self, construct_id: str, metric: cloudwatch.IMetric, threshold: float, description: str,
               periods: int = 1) -> cloudwatch.Alarm:
@@ -140,7 +137,9 @@ class Monitoring(Construct):
         self.alarms.append(alarm)
 
     @property
-    def dashboard_url(self) -> str:
+    def dashboard_url(self) -> str | None:
+        if self.dashboard is None:
+            return None
         region = Stack.of(self).region
         return (f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
                 f"#dashboards:name={self.dashboard.dashboard_name}")

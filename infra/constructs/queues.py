@@ -19,8 +19,19 @@ def dead_letter_queue(scope: Construct, construct_id: str, fifo: bool = False) -
     return queue
 
 
+class DeadLetters(Construct):
+    """One dead-letter queue shared by every standard queue and event source: one alarm metric watches them all
+    (issue 20). A message keeps where it came from: its source queue's ARN (SQS redrives it there), or the
+    function and stream a stream consumer's failure record names."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.queue = dead_letter_queue(self, "Queue")
+
+
 class HandoffQueue(Construct):
-    """FIFO: one message group per lead keeps a lead's handoffs in order; dedup by handoff id."""
+    """FIFO: one message group per lead keeps a lead's handoffs in order; dedup by handoff id. Its dead letters
+    have their own queue: a FIFO queue's must be FIFO too."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)

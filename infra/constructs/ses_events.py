@@ -15,12 +15,13 @@ from constructs import Construct
 
 from infra.constructs.function import NurtureFunction
 from infra.constructs.monitoring import business_metric
-from infra.constructs.queues import RETENTION, dead_letter_queue
+from infra.constructs.queues import RETENTION
 from nurture.topology import FUNCTIONS, SEND_QUEUE_RECEIVES
 
 
 class SesEvents(Construct):
-    def __init__(self, scope: Construct, construct_id: str, configuration_set: ses.ConfigurationSet) -> None:
+    def __init__(self, scope: Construct, construct_id: str, configuration_set: ses.ConfigurationSet,
+                 dead_letters: sqs.IQueue) -> None:
         super().__init__(scope, construct_id)
         account = Stack.of(self).account
         # A key of our own: SES may only publish to an encrypted topic whose key lets it.
@@ -38,13 +39,12 @@ class SesEvents(Construct):
                     ses.EmailSendingEvent.COMPLAINT, ses.EmailSendingEvent.REJECT, ses.EmailSendingEvent.OPEN,
                     ses.EmailSendingEvent.CLICK, ses.EmailSendingEvent.RENDERING_FAILURE,
                     ses.EmailSendingEvent.DELIVERY_DELAY, ses.EmailSendingEvent.SUBSCRIPTION])
-        self.dead_letters = dead_letter_queue(self, "DeadLetters")
         self.queue = sqs.Queue(
             self, "Queue", retention_period=RETENTION, visibility_timeout=Duration.minutes(3),
             encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=SEND_QUEUE_RECEIVES, queue=self.dead_letters))
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=SEND_QUEUE_RECEIVES, queue=dead_letters))
         # What SNS cannot deliver to the queue lands beside what the function could not handle.
-        self.topic.add_subscription(subscriptions.SqsSubscription(self.queue, dead_letter_queue=self.dead_letters))
+        self.topic.add_subscription(subscriptions.SqsSubscription(self.queue, dead_letter_queue=dead_letters))
 
     def attach(self, function: NurtureFunction) -> None:
         # No more at once than the function reserves: SQS would invoke into throttles, and messages move toward

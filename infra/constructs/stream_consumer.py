@@ -6,19 +6,18 @@ from aws_cdk import Duration, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.function import NurtureFunction
 from infra.constructs.nag import acknowledge
-from infra.constructs.queues import dead_letter_queue
 from nurture.table import TABLE
 
 
 class StreamConsumer(Construct):
     def __init__(self, scope: Construct, construct_id: str, function: NurtureFunction,
-                 table: dynamodb.Table, consumer: str) -> None:
+                 table: dynamodb.Table, consumer: str, dead_letters: sqs.IQueue) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letters = dead_letter_queue(self, "DeadLetters")
         acknowledge(Validations.of(function.role), "AwsSolutions-IAM5[Resource::*]",
                     "The stream event source needs dynamodb:ListStreams, which supports no resource-level "
                     "permissions (CDK grants it on *); the stream itself is granted by its ARN.")
@@ -32,6 +31,6 @@ class StreamConsumer(Construct):
             retry_attempts=5,
             max_record_age=Duration.hours(6),
             report_batch_item_failures=True,
-            on_failure=sources.SqsDlq(self.dead_letters),
+            on_failure=sources.SqsDlq(dead_letters),
             filters=[lambda_.FilterCriteria.filter(TABLE.stream_filter(consumer).pattern)],
         ))

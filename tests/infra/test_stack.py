@@ -174,7 +174,7 @@ def test_functions_only_read_the_config_bucket_which_is_private_and_ships_versio
                     if "Environment" in resource["Properties"]]
     assert all(variables.get("CONFIG_BUCKET") == {"Ref": bucket_id} for variables in environments)
     alarms = " ".join(json.dumps(alarm) for alarm in template.find_resources("AWS::CloudWatch::Alarm").values())
-    assert "ConfigVersionRejected" in alarms and "ConfigStoreUnreadable" in alarms
+    assert "ConfigProblem" in alarms  # a version that does not validate, or a store that cannot be read
 
 
 def test_only_the_sales_api_reads_the_rank_index_and_the_dispatcher_the_due_one(synthesized):
@@ -451,27 +451,52 @@ def test_every_dead_letter_queue_has_an_alarm_that_reaches_the_alarm_topic(synth
     assert all(_topic_ref(template) in alarm["AlarmActions"] for alarm in _alarms(template).values())
 
 
-def test_each_function_has_an_error_rate_alarm_and_stream_consumers_an_iterator_age_alarm(synthesized):
+def _alarm_metrics(alarm: dict) -> int:
+    """What CloudWatch bills an alarm for: each metric it watches (a math expression's inputs, one by one)."""
+    return 1 if "MetricName" in alarm else sum(1 for metric in alarm["Metrics"] if "MetricStat" in metric)
+
+
+def test_ten_alarm_metrics_watch_the_api_the_streams_the_queues_the_guard_and_the_config(synthesized):
     template, _ = synthesized
     alarms = _alarms(template)
-    error_rates = [a for a in alarms.values() if "Metrics" in a and "errors" in json.dumps(a["Metrics"])]
-    assert len(error_rates) == len(FUNCTIONS)
+    assert sum(_alarm_metrics(alarm) for alarm in alarms.values()) <= 10
+    (server_errors,) = [a for a in alarms.values() if a.get("MetricName") == "5xx"]
+    assert server_errors["Namespace"] == "AWS/ApiGateway" and server_errors["EvaluationPeriods"] == 2
     behind = {dimension["Value"]["Ref"] for a in alarms.values() if a.get("MetricName") == "IteratorAge"
               for dimension in a["Dimensions"]}
     streams = {name for name, spec in FUNCTIONS.items() if spec.trigger == "stream"}
     assert len(behind) == len(streams) == 2
-    assert {a.get("MetricName") for a in alarms.values()} >= {"ApproximateAgeOfOldestMessage", "SendingPaused"}
+    assert {a.get("MetricName") for a in alarms.values()} >= {"ApproximateAgeOfOldestMessage", "SendingPaused",
+                                                              "ConfigProblem"}
+    (config,) = [a for a in alarms.values() if a.get("MetricName") == "ConfigProblem"]
+    assert config["Dimensions"] == [{"Name": "service", "Value": "nurture"}]  # every function's, as one metric
 
 
-def test_the_dashboard_shows_only_metrics_the_code_emits():
-    from infra.constructs.monitoring import BUSINESS_GRAPHS
-
+def _emitted_metrics() -> set[str]:
+    """The names the code publishes as metrics (add_metric, or count_shared for the shared dimension)."""
     source = "\n".join(path.read_text(encoding="utf-8") for root in ("layers/nurture/python/nurture", "functions")
                        for path in (Path(__file__).parents[2] / root).rglob("*.py"))
-    emitted = set(re.findall(r'"([A-Z][A-Za-z]+)"', source))
+    return set(re.findall(r'(?:add_metric\(name=|count_shared\()"([A-Za-z]+)"', source))
+
+
+def test_the_code_publishes_at_most_six_metrics_each_one_an_alarm_or_the_dashboard_reads():
+    from infra.constructs.monitoring import BUSINESS_GRAPHS
+    from nurture.observability import METRIC_NAMES
+
+    emitted = _emitted_metrics()
+    assert emitted == set(METRIC_NAMES) and len(METRIC_NAMES) <= 6
     shown = {metric for _, metrics in BUSINESS_GRAPHS for _, metric in metrics}
-    assert shown - emitted == set()
+    assert shown <= emitted
     assert {function for _, metrics in BUSINESS_GRAPHS for function, _ in metrics} <= set(FUNCTIONS)
+
+
+def test_the_dashboard_is_the_operators_choice(synthesized, tmp_path):
+    template, _ = synthesized
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 0)
+    assert "DashboardUrl" not in template.to_json().get("Outputs", {})
+    chosen, _ = _synthesized_with(tmp_path, dashboard=True)
+    chosen.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+    assert "DashboardUrl" in chosen.to_json()["Outputs"]
 
 
 def test_an_alarm_email_from_the_context_is_subscribed_to_the_alarm_topic(tmp_path):

@@ -125,7 +125,7 @@ def _newest() -> ActiveConfig:
     (the deployed version on a cold start). Either is said and counted: a function keeps serving."""
     global _last_good
     # Powertools' logger binds stdout when first imported: not before a CLI has redirected it (`nurture invoke`).
-    from nurture.observability import logger, metrics
+    from nurture.observability import count_shared, logger
 
     settings = runtime_settings()
     bucket = settings.config_bucket
@@ -137,7 +137,7 @@ def _newest() -> ActiveConfig:
         _last_good = _serving[number]
     except StoreUnavailable:
         logger.exception("config store unreadable: running with the last version read")
-        metrics.add_metric(name="ConfigStoreUnreadable", unit="Count", value=1)
+        count_shared("ConfigProblem")
     if _last_good is None:
         _last_good = _loaded.setdefault(DEPLOYED_VERSION, ActiveConfig(DEPLOYED_VERSION, _deployed_config()))
     return _last_good
@@ -145,7 +145,7 @@ def _newest() -> ActiveConfig:
 
 def _valid_version(bucket: str, number: int) -> ActiveConfig:
     """`number`, or the newest version before it that this code validates."""
-    from nurture.observability import logger, metrics
+    from nurture.observability import count_shared, logger
 
     for _ in range(MAX_FALLBACKS):
         try:
@@ -158,7 +158,7 @@ def _valid_version(bucket: str, number: int) -> ActiveConfig:
             # Pushed by a newer CLI, or damaged in the store: the version it replaced serves instead.
             logger.exception("config version does not validate here: using the one before it",
                              extra={"config_version": number})
-            metrics.add_metric(name="ConfigVersionRejected", unit="Count", value=1)
+            count_shared("ConfigProblem")
             number = _previous(bucket, number)
     return ActiveConfig(DEPLOYED_VERSION, _deployed_config())
 

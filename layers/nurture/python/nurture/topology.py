@@ -73,6 +73,8 @@ OUTPUT_CONFIGURATION_SET = "SesConfigurationSet"
 OUTPUT_CONFIG_BUCKET = "ConfigBucketName"  # where `nurture config push` publishes
 OUTPUT_DEPLOYED_CONFIG = "DeployedConfigUrl"  # version 1: the config bundle the deploy shipped (s3://…)
 
+# A metric every function may publish (a config problem) goes under this one dimension: one metric, one alarm.
+SHARED_METRIC_DIMENSIONS = {"service": "nurture"}
 SEND_QUEUE_RECEIVES = 5  # receives of a send-queue message before it goes to the DLQ (stack and local alike)
 
 FUNCTIONS: dict[str, FunctionSpec] = {

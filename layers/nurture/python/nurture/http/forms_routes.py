@@ -63,7 +63,6 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
             check_size(body, marketer_config().api.limits.form_body_bytes)
             fields = parse_form_fields(header(event, "content-type"), body)
             if is_spam(form, fields):
-                metrics.add_metric(name="SpamDropped", unit=MetricUnit.Count, value=1)
                 logger.info("honeypot filled; dropped", extra={"form_id": form_id})
                 return _success(form_id, form, new_id(), browser, None)
             submission = validate_submission(form_id, form, fields)
@@ -74,8 +73,6 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
         result = capture_submission(submission, lead_store(), request_context(event), capture_settings(),
                                     header(event, "idempotency-key"))
         metrics.add_metric(name="FormSubmitted", unit=MetricUnit.Count, value=1)
-        if result.created:
-            metrics.add_metric(name="LeadCreated", unit=MetricUnit.Count, value=1)
         logger.info("form captured",
                     extra={"form_id": form_id, "lead_id": result.lead_id, "lead_created": result.created})
         return _success(form_id, form, result.submission_id, browser, submission.page)

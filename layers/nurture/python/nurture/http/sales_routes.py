@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from nurture.adapters.lead_store import InvalidCursor
@@ -23,7 +22,7 @@ from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import request_context
 from nurture.http.services import lead_store, preference_settings
 from nurture.jsonable import json_default
-from nurture.observability import logger, metrics
+from nurture.observability import logger
 from nurture.settings import marketer_config
 
 LeadId = Annotated[str, Path(max_length=128, description="The lead's id")]
@@ -107,7 +106,6 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
         config = marketer_config()
         result = record_feedback(lead_id, Feedback(body.outcome, body.reason, body.note), lead_store(), config.scoring,
                                  utc_now(), config.api.event_retention_days)
-        metrics.add_metric(name="SalesFeedback", unit=MetricUnit.Count, value=1)
         logger.info("sales feedback", extra={"lead_id": lead_id, "outcome": body.outcome})
         return Response(200, "application/json", json.dumps(result))
 
@@ -127,7 +125,6 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
                                            422: problem_doc("Not a lead id")})
     def erase(lead_id: LeadId):
         erase_lead(lead_id, lead_store())
-        metrics.add_metric(name="LeadsErased", unit=MetricUnit.Count, value=1)
         logger.info("lead erased", extra={"lead_id": lead_id})
         return Response(204, None, "")
 

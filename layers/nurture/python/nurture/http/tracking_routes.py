@@ -7,7 +7,6 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.metrics import MetricUnit
 
 from nurture.domain.bodies import check_size
 from nurture.domain.errors import InvalidToken, StoreUnavailable
@@ -24,7 +23,7 @@ from nurture.http import pages
 from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import body_bytes, header, request_context
 from nurture.http.services import double_opt_in_settings, lead_store, preference_settings, tracking_settings, verified
-from nurture.observability import logger, metrics
+from nurture.observability import logger
 from nurture.settings import marketer_config
 
 # No length or pattern here: the pixel must answer a GIF to anything, so the domain judges the token.
@@ -44,10 +43,8 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
         settings = tracking_settings()
         beacons = parse_beacons(header(event, "content-type"), body, settings.max_events)
         recorded = record_beacons(beacons, lead_store(), request_context(event), settings)
-        if recorded.stored:
-            metrics.add_metric(name="HitsRecorded", unit=MetricUnit.Count, value=recorded.stored)
         if recorded.dropped:  # over a visitor's quota, or an erased lead's browser: still a 204
-            metrics.add_metric(name="HitsDropped", unit=MetricUnit.Count, value=recorded.dropped)
+            logger.info("hits dropped", extra={"count": recorded.dropped})
         return Response(204, None, "", headers=NO_STORE)
 
     @app.get("/v1/t/o/<token>", summary="Email open pixel (1x1 GIF, always)", tags=["tracking"],
@@ -55,17 +52,13 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
     def open_pixel(token: Token):
         event = app.current_event
         try:
-            hit = verified(lambda keys: record_email_open(token.removesuffix(".gif"), keys, lead_store(),
-                                                              request_context(event), tracking_settings()))
-            if hit.dropped is None:  # people's and machines' opens are counted apart: reports show both
-                metrics.add_metric(name="EmailOpenBotHits" if hit.bot else "EmailOpenHits", unit=MetricUnit.Count,
-                                   value=1)
+            # People's and machines' opens are told apart on the activity: the report counts both.
+            verified(lambda keys: record_email_open(token.removesuffix(".gif"), keys, lead_store(),
+                                                    request_context(event), tracking_settings()))
         except InvalidToken as error:
             # A person must never see a broken image, so the pixel is served whatever the token.
-            metrics.add_metric(name="InvalidTokens", unit=MetricUnit.Count, value=1)
             logger.info("open pixel with invalid token", extra={"reason": error.detail})
         except StoreUnavailable as error:
-            metrics.add_metric(name="HitsLost", unit=MetricUnit.Count, value=1)
             logger.warning("open not recorded", extra={"reason": str(error)})
         return Response(200, "image/gif", pages.PIXEL_GIF, headers=NO_STORE)
 
@@ -102,8 +95,6 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
                                                      everything=form.get("scope") == ["everything"]))
         except InvalidToken:
             return _invalid_link_page()
-        if done.changed:
-            metrics.add_metric(name="Unsubscribes", unit=MetricUnit.Count, value=1)  # from a type or from all
         kind = settings.subscriptions.types.get(done.subscription_type or "")
         return Response(200, "text/html; charset=utf-8", pages.unsubscribed_page(kind), headers=NO_STORE)
 
@@ -147,13 +138,9 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
             # Forged or broken, or genuine but leading to a host the config does not allow: no redirect.
             logger.info("click refused", extra={"reason": error.detail})
             return _invalid_link_page()
-        if outcome.dropped is None:
-            metrics.add_metric(name="EmailClickBotHits" if outcome.bot else "EmailClickHits", unit=MetricUnit.Count,
-                               value=1)
-        elif outcome.dropped == "unavailable":
-            metrics.add_metric(name="HitsLost", unit=MetricUnit.Count, value=1)
+        if outcome.dropped == "unavailable":
             logger.warning("click not recorded; redirected anyway")
-        else:  # an expired link, or an erased lead's: the person goes on, nothing is recorded
+        elif outcome.dropped is not None:  # an expired link, or an erased lead's: the person goes on
             logger.info("click not recorded", extra={"reason": outcome.dropped})
         return Response(302, "text/plain", "", headers={"Location": str(outcome.url), **NO_STORE})
 
@@ -175,6 +162,6 @@ def _expired_confirmation() -> Response:
 
 
 def _invalid_link_page() -> Response:
-    metrics.add_metric(name="InvalidTokens", unit=MetricUnit.Count, value=1)
+    logger.info("invalid link")
     body = pages.simple_page("ja", "invalid_link_title", pages.text("ja", "invalid_link_body"))
     return Response(400, "text/html; charset=utf-8", body, headers=NO_STORE)

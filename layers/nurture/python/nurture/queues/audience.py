@@ -14,7 +14,7 @@ from nurture.config import NurtureConfig
 from nurture.domain.audiences.evaluate import SegmentEvaluator
 from nurture.domain.audiences.scan import ScanStore, ScanTask, TaskQueue, run_part
 from nurture.domain.campaigns.lifecycle import CampaignMembers, CampaignState, MessageQueue
-from nurture.observability import logger, metrics
+from nurture.observability import logger
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -34,7 +34,6 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScanStore
         evaluator = SegmentEvaluator(config.segments, config.scoring, config.subscriptions)
         members = CampaignMembers(send_queue, config.campaigns.campaigns[task.campaign]) if task.campaign else None
         pages = run_part(task, store, queue, evaluator, clock(), context.get_remaining_time_in_millis, members)
-        metrics.add_metric(name="SegmentPagesScanned", unit="Count", value=pages)
         logger.info("segment scan part", extra={"job_id": task.job_id, "segment": task.segment, "part": task.part,
                                                 "pages": pages})
 

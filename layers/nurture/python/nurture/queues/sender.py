@@ -24,11 +24,6 @@ from nurture.observability import logger, metrics
 
 # A batch whose every record failed is still answered record by record, not with an exception.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-METRICS = {"sent": "StepEmailsSent", "failed": "StepEmailsFailed", "skipped": "StepsSkipped",
-           "stopped": "SequencesStopped", "reengaged": "DormantLeadsReengaged", "sunset": "LeadsSunset"}
-# Anything else (a duplicate, an erased lead) is a message dropped.
-CAMPAIGN_METRICS = {"sent": "CampaignEmailsSent", "failed": "CampaignEmailsFailed", "skipped": "CampaignEmailsSkipped",
-                    "held": "CampaignEmailsHeld"}
 
 
 def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignSenderStore, mailer: Mailer,
@@ -58,8 +53,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignS
         message = StepMessage.model_validate(body)
         outcome = deliver(message, store, mailer, composer_for(None, config), config.sequences, config.subscriptions,
                           clock(), config.api.event_retention_days)
-        if outcome in METRICS:
-            metrics.add_metric(name=METRICS[outcome], unit="Count", value=1)
+        if outcome == "sent":  # the dashboard's; every outcome is in the log line
+            metrics.add_metric(name="EmailsSent", unit="Count", value=1)
         logger.info("step email", extra={"lead_id": message.lead_id, "sequence": message.sequence,
                                          "step": message.step, "outcome": outcome})
 
@@ -80,8 +75,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignS
                                                  scheduled_with.subscriptions)
         outcome = deliver_campaign(message, states[message.campaign_id], store, mailer,
                                    composer_for(version, scheduled_with), scheduled_with, evaluators[version], clock())
-        kind = "skipped" if outcome.startswith("skipped_") else outcome
-        metrics.add_metric(name=CAMPAIGN_METRICS.get(kind, "CampaignMessagesDropped"), unit="Count", value=1)
+        if outcome == "sent":
+            metrics.add_metric(name="EmailsSent", unit="Count", value=1)
         logger.info("campaign email", extra={"lead_id": message.lead_id, "campaign": message.campaign_id,
                                              "outcome": outcome})
 

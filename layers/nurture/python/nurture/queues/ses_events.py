@@ -19,8 +19,6 @@ from nurture.observability import logger, metrics
 
 # A batch whose every record failed is still answered record by record, not with an exception.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-METRICS = {"delivery": "EmailsDelivered", "bounce": "EmailsBounced", "complaint": "EmailsComplained",
-           "open": "EmailOpensFromSes", "click": "EmailClicksFromSes", "reject": "EmailsRejected"}
 
 
 class GuardStore(Protocol):
@@ -40,13 +38,10 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: SesEventS
         applied = apply_events(events, store, config.api.event_retention_days,
                                config.sequences.deliverability.transient_bounces_to_suppress, config.bots)
         reputation_events += sum(1 for effect in applied if effect.event.permanent_failure)
-        for effect in applied:
-            if effect.event.kind in METRICS:
-                metrics.add_metric(name=METRICS[effect.event.kind], unit="Count", value=1)
-            if effect.suppress:
-                metrics.add_metric(name="AddressesSuppressed", unit="Count", value=1)
+        # Counted in this log line and the report, not as metrics (issue 20's budget).
         logger.info("ses events", extra={"kinds": sorted({e.kind for e in events}), "applied": len(applied),
                                          "duplicates": len(events) - len(applied),
+                                         "suppressed": sum(1 for effect in applied if effect.suppress),
                                          "leads": sorted({e.address.lead_id for e in applied if e.address.lead_id})})
 
     response = dict(process_partial_response(event=event, record_handler=record_events, processor=processor,
@@ -59,13 +54,15 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: SesEventS
 def check_reputation(guard: GuardStore, settings: Deliverability, now: datetime) -> Verdict:
     """After hard bounces or complaints: the rolling rates, and the pause when they cross the line."""
     verdict = judge(guard.recent_days(), settings)
-    metrics.add_metric(name="BounceRate", unit="Percent", value=round(verdict.bounce_rate * 100, 4))
-    metrics.add_metric(name="ComplaintRate", unit="Percent", value=round(verdict.complaint_rate * 100, 4))
+    rates = {"bounce_rate_percent": round(verdict.bounce_rate * 100, 4),
+             "complaint_rate_percent": round(verdict.complaint_rate * 100, 4)}
     if verdict.pause and guard.pause(verdict, iso(now)):
         metrics.add_metric(name="SendingPaused", unit="Count", value=1)
-        logger.warning("sending paused by the deliverability guard", extra={"reason": verdict.reason})
+        logger.warning("sending paused by the deliverability guard", extra={"reason": verdict.reason, **rates})
     elif verdict.warn:
         # Over a threshold, not yet with the evidence to pause: someone should look before it does.
         metrics.add_metric(name="SendingAtRisk", unit="Count", value=1)
-        logger.warning("deliverability at risk", extra={"reason": verdict.reason})
+        logger.warning("deliverability at risk", extra={"reason": verdict.reason, **rates})
+    else:
+        logger.info("deliverability", extra=rates)
     return verdict

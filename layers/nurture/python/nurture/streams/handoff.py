@@ -13,7 +13,7 @@ from nurture.adapters.handoff_queue import HandoffQueue
 from nurture.domain.clock import iso
 from nurture.domain.handoff import handoff_message
 from nurture.domain.leads import LeadRecord
-from nurture.observability import logger, metrics
+from nurture.observability import logger
 from nurture.settings import marketer_config
 
 # A batch whose every record failed is still answered record by record, not with an exception.
@@ -53,7 +53,6 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffSt
         # handoff id keeps a retried send from reaching sales twice.
         queue.send(message.model_dump_json(), message.handoff_id, lead_id)
         store.mark_handoff_published(lead_id, handoff_id, iso(now))
-        metrics.add_metric(name="Handoffs", unit="Count", value=1)
         logger.info("lead handed off", extra={"lead_id": lead_id, "handoff_id": message.handoff_id})
 
     return dict(process_partial_response(event=event, record_handler=publish, processor=processor, context=context))

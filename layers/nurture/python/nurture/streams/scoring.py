@@ -83,7 +83,6 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
     outcome = score_batch(by_lead, store, config.scoring, now, config.api.event_retention_days, config.sequences,
                           click_burst_seconds=config.bots.click_burst_seconds, url_groups=config.segments.url_groups)
     failed = set(outcome.failed)
-    metrics.add_metric(name="LeadsScored", unit="Count", value=len(outcome.scored))
     if outcome.handoffs:
         metrics.add_metric(name="HotLeads", unit="Count", value=len(outcome.handoffs))
         logger.info("leads became hot", extra={"lead_ids": outcome.handoffs})
