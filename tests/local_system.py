@@ -19,6 +19,7 @@ from urllib.parse import unquote
 import boto3
 
 from nurture.adapters.lead_store import from_item
+from nurture.domain.activity import expand
 from nurture.domain.text import email_key, normalize_email
 from nurture.keys import EMAIL_CLAIM_SK, email_claim_pk
 from nurture.local.runtime import free_port
@@ -100,6 +101,10 @@ class RunningSystem:
         found = dynamodb.query(TableName=state["table_name"], KeyConditionExpression="PK = :pk",
                                ExpressionAttributeValues={":pk": {"S": pk}})["Items"]
         return [from_item(i) for i in found if i["SK"]["S"].startswith(sk_prefix)]
+
+    def events(self, pk: str) -> list[dict[str, Any]]:
+        """The activity under `pk` as its readers see it: a beacon request's batch item as its events."""
+        return [event for item in self.items(pk, "EVT#") for event in expand(item)]
 
     def item_count(self) -> int:
         """Items in the whole table once the stream consumers are idle (tests run one at a time)."""

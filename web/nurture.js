@@ -11,6 +11,14 @@
   var MAX_URL = 2048; // what the API accepts; longer values would get the whole event or form refused
   var MAX_UTM = 200;
   var YEAR_SECONDS = 395 * 24 * 3600; // a returning visitor within about a year is recognised
+  // Events leave together: one request, one write, one scoring (issue 20). A page's events wait at most this long,
+  // and go at once when the page is hidden or left; a batch stays within what the API takes in one request.
+  var FLUSH_MS = 3000;
+  var MAX_EVENTS = 20;
+  var MAX_BYTES = 24 * 1024; // the API refuses bodies over 32 KB
+  var queue = [];
+  var queuedBytes = 2;
+  var timer = null;
   var options = { api: "", requireConsent: false, respectDoNotTrack: false };
   var initialized = false;
   var consented = false;
@@ -90,9 +98,24 @@
     var vid = visitorId(true);
     if (!vid) return;
     event.vid = vid;
+    var bytes = new Blob([JSON.stringify(event)]).size + 1;
+    if (queue.length && queuedBytes + bytes > MAX_BYTES) flush();
+    queue.push(event);
+    queuedBytes += bytes;
+    if (queue.length >= MAX_EVENTS) flush();
+    else if (!timer) timer = setTimeout(flush, FLUSH_MS);
+  }
+
+  function flush() {
+    clearTimeout(timer);
+    timer = null;
+    if (!queue.length) return;
+    var events = queue.length === 1 ? queue[0] : queue;
+    queue = [];
+    queuedBytes = 2;
     var url = options.api.replace(/\/$/, "") + "/v1/events";
     // text/plain needs no CORS preflight: the beacon leaves even as the page unloads.
-    var body = new Blob([JSON.stringify(event)], { type: "text/plain;charset=UTF-8" });
+    var body = new Blob([JSON.stringify(events)], { type: "text/plain;charset=UTF-8" });
     if (navigator.sendBeacon && navigator.sendBeacon(url, body)) return;
     if (window.fetch) {
       window.fetch(url, { method: "POST", body: body, keepalive: true, mode: "no-cors", credentials: "omit" })
@@ -191,6 +214,10 @@
       consented = consented || !!knownVisitorId();
       watchNavigation();
       document.addEventListener("click", onClick, true);
+      document.addEventListener("visibilitychange", quietly(function () {
+        if (document.visibilityState === "hidden") flush();
+      }));
+      window.addEventListener("pagehide", quietly(flush));
       document.addEventListener("submit", function (event) {
         if (event.target && event.target.hasAttribute && event.target.hasAttribute("data-nurture-form")) {
           identifyForms();
@@ -207,6 +234,8 @@
         if (readCookie(OPT_OUT)) writeCookie(OPT_OUT, "", 0);
         start();
       } else {
+        queue = []; // nothing the visitor did before withdrawing leaves afterwards
+        queuedBytes = 2;
         forget();
         writeCookie(OPT_OUT, "1", YEAR_SECONDS);
         started = false;

@@ -86,4 +86,4 @@ def visit(browser: Browser, site: RunningSystem, request: pytest.FixtureRequest)
 
 
 def history(site: RunningSystem, lead_id: str) -> list[dict[str, Any]]:
-    return site.items(lead_pk(lead_id), "EVT#")
+    return site.events(lead_pk(lead_id))

@@ -10,6 +10,7 @@ import boto3
 
 from nurture import keys
 from nurture.adapters.lead_store import from_item
+from nurture.domain.activity import expand
 from nurture.domain.text import email_key, normalize_email
 from nurture.local.functions import api_request
 from nurture.local.resources import LocalResources
@@ -59,6 +60,11 @@ def all_items() -> list[dict[str, Any]]:
 
 def items_under(pk: str, sk_prefix: str = "") -> list[dict[str, Any]]:
     return sorted((i for i in all_items() if i["PK"] == pk and i["SK"].startswith(sk_prefix)), key=lambda i: i["SK"])
+
+
+def events_under(pk: str) -> list[dict[str, Any]]:
+    """The activity under `pk`, oldest first, as its readers see it: a beacon request's batch item as its events."""
+    return [event for item in items_under(pk, "EVT#") for event in expand(item)]
 
 
 def profile(lead_id: str) -> dict[str, Any]:

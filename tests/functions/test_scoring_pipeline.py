@@ -109,3 +109,23 @@ def test_published_message_validates_against_the_documented_schema():
     pipeline.drain()
     (message,) = pipeline.messages()
     jsonschema.validate(message, json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+
+
+def test_a_beacon_requests_events_are_one_stream_record_scored_together_and_each_shown_on_the_lead():
+    pipeline = Pipeline()
+    lead_id = submit("/v1/forms/contact", {**BOSS, "vid": "batching-browser"})
+    pipeline.drain()
+    pipeline.batches["scoring"].clear()
+    views = [{"vid": "batching-browser", "type": "page_view", "url": f"https://example.jp/pricing/{n}"}
+             for n in range(3)]
+    assert post_json("/v1/events", views)["statusCode"] == 204
+    pipeline.drain()
+    (batch,) = pipeline.batches["scoring"]
+    assert len(batch["Records"]) == 1  # the request's one item
+    (stored,) = [i for i in items_under(f"LEAD#{lead_id}", "EVT#") if i["type"] == "events"]
+    earned = {entry["event_id"] for entry in items_under(f"LEAD#{lead_id}", "SCORE#")
+              if entry["rule_id"] == "pricing_view"}
+    assert earned == {event["event_id"] for event in stored["events"][:2]}  # 10 points each, 20 a day
+    shown = body_json(api_request("GET", f"/v1/leads/{lead_id}"))["activities"]
+    assert [a["url"] for a in shown if a["type"] == "page_view"] == [v["url"] for v in reversed(views)]
+    assert profile(lead_id)["activity"]["types"]["page_view"]["n"] == 3

@@ -12,7 +12,7 @@ from nurture.domain.tokens import click_token, open_token
 from nurture.http.pages import PIXEL_GIF
 from nurture.local.functions import api_request
 from nurture.local.resources import LocalResources
-from tests.functions.helpers import all_items, body_json, items_under, lead_id_of, submit
+from tests.functions.helpers import all_items, body_json, events_under, items_under, lead_id_of, submit
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -41,10 +41,14 @@ def test_send_beacon_text_plain_records_anonymous_page_view():
     assert "extra" not in event and event["expires_at"] > 0
 
 
-def test_array_of_events_is_recorded_in_order():
+def test_an_array_of_events_is_one_item_holding_them_in_order():
     events = [{"vid": "anon-visitor-2", "type": "page_view", "url": f"https://example.jp/{n}"} for n in range(5)]
     assert beacon(events, "application/json")["statusCode"] == 204
-    assert [e["url"] for e in items_under("VISITOR#anon-visitor-2", "EVT#")] == [e["url"] for e in events]
+    (stored,) = items_under("VISITOR#anon-visitor-2", "EVT#")  # one write, one stream record (issue 20)
+    assert stored["type"] == "events" and len(stored["events"]) == 5
+    held = events_under("VISITOR#anon-visitor-2")
+    assert [e["url"] for e in held] == [e["url"] for e in events] and len({e["event_id"] for e in held}) == 5
+    assert all(e["type"] == "page_view" and e["expires_at"] == stored["expires_at"] for e in held)
 
 
 def test_custom_event_needs_a_name():
@@ -224,11 +228,11 @@ def test_a_visitor_flooding_beacons_stores_its_minutes_share_and_the_rest_is_dro
     with time_machine.travel("2026-12-02T10:00:05+09:00", tick=False):
         answers = [beacon(events)["statusCode"] for _ in range(5)]  # 100 events inside one minute
     assert answers == [204] * 5
-    assert len(items_under("VISITOR#flooding-visitor", "EVT#")) == 60  # config/api.yaml: 60 a minute
+    assert len(events_under("VISITOR#flooding-visitor")) == 60  # config/api.yaml: 60 a minute
     assert [record.count for record in caplog.records if record.getMessage() == "hits dropped"] == [20, 20]
     with time_machine.travel("2026-12-02T10:01:05+09:00", tick=False):
         assert beacon(events)["statusCode"] == 204  # the next minute has its own share
-    assert len(items_under("VISITOR#flooding-visitor", "EVT#")) == 80
+    assert len(events_under("VISITOR#flooding-visitor")) == 80
 
 
 def test_an_identified_visitor_has_the_same_share_a_minute():
@@ -240,7 +244,7 @@ def test_an_identified_visitor_has_the_same_share_a_minute():
     with time_machine.travel("2026-12-02T10:00:05+09:00", tick=False):
         assert [beacon(events)["statusCode"] for _ in range(4)] == [204] * 4
     lead_id = lead_id_of("flood@example.jp")
-    assert len([e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "page_view"]) == 60
+    assert len([e for e in events_under(f"LEAD#{lead_id}") if e["type"] == "page_view"]) == 60
 
 
 def test_a_rotation_from_a_keyring_someone_rotated_meanwhile_is_refused_not_lost(monkeypatch):

@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture import keys
 from nurture.adapters.aws import client
-from nurture.domain.activity import Activity
+from nurture.domain.activity import Activity, expand, held
 from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, SubmissionWrite
 from nurture.domain.clock import iso, utc_now
 from nurture.domain.errors import LeadGone, StoreUnavailable, WriteConflict
@@ -387,9 +387,10 @@ class DynamoLeadStore(DynamoTable):
             **item, "PK": {"S": keys.lead_pk(lead_id)}, "lead_id": {"S": lead_id}, "merged_from": {"S": "visitor"}}}}
             for item in page.get("Items", [])]
         left = self._count_older(vid, page["LastEvaluatedKey"]) if "LastEvaluatedKey" in page else 0
+        events = sum(len(expand(from_item(item))) for item in page.get("Items", []))
         merged = {"TableName": self._table, "Key": item_key(keys.visitor_pk(vid), keys.VISITOR_IDENTITY_SK),
                   "UpdateExpression": "SET merged = :true, merged_events = :count, unmerged_events = :left",
-                  "ExpressionAttributeValues": {":true": {"BOOL": True}, ":count": {"N": str(len(copies))},
+                  "ExpressionAttributeValues": {":true": {"BOOL": True}, ":count": {"N": str(events)},
                                                 ":left": {"N": str(left)}}}
         items = [*copies, {"Update": merged}]
         for chunk in _chunks(items, TRANSACTION_LIMIT):  # the identity is marked merged with the last copies
@@ -454,7 +455,8 @@ class DynamoLeadStore(DynamoTable):
         return LeadRecord(
             lead_id=lead_id,
             profile=profile,
-            activities=self._newest(keys.lead_pk(lead_id), keys.EVENT_PREFIX, activity_limit),
+            activities=[event for item in self._newest(keys.lead_pk(lead_id), keys.EVENT_PREFIX, activity_limit)
+                        for event in reversed(expand(item))][:activity_limit],
             ledger=self._newest(keys.lead_pk(lead_id), keys.LEDGER_PREFIX, ledger_limit),
             consents=self._newest(keys.lead_pk(lead_id), keys.CONSENT_PREFIX, CONSENT_HISTORY_LIMIT),
             suppressed=self.suppressed(str(profile.get("email_key"))),
@@ -807,7 +809,7 @@ class DynamoLeadStore(DynamoTable):
         for chunk in _chunks(activities, TRANSACTION_LIMIT - 2):
             items: list[dict[str, Any]] = [{"ConditionCheck": {"TableName": self._table, **check}}]
             if quota is not None:
-                items.append(self._quota(quota, len(chunk)))
+                items.append(self._quota(quota, sum(held(activity) for activity in chunk)))
             items += [{"Put": {"TableName": self._table,
                                "Item": {**self._activity_item(pk, activity), **(extra or {})}}} for activity in chunk]
             self._call("transact_write_items", TransactItems=items)

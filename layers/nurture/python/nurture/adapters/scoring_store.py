@@ -17,6 +17,7 @@ from nurture.adapters.lead_store import (
     score_version_condition,
     to_item,
 )
+from nurture.domain.activity import expand
 from nurture.domain.bots import CLICK_BURST
 from nurture.domain.clock import expiry, parse_iso
 from nurture.domain.errors import WriteConflict
@@ -80,13 +81,13 @@ class DynamoScoringStore(DynamoTable):
         """The lead's stored activity, oldest first, as the scorer sees it."""
         events: list[ScoredEvent] = []
         for item in self._query_all(keys.lead_pk(lead_id), keys.EVENT_PREFIX):
-            attributes = from_item(item)
-            events.append(ScoredEvent(
-                event_id=str(attributes["event_id"]),
-                occurred_at=parse_iso(str(attributes["occurred_at"])),
-                sequence=0,
-                attributes={k: v for k, v in attributes.items() if k not in ("PK", "SK")},
-            ))
+            for attributes in expand(from_item(item)):
+                events.append(ScoredEvent(
+                    event_id=str(attributes["event_id"]),
+                    occurred_at=parse_iso(str(attributes["occurred_at"])),
+                    sequence=0,
+                    attributes={k: v for k, v in attributes.items() if k not in ("PK", "SK")},
+                ))
         return events
 
     def replace_ledger(self, lead_id: str, entries: list[LedgerEntry], retention_days: int) -> None:

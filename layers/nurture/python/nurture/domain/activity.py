@@ -47,3 +47,31 @@ def new_activity(kind: str, at: datetime, retention_days: int, data: dict[str, A
         expires_at=expiry(moment, retention_days),
         data={key: value for key, value in data.items() if value not in (None, "", {}, [])},
     )
+
+
+# A beacon request's events are stored as one item of this type, holding them in `events` (issue 20): one write,
+# one stream record and one scoring of the lot. Readers see the events through `expand`.
+BATCH = "events"
+
+
+def batch_of(activities: list[Activity]) -> Activity:
+    """One activity holding several, under the first one's time (the batch sorts where its first event does)."""
+    first = activities[0]
+    return Activity(type=BATCH, occurred_at=first.occurred_at, event_id=first.event_id,
+                    expires_at=max(a.expires_at for a in activities),
+                    data={"events": [{k: v for k, v in a.attributes().items() if k != "expires_at"}
+                                     for a in activities]})
+
+
+def held(activity: Activity) -> int:
+    """How many events an activity stands for: a visitor's quota counts events, not items."""
+    return len(activity.data["events"]) if activity.type == BATCH else 1
+
+
+def expand(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The activities a stored item holds, oldest first: the item itself, or each event of a batch with the
+    batch's own attributes (keys, lead, expiry) beside its own type, time and id."""
+    if item.get("type") != BATCH:
+        return [item]
+    shared = {k: v for k, v in item.items() if k not in ("type", "occurred_at", "event_id", "events")}
+    return [{**shared, **event} for event in item.get("events") or []]

@@ -20,6 +20,7 @@ from nurture.config.campaigns import CampaignsConfig
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig
 from nurture.config.sequences import SequencesConfig
+from nurture.domain.activity import expand
 from nurture.domain.audiences.scan import job_progress
 from nurture.domain.campaigns.calendar import month_of, rank_touchpoints
 from nurture.domain.clock import parse_iso
@@ -91,7 +92,7 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
         if sort_key == keys.PROFILE:
             profiles[lead_id] = item
         elif sort_key.startswith(keys.EVENT_PREFIX):
-            events[lead_id].append(item)
+            events[lead_id].extend(expand(item))
         elif sort_key.startswith(keys.HANDOFF_PREFIX) and item.get("created_at"):
             handoffs.append(parse_iso(str(item["created_at"])))
         elif str(item.get("PK", "")).startswith(keys.stats_pk(CAMPAIGN_COUNTERS, "")):

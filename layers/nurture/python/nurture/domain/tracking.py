@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from nurture.config.bots import BotRules
-from nurture.domain.activity import Activity, RequestContext, new_activity
+from nurture.domain.activity import Activity, RequestContext, batch_of, new_activity
 from nurture.domain.bodies import JSON, TEXT, load_json, media_type
 from nurture.domain.bots import bot_data, classify
 from nurture.domain.clock import epoch_seconds, iso
@@ -183,13 +183,15 @@ def record_beacons(
     stored = 0
     for vid, activities in by_visitor.items():
         quota = Quota(vid, window, settings.visitor_events_per_minute, epoch_seconds(request.received_at) + 120)
-        stored += len(activities) if _record_visitor(store, vid, activities, quota) else 0
+        if len(activities) > quota.limit:
+            continue  # more than a minute's share in one request
+        # A request's events are one item: one write, one stream record, scored together.
+        item = [batch_of(activities)] if len(activities) > 1 else activities
+        stored += len(activities) if _record_visitor(store, vid, item, quota) else 0
     return BeaconsRecorded(stored, len(beacons) - stored)
 
 
 def _record_visitor(store: ActivityStore, vid: str, activities: list[Activity], quota: Quota) -> bool:
-    if len(activities) > quota.limit:
-        return False  # more than a minute's share in one request
     lead_id = store.visitor_lead(vid)
     if lead_id is not None:
         # Straight onto the lead, on condition that the browser is still its: the anonymous transaction, which

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from nurture.domain.activity import expand
 from nurture.domain.clock import parse_iso
 from nurture.domain.errors import StoreUnavailable
 from nurture.domain.preferences.double_opt_in import ConfirmationMessage, requested_confirmation
@@ -39,26 +40,33 @@ class SendQueue(Protocol):
     def send_batch(self, messages: Sequence[ConfirmationMessage]) -> None: ...
 
 
-def parse_record(record: DynamoDBRecord) -> tuple[str, ScoredEvent]:
+def parse_record(record: DynamoDBRecord) -> tuple[str, list[ScoredEvent]]:
+    """The lead and the events a new activity item holds (a beacon request's batch holds several, scored together
+    under the record's one sequence number)."""
     stream = record.dynamodb
     image = stream.new_image if stream is not None else None
     pk = str((stream.keys or {}).get("PK", "")) if stream is not None else ""
     if not image or not pk.startswith("LEAD#") or stream is None or stream.sequence_number is None:
         raise PoisonRecord("not a new activity event of a lead")
-    try:
-        occurred_at = parse_iso(str(image["occurred_at"]))
-        event = ScoredEvent(
-            event_id=str(image["event_id"]),
-            occurred_at=occurred_at,
-            sequence=int(stream.sequence_number),
-            attributes={k: v for k, v in image.items() if k not in ("PK", "SK")},
-            stream=record.event_source_arn,
-        )
-    except (KeyError, ValueError, TypeError) as error:
-        raise PoisonRecord(f"unreadable activity event: {error}") from error
-    if not isinstance(event.attributes.get("type"), str) or occurred_at.tzinfo is None:
-        raise PoisonRecord("activity event without a type or a time zone")
-    return pk.removeprefix("LEAD#"), event
+    events: list[ScoredEvent] = []
+    for attributes in expand(image):
+        try:
+            occurred_at = parse_iso(str(attributes["occurred_at"]))
+            event = ScoredEvent(
+                event_id=str(attributes["event_id"]),
+                occurred_at=occurred_at,
+                sequence=int(stream.sequence_number),
+                attributes={k: v for k, v in attributes.items() if k not in ("PK", "SK")},
+                stream=record.event_source_arn,
+            )
+        except (KeyError, ValueError, TypeError) as error:
+            raise PoisonRecord(f"unreadable activity event: {error}") from error
+        if not isinstance(event.attributes.get("type"), str) or occurred_at.tzinfo is None:
+            raise PoisonRecord("activity event without a type or a time zone")
+        events.append(event)
+    if not events:
+        raise PoisonRecord("a batch of no events")
+    return pk.removeprefix("LEAD#"), events
 
 
 def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringStore, now: datetime,
@@ -76,10 +84,11 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
         except PoisonRecord as error:
             poison[str(sequence)] = str(error)
             continue
-        by_lead.setdefault(lead_id, []).append(scored)
+        by_lead.setdefault(lead_id, []).extend(scored)
         lead_of[str(sequence)] = lead_id
-        if (confirmation := requested_confirmation(lead_id, scored.attributes)) is not None:
-            confirmations[str(sequence)] = confirmation
+        for one in scored:
+            if (confirmation := requested_confirmation(lead_id, one.attributes)) is not None:
+                confirmations[str(sequence)] = confirmation
     outcome = score_batch(by_lead, store, config.scoring, now, config.api.event_retention_days, config.sequences,
                           click_burst_seconds=config.bots.click_burst_seconds, url_groups=config.segments.url_groups)
     failed = set(outcome.failed)
