@@ -17,7 +17,7 @@ CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install run test test-unit test-functions test-integration test-infra e2e lint synth deploy layers web browser \
-	bench clean
+	bench bench-cost clean
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -86,6 +86,10 @@ deploy: install layers
 
 bench: $(PY_STAMP)
 	$(BIN)/python -m bench.run
+
+# The tracking hits' cost alone, in about a minute (bench.run measures everything, in about an hour).
+bench-cost: $(PY_STAMP)
+	$(BIN)/python -m bench.cost
 
 clean:
 	rm -rf $(VENV) node_modules .build cdk.out .nurture .pytest_cache .mypy_cache .ruff_cache

@@ -423,6 +423,9 @@ class MeteredLog(io.TextIOBase):
 # --- the scenarios ----------------------------------------------------------------------------
 
 HITS = 200  # of each kind: enough for stable averages, quick on the emulator
+# A page's events as the snippet sends them together (issue 20): a view and four scroll marks, one request.
+PAGE_BATCH = "identified visitor, a page's 5 events in one request, scored"
+EVENTS_PER_REQUEST = {PAGE_BATCH: 5}
 IDLE_TICKS = 5
 IDLE_TICK = "dispatcher tick, nothing due"
 
@@ -511,10 +514,24 @@ def on_a_fresh_account(prices: PriceList) -> FreshAccount:
                 beacon(f"anonymous-{n % 50:04d}", n)
             streams.poll_once()
 
+        def a_page_at_a_time() -> None:  # the snippet's batch: a page view and what the person did on the page
+            per = EVENTS_PER_REQUEST[PAGE_BATCH]
+            for n in range(0, HITS, per):
+                vid = visitors[(n // per) % len(visitors)]
+                page = [{"vid": vid, "type": "page_view", "url": f"https://example.jp/p{n}"}] + [
+                    {"vid": vid, "type": "custom", "name": "scrolled", "url": f"https://example.jp/p{n}",
+                     "props": {"depth": 25 * k}} for k in range(1, per)]
+                response = api_request("POST", "/v1/events", headers={"content-type": "text/plain"},
+                                       body=json.dumps(page).encode())
+                if response is None or response["statusCode"] >= 300:
+                    raise RuntimeError(f"/v1/events refused the benchmark's batch: {response}")
+                streams.poll_once()
+
         measured(IDLE_TICK, idle_ticks, IDLE_TICKS)
         measured("identified visitor, scored one at a time", one_at_a_time)
         measured("identified visitor, scored in batches of 100", in_bursts)
         measured("anonymous visitor", anonymous)
+        measured(PAGE_BATCH, a_page_at_a_time)
     reset_clients()
     return FreshAccount(usage, calls)
 
@@ -654,16 +671,20 @@ def markdown(prices: PriceList, fresh: FreshAccount, month: MonthCosts) -> list[
         f"dearest common hit. Of it, ${running * 1e6:.2f} runs the product and ${observing * 1e6:.2f} observes it",
         "(CloudWatch Logs; X-Ray only with nurture:tracing, the last column).",
         "",
-        "| tracking hit | product, $ per million | logs (and X-Ray) | total | with tracing on |",
-        "|---|---:|---:|---:|---:|",
+        "Per million events (a hit is an event); the batched row's requests carry five each.",
+        "",
+        "| tracking hit | product, $ per million | logs (and X-Ray) | total | with tracing on "
+        "| $ per million requests |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for kind, usage in fresh.usage.items():
         if kind == IDLE_TICK:
             continue
         product, observe = split(prices.bill(usage))
         traced = traced_extra(prices, usage)
-        lines.append(f"| {kind} | {product * 1e6:.2f} | {observe * 1e6:.2f} | {(product + observe) * 1e6:.2f} | "
-                     f"{(product + observe + traced) * 1e6:.2f} |")
+        total = product + observe
+        lines.append(f"| {kind} | {product * 1e6:.2f} | {observe * 1e6:.2f} | {total * 1e6:.2f} | "
+                     f"{(total + traced) * 1e6:.2f} | {total * EVENTS_PER_REQUEST.get(kind, 1) * 1e6:.2f} |")
     lines += ["", f"Where the headline's dollars go, per million hits ({HEADLINE}):", "",
               "| line | per hit | $ per million hits |", "|---|---:|---:|"]
     lines += [f"| {line_name(prices, name)} | {quantity(fresh.usage[HEADLINE][name])} | {usd * 1e6:.2f} |"
@@ -706,3 +727,20 @@ def markdown(prices: PriceList, fresh: FreshAccount, month: MonthCosts) -> list[
     lines += [f"- Assumed {name.replace('_', ' ')} = {assumption.value:,g}: {assumption.why} ({assumption.source})"
               for name, assumption in prices.assumptions.items()]
     return lines
+
+
+def hit_table(prices: PriceList, fresh: FreshAccount) -> list[str]:
+    """`make bench-cost`: the tracking hits alone, a minute's run (the whole `make bench` takes an hour)."""
+    lines = ["| tracking hit | $ per million events | with tracing on | $ per million requests |",
+             "|---|---:|---:|---:|"]
+    for kind, usage in fresh.usage.items():
+        if kind != IDLE_TICK:
+            total = sum(prices.bill(usage).values())
+            lines.append(f"| {kind} | {total * 1e6:.2f} | {(total + traced_extra(prices, usage)) * 1e6:.2f} | "
+                         f"{total * EVENTS_PER_REQUEST.get(kind, 1) * 1e6:.2f} |")
+    return lines
+
+
+if __name__ == "__main__":
+    price_list = PriceList.load()
+    print("\n".join(hit_table(price_list, on_a_fresh_account(price_list))))
