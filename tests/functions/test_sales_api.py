@@ -153,10 +153,13 @@ def test_sales_sets_the_types_the_person_asked_for_and_the_consent_history_tells
     assert form["granted"] is True and form["form_id"] == "contact" and "source_ip" not in form
 
 
-def test_sales_cannot_set_an_unknown_type_a_missing_lead_or_one_that_left_everything():
+def test_sales_cannot_set_an_unknown_type_a_missing_lead_or_one_that_left_everything(caplog):
     lead_id = scored_lead("refused@example.co.jp")
-    unknown = request("POST", f"/v1/leads/{lead_id}/subscriptions", {"receive": {"webinars": True}})
+    unknown = request("POST", f"/v1/leads/{lead_id}/subscriptions", {"receive": {"webinars": True, "山田太郎": True}})
     assert unknown["statusCode"] == 422 and body_json(unknown)["errors"][0]["field"] == "receive.webinars"
+    # What the caller typed as a key is answered, never logged: the log names the schema's field only
+    (rejected,) = [record for record in caplog.records if record.getMessage() == "rejected request"]
+    assert rejected.fields == ["receive"] and "山田太郎" not in caplog.text
     missing = request("POST", "/v1/leads/nobody/subscriptions", {"receive": {"seminar": True}})
     assert missing["statusCode"] == 404
     from nurture.adapters.token_keys import token_signer

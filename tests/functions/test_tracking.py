@@ -314,3 +314,22 @@ def test_a_stale_read_of_a_browser_now_anonymous_again_stores_its_hit_under_the_
     assert beacon({"vid": "stale-browser-1", "type": "page_view", "url": "https://example.jp/a"})["statusCode"] == 204
     assert [e["url"] for e in items_under("VISITOR#stale-browser-1", "EVT#")] == ["https://example.jp/a"]
     assert [e for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "page_view"] == []
+
+
+def test_an_open_is_still_recorded_when_the_clients_own_retries_give_up_once(monkeypatch):
+    from nurture.adapters.lead_store import DynamoLeadStore
+    from nurture.domain.errors import StoreUnavailable
+
+    lead_id = a_lead()
+    write = DynamoLeadStore.record_lead_activity
+    failures = iter([StoreUnavailable("throttled three times")])
+
+    def throttled_once(self, *args, **kwargs):
+        for failure in failures:
+            raise failure
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoLeadStore, "record_lead_activity", throttled_once)
+    pixel = api_request("GET", f"/v1/t/o/{open_token(signer(), lead_id, 'msg-9')}.gif")
+    assert pixel is not None and pixel["statusCode"] == 200
+    assert [e["message_id"] for e in items_under(f"LEAD#{lead_id}", "EVT#") if e["type"] == "email_open"] == ["msg-9"]

@@ -52,7 +52,9 @@ class FaultInjector:
 
     def __init__(self, plan: FaultPlan):
         self.plan = plan
-        self._random = random.Random(plan.seed)  # noqa: S311 - reproducible faults, not security
+        # One sequence per service: which SQS or SES attempts fail does not shift when the code makes more or
+        # fewer DynamoDB calls (reproducible faults, not security).
+        self._random = {service: random.Random(f"{plan.seed}:{service}") for service in SERVICES}  # noqa: S311
         self._lock = threading.Lock()
         self.injected: dict[str, int] = {}
 
@@ -64,11 +66,12 @@ class FaultInjector:
 
     def _answer(self, service: str, request: Any) -> AWSResponse | None:
         with self._lock:
-            if self._random.random() >= self.plan.rate:
+            draw = self._random[service]
+            if draw.random() >= self.plan.rate:
                 return None
             # SES only throttles here: its 5xx may mean "sent", and the sender never sends those again
             # (at most once), which would make the faulty run differ by design.
-            throttle = service == "sesv2" or self._random.random() < 0.5
+            throttle = service == "sesv2" or draw.random() < 0.5
             self.injected[service] = self.injected.get(service, 0) + 1
         status, headers, body = THROTTLED[service] if throttle else UNAVAILABLE
         answer = AWSResponse(request.url, status, {"content-type": "application/x-amz-json-1.0", **headers},

@@ -213,8 +213,10 @@ def _record_visitor(store: ActivityStore, vid: str, activities: list[Activity], 
 
 
 def _written(write: Callable[[], None]) -> bool:
-    """Events written on a lead, retried while other writes race them; False when the lead is gone (an erased
-    lead's old links and browser write nothing) or its browser is over its quota."""
+    """Events written on a lead, retried while other writes race them and once more after the client's own
+    retries gave up (a burst of throttling: a pixel's or a link's hit is not sent again); False when the lead is
+    gone (an erased lead's old links and browser write nothing) or its browser is over its quota."""
+    unavailable = 0
     for attempt in range(MAX_ATTEMPTS):
         try:
             write()
@@ -222,6 +224,13 @@ def _written(write: Callable[[], None]) -> bool:
             return False
         except WriteConflict:
             backoff(attempt)  # the lead's profile was being written at the same moment
+            continue
+        except StoreUnavailable:
+            unavailable += 1
+            if unavailable > 1:
+                raise
+            # The same events again: written already, they are rewritten as they were (no new stream record).
+            backoff(attempt)
             continue
         return True
     raise StoreUnavailable("the lead kept changing under concurrent hits")

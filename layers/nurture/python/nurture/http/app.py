@@ -50,7 +50,9 @@ def _resolver(kind: type[ApiGatewayResolver], route_sets: Sequence[RouteSet], co
 
     @app.exception_handler(InputError)
     def _input(error: InputError) -> Response:
-        logger.info("rejected request", extra={"problem": error.slug, "fields": [p.field for p in error.problems]})
+        # Only the schema's own field names: a path may go on into keys the caller chose (a type, a prop's name).
+        logger.info("rejected request", extra={"problem": error.slug,
+                                               "fields": sorted({p.field.split(".")[0] for p in error.problems})})
         return input_problem(error, app.current_event.path)
 
     @app.exception_handler(RequestValidationError)
