@@ -106,7 +106,8 @@
     else if (!timer) timer = setTimeout(flush, FLUSH_MS);
   }
 
-  function flush() {
+  // Quietly: the timer calls it outside any of the page's own handlers.
+  var flush = quietly(function () {
     clearTimeout(timer);
     timer = null;
     if (!queue.length) return;
@@ -121,7 +122,7 @@
       window.fetch(url, { method: "POST", body: body, keepalive: true, mode: "no-cors", credentials: "omit" })
         .catch(function () {});
     }
-  }
+  });
 
   function webUrl(url) {
     // The API takes http(s) URLs only: an app's referrer (android-app://...) is left out, not refused.
@@ -217,7 +218,7 @@
       document.addEventListener("visibilitychange", quietly(function () {
         if (document.visibilityState === "hidden") flush();
       }));
-      window.addEventListener("pagehide", quietly(flush));
+      window.addEventListener("pagehide", flush);
       document.addEventListener("submit", function (event) {
         if (event.target && event.target.hasAttribute && event.target.hasAttribute("data-nurture-form")) {
           identifyForms();

@@ -290,9 +290,17 @@ def test_an_identified_browsers_beacon_goes_straight_to_its_lead_in_one_transact
     submit("/v1/forms/contact", {"email": "known@example.jp", "name": "K", "company": "C", "consent": True,
                                  "vid": "known-browser-1"})
     calls: list[str] = []
-    client("dynamodb").meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
-    assert beacon({"vid": "known-browser-1", "type": "page_view", "url": "https://example.jp/pricing"})[
-        "statusCode"] == 204
+
+    def count(model, **_):
+        calls.append(model.name)
+
+    events = client("dynamodb").meta.events
+    events.register("before-call.dynamodb", count)
+    try:
+        assert beacon({"vid": "known-browser-1", "type": "page_view", "url": "https://example.jp/pricing"})[
+            "statusCode"] == 204
+    finally:
+        events.unregister("before-call.dynamodb", count)
     # An eventually consistent read of the browser's link, then the events on the lead: no anonymous
     # transaction that fails first.
     assert calls == ["GetItem", "TransactWriteItems"]

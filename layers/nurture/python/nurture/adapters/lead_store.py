@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture import keys
 from nurture.adapters.aws import client
-from nurture.domain.activity import Activity, expand, held
+from nurture.domain.activity import Activity, event_count, expand
 from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, SubmissionWrite
 from nurture.domain.clock import iso, utc_now
 from nurture.domain.errors import LeadGone, StoreUnavailable, WriteConflict
@@ -809,7 +809,7 @@ class DynamoLeadStore(DynamoTable):
         for chunk in _chunks(activities, TRANSACTION_LIMIT - 2):
             items: list[dict[str, Any]] = [{"ConditionCheck": {"TableName": self._table, **check}}]
             if quota is not None:
-                items.append(self._quota(quota, sum(held(activity) for activity in chunk)))
+                items.append(self._quota(quota, sum(event_count(activity) for activity in chunk)))
             items += [{"Put": {"TableName": self._table,
                                "Item": {**self._activity_item(pk, activity), **(extra or {})}}} for activity in chunk]
             self._call("transact_write_items", TransactItems=items)

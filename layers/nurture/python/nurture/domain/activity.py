@@ -63,7 +63,7 @@ def batch_of(activities: list[Activity]) -> Activity:
                                      for a in activities]})
 
 
-def held(activity: Activity) -> int:
+def event_count(activity: Activity) -> int:
     """How many events an activity stands for: a visitor's quota counts events, not items."""
     return len(activity.data["events"]) if activity.type == BATCH else 1
 
