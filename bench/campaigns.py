@@ -127,7 +127,7 @@ def campaign_cost(prices: PriceList) -> dict[str, Any]:
                    for name, queue, size in (("audience", resources.audience_queue, 1),
                                              ("sender", resources.send_queue, 10),
                                              ("ses_events", resources.ses_events_queue, 10))}
-        ses = EventPublisher(resources.ses_events_topic_arn, resources.region)
+        ses = EventPublisher(resources.configuration_set_arn, resources.region)
         meter.reset()
         with time_machine.travel(SENDING_AT, tick=True):
             invoke("dispatcher", scheduled_event(resources.region))
@@ -247,7 +247,7 @@ def markdown(builds: list[dict[str, Any]], cost: dict[str, Any], pace: dict[str,
         f"**${cost['running_usd'] + cost['observing_usd']:.2f}** in all.",
         "- By price: " + ", ".join(f"{name} ${usd:.3f}" for name, usd in cost["lines"].items()) + ".",
         "- By function: " + ", ".join(f"{name} ${usd:.3f}" for name, usd in cost["by_function"].items())
-        + f" (\"{cost['ses_publishing']}\": SES's events through SNS into the queue).",
+        + f" (\"{cost['ses_publishing']}\": SES's events through EventBridge into the queue).",
         "- Invocations for the metered campaign: " + ", ".join(f"{name} {n}" for name, n in cost["invocations"].items())
         + ".",
         "- Above the aim: the sender writes 12 units an email (counted item by item on 2026-12-03): the send's",

@@ -249,7 +249,7 @@ class Meter:
         owner = running.get()
         fifo = str(params.get("QueueUrl", "")).endswith(".fifo")
         if owner is None:
-            if (service, operation) == ("sns", "Publish"):
+            if (service, operation) == ("events", "PutEvents"):  # the emulator standing in for SES
                 owner = SES_PUBLISHING
             elif fifo and operation == "DeleteMessage":
                 owner = SALES_TOOLING  # its idle polls are a fixed count (prices.yaml); each message adds these
@@ -267,9 +267,10 @@ class Meter:
             usage["ses_email"] += len(params.get("Destination", {}).get("ToAddresses", [])) or 1
         elif service == "secretsmanager":
             usage["secretsmanager_call"] += 1
-        elif service == "sns":
-            usage["sns_publish"] += 1
-            usage["sqs_request"] += 1  # SNS's delivery into the SES events queue is a SendMessage
+        elif (service, operation) == ("events", "PutEvents"):
+            # SES's events on the default bus, the rule and its delivery are free (an AWS service's events:
+            # https://aws.amazon.com/eventbridge/pricing/); each delivery into the SES events queue is a SendMessage.
+            usage["sqs_request"] += len(params.get("Entries", []))
 
     # --- DynamoDB request units, from the items as stored ----------------------------------
 

@@ -1,4 +1,4 @@
-"""SES events function: bounces, complaints, deliveries, opens and clicks, from SNS through SQS."""
+"""SES events function: bounces, complaints, deliveries, opens and clicks, from EventBridge through SQS."""
 
 from functools import cache
 from typing import Any

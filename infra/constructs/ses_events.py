@@ -1,50 +1,54 @@
-"""SES events: the configuration set publishes every event to SNS, SNS to an SQS queue, the queue to a function."""
+"""SES events: the configuration set publishes every event to EventBridge's default bus, a rule sends this
+configuration set's to an SQS queue, the queue to a function."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_ses as ses
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.function import NurtureFunction
 from infra.constructs.monitoring import business_metric
 from infra.constructs.queues import RETENTION
-from nurture.topology import FUNCTIONS, SEND_QUEUE_RECEIVES
+from nurture.topology import FUNCTIONS, SEND_QUEUE_RECEIVES, ses_events_pattern
+
+# Every kind SES publishes; the handler records what it uses and counts the rest.
+EVENT_KINDS = [ses.EmailSendingEvent.SEND, ses.EmailSendingEvent.DELIVERY, ses.EmailSendingEvent.BOUNCE,
+               ses.EmailSendingEvent.COMPLAINT, ses.EmailSendingEvent.REJECT, ses.EmailSendingEvent.OPEN,
+               ses.EmailSendingEvent.CLICK, ses.EmailSendingEvent.RENDERING_FAILURE,
+               ses.EmailSendingEvent.DELIVERY_DELAY, ses.EmailSendingEvent.SUBSCRIPTION]
 
 
 class SesEvents(Construct):
+    """No topic and no key of our own (issue 20): SES may publish only to the default bus, where AWS's own events
+    cost nothing, and EventBridge delivers to a queue with SQS-managed encryption (docs/decisions.md, 71)."""
+
     def __init__(self, scope: Construct, construct_id: str, configuration_set: ses.ConfigurationSet,
                  dead_letters: sqs.IQueue) -> None:
         super().__init__(scope, construct_id)
-        account = Stack.of(self).account
-        # A key of our own: SES may only publish to an encrypted topic whose key lets it.
-        key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="Nurture SES events topic")
-        key.add_to_resource_policy(iam.PolicyStatement(
-            actions=["kms:GenerateDataKey*", "kms:Decrypt"], resources=["*"],
-            principals=[iam.ServicePrincipal("ses.amazonaws.com")],
-            conditions={"StringEquals": {"aws:SourceAccount": account}}))
-        self.topic = sns.Topic(self, "Topic", master_key=key, enforce_ssl=True,
-                               display_name="Nurture SES events")
-        configuration_set.add_event_destination(
-            "AllEvents", destination=ses.EventDestination.sns_topic(self.topic),
-            # Every kind SES publishes; the handler records what it uses and counts the rest.
-            events=[ses.EmailSendingEvent.SEND, ses.EmailSendingEvent.DELIVERY, ses.EmailSendingEvent.BOUNCE,
-                    ses.EmailSendingEvent.COMPLAINT, ses.EmailSendingEvent.REJECT, ses.EmailSendingEvent.OPEN,
-                    ses.EmailSendingEvent.CLICK, ses.EmailSendingEvent.RENDERING_FAILURE,
-                    ses.EmailSendingEvent.DELIVERY_DELAY, ses.EmailSendingEvent.SUBSCRIPTION])
         self.queue = sqs.Queue(
             self, "Queue", retention_period=RETENTION, visibility_timeout=Duration.minutes(3),
             encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=SEND_QUEUE_RECEIVES, queue=dead_letters))
-        # What SNS cannot deliver to the queue lands beside what the function could not handle.
-        self.topic.add_subscription(subscriptions.SqsSubscription(self.queue, dead_letter_queue=dead_letters))
+        bus = events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
+        # Other configuration sets of the account publish to the same bus: the rule takes this one's events only,
+        # by the tag SES puts on every event it publishes for a configuration set.
+        pattern = ses_events_pattern(configuration_set.configuration_set_name)
+        self.rule = events.Rule(
+            self, "Rule", event_bus=bus, description="Nurture: SES's events of its configuration set, to its queue",
+            event_pattern=events.EventPattern(source=pattern["source"], detail=pattern["detail"]))
+        # The queue's policy lets only this rule send (aws:SourceArn); what EventBridge cannot deliver in its day of
+        # retries lands beside what the function could not handle, with a policy letting only this rule in.
+        self.rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=dead_letters))
+        destination = configuration_set.add_event_destination(
+            "AllEvents", destination=ses.EventDestination.event_bus(bus), events=EVENT_KINDS)
+        # SES switches to the bus only once the rule and the queue's policy are there: no event falls between.
+        destination.node.add_dependency(self.rule)
 
     def attach(self, function: NurtureFunction) -> None:
         # No more at once than the function reserves: SQS would invoke into throttles, and messages move toward

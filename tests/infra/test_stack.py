@@ -393,16 +393,62 @@ def test_the_deployed_config_is_validated_like_config_check(tmp_path):
         _synthesized_with(tmp_path, eventRetentionDays=99999)
 
 
-def test_every_ses_event_reaches_the_ses_events_function_through_sns_and_sqs(synthesized):
+def _one(template: Template, kind: str, prefix: str = "") -> tuple[str, dict]:
+    (found,) = [(name, r) for name, r in template.find_resources(kind).items() if name.startswith(prefix)]
+    return found
+
+
+def test_every_ses_event_reaches_the_ses_events_function_through_the_default_bus_and_sqs(synthesized):
     template, _ = synthesized
     (destination,) = template.find_resources("AWS::SES::ConfigurationSetEventDestination").values()
     settings = destination["Properties"]["EventDestination"]
-    assert settings["Enabled"] is True and "SnsDestination" in settings
+    assert settings["Enabled"] is True and set(settings) == {"Enabled", "EventBridgeDestination", "MatchingEventTypes"}
+    bus = json.dumps(settings["EventBridgeDestination"]["EventBusArn"])
+    assert bus.endswith('":event-bus/default"]]}')  # SES publishes to the account's default bus only
     assert set(settings["MatchingEventTypes"]) == {"send", "delivery", "bounce", "complaint", "reject", "open",
                                                    "click", "renderingFailure", "deliveryDelay", "subscription"}
-    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
-    template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "sqs"})
-    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    (configuration_set,) = template.find_resources("AWS::SES::ConfigurationSet")
+    rule_name, rule = _one(template, "AWS::Events::Rule", "SesEvents")
+    assert destination["DependsOn"] == [rule_name]  # SES switches to the bus once the rule is there
+    properties = rule["Properties"]
+    assert properties["EventBusName"] == "default" and properties["State"] == "ENABLED"
+    # AWS's events only, and only those SES tags with this stack's configuration set.
+    assert properties["EventPattern"] == {"source": ["aws.ses"], "detail": {"mail": {"tags": {
+        "ses:configuration-set": [{"Ref": configuration_set}]}}}}
+    queue, _ = _one(template, "AWS::SQS::Queue", "SesEventsQueue")
+    dead_letters, _ = _one(template, "AWS::SQS::Queue", "DeadLettersQueue")
+    (target,) = properties["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dead_letters, "Arn"]}}  # the shared one
+    mapping = [m["Properties"] for m in template.find_resources("AWS::Lambda::EventSourceMapping").values()
+               if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue, "Arn"]}]
+    assert [m["FunctionName"]["Ref"].startswith("SesEventsFunction") for m in mapping] == [True]
+
+
+@pytest.mark.parametrize("queue_prefix", ["SesEventsQueue", "DeadLettersQueue"])
+def test_only_the_ses_events_rule_may_send_to_its_queue_and_the_dead_letter_queue(synthesized, queue_prefix):
+    template, _ = synthesized
+    rule, _ = _one(template, "AWS::Events::Rule", "SesEvents")
+    queue, _ = _one(template, "AWS::SQS::Queue", queue_prefix)
+    (policy,) = [p["Properties"]["PolicyDocument"] for p in template.find_resources("AWS::SQS::QueuePolicy").values()
+                 if p["Properties"]["Queues"] == [{"Ref": queue}]]
+    allowed = [st for st in policy["Statement"] if st["Effect"] == "Allow"]
+    assert allowed and all(st["Principal"] == {"Service": "events.amazonaws.com"}
+                           and st["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule, "Arn"]}}}
+                           and "sqs:SendMessage" in st["Action"] for st in allowed)
+    assert any(st["Effect"] == "Deny" and st["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+               for st in policy["Statement"])
+
+
+def test_ses_events_need_no_topic_and_no_key_of_their_own(synthesized):
+    template, _ = synthesized
+    # The alarms' topic and its key are the stack's only ones: SES events go through EventBridge.
+    (topic,) = template.find_resources("AWS::SNS::Topic")
+    (key,) = template.find_resources("AWS::KMS::Key")
+    assert topic.startswith("MonitoringAlarms") and key.startswith("MonitoringAlarms")
+    template.resource_count_is("AWS::SNS::Subscription", 0)
+    queue, _ = _one(template, "AWS::SQS::Queue", "SesEventsQueue")
+    assert template.to_json()["Resources"][queue]["Properties"]["SqsManagedSseEnabled"] is True
 
 
 @pytest.mark.parametrize("metric", ["SendingPaused", "SendingAtRisk"])
@@ -550,12 +596,6 @@ def test_tracing_and_the_access_log_are_the_operators_choice(tmp_path):
     assert all({"xray:PutTraceSegments", "xray:PutTelemetryRecords"} <= _actions(template, name) for name in FUNCTIONS)
     (stage,) = template.find_resources("AWS::ApiGatewayV2::Stage").values()
     assert "AccessLogSettings" not in stage["Properties"]
-
-
-def test_what_sns_cannot_deliver_to_the_ses_events_queue_is_kept(synthesized):
-    template, _ = synthesized
-    (subscription,) = template.find_resources("AWS::SNS::Subscription").values()
-    assert "deadLetterTargetArn" in subscription["Properties"]["RedrivePolicy"]
 
 
 def test_the_guards_alarms_reach_the_alarm_topic_but_never_claim_ok(synthesized):

@@ -48,7 +48,7 @@ def test_a_form_submit_leads_to_an_email_in_the_outbox_whose_link_records_the_cl
     assert events == ["email_click"]
     sent = sending_system.items(f"LEAD#{lead_id}", "PROFILE")[0]
     assert sent["emails_sent"] == 1 and sent["sequence"]["step"] == 1
-    # SES's Send and Delivery events come back through SNS and SQS to the ses_events function.
+    # SES's Send and Delivery events come back through EventBridge and SQS to the ses_events function.
     # On a busy two-core machine the round trip through SNS, SQS and the consumer's poll took over 20 s once.
     delivered = wait_for(lambda: [e for e in sending_system.items(f"LEAD#{lead_id}", "EVT#")
                                   if e["type"] == "email_delivered"], seconds=60)

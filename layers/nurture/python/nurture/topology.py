@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,18 @@ OUTPUT_SENDER_ADDRESS = "SenderAddress"  # what `nurture campaign test` sends fr
 OUTPUT_CONFIGURATION_SET = "SesConfigurationSet"
 OUTPUT_CONFIG_BUCKET = "ConfigBucketName"  # where `nurture config push` publishes
 OUTPUT_DEPLOYED_CONFIG = "DeployedConfigUrl"  # version 1: the config bundle the deploy shipped (s3://…)
+
+# SES's email events reach the ses_events queue through EventBridge's default bus (docs/ses-events.md): the rule
+# takes SES's events of the stack's own configuration set only (SES tags each with it), in AWS and locally alike.
+SES_EVENT_SOURCE = "aws.ses"
+SES_CONFIGURATION_SET_TAG = "ses:configuration-set"
+
+
+def ses_events_pattern(configuration_set: str) -> dict[str, Any]:
+    """The EventBridge rule's event pattern: an email event of this configuration set."""
+    return {"source": [SES_EVENT_SOURCE],
+            "detail": {"mail": {"tags": {SES_CONFIGURATION_SET_TAG: [configuration_set]}}}}
+
 
 # A metric every function may publish (a config problem) goes under this one dimension: one metric, one alarm.
 SHARED_METRIC_DIMENSIONS = {"service": "nurture"}

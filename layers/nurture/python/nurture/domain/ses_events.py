@@ -1,16 +1,15 @@
 """What SES tells us about an email, read from any of the shapes it arrives in.
 
 SES publishes two formats: event publishing records (`eventType`, from a configuration set) and the
-older identity notifications (`notificationType`). Either comes inside an SNS notification inside
-an SQS message body, or bare when the subscription delivers raw messages. One SES record can name
-several recipients (a bounce of two addresses): it becomes one event per recipient, each with its
-own idempotency key (SES message id + event type + recipient + time).
+older identity notifications (`notificationType`). The envelope around a record (an EventBridge event,
+an SNS notification) is taken off in `nurture.queues.ses_events`; this module reads the record. One SES
+record can name several recipients (a bounce of two addresses): it becomes one event per recipient,
+each with its own idempotency key (SES message id + event type + recipient + time).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -28,13 +27,22 @@ KINDS = {
     "Click": "click", "Reject": "reject", "Rendering Failure": "rendering_failure",
     "DeliveryDelay": "delivery_delay", "Subscription": "subscription",
 }
+# The `detail-type` EventBridge gives each kind of event publishing record (source `aws.ses`), per SES's
+# "Monitoring SES events using Amazon EventBridge"; the record itself is the event's `detail`.
+DETAIL_TYPES = {
+    "Send": "Email Sent", "Delivery": "Email Delivered", "Bounce": "Email Bounced",
+    "Complaint": "Email Complaint Received", "Reject": "Email Rejected", "Open": "Email Opened",
+    "Click": "Email Clicked", "Rendering Failure": "Email Rendering Failed",
+    "DeliveryDelay": "Email Delivery Delayed", "Subscription": "Email Subscribed",
+}
 
 
 MAX_TEXT = 2048  # a detail's text kept on an activity (a user agent, a link): far above real ones
 
 
 class UnreadableSesEvent(NurtureError):
-    """Not an SES event in any shape we accept: that record fails alone and ends in the DLQ."""
+    """Not an SES event in any shape we accept: that record fails alone and ends in the DLQ. The message names
+    what is wrong, never a value from the event that could be personal data (an address, a link)."""
 
 
 @dataclass(frozen=True)
@@ -62,16 +70,6 @@ class SesEvent:
     def permanent_failure(self) -> bool:
         """An address that must never be mailed again: a permanent bounce or any complaint."""
         return self.kind == "complaint" or (self.kind == "bounce" and self.bounce_type == "Permanent")
-
-
-def parse_body(body: str) -> list[SesEvent]:
-    """An SQS message body: an SNS notification around an SES record, or the SES record itself."""
-    document = _json(body, "the message body")
-    if isinstance(document, dict) and document.get("Type") == "Notification" and "Message" in document:
-        document = _json(document["Message"], "the SNS message")
-    if not isinstance(document, dict):
-        raise UnreadableSesEvent("not a JSON object")
-    return parse_record(document)
 
 
 def parse_record(record: dict[str, Any]) -> list[SesEvent]:
@@ -144,15 +142,6 @@ def _time(value: Any) -> datetime:
     if moment.tzinfo is None:
         raise UnreadableSesEvent("an SES event time without a time zone")
     return moment
-
-
-def _json(text: Any, what: str) -> Any:
-    if not isinstance(text, str):
-        raise UnreadableSesEvent(f"{what} is not text")
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        raise UnreadableSesEvent(f"{what} is not JSON") from error
 
 
 # --- what an event does to the lead ------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 
 from nurture.table import TABLE
-from nurture.topology import SEND_QUEUE_RECEIVES
+from nurture.topology import SEND_QUEUE_RECEIVES, ses_events_pattern
 
 REGION = "ap-northeast-1"
 
@@ -26,7 +26,7 @@ class LocalResources:
     audience_queue: str = "nurture-audience"
     audience_dead_letters: str = "nurture-audience-dlq"
     ses_events_dead_letters: str = "nurture-ses-events-dlq"
-    ses_events_topic: str = "nurture-ses-events"
+    ses_events_rule: str = "nurture-ses-events"  # on the default bus, as SES publishes only there
     sender_address: str = "news@nurture.example"
     configuration_set: str = "nurture-local"
     token_secret_id: str = "nurture/local/token-key"  # noqa: S105 - the secret's name
@@ -62,8 +62,8 @@ class LocalResources:
         return self.queue_url(self.handoff_queue)
 
     @property
-    def ses_events_topic_arn(self) -> str:
-        return f"arn:aws:sns:{self.region}:123456789012:{self.ses_events_topic}"
+    def configuration_set_arn(self) -> str:
+        return f"arn:aws:ses:{self.region}:123456789012:configuration-set/{self.configuration_set}"
 
     def queue_url(self, name: str) -> str:
         """Where the emulator serves a queue (it finds queues by the name in the URL, whatever the host)."""
@@ -71,8 +71,8 @@ class LocalResources:
 
 
 def create_resources(resources: LocalResources, session: Any | None = None) -> None:
-    """Table (keys, GSIs, stream, TTL), the config bucket, the queues, the SES identity and the signing secret,
-    if missing."""
+    """Table (keys, GSIs, stream, TTL), the config bucket, the queues, the SES events rule, the SES identity and the
+    signing secret, if missing."""
     session = session or boto3.session.Session(region_name=resources.region)
     dynamodb = session.client("dynamodb")
     if resources.table_name not in dynamodb.list_tables()["TableNames"]:
@@ -90,12 +90,14 @@ def create_resources(resources: LocalResources, session: Any | None = None) -> N
                      Attributes={"FifoQueue": "true", "VisibilityTimeout": "60"})
     _queue_with_dead_letters(sqs, resources.send_queue, resources.send_dead_letters)
     _queue_with_dead_letters(sqs, resources.audience_queue, resources.audience_dead_letters)
-    # SES events: the configuration set's SNS topic, and the queue subscribed to it.
+    # SES events: the rule on EventBridge's default bus that sends the configuration set's events to their queue,
+    # with the stack's pattern. The emulator routes a matching PutEvents to an SQS target in EventBridge's shape.
     ses_events = _queue_with_dead_letters(sqs, resources.ses_events_queue, resources.ses_events_dead_letters)
-    sns = session.client("sns")
-    topic = sns.create_topic(Name=resources.ses_events_topic)["TopicArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=sqs.get_queue_attributes(
-        QueueUrl=ses_events, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+    events = session.client("events")
+    events.put_rule(Name=resources.ses_events_rule,
+                    EventPattern=json.dumps(ses_events_pattern(resources.configuration_set)))
+    queue_arn = sqs.get_queue_attributes(QueueUrl=ses_events, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_targets(Rule=resources.ses_events_rule, Targets=[{"Id": "ses-events-queue", "Arn": queue_arn}])
     sesv2 = session.client("sesv2")
     if resources.configuration_set not in sesv2.list_configuration_sets().get("ConfigurationSets", []):
         sesv2.create_configuration_set(ConfigurationSetName=resources.configuration_set)

@@ -104,7 +104,7 @@ class LocalSystem:
                                    on_delivered=emulator.stream_trimmer(self.resources.table_name,
                                                                         self.resources.region))
         self._repeaters = [Repeater("stream-poller", STREAM_POLL_SECONDS, self.poller.poll_once)]
-        ses = EventPublisher(self.resources.ses_events_topic_arn, self.resources.region)
+        ses = EventPublisher(self.resources.configuration_set_arn, self.resources.region)
         # SES, as it would: Send and Delivery events for each email it accepted, once, whoever saw it first.
         self.outbox = Outbox(self.outbox_dir, self.resources.region, lambda email: ses.publish(
             *delivery_records(email, self.resources.configuration_set, datetime.now(UTC))))

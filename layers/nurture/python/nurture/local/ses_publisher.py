@@ -2,7 +2,8 @@
 `nurture simulate`: Send, Delivery, Bounce, Complaint, Open and Click records.
 
 The records have SES's event-publishing shape (with the sender's message tags, as in AWS's samples),
-and go through the same SNS topic and SQS queue as in AWS, to the real `ses_events` function.
+and go the same way as in AWS: onto EventBridge's default bus as `aws.ses` events, whose rule (the stack's
+pattern) sends them to the SQS queue of the real `ses_events` function.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any
 
 import boto3
 
+from nurture.domain.ses_events import DETAIL_TYPES
 from nurture.local.emulator import SentEmail
+from nurture.topology import SES_EVENT_SOURCE
 
 ACCOUNT = "123456789012"
 MTA = "a27-1.smtp-out.ap-northeast-1.amazonses.com"
@@ -85,15 +88,23 @@ def delivery_records(email: SentEmail, configuration_set: str, at: datetime) -> 
 
 
 class EventPublisher:
-    """Publishes SES event records to the configuration set's SNS topic, as SES does."""
+    """Puts SES event records on EventBridge's default bus as SES does for the configuration set: source `aws.ses`,
+    the record's detail-type, the record as the detail. Only the emulator accepts an `aws.` source from a caller
+    (AWS keeps those for its services), which is what lets it stand in for SES here."""
 
-    def __init__(self, topic_arn: str, region: str):
-        self._topic_arn = topic_arn
+    BATCH = 10  # PutEvents' most entries a call
+
+    def __init__(self, configuration_set_arn: str, region: str):
+        self._configuration_set_arn = configuration_set_arn
         self._region = region
-        self._sns: Any = None  # made on first use: inside the emulator the caller has set up
+        self._events: Any = None  # made on first use: inside the emulator the caller has set up
 
     def publish(self, *records: dict[str, Any]) -> None:
-        if self._sns is None:
-            self._sns = boto3.session.Session(region_name=self._region).client("sns")
-        for record in records:
-            self._sns.publish(TopicArn=self._topic_arn, Message=json.dumps(record))
+        if self._events is None:
+            self._events = boto3.session.Session(region_name=self._region).client("events")
+        entries = [{"Source": SES_EVENT_SOURCE, "DetailType": DETAIL_TYPES[record["eventType"]],
+                    "Resources": [self._configuration_set_arn], "Detail": json.dumps(record)} for record in records]
+        for start in range(0, len(entries), self.BATCH):
+            answer = self._events.put_events(Entries=entries[start:start + self.BATCH])
+            if answer.get("FailedEntryCount"):
+                raise RuntimeError(f"the emulator refused SES events: {answer['Entries']}")

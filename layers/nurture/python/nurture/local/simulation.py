@@ -287,7 +287,7 @@ class _World:
                                        functools.partial(invoke, "ses_events"), retry_at_once=True)
         self._audience = QueuePoller(resources.queue_url(resources.audience_queue), resources.region,
                                      functools.partial(invoke, "audience"), batch_size=1, retry_at_once=True)
-        self._ses = EventPublisher(resources.ses_events_topic_arn, resources.region)
+        self._ses = EventPublisher(resources.configuration_set_arn, resources.region)
         self._mix = mix
         self._campaigns = _schedule_calendar(resources.table_name, start, start + timedelta(days=days))
         # Per campaign, every lead that was in its segment at a moment its emails went out: the oracle.

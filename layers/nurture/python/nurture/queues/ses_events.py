@@ -1,12 +1,21 @@
-"""The SES events consumer: each SQS record is one SNS notification (or raw SES record) of one email."""
+"""The SES events consumer: each SQS record carries one SES record about one email, in the envelope it came in.
+
+Since issue 20 the configuration set publishes to EventBridge's default bus and a rule sends the events to the
+queue, so a body is an EventBridge event whose `detail` is the SES record. Bodies in the older shapes are still
+read: an SNS notification (what the SNS topic delivered before; such messages may still be queued, or in the
+dead-letter queue to be redriven, when a stack upgrades) and the bare record (SNS's raw delivery).
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.event_bridge_event import EventBridgeEvent
+from aws_lambda_powertools.utilities.data_classes.sns_event import SNSMessage
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -14,8 +23,9 @@ from nurture.config import NurtureConfig
 from nurture.config.sequences import Deliverability
 from nurture.domain.clock import iso
 from nurture.domain.deliverability import DayCounts, Verdict, judge
-from nurture.domain.ses_events import SesEventStore, apply_events, parse_body
+from nurture.domain.ses_events import SesEvent, SesEventStore, UnreadableSesEvent, apply_events, parse_record
 from nurture.observability import logger, metrics
+from nurture.topology import SES_EVENT_SOURCE
 
 # A batch whose every record failed is still answered record by record, not with an exception.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -34,7 +44,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: SesEventS
     def record_events(record: SQSRecord) -> None:
         nonlocal reputation_events
         # An unreadable body raises here: that record alone fails, and after a few receives sits in the DLQ.
-        events = parse_body(record.body)
+        events = events_in(record)
         applied = apply_events(events, store, config.api.event_retention_days,
                                config.sequences.deliverability.transient_bounces_to_suppress, config.bots)
         reputation_events += sum(1 for effect in applied if effect.event.permanent_failure)
@@ -49,6 +59,43 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: SesEventS
     if reputation_events:
         check_reputation(guard, config.sequences.deliverability, clock())
     return response
+
+
+def events_in(record: SQSRecord) -> list[SesEvent]:
+    """The SES events an SQS message carries; an unreadable one is logged by what is wrong with it (never its
+    body, which names addresses) and raised."""
+    try:
+        return parse_record(ses_record(record))
+    except UnreadableSesEvent as error:
+        logger.error("unreadable SES event", extra={"reason": str(error), "sqs_message_id": record.message_id})
+        raise
+
+
+def ses_record(record: SQSRecord) -> dict[str, Any]:
+    """The SES record in an SQS message, out of its envelope: Powertools' data classes read each shape."""
+    try:
+        document = record.json_body
+    except ValueError as error:
+        raise UnreadableSesEvent("the message body is not JSON") from error
+    if not isinstance(document, dict):
+        raise UnreadableSesEvent("the message body is not a JSON object")
+    if "detail-type" in document and "detail" in document:  # EventBridge
+        source = document.get("source")
+        if source != SES_EVENT_SOURCE:
+            raise UnreadableSesEvent(f"an EventBridge event from {str(source)[:40]!r}, not from SES")
+        detail = EventBridgeEvent(document).detail
+        if not isinstance(detail, dict):
+            raise UnreadableSesEvent("an EventBridge event whose detail is not an object")
+        return detail
+    if document.get("Type") == "Notification" and "Message" in document:  # SNS
+        try:
+            message = json.loads(SNSMessage(document).message)
+        except (TypeError, ValueError) as error:
+            raise UnreadableSesEvent("the SNS message is not JSON") from error
+        if not isinstance(message, dict):
+            raise UnreadableSesEvent("the SNS message is not a JSON object")
+        return message
+    return document  # the bare record
 
 
 def check_reputation(guard: GuardStore, settings: Deliverability, now: datetime) -> Verdict:
