@@ -10,6 +10,8 @@ LAYER_DIR := .build/layers/dependencies
 LAMBDA_PYTHON ?= $(shell for candidate in python3.13 $$(pyenv root 2>/dev/null)/versions/3.13*/bin/python3.13; do \
 	$$candidate -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { echo $$candidate; break; }; done)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# The stack compiles the library layer with it too (infra/constructs/shared_code.py).
+export LAMBDA_PYTHON
 
 WEB_BUNDLE := .build/web/nurture.min.js
 # Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded at test time).

@@ -22,7 +22,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -431,17 +431,29 @@ IDLE_TICKS = 5
 IDLE_TICK = "dispatcher tick, nothing due"
 
 
+FIRST_OF_A_DAY = "identified visitor, the first hit of its day, scored"
+
+
 @dataclass
 class FreshAccount:
     usage: dict[str, Amounts]  # per kind of hit (and the idle tick), the usage of one
     calls: dict[str, Amounts]  # per kind of hit (and the idle tick), AWS calls of one, by function
+    stored_bytes: dict[str, float]  # per kind of hit, what the table (its indexes included) grew by per hit
+
+
+def kept(prices: PriceList, stored_bytes: float, retention_days: int) -> float:
+    """Dollars to store `stored_bytes` and back them up (point-in-time recovery) for `retention_days`."""
+    per_gb_month = prices.prices["dynamodb_storage_gb_month"].usd + prices.prices["dynamodb_backup_gb_month"].usd
+    return stored_bytes / GB * per_gb_month * retention_days / 30
 
 
 def on_a_fresh_account(prices: PriceList) -> FreshAccount:
     """A dispatcher tick with nothing due; then beacons of one page view each: from identified visitors
     (stored on the lead, then scored), one at a time as the stream delivers them below a hit a second
     (its 1 s batching window) and in bursts of 100; and from anonymous visitors (stored under the visitor,
-    not scored until it identifies). Every function has run once before anything is measured."""
+    not scored until it identifies); a page's events in one request; and each lead's first hit of a day (a
+    day apart: its daily counters start again). Every function has run once before anything is measured."""
+    import time_machine
     from moto import mock_aws
 
     from nurture.adapters.aws import reset_clients
@@ -460,6 +472,7 @@ def on_a_fresh_account(prices: PriceList) -> FreshAccount:
     emulator.install()
     usage: dict[str, Amounts] = {}
     calls: dict[str, Amounts] = {}
+    stored_bytes: dict[str, float] = {}
     with mock.patch.dict(os.environ, environment), mock_aws(), meter.installed(), \
             functions_logging(MeteredLog(meter)), warnings.catch_warnings():  # type: ignore[arg-type]
         os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -482,7 +495,9 @@ def on_a_fresh_account(prices: PriceList) -> FreshAccount:
 
         def measured(kind: str, run: Callable[[], None], times: int = HITS) -> None:
             meter.reset()
+            before = meter.table_bytes(resources.table_name)
             run()
+            stored_bytes[kind] = (meter.table_bytes(resources.table_name) - before) / times
             usage[kind] = meter.total().times(1 / times)
             calls[kind] = Amounts({f"{owner}: {call}": n / times for owner, counted in meter.calls.items()
                                    for call, n in counted.items()})
@@ -529,9 +544,18 @@ def on_a_fresh_account(prices: PriceList) -> FreshAccount:
         measured("identified visitor, scored one at a time", one_at_a_time)
         measured("identified visitor, scored in batches of 100", in_bursts)
         measured("anonymous visitor", anonymous)
+        def first_of_a_day() -> None:  # each lead's hit a day after its last: new daily counters, decay
+            with time_machine.travel(datetime.now(UTC), tick=True) as clock:
+                for n in range(HITS):
+                    if n % len(visitors) == 0:
+                        clock.shift(timedelta(days=1))
+                    beacon(visitors[n % len(visitors)], n)
+                    streams.poll_once()
+
         measured(PAGE_BATCH, a_page_at_a_time)
+        measured(FIRST_OF_A_DAY, first_of_a_day)  # last: it leaves the leads' clocks months ahead
     reset_clients()
-    return FreshAccount(usage, calls)
+    return FreshAccount(usage, calls, stored_bytes)
 
 
 @dataclass
@@ -607,7 +631,7 @@ def fixed_monthly(prices: PriceList, deployed: Amounts, idle_tick: Amounts, metr
 
 def deployed_resources(template: Path) -> Amounts:
     """What the synthesized stack bills by the month whatever it does: alarms (per metric they watch),
-    dashboards, customer-managed KMS keys, the secret."""
+    dashboards, customer-managed KMS keys, Secrets Manager secrets (none since issue 20)."""
     resources = json.loads(template.read_text(encoding="utf-8"))["Resources"].values()
     usage = Amounts()
     for resource in resources:
@@ -669,11 +693,15 @@ def markdown(prices: PriceList, fresh: FreshAccount, month: MonthCosts) -> list[
         f"dearest common hit. Of it, ${running * 1e6:.2f} runs the product and ${observing * 1e6:.2f} observes it",
         "(CloudWatch Logs; X-Ray only with nurture:tracing, the last column).",
         "",
-        "Per million events (a hit is an event); the batched row's requests carry five each.",
+        "Per million events (a hit is an event); the batched row's requests carry five each. Storing what a",
+        f"hit adds to the table and backing it up for the {retention_days()} days events are kept "
+        "(`event_retention_days`) is",
+        "apart, in the last column: it is paid over those days, and the table's growth per hit is measured the",
+        "same way (items and index entries, 100 bytes of overhead each).",
         "",
         "| tracking hit | product, $ per million | logs (and X-Ray) | total | with tracing on "
-        "| $ per million requests |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"| $ per million requests | bytes stored | kept {retention_days()} days, $ per million |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, usage in fresh.usage.items():
         if kind == IDLE_TICK:
@@ -681,8 +709,10 @@ def markdown(prices: PriceList, fresh: FreshAccount, month: MonthCosts) -> list[
         product, observe = split(prices.bill(usage))
         traced = traced_extra(prices, usage)
         total = product + observe
+        stored = fresh.stored_bytes[kind]
         lines.append(f"| {kind} | {product * 1e6:.2f} | {observe * 1e6:.2f} | {total * 1e6:.2f} | "
-                     f"{(total + traced) * 1e6:.2f} | {total * EVENTS_PER_REQUEST.get(kind, 1) * 1e6:.2f} |")
+                     f"{(total + traced) * 1e6:.2f} | {total * EVENTS_PER_REQUEST.get(kind, 1) * 1e6:.2f} | "
+                     f"{stored:,.0f} | {kept(prices, stored, retention_days()) * 1e6:.2f} |")
     lines += ["", f"Where the headline's dollars go, per million hits ({HEADLINE}):", "",
               "| line | per hit | $ per million hits |", "|---|---:|---:|"]
     lines += [f"| {line_name(prices, name)} | {quantity(fresh.usage[HEADLINE][name])} | {usd * 1e6:.2f} |"
@@ -729,14 +759,23 @@ def markdown(prices: PriceList, fresh: FreshAccount, month: MonthCosts) -> list[
 
 def hit_table(prices: PriceList, fresh: FreshAccount) -> list[str]:
     """`make bench-cost`: the tracking hits alone, a minute's run (the whole `make bench` takes an hour)."""
-    lines = ["| tracking hit | $ per million events | with tracing on | $ per million requests |",
-             "|---|---:|---:|---:|"]
+    lines = ["| tracking hit | $ per million events | with tracing on | $ per million requests | bytes stored "
+             f"| kept {retention_days()} days, $ per million |", "|---|---:|---:|---:|---:|---:|"]
     for kind, usage in fresh.usage.items():
         if kind != IDLE_TICK:
             total = sum(prices.bill(usage).values())
+            stored = fresh.stored_bytes[kind]
             lines.append(f"| {kind} | {total * 1e6:.2f} | {(total + traced_extra(prices, usage)) * 1e6:.2f} | "
-                         f"{total * EVENTS_PER_REQUEST.get(kind, 1) * 1e6:.2f} |")
+                         f"{total * EVENTS_PER_REQUEST.get(kind, 1) * 1e6:.2f} | {stored:,.0f} | "
+                         f"{kept(prices, stored, retention_days()) * 1e6:.2f} |")
     return lines
+
+
+def retention_days() -> int:
+    """How long the shipped config keeps a lead's events."""
+    from nurture.config import load_config
+
+    return load_config(REPO / "config").api.event_retention_days
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ NOTES = [
     "- Lambda cannot write `__pycache__` under /opt, so layer source without bytecode is compiled at every",
     "  cold start. `make layers` precompiles the modules the handlers import when they load, with Python",
     "  3.13 if the machine has one (`infra/layer_bytecode.py`): about 4 MB, where the whole layer's",
-    "  bytecode would add 9.5 MB. The library layer is not precompiled yet.",
+    "  bytecode would add 9.5 MB. `cdk synth` compiles the whole library layer the same way (decision 73).",
 ]
 
 
@@ -170,8 +170,9 @@ def main() -> None:
         "",
         "## Cold import of each handler module",
         "",
-        f"Median of {cold_import.RUNS} fresh interpreters with Lambda's environment variables set (the X-Ray SDK",
-        "then samples locally instead of creating API clients). Aim: at most 1.3x the bare boto3 client.",
+        f"Median of {cold_import.RUNS} fresh interpreters with Lambda's environment variables set, tracing off as",
+        "shipped: the handler's import and its first request's config load (the config layer's compiled config,",
+        "as `cdk synth` stages it). Aim: at most 1.3x the bare boto3 client.",
         "",
         "| module | seconds | ratio |",
         "|---|---:|---:|",
@@ -187,9 +188,9 @@ def main() -> None:
         f"as `make layers` built them here ({layers['bytecode']:.1f} MB of it precompiled cold-start modules), "
         f"library {layers['library']:.2f} MB, config {layers['config']:.2f} MB.",
         "",
-        "Cold import of each handler with nothing importable but its layers and the runtime's boto3 (medians,",
-        "seconds), with the layer's source only and with its cold-start modules precompiled; the ratio is the",
-        "latter's to the bare boto3 client:",
+        "Cold import and first config load of each handler with nothing importable but its layers and the",
+        "runtime's boto3 (medians, seconds), with the layers' source only and precompiled as `make layers` and",
+        "`cdk synth` ship them; the ratio is the latter's to the bare boto3 client:",
         "",
         "| handler | source only | precompiled | ratio |",
         "|---|---:|---:|---:|",

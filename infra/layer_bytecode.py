@@ -54,20 +54,33 @@ def cold_start_modules(layer: Path) -> list[Path]:
     return found
 
 
+def compile_modules(modules: list[Path], python: str) -> None:
+    subprocess.run([python, "-c", _COMPILE, *map(str, modules)], check=True)
+
+
 def precompile(layer: Path, python: str) -> None:
     """Compile the layer's cold-start modules with `python` (bench/ does it with this machine's)."""
     modules = cold_start_modules(layer)
-    subprocess.run([python, "-c", _COMPILE, *map(str, modules)], check=True)
+    compile_modules(modules, python)
     compiled = sum(path.stat().st_size for path in layer.rglob("*.pyc"))
     print(f"precompiled {len(modules)} cold-start modules for {python}: {compiled / 1e6:.1f} MB of bytecode")
 
 
-def main(layer: Path, lambda_python: str) -> None:
-    version = subprocess.run([lambda_python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                             check=True, capture_output=True, text=True).stdout.strip()
+def python_version(python: str) -> str:
+    return subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def lambda_python() -> str | None:
+    """Lambda's Python on this machine, as the Makefile found it (`LAMBDA_PYTHON`, exported to synth and tests)."""
+    return os.environ.get("LAMBDA_PYTHON") or None
+
+
+def main(layer: Path, python: str) -> None:
+    version = python_version(python)
     if version != "3.13":
-        sys.exit(f"{lambda_python} is Python {version}; Lambda runs 3.13, whose bytecode is not another's")
-    precompile(layer, lambda_python)
+        sys.exit(f"{python} is Python {version}; Lambda runs 3.13, whose bytecode is not another's")
+    precompile(layer, python)
 
 
 if __name__ == "__main__":

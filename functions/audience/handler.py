@@ -3,6 +3,9 @@
 from functools import cache
 from typing import Any
 
+# First, before the config loads pydantic: Powertools' batch utility then does not import every parser model
+# for its type hints, a tenth of a second of a cold start (docs/decisions.md, 73).
+import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.adapters.audience_queue import AudienceQueue
@@ -10,7 +13,7 @@ from nurture.adapters.audience_store import DynamoAudienceStore
 from nurture.adapters.campaign_store import DynamoCampaignStore
 from nurture.adapters.send_queue import SendQueue
 from nurture.domain.clock import utc_now
-from nurture.observability import logger, metrics, tracer
+from nurture.observability import logger, metrics, traced
 from nurture.queues.audience import handle_batch
 from nurture.settings import config_version, pin_config, runtime_settings
 
@@ -24,7 +27,7 @@ def collaborators() -> tuple[DynamoAudienceStore, AudienceQueue, SendQueue, Dyna
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
+@traced
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store, queue, members, campaigns = collaborators()

@@ -17,7 +17,7 @@ from nurture.domain.campaigns.start import release_held, start_due_campaigns
 from nurture.domain.clock import utc_now
 from nurture.domain.dispatch import tick
 from nurture.domain.preferences.double_opt_in import remove_expired
-from nurture.observability import logger, metrics, tracer
+from nurture.observability import logger, metrics, traced
 from nurture.settings import config_version, pin_config, runtime_settings
 
 
@@ -41,7 +41,7 @@ def campaign_collaborators() -> tuple[DynamoCampaignStore, DynamoAudienceStore, 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
+@traced
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The schedule's payload carries nothing we need: the tick is about "now".

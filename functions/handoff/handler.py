@@ -3,12 +3,15 @@
 from functools import cache
 from typing import Any
 
+# First, before the config loads pydantic: Powertools' batch utility then does not import every parser model
+# for its type hints, a tenth of a second of a cold start (docs/decisions.md, 73).
+import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.adapters.handoff_queue import HandoffQueue
 from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.domain.clock import utc_now
-from nurture.observability import logger, metrics, tracer
+from nurture.observability import logger, metrics, traced
 from nurture.settings import pin_config, runtime_settings
 from nurture.streams.handoff import handle_batch
 
@@ -21,7 +24,7 @@ def collaborators() -> tuple[DynamoLeadStore, HandoffQueue]:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
+@traced
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store, queue = collaborators()

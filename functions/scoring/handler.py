@@ -4,12 +4,15 @@ opt-in confirmations posts asked for queued for the sender."""
 from functools import cache
 from typing import Any
 
+# First, before the config loads pydantic: Powertools' batch utility then does not import every parser model
+# for its type hints, a tenth of a second of a cold start (docs/decisions.md, 73).
+import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.adapters.scoring_store import DynamoScoringStore
 from nurture.adapters.send_queue import SendQueue
 from nurture.domain.clock import utc_now
-from nurture.observability import logger, metrics, tracer
+from nurture.observability import logger, metrics, traced
 from nurture.settings import pin_config, runtime_settings
 from nurture.streams.scoring import handle_batch
 
@@ -22,7 +25,7 @@ def collaborators() -> tuple[DynamoScoringStore, SendQueue]:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
+@traced
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store, send_queue = collaborators()

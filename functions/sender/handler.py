@@ -3,6 +3,9 @@
 from functools import cache
 from typing import Any
 
+# First, before the config loads pydantic: Powertools' batch utility then does not import every parser model
+# for its type hints, a tenth of a second of a cold start (docs/decisions.md, 73).
+import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.adapters.campaign_store import DynamoCampaignStore
@@ -13,7 +16,7 @@ from nurture.config import NurtureConfig
 from nurture.domain.clock import utc_now
 from nurture.domain.pacing import SendPacer
 from nurture.domain.sending import Composer
-from nurture.observability import logger, metrics, tracer
+from nurture.observability import logger, metrics, traced
 from nurture.queues.sender import handle_batch
 from nurture.settings import config_version, marketer_config, pin_config, runtime_settings
 
@@ -31,13 +34,13 @@ def composer(config: NurtureConfig) -> Composer:
     """Per batch and config version (a campaign's is the one it was scheduled with): the signing key comes from
     Powertools' cache, so a rotated key is picked up."""
     settings = runtime_settings()
-    return Composer.for_config(config, token_signer(settings.token_secret_id, config.api.token_lifetime_days),
+    return Composer.for_config(config, token_signer(settings.signing_key_parameter, config.api.token_lifetime_days),
                                settings.public_api_url, settings.sender_address)
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
+@traced
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store, mailer, campaigns = collaborators()

@@ -3,12 +3,15 @@
 from functools import cache
 from typing import Any
 
+# First, before the config loads pydantic: Powertools' batch utility then does not import every parser model
+# for its type hints, a tenth of a second of a cold start (docs/decisions.md, 73).
+import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
 from nurture.adapters.ses_event_store import DynamoSesEventStore
 from nurture.domain.clock import utc_now
-from nurture.observability import logger, metrics, tracer
+from nurture.observability import logger, metrics, traced
 from nurture.queues.ses_events import handle_batch
 from nurture.settings import marketer_config, pin_config, runtime_settings
 
@@ -21,7 +24,7 @@ def collaborators() -> tuple[DynamoSesEventStore, DynamoDeliverabilityStore]:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
+@traced
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store, guard = collaborators()

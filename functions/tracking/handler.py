@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.http.app import HttpApi
 from nurture.http.tracking_routes import register_tracking_routes
-from nurture.observability import logger, metrics, tracer
+from nurture.observability import logger, metrics, traced
 from nurture.settings import active_config, marketer_config, pin_config
 
 
@@ -20,7 +20,7 @@ def api(config_version: int) -> HttpApi:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)  # responses carry personal data: not into traces
+@traced
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return api(active_config().version).resolve(event, context)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,11 @@ import yaml
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra import paths
+from infra import layer_bytecode, paths
 from nurture.config import load_config
+from nurture.config.compiled import COMPILED_FILE, compiled_json, library_fingerprint
+from nurture.config.loader import read_config_files
+from nurture.config.versions import digest
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -23,7 +27,7 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 RUNTIME_PROVIDED = {"boto3": "boto3", "botocore": "botocore", "s3transfer": "s3transfer", "urllib3": "urllib3",
                     "python-dateutil": "dateutil", "six": "six", "jmespath": "jmespath"}
 # The CLI and the local runtime are developer tools: they never ship to Lambda.
-LIBRARY_EXCLUDES = ["python/nurture/cli", "python/nurture/local", "**/__pycache__", "**/*.pyc"]
+LIBRARY_DEV_TOOLS = ("cli", "local")
 
 
 class SharedCode(Construct):
@@ -36,15 +40,14 @@ class SharedCode(Construct):
             )
         self.dependencies = self._layer("Dependencies", lambda_.Code.from_asset(str(dependencies_dir)),
                                         "Powertools, pydantic and PyYAML for Lambda Python 3.13 arm64")
-        self.library = self._layer("Library", lambda_.Code.from_asset(str(paths.LIBRARY_LAYER),
-                                                                     exclude=LIBRARY_EXCLUDES),
+        self.library = self._layer("Library", lambda_.Code.from_asset(str(staged_library())),
                                    "The nurture package: domain, adapters and HTTP layer")
-        # Mounted at /opt/config: the functions read forms.yaml and api.yaml from there.
-        config = (lambda_.Code.from_asset(str(deployed_config(api_overrides))) if api_overrides else
-                  lambda_.Code.from_asset(str(paths.REPO), exclude=["*", ".*", "!config", "!config/**"]))
-        self.config = self._layer("Config", config, "Marketer configuration (config/*.yaml)")
+        # Mounted at /opt/config: the functions load its compiled.json (the YAML files, validated at synth).
+        staged_config = deployed_config(api_overrides or {})
+        self.config = self._layer("Config", lambda_.Code.from_asset(str(staged_config)),
+                                  "Marketer configuration (config/*.yaml, and compiled)")
         # What the config layer holds: config version 1.
-        self.config_dir = deployed_config(api_overrides) / "config" if api_overrides else paths.CONFIG
+        self.config_dir = staged_config / "config"
 
     def _layer(self, name: str, code: lambda_.Code, description: str) -> lambda_.LayerVersion:
         return lambda_.LayerVersion(self, name, code=code, description=description,
@@ -56,33 +59,68 @@ class SharedCode(Construct):
 
 
 def deployed_config(api_overrides: dict[str, Any]) -> Path:
-    """config/ with the deployment's overrides of api.yaml, validated like `nurture config check`.
+    """config/ with the deployment's overrides of api.yaml, validated like `nurture config check` (raises
+    ConfigInvalid, naming each problem), and compiled: what a function loads without YAML or validation.
 
     Staged under .build/ by content, so a synth with the same settings reuses it.
     """
-    api_file = paths.CONFIG / "api.yaml"
-    api = {**(yaml.safe_load(api_file.read_text(encoding="utf-8")) or {}), **api_overrides}
-    digest = hashlib.sha256(json.dumps([api, _tree_digest(paths.CONFIG)], sort_keys=True).encode()).hexdigest()
-    staged = paths.REPO / ".build" / "config" / digest[:16]
+    def build(folder: Path) -> None:
+        config = folder / "config"
+        shutil.copytree(paths.CONFIG, config, ignore=shutil.ignore_patterns(".*", "__pycache__", COMPILED_FILE))
+        if api_overrides:
+            api_file = config / "api.yaml"
+            api = {**(yaml.safe_load(api_file.read_text(encoding="utf-8")) or {}), **api_overrides}
+            api_file.write_text(yaml.safe_dump(api, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        validated = load_config(config, check_template_syntax=True)
+        (config / COMPILED_FILE).write_text(compiled_json(validated, digest(read_config_files(config))),
+                                            encoding="utf-8")
+
+    content = [api_overrides, _tree_digest(paths.CONFIG), library_fingerprint()]
+    return _staged("config", json.dumps(content, sort_keys=True), build)
+
+
+def staged_library() -> Path:
+    """The nurture package as its layer ships it: without the developer tools, and compiled by Lambda's Python
+    when this machine has one (`make layers` says), since source in read-only /opt is compiled again at every
+    cold start (docs/benchmarks.md)."""
+    source = paths.LIBRARY_LAYER / "python" / "nurture"
+    python = layer_bytecode.lambda_python()
+
+    def shipped(folder: str, names: list[str]) -> set[str]:
+        dev_tools = set(LIBRARY_DEV_TOOLS) if Path(folder) == source else set()
+        return {name for name in names if name in dev_tools or name == "__pycache__" or name.endswith(".pyc")}
+
+    def build(folder: Path) -> None:
+        shutil.copytree(source, folder / "python" / "nurture", ignore=shipped)
+        if python:
+            layer_bytecode.compile_modules(sorted((folder / "python").rglob("*.py")), python)
+
+    tree = _tree_digest(source, skip=lambda path: path.suffix == ".pyc" or "__pycache__" in path.parts or
+                        path.relative_to(source).parts[0] in LIBRARY_DEV_TOOLS)
+    version = layer_bytecode.python_version(python) if python else "source"
+    return _staged("library", tree + version, build)
+
+
+def _staged(kind: str, content: str, build: Callable[[Path], None]) -> Path:
+    """A folder under .build/<kind>/ named by `content`'s digest, built once; a synth with the same content
+    reuses it."""
+    staged = paths.REPO / ".build" / kind / hashlib.sha256(content.encode()).hexdigest()[:16]
     if not staged.is_dir():
         staged.parent.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(dir=staged.parent))
         try:
-            shutil.copytree(paths.CONFIG, building / "config", ignore=shutil.ignore_patterns(".*", "__pycache__"))
-            (building / "config" / "api.yaml").write_text(
-                yaml.safe_dump(api, allow_unicode=True, sort_keys=False), encoding="utf-8")
+            build(building)
             building.rename(staged)
         except OSError:
             if not staged.is_dir():  # else another synth staged the same content first
                 raise
         finally:
             shutil.rmtree(building, ignore_errors=True)
-    load_config(staged / "config", check_template_syntax=True)  # raises ConfigInvalid, naming each problem
     return staged
 
 
-def _tree_digest(folder: Path) -> str:
-    files = sorted(path for path in folder.rglob("*") if path.is_file())
+def _tree_digest(folder: Path, skip: Callable[[Path], bool] = lambda path: False) -> str:
+    files = sorted(path for path in folder.rglob("*") if path.is_file() and not skip(path))
     hasher = hashlib.sha256()
     for path in files:
         hasher.update(str(path.relative_to(folder)).encode())

@@ -143,3 +143,37 @@ def test_a_damaged_pointer_is_a_store_problem_for_the_cli_too_never_a_crash(stor
     with pytest.raises(StoreUnavailable, match="pointer is damaged"):
         store.pointer()
     assert active_config().version == 1  # and functions serve the deployed version
+
+
+def compiled(files: dict[str, str]) -> str:
+    from nurture.config.compiled import compiled_json
+    from nurture.config.loader import load_config_files
+    from nurture.config.versions import digest
+
+    return compiled_json(load_config_files(files, "test"), digest(files))
+
+
+def test_a_version_pushed_with_its_compiled_config_loads_without_validating(store: ConfigStore,
+                                                                            monkeypatch: pytest.MonkeyPatch):
+    files = with_title("コンパイル済み")
+    store.publish(files, "marketing", NOW, compiled=compiled(files))
+    reload()
+
+    def no_validation(*_: Any, **__: Any) -> None:
+        raise AssertionError("the compiled config was validated again")
+
+    monkeypatch.setattr("nurture.config.loader.load_config_files", no_validation)
+    assert (active_config().version, contact_title()) == (2, "コンパイル済み")
+
+
+def test_a_compiled_config_of_other_files_or_another_library_gives_way_to_the_files(store: ConfigStore,
+                                                                                    monkeypatch: pytest.MonkeyPatch):
+    pushed = with_title("ファイルの方")
+    store.publish(pushed, "marketing", NOW, compiled=compiled(with_title("別のファイル")))
+    reload()
+    assert contact_title() == "ファイルの方"
+
+    store.publish(pushed, "an older release's CLI", NOW, compiled=compiled(pushed))
+    monkeypatch.setattr("nurture.config.compiled.library_fingerprint", lambda: "another library")
+    reload()
+    assert (active_config().version, contact_title()) == (3, "ファイルの方")

@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
-from bench.cost import IDLE_TICK
+from bench.cost import FIRST_OF_A_DAY, IDLE_TICK, PAGE_BATCH
 from tests.conftest import REPO
 
 MEASURE = ("import json; from bench import cost; "
            "fresh = cost.on_a_fresh_account(cost.PriceList.load()); "
-           "print(json.dumps({'usage': fresh.usage, 'calls': fresh.calls}))")
+           "print(json.dumps({'usage': fresh.usage, 'calls': fresh.calls, 'stored': fresh.stored_bytes}))")
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +69,17 @@ def test_an_idle_tick_reads_the_due_shards_campaigns_held_emails_and_unconfirmed
     # the held campaign emails, the double opt-in leads whose time ran out).
     assert usage["dynamodb_read_unit"] == 4.5
     assert "api_gateway_request" not in usage and "dynamodb_write_unit" not in usage
+
+
+def test_the_first_hit_of_a_day_starts_the_leads_daily_counters_again_and_costs_more_than_a_later_one(fresh):
+    later, first = fresh["usage"]["identified visitor, scored one at a time"], fresh["usage"][FIRST_OF_A_DAY]
+    assert first["lambda_request"] == 2
+    assert first["dynamodb_write_unit"] > later["dynamodb_write_unit"]
+
+
+def test_what_a_hit_leaves_in_the_table_is_measured_and_a_page_batch_stores_least_per_event(fresh):
+    stored = {kind: size for kind, size in fresh["stored"].items() if kind != IDLE_TICK}
+    assert set(stored) == set(fresh["usage"]) - {IDLE_TICK}
+    # An event is at least its own item's overhead; the batch's five share one item, key and overhead.
+    assert all(size > 100 for kind, size in stored.items() if kind != PAGE_BATCH)
+    assert 0 < stored[PAGE_BATCH] < min(size for kind, size in stored.items() if kind != PAGE_BATCH)

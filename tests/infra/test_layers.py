@@ -14,7 +14,7 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from infra.constructs.shared_code import LIBRARY_EXCLUDES, RUNTIME_PROVIDED
+from infra.constructs.shared_code import LIBRARY_DEV_TOOLS, RUNTIME_PROVIDED
 from tests.conftest import REPO
 
 LAYER = REPO / ".build" / "layers" / "dependencies" / "python"
@@ -33,8 +33,7 @@ def layer() -> Path:
 def shipped_code() -> list[Path]:
     """The handlers and the library as the stack packages them (the CLI and local runtime excluded)."""
     library = REPO / "layers" / "nurture" / "python" / "nurture"
-    excluded = [library.parent / pattern.removeprefix("python/") for pattern in LIBRARY_EXCLUDES
-                if not pattern.startswith("**")]
+    excluded = [library / tool for tool in LIBRARY_DEV_TOOLS]
     return [*REPO.glob("functions/*/*.py"),
             *(path for path in library.rglob("*.py") if not any(path.is_relative_to(e) for e in excluded))]
 

@@ -10,9 +10,13 @@ import pytest
 from aws_cdk import Stack
 from aws_cdk.assertions import Match, Template
 
+from infra import layer_bytecode
 from infra.app import build_app
 from infra.constructs.function import construct_name
 from nurture.config import load_config
+from nurture.config.compiled import COMPILED_FILE, from_compiled
+from nurture.config.loader import read_config_files
+from nurture.config.versions import digest
 from nurture.domain.errors import ConfigInvalid
 from nurture.table import TABLE
 from nurture.topology import FUNCTIONS, ROUTES, THROTTLES, ApiRoute
@@ -244,10 +248,19 @@ def test_lambda_packages_hold_only_what_they_should(synthesized):
     (config,) = [path for description, path in assets.items() if description.startswith("Marketer")]
     assert sorted(p.name for p in config.iterdir()) == ["config"]
     assert {"api.yaml", "forms.yaml"} <= {p.name for p in (config / "config").iterdir()}
+    # What functions load: the files as synth validated them, without YAML or validation at a cold start.
+    compiled = from_compiled((config / "config" / COMPILED_FILE).read_text(encoding="utf-8"),
+                             digest(read_config_files(config / "config")))
+    assert compiled is not None and compiled == load_config(config / "config")
     (library,) = [path for description, path in assets.items() if description.startswith("The nurture package")]
     package = library / "python" / "nurture"
     assert (package / "domain" / "capture.py").exists()
     assert not (package / "cli").exists() and not (package / "local").exists()
+    # Compiled by Lambda's Python where the machine has one: /opt is read-only, so source is compiled per cold start.
+    compiled = {path.name.split(".")[0] for path in package.rglob("*.cpython-313.pyc")}
+    modules = {path.stem for path in package.rglob("*.py")}
+    assert compiled == (modules if layer_bytecode.lambda_python() else set())
+    assert not list(package.rglob("*.cpython-311.pyc"))  # nothing this machine's Python left behind
     for function in template.find_resources("AWS::Lambda::Function").values():
         code = _asset(directory, function["Properties"]["Code"])
         assert sorted(p.name for p in code.iterdir() if p.name != "__pycache__") == ["__init__.py", "handler.py"]

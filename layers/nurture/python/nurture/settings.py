@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nurture.config import NurtureConfig, load_config
-from nurture.config.loader import load_config_files
+from nurture.config.bundle import NurtureConfig
+from nurture.config.compiled import COMPILED_FILE, from_compiled
 from nurture.config.versions import DEPLOYED_VERSION, DamagedRecord
 from nurture.domain.errors import ConfigInvalid, StoreUnavailable
 
@@ -174,12 +174,31 @@ def _load_version(bucket: str, number: int) -> NurtureConfig:
     if number == DEPLOYED_VERSION:
         return _deployed_config()
     version = _config_store(bucket).version(number)
+    if version.compiled:
+        compiled = from_compiled(version.compiled, version.digest)
+        if compiled is not None:
+            return compiled
+    from nurture.config.loader import load_config_files  # PyYAML and the validators: pushed by another library
+
     return load_config_files(version.files, f"config v{number}")
 
 
 @cache
 def _deployed_config() -> NurtureConfig:
-    return load_config(runtime_settings().config_dir)
+    """The config layer's compiled config (written by `cdk synth`); the YAML files validated when there is none
+    (the local runtime, tests) or another library compiled it."""
+    directory = runtime_settings().config_dir
+    compiled = directory / COMPILED_FILE
+    if compiled.is_file():
+        config = from_compiled(compiled.read_bytes())
+        if config is not None:
+            return config
+        from nurture.observability import logger
+
+        logger.warning("the config layer was compiled by another library: validating its YAML files instead")
+    from nurture.config.loader import load_config
+
+    return load_config(directory)
 
 
 @cache

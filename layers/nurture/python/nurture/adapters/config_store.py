@@ -130,13 +130,15 @@ class ConfigStore:
         return sorted(found)
 
     def publish(self, files: Mapping[str, str], pushed_by: str, now: str, based_on: str = "",
-                seen: Pointer | None = None) -> ConfigVersion:
+                seen: Pointer | None = None, compiled: str = "") -> ConfigVersion:
         """Write the bundle as the next version and make it active, unless another push or rollback got
         there first since `seen` was read (WriteConflict: nothing changed that the caller did not see).
-        `based_on`: the deployed version's digest, so a later deploy with other files can be told apart."""
+        `based_on`: the deployed version's digest, so a later deploy with other files can be told apart;
+        `compiled`: the files validated (nurture.config.compiled), for functions to load."""
         seen = seen or self.pointer()
         number = max([DEPLOYED_VERSION, *self.numbers()]) + 1
-        version = ConfigVersion(number, dict(files), pushed_by, now, previous=seen.version, based_on=based_on)
+        version = ConfigVersion(number, dict(files), pushed_by, now, previous=seen.version, based_on=based_on,
+                                compiled=compiled)
         self._put(version_key(number), version.to_json(), if_none_match=True)
         self.activate(ActivePointer(number, pushed_by, now, "push"), seen)
         return version

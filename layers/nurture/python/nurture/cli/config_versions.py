@@ -32,8 +32,7 @@ def add_version_commands(config_commands: argparse._SubParsersAction, target_opt
 
 
 def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> int:
-    from nurture.config import load_config
-    from nurture.config.loader import read_config_files
+    from nurture.config.loader import load_config_files, read_config_files
     from nurture.domain.errors import ConfigInvalid, StoreUnavailable, WriteConflict
 
     target = find_target(args)
@@ -60,12 +59,12 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
         # meanwhile makes this one a conflict.
         seen = store.pointer()
         active = store.active(deployed_url, seen)
-        config = load_config(args.config_dir, check_template_syntax=True)
+        config = load_config_files(files, str(args.config_dir), check_template_syntax=True)
         late = _past_campaigns(config, active, target.environment["TABLE_NAME"])
         if late:
             raise ConfigInvalid([f"{args.config_dir}/campaigns.yaml: {problem}: change it, or remove the campaign"
                                  for problem in late])
-        return _push(store, deployed_url, files, target.who(getattr(args, "by", None)), active, seen)
+        return _push(store, deployed_url, files, config, target.who(getattr(args, "by", None)), active, seen)
     except ConfigInvalid as invalid:
         print_problems(invalid, args.config_dir, ": nothing was pushed")
         return 1
@@ -134,15 +133,17 @@ def _diff(store: ConfigStore, deployed_url: str, files: dict[str, str]) -> int:
     return 0
 
 
-def _push(store: ConfigStore, deployed_url: str, files: dict[str, str], who: str, active: ConfigVersion,
-          seen: Pointer) -> int:
+def _push(store: ConfigStore, deployed_url: str, files: dict[str, str], config: NurtureConfig, who: str,
+          active: ConfigVersion, seen: Pointer) -> int:
+    from nurture.config.compiled import compiled_json
     from nurture.config.versions import digest
     from nurture.domain.clock import iso, utc_now
 
     if active.digest == digest(files):
         print(f"no changes against the active version {active.number}: nothing pushed")
         return 0
-    version = store.publish(files, who, iso(utc_now()), based_on=store.deployed(deployed_url).digest, seen=seen)
+    version = store.publish(files, who, iso(utc_now()), based_on=store.deployed(deployed_url).digest, seen=seen,
+                            compiled=compiled_json(config, digest(files)))
     print(f"pushed version {version.number} ({len(files)} files, digest {version.digest[:12]}); functions use it "
           f"within a minute. `nurture config rollback` returns to version {version.previous}.")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from pydantic import Field
+
 from nurture.config.bots import BotRules
 from nurture.config.campaigns import CampaignsConfig
 from nurture.config.models import ApiSettings, DoubleOptInSettings, FormDefinition, StrictModel
@@ -21,11 +23,12 @@ class NurtureConfig(StrictModel):
     scoring: ScoringRules
     sequences: SequencesConfig
     templates: dict[str, EmailTemplate]
-    bots: BotRules = BotRules()
-    segments: SegmentsConfig = SegmentsConfig()
-    campaigns: CampaignsConfig = CampaignsConfig()
-    subscriptions: SubscriptionsConfig = SubscriptionsConfig()
-    double_opt_in: DoubleOptInSettings = DoubleOptInSettings()
+    # Factories: an instance made here would be validated, and so built, on import.
+    bots: BotRules = Field(default_factory=BotRules)
+    segments: SegmentsConfig = Field(default_factory=SegmentsConfig)
+    campaigns: CampaignsConfig = Field(default_factory=CampaignsConfig)
+    subscriptions: SubscriptionsConfig = Field(default_factory=SubscriptionsConfig)
+    double_opt_in: DoubleOptInSettings = Field(default_factory=DoubleOptInSettings)
 
     @cached_property
     def link_hosts(self) -> frozenset[str]:

@@ -54,7 +54,9 @@ TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators are built on first validation: a function loading the compiled config (config/compiled.py) never
+    # validates, and its cold start skips building them.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 Keyed = TypeVar("Keyed")

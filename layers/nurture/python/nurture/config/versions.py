@@ -48,6 +48,9 @@ class ConfigVersion:
     pushed_at: str
     previous: int  # the version that was active when this one was pushed: what a rollback returns to
     based_on: str = ""  # the digest of the deployed version (1) when this one was pushed
+    # The files validated, as nurture.config.compiled writes them: a function loads them without validating
+    # again when its library made them. Not in the digest: the files are the version; this is a cache of them.
+    compiled: str = field(default="", repr=False)
 
     @property
     def digest(self) -> str:
@@ -56,7 +59,8 @@ class ConfigVersion:
     def to_json(self) -> str:
         return json.dumps({"format": BUNDLE_FORMAT, "version": self.number, "digest": self.digest,
                            "pushed_by": self.pushed_by, "pushed_at": self.pushed_at, "previous": self.previous,
-                           "based_on": self.based_on, "files": dict(sorted(self.files.items()))},
+                           "based_on": self.based_on, "files": dict(sorted(self.files.items())),
+                           "compiled": self.compiled},
                           ensure_ascii=False, indent=1)
 
     @classmethod
@@ -67,7 +71,7 @@ class ConfigVersion:
                 raise DamagedRecord(f"config bundle format {data.get('format')!r} is not {BUNDLE_FORMAT}")
             version = cls(number=int(data["version"]), files=dict(data["files"]), pushed_by=str(data["pushed_by"]),
                           pushed_at=str(data["pushed_at"]), previous=int(data["previous"]),
-                          based_on=str(data.get("based_on", "")))
+                          based_on=str(data.get("based_on", "")), compiled=str(data.get("compiled", "")))
             if version.digest != data.get("digest"):
                 raise DamagedRecord(f"config version {version.number} does not match its digest")
             return version
