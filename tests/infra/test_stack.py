@@ -453,12 +453,20 @@ def test_only_the_ses_events_rule_may_send_to_its_queue_and_the_dead_letter_queu
                for st in policy["Statement"])
 
 
-def test_ses_events_need_no_topic_and_no_key_of_their_own(synthesized):
+def test_ses_events_need_no_topic_and_the_stack_no_key_of_its_own(synthesized):
     template, _ = synthesized
-    # The alarms' topic and its key are the stack's only ones: SES events go through EventBridge.
+    # The alarms' topic is the stack's only one: SES events go through EventBridge. No customer-managed key: $1 a
+    # month each and $1 more for each of its first two rotations (decision 75).
     (topic,) = template.find_resources("AWS::SNS::Topic")
-    (key,) = template.find_resources("AWS::KMS::Key")
-    assert topic.startswith("MonitoringAlarms") and key.startswith("MonitoringAlarms")
+    assert topic.startswith("MonitoringAlarms")
+    template.resource_count_is("AWS::KMS::Key", 0)
+    (policy,) = [p["Properties"]["PolicyDocument"] for p in template.find_resources("AWS::SNS::TopicPolicy").values()
+                 if p["Properties"]["Topics"] == [{"Ref": topic}]]
+    allowed = [st for st in policy["Statement"] if st["Effect"] == "Allow"]
+    assert [st["Principal"] for st in allowed] == [{"Service": "cloudwatch.amazonaws.com"}]
+    assert allowed[0]["Action"] == "sns:Publish" and "aws:SourceAccount" in allowed[0]["Condition"]["StringEquals"]
+    assert any(st["Effect"] == "Deny" and st["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+               for st in policy["Statement"])
     template.resource_count_is("AWS::SNS::Subscription", 0)
     queue, _ = _one(template, "AWS::SQS::Queue", "SesEventsQueue")
     assert template.to_json()["Resources"][queue]["Properties"]["SqsManagedSseEnabled"] is True
