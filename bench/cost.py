@@ -570,19 +570,23 @@ class MonthCosts:
     local_seconds: Amounts
     report: dict[str, Any]
     wall_seconds: float
+    simulated_hits: float  # the tracking function's requests in the simulation, scaled to LEADS_PER_MONTH
 
 
 LEADS_PER_MONTH = 10_000
+HITS_PER_MONTH = 1_000_000  # tracking events the month's leads and visitors make
 
 
 def per_month(prices: PriceList, idle_tick: Amounts, deployed: Amounts, init_seconds: Mapping[str, float],
-              leads: int = 1_000, days: int = 30) -> MonthCosts:
+              page_event: Amounts, page_event_bytes: float, leads: int = 1_000, days: int = 30) -> MonthCosts:
     """`simulate` with the meter on: the leads' first month (sign-ups, the first steps: the busiest),
     scaled to LEADS_PER_MONTH. The simulation ticks every 15 minutes, AWS every minute: the idle part of
     a tick (`idle_tick`) is billed for every minute of the month, and the simulated ticks' share of it
     is not scaled with the leads. Fixed: what the stack deploys (`deployed`), each custom metric the
     functions published, idle polls, cold starts (`init_seconds` each). Storage is the table as the
-    month left it, with its continuous backups."""
+    month left it, with its continuous backups. The simulation's visitors browse little: the month is
+    topped up to HITS_PER_MONTH tracking events as the snippet sends them (`page_event`: one event of a
+    page's batch, identified and scored; `page_event_bytes` stored each)."""
     from nurture.local.resources import LocalResources
     from nurture.local.simulation import simulate
 
@@ -600,8 +604,13 @@ def per_month(prices: PriceList, idle_tick: Amounts, deployed: Amounts, init_sec
     fixed = fixed_monthly(prices, deployed, idle_tick, len(meter.metrics), cold_start)
     stored = Amounts({"dynamodb_storage_gb_month": storage[0] / GB, "dynamodb_backup_gb_month": storage[0] / GB})
     usage = monthly(meter.total(), stored, meter.invocations["dispatcher"], idle_tick, LEADS_PER_MONTH / leads, fixed)
+    simulated_hits = meter.items["tracking"] * LEADS_PER_MONTH / leads
+    more_hits = max(0.0, HITS_PER_MONTH - simulated_hits)
+    usage.add(page_event, more_hits)
+    usage.add(Amounts({"dynamodb_storage_gb_month": page_event_bytes / GB,
+                       "dynamodb_backup_gb_month": page_event_bytes / GB}), more_hits)
     return MonthCosts(leads, days, usage, fixed, dict(meter.calls), meter.invocations, meter.items,
-                      meter.local_seconds, report.to_json(), wall_seconds)
+                      meter.local_seconds, report.to_json(), wall_seconds, simulated_hits)
 
 
 def monthly(simulated: Amounts, stored: Amounts, simulated_ticks: int, idle_tick: Amounts, factor: float,
@@ -719,15 +728,20 @@ def markdown(prices: PriceList, fresh: FreshAccount, month: MonthCosts) -> list[
               for name, usd in sorted(headline.items(), key=lambda line: -line[1])]
     lines += [
         "",
-        f"**{LEADS_PER_MONTH:,} leads nurtured for a month: ${month_running + month_observing:,.2f}** "
-        f"(${month_running:,.2f} product, ${month_observing:,.2f} X-Ray, logs, metrics, alarms and the dashboard), "
-        f"of which ${fixed:,.2f} is the same at any number of leads. Measured on `nurture simulate --leads "
-        f"{month.simulated_leads:,} --days {month.days} --seed 1` with the meter on and scaled to "
-        f"{LEADS_PER_MONTH:,} leads: their first month (sign-up and the first steps, the busiest), "
-        f"{month.report['emails_sent']:,} emails per {month.simulated_leads:,} leads. Fixed: the dispatcher's idle "
-        "tick every minute, the SQS event sources' and the sales tooling's idle long polls, an hourly cold start "
-        "of each function, each custom metric the functions published, and the stack's alarms, dashboard, KMS keys "
-        "and secret.",
+        f"**{LEADS_PER_MONTH:,} leads nurtured for a month with {HITS_PER_MONTH:,} tracking hits: "
+        f"${month_running + month_observing:,.2f}** (${month_running:,.2f} product, ${month_observing:,.2f} logs, "
+        f"metrics and alarms), of which ${fixed:,.2f} is fixed, the same at any number of leads, and "
+        f"${month_running + month_observing - fixed:,.2f} variable. Measured on `nurture simulate --leads "
+        f"{month.simulated_leads:,} --days {month.days} --seed 1` (the shipped sequences and campaign calendar) "
+        f"with the meter on and scaled to {LEADS_PER_MONTH:,} leads: their first month (sign-up and the first "
+        f"steps, the busiest), {month.report['emails_sent']:,} emails per {month.simulated_leads:,} leads and "
+        f"{month.simulated_hits:,.0f} tracking requests (opens, clicks, page views); the rest of the "
+        f"{HITS_PER_MONTH:,} hits are priced as the snippet sends them ({PAGE_BATCH}, the row above) and stored "
+        "for the month. Storing a month's hits for their whole retention is the hit table's last column, per "
+        "million. Fixed: the dispatcher's idle tick every minute, the SQS event sources' and the sales tooling's "
+        "idle long polls, an hourly cold start of each function, each custom metric the functions published "
+        "(a full month each: CloudWatch prorates by the hour, so a metric published in a few hours costs less), "
+        "and the stack's alarms (and dashboard, if asked for).",
         "",
         "| line | for the month | of it fixed | $ |",
         "|---|---:|---:|---:|",

@@ -82,7 +82,7 @@ def main() -> None:
     fresh = cost.on_a_fresh_account(prices)
     init_seconds = {name: precompiled for name, _, precompiled, _ in layer_import_rows if name in FUNCTIONS}
     month = cost.per_month(prices, fresh.usage[cost.IDLE_TICK], cost.deployed_resources(deploy.template()),
-                           init_seconds)
+                           init_seconds, fresh.usage[cost.PAGE_BATCH], fresh.stored_bytes[cost.PAGE_BATCH])
     simulated = month.report
     faults = end_state.long_run()
     campaign_lines = campaigns.markdown(campaigns.audience_builds(), campaigns.campaign_cost(prices),
