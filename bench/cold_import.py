@@ -24,7 +24,7 @@ def seconds(statement: str, isolated_path: list[str] | None = None) -> float:
     program = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
     # The config layer as `cdk synth` stages it, compiled; tracing off, as shipped.
     environment = {**os.environ, **LAMBDA_ENVIRONMENT, "POWERTOOLS_TRACE_DISABLED": "true",
-                   "NURTURE_CONFIG_DIR": str(deployed_config({}) / "config"), "TOKEN_SECRET_ID": "bench"}
+                   "NURTURE_CONFIG_DIR": str(deployed_config({}) / "config"), "SIGNING_KEY_PARAMETER": "bench"}
     flags = []
     if isolated_path is not None:
         environment["PYTHONPATH"] = os.pathsep.join(isolated_path)

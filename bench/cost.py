@@ -2,7 +2,7 @@
 
 A `Meter` watches the real handlers on the emulator: every invocation (its measured duration, scaled to
 the function's share of a vCPU), every AWS call they make (DynamoDB request units from the stored items'
-sizes, index writes included; SQS requests, SES emails, secret fetches), every byte and metric they log.
+sizes, index writes included; SQS requests, SES emails, keyring decryptions), every byte and metric they log.
 What AWS does around the handlers is billed by rule: an API Gateway request (and its access-log line)
 per API invocation, a Scheduler invocation per tick, the SQS event source's receive and delete per
 batch. Usage is kept per function, keyed by the price it is billed at.
@@ -265,8 +265,8 @@ class Meter:
             usage["sqs_fifo_request" if fifo else "sqs_request"] += 1
         elif service == "sesv2" and operation == "SendEmail":
             usage["ses_email"] += len(params.get("Destination", {}).get("ToAddresses", [])) or 1
-        elif service == "secretsmanager":
-            usage["secretsmanager_call"] += 1
+        elif (service, operation) == ("ssm", "GetParameter") and params.get("WithDecryption"):
+            usage["kms_request"] += 1  # SSM decrypts the SecureString keyring with aws/ssm: a KMS request
         elif (service, operation) == ("events", "PutEvents"):
             # SES's events on the default bus, the rule and its delivery are free (an AWS service's events:
             # https://aws.amazon.com/eventbridge/pricing/); each delivery into the SES events queue is a SendMessage.

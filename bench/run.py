@@ -25,7 +25,7 @@ NOTES = [
     "  need, so a score change rewrites no `due` entry and moves `by_rank` only when the total moves; the",
     "  profile keeps no consent text or stream ARN and two days of cap counters (under 2 KB: two units).",
     "- Six custom metrics, ten alarm metrics and no dashboard unless `nurture:dashboard`: the quiet month is",
-    "  the two KMS keys, the alarms, the secret and the idle polls and ticks.",
+    "  the alarms and the idle polls and ticks (no KMS key, no secret: SSM keeps the signing keyring).",
     "- An anonymous beacon is a read (is the browser a lead's?) and one `TransactWriteItems` (a condition",
     "  check that the visitor is still anonymous, its count for the minute, plus the events), billed as",
     "  transactional writes. Keeping that condition is what guarantees no hit is stranded under a visitor",

@@ -61,6 +61,11 @@ class DeploySettings(BaseModel):
     # The CloudWatch dashboard costs $3 a month whether anyone looks: off unless asked for. The alarms stand either
     # way, and `nurture report` tells the business.
     dashboard: bool = Field(False, alias="nurture:dashboard")
+    # A stack from before issue 20 kept its signing key in a Secrets Manager secret (the old `TokenSecretId`
+    # output): the first deploy that creates the SSM keyring copies that keyring, so links already sent keep
+    # verifying (docs/deploy.md). Read only when the parameter is created.
+    signing_key_import_from: str = Field("", alias="nurture:signingKeyImportFrom",
+                                         pattern=r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+)?$")
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -32,8 +32,8 @@ from nurture.topology import (
     OUTPUT_DEPLOYED_CONFIG,
     OUTPUT_HANDOFF_QUEUE,
     OUTPUT_SENDER_ADDRESS,
+    OUTPUT_SIGNING_KEY_PARAMETER,
     OUTPUT_TABLE,
-    OUTPUT_TOKEN_SECRET,
     ROUTES,
 )
 
@@ -87,12 +87,12 @@ class NurtureStack(Stack):
             # to carry it, and WAF itself refuses to delete an ACL a distribution still uses.
             CrossStackReferences.of(self).consume(ReferenceStrength.WEAK)
         data = Data(self, "Data")
-        key = TrackingKey(self, "TrackingKey")
+        key = TrackingKey(self, "TrackingKey", settings.log_retention, settings.signing_key_import_from)
         code = SharedCode(self, "SharedCode", settings.dependencies_layer, settings.api_overrides)
         handoff = HandoffQueue(self, "Handoff")
         dead_letters = DeadLetters(self, "DeadLetters").queue
         config = ConfigStore(self, "ConfigStore", code.config_dir)
-        environment = {"TABLE_NAME": data.table.table_name, "TOKEN_SECRET_ID": key.secret.secret_arn,
+        environment = {"TABLE_NAME": data.table.table_name, "SIGNING_KEY_PARAMETER": key.parameter_name,
                        "CONFIG_BUCKET": config.bucket.bucket_name}
         # Behind CloudFront a request's connection is CloudFront's: the client's address comes in this header.
         client_ip = {"CLIENT_IP_HEADER": VIEWER_ADDRESS_HEADER} if web_acl is not None else {}
@@ -134,7 +134,7 @@ class NurtureStack(Stack):
         for name, index in INDEX_READS.items():
             functions[name].allow(["dynamodb:Query"], [f"{data.table.table_arn}/index/{index}"])
         for name in ("tracking", "sender"):  # both sign or verify tracking links
-            functions[name].allow(["secretsmanager:GetSecretValue"], [key.secret.secret_arn])
+            key.grant_read(functions[name])
         functions["handoff"].allow(["sqs:SendMessage"], [handoff.queue.queue_arn])
         functions["scoring"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # double opt-in confirmations
         functions["dispatcher"].allow(["sqs:SendMessage"], [send.queue.queue_arn, audience.queue.queue_arn])
@@ -160,7 +160,8 @@ class NurtureStack(Stack):
         CfnOutput(self, "SalesApiUrl", value=api.url,
                   description="Base URL sales tooling signs its calls to (SigV4): the API's own endpoint")
         CfnOutput(self, OUTPUT_TABLE, value=data.table.table_name)
-        CfnOutput(self, OUTPUT_TOKEN_SECRET, value=key.secret.secret_arn)
+        CfnOutput(self, OUTPUT_SIGNING_KEY_PARAMETER, value=key.parameter_name,
+                  description="The SSM SecureString parameter holding the tracking links' signing keyring")
         CfnOutput(self, OUTPUT_CONFIG_BUCKET, value=config.bucket.bucket_name,
                   description="`nurture config push` publishes marketer config versions here")
         CfnOutput(self, OUTPUT_DEPLOYED_CONFIG, value=config.deployed_url,

@@ -15,7 +15,7 @@ TEMPLATE = {
     "Outputs": {
         "ApiUrl": {"Value": "https://abc123.execute-api.ap-northeast-1.amazonaws.com/"},
         "TableName": {"Value": "Nurture-Table-ABC"},
-        "TokenSecretId": {"Value": "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:key-AbCdEf"},
+        "SigningKeyParameter": {"Value": "/Nurture/signing-keyring"},
     },
 }
 
@@ -25,7 +25,7 @@ def test_stack_outputs_become_the_functions_environment():
     target = stack_target("Nurture", "ap-northeast-1", "/somewhere/config")
     assert target.api_url == "https://abc123.execute-api.ap-northeast-1.amazonaws.com/"
     assert target.environment["TABLE_NAME"] == "Nurture-Table-ABC"
-    assert target.environment["TOKEN_SECRET_ID"].endswith("secret:key-AbCdEf")
+    assert target.environment["SIGNING_KEY_PARAMETER"] == "/Nurture/signing-keyring"
     assert "AWS_ENDPOINT_URL" not in target.environment
 
 

@@ -128,7 +128,7 @@ def test_a_lead_never_confirmed_is_removed_after_its_days_leaving_only_a_count()
 
 def test_forged_wrong_purpose_and_expired_links_answer_a_clear_page_and_change_nothing():
     lead_id = sign_up()
-    keyring = token_signer(LocalResources().token_secret_id)
+    keyring = token_signer(LocalResources().signing_key_parameter)
     forged = TokenSigner(b"f" * 32).sign(CONFIRM, {"l": lead_id}, expires_at=SIGNED_UP + timedelta(days=7))
     unsubscribe_link = keyring.sign(UNSUBSCRIBE, {"l": lead_id, "m": "m"})
     expired = keyring.sign(CONFIRM, {"l": lead_id}, expires_at=SIGNED_UP - timedelta(minutes=1))

@@ -34,7 +34,7 @@ def lead_items() -> list[dict]:
 
 def test_an_erased_leads_old_pixel_and_links_write_nothing_and_still_answer():
     lead_id = erased_lead("gone-visitor-01")
-    signer = token_signer(LocalResources().token_secret_id)
+    signer = token_signer(LocalResources().signing_key_parameter)
     pixel = api_request("GET", f"/v1/t/o/{open_token(signer, lead_id, 'msg-1')}.gif", headers=BROWSER)
     click = api_request("GET", f"/v1/t/c/{click_token(signer, lead_id, 'https://www.example.co.jp/x', 'msg-1')}",
                         headers=BROWSER)
@@ -82,7 +82,7 @@ def test_a_hit_that_arrives_while_the_erasure_sweeps_writes_nothing(monkeypatch)
 
     lead_id = submit("/v1/forms/contact", {"email": "racing@example.co.jp", "name": "R", "company": "C",
                                            "consent": True})
-    signer = token_signer(LocalResources().token_secret_id)
+    signer = token_signer(LocalResources().signing_key_parameter)
     sweep = lead_store.batch_delete
 
     def click_then_sweep(*args, **kwargs):  # the old email's link is followed mid-erasure
@@ -152,7 +152,7 @@ def test_an_erased_leads_preference_and_confirmation_links_change_nothing():
 
     lead_id = erased_lead("v-choices")
     before = all_items()
-    keyring = token_signer(LocalResources().token_secret_id)
+    keyring = token_signer(LocalResources().signing_key_parameter)
     preferences = keyring.sign(UNSUBSCRIBE, {"l": lead_id, "m": "m", "t": "seminar"})
     confirm = keyring.sign(CONFIRM, {"l": lead_id}, expires_at=datetime.now(UTC) + timedelta(days=7))
     form = {"content-type": "application/x-www-form-urlencoded"}

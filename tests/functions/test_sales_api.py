@@ -166,7 +166,7 @@ def test_sales_cannot_set_an_unknown_type_a_missing_lead_or_one_that_left_everyt
     from nurture.domain.tokens import UNSUBSCRIBE
     from nurture.local.resources import LocalResources
 
-    token = token_signer(LocalResources().token_secret_id).sign(UNSUBSCRIBE, {"l": lead_id, "m": "m"})
+    token = token_signer(LocalResources().signing_key_parameter).sign(UNSUBSCRIBE, {"l": lead_id, "m": "m"})
     api_request("POST", f"/v1/unsubscribe/{token}", headers={"content-type": "application/x-www-form-urlencoded"},
                 body=b"scope=everything")
     left = request("POST", f"/v1/leads/{lead_id}/subscriptions", {"receive": {"seminar": True}})

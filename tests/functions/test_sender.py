@@ -91,7 +91,7 @@ def test_a_due_step_email_goes_out_once_and_the_lead_advances():
 def test_a_lead_that_unsubscribes_between_dispatch_and_send_gets_nothing():
     lead_id = enrolled()
     dispatch(due_at(lead_id))
-    token = token_signer(RESOURCES.token_secret_id).sign(UNSUBSCRIBE, {"l": lead_id, "m": "m"})
+    token = token_signer(RESOURCES.signing_key_parameter).sign(UNSUBSCRIBE, {"l": lead_id, "m": "m"})
     api_request("POST", f"/v1/unsubscribe/{token}", headers={"content-type": "application/x-www-form-urlencoded"},
                 body=b"List-Unsubscribe=One-Click")
     with time_machine.travel(due_at(lead_id), tick=False):

@@ -25,7 +25,7 @@ def beacon(payload, content_type="text/plain;charset=UTF-8"):
 
 
 def signer():
-    return token_signer(LocalResources().token_secret_id)
+    return token_signer(LocalResources().signing_key_parameter)
 
 
 def a_lead() -> str:
@@ -188,7 +188,7 @@ def test_after_the_key_is_rotated_old_and_new_links_both_work():
     lead_id = a_lead()
     old = click_token(signer(), lead_id, "https://www.example.co.jp/old", "msg-7")
     signer()  # the tracking function's cache now holds the keyring before the rotation
-    keys = rotate_keys(LocalResources().token_secret_id, datetime.now(UTC))
+    keys = rotate_keys(LocalResources().signing_key_parameter, datetime.now(UTC))
     assert [key.key_id for key in keys] == ["k1", "k0"]
     new = click_token(TokenSigner(keys), lead_id, "https://www.example.co.jp/new", "msg-8")  # as the sender signs
     for token, url in ((old, "https://www.example.co.jp/old"), (new, "https://www.example.co.jp/new")):
@@ -251,14 +251,53 @@ def test_a_rotation_from_a_keyring_someone_rotated_meanwhile_is_refused_not_lost
     from datetime import UTC, datetime
 
     from nurture.adapters.aws import client
-    from nurture.adapters.token_keys import RotatedMeanwhile, rotate_keys
+    from nurture.adapters.token_keys import RotatedMeanwhile, keyring, rotate_keys
 
-    manager = client("secretsmanager")
-    stale = manager.get_secret_value(SecretId=LocalResources().token_secret_id)  # both operators read this
-    rotate_keys(LocalResources().token_secret_id, datetime.now(UTC))
-    monkeypatch.setattr(manager, "get_secret_value", lambda **_: stale)
+    parameter = LocalResources().signing_key_parameter
+    ssm = client("ssm")
+    stale = ssm.get_parameter(Name=parameter, WithDecryption=True)  # both operators read this
+    first = rotate_keys(parameter, datetime.now(UTC))
+    read = ssm.get_parameter
+    monkeypatch.setattr(ssm, "get_parameter", lambda **kwargs: stale if kwargs["Name"] == parameter else read(**kwargs))
     with pytest.raises(RotatedMeanwhile):
-        rotate_keys(LocalResources().token_secret_id, datetime.now(UTC))
+        rotate_keys(parameter, datetime.now(UTC))
+    monkeypatch.undo()
+    # The first rotation stands, its new key included: whatever it signed meanwhile keeps verifying.
+    assert keyring(ssm.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]) == first
+
+
+def test_a_retried_write_of_our_own_rotation_is_ours_not_someone_elses():
+    from datetime import UTC, datetime
+
+    from nurture.adapters.aws import client
+    from nurture.adapters.token_keys import keyring, rotate_keys
+
+    parameter = LocalResources().signing_key_parameter
+    ssm = client("ssm")
+    write = ssm.put_parameter
+
+    def written_twice(**kwargs):  # the SDK's retry of a write whose first answer was lost: two versions
+        write(**kwargs)
+        return write(**kwargs)
+
+    ssm.put_parameter = written_twice  # type: ignore[method-assign]
+    try:
+        keys = rotate_keys(parameter, datetime.now(UTC))
+    finally:
+        del ssm.put_parameter
+    assert keyring(ssm.get_parameter(Name=parameter, WithDecryption=True)["Parameter"]["Value"]) == keys
+    assert [key.key_id for key in keys] == ["k1", "k0"]
+
+
+def test_the_keyring_is_a_secure_string_functions_read_decrypted():
+    from nurture.adapters.aws import client
+    from nurture.adapters.token_keys import keyring
+
+    ssm, name = client("ssm"), LocalResources().signing_key_parameter
+    stored = ssm.get_parameter(Name=name)["Parameter"]
+    decrypted = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    assert stored["Type"] == "SecureString" and stored["Value"] != decrypted
+    assert [key.key_id for key in keyring(decrypted)] == ["k0"] and len(keyring(decrypted)[0].secret) == 32
 
 
 def test_a_hits_user_agent_is_stored_without_what_cannot_be_seen():

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("aws")
 def a_lead_and_token() -> tuple[str, str]:
     lead_id = submit("/v1/forms/contact", {"email": "stop@example.co.jp", "name": "S", "company": "C",
                                                         "consent": True})
-    token = token_signer(LocalResources().token_secret_id).sign(UNSUBSCRIBE, {"l": lead_id, "m": "msg-1"})
+    token = token_signer(LocalResources().signing_key_parameter).sign(UNSUBSCRIBE, {"l": lead_id, "m": "msg-1"})
     return lead_id, token
 
 
@@ -107,7 +107,7 @@ def test_an_unsubscribe_the_store_cannot_take_is_a_503_to_try_again(monkeypatch)
 
 def a_token_for(lead_id: str, subscription_type: str) -> str:
     """As an email of that type carries it."""
-    return token_signer(LocalResources().token_secret_id).sign(UNSUBSCRIBE, {"l": lead_id, "m": "msg-2",
+    return token_signer(LocalResources().signing_key_parameter).sign(UNSUBSCRIBE, {"l": lead_id, "m": "msg-2",
                                                                             "t": subscription_type})
 
 

@@ -68,9 +68,15 @@ def test_every_route_is_on_the_http_api_with_its_function(synthesized):
     })
 
 
+def _product_functions(template: Template) -> dict[str, dict]:
+    """The functions of nurture.topology, without the signing keyring's custom resource (run once, at a deploy)."""
+    return {name: function for name, function in template.find_resources("AWS::Lambda::Function").items()
+            if not name.startswith("TrackingKey")}
+
+
 def test_functions_are_python_313_on_arm64_with_their_own_roles(synthesized):
     template, _ = synthesized
-    functions = template.find_resources("AWS::Lambda::Function")
+    functions = _product_functions(template)
     assert len(functions) == len(FUNCTIONS)
     for function in functions.values():
         properties = function["Properties"]
@@ -84,7 +90,8 @@ def test_functions_are_python_313_on_arm64_with_their_own_roles(synthesized):
                                                                         "ApplicationLogLevel")}
         assert levels == {"LogFormat": "JSON", "SystemLogLevel": "WARN", "ApplicationLogLevel": "INFO"}
         assert len(properties["Layers"]) == 3
-        assert {"TABLE_NAME", "TOKEN_SECRET_ID", "NURTURE_CONFIG_DIR"} <= set(properties["Environment"]["Variables"])
+        assert {"TABLE_NAME", "SIGNING_KEY_PARAMETER", "NURTURE_CONFIG_DIR"} <= set(
+            properties["Environment"]["Variables"])
     roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()}
     assert len(roles) == len(FUNCTIONS)
 
@@ -112,7 +119,7 @@ EXPECTED_ACTIONS = {
     "forms": COMMON | {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                        "dynamodb:Query"},
     "tracking": COMMON | {"dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
-                          "dynamodb:UpdateItem", "secretsmanager:GetSecretValue"},
+                          "dynamodb:UpdateItem", "ssm:GetParameter"},
     "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},  # + send queue
     "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
     "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
@@ -121,7 +128,7 @@ EXPECTED_ACTIONS = {
                             "dynamodb:DescribeTable", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                             "sqs:SendMessage"},
     "sender": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
-                        "secretsmanager:GetSecretValue", "ses:SendEmail",
+                        "ssm:GetParameter", "ses:SendEmail",
                         # the send queue, as its event source mapping reads it
                         "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
                         "sqs:GetQueueAttributes"},
@@ -228,12 +235,81 @@ def test_the_sender_drains_the_send_queue_in_batches_within_its_reserved_concurr
         "VisibilityTimeout": 180, "RedrivePolicy": {"deadLetterTargetArn": Match.any_value(), "maxReceiveCount": 5}})
 
 
-def test_signing_key_is_a_generated_secret(synthesized):
+def _keyring(template: Template) -> tuple[dict, dict, str]:
+    """The keyring's custom resource, its function's properties, and the parameter's ARN as granted."""
+    (resource,) = template.find_resources("Custom::SigningKeyring").values()
+    (function,) = [f["Properties"] for name, f in template.find_resources("AWS::Lambda::Function").items()
+                   if name.startswith("TrackingKey")]
+    return resource, function, json.dumps(resource["Properties"]["Name"])
+
+
+def test_the_signing_keyring_is_a_secure_string_parameter_made_once_and_kept(synthesized):
     template, _ = synthesized
-    template.has_resource("AWS::SecretsManager::Secret", {
-        "DeletionPolicy": "Retain",
-        "Properties": {"GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True}},
-    })
+    resource, function, _ = _keyring(template)
+    assert resource["Properties"]["Name"] == "/Nurture/signing-keyring" and resource["Properties"]["ImportFrom"] == ""
+    assert resource["DeletionPolicy"] == "Retain" and resource["UpdateReplacePolicy"] == "Retain"
+    assert resource["Properties"]["ServiceToken"]["Fn::GetAtt"][1] == "Arn"
+    # Its code is inline and does what the docs say: SecureString, never over an existing keyring, standard tier.
+    code = function["Code"]["ZipFile"]
+    for needed in ('Type="SecureString"', "Overwrite=False", 'Tier="Standard"', 'event["RequestType"] == "Create"'):
+        assert needed in code
+    assert (function["Runtime"], function["Architectures"], function["Handler"]) == (
+        "python3.13", ["arm64"], "index.handler")
+    template.resource_count_is("AWS::SecretsManager::Secret", 0)
+    template.resource_count_is("AWS::SSM::Parameter", 0)  # CloudFormation cannot make a SecureString one
+    outputs = template.find_outputs("SigningKeyParameter")
+    assert outputs["SigningKeyParameter"]["Value"] == "/Nurture/signing-keyring"
+
+
+def _parameter_arn_statements(template: Template, role_prefix: str) -> list[dict]:
+    policies = [p["Properties"] for name, p in template.find_resources("AWS::IAM::Policy").items()
+                if name.startswith(role_prefix)]
+    return [st for policy in policies for st in policy["PolicyDocument"]["Statement"]
+            if "signing-keyring" in json.dumps(st["Resource"])]
+
+
+def test_only_the_keyrings_function_may_create_it_and_only_tracking_and_the_sender_read_it(synthesized):
+    template, _ = synthesized
+    (create,) = _parameter_arn_statements(template, "TrackingKeyRole")
+    assert create["Action"] == "ssm:PutParameter" and create["Effect"] == "Allow"
+    assert json.dumps(create["Resource"]).endswith(':parameter/Nurture/signing-keyring"]]}')
+    # Nothing else: its own logs and that one parameter (aws/ssm needs no KMS grant: its key policy lets the
+    # account's principals use it through SSM).
+    actions = {a for st in _statements_of(template, "TrackingKeyRole") for a in _listed(st["Action"])}
+    assert actions == {"logs:CreateLogStream", "logs:PutLogEvents", "ssm:PutParameter"}
+    for name in ("tracking", "sender"):
+        (read,) = _parameter_arn_statements(template, f"{construct_name(name)}FunctionRole")
+        assert read["Action"] == "ssm:GetParameter" and read["Resource"] == create["Resource"]
+    # Each reader starts only once the parameter is there.
+    (keyring_id,) = template.find_resources("Custom::SigningKeyring")
+    readers = [f for name, f in template.find_resources("AWS::Lambda::Function").items()
+               if name.startswith(("TrackingFunction", "SenderFunction"))]
+    assert len(readers) == 2 and all(keyring_id in f.get("DependsOn", []) for f in readers)
+
+
+def _statements_of(template: Template, role_prefix: str) -> list[dict]:
+    return [st for name, p in template.find_resources("AWS::IAM::Policy").items() if name.startswith(role_prefix)
+            for st in p["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def _listed(action: str | list[str]) -> list[str]:
+    return [action] if isinstance(action, str) else action
+
+
+def test_a_stack_from_before_imports_its_secrets_keyring_and_may_read_that_secret_only(tmp_path):
+    arn = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:TrackingKeySecretA8C497E3-AbCdEf"
+    template, _ = _synthesized_with(tmp_path, signingKeyImportFrom=arn)
+    resource, _, _ = _keyring(template)
+    assert resource["Properties"]["ImportFrom"] == arn
+    reads = [st for st in _statements_of(template, "TrackingKeyRole") if "secretsmanager:GetSecretValue" in
+             _listed(st["Action"])]
+    assert [st["Resource"] for st in reads] == [arn]
+    assert not [name for name in FUNCTIONS if "secretsmanager:GetSecretValue" in _actions(template, name)]
+
+
+def test_an_import_from_anything_but_a_secrets_arn_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="nurture:signingKeyImportFrom"):
+        _synthesized_with(tmp_path, signingKeyImportFrom="/Nurture/some-parameter")
 
 
 def _asset(directory: Path, code: dict) -> Path:
@@ -261,14 +337,14 @@ def test_lambda_packages_hold_only_what_they_should(synthesized):
     modules = {path.stem for path in package.rglob("*.py")}
     assert compiled == (modules if layer_bytecode.lambda_python() else set())
     assert not list(package.rglob("*.cpython-311.pyc"))  # nothing this machine's Python left behind
-    for function in template.find_resources("AWS::Lambda::Function").values():
+    for function in _product_functions(template).values():
         code = _asset(directory, function["Properties"]["Code"])
         assert sorted(p.name for p in code.iterdir() if p.name != "__pycache__") == ["__init__.py", "handler.py"]
 
 
 def test_outputs_give_the_cli_and_sales_what_they_need(synthesized):
     template, _ = synthesized
-    assert {"ApiUrl", "SalesApiUrl", "TableName", "TokenSecretId", "HandoffQueueUrl", "SalesConsumerPolicyArn",
+    assert {"ApiUrl", "SalesApiUrl", "TableName", "SigningKeyParameter", "HandoffQueueUrl", "SalesConsumerPolicyArn",
             "SalesErasurePolicyArn"} <= set(template.find_outputs("*"))
 
 
@@ -589,7 +665,7 @@ def test_no_policy_grants_a_wildcard_action(synthesized):
     # Only the sales API erases, and the dispatcher removes unconfirmed leads (on leads' own keys, checked above);
     # the sender cannot delete leads.
     ("dynamodb:DeleteItem", {"sales_api", "dispatcher"}),
-    ("secretsmanager:GetSecretValue", {"tracking", "sender"}),
+    ("ssm:GetParameter", {"tracking", "sender"}),  # the signing keyring
 ])
 def test_only_the_function_whose_job_it_is_may_do_it(synthesized, action, only):
     template, _ = synthesized
@@ -611,7 +687,7 @@ def test_tracing_and_the_access_log_are_the_operators_choice(tmp_path):
                             "nurture:accessLog": "off"})
     app.synth()  # cdk-nag accepts both, with the choice acknowledged
     template = Template.from_stack(stack)
-    for function in template.find_resources("AWS::Lambda::Function").values():
+    for function in _product_functions(template).values():
         assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}
         assert function["Properties"]["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "false"
     assert all({"xray:PutTraceSegments", "xray:PutTelemetryRecords"} <= _actions(template, name) for name in FUNCTIONS)

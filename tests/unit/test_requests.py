@@ -16,7 +16,7 @@ Configure = Callable[[str | None], None]
 def client_ip_header(monkeypatch: pytest.MonkeyPatch) -> Iterator[Configure]:
     """Runtime settings with (or without) CLIENT_IP_HEADER, read afresh; forgotten afterwards."""
     monkeypatch.setenv("TABLE_NAME", "table")
-    monkeypatch.setenv("TOKEN_SECRET_ID", "secret")
+    monkeypatch.setenv("SIGNING_KEY_PARAMETER", "/nurture/signing-keyring")
 
     def configure(header: str | None) -> None:
         if header is None:

@@ -119,11 +119,11 @@ def test_a_token_from_before_expiry_existed_lasts_a_lifetime_past_its_keys_retir
         TokenSigner(retired).verify(token, OPEN, SENT + timedelta(days=366))
 
 
-def test_a_keyring_secret_round_trips_and_a_plain_key_is_the_first_key():
-    from nurture.adapters.token_keys import keyring, keyring_secret
+def test_a_keyring_value_round_trips_and_a_plain_key_is_the_first_key():
+    from nurture.adapters.token_keys import keyring, keyring_value
 
     rotated = rotate([SigningKey("k0", KEY)], b"n" * 32, SENT)
-    assert keyring(keyring_secret(rotated)) == [SigningKey("k1", b"n" * 32, SENT), SigningKey("k0", KEY, None, SENT)]
+    assert keyring(keyring_value(rotated)) == [SigningKey("k1", b"n" * 32, SENT), SigningKey("k0", KEY, None, SENT)]
     assert keyring(base64.b64encode(KEY).decode()) == [SigningKey("k0", KEY)]
     assert keyring("x" * 63) == [SigningKey("k0", b"x" * 63)]  # not base64: the string itself is the key
 

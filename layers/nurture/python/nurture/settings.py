@@ -26,7 +26,8 @@ class RuntimeSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     table_name: str = Field(min_length=3)
-    token_secret_id: str = Field(min_length=1)
+    signing_key_parameter: str = Field(min_length=1, description="the SSM SecureString parameter holding the "
+                                       "tracking links' signing keyring")
     config_dir: Path
     config_bucket: str = Field(default="", description="where `nurture config push` publishes versions; "
                                "empty: only the deployed config")
@@ -46,7 +47,7 @@ class RuntimeSettings(BaseModel):
     def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:
         return cls(
             table_name=environ.get("TABLE_NAME", ""),
-            token_secret_id=environ.get("TOKEN_SECRET_ID", ""),
+            signing_key_parameter=environ.get("SIGNING_KEY_PARAMETER", ""),
             # In Lambda the config layer is mounted at /opt/config.
             config_dir=Path(environ.get("NURTURE_CONFIG_DIR", "/opt/config")),
             config_bucket=environ.get("CONFIG_BUCKET", ""),

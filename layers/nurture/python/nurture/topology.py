@@ -66,7 +66,7 @@ class ApiRoute:
 # Stack outputs the CLI reads to find a deployed system (`--stack NAME`).
 OUTPUT_API_URL = "ApiUrl"
 OUTPUT_TABLE = "TableName"
-OUTPUT_TOKEN_SECRET = "TokenSecretId"  # noqa: S105 - an output's name, not a secret
+OUTPUT_SIGNING_KEY_PARAMETER = "SigningKeyParameter"  # the SSM SecureString parameter holding the keyring
 OUTPUT_HANDOFF_QUEUE = "HandoffQueueUrl"
 OUTPUT_AUDIENCE_QUEUE = "AudienceQueueUrl"  # where `nurture segment` queues a scan's parts
 OUTPUT_SENDER_ADDRESS = "SenderAddress"  # what `nurture campaign test` sends from

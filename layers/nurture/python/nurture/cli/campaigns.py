@@ -186,7 +186,7 @@ def _test(config: NurtureConfig, args: argparse.Namespace) -> int:
               f"(seeds: {', '.join(campaign.seeds) or 'none'})", file=sys.stderr)
         return 1
     settings = runtime_settings()
-    signer = token_signer(settings.token_secret_id, config.api.token_lifetime_days)  # as the sender signs
+    signer = token_signer(settings.signing_key_parameter, config.api.token_lifetime_days)  # as the sender signs
     composer = replace(Composer.for_config(config, signer, settings.public_api_url, settings.sender_address),
                        open_pixel=False)  # a test opens nothing
     mailer = SesMailer(settings.sender_address, settings.ses_configuration_set)

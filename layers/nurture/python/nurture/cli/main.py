@@ -292,7 +292,8 @@ def run_token(args: argparse.Namespace) -> int:
         return 2
     from nurture.config import load_config
 
-    signer = token_signer(target.environment["TOKEN_SECRET_ID"], load_config(args.config_dir).api.token_lifetime_days)
+    signer = token_signer(target.environment["SIGNING_KEY_PARAMETER"],
+                          load_config(args.config_dir).api.token_lifetime_days)
     if args.kind == "click":
         print(f"{target.api_url}/v1/t/c/{click_token(signer, args.lead, args.url, args.message)}")
     else:
@@ -309,7 +310,7 @@ def run_keys_rotate(args: argparse.Namespace) -> int:
     if target is None:
         return 2
     try:
-        newest, *older = rotate_keys(target.environment["TOKEN_SECRET_ID"], utc_now())
+        newest, *older = rotate_keys(target.environment["SIGNING_KEY_PARAMETER"], utc_now())
     except StoreUnavailable as error:
         print(f"{target.description}: {error}", file=sys.stderr)
         return 2

@@ -18,8 +18,8 @@ from nurture.topology import (
     OUTPUT_DEPLOYED_CONFIG,
     OUTPUT_HANDOFF_QUEUE,
     OUTPUT_SENDER_ADDRESS,
+    OUTPUT_SIGNING_KEY_PARAMETER,
     OUTPUT_TABLE,
-    OUTPUT_TOKEN_SECRET,
 )
 
 
@@ -63,7 +63,7 @@ def local_target(config_dir: str) -> Target:
     if state is None or not state.is_running():
         raise TargetNotFound("No local system is running here: start one with `make run` (or `nurture local`), "
                              "or name a deployed stack with --stack.")
-    resources = LocalResources(table_name=state.table_name, token_secret_id=state.token_secret_id,
+    resources = LocalResources(table_name=state.table_name, signing_key_parameter=state.signing_key_parameter,
                                region=state.region)
     environment = {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": state.emulator_url,
                    **resources.environment(config_dir, state.gateway_url),
@@ -78,11 +78,12 @@ def stack_target(stack: str, region: str, config_dir: str) -> Target:
     except cloudformation.exceptions.ClientError as error:
         raise TargetNotFound(f"Stack {stack} in {region}: {error.response['Error']['Message']}") from error
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-    missing = [name for name in (OUTPUT_TABLE, OUTPUT_TOKEN_SECRET, OUTPUT_API_URL) if name not in outputs]
+    missing = [name for name in (OUTPUT_TABLE, OUTPUT_SIGNING_KEY_PARAMETER, OUTPUT_API_URL) if name not in outputs]
     if missing:
-        raise TargetNotFound(f"Stack {stack} lacks the outputs {', '.join(missing)}: is it a Nurture stack?")
-    resources = LocalResources(table_name=outputs[OUTPUT_TABLE], token_secret_id=outputs[OUTPUT_TOKEN_SECRET],
-                               region=region)
+        raise TargetNotFound(f"Stack {stack} lacks the outputs {', '.join(missing)}: is it a Nurture stack "
+                             "deployed with this version?")
+    resources = LocalResources(table_name=outputs[OUTPUT_TABLE],
+                               signing_key_parameter=outputs[OUTPUT_SIGNING_KEY_PARAMETER], region=region)
     environment = {
         **resources.environment(config_dir, outputs[OUTPUT_API_URL]),
         "HANDOFF_QUEUE_URL": outputs.get(OUTPUT_HANDOFF_QUEUE, ""),

@@ -25,7 +25,7 @@ def lead_store() -> DynamoLeadStore:
 
 def verified(use: Callable[[TokenSigner], T]) -> T:
     """`use` the tracking keyring (read again if a token names a rotation this container has not seen)."""
-    return with_signer(runtime_settings().token_secret_id, marketer_config().api.token_lifetime_days, use)
+    return with_signer(runtime_settings().signing_key_parameter, marketer_config().api.token_lifetime_days, use)
 
 
 def capture_settings() -> CaptureSettings:

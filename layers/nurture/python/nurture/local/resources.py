@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ class LocalResources:
     ses_events_rule: str = "nurture-ses-events"  # on the default bus, as SES publishes only there
     sender_address: str = "news@nurture.example"
     configuration_set: str = "nurture-local"
-    token_secret_id: str = "nurture/local/token-key"  # noqa: S105 - the secret's name
+    signing_key_parameter: str = "/nurture-local/signing-keyring"  # SSM SecureString, as the stack's
     config_bucket: str = "nurture-local-config"
     region: str = REGION
 
@@ -43,7 +44,7 @@ class LocalResources:
             "PUBLIC_API_URL": api_url,
             "SENDER_ADDRESS": self.sender_address,
             "SES_CONFIGURATION_SET": self.configuration_set,
-            "TOKEN_SECRET_ID": self.token_secret_id,
+            "SIGNING_KEY_PARAMETER": self.signing_key_parameter,
             "NURTURE_CONFIG_DIR": config_dir,
             "CONFIG_BUCKET": self.config_bucket,
             # A push reaches the local functions within seconds (AWS: a minute), as the scheduler ticks faster.
@@ -72,7 +73,7 @@ class LocalResources:
 
 def create_resources(resources: LocalResources, session: Any | None = None) -> None:
     """Table (keys, GSIs, stream, TTL), the config bucket, the queues, the SES events rule, the SES identity and the
-    signing secret, if missing."""
+    signing keyring's parameter, if missing."""
     session = session or boto3.session.Session(region_name=resources.region)
     dynamodb = session.client("dynamodb")
     if resources.table_name not in dynamodb.list_tables()["TableNames"]:
@@ -102,13 +103,13 @@ def create_resources(resources: LocalResources, session: Any | None = None) -> N
     if resources.configuration_set not in sesv2.list_configuration_sets().get("ConfigurationSets", []):
         sesv2.create_configuration_set(ConfigurationSetName=resources.configuration_set)
     sesv2.create_email_identity(EmailIdentity=resources.sender_address)
-    secretsmanager = session.client("secretsmanager")
-    try:
-        secretsmanager.describe_secret(SecretId=resources.token_secret_id)
-    except secretsmanager.exceptions.ResourceNotFoundException:
-        # A fresh random key per emulator start, as the stack's generated secret is per deployment.
-        key = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
-        secretsmanager.create_secret(Name=resources.token_secret_id, SecretString=key)
+    # The signing keyring as the stack's custom resource creates it (infra/custom_resources/signing_keyring.py): a
+    # SecureString parameter holding a fresh random key, never over one that exists. A key per emulator start, as
+    # the stack's is per deployment.
+    ssm = session.client("ssm")
+    with contextlib.suppress(ssm.exceptions.ParameterAlreadyExists):
+        ssm.put_parameter(Name=resources.signing_key_parameter, Type="SecureString", Overwrite=False,
+                          Tier="Standard", Value=base64.b64encode(secrets.token_bytes(32)).decode("ascii"))
 
 
 def _queue_with_dead_letters(sqs: Any, name: str, dead_letters_name: str) -> str:

@@ -115,7 +115,8 @@ class LocalSystem:
         thread.start()
         self._threads.append(thread)
         state = LocalState(gateway_url=self.gateway_url, emulator_url=emulator_url, region=self.resources.region,
-                           table_name=self.resources.table_name, token_secret_id=self.resources.token_secret_id,
+                           table_name=self.resources.table_name,
+                           signing_key_parameter=self.resources.signing_key_parameter,
                            config_dir=str(self.config_dir), pid=os.getpid())
         state.save()
         return state
@@ -191,13 +192,13 @@ class LocalSystem:
         items: list[dict[str, Any]] = []
         for page in dynamodb.get_paginator("scan").paginate(TableName=self.resources.table_name):
             items += page["Items"]
-        key = session.client("secretsmanager").get_secret_value(SecretId=self.resources.token_secret_id)
+        key = session.client("ssm").get_parameter(Name=self.resources.signing_key_parameter, WithDecryption=True)
         s3, bucket = session.client("s3"), self.resources.config_bucket
         config = {item["Key"]: s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode("utf-8")
                   for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
                   for item in page.get("Contents", []) if item["Key"] != DEPLOYED_KEY}
         self.persist.mkdir(parents=True, exist_ok=True)
-        (self.persist / SNAPSHOT).write_text(json.dumps({"items": items, "token_key": key["SecretString"],
+        (self.persist / SNAPSHOT).write_text(json.dumps({"items": items, "token_key": key["Parameter"]["Value"],
                                                          "config": config}), encoding="utf-8")
 
     def _restore(self) -> None:
@@ -207,8 +208,8 @@ class LocalSystem:
             return
         snapshot = json.loads(path.read_text(encoding="utf-8"))
         session = boto3.session.Session(region_name=self.resources.region)
-        session.client("secretsmanager").put_secret_value(SecretId=self.resources.token_secret_id,
-                                                          SecretString=snapshot["token_key"])
+        session.client("ssm").put_parameter(Name=self.resources.signing_key_parameter, Type="SecureString",
+                                            Value=snapshot["token_key"], Overwrite=True)
         for key, body in snapshot.get("config", {}).items():  # pushed config versions and the active pointer
             session.client("s3").put_object(Bucket=self.resources.config_bucket, Key=key, Body=body.encode("utf-8"))
         dynamodb = session.client("dynamodb")

@@ -21,7 +21,7 @@ class LocalState:
     emulator_url: str
     region: str
     table_name: str
-    token_secret_id: str
+    signing_key_parameter: str
     config_dir: str
     pid: int
 
@@ -47,7 +47,10 @@ class LocalState:
         path = state_dir() / STATE_FILE
         if not path.exists():
             return None
-        return cls(**json.loads(path.read_text(encoding="utf-8")))
+        try:
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        except TypeError:  # written by an older version, which names other things: not a system this CLI can use
+            return None
 
     @staticmethod
     def clear() -> None:
