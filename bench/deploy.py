@@ -13,7 +13,8 @@ from pathlib import Path
 
 from bench.cold_import import BASELINE, FIRST_CONFIG_LOAD, seconds
 from infra import layer_bytecode
-from infra.constructs.shared_code import LIBRARY_DEV_TOOLS, RUNTIME_PROVIDED
+from infra.constructs.shared_code import RUNTIME_PROVIDED
+from nurture.config.compiled import DEVELOPER_TOOLS
 from nurture.topology import FUNCTIONS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,7 +62,7 @@ def cold_imports_with_layers() -> list[tuple[str, float, float, float]]:
                         "--only-binary=:all:", "--target", str(layer), "-r",
                         str(REPO / "layers" / "dependencies" / "requirements.txt")], check=True)
         library = Path(scratch) / "library"
-        shutil.copytree(LIBRARY, library, ignore=shutil.ignore_patterns("__pycache__", *LIBRARY_DEV_TOOLS))
+        shutil.copytree(LIBRARY, library, ignore=shutil.ignore_patterns("__pycache__", *DEVELOPER_TOOLS))
         runtime.mkdir()
         for module in RUNTIME_PROVIDED.values():  # the runtime's own packages, from this virtualenv
             name = module if (site / module).is_dir() else f"{module}.py"
@@ -72,7 +73,7 @@ def cold_imports_with_layers() -> list[tuple[str, float, float, float]]:
         first_request = f"import handler; {FIRST_CONFIG_LOAD}"
         source_only = {name: seconds(first_request, path) for name, path in handlers.items()}
         layer_bytecode.precompile(layer, sys.executable)
-        layer_bytecode.compile_modules(sorted(library.rglob("*.py")), sys.executable)
+        layer_bytecode.compile_modules(library, sorted(library.rglob("*.py")), sys.executable)
         rows = [("baseline: " + BASELINE, baseline, baseline, 1.0)]
         for name, path in handlers.items():
             took = seconds(first_request, path)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from nurture.topology import FUNCTIONS
 
+LAMBDA_VERSION = "3.13"
 # What Lambda sets: the X-Ray SDK, for one, takes another import path outside Lambda.
 LAMBDA_ENVIRONMENT = {
     "LAMBDA_TASK_ROOT": "/var/task",
@@ -35,10 +36,13 @@ _LIST_IMPORTED_FILES = (
     "print(json.dumps(sorted({m.__file__ for m in list(sys.modules.values()) if getattr(m, '__file__', None)})))"
 )
 _COMPILE = (
-    "import py_compile, sys\n"
-    "for path in sys.argv[1:]:\n"
-    "    py_compile.compile(path, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)"
+    "import os, py_compile, sys\n"
+    "root, shipped_at = sys.argv[1:3]\n"
+    "for path in sys.argv[3:]:\n"
+    "    py_compile.compile(path, dfile=os.path.join(shipped_at, os.path.relpath(path, root)), doraise=True,\n"
+    "                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)"
 )
+SHIPPED_AT = "/opt/python"  # where Lambda mounts a layer's python/ folder
 
 
 def cold_start_modules(layer: Path) -> list[Path]:
@@ -54,14 +58,16 @@ def cold_start_modules(layer: Path) -> list[Path]:
     return found
 
 
-def compile_modules(modules: list[Path], python: str) -> None:
-    subprocess.run([python, "-c", _COMPILE, *map(str, modules)], check=True)
+def compile_modules(root: Path, modules: list[Path], python: str) -> None:
+    """Compile `modules` (under the layer's python/ folder `root`) naming each by where Lambda mounts it, not by
+    this build's folder: the same source compiles to the same bytes, so an unchanged layer is not redeployed."""
+    subprocess.run([python, "-c", _COMPILE, str(root), SHIPPED_AT, *map(str, modules)], check=True)
 
 
 def precompile(layer: Path, python: str) -> None:
     """Compile the layer's cold-start modules with `python` (bench/ does it with this machine's)."""
     modules = cold_start_modules(layer)
-    compile_modules(modules, python)
+    compile_modules(layer, modules, python)
     compiled = sum(path.stat().st_size for path in layer.rglob("*.pyc"))
     print(f"precompiled {len(modules)} cold-start modules for {python}: {compiled / 1e6:.1f} MB of bytecode")
 
@@ -73,13 +79,16 @@ def python_version(python: str) -> str:
 
 def lambda_python() -> str | None:
     """Lambda's Python on this machine, as the Makefile found it (`LAMBDA_PYTHON`, exported to synth and tests)."""
-    return os.environ.get("LAMBDA_PYTHON") or None
+    python = os.environ.get("LAMBDA_PYTHON") or None
+    if python and python_version(python) != LAMBDA_VERSION:
+        raise ValueError(f"LAMBDA_PYTHON={python} is not Python {LAMBDA_VERSION}, whose bytecode Lambda reads")
+    return python
 
 
 def main(layer: Path, python: str) -> None:
     version = python_version(python)
-    if version != "3.13":
-        sys.exit(f"{python} is Python {version}; Lambda runs 3.13, whose bytecode is not another's")
+    if version != LAMBDA_VERSION:
+        sys.exit(f"{python} is Python {version}; Lambda runs {LAMBDA_VERSION}, whose bytecode is not another's")
     precompile(layer, python)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +18,15 @@ from constructs import Construct
 
 from infra import layer_bytecode, paths
 from nurture.config import load_config
-from nurture.config.compiled import COMPILED_FILE, compiled_json, library_fingerprint
+from nurture.config.compiled import (
+    COMPILED_FILE,
+    DEVELOPER_TOOLS,
+    FINGERPRINT_FILE,
+    CompileFailed,
+    compiled_json,
+    library_fingerprint,
+    source_fingerprint,
+)
 from nurture.config.loader import read_config_files
 from nurture.config.versions import digest
 
@@ -26,8 +36,10 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 # dependencies, distribution -> the module it provides.
 RUNTIME_PROVIDED = {"boto3": "boto3", "botocore": "botocore", "s3transfer": "s3transfer", "urllib3": "urllib3",
                     "python-dateutil": "dateutil", "six": "six", "jmespath": "jmespath"}
-# The CLI and the local runtime are developer tools: they never ship to Lambda.
-LIBRARY_DEV_TOOLS = ("cli", "local")
+# What a staged layer's content depends on beside its files: the packages that validate and dump the config, and
+# the staging itself (bump it when the staging changes).
+STAGING = 1
+STAGED_WITH = ("pydantic", "pydantic-core", "PyYAML", "Jinja2", "holidays")
 
 
 class SharedCode(Construct):
@@ -72,10 +84,14 @@ def deployed_config(api_overrides: dict[str, Any]) -> Path:
             api = {**(yaml.safe_load(api_file.read_text(encoding="utf-8")) or {}), **api_overrides}
             api_file.write_text(yaml.safe_dump(api, allow_unicode=True, sort_keys=False), encoding="utf-8")
         validated = load_config(config, check_template_syntax=True)
-        (config / COMPILED_FILE).write_text(compiled_json(validated, digest(read_config_files(config))),
-                                            encoding="utf-8")
+        try:
+            compiled = compiled_json(validated, digest(read_config_files(config)))
+        except CompileFailed as failed:  # the functions validate the files instead, as before decision 73
+            print(f"warning: {failed}; functions will validate the config at each cold start", file=sys.stderr)
+            return
+        (config / COMPILED_FILE).write_text(compiled, encoding="utf-8")
 
-    content = [api_overrides, _tree_digest(paths.CONFIG), library_fingerprint()]
+    content = [api_overrides, _tree_digest(paths.CONFIG), library_fingerprint(), _staged_with()]
     return _staged("config", json.dumps(content, sort_keys=True), build)
 
 
@@ -87,18 +103,25 @@ def staged_library() -> Path:
     python = layer_bytecode.lambda_python()
 
     def shipped(folder: str, names: list[str]) -> set[str]:
-        dev_tools = set(LIBRARY_DEV_TOOLS) if Path(folder) == source else set()
+        dev_tools = set(DEVELOPER_TOOLS) if Path(folder) == source else set()
         return {name for name in names if name in dev_tools or name == "__pycache__" or name.endswith(".pyc")}
 
     def build(folder: Path) -> None:
-        shutil.copytree(source, folder / "python" / "nurture", ignore=shipped)
+        package = folder / "python" / "nurture"
+        shutil.copytree(source, package, ignore=shipped)
+        # What the compiled config names (nurture.config.compiled): read, not hashed, at a cold start.
+        (package / FINGERPRINT_FILE).write_text(source_fingerprint(package), encoding="ascii")
         if python:
-            layer_bytecode.compile_modules(sorted((folder / "python").rglob("*.py")), python)
+            layer_bytecode.compile_modules(folder / "python", sorted(package.rglob("*.py")), python)
 
     tree = _tree_digest(source, skip=lambda path: path.suffix == ".pyc" or "__pycache__" in path.parts or
-                        path.relative_to(source).parts[0] in LIBRARY_DEV_TOOLS)
+                        path.relative_to(source).parts[0] in DEVELOPER_TOOLS)
     version = layer_bytecode.python_version(python) if python else "source"
-    return _staged("library", tree + version, build)
+    return _staged("library", json.dumps([tree, version, STAGING]), build)
+
+
+def _staged_with() -> list[str]:
+    return [f"staging {STAGING}", *(f"{name} {importlib.metadata.version(name)}" for name in STAGED_WITH)]
 
 
 def _staged(kind: str, content: str, build: Callable[[Path], None]) -> Path:

@@ -14,7 +14,9 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from infra.constructs.shared_code import LIBRARY_DEV_TOOLS, RUNTIME_PROVIDED
+from infra import layer_bytecode
+from infra.constructs.shared_code import RUNTIME_PROVIDED
+from nurture.config.compiled import DEVELOPER_TOOLS
 from tests.conftest import REPO
 
 LAYER = REPO / ".build" / "layers" / "dependencies" / "python"
@@ -33,7 +35,7 @@ def layer() -> Path:
 def shipped_code() -> list[Path]:
     """The handlers and the library as the stack packages them (the CLI and local runtime excluded)."""
     library = REPO / "layers" / "nurture" / "python" / "nurture"
-    excluded = [library / tool for tool in LIBRARY_DEV_TOOLS]
+    excluded = [library / tool for tool in DEVELOPER_TOOLS]
     return [*REPO.glob("functions/*/*.py"),
             *(path for path in library.rglob("*.py") if not any(path.is_relative_to(e) for e in excluded))]
 
@@ -98,3 +100,17 @@ def test_the_modules_handlers_load_at_a_cold_start_ship_compiled_for_lambdas_pyt
     # Only what a cold start loads: the holiday calendars of 200 countries stay source.
     assert not list((LAYER / "holidays" / "countries").rglob("*.pyc"))
     assert sum(path.stat().st_size for path in LAYER.rglob("*.pyc")) < 6_000_000
+
+
+def test_the_same_source_compiles_to_the_same_bytecode_wherever_it_is_staged(tmp_path):
+    # A .pyc names its source: by where Lambda mounts it, not by the build's folder, or every synth would
+    # ship a new layer for unchanged code.
+    compiled = []
+    for build in ("one", "two"):
+        module = tmp_path / build / "python" / "nurture" / "example.py"
+        module.parent.mkdir(parents=True)
+        module.write_text("def hello():\n    return 'hello'\n", encoding="utf-8")
+        layer_bytecode.compile_modules(tmp_path / build / "python", [module], sys.executable)
+        (pyc,) = (module.parent / "__pycache__").glob("example.*.pyc")
+        compiled.append(pyc.read_bytes())
+    assert compiled[0] == compiled[1] and b"/opt/python/nurture/example.py" in compiled[0]

@@ -14,7 +14,7 @@ from infra import layer_bytecode
 from infra.app import build_app
 from infra.constructs.function import construct_name
 from nurture.config import load_config
-from nurture.config.compiled import COMPILED_FILE, from_compiled
+from nurture.config.compiled import COMPILED_FILE, FINGERPRINT_FILE, from_compiled, library_fingerprint
 from nurture.config.loader import read_config_files
 from nurture.config.versions import digest
 from nurture.domain.errors import ConfigInvalid
@@ -337,6 +337,7 @@ def test_lambda_packages_hold_only_what_they_should(synthesized):
     modules = {path.stem for path in package.rglob("*.py")}
     assert compiled == (modules if layer_bytecode.lambda_python() else set())
     assert not list(package.rglob("*.cpython-311.pyc"))  # nothing this machine's Python left behind
+    assert (package / FINGERPRINT_FILE).read_text(encoding="ascii") == library_fingerprint()  # what compiled.json names
     for function in _product_functions(template).values():
         code = _asset(directory, function["Properties"]["Code"])
         assert sorted(p.name for p in code.iterdir() if p.name != "__pycache__") == ["__init__.py", "handler.py"]

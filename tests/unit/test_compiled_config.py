@@ -4,12 +4,13 @@ validating or parsing YAML again."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
-from nurture.config.compiled import compiled_json, from_compiled
+from nurture.config.compiled import CompileFailed, compiled_json, from_compiled
 from nurture.config.loader import load_config, read_config_files
 from nurture.config.versions import digest
 from nurture.local.resources import LocalResources
@@ -60,9 +61,17 @@ def test_a_function_loading_the_compiled_config_neither_parses_yaml_nor_builds_v
     probe = ("import sys; sys.path.insert(0, 'layers/nurture/python'); import functions.tracking.handler; "
              "from nurture.settings import marketer_config; from nurture.config.models import StrictModel; "
              "config = marketer_config(); assert config.forms['contact'].title; "
-             "built = [m for m in StrictModel.__subclasses__() if m.__pydantic_complete__]; "
-             "print(sorted(m for m in ('yaml', 'jinja2', 'nurture.config.loader') if m in sys.modules), len(built))")
+             "models = lambda base: [m for sub in base.__subclasses__() for m in (sub, *models(sub))]; "
+             "built = [m for m in models(StrictModel) if m.__pydantic_complete__]; "
+             "print(sorted(m for m in ('yaml', 'jinja2') if m in sys.modules), len(built))")
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True,
                           # As the stack sets it, without a config store: the deployed version only.
                           env={**LocalResources().environment(str(staged)), "CONFIG_BUCKET": "", "PATH": ""})
     assert done.stdout.strip().splitlines()[-1] == "[] 0"
+
+
+def test_a_config_with_a_type_the_rebuild_does_not_know_is_not_compiled_and_says_which(shipped, monkeypatch):
+    monkeypatch.setattr("nurture.config.compiled._ISO_TIMES", {})  # as if `time` were a type added to a model
+
+    with pytest.raises(CompileFailed, match=re.escape("cannot rebuild a <class 'datetime.time'>")):
+        compiled_json(load_config(CONFIG_DIR), shipped[1])

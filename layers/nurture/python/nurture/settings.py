@@ -175,31 +175,38 @@ def _load_version(bucket: str, number: int) -> NurtureConfig:
     if number == DEPLOYED_VERSION:
         return _deployed_config()
     version = _config_store(bucket).version(number)
-    if version.compiled:
-        compiled = from_compiled(version.compiled, version.digest)
-        if compiled is not None:
-            return compiled
-    from nurture.config.loader import load_config_files  # PyYAML and the validators: pushed by another library
+    from nurture.config.loader import load_config_files
 
-    return load_config_files(version.files, f"config v{number}")
+    return _compiled_or_validated(version.compiled, version.digest, f"config v{number}",
+                                  lambda: load_config_files(version.files, f"config v{number}"))
 
 
 @cache
 def _deployed_config() -> NurtureConfig:
     """The config layer's compiled config (written by `cdk synth`); the YAML files validated when there is none
-    (the local runtime, tests) or another library compiled it."""
+    (the local runtime, tests)."""
+    from nurture.config.loader import load_config, read_config_files
+    from nurture.config.versions import digest
+
     directory = runtime_settings().config_dir
     compiled = directory / COMPILED_FILE
-    if compiled.is_file():
-        config = from_compiled(compiled.read_bytes())
-        if config is not None:
-            return config
-        from nurture.observability import logger
+    if not compiled.is_file():
+        return load_config(directory)
+    return _compiled_or_validated(compiled.read_text(encoding="utf-8"), digest(read_config_files(directory)),
+                                  "the config layer", lambda: load_config(directory))
 
-        logger.warning("the config layer was compiled by another library: validating its YAML files instead")
-    from nurture.config.loader import load_config
 
-    return load_config(directory)
+def _compiled_or_validated(compiled: str, files_digest: str, what: str,
+                           validate: Callable[[], NurtureConfig]) -> NurtureConfig:
+    """The compiled config when it is this library's and of these files; else the files validated, and said: a
+    push or deploy from another release costs every cold start the validation (`nurture config push` again)."""
+    config = from_compiled(compiled, files_digest) if compiled else None
+    if config is not None:
+        return config
+    from nurture.observability import logger
+
+    logger.warning("no compiled config of this release: validating the files", extra={"config": what})
+    return validate()
 
 
 @cache

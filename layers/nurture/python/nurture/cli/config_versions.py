@@ -135,15 +135,27 @@ def _diff(store: ConfigStore, deployed_url: str, files: dict[str, str]) -> int:
 
 def _push(store: ConfigStore, deployed_url: str, files: dict[str, str], config: NurtureConfig, who: str,
           active: ConfigVersion, seen: Pointer) -> int:
-    from nurture.config.compiled import compiled_json
-    from nurture.config.versions import digest
+    from nurture.config.compiled import CompileFailed, compiled_json, from_compiled
+    from nurture.config.versions import DEPLOYED_VERSION, digest
     from nurture.domain.clock import iso, utc_now
 
-    if active.digest == digest(files):
-        print(f"no changes against the active version {active.number}: nothing pushed")
-        return 0
+    bundle = digest(files)
+    if active.digest == bundle:
+        if active.number == DEPLOYED_VERSION or from_compiled(active.compiled, bundle) is not None:
+            print(f"no changes against the active version {active.number}: nothing pushed")
+            return 0
+        # The same files, compiled by another release (the one deployed before): without this, every cold start
+        # validates them again.
+        print(f"the active version {active.number} has these files, compiled by another release: pushing them "
+              "again compiled by this one")
+    try:
+        compiled = compiled_json(config, bundle)
+    except CompileFailed as failed:
+        print(f"note: {failed}; functions validate this version's files at each cold start instead",
+              file=sys.stderr)
+        compiled = ""
     version = store.publish(files, who, iso(utc_now()), based_on=store.deployed(deployed_url).digest, seen=seen,
-                            compiled=compiled_json(config, digest(files)))
+                            compiled=compiled)
     print(f"pushed version {version.number} ({len(files)} files, digest {version.digest[:12]}); functions use it "
           f"within a minute. `nurture config rollback` returns to version {version.previous}.")
     return 0

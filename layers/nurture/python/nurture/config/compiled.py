@@ -27,16 +27,30 @@ COMPILED_FILE = "compiled.json"  # beside the YAML files in the deployed config 
 FORMAT = 1
 LIBRARY = Path(__file__).resolve().parent.parent  # the nurture package
 DEVELOPER_TOOLS = ("cli", "local")  # never shipped to Lambda: not part of what a function runs
+FINGERPRINT_FILE = "library.sha256"  # in the staged library layer only, never in the source tree
+
+
+class CompileFailed(ValueError):
+    """A validated config this module cannot write as it would read back: functions validate its files."""
+
+
 _ISO_TIMES: dict[Any, type[date] | type[time]] = {date: date, datetime: datetime, time: time,
                                                    AwareDatetime: datetime}
 
 
 @cache
 def library_fingerprint() -> str:
-    """The shipped library's source: the same wherever the same code runs (Lambda has no cli/ nor local/)."""
+    """The shipped library's source: the same wherever the same code runs. The library layer carries it
+    (FINGERPRINT_FILE, written by `cdk synth`), which spares a cold start hashing the package."""
+    written = LIBRARY / FINGERPRINT_FILE
+    return written.read_text(encoding="ascii").strip() if written.is_file() else source_fingerprint(LIBRARY)
+
+
+def source_fingerprint(package: Path) -> str:
+    """A hash of `package`'s Python source, without the developer tools (Lambda has no cli/ nor local/)."""
     hasher = hashlib.sha256()
-    for path in sorted(LIBRARY.rglob("*.py")):
-        relative = path.relative_to(LIBRARY)
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package)
         if relative.parts[0] not in DEVELOPER_TOOLS:
             hasher.update(relative.as_posix().encode())
             hasher.update(path.read_bytes())
@@ -45,13 +59,17 @@ def library_fingerprint() -> str:
 
 def compiled_json(config: NurtureConfig, digest: str) -> str:
     """`config` (validated from the bundle whose digest is `digest`) as the JSON `from_compiled` reads. Checked
-    by reading it back: a field of a type `rebuilt` gets wrong fails here (at synth or push), not in a function."""
-    text = json.dumps({"format": FORMAT, "library": library_fingerprint(), "digest": digest,
-                       "config": config.model_dump(mode="json", exclude_unset=True)},
+    by reading it back: a field `rebuilt` cannot make, or makes unequal, raises CompileFailed here (at synth or
+    push), never in a function. Every field is written, defaults too: rebuilding runs no default factory."""
+    dumped = config.model_dump(mode="json")
+    try:
+        same = rebuilt(NurtureConfig, dumped) == config
+    except (TypeError, ValueError) as error:
+        raise CompileFailed(f"the config cannot be compiled: {error}") from error
+    if not same:
+        raise CompileFailed("the compiled config does not read back as the validated one (a NaN in a range?)")
+    return json.dumps({"format": FORMAT, "library": library_fingerprint(), "digest": digest, "config": dumped},
                       ensure_ascii=False, separators=(",", ":"))
-    if from_compiled(text, digest) != config:
-        raise TypeError("the compiled config does not read back as the validated one: see nurture.config.compiled")
-    return text
 
 
 def from_compiled(text: str | bytes, digest: str | None = None) -> NurtureConfig | None:

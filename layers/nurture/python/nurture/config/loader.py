@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from nurture.config.bots import BotRules
@@ -19,6 +18,9 @@ from nurture.config.sequences import SequencesConfig
 from nurture.config.subscriptions import SubscriptionsConfig
 from nurture.config.templates import EmailTemplate
 from nurture.domain.errors import ConfigInvalid
+
+if TYPE_CHECKING:
+    import yaml
 
 # file name -> (model, whether the file may be absent)
 CONFIG_FILES: dict[str, tuple[type[BaseModel], bool]] = {
@@ -145,6 +147,8 @@ def _load_templates(files: Mapping[str, str], origin: str, problems: list[str],
 
 
 def _load_text(text: str, where: str, model: type[BaseModel]) -> BaseModel | list[str]:
+    import yaml  # only where YAML is read: a function loading the compiled config reads the files' bytes only
+
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -166,6 +170,8 @@ def _describe(where: str, root: yaml.Node | None, error: Any) -> str:
 
 def _line_of(node: yaml.Node | None, location: list[str]) -> int:
     """The line of the deepest YAML node along `location` (1-based)."""
+    import yaml
+
     if node is None:
         return 1
     line = node.start_mark.line + 1
