@@ -46,7 +46,8 @@ def layer_megabytes() -> dict[str, float]:
     """Unzipped sizes, as Lambda counts them against its 250 MB limit. The dependency layer as built,
     with its precompiled modules; the library and config as packaged, without this machine's bytecode."""
     return {"dependencies": _bytes(LAYER, ()) / 1e6, "bytecode": (_bytes(LAYER, ()) - _bytes(LAYER)) / 1e6,
-            "library": _bytes(LIBRARY, ("__pycache__", "cli", "local")) / 1e6, "config": _bytes(REPO / "config") / 1e6}
+            "library": _bytes(LIBRARY, ("__pycache__", *DEVELOPER_TOOLS)) / 1e6,
+            "config": _bytes(REPO / "config") / 1e6}
 
 
 def cold_imports_with_layers() -> list[tuple[str, float, float, float]]:

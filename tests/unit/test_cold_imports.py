@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 
@@ -10,19 +11,22 @@ import pytest
 from tests.conftest import REPO
 
 
+def loaded_on_import(function: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of `modules` importing the function's handler loads, in a fresh interpreter."""
+    probe = (f"import sys; sys.path.insert(0, 'layers/nurture/python'); import functions.{function}.handler; "
+             f"print(sorted(m for m in {modules!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
+    loaded: list[str] = ast.literal_eval(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
 @pytest.mark.parametrize("function", ["forms", "tracking", "scoring", "ses_events", "sales_api"])
 def test_functions_that_render_no_email_do_not_load_jinja_on_a_cold_start(function: str):
-    probe = (f"import sys; sys.path.insert(0, 'layers/nurture/python'); import functions.{function}.handler; "
-             "print(sorted(m for m in ('jinja2', 'nurture.domain.emails') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert loaded_on_import(function, ("jinja2", "nurture.domain.emails")) == []
 
 
 @pytest.mark.parametrize("function", ["scoring", "handoff", "sender", "ses_events", "audience"])
 def test_batch_handlers_load_no_parser_model_powertools_would_import_for_type_hints(function: str):
     # Powertools' batch utility imports every parser model when pydantic is already loaded: the handlers import it
     # before the config does.
-    probe = (f"import sys; sys.path.insert(0, 'layers/nurture/python'); import functions.{function}.handler; "
-             "print('aws_lambda_powertools.utilities.parser.models' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert loaded_on_import(function, ("aws_lambda_powertools.utilities.parser.models",)) == []
