@@ -73,6 +73,32 @@ def test_a_cancelled_transaction_leaves_no_write_and_no_stream_record_behind():
     assert [r["eventName"] for r in stream_records()[before:]] == ["INSERT", "MODIFY"]
 
 
+def test_a_reader_whose_iterator_spans_a_cancelled_transaction_sees_none_of_it_and_misses_nothing_after():
+    """The stream poller takes an iterator, then reads with it: a transaction cancelled in between must not
+    show its records to that reader, nor make the next real record reuse a sequence number already read."""
+    put("P#1", "a")
+    streams, dynamodb = boto3.client("dynamodbstreams"), boto3.client("dynamodb")
+    arn = dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    read_through = stream_records()[-1]["dynamodb"]["SequenceNumber"]
+
+    def after(sequence_number: str) -> str:
+        return streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], SequenceNumber=sequence_number,
+                                          ShardIteratorType="AFTER_SEQUENCE_NUMBER")["ShardIterator"]
+
+    iterator = after(read_through)
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": TABLE, "Item": {"PK": {"S": "P#2"}, "SK": {"S": "b"}}}},
+            {"ConditionCheck": {"TableName": TABLE, "Key": {"PK": {"S": "P#9"}, "SK": {"S": "z"}},
+                                "ConditionExpression": "attribute_exists(PK)"}}])
+    assert streams.get_records(ShardIterator=iterator)["Records"] == []
+
+    put("P#3", "c")
+    (next_record,) = streams.get_records(ShardIterator=after(read_through))["Records"]
+    assert next_record["dynamodb"]["Keys"]["PK"] == {"S": "P#3"}
+
+
 def test_an_exactly_full_last_page_still_says_where_to_go_on():
     """As DynamoDB (and moto unpatched): Limit reached means a LastEvaluatedKey, then an empty page."""
     for n in range(4):

@@ -53,8 +53,8 @@ def test_a_shift_jis_card_list_is_imported_and_comes_back_in_the_export(local_sy
 
 
 def test_an_export_to_a_file_can_be_limited_to_one_rank(local_system: RunningSystem, tmp_path: Path):
-    local_system.post_json("/v1/forms/demo", {"email": "hot-export@example.co.jp", "name": "部長", "company": "大手",
-                                              "phone": "03-0000-0000", "title": "部長", "consent": True})
+    local_system.submit("/v1/forms/demo", {"email": "hot-export@example.co.jp", "name": "部長", "company": "大手",
+                                           "phone": "03-0000-0000", "title": "部長", "consent": True})
     target = tmp_path / "a.jsonl"
     deadline = time.monotonic() + 20
     while True:  # the demo request's points arrive when the stream consumer has scored it

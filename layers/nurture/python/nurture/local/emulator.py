@@ -10,7 +10,10 @@ nurturing takes hours. `install()` patches these things, keeping moto's answers 
 - a Scan page of the table reads from where the last one ended, in its segment, not from the start;
 - DescribeTable gives each global index's ItemCount, as DynamoDB does (refreshed there every six hours,
   exact here): it sizes a segment job's parts;
-- a transaction's rollback copy shares the items it does not touch and copies those it does;
+- a transaction's rollback copy shares the items it does not touch and copies those it does, and keeps the
+  table's one stream: a cancelled transaction takes its records back out of it, rather than putting back
+  an older stream (a reader holding an iterator on the replaced one would see the cancelled records, then
+  miss the next ones, which reuse their sequence numbers);
 - DynamoDB Streams drops records after 24 hours: the local runtime drops them once delivered;
 - SES keeps the message tags of each email (moto drops them), for the events the runtime publishes;
 - TransactWriteItems honours its ClientRequestToken (botocore fills one in, and its retries repeat
@@ -219,8 +222,14 @@ def _with_touched_items(transact: Callable[..., None]) -> Callable[..., None]:
             touched[table.name].append((DynamoType(key[table.hash_key_attr]),
                                         DynamoType(range_value) if range_value else None))
         _scope.touched = touched
+        streams = [(shard, len(shard.items)) for name in touched
+                   if (shard := getattr(self.tables[name], "stream_shard", None)) is not None]
         try:
             transact(self, transact_items)
+        except Exception:
+            for shard, length in streams:  # the records of a cancelled transaction never happened
+                del shard.items[length:]
+            raise
         finally:
             _scope.touched = None
 
@@ -256,7 +265,7 @@ def _shallow(model: Any) -> Any:
 
 
 def _table_copy(self: Table, memo: dict[int, Any]) -> Table:
-    """Inside a transaction: share untouched items, copy touched ones and the stream's record list.
+    """Inside a transaction: share untouched items and the stream, copy touched items.
     Anywhere else: the ordinary deep copy."""
     touched = getattr(_scope, "touched", None)
     if touched is None or not self.range_key_attr:
@@ -271,11 +280,7 @@ def _table_copy(self: Table, memo: dict[int, Any]) -> Table:
         item = self.items[hash_key].get(range_key) if hash_key in self.items else None
         if item is not None:
             clone.items[hash_key][range_key] = copy.deepcopy(item)
-    if self.stream_shard is not None:
-        shard = _shallow(self.stream_shard)
-        shard.items = list(self.stream_shard.items)
-        clone.stream_shard = shard
-    return clone
+    return clone  # with the same stream shard: see _with_touched_items
 
 
 def stream_trimmer(table_name: str, region: str) -> Callable[[str], None]:

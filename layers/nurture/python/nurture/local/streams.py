@@ -68,8 +68,7 @@ class StreamPoller:
         return len(records)
 
     def _read(self, shard: str) -> list[dict[str, Any]]:
-        """Records after the last one read. A fresh iterator each time: the emulator replaces a
-        table's stream when it rolls a cancelled transaction back, which strands older iterators."""
+        """Records after the last one read, through a fresh iterator: the position is all the poller keeps."""
         position = self._positions[shard]
         where = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": position} if position
                  else {"ShardIteratorType": "TRIM_HORIZON"})
