@@ -6,6 +6,7 @@ from pydantic import ValidationError
 
 from nurture.cli.main import main
 from nurture.config import ApiSettings, load_config
+from nurture.config.models import FormDefinition
 from nurture.config.sequences import Sequence
 from nurture.domain.errors import ConfigInvalid
 from tests.conftest import CONFIG_DIR
@@ -99,6 +100,27 @@ def test_a_cors_origin_must_be_exactly_what_a_browser_sends(origin):
 def test_origins_with_a_port_and_the_wildcard_are_accepted():
     origins = ["http://127.0.0.1:3000", "https://lp.example.co.jp", "*"]
     assert ApiSettings.model_validate({"cors": {"allow_origins": origins}}).cors.allow_origins == origins
+
+
+@pytest.mark.parametrize(("written", "redirected_to"), [
+    ("https://www.example.co.jp/thanks?from=form#top", "https://www.example.co.jp/thanks?from=form#top"),
+    ("http://example.jp:8080", "http://example.jp:8080/"),
+    ("https://例え.jp/お礼", "https://xn--r8jz45g.jp/%E3%81%8A%E7%A4%BC"),
+    ("https://example.jp/a%20b", "https://example.jp/a%20b"),
+])
+def test_a_forms_redirect_url_is_kept_as_a_location_header_can_carry_it(written, redirected_to):
+    form = FormDefinition.model_validate({"kind": "contact", "title": "t", "success_url": written})
+    assert form.success_url == redirected_to
+
+
+@pytest.mark.parametrize(("written", "problem"), [
+    ("/thanks", "absolute http"), ("javascript:alert(1)", "absolute http"), ("ftp://example.jp/", "absolute http"),
+    ("https://example.jp/\r\nSet-Cookie: a=b", "control characters"), ("https://a b.jp/", "spaces"),
+    ("https://user:pw@example.jp/", "user name"), ("https://example.jp:99999/", "Port out of range"),
+])
+def test_a_forms_redirect_url_that_is_not_an_absolute_web_address_is_refused(written, problem):
+    with pytest.raises(ValidationError, match=problem):
+        FormDefinition.model_validate({"kind": "contact", "title": "t", "error_url": written})
 
 
 def test_a_sunset_period_belongs_to_a_sequence_that_enrolls_dormant_leads():

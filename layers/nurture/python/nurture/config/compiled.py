@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, HttpUrl
+from pydantic import AwareDatetime, BaseModel
 
 from nurture.config.bundle import NurtureConfig
 
@@ -114,8 +114,6 @@ def rebuilt(annotation: Any, value: Any) -> Any:
         return tuple(rebuilt(item_type, item) for item_type, item in zip(items, value, strict=True))
     if annotation in _ISO_TIMES:
         return _ISO_TIMES[annotation].fromisoformat(value)
-    if annotation is HttpUrl:
-        return HttpUrl(value)
     raise TypeError(f"the compiled config cannot rebuild a {annotation!r}")
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nurture.domain.links import link_domain
 
@@ -51,6 +51,27 @@ def _known_zone(zone: str) -> str:
 
 
 TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+
+
+def _redirect_url(url: str) -> str:
+    """An absolute http(s) URL as a Location header may carry it: the host in IDNA, the rest percent-encoded.
+    (pydantic's HttpUrl does this too, but importing it costs every function's cold start pydantic.networks.)"""
+    if any(character.isspace() or not character.isprintable() for character in url):
+        raise ValueError("must not contain spaces or control characters")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry a user name or password")
+    port = f":{parts.port}" if parts.port is not None else ""  # .port raises ValueError when out of range
+    host = parts.hostname.encode("idna").decode("ascii")  # UnicodeError (a ValueError) when not a host name
+    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
+    query = f"?{quote(parts.query, safe='/?%:@!$&()*+,;=-._~')}" if parts.query else ""
+    fragment = f"#{quote(parts.fragment, safe='/?%:@!$&()*+,;=-._~')}" if parts.fragment else ""
+    return f"{parts.scheme}://{host}{port}{path}{query}{fragment}"
+
+
+RedirectUrl = Annotated[str, AfterValidator(_redirect_url)]
 
 
 class StrictModel(BaseModel):
@@ -104,8 +125,8 @@ class FormDefinition(StrictModel):
     language: Literal["ja", "en"] = "ja"
     required: list[str] = Field(default_factory=lambda: ["email"])
     consent: ConsentPolicy | None = None
-    success_url: HttpUrl | None = None
-    error_url: HttpUrl | None = None
+    success_url: RedirectUrl | None = None
+    error_url: RedirectUrl | None = None
     honeypot: str = Field(default="website", pattern=FIELD_NAME_PATTERN)
     asset: str | None = Field(default=None, description="What a download form hands out.")
     asset_url: str | None = Field(default=None, pattern=r"^(https?://[^\s]+|/[^/\s][^\s]*)$",
