@@ -61,6 +61,29 @@ def handoff_sk(handoff_id: str) -> str:
     return f"{HANDOFF_PREFIX}{handoff_id}"
 
 
+def round_robin_pk(team: str) -> str:
+    """A sales team's round-robin position: how many leads it has been given in turn."""
+    return f"ROUTING#{team}"
+
+
+ROUND_ROBIN_SK = "ROUND_ROBIN"
+
+
+def owner_pk(salesperson: str) -> str:
+    return f"OWNER#{salesperson}"
+
+
+OWNER_LOAD_SK = "LOAD"  # how many handoffs the salesperson has open (least-loaded routing reads it)
+
+
+def account_pk(company_key: str) -> str:
+    """A company's item, named by a hash of its folded name: a one-person company's name can be a person's."""
+    return f"ACCOUNT#{hashlib.sha256(company_key.encode()).hexdigest()[:32]}"
+
+
+ACCOUNT_OWNER_SK = "OWNER"
+
+
 def suppression_pk(email_key: str) -> str:
     return f"SUPPRESS#{email_key}"
 

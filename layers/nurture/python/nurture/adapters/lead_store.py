@@ -136,6 +136,13 @@ class Update:
         self._clauses["SET"].append(f"{self._name(path)} = {self._value(_serializer.serialize(_storable(value)))}")
         return self
 
+    def set_if_absent(self, path: str, value: Any) -> Update:
+        """SET unless the attribute is there already."""
+        name = self._name(path)
+        self._clauses["SET"].append(f"{name} = if_not_exists({name}, "
+                                    f"{self._value(_serializer.serialize(_storable(value)))})")
+        return self
+
     def add(self, path: str, typed: dict[str, Any]) -> Update:
         self._clauses["ADD"].append(f"{self._name(path)} {self._value(typed)}")
         return self
@@ -211,19 +218,22 @@ class DynamoTable:
     def profiles_of(self, lead_ids: list[str], consistent: bool = True,
                     projection: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
         """The profiles of these leads, by lead id (an erased lead's is missing): a BatchGetItem per 100."""
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(lead_ids), BATCH_GET_LIMIT):
-            wanted = [item_key(keys.lead_pk(lead_id), keys.PROFILE)
-                      for lead_id in lead_ids[start:start + BATCH_GET_LIMIT]]
-            read: dict[str, Any] = {"Keys": wanted, "ConsistentRead": consistent}
+        wanted = [item_key(keys.lead_pk(lead_id), keys.PROFILE) for lead_id in lead_ids]
+        found = self._batch_get(wanted, consistent, ("lead_id", *projection) if projection else ())
+        return {str(profile["lead_id"]): profile for profile in found}
+
+    def _batch_get(self, wanted: list[dict[str, Any]], consistent: bool = True,
+                   projection: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        """The items of these keys that exist, a BatchGetItem per 100, retrying unprocessed keys with backoff."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), BATCH_GET_LIMIT):
+            read: dict[str, Any] = {"Keys": wanted[start:start + BATCH_GET_LIMIT], "ConsistentRead": consistent}
             if projection:
-                read |= projected(("lead_id", *projection))
+                read |= projected(projection)
             request: dict[str, Any] = {self._table: read}
             for attempt in range(8):
                 response = self._call("batch_get_item", RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    profile = from_item(item)
-                    found[profile["lead_id"]] = profile
+                found += [from_item(item) for item in response.get("Responses", {}).get(self._table, [])]
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
                     break
@@ -290,13 +300,7 @@ class DynamoLeadStore(DynamoTable):
         wanted = [item_key(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK)]
         if vid:
             wanted.append(item_key(keys.visitor_pk(vid), keys.VISITOR_IDENTITY_SK))
-        found: dict[str, dict[str, Any]] = {}
-        request: dict[str, Any] = {self._table: {"Keys": wanted, "ConsistentRead": True}}
-        while request:
-            response = self._call("batch_get_item", RequestItems=request)
-            for item in response.get("Responses", {}).get(self._table, []):
-                found[item["PK"]["S"]] = from_item(item)
-            request = response.get("UnprocessedKeys") or {}
+        found = {str(item["PK"]): item for item in self._batch_get(wanted)}
         claim = found.get(keys.email_claim_pk(email_key), {})
         identity = found.get(keys.visitor_pk(vid), {}) if vid else {}
         lead_id = claim.get("lead_id")
@@ -502,7 +506,8 @@ class DynamoLeadStore(DynamoTable):
         return [found[lead_id] for lead_id in ids if lead_id in found], page.get("LastEvaluatedKey")
 
     def save_feedback(self, lead_id: str, stage: str, state: ScoreState, rank: str, total: float,
-                      activity: Activity, expected_version: int) -> None:
+                      activity: Activity, expected_version: int, closed_for: str | None = None) -> None:
+        """The verdict, its activity and, when it closes a salesperson's handoff, one less in their open count."""
         scoring = {**state.to_item(), "version": expected_version + 1}
         condition, condition_values = score_version_condition(expected_version)
         changes = Update()
@@ -519,6 +524,10 @@ class DynamoLeadStore(DynamoTable):
         items = [{"Update": update},
                  {"Put": {"TableName": self._table, "Item": {**self._activity_item(keys.lead_pk(lead_id), activity),
                                                               "lead_id": {"S": lead_id}}}}]
+        if closed_for is not None:
+            items.append({"Update": {"TableName": self._table,
+                                     "Key": item_key(keys.owner_pk(closed_for), keys.OWNER_LOAD_SK),
+                                     **Update().add("open", {"N": "-1"}).arguments()}})
         try:
             self._call("transact_write_items", TransactItems=items)
         except TransactionCancelled as cancelled:

@@ -21,9 +21,10 @@ from nurture.domain.activity import expand
 from nurture.domain.bots import CLICK_BURST
 from nurture.domain.clock import expiry, parse_iso
 from nurture.domain.errors import WriteConflict
+from nurture.domain.sales.routing import Assignment, RoutingState
 from nurture.domain.scoring import LedgerEntry, ScoredEvent, ScoreOutcome
 
-MARKS_PER_TRANSACTION = 90  # DynamoDB allows 100 items per transaction; the score and outbox come first
+MARKS_PER_TRANSACTION = 90  # DynamoDB allows 100 items per transaction; the score, outbox and owner come first
 
 
 def score_attributes(outcome: ScoreOutcome) -> dict[str, Any]:
@@ -98,9 +99,23 @@ class DynamoScoringStore(DynamoTable):
         batch_delete(self._ddb, self._table, stale)
         self.write_ledger({lead_id: entries}, retention_days)
 
-    def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int) -> None:
-        """One conditional update; a transaction when a hot transition adds the HANDOFF# outbox item or
-        a click burst marks its activity as a machine's."""
+    def routing_state(self, teams: list[str], people: list[str], account: str | None) -> RoutingState:
+        """One strongly consistent BatchGetItem: the teams' round-robin positions, the salespeople's open
+        handoffs and the owner of the lead's account."""
+        wanted = [*(item_key(keys.round_robin_pk(team), keys.ROUND_ROBIN_SK) for team in teams),
+                  *(item_key(keys.owner_pk(person), keys.OWNER_LOAD_SK) for person in people),
+                  *([item_key(keys.account_pk(account), keys.ACCOUNT_OWNER_SK)] if account else [])]
+        found = {str(item["PK"]): item for item in self._batch_get(wanted)}
+        owner = found.get(keys.account_pk(account), {}).get("owner") if account else None
+        return RoutingState(
+            round_robin={team: int(found.get(keys.round_robin_pk(team), {}).get("turns", 0)) for team in teams},
+            open_handoffs={person: int(found.get(keys.owner_pk(person), {}).get("open", 0)) for person in people},
+            account_owner=str(owner) if owner else None)
+
+    def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int,
+                   assignment: Assignment | None = None, account: str | None = None) -> None:
+        """One conditional update; a transaction when a hot transition adds the HANDOFF# outbox item and its
+        owner's counts, or a click burst marks its activity as a machine's."""
         attributes = score_attributes(outcome)
         attributes["scoring"]["version"] = expected_version + 1
         condition, condition_values = score_version_condition(expected_version)
@@ -124,6 +139,8 @@ class DynamoScoringStore(DynamoTable):
                 changes.remove("due_pk").remove("due_sk")
         if outcome.handoff is not None:
             changes.set("handoff_id", outcome.handoff.handoff_id).set("handed_off_at", outcome.handoff.at)
+        if outcome.handoff is not None and assignment is not None:
+            changes.set("owner", assignment.owner).set("owner_kind", assignment.kind)
         update = {
             "TableName": self._table,
             "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
@@ -131,7 +148,9 @@ class DynamoScoringStore(DynamoTable):
             "ConditionExpression": condition,
             **changes.arguments(condition_values),
         }
-        others = [*self._handoff_outbox(lead_id, outcome), *self._machine_marks(lead_id, outcome)]
+        others = [*self._handoff_outbox(lead_id, outcome, assignment),
+                  *self._ownership(assignment, account, outcome.handoff is not None),
+                  *self._machine_marks(lead_id, outcome)]
         try:
             if not others:
                 self._call("update_item", **update)
@@ -140,15 +159,44 @@ class DynamoScoringStore(DynamoTable):
         except (ConditionFailed, TransactionCancelled) as lost:
             raise WriteConflict("the lead's score changed meanwhile") from lost
 
-    def _handoff_outbox(self, lead_id: str, outcome: ScoreOutcome) -> list[dict[str, Any]]:
+    def _handoff_outbox(self, lead_id: str, outcome: ScoreOutcome,
+                        assignment: Assignment | None) -> list[dict[str, Any]]:
         handoff = outcome.handoff
         if handoff is None:
             return []
+        routed = {} if assignment is None else {
+            "id": assignment.owner, "kind": assignment.kind, "rule": assignment.rule, "strategy": assignment.strategy,
+            "reason": assignment.reason, "team": assignment.team}
+        owner = {"owner": {name: value for name, value in routed.items() if value is not None}} if routed else {}
         return [{"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
                          "Item": to_item({"PK": keys.lead_pk(lead_id), "SK": keys.handoff_sk(handoff.handoff_id),
                                           "lead_id": lead_id, "handoff_id": handoff.handoff_id,
                                           "cycle": handoff.cycle, "patterns": handoff.patterns,
-                                          "rank": outcome.rank, "created_at": handoff.at})}}]
+                                          "rank": outcome.rank, "created_at": handoff.at, **owner})}}]
+
+    def _ownership(self, assignment: Assignment | None, account: str | None, handed_off: bool) -> list[dict[str, Any]]:
+        """With the handoff: the round-robin turn it takes (only if no other lead took it meanwhile, which
+        cancels the transaction: the scorer reads and routes again), the owner's open count, and the account's
+        owner if it had none."""
+        if assignment is None or not handed_off:
+            return []
+        writes: list[dict[str, Any]] = []
+        if assignment.turn is not None and assignment.team is not None:
+            turns = Update().set("turns", assignment.turn + 1)  # the name's placeholder is #n0
+            condition, values = ("attribute_not_exists(PK)", {}) if assignment.turn == 0 else (
+                "#n0 = :turn", {":turn": {"N": str(assignment.turn)}})
+            writes.append({"Update": {"TableName": self._table,
+                                      "Key": item_key(keys.round_robin_pk(assignment.team), keys.ROUND_ROBIN_SK),
+                                      "ConditionExpression": condition, **turns.arguments(values)}})
+        if assignment.kind == "person":
+            writes.append({"Update": {"TableName": self._table,
+                                      "Key": item_key(keys.owner_pk(assignment.owner), keys.OWNER_LOAD_SK),
+                                      **Update().add("open", {"N": "1"}).arguments()}})
+        if assignment.kind == "person" and account is not None:
+            writes.append({"Update": {"TableName": self._table,
+                                      "Key": item_key(keys.account_pk(account), keys.ACCOUNT_OWNER_SK),
+                                      **Update().set_if_absent("owner", assignment.owner).arguments()}})
+        return writes
 
     def _machine_marks(self, lead_id: str, outcome: ScoreOutcome) -> list[dict[str, Any]]:
         """The burst's clicks marked as a machine's, as a hit judged on arrival is (a MODIFY: the

@@ -468,7 +468,7 @@ def run_rescore(args: argparse.Namespace) -> int:
             for lead_id in page:
                 outcome = rescore(lead_id, store, config.scoring, utc_now(), config.api.event_retention_days,
                                   click_burst_seconds=config.bots.click_burst_seconds,
-                                  url_groups=config.segments.url_groups)
+                                  url_groups=config.segments.url_groups, sales=config.sales)
                 done += 1
                 if outcome is not None:
                     ranks[outcome.rank] += 1

@@ -9,6 +9,7 @@ from pydantic import Field
 from nurture.config.bots import BotRules
 from nurture.config.campaigns import CampaignsConfig
 from nurture.config.models import ApiSettings, DoubleOptInSettings, FormDefinition, StrictModel
+from nurture.config.sales import SalesConfig
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig
 from nurture.config.sequences import SequencesConfig
@@ -29,6 +30,7 @@ class NurtureConfig(StrictModel):
     campaigns: CampaignsConfig = Field(default_factory=CampaignsConfig)
     subscriptions: SubscriptionsConfig = Field(default_factory=SubscriptionsConfig)
     double_opt_in: DoubleOptInSettings = Field(default_factory=DoubleOptInSettings)
+    sales: SalesConfig = Field(default_factory=SalesConfig)
 
     @cached_property
     def link_hosts(self) -> frozenset[str]:

@@ -12,6 +12,7 @@ from nurture.config.bots import BotRules
 from nurture.config.bundle import NurtureConfig
 from nurture.config.campaigns import CampaignsConfig, campaign_problems, campaign_subjects, window_problems
 from nurture.config.models import ApiSettings, FormsFile
+from nurture.config.sales import SalesConfig, sales_problems
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig, segment_problems
 from nurture.config.sequences import SequencesConfig
@@ -32,6 +33,7 @@ CONFIG_FILES: dict[str, tuple[type[BaseModel], bool]] = {
     "segments.yaml": (SegmentsConfig, True),
     "campaigns.yaml": (CampaignsConfig, True),
     "subscriptions.yaml": (SubscriptionsConfig, True),
+    "sales.yaml": (SalesConfig, True),
 }
 TEMPLATES = "templates"
 
@@ -94,6 +96,10 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
         problems += [f"{origin}/sequences.yaml: {problem}" for problem in sequences.type_problems(subscriptions)]
     if isinstance(forms, FormsFile):
         problems += [f"{origin}/forms.yaml: {problem}" for problem in _double_opt_in_problems(forms, templates)]
+    sales, scoring = loaded.get("sales.yaml"), loaded.get("scoring.yaml")
+    if isinstance(sales, SalesConfig) and isinstance(forms, FormsFile) and isinstance(scoring, ScoringRules):
+        problems += [f"{origin}/sales.yaml: {problem}" for problem in sales_problems(
+            sales, forms.forms, [rule.id for rule in scoring.fit], [pattern.id for pattern in scoring.patterns])]
     if isinstance(campaigns, CampaignsConfig) and check_template_syntax:
         from nurture.domain.emails import compile_problems
 
@@ -104,15 +110,16 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
                      for problem in window_problems(campaigns, sequences.send_window)]
     if problems:
         raise ConfigInvalid(problems)
-    api, scoring = loaded["api.yaml"], loaded["scoring.yaml"]
+    api = loaded["api.yaml"]
     assert isinstance(api, ApiSettings) and isinstance(forms, FormsFile) and isinstance(scoring, ScoringRules)
+    assert isinstance(sales, SalesConfig)
     assert isinstance(sequences, SequencesConfig)
     bots = loaded["bots.yaml"]
     assert isinstance(bots, BotRules) and isinstance(segments, SegmentsConfig)
     assert isinstance(campaigns, CampaignsConfig) and isinstance(subscriptions, SubscriptionsConfig)
     return NurtureConfig(api=api, forms=forms.forms, scoring=scoring, sequences=sequences, templates=templates,
                          bots=bots, segments=segments, campaigns=campaigns, subscriptions=subscriptions,
-                         double_opt_in=forms.double_opt_in)
+                         double_opt_in=forms.double_opt_in, sales=sales)
 
 
 def _double_opt_in_problems(forms: FormsFile, templates: Mapping[str, EmailTemplate]) -> list[str]:

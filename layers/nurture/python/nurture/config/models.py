@@ -22,6 +22,7 @@ STANDARD_FIELDS: dict[str, int] = {
     "employees": 50,
     "phone": 40,
     "country": 100,
+    "prefecture": 40,
     "timezone": 64,
     "consent": 20,
     "vid": 64,

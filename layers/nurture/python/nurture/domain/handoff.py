@@ -7,11 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nurture.config.sales import SalesConfig
 from nurture.config.scoring import ScoringRules
 from nurture.domain.leads import LeadRecord, breakdown, current_scores, public_activity, rank_of
 from nurture.jsonable import plain
 
-SCHEMA_VERSION: Literal[1] = 1
+SCHEMA_VERSION: Literal[2] = 2  # 2: the owner, and the company's prefecture
 TOP_REASONS = 5
 ACTIVITIES = 20
 
@@ -35,6 +36,7 @@ class Company(_Message):
     name: str | None = None
     industry: str | None = None
     employees: str | None = None
+    prefecture: str | None = Field(default=None, description="都道府県, as the lead gave it")
 
 
 class Scores(_Message):
@@ -60,6 +62,17 @@ class Reasons(_Message):
     patterns: list[Pattern] = Field(description="pattern rules that made the lead hot regardless of points")
 
 
+class Owner(_Message):
+    id: str = Field(description="the salesperson's or queue's id in config/sales.yaml")
+    kind: Literal["person", "queue"]
+    name: str | None = Field(description="as config/sales.yaml names them when the message was sent")
+    email: str | None = Field(description="the salesperson's address; null for a queue")
+    team: str | None = Field(description="the team the routing rule chose from")
+    rule: str | None = Field(description="the routing rule that chose the owner; null when none matched")
+    strategy: Literal["fixed", "round_robin", "least_loaded", "account_owner", "kept", "fallback"]
+    reason: str = Field(description="why this owner, in the rule's words")
+
+
 class Links(_Message):
     lead: str = Field(description="GET: the lead as the sales API shows it")
     feedback: str = Field(description="POST: accepted, rejected, won, lost or recycle")
@@ -68,12 +81,14 @@ class Links(_Message):
 class HandoffMessage(_Message):
     """One hot lead, handed to sales once per nurture cycle."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[2] = SCHEMA_VERSION
     handoff_id: str = Field(description="unique per lead and cycle; the FIFO deduplication id")
     handed_off_at: str
     lead_id: str
     contact: Contact
     company: Company
+    owner: Owner | None = Field(description="who the lead was routed to; null only for a handoff made before "
+                                            "routing existed")
     consent: dict[str, Any] | None = Field(description="the latest consent: granted, purpose, version, form, time")
     scores: Scores
     rank: Literal["A", "B", "C"]
@@ -83,7 +98,7 @@ class HandoffMessage(_Message):
 
 
 def handoff_message(handoff: dict[str, Any], record: LeadRecord, rules: ScoringRules, now: datetime,
-                    api_base: str) -> HandoffMessage:
+                    api_base: str, sales: SalesConfig) -> HandoffMessage:
     profile = record.profile
     scores = current_scores(profile, rules, now)
     patterns = {p.id: p.reason for p in rules.patterns}
@@ -96,7 +111,8 @@ def handoff_message(handoff: dict[str, Any], record: LeadRecord, rules: ScoringR
                         **{k: _text(profile.get(k)) for k in ("name", "title", "department", "phone", "country",
                                                               "timezone", "language")}),
         company=Company(name=_text(profile.get("company")), industry=_text(profile.get("industry")),
-                        employees=_text(profile.get("employees"))),
+                        employees=_text(profile.get("employees")), prefecture=_text(profile.get("prefecture"))),
+        owner=_owner(handoff.get("owner"), sales),
         consent=_consent(profile, record.consents),
         scores=Scores(**scores),
         # The rank that made the lead hot, even if engagement has decayed since.
@@ -109,6 +125,16 @@ def handoff_message(handoff: dict[str, Any], record: LeadRecord, rules: ScoringR
         activities=[plain(public_activity(a)) for a in record.activities[:ACTIVITIES]],
         links=Links(lead=f"{base}/v1/leads/{record.lead_id}", feedback=f"{base}/v1/leads/{record.lead_id}/feedback"),
     )
+
+
+def _owner(routed: dict[str, Any] | None, sales: SalesConfig) -> Owner | None:
+    if not routed:
+        return None
+    owner_id = str(routed["id"])
+    person, queue = sales.people.get(owner_id), sales.queues.get(owner_id)
+    return Owner(id=owner_id, kind=routed["kind"], name=person.name if person else queue.name if queue else None,
+                 email=person.email if person else None, team=_text(routed.get("team")),
+                 rule=_text(routed.get("rule")), strategy=routed["strategy"], reason=str(routed["reason"]))
 
 
 def _text(value: Any) -> str | None:

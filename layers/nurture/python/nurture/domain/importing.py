@@ -35,6 +35,7 @@ HEADERS = {
     **dict.fromkeys(["電話番号", "電話", "tel", "phone", "phonenumber", "telephone"], "phone"),
     **dict.fromkeys(["業種", "業界", "industry"], "industry"),
     **dict.fromkeys(["従業員数", "社員数", "employees", "employeecount", "numberofemployees"], "employees"),
+    **dict.fromkeys(["都道府県", "都道府県名", "所在地(都道府県)", "prefecture"], "prefecture"),
 }
 FIELDS = sorted(set(HEADERS.values()))
 # Full-width digits and letters are folded where no one would mean them: in addresses and numbers.

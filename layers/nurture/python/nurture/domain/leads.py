@@ -19,7 +19,8 @@ from nurture.domain.scoring import ScoreState, decayed, fit_matches, rank_for
 from nurture.domain.sequencing import first_touch_source
 
 PROFILE_FIELDS = ("email", "name", "company", "title", "department", "industry", "employees", "phone",
-                  "country", "timezone", "language", "custom", "consent", "subscriptions", "first_touch", "last_touch",
+                  "country", "prefecture", "timezone", "language", "custom", "consent", "subscriptions", "first_touch",
+                  "last_touch",
                   "form_submissions", "created_at", "updated_at", "last_activity_at")
 SUPPRESSED_STATUSES = ("unsubscribed", "bounced", "complained")
 Outcome = Literal["accepted", "rejected", "won", "lost", "recycle"]
@@ -84,7 +85,8 @@ def rank_of(scores: dict[str, float], rules: ScoringRules, held: str | None) -> 
 
 
 EXPORT_COLUMNS = ["lead_id", "email", "name", "company", "department", "title", "phone", "industry", "employees",
-                  "rank", "fit", "engagement", "total", "stage", "status", "consent", "consent_version", "opted_out_of",
+                  "prefecture", "rank", "fit", "engagement", "total", "stage", "status", "consent", "consent_version",
+                  "opted_out_of",
                   "source",
                   "created_at", "updated_at", "last_activity_at"]
 
@@ -95,7 +97,7 @@ def export_row(profile: dict[str, Any], rules: ScoringRules, now: datetime) -> d
     return {
         "lead_id": str(profile["PK"]).removeprefix("LEAD#"),
         **{name: profile.get(name, "") for name in ("email", "name", "company", "department", "title", "phone",
-                                                    "industry", "employees")},
+                                                    "industry", "employees", "prefecture")},
         **scores,
         "rank": rank_of(scores, rules, profile.get("rank")),
         "stage": profile.get("stage", "nurturing"),
@@ -182,11 +184,23 @@ def after_feedback(profile: dict[str, Any], feedback: Feedback, at: str) -> tupl
     return stage, state
 
 
+OPEN_STAGES = ("handed_off", "accepted")  # a salesperson is working the lead: it counts in their load
+
+
+def closed_for(profile: dict[str, Any], stage: str) -> str | None:
+    """The salesperson whose open handoff this stage closes (won, or back to nurturing), if any."""
+    owner = profile.get("owner")
+    if owner and profile.get("owner_kind") == "person" and profile.get("stage") in OPEN_STAGES and \
+            stage not in OPEN_STAGES:
+        return str(owner)
+    return None
+
+
 class SalesStore(Protocol):
     def lead_record(self, lead_id: str, activity_limit: int = 50, ledger_limit: int = 1000) -> LeadRecord | None: ...
 
     def save_feedback(self, lead_id: str, stage: str, state: ScoreState, rank: str, total: float,
-                      activity: Activity, expected_version: int) -> None: ...
+                      activity: Activity, expected_version: int, closed_for: str | None = None) -> None: ...
 
     def erase(self, lead_id: str) -> bool: ...
 
@@ -211,7 +225,8 @@ def record_feedback(lead_id: str, feedback: Feedback, store: SalesStore, rules: 
                                  "note": feedback.note, "stage_before": profile.get("stage")})
         try:
             store.save_feedback(lead_id, stage, state, rank_for(fit, engagement, rules), round(fit + engagement, 4),
-                                activity, ScoreState.from_item(profile.get("scoring")).version)
+                                activity, ScoreState.from_item(profile.get("scoring")).version,
+                                closed_for(profile, stage))
         except WriteConflict:
             backoff(attempt)  # the scorer updated the lead meanwhile: apply the verdict to what it wrote
             continue

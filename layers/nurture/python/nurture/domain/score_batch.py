@@ -6,11 +6,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from nurture.config.sales import SalesConfig
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import UrlGroups
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
+from nurture.domain.sales.accounts import company_key
+from nurture.domain.sales.routing import Assignment, HotLead, RoutingState, route, state_needed
 from nurture.domain.scoring import (
     LedgerEntry,
     ScoredEvent,
@@ -28,7 +31,10 @@ class ScoringStore(Protocol):
 
     def write_ledger(self, entries: dict[str, list[LedgerEntry]], retention_days: int) -> None: ...
 
-    def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int) -> None: ...
+    def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int,
+                   assignment: Assignment | None = None, account: str | None = None) -> None: ...
+
+    def routing_state(self, teams: list[str], people: list[str], account: str | None) -> RoutingState: ...
 
 
 @dataclass
@@ -49,6 +55,7 @@ def score_batch(
     *,
     click_burst_seconds: float,
     url_groups: UrlGroups,
+    sales: SalesConfig | None = None,
 ) -> BatchOutcome:
     result = BatchOutcome()
     profiles = store.load_profiles(sorted(events_by_lead))
@@ -65,8 +72,11 @@ def score_batch(
     for lead_id, outcome in outcomes.items():
         profile = profiles[lead_id]
         for attempt in range(MAX_ATTEMPTS):
+            # Routed again on every attempt: a lost race may be another lead taking the same round-robin turn.
+            assignment, account = _route(profile, outcome, events_by_lead[lead_id], sales, store)
             try:
-                store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version)
+                store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version,
+                                 assignment, account)
             except WriteConflict:
                 backoff(attempt)
                 fresh = store.load_profiles([lead_id]).get(lead_id)
@@ -89,25 +99,45 @@ def score_batch(
     return result
 
 
+def _route(profile: dict[str, Any], outcome: ScoreOutcome, events: list[ScoredEvent], sales: SalesConfig | None,
+           store: ScoringStore) -> tuple[Assignment | None, str | None]:
+    """The owner of a lead turning hot, and its account, from what the store holds now."""
+    if outcome.handoff is None or sales is None:
+        return None, None
+    teams, people, by_account = state_needed(sales)
+    account = company_key(profile.get("company"))
+    state = store.routing_state(teams, people, account if by_account else None) if teams or people or (
+        by_account and account) else RoutingState()
+    submitted = [event.attributes for event in events if event.attributes.get("type") == "form_submit"]
+    lead = HotLead(profile=profile, rank=outcome.rank, fit_rules=frozenset(m.rule_id for m in outcome.fit_matches),
+                   patterns=frozenset(outcome.handoff.patterns),
+                   forms=frozenset(str(a["form_id"]) for a in submitted if a.get("form_id")),
+                   assets=frozenset(str(a["asset"]) for a in submitted if a.get("asset")))
+    return route(lead, sales, state), account
+
+
 class RescoringStore(ScoringStore, Protocol):
     def lead_events(self, lead_id: str) -> list[ScoredEvent]: ...
 
     def replace_ledger(self, lead_id: str, entries: list[LedgerEntry], retention_days: int) -> None: ...
 
 
-def rescore(lead_id: str, store: RescoringStore, rules: ScoringRules, now: datetime,
-            retention_days: int, *, click_burst_seconds: float, url_groups: UrlGroups) -> ScoreOutcome | None:
+def rescore(lead_id: str, store: RescoringStore, rules: ScoringRules, now: datetime, retention_days: int, *,
+            click_burst_seconds: float, url_groups: UrlGroups, sales: SalesConfig | None = None) -> ScoreOutcome | None:
     """One lead afresh with today's rules, its activity summaries rebuilt; None if it was erased meanwhile.
     Safe to repeat."""
     for attempt in range(MAX_ATTEMPTS):
         profile = store.load_profiles([lead_id]).get(lead_id)
         if profile is None:
             return None
-        outcome = rescore_lead(lead_id, profile, store.lead_events(lead_id), rules, now,
-                               click_burst_seconds=click_burst_seconds, url_groups=url_groups)
+        events = store.lead_events(lead_id)
+        outcome = rescore_lead(lead_id, profile, events, rules, now, click_burst_seconds=click_burst_seconds,
+                               url_groups=url_groups)
         store.replace_ledger(lead_id, outcome.ledger, retention_days)
+        assignment, account = _route(profile, outcome, events, sales, store)
         try:
-            store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version)
+            store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version, assignment,
+                             account)
         except WriteConflict:
             backoff(attempt)  # the stream scored the lead meanwhile: start over from what it wrote
             continue

@@ -24,7 +24,8 @@ from nurture.domain.text import (
 )
 
 # Profile fields a submission can fill or update (progressive profiling).
-PROFILE_FIELDS = ("name", "company", "title", "department", "industry", "employees", "phone", "country", "timezone")
+PROFILE_FIELDS = ("name", "company", "title", "department", "industry", "employees", "phone", "country", "prefecture",
+                  "timezone")
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 VID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _TRUE = {"on", "true", "1", "yes", "y", "agree", "agreed", "同意", "同意する"}

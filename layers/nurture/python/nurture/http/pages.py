@@ -71,10 +71,11 @@ _PROBLEM_TEXT = {
 }
 _FIELD_LABELS = {
     "ja": {"email": "メールアドレス", "name": "氏名", "company": "会社名", "title": "役職", "department": "部署",
-           "industry": "業種", "employees": "従業員数", "phone": "電話番号", "country": "国",
+           "industry": "業種", "employees": "従業員数", "phone": "電話番号", "country": "国", "prefecture": "都道府県",
            "timezone": "タイムゾーン", "consent": "個人情報の取り扱いへの同意"},
     "en": {"email": "Email", "name": "Name", "company": "Company", "title": "Job title", "department": "Department",
            "industry": "Industry", "employees": "Employees", "phone": "Phone", "country": "Country",
+           "prefecture": "Prefecture",
            "timezone": "Time zone", "consent": "Consent to the privacy notice"},
 }
 

@@ -34,7 +34,7 @@ class NotAHandoff(ValueError):
 
 def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffStore, queue: HandoffQueue,
                  api_base: str, now: datetime) -> dict[str, Any]:
-    rules = marketer_config().scoring
+    config = marketer_config()
 
     def publish(record: DynamoDBRecord) -> None:
         image = record.dynamodb.new_image if record.dynamodb else None
@@ -48,7 +48,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffSt
         if lead is None:
             logger.info("handoff of an erased lead dropped", extra={"lead_id": lead_id})
             return
-        message = handoff_message(image, lead, rules, now, api_base)
+        message = handoff_message(image, lead, config.scoring, now, api_base, config.sales)
         # A failure here fails this record only; the stream retries it, and FIFO dedup by
         # handoff id keeps a retried send from reaching sales twice.
         queue.send(message.model_dump_json(), message.handoff_id, lead_id)

@@ -90,7 +90,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
             if (confirmation := requested_confirmation(lead_id, one.attributes)) is not None:
                 confirmations[str(sequence)] = confirmation
     outcome = score_batch(by_lead, store, config.scoring, now, config.api.event_retention_days, config.sequences,
-                          click_burst_seconds=config.bots.click_burst_seconds, url_groups=config.segments.url_groups)
+                          click_burst_seconds=config.bots.click_burst_seconds, url_groups=config.segments.url_groups,
+                          sales=config.sales)
     failed = set(outcome.failed)
     if outcome.handoffs:
         metrics.add_metric(name="HotLeads", unit="Count", value=len(outcome.handoffs))

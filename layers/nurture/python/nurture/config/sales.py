@@ -1,0 +1,159 @@
+"""Typed model of config/sales.yaml: salespeople, teams, queues and the rules that route hot leads to them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import time
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from nurture.config.models import StrictModel, TimeZoneName, keyed_by_ids
+from nurture.domain.sales.prefectures import REGIONS, prefecture_name
+
+OWNER_ID = r"^[a-z][a-z0-9_.-]{0,39}$"
+RULE_ID = r"^[a-z][a-z0-9_]{0,63}$"
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Channel = Literal["email"]  # Slack, Teams and webhooks come with their secrets (issue 21, alerts)
+Strategy = Literal["fixed", "round_robin", "least_loaded", "account_owner"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+EMAIL_ONLY: tuple[Channel, ...] = ("email",)
+
+
+class WorkingHours(StrictModel):
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+
+    @model_validator(mode="after")
+    def _starts_before_it_ends(self) -> WorkingHours:
+        if self.start >= self.end:
+            raise ValueError("'start' must be before 'end'")
+        return self
+
+
+class Salesperson(StrictModel):
+    name: str = Field(min_length=1, max_length=100)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    language: Literal["ja", "en"] = "ja"
+    time_zone: TimeZoneName = "Asia/Tokyo"
+    working_hours: WorkingHours = Field(default_factory=WorkingHours)
+    channels: list[Channel] = Field(default_factory=lambda: list(EMAIL_ONLY))
+
+
+class Team(StrictModel):
+    name: str = Field(min_length=1, max_length=100)
+    members: list[str] = Field(min_length=1, description="salesperson ids, in the order round robin takes them")
+    lead: str | None = Field(default=None, description="the salesperson a team's overdue handoffs escalate to")
+
+
+class Queue(StrictModel):
+    """Where a lead no rule routes waits for a manager to assign it."""
+
+    name: str = Field(min_length=1, max_length=100)
+    team: str | None = Field(default=None, description="the team whose lead watches the queue")
+
+
+class RouteMatch(StrictModel):
+    """What a hot lead must have for a rule to route it. Every given condition must hold; within one
+    condition, any listed value will do."""
+
+    prefecture: list[str] | None = Field(default=None, description="都道府県, e.g. 東京都 (東京 and Tokyo also do)")
+    region: list[str] | None = Field(default=None, description=f"地方: {', '.join(REGIONS)}")
+    country: list[str] | None = Field(default=None, description="case-insensitive exact values, e.g. [JP, Japan, 日本]")
+    industry: list[str] | None = Field(default=None, description="keywords, as fit rules match them")
+    employees_min: int | None = Field(default=None, ge=0)
+    employees_max: int | None = Field(default=None, ge=0)
+    fit: list[str] | None = Field(default=None, description="fit rule ids the lead matches, e.g. title_executive "
+                                                            "for a decision-maker (its role)")
+    form: list[str] | None = Field(default=None, description="the form whose submission made the lead hot")
+    asset: list[str] | None = Field(default=None, description="the asset of that form")
+    pattern: list[str] | None = Field(default=None, description="a pattern rule that made the lead hot")
+    rank: list[Literal["A", "B", "C"]] | None = None
+
+    @field_validator("prefecture")
+    @classmethod
+    def _known_prefectures(cls, names: list[str] | None) -> list[str] | None:
+        if names is None:
+            return None
+        unknown = [name for name in names if prefecture_name(name) is None]
+        if unknown:
+            raise ValueError(f"not a prefecture: {', '.join(unknown)}")
+        return [str(prefecture_name(name)) for name in names]
+
+    @field_validator("region")
+    @classmethod
+    def _known_regions(cls, names: list[str] | None) -> list[str] | None:
+        unknown = [name for name in names or [] if name not in REGIONS]
+        if unknown:
+            raise ValueError(f"not a region ({', '.join(REGIONS)}): {', '.join(unknown)}")
+        return names
+
+
+class RoutingRule(StrictModel):
+    id: str = Field(pattern=RULE_ID)
+    when: RouteMatch = Field(default_factory=RouteMatch)
+    strategy: Strategy
+    owner: str | None = Field(default=None, description="fixed: the salesperson or queue")
+    team: str | None = Field(default=None, description="round_robin, least_loaded: the team; account_owner: only "
+                                                       "owners in this team (any owner when absent)")
+    reason: str = Field(min_length=1, max_length=200, description="why, as the handoff tells the owner")
+    keep_owner: bool = Field(default=True, description="a lead handed off before keeps that owner; false routes it "
+                                                       "afresh")
+
+    @model_validator(mode="after")
+    def _strategy_has_its_target(self) -> RoutingRule:
+        if self.strategy == "fixed" and (self.owner is None or self.team is not None):
+            raise ValueError("a fixed rule names an 'owner' (and no team)")
+        if self.strategy in ("round_robin", "least_loaded") and (self.team is None or self.owner is not None):
+            raise ValueError(f"a {self.strategy} rule names a 'team' (and no owner)")
+        if self.strategy == "account_owner" and self.owner is not None:
+            raise ValueError("an account_owner rule names no 'owner': the account's owner is the one")
+        return self
+
+
+class SalesConfig(StrictModel):
+    people: dict[str, Salesperson] = Field(default_factory=dict)
+    teams: dict[str, Team] = Field(default_factory=dict)
+    queues: dict[str, Queue] = Field(default_factory=lambda: {"unassigned": Queue(name="未割当 (unassigned)")})
+    routing: list[RoutingRule] = Field(default_factory=list, description="evaluated in order; the first that "
+                                                                         "matches and finds an owner routes")
+    fallback: str = Field(default="unassigned", description="the queue a lead no rule routes goes to")
+
+    @field_validator("people", "teams", "queues")
+    @classmethod
+    def _ids_fit(cls, entries: dict[str, object]) -> dict[str, object]:
+        return keyed_by_ids(entries, OWNER_ID, "ids are lower-case letters, digits, '.', '_' or '-'")
+
+
+def sales_problems(sales: SalesConfig, forms: Iterable[str], fit_rules: Iterable[str],
+                   patterns: Iterable[str]) -> list[str]:
+    """What sales.yaml names that does not exist, here or in forms.yaml and scoring.yaml, each with its path."""
+    problems: list[str] = []
+    both = sorted(set(sales.people) & set(sales.queues))
+    if both:
+        problems.append(f"people, queues: a salesperson and a queue share an id: {', '.join(both)}")
+    for team_id, team in sales.teams.items():
+        problems += [f"teams.{team_id}.members: no salesperson '{member}'" for member in team.members
+                     if member not in sales.people]
+        if team.lead is not None and team.lead not in sales.people:
+            problems.append(f"teams.{team_id}.lead: no salesperson '{team.lead}'")
+    problems += [f"queues.{queue_id}.team: no team '{queue.team}'" for queue_id, queue in sales.queues.items()
+                 if queue.team is not None and queue.team not in sales.teams]
+    known = {"form": set(forms), "fit": set(fit_rules), "pattern": set(patterns)}
+    seen: set[str] = set()
+    for n, rule in enumerate(sales.routing):
+        where = f"routing.{n} ({rule.id})"
+        if rule.id in seen:
+            problems.append(f"{where}: the id is used twice")
+        seen.add(rule.id)
+        if rule.owner is not None and rule.owner not in sales.people and rule.owner not in sales.queues:
+            problems.append(f"{where}.owner: no salesperson or queue '{rule.owner}'")
+        if rule.team is not None and rule.team not in sales.teams:
+            problems.append(f"{where}.team: no team '{rule.team}'")
+        for condition, names in known.items():
+            problems += [f"{where}.when.{condition}: no {condition} '{name}'"
+                         for name in getattr(rule.when, condition) or [] if name not in names]
+    if sales.fallback not in sales.queues:
+        problems.append(f"fallback: no queue '{sales.fallback}'")
+    return problems

@@ -1,0 +1,121 @@
+"""Who a hot lead goes to: config/sales.yaml's routing rules in order, then the fallback queue.
+
+Pure: what the store knows (round-robin positions, open handoffs per salesperson, the account's owner) comes
+in as a RoutingState read just before, and the Assignment says what to write with the handoff so that two
+leads routed at once cannot take the same turn (the round-robin position is a conditional write)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, Literal
+
+from nurture.config.sales import RouteMatch, RoutingRule, SalesConfig
+from nurture.domain.sales.prefectures import REGION_OF, prefecture_name
+from nurture.domain.scoring import employee_count, keyword_pattern
+
+
+@dataclass(frozen=True)
+class HotLead:
+    """What routing may look at: who the lead is and what made it hot."""
+
+    profile: Mapping[str, Any]
+    rank: str
+    fit_rules: frozenset[str] = frozenset()  # the fit rules it matches (its role, size, industry ...)
+    patterns: frozenset[str] = frozenset()  # pattern rules that made it hot
+    forms: frozenset[str] = frozenset()  # forms it submitted in the events that made it hot
+    assets: frozenset[str] = frozenset()  # and their assets
+
+
+@dataclass(frozen=True)
+class RoutingState:
+    round_robin: Mapping[str, int] = field(default_factory=dict)  # team -> assignments made so far
+    open_handoffs: Mapping[str, int] = field(default_factory=dict)  # salesperson -> handoffs without a verdict
+    account_owner: str | None = None  # the salesperson who owns the lead's company, if any
+
+
+@dataclass(frozen=True)
+class Assignment:
+    owner: str
+    kind: Literal["person", "queue"]
+    rule: str | None  # the routing rule that chose the owner; None for the fallback
+    strategy: Literal["fixed", "round_robin", "least_loaded", "account_owner", "kept", "fallback"]
+    reason: str
+    team: str | None = None
+    turn: int | None = None  # round robin: the team's position this assignment takes (written if still free)
+
+
+def route(lead: HotLead, sales: SalesConfig, state: RoutingState) -> Assignment:
+    kept = str(lead.profile.get("owner") or "") or None
+    for rule in sales.routing:
+        if not matches(rule.when, lead):
+            continue
+        if kept in sales.people and rule.keep_owner:
+            return Assignment(str(kept), "person", rule.id, "kept", "handed to the same salesperson as before")
+        chosen = _by_strategy(rule, sales, state)
+        if chosen is not None:
+            return chosen
+    if kept in sales.people:
+        return Assignment(str(kept), "person", None, "kept", "handed to the same salesperson as before")
+    return Assignment(sales.fallback, "queue", None, "fallback", "no routing rule matched")
+
+
+def _by_strategy(rule: RoutingRule, sales: SalesConfig, state: RoutingState) -> Assignment | None:
+    if rule.strategy == "fixed":
+        owner = str(rule.owner)
+        return Assignment(owner, "person" if owner in sales.people else "queue", rule.id, "fixed", rule.reason)
+    if rule.strategy == "account_owner":
+        account_owner = state.account_owner
+        allowed = sales.people if rule.team is None else sales.teams[rule.team].members
+        if account_owner is None or account_owner not in sales.people or account_owner not in allowed:
+            return None  # no owner for this company (yet): the next rule decides
+        return Assignment(account_owner, "person", rule.id, "account_owner", rule.reason, rule.team)
+    team = str(rule.team)
+    members = sales.teams[team].members
+    if rule.strategy == "round_robin":
+        turn = state.round_robin.get(team, 0)
+        return Assignment(members[turn % len(members)], "person", rule.id, "round_robin", rule.reason, team, turn)
+    # least_loaded: fewest open handoffs; a tie goes to the one listed first
+    owner = min(members, key=lambda member: (state.open_handoffs.get(member, 0), members.index(member)))
+    return Assignment(owner, "person", rule.id, "least_loaded", rule.reason, team)
+
+
+def state_needed(sales: SalesConfig) -> tuple[list[str], list[str], bool]:
+    """What routing reads from the store: the round-robin teams, the least-loaded teams' salespeople, and
+    whether any rule follows the account's owner."""
+    teams = sorted({str(rule.team) for rule in sales.routing if rule.strategy == "round_robin"})
+    people = sorted({member for rule in sales.routing if rule.strategy == "least_loaded"
+                     for member in sales.teams[str(rule.team)].members})
+    return teams, people, any(rule.strategy == "account_owner" for rule in sales.routing)
+
+
+def matches(when: RouteMatch, lead: HotLead) -> bool:
+    profile = lead.profile
+    prefecture = prefecture_name(profile.get("prefecture"))
+    checks = [
+        when.prefecture is None or prefecture in when.prefecture,
+        when.region is None or (prefecture is not None and REGION_OF[prefecture] in when.region),
+        when.country is None or str(profile.get("country") or "").casefold() in {c.casefold() for c in when.country},
+        when.industry is None or _has_keyword(profile.get("industry"), when.industry),
+        (when.employees_min is None and when.employees_max is None)
+        or _employees_within(profile.get("employees"), when),
+        when.fit is None or not lead.fit_rules.isdisjoint(when.fit),
+        when.form is None or not lead.forms.isdisjoint(when.form),
+        when.asset is None or any(fnmatchcase(asset.lower(), glob.lower()) for asset in lead.assets
+                                  for glob in when.asset),
+        when.pattern is None or not lead.patterns.isdisjoint(when.pattern),
+        when.rank is None or lead.rank in when.rank,
+    ]
+    return all(checks)
+
+
+def _has_keyword(value: Any, keywords: list[str]) -> bool:
+    text = str(value or "").casefold()
+    return bool(text) and any(keyword_pattern(keyword).search(text) for keyword in keywords)
+
+
+def _employees_within(value: Any, when: RouteMatch) -> bool:
+    count = employee_count(value)
+    return count is not None and (when.employees_min is None or count >= when.employees_min) and (
+        when.employees_max is None or count <= when.employees_max)
