@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from nurture import keys
 from nurture.adapters.scoring_store import DynamoScoringStore
 from nurture.domain.score_batch import score_batch
 from nurture.local.functions import api_request
@@ -45,8 +44,6 @@ def test_leads_from_one_region_are_dealt_to_its_team_in_turn_and_carry_their_own
     (outbox,) = items_under(f"LEAD#{first}", "HANDOFF#")
     assert outbox["owner"]["id"] == "ito" and outbox["owner"]["rule"] == "west_japan"
     assert (profile(first)["owner"], profile(first)["owner_kind"]) == ("ito", "person")
-    assert items_under("ROUTING#west")[0]["turns"] == 2
-    assert items_under("OWNER#ito")[0]["open"] == 1 and items_under("OWNER#sato")[0]["open"] == 1
 
 
 def test_a_colleague_from_a_company_that_has_an_owner_goes_to_that_owner():
@@ -58,7 +55,6 @@ def test_a_colleague_from_a_company_that_has_an_owner_goes_to_that_owner():
 
     owners = {message["lead_id"]: message["owner"] for message in pipeline.messages()}
     assert owners[colleague]["id"] == "ito" and owners[colleague]["rule"] == "same_company"
-    assert items_under(keys.account_pk("リスト"))[0]["owner"] == "ito"
 
 
 def test_a_lead_no_rule_routes_is_handed_to_the_fallback_queue():
@@ -104,17 +100,23 @@ def test_round_robin_stays_fair_when_fifty_leads_turn_hot_at_once():
     assert sorted(handed_off) == sorted(leads)
     owners = Counter(str(profile(lead)["owner"]) for lead in leads)
     assert set(owners) == {"suzuki", "sato"} and max(owners.values()) - min(owners.values()) <= 1
-    assert items_under("ROUTING#east")[0]["turns"] == 50
 
 
-@pytest.mark.parametrize(("verdicts", "still_open"), [
-    (["accepted"], 1), (["won"], 0), (["accepted", "lost"], 0), (["rejected"], 0), (["recycle", "recycle"], 0)])
-def test_a_verdict_that_closes_a_handoff_frees_its_owner_for_least_loaded_routing(verdicts, still_open):
+@pytest.mark.parametrize(("verdicts", "next_owner"), [
+    (["accepted"], "smith"), (["won"], "tanaka"), (["accepted", "lost"], "tanaka"), (["rejected"], "tanaka"),
+    (["recycle", "recycle"], "tanaka")])
+def test_a_verdict_that_closes_a_handoff_frees_its_owner_for_least_loaded_routing(verdicts, next_owner):
+    # Given a large company's lead handed to tanaka, the first of the enterprise team (both have none open)
     pipeline = Pipeline()
-    lead_id = demo_request("a@osaka-one.example.co.jp", "大阪第一", prefecture="大阪府")
+    first = demo_request("a@big-one.example.co.jp", "大手第一", employees="5000")
     pipeline.drain()
+    assert profile(first)["owner"] == "tanaka"
+    # When sales give their verdicts on it
     for verdict in verdicts:
-        answer = api_request("POST", f"/v1/leads/{lead_id}/feedback", headers={"content-type": "application/json"},
+        answer = api_request("POST", f"/v1/leads/{first}/feedback", headers={"content-type": "application/json"},
                              body=json.dumps({"outcome": verdict}).encode())
         assert answer is not None and answer["statusCode"] == 200, answer
-    assert items_under("OWNER#ito")[0]["open"] == still_open
+    # Then the next large company goes to whoever has fewer open: smith while tanaka still works the first
+    second = demo_request("b@big-two.example.co.jp", "大手第二", employees="5000")
+    pipeline.drain()
+    assert profile(second)["owner"] == next_owner

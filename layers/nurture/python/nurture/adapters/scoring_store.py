@@ -113,7 +113,7 @@ class DynamoScoringStore(DynamoTable):
             account_owner=str(owner) if owner else None)
 
     def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int,
-                   assignment: Assignment | None = None, account: str | None = None) -> None:
+                   assignment: Assignment | None = None) -> None:
         """One conditional update; a transaction when a hot transition adds the HANDOFF# outbox item and its
         owner's counts, or a click burst marks its activity as a machine's."""
         attributes = score_attributes(outcome)
@@ -139,7 +139,7 @@ class DynamoScoringStore(DynamoTable):
                 changes.remove("due_pk").remove("due_sk")
         if outcome.handoff is not None:
             changes.set("handoff_id", outcome.handoff.handoff_id).set("handed_off_at", outcome.handoff.at)
-        if outcome.handoff is not None and assignment is not None:
+        if assignment is not None:  # routed only with a handoff
             changes.set("owner", assignment.owner).set("owner_kind", assignment.kind)
         update = {
             "TableName": self._table,
@@ -149,7 +149,7 @@ class DynamoScoringStore(DynamoTable):
             **changes.arguments(condition_values),
         }
         others = [*self._handoff_outbox(lead_id, outcome, assignment),
-                  *self._ownership(assignment, account, outcome.handoff is not None),
+                  *self._ownership(assignment),
                   *self._machine_marks(lead_id, outcome)]
         try:
             if not others:
@@ -174,27 +174,28 @@ class DynamoScoringStore(DynamoTable):
                                           "cycle": handoff.cycle, "patterns": handoff.patterns,
                                           "rank": outcome.rank, "created_at": handoff.at, **owner})}}]
 
-    def _ownership(self, assignment: Assignment | None, account: str | None, handed_off: bool) -> list[dict[str, Any]]:
+    def _ownership(self, assignment: Assignment | None) -> list[dict[str, Any]]:
         """With the handoff: the round-robin turn it takes (only if no other lead took it meanwhile, which
         cancels the transaction: the scorer reads and routes again), the owner's open count, and the account's
         owner if it had none."""
-        if assignment is None or not handed_off:
+        if assignment is None:
             return []
         writes: list[dict[str, Any]] = []
         if assignment.turn is not None and assignment.team is not None:
-            turns = Update().set("turns", assignment.turn + 1)  # the name's placeholder is #n0
             condition, values = ("attribute_not_exists(PK)", {}) if assignment.turn == 0 else (
-                "#n0 = :turn", {":turn": {"N": str(assignment.turn)}})
+                "turns = :turn", {":turn": {"N": str(assignment.turn)}})
             writes.append({"Update": {"TableName": self._table,
                                       "Key": item_key(keys.round_robin_pk(assignment.team), keys.ROUND_ROBIN_SK),
-                                      "ConditionExpression": condition, **turns.arguments(values)}})
+                                      "ConditionExpression": condition, "UpdateExpression": "SET turns = :next",
+                                      "ExpressionAttributeValues": {":next": {"N": str(assignment.turn + 1)},
+                                                                    **values}}})
         if assignment.kind == "person":
             writes.append({"Update": {"TableName": self._table,
                                       "Key": item_key(keys.owner_pk(assignment.owner), keys.OWNER_LOAD_SK),
                                       **Update().add("open", {"N": "1"}).arguments()}})
-        if assignment.kind == "person" and account is not None:
+        if assignment.kind == "person" and assignment.account is not None:
             writes.append({"Update": {"TableName": self._table,
-                                      "Key": item_key(keys.account_pk(account), keys.ACCOUNT_OWNER_SK),
+                                      "Key": item_key(keys.account_pk(assignment.account), keys.ACCOUNT_OWNER_SK),
                                       **Update().set_if_absent("owner", assignment.owner).arguments()}})
         return writes
 

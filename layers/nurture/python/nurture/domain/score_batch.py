@@ -32,7 +32,7 @@ class ScoringStore(Protocol):
     def write_ledger(self, entries: dict[str, list[LedgerEntry]], retention_days: int) -> None: ...
 
     def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int,
-                   assignment: Assignment | None = None, account: str | None = None) -> None: ...
+                   assignment: Assignment | None = None) -> None: ...
 
     def routing_state(self, teams: list[str], people: list[str], account: str | None) -> RoutingState: ...
 
@@ -73,10 +73,9 @@ def score_batch(
         profile = profiles[lead_id]
         for attempt in range(MAX_ATTEMPTS):
             # Routed again on every attempt: a lost race may be another lead taking the same round-robin turn.
-            assignment, account = _route(profile, outcome, events_by_lead[lead_id], sales, store)
+            assignment = _route(profile, outcome, events_by_lead[lead_id], sales, store)
             try:
-                store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version,
-                                 assignment, account)
+                store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version, assignment)
             except WriteConflict:
                 backoff(attempt)
                 fresh = store.load_profiles([lead_id]).get(lead_id)
@@ -100,20 +99,19 @@ def score_batch(
 
 
 def _route(profile: dict[str, Any], outcome: ScoreOutcome, events: list[ScoredEvent], sales: SalesConfig | None,
-           store: ScoringStore) -> tuple[Assignment | None, str | None]:
-    """The owner of a lead turning hot, and its account, from what the store holds now."""
+           store: ScoringStore) -> Assignment | None:
+    """The owner of a lead turning hot, from what the store holds now."""
     if outcome.handoff is None or sales is None:
-        return None, None
+        return None
     teams, people, by_account = state_needed(sales)
     account = company_key(profile.get("company"))
-    state = store.routing_state(teams, people, account if by_account else None) if teams or people or (
-        by_account and account) else RoutingState()
+    state = store.routing_state(teams, people, account if by_account else None)  # no call when none is needed
     submitted = [event.attributes for event in events if event.attributes.get("type") == "form_submit"]
     lead = HotLead(profile=profile, rank=outcome.rank, fit_rules=frozenset(m.rule_id for m in outcome.fit_matches),
                    patterns=frozenset(outcome.handoff.patterns),
                    forms=frozenset(str(a["form_id"]) for a in submitted if a.get("form_id")),
-                   assets=frozenset(str(a["asset"]) for a in submitted if a.get("asset")))
-    return route(lead, sales, state), account
+                   assets=frozenset(str(a["asset"]) for a in submitted if a.get("asset")), account=account)
+    return route(lead, sales, state)
 
 
 class RescoringStore(ScoringStore, Protocol):
@@ -134,10 +132,9 @@ def rescore(lead_id: str, store: RescoringStore, rules: ScoringRules, now: datet
         outcome = rescore_lead(lead_id, profile, events, rules, now, click_burst_seconds=click_burst_seconds,
                                url_groups=url_groups)
         store.replace_ledger(lead_id, outcome.ledger, retention_days)
-        assignment, account = _route(profile, outcome, events, sales, store)
+        assignment = _route(profile, outcome, events, sales, store)
         try:
-            store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version, assignment,
-                             account)
+            store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version, assignment)
         except WriteConflict:
             backoff(attempt)  # the stream scored the lead meanwhile: start over from what it wrote
             continue

@@ -7,7 +7,7 @@ leads routed at once cannot take the same turn (the round-robin position is a co
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
@@ -26,6 +26,7 @@ class HotLead:
     patterns: frozenset[str] = frozenset()  # pattern rules that made it hot
     forms: frozenset[str] = frozenset()  # forms it submitted in the events that made it hot
     assets: frozenset[str] = frozenset()  # and their assets
+    account: str | None = None  # its company's key (domain.sales.accounts), if it names one
 
 
 @dataclass(frozen=True)
@@ -44,21 +45,30 @@ class Assignment:
     reason: str
     team: str | None = None
     turn: int | None = None  # round robin: the team's position this assignment takes (written if still free)
+    account: str | None = None  # the lead's company: a salesperson owner becomes its owner if it has none
 
 
 def route(lead: HotLead, sales: SalesConfig, state: RoutingState) -> Assignment:
-    kept = str(lead.profile.get("owner") or "") or None
+    return replace(_choose(lead, sales, state), account=lead.account)
+
+
+def _choose(lead: HotLead, sales: SalesConfig, state: RoutingState) -> Assignment:
+    kept = str(lead.profile.get("owner") or "")
     for rule in sales.routing:
         if not matches(rule.when, lead):
             continue
         if kept in sales.people and rule.keep_owner:
-            return Assignment(str(kept), "person", rule.id, "kept", "handed to the same salesperson as before")
+            return _kept(kept, rule.id)
         chosen = _by_strategy(rule, sales, state)
         if chosen is not None:
             return chosen
     if kept in sales.people:
-        return Assignment(str(kept), "person", None, "kept", "handed to the same salesperson as before")
+        return _kept(kept, None)
     return Assignment(sales.fallback, "queue", None, "fallback", "no routing rule matched")
+
+
+def _kept(owner: str, rule: str | None) -> Assignment:
+    return Assignment(owner, "person", rule, "kept", "handed to the same salesperson as before")
 
 
 def _by_strategy(rule: RoutingRule, sales: SalesConfig, state: RoutingState) -> Assignment | None:
