@@ -73,7 +73,7 @@ UNCONFIRMED_REMOVAL = {"dispatcher": ["dynamodb:PutItem", "dynamodb:Query", "dyn
 UNCONFIRMED_REMOVAL_KEYS = [keys.lead_pk("*"), keys.visitor_pk("*"), keys.email_claim_pk("*")]
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
-INDEX_READS = {"sales_api": "by_rank", "dispatcher": "due"}
+INDEX_READS = {"sales_api": ["by_rank", "by_owner"], "dispatcher": ["due"]}
 
 
 class NurtureStack(Stack):
@@ -131,8 +131,8 @@ class NurtureStack(Stack):
             for name, actions in grants.items():
                 functions[name].allow(actions, [data.table.table_arn], conditions={
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})
-        for name, index in INDEX_READS.items():
-            functions[name].allow(["dynamodb:Query"], [f"{data.table.table_arn}/index/{index}"])
+        for name, indexes in INDEX_READS.items():
+            functions[name].allow(["dynamodb:Query"], [f"{data.table.table_arn}/index/{index}" for index in indexes])
         for name in ("tracking", "sender"):  # both sign or verify tracking links
             key.grant_read(functions[name])
         functions["handoff"].allow(["sqs:SendMessage"], [handoff.queue.queue_arn])

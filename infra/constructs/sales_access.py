@@ -25,7 +25,7 @@ class SalesAccess(Construct):
             self,
             "ConsumerPolicy",
             description="Attach to the role or user of sales tooling: poll hot leads, look leads up, send feedback, "
-                        "set subscriptions",
+                        "give leads another owner, set subscriptions",
             statements=[
                 iam.PolicyStatement(
                     actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",

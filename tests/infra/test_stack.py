@@ -188,17 +188,17 @@ def test_functions_only_read_the_config_bucket_which_is_private_and_ships_versio
     assert "ConfigProblem" in alarms  # a version that does not validate, or a store that cannot be read
 
 
-def test_only_the_sales_api_reads_the_rank_index_and_the_dispatcher_the_due_one(synthesized):
+def test_only_the_sales_api_reads_the_rank_and_owner_indexes_and_the_dispatcher_the_due_one(synthesized):
     template, _ = synthesized
     policies = template.find_resources("AWS::IAM::Policy")
-    index_grants = {name.split("FunctionRole")[0]: resource["Fn::Join"][1][-1]
-                    for name, policy in policies.items()
-                    for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-                    for resource in ([statement["Resource"]] if isinstance(statement["Resource"], dict)
-                                     else statement["Resource"] if isinstance(statement["Resource"], list) else [])
-                    if isinstance(resource, dict) and "Fn::Join" in resource
-                    and "/index/" in str(resource["Fn::Join"][1][-1])}
-    assert index_grants == {"SalesApi": "/index/by_rank", "Dispatcher": "/index/due"}
+    index_grants: dict[str, set[str]] = {}
+    for name, policy in policies.items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for resource in resources:
+                if isinstance(resource, dict) and "/index/" in str(resource.get("Fn::Join", [None, [""]])[1][-1]):
+                    index_grants.setdefault(name.split("FunctionRole")[0], set()).add(resource["Fn::Join"][1][-1])
+    assert index_grants == {"SalesApi": {"/index/by_rank", "/index/by_owner"}, "Dispatcher": {"/index/due"}}
 
 
 def test_the_dispatcher_ticks_every_minute(synthesized):
@@ -398,7 +398,7 @@ def _granted(template: Template, output: str) -> dict[str, set[str]]:
     return granted
 
 
-def test_sales_consumer_policy_consumes_the_queue_reads_leads_sends_feedback_and_choices_but_cannot_erase(
+def test_sales_consumer_policy_consumes_the_queue_reads_leads_sends_feedback_choices_and_owners_but_cannot_erase(
         synthesized):
     template, _ = synthesized
     (queue,) = [name for name in template.find_resources("AWS::SQS::Queue") if name.startswith("HandoffQueue")]
@@ -407,7 +407,8 @@ def test_sales_consumer_policy_consumes_the_queue_reads_leads_sends_feedback_and
         **{action: {queue_arn} for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                                               "sqs:GetQueueAttributes", "sqs:GetQueueUrl")},
         "execute-api:Invoke": {"/$default/GET/v1/leads", "/$default/GET/v1/leads/*",
-                               "/$default/POST/v1/leads/*/feedback", "/$default/POST/v1/leads/*/subscriptions"},
+                               "/$default/POST/v1/leads/*/feedback", "/$default/POST/v1/leads/*/owner",
+                               "/$default/POST/v1/leads/*/subscriptions"},
     }
 
 

@@ -76,6 +76,17 @@ def owner_pk(salesperson: str) -> str:
 OWNER_LOAD_SK = "LOAD"  # how many handoffs the salesperson has open (least-loaded routing reads it)
 
 
+def owned_pk(owner: str) -> str:
+    """The by_owner index's partition: the leads of one salesperson or queue."""
+    return f"OWNED#{owner}"
+
+
+def owned_sk(stage: str, since: str, lead_id: str) -> str:
+    """A stage's leads together, newest first with `ScanIndexForward=False`: `since` is when the lead reached
+    its stage or its owner, whichever came later."""
+    return f"{stage}#{since}#{lead_id}"
+
+
 def account_pk(company_key: str) -> str:
     """A company's item, named by a hash of its folded name: a one-person company's name can be a person's."""
     return f"ACCOUNT#{hashlib.sha256(company_key.encode()).hexdigest()[:32]}"

@@ -56,6 +56,9 @@ class TableDefinition:
                 return stream_filter
         raise KeyError(consumer)
 
+    def index(self, name: str) -> GlobalIndex:
+        return next(index for index in self.global_indexes if index.name == name)
+
     def string_attributes(self) -> list[str]:
         names = [self.partition_key, self.sort_key]
         for index in self.global_indexes:
@@ -106,6 +109,9 @@ TABLE = TableDefinition(
                     include=("lead_id", "sequence", "campaign_id", "config_version")),
         # Sparse: scored leads by rank, highest total first (the sales API's lists, which read the profiles).
         GlobalIndex(name="by_rank", partition_key="rank_pk", sort_key="rank_sk"),
+        # Sparse: leads with an owner, by owner and stage (the sales API's "my leads"). Written only when the
+        # owner or the stage changes, which a score change never does.
+        GlobalIndex(name="by_owner", partition_key="owned_pk", sort_key="owned_sk"),
     ),
     stream_filters=(
         # Only new activity of known leads is scored: anonymous VISITOR# activity waits for its

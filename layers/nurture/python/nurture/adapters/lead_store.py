@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,6 +24,10 @@ from nurture.domain.scoring import ScoreState
 from nurture.domain.submissions import PROFILE_FIELDS
 from nurture.domain.tracking import OverQuota, Quota, VisitorErased, VisitorIdentified, VisitorMoved
 from nurture.keys import CAMPAIGN_COUNTERS
+from nurture.table import PARTITION_KEY, SORT_KEY, TABLE, GlobalIndex
+
+if TYPE_CHECKING:
+    from nurture.domain.sales.owners import OwnerChange
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -157,16 +161,21 @@ class Update:
                 "ExpressionAttributeValues": {**self.values, **(condition_values or {})}}
 
 
+BY_RANK, BY_OWNER = (TABLE.index(name) for name in ("by_rank", "by_owner"))
+
+
 class InvalidCursor(ValueError):
     pass
 
 
-def _is_rank_cursor(cursor: dict[str, Any], rank: str) -> bool:
-    names = {"PK", "SK", "rank_pk", "rank_sk"}
+def _is_cursor_of(cursor: dict[str, Any], index: GlobalIndex, partition: str, sort_prefix: str) -> bool:
+    """Whether `cursor` is a LastEvaluatedKey of this query of `index`: a forged one could start anywhere."""
+    names = {PARTITION_KEY, SORT_KEY, index.partition_key, index.sort_key}
     return (set(cursor) == names
             and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and 0 < len(v["S"]) <= 1024
                     for v in cursor.values())
-            and cursor["rank_pk"]["S"] == keys.rank_pk(rank))
+            and cursor[index.partition_key]["S"] == partition
+            and cursor[index.sort_key]["S"].startswith(sort_prefix))
 
 
 def score_version_condition(expected_version: int) -> tuple[str, dict[str, Any]]:
@@ -489,45 +498,74 @@ class DynamoLeadStore(DynamoTable):
 
         `cursor` is a LastEvaluatedKey this method returned; anything else is InvalidCursor.
         """
-        if cursor is not None and not _is_rank_cursor(cursor, rank):
+        return self._listed(BY_RANK, keys.rank_pk(rank), "", limit, cursor, projection)
+
+    def leads_by_owner(self, owner: str, stage: str | None, limit: int, cursor: dict[str, Any] | None,
+                       projection: tuple[str, ...] = ()) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of a salesperson's or queue's leads (of one stage, or every stage in turn), newest first."""
+        return self._listed(BY_OWNER, keys.owned_pk(owner), f"{stage}#" if stage else "", limit, cursor, projection)
+
+    def _listed(self, index: GlobalIndex, partition: str, sort_prefix: str, limit: int,
+                cursor: dict[str, Any] | None, projection: tuple[str, ...]
+                ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        if cursor is not None and not _is_cursor_of(cursor, index, partition, sort_prefix):
             raise InvalidCursor("not a cursor of this list")
-        kwargs: dict[str, Any] = {
-            "TableName": self._table, "IndexName": "by_rank", "ScanIndexForward": False, "Limit": limit,
-            "KeyConditionExpression": "rank_pk = :rank",
-            "ExpressionAttributeValues": {":rank": {"S": keys.rank_pk(rank)}},
-        }
+        condition = f"{index.partition_key} = :partition"
+        values = {":partition": {"S": partition}}
+        if sort_prefix:
+            condition += f" AND begins_with({index.sort_key}, :prefix)"
+            values[":prefix"] = {"S": sort_prefix}
+        kwargs: dict[str, Any] = {"TableName": self._table, "IndexName": index.name, "ScanIndexForward": False,
+                                  "Limit": limit, "KeyConditionExpression": condition,
+                                  "ExpressionAttributeValues": values}
         if cursor:
             kwargs["ExclusiveStartKey"] = cursor
         page = self._call("query", **kwargs)
-        # The index holds keys only (a score change would otherwise rewrite the entry): the page's profiles are
+        # The indexes hold keys only (a score change would otherwise rewrite the entry): the page's profiles are
         # read from the table, in the index's order; one erased meanwhile is left out.
-        ids = [item["PK"]["S"].removeprefix("LEAD#") for item in page.get("Items", [])]
+        ids = [item[PARTITION_KEY]["S"].removeprefix("LEAD#") for item in page.get("Items", [])]
         found = self.profiles_of(ids, consistent=False, projection=projection)
         return [found[lead_id] for lead_id in ids if lead_id in found], page.get("LastEvaluatedKey")
 
     def save_feedback(self, lead_id: str, stage: str, state: ScoreState, rank: str, total: float,
-                      activity: Activity, expected_version: int, closed_for: str | None = None) -> None:
-        """The verdict, its activity and, when it closes a salesperson's handoff, one less in their open count."""
-        scoring = {**state.to_item(), "version": expected_version + 1}
-        condition, condition_values = score_version_condition(expected_version)
+                      activity: Activity, expected_version: int, owner: str | None = None,
+                      closed_for: str | None = None) -> None:
+        """The verdict, its activity and, when it closes a salesperson's handoff, one less in their open count.
+        An owned lead moves to its new stage in the owner's list."""
         changes = Update()
-        for name, value in {"stage": stage, "scoring": scoring, "rank": rank, "engagement": state.engagement,
+        for name, value in {"stage": stage, "scoring": {**state.to_item(), "version": expected_version + 1},
+                            "rank": rank, "engagement": state.engagement,
                             "total": total, "rank_pk": keys.rank_pk(rank), "rank_sk": keys.rank_sk(total, lead_id),
                             "updated_at": activity.occurred_at}.items():
             changes.set(name, value)
-        update = {
-            "TableName": self._table,
-            "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
-            "ConditionExpression": condition,
-            **changes.arguments(condition_values),
-        }
-        items = [{"Update": update},
-                 {"Put": {"TableName": self._table, "Item": {**self._activity_item(keys.lead_pk(lead_id), activity),
-                                                              "lead_id": {"S": lead_id}}}}]
-        if closed_for is not None:
-            items.append({"Update": {"TableName": self._table,
-                                     "Key": item_key(keys.owner_pk(closed_for), keys.OWNER_LOAD_SK),
-                                     **Update().add("open", {"N": "-1"}).arguments()}})
+        if owner is not None:
+            changes.set("owned_sk", keys.owned_sk(stage, activity.occurred_at, lead_id))
+        self._lead_transaction(lead_id, changes, expected_version, activity, {closed_for: -1})
+
+    def save_owner(self, change: OwnerChange) -> None:
+        """The new owner, the activity recording who gave it and why, and the open handoff moved between
+        salespeople's counts."""
+        changes = Update().set("owner", change.owner).set("owner_kind", change.kind)
+        changes.set("owned_pk", keys.owned_pk(change.owner))
+        changes.set("owned_sk", keys.owned_sk(change.stage, change.activity.occurred_at, change.lead_id))
+        changes.set("scoring", {**change.state.to_item(), "version": change.state.version + 1})
+        changes.set("updated_at", change.activity.occurred_at)
+        self._lead_transaction(change.lead_id, changes, change.state.version, change.activity,
+                               {change.released: -1, change.taken: +1})
+
+    def _lead_transaction(self, lead_id: str, changes: Update, expected_version: int, activity: Activity,
+                          open_counts: dict[str | None, int]) -> None:
+        """A sales change to the profile, if no other writer moved its version meanwhile, with its activity and
+        the salespeople's open counts it moves."""
+        condition, condition_values = score_version_condition(expected_version)
+        items: list[dict[str, Any]] = [
+            {"Update": {"TableName": self._table, "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
+                        "ConditionExpression": condition, **changes.arguments(condition_values)}},
+            {"Put": {"TableName": self._table, "Item": {**self._activity_item(keys.lead_pk(lead_id), activity),
+                                                         "lead_id": {"S": lead_id}}}}]
+        items += [{"Update": {"TableName": self._table, "Key": item_key(keys.owner_pk(person), keys.OWNER_LOAD_SK),
+                              **Update().add("open", {"N": str(step)}).arguments()}}
+                  for person, step in open_counts.items() if person is not None]
         try:
             self._call("transact_write_items", TransactItems=items)
         except TransactionCancelled as cancelled:

@@ -139,8 +139,10 @@ class DynamoScoringStore(DynamoTable):
                 changes.remove("due_pk").remove("due_sk")
         if outcome.handoff is not None:
             changes.set("handoff_id", outcome.handoff.handoff_id).set("handed_off_at", outcome.handoff.at)
-        if assignment is not None:  # routed only with a handoff
+        if assignment is not None and outcome.handoff is not None:  # routed only with a handoff
             changes.set("owner", assignment.owner).set("owner_kind", assignment.kind)
+            changes.set("owned_pk", keys.owned_pk(assignment.owner))
+            changes.set("owned_sk", keys.owned_sk(outcome.stage, outcome.handoff.at, lead_id))
         update = {
             "TableName": self._table,
             "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),

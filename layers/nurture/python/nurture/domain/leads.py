@@ -24,6 +24,7 @@ PROFILE_FIELDS = ("email", "name", "company", "title", "department", "industry",
                   "form_submissions", "created_at", "updated_at", "last_activity_at")
 SUPPRESSED_STATUSES = ("unsubscribed", "bounced", "complained")
 Outcome = Literal["accepted", "rejected", "won", "lost", "recycle"]
+Stage = Literal["nurturing", "handed_off", "accepted", "won", "recycled"]
 STAGE_AFTER: dict[str, str] = {"accepted": "accepted", "won": "won", "rejected": "recycled", "lost": "recycled",
                                "recycle": "recycled"}
 
@@ -151,6 +152,7 @@ def lead_view(record: LeadRecord, rules: ScoringRules, now: datetime, activity_l
         # Engagement decays between events, so the rank is recomputed for now, not read back.
         "rank": rank_of(scores, rules, profile.get("rank")),
         "stage": profile.get("stage", "nurturing"),
+        "owner": {"id": profile["owner"], "kind": profile.get("owner_kind")} if profile.get("owner") else None,
         "breakdown": breakdown(profile, record.ledger, rules),
         "activities": [public_activity(a) for a in record.activities[:activity_limit]],
         # What anonymous posts for this address would have changed: for a person to judge, never applied.
@@ -187,11 +189,15 @@ def after_feedback(profile: dict[str, Any], feedback: Feedback, at: str) -> tupl
 OPEN_STAGES = ("handed_off", "accepted")  # a salesperson is working the lead: it counts in their load
 
 
+def counts_as_open(owner_kind: Any, stage: str) -> bool:
+    """Whether a lead in this stage counts in its owner's open handoffs: only a salesperson's count."""
+    return owner_kind == "person" and stage in OPEN_STAGES
+
+
 def closed_for(profile: dict[str, Any], stage: str) -> str | None:
     """The salesperson whose open handoff this stage closes (won, or back to nurturing), if any."""
     owner = profile.get("owner")
-    if owner and profile.get("owner_kind") == "person" and profile.get("stage") in OPEN_STAGES and \
-            stage not in OPEN_STAGES:
+    if owner and counts_as_open(profile.get("owner_kind"), str(profile.get("stage"))) and stage not in OPEN_STAGES:
         return str(owner)
     return None
 
@@ -200,7 +206,8 @@ class SalesStore(Protocol):
     def lead_record(self, lead_id: str, activity_limit: int = 50, ledger_limit: int = 1000) -> LeadRecord | None: ...
 
     def save_feedback(self, lead_id: str, stage: str, state: ScoreState, rank: str, total: float,
-                      activity: Activity, expected_version: int, closed_for: str | None = None) -> None: ...
+                      activity: Activity, expected_version: int, owner: str | None = None,
+                      closed_for: str | None = None) -> None: ...
 
     def erase(self, lead_id: str) -> bool: ...
 
@@ -226,7 +233,7 @@ def record_feedback(lead_id: str, feedback: Feedback, store: SalesStore, rules: 
         try:
             store.save_feedback(lead_id, stage, state, rank_for(fit, engagement, rules), round(fit + engagement, 4),
                                 activity, ScoreState.from_item(profile.get("scoring")).version,
-                                closed_for(profile, stage))
+                                profile.get("owner"), closed_for(profile, stage))
         except WriteConflict:
             backoff(attempt)  # the scorer updated the lead meanwhile: apply the verdict to what it wrote
             continue

@@ -51,6 +51,15 @@ def source_ip(event: BaseProxyEvent) -> str | None:
     return None
 
 
+def caller_arn(event: BaseProxyEvent) -> str | None:
+    """The IAM principal that signed the request (an IAM-authorized route in AWS), for the record; None locally."""
+    if isinstance(event, APIGatewayProxyEventV2):
+        return event.request_context.authorizer.iam.user_arn or None
+    if isinstance(event, APIGatewayProxyEvent):
+        return event.request_context.identity.user_arn or None
+    return None
+
+
 def _address_without_port(value: str | None) -> str | None:
     """198.51.100.7:46532, 2001:db8::7:46532 (CloudFront-Viewer-Address's IPv6) or [2001:db8::7]:46532 -> the
     address; None for anything else."""

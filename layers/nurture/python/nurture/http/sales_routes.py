@@ -1,5 +1,5 @@
-"""The sales API: look leads up, list them by rank, send feedback, set subscriptions, erase. IAM-authorized in
-AWS."""
+"""The sales API: look leads up, list them by rank or owner, give them another owner, send feedback, set
+subscriptions, erase. IAM-authorized in AWS."""
 
 import base64
 import binascii
@@ -13,13 +13,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from nurture.adapters.lead_store import InvalidCursor
+from nurture.config.sales import OWNER_ID
 from nurture.domain.clock import utc_now
 from nurture.domain.errors import FieldProblem, LeadNotFound, ValidationFailed
-from nurture.domain.leads import Feedback, Outcome, erase_lead, lead_view, record_feedback
+from nurture.domain.leads import Feedback, Outcome, Stage, erase_lead, lead_view, record_feedback
 from nurture.domain.preferences.centre import change_for_lead
+from nurture.domain.sales.owners import Reassignment, reassign
 from nurture.domain.text import clean_text
 from nurture.http.problems import documented, problem_doc
-from nurture.http.requests import request_context
+from nurture.http.requests import caller_arn, request_context
 from nurture.http.services import lead_store, preference_settings
 from nurture.jsonable import json_default
 from nurture.observability import logger
@@ -34,6 +36,23 @@ class SubscriptionsBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     receive: dict[Annotated[str, Field(max_length=32)], bool] = Field(min_length=1, max_length=50)
+
+
+def _written(text: str) -> str:
+    cleaned = clean_text(text)
+    if not cleaned:
+        raise ValueError("must say something visible")
+    return cleaned
+
+
+class OwnerBody(BaseModel):
+    """Who the lead goes to, who decided and why: all three are recorded on the lead's timeline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    owner: str = Field(pattern=OWNER_ID, description="a salesperson or queue of config/sales.yaml")
+    by: Annotated[str, AfterValidator(_written)] = Field(max_length=100, description="who decided")
+    reason: Annotated[str, AfterValidator(_written)] = Field(max_length=500)
 
 
 class FeedbackBody(BaseModel):
@@ -68,7 +87,8 @@ def _token(key: dict[str, Any] | None) -> str | None:
 
 
 # What a lead list shows of each lead.
-LISTED = ("lead_id", "email", "name", "company", "rank", "stage", "total", "fit", "engagement")
+LISTED = ("lead_id", "email", "name", "company", "rank", "stage", "total", "fit", "engagement", "owner",
+          "handed_off_at")
 
 
 # Route functions carry no return annotation: Powertools would read one as a response model.
@@ -84,20 +104,44 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
                         json.dumps(lead_view(record, marketer_config().scoring, utc_now()), ensure_ascii=False,
                                    default=json_default))
 
-    @app.get("/v1/leads", summary="Leads of a rank, highest score first", tags=["sales"],
-             responses={200: documented("A page of leads", "application/json"), 422: problem_doc("Bad query")})
+    @app.get("/v1/leads", summary="Leads of a rank, highest score first; or of an owner, newest first",
+             tags=["sales"], responses={200: documented("A page of leads", "application/json"),
+                                        422: problem_doc("Bad query")})
     def list_leads(
-        rank: Annotated[Literal["A", "B", "C"], Query()] = "A",
+        rank: Annotated[Literal["A", "B", "C"] | None, Query(description="A when no owner is given")] = None,
+        owner: Annotated[str | None, Query(pattern=OWNER_ID, description="a salesperson's or queue's id")] = None,
+        stage: Annotated[Stage | None, Query(description="with owner: only leads in this stage")] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Query(max_length=2048)] = None,
     ):
+        store = lead_store()
         try:
-            items, next_key = lead_store().leads_by_rank(rank, limit, _cursor(cursor), LISTED)
+            if owner is None:
+                if stage is not None:
+                    raise ValidationFailed("A stage lists one owner's leads.",
+                                           [FieldProblem("stage", "needs_owner", "is given only with owner")])
+                items, next_key = store.leads_by_rank(rank or "A", limit, _cursor(cursor), LISTED)
+            elif rank is not None:
+                raise ValidationFailed("List by rank or by owner, not both.",
+                                       [FieldProblem("rank", "with_owner", "is not given with owner")])
+            else:
+                items, next_key = store.leads_by_owner(owner, stage, limit, _cursor(cursor), LISTED)
         except InvalidCursor as error:
             raise _bad_cursor() from error
         leads = [{name: i.get(name) for name in LISTED} for i in items]
         return Response(200, "application/json", json.dumps({"leads": leads, "next_cursor": _token(next_key)},
                                                              ensure_ascii=False, default=json_default))
+
+    @app.post("/v1/leads/<lead_id>/owner", summary="Give a lead to another salesperson or queue", tags=["sales"],
+              responses={200: documented("The owner, before and after", "application/json"),
+                         404: problem_doc("No such lead"), 422: problem_doc("Unknown owner or invalid body")})
+    def reassign_owner(lead_id: LeadId, body: Annotated[OwnerBody, Body()]):
+        config = marketer_config()
+        result = reassign(lead_id, Reassignment(body.owner, body.by, body.reason, caller_arn(app.current_event)),
+                          lead_store(), config.sales, utc_now(), config.api.event_retention_days)
+        logger.info("owner changed by sales", extra={"lead_id": lead_id, "owner": body.owner,
+                                                     "changed": result["changed"]})
+        return Response(200, "application/json", json.dumps(result))
 
     @app.post("/v1/leads/<lead_id>/feedback", summary="Sales' verdict on a lead", tags=["sales"],
               responses={200: documented("Applied", "application/json"), 404: problem_doc("No such lead"),
