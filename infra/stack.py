@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, CrossStackReferences, Environment, ReferenceStrength, Stack
 from constructs import Construct
 
+from infra.constructs.alerts import Alerts
 from infra.constructs.audience_scan import AudienceScan
 from infra.constructs.config_store import ConfigStore
 from infra.constructs.data import Data
@@ -34,6 +35,7 @@ from nurture.topology import (
     OUTPUT_SENDER_ADDRESS,
     OUTPUT_SIGNING_KEY_PARAMETER,
     OUTPUT_TABLE,
+    OUTPUT_WEBHOOK_PARAMETERS,
     ROUTES,
 )
 
@@ -58,6 +60,7 @@ TABLE_ACTIONS = {
                    "dynamodb:ConditionCheckItem"],
     # Its reads are Scans of the table's profiles (AudienceScan); what it writes is in CAMPAIGN_ITEMS.
     "audience": [],
+    "notifier": [],  # its alert markers only: ALERT_MARKERS
 }
 # Actions on campaigns' and scans' items only (their partition keys): a starting campaign's state and its scan's
 # parts (dispatcher), a part's progress and the campaign's state (audience). Neither can touch a lead.
@@ -71,6 +74,9 @@ CAMPAIGN_COUNTER_KEYS = [keys.stats_pk(CAMPAIGN_COUNTERS, "*")]
 UNCONFIRMED_REMOVAL = {"dispatcher": ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem",
                                       "dynamodb:BatchWriteItem"]}
 UNCONFIRMED_REMOVAL_KEYS = [keys.lead_pk("*"), keys.visitor_pk("*"), keys.email_claim_pk("*")]
+# The notifier reads and writes one kind of item: an alert's marker, under its lead.
+ALERT_MARKERS = {"notifier": ["dynamodb:GetItem", "dynamodb:PutItem"]}
+ALERT_MARKER_KEYS = [keys.lead_pk("*")]
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
 INDEX_READS = {"sales_api": ["by_rank", "by_owner"], "dispatcher": ["due"]}
@@ -105,16 +111,20 @@ class NurtureStack(Stack):
         public_url = Edge(self, "Edge", api.api, web_acl.arn).url if web_acl is not None else api.url
         send = SendQueue(self, "Send", dead_letters)
         audience = AudienceScan(self, "AudienceScan", dead_letters)
+        alerts = Alerts(self, "Alerts", dead_letters)
         email = EmailSending(self, "EmailSending", settings.sender_address, settings.ses_identity)
         worker_environment = {**environment, "HANDOFF_QUEUE_URL": handoff.queue.queue_url,
                               "SEND_QUEUE_URL": send.queue.queue_url, "PUBLIC_API_URL": public_url,
-                              "AUDIENCE_QUEUE_URL": audience.queue.queue_url}
+                              "AUDIENCE_QUEUE_URL": audience.queue.queue_url,
+                              "ALERT_QUEUE_URL": alerts.queue.queue_url}
         only = {"sender": {"SENDER_ADDRESS": settings.sender_address,
                            "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name,
                            "SES_SEND_RATE": f"{settings.sender_rate_per_instance:g}"},
                 # A handoff's links are sales routes, which sales tooling signs (SigV4) for the API's own host:
                 # CloudFront cannot pass such a request on.
-                "handoff": {"PUBLIC_API_URL": api.url}}
+                "handoff": {"PUBLIC_API_URL": api.url},
+                "notifier": {"SENDER_ADDRESS": settings.sender_address,
+                             "WEBHOOK_PARAMETERS": alerts.webhook_parameters}}
         workers = {
             name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code,
                                   {**worker_environment, **only.get(name, {})}, settings.log_retention,
@@ -127,7 +137,8 @@ class NurtureStack(Stack):
                 function.allow(TABLE_ACTIONS[name], [data.table.table_arn])
             config.grant_read(function)
         for grants, leading_keys in ((CAMPAIGN_ITEMS, CAMPAIGN_KEYS), (CAMPAIGN_COUNTER_READS, CAMPAIGN_COUNTER_KEYS),
-                                     (UNCONFIRMED_REMOVAL, UNCONFIRMED_REMOVAL_KEYS)):
+                                     (UNCONFIRMED_REMOVAL, UNCONFIRMED_REMOVAL_KEYS),
+                                     (ALERT_MARKERS, ALERT_MARKER_KEYS)):
             for name, actions in grants.items():
                 functions[name].allow(actions, [data.table.table_arn], conditions={
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})
@@ -148,6 +159,8 @@ class NurtureStack(Stack):
         ses_events = SesEvents(self, "SesEvents", email.configuration_set, dead_letters)
         ses_events.attach(functions["ses_events"])
         audience.attach(functions["audience"], data.table.table_arn)
+        alerts.attach(functions["notifier"], functions["handoff"])
+        email.allow_alerts(functions["notifier"])
         sales = SalesAccess(self, "SalesAccess", handoff.queue, api.api)
         monitoring = Monitoring(
             self, "Monitoring", functions=functions, stream_consumers=sorted(streams), api=api.api,
@@ -169,6 +182,8 @@ class NurtureStack(Stack):
         CfnOutput(self, OUTPUT_AUDIENCE_QUEUE, value=audience.queue.queue_url,
                   description="`nurture segment` and campaigns queue segment scans here")
         CfnOutput(self, OUTPUT_SENDER_ADDRESS, value=settings.sender_address)
+        CfnOutput(self, OUTPUT_WEBHOOK_PARAMETERS, value=alerts.webhook_parameters,
+                  description="Each webhook's URL and signing secret: a SecureString <path>/<webhook id>")
         CfnOutput(self, OUTPUT_CONFIGURATION_SET, value=email.configuration_set.configuration_set_name)
         CfnOutput(self, OUTPUT_HANDOFF_QUEUE, value=handoff.queue.queue_url, description="Sales tooling polls this")
         CfnOutput(self, "SalesConsumerPolicyArn", value=sales.consumer.managed_policy_arn,

@@ -1,4 +1,5 @@
-"""Handoff function: new HANDOFF# outbox items, from the table's stream, to the SQS FIFO queue."""
+"""Handoff function: new HANDOFF# outbox items, from the table's stream, to the SQS FIFO queue and the alerts
+queue."""
 
 from functools import cache
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from nurture.adapters.alert_queue import AlertQueue
 from nurture.adapters.handoff_queue import HandoffQueue
 from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.domain.clock import utc_now
@@ -17,9 +19,10 @@ from nurture.streams.handoff import handle_batch
 
 
 @cache
-def collaborators() -> tuple[DynamoLeadStore, HandoffQueue]:
+def collaborators() -> tuple[DynamoLeadStore, HandoffQueue, AlertQueue]:
     settings = runtime_settings()
-    return DynamoLeadStore(settings.table_name), HandoffQueue(settings.handoff_queue_url)
+    return (DynamoLeadStore(settings.table_name), HandoffQueue(settings.handoff_queue_url),
+            AlertQueue(settings.alert_queue_url))
 
 
 @logger.inject_lambda_context
@@ -27,5 +30,5 @@ def collaborators() -> tuple[DynamoLeadStore, HandoffQueue]:
 @traced
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    store, queue = collaborators()
-    return handle_batch(event, context, store, queue, runtime_settings().public_api_url, utc_now())
+    store, queue, alerts = collaborators()
+    return handle_batch(event, context, store, queue, alerts, runtime_settings().public_api_url, utc_now())

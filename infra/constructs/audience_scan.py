@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.function import NurtureFunction
-from infra.constructs.queues import RETENTION
+from infra.constructs.queues import worker_queue
 from nurture.topology import FUNCTIONS, SEND_QUEUE_RECEIVES
 
 
 class AudienceScan(Construct):
     def __init__(self, scope: Construct, construct_id: str, dead_letters: sqs.IQueue) -> None:
         super().__init__(scope, construct_id)
-        timeout = FUNCTIONS["audience"].timeout_seconds
-        self.queue = sqs.Queue(
-            # Six times the worker's timeout, as Lambda advises for queues it consumes.
-            self, "Queue", retention_period=RETENTION, visibility_timeout=Duration.seconds(6 * timeout),
-            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=SEND_QUEUE_RECEIVES, queue=dead_letters))
+        self.queue = worker_queue(self, "Queue", "audience", dead_letters, SEND_QUEUE_RECEIVES)
 
     def attach(self, worker: NurtureFunction, table_arn: str) -> None:
         """One part per invocation: a part runs until its time is short, so batching would only delay the rest.

@@ -37,6 +37,12 @@ class EmailSending(Construct):
         self.configuration_set_arn = stack.format_arn(service="ses", resource="configuration-set",
                                                       resource_name=self.configuration_set.configuration_set_name)
 
+    def allow_alerts(self, notifier: NurtureFunction) -> None:
+        """Alerts to salespeople: from the same address, without the configuration set (no tracking, no KPIs)."""
+        notifier.role.add_to_policy(iam.PolicyStatement(
+            actions=["ses:SendEmail"], resources=[self.identity_arn],
+            conditions={"StringEquals": {"ses:FromAddress": self.sender_address}}))
+
     def attach_sender(self, sender: NurtureFunction, queue: sqs.IQueue, concurrency: int,
                       rate_per_instance: float) -> None:
         sender.role.add_to_policy(iam.PolicyStatement(

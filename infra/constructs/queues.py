@@ -7,6 +7,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.nag import acknowledge
+from nurture.topology import FUNCTIONS
 
 RETENTION = Duration.days(14)  # SQS's maximum: time for an operator to look at what failed
 
@@ -17,6 +18,16 @@ def dead_letter_queue(scope: Construct, construct_id: str, fifo: bool = False) -
     for rule in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
         acknowledge(Validations.of(queue), rule, "This queue is itself a dead-letter queue.")
     return queue
+
+
+def worker_queue(scope: Construct, construct_id: str, worker: str, dead_letters: sqs.IQueue,
+                 receives: int) -> sqs.Queue:
+    """A standard queue a function consumes: visible again after six times the function's timeout, as Lambda
+    advises, and moved to the dead-letter queue after `receives` tries."""
+    return sqs.Queue(scope, construct_id, retention_period=RETENTION,
+                     visibility_timeout=Duration.seconds(6 * FUNCTIONS[worker].timeout_seconds),
+                     encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+                     dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=receives, queue=dead_letters))
 
 
 class DeadLetters(Construct):

@@ -18,7 +18,8 @@ from nurture.adapters.token_keys import token_signer
 from nurture.config import NurtureConfig, load_config
 from nurture.config.templates import EmailTemplate
 from nurture.domain.clock import parse_iso
-from nurture.domain.sending import SendDeferred, SendRejected, message_id_for
+from nurture.domain.errors import SendDeferred, SendRejected
+from nurture.domain.sending import message_id_for
 from nurture.domain.sequencing import SequenceState
 from nurture.domain.tokens import UNSUBSCRIBE
 from nurture.local.events import LambdaContext

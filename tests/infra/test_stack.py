@@ -19,7 +19,7 @@ from nurture.config.loader import read_config_files
 from nurture.config.versions import digest
 from nurture.domain.errors import ConfigInvalid
 from nurture.table import TABLE
-from nurture.topology import FUNCTIONS, ROUTES, THROTTLES, ApiRoute
+from nurture.topology import ALERT_QUEUE_RECEIVES, FUNCTIONS, ROUTES, THROTTLES, ApiRoute
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,7 @@ EXPECTED_ACTIONS = {
     "tracking": COMMON | {"dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
                           "dynamodb:UpdateItem", "ssm:GetParameter"},
     "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},  # + send queue
-    "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+    "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},  # + alerts queue
     "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                            "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"},
     "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
@@ -134,6 +134,11 @@ EXPECTED_ACTIONS = {
                         "sqs:GetQueueAttributes"},
     # Its part's progress, a Scan of the profiles' index, and handing a part on in a new message; plus its queue.
     "audience": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Scan", "sqs:SendMessage",
+                          "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
+                          "sqs:GetQueueAttributes"},
+    # Its alert markers (on leads' keys only), the webhooks' parameters, SES without the configuration set, and its
+    # queue (ChangeMessageVisibility also sets a failed alert's backoff).
+    "notifier": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "ssm:GetParameter", "ses:SendEmail",
                           "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
                           "sqs:GetQueueAttributes"},
     "ses_events": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
@@ -151,6 +156,7 @@ def test_each_role_has_exactly_the_actions_its_function_uses(synthesized, functi
 
 
 def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_only_campaign_items(synthesized):
+    # (and the notifier writes only under leads: its alert markers)
     template, _ = synthesized
     conditioned = sorted((name.split("FunctionRole")[0], json.dumps(statement["Action"]), statement.get("Condition"))
                          for name, policy in template.find_resources("AWS::IAM::Policy").items()
@@ -159,11 +165,13 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
     leading = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CAMPAIGN#*", "JOB#*"]}}
     counters = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["STATS#campaign#*"]}}
     removal = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LEAD#*", "VISITOR#*", "EMAIL#*"]}}
+    markers = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LEAD#*"]}}
     assert conditioned == [("Audience", '["dynamodb:UpdateItem", "dynamodb:GetItem"]', leading),
                            ("Dispatcher", '"dynamodb:PutItem"', leading),
                            ("Dispatcher", '"dynamodb:Query"', counters),
                            ("Dispatcher", '["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", '
-                                          '"dynamodb:BatchWriteItem"]', removal)]
+                                          '"dynamodb:BatchWriteItem"]', removal),
+                           ("Notifier", '["dynamodb:GetItem", "dynamodb:PutItem"]', markers)]
 
 
 def test_functions_only_read_the_config_bucket_which_is_private_and_ships_version_1(synthesized):
@@ -663,15 +671,33 @@ def test_no_policy_grants_a_wildcard_action(synthesized):
 
 
 @pytest.mark.parametrize(("action", "only"), [
-    ("ses:SendEmail", {"sender"}),  # the forms function (or anything else) cannot send email
+    ("ses:SendEmail", {"sender", "notifier"}),  # the forms function (or anything else) cannot send email
     # Only the sales API erases, and the dispatcher removes unconfirmed leads (on leads' own keys, checked above);
     # the sender cannot delete leads.
     ("dynamodb:DeleteItem", {"sales_api", "dispatcher"}),
-    ("ssm:GetParameter", {"tracking", "sender"}),  # the signing keyring
+    ("ssm:GetParameter", {"tracking", "sender", "notifier"}),  # the signing keyring; the webhooks' secrets
 ])
 def test_only_the_function_whose_job_it_is_may_do_it(synthesized, action, only):
     template, _ = synthesized
     assert {function for function in FUNCTIONS if action in _actions(template, function)} == only
+
+
+def test_the_notifier_sends_alerts_without_the_configuration_set_and_reads_only_this_stacks_webhooks(synthesized):
+    template, _ = synthesized
+    (notifier_policy,) = [policy for name, policy in template.find_resources("AWS::IAM::Policy").items()
+                          if name.startswith("NotifierFunctionRole")]
+    statements = {json.dumps(s["Action"]): s for s in notifier_policy["Properties"]["PolicyDocument"]["Statement"]}
+    send = statements['"ses:SendEmail"']
+    assert "configuration-set" not in json.dumps(send["Resource"]) and "ses:FromAddress" in json.dumps(send)
+    read = json.dumps(statements['"ssm:GetParameter"']["Resource"])
+    assert read.endswith(':parameter/nurture/Nurture/webhooks/*"]]}')
+    path = template.find_outputs("WebhookParameterPath")["WebhookParameterPath"]["Value"]
+    assert path == "/nurture/Nurture/webhooks"
+    (mapping,) = [m for m in template.find_resources("AWS::Lambda::EventSourceMapping").values()
+                  if "Notifier" in json.dumps(m["Properties"]["FunctionName"])]
+    assert mapping["Properties"]["BatchSize"] == 1  # one alert at a time: a slow webhook holds up no other
+    (queue,) = [q for name, q in template.find_resources("AWS::SQS::Queue").items() if name.startswith("AlertsQueue")]
+    assert json.loads(json.dumps(queue["Properties"]["RedrivePolicy"]))["maxReceiveCount"] == ALERT_QUEUE_RECEIVES
 
 
 def test_api_access_logs_are_one_json_object_per_request_in_the_infrequent_access_class(synthesized):

@@ -20,12 +20,12 @@ def loaded_on_import(function: str, modules: tuple[str, ...]) -> list[str]:
     return loaded
 
 
-@pytest.mark.parametrize("function", ["forms", "tracking", "scoring", "ses_events", "sales_api"])
+@pytest.mark.parametrize("function", ["forms", "tracking", "scoring", "ses_events", "sales_api", "notifier"])
 def test_functions_that_render_no_email_do_not_load_jinja_on_a_cold_start(function: str):
     assert loaded_on_import(function, ("jinja2", "nurture.domain.emails")) == []
 
 
-@pytest.mark.parametrize("function", ["scoring", "handoff", "sender", "ses_events", "audience"])
+@pytest.mark.parametrize("function", ["scoring", "handoff", "sender", "ses_events", "audience", "notifier"])
 def test_batch_handlers_load_no_parser_model_powertools_would_import_for_type_hints(function: str):
     # Powertools' batch utility imports every parser model when pydantic is already loaded: the handlers import it
     # before the config does.

@@ -5,8 +5,8 @@ import pytest
 from botocore.stub import Stubber
 
 from nurture.adapters.mailer import SesMailer
+from nurture.domain.errors import SendDeferred, SendRejected
 from nurture.domain.pacing import SendPacer
-from nurture.domain.sending import SendDeferred, SendRejected
 
 TAGS = {"lead": "l1", "sequence": "warm_nurture", "step": "know_how", "message": "m1"}
 

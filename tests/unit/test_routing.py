@@ -98,6 +98,7 @@ def test_conditions_on_role_form_pattern_asset_rank_industry_and_country_must_al
 
 
 def test_every_unknown_name_in_sales_yaml_is_a_config_check_problem_with_its_path(tmp_path):
+    # (alert channels included: a channel must name a webhook)
     config = tmp_path / "config"
     shutil.copytree(CONFIG_DIR, config)
     sales = yaml.safe_load((config / "sales.yaml").read_text(encoding="utf-8"))
@@ -107,6 +108,8 @@ def test_every_unknown_name_in_sales_yaml_is_a_config_check_problem_with_its_pat
     sales["routing"].append({"id": "by_form", "strategy": "fixed", "owner": "ghost", "reason": "r",
                              "when": {"form": ["nope"], "pattern": ["nope"], "prefecture": ["東京都"]}})
     sales["fallback"] = "limbo"
+    sales["people"]["ito"]["channels"] = ["email", "nowhere"]
+    sales["webhooks"]["email"] = {"kind": "generic"}
     (config / "sales.yaml").write_text(yaml.safe_dump(sales, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigInvalid) as refused:
         load_config(config)
@@ -119,6 +122,8 @@ def test_every_unknown_name_in_sales_yaml_is_a_config_check_problem_with_its_pat
         f"{where}routing.4 (by_form).when.form: no form 'nope'",
         f"{where}routing.4 (by_form).when.pattern: no pattern 'nope'",
         f"{where}fallback: no queue 'limbo'",
+        f"{where}people.ito.channels: no webhook 'nowhere'",
+        f"{where}webhooks.email: the id is the email channel's; name the webhook otherwise",
     }
 
 

@@ -87,6 +87,11 @@ def owned_sk(stage: str, since: str, lead_id: str) -> str:
     return f"{stage}#{since}#{lead_id}"
 
 
+def alert_sk(alert_id: str) -> str:
+    """An alert to a salesperson sent or delivered, under the lead it was about."""
+    return f"ALERT#{alert_id}"
+
+
 def account_pk(company_key: str) -> str:
     """A company's item, named by a hash of its folded name: a one-person company's name can be a person's."""
     return f"ACCOUNT#{hashlib.sha256(company_key.encode()).hexdigest()[:32]}"

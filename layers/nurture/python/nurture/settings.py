@@ -36,6 +36,9 @@ class RuntimeSettings(BaseModel):
     handoff_queue_url: str = ""
     send_queue_url: str = ""
     audience_queue_url: str = ""
+    alert_queue_url: str = ""
+    webhook_parameters: str = Field(default="", description="the SSM path under which each webhook's URL and "
+                                    "signing secret are kept, one SecureString per webhook id")
     public_api_url: str = Field(default="", description="base URL of the API, for links in emails and handoffs")
     sender_address: str = Field(default="", description="the verified SES identity step emails come from")
     ses_configuration_set: str = ""
@@ -55,6 +58,8 @@ class RuntimeSettings(BaseModel):
             handoff_queue_url=environ.get("HANDOFF_QUEUE_URL", ""),
             send_queue_url=environ.get("SEND_QUEUE_URL", ""),
             audience_queue_url=environ.get("AUDIENCE_QUEUE_URL", ""),
+            alert_queue_url=environ.get("ALERT_QUEUE_URL", ""),
+            webhook_parameters=environ.get("WEBHOOK_PARAMETERS", ""),
             public_api_url=environ.get("PUBLIC_API_URL", ""),
             sender_address=environ.get("SENDER_ADDRESS", ""),
             ses_configuration_set=environ.get("SES_CONFIGURATION_SET", ""),

@@ -72,6 +72,7 @@ OUTPUT_AUDIENCE_QUEUE = "AudienceQueueUrl"  # where `nurture segment` queues a s
 OUTPUT_SENDER_ADDRESS = "SenderAddress"  # what `nurture campaign test` sends from
 OUTPUT_CONFIGURATION_SET = "SesConfigurationSet"
 OUTPUT_CONFIG_BUCKET = "ConfigBucketName"  # where `nurture config push` publishes
+OUTPUT_WEBHOOK_PARAMETERS = "WebhookParameterPath"  # `nurture webhooks set` writes each webhook's parameter here
 OUTPUT_DEPLOYED_CONFIG = "DeployedConfigUrl"  # version 1: the config bundle the deploy shipped (s3://…)
 
 # SES's email events reach the ses_events queue through EventBridge's default bus (docs/ses-events.md): the rule
@@ -89,6 +90,7 @@ def ses_events_pattern(configuration_set: str) -> dict[str, Any]:
 # A metric every function may publish (a config problem) goes under this one dimension: one metric, one alarm.
 SHARED_METRIC_DIMENSIONS = {"service": "nurture"}
 SEND_QUEUE_RECEIVES = 5  # receives of a send-queue message before it goes to the DLQ (stack and local alike)
+ALERT_QUEUE_RECEIVES = 6  # an alert's tries before its DLQ: with the notifier's backoff, over about 15 minutes
 
 FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
@@ -128,6 +130,11 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("audience", "functions.audience.handler", "functions/audience", 512, 120,
                      "Evaluate a segment over every lead, one part of a parallel scan at a time", trigger="queue",
                      reserved_concurrency=10),
+        # One alert a message, each a few hundred milliseconds (SES, or a webhook that answers within five seconds);
+        # five at once keep up with any sales team's hot leads, and a slow receiver holds up no other alert.
+        FunctionSpec("notifier", "functions.notifier.handler", "functions/notifier", 256, 30,
+                     "Tell a hot lead's owner at once: email, Slack, Teams or a signed webhook", trigger="queue",
+                     reserved_concurrency=5),
         # Sales tooling is an integration or two; ten bound a runaway script.
         FunctionSpec("sales_api", "functions.sales_api.handler", "functions/sales_api", 512, 10,
                      "Sales API: leads, ranks, feedback and erasure", reserved_concurrency=10),

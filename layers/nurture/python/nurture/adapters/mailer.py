@@ -8,8 +8,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
 from nurture.adapters.aws import client
+from nurture.domain.errors import SendDeferred, SendRejected
 from nurture.domain.pacing import SendPacer
-from nurture.domain.sending import SendDeferred, SendRejected
 
 # Refusals of this email to this address: recorded on the lead, never retried. Every other refusal
 # (throttling, a paused or suspended account, a missing configuration set, denied permissions, an

@@ -64,6 +64,11 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
         if late:
             raise ConfigInvalid([f"{args.config_dir}/campaigns.yaml: {problem}: change it, or remove the campaign"
                                  for problem in late])
+        unset = _webhooks_without_secrets(config, target)
+        if unset:
+            raise ConfigInvalid([f"{args.config_dir}/sales.yaml: webhooks.{webhook}: no URL and signing secret in "
+                                 f"the target: run `nurture webhooks set {webhook} --url URL` first"
+                                 for webhook in unset])
         return _push(store, deployed_url, files, config, target.who(getattr(args, "by", None)), active, seen)
     except ConfigInvalid as invalid:
         print_problems(invalid, args.config_dir, ": nothing was pushed")
@@ -75,6 +80,16 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
     except StoreUnavailable as unavailable:
         print(str(unavailable), file=sys.stderr)
         return 1
+
+
+def _webhooks_without_secrets(config: NurtureConfig, target: Target) -> list[str]:
+    """Webhooks people's channels use whose parameter the target lacks: pushed, their alerts would only fail."""
+    from nurture.cli.webhooks import target_webhooks
+
+    webhooks = target_webhooks(target)
+    used = sorted({channel for person in config.sales.people.values() for channel in person.channels
+                   if channel in config.sales.webhooks})
+    return webhooks.missing(used) if webhooks is not None and used else []
 
 
 def print_problems(invalid: ConfigInvalid, config_dir: Path, consequence: str = "") -> None:

@@ -18,6 +18,7 @@ from nurture.cli.config_versions import add_version_commands, print_problems, ru
 from nurture.cli.lists import add_list_commands, run_export, run_import
 from nurture.cli.report import add_report_command, run_report
 from nurture.cli.segments import add_segment_commands, run_segment_command
+from nurture.cli.webhooks import add_webhook_commands, run_webhook_command
 
 if TYPE_CHECKING:
     from nurture.cli.target import Target
@@ -101,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                        ("resume", "lift the guard's pause (after fixing what made addresses bounce)")):
         _target_options(sending_commands.add_parser(name, help=text))
 
+    add_webhook_commands(commands, _target_options)
+
     from nurture.local.simulation import Mix  # the simulated world's defaults, shown in --help
 
     simulate = commands.add_parser("simulate", help="play a month of nurturing on the emulator in seconds")
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         "invoke": run_invoke}
     targeted: dict[str, Callable[[argparse.Namespace, Callable[..., Any]], int]] = {
         "import": run_import, "export": run_export, "report": run_report, "campaign": run_campaign_command,
-        "segment": run_segment_command}
+        "segment": run_segment_command, "webhooks": run_webhook_command}
     if args.command in targeted:
         return targeted[args.command](args, _target)
     return alone[args.command](args)

@@ -20,6 +20,7 @@ from nurture.topology import (
     OUTPUT_SENDER_ADDRESS,
     OUTPUT_SIGNING_KEY_PARAMETER,
     OUTPUT_TABLE,
+    OUTPUT_WEBHOOK_PARAMETERS,
 )
 
 
@@ -91,6 +92,7 @@ def stack_target(stack: str, region: str, config_dir: str) -> Target:
         "AUDIENCE_QUEUE_URL": outputs.get(OUTPUT_AUDIENCE_QUEUE, ""),
         "SENDER_ADDRESS": outputs.get(OUTPUT_SENDER_ADDRESS, ""),
         "SES_CONFIGURATION_SET": outputs.get(OUTPUT_CONFIGURATION_SET, ""),
+        "WEBHOOK_PARAMETERS": outputs.get(OUTPUT_WEBHOOK_PARAMETERS, ""),
         "DEPLOYED_CONFIG_URL": outputs.get(OUTPUT_DEPLOYED_CONFIG, ""),
         "POWERTOOLS_TRACE_DISABLED": "true",
     }

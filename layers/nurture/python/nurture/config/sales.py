@@ -14,16 +14,17 @@ from nurture.domain.sales.prefectures import REGIONS, prefecture_name
 OWNER_ID = r"^[a-z][a-z0-9_.-]{0,39}$"
 RULE_ID = r"^[a-z][a-z0-9_]{0,63}$"
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-Channel = Literal["email"]  # Slack, Teams and webhooks come with their secrets (issue 21, alerts)
+EMAIL = "email"  # a channel: the salesperson's address; any other channel names one of `webhooks`
 Strategy = Literal["fixed", "round_robin", "least_loaded", "account_owner"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
-EMAIL_ONLY: tuple[Channel, ...] = ("email",)
+WebhookKind = Literal["slack", "teams", "generic"]
 
 
 class WorkingHours(StrictModel):
     days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
     start: time = time(9, 0)
     end: time = time(18, 0)
+    holidays: Literal["JP"] | None = Field(default="JP", description="whose public holidays are days off")
 
     @model_validator(mode="after")
     def _starts_before_it_ends(self) -> WorkingHours:
@@ -38,13 +39,23 @@ class Salesperson(StrictModel):
     language: Literal["ja", "en"] = "ja"
     time_zone: TimeZoneName = "Asia/Tokyo"
     working_hours: WorkingHours = Field(default_factory=WorkingHours)
-    channels: list[Channel] = Field(default_factory=lambda: list(EMAIL_ONLY))
+    channels: list[str] = Field(default_factory=lambda: [EMAIL], max_length=5,
+                                description="how alerts reach them: email, or the id of one of `webhooks`")
 
 
 class Team(StrictModel):
     name: str = Field(min_length=1, max_length=100)
     members: list[str] = Field(min_length=1, description="salesperson ids, in the order round robin takes them")
     lead: str | None = Field(default=None, description="the salesperson a team's overdue handoffs escalate to")
+
+
+class Webhook(StrictModel):
+    """An incoming webhook alerts are posted to. Its URL and signing secret are never in this file: they live in
+    the SSM SecureString parameter `<webhook parameter prefix>/<id>` (docs/sales.md, `nurture webhooks set`)."""
+
+    kind: WebhookKind = Field(description="slack or teams (an incoming webhook's message format), or generic "
+                                          "(the handoff as signed JSON)")
+    name: str | None = Field(default=None, max_length=100, description="what people call it, e.g. #sales-west")
 
 
 class Queue(StrictModel):
@@ -90,6 +101,17 @@ class RouteMatch(StrictModel):
         return names
 
 
+class FeedbackDeadline(StrictModel):
+    """How long a salesperson has to give a verdict (accepted, rejected, won, lost, recycle) on a handoff, in
+    business hours of their own calendar."""
+
+    remind_after_hours: float = Field(default=24, gt=0, le=2000, description="then the owner is reminded")
+    escalate_after_hours: float = Field(default=24, ge=0, le=2000, description="after the reminder; 0: never")
+    escalation: Literal["team_lead", "reassign"] = Field(
+        default="team_lead", description="team_lead: the lead of the team that routed it is told; reassign: the "
+                                         "lead is given to that team lead (recorded as Nurture's reassignment)")
+
+
 class RoutingRule(StrictModel):
     id: str = Field(pattern=RULE_ID)
     when: RouteMatch = Field(default_factory=RouteMatch)
@@ -116,11 +138,14 @@ class SalesConfig(StrictModel):
     people: dict[str, Salesperson] = Field(default_factory=dict)
     teams: dict[str, Team] = Field(default_factory=dict)
     queues: dict[str, Queue] = Field(default_factory=lambda: {"unassigned": Queue(name="未割当 (unassigned)")})
+    webhooks: dict[str, Webhook] = Field(default_factory=dict, description="Slack, Teams and generic webhooks "
+                                                                            "people's channels name")
     routing: list[RoutingRule] = Field(default_factory=list, description="evaluated in order; the first that "
                                                                          "matches and finds an owner routes")
     fallback: str = Field(default="unassigned", description="the queue a lead no rule routes goes to")
+    feedback: FeedbackDeadline = Field(default_factory=lambda: FeedbackDeadline())
 
-    @field_validator("people", "teams", "queues")
+    @field_validator("people", "teams", "queues", "webhooks")
     @classmethod
     def _ids_fit(cls, entries: dict[str, object]) -> dict[str, object]:
         return keyed_by_ids(entries, OWNER_ID, "ids are lower-case letters, digits, '.', '_' or '-'")
@@ -140,6 +165,10 @@ def sales_problems(sales: SalesConfig, forms: Iterable[str], fit_rules: Iterable
             problems.append(f"teams.{team_id}.lead: no salesperson '{team.lead}'")
     problems += [f"queues.{queue_id}.team: no team '{queue.team}'" for queue_id, queue in sales.queues.items()
                  if queue.team is not None and queue.team not in sales.teams]
+    if EMAIL in sales.webhooks:
+        problems.append(f"webhooks.{EMAIL}: the id is the email channel's; name the webhook otherwise")
+    problems += [f"people.{person_id}.channels: no webhook '{channel}'" for person_id, person in sales.people.items()
+                 for channel in person.channels if channel != EMAIL and channel not in sales.webhooks]
     known = {"form": set(forms), "fit": set(fit_rules), "pattern": set(patterns)}
     seen: set[str] = set()
     for n, rule in enumerate(sales.routing):

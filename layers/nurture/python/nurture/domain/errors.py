@@ -97,3 +97,20 @@ class ConfigInvalid(NurtureError):
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class SendDeferred(NurtureError):
+    """Not now (SES throttling, a setup or account problem, another sender mid-send): the message returns
+    to the queue. `maybe_sent`: SES may have accepted it (a timeout, a 5xx), so it must not be sent again."""
+
+    def __init__(self, reason: str, maybe_sent: bool = False):
+        super().__init__(reason)
+        self.maybe_sent = maybe_sent
+
+
+class SendRejected(NurtureError):
+    """SES refused this email for good: recorded on the lead, never retried."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code

@@ -17,7 +17,7 @@ MAX_DAYS_AHEAD = 60  # no window ever stays shut this long; a misconfiguration f
 
 
 @cache
-def _public_holidays(country: str, year: int) -> frozenset[date]:
+def public_holidays(country: str, year: int) -> frozenset[date]:
     import holidays  # imported when first needed: most functions never schedule an email
 
     return frozenset(holidays.country_holidays(country, years=year))
@@ -26,7 +26,7 @@ def _public_holidays(country: str, year: int) -> frozenset[date]:
 def is_business_day(day: date, window: SendWindow) -> bool:
     if window.business_days_only and day.weekday() >= 5:
         return False
-    if window.holidays and day in _public_holidays(window.holidays, day.year):
+    if window.holidays and day in public_holidays(window.holidays, day.year):
         return False
     return day.strftime("%m-%d") not in window.closed_dates
 

@@ -28,7 +28,7 @@ from nurture.domain.activity import Activity
 from nurture.domain.clock import epoch_seconds, expiry, iso, new_id, parse_iso
 from nurture.domain.dispatch import StepMessage
 from nurture.domain.emails import Links, RenderedEmail, RenderFailed, render_confirmation, render_email
-from nurture.domain.errors import NurtureError, StoreUnavailable, WriteConflict
+from nurture.domain.errors import NurtureError, SendDeferred, SendRejected, StoreUnavailable, WriteConflict
 from nurture.domain.leads import mail_refusal
 from nurture.domain.preferences.choices import subscribed
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
@@ -122,23 +122,6 @@ IN_FLIGHT = timedelta(minutes=5)  # a marker younger than this may belong to a s
 # minutes apart, reach this before their fifth).
 SES_REPORT_WAIT = timedelta(minutes=10)
 Outcome = Literal["sent", "failed", "skipped", "stopped", "waiting", "reengaged", "sunset", "rechecked"]
-
-
-class SendDeferred(NurtureError):
-    """Not now (SES throttling, a setup or account problem, another sender mid-send): the message returns
-    to the queue. `maybe_sent`: SES may have accepted it (a timeout, a 5xx), so it must not be sent again."""
-
-    def __init__(self, reason: str, maybe_sent: bool = False):
-        super().__init__(reason)
-        self.maybe_sent = maybe_sent
-
-
-class SendRejected(NurtureError):
-    """SES refused this email for good: recorded on the lead, never retried."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 class AlreadyRecorded(NurtureError):

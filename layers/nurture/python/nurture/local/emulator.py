@@ -49,6 +49,7 @@ _lock = threading.RLock()
 _installed = False
 _scope = threading.local()  # what the current Query or transaction is about
 _ses_tags: dict[str, dict[str, str]] = {}  # SES message id -> its message tags
+_ses_configuration_sets: dict[str, str] = {}  # SES message id -> the configuration set it was sent with
 
 
 def _serialized(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -303,6 +304,7 @@ class SentEmail(NamedTuple):
     ses_message_id: str
     raw: bytes
     tags: dict[str, str]  # the message tags the sender set (moto itself keeps none)
+    configuration_set: str | None = None  # SES publishes events only for an email sent with one
 
 
 def sent_emails(region: str, since: int = 0) -> list[SentEmail]:
@@ -310,7 +312,7 @@ def sent_emails(region: str, since: int = 0) -> list[SentEmail]:
     from moto.ses.models import ses_backends
 
     messages = ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages[since:]
-    return [SentEmail(m.id, m.raw_data.encode("utf-8"), _ses_tags.get(m.id, {}))
+    return [SentEmail(m.id, m.raw_data.encode("utf-8"), _ses_tags.get(m.id, {}), _ses_configuration_sets.get(m.id))
             for m in messages if hasattr(m, "raw_data")]
 
 
@@ -320,8 +322,11 @@ def _keeping_tags(send_email: Callable[[Any], str]) -> Callable[[Any], str]:
     @functools.wraps(send_email)
     def keeping(self: Any) -> str:
         answer = send_email(self)
-        tags = json.loads(self.body).get("EmailTags") or []
-        _ses_tags[json.loads(answer)["MessageId"]] = {tag["Name"]: tag["Value"] for tag in tags}
+        request = json.loads(self.body)
+        message_id = json.loads(answer)["MessageId"]
+        _ses_tags[message_id] = {tag["Name"]: tag["Value"] for tag in request.get("EmailTags") or []}
+        if request.get("ConfigurationSetName"):
+            _ses_configuration_sets[message_id] = request["ConfigurationSetName"]
         return answer
 
     return keeping

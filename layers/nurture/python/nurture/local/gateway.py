@@ -20,7 +20,7 @@ MAX_BODY = 10 * 1024 * 1024  # API Gateway's own payload limit
 
 @dataclass(frozen=True)
 class Page:
-    """A page of the local runtime's own (not an API route): the index, the outbox."""
+    """A page of the local runtime's own (not an API route): the index, the outbox, the webhook receiver."""
 
     status: int
     content_type: str
@@ -28,6 +28,7 @@ class Page:
 
 
 Pages = Callable[[str], Page | None]
+Receivers = Callable[[str, dict[str, str], bytes], Page | None]  # a POST to a local page: path, headers, body
 
 
 class Gateway(ThreadingHTTPServer):
@@ -36,9 +37,10 @@ class Gateway(ThreadingHTTPServer):
     # load test's 50 clients) beyond it was refused with connection resets.
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], pages: Pages | None = None):
+    def __init__(self, address: tuple[str, int], pages: Pages | None = None, receivers: Receivers | None = None):
         super().__init__(address, GatewayHandler)
         self.pages: Pages = pages or (lambda path: None)
+        self.receivers: Receivers = receivers or (lambda path, headers, body: None)
 
 
 class GatewayHandler(BaseHTTPRequestHandler):
@@ -61,7 +63,9 @@ class GatewayHandler(BaseHTTPRequestHandler):
             self._send(413, {"Content-Type": "application/json"}, b'{"message":"Request Entity Too Large"}')
             return
         body = self.rfile.read(length) if length else None
-        page = self.server.pages(url.path) if self.command in ("GET", "HEAD") else None
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        page = self.server.pages(url.path) if self.command in ("GET", "HEAD") else \
+            self.server.receivers(url.path, headers, body or b"") if self.command == "POST" else None
         if page is not None:
             self._send(page.status, {"Content-Type": page.content_type}, page.body)
             return
@@ -70,7 +74,6 @@ class GatewayHandler(BaseHTTPRequestHandler):
             self._send(404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}')
             return
         route, parameters = matched
-        headers = {name.lower(): value for name, value in self.headers.items()}
         event = http_api_event(self.command, url.path, query=url.query, headers=headers, body=body,
                                source_ip=self.client_address[0], route=route, path_parameters=parameters)
         try:

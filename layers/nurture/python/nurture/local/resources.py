@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 
 from nurture.table import TABLE
-from nurture.topology import SEND_QUEUE_RECEIVES, ses_events_pattern
+from nurture.topology import ALERT_QUEUE_RECEIVES, SEND_QUEUE_RECEIVES, ses_events_pattern
 
 REGION = "ap-northeast-1"
 
@@ -26,6 +26,9 @@ class LocalResources:
     ses_events_queue: str = "nurture-ses-events"
     audience_queue: str = "nurture-audience"
     audience_dead_letters: str = "nurture-audience-dlq"
+    alert_queue: str = "nurture-alerts"
+    alert_dead_letters: str = "nurture-alerts-dlq"
+    webhook_parameters: str = "/nurture-local/webhooks"  # <prefix>/<webhook id>: its URL and signing secret
     ses_events_dead_letters: str = "nurture-ses-events-dlq"
     ses_events_rule: str = "nurture-ses-events"  # on the default bus, as SES publishes only there
     sender_address: str = "news@nurture.example"
@@ -41,6 +44,8 @@ class LocalResources:
             "HANDOFF_QUEUE_URL": self.handoff_queue_url,
             "SEND_QUEUE_URL": self.queue_url(self.send_queue),
             "AUDIENCE_QUEUE_URL": self.queue_url(self.audience_queue),
+            "ALERT_QUEUE_URL": self.queue_url(self.alert_queue),
+            "WEBHOOK_PARAMETERS": self.webhook_parameters,
             "PUBLIC_API_URL": api_url,
             "SENDER_ADDRESS": self.sender_address,
             "SES_CONFIGURATION_SET": self.configuration_set,
@@ -91,6 +96,7 @@ def create_resources(resources: LocalResources, session: Any | None = None) -> N
                      Attributes={"FifoQueue": "true", "VisibilityTimeout": "60"})
     _queue_with_dead_letters(sqs, resources.send_queue, resources.send_dead_letters)
     _queue_with_dead_letters(sqs, resources.audience_queue, resources.audience_dead_letters)
+    _queue_with_dead_letters(sqs, resources.alert_queue, resources.alert_dead_letters, ALERT_QUEUE_RECEIVES)
     # SES events: the rule on EventBridge's default bus that sends the configuration set's events to their queue,
     # with the stack's pattern. The emulator routes a matching PutEvents to an SQS target in EventBridge's shape.
     ses_events = _queue_with_dead_letters(sqs, resources.ses_events_queue, resources.ses_events_dead_letters)
@@ -112,7 +118,7 @@ def create_resources(resources: LocalResources, session: Any | None = None) -> N
                           Tier="Standard", Value=base64.b64encode(secrets.token_bytes(32)).decode("ascii"))
 
 
-def _queue_with_dead_letters(sqs: Any, name: str, dead_letters_name: str) -> str:
+def _queue_with_dead_letters(sqs: Any, name: str, dead_letters_name: str, receives: int = SEND_QUEUE_RECEIVES) -> str:
     """As deployed: a message that keeps failing ends in the DLQ after a few receives."""
     dead_letters = sqs.create_queue(QueueName=dead_letters_name)["QueueUrl"]
     dead_letters_arn = sqs.get_queue_attributes(QueueUrl=dead_letters,
@@ -120,5 +126,18 @@ def _queue_with_dead_letters(sqs: Any, name: str, dead_letters_name: str) -> str
     url: str = sqs.create_queue(QueueName=name, Attributes={
         "VisibilityTimeout": "60",
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_letters_arn,
-                                     "maxReceiveCount": SEND_QUEUE_RECEIVES})})["QueueUrl"]
+                                     "maxReceiveCount": receives})})["QueueUrl"]
     return url
+
+
+def point_webhooks_at(resources: LocalResources, webhook_ids: list[str], receiver_url: str,
+                      session: Any | None = None) -> None:
+    """Each webhook of config/sales.yaml without a parameter gets one posting to the local receiver
+    (`<receiver_url>/<id>`), with a fresh signing secret, as `nurture webhooks set` would write it."""
+    ssm = (session or boto3.session.Session(region_name=resources.region)).client("ssm")
+    for webhook_id in webhook_ids:
+        value = json.dumps({"url": f"{receiver_url.rstrip('/')}/{webhook_id}",
+                            "signing_secret": secrets.token_urlsafe(32)})
+        with contextlib.suppress(ssm.exceptions.ParameterAlreadyExists):
+            ssm.put_parameter(Name=f"{resources.webhook_parameters}/{webhook_id}", Type="SecureString",
+                              Overwrite=False, Tier="Standard", Value=value)

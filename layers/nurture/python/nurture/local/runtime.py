@@ -28,12 +28,14 @@ from nurture.local.functions import invoke
 from nurture.local.gateway import Gateway, Page, index_page
 from nurture.local.outbox import Outbox
 from nurture.local.queues import QueuePoller, Repeater, scheduled_event
-from nurture.local.resources import LocalResources, create_resources
+from nurture.local.resources import LocalResources, create_resources, point_webhooks_at
 from nurture.local.ses_publisher import EventPublisher, delivery_records
 from nurture.local.site import StaticSite
 from nurture.local.state import LocalState
 from nurture.local.streams import StreamPoller
-from nurture.settings import reload
+from nurture.local.webhooks import PATH as WEBHOOKS
+from nurture.local.webhooks import WebhookReceiver
+from nurture.settings import marketer_config, reload
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto server: one line per AWS call is noise
 # A pixel or a preflight publishes no metric; Powertools warns each time, which floods a terminal.
@@ -107,10 +109,13 @@ class LocalSystem:
         ses = EventPublisher(self.resources.configuration_set_arn, self.resources.region)
         # SES, as it would: Send and Delivery events for each email it accepted, once, whoever saw it first.
         self.outbox = Outbox(self.outbox_dir, self.resources.region, lambda email: ses.publish(
-            *delivery_records(email, self.resources.configuration_set, datetime.now(UTC))))
+            *delivery_records(email, self.resources.configuration_set, datetime.now(UTC)))
+            if email.configuration_set else None)  # alerts to salespeople are sent without one
         self._start_step_emails()
-        self.gateway = Gateway((self.host, self.port), self._page)
+        self.webhooks = WebhookReceiver(self.resources.webhook_parameters, self.resources.region)
+        self.gateway = Gateway((self.host, self.port), self._page, self.webhooks.receive)
         self.port = self.gateway.server_address[1]
+        point_webhooks_at(self.resources, list(marketer_config().sales.webhooks), f"{self.gateway_url}{WEBHOOKS}")
         thread = threading.Thread(target=self.gateway.serve_forever, name="gateway", daemon=True)
         thread.start()
         self._threads.append(thread)
@@ -140,13 +145,22 @@ class LocalSystem:
         audience = QueuePoller(self.resources.queue_url(self.resources.audience_queue), region,
                                functools.partial(invoke, "audience"), batch_size=1)
 
+        # Alerts to salespeople: emails land in the outbox, webhooks at the local receiver.
+        notifier = QueuePoller(self.resources.queue_url(self.resources.alert_queue), region,
+                               functools.partial(invoke, "notifier"))
+
         def send_and_collect() -> None:
             if sender.poll_once():
+                self.outbox.collect()
+
+        def notify_and_collect() -> None:
+            if notifier.poll_once():
                 self.outbox.collect()
 
         self._repeaters += [
             Repeater("scheduler", self.tick_seconds, lambda: invoke("dispatcher", scheduled_event(region))),
             Repeater("send-queue", 0.5, send_and_collect),
+            Repeater("alert-queue", 0.2, notify_and_collect),
             Repeater("ses-events-queue", 0.5, ses_events.poll_once),
             Repeater("audience-queue", 0.2, audience.poll_once),
         ]
@@ -158,6 +172,8 @@ class LocalSystem:
             return index_page(self.urls())
         if path == "/_outbox" or path.startswith("/_outbox/"):
             return self.outbox.page(path)
+        if path.rstrip("/") in (WEBHOOKS, f"{WEBHOOKS}.json"):
+            return self.webhooks.page(path)
         return self.site.page(path)
 
     def urls(self) -> dict[str, str]:
@@ -170,6 +186,7 @@ class LocalSystem:
             "Form endpoint (contact)": f"{base}/v1/forms/contact",
             "Tracking beacon": f"{base}/v1/events",
             "Mail outbox": f"{base}/_outbox",
+            "Webhooks received": f"{base}{WEBHOOKS}",
         }
 
     def stop(self) -> None:

@@ -1,4 +1,5 @@
-"""The handoff publisher's stream consumer: each new HANDOFF# outbox item becomes one FIFO message."""
+"""The handoff publisher's stream consumer: each new HANDOFF# outbox item becomes one FIFO message for sales
+tooling, and one alert job per channel of the person to tell."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from nurture.adapters.alert_queue import AlertQueue
 from nurture.adapters.handoff_queue import HandoffQueue
 from nurture.domain.clock import iso
 from nurture.domain.handoff import handoff_message
 from nurture.domain.leads import LeadRecord
+from nurture.domain.sales.alerts import alert_jobs
 from nurture.observability import logger
 from nurture.settings import marketer_config
 
@@ -33,7 +36,7 @@ class NotAHandoff(ValueError):
 
 
 def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffStore, queue: HandoffQueue,
-                 api_base: str, now: datetime) -> dict[str, Any]:
+                 alerts: AlertQueue, api_base: str, now: datetime) -> dict[str, Any]:
     config = marketer_config()
 
     def publish(record: DynamoDBRecord) -> None:
@@ -52,7 +55,11 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffSt
         # A failure here fails this record only; the stream retries it, and FIFO dedup by
         # handoff id keeps a retried send from reaching sales twice.
         queue.send(message.model_dump_json(), message.handoff_id, lead_id)
+        # Before the mark, so a retry queues the alerts again rather than never; the notifier sends each once.
+        jobs = alert_jobs(message, config.sales)
+        alerts.send_jobs(jobs)
         store.mark_handoff_published(lead_id, handoff_id, iso(now))
-        logger.info("lead handed off", extra={"lead_id": lead_id, "handoff_id": message.handoff_id})
+        logger.info("lead handed off", extra={"lead_id": lead_id, "handoff_id": message.handoff_id,
+                                              "alerts": len(jobs)})
 
     return dict(process_partial_response(event=event, record_handler=publish, processor=processor, context=context))

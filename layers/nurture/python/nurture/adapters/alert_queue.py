@@ -1,0 +1,24 @@
+"""The queue of alerts to salespeople: the handoff publisher fills it, the notifier consumes it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from nurture.adapters.handoff_queue import SqsQueue
+from nurture.domain.sales.alerts import AlertJob
+from nurture.observability import logger
+
+
+class AlertQueue(SqsQueue):
+    def send_jobs(self, jobs: Sequence[AlertJob]) -> None:
+        self._send_bodies([job.model_dump_json() for job in jobs])
+
+    def delay(self, receipt_handle: str, seconds: int) -> None:
+        """The failed message comes back in `seconds` rather than after the queue's visibility timeout."""
+        try:
+            self._sqs.change_message_visibility(QueueUrl=self.url, ReceiptHandle=receipt_handle,
+                                                VisibilityTimeout=seconds)
+        except (ClientError, BotoCoreError):
+            logger.warning("alert retry not delayed: it comes back after the visibility timeout")

@@ -1,0 +1,123 @@
+"""The notifier's AWS side: alerts' delivery markers on the table, SES for the emails, and the webhooks' targets in
+SSM Parameter Store with the HTTP post itself."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+from nurture import keys
+from nurture.adapters.aws import client
+from nurture.adapters.lead_store import ConditionFailed, DynamoTable, to_item
+from nurture.adapters.mailer import SesMailer
+from nurture.domain.clock import expiry, parse_iso
+from nurture.domain.errors import SendDeferred, SendRejected
+from nurture.domain.sales.alerts import AlertEmail, AlertNotDelivered
+from nurture.domain.sales.webhooks import WebhookTarget, target_from_parameter
+
+MARKER_DAYS = 30  # long past the last retry of an alert
+TARGET_CACHE_SECONDS = 300  # a rotated webhook URL or secret is read within five minutes
+POST_TIMEOUT_SECONDS = 5  # a receiver slower than this is retried later, never holding the batch
+
+
+class DynamoAlertStore(DynamoTable):
+    """`LEAD#<id>` `ALERT#<alert id>`: an alert sent or delivered, so a redelivered message does nothing."""
+
+    def claim_alert(self, lead_id: str, alert_id: str, at: str) -> bool:
+        try:
+            self._call("put_item", TableName=self._table, ConditionExpression="attribute_not_exists(PK)",
+                       Item=self._marker(lead_id, alert_id, at))
+        except ConditionFailed:
+            return False
+        return True
+
+    def alert_delivered(self, lead_id: str, alert_id: str) -> bool:
+        return self._get(keys.lead_pk(lead_id), keys.alert_sk(alert_id), projection="PK") is not None
+
+    def mark_alert_delivered(self, lead_id: str, alert_id: str, at: str) -> None:
+        self._call("put_item", TableName=self._table, Item=self._marker(lead_id, alert_id, at))
+
+    @staticmethod
+    def _marker(lead_id: str, alert_id: str, at: str) -> dict[str, Any]:
+        return to_item({**{"PK": keys.lead_pk(lead_id), "SK": keys.alert_sk(alert_id)}, "at": at,
+                        "expires_at": expiry(parse_iso(at), MARKER_DAYS)})
+
+
+class SesAlertMailer:
+    """Alerts go to salespeople, not leads: no configuration set, so they count in no email's KPIs and no
+    deliverability guard."""
+
+    def __init__(self, sender: str, mailer: SesMailer | None = None):
+        self.sender = sender
+        self._mailer = mailer or SesMailer(sender, configuration_set="")
+
+    def send_alert(self, recipient: str, email: AlertEmail, alert_id: str) -> None:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = recipient
+        message["Subject"] = email.subject
+        message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        message.set_content(email.text)
+        try:
+            self._mailer.send(message.as_bytes(), recipient, {"nurture-alert": "handoff"})
+        except (SendDeferred, SendRejected) as error:
+            raise AlertNotDelivered(f"SES did not take the alert: {error}") from error
+
+
+class WebhookClient:
+    """Each webhook's target in the SecureString `<prefix>/<webhook id>` (aws/ssm), and the post."""
+
+    def __init__(self, parameter_prefix: str):
+        self._prefix = parameter_prefix.rstrip("/")
+
+    def parameter(self, webhook_id: str) -> str:
+        return f"{self._prefix}/{webhook_id}"
+
+    def store(self, webhook_id: str, target: WebhookTarget) -> None:
+        """`nurture webhooks set`: written over the old one (its versions keep the history)."""
+        value = json.dumps({"url": target.url, "signing_secret": target.signing_secret})
+        if target_from_parameter(value) is None:
+            raise ValueError("an https URL (or the local receiver's) and a signing secret of 16 characters or more")
+        client("ssm").put_parameter(Name=self.parameter(webhook_id), Value=value, Type="SecureString",
+                                    Overwrite=True, Tier="Standard")
+
+    def missing(self, webhook_ids: Sequence[str]) -> list[str]:
+        """The webhooks without a parameter, read without decrypting (ten names a call)."""
+        found: set[str] = set()
+        ids = list(webhook_ids)
+        for start in range(0, len(ids), 10):
+            names = [self.parameter(webhook_id) for webhook_id in ids[start:start + 10]]
+            answer = client("ssm").get_parameters(Names=names, WithDecryption=False)
+            found |= {parameter["Name"] for parameter in answer.get("Parameters", [])}
+        return [webhook_id for webhook_id in ids if self.parameter(webhook_id) not in found]
+
+    def target(self, webhook_id: str) -> WebhookTarget:
+        try:
+            value = parameters.get_parameter(self.parameter(webhook_id), decrypt=True,
+                                             max_age=TARGET_CACHE_SECONDS)
+        except GetParameterError as error:
+            raise AlertNotDelivered(f"webhook '{webhook_id}' has no readable secret parameter") from error
+        target = target_from_parameter(str(value))
+        if target is None:
+            raise AlertNotDelivered(f"webhook '{webhook_id}': its parameter is not an https URL and a secret")
+        return target
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> None:
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - https or the local receiver only
+        try:
+            with urllib.request.urlopen(request, timeout=POST_TIMEOUT_SECONDS) as response:  # noqa: S310
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except (urllib.error.URLError, TimeoutError, OSError) as error:
+            raise AlertNotDelivered(f"the webhook did not answer: {type(error).__name__}") from error
+        if not 200 <= status < 300:
+            raise AlertNotDelivered(f"the webhook answered {status}")

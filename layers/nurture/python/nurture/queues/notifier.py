@@ -1,0 +1,45 @@
+"""The notifier's queue consumer: each message is one alert to one channel of one salesperson. A failure fails
+that message alone, which comes back later and later (exponential backoff) until the queue dead-letters it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nurture.config.sales import SalesConfig
+from nurture.domain.sales.alerts import AlertJob, AlertMailer, AlertNotDelivered, AlertStore, WebhookPoster, deliver
+from nurture.observability import logger
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+FIRST_RETRY_SECONDS = 30
+LAST_RETRY_SECONDS = 900  # no wait longer than a quarter of an hour; ALERT_QUEUE_RECEIVES bounds the tries
+
+
+def retry_delay(receive_count: int) -> int:
+    """30 s, 60 s, 120 s, 240 s ...: a receiver that is down is not hammered, one that blinked is soon reached."""
+    return min(LAST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, receive_count - 1))
+
+
+def handle_batch(event: dict[str, Any], context: LambdaContext, sales: SalesConfig, store: AlertStore,
+                 mailer: AlertMailer, poster: WebhookPoster, delay: Callable[[str, int], None],
+                 clock: Callable[[], datetime]) -> dict[str, Any]:
+
+    def notify(record: SQSRecord) -> None:
+        job = AlertJob.model_validate_json(record.body)  # unreadable: fails, and is dead-lettered in the end
+        try:
+            outcome = deliver(job, sales, store, mailer, poster, clock())
+        except AlertNotDelivered as failure:
+            attempt = int(record.attributes.approximate_receive_count or 1)
+            delay(record.receipt_handle, retry_delay(attempt))
+            logger.warning("alert not delivered", extra={"alert_id": job.alert_id, "channel": job.channel,
+                                                         "attempt": attempt, "reason": str(failure)})
+            raise
+        logger.info("alert", extra={"alert_id": job.alert_id, "lead_id": job.handoff.lead_id,
+                                    "channel": job.channel, "outcome": outcome})
+
+    return dict(process_partial_response(event=event, record_handler=notify, processor=processor, context=context))
