@@ -51,7 +51,8 @@ TABLE_ACTIONS = {
     "sales_api": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                   "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
     # GetItem: the guard's pause flag, a scan's job. DescribeTable: how many profiles there are, to size a scan.
-    "dispatcher": ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DescribeTable"],
+    # BatchGetItem: the verdict deadlines due (chase_verdicts).
+    "dispatcher": ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DescribeTable", "dynamodb:BatchGetItem"],
     # Transactions need the action of each item they write: UpdateItem, PutItem. Query: whether SES reported a
     # message a stale marker left in doubt.
     "sender": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
@@ -74,7 +75,7 @@ CAMPAIGN_COUNTER_KEYS = [keys.stats_pk(CAMPAIGN_COUNTERS, "*")]
 UNCONFIRMED_REMOVAL = {"dispatcher": ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem",
                                       "dynamodb:BatchWriteItem"]}
 UNCONFIRMED_REMOVAL_KEYS = [keys.lead_pk("*"), keys.visitor_pk("*"), keys.email_claim_pk("*")]
-# The notifier reads and writes one kind of item: an alert's marker, under its lead.
+# The notifier reads a lead's profile (still there?) and writes its alert markers: items under leads only.
 ALERT_MARKERS = {"notifier": ["dynamodb:GetItem", "dynamodb:PutItem"]}
 ALERT_MARKER_KEYS = [keys.lead_pk("*")]
 API_FUNCTIONS = {route.function for route in ROUTES}
@@ -123,6 +124,7 @@ class NurtureStack(Stack):
                 # A handoff's links are sales routes, which sales tooling signs (SigV4) for the API's own host:
                 # CloudFront cannot pass such a request on.
                 "handoff": {"PUBLIC_API_URL": api.url},
+                "dispatcher": {"SALES_API_URL": api.url},  # reminders' links to the lead
                 "notifier": {"SENDER_ADDRESS": settings.sender_address,
                              "WEBHOOK_PARAMETERS": alerts.webhook_parameters}}
         workers = {
@@ -159,7 +161,7 @@ class NurtureStack(Stack):
         ses_events = SesEvents(self, "SesEvents", email.configuration_set, dead_letters)
         ses_events.attach(functions["ses_events"])
         audience.attach(functions["audience"], data.table.table_arn)
-        alerts.attach(functions["notifier"], functions["handoff"])
+        alerts.attach(functions["notifier"], [functions["handoff"], functions["dispatcher"]])
         email.allow_alerts(functions["notifier"])
         sales = SalesAccess(self, "SalesAccess", handoff.queue, api.api)
         monitoring = Monitoring(

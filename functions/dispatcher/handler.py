@@ -1,12 +1,15 @@
 """Dispatcher function: each EventBridge Scheduler tick, queue the leads whose step email is due, start
-the campaigns whose time has come, and remove the double opt-in leads never confirmed in time."""
+the campaigns whose time has come, remove the double opt-in leads never confirmed in time, and chase
+salespeople's overdue verdicts on hot leads."""
 
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture import keys
+from nurture.adapters.alert_queue import AlertQueue
 from nurture.adapters.audience_queue import AudienceQueue
 from nurture.adapters.audience_store import DynamoAudienceStore
 from nurture.adapters.campaign_store import DynamoCampaignStore
@@ -16,9 +19,11 @@ from nurture.adapters.send_queue import SendQueue
 from nurture.domain.campaigns.start import release_held, start_due_campaigns
 from nurture.domain.clock import utc_now
 from nurture.domain.dispatch import tick
+from nurture.domain.errors import StoreUnavailable
 from nurture.domain.preferences.double_opt_in import remove_expired
+from nurture.domain.sales.verdicts import chase_verdicts
 from nurture.observability import logger, metrics, traced
-from nurture.settings import config_version, pin_config, runtime_settings
+from nurture.settings import config_version, marketer_config, pin_config, runtime_settings
 
 
 @cache
@@ -33,10 +38,33 @@ def lead_store() -> DynamoLeadStore:
 
 
 @cache
+def alert_queue() -> AlertQueue:
+    return AlertQueue(runtime_settings().alert_queue_url)
+
+
+@cache
 def campaign_collaborators() -> tuple[DynamoCampaignStore, DynamoAudienceStore, AudienceQueue]:
     settings = runtime_settings()
     return (DynamoCampaignStore(settings.table_name), DynamoAudienceStore(settings.table_name),
             AudienceQueue(settings.audience_queue_url))
+
+
+def chase(now: datetime) -> dict[str, int]:
+    """Overdue verdicts: a lead that cannot be chased now is logged and tried again next tick; nothing here stops
+    the step emails and campaigns."""
+    config, settings = marketer_config(), runtime_settings()
+    try:
+        chased = chase_verdicts(lead_store(), alert_queue(), config.sales, config.scoring,
+                                settings.sales_api_url or settings.public_api_url, now,
+                                config.api.event_retention_days)
+    except StoreUnavailable:
+        logger.exception("overdue verdicts could not be read: tried again next tick")
+        return {"verdicts_reminded": 0, "verdicts_escalated": 0}
+    if chased.reminded or chased.escalated:
+        logger.info("overdue verdicts chased", extra={"reminded": chased.reminded, "escalated": chased.escalated})
+    if chased.failed:
+        logger.error("overdue verdicts not chased: tried again next tick", extra={"leads": chased.failed})
+    return {"verdicts_reminded": chased.reminded, "verdicts_escalated": chased.escalated}
 
 
 @logger.inject_lambda_context
@@ -50,6 +78,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     removed = remove_expired(lead_store(), now)  # sends nothing: whatever the deliverability pause
     if removed:  # a log field, not a metric: the report counts them per form (issue 20's metric budget)
         logger.info("unconfirmed leads removed", extra={"count": removed})
+    # Alerts to salespeople are no marketing email: they go out whatever the deliverability pause.
+    verdicts = chase(now)
     result = tick(store, queue, now, keys.DUE_SHARDS)
     if result.claimed:
         logger.info("step emails dispatched", extra={"count": result.claimed})
@@ -58,7 +88,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if result.paused:
         # Campaigns wait too: started now, every email would be skipped as paused.
         logger.warning("sending is paused by the deliverability guard: nothing dispatched")
-        return {"due": 0, "dispatched": 0, "lost_races": 0, "paused": True, "unconfirmed_removed": removed}
+        return {"due": 0, "dispatched": 0, "lost_races": 0, "paused": True, "unconfirmed_removed": removed,
+                **verdicts}
     campaign_store, audience_store, audience_queue = campaign_collaborators()
     campaigns = start_due_campaigns(campaign_store, audience_store, audience_queue, config_version, now)
     released = release_held(campaign_store, queue, now)
@@ -76,4 +107,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                      extra={"campaigns": campaigns.dropped})
     return {"due": result.due, "dispatched": result.claimed, "lost_races": result.lost_races,
             "campaigns_started": campaigns.started, "campaigns_decided": campaigns.decided, "held_released": released,
-            "unconfirmed_removed": removed}
+            "unconfirmed_removed": removed, **verdicts}

@@ -24,7 +24,9 @@ class Alerts(Construct):
         # Each webhook's URL and signing secret: one SecureString per webhook id under this path.
         self.webhook_parameters = f"/nurture/{Stack.of(self).stack_name}/webhooks"
 
-    def attach(self, notifier: NurtureFunction, publisher: NurtureFunction) -> None:
+    def attach(self, notifier: NurtureFunction, publishers: list[NurtureFunction]) -> None:
+        """The notifier consumes; the handoff publisher (new handoffs) and the dispatcher (overdue verdicts)
+        queue."""
         notifier.function.add_event_source(sources.SqsEventSource(
             self.queue, batch_size=1, report_batch_item_failures=True,
             max_concurrency=FUNCTIONS["notifier"].reserved_concurrency))
@@ -36,4 +38,5 @@ class Alerts(Construct):
                     f"parameter{self.webhook_parameters}/*]",
                     "The wildcard is the webhook id: the notifier reads the parameters of this stack's webhooks "
                     "only, whichever ids config/sales.yaml names (a config push can add one).")
-        publisher.allow(["sqs:SendMessage"], [self.queue.queue_arn])
+        for publisher in publishers:
+            publisher.allow(["sqs:SendMessage"], [self.queue.queue_arn])

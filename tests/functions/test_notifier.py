@@ -26,19 +26,31 @@ RESOURCES = LocalResources()
 
 
 class Receiver:
-    """The local webhook receiver on a port of its own; `failing` webhooks answer 500 instead."""
+    """The local webhook receiver on a port of its own; `failing` webhooks answer 500 instead, `redirecting` ones
+    a 302 to the receiver's listing (which a GET would reach)."""
 
     def __init__(self) -> None:
         self.webhooks = WebhookReceiver(RESOURCES.webhook_parameters, RESOURCES.region)
         self.failing: set[str] = set()
-        self.gateway = Gateway(("127.0.0.1", 0), self.webhooks.page, self._receive)
+        self.redirecting: set[str] = set()
+        self.redirected = 0
+        self.gateway = Gateway(("127.0.0.1", 0), self._page, self._receive)
         self.url = f"http://127.0.0.1:{self.gateway.server_address[1]}{PATH}"
         threading.Thread(target=self.gateway.serve_forever, daemon=True).start()
 
     def _receive(self, path: str, headers: dict[str, str], body: bytes) -> Page | None:
         if path.rpartition("/")[2] in self.failing:
             return Page(500, "text/plain", b"")
+        if path.rpartition("/")[2] in self.redirecting:
+            self.redirected += 1
+            return Page(302, "text/plain", b"", {"Location": f"{self.url}/{path.rpartition('/')[2]}"})
         return self.webhooks.receive(path, headers, body)
+
+    def _page(self, path: str) -> Page | None:
+        if path.rpartition("/")[2] in self.redirecting:
+            self.redirected += 1  # a GET that followed the redirect
+            return Page(200, "text/plain", b"")
+        return self.webhooks.page(path)
 
 
 @pytest.fixture
@@ -159,3 +171,30 @@ def test_a_webhook_without_its_secret_is_not_posted_anywhere_and_waits_for_it(re
 
     assert len(alert_emails()) == 1 and receiver.webhooks.received() == []
     assert sum(len(answer["batchItemFailures"]) for answer in answers) == 1  # back to the queue, later
+
+
+def test_a_webhook_that_redirects_is_not_followed_and_the_alert_is_tried_again(receiver: Receiver):
+    receiver.redirecting.add("west_slack")
+    pipeline = Pipeline()
+    demo_request("a@osaka-one.example.co.jp", "大阪第一", prefecture="大阪府")
+    pipeline.drain()
+
+    answers: list[dict[str, Any]] = []
+    poller = QueuePoller(RESOURCES.queue_url(RESOURCES.alert_queue), RESOURCES.region,
+                         lambda event: answers.append(invoke("notifier", event)) or answers[-1], batch_size=1)
+    poller.poll_once()
+    poller.poll_once()
+
+    assert receiver.webhooks.received() == [] and receiver.redirected == 1  # the POST, and no GET after it
+    assert sum(len(answer["batchItemFailures"]) for answer in answers) == 1
+
+
+def test_a_released_claim_can_be_taken_again_once_and_does_not_count_as_delivered():
+    from nurture.adapters.alerts import DynamoAlertStore
+
+    store, at = DynamoAlertStore(RESOURCES.table_name), "2026-12-03T01:00:00.000000Z"
+    assert store.claim_alert("lead-1", "h.ito.email", at) and not store.claim_alert("lead-1", "h.ito.email", at)
+    store.release_alert("lead-1", "h.ito.email")
+    assert not store.alert_delivered("lead-1", "h.ito.email")
+    assert store.claim_alert("lead-1", "h.ito.email", at) and not store.claim_alert("lead-1", "h.ito.email", at)
+    assert store.alert_delivered("lead-1", "h.ito.email")

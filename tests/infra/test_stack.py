@@ -126,7 +126,7 @@ EXPECTED_ACTIONS = {
                            "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"},
     "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
                             "dynamodb:DescribeTable", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
-                            "sqs:SendMessage"},
+                            "dynamodb:BatchGetItem", "sqs:SendMessage"},
     "sender": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                         "ssm:GetParameter", "ses:SendEmail",
                         # the send queue, as its event source mapping reads it

@@ -1,13 +1,23 @@
 """Alerts to salespeople: who is told, what each channel shows, and how webhook posts are signed."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
 from nurture.config import load_config
 from nurture.config.sales import SalesConfig
 from nurture.domain.handoff import Company, Contact, HandoffMessage, Links, Owner, Reason, Reasons, Scores
-from nurture.domain.sales.alerts import alert_email, alert_jobs, generic_payload, slack_payload, teams_payload
+from nurture.domain.sales.alerts import (
+    AlertNotDelivered,
+    AlertRefused,
+    alert_email,
+    alert_jobs,
+    deliver,
+    generic_payload,
+    slack_payload,
+    teams_payload,
+)
 from nurture.domain.sales.webhooks import WebhookTarget, signature, signature_valid, signed_post, target_from_parameter
 from nurture.queues.notifier import retry_delay
 from tests.conftest import CONFIG_DIR
@@ -115,3 +125,81 @@ def test_a_webhook_parameter_must_hold_an_https_url_and_a_real_secret(value, val
 def test_failed_alerts_come_back_later_and_later_up_to_a_quarter_of_an_hour():
     assert [retry_delay(n) for n in range(1, 8)] == [30, 60, 120, 240, 480, 900, 900]
 
+
+
+class Markers:
+    """The notifier's markers, as the table keeps them."""
+
+    def __init__(self, erased: bool = False) -> None:
+        self.claimed: set[str] = set()
+        self.erased = erased
+
+    def lead_exists(self, lead_id):
+        return not self.erased
+
+    def claim_alert(self, lead_id, alert_id, at):
+        if alert_id in self.claimed:
+            return False
+        self.claimed.add(alert_id)
+        return True
+
+    def release_alert(self, lead_id, alert_id):
+        self.claimed.discard(alert_id)
+
+    def alert_delivered(self, lead_id, alert_id):
+        return alert_id in self.claimed
+
+    def mark_alert_delivered(self, lead_id, alert_id, at):
+        self.claimed.add(alert_id)
+
+
+class FlakySes:
+    def __init__(self, *failures: Exception) -> None:
+        self.failures = list(failures)
+        self.sent: list[str] = []
+
+    def send_alert(self, recipient, email, alert_id):
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(recipient)
+
+
+class NoWebhooks:
+    def target(self, webhook_id):
+        raise AssertionError("no webhook expected")
+
+    def post(self, url, body, headers):
+        raise AssertionError("no post expected")
+
+
+NOW = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
+
+
+def email_job():
+    (job, _) = alert_jobs(handoff(person("ito")), SHIPPED)
+    return job
+
+
+def test_an_alert_email_ses_surely_did_not_take_is_sent_by_the_retry():
+    store, ses = Markers(), FlakySes(AlertNotDelivered("SES: Throttling"))
+    with pytest.raises(AlertNotDelivered):
+        deliver(email_job(), SHIPPED, store, ses, NoWebhooks(), NOW)
+    assert deliver(email_job(), SHIPPED, store, ses, NoWebhooks(), NOW) == "sent"
+    assert ses.sent == ["ito@example.co.jp"]
+    assert deliver(email_job(), SHIPPED, store, ses, NoWebhooks(), NOW) == "duplicate"
+
+
+def test_an_alert_email_ses_may_have_taken_is_never_sent_twice():
+    store, ses = Markers(), FlakySes(AlertNotDelivered("SES did not answer", maybe_sent=True))
+    with pytest.raises(AlertNotDelivered):
+        deliver(email_job(), SHIPPED, store, ses, NoWebhooks(), NOW)
+    assert deliver(email_job(), SHIPPED, store, ses, NoWebhooks(), NOW) == "duplicate" and ses.sent == []
+
+
+def test_an_alert_ses_refuses_for_good_is_not_retried_and_nothing_of_an_erased_lead_goes_out():
+    store = Markers()
+    assert deliver(email_job(), SHIPPED, store, FlakySes(AlertRefused("MessageRejected")), NoWebhooks(),
+                   NOW) == "refused"
+    erased, ses = Markers(erased=True), FlakySes()
+    assert deliver(email_job(), SHIPPED, erased, ses, NoWebhooks(), NOW) == "skipped_erased"
+    assert ses.sent == [] and erased.claimed == set()

@@ -110,6 +110,7 @@ def test_every_unknown_name_in_sales_yaml_is_a_config_check_problem_with_its_pat
     sales["fallback"] = "limbo"
     sales["people"]["ito"]["channels"] = ["email", "nowhere"]
     sales["webhooks"]["email"] = {"kind": "generic"}
+    sales["people"]["sato"]["working_hours"] = {"days": ["sat"], "start": "09:00", "end": "10:00"}
     (config / "sales.yaml").write_text(yaml.safe_dump(sales, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigInvalid) as refused:
         load_config(config)
@@ -124,6 +125,10 @@ def test_every_unknown_name_in_sales_yaml_is_a_config_check_problem_with_its_pat
         f"{where}fallback: no queue 'limbo'",
         f"{where}people.ito.channels: no webhook 'nowhere'",
         f"{where}webhooks.email: the id is the email channel's; name the webhook otherwise",
+        f"{where}people.sato.working_hours: 1 business hours a week cannot meet feedback.remind_after_hours (24) "
+        "within six weeks",
+        f"{where}people.sato.working_hours: 1 business hours a week cannot meet feedback.escalate_after_hours (24) "
+        "within six weeks",
     }
 
 

@@ -87,6 +87,10 @@ def owned_sk(stage: str, since: str, lead_id: str) -> str:
     return f"{stage}#{since}#{lead_id}"
 
 
+FEEDBACK_SK = "FEEDBACK"  # under a lead: its open handoff's verdict deadline (one handoff is open at a time)
+FEEDBACK_DUE = "DUE#FEEDBACK"  # the due index's partition of verdict deadlines
+
+
 def alert_sk(alert_id: str) -> str:
     """An alert to a salesperson sent or delivered, under the lead it was about."""
     return f"ALERT#{alert_id}"

@@ -40,6 +40,8 @@ class RuntimeSettings(BaseModel):
     webhook_parameters: str = Field(default="", description="the SSM path under which each webhook's URL and "
                                     "signing secret are kept, one SecureString per webhook id")
     public_api_url: str = Field(default="", description="base URL of the API, for links in emails and handoffs")
+    sales_api_url: str = Field(default="", description="the sales routes' own base URL, for links to a lead in "
+                               "alerts (SigV4-signed calls cannot pass CloudFront); empty: the public one")
     sender_address: str = Field(default="", description="the verified SES identity step emails come from")
     ses_configuration_set: str = ""
     ses_send_rate: float = Field(default=0, ge=0, description="this instance's emails a second; 0: unpaced")
@@ -61,6 +63,7 @@ class RuntimeSettings(BaseModel):
             alert_queue_url=environ.get("ALERT_QUEUE_URL", ""),
             webhook_parameters=environ.get("WEBHOOK_PARAMETERS", ""),
             public_api_url=environ.get("PUBLIC_API_URL", ""),
+            sales_api_url=environ.get("SALES_API_URL", ""),
             sender_address=environ.get("SENDER_ADDRESS", ""),
             ses_configuration_set=environ.get("SES_CONFIGURATION_SET", ""),
             ses_send_rate=float(environ.get("SES_SEND_RATE") or 0),

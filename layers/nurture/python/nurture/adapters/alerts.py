@@ -18,9 +18,9 @@ from nurture import keys
 from nurture.adapters.aws import client
 from nurture.adapters.lead_store import ConditionFailed, DynamoTable, to_item
 from nurture.adapters.mailer import SesMailer
-from nurture.domain.clock import expiry, parse_iso
+from nurture.domain.clock import expiry, iso, parse_iso, utc_now
 from nurture.domain.errors import SendDeferred, SendRejected
-from nurture.domain.sales.alerts import AlertEmail, AlertNotDelivered
+from nurture.domain.sales.alerts import AlertEmail, AlertNotDelivered, AlertRefused
 from nurture.domain.sales.webhooks import WebhookTarget, target_from_parameter
 
 MARKER_DAYS = 30  # long past the last retry of an alert
@@ -28,19 +28,37 @@ TARGET_CACHE_SECONDS = 300  # a rotated webhook URL or secret is read within fiv
 POST_TIMEOUT_SECONDS = 5  # a receiver slower than this is retried later, never holding the batch
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the 3xx reaches the caller as an HTTPError
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
+
+
 class DynamoAlertStore(DynamoTable):
     """`LEAD#<id>` `ALERT#<alert id>`: an alert sent or delivered, so a redelivered message does nothing."""
 
     def claim_alert(self, lead_id: str, alert_id: str, at: str) -> bool:
         try:
-            self._call("put_item", TableName=self._table, ConditionExpression="attribute_not_exists(PK)",
-                       Item=self._marker(lead_id, alert_id, at))
+            self._call("put_item", TableName=self._table, Item=self._marker(lead_id, alert_id, at),
+                       ConditionExpression="attribute_not_exists(PK) OR released = :yes",
+                       ExpressionAttributeValues={":yes": {"BOOL": True}})
         except ConditionFailed:
             return False
         return True
 
+    def lead_exists(self, lead_id: str) -> bool:
+        return self._get(keys.lead_pk(lead_id), keys.PROFILE, projection="PK", consistent=False) is not None
+
+    def release_alert(self, lead_id: str, alert_id: str) -> None:
+        """Overwritten as released rather than deleted: the notifier may delete nothing."""
+        self._call("put_item", TableName=self._table,
+                   Item={**self._marker(lead_id, alert_id, iso(utc_now())), "released": {"BOOL": True}})
+
     def alert_delivered(self, lead_id: str, alert_id: str) -> bool:
-        return self._get(keys.lead_pk(lead_id), keys.alert_sk(alert_id), projection="PK") is not None
+        marker = self._get(keys.lead_pk(lead_id), keys.alert_sk(alert_id), projection="PK, released")
+        return marker is not None and not marker.get("released")
 
     def mark_alert_delivered(self, lead_id: str, alert_id: str, at: str) -> None:
         self._call("put_item", TableName=self._table, Item=self._marker(lead_id, alert_id, at))
@@ -68,8 +86,10 @@ class SesAlertMailer:
         message.set_content(email.text)
         try:
             self._mailer.send(message.as_bytes(), recipient, {"nurture-alert": "handoff"})
-        except (SendDeferred, SendRejected) as error:
-            raise AlertNotDelivered(f"SES did not take the alert: {error}") from error
+        except SendDeferred as deferred:
+            raise AlertNotDelivered(f"SES did not take the alert: {deferred}", deferred.maybe_sent) from deferred
+        except SendRejected as rejected:
+            raise AlertRefused(f"SES refused the alert: {rejected.code}") from rejected
 
 
 class WebhookClient:
@@ -111,9 +131,10 @@ class WebhookClient:
         return target
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> None:
+        """A 3xx is a failure: urllib would follow it as a GET without the body, to wherever it points (http too)."""
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - https or the local receiver only
         try:
-            with urllib.request.urlopen(request, timeout=POST_TIMEOUT_SECONDS) as response:  # noqa: S310
+            with _NO_REDIRECTS.open(request, timeout=POST_TIMEOUT_SECONDS) as response:
                 status = response.status
         except urllib.error.HTTPError as error:
             status = error.code

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ from nurture.domain.errors import LeadGone, StoreUnavailable, WriteConflict
 from nurture.domain.leads import LeadRecord
 from nurture.domain.preferences.double_opt_in import COUNTERS, Confirmation, ExpiredRequest
 from nurture.domain.retry import backoff
+from nurture.domain.sales.deadlines import DueVerdict
 from nurture.domain.scoring import ScoreState
 from nurture.domain.submissions import PROFILE_FIELDS
 from nurture.domain.tracking import OverQuota, Quota, VisitorErased, VisitorIdentified, VisitorMoved
@@ -176,6 +177,21 @@ def _is_cursor_of(cursor: dict[str, Any], index: GlobalIndex, partition: str, so
                     for v in cursor.values())
             and cursor[index.partition_key]["S"] == partition
             and cursor[index.sort_key]["S"].startswith(sort_prefix))
+
+
+def verdict_deadline(table: str, lead_id: str, handoff_id: str, owner: str, team: str | None, due: str,
+                     step: str = "remind") -> dict[str, Any]:
+    """The lead's verdict deadline, written with its handoff or reassignment: the sparse due index brings it to
+    the dispatcher's tick when it passes (no scans)."""
+    return {"Put": {"TableName": table, "Item": to_item({
+        "PK": keys.lead_pk(lead_id), "SK": keys.FEEDBACK_SK, "lead_id": lead_id,
+        "handoff_id": handoff_id, "owner": owner, "team": team, "step": step,
+        "due_pk": keys.FEEDBACK_DUE, "due_sk": keys.due_sk(due, lead_id)})}}
+
+
+def no_verdict_deadline(table: str, lead_id: str) -> dict[str, Any]:
+    """A verdict came, or the lead went to a queue: nothing is owed any more."""
+    return {"Delete": {"TableName": table, "Key": item_key(keys.lead_pk(lead_id), keys.FEEDBACK_SK)}}
 
 
 def score_version_condition(expected_version: int) -> tuple[str, dict[str, Any]]:
@@ -529,9 +545,9 @@ class DynamoLeadStore(DynamoTable):
 
     def save_feedback(self, lead_id: str, stage: str, state: ScoreState, rank: str, total: float,
                       activity: Activity, expected_version: int, owner: str | None = None,
-                      closed_for: str | None = None) -> None:
-        """The verdict, its activity and, when it closes a salesperson's handoff, one less in their open count.
-        An owned lead moves to its new stage in the owner's list."""
+                      open_counts: dict[str, int] | None = None) -> None:
+        """The verdict, its activity and the salesperson's open count it moves (one less when it closes their
+        handoff). An owned lead moves to its new stage in the owner's list."""
         changes = Update()
         for name, value in {"stage": stage, "scoring": {**state.to_item(), "version": expected_version + 1},
                             "rank": rank, "engagement": state.engagement,
@@ -540,7 +556,9 @@ class DynamoLeadStore(DynamoTable):
             changes.set(name, value)
         if owner is not None:
             changes.set("owned_sk", keys.owned_sk(stage, activity.occurred_at, lead_id))
-        self._lead_transaction(lead_id, changes, expected_version, activity, {closed_for: -1})
+        # Any verdict answers the handoff: its deadline goes (a lead in another stage has none to delete).
+        self._lead_transaction(lead_id, changes, expected_version, activity, open_counts or {},
+                               [no_verdict_deadline(self._table, lead_id)])
 
     def save_owner(self, change: OwnerChange) -> None:
         """The new owner, the activity recording who gave it and why, and the open handoff moved between
@@ -550,11 +568,15 @@ class DynamoLeadStore(DynamoTable):
         changes.set("owned_sk", keys.owned_sk(change.stage, change.activity.occurred_at, change.lead_id))
         changes.set("scoring", {**change.state.to_item(), "version": change.state.version + 1})
         changes.set("updated_at", change.activity.occurred_at)
+        deadline = no_verdict_deadline(self._table, change.lead_id) if change.verdict_due is None else \
+            verdict_deadline(self._table, change.lead_id, str(change.handoff_id), change.owner, None,
+                             change.verdict_due)
         self._lead_transaction(change.lead_id, changes, change.state.version, change.activity,
-                               {change.released: -1, change.taken: +1})
+                               {person: step for person, step in ((change.released, -1), (change.taken, +1))
+                                if person is not None}, [deadline])
 
     def _lead_transaction(self, lead_id: str, changes: Update, expected_version: int, activity: Activity,
-                          open_counts: dict[str | None, int]) -> None:
+                          open_counts: Mapping[str, int], others: list[dict[str, Any]]) -> None:
         """A sales change to the profile, if no other writer moved its version meanwhile, with its activity and
         the salespeople's open counts it moves."""
         condition, condition_values = score_version_condition(expected_version)
@@ -565,7 +587,8 @@ class DynamoLeadStore(DynamoTable):
                                                          "lead_id": {"S": lead_id}}}}]
         items += [{"Update": {"TableName": self._table, "Key": item_key(keys.owner_pk(person), keys.OWNER_LOAD_SK),
                               **Update().add("open", {"N": str(step)}).arguments()}}
-                  for person, step in open_counts.items() if person is not None]
+                  for person, step in open_counts.items()]
+        items += others
         try:
             self._call("transact_write_items", TransactItems=items)
         except TransactionCancelled as cancelled:
@@ -595,6 +618,35 @@ class DynamoLeadStore(DynamoTable):
                             "ExpressionAttributeValues": to_item({":erased": "erased", ":at": at})}},
             ])
         self._sweep(lead_id, email_key, vids, at, tombstone=True)
+        return True
+
+    def verdicts_due(self, until: str, limit: int) -> list[DueVerdict]:
+        """Verdict deadlines passed by `until`, oldest first: the index's entries, then their items in one read."""
+        entries = self._due(keys.FEEDBACK_DUE, until, limit, ("lead_id", "due_sk"))
+        found = {str(item["lead_id"]): item for item in self._batch_get(
+            [item_key(keys.lead_pk(str(entry["lead_id"])), keys.FEEDBACK_SK) for entry in entries])}
+        return [DueVerdict(lead_id, str(item["handoff_id"]), str(item["owner"]), item.get("team"), item["step"],
+                           str(item["due_sk"]))
+                for entry in entries if (item := found.get(lead_id := str(entry["lead_id"])))
+                and item.get("due_sk") == entry["due_sk"]]
+
+    def handoff_item(self, lead_id: str, handoff_id: str) -> dict[str, Any] | None:
+        return self._get(keys.lead_pk(lead_id), keys.handoff_sk(handoff_id))
+
+    def advance_verdict(self, due: DueVerdict, next_due: str | None) -> bool:
+        """The deadline's next step (the escalation, at `next_due`) or its end, if it is still what was read."""
+        key = item_key(keys.lead_pk(due.lead_id), keys.FEEDBACK_SK)
+        seen = {":seen": {"S": due.due_sk}}
+        try:
+            if next_due is None:
+                self._call("delete_item", TableName=self._table, Key=key, ConditionExpression="due_sk = :seen",
+                           ExpressionAttributeValues=seen)
+            else:
+                changes = Update().set("step", "escalate").set("due_sk", keys.due_sk(next_due, due.lead_id))
+                self._call("update_item", TableName=self._table, Key=key, ConditionExpression="due_sk = :seen",
+                           **changes.arguments(seen))
+        except ConditionFailed:
+            return False  # another tick, a verdict or a reassignment got there first
         return True
 
     def expired_unconfirmed(self, until: str, limit: int) -> list[ExpiredRequest]:

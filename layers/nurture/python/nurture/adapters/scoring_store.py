@@ -16,6 +16,7 @@ from nurture.adapters.lead_store import (
     item_key,
     score_version_condition,
     to_item,
+    verdict_deadline,
 )
 from nurture.domain.activity import expand
 from nurture.domain.bots import CLICK_BURST
@@ -151,7 +152,7 @@ class DynamoScoringStore(DynamoTable):
             **changes.arguments(condition_values),
         }
         others = [*self._handoff_outbox(lead_id, outcome, assignment),
-                  *self._ownership(assignment),
+                  *self._ownership(lead_id, outcome, assignment),
                   *self._machine_marks(lead_id, outcome)]
         try:
             if not others:
@@ -176,10 +177,10 @@ class DynamoScoringStore(DynamoTable):
                                           "cycle": handoff.cycle, "patterns": handoff.patterns,
                                           "rank": outcome.rank, "created_at": handoff.at, **owner})}}]
 
-    def _ownership(self, assignment: Assignment | None) -> list[dict[str, Any]]:
+    def _ownership(self, lead_id: str, outcome: ScoreOutcome, assignment: Assignment | None) -> list[dict[str, Any]]:
         """With the handoff: the round-robin turn it takes (only if no other lead took it meanwhile, which
-        cancels the transaction: the scorer reads and routes again), the owner's open count, and the account's
-        owner if it had none."""
+        cancels the transaction: the scorer reads and routes again), the owner's open count and verdict deadline,
+        and the account's owner if it had none."""
         if assignment is None:
             return []
         writes: list[dict[str, Any]] = []
@@ -195,6 +196,9 @@ class DynamoScoringStore(DynamoTable):
             writes.append({"Update": {"TableName": self._table,
                                       "Key": item_key(keys.owner_pk(assignment.owner), keys.OWNER_LOAD_SK),
                                       **Update().add("open", {"N": "1"}).arguments()}})
+        if assignment.verdict_due is not None and outcome.handoff is not None:
+            writes.append(verdict_deadline(self._table, lead_id, outcome.handoff.handoff_id, assignment.owner,
+                                           assignment.team, assignment.verdict_due))
         if assignment.kind == "person" and assignment.account is not None:
             writes.append({"Update": {"TableName": self._table,
                                       "Key": item_key(keys.account_pk(assignment.account), keys.ACCOUNT_OWNER_SK),

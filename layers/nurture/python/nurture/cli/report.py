@@ -51,7 +51,7 @@ def run_report(args: argparse.Namespace, target_of: Any) -> int:
         return 2
     items = DynamoLeadStore(target.environment["TABLE_NAME"]).report_items()
     report = build_report(items, period, config.sequences, config.scoring, now,
-                          Planned(config.campaigns, config.segments))
+                          Planned(config.campaigns, config.segments), config.sales)
     guard = DynamoDeliverabilityStore(target.environment["TABLE_NAME"])
     report["deliverability"] = standing(judge(guard.recent_days(), config.sequences.deliverability), guard.paused())
     if args.html:
@@ -102,10 +102,27 @@ def _readable(report: dict[str, Any]) -> str:
               f"{percent(feedback['acceptance_rate'])} {feedback['outcomes']}",
               f"leads: {leads['total']} (new {leads['new_in_period']}); by rank {leads['by_rank']}",
               f"  by stage {leads['by_stage']}", f"  by status {leads['by_status']}",
-              f"dormant leads: {leads['dormant']}", "",
+              f"dormant leads: {leads['dormant']}", *_sales_lines(report.get("sales")), "",
               "touchpoint plan (a lead enrolled today that never reacts, and the campaigns that may reach it):"]
     lines += [f"  rank {p['rank']}: {len(p['sends'])} email(s); no email in {', '.join(p['months_without_email'])}"
               for p in plan["by_rank"]]
     quiet = plan["months_without_any_email"]
     lines.append(f"  months in which no sequence sends anything: {', '.join(quiet) if quiet else 'none'}")
     return "\n".join(lines)
+
+
+def _sales_lines(sales: dict[str, Any] | None) -> list[str]:
+    """Per owner and team: the period's handoffs and how they were answered, then sales' reasons."""
+    from nurture.cli.report_html import percent
+
+    if not sales or not sales["owners"]:
+        return []
+    lines = ["", "sales (handoffs in the period, by the owner routing gave them):",
+             "  owner / team                handoffs  verdicts  accepted  median h  overdue  won  lost"]
+    for row in [*sales["owners"], *({**team, "owner": f"team {team['team']}"} for team in sales["teams"])]:
+        hours = "-" if row["median_hours_to_verdict"] is None else f"{row['median_hours_to_verdict']:g}"
+        lines.append(f"  {row['owner'][:26]:<26}  {row['handoffs']:>8}  {row['with_verdict']:>8}  "
+                     f"{percent(row['acceptance_rate']):>8}  {hours:>8}  {row['overdue']:>7}  {row['won']:>3}  "
+                     f"{row['lost']:>4}")
+    lines += [f"  reason: {r['outcome']} {r['count']}x {r['reason'] or '(none given)'}" for r in sales["reasons"][:10]]
+    return lines

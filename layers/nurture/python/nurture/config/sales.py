@@ -165,6 +165,16 @@ def sales_problems(sales: SalesConfig, forms: Iterable[str], fit_rules: Iterable
             problems.append(f"teams.{team_id}.lead: no salesperson '{team.lead}'")
     problems += [f"queues.{queue_id}.team: no team '{queue.team}'" for queue_id, queue in sales.queues.items()
                  if queue.team is not None and queue.team not in sales.teams]
+    for person_id, person in sales.people.items():
+        hours = person.working_hours
+        weekly = len(set(hours.days)) * (hours.end.hour * 60 + hours.end.minute - hours.start.hour * 60
+                                          - hours.start.minute) / 60
+        # Six weeks of their hours within the 60 days a deadline may take, holidays and all.
+        problems += [f"people.{person_id}.working_hours: {weekly:g} business hours a week cannot meet "
+                     f"feedback.{name} ({limit:g}) within six weeks"
+                     for name, limit in (("remind_after_hours", sales.feedback.remind_after_hours),
+                                         ("escalate_after_hours", sales.feedback.escalate_after_hours))
+                     if limit > 6 * weekly]
     if EMAIL in sales.webhooks:
         problems.append(f"webhooks.{EMAIL}: the id is the email channel's; name the webhook otherwise")
     problems += [f"people.{person_id}.channels: no webhook '{channel}'" for person_id, person in sales.people.items()

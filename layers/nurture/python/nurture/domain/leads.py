@@ -194,12 +194,12 @@ def counts_as_open(owner_kind: Any, stage: str) -> bool:
     return owner_kind == "person" and stage in OPEN_STAGES
 
 
-def closed_for(profile: dict[str, Any], stage: str) -> str | None:
-    """The salesperson whose open handoff this stage closes (won, or back to nurturing), if any."""
-    owner = profile.get("owner")
-    if owner and counts_as_open(profile.get("owner_kind"), str(profile.get("stage"))) and stage not in OPEN_STAGES:
-        return str(owner)
-    return None
+def open_count_change(profile: dict[str, Any], stage: str) -> dict[str, int]:
+    """How a verdict moving the lead to `stage` changes its salesperson's open handoffs: -1 when it closes one
+    (won, or back to nurturing), +1 when it opens one again (a recycled lead accepted after all)."""
+    owner, kind = profile.get("owner"), profile.get("owner_kind")
+    change = int(counts_as_open(kind, stage)) - int(counts_as_open(kind, str(profile.get("stage"))))
+    return {str(owner): change} if owner and change else {}
 
 
 class SalesStore(Protocol):
@@ -207,7 +207,7 @@ class SalesStore(Protocol):
 
     def save_feedback(self, lead_id: str, stage: str, state: ScoreState, rank: str, total: float,
                       activity: Activity, expected_version: int, owner: str | None = None,
-                      closed_for: str | None = None) -> None: ...
+                      open_counts: dict[str, int] | None = None) -> None: ...
 
     def erase(self, lead_id: str) -> bool: ...
 
@@ -233,7 +233,7 @@ def record_feedback(lead_id: str, feedback: Feedback, store: SalesStore, rules: 
         try:
             store.save_feedback(lead_id, stage, state, rank_for(fit, engagement, rules), round(fit + engagement, 4),
                                 activity, ScoreState.from_item(profile.get("scoring")).version,
-                                profile.get("owner"), closed_for(profile, stage))
+                                profile.get("owner"), open_count_change(profile, stage))
         except WriteConflict:
             backoff(attempt)  # the scorer updated the lead meanwhile: apply the verdict to what it wrote
             continue

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from nurture import keys
 from nurture.config.campaigns import CampaignsConfig
+from nurture.config.sales import SalesConfig
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig
 from nurture.config.sequences import SequencesConfig
@@ -27,12 +28,12 @@ from nurture.domain.clock import parse_iso
 from nurture.domain.leads import current_scores, rank_of, status_of
 from nurture.domain.preferences.double_opt_in import CONFIRMED
 from nurture.domain.preferences.double_opt_in import COUNTERS as OPT_IN_COUNTERS
+from nurture.domain.sales.performance import ACCEPTED, sales_performance
 from nurture.domain.scoring import is_human_activity
 from nurture.jsonable import plain
 from nurture.keys import CAMPAIGN_COUNTERS
 
 CONVERSION_DAYS = 7  # a form this soon after a person's click converts that email
-ACCEPTED = frozenset({"accepted", "won", "lost"})  # lost: sales took it on, the deal went elsewhere
 PLAN_MONTHS = 12
 
 
@@ -78,10 +79,11 @@ WEEKLY_COUNTS = ("sent", "opened", "clicked", "forms", "handoffs")
 
 
 def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: SequencesConfig, rules: ScoringRules,
-                 now: datetime, campaigns: Planned | None = None) -> dict[str, Any]:
+                 now: datetime, campaigns: Planned | None = None, sales: SalesConfig | None = None) -> dict[str, Any]:
     profiles: dict[str, dict[str, Any]] = {}
     events: dict[str, list[dict[str, Any]]] = defaultdict(list)
     handoffs: list[datetime] = []
+    handoff_items: list[dict[str, Any]] = []
     outcomes: dict[str, Counter[str]] = defaultdict(Counter)  # per campaign: failed, skipped_<reason>
     jobs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     decisions: dict[str, dict[str, Any]] = {}  # per campaign whose A/B test is decided
@@ -95,6 +97,7 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
             events[lead_id].extend(expand(item))
         elif sort_key.startswith(keys.HANDOFF_PREFIX) and item.get("created_at"):
             handoffs.append(parse_iso(str(item["created_at"])))
+            handoff_items.append(item)
         elif str(item.get("PK", "")).startswith(keys.stats_pk(CAMPAIGN_COUNTERS, "")):
             outcomes[str(item["step"])].update({name: int(value) for name, value in item.items()
                                                 if name.startswith(("skipped_", "failed")) and value})
@@ -133,6 +136,9 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
         "weekly": [{"week": week, **counts} for week, counts in weekly.items()],
         "handoffs": sum(1 for at in handoffs if period.contains(at)),
         "feedback": _feedback(events, period),
+        "sales": sales_performance(handoff_items, {lead: [e for e in lead_events if e.get("type") == "sales_feedback"]
+                                                   for lead, lead_events in events.items()},
+                                   period.contains, sales, now) if sales is not None else None,
         "double_opt_in": _double_opt_in({mid: e for mid, e in emails.items() if e.sequence == OPT_IN_COUNTERS},
                                         events, period, removed),
         "leads": _leads(profiles, period, rules, now),

@@ -10,9 +10,11 @@ from nurture.config.sales import SalesConfig
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import UrlGroups
 from nurture.config.sequences import SequencesConfig
+from nurture.domain.clock import parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.sales.accounts import company_key
+from nurture.domain.sales.deadlines import verdict_due
 from nurture.domain.sales.routing import Assignment, HotLead, RoutingState, route, state_needed
 from nurture.domain.scoring import (
     LedgerEntry,
@@ -111,7 +113,9 @@ def _route(profile: dict[str, Any], outcome: ScoreOutcome, events: list[ScoredEv
                    patterns=frozenset(outcome.handoff.patterns),
                    forms=frozenset(str(a["form_id"]) for a in submitted if a.get("form_id")),
                    assets=frozenset(str(a["asset"]) for a in submitted if a.get("asset")), account=account)
-    return route(lead, sales, state)
+    assignment = route(lead, sales, state)
+    return replace(assignment, verdict_due=verdict_due(assignment.owner, sales, parse_iso(outcome.handoff.at),
+                                                       sales.feedback.remind_after_hours))
 
 
 class RescoringStore(ScoringStore, Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,6 +25,7 @@ class Page:
     status: int
     content_type: str
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Pages = Callable[[str], Page | None]
@@ -67,7 +68,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
         page = self.server.pages(url.path) if self.command in ("GET", "HEAD") else \
             self.server.receivers(url.path, headers, body or b"") if self.command == "POST" else None
         if page is not None:
-            self._send(page.status, {"Content-Type": page.content_type}, page.body)
+            self._send(page.status, {"Content-Type": page.content_type, **page.headers}, page.body)
             return
         matched = match_route(self.command, url.path)
         if matched is None:

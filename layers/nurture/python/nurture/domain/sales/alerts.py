@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,7 +17,9 @@ from nurture.domain.handoff import HandoffMessage
 from nurture.domain.sales.webhooks import WebhookTarget, signed_post
 from nurture.domain.text import rendered_value
 
-ALERT_EVENT = "handoff.created"
+AlertKind = Literal["handoff", "reminder", "escalation"]
+EVENTS: dict[str, str] = {"handoff": "handoff.created", "reminder": "handoff.reminder",
+                          "escalation": "handoff.escalated"}  # the webhook's Nurture-Event
 REASONS_SHOWN = 3
 ACTIVITIES_SHOWN = 5
 
@@ -27,18 +29,23 @@ class AlertJob(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    alert_id: str  # the handoff, the person and the channel: the same for every retry
+    alert_id: str  # the handoff, what about, the person and the channel: the same for every retry
+    kind: AlertKind = "handoff"
     recipient: str  # the salesperson's id
     channel: str  # email, or a webhook's id
     handoff: HandoffMessage
 
 
-def alert_jobs(handoff: HandoffMessage, sales: SalesConfig) -> list[AlertJob]:
-    recipient = alerted(handoff, sales)
-    if recipient is None:
+def alert_jobs(handoff: HandoffMessage, sales: SalesConfig, kind: AlertKind = "handoff",
+               recipient: str | None = None, occasion: str = "") -> list[AlertJob]:
+    """One job per channel of `recipient` (by default whoever a new handoff tells). `occasion` tells apart two
+    alerts of one kind about one handoff to one person (two deadlines, after a lead came back to them)."""
+    recipient = recipient or alerted(handoff, sales)
+    if recipient is None or recipient not in sales.people:
         return []
-    return [AlertJob(alert_id=f"{handoff.handoff_id}.{recipient}.{channel}", recipient=recipient, channel=channel,
-                     handoff=handoff)
+    suffix = "" if kind == "handoff" else f".{kind}{occasion}"
+    return [AlertJob(alert_id=f"{handoff.handoff_id}{suffix}.{recipient}.{channel}", kind=kind, recipient=recipient,
+                     channel=channel, handoff=handoff)
             for channel in dict.fromkeys(sales.people[recipient].channels)]
 
 
@@ -68,25 +75,37 @@ class AlertText:
 
 _WORDS = {
     "ja": {"title": "ホットリードの担当になりました", "queue": "キュー「{queue}」にホットリードが入りました",
+           "reminder": "ホットリードのフィードバック期限を過ぎました",
+           "escalation": "担当者のフィードバックがないホットリード",
+           "owner_now": "担当: {owner}",
            "rank": "ランク {rank} / スコア {total:g} (属性 {fit:g}, 行動 {engagement:g})",
            "why_owner": "担当の理由: {reason}", "reasons": "ホットになった理由", "activities": "最近の行動",
            "unnamed": "(名前なし)", "pattern": "パターン", "open": "リードを開く"},
     "en": {"title": "A hot lead is yours", "queue": "A hot lead is waiting in the queue '{queue}'",
+           "reminder": "A hot lead is waiting for your verdict",
+           "escalation": "A hot lead has no verdict from its owner",
+           "owner_now": "Owner: {owner}",
            "rank": "Rank {rank} / score {total:g} (fit {fit:g}, engagement {engagement:g})",
            "why_owner": "Why you: {reason}", "reasons": "Why it is hot", "activities": "Recent activity",
            "unnamed": "(no name)", "pattern": "pattern", "open": "Open the lead"},
 }
 
 
-def alert_text(handoff: HandoffMessage, person: Salesperson) -> AlertText:
+def alert_text(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "handoff") -> AlertText:
     words = _WORDS[person.language]
     contact, company, owner = handoff.contact, handoff.company, handoff.owner
     who = " / ".join(part for part in (rendered_value(contact.name), rendered_value(contact.title),
                                        rendered_value(company.name)) if part) or words["unnamed"]
-    title = words["title"] if owner is None or owner.kind == "person" else \
-        words["queue"].format(queue=rendered_value(owner.name or owner.id))
+    if kind != "handoff":
+        title = words[kind]
+    elif owner is None or owner.kind == "person":
+        title = words["title"]
+    else:
+        title = words["queue"].format(queue=rendered_value(owner.name or owner.id))
     facts = [words["rank"].format(rank=handoff.rank, **handoff.scores.model_dump())]
-    if owner is not None:
+    if owner is not None and kind == "escalation":
+        facts.append(words["owner_now"].format(owner=rendered_value(owner.name or owner.id)))
+    elif owner is not None:
         facts.append(words["why_owner"].format(reason=rendered_value(owner.reason)))
     reasons = [f"{words['pattern']}: {rendered_value(p.reason)}" for p in handoff.reasons.patterns]
     reasons += [f"{rendered_value(r.reason)} (+{r.points:g})" for r in handoff.reasons.top]
@@ -105,8 +124,8 @@ class AlertEmail:
     text: str
 
 
-def alert_email(handoff: HandoffMessage, person: Salesperson) -> AlertEmail:
-    text = alert_text(handoff, person)
+def alert_email(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "handoff") -> AlertEmail:
+    text = alert_text(handoff, person, kind)
     words = _WORDS[person.language]
     lines = [f"{rendered_value(person.name)}", "", text.title, "", text.lead, *text.facts, "",
              f"{words['reasons']}:", *(f"- {line}" for line in text.reasons), "",
@@ -115,10 +134,10 @@ def alert_email(handoff: HandoffMessage, person: Salesperson) -> AlertEmail:
     return AlertEmail(subject=f"[Nurture] {text.title} ({handoff.rank})", text="\n".join(lines) + "\n")
 
 
-def slack_payload(handoff: HandoffMessage, person: Salesperson) -> dict[str, Any]:
+def slack_payload(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "handoff") -> dict[str, Any]:
     """Block Kit with the lead's words in plain_text objects (Slack parses no links or mentions there); the
     notification's fallback `text` is mrkdwn, so it is escaped as Slack asks (&, <, >)."""
-    text = alert_text(handoff, person)
+    text = alert_text(handoff, person, kind)
     words = _WORDS[person.language]
     body = "\n".join([text.lead, *text.facts, f"{words['reasons']}:", *(f"・{line}" for line in text.reasons)])
     return {
@@ -139,10 +158,10 @@ def _slack_escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def teams_payload(handoff: HandoffMessage, person: Salesperson) -> dict[str, Any]:
+def teams_payload(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "handoff") -> dict[str, Any]:
     """An Adaptive Card whose lead's words are TextRuns, which Teams shows as typed (TextBlocks would read them as
     markdown, links included)."""
-    text = alert_text(handoff, person)
+    text = alert_text(handoff, person, kind)
     words = _WORDS[person.language]
 
     def runs(line: str, **style: Any) -> dict[str, Any]:
@@ -161,15 +180,15 @@ def teams_payload(handoff: HandoffMessage, person: Salesperson) -> dict[str, Any
 
 def generic_payload(job: AlertJob) -> dict[str, Any]:
     """The handoff as sales tooling receives it from the queue (docs/handoff.md), with who was told."""
-    return {"type": ALERT_EVENT, "delivery_id": job.alert_id, "recipient": job.recipient,
+    return {"type": EVENTS[job.kind], "delivery_id": job.alert_id, "recipient": job.recipient,
             "handoff": job.handoff.model_dump(mode="json")}
 
 
 def payload_for(kind: str, job: AlertJob, person: Salesperson) -> dict[str, Any]:
     if kind == "slack":
-        return slack_payload(job.handoff, person)
+        return slack_payload(job.handoff, person, job.kind)
     if kind == "teams":
-        return teams_payload(job.handoff, person)
+        return teams_payload(job.handoff, person, job.kind)
     return generic_payload(job)
 
 
@@ -179,11 +198,24 @@ def is_email(job: AlertJob) -> bool:
 
 class AlertNotDelivered(NurtureError):
     """This alert could not be delivered now (a webhook answered an error or not at all, its secret is missing,
-    SES refused): it is tried again later, and after a few tries it waits in the dead-letter queue."""
+    SES refused): it is tried again later, and after a few tries it waits in the dead-letter queue.
+    `maybe_sent`: SES may have taken the email (a timeout, a 5xx), so it must not be sent again."""
+
+    def __init__(self, reason: str, maybe_sent: bool = False):
+        super().__init__(reason)
+        self.maybe_sent = maybe_sent
+
+
+class AlertRefused(NurtureError):
+    """SES refused this alert for good (an address it will not send to): retrying cannot help."""
 
 
 class AlertStore(Protocol):
+    def lead_exists(self, lead_id: str) -> bool: ...
+
     def claim_alert(self, lead_id: str, alert_id: str, at: str) -> bool: ...
+
+    def release_alert(self, lead_id: str, alert_id: str) -> None: ...
 
     def alert_delivered(self, lead_id: str, alert_id: str) -> bool: ...
 
@@ -208,10 +240,19 @@ def deliver(job: AlertJob, sales: SalesConfig, store: AlertStore, mailer: AlertM
     if person is None:
         return "skipped_unknown_recipient"  # left sales.yaml since: nobody to tell
     lead_id, at = job.handoff.lead_id, iso(now)
+    if not store.lead_exists(lead_id):
+        return "skipped_erased"  # nothing of an erased lead goes out, or is written again
     if is_email(job):
         if not store.claim_alert(lead_id, job.alert_id, at):
             return "duplicate"
-        mailer.send_alert(person.email, alert_email(job.handoff, person), job.alert_id)
+        try:
+            mailer.send_alert(person.email, alert_email(job.handoff, person, job.kind), job.alert_id)
+        except AlertNotDelivered as failed:
+            if not failed.maybe_sent:
+                store.release_alert(lead_id, job.alert_id)  # SES surely did not take it: the retry sends it
+            raise
+        except AlertRefused:
+            return "refused"
         return "sent"
     webhook = sales.webhooks.get(job.channel)
     if webhook is None:
@@ -219,7 +260,7 @@ def deliver(job: AlertJob, sales: SalesConfig, store: AlertStore, mailer: AlertM
     if store.alert_delivered(lead_id, job.alert_id):
         return "duplicate"
     target = poster.target(job.channel)
-    body, headers = signed_post(target, payload_for(webhook.kind, job, person), job.alert_id, ALERT_EVENT,
+    body, headers = signed_post(target, payload_for(webhook.kind, job, person), job.alert_id, EVENTS[job.kind],
                                 int(now.timestamp()))
     poster.post(target.url, body, headers)
     store.mark_alert_delivered(lead_id, job.alert_id, at)

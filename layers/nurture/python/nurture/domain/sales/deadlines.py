@@ -3,10 +3,13 @@ their own calendar (working days and hours in their time zone, public holidays o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from nurture.config.sales import WorkingHours
+from nurture.config.sales import SalesConfig, WorkingHours
+from nurture.domain.clock import iso
 from nurture.domain.schedule import public_holidays
 
 MAX_DAYS_AHEAD = 60  # a calendar with no working hour in this long is a misconfiguration, not a deadline
@@ -34,3 +37,34 @@ def business_deadline(start: datetime, business_hours: float, hours: WorkingHour
                 remaining -= closes - begin
         local = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     raise ValueError(f"no working hour in {MAX_DAYS_AHEAD} days: check the salesperson's working_hours")
+
+
+def verdict_due(owner: str, sales: SalesConfig, since: datetime, business_hours: float) -> str | None:
+    """When `owner` owes a verdict on a lead they got at `since`; None for a queue (nobody owes one yet)."""
+    person = sales.people.get(owner)
+    if person is None:
+        return None
+    try:
+        return iso(business_deadline(since, business_hours, person.working_hours, person.time_zone))
+    except ValueError:
+        return None  # a calendar config check refuses (too few hours): no deadline rather than no handoff
+
+
+def escalation_team(owner: str, sales: SalesConfig, routed_by: str | None = None) -> str | None:
+    """The team whose lead hears of the owner's overdue verdict: the one the lead was routed through, or else the
+    first the owner belongs to."""
+    if routed_by in sales.teams and owner in sales.teams[routed_by].members:
+        return routed_by
+    return next((team_id for team_id, team in sales.teams.items() if owner in team.members), None)
+
+
+@dataclass(frozen=True)
+class DueVerdict:
+    """A verdict deadline that has passed, as the due index and its item hold it."""
+
+    lead_id: str
+    handoff_id: str
+    owner: str
+    team: str | None
+    step: Literal["remind", "escalate"]
+    due_sk: str  # as read: the next step is taken only if no other tick took it meanwhile

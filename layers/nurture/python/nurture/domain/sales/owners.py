@@ -11,6 +11,7 @@ from nurture.domain.activity import Activity, new_activity
 from nurture.domain.errors import FieldProblem, LeadNotFound, StoreUnavailable, ValidationFailed, WriteConflict
 from nurture.domain.leads import LeadRecord, counts_as_open
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
+from nurture.domain.sales.deadlines import verdict_due
 from nurture.domain.scoring import ScoreState
 
 OwnerKind = Literal["person", "queue"]
@@ -22,6 +23,8 @@ class Reassignment:
     by: str  # who decided, as the caller names them (a salesperson id, a manager's name)
     reason: str
     caller: str | None = None  # the IAM principal that signed the request, in AWS
+    # An escalation's: (handoff id, owner) the lead must still wait on; answered meanwhile, nothing changes.
+    unless_answered: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class OwnerChange:
     state: ScoreState  # as read: written back with the next version, so a scorer that read before must read again
     released: str | None = None  # the salesperson whose open count drops
     taken: str | None = None  # the salesperson whose open count rises
+    handoff_id: str | None = None  # the open handoff, if the lead is waiting for a verdict
+    verdict_due: str | None = None  # then: when the new owner's verdict is due (None: no deadline any more)
 
 
 class OwnerStore(Protocol):
@@ -67,17 +72,21 @@ def reassign(lead_id: str, change: Reassignment, store: OwnerStore, sales: Sales
         previous = profile.get("owner")
         answer = {"lead_id": lead_id, "owner": {"id": change.owner, "kind": kind},
                   "previous": {"id": previous, "kind": profile.get("owner_kind")} if previous else None}
-        if previous == change.owner:
-            return {**answer, "changed": False}  # a retried POST: nothing to move or record again
+        waiting_on = (profile.get("handoff_id"), previous) if profile.get("stage") == "handed_off" else None
+        if previous == change.owner or (change.unless_answered is not None and waiting_on != change.unless_answered):
+            return {**answer, "changed": False}  # a retried POST, or an escalation the owner's verdict overtook
         stage = str(profile.get("stage", "nurturing"))
         activity = new_activity("owner_changed", now, retention_days, {
             "lead_id": lead_id, "from": previous, "to": change.owner, "kind": kind, "by": change.by,
             "reason": change.reason, "caller": change.caller})
         released = str(previous) if previous and counts_as_open(profile.get("owner_kind"), stage) else None
+        # A lead still waiting for a verdict gives the new owner their own full time to answer.
+        waiting = stage == "handed_off" and profile.get("handoff_id")
         try:
-            store.save_owner(OwnerChange(lead_id, change.owner, kind, stage, activity,
-                                         ScoreState.from_item(profile.get("scoring")), released,
-                                         change.owner if counts_as_open(kind, stage) else None))
+            store.save_owner(OwnerChange(
+                lead_id, change.owner, kind, stage, activity, ScoreState.from_item(profile.get("scoring")), released,
+                change.owner if counts_as_open(kind, stage) else None, str(profile["handoff_id"]) if waiting else None,
+                verdict_due(change.owner, sales, now, sales.feedback.remind_after_hours) if waiting else None))
         except WriteConflict:
             backoff(attempt)  # the scorer or sales changed the lead meanwhile: decide again on what they wrote
             continue

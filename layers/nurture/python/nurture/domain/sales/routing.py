@@ -46,6 +46,7 @@ class Assignment:
     team: str | None = None
     turn: int | None = None  # round robin: the team's position this assignment takes (written if still free)
     account: str | None = None  # the lead's company: a salesperson owner becomes its owner if it has none
+    verdict_due: str | None = None  # a salesperson's: when their verdict is due (the feedback deadline)
 
 
 def route(lead: HotLead, sales: SalesConfig, state: RoutingState) -> Assignment:
