@@ -7,7 +7,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import calls, campaigns, cold_import, cost, deploy, dispatch, end_state, load, scoring
+from bench import calls, campaigns, cold_import, cost, deploy, dispatch, end_state, load, sales, scoring
 from nurture.topology import FUNCTIONS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -76,6 +76,7 @@ def main() -> None:
     batch_rows = scoring.calls_per_batch()
     records_per_second = scoring.throughput()
     median, p99, misses = scoring.hot_lead_latency_in_fresh_process()
+    alerts, split = sales.alert_latency(), sales.round_robin_split()
     under_load = load.gateway_under_load()
     import_rows = cold_import.measure()
     tick_rows = dispatch.tick_read_units()
@@ -123,6 +124,8 @@ def main() -> None:
     ]
     lines += _call_table(batch_rows)
     lines += [
+        "",
+        *sales.markdown(alerts, split),
         "",
         "## Step emails",
         "",

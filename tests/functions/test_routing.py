@@ -3,6 +3,7 @@
 import base64
 import json
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -93,34 +94,42 @@ def test_round_robin_stays_fair_when_fifty_leads_turn_hot_at_once():
     # Given fifty demo requests from Tokyo, each its own company, scored by ten scorers at once (as ten
     # stream shards' invocations would: here each scorer is the domain with its own store, since the
     # local runtime runs one invocation of a function at a time)
+    leads, handed_off = score_concurrently(lambda: [
+        demo_request(f"lead{n}@tokyo{n}.example.co.jp", f"東京商事{n}", prefecture="東京都") for n in range(50)],
+        scorers=10)
+
+    # Then every lead is handed off once, and the east team's two members got 25 each
+    assert sorted(handed_off) == sorted(leads)
+    owners = Counter(str(profile(lead)["owner"]) for lead in leads)
+    assert set(owners) == {"suzuki", "sato"} and max(owners.values()) - min(owners.values()) <= 1
+
+
+def score_concurrently(submit: Callable[[], list[str]], scorers: int) -> tuple[list[str], list[str]]:
+    """The leads `submit` makes, their stream records scored by `scorers` threads at once, each record retried
+    (as the stream retries it) while it loses races: the leads, and those handed off."""
     resources = LocalResources()
     records: list[dict[str, Any]] = []
     poller = StreamPoller(resources.table_name, resources.region,
                           {"scoring": lambda event: records.extend(event["Records"]), "handoff": lambda event: None})
-    leads = [demo_request(f"lead{n}@tokyo{n}.example.co.jp", f"東京商事{n}", prefecture="東京都") for n in range(50)]
+    leads = submit()
     poller.poll_once()
     config, now = marketer_config(), datetime.now(UTC)
 
     def score(record: dict[str, Any]) -> tuple[list[str], dict[str, Any] | None]:
-        """The leads handed off, and the record again if it kept losing races (the stream retries it)."""
         lead_id, events = parse_record(DynamoDBRecord(record))
         outcome = score_batch({lead_id: events}, DynamoScoringStore(resources.table_name), config.scoring, now, 730,
                               click_burst_seconds=1, url_groups=config.segments.url_groups, sales=config.sales)
         return outcome.handoffs, record if outcome.failed else None
 
     handed_off: list[str] = []
-    with ThreadPoolExecutor(max_workers=10) as pool:
+    with ThreadPoolExecutor(max_workers=scorers) as pool:
         for _ in range(10):
             answers = list(pool.map(score, records))
             handed_off += [lead for handoffs, _ in answers for lead in handoffs]
             records = [record for _, record in answers if record is not None]
             if not records:
                 break
-
-    # Then every lead is handed off once, and the east team's two members got 25 each
-    assert sorted(handed_off) == sorted(leads)
-    owners = Counter(str(profile(lead)["owner"]) for lead in leads)
-    assert set(owners) == {"suzuki", "sato"} and max(owners.values()) - min(owners.values()) <= 1
+    return leads, handed_off
 
 
 @pytest.mark.parametrize(("verdicts", "next_owner"), [
