@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import tempfile
 import time
 import urllib.request
 from collections import Counter
 
 from bench.calls import REPO, counted_dynamodb
+from bench.scoring import median_and_p99
 
 
 def alert_latency(leads: int = 50) -> tuple[float, float, int]:
@@ -45,9 +45,7 @@ def alert_latency(leads: int = 50) -> tuple[float, float, int]:
                 misses += 1
     finally:
         system.stop()
-    samples.sort()
-    p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))] if samples else float("nan")
-    return (statistics.median(samples) if samples else float("nan")), p99, misses
+    return (*median_and_p99(samples), misses)
 
 
 def round_robin_split(leads: int = 50, scorers: int = 10) -> dict[str, int]:

@@ -136,6 +136,12 @@ def hot_lead_latency(leads: int = 100) -> tuple[float, float, int]:
                 misses += 1
     finally:
         system.stop()
-    samples.sort()
-    p99 = samples[min(len(samples) - 1, int(len(samples) * 0.99))] if samples else float("nan")
-    return (statistics.median(samples) if samples else float("nan")), p99, misses
+    return (*median_and_p99(samples), misses)
+
+
+def median_and_p99(samples: list[float]) -> tuple[float, float]:
+    """The median and the 99th percentile of latency samples (NaN for none)."""
+    if not samples:
+        return float("nan"), float("nan")
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]

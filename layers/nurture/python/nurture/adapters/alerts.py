@@ -3,7 +3,6 @@ SSM Parameter Store with the HTTP post itself."""
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ from nurture.adapters.mailer import SesMailer
 from nurture.domain.clock import expiry, iso, parse_iso, utc_now
 from nurture.domain.errors import SendDeferred, SendRejected
 from nurture.domain.sales.alerts import AlertEmail, AlertNotDelivered, AlertRefused
-from nurture.domain.sales.webhooks import WebhookTarget, target_from_parameter
+from nurture.domain.sales.webhooks import WebhookTarget, parameter_value, target_from_parameter
 
 MARKER_DAYS = 30  # long past the last retry of an alert
 TARGET_CACHE_SECONDS = 300  # a rotated webhook URL or secret is read within five minutes
@@ -103,7 +102,7 @@ class WebhookClient:
 
     def store(self, webhook_id: str, target: WebhookTarget) -> None:
         """`nurture webhooks set`: written over the old one (its versions keep the history)."""
-        value = json.dumps({"url": target.url, "signing_secret": target.signing_secret})
+        value = parameter_value(target)
         if target_from_parameter(value) is None:
             raise ValueError("an https URL (or the local receiver's) and a signing secret of 16 characters or more")
         client("ssm").put_parameter(Name=self.parameter(webhook_id), Value=value, Type="SecureString",

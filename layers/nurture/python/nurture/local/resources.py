@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 
+from nurture.domain.sales.webhooks import WebhookTarget, parameter_value
 from nurture.table import TABLE
 from nurture.topology import ALERT_QUEUE_RECEIVES, SEND_QUEUE_RECEIVES, ses_events_pattern
 
@@ -136,8 +137,7 @@ def point_webhooks_at(resources: LocalResources, webhook_ids: list[str], receive
     (`<receiver_url>/<id>`), with a fresh signing secret, as `nurture webhooks set` would write it."""
     ssm = (session or boto3.session.Session(region_name=resources.region)).client("ssm")
     for webhook_id in webhook_ids:
-        value = json.dumps({"url": f"{receiver_url.rstrip('/')}/{webhook_id}",
-                            "signing_secret": secrets.token_urlsafe(32)})
+        value = parameter_value(WebhookTarget(f"{receiver_url.rstrip('/')}/{webhook_id}", secrets.token_urlsafe(32)))
         with contextlib.suppress(ssm.exceptions.ParameterAlreadyExists):
             ssm.put_parameter(Name=f"{resources.webhook_parameters}/{webhook_id}", Type="SecureString",
                               Overwrite=False, Tier="Standard", Value=value)

@@ -11,6 +11,7 @@ import socket
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -145,22 +146,21 @@ class LocalSystem:
         audience = QueuePoller(self.resources.queue_url(self.resources.audience_queue), region,
                                functools.partial(invoke, "audience"), batch_size=1)
 
-        # Alerts to salespeople: emails land in the outbox, webhooks at the local receiver.
+        # Alerts to salespeople, one a message as deployed: emails land in the outbox, webhooks at the local receiver.
         notifier = QueuePoller(self.resources.queue_url(self.resources.alert_queue), region,
-                               functools.partial(invoke, "notifier"))
+                               functools.partial(invoke, "notifier"), batch_size=1)
 
-        def send_and_collect() -> None:
-            if sender.poll_once():
-                self.outbox.collect()
-
-        def notify_and_collect() -> None:
-            if notifier.poll_once():
-                self.outbox.collect()
+        def collecting(poller: QueuePoller) -> Callable[[], None]:
+            """A poll, then what SES accepted into the outbox."""
+            def poll() -> None:
+                if poller.poll_once():
+                    self.outbox.collect()
+            return poll
 
         self._repeaters += [
             Repeater("scheduler", self.tick_seconds, lambda: invoke("dispatcher", scheduled_event(region))),
-            Repeater("send-queue", 0.5, send_and_collect),
-            Repeater("alert-queue", 0.2, notify_and_collect),
+            Repeater("send-queue", 0.5, collecting(sender)),
+            Repeater("alert-queue", 0.2, collecting(notifier)),
             Repeater("ses-events-queue", 0.5, ses_events.poll_once),
             Repeater("audience-queue", 0.2, audience.poll_once),
         ]
@@ -172,7 +172,7 @@ class LocalSystem:
             return index_page(self.urls())
         if path == "/_outbox" or path.startswith("/_outbox/"):
             return self.outbox.page(path)
-        if path.rstrip("/") in (WEBHOOKS, f"{WEBHOOKS}.json"):
+        if path.startswith(WEBHOOKS):
             return self.webhooks.page(path)
         return self.site.page(path)
 

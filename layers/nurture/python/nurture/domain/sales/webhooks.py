@@ -56,6 +56,11 @@ def signed_post(target: WebhookTarget, payload: dict[str, Any], delivery_id: str
                   EVENT_HEADER: event, SIGNATURE_HEADER: signature(target.signing_secret, now, body)}
 
 
+def parameter_value(target: WebhookTarget) -> str:
+    """What a webhook's SSM parameter holds; `target_from_parameter` reads it back."""
+    return json.dumps({"url": target.url, "signing_secret": target.signing_secret})
+
+
 def target_from_parameter(value: str) -> WebhookTarget | None:
     """The SSM parameter's JSON, `{"url": "https://…", "signing_secret": "…"}`; None if it is not that."""
     try:
