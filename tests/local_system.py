@@ -124,6 +124,15 @@ class RunningSystem:
             previous = current
         return previous
 
+    def alert_email(self, lead_id: str, address: str) -> str | None:
+        """The outbox's alert about this lead to this salesperson's address, if it has come."""
+        index = self.request("GET", "/_outbox").body.decode()
+        for number in re.findall(r"href='/_outbox/(\d+)'", index):
+            page = self.request("GET", f"/_outbox/{number}").body.decode()
+            if f"/v1/leads/{lead_id}" in page and address in page:
+                return page
+        return None
+
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "nurture.cli.main", *args], cwd=REPO, text=True,
                               capture_output=True, env=_env(self.state_dir, self.port), timeout=60, check=False)

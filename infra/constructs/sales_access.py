@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from aws_cdk import Aws, Stack, Validations
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
@@ -25,7 +27,7 @@ class SalesAccess(Construct):
             self,
             "ConsumerPolicy",
             description="Attach to the role or user of sales tooling: poll hot leads, look leads up, send feedback, "
-                        "give leads another owner, set subscriptions",
+                        "give leads another owner, set subscriptions, list call tasks and record calls",
             statements=[
                 iam.PolicyStatement(
                     actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
@@ -43,8 +45,8 @@ class SalesAccess(Construct):
         )
 
     def _invoke(self, routes: list[ApiRoute]) -> iam.PolicyStatement:
-        """execute-api:Invoke on these routes of the stage, any lead for the ones that take a lead id."""
-        paths = [f"$default/{route.method}{route.path.replace('{lead_id}', '*')}" for route in routes]
+        """execute-api:Invoke on these routes of the stage, any lead or task for the ones that take its id."""
+        paths = [f"$default/{route.method}{re.sub(r'{[a-z_]+}', '*', route.path)}" for route in routes]
         # Pseudo parameters rather than the stack's region and account, so the ARN (and the finding cdk-nag
         # names below) reads the same whether the stack has an explicit environment or not.
         prefix = f"arn:{Aws.PARTITION}:execute-api:{Aws.REGION}:{Aws.ACCOUNT_ID}:{self._api.api_id}"
@@ -55,7 +57,7 @@ class SalesAccess(Construct):
                     Validations.of(self),
                     f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
                     f"<{api_id}>/{path}]",
-                    "The wildcard is the lead id path parameter: the route applies to any lead, and the policy "
-                    "grants only the sales routes it names.",
+                    "The wildcard is the lead or task id path parameter: the route applies to any lead or task, and "
+                    "the policy grants only the sales routes it names.",
                 )
         return iam.PolicyStatement(actions=["execute-api:Invoke"], resources=[f"{prefix}/{path}" for path in paths])

@@ -26,6 +26,13 @@ def post_json(path: str, payload: Any, headers: dict[str, str] | None = None) ->
     return response
 
 
+def listed(path: str, query: str, key: str) -> list[dict[str, Any]]:
+    """A page of a sales API list (`key`: leads, tasks), answered 200."""
+    response = api_request("GET", path, query=query)
+    assert response is not None and response["statusCode"] == 200, response
+    return list(json.loads(response["body"])[key])
+
+
 def post_form(path: str, fields: dict[str, str], accept: str = "text/html,application/xhtml+xml") -> dict[str, Any]:
     response = api_request("POST", path, headers={"content-type": "application/x-www-form-urlencoded",
                                                   "accept": accept}, body=urlencode(fields).encode())

@@ -19,7 +19,7 @@ from nurture.local.resources import LocalResources
 from nurture.local.streams import StreamPoller
 from nurture.settings import marketer_config
 from nurture.streams.scoring import parse_record
-from tests.functions.helpers import events_under, items_under, profile, submit
+from tests.functions.helpers import events_under, items_under, listed, profile, submit
 from tests.functions.pipeline import Pipeline
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -151,9 +151,7 @@ def test_a_verdict_that_closes_a_handoff_frees_its_owner_for_least_loaded_routin
 
 
 def owners_leads(owner: str, query: str = "") -> list[dict[str, Any]]:
-    answer = api_request("GET", "/v1/leads", query=f"owner={owner}{query}")
-    assert answer is not None and answer["statusCode"] == 200, answer
-    return list(json.loads(answer["body"])["leads"])
+    return listed("/v1/leads", f"owner={owner}{query}", "leads")
 
 
 def give(lead_id: str, payload: dict[str, Any]) -> dict[str, Any]:

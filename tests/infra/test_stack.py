@@ -406,7 +406,7 @@ def _granted(template: Template, output: str) -> dict[str, set[str]]:
     return granted
 
 
-def test_sales_consumer_policy_consumes_the_queue_reads_leads_sends_feedback_choices_and_owners_but_cannot_erase(
+def test_sales_consumer_policy_consumes_the_queue_reads_leads_sends_feedback_choices_owners_and_calls_but_not_erase(
         synthesized):
     template, _ = synthesized
     (queue,) = [name for name in template.find_resources("AWS::SQS::Queue") if name.startswith("HandoffQueue")]
@@ -416,7 +416,8 @@ def test_sales_consumer_policy_consumes_the_queue_reads_leads_sends_feedback_cho
                                               "sqs:GetQueueAttributes", "sqs:GetQueueUrl")},
         "execute-api:Invoke": {"/$default/GET/v1/leads", "/$default/GET/v1/leads/*",
                                "/$default/POST/v1/leads/*/feedback", "/$default/POST/v1/leads/*/owner",
-                               "/$default/POST/v1/leads/*/subscriptions"},
+                               "/$default/POST/v1/leads/*/subscriptions", "/$default/GET/v1/tasks",
+                               "/$default/POST/v1/tasks/*/outcome"},
     }
 
 

@@ -9,14 +9,14 @@ from nurture.config import load_config
 from nurture.config.sales import SalesConfig
 from nurture.domain.errors import ConfigInvalid
 from nurture.domain.sales.prefectures import PREFECTURES, REGION_OF, prefecture_name
-from nurture.domain.sales.routing import HotLead, RoutingState, route
+from nurture.domain.sales.routing import RoutableLead, RoutingState, route
 from tests.conftest import CONFIG_DIR
 
 SHIPPED = load_config(CONFIG_DIR).sales
 
 
-def hot(rank: str = "A", **profile: str) -> HotLead:
-    return HotLead(profile=profile, rank=rank)
+def hot(rank: str = "A", **profile: str) -> RoutableLead:
+    return RoutableLead(profile=profile, rank=rank)
 
 
 def test_japan_has_47_prefectures_each_in_one_region():
@@ -87,14 +87,14 @@ def test_conditions_on_role_form_pattern_asset_rank_industry_and_country_must_al
         "routing": [{"id": "exec_demo", "strategy": "fixed", "owner": "kato", "reason": "決裁者のデモ依頼",
                      "when": {"fit": ["title_executive"], "form": ["demo"], "pattern": ["demo_request_is_hot"],
                               "asset": ["*.pdf"], "rank": ["A"], "industry": ["製造"], "country": ["JP", "日本"]}}]})
-    lead = HotLead(profile={"industry": "製造業", "country": "jp"}, rank="A", fit_rules=frozenset({"title_executive"}),
-                   forms=frozenset({"demo"}), patterns=frozenset({"demo_request_is_hot"}),
-                   assets=frozenset({"Guide.PDF"}))
+    lead = RoutableLead(profile={"industry": "製造業", "country": "jp"}, rank="A",
+                        fit_rules=frozenset({"title_executive"}), forms=frozenset({"demo"}),
+                        patterns=frozenset({"demo_request_is_hot"}), assets=frozenset({"Guide.PDF"}))
     assert route(lead, sales, RoutingState()).owner == "kato"
     for different in ({"rank": "B"}, {"fit_rules": frozenset()}, {"forms": frozenset({"contact"})},
                       {"patterns": frozenset()}, {"assets": frozenset()},
                       {"profile": {"industry": "金融", "country": "jp"}}, {"profile": {"industry": "製造業"}}):
-        assert route(HotLead(**{**lead.__dict__, **different}), sales, RoutingState()).owner == "unassigned"
+        assert route(RoutableLead(**{**lead.__dict__, **different}), sales, RoutingState()).owner == "unassigned"
 
 
 def test_every_unknown_name_in_sales_yaml_is_a_config_check_problem_with_its_path(tmp_path):
@@ -111,6 +111,9 @@ def test_every_unknown_name_in_sales_yaml_is_a_config_check_problem_with_its_pat
     sales["people"]["ito"]["channels"] = ["email", "nowhere"]
     sales["webhooks"]["email"] = {"kind": "generic"}
     sales["people"]["sato"]["working_hours"] = {"days": ["sat"], "start": "09:00", "end": "10:00"}
+    sales["tasks"][0]["team"] = "north"
+    sales["tasks"].append({"id": "call_them", "strategy": "fixed", "owner": "ghost", "reason": "r",
+                           "due_after_hours": 7, "when": {"pattern": ["call_meeting_set", "nope"]}})
     (config / "sales.yaml").write_text(yaml.safe_dump(sales, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigInvalid) as refused:
         load_config(config)
@@ -129,6 +132,13 @@ def test_every_unknown_name_in_sales_yaml_is_a_config_check_problem_with_its_pat
         "within six weeks",
         f"{where}people.sato.working_hours: 1 business hours a week cannot meet feedback.escalate_after_hours (24) "
         "within six weeks",
+        f"{where}people.sato.working_hours: 1 business hours a week cannot meet tasks.0.due_after_hours (8) "
+        "within six weeks",
+        f"{where}people.sato.working_hours: 1 business hours a week cannot meet tasks.1.due_after_hours (7) "
+        "within six weeks",
+        f"{where}tasks.0 (call_warm_manufacturers).team: no team 'north'",
+        f"{where}tasks.1 (call_them).owner: no salesperson or queue 'ghost'",
+        f"{where}tasks.1 (call_them).when.pattern: no pattern 'nope'",
     }
 
 

@@ -87,6 +87,24 @@ def owned_sk(stage: str, since: str, lead_id: str) -> str:
     return f"{stage}#{since}#{lead_id}"
 
 
+TASK_PREFIX = "TASK#"
+
+
+def task_sk(cycle: int) -> str:
+    """A lead's call task of one nurture cycle (one at most)."""
+    return f"{TASK_PREFIX}{cycle:06d}"
+
+
+def tasks_pk(owner: str) -> str:
+    """The by_owner index's partition of a salesperson's or queue's call tasks."""
+    return f"TASKS#{owner}"
+
+
+def task_owned_sk(status: str, due: str, task_id: str) -> str:
+    """Open tasks together, soonest due first; then closed ones."""
+    return f"{status}#{due}#{task_id}"
+
+
 FEEDBACK_SK = "FEEDBACK"  # under a lead: its open handoff's verdict deadline (one handoff is open at a time)
 FEEDBACK_DUE = "DUE#FEEDBACK"  # the due index's partition of verdict deadlines
 

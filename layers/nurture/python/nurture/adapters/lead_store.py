@@ -17,11 +17,10 @@ from nurture.domain.activity import Activity, event_count, expand
 from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, SubmissionWrite
 from nurture.domain.clock import iso, utc_now
 from nurture.domain.errors import LeadGone, StoreUnavailable, WriteConflict
-from nurture.domain.leads import LeadRecord
+from nurture.domain.leads import LeadRecord, VerdictEffect
 from nurture.domain.preferences.double_opt_in import COUNTERS, Confirmation, ExpiredRequest
 from nurture.domain.retry import backoff
 from nurture.domain.sales.deadlines import DueVerdict
-from nurture.domain.scoring import ScoreState
 from nurture.domain.submissions import PROFILE_FIELDS
 from nurture.domain.tracking import OverQuota, Quota, VisitorErased, VisitorIdentified, VisitorMoved
 from nurture.keys import CAMPAIGN_COUNTERS
@@ -29,10 +28,12 @@ from nurture.table import PARTITION_KEY, SORT_KEY, TABLE, GlobalIndex
 
 if TYPE_CHECKING:
     from nurture.domain.sales.owners import OwnerChange
+    from nurture.domain.sales.tasks import TaskChange
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 BATCH_WRITE_LIMIT = 25
+TASKS_SHOWN = 10  # a lead's newest call tasks, one per nurture cycle
 # Transaction cancellation reasons that mean "another request got there first": retry, don't fail.
 _RACES = ("ConditionalCheckFailed", "TransactionConflict")
 TRANSACTION_LIMIT = 100
@@ -187,6 +188,20 @@ def verdict_deadline(table: str, lead_id: str, handoff_id: str, owner: str, team
         "PK": keys.lead_pk(lead_id), "SK": keys.FEEDBACK_SK, "lead_id": lead_id,
         "handoff_id": handoff_id, "owner": owner, "team": team, "step": step,
         "due_pk": keys.FEEDBACK_DUE, "due_sk": keys.due_sk(due, lead_id)})}}
+
+
+def verdict_changes(changes: Update, lead_id: str, effect: VerdictEffect, expected_version: int, at: str,
+                    owner: str | None) -> Update:
+    """A verdict's changes to the profile: stage, score state and scores (with the by_rank keys), and the owned
+    lead's place in its owner's list."""
+    for name, value in {"stage": effect.stage, "scoring": {**effect.state.to_item(), "version": expected_version + 1},
+                        "rank": effect.rank, "engagement": effect.state.engagement, "total": effect.total,
+                        "rank_pk": keys.rank_pk(effect.rank), "rank_sk": keys.rank_sk(effect.total, lead_id),
+                        "updated_at": at}.items():
+        changes.set(name, value)
+    if owner is not None:
+        changes.set("owned_sk", keys.owned_sk(effect.stage, at, lead_id))
+    return changes
 
 
 def no_verdict_deadline(table: str, lead_id: str) -> dict[str, Any]:
@@ -487,6 +502,9 @@ class DynamoLeadStore(DynamoTable):
             activities=[event for item in self._newest(keys.lead_pk(lead_id), keys.EVENT_PREFIX, activity_limit)
                         for event in reversed(expand(item))][:activity_limit],
             ledger=self._newest(keys.lead_pk(lead_id), keys.LEDGER_PREFIX, ledger_limit),
+            # Only a lead that was given a call task has any: no query for the others.
+            tasks=self._newest(keys.lead_pk(lead_id), keys.TASK_PREFIX, TASKS_SHOWN) if profile.get("call_task")
+            else [],
             consents=self._newest(keys.lead_pk(lead_id), keys.CONSENT_PREFIX, CONSENT_HISTORY_LIMIT),
             suppressed=self.suppressed(str(profile.get("email_key"))),
         )
@@ -524,6 +542,17 @@ class DynamoLeadStore(DynamoTable):
     def _listed(self, index: GlobalIndex, partition: str, sort_prefix: str, limit: int,
                 cursor: dict[str, Any] | None, projection: tuple[str, ...]
                 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        found_keys, next_key = self._index_page(index, partition, sort_prefix, limit, cursor)
+        # The indexes hold keys only (a score change would otherwise rewrite the entry): the page's profiles are
+        # read from the table, in the index's order; one erased meanwhile is left out.
+        ids = [key[PARTITION_KEY]["S"].removeprefix("LEAD#") for key in found_keys]
+        found = self.profiles_of(ids, consistent=False, projection=projection)
+        return [found[lead_id] for lead_id in ids if lead_id in found], next_key
+
+    def _index_page(self, index: GlobalIndex, partition: str, sort_prefix: str, limit: int,
+                    cursor: dict[str, Any] | None, forward: bool = False
+                    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of an index partition's keys (of a sort-key prefix), in the index's order or reversed."""
         if cursor is not None and not _is_cursor_of(cursor, index, partition, sort_prefix):
             raise InvalidCursor("not a cursor of this list")
         condition = f"{index.partition_key} = :partition"
@@ -531,33 +560,61 @@ class DynamoLeadStore(DynamoTable):
         if sort_prefix:
             condition += f" AND begins_with({index.sort_key}, :prefix)"
             values[":prefix"] = {"S": sort_prefix}
-        kwargs: dict[str, Any] = {"TableName": self._table, "IndexName": index.name, "ScanIndexForward": False,
+        kwargs: dict[str, Any] = {"TableName": self._table, "IndexName": index.name, "ScanIndexForward": forward,
                                   "Limit": limit, "KeyConditionExpression": condition,
                                   "ExpressionAttributeValues": values}
         if cursor:
             kwargs["ExclusiveStartKey"] = cursor
         page = self._call("query", **kwargs)
-        # The indexes hold keys only (a score change would otherwise rewrite the entry): the page's profiles are
-        # read from the table, in the index's order; one erased meanwhile is left out.
-        ids = [item[PARTITION_KEY]["S"].removeprefix("LEAD#") for item in page.get("Items", [])]
-        found = self.profiles_of(ids, consistent=False, projection=projection)
-        return [found[lead_id] for lead_id in ids if lead_id in found], page.get("LastEvaluatedKey")
+        return page.get("Items", []), page.get("LastEvaluatedKey")
 
-    def save_feedback(self, lead_id: str, stage: str, state: ScoreState, rank: str, total: float,
-                      activity: Activity, expected_version: int, owner: str | None = None,
-                      open_counts: dict[str, int] | None = None) -> None:
+    def tasks_by_owner(self, owner: str, status: str, limit: int, cursor: dict[str, Any] | None
+                       ) -> tuple[list[tuple[dict[str, Any], dict[str, Any] | None]], dict[str, Any] | None]:
+        """One page of a salesperson's or queue's call tasks of a status (open: soonest due first; done: latest
+        first), each with its lead's profile (None if erased meanwhile): one BatchGetItem for both."""
+        found_keys, next_key = self._index_page(BY_OWNER, keys.tasks_pk(owner), f"{status}#", limit, cursor,
+                                                forward=status == "open")
+        wanted = [item_key(key[PARTITION_KEY]["S"], key["SK"]["S"]) for key in found_keys]
+        items = self._batch_get([*wanted, *(item_key(key["PK"]["S"], keys.PROFILE) for key in wanted)],
+                                consistent=False)
+        by_key = {(str(item["PK"]), str(item["SK"])): item for item in items}
+        tasks = [by_key[found] for found in ((key["PK"]["S"], key["SK"]["S"]) for key in wanted) if found in by_key]
+        return [(task, by_key.get((str(task["PK"]), keys.PROFILE))) for task in tasks], next_key
+
+    def task(self, lead_id: str, cycle: int) -> dict[str, Any] | None:
+        return self._get(keys.lead_pk(lead_id), keys.task_sk(cycle))
+
+    def save_call_outcome(self, change: TaskChange) -> None:
+        """The call on the task (only if no other report counted one meanwhile), the profile's marker of the task
+        and what the outcome changes on the lead, and the call's activity, in one transaction."""
+        at = change.activity.occurred_at
+        task = Update().set("status", change.status).set("attempts", change.attempts + 1).set("calls", change.calls)
+        if change.due_at is not None:
+            task.set("due_at", change.due_at)
+        task.set("owned_sk", keys.task_owned_sk(change.status, change.due_at or at, change.marker["task_id"]))
+        changes = Update().set("call_task", change.marker)
+        if change.phone_wrong is not None:
+            changes.set("phone_wrong", change.phone_wrong)
+        others = [{"Update": {"TableName": self._table,
+                              "Key": item_key(keys.lead_pk(change.lead_id), keys.task_sk(change.cycle)),
+                              "ConditionExpression": "attempts = :made",
+                              **task.arguments({":made": {"N": str(change.attempts)}})}}]
+        version = change.state.version
+        if change.recycle is None:
+            changes.set("scoring", {**change.state.to_item(), "version": version + 1}).set("updated_at", at)
+            self._lead_transaction(change.lead_id, changes, version, change.activity, {}, others)
+            return
+        verdict_changes(changes, change.lead_id, change.recycle, version, at, change.owned)
+        self._lead_transaction(change.lead_id, changes, version, change.activity, change.recycle.open_counts,
+                               [*others, no_verdict_deadline(self._table, change.lead_id)])
+
+    def save_feedback(self, lead_id: str, effect: VerdictEffect, activity: Activity, expected_version: int,
+                      owner: str | None = None) -> None:
         """The verdict, its activity and the salesperson's open count it moves (one less when it closes their
         handoff). An owned lead moves to its new stage in the owner's list."""
-        changes = Update()
-        for name, value in {"stage": stage, "scoring": {**state.to_item(), "version": expected_version + 1},
-                            "rank": rank, "engagement": state.engagement,
-                            "total": total, "rank_pk": keys.rank_pk(rank), "rank_sk": keys.rank_sk(total, lead_id),
-                            "updated_at": activity.occurred_at}.items():
-            changes.set(name, value)
-        if owner is not None:
-            changes.set("owned_sk", keys.owned_sk(stage, activity.occurred_at, lead_id))
+        changes = verdict_changes(Update(), lead_id, effect, expected_version, activity.occurred_at, owner)
         # Any verdict answers the handoff: its deadline goes (a lead in another stage has none to delete).
-        self._lead_transaction(lead_id, changes, expected_version, activity, open_counts or {},
+        self._lead_transaction(lead_id, changes, expected_version, activity, effect.open_counts,
                                [no_verdict_deadline(self._table, lead_id)])
 
     def save_owner(self, change: OwnerChange) -> None:

@@ -23,6 +23,7 @@ from nurture.domain.bots import CLICK_BURST
 from nurture.domain.clock import expiry, parse_iso
 from nurture.domain.errors import WriteConflict
 from nurture.domain.sales.routing import Assignment, RoutingState
+from nurture.domain.sales.tasks import CallTask
 from nurture.domain.scoring import LedgerEntry, ScoredEvent, ScoreOutcome
 
 MARKS_PER_TRANSACTION = 90  # DynamoDB allows 100 items per transaction; the score, outbox and owner come first
@@ -114,9 +115,9 @@ class DynamoScoringStore(DynamoTable):
             account_owner=str(owner) if owner else None)
 
     def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int,
-                   assignment: Assignment | None = None) -> None:
+                   assignment: Assignment | None = None, task: CallTask | None = None) -> None:
         """One conditional update; a transaction when a hot transition adds the HANDOFF# outbox item and its
-        owner's counts, or a click burst marks its activity as a machine's."""
+        owner's counts, a task rule the lead's call task, or a click burst marks its activity as a machine's."""
         attributes = score_attributes(outcome)
         attributes["scoring"]["version"] = expected_version + 1
         condition, condition_values = score_version_condition(expected_version)
@@ -140,10 +141,13 @@ class DynamoScoringStore(DynamoTable):
                 changes.remove("due_pk").remove("due_sk")
         if outcome.handoff is not None:
             changes.set("handoff_id", outcome.handoff.handoff_id).set("handed_off_at", outcome.handoff.at)
-        if assignment is not None and outcome.handoff is not None:  # routed only with a handoff
+        if task is not None:
+            changes.set("call_task", task.marker())
+        since = outcome.handoff.at if outcome.handoff is not None else task.created_at if task is not None else None
+        if assignment is not None and since is not None:  # routed only with a handoff or a call task
             changes.set("owner", assignment.owner).set("owner_kind", assignment.kind)
             changes.set("owned_pk", keys.owned_pk(assignment.owner))
-            changes.set("owned_sk", keys.owned_sk(outcome.stage, outcome.handoff.at, lead_id))
+            changes.set("owned_sk", keys.owned_sk(outcome.stage, since, lead_id))
         update = {
             "TableName": self._table,
             "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
@@ -151,7 +155,7 @@ class DynamoScoringStore(DynamoTable):
             "ConditionExpression": condition,
             **changes.arguments(condition_values),
         }
-        others = [*self._handoff_outbox(lead_id, outcome, assignment),
+        others = [*self._handoff_outbox(lead_id, outcome, assignment), *self._call_task(task),
                   *self._ownership(lead_id, outcome, assignment),
                   *self._machine_marks(lead_id, outcome)]
         try:
@@ -177,10 +181,20 @@ class DynamoScoringStore(DynamoTable):
                                           "cycle": handoff.cycle, "patterns": handoff.patterns,
                                           "rank": outcome.rank, "created_at": handoff.at, **owner})}}]
 
+    def _call_task(self, task: CallTask | None) -> list[dict[str, Any]]:
+        """The task, new (a replayed batch finds it made and reads again), in its owner's list by due time."""
+        if task is None:
+            return []
+        item = {"PK": keys.lead_pk(task.lead_id), "SK": keys.task_sk(task.cycle), **task.attributes(),
+                "owned_pk": keys.tasks_pk(task.assignment.owner),
+                "owned_sk": keys.task_owned_sk("open", task.due_at or task.created_at, task.task_id)}
+        return [{"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
+                         "Item": to_item(item)}}]
+
     def _ownership(self, lead_id: str, outcome: ScoreOutcome, assignment: Assignment | None) -> list[dict[str, Any]]:
-        """With the handoff: the round-robin turn it takes (only if no other lead took it meanwhile, which
-        cancels the transaction: the scorer reads and routes again), the owner's open count and verdict deadline,
-        and the account's owner if it had none."""
+        """With the handoff or call task: the round-robin turn it takes (only if no other lead took it meanwhile,
+        which cancels the transaction: the scorer reads and routes again), the account's owner if it had none;
+        with the handoff, the owner's open count and verdict deadline."""
         if assignment is None:
             return []
         writes: list[dict[str, Any]] = []
@@ -192,7 +206,7 @@ class DynamoScoringStore(DynamoTable):
                                       "ConditionExpression": condition, "UpdateExpression": "SET turns = :next",
                                       "ExpressionAttributeValues": {":next": {"N": str(assignment.turn + 1)},
                                                                     **values}}})
-        if assignment.kind == "person":
+        if assignment.kind == "person" and outcome.handoff is not None:
             writes.append({"Update": {"TableName": self._table,
                                       "Key": item_key(keys.owner_pk(assignment.owner), keys.OWNER_LOAD_SK),
                                       **Update().add("open", {"N": "1"}).arguments()}})

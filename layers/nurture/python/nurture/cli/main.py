@@ -18,6 +18,7 @@ from nurture.cli.config_versions import add_version_commands, print_problems, ru
 from nurture.cli.lists import add_list_commands, run_export, run_import
 from nurture.cli.report import add_report_command, run_report
 from nurture.cli.segments import add_segment_commands, run_segment_command
+from nurture.cli.tasks import add_task_commands, run_task_command
 from nurture.cli.webhooks import add_webhook_commands, run_webhook_command
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     add_report_command(commands, _target_options)
     add_segment_commands(commands, _target_options)
     add_campaign_commands(commands, _target_options)
+    add_task_commands(commands, _target_options)
     add_calendar_command(commands)
 
     rescore = commands.add_parser("rescore", help="recompute every lead from its activity with the current rules")
@@ -135,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         "invoke": run_invoke}
     targeted: dict[str, Callable[[argparse.Namespace, Callable[..., Any]], int]] = {
         "import": run_import, "export": run_export, "report": run_report, "campaign": run_campaign_command,
-        "segment": run_segment_command, "webhooks": run_webhook_command}
+        "segment": run_segment_command, "webhooks": run_webhook_command,
+        "tasks": run_task_command}
     if args.command in targeted:
         return targeted[args.command](args, _target)
     return alone[args.command](args)

@@ -13,7 +13,7 @@ from nurture.config.bundle import NurtureConfig
 from nurture.config.campaigns import CampaignsConfig, campaign_problems, campaign_subjects, window_problems
 from nurture.config.models import ApiSettings, FormsFile
 from nurture.config.sales import SalesConfig, sales_problems
-from nurture.config.scoring import ScoringRules
+from nurture.config.scoring import BUILT_IN_PATTERNS, ScoringRules
 from nurture.config.segments import SegmentsConfig, segment_problems
 from nurture.config.sequences import SequencesConfig
 from nurture.config.subscriptions import SubscriptionsConfig
@@ -99,7 +99,8 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     sales, scoring = loaded.get("sales.yaml"), loaded.get("scoring.yaml")
     if isinstance(sales, SalesConfig) and isinstance(forms, FormsFile) and isinstance(scoring, ScoringRules):
         problems += [f"{origin}/sales.yaml: {problem}" for problem in sales_problems(
-            sales, forms.forms, [rule.id for rule in scoring.fit], [pattern.id for pattern in scoring.patterns])]
+            sales, forms.forms, [rule.id for rule in scoring.fit],
+            [*BUILT_IN_PATTERNS, *(pattern.id for pattern in scoring.patterns)])]
     if isinstance(campaigns, CampaignsConfig) and check_template_syntax:
         from nurture.domain.emails import compile_problems
 

@@ -81,6 +81,8 @@ class RouteMatch(StrictModel):
     asset: list[str] | None = Field(default=None, description="the asset of that form")
     pattern: list[str] | None = Field(default=None, description="a pattern rule that made the lead hot")
     rank: list[Literal["A", "B", "C"]] | None = None
+    phone: bool | None = Field(default=None, description="true: only leads with a phone number no call found "
+                                                         "wrong; false: only leads without one")
 
     @field_validator("prefecture")
     @classmethod
@@ -134,6 +136,17 @@ class RoutingRule(StrictModel):
         return self
 
 
+class TaskRule(RoutingRule):
+    """A call task (テレアポ) for a lead the rule matches while it is being nurtured: one per lead and nurture
+    cycle, owned as a handoff would be (the same strategies), due in the owner's business hours."""
+
+    due_after_hours: float = Field(default=8, gt=0, le=2000, description="business hours of the owner's calendar")
+    attempts: int = Field(default=3, ge=1, le=10, description="calls that find nobody before the task closes")
+    instead_of_handoff: bool = Field(
+        default=False, description="true: a lead turning hot that matches is called first; its handoff waits "
+                                   "for the call (a meeting set hands it off, not interested recycles it)")
+
+
 class SalesConfig(StrictModel):
     people: dict[str, Salesperson] = Field(default_factory=dict)
     teams: dict[str, Team] = Field(default_factory=dict)
@@ -142,6 +155,8 @@ class SalesConfig(StrictModel):
                                                                             "people's channels name")
     routing: list[RoutingRule] = Field(default_factory=list, description="evaluated in order; the first that "
                                                                          "matches and finds an owner routes")
+    tasks: list[TaskRule] = Field(default_factory=list, description="call task rules, evaluated in order: the "
+                                                                    "first that matches gives the lead a task")
     fallback: str = Field(default="unassigned", description="the queue a lead no rule routes goes to")
     feedback: FeedbackDeadline = Field(default_factory=lambda: FeedbackDeadline())
 
@@ -170,19 +185,29 @@ def sales_problems(sales: SalesConfig, forms: Iterable[str], fit_rules: Iterable
         weekly = len(set(hours.days)) * (hours.end.hour * 60 + hours.end.minute - hours.start.hour * 60
                                           - hours.start.minute) / 60
         # Six weeks of their hours within the 60 days a deadline may take, holidays and all.
+        limits = [("feedback.remind_after_hours", sales.feedback.remind_after_hours),
+                  ("feedback.escalate_after_hours", sales.feedback.escalate_after_hours),
+                  *((f"tasks.{n}.due_after_hours", rule.due_after_hours) for n, rule in enumerate(sales.tasks))]
         problems += [f"people.{person_id}.working_hours: {weekly:g} business hours a week cannot meet "
-                     f"feedback.{name} ({limit:g}) within six weeks"
-                     for name, limit in (("remind_after_hours", sales.feedback.remind_after_hours),
-                                         ("escalate_after_hours", sales.feedback.escalate_after_hours))
-                     if limit > 6 * weekly]
+                     f"{name} ({limit:g}) within six weeks" for name, limit in limits if limit > 6 * weekly]
     if EMAIL in sales.webhooks:
         problems.append(f"webhooks.{EMAIL}: the id is the email channel's; name the webhook otherwise")
     problems += [f"people.{person_id}.channels: no webhook '{channel}'" for person_id, person in sales.people.items()
                  for channel in person.channels if channel != EMAIL and channel not in sales.webhooks]
     known = {"form": set(forms), "fit": set(fit_rules), "pattern": set(patterns)}
+    for section, rules in (("routing", sales.routing), ("tasks", sales.tasks)):
+        problems += _rule_problems(section, rules, sales, known)
+    if sales.fallback not in sales.queues:
+        problems.append(f"fallback: no queue '{sales.fallback}'")
+    return problems
+
+
+def _rule_problems(section: str, rules: list[RoutingRule] | list[TaskRule], sales: SalesConfig,
+                   known: dict[str, set[str]]) -> list[str]:
+    problems: list[str] = []
     seen: set[str] = set()
-    for n, rule in enumerate(sales.routing):
-        where = f"routing.{n} ({rule.id})"
+    for n, rule in enumerate(rules):
+        where = f"{section}.{n} ({rule.id})"
         if rule.id in seen:
             problems.append(f"{where}: the id is used twice")
         seen.add(rule.id)
@@ -193,6 +218,4 @@ def sales_problems(sales: SalesConfig, forms: Iterable[str], fit_rules: Iterable
         for condition, names in known.items():
             problems += [f"{where}.when.{condition}: no {condition} '{name}'"
                          for name in getattr(rule.when, condition) or [] if name not in names]
-    if sales.fallback not in sales.queues:
-        problems.append(f"fallback: no queue '{sales.fallback}'")
     return problems

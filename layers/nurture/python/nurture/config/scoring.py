@@ -13,6 +13,10 @@ RULE_ID = r"^[a-z][a-z0-9_]{0,63}$"
 FitField = Literal["title", "department", "industry", "employees", "country", "company", "email_domain"]
 
 
+MEETING_SET = "call_meeting_set"  # a built-in pattern: a call that set a meeting makes the lead hot at once
+BUILT_IN_PATTERNS = {MEETING_SET: "電話で商談が決まった (a meeting was set on a call)"}
+
+
 class EventMatch(StrictModel):
     """Which activity events a rule or pattern step matches. Every given filter must match."""
 
@@ -23,11 +27,14 @@ class EventMatch(StrictModel):
     asset: str | None = Field(default=None, description="glob over the form's asset")
     link: str | None = Field(default=None, description="the email link's tag")
     name: str | None = Field(default=None, description="a custom event's name")
+    outcome: str | None = Field(default=None, description="a call's outcome (reached, no_answer, wrong_number, "
+                                                          "meeting_set, not_interested) or sales' verdict")
 
     def matches(self, event: dict[str, Any]) -> bool:
         if event.get("type") != self.event:
             return False
-        exact = {"form_kind": self.form_kind, "form_id": self.form_id, "link": self.link, "name": self.name}
+        exact = {"form_kind": self.form_kind, "form_id": self.form_id, "link": self.link, "name": self.name,
+                 "outcome": self.outcome}
         if any(wanted is not None and event.get(key) != wanted for key, wanted in exact.items()):
             return False
         globs = {"url": self.url, "asset": self.asset}

@@ -55,6 +55,18 @@ class LeadNotFound(InputError):
     title = "No such lead"
 
 
+class TaskNotFound(InputError):
+    status = 404
+    slug = "task-not-found"
+    title = "No such task"
+
+
+class TaskClosed(InputError):
+    status = 409
+    slug = "task-closed"
+    title = "The task is closed"
+
+
 class LeadUnsubscribed(InputError):
     status = 409
     slug = "lead-unsubscribed"

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from nurture.config.sales import SalesConfig
-from nurture.config.scoring import ScoringRules
+from nurture.config.scoring import BUILT_IN_PATTERNS, ScoringRules
 from nurture.domain.leads import LeadRecord, breakdown, current_scores, public_activity, rank_of
 from nurture.jsonable import plain
 
@@ -101,7 +101,7 @@ def handoff_message(handoff: dict[str, Any], record: LeadRecord, rules: ScoringR
                     api_base: str, sales: SalesConfig) -> HandoffMessage:
     profile = record.profile
     scores = current_scores(profile, rules, now)
-    patterns = {p.id: p.reason for p in rules.patterns}
+    patterns = {**BUILT_IN_PATTERNS, **{p.id: p.reason for p in rules.patterns}}
     base = api_base.rstrip("/")
     return HandoffMessage(
         handoff_id=str(handoff["handoff_id"]),

@@ -15,6 +15,7 @@ from nurture.domain.errors import LeadNotFound, StoreUnavailable, WriteConflict
 from nurture.domain.preferences.choices import opted_out_of
 from nurture.domain.preferences.double_opt_in import pending
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
+from nurture.domain.sales.task_views import task_view
 from nurture.domain.scoring import ScoreState, decayed, fit_matches, rank_for
 from nurture.domain.sequencing import first_touch_source
 
@@ -39,6 +40,7 @@ class LeadRecord:
     ledger: list[dict[str, Any]] = field(default_factory=list)
     suppressed: bool = False
     consents: list[dict[str, Any]] = field(default_factory=list)  # CONSENT# records, newest first
+    tasks: list[dict[str, Any]] = field(default_factory=list)  # TASK# items (call tasks), newest first
 
 
 def status_of(profile: dict[str, Any]) -> str:
@@ -154,6 +156,7 @@ def lead_view(record: LeadRecord, rules: ScoringRules, now: datetime, activity_l
         "stage": profile.get("stage", "nurturing"),
         "owner": {"id": profile["owner"], "kind": profile.get("owner_kind")} if profile.get("owner") else None,
         "breakdown": breakdown(profile, record.ledger, rules),
+        "tasks": [task_view(task, now) for task in record.tasks],
         "activities": [public_activity(a) for a in record.activities[:activity_limit]],
         # What anonymous posts for this address would have changed: for a person to judge, never applied.
         "proposed_changes": [{"at": a["occurred_at"], "form_id": a.get("form_id"), "fields": a["proposed"]}
@@ -202,12 +205,30 @@ def open_count_change(profile: dict[str, Any], stage: str) -> dict[str, int]:
     return {str(owner): change} if owner and change else {}
 
 
+@dataclass(frozen=True)
+class VerdictEffect:
+    """What a verdict writes on the lead: its stage, score state and scores, and the open handoffs it moves."""
+
+    stage: str
+    state: ScoreState
+    rank: str
+    total: float
+    open_counts: dict[str, int]
+
+
+def verdict_effect(profile: dict[str, Any], outcome: Outcome, rules: ScoringRules, now: datetime) -> VerdictEffect:
+    stage, state = after_feedback(profile, Feedback(outcome), iso(now))
+    fit = sum(m.points for m in fit_matches(profile, rules))
+    engagement = decayed(state.engagement, parse_iso_or_none(state.as_of), now, rules.half_life_days)
+    return VerdictEffect(stage, state, rank_for(fit, engagement, rules), round(fit + engagement, 4),
+                         open_count_change(profile, stage))
+
+
 class SalesStore(Protocol):
     def lead_record(self, lead_id: str, activity_limit: int = 50, ledger_limit: int = 1000) -> LeadRecord | None: ...
 
-    def save_feedback(self, lead_id: str, stage: str, state: ScoreState, rank: str, total: float,
-                      activity: Activity, expected_version: int, owner: str | None = None,
-                      open_counts: dict[str, int] | None = None) -> None: ...
+    def save_feedback(self, lead_id: str, effect: VerdictEffect, activity: Activity, expected_version: int,
+                      owner: str | None = None) -> None: ...
 
     def erase(self, lead_id: str) -> bool: ...
 
@@ -224,21 +245,18 @@ def record_feedback(lead_id: str, feedback: Feedback, store: SalesStore, rules: 
             # A retried POST, or a second verdict to the same effect: nothing to change or count again.
             return {"lead_id": lead_id, "outcome": feedback.outcome, "stage": profile["stage"],
                     "status": status_of(profile)}
-        stage, state = after_feedback(profile, feedback, iso(now))
-        fit = sum(m.points for m in fit_matches(profile, rules))
-        engagement = decayed(state.engagement, parse_iso_or_none(state.as_of), now, rules.half_life_days)
+        effect = verdict_effect(profile, feedback.outcome, rules, now)
         activity = new_activity("sales_feedback", now, retention_days,
                                 {"lead_id": lead_id, "outcome": feedback.outcome, "reason": feedback.reason,
                                  "note": feedback.note, "stage_before": profile.get("stage")})
         try:
-            store.save_feedback(lead_id, stage, state, rank_for(fit, engagement, rules), round(fit + engagement, 4),
-                                activity, ScoreState.from_item(profile.get("scoring")).version,
-                                profile.get("owner"), open_count_change(profile, stage))
+            store.save_feedback(lead_id, effect, activity, ScoreState.from_item(profile.get("scoring")).version,
+                                profile.get("owner"))
         except WriteConflict:
             backoff(attempt)  # the scorer updated the lead meanwhile: apply the verdict to what it wrote
             continue
-        return {"lead_id": lead_id, "outcome": feedback.outcome, "stage": stage,
-                "status": status_of({**profile, "stage": stage})}
+        return {"lead_id": lead_id, "outcome": feedback.outcome, "stage": effect.stage,
+                "status": status_of({**profile, "stage": effect.stage})}
     raise StoreUnavailable("the lead kept changing while the feedback was applied")
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from nurture.config.sales import SalesConfig
+from nurture.config.sales import RoutingRule, SalesConfig, TaskRule
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import UrlGroups
 from nurture.config.sequences import SequencesConfig
@@ -15,7 +15,8 @@ from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.sales.accounts import company_key
 from nurture.domain.sales.deadlines import verdict_due
-from nurture.domain.sales.routing import Assignment, HotLead, RoutingState, route, state_needed
+from nurture.domain.sales.routing import Assignment, RoutableLead, RoutingState, route, state_needed
+from nurture.domain.sales.tasks import CallTask, call_task, holds_handoff, task_rule
 from nurture.domain.scoring import (
     LedgerEntry,
     ScoredEvent,
@@ -34,7 +35,7 @@ class ScoringStore(Protocol):
     def write_ledger(self, entries: dict[str, list[LedgerEntry]], retention_days: int) -> None: ...
 
     def save_score(self, lead_id: str, outcome: ScoreOutcome, expected_version: int,
-                   assignment: Assignment | None = None) -> None: ...
+                   assignment: Assignment | None = None, task: CallTask | None = None) -> None: ...
 
     def routing_state(self, teams: list[str], people: list[str], account: str | None) -> RoutingState: ...
 
@@ -61,23 +62,25 @@ def score_batch(
 ) -> BatchOutcome:
     result = BatchOutcome()
     profiles = store.load_profiles(sorted(events_by_lead))
-    outcomes = {lead_id: _score(lead_id, profiles[lead_id], events, rules, now, sequences, click_burst_seconds,
-                                url_groups)
-                for lead_id, events in events_by_lead.items() if lead_id in profiles}
+    scored = {lead_id: _score(lead_id, profiles[lead_id], events, rules, now, sequences, click_burst_seconds,
+                              url_groups, sales)
+              for lead_id, events in events_by_lead.items() if lead_id in profiles}
     # A replayed batch (every record already applied), or one that changes nothing, writes nothing at all.
-    outcomes = {lead_id: outcome for lead_id, outcome in outcomes.items()
+    outcomes = {lead_id: (outcome, calls) for lead_id, (outcome, calls) in scored.items()
                 if outcome.applied and not changes_nothing(outcome, profiles[lead_id])}
     result.gone = sorted(set(events_by_lead) - set(profiles))
     # The whole batch's ledger in as few calls as possible; entries are keyed by event and rule, so
     # rewriting them after a lost race (below) is harmless.
-    store.write_ledger({lead_id: o.ledger for lead_id, o in outcomes.items() if o.ledger}, retention_days)
-    for lead_id, outcome in outcomes.items():
+    store.write_ledger({lead_id: o.ledger for lead_id, (o, _) in outcomes.items() if o.ledger}, retention_days)
+    for lead_id, (outcome, calls) in outcomes.items():
         profile = profiles[lead_id]
         for attempt in range(MAX_ATTEMPTS):
             # Routed again on every attempt: a lost race may be another lead taking the same round-robin turn.
-            assignment = _route(profile, outcome, events_by_lead[lead_id], sales, store)
+            assignment, task = _sales_side(lead_id, profile, outcome, calls, events_by_lead[lead_id], sales, store,
+                                           now)
             try:
-                store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version, assignment)
+                store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version, assignment,
+                                 task)
             except WriteConflict:
                 backoff(attempt)
                 fresh = store.load_profiles([lead_id]).get(lead_id)
@@ -85,8 +88,8 @@ def score_batch(
                     result.gone.append(lead_id)
                     break
                 profile = fresh
-                outcome = _score(lead_id, profile, events_by_lead[lead_id], rules, now, sequences,
-                                 click_burst_seconds, url_groups)
+                outcome, calls = _score(lead_id, profile, events_by_lead[lead_id], rules, now, sequences,
+                                        click_burst_seconds, url_groups, sales)
                 if changes_nothing(outcome, profile):
                     break
                 store.write_ledger({lead_id: outcome.ledger} if outcome.ledger else {}, retention_days)
@@ -100,22 +103,54 @@ def score_batch(
     return result
 
 
-def _route(profile: dict[str, Any], outcome: ScoreOutcome, events: list[ScoredEvent], sales: SalesConfig | None,
-           store: ScoringStore) -> Assignment | None:
-    """The owner of a lead turning hot, from what the store holds now."""
-    if outcome.handoff is None or sales is None:
-        return None
-    teams, people, by_account = state_needed(sales)
-    account = company_key(profile.get("company"))
-    state = store.routing_state(teams, people, account if by_account else None)  # no call when none is needed
-    submitted = [event.attributes for event in events if event.attributes.get("type") == "form_submit"]
-    lead = HotLead(profile=profile, rank=outcome.rank, fit_rules=frozenset(m.rule_id for m in outcome.fit_matches),
-                   patterns=frozenset(outcome.handoff.patterns),
-                   forms=frozenset(str(a["form_id"]) for a in submitted if a.get("form_id")),
-                   assets=frozenset(str(a["asset"]) for a in submitted if a.get("asset")), account=account)
-    assignment = route(lead, sales, state)
+def _calls_first(profile: dict[str, Any], outcome: ScoreOutcome, events: list[ScoredEvent],
+                 sales: SalesConfig | None) -> tuple[ScoreOutcome, TaskRule | None]:
+    """The task rule that gives the lead a call task now, if any; a lead turning hot that is to be called first
+    (or whose open task is that call) keeps its stage: its handoff waits for the call."""
+    if sales is None:
+        return outcome, None
+    cycle = outcome.state.cycle
+    held = replace(outcome, handoff=None, stage=str(profile.get("stage", "nurturing")))
+    if outcome.handoff is not None and holds_handoff(profile, cycle):
+        return held, None
+    rule = task_rule(_routable(profile, outcome, events), outcome.handoff is not None, cycle, sales)
+    return (held if rule is not None and outcome.handoff is not None else outcome), rule
+
+
+def _sales_side(lead_id: str, profile: dict[str, Any], outcome: ScoreOutcome, calls: TaskRule | None,
+                events: list[ScoredEvent], sales: SalesConfig | None, store: ScoringStore, now: datetime
+                ) -> tuple[Assignment | None, CallTask | None]:
+    """What the score's write also carries: the owner of a lead turning hot, or the call task `calls` gives it,
+    from what the store holds now."""
+    if sales is None or (calls is None and outcome.handoff is None):
+        return None, None
+    lead = _routable(profile, outcome, events)
+    if calls is not None:
+        task = call_task(lead_id, calls, _assign(lead, [calls], sales, store), outcome.state.cycle, sales, now)
+        return task.assignment, task
+    assert outcome.handoff is not None
+    assignment = _assign(lead, sales.routing, sales, store)
     return replace(assignment, verdict_due=verdict_due(assignment.owner, sales, parse_iso(outcome.handoff.at),
-                                                       sales.feedback.remind_after_hours))
+                                                       sales.feedback.remind_after_hours)), None
+
+
+def _routable(profile: dict[str, Any], outcome: ScoreOutcome, events: list[ScoredEvent]) -> RoutableLead:
+    """What routing and task rules look at: the profile, the rank and fit just decided, the patterns fired this
+    cycle (a handoff's reasons), and the forms the events submitted."""
+    submitted = [event.attributes for event in events if event.attributes.get("type") == "form_submit"]
+    return RoutableLead(profile=profile, rank=outcome.rank,
+                        fit_rules=frozenset(m.rule_id for m in outcome.fit_matches),
+                        patterns=frozenset(outcome.state.fired),
+                        forms=frozenset(str(a["form_id"]) for a in submitted if a.get("form_id")),
+                        assets=frozenset(str(a["asset"]) for a in submitted if a.get("asset")),
+                        account=company_key(profile.get("company")))
+
+
+def _assign(lead: RoutableLead, rules: list[RoutingRule] | list[TaskRule], sales: SalesConfig,
+            store: ScoringStore) -> Assignment:
+    teams, people, by_account = state_needed(rules, sales)
+    state = store.routing_state(teams, people, lead.account if by_account else None)  # no call when none is needed
+    return route(lead, sales, state, rules)
 
 
 class RescoringStore(ScoringStore, Protocol):
@@ -136,9 +171,11 @@ def rescore(lead_id: str, store: RescoringStore, rules: ScoringRules, now: datet
         outcome = rescore_lead(lead_id, profile, events, rules, now, click_burst_seconds=click_burst_seconds,
                                url_groups=url_groups)
         store.replace_ledger(lead_id, outcome.ledger, retention_days)
-        assignment = _route(profile, outcome, events, sales, store)
+        outcome, calls = _calls_first(profile, outcome, events, sales)
+        assignment, task = _sales_side(lead_id, profile, outcome, calls, events, sales, store, now)
         try:
-            store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version, assignment)
+            store.save_score(lead_id, outcome, ScoreState.from_item(profile.get("scoring")).version, assignment,
+                             task)
         except WriteConflict:
             backoff(attempt)  # the stream scored the lead meanwhile: start over from what it wrote
             continue
@@ -148,14 +185,17 @@ def rescore(lead_id: str, store: RescoringStore, rules: ScoringRules, now: datet
 
 def _score(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent], rules: ScoringRules,
            now: datetime, sequences: SequencesConfig | None, click_burst_seconds: float,
-           url_groups: UrlGroups) -> ScoreOutcome:
+           url_groups: UrlGroups, sales: SalesConfig | None) -> tuple[ScoreOutcome, TaskRule | None]:
+    """The lead's new score and email state, and the task rule that gives it a call task now, if any (decided
+    before its emails: a handoff that waits for a call stops no sequence)."""
     state = ScoreState.from_item(profile.get("scoring"))
     outcome = score_lead(lead_id, profile, str(profile.get("stage", "nurturing")), state, events, rules, now,
                          click_burst_seconds=click_burst_seconds, url_groups=url_groups)
+    outcome, calls = _calls_first(profile, outcome, events, sales)
     machine = {click.event_id for click in outcome.machine_clicks}
     # A scanner's burst says nothing of the person: it does not count as opening or clicking either.
     return with_enrollment(outcome, profile, sequences, now,
-                           [event.attributes for event in events if event.event_id not in machine])
+                           [event.attributes for event in events if event.event_id not in machine]), calls
 
 
 def with_enrollment(outcome: ScoreOutcome, profile: dict[str, Any], sequences: SequencesConfig | None,

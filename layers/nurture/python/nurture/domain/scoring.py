@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
-from nurture.config.scoring import FitRule, PatternRule, ScoringRules
+from nurture.config.scoring import MEETING_SET, FitRule, PatternRule, ScoringRules
 from nurture.config.segments import PersonActivity, UrlGroups
 from nurture.domain.bots import CLICK_BURST, ClickHit, click_bursts
 from nurture.domain.clock import iso, parse_iso, parse_iso_or_none
@@ -25,6 +25,7 @@ from nurture.domain.sequencing import SequenceState
 from nurture.domain.summaries import Summary, last_counted, summarize, withdraw
 
 HANDOFF_STAGES = ("nurturing", "recycled")  # stages from which a hot lead is handed to sales
+CALL_OUTCOME = "call_outcome"  # the activity a salesperson's call is recorded as (domain.sales.tasks)
 # What a person does (a machine's opens and clicks are told apart before this): it keeps a lead from
 # going dormant. Sends, deliveries and bounces are what we do.
 HUMAN_ACTIVITY = frozenset(get_args(PersonActivity))
@@ -331,6 +332,9 @@ def score_lead(
             if pattern.id not in fired and _pattern_fires(pattern, event, marks):
                 fired[pattern.id] = iso(event.occurred_at)
                 newly_fired.append(pattern.id)
+        if MEETING_SET not in fired and _sets_meeting(event.attributes):
+            fired[MEETING_SET] = iso(event.occurred_at)
+            newly_fired.append(MEETING_SET)
     withdrawn = 0
     for index, click in enumerate(clicks):
         if click.hit.event_id not in burst or not click.counted:
@@ -402,6 +406,10 @@ def _day(at: datetime, zone: ZoneInfo) -> str:
 def is_human_activity(attributes: dict[str, Any]) -> bool:
     """Something the person did. A list import is the marketer's doing: it wakes no one up."""
     return attributes.get("type") in HUMAN_ACTIVITY and attributes.get("form_kind") != "import"
+
+
+def _sets_meeting(attributes: dict[str, Any]) -> bool:
+    return attributes.get("type") == CALL_OUTCOME and attributes.get("outcome") == "meeting_set"
 
 
 def _repeats_own_tracking(event: ScoredEvent) -> bool:

@@ -1,5 +1,5 @@
-"""The sales API: look leads up, list them by rank or owner, give them another owner, send feedback, set
-subscriptions, erase. IAM-authorized in AWS."""
+"""The sales API: look leads up, list them by rank or owner, give them another owner, send feedback, list call
+tasks and record their calls, set subscriptions, erase. IAM-authorized in AWS."""
 
 import base64
 import binascii
@@ -19,6 +19,8 @@ from nurture.domain.errors import FieldProblem, LeadNotFound, ValidationFailed
 from nurture.domain.leads import Feedback, Outcome, Stage, erase_lead, lead_view, record_feedback
 from nurture.domain.preferences.centre import change_for_lead
 from nurture.domain.sales.owners import Reassignment, reassign
+from nurture.domain.sales.task_views import task_view
+from nurture.domain.sales.tasks import TASK_ID, CallOutcome, CallReport, TaskStatus, record_call_outcome
 from nurture.domain.text import clean_text
 from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import caller_arn, request_context
@@ -63,6 +65,19 @@ class FeedbackBody(BaseModel):
     reason: Annotated[str, AfterValidator(clean_text)] | None = Field(default=None, max_length=500)
     note: Annotated[str, AfterValidator(partial(clean_text, multiline=True))] | None = Field(default=None,
                                                                                             max_length=2000)
+
+
+class CallOutcomeBody(BaseModel):
+    """What came of a call on a task: recorded on the lead's timeline and scored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: CallOutcome
+    by: Annotated[str, AfterValidator(_written)] = Field(max_length=100, description="who called")
+    note: Annotated[str, AfterValidator(partial(clean_text, multiline=True))] | None = Field(default=None,
+                                                                                            max_length=2000)
+    attempt: int | None = Field(default=None, ge=1, le=10, description="the call this reports (1: the first); "
+                                                                      "a retried request naming it changes nothing")
 
 
 def _cursor(token: str | None) -> dict[str, Any] | None:
@@ -152,6 +167,38 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
                                  utc_now(), config.api.event_retention_days)
         logger.info("sales feedback", extra={"lead_id": lead_id, "outcome": body.outcome})
         return Response(200, "application/json", json.dumps(result))
+
+    @app.get("/v1/tasks", summary="A salesperson's or queue's call tasks: open ones soonest due first",
+             tags=["sales"], responses={200: documented("A page of tasks", "application/json"),
+                                        422: problem_doc("Bad query")})
+    def list_tasks(
+        owner: Annotated[str, Query(pattern=OWNER_ID, description="a salesperson's or queue's id")],
+        status: Annotated[TaskStatus, Query(description="open (soonest due first) or done (latest first)")] = "open",
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    ):
+        try:
+            found, next_key = lead_store().tasks_by_owner(owner, status, limit, _cursor(cursor))
+        except InvalidCursor as error:
+            raise _bad_cursor() from error
+        now = utc_now()
+        tasks = [task_view(task, now, profile) for task, profile in found if profile is not None]
+        return Response(200, "application/json", json.dumps({"tasks": tasks, "next_cursor": _token(next_key)},
+                                                            ensure_ascii=False, default=json_default))
+
+    @app.post("/v1/tasks/<task_id>/outcome", summary="What came of a call on a task", tags=["sales"],
+              responses={200: documented("The task after the call", "application/json"),
+                         404: problem_doc("No such task"), 409: problem_doc("The task was closed otherwise"),
+                         422: problem_doc("Invalid outcome")})
+    def call_outcome(task_id: Annotated[str, Path(pattern=TASK_ID, description="The task's id")],
+                     body: Annotated[CallOutcomeBody, Body()]):
+        config = marketer_config()
+        result = record_call_outcome(task_id, CallReport(body.outcome, body.by, body.note, body.attempt,
+                                                         caller_arn(app.current_event)),
+                                     lead_store(), config.sales, config.scoring, utc_now(),
+                                     config.api.event_retention_days)
+        logger.info("call outcome", extra={"task_id": task_id, "outcome": body.outcome, "changed": result["changed"]})
+        return Response(200, "application/json", json.dumps(result, default=json_default))
 
     @app.post("/v1/leads/<lead_id>/subscriptions", summary="Set a lead's subscription types, as the person asked",
               tags=["sales"], responses={200: documented("Applied", "application/json"),

@@ -6,7 +6,7 @@ leads routed at once cannot take the same turn (the round-robin position is a co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any, Literal
@@ -17,8 +17,8 @@ from nurture.domain.scoring import employee_count, keyword_pattern
 
 
 @dataclass(frozen=True)
-class HotLead:
-    """What routing may look at: who the lead is and what made it hot."""
+class RoutableLead:
+    """What routing may look at: who the lead is and what made it hot (or, for a call task, what it did)."""
 
     profile: Mapping[str, Any]
     rank: str
@@ -49,13 +49,15 @@ class Assignment:
     verdict_due: str | None = None  # a salesperson's: when their verdict is due (the feedback deadline)
 
 
-def route(lead: HotLead, sales: SalesConfig, state: RoutingState) -> Assignment:
-    return replace(_choose(lead, sales, state), account=lead.account)
+def route(lead: RoutableLead, sales: SalesConfig, state: RoutingState,
+          rules: Sequence[RoutingRule] | None = None) -> Assignment:
+    """The owner by `rules` (sales.yaml's routing rules, or the one task rule that gave a call task)."""
+    return replace(_choose(lead, sales.routing if rules is None else rules, sales, state), account=lead.account)
 
 
-def _choose(lead: HotLead, sales: SalesConfig, state: RoutingState) -> Assignment:
+def _choose(lead: RoutableLead, rules: Sequence[RoutingRule], sales: SalesConfig, state: RoutingState) -> Assignment:
     kept = str(lead.profile.get("owner") or "")
-    for rule in sales.routing:
+    for rule in rules:
         if not matches(rule.when, lead):
             continue
         if kept in sales.people and rule.keep_owner:
@@ -92,16 +94,16 @@ def _by_strategy(rule: RoutingRule, sales: SalesConfig, state: RoutingState) -> 
     return Assignment(owner, "person", rule.id, "least_loaded", rule.reason, team)
 
 
-def state_needed(sales: SalesConfig) -> tuple[list[str], list[str], bool]:
-    """What routing reads from the store: the round-robin teams, the least-loaded teams' salespeople, and
-    whether any rule follows the account's owner."""
-    teams = sorted({str(rule.team) for rule in sales.routing if rule.strategy == "round_robin"})
-    people = sorted({member for rule in sales.routing if rule.strategy == "least_loaded"
+def state_needed(rules: Sequence[RoutingRule], sales: SalesConfig) -> tuple[list[str], list[str], bool]:
+    """What routing by `rules` reads from the store: the round-robin teams, the least-loaded teams' salespeople,
+    and whether any rule follows the account's owner."""
+    teams = sorted({str(rule.team) for rule in rules if rule.strategy == "round_robin"})
+    people = sorted({member for rule in rules if rule.strategy == "least_loaded"
                      for member in sales.teams[str(rule.team)].members})
-    return teams, people, any(rule.strategy == "account_owner" for rule in sales.routing)
+    return teams, people, any(rule.strategy == "account_owner" for rule in rules)
 
 
-def matches(when: RouteMatch, lead: HotLead) -> bool:
+def matches(when: RouteMatch, lead: RoutableLead) -> bool:
     profile = lead.profile
     prefecture = prefecture_name(profile.get("prefecture"))
     checks = [
@@ -117,8 +119,15 @@ def matches(when: RouteMatch, lead: HotLead) -> bool:
                                   for glob in when.asset),
         when.pattern is None or not lead.patterns.isdisjoint(when.pattern),
         when.rank is None or lead.rank in when.rank,
+        when.phone is None or when.phone == callable_phone(profile),
     ]
     return all(checks)
+
+
+def callable_phone(profile: Mapping[str, Any]) -> bool:
+    """Whether the lead gave a phone number no call has found wrong (a new number is tried again)."""
+    phone = str(profile.get("phone") or "").strip()
+    return bool(phone) and phone != profile.get("phone_wrong")
 
 
 def _has_keyword(value: Any, keywords: list[str]) -> bool:
