@@ -124,12 +124,12 @@ class RunningSystem:
             previous = current
         return previous
 
-    def alert_email(self, lead_id: str, address: str) -> str | None:
-        """The outbox's alert about this lead to this salesperson's address, if it has come."""
+    def alert_email(self, lead_id: str, address: str, containing: str = "") -> str | None:
+        """The outbox's alert about this lead to this salesperson's address (saying this), if it has come."""
         index = self.request("GET", "/_outbox").body.decode()
         for number in re.findall(r"href='/_outbox/(\d+)'", index):
             page = self.request("GET", f"/_outbox/{number}").body.decode()
-            if f"/v1/leads/{lead_id}" in page and address in page:
+            if f"/v1/leads/{lead_id}" in page and address in page and containing in page:
                 return page
         return None
 
@@ -159,13 +159,17 @@ def _env(state_dir: Path, port: int) -> dict[str, str]:
     return {**os.environ, "NURTURE_STATE_DIR": str(state_dir), "PORT": str(port)}
 
 
-def start_system(state_dir: Path, *extra: str, port: int | None = None) -> RunningSystem:
+def start_system(state_dir: Path, *extra: str, port: int | None = None, config_dir: Path | None = None
+                 ) -> RunningSystem:
+    """`nurture local` with these options (and another config folder than config/)."""
     port = port or free_port("127.0.0.1")
     state_dir.mkdir(parents=True, exist_ok=True)
     log = state_dir / f"local-{port}.log"
     # To a file, not a pipe: a pipe nobody reads fills up and blocks the system's logging.
     with log.open("a", encoding="utf-8") as sink:
-        process = subprocess.Popen([sys.executable, "-m", "nurture.cli.main", "local", *extra], cwd=REPO, text=True,
+        configured = ["--config-dir", str(config_dir)] if config_dir else []
+        process = subprocess.Popen([sys.executable, "-m", "nurture.cli.main", *configured, "local", *extra], cwd=REPO,
+                                   text=True,
                                    stdout=sink, stderr=subprocess.STDOUT, env=_env(state_dir, port))
     system = RunningSystem(f"http://127.0.0.1:{port}", port, state_dir, process, log)
     deadline = time.monotonic() + STARTUP_SECONDS

@@ -32,5 +32,5 @@ class StreamConsumer(Construct):
             max_record_age=Duration.hours(6),
             report_batch_item_failures=True,
             on_failure=sources.SqsDlq(dead_letters),
-            filters=[lambda_.FilterCriteria.filter(TABLE.stream_filter(consumer).pattern)],
+            filters=[lambda_.FilterCriteria.filter(pattern) for pattern in TABLE.stream_filter(consumer).patterns],
         ))

@@ -117,6 +117,30 @@ def test_not_interested_recycles_the_lead():
     assert lead["rank"] == "C" and len(items_under(f"LEAD#{lead_id}", "TASK#")) == 1
 
 
+def test_a_recycled_lead_gets_its_next_cycles_task_from_the_same_caller_and_both_are_listed():
+    pipeline = Pipeline()
+    lead_id = warm_manufacturer(pipeline, "again")
+    called(f"{lead_id}-0", "not_interested")
+    pipeline.drain()
+    submit("/v1/forms/contact", {"email": "buyer@again.example.co.jp", "name": "製造 太郎", "company": "again 工業",
+                                 "message": "やはり相談したい", "consent": True})
+    pipeline.drain()
+
+    assert [t["task_id"] for t in tasks_of("suzuki")] == [f"{lead_id}-1"]  # kept: the caller stays the owner
+    assert [t["task_id"] for t in tasks_of("suzuki", "done")] == [f"{lead_id}-0"]
+
+
+def test_an_open_task_of_an_earlier_cycle_is_not_listed_and_takes_no_outcome():
+    pipeline = Pipeline()
+    lead_id = warm_manufacturer(pipeline, "moved-on")
+    assert post_json(f"/v1/leads/{lead_id}/feedback", {"outcome": "recycle"})["statusCode"] == 200
+
+    assert tasks_of("suzuki") == []
+    stale = report(f"{lead_id}-0", {"outcome": "not_interested", "by": "鈴木"})
+    assert stale["statusCode"] == 409 and "earlier nurture cycle" in stale["body"]
+    assert profile(lead_id)["scoring"]["cycle"] == 1  # not recycled a second time
+
+
 def test_no_answer_keeps_the_task_open_until_the_rules_attempts_are_used():
     pipeline = Pipeline()
     lead_id = warm_manufacturer(pipeline, "busy")

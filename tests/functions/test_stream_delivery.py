@@ -44,20 +44,31 @@ def test_published_stream_records_of_other_tables_match_no_consumer():
     for name in ("samcli__dynamodb-update.json", "awsdocs__lambda-dg-dynamodb-stream.json",
                  "powertools__dynamoStreamEvent.json"):
         for record in json.loads((SHARED_EVENTS / name).read_text(encoding="utf-8"))["Records"]:
-            assert not any(matches(f.pattern, record) for f in TABLE.stream_filters)
+            assert not any(matches(pattern, record) for f in TABLE.stream_filters for pattern in f.patterns)
 
 
 @pytest.mark.parametrize(
     ("keys", "event_name", "consumer"),
     [
-        ({"PK": "LEAD#1", "SK": "EVT#2026-01-01T00:00:00.000000Z#e"}, "INSERT", "scoring"),
-        ({"PK": "LEAD#1", "SK": "HANDOFF#h1"}, "INSERT", "handoff"),
+        ({"PK": "LEAD#1", "SK": "EVT#2026-01-01T00:00:00.000000Z#e"}, "INSERT", ["scoring"]),
+        ({"PK": "LEAD#1", "SK": "HANDOFF#h1"}, "INSERT", ["handoff"]),
         ({"PK": "LEAD#1", "SK": "EVT#2026-01-01T00:00:00.000000Z#e"}, "MODIFY", None),
         ({"PK": "LEAD#1", "SK": "PROFILE"}, "INSERT", None),
         ({"PK": "VISITOR#v", "SK": "EVT#2026-01-01T00:00:00.000000Z#e"}, "INSERT", None),
     ],
 )
 def test_filters_select_exactly_their_records(keys, event_name, consumer):
-    record = {"eventName": event_name, "dynamodb": {"Keys": {k: {"S": v} for k, v in keys.items()}}}
-    selected = [f.consumer for f in TABLE.stream_filters if matches(f.pattern, record)]
-    assert selected == ([consumer] if consumer else [])
+    record = {"eventName": event_name, "dynamodb": {"Keys": {k: {"S": v} for k, v in keys.items()},
+                                                    "NewImage": {"type": {"S": "page_view"}}}}
+    assert selected_by(record) == (consumer or [])
+
+
+@pytest.mark.parametrize("kind", ["sales_feedback", "owner_changed", "call_outcome"])
+def test_what_sales_did_goes_to_the_scorer_and_the_crm_push(kind):
+    record = {"eventName": "INSERT", "dynamodb": {"Keys": {"PK": {"S": "LEAD#1"}, "SK": {"S": "EVT#t#e"}},
+                                                  "NewImage": {"type": {"S": kind}}}}
+    assert selected_by(record) == ["scoring", "handoff"]
+
+
+def selected_by(record: dict) -> list[str]:
+    return [f.consumer for f in TABLE.stream_filters if any(matches(pattern, record) for pattern in f.patterns)]

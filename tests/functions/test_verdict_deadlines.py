@@ -12,9 +12,9 @@ import time_machine
 from nurture.local.functions import api_request, invoke
 from nurture.local.queues import scheduled_event
 from tests.conftest import CONFIG_DIR
+from tests.functions.alerting import RESOURCES, Receiver, alert_emails, notifier
 from tests.functions.helpers import events_under, items_under, profile
 from tests.functions.pipeline import Pipeline
-from tests.functions.test_notifier import RESOURCES, Receiver, alert_emails, notifier, receiver  # noqa: F401
 from tests.functions.test_routing import large_companies_turn_hot
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -53,7 +53,7 @@ def verdict_due_at(lead_id: str) -> datetime:
     return datetime.fromisoformat(str(deadline["due_sk"]).split("#")[0])
 
 
-def test_an_unanswered_handoff_reminds_its_owner_then_tells_the_team_lead(receiver: Receiver):  # noqa: F811
+def test_an_unanswered_handoff_reminds_its_owner_then_tells_the_team_lead(receiver: Receiver):
     lead_id = smiths_lead()
     due = verdict_due_at(lead_id)
     # 24 of smith's business hours: Monday 10:30 in Tokyo to 17:00 is 6.5, Tuesday and Wednesday 7 each, then
@@ -76,12 +76,12 @@ def test_an_unanswered_handoff_reminds_its_owner_then_tells_the_team_lead(receiv
     assert escalation["To"] == "tanaka@example.co.jp"
     assert escalation["Subject"] == "[Nurture] 担当者のフィードバックがないホットリード (A)"
     assert "担当: Alex Smith" in escalation.get_content()
-    events = [post.event for post in receiver.webhooks.received() if post.webhook == "enterprise_teams"]
-    assert events[-1] == "handoff.escalated" and all(post.signature_valid for post in receiver.webhooks.received())
+    events = [post.event for post in receiver.alerts() if post.webhook == "enterprise_teams"]
+    assert events[-1] == "handoff.escalated" and all(post.signature_valid for post in receiver.alerts())
     assert items_under(f"LEAD#{lead_id}", "FEEDBACK") == [] and profile(lead_id)["owner"] == "smith"
 
 
-def test_a_verdict_in_time_ends_the_deadline(receiver: Receiver):  # noqa: F811
+def test_a_verdict_in_time_ends_the_deadline(receiver: Receiver):
     lead_id = smiths_lead()
     due = verdict_due_at(lead_id)
     accept(lead_id, HANDED_OFF + timedelta(hours=2))
@@ -93,7 +93,7 @@ def test_a_verdict_in_time_ends_the_deadline(receiver: Receiver):  # noqa: F811
     assert alert_emails()[sent_before:] == []
 
 
-def test_with_escalation_by_reassignment_the_team_lead_gets_the_lead(receiver: Receiver, tmp_path: Path,  # noqa: F811
+def test_with_escalation_by_reassignment_the_team_lead_gets_the_lead(receiver: Receiver, tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch):
     from nurture.settings import reload
 
@@ -117,7 +117,7 @@ def test_with_escalation_by_reassignment_the_team_lead_gets_the_lead(receiver: R
     assert (deadline["owner"], deadline["step"]) == ("tanaka", "remind")
 
 
-def test_a_lead_given_to_a_colleague_gives_them_a_full_deadline_of_their_own(receiver: Receiver):  # noqa: F811
+def test_a_lead_given_to_a_colleague_gives_them_a_full_deadline_of_their_own(receiver: Receiver):
     lead_id = smiths_lead()
     at = HANDED_OFF + timedelta(days=1)  # Tuesday 10:30 in Tokyo
     with time_machine.travel(at, tick=False):
@@ -133,11 +133,11 @@ def test_a_lead_given_to_a_colleague_gives_them_a_full_deadline_of_their_own(rec
 
     (reminder,) = alert_emails()[sent_before:]
     assert reminder["To"] == "ito@example.co.jp" and "担当変更 (reassigned)" in reminder.get_content()
-    slack = [post.json() for post in receiver.webhooks.received() if post.webhook == "west_slack"]
+    slack = [post.json() for post in receiver.alerts() if post.webhook == "west_slack"]
     assert slack and slack[-1]["blocks"][0]["text"]["text"] == "ホットリードのフィードバック期限を過ぎました"
 
 
-def test_a_lead_given_back_to_a_queue_owes_no_verdict(receiver: Receiver):  # noqa: F811
+def test_a_lead_given_back_to_a_queue_owes_no_verdict(receiver: Receiver):
     lead_id = smiths_lead()
     with time_machine.travel(HANDED_OFF + timedelta(hours=1), tick=False):
         answer = api_request("POST", f"/v1/leads/{lead_id}/owner", headers={"content-type": "application/json"},

@@ -370,7 +370,8 @@ def test_stream_consumers_use_the_shared_filters_with_bisect_retries_and_a_dlq(s
         assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert "OnFailure" in properties["DestinationConfig"]
         patterns += [json.loads(f["Pattern"]) for f in properties["FilterCriteria"]["Filters"]]
-    assert sorted(patterns, key=json.dumps) == sorted((f.pattern for f in TABLE.stream_filters), key=json.dumps)
+    assert sorted(patterns, key=json.dumps) == sorted((pattern for f in TABLE.stream_filters for pattern in f.patterns),
+                                                      key=json.dumps)
 
 
 def test_handoff_queue_is_fifo_encrypted_with_a_dead_letter_queue(synthesized):

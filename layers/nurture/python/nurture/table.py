@@ -35,10 +35,11 @@ class GlobalIndex:
 
 @dataclass(frozen=True)
 class StreamFilter:
-    """A Lambda event-source filter over the table's stream, as the Lambda service applies it."""
+    """A Lambda event source's filters over the table's stream, as the Lambda service applies them: a record that
+    matches any of the patterns is delivered."""
 
     consumer: str
-    pattern: dict[str, Any]
+    patterns: tuple[dict[str, Any], ...]
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,17 @@ def _key_schema(partition_key: str, sort_key: str) -> list[dict[str, str]]:
     ]
 
 
-def _new_items_with_keys(pk_prefix: str | None, sk_prefix: str) -> dict[str, Any]:
+def _new_items_with_keys(pk_prefix: str | None, sk_prefix: str,
+                         types: tuple[str, ...] = ()) -> dict[str, Any]:
     keys: dict[str, Any] = {SORT_KEY: {"S": [{"prefix": sk_prefix}]}}
     if pk_prefix is not None:
         keys[PARTITION_KEY] = {"S": [{"prefix": pk_prefix}]}
-    return {"eventName": ["INSERT"], "dynamodb": {"Keys": keys}}
+    images = {"NewImage": {"type": {"S": list(types)}}} if types else {}
+    return {"eventName": ["INSERT"], "dynamodb": {"Keys": keys, **images}}
+
+
+# What sales did to a lead (a verdict, a new owner, a call), which the CRM push publishes (domain.sales.crm).
+SALES_ACTIVITIES = ("sales_feedback", "owner_changed", "call_outcome")
 
 
 TABLE = TableDefinition(
@@ -116,7 +123,9 @@ TABLE = TableDefinition(
     stream_filters=(
         # Only new activity of known leads is scored: anonymous VISITOR# activity waits for its
         # merge, and the scorer's own profile updates must not invoke it again.
-        StreamFilter(consumer="scoring", pattern=_new_items_with_keys("LEAD#", "EVT#")),
-        StreamFilter(consumer="handoff", pattern=_new_items_with_keys("LEAD#", "HANDOFF#")),
+        StreamFilter(consumer="scoring", patterns=(_new_items_with_keys("LEAD#", "EVT#"),)),
+        # New handoffs for sales tooling and their owners' alerts; sales' own activity for the CRM push.
+        StreamFilter(consumer="handoff", patterns=(_new_items_with_keys("LEAD#", "HANDOFF#"),
+                                                   _new_items_with_keys("LEAD#", "EVT#", SALES_ACTIVITIES))),
     ),
 )

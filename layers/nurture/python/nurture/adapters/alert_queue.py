@@ -1,4 +1,5 @@
-"""The queue of alerts to salespeople: the handoff publisher fills it, the notifier consumes it."""
+"""The queue of alerts to salespeople and of the CRM push's events: the handoff publisher fills it, the notifier
+consumes it."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture.adapters.handoff_queue import SqsQueue
 from nurture.domain.sales.alerts import AlertJob
+from nurture.domain.sales.crm import CrmJob
 from nurture.observability import logger
 
 
 class AlertQueue(SqsQueue):
-    def send_jobs(self, jobs: Sequence[AlertJob]) -> None:
+    def send_jobs(self, jobs: Sequence[AlertJob | CrmJob]) -> None:
         self._send_bodies([job.model_dump_json() for job in jobs])
 
     def delay(self, receipt_handle: str, seconds: int) -> None:

@@ -50,6 +50,10 @@ class DynamoAlertStore(DynamoTable):
     def lead_exists(self, lead_id: str) -> bool:
         return self._get(keys.lead_pk(lead_id), keys.PROFILE, projection="PK", consistent=False) is not None
 
+    def lead_profile(self, lead_id: str) -> dict[str, Any] | None:
+        """The lead as it stands (the CRM push's kintone record is made from it)."""
+        return self._get(keys.lead_pk(lead_id), keys.PROFILE)
+
     def release_alert(self, lead_id: str, alert_id: str) -> None:
         """Overwritten as released rather than deleted: the notifier may delete nothing."""
         self._call("put_item", TableName=self._table,
@@ -129,9 +133,9 @@ class WebhookClient:
             raise AlertNotDelivered(f"webhook '{webhook_id}': its parameter is not an https URL and a secret")
         return target
 
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> None:
+    def post(self, url: str, body: bytes, headers: dict[str, str], method: str = "POST") -> None:
         """A 3xx is a failure: urllib would follow it as a GET without the body, to wherever it points (http too)."""
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - https or the local receiver only
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310 - https or the local receiver only
         try:
             with _NO_REDIRECTS.open(request, timeout=POST_TIMEOUT_SECONDS) as response:
                 status = response.status

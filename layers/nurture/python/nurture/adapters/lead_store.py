@@ -575,8 +575,9 @@ class DynamoLeadStore(DynamoTable):
         found_keys, next_key = self._index_page(BY_OWNER, keys.tasks_pk(owner), f"{status}#", limit, cursor,
                                                 forward=status == "open")
         wanted = [item_key(key[PARTITION_KEY]["S"], key["SK"]["S"]) for key in found_keys]
-        items = self._batch_get([*wanted, *(item_key(key["PK"]["S"], keys.PROFILE) for key in wanted)],
-                                consistent=False)
+        # One profile key per lead, however many of its tasks (one per cycle) the page holds: DynamoDB refuses twice.
+        leads = dict.fromkeys(key["PK"]["S"] for key in wanted)
+        items = self._batch_get([*wanted, *(item_key(lead, keys.PROFILE) for lead in leads)], consistent=False)
         by_key = {(str(item["PK"]), str(item["SK"])): item for item in items}
         tasks = [by_key[found] for found in ((key["PK"]["S"], key["SK"]["S"]) for key in wanted) if found in by_key]
         return [(task, by_key.get((str(task["PK"]), keys.PROFILE))) for task in tasks], next_key

@@ -83,12 +83,13 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
 
 
 def _webhooks_without_secrets(config: NurtureConfig, target: Target) -> list[str]:
-    """Webhooks people's channels use whose parameter the target lacks: pushed, their alerts would only fail."""
+    """Webhooks (and the kintone connection) the alerts and the CRM push use whose parameter the target lacks:
+    pushed, their deliveries would only fail."""
     from nurture.cli.webhooks import target_webhooks
+    from nurture.config.sales import secrets_needed
 
     webhooks = target_webhooks(target)
-    used = sorted({channel for person in config.sales.people.values() for channel in person.channels
-                   if channel in config.sales.webhooks})
+    used = secrets_needed(config.sales)
     return webhooks.missing(used) if webhooks is not None and used else []
 
 

@@ -61,15 +61,14 @@ def run_task_command(args: argparse.Namespace, find_target: FindTarget) -> int:
 
 def _list(args: argparse.Namespace, store: DynamoLeadStore) -> int:
     from nurture.domain.clock import utc_now
-    from nurture.domain.sales.task_views import task_view
+    from nurture.domain.sales.task_views import listed_tasks
     from nurture.jsonable import json_default
 
     if not 1 <= args.limit <= 200:
         print("--limit is 1 to 200", file=sys.stderr)
         return 2
     found, _ = store.tasks_by_owner(args.owner, args.status, args.limit, None)
-    now = utc_now()
-    tasks = [task_view(task, now, profile) for task, profile in found if profile is not None]
+    tasks = listed_tasks(found, utc_now())
     if args.json:
         print(json.dumps({"tasks": tasks}, ensure_ascii=False, indent=2, default=json_default))
         return 0

@@ -20,7 +20,7 @@ def add_webhook_commands(commands: argparse._SubParsersAction, target_options: T
     set_command = webhook_commands.add_parser(
         "set", help="store a webhook's URL and signing secret (a new secret is made and printed once if none is "
                     "given)")
-    set_command.add_argument("webhook", help="its id in config/sales.yaml's webhooks")
+    set_command.add_argument("webhook", help="its id in config/sales.yaml's webhooks, or kintone (crm.kintone)")
     set_command.add_argument("--url", required=True, help="https://… (Slack's or Teams' incoming webhook URL, or "
                                                           "your receiver's)")
     set_command.add_argument("--secret-stdin", action="store_true",
@@ -32,8 +32,12 @@ def add_webhook_commands(commands: argparse._SubParsersAction, target_options: T
 
 def run_webhook_command(args: argparse.Namespace, find_target: FindTarget) -> int:
     from nurture.config import load_config
+    from nurture.config.sales import KINTONE
 
-    known = load_config(args.config_dir).sales.webhooks
+    sales = load_config(args.config_dir).sales
+    # What each parameter is for: a webhook's kind, or the kintone connection (its secret is the API token).
+    known: dict[str, str] = {webhook_id: webhook.kind for webhook_id, webhook in sales.webhooks.items()}
+    known |= {KINTONE: KINTONE} if sales.crm.kintone else {}
     target = find_target(args)
     if target is None:
         return 2
@@ -43,9 +47,9 @@ def run_webhook_command(args: argparse.Namespace, find_target: FindTarget) -> in
         return 2
     if args.webhooks_command == "list":
         missing = set(webhooks.missing(list(known)))
-        for webhook_id, webhook in known.items():
+        for webhook_id, kind in known.items():
             state = "MISSING: run `nurture webhooks set`" if webhook_id in missing else "stored"
-            print(f"{webhook_id:<24} {webhook.kind:<8} {state}  ({webhooks.parameter(webhook_id)})")
+            print(f"{webhook_id:<24} {kind:<8} {state}  ({webhooks.parameter(webhook_id)})")
         return 1 if missing else 0
     return _set(args, webhooks, known)
 
@@ -60,10 +64,15 @@ def target_webhooks(target: Target) -> WebhookClient | None:
 def _set(args: argparse.Namespace, webhooks: WebhookClient, known: Mapping[str, object]) -> int:
     import secrets
 
+    from nurture.config.sales import KINTONE
     from nurture.domain.sales.webhooks import WebhookTarget
 
     if args.webhook not in known:
         print(f"config/sales.yaml has no webhook '{args.webhook}' (it has: {', '.join(known) or 'none'})",
+              file=sys.stderr)
+        return 2
+    if args.webhook == KINTONE and not args.secret_stdin:
+        print("kintone's API token (the app's 設定 > APIトークン) is read from standard input: --secret-stdin",
               file=sys.stderr)
         return 2
     made = not args.secret_stdin

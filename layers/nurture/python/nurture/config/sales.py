@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import time
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -147,6 +147,44 @@ class TaskRule(RoutingRule):
                                    "for the call (a meeting set hands it off, not interested recycles it)")
 
 
+KINTONE = "kintone"  # the id of the kintone connection's SSM parameter, beside the webhooks'
+KintoneValue = Literal["lead_id", "email", "name", "company", "title", "department", "phone", "prefecture", "rank",
+                       "stage", "score", "owner", "owner_name", "last_event", "last_event_at", "link"]
+CrmEventType = Literal["lead.handed_off", "lead.feedback", "lead.owner_changed", "lead.call_recorded"]
+CRM_EVENTS: tuple[CrmEventType, ...] = ("lead.handed_off", "lead.feedback", "lead.owner_changed",
+                                        "lead.call_recorded")
+# kintone's field codes: letters, digits, '_' and a few full-width signs, not starting with a digit, 128 at most.
+KINTONE_FIELD_CODE = r"^[^\W\d][\w・＄￥]{0,127}$"
+
+
+class KintoneApp(StrictModel):
+    """A kintone app that keeps one record per lead, added or updated (upsert) by the lead's id. Its URL
+    (https://<subdomain>.cybozu.com) and API token live in the SSM SecureString `<webhook parameter prefix>/kintone`
+    (`nurture webhooks set kintone --url URL --secret-stdin`), never in this file."""
+
+    app: int = Field(ge=1, description="the app's id (the number in its URL)")
+    key_field: str = Field(pattern=KINTONE_FIELD_CODE, description="the field code of a 文字列(1行) field with "
+                                                                   "値の重複を禁止する: it holds the lead id")
+    fields: dict[KintoneValue, Annotated[str, Field(pattern=KINTONE_FIELD_CODE)]] = Field(
+        min_length=1, description="the kintone field code each value goes to, e.g. {email: メールアドレス}")
+
+    @model_validator(mode="after")
+    def _key_is_not_written(self) -> KintoneApp:
+        if self.key_field in self.fields.values():
+            raise ValueError(f"'{self.key_field}' is the key_field: the lead id goes there by itself")
+        if len(set(self.fields.values())) != len(self.fields):
+            raise ValueError("two values go to one field code")
+        return self
+
+
+class CrmPush(StrictModel):
+    """Where sales' events are pushed: generic signed webhooks, and a kintone app."""
+
+    webhooks: list[str] = Field(default_factory=list, description="ids of generic `webhooks`: each gets every event")
+    kintone: KintoneApp | None = None
+    events: list[CrmEventType] = Field(default_factory=lambda: list(CRM_EVENTS), min_length=1)
+
+
 class SalesConfig(StrictModel):
     people: dict[str, Salesperson] = Field(default_factory=dict)
     teams: dict[str, Team] = Field(default_factory=dict)
@@ -159,11 +197,19 @@ class SalesConfig(StrictModel):
                                                                     "first that matches gives the lead a task")
     fallback: str = Field(default="unassigned", description="the queue a lead no rule routes goes to")
     feedback: FeedbackDeadline = Field(default_factory=lambda: FeedbackDeadline())
+    crm: CrmPush = Field(default_factory=lambda: CrmPush())
 
     @field_validator("people", "teams", "queues", "webhooks")
     @classmethod
     def _ids_fit(cls, entries: dict[str, object]) -> dict[str, object]:
         return keyed_by_ids(entries, OWNER_ID, "ids are lower-case letters, digits, '.', '_' or '-'")
+
+
+def secrets_needed(sales: SalesConfig) -> list[str]:
+    """The SSM parameters (by id) the config's alerts and CRM push read: each must be stored before it is used."""
+    used = [channel for person in sales.people.values() for channel in person.channels if channel in sales.webhooks]
+    used += [webhook for webhook in sales.crm.webhooks if webhook in sales.webhooks]
+    return sorted({*used, *([KINTONE] if sales.crm.kintone else [])})
 
 
 def sales_problems(sales: SalesConfig, forms: Iterable[str], fit_rules: Iterable[str],
@@ -190,8 +236,13 @@ def sales_problems(sales: SalesConfig, forms: Iterable[str], fit_rules: Iterable
                   *((f"tasks.{n}.due_after_hours", rule.due_after_hours) for n, rule in enumerate(sales.tasks))]
         problems += [f"people.{person_id}.working_hours: {weekly:g} business hours a week cannot meet "
                      f"{name} ({limit:g}) within six weeks" for name, limit in limits if limit > 6 * weekly]
-    if EMAIL in sales.webhooks:
-        problems.append(f"webhooks.{EMAIL}: the id is the email channel's; name the webhook otherwise")
+    problems += [f"webhooks.{reserved}: the id is the {what}'s; name the webhook otherwise"
+                 for reserved, what in ((EMAIL, "email channel"), (KINTONE, "kintone connection"))
+                 if reserved in sales.webhooks]
+    for n, webhook_id in enumerate(sales.crm.webhooks):
+        webhook = sales.webhooks.get(webhook_id)
+        if webhook is None or webhook.kind != "generic":
+            problems.append(f"crm.webhooks.{n}: no generic webhook '{webhook_id}'")
     problems += [f"people.{person_id}.channels: no webhook '{channel}'" for person_id, person in sales.people.items()
                  for channel in person.channels if channel != EMAIL and channel not in sales.webhooks]
     known = {"form": set(forms), "fit": set(fit_rules), "pattern": set(patterns)}

@@ -19,7 +19,7 @@ from nurture.domain.errors import FieldProblem, LeadNotFound, ValidationFailed
 from nurture.domain.leads import Feedback, Outcome, Stage, erase_lead, lead_view, record_feedback
 from nurture.domain.preferences.centre import change_for_lead
 from nurture.domain.sales.owners import Reassignment, reassign
-from nurture.domain.sales.task_views import task_view
+from nurture.domain.sales.task_views import listed_tasks
 from nurture.domain.sales.tasks import TASK_ID, CallOutcome, CallReport, TaskStatus, record_call_outcome
 from nurture.domain.text import clean_text
 from nurture.http.problems import documented, problem_doc
@@ -181,8 +181,7 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
             found, next_key = lead_store().tasks_by_owner(owner, status, limit, _cursor(cursor))
         except InvalidCursor as error:
             raise _bad_cursor() from error
-        now = utc_now()
-        tasks = [task_view(task, now, profile) for task, profile in found if profile is not None]
+        tasks = listed_tasks(found, utc_now())
         return Response(200, "application/json", json.dumps({"tasks": tasks, "next_cursor": _token(next_key)},
                                                             ensure_ascii=False, default=json_default))
 

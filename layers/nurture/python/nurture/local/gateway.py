@@ -29,7 +29,8 @@ class Page:
 
 
 Pages = Callable[[str], Page | None]
-Receivers = Callable[[str, dict[str, str], bytes], Page | None]  # a POST to a local page: path, headers, body
+# A POST or PUT to a local stand-in (the webhook receiver, kintone): method, path, headers, body.
+Receivers = Callable[[str, str, dict[str, str], bytes], Page | None]
 
 
 class Gateway(ThreadingHTTPServer):
@@ -41,7 +42,7 @@ class Gateway(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], pages: Pages | None = None, receivers: Receivers | None = None):
         super().__init__(address, GatewayHandler)
         self.pages: Pages = pages or (lambda path: None)
-        self.receivers: Receivers = receivers or (lambda path, headers, body: None)
+        self.receivers: Receivers = receivers or (lambda method, path, headers, body: None)
 
 
 class GatewayHandler(BaseHTTPRequestHandler):
@@ -66,7 +67,8 @@ class GatewayHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else None
         headers = {name.lower(): value for name, value in self.headers.items()}
         page = self.server.pages(url.path) if self.command in ("GET", "HEAD") else \
-            self.server.receivers(url.path, headers, body or b"") if self.command == "POST" else None
+            self.server.receivers(self.command, url.path, headers, body or b"") if self.command in ("POST", "PUT") \
+            else None
         if page is not None:
             self._send(page.status, {"Content-Type": page.content_type, **page.headers}, page.body)
             return

@@ -6,6 +6,7 @@ import base64
 import contextlib
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,13 +132,12 @@ def _queue_with_dead_letters(sqs: Any, name: str, dead_letters_name: str, receiv
     return url
 
 
-def point_webhooks_at(resources: LocalResources, webhook_ids: list[str], receiver_url: str,
-                      session: Any | None = None) -> None:
-    """Each webhook of config/sales.yaml without a parameter gets one posting to the local receiver
-    (`<receiver_url>/<id>`), with a fresh signing secret, as `nurture webhooks set` would write it."""
+def point_webhooks_at(resources: LocalResources, urls: Mapping[str, str], session: Any | None = None) -> None:
+    """Each webhook (and the kintone connection) without a parameter gets one pointing at its local stand-in (the
+    receiver's `/_webhooks/<id>`, the local kintone), with a fresh secret, as `nurture webhooks set` would write it."""
     ssm = (session or boto3.session.Session(region_name=resources.region)).client("ssm")
-    for webhook_id in webhook_ids:
-        value = parameter_value(WebhookTarget(f"{receiver_url.rstrip('/')}/{webhook_id}", secrets.token_urlsafe(32)))
+    for webhook_id, url in urls.items():
+        value = parameter_value(WebhookTarget(url, secrets.token_urlsafe(32)))
         with contextlib.suppress(ssm.exceptions.ParameterAlreadyExists):
             ssm.put_parameter(Name=f"{resources.webhook_parameters}/{webhook_id}", Type="SecureString",
                               Overwrite=False, Tier="Standard", Value=value)

@@ -22,11 +22,14 @@ from moto.server import ThreadedMotoServer
 
 from nurture.adapters.aws import reset_clients
 from nurture.config.loader import read_config_files
+from nurture.config.sales import KINTONE
 from nurture.config.versions import deployed_version
 from nurture.domain.clock import iso
 from nurture.local import emulator
 from nurture.local.functions import invoke
 from nurture.local.gateway import Gateway, Page, index_page
+from nurture.local.kintone import PATH as KINTONE_PATH
+from nurture.local.kintone import KintoneFake
 from nurture.local.outbox import Outbox
 from nurture.local.queues import QueuePoller, Repeater, scheduled_event
 from nurture.local.resources import LocalResources, create_resources, point_webhooks_at
@@ -113,10 +116,15 @@ class LocalSystem:
             *delivery_records(email, self.resources.configuration_set, datetime.now(UTC)))
             if email.configuration_set else None)  # alerts to salespeople are sent without one
         self._start_step_emails()
+        sales = marketer_config().sales
         self.webhooks = WebhookReceiver(self.resources.webhook_parameters, self.resources.region)
-        self.gateway = Gateway((self.host, self.port), self._page, self.webhooks.receive)
+        self.kintone = KintoneFake(self.resources.webhook_parameters, self.resources.region, sales.crm.kintone)
+        self.gateway = Gateway((self.host, self.port), self._page, lambda *request: (
+            self.webhooks.receive(*request) or self.kintone.receive(*request)))
         self.port = self.gateway.server_address[1]
-        point_webhooks_at(self.resources, list(marketer_config().sales.webhooks), f"{self.gateway_url}{WEBHOOKS}")
+        point_webhooks_at(self.resources, {**{webhook: f"{self.gateway_url}{WEBHOOKS}/{webhook}"
+                                              for webhook in sales.webhooks},
+                                           KINTONE: f"{self.gateway_url}{KINTONE_PATH}"})
         thread = threading.Thread(target=self.gateway.serve_forever, name="gateway", daemon=True)
         thread.start()
         self._threads.append(thread)
@@ -174,6 +182,8 @@ class LocalSystem:
             return self.outbox.page(path)
         if path.startswith(WEBHOOKS):
             return self.webhooks.page(path)
+        if path.startswith(KINTONE_PATH):
+            return self.kintone.page(path)
         return self.site.page(path)
 
     def urls(self) -> dict[str, str]:
@@ -187,6 +197,7 @@ class LocalSystem:
             "Tracking beacon": f"{base}/v1/events",
             "Mail outbox": f"{base}/_outbox",
             "Webhooks received": f"{base}{WEBHOOKS}",
+            "kintone app (local)": f"{base}{KINTONE_PATH}",
         }
 
     def stop(self) -> None:

@@ -80,7 +80,8 @@ class StreamPoller:
 
     def deliver(self, records: list[dict[str, Any]]) -> None:
         for stream_filter in TABLE.stream_filters:
-            selected = [record for record in records if matches(stream_filter.pattern, record)]
+            selected = [record for record in records
+                        if any(matches(pattern, record) for pattern in stream_filter.patterns)]
             if not selected:
                 continue
             self.delivered[stream_filter.consumer] += len(selected)

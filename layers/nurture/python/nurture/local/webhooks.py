@@ -48,10 +48,10 @@ class WebhookReceiver:
         with self._lock:
             return list(self._received)
 
-    def receive(self, path: str, headers: dict[str, str], body: bytes) -> Page | None:
+    def receive(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Page | None:
         """A POST to `/_webhooks/<id>`: 204 when its signature holds, 401 when not (it is listed either way)."""
         webhook = path.removeprefix(f"{PATH}/")
-        if not path.startswith(f"{PATH}/") or not webhook or "/" in webhook:
+        if method != "POST" or not path.startswith(f"{PATH}/") or not webhook or "/" in webhook:
             return None
         now = int(time.time())
         secret = self._secret(webhook)

@@ -1,23 +1,27 @@
-"""The notifier's queue consumer: each message is one alert to one channel of one salesperson. A failure fails
-that message alone, which comes back later and later (exponential backoff) until the queue dead-letters it."""
+"""The notifier's queue consumer: each message is one alert to one channel of one salesperson, or one event to one
+target of the CRM push. A failure fails that message alone, which comes back later and later (exponential backoff)
+until the queue dead-letters it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field, TypeAdapter
 
 from nurture.config.sales import SalesConfig
-from nurture.domain.sales.alerts import AlertJob, AlertMailer, AlertNotDelivered, AlertStore, WebhookPoster, deliver
+from nurture.domain.sales.alerts import AlertJob, AlertMailer, AlertNotDelivered, WebhookPoster, deliver
+from nurture.domain.sales.crm import CrmJob, CrmStore, deliver_crm
 from nurture.observability import logger
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 FIRST_RETRY_SECONDS = 30
 LAST_RETRY_SECONDS = 900  # no wait longer than a quarter of an hour; ALERT_QUEUE_RECEIVES bounds the tries
+JOBS: TypeAdapter[AlertJob | CrmJob] = TypeAdapter(Annotated[AlertJob | CrmJob, Field(discriminator="kind")])
 
 
 def retry_delay(receive_count: int) -> int:
@@ -25,21 +29,28 @@ def retry_delay(receive_count: int) -> int:
     return min(LAST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, receive_count - 1))
 
 
-def handle_batch(event: dict[str, Any], context: LambdaContext, sales: SalesConfig, store: AlertStore,
+def handle_batch(event: dict[str, Any], context: LambdaContext, sales: SalesConfig, store: CrmStore,
                  mailer: AlertMailer, poster: WebhookPoster, delay: Callable[[str, int], None],
                  clock: Callable[[], datetime]) -> dict[str, Any]:
 
     def notify(record: SQSRecord) -> None:
-        job = AlertJob.model_validate_json(record.body)  # unreadable: fails, and is dead-lettered in the end
+        job = JOBS.validate_json(record.body)  # unreadable: fails, and is dead-lettered in the end
+        if isinstance(job, CrmJob):
+            delivery, lead_id, channel = job.delivery_id, job.event.lead.lead_id, job.target
+        else:
+            delivery, lead_id, channel = job.alert_id, job.handoff.lead_id, job.channel
         try:
-            outcome = deliver(job, sales, store, mailer, poster, clock())
+            if isinstance(job, CrmJob):
+                outcome = deliver_crm(job, sales, store, poster, clock())
+            else:
+                outcome = deliver(job, sales, store, mailer, poster, clock())
         except AlertNotDelivered as failure:
             attempt = int(record.attributes.approximate_receive_count or 1)
             delay(record.receipt_handle, retry_delay(attempt))
-            logger.warning("alert not delivered", extra={"alert_id": job.alert_id, "channel": job.channel,
-                                                         "attempt": attempt, "reason": str(failure)})
+            logger.warning("not delivered", extra={"delivery_id": delivery, "channel": channel, "attempt": attempt,
+                                                   "reason": str(failure)})
             raise
-        logger.info("alert", extra={"alert_id": job.alert_id, "lead_id": job.handoff.lead_id,
-                                    "channel": job.channel, "outcome": outcome})
+        logger.info("delivered", extra={"delivery_id": delivery, "lead_id": lead_id, "channel": channel,
+                                        "outcome": outcome})
 
     return dict(process_partial_response(event=event, record_handler=notify, processor=processor, context=context))

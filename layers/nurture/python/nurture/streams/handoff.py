@@ -1,5 +1,6 @@
 """The handoff publisher's stream consumer: each new HANDOFF# outbox item becomes one FIFO message for sales
-tooling, and one alert job per channel of the person to tell."""
+tooling, one alert job per channel of the person to tell and one job per target of the CRM push; each new sales
+activity (a verdict, an owner change, a call) one job per target of the CRM push."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from nurture.adapters.handoff_queue import HandoffQueue
 from nurture.domain.clock import iso
 from nurture.domain.handoff import handoff_message
 from nurture.domain.leads import LeadRecord
-from nurture.domain.sales.alerts import alert_jobs
+from nurture.domain.sales.alerts import AlertJob, alert_jobs
+from nurture.domain.sales.crm import EVENT_OF_ACTIVITY, CrmJob, crm_jobs, from_activity, handed_off
 from nurture.observability import logger
 from nurture.settings import marketer_config
 
@@ -26,12 +28,14 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire
 class HandoffStore(Protocol):
     def lead_record(self, lead_id: str, activity_limit: int = 50, ledger_limit: int = 1000) -> LeadRecord | None: ...
 
+    def profile(self, lead_id: str, projection: str | None = None) -> dict[str, Any] | None: ...
+
     def handoff_published(self, lead_id: str, handoff_id: str) -> bool: ...
 
     def mark_handoff_published(self, lead_id: str, handoff_id: str, at: str) -> None: ...
 
 
-class NotAHandoff(ValueError):
+class NotSalesWork(ValueError):
     pass
 
 
@@ -39,10 +43,28 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffSt
                  alerts: AlertQueue, api_base: str, now: datetime) -> dict[str, Any]:
     config = marketer_config()
 
-    def publish(record: DynamoDBRecord) -> None:
+    def consume(record: DynamoDBRecord) -> None:
         image = record.dynamodb.new_image if record.dynamodb else None
+        if image and "lead_id" in image and str(image.get("type")) in EVENT_OF_ACTIVITY:
+            return push(image)
         if not image or "handoff_id" not in image or "lead_id" not in image:
-            raise NotAHandoff("not a HANDOFF# outbox item")
+            raise NotSalesWork("neither a HANDOFF# outbox item nor a sales activity")
+        return publish(image)
+
+    def push(activity: dict[str, Any]) -> None:
+        push_to = config.sales.crm
+        if (not push_to.webhooks and push_to.kintone is None) or EVENT_OF_ACTIVITY[activity["type"]] not in \
+                push_to.events:
+            return  # nobody to push this to: nothing to read or send
+        lead_id = str(activity["lead_id"])
+        profile = store.profile(lead_id)
+        if profile is None:
+            return  # erased since: nothing of it goes out
+        jobs = crm_jobs(from_activity(activity, profile, config.sales, api_base), config.sales)
+        alerts.send_jobs(jobs)
+        logger.info("sales activity pushed", extra={"lead_id": lead_id, "type": activity["type"], "jobs": len(jobs)})
+
+    def publish(image: dict[str, Any]) -> None:
         lead_id, handoff_id = str(image["lead_id"]), str(image["handoff_id"])
         if store.handoff_published(lead_id, handoff_id):
             # A stream retry after SQS's five-minute deduplication window: sales have it already.
@@ -56,10 +78,12 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffSt
         # handoff id keeps a retried send from reaching sales twice.
         queue.send(message.model_dump_json(), message.handoff_id, lead_id)
         # Before the mark, so a retry queues the alerts again rather than never; the notifier sends each once.
-        jobs = alert_jobs(message, config.sales)
+        jobs: list[AlertJob | CrmJob] = [
+            *alert_jobs(message, config.sales),
+            *crm_jobs(handed_off(message, lead.profile, config.sales, api_base), config.sales)]
         alerts.send_jobs(jobs)
         store.mark_handoff_published(lead_id, handoff_id, iso(now))
         logger.info("lead handed off", extra={"lead_id": lead_id, "handoff_id": message.handoff_id,
                                               "alerts": len(jobs)})
 
-    return dict(process_partial_response(event=event, record_handler=publish, processor=processor, context=context))
+    return dict(process_partial_response(event=event, record_handler=consume, processor=processor, context=context))

@@ -10,6 +10,12 @@ from nurture.domain.clock import parse_iso
 from nurture.domain.sales.routing import callable_phone
 
 
+def is_current(task: Mapping[str, Any], profile: Mapping[str, Any]) -> bool:
+    """Whether the task is of the lead's current nurture cycle: a recycle or a verdict since leaves an open task of
+    an earlier cycle behind, which is no longer shown as open nor takes an outcome."""
+    return int(task.get("cycle", 0)) == int((profile.get("scoring") or {}).get("cycle", 0))
+
+
 def task_answer(item: dict[str, Any]) -> dict[str, Any]:
     calls = item.get("calls") or []
     return {"task_id": item["task_id"], "lead_id": item["lead_id"], "status": item["status"],
@@ -32,3 +38,10 @@ def task_view(item: dict[str, Any], now: datetime, profile: Mapping[str, Any] | 
                                                                  "rank", "stage")},
                         "phone": profile.get("phone") if callable_phone(profile) else None}
     return view
+
+
+def listed_tasks(found: list[tuple[dict[str, Any], dict[str, Any] | None]], now: datetime) -> list[dict[str, Any]]:
+    """A page of an owner's tasks as listed: an erased lead's are left out, and so is an open task of an earlier
+    cycle (its lead moved on)."""
+    return [task_view(task, now, profile) for task, profile in found
+            if profile is not None and (task.get("status") != "open" or is_current(task, profile))]

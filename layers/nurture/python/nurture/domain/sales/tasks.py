@@ -30,7 +30,7 @@ from nurture.domain.preferences.double_opt_in import pending
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.sales.deadlines import verdict_due
 from nurture.domain.sales.routing import Assignment, RoutableLead, callable_phone, matches
-from nurture.domain.sales.task_views import task_answer
+from nurture.domain.sales.task_views import is_current, task_answer
 from nurture.domain.scoring import CALL_OUTCOME, HANDOFF_STAGES, ScoreState
 
 CallOutcome = Literal["reached", "no_answer", "wrong_number", "meeting_set", "not_interested"]
@@ -159,6 +159,9 @@ def record_call_outcome(task: str, report: CallReport, store: TaskStore, sales: 
             return {**task_answer(item), "changed": False}
         if item.get("status") != "open":
             raise TaskClosed(f"The task was closed: {item['calls'][-1]['outcome']}.")
+        if not is_current(item, record.profile):
+            raise TaskClosed("The task belongs to an earlier nurture cycle of the lead: it was recycled or sales "
+                             "gave a verdict since.")
         if report.attempt is not None and report.attempt != made + 1:
             raise ValidationFailed(f"The next call of this task is number {made + 1}.", [
                 FieldProblem("attempt", "out_of_order", f"is {made + 1} for the next call")])
