@@ -70,8 +70,9 @@ def markdown(latency: tuple[float, float, int], split: dict[str, int]) -> list[s
         "- Handoff to the owner's signed webhook arriving, on the local runtime, over 50 leads:",
         f"  **median {median:.2f} s, p99 {p99:.2f} s** ({misses} missed). Aim: p99 at most 2 s after the handoff"
         " message. The path is the",
-        "  stream poller's next poll (the handoff publisher queues the alert), then the alerts queue's poll (0.2 s),",
-        "  the notifier's SSM read (cached) and the post.",
+        "  stream poller's next poll (0.25 s; the handoff publisher queues the alert), then the alerts queue's poll",
+        "  (0.2 s; the local notifier takes up to 20 jobs in a row, as the deployed one scales out on a backlog), the",
+        "  owner's email job, the notifier's SSM read (cached) and the post.",
         f"- Round robin under 50 hot leads scored by 10 concurrent scorers: **{split}**",
         "  (aim: max minus min at most 1).",
         "  A turn is a conditional write in the handoff's transaction; a scorer that loses it reads and routes again.",

@@ -47,6 +47,7 @@ warnings.filterwarnings("ignore", "No application metrics to publish", UserWarni
 
 SNAPSHOT = "snapshot.json"
 DEPLOYED_KEY = "deployed.json"  # where the local config bucket keeps version 1 (AWS: the stack's config asset)
+ALERT_BACKLOG = 20  # alert and CRM jobs the local notifier takes in a row before the repeater's next turn
 STREAM_POLL_SECONDS = 0.25  # Lambda polls a stream about four times a second
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
 
@@ -158,17 +159,22 @@ class LocalSystem:
         notifier = QueuePoller(self.resources.queue_url(self.resources.alert_queue), region,
                                functools.partial(invoke, "notifier"), batch_size=1)
 
-        def collecting(poller: QueuePoller) -> Callable[[], None]:
-            """A poll, then what SES accepted into the outbox."""
+        def collecting(poller: QueuePoller, backlog: int = 1) -> Callable[[], None]:
+            """Polls, up to `backlog` in a row while messages come, then what SES accepted into the outbox."""
             def poll() -> None:
-                if poller.poll_once():
+                polled = 0
+                while polled < backlog and poller.poll_once():
+                    polled += 1
+                if polled:
                     self.outbox.collect()
             return poll
 
         self._repeaters += [
             Repeater("scheduler", self.tick_seconds, lambda: invoke("dispatcher", scheduled_event(region))),
             Repeater("send-queue", 0.5, collecting(sender)),
-            Repeater("alert-queue", 0.2, collecting(notifier)),
+            # Deployed, the notifier scales out on a backlog; here one job at a time, each taken as soon as the
+            # last is done, so one owner's alerts do not wait behind another's CRM push.
+            Repeater("alert-queue", 0.2, collecting(notifier, backlog=ALERT_BACKLOG)),
             Repeater("ses-events-queue", 0.5, ses_events.poll_once),
             Repeater("audience-queue", 0.2, audience.poll_once),
         ]
