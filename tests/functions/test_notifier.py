@@ -32,6 +32,7 @@ def test_a_queued_lead_alerts_its_team_lead_by_email_and_a_signed_webhook(receiv
 
     (email,) = alert_emails()
     assert email["To"] == "suzuki@example.co.jp" and email["From"] == RESOURCES.sender_address
+    assert email["Date"] is not None and email["Message-ID"] is not None
     assert email["Subject"] == "[Nurture] キュー「未割当 (unassigned)」にホットリードが入りました (A)"
     text = email.get_content()
     assert "担当 太郎 / 部長 / Overseas Ltd" in text and f"/v1/leads/{lead_id}" in text

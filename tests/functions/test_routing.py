@@ -150,6 +150,19 @@ def test_a_verdict_that_closes_a_handoff_frees_its_owner_for_least_loaded_routin
     assert profile(second)["owner"] == next_owner
 
 
+def test_erasing_a_lead_its_owner_was_working_frees_them_for_least_loaded_routing():
+    pipeline = Pipeline()
+    (first,) = large_companies_turn_hot(pipeline, "big-one")
+    assert profile(first)["owner"] == "tanaka"
+    answer = api_request("DELETE", f"/v1/leads/{first}")
+    assert answer is not None and answer["statusCode"] == 204
+
+    (load,) = items_under("OWNER#tanaka", "LOAD")
+    assert load["open"] == 0
+    (second,) = large_companies_turn_hot(pipeline, "big-two")
+    assert profile(second)["owner"] == "tanaka"  # with one open still counted, smith would have had it
+
+
 def owners_leads(owner: str, query: str = "") -> list[dict[str, Any]]:
     return listed("/v1/leads", f"owner={owner}{query}", "leads")
 

@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
@@ -85,6 +85,7 @@ class SesAlertMailer:
         message["From"] = self.sender
         message["To"] = recipient
         message["Subject"] = email.subject
+        message["Date"] = formatdate(usegmt=True)  # RFC 5322 requires it; SES does not add one to raw mail
         message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
         message.set_content(email.text)
         try:

@@ -17,10 +17,11 @@ from nurture.domain.activity import Activity, event_count, expand
 from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, SubmissionWrite
 from nurture.domain.clock import iso, utc_now
 from nurture.domain.errors import LeadGone, StoreUnavailable, WriteConflict
-from nurture.domain.leads import LeadRecord, VerdictEffect
+from nurture.domain.leads import LeadRecord, VerdictEffect, counts_as_open
 from nurture.domain.preferences.double_opt_in import COUNTERS, Confirmation, ExpiredRequest
-from nurture.domain.retry import backoff
+from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.sales.deadlines import DueVerdict
+from nurture.domain.scoring import ScoreState
 from nurture.domain.submissions import PROFILE_FIELDS
 from nurture.domain.tracking import OverQuota, Quota, VisitorErased, VisitorIdentified, VisitorMoved
 from nurture.keys import CAMPAIGN_COUNTERS
@@ -661,20 +662,39 @@ class DynamoLeadStore(DynamoTable):
         half-way is finished by the next DELETE.
         """
         pk = keys.lead_pk(lead_id)
-        profile = self.profile(lead_id, "email_key, vids")
-        plan = profile or self._get(pk, keys.ERASURE_SK)
-        if plan is None:
-            return False
-        email_key, vids, at = str(plan["email_key"]), sorted(plan.get("vids") or ()), iso(utc_now())
-        if profile is not None:
-            self._call("transact_write_items", TransactItems=[
-                self._erasure_marker(pk, email_key, vids, at),
-                {"Delete": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE)}},
-                {"Update": {"TableName": self._table, "Key": item_key(keys.suppression_pk(email_key),
-                                                                      keys.SUPPRESSION_SK),
-                            "UpdateExpression": "SET reason = if_not_exists(reason, :erased), erased_at = :at",
-                            "ExpressionAttributeValues": to_item({":erased": "erased", ":at": at})}},
-            ])
+        for attempt in range(MAX_ATTEMPTS):
+            profile = self.profile(lead_id, "email_key, vids, stage, owner, owner_kind, scoring")
+            plan = profile or self._get(pk, keys.ERASURE_SK)
+            if plan is None:
+                return False
+            email_key, vids, at = str(plan["email_key"]), sorted(plan.get("vids") or ()), iso(utc_now())
+            if profile is None:
+                break  # an erasure interrupted half-way: its sweep is finished below
+            # A handoff the owner was still working no longer counts in their load (least-loaded routing reads it).
+            frees = {str(profile["owner"]): -1} if counts_as_open(profile.get("owner_kind"),
+                                                                  str(profile.get("stage"))) else {}
+            condition, values = score_version_condition(ScoreState.from_item(profile.get("scoring")).version)
+            try:
+                self._call("transact_write_items", TransactItems=[
+                    self._erasure_marker(pk, email_key, vids, at),
+                    # As read: a verdict or a new owner meanwhile would make the count above wrong.
+                    {"Delete": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
+                                "ConditionExpression": condition, **({"ExpressionAttributeValues": values}
+                                                                     if values else {})}},
+                    {"Update": {"TableName": self._table, "Key": item_key(keys.suppression_pk(email_key),
+                                                                          keys.SUPPRESSION_SK),
+                                "UpdateExpression": "SET reason = if_not_exists(reason, :erased), erased_at = :at",
+                                "ExpressionAttributeValues": to_item({":erased": "erased", ":at": at})}},
+                    *({"Update": {"TableName": self._table, "Key": item_key(keys.owner_pk(person), keys.OWNER_LOAD_SK),
+                                  **Update().add("open", {"N": str(step)}).arguments()}}
+                      for person, step in frees.items()),
+                ])
+            except TransactionCancelled:
+                backoff(attempt)  # the lead changed between the read and the erasure: read it again
+                continue
+            break
+        else:
+            raise StoreUnavailable("the lead kept changing while it was erased")
         self._sweep(lead_id, email_key, vids, at, tombstone=True)
         return True
 
