@@ -25,7 +25,7 @@ from nurture.domain.errors import (
     ValidationFailed,
     WriteConflict,
 )
-from nurture.domain.leads import LeadRecord, VerdictEffect, verdict_effect
+from nurture.domain.leads import VerdictEffect, verdict_effect
 from nurture.domain.preferences.double_opt_in import pending
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.sales.deadlines import verdict_due
@@ -139,7 +139,7 @@ class TaskChange:
 
 
 class TaskStore(Protocol):
-    def lead_record(self, lead_id: str, activity_limit: int = 50, ledger_limit: int = 1000) -> LeadRecord | None: ...
+    def profile(self, lead_id: str, projection: str | None = None) -> dict[str, Any] | None: ...
 
     def task(self, lead_id: str, cycle: int) -> dict[str, Any] | None: ...
 
@@ -150,22 +150,22 @@ def record_call_outcome(task: str, report: CallReport, store: TaskStore, sales: 
                         now: datetime, retention_days: int) -> dict[str, Any]:
     lead_id, cycle = task_key(task)
     for attempt in range(MAX_ATTEMPTS):
-        record = store.lead_record(lead_id, activity_limit=0, ledger_limit=0)
-        item = store.task(lead_id, cycle) if record is not None else None
-        if record is None or item is None:
+        profile = store.profile(lead_id)
+        item = store.task(lead_id, cycle) if profile is not None else None
+        if profile is None or item is None:
             raise TaskNotFound(f"There is no task '{task}'.")
         made = int(item.get("attempts", 0))
         if _repeats(item, report):
             return {**task_answer(item), "changed": False}
         if item.get("status") != "open":
             raise TaskClosed(f"The task was closed: {item['calls'][-1]['outcome']}.")
-        if not is_current(item, record.profile):
+        if not is_current(item, profile):
             raise TaskClosed("The task belongs to an earlier nurture cycle of the lead: it was recycled or sales "
                              "gave a verdict since.")
         if report.attempt is not None and report.attempt != made + 1:
             raise ValidationFailed(f"The next call of this task is number {made + 1}.", [
                 FieldProblem("attempt", "out_of_order", f"is {made + 1} for the next call")])
-        change = _change(record.profile, item, report, sales, rules, now, retention_days)
+        change = _change(profile, item, report, sales, rules, now, retention_days)
         try:
             store.save_call_outcome(change)
         except WriteConflict:
