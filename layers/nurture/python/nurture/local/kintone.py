@@ -15,12 +15,10 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-import boto3
-
 from nurture.config.sales import KINTONE, KintoneApp
 from nurture.domain.sales.crm import KINTONE_RECORDS_PATH
-from nurture.domain.sales.webhooks import target_from_parameter
 from nurture.local.gateway import Page
+from nurture.local.webhooks import stored_secret
 
 PATH = "/_kintone"
 MAX_RECORDS = 100  # kintone's limit per request
@@ -63,7 +61,7 @@ class KintoneFake:
     def _answer(self, method: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         if method != "PUT":
             return _error(405, "CB_NO02", "この HTTP メソッドは使用できません。")
-        token = self.token or self._token()
+        token = self.token or stored_secret(self.parameter_prefix, self.region, KINTONE)
         given = [t.strip() for t in headers.get("x-cybozu-api-token", "").split(",") if t.strip()]
         if token is None or token not in given:
             return _error(401, "GAIA_IA02", "指定したAPIトークンが無効です。")
@@ -121,16 +119,6 @@ class KintoneFake:
         known.values.update(values)
         known.revision += 1
         return {"id": str(known.id), "revision": str(known.revision), "operation": "UPDATE"}
-
-    def _token(self) -> str | None:
-        ssm = boto3.session.Session(region_name=self.region).client("ssm")
-        try:
-            value = ssm.get_parameter(Name=f"{self.parameter_prefix.rstrip('/')}/{KINTONE}",
-                                      WithDecryption=True)["Parameter"]["Value"]
-        except ssm.exceptions.ParameterNotFound:
-            return None
-        target = target_from_parameter(value)
-        return target.signing_secret if target else None
 
     def page(self, path: str) -> Page | None:
         """`/_kintone` shows the app's records; `/_kintone.json` gives them and every request for scripts."""

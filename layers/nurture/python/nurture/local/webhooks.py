@@ -54,21 +54,12 @@ class WebhookReceiver:
         if method != "POST" or not path.startswith(f"{PATH}/") or not webhook or "/" in webhook:
             return None
         now = int(time.time())
-        secret = self._secret(webhook)
+        secret = stored_secret(self._prefix, self._region, webhook)
         valid = secret is not None and signature_valid(secret, headers.get(SIGNATURE_HEADER.lower()), body, now)
         with self._lock:
             self._received.append(Received(webhook, time.time(), headers.get(EVENT_HEADER.lower(), ""),
                                            headers.get(DELIVERY_HEADER.lower(), ""), valid, body))
         return Page(204 if valid else 401, "text/plain; charset=utf-8", b"")
-
-    def _secret(self, webhook: str) -> str | None:
-        ssm = boto3.session.Session(region_name=self._region).client("ssm")
-        try:
-            value = ssm.get_parameter(Name=f"{self._prefix}/{webhook}", WithDecryption=True)["Parameter"]["Value"]
-        except ssm.exceptions.ParameterNotFound:
-            return None
-        target = target_from_parameter(value)
-        return target.signing_secret if target else None
 
     def page(self, path: str) -> Page | None:
         """`/_webhooks` lists what came, newest first; `/_webhooks.json` is the same for scripts."""
@@ -91,3 +82,15 @@ class WebhookReceiver:
                 f"<tr><th>At</th><th>Webhook</th><th>Event</th><th>Delivery</th><th>Signature</th><th>Body</th></tr>"
                 f"{rows}</table></body></html>")
         return Page(200, "text/html; charset=utf-8", html.encode())
+
+
+def stored_secret(prefix: str, region: str, parameter_id: str) -> str | None:
+    """The secret in `<prefix>/<id>` (a webhook's signing secret, kintone's API token), as a receiver checks it."""
+    ssm = boto3.session.Session(region_name=region).client("ssm")
+    try:
+        name = f"{prefix.rstrip('/')}/{parameter_id}"
+        value = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except ssm.exceptions.ParameterNotFound:
+        return None
+    target = target_from_parameter(value)
+    return target.signing_secret if target else None

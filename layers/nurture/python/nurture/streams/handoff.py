@@ -17,7 +17,7 @@ from nurture.domain.clock import iso
 from nurture.domain.handoff import handoff_message
 from nurture.domain.leads import LeadRecord
 from nurture.domain.sales.alerts import AlertJob, alert_jobs
-from nurture.domain.sales.crm import EVENT_OF_ACTIVITY, CrmJob, crm_jobs, from_activity, handed_off
+from nurture.domain.sales.crm import EVENT_OF_ACTIVITY, CrmJob, crm_jobs, crm_targets, from_activity, handed_off
 from nurture.observability import logger
 from nurture.settings import marketer_config
 
@@ -52,9 +52,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffSt
         return publish(image)
 
     def push(activity: dict[str, Any]) -> None:
-        push_to = config.sales.crm
-        if (not push_to.webhooks and push_to.kintone is None) or EVENT_OF_ACTIVITY[activity["type"]] not in \
-                push_to.events:
+        if not crm_targets(config.sales) or EVENT_OF_ACTIVITY[activity["type"]] not in config.sales.crm.events:
             return  # nobody to push this to: nothing to read or send
         lead_id = str(activity["lead_id"])
         profile = store.profile(lead_id)

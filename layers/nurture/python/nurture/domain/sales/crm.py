@@ -102,12 +102,16 @@ class CrmJob(_Message):
 
 def crm_jobs(event: CrmEvent, sales: SalesConfig) -> list[CrmJob]:
     """One job per target of the CRM push, for the event types it publishes."""
-    push = sales.crm
-    if event.type not in push.events:
+    if event.type not in sales.crm.events:
         return []
-    targets = [*dict.fromkeys(push.webhooks), *([KINTONE] if push.kintone else [])]
+    targets = crm_targets(sales)
     # ':' is in no salesperson's or channel's id: a delivery id never equals an alert's (<handoff>.<person>.<channel>).
     return [CrmJob(delivery_id=f"{event.event_id}:crm:{target}", target=target, event=event) for target in targets]
+
+
+def crm_targets(sales: SalesConfig) -> list[str]:
+    """Where the CRM push delivers: its generic webhooks, then kintone if an app is configured."""
+    return [*dict.fromkeys(sales.crm.webhooks), *([KINTONE] if sales.crm.kintone else [])]
 
 
 def crm_lead(lead_id: str, profile: dict[str, Any], sales: SalesConfig, api_base: str) -> CrmLead:
@@ -197,8 +201,7 @@ def deliver_crm(job: CrmJob, sales: SalesConfig, store: CrmStore, poster: Webhoo
     receiver drops a repeat by its delivery id. kintone gets the lead as it stands at delivery, so a retried older
     event cannot put back an old stage or owner."""
     lead_id = job.event.lead.lead_id
-    if (job.target != KINTONE and job.target not in sales.crm.webhooks) or (job.target == KINTONE and \
-            sales.crm.kintone is None):
+    if job.target not in crm_targets(sales):
         return "skipped_unknown_target"  # no longer in sales.yaml
     profile = store.lead_profile(lead_id)
     if profile is None:
