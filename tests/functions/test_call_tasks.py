@@ -141,6 +141,18 @@ def test_an_open_task_of_an_earlier_cycle_is_not_listed_and_takes_no_outcome():
     assert profile(lead_id)["scoring"]["cycle"] == 1  # not recycled a second time
 
 
+def test_a_lead_won_since_its_task_was_made_is_not_recycled_by_a_late_not_interested():
+    pipeline = Pipeline()
+    lead_id = warm_manufacturer(pipeline, "signed")
+    assert post_json(f"/v1/leads/{lead_id}/feedback", {"outcome": "won"})["statusCode"] == 200
+
+    late = report(f"{lead_id}-0", {"outcome": "not_interested", "by": "鈴木"})
+    assert late["statusCode"] == 409 and "is won since the task was made" in late["body"]
+    assert profile(lead_id)["stage"] == "won" and profile(lead_id)["scoring"]["cycle"] == 0
+    # What happened on the call is still recorded
+    assert called(f"{lead_id}-0", "reached")["status"] == "done"
+
+
 def test_no_answer_keeps_the_task_open_until_the_rules_attempts_are_used():
     pipeline = Pipeline()
     lead_id = warm_manufacturer(pipeline, "busy")
@@ -154,7 +166,7 @@ def test_no_answer_keeps_the_task_open_until_the_rules_attempts_are_used():
     skipped = report(task_id, {"outcome": "no_answer", "by": "鈴木", "attempt": 3})
     assert skipped["statusCode"] == 422 and "attempt" in skipped["body"]
     assert called(task_id, "no_answer")["status"] == "open"
-    assert called(task_id, "no_answer") | {"changed": True} == {
+    assert called(task_id, "no_answer") == {
         "task_id": task_id, "lead_id": lead_id, "status": "done", "attempts": 3, "outcome": "no_answer",
         "due_at": None, "changed": True}
     assert tasks_of("suzuki") == []

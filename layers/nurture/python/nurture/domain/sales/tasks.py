@@ -162,6 +162,10 @@ def record_call_outcome(task: str, report: CallReport, store: TaskStore, sales: 
         if not is_current(item, profile):
             raise TaskClosed("The task belongs to an earlier nurture cycle of the lead: it was recycled or sales "
                              "gave a verdict since.")
+        if report.outcome == "not_interested" and profile.get("stage", "nurturing") != "nurturing":
+            # Only a nurtured lead goes back to nurturing on a call: a handed-off or won one has sales' verdict.
+            raise TaskClosed(f"The lead is {profile['stage']} since the task was made: give the verdict on its "
+                             "handoff instead.")
         if report.attempt is not None and report.attempt != made + 1:
             raise ValidationFailed(f"The next call of this task is number {made + 1}.", [
                 FieldProblem("attempt", "out_of_order", f"is {made + 1} for the next call")])
