@@ -4,16 +4,15 @@ nothing importable but its layers and what the Lambda Python runtime provides.""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.cold_import import BASELINE, FIRST_CONFIG_LOAD, seconds
+from bench.cold_import import BASELINE, FIRST_CONFIG_LOAD, against_baseline, seconds
 from infra import layer_bytecode
-from infra.constructs.shared_code import RUNTIME_PROVIDED
+from infra.constructs.shared_code import RUNTIME_PROVIDED, library_layer
 from nurture.config.compiled import DEVELOPER_TOOLS
 from nurture.topology import FUNCTIONS
 
@@ -52,10 +51,10 @@ def layer_megabytes() -> dict[str, float]:
 
 def cold_imports_with_layers() -> list[tuple[str, float, float, float]]:
     """(handler, median seconds of its import and first config load without bytecode, with the layers
-    precompiled, ratio of the latter to boto3's client) with only the layers and the runtime's packages
-    importable, as /opt is read-only in Lambda. The dependency layer is rebuilt for this machine from the same
-    pins (Lambda's wheels are arm64), and precompiled as `make layers` and `cdk synth` do, by this machine's
-    Python."""
+    precompiled, median ratio of the latter to boto3's client run beside each sample) with only the layers and
+    the runtime's packages importable, as /opt is read-only in Lambda. The dependency layer is rebuilt for this
+    machine from the same pins (Lambda's wheels are arm64), and precompiled as `make layers` and `cdk synth` do,
+    by this machine's Python."""
     site = Path(next(p for p in sys.path if p.endswith("site-packages")))
     with tempfile.TemporaryDirectory() as scratch:
         layer, runtime = Path(scratch) / "layer", Path(scratch) / "runtime"
@@ -63,7 +62,7 @@ def cold_imports_with_layers() -> list[tuple[str, float, float, float]]:
                         "--only-binary=:all:", "--target", str(layer), "-r",
                         str(REPO / "layers" / "dependencies" / "requirements.txt")], check=True)
         library = Path(scratch) / "library"
-        shutil.copytree(LIBRARY, library, ignore=shutil.ignore_patterns("__pycache__", *DEVELOPER_TOOLS))
+        library_layer(library, None)
         runtime.mkdir()
         for module in RUNTIME_PROVIDED.values():  # the runtime's own packages, from this virtualenv
             name = module if (site / module).is_dir() else f"{module}.py"
@@ -77,6 +76,5 @@ def cold_imports_with_layers() -> list[tuple[str, float, float, float]]:
         layer_bytecode.compile_modules(library, sorted(library.rglob("*.py")), sys.executable)
         rows = [("baseline: " + BASELINE, baseline, baseline, 1.0)]
         for name, path in handlers.items():
-            took = seconds(first_request, path)
-            rows.append((name, source_only[name], took, took / baseline))
+            rows.append((name, source_only[name], *against_baseline(first_request, path, [str(runtime)])))
         return rows

@@ -61,6 +61,12 @@ class DeploySettings(BaseModel):
     # The CloudWatch dashboard costs $3 a month whether anyone looks: off unless asked for. The alarms stand either
     # way, and `nurture report` tells the business.
     dashboard: bool = Field(False, alias="nurture:dashboard")
+    # Where SES receives replies (docs/replies.md): every email's Reply-To is a signed address there, and a receipt
+    # rule set stores and hands each reply to the replies function. Empty: no Reply-To, no receiving (its MX
+    # record must point at SES first, or replies would bounce instead of reaching the From address).
+    reply_domain: str = Field("", alias="nurture:replyDomain",
+                              max_length=253,
+                              pattern=r"^$|^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
     # A stack from before issue 20 kept its signing key in a Secrets Manager secret (the old `TokenSecretId`
     # output): the first deploy that creates the SSM keyring copies that keyring, so links already sent keep
     # verifying (docs/deploy.md). Read only when the parameter is created.

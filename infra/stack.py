@@ -16,6 +16,7 @@ from infra.constructs.function import NurtureFunction, construct_name
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.public_api import PublicApi
 from infra.constructs.queues import DeadLetters, HandoffQueue
+from infra.constructs.replies import ReplyReceiving
 from infra.constructs.sales_access import SalesAccess
 from infra.constructs.ses_events import SesEvents
 from infra.constructs.shared_code import SharedCode
@@ -62,6 +63,10 @@ TABLE_ACTIONS = {
     # Its reads are Scans of the table's profiles (AudienceScan); what it writes is in CAMPAIGN_ITEMS.
     "audience": [],
     "notifier": [],  # its alert markers only: ALERT_MARKERS
+    # A reply: the email it answers (Query: its send marker; GetItem: the send's activity), its activity written
+    # while the lead exists (ConditionCheckItem, PutItem); an opt-out's choice (GetItem, UpdateItem, PutItem).
+    "replies": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                "dynamodb:ConditionCheckItem"],
 }
 # Actions on campaigns' and scans' items only (their partition keys): a starting campaign's state and its scan's
 # parts (dispatcher), a part's progress and the campaign's state (audience). Neither can touch a lead.
@@ -114,13 +119,17 @@ class NurtureStack(Stack):
         audience = AudienceScan(self, "AudienceScan", dead_letters)
         alerts = Alerts(self, "Alerts", dead_letters)
         email = EmailSending(self, "EmailSending", settings.sender_address, settings.ses_identity)
+        replies = ReplyReceiving(self, "Replies")
+        # Without a reply domain emails carry no Reply-To: replies go to the From address as before.
+        reply_domain = {"REPLY_DOMAIN": settings.reply_domain} if settings.reply_domain else {}
         worker_environment = {**environment, "HANDOFF_QUEUE_URL": handoff.queue.queue_url,
                               "SEND_QUEUE_URL": send.queue.queue_url, "PUBLIC_API_URL": public_url,
                               "AUDIENCE_QUEUE_URL": audience.queue.queue_url,
                               "ALERT_QUEUE_URL": alerts.queue.queue_url}
         only = {"sender": {"SENDER_ADDRESS": settings.sender_address,
                            "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name,
-                           "SES_SEND_RATE": f"{settings.sender_rate_per_instance:g}"},
+                           "SES_SEND_RATE": f"{settings.sender_rate_per_instance:g}", **reply_domain},
+                "replies": {"REPLY_BUCKET": replies.bucket.bucket_name, **reply_domain},
                 # A handoff's links are sales routes, which sales tooling signs (SigV4) for the API's own host:
                 # CloudFront cannot pass such a request on.
                 "handoff": {"PUBLIC_API_URL": api.url},
@@ -146,7 +155,7 @@ class NurtureStack(Stack):
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})
         for name, indexes in INDEX_READS.items():
             functions[name].allow(["dynamodb:Query"], [f"{data.table.table_arn}/index/{index}" for index in indexes])
-        for name in ("tracking", "sender"):  # both sign or verify tracking links
+        for name in ("tracking", "sender", "replies"):  # they sign or verify tracking links and reply addresses
             key.grant_read(functions[name])
         functions["handoff"].allow(["sqs:SendMessage"], [handoff.queue.queue_arn])
         functions["scoring"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # double opt-in confirmations
@@ -160,6 +169,7 @@ class NurtureStack(Stack):
                             settings.sender_rate_per_instance)
         ses_events = SesEvents(self, "SesEvents", email.configuration_set, dead_letters)
         ses_events.attach(functions["ses_events"])
+        replies.attach(functions["replies"], dead_letters, settings.reply_domain)
         audience.attach(functions["audience"], data.table.table_arn)
         alerts.attach(functions["notifier"], [functions["handoff"], functions["dispatcher"]])
         email.allow_alerts(functions["notifier"])

@@ -35,7 +35,7 @@ def composer(config: NurtureConfig) -> Composer:
     Powertools' cache, so a rotated key is picked up."""
     settings = runtime_settings()
     return Composer.for_config(config, token_signer(settings.signing_key_parameter, config.api.token_lifetime_days),
-                               settings.public_api_url, settings.sender_address)
+                               settings.public_api_url, settings.sender_address, settings.reply_domain)
 
 
 @logger.inject_lambda_context

@@ -26,6 +26,8 @@ FAILURES_KEPT_BY = {
              "queue.",
     "schedule": "Invoked every minute by EventBridge Scheduler: a failed tick loses nothing, due leads stay due "
                 "and the next tick claims them.",
+    "receipt": "Invoked asynchronously by SES receiving: Lambda retries twice, then its on-failure destination, "
+               "the shared dead-letter queue, keeps the receipt; the raw message stays in the reply bucket.",
 }
 
 

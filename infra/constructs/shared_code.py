@@ -40,6 +40,7 @@ RUNTIME_PROVIDED = {"boto3": "boto3", "botocore": "botocore", "s3transfer": "s3t
 # the staging itself (bump it when the staging changes).
 STAGING = 1
 STAGED_WITH = ("pydantic", "pydantic-core", "PyYAML", "Jinja2", "holidays")
+LIBRARY_SOURCE = paths.LIBRARY_LAYER / "python" / "nurture"
 
 
 class SharedCode(Construct):
@@ -96,28 +97,30 @@ def deployed_config(api_overrides: dict[str, Any]) -> Path:
 
 
 def staged_library() -> Path:
-    """The nurture package as its layer ships it: without the developer tools, and compiled by Lambda's Python
-    when this machine has one (`make layers` says), since source in read-only /opt is compiled again at every
-    cold start (docs/benchmarks.md)."""
-    source = paths.LIBRARY_LAYER / "python" / "nurture"
+    """The nurture package as its layer ships it (`library_layer`), compiled by Lambda's Python when this machine
+    has one (`make layers` says), since source in read-only /opt is compiled again at every cold start
+    (docs/benchmarks.md)."""
     python = layer_bytecode.lambda_python()
+    tree = _tree_digest(LIBRARY_SOURCE, skip=lambda path: path.suffix == ".pyc" or "__pycache__" in path.parts or
+                        path.relative_to(LIBRARY_SOURCE).parts[0] in DEVELOPER_TOOLS)
+    version = layer_bytecode.python_version(python) if python else "source"
+    return _staged("library", json.dumps([tree, version, STAGING]),
+                   lambda folder: library_layer(folder / "python", python))
+
+
+def library_layer(python_folder: Path, python: str | None) -> None:
+    """The nurture package into `python_folder` without the developer tools, with the fingerprint the compiled
+    config names (read, not hashed, at a cold start: nurture.config.compiled), compiled by `python` if given."""
 
     def shipped(folder: str, names: list[str]) -> set[str]:
-        dev_tools = set(DEVELOPER_TOOLS) if Path(folder) == source else set()
+        dev_tools = set(DEVELOPER_TOOLS) if Path(folder) == LIBRARY_SOURCE else set()
         return {name for name in names if name in dev_tools or name == "__pycache__" or name.endswith(".pyc")}
 
-    def build(folder: Path) -> None:
-        package = folder / "python" / "nurture"
-        shutil.copytree(source, package, ignore=shipped)
-        # What the compiled config names (nurture.config.compiled): read, not hashed, at a cold start.
-        (package / FINGERPRINT_FILE).write_text(source_fingerprint(package), encoding="ascii")
-        if python:
-            layer_bytecode.compile_modules(folder / "python", sorted(package.rglob("*.py")), python)
-
-    tree = _tree_digest(source, skip=lambda path: path.suffix == ".pyc" or "__pycache__" in path.parts or
-                        path.relative_to(source).parts[0] in DEVELOPER_TOOLS)
-    version = layer_bytecode.python_version(python) if python else "source"
-    return _staged("library", json.dumps([tree, version, STAGING]), build)
+    package = python_folder / "nurture"
+    shutil.copytree(LIBRARY_SOURCE, package, ignore=shipped)
+    (package / FINGERPRINT_FILE).write_text(source_fingerprint(package), encoding="ascii")
+    if python:
+        layer_bytecode.compile_modules(python_folder, sorted(package.rglob("*.py")), python)
 
 
 def _staged_with() -> list[str]:

@@ -141,6 +141,12 @@ EXPECTED_ACTIONS = {
     "notifier": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "ssm:GetParameter", "ses:SendEmail",
                           "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
                           "sqs:GetQueueAttributes"},
+    # The email a reply answers and its activity (on condition its lead exists), an opt-out's choice; the stored
+    # replies (s3:GetObject, in COMMON); the signing keyring; the dead-letter queue its failed invocations go to
+    # (Lambda's on-failure destination sends as the function's role, with what CDK grants a sender).
+    "replies": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                         "dynamodb:ConditionCheckItem", "ssm:GetParameter", "sqs:SendMessage",
+                         "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
     "ses_events": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                             "dynamodb:ConditionCheckItem",
                             "sqs:ReceiveMessage",
@@ -176,13 +182,14 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
 
 def test_functions_only_read_the_config_bucket_which_is_private_and_ships_version_1(synthesized):
     template, _ = synthesized
-    (bucket_id, bucket), = template.find_resources("AWS::S3::Bucket").items()
+    bucket_id = template.find_outputs("*")["ConfigBucketName"]["Value"]["Ref"]
+    bucket = template.find_resources("AWS::S3::Bucket")[bucket_id]
     assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
     grants = [(statement["Action"], json.dumps(statement["Resource"]))
               for policy in template.find_resources("AWS::IAM::Policy").values()
               for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-              if str(statement["Action"]).startswith("s3:")]
+              if str(statement["Action"]).startswith("s3:") and bucket_id in json.dumps(statement["Resource"])]
     assert len(grants) == 2 * len(FUNCTIONS)
     assert all(action in ("s3:GetObject", "s3:ListBucket") and bucket_id in resource for action, resource in grants)
     outputs = template.find_outputs("*")
@@ -541,6 +548,55 @@ def test_only_the_ses_events_rule_may_send_to_its_queue_and_the_dead_letter_queu
                for st in policy["Statement"])
 
 
+def test_replies_are_received_only_where_a_reply_domain_is_set_stored_privately_for_days_and_read_by_one_function(
+        synthesized, tmp_path):
+    template, _ = synthesized  # no reply domain: no receiving, and emails carry no Reply-To
+    assert template.find_resources("AWS::SES::ReceiptRuleSet") == {}
+    assert not any("REPLY_DOMAIN" in json.dumps(function["Properties"].get("Environment", {}))
+                   for function in template.find_resources("AWS::Lambda::Function").values())
+
+    template, _ = _synthesized_with(tmp_path, replyDomain="reply.example.co.jp")
+    bucket_id, bucket = _one(template, "AWS::S3::Bucket", "Replies")
+    assert bucket["Properties"]["LifecycleConfiguration"] == {"Rules": [{"ExpirationInDays": 3, "Status": "Enabled"}]}
+    assert bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    assert all(bucket["Properties"]["PublicAccessBlockConfiguration"].values())
+    (policy,) = [p["Properties"]["PolicyDocument"] for p in template.find_resources("AWS::S3::BucketPolicy").values()
+                 if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
+    (ses_put,) = [st for st in policy["Statement"] if st["Effect"] == "Allow"]
+    assert ses_put["Principal"] == {"Service": "ses.amazonaws.com"} and ses_put["Action"] == "s3:PutObject"
+    assert ses_put["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert "/replies/*" in json.dumps(ses_put["Resource"])
+    _, rule = _one(template, "AWS::SES::ReceiptRule")
+    function_id, function = _one(template, "AWS::Lambda::Function", "RepliesFunction")
+    assert rule["Properties"]["Rule"]["Recipients"] == ["reply.example.co.jp"]
+    assert rule["Properties"]["Rule"]["ScanEnabled"] is True
+    assert rule["Properties"]["Rule"]["Actions"] == [
+        {"S3Action": {"BucketName": {"Ref": bucket_id}, "ObjectKeyPrefix": "replies/"}},
+        {"LambdaAction": {"FunctionArn": {"Fn::GetAtt": [function_id, "Arn"]}, "InvocationType": "Event"}}]
+    # Only SES of this account invokes it; what keeps failing goes to the shared dead-letter queue
+    template.has_resource_properties("AWS::Lambda::Permission", {
+        "FunctionName": {"Fn::GetAtt": [function_id, "Arn"]}, "Principal": "ses.amazonaws.com",
+        "SourceAccount": {"Ref": "AWS::AccountId"}})
+    template.has_resource_properties("AWS::Lambda::EventInvokeConfig", {
+        "FunctionName": {"Ref": function_id}, "MaximumRetryAttempts": 2,
+        "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [Match.string_like_regexp("DeadLetters"),
+                                                                            "Arn"]}}}})
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert variables["REPLY_DOMAIN"] == "reply.example.co.jp" and variables["REPLY_BUCKET"] == {"Ref": bucket_id}
+    (sender,) = [f for name, f in template.find_resources("AWS::Lambda::Function").items()
+                 if name.startswith("SenderFunction")]
+    assert sender["Properties"]["Environment"]["Variables"]["REPLY_DOMAIN"] == "reply.example.co.jp"
+    reads = [st for st in _statements(template) if "s3:GetObject" in json.dumps(st["Action"])
+             and bucket_id in json.dumps(st["Resource"])]
+    assert len(reads) == 1 and "/replies/*" in json.dumps(reads[0]["Resource"])  # the replies function's alone
+
+
+def test_a_reply_domain_that_is_not_a_domain_stops_the_synth(tmp_path):
+    with pytest.raises(ValueError, match="nurture:replyDomain"):
+        _synthesized_with(tmp_path, replyDomain="r+@example.co.jp")
+
+
 def test_ses_events_need_no_topic_and_the_stack_no_key_of_its_own(synthesized):
     template, _ = synthesized
     # The alarms' topic is the stack's only one: SES events go through EventBridge. No customer-managed key: $1 a
@@ -677,7 +733,7 @@ def test_no_policy_grants_a_wildcard_action(synthesized):
     # Only the sales API erases, and the dispatcher removes unconfirmed leads (on leads' own keys, checked above);
     # the sender cannot delete leads.
     ("dynamodb:DeleteItem", {"sales_api", "dispatcher"}),
-    ("ssm:GetParameter", {"tracking", "sender", "notifier"}),  # the signing keyring; the webhooks' secrets
+    ("ssm:GetParameter", {"tracking", "sender", "replies", "notifier"}),  # the signing keyring; the webhooks' secrets
 ])
 def test_only_the_function_whose_job_it_is_may_do_it(synthesized, action, only):
     template, _ = synthesized

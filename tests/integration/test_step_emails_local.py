@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.policy import default
+from urllib.parse import urlencode
 
 import pytest
 
@@ -88,3 +89,25 @@ def test_one_click_over_http_leaves_only_the_emails_own_subscription_type(sendin
     lead = sending_system.items(f"LEAD#{lead_id}", "PROFILE")[0]
     assert lead["status"] == "active" and lead["subscriptions"]["step_emails"]["choice"] == "out"
     assert lead["subscriptions"]["step_emails"]["via"] == "one_click"
+
+
+def test_a_reply_from_the_outbox_is_recorded_stops_the_step_emails_and_hands_the_lead_off(
+        sending_system: RunningSystem):
+    lead_id = sending_system.submit("/v1/forms/contact", {"email": "replier@example.co.jp", "name": "佐藤",
+                                                          "company": "株式会社サンプル", "consent": True})
+    email = _email_to(sending_system, "replier@example.co.jp")
+    assert email["Reply-To"].endswith("@reply.nurture.example")
+    number = re.findall(r"href='/_outbox/(\d+)'>[^<]*</a></td><td>replier@example.co.jp",
+                        sending_system.request("GET", "/_outbox").body.decode())[0]
+    assert f"action='/_outbox/{number}/reply'" in sending_system.request("GET", f"/_outbox/{number}").body.decode()
+
+    answered = sending_system.request("POST", f"/_outbox/{number}/reply",
+                                      urlencode({"text": "<b>来週お打ち合わせできますか</b>"}),
+                                      {"content-type": "application/x-www-form-urlencoded"})
+    assert answered.status == 200 and "recorded: 1" in answered.body.decode()
+    assert "<b>来週" not in answered.body.decode()
+    (reply,) = [e for e in sending_system.items(f"LEAD#{lead_id}", "EVT#") if e["type"] == "email_reply"]
+    assert reply["excerpt"] == "<b>来週お打ち合わせできますか</b>"  # data, shown escaped wherever it is shown
+    lead = wait_for(lambda: [p for p in sending_system.items(f"LEAD#{lead_id}", "PROFILE")
+                             if p.get("stage") == "handed_off"], seconds=30)[0]
+    assert lead["sequence"]["stopped"] == "replied"

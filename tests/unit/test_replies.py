@@ -1,10 +1,18 @@
 """Replies (issue 22, part 1): the signed reply address, and reading a reply over a corpus of real-shaped messages
 (Gmail, Outlook, iPhone, Japanese mail clients and auto-replies, opt-outs in both languages, delivery reports)."""
 
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 
 from nurture.domain.replies.address import UnknownReplyAddress, read_reply_address, reply_address
 from nurture.domain.replies.reading import EXCERPT_CHARS, MAX_MESSAGE_BYTES, UnreadableReply, read_reply
+from nurture.local.replies import receipt_event
+from nurture.local.resources import LocalResources
+
+REPO = Path(__file__).resolve().parents[2]
 
 LEAD = "0123456789abcdef0123456789abcdef"
 MESSAGE = "fedcba9876543210fedcba9876543210"
@@ -129,3 +137,19 @@ def test_the_excerpt_is_capped_and_drops_a_signature():
 def test_a_message_too_large_or_unreadable_is_refused_safely(raw):
     with pytest.raises(UnreadableReply):
         read_reply(raw)
+
+
+def test_the_local_runtime_hands_the_replies_function_the_event_shape_aws_documents():
+    documented = json.loads((REPO / "events" / "replies-receipt.json").read_text(encoding="utf-8"))
+    raw = mail("ありがとうございます", headers=f"Cc: {reply_address(LEAD, MESSAGE, KEY, 'reply.nurture.example')}\r\n")
+    local = receipt_event(raw, "ses-message-id", datetime(2026, 12, 7, 1, 30, tzinfo=UTC), LocalResources())
+
+    def shape(value: object) -> object:
+        if isinstance(value, dict):
+            return {key: shape(item) for key, item in value.items() if key != "headers"}
+        return [shape(value[0])] if isinstance(value, list) and value and isinstance(value[0], dict) else type(value)
+
+    assert shape(local) == shape(documented)
+    (record,) = local["Records"]
+    assert record["ses"]["receipt"]["recipients"] == [reply_address(LEAD, MESSAGE, KEY, "reply.nurture.example")]
+    assert record["ses"]["mail"]["timestamp"] == "2026-12-07T01:30:00.000Z"

@@ -11,7 +11,7 @@ import pytest
 from nurture.config import load_config
 from nurture.domain.dispatch import StepMessage
 from nurture.domain.emails import Links, render_email
-from nurture.domain.sending import decide, to_mime
+from nurture.domain.sending import Composer, decide, to_mime
 from nurture.domain.sequencing import LeadFacts, update_enrollment
 from nurture.domain.tokens import TokenSigner
 from tests.conftest import CONFIG_DIR
@@ -103,6 +103,21 @@ def test_the_mime_message_carries_both_parts_and_one_click_headers():
     assert parsed["Subject"] == email.subject
     assert [part.get_content_type() for part in parsed.iter_parts()] == ["text/plain", "text/html"]
     assert "山田" in parsed.get_body(("html",)).get_content()
+
+
+@pytest.mark.parametrize("reply_domain", ["reply.example.co.jp", ""])
+def test_a_composed_email_replies_to_an_address_naming_its_lead_and_message_only_where_replies_are_received(
+        reply_domain: str):
+    signer = TokenSigner(b"k" * 32)
+    composer = Composer.for_config(CONFIG, signer, "https://api.example.com", "news@example.co.jp", reply_domain)
+    lead_id, message_id = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba98"
+    parsed = message_from_bytes(composer.compose(lead_id, {"email": "a@example.jp", "name": "山田"}, "know_how",
+                                                 message_id, NOW, subscription_type="step_emails"), policy=default)
+    if not reply_domain:  # replies go to the From address, as before receiving was set up
+        assert parsed["Reply-To"] is None
+        return
+    assert parsed["Reply-To"].endswith("@reply.example.co.jp")
+    assert signer.read_reply_address(parsed["Reply-To"]) == (lead_id, message_id[:16])
 
 
 def test_an_email_the_lead_already_received_is_skipped_not_resent():

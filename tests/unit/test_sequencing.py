@@ -19,6 +19,7 @@ from nurture.domain.sequencing import (
     retime,
     skip,
     step_applies,
+    stop_on_reply,
     update_enrollment,
 )
 from tests.conftest import CONFIG_DIR
@@ -79,6 +80,18 @@ def test_stop_rules_end_the_sequence():
     unsubscribed = update_enrollment(state, replace(WARM, status="unsubscribed"), CONFIG, MONDAY)
     assert unsubscribed is not None and unsubscribed.stopped == "unsubscribed"
     assert update_enrollment(None, replace(WARM, status="bounced"), CONFIG, MONDAY) is None
+
+
+def test_a_persons_reply_stops_the_sequence_where_its_stop_rules_say_replied_and_an_automatic_one_never_does():
+    state = update_enrollment(None, WARM, CONFIG, MONDAY)
+    assert state is not None
+    assert stop_on_reply(state, [{"type": "email_auto_reply"}, {"type": "email_click"}], CONFIG) == state
+    stopped = stop_on_reply(state, [{"type": "email_reply"}], CONFIG)
+    assert (stopped.stopped, stopped.next_send_at) == ("replied", None)
+    without = CONFIG.model_copy(update={"sequences": [
+        sequence.model_copy(update={"stop": [rule for rule in sequence.stop if rule != "replied"]})
+        for sequence in CONFIG.sequences]})
+    assert stop_on_reply(state, [{"type": "email_reply"}], without) == state
 
 
 def test_a_lead_sales_send_back_goes_on_from_the_first_email_it_has_not_had():

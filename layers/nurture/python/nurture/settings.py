@@ -47,6 +47,9 @@ class RuntimeSettings(BaseModel):
     ses_send_rate: float = Field(default=0, ge=0, description="this instance's emails a second; 0: unpaced")
     client_ip_header: str = Field(default="", description="the header a proxy in front (CloudFront) puts the "
                                   "client's address in; empty: the connection's address")
+    reply_domain: str = Field(default="", description="the domain SES receives replies at (each email's Reply-To "
+                              "is a signed address there); empty: emails carry no Reply-To")
+    reply_bucket: str = Field(default="", description="where SES receiving stores each reply's raw message")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:
@@ -68,6 +71,8 @@ class RuntimeSettings(BaseModel):
             ses_configuration_set=environ.get("SES_CONFIGURATION_SET", ""),
             ses_send_rate=float(environ.get("SES_SEND_RATE") or 0),
             client_ip_header=environ.get("CLIENT_IP_HEADER", ""),
+            reply_domain=environ.get("REPLY_DOMAIN", ""),
+            reply_bucket=environ.get("REPLY_BUCKET", ""),
         )
 
 

@@ -15,7 +15,7 @@ class FunctionSpec:
     timeout_seconds: int
     description: str
     trigger: str = "api"  # api (routes below), stream (the table's stream), schedule (EventBridge Scheduler),
-    # queue (its own SQS queue: send, SES events, audience)
+    # queue (its own SQS queue: send, SES events, audience), receipt (SES receiving's rule, asynchronously)
     # Lambda concurrency set aside for it, and its ceiling (nurture:reservedConcurrency=false drops them all); the
     # sender's is nurture:senderConcurrency, since its pace depends on it.
     reserved_concurrency: int | None = None
@@ -87,6 +87,10 @@ def ses_events_pattern(configuration_set: str) -> dict[str, Any]:
             "detail": {"mail": {"tags": {SES_CONFIGURATION_SET_TAG: [configuration_set]}}}}
 
 
+# Where SES receiving stores a reply's raw message in the reply bucket: this prefix and SES's message id.
+REPLY_OBJECT_PREFIX = "replies/"
+REPLY_KEPT_DAYS = 3  # the raw message is read within minutes; a failed reading is retried from it for days
+
 # A metric every function may publish (a config problem) goes under this one dimension: one metric, one alarm.
 SHARED_METRIC_DIMENSIONS = {"service": "nurture"}
 SEND_QUEUE_RECEIVES = 5  # receives of a send-queue message before it goes to the DLQ (stack and local alike)
@@ -135,6 +139,11 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("notifier", "functions.notifier.handler", "functions/notifier", 256, 30,
                      "Tell a hot lead's owner at once: email, Slack, Teams or a signed webhook", trigger="queue",
                      reserved_concurrency=5),
+        # People's replies to emails: a few a day, each two reads and a write. Five at once absorb a morning's
+        # inbox; SES's asynchronous invocations wait out a throttle rather than fail.
+        FunctionSpec("replies", "functions.replies.handler", "functions/replies", 256, 30,
+                     "Replies to Nurture's emails: read, recorded as the lead's, an opt-out honoured",
+                     trigger="receipt", reserved_concurrency=5),
         # Sales tooling is an integration or two; ten bound a runaway script.
         FunctionSpec("sales_api", "functions.sales_api.handler", "functions/sales_api", 512, 10,
                      "Sales API: leads, ranks, feedback and erasure", reserved_concurrency=10),

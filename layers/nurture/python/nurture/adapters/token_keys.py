@@ -48,15 +48,24 @@ def token_signer(parameter: str, lifetime_days: int = DEFAULT_LIFETIME.days, ref
 def with_signer(parameter: str, lifetime_days: int, use: Callable[[TokenSigner], T]) -> T:
     """`use` the cached keyring; if a token names a key newer than it (a rotation this container has not
     seen), read the keyring again and retry, at most once a minute."""
-    global _refreshed_at
     signer = token_signer(parameter, lifetime_days)
     try:
         return use(signer)
     except UnknownSigningKey as unknown:
-        if not signer.newer_than_known(unknown.key_id) or time.monotonic() - _refreshed_at < REFRESH_AT_MOST_EVERY:
+        fresh = refreshed_signer(parameter, lifetime_days) if signer.newer_than_known(unknown.key_id) else None
+        if fresh is None:
             raise
-        _refreshed_at = time.monotonic()
-        return use(token_signer(parameter, lifetime_days, refresh=True))
+        return use(fresh)
+
+
+def refreshed_signer(parameter: str, lifetime_days: int) -> TokenSigner | None:
+    """The keyring read again at once, as a signature by a key this container has not seen yet asks; None when it
+    was read again less than a minute ago (a forger's tries must not cost an SSM call each)."""
+    global _refreshed_at
+    if time.monotonic() - _refreshed_at < REFRESH_AT_MOST_EVERY:
+        return None
+    _refreshed_at = time.monotonic()
+    return token_signer(parameter, lifetime_days, refresh=True)
 
 
 def keyring(value: str) -> list[SigningKey]:

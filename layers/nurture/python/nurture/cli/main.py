@@ -54,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     invoke.add_argument("event", type=Path, help="a JSON event file (see events/)")
     _target_options(invoke)
 
+    reply = commands.add_parser("reply", help="a reply arriving on the local system: the raw message into the reply "
+                                "bucket, then the replies function, as SES receiving does")
+    reply.add_argument("message", type=Path, metavar="EML_FILE", help="a raw message (.eml) sent to a Reply-To "
+                       "address of an email in the outbox")
+
     token = commands.add_parser("token", help="mint a signed tracking link for the target's key")
     token.add_argument("kind", choices=["click", "open"])
     token.add_argument("--lead", required=True, help="the lead id the link belongs to")
@@ -134,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     alone: dict[str, Callable[[argparse.Namespace], int]] = {
         "local": run_local, "token": run_token, "keys": run_keys_rotate, "handoff": run_handoff_poll,
         "rescore": run_rescore, "calendar": run_calendar, "simulate": run_simulate, "sending": run_sending,
-        "invoke": run_invoke}
+        "invoke": run_invoke, "reply": run_reply}
     targeted: dict[str, Callable[[argparse.Namespace, Callable[..., Any]], int]] = {
         "import": run_import, "export": run_export, "report": run_report, "campaign": run_campaign_command,
         "segment": run_segment_command, "webhooks": run_webhook_command,
@@ -514,6 +519,25 @@ def run_invoke(args: argparse.Namespace) -> int:
         print(str(unknown).strip("'\""), file=sys.stderr)
         return 2
     print(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def run_reply(args: argparse.Namespace) -> int:
+    """Local only: a deployed stack gets its replies from SES itself."""
+    from nurture.local.replies import receive
+    from nurture.local.resources import LocalResources
+
+    try:
+        raw = args.message.read_bytes()
+    except OSError as error:
+        print(f"cannot read {args.message}: {error}", file=sys.stderr)
+        return 2
+    args.stack = None
+    if _target(args) is None:
+        return 2
+    with contextlib.redirect_stdout(sys.stderr):  # the function's logs
+        outcomes = receive(raw, LocalResources())
+    print(json.dumps(outcomes))
     return 0
 
 

@@ -119,5 +119,10 @@ def rebuilt(annotation: Any, value: Any) -> Any:
 
 @cache
 def _field_types(model: type[BaseModel]) -> dict[str, Any]:
-    hints = typing.get_type_hints(model, include_extras=True)
-    return {name: hints[name] for name in model.model_fields}
+    """Each field's type as pydantic resolved it when it built the class (a cold start's get_type_hints would
+    evaluate every annotation again); a field it could not resolve then is resolved here."""
+    fields = model.model_fields
+    if any(isinstance(field.annotation, str | typing.ForwardRef) for field in fields.values()):
+        hints = typing.get_type_hints(model, include_extras=True)
+        return {name: hints[name] for name in fields}
+    return {name: field.annotation for name, field in fields.items()}

@@ -13,8 +13,10 @@ from nurture.config.subscriptions import STEP_EMAILS, InBothLanguages, Subscript
 
 ID = r"^[a-z][a-z0-9_]{0,63}$"
 Rank = Literal["A", "B", "C"]
-StopRule = Literal["handed_off", "converted", "unsubscribed", "bounced", "complained"]
-DEFAULT_STOP: tuple[StopRule, ...] = ("converted", "unsubscribed", "bounced", "complained")
+StopRule = Literal["handed_off", "converted", "unsubscribed", "bounced", "complained", "replied"]
+# replied: a person's answer to any email (not an automatic one) is a conversation; more step emails would talk
+# over it (HubSpot's sequences stop on a reply too)
+DEFAULT_STOP: tuple[StopRule, ...] = ("converted", "unsubscribed", "bounced", "complained", "replied")
 Condition = Literal["always", "opened_previous", "not_opened_previous", "clicked_previous", "not_clicked_previous"]
 
 

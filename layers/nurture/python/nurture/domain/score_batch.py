@@ -26,7 +26,7 @@ from nurture.domain.scoring import (
     rescore_lead,
     score_lead,
 )
-from nurture.domain.sequencing import SequenceState, lead_facts, note_engagement, update_enrollment
+from nurture.domain.sequencing import SequenceState, lead_facts, note_engagement, stop_on_reply, update_enrollment
 
 
 class ScoringStore(Protocol):
@@ -208,7 +208,8 @@ def with_enrollment(outcome: ScoreOutcome, profile: dict[str, Any], sequences: S
     if outcome.last_activity_at is not None:
         profile = {**profile, "last_activity_at": outcome.last_activity_at}
     facts = lead_facts(profile, outcome.rank, outcome.stage, now)
-    after = update_enrollment(before and note_engagement(before, events), facts, sequences, now)
+    noted = before and stop_on_reply(note_engagement(before, events), events, sequences)
+    after = update_enrollment(noted, facts, sequences, now)
     if after == before:
         return outcome
     # The due entry is rewritten only when the time changes: a dispatcher's lease on it stands.

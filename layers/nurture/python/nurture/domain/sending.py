@@ -99,11 +99,14 @@ def decide(profile: dict[str, Any], suppressed: bool, message: StepMessage, conf
     return SendDecision("send", "due", state, step)
 
 
-def to_mime(email: RenderedEmail, sender: str, recipient: str, now: datetime, domain: str) -> bytes:
+def to_mime(email: RenderedEmail, sender: str, recipient: str, now: datetime, domain: str,
+            reply_to: str | None = None) -> bytes:
     """A multipart/alternative message with the one-click unsubscribe headers (RFC 8058)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
+    if reply_to is not None:
+        message["Reply-To"] = reply_to
     message["Subject"] = email.subject
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=domain)
@@ -177,13 +180,15 @@ class Composer:
     open_pixel: bool = True
     custom_fields: frozenset[str] = frozenset()  # form fields templates may show
     identity: SenderIdentity | None = None  # who sends, for the legal footer
+    reply_domain: str = ""  # where replies are received: each email's Reply-To is signed for it ("": none)
 
     @classmethod
-    def for_config(cls, config: NurtureConfig, signer: TokenSigner, api_base: str, sender_address: str) -> Composer:
+    def for_config(cls, config: NurtureConfig, signer: TokenSigner, api_base: str, sender_address: str,
+                   reply_domain: str = "") -> Composer:
         """The sender's composer for one config version: its templates, sender name and pixel setting."""
         sender = formataddr((config.sequences.sender_name, sender_address))  # encodes a Japanese name
         return cls(config.templates, signer, api_base, sender, config.sequences.open_pixel,
-                   config.rendered_custom_fields, config.sequences.sender)
+                   config.rendered_custom_fields, config.sequences.sender, reply_domain)
 
     def compose(self, lead_id: str, profile: dict[str, Any], template: str | EmailTemplate, message_id: str,
                 now: datetime, *, subscription_type: str, counter: str | None = None) -> bytes:
@@ -195,7 +200,8 @@ class Composer:
         chosen = self.templates[template] if isinstance(template, str) else template
         email = render_email(chosen, str(profile.get("language") or "ja"), profile, links, self.open_pixel,
                              self.custom_fields, self.identity)
-        return self._mime(email, profile, now)
+        reply_to = self.signer.reply_address(lead_id, message_id, self.reply_domain) if self.reply_domain else None
+        return self._mime(email, profile, now, reply_to)
 
     def compose_confirmation(self, profile: dict[str, Any], template: EmailTemplate, confirm_url: str,
                              kept_days: int, now: datetime) -> bytes:
@@ -204,9 +210,9 @@ class Composer:
                                     self.identity)
         return self._mime(email, profile, now)
 
-    def _mime(self, email: RenderedEmail, profile: dict[str, Any], now: datetime) -> bytes:
+    def _mime(self, email: RenderedEmail, profile: dict[str, Any], now: datetime, reply_to: str | None = None) -> bytes:
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
-        return to_mime(email, self.sender, str(profile["email"]), now, domain)
+        return to_mime(email, self.sender, str(profile["email"]), now, domain, reply_to)
 
 
 @dataclass(frozen=True)

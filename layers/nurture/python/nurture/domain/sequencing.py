@@ -20,6 +20,7 @@ from typing import Any
 from nurture.config.sequences import Sequence, SequencesConfig, Step
 from nurture.domain.clock import iso, parse_iso, parse_iso_or_none
 from nurture.domain.preferences.double_opt_in import pending
+from nurture.domain.replies import REPLY
 from nurture.domain.schedule import next_send_time
 
 SEND_HISTORY_KEPT = 20  # send times kept for the frequency cap
@@ -119,6 +120,7 @@ def stop_reason(sequence: Sequence, facts: LeadFacts) -> str | None:
         "unsubscribed": facts.status == "unsubscribed",
         "bounced": facts.status == "bounced",
         "complained": facts.status == "complained",
+        "replied": False,  # an event, not a fact: stop_on_reply
     }
     return next((rule for rule in sequence.stop if observed[rule]), None)
 
@@ -195,6 +197,16 @@ def retime(state: SequenceState, config: SequencesConfig, facts: LeadFacts) -> S
     if state.next_send_at is None or state.stopped or sequence is None:
         return state
     return _schedule_next(state, sequence, facts, config)
+
+
+def stop_on_reply(state: SequenceState, events: list[dict[str, Any]], config: SequencesConfig) -> SequenceState:
+    """A person's reply stops the running sequence when its stop rules say `replied` (automatic replies are
+    recorded as another type and stop nothing)."""
+    sequence = config.sequence(state.sequence)
+    if state.stopped or sequence is None or "replied" not in sequence.stop or \
+            not any(event.get("type") == REPLY for event in events):
+        return state
+    return replace(state, stopped="replied", next_send_at=None)
 
 
 def note_engagement(state: SequenceState, events: list[dict[str, Any]]) -> SequenceState:

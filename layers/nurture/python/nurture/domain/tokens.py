@@ -23,6 +23,7 @@ from typing import Any
 
 from nurture.domain.clock import epoch_seconds, utc_now
 from nurture.domain.errors import InvalidToken
+from nurture.domain.replies.address import read_reply_address, reply_address
 
 OPEN = "o"
 CLICK = "c"
@@ -91,6 +92,15 @@ class TokenSigner:
             body["e"] = epoch_seconds(expires_at)
         payload = _b64encode(json.dumps(body, separators=(",", ":")).encode())
         return f"{payload}.{_signature(self._current, payload)}"
+
+    def reply_address(self, lead_id: str, message_id: str, domain: str) -> str:
+        """The Reply-To of an email: a reply to it names the lead and the email (domain.replies.address)."""
+        return reply_address(lead_id, message_id, self._current.secret, domain)
+
+    def read_reply_address(self, address: str) -> tuple[str, str]:
+        """(lead id, the email's message id's first 16 hex digits) of a reply address any key of the ring
+        signed; UnknownReplyAddress otherwise."""
+        return read_reply_address(address, [key.secret for key in self._keys.values()])
 
     def verify(self, token: str, kind: str, now: datetime | None = None) -> dict[str, Any]:
         """The claims of a genuine, unexpired token of this kind; InvalidToken for anything else."""

@@ -37,6 +37,8 @@ class LocalResources:
     configuration_set: str = "nurture-local"
     signing_key_parameter: str = "/nurture-local/signing-keyring"  # SSM SecureString, as the stack's
     config_bucket: str = "nurture-local-config"
+    reply_bucket: str = "nurture-local-replies"  # where `nurture reply` and the outbox put a reply, as SES would
+    reply_domain: str = "reply.nurture.example"  # the emails' Reply-To: r+<signed tag>@ here
     region: str = REGION
 
     def environment(self, config_dir: str, api_url: str = "http://127.0.0.1:3000") -> dict[str, str]:
@@ -54,6 +56,8 @@ class LocalResources:
             "SIGNING_KEY_PARAMETER": self.signing_key_parameter,
             "NURTURE_CONFIG_DIR": config_dir,
             "CONFIG_BUCKET": self.config_bucket,
+            "REPLY_BUCKET": self.reply_bucket,
+            "REPLY_DOMAIN": self.reply_domain,
             # A push reaches the local functions within seconds (AWS: a minute), as the scheduler ticks faster.
             "CONFIG_MAX_AGE_SECONDS": "2",
             "AWS_DEFAULT_REGION": self.region,
@@ -79,8 +83,8 @@ class LocalResources:
 
 
 def create_resources(resources: LocalResources, session: Any | None = None) -> None:
-    """Table (keys, GSIs, stream, TTL), the config bucket, the queues, the SES events rule, the SES identity and the
-    signing keyring's parameter, if missing."""
+    """Table (keys, GSIs, stream, TTL), the config and reply buckets, the queues, the SES events rule, the SES
+    identity and the signing keyring's parameter, if missing."""
     session = session or boto3.session.Session(region_name=resources.region)
     dynamodb = session.client("dynamodb")
     if resources.table_name not in dynamodb.list_tables()["TableNames"]:
@@ -90,9 +94,9 @@ def create_resources(resources: LocalResources, session: Any | None = None) -> N
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TABLE.ttl_attribute},
         )
     s3 = session.client("s3")
-    if resources.config_bucket not in {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}:
-        s3.create_bucket(Bucket=resources.config_bucket,
-                         CreateBucketConfiguration={"LocationConstraint": resources.region})
+    existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
+    for bucket in {resources.config_bucket, resources.reply_bucket} - existing:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": resources.region})
     sqs = session.client("sqs")
     sqs.create_queue(QueueName=resources.handoff_queue,
                      Attributes={"FifoQueue": "true", "VisibilityTimeout": "60"})

@@ -32,6 +32,7 @@ from nurture.local.kintone import PATH as KINTONE_PATH
 from nurture.local.kintone import KintoneFake
 from nurture.local.outbox import Outbox
 from nurture.local.queues import QueuePoller, Repeater, scheduled_event
+from nurture.local.replies import receive as receive_reply
 from nurture.local.resources import LocalResources, create_resources, point_webhooks_at
 from nurture.local.ses_publisher import EventPublisher, delivery_records
 from nurture.local.site import StaticSite
@@ -115,13 +116,15 @@ class LocalSystem:
         # SES, as it would: Send and Delivery events for each email it accepted, once, whoever saw it first.
         self.outbox = Outbox(self.outbox_dir, self.resources.region, lambda email: ses.publish(
             *delivery_records(email, self.resources.configuration_set, datetime.now(UTC)))
-            if email.configuration_set else None)  # alerts to salespeople are sent without one
+            if email.configuration_set else None,  # alerts to salespeople are sent without one
+            lambda raw: receive_reply(raw, self.resources))
         self._start_step_emails()
         sales = marketer_config().sales
         self.webhooks = WebhookReceiver(self.resources.webhook_parameters, self.resources.region)
         self.kintone = KintoneFake(self.resources.webhook_parameters, self.resources.region, sales.crm.kintone)
         self.gateway = Gateway((self.host, self.port), self._page, lambda *request: (
-            self.webhooks.receive(*request) or self.kintone.receive(*request)))
+            self.webhooks.receive(*request) or self.kintone.receive(*request) or
+            self.outbox.reply(request[0], request[1], request[3])))
         self.port = self.gateway.server_address[1]
         point_webhooks_at(self.resources, {**{webhook: f"{self.gateway_url}{WEBHOOKS}/{webhook}"
                                               for webhook in sales.webhooks},

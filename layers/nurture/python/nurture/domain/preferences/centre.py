@@ -5,6 +5,7 @@ each type, its second button leaves everything."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from nurture.config.subscriptions import SubscriptionsConfig
@@ -85,12 +86,29 @@ def unsubscribe(token: str, signer: TokenSigner, store: PreferenceStore, request
         return Unsubscribed(_choose(store, lead_of(claims), {kind: False}, "one_click", activity, settings), kind)
     activity = new_activity("unsubscribe", request.received_at, settings.event_retention_days,
                             {"message_id": claims.get("m")})
+    return Unsubscribed(_leave_everything(store, lead_of(claims), activity), None)
+
+
+def opt_out_by_reply(lead_id: str, kind: str | None, message_id: str | None, store: PreferenceStore, at: datetime,
+                     settings: PreferenceSettings) -> bool:
+    """A reply asking to stop (「配信停止」): as the one-click of the email replied to, from its type; from
+    everything when its type is not known (the request is honoured, not guessed at). False: nothing changed."""
+    if kind is not None and kind in settings.subscriptions.types:
+        activity = new_activity("opt_out", at, settings.event_retention_days,
+                                {"message_id": message_id, "subscription_type": kind, "via": "reply"})
+        return _choose(store, lead_id, {kind: False}, "reply", activity, settings)
+    activity = new_activity("unsubscribe", at, settings.event_retention_days,
+                            {"message_id": message_id, "via": "reply"})
+    return _leave_everything(store, lead_id, activity)
+
+
+def _leave_everything(store: PreferenceStore, lead_id: str, activity: Activity) -> bool:
     for attempt in range(MAX_ATTEMPTS):
         try:
-            return Unsubscribed(store.unsubscribe(lead_of(claims), activity), None)
+            return store.unsubscribe(lead_id, activity)
         except WriteConflict:
             backoff(attempt)  # the scorer or an SES event was writing the lead: an opt-out is never lost to it
-    # A 503: the mailbox provider's one-click POST, or the person's button, tries again.
+    # A 503: the mailbox provider's one-click POST, or the person's button, tries again; a reply is redelivered.
     raise StoreUnavailable("the lead kept changing while it was unsubscribed")
 
 

@@ -1,6 +1,6 @@
 """A lead's choice per subscription type, as the profile keeps it: `subscriptions.<type>` holds `choice`
 (in, out, or not_asked: a form that starts the type off until the lead opts in), `at` and `via` (form,
-preference_page, one_click, import, sales_api). A type without an entry follows the type's default."""
+preference_page, one_click, import, sales_api, reply). A type without an entry follows the type's default."""
 
 from __future__ import annotations
 

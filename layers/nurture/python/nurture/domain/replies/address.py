@@ -3,7 +3,7 @@ the email and is signed, so a reply finds both without trusting anything the sen
 
 An address's local part may be 64 characters at most (RFC 5321), which a signed token of tracking links does not
 fit: the tag is the lead id (16 bytes) and the email's message id (its first 8 bytes) with a 10-byte HMAC, in
-lower-case base32 (mail systems may change the case of an address): 56 characters, 58 with `r+`."""
+lower-case base32 (mail systems may change the case of an address): 55 characters, 57 with `r+`."""
 
 from __future__ import annotations
 

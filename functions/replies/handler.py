@@ -1,0 +1,36 @@
+"""Replies function: a reply to a Nurture email, stored by SES receiving in the reply bucket, read and acted on."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from nurture.adapters.reply_store import DynamoReplyStore, S3ReplyMail
+from nurture.adapters.token_keys import refreshed_signer, token_signer
+from nurture.domain.tokens import TokenSigner
+from nurture.inbound.replies import handle_receipts
+from nurture.observability import logger, metrics, traced
+from nurture.settings import marketer_config, pin_config, runtime_settings
+from nurture.topology import REPLY_OBJECT_PREFIX
+
+
+@cache
+def collaborators() -> tuple[DynamoReplyStore, S3ReplyMail]:
+    settings = runtime_settings()
+    return DynamoReplyStore(settings.table_name), S3ReplyMail(settings.reply_bucket, REPLY_OBJECT_PREFIX)
+
+
+def signers(fresh: bool) -> TokenSigner | None:
+    settings, lifetime = runtime_settings(), marketer_config().api.token_lifetime_days
+    if fresh:
+        return refreshed_signer(settings.signing_key_parameter, lifetime)
+    return token_signer(settings.signing_key_parameter, lifetime)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@traced
+@pin_config
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    store, mail = collaborators()
+    return handle_receipts(event, store, mail, signers, marketer_config(), runtime_settings().reply_domain)

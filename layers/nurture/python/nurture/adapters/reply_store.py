@@ -1,0 +1,88 @@
+"""Where replies are read and recorded: the raw message as SES receiving stored it in S3, and the lead's
+history in the table (the email replied to, the reply's activity, an opt-out's choice)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from nurture import keys
+from nurture.adapters.aws import client
+from nurture.adapters.lead_store import DynamoLeadStore, TransactionCancelled, from_item, item_key
+from nurture.domain.activity import Activity
+from nurture.domain.errors import LeadGone, StoreUnavailable
+from nurture.domain.replies.reading import MAX_MESSAGE_BYTES
+from nurture.domain.replies.receiving import SentEmail
+
+
+class MessageTooLarge(ValueError):
+    """A stored message past what a reply is read at (MAX_MESSAGE_BYTES): refused unread."""
+
+
+class MessageGone(LookupError):
+    """No stored message of that name: the bucket's lifecycle removed it, or it never was."""
+
+
+class S3ReplyMail:
+    """The raw messages SES receiving put in the reply bucket, each under `prefix` + SES's message id."""
+
+    def __init__(self, bucket: str, prefix: str, s3: Any = None):
+        self._bucket, self._prefix = bucket, prefix
+        self._s3 = s3
+
+    @property
+    def _client(self) -> Any:
+        if self._s3 is None:
+            self._s3 = client("s3")
+        return self._s3
+
+    def raw(self, ses_message_id: str) -> bytes:
+        """The message's bytes, read only when its size is one a reply can have."""
+        try:
+            answer = self._client.get_object(Bucket=self._bucket, Key=self._prefix + ses_message_id)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                raise MessageGone(ses_message_id) from error
+            raise StoreUnavailable(f"s3 {error.response['Error']['Code']}") from error
+        except BotoCoreError as error:
+            raise StoreUnavailable(f"s3 {type(error).__name__}") from error
+        body = answer["Body"]
+        try:
+            if int(answer.get("ContentLength", 0)) > MAX_MESSAGE_BYTES:
+                raise MessageTooLarge(ses_message_id)
+            return bytes(body.read(MAX_MESSAGE_BYTES + 1))
+        finally:
+            body.close()
+
+
+class DynamoReplyStore(DynamoLeadStore):
+
+    def sent_email(self, lead_id: str, message_prefix: str) -> SentEmail | None:
+        """The send marker whose message id starts with `message_prefix`, and what its `email_sent` activity
+        says was sent: two reads, for a reply."""
+        markers = [from_item(item) for item in self._query_all(keys.lead_pk(lead_id), keys.send_sk(message_prefix))]
+        if len(markers) != 1:
+            return None  # none kept, or (16 hex digits of a hash) never two
+        message_id = str(markers[0]["SK"]).removeprefix(keys.send_sk(""))
+        sent = self._get(keys.lead_pk(lead_id), keys.event_sk(str(markers[0]["at"]), message_id),
+                         "sequence, step, campaign, template") or {}
+        return SentEmail(message_id, sent.get("sequence"), sent.get("step"), sent.get("campaign"),
+                         sent.get("template"))
+
+    def record_reply(self, lead_id: str, activity: Activity) -> bool:
+        """The reply's activity under a lead that still exists, once (its id is SES's message id)."""
+        pk = keys.lead_pk(lead_id)
+        try:
+            self._call("transact_write_items", TransactItems=[
+                {"ConditionCheck": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
+                                    "ConditionExpression": "attribute_exists(PK)"}},
+                {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
+                         "Item": {**self._activity_item(pk, activity), "lead_id": {"S": lead_id}}}}])
+        except TransactionCancelled as cancelled:
+            if cancelled.codes[0] == "ConditionalCheckFailed":
+                raise LeadGone(lead_id) from cancelled
+            if cancelled.codes[1] == "ConditionalCheckFailed":
+                return False
+            raise StoreUnavailable("the reply could not be recorded") from cancelled
+        return True

@@ -1,0 +1,115 @@
+"""What a received reply does: found by the signed address it was sent to, then recorded as a person's reply
+(scored, and through the scorer it stops step emails and reaches the owner), as an automatic one (kept, nothing
+more), or taken as a request to stop that email's type of mail. A delivery report, or mail to an address
+Nurture did not sign, is counted and stored nowhere. Pure: the store and the signer come in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from nurture.config.bundle import NurtureConfig
+from nurture.domain.activity import Activity
+from nurture.domain.clock import expiry, iso
+from nurture.domain.errors import LeadGone
+from nurture.domain.preferences.centre import PreferenceSettings, PreferenceStore, opt_out_by_reply
+from nurture.domain.replies import AUTOMATIC_REPLY, REPLY
+from nurture.domain.replies.address import PREFIX, UnknownReplyAddress
+from nurture.domain.replies.reading import Reply, read_reply
+from nurture.domain.tokens import TokenSigner
+
+ReplyOutcome = Literal["recorded", "automatic", "opted_out", "delivery_report", "unknown_address", "duplicate",
+                       "lead_gone"]
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    """What SES's receipt says of a message (its raw bytes are read from where SES stored them)."""
+
+    ses_message_id: str  # also the stored object's name, and the recorded activity's id: redelivery is a no-op
+    received_at: datetime
+    recipients: tuple[str, ...]  # the envelope's, as SES accepted them: ours only
+
+
+@dataclass(frozen=True)
+class SentEmail:
+    """The email a reply answers, as the lead's history recorded its send."""
+
+    message_id: str
+    sequence: str | None = None
+    step: str | None = None
+    campaign: str | None = None
+    template: str | None = None
+
+
+class ReplyStore(PreferenceStore, Protocol):
+    def sent_email(self, lead_id: str, message_prefix: str) -> SentEmail | None:
+        """The lead's sent email whose message id starts with `message_prefix` (None: none is kept)."""
+        ...
+
+    def record_reply(self, lead_id: str, activity: Activity) -> bool:
+        """The activity under the lead, once: False when this reply was recorded before; LeadGone when the lead
+        was erased."""
+        ...
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The lead and the email a reply is for, from the address it was sent to."""
+
+    lead_id: str
+    email: SentEmail | None  # None: its send is no longer kept (past the event retention)
+
+
+def answered(mail: ReceivedMail, reply: Reply, signer: TokenSigner, store: ReplyStore,
+             reply_domain: str) -> Answered | None:
+    """The first of the message's recipients that is a reply address this Nurture signed (None: none is)."""
+    suffix = "@" + reply_domain.lower()
+    for address in dict.fromkeys([*mail.recipients, *reply.recipients]):
+        local = address.lower()
+        if not (local.endswith(suffix) and local.startswith(PREFIX)):
+            continue
+        try:
+            lead_id, message_prefix = signer.read_reply_address(address)
+        except UnknownReplyAddress:
+            continue
+        return Answered(lead_id, store.sent_email(lead_id, message_prefix))
+    return None
+
+
+def receive_reply(mail: ReceivedMail, raw: bytes, signer: TokenSigner, store: ReplyStore, config: NurtureConfig,
+                  settings: PreferenceSettings, reply_domain: str) -> ReplyOutcome:
+    """Read `raw` (UnreadableReply when it is not a message) and act on it once."""
+    reply = read_reply(raw)
+    if reply.kind == "delivery_report":
+        return "delivery_report"
+    found = answered(mail, reply, signer, store, reply_domain)
+    if found is None:
+        return "unknown_address"
+    email = found.email or SentEmail(message_id="")  # its send no longer kept: the reply stands on its own
+    if reply.kind == "opt_out":
+        changed = opt_out_by_reply(found.lead_id, _email_type(email, config), email.message_id or None, store,
+                                   mail.received_at, settings)
+        return "opted_out" if changed else "duplicate"
+    data = {"message_id": email.message_id, "sequence": email.sequence, "step": email.step,
+            "campaign": email.campaign, "template": email.template, "why": reply.why}
+    if reply.kind == "person":
+        data |= {"excerpt": reply.excerpt, "subject": reply.subject}
+    activity = Activity(REPLY if reply.kind == "person" else AUTOMATIC_REPLY, iso(mail.received_at),
+                        mail.ses_message_id, expiry(mail.received_at, settings.event_retention_days),
+                        {key: value for key, value in data.items() if value not in (None, "")})
+    try:
+        if not store.record_reply(found.lead_id, activity):
+            return "duplicate"
+    except LeadGone:
+        return "lead_gone"
+    return "recorded" if reply.kind == "person" else "automatic"
+
+
+def _email_type(email: SentEmail, config: NurtureConfig) -> str | None:
+    """The subscription type of the email replied to (None: not known, so the request stops everything)."""
+    if email.campaign is not None and email.campaign in config.campaigns.campaigns:
+        return config.campaigns.campaigns[email.campaign].type
+    sequence = config.sequences.sequence(email.sequence) if email.sequence is not None else None
+    return sequence.type if sequence is not None else None

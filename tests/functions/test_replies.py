@@ -1,0 +1,143 @@
+"""Replies: a step email's Reply-To, a reply to it stored in the reply bucket and handed to the replies function
+with SES receiving's event, under moto, through the same path `nurture reply` takes."""
+
+from __future__ import annotations
+
+import json
+from email.message import EmailMessage
+from pathlib import Path
+
+import boto3
+import pytest
+
+from nurture.domain.clock import utc_now
+from nurture.local.functions import invoke
+from nurture.local.replies import receive, reply_message
+from nurture.topology import REPLY_OBJECT_PREFIX
+from tests.functions.helpers import events_under, items_under, profile
+from tests.functions.pipeline import Pipeline
+from tests.functions.step_emails import RESOURCES, dispatch_and_send, due_at, enrolled, outbox
+
+pytestmark = pytest.mark.usefixtures("aws")
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def first_email() -> tuple[str, EmailMessage]:
+    """A lead enrolled by the contact form, sent its first step email."""
+    lead_id = enrolled()
+    dispatch_and_send(due_at(lead_id))
+    (email,) = outbox()
+    return lead_id, email
+
+
+def reply_to(email: EmailMessage, text: str, *, subject: str | None = None, sender: str | None = None,
+             **headers: str) -> bytes:
+    """What a mail client sends when the person answers `email` (`sender`: another From than its To)."""
+    if sender is not None:
+        del email["To"]
+        email["To"] = sender
+    return reply_message(email, text, utc_now(), subject, {name.replace("_", "-"): value
+                                                           for name, value in headers.items()})
+
+
+def test_every_step_email_carries_a_reply_address_signed_for_its_lead_and_message():
+    _, email = first_email()
+    local, _, domain = email["Reply-To"].partition("@")
+    assert domain == RESOURCES.reply_domain and local.startswith("r+") and len(local) == 57
+
+
+def test_a_persons_reply_is_recorded_once_makes_the_lead_hot_and_stops_its_step_emails():
+    lead_id, email = first_email()
+    pipeline = Pipeline()
+    raw = reply_to(email, "ぜひ一度、詳しくお話を伺いたいです。来週ご都合いかがでしょうか。")
+
+    assert receive(raw, RESOURCES) == {"recorded": 1}
+    (reply,) = [event for event in events_under(f"LEAD#{lead_id}") if event["type"] == "email_reply"]
+    assert reply["excerpt"] == "ぜひ一度、詳しくお話を伺いたいです。来週ご都合いかがでしょうか。"
+    assert reply["sequence"] == profile(lead_id)["sequence"]["sequence"] and reply["template"] == "know_how"
+    (marker,) = items_under(f"LEAD#{lead_id}", "SEND#")
+    assert reply["message_id"] == marker["SK"].removeprefix("SEND#") and reply["subject"].startswith("Re: ")
+
+    pipeline.drain()
+    lead = profile(lead_id)
+    assert lead["sequence"]["stopped"] == "replied" and "due_sk" not in lead
+    (handoff,) = pipeline.messages()
+    assert handoff["lead_id"] == lead_id
+    assert {"id": "reply_is_hot", "reason": "メールへの返信は即ホットリード (a reply is read by a person at once)"} \
+        in handoff["reasons"]["patterns"]
+
+
+def test_the_same_reply_delivered_again_changes_nothing():
+    lead_id, email = first_email()
+    raw = reply_to(email, "資料ありがとうございました。")
+    s3 = boto3.client("s3", region_name=RESOURCES.region)
+    s3.put_object(Bucket=RESOURCES.reply_bucket, Key=f"{REPLY_OBJECT_PREFIX}same-message", Body=raw)
+    event = json.loads((EVENTS / "replies-receipt.json").read_text(encoding="utf-8"))
+    record = event["Records"][0]["ses"]
+    record["mail"]["messageId"] = "same-message"
+    record["receipt"]["recipients"] = [str(email["Reply-To"])]
+
+    assert invoke("replies", event) == {"recorded": 1}
+    assert invoke("replies", event) == {"duplicate": 1}  # Lambda's asynchronous retry, or SES's redelivery
+    assert len([e for e in events_under(f"LEAD#{lead_id}") if e["type"] == "email_reply"]) == 1
+
+
+def test_an_out_of_office_reply_is_kept_but_scores_and_stops_nothing():
+    lead_id, email = first_email()
+    pipeline = Pipeline()
+    raw = reply_to(email, "誠に勝手ながら、12月10日まで不在にしております。", subject="自動返信: ご案内",
+                   Auto_Submitted="auto-replied")
+
+    assert receive(raw, RESOURCES) == {"automatic": 1}
+    pipeline.drain()
+    (kept,) = [event for event in events_under(f"LEAD#{lead_id}") if event["type"] == "email_auto_reply"]
+    assert "excerpt" not in kept and kept["why"] == "auto-submitted"
+    lead = profile(lead_id)
+    assert lead["sequence"]["stopped"] is None and pipeline.messages() == []
+
+
+@pytest.mark.parametrize("text", ["配信停止をお願いします。", "Please unsubscribe me from these emails."])
+def test_a_reply_asking_to_stop_leaves_that_emails_type_only(text: str):
+    lead_id, email = first_email()
+    raw = reply_to(email, text)
+
+    assert receive(raw, RESOURCES) == {"opted_out": 1}
+    lead = profile(lead_id)
+    (kind,) = [name for name, entry in lead["subscriptions"].items() if entry["choice"] == "out"]
+    assert lead["subscriptions"][kind]["via"] == "reply" and lead["status"] == "active"
+    assert [e["subscription_type"] for e in events_under(f"LEAD#{lead_id}") if e["type"] == "opt_out"] == [kind]
+    assert not any(event["type"] == "email_reply" for event in events_under(f"LEAD#{lead_id}"))
+    assert receive(raw, RESOURCES) == {"duplicate": 1}  # asked twice: left once
+
+
+def test_mail_to_an_address_nurture_did_not_sign_is_counted_and_stored_nowhere():
+    lead_id, email = first_email()
+    genuine = str(email["Reply-To"])
+    forged = genuine[:2] + ("b" if genuine[2] == "a" else "a") + genuine[3:]
+    del email["Reply-To"]
+    email["Reply-To"] = forged
+    before = items_under(f"LEAD#{lead_id}")
+
+    assert receive(reply_to(email, "興味があります"), RESOURCES) == {"unknown_address": 1}
+    assert items_under(f"LEAD#{lead_id}") == before
+
+
+def test_a_delivery_report_that_lands_on_the_reply_domain_is_only_counted():
+    lead_id, email = first_email()
+    before = items_under(f"LEAD#{lead_id}")
+    raw = reply_to(email, "This is the mail system at host mx.example.co.jp. Your message could not be delivered.",
+                   subject="Undelivered Mail Returned to Sender", sender="MAILER-DAEMON@mx.example.co.jp")
+
+    assert receive(raw, RESOURCES) == {"delivery_report": 1}
+    assert items_under(f"LEAD#{lead_id}") == before
+
+
+def test_a_message_too_large_for_a_reply_is_refused_unread():
+    _, email = first_email()
+    raw = reply_to(email, "添付をご確認ください。\n" + "x" * (10 * 1024 * 1024))
+    assert receive(raw, RESOURCES) == {"too_large": 1}
+
+
+def test_the_documented_receipt_event_without_its_stored_message_is_counted_as_gone():
+    event = json.loads((EVENTS / "replies-receipt.json").read_text(encoding="utf-8"))
+    assert invoke("replies", event) == {"gone": 1}
