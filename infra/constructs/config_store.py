@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aws_cdk import RemovalPolicy, Stack, Validations
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from infra import paths
+from infra.constructs.buckets import private_bucket
 from infra.constructs.nag import acknowledge
 from nurture.config.loader import read_config_files
 from nurture.config.versions import ACTIVE_KEY, VERSIONS_PREFIX, deployed_version
@@ -23,11 +23,8 @@ if TYPE_CHECKING:
 class ConfigStore(Construct):
     def __init__(self, scope: Construct, construct_id: str, shipped_config: Path) -> None:
         super().__init__(scope, construct_id)
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self, "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
             # Each pushed version is a new key; versioning also keeps a pointer overwritten by mistake.
             versioned=True,
             # Marketer content and its history outlive a stack that is torn down by mistake.

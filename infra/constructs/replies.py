@@ -11,6 +11,7 @@ from aws_cdk import aws_ses_actions as ses_actions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.constructs.buckets import private_bucket
 from infra.constructs.function import NurtureFunction
 from infra.constructs.nag import acknowledge
 from nurture.topology import REPLY_KEPT_DAYS, REPLY_OBJECT_PREFIX
@@ -24,11 +25,8 @@ class ReplyReceiving(Construct):
         super().__init__(scope, construct_id)
         # What people write is personal data: never public, encrypted, and gone in days (the reply's excerpt is
         # kept on the lead's activity, with the event retention).
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(
             self, "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(REPLY_KEPT_DAYS))],
             removal_policy=RemovalPolicy.DESTROY,
