@@ -129,11 +129,11 @@ class NurtureStack(Stack):
         only = {"sender": {"SENDER_ADDRESS": settings.sender_address,
                            "SES_CONFIGURATION_SET": email.configuration_set.configuration_set_name,
                            "SES_SEND_RATE": f"{settings.sender_rate_per_instance:g}", **reply_domain},
-                "replies": {"REPLY_BUCKET": replies.bucket.bucket_name, **reply_domain},
                 # A handoff's links are sales routes, which sales tooling signs (SigV4) for the API's own host:
                 # CloudFront cannot pass such a request on.
                 "handoff": {"PUBLIC_API_URL": api.url},
                 "dispatcher": {"SALES_API_URL": api.url},  # reminders' links to the lead
+                "replies": {"REPLY_BUCKET": replies.bucket.bucket_name, "SALES_API_URL": api.url, **reply_domain},
                 "notifier": {"SENDER_ADDRESS": settings.sender_address,
                              "WEBHOOK_PARAMETERS": alerts.webhook_parameters}}
         workers = {
@@ -171,7 +171,7 @@ class NurtureStack(Stack):
         ses_events.attach(functions["ses_events"])
         replies.attach(functions["replies"], dead_letters, settings.reply_domain)
         audience.attach(functions["audience"], data.table.table_arn)
-        alerts.attach(functions["notifier"], [functions["handoff"], functions["dispatcher"]])
+        alerts.attach(functions["notifier"], [functions["handoff"], functions["dispatcher"], functions["replies"]])
         email.allow_alerts(functions["notifier"])
         sales = SalesAccess(self, "SalesAccess", handoff.queue, api.api)
         monitoring = Monitoring(

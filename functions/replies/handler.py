@@ -5,19 +5,23 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from nurture.adapters.alert_queue import AlertQueue
 from nurture.adapters.reply_store import DynamoReplyStore, S3ReplyMail
 from nurture.adapters.token_keys import refreshed_signer, token_signer
+from nurture.domain.clock import utc_now
 from nurture.domain.tokens import TokenSigner
-from nurture.inbound.replies import handle_receipts
+from nurture.inbound.replies import ReplyServices, handle_receipts
 from nurture.observability import logger, metrics, traced
 from nurture.settings import marketer_config, pin_config, runtime_settings
 from nurture.topology import REPLY_OBJECT_PREFIX
 
 
 @cache
-def collaborators() -> tuple[DynamoReplyStore, S3ReplyMail]:
+def services() -> ReplyServices:
     settings = runtime_settings()
-    return DynamoReplyStore(settings.table_name), S3ReplyMail(settings.reply_bucket, REPLY_OBJECT_PREFIX)
+    return ReplyServices(DynamoReplyStore(settings.table_name), S3ReplyMail(settings.reply_bucket, REPLY_OBJECT_PREFIX),
+                         signers, AlertQueue(settings.alert_queue_url), settings.reply_domain,
+                         settings.sales_api_url or settings.public_api_url)
 
 
 def signers(fresh: bool) -> TokenSigner | None:
@@ -32,5 +36,4 @@ def signers(fresh: bool) -> TokenSigner | None:
 @traced
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    store, mail = collaborators()
-    return handle_receipts(event, store, mail, signers, marketer_config(), runtime_settings().reply_domain)
+    return handle_receipts(event, services(), marketer_config(), utc_now)

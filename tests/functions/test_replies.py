@@ -14,9 +14,11 @@ from nurture.domain.clock import utc_now
 from nurture.local.functions import invoke
 from nurture.local.replies import receive, reply_message
 from nurture.topology import REPLY_OBJECT_PREFIX
+from tests.functions.alerting import Receiver, alert_emails, notifier
 from tests.functions.helpers import events_under, items_under, profile
 from tests.functions.pipeline import Pipeline
 from tests.functions.step_emails import RESOURCES, dispatch_and_send, due_at, enrolled, outbox
+from tests.functions.test_routing import demo_request
 
 pytestmark = pytest.mark.usefixtures("aws")
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -141,3 +143,22 @@ def test_a_message_too_large_for_a_reply_is_refused_unread():
 def test_the_documented_receipt_event_without_its_stored_message_is_counted_as_gone():
     event = json.loads((EVENTS / "replies-receipt.json").read_text(encoding="utf-8"))
     assert invoke("replies", event) == {"gone": 1}
+
+
+def test_a_reply_from_a_lead_sales_already_work_tells_its_owner_at_once(receiver: Receiver):
+    lead_id, email = first_email()
+    pipeline = Pipeline()
+    demo_request("first@example.co.jp", "Acme")  # the same person asks for a demo: handed off, its owner told
+    pipeline.drain()
+    notifier().drain()
+    told = len(alert_emails())
+
+    assert receive(reply_to(email, "見積もりもお願いできますか。"), RESOURCES) == {"recorded": 1}
+    notifier().drain()
+
+    (alert,) = alert_emails()[told:]
+    assert "[Nurture] 担当のリードからメールに返信がありました" in str(alert["Subject"])
+    assert "返信: 見積もりもお願いできますか。" in alert.get_content() and f"/v1/leads/{lead_id}" in alert.get_content()
+    replied = [post for post in receiver.alerts() if post.event == "lead.replied"]
+    assert replied and all(post.signature_valid and post.json()["handoff"]["lead_id"] == lead_id for post in replied)
+    assert profile(lead_id)["stage"] == "handed_off"  # a reply changes no owner's work, it adds to it

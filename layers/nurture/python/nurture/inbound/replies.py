@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.ses_event import SESEvent, SESEventRecord
 
+from nurture.adapters.alert_queue import AlertQueue
 from nurture.adapters.reply_store import DynamoReplyStore, MessageGone, MessageTooLarge, S3ReplyMail
 from nurture.config import NurtureConfig
 from nurture.domain.clock import parse_iso
 from nurture.domain.preferences.centre import PreferenceSettings
 from nurture.domain.replies.reading import UnreadableReply
-from nurture.domain.replies.receiving import ReceivedMail, receive_reply
+from nurture.domain.replies.receiving import Received, ReceivedMail, owner_alerts, receive_reply
 from nurture.domain.tokens import TokenSigner
 from nurture.observability import logger
 
@@ -24,42 +27,55 @@ from nurture.observability import logger
 CHECKED_VERDICTS = ("spam_verdict", "virus_verdict")
 
 
-def handle_receipts(event: dict[str, Any], store: DynamoReplyStore, mail: S3ReplyMail,
-                    signers: Callable[[bool], TokenSigner | None], config: NurtureConfig,
-                    reply_domain: str) -> dict[str, int]:
-    """Every receipt of the event (SES sends one a message); the outcomes counted. `signers(False)`: the
-    cached keyring; `signers(True)`: read again, or None when it was read again a moment ago."""
+@dataclass(frozen=True)
+class ReplyServices:
+    store: DynamoReplyStore
+    mail: S3ReplyMail
+    signers: Callable[[bool], TokenSigner | None]  # False: the cached keyring; True: read again, or None if just read
+    alerts: AlertQueue
+    reply_domain: str
+    api_base: str  # for the owner's link to the lead
+
+
+def handle_receipts(event: dict[str, Any], services: ReplyServices, config: NurtureConfig,
+                    clock: Callable[[], datetime]) -> dict[str, int]:
+    """Every receipt of the event (SES sends one a message); the outcomes counted."""
     settings = PreferenceSettings(config.api.event_retention_days, config.subscriptions)
     outcomes: Counter[str] = Counter()
     for record in SESEvent(event).records:
-        outcome = _receive(record, store, mail, signers, config, settings, reply_domain)
-        outcomes[outcome] += 1
-        logger.info("reply", extra={"outcome": outcome, "ses_message_id": record.ses.mail.message_id})
+        received = _receive(record, services, config, settings)
+        outcomes[received.outcome] += 1
+        alerted = 0
+        if received.outcome == "recorded" and received.lead_id is not None:
+            jobs = owner_alerts(received.lead_id, record.ses.mail.message_id, services.store, config.sales,
+                                config.scoring, clock(), services.api_base)
+            services.alerts.send_jobs(jobs)
+            alerted = len(jobs)
+        logger.info("reply", extra={"outcome": received.outcome, "ses_message_id": record.ses.mail.message_id,
+                                    "lead_id": received.lead_id, "owner_alerts": alerted})
     return dict(outcomes)
 
 
-def _receive(record: SESEventRecord, store: DynamoReplyStore, mail: S3ReplyMail,
-             signers: Callable[[bool], TokenSigner | None], config: NurtureConfig, settings: PreferenceSettings,
-             reply_domain: str) -> str:
+def _receive(record: SESEventRecord, services: ReplyServices, config: NurtureConfig,
+             settings: PreferenceSettings) -> Received:
     receipt = record.ses.receipt
     if any(getattr(receipt, verdict).status == "FAIL" for verdict in CHECKED_VERDICTS):
-        return "refused_by_ses_checks"
-    received = ReceivedMail(record.ses.mail.message_id, parse_iso(record.ses.mail.timestamp),
-                            tuple(receipt.recipients))
+        return Received("refused_by_ses_checks")
+    mail = ReceivedMail(record.ses.mail.message_id, parse_iso(record.ses.mail.timestamp), tuple(receipt.recipients))
     try:
-        raw = mail.raw(received.ses_message_id)
+        raw = services.mail.raw(mail.ses_message_id)
     except MessageTooLarge:
-        return "too_large"
+        return Received("too_large")
     except MessageGone:
-        return "gone"
-    signer = signers(False)
+        return Received("gone")
+    signer = services.signers(False)
     assert signer is not None
     try:
-        outcome = receive_reply(received, raw, signer, store, config, settings, reply_domain)
-        if outcome == "unknown_address":  # perhaps signed by a key newer than this container's keyring
-            fresh = signers(True)
+        received = receive_reply(mail, raw, signer, services.store, config, settings, services.reply_domain)
+        if received.outcome == "unknown_address":  # perhaps signed by a key newer than this container's keyring
+            fresh = services.signers(True)
             if fresh is not None:
-                outcome = receive_reply(received, raw, fresh, store, config, settings, reply_domain)
+                received = receive_reply(mail, raw, fresh, services.store, config, settings, services.reply_domain)
     except UnreadableReply:
-        return "unreadable"
-    return outcome
+        return Received("unreadable")
+    return received

@@ -7,20 +7,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from nurture.config.bundle import NurtureConfig
+from nurture.config.sales import SalesConfig
+from nurture.config.scoring import ScoringRules
 from nurture.domain.activity import Activity
 from nurture.domain.clock import expiry, iso
 from nurture.domain.errors import LeadGone
+from nurture.domain.handoff import ACTIVITIES, handoff_message
+from nurture.domain.leads import OPEN_STAGES, LeadRecord
 from nurture.domain.preferences.centre import PreferenceSettings, PreferenceStore, opt_out_by_reply
 from nurture.domain.replies import AUTOMATIC_REPLY, REPLY
 from nurture.domain.replies.address import PREFIX, UnknownReplyAddress
 from nurture.domain.replies.reading import Reply, read_reply
+from nurture.domain.sales.alerts import AlertJob, alert_jobs
+from nurture.domain.sales.verdicts import current_owner
 from nurture.domain.tokens import TokenSigner
 
 ReplyOutcome = Literal["recorded", "automatic", "opted_out", "delivery_report", "unknown_address", "duplicate",
-                       "lead_gone"]
+                       "lead_gone",
+                       # before the message is read: SES's checks failed it, it is too large, or it is not stored
+                       "refused_by_ses_checks", "too_large", "gone", "unreadable"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,10 @@ class SentEmail:
 
 
 class ReplyStore(PreferenceStore, Protocol):
+    def lead_record(self, lead_id: str, activity_limit: int = 50, ledger_limit: int = 1000) -> LeadRecord | None: ...
+
+    def handoff_item(self, lead_id: str, handoff_id: str) -> dict[str, Any] | None: ...
+
     def sent_email(self, lead_id: str, message_prefix: str) -> SentEmail | None:
         """The lead's sent email whose message id starts with `message_prefix` (None: none is kept)."""
         ...
@@ -78,15 +90,26 @@ def answered(mail: ReceivedMail, reply: Reply, signer: TokenSigner, store: Reply
     return None
 
 
+@dataclass(frozen=True)
+class Received:
+    outcome: ReplyOutcome
+    lead_id: str | None = None  # whose reply it was, when it is one of ours
+
+
 def receive_reply(mail: ReceivedMail, raw: bytes, signer: TokenSigner, store: ReplyStore, config: NurtureConfig,
-                  settings: PreferenceSettings, reply_domain: str) -> ReplyOutcome:
+                  settings: PreferenceSettings, reply_domain: str) -> Received:
     """Read `raw` (UnreadableReply when it is not a message) and act on it once."""
     reply = read_reply(raw)
     if reply.kind == "delivery_report":
-        return "delivery_report"
+        return Received("delivery_report")
     found = answered(mail, reply, signer, store, reply_domain)
     if found is None:
-        return "unknown_address"
+        return Received("unknown_address")
+    return Received(_act(mail, reply, found, store, config, settings), found.lead_id)
+
+
+def _act(mail: ReceivedMail, reply: Reply, found: Answered, store: ReplyStore, config: NurtureConfig,
+         settings: PreferenceSettings) -> ReplyOutcome:
     email = found.email or SentEmail(message_id="")  # its send no longer kept: the reply stands on its own
     if reply.kind == "opt_out":
         changed = opt_out_by_reply(found.lead_id, _email_type(email, config), email.message_id or None, store,
@@ -105,6 +128,22 @@ def receive_reply(mail: ReceivedMail, raw: bytes, signer: TokenSigner, store: Re
     except LeadGone:
         return "lead_gone"
     return "recorded" if reply.kind == "person" else "automatic"
+
+
+def owner_alerts(lead_id: str, reply_id: str, store: ReplyStore, sales: SalesConfig, rules: ScoringRules,
+                 now: datetime, api_base: str) -> list[AlertJob]:
+    """A person's reply from a lead sales already work tells its owner at once (a nurtured lead's reply makes it
+    hot, and its handoff tells the owner). `reply_id` makes each reply an alert of its own."""
+    record = store.lead_record(lead_id, activity_limit=ACTIVITIES)
+    profile = record.profile if record is not None else {}
+    if record is None or profile.get("stage") not in OPEN_STAGES or not profile.get("handoff_id"):
+        return []
+    handoff = store.handoff_item(lead_id, str(profile["handoff_id"]))
+    if handoff is None:
+        return []
+    message = handoff_message({**handoff, "owner": current_owner(handoff, profile)}, record, rules, now, api_base,
+                              sales)
+    return alert_jobs(message, sales, "reply", occasion=reply_id)
 
 
 def _email_type(email: SentEmail, config: NurtureConfig) -> str | None:

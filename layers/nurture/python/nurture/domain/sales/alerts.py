@@ -14,12 +14,14 @@ from nurture.config.sales import EMAIL, SalesConfig, Salesperson
 from nurture.domain.clock import iso
 from nurture.domain.errors import NurtureError
 from nurture.domain.handoff import HandoffMessage
+from nurture.domain.replies import REPLY
 from nurture.domain.sales.webhooks import WebhookTarget, signed_post
 from nurture.domain.text import rendered_value
 
-AlertKind = Literal["handoff", "reminder", "escalation"]
+AlertKind = Literal["handoff", "reminder", "escalation", "reply"]
 EVENTS: dict[str, str] = {"handoff": "handoff.created", "reminder": "handoff.reminder",
-                          "escalation": "handoff.escalated"}  # the webhook's Nurture-Event
+                          "escalation": "handoff.escalated", "reply": "lead.replied"}  # the webhook's Nurture-Event
+REPLY_SHOWN = 200  # characters of a reply's excerpt an alert shows
 REASONS_SHOWN = 3
 ACTIVITIES_SHOWN = 5
 
@@ -77,6 +79,7 @@ _WORDS = {
     "ja": {"title": "ホットリードの担当になりました", "queue": "キュー「{queue}」にホットリードが入りました",
            "reminder": "ホットリードのフィードバック期限を過ぎました",
            "escalation": "担当者のフィードバックがないホットリード",
+           "reply": "担当のリードからメールに返信がありました", "replied": "返信: {excerpt}",
            "owner_now": "担当: {owner}",
            "rank": "ランク {rank} / スコア {total:g} (属性 {fit:g}, 行動 {engagement:g})",
            "why_owner": "担当の理由: {reason}", "reasons": "ホットになった理由", "activities": "最近の行動",
@@ -84,6 +87,7 @@ _WORDS = {
     "en": {"title": "A hot lead is yours", "queue": "A hot lead is waiting in the queue '{queue}'",
            "reminder": "A hot lead is waiting for your verdict",
            "escalation": "A hot lead has no verdict from its owner",
+           "reply": "Your lead replied to an email", "replied": "Reply: {excerpt}",
            "owner_now": "Owner: {owner}",
            "rank": "Rank {rank} / score {total:g} (fit {fit:g}, engagement {engagement:g})",
            "why_owner": "Why you: {reason}", "reasons": "Why it is hot", "activities": "Recent activity",
@@ -103,6 +107,9 @@ def alert_text(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "
     else:
         title = words["queue"].format(queue=rendered_value(owner.name or owner.id))
     facts = [words["rank"].format(rank=handoff.rank, **handoff.scores.model_dump())]
+    reply = next((a for a in handoff.activities if a.get("type") == REPLY), None) if kind == "reply" else None
+    if reply is not None and rendered_value(reply.get("excerpt")):
+        facts.append(words["replied"].format(excerpt=rendered_value(reply.get("excerpt"))[:REPLY_SHOWN]))
     if owner is not None and kind == "escalation":
         facts.append(words["owner_now"].format(owner=rendered_value(owner.name or owner.id)))
     elif owner is not None:
