@@ -124,6 +124,23 @@ def test_mail_to_an_address_nurture_did_not_sign_is_counted_and_stored_nowhere()
     assert items_under(f"LEAD#{lead_id}") == before
 
 
+def test_a_reply_without_its_tag_is_found_by_the_message_id_ses_gave_the_email_sent_to_its_sender():
+    lead_id, email = first_email()
+    (marker,) = items_under(f"LEAD#{lead_id}", "SEND#")
+    ses_message_id = marker["ses_message_id"]
+    # SES replaces the Message-ID a sender sets with its own; the client wrote to the reply domain's catch-all
+    del email["Message-ID"], email["Reply-To"]
+    email["Message-ID"] = f"<{ses_message_id}@ap-northeast-1.amazonses.com>"
+    email["Reply-To"] = f"info@{RESOURCES.reply_domain}"
+
+    assert receive(reply_to(email, "詳細を教えてください。"), RESOURCES) == {"recorded": 1}
+    (reply,) = [event for event in events_under(f"LEAD#{lead_id}") if event["type"] == "email_reply"]
+    assert reply["message_id"] == marker["SK"].removeprefix("SEND#") and reply["template"] == "know_how"
+    # The same ids from another sender's address name nobody: a From line alone proves nothing
+    other = reply_to(email, "詳細を教えてください。", sender="someone-else@example.co.jp")
+    assert receive(other, RESOURCES) == {"unknown_address": 1}
+
+
 def test_a_delivery_report_that_lands_on_the_reply_domain_is_only_counted():
     lead_id, email = first_email()
     before = items_under(f"LEAD#{lead_id}")

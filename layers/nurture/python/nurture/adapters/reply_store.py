@@ -13,7 +13,8 @@ from nurture.adapters.lead_store import DynamoLeadStore, TransactionCancelled, f
 from nurture.domain.activity import Activity
 from nurture.domain.errors import LeadGone, StoreUnavailable
 from nurture.domain.replies.reading import MAX_MESSAGE_BYTES
-from nurture.domain.replies.receiving import SentEmail
+from nurture.domain.replies.receiving import Answered, SentEmail
+from nurture.domain.text import InvalidEmail, email_key, normalize_email
 
 
 class MessageTooLarge(ValueError):
@@ -61,11 +62,27 @@ class DynamoReplyStore(DynamoLeadStore):
     def sent_email(self, lead_id: str, message_prefix: str) -> SentEmail | None:
         """The send marker whose message id starts with `message_prefix`, and what its `email_sent` activity
         says was sent: two reads, for a reply."""
-        markers = [from_item(item) for item in self._query_all(keys.lead_pk(lead_id), keys.send_sk(message_prefix))]
-        if len(markers) != 1:
-            return None  # none kept, or (16 hex digits of a hash) never two
-        message_id = str(markers[0]["SK"]).removeprefix(keys.send_sk(""))
-        sent = self._get(keys.lead_pk(lead_id), keys.event_sk(str(markers[0]["at"]), message_id),
+        markers = self._markers(lead_id, message_prefix)
+        return self._sent(lead_id, markers[0]) if len(markers) == 1 else None  # none kept; or, never, two
+
+    def sent_by_ses_id(self, address: str, ses_message_ids: list[str]) -> Answered | None:
+        """The lead that owns `address`, if SES sent it an email under one of the ids: a claim read and the lead's
+        send markers queried."""
+        try:
+            lead_id = self.find_lead_id(email_key(normalize_email(address)))
+        except InvalidEmail:
+            return None
+        if lead_id is None:
+            return None
+        marker = next((m for m in self._markers(lead_id, "") if m.get("ses_message_id") in ses_message_ids), None)
+        return Answered(lead_id, self._sent(lead_id, marker)) if marker is not None else None
+
+    def _markers(self, lead_id: str, message_prefix: str) -> list[dict[str, Any]]:
+        return [from_item(item) for item in self._query_all(keys.lead_pk(lead_id), keys.send_sk(message_prefix))]
+
+    def _sent(self, lead_id: str, marker: dict[str, Any]) -> SentEmail:
+        message_id = str(marker["SK"]).removeprefix(keys.send_sk(""))
+        sent = self._get(keys.lead_pk(lead_id), keys.event_sk(str(marker["at"]), message_id),
                          "sequence, step, campaign, template") or {}
         return SentEmail(message_id, sent.get("sequence"), sent.get("step"), sent.get("campaign"),
                          sent.get("template"))

@@ -128,11 +128,14 @@ class DynamoSenderStore(PauseReader):
                  "lead_id": record.lead_id, **record.activity.attributes()})}})
         if record.message_id is not None:
             marker_index = len(items)
+            # SES's id too: a reply whose client dropped the Reply-To is found by it (its In-Reply-To).
+            ses_id = {":ses": record.ses_message_id} if record.ses_message_id is not None else {}
             items.append({"Update": {
                 "TableName": self._table, "Key": item_key(pk, keys.send_sk(record.message_id)),
-                "UpdateExpression": "SET #status = :outcome", "ConditionExpression": "#status = :sending",
+                "UpdateExpression": "SET #status = :outcome" + (", ses_message_id = :ses" if ses_id else ""),
+                "ConditionExpression": "#status = :sending",
                 "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": to_item({":outcome": record.outcome, ":sending": "sending"})}})
+                "ExpressionAttributeValues": to_item({":outcome": record.outcome, ":sending": "sending", **ses_id})}})
         if record.outcome == "sent" and record.activity is not None:
             # The deliverability guard's denominator: sends per day.
             items.append(day_count(self._table, day_of(record.activity.occurred_at), record.lead_id, "sent"))

@@ -148,6 +148,7 @@ class SendRecord:
     activity: Activity | None = None
     message_id: str | None = None  # the marker this closes; only one record can close it
     error: str | None = None
+    ses_message_id: str | None = None  # SES's id of the message (its Message-ID), kept on the marker for replies
     counter: str | None = None  # the step counter moved, when not the outcome itself (a campaign's skip reason)
     variant_step: str | None = None  # an A/B test's variant, whose counter moves too
 
@@ -221,6 +222,7 @@ class Attempt:
     at: str
     error: str | None = None  # None: SES accepted it (or an earlier delivery of this message did)
     stop: bool = False  # a permanent SES refusal (a step: the sequence stops); a render failure only skips
+    ses_message_id: str | None = None  # what SES answered the send with: the Message-ID the recipient sees
 
     @property
     def outcome(self) -> Outcome:
@@ -314,7 +316,7 @@ def send_once(lead_id: str, profile: dict[str, Any], message_id: str, render: Ca
         store.abandon_send(lead_id, message_id)  # nothing went out: a retry may send
         raise
     try:
-        mailer.send(raw, str(profile["email"]), {**tags, "message": message_id})
+        ses_message_id = mailer.send(raw, str(profile["email"]), {**tags, "message": message_id})
     except SendDeferred as deferred:
         # When SES may have accepted it, the marker stays: the retry finds it and records the send.
         if not deferred.maybe_sent:
@@ -322,7 +324,7 @@ def send_once(lead_id: str, profile: dict[str, Any], message_id: str, render: Ca
         raise
     except SendRejected as error:
         return Attempt(message_id, iso(now), error=f"ses: {error.code}", stop=True)
-    return Attempt(message_id, iso(now))
+    return Attempt(message_id, iso(now), ses_message_id=ses_message_id)
 
 
 def _sent_record(lead_id: str, profile: dict[str, Any], attempt: Attempt, step: Step, config: SequencesConfig,
@@ -346,7 +348,7 @@ def _sent_record(lead_id: str, profile: dict[str, Any], attempt: Attempt, step: 
                                                  "template": step.template})
     return SendRecord(lead_id=lead_id, sequence=state.sequence, step_id=step.id, outcome=attempt.outcome, state=new,
                       reschedule=new.next_send_at != state.next_send_at, activity=activity,
-                      message_id=attempt.message_id, error=attempt.error)
+                      message_id=attempt.message_id, error=attempt.error, ses_message_id=attempt.ses_message_id)
 
 
 def _unsent(message: StepMessage, decision: SendDecision, config: SequencesConfig) -> SendRecord:

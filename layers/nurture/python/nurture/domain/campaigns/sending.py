@@ -181,4 +181,4 @@ def _sent(message: CampaignMessage, profile: dict[str, Any], campaign: Campaign,
                       # Counted in the cap: the send joins the step emails' recent sends (template kept too).
                       state=note_sent(sequence, campaign.template, at) if counted and sequence else None,
                       reschedule=False, activity=activity, message_id=attempt.message_id, error=attempt.error,
-                      variant_step=variant_counter)
+                      variant_step=variant_counter, ses_message_id=attempt.ses_message_id)

@@ -54,6 +54,7 @@ class Reply:
     recipients: list[str]  # the addresses it was sent to (ours among them: the reply address)
     in_reply_to: list[str]  # the message ids it answers (In-Reply-To, then References), angle brackets removed
     subject: str
+    sender: str = ""  # the From address: forgeable, so it only narrows a search by the ids above
 
 
 def read_reply(raw: bytes) -> Reply:
@@ -74,7 +75,7 @@ def read_reply(raw: bytes) -> Reply:
         raise UnreadableReply(f"malformed: {type(error).__name__}") from error
     written = excerpt(text)
     kind, why = _kind(message, sender, subject, written, text)
-    return Reply(kind, why, written, recipients, list(dict.fromkeys(threads)), subject)
+    return Reply(kind, why, written, recipients, list(dict.fromkeys(threads)), subject, _address(sender))
 
 
 def _kind(message: EmailMessage, sender: str, subject: str, written: str, text: str) -> tuple[ReplyKind, str]:

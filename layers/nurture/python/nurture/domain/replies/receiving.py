@@ -31,6 +31,9 @@ ReplyOutcome = Literal["recorded", "automatic", "opted_out", "delivery_report", 
                        "refused_by_ses_checks", "too_large", "gone", "unreadable"]
 
 
+SES_MESSAGE_ID_DOMAIN = "amazonses.com"
+
+
 @dataclass(frozen=True)
 class ReceivedMail:
     """What SES's receipt says of a message (its raw bytes are read from where SES stored them)."""
@@ -60,6 +63,10 @@ class ReplyStore(PreferenceStore, Protocol):
         """The lead's sent email whose message id starts with `message_prefix` (None: none is kept)."""
         ...
 
+    def sent_by_ses_id(self, address: str, ses_message_ids: list[str]) -> Answered | None:
+        """The email SES sent under one of `ses_message_ids` to the lead with `address` (None: none)."""
+        ...
+
     def record_reply(self, lead_id: str, activity: Activity) -> bool:
         """The activity under the lead, once: False when this reply was recorded before; LeadGone when the lead
         was erased."""
@@ -76,7 +83,9 @@ class Answered:
 
 def answered(mail: ReceivedMail, reply: Reply, signer: TokenSigner, store: ReplyStore,
              reply_domain: str) -> Answered | None:
-    """The first of the message's recipients that is a reply address this Nurture signed (None: none is)."""
+    """The first of the message's recipients that is a reply address this Nurture signed; failing that, an email
+    SES sent to the sender's address that the message says it answers (SES gives every email a Message-ID of
+    its own, `<SES message id>@<region>.amazonses.com`). None: neither."""
     suffix = "@" + reply_domain.lower()
     for address in dict.fromkeys([*mail.recipients, *reply.recipients]):
         local = address.lower()
@@ -87,7 +96,9 @@ def answered(mail: ReceivedMail, reply: Reply, signer: TokenSigner, store: Reply
         except UnknownReplyAddress:
             continue
         return Answered(lead_id, store.sent_email(lead_id, message_prefix))
-    return None
+    ses_ids = [local for local, _, domain in (found.partition("@") for found in reply.in_reply_to)
+               if domain.lower().endswith(SES_MESSAGE_ID_DOMAIN)]
+    return store.sent_by_ses_id(reply.sender, ses_ids) if ses_ids and reply.sender else None
 
 
 @dataclass(frozen=True)
