@@ -36,8 +36,11 @@ $(NODE_STAMP): package.json package-lock.json
 run: install web
 	$(BIN)/nurture local $(if $(PERSIST),--persist $(PERSIST)) $(ARGS)
 
+# The in-process suites on every core (each xdist worker has its own moto); the ones that start local systems and
+# browsers one after another, as their ports and timings assume.
 test: install lint web browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto tests/unit tests/functions tests/infra
+	$(BIN)/python -m pytest tests/integration tests/e2e
 
 test-unit test-functions test-integration test-infra: install
 	$(BIN)/python -m pytest tests/$(subst test-,,$@)
