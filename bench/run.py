@@ -7,7 +7,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import calls, campaigns, cold_import, cost, deploy, dispatch, end_state, load, sales, scoring
+from bench import calls, campaigns, cold_import, cost, deploy, dispatch, end_state, load, replies, sales, scoring
 from nurture.topology import FUNCTIONS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -77,6 +77,7 @@ def main() -> None:
     records_per_second = scoring.throughput()
     median, p99, misses = scoring.hot_lead_latency_in_fresh_process()
     alerts, split = sales.alert_latency(), sales.round_robin_split()
+    reply_times = replies.reply_latency()
     under_load = load.gateway_under_load()
     import_rows = cold_import.measure()
     tick_rows = dispatch.tick_read_units()
@@ -126,6 +127,8 @@ def main() -> None:
     lines += [
         "",
         *sales.markdown(alerts, split),
+        "",
+        *replies.markdown(reply_times),
         "",
         "## Step emails",
         "",
