@@ -63,10 +63,7 @@ TABLE_ACTIONS = {
     # Its reads are Scans of the table's profiles (AudienceScan); what it writes is in CAMPAIGN_ITEMS.
     "audience": [],
     "notifier": [],  # its alert markers only: ALERT_MARKERS
-    # A reply: the email it answers (Query: its send marker; GetItem: the send's activity), its activity written
-    # while the lead exists (ConditionCheckItem, PutItem); an opt-out's choice (GetItem, UpdateItem, PutItem).
-    "replies": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                "dynamodb:ConditionCheckItem"],
+    "replies": [],  # on leads' items, an address's claim and its suppression entry only: REPLY_ITEMS
 }
 # Actions on campaigns' and scans' items only (their partition keys): a starting campaign's state and its scan's
 # parts (dispatcher), a part's progress and the campaign's state (audience). Neither can touch a lead.
@@ -83,6 +80,12 @@ UNCONFIRMED_REMOVAL_KEYS = [keys.lead_pk("*"), keys.visitor_pk("*"), keys.email_
 # The notifier reads a lead's profile (still there?) and writes its alert markers: items under leads only.
 ALERT_MARKERS = {"notifier": ["dynamodb:GetItem", "dynamodb:PutItem"]}
 ALERT_MARKER_KEYS = [keys.lead_pk("*")]
+# A reply (mail from anyone on the internet) touches its lead's items (the send marker and activity it answers, its
+# own activity while the lead exists, an opt-out's choice), an address's claim (the lead a reply without its tag
+# came from) and, for an opt-out from everything, the address's suppression entry: nothing else in the table.
+REPLY_ITEMS = {"replies": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                           "dynamodb:ConditionCheckItem"]}
+REPLY_KEYS = [keys.lead_pk("*"), keys.email_claim_pk("*"), keys.suppression_pk("*")]
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
 INDEX_READS = {"sales_api": ["by_rank", "by_owner"], "dispatcher": ["due"]}
@@ -149,7 +152,7 @@ class NurtureStack(Stack):
             config.grant_read(function)
         for grants, leading_keys in ((CAMPAIGN_ITEMS, CAMPAIGN_KEYS), (CAMPAIGN_COUNTER_READS, CAMPAIGN_COUNTER_KEYS),
                                      (UNCONFIRMED_REMOVAL, UNCONFIRMED_REMOVAL_KEYS),
-                                     (ALERT_MARKERS, ALERT_MARKER_KEYS)):
+                                     (ALERT_MARKERS, ALERT_MARKER_KEYS), (REPLY_ITEMS, REPLY_KEYS)):
             for name, actions in grants.items():
                 functions[name].allow(actions, [data.table.table_arn], conditions={
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})

@@ -29,7 +29,8 @@ class ReplyReceiving(Construct):
             self, "Bucket",
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(REPLY_KEPT_DAYS))],
-            removal_policy=RemovalPolicy.DESTROY,
+            # Kept when the stack goes (a delete would fail on replies still in it); its lifecycle empties it in days.
+            removal_policy=RemovalPolicy.RETAIN,
         )
         acknowledge(Validations.of(self.bucket), "AwsSolutions-S1",
                     "Holds raw replies for a few days only; an access log would keep their names (SES message ids) "

@@ -128,6 +128,9 @@ def test_a_recycled_lead_gets_its_next_cycles_task_from_the_same_caller_and_both
 
     assert [t["task_id"] for t in tasks_of("suzuki")] == [f"{lead_id}-1"]  # kept: the caller stays the owner
     assert [t["task_id"] for t in tasks_of("suzuki", "done")] == [f"{lead_id}-0"]
+    # A recycled lead is nurtured: not interested again sends it round again
+    called(f"{lead_id}-1", "not_interested")
+    assert profile(lead_id)["scoring"]["cycle"] == 2
 
 
 def test_an_open_task_of_an_earlier_cycle_is_not_listed_and_takes_no_outcome():

@@ -10,9 +10,11 @@ from pathlib import Path
 import boto3
 import pytest
 
+from nurture.adapters.alert_queue import AlertQueue
 from nurture.domain.clock import utc_now
+from nurture.domain.errors import StoreUnavailable
 from nurture.local.functions import invoke
-from nurture.local.replies import receive, reply_message
+from nurture.local.replies import receipt_event, receive, reply_message
 from nurture.topology import REPLY_OBJECT_PREFIX
 from tests.functions.alerting import Receiver, alert_emails, notifier
 from tests.functions.helpers import events_under, items_under, profile
@@ -62,7 +64,8 @@ def test_a_persons_reply_is_recorded_once_makes_the_lead_hot_and_stops_its_step_
 
     pipeline.drain()
     lead = profile(lead_id)
-    assert lead["sequence"]["stopped"] == "replied" and "due_sk" not in lead
+    # Stopped: the reply handed the lead off in the same scoring, the first of its sequence's stop rules to hold
+    assert lead["sequence"]["stopped"] == "handed_off" and "due_sk" not in lead
     (handoff,) = pipeline.messages()
     assert handoff["lead_id"] == lead_id
     assert {"id": "reply_is_hot", "reason": "メールへの返信は即ホットリード (a reply is read by a person at once)"} \
@@ -136,9 +139,16 @@ def test_a_reply_without_its_tag_is_found_by_the_message_id_ses_gave_the_email_s
     assert receive(reply_to(email, "詳細を教えてください。"), RESOURCES) == {"recorded": 1}
     (reply,) = [event for event in events_under(f"LEAD#{lead_id}") if event["type"] == "email_reply"]
     assert reply["message_id"] == marker["SK"].removeprefix("SEND#") and reply["template"] == "know_how"
-    # The same ids from another sender's address name nobody: a From line alone proves nothing
+    # The same ids from another sender's address name nobody; nor from the lead's address without DMARC's pass, as
+    # anyone can write a From line
     other = reply_to(email, "詳細を教えてください。", sender="someone-else@example.co.jp")
     assert receive(other, RESOURCES) == {"unknown_address": 1}
+    raw = reply_to(email, "詳細を教えてください。", sender="first@example.co.jp")
+    s3 = boto3.client("s3", region_name=RESOURCES.region)
+    s3.put_object(Bucket=RESOURCES.reply_bucket, Key=f"{REPLY_OBJECT_PREFIX}unauthenticated", Body=raw)
+    event = receipt_event(raw, "unauthenticated", utc_now(), RESOURCES)
+    event["Records"][0]["ses"]["receipt"]["dmarcVerdict"] = {"status": "FAIL"}
+    assert invoke("replies", event) == {"unknown_address": 1}
 
 
 def test_a_delivery_report_that_lands_on_the_reply_domain_is_only_counted():
@@ -179,3 +189,31 @@ def test_a_reply_from_a_lead_sales_already_work_tells_its_owner_at_once(receiver
     replied = [post for post in receiver.alerts() if post.event == "lead.replied"]
     assert replied and all(post.signature_valid and post.json()["handoff"]["lead_id"] == lead_id for post in replied)
     assert profile(lead_id)["stage"] == "handed_off"  # a reply changes no owner's work, it adds to it
+
+
+def test_a_reply_whose_alerts_failed_to_queue_alerts_its_owner_on_lambdas_retry(receiver: Receiver, monkeypatch):
+    lead_id, email = first_email()
+    pipeline = Pipeline()
+    demo_request("first@example.co.jp", "Acme")
+    pipeline.drain()
+    notifier().drain()
+    told = len(alert_emails())
+    raw = reply_to(email, "至急ご連絡ください。")
+    s3 = boto3.client("s3", region_name=RESOURCES.region)
+    s3.put_object(Bucket=RESOURCES.reply_bucket, Key=f"{REPLY_OBJECT_PREFIX}retried", Body=raw)
+    event = receipt_event(raw, "retried", utc_now(), RESOURCES)
+
+    def unavailable(self: object, jobs: object) -> None:
+        raise StoreUnavailable("sqs down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(AlertQueue, "send_jobs", unavailable)
+        with pytest.raises(StoreUnavailable):
+            invoke("replies", event)  # the reply is recorded, its alerts are not queued: Lambda retries
+    assert invoke("replies", event) == {"duplicate": 1}
+    notifier().drain()
+    (alert,) = alert_emails()[told:]
+    assert "返信: 至急ご連絡ください。" in alert.get_content() and f"/v1/leads/{lead_id}" in alert.get_content()
+    assert invoke("replies", event) == {"duplicate": 1}
+    notifier().drain()
+    assert len(alert_emails()) == told + 1  # the same alert ids: sent once

@@ -162,7 +162,7 @@ def test_each_role_has_exactly_the_actions_its_function_uses(synthesized, functi
 
 
 def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_only_campaign_items(synthesized):
-    # (and the notifier writes only under leads: its alert markers)
+    # (and the notifier writes only under leads: its alert markers; the replies function under leads and addresses)
     template, _ = synthesized
     conditioned = sorted((name.split("FunctionRole")[0], json.dumps(statement["Action"]), statement.get("Condition"))
                          for name, policy in template.find_resources("AWS::IAM::Policy").items()
@@ -172,12 +172,17 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
     counters = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["STATS#campaign#*"]}}
     removal = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LEAD#*", "VISITOR#*", "EMAIL#*"]}}
     markers = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LEAD#*"]}}
+    # a reply, mail from anyone, reaches its lead's items, an address's claim and its suppression entry only
+    replies = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LEAD#*", "EMAIL#*",
+                                                                   "SUPPRESS#*"]}}
     assert conditioned == [("Audience", '["dynamodb:UpdateItem", "dynamodb:GetItem"]', leading),
                            ("Dispatcher", '"dynamodb:PutItem"', leading),
                            ("Dispatcher", '"dynamodb:Query"', counters),
                            ("Dispatcher", '["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", '
                                           '"dynamodb:BatchWriteItem"]', removal),
-                           ("Notifier", '["dynamodb:GetItem", "dynamodb:PutItem"]', markers)]
+                           ("Notifier", '["dynamodb:GetItem", "dynamodb:PutItem"]', markers),
+                           ("Replies", '["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", '
+                                       '"dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]', replies)]
 
 
 def test_functions_only_read_the_config_bucket_which_is_private_and_ships_version_1(synthesized):

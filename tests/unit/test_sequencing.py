@@ -19,7 +19,6 @@ from nurture.domain.sequencing import (
     retime,
     skip,
     step_applies,
-    stop_on_reply,
     update_enrollment,
 )
 from tests.conftest import CONFIG_DIR
@@ -82,16 +81,28 @@ def test_stop_rules_end_the_sequence():
     assert update_enrollment(None, replace(WARM, status="bounced"), CONFIG, MONDAY) is None
 
 
-def test_a_persons_reply_stops_the_sequence_where_its_stop_rules_say_replied_and_an_automatic_one_never_does():
+def test_a_persons_reply_stops_the_sequence_and_starts_none_where_stop_rules_say_replied_for_a_fortnight():
     state = update_enrollment(None, WARM, CONFIG, MONDAY)
     assert state is not None
-    assert stop_on_reply(state, [{"type": "email_auto_reply"}, {"type": "email_click"}], CONFIG) == state
-    stopped = stop_on_reply(state, [{"type": "email_reply"}], CONFIG)
-    assert (stopped.stopped, stopped.next_send_at) == ("replied", None)
+    replied = replace(WARM, replied=True)
+    stopped = update_enrollment(state, replied, CONFIG, MONDAY)
+    assert stopped is not None and (stopped.stopped, stopped.next_send_at) == ("replied", None)
+    # the reply made the lead hot: no other sequence starts while the conversation is sales'
+    assert update_enrollment(stopped, replace(replied, rank="A"), CONFIG, MONDAY) == stopped
+    assert update_enrollment(None, replace(replied, rank="A"), CONFIG, MONDAY) is None
+    # a sequence whose stop rules leave `replied` out goes on
     without = CONFIG.model_copy(update={"sequences": [
         sequence.model_copy(update={"stop": [rule for rule in sequence.stop if rule != "replied"]})
         for sequence in CONFIG.sequences]})
-    assert stop_on_reply(state, [{"type": "email_reply"}], without) == state
+    assert update_enrollment(state, replied, without, MONDAY) == state
+
+
+def test_a_reply_counts_for_a_fortnight_from_the_scorers_summary():
+    profile = {"activity": {"types": {"email_reply": {"n": 1, "last": iso(MONDAY - timedelta(days=13))}}}}
+    assert lead_facts(profile, "B", "nurturing", MONDAY).replied
+    assert not lead_facts(profile, "B", "nurturing", MONDAY + timedelta(days=2)).replied
+    automatic = {"activity": {"types": {"email_auto_reply": {"n": 1, "last": iso(MONDAY)}}}}
+    assert not lead_facts(automatic, "B", "nurturing", MONDAY).replied
 
 
 def test_a_lead_sales_send_back_goes_on_from_the_first_email_it_has_not_had():

@@ -12,6 +12,7 @@ from nurture.config.segments import UrlGroups
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.clock import parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
+from nurture.domain.replies import REPLY
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.sales.accounts import company_key
 from nurture.domain.sales.deadlines import verdict_due
@@ -26,7 +27,7 @@ from nurture.domain.scoring import (
     rescore_lead,
     score_lead,
 )
-from nurture.domain.sequencing import SequenceState, lead_facts, note_engagement, stop_on_reply, update_enrollment
+from nurture.domain.sequencing import SequenceState, lead_facts, note_engagement, update_enrollment
 
 
 class ScoringStore(Protocol):
@@ -208,8 +209,9 @@ def with_enrollment(outcome: ScoreOutcome, profile: dict[str, Any], sequences: S
     if outcome.last_activity_at is not None:
         profile = {**profile, "last_activity_at": outcome.last_activity_at}
     facts = lead_facts(profile, outcome.rank, outcome.stage, now)
-    noted = before and stop_on_reply(note_engagement(before, events), events, sequences)
-    after = update_enrollment(noted, facts, sequences, now)
+    if any(event.get("type") == REPLY for event in events):  # the summary on `profile` predates this batch
+        facts = replace(facts, replied=True)
+    after = update_enrollment(before and note_engagement(before, events), facts, sequences, now)
     if after == before:
         return outcome
     # The due entry is rewritten only when the time changes: a dispatcher's lease on it stands.

@@ -24,6 +24,9 @@ from nurture.domain.replies import REPLY
 from nurture.domain.schedule import next_send_time
 
 SEND_HISTORY_KEPT = 20  # send times kept for the frequency cap
+# After a person's reply, sequences that stop on `replied` stop, and none of them starts, for this long: the
+# conversation is sales' (a rank the reply itself raised must not start the next sequence at once).
+REPLY_QUIET = timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class LeadFacts:
     timezone: str | None = None
     last_activity_at: datetime | None = None  # the latest human activity (None: none yet, as for an import)
     unconfirmed: bool = False  # a double opt-in lead its person has not confirmed: enrolled in nothing yet
+    replied: bool = False  # the person answered an email within REPLY_QUIET (an automatic reply does not count)
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,14 @@ def lead_facts(profile: dict[str, Any], rank: str, stage: str, now: datetime) ->
         timezone=profile.get("timezone"),
         last_activity_at=last,
         unconfirmed=pending(profile) is not None,
+        replied=replied_since(profile, now - REPLY_QUIET),
     )
+
+
+def replied_since(profile: dict[str, Any], since: datetime) -> bool:
+    """Whether the person's last reply (the scorer's activity summary) came after `since`."""
+    last = (((profile.get("activity") or {}).get("types") or {}).get(REPLY) or {}).get("last")
+    return last is not None and parse_iso(str(last)) > since
 
 
 def first_touch_source(profile: dict[str, Any]) -> str | None:
@@ -120,7 +131,7 @@ def stop_reason(sequence: Sequence, facts: LeadFacts) -> str | None:
         "unsubscribed": facts.status == "unsubscribed",
         "bounced": facts.status == "bounced",
         "complained": facts.status == "complained",
-        "replied": False,  # an event, not a fact: stop_on_reply
+        "replied": facts.replied,
     }
     return next((rule for rule in sequence.stop if observed[rule]), None)
 
@@ -197,16 +208,6 @@ def retime(state: SequenceState, config: SequencesConfig, facts: LeadFacts) -> S
     if state.next_send_at is None or state.stopped or sequence is None:
         return state
     return _schedule_next(state, sequence, facts, config)
-
-
-def stop_on_reply(state: SequenceState, events: list[dict[str, Any]], config: SequencesConfig) -> SequenceState:
-    """A person's reply stops the running sequence when its stop rules say `replied` (automatic replies are
-    recorded as another type and stop nothing)."""
-    sequence = config.sequence(state.sequence)
-    if state.stopped or sequence is None or "replied" not in sequence.stop or \
-            not any(event.get("type") == REPLY for event in events):
-        return state
-    return replace(state, stopped="replied", next_send_at=None)
 
 
 def note_engagement(state: SequenceState, events: list[dict[str, Any]]) -> SequenceState:

@@ -46,9 +46,9 @@ def handle_receipts(event: dict[str, Any], services: ReplyServices, config: Nurt
         received = _receive(record, services, config, settings)
         outcomes[received.outcome] += 1
         alerted = 0
-        if received.outcome == "recorded" and received.lead_id is not None:
-            jobs = owner_alerts(received.lead_id, record.ses.mail.message_id, services.store, config.sales,
-                                config.scoring, clock(), services.api_base)
+        if received.tells_owner and received.lead_id is not None and received.reply is not None:
+            jobs = owner_alerts(received.lead_id, record.ses.mail.message_id, received.reply.excerpt, services.store,
+                                config.sales, config.scoring, clock(), services.api_base)
             services.alerts.send_jobs(jobs)
             alerted = len(jobs)
         logger.info("reply", extra={"outcome": received.outcome, "ses_message_id": record.ses.mail.message_id,
@@ -61,7 +61,8 @@ def _receive(record: SESEventRecord, services: ReplyServices, config: NurtureCon
     receipt = record.ses.receipt
     if any(getattr(receipt, verdict).status == "FAIL" for verdict in CHECKED_VERDICTS):
         return Received("refused_by_ses_checks")
-    mail = ReceivedMail(record.ses.mail.message_id, parse_iso(record.ses.mail.timestamp), tuple(receipt.recipients))
+    mail = ReceivedMail(record.ses.mail.message_id, parse_iso(record.ses.mail.timestamp), tuple(receipt.recipients),
+                        receipt.dmarc_verdict.status == "PASS")
     try:
         raw = services.mail.raw(mail.ses_message_id)
     except MessageTooLarge:

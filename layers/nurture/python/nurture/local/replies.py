@@ -78,7 +78,7 @@ def receipt_event(raw: bytes, ses_message_id: str, at: datetime, resources: Loca
                      "commonHeaders": common},
             "receipt": {"timestamp": timestamp, "processingTimeMillis": 0, "recipients": recipients,
                         "spamVerdict": passed, "virusVerdict": passed, "spfVerdict": passed,
-                        "dkimVerdict": passed, "dmarcVerdict": {"status": "GRAY"},
+                        "dkimVerdict": passed, "dmarcVerdict": passed,  # the developer's own message
                         "action": {"type": "Lambda", "invocationType": "Event",
                                    "functionArn": f"arn:aws:lambda:{resources.region}:123456789012:function:"
                                                   "nurture-replies"}},

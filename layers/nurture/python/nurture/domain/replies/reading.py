@@ -15,6 +15,7 @@ from typing import Literal
 ReplyKind = Literal["person", "automatic", "opt_out", "delivery_report"]
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # SES receiving takes up to 40 MB; a reply is text, a larger one is refused
 EXCERPT_CHARS = 500
+SUBJECT_CHARS = 200  # a subject is kept with the reply: long enough to recognise, never a message's size
 TEXT_READ = 64 * 1024  # what a person wrote is at the top: the rest (quoted history, forwarded mail) is not read
 
 # RFC 3834 and what mail systems actually send (Exchange, Gmail's vacation responder, Japanese groupware).
@@ -75,7 +76,8 @@ def read_reply(raw: bytes) -> Reply:
         raise UnreadableReply(f"malformed: {type(error).__name__}") from error
     written = excerpt(text)
     kind, why = _kind(message, sender, subject, written, text)
-    return Reply(kind, why, written, recipients, list(dict.fromkeys(threads)), subject, _address(sender))
+    return Reply(kind, why, written, recipients, list(dict.fromkeys(threads)), subject[:SUBJECT_CHARS],
+                 _address(sender))
 
 
 def _kind(message: EmailMessage, sender: str, subject: str, written: str, text: str) -> tuple[ReplyKind, str]:

@@ -31,7 +31,7 @@ ReplyOutcome = Literal["recorded", "automatic", "opted_out", "delivery_report", 
                        "refused_by_ses_checks", "too_large", "gone", "unreadable"]
 
 
-SES_MESSAGE_ID_DOMAIN = "amazonses.com"
+SES_MESSAGE_ID_DOMAIN = ".amazonses.com"
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class ReceivedMail:
     ses_message_id: str  # also the stored object's name, and the recorded activity's id: redelivery is a no-op
     received_at: datetime
     recipients: tuple[str, ...]  # the envelope's, as SES accepted them: ours only
+    sender_authenticated: bool = False  # SES's DMARC verdict passed: the From domain sent it
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ def answered(mail: ReceivedMail, reply: Reply, signer: TokenSigner, store: Reply
         except UnknownReplyAddress:
             continue
         return Answered(lead_id, store.sent_email(lead_id, message_prefix))
+    if not mail.sender_authenticated:  # a From line anyone could write names nobody
+        return None
     ses_ids = [local for local, _, domain in (found.partition("@") for found in reply.in_reply_to)
                if domain.lower().endswith(SES_MESSAGE_ID_DOMAIN)]
     return store.sent_by_ses_id(reply.sender, ses_ids) if ses_ids and reply.sender else None
@@ -105,6 +108,13 @@ def answered(mail: ReceivedMail, reply: Reply, signer: TokenSigner, store: Reply
 class Received:
     outcome: ReplyOutcome
     lead_id: str | None = None  # whose reply it was, when it is one of ours
+    reply: Reply | None = None  # as it was read
+
+    @property
+    def tells_owner(self) -> bool:
+        """A person's reply, recorded now or before: a retry after the alerts failed to queue queues them again
+        (their ids are fixed, so the notifier sends each once)."""
+        return self.reply is not None and self.reply.kind == "person" and self.outcome in ("recorded", "duplicate")
 
 
 def receive_reply(mail: ReceivedMail, raw: bytes, signer: TokenSigner, store: ReplyStore, config: NurtureConfig,
@@ -116,7 +126,7 @@ def receive_reply(mail: ReceivedMail, raw: bytes, signer: TokenSigner, store: Re
     found = answered(mail, reply, signer, store, reply_domain)
     if found is None:
         return Received("unknown_address")
-    return Received(_act(mail, reply, found, store, config, settings), found.lead_id)
+    return Received(_act(mail, reply, found, store, config, settings), found.lead_id, reply)
 
 
 def _act(mail: ReceivedMail, reply: Reply, found: Answered, store: ReplyStore, config: NurtureConfig,
@@ -141,8 +151,8 @@ def _act(mail: ReceivedMail, reply: Reply, found: Answered, store: ReplyStore, c
     return "recorded" if reply.kind == "person" else "automatic"
 
 
-def owner_alerts(lead_id: str, reply_id: str, store: ReplyStore, sales: SalesConfig, rules: ScoringRules,
-                 now: datetime, api_base: str) -> list[AlertJob]:
+def owner_alerts(lead_id: str, reply_id: str, excerpt: str, store: ReplyStore, sales: SalesConfig,
+                 rules: ScoringRules, now: datetime, api_base: str) -> list[AlertJob]:
     """A person's reply from a lead sales already work tells its owner at once (a nurtured lead's reply makes it
     hot, and its handoff tells the owner). `reply_id` makes each reply an alert of its own."""
     record = store.lead_record(lead_id, activity_limit=ACTIVITIES)
@@ -154,7 +164,7 @@ def owner_alerts(lead_id: str, reply_id: str, store: ReplyStore, sales: SalesCon
         return []
     message = handoff_message({**handoff, "owner": current_owner(handoff, profile)}, record, rules, now, api_base,
                               sales)
-    return alert_jobs(message, sales, "reply", occasion=reply_id)
+    return alert_jobs(message, sales, "reply", occasion=reply_id, excerpt=excerpt)
 
 
 def _email_type(email: SentEmail, config: NurtureConfig) -> str | None:

@@ -14,7 +14,6 @@ from nurture.config.sales import EMAIL, SalesConfig, Salesperson
 from nurture.domain.clock import iso
 from nurture.domain.errors import NurtureError
 from nurture.domain.handoff import HandoffMessage
-from nurture.domain.replies import REPLY
 from nurture.domain.sales.webhooks import WebhookTarget, signed_post
 from nurture.domain.text import rendered_value
 
@@ -36,10 +35,11 @@ class AlertJob(BaseModel):
     recipient: str  # the salesperson's id
     channel: str  # email, or a webhook's id
     handoff: HandoffMessage
+    excerpt: str | None = None  # a reply alert's: what the person wrote, as the reply was read (raw: shown escaped)
 
 
 def alert_jobs(handoff: HandoffMessage, sales: SalesConfig, kind: AlertKind = "handoff",
-               recipient: str | None = None, occasion: str = "") -> list[AlertJob]:
+               recipient: str | None = None, occasion: str = "", excerpt: str | None = None) -> list[AlertJob]:
     """One job per channel of `recipient` (by default whoever a new handoff tells). `occasion` tells apart two
     alerts of one kind about one handoff to one person (two deadlines, after a lead came back to them)."""
     recipient = recipient or alerted(handoff, sales)
@@ -47,7 +47,7 @@ def alert_jobs(handoff: HandoffMessage, sales: SalesConfig, kind: AlertKind = "h
         return []
     suffix = "" if kind == "handoff" else f".{kind}{occasion}"
     return [AlertJob(alert_id=f"{handoff.handoff_id}{suffix}.{recipient}.{channel}", kind=kind, recipient=recipient,
-                     channel=channel, handoff=handoff)
+                     channel=channel, handoff=handoff, excerpt=excerpt)
             for channel in dict.fromkeys(sales.people[recipient].channels)]
 
 
@@ -95,7 +95,8 @@ _WORDS = {
 }
 
 
-def alert_text(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "handoff") -> AlertText:
+def alert_text(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "handoff",
+               excerpt: str | None = None) -> AlertText:
     words = _WORDS[person.language]
     contact, company, owner = handoff.contact, handoff.company, handoff.owner
     who = " / ".join(part for part in (rendered_value(contact.name), rendered_value(contact.title),
@@ -107,9 +108,8 @@ def alert_text(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "
     else:
         title = words["queue"].format(queue=rendered_value(owner.name or owner.id))
     facts = [words["rank"].format(rank=handoff.rank, **handoff.scores.model_dump())]
-    reply = next((a for a in handoff.activities if a.get("type") == REPLY), None) if kind == "reply" else None
-    if reply is not None and rendered_value(reply.get("excerpt")):
-        facts.append(words["replied"].format(excerpt=rendered_value(reply.get("excerpt"))[:REPLY_SHOWN]))
+    if rendered_value(excerpt):  # a reply's own words (nothing shown when they hold a link)
+        facts.append(words["replied"].format(excerpt=rendered_value(excerpt)[:REPLY_SHOWN]))
     if owner is not None and kind == "escalation":
         facts.append(words["owner_now"].format(owner=rendered_value(owner.name or owner.id)))
     elif owner is not None:
@@ -131,8 +131,9 @@ class AlertEmail:
     text: str
 
 
-def alert_email(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "handoff") -> AlertEmail:
-    text = alert_text(handoff, person, kind)
+def alert_email(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "handoff",
+                excerpt: str | None = None) -> AlertEmail:
+    text = alert_text(handoff, person, kind, excerpt)
     words = _WORDS[person.language]
     lines = [f"{rendered_value(person.name)}", "", text.title, "", text.lead, *text.facts, "",
              f"{words['reasons']}:", *(f"- {line}" for line in text.reasons), "",
@@ -141,10 +142,11 @@ def alert_email(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = 
     return AlertEmail(subject=f"[Nurture] {text.title} ({handoff.rank})", text="\n".join(lines) + "\n")
 
 
-def slack_payload(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "handoff") -> dict[str, Any]:
+def slack_payload(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "handoff",
+                  excerpt: str | None = None) -> dict[str, Any]:
     """Block Kit with the lead's words in plain_text objects (Slack parses no links or mentions there); the
     notification's fallback `text` is mrkdwn, so it is escaped as Slack asks (&, <, >)."""
-    text = alert_text(handoff, person, kind)
+    text = alert_text(handoff, person, kind, excerpt)
     words = _WORDS[person.language]
     body = "\n".join([text.lead, *text.facts, f"{words['reasons']}:", *(f"・{line}" for line in text.reasons)])
     return {
@@ -165,10 +167,11 @@ def _slack_escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def teams_payload(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "handoff") -> dict[str, Any]:
+def teams_payload(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "handoff",
+                  excerpt: str | None = None) -> dict[str, Any]:
     """An Adaptive Card whose lead's words are TextRuns, which Teams shows as typed (TextBlocks would read them as
     markdown, links included)."""
-    text = alert_text(handoff, person, kind)
+    text = alert_text(handoff, person, kind, excerpt)
     words = _WORDS[person.language]
 
     def runs(line: str, **style: Any) -> dict[str, Any]:
@@ -188,14 +191,15 @@ def teams_payload(handoff: HandoffMessage, person: Salesperson, kind: AlertKind 
 def generic_payload(job: AlertJob) -> dict[str, Any]:
     """The handoff as sales tooling receives it from the queue (docs/handoff.md), with who was told."""
     return {"type": EVENTS[job.kind], "delivery_id": job.alert_id, "recipient": job.recipient,
-            "handoff": job.handoff.model_dump(mode="json")}
+            "handoff": job.handoff.model_dump(mode="json"),
+            **({"reply": {"excerpt": job.excerpt}} if job.excerpt is not None else {})}
 
 
 def payload_for(kind: str, job: AlertJob, person: Salesperson) -> dict[str, Any]:
     if kind == "slack":
-        return slack_payload(job.handoff, person, job.kind)
+        return slack_payload(job.handoff, person, job.kind, job.excerpt)
     if kind == "teams":
-        return teams_payload(job.handoff, person, job.kind)
+        return teams_payload(job.handoff, person, job.kind, job.excerpt)
     return generic_payload(job)
 
 
@@ -253,7 +257,7 @@ def deliver(job: AlertJob, sales: SalesConfig, store: AlertStore, mailer: AlertM
         if not store.claim_alert(lead_id, job.alert_id, at):
             return "duplicate"
         try:
-            mailer.send_alert(person.email, alert_email(job.handoff, person, job.kind), job.alert_id)
+            mailer.send_alert(person.email, alert_email(job.handoff, person, job.kind, job.excerpt), job.alert_id)
         except AlertNotDelivered as failed:
             if not failed.maybe_sent:
                 store.release_alert(lead_id, job.alert_id)  # SES surely did not take it: the retry sends it

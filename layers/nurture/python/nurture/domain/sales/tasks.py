@@ -162,7 +162,7 @@ def record_call_outcome(task: str, report: CallReport, store: TaskStore, sales: 
         if not is_current(item, profile):
             raise TaskClosed("The task belongs to an earlier nurture cycle of the lead: it was recycled or sales "
                              "gave a verdict since.")
-        if report.outcome == "not_interested" and profile.get("stage", "nurturing") != "nurturing":
+        if report.outcome == "not_interested" and profile.get("stage", "nurturing") not in HANDOFF_STAGES:
             # Only a nurtured lead goes back to nurturing on a call: a handed-off or won one has sales' verdict.
             raise TaskClosed(f"The lead is {profile['stage']} since the task was made: give the verdict on its "
                              "handoff instead.")
