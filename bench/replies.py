@@ -79,13 +79,14 @@ def _handed_off(system: LocalSystem, lead_id: str) -> bool:
 
 
 def _waited(found: Callable[[], T], seconds: float = 15) -> T | None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = found()
-        if result:
-            return result
-        time.sleep(0.01)
-    return None
+    """`found`'s first truthy answer, asked every 10 ms (a latency is timed); None when none came: a miss."""
+    from tests.local_system import wait_for
+
+    try:
+        answer: T = wait_for(found, seconds, every=0.01)
+    except AssertionError:
+        return None
+    return answer
 
 
 def markdown(latency: tuple[tuple[float, float], tuple[float, float], int]) -> list[str]:

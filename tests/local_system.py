@@ -187,13 +187,13 @@ def start_system(state_dir: Path, *extra: str, port: int | None = None, config_d
     raise RuntimeError("nurture local did not come up in time")
 
 
-def wait_for(predicate: Callable[[], Any], seconds: float = 90) -> Any:
-    """The predicate's first truthy answer, asked every 0.3 s: what the system does in the background
+def wait_for(predicate: Callable[[], Any], seconds: float = 90, every: float = 0.3) -> Any:
+    """The predicate's first truthy answer, asked `every` so often: what the system does in the background
     (stream consumers, the scheduler, the sender) lands a moment after the request that caused it."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         found = predicate()
         if found:
             return found
-        time.sleep(0.3)
+        time.sleep(every)
     raise AssertionError("timed out waiting")
