@@ -9,7 +9,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bench.calls import REPO
 from bench.scoring import median_and_p99
@@ -28,12 +28,13 @@ def reply_latency(leads: int = LEADS) -> tuple[tuple[float, float], tuple[float,
     `lead.replied` webhook arriving, misses). Each lead asked for a demo first (handed off: its team lead is told of
     a reply at once); the reply is to an email signed for it, as `nurture reply` sends one."""
     from nurture.local.runtime import LocalSystem, free_port
+    from tests.local_system import wait_for  # before the system starts: importing the tests resets the environment
 
     os.environ["NURTURE_STATE_DIR"] = tempfile.mkdtemp(prefix="nurture-bench-")
     system = LocalSystem(REPO / "config", port=free_port("127.0.0.1"))
     system.start()
     try:
-        timed = [_one_reply(system, n) for n in range(leads)]
+        timed = [_one_reply(system, n, wait_for) for n in range(leads)]
     finally:
         system.stop()
     done = [times for times in timed if times is not None]
@@ -41,7 +42,7 @@ def reply_latency(leads: int = LEADS) -> tuple[tuple[float, float], tuple[float,
             leads - len(done))
 
 
-def _one_reply(system: LocalSystem, n: int) -> tuple[float, float] | None:
+def _one_reply(system: LocalSystem, n: int, wait_for: Callable[..., Any]) -> tuple[float, float] | None:
     """(seconds to the reply stored, to its owner told) for one lead; None when a step never happened."""
     from nurture.adapters.lead_store import DynamoLeadStore
     from nurture.adapters.token_keys import token_signer
@@ -56,7 +57,7 @@ def _one_reply(system: LocalSystem, n: int) -> tuple[float, float] | None:
                                      headers={"content-type": "application/json"})
     urllib.request.urlopen(request, timeout=10).read()  # the answer never names the lead
     lead_id = DynamoLeadStore(system.resources.table_name).find_lead_id(email_key(address))
-    if lead_id is None or not _waited(lambda: _handed_off(system, lead_id)):
+    if lead_id is None or not _waited(wait_for, lambda: _handed_off(system, lead_id)):
         return None
     sent = EmailMessage()
     sent["From"], sent["To"], sent["Subject"] = "news@nurture.example", address, "ご案内"
@@ -66,7 +67,7 @@ def _one_reply(system: LocalSystem, n: int) -> tuple[float, float] | None:
     began = time.time()
     receive(reply_message(sent, "お見積もりをお願いします。", utc_now()), system.resources)
     stored = time.time() - began
-    posts = _waited(lambda: [post for post in system.webhooks.received()
+    posts = _waited(wait_for, lambda: [post for post in system.webhooks.received()
                              if post.event == "lead.replied" and post.json()["handoff"]["lead_id"] == lead_id])
     return (stored, posts[0].at - began) if posts else None
 
@@ -78,10 +79,8 @@ def _handed_off(system: LocalSystem, lead_id: str) -> bool:
     return bool(profile and profile.get("stage") == "handed_off")
 
 
-def _waited(found: Callable[[], T], seconds: float = 15) -> T | None:
+def _waited(wait_for: Callable[..., Any], found: Callable[[], T], seconds: float = 15) -> T | None:
     """`found`'s first truthy answer, asked every 10 ms (a latency is timed); None when none came: a miss."""
-    from tests.local_system import wait_for
-
     try:
         answer: T = wait_for(found, seconds, every=0.01)
     except AssertionError:
