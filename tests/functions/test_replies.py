@@ -13,7 +13,7 @@ import pytest
 from nurture.adapters.alert_queue import AlertQueue
 from nurture.domain.clock import utc_now
 from nurture.domain.errors import StoreUnavailable
-from nurture.local.functions import invoke
+from nurture.local.functions import api_request, invoke
 from nurture.local.replies import receipt_event, receive, reply_message
 from nurture.topology import REPLY_OBJECT_PREFIX
 from tests.functions.alerting import Receiver, alert_emails, notifier
@@ -113,6 +113,15 @@ def test_a_reply_asking_to_stop_leaves_that_emails_type_only(text: str):
     assert [e["subscription_type"] for e in events_under(f"LEAD#{lead_id}") if e["type"] == "opt_out"] == [kind]
     assert not any(event["type"] == "email_reply" for event in events_under(f"LEAD#{lead_id}"))
     assert receive(raw, RESOURCES) == {"duplicate": 1}  # asked twice: left once
+
+
+def test_a_reply_from_an_erased_lead_writes_nothing():
+    lead_id, email = first_email()
+    assert api_request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 204
+
+    assert receive(reply_to(email, "配信停止をお願いします。"), RESOURCES) == {"lead_gone": 1}
+    assert receive(reply_to(email, "まだ検討中です。"), RESOURCES) == {"lead_gone": 1}
+    assert items_under(f"LEAD#{lead_id}") == []
 
 
 def test_mail_to_an_address_nurture_did_not_sign_is_counted_and_stored_nowhere():

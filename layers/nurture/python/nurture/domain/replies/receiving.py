@@ -133,6 +133,8 @@ def _act(mail: ReceivedMail, reply: Reply, found: Answered, store: ReplyStore, c
          settings: PreferenceSettings) -> ReplyOutcome:
     email = found.email or SentEmail(message_id="")  # its send no longer kept: the reply stands on its own
     if reply.kind == "opt_out":
+        if store.profile(found.lead_id, "email_key") is None:
+            return "lead_gone"  # erased: its suppression entry already stands
         changed = opt_out_by_reply(found.lead_id, _email_type(email, config), email.message_id or None, store,
                                    mail.received_at, settings)
         return "opted_out" if changed else "duplicate"
