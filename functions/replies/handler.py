@@ -20,15 +20,16 @@ from nurture.topology import REPLY_OBJECT_PREFIX
 def services() -> ReplyServices:
     settings = runtime_settings()
     return ReplyServices(DynamoReplyStore(settings.table_name), S3ReplyMail(settings.reply_bucket, REPLY_OBJECT_PREFIX),
-                         signers, AlertQueue(settings.alert_queue_url), settings.reply_domain,
+                         signer, fresh_signer, AlertQueue(settings.alert_queue_url), settings.reply_domain,
                          settings.sales_api_url or settings.public_api_url)
 
 
-def signers(fresh: bool) -> TokenSigner | None:
-    settings, lifetime = runtime_settings(), marketer_config().api.token_lifetime_days
-    if fresh:
-        return refreshed_signer(settings.signing_key_parameter, lifetime)
-    return token_signer(settings.signing_key_parameter, lifetime)
+def signer() -> TokenSigner:
+    return token_signer(runtime_settings().signing_key_parameter, marketer_config().api.token_lifetime_days)
+
+
+def fresh_signer() -> TokenSigner | None:
+    return refreshed_signer(runtime_settings().signing_key_parameter, marketer_config().api.token_lifetime_days)
 
 
 @logger.inject_lambda_context

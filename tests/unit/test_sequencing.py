@@ -302,3 +302,20 @@ def test_an_imported_lead_has_no_activity_until_it_does_something_and_is_checked
     assert parse_iso(state.next_send_at) == MONDAY + timedelta(days=90)
     active = lead_facts({**imported, "last_activity_at": iso(MONDAY)}, "C", "nurturing", MONDAY + timedelta(days=2))
     assert active.last_activity_at == MONDAY and active.dormant_days == 2
+
+
+def test_a_reply_in_the_scored_batch_stops_the_sequence_through_the_summary_the_batch_wrote():
+    from nurture.domain.score_batch import with_enrollment
+    from nurture.domain.scoring import ScoreOutcome, ScoreState
+
+    state = update_enrollment(None, WARM, CONFIG, MONDAY)
+    assert state is not None
+    profile = {"sequence": state.to_item(), "created_at": iso(MONDAY)}
+    outcome = ScoreOutcome(state=ScoreState.from_item(None), fit=0, fit_matches=[], engagement=30.0, rank="B",
+                           stage="nurturing", ledger=[], newly_fired=[], handoff=None, applied=1,
+                           last_activity_at=iso(MONDAY),
+                           activity={"types": {"email_reply": {"n": 1, "last": iso(MONDAY)}}})
+    stopped = with_enrollment(outcome, profile, CONFIG, MONDAY, [{"type": "email_reply"}]).sequence
+    assert stopped is not None and (stopped.stopped, stopped.next_send_at) == ("replied", None)
+    unchanged = replace(outcome, activity={"types": {"email_click": {"n": 1, "last": iso(MONDAY)}}})
+    assert with_enrollment(unchanged, profile, CONFIG, MONDAY, [{"type": "email_click"}]).sequence is None

@@ -532,8 +532,12 @@ def run_reply(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"cannot read {args.message}: {error}", file=sys.stderr)
         return 2
-    args.stack = None
-    if _target(args) is None:
+    from nurture.cli.target import TargetNotFound, local_target
+
+    try:
+        local_target(str(args.config_dir.resolve())).apply()
+    except TargetNotFound as missing:
+        print(str(missing), file=sys.stderr)
         return 2
     with contextlib.redirect_stdout(sys.stderr):  # the function's logs
         outcomes = receive(raw, LocalResources())

@@ -12,7 +12,6 @@ from nurture.config.segments import UrlGroups
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.clock import parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
-from nurture.domain.replies import REPLY
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.sales.accounts import company_key
 from nurture.domain.sales.deadlines import verdict_due
@@ -206,11 +205,10 @@ def with_enrollment(outcome: ScoreOutcome, profile: dict[str, Any], sequences: S
     if sequences is None:
         return outcome
     before = SequenceState.from_item(profile.get("sequence"))
-    if outcome.last_activity_at is not None:
-        profile = {**profile, "last_activity_at": outcome.last_activity_at}
+    # The facts of the lead as this batch leaves it: its latest activity and summaries (a reply in the batch).
+    profile = {**profile, **({"last_activity_at": outcome.last_activity_at} if outcome.last_activity_at else {}),
+               **({"activity": outcome.activity} if outcome.activity is not None else {})}
     facts = lead_facts(profile, outcome.rank, outcome.stage, now)
-    if any(event.get("type") == REPLY for event in events):  # the summary on `profile` predates this batch
-        facts = replace(facts, replied=True)
     after = update_enrollment(before and note_engagement(before, events), facts, sequences, now)
     if after == before:
         return outcome

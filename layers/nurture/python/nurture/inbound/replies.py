@@ -31,7 +31,8 @@ CHECKED_VERDICTS = ("spam_verdict", "virus_verdict")
 class ReplyServices:
     store: DynamoReplyStore
     mail: S3ReplyMail
-    signers: Callable[[bool], TokenSigner | None]  # False: the cached keyring; True: read again, or None if just read
+    signer: Callable[[], TokenSigner]  # the cached keyring
+    fresh_signer: Callable[[], TokenSigner | None]  # the keyring read again (None: it was a moment ago)
     alerts: AlertQueue
     reply_domain: str
     api_base: str  # for the owner's link to the lead
@@ -69,12 +70,11 @@ def _receive(record: SESEventRecord, services: ReplyServices, config: NurtureCon
         return Received("too_large")
     except MessageGone:
         return Received("gone")
-    signer = services.signers(False)
-    assert signer is not None
     try:
-        received = receive_reply(mail, raw, signer, services.store, config, settings, services.reply_domain)
+        received = receive_reply(mail, raw, services.signer(), services.store, config, settings,
+                                 services.reply_domain)
         if received.outcome == "unknown_address":  # perhaps signed by a key newer than this container's keyring
-            fresh = services.signers(True)
+            fresh = services.fresh_signer()
             if fresh is not None:
                 received = receive_reply(mail, raw, fresh, services.store, config, settings, services.reply_domain)
     except UnreadableReply:
