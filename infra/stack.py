@@ -49,8 +49,9 @@ TABLE_ACTIONS = {
     "tracking": ["dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
     "scoring": ["dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
     "handoff": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+    # ConditionCheckItem: offline activity is written only while its lead exists.
     "sales_api": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
-                  "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"],
+                  "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"],
     # GetItem: the guard's pause flag, a scan's job. DescribeTable: how many profiles there are, to size a scan.
     # BatchGetItem: the verdict deadlines due (chase_verdicts).
     "dispatcher": ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DescribeTable", "dynamodb:BatchGetItem"],

@@ -123,7 +123,7 @@ EXPECTED_ACTIONS = {
     "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},  # + send queue
     "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},  # + alerts queue
     "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
-                           "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"},
+                           "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"},
     "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
                             "dynamodb:DescribeTable", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                             "dynamodb:BatchGetItem", "sqs:SendMessage"},
@@ -419,7 +419,7 @@ def _granted(template: Template, output: str) -> dict[str, set[str]]:
     return granted
 
 
-def test_sales_consumer_policy_consumes_the_queue_reads_leads_sends_feedback_choices_owners_and_calls_but_not_erase(
+def test_sales_consumer_policy_consumes_the_queue_reads_leads_sends_feedback_owners_calls_and_activity_not_erase(
         synthesized):
     template, _ = synthesized
     (queue,) = [name for name in template.find_resources("AWS::SQS::Queue") if name.startswith("HandoffQueue")]
@@ -429,7 +429,8 @@ def test_sales_consumer_policy_consumes_the_queue_reads_leads_sends_feedback_cho
                                               "sqs:GetQueueAttributes", "sqs:GetQueueUrl")},
         "execute-api:Invoke": {"/$default/GET/v1/leads", "/$default/GET/v1/leads/*",
                                "/$default/POST/v1/leads/*/feedback", "/$default/POST/v1/leads/*/owner",
-                               "/$default/POST/v1/leads/*/subscriptions", "/$default/GET/v1/tasks",
+                               "/$default/POST/v1/leads/*/subscriptions", "/$default/POST/v1/leads/*/activities",
+                               "/$default/GET/v1/tasks",
                                "/$default/POST/v1/tasks/*/outcome"},
     }
 

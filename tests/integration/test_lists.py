@@ -6,11 +6,12 @@ import csv
 import io
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.local_system import RunningSystem
+from tests.local_system import RunningSystem, wait_for
 
 pytestmark = pytest.mark.integration
 CARDS = ("姓,名,会社名,部署,役職,メールアドレス,電話番号\n"
@@ -118,3 +119,35 @@ def test_a_csv_export_opens_formulas_typed_into_a_form_as_text_and_jsonl_keeps_t
     (lead,) = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()
                if json.loads(line)["email"] == "formula.test@gmail.com"]
     assert {name: lead[name] for name in typed} == typed
+
+
+def test_a_trade_show_visitor_list_and_a_meeting_are_recorded_on_the_lead_and_scored(local_system: RunningSystem,
+                                                                                     tmp_path: Path):
+    # Given a lead, and the list of the booth's visitors in Shift_JIS, with one address that is no lead's
+    lead_id = local_system.submit("/v1/forms/contact", {"email": "booth@visitor.example.co.jp", "name": "来場 花子",
+                                                        "company": "来場工業", "consent": True})
+    visitors = tmp_path / "visitors.csv"
+    visitors.write_bytes(("メールアドレス,会社名,メモ\n"
+                          "booth@visitor.example.co.jp,来場工業,デモを見た\n"
+                          "nobody@visitor.example.co.jp,どこか,\n").encode("cp932"))
+    show_day = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y/%m/%d 10:00")
+    options = ("--type", "booth_visit", "--at", show_day, "--by", "展示会チーム", "--json")
+
+    # When the list is imported twice, and sales record a meeting through the API
+    first = local_system.cli("activity", "import", str(visitors), *options)
+    again = local_system.cli("activity", "import", str(visitors), *options)
+    meeting = local_system.post_json(f"/v1/leads/{lead_id}/activities",
+                                     {"id": "crm-77", "type": "meeting", "by": "鈴木", "note": "見積もり依頼"})
+
+    # Then the visit is recorded once, the stranger counted, and both are scored by their rules
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout) == {"rows": 2, "encoding": "cp932", "ignored_columns": ["会社名"], "to_record": 2,
+                                        "rejected": [], "recorded": 1, "unchanged": 0, "not_leads": [3],
+                                        "failed": []}
+    assert json.loads(again.stdout)["unchanged"] == 1 and json.loads(again.stdout)["recorded"] == 0
+    assert meeting.status == 201, meeting.body
+    kinds = sorted(e["name"] for e in local_system.events(f"LEAD#{lead_id}") if e["type"] == "offline")
+    assert kinds == ["booth_visit", "meeting"]
+    scored = wait_for(lambda: {e["rule_id"] for e in local_system.items(f"LEAD#{lead_id}", "SCORE#")}
+                      >= {"booth_visit", "offline_meeting"}, seconds=30)
+    assert scored

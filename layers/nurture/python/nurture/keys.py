@@ -38,6 +38,11 @@ def event_sk(occurred_at: str, event_id: str) -> str:
 EVENT_PREFIX = "EVT#"
 
 
+def recorded_id_sk(client_id: str) -> str:
+    """Under a lead: that an activity with this client-supplied id was recorded (offline activity is once per id)."""
+    return f"RECORDED#{client_id}"
+
+
 def consent_sk(recorded_at: str, event_id: str) -> str:
     return f"CONSENT#{recorded_at}#{event_id}"
 

@@ -979,6 +979,28 @@ class DynamoLeadStore(DynamoTable):
                 raise LeadGone(lead_id) from cancelled
             raise self._hits_refused(cancelled, quota) from cancelled
 
+    def record_once(self, lead_id: str, activity: Activity, client_id: str | None = None) -> bool:
+        """The activity under a lead that still exists (LeadGone otherwise), once: False if it was recorded before,
+        by its key or, given a `client_id`, by a marker of that id kept as long as the activity."""
+        pk = keys.lead_pk(lead_id)
+        items: list[dict[str, Any]] = [
+            {"ConditionCheck": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
+                                "ConditionExpression": "attribute_exists(PK)"}},
+            {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
+                     "Item": {**self._activity_item(pk, activity), "lead_id": {"S": lead_id}}}}]
+        if client_id is not None:
+            items.append(self._put_new(pk, keys.recorded_id_sk(client_id), {
+                "event_sk": keys.event_sk(activity.occurred_at, activity.event_id), "expires_at": activity.expires_at}))
+        try:
+            self._call("transact_write_items", TransactItems=items)
+        except TransactionCancelled as cancelled:
+            if cancelled.codes[0] == "ConditionalCheckFailed":
+                raise LeadGone(lead_id) from cancelled
+            if "ConditionalCheckFailed" in cancelled.codes[1:]:
+                return False
+            raise StoreUnavailable(f"the activity could not be recorded: {cancelled.codes}") from cancelled
+        return True
+
     def _write_hits(self, check: dict[str, Any], quota: Quota | None, pk: str, activities: list[Activity],
                     extra: dict[str, Any] | None = None) -> None:
         """Events under `pk` in transactions that hold only if `check` (the transaction's first item) and the

@@ -9,9 +9,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture import keys
 from nurture.adapters.aws import client
-from nurture.adapters.lead_store import DynamoLeadStore, TransactionCancelled, from_item, item_key
-from nurture.domain.activity import Activity
-from nurture.domain.errors import LeadGone, StoreUnavailable
+from nurture.adapters.lead_store import DynamoLeadStore, from_item
+from nurture.domain.errors import StoreUnavailable
 from nurture.domain.replies.reading import MAX_MESSAGE_BYTES
 from nurture.domain.replies.receiving import Answered, SentEmail
 from nurture.domain.text import InvalidEmail, email_key, normalize_email
@@ -86,20 +85,3 @@ class DynamoReplyStore(DynamoLeadStore):
                          "sequence, step, campaign, template") or {}
         return SentEmail(message_id, sent.get("sequence"), sent.get("step"), sent.get("campaign"),
                          sent.get("template"))
-
-    def record_reply(self, lead_id: str, activity: Activity) -> bool:
-        """The reply's activity under a lead that still exists, once (its id is SES's message id)."""
-        pk = keys.lead_pk(lead_id)
-        try:
-            self._call("transact_write_items", TransactItems=[
-                {"ConditionCheck": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
-                                    "ConditionExpression": "attribute_exists(PK)"}},
-                {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
-                         "Item": {**self._activity_item(pk, activity), "lead_id": {"S": lead_id}}}}])
-        except TransactionCancelled as cancelled:
-            if cancelled.codes[0] == "ConditionalCheckFailed":
-                raise LeadGone(lead_id) from cancelled
-            if cancelled.codes[1] == "ConditionalCheckFailed":
-                return False
-            raise StoreUnavailable("the reply could not be recorded") from cancelled
-        return True

@@ -1,5 +1,5 @@
-"""Leads in and out as lists: `nurture import` (a business-card CSV) and `nurture export`, on the local
-system or a deployed stack."""
+"""Leads in and out as lists: `nurture import` (a business-card CSV), `nurture export`, and `nurture activity
+import` (what staff did with leads offline, as a CSV), on the local system or a deployed stack."""
 
 from __future__ import annotations
 
@@ -37,6 +37,23 @@ def add_list_commands(commands: Any, target_options: Any) -> None:
                         help="csv: UTF-8 with BOM, which Excel opens as such (default); jsonl: one lead per line")
     export.add_argument("--output", type=Path, help="write to this file instead of stdout")
     target_options(export)
+
+    activity = commands.add_parser("activity", help="offline activity: meetings, visits, trade-show booth visits")
+    activity_commands = activity.add_subparsers(dest="activity_command", required=True)
+    records = activity_commands.add_parser(
+        "import", help="record a CSV's rows on their leads, as POST /v1/leads/{id}/activities does: one row each")
+    records.add_argument("file", type=Path, help="CSV with a header row (UTF-8, UTF-8 with BOM or Shift_JIS): email "
+                                                 "or lead id, type, date, by, note, id")
+    records.add_argument("--type", dest="kind", help="the type of rows without one: one of scoring.yaml's "
+                                                     "offline_activities, e.g. booth_visit")
+    records.add_argument("--at", help="the date (and time) of rows without one, e.g. 2026/11/20 (Asia/Tokyo)")
+    records.add_argument("--by", help="who recorded rows without a by column, e.g. 展示会チーム")
+    records.add_argument("--encoding", help="force the file's encoding (utf-8, utf-8-sig, cp932, ...)")
+    records.add_argument("--map", dest="mapping", default="", metavar="HEADER:FIELD,...",
+                         help="map columns by header, e.g. '来場者メール:email,区分:type' (an empty field skips one)")
+    records.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    records.add_argument("--json", action="store_true", help="the summary as one JSON object")
+    target_options(records)
 
 
 def _pairs(text: str, separator: str, usage: str) -> dict[str, str]:
@@ -94,6 +111,58 @@ def run_import(args: argparse.Namespace, target_of: Any) -> int:
     return 1 if summary.get("failed") else 0
 
 
+def run_activity_import(args: argparse.Namespace, target_of: Any) -> int:
+    from nurture.adapters.lead_store import DynamoLeadStore
+    from nurture.config import load_config
+    from nurture.domain.clock import utc_now
+    from nurture.domain.importing import ImportRefused
+    from nurture.domain.sales.offline import Defaults, plan_activity_import, run_activity_import
+
+    config, now = load_config(args.config_dir), utc_now()
+    retention = config.api.event_retention_days
+    try:
+        plan = plan_activity_import(args.file.read_bytes(), config.scoring, now, retention,
+                                    Defaults(args.kind, args.at, args.by), args.encoding, _overrides(args.mapping))
+    except (OSError, ValueError, ImportRefused) as refused:
+        print(f"import refused: {refused}", file=sys.stderr)
+        return 1
+    summary: dict[str, Any] = {"rows": plan.rows, "encoding": plan.encoding, "ignored_columns": plan.ignored_columns,
+                               "to_record": len(plan.entries),
+                               "rejected": [asdict(rejected) for rejected in plan.rejected]}
+    if not args.dry_run:
+        target = target_of(args)
+        if target is None:
+            return 2
+        progress = _progress_bar if sys.stderr.isatty() else (lambda done, total: None)
+        outcome = run_activity_import(plan, DynamoLeadStore(target.environment["TABLE_NAME"]), config.scoring, now,
+                                      retention, progress)
+        summary |= {"recorded": outcome.recorded, "unchanged": outcome.unchanged, "not_leads": outcome.not_leads,
+                    "failed": [asdict(failed) for failed in outcome.failed]}
+    print(json.dumps(summary, ensure_ascii=False) if args.json else _readable_activity(summary, args.dry_run))
+    return 1 if summary.get("failed") else 0
+
+
+def _readable_activity(summary: dict[str, Any], dry_run: bool) -> str:
+    lines = [f"{summary['rows']} rows ({summary['encoding']}): "
+             + (f"{summary['to_record']} to record (dry run, nothing written)" if dry_run else
+                f"{summary['recorded']} recorded, {summary['unchanged']} unchanged (recorded before), "
+                f"{len(summary['not_leads'])} not leads (import them first with nurture import)")]
+    if summary["ignored_columns"]:
+        lines.append(f"columns ignored: {', '.join(summary['ignored_columns'])} (map them with --map)")
+    lines += _row_problems(summary)
+    return "\n".join(lines)
+
+
+def _row_problems(summary: dict[str, Any]) -> list[str]:
+    """The rejected rows, and those the store did not take."""
+    lines = [f"{len(summary['rejected'])} rejected"]
+    lines += [f"  row {rejected['row']}: {'; '.join(rejected['reasons'])}" for rejected in summary["rejected"]]
+    if summary.get("failed"):
+        lines.append(f"{len(summary['failed'])} not stored (run the same import again to retry them)")
+        lines += [f"  row {failed['row']}: {'; '.join(failed['reasons'])}" for failed in summary["failed"]]
+    return lines
+
+
 def _progress_bar(done: int, total: int) -> None:
     filled = 30 * done // max(total, 1)
     print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end="" if done < total else "\n",
@@ -105,13 +174,8 @@ def _readable(summary: dict[str, Any], dry_run: bool) -> str:
              + (f"{summary['to_import']} to import (dry run, nothing written)" if dry_run else
                 f"{summary['created']} created, {summary['updated']} updated, "
                 f"{summary['unchanged']} unchanged (imported before)"),
-             f"{summary['duplicates_in_file']} duplicates within the file (merged into the first row)",
-             f"{len(summary['rejected'])} rejected"]
-    lines += [f"  row {rejected['row']}: {'; '.join(rejected['reasons'])}" for rejected in summary["rejected"]]
-    if summary.get("failed"):
-        lines.append(f"{len(summary['failed'])} not stored (run the same import again to retry them)")
-        lines += [f"  row {failed['row']}: {'; '.join(failed['reasons'])}" for failed in summary["failed"]]
-    return "\n".join(lines)
+             f"{summary['duplicates_in_file']} duplicates within the file (merged into the first row)"]
+    return "\n".join(lines + _row_problems(summary))
 
 
 def run_export(args: argparse.Namespace, target_of: Any) -> int:

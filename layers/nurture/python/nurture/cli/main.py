@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from nurture.cli.calendar import add_calendar_command, run_calendar
 from nurture.cli.campaigns import add_campaign_commands, run_campaign_command
 from nurture.cli.config_versions import add_version_commands, print_problems, run_version_command
-from nurture.cli.lists import add_list_commands, run_export, run_import
+from nurture.cli.lists import add_list_commands, run_activity_import, run_export, run_import
 from nurture.cli.report import add_report_command, run_report
 from nurture.cli.segments import add_segment_commands, run_segment_command
 from nurture.cli.tasks import add_task_commands, run_task_command
@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         "rescore": run_rescore, "calendar": run_calendar, "simulate": run_simulate, "sending": run_sending,
         "invoke": run_invoke, "reply": run_reply}
     targeted: dict[str, Callable[[argparse.Namespace, Callable[..., Any]], int]] = {
-        "import": run_import, "export": run_export, "report": run_report, "campaign": run_campaign_command,
+        "import": run_import, "export": run_export, "activity": run_activity_import, "report": run_report,
+        "campaign": run_campaign_command,
         "segment": run_segment_command, "webhooks": run_webhook_command,
         "tasks": run_task_command}
     if args.command in targeted:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from nurture.config.models import FormKind, StrictModel, TimeZoneName
+from nurture.config.models import FormKind, StrictModel, TimeZoneName, keyed_by_ids
 
 RULE_ID = r"^[a-z][a-z0-9_]{0,63}$"
 FitField = Literal["title", "department", "industry", "employees", "country", "company", "email_domain"]
@@ -15,6 +15,9 @@ FitField = Literal["title", "department", "industry", "employees", "country", "c
 
 MEETING_SET = "call_meeting_set"  # a built-in pattern: a call that set a meeting makes the lead hot at once
 BUILT_IN_PATTERNS = {MEETING_SET: "電話で商談が決まった (a meeting was set on a call)"}
+# What staff record by hand (a meeting, a trade-show booth visit): an activity of this type, its kind in `name`.
+OFFLINE_ACTIVITY = "offline"
+OFFLINE_NAME = r"^[a-z][a-z0-9_]{0,39}$"
 
 
 class EventMatch(StrictModel):
@@ -26,7 +29,7 @@ class EventMatch(StrictModel):
     url: str | None = Field(default=None, description="glob over the event's URL, e.g. */pricing*")
     asset: str | None = Field(default=None, description="glob over the form's asset")
     link: str | None = Field(default=None, description="the email link's tag")
-    name: str | None = Field(default=None, description="a custom event's name")
+    name: str | None = Field(default=None, description="a custom event's name, or an offline activity's kind")
     outcome: str | None = Field(default=None, description="a call's outcome (reached, no_answer, wrong_number, "
                                                           "meeting_set, not_interested) or sales' verdict")
 
@@ -115,6 +118,28 @@ class ScoringRules(StrictModel):
     fit: list[FitRule] = Field(default_factory=list)
     engagement: list[EngagementRule] = Field(default_factory=list)
     patterns: list[PatternRule] = Field(default_factory=list)
+    offline_activities: dict[str, str] = Field(
+        default_factory=dict, description="what sales and event staff record by hand (POST /v1/leads/{id}/"
+        "activities, `nurture activity import`), by kind: its label; rules match them as event offline, name KIND")
+
+    @field_validator("offline_activities")
+    @classmethod
+    def _offline_kinds(cls, kinds: dict[str, str]) -> dict[str, str]:
+        if any(not label.strip() or len(label) > 100 for label in kinds.values()):
+            raise ValueError("each offline activity needs a label of at most 100 characters")
+        return keyed_by_ids(kinds, OFFLINE_NAME, "offline activity kinds are lower_snake_case ids")
+
+    @model_validator(mode="after")
+    def _rules_name_declared_offline_kinds(self) -> ScoringRules:
+        steps = [(rule.id, rule.when) for rule in self.engagement] + [
+            (rule.id, step) for rule in self.patterns for step in (rule.when, rule.first, rule.then)
+            if step is not None]
+        undeclared = sorted({rule for rule, step in steps
+                             if step.event == OFFLINE_ACTIVITY and step.name not in self.offline_activities})
+        if undeclared:
+            raise ValueError(f"rules on offline activities must name one of offline_activities "
+                             f"({', '.join(self.offline_activities) or 'none declared'}): {', '.join(undeclared)}")
+        return self
 
     @model_validator(mode="after")
     def _unique_ids_and_ordered_ranks(self) -> ScoringRules:

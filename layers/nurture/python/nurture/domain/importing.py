@@ -37,7 +37,6 @@ HEADERS = {
     **dict.fromkeys(["従業員数", "社員数", "employees", "employeecount", "numberofemployees"], "employees"),
     **dict.fromkeys(["都道府県", "都道府県名", "所在地(都道府県)", "prefecture"], "prefecture"),
 }
-FIELDS = sorted(set(HEADERS.values()))
 # Full-width digits and letters are folded where no one would mean them: in addresses and numbers.
 _FOLDED = {"email", "phone", "employees"}
 
@@ -78,25 +77,26 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     raise ImportRefused("The file is neither UTF-8 nor Shift_JIS (CP932): give its encoding with --encoding.")
 
 
-def _folded(header: str) -> str:
+def folded_header(header: str) -> str:
+    """A column's header as the header tables spell it: NFKC-folded, lower case, without spaces, '_' or '-'."""
     return "".join(unicodedata.normalize("NFKC", header).lower().split()).replace("_", "").replace("-", "")
 
 
-def column_mapping(headers: list[str], overrides: dict[str, str] | None = None) -> dict[int, str]:
-    """Column index -> field, by header in Japanese or English; `overrides` maps a header to a field
-    (or to "" to skip the column)."""
-    wanted = {_folded(header): target for header, target in (overrides or {}).items()}
-    unknown = sorted(target for target in wanted.values() if target and target not in FIELDS)
+def column_mapping(headers: list[str], overrides: dict[str, str] | None = None,
+                   table: dict[str, str] = HEADERS) -> dict[int, str]:
+    """Column index -> field, by header in Japanese or English (`table`: folded header -> field); `overrides` maps
+    a header to a field (or to "" to skip the column). The first column of each field counts."""
+    wanted = {folded_header(header): target for header, target in (overrides or {}).items()}
+    fields = sorted(set(table.values()))
+    unknown = sorted(target for target in wanted.values() if target and target not in fields)
     if unknown:
-        raise ImportRefused(f"Unknown fields in --map: {', '.join(unknown)} (known: {', '.join(FIELDS)})")
+        raise ImportRefused(f"Unknown fields in --map: {', '.join(unknown)} (known: {', '.join(fields)})")
     mapping: dict[int, str] = {}
     for index, header in enumerate(headers):
-        folded = _folded(header)
-        target = wanted[folded] if folded in wanted else HEADERS.get(folded)
+        folded = folded_header(header)
+        target = wanted[folded] if folded in wanted else table.get(folded)
         if target and target not in mapping.values():
             mapping[index] = target
-    if "email" not in mapping.values():
-        raise ImportRefused("No email column: name it メールアドレス or email, or map one with --map '列名:email'.")
     return mapping
 
 
@@ -120,6 +120,8 @@ def plan_import(data: bytes, source: str, consent_basis: str | None = None, enco
     if not headers:
         raise ImportRefused("The file is empty: the first row must name the columns.")
     mapping = column_mapping(headers, overrides)
+    if "email" not in mapping.values():
+        raise ImportRefused("No email column: name it メールアドレス or email, or map one with --map '列名:email'.")
     form = import_form(source, consent_basis, overwrite, subscriptions)
     plan = ImportPlan(encoding=used)
     kept: dict[str, int] = {}  # email key -> index in plan.submissions

@@ -1,5 +1,5 @@
 """The sales API: look leads up, list them by rank or owner, give them another owner, send feedback, list call
-tasks and record their calls, set subscriptions, erase. IAM-authorized in AWS."""
+tasks and record their calls, record offline activity, set subscriptions, erase. IAM-authorized in AWS."""
 
 import base64
 import binascii
@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from nurture.adapters.lead_store import InvalidCursor
 from nurture.config.sales import OWNER_ID
@@ -18,6 +18,7 @@ from nurture.domain.clock import utc_now
 from nurture.domain.errors import FieldProblem, LeadNotFound, ValidationFailed
 from nurture.domain.leads import Feedback, Outcome, Stage, erase_lead, lead_view, record_feedback
 from nurture.domain.preferences.centre import change_for_lead
+from nurture.domain.sales.offline import CLIENT_ID, MAX_BY, MAX_NOTE, OfflineEntry, record_offline
 from nurture.domain.sales.owners import Reassignment, reassign
 from nurture.domain.sales.task_views import listed_tasks
 from nurture.domain.sales.tasks import TASK_ID, CallOutcome, CallReport, TaskStatus, record_call_outcome
@@ -78,6 +79,22 @@ class CallOutcomeBody(BaseModel):
                                                                                             max_length=2000)
     attempt: int | None = Field(default=None, ge=1, le=10, description="the call this reports (1: the first); "
                                                                       "a retried request naming it changes nothing")
+
+
+class ActivityBody(BaseModel):
+    """Something that happened outside the web (a meeting, a booth visit): recorded on the lead's timeline and
+    scored by scoring.yaml's rules."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=CLIENT_ID, description="your id of the activity: a retried request with it changes "
+                                                   "nothing")
+    type: str = Field(max_length=40, description="one of scoring.yaml's offline_activities")
+    by: Annotated[str, AfterValidator(_written)] = Field(max_length=MAX_BY, description="who met the person")
+    occurred_at: AwareDatetime | None = Field(default=None, description="when it happened, with its offset; "
+                                                                        "default: now")
+    note: Annotated[str, AfterValidator(partial(clean_text, multiline=True))] | None = Field(default=None,
+                                                                                            max_length=MAX_NOTE)
 
 
 def _cursor(token: str | None) -> dict[str, Any] | None:
@@ -198,6 +215,19 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
                                      config.api.event_retention_days)
         logger.info("call outcome", extra={"task_id": task_id, "outcome": body.outcome, "changed": result["changed"]})
         return Response(200, "application/json", json.dumps(result, default=json_default))
+
+    @app.post("/v1/leads/<lead_id>/activities", summary="Record what happened outside the web: a meeting, a visit, "
+              "a trade-show booth visit", tags=["sales"],
+              responses={201: documented("Recorded", "application/json"),
+                         200: documented("Recorded before under this id: nothing changed", "application/json"),
+                         404: problem_doc("No such lead"), 422: problem_doc("Unknown type or invalid body")})
+    def record_activity(lead_id: LeadId, body: Annotated[ActivityBody, Body()]):
+        config = marketer_config()
+        result = record_offline(lead_id, OfflineEntry(body.id, body.type, body.by, body.occurred_at, body.note, "api",
+                                                      caller_arn(app.current_event)),
+                                lead_store(), config.scoring, utc_now(), config.api.event_retention_days)
+        logger.info("offline activity", extra={"lead_id": lead_id, "type": body.type, "recorded": result["recorded"]})
+        return Response(201 if result["recorded"] else 200, "application/json", json.dumps(result))
 
     @app.post("/v1/leads/<lead_id>/subscriptions", summary="Set a lead's subscription types, as the person asked",
               tags=["sales"], responses={200: documented("Applied", "application/json"),

@@ -68,7 +68,7 @@ class ReplyStore(PreferenceStore, Protocol):
         """The email SES sent under one of `ses_message_ids` to the lead with `address` (None: none)."""
         ...
 
-    def record_reply(self, lead_id: str, activity: Activity) -> bool:
+    def record_once(self, lead_id: str, activity: Activity) -> bool:
         """The activity under the lead, once: False when this reply was recorded before; LeadGone when the lead
         was erased."""
         ...
@@ -146,7 +146,7 @@ def _act(mail: ReceivedMail, reply: Reply, found: Answered, store: ReplyStore, c
                         mail.ses_message_id, expiry(mail.received_at, settings.event_retention_days),
                         {key: value for key, value in data.items() if value not in (None, "")})
     try:
-        if not store.record_reply(found.lead_id, activity):
+        if not store.record_once(found.lead_id, activity):
             return "duplicate"
     except LeadGone:
         return "lead_gone"
