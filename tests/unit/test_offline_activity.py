@@ -110,6 +110,11 @@ def test_a_list_missing_what_every_row_needs_is_refused_before_anything_is_writt
         plan(text, defaults)
 
 
+def test_an_at_option_that_is_not_a_date_refuses_the_import_once_instead_of_every_row():
+    with pytest.raises(ImportRefused, match="--at is not a date"):
+        plan("email\na@example.jp\n", Defaults("meeting", "next friday", "佐藤"))
+
+
 def test_a_column_mapped_by_hand_counts_and_a_lead_id_column_needs_no_address():
     planned = plan("来場者,区分,日付,担当\nlead-42,visit,2026/11/20,佐藤\n",
                    mapping={"来場者": "lead_id", "区分": "type", "担当": "by"})

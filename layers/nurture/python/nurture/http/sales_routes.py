@@ -223,9 +223,10 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
                          404: problem_doc("No such lead"), 422: problem_doc("Unknown type or invalid body")})
     def record_activity(lead_id: LeadId, body: Annotated[ActivityBody, Body()]):
         config = marketer_config()
-        result = record_offline(lead_id, OfflineEntry(body.id, body.type, body.by, body.occurred_at, body.note, "api",
-                                                      caller_arn(app.current_event)),
-                                lead_store(), config.scoring, utc_now(), config.api.event_retention_days)
+        entry = OfflineEntry(client_id=body.id, kind=body.type, by=body.by, occurred_at=body.occurred_at,
+                             note=body.note, source="api", caller=caller_arn(app.current_event))
+        result = record_offline(lead_id, entry, lead_store(), config.scoring, utc_now(),
+                                config.api.event_retention_days)
         logger.info("offline activity", extra={"lead_id": lead_id, "type": body.type, "recorded": result["recorded"]})
         return Response(201 if result["recorded"] else 200, "application/json", json.dumps(result))
 

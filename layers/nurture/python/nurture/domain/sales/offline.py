@@ -97,6 +97,7 @@ HEADERS = {
     **dict.fromkeys(["メモ", "備考", "内容", "note", "notes", "memo", "comment"], "note"),
     **dict.fromkeys(["id", "活動id", "activityid", "externalid"], "id"),
 }
+DATE_FORMS = "a date (2026/11/20) or a date and time (2026/11/20 14:30)"
 _DATE = re.compile(r"^(\d{4})[/年.-](\d{1,2})[/月.-](\d{1,2})日?(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
@@ -156,24 +157,30 @@ def plan_activity_import(data: bytes, rules: ScoringRules, now: datetime, retent
                                   ("by", defaults.by, "--by")):
         if column not in columns and given is None:
             raise ImportRefused(f"No {column} column: add one, or give every row's with {option}.")
+    try:  # an option every row may take is checked once, not row by row
+        default_moment = parse_moment(defaults.occurred_at, rules.timezone) if defaults.occurred_at else None
+    except ValueError as error:
+        raise ImportRefused(f"--at is not a date: {DATE_FORMS}.") from error
     plan = ActivityPlan(used, [header for index, header in enumerate(headers) if index not in mapping and header])
     for row_number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue  # the blank lines spreadsheets leave at the end
         plan.rows += 1
         cells = {column: row[index].strip() for index, column in mapping.items() if index < len(row)}
-        planned, reasons = _planned(row_number, cells, defaults, rules)
-        if planned is not None:
-            reasons = [f"{p.field}: {p.message}" for p in entry_problems(planned.entry, rules, now, retention_days)]
-        if reasons or planned is None:
-            plan.rejected.append(Rejected(row_number, reasons))
-        else:
-            plan.entries.append(planned)
+        planned = _planned(row_number, cells, defaults, default_moment, rules.timezone)
+        if isinstance(planned, PlannedRow):
+            planned_problems = entry_problems(planned.entry, rules, now, retention_days)
+            if not planned_problems:
+                plan.entries.append(planned)
+                continue
+            planned = [f"{p.field}: {p.message}" for p in planned_problems]
+        plan.rejected.append(Rejected(row_number, planned))
     return plan
 
 
-def _planned(row: int, cells: dict[str, str], defaults: Defaults, rules: ScoringRules
-             ) -> tuple[PlannedRow | None, list[str]]:
+def _planned(row: int, cells: dict[str, str], defaults: Defaults, default_moment: datetime | None, zone: str
+             ) -> PlannedRow | list[str]:
+    """The row's entry, or why it has none (its lead or its time unreadable)."""
     reasons: list[str] = []
     email, lead_id = None, cells.get("lead_id") or None
     if lead_id is None:
@@ -181,21 +188,21 @@ def _planned(row: int, cells: dict[str, str], defaults: Defaults, rules: Scoring
             email = normalize_email(cells.get("email", ""))
         except InvalidEmail:
             reasons.append("email: is not an address" if cells.get("email") else "email: is required")
-    moment = None
+    moment = default_moment
     try:
-        moment = parse_moment(cells.get("occurred_at") or defaults.occurred_at or "", rules.timezone)
+        moment = parse_moment(cells["occurred_at"], zone) if cells.get("occurred_at") else default_moment
     except ValueError:
-        reasons.append("occurred_at: is a date (2026/11/20) or a date and time (2026/11/20 14:30)")
+        reasons.append(f"occurred_at: is {DATE_FORMS}")
     if reasons or moment is None:
-        return None, reasons
+        return reasons
+    note = clean_text(cells.get("note") or "", multiline=True) or None
     entry = OfflineEntry(client_id=cells.get("id") or "", kind=cells.get("type") or defaults.kind or "",
-                         by=clean_text(cells.get("by") or defaults.by or ""), occurred_at=moment,
-                         note=clean_text(cells["note"], multiline=True) or None if cells.get("note") else None,
+                         by=clean_text(cells.get("by") or defaults.by or ""), occurred_at=moment, note=note,
                          source="import")
     if not entry.client_id:
         said = "\x1f".join([lead_id or email_key(email or ""), entry.kind, iso(moment), entry.by, entry.note or ""])
         entry = replace(entry, client_id="row-" + hashlib.sha256(said.encode()).hexdigest()[:32])
-    return PlannedRow(row, lead_id, email, entry), []
+    return PlannedRow(row, lead_id, email, entry)
 
 
 @dataclass
