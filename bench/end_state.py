@@ -35,8 +35,9 @@ def main(leads: int, days: int, seed: int, faults: float) -> dict[str, Any]:
                             status=item.get("status"), total=float(item.get("total", 0)))
             elif item["SK"].startswith("EVT#"):
                 lead["activity"][item["type"] + ("/machine" if item.get("bot") else "")] += 1
-                if item["type"] == "email_sent":
-                    lead["sent"][item["template"]] += 1
+                if item["type"] == "email_sent":  # an asked-for email goes once per its hour (a post may come again)
+                    lead["sent"][f"{item['template']}@{item['occurred_at'][:13]}" if item.get("asked")
+                                 else item["template"]] += 1
             elif item["SK"].startswith("HANDOFF#"):
                 lead["handoffs"] += 1
         state.update({lead.pop("email"): lead for lead in by_pk.values() if "email" in lead})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, CrossStackReferences, Environment, ReferenceStrength, Stack
 from constructs import Construct
 
+from infra import paths
 from infra.constructs.alerts import Alerts
 from infra.constructs.audience_scan import AudienceScan
 from infra.constructs.config_store import ConfigStore
@@ -13,6 +14,7 @@ from infra.constructs.dispatch_schedule import DispatchSchedule, SendQueue
 from infra.constructs.edge import VIEWER_ADDRESS_HEADER, Edge, WebAcl
 from infra.constructs.email_sending import EmailSending
 from infra.constructs.function import NurtureFunction, construct_name
+from infra.constructs.materials import Materials
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.public_api import PublicApi
 from infra.constructs.queues import DeadLetters, HandoffQueue
@@ -33,6 +35,7 @@ from nurture.topology import (
     OUTPUT_CONFIGURATION_SET,
     OUTPUT_DEPLOYED_CONFIG,
     OUTPUT_HANDOFF_QUEUE,
+    OUTPUT_MATERIALS_BUCKET,
     OUTPUT_SENDER_ADDRESS,
     OUTPUT_SIGNING_KEY_PARAMETER,
     OUTPUT_TABLE,
@@ -112,8 +115,13 @@ class NurtureStack(Stack):
                        "CONFIG_BUCKET": config.bucket.bucket_name}
         # Behind CloudFront a request's connection is CloudFront's: the client's address comes in this header.
         client_ip = {"CLIENT_IP_HEADER": VIEWER_ADDRESS_HEADER} if web_acl is not None else {}
+        materials = Materials(self, "Materials", paths.CONFIG)
+        # The download link hands out a material: pushed to the bucket, else as the deploy shipped it.
+        api_only = {"tracking": {"MATERIALS_BUCKET": materials.bucket.bucket_name,
+                                 "SHIPPED_MATERIALS": materials.shipped_locations}}
         api_functions = {name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code,
-                                               {**environment, **client_ip}, settings.log_retention,
+                                               {**environment, **client_ip, **api_only.get(name, {})},
+                                               settings.log_retention,
                                                reserved_concurrency=settings.reserved_concurrency_of(spec),
                                                tracing=settings.tracing)
                          for name, spec in FUNCTIONS.items() if name in API_FUNCTIONS}
@@ -159,8 +167,10 @@ class NurtureStack(Stack):
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})
         for name, indexes in INDEX_READS.items():
             functions[name].allow(["dynamodb:Query"], [f"{data.table.table_arn}/index/{index}" for index in indexes])
-        for name in ("tracking", "sender", "replies"):  # they sign or verify tracking links and reply addresses
+        # They sign or verify tracking links and reply addresses (forms: a download form's link on its thank-you page).
+        for name in ("tracking", "sender", "replies", "forms"):
             key.grant_read(functions[name])
+        materials.grant_read(functions["tracking"])
         functions["handoff"].allow(["sqs:SendMessage"], [handoff.queue.queue_arn])
         functions["scoring"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # double opt-in confirmations
         functions["dispatcher"].allow(["sqs:SendMessage"], [send.queue.queue_arn, audience.queue.queue_arn])
@@ -195,6 +205,8 @@ class NurtureStack(Stack):
                   description="`nurture config push` publishes marketer config versions here")
         CfnOutput(self, OUTPUT_DEPLOYED_CONFIG, value=config.deployed_url,
                   description="Config version 1: what this deploy shipped")
+        CfnOutput(self, OUTPUT_MATERIALS_BUCKET, value=materials.bucket.bucket_name,
+                  description="`nurture config push` puts the materials its download forms name here")
         CfnOutput(self, OUTPUT_AUDIENCE_QUEUE, value=audience.queue.queue_url,
                   description="`nurture segment` and campaigns queue segment scans here")
         CfnOutput(self, OUTPUT_SENDER_ADDRESS, value=settings.sender_address)

@@ -6,13 +6,11 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aws_cdk import RemovalPolicy, Stack, Validations
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from infra import paths
-from infra.constructs.buckets import private_bucket
-from infra.constructs.nag import acknowledge
+from infra.constructs.buckets import acknowledge_prefix, marketer_bucket
 from nurture.config.loader import read_config_files
 from nurture.config.versions import ACTIVE_KEY, VERSIONS_PREFIX, deployed_version
 
@@ -23,16 +21,10 @@ if TYPE_CHECKING:
 class ConfigStore(Construct):
     def __init__(self, scope: Construct, construct_id: str, shipped_config: Path) -> None:
         super().__init__(scope, construct_id)
-        self.bucket = private_bucket(
-            self, "Bucket",
-            # Each pushed version is a new key; versioning also keeps a pointer overwritten by mistake.
-            versioned=True,
-            # Marketer content and its history outlive a stack that is torn down by mistake.
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        acknowledge(Validations.of(self.bucket), "AwsSolutions-S1",
-                    "Holds only marketer config: every version records who pushed it and when, and the active "
-                    "pointer who made it active. CloudTrail data events can be switched on for a full audit.")
+        # Each pushed version is a new key; versioning also keeps a pointer overwritten by mistake.
+        self.bucket = marketer_bucket(
+            self, "Bucket", "Holds only marketer config: every version records who pushed it and when, and the active "
+                            "pointer who made it active. CloudTrail data events can be switched on for a full audit.")
         # Version 1 as a file asset: `cdk deploy` uploads it with the rest, no custom resource. The functions
         # read the same files from their config layer; the CLI reads this copy to diff and to show status.
         self.deployed = s3_assets.Asset(self, "Deployed", path=str(_bundle_file(shipped_config)))
@@ -43,9 +35,8 @@ class ConfigStore(Construct):
         function.allow(["s3:GetObject"], [self.bucket.arn_for_objects(ACTIVE_KEY),
                                           self.bucket.arn_for_objects(f"{VERSIONS_PREFIX}*")])
         function.allow(["s3:ListBucket"], [self.bucket.bucket_arn])
-        bucket_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
-        acknowledge(Validations.of(function.role), f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{VERSIONS_PREFIX}*]",
-                    "Any pushed config version may become the active one; the bucket holds nothing else to read.")
+        acknowledge_prefix(function, self.bucket, VERSIONS_PREFIX, "Any pushed config version may become the active "
+                                                                   "one; the bucket holds nothing else to read.")
 
     @property
     def deployed_url(self) -> str:

@@ -3,7 +3,7 @@ invokes the replies function with its receipt (docs/replies.md)."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Duration, RemovalPolicy, Validations
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ses as ses
@@ -11,7 +11,7 @@ from aws_cdk import aws_ses_actions as ses_actions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constructs.buckets import private_bucket
+from infra.constructs.buckets import acknowledge_prefix, private_bucket
 from infra.constructs.function import NurtureFunction
 from infra.constructs.nag import acknowledge
 from nurture.topology import REPLY_KEPT_DAYS, REPLY_OBJECT_PREFIX
@@ -40,10 +40,8 @@ class ReplyReceiving(Construct):
         """The function reads the stored replies; with a reply domain, a receipt rule set (to be made the active
         one: docs/replies.md) stores and hands it every message sent there."""
         function.allow(["s3:GetObject"], [self.bucket.arn_for_objects(f"{REPLY_OBJECT_PREFIX}*")])
-        bucket_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
-        acknowledge(Validations.of(function.role),
-                    f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{REPLY_OBJECT_PREFIX}*]",
-                    "Each reply is an object named by SES's message id, unknown until it arrives.")
+        acknowledge_prefix(function, self.bucket, REPLY_OBJECT_PREFIX,
+                           "Each reply is an object named by SES's message id, unknown until it arrives.")
         function.function.configure_async_invoke(
             retry_attempts=2, max_event_age=RECEIPT_MAX_AGE, on_failure=destinations.SqsDestination(dead_letters))
         if not reply_domain:

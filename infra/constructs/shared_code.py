@@ -28,7 +28,9 @@ from nurture.config.compiled import (
     source_fingerprint,
 )
 from nurture.config.loader import read_config_files
+from nurture.config.materials import ASSETS, material_problems
 from nurture.config.versions import digest
+from nurture.domain.errors import ConfigInvalid
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -79,12 +81,17 @@ def deployed_config(api_overrides: dict[str, Any]) -> Path:
     """
     def build(folder: Path) -> None:
         config = folder / "config"
-        shutil.copytree(paths.CONFIG, config, ignore=shutil.ignore_patterns(".*", "__pycache__", COMPILED_FILE))
+        # Materials are not the functions' to read from a layer: they ship as file assets (constructs/materials.py).
+        shutil.copytree(paths.CONFIG, config, ignore=shutil.ignore_patterns(".*", "__pycache__", COMPILED_FILE,
+                                                                            ASSETS))
         if api_overrides:
             api_file = config / "api.yaml"
             api = {**(yaml.safe_load(api_file.read_text(encoding="utf-8")) or {}), **api_overrides}
             api_file.write_text(yaml.safe_dump(api, allow_unicode=True, sort_keys=False), encoding="utf-8")
         validated = load_config(config, check_template_syntax=True)
+        missing = material_problems(paths.CONFIG, validated.forms)
+        if missing:
+            raise ConfigInvalid(missing)
         try:
             compiled = compiled_json(validated, digest(read_config_files(config)))
         except CompileFailed as failed:  # the functions validate the files instead, as before decision 73

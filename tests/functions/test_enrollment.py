@@ -72,4 +72,6 @@ def test_a_lead_sales_send_back_is_nurtured_again_in_its_sequence():
     assert due_leads() == [lead_id]
     # And when it comes due, the email goes out
     dispatch_and_send(due_at(lead_id))
-    assert [str(email["To"]) for email in outbox()] == ["someone@gmail.com"]
+    sent = outbox()  # beside the whitepaper its first post asked for
+    assert [str(email["To"]) for email in sent] == ["someone@gmail.com"] * 2
+    assert sum(str(email["Subject"]).startswith("【ミライ在庫】資料のご送付") for email in sent) == 1

@@ -116,8 +116,9 @@ EXPECTED_ACTIONS = {
     # Every DynamoDB operation the adapters make for the function (see the call counts in docs/benchmarks.md).
     # Only the sales API (erasure) holds BatchWriteItem, which deletes as readily as it puts, on any item; the
     # dispatcher (removing unconfirmed leads) on leads' own items only (below).
+    # The signing keyring: a download form's thank-you page links the post's own signed download link.
     "forms": COMMON | {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                       "dynamodb:Query"},
+                       "dynamodb:Query", "ssm:GetParameter"},
     "tracking": COMMON | {"dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
                           "dynamodb:UpdateItem", "ssm:GetParameter"},
     "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},  # + send queue
@@ -598,6 +599,37 @@ def test_replies_are_received_only_where_a_reply_domain_is_set_stored_privately_
     assert len(reads) == 1 and "/replies/*" in json.dumps(reads[0]["Resource"])  # the replies function's alone
 
 
+def test_materials_are_private_shipped_as_file_assets_and_read_only_by_the_tracking_function(synthesized):
+    template, assembly = synthesized
+    bucket_id = template.find_outputs("*")["MaterialsBucketName"]["Value"]["Ref"]
+    bucket = template.find_resources("AWS::S3::Bucket")[bucket_id]
+    assert all(bucket["Properties"]["PublicAccessBlockConfiguration"].values())
+    assert bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["DeletionPolicy"] == "Retain"
+    (policy,) = [p["Properties"]["PolicyDocument"] for p in template.find_resources("AWS::S3::BucketPolicy").values()
+                 if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
+    assert [st["Effect"] for st in policy["Statement"]] == ["Deny"]  # TLS only; no one is let in by the bucket
+    reads = [st for st in _statements(template) if bucket_id in json.dumps(st["Resource"])]
+    (read,) = reads
+    assert read["Action"] == "s3:GetObject" and "/materials/*" in json.dumps(read["Resource"])
+    _, tracking = _one(template, "AWS::Lambda::Function", "TrackingFunction")
+    variables = tracking["Properties"]["Environment"]["Variables"]
+    assert variables["MATERIALS_BUCKET"] == {"Ref": bucket_id}
+    # The deployed folder's whitepaper ships as a file asset the tracking function alone may read, by its key.
+    shipped = json.dumps(variables["SHIPPED_MATERIALS"])
+    assert "whitepaper-lead-nurturing-101.pdf" in shipped
+    files = [entry for manifest in assembly.glob("*.assets.json")
+             for entry in json.loads(manifest.read_text())["files"].values()]
+    (key,) = [destination["objectKey"] for entry in files if entry["source"]["path"].endswith(".pdf")
+              for destination in entry["destinations"].values()]
+    assert key in json.dumps(read["Resource"]) and key in shipped
+    assert [name for name, function in template.find_resources("AWS::Lambda::Function").items()
+            if "MATERIALS_BUCKET" in json.dumps(function["Properties"].get("Environment", {}))] == [
+        name for name in template.find_resources("AWS::Lambda::Function") if name.startswith("TrackingFunction")]
+
+
 def test_a_reply_domain_that_is_not_a_domain_stops_the_synth(tmp_path):
     with pytest.raises(ValueError, match="nurture:replyDomain"):
         _synthesized_with(tmp_path, replyDomain="r+@example.co.jp")
@@ -739,7 +771,8 @@ def test_no_policy_grants_a_wildcard_action(synthesized):
     # Only the sales API erases, and the dispatcher removes unconfirmed leads (on leads' own keys, checked above);
     # the sender cannot delete leads.
     ("dynamodb:DeleteItem", {"sales_api", "dispatcher"}),
-    ("ssm:GetParameter", {"tracking", "sender", "replies", "notifier"}),  # the signing keyring; the webhooks' secrets
+    # The signing keyring; the webhooks' secrets.
+    ("ssm:GetParameter", {"forms", "tracking", "sender", "replies", "notifier"}),
 ])
 def test_only_the_function_whose_job_it_is_may_do_it(synthesized, action, only):
     template, _ = synthesized

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -11,16 +12,17 @@ from tests.conftest import REPO
 from tests.local_system import RunningSystem, wait_for
 
 NEW_FORM = {"kind": "download", "title": "事例集ダウンロード", "language": "ja", "required": ["email"],
-            "asset": "case-studies-2027.pdf",
-            "asset_url": "/demo/assets/whitepaper-lead-nurturing-101.pdf"}
+            "asset": "case-studies-2027.pdf"}
+NEW_MATERIAL = b"%PDF-1.4 case studies 2027"
 
 
 def edited_config(into: Path) -> Path:
-    """The shipped config with one more form: what a marketer adds for next week's campaign."""
+    """The shipped config with one more form and its material: what a marketer adds for next week's campaign."""
     shutil.copytree(REPO / "config", into)
     forms = yaml.safe_load((into / "forms.yaml").read_text(encoding="utf-8"))
     forms["forms"]["case_studies"] = NEW_FORM
     (into / "forms.yaml").write_text(yaml.safe_dump(forms, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    (into / "assets" / "case-studies-2027.pdf").write_bytes(NEW_MATERIAL)
     return into
 
 
@@ -41,7 +43,15 @@ def test_a_pushed_config_is_used_without_a_restart_and_a_rollback_returns_to_the
     try:
         assert pushed.returncode == 0, pushed.stderr
         assert "pushed version 2" in pushed.stdout
+        assert "uploaded 2 material(s): case-studies-2027.pdf, whitepaper-lead-nurturing-101.pdf" in pushed.stdout
         wait_for(lambda: form_status(local_system) == 202, seconds=20)  # no restart: the pointer's cache ran out
+        # The new form's material is there to hand out, without a deploy.
+        posted = local_system.request("POST", "/v1/forms/case_studies", "email=jirei%40example.co.jp",
+                                      {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"})
+        token = posted.headers["location"].split("?d=")[1]
+        handed = local_system.request("GET", f"/v1/d/{token}", headers={"User-Agent": "Mozilla/5.0"})
+        with urllib.request.urlopen(handed.headers["location"], timeout=10) as file:
+            assert file.read() == NEW_MATERIAL
 
         status = local_system.cli("config", "status")
         assert "active version: 2 (pushed by marketing@example.co.jp at " in status.stdout
@@ -82,4 +92,18 @@ def test_a_campaign_whose_time_has_passed_unstarted_is_refused_at_push(local_sys
 
     assert refused.returncode == 1
     assert "campaigns.newsletter-2027-01: its send time 2026-01-14T10:00:00+09:00 is in the past" in refused.stderr
+    assert "active version: 1 (shipped by the deploy)" in local_system.cli("config", "status").stdout
+
+
+def test_a_download_form_whose_file_is_missing_is_refused_by_check_and_push(local_system: RunningSystem,
+                                                                           tmp_path: Path):
+    config = edited_config(tmp_path / "config")
+    (config / "assets" / "case-studies-2027.pdf").unlink()
+    expected = f"{config}/forms.yaml: forms.case_studies.asset: assets/case-studies-2027.pdf is not there"
+
+    checked = local_system.cli("--config-dir", str(config), "config", "check")
+    refused = local_system.cli("--config-dir", str(config), "config", "push")
+
+    assert checked.returncode == 1 and expected in checked.stderr
+    assert refused.returncode == 1 and expected in refused.stderr and "nothing was pushed" in refused.stderr
     assert "active version: 1 (shipped by the deploy)" in local_system.cli("config", "status").stdout

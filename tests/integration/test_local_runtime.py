@@ -244,3 +244,40 @@ def test_keys_rotate_keeps_links_already_sent_working(local_system: RunningSyste
     for minted, url in ((before, "https://example.co.jp/before"), (after, "https://example.co.jp/after")):
         reply = local_system.request("GET", minted.stdout.strip().removeprefix(local_system.base_url))
         assert reply.status == 302 and reply.headers["location"] == url
+
+
+def test_a_whitepaper_post_hands_its_material_over_on_the_thank_you_page_and_by_email(local_system: RunningSystem):
+    import re
+    import urllib.request
+    from email import message_from_bytes
+    from email.policy import default
+
+    from tests.local_system import wait_for
+
+    email = unique_email()
+    fields = {"email": email, "name": "山田 太郎", "company": "株式会社サンプル", "consent": "on"}
+    local_system.personal |= {email, "山田 太郎"}
+    posted = local_system.request("POST", "/v1/forms/whitepaper", urlencode(fields),
+                                  {"Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html"})
+    assert posted.status == 303 and posted.headers["location"].startswith("whitepaper/thanks?d=")
+    page = local_system.request("GET", f"/v1/forms/{posted.headers['location']}").body.decode()
+    token = re.search(r'href="\.\./\.\./d/([^"]+)" download>資料をダウンロードする', page).group(1)
+    browser = {"User-Agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Safari/605.1.15"}
+    handed = local_system.request("GET", f"/v1/d/{token}", headers=browser)
+    assert handed.status == 302
+    with urllib.request.urlopen(handed.headers["location"], timeout=10) as file:  # the emulator's presigned URL
+        assert file.read() == (REPO / "config" / "assets" / "whitepaper-lead-nurturing-101.pdf").read_bytes()
+        assert file.headers["Content-Disposition"] == 'attachment; filename="whitepaper-lead-nurturing-101.pdf"'
+    lead_id = local_system.lead_id(email)
+    assert lead_id is not None
+    (download,) = wait_for(lambda: [e for e in local_system.events(f"LEAD#{lead_id}") if e["type"] == "download"])
+    assert (download["via"], download["asset"]) == ("thank_you_page", "whitepaper-lead-nurturing-101.pdf")
+    wait_for(lambda: any(entry["rule_id"] == "document_download"
+                         for entry in local_system.items(f"LEAD#{lead_id}", "SCORE#")))
+    # And the outbox holds the email with its own link, which works too.
+    number = wait_for(lambda: re.findall(r"href='/_outbox/(\d+)'>[^<]*</a></td><td>" + re.escape(email),
+                                         local_system.request("GET", "/_outbox").body.decode()))[0]
+    message = message_from_bytes(local_system.request("GET", f"/_outbox/{number}.eml").body, policy=default)
+    assert str(message["Subject"]).startswith("【ミライ在庫】資料のご送付")
+    emailed = re.search(r"/v1/d/[A-Za-z0-9_.-]+", message.get_body(("plain",)).get_content()).group()
+    assert local_system.request("GET", emailed, headers=browser).status == 302

@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from nurture.config import load_config
-from nurture.config.loader import load_config_files, read_config_files
 from nurture.domain.activity import RequestContext
 from nurture.domain.capture import CaptureSettings, LeadLookup, capture_submission
-from nurture.domain.errors import ConfigInvalid, InvalidToken
+from nurture.domain.errors import InvalidToken
 from nurture.domain.leads import mail_refusal, status_of
 from nurture.domain.preferences.double_opt_in import REQUESTED, request_for, requested_confirmation
 from nurture.domain.scoring import ScoredEvent, ScoreState, score_lead
@@ -97,17 +96,3 @@ def test_a_confirmation_token_is_accepted_for_nothing_else_and_nothing_else_for_
     with pytest.raises(ExpiredToken):
         signer.verify(confirm, CONFIRM, NOW + timedelta(days=7, seconds=1))
 
-
-def test_config_check_names_a_missing_confirmation_template_and_one_without_its_link():
-    files = read_config_files(CONFIG_DIR)
-    with pytest.raises(ConfigInvalid) as missing:
-        load_config_files({name: text for name, text in files.items()
-                           if name != "templates/confirm_subscription.yaml"}, "config")
-    assert "config/forms.yaml: double_opt_in.template: 'confirm_subscription' is not in templates/" in \
-        missing.value.problems
-    linkless = files["templates/confirm_subscription.yaml"].replace("{{ confirm_url }}", "")
-    with pytest.raises(ConfigInvalid) as unlinked:
-        load_config_files({**files, "templates/confirm_subscription.yaml": linkless}, "config")
-    assert [p for p in unlinked.value.problems if "confirm_url" in p] == [
-        f"config/forms.yaml: double_opt_in.template: templates/confirm_subscription.yaml {part} does not show "
-        "{{ confirm_url }}" for part in ("ja.html", "ja.text", "en.html", "en.text")]

@@ -151,10 +151,10 @@ def test_every_email_shows_the_senders_name_address_contact_and_opt_out_in_both_
 
 
 def test_the_confirmation_email_shows_the_sender_but_has_nothing_to_unsubscribe_from():
-    from nurture.domain.emails import render_confirmation
+    from nurture.domain.emails import render_transactional
 
-    email = render_confirmation(TEMPLATES["confirm_subscription"], "ja", {}, "https://api.example.com/v1/confirm/t",
-                                7, SENDER)
+    email = render_transactional(TEMPLATES["confirm_subscription"], "ja", {},
+                                 {"confirm_url": "https://api.example.com/v1/confirm/t", "kept_days": 7}, SENDER)
     assert SENDER.legal_name.ja in email.html and SENDER.postal_address.ja in email.text
     assert "https://api.example.com/v1/confirm/t" in email.text and "unsubscribe" not in email.html
     assert email.headers == {} and "/v1/t/" not in email.html  # no one-click header, pixel or tracked link

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -50,6 +51,9 @@ class RuntimeSettings(BaseModel):
     reply_domain: str = Field(default="", description="the domain SES receives replies at (each email's Reply-To "
                               "is a signed address there); empty: emails carry no Reply-To")
     reply_bucket: str = Field(default="", description="where SES receiving stores each reply's raw message")
+    materials_bucket: str = Field(default="", description="the private bucket of download forms' materials")
+    shipped_materials: dict[str, str] = Field(default_factory=dict, description="the materials the deploy shipped: "
+                                              "name -> s3://bucket/key")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:
@@ -73,6 +77,8 @@ class RuntimeSettings(BaseModel):
             client_ip_header=environ.get("CLIENT_IP_HEADER", ""),
             reply_domain=environ.get("REPLY_DOMAIN", ""),
             reply_bucket=environ.get("REPLY_BUCKET", ""),
+            materials_bucket=environ.get("MATERIALS_BUCKET", ""),
+            shipped_materials=json.loads(environ.get("SHIPPED_MATERIALS") or "{}"),
         )
 
 

@@ -91,6 +91,10 @@ def ses_events_pattern(configuration_set: str) -> dict[str, Any]:
 REPLY_OBJECT_PREFIX = "replies/"
 REPLY_KEPT_DAYS = 3  # the raw message is read within minutes; a failed reading is retried from it for days
 
+# Download forms' materials in their private bucket: this prefix and the file's name (config/assets/<name>).
+MATERIAL_PREFIX = "materials/"
+OUTPUT_MATERIALS_BUCKET = "MaterialsBucketName"  # where `nurture config push` puts the materials its forms name
+
 # A metric every function may publish (a config problem) goes under this one dimension: one metric, one alarm.
 SHARED_METRIC_DIMENSIONS = {"service": "nurture"}
 SEND_QUEUE_RECEIVES = 5  # receives of a send-queue message before it goes to the DLQ (stack and local alike)
@@ -107,7 +111,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                      "Lead capture from web forms, and the API's OpenAPI document", reserved_concurrency=20),
         # ~30 ms a hit: 50 answer far more than its routes' throttles let through, cold starts in a burst included.
         FunctionSpec("tracking", "functions.tracking.handler", "functions/tracking", 512, 5,
-                     "Website beacons, email open pixels and click redirects", reserved_concurrency=50),
+                     "Website beacons, email open pixels, click redirects and download links",
+                     reserved_concurrency=50),
         # A batch of up to 100 records, with retries on lost races: a minute leaves room. A stream consumer runs
         # one batch per shard at a time: ten cover a table far busier than this one's.
         FunctionSpec("scoring", "functions.scoring.handler", "functions/scoring", 512, 60,
@@ -164,6 +169,7 @@ ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("POST", "/v1/unsubscribe/{token}", "tracking", "unsubscribe"),
     ApiRoute("GET", "/v1/confirm/{token}", "tracking", "unsubscribe"),
     ApiRoute("POST", "/v1/confirm/{token}", "tracking", "unsubscribe"),
+    ApiRoute("GET", "/v1/d/{token}", "tracking", "email"),
     ApiRoute("GET", "/v1/leads", "sales_api", "sales", iam=True),
     ApiRoute("GET", "/v1/leads/{lead_id}", "sales_api", "sales", iam=True),
     ApiRoute("POST", "/v1/leads/{lead_id}/feedback", "sales_api", "sales", iam=True),

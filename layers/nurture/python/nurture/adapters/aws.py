@@ -11,12 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from nurture.adapters.faults import FaultInjector
 
 # Standard retry mode backs off on throttling; three attempts keep a request inside API Gateway's timeout.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+# Presigned S3 links as every region takes them (boto3 would sign them with the deprecated version 2).
+PRESIGNING = _CONFIG.merge(Config(signature_version="s3v4"))
 
 
 _faults: FaultInjector | None = None
@@ -42,3 +45,8 @@ def inject_faults(injector: FaultInjector | None) -> None:
 def reset_clients() -> None:
     """Forget cached clients (tests and the local runtime change endpoints between runs)."""
     client.cache_clear()
+
+
+def no_such_object(error: ClientError) -> bool:
+    """S3's answer for a key that is not there: NoSuchKey to a GET, a bare 404 to a HEAD."""
+    return str(error.response.get("Error", {}).get("Code")) in ("NoSuchKey", "404", "NotFound")

@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.parameters import BaseProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 
-from nurture.adapters.aws import client
+from nurture.adapters.aws import client, no_such_object
 from nurture.config.versions import (
     ACTIVE_KEY,
     DEPLOYED_VERSION,
@@ -48,7 +48,7 @@ class _S3Objects(BaseProvider):
         try:
             body: bytes = client("s3").get_object(Bucket=self.bucket, Key=name)["Body"].read()
         except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            if no_such_object(error):
                 return ""
             raise
         return body.decode("utf-8")
@@ -95,7 +95,7 @@ class ConfigStore:
         try:
             answer = self._s3.get_object(Bucket=self.bucket, Key=ACTIVE_KEY)
         except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            if no_such_object(error):
                 return Pointer(None, None)
             raise _unavailable(error) from error
         except BotoCoreError as error:

@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture import keys
-from nurture.adapters.aws import client
+from nurture.adapters.aws import client, no_such_object
 from nurture.adapters.lead_store import DynamoLeadStore, from_item
 from nurture.domain.errors import StoreUnavailable
 from nurture.domain.replies.reading import MAX_MESSAGE_BYTES
@@ -42,7 +42,7 @@ class S3ReplyMail:
         try:
             answer = self._client.get_object(Bucket=self._bucket, Key=self._prefix + ses_message_id)
         except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            if no_such_object(error):
                 raise MessageGone(ses_message_id) from error
             raise StoreUnavailable(f"s3 {error.response['Error']['Code']}") from error
         except BotoCoreError as error:

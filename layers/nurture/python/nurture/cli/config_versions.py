@@ -69,6 +69,7 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
             raise ConfigInvalid([f"{args.config_dir}/sales.yaml: webhooks.{webhook}: no URL and signing secret in "
                                  f"the target: run `nurture webhooks set {webhook} --url URL` first"
                                  for webhook in unset])
+        _upload_materials(config, args.config_dir, target)
         return _push(store, deployed_url, files, config, target.who(getattr(args, "by", None)), active, seen)
     except ConfigInvalid as invalid:
         print_problems(invalid, args.config_dir, ": nothing was pushed")
@@ -80,6 +81,28 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
     except StoreUnavailable as unavailable:
         print(str(unavailable), file=sys.stderr)
         return 1
+
+
+def _upload_materials(config: NurtureConfig, config_dir: Path, target: Target) -> None:
+    """The files the download forms name, into the target's materials bucket before the version that names them
+    is active (a file already there is replaced: a form's material can be updated in place)."""
+    from nurture.adapters.material_store import S3Materials
+    from nurture.config.materials import material_problems, named_materials
+    from nurture.domain.errors import ConfigInvalid
+
+    missing = material_problems(config_dir, config.forms)
+    if missing:
+        raise ConfigInvalid(missing)
+    named = named_materials(config_dir, config.forms)
+    bucket = target.environment.get("MATERIALS_BUCKET")
+    if named and not bucket:
+        raise ConfigInvalid([f"{config_dir}/forms.yaml: the {target.description} has no materials bucket for "
+                             f"{', '.join(sorted(named))}: deploy this version of the stack first"])
+    store = S3Materials(str(bucket))
+    for name, path in sorted(named.items()):
+        store.put(name, path.read_bytes())
+    if named:
+        print(f"uploaded {len(named)} material(s): {', '.join(sorted(named))}")
 
 
 def _webhooks_without_secrets(config: NurtureConfig, target: Target) -> list[str]:

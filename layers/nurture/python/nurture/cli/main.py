@@ -222,10 +222,14 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 def config_check(config_dir: Path) -> int:
     from nurture.config import load_config
+    from nurture.config.materials import material_problems
     from nurture.domain.errors import ConfigInvalid
 
     try:
         config = load_config(config_dir, check_template_syntax=True)
+        missing = material_problems(config_dir, config.forms)
+        if missing:
+            raise ConfigInvalid(missing)
     except ConfigInvalid as invalid:
         print_problems(invalid, config_dir)
         return 1

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from nurture.config.bots import BotRules
 from nurture.config.campaigns import CampaignsConfig
-from nurture.config.models import ApiSettings, DoubleOptInSettings, FormDefinition, StrictModel
+from nurture.config.models import ApiSettings, DoubleOptInSettings, DownloadSettings, FormDefinition, StrictModel
 from nurture.config.sales import SalesConfig
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig
@@ -30,6 +30,7 @@ class NurtureConfig(StrictModel):
     campaigns: CampaignsConfig = Field(default_factory=CampaignsConfig)
     subscriptions: SubscriptionsConfig = Field(default_factory=SubscriptionsConfig)
     double_opt_in: DoubleOptInSettings = Field(default_factory=DoubleOptInSettings)
+    downloads: DownloadSettings = Field(default_factory=DownloadSettings)
     sales: SalesConfig = Field(default_factory=SalesConfig)
 
     @cached_property

@@ -95,7 +95,7 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     if isinstance(sequences, SequencesConfig) and isinstance(subscriptions, SubscriptionsConfig):
         problems += [f"{origin}/sequences.yaml: {problem}" for problem in sequences.type_problems(subscriptions)]
     if isinstance(forms, FormsFile):
-        problems += [f"{origin}/forms.yaml: {problem}" for problem in _double_opt_in_problems(forms, templates)]
+        problems += [f"{origin}/forms.yaml: {problem}" for problem in _link_email_problems(forms, templates)]
     sales, scoring = loaded.get("sales.yaml"), loaded.get("scoring.yaml")
     if isinstance(sales, SalesConfig) and isinstance(forms, FormsFile) and isinstance(scoring, ScoringRules):
         problems += [f"{origin}/sales.yaml: {problem}" for problem in sales_problems(
@@ -120,20 +120,28 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     assert isinstance(campaigns, CampaignsConfig) and isinstance(subscriptions, SubscriptionsConfig)
     return NurtureConfig(api=api, forms=forms.forms, scoring=scoring, sequences=sequences, templates=templates,
                          bots=bots, segments=segments, campaigns=campaigns, subscriptions=subscriptions,
-                         double_opt_in=forms.double_opt_in, sales=sales)
+                         double_opt_in=forms.double_opt_in, downloads=forms.downloads,
+                         sales=sales)
 
 
-def _double_opt_in_problems(forms: FormsFile, templates: Mapping[str, EmailTemplate]) -> list[str]:
-    """The confirmation email must exist, and carry its link in every part a person reads, once any form asks."""
-    if not any(form.double_opt_in for form in forms.forms.values()):
-        return []
-    name = forms.double_opt_in.template
-    template = templates.get(name)
-    if template is None:
-        return [f"double_opt_in.template: '{name}' is not in {TEMPLATES}/"]
-    return [f"double_opt_in.template: {TEMPLATES}/{name}.yaml {language}.{part} does not show {{{{ confirm_url }}}}"
-            for language in ("ja", "en") if (parts := getattr(template, language)) is not None
-            for part in ("html", "text") if "confirm_url" not in getattr(parts, part)]
+def _link_email_problems(forms: FormsFile, templates: Mapping[str, EmailTemplate]) -> list[str]:
+    """The emails forms send of themselves must exist, and carry their link in every part a person reads, once any
+    form asks: the double opt-in confirmation ({{ confirm_url }}), a download's material ({{ download_url }})."""
+    wanted = []
+    if any(form.double_opt_in for form in forms.forms.values()):
+        wanted.append(("double_opt_in", forms.double_opt_in.template, "confirm_url"))
+    if any(form.kind == "download" for form in forms.forms.values()):
+        wanted.append(("downloads", forms.downloads.template, "download_url"))
+    problems = []
+    for setting, name, link in wanted:
+        template = templates.get(name)
+        if template is None:
+            problems.append(f"{setting}.template: '{name}' is not in {TEMPLATES}/")
+            continue
+        problems += [f"{setting}.template: {TEMPLATES}/{name}.yaml {language}.{part} does not show {{{{ {link} }}}}"
+                     for language in ("ja", "en") if (parts := getattr(template, language)) is not None
+                     for part in ("html", "text") if link not in getattr(parts, part)]
+    return problems
 
 
 def _load_templates(files: Mapping[str, str], origin: str, problems: list[str],

@@ -40,6 +40,8 @@ RENDERED_FIELDS = ("name", "company", "title", "department", "industry", "countr
 # import: a list, not a form; newsletter: a sign-up for mail only
 FormKind = Literal["contact", "download", "seminar", "demo_request", "newsletter", "import"]
 FIELD_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+# A material's file name: what S3 keys it by and what the browser saves it as, so nothing to quote or escape.
+ASSET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$"
 SubscriptionStart = Literal["opted_in", "not_until_asked"]  # a subscription type's default, or a form's start
 
 
@@ -129,10 +131,13 @@ class FormDefinition(StrictModel):
     success_url: RedirectUrl | None = None
     error_url: RedirectUrl | None = None
     honeypot: str = Field(default="website", pattern=FIELD_NAME_PATTERN)
-    asset: str | None = Field(default=None, description="What a download form hands out.")
+    asset: str | None = Field(default=None, pattern=ASSET_NAME_PATTERN,
+                              description="What a download form hands out: a file of config/assets/, emailed at "
+                                          "once as a signed, expiring, tracked link")
     asset_url: str | None = Field(default=None, pattern=r"^(https?://[^\s]+|/[^/\s][^\s]*)$",
-                                  description="Where its built-in thank-you page links to the material: an "
-                                              "http(s) URL, or a path on the site that serves that page")
+                                  description="A public copy the built-in thank-you page links instead of the "
+                                              "signed one: an http(s) URL, or a path on the site that serves "
+                                              "that page")
     may_update: bool = Field(default=False, description="a post may change what a known lead already has; "
                                                         "otherwise it only fills blanks (anyone can type any address)")
     custom_fields: list[CustomField] = Field(default_factory=list)
@@ -160,9 +165,8 @@ class FormDefinition(StrictModel):
         if self.double_opt_in and (self.consent is None or not self.consent.required):
             raise ValueError("a double opt-in form has its person confirm a consent: it needs 'consent' with "
                              "'required: true'")
-        if self.kind == "download" and not (self.asset and (self.asset_url or self.success_url)):
-            raise ValueError("a download form needs an 'asset', and an 'asset_url' for its thank-you page to link "
-                             "(or a 'success_url' of your own)")
+        if self.kind == "download" and not self.asset:
+            raise ValueError("a download form needs an 'asset': the file of config/assets/ it emails")
         return self
 
     def custom_field(self, name: str) -> CustomField | None:
@@ -227,9 +231,19 @@ class DoubleOptInSettings(StrictModel):
                                                    "only a count")
 
 
+class DownloadSettings(StrictModel):
+    """What a download form sends at once (資料送付): its material as a signed link that lasts `link_days`."""
+
+    template: str = Field(default="send_material", pattern=FIELD_NAME_PATTERN,
+                          description="the email (templates/<name>.yaml); it shows {{ download_url }}")
+    link_days: int = Field(default=7, ge=1, le=90, description="how long the emailed and the thank-you page's "
+                                                              "links work")
+
+
 class FormsFile(StrictModel):
     forms: dict[str, FormDefinition]
     double_opt_in: DoubleOptInSettings = Field(default_factory=DoubleOptInSettings)
+    downloads: DownloadSettings = Field(default_factory=DownloadSettings)
 
     @field_validator("forms")
     @classmethod

@@ -97,7 +97,11 @@ class Links:
 
 _FOOTER_WORDS = {"ja": {"unsubscribe": "配信停止・配信設定"},
                  "en": {"unsubscribe": "Unsubscribe or change your emails"}}
-CONFIRMATION_KIND = "confirmation"  # a double opt-in confirmation: nothing to unsubscribe from yet
+# Emails a person asked for a moment ago (a double opt-in confirmation, a download's material): one each, with
+# nothing to unsubscribe from.
+TRANSACTIONAL_KINDS = frozenset({"confirmation", "material"})
+# What they may show besides the lead's fields: the link, and the values around it (for the config check).
+TRANSACTIONAL_VALUES = {"confirm_url": "", "kept_days": 7, "download_url": "", "material": "", "link_days": 7}
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ def footer_problems(template: EmailTemplate) -> list[str]:
     markers = SenderIdentity(legal_name=InBothLanguages(ja="@@NAME@@", en="@@NAME@@"),
                              postal_address=InBothLanguages(ja="@@ADDRESS@@", en="@@ADDRESS@@"),
                              contact=InBothLanguages(ja="@@CONTACT@@", en="@@CONTACT@@"))
-    opt_out = None if template.kind == CONFIRMATION_KIND else "https://opt-out.invalid/@@OPTOUT@@"
+    opt_out = None if template.kind in TRANSACTIONAL_KINDS else "https://opt-out.invalid/@@OPTOUT@@"
     wanted = {"the sender's legal name": "@@NAME@@", "postal address": "@@ADDRESS@@", "contact": "@@CONTACT@@",
               **({"the opt-out link": "@@OPTOUT@@"} if opt_out else {})}
     problems = []
@@ -166,7 +170,7 @@ def footer_problems(template: EmailTemplate) -> list[str]:
         parts = getattr(template, language)
         if parts is None:
             continue
-        context = {**_lead_context({}, language), "confirm_url": "", "kept_days": 7, "unsubscribe_url": opt_out or ""}
+        context = {**_lead_context({}, language), **TRANSACTIONAL_VALUES, "unsubscribe_url": opt_out or ""}
         try:
             _, html, text, _ = _render(parts, context, _Footer.of(markers, language, opt_out), lambda url: url)
         except RenderFailed:
@@ -214,12 +218,12 @@ def render_email(template: EmailTemplate, language: str, profile: dict[str, Any]
     return RenderedEmail(used, subject, html, text, headers)
 
 
-def render_confirmation(template: EmailTemplate, language: str, profile: dict[str, Any], confirm_url: str,
-                        kept_days: int, sender: SenderIdentity | None = None) -> RenderedEmail:
-    """A double opt-in confirmation: the person's own link to confirm, and nothing tracked (no pixel, no signed
-    links, no unsubscribe: nothing more is sent unless the person confirms); the sender's legal footer."""
+def render_transactional(template: EmailTemplate, language: str, profile: dict[str, Any], values: dict[str, Any],
+                         sender: SenderIdentity | None = None) -> RenderedEmail:
+    """An email the person just asked for (a double opt-in confirmation, a download's material): `values` holds
+    its own link; nothing tracked (no pixel, no signed links, no unsubscribe); the sender's legal footer."""
     used, parts = template.parts(language)
-    context = {**_lead_context(profile, used), "confirm_url": confirm_url, "kept_days": kept_days}
+    context = {**_lead_context(profile, used), **values}
     subject, html, text, _ = _render(parts, context, _Footer.of(sender, used, None), lambda url: url)
     return RenderedEmail(used, subject, html, text, {})
 

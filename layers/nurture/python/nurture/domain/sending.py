@@ -27,7 +27,7 @@ from nurture.config.templates import EmailTemplate
 from nurture.domain.activity import Activity
 from nurture.domain.clock import epoch_seconds, expiry, iso, new_id, parse_iso
 from nurture.domain.dispatch import StepMessage
-from nurture.domain.emails import Links, RenderedEmail, RenderFailed, render_confirmation, render_email
+from nurture.domain.emails import Links, RenderedEmail, RenderFailed, render_email, render_transactional
 from nurture.domain.errors import NurtureError, SendDeferred, SendRejected, StoreUnavailable, WriteConflict
 from nurture.domain.leads import mail_refusal
 from nurture.domain.preferences.choices import subscribed
@@ -204,11 +204,11 @@ class Composer:
         reply_to = self.signer.reply_address(lead_id, message_id, self.reply_domain) if self.reply_domain else None
         return self._mime(email, profile, now, reply_to)
 
-    def compose_confirmation(self, profile: dict[str, Any], template: EmailTemplate, confirm_url: str,
-                             kept_days: int, now: datetime) -> bytes:
-        """A double opt-in confirmation: nothing in it is tracked."""
-        email = render_confirmation(template, str(profile.get("language") or "ja"), profile, confirm_url, kept_days,
-                                    self.identity)
+    def compose_transactional(self, profile: dict[str, Any], template: EmailTemplate, values: dict[str, Any],
+                              now: datetime, language: str | None = None) -> bytes:
+        """An email the person just asked for, in `language` (else the lead's): nothing in it is tracked."""
+        email = render_transactional(template, language or str(profile.get("language") or "ja"), profile, values,
+                                     self.identity)
         return self._mime(email, profile, now)
 
     def _mime(self, email: RenderedEmail, profile: dict[str, Any], now: datetime, reply_to: str | None = None) -> bytes:
@@ -325,6 +325,57 @@ def send_once(lead_id: str, profile: dict[str, Any], message_id: str, render: Ca
     except SendRejected as error:
         return Attempt(message_id, iso(now), error=f"ses: {error.code}", stop=True)
     return Attempt(message_id, iso(now), ses_message_id=ses_message_id)
+
+
+@dataclass(frozen=True)
+class AskedEmail:
+    """An email a person just asked for (a double opt-in confirmation, a download's material), as planned on the
+    lead read: the form that asked (its counters' step), its template, how to render it, what its activity says
+    beside them (marked `asked`: sent at once, whatever the send window, the frequency cap or the pause)."""
+
+    step: str
+    template: str  # its name in templates/
+    render: Callable[[str], bytes]  # the message id -> the MIME message
+    data: dict[str, Any]
+
+
+def deliver_asked(lead_id: str, message_id: str, counters: str, plan: Callable[[dict[str, Any]], AskedEmail | str],
+                  store: SenderStore, mailer: Mailer, now: datetime, retention_days: int) -> str:
+    """Send an asked-for email at most once (`message_id`), whatever the deliverability pause (a person is waiting
+    for it, and it goes only to an address just typed): `plan` gives the email for the lead as read, or why none
+    goes (dropped); a suppressed address gets nothing. Returns the outcome: sent, failed, gone, dropped,
+    skipped_suppressed, duplicate."""
+    attempt: Attempt | None = None
+    planned: AskedEmail | None = None
+    for retry in range(MAX_ATTEMPTS):
+        found = store.lead_for_sending(lead_id)
+        if found is None:
+            return "gone"
+        profile, suppressed = found
+        version = int((profile.get("scoring") or {}).get("version", 0))
+        try:
+            if planned is None or attempt is None:
+                chosen = plan(profile)
+                if isinstance(chosen, str):
+                    return chosen
+                if suppressed:  # a bounced, complaining or erased address gets nothing, this included
+                    return "skipped_suppressed"
+                planned = chosen
+                attempt = send_once(lead_id, profile, message_id, planned.render,
+                                    {"lead": lead_id, "sequence": counters, "step": planned.step},
+                                    store, mailer, now, retention_days)
+            store.record_send(SendRecord(
+                lead_id=lead_id, sequence=counters, step_id=planned.step, outcome=attempt.outcome, state=None,
+                reschedule=False, activity=attempt.activity(retention_days, {
+                    "sequence": counters, "step": planned.step, "template": planned.template, "asked": True,
+                    **planned.data}), message_id=message_id,
+                error=attempt.error, ses_message_id=attempt.ses_message_id), version)
+            return attempt.outcome
+        except WriteConflict:
+            backoff(retry)
+        except AlreadyRecorded:
+            return "duplicate"
+    raise StoreUnavailable("the lead kept changing while its email was recorded")
 
 
 def _sent_record(lead_id: str, profile: dict[str, Any], attempt: Attempt, step: Step, config: SequencesConfig,

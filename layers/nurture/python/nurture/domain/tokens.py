@@ -1,4 +1,5 @@
-"""Signed tokens (open pixel, click, unsubscribe, double opt-in confirmation): no forged hits, no open redirect.
+"""Signed tokens (open pixel, click, unsubscribe, double opt-in confirmation, download): no forged hits, no open
+redirect.
 
 A token is `<payload>.<signature>`, both base64url without padding; the signature is
 HMAC-SHA256 over the payload part. The payload is compact JSON whose `k` names the token's
@@ -6,7 +7,8 @@ purpose, so a token signed for one purpose is never accepted for another, and wh
 the key that signed it, so the key can be rotated: new tokens are signed with the newest key and
 older keys go on verifying what they signed. Open and click tokens expire (`e`, a year by
 default); unsubscribe tokens never do, because an opt-out link must work for as long as the email
-exists; a confirmation token expires when its unconfirmed lead is removed.
+exists; a confirmation token expires when its unconfirmed lead is removed, a download token after the days the
+config gives it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ OPEN = "o"
 CLICK = "c"
 UNSUBSCRIBE = "u"
 CONFIRM = "a"  # a double opt-in confirmation ("agree")
+DOWNLOAD = "d"  # a download form's material, for a few days
 EXPIRING = frozenset({OPEN, CLICK})
 MAX_TOKEN_LENGTH = 4096
 DEFAULT_LIFETIME = timedelta(days=365)

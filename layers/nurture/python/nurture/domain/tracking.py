@@ -197,12 +197,12 @@ def _record_visitor(store: ActivityStore, vid: str, activities: list[Activity], 
         # Straight onto the lead, on condition that the browser is still its: the anonymous transaction, which
         # would fail and name the lead, is not paid for. A stale read falls through to it.
         with contextlib.suppress(VisitorMoved):
-            return _written(partial(store.record_browser_activity, lead_id, activities, quota))
+            return written(partial(store.record_browser_activity, lead_id, activities, quota))
     for attempt in range(MAX_ATTEMPTS):
         try:
             store.record_visitor_activity(vid, activities, quota)
         except VisitorIdentified as identified:
-            return _written(partial(store.record_lead_activity, identified.lead_id, activities, quota))
+            return written(partial(store.record_lead_activity, identified.lead_id, activities, quota))
         except (VisitorErased, OverQuota):
             return False  # a forgotten browser is not tracked again; a flood is counted and dropped
         except WriteConflict:
@@ -212,7 +212,7 @@ def _record_visitor(store: ActivityStore, vid: str, activities: list[Activity], 
     raise StoreUnavailable("the visitor's history kept changing under concurrent hits")
 
 
-def _written(write: Callable[[], None]) -> bool:
+def written(write: Callable[[], None]) -> bool:
     """Events written on a lead, retried while other writes race them and once more after the client's own
     retries gave up (a burst of throttling: a pixel's or a link's hit is not sent again); False when the lead is
     gone (an erased lead's old links and browser write nothing) or its browser is over its quota."""
@@ -250,11 +250,11 @@ def record_email_open(
 ) -> HitOutcome:
     """Record the open of a genuine, unexpired token of a lead that exists."""
     claims = signer.verify(token, OPEN, request.received_at)
-    bot = classify("open", request.received_at, _sent_at(claims), request.user_agent, request.source_ip,
+    bot = classify("open", request.received_at, sent_at(claims), request.user_agent, request.source_ip,
                    settings.bots)
     activity = new_activity("email_open", request.received_at, settings.event_retention_days,
                             {"message_id": claims.get("m"), "user_agent": request.user_agent, **bot_data(bot)})
-    return HitOutcome(bot, None if _written(partial(store.record_lead_activity, lead_of(claims), [activity]))
+    return HitOutcome(bot, None if written(partial(store.record_lead_activity, lead_of(claims), [activity]))
                       else "erased")
 
 
@@ -269,13 +269,13 @@ def record_email_click(
         return HitOutcome(dropped="expired", url=redirect_target(expired.claims.get("u"), settings.link_hosts))
     url = redirect_target(claims.get("u"), settings.link_hosts)
     link = claims.get("t")
-    bot = classify("click", request.received_at, _sent_at(claims), request.user_agent, request.source_ip,
+    bot = classify("click", request.received_at, sent_at(claims), request.user_agent, request.source_ip,
                    settings.bots, link=link if isinstance(link, str) else None)
     activity = new_activity("email_click", request.received_at, settings.event_retention_days,
                             {"message_id": claims.get("m"), "url": url, "link": link,
                              "user_agent": request.user_agent, **bot_data(bot)})
     try:
-        recorded = _written(partial(store.record_lead_activity, lead_of(claims), [activity]))
+        recorded = written(partial(store.record_lead_activity, lead_of(claims), [activity]))
         counter, message_id = claims.get("c"), claims.get("m")
         if recorded and bot is None and isinstance(counter, str) and isinstance(message_id, str):
             store.count_person_click(lead_of(claims), message_id, counter)  # what an A/B test is judged on
@@ -285,7 +285,7 @@ def record_email_click(
     return HitOutcome(bot, None if recorded else "erased", url)
 
 
-def _sent_at(claims: dict[str, Any]) -> datetime | None:
+def sent_at(claims: dict[str, Any]) -> datetime | None:
     sent = claims.get("s")
     return datetime.fromtimestamp(sent, UTC) if isinstance(sent, int) and not isinstance(sent, bool) else None
 

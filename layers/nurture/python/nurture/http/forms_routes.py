@@ -2,6 +2,7 @@
 
 
 import json
+from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -15,14 +16,15 @@ from pydantic import BaseModel
 from nurture.config.models import FormDefinition
 from nurture.domain.bodies import check_size, parse_form_fields
 from nurture.domain.capture import capture_submission
-from nurture.domain.clock import new_id
-from nurture.domain.errors import InputError, UnknownForm
+from nurture.domain.clock import new_id, utc_now
+from nurture.domain.downloads.tokens import download_token, material_of
+from nurture.domain.errors import InputError, InvalidToken, UnknownForm
 from nurture.domain.links import back_link
 from nurture.domain.submissions import is_spam, validate_submission
 from nurture.http import pages
 from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import body_bytes, header, is_browser_post, request_context
-from nurture.http.services import capture_settings, lead_store
+from nurture.http.services import capture_settings, lead_store, verified
 from nurture.observability import logger, metrics
 from nurture.settings import marketer_config
 
@@ -75,23 +77,50 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
         metrics.add_metric(name="FormSubmitted", unit=MetricUnit.Count, value=1)
         logger.info("form captured",
                     extra={"form_id": form_id, "lead_id": result.lead_id, "lead_created": result.created})
-        return _success(form_id, form, result.submission_id, browser, submission.page)
+        download = _download_token(form_id, form, result.lead_id, request_context(event).received_at) \
+            if browser else None
+        return _success(form_id, form, result.submission_id, browser, submission.page, download)
 
     @app.get("/v1/forms/<form_id>/thanks", summary="Built-in thank-you page", tags=["forms"],
              responses={200: documented("HTML page", "text/html"), 404: problem_doc("No such form")})
-    def thanks(form_id: FormId, back: Annotated[str | None, Query(max_length=2048)] = None):
+    def thanks(form_id: FormId, back: Annotated[str | None, Query(max_length=2048)] = None,
+               d: Annotated[str | None, Query(max_length=2048, description="a download form's signed link")] = None):
         form = marketer_config().forms.get(form_id)
         if form is None:
             raise UnknownForm(f"There is no form '{form_id}'.")
-        return Response(200, "text/html; charset=utf-8", pages.thanks_page(form, _back_url(app.current_event, back)))
+        return Response(200, "text/html; charset=utf-8", pages.thanks_page(
+            form, _back_url(app.current_event, back), _download_link(form_id, d)))
 
 
-def _success(form_id: str, form: FormDefinition, submission_id: str, browser: bool, page: str | None) -> Response:
+def _download_token(form_id: str, form: FormDefinition, lead_id: str, now: datetime) -> str | None:
+    """The post's own link to its material, for the built-in thank-you page (the email carries another)."""
+    if form.kind != "download" or not form.asset or form.asset_url or form.success_url:
+        return None
+    link_days, asset = marketer_config().downloads.link_days, form.asset
+    return verified(lambda keys: download_token(keys, lead_id, form_id, asset, now, link_days, emailed=False))
+
+
+def _download_link(form_id: str, token: str | None) -> str | None:
+    """A genuine, unexpired download token of this form, as a link from its thank-you page; None for anything else
+    (the page then says only that the link was emailed)."""
+    if not token:
+        return None
+    try:
+        if verified(lambda keys: material_of(token, keys, utc_now()))[1] != form_id:
+            return None
+    except InvalidToken:
+        return None
+    return f"../../d/{token}"  # /v1/d/<token> from /v1/forms/<id>/thanks, wherever the API is served
+
+
+def _success(form_id: str, form: FormDefinition, submission_id: str, browser: bool, page: str | None,
+             download: str | None = None) -> Response:
     if browser:
         # The form's page, as the snippet fills it in, for the thank-you page's back link (checked there: a
-        # browser's default referrer policy would give it only the site's origin).
-        back = f"?{urlencode({'back': page})}" if page else ""
-        location = str(form.success_url) if form.success_url else f"{form_id}/thanks{back}"
+        # browser's default referrer policy would give it only the site's origin); a download form's link.
+        query = {key: value for key, value in (("back", page), ("d", download)) if value}
+        location = str(form.success_url) if form.success_url else \
+            f"{form_id}/thanks{'?' + urlencode(query) if query else ''}"
         return Response(303, "text/plain", "", headers={"Location": location})
     return Response(202, "application/json", json.dumps({"status": "received", "submission_id": submission_id}))
 

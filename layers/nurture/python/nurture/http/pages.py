@@ -23,6 +23,10 @@ _TEXT = {
         "not_found_title": "フォームが見つかりません",
         "invalid_link_title": "このリンクは無効です",
         "invalid_link_body": "リンクが壊れているか、改ざんされています。メール内のリンクをもう一度お試しください。",
+        "download_expired_title": "ダウンロードの有効期限が切れています",
+        "download_expired_body": "お手数ですが、資料をもう一度お申し込みください。新しいリンクをお送りします。",
+        "material_missing_title": "資料を準備中です",
+        "material_missing_body": "ただいま資料をご用意できません。しばらくしてから、もう一度お試しください。",
     },
     "en": {
         "thanks_title": "Thank you",
@@ -32,13 +36,18 @@ _TEXT = {
         "not_found_title": "Form not found",
         "invalid_link_title": "This link is not valid",
         "invalid_link_body": "The link is broken or was altered. Please try the link in the email again.",
+        "download_expired_title": "This download link has expired",
+        "download_expired_body": "Please request the material again: we will send you a new link.",
+        "material_missing_title": "The material is not available yet",
+        "material_missing_body": "We cannot hand out this material right now. Please try again later.",
     },
 }
 # What the built-in thank-you page says, by the kind of form: what happens next, and nothing it cannot keep.
 _THANKS: dict[str, dict[str, str]] = {
     "ja": {
         "contact": "お問い合わせありがとうございます。内容を確認のうえ、担当者よりご連絡いたします。",
-        "download": "資料のお申し込みありがとうございます。次のリンクからダウンロードいただけます。",
+        "download": "資料のお申し込みありがとうございます。",
+        "download_emailed": "ダウンロード用のリンクを、ご入力のメールアドレスにお送りしました。",
         "seminar": "セミナーへのお申し込みありがとうございます。お申し込み内容を確認のうえ、ご連絡いたします。",
         "demo_request": "デモのご依頼ありがとうございます。担当者より日程調整のご連絡を差し上げます。",
         "newsletter": "ご登録ありがとうございます。",
@@ -48,7 +57,8 @@ _THANKS: dict[str, dict[str, str]] = {
     },
     "en": {
         "contact": "Thank you for getting in touch. We will review your message and reply soon.",
-        "download": "Thank you for your request. The material is ready to download:",
+        "download": "Thank you for your request.",
+        "download_emailed": "We have emailed a download link to the address you entered.",
         "seminar": "Thank you for signing up. We will confirm your registration shortly.",
         "demo_request": "Thank you for requesting a demo. We will be in touch to arrange a time.",
         "newsletter": "Thank you for signing up.",
@@ -163,15 +173,19 @@ def page(language: str, title: str, body_html: str) -> str:
     )
 
 
-def thanks_page(form: FormDefinition, back_url: str | None) -> str:
-    """What fits the form's kind (a download form links its material); a way back that needs no script."""
+def thanks_page(form: FormDefinition, back_url: str | None, download_link: str | None = None) -> str:
+    """What fits the form's kind (a download form links its material: its public copy, else the post's own signed
+    link); a way back that needs no script."""
     language = form.language if form.language in _THANKS else "en"
     said = _THANKS[language]
     body = f"<p>{escape(form.title)}</p><p>{escape(said.get(form.kind, said['contact']))}</p>"
     if form.double_opt_in:  # the same words whether the address was new: nothing tells a stranger it was known
         body += f"<p>{escape(said['confirm_by_email'])}</p>"
-    if form.kind == "download" and form.asset_url:
-        body += f'<p><a href="{escape(form.asset_url)}" download>{escape(said["download_link"])}</a></p>'
+    elif form.kind == "download":
+        body += f"<p>{escape(said['download_emailed'])}</p>"
+    link = form.asset_url or download_link if form.kind == "download" else None
+    if link:
+        body += f'<p><a href="{escape(link)}" download>{escape(said["download_link"])}</a></p>'
     return page(language, text(language, "thanks_title"), body + _back(language, back_url))
 
 

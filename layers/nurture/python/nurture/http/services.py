@@ -7,6 +7,7 @@ from functools import cache
 from typing import TypeVar
 
 from nurture.adapters.lead_store import DynamoLeadStore
+from nurture.adapters.material_store import S3Materials
 from nurture.adapters.token_keys import with_signer
 from nurture.domain.capture import CaptureSettings
 from nurture.domain.preferences.centre import PreferenceSettings
@@ -21,6 +22,12 @@ T = TypeVar("T")
 @cache
 def lead_store() -> DynamoLeadStore:
     return DynamoLeadStore(runtime_settings().table_name)
+
+
+@cache
+def materials() -> S3Materials:
+    settings = runtime_settings()
+    return S3Materials(settings.materials_bucket, shipped=settings.shipped_materials)
 
 
 def verified(use: Callable[[TokenSigner], T]) -> T:
@@ -56,3 +63,4 @@ def tracking_settings() -> TrackingSettings:
 
 def reset() -> None:
     lead_store.cache_clear()
+    materials.cache_clear()

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from nurture.domain.bodies import check_size
+from nurture.domain.downloads.links import record_download
 from nurture.domain.errors import InvalidToken, StoreUnavailable
 from nurture.domain.preferences.centre import Preferences, change_preferences, preferences, unsubscribe
 from nurture.domain.preferences.double_opt_in import ConfirmationView, confirm, confirmation_state
@@ -22,7 +23,14 @@ from nurture.domain.tracking import (
 from nurture.http import pages
 from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import body_bytes, header, request_context
-from nurture.http.services import double_opt_in_settings, lead_store, preference_settings, tracking_settings, verified
+from nurture.http.services import (
+    double_opt_in_settings,
+    lead_store,
+    materials,
+    preference_settings,
+    tracking_settings,
+    verified,
+)
 from nurture.observability import logger
 from nurture.settings import marketer_config
 
@@ -144,6 +152,39 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
             logger.info("click not recorded", extra={"reason": outcome.dropped})
         return Response(302, "text/plain", "", headers={"Location": str(outcome.url), **NO_STORE})
 
+    @app.get("/v1/d/<token>", summary="A download form's material: records the download, then redirects to the "
+                                      "file for a few minutes", tags=["tracking"],
+             responses={302: documented("Redirect to the file"),
+                        400: documented("Invalid or forged link (an HTML page, never a redirect)", "text/html"),
+                        404: documented("The material is not in its bucket", "text/html"),
+                        410: documented("Expired link: the person requests the material again", "text/html")})
+    def download(token: Token):
+        try:
+            # The file is looked for first: a download that cannot happen is not recorded.
+            got = verified(lambda keys: record_download(token, keys, lead_store(), request_context(app.current_event),
+                                                        tracking_settings(), materials().link))
+        except ExpiredToken as expired:
+            return _link_page(410, _form_language(expired.claims.get("f")), "download_expired")
+        except InvalidToken as error:
+            logger.info("download refused", extra={"reason": error.detail})
+            return _invalid_link_page()
+        if got.link is None:
+            logger.warning("material not in its bucket", extra={"asset": got.asset, "form_id": got.form_id})
+            return _link_page(404, _form_language(got.form_id), "material_missing")
+        if got.dropped is not None:
+            logger.info("download not recorded", extra={"reason": got.dropped})
+        return Response(302, "text/plain", "", headers={"Location": got.link, **NO_STORE})
+
+
+def _form_language(form_id: object) -> str:
+    form = marketer_config().forms.get(form_id) if isinstance(form_id, str) else None
+    return form.language if form is not None else "ja"
+
+
+def _link_page(status: int, language: str, key: str) -> Response:
+    body = pages.simple_page(language, f"{key}_title", pages.text(language, f"{key}_body"))
+    return Response(status, "text/html; charset=utf-8", body, headers=NO_STORE)
+
 
 def _preference_page(shown: Preferences, saved: bool = False) -> Response:
     body = pages.preference_page(shown, marketer_config().subscriptions.types, saved)
@@ -163,5 +204,4 @@ def _expired_confirmation() -> Response:
 
 def _invalid_link_page() -> Response:
     logger.info("invalid link")
-    body = pages.simple_page("ja", "invalid_link_title", pages.text("ja", "invalid_link_body"))
-    return Response(400, "text/html; charset=utf-8", body, headers=NO_STORE)
+    return _link_page(400, "ja", "invalid_link")

@@ -39,6 +39,7 @@ class LocalResources:
     config_bucket: str = "nurture-local-config"
     reply_bucket: str = "nurture-local-replies"  # where `nurture reply` and the outbox put a reply, as SES would
     reply_domain: str = "reply.nurture.example"  # the emails' Reply-To: r+<signed tag>@ here
+    materials_bucket: str = "nurture-local-materials"  # download forms' materials, as `cdk deploy` uploads them
     region: str = REGION
 
     def environment(self, config_dir: str, api_url: str = "http://127.0.0.1:3000") -> dict[str, str]:
@@ -58,6 +59,7 @@ class LocalResources:
             "CONFIG_BUCKET": self.config_bucket,
             "REPLY_BUCKET": self.reply_bucket,
             "REPLY_DOMAIN": self.reply_domain,
+            "MATERIALS_BUCKET": self.materials_bucket,
             # A push reaches the local functions within seconds (AWS: a minute), as the scheduler ticks faster.
             "CONFIG_MAX_AGE_SECONDS": "2",
             "AWS_DEFAULT_REGION": self.region,
@@ -83,8 +85,8 @@ class LocalResources:
 
 
 def create_resources(resources: LocalResources, session: Any | None = None) -> None:
-    """Table (keys, GSIs, stream, TTL), the config and reply buckets, the queues, the SES events rule, the SES
-    identity and the signing keyring's parameter, if missing."""
+    """Table (keys, GSIs, stream, TTL), the config, reply and materials buckets, the queues, the SES events rule, the
+    SES identity and the signing keyring's parameter, if missing."""
     session = session or boto3.session.Session(region_name=resources.region)
     dynamodb = session.client("dynamodb")
     if resources.table_name not in dynamodb.list_tables()["TableNames"]:
@@ -95,7 +97,7 @@ def create_resources(resources: LocalResources, session: Any | None = None) -> N
         )
     s3 = session.client("s3")
     existing = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
-    for bucket in {resources.config_bucket, resources.reply_bucket} - existing:
+    for bucket in {resources.config_bucket, resources.reply_bucket, resources.materials_bucket} - existing:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": resources.region})
     sqs = session.client("sqs")
     sqs.create_queue(QueueName=resources.handoff_queue,

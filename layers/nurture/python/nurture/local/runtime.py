@@ -21,7 +21,9 @@ import yaml
 from moto.server import ThreadedMotoServer
 
 from nurture.adapters.aws import reset_clients
+from nurture.adapters.material_store import S3Materials
 from nurture.config.loader import read_config_files
+from nurture.config.materials import shipped_materials
 from nurture.config.sales import KINTONE
 from nurture.config.versions import deployed_version
 from nurture.domain.clock import iso
@@ -140,10 +142,14 @@ class LocalSystem:
         return state
 
     def _ship_config(self) -> None:
-        """What `cdk deploy` does with the config: it becomes version 1, the one active until a push."""
+        """What `cdk deploy` does with the config: it becomes version 1, the one active until a push, and its
+        `assets/` go to the materials bucket."""
         shipped = deployed_version(read_config_files(self.config_dir), "nurture local", iso(datetime.now(UTC)))
-        boto3.session.Session(region_name=self.resources.region).client("s3").put_object(
-            Bucket=self.resources.config_bucket, Key=DEPLOYED_KEY, Body=shipped.to_json().encode("utf-8"))
+        s3 = boto3.session.Session(region_name=self.resources.region).client("s3")
+        s3.put_object(Bucket=self.resources.config_bucket, Key=DEPLOYED_KEY, Body=shipped.to_json().encode("utf-8"))
+        materials = S3Materials(self.resources.materials_bucket, s3)
+        for name, path in shipped_materials(self.config_dir).items():
+            materials.put(name, path.read_bytes())
 
     def _start_step_emails(self) -> None:
         """The scheduler's tick runs the dispatcher; the send queue feeds the sender; the outbox fills."""

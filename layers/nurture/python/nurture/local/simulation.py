@@ -484,7 +484,8 @@ class _World:
             complained = opened + timedelta(minutes=1)
             self._schedule(complained, functools.partial(self._ses.publish, mail.complaint(complained)))
             return
-        if rng.random() < persona.unsubscribes:
+        # An email the person asked for (a material) has nothing to unsubscribe from.
+        if rng.random() < persona.unsubscribes and email["List-Unsubscribe"]:
             unsubscribe = str(email["List-Unsubscribe"]).strip("<>")
             self._schedule(opened + timedelta(minutes=1), functools.partial(
                 self._follow, unsubscribe, "POST", b"List-Unsubscribe=One-Click"))
@@ -518,6 +519,9 @@ class _World:
         store = DynamoLeadStore(self._resources.table_name)
         report.campaigns = {name: CampaignCounts() for name in self._campaigns}
         uncapped: dict[str, list[datetime]] = {}  # campaign emails the frequency cap does not count, per address
+        # Emails people asked for a moment ago (a material, a confirmation): sent at once, whatever the send window,
+        # the cap, the pause or an earlier unsubscribe, per address.
+        asked: dict[str, list[datetime]] = {}
         unsubscribed_at: dict[str, datetime] = {}
         suppressed_at: dict[str, datetime] = {}  # the first bounce or complaint of an address
         emailed: set[int] = set()
@@ -533,6 +537,8 @@ class _World:
                 if event["type"] == "email_sent":
                     step = f"campaign/{event['campaign']}" if event.get("campaign") else \
                         f"{event['sequence']}/{event['step']}"
+                    if event.get("asked"):
+                        asked.setdefault(lead.email, []).append(parse_iso(str(event["occurred_at"])))
                     if event.get("campaign"):
                         self._count_campaign(report, lead.lead_id, str(event["campaign"]))
                         if not self._campaigns[str(event["campaign"])].counts_toward_cap:
@@ -583,19 +589,26 @@ class _World:
         for email in self.outbox:
             sent = parsedate_to_datetime(str(email["Date"]))
             to = str(email["To"])
-            # The Date header has whole seconds; the send's record the same moment, finer.
-            exempt = next((at for at in uncapped.get(to, []) if abs((at - sent).total_seconds()) < 1), None)
-            if exempt is not None:
-                uncapped[to].remove(exempt)
-            else:
+            report.sends_after_suppression += to in suppressed_at and sent > suppressed_at[to]
+            if _recorded_at(asked.get(to, []), sent):
+                continue
+            if not _recorded_at(uncapped.get(to, []), sent):
                 sends.setdefault(to, []).append(sent)
             report.sends_after_unsubscribe += to in unsubscribed_at and sent > unsubscribed_at[to]
-            report.sends_after_suppression += to in suppressed_at and sent > suppressed_at[to]
             report.sends_while_paused += paused_at is not None and sent > paused_at
             if not inside_window(sent, self._sequences):
                 report.sends_outside_window += 1
         report.sends_over_cap = sum(over_cap(times, self._sequences.frequency_cap) for times in sends.values())
         return report
+
+
+def _recorded_at(moments: list[datetime], sent: datetime) -> bool:
+    """Whether one of `moments` (send records) is this email's, taking it off: the Date header has whole seconds,
+    the record the same moment, finer."""
+    found = next((at for at in moments if abs((at - sent).total_seconds()) < 1), None)
+    if found is not None:
+        moments.remove(found)
+    return found is not None
 
 
 def _schedule_calendar(table: str, start: datetime, end: datetime) -> dict[str, Campaign]:

@@ -1,5 +1,6 @@
 """The sender's SQS consumer: each message is one due step email (from the dispatcher), one campaign email
-(from the audience workers) or one double opt-in confirmation (from the scorer's stream), sent at most once."""
+(from the audience workers), or one email a post asked for (from the scorer's stream: a double opt-in
+confirmation, a download form's material), sent at most once."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from nurture.domain.audiences.evaluate import SegmentEvaluator
 from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignState
 from nurture.domain.campaigns.sending import CampaignSenderStore, deliver_campaign
 from nurture.domain.dispatch import StepMessage
+from nurture.domain.downloads.material_email import deliver_material
+from nurture.domain.downloads.requests import MaterialMessage
 from nurture.domain.preferences.confirmation_email import deliver_confirmation
 from nurture.domain.preferences.double_opt_in import ConfirmationMessage
 from nurture.domain.sending import Composer, Mailer, deliver
@@ -50,6 +53,9 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignS
         if isinstance(body, dict) and body.get("kind") == "confirmation":
             send_confirmation(ConfirmationMessage.model_validate(body))
             return
+        if isinstance(body, dict) and body.get("kind") == "material":
+            send_material(MaterialMessage.model_validate(body))
+            return
         message = StepMessage.model_validate(body)
         outcome = deliver(message, store, mailer, composer_for(None, config), config.sequences, config.subscriptions,
                           clock(), config.api.event_retention_days)
@@ -60,10 +66,18 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignS
 
     def send_confirmation(message: ConfirmationMessage) -> None:
         settings = config.double_opt_in
-        outcome = deliver_confirmation(message, store, mailer, composer_for(None, config),
-                                       config.templates[settings.template], settings.unconfirmed_kept_days, clock(),
+        outcome = deliver_confirmation(message, store, mailer, composer_for(None, config), config.templates,
+                                       settings.template, settings.unconfirmed_kept_days, clock(),
                                        config.api.event_retention_days)
         logger.info("confirmation email", extra={"lead_id": message.lead_id, "outcome": outcome})
+
+    def send_material(message: MaterialMessage) -> None:
+        settings = config.downloads
+        outcome = deliver_material(message, config.forms.get(message.form_id), store, mailer,
+                                   composer_for(None, config), config.templates, settings.template,
+                                   settings.link_days, clock(), config.api.event_retention_days)
+        logger.info("material email", extra={"lead_id": message.lead_id, "form_id": message.form_id,
+                                              "outcome": outcome})
 
     def send_campaign(message: CampaignMessage) -> None:
         if message.campaign_id not in states:

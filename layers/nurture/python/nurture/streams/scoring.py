@@ -1,5 +1,5 @@
-"""The scorer's stream consumer: parse records, score per lead, queue the double opt-in confirmations posts asked
-for, report only what failed."""
+"""The scorer's stream consumer: parse records, score per lead, queue the emails posts asked for (double opt-in
+confirmations, download forms' materials), report only what failed."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.domain.activity import expand
 from nurture.domain.clock import parse_iso
+from nurture.domain.downloads.requests import MaterialMessage, requested_material
 from nurture.domain.errors import StoreUnavailable
 from nurture.domain.preferences.double_opt_in import ConfirmationMessage, requested_confirmation
 from nurture.domain.score_batch import ScoringStore, score_batch
@@ -32,12 +33,16 @@ class ScoringFailed(RuntimeError):
     """The lead's update kept losing races: reported so the stream retries it."""
 
 
-class ConfirmationNotQueued(RuntimeError):
-    """The send queue refused a confirmation: the record is retried (its score is not applied twice)."""
+class EmailNotQueued(RuntimeError):
+    """The send queue refused an asked-for email: the record is retried (its score is not applied twice, and the
+    sender sends each email once)."""
+
+
+AskedMessage = ConfirmationMessage | MaterialMessage
 
 
 class SendQueue(Protocol):
-    def send_batch(self, messages: Sequence[ConfirmationMessage]) -> None: ...
+    def send_batch(self, messages: Sequence[AskedMessage]) -> None: ...
 
 
 def parse_record(record: DynamoDBRecord) -> tuple[str, list[ScoredEvent]]:
@@ -75,7 +80,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
     by_lead: dict[str, list[ScoredEvent]] = {}
     lead_of: dict[str, str] = {}
     poison: dict[str, str] = {}
-    confirmations: dict[str, ConfirmationMessage] = {}  # by the record that asked
+    asked: dict[str, list[AskedMessage]] = {}  # by the record that asked
     for raw in event.get("Records", []):
         record = DynamoDBRecord(raw)
         sequence = record.dynamodb.sequence_number if record.dynamodb else None
@@ -87,8 +92,10 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
         by_lead.setdefault(lead_id, []).extend(scored)
         lead_of[str(sequence)] = lead_id
         for one in scored:
-            if (confirmation := requested_confirmation(lead_id, one.attributes)) is not None:
-                confirmations[str(sequence)] = confirmation
+            for message in (requested_confirmation(lead_id, one.attributes),
+                            requested_material(lead_id, one.attributes)):
+                if message is not None:
+                    asked.setdefault(str(sequence), []).append(message)
     outcome = score_batch(by_lead, store, config.scoring, now, config.api.event_retention_days, config.sequences,
                           click_burst_seconds=config.bots.click_burst_seconds, url_groups=config.segments.url_groups,
                           sales=config.sales)
@@ -99,13 +106,13 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
     if outcome.gone:
         logger.info("activity of erased leads dropped", extra={"lead_ids": outcome.gone})
     unqueued = set()
-    if confirmations:
-        try:  # at least once: the sender sends each request's email once
-            send_queue.send_batch(list(confirmations.values()))
-            logger.info("confirmations queued", extra={"count": len(confirmations)})
+    if asked:
+        try:  # at least once: the sender sends each asked-for email once
+            send_queue.send_batch([message for messages in asked.values() for message in messages])
+            logger.info("asked-for emails queued", extra={"count": sum(map(len, asked.values()))})
         except StoreUnavailable as error:
-            logger.warning("confirmations not queued: retried", extra={"reason": str(error)})
-            unqueued = set(confirmations)
+            logger.warning("asked-for emails not queued: retried", extra={"reason": str(error)})
+            unqueued = set(asked)
 
     def check(record: DynamoDBRecord) -> None:
         sequence = str(record.dynamodb.sequence_number if record.dynamodb else None)
@@ -114,7 +121,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
         if lead_of.get(sequence) in failed:
             raise ScoringFailed("the lead's score kept changing under concurrent writers")
         if sequence in unqueued:
-            raise ConfirmationNotQueued("the send queue refused the confirmation email")
+            raise EmailNotQueued("the send queue refused an asked-for email")
 
     # Powertools builds the partial batch response from the records `check` rejects.
     return dict(process_partial_response(event=event, record_handler=check, processor=processor, context=context))
