@@ -1,6 +1,6 @@
 """Dispatcher function: each EventBridge Scheduler tick, queue the leads whose step email is due, start
-the campaigns whose time has come, remove the double opt-in leads never confirmed in time, and chase
-salespeople's overdue verdicts on hot leads."""
+the campaigns whose time has come, remove the double opt-in leads never confirmed in time, chase
+salespeople's overdue verdicts on hot leads, and queue the seminar reminders due."""
 
 from datetime import datetime
 from functools import cache
@@ -14,12 +14,14 @@ from nurture.adapters.audience_queue import AudienceQueue
 from nurture.adapters.audience_store import DynamoAudienceStore
 from nurture.adapters.campaign_store import DynamoCampaignStore
 from nurture.adapters.dispatch_store import DynamoDispatchStore
+from nurture.adapters.event_store import DynamoRegistrations
 from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.adapters.send_queue import SendQueue
 from nurture.domain.campaigns.start import release_held, start_due_campaigns
 from nurture.domain.clock import utc_now
 from nurture.domain.dispatch import tick
 from nurture.domain.errors import StoreUnavailable
+from nurture.domain.events.reminders import queue_reminders
 from nurture.domain.preferences.double_opt_in import remove_expired
 from nurture.domain.sales.verdicts import chase_verdicts
 from nurture.observability import logger, metrics, traced
@@ -35,6 +37,11 @@ def collaborators() -> tuple[DynamoDispatchStore, SendQueue]:
 @cache
 def lead_store() -> DynamoLeadStore:
     return DynamoLeadStore(runtime_settings().table_name)
+
+
+@cache
+def registrations() -> DynamoRegistrations:
+    return DynamoRegistrations(runtime_settings().table_name)
 
 
 @cache
@@ -78,8 +85,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     removed = remove_expired(lead_store(), now)  # sends nothing: whatever the deliverability pause
     if removed:  # a log field, not a metric: the report counts them per form (issue 20's metric budget)
         logger.info("unconfirmed leads removed", extra={"count": removed})
-    # Alerts to salespeople are no marketing email: they go out whatever the deliverability pause.
+    # Alerts to salespeople are no marketing email: they go out whatever the deliverability pause; nor are the
+    # reminders of a seminar a person registered for.
     verdicts = chase(now)
+    reminders = queue_reminders(registrations(), queue, marketer_config().events, now)
+    if reminders:
+        logger.info("seminar reminders queued", extra={"count": reminders})
     result = tick(store, queue, now, keys.DUE_SHARDS)
     if result.claimed:
         logger.info("step emails dispatched", extra={"count": result.claimed})
@@ -89,7 +100,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         # Campaigns wait too: started now, every email would be skipped as paused.
         logger.warning("sending is paused by the deliverability guard: nothing dispatched")
         return {"due": 0, "dispatched": 0, "lost_races": 0, "paused": True, "unconfirmed_removed": removed,
-                **verdicts}
+                "reminders_queued": reminders, **verdicts}
     campaign_store, audience_store, audience_queue = campaign_collaborators()
     campaigns = start_due_campaigns(campaign_store, audience_store, audience_queue, config_version, now)
     released = release_held(campaign_store, queue, now)
@@ -107,4 +118,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                      extra={"campaigns": campaigns.dropped})
     return {"due": result.due, "dispatched": result.claimed, "lost_races": result.lost_races,
             "campaigns_started": campaigns.started, "campaigns_decided": campaigns.decided, "held_released": released,
-            "unconfirmed_removed": removed, **verdicts}
+            "unconfirmed_removed": removed, "reminders_queued": reminders, **verdicts}

@@ -37,5 +37,7 @@ class Materials(Construct):
         """The pushed materials under their prefix, and exactly the deployed files."""
         function.allow(["s3:GetObject"], [self.bucket.arn_for_objects(f"{MATERIAL_PREFIX}*")] +
                        [asset.bucket.arn_for_objects(asset.s3_object_key) for asset in self.shipped.values()])
+        # Without it S3 answers the HEAD of a file not pushed (so handed over as the deploy shipped it) 403, not 404.
+        function.allow(["s3:ListBucket"], [self.bucket.bucket_arn])
         acknowledge_prefix(function, self.bucket, MATERIAL_PREFIX,
                            "Any material a pushed config names may be handed out; the bucket holds nothing else.")

@@ -61,13 +61,15 @@ def test_an_identified_page_view_is_scored_too_and_batching_shares_the_scoring(f
     assert batched["lambda_arm64_gb_second"] < alone["lambda_arm64_gb_second"]
 
 
-def test_an_idle_tick_reads_the_due_shards_campaigns_held_emails_unconfirmed_leads_and_verdicts_only(fresh):
+def test_an_idle_tick_reads_the_due_shards_campaigns_held_emails_unconfirmed_leads_verdicts_and_reminders_only(
+        fresh):
     usage = fresh["usage"][IDLE_TICK]
-    assert fresh["calls"][IDLE_TICK] == {"dispatcher: dynamodb GetItem": 1.0, "dispatcher: dynamodb Query": 8.0}
+    assert fresh["calls"][IDLE_TICK] == {"dispatcher: dynamodb GetItem": 1.0, "dispatcher: dynamodb Query": 9.0}
     assert usage["scheduler_invocation"] == 1 and usage["lambda_request"] == 1
-    # A consistent read (the pause), and eight eventually consistent query pages (four lead shards, the campaigns,
-    # the held campaign emails, the double opt-in leads whose time ran out, the sales verdicts overdue).
-    assert usage["dynamodb_read_unit"] == 5.0
+    # A consistent read (the pause), and nine eventually consistent query pages (four lead shards, the campaigns,
+    # the held campaign emails, the double opt-in leads whose time ran out, the sales verdicts overdue, the seminar
+    # reminders due).
+    assert usage["dynamodb_read_unit"] == 5.5
     assert "api_gateway_request" not in usage and "dynamodb_write_unit" not in usage
 
 

@@ -4,6 +4,8 @@ either records the download on the lead before handing the file over from the pr
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -14,7 +16,9 @@ import time_machine
 
 from nurture import keys
 from nurture.adapters.material_store import S3Materials
+from nurture.adapters.token_keys import token_signer
 from nurture.config.materials import shipped_materials
+from nurture.domain.downloads.tokens import download_token
 from nurture.local.functions import api_request
 from nurture.local.resources import LocalResources
 from tests.conftest import CONFIG_DIR
@@ -70,20 +74,20 @@ def emailed_link(message) -> str:
     return re.search(r"(/v1/d/[A-Za-z0-9_.-]+)", message.get_body(("plain",)).get_content()).group(1)
 
 
-def test_the_post_is_answered_with_a_thank_you_page_linking_its_own_download_which_is_recorded_and_handed_over():
+def test_the_post_is_answered_with_a_thank_you_page_linking_the_file_with_a_link_that_names_no_lead():
     answer = ask()
     assert answer["statusCode"] == 303
     location = answer["headers"]["Location"]
     assert location.startswith("whitepaper/thanks?d=")
     (token,) = parse_qs(urlsplit(location).query)["d"]
+    assert lead_id_of(ADDRESS) not in base64.urlsafe_b64decode(token.split(".")[0] + "==").decode()
     with time_machine.travel(ASKED, tick=False):
         page = api_request("GET", "/v1/forms/whitepaper/thanks", query=f"d={token}")
     assert page is not None and page["statusCode"] == 200
     assert f'<a href="../../d/{token}" download>資料をダウンロードする</a>' in page["body"]
-    lead_id = lead_id_of(ADDRESS)
-    pipeline = Pipeline()
-    clicked = ASKED + timedelta(seconds=5)  # at once: a person on the page
-    handed = follow(f"/v1/d/{token}", clicked)
+    # No Referer takes the link to the site, no cache keeps it.
+    assert page["headers"]["Referrer-Policy"] == "no-referrer" and page["headers"]["Cache-Control"] == "no-store"
+    handed = follow(f"/v1/d/{token}", ASKED + timedelta(seconds=5))
     assert handed["statusCode"] == 302
     file_link = urlsplit(handed["headers"]["Location"])
     assert file_link.path.endswith(f"/materials/{PDF}")
@@ -92,12 +96,7 @@ def test_the_post_is_answered_with_a_thank_you_page_linking_its_own_download_whi
     stored = boto3.client("s3").get_object(Bucket=RESOURCES.materials_bucket, Key=f"materials/{PDF}")
     assert stored["Body"].read() == (CONFIG_DIR / "assets" / PDF).read_bytes()
     assert stored["ContentType"] == "application/pdf"
-    (download,) = downloads(lead_id)
-    assert (download["asset"], download["form_id"], download["via"]) == (PDF, "whitepaper", "thank_you_page")
-    assert "bot" not in download
-    with time_machine.travel(clicked, tick=False):
-        pipeline.drain()
-    assert "document_download" in scored_rules(lead_id)
+    assert downloads(lead_id_of(ADDRESS)) == []  # whoever posted the form: the post itself is recorded
 
 
 def test_the_material_is_emailed_at_once_in_the_forms_language_untracked_and_once_an_hour_at_most():
@@ -129,7 +128,8 @@ def test_a_scanner_following_the_emailed_link_at_once_scores_nothing_and_a_perso
     with time_machine.travel(ASKED + timedelta(seconds=2), tick=False):
         pipeline.drain()
     (scanned,) = downloads(lead_id)
-    assert (scanned["via"], scanned["bot"], scanned["bot_reason"]) == ("email", True, "too_soon_after_send")
+    assert (scanned["asset"], scanned["form_id"]) == (PDF, "whitepaper")
+    assert (scanned["bot"], scanned["bot_reason"]) == (True, "too_soon_after_send")
     assert "document_download" not in scored_rules(lead_id)
     later = ASKED + timedelta(hours=3)
     assert follow(link, later)["statusCode"] == 302
@@ -150,9 +150,11 @@ def test_an_expired_a_forged_or_another_forms_link_hands_nothing_over_and_record
     assert forged["statusCode"] == 400 and "Location" not in forged["headers"]
     assert downloads(lead_id) == []
     # The thank-you page links only a genuine token of its own form.
-    with time_machine.travel(ASKED, tick=False):
-        page = api_request("GET", "/v1/forms/contact/thanks", query=f"d={link.removeprefix('/v1/d/')}")
-    assert page is not None and page["statusCode"] == 200 and "/d/" not in page["body"]
+    signer = token_signer(RESOURCES.signing_key_parameter, 365)
+    for token in (download_token(signer, None, "catalogue", PDF, ASKED, 7), f"{payload}.{signature[::-1]}"):
+        with time_machine.travel(ASKED, tick=False):
+            page = api_request("GET", "/v1/forms/whitepaper/thanks", query=f"d={token}")
+        assert page is not None and page["statusCode"] == 200 and "/d/" not in page["body"]
 
 
 def test_a_material_missing_from_the_bucket_is_a_clear_page_and_no_download():
@@ -186,3 +188,23 @@ def test_a_script_posting_json_gets_the_usual_answer_and_the_address_its_email()
         send_queue().drain()
     (email,) = outbox()
     assert email["To"] == ADDRESS and emailed_link(email)
+
+
+def test_a_file_never_pushed_is_handed_over_as_the_deploy_shipped_it(monkeypatch: pytest.MonkeyPatch):
+    from nurture.http import services
+    from nurture.settings import reload
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="cdk-assets", CreateBucketConfiguration={"LocationConstraint": RESOURCES.region})
+    s3.put_object(Bucket="cdk-assets", Key="0123abcd.pdf", Body=b"%PDF shipped")
+    s3.delete_object(Bucket=RESOURCES.materials_bucket, Key=f"materials/{PDF}")
+    monkeypatch.setenv("SHIPPED_MATERIALS", json.dumps({PDF: "s3://cdk-assets/0123abcd.pdf"}))
+    reload()
+    services.reset()
+    ask()
+    handed = follow(emailed_link(outbox()[0]), ASKED + timedelta(hours=1))
+    assert handed["statusCode"] == 302
+    file_link = urlsplit(handed["headers"]["Location"])
+    assert file_link.path.endswith("/cdk-assets/0123abcd.pdf") or file_link.netloc.startswith("cdk-assets.")
+    assert parse_qs(file_link.query)["response-content-disposition"] == [f'attachment; filename="{PDF}"']
+    assert len(downloads(lead_id_of(ADDRESS))) == 1

@@ -611,9 +611,11 @@ def test_materials_are_private_shipped_as_file_assets_and_read_only_by_the_track
     (policy,) = [p["Properties"]["PolicyDocument"] for p in template.find_resources("AWS::S3::BucketPolicy").values()
                  if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
     assert [st["Effect"] for st in policy["Statement"]] == ["Deny"]  # TLS only; no one is let in by the bucket
-    reads = [st for st in _statements(template) if bucket_id in json.dumps(st["Resource"])]
-    (read,) = reads
-    assert read["Action"] == "s3:GetObject" and "/materials/*" in json.dumps(read["Resource"])
+    grants = {st["Action"]: st for st in _statements(template) if bucket_id in json.dumps(st["Resource"])}
+    assert sorted(grants) == ["s3:GetObject", "s3:ListBucket"]  # a file not there: HEAD answers 404, not 403
+    read = grants["s3:GetObject"]
+    assert "/materials/*" in json.dumps(read["Resource"])
+    assert grants["s3:ListBucket"]["Resource"] == {"Fn::GetAtt": [bucket_id, "Arn"]}
     _, tracking = _one(template, "AWS::Lambda::Function", "TrackingFunction")
     variables = tracking["Properties"]["Environment"]["Variables"]
     assert variables["MATERIALS_BUCKET"] == {"Ref": bucket_id}

@@ -80,10 +80,14 @@ def _click_destinations(email, signer=SIGNER) -> list[str]:
 
 
 def test_a_link_typed_into_a_lead_field_is_never_signed_and_never_shown():
+    from nurture.domain.emails import TRANSACTIONAL_KINDS, TRANSACTIONAL_VALUES, render_transactional
+
     phishing = "至急ご確認ください https://evil.example/login"
     for template in TEMPLATES.values():
-        email = render_email(template, "ja", {"name": phishing, "company": "www.evil.example",
-                                              "title": "x@evil.example"}, LINKS)
+        lead = {"name": phishing, "company": "www.evil.example", "title": "x@evil.example"}
+        # An email a person asked for is rendered with its own values (its link, an event's times), untracked.
+        email = render_transactional(template, "ja", lead, TRANSACTIONAL_VALUES) \
+            if template.kind in TRANSACTIONAL_KINDS else render_email(template, "ja", lead, LINKS)
         assert all("evil" not in url for url in _click_destinations(email))
         assert "evil" not in email.subject + email.html + email.text
         assert email.subject.startswith("ご担当者") or "ご担当者" not in template.ja.subject  # the fallback name

@@ -219,6 +219,34 @@ UNCONFIRMED_DUE = "DUE#UNCONFIRMED"  # the due index's partition of double opt-i
 HELD_DUE = "DUE#HELD"  # the due index's partition of campaign emails held for a lead's own send window
 
 
+EVENTS_DUE = "DUE#EVENTS"  # the due index's partition of seminar registrations, at their next reminder
+
+
+def reminder_due_sk(at: str, event_id: str, lead_id: str, reminder: int) -> str:
+    """A registration's next reminder: when, and which (the index projects no more of the registration)."""
+    return f"{at}#{event_id}#{lead_id}#{reminder}"
+
+
+def event_pk(event_id: str) -> str:
+    """A seminar's registrations (the definition is config)."""
+    return f"EVENT#{event_id}"
+
+
+def session_sk(session_id: str) -> str:
+    """A session's counters: registered, waitlisted."""
+    return f"SESSION#{session_id}"
+
+
+def registration_sk(lead_id: str) -> str:
+    """A lead's one registration for the event: its session and status."""
+    return f"REG#{lead_id}"
+
+
+def waitlist_sk(session_id: str, at: str, lead_id: str) -> str:
+    """A session's waitlist, first come first."""
+    return f"WAIT#{session_id}#{at}#{lead_id}"
+
+
 def campaign_hold_sk(lead_id: str) -> str:
     """A campaign email held until the lead's own send window opens."""
     return f"HOLD#{lead_id}"

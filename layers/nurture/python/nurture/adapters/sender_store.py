@@ -9,6 +9,7 @@ from typing import Any
 from nurture import keys
 from nurture.adapters.counters import day_count, step_count
 from nurture.adapters.deliverability_store import PauseReader
+from nurture.adapters.event_store import DynamoRegistrations
 from nurture.adapters.lead_store import (
     ConditionFailed,
     TransactionCancelled,
@@ -26,7 +27,7 @@ from nurture.domain.sending import AlreadyRecorded, SendRecord
 SES_CLOCK_SKEW = timedelta(minutes=1)  # SES's clock and ours: its Send event may be stamped a little earlier
 
 
-class DynamoSenderStore(PauseReader):
+class DynamoSenderStore(PauseReader, DynamoRegistrations):
 
     def lead_for_sending(self, lead_id: str) -> tuple[dict[str, Any], bool] | None:
         """The profile (strongly consistent) and whether its address is suppressed: two reads."""

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from nurture.config.bots import BotRules
 from nurture.config.campaigns import CampaignsConfig
+from nurture.config.events import EventsConfig
 from nurture.config.models import ApiSettings, DoubleOptInSettings, DownloadSettings, FormDefinition, StrictModel
 from nurture.config.sales import SalesConfig
 from nurture.config.scoring import ScoringRules
@@ -32,6 +33,7 @@ class NurtureConfig(StrictModel):
     double_opt_in: DoubleOptInSettings = Field(default_factory=DoubleOptInSettings)
     downloads: DownloadSettings = Field(default_factory=DownloadSettings)
     sales: SalesConfig = Field(default_factory=SalesConfig)
+    events: EventsConfig = Field(default_factory=EventsConfig)
 
     @cached_property
     def link_hosts(self) -> frozenset[str]:

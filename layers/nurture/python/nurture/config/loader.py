@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from nurture.config.bots import BotRules
 from nurture.config.bundle import NurtureConfig
 from nurture.config.campaigns import CampaignsConfig, campaign_problems, campaign_subjects, window_problems
+from nurture.config.events import EventsConfig, event_problems
 from nurture.config.models import ApiSettings, FormsFile
 from nurture.config.sales import SalesConfig, sales_problems
 from nurture.config.scoring import BUILT_IN_PATTERNS, ScoringRules
@@ -34,6 +35,7 @@ CONFIG_FILES: dict[str, tuple[type[BaseModel], bool]] = {
     "campaigns.yaml": (CampaignsConfig, True),
     "subscriptions.yaml": (SubscriptionsConfig, True),
     "sales.yaml": (SalesConfig, True),
+    "events.yaml": (EventsConfig, True),
 }
 TEMPLATES = "templates"
 
@@ -96,6 +98,10 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
         problems += [f"{origin}/sequences.yaml: {problem}" for problem in sequences.type_problems(subscriptions)]
     if isinstance(forms, FormsFile):
         problems += [f"{origin}/forms.yaml: {problem}" for problem in _link_email_problems(forms, templates)]
+    events = loaded.get("events.yaml")
+    if isinstance(events, EventsConfig) and isinstance(forms, FormsFile):
+        problems += [f"{origin}/events.yaml: {problem}"
+                     for problem in event_problems(events, forms.forms, set(templates))]
     sales, scoring = loaded.get("sales.yaml"), loaded.get("scoring.yaml")
     if isinstance(sales, SalesConfig) and isinstance(forms, FormsFile) and isinstance(scoring, ScoringRules):
         problems += [f"{origin}/sales.yaml: {problem}" for problem in sales_problems(
@@ -118,10 +124,11 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     bots = loaded["bots.yaml"]
     assert isinstance(bots, BotRules) and isinstance(segments, SegmentsConfig)
     assert isinstance(campaigns, CampaignsConfig) and isinstance(subscriptions, SubscriptionsConfig)
+    assert isinstance(events, EventsConfig)
     return NurtureConfig(api=api, forms=forms.forms, scoring=scoring, sequences=sequences, templates=templates,
                          bots=bots, segments=segments, campaigns=campaigns, subscriptions=subscriptions,
                          double_opt_in=forms.double_opt_in, downloads=forms.downloads,
-                         sales=sales)
+                         sales=sales, events=events)
 
 
 def _link_email_problems(forms: FormsFile, templates: Mapping[str, EmailTemplate]) -> list[str]:

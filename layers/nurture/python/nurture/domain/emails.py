@@ -97,11 +97,13 @@ class Links:
 
 _FOOTER_WORDS = {"ja": {"unsubscribe": "配信停止・配信設定"},
                  "en": {"unsubscribe": "Unsubscribe or change your emails"}}
-# Emails a person asked for a moment ago (a double opt-in confirmation, a download's material): one each, with
-# nothing to unsubscribe from.
-TRANSACTIONAL_KINDS = frozenset({"confirmation", "material"})
+# Emails a person asked for a moment ago (a double opt-in confirmation, a download's material, a seminar
+# registration's): one each, with nothing to unsubscribe from.
+TRANSACTIONAL_KINDS = frozenset({"confirmation", "material", "event"})
 # What they may show besides the lead's fields: the link, and the values around it (for the config check).
-TRANSACTIONAL_VALUES = {"confirm_url": "", "kept_days": 7, "download_url": "", "material": "", "link_days": 7}
+TRANSACTIONAL_VALUES = {"confirm_url": "", "kept_days": 7, "download_url": "", "material": "", "link_days": 7,
+                        "event": {"title": "", "starts": "", "place": "", "online_url": "", "venue": ""},
+                        "hours_before": 24}
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,8 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
     for lead_events in events.values():
         for event in lead_events:
             kind, at = event.get("type"), parse_iso(str(event["occurred_at"]))
-            if kind == "email_sent" and not event.get("confirmation"):  # marketing's sends: not a confirmation
+            # Marketing's sends: not an email a person asked for (a confirmation, a material, a seminar's).
+            if kind == "email_sent" and not event.get("confirmation") and not event.get("asked"):
                 tally(at, "sent")
             elif kind == "form_submit" and is_human_activity(event):
                 tally(at, "forms")
@@ -151,7 +152,8 @@ def _emails(events: dict[str, list[dict[str, Any]]], period: Period) -> dict[str
     emails: dict[str, _Email] = {}
     for lead_id, lead_events in events.items():
         for event in lead_events:
-            if event.get("type") != "email_sent" or not event.get("message_id"):
+            if event.get("type") != "email_sent" or not event.get("message_id") or \
+                    (event.get("asked") and not event.get("confirmation")):  # a material, a seminar's: not steps
                 continue
             at = parse_iso(str(event["occurred_at"]))
             if period.contains(at):

@@ -13,7 +13,7 @@ recorded on the lead and never retried.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -99,9 +99,17 @@ def decide(profile: dict[str, Any], suppressed: bool, message: StepMessage, conf
     return SendDecision("send", "due", state, step)
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # maintype/subtype
+    body: bytes
+
+
 def to_mime(email: RenderedEmail, sender: str, recipient: str, now: datetime, domain: str,
-            reply_to: str | None = None) -> bytes:
-    """A multipart/alternative message with the one-click unsubscribe headers (RFC 8058)."""
+            reply_to: str | None = None, attachments: Sequence[Attachment] = ()) -> bytes:
+    """A multipart/alternative message with the one-click unsubscribe headers (RFC 8058); with attachments, the
+    alternatives and the files in a multipart/mixed."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
@@ -114,6 +122,9 @@ def to_mime(email: RenderedEmail, sender: str, recipient: str, now: datetime, do
         message[name] = value
     message.set_content(email.text, charset="utf-8")
     message.add_alternative(email.html, subtype="html", charset="utf-8")
+    for attachment in attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(attachment.body, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return bytes(message)
 
 
@@ -205,15 +216,17 @@ class Composer:
         return self._mime(email, profile, now, reply_to)
 
     def compose_transactional(self, profile: dict[str, Any], template: EmailTemplate, values: dict[str, Any],
-                              now: datetime, language: str | None = None) -> bytes:
+                              now: datetime, language: str | None = None,
+                              attachments: Sequence[Attachment] = ()) -> bytes:
         """An email the person just asked for, in `language` (else the lead's): nothing in it is tracked."""
         email = render_transactional(template, language or str(profile.get("language") or "ja"), profile, values,
                                      self.identity)
-        return self._mime(email, profile, now)
+        return self._mime(email, profile, now, attachments=attachments)
 
-    def _mime(self, email: RenderedEmail, profile: dict[str, Any], now: datetime, reply_to: str | None = None) -> bytes:
+    def _mime(self, email: RenderedEmail, profile: dict[str, Any], now: datetime, reply_to: str | None = None,
+              attachments: Sequence[Attachment] = ()) -> bytes:
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
-        return to_mime(email, self.sender, str(profile["email"]), now, domain, reply_to)
+        return to_mime(email, self.sender, str(profile["email"]), now, domain, reply_to, attachments)
 
 
 @dataclass(frozen=True)

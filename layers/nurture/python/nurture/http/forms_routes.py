@@ -18,7 +18,7 @@ from nurture.domain.bodies import check_size, parse_form_fields
 from nurture.domain.capture import capture_submission
 from nurture.domain.clock import new_id, utc_now
 from nurture.domain.downloads.tokens import download_token, material_of
-from nurture.domain.errors import InputError, InvalidToken, UnknownForm
+from nurture.domain.errors import InputError, InvalidToken, StoreUnavailable, UnknownForm
 from nurture.domain.links import back_link
 from nurture.domain.submissions import is_spam, validate_submission
 from nurture.http import pages
@@ -77,8 +77,7 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
         metrics.add_metric(name="FormSubmitted", unit=MetricUnit.Count, value=1)
         logger.info("form captured",
                     extra={"form_id": form_id, "lead_id": result.lead_id, "lead_created": result.created})
-        download = _download_token(form_id, form, result.lead_id, request_context(event).received_at) \
-            if browser else None
+        download = _download_token(form_id, form, request_context(event).received_at) if browser else None
         return _success(form_id, form, result.submission_id, browser, submission.page, download)
 
     @app.get("/v1/forms/<form_id>/thanks", summary="Built-in thank-you page", tags=["forms"],
@@ -88,16 +87,22 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
         form = marketer_config().forms.get(form_id)
         if form is None:
             raise UnknownForm(f"There is no form '{form_id}'.")
+        # Its download link is the post's own: no Referer carries it to the site, no cache keeps it.
         return Response(200, "text/html; charset=utf-8", pages.thanks_page(
-            form, _back_url(app.current_event, back), _download_link(form_id, d)))
+            form, _back_url(app.current_event, back), _download_link(form_id, d)),
+            headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
 
 
-def _download_token(form_id: str, form: FormDefinition, lead_id: str, now: datetime) -> str | None:
+def _download_token(form_id: str, form: FormDefinition, now: datetime) -> str | None:
     """The post's own link to its material, for the built-in thank-you page (the email carries another)."""
     if form.kind != "download" or not form.asset or form.asset_url or form.success_url:
         return None
     link_days, asset = marketer_config().downloads.link_days, form.asset
-    return verified(lambda keys: download_token(keys, lead_id, form_id, asset, now, link_days, emailed=False))
+    try:
+        return verified(lambda keys: download_token(keys, None, form_id, asset, now, link_days))
+    except StoreUnavailable:  # the post is captured: the page says the link was emailed, and the email has it
+        logger.warning("download link not made for the thank-you page")
+        return None
 
 
 def _download_link(form_id: str, token: str | None) -> str | None:

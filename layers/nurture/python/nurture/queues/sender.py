@@ -1,13 +1,13 @@
 """The sender's SQS consumer: each message is one due step email (from the dispatcher), one campaign email
 (from the audience workers), or one email a post asked for (from the scorer's stream: a double opt-in
-confirmation, a download form's material), sent at most once."""
+confirmation, a download form's material, a seminar registration's, made first), sent at most once."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -20,6 +20,9 @@ from nurture.domain.campaigns.sending import CampaignSenderStore, deliver_campai
 from nurture.domain.dispatch import StepMessage
 from nurture.domain.downloads.material_email import deliver_material
 from nurture.domain.downloads.requests import MaterialMessage
+from nurture.domain.events.registration import RegistrationStore, deliver_registration
+from nurture.domain.events.reminder_email import deliver_reminder
+from nurture.domain.events.requests import RegistrationMessage, ReminderMessage
 from nurture.domain.preferences.confirmation_email import deliver_confirmation
 from nurture.domain.preferences.double_opt_in import ConfirmationMessage
 from nurture.domain.sending import Composer, Mailer, deliver
@@ -29,7 +32,11 @@ from nurture.observability import logger, metrics
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignSenderStore, mailer: Mailer,
+class QueueSenderStore(CampaignSenderStore, RegistrationStore, Protocol):
+    """What the sender's messages need of the table: leads, sends, campaigns' states and registrations."""
+
+
+def handle_batch(event: dict[str, Any], context: LambdaContext, store: QueueSenderStore, mailer: Mailer,
                  composer: Callable[[NurtureConfig], Composer], config: NurtureConfig, clock: Callable[[], datetime],
                  campaign_state: Callable[[str], CampaignState | None],
                  config_of: Callable[[int], NurtureConfig]) -> dict[str, Any]:
@@ -56,6 +63,12 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignS
         if isinstance(body, dict) and body.get("kind") == "material":
             send_material(MaterialMessage.model_validate(body))
             return
+        if isinstance(body, dict) and body.get("kind") == "registration":
+            send_registration(RegistrationMessage.model_validate(body))
+            return
+        if isinstance(body, dict) and body.get("kind") == "event_reminder":
+            send_reminder(ReminderMessage.model_validate(body))
+            return
         message = StepMessage.model_validate(body)
         outcome = deliver(message, store, mailer, composer_for(None, config), config.sequences, config.subscriptions,
                           clock(), config.api.event_retention_days)
@@ -78,6 +91,19 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: CampaignS
                                    settings.link_days, clock(), config.api.event_retention_days)
         logger.info("material email", extra={"lead_id": message.lead_id, "form_id": message.form_id,
                                               "outcome": outcome})
+
+    def send_registration(message: RegistrationMessage) -> None:
+        outcome = deliver_registration(message, config.events, store, mailer,
+                                       composer_for(None, config), config.templates, clock(),
+                                       config.api.event_retention_days)
+        logger.info("seminar registration", extra={"lead_id": message.lead_id, "event": message.event_id,
+                                                   "outcome": outcome})
+
+    def send_reminder(message: ReminderMessage) -> None:
+        outcome = deliver_reminder(message, config.events, store, mailer, composer_for(None, config),
+                                   config.templates, clock(), config.api.event_retention_days)
+        logger.info("seminar reminder", extra={"lead_id": message.lead_id, "event": message.event_id,
+                                               "outcome": outcome})
 
     def send_campaign(message: CampaignMessage) -> None:
         if message.campaign_id not in states:

@@ -1,5 +1,5 @@
-"""The scorer's stream consumer: parse records, score per lead, queue the emails posts asked for (double opt-in
-confirmations, download forms' materials), report only what failed."""
+"""The scorer's stream consumer: parse records, score per lead, queue what posts asked for (double opt-in
+confirmations, download forms' materials, seminar registrations), report only what failed."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from nurture.domain.activity import expand
 from nurture.domain.clock import parse_iso
 from nurture.domain.downloads.requests import MaterialMessage, requested_material
 from nurture.domain.errors import StoreUnavailable
+from nurture.domain.events.requests import RegistrationMessage, requested_registration
 from nurture.domain.preferences.double_opt_in import ConfirmationMessage, requested_confirmation
 from nurture.domain.score_batch import ScoringStore, score_batch
 from nurture.domain.scoring import ScoredEvent
@@ -38,7 +39,7 @@ class EmailNotQueued(RuntimeError):
     sender sends each email once)."""
 
 
-AskedMessage = ConfirmationMessage | MaterialMessage
+AskedMessage = ConfirmationMessage | MaterialMessage | RegistrationMessage
 
 
 class SendQueue(Protocol):
@@ -93,7 +94,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
         lead_of[str(sequence)] = lead_id
         for one in scored:
             for message in (requested_confirmation(lead_id, one.attributes),
-                            requested_material(lead_id, one.attributes)):
+                            requested_material(lead_id, one.attributes),
+                            requested_registration(lead_id, one.attributes, config.events)):
                 if message is not None:
                     asked.setdefault(str(sequence), []).append(message)
     outcome = score_batch(by_lead, store, config.scoring, now, config.api.event_retention_days, config.sequences,

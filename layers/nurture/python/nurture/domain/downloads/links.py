@@ -1,5 +1,5 @@
-"""Following the download link (`/v1/d/<token>`) records a `download` activity (a machine's marked, scoring nothing)
-and leads to the file."""
+"""Following the emailed download link (`/v1/d/<token>`) records a `download` activity (a machine's marked, scoring
+nothing) and leads to the file; the thank-you page's leads to it only."""
 
 from __future__ import annotations
 
@@ -33,11 +33,12 @@ def record_download(token: str, signer: TokenSigner, store: ActivityStore, reque
     link = link_to(asset)
     if link is None:  # a download that cannot happen is not recorded
         return Download(asset, form_id, None, dropped="missing")
+    if "l" not in claims:  # the thank-you page's: its post was recorded, by whoever typed the address
+        return Download(asset, form_id, link, dropped="no_lead")
     bot = classify("click", request.received_at, sent_at(claims), request.user_agent, request.source_ip,
                    settings.bots)
     activity = new_activity("download", request.received_at, settings.event_retention_days,
-                            {"asset": asset, "form_id": form_id, "via": "email" if "s" in claims else "thank_you_page",
-                             "user_agent": request.user_agent, **bot_data(bot)})
+                            {"asset": asset, "form_id": form_id, "user_agent": request.user_agent, **bot_data(bot)})
     try:
         recorded = written(partial(store.record_lead_activity, lead_of(claims), [activity]))
     except StoreUnavailable:

@@ -37,8 +37,7 @@ def deliver_material(message: MaterialMessage, form: FormDefinition | None, stor
         email = templates.get(template)
         if form is None or email is None or not form.asset or pending(profile) is not None:
             return "dropped"
-        token = download_token(composer.signer, message.lead_id, message.form_id, form.asset, now, link_days,
-                               emailed=True)
+        token = download_token(composer.signer, message.lead_id, message.form_id, form.asset, now, link_days)
         values = {"download_url": f"{composer.api_base}{PATH}{token}", "material": form.title, "link_days": link_days}
         language = form.language
 

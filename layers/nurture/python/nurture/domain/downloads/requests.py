@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from nurture.domain.messages import LeadMessage
 
 
-class MaterialMessage(BaseModel):
+class MaterialMessage(LeadMessage):
     """The send queue's message for one post's material email."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
     kind: Literal["material"] = "material"
-    lead_id: str = Field(min_length=1, max_length=64)
     form_id: str = Field(min_length=1, max_length=64)
     asked_at: str = Field(min_length=1, max_length=40)
 

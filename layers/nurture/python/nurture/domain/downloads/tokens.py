@@ -14,13 +14,14 @@ from nurture.domain.tokens import DOWNLOAD, TokenSigner
 PATH = "/v1/d/"
 
 
-def download_token(signer: TokenSigner, lead_id: str, form_id: str, asset: str, now: datetime, link_days: int,
-                   emailed: bool) -> str:
-    """The token of a link to `asset` for this lead. An emailed link carries its sending time, so a scanner following
-    it at once is told from a person; the thank-you page's is followed at once by the person."""
-    claims: dict[str, str | int] = {"l": lead_id, "f": form_id, "a": asset}
-    if emailed:
-        claims["s"] = epoch_seconds(now)
+def download_token(signer: TokenSigner, lead_id: str | None, form_id: str, asset: str, now: datetime,
+                   link_days: int) -> str:
+    """The token of a link to `asset`: the emailed one names its lead, whose downloads it records, and carries its
+    sending time, so a scanner following it at once is told from a person. The thank-you page's names no lead
+    (`lead_id` None): whoever posted the form gets it, and a public answer never shows a lead's id."""
+    claims: dict[str, str | int] = {"f": form_id, "a": asset}
+    if lead_id is not None:
+        claims |= {"l": lead_id, "s": epoch_seconds(now)}
     return signer.sign(DOWNLOAD, claims, expires_at=now + timedelta(days=link_days))
 
 

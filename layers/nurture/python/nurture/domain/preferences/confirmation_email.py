@@ -30,12 +30,12 @@ def deliver_confirmation(message: ConfirmationMessage, store: SenderStore, maile
     own (the outcomes of `deliver_asked`)."""
 
     def plan(profile: dict[str, Any]) -> AskedEmail | str:
-        request = pending(profile)
-        if request is None or request["requested_at"] != message.requested_at:
+        request, email = pending(profile), templates.get(template)
+        if request is None or request["requested_at"] != message.requested_at or email is None:
             return "dropped"
         url = f"{composer.api_base}/v1/confirm/{confirm_token(composer.signer, message.lead_id, request)}"
         values = {"confirm_url": url, "kept_days": kept_days}
-        form_id, email = str(request["form_id"]), templates[template]
+        form_id = str(request["form_id"])
         return AskedEmail(form_id, template, lambda _message_id: composer.compose_transactional(
             profile, email, values, now), {"confirmation": form_id})
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from nurture.domain.activity import Activity, RequestContext, new_activity
 from nurture.domain.clock import iso, parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
+from nurture.domain.messages import LeadMessage
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.tokens import CONFIRM, TokenSigner, lead_of
 
@@ -53,13 +54,10 @@ def request_for(form_id: str, known: dict[str, Any] | None, now: datetime, kept_
     return {"form_id": form_id, "requested_at": iso(now), "remove_at": iso(now + timedelta(days=kept_days))}
 
 
-class ConfirmationMessage(BaseModel):
+class ConfirmationMessage(LeadMessage):
     """The send queue's message for one request's confirmation email."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
     kind: Literal["confirmation"] = "confirmation"
-    lead_id: str = Field(min_length=1, max_length=64)
     requested_at: str = Field(min_length=1, max_length=40)
 
 

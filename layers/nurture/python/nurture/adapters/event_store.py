@@ -1,0 +1,94 @@
+"""Seminar registrations in the table: under `EVENT#<id>`, each session's counters (`SESSION#<id>`: registered,
+waitlisted), each lead's registration (`REG#<lead>`), and the waitlist in order (`WAIT#<session>#<at>#<lead>`)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from nurture import keys
+from nurture.adapters.lead_store import ConditionFailed, DynamoTable, TransactionCancelled, item_key, to_item
+from nurture.domain.errors import StoreUnavailable
+from nurture.domain.events.reminders import DueReminder
+from nurture.domain.events.requests import ReminderMessage, Status
+from nurture.domain.retry import MAX_ATTEMPTS, backoff
+
+REGISTERED: Status = "registered"
+WAITLISTED: Status = "waitlisted"
+
+
+class DynamoRegistrations(DynamoTable):
+
+    def register(self, event_id: str, session_id: str, lead_id: str, capacity: int, at: str,
+                 reminder: tuple[int, str] | None) -> tuple[Status, str]:
+        """One transaction: the registration put unless the lead has one in the event, and the session's count of
+        registered people moved unless it is at capacity; a full session's goes to its waitlist instead. A place
+        carries its first `reminder` (number, time) on the due index. The status and session of the lead's
+        registration (an earlier one's, when it had one)."""
+        pk = keys.event_pk(event_id)
+        registration = {"PK": pk, "SK": keys.registration_sk(lead_id), "lead_id": lead_id, "session": session_id,
+                        "registered_at": at}
+        due = {"due_pk": keys.EVENTS_DUE, "due_sk": keys.reminder_due_sk(reminder[1], event_id, lead_id, reminder[0])} \
+            if reminder is not None else {}
+        for attempt in range(MAX_ATTEMPTS):
+            for status in (REGISTERED, WAITLISTED):
+                try:
+                    placed = {**registration, **due} if status == REGISTERED else registration
+                    self._call("transact_write_items", TransactItems=self._places(pk, placed, status, capacity))
+                    return status, session_id
+                except TransactionCancelled as cancelled:
+                    if cancelled.codes[0] == "ConditionalCheckFailed":
+                        held = self._get(pk, keys.registration_sk(lead_id))
+                        if held is not None:
+                            return held["status"], str(held["session"])
+                        break  # cancelled meanwhile: try again
+                    if status == REGISTERED and cancelled.codes[1] == "ConditionalCheckFailed":
+                        continue  # full: the waitlist
+                    if not cancelled.lost_race():
+                        raise StoreUnavailable(f"registration refused: {cancelled.codes}") from cancelled
+                    break
+            backoff(attempt)
+        raise StoreUnavailable("the session kept changing while the lead was registered")
+
+    def _places(self, pk: str, registration: dict[str, Any], status: Status, capacity: int) -> list[dict[str, Any]]:
+        session_id, lead_id, at = registration["session"], registration["lead_id"], registration["registered_at"]
+        counter: dict[str, Any] = {"TableName": self._table, "Key": item_key(pk, keys.session_sk(session_id)),
+                                   "UpdateExpression": "ADD #count :one",
+                                   "ExpressionAttributeNames": {"#count": status},
+                                   "ExpressionAttributeValues": {":one": {"N": "1"}}}
+        if status == REGISTERED:
+            counter["ConditionExpression"] = "attribute_not_exists(#count) OR #count < :capacity"
+            counter["ExpressionAttributeValues"][":capacity"] = {"N": str(capacity)}
+        items: list[dict[str, Any]] = [
+            {"Put": {"TableName": self._table, "Item": to_item({**registration, "status": status}),
+                     "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Update": counter}]
+        if status == WAITLISTED:  # first come, first promoted
+            items.append({"Put": {"TableName": self._table, "Item": to_item(
+                {"PK": pk, "SK": keys.waitlist_sk(session_id, at, lead_id), "lead_id": lead_id})}})
+        return items
+
+    def registration(self, event_id: str, lead_id: str) -> dict[str, Any] | None:
+        return self._get(keys.event_pk(event_id), keys.registration_sk(lead_id))
+
+    def due_reminders(self, until: str, limit: int) -> list[DueReminder]:
+        """Registrations whose next reminder is due by `until`, soonest first (the due index's `DUE#EVENTS`)."""
+        due = []
+        for entry in self._due(keys.EVENTS_DUE, until, limit):
+            _at, event_id, lead_id, reminder = str(entry["due_sk"]).split("#")
+            due.append(DueReminder(ReminderMessage(lead_id=lead_id, event_id=event_id, reminder=int(reminder)),
+                                   str(entry["due_sk"])))
+        return due
+
+    def move_reminder(self, due: DueReminder, following: tuple[int, str] | None) -> None:
+        """On to the registration's next reminder, or off the index; unless it moved meanwhile (cancelled, say)."""
+        message = due.message
+        update = "SET due_sk = :next" if following is not None else "REMOVE due_pk, due_sk"
+        values: dict[str, Any] = {":seen": {"S": due.due_sk}}
+        if following is not None:
+            values[":next"] = {"S": keys.reminder_due_sk(following[1], message.event_id, message.lead_id,
+                                                         following[0])}
+        with contextlib.suppress(ConditionFailed):
+            self._call("update_item", TableName=self._table,
+                       Key=item_key(keys.event_pk(message.event_id), keys.registration_sk(message.lead_id)),
+                       UpdateExpression=update, ConditionExpression="due_sk = :seen", ExpressionAttributeValues=values)

@@ -1,0 +1,124 @@
+"""Seminars and events (config/events.yaml): sessions with their times, places and capacity, the registration form
+that chooses one, and the emails around them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, model_validator
+
+from nurture.config.models import FormDefinition, StrictModel, TimeZoneName
+
+EVENT_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+SESSION_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+SESSION_FIELD = "session"  # the registration form's choice field naming the session
+
+
+class EventTitle(StrictModel):
+    ja: str = Field(min_length=1, max_length=200)
+    en: str | None = Field(default=None, min_length=1, max_length=200)
+
+    def of(self, language: str) -> str:
+        return self.en if language == "en" and self.en else self.ja
+
+
+class Session(StrictModel):
+    id: str = Field(pattern=SESSION_ID, description="what the registration form's `session` choice posts")
+    start: datetime = Field(description="local time in the event's time zone, e.g. 2027-06-10T14:00")
+    end: datetime
+    capacity: int = Field(ge=1, le=100_000, description="registrations beyond it go to the waitlist")
+    online_url: str | None = Field(default=None, pattern=r"^https://[^\s]+$", max_length=500)
+    venue: str | None = Field(default=None, min_length=1, max_length=300)
+
+    @model_validator(mode="after")
+    def _a_place_and_a_span(self) -> Session:
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("give start and end without an offset: they are in the event's time_zone")
+        if self.end <= self.start:
+            raise ValueError("a session ends after it starts")
+        if (self.online_url is None) == (self.venue is None):
+            raise ValueError("give exactly one of 'online_url' and 'venue'")
+        return self
+
+
+class EventEmails(StrictModel):
+    """Templates (templates/<name>.yaml) of the emails around a registration: each shows {{ event.title }},
+    {{ event.starts }}, {{ event.place }} and {{ cancel_url }}."""
+
+    registered: str = Field(default="event_registered", description="the confirmation, with the .ics attached")
+    waitlisted: str = Field(default="event_waitlisted", description="a full session's waitlist place")
+    reminder: str = Field(default="event_reminder", description="each reminder; it may show {{ hours_before }}")
+
+
+class EventDefinition(StrictModel):
+    title: EventTitle
+    form: str = Field(description="the registration form (forms.yaml, kind: seminar, with a `session` choice)")
+    time_zone: TimeZoneName = "Asia/Tokyo"
+    sessions: list[Session] = Field(min_length=1, max_length=50)
+    emails: EventEmails = Field(default_factory=EventEmails)
+    reminders_hours_before: list[int] = Field(default_factory=lambda: [24, 1], max_length=5,
+                                              description="a reminder this many hours before the session, each")
+
+    @model_validator(mode="after")
+    def _unique_sessions(self) -> EventDefinition:
+        ids = [session.id for session in self.sessions]
+        if len(set(ids)) != len(ids):
+            raise ValueError("session ids must be unique within an event")
+        hours = self.reminders_hours_before
+        if any(not 1 <= hour <= 24 * 30 for hour in hours) or hours != sorted(set(hours), reverse=True):
+            raise ValueError("reminders_hours_before: distinct hours from 1 to 720, the earliest reminder first")
+        return self
+
+    def session(self, session_id: str) -> Session | None:
+        return next((session for session in self.sessions if session.id == session_id), None)
+
+    def starts_at(self, session: Session) -> datetime:
+        return session.start.replace(tzinfo=ZoneInfo(self.time_zone))
+
+    def ends_at(self, session: Session) -> datetime:
+        return session.end.replace(tzinfo=ZoneInfo(self.time_zone))
+
+
+class EventsConfig(StrictModel):
+    events: dict[str, EventDefinition] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ids_and_one_event_per_form(self) -> EventsConfig:
+        bad = [event_id for event_id in self.events if not re.fullmatch(EVENT_ID, event_id)]
+        if bad:
+            raise ValueError(f"event ids must be lower-case slugs: {', '.join(bad)}")
+        forms = [event.form for event in self.events.values()]
+        twice = sorted({form for form in forms if forms.count(form) > 1})
+        if twice:
+            raise ValueError(f"a form registers for one event only: {', '.join(twice)}")
+        return self
+
+    def for_form(self, form_id: str) -> tuple[str, EventDefinition] | None:
+        return next(((event_id, event) for event_id, event in self.events.items() if event.form == form_id), None)
+
+
+def event_problems(events: EventsConfig, forms: dict[str, FormDefinition], templates: set[str]) -> list[str]:
+    """An event whose form is missing, not a seminar form, or offers other sessions than the event's; an email
+    template that is not there."""
+    problems = []
+    for event_id, event in sorted(events.events.items()):
+        form = forms.get(event.form)
+        if form is None:
+            problems.append(f"events.{event_id}.form: '{event.form}' is not in forms.yaml")
+            continue
+        if form.kind != "seminar":
+            problems.append(f"events.{event_id}.form: '{event.form}' is a {form.kind} form, not a seminar form")
+        field = form.custom_field(SESSION_FIELD)
+        sessions = [session.id for session in event.sessions]
+        if field is None or field.type != "choice" or not field.required:
+            problems.append(f"events.{event_id}.form: '{event.form}' needs a required choice field "
+                            f"'{SESSION_FIELD}' offering {', '.join(sessions)}")
+        elif sorted(field.choices or []) != sorted(sessions):
+            problems.append(f"events.{event_id}.sessions: the form '{event.form}' offers "
+                            f"{', '.join(field.choices or [])}; the event has {', '.join(sessions)}")
+        for name in (event.emails.registered, event.emails.waitlisted, event.emails.reminder):
+            if name not in templates:
+                problems.append(f"events.{event_id}.emails: template '{name}' is not in templates/")
+    return problems

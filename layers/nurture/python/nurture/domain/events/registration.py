@@ -1,0 +1,89 @@
+"""Registration for a seminar session, and its email: the lead gets a place once per event, atomically within the
+session's capacity or else on its waitlist, and then the confirmation with the session's calendar file, or the
+waitlist notice, each at most once, in the lead's language."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any, Protocol
+
+from nurture.config.events import EventDefinition, EventsConfig, Session
+from nurture.config.templates import EmailTemplate
+from nurture.domain.events.calendar_file import calendar_file
+from nurture.domain.events.reminders import next_reminder
+from nurture.domain.events.requests import RegistrationMessage, Status
+from nurture.domain.preferences.double_opt_in import pending
+from nurture.domain.sending import AskedEmail, Attachment, Composer, Mailer, SenderStore, deliver_asked
+
+COUNTERS = "events"  # the step counters of this "sequence", one step per event: the emails sent
+WEEKDAYS = {"ja": "月火水木金土日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+class RegistrationStore(Protocol):
+    def register(self, event_id: str, session_id: str, lead_id: str, capacity: int, at: str,
+                 reminder: tuple[int, str] | None) -> tuple[Status, str]:
+        """A place in the session (with its first `reminder` on the due index), or on its waitlist when it is full,
+        unless the lead holds one in the event already: the status and the session of the lead's registration."""
+        ...
+
+    def registration(self, event_id: str, lead_id: str) -> dict[str, Any] | None: ...
+
+
+class EventSenderStore(RegistrationStore, SenderStore, Protocol):
+    pass
+
+
+def registration_message_id(event_id: str, lead_id: str, status: Status) -> str:
+    """One confirmation and one waitlist notice per registration, whatever redeliveries and second posts."""
+    return hashlib.sha256(f"{lead_id}|event|{event_id}|{status}".encode()).hexdigest()[:24]
+
+
+def when(event: EventDefinition, session: Session, language: str) -> str:
+    """The session's date and times as a person reads them, in the event's time zone."""
+    starts, ends = event.starts_at(session), event.ends_at(session)
+    span = f"{starts:%H:%M}〜{ends:%H:%M}" if language == "ja" else f"{starts:%H:%M}–{ends:%H:%M}"
+    if language == "ja":
+        return f"{starts.year}年{starts.month}月{starts.day}日({WEEKDAYS['ja'][starts.weekday()]}) {span}"
+    return f"{WEEKDAYS['en'][starts.weekday()]}, {starts.day} {starts:%B %Y}, {span} ({event.time_zone})"
+
+
+def event_values(event: EventDefinition, session: Session, language: str) -> dict[str, Any]:
+    """What the event's templates show as `event.*`: written by the marketer, never by a lead."""
+    return {"event": {"title": event.title.of(language), "starts": when(event, session, language),
+                      "place": session.online_url or session.venue, "online_url": session.online_url,
+                      "venue": session.venue}}
+
+
+def deliver_registration(message: RegistrationMessage, events: EventsConfig, store: EventSenderStore, mailer: Mailer,
+                         composer: Composer, templates: dict[str, EmailTemplate], now: datetime,
+                         retention_days: int) -> str:
+    """Register the lead, then send the email of its registration once (none to a lead waiting for its double
+    opt-in confirmation, the only email it gets). Dropped: the event or its session left the config since the
+    post, or its template did."""
+    event = events.events.get(message.event_id)
+    asked = event.session(message.session_id) if event is not None else None
+    if event is None or asked is None:
+        return "dropped"
+    status, held = store.register(message.event_id, asked.id, message.lead_id, asked.capacity, message.asked_at,
+                                  next_reminder(event, asked, now))
+    session = event.session(held) or asked  # an earlier registration keeps its own session
+    name = event.emails.registered if status == "registered" else event.emails.waitlisted
+    template = templates.get(name)
+
+    def plan(profile: dict[str, Any]) -> AskedEmail | str:
+        if template is None or pending(profile) is not None:
+            return "dropped"
+        language = str(profile.get("language") or "ja")
+        values = event_values(event, session, language)
+        attachments = [Attachment("seminar.ics", "text/calendar", calendar_file(
+            message.event_id, event, session, message.lead_id, language, now))] if status == "registered" else []
+
+        def render(_message_id: str) -> bytes:
+            return composer.compose_transactional(profile, template, values, now, attachments=attachments)
+
+        return AskedEmail(message.event_id, name, render, {"event": message.event_id, "session": session.id,
+                                                           "registration": status})
+
+    return deliver_asked(message.lead_id, registration_message_id(message.event_id, message.lead_id, status),
+                         COUNTERS, plan, store, mailer, now, retention_days)

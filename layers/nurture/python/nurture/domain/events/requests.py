@@ -1,0 +1,44 @@
+"""What a seminar form's post asks for: a place in the session it chose. The scorer's stream reads it off the post's
+`form_submit` activity and queues this message to the sender, which registers the lead and sends the confirmation
+(kept apart from both, which need the store and the renderer the scorer does not load)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from nurture.config.events import SESSION_FIELD, EventsConfig
+from nurture.domain.messages import LeadMessage
+
+Status = Literal["registered", "waitlisted"]  # a registration's: a place in its session, or on its waitlist
+
+
+class RegistrationMessage(LeadMessage):
+    """The send queue's message for one post's registration."""
+
+    kind: Literal["registration"] = "registration"
+    event_id: str = Field(min_length=1, max_length=64)
+    session_id: str = Field(min_length=1, max_length=40)
+    asked_at: str = Field(min_length=1, max_length=40)
+
+
+class ReminderMessage(LeadMessage):
+    """The send queue's message for one reminder of one registration (the dispatcher's, from the due index)."""
+
+    kind: Literal["event_reminder"] = "event_reminder"
+    event_id: str = Field(min_length=1, max_length=64)
+    reminder: int = Field(ge=0, le=10, description="which of the event's reminders_hours_before")
+
+
+def requested_registration(lead_id: str, activity: dict[str, Any], events: EventsConfig) -> RegistrationMessage | None:
+    """The message a new activity item asks for, if it is the post of an event's registration form choosing one of
+    its sessions."""
+    if activity.get("type") != "form_submit" or activity.get("form_kind") != "seminar":
+        return None
+    found = events.for_form(str(activity.get("form_id")))
+    session = (activity.get("fields") or {}).get(SESSION_FIELD)
+    if found is None or not isinstance(session, str) or found[1].session(session) is None:
+        return None
+    return RegistrationMessage(lead_id=lead_id, event_id=found[0], session_id=session,
+                               asked_at=str(activity["occurred_at"]))

@@ -1,0 +1,121 @@
+"""Seminar registration through the real handlers: a seminar form's post registers the lead for the session it
+chose, once, within the session's capacity (beyond it, on the waitlist), and the confirmation carries the
+session's calendar file."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from icalendar import Calendar
+
+from nurture import keys
+from nurture.settings import reload
+from tests.conftest import CONFIG_DIR
+from tests.functions.helpers import all_items, items_under, lead_id_of, post_form
+from tests.functions.pipeline import Pipeline
+from tests.functions.step_emails import dispatch_and_send, outbox, send_queue
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+EVENT_ID = "scoring-seminar-2026-12"
+POSTED = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
+
+
+def register(address: str, session: str = "2026-12-10", at: datetime = POSTED) -> dict:
+    """A browser's post of the seminar form, scored, its registration made and its email sent."""
+    pipeline = Pipeline()
+    with time_machine.travel(at, tick=False):
+        answer = post_form("/v1/forms/seminar", {"email": address, "name": "佐藤 花子", "company": "株式会社サンプル",
+                                                 "title": "部長", "session": session, "consent": "on"})
+        pipeline.drain()
+        send_queue().drain()
+    return answer
+
+
+def emails_to(address: str) -> list:
+    return [email for email in outbox() if email["To"] == address]
+
+
+def session_counts(session: str) -> dict:
+    (counter,) = items_under(keys.event_pk(EVENT_ID), keys.session_sk(session))
+    return {name: int(counter.get(name, 0)) for name in ("registered", "waitlisted")}
+
+
+@pytest.fixture
+def small_session(aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The shipped config with the first session's capacity at two."""
+    shutil.copytree(CONFIG_DIR, tmp_path / "config")
+    events = tmp_path / "config" / "events.yaml"
+    events.write_text(events.read_text(encoding="utf-8").replace("capacity: 100,", "capacity: 2,", 1),
+                      encoding="utf-8")
+    monkeypatch.setenv("NURTURE_CONFIG_DIR", str(tmp_path / "config"))
+    reload()
+
+
+def test_a_seminar_post_registers_the_lead_and_its_confirmation_carries_the_sessions_calendar_file():
+    answer = register("seminar@example.co.jp", "2026-12-17")
+    assert answer["statusCode"] == 303
+    (email,) = emails_to("seminar@example.co.jp")
+    assert email["Subject"] == "【ミライ在庫】セミナーお申し込み完了：スコアリング設計の実践（オンラインセミナー）"
+    text = email.get_body(("plain",)).get_content()
+    assert "日時：2026年12月17日(木) 14:00〜15:00" in text and "https://webinar.example.co.jp/j/20261217" in text
+    assert "List-Unsubscribe" not in email and "/v1/t/" not in email.as_string()
+    (attachment,) = list(email.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar" and attachment.get_filename() == "seminar.ics"
+    (entry,) = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert entry.decoded("DTSTART") == datetime(2026, 12, 17, 5, 0, tzinfo=UTC)
+    lead_id = lead_id_of("seminar@example.co.jp")
+    (registration,) = items_under(keys.event_pk(EVENT_ID), keys.registration_sk(lead_id))
+    assert (registration["status"], registration["session"]) == ("registered", "2026-12-17")
+    assert session_counts("2026-12-17") == {"registered": 1, "waitlisted": 0}
+
+
+def test_a_second_post_for_the_same_event_keeps_the_first_registration_and_sends_nothing_more():
+    register("twice@example.co.jp", "2026-12-10")
+    register("twice@example.co.jp", "2026-12-17", POSTED + timedelta(hours=2))
+    assert len(emails_to("twice@example.co.jp")) == 1
+    assert session_counts("2026-12-10") == {"registered": 1, "waitlisted": 0}
+    assert not [item for item in all_items() if item["SK"] == keys.session_sk("2026-12-17")]
+
+
+@pytest.mark.usefixtures("small_session")
+def test_beyond_its_capacity_a_session_puts_registrations_on_its_waitlist_in_order():
+    for number in range(4):
+        register(f"guest{number}@example.co.jp", at=POSTED + timedelta(minutes=number))
+    assert session_counts("2026-12-10") == {"registered": 2, "waitlisted": 2}
+    for number in range(2):
+        (email,) = emails_to(f"guest{number}@example.co.jp")
+        assert email["Subject"].startswith("【ミライ在庫】セミナーお申し込み完了") and list(email.iter_attachments())
+    for number in (2, 3):
+        (email,) = emails_to(f"guest{number}@example.co.jp")
+        assert email["Subject"].startswith("【ミライ在庫】キャンセル待ちで承りました")
+        assert not list(email.iter_attachments())
+    waiting = [item["lead_id"] for item in items_under(keys.event_pk(EVENT_ID), "WAIT#")]
+    assert waiting == [lead_id_of("guest2@example.co.jp"), lead_id_of("guest3@example.co.jp")]  # first come first
+
+
+@pytest.mark.usefixtures("small_session")
+def test_a_registered_lead_is_reminded_the_day_before_and_an_hour_before_and_a_waitlisted_one_is_not():
+    for number in range(3):  # two places, then the waitlist
+        register(f"guest{number}@example.co.jp", at=POSTED + timedelta(minutes=number))
+    starts = datetime(2026, 12, 10, 5, 0, tzinfo=UTC)  # 14:00 in Tokyo
+
+    def reminders(subject: str) -> list[str]:
+        return sorted(str(email["To"]) for email in outbox() if str(email["Subject"]).startswith(subject))
+
+    dispatch_and_send(starts - timedelta(hours=24, minutes=1))
+    assert reminders("【ミライ在庫】明日開催") == []
+    dispatch_and_send(starts - timedelta(hours=23, minutes=59))
+    assert reminders("【ミライ在庫】明日開催") == ["guest0@example.co.jp", "guest1@example.co.jp"]
+    (email,) = [e for e in outbox()
+                if str(e["Subject"]).startswith("【ミライ在庫】明日開催") and e["To"] == "guest0@example.co.jp"]
+    assert "日時：2026年12月10日(木) 14:00〜15:00" in email.get_body(("plain",)).get_content()
+    dispatch_and_send(starts - timedelta(minutes=59))
+    assert reminders("【ミライ在庫】まもなく開催") == ["guest0@example.co.jp", "guest1@example.co.jp"]
+    dispatch_and_send(starts - timedelta(minutes=30))  # nothing more: each registration left the due index
+    assert len(reminders("【ミライ在庫】明日開催")) + len(reminders("【ミライ在庫】まもなく開催")) == 4
+    assert not [item for item in items_under(keys.event_pk(EVENT_ID), "REG#") if item.get("due_pk")]
