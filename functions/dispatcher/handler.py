@@ -74,6 +74,19 @@ def chase(now: datetime) -> dict[str, int]:
     return {"verdicts_reminded": chased.reminded, "verdicts_escalated": chased.escalated}
 
 
+def remind(queue: SendQueue, now: datetime) -> int:
+    """Seminar reminders due: what cannot be read or queued now is tried again next tick; nothing here stops the
+    step emails and campaigns."""
+    try:
+        queued = queue_reminders(registrations(), queue, marketer_config().events, now)
+    except StoreUnavailable:
+        logger.exception("seminar reminders could not be queued: tried again next tick")
+        return 0
+    if queued:
+        logger.info("seminar reminders queued", extra={"count": queued})
+    return queued
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
 @traced
@@ -88,9 +101,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # Alerts to salespeople are no marketing email: they go out whatever the deliverability pause; nor are the
     # reminders of a seminar a person registered for.
     verdicts = chase(now)
-    reminders = queue_reminders(registrations(), queue, marketer_config().events, now)
-    if reminders:
-        logger.info("seminar reminders queued", extra={"count": reminders})
+    reminders = remind(queue, now)
     result = tick(store, queue, now, keys.DUE_SHARDS)
     if result.claimed:
         logger.info("step emails dispatched", extra={"count": result.claimed})

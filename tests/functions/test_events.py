@@ -119,3 +119,17 @@ def test_a_registered_lead_is_reminded_the_day_before_and_an_hour_before_and_a_w
     dispatch_and_send(starts - timedelta(minutes=30))  # nothing more: each registration left the due index
     assert len(reminders("【ミライ在庫】明日開催")) + len(reminders("【ミライ在庫】まもなく開催")) == 4
     assert not [item for item in items_under(keys.event_pk(EVENT_ID), "REG#") if item.get("due_pk")]
+
+
+def test_a_session_under_way_or_a_lead_still_to_confirm_its_address_gets_no_seat():
+    register("late@example.co.jp", "2026-12-10", datetime(2026, 12, 10, 5, 30, tzinfo=UTC))  # 14:30: begun
+    assert emails_to("late@example.co.jp") == []
+    pipeline = Pipeline()
+    with time_machine.travel(POSTED, tick=False):  # a newsletter sign-up still unconfirmed
+        post_form("/v1/forms/newsletter", {"email": "unconfirmed@example.co.jp", "consent": "on"})
+        pipeline.drain()
+        send_queue().drain()
+    register("unconfirmed@example.co.jp", "2026-12-10", POSTED + timedelta(minutes=5))
+    assert [str(email["Subject"]) for email in emails_to("unconfirmed@example.co.jp")] == [
+        "【ミライ在庫】メールマガジン登録のご確認"]
+    assert not items_under(keys.event_pk(EVENT_ID))

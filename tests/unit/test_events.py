@@ -12,7 +12,7 @@ from nurture.config.events import EventDefinition, EventsConfig, event_problems
 from nurture.config.loader import load_config_files, read_config_files
 from nurture.domain.errors import ConfigInvalid
 from nurture.domain.events.calendar_file import calendar_file
-from nurture.domain.events.registration import registration_message_id, when
+from nurture.domain.events.registration import when
 from nurture.domain.events.requests import RegistrationMessage, requested_registration
 from tests.conftest import CONFIG_DIR
 
@@ -65,8 +65,6 @@ def test_only_a_seminar_post_choosing_a_session_of_its_event_asks_for_a_place():
         lead_id="L1", event_id=EVENT_ID, session_id="2026-12-17", asked_at="2026-12-04T01:00:00.000000Z")
     assert requested_registration("L1", {**post, "fields": {"session": "2027-01-01"}}, CONFIG.events) is None
     assert requested_registration("L1", {**post, "form_id": "contact", "form_kind": "contact"}, CONFIG.events) is None
-    assert registration_message_id(EVENT_ID, "L1", "registered") != registration_message_id(EVENT_ID, "L1",
-                                                                                            "waitlisted")
 
 
 def test_a_session_reads_in_each_language_in_the_events_time_zone():
@@ -96,10 +94,47 @@ def test_reminders_come_the_day_before_and_an_hour_before_while_still_ahead():
     from nurture.domain.events.reminders import next_reminder
 
     session = EVENT.sessions[0]  # 2026-12-10 14:00 in Tokyo: 05:00 UTC
-    assert next_reminder(EVENT, session, STAMP) == (0, "2026-12-09T05:00:00.000000Z")
-    assert next_reminder(EVENT, session, STAMP, after=0) == (1, "2026-12-10T04:00:00.000000Z")
+    assert next_reminder(EVENT, session, STAMP) == (24, "2026-12-09T05:00:00.000000Z")
+    assert next_reminder(EVENT, session, STAMP, before=24) == (1, "2026-12-10T04:00:00.000000Z")
     late = datetime(2026, 12, 9, 12, 0, tzinfo=UTC)  # registered after the day-before reminder's time
     assert next_reminder(EVENT, session, late) == (1, "2026-12-10T04:00:00.000000Z")
     assert next_reminder(EVENT, session, datetime(2026, 12, 10, 4, 30, tzinfo=UTC)) is None
     with pytest.raises(ValueError, match="earliest reminder first"):
         EventDefinition.model_validate({**EVENT.model_dump(), "reminders_hours_before": [1, 24]})
+
+
+class Registrations:
+    """The dispatcher's view of registrations: their due reminders, and where each was moved."""
+
+    def __init__(self, due: list) -> None:
+        self.due, self.moved, self.queued = due, {}, []
+
+    def due_reminders(self, until: str, limit: int) -> list:
+        return [entry for entry in self.due if entry.at <= until]
+
+    def move_reminder(self, due, following) -> None:
+        self.moved[due.message.lead_id] = following
+
+    def registration(self, event_id: str, lead_id: str) -> dict | None:
+        return {"session": "2026-12-10", "status": "registered"} if lead_id != "gone" else None
+
+    def send_batch(self, messages: list) -> None:
+        self.queued += messages
+
+
+def test_a_due_reminder_goes_only_while_the_config_still_has_it_then_moves_on_or_is_rescheduled():
+    from nurture.domain.events.reminders import DueReminder, queue_reminders
+    from nurture.domain.events.requests import ReminderMessage
+
+    def due(lead: str, hours: int, at: str) -> DueReminder:
+        return DueReminder(ReminderMessage(lead_id=lead, event_id=EVENT_ID, hours_before=hours), at, f"{at}#x")
+
+    now = datetime(2026, 12, 9, 5, 0, 30, tzinfo=UTC)
+    store = Registrations([due("kept", 24, "2026-12-09T05:00:00.000000Z"),
+                           due("moved", 24, "2026-12-08T05:00:00.000000Z"),  # the session was a day later then
+                           due("dropped", 48, "2026-12-08T05:00:00.000000Z"),  # a reminder no longer configured
+                           due("gone", 24, "2026-12-09T05:00:00.000000Z")])
+    assert queue_reminders(store, store, CONFIG.events, now) == 1
+    assert [message.lead_id for message in store.queued] == ["kept"]
+    assert store.moved == {"kept": (1, "2026-12-10T04:00:00.000000Z"), "moved": (1, "2026-12-10T04:00:00.000000Z"),
+                           "dropped": (1, "2026-12-10T04:00:00.000000Z"), "gone": None}

@@ -222,9 +222,9 @@ HELD_DUE = "DUE#HELD"  # the due index's partition of campaign emails held for a
 EVENTS_DUE = "DUE#EVENTS"  # the due index's partition of seminar registrations, at their next reminder
 
 
-def reminder_due_sk(at: str, event_id: str, lead_id: str, reminder: int) -> str:
+def reminder_due_sk(at: str, event_id: str, lead_id: str, hours_before: int) -> str:
     """A registration's next reminder: when, and which (the index projects no more of the registration)."""
-    return f"{at}#{event_id}#{lead_id}#{reminder}"
+    return f"{at}#{event_id}#{lead_id}#{hours_before}"
 
 
 def event_pk(event_id: str) -> str:

@@ -23,13 +23,13 @@ class DynamoRegistrations(DynamoTable):
                  reminder: tuple[int, str] | None) -> tuple[Status, str]:
         """One transaction: the registration put unless the lead has one in the event, and the session's count of
         registered people moved unless it is at capacity; a full session's goes to its waitlist instead. A place
-        carries its first `reminder` (number, time) on the due index. The status and session of the lead's
+        carries its first `reminder` (hours before, time) on the due index. The status and session of the lead's
         registration (an earlier one's, when it had one)."""
         pk = keys.event_pk(event_id)
         registration = {"PK": pk, "SK": keys.registration_sk(lead_id), "lead_id": lead_id, "session": session_id,
                         "registered_at": at}
-        due = {"due_pk": keys.EVENTS_DUE, "due_sk": keys.reminder_due_sk(reminder[1], event_id, lead_id, reminder[0])} \
-            if reminder is not None else {}
+        due = {} if reminder is None else {
+            "due_pk": keys.EVENTS_DUE, "due_sk": keys.reminder_due_sk(reminder[1], event_id, lead_id, reminder[0])}
         for attempt in range(MAX_ATTEMPTS):
             for status in (REGISTERED, WAITLISTED):
                 try:
@@ -37,17 +37,19 @@ class DynamoRegistrations(DynamoTable):
                     self._call("transact_write_items", TransactItems=self._places(pk, placed, status, capacity))
                     return status, session_id
                 except TransactionCancelled as cancelled:
-                    if cancelled.codes[0] == "ConditionalCheckFailed":
+                    codes = [*cancelled.codes, None, None]  # one per item; DynamoDB may give none
+                    if codes[0] == "ConditionalCheckFailed":
                         held = self._get(pk, keys.registration_sk(lead_id))
                         if held is not None:
                             return held["status"], str(held["session"])
                         break  # cancelled meanwhile: try again
-                    if status == REGISTERED and cancelled.codes[1] == "ConditionalCheckFailed":
+                    if status == REGISTERED and codes[1] == "ConditionalCheckFailed":
                         continue  # full: the waitlist
                     if not cancelled.lost_race():
                         raise StoreUnavailable(f"registration refused: {cancelled.codes}") from cancelled
                     break
-            backoff(attempt)
+            if attempt + 1 < MAX_ATTEMPTS:
+                backoff(attempt)
         raise StoreUnavailable("the session kept changing while the lead was registered")
 
     def _places(self, pk: str, registration: dict[str, Any], status: Status, capacity: int) -> list[dict[str, Any]]:
@@ -75,8 +77,8 @@ class DynamoRegistrations(DynamoTable):
         """Registrations whose next reminder is due by `until`, soonest first (the due index's `DUE#EVENTS`)."""
         due = []
         for entry in self._due(keys.EVENTS_DUE, until, limit):
-            _at, event_id, lead_id, reminder = str(entry["due_sk"]).split("#")
-            due.append(DueReminder(ReminderMessage(lead_id=lead_id, event_id=event_id, reminder=int(reminder)),
+            at, event_id, lead_id, hours = str(entry["due_sk"]).split("#")
+            due.append(DueReminder(ReminderMessage(lead_id=lead_id, event_id=event_id, hours_before=int(hours)), at,
                                    str(entry["due_sk"])))
         return due
 

@@ -44,8 +44,8 @@ class Session(StrictModel):
 
 
 class EventEmails(StrictModel):
-    """Templates (templates/<name>.yaml) of the emails around a registration: each shows {{ event.title }},
-    {{ event.starts }}, {{ event.place }} and {{ cancel_url }}."""
+    """Templates (templates/<name>.yaml) of the emails around a registration: each may show {{ event.title }},
+    {{ event.starts }} and {{ event.place }}; the reminder {{ hours_before }} too."""
 
     registered: str = Field(default="event_registered", description="the confirmation, with the .ics attached")
     waitlisted: str = Field(default="event_waitlisted", description="a full session's waitlist place")

@@ -23,7 +23,8 @@ WEEKDAYS = {"ja": "月火水木金土日", "en": ("Mon", "Tue", "Wed", "Thu", "F
 class RegistrationStore(Protocol):
     def register(self, event_id: str, session_id: str, lead_id: str, capacity: int, at: str,
                  reminder: tuple[int, str] | None) -> tuple[Status, str]:
-        """A place in the session (with its first `reminder` on the due index), or on its waitlist when it is full,
+        """A place in the session (with its first `reminder`, hours before and time, on the due index), or on its
+        waitlist when it is full,
         unless the lead holds one in the event already: the status and the session of the lead's registration."""
         ...
 
@@ -58,13 +59,23 @@ def event_values(event: EventDefinition, session: Session, language: str) -> dic
 def deliver_registration(message: RegistrationMessage, events: EventsConfig, store: EventSenderStore, mailer: Mailer,
                          composer: Composer, templates: dict[str, EmailTemplate], now: datetime,
                          retention_days: int) -> str:
-    """Register the lead, then send the email of its registration once (none to a lead waiting for its double
-    opt-in confirmation, the only email it gets). Dropped: the event or its session left the config since the
-    post, or its template did."""
+    """Register the lead, then send the email of its registration once. Dropped, with no seat: the event or its
+    session left the config since the post, the session has begun, or the lead waits for its double opt-in
+    confirmation (the only email it gets); a suppressed address gets no seat either. Dropped after registering:
+    the template left the config."""
     event = events.events.get(message.event_id)
     asked = event.session(message.session_id) if event is not None else None
     if event is None or asked is None:
         return "dropped"
+    found = store.lead_for_sending(message.lead_id)
+    if found is None:
+        return "gone"  # erased, or removed unconfirmed: no seat
+    profile, suppressed = found
+    # No seat for a session under way, nor for a lead still to confirm its address (it would get no confirmation).
+    if pending(profile) is not None or now >= event.starts_at(asked):
+        return "dropped"
+    if suppressed:
+        return "skipped_suppressed"
     status, held = store.register(message.event_id, asked.id, message.lead_id, asked.capacity, message.asked_at,
                                   next_reminder(event, asked, now))
     session = event.session(held) or asked  # an earlier registration keeps its own session

@@ -17,14 +17,15 @@ from nurture.domain.sending import AskedEmail, Composer, Mailer, deliver_asked
 
 def reminder_message_id(message: ReminderMessage) -> str:
     return hashlib.sha256(
-        f"{message.lead_id}|event|{message.event_id}|reminder|{message.reminder}".encode()).hexdigest()[:24]
+        f"{message.lead_id}|event|{message.event_id}|reminder|{message.hours_before}".encode()).hexdigest()[:24]
 
 
 def deliver_reminder(message: ReminderMessage, events: EventsConfig, store: EventSenderStore, mailer: Mailer,
                      composer: Composer, templates: Mapping[str, EmailTemplate], now: datetime,
                      retention_days: int) -> str:
-    """Send one reminder once, to a lead still registered (a waitlisted or cancelled one gets none). Dropped: the
-    lead is no longer registered, or the event, its session or the template left the config."""
+    """Send one reminder once, to a lead still registered (a waitlisted or cancelled one gets none), before its
+    session starts. Dropped: the lead is no longer registered, the session has begun (a reminder late in the queue),
+    or the event, its session, this reminder or the template left the config."""
     event = events.events.get(message.event_id)
     registration = store.registration(message.event_id, message.lead_id) if event is not None else None
     if event is None or registration is None or registration.get("status") != "registered":
@@ -32,9 +33,10 @@ def deliver_reminder(message: ReminderMessage, events: EventsConfig, store: Even
     session = event.session(str(registration["session"]))
     name = event.emails.reminder
     template = templates.get(name)
-    if session is None or template is None or message.reminder >= len(event.reminders_hours_before):
+    hours = message.hours_before
+    if session is None or template is None or hours not in event.reminders_hours_before or \
+            now >= event.starts_at(session):
         return "dropped"
-    hours = event.reminders_hours_before[message.reminder]
 
     def plan(profile: dict[str, Any]) -> AskedEmail | str:
         if pending(profile) is not None:

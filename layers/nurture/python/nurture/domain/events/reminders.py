@@ -15,19 +15,26 @@ from nurture.domain.events.requests import ReminderMessage
 MAX_QUEUED = 500  # a tick's reminders; the rest wait for the next tick, a minute later
 
 
-def next_reminder(event: EventDefinition, session: Session, now: datetime, after: int = -1) -> tuple[int, str] | None:
-    """The first of the event's reminders after the `after`th whose time is still to come: its number and time."""
-    starts = event.starts_at(session)
-    for number, hours in enumerate(event.reminders_hours_before):
-        at = starts - timedelta(hours=hours)
-        if number > after and at > now:
-            return number, iso(at)
+def reminder_at(event: EventDefinition, session: Session, hours: int) -> str:
+    return iso(event.starts_at(session) - timedelta(hours=hours))
+
+
+def next_reminder(event: EventDefinition, session: Session, now: datetime,
+                  before: int | None = None) -> tuple[int, str] | None:
+    """The first of the event's reminders (after the one `before` hours before the session, if given) whose time is
+    still to come: its hours before the session, and its time. A reminder is known by its hours, not its place in
+    the list, so a marketer's edit of the list never sends one with another's words."""
+    for hours in event.reminders_hours_before:
+        at = reminder_at(event, session, hours)
+        if (before is None or hours < before) and at > iso(now):
+            return hours, at
     return None
 
 
 @dataclass(frozen=True)
 class DueReminder:
     message: ReminderMessage
+    at: str  # when it was due, as the registration held it
     due_sk: str  # as read: the registration moves on only from it
 
 
@@ -47,12 +54,23 @@ def queue_reminders(store: ReminderStore, queue: MessageQueue, events: EventsCon
     """Queue the reminders due by now, then move each registration on to its next one (or off the index). A tick
     that dies in between queues them again next time: the sender sends each reminder once."""
     due = store.due_reminders(iso(now), MAX_QUEUED)
-    if due:
-        queue.send_batch([entry.message for entry in due])
+    sending: list[ReminderMessage] = []
+    moves: list[tuple[DueReminder, tuple[int, str] | None]] = []
     for entry in due:
         event = events.events.get(entry.message.event_id)
         registration = store.registration(entry.message.event_id, entry.message.lead_id) if event else None
         session = event.session(str(registration["session"])) if event and registration else None
-        following = next_reminder(event, session, now, entry.message.reminder) if event and session else None
+        if event is None or session is None:
+            moves.append((entry, None))  # the event, or the lead's registration, is gone
+            continue
+        hours = entry.message.hours_before
+        if hours in event.reminders_hours_before and reminder_at(event, session, hours) == entry.at:
+            sending.append(entry.message)
+            moves.append((entry, next_reminder(event, session, now, before=hours)))
+        else:  # the config moved the session or changed the reminders since: rescheduled as it is now
+            moves.append((entry, next_reminder(event, session, now)))
+    if sending:
+        queue.send_batch(sending)
+    for entry, following in moves:
         store.move_reminder(entry, following)
-    return len(due)
+    return len(sending)

@@ -28,7 +28,7 @@ class ReminderMessage(LeadMessage):
 
     kind: Literal["event_reminder"] = "event_reminder"
     event_id: str = Field(min_length=1, max_length=64)
-    reminder: int = Field(ge=0, le=10, description="which of the event's reminders_hours_before")
+    hours_before: int = Field(ge=1, le=720, description="which of the event's reminders_hours_before")
 
 
 def requested_registration(lead_id: str, activity: dict[str, Any], events: EventsConfig) -> RegistrationMessage | None:
