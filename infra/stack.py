@@ -59,8 +59,9 @@ TABLE_ACTIONS = {
     # BatchGetItem: the verdict deadlines due (chase_verdicts).
     "dispatcher": ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DescribeTable", "dynamodb:BatchGetItem"],
     # Transactions need the action of each item they write: UpdateItem, PutItem. Query: whether SES reported a
-    # message a stale marker left in doubt.
-    "sender": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+    # message a stale marker left in doubt. ConditionCheckItem: a seminar registration only while its lead exists.
+    "sender": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+               "dynamodb:ConditionCheckItem"],
     # ConditionCheckItem: an event is written only while its lead exists.
     "ses_events": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                    "dynamodb:ConditionCheckItem"],

@@ -13,6 +13,7 @@ import time_machine
 from icalendar import Calendar
 
 from nurture import keys
+from nurture.local.functions import api_request
 from nurture.settings import reload
 from tests.conftest import CONFIG_DIR
 from tests.functions.helpers import all_items, items_under, lead_id_of, post_form
@@ -133,3 +134,15 @@ def test_a_session_under_way_or_a_lead_still_to_confirm_its_address_gets_no_seat
     assert [str(email["Subject"]) for email in emails_to("unconfirmed@example.co.jp")] == [
         "【ミライ在庫】メールマガジン登録のご確認"]
     assert not items_under(keys.event_pk(EVENT_ID))
+
+
+def test_erasing_a_registered_lead_gives_its_seat_back_and_leaves_nothing_of_it_under_the_event():
+    register("erase-me@example.co.jp", "2026-12-10")
+    register("stays@example.co.jp", "2026-12-10", POSTED + timedelta(minutes=1))
+    lead_id = lead_id_of("erase-me@example.co.jp")
+    assert session_counts("2026-12-10") == {"registered": 2, "waitlisted": 0}
+    erased = api_request("DELETE", f"/v1/leads/{lead_id}")
+    assert erased is not None and erased["statusCode"] == 204
+    assert session_counts("2026-12-10") == {"registered": 1, "waitlisted": 0}
+    # No registration, pointer or reminder; only the post's duplicate guard, which its TTL removes in minutes.
+    assert not [item for item in all_items() if lead_id in str(item) and not item["PK"].startswith("DEDUPE#")]

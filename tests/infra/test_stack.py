@@ -129,7 +129,7 @@ EXPECTED_ACTIONS = {
                             "dynamodb:DescribeTable", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                             "dynamodb:BatchGetItem", "sqs:SendMessage"},
     "sender": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
-                        "ssm:GetParameter", "ses:SendEmail",
+                        "dynamodb:ConditionCheckItem", "ssm:GetParameter", "ses:SendEmail",
                         # the send queue, as its event source mapping reads it
                         "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
                         "sqs:GetQueueAttributes"},

@@ -242,6 +242,14 @@ def registration_sk(lead_id: str) -> str:
     return f"REG#{lead_id}"
 
 
+EVENT_PLACE_PREFIX = "EVENTREG#"
+
+
+def event_place_sk(event_id: str) -> str:
+    """Under the lead: its registration for the event, so an erasure finds it and gives the seat back."""
+    return f"{EVENT_PLACE_PREFIX}{event_id}"
+
+
 def waitlist_sk(session_id: str, at: str, lead_id: str) -> str:
     """A session's waitlist, first come first."""
     return f"WAIT#{session_id}#{at}#{lead_id}"

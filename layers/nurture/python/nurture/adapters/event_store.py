@@ -8,7 +8,7 @@ from typing import Any
 
 from nurture import keys
 from nurture.adapters.lead_store import ConditionFailed, DynamoTable, TransactionCancelled, item_key, to_item
-from nurture.domain.errors import StoreUnavailable
+from nurture.domain.errors import LeadGone, StoreUnavailable
 from nurture.domain.events.reminders import DueReminder
 from nurture.domain.events.requests import ReminderMessage, Status
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
@@ -23,7 +23,8 @@ class DynamoRegistrations(DynamoTable):
                  reminder: tuple[int, str] | None) -> tuple[Status, str]:
         """One transaction: the registration put unless the lead has one in the event, and the session's count of
         registered people moved unless it is at capacity; a full session's goes to its waitlist instead. A place
-        carries its first `reminder` (hours before, time) on the due index. The status and session of the lead's
+        carries its first `reminder` (hours before, time) on the due index. Under the lead, a pointer an erasure
+        finds, written only while the lead exists (LeadGone otherwise). The status and session of the lead's
         registration (an earlier one's, when it had one)."""
         pk = keys.event_pk(event_id)
         registration = {"PK": pk, "SK": keys.registration_sk(lead_id), "lead_id": lead_id, "session": session_id,
@@ -38,6 +39,8 @@ class DynamoRegistrations(DynamoTable):
                     return status, session_id
                 except TransactionCancelled as cancelled:
                     codes = [*cancelled.codes, None, None]  # one per item; DynamoDB may give none
+                    if cancelled.codes[-1:] == ["ConditionalCheckFailed"]:  # the last item: the lead's profile
+                        raise LeadGone(lead_id) from cancelled
                     if codes[0] == "ConditionalCheckFailed":
                         held = self._get(pk, keys.registration_sk(lead_id))
                         if held is not None:
@@ -65,9 +68,17 @@ class DynamoRegistrations(DynamoTable):
             {"Put": {"TableName": self._table, "Item": to_item({**registration, "status": status}),
                      "ConditionExpression": "attribute_not_exists(PK)"}},
             {"Update": counter}]
-        if status == WAITLISTED:  # first come, first promoted
+        waitlist = keys.waitlist_sk(session_id, at, lead_id) if status == WAITLISTED else None
+        if waitlist is not None:  # in the order of the posts, for promotion
             items.append({"Put": {"TableName": self._table, "Item": to_item(
-                {"PK": pk, "SK": keys.waitlist_sk(session_id, at, lead_id), "lead_id": lead_id})}})
+                {"PK": pk, "SK": waitlist, "lead_id": lead_id})}})
+        lead = keys.lead_pk(lead_id)
+        items += [
+            {"Put": {"TableName": self._table, "Item": to_item({
+                "PK": lead, "SK": keys.event_place_sk(pk.removeprefix(keys.event_pk(""))), "session": session_id,
+                "status": status, "waitlist_sk": waitlist})}},
+            {"ConditionCheck": {"TableName": self._table, "Key": item_key(lead, keys.PROFILE),
+                                "ConditionExpression": "attribute_exists(PK)"}}]
         return items
 
     def registration(self, event_id: str, lead_id: str) -> dict[str, Any] | None:

@@ -695,8 +695,35 @@ class DynamoLeadStore(DynamoTable):
             break
         else:
             raise StoreUnavailable("the lead kept changing while it was erased")
+        self._release_event_places(lead_id)
         self._sweep(lead_id, email_key, vids, at, tombstone=True)
         return True
+
+    def _release_event_places(self, lead_id: str) -> None:
+        """Each seminar registration of the lead (found by its pointer), its waitlist place and its seat count, in
+        one transaction each; one already released (an erasure run again) is left as it is."""
+        for place in self._query_all(keys.lead_pk(lead_id), keys.EVENT_PLACE_PREFIX):
+            event_pk = keys.event_pk(place["SK"]["S"].removeprefix(keys.EVENT_PLACE_PREFIX))
+            found = from_item(place)
+            items: list[dict[str, Any]] = [
+                {"Delete": {"TableName": self._table, "Key": item_key(event_pk, keys.registration_sk(lead_id)),
+                            "ConditionExpression": "attribute_exists(PK)"}},
+                {"Update": {"TableName": self._table, "Key": item_key(event_pk, keys.session_sk(str(found["session"]))),
+                            **Update().add(str(found["status"]), {"N": "-1"}).arguments()}}]
+            if found.get("waitlist_sk"):
+                items.append({"Delete": {"TableName": self._table,
+                                         "Key": item_key(event_pk, str(found["waitlist_sk"]))}})
+            for attempt in range(MAX_ATTEMPTS):
+                try:
+                    self._call("transact_write_items", TransactItems=items)
+                except TransactionCancelled as cancelled:
+                    if cancelled.codes[:1] == ["ConditionalCheckFailed"]:
+                        break  # released by an earlier run
+                    if not cancelled.lost_race():
+                        raise StoreUnavailable(f"seminar place not released: {cancelled.codes}") from cancelled
+                    backoff(attempt)
+                    continue
+                break
 
     def verdicts_due(self, until: str, limit: int) -> list[DueVerdict]:
         """Verdict deadlines passed by `until`, oldest first: the index's entries, then their items in one read."""

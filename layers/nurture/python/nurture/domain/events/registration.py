@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from nurture.config.events import EventDefinition, EventsConfig, Session
 from nurture.config.templates import EmailTemplate
+from nurture.domain.errors import LeadGone
 from nurture.domain.events.calendar_file import calendar_file
 from nurture.domain.events.reminders import next_reminder
 from nurture.domain.events.requests import RegistrationMessage, Status
@@ -76,8 +77,11 @@ def deliver_registration(message: RegistrationMessage, events: EventsConfig, sto
         return "dropped"
     if suppressed:
         return "skipped_suppressed"
-    status, held = store.register(message.event_id, asked.id, message.lead_id, asked.capacity, message.asked_at,
-                                  next_reminder(event, asked, now))
+    try:
+        status, held = store.register(message.event_id, asked.id, message.lead_id, asked.capacity,
+                                      message.asked_at, next_reminder(event, asked, now))
+    except LeadGone:
+        return "gone"  # erased since it was read
     session = event.session(held) or asked  # an earlier registration keeps its own session
     name = event.emails.registered if status == "registered" else event.emails.waitlisted
     template = templates.get(name)
