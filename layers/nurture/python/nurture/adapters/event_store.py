@@ -35,7 +35,7 @@ class DynamoRegistrations(DynamoTable):
             for status in (REGISTERED, WAITLISTED):
                 try:
                     placed = {**registration, **due} if status == REGISTERED else registration
-                    self._call("transact_write_items", TransactItems=self._places(pk, placed, status, capacity))
+                    self._call("transact_write_items", TransactItems=self._places(event_id, placed, status, capacity))
                     return status, session_id
                 except TransactionCancelled as cancelled:
                     codes = [*cancelled.codes, None, None]  # one per item; DynamoDB may give none
@@ -55,7 +55,9 @@ class DynamoRegistrations(DynamoTable):
                 backoff(attempt)
         raise StoreUnavailable("the session kept changing while the lead was registered")
 
-    def _places(self, pk: str, registration: dict[str, Any], status: Status, capacity: int) -> list[dict[str, Any]]:
+    def _places(self, event_id: str, registration: dict[str, Any], status: Status,
+                capacity: int) -> list[dict[str, Any]]:
+        pk = registration["PK"]
         session_id, lead_id, at = registration["session"], registration["lead_id"], registration["registered_at"]
         counter: dict[str, Any] = {"TableName": self._table, "Key": item_key(pk, keys.session_sk(session_id)),
                                    "UpdateExpression": "ADD #count :one",
@@ -75,7 +77,7 @@ class DynamoRegistrations(DynamoTable):
         lead = keys.lead_pk(lead_id)
         items += [
             {"Put": {"TableName": self._table, "Item": to_item({
-                "PK": lead, "SK": keys.event_place_sk(pk.removeprefix(keys.event_pk(""))), "session": session_id,
+                "PK": lead, "SK": keys.event_place_sk(event_id), "session": session_id,
                 "status": status, "waitlist_sk": waitlist})}},
             {"ConditionCheck": {"TableName": self._table, "Key": item_key(lead, keys.PROFILE),
                                 "ConditionExpression": "attribute_exists(PK)"}}]

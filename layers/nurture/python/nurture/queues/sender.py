@@ -23,6 +23,7 @@ from nurture.domain.downloads.requests import MaterialMessage
 from nurture.domain.events.registration import RegistrationStore, deliver_registration
 from nurture.domain.events.reminder_email import deliver_reminder
 from nurture.domain.events.requests import RegistrationMessage, ReminderMessage
+from nurture.domain.messages import LeadMessage
 from nurture.domain.preferences.confirmation_email import deliver_confirmation
 from nurture.domain.preferences.double_opt_in import ConfirmationMessage
 from nurture.domain.sending import Composer, Mailer, deliver
@@ -51,23 +52,34 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: QueueSend
             composers[version] = composer(its_config)
         return composers[version]
 
+    retention, opt_in, downloads = config.api.event_retention_days, config.double_opt_in, config.downloads
+    # Emails a person asked for (from the scorer's stream, or the dispatcher's reminders), by their message's kind:
+    # each delivered once, whatever the pause, with the invocation's config.
+    asked_for: dict[str, tuple[type[LeadMessage], Callable[[Any], str]]] = {
+        "confirmation": (ConfirmationMessage, lambda m: deliver_confirmation(
+            m, store, mailer, composer_for(None, config), config.templates, opt_in.template,
+            opt_in.unconfirmed_kept_days, clock(), retention)),
+        "material": (MaterialMessage, lambda m: deliver_material(
+            m, config.forms.get(m.form_id), store, mailer, composer_for(None, config), config.templates,
+            downloads.template, downloads.link_days, clock(), retention)),
+        "registration": (RegistrationMessage, lambda m: deliver_registration(
+            m, config.events, store, mailer, composer_for(None, config), config.templates, clock(), retention)),
+        "event_reminder": (ReminderMessage, lambda m: deliver_reminder(
+            m, config.events, store, mailer, composer_for(None, config), config.templates, clock(), retention)),
+    }
+
     def send(record: SQSRecord) -> None:
         # A malformed message fails here, returns to the queue and ends in its DLQ: nothing is lost.
         body = json.loads(record.body)
         if isinstance(body, dict) and body.get("kind") == "campaign":
             send_campaign(CampaignMessage.model_validate(body))
             return
-        if isinstance(body, dict) and body.get("kind") == "confirmation":
-            send_confirmation(ConfirmationMessage.model_validate(body))
-            return
-        if isinstance(body, dict) and body.get("kind") == "material":
-            send_material(MaterialMessage.model_validate(body))
-            return
-        if isinstance(body, dict) and body.get("kind") == "registration":
-            send_registration(RegistrationMessage.model_validate(body))
-            return
-        if isinstance(body, dict) and body.get("kind") == "event_reminder":
-            send_reminder(ReminderMessage.model_validate(body))
+        kind = body.get("kind") if isinstance(body, dict) else None
+        if kind in asked_for:
+            model, deliver_asked_for = asked_for[kind]
+            asked = model.model_validate(body)
+            outcome = deliver_asked_for(asked)
+            logger.info("asked-for email", extra={"kind": kind, "lead_id": asked.lead_id, "outcome": outcome})
             return
         message = StepMessage.model_validate(body)
         outcome = deliver(message, store, mailer, composer_for(None, config), config.sequences, config.subscriptions,
@@ -76,34 +88,6 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: QueueSend
             metrics.add_metric(name="EmailsSent", unit="Count", value=1)
         logger.info("step email", extra={"lead_id": message.lead_id, "sequence": message.sequence,
                                          "step": message.step, "outcome": outcome})
-
-    def send_confirmation(message: ConfirmationMessage) -> None:
-        settings = config.double_opt_in
-        outcome = deliver_confirmation(message, store, mailer, composer_for(None, config), config.templates,
-                                       settings.template, settings.unconfirmed_kept_days, clock(),
-                                       config.api.event_retention_days)
-        logger.info("confirmation email", extra={"lead_id": message.lead_id, "outcome": outcome})
-
-    def send_material(message: MaterialMessage) -> None:
-        settings = config.downloads
-        outcome = deliver_material(message, config.forms.get(message.form_id), store, mailer,
-                                   composer_for(None, config), config.templates, settings.template,
-                                   settings.link_days, clock(), config.api.event_retention_days)
-        logger.info("material email", extra={"lead_id": message.lead_id, "form_id": message.form_id,
-                                              "outcome": outcome})
-
-    def send_registration(message: RegistrationMessage) -> None:
-        outcome = deliver_registration(message, config.events, store, mailer,
-                                       composer_for(None, config), config.templates, clock(),
-                                       config.api.event_retention_days)
-        logger.info("seminar registration", extra={"lead_id": message.lead_id, "event": message.event_id,
-                                                   "outcome": outcome})
-
-    def send_reminder(message: ReminderMessage) -> None:
-        outcome = deliver_reminder(message, config.events, store, mailer, composer_for(None, config),
-                                   config.templates, clock(), config.api.event_retention_days)
-        logger.info("seminar reminder", extra={"lead_id": message.lead_id, "event": message.event_id,
-                                               "outcome": outcome})
 
     def send_campaign(message: CampaignMessage) -> None:
         if message.campaign_id not in states:
