@@ -7,7 +7,20 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import calls, campaigns, cold_import, cost, deploy, dispatch, end_state, load, replies, sales, scoring
+from bench import (
+    attendance,
+    calls,
+    campaigns,
+    cold_import,
+    cost,
+    deploy,
+    dispatch,
+    end_state,
+    load,
+    replies,
+    sales,
+    scoring,
+)
 from nurture.topology import FUNCTIONS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -78,6 +91,7 @@ def main() -> None:
     median, p99, misses = scoring.hot_lead_latency_in_fresh_process()
     alerts, split = sales.alert_latency(), sales.round_robin_split()
     reply_times = replies.reply_latency()
+    attendance_rates = attendance.import_rates()
     under_load = load.gateway_under_load()
     import_rows = cold_import.measure()
     tick_rows = dispatch.tick_read_units()
@@ -129,6 +143,8 @@ def main() -> None:
         *sales.markdown(alerts, split),
         "",
         *replies.markdown(reply_times),
+        "",
+        *attendance.markdown(attendance_rates),
         "",
         "## Step emails",
         "",

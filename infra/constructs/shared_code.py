@@ -89,7 +89,7 @@ def deployed_config(api_overrides: dict[str, Any]) -> Path:
             api = {**(yaml.safe_load(api_file.read_text(encoding="utf-8")) or {}), **api_overrides}
             api_file.write_text(yaml.safe_dump(api, allow_unicode=True, sort_keys=False), encoding="utf-8")
         validated = load_config(config, check_template_syntax=True)
-        missing = material_problems(paths.CONFIG, validated.forms)
+        missing = material_problems(paths.CONFIG, validated.forms, validated.events)
         if missing:
             raise ConfigInvalid(missing)
         try:

@@ -1,22 +1,30 @@
-"""Seminar registration through the real handlers: a seminar form's post registers the lead for the session it
-chose, once, within the session's capacity (beyond it, on the waitlist), and the confirmation carries the
-session's calendar file."""
+"""Seminars through the real handlers: a seminar form's post registers the lead for the session it chose, once,
+within the session's capacity (beyond it, on the waitlist), and the confirmation carries the session's calendar
+file; after the session, its attendance report marks each registrant, scores it and sends the follow-up."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from icalendar import Calendar
 
 from nurture import keys
+from nurture.adapters.lead_store import DynamoLeadStore
+from nurture.cli import main as cli
+from nurture.cli.target import Target
+from nurture.config import load_config
+from nurture.domain.report import build_report, default_period
 from nurture.local.functions import api_request
 from nurture.settings import reload
+from tests.attendance_reports import teams_ja
 from tests.conftest import CONFIG_DIR
-from tests.functions.helpers import all_items, items_under, lead_id_of, post_form
+from tests.functions.helpers import TABLE_NAME, all_items, events_under, items_under, lead_id_of, post_form
 from tests.functions.pipeline import Pipeline
 from tests.functions.step_emails import dispatch_and_send, outbox, send_queue
 
@@ -44,6 +52,11 @@ def emails_to(address: str) -> list:
 def session_counts(session: str) -> dict:
     (counter,) = items_under(keys.event_pk(EVENT_ID), keys.session_sk(session))
     return {name: int(counter.get(name, 0)) for name in ("registered", "waitlisted")}
+
+
+def attendance_counts(session: str) -> dict:
+    (counter,) = items_under(keys.event_pk(EVENT_ID), keys.session_sk(session))
+    return {name: int(counter.get(name, 0)) for name in ("attended", "no_show")}
 
 
 @pytest.fixture
@@ -146,3 +159,68 @@ def test_erasing_a_registered_lead_gives_its_seat_back_and_leaves_nothing_of_it_
     assert session_counts("2026-12-10") == {"registered": 1, "waitlisted": 0}
     # No registration, pointer or reminder; only the post's duplicate guard, which its TTL removes in minutes.
     assert not [item for item in all_items() if lead_id in str(item) and not item["PK"].startswith("DEDUPE#")]
+
+
+def test_a_sessions_attendance_report_marks_scores_and_follows_up_each_registrant_once(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    for address in ("came@example.co.jp", "away@example.co.jp"):
+        register(address, "2026-12-10")
+    register("other-day@example.co.jp", "2026-12-17")
+    after = datetime(2026, 12, 10, 7, 0, tzinfo=UTC)  # 16:00 in Tokyo
+    report = tmp_path / "出席者レポート.csv"
+    report.write_bytes(teams_ja([("came@example.co.jp", "2026/12/10 13:58:12", "2026/12/10 15:00:00", 62),
+                                 ("stranger@example.co.jp", "2026/12/10 14:00:00", "2026/12/10 15:00:00", 60)]))
+    monkeypatch.setattr(cli, "_target", lambda args: Target("moto", {"TABLE_NAME": TABLE_NAME}, ""))
+    pipeline = Pipeline()
+
+    def import_report(at: datetime) -> dict:
+        with time_machine.travel(at, tick=False):
+            capsys.readouterr()  # the functions' log lines so far
+            assert cli.main(["--config-dir", str(CONFIG_DIR), "events", "attendance", EVENT_ID, str(report),
+                             "--json"]) == 0
+            printed = capsys.readouterr().out
+            pipeline.drain()
+            send_queue().drain()
+        return json.loads(printed)
+
+    summary = import_report(after)
+    assert summary == {"event": EVENT_ID, "session": "2026-12-10", "rows": 2, "encoding": "utf-16", "people": 2,
+                       "came": 2, "without_address": 0, "unknown_columns": [], "rejected": [], "attended": 1,
+                       "no_show": 1, "walk_ins": 0, "unchanged": 0, "not_leads": [11], "failed": []}
+    assert attendance_counts("2026-12-10") == {"attended": 1, "no_show": 1}
+    came, away = lead_id_of("came@example.co.jp"), lead_id_of("away@example.co.jp")
+    for lead_id, marked in ((came, "event_attended"), (away, "event_no_show")):
+        assert [e["type"] for e in events_under(keys.lead_pk(lead_id)) if e["type"].startswith("event_")] == [marked]
+    assert [entry["delta"] for entry in items_under(keys.lead_pk(came), keys.LEDGER_PREFIX)
+            if entry.get("rule_id") == "event_attended"] == [30]
+    (thanks,) = [e for e in emails_to("came@example.co.jp") if "ご参加ありがとうございました" in str(e["Subject"])]
+    text = thanks.get_body(("plain",)).get_content()
+    assert "/v1/d/" in text and "https://webinar.example.co.jp/recordings/scoring-seminar-2026-12" in text
+    (missed,) = [e for e in emails_to("away@example.co.jp") if "当日の内容をご覧いただけます" in str(e["Subject"])]
+    assert "/v1/d/" not in missed.get_body(("plain",)).get_content()
+    assert len(emails_to("other-day@example.co.jp")) == 1  # its confirmation only: another session's report
+    # The same report again: nothing changes, nothing more is sent.
+    again = import_report(after + timedelta(hours=1))
+    assert (again["attended"], again["no_show"], again["unchanged"]) == (0, 0, 2)
+    assert attendance_counts("2026-12-10") == {"attended": 1, "no_show": 1}
+    assert len(emails_to("came@example.co.jp")) == 2 and len(emails_to("away@example.co.jp")) == 2
+    config = load_config(CONFIG_DIR)
+    period = default_period(after.date(), ZoneInfo("Asia/Tokyo"))
+    funnel = build_report(DynamoLeadStore(TABLE_NAME).report_items(), period, config.sequences, config.scoring, after,
+                          events_config=config.events)["events"][0]
+    assert [(row["registered"], row["attended"], row["no_show"], row["handed_off"]) for row in funnel["sessions"]] == [
+        (2, 1, 1, 1), (1, 0, 0, 0)]  # the attendee became hot at once and was handed off
+
+
+def test_an_attendance_report_is_refused_before_its_session_ends_or_for_an_unknown_event(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    register("early@example.co.jp", "2026-12-10")
+    report = tmp_path / "report.csv"
+    report.write_bytes(teams_ja([("early@example.co.jp", "2026/12/10 13:58:12", "2026/12/10 15:00:00", 62)]))
+    monkeypatch.setattr(cli, "_target", lambda args: Target("moto", {"TABLE_NAME": TABLE_NAME}, ""))
+    with time_machine.travel(datetime(2026, 12, 10, 5, 30, tzinfo=UTC), tick=False):  # 14:30: under way
+        assert cli.main(["--config-dir", str(CONFIG_DIR), "events", "attendance", EVENT_ID, str(report)]) == 1
+        assert cli.main(["--config-dir", str(CONFIG_DIR), "events", "attendance", "no-such", str(report)]) == 2
+    errors = capsys.readouterr().err
+    assert "import its report after it ends" in errors and "no event 'no-such'" in errors
+    assert not [item for item in all_items() if item["SK"].startswith(("ATTENDANCE#",))]

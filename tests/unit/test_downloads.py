@@ -58,15 +58,17 @@ def test_the_material_email_is_transactional_it_shows_the_sender_and_needs_no_op
     assert footer_problems(config.templates["send_material"]) == []
 
 
-def test_a_form_whose_file_is_not_in_the_assets_folder_is_named(tmp_path: Path):
+def test_a_form_or_an_event_whose_file_is_not_in_the_assets_folder_is_named(tmp_path: Path):
     config = load_config_files(read_config_files(CONFIG_DIR), "config")
-    assert material_problems(CONFIG_DIR, config.forms) == []
-    assert named_materials(CONFIG_DIR, config.forms) == {PDF: CONFIG_DIR / "assets" / PDF}
+    assert material_problems(CONFIG_DIR, config.forms, config.events) == []
+    assert named_materials(CONFIG_DIR, config.forms, config.events) == {PDF: CONFIG_DIR / "assets" / PDF}
     shutil.copytree(CONFIG_DIR, tmp_path / "config")
     (tmp_path / "config" / "assets" / PDF).unlink()
     (tmp_path / "config" / "assets" / "notes for me.txt").write_text("not a material name")
-    assert material_problems(tmp_path / "config", config.forms) == [
-        f"{tmp_path / 'config'}/forms.yaml: forms.whitepaper.asset: assets/{PDF} is not there"]
+    assert material_problems(tmp_path / "config", config.forms, config.events) == [
+        f"{tmp_path / 'config'}/forms.yaml: forms.whitepaper.asset: assets/{PDF} is not there",
+        f"{tmp_path / 'config'}/events.yaml: events.scoring-seminar-2026-12.follow_up.material: assets/{PDF} is not "
+        "there"]
     assert PDF in shipped_materials(CONFIG_DIR) and shipped_materials(tmp_path / "config") == {}
 
 

@@ -51,7 +51,7 @@ def test_config_check_names_an_event_whose_form_or_sessions_or_emails_do_not_fit
         "2026-12-10, 2026-12-24"]
     assert event_problems(EventsConfig.model_validate({"events": {EVENT_ID: {
         **EVENT.model_dump(), "sessions": [s.model_dump() for s in EVENT.sessions[:1]]}}}), CONFIG.forms,
-        set(CONFIG.templates)) == [
+        set(CONFIG.templates), set(CONFIG.campaigns.campaigns)) == [
         f"events.{EVENT_ID}.sessions: the form 'seminar' offers 2026-12-10, 2026-12-17; the event has 2026-12-10"]
     unsent = {name: text for name, text in files.items() if name != "templates/event_waitlisted.yaml"}
     with pytest.raises(ConfigInvalid, match="template 'event_waitlisted' is not in templates/"):

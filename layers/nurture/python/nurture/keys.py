@@ -255,6 +255,11 @@ def waitlist_sk(session_id: str, at: str, lead_id: str) -> str:
     return f"WAIT#{session_id}#{at}#{lead_id}"
 
 
+def attendance_sk(event_id: str, session_id: str) -> str:
+    """Under the lead: that a session's attendance import marked it (attended or no-show), once."""
+    return f"ATTENDANCE#{event_id}#{session_id}"
+
+
 def campaign_hold_sk(lead_id: str) -> str:
     """A campaign email held until the lead's own send window opens."""
     return f"HOLD#{lead_id}"

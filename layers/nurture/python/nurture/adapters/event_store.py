@@ -1,5 +1,6 @@
 """Seminar registrations in the table: under `EVENT#<id>`, each session's counters (`SESSION#<id>`: registered,
-waitlisted), each lead's registration (`REG#<lead>`), and the waitlist in order (`WAIT#<session>#<at>#<lead>`)."""
+waitlisted, attended, no_show), each lead's registration (`REG#<lead>`), and the waitlist in order
+(`WAIT#<session>#<at>#<lead>`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import contextlib
 from typing import Any
 
 from nurture import keys
-from nurture.adapters.lead_store import ConditionFailed, DynamoTable, TransactionCancelled, item_key, to_item
+from nurture.adapters.lead_store import ConditionFailed, DynamoTable, TransactionCancelled, from_item, item_key, to_item
+from nurture.domain.activity import Activity
 from nurture.domain.errors import LeadGone, StoreUnavailable
 from nurture.domain.events.reminders import DueReminder
-from nurture.domain.events.requests import ReminderMessage, Status
+from nurture.domain.events.requests import ATTENDED, ReminderMessage, Status
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 
 REGISTERED: Status = "registered"
@@ -107,3 +109,36 @@ class DynamoRegistrations(DynamoTable):
             self._call("update_item", TableName=self._table,
                        Key=item_key(keys.event_pk(message.event_id), keys.registration_sk(message.lead_id)),
                        UpdateExpression=update, ConditionExpression="due_sk = :seen", ExpressionAttributeValues=values)
+
+    def session_registrations(self, event_id: str, session_id: str) -> list[str]:
+        """The leads holding a place in the session (one query of the event's registrations)."""
+        return [str(found["lead_id"]) for found in map(from_item, self._query_all(
+            keys.event_pk(event_id), keys.registration_sk(""))) if found.get("session") == session_id
+            and found.get("status") == REGISTERED]
+
+    def mark_attendance(self, event_id: str, session_id: str, lead_id: str, activity: Activity) -> bool:
+        """One transaction: the lead still there, its marker of this session's attendance new, the activity, and the
+        session's count of attended or no_show moved. False when an earlier import marked the lead."""
+        pk = keys.lead_pk(lead_id)
+        counter = "attended" if activity.type == ATTENDED else "no_show"
+        items: list[dict[str, Any]] = [
+            {"ConditionCheck": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
+                                "ConditionExpression": "attribute_exists(PK)"}},
+            {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
+                     "Item": to_item({"PK": pk, "SK": keys.attendance_sk(event_id, session_id),
+                                      "event_sk": keys.event_sk(activity.occurred_at, activity.event_id),
+                                      "expires_at": activity.expires_at})}},
+            {"Put": {"TableName": self._table, "Item": to_item({
+                "PK": pk, "SK": keys.event_sk(activity.occurred_at, activity.event_id), **activity.attributes()})}},
+            {"Update": {"TableName": self._table, "Key": item_key(keys.event_pk(event_id), keys.session_sk(session_id)),
+                        "UpdateExpression": "ADD #count :one", "ExpressionAttributeNames": {"#count": counter},
+                        "ExpressionAttributeValues": {":one": {"N": "1"}}}}]
+        try:
+            self._call("transact_write_items", TransactItems=items)
+        except TransactionCancelled as cancelled:
+            if cancelled.codes[:1] == ["ConditionalCheckFailed"]:
+                raise LeadGone(lead_id) from cancelled
+            if cancelled.codes[1:2] == ["ConditionalCheckFailed"]:
+                return False
+            raise StoreUnavailable(f"attendance not recorded: {cancelled.codes}") from cancelled
+        return True

@@ -463,13 +463,14 @@ class DynamoLeadStore(DynamoTable):
         return (from_item(item) for item in items)
 
     def report_items(self) -> Iterator[dict[str, Any]]:
-        """Every lead's profile, activity and handoffs, campaigns' states, counters and scans, and the double opt-in
-        counters (a scan: for reports, never on a request's path)."""
+        """Every lead's profile, activity and handoffs, campaigns' states, counters and scans, the double opt-in
+        counters and the seminar registrations (a scan: for reports, never on a request's path)."""
         items = self._pages("scan", TableName=self._table,
                             FilterExpression="(begins_with(PK, :lead) AND (SK = :profile OR begins_with(SK, :event) "
                                              "OR begins_with(SK, :handoff))) OR begins_with(PK, :campaigns) "
                                              "OR begins_with(PK, :jobs) OR (begins_with(PK, :state) AND SK = :sk) "
-                                             "OR begins_with(PK, :opt_in)",
+                                             "OR begins_with(PK, :opt_in) "
+                                             "OR (begins_with(PK, :seminar) AND begins_with(SK, :registration))",
                             ExpressionAttributeValues={":lead": {"S": keys.lead_pk("")},
                                                        ":profile": {"S": keys.PROFILE},
                                                        ":event": {"S": keys.EVENT_PREFIX},
@@ -478,7 +479,9 @@ class DynamoLeadStore(DynamoTable):
                                                        ":jobs": {"S": keys.job_pk("")},
                                                        ":state": {"S": keys.campaign_pk("")},
                                                        ":sk": {"S": keys.CAMPAIGN_SK},
-                                                       ":opt_in": {"S": keys.stats_pk(COUNTERS, "")}})
+                                                       ":opt_in": {"S": keys.stats_pk(COUNTERS, "")},
+                                                       ":seminar": {"S": keys.event_pk("")},
+                                                       ":registration": {"S": keys.registration_sk("")}})
         return (from_item(item) for item in items)
 
     def handoff_published(self, lead_id: str, handoff_id: str) -> bool:

@@ -84,19 +84,19 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
 
 
 def _upload_materials(config: NurtureConfig, config_dir: Path, target: Target) -> None:
-    """The files the download forms name, into the target's materials bucket before the version that names them
-    is active (a file already there is replaced: a form's material can be updated in place)."""
+    """The files the download forms and the events name, into the target's materials bucket before the version
+    that names them is active (a file already there is replaced: a material can be updated in place)."""
     from nurture.adapters.material_store import S3Materials
     from nurture.config.materials import material_problems, named_materials
     from nurture.domain.errors import ConfigInvalid
 
-    missing = material_problems(config_dir, config.forms)
+    missing = material_problems(config_dir, config.forms, config.events)
     if missing:
         raise ConfigInvalid(missing)
-    named = named_materials(config_dir, config.forms)
+    named = named_materials(config_dir, config.forms, config.events)
     bucket = target.environment.get("MATERIALS_BUCKET")
     if named and not bucket:
-        raise ConfigInvalid([f"{config_dir}/forms.yaml: the {target.description} has no materials bucket for "
+        raise ConfigInvalid([f"{config_dir}: the {target.description} has no materials bucket for "
                              f"{', '.join(sorted(named))}: deploy this version of the stack first"])
     store = S3Materials(str(bucket))
     for name, path in sorted(named.items()):

@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def _pairs(text: str, separator: str, usage: str) -> dict[str, str]:
     return {key.strip(): value.strip() for key, value in pairs}
 
 
-def _overrides(text: str) -> dict[str, str]:
+def column_overrides(text: str) -> dict[str, str]:
     return _pairs(text, ":", "--map takes HEADER:FIELD pairs separated by commas")
 
 
@@ -90,7 +91,7 @@ def run_import(args: argparse.Namespace, target_of: Any) -> int:
     try:
         starts = _starts(args.subscriptions, load_config(args.config_dir).subscriptions.types)
         plan = plan_import(args.file.read_bytes(), args.source, args.consent_basis, args.encoding,
-                           _overrides(args.mapping), args.overwrite, starts)
+                           column_overrides(args.mapping), args.overwrite, starts)
     except (OSError, ValueError, ImportRefused) as refused:
         print(f"import refused: {refused}", file=sys.stderr)
         return 1
@@ -102,7 +103,7 @@ def run_import(args: argparse.Namespace, target_of: Any) -> int:
         if target is None:
             return 2
         retention = load_config(args.config_dir).api.event_retention_days
-        progress = _progress_bar if sys.stderr.isatty() else (lambda done, total: None)
+        progress = terminal_progress()
         outcome = run_import(plan, args.source, DynamoLeadStore(target.environment["TABLE_NAME"]), utc_now(),
                              retention, progress)
         summary |= {"created": outcome.created, "updated": outcome.updated, "unchanged": outcome.unchanged,
@@ -122,7 +123,8 @@ def run_activity_import(args: argparse.Namespace, target_of: Any) -> int:
     retention = config.api.event_retention_days
     try:
         plan = plan_activity_import(args.file.read_bytes(), config.scoring, now, retention,
-                                    Defaults(args.kind, args.at, args.by), args.encoding, _overrides(args.mapping))
+                                    Defaults(args.kind, args.at, args.by), args.encoding,
+                                    column_overrides(args.mapping))
     except (OSError, ValueError, ImportRefused) as refused:
         print(f"import refused: {refused}", file=sys.stderr)
         return 1
@@ -133,7 +135,7 @@ def run_activity_import(args: argparse.Namespace, target_of: Any) -> int:
         target = target_of(args)
         if target is None:
             return 2
-        progress = _progress_bar if sys.stderr.isatty() else (lambda done, total: None)
+        progress = terminal_progress()
         outcome = run_activity_import(plan, DynamoLeadStore(target.environment["TABLE_NAME"]), config.scoring, now,
                                       retention, progress)
         summary |= {"recorded": outcome.recorded, "unchanged": outcome.unchanged, "not_leads": outcome.not_leads,
@@ -149,11 +151,11 @@ def _readable_activity(summary: dict[str, Any], dry_run: bool) -> str:
                 f"{len(summary['not_leads'])} not leads (import them first with nurture import)")]
     if summary["ignored_columns"]:
         lines.append(f"columns ignored: {', '.join(summary['ignored_columns'])} (map them with --map)")
-    lines += _row_problems(summary)
+    lines += row_problems(summary)
     return "\n".join(lines)
 
 
-def _row_problems(summary: dict[str, Any]) -> list[str]:
+def row_problems(summary: dict[str, Any]) -> list[str]:
     """The rejected rows, and those the store did not take."""
     lines = [f"{len(summary['rejected'])} rejected"]
     lines += [f"  row {rejected['row']}: {'; '.join(rejected['reasons'])}" for rejected in summary["rejected"]]
@@ -161,6 +163,11 @@ def _row_problems(summary: dict[str, Any]) -> list[str]:
         lines.append(f"{len(summary['failed'])} not stored (run the same import again to retry them)")
         lines += [f"  row {failed['row']}: {'; '.join(failed['reasons'])}" for failed in summary["failed"]]
     return lines
+
+
+def terminal_progress() -> Callable[[int, int], None]:
+    """A progress bar on an interactive terminal; nothing when the output is piped or logged."""
+    return _progress_bar if sys.stderr.isatty() else (lambda done, total: None)
 
 
 def _progress_bar(done: int, total: int) -> None:
@@ -175,7 +182,7 @@ def _readable(summary: dict[str, Any], dry_run: bool) -> str:
                 f"{summary['created']} created, {summary['updated']} updated, "
                 f"{summary['unchanged']} unchanged (imported before)"),
              f"{summary['duplicates_in_file']} duplicates within the file (merged into the first row)"]
-    return "\n".join(lines + _row_problems(summary))
+    return "\n".join(lines + row_problems(summary))
 
 
 def run_export(args: argparse.Namespace, target_of: Any) -> int:

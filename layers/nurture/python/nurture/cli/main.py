@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from nurture.cli.calendar import add_calendar_command, run_calendar
 from nurture.cli.campaigns import add_campaign_commands, run_campaign_command
 from nurture.cli.config_versions import add_version_commands, print_problems, run_version_command
+from nurture.cli.events import add_event_commands, run_event_command
 from nurture.cli.lists import add_list_commands, run_activity_import, run_export, run_import
 from nurture.cli.report import add_report_command, run_report
 from nurture.cli.segments import add_segment_commands, run_segment_command
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     _target_options(poll)
 
     add_list_commands(commands, _target_options)
+    add_event_commands(commands, _target_options)
     add_report_command(commands, _target_options)
     add_segment_commands(commands, _target_options)
     add_campaign_commands(commands, _target_options)
@@ -144,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         "import": run_import, "export": run_export, "activity": run_activity_import, "report": run_report,
         "campaign": run_campaign_command,
         "segment": run_segment_command, "webhooks": run_webhook_command,
-        "tasks": run_task_command}
+        "tasks": run_task_command, "events": run_event_command}
     if args.command in targeted:
         return targeted[args.command](args, _target)
     return alone[args.command](args)
@@ -227,7 +229,7 @@ def config_check(config_dir: Path) -> int:
 
     try:
         config = load_config(config_dir, check_template_syntax=True)
-        missing = material_problems(config_dir, config.forms)
+        missing = material_problems(config_dir, config.forms, config.events)
         if missing:
             raise ConfigInvalid(missing)
     except ConfigInvalid as invalid:

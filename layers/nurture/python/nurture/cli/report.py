@@ -51,7 +51,7 @@ def run_report(args: argparse.Namespace, target_of: Any) -> int:
         return 2
     items = DynamoLeadStore(target.environment["TABLE_NAME"]).report_items()
     report = build_report(items, period, config.sequences, config.scoring, now,
-                          Planned(config.campaigns, config.segments), config.sales)
+                          Planned(config.campaigns, config.segments), config.sales, config.events)
     guard = DynamoDeliverabilityStore(target.environment["TABLE_NAME"])
     report["deliverability"] = standing(judge(guard.recent_days(), config.sequences.deliverability), guard.paused())
     if args.html:
@@ -93,6 +93,12 @@ def _readable(report: dict[str, Any]) -> str:
     lines += [f"double opt-in {row['form']}: confirmations sent {row['sent']}, confirmed {row['confirmed']} "
               f"({percent(row['confirmation_rate'])}), removed unconfirmed (ever) {row['removed_unconfirmed']}"
               for row in report["double_opt_in"]]
+    for funnel in report["events"]:
+        invited = "not counted (no invitations in events.yaml)" if funnel["invited"] is None else funnel["invited"]
+        lines.append(f"event {funnel['event']}: invited {invited}")
+        lines += [f"  session {row['session']}: registered {row['registered']}/{row['capacity']}, waitlisted "
+                  f"{row['waitlisted']}, attended {row['attended']}, no-show {row['no_show']}, handed off within "
+                  f"{funnel['handoff_days']} days {row['handed_off']}" for row in funnel["sessions"]]
     feedback = report["feedback"]
     lines += ["", "week of      sent  opened  clicked  forms  handoffs"]
     lines += [f"{w['week']}  {w['sent']:>4}  {w['opened']:>6}  {w['clicked']:>7}  {w['forms']:>5}  {w['handoffs']:>8}"

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
 
-from nurture.config.models import FormDefinition, StrictModel, TimeZoneName
+from nurture.config.models import ASSET_NAME_PATTERN, FormDefinition, StrictModel, TimeZoneName
 
 EVENT_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 SESSION_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
@@ -52,6 +52,22 @@ class EventEmails(StrictModel):
     reminder: str = Field(default="event_reminder", description="each reminder; it may show {{ hours_before }}")
 
 
+class EventFollowUp(StrictModel):
+    """What a session's attendance import starts (`nurture events attendance`): a thank-you to those who came, with
+    the event's material, and the recording to those who registered and did not. Each template may show
+    {{ event.title }}, {{ event.starts }} and {{ event.recording_url }}; the thank-you {{ download_url }} too."""
+
+    attended: str | None = Field(default="event_thanks", description="the template to attendees; null: none")
+    no_show: str | None = Field(default="event_missed", description="the template to no-shows; null: none")
+    material: str | None = Field(default=None, pattern=ASSET_NAME_PATTERN,
+                                 description="a file of config/assets/ the thank-you links, signed and tracked")
+    recording_url: str | None = Field(default=None, pattern=r"^https://[^\s]+$", max_length=500)
+
+    def template(self, attendance: str) -> str | None:
+        """The email after the session for an `event_attended` or an `event_no_show` lead."""
+        return self.attended if attendance == "event_attended" else self.no_show
+
+
 class EventDefinition(StrictModel):
     title: EventTitle
     form: str = Field(description="the registration form (forms.yaml, kind: seminar, with a `session` choice)")
@@ -60,6 +76,11 @@ class EventDefinition(StrictModel):
     emails: EventEmails = Field(default_factory=EventEmails)
     reminders_hours_before: list[int] = Field(default_factory=lambda: [24, 1], max_length=5,
                                               description="a reminder this many hours before the session, each")
+    follow_up: EventFollowUp = Field(default_factory=EventFollowUp)
+    attended_min_minutes: int = Field(default=0, ge=0, le=24 * 60,
+                                      description="an attendee who stayed fewer minutes counts as a no-show")
+    invitations: list[str] = Field(default_factory=list, max_length=20,
+                                   description="the campaigns (campaigns.yaml) that invite to it: the funnel's invited")
 
     @model_validator(mode="after")
     def _unique_sessions(self) -> EventDefinition:
@@ -99,9 +120,10 @@ class EventsConfig(StrictModel):
         return next(((event_id, event) for event_id, event in self.events.items() if event.form == form_id), None)
 
 
-def event_problems(events: EventsConfig, forms: dict[str, FormDefinition], templates: set[str]) -> list[str]:
+def event_problems(events: EventsConfig, forms: dict[str, FormDefinition], templates: set[str],
+                   campaigns: set[str]) -> list[str]:
     """An event whose form is missing, not a seminar form, or offers other sessions than the event's; an email
-    template that is not there."""
+    template or an invitation campaign that is not there."""
     problems = []
     for event_id, event in sorted(events.events.items()):
         form = forms.get(event.form)
@@ -118,7 +140,12 @@ def event_problems(events: EventsConfig, forms: dict[str, FormDefinition], templ
         elif sorted(field.choices or []) != sorted(sessions):
             problems.append(f"events.{event_id}.sessions: the form '{event.form}' offers "
                             f"{', '.join(field.choices or [])}; the event has {', '.join(sessions)}")
-        for name in (event.emails.registered, event.emails.waitlisted, event.emails.reminder):
-            if name not in templates:
-                problems.append(f"events.{event_id}.emails: template '{name}' is not in templates/")
+        follow_up = event.follow_up
+        for where, name in (("emails", event.emails.registered), ("emails", event.emails.waitlisted),
+                            ("emails", event.emails.reminder), ("follow_up", follow_up.attended),
+                            ("follow_up", follow_up.no_show)):
+            if name is not None and name not in templates:
+                problems.append(f"events.{event_id}.{where}: template '{name}' is not in templates/")
+        problems += [f"events.{event_id}.invitations: campaign '{campaign}' is not in campaigns.yaml"
+                     for campaign in event.invitations if campaign not in campaigns]
     return problems

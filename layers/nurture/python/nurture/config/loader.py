@@ -101,7 +101,8 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     events = loaded.get("events.yaml")
     if isinstance(events, EventsConfig) and isinstance(forms, FormsFile):
         problems += [f"{origin}/events.yaml: {problem}"
-                     for problem in event_problems(events, forms.forms, set(templates))]
+                     for problem in event_problems(events, forms.forms, set(templates), set(
+                         campaigns.campaigns if isinstance(campaigns, CampaignsConfig) else ()))]
     sales, scoring = loaded.get("sales.yaml"), loaded.get("scoring.yaml")
     if isinstance(sales, SalesConfig) and isinstance(forms, FormsFile) and isinstance(scoring, ScoringRules):
         problems += [f"{origin}/sales.yaml: {problem}" for problem in sales_problems(

@@ -61,12 +61,18 @@ class ImportPlan:
 
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """(text, encoding): UTF-8 with or without BOM, else Shift_JIS (cp932, as Excel in Japan saves CSV)."""
+    """(text, encoding): UTF-8 with or without BOM, UTF-16 with its BOM (as Microsoft Teams exports), else Shift_JIS
+    (cp932, as Excel in Japan saves CSV)."""
     if encoding is not None:
         try:
             return data.decode(encoding), encoding
         except (LookupError, UnicodeDecodeError) as error:
             raise ImportRefused(f"The file is not {encoding}: {error}") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as error:
+            raise ImportRefused(f"The file is not UTF-16 after all: {error}") from None
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "utf-8-sig"
     for candidate in ("utf-8", "cp932"):

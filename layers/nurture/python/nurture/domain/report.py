@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from nurture import keys
 from nurture.config.campaigns import CampaignsConfig
+from nurture.config.events import EventsConfig
 from nurture.config.sales import SalesConfig
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig
@@ -25,6 +26,7 @@ from nurture.domain.activity import expand
 from nurture.domain.audiences.scan import job_progress
 from nurture.domain.campaigns.calendar import month_of, rank_touchpoints
 from nurture.domain.clock import parse_iso
+from nurture.domain.events.funnel import event_funnel
 from nurture.domain.leads import current_scores, rank_of, status_of
 from nurture.domain.preferences.double_opt_in import CONFIRMED
 from nurture.domain.preferences.double_opt_in import COUNTERS as OPT_IN_COUNTERS
@@ -79,7 +81,8 @@ WEEKLY_COUNTS = ("sent", "opened", "clicked", "forms", "handoffs")
 
 
 def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: SequencesConfig, rules: ScoringRules,
-                 now: datetime, campaigns: Planned | None = None, sales: SalesConfig | None = None) -> dict[str, Any]:
+                 now: datetime, campaigns: Planned | None = None, sales: SalesConfig | None = None,
+                 events_config: EventsConfig | None = None) -> dict[str, Any]:
     profiles: dict[str, dict[str, Any]] = {}
     events: dict[str, list[dict[str, Any]]] = defaultdict(list)
     handoffs: list[datetime] = []
@@ -88,6 +91,8 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
     jobs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     decisions: dict[str, dict[str, Any]] = {}  # per campaign whose A/B test is decided
     removed: Counter[str] = Counter()  # per double opt-in form: leads removed unconfirmed, ever (all that is left)
+    registrations: list[dict[str, Any]] = []  # seminar registrations (EVENT#<id>, REG#<lead>)
+    handed_off: dict[str, list[datetime]] = defaultdict(list)  # per lead
     for item in items:
         lead_id = str(item.get("PK", "")).removeprefix("LEAD#")
         sort_key = str(item.get("SK", ""))
@@ -97,7 +102,10 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
             events[lead_id].extend(expand(item))
         elif sort_key.startswith(keys.HANDOFF_PREFIX) and item.get("created_at"):
             handoffs.append(parse_iso(str(item["created_at"])))
+            handed_off[lead_id].append(handoffs[-1])
             handoff_items.append(item)
+        elif str(item.get("PK", "")).startswith(keys.event_pk("")) and sort_key.startswith(keys.registration_sk("")):
+            registrations.append(item)
         elif str(item.get("PK", "")).startswith(keys.stats_pk(CAMPAIGN_COUNTERS, "")):
             outcomes[str(item["step"])].update({name: int(value) for name, value in item.items()
                                                 if name.startswith(("skipped_", "failed")) and value})
@@ -143,6 +151,7 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
         "double_opt_in": _double_opt_in({mid: e for mid, e in emails.items() if e.sequence == OPT_IN_COUNTERS},
                                         events, period, removed),
         "leads": _leads(profiles, period, rules, now),
+        "events": event_funnel(events_config, registrations, events, handed_off) if events_config else [],
         "touchpoint_plan": touchpoint_plan(sequences, now, period.zone, campaigns),
     }
 

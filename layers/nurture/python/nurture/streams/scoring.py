@@ -15,7 +15,12 @@ from nurture.domain.activity import expand
 from nurture.domain.clock import parse_iso
 from nurture.domain.downloads.requests import MaterialMessage, requested_material
 from nurture.domain.errors import StoreUnavailable
-from nurture.domain.events.requests import RegistrationMessage, requested_registration
+from nurture.domain.events.requests import (
+    FollowUpMessage,
+    RegistrationMessage,
+    requested_follow_up,
+    requested_registration,
+)
 from nurture.domain.preferences.double_opt_in import ConfirmationMessage, requested_confirmation
 from nurture.domain.score_batch import ScoringStore, score_batch
 from nurture.domain.scoring import ScoredEvent
@@ -39,7 +44,7 @@ class EmailNotQueued(RuntimeError):
     sender sends each email once)."""
 
 
-AskedMessage = ConfirmationMessage | MaterialMessage | RegistrationMessage
+AskedMessage = ConfirmationMessage | MaterialMessage | RegistrationMessage | FollowUpMessage
 
 
 class SendQueue(Protocol):
@@ -95,7 +100,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
         for one in scored:
             for message in (requested_confirmation(lead_id, one.attributes),
                             requested_material(lead_id, one.attributes),
-                            requested_registration(lead_id, one.attributes, config.events)):
+                            requested_registration(lead_id, one.attributes, config.events),
+                            requested_follow_up(lead_id, one.attributes, config.events)):
                 if message is not None:
                     asked.setdefault(str(sequence), []).append(message)
     outcome = score_batch(by_lead, store, config.scoring, now, config.api.event_retention_days, config.sequences,

@@ -54,7 +54,7 @@ def event_values(event: EventDefinition, session: Session, language: str) -> dic
     """What the event's templates show as `event.*`: written by the marketer, never by a lead."""
     return {"event": {"title": event.title.of(language), "starts": when(event, session, language),
                       "place": session.online_url or session.venue, "online_url": session.online_url,
-                      "venue": session.venue}}
+                      "venue": session.venue, "recording_url": event.follow_up.recording_url}}
 
 
 def deliver_registration(message: RegistrationMessage, events: EventsConfig, store: EventSenderStore, mailer: Mailer,

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import Field
 
@@ -12,6 +12,10 @@ from nurture.config.events import SESSION_FIELD, EventsConfig
 from nurture.domain.messages import LeadMessage
 
 Status = Literal["registered", "waitlisted"]  # a registration's: a place in its session, or on its waitlist
+# What an attendance import records, scored by scoring.yaml's rules.
+ATTENDED: Final = "event_attended"
+NO_SHOW: Final = "event_no_show"
+Attendance = Literal["event_attended", "event_no_show"]
 
 
 class RegistrationMessage(LeadMessage):
@@ -42,3 +46,26 @@ def requested_registration(lead_id: str, activity: dict[str, Any], events: Event
         return None
     return RegistrationMessage(lead_id=lead_id, event_id=found[0], session_id=session,
                                asked_at=str(activity["occurred_at"]))
+
+
+class FollowUpMessage(LeadMessage):
+    """The send queue's message for the email after a session: thanks to an attendee, the recording to a no-show."""
+
+    kind: Literal["event_follow_up"] = "event_follow_up"
+    event_id: str = Field(min_length=1, max_length=64)
+    session_id: str = Field(min_length=1, max_length=40)
+    attendance: Attendance
+
+
+def requested_follow_up(lead_id: str, activity: dict[str, Any], events: EventsConfig) -> FollowUpMessage | None:
+    """The message a new activity item asks for, if an attendance import marked the lead and its event has an email
+    for that."""
+    kind = activity.get("type")
+    if kind not in (ATTENDED, NO_SHOW) or activity.get("source") != "import":
+        return None
+    event = events.events.get(str(activity.get("name")))
+    session = event.session(str(activity.get("session"))) if event is not None else None
+    if event is None or session is None or event.follow_up.template(kind) is None:
+        return None
+    return FollowUpMessage(lead_id=lead_id, event_id=str(activity["name"]), session_id=session.id,
+                           attendance=ATTENDED if kind == ATTENDED else NO_SHOW)
