@@ -91,6 +91,10 @@ ALERT_MARKER_KEYS = [keys.lead_pk("*")]
 REPLY_ITEMS = {"replies": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
                            "dynamodb:ConditionCheckItem"]}
 REPLY_KEYS = [keys.lead_pk("*"), keys.email_claim_pk("*"), keys.suppression_pk("*")]
+# Seminar places, under events' keys only: a registration's page deletes the registration it cancels and its
+# waitlist place (tracking); a promotion deletes the waitlist place it fills (sender). Neither can delete a lead's.
+SEMINAR_PLACE_DELETES = {"tracking": ["dynamodb:DeleteItem"], "sender": ["dynamodb:DeleteItem"]}
+SEMINAR_PLACE_KEYS = [keys.event_pk("*")]
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
 INDEX_READS = {"sales_api": ["by_rank", "by_owner"], "dispatcher": ["due"]}
@@ -162,7 +166,8 @@ class NurtureStack(Stack):
             config.grant_read(function)
         for grants, leading_keys in ((CAMPAIGN_ITEMS, CAMPAIGN_KEYS), (CAMPAIGN_COUNTER_READS, CAMPAIGN_COUNTER_KEYS),
                                      (UNCONFIRMED_REMOVAL, UNCONFIRMED_REMOVAL_KEYS),
-                                     (ALERT_MARKERS, ALERT_MARKER_KEYS), (REPLY_ITEMS, REPLY_KEYS)):
+                                     (ALERT_MARKERS, ALERT_MARKER_KEYS), (REPLY_ITEMS, REPLY_KEYS),
+                                     (SEMINAR_PLACE_DELETES, SEMINAR_PLACE_KEYS)):
             for name, actions in grants.items():
                 functions[name].allow(actions, [data.table.table_arn], conditions={
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})

@@ -5,6 +5,7 @@ file; after the session, its attendance report marks each registrant, scores it 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -224,3 +225,74 @@ def test_an_attendance_report_is_refused_before_its_session_ends_or_for_an_unkno
     errors = capsys.readouterr().err
     assert "import its report after it ends" in errors and "no event 'no-such'" in errors
     assert not [item for item in all_items() if item["SK"].startswith(("ATTENDANCE#",))]
+
+
+def registration_link(address: str) -> str:
+    """The registration page's path in the lead's first email (its confirmation or waitlist notice)."""
+    email = emails_to(address)[0]
+    found = re.search(r"(/v1/registrations/[A-Za-z0-9_.-]+)", email.get_body(("plain",)).get_content())
+    assert found is not None
+    return found.group(1)
+
+
+def open_page(method: str, path: str, at: datetime) -> dict:
+    pipeline = Pipeline()
+    with time_machine.travel(at, tick=False):
+        response = api_request(method, path, headers={"content-type": "application/x-www-form-urlencoded"},
+                               body=b"" if method == "POST" else None)
+        pipeline.drain()
+        send_queue().drain()
+    assert response is not None
+    return response
+
+
+@pytest.mark.usefixtures("small_session")
+def test_cancelling_through_the_emails_link_gives_the_seat_to_the_first_on_the_waitlist():
+    for number in range(4):  # two places, then two waiting
+        register(f"guest{number}@example.co.jp", at=POSTED + timedelta(minutes=number))
+    link = registration_link("guest0@example.co.jp")
+    later = POSTED + timedelta(hours=1)
+
+    page = open_page("GET", link, later)  # a mail scanner's GET cancels nothing
+    assert page["statusCode"] == 200 and '<form method="post">' in page["body"]
+    assert "申し込みをキャンセルする" in page["body"] and "2026年12月10日(木) 14:00〜15:00" in page["body"]
+    assert session_counts("2026-12-10") == {"registered": 2, "waitlisted": 2}
+
+    done = open_page("POST", link, later)
+    assert done["statusCode"] == 200 and "キャンセルを承りました" in done["body"]
+    assert session_counts("2026-12-10") == {"registered": 2, "waitlisted": 1}
+    first, second = lead_id_of("guest2@example.co.jp"), lead_id_of("guest3@example.co.jp")
+    (promoted,) = items_under(keys.event_pk(EVENT_ID), keys.registration_sk(first))
+    assert promoted["status"] == "registered" and promoted["due_pk"] == keys.EVENTS_DUE  # reminded like the rest
+    assert [item["lead_id"] for item in items_under(keys.event_pk(EVENT_ID), "WAIT#")] == [second]
+    _, confirmation = emails_to("guest2@example.co.jp")  # its waitlist notice, then its place
+    assert confirmation["Subject"].startswith("【ミライ在庫】セミナーお申し込み完了")
+    assert list(confirmation.iter_attachments())
+    cancelled = lead_id_of("guest0@example.co.jp")
+    assert not items_under(keys.event_pk(EVENT_ID), keys.registration_sk(cancelled))
+    (pointer,) = items_under(keys.lead_pk(cancelled), keys.EVENT_PLACE_PREFIX)
+    assert pointer["status"] == "cancelled"  # an erasure finds nothing to give back
+    assert [e["status"] for e in events_under(keys.lead_pk(cancelled)) if e["type"] == "event_cancelled"] == [
+        "registered"]
+
+    again = open_page("POST", link, later + timedelta(minutes=5))  # a second press: nothing more
+    assert again["statusCode"] == 200 and "キャンセルを承りました" in again["body"]
+    assert session_counts("2026-12-10") == {"registered": 2, "waitlisted": 1}
+    assert len(emails_to("guest3@example.co.jp")) == 1  # still waiting
+
+    waiting = registration_link("guest3@example.co.jp")  # leaving the waitlist frees no seat
+    assert "キャンセル待ちを取り消す" in open_page("GET", waiting, later)["body"]
+    open_page("POST", waiting, later)
+    assert session_counts("2026-12-10") == {"registered": 2, "waitlisted": 0}
+    assert not items_under(keys.event_pk(EVENT_ID), "WAIT#")
+
+
+def test_a_registration_link_after_the_session_began_or_forged_cancels_nothing():
+    register("keeps@example.co.jp", "2026-12-10")
+    link = registration_link("keeps@example.co.jp")
+    started = open_page("POST", link, datetime(2026, 12, 10, 5, 1, tzinfo=UTC))  # 14:01 in Tokyo
+    assert started["statusCode"] == 410 and "すでに始まっています" in started["body"]
+    payload, signature = link.removeprefix("/v1/registrations/").split(".")
+    forged = open_page("POST", f"/v1/registrations/{payload}.{signature[::-1]}", POSTED + timedelta(hours=1))
+    assert forged["statusCode"] == 400
+    assert session_counts("2026-12-10") == {"registered": 1, "waitlisted": 0}

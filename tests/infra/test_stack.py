@@ -119,8 +119,9 @@ EXPECTED_ACTIONS = {
     # The signing keyring: a download form's thank-you page links the post's own signed download link.
     "forms": COMMON | {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
                        "dynamodb:Query", "ssm:GetParameter"},
+    # DeleteItem: a seminar registration's page cancels it (on events' keys only, below).
     "tracking": COMMON | {"dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
-                          "dynamodb:UpdateItem", "ssm:GetParameter"},
+                          "dynamodb:UpdateItem", "dynamodb:DeleteItem", "ssm:GetParameter"},
     "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},  # + send queue
     "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},  # + alerts queue
     "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
@@ -128,8 +129,9 @@ EXPECTED_ACTIONS = {
     "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
                             "dynamodb:DescribeTable", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                             "dynamodb:BatchGetItem", "sqs:SendMessage"},
+    # DeleteItem: the waitlist place a promotion fills (on events' keys only, below).
     "sender": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
-                        "dynamodb:ConditionCheckItem", "ssm:GetParameter", "ses:SendEmail",
+                        "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "ssm:GetParameter", "ses:SendEmail",
                         # the send queue, as its event source mapping reads it
                         "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
                         "sqs:GetQueueAttributes"},
@@ -176,6 +178,7 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
     # a reply, mail from anyone, reaches its lead's items, an address's claim and its suppression entry only
     replies = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LEAD#*", "EMAIL#*",
                                                                    "SUPPRESS#*"]}}
+    seminar_places = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["EVENT#*"]}}
     assert conditioned == [("Audience", '["dynamodb:UpdateItem", "dynamodb:GetItem"]', leading),
                            ("Dispatcher", '"dynamodb:PutItem"', leading),
                            ("Dispatcher", '"dynamodb:Query"', counters),
@@ -183,7 +186,9 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
                                           '"dynamodb:BatchWriteItem"]', removal),
                            ("Notifier", '["dynamodb:GetItem", "dynamodb:PutItem"]', markers),
                            ("Replies", '["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", '
-                                       '"dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]', replies)]
+                                       '"dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]', replies),
+                           ("Sender", '"dynamodb:DeleteItem"', seminar_places),
+                           ("Tracking", '"dynamodb:DeleteItem"', seminar_places)]
 
 
 def test_functions_only_read_the_config_bucket_which_is_private_and_ships_version_1(synthesized):
@@ -771,8 +776,8 @@ def test_no_policy_grants_a_wildcard_action(synthesized):
 @pytest.mark.parametrize(("action", "only"), [
     ("ses:SendEmail", {"sender", "notifier"}),  # the forms function (or anything else) cannot send email
     # Only the sales API erases, and the dispatcher removes unconfirmed leads (on leads' own keys, checked above);
-    # the sender cannot delete leads.
-    ("dynamodb:DeleteItem", {"sales_api", "dispatcher"}),
+    # tracking and the sender delete seminar places only (on events' keys, checked above), never a lead's item.
+    ("dynamodb:DeleteItem", {"sales_api", "dispatcher", "tracking", "sender"}),
     # The signing keyring; the webhooks' secrets.
     ("ssm:GetParameter", {"forms", "tracking", "sender", "replies", "notifier"}),
 ])

@@ -12,8 +12,8 @@ from nurture.config.events import EventDefinition, EventsConfig, event_problems
 from nurture.config.loader import load_config_files, read_config_files
 from nurture.domain.errors import ConfigInvalid
 from nurture.domain.events.calendar_file import calendar_file
-from nurture.domain.events.registration import when
 from nurture.domain.events.requests import RegistrationMessage, requested_registration
+from nurture.domain.events.wording import when
 from tests.conftest import CONFIG_DIR
 
 CONFIG = load_config_files(read_config_files(CONFIG_DIR), "config")
@@ -138,3 +138,23 @@ def test_a_due_reminder_goes_only_while_the_config_still_has_it_then_moves_on_or
     assert [message.lead_id for message in store.queued] == ["kept"]
     assert store.moved == {"kept": (1, "2026-12-10T04:00:00.000000Z"), "moved": (1, "2026-12-10T04:00:00.000000Z"),
                            "dropped": (1, "2026-12-10T04:00:00.000000Z"), "gone": None}
+
+
+def test_only_cancelling_a_place_not_a_waitlist_one_asks_for_a_promotion():
+    from nurture.domain.events.requests import PromotionMessage, requested_promotion
+
+    cancelled = {"type": "event_cancelled", "name": EVENT_ID, "session": "2026-12-10", "status": "registered"}
+    assert requested_promotion("L1", cancelled, CONFIG.events) == PromotionMessage(
+        lead_id="L1", event_id=EVENT_ID, session_id="2026-12-10")
+    assert requested_promotion("L1", {**cancelled, "status": "waitlisted"}, CONFIG.events) is None
+    assert requested_promotion("L1", {**cancelled, "session": "2027-01-01"}, CONFIG.events) is None
+
+
+def test_the_registration_page_shows_the_configs_words_escaped_and_posts_to_cancel():
+    from nurture.http.pages import registration_page
+
+    shown = registration_page("en", "waitlisted", "<b>Scoring</b> & more", "Thu, 10 December 2026")
+    assert "&lt;b&gt;Scoring&lt;/b&gt; &amp; more" in shown and '<form method="post">' in shown
+    assert "Leave the waitlist" in shown
+    assert '<form' not in registration_page("ja", "started", "セミナー", "2026年12月10日")
+    assert '<form' not in registration_page("ja", "cancelled", "セミナー", "")

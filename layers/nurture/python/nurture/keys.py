@@ -250,9 +250,13 @@ def event_place_sk(event_id: str) -> str:
     return f"{EVENT_PLACE_PREFIX}{event_id}"
 
 
+def waitlist_prefix(session_id: str) -> str:
+    return f"WAIT#{session_id}#"
+
+
 def waitlist_sk(session_id: str, at: str, lead_id: str) -> str:
     """A session's waitlist, first come first."""
-    return f"WAIT#{session_id}#{at}#{lead_id}"
+    return f"{waitlist_prefix(session_id)}{at}#{lead_id}"
 
 
 def attendance_sk(event_id: str, session_id: str) -> str:

@@ -170,6 +170,8 @@ ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("GET", "/v1/confirm/{token}", "tracking", "unsubscribe"),
     ApiRoute("POST", "/v1/confirm/{token}", "tracking", "unsubscribe"),
     ApiRoute("GET", "/v1/d/{token}", "tracking", "email"),
+    ApiRoute("GET", "/v1/registrations/{token}", "tracking", "unsubscribe"),
+    ApiRoute("POST", "/v1/registrations/{token}", "tracking", "unsubscribe"),
     ApiRoute("GET", "/v1/leads", "sales_api", "sales", iam=True),
     ApiRoute("GET", "/v1/leads/{lead_id}", "sales_api", "sales", iam=True),
     ApiRoute("POST", "/v1/leads/{lead_id}/feedback", "sales_api", "sales", iam=True),

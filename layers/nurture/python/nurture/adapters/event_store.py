@@ -19,6 +19,24 @@ REGISTERED: Status = "registered"
 WAITLISTED: Status = "waitlisted"
 
 
+def release_items(table: str, event_id: str, lead_id: str, session_id: str, status: str,
+                  waitlist_sk: str | None) -> list[dict[str, Any]]:
+    """Transaction items that give a registration's place back: the registration deleted while it is as read, its
+    session's count of its status moved down, and its waitlist place deleted (a cancellation, an erasure)."""
+    pk = keys.event_pk(event_id)
+    items: list[dict[str, Any]] = [
+        {"Delete": {"TableName": table, "Key": item_key(pk, keys.registration_sk(lead_id)),
+                    "ConditionExpression": "#status = :status AND #session = :session",
+                    "ExpressionAttributeNames": {"#status": "status", "#session": "session"},
+                    "ExpressionAttributeValues": {":status": {"S": status}, ":session": {"S": session_id}}}},
+        {"Update": {"TableName": table, "Key": item_key(pk, keys.session_sk(session_id)),
+                    "UpdateExpression": "ADD #count :minus", "ExpressionAttributeNames": {"#count": status},
+                    "ExpressionAttributeValues": {":minus": {"N": "-1"}}}}]
+    if waitlist_sk:
+        items.append({"Delete": {"TableName": table, "Key": item_key(pk, waitlist_sk)}})
+    return items
+
+
 class DynamoRegistrations(DynamoTable):
 
     def register(self, event_id: str, session_id: str, lead_id: str, capacity: int, at: str,
@@ -142,3 +160,75 @@ class DynamoRegistrations(DynamoTable):
                 return False
             raise StoreUnavailable(f"attendance not recorded: {cancelled.codes}") from cancelled
         return True
+
+    def cancel_registration(self, event_id: str, registration: dict[str, Any], activity: Activity) -> bool:
+        """One transaction: the registration's place given back (`release_items`), its pointer under the lead marked
+        cancelled (an update: the function that cancels may delete nothing of a lead's) and the cancellation recorded
+        on the lead. False when it changed meanwhile (cancelled, promoted)."""
+        lead_id, session_id, status = str(registration["lead_id"]), str(registration["session"]), \
+            str(registration["status"])
+        waitlist = keys.waitlist_sk(session_id, str(registration["registered_at"]), lead_id) \
+            if status == WAITLISTED else None
+        lead = keys.lead_pk(lead_id)
+        items = [*release_items(self._table, event_id, lead_id, session_id, status, waitlist),
+                 {"Update": {"TableName": self._table, "Key": item_key(lead, keys.event_place_sk(event_id)),
+                             "UpdateExpression": "SET #status = :cancelled REMOVE waitlist_sk",
+                             "ConditionExpression": "attribute_exists(PK)",
+                             "ExpressionAttributeNames": {"#status": "status"},
+                             "ExpressionAttributeValues": {":cancelled": {"S": "cancelled"}}}},
+                 {"Put": {"TableName": self._table, "Item": to_item({
+                     "PK": lead, "SK": keys.event_sk(activity.occurred_at, activity.event_id),
+                     **activity.attributes()})}}]
+        try:
+            self._call("transact_write_items", TransactItems=items)
+        except TransactionCancelled as cancelled:
+            if cancelled.codes[:1] == ["ConditionalCheckFailed"] or cancelled.lost_race():
+                return False
+            raise StoreUnavailable(f"registration not cancelled: {cancelled.codes}") from cancelled
+        return True
+
+    def promote_next(self, event_id: str, session_id: str, capacity: int,
+                     reminder: tuple[int, str] | None) -> str | None:
+        """One transaction: the session's first waitlisted lead's place (its waitlist item deleted, its registration
+        and pointer registered, with its first `reminder` on the due index) while the session's count is below
+        `capacity`. Its id; None when nobody waits or the session is full."""
+        pk = keys.event_pk(event_id)
+        for attempt in range(MAX_ATTEMPTS):
+            first = next(self._query_all(pk, keys.waitlist_prefix(session_id)), None)
+            if first is None:
+                return None
+            waiting = from_item(first)
+            lead_id = str(waiting["lead_id"])
+            promote = "SET #status = :registered" + (", due_pk = :due_pk, due_sk = :due_sk" if reminder else "")
+            values: dict[str, Any] = {":registered": {"S": REGISTERED}, ":waitlisted": {"S": WAITLISTED}}
+            if reminder is not None:
+                values |= {":due_pk": {"S": keys.EVENTS_DUE},
+                           ":due_sk": {"S": keys.reminder_due_sk(reminder[1], event_id, lead_id, reminder[0])}}
+            items: list[dict[str, Any]] = [
+                {"Delete": {"TableName": self._table, "Key": item_key(pk, str(waiting["SK"])),
+                            "ConditionExpression": "attribute_exists(PK)"}},
+                {"Update": {"TableName": self._table, "Key": item_key(pk, keys.registration_sk(lead_id)),
+                            "UpdateExpression": promote, "ConditionExpression": "#status = :waitlisted",
+                            "ExpressionAttributeNames": {"#status": "status"}, "ExpressionAttributeValues": values}},
+                {"Update": {"TableName": self._table, "Key": item_key(pk, keys.session_sk(session_id)),
+                            "UpdateExpression": "ADD registered :one, waitlisted :minus",
+                            "ConditionExpression": "attribute_not_exists(registered) OR registered < :capacity",
+                            "ExpressionAttributeValues": {":one": {"N": "1"}, ":minus": {"N": "-1"},
+                                                          ":capacity": {"N": str(capacity)}}}},
+                {"Update": {"TableName": self._table,
+                            "Key": item_key(keys.lead_pk(lead_id), keys.event_place_sk(event_id)),
+                            "UpdateExpression": "SET #status = :registered REMOVE waitlist_sk",
+                            "ConditionExpression": "attribute_exists(PK)",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {":registered": {"S": REGISTERED}}}}]
+            try:
+                self._call("transact_write_items", TransactItems=items)
+                return lead_id
+            except TransactionCancelled as cancelled:
+                codes = [*cancelled.codes, None, None, None]
+                if codes[2] == "ConditionalCheckFailed":
+                    return None  # full: someone registered, or another promotion took the seat
+                if "ConditionalCheckFailed" not in codes and not cancelled.lost_race():
+                    raise StoreUnavailable(f"waitlist not promoted: {cancelled.codes}") from cancelled
+            backoff(attempt)  # the first in line cancelled or was erased meanwhile: read the line again
+        raise StoreUnavailable("the waitlist kept changing while it was promoted")

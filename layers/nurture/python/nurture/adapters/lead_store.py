@@ -704,18 +704,16 @@ class DynamoLeadStore(DynamoTable):
 
     def _release_event_places(self, lead_id: str) -> None:
         """Each seminar registration of the lead (found by its pointer), its waitlist place and its seat count, in
-        one transaction each; one already released (an erasure run again) is left as it is."""
+        one transaction each; one already released (cancelled, or an erasure run again) is left as it is."""
+        from nurture.adapters.event_store import release_items  # it builds on this module
+
         for place in self._query_all(keys.lead_pk(lead_id), keys.EVENT_PLACE_PREFIX):
-            event_pk = keys.event_pk(place["SK"]["S"].removeprefix(keys.EVENT_PLACE_PREFIX))
+            event_id = place["SK"]["S"].removeprefix(keys.EVENT_PLACE_PREFIX)
             found = from_item(place)
-            items: list[dict[str, Any]] = [
-                {"Delete": {"TableName": self._table, "Key": item_key(event_pk, keys.registration_sk(lead_id)),
-                            "ConditionExpression": "attribute_exists(PK)"}},
-                {"Update": {"TableName": self._table, "Key": item_key(event_pk, keys.session_sk(str(found["session"]))),
-                            **Update().add(str(found["status"]), {"N": "-1"}).arguments()}}]
-            if found.get("waitlist_sk"):
-                items.append({"Delete": {"TableName": self._table,
-                                         "Key": item_key(event_pk, str(found["waitlist_sk"]))}})
+            if found.get("status") not in ("registered", "waitlisted"):
+                continue  # cancelled: nothing to give back
+            items = release_items(self._table, event_id, lead_id, str(found["session"]), str(found["status"]),
+                                  str(found["waitlist_sk"]) if found.get("waitlist_sk") else None)
             for attempt in range(MAX_ATTEMPTS):
                 try:
                     self._call("transact_write_items", TransactItems=items)

@@ -32,6 +32,7 @@ CLICK = "c"
 UNSUBSCRIBE = "u"
 CONFIRM = "a"  # a double opt-in confirmation ("agree")
 DOWNLOAD = "d"  # a download form's material, for a few days
+REGISTRATION = "r"  # a seminar registration's page (to cancel it), until its session starts
 EXPIRING = frozenset({OPEN, CLICK})
 MAX_TOKEN_LENGTH = 4096
 DEFAULT_LIFETIME = timedelta(days=365)

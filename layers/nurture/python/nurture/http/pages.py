@@ -27,6 +27,8 @@ _TEXT = {
         "download_expired_body": "お手数ですが、資料をもう一度お申し込みください。新しいリンクをお送りします。",
         "material_missing_title": "資料を準備中です",
         "material_missing_body": "ただいま資料をご用意できません。しばらくしてから、もう一度お試しください。",
+        "registration_expired_title": "このセッションはすでに始まっています",
+        "registration_expired_body": "開始後のお申し込みの変更・キャンセルは承っておりません。",
     },
     "en": {
         "thanks_title": "Thank you",
@@ -40,6 +42,8 @@ _TEXT = {
         "download_expired_body": "Please request the material again: we will send you a new link.",
         "material_missing_title": "The material is not available yet",
         "material_missing_body": "We cannot hand out this material right now. Please try again later.",
+        "registration_expired_title": "This session has already started",
+        "registration_expired_body": "A registration cannot be changed or cancelled once its session has begun.",
     },
 }
 # What the built-in thank-you page says, by the kind of form: what happens next, and nothing it cannot keep.
@@ -159,6 +163,40 @@ def expired_confirmation_page() -> str:
     """A removed (or erased) lead's link, or one past its time: the lead's language is not known any more."""
     return page("ja", f"{_CONFIRMATION['ja']['gone_title']} / {_CONFIRMATION['en']['gone_title']}",
                 f"<p>{escape(_CONFIRMATION['ja']['gone'])}</p><p>{escape(_CONFIRMATION['en']['gone'])}</p>")
+
+
+_REGISTRATION = {
+    "ja": {"title": "セミナーのお申し込み", "registered": "ご参加のお申し込みを承っています。",
+           "waitlisted": "キャンセル待ちで承っています。", "cancel": "申し込みをキャンセルする",
+           "cancel_waitlist": "キャンセル待ちを取り消す",
+           "note": "キャンセルすると、お席はキャンセル待ちの方にお譲りします。",
+           "cancelled_title": "キャンセルを承りました",
+           "cancelled": "またのご参加をお待ちしております。改めてお申し込みいただくこともできます。",
+           "started_title": "このセッションはすでに始まっています",
+           "started": "開始後のキャンセルは承っておりません。"},
+    "en": {"title": "Your seminar registration", "registered": "You are registered.",
+           "waitlisted": "You are on the waitlist.", "cancel": "Cancel my registration",
+           "cancel_waitlist": "Leave the waitlist",
+           "note": "If you cancel, your seat goes to the first person on the waitlist.",
+           "cancelled_title": "Your registration is cancelled",
+           "cancelled": "We hope to see you another time. You can register again whenever you like.",
+           "started_title": "This session has already started",
+           "started": "A registration cannot be cancelled once its session has begun."},
+}
+
+
+def registration_page(language: str, state: str, title: str, starts: str) -> str:
+    """A registration's page: what it is and one button that posts (a mail scanner's GET cancels nothing); or
+    that it is cancelled, or that its session has begun. Everything shown is the marketer's config."""
+    words = _REGISTRATION[language]
+    if state == "cancelled":
+        return page(language, words["cancelled_title"], f"<p>{escape(title)}</p><p>{escape(words['cancelled'])}</p>")
+    what = f"<p><strong>{escape(title)}</strong><br>{escape(starts)}</p>"
+    if state == "started":
+        return page(language, words["started_title"], f"{what}<p>{escape(words['started'])}</p>")
+    button = words["cancel_waitlist"] if state == "waitlisted" else words["cancel"]
+    return page(language, words["title"], f"{what}<p>{escape(words[state])}</p><p>{escape(words['note'])}</p>"
+                f'<form method="post"><button type="submit">{escape(button)}</button></form>')
 
 
 def text(language: str, key: str) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TypeVar
 
+from nurture.adapters.event_store import DynamoRegistrations
 from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.adapters.material_store import S3Materials
 from nurture.adapters.token_keys import with_signer
@@ -22,6 +23,11 @@ T = TypeVar("T")
 @cache
 def lead_store() -> DynamoLeadStore:
     return DynamoLeadStore(runtime_settings().table_name)
+
+
+@cache
+def registrations() -> DynamoRegistrations:
+    return DynamoRegistrations(runtime_settings().table_name)
 
 
 @cache

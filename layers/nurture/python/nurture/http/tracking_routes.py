@@ -1,6 +1,7 @@
 """Tracking: website beacons, the email open pixel and email click redirects."""
 
 
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -9,11 +10,13 @@ from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from nurture.domain.bodies import check_size
+from nurture.domain.clock import utc_now
 from nurture.domain.downloads.links import record_download
 from nurture.domain.errors import InvalidToken, StoreUnavailable
+from nurture.domain.events.cancellation import RegistrationView, cancel, registration_view
 from nurture.domain.preferences.centre import Preferences, change_preferences, preferences, unsubscribe
 from nurture.domain.preferences.double_opt_in import ConfirmationView, confirm, confirmation_state
-from nurture.domain.tokens import ExpiredToken
+from nurture.domain.tokens import ExpiredToken, TokenSigner
 from nurture.domain.tracking import (
     parse_beacons,
     record_beacons,
@@ -28,6 +31,7 @@ from nurture.http.services import (
     lead_store,
     materials,
     preference_settings,
+    registrations,
     tracking_settings,
     verified,
 )
@@ -134,6 +138,25 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
             return _invalid_link_page()
         return _confirmation(shown)
 
+    @app.get("/v1/registrations/<token>", summary="A seminar registration's page, with its cancel button (a GET "
+                                                   "cancels nothing)", tags=["tracking"],
+             responses={200: documented("The registration's page", "text/html"),
+                        400: documented("Invalid or forged link", "text/html"),
+                        410: documented("The session has begun", "text/html")})
+    def registration_page(token: Token):
+        return _registration(lambda keys: registration_view(token, keys, registrations(), marketer_config().events,
+                                                            utc_now()))
+
+    @app.post("/v1/registrations/<token>", summary="The page's button: cancels the registration once, and its seat "
+                                                    "goes to the first on the waitlist", tags=["tracking"],
+              responses={200: documented("Cancelled (or it was already)", "text/html"),
+                         400: documented("Invalid or forged link", "text/html"),
+                         410: documented("The session has begun", "text/html")})
+    def registration_cancel(token: Token):
+        check_size(body_bytes(app.current_event), marketer_config().api.limits.form_body_bytes)
+        return _registration(lambda keys: cancel(token, keys, registrations(), marketer_config().events, utc_now(),
+                                                 marketer_config().api.event_retention_days))
+
     @app.get("/v1/t/c/<token>", summary="Email click redirect", tags=["tracking"],
              responses={302: documented("Redirect to the link's destination"),
                         400: documented("Invalid or forged link (an HTML page, never a redirect)", "text/html")})
@@ -174,6 +197,19 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
         if got.dropped is not None:
             logger.info("download not recorded", extra={"reason": got.dropped})
         return Response(302, "text/plain", "", headers={"Location": got.link, **NO_STORE})
+
+
+def _registration(show: Callable[[TokenSigner], RegistrationView]) -> Response:
+    try:
+        shown = verified(show)
+    except ExpiredToken as expired:
+        language = "en" if expired.claims.get("g") == "en" else "ja"
+        return _link_page(410, language, "registration_expired")
+    except InvalidToken as error:
+        logger.info("registration link refused", extra={"reason": error.detail})
+        return _invalid_link_page()
+    return Response(200, "text/html; charset=utf-8", pages.registration_page(shown.language, shown.state, shown.title,
+                                                                             shown.starts), headers=NO_STORE)
 
 
 def _form_language(form_id: object) -> str:

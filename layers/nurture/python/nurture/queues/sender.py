@@ -1,7 +1,7 @@
 """The sender's SQS consumer: each message is one due step email (from the dispatcher), one campaign email
 (from the audience workers), or one email a post asked for (from the scorer's stream: a double opt-in
-confirmation, a download form's material, a seminar registration's, made first; a seminar's reminders and
-follow-ups), sent at most once."""
+confirmation, a download form's material, a seminar registration's, made first; a seminar's reminders,
+follow-ups and waitlist promotions), sent at most once."""
 
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ from nurture.domain.dispatch import StepMessage
 from nurture.domain.downloads.material_email import deliver_material
 from nurture.domain.downloads.requests import MaterialMessage
 from nurture.domain.events.follow_up import deliver_follow_up
-from nurture.domain.events.registration import RegistrationStore, deliver_registration
+from nurture.domain.events.promotion import PromotionStore, deliver_promotion
+from nurture.domain.events.registration import deliver_registration
 from nurture.domain.events.reminder_email import deliver_reminder
-from nurture.domain.events.requests import FollowUpMessage, RegistrationMessage, ReminderMessage
+from nurture.domain.events.requests import FollowUpMessage, PromotionMessage, RegistrationMessage, ReminderMessage
 from nurture.domain.messages import LeadMessage
 from nurture.domain.preferences.confirmation_email import deliver_confirmation
 from nurture.domain.preferences.double_opt_in import ConfirmationMessage
@@ -35,7 +36,7 @@ from nurture.observability import logger, metrics
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-class QueueSenderStore(CampaignSenderStore, RegistrationStore, Protocol):
+class QueueSenderStore(CampaignSenderStore, PromotionStore, Protocol):
     """What the sender's messages need of the table: leads, sends, campaigns' states and registrations."""
 
 
@@ -71,6 +72,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: QueueSend
         "event_follow_up": (FollowUpMessage, lambda m: deliver_follow_up(
             m, config.events, store, mailer, composer_for(None, config), config.templates, downloads.link_days,
             clock(), retention)),
+        "event_promotion": (PromotionMessage, lambda m: deliver_promotion(
+            m, config.events, store, mailer, composer_for(None, config), config.templates, clock(), retention)),
     }
 
     def send(record: SQSRecord) -> None:

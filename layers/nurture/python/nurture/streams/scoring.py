@@ -17,8 +17,10 @@ from nurture.domain.downloads.requests import MaterialMessage, requested_materia
 from nurture.domain.errors import StoreUnavailable
 from nurture.domain.events.requests import (
     FollowUpMessage,
+    PromotionMessage,
     RegistrationMessage,
     requested_follow_up,
+    requested_promotion,
     requested_registration,
 )
 from nurture.domain.preferences.double_opt_in import ConfirmationMessage, requested_confirmation
@@ -44,7 +46,7 @@ class EmailNotQueued(RuntimeError):
     sender sends each email once)."""
 
 
-AskedMessage = ConfirmationMessage | MaterialMessage | RegistrationMessage | FollowUpMessage
+AskedMessage = ConfirmationMessage | MaterialMessage | RegistrationMessage | FollowUpMessage | PromotionMessage
 
 
 class SendQueue(Protocol):
@@ -101,7 +103,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
             for message in (requested_confirmation(lead_id, one.attributes),
                             requested_material(lead_id, one.attributes),
                             requested_registration(lead_id, one.attributes, config.events),
-                            requested_follow_up(lead_id, one.attributes, config.events)):
+                            requested_follow_up(lead_id, one.attributes, config.events),
+                            requested_promotion(lead_id, one.attributes, config.events)):
                 if message is not None:
                     asked.setdefault(str(sequence), []).append(message)
     outcome = score_batch(by_lead, store, config.scoring, now, config.api.event_retention_days, config.sequences,

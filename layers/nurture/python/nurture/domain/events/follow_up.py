@@ -11,8 +11,9 @@ from typing import Any
 from nurture.config.events import EventsConfig
 from nurture.config.templates import EmailTemplate
 from nurture.domain.downloads.tokens import PATH, download_token
-from nurture.domain.events.registration import COUNTERS, event_values
+from nurture.domain.events.registration import COUNTERS
 from nurture.domain.events.requests import ATTENDED, FollowUpMessage
+from nurture.domain.events.wording import event_values
 from nurture.domain.preferences.double_opt_in import pending
 from nurture.domain.sending import AskedEmail, Composer, Mailer, SenderStore, deliver_asked
 

@@ -5,6 +5,7 @@ waitlist notice, each at most once, in the lead's language."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -12,13 +13,14 @@ from nurture.config.events import EventDefinition, EventsConfig, Session
 from nurture.config.templates import EmailTemplate
 from nurture.domain.errors import LeadGone
 from nurture.domain.events.calendar_file import calendar_file
+from nurture.domain.events.links import PATH, registration_token
 from nurture.domain.events.reminders import next_reminder
 from nurture.domain.events.requests import RegistrationMessage, Status
+from nurture.domain.events.wording import event_values
 from nurture.domain.preferences.double_opt_in import pending
 from nurture.domain.sending import AskedEmail, Attachment, Composer, Mailer, SenderStore, deliver_asked
 
 COUNTERS = "events"  # the step counters of this "sequence", one step per event: the emails sent
-WEEKDAYS = {"ja": "月火水木金土日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
 
 class RegistrationStore(Protocol):
@@ -41,24 +43,15 @@ def registration_message_id(event_id: str, lead_id: str, status: Status) -> str:
     return hashlib.sha256(f"{lead_id}|event|{event_id}|{status}".encode()).hexdigest()[:24]
 
 
-def when(event: EventDefinition, session: Session, language: str) -> str:
-    """The session's date and times as a person reads them, in the event's time zone."""
-    starts, ends = event.starts_at(session), event.ends_at(session)
-    span = f"{starts:%H:%M}〜{ends:%H:%M}" if language == "ja" else f"{starts:%H:%M}–{ends:%H:%M}"
-    if language == "ja":
-        return f"{starts.year}年{starts.month}月{starts.day}日({WEEKDAYS['ja'][starts.weekday()]}) {span}"
-    return f"{WEEKDAYS['en'][starts.weekday()]}, {starts.day} {starts:%B %Y}, {span} ({event.time_zone})"
-
-
-def event_values(event: EventDefinition, session: Session, language: str) -> dict[str, Any]:
-    """What the event's templates show as `event.*`: written by the marketer, never by a lead."""
-    return {"event": {"title": event.title.of(language), "starts": when(event, session, language),
-                      "place": session.online_url or session.venue, "online_url": session.online_url,
-                      "venue": session.venue, "recording_url": event.follow_up.recording_url}}
+def cancel_url(composer: Composer, event_id: str, event: EventDefinition, session: Session, lead_id: str,
+               language: str) -> str:
+    """The registration's own page, where the person cancels it (every email about the registration links it)."""
+    token = registration_token(composer.signer, event_id, event, session, lead_id, language)
+    return f"{composer.api_base}{PATH}{token}"
 
 
 def deliver_registration(message: RegistrationMessage, events: EventsConfig, store: EventSenderStore, mailer: Mailer,
-                         composer: Composer, templates: dict[str, EmailTemplate], now: datetime,
+                         composer: Composer, templates: Mapping[str, EmailTemplate], now: datetime,
                          retention_days: int) -> str:
     """Register the lead, then send the email of its registration once. Dropped, with no seat: the event or its
     session left the config since the post, the session has begun, or the lead waits for its double opt-in
@@ -90,7 +83,8 @@ def deliver_registration(message: RegistrationMessage, events: EventsConfig, sto
         if template is None or pending(profile) is not None:
             return "dropped"
         language = str(profile.get("language") or "ja")
-        values = event_values(event, session, language)
+        values = {**event_values(event, session, language),
+                  "cancel_url": cancel_url(composer, message.event_id, event, session, message.lead_id, language)}
         attachments = [Attachment("seminar.ics", "text/calendar", calendar_file(
             message.event_id, event, session, message.lead_id, language, now))] if status == "registered" else []
 

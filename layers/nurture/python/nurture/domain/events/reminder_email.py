@@ -9,8 +9,9 @@ from typing import Any
 
 from nurture.config.events import EventsConfig
 from nurture.config.templates import EmailTemplate
-from nurture.domain.events.registration import COUNTERS, EventSenderStore, event_values
+from nurture.domain.events.registration import COUNTERS, EventSenderStore, cancel_url
 from nurture.domain.events.requests import ReminderMessage
+from nurture.domain.events.wording import event_values
 from nurture.domain.preferences.double_opt_in import pending
 from nurture.domain.sending import AskedEmail, Composer, Mailer, deliver_asked
 
@@ -41,7 +42,9 @@ def deliver_reminder(message: ReminderMessage, events: EventsConfig, store: Even
     def plan(profile: dict[str, Any]) -> AskedEmail | str:
         if pending(profile) is not None:
             return "dropped"
-        values = {**event_values(event, session, str(profile.get("language") or "ja")), "hours_before": hours}
+        language = str(profile.get("language") or "ja")
+        values = {**event_values(event, session, language), "hours_before": hours,
+                  "cancel_url": cancel_url(composer, message.event_id, event, session, message.lead_id, language)}
 
         def render(_message_id: str) -> bytes:
             return composer.compose_transactional(profile, template, values, now)

@@ -15,6 +15,7 @@ Status = Literal["registered", "waitlisted"]  # a registration's: a place in its
 # What an attendance import records, scored by scoring.yaml's rules.
 ATTENDED: Final = "event_attended"
 NO_SHOW: Final = "event_no_show"
+CANCELLED: Final = "event_cancelled"  # the person cancelled through the registration's page
 Attendance = Literal["event_attended", "event_no_show"]
 
 
@@ -69,3 +70,24 @@ def requested_follow_up(lead_id: str, activity: dict[str, Any], events: EventsCo
         return None
     return FollowUpMessage(lead_id=lead_id, event_id=str(activity["name"]), session_id=session.id,
                            attendance=ATTENDED if kind == ATTENDED else NO_SHOW)
+
+
+class PromotionMessage(LeadMessage):
+    """The send queue's message after a seat is given back: the first on the session's waitlist may take it.
+    `lead_id` is the lead that cancelled."""
+
+    kind: Literal["event_promotion"] = "event_promotion"
+    event_id: str = Field(min_length=1, max_length=64)
+    session_id: str = Field(min_length=1, max_length=40)
+
+
+def requested_promotion(lead_id: str, activity: dict[str, Any], events: EventsConfig) -> PromotionMessage | None:
+    """The message a new activity item asks for, if it is the cancellation of a place (not of a waitlist one) in a
+    session of the config."""
+    if activity.get("type") != CANCELLED or activity.get("status") != "registered":
+        return None
+    event = events.events.get(str(activity.get("name")))
+    session = event.session(str(activity.get("session"))) if event is not None else None
+    if event is None or session is None:
+        return None
+    return PromotionMessage(lead_id=lead_id, event_id=str(activity["name"]), session_id=session.id)
