@@ -299,3 +299,14 @@ def test_a_seminar_post_is_confirmed_in_the_outbox_with_the_sessions_calendar_fi
     (calendar,) = list(message.iter_attachments())
     assert calendar.get_content_type() == "text/calendar"
     assert "DTSTART;TZID=Asia/Tokyo:20261217T140000" in calendar.get_content()
+    # The confirmation's own link opens the registration's page; its button cancels it, once.
+    page = re.search(r"/v1/registrations/[A-Za-z0-9_.-]+", message.get_body(("plain",)).get_content()).group()
+    shown = local_system.request("GET", page)
+    assert shown.status == 200 and '<form method="post">' in shown.body.decode()
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    for _ in range(2):
+        cancelled = local_system.request("POST", page, body=b"", headers=form)
+        assert cancelled.status == 200 and "キャンセルを承りました" in cancelled.body.decode()
+    lead_id = local_system.lead_id(email)
+    assert [e["status"] for e in local_system.events(f"LEAD#{lead_id}") if e["type"] == "event_cancelled"] == [
+        "registered"]
