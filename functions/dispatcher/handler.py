@@ -1,6 +1,7 @@
 """Dispatcher function: each EventBridge Scheduler tick, queue the leads whose step email is due, start
 the campaigns whose time has come, remove the double opt-in leads never confirmed in time, chase
-salespeople's overdue verdicts on hot leads, and queue the seminar reminders due."""
+salespeople's overdue verdicts on hot leads, queue the seminar reminders due and offer free seminar seats to
+their waitlists."""
 
 from datetime import datetime
 from functools import cache
@@ -22,6 +23,7 @@ from nurture.domain.clock import utc_now
 from nurture.domain.dispatch import tick
 from nurture.domain.errors import StoreUnavailable
 from nurture.domain.events.reminders import queue_reminders
+from nurture.domain.events.seats import offer_free_seats
 from nurture.domain.preferences.double_opt_in import remove_expired
 from nurture.domain.sales.verdicts import chase_verdicts
 from nurture.observability import logger, metrics, traced
@@ -74,17 +76,23 @@ def chase(now: datetime) -> dict[str, int]:
     return {"verdicts_reminded": chased.reminded, "verdicts_escalated": chased.escalated}
 
 
-def remind(queue: SendQueue, now: datetime) -> int:
-    """Seminar reminders due: what cannot be read or queued now is tried again next tick; nothing here stops the
-    step emails and campaigns."""
-    try:
-        queued = queue_reminders(registrations(), queue, marketer_config().events, now)
-    except StoreUnavailable:
-        logger.exception("seminar reminders could not be queued: tried again next tick")
-        return 0
-    if queued:
-        logger.info("seminar reminders queued", extra={"count": queued})
-    return queued
+def seminars(queue: SendQueue, now: datetime) -> tuple[int, int]:
+    """The seminar reminders due, and the free seats offered to their waitlists: what cannot be read or queued now
+    is tried again next tick; nothing here stops the step emails and campaigns."""
+    events = marketer_config().events
+    counts = []
+    for done, work in (("seminar reminders queued", lambda: queue_reminders(registrations(), queue, events, now)),
+                       ("free seminar seats offered to the waitlists",
+                        lambda: offer_free_seats(registrations(), queue, events, now))):
+        try:
+            count = work()
+        except StoreUnavailable:
+            logger.exception("seminar work failed: tried again next tick", extra={"work": done})
+            count = 0
+        if count:
+            logger.info(done, extra={"count": count})
+        counts.append(count)
+    return counts[0], counts[1]
 
 
 @logger.inject_lambda_context
@@ -101,7 +109,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # Alerts to salespeople are no marketing email: they go out whatever the deliverability pause; nor are the
     # reminders of a seminar a person registered for.
     verdicts = chase(now)
-    reminders = remind(queue, now)
+    reminders, seats = seminars(queue, now)
     result = tick(store, queue, now, keys.DUE_SHARDS)
     if result.claimed:
         logger.info("step emails dispatched", extra={"count": result.claimed})
@@ -111,7 +119,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         # Campaigns wait too: started now, every email would be skipped as paused.
         logger.warning("sending is paused by the deliverability guard: nothing dispatched")
         return {"due": 0, "dispatched": 0, "lost_races": 0, "paused": True, "unconfirmed_removed": removed,
-                "reminders_queued": reminders, **verdicts}
+                "reminders_queued": reminders, "seats_offered": seats, **verdicts}
     campaign_store, audience_store, audience_queue = campaign_collaborators()
     campaigns = start_due_campaigns(campaign_store, audience_store, audience_queue, config_version, now)
     released = release_held(campaign_store, queue, now)
@@ -129,4 +137,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                      extra={"campaigns": campaigns.dropped})
     return {"due": result.due, "dispatched": result.claimed, "lost_races": result.lost_races,
             "campaigns_started": campaigns.started, "campaigns_decided": campaigns.decided, "held_released": released,
-            "unconfirmed_removed": removed, "reminders_queued": reminders, **verdicts}
+            "unconfirmed_removed": removed, "reminders_queued": reminders, "seats_offered": seats, **verdicts}

@@ -50,6 +50,12 @@ def emails_to(address: str) -> list:
     return [email for email in outbox() if email["To"] == address]
 
 
+def confirmations(address: str) -> list:
+    """The registration confirmations to the address (its step emails left out)."""
+    return [email for email in emails_to(address)
+            if str(email["Subject"]).startswith("【ミライ在庫】セミナーお申し込み完了")]
+
+
 def session_counts(session: str) -> dict:
     (counter,) = items_under(keys.event_pk(EVENT_ID), keys.session_sk(session))
     return {name: int(counter.get(name, 0)) for name in ("registered", "waitlisted")}
@@ -296,3 +302,25 @@ def test_a_registration_link_after_the_session_began_or_forged_cancels_nothing()
     forged = open_page("POST", f"/v1/registrations/{payload}.{signature[::-1]}", POSTED + timedelta(hours=1))
     assert forged["statusCode"] == 400
     assert session_counts("2026-12-10") == {"registered": 1, "waitlisted": 0}
+
+
+@pytest.mark.usefixtures("small_session")
+def test_a_tick_offers_a_seat_an_erasure_freed_or_a_raised_capacity_added_to_the_waitlist(tmp_path: Path):
+    for number in range(4):  # two places, then two waiting
+        register(f"guest{number}@example.co.jp", at=POSTED + timedelta(minutes=number))
+    erased = api_request("DELETE", f"/v1/leads/{lead_id_of('guest0@example.co.jp')}")
+    assert erased is not None and erased["statusCode"] == 204
+    assert session_counts("2026-12-10") == {"registered": 1, "waitlisted": 2}  # no activity: nothing promoted yet
+
+    dispatch_and_send(POSTED + timedelta(hours=1))
+    assert session_counts("2026-12-10") == {"registered": 2, "waitlisted": 1}
+    assert len(confirmations("guest2@example.co.jp")) == 1
+    dispatch_and_send(POSTED + timedelta(hours=1, minutes=1))  # full again: nothing more
+    assert session_counts("2026-12-10") == {"registered": 2, "waitlisted": 1}
+
+    events = tmp_path / "config" / "events.yaml"  # the small_session fixture's copy: a larger room
+    events.write_text(events.read_text(encoding="utf-8").replace("capacity: 2,", "capacity: 3,", 1), encoding="utf-8")
+    reload()
+    dispatch_and_send(POSTED + timedelta(hours=2))
+    assert session_counts("2026-12-10") == {"registered": 3, "waitlisted": 0}
+    assert len(confirmations("guest3@example.co.jp")) == 1 and len(confirmations("guest2@example.co.jp")) == 1

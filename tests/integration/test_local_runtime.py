@@ -281,32 +281,3 @@ def test_a_whitepaper_post_hands_its_material_over_on_the_thank_you_page_and_by_
     assert local_system.request("GET", emailed, headers=browser).status == 302
     (download,) = wait_for(lambda: [e for e in local_system.events(f"LEAD#{lead_id}") if e["type"] == "download"])
     assert (download["asset"], download["form_id"]) == ("whitepaper-lead-nurturing-101.pdf", "whitepaper")
-
-
-def test_a_seminar_post_is_confirmed_in_the_outbox_with_the_sessions_calendar_file(local_system: RunningSystem):
-    import re
-    from email import message_from_bytes
-    from email.policy import default
-
-    from tests.local_system import wait_for
-
-    email = unique_email()
-    local_system.submit("/v1/forms/seminar", contact(email, title="部長", session="2026-12-17"))
-    number = wait_for(lambda: re.findall(r"href='/_outbox/(\d+)'>[^<]*</a></td><td>" + re.escape(email),
-                                         local_system.request("GET", "/_outbox").body.decode()))[0]
-    message = message_from_bytes(local_system.request("GET", f"/_outbox/{number}.eml").body, policy=default)
-    assert str(message["Subject"]).startswith("【ミライ在庫】セミナーお申し込み完了")
-    (calendar,) = list(message.iter_attachments())
-    assert calendar.get_content_type() == "text/calendar"
-    assert "DTSTART;TZID=Asia/Tokyo:20261217T140000" in calendar.get_content()
-    # The confirmation's own link opens the registration's page; its button cancels it, once.
-    page = re.search(r"/v1/registrations/[A-Za-z0-9_.-]+", message.get_body(("plain",)).get_content()).group()
-    shown = local_system.request("GET", page)
-    assert shown.status == 200 and '<form method="post">' in shown.body.decode()
-    form = {"content-type": "application/x-www-form-urlencoded"}
-    for _ in range(2):
-        cancelled = local_system.request("POST", page, body=b"", headers=form)
-        assert cancelled.status == 200 and "キャンセルを承りました" in cancelled.body.decode()
-    lead_id = local_system.lead_id(email)
-    assert [e["status"] for e in local_system.events(f"LEAD#{lead_id}") if e["type"] == "event_cancelled"] == [
-        "registered"]

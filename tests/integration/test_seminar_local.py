@@ -78,3 +78,23 @@ def test_the_confirmation_comes_at_once_and_the_reminder_an_hour_before_the_sess
     assert "/v1/registrations/" in text and f"{starts:%H:%M}" in text
     time.sleep(3)  # no second reminder on the next ticks
     assert len(emails_to(system, address)) == 2
+
+
+def test_the_confirmations_page_cancels_the_registration_over_http_once(seminar_system: tuple[RunningSystem, datetime]):
+    system, starts = seminar_system
+    address = f"cancel-{uuid.uuid4().hex[:10]}@example.co.jp"
+    system.submit("/v1/forms/seminar", {"email": address, "name": "取消 次郎", "company": "取消工業", "title": "課長",
+                                        "session": "2026-12-17", "consent": True})  # the session a week later
+    (confirmation,) = wait_for(lambda: emails_to(system, address), seconds=30)
+    (calendar,) = list(confirmation.iter_attachments())
+    assert f"DTSTART;TZID=Asia/Tokyo:{starts + timedelta(days=7):%Y%m%dT%H%M%S}" in calendar.get_content()
+    page = re.search(r"/v1/registrations/[A-Za-z0-9_.-]+", confirmation.get_body(("plain",)).get_content())
+    assert page is not None
+    shown = system.request("GET", page.group())  # a mail scanner's GET cancels nothing
+    assert shown.status == 200 and '<form method="post">' in shown.body.decode()
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    for _ in range(2):
+        cancelled = system.request("POST", page.group(), body=b"", headers=form)
+        assert cancelled.status == 200 and "キャンセルを承りました" in cancelled.body.decode()
+    lead_id = system.lead_id(address)
+    assert [e["status"] for e in system.events(f"LEAD#{lead_id}") if e["type"] == "event_cancelled"] == ["registered"]

@@ -232,3 +232,12 @@ class DynamoRegistrations(DynamoTable):
                     raise StoreUnavailable(f"waitlist not promoted: {cancelled.codes}") from cancelled
             backoff(attempt)  # the first in line cancelled or was erased meanwhile: read the line again
         raise StoreUnavailable("the waitlist kept changing while it was promoted")
+
+    def session_counts(self, sessions: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, int]]:
+        """Each (event, session)'s registered and waitlisted counts: one BatchGetItem per 100, eventually
+        consistent (a tick's offer of a seat is checked again when it is given)."""
+        found = self._batch_get([item_key(keys.event_pk(event_id), keys.session_sk(session_id))
+                                 for event_id, session_id in sessions], consistent=False,
+                                projection=("PK", "SK", "registered", "waitlisted"))
+        return {(str(item["PK"]).removeprefix(keys.event_pk("")), str(item["SK"]).removeprefix(keys.session_sk(""))):
+                {name: int(item.get(name, 0)) for name in ("registered", "waitlisted")} for item in found}

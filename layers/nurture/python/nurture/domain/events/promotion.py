@@ -1,5 +1,6 @@
-"""The waitlist moving up, the sender's side: after a cancellation gives a seat back (its `event_cancelled`
-activity, seen by the scorer's stream), the first on the session's waitlist takes it and gets its confirmation."""
+"""The waitlist moving up, the sender's side: a seat given back (by a cancellation, whose `event_cancelled` activity
+the scorer's stream sees, or found free by a dispatcher tick: seats.py) goes to the first on the session's
+waitlist, who gets its confirmation."""
 
 from __future__ import annotations
 

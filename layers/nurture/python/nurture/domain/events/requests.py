@@ -72,9 +72,12 @@ def requested_follow_up(lead_id: str, activity: dict[str, Any], events: EventsCo
                            attendance=ATTENDED if kind == ATTENDED else NO_SHOW)
 
 
+FREED_BY_DISPATCHER = "-"  # a promotion's `lead_id` when a tick found the seat free, not a lead's cancellation
+
+
 class PromotionMessage(LeadMessage):
     """The send queue's message after a seat is given back: the first on the session's waitlist may take it.
-    `lead_id` is the lead that cancelled."""
+    `lead_id` is the lead that cancelled, or FREED_BY_DISPATCHER."""
 
     kind: Literal["event_promotion"] = "event_promotion"
     event_id: str = Field(min_length=1, max_length=64)
