@@ -324,3 +324,32 @@ def test_a_tick_offers_a_seat_an_erasure_freed_or_a_raised_capacity_added_to_the
     dispatch_and_send(POSTED + timedelta(hours=2))
     assert session_counts("2026-12-10") == {"registered": 3, "waitlisted": 0}
     assert len(confirmations("guest3@example.co.jp")) == 1 and len(confirmations("guest2@example.co.jp")) == 1
+
+
+@pytest.mark.usefixtures("small_session")
+def test_a_post_while_people_wait_joins_the_waitlist_and_a_redelivered_offer_promotes_once():
+    from nurture.adapters.send_queue import SendQueue
+    from nurture.domain.events.requests import PromotionMessage
+    from tests.functions.step_emails import RESOURCES
+
+    for number in range(3):  # two places, one waiting
+        register(f"guest{number}@example.co.jp", at=POSTED + timedelta(minutes=number))
+    erased = api_request("DELETE", f"/v1/leads/{lead_id_of('guest0@example.co.jp')}")
+    assert erased is not None and erased["statusCode"] == 204
+    register("newcomer@example.co.jp", at=POSTED + timedelta(minutes=10))  # a seat is free, but guest2 was first
+    assert session_counts("2026-12-10") == {"registered": 1, "waitlisted": 2}
+    offer = PromotionMessage(lead_id="-", event_id=EVENT_ID, session_id="2026-12-10", offer_id="offer-1")
+    with time_machine.travel(POSTED + timedelta(hours=1), tick=False):
+        SendQueue(RESOURCES.queue_url(RESOURCES.send_queue)).send_batch([offer, offer])  # as if redelivered
+        send_queue().drain()
+    assert session_counts("2026-12-10") == {"registered": 2, "waitlisted": 1}
+    assert len(confirmations("guest2@example.co.jp")) == 1 and confirmations("newcomer@example.co.jp") == []
+
+
+def test_registering_again_after_cancelling_sends_a_new_confirmation():
+    register("again@example.co.jp", "2026-12-10")
+    open_page("POST", registration_link("again@example.co.jp"), POSTED + timedelta(minutes=30))
+    register("again@example.co.jp", "2026-12-17", POSTED + timedelta(hours=1))  # the other session, this time
+    assert len(confirmations("again@example.co.jp")) == 2
+    assert session_counts("2026-12-10") == {"registered": 0, "waitlisted": 0}
+    assert session_counts("2026-12-17") == {"registered": 1, "waitlisted": 0}

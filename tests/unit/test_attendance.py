@@ -174,3 +174,14 @@ def test_the_event_funnel_counts_each_session_from_invitation_to_handoff_within_
         {"session": "2026-12-10", "registered": 2, "waitlisted": 1, "attended": 1, "no_show": 1, "handed_off": 1},
         {"session": "2026-12-17", "registered": 1, "waitlisted": 0, "attended": 0, "no_show": 0, "handed_off": 0}]
     assert event_funnel(CONFIG.events, [], {}, {})[0]["invited"] is None  # no invitation campaigns named
+
+
+def test_a_report_of_hosts_only_an_impossible_duration_or_an_unreadable_csv_is_refused_or_rejected():
+    hosts_only = zoom_webinar_en([]).replace(b"Attendee Details", b"Host Details")
+    with pytest.raises(ImportRefused, match="nobody in its audience"):
+        read_attendance(hosts_only, "Asia/Tokyo")
+    for bad in ("nan", "inf", "-5"):
+        report = read_attendance(f"email,duration\nx@example.co.jp,{bad}\n".encode(), "Asia/Tokyo")
+        assert [r.row for r in report.rejected] == [2] and report.attendees == {}
+    with pytest.raises(ImportRefused, match="not a readable CSV"):
+        read_attendance(b"email,duration\n" + b"x" * 200_000 + b"@example.co.jp,5\n", "Asia/Tokyo")

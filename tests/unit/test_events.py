@@ -143,9 +143,10 @@ def test_a_due_reminder_goes_only_while_the_config_still_has_it_then_moves_on_or
 def test_only_cancelling_a_place_not_a_waitlist_one_asks_for_a_promotion():
     from nurture.domain.events.requests import PromotionMessage, requested_promotion
 
-    cancelled = {"type": "event_cancelled", "name": EVENT_ID, "session": "2026-12-10", "status": "registered"}
+    cancelled = {"type": "event_cancelled", "name": EVENT_ID, "session": "2026-12-10", "status": "registered",
+                 "event_id": "e1", "occurred_at": "2026-12-04T01:00:00.000000Z"}
     assert requested_promotion("L1", cancelled, CONFIG.events) == PromotionMessage(
-        lead_id="L1", event_id=EVENT_ID, session_id="2026-12-10")
+        lead_id="L1", event_id=EVENT_ID, session_id="2026-12-10", offer_id="e1")  # the cancellation's own offer
     assert requested_promotion("L1", {**cancelled, "status": "waitlisted"}, CONFIG.events) is None
     assert requested_promotion("L1", {**cancelled, "session": "2027-01-01"}, CONFIG.events) is None
 

@@ -250,6 +250,11 @@ def event_place_sk(event_id: str) -> str:
     return f"{EVENT_PLACE_PREFIX}{event_id}"
 
 
+def offer_sk(offer_id: str) -> str:
+    """Under an event: a freed seat's offer was taken, and by whom (a redelivered promotion promotes no more)."""
+    return f"OFFER#{offer_id}"
+
+
 def waitlist_prefix(session_id: str) -> str:
     return f"WAIT#{session_id}#"
 

@@ -40,11 +40,11 @@ def release_items(table: str, event_id: str, lead_id: str, session_id: str, stat
 class DynamoRegistrations(DynamoTable):
 
     def register(self, event_id: str, session_id: str, lead_id: str, capacity: int, at: str,
-                 reminder: tuple[int, str] | None) -> tuple[Status, str]:
+                 reminder: tuple[int, str] | None) -> tuple[Status, str, str]:
         """One transaction: the registration put unless the lead has one in the event, and the session's count of
-        registered people moved unless it is at capacity; a full session's goes to its waitlist instead. A place
+        registered people moved unless it is at capacity or people wait; else it goes to the waitlist. A place
         carries its first `reminder` (hours before, time) on the due index. Under the lead, a pointer an erasure
-        finds, written only while the lead exists (LeadGone otherwise). The status and session of the lead's
+        finds, written only while the lead exists (LeadGone otherwise). The status, session and time of the lead's
         registration (an earlier one's, when it had one)."""
         pk = keys.event_pk(event_id)
         registration = {"PK": pk, "SK": keys.registration_sk(lead_id), "lead_id": lead_id, "session": session_id,
@@ -56,7 +56,7 @@ class DynamoRegistrations(DynamoTable):
                 try:
                     placed = {**registration, **due} if status == REGISTERED else registration
                     self._call("transact_write_items", TransactItems=self._places(event_id, placed, status, capacity))
-                    return status, session_id
+                    return status, session_id, at
                 except TransactionCancelled as cancelled:
                     codes = [*cancelled.codes, None, None]  # one per item; DynamoDB may give none
                     if cancelled.codes[-1:] == ["ConditionalCheckFailed"]:  # the last item: the lead's profile
@@ -64,7 +64,7 @@ class DynamoRegistrations(DynamoTable):
                     if codes[0] == "ConditionalCheckFailed":
                         held = self._get(pk, keys.registration_sk(lead_id))
                         if held is not None:
-                            return held["status"], str(held["session"])
+                            return held["status"], str(held["session"]), str(held["registered_at"])
                         break  # cancelled meanwhile: try again
                     if status == REGISTERED and codes[1] == "ConditionalCheckFailed":
                         continue  # full: the waitlist
@@ -83,9 +83,10 @@ class DynamoRegistrations(DynamoTable):
                                    "UpdateExpression": "ADD #count :one",
                                    "ExpressionAttributeNames": {"#count": status},
                                    "ExpressionAttributeValues": {":one": {"N": "1"}}}
-        if status == REGISTERED:
-            counter["ConditionExpression"] = "attribute_not_exists(#count) OR #count < :capacity"
-            counter["ExpressionAttributeValues"][":capacity"] = {"N": str(capacity)}
+        if status == REGISTERED:  # below capacity, and nobody waiting: a freed seat is the waitlist's first
+            counter["ConditionExpression"] = ("(attribute_not_exists(#count) OR #count < :capacity) AND "
+                                              "(attribute_not_exists(waitlisted) OR waitlisted <= :none)")
+            counter["ExpressionAttributeValues"] |= {":capacity": {"N": str(capacity)}, ":none": {"N": "0"}}
         items: list[dict[str, Any]] = [
             {"Put": {"TableName": self._table, "Item": to_item({**registration, "status": status}),
                      "ConditionExpression": "attribute_not_exists(PK)"}},
@@ -187,51 +188,62 @@ class DynamoRegistrations(DynamoTable):
             raise StoreUnavailable(f"registration not cancelled: {cancelled.codes}") from cancelled
         return True
 
-    def promote_next(self, event_id: str, session_id: str, capacity: int,
-                     reminder: tuple[int, str] | None) -> str | None:
-        """One transaction: the session's first waitlisted lead's place (its waitlist item deleted, its registration
-        and pointer registered, with its first `reminder` on the due index) while the session's count is below
-        `capacity`. Its id; None when nobody waits or the session is full."""
+    def promote_next(self, event_id: str, session_id: str, capacity: int, reminder: tuple[int, str] | None,
+                     offer_id: str, kept_until: int) -> str | None:
+        """One transaction: the offer's marker, and the session's first waitlisted lead's place (its waitlist item
+        deleted, its registration and pointer registered, with its first `reminder` on the due index) while the
+        session's count is below `capacity`. The lead the offer promoted (now, or on an earlier delivery); None when
+        nobody waits or the session is full."""
         pk = keys.event_pk(event_id)
         for attempt in range(MAX_ATTEMPTS):
+            taken = self._get(pk, keys.offer_sk(offer_id))
+            if taken is not None:
+                return str(taken["lead_id"])  # a redelivery: its confirmation is sent (once) again
             first = next(self._query_all(pk, keys.waitlist_prefix(session_id)), None)
             if first is None:
                 return None
             waiting = from_item(first)
             lead_id = str(waiting["lead_id"])
-            promote = "SET #status = :registered" + (", due_pk = :due_pk, due_sk = :due_sk" if reminder else "")
-            values: dict[str, Any] = {":registered": {"S": REGISTERED}, ":waitlisted": {"S": WAITLISTED}}
-            if reminder is not None:
-                values |= {":due_pk": {"S": keys.EVENTS_DUE},
-                           ":due_sk": {"S": keys.reminder_due_sk(reminder[1], event_id, lead_id, reminder[0])}}
-            items: list[dict[str, Any]] = [
-                {"Delete": {"TableName": self._table, "Key": item_key(pk, str(waiting["SK"])),
-                            "ConditionExpression": "attribute_exists(PK)"}},
-                {"Update": {"TableName": self._table, "Key": item_key(pk, keys.registration_sk(lead_id)),
-                            "UpdateExpression": promote, "ConditionExpression": "#status = :waitlisted",
-                            "ExpressionAttributeNames": {"#status": "status"}, "ExpressionAttributeValues": values}},
-                {"Update": {"TableName": self._table, "Key": item_key(pk, keys.session_sk(session_id)),
-                            "UpdateExpression": "ADD registered :one, waitlisted :minus",
-                            "ConditionExpression": "attribute_not_exists(registered) OR registered < :capacity",
-                            "ExpressionAttributeValues": {":one": {"N": "1"}, ":minus": {"N": "-1"},
-                                                          ":capacity": {"N": str(capacity)}}}},
-                {"Update": {"TableName": self._table,
-                            "Key": item_key(keys.lead_pk(lead_id), keys.event_place_sk(event_id)),
-                            "UpdateExpression": "SET #status = :registered REMOVE waitlist_sk",
-                            "ConditionExpression": "attribute_exists(PK)",
-                            "ExpressionAttributeNames": {"#status": "status"},
-                            "ExpressionAttributeValues": {":registered": {"S": REGISTERED}}}}]
             try:
-                self._call("transact_write_items", TransactItems=items)
+                self._call("transact_write_items", TransactItems=self._promotion(
+                    event_id, session_id, str(waiting["SK"]), lead_id, capacity, reminder, offer_id, kept_until))
                 return lead_id
             except TransactionCancelled as cancelled:
-                codes = [*cancelled.codes, None, None, None]
+                codes = [*cancelled.codes, None, None, None, None]
                 if codes[2] == "ConditionalCheckFailed":
                     return None  # full: someone registered, or another promotion took the seat
                 if "ConditionalCheckFailed" not in codes and not cancelled.lost_race():
                     raise StoreUnavailable(f"waitlist not promoted: {cancelled.codes}") from cancelled
-            backoff(attempt)  # the first in line cancelled or was erased meanwhile: read the line again
+            backoff(attempt)  # the first in line cancelled or was erased, or the offer was taken, meanwhile
         raise StoreUnavailable("the waitlist kept changing while it was promoted")
+
+    def _promotion(self, event_id: str, session_id: str, waitlist_sk: str, lead_id: str, capacity: int,
+                   reminder: tuple[int, str] | None, offer_id: str, kept_until: int) -> list[dict[str, Any]]:
+        pk = keys.event_pk(event_id)
+        promote = "SET #status = :registered" + (", due_pk = :due_pk, due_sk = :due_sk" if reminder else "")
+        values: dict[str, Any] = {":registered": {"S": REGISTERED}, ":waitlisted": {"S": WAITLISTED}}
+        if reminder is not None:
+            values |= {":due_pk": {"S": keys.EVENTS_DUE},
+                       ":due_sk": {"S": keys.reminder_due_sk(reminder[1], event_id, lead_id, reminder[0])}}
+        return [
+            {"Delete": {"TableName": self._table, "Key": item_key(pk, waitlist_sk),
+                        "ConditionExpression": "attribute_exists(PK)"}},
+            {"Update": {"TableName": self._table, "Key": item_key(pk, keys.registration_sk(lead_id)),
+                        "UpdateExpression": promote, "ConditionExpression": "#status = :waitlisted",
+                        "ExpressionAttributeNames": {"#status": "status"}, "ExpressionAttributeValues": values}},
+            {"Update": {"TableName": self._table, "Key": item_key(pk, keys.session_sk(session_id)),
+                        "UpdateExpression": "ADD registered :one, waitlisted :minus",
+                        "ConditionExpression": "attribute_not_exists(registered) OR registered < :capacity",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":minus": {"N": "-1"},
+                                                      ":capacity": {"N": str(capacity)}}}},
+            {"Update": {"TableName": self._table, "Key": item_key(keys.lead_pk(lead_id), keys.event_place_sk(event_id)),
+                        "UpdateExpression": "SET #status = :registered REMOVE waitlist_sk",
+                        "ConditionExpression": "attribute_exists(PK)",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": {":registered": {"S": REGISTERED}}}},
+            {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
+                     "Item": to_item({"PK": pk, "SK": keys.offer_sk(offer_id), "lead_id": lead_id,
+                                      "session": session_id, "expires_at": kept_until})}}]
 
     def session_counts(self, sessions: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, int]]:
         """Each (event, session)'s registered and waitlisted counts: one BatchGetItem per 100, eventually

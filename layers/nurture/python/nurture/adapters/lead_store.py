@@ -718,9 +718,14 @@ class DynamoLeadStore(DynamoTable):
                 try:
                     self._call("transact_write_items", TransactItems=items)
                 except TransactionCancelled as cancelled:
-                    if cancelled.codes[:1] == ["ConditionalCheckFailed"]:
-                        break  # released by an earlier run
-                    if not cancelled.lost_race():
+                    if cancelled.codes[:1] == ["ConditionalCheckFailed"]:  # released, or promoted meanwhile
+                        now_held = self._get(keys.event_pk(event_id), keys.registration_sk(lead_id))
+                        if now_held is None:
+                            break  # released by an earlier run
+                        session, status = str(now_held["session"]), str(now_held["status"])
+                        items = release_items(self._table, event_id, lead_id, session, status, keys.waitlist_sk(
+                            session, str(now_held["registered_at"]), lead_id) if status == "waitlisted" else None)
+                    elif not cancelled.lost_race():
                         raise StoreUnavailable(f"seminar place not released: {cancelled.codes}") from cancelled
                     backoff(attempt)
                     continue

@@ -208,8 +208,8 @@ def _registration(show: Callable[[TokenSigner], RegistrationView]) -> Response:
     except InvalidToken as error:
         logger.info("registration link refused", extra={"reason": error.detail})
         return _invalid_link_page()
-    return Response(200, "text/html; charset=utf-8", pages.registration_page(shown.language, shown.state, shown.title,
-                                                                             shown.starts), headers=NO_STORE)
+    return Response(410 if shown.state == "started" else 200, "text/html; charset=utf-8",
+                    pages.registration_page(shown.language, shown.state, shown.title, shown.starts), headers=NO_STORE)
 
 
 def _form_language(form_id: object) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -112,9 +113,13 @@ def parse_minutes(text: str) -> float | None:
     if value in ("", "-", "--"):
         return None
     try:
-        return float(value)
+        minutes = float(value)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(minutes) or minutes < 0:
+            raise ValueError(f"not a duration: {text!r}")
+        return minutes
     clock = _CLOCK.fullmatch(value)
     if clock:
         hours, minutes, seconds = (int(part or 0) for part in clock.groups())
@@ -142,38 +147,43 @@ def read_attendance(data: bytes, zone: str, encoding: str | None = None,
     mapping: dict[int, str] | None = None
     title = ""
     report = AttendanceReport(used, unknown)
-    for row_number, row in enumerate(reader, start=1):
-        cells = [cell.strip() for cell in row]
-        filled = [cell for cell in cells if cell]
-        if len(filled) <= 1:  # a blank row or a section's title ("Attendee Details", "2. 参加者") ends a table
-            mapping, title = None, filled[0] if filled else title
-            continue
-        candidate = {} if any("@" in cell for cell in cells) else column_mapping(cells, overrides, HEADERS)
-        if "email" in candidate.values() and len(candidate) >= 2:  # a header row: its table begins
-            tables += 1
-            skipped = any(word in folded_header(title) for word in SKIPPED_SECTIONS)
-            mapping = None if skipped else candidate
-            unknown += [cell for index, cell in enumerate(cells) if cell and index not in candidate
-                        and folded_header(cell) not in HEADERS and cell not in unknown]
-            continue
-        if mapping is None:
-            continue  # a summary's lines, or a staff table's
-        values = {column: cells[index] for index, column in mapping.items() if column and index < len(cells)}
-        if folded_header(values.get("role", "")) in STAFF_ROLES:
-            continue
-        report.rows += 1
-        if not values.get("email"):
-            report.without_address += 1
-            continue
-        try:
-            address = normalize_email(values["email"])
-        except InvalidEmail:
-            report.rejected.append(Rejected(row_number, ["email: is not an address"]))
-            continue
-        found.setdefault(email_key(address), []).append((row_number, {**values, "email": address}))
+    try:
+        for row_number, row in enumerate(reader, start=1):
+            cells = [cell.strip() for cell in row]
+            filled = [cell for cell in cells if cell]
+            if len(filled) <= 1:  # a blank row or a section's title ("Attendee Details", "2. 参加者") ends a table
+                mapping, title = None, filled[0] if filled else title
+                continue
+            candidate = {} if any("@" in cell for cell in cells) else column_mapping(cells, overrides, HEADERS)
+            if "email" in candidate.values() and len(candidate) >= 2:  # a header row: its table begins
+                tables += 1
+                skipped = any(word in folded_header(title) for word in SKIPPED_SECTIONS)
+                mapping = None if skipped else candidate
+                unknown += [cell for index, cell in enumerate(cells) if cell and index not in candidate
+                            and folded_header(cell) not in HEADERS and cell not in unknown]
+                continue
+            if mapping is None:
+                continue  # a summary's lines, or a staff table's
+            values = {column: cells[index] for index, column in mapping.items() if column and index < len(cells)}
+            if folded_header(values.get("role", "")) in STAFF_ROLES:
+                continue
+            report.rows += 1
+            if not values.get("email"):
+                report.without_address += 1
+                continue
+            try:
+                address = normalize_email(values["email"])
+            except InvalidEmail:
+                report.rejected.append(Rejected(row_number, ["email: is not an address"]))
+                continue
+            found.setdefault(email_key(address), []).append((row_number, {**values, "email": address}))
+    except csv.Error as error:  # a cell over csv's size limit, a NUL byte
+        raise ImportRefused(f"The file is not a readable CSV: {error}") from None
     if tables == 0:
         raise ImportRefused("No table with an email column: this is not a participant report Zoom or Teams exports "
                             "(or name the address column with --map '列名:email').")
+    if report.rows == 0:  # e.g. only the hosts' table: every registrant would be marked a no-show
+        raise ImportRefused("The report lists nobody in its audience (only hosts, panelists or organizers).")
     for key, rows in found.items():
         attendee = _attendee(rows, zone)
         if isinstance(attendee, Attendee):

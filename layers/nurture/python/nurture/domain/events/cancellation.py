@@ -11,10 +11,11 @@ from typing import Any, Literal, Protocol
 
 from nurture.config.events import EventsConfig
 from nurture.domain.activity import Activity, new_activity
-from nurture.domain.errors import InvalidToken
+from nurture.domain.errors import InvalidToken, StoreUnavailable
 from nurture.domain.events.links import registration_of
 from nurture.domain.events.requests import CANCELLED
 from nurture.domain.events.wording import when
+from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.tokens import TokenSigner
 
 State = Literal["registered", "waitlisted", "cancelled", "started"]
@@ -58,12 +59,15 @@ def cancel(token: str, signer: TokenSigner, store: CancellationStore, events: Ev
            retention_days: int) -> RegistrationView:
     """The page's button: the registration is cancelled once (a second post shows it cancelled), unless its
     session has begun."""
-    shown = registration_view(token, signer, store, events, now)
-    if shown.state not in ("registered", "waitlisted"):
-        return shown
     event_id, lead_id, language = registration_of(token, signer)
-    held = store.registration(event_id, lead_id)
-    if held is not None:
-        store.cancel_registration(event_id, held, new_activity(CANCELLED, now, retention_days, {
-            "lead_id": lead_id, "name": event_id, "session": str(held["session"]), "status": held.get("status")}))
-    return RegistrationView(language, "cancelled", shown.title, "")
+    for attempt in range(MAX_ATTEMPTS):
+        shown = registration_view(token, signer, store, events, now)
+        held = store.registration(event_id, lead_id)
+        if shown.state not in ("registered", "waitlisted") or held is None:
+            return shown
+        if store.cancel_registration(event_id, held, new_activity(CANCELLED, now, retention_days, {
+                "lead_id": lead_id, "name": event_id, "session": str(held["session"]),
+                "status": held.get("status")})):
+            return RegistrationView(language, "cancelled", shown.title, "")
+        backoff(attempt)  # promoted, or its session's count busy, meanwhile: read it again
+    raise StoreUnavailable("the registration kept changing while it was cancelled")

@@ -25,10 +25,10 @@ COUNTERS = "events"  # the step counters of this "sequence", one step per event:
 
 class RegistrationStore(Protocol):
     def register(self, event_id: str, session_id: str, lead_id: str, capacity: int, at: str,
-                 reminder: tuple[int, str] | None) -> tuple[Status, str]:
+                 reminder: tuple[int, str] | None) -> tuple[Status, str, str]:
         """A place in the session (with its first `reminder`, hours before and time, on the due index), or on its
-        waitlist when it is full,
-        unless the lead holds one in the event already: the status and the session of the lead's registration."""
+        waitlist when it is full or people wait, unless the lead holds one in the event already: the status, the
+        session and the time (`registered_at`) of the lead's registration."""
         ...
 
     def registration(self, event_id: str, lead_id: str) -> dict[str, Any] | None: ...
@@ -38,9 +38,10 @@ class EventSenderStore(RegistrationStore, SenderStore, Protocol):
     pass
 
 
-def registration_message_id(event_id: str, lead_id: str, status: Status) -> str:
-    """One confirmation and one waitlist notice per registration, whatever redeliveries and second posts."""
-    return hashlib.sha256(f"{lead_id}|event|{event_id}|{status}".encode()).hexdigest()[:24]
+def registration_message_id(event_id: str, lead_id: str, status: Status, registered_at: str) -> str:
+    """One confirmation and one waitlist notice per registration, whatever redeliveries and second posts; a new
+    registration after a cancellation is another."""
+    return hashlib.sha256(f"{lead_id}|event|{event_id}|{status}|{registered_at}".encode()).hexdigest()[:24]
 
 
 def cancel_url(composer: Composer, event_id: str, event: EventDefinition, session: Session, lead_id: str,
@@ -71,7 +72,7 @@ def deliver_registration(message: RegistrationMessage, events: EventsConfig, sto
     if suppressed:
         return "skipped_suppressed"
     try:
-        status, held = store.register(message.event_id, asked.id, message.lead_id, asked.capacity,
+        status, held, registered_at = store.register(message.event_id, asked.id, message.lead_id, asked.capacity,
                                       message.asked_at, next_reminder(event, asked, now))
     except LeadGone:
         return "gone"  # erased since it was read
@@ -94,5 +95,6 @@ def deliver_registration(message: RegistrationMessage, events: EventsConfig, sto
         return AskedEmail(message.event_id, name, render, {"event": message.event_id, "session": session.id,
                                                            "registration": status})
 
-    return deliver_asked(message.lead_id, registration_message_id(message.event_id, message.lead_id, status),
+    return deliver_asked(message.lead_id,
+                         registration_message_id(message.event_id, message.lead_id, status, registered_at),
                          COUNTERS, plan, store, mailer, now, retention_days)

@@ -82,6 +82,7 @@ class PromotionMessage(LeadMessage):
     kind: Literal["event_promotion"] = "event_promotion"
     event_id: str = Field(min_length=1, max_length=64)
     session_id: str = Field(min_length=1, max_length=40)
+    offer_id: str = Field(min_length=1, max_length=64, description="one seat's offer: a redelivery promotes no more")
 
 
 def requested_promotion(lead_id: str, activity: dict[str, Any], events: EventsConfig) -> PromotionMessage | None:
@@ -93,4 +94,5 @@ def requested_promotion(lead_id: str, activity: dict[str, Any], events: EventsCo
     session = event.session(str(activity.get("session"))) if event is not None else None
     if event is None or session is None:
         return None
-    return PromotionMessage(lead_id=lead_id, event_id=str(activity["name"]), session_id=session.id)
+    return PromotionMessage(lead_id=lead_id, event_id=str(activity["name"]), session_id=session.id,
+                            offer_id=str(activity.get("event_id") or activity["occurred_at"]))

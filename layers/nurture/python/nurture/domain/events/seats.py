@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from nurture.config.events import EventsConfig
+from nurture.domain.clock import new_id
 from nurture.domain.events.requests import FREED_BY_DISPATCHER, PromotionMessage
 
 MAX_OFFERED = 100  # seats a tick offers; the rest the next tick, a minute later
@@ -36,8 +37,8 @@ def offer_free_seats(store: SeatCounts, queue: PromotionQueue, events: EventsCon
         found = counts.get((event_id, session.id), {})
         free = min(session.capacity - found.get("registered", 0), found.get("waitlisted", 0),
                    MAX_OFFERED - len(offers))
-        offers += [PromotionMessage(lead_id=FREED_BY_DISPATCHER, event_id=event_id, session_id=session.id)] * max(
-            free, 0)
+        offers += [PromotionMessage(lead_id=FREED_BY_DISPATCHER, event_id=event_id, session_id=session.id,
+                                    offer_id=new_id()) for _ in range(max(free, 0))]
     if offers:
         queue.send_batch(offers)
     return len(offers)
