@@ -143,12 +143,8 @@ class DynamoRegistrations(DynamoTable):
         items: list[dict[str, Any]] = [
             {"ConditionCheck": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
                                 "ConditionExpression": "attribute_exists(PK)"}},
-            {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
-                     "Item": to_item({"PK": pk, "SK": keys.attendance_sk(event_id, session_id),
-                                      "event_sk": keys.event_sk(activity.occurred_at, activity.event_id),
-                                      "expires_at": activity.expires_at})}},
-            {"Put": {"TableName": self._table, "Item": to_item({
-                "PK": pk, "SK": keys.event_sk(activity.occurred_at, activity.event_id), **activity.attributes()})}},
+            self._once_marker(pk, keys.attendance_sk(event_id, session_id), activity),
+            {"Put": {"TableName": self._table, "Item": self._activity_item(pk, activity)}},
             {"Update": {"TableName": self._table, "Key": item_key(keys.event_pk(event_id), keys.session_sk(session_id)),
                         "UpdateExpression": "ADD #count :one", "ExpressionAttributeNames": {"#count": counter},
                         "ExpressionAttributeValues": {":one": {"N": "1"}}}}]
@@ -177,9 +173,7 @@ class DynamoRegistrations(DynamoTable):
                              "ConditionExpression": "attribute_exists(PK)",
                              "ExpressionAttributeNames": {"#status": "status"},
                              "ExpressionAttributeValues": {":cancelled": {"S": "cancelled"}}}},
-                 {"Put": {"TableName": self._table, "Item": to_item({
-                     "PK": lead, "SK": keys.event_sk(activity.occurred_at, activity.event_id),
-                     **activity.attributes()})}}]
+                 {"Put": {"TableName": self._table, "Item": self._activity_item(lead, activity)}}]
         try:
             self._call("transact_write_items", TransactItems=items)
         except TransactionCancelled as cancelled:

@@ -286,6 +286,19 @@ class DynamoTable:
     def suppressed(self, email_key: str) -> bool:
         return self._get(keys.suppression_pk(email_key), keys.SUPPRESSION_SK, "PK") is not None
 
+    def _activity_item(self, pk: str, activity: Activity) -> dict[str, Any]:
+        return to_item({"PK": pk, "SK": keys.event_sk(activity.occurred_at, activity.event_id),
+                        **activity.attributes()})
+
+    def _put_new(self, pk: str, sk: str, attributes: dict[str, Any]) -> dict[str, Any]:
+        return {"Put": {"TableName": self._table, "Item": to_item({"PK": pk, "SK": sk, **attributes}),
+                        "ConditionExpression": "attribute_not_exists(PK)"}}
+
+    def _once_marker(self, pk: str, sk: str, activity: Activity) -> dict[str, Any]:
+        """A transaction's Put of a marker that `activity` was recorded, new or refused, kept as long as it."""
+        return self._put_new(pk, sk, {"event_sk": keys.event_sk(activity.occurred_at, activity.event_id),
+                                      "expires_at": activity.expires_at})
+
     def find_lead_id(self, email_key: str) -> str | None:
         """The lead that owns an address (its email claim)."""
         claim = self._get(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK)
@@ -1022,8 +1035,7 @@ class DynamoLeadStore(DynamoTable):
             {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(PK)",
                      "Item": {**self._activity_item(pk, activity), "lead_id": {"S": lead_id}}}}]
         if client_id is not None:
-            items.append(self._put_new(pk, keys.recorded_id_sk(client_id), {
-                "event_sk": keys.event_sk(activity.occurred_at, activity.event_id), "expires_at": activity.expires_at}))
+            items.append(self._once_marker(pk, keys.recorded_id_sk(client_id), activity))
         try:
             self._call("transact_write_items", TransactItems=items)
         except TransactionCancelled as cancelled:
@@ -1066,13 +1078,6 @@ class DynamoLeadStore(DynamoTable):
             "ExpressionAttributeValues": {":count": {"N": str(count)}, ":expires": {"N": str(quota.expires_at)},
                                           ":room": {"N": str(quota.limit - count)}}}}
 
-    def _activity_item(self, pk: str, activity: Activity) -> dict[str, Any]:
-        return to_item({"PK": pk, "SK": keys.event_sk(activity.occurred_at, activity.event_id),
-                        **activity.attributes()})
-
-    def _put_new(self, pk: str, sk: str, attributes: dict[str, Any]) -> dict[str, Any]:
-        return {"Put": {"TableName": self._table, "Item": to_item({"PK": pk, "SK": sk, **attributes}),
-                        "ConditionExpression": "attribute_not_exists(PK)"}}
 
     def _profile_update(self, write: SubmissionWrite) -> dict[str, Any]:
         """Progressive profiling: SET only what was submitted, never REMOVE; ADD the counters."""

@@ -71,7 +71,7 @@ def run_event_command(args: argparse.Namespace, find_target: FindTarget) -> int:
             return 1
         summary |= {"attended": outcome.attended, "no_show": outcome.no_show, "walk_ins": outcome.walk_ins,
                     "unchanged": outcome.unchanged, "not_leads": outcome.not_leads,
-                    "failed": [{"row": 0, "reasons": [reason]} for reason in outcome.failed]}
+                    "failed": outcome.failed}
     print(json.dumps(summary, ensure_ascii=False) if args.json else _readable(summary, args.dry_run))
     return 1 if summary.get("failed") else 0
 
@@ -88,5 +88,8 @@ def _readable(summary: dict[str, Any], dry_run: bool) -> str:
                      f"{len(summary['not_leads'])} rows not leads")
     if summary["unknown_columns"]:
         lines.append(f"unknown columns, not read: {', '.join(summary['unknown_columns'])} (map them with --map)")
-    lines += row_problems(summary)
+    lines += row_problems({**summary, "failed": []})  # the store's refusals are by lead, not by row
+    if summary.get("failed"):
+        lines.append(f"{len(summary['failed'])} not stored (run the same import again to retry them)")
+        lines += [f"  {reason}" for reason in summary["failed"]]
     return "\n".join(lines)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from nurture.config.models import ConsentPolicy, FormDefinition, SubscriptionStart
 from nurture.domain.activity import RequestContext
@@ -81,6 +83,21 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     raise ImportRefused("The file is neither UTF-8 nor Shift_JIS (CP932): give its encoding with --encoding.")
+
+
+_DATE = re.compile(r"^(\d{4})[/年.-](\d{1,2})[/月.-](\d{1,2})日?(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+def parse_moment(text: str, zone: str) -> datetime:
+    """A spreadsheet's date or date and time (2026/11/20, 2026-11-20 14:30, 2026年11月20日, ISO 8601 with an
+    offset); without an offset it is local time in `zone`, a date alone its midnight. ValueError otherwise."""
+    value = text.strip()
+    matched = _DATE.fullmatch(value)
+    if matched:
+        year, month, day, hour, minute, second = (int(part or 0) for part in matched.groups())
+        return datetime(year, month, day, hour, minute, second, tzinfo=ZoneInfo(zone))
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(zone))
 
 
 def folded_header(header: str) -> str:

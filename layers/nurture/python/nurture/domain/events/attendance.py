@@ -22,7 +22,7 @@ from nurture.config.events import EventDefinition, Session
 from nurture.domain.activity import Activity, new_activity
 from nurture.domain.errors import LeadGone, NurtureError
 from nurture.domain.events.requests import ATTENDED, NO_SHOW, Attendance
-from nurture.domain.importing import ImportRefused, Rejected, column_mapping, decode, folded_header
+from nurture.domain.importing import ImportRefused, Rejected, column_mapping, decode, folded_header, parse_moment
 from nurture.domain.text import InvalidEmail, email_key, normalize_email
 
 IGNORED = ""  # a column the tools export that attendance does not need
@@ -57,12 +57,11 @@ STAFF_ROLES = {"host", "co-host", "cohost", "panelist", "organizer", "presenter"
 YES = {"yes", "y", "true", "1", "はい", "出席", "参加", "済", "○", "◯"}
 NO = {"no", "n", "false", "0", "いいえ", "欠席", "不参加", "未参加", "×", "-", "--"}
 SESSION_SLACK = timedelta(hours=3)  # a join this close to a session (early, or running late) belongs to it
-_TIME_FORMS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d %I:%M:%S %p", "%Y/%m/%d %I:%M %p",
-               "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
+# The tools' English forms; the year-first ones (2026/12/10 13:58:12, 2026年12月10日, ISO) are importing's.
+_TIME_FORMS = ("%Y/%m/%d %I:%M:%S %p", "%Y/%m/%d %I:%M %p",
                "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M",
                "%m/%d/%y, %I:%M:%S %p", "%m/%d/%y, %I:%M %p", "%m/%d/%y %I:%M:%S %p", "%m/%d/%y, %H:%M:%S",
-               "%b %d, %Y %I:%M:%S %p", "%b %d, %Y %I:%M %p", "%b %d, %Y %H:%M:%S", "%b %d, %Y %H:%M",
-               "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M")
+               "%b %d, %Y %I:%M:%S %p", "%b %d, %Y %I:%M %p", "%b %d, %Y %H:%M:%S", "%b %d, %Y %H:%M")
 _SPAN = re.compile(r"^(?:(\d+)\s*(?:h|hr|hrs|hours?|時間))?\s*(?:(\d+)\s*(?:m|min|mins|minutes?|分))?\s*"
                    r"(?:(\d+)\s*(?:s|sec|secs|seconds?|秒))?$")
 _CLOCK = re.compile(r"^(\d+):(\d{2})(?::(\d{2}))?$")
@@ -89,7 +88,7 @@ class AttendanceReport:
     rejected: list[Rejected] = field(default_factory=list)
 
 
-def parse_moment(text: str, zone: str) -> datetime | None:
+def report_moment(text: str, zone: str) -> datetime | None:
     """A report's time as Zoom and Teams write it, in either language (local time in `zone` unless it carries an
     offset); None for the dashes of someone who never joined. ValueError when unreadable."""
     value = " ".join(unicodedata.normalize("NFKC", text).replace("午後", "PM ").replace("午前", "AM ").split())
@@ -103,8 +102,7 @@ def parse_moment(text: str, zone: str) -> datetime | None:
             return datetime.strptime(value, form).replace(tzinfo=ZoneInfo(zone))
         except ValueError:
             continue
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(zone))
+    return parse_moment(value, zone)
 
 
 def parse_minutes(text: str) -> float | None:
@@ -200,8 +198,8 @@ def _attendee(rows: list[tuple[int, dict[str, str]]], zone: str) -> Attendee | R
     came, joins, total, known = False, [], 0.0, False
     for number, values in rows:
         try:
-            joined = parse_moment(values.get("joined", ""), zone)
-            left = parse_moment(values.get("left", ""), zone)
+            joined = report_moment(values.get("joined", ""), zone)
+            left = report_moment(values.get("left", ""), zone)
             minutes = parse_minutes(values.get("duration", ""))
         except ValueError as error:
             return Rejected(number, [f"a time or a duration is unreadable ({error})"])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from nurture.config.events import EventsConfig
+from nurture.config.events import EventDefinition, EventsConfig
 from nurture.domain.activity import Activity, new_activity
 from nurture.domain.errors import InvalidToken, StoreUnavailable
 from nurture.domain.events.links import registration_of
@@ -38,14 +38,8 @@ class CancellationStore(Protocol):
         ...
 
 
-def registration_view(token: str, signer: TokenSigner, store: CancellationStore, events: EventsConfig,
-                      now: datetime) -> RegistrationView:
-    """What the page shows: the registration and its button, or that it is cancelled or its session has begun."""
-    event_id, lead_id, language = registration_of(token, signer)
-    event = events.events.get(event_id)
-    if event is None:
-        raise InvalidToken("The link names no event of the config.")
-    held = store.registration(event_id, lead_id)
+def _shown(event: EventDefinition, held: dict[str, Any] | None, language: str, now: datetime) -> RegistrationView:
+    """The page of a registration as stored (None: there is none)."""
     session = event.session(str(held["session"])) if held else None
     title = event.title.of(language)
     if held is None or session is None:
@@ -55,15 +49,30 @@ def registration_view(token: str, signer: TokenSigner, store: CancellationStore,
     return RegistrationView(language, state, title, when(event, session, language))
 
 
+def _registration_of(token: str, signer: TokenSigner, events: EventsConfig) -> tuple[str, str, str, EventDefinition]:
+    event_id, lead_id, language = registration_of(token, signer)
+    event = events.events.get(event_id)
+    if event is None:
+        raise InvalidToken("The link names no event of the config.")
+    return event_id, lead_id, language, event
+
+
+def registration_view(token: str, signer: TokenSigner, store: CancellationStore, events: EventsConfig,
+                      now: datetime) -> RegistrationView:
+    """What the page shows: the registration and its button, or that it is cancelled or its session has begun."""
+    event_id, lead_id, language, event = _registration_of(token, signer, events)
+    return _shown(event, store.registration(event_id, lead_id), language, now)
+
+
 def cancel(token: str, signer: TokenSigner, store: CancellationStore, events: EventsConfig, now: datetime,
            retention_days: int) -> RegistrationView:
     """The page's button: the registration is cancelled once (a second post shows it cancelled), unless its
     session has begun."""
-    event_id, lead_id, language = registration_of(token, signer)
+    event_id, lead_id, language, event = _registration_of(token, signer, events)
     for attempt in range(MAX_ATTEMPTS):
-        shown = registration_view(token, signer, store, events, now)
         held = store.registration(event_id, lead_id)
-        if shown.state not in ("registered", "waitlisted") or held is None:
+        shown = _shown(event, held, language, now)
+        if held is None or shown.state not in ("registered", "waitlisted"):
             return shown
         if store.cancel_registration(event_id, held, new_activity(CANCELLED, now, retention_days, {
                 "lead_id": lead_id, "name": event_id, "session": str(held["session"]),

@@ -12,13 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
-from zoneinfo import ZoneInfo
 
 from nurture.config.scoring import OFFLINE_ACTIVITY, ScoringRules
 from nurture.domain.activity import Activity, new_activity
 from nurture.domain.clock import iso
 from nurture.domain.errors import FieldProblem, LeadGone, LeadNotFound, NurtureError, ValidationFailed
-from nurture.domain.importing import ImportRefused, Rejected, column_mapping, decode
+from nurture.domain.importing import ImportRefused, Rejected, column_mapping, decode, parse_moment
 from nurture.domain.text import InvalidEmail, clean_text, email_key, normalize_email
 
 CLIENT_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"  # the caller's own id of the activity (its CRM's, say)
@@ -98,7 +97,6 @@ HEADERS = {
     **dict.fromkeys(["id", "活動id", "activityid", "externalid"], "id"),
 }
 DATE_FORMS = "a date (2026/11/20) or a date and time (2026/11/20 14:30)"
-_DATE = re.compile(r"^(\d{4})[/年.-](\d{1,2})[/月.-](\d{1,2})日?(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
 @dataclass(frozen=True)
@@ -125,18 +123,6 @@ class ActivityPlan:
     rows: int = 0
     entries: list[PlannedRow] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
-
-
-def parse_moment(text: str, zone: str) -> datetime:
-    """A spreadsheet's date or date and time (2026/11/20, 2026-11-20 14:30, 2026年11月20日, ISO 8601 with an
-    offset); without an offset it is local time in `zone`, a date alone its midnight. ValueError otherwise."""
-    value = text.strip()
-    matched = _DATE.fullmatch(value)
-    if matched:
-        year, month, day, hour, minute, second = (int(part or 0) for part in matched.groups())
-        return datetime(year, month, day, hour, minute, second, tzinfo=ZoneInfo(zone))
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo(zone))
 
 
 def plan_activity_import(data: bytes, rules: ScoringRules, now: datetime, retention_days: int, defaults: Defaults,
