@@ -67,11 +67,11 @@ def _audience_build(population: int) -> dict[str, Any]:
         client("dynamodb").meta.events.register(
             "after-call.dynamodb.Scan", lambda parsed, **_: pages.append(sum(map(item_size, parsed["Items"]))))
         store = DynamoAudienceStore(resources.table_name)
-        first = ScanTask(job_id=new_job_id(), segment=SEGMENT, part=0, parts=parts_for(store.profile_estimate()),
+        first = ScanTask.of(job_id=new_job_id(), segment=SEGMENT, part=0, parts=parts_for(store.profile_estimate()),
                          config_version=1)
         parts = store.create_job(first, "segment", "bench", SENDING_AT)
         AudienceQueue(resources.queue_url(resources.audience_queue)).send_all(
-            [first.model_copy(update={"part": part, "parts": parts}) for part in range(parts)])
+            [first.replaced(part=part, parts=parts) for part in range(parts)])
         poller = QueuePoller(resources.queue_url(resources.audience_queue), resources.region,
                              functools.partial(invoke, "audience"), batch_size=1)
         counter.calls.clear()
@@ -193,7 +193,7 @@ def send_pace() -> dict[str, Any]:
         moments: list[float] = []
         client("sesv2", SEND_ONCE).meta.events.register("before-call.sesv2.SendEmail",
                                              lambda **_: moments.append(time.monotonic()))
-        messages = [CampaignMessage(campaign_id=CAMPAIGN, lead_id=f"{n:032x}", config_version=1).model_dump_json()
+        messages = [CampaignMessage.of(campaign_id=CAMPAIGN, lead_id=f"{n:032x}", config_version=1).to_json()
                     for n in range(PACED_EMAILS)]
         with time_machine.travel(SENDING_AT, tick=True):
             for start in range(0, PACED_EMAILS, 10):  # the deployed event source's batches

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from infra import paths
 from nurture.config.models import CorsSettings
+from nurture.config.records import validated
 from nurture.topology import FunctionSpec
 
 # What CloudWatch Logs accepts as a retention, in days (CDK's enum names them, not their days).
@@ -84,7 +85,7 @@ class DeploySettings(BaseModel):
     @field_validator("allowed_origins")
     @classmethod
     def _exact_origins(cls, origins: list[str] | None) -> list[str] | None:
-        return None if origins is None else CorsSettings(allow_origins=origins).allow_origins
+        return None if origins is None else validated(CorsSettings, {"allow_origins": origins}).allow_origins
 
     @field_validator("log_retention_days")
     @classmethod

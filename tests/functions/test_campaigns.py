@@ -3,6 +3,7 @@ the sender, with redeliveries everywhere: each member gets it once, nobody else,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -186,7 +187,7 @@ def campaign_report(config: Any) -> list[dict[str, Any]]:
 
 def test_a_campaign_its_config_version_no_longer_has_is_cancelled_not_retried_for_ever(scheduled: Any):
     config, campaigns = scheduled
-    without = config.model_copy(update={"campaigns": config.campaigns.model_copy(update={"campaigns": {}})})
+    without = dataclasses.replace(config, campaigns=dataclasses.replace(config.campaigns, campaigns={}))
 
     result = start(campaigns, without, SENDING_AT)
 
@@ -197,9 +198,9 @@ def test_a_campaign_its_config_version_no_longer_has_is_cancelled_not_retried_fo
 
 def with_campaign(config: Any, **changes: Any) -> Any:
     """The shipped config with the campaign changed (as a marketer would edit campaigns.yaml and push)."""
-    campaign = config.campaigns.campaigns[CAMPAIGN].model_copy(update=changes)
-    campaigns = config.campaigns.model_copy(update={"campaigns": {**config.campaigns.campaigns, CAMPAIGN: campaign}})
-    return config.model_copy(update={"campaigns": campaigns})
+    campaign = dataclasses.replace(config.campaigns.campaigns[CAMPAIGN], **changes)
+    campaigns = dataclasses.replace(config.campaigns, campaigns={**config.campaigns.campaigns, CAMPAIGN: campaign})
+    return dataclasses.replace(config, campaigns=campaigns)
 
 
 def click_as_a_person(email: Any) -> None:

@@ -23,7 +23,7 @@ def pushed(receiver: Receiver) -> list[dict[str, Any]]:
     posts = [post for post in receiver.webhooks.received() if post.webhook == "crm_push"]
     assert all(post.signature_valid for post in posts)
     assert [post.event for post in posts] == [post.json()["type"] for post in posts]
-    return [CrmEvent.model_validate(post.json()).model_dump(mode="json") for post in posts]
+    return [CrmEvent.of(**post.json()).as_data() for post in posts]
 
 
 def test_a_handoff_is_pushed_signed_to_the_crm_webhook_and_upserted_as_the_leads_kintone_record(receiver: Receiver):

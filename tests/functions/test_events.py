@@ -338,7 +338,7 @@ def test_a_post_while_people_wait_joins_the_waitlist_and_a_redelivered_offer_pro
     assert erased is not None and erased["statusCode"] == 204
     register("newcomer@example.co.jp", at=POSTED + timedelta(minutes=10))  # a seat is free, but guest2 was first
     assert session_counts("2026-12-10") == {"registered": 1, "waitlisted": 2}
-    offer = PromotionMessage(lead_id="-", event_id=EVENT_ID, session_id="2026-12-10", offer_id="offer-1")
+    offer = PromotionMessage.of(lead_id="-", event_id=EVENT_ID, session_id="2026-12-10", offer_id="offer-1")
     with time_machine.travel(POSTED + timedelta(hours=1), tick=False):
         SendQueue(RESOURCES.queue_url(RESOURCES.send_queue)).send_batch([offer, offer])  # as if redelivered
         send_queue().drain()

@@ -1,5 +1,6 @@
 """`nurture rescore`: every lead afresh from its stored activity, with the current rules."""
 
+import dataclasses
 import json
 
 import boto3
@@ -22,8 +23,8 @@ LEAD = {"email": "rescore@example.co.jp", "name": "R", "company": "C", "title": 
 
 
 def rules_with(**points: int):
-    engagement = [rule.model_copy(update={"points": points.get(rule.id, rule.points)}) for rule in RULES.engagement]
-    return RULES.model_copy(update={"engagement": engagement})
+    engagement = [dataclasses.replace(rule, points=points.get(rule.id, rule.points)) for rule in RULES.engagement]
+    return dataclasses.replace(RULES, engagement=engagement)
 
 
 def rescore_now(lead_id: str, rules=RULES, url_groups=CONFIG.segments.url_groups):

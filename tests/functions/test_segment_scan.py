@@ -40,7 +40,7 @@ def add_leads(count: int) -> int:
 
 
 def task(parts: int = 4, sample: int = 0) -> ScanTask:
-    return ScanTask(job_id=new_job_id(), segment="enterprise", part=0, parts=parts, config_version=1, sample=sample)
+    return ScanTask.of(job_id=new_job_id(), segment="enterprise", part=0, parts=parts, config_version=1, sample=sample)
 
 
 class Sent:
@@ -54,7 +54,7 @@ class Sent:
 def scan_everything(first: ScanTask, store: DynamoAudienceStore, time_left: Any = lambda: 60_000,
                     page_size: int = 7) -> Sent:
     queue = Sent()
-    queue.tasks = [first.model_copy(update={"part": part}) for part in range(first.parts)]
+    queue.tasks = [first.replaced(part=part) for part in range(first.parts)]
     evaluator = SegmentEvaluator(marketer_config().segments, marketer_config().scoring,
                                  marketer_config().subscriptions)
     while queue.tasks:
@@ -92,7 +92,7 @@ def test_a_redelivered_part_and_a_worker_that_died_mid_part_count_no_page_twice(
     pages = iter([5_000, 5_000, 0])
     run_part(first, store, died, evaluator, NOW, lambda: next(pages), page_size=10, reserve_ms=1)
     (handed_on,) = died.tasks  # its time ran short after three pages: the rest was to go on in a new message
-    assert handed_on.start is not None and handed_on.model_copy(update={"start": None}) == first
+    assert handed_on.start is not None and handed_on.replaced(start=None) == first
     # SQS delivers the original message again (its start is the part's beginning), and again after that.
     scan_everything(first, store)
     scan_everything(first, store)
@@ -106,7 +106,7 @@ def test_the_audience_function_scans_its_part_from_a_queue_message_and_keeps_a_p
     add_leads(30)
     first = task(parts=1, sample=5)
     store.create_job(first, "preview", "test", NOW)
-    message = {"MessageId": "m1", "ReceiptHandle": "r1", "Body": first.model_dump_json(),
+    message = {"MessageId": "m1", "ReceiptHandle": "r1", "Body": first.to_json(),
                "Attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1796200000000"},
                "MessageAttributes": {}, "MD5OfBody": "x"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import timedelta
@@ -16,6 +17,7 @@ from nurture import keys
 from nurture.adapters.sender_store import DynamoSenderStore
 from nurture.adapters.token_keys import token_signer
 from nurture.config import NurtureConfig, load_config
+from nurture.config.records import validated
 from nurture.config.templates import EmailTemplate
 from nurture.domain.clock import parse_iso
 from nurture.domain.errors import SendDeferred, SendRejected
@@ -236,8 +238,8 @@ def test_a_template_that_fails_to_render_sends_nothing_and_records_the_error(mon
     lead_id = enrolled()
     dispatch(due_at(lead_id))
     config = load_config(CONFIG_DIR)
-    broken = EmailTemplate.model_validate({"ja": {"subject": "s", "html": "{{ 1 / 0 }}", "text": "t"}})
-    config = config.model_copy(update={"templates": {**config.templates, "know_how": broken}})
+    broken = validated(EmailTemplate, {"ja": {"subject": "s", "html": "{{ 1 / 0 }}", "text": "t"}})
+    config = dataclasses.replace(config, templates={**config.templates, "know_how": broken})
     monkeypatch.setattr(sender, "marketer_config", lambda: config)
     response = run_sender(FailingMailer(AssertionError("must not be called")), config)
     assert response["batchItemFailures"] == [] and outbox() == []

@@ -33,9 +33,9 @@ def test_a_lead_is_always_in_the_same_group_of_a_campaign_and_campaigns_draw_apa
 
 def test_the_two_scans_of_a_test_split_the_members_between_them_with_none_left_out_or_in_both():
     campaign = Campaign(name="n", type="newsletter", segment="s", template="t", send_on="2027-01-13", ab_test=TWO)
-    task = ScanTask(job_id="0" * 32, segment="s", part=0, parts=1, config_version=3, campaign="nl", ab_phase="test")
+    task = ScanTask.of(job_id="0" * 32, segment="s", part=0, parts=1, config_version=3, campaign="nl", ab_phase="test")
     tested = {m.lead_id for m in recipients(task, LEADS[:500], campaign)}
-    rest = {m.lead_id for m in recipients(task.model_copy(update={"ab_phase": "rest"}), LEADS[:500], campaign)}
+    rest = {m.lead_id for m in recipients(task.replaced(ab_phase="rest"), LEADS[:500], campaign)}
     assert tested.isdisjoint(rest) and tested | rest == set(LEADS[:500])
     assert tested == {lead for lead in LEADS[:500] if variant_in_test(lead, "nl", TWO) is not None}
 

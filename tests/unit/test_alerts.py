@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from nurture.config import load_config
+from nurture.config.records import validated
 from nurture.config.sales import SalesConfig
 from nurture.domain.handoff import Company, Contact, HandoffMessage, Links, Owner, Reason, Reasons, Scores
 from nurture.domain.sales.alerts import (
@@ -29,18 +30,18 @@ LINKING_COMPANY = "<https://evil.example|今すぐクリック> [click](https://
 
 
 def handoff(owner: Owner | None, name: str = "山田 太郎", company: str = "株式会社サンプル") -> HandoffMessage:
-    return HandoffMessage(
+    return HandoffMessage.of(
         handoff_id="h-1", handed_off_at="2026-12-03T01:00:00Z", lead_id="lead-1",
-        contact=Contact(email="yamada@example.co.jp", name=name, title="部長"), company=Company(name=company),
-        owner=owner, consent=None, scores=Scores(fit=20, engagement=65, total=85), rank="A",
-        reasons=Reasons(top=[Reason(rule_id="demo_request", kind="engagement", points=50, reason="デモ依頼")],
+        contact=Contact.of(email="yamada@example.co.jp", name=name, title="部長"), company=Company.of(name=company),
+        owner=owner, consent=None, scores=Scores.of(fit=20, engagement=65, total=85), rank="A",
+        reasons=Reasons.of(top=[Reason.of(rule_id="demo_request", kind="engagement", points=50, reason="デモ依頼")],
                         patterns=[]),
         activities=[{"type": "form_submit", "occurred_at": "2026-12-03T00:59:00Z", "form_id": "demo"}],
-        links=Links(lead="https://api.example/v1/leads/lead-1", feedback="https://api.example/v1/leads/lead-1/feedback"))
+        links=Links.of(lead="https://api.example/v1/leads/lead-1", feedback="https://api.example/v1/leads/lead-1/feedback"))
 
 
 def person(owner_id: str) -> Owner:
-    return Owner(id=owner_id, kind="person", name=None, email=None, team=None, rule="r", strategy="fixed",
+    return Owner.of(id=owner_id, kind="person", name=None, email=None, team=None, rule="r", strategy="fixed",
                  reason="担当地域")
 
 
@@ -48,11 +49,11 @@ def test_the_owner_is_told_on_each_of_their_channels_and_a_queues_team_lead_for_
     assert [(job.recipient, job.channel) for job in alert_jobs(handoff(person("ito")), SHIPPED)] == [
         ("ito", "email"), ("ito", "west_slack")]
     assert [job.channel for job in alert_jobs(handoff(person("sato")), SHIPPED)] == ["email"]
-    queued = Owner(id="unassigned", kind="queue", name="未割当", email=None, team=None, rule=None,
+    queued = Owner.of(id="unassigned", kind="queue", name="未割当", email=None, team=None, rule=None,
                    strategy="fallback", reason="no routing rule matched")
     assert {(job.recipient, job.channel) for job in alert_jobs(handoff(queued), SHIPPED)} == {
         ("suzuki", "email"), ("suzuki", "crm_hook")}
-    without_team = SalesConfig.model_validate({"people": {"a": {"name": "A", "email": "a@example.co.jp"}}})
+    without_team = validated(SalesConfig, {"people": {"a": {"name": "A", "email": "a@example.co.jp"}}})
     assert alert_jobs(handoff(queued), without_team) == [] and alert_jobs(handoff(None), SHIPPED) == []
     ids = [job.alert_id for job in alert_jobs(handoff(person("ito")), SHIPPED)]
     assert ids == [job.alert_id for job in alert_jobs(handoff(person("ito")), SHIPPED)] and len(set(ids)) == 2
@@ -91,7 +92,7 @@ def test_the_generic_webhook_carries_the_handoff_as_sales_tooling_gets_it():
     (_, job) = alert_jobs(handoff(person("suzuki")), SHIPPED)
     payload = generic_payload(job)
     assert payload["type"] == "handoff.created" and payload["delivery_id"] == job.alert_id
-    assert HandoffMessage.model_validate(payload["handoff"]) == job.handoff
+    assert HandoffMessage.of(**payload["handoff"]) == job.handoff
 
 
 def test_a_signature_holds_only_for_its_body_secret_and_a_recent_time():

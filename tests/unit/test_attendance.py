@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from nurture.config.events import EventDefinition
+from nurture.config.records import dumped, validated
 from nurture.domain.activity import Activity
 from nurture.domain.errors import LeadGone
 from nurture.domain.events.attendance import read_attendance, record_attendance, session_of
@@ -144,7 +146,7 @@ def test_a_session_not_yet_over_or_a_lead_erased_meanwhile_writes_nothing_for_it
 
 def test_only_an_imported_attendance_of_a_known_session_asks_for_its_follow_up():
     marked = {"type": "event_no_show", "name": EVENT_ID, "session": "2026-12-10", "source": "import"}
-    assert requested_follow_up("L1", marked, CONFIG.events) == FollowUpMessage(
+    assert requested_follow_up("L1", marked, CONFIG.events) == FollowUpMessage.of(
         lead_id="L1", event_id=EVENT_ID, session_id="2026-12-10", attendance="event_no_show")
     assert requested_follow_up("L1", {**marked, "session": "2027-01-01"}, CONFIG.events) is None
     assert requested_follow_up("L1", {**marked, "source": "api"}, CONFIG.events) is None
@@ -155,7 +157,7 @@ def test_the_event_funnel_counts_each_session_from_invitation_to_handoff_within_
     from nurture.config.events import EventsConfig
     from nurture.domain.events.funnel import event_funnel
 
-    invited = EventsConfig.model_validate({"events": {EVENT_ID: {**EVENT.model_dump(),
+    invited = validated(EventsConfig, {"events": {EVENT_ID: {**dumped(EventDefinition, EVENT),
                                                                  "invitations": ["seminar-2027-06"]}}})
     registrations = [{"PK": f"EVENT#{EVENT_ID}", "SK": f"REG#{lead}", "lead_id": lead, "session": session,
                       "status": status} for lead, session, status in (

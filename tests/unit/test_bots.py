@@ -1,5 +1,6 @@
 """Telling a person's open or click from a machine's."""
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,6 +30,6 @@ def test_each_sign_of_a_machine_is_named(kind, after, agent, ip, link, reason):
 
 
 def test_a_scanners_network_is_recognized_by_its_cidr_block():
-    rules = RULES.model_copy(update={"scanner_networks": ["198.51.100.0/24"]})
+    rules = dataclasses.replace(RULES, scanner_networks=["198.51.100.0/24"])
     assert classify("click", SENT + timedelta(hours=1), SENT, BROWSER, "198.51.100.7", rules) == "scanner_network"
     assert classify("click", SENT + timedelta(hours=1), SENT, BROWSER, "not-an-ip", rules) is None

@@ -9,6 +9,7 @@ import yaml
 
 from nurture.config import load_config
 from nurture.config.loader import load_config_files, read_config_files
+from nurture.config.records import validated
 from nurture.config.segments import SegmentsConfig
 from nurture.domain.campaigns.calendar import build_calendar, ranks_of, within
 from tests.conftest import CONFIG_DIR
@@ -40,7 +41,7 @@ def test_without_its_newsletters_a_cold_lead_goes_silent_after_its_sequence():
 
 
 def test_a_campaign_reaches_the_ranks_its_segment_does_not_rule_out():
-    segments = SegmentsConfig.model_validate({"segments": {
+    segments = validated(SegmentsConfig, {"segments": {
         "hot": {"rank": ["A"]},
         "warm_readers": {"all": [{"subscribed": True}, {"rank": ["A", "B"]}, {"not": {"rank": ["A"]}}]},
         "either": {"any": [{"segment": "hot"}, {"rank": ["C"]}]},
@@ -54,7 +55,7 @@ def test_a_campaign_reaches_the_ranks_its_segment_does_not_rule_out():
 
 
 def test_a_campaign_segment_also_gets_what_goes_to_a_segment_whose_conditions_it_includes():
-    segments = SegmentsConfig.model_validate({"segments": {
+    segments = validated(SegmentsConfig, {"segments": {
         "mailable": {"subscribed": True},
         "domestic": {"field": {"name": "country", "any_of": ["JP"]}},
         "domestic_readers": {"all": [{"segment": "mailable"}, {"segment": "domestic"}]},

@@ -7,6 +7,7 @@ import pytest
 
 from nurture.cli.tasks import OUTCOMES
 from nurture.config import load_config
+from nurture.config.records import dumped, validated
 from nurture.config.sales import SalesConfig
 from nurture.domain.errors import TaskNotFound
 from nurture.domain.sales.routing import RoutableLead, RoutingState, route
@@ -16,10 +17,10 @@ from tests.conftest import CONFIG_DIR
 CONFIG = load_config(CONFIG_DIR)
 SHIPPED = CONFIG.sales
 WARM = {"lead_id": "l1", "industry": "製造業", "employees": "300", "phone": "03-1234-5678", "stage": "nurturing"}
-CALL_FIRST = SalesConfig.model_validate({
-    **SHIPPED.model_dump(), "tasks": [{"id": "call_first", "when": {"rank": ["A"], "phone": True},
+CALL_FIRST = validated(SalesConfig, {
+    **dumped(SalesConfig, SHIPPED), "tasks": [{"id": "call_first", "when": {"rank": ["A"], "phone": True},
                                        "strategy": "fixed", "owner": "sato", "instead_of_handoff": True,
-                                       "reason": "まず電話"}, *SHIPPED.model_dump()["tasks"]]})
+                                       "reason": "まず電話"}, *dumped(SalesConfig, SHIPPED)["tasks"]]})
 
 
 def lead(rank: str = "B", **profile: Any) -> RoutableLead:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -104,9 +105,9 @@ def test_only_a_draft_with_a_time_ahead_is_scheduled_and_only_a_live_one_cancell
 
 
 def test_a_campaign_subject_replaces_the_templates_in_its_language_only():
-    campaign = CONFIG.campaigns.campaigns[CAMPAIGN].model_copy(update={"subject": None})
+    campaign = dataclasses.replace(CONFIG.campaigns.campaigns[CAMPAIGN], subject=None)
     assert campaign_template(campaign, CONFIG.templates) == CONFIG.templates[campaign.template]
-    own = campaign.model_copy(update={"subject": Subjects(ja="【1月号】今年のメルマガ計画")})
+    own = dataclasses.replace(campaign, subject=Subjects(ja="【1月号】今年のメルマガ計画"))
     template = campaign_template(own, CONFIG.templates)
     assert template.ja is not None and template.ja.subject == "【1月号】今年のメルマガ計画"
     assert template.en == CONFIG.templates[own.template].en
@@ -129,7 +130,7 @@ def test_the_senders_last_look_at_a_campaign_email(lead: dict, suppressed: bool,
 
 def test_a_campaign_that_counts_in_the_cap_waits_for_no_one_it_is_skipped_as_capped():
     state = schedule(CONFIG, CAMPAIGN, None, 1, "marketing", BEFORE)
-    counted = CONFIG.campaigns.campaigns[CAMPAIGN].model_copy(update={"counts_toward_cap": True})
+    counted = dataclasses.replace(CONFIG.campaigns.campaigns[CAMPAIGN], counts_toward_cap=True)
     twice_this_week = {**READER, "sequence": TWICE_THIS_WEEK}
 
     assert skip_reason(twice_this_week, False, counted, state, CONFIG, EVALUATOR, SENDING) == "capped"

@@ -1,5 +1,6 @@
 """Lead capture's retry and merge logic, against an in-memory store that misbehaves on purpose."""
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -134,7 +135,7 @@ def test_the_leads_own_browser_or_a_form_that_may_update_changes_what_is_known()
     own = ScriptedStore(lookups=[LeadLookup("lead-1", "lead-1", True, visitor_verified=True, known=KNOWN)])
     capture_submission(submission(name="見本 はなこ", vid="visitor-0001"), own, REQUEST, SETTINGS)
     assert own.writes[0].profile["name"] == "見本 はなこ" and "proposed" not in own.writes[0].activity.data
-    updating = validate_submission("contact", FORM.model_copy(update={"may_update": True}),
+    updating = validate_submission("contact", dataclasses.replace(FORM, may_update=True),
                                    {"email": "a@example.jp", "name": "見本 はなこ", "company": "C", "consent": "on"})
     open_form = ScriptedStore(lookups=[LeadLookup("lead-1", None, False, known=KNOWN)])
     capture_submission(updating, open_form, REQUEST, SETTINGS)
@@ -150,7 +151,7 @@ def test_another_leads_browser_is_not_trusted_with_this_lead():
 def test_a_withdrawal_from_anyone_is_honoured():
     from nurture.config.models import ConsentPolicy
 
-    optional = FORM.model_copy(update={"consent": ConsentPolicy(required=False, purpose="p", version="1")})
+    optional = dataclasses.replace(FORM, consent=ConsentPolicy(required=False, purpose="p", version="1"))
     withdrawn = validate_submission("contact", optional, {"email": "a@example.jp", "name": "A", "company": "C",
                                                           "consent": "false"})
     store = ScriptedStore(lookups=[LeadLookup("lead-1", None, False, known=KNOWN)])
@@ -199,7 +200,7 @@ def test_a_merge_that_races_the_visitors_own_beacon_is_tried_again():
 def test_a_strangers_yes_does_not_undo_the_persons_own_no_but_is_still_recorded():
     from nurture.config.models import ConsentPolicy
 
-    optional = FORM.model_copy(update={"consent": ConsentPolicy(required=False, purpose="p", version="1")})
+    optional = dataclasses.replace(FORM, consent=ConsentPolicy(required=False, purpose="p", version="1"))
     withdrawn = {**KNOWN, "consent": {"granted": False}}
     store = ScriptedStore(lookups=[LeadLookup("lead-1", None, False, known=withdrawn)])
     capture_submission(validate_submission("contact", optional, {"email": "a@example.jp", "name": "A", "company": "C",
@@ -213,7 +214,7 @@ def test_a_strangers_yes_does_not_undo_the_persons_own_no_but_is_still_recorded(
 
 
 def test_a_form_starts_a_new_leads_types_as_it_says_and_leaves_a_known_leads_choices_alone():
-    seminar_form = FORM.model_copy(update={"subscriptions": {"seminar": "opted_in", "newsletter": "not_until_asked"}})
+    seminar_form = dataclasses.replace(FORM, subscriptions={"seminar": "opted_in", "newsletter": "not_until_asked"})
     fields = {"email": "a@example.jp", "name": "A", "company": "C", "consent": "on"}
     new = ScriptedStore(lookups=[LeadLookup(None, None, False)])
     capture_submission(validate_submission("seminar", seminar_form, fields), new, REQUEST, SETTINGS)

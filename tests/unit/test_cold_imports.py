@@ -30,3 +30,11 @@ def test_batch_handlers_load_no_parser_model_powertools_would_import_for_type_hi
     # Powertools' batch utility imports every parser model when pydantic is already loaded: the handlers import it
     # before the config does.
     assert loaded_on_import(function, ("aws_lambda_powertools.utilities.parser.models",)) == []
+
+
+@pytest.mark.parametrize("function", ["scoring", "handoff", "dispatcher", "sender", "ses_events", "audience",
+                                      "notifier", "replies"])
+def test_functions_behind_queues_and_streams_import_neither_pydantic_nor_a_yaml_parser_on_a_cold_start(function: str):
+    # Their config comes compiled and their messages are msgspec Structs: pydantic validates config files where they
+    # are checked (docs/decisions.md, decision 89).
+    assert loaded_on_import(function, ("pydantic", "pydantic_core", "yaml")) == []

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 from nurture.cli.main import main
 from nurture.config import ApiSettings, load_config
 from nurture.config.models import FormDefinition
+from nurture.config.records import validated
 from nurture.config.sequences import Sequence
 from nurture.domain.errors import ConfigInvalid
 from tests.conftest import CONFIG_DIR
@@ -94,12 +95,12 @@ def test_config_check_reports_template_syntax_and_missing_templates(tmp_path, ca
                                     "www.example.co.jp", "https://", "ftp://example.co.jp"])
 def test_a_cors_origin_must_be_exactly_what_a_browser_sends(origin):
     with pytest.raises(ValidationError, match="is not an origin"):
-        ApiSettings.model_validate({"cors": {"allow_origins": [origin]}})
+        validated(ApiSettings, {"cors": {"allow_origins": [origin]}})
 
 
 def test_origins_with_a_port_and_the_wildcard_are_accepted():
     origins = ["http://127.0.0.1:3000", "https://lp.example.co.jp", "*"]
-    assert ApiSettings.model_validate({"cors": {"allow_origins": origins}}).cors.allow_origins == origins
+    assert validated(ApiSettings, {"cors": {"allow_origins": origins}}).cors.allow_origins == origins
 
 
 @pytest.mark.parametrize(("written", "redirected_to"), [
@@ -109,7 +110,7 @@ def test_origins_with_a_port_and_the_wildcard_are_accepted():
     ("https://example.jp/a%20b", "https://example.jp/a%20b"),
 ])
 def test_a_forms_redirect_url_is_kept_as_a_location_header_can_carry_it(written, redirected_to):
-    form = FormDefinition.model_validate({"kind": "contact", "title": "t", "success_url": written})
+    form = validated(FormDefinition, {"kind": "contact", "title": "t", "success_url": written})
     assert form.success_url == redirected_to
 
 
@@ -120,15 +121,15 @@ def test_a_forms_redirect_url_is_kept_as_a_location_header_can_carry_it(written,
 ])
 def test_a_forms_redirect_url_that_is_not_an_absolute_web_address_is_refused(written, problem):
     with pytest.raises(ValidationError, match=problem):
-        FormDefinition.model_validate({"kind": "contact", "title": "t", "error_url": written})
+        validated(FormDefinition, {"kind": "contact", "title": "t", "error_url": written})
 
 
 def test_a_sunset_period_belongs_to_a_sequence_that_enrolls_dormant_leads():
     steps = [{"id": "first", "delay_days": 0, "template": "know_how"}]
     with pytest.raises(ValidationError, match="sunset_after_days applies to a sequence that enrolls by dormant_days"):
-        Sequence.model_validate({"id": "warm", "enroll": {"rank": ["B"]}, "steps": steps, "sunset_after_days": 10})
-    dormant = Sequence.model_validate({"id": "back", "enroll": {"dormant_days": 60}, "steps": steps})
-    assert dormant.reengages and dormant.sunset_after_days == 30
+        validated(Sequence, {"id": "warm", "enroll": {"rank": ["B"]}, "steps": steps, "sunset_after_days": 10})
+    dormant = validated(Sequence, {"id": "back", "enroll": {"dormant_days": 60}, "steps": steps})
+    assert dormant.reengages and dormant.sunset_days == 30
 
 
 def test_a_campaign_or_sequence_of_an_unknown_subscription_type_is_refused_with_its_location(tmp_path):

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from nurture.config.records import validated
 from nurture.config.sales import WorkingHours
 from nurture.domain.sales.deadlines import business_deadline
 
@@ -25,7 +26,8 @@ def test_a_deadline_counts_only_working_hours_on_working_days(handed_over, hours
 
 
 def test_a_salesperson_abroad_or_part_time_is_held_to_their_own_calendar():
-    four_days = WorkingHours(days=["mon", "tue", "wed", "thu"], start="10:00", end="17:00", holidays=None)
+    four_days = validated(WorkingHours, {"days": ["mon", "tue", "wed", "thu"], "start": "10:00", "end": "17:00",
+                                          "holidays": None})
     # Thursday 16:00 in London: 1 hour left that day, then Monday from 10:00
     assert business_deadline(datetime(2026, 12, 3, 16, 0, tzinfo=UTC), 3, four_days,
                              "Europe/London").isoformat() == "2026-12-07T12:00:00+00:00"

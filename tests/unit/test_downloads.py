@@ -12,6 +12,7 @@ import pytest
 from nurture.config.loader import load_config_files, read_config_files
 from nurture.config.materials import material_problems, named_materials, shipped_materials
 from nurture.config.models import FormDefinition
+from nurture.config.records import validated
 from nurture.domain.downloads.material_email import material_message_id
 from nurture.domain.downloads.requests import MaterialMessage, requested_material
 from nurture.domain.downloads.tokens import download_token, material_of
@@ -27,13 +28,13 @@ PDF = "whitepaper-lead-nurturing-101.pdf"
 
 
 def test_a_download_form_needs_a_plain_file_name_and_no_longer_a_public_copy():
-    form = FormDefinition(kind="download", title="資料", asset=PDF)
+    form = validated(FormDefinition, {"kind": "download", "title": "資料", "asset": PDF})
     assert form.asset_url is None
     with pytest.raises(ValueError, match="needs an 'asset'"):
-        FormDefinition(kind="download", title="資料")
+        validated(FormDefinition, {"kind": "download", "title": "資料"})
     for hostile in ("../secret.pdf", "a b.pdf", "資料.pdf", '"x".pdf', ".hidden", "a/b.pdf"):
         with pytest.raises(ValueError, match="asset"):
-            FormDefinition(kind="download", title="資料", asset=hostile)
+            validated(FormDefinition, {"kind": "download", "title": "資料", "asset": hostile})
 
 
 @pytest.mark.parametrize(("setting", "template", "link"), [("double_opt_in", "confirm_subscription", "confirm_url"),
@@ -75,7 +76,7 @@ def test_a_form_or_an_event_whose_file_is_not_in_the_assets_folder_is_named(tmp_
 def test_only_a_download_forms_post_asks_for_its_material():
     post = {"type": "form_submit", "form_kind": "download", "form_id": "whitepaper", "asset": PDF,
             "occurred_at": "2026-06-09T01:00:00.000000Z"}
-    assert requested_material("L1", post) == MaterialMessage(lead_id="L1", form_id="whitepaper",
+    assert requested_material("L1", post) == MaterialMessage.of(lead_id="L1", form_id="whitepaper",
                                                              asked_at="2026-06-09T01:00:00.000000Z")
     assert requested_material("L1", {**post, "form_kind": "contact"}) is None
     assert requested_material("L1", {**post, "type": "download"}) is None  # a download is no request
@@ -83,7 +84,7 @@ def test_only_a_download_forms_post_asks_for_its_material():
 
 def test_the_email_goes_once_per_lead_form_and_clock_hour():
     def message_id(at: str, lead: str = "L1", form: str = "whitepaper") -> str:
-        return material_message_id(MaterialMessage(lead_id=lead, form_id=form, asked_at=at))
+        return material_message_id(MaterialMessage.of(lead_id=lead, form_id=form, asked_at=at))
 
     first = message_id("2026-06-09T01:00:00.000000Z")
     assert message_id("2026-06-09T01:59:59.999999Z") == first

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from icalendar import Calendar
 
-from nurture.config.events import EventDefinition, EventsConfig, event_problems
+from nurture.config.events import EventDefinition, EventsConfig, Session, event_problems
 from nurture.config.loader import load_config_files, read_config_files
+from nurture.config.records import dumped, validated
 from nurture.domain.errors import ConfigInvalid
 from nurture.domain.events.calendar_file import calendar_file
 from nurture.domain.events.requests import RegistrationMessage, requested_registration
@@ -25,18 +26,18 @@ STAMP = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
 def test_a_session_needs_local_times_a_span_and_exactly_one_place():
     base = {"title": {"ja": "セミナー"}, "form": "seminar"}
     good = {"id": "s1", "start": "2027-06-10T14:00", "end": "2027-06-10T15:00", "capacity": 10, "venue": "本社"}
-    EventDefinition.model_validate({**base, "sessions": [good]})
+    validated(EventDefinition, {**base, "sessions": [good]})
     for bad, message in (({"start": "2027-06-10T14:00+09:00"}, "without an offset"),
                          ({"end": "2027-06-10T13:00"}, "ends after it starts"),
                          ({"online_url": "https://webinar.example.co.jp/j/1"}, "exactly one of"),
                          ({"venue": None}, "exactly one of"),
                          ({"capacity": 0}, "greater than or equal to 1")):
         with pytest.raises(ValueError, match=message):
-            EventDefinition.model_validate({**base, "sessions": [{**good, **bad}]})
+            validated(EventDefinition, {**base, "sessions": [{**good, **bad}]})
     with pytest.raises(ValueError, match="unique"):
-        EventDefinition.model_validate({**base, "sessions": [good, good]})
+        validated(EventDefinition, {**base, "sessions": [good, good]})
     with pytest.raises(ValueError, match="one event only"):
-        EventsConfig.model_validate({"events": {"a": {**base, "sessions": [good]}, "b": {**base, "sessions": [good]}}})
+        validated(EventsConfig, {"events": {"a": {**base, "sessions": [good]}, "b": {**base, "sessions": [good]}}})
 
 
 def test_config_check_names_an_event_whose_form_or_sessions_or_emails_do_not_fit():
@@ -49,8 +50,9 @@ def test_config_check_names_an_event_whose_form_or_sessions_or_emails_do_not_fit
         f"config/events.yaml: events.{EVENT_ID}.form: 'contact' is a contact form, not a seminar form",
         f"config/events.yaml: events.{EVENT_ID}.form: 'contact' needs a required choice field 'session' offering "
         "2026-12-10, 2026-12-24"]
-    assert event_problems(EventsConfig.model_validate({"events": {EVENT_ID: {
-        **EVENT.model_dump(), "sessions": [s.model_dump() for s in EVENT.sessions[:1]]}}}), CONFIG.forms,
+    first_only = [dumped(Session, session) for session in EVENT.sessions[:1]]
+    assert event_problems(validated(EventsConfig, {"events": {EVENT_ID: {
+        **dumped(EventDefinition, EVENT), "sessions": first_only}}}), CONFIG.forms,
         set(CONFIG.templates), set(CONFIG.campaigns.campaigns)) == [
         f"events.{EVENT_ID}.sessions: the form 'seminar' offers 2026-12-10, 2026-12-17; the event has 2026-12-10"]
     unsent = {name: text for name, text in files.items() if name != "templates/event_waitlisted.yaml"}
@@ -61,7 +63,7 @@ def test_config_check_names_an_event_whose_form_or_sessions_or_emails_do_not_fit
 def test_only_a_seminar_post_choosing_a_session_of_its_event_asks_for_a_place():
     post = {"type": "form_submit", "form_kind": "seminar", "form_id": "seminar", "fields": {"session": "2026-12-17"},
             "occurred_at": "2026-12-04T01:00:00.000000Z"}
-    assert requested_registration("L1", post, CONFIG.events) == RegistrationMessage(
+    assert requested_registration("L1", post, CONFIG.events) == RegistrationMessage.of(
         lead_id="L1", event_id=EVENT_ID, session_id="2026-12-17", asked_at="2026-12-04T01:00:00.000000Z")
     assert requested_registration("L1", {**post, "fields": {"session": "2027-01-01"}}, CONFIG.events) is None
     assert requested_registration("L1", {**post, "form_id": "contact", "form_kind": "contact"}, CONFIG.events) is None
@@ -100,7 +102,7 @@ def test_reminders_come_the_day_before_and_an_hour_before_while_still_ahead():
     assert next_reminder(EVENT, session, late) == (1, "2026-12-10T04:00:00.000000Z")
     assert next_reminder(EVENT, session, datetime(2026, 12, 10, 4, 30, tzinfo=UTC)) is None
     with pytest.raises(ValueError, match="earliest reminder first"):
-        EventDefinition.model_validate({**EVENT.model_dump(), "reminders_hours_before": [1, 24]})
+        validated(EventDefinition, {**dumped(EventDefinition, EVENT), "reminders_hours_before": [1, 24]})
 
 
 class Registrations:
@@ -127,7 +129,7 @@ def test_a_due_reminder_goes_only_while_the_config_still_has_it_then_moves_on_or
     from nurture.domain.events.requests import ReminderMessage
 
     def due(lead: str, hours: int, at: str) -> DueReminder:
-        return DueReminder(ReminderMessage(lead_id=lead, event_id=EVENT_ID, hours_before=hours), at, f"{at}#x")
+        return DueReminder(ReminderMessage.of(lead_id=lead, event_id=EVENT_ID, hours_before=hours), at, f"{at}#x")
 
     now = datetime(2026, 12, 9, 5, 0, 30, tzinfo=UTC)
     store = Registrations([due("kept", 24, "2026-12-09T05:00:00.000000Z"),
@@ -145,7 +147,7 @@ def test_only_cancelling_a_place_not_a_waitlist_one_asks_for_a_promotion():
 
     cancelled = {"type": "event_cancelled", "name": EVENT_ID, "session": "2026-12-10", "status": "registered",
                  "event_id": "e1", "occurred_at": "2026-12-04T01:00:00.000000Z"}
-    assert requested_promotion("L1", cancelled, CONFIG.events) == PromotionMessage(
+    assert requested_promotion("L1", cancelled, CONFIG.events) == PromotionMessage.of(
         lead_id="L1", event_id=EVENT_ID, session_id="2026-12-10", offer_id="e1")  # the cancellation's own offer
     assert requested_promotion("L1", {**cancelled, "status": "waitlisted"}, CONFIG.events) is None
     assert requested_promotion("L1", {**cancelled, "session": "2027-01-01"}, CONFIG.events) is None
@@ -159,3 +161,4 @@ def test_the_registration_page_shows_the_configs_words_escaped_and_posts_to_canc
     assert "Leave the waitlist" in shown
     assert '<form' not in registration_page("ja", "started", "セミナー", "2026年12月10日")
     assert '<form' not in registration_page("ja", "cancelled", "セミナー", "")
+

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from nurture.config import load_config
+from nurture.config.records import dumped, validated
 from nurture.config.scoring import ScoringRules
 from nurture.domain.errors import LeadGone, LeadNotFound, ValidationFailed
 from nurture.domain.importing import ImportRefused
@@ -19,11 +20,11 @@ RULES = load_config(CONFIG_DIR).scoring
 
 
 def rules_with(**changes: Any) -> ScoringRules:
-    return ScoringRules.model_validate({**RULES.model_dump(exclude_none=True), **changes})
+    return validated(ScoringRules, {**dumped(ScoringRules, RULES, exclude_none=True), **changes})
 
 
 def test_a_rule_on_an_offline_kind_scoring_yaml_does_not_declare_is_refused_naming_the_rule():
-    engagement = [*RULES.model_dump(exclude_none=True)["engagement"],
+    engagement = [*dumped(ScoringRules, RULES, exclude_none=True)["engagement"],
                   {"id": "golf", "when": {"event": "offline", "name": "golf"}, "points": 5, "reason": "ゴルフ"}]
     with pytest.raises(ValidationError, match=r"offline_activities \(booth_visit, meeting, visit, phone_call\): golf"):
         rules_with(engagement=engagement)

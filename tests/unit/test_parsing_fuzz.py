@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nurture.config import load_config
+from nurture.domain.beacons import parse_beacons
 from nurture.domain.bodies import parse_form_fields
 from nurture.domain.errors import InputError
 from nurture.domain.submissions import validate_submission
-from nurture.domain.tracking import parse_beacons
 from tests.conftest import CONFIG_DIR
 
 FORMS = load_config(CONFIG_DIR).forms

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from nurture.config import load_config
+from nurture.config.records import validated
 from nurture.config.subscriptions import SubscriptionsConfig
 from nurture.domain.leads import export_row
 from nurture.domain.preferences.choices import opted_out_of, subscribed
@@ -14,7 +15,7 @@ IN = {**OUT, "choice": "in", "via": "preference_page"}
 
 
 def test_a_type_never_chosen_follows_its_default():
-    asked_first = SubscriptionsConfig.model_validate({"types": {
+    asked_first = validated(SubscriptionsConfig, {"types": {
         "newsletter": {"name": {"ja": "メルマガ", "en": "News"}, "description": {"ja": "月1回", "en": "Monthly"}},
         "seminar": {"name": {"ja": "セミナー", "en": "Seminars"}, "description": {"ja": "案内", "en": "Invites"},
                     "default": "not_until_asked"}}})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from nurture.cli.report_html import render_html
 from nurture.config import load_config
+from nurture.config.records import validated
 from nurture.config.sequences import Sequence
 from nurture.domain.report import CONVERSION_DAYS, Period, Planned, build_report, touchpoint_plan
 from tests.conftest import CONFIG_DIR
@@ -135,10 +137,10 @@ def test_with_the_shipped_newsletters_no_month_of_the_plan_is_quiet_for_any_rank
 
 
 def test_the_plan_sees_a_silent_lead_leave_a_long_sequence_for_re_engagement():
-    monthly = Sequence.model_validate({"id": "cold_nurture", "enroll": {"rank": ["C"]}, "steps": [
+    monthly = validated(Sequence, {"id": "cold_nurture", "enroll": {"rank": ["C"]}, "steps": [
         {"id": f"month_{n}", "delay_days": 30, "template": f"letter_{n}"} for n in range(12)]})
-    config = CONFIG.sequences.model_copy(update={"sequences": [
-        monthly if s.id == "cold_nurture" else s for s in CONFIG.sequences.sequences]})
+    config = dataclasses.replace(CONFIG.sequences, sequences=[
+        monthly if s.id == "cold_nurture" else s for s in CONFIG.sequences.sequences])
     cold = next(p for p in touchpoint_plan(config, NOW, TOKYO)["by_rank"] if p["rank"] == "C")
     emails = [send["email"] for send in cold["sends"]]
     # Silent for 90 days at the third letter: re-engagement takes over, then the sunset

@@ -1,10 +1,12 @@
 """Routing hot leads to salespeople: config/sales.yaml's rules, strategies and their checks."""
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from nurture.config import load_config
+from nurture.config.records import validated
 from nurture.config.sales import SalesConfig
 from nurture.domain.sales.prefectures import PREFECTURES, REGION_OF, prefecture_name
 from nurture.domain.sales.routing import RoutableLead, RoutingState, route
@@ -73,15 +75,15 @@ def test_a_lead_handed_off_before_keeps_its_owner_unless_the_matching_rule_route
     again = hot(prefecture="大阪府", owner="tanaka")
     assert (route(again, SHIPPED, RoutingState()).owner, route(again, SHIPPED, RoutingState()).strategy) == (
         "tanaka", "kept")
-    afresh = SHIPPED.model_copy(update={"routing": [
-        rule.model_copy(update={"keep_owner": False}) for rule in SHIPPED.routing]})
+    afresh = dataclasses.replace(SHIPPED, routing=[
+        dataclasses.replace(rule, keep_owner=False) for rule in SHIPPED.routing])
     assert route(again, afresh, RoutingState()).owner == "ito"
     assert route(hot(country="US", owner="tanaka"), SHIPPED, RoutingState()).owner == "tanaka"
     assert route(hot(country="US", owner="retired"), SHIPPED, RoutingState()).owner == "unassigned"
 
 
 def test_conditions_on_role_form_pattern_asset_rank_industry_and_country_must_all_hold():
-    sales = SalesConfig.model_validate({
+    sales = validated(SalesConfig, {
         "people": {"kato": {"name": "加藤", "email": "kato@example.co.jp"}},
         "routing": [{"id": "exec_demo", "strategy": "fixed", "owner": "kato", "reason": "決裁者のデモ依頼",
                      "when": {"fit": ["title_executive"], "form": ["demo"], "pattern": ["demo_request_is_hot"],
@@ -147,4 +149,4 @@ def test_every_unknown_name_in_sales_yaml_is_a_config_check_problem_with_its_pat
 ])
 def test_a_malformed_routing_rule_is_refused_saying_what_it_lacks(rule, problem):
     with pytest.raises(ValueError, match=problem):
-        SalesConfig.model_validate({"routing": [{"id": "r", "reason": "why", **rule}]})
+        validated(SalesConfig, {"routing": [{"id": "r", "reason": "why", **rule}]})

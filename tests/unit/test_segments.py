@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from nurture.config import load_config
+from nurture.config.records import problem_text, validated
 from nurture.config.segments import SegmentsConfig, segment_problems
 from nurture.domain.audiences import PROFILE_ATTRIBUTES, SegmentEvaluator, UnknownSegment
 from nurture.domain.clock import iso
@@ -47,7 +48,7 @@ STORED: dict[str, Any] = {
 
 
 def evaluator(segments: dict[str, Any]) -> SegmentEvaluator:
-    return SegmentEvaluator(SegmentsConfig.model_validate({"url_groups": GROUPS, "segments": segments}), RULES,
+    return SegmentEvaluator(validated(SegmentsConfig, {"url_groups": GROUPS, "segments": segments}), RULES,
                             CONFIG.subscriptions)
 
 
@@ -234,9 +235,10 @@ def test_consent_status_stage_and_source_read_the_profile_as_the_lead_view_shows
 def problems(segments: dict[str, Any], url_groups: dict[str, Any] | None = None) -> str:
     """Every error as the loader shows it: where, then what."""
     with pytest.raises(ValidationError) as raised:
-        SegmentsConfig.model_validate({"url_groups": GROUPS if url_groups is None else url_groups,
+        validated(SegmentsConfig, {"url_groups": GROUPS if url_groups is None else url_groups,
                                        "segments": segments})
-    return "\n".join(f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in raised.value.errors())
+    return "\n".join(f"{'.'.join(map(str, error['loc'])) or '(top level)'}: {problem_text(error)}"
+                     for error in raised.value.errors())
 
 
 @pytest.mark.parametrize(("segments", "expected"), [
@@ -275,7 +277,7 @@ def test_url_groups_are_named_path_prefixes():
 
 
 def test_what_forms_yaml_contradicts_is_reported_per_segment_and_place():
-    segments = SegmentsConfig.model_validate({"segments": {
+    segments = validated(SegmentsConfig, {"segments": {
         "downloaders": {"any": [{"forms": ["whitepaper", "white-paper"]}, {"form_kinds": ["download"]}]},
         "kansai": {"field": {"name": "custom.prefecture", "any_of": ["大阪府"]}},
         "price_askers": {"not": {"field": {"name": "custom.inquiry_type", "any_of": ["料金について", "お値段"]}}},
@@ -298,7 +300,7 @@ def test_receives_selects_leads_that_may_be_emailed_and_get_a_type_by_choice_or_
     assert matches(criterion, consenting) and matches(criterion, asked_in)
     assert not matches(criterion, left) and not matches(criterion, waiting)
     assert matches({"receives": ["product_news", "seminar"]}, left)  # any of them
-    unknown = SegmentsConfig.model_validate({"segments": {"webinar_fans": {"receives": ["webinars"]}}})
+    unknown = validated(SegmentsConfig, {"segments": {"webinar_fans": {"receives": ["webinars"]}}})
     assert segment_problems(unknown, CONFIG.forms, list(CONFIG.subscriptions.types)) == [
         "segment 'webinar_fans': receives: unknown subscription type 'webinars' (subscriptions.yaml has: newsletter, "
         "seminar, product_news, step_emails)"]

@@ -23,7 +23,7 @@ NOW = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
 STATE = update_enrollment(None, LeadFacts(rank="B", stage="nurturing", status="active"), CONFIG.sequences, NOW)
 PROFILE = {"lead_id": "l1", "rank": "B", "stage": "nurturing", "status": "active", "email": "a@example.jp",
            "consent": {"granted": True}, "sequence": STATE.to_item() if STATE else None}
-MESSAGE = StepMessage(lead_id="l1", sequence="warm_nurture", step=0, due="2026-11-30T01:00:00.000000Z",
+MESSAGE = StepMessage.of(lead_id="l1", sequence="warm_nurture", step=0, due="2026-11-30T01:00:00.000000Z",
                       claimed_at="2026-11-30T01:00:00.000000Z")
 
 
@@ -55,7 +55,7 @@ def test_a_message_over_the_cap_waits_until_the_oldest_send_ages_out():
 
 def test_a_sequence_gone_from_the_config_stops_instead_of_coming_round_again():
     decision = decide({**PROFILE, "sequence": {**PROFILE["sequence"], "sequence": "retired"}}, False,
-                      MESSAGE.model_copy(update={"sequence": "retired"}), *SETTINGS, NOW)
+                      MESSAGE.replaced(sequence="retired"), *SETTINGS, NOW)
     assert (decision.action, decision.reason) == ("stop", "removed_from_config")
 
 
@@ -81,14 +81,14 @@ def test_a_lead_that_opted_out_of_other_types_still_gets_its_step_emails():
 
 
 def test_a_message_for_another_step_is_dropped():
-    assert decide(PROFILE, False, MESSAGE.model_copy(update={"step": 3}), *SETTINGS, NOW).action == "drop"
+    assert decide(PROFILE, False, MESSAGE.replaced(step=3), *SETTINGS, NOW).action == "drop"
     assert decide({**PROFILE, "sequence": None}, False, MESSAGE, *SETTINGS, NOW).action == "drop"
 
 
 def test_a_step_whose_condition_fails_is_skipped():
     assert STATE is not None
     at_seminar = replace(STATE, step=2, sent_templates=("know_how", "case_study"))
-    decision = decide({**PROFILE, "sequence": at_seminar.to_item()}, False, MESSAGE.model_copy(update={"step": 2}),
+    decision = decide({**PROFILE, "sequence": at_seminar.to_item()}, False, MESSAGE.replaced(step=2),
                       *SETTINGS, NOW)
     assert decision.action == "skip" and decision.state is not None and decision.state.step == 3
 
@@ -135,7 +135,7 @@ def test_a_follow_up_check_on_a_lead_that_may_get_no_mail_stops_instead_of_re_en
     assert STATE is not None
     finished = replace(STATE, step=4, stopped="completed", next_send_at="2027-03-30T01:00:00.000000Z")
     dormant = {**PROFILE, "sequence": finished.to_item(), "last_activity_at": "2026-11-30T01:00:00.000000Z", **change}
-    check = MESSAGE.model_copy(update={"step": 4})
+    check = MESSAGE.replaced(step=4)
     later = datetime(2027, 3, 30, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
     assert decide({**PROFILE, "sequence": finished.to_item(), "last_activity_at": "2026-11-30T01:00:00.000000Z"},
                   False, check, *SETTINGS, later).action == "follow_up"  # it would re-engage it

@@ -1,5 +1,6 @@
 """Enrollment, advancing, rank switches and stop rules of step emails."""
 
+import dataclasses
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -91,9 +92,9 @@ def test_a_persons_reply_stops_the_sequence_and_starts_none_where_stop_rules_say
     assert update_enrollment(stopped, replace(replied, rank="A"), CONFIG, MONDAY) == stopped
     assert update_enrollment(None, replace(replied, rank="A"), CONFIG, MONDAY) is None
     # a sequence whose stop rules leave `replied` out goes on
-    without = CONFIG.model_copy(update={"sequences": [
-        sequence.model_copy(update={"stop": [rule for rule in sequence.stop if rule != "replied"]})
-        for sequence in CONFIG.sequences]})
+    without = dataclasses.replace(CONFIG, sequences=[
+        dataclasses.replace(sequence, stop=[rule for rule in sequence.stop if rule != "replied"])
+        for sequence in CONFIG.sequences])
     assert update_enrollment(state, replied, without, MONDAY) == state
 
 
@@ -159,7 +160,7 @@ def test_finishing_every_step_completes_the_sequence_and_plans_a_dormancy_check(
 
 
 def test_without_a_re_engagement_sequence_a_finished_sequence_plans_nothing():
-    config = CONFIG.model_copy(update={"sequences": [s for s in CONFIG.sequences if s.id != "reengagement"]})
+    config = dataclasses.replace(CONFIG, sequences=[s for s in CONFIG.sequences if s.id != "reengagement"])
     state = update_enrollment(None, WARM, config, MONDAY)
     assert state is not None
     while not state.stopped:
@@ -221,7 +222,7 @@ def test_a_sunset_lead_gets_mail_again_when_it_shows_up():
 
 
 def test_a_lead_that_wakes_up_leaves_re_engagement_even_when_ranks_stay():
-    config = CONFIG.model_copy(update={"on_rank_change": "stay"})
+    config = dataclasses.replace(CONFIG, on_rank_change="stay")
     state = update_enrollment(None, replace(WARM, dormant_days=120), config, MONDAY)
     assert state is not None and state.sequence == "reengagement"
     woken = update_enrollment(state, WARM, config, MONDAY)

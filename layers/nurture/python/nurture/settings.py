@@ -7,12 +7,10 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from nurture.config.bundle import NurtureConfig
 from nurture.config.compiled import COMPILED_FILE, from_compiled
@@ -23,37 +21,44 @@ if TYPE_CHECKING:
     from nurture.adapters.config_store import ConfigStore
 
 
-class RuntimeSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class RuntimeSettings:
+    """What the stack tells a function through its environment (infra/settings.py writes the same names)."""
 
-    table_name: str = Field(min_length=3)
-    signing_key_parameter: str = Field(min_length=1, description="the SSM SecureString parameter holding the "
-                                       "tracking links' signing keyring")
+    table_name: str
+    signing_key_parameter: str  # the SSM SecureString parameter holding the tracking links' signing keyring
     config_dir: Path
-    config_bucket: str = Field(default="", description="where `nurture config push` publishes versions; "
-                               "empty: only the deployed config")
-    config_max_age_seconds: int = Field(default=60, ge=1, description="how long the active version's pointer "
-                                        "is trusted before it is read again")
+    config_bucket: str = ""  # where `nurture config push` publishes versions; empty: only the deployed config
+    config_max_age_seconds: int = 60  # how long the active version's pointer is trusted before it is read again
     handoff_queue_url: str = ""
     send_queue_url: str = ""
     audience_queue_url: str = ""
     alert_queue_url: str = ""
-    webhook_parameters: str = Field(default="", description="the SSM path under which each webhook's URL and "
-                                    "signing secret are kept, one SecureString per webhook id")
-    public_api_url: str = Field(default="", description="base URL of the API, for links in emails and handoffs")
-    sales_api_url: str = Field(default="", description="the sales routes' own base URL, for links to a lead in "
-                               "alerts (SigV4-signed calls cannot pass CloudFront); empty: the public one")
-    sender_address: str = Field(default="", description="the verified SES identity step emails come from")
+    # The SSM path under which each webhook's URL and signing secret are kept, one SecureString per webhook id.
+    webhook_parameters: str = ""
+    public_api_url: str = ""  # base URL of the API, for links in emails and handoffs
+    # The sales routes' own base URL, for links to a lead in alerts (SigV4-signed calls cannot pass CloudFront);
+    # empty: the public one.
+    sales_api_url: str = ""
+    sender_address: str = ""  # the verified SES identity step emails come from
     ses_configuration_set: str = ""
-    ses_send_rate: float = Field(default=0, ge=0, description="this instance's emails a second; 0: unpaced")
-    client_ip_header: str = Field(default="", description="the header a proxy in front (CloudFront) puts the "
-                                  "client's address in; empty: the connection's address")
-    reply_domain: str = Field(default="", description="the domain SES receives replies at (each email's Reply-To "
-                              "is a signed address there); empty: emails carry no Reply-To")
-    reply_bucket: str = Field(default="", description="where SES receiving stores each reply's raw message")
-    materials_bucket: str = Field(default="", description="the private bucket of download forms' materials")
-    shipped_materials: dict[str, str] = Field(default_factory=dict, description="the materials the deploy shipped: "
-                                              "name -> s3://bucket/key")
+    ses_send_rate: float = 0  # this instance's emails a second; 0: unpaced
+    # The header a proxy in front (CloudFront) puts the client's address in; empty: the connection's address.
+    client_ip_header: str = ""
+    # The domain SES receives replies at (each email's Reply-To is a signed address there); empty: no Reply-To.
+    reply_domain: str = ""
+    reply_bucket: str = ""  # where SES receiving stores each reply's raw message
+    materials_bucket: str = ""  # the private bucket of download forms' materials
+    shipped_materials: dict[str, str] = field(default_factory=dict)  # what the deploy shipped: name -> s3 URL
+
+    def __post_init__(self) -> None:
+        """A function deployed without what it needs fails at its first request, saying what is missing."""
+        if len(self.table_name) < 3:
+            raise ValueError("TABLE_NAME is not set (a table name has at least 3 characters)")
+        if not self.signing_key_parameter:
+            raise ValueError("SIGNING_KEY_PARAMETER is not set")
+        if self.config_max_age_seconds < 1 or self.ses_send_rate < 0:
+            raise ValueError("CONFIG_MAX_AGE_SECONDS is at least 1 and SES_SEND_RATE at least 0")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:

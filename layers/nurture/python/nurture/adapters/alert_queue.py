@@ -15,7 +15,7 @@ from nurture.observability import logger
 
 class AlertQueue(SqsQueue):
     def send_jobs(self, jobs: Sequence[AlertJob | CrmJob]) -> None:
-        self._send_bodies([job.model_dump_json() for job in jobs])
+        self._send_bodies([job.to_json() for job in jobs])
 
     def delay(self, receipt_handle: str, seconds: int) -> None:
         """The failed message comes back in `seconds` rather than after the queue's visibility timeout."""

@@ -11,4 +11,4 @@ class AudienceQueue(SqsQueue):
         self.send_all([task])
 
     def send_all(self, tasks: list[ScanTask]) -> None:
-        self._send_bodies([task.model_dump_json() for task in tasks])
+        self._send_bodies([task.to_json() for task in tasks])

@@ -40,7 +40,7 @@ class DynamoCampaignStore(DynamoTable):
 
     def held(self, until: str, limit: int) -> list[Held]:
         """Campaign emails whose lead's own send window has opened by `until`, oldest first."""
-        return [Held(CampaignMessage(campaign_id=item["campaign_id"], lead_id=item["lead_id"],
+        return [Held(CampaignMessage.of(campaign_id=item["campaign_id"], lead_id=item["lead_id"],
                                      config_version=int(item["config_version"])), str(item["due_sk"]))
                 for item in self._due(keys.HELD_DUE, until, limit)]
 

@@ -112,7 +112,7 @@ class DynamoRegistrations(DynamoTable):
         due = []
         for entry in self._due(keys.EVENTS_DUE, until, limit):
             at, event_id, lead_id, hours = str(entry["due_sk"]).split("#")
-            due.append(DueReminder(ReminderMessage(lead_id=lead_id, event_id=event_id, hours_before=int(hours)), at,
+            due.append(DueReminder(ReminderMessage.of(lead_id=lead_id, event_id=event_id, hours_before=int(hours)), at,
                                    str(entry["due_sk"])))
         return due
 

@@ -6,6 +6,7 @@ Definitions come from the target's active config version (what its functions use
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nurture.cli.target import Target
     from nurture.config import NurtureConfig
+    from nurture.config.templates import TemplateParts
     from nurture.domain.audiences.scan import JobProgress
     from nurture.domain.campaigns.lifecycle import CampaignState
 
@@ -88,11 +90,12 @@ def _list(config: NurtureConfig, store: Any, as_json: bool) -> int:
 
 
 def _show(config: NurtureConfig, store: Any, args: argparse.Namespace, with_progress: bool) -> int:
+    from nurture.config.records import dumped
     from nurture.domain.campaigns.lifecycle import campaign_of
 
     campaign = campaign_of(config.campaigns, args.campaign_id)
     state = store.state(args.campaign_id)
-    shown: dict[str, Any] = {"id": args.campaign_id, **campaign.model_dump(mode="json", exclude_none=True),
+    shown: dict[str, Any] = {"id": args.campaign_id, **dumped(type(campaign), campaign, exclude_none=True),
                              "status": _status(state)}
     if state is not None:
         shown["state"] = state.to_item()
@@ -197,11 +200,15 @@ def _test(config: NurtureConfig, args: argparse.Namespace) -> int:
     for variant in variants:
         template = campaign_template(campaign, config.templates, variant)
         label = f" {LETTERS[variant.index].upper()}" if variant else ""
-        marked = template.model_copy(update={
-            language: parts.model_copy(update={"subject": TEST_PREFIX[language].replace("]", f"{label}]", 1)
-                                               + parts.subject})
-            for language, parts in (("ja", template.ja), ("en", template.en)) if parts is not None})
+        marked = dataclasses.replace(template, ja=_tagged(template.ja, "ja", label),
+                                     en=_tagged(template.en, "en", label))
         raw = composer.compose("test", sample, marked, "test", utc_now(), subscription_type=campaign.type)
         mailer.send(raw, address, {"test": args.campaign_id})  # no sequence or step tag: no campaign counter moves
         print(f"test of {args.campaign_id}{f' (variant{label.lower()})' if variant else ''} sent to {address}")
     return 0
+
+
+def _tagged(parts: TemplateParts | None, language: str, label: str) -> TemplateParts | None:
+    """`parts` with the test send's subject prefix, `label` naming the A/B variant."""
+    prefix = TEST_PREFIX[language].replace("]", f"{label}]", 1)
+    return dataclasses.replace(parts, subject=prefix + parts.subject) if parts is not None else parts

@@ -61,12 +61,12 @@ def run_segment_command(args: argparse.Namespace, find_target: FindTarget) -> in
                   f"{', '.join(sorted(segments)) or 'none'}). Push config/ first if you added it.", file=sys.stderr)
             return 1
         store = DynamoAudienceStore(settings.table_name)
-        first = ScanTask(job_id=new_job_id(), segment=args.name, part=0, parts=parts_for(store.profile_estimate()),
+        first = ScanTask.of(job_id=new_job_id(), segment=args.name, part=0, parts=parts_for(store.profile_estimate()),
                          config_version=version, sample=limit)
         store.create_job(first, args.segment_command, "nurture segment", utc_now())
         started = time.monotonic()
         AudienceQueue(settings.audience_queue_url).send_all(
-            [first.model_copy(update={"part": part}) for part in range(first.parts)])
+            [first.replaced(part=part) for part in range(first.parts)])
         progress = _wait(store, first.job_id)
     except (ConfigInvalid, StoreUnavailable) as error:
         print(str(error), file=sys.stderr)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from pydantic import Field
-
 from nurture.config.bots import BotRules
 from nurture.config.campaigns import CampaignsConfig
 from nurture.config.events import EventsConfig
-from nurture.config.models import ApiSettings, DoubleOptInSettings, DownloadSettings, FormDefinition, StrictModel
+from nurture.config.models import ApiSettings, DoubleOptInSettings, DownloadSettings, FormDefinition
+from nurture.config.records import record, setting
 from nurture.config.sales import SalesConfig
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig
@@ -19,21 +18,22 @@ from nurture.config.templates import EmailTemplate
 from nurture.domain.links import hosts_in
 
 
-class NurtureConfig(StrictModel):
+@record
+class NurtureConfig:
     api: ApiSettings
     forms: dict[str, FormDefinition]
     scoring: ScoringRules
     sequences: SequencesConfig
     templates: dict[str, EmailTemplate]
     # Factories: an instance made here would be validated, and so built, on import.
-    bots: BotRules = Field(default_factory=BotRules)
-    segments: SegmentsConfig = Field(default_factory=SegmentsConfig)
-    campaigns: CampaignsConfig = Field(default_factory=CampaignsConfig)
-    subscriptions: SubscriptionsConfig = Field(default_factory=SubscriptionsConfig)
-    double_opt_in: DoubleOptInSettings = Field(default_factory=DoubleOptInSettings)
-    downloads: DownloadSettings = Field(default_factory=DownloadSettings)
-    sales: SalesConfig = Field(default_factory=SalesConfig)
-    events: EventsConfig = Field(default_factory=EventsConfig)
+    bots: BotRules = setting(default_factory=BotRules)
+    segments: SegmentsConfig = setting(default_factory=SegmentsConfig)
+    campaigns: CampaignsConfig = setting(default_factory=CampaignsConfig)
+    subscriptions: SubscriptionsConfig = setting(default_factory=SubscriptionsConfig)
+    double_opt_in: DoubleOptInSettings = setting(default_factory=DoubleOptInSettings)
+    downloads: DownloadSettings = setting(default_factory=DownloadSettings)
+    sales: SalesConfig = setting(default_factory=SalesConfig)
+    events: EventsConfig = setting(default_factory=EventsConfig)
 
     @cached_property
     def link_hosts(self) -> frozenset[str]:

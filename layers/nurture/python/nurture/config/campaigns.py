@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
-
-from nurture.config.models import StrictModel, keyed_by_ids
+from nurture.config.models import AwareDatetime, keyed_by_ids
+from nurture.config.records import Check, record, setting
 from nurture.config.sequences import SendWindow
 from nurture.config.subscriptions import SubscriptionsConfig
 from nurture.domain.text import InvalidEmail, normalize_email
@@ -17,57 +17,59 @@ CAMPAIGN_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 SUBJECT_MAX = 120  # characters: a longer subject is cut by every mail client, and long ones read as spam
 
 
-class Subjects(StrictModel):
-    ja: str | None = Field(default=None, min_length=1, max_length=SUBJECT_MAX)
-    en: str | None = Field(default=None, min_length=1, max_length=SUBJECT_MAX)
-
-    @field_validator("ja", "en")
-    @classmethod
-    def _one_line(cls, subject: str | None) -> str | None:
-        if subject is not None and re.search(r"[\r\n\t]", subject):
-            raise ValueError("a subject is one line")
-        return subject
+def _one_line(subject: str | None) -> str | None:
+    if subject is not None and re.search(r"[\r\n\t]", subject):
+        raise ValueError("a subject is one line")
+    return subject
 
 
-class ABTest(StrictModel):
+SubjectLine = Annotated[str | None, Check(_one_line)]
+
+
+@record
+class Subjects:
+    ja: SubjectLine = setting(default=None, min_length=1, max_length=SUBJECT_MAX)
+    en: SubjectLine = setting(default=None, min_length=1, max_length=SUBJECT_MAX)
+
+
+@record
+class ABTest:
     """A subject test: a share of the audience gets the variants, the rest the winner after `wait_hours`."""
 
-    subjects: list[Subjects] = Field(min_length=2, max_length=4, description="the variants, a, b, c, d in order")
-    test_share: int = Field(default=20, ge=5, le=50, description="percent of the audience in the test")
-    wait_hours: int = Field(default=4, ge=1, le=72, description="from the start to the decision")
-    confidence: float = Field(default=0.95, ge=0.8, le=0.99, description="how sure the winner must be")
+    subjects: list[Subjects] = setting(min_length=2, max_length=4, description="the variants, a, b, c, d in order")
+    test_share: int = setting(default=20, ge=5, le=50, description="percent of the audience in the test")
+    wait_hours: int = setting(default=4, ge=1, le=72, description="from the start to the decision")
+    confidence: float = setting(default=0.95, ge=0.8, le=0.99, description="how sure the winner must be")
 
 
-class Campaign(StrictModel):
-    name: str = Field(min_length=1, max_length=200, description="for marketers: the report and the calendar")
-    type: str = Field(description="its subscription type (subscriptions.yaml)")
-    segment: str = Field(description="who receives it: a segment of segments.yaml")
-    template: str = Field(description="a template of templates/ (HTML and text, ja and en)")
-    subject: Subjects | None = Field(default=None, description="per language; default: the template's subject")
-    send_at: AwareDatetime | None = Field(default=None, description="when it goes out, with its offset: "
-                                          "2027-01-13T10:00:00+09:00")
-    send_on: date | None = Field(default=None, description="the date it goes out in each lead's own send window")
-    ab_test: ABTest | None = Field(default=None, description="subject variants tested on a share first")
-    counts_toward_cap: bool = Field(default=False, description="whether it counts in the frequency cap")
-    seeds: list[str] = Field(default_factory=list, max_length=20,
-                             description="addresses `nurture campaign test` may send to")
+def _addresses(seeds: list[str]) -> list[str]:
+    try:
+        return [normalize_email(seed) for seed in seeds]
+    except InvalidEmail as error:
+        raise ValueError(f"a seed is not an email address ({error})") from error
 
-    @field_validator("seeds")
-    @classmethod
-    def _addresses(cls, seeds: list[str]) -> list[str]:
-        try:
-            return [normalize_email(seed) for seed in seeds]
-        except InvalidEmail as error:
-            raise ValueError(f"a seed is not an email address ({error})") from error
 
-    @model_validator(mode="after")
-    def _one_time(self) -> Campaign:
+@record
+class Campaign:
+    name: str = setting(min_length=1, max_length=200, description="for marketers: the report and the calendar")
+    type: str = setting(description="its subscription type (subscriptions.yaml)")
+    segment: str = setting(description="who receives it: a segment of segments.yaml")
+    template: str = setting(description="a template of templates/ (HTML and text, ja and en)")
+    subject: Subjects | None = setting(default=None, description="per language; default: the template's subject")
+    send_at: AwareDatetime | None = setting(default=None, description="when it goes out, with its offset: "
+                                            "2027-01-13T10:00:00+09:00")
+    send_on: date | None = setting(default=None, description="the date it goes out in each lead's own send window")
+    ab_test: ABTest | None = setting(default=None, description="subject variants tested on a share first")
+    counts_toward_cap: bool = setting(default=False, description="whether it counts in the frequency cap")
+    seeds: Annotated[list[str], Check(_addresses)] = setting(
+        default_factory=list, max_length=20, description="addresses `nurture campaign test` may send to")
+
+    def __post_init__(self) -> None:
         if (self.send_at is None) == (self.send_on is None):
             raise ValueError("a campaign has either send_at (a moment) or send_on (a date, each lead's own "
                              "send window), not both")
         if self.ab_test is not None and self.subject is not None:
             raise ValueError("a campaign with ab_test takes its subjects from ab_test.subjects, not subject")
-        return self
 
     def starts(self, window: SendWindow) -> datetime:
         """When it starts going out: send_at, or on send_on when the send window opens (its own time zone)."""
@@ -77,13 +79,13 @@ class Campaign(StrictModel):
         return datetime.combine(self.send_on, window.start, ZoneInfo(window.timezone))
 
 
-class CampaignsConfig(StrictModel):
-    campaigns: dict[str, Campaign] = Field(default_factory=dict)
+def _campaign_ids(campaigns: dict[str, Campaign]) -> dict[str, Campaign]:
+    return keyed_by_ids(campaigns, CAMPAIGN_ID, "campaign ids are lower-case letters, digits, - and _")
 
-    @field_validator("campaigns")
-    @classmethod
-    def _ids(cls, campaigns: dict[str, Campaign]) -> dict[str, Campaign]:
-        return keyed_by_ids(campaigns, CAMPAIGN_ID, "campaign ids are lower-case letters, digits, - and _")
+
+@record
+class CampaignsConfig:
+    campaigns: Annotated[dict[str, Campaign], Check(_campaign_ids)] = setting(default_factory=dict)
 
 
 def campaign_problems(campaigns: CampaignsConfig, segments: set[str], templates: set[str],

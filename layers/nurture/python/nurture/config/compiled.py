@@ -9,6 +9,7 @@ another library (an older CLI's push, say) is refused, so the caller validates t
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import types
@@ -19,9 +20,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel
-
 from nurture.config.bundle import NurtureConfig
+from nurture.config.records import dumped
 
 COMPILED_FILE = "compiled.json"  # beside the YAML files in the deployed config layer
 FORMAT = 1
@@ -34,8 +34,7 @@ class CompileFailed(ValueError):
     """A validated config this module cannot write as it would read back: functions validate its files."""
 
 
-_ISO_TIMES: dict[Any, type[date] | type[time]] = {date: date, datetime: datetime, time: time,
-                                                   AwareDatetime: datetime}
+_ISO_TIMES: dict[Any, type[date] | type[time]] = {date: date, datetime: datetime, time: time}
 
 
 @cache
@@ -61,14 +60,14 @@ def compiled_json(config: NurtureConfig, digest: str) -> str:
     """`config` (validated from the bundle whose digest is `digest`) as the JSON `from_compiled` reads. Checked
     by reading it back: a field `rebuilt` cannot make, or makes unequal, raises CompileFailed here (at synth or
     push), never in a function. Every field is written, defaults too: rebuilding runs no default factory."""
-    dumped = config.model_dump(mode="json")
+    written = dumped(NurtureConfig, config)
     try:
-        same = rebuilt(NurtureConfig, dumped) == config
+        same = rebuilt(NurtureConfig, written) == config
     except (TypeError, ValueError) as error:
         raise CompileFailed(f"the config cannot be compiled: {error}") from error
     if not same:
         raise CompileFailed("the compiled config does not read back as the validated one (a NaN in a range?)")
-    return json.dumps({"format": FORMAT, "library": library_fingerprint(), "digest": digest, "config": dumped},
+    return json.dumps({"format": FORMAT, "library": library_fingerprint(), "digest": digest, "config": written},
                       ensure_ascii=False, separators=(",", ":"))
 
 
@@ -87,13 +86,14 @@ def from_compiled(text: str | bytes, digest: str | None = None) -> NurtureConfig
 
 
 def rebuilt(annotation: Any, value: Any) -> Any:
-    """`value`, as `model_dump(mode="json")` wrote it, back as the type `annotation` says, without validation."""
+    """`value`, as `dumped` wrote it, back as the type `annotation` says: each class's `__post_init__` runs,
+    pydantic's validation does not."""
     if value is None:
         return None
     origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         hints = _field_types(annotation)
-        return annotation.model_construct(**{name: rebuilt(hints[name], item) for name, item in value.items()})
+        return annotation(**{name: rebuilt(hints[name], item) for name, item in value.items()})
     if origin is typing.Annotated:
         return rebuilt(arguments[0], value)
     if origin in (typing.Union, types.UnionType):
@@ -118,11 +118,6 @@ def rebuilt(annotation: Any, value: Any) -> Any:
 
 
 @cache
-def _field_types(model: type[BaseModel]) -> dict[str, Any]:
-    """Each field's type as pydantic resolved it when it built the class (a cold start's get_type_hints would
-    evaluate every annotation again); a field it could not resolve then is resolved here."""
-    fields = model.model_fields
-    if any(isinstance(field.annotation, str | typing.ForwardRef) for field in fields.values()):
-        hints = typing.get_type_hints(model, include_extras=True)
-        return {name: hints[name] for name in fields}
-    return {name: field.annotation for name, field in fields.items()}
+def _field_types(model: type) -> dict[str, Any]:
+    """Each field's type, its annotation evaluated once per class."""
+    return typing.get_type_hints(model, include_extras=True)

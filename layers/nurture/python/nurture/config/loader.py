@@ -6,13 +6,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-
 from nurture.config.bots import BotRules
 from nurture.config.bundle import NurtureConfig
 from nurture.config.campaigns import CampaignsConfig, campaign_problems, campaign_subjects, window_problems
 from nurture.config.events import EventsConfig, event_problems
 from nurture.config.models import ApiSettings, FormsFile
+from nurture.config.records import problem_text, validated
 from nurture.config.sales import SalesConfig, sales_problems
 from nurture.config.scoring import BUILT_IN_PATTERNS, ScoringRules
 from nurture.config.segments import SegmentsConfig, segment_problems
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     import yaml
 
 # file name -> (model, whether the file may be absent)
-CONFIG_FILES: dict[str, tuple[type[BaseModel], bool]] = {
+CONFIG_FILES: dict[str, tuple[type, bool]] = {
     "api.yaml": (ApiSettings, True),
     "forms.yaml": (FormsFile, False),
     "scoring.yaml": (ScoringRules, False),
@@ -63,7 +62,7 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     template whole): functions load the config on their first request and need not pay for Jinja.
     """
     problems: list[str] = []
-    loaded: dict[str, BaseModel] = {}
+    loaded: dict[str, object] = {}
     for file_name, (model, optional) in CONFIG_FILES.items():
         where = f"{origin}/{file_name}"
         if file_name not in files:
@@ -170,8 +169,9 @@ def _load_templates(files: Mapping[str, str], origin: str, problems: list[str],
     return templates
 
 
-def _load_text(text: str, where: str, model: type[BaseModel]) -> BaseModel | list[str]:
+def _load_text(text: str, where: str, model: type) -> object:
     import yaml  # only where YAML is read: a function loading the compiled config reads the files' bytes only
+    from pydantic import ValidationError
 
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -181,7 +181,7 @@ def _load_text(text: str, where: str, model: type[BaseModel]) -> BaseModel | lis
         line = f":{mark.line + 1}" if mark is not None else ""
         return [f"{where}{line}: not valid YAML: {getattr(exc, 'problem', exc)}"]
     try:
-        return model.model_validate(data if data is not None else {})
+        return validated(model, data if data is not None else {})
     except ValidationError as exc:
         return [_describe(where, node, error) for error in exc.errors()]
 
@@ -189,7 +189,7 @@ def _load_text(text: str, where: str, model: type[BaseModel]) -> BaseModel | lis
 def _describe(where: str, root: yaml.Node | None, error: Any) -> str:
     location = [str(part) for part in error["loc"]]
     line = _line_of(root, location)
-    return f"{where}:{line}: {'.'.join(location) or '(top level)'}: {error['msg']}"
+    return f"{where}:{line}: {'.'.join(location) or '(top level)'}: {problem_text(error)}"
 
 
 def _line_of(node: yaml.Node | None, location: list[str]) -> int:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, TypeVar
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-
+from nurture.config.records import Check, record, setting
 from nurture.domain.links import link_domain
 
 # Fields every form understands. Each maps to the maximum length we accept.
@@ -53,7 +54,7 @@ def _known_zone(zone: str) -> str:
     return zone
 
 
-TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+TimeZoneName = Annotated[str, Check(_known_zone)]
 
 
 def _redirect_url(url: str) -> str:
@@ -74,13 +75,19 @@ def _redirect_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{path}{query}{fragment}"
 
 
-RedirectUrl = Annotated[str, AfterValidator(_redirect_url)]
+RedirectUrl = Annotated[str, Check(_redirect_url)]
 
 
-class StrictModel(BaseModel):
-    # Validators are built on first validation: a function loading the compiled config (config/compiled.py) never
-    # validates, and its cold start skips building them.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+class _WithOffset:
+    """pydantic's AwareDatetime check (its words too), built only when a config is validated."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Callable[[Any], Any]) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.datetime_schema(tz_constraint="aware")
+
+
+AwareDatetime = Annotated[datetime, _WithOffset()]
 
 
 Keyed = TypeVar("Keyed")
@@ -94,61 +101,61 @@ def keyed_by_ids(entries: dict[str, Keyed], pattern: str, rule: str) -> dict[str
     return entries
 
 
-class ConsentPolicy(StrictModel):
+@record
+class ConsentPolicy:
     required: bool = False
-    purpose: str = Field(min_length=1, description="The purpose of use shown to the person (APPI).")
-    version: str = Field(min_length=1, max_length=40)
+    purpose: str = setting(min_length=1, description="The purpose of use shown to the person (APPI).")
+    version: str = setting(min_length=1, max_length=40)
 
 
-class CustomField(StrictModel):
-    name: str = Field(pattern=FIELD_NAME_PATTERN)
+@record
+class CustomField:
+    name: str = setting(pattern=FIELD_NAME_PATTERN)
     label: str | None = None
     type: Literal["text", "number", "choice", "boolean"] = "text"
     required: bool = False
-    max_length: int = Field(default=500, ge=1, le=4000)
+    max_length: int = setting(default=500, ge=1, le=4000)
     choices: list[str] | None = None
-    multiline: bool = Field(default=False, description="a text field that keeps line breaks (a message)")
-    rendered: bool = Field(default=False, description="templates may show it as custom.<name>; a text value "
-                                                      "may then hold no link")
+    multiline: bool = setting(default=False, description="a text field that keeps line breaks (a message)")
+    rendered: bool = setting(default=False, description="templates may show it as custom.<name>; a text value "
+                             "may then hold no link")
 
-    @model_validator(mode="after")
-    def _choices_match_type(self) -> CustomField:
+    def __post_init__(self) -> None:
         if self.type == "choice" and not self.choices:
             raise ValueError("a choice field needs a non-empty 'choices' list")
         if self.type != "choice" and self.choices:
             raise ValueError("'choices' is only for fields of type choice")
         if self.multiline and (self.type != "text" or self.rendered):
             raise ValueError("'multiline' is for text fields that templates do not render")
-        return self
 
 
-class FormDefinition(StrictModel):
+@record
+class FormDefinition:
     kind: FormKind
-    title: str = Field(min_length=1)
+    title: str = setting(min_length=1)
     language: Literal["ja", "en"] = "ja"
-    required: list[str] = Field(default_factory=lambda: ["email"])
+    required: list[str] = setting(default_factory=lambda: ["email"])
     consent: ConsentPolicy | None = None
     success_url: RedirectUrl | None = None
     error_url: RedirectUrl | None = None
-    honeypot: str = Field(default="website", pattern=FIELD_NAME_PATTERN)
-    asset: str | None = Field(default=None, pattern=ASSET_NAME_PATTERN,
-                              description="What a download form hands out: a file of config/assets/, emailed at "
-                                          "once as a signed, expiring, tracked link")
-    asset_url: str | None = Field(default=None, pattern=r"^(https?://[^\s]+|/[^/\s][^\s]*)$",
-                                  description="A public copy the built-in thank-you page links instead of the "
-                                              "signed one: an http(s) URL, or a path on the site that serves "
-                                              "that page")
-    may_update: bool = Field(default=False, description="a post may change what a known lead already has; "
-                                                        "otherwise it only fills blanks (anyone can type any address)")
-    custom_fields: list[CustomField] = Field(default_factory=list)
-    subscriptions: dict[str, SubscriptionStart] = Field(
+    honeypot: str = setting(default="website", pattern=FIELD_NAME_PATTERN)
+    asset: str | None = setting(default=None, pattern=ASSET_NAME_PATTERN,
+                                description="What a download form hands out: a file of config/assets/, emailed at "
+                                            "once as a signed, expiring, tracked link")
+    asset_url: str | None = setting(default=None, pattern=r"^(https?://[^\s]+|/[^/\s][^\s]*)$",
+                                    description="A public copy the built-in thank-you page links instead of the "
+                                                "signed one: an http(s) URL, or a path on the site that serves "
+                                                "that page")
+    may_update: bool = setting(default=False, description="a post may change what a known lead already has; "
+                               "otherwise it only fills blanks (anyone can type any address)")
+    custom_fields: list[CustomField] = setting(default_factory=list)
+    subscriptions: dict[str, SubscriptionStart] = setting(
         default_factory=dict, description="for a lead this form creates, each type's start unlike the type's "
                                           "default (subscriptions.yaml), recorded as made at this form")
-    double_opt_in: bool = Field(default=False, description="a lead this form creates gets nothing but a confirmation "
-                                                           "email until the person confirms through its link")
+    double_opt_in: bool = setting(default=False, description="a lead this form creates gets nothing but a confirmation "
+                                  "email until the person confirms through its link")
 
-    @model_validator(mode="after")
-    def _fields_are_consistent(self) -> FormDefinition:
+    def __post_init__(self) -> None:
         custom = [field.name for field in self.custom_fields]
         clashes = sorted(set(custom) & (set(STANDARD_FIELDS) | {self.honeypot}))
         if clashes:
@@ -167,96 +174,96 @@ class FormDefinition(StrictModel):
                              "'required: true'")
         if self.kind == "download" and not self.asset:
             raise ValueError("a download form needs an 'asset': the file of config/assets/ it emails")
-        return self
 
     def custom_field(self, name: str) -> CustomField | None:
         return next((field for field in self.custom_fields if field.name == name), None)
 
 
-class CorsSettings(StrictModel):
-    allow_origins: list[str] = Field(default_factory=list)
-
-    @field_validator("allow_origins")
-    @classmethod
-    def _origins_are_exact(cls, origins: list[str]) -> list[str]:
-        for origin in origins:
-            if origin == "*":
-                continue
-            # A browser's Origin header is exactly scheme://host[:port]: anything more never matches.
-            scheme, host = urlsplit(origin)[:2]
-            if scheme not in ("https", "http") or not host or f"{scheme}://{host}" != origin:
-                raise ValueError(f"'{origin}' is not an origin (scheme://host[:port], no path or trailing '/')")
-        return origins
+def _exact_origins(origins: list[str]) -> list[str]:
+    for origin in origins:
+        if origin == "*":
+            continue
+        # A browser's Origin header is exactly scheme://host[:port]: anything more never matches.
+        scheme, host = urlsplit(origin)[:2]
+        if scheme not in ("https", "http") or not host or f"{scheme}://{host}" != origin:
+            raise ValueError(f"'{origin}' is not an origin (scheme://host[:port], no path or trailing '/')")
+    return origins
 
 
-class LimitSettings(StrictModel):
-    form_body_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
-    beacon_body_bytes: int = Field(default=32 * 1024, ge=1024, le=1024 * 1024)
-    beacon_events: int = Field(default=20, ge=1, le=50)
+@record
+class CorsSettings:
+    allow_origins: Annotated[list[str], Check(_exact_origins)] = setting(default_factory=list)
+
+
+@record
+class LimitSettings:
+    form_body_bytes: int = setting(default=16 * 1024, ge=1024, le=1024 * 1024)
+    beacon_body_bytes: int = setting(default=32 * 1024, ge=1024, le=1024 * 1024)
+    beacon_events: int = setting(default=20, ge=1, le=50)
     # A script posting beacons in a loop fills no table: beyond this, a visitor id's events are dropped (204).
-    visitor_events_per_minute: int = Field(default=60, ge=1, le=10_000)
+    visitor_events_per_minute: int = setting(default=60, ge=1, le=10_000)
     # A form that identifies a visitor takes its most recent anonymous events along at once; older ones are
     # left (and counted), so a form answers quickly whatever the visitor's history.
-    merge_events: int = Field(default=100, ge=1, le=1000)
+    merge_events: int = setting(default=100, ge=1, le=1000)
 
 
-class ApiSettings(StrictModel):
-    cors: CorsSettings = Field(default_factory=CorsSettings)
-    limits: LimitSettings = Field(default_factory=LimitSettings)
-    link_domains: list[str] = Field(default_factory=list,
-                                    description="hosts (or *.domain) an email click may lead to, besides the hosts "
-                                                "the templates link to")
-    token_lifetime_days: int = Field(default=365, ge=1, le=3650,
-                                     description="open and click links stop counting after this many days")
-    duplicate_window_seconds: int = Field(default=600, ge=0, le=86400)
-    event_retention_days: int = Field(default=730, ge=1, le=3650)
+def _host_names(entries: list[str]) -> list[str]:
+    bad = [entry for entry in entries if link_domain(entry) is None]
+    if bad:
+        raise ValueError(f"not a host name or *.domain: {', '.join(bad)}")
+    return [str(link_domain(entry)) for entry in entries]
 
 
-    @field_validator("link_domains")
-    @classmethod
-    def _host_names(cls, entries: list[str]) -> list[str]:
-        bad = [entry for entry in entries if link_domain(entry) is None]
-        if bad:
-            raise ValueError(f"not a host name or *.domain: {', '.join(bad)}")
-        return [str(link_domain(entry)) for entry in entries]
+@record
+class ApiSettings:
+    cors: CorsSettings = setting(default_factory=CorsSettings)
+    limits: LimitSettings = setting(default_factory=LimitSettings)
+    link_domains: Annotated[list[str], Check(_host_names)] = setting(
+        default_factory=list,
+        description="hosts (or *.domain) an email click may lead to, besides the hosts the templates link to")
+    token_lifetime_days: int = setting(default=365, ge=1, le=3650,
+                                       description="open and click links stop counting after this many days")
+    duplicate_window_seconds: int = setting(default=600, ge=0, le=86400)
+    event_retention_days: int = setting(default=730, ge=1, le=3650)
 
 
-class DoubleOptInSettings(StrictModel):
+@record
+class DoubleOptInSettings:
     """What the forms with `double_opt_in: true` send, and how long their leads wait for the person."""
 
-    template: str = Field(default="confirm_subscription", pattern=FIELD_NAME_PATTERN,
-                          description="the confirmation email (templates/<name>.yaml); it shows {{ confirm_url }}")
-    unconfirmed_kept_days: int = Field(default=7, ge=1, le=90,
-                                       description="a lead never confirmed is removed after this many days, leaving "
-                                                   "only a count")
+    template: str = setting(default="confirm_subscription", pattern=FIELD_NAME_PATTERN,
+                            description="the confirmation email (templates/<name>.yaml); it shows {{ confirm_url }}")
+    unconfirmed_kept_days: int = setting(default=7, ge=1, le=90,
+                                         description="a lead never confirmed is removed after this many days, leaving "
+                                                     "only a count")
 
 
-class DownloadSettings(StrictModel):
+@record
+class DownloadSettings:
     """What a download form sends at once (資料送付): its material as a signed link that lasts `link_days`."""
 
-    template: str = Field(default="send_material", pattern=FIELD_NAME_PATTERN,
-                          description="the email (templates/<name>.yaml); it shows {{ download_url }}")
-    link_days: int = Field(default=7, ge=1, le=90, description="how long the emailed and the thank-you page's "
-                                                              "links work")
+    template: str = setting(default="send_material", pattern=FIELD_NAME_PATTERN,
+                            description="the email (templates/<name>.yaml); it shows {{ download_url }}")
+    link_days: int = setting(default=7, ge=1, le=90, description="how long the emailed and the thank-you page's "
+                             "links work")
 
 
-class FormsFile(StrictModel):
-    forms: dict[str, FormDefinition]
-    double_opt_in: DoubleOptInSettings = Field(default_factory=DoubleOptInSettings)
-    downloads: DownloadSettings = Field(default_factory=DownloadSettings)
+def _form_ids_and_rendered_fields(forms: dict[str, FormDefinition]) -> dict[str, FormDefinition]:
+    bad = [form_id for form_id in forms if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", form_id)]
+    if bad:
+        raise ValueError(f"form ids must be lower-case slugs: {', '.join(bad)}")
+    rendered: dict[str, set[bool]] = {}
+    for form in forms.values():
+        for field in form.custom_fields:
+            rendered.setdefault(field.name, set()).add(field.rendered)
+    mixed = sorted(name for name, flags in rendered.items() if len(flags) > 1)
+    if mixed:  # a value posted through the form that does not check it could reach an email
+        raise ValueError(f"custom fields rendered in one form must be rendered in all: {', '.join(mixed)}")
+    return forms
 
-    @field_validator("forms")
-    @classmethod
-    def _ids_are_slugs(cls, forms: dict[str, FormDefinition]) -> dict[str, FormDefinition]:
-        bad = [form_id for form_id in forms if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", form_id)]
-        if bad:
-            raise ValueError(f"form ids must be lower-case slugs: {', '.join(bad)}")
-        rendered: dict[str, set[bool]] = {}
-        for form in forms.values():
-            for field in form.custom_fields:
-                rendered.setdefault(field.name, set()).add(field.rendered)
-        mixed = sorted(name for name, flags in rendered.items() if len(flags) > 1)
-        if mixed:  # a value posted through the form that does not check it could reach an email
-            raise ValueError(f"custom fields rendered in one form must be rendered in all: {', '.join(mixed)}")
-        return forms
 
+@record
+class FormsFile:
+    forms: Annotated[dict[str, FormDefinition], Check(_form_ids_and_rendered_fields)]
+    double_opt_in: DoubleOptInSettings = setting(default_factory=DoubleOptInSettings)
+    downloads: DownloadSettings = setting(default_factory=DownloadSettings)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
-
-from nurture.config.models import FormKind, StrictModel, TimeZoneName, keyed_by_ids
+from nurture.config.models import FormKind, TimeZoneName, keyed_by_ids
+from nurture.config.records import Check, record, setting
 
 RULE_ID = r"^[a-z][a-z0-9_]{0,63}$"
 FitField = Literal["title", "department", "industry", "employees", "country", "company", "email_domain"]
@@ -20,18 +19,19 @@ OFFLINE_ACTIVITY = "offline"
 OFFLINE_NAME = r"^[a-z][a-z0-9_]{0,39}$"
 
 
-class EventMatch(StrictModel):
+@record
+class EventMatch:
     """Which activity events a rule or pattern step matches. Every given filter must match."""
 
-    event: str = Field(min_length=1, description="activity type: form_submit, page_view, download, email_click...")
+    event: str = setting(min_length=1, description="activity type: form_submit, page_view, download, email_click...")
     form_kind: FormKind | None = None
     form_id: str | None = None
-    url: str | None = Field(default=None, description="glob over the event's URL, e.g. */pricing*")
-    asset: str | None = Field(default=None, description="glob over the form's asset")
-    link: str | None = Field(default=None, description="the email link's tag")
-    name: str | None = Field(default=None, description="a custom event's name, or an offline activity's kind")
-    outcome: str | None = Field(default=None, description="a call's outcome (reached, no_answer, wrong_number, "
-                                                          "meeting_set, not_interested) or sales' verdict")
+    url: str | None = setting(default=None, description="glob over the event's URL, e.g. */pricing*")
+    asset: str | None = setting(default=None, description="glob over the form's asset")
+    link: str | None = setting(default=None, description="the email link's tag")
+    name: str | None = setting(default=None, description="a custom event's name, or an offline activity's kind")
+    outcome: str | None = setting(default=None, description="a call's outcome (reached, no_answer, wrong_number, "
+                                  "meeting_set, not_interested) or sales' verdict")
 
     def matches(self, event: dict[str, Any]) -> bool:
         if event.get("type") != self.event:
@@ -47,90 +47,94 @@ class EventMatch(StrictModel):
         )
 
 
-class FitRule(StrictModel):
-    id: str = Field(pattern=RULE_ID)
+@record
+class FitRule:
+    id: str = setting(pattern=RULE_ID)
     field: FitField
-    keywords: list[str] | None = Field(default=None, description="case-insensitive; Latin keywords match whole words, "
-                                                                 "Japanese ones anywhere")
-    any_of: list[str] | None = Field(default=None, description="case-insensitive exact values")
-    min: int | None = Field(default=None, description="employees: at least")
-    max: int | None = Field(default=None, description="employees: at most")
-    points: int = Field(ge=-100, le=100)
-    group: str | None = Field(default=None, description="of the matching rules in a group, only the strongest counts")
-    reason: str = Field(min_length=1)
+    keywords: list[str] | None = setting(default=None, description="case-insensitive; Latin keywords match whole "
+                                         "words, Japanese ones anywhere")
+    any_of: list[str] | None = setting(default=None, description="case-insensitive exact values")
+    min: int | None = setting(default=None, description="employees: at least")
+    max: int | None = setting(default=None, description="employees: at most")
+    points: int = setting(ge=-100, le=100)
+    group: str | None = setting(default=None, description="of the matching rules in a group, only the strongest counts")
+    reason: str = setting(min_length=1)
 
-    @model_validator(mode="after")
-    def _one_condition(self) -> FitRule:
+    def __post_init__(self) -> None:
         given = [self.keywords is not None, self.any_of is not None, self.min is not None or self.max is not None]
         if sum(given) != 1:
             raise ValueError("give exactly one of 'keywords', 'any_of' or 'min'/'max'")
         if (self.min is not None or self.max is not None) and self.field != "employees":
             raise ValueError("'min'/'max' apply to the employees field only")
-        return self
 
 
-class EngagementRule(StrictModel):
-    id: str = Field(pattern=RULE_ID)
+@record
+class EngagementRule:
+    id: str = setting(pattern=RULE_ID)
     when: EventMatch
-    points: int = Field(ge=-100, le=100)
-    daily_cap: int | None = Field(default=None, gt=0, description="at most this many points a day from this rule")
-    reason: str = Field(min_length=1)
+    points: int = setting(ge=-100, le=100)
+    daily_cap: int | None = setting(default=None, gt=0, description="at most this many points a day from this rule")
+    reason: str = setting(min_length=1)
 
 
-class PatternRule(StrictModel):
+@record
+class PatternRule:
     """Makes a lead hot regardless of points: one event (`when`), or `first` then `then` within days."""
 
-    id: str = Field(pattern=RULE_ID)
+    id: str = setting(pattern=RULE_ID)
     when: EventMatch | None = None
     first: EventMatch | None = None
     then: EventMatch | None = None
-    within_days: float | None = Field(default=None, gt=0)
-    reason: str = Field(min_length=1)
+    within_days: float | None = setting(default=None, gt=0)
+    reason: str = setting(min_length=1)
 
-    @model_validator(mode="after")
-    def _one_shape(self) -> PatternRule:
+    def __post_init__(self) -> None:
         single = self.when is not None
         sequence = self.first is not None and self.then is not None and self.within_days is not None
         partial = any(x is not None for x in (self.first, self.then, self.within_days))
         if single == partial or (partial and not sequence):
             raise ValueError("give either 'when', or all of 'first', 'then' and 'within_days'")
-        return self
 
 
-class RankThreshold(StrictModel):
+@record
+class RankThreshold:
     min_fit: int
-    min_engagement: float = Field(ge=0)
+    min_engagement: float = setting(ge=0)
 
 
-class Ranks(StrictModel):
+@record
+class Ranks:
     A: RankThreshold
     B: RankThreshold
     # A lead leaves a rank only when its engagement falls this far below the rank's threshold: engagement
     # decays by the second, and a lead just at a threshold must not change rank (and emails) minutes later.
-    hysteresis: float = Field(default=2.0, ge=0, description="engagement points below a threshold before a "
-                                                             "lead leaves the rank")
+    hysteresis: float = setting(default=2.0, ge=0, description="engagement points below a threshold before a "
+                                "lead leaves the rank")
 
 
-class ScoringRules(StrictModel):
-    half_life_days: float = Field(gt=0, le=3650)
+def _offline_kinds(kinds: dict[str, str]) -> dict[str, str]:
+    if any(not label.strip() or len(label) > 100 for label in kinds.values()):
+        raise ValueError("each offline activity needs a label of at most 100 characters")
+    return keyed_by_ids(kinds, OFFLINE_NAME, "offline activity kinds are lower_snake_case ids")
+
+
+@record
+class ScoringRules:
+    half_life_days: float = setting(gt=0, le=3650)
     timezone: TimeZoneName = "Asia/Tokyo"
     ranks: Ranks
-    fit: list[FitRule] = Field(default_factory=list)
-    engagement: list[EngagementRule] = Field(default_factory=list)
-    patterns: list[PatternRule] = Field(default_factory=list)
-    offline_activities: dict[str, str] = Field(
+    fit: list[FitRule] = setting(default_factory=list)
+    engagement: list[EngagementRule] = setting(default_factory=list)
+    patterns: list[PatternRule] = setting(default_factory=list)
+    offline_activities: Annotated[dict[str, str], Check(_offline_kinds)] = setting(
         default_factory=dict, description="what sales and event staff record by hand (POST /v1/leads/{id}/"
         "activities, `nurture activity import`), by kind: its label; rules match them as event offline, name KIND")
 
-    @field_validator("offline_activities")
-    @classmethod
-    def _offline_kinds(cls, kinds: dict[str, str]) -> dict[str, str]:
-        if any(not label.strip() or len(label) > 100 for label in kinds.values()):
-            raise ValueError("each offline activity needs a label of at most 100 characters")
-        return keyed_by_ids(kinds, OFFLINE_NAME, "offline activity kinds are lower_snake_case ids")
+    def __post_init__(self) -> None:
+        self._rules_name_declared_offline_kinds()
+        self._unique_ids_and_ordered_ranks()
 
-    @model_validator(mode="after")
-    def _rules_name_declared_offline_kinds(self) -> ScoringRules:
+    def _rules_name_declared_offline_kinds(self) -> None:
         steps = [(rule.id, rule.when) for rule in self.engagement] + [
             (rule.id, step) for rule in self.patterns for step in (rule.when, rule.first, rule.then)
             if step is not None]
@@ -139,10 +143,8 @@ class ScoringRules(StrictModel):
         if undeclared:
             raise ValueError(f"rules on offline activities must name one of offline_activities "
                              f"({', '.join(self.offline_activities) or 'none declared'}): {', '.join(undeclared)}")
-        return self
 
-    @model_validator(mode="after")
-    def _unique_ids_and_ordered_ranks(self) -> ScoringRules:
+    def _unique_ids_and_ordered_ranks(self) -> None:
         every: list[FitRule | EngagementRule | PatternRule] = [*self.fit, *self.engagement, *self.patterns]
         ids = [rule.id for rule in every]
         duplicated = sorted({i for i in ids if ids.count(i) > 1})
@@ -150,4 +152,3 @@ class ScoringRules(StrictModel):
             raise ValueError(f"rule ids must be unique: {', '.join(duplicated)}")
         if (self.ranks.A.min_fit, self.ranks.A.min_engagement) < (self.ranks.B.min_fit, self.ranks.B.min_engagement):
             raise ValueError("rank A's thresholds must not be below rank B's")
-        return self

@@ -7,13 +7,13 @@ others. What needs the rest of the config (forms.yaml) is checked by `segment_pr
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from typing import Literal, TypeAlias
+from typing import Annotated, Literal, TypeAlias
 
-from pydantic import Field, field_validator, model_validator
-
-from nurture.config.models import FIELD_NAME_PATTERN, FormDefinition, FormKind, StrictModel
+from nurture.config.models import FIELD_NAME_PATTERN, FormDefinition, FormKind
+from nurture.config.records import Check, record, setting
 from nurture.config.sequences import Rank
 
 NAME = r"^[a-z][a-z0-9_]{0,63}$"
@@ -30,42 +30,41 @@ CUSTOM = "custom."
 UrlGroups: TypeAlias = Mapping[str, Sequence[str]]  # group name -> URL path prefixes
 
 
-class Range(StrictModel):
+@record
+class Range:
     min: float | None = None
     max: float | None = None
 
-    @model_validator(mode="after")
-    def _bounded(self) -> Range:
+    def __post_init__(self) -> None:
         if self.min is None and self.max is None:
             raise ValueError("give 'min', 'max' or both")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
-        return self
 
     def holds(self, value: float) -> bool:
         return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
 
 
-class FieldMatch(StrictModel):
+def _known_field(name: str) -> str:
+    custom = name.removeprefix(CUSTOM)
+    if name not in MATCHABLE_FIELDS and not (name.startswith(CUSTOM) and re.fullmatch(FIELD_NAME_PATTERN, custom)):
+        raise ValueError(f"unknown field '{name}': use one of {', '.join(MATCHABLE_FIELDS)} or custom.<name>")
+    return name
+
+
+@record
+class FieldMatch:
     """A profile field, matched as fit rules match it: `keywords` (Latin ones as whole words, Japanese ones
     anywhere), `any_of` (exact, case-insensitive) or `min`/`max` (employees, read as fit reads "1,000名")."""
 
-    name: str = Field(description=f"one of {', '.join(MATCHABLE_FIELDS)}, or custom.<custom field name>")
-    keywords: list[str] | None = Field(default=None, min_length=1)
-    any_of: list[str] | None = Field(default=None, min_length=1)
+    name: Annotated[str, Check(_known_field)] = setting(
+        description=f"one of {', '.join(MATCHABLE_FIELDS)}, or custom.<custom field name>")
+    keywords: list[str] | None = setting(default=None, min_length=1)
+    any_of: list[str] | None = setting(default=None, min_length=1)
     min: int | None = None
     max: int | None = None
 
-    @field_validator("name")
-    @classmethod
-    def _known_field(cls, name: str) -> str:
-        custom = name.removeprefix(CUSTOM)
-        if name not in MATCHABLE_FIELDS and not (name.startswith(CUSTOM) and re.fullmatch(FIELD_NAME_PATTERN, custom)):
-            raise ValueError(f"unknown field '{name}': use one of {', '.join(MATCHABLE_FIELDS)} or custom.<name>")
-        return name
-
-    @model_validator(mode="after")
-    def _one_condition(self) -> FieldMatch:
+    def __post_init__(self) -> None:
         counted = self.min is not None or self.max is not None
         if sum([self.keywords is not None, self.any_of is not None, counted]) != 1:
             raise ValueError("give exactly one of 'keywords', 'any_of' or 'min'/'max'")
@@ -73,67 +72,64 @@ class FieldMatch(StrictModel):
             raise ValueError("'min'/'max' apply to the employees field only")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min}) is above max ({self.max})")
-        return self
 
     @property
     def custom_field(self) -> str | None:
         return self.name.removeprefix(CUSTOM) if self.name.startswith(CUSTOM) else None
 
 
-class ActivityMatch(StrictModel):
+@record
+class ActivityMatch:
     """What the person did, from the summaries the scorer keeps on the profile (a machine's opens and clicks
     are not in them)."""
 
     type: PersonActivity
-    url_group: str | None = Field(default=None, description="page views and downloads under one of url_groups")
-    within_days: float | None = Field(default=None, gt=0, description="the latest one at most this many days ago")
-    min_count: int = Field(default=1, ge=1, description="at least this many, over the retained activity")
+    url_group: str | None = setting(default=None, description="page views and downloads under one of url_groups")
+    within_days: float | None = setting(default=None, gt=0, description="the latest one at most this many days ago")
+    min_count: int = setting(default=1, ge=1, description="at least this many, over the retained activity")
 
-    @model_validator(mode="after")
-    def _answerable(self) -> ActivityMatch:
+    def __post_init__(self) -> None:
         if self.url_group is not None and self.type not in PAGE_ACTIVITY:
             raise ValueError(f"'url_group' applies to {' and '.join(PAGE_ACTIVITY)} only")
         if self.within_days is not None and self.min_count > 1:
             # The profile keeps a count and the latest time, not a count per day.
             raise ValueError("'within_days' and 'min_count' cannot be combined (the count is over all retained "
                              "activity): put one of each under 'all'")
-        return self
 
 
-class Criterion(StrictModel):
+@record
+class Criterion:
     """Exactly one of these keys."""
 
-    every: list[Criterion] | None = Field(default=None, alias="all", min_length=1)
-    some: list[Criterion] | None = Field(default=None, alias="any", min_length=1)
-    negated: Criterion | None = Field(default=None, alias="not")
-    segment: str | None = Field(default=None, description="another segment, by name")
-    rank: list[Rank] | None = Field(default=None, min_length=1, description="as of now (engagement decays)")
-    stage: list[Stage] | None = Field(default=None, min_length=1)
-    status: list[Status] | None = Field(default=None, min_length=1)
-    score: Range | None = Field(default=None, description="fit + engagement as of now")
+    every: list[Criterion] | None = setting(default=None, alias="all", min_length=1)
+    some: list[Criterion] | None = setting(default=None, alias="any", min_length=1)
+    negated: Criterion | None = setting(default=None, alias="not")
+    segment: str | None = setting(default=None, description="another segment, by name")
+    rank: list[Rank] | None = setting(default=None, min_length=1, description="as of now (engagement decays)")
+    stage: list[Stage] | None = setting(default=None, min_length=1)
+    status: list[Status] | None = setting(default=None, min_length=1)
+    score: Range | None = setting(default=None, description="fit + engagement as of now")
     fit: Range | None = None
-    engagement: Range | None = Field(default=None, description="decayed to now")
+    engagement: Range | None = setting(default=None, description="decayed to now")
     field: FieldMatch | None = None
-    forms: list[str] | None = Field(default=None, min_length=1, description="submitted any of these forms")
-    form_kinds: list[FormKind] | None = Field(default=None, min_length=1)
+    forms: list[str] | None = setting(default=None, min_length=1, description="submitted any of these forms")
+    form_kinds: list[FormKind] | None = setting(default=None, min_length=1)
     activity: ActivityMatch | None = None
-    source: list[str] | None = Field(default=None, min_length=1, description="utm_source of the first touch "
-                                                                              "(an import's list name)")
-    consent: list[Consent] | None = Field(default=None, min_length=1)
-    subscribed: bool | None = Field(default=None, description="true: the lead may be emailed")
-    receives: list[str] | None = Field(default=None, min_length=1,
-                                       description="may be emailed, and receives any of these subscription types "
-                                                   "(by its choice, or by the type's default)")
+    source: list[str] | None = setting(default=None, min_length=1, description="utm_source of the first touch "
+                                       "(an import's list name)")
+    consent: list[Consent] | None = setting(default=None, min_length=1)
+    subscribed: bool | None = setting(default=None, description="true: the lead may be emailed")
+    receives: list[str] | None = setting(default=None, min_length=1,
+                                         description="may be emailed, and receives any of these subscription types "
+                                                     "(by its choice, or by the type's default)")
 
-    @model_validator(mode="after")
-    def _exactly_one_key(self) -> Criterion:
+    def __post_init__(self) -> None:
         given = self.keys()
         if len(given) != 1:
             known = ", ".join(_key(name) for name in CRITERION_FIELDS)
             found = f"got {', '.join(given)}" if given else "got none"
             raise ValueError(f"a criterion has exactly one key ({known}); {found}"
                              + ("; combine them under 'all'" if len(given) > 1 else ""))
-        return self
 
     def keys(self) -> list[str]:
         """The criterion keys given, as written in YAML."""
@@ -149,13 +145,15 @@ class Criterion(StrictModel):
             yield "not", self.negated
 
 
-CRITERION_FIELDS = tuple(Criterion.model_fields)
+CRITERION_FIELDS = tuple(field.name for field in dataclasses.fields(Criterion))
+_ALIASES = {field.name: field.metadata["alias"] for field in dataclasses.fields(Criterion) if "alias" in field.metadata}
 
 
 def _key(field_name: str) -> str:
-    return Criterion.model_fields[field_name].alias or field_name
+    return _ALIASES.get(field_name, field_name)
 
 
+@record
 class Segment(Criterion):
     description: str = ""
 
@@ -171,27 +169,25 @@ def _location(at: str, key: str) -> str:
     return f"{at}.{key}" if at else key
 
 
-class SegmentsConfig(StrictModel):
-    url_groups: dict[str, list[str]] = Field(default_factory=dict,
-                                             description="name -> URL path prefixes (scheme, host and query "
-                                                         "are ignored)")
-    segments: dict[str, Segment] = Field(default_factory=dict)
+def _url_paths(groups: dict[str, list[str]]) -> dict[str, list[str]]:
+    problems = [f"url group '{name}': name must be a lower-case identifier" for name in groups
+                if not _is_name(name)]
+    problems += [f"url group '{name}': give at least one path prefix" for name, prefixes in groups.items()
+                 if not prefixes]
+    problems += [f"url group '{name}': '{prefix}' is not a path (it starts with '/')"
+                 for name, prefixes in groups.items() for prefix in prefixes if not prefix.startswith("/")]
+    if problems:
+        raise ValueError("; ".join(problems))
+    return groups
 
-    @field_validator("url_groups")
-    @classmethod
-    def _paths(cls, groups: dict[str, list[str]]) -> dict[str, list[str]]:
-        problems = [f"url group '{name}': name must be a lower-case identifier" for name in groups
-                    if not _is_name(name)]
-        problems += [f"url group '{name}': give at least one path prefix" for name, prefixes in groups.items()
-                     if not prefixes]
-        problems += [f"url group '{name}': '{prefix}' is not a path (it starts with '/')"
-                     for name, prefixes in groups.items() for prefix in prefixes if not prefix.startswith("/")]
-        if problems:
-            raise ValueError("; ".join(problems))
-        return groups
 
-    @model_validator(mode="after")
-    def _references(self) -> SegmentsConfig:
+@record
+class SegmentsConfig:
+    url_groups: Annotated[dict[str, list[str]], Check(_url_paths)] = setting(
+        default_factory=dict, description="name -> URL path prefixes (scheme, host and query are ignored)")
+    segments: dict[str, Segment] = setting(default_factory=dict)
+
+    def __post_init__(self) -> None:
         problems = [f"segment '{name}': name must be a lower-case identifier" for name in self.segments
                     if not _is_name(name)]
         for name, segment in self.segments.items():
@@ -207,7 +203,6 @@ class SegmentsConfig(StrictModel):
         problems += self._cycles()
         if problems:
             raise ValueError("; ".join(problems))
-        return self
 
     def _cycles(self) -> list[str]:
         """A segment that refers back to itself, directly or through others, would never finish."""

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated
 
-from pydantic import Field, field_validator
-
-from nurture.config.models import FormDefinition, StrictModel, SubscriptionStart, keyed_by_ids
+from nurture.config.models import FormDefinition, SubscriptionStart, keyed_by_ids
+from nurture.config.records import Check, record, setting
 
 TYPE_ID = r"^[a-z][a-z0-9_]{0,31}$"
 STEP_EMAILS = "step_emails"  # the type a sequence's emails have unless it names another
 
 
-class InBothLanguages(StrictModel):
-    ja: str = Field(min_length=1, max_length=200)
-    en: str = Field(min_length=1, max_length=200)
+@record
+class InBothLanguages:
+    ja: str = setting(min_length=1, max_length=200)
+    en: str = setting(min_length=1, max_length=200)
 
 
-class SubscriptionType(StrictModel):
-    name: InBothLanguages = Field(description="what the lead sees on the preference page")
+@record
+class SubscriptionType:
+    name: InBothLanguages = setting(description="what the lead sees on the preference page")
     description: InBothLanguages
-    default: SubscriptionStart = Field(
+    default: SubscriptionStart = setting(
         default="opted_in", description="a lead that never chose: receives it (consent given at the form), or not "
                                         "until it opts in")
 
@@ -41,14 +43,13 @@ def _shipped() -> dict[str, SubscriptionType]:
     }
 
 
-class SubscriptionsConfig(StrictModel):
-    types: dict[str, SubscriptionType] = Field(default_factory=_shipped, min_length=1)
+def _type_ids(types: dict[str, SubscriptionType]) -> dict[str, SubscriptionType]:
+    return keyed_by_ids(types, TYPE_ID, "subscription type ids are lower-case letters, digits and _")
 
-    @field_validator("types")
-    @classmethod
-    def _ids(cls, types: dict[str, SubscriptionType]) -> dict[str, SubscriptionType]:
-        return keyed_by_ids(types, TYPE_ID, "subscription type ids are lower-case letters, digits and _")
 
+@record
+class SubscriptionsConfig:
+    types: Annotated[dict[str, SubscriptionType], Check(_type_ids)] = setting(default_factory=_shipped, min_length=1)
     def form_problems(self, forms: Mapping[str, FormDefinition]) -> list[str]:
         return [problem for form_id, form in forms.items() for kind in form.subscriptions
                 for problem in self.unknown(f"forms.{form_id}.subscriptions.{kind}", kind)]

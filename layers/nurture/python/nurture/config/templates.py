@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
-
-from nurture.config.models import StrictModel
+from nurture.config.records import record, setting
 
 LANGUAGES = ("ja", "en")
 
 
-class TemplateParts(StrictModel):
-    subject: str = Field(min_length=1, max_length=500)
-    html: str = Field(min_length=1)
-    text: str = Field(min_length=1)
+@record
+class TemplateParts:
+    subject: str = setting(min_length=1, max_length=500)
+    html: str = setting(min_length=1)
+    text: str = setting(min_length=1)
 
 
-class EmailTemplate(StrictModel):
+@record
+class EmailTemplate:
     """One email in both languages; a lead gets its own language, else the other one."""
 
-    kind: str = Field(default="know_how",
-                      description="know_how, case_study, seminar, product_news, whitepaper, reengagement")
+    kind: str = setting(default="know_how",
+                        description="know_how, case_study, seminar, product_news, whitepaper, reengagement")
     ja: TemplateParts | None = None
     en: TemplateParts | None = None
 
-    @model_validator(mode="after")
-    def _a_language(self) -> EmailTemplate:
+    def __post_init__(self) -> None:
         if self.ja is None and self.en is None:
             raise ValueError("a template needs at least one language (ja, en)")
-        return self
 
     def texts(self) -> list[str]:
         """Every subject, HTML and text source, in both languages."""

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
 
 from nurture.domain.clock import iso, new_id
+from nurture.domain.messages import Message
 
 LEASE = timedelta(minutes=15)
 MAX_PER_SHARD = 500  # per tick: a backlog drains over a few ticks instead of timing one out
@@ -27,14 +28,12 @@ class DueLead:
     sequence: dict[str, Any]
 
 
-class StepMessage(BaseModel):
+class StepMessage(Message, frozen=True, kw_only=True):
     """The send queue's message: which lead's which step is due. The sender re-reads everything else."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    lead_id: str = Field(min_length=1, max_length=64)
-    sequence: str = Field(min_length=1, max_length=64)
-    step: int = Field(ge=0)
+    lead_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    sequence: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    step: Annotated[int, msgspec.Meta(ge=0)]
     due: str
     claimed_at: str
 
@@ -76,7 +75,7 @@ def tick(store: DispatchStore, queue: SendQueue, now: datetime, shards: int) -> 
                 result.lost_races += 1  # another tick claimed it first
                 continue
             result.claimed += 1
-            result.messages.append(StepMessage(lead_id=lead.lead_id, sequence=str(lead.sequence["sequence"]),
+            result.messages.append(StepMessage.of(lead_id=lead.lead_id, sequence=str(lead.sequence["sequence"]),
                                                step=int(lead.sequence["step"]), due=lead.due_sk.split("#")[0],
                                                claimed_at=until))
     if result.messages:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
 
 from nurture.config.sales import SalesConfig
 from nurture.config.scoring import BUILT_IN_PATTERNS, ScoringRules
 from nurture.domain.leads import LeadRecord, breakdown, current_scores, public_activity, rank_of
+from nurture.domain.messages import Message
 from nurture.jsonable import plain
 
 SCHEMA_VERSION: Literal[2] = 2  # 2: the owner, and the company's prefecture
@@ -17,11 +18,11 @@ TOP_REASONS = 5
 ACTIVITIES = 20
 
 
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Message(Message, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Unknown keys are refused: a published contract (its JSON Schema in docs/)."""
 
 
-class Contact(_Message):
+class Contact(_Message, frozen=True, kw_only=True):
     email: str
     name: str | None = None
     title: str | None = None
@@ -32,68 +33,71 @@ class Contact(_Message):
     language: str | None = None
 
 
-class Company(_Message):
+class Company(_Message, frozen=True, kw_only=True):
     name: str | None = None
     industry: str | None = None
     employees: str | None = None
-    prefecture: str | None = Field(default=None, description="都道府県, as the lead gave it")
+    prefecture: Annotated[str | None, msgspec.Meta(description="都道府県, as the lead gave it")] = None
 
 
-class Scores(_Message):
+class Scores(_Message, frozen=True, kw_only=True):
     fit: float
     engagement: float
     total: float
 
 
-class Reason(_Message):
+class Reason(_Message, frozen=True, kw_only=True):
     rule_id: str
     kind: Literal["fit", "engagement"]
     points: float
     reason: str
 
 
-class Pattern(_Message):
+class Pattern(_Message, frozen=True, kw_only=True):
     id: str
     reason: str
 
 
-class Reasons(_Message):
-    top: list[Reason] = Field(description="the rules that contributed most, strongest first")
-    patterns: list[Pattern] = Field(description="pattern rules that made the lead hot regardless of points")
+class Reasons(_Message, frozen=True, kw_only=True):
+    top: Annotated[list[Reason], msgspec.Meta(description="the rules that contributed most, strongest first")]
+    patterns: Annotated[list[Pattern], msgspec.Meta(
+        description="pattern rules that made the lead hot regardless of points")]
 
 
-class Owner(_Message):
-    id: str = Field(description="the salesperson's or queue's id in config/sales.yaml")
+class Owner(_Message, frozen=True, kw_only=True):
+    id: Annotated[str, msgspec.Meta(description="the salesperson's or queue's id in config/sales.yaml")]
     kind: Literal["person", "queue"]
-    name: str | None = Field(description="as config/sales.yaml names them when the message was sent")
-    email: str | None = Field(description="the salesperson's address; null for a queue")
-    team: str | None = Field(description="the team the routing rule chose from")
-    rule: str | None = Field(description="the routing rule that chose the owner; null when none matched")
+    name: Annotated[str | None, msgspec.Meta(description="as config/sales.yaml names them when the message was sent")]
+    email: Annotated[str | None, msgspec.Meta(description="the salesperson's address; null for a queue")]
+    team: Annotated[str | None, msgspec.Meta(description="the team the routing rule chose from")]
+    rule: Annotated[str | None, msgspec.Meta(
+        description="the routing rule that chose the owner; null when none matched")]
     strategy: Literal["fixed", "round_robin", "least_loaded", "account_owner", "kept", "fallback"]
-    reason: str = Field(description="why this owner, in the rule's words")
+    reason: Annotated[str, msgspec.Meta(description="why this owner, in the rule's words")]
 
 
-class Links(_Message):
-    lead: str = Field(description="GET: the lead as the sales API shows it")
-    feedback: str = Field(description="POST: accepted, rejected, won, lost or recycle")
+class Links(_Message, frozen=True, kw_only=True):
+    lead: Annotated[str, msgspec.Meta(description="GET: the lead as the sales API shows it")]
+    feedback: Annotated[str, msgspec.Meta(description="POST: accepted, rejected, won, lost or recycle")]
 
 
-class HandoffMessage(_Message):
+class HandoffMessage(_Message, frozen=True, kw_only=True):
     """One hot lead, handed to sales once per nurture cycle."""
 
     schema_version: Literal[2] = SCHEMA_VERSION
-    handoff_id: str = Field(description="unique per lead and cycle; the FIFO deduplication id")
+    handoff_id: Annotated[str, msgspec.Meta(description="unique per lead and cycle; the FIFO deduplication id")]
     handed_off_at: str
     lead_id: str
     contact: Contact
     company: Company
-    owner: Owner | None = Field(description="who the lead was routed to; null only for a handoff made before "
-                                            "routing existed")
-    consent: dict[str, Any] | None = Field(description="the latest consent: granted, purpose, version, form, time")
+    owner: Annotated[Owner | None, msgspec.Meta(
+        description="who the lead was routed to; null only for a handoff made before routing existed")]
+    consent: Annotated[dict[str, Any] | None, msgspec.Meta(
+        description="the latest consent: granted, purpose, version, form, time")]
     scores: Scores
     rank: Literal["A", "B", "C"]
     reasons: Reasons
-    activities: list[dict[str, Any]] = Field(max_length=ACTIVITIES, description="newest first")
+    activities: Annotated[list[dict[str, Any]], msgspec.Meta(max_length=ACTIVITIES, description="newest first")]
     links: Links
 
 
@@ -103,27 +107,27 @@ def handoff_message(handoff: dict[str, Any], record: LeadRecord, rules: ScoringR
     scores = current_scores(profile, rules, now)
     patterns = {**BUILT_IN_PATTERNS, **{p.id: p.reason for p in rules.patterns}}
     base = api_base.rstrip("/")
-    return HandoffMessage(
+    return HandoffMessage.of(
         handoff_id=str(handoff["handoff_id"]),
         handed_off_at=str(handoff["created_at"]),
         lead_id=record.lead_id,
-        contact=Contact(email=str(profile.get("email")),
+        contact=Contact.of(email=str(profile.get("email")),
                         **{k: _text(profile.get(k)) for k in ("name", "title", "department", "phone", "country",
                                                               "timezone", "language")}),
-        company=Company(name=_text(profile.get("company")), industry=_text(profile.get("industry")),
+        company=Company.of(name=_text(profile.get("company")), industry=_text(profile.get("industry")),
                         employees=_text(profile.get("employees")), prefecture=_text(profile.get("prefecture"))),
         owner=_owner(handoff.get("owner"), sales),
         consent=_consent(profile, record.consents),
-        scores=Scores(**scores),
+        scores=Scores.of(**scores),
         # The rank that made the lead hot, even if engagement has decayed since.
         rank=str(handoff.get("rank") or rank_of(scores, rules, profile.get("rank"))),  # type: ignore[arg-type]
-        reasons=Reasons(
-            top=[Reason(rule_id=r["rule_id"], kind=r["kind"], points=r["points"], reason=r["reason"])
+        reasons=Reasons.of(
+            top=[Reason.of(rule_id=r["rule_id"], kind=r["kind"], points=r["points"], reason=r["reason"])
                  for r in breakdown(profile, record.ledger, rules) if r["points"] > 0][:TOP_REASONS],
-            patterns=[Pattern(id=p, reason=patterns.get(p, p)) for p in handoff.get("patterns") or []],
+            patterns=[Pattern.of(id=p, reason=patterns.get(p, p)) for p in handoff.get("patterns") or []],
         ),
         activities=[plain(public_activity(a)) for a in record.activities[:ACTIVITIES]],
-        links=Links(lead=f"{base}/v1/leads/{record.lead_id}", feedback=f"{base}/v1/leads/{record.lead_id}/feedback"),
+        links=Links.of(lead=f"{base}/v1/leads/{record.lead_id}", feedback=f"{base}/v1/leads/{record.lead_id}/feedback"),
     )
 
 
@@ -132,7 +136,7 @@ def _owner(routed: dict[str, Any] | None, sales: SalesConfig) -> Owner | None:
         return None
     owner_id = str(routed["id"])
     person, queue = sales.people.get(owner_id), sales.queues.get(owner_id)
-    return Owner(id=owner_id, kind=routed["kind"], name=person.name if person else queue.name if queue else None,
+    return Owner.of(id=owner_id, kind=routed["kind"], name=person.name if person else queue.name if queue else None,
                  email=person.email if person else None, team=_text(routed.get("team")),
                  rule=_text(routed.get("rule")), strategy=routed["strategy"], reason=str(routed["reason"]))
 

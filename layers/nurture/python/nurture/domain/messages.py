@@ -1,13 +1,48 @@
-"""The base of the send queue's messages about one lead: what the scorer's stream and the dispatcher hand the sender."""
+"""What functions hand each other through queues, as msgspec Structs: checked when made and when read, written as
+JSON, without pydantic on a function's cold start (docs/decisions.md, decision 89)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated, Any, Self
+
+import msgspec
+
+from nurture.jsonable import plain
+
+LeadId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Moment = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]  # an ISO 8601 time as stored
+MessageInvalid = msgspec.ValidationError  # a message that is not what its type says: what and where
 
 
-class LeadMessage(BaseModel):
-    """Unknown keys are ignored, so a message queued by the release before is still read."""
+class Message(msgspec.Struct, frozen=True, kw_only=True):
+    """Unknown keys are ignored when read, so a message queued by the release before is still read."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    @classmethod
+    def of(cls, **fields: Any) -> Self:
+        """A message from values as stores give them (DynamoDB's numbers are Decimals), checked as its type says:
+        MessageInvalid when one is not."""
+        return msgspec.convert(plain(fields), cls)
 
-    lead_id: str = Field(min_length=1, max_length=64)
+    @classmethod
+    def read(cls, body: str | bytes) -> Self:
+        """The message a queue delivered; MessageInvalid when the body is not one."""
+        return msgspec.json.decode(body, type=cls)
+
+    def to_json(self) -> str:
+        return msgspec.json.encode(self).decode()
+
+    def as_data(self) -> dict[str, Any]:
+        """The message as JSON-ready data (nested messages as dicts)."""
+        data: dict[str, Any] = msgspec.to_builtins(self)
+        return data
+
+    def replaced(self, **changes: Any) -> Self:
+        return msgspec.structs.replace(self, **changes)
+
+
+class LeadMessage(Message, frozen=True, kw_only=True):
+    """The base of the send queue's messages about one lead: what the scorer's stream and the dispatcher hand the
+    sender."""
+
+    lead_id: LeadId

@@ -274,7 +274,7 @@ def follow_up(state: SequenceState, config: SequencesConfig, facts: LeadFacts, n
 def _follow_up_at(state: SequenceState, sequence: Sequence, facts: LeadFacts, threshold: int) -> str:
     finished = parse_iso(state.step_started_at)  # the last step's send (or skip)
     if sequence.reengages:
-        return iso(finished + timedelta(days=sequence.sunset_after_days))
+        return iso(finished + timedelta(days=sequence.sunset_days))
     return iso(_dormant_from(facts, finished, threshold))
 
 

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from nurture.domain.beacons import parse_beacons
 from nurture.domain.bodies import check_size
 from nurture.domain.clock import utc_now
 from nurture.domain.downloads.links import record_download
@@ -17,12 +18,7 @@ from nurture.domain.events.cancellation import RegistrationView, cancel, registr
 from nurture.domain.preferences.centre import Preferences, change_preferences, preferences, unsubscribe
 from nurture.domain.preferences.double_opt_in import ConfirmationView, confirm, confirmation_state
 from nurture.domain.tokens import ExpiredToken, TokenSigner
-from nurture.domain.tracking import (
-    parse_beacons,
-    record_beacons,
-    record_email_click,
-    record_email_open,
-)
+from nurture.domain.tracking import record_beacons, record_email_click, record_email_open
 from nurture.http import pages
 from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import body_bytes, header, request_context

@@ -24,7 +24,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScanStore
                  config_of: Callable[[int], NurtureConfig], clock: Callable[[], datetime]) -> dict[str, Any]:
     def scan(record: SQSRecord) -> None:
         # A malformed message or a config version that cannot be read fails here, comes back, then goes to the DLQ.
-        task = ScanTask.model_validate_json(record.body)
+        task = ScanTask.read(record.body)
         if task.campaign:
             state = campaign_state(task.campaign)
             if state is None or state.status == "cancelled":

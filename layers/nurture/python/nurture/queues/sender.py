@@ -80,16 +80,16 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: QueueSend
         # A malformed message fails here, returns to the queue and ends in its DLQ: nothing is lost.
         body = json.loads(record.body)
         if isinstance(body, dict) and body.get("kind") == "campaign":
-            send_campaign(CampaignMessage.model_validate(body))
+            send_campaign(CampaignMessage.of(**body))
             return
         kind = body.get("kind") if isinstance(body, dict) else None
         if kind in asked_for:
             model, deliver_asked_for = asked_for[kind]
-            asked = model.model_validate(body)
+            asked = model.of(**body)
             outcome = deliver_asked_for(asked)
             logger.info("asked-for email", extra={"kind": kind, "lead_id": asked.lead_id, "outcome": outcome})
             return
-        message = StepMessage.model_validate(body)
+        message = StepMessage.of(**body)
         outcome = deliver(message, store, mailer, composer_for(None, config), config.sequences, config.subscriptions,
                           clock(), config.api.event_retention_days)
         if outcome == "sent":  # the dashboard's; every outcome is in the log line

@@ -74,7 +74,7 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffSt
         message = handoff_message(image, lead, config.scoring, now, api_base, config.sales)
         # A failure here fails this record only; the stream retries it, and FIFO dedup by
         # handoff id keeps a retried send from reaching sales twice.
-        queue.send(message.model_dump_json(), message.handoff_id, lead_id)
+        queue.send(message.to_json(), message.handoff_id, lead_id)
         # Before the mark, so a retry queues the alerts again rather than never; the notifier sends each once.
         jobs: list[AlertJob | CrmJob] = [
             *alert_jobs(message, config.sales),

@@ -15,12 +15,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
 
 from nurture import keys
 from nurture.domain.audiences.evaluate import SegmentEvaluator
+from nurture.domain.messages import Message
 
 PROFILES_PER_PART = 10_000  # a part is a few minutes of one worker's pages at most
 MAX_PARTS = 1_000
@@ -37,22 +38,21 @@ def new_job_id() -> str:
     return uuid.uuid4().hex
 
 
-class ScanTask(BaseModel):
+class ScanTask(Message, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One queue message: scan this part of the job, from `start` (a DynamoDB key, JSON) or its beginning."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    job_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    job_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}$")]
     segment: str
-    part: int = Field(ge=0)
-    parts: int = Field(ge=1, le=MAX_PARTS)
-    config_version: int = Field(ge=1, description="the config version the job was made with, for every part")
+    part: Annotated[int, msgspec.Meta(ge=0)]
+    parts: Annotated[int, msgspec.Meta(ge=1, le=MAX_PARTS)]
+    config_version: Annotated[int, msgspec.Meta(
+        ge=1, description="the config version the job was made with, for every part")]
     start: str | None = None
-    sample: int = Field(default=0, ge=0, le=PREVIEW_MAX, description="lead ids to keep for a preview")
-    campaign: str = Field(default="", description="the campaign whose audience this is: each member found is "
-                          "queued for the sender")
-    ab_phase: Literal["", "test", "rest"] = Field(default="", description="an A/B test's scan: the members in "
-                                                  "the test, or the rest once the winner is known")
+    sample: Annotated[int, msgspec.Meta(ge=0, le=PREVIEW_MAX, description="lead ids to keep for a preview")] = 0
+    campaign: Annotated[str, msgspec.Meta(description="the campaign whose audience this is: each member found is "
+                          "queued for the sender")] = ""
+    ab_phase: Annotated[Literal["", "test", "rest"], msgspec.Meta(description="an A/B test's scan: the members in "
+                                                  "the test, or the rest once the winner is known")] = ""
 
 
 @dataclass(frozen=True)
@@ -156,5 +156,5 @@ def run_part(task: ScanTask, store: ScanStore, queue: TaskQueue, evaluator: Segm
             return pages
         start = state.cursor
         if time_left_ms() < reserve_ms:
-            queue.send(task.model_copy(update={"start": start}))
+            queue.send(task.replaced(start=start))
             return pages

@@ -9,12 +9,14 @@ the campaigns to segments whose conditions are a part of its own (`within`): cri
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from nurture.config.campaigns import CampaignsConfig
+from nurture.config.records import dumped
 from nurture.config.segments import Criterion, SegmentsConfig
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.sequencing import LeadFacts, planned_sends
@@ -44,7 +46,8 @@ def conjuncts(criterion: Criterion, segments: SegmentsConfig) -> set[str]:
         return conjuncts(segments.segments[criterion.segment], segments)
     if criterion.every is not None:
         return set().union(*(conjuncts(child, segments) for child in criterion.every))
-    return {criterion.model_dump_json(by_alias=True, exclude_none=True, exclude={"description"})}
+    written = dumped(Criterion, criterion, by_alias=True, exclude_none=True)  # a segment's description left out
+    return {json.dumps(written, sort_keys=True, ensure_ascii=False)}
 
 
 def within(inner: str, outer: str, segments: SegmentsConfig) -> bool:

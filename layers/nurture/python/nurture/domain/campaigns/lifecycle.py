@@ -12,9 +12,9 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
 
 from nurture.config import NurtureConfig
 from nurture.config.campaigns import Campaign, CampaignsConfig
@@ -22,6 +22,7 @@ from nurture.domain.audiences.scan import ScanTask
 from nurture.domain.campaigns.ab import Decision, variant_in_test
 from nurture.domain.clock import iso
 from nurture.domain.errors import NurtureError
+from nurture.domain.messages import Message
 
 Status = Literal["draft", "scheduled", "sending", "sent", "cancelled"]
 # The states a cancel stops; a sent or cancelled campaign stays as it is.
@@ -68,15 +69,13 @@ class CampaignState:
         return None
 
 
-class CampaignMessage(BaseModel):
+class CampaignMessage(Message, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A send-queue message: this lead should get this campaign. The sender re-checks everything else."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     kind: Literal["campaign"] = "campaign"
-    campaign_id: str = Field(min_length=1, max_length=64)
-    lead_id: str = Field(min_length=1, max_length=64)
-    config_version: int = Field(ge=1)
+    campaign_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    lead_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    config_version: Annotated[int, msgspec.Meta(ge=1)]
 
 
 def campaign_of(config: CampaignsConfig, campaign_id: str) -> Campaign:
@@ -131,7 +130,7 @@ def campaign_message_id(lead_id: str, campaign_id: str) -> str:
 
 
 class MessageQueue(Protocol):
-    def send_batch(self, messages: Sequence[BaseModel]) -> None: ...
+    def send_batch(self, messages: Sequence[Message]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -154,5 +153,5 @@ def recipients(task: ScanTask, lead_ids: list[str], campaign: Campaign) -> list[
     if test is not None and task.ab_phase:
         wanted = task.ab_phase == "test"
         lead_ids = [lead for lead in lead_ids if (variant_in_test(lead, task.campaign, test) is not None) == wanted]
-    return [CampaignMessage(campaign_id=task.campaign, lead_id=lead, config_version=task.config_version)
+    return [CampaignMessage.of(campaign_id=task.campaign, lead_id=lead, config_version=task.config_version)
             for lead in lead_ids]

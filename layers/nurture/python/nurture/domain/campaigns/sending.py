@@ -8,6 +8,7 @@ marker for the campaign, so redeliveries and re-evaluations neither send twice n
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -15,7 +16,7 @@ from typing import Any, Literal, Protocol
 
 from nurture.config import NurtureConfig
 from nurture.config.campaigns import Campaign
-from nurture.config.templates import EmailTemplate
+from nurture.config.templates import EmailTemplate, TemplateParts
 from nurture.domain.audiences.evaluate import SegmentEvaluator
 from nurture.domain.campaigns.ab import LETTERS, variant_in_test, variant_step
 from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignState, campaign_message_id
@@ -81,10 +82,11 @@ def campaign_template(campaign: Campaign, templates: dict[str, EmailTemplate],
     subject = campaign.ab_test.subjects[variant.index] if campaign.ab_test and variant else campaign.subject
     if subject is None:
         return template
-    changes = {language: parts.model_copy(update={"subject": subject})
-               for language, parts, subject in (("ja", template.ja, subject.ja), ("en", template.en, subject.en))
-               if parts is not None and subject is not None}
-    return template.model_copy(update=changes)
+
+    def subjected(parts: TemplateParts | None, own: str | None) -> TemplateParts | None:
+        return dataclasses.replace(parts, subject=own) if parts is not None and own is not None else parts
+
+    return dataclasses.replace(template, ja=subjected(template.ja, subject.ja), en=subjected(template.en, subject.en))
 
 
 def skip_reason(profile: dict[str, Any], suppressed: bool, campaign: Campaign,

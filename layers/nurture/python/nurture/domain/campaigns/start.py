@@ -127,11 +127,11 @@ def release_held(states: CampaignStates, queue: MessageQueue, now: datetime) -> 
 
 def _scan(jobs: Jobs, tasks: Tasks, state: CampaignState, campaign: Campaign, phase: Literal["", "test", "rest"],
           now: datetime) -> str:
-    first = ScanTask(job_id=job_id_for(state, phase), segment=campaign.segment, part=0,
+    first = ScanTask.of(job_id=job_id_for(state, phase), segment=campaign.segment, part=0,
                      parts=parts_for(jobs.profile_estimate()), config_version=state.config_version,
                      campaign=state.campaign_id, ab_phase=phase)
     parts = jobs.create_job(first, "campaign", "dispatcher", now)
-    tasks.send_all([first.model_copy(update={"part": part, "parts": parts}) for part in range(parts)])
+    tasks.send_all([first.replaced(part=part, parts=parts) for part in range(parts)])
     return first.job_id
 
 

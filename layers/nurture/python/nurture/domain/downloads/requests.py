@@ -4,23 +4,23 @@ renderer the scorer does not load)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+import msgspec
 
 from nurture.domain.messages import LeadMessage
 
 
-class MaterialMessage(LeadMessage):
+class MaterialMessage(LeadMessage, frozen=True, kw_only=True):
     """The send queue's message for one post's material email."""
 
     kind: Literal["material"] = "material"
-    form_id: str = Field(min_length=1, max_length=64)
-    asked_at: str = Field(min_length=1, max_length=40)
+    form_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    asked_at: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
 
 def requested_material(lead_id: str, activity: dict[str, Any]) -> MaterialMessage | None:
     """The message a new activity item asks for, if it is a download form's post."""
     if activity.get("type") != "form_submit" or activity.get("form_kind") != "download" or not activity.get("asset"):
         return None
-    return MaterialMessage(lead_id=lead_id, form_id=str(activity["form_id"]), asked_at=str(activity["occurred_at"]))
+    return MaterialMessage.of(lead_id=lead_id, form_id=str(activity["form_id"]), asked_at=str(activity["occurred_at"]))

@@ -41,6 +41,6 @@ def deliver_promotion(message: PromotionMessage, events: EventsConfig, store: Pr
                                   message.offer_id, expiry(now, OFFER_KEPT_DAYS))
     if promoted is None:
         return "nobody_waiting"
-    return deliver_registration(RegistrationMessage(lead_id=promoted, event_id=message.event_id,
+    return deliver_registration(RegistrationMessage.of(lead_id=promoted, event_id=message.event_id,
                                                     session_id=session.id, asked_at=iso(now)),
                                 events, store, mailer, composer, templates, now, retention_days)

@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import Field
+import msgspec
 
 from nurture.config.events import SESSION_FIELD, EventsConfig
 from nurture.domain.messages import LeadMessage
@@ -19,21 +19,21 @@ CANCELLED: Final = "event_cancelled"  # the person cancelled through the registr
 Attendance = Literal["event_attended", "event_no_show"]
 
 
-class RegistrationMessage(LeadMessage):
+class RegistrationMessage(LeadMessage, frozen=True, kw_only=True):
     """The send queue's message for one post's registration."""
 
     kind: Literal["registration"] = "registration"
-    event_id: str = Field(min_length=1, max_length=64)
-    session_id: str = Field(min_length=1, max_length=40)
-    asked_at: str = Field(min_length=1, max_length=40)
+    event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    session_id: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    asked_at: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
 
-class ReminderMessage(LeadMessage):
+class ReminderMessage(LeadMessage, frozen=True, kw_only=True):
     """The send queue's message for one reminder of one registration (the dispatcher's, from the due index)."""
 
     kind: Literal["event_reminder"] = "event_reminder"
-    event_id: str = Field(min_length=1, max_length=64)
-    hours_before: int = Field(ge=1, le=720, description="which of the event's reminders_hours_before")
+    event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    hours_before: Annotated[int, msgspec.Meta(ge=1, le=720, description="which of the event's reminders_hours_before")]
 
 
 def requested_registration(lead_id: str, activity: dict[str, Any], events: EventsConfig) -> RegistrationMessage | None:
@@ -45,16 +45,16 @@ def requested_registration(lead_id: str, activity: dict[str, Any], events: Event
     session = (activity.get("fields") or {}).get(SESSION_FIELD)
     if found is None or not isinstance(session, str) or found[1].session(session) is None:
         return None
-    return RegistrationMessage(lead_id=lead_id, event_id=found[0], session_id=session,
+    return RegistrationMessage.of(lead_id=lead_id, event_id=found[0], session_id=session,
                                asked_at=str(activity["occurred_at"]))
 
 
-class FollowUpMessage(LeadMessage):
+class FollowUpMessage(LeadMessage, frozen=True, kw_only=True):
     """The send queue's message for the email after a session: thanks to an attendee, the recording to a no-show."""
 
     kind: Literal["event_follow_up"] = "event_follow_up"
-    event_id: str = Field(min_length=1, max_length=64)
-    session_id: str = Field(min_length=1, max_length=40)
+    event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    session_id: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
     attendance: Attendance
 
 
@@ -68,21 +68,22 @@ def requested_follow_up(lead_id: str, activity: dict[str, Any], events: EventsCo
     session = event.session(str(activity.get("session"))) if event is not None else None
     if event is None or session is None or event.follow_up.template(kind) is None:
         return None
-    return FollowUpMessage(lead_id=lead_id, event_id=str(activity["name"]), session_id=session.id,
+    return FollowUpMessage.of(lead_id=lead_id, event_id=str(activity["name"]), session_id=session.id,
                            attendance=ATTENDED if kind == ATTENDED else NO_SHOW)
 
 
 FREED_BY_DISPATCHER = "-"  # a promotion's `lead_id` when a tick found the seat free, not a lead's cancellation
 
 
-class PromotionMessage(LeadMessage):
+class PromotionMessage(LeadMessage, frozen=True, kw_only=True):
     """The send queue's message after a seat is given back: the first on the session's waitlist may take it.
     `lead_id` is the lead that cancelled, or FREED_BY_DISPATCHER."""
 
     kind: Literal["event_promotion"] = "event_promotion"
-    event_id: str = Field(min_length=1, max_length=64)
-    session_id: str = Field(min_length=1, max_length=40)
-    offer_id: str = Field(min_length=1, max_length=64, description="one seat's offer: a redelivery promotes no more")
+    event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    session_id: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    offer_id: Annotated[str, msgspec.Meta(
+        min_length=1, max_length=64, description="one seat's offer: a redelivery promotes no more")]
 
 
 def requested_promotion(lead_id: str, activity: dict[str, Any], events: EventsConfig) -> PromotionMessage | None:
@@ -94,5 +95,5 @@ def requested_promotion(lead_id: str, activity: dict[str, Any], events: EventsCo
     session = event.session(str(activity.get("session"))) if event is not None else None
     if event is None or session is None:
         return None
-    return PromotionMessage(lead_id=lead_id, event_id=str(activity["name"]), session_id=session.id,
+    return PromotionMessage.of(lead_id=lead_id, event_id=str(activity["name"]), session_id=session.id,
                             offer_id=str(activity.get("event_id") or activity["occurred_at"]))

@@ -37,7 +37,7 @@ def offer_free_seats(store: SeatCounts, queue: PromotionQueue, events: EventsCon
         found = counts.get((event_id, session.id), {})
         free = min(session.capacity - found.get("registered", 0), found.get("waitlisted", 0),
                    MAX_OFFERED - len(offers))
-        offers += [PromotionMessage(lead_id=FREED_BY_DISPATCHER, event_id=event_id, session_id=session.id,
+        offers += [PromotionMessage.of(lead_id=FREED_BY_DISPATCHER, event_id=event_id, session_id=session.id,
                                     offer_id=new_id()) for _ in range(max(free, 0))]
     if offers:
         queue.send_batch(offers)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import Field
+import msgspec
 
 from nurture.domain.activity import Activity, RequestContext, new_activity
 from nurture.domain.clock import iso, parse_iso
@@ -54,18 +54,18 @@ def request_for(form_id: str, known: dict[str, Any] | None, now: datetime, kept_
     return {"form_id": form_id, "requested_at": iso(now), "remove_at": iso(now + timedelta(days=kept_days))}
 
 
-class ConfirmationMessage(LeadMessage):
+class ConfirmationMessage(LeadMessage, frozen=True, kw_only=True):
     """The send queue's message for one request's confirmation email."""
 
     kind: Literal["confirmation"] = "confirmation"
-    requested_at: str = Field(min_length=1, max_length=40)
+    requested_at: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
 
 def requested_confirmation(lead_id: str, activity: dict[str, Any]) -> ConfirmationMessage | None:
     """The message a new activity item asks for, if it is a post that requested a confirmation."""
     if activity.get("type") != "form_submit" or activity.get(REQUESTED) is not True:
         return None
-    return ConfirmationMessage(lead_id=lead_id, requested_at=str(activity["occurred_at"]))
+    return ConfirmationMessage.of(lead_id=lead_id, requested_at=str(activity["occurred_at"]))
 
 
 # --- the confirmation page ----------------------------------------------------------------------------------

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
-
 from nurture.config.sales import EMAIL, SalesConfig, Salesperson
 from nurture.domain.clock import iso
 from nurture.domain.errors import NurtureError
 from nurture.domain.handoff import HandoffMessage
+from nurture.domain.messages import Message
 from nurture.domain.sales.webhooks import WebhookTarget, signed_post
 from nurture.domain.text import rendered_value
 
@@ -25,10 +24,8 @@ REASONS_SHOWN = 3
 ACTIVITIES_SHOWN = 5
 
 
-class AlertJob(BaseModel):
+class AlertJob(Message, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One alert to deliver: the alerts queue's message."""
-
-    model_config = ConfigDict(extra="forbid")
 
     alert_id: str  # the handoff, what about, the person and the channel: the same for every retry
     kind: AlertKind = "handoff"
@@ -46,7 +43,7 @@ def alert_jobs(handoff: HandoffMessage, sales: SalesConfig, kind: AlertKind = "h
     if recipient is None or recipient not in sales.people:
         return []
     suffix = "" if kind == "handoff" else f".{kind}{occasion}"
-    return [AlertJob(alert_id=f"{handoff.handoff_id}{suffix}.{recipient}.{channel}", kind=kind, recipient=recipient,
+    return [AlertJob.of(alert_id=f"{handoff.handoff_id}{suffix}.{recipient}.{channel}", kind=kind, recipient=recipient,
                      channel=channel, handoff=handoff, excerpt=excerpt)
             for channel in dict.fromkeys(sales.people[recipient].channels)]
 
@@ -107,7 +104,7 @@ def alert_text(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "
         title = words["title"]
     else:
         title = words["queue"].format(queue=rendered_value(owner.name or owner.id))
-    facts = [words["rank"].format(rank=handoff.rank, **handoff.scores.model_dump())]
+    facts = [words["rank"].format(rank=handoff.rank, **handoff.scores.as_data())]
     if rendered_value(excerpt):  # a reply's own words (nothing shown when they hold a link)
         facts.append(words["replied"].format(excerpt=rendered_value(excerpt)[:REPLY_SHOWN]))
     if owner is not None and kind == "escalation":
@@ -191,7 +188,7 @@ def teams_payload(handoff: HandoffMessage, person: Salesperson, kind: AlertKind 
 def generic_payload(job: AlertJob) -> dict[str, Any]:
     """The handoff as sales tooling receives it from the queue (docs/handoff.md), with who was told."""
     return {"type": EVENTS[job.kind], "delivery_id": job.alert_id, "recipient": job.recipient,
-            "handoff": job.handoff.model_dump(mode="json"),
+            "handoff": job.handoff.as_data(),
             **({"reply": {"excerpt": job.excerpt}} if job.excerpt is not None else {})}
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
 
 from nurture.config.sales import KINTONE, CrmEventType, KintoneApp, KintoneValue, SalesConfig
 from nurture.domain.clock import iso
 from nurture.domain.handoff import HandoffMessage
+from nurture.domain.messages import Message
 from nurture.domain.sales.alerts import AlertStore, WebhookPoster
 from nurture.domain.sales.webhooks import signed_post
 from nurture.domain.text import spreadsheet_cell
@@ -26,17 +27,17 @@ HANDED_OFF: CrmEventType = "lead.handed_off"
 KINTONE_RECORDS_PATH = "/k/v1/records.json"  # PUT: add or update records (upsert: true)
 
 
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Message(Message, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Unknown keys are refused: a published contract (its JSON Schema in docs/)."""
 
 
-class CrmOwner(_Message):
+class CrmOwner(_Message, frozen=True, kw_only=True):
     id: str
     kind: Literal["person", "queue"]
-    name: str | None = Field(description="as config/sales.yaml names them when the event was sent")
+    name: Annotated[str | None, msgspec.Meta(description="as config/sales.yaml names them when the event was sent")]
 
 
-class CrmLead(_Message):
+class CrmLead(_Message, frozen=True, kw_only=True):
     """The lead as it stood when the event was sent."""
 
     lead_id: str
@@ -49,26 +50,26 @@ class CrmLead(_Message):
     prefecture: str | None
     rank: Literal["A", "B", "C"] | None
     stage: str
-    score: float | None = Field(description="fit plus engagement as last scored")
+    score: Annotated[float | None, msgspec.Meta(description="fit plus engagement as last scored")]
     owner: CrmOwner | None
-    link: str = Field(description="GET: the lead in the sales API")
+    link: Annotated[str, msgspec.Meta(description="GET: the lead in the sales API")]
 
 
-class Feedback(_Message):
+class Feedback(_Message, frozen=True, kw_only=True):
     outcome: Literal["accepted", "rejected", "won", "lost", "recycle"]
     reason: str | None
     note: str | None
 
 
-class OwnerChange(_Message):
-    previous: str | None = Field(description="the owner before; null if it had none")
+class OwnerChange(_Message, frozen=True, kw_only=True):
+    previous: Annotated[str | None, msgspec.Meta(description="the owner before; null if it had none")]
     owner: str
     kind: Literal["person", "queue"]
-    by: str = Field(description="who decided: a name sales gave, or nurture for an escalation")
+    by: Annotated[str, msgspec.Meta(description="who decided: a name sales gave, or nurture for an escalation")]
     reason: str
 
 
-class Call(_Message):
+class Call(_Message, frozen=True, kw_only=True):
     task_id: str
     outcome: Literal["reached", "no_answer", "wrong_number", "meeting_set", "not_interested"]
     attempt: int
@@ -76,22 +77,22 @@ class Call(_Message):
     note: str | None
 
 
-class CrmEvent(_Message):
+class CrmEvent(_Message, frozen=True, kw_only=True):
     """One thing that happened to a lead on the sales side. Exactly one of `handoff`, `feedback`,
     `owner_change` and `call` is set, as `type` says."""
 
     schema_version: Literal[1] = CRM_SCHEMA_VERSION
-    event_id: str = Field(description="unique per event; the same on every retry of its delivery")
+    event_id: Annotated[str, msgspec.Meta(description="unique per event; the same on every retry of its delivery")]
     type: CrmEventType
     occurred_at: str
     lead: CrmLead
-    handoff: HandoffMessage | None = Field(default=None, description="lead.handed_off: the handoff message")
+    handoff: Annotated[HandoffMessage | None, msgspec.Meta(description="lead.handed_off: the handoff message")] = None
     feedback: Feedback | None = None
     owner_change: OwnerChange | None = None
     call: Call | None = None
 
 
-class CrmJob(_Message):
+class CrmJob(_Message, frozen=True, kw_only=True):
     """One event to one CRM target: a message of the alerts queue, which the notifier delivers."""
 
     kind: Literal["crm"] = "crm"
@@ -106,7 +107,7 @@ def crm_jobs(event: CrmEvent, sales: SalesConfig) -> list[CrmJob]:
         return []
     targets = crm_targets(sales)
     # ':' is in no salesperson's or channel's id: a delivery id never equals an alert's (<handoff>.<person>.<channel>).
-    return [CrmJob(delivery_id=f"{event.event_id}:crm:{target}", target=target, event=event) for target in targets]
+    return [CrmJob.of(delivery_id=f"{event.event_id}:crm:{target}", target=target, event=event) for target in targets]
 
 
 def crm_targets(sales: SalesConfig) -> list[str]:
@@ -121,17 +122,17 @@ def crm_lead(lead_id: str, profile: dict[str, Any], sales: SalesConfig, api_base
 def _lead(lead_id: str, profile: dict[str, Any], sales: SalesConfig, link: str) -> CrmLead:
     owner_id = profile.get("owner")
     person, queue = sales.people.get(str(owner_id)), sales.queues.get(str(owner_id))
-    owner = CrmOwner(id=str(owner_id), kind=profile.get("owner_kind") or ("person" if person else "queue"),
+    owner = CrmOwner.of(id=str(owner_id), kind=profile.get("owner_kind") or ("person" if person else "queue"),
                      name=person.name if person else queue.name if queue else None) if owner_id else None
     total = profile.get("total")
-    return CrmLead(lead_id=lead_id, **{name: _text(profile.get(name)) for name in (
+    return CrmLead.of(lead_id=lead_id, **{name: _text(profile.get(name)) for name in (
         "email", "name", "company", "title", "department", "phone", "prefecture")},
         rank=profile.get("rank"), stage=str(profile.get("stage", "nurturing")),
         score=None if total is None else float(total), owner=owner, link=link)
 
 
 def handed_off(handoff: HandoffMessage, profile: dict[str, Any], sales: SalesConfig, api_base: str) -> CrmEvent:
-    return CrmEvent(event_id=handoff.handoff_id, type=HANDED_OFF, occurred_at=handoff.handed_off_at,
+    return CrmEvent.of(event_id=handoff.handoff_id, type=HANDED_OFF, occurred_at=handoff.handed_off_at,
                     lead=crm_lead(handoff.lead_id, profile, sales, api_base), handoff=handoff)
 
 
@@ -142,17 +143,17 @@ def from_activity(activity: dict[str, Any], profile: dict[str, Any], sales: Sale
     lead = crm_lead(str(activity["lead_id"]), profile, sales, api_base)
     details: dict[str, Any] = {}
     if kind == "lead.feedback":
-        details["feedback"] = Feedback(outcome=activity["outcome"], reason=_text(activity.get("reason")),
+        details["feedback"] = Feedback.of(outcome=activity["outcome"], reason=_text(activity.get("reason")),
                                        note=_text(activity.get("note")))
     elif kind == "lead.owner_changed":
-        details["owner_change"] = OwnerChange(previous=_text(activity.get("from")), owner=str(activity["to"]),
+        details["owner_change"] = OwnerChange.of(previous=_text(activity.get("from")), owner=str(activity["to"]),
                                               kind=activity["kind"], by=str(activity["by"]),
                                               reason=str(activity["reason"]))
     else:
-        details["call"] = Call(task_id=str(activity["task_id"]), outcome=activity["outcome"],
+        details["call"] = Call.of(task_id=str(activity["task_id"]), outcome=activity["outcome"],
                                attempt=int(activity["attempt"]), by=str(activity["by"]),
                                note=_text(activity.get("note")))
-    return CrmEvent(event_id=str(activity["event_id"]), type=kind, occurred_at=str(activity["occurred_at"]),
+    return CrmEvent.of(event_id=str(activity["event_id"]), type=kind, occurred_at=str(activity["occurred_at"]),
                     lead=lead, **details)
 
 
@@ -210,13 +211,13 @@ def deliver_crm(job: CrmJob, sales: SalesConfig, store: CrmStore, poster: Webhoo
         return "duplicate"
     target = poster.target(job.target)
     if job.target == KINTONE and sales.crm.kintone is not None:
-        now_standing = job.event.model_copy(update={"lead": _lead(lead_id, profile, sales, job.event.lead.link)})
+        now_standing = job.event.replaced(lead=_lead(lead_id, profile, sales, job.event.lead.link))
         body = json.dumps(kintone_request(now_standing, sales.crm.kintone), ensure_ascii=False).encode("utf-8")
         # kintone's API token authentication: the token is the parameter's secret (docs/crm.md).
         poster.post(f"{target.url.rstrip('/')}{KINTONE_RECORDS_PATH}", body,
                     {"X-Cybozu-API-Token": target.signing_secret, "Content-Type": "application/json"}, method="PUT")
     else:
-        body, headers = signed_post(target, job.event.model_dump(mode="json"), job.delivery_id, job.event.type,
+        body, headers = signed_post(target, job.event.as_data(), job.delivery_id, job.event.type,
                                     int(now.timestamp()))
         poster.post(target.url, body, headers)
     store.mark_alert_delivered(lead_id, job.delivery_id, iso(now))

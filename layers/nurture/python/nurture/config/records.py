@@ -1,0 +1,87 @@
+"""The shape every config model takes: a frozen standard-library dataclass, validated by pydantic only where a
+bundle is checked (`nurture config check`, `cdk synth`, `nurture config push`, a function without the compiled
+config). A function's cold start builds these classes without importing pydantic (docs/decisions.md, decision 89).
+
+pydantic validates a standard dataclass as it would a model: `setting(...)` carries pydantic's `Field` arguments
+(constraints, alias, description) as the dataclass field's metadata, `Check` is an after-validator on a field's
+type, `__post_init__` is the model's after-validator, and `__pydantic_config__` forbids unknown keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, TypeVar, dataclass_transform
+
+Model = TypeVar("Model")
+FORBID_UNKNOWN_KEYS = {"extra": "forbid"}  # pydantic's ConfigDict, as the plain dict it is: a typo must not pass
+EXTRA_KEY = "Extra inputs are not permitted"
+
+
+def setting(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING,
+            **constraints: Any) -> Any:
+    """A field with its default (or factory) and what pydantic checks of it (`ge`, `max_length`, `pattern`,
+    `alias`, `description`...), which pydantic reads from the dataclass field's metadata."""
+    return dataclasses.field(default=default, default_factory=default_factory, metadata=constraints)
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(setting,))
+def record(cls: type[Model]) -> type[Model]:
+    """`cls` as a config model: frozen, keyword-only, unknown keys refused when validated."""
+    cls.__pydantic_config__ = FORBID_UNKNOWN_KEYS  # type: ignore[attr-defined]
+    return dataclasses.dataclass(frozen=True, kw_only=True)(cls)
+
+
+class Check:
+    """`Annotated[T, Check(function)]`: after pydantic has validated a T, `function` checks it (a ValueError with
+    what is wrong) and returns it, normalized if need be. pydantic-core is imported only when a validator is
+    built, never when the class is."""
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        self.function = function
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Callable[[Any], Any]) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(self.function, handler(source))
+
+
+class Pattern:
+    """`Annotated[str, Pattern(regex)]`: pydantic's own pattern check (and words), for a string inside a list or a
+    dict's values, where no field metadata reaches."""
+
+    def __init__(self, regex: str) -> None:
+        self.regex = regex
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Callable[[Any], Any]) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.str_schema(pattern=self.regex)
+
+
+def problem_text(error: Any) -> str:
+    """What one of pydantic's errors says, in the words its models use: an unknown key of a dataclass is worded
+    as a call's unexpected keyword, which a marketer editing YAML would not recognise."""
+    return EXTRA_KEY if error["type"] == "unexpected_keyword_argument" else str(error["msg"])
+
+
+_adapters: dict[Any, Any] = {}  # a TypeAdapter per model, built on first use
+
+
+def _adapter(model: Any) -> Any:
+    from pydantic import TypeAdapter
+
+    if model not in _adapters:
+        _adapters[model] = TypeAdapter(model)
+    return _adapters[model]
+
+
+def validated(model: type[Model], data: Any) -> Model:
+    """`data` (parsed YAML or JSON) validated as `model`; pydantic's ValidationError says what is wrong."""
+    result: Model = _adapter(model).validate_python(data)
+    return result
+
+
+def dumped(model: type[Model], value: Model, **options: Any) -> Any:
+    """`value` as JSON-ready data (`options` as pydantic's `dump_python` takes them: `by_alias`, `exclude_none`)."""
+    return _adapter(model).dump_python(value, mode="json", **options)
