@@ -12,7 +12,6 @@ from typing import Any, Protocol
 from nurture.config.events import EventDefinition, EventsConfig, Session
 from nurture.config.templates import EmailTemplate
 from nurture.domain.errors import LeadGone
-from nurture.domain.events.calendar_file import calendar_file
 from nurture.domain.events.links import PATH, registration_token
 from nurture.domain.events.reminders import next_reminder
 from nurture.domain.events.requests import RegistrationMessage, Status
@@ -81,6 +80,9 @@ def deliver_registration(message: RegistrationMessage, events: EventsConfig, sto
     template = templates.get(name)
 
     def plan(profile: dict[str, Any]) -> AskedEmail | str:
+        # icalendar is loaded by the sender's first confirmation, not by every cold start of it.
+        from nurture.domain.events.calendar_file import calendar_file
+
         if template is None or pending(profile) is not None:
             return "dropped"
         language = str(profile.get("language") or "ja")
