@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
@@ -32,7 +33,7 @@ def test_a_lead_is_always_in_the_same_group_of_a_campaign_and_campaigns_draw_apa
 
 
 def test_the_two_scans_of_a_test_split_the_members_between_them_with_none_left_out_or_in_both():
-    campaign = Campaign(name="n", type="newsletter", segment="s", template="t", send_on="2027-01-13", ab_test=TWO)
+    campaign = Campaign(name="n", type="newsletter", segment="s", template="t", send_on=date(2027, 1, 13), ab_test=TWO)
     task = ScanTask.of(job_id="0" * 32, segment="s", part=0, parts=1, config_version=3, campaign="nl", ab_phase="test")
     tested = {m.lead_id for m in recipients(task, LEADS[:500], campaign)}
     rest = {m.lead_id for m in recipients(task.replaced(ab_phase="rest"), LEADS[:500], campaign)}

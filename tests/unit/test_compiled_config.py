@@ -52,7 +52,7 @@ def test_a_compiled_config_made_elsewhere_or_damaged_is_refused_for_the_files_to
     assert from_compiled(changed, bundle) is None
 
 
-def test_a_function_loading_the_compiled_config_neither_parses_yaml_nor_builds_validators(tmp_path):
+def test_a_function_loading_the_compiled_config_neither_parses_yaml_nor_imports_pydantic(tmp_path):
     staged = tmp_path / "config"
     staged.mkdir()
     for name, text in read_config_files(CONFIG_DIR).items():
@@ -60,10 +60,11 @@ def test_a_function_loading_the_compiled_config_neither_parses_yaml_nor_builds_v
         (staged / name).write_text(text, encoding="utf-8")
     (staged / "compiled.json").write_text(compiled_json(load_config(staged), digest(read_config_files(staged))),
                                           encoding="utf-8")
-    probe = ("import sys; sys.path.insert(0, 'layers/nurture/python'); import functions.tracking.handler; "
+    probe = ("import sys; sys.path.insert(0, 'layers/nurture/python'); import functions.notifier.handler; "
              "from nurture.settings import marketer_config; from nurture.config.records import _adapters; "
              "config = marketer_config(); assert config.forms['contact'].title; "
-             "print(sorted(m for m in ('yaml', 'jinja2') if m in sys.modules), len(_adapters))")
+             "print(sorted(m for m in ('yaml', 'jinja2', 'pydantic', 'pydantic_core') if m in sys.modules), "
+             "len(_adapters))")
     done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True,
                           # As the stack sets it, without a config store: the deployed version only.
                           env={**LocalResources().environment(str(staged)), "CONFIG_BUCKET": "", "PATH": ""})

@@ -130,6 +130,8 @@ def test_a_sunset_period_belongs_to_a_sequence_that_enrolls_dormant_leads():
         validated(Sequence, {"id": "warm", "enroll": {"rank": ["B"]}, "steps": steps, "sunset_after_days": 10})
     dormant = validated(Sequence, {"id": "back", "enroll": {"dormant_days": 60}, "steps": steps})
     assert dormant.reengages and dormant.sunset_days == 30
+    with pytest.raises(ValidationError, match="Input should be a valid integer"):  # `sunset_after_days:` left empty
+        validated(Sequence, {"id": "back", "enroll": {"dormant_days": 60}, "steps": steps, "sunset_after_days": None})
 
 
 def test_a_campaign_or_sequence_of_an_unknown_subscription_type_is_refused_with_its_location(tmp_path):

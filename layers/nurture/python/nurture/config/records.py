@@ -62,6 +62,8 @@ class Pattern:
 def problem_text(error: Any) -> str:
     """What one of pydantic's errors says, in the words its models use: an unknown key of a dataclass is worded
     as a call's unexpected keyword, which a marketer editing YAML would not recognise."""
+    if error["type"] == "dataclass_type":  # what a model says of a value that is no mapping
+        return f"Input should be a valid dictionary or instance of {error['ctx']['class_name']}"
     return EXTRA_KEY if error["type"] == "unexpected_keyword_argument" else str(error["msg"])
 
 

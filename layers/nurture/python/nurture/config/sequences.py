@@ -50,10 +50,9 @@ class Sequence:
     enroll: Enrollment
     steps: list[Step] = setting(min_length=1)
     stop: list[StopRule] = setting(default_factory=lambda: list(DEFAULT_STOP))
-    sunset_after_days: int | None = setting(default=None, ge=1, le=365,
-                                            description="re-engagement only: days after its last step without "
-                                                        "human activity before the lead's mail stops (sunset); "
-                                                        f"default {SUNSET_DAYS}")
+    sunset_after_days: Annotated[int | None, Check(_days_given)] = setting(
+        default=None, ge=1, le=365, description="re-engagement only: days after its last step without human activity "
+        f"before the lead's mail stops (sunset); default {SUNSET_DAYS}")
 
     @property
     def sunset_days(self) -> int:
@@ -72,6 +71,15 @@ class Sequence:
             raise ValueError("the first step has no previous step to condition on")
         if self.sunset_after_days is not None and not self.reengages:
             raise ValueError("sunset_after_days applies to a sequence that enrolls by dormant_days")
+
+
+def _days_given(days: int | None) -> int:
+    """Left out, a sequence has no sunset period of its own; written, it is a number (`null` is not one)."""
+    if days is None:
+        from pydantic_core import PydanticCustomError  # reached only while pydantic validates
+
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return days
 
 
 def _month_days(dates: list[str]) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Protocol
 import msgspec
 
 from nurture.domain.clock import iso, new_id
-from nurture.domain.messages import Message
+from nurture.domain.messages import Id, Message
 
 LEASE = timedelta(minutes=15)
 MAX_PER_SHARD = 500  # per tick: a backlog drains over a few ticks instead of timing one out
@@ -31,8 +31,8 @@ class DueLead:
 class StepMessage(Message, frozen=True, kw_only=True):
     """The send queue's message: which lead's which step is due. The sender re-reads everything else."""
 
-    lead_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    sequence: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    lead_id: Id
+    sequence: Id
     step: Annotated[int, msgspec.Meta(ge=0)]
     due: str
     claimed_at: str

@@ -9,8 +9,8 @@ import msgspec
 
 from nurture.jsonable import plain
 
-LeadId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]  # a lead's, an event's, a form's, a campaign's
+SessionId = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]  # as config/events.py allows
 Moment = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]  # an ISO 8601 time as stored
 MessageInvalid = msgspec.ValidationError  # a message that is not what its type says: what and where
 
@@ -38,11 +38,12 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
         return data
 
     def replaced(self, **changes: Any) -> Self:
-        return msgspec.structs.replace(self, **changes)
+        """The message with `changes`, checked as `of` checks a new one."""
+        return msgspec.convert(plain({**msgspec.structs.asdict(self), **changes}), type(self))
 
 
 class LeadMessage(Message, frozen=True, kw_only=True):
     """The base of the send queue's messages about one lead: what the scorer's stream and the dispatcher hand the
     sender."""
 
-    lead_id: LeadId
+    lead_id: Id

@@ -41,7 +41,7 @@ def new_job_id() -> str:
 class ScanTask(Message, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One queue message: scan this part of the job, from `start` (a DynamoDB key, JSON) or its beginning."""
 
-    job_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}$")]
+    job_id: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}\Z")]
     segment: str
     part: Annotated[int, msgspec.Meta(ge=0)]
     parts: Annotated[int, msgspec.Meta(ge=1, le=MAX_PARTS)]

@@ -22,7 +22,7 @@ from nurture.domain.audiences.scan import ScanTask
 from nurture.domain.campaigns.ab import Decision, variant_in_test
 from nurture.domain.clock import iso
 from nurture.domain.errors import NurtureError
-from nurture.domain.messages import Message
+from nurture.domain.messages import Id, Message
 
 Status = Literal["draft", "scheduled", "sending", "sent", "cancelled"]
 # The states a cancel stops; a sent or cancelled campaign stays as it is.
@@ -73,8 +73,8 @@ class CampaignMessage(Message, frozen=True, kw_only=True, forbid_unknown_fields=
     """A send-queue message: this lead should get this campaign. The sender re-checks everything else."""
 
     kind: Literal["campaign"] = "campaign"
-    campaign_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    lead_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    campaign_id: Id
+    lead_id: Id
     config_version: Annotated[int, msgspec.Meta(ge=1)]
 
 

@@ -4,19 +4,17 @@ renderer the scorer does not load)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-import msgspec
-
-from nurture.domain.messages import LeadMessage
+from nurture.domain.messages import Id, LeadMessage, Moment
 
 
 class MaterialMessage(LeadMessage, frozen=True, kw_only=True):
     """The send queue's message for one post's material email."""
 
     kind: Literal["material"] = "material"
-    form_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    asked_at: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    form_id: Id
+    asked_at: Moment
 
 
 def requested_material(lead_id: str, activity: dict[str, Any]) -> MaterialMessage | None:

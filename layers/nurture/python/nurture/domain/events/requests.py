@@ -9,7 +9,7 @@ from typing import Annotated, Any, Final, Literal
 import msgspec
 
 from nurture.config.events import SESSION_FIELD, EventsConfig
-from nurture.domain.messages import LeadMessage
+from nurture.domain.messages import Id, LeadMessage, Moment, SessionId
 
 Status = Literal["registered", "waitlisted"]  # a registration's: a place in its session, or on its waitlist
 # What an attendance import records, scored by scoring.yaml's rules.
@@ -23,16 +23,16 @@ class RegistrationMessage(LeadMessage, frozen=True, kw_only=True):
     """The send queue's message for one post's registration."""
 
     kind: Literal["registration"] = "registration"
-    event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    session_id: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-    asked_at: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    event_id: Id
+    session_id: SessionId
+    asked_at: Moment
 
 
 class ReminderMessage(LeadMessage, frozen=True, kw_only=True):
     """The send queue's message for one reminder of one registration (the dispatcher's, from the due index)."""
 
     kind: Literal["event_reminder"] = "event_reminder"
-    event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    event_id: Id
     hours_before: Annotated[int, msgspec.Meta(ge=1, le=720, description="which of the event's reminders_hours_before")]
 
 
@@ -53,8 +53,8 @@ class FollowUpMessage(LeadMessage, frozen=True, kw_only=True):
     """The send queue's message for the email after a session: thanks to an attendee, the recording to a no-show."""
 
     kind: Literal["event_follow_up"] = "event_follow_up"
-    event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    session_id: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    event_id: Id
+    session_id: SessionId
     attendance: Attendance
 
 
@@ -80,8 +80,8 @@ class PromotionMessage(LeadMessage, frozen=True, kw_only=True):
     `lead_id` is the lead that cancelled, or FREED_BY_DISPATCHER."""
 
     kind: Literal["event_promotion"] = "event_promotion"
-    event_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    session_id: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    event_id: Id
+    session_id: SessionId
     offer_id: Annotated[str, msgspec.Meta(
         min_length=1, max_length=64, description="one seat's offer: a redelivery promotes no more")]
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal, Protocol
-
-import msgspec
+from typing import Any, Literal, Protocol
 
 from nurture.domain.activity import Activity, RequestContext, new_activity
 from nurture.domain.clock import iso, parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
-from nurture.domain.messages import LeadMessage
+from nurture.domain.messages import LeadMessage, Moment
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.tokens import CONFIRM, TokenSigner, lead_of
 
@@ -58,7 +56,7 @@ class ConfirmationMessage(LeadMessage, frozen=True, kw_only=True):
     """The send queue's message for one request's confirmation email."""
 
     kind: Literal["confirmation"] = "confirmation"
-    requested_at: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    requested_at: Moment
 
 
 def requested_confirmation(lead_id: str, activity: dict[str, Any]) -> ConfirmationMessage | None:
