@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -71,8 +72,12 @@ def test_a_function_loading_the_compiled_config_neither_parses_yaml_nor_imports_
     assert done.stdout.strip().splitlines()[-1] == "[] 0"
 
 
-def test_a_config_with_a_type_the_rebuild_does_not_know_is_not_compiled_and_says_which(shipped, monkeypatch):
-    monkeypatch.setattr("nurture.config.compiled._ISO_TIMES", {})  # as if `time` were a type added to a model
+def test_a_config_the_rebuild_cannot_read_back_is_not_compiled_and_says_where(shipped, monkeypatch):
+    def written_unreadably(model: Any, value: Any, **options: Any) -> Any:
+        data = dumped(model, value, **options)
+        data["sequences"]["send_window"]["start"] = "9 o'clock"  # as if a type were written one way, read another
+        return data
 
-    with pytest.raises(CompileFailed, match=re.escape("cannot rebuild a <class 'datetime.time'>")):
+    monkeypatch.setattr("nurture.config.compiled.dumped", written_unreadably)
+    with pytest.raises(CompileFailed, match=re.escape("sequences.send_window.start")):
         compiled_json(load_config(CONFIG_DIR), shipped[1])

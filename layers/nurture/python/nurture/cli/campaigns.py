@@ -6,16 +6,15 @@ Definitions come from the target's active config version (what its functions use
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nurture.cli.target import Target
     from nurture.config import NurtureConfig
-    from nurture.config.templates import TemplateParts
     from nurture.domain.audiences.scan import JobProgress
     from nurture.domain.campaigns.lifecycle import CampaignState
 
@@ -200,15 +199,13 @@ def _test(config: NurtureConfig, args: argparse.Namespace) -> int:
     for variant in variants:
         template = campaign_template(campaign, config.templates, variant)
         label = f" {LETTERS[variant.index].upper()}" if variant else ""
-        marked = dataclasses.replace(template, ja=_tagged(template.ja, "ja", label),
-                                     en=_tagged(template.en, "en", label))
+        marked = template.with_subjects(partial(_test_subject, label))
         raw = composer.compose("test", sample, marked, "test", utc_now(), subscription_type=campaign.type)
         mailer.send(raw, address, {"test": args.campaign_id})  # no sequence or step tag: no campaign counter moves
         print(f"test of {args.campaign_id}{f' (variant{label.lower()})' if variant else ''} sent to {address}")
     return 0
 
 
-def _tagged(parts: TemplateParts | None, language: str, label: str) -> TemplateParts | None:
-    """`parts` with the test send's subject prefix, `label` naming the A/B variant."""
-    prefix = TEST_PREFIX[language].replace("]", f"{label}]", 1)
-    return dataclasses.replace(parts, subject=prefix + parts.subject) if parts is not None else parts
+def _test_subject(label: str, language: str, subject: str) -> str:
+    """A test send's subject: marked as a test, with the A/B variant's letter in `label`."""
+    return TEST_PREFIX[language].replace("]", f"{label}]", 1) + subject

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 from nurture.config.records import record, setting
 
 LANGUAGES = ("ja", "en")
@@ -31,6 +34,15 @@ class EmailTemplate:
         """Every subject, HTML and text source, in both languages."""
         return [text for parts in (self.ja, self.en) if parts is not None
                 for text in (parts.subject, parts.html, parts.text)]
+
+    def with_subjects(self, subject: Callable[[str, str], str | None]) -> EmailTemplate:
+        """This template with each language's subject replaced by `subject(language, current)` (None keeps it)."""
+
+        def changed(language: str, parts: TemplateParts | None) -> TemplateParts | None:
+            new = subject(language, parts.subject) if parts is not None else None
+            return dataclasses.replace(parts, subject=new) if parts is not None and new is not None else parts
+
+        return dataclasses.replace(self, ja=changed("ja", self.ja), en=changed("en", self.en))
 
     def parts(self, language: str) -> tuple[str, TemplateParts]:
         """The parts in `language`, or in the other language when it has none."""

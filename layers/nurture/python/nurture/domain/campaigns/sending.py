@@ -8,7 +8,6 @@ marker for the campaign, so redeliveries and re-evaluations neither send twice n
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -16,7 +15,7 @@ from typing import Any, Literal, Protocol
 
 from nurture.config import NurtureConfig
 from nurture.config.campaigns import Campaign
-from nurture.config.templates import EmailTemplate, TemplateParts
+from nurture.config.templates import EmailTemplate
 from nurture.domain.audiences.evaluate import SegmentEvaluator
 from nurture.domain.campaigns.ab import LETTERS, variant_in_test, variant_step
 from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignState, campaign_message_id
@@ -82,11 +81,8 @@ def campaign_template(campaign: Campaign, templates: dict[str, EmailTemplate],
     subject = campaign.ab_test.subjects[variant.index] if campaign.ab_test and variant else campaign.subject
     if subject is None:
         return template
-
-    def subjected(parts: TemplateParts | None, own: str | None) -> TemplateParts | None:
-        return dataclasses.replace(parts, subject=own) if parts is not None and own is not None else parts
-
-    return dataclasses.replace(template, ja=subjected(template.ja, subject.ja), en=subjected(template.en, subject.en))
+    own = {"ja": subject.ja, "en": subject.en}
+    return template.with_subjects(lambda language, _: own[language])
 
 
 def skip_reason(profile: dict[str, Any], suppressed: bool, campaign: Campaign,
