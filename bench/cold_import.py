@@ -18,7 +18,7 @@ FIRST_CONFIG_LOAD = "from nurture.settings import marketer_config; marketer_conf
 RUNS = 9
 
 
-def _once(statement: str, isolated_path: list[str] | None) -> float:
+def _once(statement: str, isolated_path: list[str] | None, python: str = sys.executable) -> float:
     program = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
     # The config layer as `cdk synth` stages it, compiled; tracing off, as shipped.
     environment = {**os.environ, **LAMBDA_ENVIRONMENT, "POWERTOOLS_TRACE_DISABLED": "true",
@@ -28,21 +28,21 @@ def _once(statement: str, isolated_path: list[str] | None) -> float:
         environment["PYTHONPATH"] = os.pathsep.join(isolated_path)
         environment["PYTHONDONTWRITEBYTECODE"] = "1"  # as under Lambda's read-only /opt
         flags = ["-S", "-s"]
-    return float(subprocess.run([sys.executable, *flags, "-c", program], check=True, capture_output=True,
+    return float(subprocess.run([python, *flags, "-c", program], check=True, capture_output=True,
                                 text=True, env=environment).stdout)
 
 
-def seconds(statement: str, isolated_path: list[str] | None = None) -> float:
-    """Median import time in fresh interpreters; with `isolated_path`, nothing but the standard library
-    and those folders is importable (no site-packages), as in Lambda with its layers."""
-    return statistics.median(_once(statement, isolated_path) for _ in range(RUNS))
+def seconds(statement: str, isolated_path: list[str] | None = None, python: str = sys.executable) -> float:
+    """Median import time in fresh interpreters of `python`; with `isolated_path`, nothing but the standard
+    library and those folders is importable (no site-packages), as in Lambda with its layers."""
+    return statistics.median(_once(statement, isolated_path, python) for _ in range(RUNS))
 
 
 def against_baseline(statement: str, isolated_path: list[str] | None = None,
-                     baseline_path: list[str] | None = None) -> tuple[float, float]:
+                     baseline_path: list[str] | None = None, python: str = sys.executable) -> tuple[float, float]:
     """(median seconds of `statement`, median ratio to the baseline run just before it). Each sample is paired
     with a baseline of its own: this machine's speed drifts by more than the differences measured."""
-    pairs = [(_once(BASELINE, baseline_path), _once(statement, isolated_path)) for _ in range(RUNS)]
+    pairs = [(_once(BASELINE, baseline_path, python), _once(statement, isolated_path, python)) for _ in range(RUNS)]
     return statistics.median(took for _, took in pairs), statistics.median(took / base for base, took in pairs)
 
 

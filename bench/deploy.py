@@ -4,6 +4,8 @@ nothing importable but its layers and what the Lambda Python runtime provides.""
 from __future__ import annotations
 
 import json
+import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,29 +54,36 @@ def layer_megabytes() -> dict[str, float]:
 def cold_imports_with_layers() -> list[tuple[str, float, float, float]]:
     """(handler, median seconds of its import and first config load without bytecode, with the layers
     precompiled, median ratio of the latter to boto3's client run beside each sample) with only the layers and
-    the runtime's packages importable, as /opt is read-only in Lambda. The dependency layer is rebuilt for this
-    machine from the same pins (Lambda's wheels are arm64), and precompiled as `make layers` and `cdk synth` do,
-    by this machine's Python."""
+    the runtime's packages importable, as /opt is read-only in Lambda. Run by Lambda's Python (3.13) where the
+    machine has it (`LAMBDA_PYTHON`), else by this one. The dependency layer is rebuilt for this machine's
+    architecture from the same pins (Lambda's wheels are arm64), and it, the library and the runtime's own
+    packages are precompiled as `make layers`, `cdk synth` and Lambda's runtime do."""
+    python = layer_bytecode.lambda_python() or sys.executable
+    version = layer_bytecode.python_version(python)
     site = Path(next(p for p in sys.path if p.endswith("site-packages")))
     with tempfile.TemporaryDirectory() as scratch:
         layer, runtime = Path(scratch) / "layer", Path(scratch) / "runtime"
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
-                        "--only-binary=:all:", "--target", str(layer), "-r",
+                        "--only-binary=:all:", "--python-version", version, "--implementation", "cp",
+                        "--platform", f"manylinux2014_{platform.machine()}", "--target", str(layer), "-r",
                         str(REPO / "layers" / "dependencies" / "requirements.txt")], check=True)
         library = Path(scratch) / "library"
         library_layer(library, None)
         runtime.mkdir()
         for module in RUNTIME_PROVIDED.values():  # the runtime's own packages, from this virtualenv
-            name = module if (site / module).is_dir() else f"{module}.py"
-            (runtime / name).symlink_to(site / name)
-        baseline = seconds(BASELINE, [str(runtime)])
+            if (site / module).is_dir():
+                shutil.copytree(site / module, runtime / module, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(site / f"{module}.py", runtime)
+        layer_bytecode.compile_modules(runtime, sorted(runtime.rglob("*.py")), python)
+        baseline = seconds(BASELINE, [str(runtime)], python)
         handlers = {spec.name: [str(REPO / spec.asset), str(layer), str(library), str(runtime)]
                     for spec in FUNCTIONS.values()}
         first_request = f"import handler; {FIRST_CONFIG_LOAD}"
-        source_only = {name: seconds(first_request, path) for name, path in handlers.items()}
-        layer_bytecode.precompile(layer, sys.executable)
-        layer_bytecode.compile_modules(library, sorted(library.rglob("*.py")), sys.executable)
-        rows = [("baseline: " + BASELINE, baseline, baseline, 1.0)]
+        source_only = {name: seconds(first_request, path, python) for name, path in handlers.items()}
+        layer_bytecode.precompile(layer, python)
+        layer_bytecode.compile_modules(library, sorted(library.rglob("*.py")), python)
+        rows = [(f"baseline (Python {version}): " + BASELINE, baseline, baseline, 1.0)]
         for name, path in handlers.items():
-            rows.append((name, source_only[name], *against_baseline(first_request, path, [str(runtime)])))
+            rows.append((name, source_only[name], *against_baseline(first_request, path, [str(runtime)], python)))
         return rows

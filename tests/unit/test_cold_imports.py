@@ -33,8 +33,9 @@ def test_batch_handlers_load_no_parser_model_powertools_would_import_for_type_hi
 
 
 @pytest.mark.parametrize("function", ["scoring", "handoff", "dispatcher", "sender", "ses_events", "audience",
-                                      "notifier", "replies"])
-def test_functions_behind_queues_and_streams_import_neither_pydantic_nor_a_yaml_parser_on_a_cold_start(function: str):
-    # Their config comes compiled and their messages are msgspec Structs: pydantic validates config files where they
-    # are checked (docs/decisions.md, decision 89).
-    assert loaded_on_import(function, ("pydantic", "pydantic_core", "yaml")) == []
+                                      "notifier", "replies", "forms", "tracking", "sales_api"])
+def test_no_function_imports_pydantic_a_yaml_parser_or_an_event_handler_on_a_cold_start(function: str):
+    # Their config comes compiled, their messages and request bodies are msgspec Structs, and the API functions route
+    # with nurture.http.router: pydantic validates config files where they are checked (docs/decisions.md, 89 and 90).
+    assert loaded_on_import(function, ("pydantic", "pydantic_core", "yaml",
+                                       "aws_lambda_powertools.event_handler")) == []

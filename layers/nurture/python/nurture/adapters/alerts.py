@@ -8,6 +8,7 @@ import urllib.request
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
@@ -32,7 +33,10 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
         return None  # the 3xx reaches the caller as an HTTPError
 
 
-_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
+@cache
+def _no_redirects() -> urllib.request.OpenerDirector:
+    """Built on the first webhook post: its HTTPS handler loads the CA certificates (~20 ms of a cold start)."""
+    return urllib.request.build_opener(_RefuseRedirects)
 
 
 class DynamoAlertStore(DynamoTable):
@@ -138,7 +142,7 @@ class WebhookClient:
         """A 3xx is a failure: urllib would follow it as a GET without the body, to wherever it points (http too)."""
         request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310 - https or the local receiver only
         try:
-            with _NO_REDIRECTS.open(request, timeout=POST_TIMEOUT_SECONDS) as response:
+            with _no_redirects().open(request, timeout=POST_TIMEOUT_SECONDS) as response:
                 status = response.status
         except urllib.error.HTTPError as error:
             status = error.code

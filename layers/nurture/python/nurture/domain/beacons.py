@@ -1,56 +1,60 @@
-"""What the tracking snippet posts, checked as hostile input: pydantic's validation, loaded only by the tracking
-function (the functions behind queues and streams import `nurture.domain.tracking` without it)."""
+"""What the tracking snippet posts, checked as hostile input (a msgspec Struct), loaded only by the tracking
+function."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+import msgspec
 
 from nurture.domain.bodies import JSON, TEXT, load_json, media_type
 from nurture.domain.errors import FieldProblem, MalformedBody, UnsupportedMediaType, ValidationFailed
+from nurture.domain.inputs import parsed
 from nurture.domain.submissions import VID_PATTERN
 from nurture.domain.text import clean_text, drop_invisible
 
-# Stored text holds nothing invisible (control, bidi and zero-width characters): see text.drop_invisible.
-Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://"), AfterValidator(drop_invisible)]
-Text = Annotated[str, AfterValidator(clean_text)]
+Url = Annotated[str, msgspec.Meta(max_length=2048, pattern=r"^https?://")]
+Text = Annotated[str, msgspec.Meta(max_length=500)]
+# Values DynamoDB can hold as they are: integers within its 38 digits, floats within its range (JSON has no NaN).
+PropValue = Text | bool | Annotated[int, msgspec.Meta(ge=-(10**15), le=10**15)] | float | None
 
 
-def _dynamodb_number(value: float) -> float:
-    """DynamoDB numbers lie within 1E-130 and 9.9E+125 in magnitude (or are zero)."""
-    if value != 0 and not 1e-130 <= abs(value) < 9.9e125:
-        raise ValueError("is outside the range of numbers that can be stored")
-    return value
+class Beacon(msgspec.Struct, kw_only=True):
+    """One event the tracking snippet sends. Unknown keys are ignored so old snippets keep working. Stored text
+    holds nothing invisible (control, bidi and zero-width characters): see text.drop_invisible."""
 
-
-# Values DynamoDB can hold as they are: no NaN or infinity, integers within its 38 digits.
-PropValue = (
-    Annotated[str, StringConstraints(max_length=500), AfterValidator(drop_invisible)]
-    | bool
-    | Annotated[int, Field(ge=-(10**15), le=10**15)]
-    | Annotated[float, Field(allow_inf_nan=False), AfterValidator(_dynamodb_number)]
-    | None
-)
-
-
-class Beacon(BaseModel):
-    """One event the tracking snippet sends. Unknown keys are ignored so old snippets keep working."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    vid: Annotated[str, StringConstraints(pattern=VID_PATTERN.pattern)]
+    vid: Annotated[str, msgspec.Meta(pattern=VID_PATTERN.pattern)]
     type: Literal["page_view", "download", "custom"]
     url: Url | None = None
-    title: Annotated[Text, StringConstraints(max_length=500)] | None = None
-    referrer: Url | Literal[""] | None = None
-    name: Annotated[Text, StringConstraints(min_length=1, max_length=100)] | None = None
-    props: Annotated[dict[Annotated[Text, StringConstraints(max_length=64)], PropValue], Field(max_length=20)] = {}
+    title: Text | None = None
+    referrer: Annotated[str, msgspec.Meta(max_length=2048, pattern=r"^(https?://|$)")] | None = None
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    props: Annotated[dict[Annotated[str, msgspec.Meta(max_length=64)], PropValue], msgspec.Meta(max_length=20)] = {}
+
+    def __post_init__(self) -> None:
+        self.url = None if self.url is None else drop_invisible(self.url)
+        self.referrer = None if self.referrer is None else drop_invisible(self.referrer)
+        self.title = None if self.title is None else clean_text(self.title)
+        self.name = None if self.name is None else clean_text(self.name)
+        if self.type == "custom" and not self.name:
+            raise ValidationFailed("Some events are invalid.",
+                                   [FieldProblem("name", "required", "is required for custom events")])
+        self.props = {clean_text(key): _prop(key, value) for key, value in self.props.items()}
 
     def activity_data(self) -> dict[str, Any]:
         return {"vid": self.vid, "url": self.url, "title": self.title, "referrer": self.referrer, "name": self.name,
                 "props": self.props}
 
+
+def _prop(key: str, value: Any) -> Any:
+    if isinstance(value, str):
+        return drop_invisible(value)
+    # DynamoDB numbers lie within 1E-130 and 9.9E+125 in magnitude (or are zero).
+    if isinstance(value, float) and (not math.isfinite(value) or (value != 0 and not 1e-130 <= abs(value) < 9.9e125)):
+        raise ValidationFailed("Some events are invalid.", [FieldProblem(
+            "props", "invalid", "is outside the range of numbers that can be stored")])
+    return value
 
 
 def parse_beacons(content_type: str | None, body: bytes, max_events: int) -> list[Beacon]:
@@ -72,16 +76,9 @@ def parse_beacons(content_type: str | None, body: bytes, max_events: int) -> lis
     for index, item in enumerate(items):
         prefix = f"events[{index}]." if isinstance(data, list) else ""
         try:
-            beacon = Beacon.model_validate(item)
-        except ValidationError as exc:
-            problems += [
-                FieldProblem(prefix + ".".join(str(part) for part in error["loc"]), error["type"], error["msg"])
-                for error in exc.errors()
-            ]
-            continue
-        if beacon.type == "custom" and not beacon.name:
-            problems.append(FieldProblem(f"{prefix}name", "required", "is required for custom events"))
-        beacons.append(beacon)
+            beacons.append(parsed(Beacon, item))
+        except ValidationFailed as invalid:  # the first problem of each event
+            problems += [FieldProblem(prefix + p.field, p.code, p.message) for p in invalid.problems]
     if problems:
         raise ValidationFailed("Some events are invalid.", problems)
     return beacons

@@ -1,7 +1,7 @@
-"""One API object per function: HTTP API (payload 2.0) and REST (1.0) resolvers with the same routes.
+"""One API object per function: its route sets on one router, and domain errors mapped to answers here only.
 
-Routes are registered by plain functions (`RouteSet`) on each resolver, so a REST API put in front
-for WAF or usage plans is served the same way, and domain errors are mapped to responses here only.
+Routes are registered by plain functions (`RouteSet`), so the OpenAPI document is built from the same
+registrations, and a REST API put in front (for WAF or usage plans) is served by the same routes.
 """
 
 from __future__ import annotations
@@ -9,44 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, APIGatewayRestResolver, CORSConfig, Response
-from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.config.models import CorsSettings
-from nurture.domain.errors import FieldProblem, InputError, MalformedBody, StoreUnavailable, ValidationFailed
+from nurture.domain.errors import InputError, MalformedBody, StoreUnavailable
 from nurture.http.problems import input_problem, problem
+from nurture.http.router import Cors, MethodNotAllowed, Response, RouteNotFound, Router, api_event
 from nurture.observability import logger
 
-RouteSet = Callable[[ApiGatewayResolver], None]
-ALLOWED_HEADERS = ["Content-Type", "Idempotency-Key"]
+RouteSet = Callable[[Router], None]
 
 
-def cors_config(settings: CorsSettings) -> CORSConfig | None:
-    if not settings.allow_origins:
-        return None
-    first, *rest = settings.allow_origins
-    return CORSConfig(allow_origin=first, extra_origins=rest, allow_headers=ALLOWED_HEADERS, max_age=600)
-
-
-class HttpApi:
-    def __init__(self, route_sets: Sequence[RouteSet], cors: CorsSettings):
-        self.http = _resolver(APIGatewayHttpResolver, route_sets, cors)
-        self.rest = _resolver(APIGatewayRestResolver, route_sets, cors)
-
-    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if event.get("version") == "2.0":
-            return self.http.resolve(event, context)
-        if "httpMethod" in event:  # REST API proxy, or HTTP API with payload format 1.0
-            return self.rest.resolve(event, context)
-        logger.warning("not an API Gateway proxy event", extra={"keys": sorted(event)[:20]})
-        response = problem(400, "unsupported-event", "Unsupported event", "This function serves API Gateway only.")
-        return {"statusCode": response.status_code, "headers": response.headers, "body": response.body}
-
-
-def _resolver(kind: type[ApiGatewayResolver], route_sets: Sequence[RouteSet], cors: CorsSettings) -> ApiGatewayResolver:
-    app = kind(enable_validation=True, cors=cors_config(cors))  # type: ignore[call-arg]
+def router(route_sets: Sequence[RouteSet], cors: CorsSettings | None = None) -> Router:
+    """The routes of `route_sets`, with every domain error mapped to its answer."""
+    app = Router(Cors(tuple(cors.allow_origins)) if cors and cors.allow_origins else None)
 
     @app.exception_handler(InputError)
     def _input(error: InputError) -> Response:
@@ -55,18 +31,8 @@ def _resolver(kind: type[ApiGatewayResolver], route_sets: Sequence[RouteSet], co
                                                "fields": sorted({p.field.split(".")[0] for p in error.problems})})
         return input_problem(error, app.current_event.path)
 
-    @app.exception_handler(RequestValidationError)
-    def _invalid(error: RequestValidationError) -> Response:
-        problems = [
-            FieldProblem(".".join(str(part) for part in item.get("loc", ())[1:]) or "request",
-                         str(item.get("type", "invalid")), str(item.get("msg", "is invalid")))
-            for item in error.errors()
-        ]
-        return input_problem(ValidationFailed("The request is invalid.", problems), app.current_event.path)
-
     @app.exception_handler(UnicodeDecodeError)
     def _undecodable(_: UnicodeDecodeError) -> Response:
-        # Powertools decodes JSON bodies as UTF-8 before validating them.
         return input_problem(MalformedBody("The body is not valid UTF-8."), app.current_event.path)
 
     @app.exception_handler(StoreUnavailable)
@@ -75,11 +41,29 @@ def _resolver(kind: type[ApiGatewayResolver], route_sets: Sequence[RouteSet], co
         return problem(503, "unavailable", "Temporarily unavailable", "Please retry shortly.",
                        app.current_event.path, headers={"Retry-After": "2"})
 
-    @app.not_found
-    def _not_found(_: Exception) -> Response:
+    @app.exception_handler(RouteNotFound)
+    def _not_found(_: RouteNotFound) -> Response:
         return problem(404, "not-found", "Not found", "No such route.", app.current_event.path)
+
+    @app.exception_handler(MethodNotAllowed)
+    def _not_allowed(error: MethodNotAllowed) -> Response:
+        return problem(405, "method-not-allowed", "Method not allowed", f"This route answers {error}.",
+                       app.current_event.path, headers={"Allow": str(error)})
 
     for register in route_sets:
         register(app)
     return app
 
+
+class HttpApi:
+    def __init__(self, route_sets: Sequence[RouteSet], cors: CorsSettings):
+        self.router = router(route_sets, cors)
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        proxy_event = api_event(event)
+        if proxy_event is None:
+            logger.warning("not an API Gateway proxy event", extra={"keys": sorted(event)[:20]})
+            response = problem(400, "unsupported-event", "Unsupported event", "This function serves API Gateway only.")
+            return {"statusCode": response.status_code, "headers": {"Content-Type": response.content_type},
+                    "body": response.body}
+        return self.router.resolve(proxy_event)

@@ -1,19 +1,15 @@
 """GET /v1/openapi.json and GET /v1/docs: the whole public API's contract, served by the forms function.
 
 The document is generated from every route set, not only the serving function's own routes, by a
-resolver that is built for that purpose and never resolves a request.
+router that is built for that purpose and never resolves a request. Both are made on their first request:
+the other functions' routes are no part of the forms function's cold start.
 """
 
-
+import json
 from functools import cache
 from pathlib import Path as FilePath
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-
-from nurture.http.forms_routes import register_form_routes
-from nurture.http.sales_routes import register_sales_routes
-from nurture.http.tracking_routes import register_tracking_routes
+from nurture.http.router import Response, Router
 
 TITLE = "Nurture API"
 VERSION = "1.0.0"
@@ -27,23 +23,24 @@ DESCRIPTION = (
 
 @cache
 def openapi_json() -> str:
-    documented = APIGatewayHttpResolver(enable_validation=True)
-    register_form_routes(documented)
-    register_tracking_routes(documented)
-    register_sales_routes(documented)
-    return documented.get_openapi_json_schema(title=TITLE, version=VERSION, description=DESCRIPTION)
+    from nurture.http.app import router
+    from nurture.http.forms_routes import register_form_routes
+    from nurture.http.openapi import document
+    from nurture.http.sales_routes import register_sales_routes
+    from nurture.http.tracking_routes import register_tracking_routes
+
+    every_route = router([register_form_routes, register_tracking_routes, register_sales_routes])
+    return json.dumps(document(every_route, TITLE, VERSION, DESCRIPTION), ensure_ascii=False)
 
 
-
-# Route functions carry no return annotation: Powertools would read one as a response model.
-def register_docs_routes(app: ApiGatewayResolver) -> None:
-    @app.get("/v1/openapi.json", include_in_schema=False)
-    def openapi():
+def register_docs_routes(app: Router) -> None:
+    @app.get("/v1/openapi.json", documented=False)
+    def openapi() -> Response:
         return Response(200, "application/json", openapi_json())
 
-    @app.get("/v1/docs", include_in_schema=False)
-    def swagger_ui():
-        # Imported here: the Swagger UI's models cost ~40 ms of every cold start otherwise.
+    @app.get("/v1/docs", documented=False)
+    def swagger_ui() -> Response:
+        # Powertools' Swagger UI page, its script and style inlined from the package.
         from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
 
         assets = FilePath(generate_swagger_html.__code__.co_filename).parent

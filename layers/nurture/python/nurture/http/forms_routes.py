@@ -6,12 +6,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+import msgspec
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
-from pydantic import BaseModel
 
 from nurture.config.models import FormDefinition
 from nurture.domain.bodies import check_size, parse_form_fields
@@ -23,16 +20,28 @@ from nurture.domain.links import back_link
 from nurture.domain.submissions import is_spam, validate_submission
 from nurture.http import pages
 from nurture.http.problems import documented, problem_doc
-from nurture.http.requests import body_bytes, header, is_browser_post, request_context
+from nurture.http.requests import body_bytes, is_browser_post, request_context
+from nurture.http.router import Parameters, Response, Router
 from nurture.http.services import capture_settings, lead_store, verified
 from nurture.observability import logger, metrics
 from nurture.settings import marketer_config
 
 # Any id is looked up: one that is not in config/forms.yaml is a 404, whatever its shape.
-FormId = Annotated[str, Path(description="The form's id in config/forms.yaml")]
+FormId = Annotated[str, msgspec.Meta(description="The form's id in config/forms.yaml")]
+Link = Annotated[str, msgspec.Meta(max_length=2048)]
 
 
-class SubmissionReceived(BaseModel):
+class FormRef(Parameters):
+    form_id: FormId
+
+
+class ThanksQuery(Parameters):
+    form_id: FormId
+    back: Link | None = None
+    d: Annotated[Link, msgspec.Meta(description="a download form's signed link")] | None = None
+
+
+class SubmissionReceived(msgspec.Struct):
     """The same for a new and a known address: the form's answer never tells whether an address is known."""
 
     status: Literal["received"]
@@ -50,11 +59,10 @@ SUBMIT_RESPONSES = {
 }
 
 
-
-# Route functions carry no return annotation: Powertools would read one as a response model.
-def register_form_routes(app: ApiGatewayResolver) -> None:
-    @app.post("/v1/forms/<form_id>", summary="Submit a form", tags=["forms"], responses=SUBMIT_RESPONSES)
-    def submit_form(form_id: FormId):
+def register_form_routes(app: Router) -> None:
+    @app.post("/v1/forms/<form_id>", summary="Submit a form", tags=["forms"], responses=SUBMIT_RESPONSES,
+              parameters=FormRef)
+    def submit_form(form_id: str) -> Response:
         event = app.current_event
         browser = is_browser_post(event)
         form = marketer_config().forms.get(form_id)
@@ -63,7 +71,7 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
                 raise UnknownForm(f"There is no form '{form_id}'.")
             body = body_bytes(event)
             check_size(body, marketer_config().api.limits.form_body_bytes)
-            fields = parse_form_fields(header(event, "content-type"), body)
+            fields = parse_form_fields(event.headers.get("content-type"), body)
             if is_spam(form, fields):
                 logger.info("honeypot filled; dropped", extra={"form_id": form_id})
                 return _success(form_id, form, new_id(), browser, None)
@@ -73,7 +81,7 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
                 return _browser_error(form_id, form, error, event)
             raise
         result = capture_submission(submission, lead_store(), request_context(event), capture_settings(),
-                                    header(event, "idempotency-key"))
+                                    event.headers.get("idempotency-key"))
         metrics.add_metric(name="FormSubmitted", unit=MetricUnit.Count, value=1)
         logger.info("form captured",
                     extra={"form_id": form_id, "lead_id": result.lead_id, "lead_created": result.created})
@@ -81,9 +89,9 @@ def register_form_routes(app: ApiGatewayResolver) -> None:
         return _success(form_id, form, result.submission_id, browser, submission.page, download)
 
     @app.get("/v1/forms/<form_id>/thanks", summary="Built-in thank-you page", tags=["forms"],
-             responses={200: documented("HTML page", "text/html"), 404: problem_doc("No such form")})
-    def thanks(form_id: FormId, back: Annotated[str | None, Query(max_length=2048)] = None,
-               d: Annotated[str | None, Query(max_length=2048, description="a download form's signed link")] = None):
+             responses={200: documented("HTML page", "text/html"), 404: problem_doc("No such form")},
+             parameters=ThanksQuery)
+    def thanks(form_id: str, back: str | None, d: str | None) -> Response:
         form = marketer_config().forms.get(form_id)
         if form is None:
             raise UnknownForm(f"There is no form '{form_id}'.")
@@ -134,8 +142,8 @@ def _back_url(event: BaseProxyEvent, page: str | None = None) -> str | None:
     """The form's page (as posted, else as the browser's Referer says), for a "back" link: only when it is one
     of the sender's own sites."""
     config = marketer_config()
-    return back_link(page or header(event, "referer"), config.api.cors.allow_origins, config.link_hosts,
-                     header(event, "host"))
+    return back_link(page or event.headers.get("referer"), config.api.cors.allow_origins, config.link_hosts,
+                     event.headers.get("host"))
 
 
 def _browser_error(form_id: str, form: FormDefinition | None, error: InputError, event: BaseProxyEvent) -> Response:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-
 from nurture.domain.errors import FieldProblem, InputError
+from nurture.http.router import Response
+
+OpenAPIResponse = dict[str, Any]
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://nurture.invalid/problems/"  # documented in docs/api.md; not dereferenced
@@ -30,7 +30,7 @@ def input_problem(error: InputError, instance: str | None = None) -> Response:
 
 
 def documented(description: str, media_type: str | None = None, model: Any = None) -> OpenAPIResponse:
-    """An OpenAPI response entry; problem+json for error statuses when no media type is given."""
+    """An OpenAPI response entry; `model` (a msgspec Struct) becomes a schema of the document's components."""
     response: OpenAPIResponse = {"description": description}
     if model is not None:
         response["content"] = {media_type or "application/json": {"model": model}}

@@ -20,14 +20,6 @@ from nurture.domain.text import drop_invisible
 from nurture.settings import runtime_settings
 
 
-def header(event: BaseProxyEvent, name: str) -> str | None:
-    wanted = name.lower()
-    for key, value in (event.headers or {}).items():
-        if key.lower() == wanted:
-            return value
-    return None
-
-
 def body_bytes(event: BaseProxyEvent) -> bytes:
     body = event.body or ""
     if not event.is_base64_encoded:
@@ -42,7 +34,7 @@ def source_ip(event: BaseProxyEvent) -> str | None:
     """The client's address: behind CloudFront (CLIENT_IP_HEADER set) the one it forwards, else the connection's.
     A caller of the API's own endpoint can write that header itself: the address is recorded, never trusted."""
     forwarded_in = runtime_settings().client_ip_header
-    if forwarded_in and (forwarded := _address_without_port(header(event, forwarded_in))):
+    if forwarded_in and (forwarded := _address_without_port(event.headers.get(forwarded_in))):
         return forwarded
     if isinstance(event, APIGatewayProxyEventV2):
         return event.request_context.http.source_ip
@@ -77,13 +69,13 @@ MAX_USER_AGENT = 512  # stored on hits: a real one is far shorter
 
 
 def request_context(event: BaseProxyEvent) -> RequestContext:
-    agent = header(event, "user-agent")
+    agent = event.headers.get("user-agent")
     return RequestContext(received_at=utc_now(), source_ip=source_ip(event),
                           user_agent=drop_invisible(agent)[:MAX_USER_AGENT] if agent else None)
 
 
 def is_browser_post(event: BaseProxyEvent) -> bool:
     """A plain HTML form post: form-encoded and asking for a page rather than JSON."""
-    kind, _ = media_type(header(event, "content-type"))
-    accept = (header(event, "accept") or "").lower()
+    kind, _ = media_type(event.headers.get("content-type"))
+    accept = (event.headers.get("accept") or "").lower()
     return kind in (URLENCODED, MULTIPART) and ("text/html" in accept or "application/json" not in accept)

@@ -4,13 +4,10 @@ tasks and record their calls, record offline activity, set subscriptions, erase.
 import base64
 import binascii
 import json
-from functools import partial
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+import msgspec
 
 from nurture.adapters.lead_store import InvalidCursor
 from nurture.config.sales import OWNER_ID
@@ -25,76 +22,110 @@ from nurture.domain.sales.tasks import TASK_ID, CallOutcome, CallReport, TaskSta
 from nurture.domain.text import clean_text
 from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import caller_arn, request_context
+from nurture.http.router import Input, Parameters, Response, Router
 from nurture.http.services import lead_store, preference_settings
 from nurture.jsonable import json_default
 from nurture.observability import logger
 from nurture.settings import marketer_config
 
-LeadId = Annotated[str, Path(max_length=128, description="The lead's id")]
+LeadId = Annotated[str, msgspec.Meta(max_length=128, description="The lead's id")]
+OwnerId = Annotated[str, msgspec.Meta(pattern=OWNER_ID, description="a salesperson's or queue's id")]
+PageSize = Annotated[int, msgspec.Meta(ge=1, le=200)]
+Cursor = Annotated[str, msgspec.Meta(max_length=2048)]
+Note = Annotated[str, msgspec.Meta(max_length=MAX_NOTE)]
 
 
-class SubscriptionsBody(BaseModel):
-    """The types to set, as the person asked sales: true to receive, false to stop; the others stay."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    receive: dict[Annotated[str, Field(max_length=32)], bool] = Field(min_length=1, max_length=50)
+class LeadRef(Parameters):
+    lead_id: LeadId
 
 
-def _written(text: str) -> str:
+class TaskRef(Parameters):
+    task_id: Annotated[str, msgspec.Meta(pattern=TASK_ID, description="The task's id")]
+
+
+class LeadList(Parameters):
+    rank: Annotated[Literal["A", "B", "C"], msgspec.Meta(description="A when no owner is given")] | None = None
+    owner: OwnerId | None = None
+    stage: Annotated[Stage, msgspec.Meta(description="with owner: only leads in this stage")] | None = None
+    limit: PageSize = 50
+    cursor: Cursor | None = None
+
+
+class TaskList(Parameters):
+    owner: OwnerId
+    status: Annotated[TaskStatus, msgspec.Meta(description="open (soonest due first) or done (latest first)")] = \
+        "open"
+    limit: PageSize = 50
+    cursor: Cursor | None = None
+
+
+def _written(field: str, text: str) -> str:
+    """`text` as stored for people to read later: nothing invisible; something must be left."""
     cleaned = clean_text(text)
     if not cleaned:
-        raise ValueError("must say something visible")
+        raise ValidationFailed("The body is invalid.", [FieldProblem(field, "invalid", "must say something visible")])
     return cleaned
 
 
-class OwnerBody(BaseModel):
+def _note(text: str | None) -> str | None:
+    return None if text is None else clean_text(text, multiline=True)  # a note keeps its lines
+
+
+class SubscriptionsBody(Input):
+    """The types to set, as the person asked sales: true to receive, false to stop; the others stay."""
+
+    receive: Annotated[dict[Annotated[str, msgspec.Meta(max_length=32)], bool],
+                       msgspec.Meta(min_length=1, max_length=50)]
+
+
+class OwnerBody(Input):
     """Who the lead goes to, who decided and why: all three are recorded on the lead's timeline."""
 
-    model_config = ConfigDict(extra="forbid")
+    owner: Annotated[str, msgspec.Meta(pattern=OWNER_ID, description="a salesperson or queue of config/sales.yaml")]
+    by: Annotated[str, msgspec.Meta(max_length=100, description="who decided")]
+    reason: Annotated[str, msgspec.Meta(max_length=500)]
 
-    owner: str = Field(pattern=OWNER_ID, description="a salesperson or queue of config/sales.yaml")
-    by: Annotated[str, AfterValidator(_written)] = Field(max_length=100, description="who decided")
-    reason: Annotated[str, AfterValidator(_written)] = Field(max_length=500)
+    def __post_init__(self) -> None:
+        self.by, self.reason = _written("by", self.by), _written("reason", self.reason)
 
 
-class FeedbackBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FeedbackBody(Input):
     outcome: Outcome
-    # Stored as text people read later: nothing invisible, the note keeps its lines.
-    reason: Annotated[str, AfterValidator(clean_text)] | None = Field(default=None, max_length=500)
-    note: Annotated[str, AfterValidator(partial(clean_text, multiline=True))] | None = Field(default=None,
-                                                                                            max_length=2000)
+    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    note: Note | None = None
+
+    def __post_init__(self) -> None:
+        self.reason = None if self.reason is None else clean_text(self.reason)
+        self.note = _note(self.note)
 
 
-class CallOutcomeBody(BaseModel):
+class CallOutcomeBody(Input):
     """What came of a call on a task: recorded on the lead's timeline and scored."""
 
-    model_config = ConfigDict(extra="forbid")
-
     outcome: CallOutcome
-    by: Annotated[str, AfterValidator(_written)] = Field(max_length=100, description="who called")
-    note: Annotated[str, AfterValidator(partial(clean_text, multiline=True))] | None = Field(default=None,
-                                                                                            max_length=2000)
-    attempt: int | None = Field(default=None, ge=1, le=10, description="the call this reports (1: the first); "
-                                                                      "a retried request naming it changes nothing")
+    by: Annotated[str, msgspec.Meta(max_length=100, description="who called")]
+    note: Note | None = None
+    attempt: Annotated[int, msgspec.Meta(ge=1, le=10, description="the call this reports (1: the first); a retried "
+                                                                   "request naming it changes nothing")] | None = None
+
+    def __post_init__(self) -> None:
+        self.by, self.note = _written("by", self.by), _note(self.note)
 
 
-class ActivityBody(BaseModel):
+class ActivityBody(Input):
     """Something that happened outside the web (a meeting, a booth visit): recorded on the lead's timeline and
     scored by scoring.yaml's rules."""
 
-    model_config = ConfigDict(extra="forbid")
+    id: Annotated[str, msgspec.Meta(pattern=CLIENT_ID, description="your id of the activity: a retried request "
+                                                                   "with it changes nothing")]
+    type: Annotated[str, msgspec.Meta(max_length=40, description="one of scoring.yaml's offline_activities")]
+    by: Annotated[str, msgspec.Meta(max_length=MAX_BY, description="who met the person")]
+    occurred_at: Annotated[datetime, msgspec.Meta(tz=True, description="when it happened, with its offset; "
+                                                                       "default: now")] | None = None
+    note: Note | None = None
 
-    id: str = Field(pattern=CLIENT_ID, description="your id of the activity: a retried request with it changes "
-                                                   "nothing")
-    type: str = Field(max_length=40, description="one of scoring.yaml's offline_activities")
-    by: Annotated[str, AfterValidator(_written)] = Field(max_length=MAX_BY, description="who met the person")
-    occurred_at: AwareDatetime | None = Field(default=None, description="when it happened, with its offset; "
-                                                                        "default: now")
-    note: Annotated[str, AfterValidator(partial(clean_text, multiline=True))] | None = Field(default=None,
-                                                                                            max_length=MAX_NOTE)
+    def __post_init__(self) -> None:
+        self.by, self.note = _written("by", self.by), _note(self.note)
 
 
 def _cursor(token: str | None) -> dict[str, Any] | None:
@@ -123,12 +154,11 @@ LISTED = ("lead_id", "email", "name", "company", "rank", "stage", "total", "fit"
           "handed_off_at")
 
 
-# Route functions carry no return annotation: Powertools would read one as a response model.
-def register_sales_routes(app: ApiGatewayResolver) -> None:
+def register_sales_routes(app: Router) -> None:
     @app.get("/v1/leads/<lead_id>", summary="A lead with scores, breakdown and activity", tags=["sales"],
              responses={200: documented("The lead", "application/json"), 404: problem_doc("No such lead"),
-                        422: problem_doc("Not a lead id")})
-    def get_lead(lead_id: LeadId):
+                        422: problem_doc("Not a lead id")}, parameters=LeadRef)
+    def get_lead(lead_id: str) -> Response:
         record = lead_store().lead_record(lead_id)
         if record is None:
             raise LeadNotFound(f"There is no lead '{lead_id}'.")
@@ -138,14 +168,9 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
 
     @app.get("/v1/leads", summary="Leads of a rank, highest score first; or of an owner, newest first",
              tags=["sales"], responses={200: documented("A page of leads", "application/json"),
-                                        422: problem_doc("Bad query")})
-    def list_leads(
-        rank: Annotated[Literal["A", "B", "C"] | None, Query(description="A when no owner is given")] = None,
-        owner: Annotated[str | None, Query(pattern=OWNER_ID, description="a salesperson's or queue's id")] = None,
-        stage: Annotated[Stage | None, Query(description="with owner: only leads in this stage")] = None,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    ):
+                                        422: problem_doc("Bad query")}, parameters=LeadList)
+    def list_leads(rank: str | None, owner: str | None, stage: Stage | None, limit: int, cursor: str | None
+                   ) -> Response:
         store = lead_store()
         try:
             if owner is None:
@@ -166,8 +191,9 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
 
     @app.post("/v1/leads/<lead_id>/owner", summary="Give a lead to another salesperson or queue", tags=["sales"],
               responses={200: documented("The owner, before and after", "application/json"),
-                         404: problem_doc("No such lead"), 422: problem_doc("Unknown owner or invalid body")})
-    def reassign_owner(lead_id: LeadId, body: Annotated[OwnerBody, Body()]):
+                         404: problem_doc("No such lead"), 422: problem_doc("Unknown owner or invalid body")},
+              parameters=LeadRef, body=OwnerBody)
+    def reassign_owner(lead_id: str, body: OwnerBody) -> Response:
         config = marketer_config()
         result = reassign(lead_id, Reassignment(body.owner, body.by, body.reason, caller_arn(app.current_event)),
                           lead_store(), config.sales, utc_now(), config.api.event_retention_days)
@@ -177,8 +203,8 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
 
     @app.post("/v1/leads/<lead_id>/feedback", summary="Sales' verdict on a lead", tags=["sales"],
               responses={200: documented("Applied", "application/json"), 404: problem_doc("No such lead"),
-                         422: problem_doc("Invalid feedback")})
-    def feedback(lead_id: LeadId, body: Annotated[FeedbackBody, Body()]):
+                         422: problem_doc("Invalid feedback")}, parameters=LeadRef, body=FeedbackBody)
+    def feedback(lead_id: str, body: FeedbackBody) -> Response:
         config = marketer_config()
         result = record_feedback(lead_id, Feedback(body.outcome, body.reason, body.note), lead_store(), config.scoring,
                                  utc_now(), config.api.event_retention_days)
@@ -187,13 +213,8 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
 
     @app.get("/v1/tasks", summary="A salesperson's or queue's call tasks: open ones soonest due first",
              tags=["sales"], responses={200: documented("A page of tasks", "application/json"),
-                                        422: problem_doc("Bad query")})
-    def list_tasks(
-        owner: Annotated[str, Query(pattern=OWNER_ID, description="a salesperson's or queue's id")],
-        status: Annotated[TaskStatus, Query(description="open (soonest due first) or done (latest first)")] = "open",
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        cursor: Annotated[str | None, Query(max_length=2048)] = None,
-    ):
+                                        422: problem_doc("Bad query")}, parameters=TaskList)
+    def list_tasks(owner: str, status: TaskStatus, limit: int, cursor: str | None) -> Response:
         try:
             found, next_key = lead_store().tasks_by_owner(owner, status, limit, _cursor(cursor))
         except InvalidCursor as error:
@@ -205,9 +226,8 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
     @app.post("/v1/tasks/<task_id>/outcome", summary="What came of a call on a task", tags=["sales"],
               responses={200: documented("The task after the call", "application/json"),
                          404: problem_doc("No such task"), 409: problem_doc("The task was closed otherwise"),
-                         422: problem_doc("Invalid outcome")})
-    def call_outcome(task_id: Annotated[str, Path(pattern=TASK_ID, description="The task's id")],
-                     body: Annotated[CallOutcomeBody, Body()]):
+                         422: problem_doc("Invalid outcome")}, parameters=TaskRef, body=CallOutcomeBody)
+    def call_outcome(task_id: str, body: CallOutcomeBody) -> Response:
         config = marketer_config()
         result = record_call_outcome(task_id, CallReport(body.outcome, body.by, body.note, body.attempt,
                                                          caller_arn(app.current_event)),
@@ -220,8 +240,9 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
               "a trade-show booth visit", tags=["sales"],
               responses={201: documented("Recorded", "application/json"),
                          200: documented("Recorded before under this id: nothing changed", "application/json"),
-                         404: problem_doc("No such lead"), 422: problem_doc("Unknown type or invalid body")})
-    def record_activity(lead_id: LeadId, body: Annotated[ActivityBody, Body()]):
+                         404: problem_doc("No such lead"), 422: problem_doc("Unknown type or invalid body")},
+              parameters=LeadRef, body=ActivityBody)
+    def record_activity(lead_id: str, body: ActivityBody) -> Response:
         config = marketer_config()
         entry = OfflineEntry(client_id=body.id, kind=body.type, by=body.by, occurred_at=body.occurred_at,
                              note=body.note, source="api", caller=caller_arn(app.current_event))
@@ -234,8 +255,9 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
               tags=["sales"], responses={200: documented("Applied", "application/json"),
                                          404: problem_doc("No such lead"),
                                          409: problem_doc("The lead left every email"),
-                                         422: problem_doc("Unknown subscription types")})
-    def subscriptions(lead_id: LeadId, body: Annotated[SubscriptionsBody, Body()]):
+                                         422: problem_doc("Unknown subscription types")},
+              parameters=LeadRef, body=SubscriptionsBody)
+    def subscriptions(lead_id: str, body: SubscriptionsBody) -> Response:
         changed = change_for_lead(lead_id, body.receive, lead_store(), request_context(app.current_event),
                                   preference_settings())
         logger.info("subscriptions set by sales", extra={"lead_id": lead_id, "changed": changed})
@@ -243,8 +265,8 @@ def register_sales_routes(app: ApiGatewayResolver) -> None:
 
     @app.delete("/v1/leads/<lead_id>", summary="Erase a lead (only a hashed suppression entry stays)",
                 tags=["sales"], responses={204: documented("Erased"), 404: problem_doc("No such lead"),
-                                           422: problem_doc("Not a lead id")})
-    def erase(lead_id: LeadId):
+                                           422: problem_doc("Not a lead id")}, parameters=LeadRef)
+    def erase(lead_id: str) -> Response:
         erase_lead(lead_id, lead_store())
         logger.info("lead erased", extra={"lead_id": lead_id})
         return Response(204, None, "")

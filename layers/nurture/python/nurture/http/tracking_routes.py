@@ -5,9 +5,7 @@ from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-from aws_lambda_powertools.event_handler.openapi.params import Path
+import msgspec
 
 from nurture.domain.beacons import parse_beacons
 from nurture.domain.bodies import check_size
@@ -21,7 +19,8 @@ from nurture.domain.tokens import ExpiredToken, TokenSigner
 from nurture.domain.tracking import record_beacons, record_email_click, record_email_open
 from nurture.http import pages
 from nurture.http.problems import documented, problem_doc
-from nurture.http.requests import body_bytes, header, request_context
+from nurture.http.requests import body_bytes, request_context
+from nurture.http.router import Parameters, Response, Router
 from nurture.http.services import (
     double_opt_in_settings,
     lead_store,
@@ -34,30 +33,35 @@ from nurture.http.services import (
 from nurture.observability import logger
 from nurture.settings import marketer_config
 
+
 # No length or pattern here: the pixel must answer a GIF to anything, so the domain judges the token.
-Token = Annotated[str, Path(description="A signed tracking token")]
+class Link(Parameters):
+    token: Annotated[str, msgspec.Meta(description="A signed tracking token")]
+
+
 NO_STORE = {"Cache-Control": "no-store, max-age=0"}
-# Route functions carry no return annotation: Powertools would read one as a response model.
-def register_tracking_routes(app: ApiGatewayResolver) -> None:
+
+
+def register_tracking_routes(app: Router) -> None:
     @app.post("/v1/events", summary="Record website events (the tracking snippet's beacon)", tags=["tracking"],
               responses={204: documented("Recorded"), 400: problem_doc("Malformed body"),
                          413: problem_doc("Body over the size limit"), 415: problem_doc("Unsupported content type"),
                          422: problem_doc("Invalid events")})
-    def collect_events():
+    def collect_events() -> Response:
         event = app.current_event
         limits = marketer_config().api.limits
         body = body_bytes(event)
         check_size(body, limits.beacon_body_bytes)
         settings = tracking_settings()
-        beacons = parse_beacons(header(event, "content-type"), body, settings.max_events)
+        beacons = parse_beacons(event.headers.get("content-type"), body, settings.max_events)
         recorded = record_beacons(beacons, lead_store(), request_context(event), settings)
         if recorded.dropped:  # over a visitor's quota, or an erased lead's browser: still a 204
             logger.info("hits dropped", extra={"count": recorded.dropped})
         return Response(204, None, "", headers=NO_STORE)
 
-    @app.get("/v1/t/o/<token>", summary="Email open pixel (1x1 GIF, always)", tags=["tracking"],
+    @app.get("/v1/t/o/<token>", summary="Email open pixel (1x1 GIF, always)", tags=["tracking"], parameters=Link,
              responses={200: documented("A 1x1 GIF", "image/gif")})
-    def open_pixel(token: Token):
+    def open_pixel(token: str) -> Response:
         event = app.current_event
         try:
             # People's and machines' opens are told apart on the activity: the report counts both.
@@ -72,9 +76,9 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
 
     @app.get("/v1/unsubscribe/<token>", summary="The preference page: the lead's choices per subscription type "
                                                 "(a GET changes nothing)",
-             tags=["tracking"], responses={200: documented("Preference page", "text/html"),
+             tags=["tracking"], parameters=Link, responses={200: documented("Preference page", "text/html"),
                                            400: documented("Invalid or forged link", "text/html")})
-    def preference_page(token: Token):
+    def preference_page(token: str) -> Response:
         try:
             shown = verified(lambda keys: preferences(token, keys, lead_store(), preference_settings()))
         except InvalidToken:
@@ -86,9 +90,9 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
 
     @app.post("/v1/unsubscribe/<token>", summary="RFC 8058 one-click (leaves the email's type), the page's "
                                                  "choices, or leaving everything",
-              tags=["tracking"], responses={200: documented("Done", "text/html"),
+              tags=["tracking"], parameters=Link, responses={200: documented("Done", "text/html"),
                                             400: documented("Invalid or forged link", "text/html")})
-    def preference_post(token: Token):
+    def preference_post(token: str) -> Response:
         body = body_bytes(app.current_event)
         check_size(body, marketer_config().api.limits.form_body_bytes)
         form = parse_qs(body.decode("utf-8", "replace"))
@@ -107,10 +111,10 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
         return Response(200, "text/html; charset=utf-8", pages.unsubscribed_page(kind), headers=NO_STORE)
 
     @app.get("/v1/confirm/<token>", summary="Double opt-in: the confirmation page (a GET confirms nothing)",
-             tags=["tracking"], responses={200: documented("Confirmation page", "text/html"),
+             tags=["tracking"], parameters=Link, responses={200: documented("Confirmation page", "text/html"),
                                            400: documented("Invalid or forged link", "text/html"),
                                            410: documented("Expired link, or a sign-up removed", "text/html")})
-    def confirmation_page(token: Token):
+    def confirmation_page(token: str) -> Response:
         try:
             shown = verified(lambda keys: confirmation_state(token, keys, lead_store()))
         except ExpiredToken:
@@ -120,10 +124,10 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
         return _confirmation(shown)
 
     @app.post("/v1/confirm/<token>", summary="Double opt-in: the page's button confirms the sign-up, once",
-              tags=["tracking"], responses={200: documented("Confirmed", "text/html"),
+              tags=["tracking"], parameters=Link, responses={200: documented("Confirmed", "text/html"),
                                             400: documented("Invalid or forged link", "text/html"),
                                             410: documented("Expired link, or a sign-up removed", "text/html")})
-    def confirmation_post(token: Token):
+    def confirmation_post(token: str) -> Response:
         check_size(body_bytes(app.current_event), marketer_config().api.limits.form_body_bytes)
         context = request_context(app.current_event)
         try:
@@ -135,28 +139,29 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
         return _confirmation(shown)
 
     @app.get("/v1/registrations/<token>", summary="A seminar registration's page, with its cancel button (a GET "
-                                                   "cancels nothing)", tags=["tracking"],
+                                                   "cancels nothing)", tags=["tracking"], parameters=Link,
              responses={200: documented("The registration's page", "text/html"),
                         400: documented("Invalid or forged link", "text/html"),
                         410: documented("The session has begun", "text/html")})
-    def registration_page(token: Token):
+    def registration_page(token: str) -> Response:
         return _registration(lambda keys: registration_view(token, keys, registrations(), marketer_config().events,
                                                             utc_now()))
 
     @app.post("/v1/registrations/<token>", summary="The page's button: cancels the registration once, and its seat "
                                                     "goes to the first on the waitlist", tags=["tracking"],
+              parameters=Link,
               responses={200: documented("Cancelled (or it was already)", "text/html"),
                          400: documented("Invalid or forged link", "text/html"),
                          410: documented("The session has begun", "text/html")})
-    def registration_cancel(token: Token):
+    def registration_cancel(token: str) -> Response:
         check_size(body_bytes(app.current_event), marketer_config().api.limits.form_body_bytes)
         return _registration(lambda keys: cancel(token, keys, registrations(), marketer_config().events, utc_now(),
                                                  marketer_config().api.event_retention_days))
 
-    @app.get("/v1/t/c/<token>", summary="Email click redirect", tags=["tracking"],
+    @app.get("/v1/t/c/<token>", summary="Email click redirect", tags=["tracking"], parameters=Link,
              responses={302: documented("Redirect to the link's destination"),
                         400: documented("Invalid or forged link (an HTML page, never a redirect)", "text/html")})
-    def click(token: Token):
+    def click(token: str) -> Response:
         event = app.current_event
         try:
             outcome = verified(lambda keys: record_email_click(token, keys, lead_store(), request_context(event),
@@ -172,12 +177,12 @@ def register_tracking_routes(app: ApiGatewayResolver) -> None:
         return Response(302, "text/plain", "", headers={"Location": str(outcome.url), **NO_STORE})
 
     @app.get("/v1/d/<token>", summary="A download form's material: records the download, then redirects to the "
-                                      "file for a few minutes", tags=["tracking"],
+                                      "file for a few minutes", tags=["tracking"], parameters=Link,
              responses={302: documented("Redirect to the file"),
                         400: documented("Invalid or forged link (an HTML page, never a redirect)", "text/html"),
                         404: documented("The material is not in its bucket", "text/html"),
                         410: documented("Expired link: the person requests the material again", "text/html")})
-    def download(token: Token):
+    def download(token: str) -> Response:
         try:
             # The file is looked for first: a download that cannot happen is not recorded.
             got = verified(lambda keys: record_download(token, keys, lead_store(), request_context(app.current_event),

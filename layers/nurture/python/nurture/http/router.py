@@ -1,0 +1,197 @@
+"""The API functions' resolver: routes, their inputs, CORS, and errors mapped to answers in one place.
+
+Powertools' event handler did this until decision 90; its import alone (with asyncio, and pydantic for
+its OpenAPI parameters) was half of an API function's cold start. Routes declare their path and query
+parameters and their JSON body as msgspec Structs: checked here, turned into keyword arguments, and
+described by the same types in the OpenAPI document (`nurture.http.openapi`). Events stay Powertools'
+data classes, for HTTP API (payload 2.0) and REST (1.0) alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import msgspec
+from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import (
+    APIGatewayProxyEvent,
+    APIGatewayProxyEventV2,
+)
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
+
+from nurture.domain.inputs import decoded, parsed
+from nurture.http.requests import body_bytes
+
+E = TypeVar("E", bound=BaseException)
+ALLOWED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
+_PARAMETER = re.compile(r"<(\w+)>")
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A route's JSON body: unknown keys are refused (see `nurture.domain.inputs`)."""
+
+
+class Parameters(msgspec.Struct, kw_only=True):
+    """A route's path and query parameters: a field named in the path template is a path parameter, any
+    other a query parameter (text converted to the field's type; unknown query keys are ignored)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status_code: int
+    content_type: str | None = None
+    body: str | bytes = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Cors:
+    allow_origins: tuple[str, ...]
+    max_age: int = 600
+
+    def headers(self, origin: str | None) -> dict[str, str]:
+        if not origin or origin not in self.allow_origins:
+            return {}
+        return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Headers": ",".join(ALLOWED_HEADERS),
+                "Access-Control-Max-Age": str(self.max_age), "Vary": "Origin"}
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str  # /v1/leads/<lead_id>
+    pattern: re.Pattern[str]
+    function: Callable[..., Response]
+    parameters: type[Parameters] | None
+    body: type[Input] | None
+    summary: str
+    tags: tuple[str, ...]
+    responses: Mapping[int, Mapping[str, Any]]
+    documented: bool
+
+    @property
+    def path_names(self) -> tuple[str, ...]:
+        return tuple(_PARAMETER.findall(self.path))
+
+
+class Router:
+    """Routes registered by plain functions (`RouteSet`) with `get`/`post`/`delete`, answered by `resolve`."""
+
+    def __init__(self, cors: Cors | None = None):
+        self.routes: list[Route] = []
+        self.cors = cors
+        self._handlers: dict[type[BaseException], Callable[[Any], Response]] = {}
+        self._current: BaseProxyEvent | None = None
+
+    @property
+    def current_event(self) -> BaseProxyEvent:
+        if self._current is None:
+            raise RuntimeError("no request is being resolved")
+        return self._current
+
+    def route(self, method: str, path: str, *, summary: str = "", tags: Iterable[str] = (),
+              responses: Mapping[int, Mapping[str, Any]] | None = None, parameters: type[Parameters] | None = None,
+              body: type[Input] | None = None, documented: bool = True) -> Callable[[Callable[..., Response]],
+                                                                                  Callable[..., Response]]:
+        if parameters is not None and (undeclared := set(_PARAMETER.findall(path)) - set(parameters.__struct_fields__)):
+            raise ValueError(f"{path}: path parameters {sorted(undeclared)} are not in {parameters.__name__}")
+        pattern = re.compile("^" + _PARAMETER.sub(r"(?P<\1>[^/]+)", re.escape(path)) + "/?$")
+
+        def register(function: Callable[..., Response]) -> Callable[..., Response]:
+            self.routes.append(Route(method, path, pattern, function, parameters, body, summary, tuple(tags),
+                                     dict(responses or {}), documented))
+            return function
+        return register
+
+    def get(self, path: str, **options: Any) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+        return self.route("GET", path, **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+        return self.route("POST", path, **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+        return self.route("DELETE", path, **options)
+
+    def exception_handler(self, kind: type[E]) -> Callable[[Callable[[E], Response]], Callable[[E], Response]]:
+        def register(handler: Callable[[E], Response]) -> Callable[[E], Response]:
+            self._handlers[kind] = handler
+            return handler
+        return register
+
+    def resolve(self, event: BaseProxyEvent) -> dict[str, Any]:
+        """The proxy answer to one API Gateway event (payload 2.0 or 1.0)."""
+        self._current = event
+        try:
+            cors = self.cors.headers(event.headers.get("origin")) if self.cors else {}
+            response = self._answer(event, cors)
+            return _proxy_answer(response, cors, isinstance(event, APIGatewayProxyEventV2))
+        finally:
+            self._current = None
+
+    def _answer(self, event: BaseProxyEvent, cors: Mapping[str, str]) -> Response:
+        path, method = event.path, event.http_method.upper()
+        matches = [(route, found) for route in self.routes if (found := route.pattern.match(path))]
+        chosen = next(((route, found) for route, found in matches if route.method == method), None)
+        try:
+            if chosen is None:
+                allowed = sorted({route.method for route, _ in matches} | {"OPTIONS"})
+                if method == "OPTIONS" and matches:  # a CORS preflight: allowed origins get the headers
+                    return Response(204, None, "", {"Access-Control-Allow-Methods": ",".join(allowed)} if cors else {})
+                if matches:
+                    raise MethodNotAllowed(allowed)
+                raise RouteNotFound(path)
+            route, found = chosen
+            return route.function(**self._arguments(route, found.groupdict(), event))
+        except Exception as error:
+            handler = next((self._handlers[kind] for kind in type(error).__mro__ if kind in self._handlers), None)
+            if handler is None:
+                raise
+            return handler(error)
+
+    @staticmethod
+    def _arguments(route: Route, path_values: dict[str, str], event: BaseProxyEvent) -> dict[str, Any]:
+        arguments: dict[str, Any] = dict(path_values)
+        if route.parameters is not None:
+            query = {name: value for name, value in (event.query_string_parameters or {}).items()
+                     if name not in path_values}
+            arguments.update(msgspec.structs.asdict(parsed(route.parameters, {**query, **path_values}, from_text=True)))
+        if route.body is not None:
+            arguments["body"] = decoded(route.body, body_bytes(event))
+        return arguments
+
+
+class RouteNotFound(Exception):
+    """No route has this path."""
+
+
+class MethodNotAllowed(Exception):
+    """A route has this path, not this method."""
+
+    def __init__(self, allowed: list[str]):
+        super().__init__(", ".join(allowed))
+        self.allowed = allowed
+
+
+def api_event(event: Mapping[str, Any]) -> BaseProxyEvent | None:
+    """The event as Powertools' data class of its payload format; None for anything but API Gateway."""
+    if event.get("version") == "2.0":
+        return APIGatewayProxyEventV2(dict(event))
+    if "httpMethod" in event:  # REST API proxy, or HTTP API with payload format 1.0
+        return APIGatewayProxyEvent(dict(event))
+    return None
+
+
+def _proxy_answer(response: Response, cors: Mapping[str, str], http_api: bool) -> dict[str, Any]:
+    headers = {**cors, **response.headers}
+    if response.content_type:
+        headers["Content-Type"] = response.content_type
+    binary = isinstance(response.body, bytes)
+    body = base64.b64encode(response.body).decode() if isinstance(response.body, bytes) else response.body
+    answer: dict[str, Any] = {"statusCode": response.status_code, "headers": headers, "body": body,
+                              "isBase64Encoded": binary}
+    if http_api:
+        answer["cookies"] = []
+    return answer
