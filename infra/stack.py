@@ -9,6 +9,7 @@ from infra import paths
 from infra.constructs.alerts import Alerts
 from infra.constructs.audience_scan import AudienceScan
 from infra.constructs.config_store import ConfigStore
+from infra.constructs.console_auth import ConsoleAuth
 from infra.constructs.data import Data
 from infra.constructs.dispatch_schedule import DispatchSchedule, SendQueue
 from infra.constructs.edge import VIEWER_ADDRESS_HEADER, Edge, WebAcl
@@ -33,6 +34,8 @@ from nurture.topology import (
     OUTPUT_AUDIENCE_QUEUE,
     OUTPUT_CONFIG_BUCKET,
     OUTPUT_CONFIGURATION_SET,
+    OUTPUT_CONSOLE_CLIENT,
+    OUTPUT_CONSOLE_USER_POOL,
     OUTPUT_DEPLOYED_CONFIG,
     OUTPUT_HANDOFF_QUEUE,
     OUTPUT_MATERIALS_BUCKET,
@@ -69,6 +72,8 @@ TABLE_ACTIONS = {
     "audience": [],
     "notifier": [],  # its alert markers only: ALERT_MARKERS
     "replies": [],  # on leads' items, an address's claim and its suppression entry only: REPLY_ITEMS
+    # Reads only: a lead's items and whether its address is suppressed (its lists are INDEX_READS).
+    "console": ["dynamodb:GetItem", "dynamodb:Query"],
 }
 # Actions on campaigns' and scans' items only (their partition keys): a starting campaign's state and its scan's
 # parts (dispatcher), a part's progress and the campaign's state (audience). Neither can touch a lead.
@@ -97,7 +102,7 @@ SEMINAR_PLACE_DELETES = {"tracking": ["dynamodb:DeleteItem"], "sender": ["dynamo
 SEMINAR_PLACE_KEYS = [keys.event_pk("*")]
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
-INDEX_READS = {"sales_api": ["by_rank", "by_owner"], "dispatcher": ["due"]}
+INDEX_READS = {"sales_api": ["by_rank", "by_owner"], "console": ["by_rank", "by_owner"], "dispatcher": ["due"]}
 
 
 class NurtureStack(Stack):
@@ -130,7 +135,8 @@ class NurtureStack(Stack):
                                                reserved_concurrency=settings.reserved_concurrency_of(spec),
                                                tracing=settings.tracing)
                          for name, spec in FUNCTIONS.items() if name in API_FUNCTIONS}
-        api = PublicApi(self, "Api", api_functions, settings.log_retention, settings.access_log)
+        console = ConsoleAuth(self, "ConsoleAuth")
+        api = PublicApi(self, "Api", api_functions, settings.log_retention, console.authorizer, settings.access_log)
         public_url = Edge(self, "Edge", api.api, web_acl.arn).url if web_acl is not None else api.url
         send = SendQueue(self, "Send", dead_letters)
         audience = AudienceScan(self, "AudienceScan", dead_letters)
@@ -205,6 +211,10 @@ class NurtureStack(Stack):
         CfnOutput(self, "SalesApiUrl", value=api.url,
                   description="Base URL sales tooling signs its calls to (SigV4): the API's own endpoint")
         CfnOutput(self, OUTPUT_TABLE, value=data.table.table_name)
+        CfnOutput(self, OUTPUT_CONSOLE_USER_POOL, value=console.user_pool.user_pool_id,
+                  description="The console's users: invite them and put them in a group (docs/console.md)")
+        CfnOutput(self, OUTPUT_CONSOLE_CLIENT, value=console.client.user_pool_client_id,
+                  description="The console's app client: the console signs in through it")
         CfnOutput(self, OUTPUT_SIGNING_KEY_PARAMETER, value=key.parameter_name,
                   description="The SSM SecureString parameter holding the tracking links' signing keyring")
         CfnOutput(self, OUTPUT_CONFIG_BUCKET, value=config.bucket.bucket_name,

@@ -49,7 +49,8 @@ BURST_LIMIT = 400
 
 class PublicApi(Construct):
     def __init__(self, scope: Construct, construct_id: str, functions: dict[str, NurtureFunction],
-                 log_retention: logs.RetentionDays, access_log: str = "infrequent") -> None:
+                 log_retention: logs.RetentionDays, console_authorizer: apigwv2.IHttpRouteAuthorizer,
+                 access_log: str = "infrequent") -> None:
         super().__init__(scope, construct_id)
         # CORS is answered by the functions from config/api.yaml, so there is one allowlist.
         self.api = apigwv2.HttpApi(self, "HttpApi", description="Nurture public API", create_default_stage=False)
@@ -83,19 +84,21 @@ class PublicApi(Construct):
                 path=route.path,
                 methods=[apigwv2.HttpMethod(route.method)],
                 integration=integrations_by_function[route.function],
-                # Sales tooling signs its requests (SigV4); everything else is called by browsers.
-                authorizer=iam_authorizer if route.iam else None,
+                # Sales tooling signs its requests (SigV4); the console's users send Cognito's ID token; everything
+                # else is called by anonymous browsers.
+                authorizer=iam_authorizer if route.iam else console_authorizer if route.signed_in else None,
             )
             for added in routes:
                 # The stage's setting for a route CloudFormation has not made yet would fail the stage.
                 self.stage.node.add_dependency(added)
-                if not route.iam:
+                if not route.iam and not route.signed_in:
                     acknowledge(
                         Validations.of(added),
                         "AwsSolutions-APIG4",
                         "Public by design: web forms, tracking beacons and email links are posted by anonymous "
-                        "browsers. Abuse is bounded by per-route throttles, reserved concurrency, body limits and "
-                        "the honeypot (and, with nurture:waf, a rate limit per address).",
+                        "browsers; CORS preflights carry no credentials. Abuse is bounded by per-route throttles, "
+                        "reserved concurrency, body limits and the honeypot (and, with nurture:waf, a rate limit per "
+                        "address).",
                     )
         # Each route's own steady and burst limits, from its throttle class.
         stage = cast(apigwv2.CfnStage, self.stage.node.default_child)

@@ -126,6 +126,8 @@ EXPECTED_ACTIONS = {
     "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},  # + alerts queue
     "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                            "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"},
+    # The console reads: a lead's items, whether its address is suppressed, and the lead lists' indexes.
+    "console": COMMON | {"dynamodb:GetItem", "dynamodb:Query"},
     "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
                             "dynamodb:DescribeTable", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                             "dynamodb:BatchGetItem", "sqs:SendMessage"},
@@ -214,7 +216,8 @@ def test_functions_only_read_the_config_bucket_which_is_private_and_ships_versio
     assert "ConfigProblem" in alarms  # a version that does not validate, or a store that cannot be read
 
 
-def test_only_the_sales_api_reads_the_rank_and_owner_indexes_and_the_dispatcher_the_due_one(synthesized):
+def test_only_the_sales_api_and_the_console_read_the_rank_and_owner_indexes_and_the_dispatcher_the_due_one(
+        synthesized):
     template, _ = synthesized
     policies = template.find_resources("AWS::IAM::Policy")
     index_grants: dict[str, set[str]] = {}
@@ -224,7 +227,8 @@ def test_only_the_sales_api_reads_the_rank_and_owner_indexes_and_the_dispatcher_
             for resource in resources:
                 if isinstance(resource, dict) and "/index/" in str(resource.get("Fn::Join", [None, [""]])[1][-1]):
                     index_grants.setdefault(name.split("FunctionRole")[0], set()).add(resource["Fn::Join"][1][-1])
-    assert index_grants == {"SalesApi": {"/index/by_rank", "/index/by_owner"}, "Dispatcher": {"/index/due"}}
+    assert index_grants == {"SalesApi": {"/index/by_rank", "/index/by_owner"},
+                            "Console": {"/index/by_rank", "/index/by_owner"}, "Dispatcher": {"/index/due"}}
 
 
 def test_the_dispatcher_ticks_every_minute(synthesized):
@@ -403,11 +407,38 @@ def test_handoff_queue_is_fifo_encrypted_with_a_dead_letter_queue(synthesized):
     assert len([q for q in queues.values() if q["Properties"].get("FifoQueue")]) == 2
 
 
-def test_sales_routes_need_iam(synthesized):
+def test_sales_routes_need_iam_and_the_consoles_a_cognito_token(synthesized):
     template, _ = synthesized
     routes = template.find_resources("AWS::ApiGatewayV2::Route")
     auth = {r["Properties"]["RouteKey"]: r["Properties"].get("AuthorizationType", "NONE") for r in routes.values()}
-    assert auth == {route.route_key: "AWS_IAM" if route.iam else "NONE" for route in ROUTES}
+    assert auth == {route.route_key: "AWS_IAM" if route.iam else "JWT" if route.signed_in else "NONE"
+                    for route in ROUTES}
+    assert {route.method for route in ROUTES if route.signed_in} == {"GET"}  # its preflights carry no token
+
+
+def test_the_console_authorizer_checks_the_user_pools_id_tokens_for_the_consoles_client(synthesized):
+    template, _ = synthesized
+    (authorizer,) = template.find_resources("AWS::ApiGatewayV2::Authorizer").values()
+    pool = next(iter(template.find_resources("AWS::Cognito::UserPool")))
+    client = next(iter(template.find_resources("AWS::Cognito::UserPoolClient")))
+    settings = authorizer["Properties"]
+    assert settings["AuthorizerType"] == "JWT"
+    assert settings["IdentitySource"] == ["$request.header.Authorization"]
+    assert settings["JwtConfiguration"]["Audience"] == [{"Ref": client}]
+    assert pool in json.dumps(settings["JwtConfiguration"]["Issuer"])
+
+
+def test_the_console_user_pool_is_invite_only_with_a_strong_password_and_one_group_per_role(synthesized):
+    template, _ = synthesized
+    (pool,) = template.find_resources("AWS::Cognito::UserPool").values()
+    assert pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert pool["Properties"]["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    assert pool["DeletionPolicy"] == "Retain"  # the people who use the console outlive a redeploy
+    groups = {g["Properties"]["GroupName"] for g in template.find_resources("AWS::Cognito::UserPoolGroup").values()}
+    assert groups == {"admin", "marketer", "sales"}
+    (client,) = template.find_resources("AWS::Cognito::UserPoolClient").values()
+    assert client["Properties"]["GenerateSecret"] is False  # a browser holds no secret
+    assert client["Properties"]["PreventUserExistenceErrors"] == "ENABLED"
 
 
 def _granted(template: Template, output: str) -> dict[str, set[str]]:
@@ -985,3 +1016,4 @@ def test_waf_without_a_target_account_and_region_is_refused_by_name(tmp_path, mo
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ValueError, match="nurture:waf needs the target account and region"):
         _synthesized_with(tmp_path, waf="true")
+

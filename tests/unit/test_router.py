@@ -175,3 +175,20 @@ def test_the_openapi_document_describes_parameters_bodies_and_answers_from_the_s
     assert set(spec["components"]["schemas"]) == {"Book", "Shelved"}
     assert spec["components"]["schemas"]["Book"]["additionalProperties"] is False
     assert "parameters" not in spec["paths"]["/v1/cover"]["get"]
+
+
+def test_a_signed_in_route_names_its_scheme_and_two_structs_of_one_name_stay_apart():
+    other_shelf = msgspec.defstruct("Shelf", [("shelf_id", str)], bases=(Parameters,), module="elsewhere")
+
+    def more(app: Router) -> None:
+        @app.get("/v1/private/<shelf_id>", summary="Mine", parameters=other_shelf, security="console")
+        def private(shelf_id: str) -> Response:
+            return Response(200, "application/json", "{}")
+
+    spec = document(router([library, more]), "T", "1", "d")
+
+    operation = spec["paths"]["/v1/private/{shelf_id}"]["get"]
+    assert operation["security"] == [{"console": []}] and "security" not in spec["paths"]["/v1/cover"]["get"]
+    assert spec["components"]["securitySchemes"]["console"]["scheme"] == "bearer"
+    assert [p["schema"] for p in operation["parameters"]] == [{"type": "string"}]
+    assert spec["paths"]["/v1/shelves/{shelf_id}"]["get"]["parameters"][0]["schema"]["maxLength"] == 8

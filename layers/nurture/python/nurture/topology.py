@@ -43,6 +43,8 @@ THROTTLES: dict[str, Throttle] = {
     "docs": Throttle(rate=5, burst=10),
     # Sales tooling, signed: a CRM sync paging through leads and sending feedback.
     "sales": Throttle(rate=10, burst=20),
+    # People at the console: a page is a few requests; a team of marketers and salespeople clicking about.
+    "console": Throttle(rate=20, burst=40),
 }
 
 
@@ -53,6 +55,9 @@ class ApiRoute:
     function: str
     throttle: str  # its class in THROTTLES
     iam: bool = False  # IAM-authorized in AWS (sales tooling signs its requests); open on the local runtime
+    # The console's: Cognito's ID token, checked by the HTTP API's JWT authorizer in AWS and by the local gateway
+    # against the emulator's user pool
+    signed_in: bool = False
 
     def __post_init__(self) -> None:
         if self.throttle not in THROTTLES:
@@ -73,6 +78,8 @@ OUTPUT_SENDER_ADDRESS = "SenderAddress"  # what `nurture campaign test` sends fr
 OUTPUT_CONFIGURATION_SET = "SesConfigurationSet"
 OUTPUT_CONFIG_BUCKET = "ConfigBucketName"  # where `nurture config push` publishes
 OUTPUT_WEBHOOK_PARAMETERS = "WebhookParameterPath"  # `nurture webhooks set` writes each webhook's parameter here
+OUTPUT_CONSOLE_USER_POOL = "ConsoleUserPoolId"
+OUTPUT_CONSOLE_CLIENT = "ConsoleClientId"
 OUTPUT_DEPLOYED_CONFIG = "DeployedConfigUrl"  # version 1: the config bundle the deploy shipped (s3://…)
 
 # SES's email events reach the ses_events queue through EventBridge's default bus (docs/ses-events.md): the rule
@@ -152,6 +159,9 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         # Sales tooling is an integration or two; ten bound a runaway script.
         FunctionSpec("sales_api", "functions.sales_api.handler", "functions/sales_api", 512, 10,
                      "Sales API: leads, ranks, feedback and erasure", reserved_concurrency=10),
+        # A page is a few reads of one lead or one index page; ten at once serve a marketing team and its sales.
+        FunctionSpec("console", "functions.console.handler", "functions/console", 512, 10,
+                     "The marketer's console API: leads, their timeline and score over time", reserved_concurrency=10),
     )
 }
 
@@ -181,4 +191,11 @@ ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("GET", "/v1/tasks", "sales_api", "sales", iam=True),
     ApiRoute("POST", "/v1/tasks/{task_id}/outcome", "sales_api", "sales", iam=True),
     ApiRoute("DELETE", "/v1/leads/{lead_id}", "sales_api", "sales", iam=True),
+    ApiRoute("GET", "/v1/console/me", "console", "console", signed_in=True),
+    ApiRoute("GET", "/v1/console/leads", "console", "console", signed_in=True),
+    ApiRoute("GET", "/v1/console/leads/{lead_id}", "console", "console", signed_in=True),
+    # Preflights carry no token: the console is served from its own origin (CloudFront) in AWS.
+    ApiRoute("OPTIONS", "/v1/console/me", "console", "console"),
+    ApiRoute("OPTIONS", "/v1/console/leads", "console", "console"),
+    ApiRoute("OPTIONS", "/v1/console/leads/{lead_id}", "console", "console"),
 )

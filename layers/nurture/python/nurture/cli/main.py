@@ -252,6 +252,8 @@ def run_local(args: argparse.Namespace) -> int:
     import faulthandler
     import os
 
+    from nurture.local.cognito import LOCAL_PASSWORD as CONSOLE_PASSWORD
+    from nurture.local.cognito import USERS as CONSOLE_USERS
     from nurture.local.runtime import LocalSystem
     from nurture.local.site import StaticSite
 
@@ -272,6 +274,8 @@ def run_local(args: argparse.Namespace) -> int:
     for name, url in system.urls().items():
         print(f"  {name:<24} {url}", flush=True)
     print(f"  {'Outbox folder':<24} {system.outbox_dir}", flush=True)
+    print(f"  {'Console sign-in':<24} {', '.join(f'{email} ({group})' for group, email in CONSOLE_USERS.items())}"
+          f", password {CONSOLE_PASSWORD} (this machine only)", flush=True)
     print("Press Ctrl-C to stop." + (f" State persists in {args.persist}." if args.persist else
                                      " State is in memory (use --persist DIR to keep it)."), flush=True)
     # Woken every second: a signal's handler then runs even where a blocking wait is not interrupted by it

@@ -85,6 +85,18 @@ class UnsupportedMediaType(InputError):
     title = "Unsupported content type"
 
 
+class NotSignedIn(InputError):
+    status = 401
+    slug = "not-signed-in"
+    title = "Not signed in"
+
+
+class Forbidden(InputError):
+    status = 403
+    slug = "forbidden"
+    title = "Not allowed"
+
+
 class ValidationFailed(InputError):
     status = 422
     slug = "validation-failed"

@@ -24,12 +24,14 @@ DESCRIPTION = (
 @cache
 def openapi_json() -> str:
     from nurture.http.app import router
+    from nurture.http.console_routes import register_console_routes
     from nurture.http.forms_routes import register_form_routes
     from nurture.http.openapi import document
     from nurture.http.sales_routes import register_sales_routes
     from nurture.http.tracking_routes import register_tracking_routes
 
-    every_route = router([register_form_routes, register_tracking_routes, register_sales_routes])
+    every_route = router([register_form_routes, register_tracking_routes, register_sales_routes,
+                          register_console_routes])
     return json.dumps(document(every_route, TITLE, VERSION, DESCRIPTION), ensure_ascii=False)
 
 

@@ -12,6 +12,10 @@ from nurture.http.problems import problem_doc
 from nurture.http.router import Route, Router
 
 _REF = "#/components/schemas/{name}"
+SECURITY_SCHEMES = {
+    "console": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "The console user's Cognito ID token, checked by the HTTP API's JWT authorizer"},
+}
 
 
 def document(router: Router, title: str, version: str, description: str) -> dict[str, Any]:
@@ -24,9 +28,11 @@ def document(router: Router, title: str, version: str, description: str) -> dict
         paths.setdefault(re.sub(r"<(\w+)>", r"{\1}", route.path), {})[route.method.lower()] = \
             _operation(route, schema_of, components)
     for parameters in {route.parameters for route in routes if route.parameters is not None}:
-        del components[parameters.__name__]  # they are the operations' parameters, not schemas of their own
+        del components[_name(schema_of[parameters])]  # they are the operations' parameters, not schemas of their own
+    schemes = {route.security for route in routes if route.security}
     return {"openapi": "3.1.0", "info": {"title": title, "version": version, "description": description},
-            "paths": paths, "components": {"schemas": components}}
+            "paths": paths, "components": {"schemas": components, **(
+                {"securitySchemes": {name: SECURITY_SCHEMES[name] for name in sorted(schemes)}} if schemes else {})}}
 
 
 def _models(routes: Iterable[Route]) -> list[type]:
@@ -41,8 +47,10 @@ def _models(routes: Iterable[Route]) -> list[type]:
 def _operation(route: Route, schema_of: dict[type, dict[str, Any]], components: dict[str, Any]) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": route.summary, "operationId": f"{route.function.__name__}_"
                                  f"{route.method.lower()}", "tags": list(route.tags)}
+    if route.security:
+        operation["security"] = [{route.security: []}]
     if route.parameters is not None:
-        operation["parameters"] = _parameters(route, components[route.parameters.__name__])
+        operation["parameters"] = _parameters(route, components[_name(schema_of[route.parameters])])
     if route.body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": schema_of[route.body]}}}
@@ -54,6 +62,11 @@ def _operation(route: Route, schema_of: dict[type, dict[str, Any]], components: 
         responses.setdefault(422, problem_doc("Invalid query or body"))
     operation["responses"] = {str(status): responses[status] for status in sorted(responses)}
     return operation
+
+
+def _name(reference: dict[str, Any]) -> str:
+    """A component's name from its reference: msgspec names two Structs of one name apart by their modules."""
+    return str(reference["$ref"]).rpartition("/")[2]
 
 
 def _parameters(route: Route, schema: dict[str, Any]) -> list[dict[str, Any]]:

@@ -71,6 +71,7 @@ class Route:
     tags: tuple[str, ...]
     responses: Mapping[int, Mapping[str, Any]]
     documented: bool
+    security: str | None  # the scheme of nurture.http.openapi.SECURITY_SCHEMES its caller authenticates with
 
     @property
     def path_names(self) -> tuple[str, ...]:
@@ -94,15 +95,15 @@ class Router:
 
     def route(self, method: str, path: str, *, summary: str = "", tags: Iterable[str] = (),
               responses: Mapping[int, Mapping[str, Any]] | None = None, parameters: type[Parameters] | None = None,
-              body: type[Input] | None = None, documented: bool = True) -> Callable[[Callable[..., Response]],
-                                                                                  Callable[..., Response]]:
+              body: type[Input] | None = None, documented: bool = True, security: str | None = None
+              ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
         if parameters is not None and (undeclared := set(_PARAMETER.findall(path)) - set(parameters.__struct_fields__)):
             raise ValueError(f"{path}: path parameters {sorted(undeclared)} are not in {parameters.__name__}")
         pattern = re.compile("^" + _PARAMETER.sub(r"(?P<\1>[^/]+)", re.escape(path)) + "/?$")
 
         def register(function: Callable[..., Response]) -> Callable[..., Response]:
             self.routes.append(Route(method, path, pattern, function, parameters, body, summary, tuple(tags),
-                                     dict(responses or {}), documented))
+                                     dict(responses or {}), documented, security))
             return function
         return register
 

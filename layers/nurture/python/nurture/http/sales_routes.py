@@ -1,11 +1,9 @@
 """The sales API: look leads up, list them by rank or owner, give them another owner, send feedback, list call
 tasks and record their calls, record offline activity, set subscriptions, erase. IAM-authorized in AWS."""
 
-import base64
-import binascii
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -20,6 +18,7 @@ from nurture.domain.sales.owners import Reassignment, reassign
 from nurture.domain.sales.task_views import listed_tasks
 from nurture.domain.sales.tasks import TASK_ID, CallOutcome, CallReport, TaskStatus, record_call_outcome
 from nurture.domain.text import clean_text
+from nurture.http.paging import LISTED, Cursor, PageSize, bad_cursor, cursor_key, next_cursor
 from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import caller_arn, request_context
 from nurture.http.router import Input, Parameters, Response, Router
@@ -30,8 +29,6 @@ from nurture.settings import marketer_config
 
 LeadId = Annotated[str, msgspec.Meta(max_length=128, description="The lead's id")]
 OwnerId = Annotated[str, msgspec.Meta(pattern=OWNER_ID, description="a salesperson's or queue's id")]
-PageSize = Annotated[int, msgspec.Meta(ge=1, le=200)]
-Cursor = Annotated[str, msgspec.Meta(max_length=2048)]
 Note = Annotated[str, msgspec.Meta(max_length=MAX_NOTE)]
 
 
@@ -128,32 +125,6 @@ class ActivityBody(Input):
         self.by, self.note = _written("by", self.by), _note(self.note)
 
 
-def _cursor(token: str | None) -> dict[str, Any] | None:
-    if not token:
-        return None
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not isinstance(decoded, dict):
-            raise ValueError("not an object")
-        return decoded
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise _bad_cursor() from error
-
-
-def _bad_cursor() -> ValidationFailed:
-    return ValidationFailed("The cursor is not one this API gave out.",
-                            [FieldProblem("cursor", "invalid", "is not a cursor from a previous page")])
-
-
-def _token(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).rstrip(b"=").decode() if key else None
-
-
-# What a lead list shows of each lead.
-LISTED = ("lead_id", "email", "name", "company", "rank", "stage", "total", "fit", "engagement", "owner",
-          "handed_off_at")
-
-
 def register_sales_routes(app: Router) -> None:
     @app.get("/v1/leads/<lead_id>", summary="A lead with scores, breakdown and activity", tags=["sales"],
              responses={200: documented("The lead", "application/json"), 404: problem_doc("No such lead"),
@@ -177,16 +148,16 @@ def register_sales_routes(app: Router) -> None:
                 if stage is not None:
                     raise ValidationFailed("A stage lists one owner's leads.",
                                            [FieldProblem("stage", "needs_owner", "is given only with owner")])
-                items, next_key = store.leads_by_rank(rank or "A", limit, _cursor(cursor), LISTED)
+                items, next_key = store.leads_by_rank(rank or "A", limit, cursor_key(cursor), LISTED)
             elif rank is not None:
                 raise ValidationFailed("List by rank or by owner, not both.",
                                        [FieldProblem("rank", "with_owner", "is not given with owner")])
             else:
-                items, next_key = store.leads_by_owner(owner, stage, limit, _cursor(cursor), LISTED)
+                items, next_key = store.leads_by_owner(owner, stage, limit, cursor_key(cursor), LISTED)
         except InvalidCursor as error:
-            raise _bad_cursor() from error
+            raise bad_cursor() from error
         leads = [{name: i.get(name) for name in LISTED} for i in items]
-        return Response(200, "application/json", json.dumps({"leads": leads, "next_cursor": _token(next_key)},
+        return Response(200, "application/json", json.dumps({"leads": leads, "next_cursor": next_cursor(next_key)},
                                                              ensure_ascii=False, default=json_default))
 
     @app.post("/v1/leads/<lead_id>/owner", summary="Give a lead to another salesperson or queue", tags=["sales"],
@@ -216,11 +187,11 @@ def register_sales_routes(app: Router) -> None:
                                         422: problem_doc("Bad query")}, parameters=TaskList)
     def list_tasks(owner: str, status: TaskStatus, limit: int, cursor: str | None) -> Response:
         try:
-            found, next_key = lead_store().tasks_by_owner(owner, status, limit, _cursor(cursor))
+            found, next_key = lead_store().tasks_by_owner(owner, status, limit, cursor_key(cursor))
         except InvalidCursor as error:
-            raise _bad_cursor() from error
+            raise bad_cursor() from error
         tasks = listed_tasks(found, utc_now())
-        return Response(200, "application/json", json.dumps({"tasks": tasks, "next_cursor": _token(next_key)},
+        return Response(200, "application/json", json.dumps({"tasks": tasks, "next_cursor": next_cursor(next_key)},
                                                             ensure_ascii=False, default=json_default))
 
     @app.post("/v1/tasks/<task_id>/outcome", summary="What came of a call on a task", tags=["sales"],

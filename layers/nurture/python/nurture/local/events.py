@@ -38,8 +38,10 @@ def http_api_event(
     route: ApiRoute | None = None,
     path_parameters: dict[str, str] | None = None,
     account_id: str = "123456789012",
+    jwt_claims: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API payload 2.0 event, as the service sends it to a Lambda integration."""
+    """An API Gateway HTTP API payload 2.0 event, as the service sends it to a Lambda integration; with
+    `jwt_claims`, as its JWT authorizer passes on a token it accepted."""
     headers = {name.lower(): value for name, value in (headers or {}).items()}
     cookies = [c.strip() for c in headers.pop("cookie", "").split(";") if c.strip()]
     now = datetime.now(UTC)
@@ -82,6 +84,8 @@ def http_api_event(
         event["queryStringParameters"] = params
     if path_parameters:
         event["pathParameters"] = path_parameters
+    if jwt_claims is not None:
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": authorizer_claims(jwt_claims), "scopes": None}}
     if body is not None:
         event["body"] = base64.b64encode(body).decode("ascii") if encoded else body.decode("utf-8")
     return event
@@ -114,3 +118,10 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def authorizer_claims(claims: dict[str, Any]) -> dict[str, str]:
+    """The claims as the HTTP API's JWT authorizer hands them to the function: every value a string, a list as
+    "[a b]"."""
+    return {name: f"[{' '.join(map(str, value))}]" if isinstance(value, list)
+            else str(value).lower() if isinstance(value, bool) else str(value) for name, value in claims.items()}

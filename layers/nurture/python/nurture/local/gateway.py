@@ -31,6 +31,8 @@ class Page:
 Pages = Callable[[str], Page | None]
 # A POST or PUT to a local stand-in (the webhook receiver, kintone): method, path, headers, body.
 Receivers = Callable[[str, str, dict[str, str], bytes], Page | None]
+# What the JWT authorizer of a signed-in route checks: the Authorization header's token -> its claims, or None.
+SignedIn = Callable[[str | None], dict[str, Any] | None]
 
 
 class Gateway(ThreadingHTTPServer):
@@ -39,10 +41,12 @@ class Gateway(ThreadingHTTPServer):
     # load test's 50 clients) beyond it was refused with connection resets.
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], pages: Pages | None = None, receivers: Receivers | None = None):
+    def __init__(self, address: tuple[str, int], pages: Pages | None = None, receivers: Receivers | None = None,
+                 signed_in: SignedIn | None = None):
         super().__init__(address, GatewayHandler)
         self.pages: Pages = pages or (lambda path: None)
         self.receivers: Receivers = receivers or (lambda method, path, headers, body: None)
+        self.signed_in: SignedIn = signed_in or (lambda authorization: None)
 
 
 class GatewayHandler(BaseHTTPRequestHandler):
@@ -77,8 +81,14 @@ class GatewayHandler(BaseHTTPRequestHandler):
             self._send(404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}')
             return
         route, parameters = matched
+        claims = self.server.signed_in(headers.get("authorization")) if route.signed_in else None
+        if route.signed_in and claims is None:  # the authorizer's own answer, before any function runs
+            self._send(401, {"Content-Type": "application/json", "WWW-Authenticate": "Bearer"},
+                       b'{"message":"Unauthorized"}')
+            return
         event = http_api_event(self.command, url.path, query=url.query, headers=headers, body=body,
-                               source_ip=self.client_address[0], route=route, path_parameters=parameters)
+                               source_ip=self.client_address[0], route=route, path_parameters=parameters,
+                               jwt_claims=claims)
         try:
             response = invoke(route.function, event)
         except Exception:

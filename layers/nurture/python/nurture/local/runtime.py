@@ -28,6 +28,7 @@ from nurture.config.sales import KINTONE
 from nurture.config.versions import deployed_version
 from nurture.domain.clock import iso
 from nurture.local import emulator
+from nurture.local.cognito import CONSOLE_SETTINGS, TokenCheck, console_settings, create_console_pool
 from nurture.local.functions import invoke
 from nurture.local.gateway import Gateway, Page, index_page
 from nurture.local.kintone import PATH as KINTONE_PATH
@@ -106,6 +107,8 @@ class LocalSystem:
         reset_clients()
         reload()
         create_resources(self.resources)
+        self.console = create_console_pool(boto3.session.Session(region_name=self.resources.region))
+        self._emulator_url = emulator_url
         if self.persist:
             self._restore()
         self._ship_config()
@@ -126,7 +129,7 @@ class LocalSystem:
         self.kintone = KintoneFake(self.resources.webhook_parameters, self.resources.region, sales.crm.kintone)
         self.gateway = Gateway((self.host, self.port), self._page, lambda *request: (
             self.webhooks.receive(*request) or self.kintone.receive(*request) or
-            self.outbox.reply(request[0], request[1], request[3])))
+            self.outbox.reply(request[0], request[1], request[3])), TokenCheck(self.console, emulator_url))
         self.port = self.gateway.server_address[1]
         point_webhooks_at(self.resources, {**{webhook: f"{self.gateway_url}{WEBHOOKS}/{webhook}"
                                               for webhook in sales.webhooks},
@@ -199,6 +202,8 @@ class LocalSystem:
             return self.webhooks.page(path)
         if path.startswith(KINTONE_PATH):
             return self.kintone.page(path)
+        if path == CONSOLE_SETTINGS:
+            return console_settings(self.console, self._emulator_url)
         return self.site.page(path)
 
     def urls(self) -> dict[str, str]:
@@ -213,6 +218,7 @@ class LocalSystem:
             "Mail outbox": f"{base}/_outbox",
             "Webhooks received": f"{base}{WEBHOOKS}",
             "kintone app (local)": f"{base}{KINTONE_PATH}",
+            "Console": f"{base}/console/",
         }
 
     def stop(self) -> None:

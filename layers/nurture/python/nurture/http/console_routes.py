@@ -1,0 +1,89 @@
+"""/v1/console/...: what the console's pages read, for a signed-in user of the groups each route allows."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+import msgspec
+from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEventV2
+
+from nurture.adapters.lead_store import InvalidCursor
+from nurture.domain.clock import utc_now
+from nurture.domain.console.access import ConsoleUser, console_user, visible_owner
+from nurture.domain.console.views import console_lead
+from nurture.domain.errors import LeadNotFound, NotSignedIn
+from nurture.http.paging import LISTED, Cursor, PageSize, bad_cursor, cursor_key, next_cursor
+from nurture.http.problems import PROBLEM_JSON, documented, problem_doc
+from nurture.http.router import Parameters, Response, Router
+from nurture.http.services import lead_store
+from nurture.jsonable import json_default
+from nurture.settings import marketer_config
+
+# A request without a valid token is answered by the JWT authorizer itself ({"message": "Unauthorized"}).
+SIGNED_IN = {401: {"description": "Not signed in", "content": {"application/json": {"schema": {}},
+                                                               PROBLEM_JSON: {"schema": {}}}},
+             403: problem_doc("Your groups do not allow this")}
+CONSOLE = {"tags": ["console"], "security": "console"}
+
+
+class LeadRef(Parameters):
+    lead_id: Annotated[str, msgspec.Meta(max_length=128, description="The lead's id")]
+
+
+class LeadList(Parameters):
+    rank: Annotated[Literal["A", "B", "C"], msgspec.Meta(description="default A; a salesperson sees their own "
+                                                                     "leads, newest first")] = "A"
+    limit: PageSize = 50
+    cursor: Cursor | None = None
+
+
+def signed_in(event: object) -> ConsoleUser:
+    """The user the JWT authorizer let through; a route reached without it (a misrouted call) is refused."""
+    if not isinstance(event, APIGatewayProxyEventV2):
+        raise NotSignedIn("The console answers the HTTP API's signed-in requests only.")
+    return console_user(event.request_context.authorizer.jwt_claim or {})
+
+
+def _json(status: int, body: object) -> Response:
+    return Response(status, "application/json", json.dumps(body, ensure_ascii=False, default=json_default),
+                    {"Cache-Control": "no-store"})
+
+
+def register_console_routes(app: Router) -> None:
+    @app.get("/v1/console/me", summary="Who is signed in, their groups and what they may do", **CONSOLE,
+             responses={200: documented("The user", "application/json"), **SIGNED_IN})
+    def me() -> Response:
+        user = signed_in(app.current_event)
+        return _json(200, {"subject": user.subject, "email": user.email, "groups": sorted(user.groups),
+                           "language": user.language,
+                           "may": sorted(right for right in ("leads:read", "leads:read_all", "leads:erase")
+                                         if user.may(right))})
+
+    @app.get("/v1/console/leads", summary="Leads of a rank, highest score first (a salesperson: their own)",
+             parameters=LeadList, **CONSOLE,
+             responses={200: documented("A page of leads", "application/json"), **SIGNED_IN})
+    def leads(rank: str, limit: int, cursor: str | None) -> Response:
+        owner = visible_owner(signed_in(app.current_event), marketer_config().sales)
+        store = lead_store()
+        try:
+            if owner is None:
+                items, next_key = store.leads_by_rank(rank, limit, cursor_key(cursor), LISTED)
+            else:
+                items, next_key = store.leads_by_owner(owner, None, limit, cursor_key(cursor), LISTED)
+        except InvalidCursor as error:
+            raise bad_cursor() from error
+        return _json(200, {"leads": [{name: item.get(name) for name in LISTED} for item in items],
+                           "next_cursor": next_cursor(next_key)})
+
+    @app.get("/v1/console/leads/<lead_id>", summary="A lead: profile, timeline, score over time and its story",
+             parameters=LeadRef, **CONSOLE,
+             responses={200: documented("The lead", "application/json"), 404: problem_doc("No such lead"),
+                        422: problem_doc("Not a lead id"), **SIGNED_IN})
+    def lead(lead_id: str) -> Response:
+        owner = visible_owner(signed_in(app.current_event), marketer_config().sales)
+        record = lead_store().lead_record(lead_id)
+        # A salesperson asking for another's lead learns no more than of a lead that is not there.
+        if record is None or (owner is not None and record.profile.get("owner") != owner):
+            raise LeadNotFound(f"There is no lead '{lead_id}'.")
+        return _json(200, console_lead(record, marketer_config().scoring, utc_now()))

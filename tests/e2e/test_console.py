@@ -1,0 +1,93 @@
+"""The marketer's console in a real browser: sign in as each group, find a lead from the demo site, read its
+timeline and score chart, and no serious or critical accessibility violation on any page (axe-core)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from nurture.domain.console.access import Group
+from nurture.local.cognito import LOCAL_PASSWORD, USERS
+from tests.e2e.conftest import ARTIFACTS
+from tests.local_system import REPO, RunningSystem
+
+pytestmark = pytest.mark.e2e
+AXE = (REPO / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
+
+
+def signed_in(browser: Browser, site: RunningSystem, group: Group, locale: str = "ja-JP") -> Page:
+    page = browser.new_context(base_url=site.base_url, locale=locale).new_page()
+    page.goto("/console/")
+    page.fill("input[name=email]", USERS[group])
+    page.fill("input[name=password]", LOCAL_PASSWORD)
+    page.click("form#sign-in button[type=submit]")
+    expect(page.locator("#user")).to_contain_text(group)
+    return page
+
+
+def serious_violations(page: Page) -> list[dict[str, Any]]:
+    page.add_script_tag(content=AXE)
+    found: list[dict[str, Any]] = page.evaluate("async () => (await axe.run(document)).violations"
+                                                ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))")
+    return [violation for violation in found if violation["impact"] in ("serious", "critical")]
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"console-{name}.png"), full_page=True)
+
+
+def a_hot_lead_from_the_demo_site(site: RunningSystem) -> str:
+    lead_id = site.submit("/v1/forms/demo", {
+        "email": "e2e-console@big-e2e.example.co.jp", "name": "画面 確認", "company": "大手 E2E",
+        "title": "部長", "phone": "03-1234-5678", "consent": True, "employees": "5000"})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not site.items(f"LEAD#{lead_id}", "PROFILE")[0].get("rank"):
+        time.sleep(0.3)
+    return lead_id
+
+
+def test_a_marketer_finds_a_lead_reads_its_score_chart_and_timeline_and_the_pages_are_accessible(
+        browser: Browser, site: RunningSystem):
+    lead_id = a_hot_lead_from_the_demo_site(site)
+    rank = site.items(f"LEAD#{lead_id}", "PROFILE")[0]["rank"]
+    page = signed_in(browser, site, "marketer")
+
+    page.select_option("#rank", rank)
+    page.click(f"a[href='#/leads/{lead_id}']")
+
+    expect(page.locator("#view h1")).to_have_text("画面 確認")
+    expect(page.locator("svg.chart circle.step").first).to_be_visible()
+    expect(page.locator("ol.timeline li").first).to_contain_text("form_submit")
+    shot(page, "lead")
+    assert serious_violations(page) == []
+    page.goto("/console/#/leads")
+    expect(page.locator("table")).to_be_visible()
+    shot(page, "leads")
+    assert serious_violations(page) == []
+
+
+def test_the_sign_in_page_refuses_a_wrong_password_and_is_accessible(browser: Browser, site: RunningSystem):
+    page = browser.new_context(base_url=site.base_url, locale="en-US").new_page()
+    page.goto("/console/")
+    page.fill("input[name=email]", USERS["admin"])
+    page.fill("input[name=password]", "not-the-password")
+    page.click("form#sign-in button[type=submit]")
+
+    expect(page.locator("#sign-in-error")).to_have_text("Wrong email address or password.")
+    shot(page, "sign-in")
+    assert serious_violations(page) == []
+
+
+@pytest.mark.parametrize("group", ["admin", "sales"])
+def test_each_group_signs_in_and_sees_the_leads_it_may(browser: Browser, site: RunningSystem, group: Group):
+    page = signed_in(browser, site, group)
+
+    expect(page.locator("#view h1")).to_have_text("リード")
+    page.click("#language")
+    expect(page.locator("#view h1")).to_have_text("Leads")
+    page.click("#sign-out")
+    expect(page.locator("form#sign-in")).to_be_visible()
