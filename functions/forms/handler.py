@@ -1,27 +1,7 @@
 """Forms function: lead capture (POST /v1/forms/{form_id}) and the API's OpenAPI document."""
 
-from functools import lru_cache
-from typing import Any
-
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from nurture.http.app import HttpApi
+from nurture.http.app import api_handler
 from nurture.http.docs_routes import register_docs_routes
 from nurture.http.forms_routes import register_form_routes
-from nurture.observability import logger, metrics, traced
-from nurture.settings import active_config, marketer_config, pin_config
 
-
-@lru_cache(maxsize=2)
-def api(config_version: int) -> HttpApi:
-    """One per config version: CORS comes from the config."""
-    return HttpApi([register_form_routes, register_docs_routes], marketer_config().api.cors)
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@metrics.log_metrics
-@traced
-@pin_config
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return api(active_config().version).resolve(event, context)
+lambda_handler = api_handler([register_form_routes, register_docs_routes])

@@ -1,26 +1,6 @@
 """Sales API function: lead lookup, lists by rank, feedback and erasure (IAM-authorized in AWS)."""
 
-from functools import lru_cache
-from typing import Any
-
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from nurture.http.app import HttpApi
+from nurture.http.app import api_handler
 from nurture.http.sales_routes import register_sales_routes
-from nurture.observability import logger, metrics, traced
-from nurture.settings import active_config, marketer_config, pin_config
 
-
-@lru_cache(maxsize=2)
-def api(config_version: int) -> HttpApi:
-    """One per config version: CORS comes from the config."""
-    return HttpApi([register_sales_routes], marketer_config().api.cors)
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@metrics.log_metrics
-@traced
-@pin_config
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return api(active_config().version).resolve(event, context)
+lambda_handler = api_handler([register_sales_routes])

@@ -7,15 +7,18 @@ registrations, and a REST API put in front (for WAF or usage plans) is served by
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.config.models import CorsSettings
 from nurture.domain.errors import InputError, MalformedBody, StoreUnavailable
 from nurture.http.problems import input_problem, problem
 from nurture.http.router import Cors, MethodNotAllowed, Response, RouteNotFound, Router, api_event
-from nurture.observability import logger
+from nurture.observability import logger, metrics, traced
+from nurture.settings import active_config, marketer_config, pin_config
 
 RouteSet = Callable[[Router], None]
 
@@ -67,3 +70,24 @@ class HttpApi:
             return {"statusCode": response.status_code, "headers": {"Content-Type": response.content_type},
                     "body": response.body}
         return self.router.resolve(proxy_event)
+
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def api_handler(route_sets: Sequence[RouteSet]) -> Handler:
+    """An API function's `lambda_handler`: its routes on one router per config version (CORS comes from the
+    config), with the decorators every function has, in the same order."""
+
+    @lru_cache(maxsize=2)
+    def api(config_version: int) -> HttpApi:
+        return HttpApi(route_sets, marketer_config().api.cors)
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @metrics.log_metrics
+    @traced
+    @pin_config
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return api(active_config().version).resolve(event, context)
+
+    return lambda_handler
