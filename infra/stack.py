@@ -56,8 +56,10 @@ TABLE_ACTIONS = {
     "scoring": ["dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
     "handoff": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
     # ConditionCheckItem: offline activity is written only while its lead exists.
+    # BatchGetItem: a list page's profiles (the rank and owner indexes hold keys only).
     "sales_api": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
-                  "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"],
+                  "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+                  "dynamodb:BatchGetItem"],
     # GetItem: the guard's pause flag, a scan's job. DescribeTable: how many profiles there are, to size a scan.
     # BatchGetItem: the verdict deadlines due (chase_verdicts).
     "dispatcher": ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DescribeTable", "dynamodb:BatchGetItem"],
@@ -72,8 +74,9 @@ TABLE_ACTIONS = {
     "audience": [],
     "notifier": [],  # its alert markers only: ALERT_MARKERS
     "replies": [],  # on leads' items, an address's claim and its suppression entry only: REPLY_ITEMS
-    # Reads only: a lead's items and whether its address is suppressed (its lists are INDEX_READS).
-    "console": ["dynamodb:GetItem", "dynamodb:Query"],
+    # Reads only: a lead's items and whether its address is suppressed, a list page's profiles (its indexes are
+    # INDEX_READS).
+    "console": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"],
 }
 # Actions on campaigns' and scans' items only (their partition keys): a starting campaign's state and its scan's
 # parts (dispatcher), a part's progress and the campaign's state (audience). Neither can touch a lead.

@@ -42,6 +42,8 @@ class ConsoleAuth(Construct):
         self.client = self.user_pool.add_client(
             "Console", generate_secret=False, prevent_user_existence_errors=True,
             auth_flows=cognito.AuthFlow(user_password=True), id_token_validity=Duration.hours(TOKEN_HOURS),
+            # A user may not change their own email address: it is who they are to config/sales.yaml.
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True, locale=True),
             access_token_validity=Duration.hours(TOKEN_HOURS), refresh_token_validity=Duration.days(1),
         )
         self.authorizer = authorizers.HttpUserPoolAuthorizer("ConsoleAuthorizer", self.user_pool,

@@ -124,10 +124,12 @@ EXPECTED_ACTIONS = {
                           "dynamodb:UpdateItem", "dynamodb:DeleteItem", "ssm:GetParameter"},
     "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},  # + send queue
     "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},  # + alerts queue
+    # BatchGetItem: a list page's profiles, which the keys-only rank and owner indexes point at.
     "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
-                           "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"},
-    # The console reads: a lead's items, whether its address is suppressed, and the lead lists' indexes.
-    "console": COMMON | {"dynamodb:GetItem", "dynamodb:Query"},
+                           "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+                           "dynamodb:BatchGetItem"},
+    # The console reads: a lead's items, whether its address is suppressed, a list page's profiles.
+    "console": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"},
     "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
                             "dynamodb:DescribeTable", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                             "dynamodb:BatchGetItem", "sqs:SendMessage"},

@@ -192,3 +192,15 @@ def test_a_signed_in_route_names_its_scheme_and_two_structs_of_one_name_stay_apa
     assert spec["components"]["securitySchemes"]["console"]["scheme"] == "bearer"
     assert [p["schema"] for p in operation["parameters"]] == [{"type": "string"}]
     assert spec["paths"]["/v1/shelves/{shelf_id}"]["get"]["parameters"][0]["schema"]["maxLength"] == 8
+
+
+def test_a_body_is_read_as_leniently_as_before_a_number_in_a_string_is_a_number():
+    got = answer("POST", "/v1/shelves/kids", body={"title": "Momo", "pages": "200"})
+
+    assert got["statusCode"] == 201
+
+
+def test_an_answer_to_an_origin_not_allowed_says_it_varies_by_origin_and_allows_nothing():
+    got = answer("GET", "/v1/shelves/kids", headers={"Origin": "https://evil.example"})
+
+    assert got["headers"]["Vary"] == "Origin" and "Access-Control-Allow-Origin" not in got["headers"]

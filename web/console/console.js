@@ -83,7 +83,7 @@
   // A cell a spreadsheet would read as a formula is prefixed with an apostrophe (OWASP's CSV injection advice).
   function csvCell(value) {
     var text = value === null || value === undefined ? "" : String(value);
-    if (/^[=+\-@\t\r]/.test(text)) { text = "'" + text; }
+    if (/^[=+\-@\t\r]/.test(text.normalize("NFKC"))) { text = "'" + text; }  // full-width ＝ too
     return '"' + text.replace(/"/g, '""') + '"';
   }
 
@@ -229,7 +229,9 @@
     document.getElementById("sign-in").hidden = true;
     document.getElementById("sign-out").hidden = false;
     var lead = location.hash.match(/^#\/leads\/(.+)$/);
-    if (lead) { showLead(decodeURIComponent(lead[1])); } else { showLeads("A", null); }
+    var leadId = null;
+    try { leadId = lead ? decodeURIComponent(lead[1]) : null; } catch (malformed) { leadId = null; }
+    if (leadId) { showLead(leadId); } else { showLeads("A", null); }
     api("/v1/console/me").then(function (me) {
       document.getElementById("user").textContent = (me.email || "") + " (" + me.groups.join(", ") + ")";
     }).catch(fail);

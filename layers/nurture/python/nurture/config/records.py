@@ -40,7 +40,7 @@ def record(cls: type[Model]) -> type[Model]:
 
 
 def _init(self: Any, **values: Any) -> None:
-    fields = self.__dataclass_fields__
+    fields = {field.name: field for field in dataclasses.fields(self)}  # not ClassVar or InitVar pseudo-fields
     for name in values.keys() - fields.keys():
         raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument '{name}'")
     for name, field in fields.items():
@@ -58,7 +58,7 @@ def _init(self: Any, **values: Any) -> None:
 
 
 def _values(self: Any) -> tuple[Any, ...]:
-    return tuple(getattr(self, name) for name in self.__dataclass_fields__)
+    return tuple(getattr(self, field.name) for field in dataclasses.fields(self))
 
 
 def _eq(self: Any, other: object) -> bool:
@@ -70,7 +70,7 @@ def _frozen(self: Any, name: str, *_: Any) -> None:
 
 
 def _repr(self: Any) -> str:
-    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
+    shown = ", ".join(f"{field.name}={getattr(self, field.name)!r}" for field in dataclasses.fields(self))
     return f"{type(self).__qualname__}({shown})"
 
 

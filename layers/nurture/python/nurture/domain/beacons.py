@@ -16,8 +16,10 @@ from nurture.domain.text import clean_text, drop_invisible
 
 Url = Annotated[str, msgspec.Meta(max_length=2048, pattern=r"^https?://")]
 Text = Annotated[str, msgspec.Meta(max_length=500)]
-# Values DynamoDB can hold as they are: integers within its 38 digits, floats within its range (JSON has no NaN).
-PropValue = Text | bool | Annotated[int, msgspec.Meta(ge=-(10**15), le=10**15)] | float | None
+# Values DynamoDB can hold as they are: floats within its range (JSON has no NaN); an integer beyond 10^15 is
+# kept as the float it is close to, as pydantic kept it before.
+PropValue = Text | bool | int | float | None
+LARGEST_INTEGER = 10**15
 
 
 class Beacon(msgspec.Struct, kw_only=True):
@@ -50,6 +52,8 @@ class Beacon(msgspec.Struct, kw_only=True):
 def _prop(key: str, value: Any) -> Any:
     if isinstance(value, str):
         return drop_invisible(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > LARGEST_INTEGER:
+        value = float(value)
     # DynamoDB numbers lie within 1E-130 and 9.9E+125 in magnitude (or are zero).
     if isinstance(value, float) and (not math.isfinite(value) or (value != 0 and not 1e-130 <= abs(value) < 9.9e125)):
         raise ValidationFailed("Some events are invalid.", [FieldProblem(

@@ -28,9 +28,10 @@ def parsed(kind: type[T], data: Any, *, from_text: bool = False) -> T:
 
 
 def decoded(kind: type[T], body: bytes) -> T:
-    """A JSON body as `kind`: `MalformedBody` when it is no JSON, `ValidationFailed` when it is the wrong JSON."""
+    """A JSON body as `kind`: `MalformedBody` when it is no JSON, `ValidationFailed` when it is the wrong JSON. As
+    leniently as pydantic read bodies before (decision 90): "2" for a number, a Unix time for a datetime."""
     try:
-        return msgspec.json.decode(body, type=kind)
+        return msgspec.json.decode(body, type=kind, strict=False)
     except msgspec.ValidationError as error:
         raise ValidationFailed("The body is invalid.", [field_problem(error)]) from error
     except msgspec.DecodeError as error:

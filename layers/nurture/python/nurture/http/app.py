@@ -29,9 +29,10 @@ def router(route_sets: Sequence[RouteSet], cors: CorsSettings | None = None) -> 
 
     @app.exception_handler(InputError)
     def _input(error: InputError) -> Response:
-        # Only the schema's own field names: a path may go on into keys the caller chose (a type, a prop's name).
-        logger.info("rejected request", extra={"problem": error.slug,
-                                               "fields": sorted({p.field.split(".")[0] for p in error.problems})})
+        # Only the schema's own field names: a path may go on into keys the caller chose (a type, a prop's name),
+        # and an unknown field's name is the caller's.
+        logger.info("rejected request", extra={"problem": error.slug, "fields": sorted(
+            {p.field.split(".")[0] for p in error.problems if p.code != "unknown"})})
         return input_problem(error, app.current_event.path)
 
     @app.exception_handler(UnicodeDecodeError)

@@ -26,7 +26,9 @@ from nurture.domain.inputs import decoded, parsed
 from nurture.http.requests import body_bytes
 
 E = TypeVar("E", bound=BaseException)
-ALLOWED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
+# Powertools' defaults (a signed or API-keyed browser call) and the forms' Idempotency-Key.
+ALLOWED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "X-Amz-Date", "X-Amz-Security-Token",
+                   "X-Api-Key")
 _PARAMETER = re.compile(r"<(\w+)>")
 
 
@@ -53,8 +55,9 @@ class Cors:
     max_age: int = 600
 
     def headers(self, origin: str | None) -> dict[str, str]:
+        """Every answer varies by Origin while CORS is on, whether this one was allowed or not."""
         if not origin or origin not in self.allow_origins:
-            return {}
+            return {"Vary": "Origin"}
         return {"Access-Control-Allow-Origin": origin, "Access-Control-Allow-Headers": ",".join(ALLOWED_HEADERS),
                 "Access-Control-Max-Age": str(self.max_age), "Vary": "Origin"}
 
@@ -140,7 +143,8 @@ class Router:
             if chosen is None:
                 allowed = sorted({route.method for route, _ in matches} | {"OPTIONS"})
                 if method == "OPTIONS" and matches:  # a CORS preflight: allowed origins get the headers
-                    return Response(204, None, "", {"Access-Control-Allow-Methods": ",".join(allowed)} if cors else {})
+                    methods = {"Access-Control-Allow-Methods": ",".join(allowed)}
+                    return Response(204, None, "", methods if "Access-Control-Allow-Origin" in cors else {})
                 if matches:
                     raise MethodNotAllowed(allowed)
                 raise RouteNotFound(path)

@@ -50,7 +50,7 @@ def _listed(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(item) for item in value]
     if isinstance(value, str):
-        return value.strip("[]").replace(",", " ").split()
+        return value.strip("[]").split()  # the authorizer's "[admin marketer]"
     return []
 
 
