@@ -27,6 +27,11 @@
   if (!TEXT[language]) { language = "ja"; }
   var settings = null;
   var view = document.getElementById("view");
+  var showing = 0;  // the latest view asked for: an answer to an earlier one, arriving later, is dropped
+
+  function render(ticket, parts) {
+    if (ticket === showing) { view.replaceChildren.apply(view, parts); }
+  }
 
   function t(key) { return TEXT[language][key] || key; }
 
@@ -99,6 +104,7 @@
   var COLUMNS = ["name", "company", "email", "rank", "stage", "total", "owner"];
 
   function showLeads(rank, cursor) {
+    var ticket = ++showing;
     var query = "?rank=" + encodeURIComponent(rank) + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
     api("/v1/console/leads" + query).then(function (page) {
       var select = el("select", { id: "rank" }, ["A", "B", "C"].map(function (value) {
@@ -131,7 +137,7 @@
         next.addEventListener("click", function () { showLeads(rank, page.next_cursor); });
         parts.push(next);
       }
-      view.replaceChildren.apply(view, parts);
+      render(ticket, parts);
     }).catch(fail);
   }
 
@@ -191,6 +197,7 @@
   function shown(value) { return value !== null && typeof value === "object" ? JSON.stringify(value) : String(value); }
 
   function showLead(leadId) {
+    var ticket = ++showing;
     api("/v1/console/leads/" + encodeURIComponent(leadId)).then(function (lead) {
       var profile = el("dl", {}, []);
       Object.keys(lead.profile).forEach(function (key) {
@@ -217,10 +224,10 @@
       var consents = el("ul", {}, lead.consent_history.map(function (entry) {
         return el("li", {}, [[when(entry.at || entry.given_at), entry.purpose || entry.type || "", entry.via || ""].join(" ")]);
       }));
-      view.replaceChildren(el("h1", {}, [lead.profile.name || lead.profile.email || lead.lead_id]),
+      render(ticket, [el("h1", {}, [lead.profile.name || lead.profile.email || lead.lead_id]),
         el("div", { "class": "cards" }, [card(t("score_over_time"), [chart(lead.score_history)], true),
           card(t("profile"), [profile]), card(t("breakdown"), [stepTable]), card(t("timeline"), [timeline]),
-          card(t("consent"), [consents])]));
+          card(t("consent"), [consents])])]);
     }).catch(fail);
   }
 
