@@ -102,3 +102,17 @@ def test_a_salesperson_asking_for_another_owners_lead_learns_no_more_than_of_a_m
     theirs, missing = console(f"/v1/console/leads/{smiths}", TANAKA), console("/v1/console/leads/nobody", TANAKA)
     assert theirs["statusCode"] == missing["statusCode"] == 404
     assert body(theirs)["detail"].replace(smiths, "ID") == body(missing)["detail"].replace("nobody", "ID")
+
+
+def test_a_lead_is_found_by_its_address_in_any_case_by_whoever_may_see_it():
+    pipeline = Pipeline()
+    tanakas, smiths = hot_lead(pipeline, "big-six"), hot_lead(pipeline, "big-seven")
+
+    def found(user: dict[str, Any], address: str) -> list[str]:
+        return [lead["lead_id"] for lead in body(console("/v1/console/leads", user, f"email={address}"))["leads"]]
+
+    assert found(MARKETER, "Buyer@BIG-SIX.example.co.jp") == [tanakas]
+    assert found(TANAKA, "buyer@big-six.example.co.jp") == [tanakas]
+    assert found(TANAKA, "buyer@big-seven.example.co.jp") == []  # smith's: as if there were none
+    assert found(MARKETER, "nobody@example.jp") == []
+    assert smiths and console("/v1/console/leads", MARKETER, "email=not-an-address")["statusCode"] == 422

@@ -11,7 +11,7 @@
       score_over_time: "スコアの推移", breakdown: "スコアの内訳", timeline: "タイムライン", person: "人",
       machine: "機械", no_leads: "該当するリードはありません。", sign_in_failed: "メールアドレスかパスワードが違います。",
       forbidden: "この操作は許可されていません。", not_found: "見つかりません。", failed: "読み込めませんでした。",
-      consent: "同意の履歴", points: "点", rule: "ルール", when: "日時", status: "状態"
+      consent: "同意の履歴", points: "点", rule: "ルール", when: "日時", status: "状態", search: "検索"
     },
     en: {
       leads: "Leads", sign_in: "Sign in", sign_out: "Sign out", email: "Email", password: "Password",
@@ -20,7 +20,7 @@
       score_over_time: "Score over time", breakdown: "Score breakdown", timeline: "Timeline", person: "person",
       machine: "machine", no_leads: "No leads here.", sign_in_failed: "Wrong email address or password.",
       forbidden: "You are not allowed to do this.", not_found: "Not found.", failed: "Could not load.",
-      consent: "Consent history", points: "points", rule: "Rule", when: "When", status: "Status"
+      consent: "Consent history", points: "points", rule: "Rule", when: "When", status: "Status", search: "Search"
     }
   };
   var language = localStorage.getItem("nurture.language") || (navigator.language || "ja").slice(0, 2);
@@ -103,9 +103,10 @@
 
   var COLUMNS = ["name", "company", "email", "rank", "stage", "total", "owner"];
 
-  function showLeads(rank, cursor) {
+  function showLeads(rank, cursor, email) {
     var ticket = ++showing;
-    var query = "?rank=" + encodeURIComponent(rank) + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
+    var query = email ? "?email=" + encodeURIComponent(email)
+      : "?rank=" + encodeURIComponent(rank) + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
     api("/v1/console/leads" + query).then(function (page) {
       var select = el("select", { id: "rank" }, ["A", "B", "C"].map(function (value) {
         var option = el("option", { value: value }, [value]);
@@ -113,6 +114,14 @@
         return option;
       }));
       select.addEventListener("change", function () { showLeads(select.value, null); });
+      var address = el("input", { type: "search", name: "email", autocomplete: "off" });
+      address.value = email || "";
+      var search = el("form", { role: "search" }, [el("label", {}, [t("email") + " ", address]),
+        el("button", { type: "submit", "class": "quiet" }, [t("search")])]);
+      search.addEventListener("submit", function (event) {
+        event.preventDefault();
+        showLeads(rank, null, address.value.trim());
+      });
       var exportButton = el("button", { type: "button", "class": "quiet" }, [t("export_csv")]);
       exportButton.addEventListener("click", function () {
         download("leads-" + rank + ".csv", [COLUMNS.map(t)].concat(page.leads.map(function (lead) {
@@ -130,7 +139,7 @@
         return el("th", { scope: "col" }, [t(column)]);
       }))]), el("tbody", {}, rows)]);
       var parts = [el("h1", {}, [t("leads")]),
-        el("div", { "class": "toolbar" }, [el("label", {}, [t("rank") + " ", select]), exportButton]),
+        el("div", { "class": "toolbar" }, [el("label", {}, [t("rank") + " ", select]), search, exportButton]),
         rows.length ? table : el("p", {}, [t("no_leads")])];
       if (page.next_cursor) {
         var next = el("button", { type: "button", "class": "quiet" }, [t("next")]);

@@ -12,7 +12,8 @@ from nurture.adapters.lead_store import InvalidCursor
 from nurture.domain.clock import utc_now
 from nurture.domain.console.access import ConsoleUser, console_user, visible_owner
 from nurture.domain.console.views import console_lead
-from nurture.domain.errors import LeadNotFound, NotSignedIn
+from nurture.domain.errors import FieldProblem, LeadNotFound, NotSignedIn, ValidationFailed
+from nurture.domain.text import InvalidEmail, email_key, normalize_email
 from nurture.http.paging import LISTED, Cursor, PageSize, bad_cursor, cursor_key, next_cursor
 from nurture.http.problems import PROBLEM_JSON, documented, problem_doc
 from nurture.http.router import Parameters, Response, Router
@@ -34,6 +35,8 @@ class LeadRef(Parameters):
 class LeadList(Parameters):
     rank: Annotated[Literal["A", "B", "C"], msgspec.Meta(description="default A; a salesperson sees their own "
                                                                      "leads, newest first")] = "A"
+    email: Annotated[str, msgspec.Meta(max_length=254, description="the lead with this address (any case), "
+                                                                   "instead of a rank's")] | None = None
     limit: PageSize = 50
     cursor: Cursor | None = None
 
@@ -62,10 +65,13 @@ def register_console_routes(app: Router) -> None:
 
     @app.get("/v1/console/leads", summary="Leads of a rank, highest score first (a salesperson: their own)",
              parameters=LeadList, **CONSOLE,
-             responses={200: documented("A page of leads", "application/json"), **SIGNED_IN})
-    def leads(rank: str, limit: int, cursor: str | None) -> Response:
+             responses={200: documented("A page of leads", "application/json"), 422: problem_doc("Bad query"),
+                        **SIGNED_IN})
+    def leads(rank: str, email: str | None, limit: int, cursor: str | None) -> Response:
         owner = visible_owner(signed_in(app.current_event), marketer_config().sales)
         store = lead_store()
+        if email is not None:
+            return _json(200, {"leads": _by_email(email, owner), "next_cursor": None})
         try:
             if owner is None:
                 items, next_key = store.leads_by_rank(rank, limit, cursor_key(cursor), LISTED)
@@ -87,3 +93,16 @@ def register_console_routes(app: Router) -> None:
         if record is None or (owner is not None and record.profile.get("owner") != owner):
             raise LeadNotFound(f"There is no lead '{lead_id}'.")
         return _json(200, console_lead(record, marketer_config().scoring, utc_now()))
+
+
+def _by_email(email: str, owner: str | None) -> list[dict[str, object]]:
+    """The lead with this address, as a one-row list, if the user may see it; else an empty list."""
+    try:
+        lead_id = lead_store().find_lead_id(email_key(normalize_email(email)))
+    except InvalidEmail as error:
+        raise ValidationFailed("The email is not an address.",
+                               [FieldProblem("email", "invalid", "is not an email address")]) from error
+    profile = lead_store().profile(lead_id) if lead_id else None
+    if profile is None or (owner is not None and profile.get("owner") != owner):
+        return []
+    return [{name: profile.get(name) for name in LISTED} | {"lead_id": lead_id}]
