@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from nurture.config.models import CorsSettings
 from nurture.domain.errors import InputError, MalformedBody, StoreUnavailable
 from nurture.http.problems import input_problem, problem
-from nurture.http.router import Cors, MethodNotAllowed, Response, RouteNotFound, Router, api_event
+from nurture.http.router import Cors, MethodNotAllowed, Response, RouteNotFound, Router, api_event, proxy_answer
 from nurture.observability import logger, metrics, traced
 from nurture.settings import active_config, marketer_config, pin_config
 
@@ -68,8 +68,7 @@ class HttpApi:
         if proxy_event is None:
             logger.warning("not an API Gateway proxy event", extra={"keys": sorted(event)[:20]})
             response = problem(400, "unsupported-event", "Unsupported event", "This function serves API Gateway only.")
-            return {"statusCode": response.status_code, "headers": {"Content-Type": response.content_type},
-                    "body": response.body}
+            return proxy_answer(response, {}, http_api=False)
         return self.router.resolve(proxy_event)
 
 

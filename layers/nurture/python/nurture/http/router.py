@@ -131,7 +131,7 @@ class Router:
         try:
             cors = self.cors.headers(event.headers.get("origin")) if self.cors else {}
             response = self._answer(event, cors)
-            return _proxy_answer(response, cors, isinstance(event, APIGatewayProxyEventV2))
+            return proxy_answer(response, cors, isinstance(event, APIGatewayProxyEventV2))
         finally:
             self._current = None
 
@@ -189,7 +189,8 @@ def api_event(event: Mapping[str, Any]) -> BaseProxyEvent | None:
     return None
 
 
-def _proxy_answer(response: Response, cors: Mapping[str, str], http_api: bool) -> dict[str, Any]:
+def proxy_answer(response: Response, cors: Mapping[str, str], http_api: bool) -> dict[str, Any]:
+    """`response` as API Gateway's Lambda proxy integration takes it (`http_api`: payload 2.0's, with cookies)."""
     headers = {**cors, **response.headers}
     if response.content_type:
         headers["Content-Type"] = response.content_type

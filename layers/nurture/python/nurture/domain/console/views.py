@@ -28,14 +28,14 @@ def score_history(record: LeadRecord, rules: ScoringRules, now: datetime) -> lis
     for entry in steps:
         at = parse_iso(str(entry["occurred_at"]))
         points += _decay(fit, engagement, as_of, at, rules.half_life_days)
-        engagement = decayed(engagement, as_of, at, rules.half_life_days) + float(entry["delta"])
-        as_of = max(as_of, at) if as_of else at
+        engagement, as_of = decayed(engagement, as_of, at, rules.half_life_days) + float(entry["delta"]), at
         points.append({"at": iso(at), "total": round(fit + engagement, 2), "engagement": round(engagement, 2),
                        "rule_id": entry["rule_id"], "points": float(entry["delta"]),
                        "reason": str(entry.get("reason", ""))})
     points += _decay(fit, engagement, as_of, now, rules.half_life_days)
-    points.append({"at": iso(now), "total": round(fit + decayed(engagement, as_of, now, rules.half_life_days), 2),
-                   "engagement": round(decayed(engagement, as_of, now, rules.half_life_days), 2), "rule_id": None})
+    engagement_now = decayed(engagement, as_of, now, rules.half_life_days)
+    points.append({"at": iso(now), "total": round(fit + engagement_now, 2), "engagement": round(engagement_now, 2),
+                   "rule_id": None})
     return points
 
 
