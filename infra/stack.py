@@ -10,6 +10,7 @@ from infra.constructs.alerts import Alerts
 from infra.constructs.audience_scan import AudienceScan
 from infra.constructs.config_store import ConfigStore
 from infra.constructs.console_auth import ConsoleAuth
+from infra.constructs.console_site import ConsoleSite
 from infra.constructs.data import Data
 from infra.constructs.dispatch_schedule import DispatchSchedule, SendQueue
 from infra.constructs.edge import VIEWER_ADDRESS_HEADER, Edge, WebAcl
@@ -34,7 +35,9 @@ from nurture.topology import (
     OUTPUT_AUDIENCE_QUEUE,
     OUTPUT_CONFIG_BUCKET,
     OUTPUT_CONFIGURATION_SET,
+    OUTPUT_CONSOLE_BUCKET,
     OUTPUT_CONSOLE_CLIENT,
+    OUTPUT_CONSOLE_URL,
     OUTPUT_CONSOLE_USER_POOL,
     OUTPUT_DEPLOYED_CONFIG,
     OUTPUT_HANDOFF_QUEUE,
@@ -141,6 +144,7 @@ class NurtureStack(Stack):
         console = ConsoleAuth(self, "ConsoleAuth")
         api = PublicApi(self, "Api", api_functions, settings.log_retention, console.authorizer, settings.access_log)
         public_url = Edge(self, "Edge", api.api, web_acl.arn).url if web_acl is not None else api.url
+        console_site = ConsoleSite(self, "ConsoleSite", api.api, web_acl.arn if web_acl is not None else None)
         send = SendQueue(self, "Send", dead_letters)
         audience = AudienceScan(self, "AudienceScan", dead_letters)
         alerts = Alerts(self, "Alerts", dead_letters)
@@ -218,6 +222,10 @@ class NurtureStack(Stack):
                   description="The console's users: invite them and put them in a group (docs/console.md)")
         CfnOutput(self, OUTPUT_CONSOLE_CLIENT, value=console.client.user_pool_client_id,
                   description="The console's app client: the console signs in through it")
+        CfnOutput(self, OUTPUT_CONSOLE_URL, value=console_site.url,
+                  description="The console: sign in here (after `nurture console publish` has uploaded its page)")
+        CfnOutput(self, OUTPUT_CONSOLE_BUCKET, value=console_site.bucket.bucket_name,
+                  description="`nurture console publish` uploads the console's page here")
         CfnOutput(self, OUTPUT_SIGNING_KEY_PARAMETER, value=key.parameter_name,
                   description="The SSM SecureString parameter holding the tracking links' signing keyring")
         CfnOutput(self, OUTPUT_CONFIG_BUCKET, value=config.bucket.bucket_name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_cdk import Stack
@@ -17,6 +18,7 @@ from nurture.config import load_config
 from nurture.config.compiled import COMPILED_FILE, FINGERPRINT_FILE, from_compiled, library_fingerprint
 from nurture.config.loader import read_config_files
 from nurture.config.versions import digest
+from nurture.domain.console.page import cognito_endpoint, security_headers
 from nurture.domain.errors import ConfigInvalid
 from nurture.table import TABLE
 from nurture.topology import ALERT_QUEUE_RECEIVES, FUNCTIONS, ROUTES, THROTTLES, ApiRoute
@@ -378,7 +380,71 @@ def test_lambda_packages_hold_only_what_they_should(synthesized):
 def test_outputs_give_the_cli_and_sales_what_they_need(synthesized):
     template, _ = synthesized
     assert {"ApiUrl", "SalesApiUrl", "TableName", "SigningKeyParameter", "HandoffQueueUrl", "SalesConsumerPolicyArn",
-            "SalesErasurePolicyArn"} <= set(template.find_outputs("*"))
+            "SalesErasurePolicyArn", "ConsoleUrl", "ConsoleBucketName", "ConsoleUserPoolId",
+            "ConsoleClientId"} <= set(template.find_outputs("*"))
+
+
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CloudFront's managed policies
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+def test_the_console_page_is_read_from_a_private_bucket_by_its_distribution_only(synthesized):
+    template, _ = synthesized
+    distribution_id, config = _distributions(template)["console"]
+    assert config["DefaultRootObject"] == "index.html"
+    (origin,) = [o for o in config["Origins"] if "S3OriginConfig" in o]
+    (access_control_id, access_control), = template.find_resources("AWS::CloudFront::OriginAccessControl").items()
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": [access_control_id, "Id"]}
+    assert access_control["Properties"]["OriginAccessControlConfig"]["SigningBehavior"] == "always"
+    bucket_id = template.find_outputs("ConsoleBucketName")["ConsoleBucketName"]["Value"]["Ref"]
+    bucket = template.find_resources("AWS::S3::Bucket")[bucket_id]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    (policy,) = [p["Properties"]["PolicyDocument"]["Statement"] for p in template.find_resources(
+        "AWS::S3::BucketPolicy").values() if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
+    (read,) = [statement for statement in policy if statement["Effect"] == "Allow"]
+    assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"} and read["Action"] == "s3:GetObject"
+    assert distribution_id in json.dumps(read["Condition"])  # this distribution, no other
+    behavior = config["DefaultCacheBehavior"]
+    assert (behavior["ViewerProtocolPolicy"], behavior["CachePolicyId"]) == ("redirect-to-https", CACHING_OPTIMIZED)
+    assert set(behavior["AllowedMethods"]) == {"GET", "HEAD"}
+    assert template.find_outputs("ConsoleUrl")["ConsoleUrl"]["Value"] == {
+        "Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution_id, "DomainName"]}, "/"]]}
+
+
+def test_the_console_api_is_on_the_pages_origin_uncached_with_the_token_passed_on(synthesized):
+    template, _ = synthesized
+    _, config = _distributions(template)["console"]
+    (behavior,) = config["CacheBehaviors"]
+    assert behavior["PathPattern"] == "/v1/console/*"
+    assert all(route.path.startswith("/v1/console/") for route in ROUTES if route.function == "console")
+    assert (behavior["CachePolicyId"], behavior["OriginRequestPolicyId"]) == (
+        CACHING_DISABLED, ALL_VIEWER_EXCEPT_HOST_HEADER)
+    assert set(behavior["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
+    (origin,) = [o for o in config["Origins"] if o["Id"] == behavior["TargetOriginId"]]
+    assert ".execute-api." in json.dumps(origin["DomainName"])
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert behavior["ResponseHeadersPolicyId"] == config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]
+
+
+def test_every_console_answer_carries_the_pages_security_headers_and_the_waf_acl_when_there_is_one(behind_waf):
+    nurture, _ = behind_waf
+    _, config = _distributions(nurture)["console"]
+    assert "Fn::GetStackOutput" in config["WebACLId"]
+    (policy_id, policy), = nurture.find_resources("AWS::CloudFront::ResponseHeadersPolicy").items()
+    assert config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == {"Ref": policy_id}
+    headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    expected = security_headers(cognito_endpoint("ap-northeast-1"))  # what the local gateway sends too
+    assert headers["ContentSecurityPolicy"]["ContentSecurityPolicy"] == expected["Content-Security-Policy"]
+    assert "connect-src 'self' https://cognito-idp.ap-northeast-1.amazonaws.com;" in expected[
+        "Content-Security-Policy"]
+    hsts = headers["StrictTransportSecurity"]
+    assert f"max-age={hsts['AccessControlMaxAgeSec']}; includeSubDomains" == expected["Strict-Transport-Security"]
+    assert hsts["IncludeSubdomains"] is True
+    assert headers["FrameOptions"]["FrameOption"] == expected["X-Frame-Options"]
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == expected["Referrer-Policy"]
+    assert "ContentTypeOptions" in headers
+    assert all(header["Override"] for header in headers.values())
 
 
 def test_stream_consumers_use_the_shared_filters_with_bisect_retries_and_a_dlq(synthesized):
@@ -415,7 +481,8 @@ def test_sales_routes_need_iam_and_the_consoles_a_cognito_token(synthesized):
     auth = {r["Properties"]["RouteKey"]: r["Properties"].get("AuthorizationType", "NONE") for r in routes.values()}
     assert auth == {route.route_key: "AWS_IAM" if route.iam else "JWT" if route.signed_in else "NONE"
                     for route in ROUTES}
-    assert {route.method for route in ROUTES if route.signed_in} == {"GET"}  # its preflights carry no token
+    # The page and its API share an origin: no preflights, so no console route without a token
+    assert all(route.signed_in for route in ROUTES if route.path.startswith("/v1/console/"))
 
 
 def test_the_console_authorizer_checks_the_user_pools_id_tokens_for_the_consoles_client(synthesized):
@@ -918,10 +985,17 @@ def test_each_function_reserves_the_concurrency_topology_gives_it(synthesized):
         "ScalingConfig": {"MaximumConcurrency": FUNCTIONS["ses_events"].reserved_concurrency}})
 
 
+def _distributions(template: Template) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The stack's distributions by what they serve (the last word of their comment: API, console)."""
+    return {resource["Properties"]["DistributionConfig"]["Comment"].split()[-1]: (
+        logical_id, resource["Properties"]["DistributionConfig"])
+        for logical_id, resource in template.find_resources("AWS::CloudFront::Distribution").items()}
+
+
 def test_without_waf_there_is_no_edge_and_the_api_is_served_from_its_own_endpoint(synthesized):
     template, _ = synthesized
-    for kind in ("AWS::CloudFront::Distribution", "AWS::WAFv2::WebACL"):
-        template.resource_count_is(kind, 0)
+    template.resource_count_is("AWS::WAFv2::WebACL", 0)
+    assert set(_distributions(template)) == {"console"}
     api_url = template.find_outputs("ApiUrl")["ApiUrl"]["Value"]
     assert ".execute-api." in json.dumps(api_url)
     for properties in _functions(template).values():
@@ -966,9 +1040,7 @@ def test_waf_blocks_an_address_over_the_rate_limit_with_a_cloudfront_web_acl(beh
 
 def test_waf_puts_the_api_behind_a_distribution_with_the_acl_and_serves_its_urls_from_there(behind_waf):
     nurture, acl_stack = behind_waf
-    (distribution_id,) = nurture.find_resources("AWS::CloudFront::Distribution")
-    config = nurture.find_resources("AWS::CloudFront::Distribution")[distribution_id]["Properties"][
-        "DistributionConfig"]
+    distribution_id, config = _distributions(nurture)["API"]
     # The ACL's ARN, read across regions from the output its stack publishes
     acl_output = config["WebACLId"]["Fn::GetStackOutput"]
     assert acl_output["Region"] == "us-east-1"

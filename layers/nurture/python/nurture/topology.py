@@ -80,6 +80,10 @@ OUTPUT_CONFIG_BUCKET = "ConfigBucketName"  # where `nurture config push` publish
 OUTPUT_WEBHOOK_PARAMETERS = "WebhookParameterPath"  # `nurture webhooks set` writes each webhook's parameter here
 OUTPUT_CONSOLE_USER_POOL = "ConsoleUserPoolId"
 OUTPUT_CONSOLE_CLIENT = "ConsoleClientId"
+OUTPUT_CONSOLE_BUCKET = "ConsoleBucketName"  # where `nurture console publish` uploads the console's page
+OUTPUT_CONSOLE_URL = "ConsoleUrl"
+# The console's page and its API share one origin (CloudFront in AWS, the gateway locally): no CORS preflights.
+CONSOLE_API_PATTERN = "/v1/console/*"
 OUTPUT_DEPLOYED_CONFIG = "DeployedConfigUrl"  # version 1: the config bundle the deploy shipped (s3://…)
 
 # SES's email events reach the ses_events queue through EventBridge's default bus (docs/ses-events.md): the rule
@@ -194,8 +198,4 @@ ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("GET", "/v1/console/me", "console", "console", signed_in=True),
     ApiRoute("GET", "/v1/console/leads", "console", "console", signed_in=True),
     ApiRoute("GET", "/v1/console/leads/{lead_id}", "console", "console", signed_in=True),
-    # Preflights carry no token: the console is served from its own origin (CloudFront) in AWS.
-    ApiRoute("OPTIONS", "/v1/console/me", "console", "console"),
-    ApiRoute("OPTIONS", "/v1/console/leads", "console", "console"),
-    ApiRoute("OPTIONS", "/v1/console/leads/{lead_id}", "console", "console"),
 )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from nurture.cli.calendar import add_calendar_command, run_calendar
 from nurture.cli.campaigns import add_campaign_commands, run_campaign_command
 from nurture.cli.config_versions import add_version_commands, print_problems, run_version_command
+from nurture.cli.console import add_console_commands, run_console_command
 from nurture.cli.events import add_event_commands, run_event_command
 from nurture.cli.lists import add_list_commands, run_activity_import, run_export, run_import
 from nurture.cli.report import add_report_command, run_report
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         _target_options(sending_commands.add_parser(name, help=text))
 
     add_webhook_commands(commands, _target_options)
+    add_console_commands(commands, _target_options)
 
     from nurture.local.simulation import Mix  # the simulated world's defaults, shown in --help
 
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         "import": run_import, "export": run_export, "activity": run_activity_import, "report": run_report,
         "campaign": run_campaign_command,
         "segment": run_segment_command, "webhooks": run_webhook_command,
-        "tasks": run_task_command, "events": run_event_command}
+        "tasks": run_task_command, "events": run_event_command, "console": run_console_command}
     if args.command in targeted:
         return targeted[args.command](args, _target)
     return alone[args.command](args)

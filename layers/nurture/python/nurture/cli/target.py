@@ -15,6 +15,9 @@ from nurture.topology import (
     OUTPUT_AUDIENCE_QUEUE,
     OUTPUT_CONFIG_BUCKET,
     OUTPUT_CONFIGURATION_SET,
+    OUTPUT_CONSOLE_BUCKET,
+    OUTPUT_CONSOLE_CLIENT,
+    OUTPUT_CONSOLE_URL,
     OUTPUT_DEPLOYED_CONFIG,
     OUTPUT_HANDOFF_QUEUE,
     OUTPUT_MATERIALS_BUCKET,
@@ -96,6 +99,9 @@ def stack_target(stack: str, region: str, config_dir: str) -> Target:
         "SES_CONFIGURATION_SET": outputs.get(OUTPUT_CONFIGURATION_SET, ""),
         "WEBHOOK_PARAMETERS": outputs.get(OUTPUT_WEBHOOK_PARAMETERS, ""),
         "DEPLOYED_CONFIG_URL": outputs.get(OUTPUT_DEPLOYED_CONFIG, ""),
+        "CONSOLE_BUCKET": outputs.get(OUTPUT_CONSOLE_BUCKET, ""),
+        "CONSOLE_CLIENT_ID": outputs.get(OUTPUT_CONSOLE_CLIENT, ""),
+        "CONSOLE_URL": outputs.get(OUTPUT_CONSOLE_URL, ""),
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
     return Target(f"stack {stack} in {region}", environment, outputs[OUTPUT_API_URL])

@@ -17,9 +17,11 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from nurture.domain.console.access import GROUPS, Group
+from nurture.domain.console.page import SETTINGS_FILE, page_settings
 from nurture.local.gateway import Page
 
-CONSOLE_SETTINGS = "/console/settings.json"  # where the console finds its Cognito (AWS: beside it on S3)
+CONSOLE_PATH = "/console/"
+CONSOLE_SETTINGS = f"{CONSOLE_PATH}{SETTINGS_FILE}"  # where the console finds its Cognito (AWS: beside it on S3)
 POOL_NAME = "nurture-local-console"
 CLIENT_NAME = "console"
 LOCAL_PASSWORD = "Nurture-local-1"  # noqa: S105 - the emulator's users only: documented, never deployed
@@ -105,6 +107,6 @@ class TokenCheck:
 
 def console_settings(pool: ConsolePool, emulator_url: str) -> Page:
     """What the console needs to sign in: the region, the app client, and where Cognito answers (the emulator)."""
-    body = {"region": pool.region, "clientId": pool.client_id, "cognitoEndpoint": emulator_url, "api": ""}
+    body = page_settings(pool.region, pool.client_id, emulator_url)
     return Page(200, "application/json", json.dumps(body).encode(), {"Cache-Control": "no-store"})
 

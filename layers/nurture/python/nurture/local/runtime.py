@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -27,8 +28,15 @@ from nurture.config.materials import shipped_materials
 from nurture.config.sales import KINTONE
 from nurture.config.versions import deployed_version
 from nurture.domain.clock import iso
+from nurture.domain.console.page import security_headers
 from nurture.local import emulator
-from nurture.local.cognito import CONSOLE_SETTINGS, TokenCheck, console_settings, create_console_pool
+from nurture.local.cognito import (
+    CONSOLE_PATH,
+    CONSOLE_SETTINGS,
+    TokenCheck,
+    console_settings,
+    create_console_pool,
+)
 from nurture.local.functions import invoke
 from nurture.local.gateway import Gateway, Page, index_page
 from nurture.local.kintone import PATH as KINTONE_PATH
@@ -204,7 +212,11 @@ class LocalSystem:
             return self.kintone.page(path)
         if path == CONSOLE_SETTINGS:
             return console_settings(self.console, self._emulator_url)
-        return self.site.page(path)
+        page = self.site.page(path)
+        if page is not None and path.startswith(CONSOLE_PATH):
+            # As CloudFront serves it in AWS: the same security headers, the emulator being its Cognito here.
+            return dataclasses.replace(page, headers={**page.headers, **security_headers(self._emulator_url)})
+        return page
 
     def urls(self) -> dict[str, str]:
         base = self.gateway_url
@@ -218,7 +230,7 @@ class LocalSystem:
             "Mail outbox": f"{base}/_outbox",
             "Webhooks received": f"{base}{WEBHOOKS}",
             "kintone app (local)": f"{base}{KINTONE_PATH}",
-            "Console": f"{base}/console/",
+            "Console": f"{base}{CONSOLE_PATH}",
         }
 
     def stop(self) -> None:
