@@ -106,6 +106,12 @@ REPLY_KEYS = [keys.lead_pk("*"), keys.email_claim_pk("*"), keys.suppression_pk("
 # waitlist place (tracking); a promotion deletes the waitlist place it fills (sender). Neither can delete a lead's.
 SEMINAR_PLACE_DELETES = {"tracking": ["dynamodb:DeleteItem"], "sender": ["dynamodb:DeleteItem"]}
 SEMINAR_PLACE_KEYS = [keys.event_pk("*")]
+# The console's changes, each with its record (AUDIT#) in one transaction: a campaign's state (schedule, cancel)
+# and lifting the deliverability guard's pause. Never a lead's item.
+CONSOLE_CAMPAIGN_CHANGES = {"console": ["dynamodb:PutItem"]}
+CONSOLE_CAMPAIGN_KEYS = [keys.campaign_pk("*"), keys.audit_pk("*")]
+CONSOLE_RESUME = {"console": ["dynamodb:DeleteItem"]}
+CONSOLE_RESUME_KEYS = [keys.GUARD_PK]
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
 INDEX_READS = {"sales_api": ["by_rank", "by_owner"], "console": ["by_rank", "by_owner"], "dispatcher": ["due"]}
@@ -180,7 +186,9 @@ class NurtureStack(Stack):
         for grants, leading_keys in ((CAMPAIGN_ITEMS, CAMPAIGN_KEYS), (CAMPAIGN_COUNTER_READS, CAMPAIGN_COUNTER_KEYS),
                                      (UNCONFIRMED_REMOVAL, UNCONFIRMED_REMOVAL_KEYS),
                                      (ALERT_MARKERS, ALERT_MARKER_KEYS), (REPLY_ITEMS, REPLY_KEYS),
-                                     (SEMINAR_PLACE_DELETES, SEMINAR_PLACE_KEYS)):
+                                     (SEMINAR_PLACE_DELETES, SEMINAR_PLACE_KEYS),
+                                     (CONSOLE_CAMPAIGN_CHANGES, CONSOLE_CAMPAIGN_KEYS),
+                                     (CONSOLE_RESUME, CONSOLE_RESUME_KEYS)):
             for name, actions in grants.items():
                 functions[name].allow(actions, [data.table.table_arn], conditions={
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})

@@ -110,3 +110,37 @@ def test_each_group_signs_in_and_sees_the_leads_it_may(browser: Browser, site: R
     expect(page.locator("#view h1")).to_have_text("Leads")
     page.click("#sign-out")
     expect(page.locator("form#sign-in")).to_be_visible()
+
+
+def test_a_marketer_schedules_and_cancels_a_campaign_and_finds_both_changes_on_the_home_page(
+        browser: Browser, site: RunningSystem):
+    page = signed_in(browser, site, "marketer", locale="en-US")  # English, from the browser's language
+    page.on("dialog", lambda dialog: dialog.accept())  # each change is confirmed first
+    page.click("nav a[href='#/campaigns']")
+    draft = page.locator("tr[data-campaign]:has(button)").first  # the first still to go out
+    campaign_id = draft.get_attribute("data-campaign")
+    row = page.locator(f"tr[data-campaign='{campaign_id}']")
+
+    row.get_by_role("button", name="Schedule").click()
+    expect(row.locator("td.status")).to_have_text("Scheduled")
+    shot(page, "campaigns")
+    assert serious_violations(page) == []
+    row.get_by_role("button", name="Cancel").click()
+    expect(row.locator("td.status")).to_have_text("Cancelled")
+    expect(row.locator("button")).to_have_count(0)
+
+    page.click("nav a[href='#/home']")
+    changes = page.locator("ul.changes li")
+    expect(changes).to_have_count(2)
+    expect(changes.nth(0)).to_contain_text(f"marketer@nurture.example campaign.cancel {campaign_id}")
+    expect(changes.nth(1)).to_contain_text(f"marketer@nurture.example campaign.schedule {campaign_id}")
+    expect(page.locator("dd.state-ok")).to_have_text("OK")
+    shot(page, "home")
+    assert serious_violations(page) == []
+
+
+def test_a_salesperson_is_shown_that_the_home_page_is_not_theirs(browser: Browser, site: RunningSystem):
+    page = signed_in(browser, site, "sales")
+    page.click("nav a[href='#/home']")
+
+    expect(page.locator("#view p.error")).to_have_text("この操作は許可されていません。")

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
+import boto3
 import pytest
 
+from nurture import keys
+from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
+from nurture.domain.clock import utc_now
+from nurture.domain.deliverability import Verdict
 from nurture.local.events import http_api_event, match_route
 from nurture.local.functions import invoke
+from nurture.settings import marketer_config, runtime_settings
 from tests.functions.helpers import profile, submit
 from tests.functions.pipeline import Pipeline
 
@@ -22,12 +29,12 @@ NOBODY_IN_SALES = {"sub": "u-other", "email": "someone@example.co.jp", "cognito:
 NO_GROUP = {"sub": "u-none", "email": "admin@example.jp"}
 
 
-def console(path: str, claims: dict[str, Any] | None, query: str = "") -> dict[str, Any]:
-    """A GET as the HTTP API hands it on: with the claims of a token its authorizer accepted, or with none."""
-    matched = match_route("GET", path)
+def console(path: str, claims: dict[str, Any] | None, query: str = "", method: str = "GET") -> dict[str, Any]:
+    """A request as the HTTP API hands it on: with the claims of a token its authorizer accepted, or with none."""
+    matched = match_route(method, path)
     assert matched is not None
     route, parameters = matched
-    answer: dict[str, Any] = invoke("console", http_api_event("GET", path, query=query, route=route,
+    answer: dict[str, Any] = invoke("console", http_api_event(method, path, query=query, route=route,
                                                               path_parameters=parameters, jwt_claims=claims))
     return answer
 
@@ -116,3 +123,83 @@ def test_a_lead_is_found_by_its_address_in_any_case_by_whoever_may_see_it():
     assert found(TANAKA, "buyer@big-seven.example.co.jp") == []  # smith's: as if there were none
     assert found(MARKETER, "nobody@example.jp") == []
     assert smiths and console("/v1/console/leads", MARKETER, "email=not-an-address")["statusCode"] == 422
+
+
+def upcoming_campaign() -> str:
+    """The first campaign of the shipped config still to go out (the config's dates are fixed; today moves)."""
+    config = marketer_config()
+    window, now = config.sequences.send_window, utc_now()
+    return next(campaign_id for campaign_id, campaign in sorted(config.campaigns.campaigns.items(),
+                                                                key=lambda c: c[1].starts(window))
+                if campaign.starts(window) > now)
+
+
+def test_marketers_and_admins_list_the_campaigns_with_their_state_and_salespeople_do_not():
+    listed = body(console("/v1/console/campaigns", MARKETER))["campaigns"]
+
+    assert {row["id"] for row in listed} == set(marketer_config().campaigns.campaigns)
+    assert {row["status"] for row in listed} == {"draft"}
+    assert console("/v1/console/campaigns", TANAKA)["statusCode"] == 403
+    assert console(f"/v1/console/campaigns/{upcoming_campaign()}", TANAKA)["statusCode"] == 403
+
+
+def test_a_marketer_schedules_and_cancels_a_campaign_and_each_change_is_recorded_with_who_and_when():
+    campaign_id = upcoming_campaign()
+    scheduled = console(f"/v1/console/campaigns/{campaign_id}/schedule", MARKETER, method="POST")
+    assert scheduled["statusCode"] == 200
+    assert (body(scheduled)["status"], body(scheduled)["scheduled_by"]) == ("scheduled", "marketer@example.jp")
+    again = console(f"/v1/console/campaigns/{campaign_id}/schedule", ADMIN, method="POST")
+    assert again["statusCode"] == 409 and body(again)["type"].endswith("/change-refused")
+    shown = body(console(f"/v1/console/campaigns/{campaign_id}", MARKETER))
+    assert shown["status"] == "scheduled" and shown["counts"] == {}
+
+    cancelled = console(f"/v1/console/campaigns/{campaign_id}/cancel", ADMIN, method="POST")
+    assert cancelled["statusCode"] == 200 and body(cancelled)["status"] == "cancelled"
+    assert console(f"/v1/console/campaigns/{campaign_id}/cancel", ADMIN, method="POST")["statusCode"] == 409
+
+    changes = body(console("/v1/console/home", ADMIN))["changes"]
+    assert [(c["action"], c["target"], c["by"]) for c in changes] == [
+        ("campaign.cancel", campaign_id, "admin@example.jp"), ("campaign.schedule", campaign_id, "marketer@example.jp")]
+    assert changes[1]["config_version"] == 1 and changes[0]["at"] > changes[1]["at"]
+
+
+def test_a_salesperson_changes_no_campaign_and_an_unknown_campaign_is_404():
+    campaign_id = upcoming_campaign()
+
+    assert console(f"/v1/console/campaigns/{campaign_id}/schedule", TANAKA, method="POST")["statusCode"] == 403
+    assert body(console(f"/v1/console/campaigns/{campaign_id}", MARKETER))["state"] is None
+    unknown = console("/v1/console/campaigns/no-such-campaign/schedule", MARKETER, method="POST")
+    assert unknown["statusCode"] == 404 and body(unknown)["type"].endswith("/campaign-not-found")
+    assert body(console("/v1/console/home", ADMIN))["changes"] == []
+
+
+def test_only_an_admin_resumes_paused_sending_and_only_a_real_resume_is_recorded():
+    guard = DynamoDeliverabilityStore(runtime_settings().table_name)
+    guard.pause(Verdict(100, 9, 0, 0.09, 0.0, True, False, "bounce rate 9.00%"), "2026-12-01T00:00:00.000000Z")
+    paused = body(console("/v1/console/home", MARKETER))["deliverability"]
+    assert (paused["state"], paused["reason"], paused["pause_bounce_rate"]) == ("paused", "bounce rate 9.00%", 0.04)
+
+    assert console("/v1/console/sending/resume", MARKETER, method="POST")["statusCode"] == 403
+    assert guard.sending_paused()
+    assert body(console("/v1/console/sending/resume", ADMIN, method="POST")) == {"resumed": True}
+    assert body(console("/v1/console/sending/resume", ADMIN, method="POST")) == {"resumed": False}
+
+    home = body(console("/v1/console/home", ADMIN))
+    assert home["deliverability"]["state"] == "ok" and not guard.sending_paused()
+    assert [(c["action"], c["by"]) for c in home["changes"]] == [("sending.resume", "admin@example.jp")]
+
+
+def test_home_sets_this_weeks_sending_beside_the_week_before():
+    table = boto3.client("dynamodb")
+    today = utc_now().date()
+    for age, sent, bounced in ((0, 40, 1), (6, 10, 0), (7, 30, 2), (13, 5, 0), (14, 99, 9)):
+        day = (today - timedelta(days=age)).isoformat()
+        table.put_item(TableName=runtime_settings().table_name, Item={
+            "PK": {"S": keys.GUARD_PK}, "SK": {"S": keys.guard_day_sk(day, "x")}, "day": {"S": day},
+            "sent": {"N": str(sent)}, "bounced": {"N": str(bounced)}})
+
+    sending = body(console("/v1/console/home", MARKETER))["sending"]
+
+    assert sending == {"this_week": {"sent": 50, "bounced": 1, "complained": 0},
+                       "previous_week": {"sent": 35, "bounced": 2, "complained": 0}}
+    assert console("/v1/console/home", TANAKA)["statusCode"] == 403

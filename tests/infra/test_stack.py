@@ -130,8 +130,10 @@ EXPECTED_ACTIONS = {
     "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                            "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
                            "dynamodb:BatchGetItem"},
-    # The console reads: a lead's items, whether its address is suppressed, a list page's profiles.
-    "console": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"},
+    # The console reads: a lead's items, whether its address is suppressed, a list page's profiles. It writes a
+    # campaign's state and lifts the guard's pause, each with its record (on those keys only, below).
+    "console": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:PutItem",
+                         "dynamodb:DeleteItem"},
     "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
                             "dynamodb:DescribeTable", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                             "dynamodb:BatchGetItem", "sqs:SendMessage"},
@@ -185,7 +187,12 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
     replies = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LEAD#*", "EMAIL#*",
                                                                    "SUPPRESS#*"]}}
     seminar_places = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["EVENT#*"]}}
+    # the console changes campaigns and the guard's pause, each with its record; never a lead
+    console_campaigns = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CAMPAIGN#*", "AUDIT#*"]}}
+    console_resume = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DELIVERABILITY"]}}
     assert conditioned == [("Audience", '["dynamodb:UpdateItem", "dynamodb:GetItem"]', leading),
+                           ("Console", '"dynamodb:DeleteItem"', console_resume),
+                           ("Console", '"dynamodb:PutItem"', console_campaigns),
                            ("Dispatcher", '"dynamodb:PutItem"', leading),
                            ("Dispatcher", '"dynamodb:Query"', counters),
                            ("Dispatcher", '["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", '
@@ -876,8 +883,9 @@ def test_no_policy_grants_a_wildcard_action(synthesized):
 @pytest.mark.parametrize(("action", "only"), [
     ("ses:SendEmail", {"sender", "notifier"}),  # the forms function (or anything else) cannot send email
     # Only the sales API erases, and the dispatcher removes unconfirmed leads (on leads' own keys, checked above);
-    # tracking and the sender delete seminar places only (on events' keys, checked above), never a lead's item.
-    ("dynamodb:DeleteItem", {"sales_api", "dispatcher", "tracking", "sender"}),
+    # tracking and the sender delete seminar places only (on events' keys, checked above), never a lead's item;
+    # the console only the guard's pause (checked above).
+    ("dynamodb:DeleteItem", {"sales_api", "dispatcher", "tracking", "sender", "console"}),
     # The signing keyring; the webhooks' secrets.
     ("ssm:GetParameter", {"forms", "tracking", "sender", "replies", "notifier"}),
 ])

@@ -11,7 +11,16 @@
       score_over_time: "スコアの推移", breakdown: "スコアの内訳", timeline: "タイムライン", person: "人",
       machine: "機械", no_leads: "該当するリードはありません。", sign_in_failed: "メールアドレスかパスワードが違います。",
       forbidden: "この操作は許可されていません。", not_found: "見つかりません。", failed: "読み込めませんでした。",
-      consent: "同意の履歴", points: "点", rule: "ルール", when: "日時", status: "状態", search: "検索"
+      consent: "同意の履歴", points: "点", rule: "ルール", when: "日時", status: "状態", search: "検索",
+      home: "ホーム", campaigns: "キャンペーン", deliverability: "配信の健全性", this_week: "直近7日",
+      previous_week: "その前の7日", sent: "送信", bounced: "ハードバウンス", complained: "苦情",
+      bounce_rate: "バウンス率", complaint_rate: "苦情率", threshold: "停止の基準", state_ok: "正常",
+      state_at_risk: "注意", state_paused: "停止中", resume: "配信を再開", confirm_resume: "配信を再開しますか？",
+      changes: "最近の変更", by: "実行者", schedule: "予約", cancel: "取り消し", sends: "配信日時",
+      segment: "セグメント", confirm_schedule: "このキャンペーンを予約しますか？",
+      confirm_cancel: "このキャンペーンを取り消しますか？まだ送られていないメールは送られません。",
+      refused: "この状態では実行できません。", draft: "下書き", scheduled: "予約済み", sending: "配信中",
+      sent_status: "配信済み", cancelled: "取り消し済み", no_changes: "変更はまだありません。"
     },
     en: {
       leads: "Leads", sign_in: "Sign in", sign_out: "Sign out", email: "Email", password: "Password",
@@ -20,7 +29,16 @@
       score_over_time: "Score over time", breakdown: "Score breakdown", timeline: "Timeline", person: "person",
       machine: "machine", no_leads: "No leads here.", sign_in_failed: "Wrong email address or password.",
       forbidden: "You are not allowed to do this.", not_found: "Not found.", failed: "Could not load.",
-      consent: "Consent history", points: "points", rule: "Rule", when: "When", status: "Status", search: "Search"
+      consent: "Consent history", points: "points", rule: "Rule", when: "When", status: "Status", search: "Search",
+      home: "Home", campaigns: "Campaigns", deliverability: "Deliverability", this_week: "Last 7 days",
+      previous_week: "The 7 days before", sent: "Sent", bounced: "Hard bounces", complained: "Complaints",
+      bounce_rate: "Bounce rate", complaint_rate: "Complaint rate", threshold: "Pauses above", state_ok: "OK",
+      state_at_risk: "At risk", state_paused: "Paused", resume: "Resume sending", confirm_resume: "Resume sending?",
+      changes: "Latest changes", by: "By", schedule: "Schedule", cancel: "Cancel", sends: "Goes out",
+      segment: "Segment", confirm_schedule: "Schedule this campaign?",
+      confirm_cancel: "Cancel this campaign? Nothing more of it goes out.",
+      refused: "This does not apply in its present state.", draft: "Draft", scheduled: "Scheduled",
+      sending: "Sending", sent_status: "Sent", cancelled: "Cancelled", no_changes: "No changes yet."
     }
   };
   var language = localStorage.getItem("nurture.language") || (navigator.language || "ja").slice(0, 2);
@@ -28,6 +46,7 @@
   var settings = null;
   var view = document.getElementById("view");
   var showing = 0;  // the latest view asked for: an answer to an earlier one, arriving later, is dropped
+  var me = null;  // who is signed in and what they may do (GET /v1/console/me)
 
   function render(ticket, parts) {
     if (ticket === showing) { view.replaceChildren.apply(view, parts); }
@@ -64,8 +83,9 @@
     }).then(function (body) { sessionStorage.setItem("nurture.token", body.AuthenticationResult.IdToken); });
   }
 
-  function api(path) {
-    return fetch(settings.api + path, { headers: { Authorization: "Bearer " + token() } }).then(function (answer) {
+  function api(path, method) {
+    return fetch(settings.api + path, { method: method || "GET", headers: { Authorization: "Bearer " + token() } })
+      .then(function (answer) {
       if (answer.status === 401) { sessionStorage.removeItem("nurture.token"); showSignIn(); throw new Error("401"); }
       if (!answer.ok) { throw new Error(String(answer.status)); }
       return answer.json();
@@ -76,12 +96,15 @@
     document.getElementById("sign-in").hidden = false;
     document.getElementById("sign-out").hidden = true;
     document.getElementById("user").textContent = "";
+    me = null;
     view.replaceChildren();
   }
 
+  function may(right) { return me !== null && me.may.indexOf(right) >= 0; }
+
   function fail(error) {
     if (error.message === "401") { return; }
-    var key = error.message === "403" ? "forbidden" : error.message === "404" ? "not_found" : "failed";
+    var key = { "403": "forbidden", "404": "not_found", "409": "refused" }[error.message] || "failed";
     view.replaceChildren(el("p", { "class": "error", role: "alert" }, [t(key)]));
   }
 
@@ -240,6 +263,77 @@
     }).catch(fail);
   }
 
+  function percent(rate, digits) { return (rate * 100).toFixed(digits) + "%"; }
+
+  function action(label, question, path, then) {
+    var button = el("button", { type: "button" }, [label]);
+    button.addEventListener("click", function () {
+      if (!window.confirm(question)) { return; }
+      button.disabled = true;
+      api(path, "POST").then(then).catch(fail);
+    });
+    return button;
+  }
+
+  function showHome() {
+    var ticket = ++showing;
+    api("/v1/console/home").then(function (home) {
+      var guard = home.deliverability;
+      var rates = el("dl", {}, [el("dt", {}, [t("status")]),
+        el("dd", { "class": "state-" + guard.state }, [t("state_" + guard.state)]),
+        el("dt", {}, [t("bounce_rate")]),
+        el("dd", {}, [percent(guard.bounce_rate, 2) + " (" + t("threshold") + " " + percent(guard.pause_bounce_rate, 2) + ")"]),
+        el("dt", {}, [t("complaint_rate")]),
+        el("dd", {}, [percent(guard.complaint_rate, 3) + " (" + t("threshold") + " " + percent(guard.pause_complaint_rate, 3) + ")"])]);
+      var panel = [rates];
+      if (guard.reason) { panel.push(el("p", {}, [guard.reason])); }
+      if (guard.state === "paused" && may("sending:resume")) {
+        panel.push(action(t("resume"), t("confirm_resume"), "/v1/console/sending/resume", showHome));
+      }
+      var kinds = ["sent", "bounced", "complained"];
+      var weeks = el("table", {}, [el("thead", {}, [el("tr", {}, [el("td", {}, [])].concat(kinds.map(function (kind) {
+        return el("th", { scope: "col" }, [t(kind)]);
+      })))]), el("tbody", {}, ["this_week", "previous_week"].map(function (week) {
+        return el("tr", {}, [el("th", { scope: "row" }, [t(week)])].concat(kinds.map(function (kind) {
+          return el("td", { "class": "number" }, [String(home.sending[week][kind])]);
+        })));
+      }))]);
+      var changes = home.changes.length ? el("ul", { "class": "changes" }, home.changes.map(function (change) {
+        return el("li", {}, [when(change.at) + " " + change.by + " " + change.action + " " + change.target]);
+      })) : el("p", {}, [t("no_changes")]);
+      render(ticket, [el("h1", {}, [t("home")]), el("div", { "class": "cards" }, [
+        card(t("deliverability"), panel), card(t("sent"), [weeks]), card(t("changes"), [changes], true)])]);
+    }).catch(fail);
+  }
+
+  var STATUS_TEXT = { draft: "draft", scheduled: "scheduled", sending: "sending", sent: "sent_status",
+                      cancelled: "cancelled" };
+
+  function showCampaigns() {
+    var ticket = ++showing;
+    api("/v1/console/campaigns").then(function (page) {
+      var rows = page.campaigns.map(function (campaign) {
+        var path = "/v1/console/campaigns/" + encodeURIComponent(campaign.id);
+        var actions = el("td", {}, []);
+        if (may("campaigns:write") && campaign.status === "draft") {
+          actions.appendChild(action(t("schedule"), t("confirm_schedule") + " " + campaign.name, path + "/schedule",
+                                     showCampaigns));
+        }
+        if (may("campaigns:write") && (campaign.status === "scheduled" || campaign.status === "sending")) {
+          actions.appendChild(action(t("cancel"), t("confirm_cancel") + " " + campaign.name, path + "/cancel",
+                                     showCampaigns));
+        }
+        return el("tr", { "data-campaign": campaign.id }, [el("td", {}, [campaign.name]), el("td", {}, [campaign.sends]),
+          el("td", {}, [campaign.segment]), el("td", { "class": "status" }, [t(STATUS_TEXT[campaign.status])]),
+          actions]);
+      });
+      render(ticket, [el("h1", {}, [t("campaigns")]), el("table", {}, [el("thead", {}, [el("tr", {},
+        [t("name"), t("sends"), t("segment"), t("status"), ""].map(function (heading) {
+          return el("th", { scope: "col" }, [heading]);
+        }))]), el("tbody", {}, rows)])]);
+    }).catch(fail);
+  }
+
   function route() {
     if (!token()) { showSignIn(); return; }
     document.getElementById("sign-in").hidden = true;
@@ -247,9 +341,14 @@
     var lead = location.hash.match(/^#\/leads\/(.+)$/);
     var leadId = null;
     try { leadId = lead ? decodeURIComponent(lead[1]) : null; } catch (malformed) { leadId = null; }
-    if (leadId) { showLead(leadId); } else { showLeads("A", null); }
-    api("/v1/console/me").then(function (me) {
+    var shown = me ? Promise.resolve(me) : api("/v1/console/me").then(function (found) {
+      me = found;
       document.getElementById("user").textContent = (me.email || "") + " (" + me.groups.join(", ") + ")";
+      return me;
+    });
+    shown.then(function () {
+      if (leadId) { showLead(leadId); } else if (location.hash === "#/home") { showHome(); }
+      else if (location.hash === "#/campaigns") { showCampaigns(); } else { showLeads("A", null); }
     }).catch(fail);
   }
 

@@ -170,6 +170,11 @@ def ses_event_pk(event_key: str) -> str:
 
 SES_EVENT_SK = "SESEVENT"
 
+def audit_pk(month: str) -> str:
+    """The console's record of changes made in a month (YYYY-MM, UTC), newest last."""
+    return f"AUDIT#{month}"
+
+
 GUARD_PK = "DELIVERABILITY"  # the account's sending record: daily counts and the pause flag
 GUARD_PAUSE_SK = "PAUSE"
 

@@ -7,9 +7,18 @@ from decimal import Decimal
 from typing import Any
 
 from nurture import keys
-from nurture.adapters.lead_store import ConditionFailed, DynamoTable, from_item, item_key, to_item
+from nurture.adapters.audit_log import recorded
+from nurture.adapters.lead_store import (
+    ConditionFailed,
+    DynamoTable,
+    TransactionCancelled,
+    from_item,
+    item_key,
+    to_item,
+)
 from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignRefused, CampaignState
 from nurture.domain.campaigns.start import Held
+from nurture.domain.console.audit import Change
 from nurture.keys import CAMPAIGN_COUNTERS
 
 
@@ -18,9 +27,11 @@ class DynamoCampaignStore(DynamoTable):
         item = self._get(keys.campaign_pk(campaign_id), keys.CAMPAIGN_SK)
         return CampaignState.from_item(item) if item else None
 
-    def put(self, state: CampaignState, expected: str | None, undecided: bool = False) -> None:
+    def put(self, state: CampaignState, expected: str | None, undecided: bool = False,
+            change: Change | None = None) -> None:
         """Write the new state if the campaign is still as it was read (`expected` status; None: no item), and
-        with `undecided`, if its A/B test has no decision yet: one tick's winner is the only one."""
+        with `undecided`, if its A/B test has no decision yet: one tick's winner is the only one. A console
+        `change` is recorded in the same transaction."""
         item = {"PK": keys.campaign_pk(state.campaign_id), "SK": keys.CAMPAIGN_SK, **state.to_item()}
         if state.due_at is not None:
             item |= {"due_pk": keys.CAMPAIGNS_DUE, "due_sk": f"{state.due_at}#{state.campaign_id}"}
@@ -28,9 +39,13 @@ class DynamoCampaignStore(DynamoTable):
             "ConditionExpression": "#status = :expected" + (" AND attribute_not_exists(decision)" if undecided else ""),
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {":expected": {"S": expected}}}
+        write = {"TableName": self._table, "Item": to_item(item), **condition}
         try:
-            self._call("put_item", TableName=self._table, Item=to_item(item), **condition)
-        except ConditionFailed as changed:
+            if change is None:
+                self._call("put_item", **write)
+            else:
+                self._call("transact_write_items", TransactItems=[{"Put": write}, recorded(self._table, change)])
+        except (ConditionFailed, TransactionCancelled) as changed:
             raise CampaignRefused(f"campaign '{state.campaign_id}' changed meanwhile: look again") from changed
 
     def due(self, until: str) -> list[CampaignState]:

@@ -5,8 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from nurture import keys
-from nurture.adapters.lead_store import ConditionFailed, DynamoTable, from_item, item_key, to_item
+from nurture.adapters.audit_log import recorded
+from nurture.adapters.lead_store import (
+    ConditionFailed,
+    DynamoTable,
+    TransactionCancelled,
+    from_item,
+    item_key,
+    to_item,
+)
+from nurture.domain.console.audit import Change
 from nurture.domain.deliverability import DayCounts, Verdict
+from nurture.domain.errors import StoreUnavailable
 
 DAYS_READ = 30  # a window of sends never reaches further back than this
 
@@ -50,7 +60,20 @@ class DynamoDeliverabilityStore(PauseReader):
             return paused.item is not None and paused.item.get("paused_at") == at
         return True
 
-    def resume(self) -> bool:
-        found = self._call("delete_item", TableName=self._table, Key=item_key(keys.GUARD_PK, keys.GUARD_PAUSE_SK),
-                           ReturnValues="ALL_OLD")
-        return "Attributes" in found
+    def resume(self, change: Change | None = None) -> bool:
+        """Lift the pause; False when sending was not paused. A console `change` is recorded with it, only when
+        there was a pause to lift."""
+        if change is None:
+            found = self._call("delete_item", TableName=self._table,
+                               Key=item_key(keys.GUARD_PK, keys.GUARD_PAUSE_SK), ReturnValues="ALL_OLD")
+            return "Attributes" in found
+        try:
+            self._call("transact_write_items", TransactItems=[
+                {"Delete": {"TableName": self._table, "Key": item_key(keys.GUARD_PK, keys.GUARD_PAUSE_SK),
+                            "ConditionExpression": "attribute_exists(PK)"}},
+                recorded(self._table, change)])
+        except TransactionCancelled as cancelled:
+            if cancelled.codes[:1] == ["ConditionalCheckFailed"]:
+                return False
+            raise StoreUnavailable("the pause changed meanwhile: look again") from cancelled
+        return True

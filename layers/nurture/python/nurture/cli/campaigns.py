@@ -74,12 +74,9 @@ def run_campaign_command(args: argparse.Namespace, find_target: FindTarget) -> i
 
 
 def _list(config: NurtureConfig, store: Any, as_json: bool) -> int:
-    rows = []
-    window = config.sequences.send_window
-    for campaign_id, campaign in sorted(config.campaigns.campaigns.items(), key=lambda c: c[1].starts(window)):
-        rows.append({"id": campaign_id, "name": campaign.name, "type": campaign.type, "segment": campaign.segment,
-                     "sends": campaign.send_at.isoformat() if campaign.send_at else f"{campaign.send_on} (each "
-                     "lead's send window)", "status": _status(store.state(campaign_id))})
+    from nurture.domain.campaigns.overview import campaign_rows
+
+    rows = campaign_rows(config, store.state, _scan_done)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
     else:
@@ -133,10 +130,13 @@ def _progress(job_id: str) -> JobProgress | None:
 
 
 def _status(state: CampaignState | None) -> str:
-    """As `seen_status` derives it: sent once its scans have handed every member to the sender."""
     from nurture.domain.campaigns.lifecycle import seen_status
 
-    return seen_status(state, lambda job_id: (progress := _progress(job_id)) is not None and progress.done)
+    return seen_status(state, _scan_done)
+
+
+def _scan_done(job_id: str) -> bool:
+    return (progress := _progress(job_id)) is not None and progress.done
 
 
 def _schedule(config: NurtureConfig, version: int, store: Any, args: argparse.Namespace, who: str) -> int:

@@ -67,6 +67,18 @@ class TaskClosed(InputError):
     title = "The task is closed"
 
 
+class CampaignNotFound(InputError):
+    status = 404
+    slug = "campaign-not-found"
+    title = "No such campaign"
+
+
+class ChangeRefused(InputError):
+    status = 409
+    slug = "change-refused"
+    title = "The change does not apply to the state it would change"
+
+
 class LeadUnsubscribed(InputError):
     status = 409
     slug = "lead-unsubscribed"

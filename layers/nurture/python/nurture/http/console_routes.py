@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import
 
 from nurture.adapters.lead_store import InvalidCursor
 from nurture.domain.clock import utc_now
-from nurture.domain.console.access import ConsoleUser, console_user, visible_owner
+from nurture.domain.console.access import RIGHTS, ConsoleUser, console_user, visible_owner
 from nurture.domain.console.views import console_lead
 from nurture.domain.errors import FieldProblem, LeadNotFound, NotSignedIn, ValidationFailed
 from nurture.domain.text import InvalidEmail, email_key, normalize_email
@@ -48,7 +48,7 @@ def signed_in(event: object) -> ConsoleUser:
     return console_user(event.request_context.authorizer.jwt_claim or {})
 
 
-def _json(status: int, body: object) -> Response:
+def answer(status: int, body: object) -> Response:
     return Response(status, "application/json", json.dumps(body, ensure_ascii=False, default=json_default),
                     {"Cache-Control": "no-store"})
 
@@ -58,10 +58,9 @@ def register_console_routes(app: Router) -> None:
              responses={200: documented("The user", "application/json"), **SIGNED_IN})
     def me() -> Response:
         user = signed_in(app.current_event)
-        return _json(200, {"subject": user.subject, "email": user.email, "groups": sorted(user.groups),
+        return answer(200, {"subject": user.subject, "email": user.email, "groups": sorted(user.groups),
                            "language": user.language,
-                           "may": sorted(right for right in ("leads:read", "leads:read_all", "leads:erase")
-                                         if user.may(right))})
+                           "may": sorted(right for right in RIGHTS if user.may(right))})
 
     @app.get("/v1/console/leads", summary="Leads of a rank, highest score first (a salesperson: their own)",
              parameters=LeadList, **CONSOLE,
@@ -71,7 +70,7 @@ def register_console_routes(app: Router) -> None:
         owner = visible_owner(signed_in(app.current_event), marketer_config().sales)
         store = lead_store()
         if email is not None:
-            return _json(200, {"leads": _by_email(email, owner), "next_cursor": None})
+            return answer(200, {"leads": _by_email(email, owner), "next_cursor": None})
         try:
             if owner is None:
                 items, next_key = store.leads_by_rank(rank, limit, cursor_key(cursor), LISTED)
@@ -79,7 +78,7 @@ def register_console_routes(app: Router) -> None:
                 items, next_key = store.leads_by_owner(owner, None, limit, cursor_key(cursor), LISTED)
         except InvalidCursor as error:
             raise bad_cursor() from error
-        return _json(200, {"leads": [{name: item.get(name) for name in LISTED} for item in items],
+        return answer(200, {"leads": [{name: item.get(name) for name in LISTED} for item in items],
                            "next_cursor": next_cursor(next_key)})
 
     @app.get("/v1/console/leads/<lead_id>", summary="A lead: profile, timeline, score over time and its story",
@@ -92,7 +91,7 @@ def register_console_routes(app: Router) -> None:
         # A salesperson asking for another's lead learns no more than of a lead that is not there.
         if record is None or (owner is not None and record.profile.get("owner") != owner):
             raise LeadNotFound(f"There is no lead '{lead_id}'.")
-        return _json(200, console_lead(record, marketer_config().scoring, utc_now()))
+        return answer(200, console_lead(record, marketer_config().scoring, utc_now()))
 
 
 def _by_email(email: str, owner: str | None) -> list[dict[str, object]]:

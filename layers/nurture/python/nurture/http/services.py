@@ -6,6 +6,10 @@ from collections.abc import Callable
 from functools import cache
 from typing import TypeVar
 
+from nurture.adapters.audience_store import DynamoAudienceStore
+from nurture.adapters.audit_log import DynamoAuditLog
+from nurture.adapters.campaign_store import DynamoCampaignStore
+from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
 from nurture.adapters.event_store import DynamoRegistrations
 from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.adapters.material_store import S3Materials
@@ -23,6 +27,26 @@ T = TypeVar("T")
 @cache
 def lead_store() -> DynamoLeadStore:
     return DynamoLeadStore(runtime_settings().table_name)
+
+
+@cache
+def campaign_store() -> DynamoCampaignStore:
+    return DynamoCampaignStore(runtime_settings().table_name)
+
+
+@cache
+def audience_store() -> DynamoAudienceStore:
+    return DynamoAudienceStore(runtime_settings().table_name)
+
+
+@cache
+def deliverability_store() -> DynamoDeliverabilityStore:
+    return DynamoDeliverabilityStore(runtime_settings().table_name)
+
+
+@cache
+def audit_log() -> DynamoAuditLog:
+    return DynamoAuditLog(runtime_settings().table_name)
 
 
 @cache
@@ -68,5 +92,6 @@ def tracking_settings() -> TrackingSettings:
 
 
 def reset() -> None:
-    lead_store.cache_clear()
-    materials.cache_clear()
+    for built in (lead_store, campaign_store, audience_store, deliverability_store, audit_log, registrations,
+                  materials):
+        built.cache_clear()

@@ -19,6 +19,10 @@ RIGHTS: dict[str, frozenset[Group]] = {
     "leads:read": frozenset({"admin", "marketer", "sales"}),
     "leads:read_all": frozenset({"admin", "marketer"}),
     "leads:erase": frozenset({"admin"}),
+    "home:read": frozenset({"admin", "marketer"}),
+    "sending:resume": frozenset({"admin"}),
+    "campaigns:read": frozenset({"admin", "marketer"}),
+    "campaigns:write": frozenset({"admin", "marketer"}),
 }
 
 
@@ -31,6 +35,11 @@ class ConsoleUser:
 
     def may(self, right: str) -> bool:
         return bool(self.groups & RIGHTS[right])
+
+    @property
+    def recorded_as(self) -> str:
+        """Who the record of a change names: the address people know them by, else Cognito's subject."""
+        return self.email or self.subject
 
 
 def console_user(claims: Mapping[str, Any]) -> ConsoleUser:

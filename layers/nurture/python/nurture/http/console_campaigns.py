@@ -1,0 +1,96 @@
+"""/v1/console/campaigns: the campaigns of the active config with their state and results; schedule and cancel,
+each recorded with who and when."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from nurture.config.campaigns import Campaign
+from nurture.domain.campaigns.lifecycle import CampaignRefused, cancel, schedule
+from nurture.domain.campaigns.overview import campaign_rows
+from nurture.domain.clock import utc_now
+from nurture.domain.console.access import require
+from nurture.domain.console.audit import Change
+from nurture.domain.errors import CampaignNotFound, ChangeRefused
+from nurture.http.console_routes import CONSOLE, SIGNED_IN, answer, signed_in
+from nurture.http.problems import documented, problem_doc
+from nurture.http.router import Parameters, Response, Router
+from nurture.http.services import audience_store, campaign_store
+from nurture.settings import active_config, marketer_config
+
+
+class CampaignRef(Parameters):
+    campaign_id: Annotated[str, msgspec.Meta(max_length=64, description="The campaign's id in campaigns.yaml")]
+
+
+NOT_FOUND = {404: problem_doc("No such campaign in the active config"), 422: problem_doc("Not a campaign id")}
+CHANGED = {409: problem_doc("The campaign is not in a state this applies to (or changed meanwhile)")}
+
+
+def _scan_done(job_id: str) -> bool:
+    return (progress := audience_store().progress(job_id)) is not None and progress.done
+
+
+def _campaign(campaign_id: str) -> Campaign:
+    campaign = marketer_config().campaigns.campaigns.get(campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(f"There is no campaign '{campaign_id}' in the active config.")
+    return campaign
+
+
+def register_campaign_routes(app: Router) -> None:
+    @app.get("/v1/console/campaigns", summary="Every campaign of the active config, when it goes out, its state",
+             **CONSOLE, responses={200: documented("The campaigns", "application/json"), **SIGNED_IN})
+    def campaigns() -> Response:
+        require(signed_in(app.current_event), "campaigns:read")
+        return answer(200, {"campaigns": campaign_rows(marketer_config(), campaign_store().state, _scan_done)})
+
+    @app.get("/v1/console/campaigns/<campaign_id>", summary="A campaign: its state and what was sent and done",
+             parameters=CampaignRef, **CONSOLE,
+             responses={200: documented("The campaign", "application/json"), **NOT_FOUND, **SIGNED_IN})
+    def campaign(campaign_id: str) -> Response:
+        require(signed_in(app.current_event), "campaigns:read")
+        _campaign(campaign_id)
+        (row,) = [row for row in campaign_rows(marketer_config(), campaign_store().state, _scan_done)
+                  if row["id"] == campaign_id]
+        state = campaign_store().state(campaign_id)
+        return answer(200, {**row, "state": state.to_item() if state else None,
+                            "counts": campaign_store().counts(campaign_id)})
+
+    @app.post("/v1/console/campaigns/<campaign_id>/schedule", summary="Send a draft campaign at its time",
+              parameters=CampaignRef, **CONSOLE,
+              responses={200: documented("The campaign's new state", "application/json"), **NOT_FOUND, **CHANGED,
+                         **SIGNED_IN})
+    def schedule_campaign(campaign_id: str) -> Response:
+        user = signed_in(app.current_event)
+        require(user, "campaigns:write")
+        _campaign(campaign_id)
+        store, now, active = campaign_store(), utc_now(), active_config()
+        try:
+            state = schedule(active.config, campaign_id, store.state(campaign_id), active.version,
+                             user.recorded_as, now)
+            store.put(state, None, change=Change(user.recorded_as, "campaign.schedule", campaign_id, now,
+                                                 {"sends_from": state.sends_from, "config_version": active.version}))
+        except CampaignRefused as refused:
+            raise ChangeRefused(str(refused)) from refused
+        return answer(200, state.to_item())
+
+    @app.post("/v1/console/campaigns/<campaign_id>/cancel", summary="Stop a scheduled or sending campaign",
+              parameters=CampaignRef, **CONSOLE,
+              responses={200: documented("The campaign's new state", "application/json"), **NOT_FOUND, **CHANGED,
+                         **SIGNED_IN})
+    def cancel_campaign(campaign_id: str) -> Response:
+        user = signed_in(app.current_event)
+        require(user, "campaigns:write")
+        _campaign(campaign_id)
+        store, now = campaign_store(), utc_now()
+        current = store.state(campaign_id)
+        try:
+            state = cancel(current, campaign_id, now)
+            store.put(state, current.status if current else None,
+                      change=Change(user.recorded_as, "campaign.cancel", campaign_id, now))
+        except CampaignRefused as refused:
+            raise ChangeRefused(str(refused)) from refused
+        return answer(200, state.to_item())
