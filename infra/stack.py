@@ -112,6 +112,12 @@ CONSOLE_CAMPAIGN_CHANGES = {"console": ["dynamodb:PutItem"]}
 CONSOLE_CAMPAIGN_KEYS = [keys.campaign_pk("*"), keys.audit_pk("*")]
 CONSOLE_RESUME = {"console": ["dynamodb:DeleteItem"]}
 CONSOLE_RESUME_KEYS = [keys.GUARD_PK]
+# An admin's erasure from the console, as the sales API's (LeadStore.erase), with its record: a lead's items, its
+# browsers', its address's claim and suppression entry, its owner's open count, its seminar places.
+CONSOLE_ERASURE = {"console": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                               "dynamodb:BatchWriteItem"]}
+CONSOLE_ERASURE_KEYS = [keys.lead_pk("*"), keys.visitor_pk("*"), keys.email_claim_pk("*"), keys.suppression_pk("*"),
+                        keys.owner_pk("*"), keys.event_pk("*"), keys.audit_pk("*")]
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
 INDEX_READS = {"sales_api": ["by_rank", "by_owner"], "console": ["by_rank", "by_owner"], "dispatcher": ["due"]}
@@ -188,7 +194,8 @@ class NurtureStack(Stack):
                                      (ALERT_MARKERS, ALERT_MARKER_KEYS), (REPLY_ITEMS, REPLY_KEYS),
                                      (SEMINAR_PLACE_DELETES, SEMINAR_PLACE_KEYS),
                                      (CONSOLE_CAMPAIGN_CHANGES, CONSOLE_CAMPAIGN_KEYS),
-                                     (CONSOLE_RESUME, CONSOLE_RESUME_KEYS)):
+                                     (CONSOLE_RESUME, CONSOLE_RESUME_KEYS),
+                                     (CONSOLE_ERASURE, CONSOLE_ERASURE_KEYS)):
             for name, actions in grants.items():
                 functions[name].allow(actions, [data.table.table_arn], conditions={
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})

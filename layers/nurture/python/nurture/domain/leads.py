@@ -11,6 +11,7 @@ from nurture.config.scoring import ScoringRules
 from nurture.config.segments import Consent
 from nurture.domain.activity import Activity, new_activity
 from nurture.domain.clock import iso, parse_iso_or_none
+from nurture.domain.console.audit import Change
 from nurture.domain.errors import LeadNotFound, StoreUnavailable, WriteConflict
 from nurture.domain.preferences.choices import opted_out_of
 from nurture.domain.preferences.double_opt_in import pending
@@ -230,7 +231,7 @@ class SalesStore(Protocol):
     def save_feedback(self, lead_id: str, effect: VerdictEffect, activity: Activity, expected_version: int,
                       owner: str | None = None) -> None: ...
 
-    def erase(self, lead_id: str) -> bool: ...
+    def erase(self, lead_id: str, change: Change | None = None) -> bool: ...
 
 
 def record_feedback(lead_id: str, feedback: Feedback, store: SalesStore, rules: ScoringRules, now: datetime,
@@ -260,7 +261,8 @@ def record_feedback(lead_id: str, feedback: Feedback, store: SalesStore, rules: 
     raise StoreUnavailable("the lead kept changing while the feedback was applied")
 
 
-def erase_lead(lead_id: str, store: SalesStore) -> None:
-    if not store.erase(lead_id):
+def erase_lead(lead_id: str, store: SalesStore, change: Change | None = None) -> None:
+    """`change`: the console's record of it, written with the erasure's first step."""
+    if not store.erase(lead_id, change):
         raise LeadNotFound(f"There is no lead '{lead_id}'.")
 

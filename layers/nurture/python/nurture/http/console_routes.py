@@ -10,15 +10,18 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import
 
 from nurture.adapters.lead_store import InvalidCursor
 from nurture.domain.clock import utc_now
-from nurture.domain.console.access import RIGHTS, ConsoleUser, console_user, visible_owner
+from nurture.domain.console.access import RIGHTS, ConsoleUser, console_user, require, visible_owner
+from nurture.domain.console.audit import Change
 from nurture.domain.console.views import console_lead
 from nurture.domain.errors import FieldProblem, LeadNotFound, NotSignedIn, ValidationFailed
+from nurture.domain.leads import erase_lead
 from nurture.domain.text import InvalidEmail, email_key, normalize_email
 from nurture.http.paging import LISTED, Cursor, PageSize, bad_cursor, cursor_key, next_cursor
 from nurture.http.problems import PROBLEM_JSON, documented, problem_doc
 from nurture.http.router import Parameters, Response, Router
 from nurture.http.services import lead_store
 from nurture.jsonable import json_default
+from nurture.observability import logger
 from nurture.settings import marketer_config
 
 # A request without a valid token is answered by the JWT authorizer itself ({"message": "Unauthorized"}).
@@ -92,6 +95,18 @@ def register_console_routes(app: Router) -> None:
         if record is None or (owner is not None and record.profile.get("owner") != owner):
             raise LeadNotFound(f"There is no lead '{lead_id}'.")
         return answer(200, console_lead(record, marketer_config().scoring, utc_now()))
+
+
+    @app.delete("/v1/console/leads/<lead_id>", summary="Erase a lead (admins): only a hashed suppression entry stays",
+                parameters=LeadRef, **CONSOLE,
+                responses={204: documented("Erased"), 404: problem_doc("No such lead"),
+                           422: problem_doc("Not a lead id"), **SIGNED_IN})
+    def erase(lead_id: str) -> Response:
+        user = signed_in(app.current_event)
+        require(user, "leads:erase")
+        erase_lead(lead_id, lead_store(), Change(user.recorded_as, "lead.erase", lead_id, utc_now()))
+        logger.info("lead erased", extra={"lead_id": lead_id})
+        return Response(204, None, "")
 
 
 def _by_email(email: str, owner: str | None) -> list[dict[str, object]]:
