@@ -134,6 +134,8 @@ def test_a_marketer_schedules_and_cancels_a_campaign_and_finds_both_changes_on_t
     expect(changes.nth(0)).to_contain_text(f"marketer@nurture.example campaign.cancel {campaign_id}")
     expect(changes.nth(1)).to_contain_text(f"marketer@nurture.example campaign.schedule {campaign_id}")
     expect(page.locator("dd.state-ok")).to_have_text("OK")
+    expect(page.locator("table.kpis tbody tr").first).to_contain_text("New leads")
+    expect(page.locator("svg.bars rect")).to_have_count(8)
     shot(page, "home")
     assert serious_violations(page) == []
 

@@ -220,3 +220,18 @@ def test_an_admin_erases_a_lead_with_its_record_and_nobody_else_may():
     (record,) = body(console("/v1/console/home", ADMIN))["changes"]
     assert (record["action"], record["target"], record["by"]) == ("lead.erase", lead_id, "admin@example.jp")
     assert "erasable" not in json.dumps(record)  # the lead's id only: no address in the record
+
+
+def test_home_counts_the_days_kpis_as_the_scorer_applies_activity_and_a_replayed_batch_counts_nothing_again():
+    pipeline = Pipeline()
+    hot_lead(pipeline, "counted")  # a demo request: a new lead, a form converted, hot at once and handed off
+
+    home = body(console("/v1/console/home", MARKETER))
+    week = home["kpis"]["this_week"]
+    assert (week["new_leads"], week["conversions"], week["handoffs"], week["sent"]) == (1, 1, 1, 0)
+    assert home["kpis"]["this_month"] == week and home["kpis"]["previous_week"]["new_leads"] == 0
+    assert len(home["trend"]) == 8 and home["trend"][-1]["new_leads"] == 1
+    for batch in pipeline.batches["scoring"]:
+        invoke("scoring", batch)  # the stream delivers the batches again
+
+    assert body(console("/v1/console/home", MARKETER))["kpis"]["this_week"] == week

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from nurture.domain.kpis import KPIS
 from nurture.local.functions import api_request
 from tests.functions.helpers import all_items, body_json, items_under, lead_id_of, post_json, submit
 from tests.functions.pipeline import Pipeline
@@ -111,7 +112,10 @@ def test_erasure_leaves_nothing_but_the_suppression_hash():
 
     assert request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 204
 
-    remaining = sorted((item for item in all_items() if not item["PK"].startswith("DEDUPE#")),
+    # The day's KPI counters stay: numbers of nobody in particular, as the report's totals.
+    counted = [item for item in all_items() if item["PK"] == "KPIS"]
+    assert counted and all(set(item) <= {"PK", "SK", "day", *KPIS} for item in counted)
+    remaining = sorted((item for item in all_items() if not item["PK"].startswith("DEDUPE#") and item["PK"] != "KPIS"),
                        key=lambda item: item["PK"])
     assert [(item["PK"].split("#")[0], item["SK"]) for item in remaining] == [("SUPPRESS", "SUPPRESS"),
                                                                               ("VISITOR", "IDENTITY")]

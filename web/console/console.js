@@ -21,6 +21,9 @@
       confirm_cancel: "このキャンペーンを取り消しますか？まだ送られていないメールは送られません。",
       refused: "この状態では実行できません。", draft: "下書き", scheduled: "予約済み", sending: "配信中",
       sent_status: "配信済み", cancelled: "取り消し済み", no_changes: "変更はまだありません。",
+      new_leads: "新規リード", conversions: "フォーム送信", handoffs: "営業への引き渡し", accepted: "営業の受け入れ",
+      opened: "開封（人）", clicked: "クリック（人）", unsubscribed: "配信停止", kpis: "KPI",
+      this_month: "直近28日", previous_month: "その前の28日", trend: "週ごとの新規リード",
       erase: "このリードを消去", confirm_erase: "このリードのすべての記録を消去します。元に戻せません。よろしいですか？"
     },
     en: {
@@ -40,6 +43,10 @@
       confirm_cancel: "Cancel this campaign? Nothing more of it goes out.",
       refused: "This does not apply in its present state.", draft: "Draft", scheduled: "Scheduled",
       sending: "Sending", sent_status: "Sent", cancelled: "Cancelled", no_changes: "No changes yet.",
+      new_leads: "New leads", conversions: "Form submissions", handoffs: "Handed to sales",
+      accepted: "Accepted by sales", opened: "Opens (people)", clicked: "Clicks (people)",
+      unsubscribed: "Unsubscribes", kpis: "KPIs", this_month: "Last 28 days", previous_month: "The 28 days before",
+      trend: "New leads per week",
       erase: "Erase this lead", confirm_erase: "Erase everything recorded of this lead? This cannot be undone."
     }
   };
@@ -309,9 +316,50 @@
       var changes = home.changes.length ? el("ul", { "class": "changes" }, home.changes.map(function (change) {
         return el("li", {}, [when(change.at) + " " + change.by + " " + change.action + " " + change.target]);
       })) : el("p", {}, [t("no_changes")]);
+      var periods = ["this_week", "previous_week", "this_month", "previous_month"];
+      var kpis = el("table", { "class": "kpis" }, [el("thead", {}, [el("tr", {}, [el("td", {}, [])].concat(
+        periods.map(function (period) { return el("th", { scope: "col" }, [t(period)]); })))]),
+        el("tbody", {}, KPIS.map(function (kpi) {
+          return el("tr", {}, [el("th", { scope: "row" }, [t(kpi)])].concat(periods.map(function (period) {
+            return el("td", { "class": "number" }, [String(home.kpis[period][kpi])]);
+          })));
+        }))]);
       render(ticket, [el("h1", {}, [t("home")]), el("div", { "class": "cards" }, [
-        card(t("deliverability"), panel), card(t("sent"), [weeks]), card(t("changes"), [changes], true)])]);
+        card(t("kpis"), [kpis], true), card(t("trend"), [bars(home.trend, "new_leads")]),
+        card(t("deliverability"), panel.concat([weeks])), card(t("changes"), [changes], true)])]);
     }).catch(fail);
+  }
+
+  var KPIS = ["new_leads", "conversions", "handoffs", "accepted", "sent", "opened", "clicked", "unsubscribed",
+              "bounced", "complained"];
+
+  // One bar per week, its count in its title (and as text above it).
+  function bars(weeks, kpi) {
+    var width = 320, height = 140, pad = 20, ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("class", "chart bars");
+    svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", t(kpi) + ": " + weeks.map(function (week) { return week[kpi]; }).join(", "));
+    var top = Math.max.apply(null, weeks.map(function (week) { return week[kpi]; }).concat([1]));
+    var slot = (width - 2 * pad) / weeks.length;
+    weeks.forEach(function (week, index) {
+      var tall = (week[kpi] / top) * (height - 2 * pad);
+      var bar = document.createElementNS(ns, "rect");
+      [["x", pad + index * slot + 4], ["y", height - pad - tall], ["width", slot - 8], ["height", tall]].forEach(
+        function (pair) { bar.setAttribute(pair[0], String(pair[1])); });
+      var title = document.createElementNS(ns, "title");
+      title.textContent = week.from + ": " + week[kpi];
+      bar.appendChild(title);
+      svg.appendChild(bar);
+      var label = document.createElementNS(ns, "text");
+      label.setAttribute("x", String(pad + index * slot + slot / 2));
+      label.setAttribute("y", String(height - pad - tall - 4));
+      label.setAttribute("text-anchor", "middle");
+      label.textContent = String(week[kpi]);
+      svg.appendChild(label);
+    });
+    return svg;
   }
 
   var STATUS_TEXT = { draft: "draft", scheduled: "scheduled", sending: "sending", sent: "sent_status",

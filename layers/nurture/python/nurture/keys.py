@@ -170,6 +170,13 @@ def ses_event_pk(event_key: str) -> str:
 
 SES_EVENT_SK = "SESEVENT"
 
+KPI_PK = "KPIS"  # the console home's daily KPIs (nurture.domain.kpis), one item per day
+
+
+def kpi_day_sk(day: str) -> str:
+    return f"DAY#{day}"
+
+
 def audit_pk(month: str) -> str:
     """The console's record of changes made in a month (YYYY-MM, UTC), newest last."""
     return f"AUDIT#{month}"

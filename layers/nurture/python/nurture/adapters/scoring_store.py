@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from nurture import keys
+from nurture.adapters.kpi_store import DynamoKpis
 from nurture.adapters.lead_store import (
     ConditionFailed,
-    DynamoTable,
     TransactionCancelled,
     Update,
     batch_delete,
@@ -43,7 +43,8 @@ def score_attributes(outcome: ScoreOutcome) -> dict[str, Any]:
     }
 
 
-class DynamoScoringStore(DynamoTable):
+class DynamoScoringStore(DynamoKpis):
+    """The scorer's reads and writes; the daily KPIs it counts (`add_kpis`) come from DynamoKpis."""
 
     def load_profiles(self, lead_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Profiles of the leads in a batch, strongly consistent."""

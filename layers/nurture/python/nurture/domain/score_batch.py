@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from nurture.config.sales import RoutingRule, SalesConfig, TaskRule
 from nurture.config.scoring import ScoringRules
@@ -12,6 +13,7 @@ from nurture.config.segments import UrlGroups
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.clock import parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
+from nurture.domain.kpis import DayKpis, count, kpi_of
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.sales.accounts import company_key
 from nurture.domain.sales.deadlines import verdict_due
@@ -25,6 +27,7 @@ from nurture.domain.scoring import (
     changes_nothing,
     rescore_lead,
     score_lead,
+    unapplied,
 )
 from nurture.domain.sequencing import SequenceState, lead_facts, note_engagement, update_enrollment
 
@@ -39,6 +42,9 @@ class ScoringStore(Protocol):
 
     def routing_state(self, teams: list[str], people: list[str], account: str | None) -> RoutingState: ...
 
+    def add_kpis(self, days: DayKpis) -> None:
+        """Add to the daily KPI counters."""
+
 
 @dataclass
 class BatchOutcome:
@@ -46,6 +52,7 @@ class BatchOutcome:
     handoffs: list[str] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)  # erased leads: their late events are dropped
     failed: list[str] = field(default_factory=list)  # kept losing races: the stream retries them
+    kpis: DayKpis = field(default_factory=dict)  # the day's KPIs this batch's new activity moves (domain.kpis)
 
 
 def score_batch(
@@ -100,7 +107,29 @@ def score_batch(
             break
         else:
             result.failed.append(lead_id)
+    result.kpis = _kpis(events_by_lead, profiles, scored, result, ZoneInfo(rules.timezone), now)
     return result
+
+
+def _kpis(events_by_lead: dict[str, list[ScoredEvent]], profiles: dict[str, dict[str, Any]],
+          scored: dict[str, tuple[ScoreOutcome, TaskRule | None]], result: BatchOutcome, zone: ZoneInfo,
+          now: datetime) -> DayKpis:
+    """What the batch's new activity adds to each day's KPIs: the events of every lead not left to a retry, a
+    lead scored for the first time, a handoff."""
+    days: DayKpis = {}
+    for lead_id, (outcome, _) in scored.items():
+        if lead_id in result.failed:
+            continue  # the stream retries it: counted then
+        before = ScoreState.from_item(profiles[lead_id].get("scoring"))
+        fresh = unapplied(events_by_lead[lead_id], before)
+        machine = {click.event_id for click in outcome.machine_clicks}
+        for event in fresh:
+            count(days, kpi_of(event.attributes, event.event_id in machine), event.occurred_at, zone)
+        if fresh and profiles[lead_id].get("scoring") is None and lead_id in result.scored:
+            count(days, "new_leads", min(event.occurred_at for event in fresh), zone)
+    for _ in result.handoffs:
+        count(days, "handoffs", now, zone)
+    return days
 
 
 def _calls_first(profile: dict[str, Any], outcome: ScoreOutcome, events: list[ScoredEvent],

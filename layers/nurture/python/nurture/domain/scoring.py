@@ -280,11 +280,9 @@ def score_lead(
     nothing, and the points of a burst's clicks scored in an earlier batch are withdrawn. The person's
     activity of every cycle is counted into the profile's summaries (page views by `url_groups`)."""
     zone = ZoneInfo(rules.timezone)
-    stream = stream_label(next((e.stream for e in events if e.stream), state.stream))
-    # Sequence numbers only compare within one stream: a new stream (a restore, a re-enable) starts over.
-    watermark = state.sequence if stream == stream_label(state.stream) else 0
+    stream, watermark = _stream_position(events, state)
     cycle_start = parse_iso_or_none(state.cycle_started_at)
-    applied = [e for e in events if e.sequence > watermark]
+    applied = unapplied(events, state)
     # Activity from before the last recycle (arriving late, or merged) belongs to the finished cycle.
     fresh = sorted((e for e in applied if cycle_start is None or e.occurred_at >= cycle_start),
                    key=lambda e: (e.occurred_at, e.event_id))
@@ -401,6 +399,19 @@ def changes_nothing(outcome: ScoreOutcome, profile: dict[str, Any]) -> bool:
 
 def _day(at: datetime, zone: ZoneInfo) -> str:
     return at.astimezone(zone).date().isoformat()
+
+
+def _stream_position(events: list[ScoredEvent], state: ScoreState) -> tuple[str | None, int]:
+    """The events' stream, and the last of its sequence numbers the lead's score applied."""
+    stream = stream_label(next((e.stream for e in events if e.stream), state.stream))
+    # Sequence numbers only compare within one stream: a new stream (a restore, a re-enable) starts over.
+    return stream, state.sequence if stream == stream_label(state.stream) else 0
+
+
+def unapplied(events: list[ScoredEvent], state: ScoreState) -> list[ScoredEvent]:
+    """The events the lead's score has not applied yet, by their stream sequence numbers."""
+    _, watermark = _stream_position(events, state)
+    return [e for e in events if e.sequence > watermark]
 
 
 def is_human_activity(attributes: dict[str, Any]) -> bool:

@@ -11,6 +11,7 @@ from nurture.adapters.audit_log import DynamoAuditLog
 from nurture.adapters.campaign_store import DynamoCampaignStore
 from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
 from nurture.adapters.event_store import DynamoRegistrations
+from nurture.adapters.kpi_store import DynamoKpis
 from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.adapters.material_store import S3Materials
 from nurture.adapters.token_keys import with_signer
@@ -42,6 +43,11 @@ def audience_store() -> DynamoAudienceStore:
 @cache
 def deliverability_store() -> DynamoDeliverabilityStore:
     return DynamoDeliverabilityStore(runtime_settings().table_name)
+
+
+@cache
+def kpi_store() -> DynamoKpis:
+    return DynamoKpis(runtime_settings().table_name)
 
 
 @cache
@@ -92,6 +98,6 @@ def tracking_settings() -> TrackingSettings:
 
 
 def reset() -> None:
-    for built in (lead_store, campaign_store, audience_store, deliverability_store, audit_log, registrations,
-                  materials):
+    for built in (lead_store, campaign_store, audience_store, deliverability_store, kpi_store, audit_log,
+                  registrations, materials):
         built.cache_clear()

@@ -111,6 +111,11 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
                           click_burst_seconds=config.bots.click_burst_seconds, url_groups=config.segments.url_groups,
                           sales=config.sales)
     failed = set(outcome.failed)
+    if outcome.kpis:
+        try:
+            store.add_kpis(outcome.kpis)
+        except StoreUnavailable as error:  # the scores stand; the home's counts miss this batch (domain.kpis)
+            logger.warning("daily KPIs not counted", extra={"reason": str(error), "days": sorted(outcome.kpis)})
     if outcome.handoffs:
         metrics.add_metric(name="HotLeads", unit="Count", value=len(outcome.handoffs))
         logger.info("leads became hot", extra={"lead_ids": outcome.handoffs})

@@ -1,0 +1,76 @@
+"""The day's KPIs the console's home shows, counted as the scorer applies each new activity: one counter item
+per day (in the marketer's time zone), one write per batch and day.
+
+Counted from the stream, so a page view of the home reads a month in one Query instead of walking the table as
+`nurture report` does. Counts are of events, at most once each in the normal run; a batch the stream retries
+after a failure may count again the events of its leads whose score it did not change (the report, computed
+from the records themselves, is the exact figure)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+# In the order the home shows them.
+KPIS = ("new_leads", "conversions", "handoffs", "accepted", "sent", "opened", "clicked", "unsubscribed", "bounced",
+        "complained")
+EMAIL_KPIS = {"email_sent": "sent", "email_bounced": "bounced", "email_complained": "complained",
+              "unsubscribe": "unsubscribed", "opt_out": "unsubscribed"}
+DayKpis = dict[str, Counter[str]]  # YYYY-MM-DD -> KPI -> count
+
+
+def kpi_of(attributes: dict[str, Any], by_machine: bool) -> str | None:
+    """The KPI an activity counts toward, if any. People's opens and clicks only: a mail scanner's (`bot`, or a
+    click burst: `by_machine`) and SES's own report of an open or click our pixel and link already recorded
+    count nothing; a list import converts nothing."""
+    kind = attributes.get("type")
+    if kind in ("email_open", "email_click"):
+        if by_machine or attributes.get("bot") or attributes.get("source") == "ses":
+            return None
+        return "opened" if kind == "email_open" else "clicked"
+    if kind == "form_submit":
+        return None if attributes.get("form_kind") == "import" else "conversions"
+    if kind == "preferences" and attributes.get("left"):
+        return "unsubscribed"
+    if kind == "sales_feedback":
+        return "accepted" if attributes.get("outcome") == "accepted" else None
+    return EMAIL_KPIS.get(str(kind))
+
+
+def day_of(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).date().isoformat()
+
+
+def count(days: DayKpis, kpi: str | None, moment: datetime, zone: ZoneInfo) -> None:
+    if kpi is not None:
+        days.setdefault(day_of(moment, zone), Counter())[kpi] += 1
+
+
+def period_totals(days: Iterable[tuple[str, dict[str, int]]], today: date) -> dict[str, dict[str, int]]:
+    """This week (the seven days up to today), the week before, this month (the 28 days up to today) and the
+    28 before, from each day's counters."""
+    spans = {"this_week": (0, 7), "previous_week": (7, 14), "this_month": (0, 28), "previous_month": (28, 56)}
+    totals = {name: dict.fromkeys(KPIS, 0) for name in spans}
+    for day, counters in days:
+        age = (today - date.fromisoformat(day)).days
+        for name, (start, end) in spans.items():
+            if start <= age < end:
+                for kpi in KPIS:
+                    totals[name][kpi] += int(counters.get(kpi, 0))
+    return totals
+
+
+def weekly_trend(days: Iterable[tuple[str, dict[str, int]]], today: date, weeks: int) -> list[dict[str, Any]]:
+    """Each of the last `weeks` seven-day spans ending today, oldest first: its first day and its counters."""
+    sums = [dict.fromkeys(KPIS, 0) for _ in range(weeks)]
+    for day, counters in days:
+        age = (today - date.fromisoformat(day)).days
+        if 0 <= age < 7 * weeks:
+            week = sums[weeks - 1 - age // 7]
+            for kpi in KPIS:
+                week[kpi] += int(counters.get(kpi, 0))
+    return [{"from": (today - timedelta(days=7 * (weeks - n) - 1)).isoformat(), **week}
+            for n, week in enumerate(sums)]
