@@ -128,6 +128,11 @@ def test_a_marketer_schedules_and_cancels_a_campaign_and_finds_both_changes_on_t
     row.get_by_role("button", name="Cancel").click()
     expect(row.locator("td.status")).to_have_text("Cancelled")
     expect(row.locator("button")).to_have_count(0)
+    row.locator("a").click()  # its page: results, and the email as a sample lead would read it
+    expect(page.locator("article.preview[lang=ja] pre")).to_contain_text("テスト")
+    expect(page.locator("article.preview[lang=en] pre")).to_contain_text("Test")
+    shot(page, "campaign")
+    assert serious_violations(page) == []
 
     page.click("nav a[href='#/home']")
     changes = page.locator("ul.changes li")  # newest first

@@ -235,3 +235,27 @@ def test_home_counts_the_days_kpis_as_the_scorer_applies_activity_and_a_replayed
         invoke("scoring", batch)  # the stream delivers the batches again
 
     assert body(console("/v1/console/home", MARKETER))["kpis"]["this_week"] == week
+
+
+def test_a_campaign_is_previewed_in_each_language_for_a_sample_lead_with_links_that_lead_nowhere():
+    campaign_id = upcoming_campaign()
+
+    previews = body(console(f"/v1/console/campaigns/{campaign_id}/preview", MARKETER))["previews"]
+
+    assert {(p["language"], p["variant"]) for p in previews} == {("ja", None), ("en", None)}
+    japanese = next(p for p in previews if p["language"] == "ja")
+    assert japanese["subject"] and "テスト" in japanese["text"]  # the sample lead's name where the template greets
+    assert "https://preview.invalid/v1/unsubscribe/" in japanese["text"]
+    assert console(f"/v1/console/campaigns/{campaign_id}/preview", TANAKA)["statusCode"] == 403
+    assert console("/v1/console/campaigns/nothing-like-it/preview", MARKETER)["statusCode"] == 404
+
+
+def test_an_ab_tested_campaign_is_previewed_with_each_variants_subject():
+    campaign_id, campaign = next((name, campaign) for name, campaign in marketer_config().campaigns.campaigns.items()
+                                 if campaign.ab_test)
+    assert campaign.ab_test is not None
+
+    previews = body(console(f"/v1/console/campaigns/{campaign_id}/preview", ADMIN))["previews"]
+
+    japanese = {p["variant"]: p["subject"] for p in previews if p["language"] == "ja"}
+    assert japanese == {"a": campaign.ab_test.subjects[0].ja, "b": campaign.ab_test.subjects[1].ja}

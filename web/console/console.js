@@ -24,6 +24,7 @@
       new_leads: "新規リード", conversions: "フォーム送信", handoffs: "営業への引き渡し", accepted: "営業の受け入れ",
       opened: "開封（人）", clicked: "クリック（人）", unsubscribed: "配信停止", kpis: "KPI",
       this_month: "直近28日", previous_month: "その前の28日", trend: "週ごとの新規リード",
+      preview: "プレビュー（サンプルのリード宛て）", subject: "件名", counts: "結果",
       erase: "このリードを消去", confirm_erase: "このリードのすべての記録を消去します。元に戻せません。よろしいですか？"
     },
     en: {
@@ -47,6 +48,7 @@
       accepted: "Accepted by sales", opened: "Opens (people)", clicked: "Clicks (people)",
       unsubscribed: "Unsubscribes", kpis: "KPIs", this_month: "Last 28 days", previous_month: "The 28 days before",
       trend: "New leads per week",
+      preview: "Preview (to a sample lead)", subject: "Subject", counts: "Results",
       erase: "Erase this lead", confirm_erase: "Erase everything recorded of this lead? This cannot be undone."
     }
   };
@@ -379,7 +381,8 @@
           actions.appendChild(action(t("cancel"), t("confirm_cancel") + " " + campaign.name, null, path + "/cancel",
                                      showCampaigns));
         }
-        return el("tr", { "data-campaign": campaign.id }, [el("td", {}, [campaign.name]), el("td", {}, [campaign.sends]),
+        var link = el("a", { href: "#/campaigns/" + encodeURIComponent(campaign.id) }, [campaign.name]);
+        return el("tr", { "data-campaign": campaign.id }, [el("td", {}, [link]), el("td", {}, [campaign.sends]),
           el("td", {}, [campaign.segment]), el("td", { "class": "status" }, [t(STATUS_TEXT[campaign.status])]),
           actions]);
       });
@@ -390,20 +393,51 @@
     }).catch(fail);
   }
 
+  function showCampaign(campaignId) {
+    var ticket = ++showing;
+    var path = "/v1/console/campaigns/" + encodeURIComponent(campaignId);
+    Promise.all([api(path), api(path + "/preview")]).then(function (answers) {
+      var campaign = answers[0], previews = answers[1].previews;
+      var facts = el("dl", {}, []);
+      [["status", t(STATUS_TEXT[campaign.status])], ["sends", campaign.sends], ["segment", campaign.segment],
+       ["by", campaign.scheduled_by || "—"]].forEach(function (pair) {
+        facts.appendChild(el("dt", {}, [t(pair[0])]));
+        facts.appendChild(el("dd", {}, [pair[1]]));
+      });
+      var counts = el("dl", {}, []);
+      Object.keys(campaign.counts).sort().forEach(function (name) {
+        counts.appendChild(el("dt", {}, [t(name)]));
+        counts.appendChild(el("dd", { "class": "number" }, [String(campaign.counts[name])]));
+      });
+      var shown = previews.map(function (preview) {
+        var label = preview.language + (preview.variant ? " · " + preview.variant.toUpperCase() : "");
+        return el("article", { "class": "preview", lang: preview.language }, [el("h3", {}, [label]),
+          el("p", {}, [t("subject") + ": " + preview.subject]), el("pre", {}, [preview.text])]);
+      });
+      render(ticket, [el("h1", {}, [campaign.name]), el("div", { "class": "cards" }, [
+        card(t("status"), [facts]), card(t("counts"), [Object.keys(campaign.counts).length ? counts : el("p", {}, ["—"])]),
+        card(t("preview"), shown, true)])]);
+    }).catch(fail);
+  }
+
   function route() {
     if (!token()) { showSignIn(); return; }
     document.getElementById("sign-in").hidden = true;
     document.getElementById("sign-out").hidden = false;
-    var lead = location.hash.match(/^#\/leads\/(.+)$/);
-    var leadId = null;
-    try { leadId = lead ? decodeURIComponent(lead[1]) : null; } catch (malformed) { leadId = null; }
+    var lead = location.hash.match(/^#\/leads\/(.+)$/), campaign = location.hash.match(/^#\/campaigns\/(.+)$/);
+    var leadId = null, campaignId = null;
+    try {
+      leadId = lead ? decodeURIComponent(lead[1]) : null;
+      campaignId = campaign ? decodeURIComponent(campaign[1]) : null;
+    } catch (malformed) { leadId = campaignId = null; }
     var shown = me ? Promise.resolve(me) : api("/v1/console/me").then(function (found) {
       me = found;
       document.getElementById("user").textContent = (me.email || "") + " (" + me.groups.join(", ") + ")";
       return me;
     });
     shown.then(function () {
-      if (leadId) { showLead(leadId); } else if (location.hash === "#/home") { showHome(); }
+      if (leadId) { showLead(leadId); } else if (campaignId) { showCampaign(campaignId); }
+      else if (location.hash === "#/home") { showHome(); }
       else if (location.hash === "#/campaigns") { showCampaigns(); } else { showLeads("A", null); }
     }).catch(fail);
   }

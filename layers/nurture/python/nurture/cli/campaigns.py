@@ -172,7 +172,8 @@ def _test(config: NurtureConfig, args: argparse.Namespace) -> int:
     from nurture.adapters.token_keys import token_signer
     from nurture.domain.campaigns.ab import LETTERS
     from nurture.domain.campaigns.lifecycle import campaign_of
-    from nurture.domain.campaigns.sending import Variant, campaign_template
+    from nurture.domain.campaigns.preview import sample_lead, variants
+    from nurture.domain.campaigns.sending import campaign_template
     from nurture.domain.clock import utc_now
     from nurture.domain.sending import Composer
     from nurture.domain.text import InvalidEmail, normalize_email
@@ -192,11 +193,8 @@ def _test(config: NurtureConfig, args: argparse.Namespace) -> int:
     composer = replace(Composer.for_config(config, signer, settings.public_api_url, settings.sender_address),
                        open_pixel=False)  # a test opens nothing
     mailer = SesMailer(settings.sender_address, settings.ses_configuration_set)
-    sample = {"email": address, "name": "テスト" if args.language == "ja" else "Test", "company": "テスト株式会社",
-              "language": args.language}
-    # An A/B test's every variant, so the seed sees each subject.
-    variants = [Variant(n, in_test=True) for n in range(len(campaign.ab_test.subjects))] if campaign.ab_test else [None]
-    for variant in variants:
+    sample = sample_lead(address, args.language)
+    for variant in variants(campaign):  # an A/B test's every variant, so the seed sees each subject
         template = campaign_template(campaign, config.templates, variant)
         label = f" {LETTERS[variant.index].upper()}" if variant else ""
         marked = template.with_subjects(partial(_test_subject, label))

@@ -59,6 +59,15 @@ def register_campaign_routes(app: Router) -> None:
         return answer(200, {**row, "state": state.to_item() if state else None,
                             "counts": campaign_store().counts(campaign_id)})
 
+    @app.get("/v1/console/campaigns/<campaign_id>/preview", summary="The campaign rendered for a sample lead: each "
+             "language and A/B variant's subject and text", parameters=CampaignRef, **CONSOLE,
+             responses={200: documented("The previews", "application/json"), **NOT_FOUND, **SIGNED_IN})
+    def preview(campaign_id: str) -> Response:
+        from nurture.domain.campaigns.preview import previews  # the template engine: loaded for this route only
+
+        require(signed_in(app.current_event), "campaigns:read")
+        return answer(200, {"previews": previews(marketer_config(), _campaign(campaign_id))})
+
     @app.post("/v1/console/campaigns/<campaign_id>/schedule", summary="Send a draft campaign at its time",
               parameters=CampaignRef, **CONSOLE,
               responses={200: documented("The campaign's new state", "application/json"), **NOT_FOUND, **CHANGED,
