@@ -52,7 +52,8 @@ from nurture.topology import (
 # The DynamoDB actions each function's code makes (see the adapters), and nothing more.
 TABLE_ACTIONS = {
     # No BatchWriteItem for the functions that write what visitors send: it can delete any item. Erasure, in the
-    # sales API, is the one deleter of any lead; the dispatcher deletes only leads' own items (UNCONFIRMED_REMOVAL).
+    # sales API, deletes any lead (the console's, an admin's, only the keys an erasure touches: CONSOLE_ERASURE); the
+    # dispatcher deletes only leads' own items (UNCONFIRMED_REMOVAL).
     "forms": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
               "dynamodb:Query"],
     "tracking": ["dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
@@ -77,8 +78,8 @@ TABLE_ACTIONS = {
     "audience": [],
     "notifier": [],  # its alert markers only: ALERT_MARKERS
     "replies": [],  # on leads' items, an address's claim and its suppression entry only: REPLY_ITEMS
-    # Reads only: a lead's items and whether its address is suppressed, a list page's profiles (its indexes are
-    # INDEX_READS).
+    # Its reads: a lead's items and whether its address is suppressed, a list page's profiles (its indexes are
+    # INDEX_READS); its writes are on the keys of CONSOLE_* below only.
     "console": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"],
 }
 # Actions on campaigns' and scans' items only (their partition keys): a starting campaign's state and its scan's
@@ -107,17 +108,21 @@ REPLY_KEYS = [keys.lead_pk("*"), keys.email_claim_pk("*"), keys.suppression_pk("
 SEMINAR_PLACE_DELETES = {"tracking": ["dynamodb:DeleteItem"], "sender": ["dynamodb:DeleteItem"]}
 SEMINAR_PLACE_KEYS = [keys.event_pk("*")]
 # The console's changes, each with its record (AUDIT#) in one transaction: a campaign's state (schedule, cancel)
-# and lifting the deliverability guard's pause. Never a lead's item.
+# and lifting the deliverability guard's pause; an admin's erasure below.
 CONSOLE_CAMPAIGN_CHANGES = {"console": ["dynamodb:PutItem"]}
 CONSOLE_CAMPAIGN_KEYS = [keys.campaign_pk("*"), keys.audit_pk("*")]
 CONSOLE_RESUME = {"console": ["dynamodb:DeleteItem"]}
 CONSOLE_RESUME_KEYS = [keys.GUARD_PK]
-# An admin's erasure from the console, as the sales API's (LeadStore.erase), with its record: a lead's items, its
-# browsers', its address's claim and suppression entry, its owner's open count, its seminar places.
-CONSOLE_ERASURE = {"console": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                               "dynamodb:BatchWriteItem"]}
-CONSOLE_ERASURE_KEYS = [keys.lead_pk("*"), keys.visitor_pk("*"), keys.email_claim_pk("*"), keys.suppression_pk("*"),
-                        keys.owner_pk("*"), keys.event_pk("*"), keys.audit_pk("*")]
+# An admin's erasure from the console, as the sales API's (LeadStore.erase), with its record; each action on the keys
+# it needs only: the erasure marker and a browser's tombstone put; a lead's items, its address's claim and its
+# seminar places deleted; the suppression entry, the owner's open count and a session's seat count updated, never
+# deleted (a deleted suppression entry would mail someone who opted out).
+CONSOLE_ERASURE = [
+    ({"console": ["dynamodb:PutItem"]}, [keys.lead_pk("*"), keys.visitor_pk("*"), keys.audit_pk("*")]),
+    ({"console": ["dynamodb:DeleteItem"]}, [keys.lead_pk("*"), keys.email_claim_pk("*"), keys.event_pk("*")]),
+    ({"console": ["dynamodb:BatchWriteItem"]}, [keys.lead_pk("*"), keys.visitor_pk("*")]),
+    ({"console": ["dynamodb:UpdateItem"]}, [keys.suppression_pk("*"), keys.owner_pk("*"), keys.event_pk("*")]),
+]
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
 INDEX_READS = {"sales_api": ["by_rank", "by_owner"], "console": ["by_rank", "by_owner"], "dispatcher": ["due"]}
@@ -144,9 +149,12 @@ class NurtureStack(Stack):
         # Behind CloudFront a request's connection is CloudFront's: the client's address comes in this header.
         client_ip = {"CLIENT_IP_HEADER": VIEWER_ADDRESS_HEADER} if web_acl is not None else {}
         materials = Materials(self, "Materials", paths.CONFIG)
-        # The download link hands out a material: pushed to the bucket, else as the deploy shipped it.
+        send = SendQueue(self, "Send", dead_letters)
+        # The download link hands out a material: pushed to the bucket, else as the deploy shipped it. The console
+        # queues a campaign's test email for the sender.
         api_only = {"tracking": {"MATERIALS_BUCKET": materials.bucket.bucket_name,
-                                 "SHIPPED_MATERIALS": materials.shipped_locations}}
+                                 "SHIPPED_MATERIALS": materials.shipped_locations},
+                    "console": {"SEND_QUEUE_URL": send.queue.queue_url}}
         api_functions = {name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code,
                                                {**environment, **client_ip, **api_only.get(name, {})},
                                                settings.log_retention,
@@ -157,7 +165,6 @@ class NurtureStack(Stack):
         api = PublicApi(self, "Api", api_functions, settings.log_retention, console.authorizer, settings.access_log)
         public_url = Edge(self, "Edge", api.api, web_acl.arn).url if web_acl is not None else api.url
         console_site = ConsoleSite(self, "ConsoleSite", api.api, web_acl.arn if web_acl is not None else None)
-        send = SendQueue(self, "Send", dead_letters)
         audience = AudienceScan(self, "AudienceScan", dead_letters)
         alerts = Alerts(self, "Alerts", dead_letters)
         email = EmailSending(self, "EmailSending", settings.sender_address, settings.ses_identity)
@@ -194,8 +201,7 @@ class NurtureStack(Stack):
                                      (ALERT_MARKERS, ALERT_MARKER_KEYS), (REPLY_ITEMS, REPLY_KEYS),
                                      (SEMINAR_PLACE_DELETES, SEMINAR_PLACE_KEYS),
                                      (CONSOLE_CAMPAIGN_CHANGES, CONSOLE_CAMPAIGN_KEYS),
-                                     (CONSOLE_RESUME, CONSOLE_RESUME_KEYS),
-                                     (CONSOLE_ERASURE, CONSOLE_ERASURE_KEYS)):
+                                     (CONSOLE_RESUME, CONSOLE_RESUME_KEYS), *CONSOLE_ERASURE):
             for name, actions in grants.items():
                 functions[name].allow(actions, [data.table.table_arn], conditions={
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})
@@ -209,6 +215,7 @@ class NurtureStack(Stack):
         functions["scoring"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # double opt-in confirmations
         functions["dispatcher"].allow(["sqs:SendMessage"], [send.queue.queue_arn, audience.queue.queue_arn])
         functions["audience"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # a campaign's members
+        functions["console"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # a campaign's test email
         streams = {name: StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name,
                                         dead_letters)
                    for name, function in workers.items() if FUNCTIONS[name].trigger == "stream"}

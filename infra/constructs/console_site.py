@@ -15,6 +15,7 @@ from aws_cdk import aws_cloudfront_origins as origins
 from constructs import Construct
 
 from infra.constructs.buckets import private_bucket
+from infra.constructs.edge import CACHED_ERRORS
 from infra.constructs.nag import acknowledge
 from nurture.domain.console.page import HSTS_SECONDS, cognito_endpoint, content_security_policy
 from nurture.topology import CONSOLE_API_PATTERN
@@ -64,6 +65,9 @@ class ConsoleSite(Construct):
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 response_headers_policy=headers),
             additional_behaviors={CONSOLE_API_PATTERN: api_behavior},
+            # One user's error (a 403 for a group without the right) must never answer another's request.
+            error_responses=[cloudfront.ErrorResponse(http_status=status, ttl=Duration.seconds(0))
+                             for status in CACHED_ERRORS],
         )
         distribution = Validations.of(self.distribution)
         acknowledge(distribution, "AwsSolutions-CFR1",

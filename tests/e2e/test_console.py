@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 from nurture.domain.console.access import Group
 from nurture.local.cognito import LOCAL_PASSWORD, USERS
 from tests.e2e.conftest import ARTIFACTS
-from tests.local_system import REPO, RunningSystem
+from tests.local_system import REPO, RunningSystem, wait_for
 
 pytestmark = pytest.mark.e2e
 AXE = (REPO / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
@@ -112,7 +112,7 @@ def test_each_group_signs_in_and_sees_the_leads_it_may(browser: Browser, site: R
     expect(page.locator("form#sign-in")).to_be_visible()
 
 
-def test_a_marketer_schedules_and_cancels_a_campaign_and_finds_both_changes_on_the_home_page(
+def test_a_marketer_schedules_cancels_and_tests_a_campaign_and_finds_each_change_on_the_home_page(
         browser: Browser, site: RunningSystem):
     page = signed_in(browser, site, "marketer", locale="en-US")  # English, from the browser's language
     page.on("dialog", lambda dialog: dialog.accept())  # each change is confirmed first
@@ -131,13 +131,18 @@ def test_a_marketer_schedules_and_cancels_a_campaign_and_finds_both_changes_on_t
     row.locator("a").click()  # its page: results, and the email as a sample lead would read it
     expect(page.locator("article.preview[lang=ja] pre")).to_contain_text("テスト")
     expect(page.locator("article.preview[lang=en] pre")).to_contain_text("Test")
+    page.select_option("form.test-send select[name=language]", "en")
+    page.click("form.test-send button")  # to the campaign's seed, through the sender: into the outbox
+    expect(page.locator("form.test-send p[role=status]")).to_have_text("The test is on its way.")
     shot(page, "campaign")
     assert serious_violations(page) == []
+    assert wait_for(lambda: "[TEST] " in site.request("GET", "/_outbox").body.decode(), seconds=30)
 
     page.click("nav a[href='#/home']")
     changes = page.locator("ul.changes li")  # newest first
-    expect(changes.nth(0)).to_contain_text(f"marketer@nurture.example campaign.cancel {campaign_id}")
-    expect(changes.nth(1)).to_contain_text(f"marketer@nurture.example campaign.schedule {campaign_id}")
+    expect(changes.nth(0)).to_contain_text(f"marketer@nurture.example campaign.test {campaign_id}")
+    expect(changes.nth(1)).to_contain_text(f"marketer@nurture.example campaign.cancel {campaign_id}")
+    expect(changes.nth(2)).to_contain_text(f"marketer@nurture.example campaign.schedule {campaign_id}")
     expect(page.locator("dd.state-ok")).to_have_text("OK")
     expect(page.locator("table.kpis tbody tr").first).to_contain_text("New leads")
     expect(page.locator("svg.bars rect")).to_have_count(8)
@@ -145,9 +150,13 @@ def test_a_marketer_schedules_and_cancels_a_campaign_and_finds_both_changes_on_t
     assert serious_violations(page) == []
 
 
-def test_a_salesperson_is_shown_that_the_home_page_is_not_theirs(browser: Browser, site: RunningSystem):
+def test_a_salesperson_is_offered_no_page_of_theirs_and_told_so_if_they_open_one(browser: Browser,
+                                                                               site: RunningSystem):
     page = signed_in(browser, site, "sales")
-    page.click("nav a[href='#/home']")
+    expect(page.locator("nav a[href='#/leads']")).to_be_visible()
+    expect(page.locator("nav a[href='#/home']")).to_be_hidden()
+    expect(page.locator("nav a[href='#/campaigns']")).to_be_hidden()
+    page.goto("/console/#/home")
 
     expect(page.locator("#view p.error")).to_have_text("この操作は許可されていません。")
 

@@ -18,6 +18,8 @@ from nurture.local.functions import invoke
 from nurture.settings import marketer_config, runtime_settings
 from tests.functions.helpers import items_under, profile, submit
 from tests.functions.pipeline import Pipeline
+from tests.functions.step_emails import outbox
+from tests.functions.test_campaigns import RESOURCES, messages, run_sender
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -29,13 +31,15 @@ NOBODY_IN_SALES = {"sub": "u-other", "email": "someone@example.co.jp", "cognito:
 NO_GROUP = {"sub": "u-none", "email": "admin@example.jp"}
 
 
-def console(path: str, claims: dict[str, Any] | None, query: str = "", method: str = "GET") -> dict[str, Any]:
+def console(path: str, claims: dict[str, Any] | None, query: str = "", method: str = "GET",
+            payload: dict[str, Any] | None = None) -> dict[str, Any]:
     """A request as the HTTP API hands it on: with the claims of a token its authorizer accepted, or with none."""
     matched = match_route(method, path)
     assert matched is not None
     route, parameters = matched
+    sent = {"body": json.dumps(payload).encode(), "headers": {"content-type": "application/json"}} if payload else {}
     answer: dict[str, Any] = invoke("console", http_api_event(method, path, query=query, route=route,
-                                                              path_parameters=parameters, jwt_claims=claims))
+                                                              path_parameters=parameters, jwt_claims=claims, **sent))
     return answer
 
 
@@ -259,3 +263,27 @@ def test_an_ab_tested_campaign_is_previewed_with_each_variants_subject():
 
     japanese = {p["variant"]: p["subject"] for p in previews if p["language"] == "ja"}
     assert japanese == {"a": campaign.ab_test.subjects[0].ja, "b": campaign.ab_test.subjects[1].ja}
+
+
+def test_a_campaigns_test_goes_to_a_seed_only_through_the_sender_marked_as_a_test_in_each_variant():
+    config = marketer_config()
+    campaign_id, campaign = next((name, campaign) for name, campaign in config.campaigns.campaigns.items()
+                                 if campaign.ab_test and campaign.seeds)
+    path = f"/v1/console/campaigns/{campaign_id}/test"
+
+    refused = console(path, MARKETER, method="POST", payload={"to": "someone@example.com"})
+    assert refused["statusCode"] == 422 and body(refused)["errors"][0]["field"] == "to"
+    assert console(path, TANAKA, method="POST", payload={"to": campaign.seeds[0]})["statusCode"] == 403
+    queued = console(path, MARKETER, method="POST", payload={"to": campaign.seeds[0], "language": "en"})
+    assert queued["statusCode"] == 202
+
+    sends = messages(RESOURCES.send_queue)
+    assert [json.loads(send["Body"])["kind"] for send in sends] == ["campaign_test"]  # the others were refused
+    run_sender(sends, config)
+    emails = outbox()
+    assert {str(email["To"]) for email in emails} == {campaign.seeds[0]}
+    assert sorted(str(email["Subject"]) for email in emails) == [f"[TEST A] {campaign.ab_test.subjects[0].en}",
+                                                                 f"[TEST B] {campaign.ab_test.subjects[1].en}"]
+    (record,) = body(console("/v1/console/home", ADMIN))["changes"]
+    assert (record["action"], record["target"], record["language"]) == ("campaign.test", campaign_id, "en")
+    assert campaign.seeds[0] not in json.dumps(record)

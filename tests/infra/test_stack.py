@@ -131,9 +131,10 @@ EXPECTED_ACTIONS = {
                            "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
                            "dynamodb:BatchGetItem"},
     # The console reads: a lead's items, whether its address is suppressed, a list page's profiles. It writes a
-    # campaign's state, lifts the guard's pause and erases a lead, each with its record (on those keys only, below).
+    # campaign's state, lifts the guard's pause and erases a lead, each with its record (on those keys only, below),
+    # and queues a campaign's test email for the sender.
     "console": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:PutItem",
-                         "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"},
+                         "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "sqs:SendMessage"},
     "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
                             "dynamodb:DescribeTable", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                             "dynamodb:BatchGetItem", "sqs:SendMessage"},
@@ -175,10 +176,11 @@ def test_each_role_has_exactly_the_actions_its_function_uses(synthesized, functi
 def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_only_campaign_items(synthesized):
     # (and the notifier writes only under leads: its alert markers; the replies function under leads and addresses)
     template, _ = synthesized
-    conditioned = sorted((name.split("FunctionRole")[0], json.dumps(statement["Action"]), statement.get("Condition"))
-                         for name, policy in template.find_resources("AWS::IAM::Policy").items()
-                         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-                         if "dynamodb:LeadingKeys" in json.dumps(statement.get("Condition", {})))
+    conditioned = sorted(((name.split("FunctionRole")[0], json.dumps(statement["Action"]), statement.get("Condition"))
+                          for name, policy in template.find_resources("AWS::IAM::Policy").items()
+                          for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+                          if "dynamodb:LeadingKeys" in json.dumps(statement.get("Condition", {}))),
+                         key=lambda found: (found[0], found[1], json.dumps(found[2])))
     leading = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CAMPAIGN#*", "JOB#*"]}}
     counters = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["STATS#campaign#*"]}}
     removal = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LEAD#*", "VISITOR#*", "EMAIL#*"]}}
@@ -190,14 +192,18 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
     # the console changes campaigns and the guard's pause, each with its record; never a lead
     console_campaigns = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CAMPAIGN#*", "AUDIT#*"]}}
     console_resume = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DELIVERABILITY"]}}
-    # and an admin's erasure: what the sales API's touches, the record beside it
-    console_erasure = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [
-        "LEAD#*", "VISITOR#*", "EMAIL#*", "SUPPRESS#*", "OWNER#*", "EVENT#*", "AUDIT#*"]}}
+    # and an admin's erasure: each action on the keys the sales API's erasure uses it on, the record beside it; the
+    # suppression entry is only ever updated
+    def keys_only(*prefixes: str) -> dict[str, Any]:
+        return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(prefixes)}}
+
     assert conditioned == [("Audience", '["dynamodb:UpdateItem", "dynamodb:GetItem"]', leading),
+                           ("Console", '"dynamodb:BatchWriteItem"', keys_only("LEAD#*", "VISITOR#*")),
                            ("Console", '"dynamodb:DeleteItem"', console_resume),
+                           ("Console", '"dynamodb:DeleteItem"', keys_only("LEAD#*", "EMAIL#*", "EVENT#*")),
                            ("Console", '"dynamodb:PutItem"', console_campaigns),
-                           ("Console", '["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", '
-                                       '"dynamodb:BatchWriteItem"]', console_erasure),
+                           ("Console", '"dynamodb:PutItem"', keys_only("LEAD#*", "VISITOR#*", "AUDIT#*")),
+                           ("Console", '"dynamodb:UpdateItem"', keys_only("SUPPRESS#*", "OWNER#*", "EVENT#*")),
                            ("Dispatcher", '"dynamodb:PutItem"', leading),
                            ("Dispatcher", '"dynamodb:Query"', counters),
                            ("Dispatcher", '["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", '
@@ -437,6 +443,9 @@ def test_the_console_api_is_on_the_pages_origin_uncached_with_the_token_passed_o
     assert ".execute-api." in json.dumps(origin["DomainName"])
     assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
     assert behavior["ResponseHeadersPolicyId"] == config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"]
+    # CloudFront keeps error answers ten seconds unless told: one user's 403 must not answer another's request
+    assert {response["ErrorCode"] for response in config["CustomErrorResponses"]} >= {403, 404, 500}
+    assert {response["ErrorCachingMinTTL"] for response in config["CustomErrorResponses"]} == {0}
 
 
 def test_every_console_answer_carries_the_pages_security_headers_and_the_waf_acl_when_there_is_one(behind_waf):

@@ -21,12 +21,14 @@ TOKYO = ZoneInfo("Asia/Tokyo")
     ({"type": "form_submit", "form_id": "contact"}, False, "conversions"),
     ({"type": "form_submit", "form_kind": "import"}, False, None),  # a list import converts nothing
     ({"type": "email_sent"}, False, "sent"),
-    ({"type": "email_bounced"}, False, "bounced"),
+    ({"type": "email_bounced", "bounce_type": "Permanent"}, False, "bounced"),
+    ({"type": "email_bounced", "bounce_type": "Transient"}, False, None),  # a full mailbox: not a hard bounce
     ({"type": "email_complained"}, False, "complained"),
     ({"type": "unsubscribe"}, False, "unsubscribed"),
     ({"type": "preferences", "left": ["newsletter"]}, False, "unsubscribed"),
     ({"type": "preferences"}, False, None),
     ({"type": "sales_feedback", "outcome": "accepted"}, False, "accepted"),
+    ({"type": "sales_feedback", "outcome": "won"}, False, "accepted"),  # taken on first, as the report counts
     ({"type": "sales_feedback", "outcome": "rejected"}, False, None),
     ({"type": "page_view"}, False, None),
 ])

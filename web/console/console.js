@@ -25,6 +25,8 @@
       opened: "開封（人）", clicked: "クリック（人）", unsubscribed: "配信停止", kpis: "KPI",
       this_month: "直近28日", previous_month: "その前の28日", trend: "週ごとの新規リード",
       preview: "プレビュー（サンプルのリード宛て）", subject: "件名", counts: "結果",
+      test_send: "テスト送信", send_test: "テストを送る", seed: "送信先（シード）", language_label: "言語",
+      test_queued: "テストを送信しました。届くまで少しお待ちください。",
       erase: "このリードを消去", confirm_erase: "このリードのすべての記録を消去します。元に戻せません。よろしいですか？"
     },
     en: {
@@ -49,6 +51,8 @@
       unsubscribed: "Unsubscribes", kpis: "KPIs", this_month: "Last 28 days", previous_month: "The 28 days before",
       trend: "New leads per week",
       preview: "Preview (to a sample lead)", subject: "Subject", counts: "Results",
+      test_send: "Test send", send_test: "Send the test", seed: "To (a seed address)", language_label: "Language",
+      test_queued: "The test is on its way.",
       erase: "Erase this lead", confirm_erase: "Erase everything recorded of this lead? This cannot be undone."
     }
   };
@@ -94,8 +98,11 @@
     }).then(function (body) { sessionStorage.setItem("nurture.token", body.AuthenticationResult.IdToken); });
   }
 
-  function api(path, method) {
-    return fetch(settings.api + path, { method: method || "GET", headers: { Authorization: "Bearer " + token() } })
+  function api(path, method, body) {
+    var headers = { Authorization: "Bearer " + token() };
+    if (body) { headers["Content-Type"] = "application/json"; }
+    return fetch(settings.api + path, { method: method || "GET", headers: headers,
+                                        body: body ? JSON.stringify(body) : undefined })
       .then(function (answer) {
       if (answer.status === 401) { sessionStorage.removeItem("nurture.token"); showSignIn(); throw new Error("401"); }
       if (!answer.ok) { throw new Error(String(answer.status)); }
@@ -393,6 +400,25 @@
     }).catch(fail);
   }
 
+  // A campaign's test to one of its seeds, in the sample lead's language: the sender sends it, marked as a test.
+  function testForm(path, seeds) {
+    var to = el("select", { name: "to" }, seeds.map(function (seed) { return el("option", { value: seed }, [seed]); }));
+    var chosen = el("select", { name: "language" }, ["ja", "en"].map(function (code) {
+      return el("option", { value: code }, [code]);
+    }));
+    var said = el("p", { role: "status" }, []);
+    var form = el("form", { "class": "test-send" }, [el("label", {}, [t("seed"), to]),
+      el("label", {}, [t("language_label"), chosen]), el("button", { type: "submit" }, [t("send_test")]), said]);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      said.textContent = "";
+      api(path + "/test", "POST", { to: to.value, language: chosen.value }).then(function () {
+        said.textContent = t("test_queued");
+      }).catch(fail);
+    });
+    return form;
+  }
+
   function showCampaign(campaignId) {
     var ticket = ++showing;
     var path = "/v1/console/campaigns/" + encodeURIComponent(campaignId);
@@ -414,9 +440,11 @@
         return el("article", { "class": "preview", lang: preview.language }, [el("h3", {}, [label]),
           el("p", {}, [t("subject") + ": " + preview.subject]), el("pre", {}, [preview.text])]);
       });
-      render(ticket, [el("h1", {}, [campaign.name]), el("div", { "class": "cards" }, [
-        card(t("status"), [facts]), card(t("counts"), [Object.keys(campaign.counts).length ? counts : el("p", {}, ["—"])]),
-        card(t("preview"), shown, true)])]);
+      var cards = [card(t("status"), [facts]),
+        card(t("counts"), [Object.keys(campaign.counts).length ? counts : el("p", {}, ["—"])])];
+      if (may("campaigns:write") && campaign.seeds.length) { cards.push(card(t("test_send"), [testForm(path, campaign.seeds)])); }
+      render(ticket, [el("h1", {}, [campaign.name]), el("div", { "class": "cards" },
+        cards.concat([card(t("preview"), shown, true)]))]);
     }).catch(fail);
   }
 
@@ -433,6 +461,9 @@
     var shown = me ? Promise.resolve(me) : api("/v1/console/me").then(function (found) {
       me = found;
       document.getElementById("user").textContent = (me.email || "") + " (" + me.groups.join(", ") + ")";
+      // Only the pages the user's groups may open.
+      document.querySelector("nav a[href='#/home']").hidden = !may("home:read");
+      document.querySelector("nav a[href='#/campaigns']").hidden = !may("campaigns:read");
       return me;
     });
     shown.then(function () {

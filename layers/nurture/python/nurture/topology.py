@@ -204,6 +204,7 @@ ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("GET", "/v1/console/campaigns", "console", "console", signed_in=True),
     ApiRoute("GET", "/v1/console/campaigns/{campaign_id}", "console", "console", signed_in=True),
     ApiRoute("GET", "/v1/console/campaigns/{campaign_id}/preview", "console", "console", signed_in=True),
+    ApiRoute("POST", "/v1/console/campaigns/{campaign_id}/test", "console", "console", signed_in=True),
     ApiRoute("POST", "/v1/console/campaigns/{campaign_id}/schedule", "console", "console", signed_in=True),
     ApiRoute("POST", "/v1/console/campaigns/{campaign_id}/cancel", "console", "console", signed_in=True),
 )

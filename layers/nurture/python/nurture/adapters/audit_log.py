@@ -18,6 +18,10 @@ def recorded(table: str, change: Change) -> dict[str, Any]:
 
 
 class DynamoAuditLog(DynamoTable):
+    def record(self, change: Change) -> None:
+        """A change made outside the table (a test email queued): its record alone, after it."""
+        self._call("transact_write_items", TransactItems=[recorded(self._table, change)])
+
     def recent(self, now: datetime, limit: int) -> list[dict[str, Any]]:
         """The newest `limit` records of this month and the one before: a Query each, at most."""
         found: list[dict[str, Any]] = []

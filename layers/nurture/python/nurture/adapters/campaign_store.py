@@ -19,6 +19,7 @@ from nurture.adapters.lead_store import (
 from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignRefused, CampaignState
 from nurture.domain.campaigns.start import Held
 from nurture.domain.console.audit import Change
+from nurture.domain.errors import StoreUnavailable
 from nurture.keys import CAMPAIGN_COUNTERS
 
 
@@ -46,6 +47,8 @@ class DynamoCampaignStore(DynamoTable):
             else:
                 self._call("transact_write_items", TransactItems=[{"Put": write}, recorded(self._table, change)])
         except (ConditionFailed, TransactionCancelled) as changed:
+            if isinstance(changed, TransactionCancelled) and "ConditionalCheckFailed" not in changed.codes:
+                raise StoreUnavailable(f"campaign state not written: {changed.codes}") from changed  # throttled
             raise CampaignRefused(f"campaign '{state.campaign_id}' changed meanwhile: look again") from changed
 
     def due(self, until: str) -> list[CampaignState]:

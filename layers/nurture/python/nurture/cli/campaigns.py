@@ -9,7 +9,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
 
 TargetOptions = Callable[[argparse.ArgumentParser], None]
 FindTarget = Callable[[argparse.Namespace], "Target | None"]
-TEST_PREFIX = {"ja": "[テスト送信] ", "en": "[TEST] "}
 
 
 def add_campaign_commands(commands: argparse._SubParsersAction, target_options: TargetOptions) -> None:
@@ -164,46 +162,21 @@ def _cancel(store: Any, args: argparse.Namespace) -> int:
 
 
 def _test(config: NurtureConfig, args: argparse.Namespace) -> int:
-    """Rendered for a sample lead with the seed's address, subject marked as a test, sent through SES as the
-    sender would; recorded on no lead, and its links lead nowhere (they name no lead)."""
-    from dataclasses import replace
-
+    """Sent through SES as the sender would (domain.campaigns.preview.proof_emails)."""
     from nurture.adapters.mailer import SesMailer
     from nurture.adapters.token_keys import token_signer
-    from nurture.domain.campaigns.ab import LETTERS
-    from nurture.domain.campaigns.lifecycle import campaign_of
-    from nurture.domain.campaigns.preview import sample_lead, variants
-    from nurture.domain.campaigns.sending import campaign_template
+    from nurture.domain.campaigns.preview import proof_emails
     from nurture.domain.clock import utc_now
     from nurture.domain.sending import Composer
-    from nurture.domain.text import InvalidEmail, normalize_email
+    from nurture.domain.text import normalize_email
     from nurture.settings import runtime_settings
 
-    campaign = campaign_of(config.campaigns, args.campaign_id)
-    try:
-        address = normalize_email(args.to)
-    except InvalidEmail:
-        address = ""
-    if address not in campaign.seeds:
-        print(f"{args.to} is not a seed of {args.campaign_id}: add it to its seeds and push "
-              f"(seeds: {', '.join(campaign.seeds) or 'none'})", file=sys.stderr)
-        return 1
     settings = runtime_settings()
     signer = token_signer(settings.signing_key_parameter, config.api.token_lifetime_days)  # as the sender signs
-    composer = replace(Composer.for_config(config, signer, settings.public_api_url, settings.sender_address),
-                       open_pixel=False)  # a test opens nothing
+    composer = Composer.for_config(config, signer, settings.public_api_url, settings.sender_address)
     mailer = SesMailer(settings.sender_address, settings.ses_configuration_set)
-    sample = sample_lead(address, args.language)
-    for variant in variants(campaign):  # an A/B test's every variant, so the seed sees each subject
-        template = campaign_template(campaign, config.templates, variant)
-        label = f" {LETTERS[variant.index].upper()}" if variant else ""
-        marked = template.with_subjects(partial(_test_subject, label))
-        raw = composer.compose("test", sample, marked, "test", utc_now(), subscription_type=campaign.type)
+    for letter, raw in proof_emails(config, args.campaign_id, args.to, args.language, composer, utc_now()):
+        address = normalize_email(args.to)
         mailer.send(raw, address, {"test": args.campaign_id})  # no sequence or step tag: no campaign counter moves
-        print(f"test of {args.campaign_id}{f' (variant{label.lower()})' if variant else ''} sent to {address}")
+        print(f"test of {args.campaign_id}{f' (variant {letter})' if letter else ''} sent to {address}")
     return 0
-
-
-def _test_subject(label: str, language: str, subject: str) -> str:
-    """A test send's subject: marked as a test, with the A/B variant's letter in `label`."""
-    return TEST_PREFIX[language].replace("]", f"{label}]", 1) + subject

@@ -2,9 +2,10 @@
 per day (in the marketer's time zone), one write per batch and day.
 
 Counted from the stream, so a page view of the home reads a month in one Query instead of walking the table as
-`nurture report` does. Counts are of events, at most once each in the normal run; a batch the stream retries
-after a failure may count again the events of its leads whose score it did not change (the report, computed
-from the records themselves, is the exact figure)."""
+`nurture report` does. Counts are of events (an email opened twice is two opens; "sent" is every email, step,
+campaign or asked-for, where the report's step KPIs count step emails only), at most once each in the normal
+run; a batch the stream retries after a failure may count again the events of its leads whose score it did not
+change (the report, computed from the records themselves, is the exact figure)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from nurture.domain.sales.performance import ACCEPTED
+
 # In the order the home shows them.
 KPIS = ("new_leads", "conversions", "handoffs", "accepted", "sent", "opened", "clicked", "unsubscribed", "bounced",
         "complained")
-EMAIL_KPIS = {"email_sent": "sent", "email_bounced": "bounced", "email_complained": "complained",
-              "unsubscribe": "unsubscribed", "opt_out": "unsubscribed"}
+EMAIL_KPIS = {"email_sent": "sent", "email_complained": "complained", "unsubscribe": "unsubscribed",
+              "opt_out": "unsubscribed"}
 DayKpis = dict[str, Counter[str]]  # YYYY-MM-DD -> KPI -> count
 
 
@@ -35,8 +38,10 @@ def kpi_of(attributes: dict[str, Any], by_machine: bool) -> str | None:
         return None if attributes.get("form_kind") == "import" else "conversions"
     if kind == "preferences" and attributes.get("left"):
         return "unsubscribed"
-    if kind == "sales_feedback":
-        return "accepted" if attributes.get("outcome") == "accepted" else None
+    if kind == "sales_feedback":  # as the report counts it: won and lost leads were taken on first
+        return "accepted" if attributes.get("outcome") in ACCEPTED else None
+    if kind == "email_bounced":  # a hard bounce only, as the deliverability guard counts it
+        return "bounced" if attributes.get("bounce_type") == "Permanent" else None
     return EMAIL_KPIS.get(str(kind))
 
 

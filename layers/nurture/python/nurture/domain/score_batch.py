@@ -126,7 +126,9 @@ def _kpis(events_by_lead: dict[str, list[ScoredEvent]], profiles: dict[str, dict
         for event in fresh:
             count(days, kpi_of(event.attributes, event.event_id in machine), event.occurred_at, zone)
         if fresh and profiles[lead_id].get("scoring") is None and lead_id in result.scored:
-            count(days, "new_leads", min(event.occurred_at for event in fresh), zone)
+            # The day of the form that made it a lead: the anonymous visits it brought along can be far older.
+            made = [event for event in fresh if event.attributes.get("type") == "form_submit"] or fresh
+            count(days, "new_leads", min(event.occurred_at for event in made), zone)
     for _ in result.handoffs:
         count(days, "handoffs", now, zone)
     return days

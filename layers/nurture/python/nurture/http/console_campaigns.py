@@ -3,26 +3,32 @@ each recorded with who and when."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
 from nurture.config.campaigns import Campaign
 from nurture.domain.campaigns.lifecycle import CampaignRefused, cancel, schedule
 from nurture.domain.campaigns.overview import campaign_rows
+from nurture.domain.campaigns.preview import CampaignTestMessage, seed_address
 from nurture.domain.clock import utc_now
 from nurture.domain.console.access import require
 from nurture.domain.console.audit import Change
-from nurture.domain.errors import CampaignNotFound, ChangeRefused
+from nurture.domain.errors import CampaignNotFound, ChangeRefused, FieldProblem, ValidationFailed
 from nurture.http.console_routes import CONSOLE, SIGNED_IN, answer, signed_in
 from nurture.http.problems import documented, problem_doc
-from nurture.http.router import Parameters, Response, Router
-from nurture.http.services import audience_store, campaign_store
+from nurture.http.router import Input, Parameters, Response, Router
+from nurture.http.services import audience_store, audit_log, campaign_store, send_queue
 from nurture.settings import active_config, marketer_config
 
 
 class CampaignRef(Parameters):
     campaign_id: Annotated[str, msgspec.Meta(max_length=64, description="The campaign's id in campaigns.yaml")]
+
+
+class TestBody(Input):
+    to: Annotated[str, msgspec.Meta(max_length=254, description="one of the campaign's seed addresses")]
+    language: Annotated[Literal["ja", "en"], msgspec.Meta(description="the sample lead's language")] = "ja"
 
 
 NOT_FOUND = {404: problem_doc("No such campaign in the active config"), 422: problem_doc("Not a campaign id")}
@@ -52,11 +58,11 @@ def register_campaign_routes(app: Router) -> None:
              responses={200: documented("The campaign", "application/json"), **NOT_FOUND, **SIGNED_IN})
     def campaign(campaign_id: str) -> Response:
         require(signed_in(app.current_event), "campaigns:read")
-        _campaign(campaign_id)
+        seeds = _campaign(campaign_id).seeds
         (row,) = [row for row in campaign_rows(marketer_config(), campaign_store().state, _scan_done)
                   if row["id"] == campaign_id]
         state = campaign_store().state(campaign_id)
-        return answer(200, {**row, "state": state.to_item() if state else None,
+        return answer(200, {**row, "seeds": list(seeds), "state": state.to_item() if state else None,
                             "counts": campaign_store().counts(campaign_id)})
 
     @app.get("/v1/console/campaigns/<campaign_id>/preview", summary="The campaign rendered for a sample lead: each "
@@ -67,6 +73,25 @@ def register_campaign_routes(app: Router) -> None:
 
         require(signed_in(app.current_event), "campaigns:read")
         return answer(200, {"previews": previews(marketer_config(), _campaign(campaign_id))})
+
+    @app.post("/v1/console/campaigns/<campaign_id>/test", summary="Send the campaign's test to one of its seed "
+              "addresses, as a sample lead would get it (each A/B variant)", parameters=CampaignRef, body=TestBody,
+              **CONSOLE, responses={202: documented("Queued for the sender", "application/json"), **NOT_FOUND,
+                                    422: problem_doc("Not one of the campaign's seeds"), **SIGNED_IN})
+    def send_test(campaign_id: str, body: TestBody) -> Response:
+        user = signed_in(app.current_event)
+        require(user, "campaigns:write")
+        campaign, active, now = _campaign(campaign_id), active_config(), utc_now()
+        try:
+            seed = seed_address(campaign_id, campaign, body.to)
+        except CampaignRefused as refused:
+            raise ValidationFailed(str(refused), [FieldProblem("to", "invalid", "is not a seed of the campaign")]) \
+                from refused
+        send_queue().send_batch([CampaignTestMessage(campaign_id=campaign_id, to=seed, language=body.language,
+                                                     config_version=active.version)])
+        audit_log().record(Change(user.recorded_as, "campaign.test", campaign_id, now,
+                                  {"language": body.language, "config_version": active.version}))
+        return answer(202, {"queued": True, "campaign_id": campaign_id, "config_version": active.version})
 
     @app.post("/v1/console/campaigns/<campaign_id>/schedule", summary="Send a draft campaign at its time",
               parameters=CampaignRef, **CONSOLE,

@@ -14,6 +14,7 @@ from nurture.adapters.event_store import DynamoRegistrations
 from nurture.adapters.kpi_store import DynamoKpis
 from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.adapters.material_store import S3Materials
+from nurture.adapters.send_queue import SendQueue
 from nurture.adapters.token_keys import with_signer
 from nurture.domain.capture import CaptureSettings
 from nurture.domain.preferences.centre import PreferenceSettings
@@ -43,6 +44,11 @@ def audience_store() -> DynamoAudienceStore:
 @cache
 def deliverability_store() -> DynamoDeliverabilityStore:
     return DynamoDeliverabilityStore(runtime_settings().table_name)
+
+
+@cache
+def send_queue() -> SendQueue:
+    return SendQueue(runtime_settings().send_queue_url)
 
 
 @cache
@@ -99,5 +105,5 @@ def tracking_settings() -> TrackingSettings:
 
 def reset() -> None:
     for built in (lead_store, campaign_store, audience_store, deliverability_store, kpi_store, audit_log,
-                  registrations, materials):
+                  send_queue, registrations, materials):
         built.cache_clear()

@@ -16,7 +16,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.config import NurtureConfig
 from nurture.domain.audiences.evaluate import SegmentEvaluator
-from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignState
+from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignRefused, CampaignState
+from nurture.domain.campaigns.preview import CampaignTestMessage, proof_emails
 from nurture.domain.campaigns.sending import CampaignSenderStore, deliver_campaign
 from nurture.domain.dispatch import StepMessage
 from nurture.domain.downloads.material_email import deliver_material
@@ -82,6 +83,9 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: QueueSend
         if isinstance(body, dict) and body.get("kind") == "campaign":
             send_campaign(CampaignMessage.of(**body))
             return
+        if isinstance(body, dict) and body.get("kind") == "campaign_test":
+            send_test(CampaignTestMessage.of(**body))
+            return
         kind = body.get("kind") if isinstance(body, dict) else None
         if kind in asked_for:
             model, deliver_asked_for = asked_for[kind]
@@ -96,6 +100,21 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: QueueSend
             metrics.add_metric(name="EmailsSent", unit="Count", value=1)
         logger.info("step email", extra={"lead_id": message.lead_id, "sequence": message.sequence,
                                          "step": message.step, "outcome": outcome})
+
+    def send_test(message: CampaignTestMessage) -> None:
+        """A marketer's test from the console, with the config version they saw: to the seed, tagged as a test (no
+        campaign counter moves). Sent again if the batch is retried: a seed may get a test twice, never a lead."""
+        version = message.config_version
+        its_config = config_of(version)
+        try:
+            for _, raw in proof_emails(its_config, message.campaign_id, message.to, message.language,
+                                       composer_for(version, its_config), clock()):
+                mailer.send(raw, message.to, {"test": message.campaign_id})
+        except CampaignRefused:  # not a campaign or a seed of that version (the console checked): nothing to retry
+            logger.warning("campaign test not sent: not a seed of the campaign", extra={
+                "campaign": message.campaign_id, "config_version": version})  # never the address
+            return
+        logger.info("campaign test sent", extra={"campaign": message.campaign_id, "config_version": version})
 
     def send_campaign(message: CampaignMessage) -> None:
         if message.campaign_id not in states:

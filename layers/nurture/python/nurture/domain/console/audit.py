@@ -13,7 +13,7 @@ from typing import Any, Literal
 from nurture import keys
 from nurture.domain.clock import iso
 
-Action = Literal["sending.resume", "campaign.schedule", "campaign.cancel", "lead.erase"]
+Action = Literal["sending.resume", "campaign.schedule", "campaign.cancel", "campaign.test", "lead.erase"]
 
 
 @dataclass(frozen=True)
