@@ -3,17 +3,19 @@ each recorded with who and when."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
 
 from nurture.config.campaigns import Campaign
-from nurture.domain.campaigns.lifecycle import CampaignRefused, cancel, schedule
+from nurture.domain.campaigns.lifecycle import CampaignRefused, CampaignState, cancel, schedule
 from nurture.domain.campaigns.overview import campaign_rows
 from nurture.domain.campaigns.preview import CampaignTestMessage, seed_address
 from nurture.domain.clock import utc_now
 from nurture.domain.console.access import require
-from nurture.domain.console.audit import Change
+from nurture.domain.console.audit import Action, Change
 from nurture.domain.errors import CampaignNotFound, ChangeRefused, FieldProblem, ValidationFailed
 from nurture.http.console_routes import CONSOLE, SIGNED_IN, answer, signed_in
 from nurture.http.problems import documented, problem_doc
@@ -93,38 +95,39 @@ def register_campaign_routes(app: Router) -> None:
                                   {"language": body.language, "config_version": active.version}))
         return answer(202, {"queued": True, "campaign_id": campaign_id, "config_version": active.version})
 
+    changed = {200: documented("The campaign's new state", "application/json"), **NOT_FOUND, **CHANGED, **SIGNED_IN}
+
     @app.post("/v1/console/campaigns/<campaign_id>/schedule", summary="Send a draft campaign at its time",
-              parameters=CampaignRef, **CONSOLE,
-              responses={200: documented("The campaign's new state", "application/json"), **NOT_FOUND, **CHANGED,
-                         **SIGNED_IN})
+              parameters=CampaignRef, **CONSOLE, responses=changed)
     def schedule_campaign(campaign_id: str) -> Response:
-        user = signed_in(app.current_event)
-        require(user, "campaigns:write")
-        _campaign(campaign_id)
-        store, now, active = campaign_store(), utc_now(), active_config()
-        try:
-            state = schedule(active.config, campaign_id, store.state(campaign_id), active.version,
-                             user.recorded_as, now)
-            store.put(state, None, change=Change(user.recorded_as, "campaign.schedule", campaign_id, now,
-                                                 {"sends_from": state.sends_from, "config_version": active.version}))
-        except CampaignRefused as refused:
-            raise ChangeRefused(str(refused)) from refused
-        return answer(200, state.to_item())
+        active = active_config()
+
+        def scheduled(current: CampaignState | None, by: str, now: datetime) -> CampaignState:
+            return schedule(active.config, campaign_id, current, active.version, by, now)
+
+        return _change(app.current_event, campaign_id, "campaign.schedule", scheduled, lambda state: {
+            "sends_from": state.sends_from, "config_version": active.version})
 
     @app.post("/v1/console/campaigns/<campaign_id>/cancel", summary="Stop a scheduled or sending campaign",
-              parameters=CampaignRef, **CONSOLE,
-              responses={200: documented("The campaign's new state", "application/json"), **NOT_FOUND, **CHANGED,
-                         **SIGNED_IN})
+              parameters=CampaignRef, **CONSOLE, responses=changed)
     def cancel_campaign(campaign_id: str) -> Response:
-        user = signed_in(app.current_event)
-        require(user, "campaigns:write")
-        _campaign(campaign_id)
-        store, now = campaign_store(), utc_now()
-        current = store.state(campaign_id)
-        try:
-            state = cancel(current, campaign_id, now)
-            store.put(state, current.status if current else None,
-                      change=Change(user.recorded_as, "campaign.cancel", campaign_id, now))
-        except CampaignRefused as refused:
-            raise ChangeRefused(str(refused)) from refused
-        return answer(200, state.to_item())
+        return _change(app.current_event, campaign_id, "campaign.cancel",
+                       lambda current, _, now: cancel(current, campaign_id, now), lambda _: {})
+
+
+def _change(event: object, campaign_id: str, action: Action,
+            next_state: Callable[[CampaignState | None, str, datetime], CampaignState],
+            detail: Callable[[CampaignState], dict[str, str | int]]) -> Response:
+    """A campaign's state changed by a signed-in marketer, if it is still as read, with the record of it."""
+    user = signed_in(event)
+    require(user, "campaigns:write")
+    _campaign(campaign_id)
+    store, now = campaign_store(), utc_now()
+    current = store.state(campaign_id)
+    try:
+        state = next_state(current, user.recorded_as, now)
+        store.put(state, current.status if current else None,
+                  change=Change(user.recorded_as, action, campaign_id, now, detail(state)))
+    except CampaignRefused as refused:
+        raise ChangeRefused(str(refused)) from refused
+    return answer(200, state.to_item())
