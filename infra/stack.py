@@ -216,6 +216,7 @@ class NurtureStack(Stack):
         functions["dispatcher"].allow(["sqs:SendMessage"], [send.queue.queue_arn, audience.queue.queue_arn])
         functions["audience"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # a campaign's members
         functions["console"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # a campaign's test email
+        config.grant_activate(functions["console"])  # an admin's rollback
         streams = {name: StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name,
                                         dead_letters)
                    for name, function in workers.items() if FUNCTIONS[name].trigger == "stream"}

@@ -2,7 +2,9 @@
 
 from nurture.http.app import api_handler
 from nurture.http.console_campaigns import register_campaign_routes
+from nurture.http.console_config import register_config_routes
 from nurture.http.console_home import register_home_routes
 from nurture.http.console_routes import register_console_routes
 
-lambda_handler = api_handler([register_console_routes, register_home_routes, register_campaign_routes])
+lambda_handler = api_handler([register_console_routes, register_home_routes, register_campaign_routes,
+                              register_config_routes])

@@ -38,6 +38,11 @@ class ConfigStore(Construct):
         acknowledge_prefix(function, self.bucket, VERSIONS_PREFIX, "Any pushed config version may become the active "
                                                                    "one; the bucket holds nothing else to read.")
 
+    def grant_activate(self, function: NurtureFunction) -> None:
+        """The pointer alone: written (a rollback to a pushed version) or deleted (to the deploy's own), never a
+        version."""
+        function.allow(["s3:PutObject", "s3:DeleteObject"], [self.bucket.arn_for_objects(ACTIVE_KEY)])
+
     @property
     def deployed_url(self) -> str:
         return self.deployed.s3_object_url

@@ -3,7 +3,10 @@ timeline and score chart, and no serious or critical accessibility violation on 
 
 from __future__ import annotations
 
+import re
+import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -186,3 +189,29 @@ def test_an_admin_erases_a_lead_from_its_page_after_confirming_and_a_marketer_ha
     assert site.items(f"LEAD#{lead_id}", "PROFILE") == []
     admin.goto("/console/#/home")
     expect(admin.locator("ul.changes li").first).to_contain_text(f"admin@nurture.example lead.erase {lead_id}")
+
+
+def test_an_admin_reads_what_a_pushed_config_version_changed_and_rolls_it_back(
+        browser: Browser, site: RunningSystem, tmp_path: Path):
+    edited = tmp_path / "config"
+    shutil.copytree(REPO / "config", edited)
+    campaigns = edited / "campaigns.yaml"
+    campaigns.write_text(campaigns.read_text(encoding="utf-8").replace("メルマガ 2027年1月号", "1月号（E2E）"),
+                         encoding="utf-8")
+    pushed = site.cli("--config-dir", str(edited), "config", "push", "--by", "e2e@nurture.example")
+    assert pushed.returncode == 0, pushed.stderr
+    version = int(re.search(r"pushed version (\d+)", pushed.stdout)[1])  # type: ignore[index]
+
+    page = signed_in(browser, site, "admin", locale="en-US")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("nav a[href='#/config']")
+    expect(page.locator("dl dd").first).to_have_text(str(version))
+    page.locator(f"tr[data-version='{version}'] button").click()
+    expect(page.locator("pre.diff")).to_contain_text("+    name: 1月号（E2E）")
+    shot(page, "config")
+    assert serious_violations(page) == []
+
+    page.get_by_role("button", name="Roll back to the version before").click()
+    expect(page.locator("dl dd").first).not_to_have_text(str(version))
+    status = site.cli("config", "status")  # the version before the push is active again
+    assert status.returncode == 0 and f"active version: {version} " not in status.stdout

@@ -10,12 +10,15 @@ import boto3
 import pytest
 
 from nurture import keys
+from nurture.adapters.config_store import ConfigStore
 from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
+from nurture.config.loader import read_config_files
 from nurture.domain.clock import utc_now
 from nurture.domain.deliverability import Verdict
 from nurture.local.events import http_api_event, match_route
 from nurture.local.functions import invoke
 from nurture.settings import marketer_config, runtime_settings
+from tests.conftest import CONFIG_DIR
 from tests.functions.helpers import items_under, profile, submit
 from tests.functions.pipeline import Pipeline
 from tests.functions.step_emails import outbox
@@ -287,3 +290,31 @@ def test_a_campaigns_test_goes_to_a_seed_only_through_the_sender_marked_as_a_tes
     (record,) = body(console("/v1/console/home", ADMIN))["changes"]
     assert (record["action"], record["target"], record["language"]) == ("campaign.test", campaign_id, "en")
     assert campaign.seeds[0] not in json.dumps(record)
+
+
+def test_config_versions_show_what_each_changed_and_an_admin_rolls_back_only_the_version_the_page_showed():
+    store = ConfigStore(runtime_settings().config_bucket)
+    files = read_config_files(CONFIG_DIR)
+    store.publish({**files, "campaigns.yaml": files["campaigns.yaml"].replace("メルマガ 2027年1月号", "1月号（改）")},
+                  "marketing@example.jp", "2026-12-05T00:00:00.000000Z")
+
+    listed = body(console("/v1/console/config", MARKETER))
+    assert (listed["active"]["version"], listed["active"]["activated_by"]) == (2, "marketing@example.jp")
+    assert [version["number"] for version in listed["versions"]] == [2, 1]
+    changed = body(console("/v1/console/config/versions/2/diff", MARKETER))
+    assert changed["against"] == 1 and "--- v1/campaigns.yaml\n+++ v2/campaigns.yaml\n" in changed["diff"]
+    assert "\n+    name: 1月号（改）" in changed["diff"]
+    assert console("/v1/console/config/versions/9/diff", MARKETER)["statusCode"] == 404
+    assert console("/v1/console/config", TANAKA)["statusCode"] == 403
+
+    rollback = "/v1/console/config/rollback"
+    assert console(rollback, MARKETER, method="POST", payload={"expected_version": 2})["statusCode"] == 403
+    stale = console(rollback, ADMIN, method="POST", payload={"expected_version": 1})  # a page from before the push
+    assert stale["statusCode"] == 409 and store.pointer().version == 2
+    assert body(console(rollback, ADMIN, method="POST", payload={"expected_version": 2})) == {"version": 1, "was": 2}
+    assert store.pointer().version == 1
+    assert console(rollback, ADMIN, method="POST", payload={"expected_version": 1})["statusCode"] == 409  # the deploy's
+
+    (record,) = body(console("/v1/console/home", ADMIN))["changes"]
+    assert (record["action"], record["target"], record["by"], record["from_version"]) == (
+        "config.rollback", "1", "admin@example.jp", 2)

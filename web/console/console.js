@@ -25,6 +25,8 @@
       opened: "開封（人）", clicked: "クリック（人）", unsubscribed: "配信停止", kpis: "KPI",
       this_month: "直近28日", previous_month: "その前の28日", trend: "週ごとの新規リード",
       preview: "プレビュー（サンプルのリード宛て）", subject: "件名", counts: "結果",
+      config: "設定", active_version: "使用中のバージョン", version: "バージョン", show_diff: "変更点を見る",
+      rollback: "ひとつ前のバージョンに戻す", confirm_rollback: "ひとつ前のバージョンに戻しますか？",
       test_send: "テスト送信", send_test: "テストを送る", seed: "送信先（シード）", language_label: "言語",
       test_queued: "テストを送信しました。届くまで少しお待ちください。",
       erase: "このリードを消去", confirm_erase: "このリードのすべての記録を消去します。元に戻せません。よろしいですか？"
@@ -51,6 +53,8 @@
       unsubscribed: "Unsubscribes", kpis: "KPIs", this_month: "Last 28 days", previous_month: "The 28 days before",
       trend: "New leads per week",
       preview: "Preview (to a sample lead)", subject: "Subject", counts: "Results",
+      config: "Config", active_version: "Active version", version: "Version", show_diff: "What it changed",
+      rollback: "Roll back to the version before", confirm_rollback: "Make the version before the active one active again?",
       test_send: "Test send", send_test: "Send the test", seed: "To (a seed address)", language_label: "Language",
       test_queued: "The test is on its way.",
       erase: "Erase this lead", confirm_erase: "Erase everything recorded of this lead? This cannot be undone."
@@ -288,13 +292,13 @@
 
   function percent(rate, digits) { return (rate * 100).toFixed(digits) + "%"; }
 
-  // A change, made once its question is confirmed: POST unless `method` says otherwise.
-  function action(label, question, method, path, then) {
+  // A change, made once its question is confirmed: POST (with `body`, if any) unless `method` says otherwise.
+  function action(label, question, method, path, then, body) {
     var button = el("button", { type: "button" }, [label]);
     button.addEventListener("click", function () {
       if (!window.confirm(question)) { return; }
       button.disabled = true;
-      api(path, method || "POST").then(then).catch(fail);
+      api(path, method || "POST", body).then(then).catch(fail);
     });
     return button;
   }
@@ -400,6 +404,44 @@
     }).catch(fail);
   }
 
+  function showConfig() {
+    var ticket = ++showing;
+    api("/v1/console/config").then(function (config) {
+      var active = config.active;
+      var facts = el("dl", {}, []);
+      [["version", String(active.version)], ["by", active.activated_by || "cdk deploy"],
+       ["when", active.activated_at ? when(active.activated_at) : "—"]].forEach(function (pair) {
+        facts.appendChild(el("dt", {}, [t(pair[0])]));
+        facts.appendChild(el("dd", {}, [pair[1]]));
+      });
+      var panel = [facts];
+      if (active.version > 1 && may("config:write")) {
+        panel.push(action(t("rollback"), t("confirm_rollback"), null, "/v1/console/config/rollback", showConfig,
+                          { expected_version: active.version }));
+      }
+      var shown = el("pre", { "class": "diff", hidden: "" }, []);
+      var rows = config.versions.map(function (version) {
+        var cell = el("td", {}, []);
+        if (version.number > 1) {
+          var button = el("button", { type: "button", "class": "quiet" }, [t("show_diff")]);
+          button.addEventListener("click", function () {
+            api("/v1/console/config/versions/" + version.number + "/diff").then(function (changed) {
+              shown.textContent = changed.diff;
+              shown.hidden = false;
+            }).catch(fail);
+          });
+          cell.appendChild(button);
+        }
+        return el("tr", { "data-version": String(version.number) }, [el("td", { "class": "number" }, [String(version.number)]),
+          el("td", {}, [version.pushed_by]), el("td", {}, [version.pushed_at ? when(version.pushed_at) : "—"]), cell]);
+      });
+      var table = el("table", {}, [el("thead", {}, [el("tr", {}, [t("version"), t("by"), t("when"), ""].map(
+        function (heading) { return el("th", { scope: "col" }, [heading]); }))]), el("tbody", {}, rows)]);
+      render(ticket, [el("h1", {}, [t("config")]), el("div", { "class": "cards" }, [
+        card(t("active_version"), panel), card(t("version"), [table, shown], true)])]);
+    }).catch(fail);
+  }
+
   // A campaign's test to one of its seeds, in the sample lead's language: the sender sends it, marked as a test.
   function testForm(path, seeds) {
     var to = el("select", { name: "to" }, seeds.map(function (seed) { return el("option", { value: seed }, [seed]); }));
@@ -464,12 +506,14 @@
       // Only the pages the user's groups may open.
       document.querySelector("nav a[href='#/home']").hidden = !may("home:read");
       document.querySelector("nav a[href='#/campaigns']").hidden = !may("campaigns:read");
+      document.querySelector("nav a[href='#/config']").hidden = !may("config:read");
       return me;
     });
     shown.then(function () {
       if (leadId) { showLead(leadId); } else if (campaignId) { showCampaign(campaignId); }
       else if (location.hash === "#/home") { showHome(); }
-      else if (location.hash === "#/campaigns") { showCampaigns(); } else { showLeads("A", null); }
+      else if (location.hash === "#/campaigns") { showCampaigns(); } else if (location.hash === "#/config") { showConfig(); }
+      else { showLeads("A", null); }
     }).catch(fail);
   }
 

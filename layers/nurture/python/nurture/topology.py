@@ -207,4 +207,7 @@ ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("POST", "/v1/console/campaigns/{campaign_id}/test", "console", "console", signed_in=True),
     ApiRoute("POST", "/v1/console/campaigns/{campaign_id}/schedule", "console", "console", signed_in=True),
     ApiRoute("POST", "/v1/console/campaigns/{campaign_id}/cancel", "console", "console", signed_in=True),
+    ApiRoute("GET", "/v1/console/config", "console", "console", signed_in=True),
+    ApiRoute("GET", "/v1/console/config/versions/{number}/diff", "console", "console", signed_in=True),
+    ApiRoute("POST", "/v1/console/config/rollback", "console", "console", signed_in=True),
 )

@@ -108,7 +108,8 @@ def deployed_version(files: Mapping[str, str], shipped_by: str, shipped_at: str 
                          based_on=digest(files))
 
 
-def unified_diff(active: Mapping[str, str], proposed: Mapping[str, str], active_label: str) -> list[str]:
+def unified_diff(active: Mapping[str, str], proposed: Mapping[str, str], active_label: str,
+                 proposed_label: str = "local") -> list[str]:
     """What pushing `proposed` would change, file by file, as `diff -u` prints it."""
     lines: list[str] = []
     for name in sorted(set(active) | set(proposed)):
@@ -118,7 +119,7 @@ def unified_diff(active: Mapping[str, str], proposed: Mapping[str, str], active_
         lines += difflib.unified_diff(
             (before or "").splitlines(keepends=True), (after or "").splitlines(keepends=True),
             fromfile=f"{active_label}/{name}" if before is not None else "/dev/null",
-            tofile=f"local/{name}" if after is not None else "/dev/null")
+            tofile=f"{proposed_label}/{name}" if after is not None else "/dev/null")
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\n"
     return lines

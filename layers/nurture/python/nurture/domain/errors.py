@@ -73,6 +73,12 @@ class CampaignNotFound(InputError):
     title = "No such campaign"
 
 
+class VersionNotFound(InputError):
+    status = 404
+    slug = "version-not-found"
+    title = "No such config version"
+
+
 class ChangeRefused(InputError):
     status = 409
     slug = "change-refused"

@@ -13,14 +13,16 @@ from typing import Any, Literal
 from nurture import keys
 from nurture.domain.clock import iso
 
-Action = Literal["sending.resume", "campaign.schedule", "campaign.cancel", "campaign.test", "lead.erase"]
+Action = Literal["sending.resume", "campaign.schedule", "campaign.cancel", "campaign.test", "lead.erase",
+                 "config.rollback"]
 
 
 @dataclass(frozen=True)
 class Change:
     by: str  # the console user's email address (their Cognito subject when the token has none)
     action: Action
-    target: str  # what it changed: a campaign's or a lead's id (never an address); empty for the account's sending
+    target: str  # what it changed: a campaign's or a lead's id (never an address), a config version's number;
+    # empty for the account's sending
     at: datetime
     detail: Mapping[str, str | int] = field(default_factory=dict)
 
