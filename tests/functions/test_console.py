@@ -95,6 +95,27 @@ def test_marketers_see_every_lead_of_a_rank_and_a_salesperson_only_their_own():
     assert console("/v1/console/leads", NOBODY_IN_SALES)["statusCode"] == 403
 
 
+def test_marketers_list_an_owners_leads_of_a_stage_and_a_salesperson_no_one_elses():
+    pipeline = Pipeline()
+    tanakas, smiths = hot_lead(pipeline, "owned-one"), hot_lead(pipeline, "owned-two")
+    stage = profile(tanakas)["stage"]
+
+    def listed(claims: dict[str, Any], query: str) -> list[str]:
+        return [lead["lead_id"] for lead in body(console("/v1/console/leads", claims, query))["leads"]]
+
+    assert listed(MARKETER, "owner=tanaka") == [tanakas] and listed(MARKETER, "owner=smith") == [smiths]
+    assert listed(MARKETER, f"owner=tanaka&stage={stage}") == [tanakas]
+    assert listed(MARKETER, "owner=tanaka&stage=won") == []
+    assert listed(TANAKA, f"stage={stage}") == [tanakas]
+    assert console("/v1/console/leads", TANAKA, "owner=smith")["statusCode"] == 403
+    no_owner = console("/v1/console/leads", MARKETER, f"stage={stage}")
+    assert no_owner["statusCode"] == 422 and body(no_owner)["errors"][0]["field"] == "stage"
+    assert console("/v1/console/leads", MARKETER, "owner=<script>")["statusCode"] == 422
+    owners = body(console("/v1/console/me", MARKETER))["owners"]
+    assert {"id": "tanaka", "name": marketer_config().sales.people["tanaka"].name} in owners
+    assert body(console("/v1/console/me", TANAKA))["owners"] == []
+
+
 def test_a_lead_shows_its_score_over_time_step_by_step_and_who_did_each_thing():
     pipeline = Pipeline()
     lead_id = hot_lead(pipeline, "big-three")

@@ -25,6 +25,7 @@
       opened: "開封（人）", clicked: "クリック（人）", unsubscribed: "配信停止", kpis: "KPI",
       this_month: "直近28日", previous_month: "その前の28日", trend: "週ごとの新規リード",
       preview: "プレビュー（サンプルのリード宛て）", subject: "件名", counts: "結果",
+      nurturing: "育成中", handed_off: "営業に引き渡し済み", won: "受注", recycled: "育成に戻した",
       config: "設定", active_version: "使用中のバージョン", version: "バージョン", show_diff: "変更点を見る",
       rollback: "ひとつ前のバージョンに戻す", confirm_rollback: "ひとつ前のバージョンに戻しますか？",
       test_send: "テスト送信", send_test: "テストを送る", seed: "送信先（シード）", language_label: "言語",
@@ -53,6 +54,7 @@
       unsubscribed: "Unsubscribes", kpis: "KPIs", this_month: "Last 28 days", previous_month: "The 28 days before",
       trend: "New leads per week",
       preview: "Preview (to a sample lead)", subject: "Subject", counts: "Results",
+      nurturing: "Nurturing", handed_off: "Handed off", won: "Won", recycled: "Recycled",
       config: "Config", active_version: "Active version", version: "Version", show_diff: "What it changed",
       rollback: "Roll back to the version before", confirm_rollback: "Make the version before the active one active again?",
       test_send: "Test send", send_test: "Send the test", seed: "To (a seed address)", language_label: "Language",
@@ -148,28 +150,53 @@
 
   var COLUMNS = ["name", "company", "email", "rank", "stage", "total", "owner"];
 
-  function showLeads(rank, cursor, email) {
+  var STAGES = ["nurturing", "handed_off", "accepted", "won", "recycled"];
+
+  function choice(id, values, chosen, labels) {
+    var select = el("select", { id: id }, values.map(function (value, index) {
+      var option = el("option", { value: value }, [labels ? labels[index] : value]);
+      option.selected = value === chosen;
+      return option;
+    }));
+    return select;
+  }
+
+  // A page of leads: a rank's, an owner's (of a stage, or every stage), or the one with an address.
+  function showLeads(view) {
     var ticket = ++showing;
-    var query = email ? "?email=" + encodeURIComponent(email)
-      : "?rank=" + encodeURIComponent(rank) + (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
+    var query = view.email ? "?email=" + encodeURIComponent(view.email)
+      : (view.owner ? "?owner=" + encodeURIComponent(view.owner) + (view.stage ? "&stage=" + encodeURIComponent(view.stage) : "")
+        : "?rank=" + encodeURIComponent(view.rank) + (view.stage ? "&stage=" + encodeURIComponent(view.stage) : ""))
+      + (view.cursor ? "&cursor=" + encodeURIComponent(view.cursor) : "");
     api("/v1/console/leads" + query).then(function (page) {
-      var select = el("select", { id: "rank" }, ["A", "B", "C"].map(function (value) {
-        var option = el("option", { value: value }, [value]);
-        option.selected = value === rank;
-        return option;
-      }));
-      select.addEventListener("change", function () { showLeads(select.value, null); });
+      var rank = choice("rank", ["A", "B", "C"], view.rank);
+      rank.addEventListener("change", function () { showLeads({ rank: rank.value }); });
+      var filters = [el("label", {}, [t("rank") + " ", rank])];
+      var sales = me.owners.length === 0;  // a salesperson: their own leads, by stage
+      if (!sales) {
+        var owner = choice("owner", [""].concat(me.owners.map(function (o) { return o.id; })), view.owner || "",
+                           ["—"].concat(me.owners.map(function (o) { return o.name; })));
+        owner.addEventListener("change", function () { showLeads({ rank: view.rank, owner: owner.value }); });
+        filters.push(el("label", {}, [t("owner") + " ", owner]));
+      }
+      if (sales || view.owner) {
+        var stage = choice("stage", [""].concat(STAGES), view.stage || "", ["—"].concat(STAGES.map(t)));
+        stage.addEventListener("change", function () {
+          showLeads({ rank: view.rank, owner: view.owner, stage: stage.value });
+        });
+        filters.push(el("label", {}, [t("stage") + " ", stage]));
+      }
       var address = el("input", { type: "search", name: "email", autocomplete: "off" });
-      address.value = email || "";
+      address.value = view.email || "";
       var search = el("form", { role: "search" }, [el("label", {}, [t("email") + " ", address]),
         el("button", { type: "submit", "class": "quiet" }, [t("search")])]);
       search.addEventListener("submit", function (event) {
         event.preventDefault();
-        showLeads(rank, null, address.value.trim());
+        showLeads({ rank: view.rank, email: address.value.trim() });
       });
       var exportButton = el("button", { type: "button", "class": "quiet" }, [t("export_csv")]);
       exportButton.addEventListener("click", function () {
-        download("leads-" + rank + ".csv", [COLUMNS.map(t)].concat(page.leads.map(function (lead) {
+        download("leads-" + (view.owner || view.rank) + ".csv", [COLUMNS.map(t)].concat(page.leads.map(function (lead) {
           return COLUMNS.map(function (column) { return lead[column]; });
         })));
       });
@@ -184,11 +211,13 @@
         return el("th", { scope: "col" }, [t(column)]);
       }))]), el("tbody", {}, rows)]);
       var parts = [el("h1", {}, [t("leads")]),
-        el("div", { "class": "toolbar" }, [el("label", {}, [t("rank") + " ", select]), search, exportButton]),
+        el("div", { "class": "toolbar" }, filters.concat([search, exportButton])),
         rows.length ? table : el("p", {}, [t("no_leads")])];
       if (page.next_cursor) {
         var next = el("button", { type: "button", "class": "quiet" }, [t("next")]);
-        next.addEventListener("click", function () { showLeads(rank, page.next_cursor); });
+        next.addEventListener("click", function () {
+          showLeads({ rank: view.rank, owner: view.owner, stage: view.stage, cursor: page.next_cursor });
+        });
         parts.push(next);
       }
       render(ticket, parts);
@@ -513,7 +542,7 @@
       if (leadId) { showLead(leadId); } else if (campaignId) { showCampaign(campaignId); }
       else if (location.hash === "#/home") { showHome(); }
       else if (location.hash === "#/campaigns") { showCampaigns(); } else if (location.hash === "#/config") { showConfig(); }
-      else { showLeads("A", null); }
+      else { showLeads({ rank: "A" }); }
     }).catch(fail);
   }
 

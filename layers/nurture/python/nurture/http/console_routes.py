@@ -9,12 +9,13 @@ import msgspec
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEventV2
 
 from nurture.adapters.lead_store import InvalidCursor
+from nurture.config.sales import OWNER_ID
 from nurture.domain.clock import utc_now
 from nurture.domain.console.access import RIGHTS, ConsoleUser, console_user, require, visible_owner
 from nurture.domain.console.audit import Change
 from nurture.domain.console.views import console_lead
-from nurture.domain.errors import FieldProblem, LeadNotFound, NotSignedIn, ValidationFailed
-from nurture.domain.leads import erase_lead
+from nurture.domain.errors import FieldProblem, Forbidden, LeadNotFound, NotSignedIn, ValidationFailed
+from nurture.domain.leads import Stage, erase_lead
 from nurture.domain.text import InvalidEmail, email_key, normalize_email
 from nurture.http.paging import LISTED, Cursor, PageSize, bad_cursor, cursor_key, next_cursor
 from nurture.http.problems import PROBLEM_JSON, documented, problem_doc
@@ -40,6 +41,10 @@ class LeadList(Parameters):
                                                                      "leads, newest first")] = "A"
     email: Annotated[str, msgspec.Meta(max_length=254, description="the lead with this address (any case), "
                                                                    "instead of a rank's")] | None = None
+    owner: Annotated[str, msgspec.Meta(pattern=OWNER_ID, description="a salesperson's or queue's leads, newest "
+                                                                     "first, instead of a rank's")] | None = None
+    stage: Annotated[Stage, msgspec.Meta(description="with an owner (a salesperson: their own), that stage's "
+                                                     "leads only")] | None = None
     limit: PageSize = 50
     cursor: Cursor | None = None
 
@@ -61,24 +66,38 @@ def register_console_routes(app: Router) -> None:
              responses={200: documented("The user", "application/json"), **SIGNED_IN})
     def me() -> Response:
         user = signed_in(app.current_event)
+        sales = marketer_config().sales
+        # Whose lists a user may open: every salesperson and queue, for whoever sees every lead.
+        names = {**{i: person.name for i, person in sales.people.items()},
+                 **{i: queue.name for i, queue in sales.queues.items()}}
+        owners = [{"id": owner_id, "name": name} for owner_id, name in names.items()] \
+            if user.may("leads:read_all") else []
         return answer(200, {"subject": user.subject, "email": user.email, "groups": sorted(user.groups),
-                           "language": user.language,
-                           "may": sorted(right for right in RIGHTS if user.may(right))})
+                            "language": user.language, "owners": owners,
+                            "may": sorted(right for right in RIGHTS if user.may(right))})
 
-    @app.get("/v1/console/leads", summary="Leads of a rank, highest score first (a salesperson: their own)",
+    @app.get("/v1/console/leads", summary="Leads of a rank, highest score first; or an owner's, newest first, of a "
+             "stage or every stage; or the lead with an address (a salesperson: their own)",
              parameters=LeadList, **CONSOLE,
              responses={200: documented("A page of leads", "application/json"), 422: problem_doc("Bad query"),
                         **SIGNED_IN})
-    def leads(rank: str, email: str | None, limit: int, cursor: str | None) -> Response:
-        owner = visible_owner(signed_in(app.current_event), marketer_config().sales)
+    def leads(rank: str, email: str | None, owner: str | None, stage: str | None, limit: int,
+              cursor: str | None) -> Response:
+        mine = visible_owner(signed_in(app.current_event), marketer_config().sales)
+        if mine is not None and owner not in (None, mine):
+            raise Forbidden("A salesperson sees their own leads only.")
+        owner = mine or owner
+        if stage is not None and owner is None:
+            raise ValidationFailed("A stage is listed for one owner.", [
+                FieldProblem("stage", "invalid", "needs an owner: the rank lists hold every stage")])
         store = lead_store()
         if email is not None:
-            return answer(200, {"leads": _by_email(email, owner), "next_cursor": None})
+            return answer(200, {"leads": _by_email(email, mine), "next_cursor": None})
         try:
             if owner is None:
                 items, next_key = store.leads_by_rank(rank, limit, cursor_key(cursor), LISTED)
             else:
-                items, next_key = store.leads_by_owner(owner, None, limit, cursor_key(cursor), LISTED)
+                items, next_key = store.leads_by_owner(owner, stage, limit, cursor_key(cursor), LISTED)
         except InvalidCursor as error:
             raise bad_cursor() from error
         return answer(200, {"leads": [{name: item.get(name) for name in LISTED} for item in items],
