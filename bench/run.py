@@ -12,6 +12,7 @@ from bench import (
     calls,
     campaigns,
     cold_import,
+    console,
     cost,
     deploy,
     dispatch,
@@ -95,6 +96,7 @@ def main() -> None:
     median, p99, misses = scoring.hot_lead_latency_in_fresh_process()
     alerts, split = sales.alert_latency(), sales.round_robin_split()
     reply_times = replies.reply_latency()
+    console_lines = console.markdown(console.shipped(), console.calls_per_page(), console.page_timings())
     attendance_rates = attendance.import_rates()
     under_load = load.gateway_under_load()
     import_rows = cold_import.measure()
@@ -138,7 +140,8 @@ def main() -> None:
         f"  receivable, over 100 leads: **median {median:.2f} s, p99 {p99:.2f} s** ({misses} missed). Aim: p99 < 2 s.",
         "",
         "DynamoDB calls of one scoring invocation (aim: one conditional update per lead per batch; a ledger",
-        "entry is one `PutItem`):",
+        "entry is one `PutItem`; one more `UpdateItem` per batch and day when the batch holds a form, an email",
+        "event or sales' feedback: the console's daily KPI counters):",
         "",
     ]
     lines += _call_table(batch_rows)
@@ -147,6 +150,8 @@ def main() -> None:
         *sales.markdown(alerts, split),
         "",
         *replies.markdown(reply_times),
+        "",
+        *console_lines,
         "",
         *attendance.markdown(attendance_rates),
         "",

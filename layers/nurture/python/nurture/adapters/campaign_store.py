@@ -28,6 +28,12 @@ class DynamoCampaignStore(DynamoTable):
         item = self._get(keys.campaign_pk(campaign_id), keys.CAMPAIGN_SK)
         return CampaignState.from_item(item) if item else None
 
+    def states(self, campaign_ids: list[str]) -> dict[str, CampaignState]:
+        """The runtime state of each of these campaigns that has one (a draft has none): a BatchGetItem per 100."""
+        found = self._batch_get([item_key(keys.campaign_pk(campaign_id), keys.CAMPAIGN_SK)
+                                 for campaign_id in campaign_ids])
+        return {state.campaign_id: state for state in map(CampaignState.from_item, found)}
+
     def put(self, state: CampaignState, expected: str | None, undecided: bool = False,
             change: Change | None = None) -> None:
         """Write the new state if the campaign is still as it was read (`expected` status; None: no item), and

@@ -74,7 +74,7 @@ def run_campaign_command(args: argparse.Namespace, find_target: FindTarget) -> i
 def _list(config: NurtureConfig, store: Any, as_json: bool) -> int:
     from nurture.domain.campaigns.overview import campaign_rows
 
-    rows = campaign_rows(config, store.state, _scan_done)
+    rows = campaign_rows(config, store.states(list(config.campaigns.campaigns)).get, _scan_done)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
     else:
