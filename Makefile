@@ -90,7 +90,7 @@ synth: install layers
 deploy: install layers
 	npx cdk deploy --require-approval broadening $(CONTEXT)
 
-bench: $(PY_STAMP)
+bench: $(PY_STAMP) browser
 	$(BIN)/python -m bench.run
 
 # The tracking hits' cost alone, in about a minute (bench.run measures everything, in about an hour).

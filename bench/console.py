@@ -65,14 +65,16 @@ def page_timings(leads: int = LEADS, loads: int = LOADS) -> dict[str, dict[str, 
 
     from nurture.local.cognito import LOCAL_PASSWORD, USERS
     from nurture.local.runtime import LocalSystem, free_port
+    from nurture.local.site import StaticSite
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS  # the browser tests' (Debian's chromium, `make browser`)
 
     os.environ["NURTURE_STATE_DIR"] = tempfile.mkdtemp(prefix="nurture-bench-")
-    system = LocalSystem(REPO / "config", port=free_port("127.0.0.1"))
+    system = LocalSystem(REPO / "config", port=free_port("127.0.0.1"), site=StaticSite([REPO / "web"]))
     system.start()
     try:
         bulk_load(system.resources.table_name, [profile(n) for n in range(leads)])
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch()
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
             page = browser.new_page(base_url=system.gateway_url)
             page.goto("/console/")
             page.fill("input[name=email]", USERS["admin"])
@@ -109,8 +111,8 @@ def markdown(files: dict[str, tuple[int, int]], calls: list[tuple[str, dict[str,
         "",
         f"Its home and a lead's page on the local runtime with {LEADS:,} leads in the table, signed in as an admin,",
         f"each loaded {LOADS} times in headless Chromium (medians, from navigation, Chromium's own timings; the",
-        "data shown is the page's view drawn from the API's answer, which the local runtime serves from one",
-        "process on the emulator, not Lambda):",
+        "data shown is the page's view drawn from the API's answers (who is signed in, then the page's own),",
+        "which the local runtime serves from one process on the emulator, not Lambda):",
         "",
         "| page | first contentful paint | DOM interactive | data shown |",
         "|---|---:|---:|---:|",
