@@ -80,7 +80,8 @@ TABLE_ACTIONS = {
     "replies": [],  # on leads' items, an address's claim and its suppression entry only: REPLY_ITEMS
     # Its reads: a lead's items and whether its address is suppressed, a list page's profiles (its indexes are
     # INDEX_READS); its writes are on the keys of CONSOLE_* below only.
-    "console": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"],
+    # DescribeTable: how many profiles there are, to size a segment count's parts.
+    "console": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:DescribeTable"],
 }
 # Actions on campaigns' and scans' items only (their partition keys): a starting campaign's state and its scan's
 # parts (dispatcher), a part's progress and the campaign's state (audience). Neither can touch a lead.
@@ -108,9 +109,9 @@ REPLY_KEYS = [keys.lead_pk("*"), keys.email_claim_pk("*"), keys.suppression_pk("
 SEMINAR_PLACE_DELETES = {"tracking": ["dynamodb:DeleteItem"], "sender": ["dynamodb:DeleteItem"]}
 SEMINAR_PLACE_KEYS = [keys.event_pk("*")]
 # The console's changes, each with its record (AUDIT#) in one transaction: a campaign's state (schedule, cancel)
-# and lifting the deliverability guard's pause; an admin's erasure below.
+# and lifting the deliverability guard's pause; an admin's erasure below. A segment's count is a scan job (JOB#).
 CONSOLE_CAMPAIGN_CHANGES = {"console": ["dynamodb:PutItem"]}
-CONSOLE_CAMPAIGN_KEYS = [keys.campaign_pk("*"), keys.audit_pk("*")]
+CONSOLE_CAMPAIGN_KEYS = [keys.campaign_pk("*"), keys.audit_pk("*"), keys.job_pk("*")]
 CONSOLE_RESUME = {"console": ["dynamodb:DeleteItem"]}
 CONSOLE_RESUME_KEYS = [keys.GUARD_PK]
 # An admin's erasure from the console, as the sales API's (LeadStore.erase), with its record; each action on the keys
@@ -150,11 +151,13 @@ class NurtureStack(Stack):
         client_ip = {"CLIENT_IP_HEADER": VIEWER_ADDRESS_HEADER} if web_acl is not None else {}
         materials = Materials(self, "Materials", paths.CONFIG)
         send = SendQueue(self, "Send", dead_letters)
+        audience = AudienceScan(self, "AudienceScan", dead_letters)
         # The download link hands out a material: pushed to the bucket, else as the deploy shipped it. The console
         # queues a campaign's test email for the sender.
         api_only = {"tracking": {"MATERIALS_BUCKET": materials.bucket.bucket_name,
                                  "SHIPPED_MATERIALS": materials.shipped_locations},
-                    "console": {"SEND_QUEUE_URL": send.queue.queue_url}}
+                    "console": {"SEND_QUEUE_URL": send.queue.queue_url,
+                                "AUDIENCE_QUEUE_URL": audience.queue.queue_url}}
         api_functions = {name: NurtureFunction(self, f"{construct_name(name)}Function", spec, code,
                                                {**environment, **client_ip, **api_only.get(name, {})},
                                                settings.log_retention,
@@ -165,7 +168,6 @@ class NurtureStack(Stack):
         api = PublicApi(self, "Api", api_functions, settings.log_retention, console.authorizer, settings.access_log)
         public_url = Edge(self, "Edge", api.api, web_acl.arn).url if web_acl is not None else api.url
         console_site = ConsoleSite(self, "ConsoleSite", api.api, web_acl.arn if web_acl is not None else None)
-        audience = AudienceScan(self, "AudienceScan", dead_letters)
         alerts = Alerts(self, "Alerts", dead_letters)
         email = EmailSending(self, "EmailSending", settings.sender_address, settings.ses_identity)
         replies = ReplyReceiving(self, "Replies")
@@ -215,7 +217,8 @@ class NurtureStack(Stack):
         functions["scoring"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # double opt-in confirmations
         functions["dispatcher"].allow(["sqs:SendMessage"], [send.queue.queue_arn, audience.queue.queue_arn])
         functions["audience"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # a campaign's members
-        functions["console"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # a campaign's test email
+        # A campaign's test email; a segment's count (its parts, for the audience workers).
+        functions["console"].allow(["sqs:SendMessage"], [send.queue.queue_arn, audience.queue.queue_arn])
         config.grant_activate(functions["console"])  # an admin's rollback
         streams = {name: StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name,
                                         dead_letters)

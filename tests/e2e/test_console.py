@@ -219,3 +219,15 @@ def test_an_admin_reads_what_a_pushed_config_version_changed_and_rolls_it_back(
     expect(page.locator("dl dd").first).not_to_have_text(str(version))
     status = site.cli("config", "status")  # the version before the push is active again
     assert status.returncode == 0 and f"active version: {version} " not in status.stdout
+
+
+def test_a_marketer_counts_a_segment_and_previews_its_members(browser: Browser, site: RunningSystem):
+    lead_id = a_hot_lead_from_the_demo_site(site)  # 5,000 employees: the enterprise segment
+    page = signed_in(browser, site, "marketer", locale="en-US")
+    page.click("nav a[href='#/segments']")
+    page.locator("tr[data-segment=enterprise] button").click()  # a job the audience workers run
+
+    expect(page.locator("#view p[role=status]")).to_contain_text("leads (profiles scanned:", timeout=30_000)
+    expect(page.locator(f"#view a[href='#/leads/{lead_id}']")).to_have_count(1)
+    shot(page, "segments")
+    assert serious_violations(page) == []

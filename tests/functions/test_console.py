@@ -22,7 +22,8 @@ from tests.conftest import CONFIG_DIR
 from tests.functions.helpers import items_under, profile, submit
 from tests.functions.pipeline import Pipeline
 from tests.functions.step_emails import outbox
-from tests.functions.test_campaigns import RESOURCES, messages, run_sender
+from tests.functions.test_campaigns import RESOURCES, messages, run_sender, run_workers
+from tests.functions.test_segment_scan import add_leads
 
 pytestmark = pytest.mark.usefixtures("aws")
 
@@ -339,3 +340,24 @@ def test_config_versions_show_what_each_changed_and_an_admin_rolls_back_only_the
     (record,) = body(console("/v1/console/home", ADMIN))["changes"]
     assert (record["action"], record["target"], record["by"], record["from_version"]) == (
         "config.rollback", "1", "admin@example.jp", 2)
+
+
+def test_a_marketer_counts_a_segment_over_every_lead_by_the_audience_workers_and_previews_its_members():
+    big = add_leads(30)  # every third has 1,000 employees or more: the enterprise segment
+    started = console("/v1/console/segments/enterprise/count", MARKETER, method="POST")
+    assert started["statusCode"] == 202
+    job = f"/v1/console/segments/jobs/{body(started)['job_id']}"
+    assert body(console(job, MARKETER))["done"] is False
+
+    while parts := messages(RESOURCES.audience_queue):  # the audience workers, as their queue feeds them
+        run_workers(parts, lambda _: None, marketer_config())
+
+    counted = body(console(job, MARKETER))
+    assert (counted["done"], counted["leads"], counted["profiles_scanned"]) == (True, big, 30)
+    assert len(counted["preview"]) == big and all(member["lead_id"] for member in counted["preview"])
+    assert "enterprise" in {segment["name"] for segment in body(console("/v1/console/segments", ADMIN))["segments"]}
+    assert console("/v1/console/segments", TANAKA)["statusCode"] == 403
+    assert console("/v1/console/segments/enterprise/count", TANAKA, method="POST")["statusCode"] == 403
+    assert console("/v1/console/segments/no-such/count", MARKETER, method="POST")["statusCode"] == 404
+    assert console(f"/v1/console/segments/jobs/{'0' * 32}", MARKETER)["statusCode"] == 404
+    assert console("/v1/console/segments/jobs/not-a-job", MARKETER)["statusCode"] == 422

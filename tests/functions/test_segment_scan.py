@@ -33,7 +33,7 @@ def add_leads(count: int) -> int:
         employees = "1,200名" if n % 3 == 0 else "80"
         big += n % 3 == 0
         dynamodb.put_item(TableName=RESOURCES.table_name, Item=to_item({
-            "PK": keys.lead_pk(lead_id), "SK": keys.PROFILE, "email": f"lead{n}@example.co.jp",
+            "PK": keys.lead_pk(lead_id), "SK": keys.PROFILE, "lead_id": lead_id, "email": f"lead{n}@example.co.jp",
             "employees": employees, "status": "active", "rank": "C", "rank_pk": keys.rank_pk("C"),
             "rank_sk": keys.rank_sk(0, lead_id)}))
     return big

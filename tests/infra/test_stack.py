@@ -133,7 +133,8 @@ EXPECTED_ACTIONS = {
     # The console reads: a lead's items, whether its address is suppressed, a list page's profiles. It writes a
     # campaign's state, lifts the guard's pause and erases a lead, each with its record (on those keys only, below),
     # and queues a campaign's test email for the sender.
-    "console": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:PutItem",
+    "console": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:DescribeTable",
+                         "dynamodb:PutItem",
                          "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "sqs:SendMessage",
                          "s3:PutObject", "s3:DeleteObject"},  # an admin's rollback: the active pointer only
     "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
@@ -191,7 +192,7 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
                                                                    "SUPPRESS#*"]}}
     seminar_places = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["EVENT#*"]}}
     # the console changes campaigns and the guard's pause, each with its record; never a lead
-    console_campaigns = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CAMPAIGN#*", "AUDIT#*"]}}
+    console_campaigns = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CAMPAIGN#*", "AUDIT#*", "JOB#*"]}}
     console_resume = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DELIVERABILITY"]}}
     # and an admin's erasure: each action on the keys the sales API's erasure uses it on, the record beside it; the
     # suppression entry is only ever updated

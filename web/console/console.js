@@ -26,6 +26,8 @@
       this_month: "直近28日", previous_month: "その前の28日", trend: "週ごとの新規リード",
       preview: "プレビュー（サンプルのリード宛て）", subject: "件名", counts: "結果",
       nurturing: "育成中", handed_off: "営業に引き渡し済み", won: "受注", recycled: "育成に戻した",
+      segments: "セグメント", count: "数える", counting: "数えています…", description: "説明",
+      counted: "件のリード（走査したプロフィール", counted_end: "件）",
       config: "設定", active_version: "使用中のバージョン", version: "バージョン", show_diff: "変更点を見る",
       rollback: "ひとつ前のバージョンに戻す", confirm_rollback: "ひとつ前のバージョンに戻しますか？",
       test_send: "テスト送信", send_test: "テストを送る", seed: "送信先（シード）", language_label: "言語",
@@ -55,6 +57,8 @@
       trend: "New leads per week",
       preview: "Preview (to a sample lead)", subject: "Subject", counts: "Results",
       nurturing: "Nurturing", handed_off: "Handed off", won: "Won", recycled: "Recycled",
+      segments: "Segments", count: "Count", counting: "Counting…", description: "Description",
+      counted: " leads (profiles scanned: ", counted_end: ")",
       config: "Config", active_version: "Active version", version: "Version", show_diff: "What it changed",
       rollback: "Roll back to the version before", confirm_rollback: "Make the version before the active one active again?",
       test_send: "Test send", send_test: "Send the test", seed: "To (a seed address)", language_label: "Language",
@@ -433,6 +437,48 @@
     }).catch(fail);
   }
 
+  // A segment's count is a job the audience workers run in parts: started, then asked after until it is done.
+  function countSegment(name, said, members) {
+    said.textContent = t("counting");
+    members.replaceChildren();
+    api("/v1/console/segments/" + encodeURIComponent(name) + "/count", "POST").then(function (started) {
+      var ticket = showing;
+      (function poll() {
+        api("/v1/console/segments/jobs/" + started.job_id).then(function (job) {
+          if (ticket !== showing) { return; }  // another view since
+          if (!job.done) { setTimeout(poll, 1000); return; }
+          said.textContent = job.leads + t("counted") + job.profiles_scanned + t("counted_end");
+          members.replaceChildren(el("table", {}, [el("thead", {}, [el("tr", {}, COLUMNS.map(function (column) {
+            return el("th", { scope: "col" }, [t(column)]);
+          }))]), el("tbody", {}, job.preview.map(function (lead) {
+            return el("tr", {}, COLUMNS.map(function (column) {
+              var value = lead[column] === null || lead[column] === undefined ? "" : String(lead[column]);
+              return el("td", {}, [column === "name" ? el("a", { href: "#/leads/" + encodeURIComponent(lead.lead_id) },
+                                                         [value || lead.lead_id]) : value]);
+            }));
+          }))]));
+        }).catch(fail);
+      }());
+    }).catch(fail);
+  }
+
+  function showSegments() {
+    var ticket = ++showing;
+    api("/v1/console/segments").then(function (page) {
+      var said = el("p", { role: "status" }, []);
+      var members = el("div", {}, []);
+      var rows = page.segments.map(function (segment) {
+        var button = el("button", { type: "button", "class": "quiet" }, [t("count")]);
+        button.addEventListener("click", function () { countSegment(segment.name, said, members); });
+        return el("tr", { "data-segment": segment.name }, [el("td", {}, [segment.name]),
+          el("td", {}, [segment.description]), el("td", {}, [button])]);
+      });
+      render(ticket, [el("h1", {}, [t("segments")]), el("table", {}, [el("thead", {}, [el("tr", {},
+        [t("segment"), t("description"), ""].map(function (heading) { return el("th", { scope: "col" }, [heading]); }))]),
+        el("tbody", {}, rows)]), said, members]);
+    }).catch(fail);
+  }
+
   function showConfig() {
     var ticket = ++showing;
     api("/v1/console/config").then(function (config) {
@@ -536,12 +582,14 @@
       document.querySelector("nav a[href='#/home']").hidden = !may("home:read");
       document.querySelector("nav a[href='#/campaigns']").hidden = !may("campaigns:read");
       document.querySelector("nav a[href='#/config']").hidden = !may("config:read");
+      document.querySelector("nav a[href='#/segments']").hidden = !may("segments:read");
       return me;
     });
     shown.then(function () {
       if (leadId) { showLead(leadId); } else if (campaignId) { showCampaign(campaignId); }
       else if (location.hash === "#/home") { showHome(); }
       else if (location.hash === "#/campaigns") { showCampaigns(); } else if (location.hash === "#/config") { showConfig(); }
+      else if (location.hash === "#/segments") { showSegments(); }
       else { showLeads({ rank: "A" }); }
     }).catch(fail);
   }

@@ -36,7 +36,7 @@ def add_segment_commands(commands: argparse._SubParsersAction, target_options: T
 def run_segment_command(args: argparse.Namespace, find_target: FindTarget) -> int:
     from nurture.adapters.audience_queue import AudienceQueue
     from nurture.adapters.audience_store import DynamoAudienceStore
-    from nurture.domain.audiences.scan import PREVIEW_MAX, ScanTask, new_job_id, parts_for
+    from nurture.domain.audiences.scan import PREVIEW_MAX, ScanTask, new_job_id, start_scan
     from nurture.domain.clock import utc_now
     from nurture.domain.errors import ConfigInvalid, StoreUnavailable
     from nurture.settings import runtime_settings
@@ -61,21 +61,19 @@ def run_segment_command(args: argparse.Namespace, find_target: FindTarget) -> in
                   f"{', '.join(sorted(segments)) or 'none'}). Push config/ first if you added it.", file=sys.stderr)
             return 1
         store = DynamoAudienceStore(settings.table_name)
-        first = ScanTask.of(job_id=new_job_id(), segment=args.name, part=0, parts=parts_for(store.profile_estimate()),
-                         config_version=version, sample=limit)
-        store.create_job(first, args.segment_command, "nurture segment", utc_now())
         started = time.monotonic()
-        AudienceQueue(settings.audience_queue_url).send_all(
-            [first.replaced(part=part) for part in range(first.parts)])
-        progress = _wait(store, first.job_id)
+        job_id = start_scan(store, AudienceQueue(settings.audience_queue_url), ScanTask.of(
+            job_id=new_job_id(), segment=args.name, part=0, parts=1, config_version=version, sample=limit),
+            args.segment_command, "nurture segment", utc_now())
+        progress = _wait(store, job_id)
     except (ConfigInvalid, StoreUnavailable) as error:
         print(str(error), file=sys.stderr)
         return 1
     if progress is None or not progress.done:
-        print(f"The workers have not finished yet (job {first.job_id}); they go on without us.", file=sys.stderr)
+        print(f"The workers have not finished yet (job {job_id}); they go on without us.", file=sys.stderr)
         return 1
     result: dict[str, Any] = {"segment": args.name, "config_version": version, "leads": progress.matched,
-                              "profiles_scanned": progress.scanned, "parts": first.parts,
+                              "profiles_scanned": progress.scanned, "parts": len(progress.parts),
                               "seconds": round(time.monotonic() - started, 1)}
     if args.segment_command == "preview":
         result["sample"] = _rows(store, progress.sample(limit))

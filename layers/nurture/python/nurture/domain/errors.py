@@ -73,6 +73,18 @@ class CampaignNotFound(InputError):
     title = "No such campaign"
 
 
+class SegmentNotFound(InputError):
+    status = 404
+    slug = "segment-not-found"
+    title = "No such segment"
+
+
+class JobNotFound(InputError):
+    status = 404
+    slug = "job-not-found"
+    title = "No such job"
+
+
 class VersionNotFound(InputError):
     status = 404
     slug = "version-not-found"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TypeVar
 
+from nurture.adapters.audience_queue import AudienceQueue
 from nurture.adapters.audience_store import DynamoAudienceStore
 from nurture.adapters.audit_log import DynamoAuditLog
 from nurture.adapters.campaign_store import DynamoCampaignStore
@@ -44,6 +45,11 @@ def audience_store() -> DynamoAudienceStore:
 @cache
 def deliverability_store() -> DynamoDeliverabilityStore:
     return DynamoDeliverabilityStore(runtime_settings().table_name)
+
+
+@cache
+def audience_queue() -> AudienceQueue:
+    return AudienceQueue(runtime_settings().audience_queue_url)
 
 
 @cache
@@ -105,5 +111,5 @@ def tracking_settings() -> TrackingSettings:
 
 def reset() -> None:
     for built in (lead_store, campaign_store, audience_store, deliverability_store, kpi_store, audit_log,
-                  send_queue, registrations, materials):
+                  send_queue, audience_queue, registrations, materials):
         built.cache_clear()

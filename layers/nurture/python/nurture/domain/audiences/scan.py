@@ -55,6 +55,25 @@ class ScanTask(Message, frozen=True, kw_only=True, forbid_unknown_fields=True):
                                                   "the test, or the rest once the winner is known")] = ""
 
 
+class Jobs(Protocol):
+    def profile_estimate(self) -> int: ...
+
+    def create_job(self, task: ScanTask, purpose: str, created_by: str, now: datetime) -> int: ...
+
+
+class Tasks(Protocol):
+    def send_all(self, tasks: list[ScanTask]) -> None: ...
+
+
+def start_scan(jobs: Jobs, tasks: Tasks, first: ScanTask, purpose: str, created_by: str, now: datetime) -> str:
+    """A job over every profile: `first`'s fields with as many parts as the population needs, its items made
+    before any message names them, then one message per part. Starting it again changes nothing."""
+    first = first.replaced(parts=parts_for(jobs.profile_estimate()))
+    parts = jobs.create_job(first, purpose, created_by, now)
+    tasks.send_all([first.replaced(part=part, parts=parts) for part in range(parts)])
+    return first.job_id
+
+
 @dataclass(frozen=True)
 class Page:
     profiles: list[dict[str, Any]]

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 from nurture.config import NurtureConfig
 from nurture.config.campaigns import ABTest, Campaign
-from nurture.domain.audiences.scan import ScanTask, parts_for
+from nurture.domain.audiences.scan import Jobs, ScanTask, Tasks, start_scan
 from nurture.domain.campaigns.ab import decide, variant_step
 from nurture.domain.campaigns.lifecycle import (
     CampaignMessage,
@@ -51,16 +51,6 @@ class CampaignStates(Protocol):
     def held(self, until: str, limit: int) -> list[Held]: ...
 
     def release(self, held: Held) -> None: ...
-
-
-class Jobs(Protocol):
-    def profile_estimate(self) -> int: ...
-
-    def create_job(self, task: ScanTask, purpose: str, created_by: str, now: datetime) -> int: ...
-
-
-class Tasks(Protocol):
-    def send_all(self, tasks: list[ScanTask]) -> None: ...
 
 
 @dataclass
@@ -127,12 +117,9 @@ def release_held(states: CampaignStates, queue: MessageQueue, now: datetime) -> 
 
 def _scan(jobs: Jobs, tasks: Tasks, state: CampaignState, campaign: Campaign, phase: Literal["", "test", "rest"],
           now: datetime) -> str:
-    first = ScanTask.of(job_id=job_id_for(state, phase), segment=campaign.segment, part=0,
-                     parts=parts_for(jobs.profile_estimate()), config_version=state.config_version,
-                     campaign=state.campaign_id, ab_phase=phase)
-    parts = jobs.create_job(first, "campaign", "dispatcher", now)
-    tasks.send_all([first.replaced(part=part, parts=parts) for part in range(parts)])
-    return first.job_id
+    first = ScanTask.of(job_id=job_id_for(state, phase), segment=campaign.segment, part=0, parts=1,
+                        config_version=state.config_version, campaign=state.campaign_id, ab_phase=phase)
+    return start_scan(jobs, tasks, first, "campaign", "dispatcher", now)
 
 
 def _decided(states: CampaignStates, state: CampaignState, test: ABTest) -> CampaignState | None:

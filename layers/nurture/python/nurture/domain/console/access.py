@@ -23,6 +23,7 @@ RIGHTS: dict[str, frozenset[Group]] = {
     "sending:resume": frozenset({"admin"}),
     "campaigns:read": frozenset({"admin", "marketer"}),
     "campaigns:write": frozenset({"admin", "marketer"}),
+    "segments:read": frozenset({"admin", "marketer"}),
     "config:read": frozenset({"admin", "marketer"}),
     "config:write": frozenset({"admin"}),
 }
