@@ -22,9 +22,7 @@ class S3ConsoleSite:
 
     @property
     def _client(self) -> Any:
-        if self._s3 is None:
-            self._s3 = client("s3")
-        return self._s3
+        return self._s3 or client("s3")  # the shared client (adapters.aws), unless one was given
 
     def publish(self, files: Mapping[str, tuple[bytes, str]]) -> None:
         """`files`: key -> (body, content type). The page last, so a visitor never gets a page whose script is

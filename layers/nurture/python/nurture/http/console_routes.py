@@ -17,7 +17,7 @@ from nurture.domain.console.views import console_lead
 from nurture.domain.errors import FieldProblem, Forbidden, LeadNotFound, NotSignedIn, ValidationFailed
 from nurture.domain.leads import Stage, erase_lead
 from nurture.domain.text import InvalidEmail, email_key, normalize_email
-from nurture.http.paging import LISTED, Cursor, PageSize, bad_cursor, cursor_key, next_cursor
+from nurture.http.paging import LISTED, Cursor, LeadRef, PageSize, bad_cursor, cursor_key, next_cursor
 from nurture.http.problems import PROBLEM_JSON, documented, problem_doc
 from nurture.http.router import Parameters, Response, Router
 from nurture.http.services import lead_store
@@ -30,10 +30,6 @@ SIGNED_IN = {401: {"description": "Not signed in", "content": {"application/json
                                                                PROBLEM_JSON: {"schema": {}}}},
              403: problem_doc("Your groups do not allow this")}
 CONSOLE = {"tags": ["console"], "security": "console"}
-
-
-class LeadRef(Parameters):
-    lead_id: Annotated[str, msgspec.Meta(max_length=128, description="The lead's id")]
 
 
 class LeadList(Parameters):

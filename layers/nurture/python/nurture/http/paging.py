@@ -1,4 +1,5 @@
-"""Pages of a list: an opaque cursor over an index's last key, and what a lead list shows of each lead."""
+"""What the sales API's and the console's lead routes share: a lead's reference, pages of a list (an opaque
+cursor over an index's last key), and what a lead list shows of each lead."""
 
 from __future__ import annotations
 
@@ -10,6 +11,14 @@ from typing import Annotated, Any
 import msgspec
 
 from nurture.domain.errors import FieldProblem, ValidationFailed
+from nurture.http.router import Parameters
+
+LeadId = Annotated[str, msgspec.Meta(max_length=128, description="The lead's id")]
+
+
+class LeadRef(Parameters):
+    lead_id: LeadId
+
 
 PageSize = Annotated[int, msgspec.Meta(ge=1, le=200)]
 Cursor = Annotated[str, msgspec.Meta(max_length=2048)]

@@ -18,7 +18,7 @@ from nurture.domain.sales.owners import Reassignment, reassign
 from nurture.domain.sales.task_views import listed_tasks
 from nurture.domain.sales.tasks import TASK_ID, CallOutcome, CallReport, TaskStatus, record_call_outcome
 from nurture.domain.text import clean_text
-from nurture.http.paging import LISTED, Cursor, PageSize, bad_cursor, cursor_key, next_cursor
+from nurture.http.paging import LISTED, Cursor, LeadRef, PageSize, bad_cursor, cursor_key, next_cursor
 from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import caller_arn, request_context
 from nurture.http.router import Input, Parameters, Response, Router
@@ -27,13 +27,8 @@ from nurture.jsonable import json_default
 from nurture.observability import logger
 from nurture.settings import marketer_config
 
-LeadId = Annotated[str, msgspec.Meta(max_length=128, description="The lead's id")]
 OwnerId = Annotated[str, msgspec.Meta(pattern=OWNER_ID, description="a salesperson's or queue's id")]
 Note = Annotated[str, msgspec.Meta(max_length=MAX_NOTE)]
-
-
-class LeadRef(Parameters):
-    lead_id: LeadId
 
 
 class TaskRef(Parameters):
