@@ -168,7 +168,6 @@ def send_pace() -> dict[str, Any]:
     from nurture.domain.campaigns.lifecycle import CampaignMessage, schedule
     from nurture.domain.pacing import SendPacer
     from nurture.local import emulator
-    from nurture.local.functions import LambdaContext
     from nurture.local.queues import sqs_event
     from nurture.local.resources import LocalResources
     from nurture.settings import runtime_settings
@@ -177,7 +176,6 @@ def send_pace() -> dict[str, Any]:
     deploy = DeploySettings.model_validate({})
     resources = LocalResources()
     config = load_config(REPO / "config")
-    context = LambdaContext(function_name="nurture-sender", memory_limit_in_mb=512, timeout_seconds=120)
     with counted_dynamodb():
         # Imported once the functions' environment is set: Powertools reads its metrics namespace on import.
         from nurture.queues.sender import handle_batch
@@ -200,7 +198,7 @@ def send_pace() -> dict[str, Any]:
                 event = sqs_event([{"MessageId": str(n), "ReceiptHandle": str(n), "Body": body, "MD5OfBody": ""}
                                    for n, body in enumerate(messages[start:start + 10], start)],
                                   "arn:aws:sqs:ap-northeast-1:123456789012:send", resources.region)
-                handle_batch(event, context, DynamoSenderStore(resources.table_name), mailer, composer, config,
+                handle_batch(event, DynamoSenderStore(resources.table_name), mailer, composer, config,
                              lambda: datetime.now(UTC), campaigns.state, lambda version: config)
     from nurture.observability import metrics
 

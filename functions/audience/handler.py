@@ -3,9 +3,6 @@
 from functools import cache
 from typing import Any
 
-# First, before the config loads pydantic: Powertools' batch utility then does not import every parser model
-# for its type hints, a tenth of a second of a cold start (docs/decisions.md, 73).
-import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.adapters.audience_queue import AudienceQueue

@@ -3,9 +3,6 @@
 from functools import cache
 from typing import Any
 
-# First, before the config loads pydantic: Powertools' batch utility then does not import every parser model
-# for its type hints, a tenth of a second of a cold start (docs/decisions.md, 73).
-import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.adapters.alert_queue import AlertQueue
@@ -29,4 +26,4 @@ def collaborators() -> tuple[DynamoAlertStore, SesAlertMailer, WebhookClient, Al
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store, mailer, webhooks, queue = collaborators()
-    return handle_batch(event, context, marketer_config().sales, store, mailer, webhooks, queue.delay, utc_now)
+    return handle_batch(event, marketer_config().sales, store, mailer, webhooks, queue.delay, utc_now)

@@ -3,9 +3,6 @@
 from functools import cache
 from typing import Any
 
-# First, before the config loads pydantic: Powertools' batch utility then does not import every parser model
-# for its type hints, a tenth of a second of a cold start (docs/decisions.md, 73).
-import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.adapters.campaign_store import DynamoCampaignStore
@@ -44,5 +41,5 @@ def composer(config: NurtureConfig) -> Composer:
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store, mailer, campaigns = collaborators()
-    return handle_batch(event, context, store, mailer, composer, marketer_config(), utc_now, campaigns.state,
+    return handle_batch(event, store, mailer, composer, marketer_config(), utc_now, campaigns.state,
                         config_version)

@@ -3,9 +3,6 @@
 from functools import cache
 from typing import Any
 
-# First, before the config loads pydantic: Powertools' batch utility then does not import every parser model
-# for its type hints, a tenth of a second of a cold start (docs/decisions.md, 73).
-import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
@@ -28,4 +25,4 @@ def collaborators() -> tuple[DynamoSesEventStore, DynamoDeliverabilityStore]:
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store, guard = collaborators()
-    return handle_batch(event, context, store, guard, marketer_config(), utc_now)
+    return handle_batch(event, store, guard, marketer_config(), utc_now)

@@ -83,7 +83,7 @@ def run_sender(sends: list[dict[str, Any]], config: Any, now: datetime = SENDING
     store, mailer, campaigns = collaborators()
     for start in range(0, len(sends), 10):
         event = sqs_event(sends[start:start + 10], "arn:aws:sqs:ap-northeast-1:123456789012:s", RESOURCES.region)
-        response = sender.handle_batch(event, CONTEXT, store, mailer, composer, config, lambda: now,
+        response = sender.handle_batch(event, store, mailer, composer, config, lambda: now,
                                        campaigns.state, lambda version: config)
         assert response == {"batchItemFailures": []}
 

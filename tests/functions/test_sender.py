@@ -24,7 +24,6 @@ from nurture.domain.errors import SendDeferred, SendRejected
 from nurture.domain.sending import message_id_for
 from nurture.domain.sequencing import SequenceState
 from nurture.domain.tokens import UNSUBSCRIBE
-from nurture.local.events import LambdaContext
 from nurture.local.functions import api_request, invoke
 from nurture.local.queues import sqs_event
 from nurture.queues.sender import handle_batch
@@ -44,7 +43,6 @@ from tests.functions.test_ses_events import sqs_batch
 
 pytestmark = pytest.mark.usefixtures("aws")
 BROWSER = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0"
-CONTEXT = LambdaContext(function_name="nurture-sender", memory_limit_in_mb=256, timeout_seconds=30)
 
 
 def received_messages(visibility: int | None = None, wait: int = 0) -> list[dict[str, Any]]:
@@ -158,7 +156,7 @@ def run_sender(mailer: Any, config: NurtureConfig | None = None, keep: bool = Fa
     moment = parse_iso(json.loads(messages[0]["Body"])["due"])
     event = sqs_event(messages, "arn:aws:sqs:ap-northeast-1:123456789012:q", RESOURCES.region)
     config = config or load_config(CONFIG_DIR)
-    return handle_batch(event, CONTEXT, store, mailer, composer, config, lambda: moment, campaigns.state,
+    return handle_batch(event, store, mailer, composer, config, lambda: moment, campaigns.state,
                         lambda version: config)
 
 

@@ -6,9 +6,9 @@ import logging
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from nurture.domain.ses_events import DETAIL_TYPES, SesEvent, UnreadableSesEvent
+from nurture.queues.batch import QueueMessage
 from nurture.queues.ses_events import events_in
 from nurture.topology import SES_CONFIGURATION_SET_TAG, SES_EVENT_SOURCE
 from tests.conftest import REPO, SHARED_EVENTS
@@ -35,7 +35,7 @@ def eventbridge_envelope(record: dict[str, Any], configuration_set: str = "nurtu
 
 
 def read(body: str) -> list[SesEvent]:
-    return events_in(SQSRecord({"messageId": "sqs-1", "body": body}))
+    return events_in(QueueMessage.of({"messageId": "sqs-1", "body": body}))
 
 
 def test_every_published_sample_is_present():

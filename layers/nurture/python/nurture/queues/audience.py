@@ -6,8 +6,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.config import NurtureConfig
@@ -15,16 +13,15 @@ from nurture.domain.audiences.evaluate import SegmentEvaluator
 from nurture.domain.audiences.scan import ScanStore, ScanTask, TaskQueue, run_part
 from nurture.domain.campaigns.lifecycle import CampaignMembers, CampaignState, MessageQueue
 from nurture.observability import logger
-
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+from nurture.queues.batch import QueueMessage, partial_response
 
 
 def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScanStore, queue: TaskQueue,
                  send_queue: MessageQueue, campaign_state: Callable[[str], CampaignState | None],
                  config_of: Callable[[int], NurtureConfig], clock: Callable[[], datetime]) -> dict[str, Any]:
-    def scan(record: SQSRecord) -> None:
+    def scan(message: QueueMessage) -> None:
         # A malformed message or a config version that cannot be read fails here, comes back, then goes to the DLQ.
-        task = ScanTask.read(record.body)
+        task = ScanTask.read(message.body)
         if task.campaign:
             state = campaign_state(task.campaign)
             if state is None or state.status == "cancelled":
@@ -37,4 +34,4 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScanStore
         logger.info("segment scan part", extra={"job_id": task.job_id, "segment": task.segment, "part": task.part,
                                                 "pages": pages})
 
-    return dict(process_partial_response(event=event, record_handler=scan, processor=processor, context=context))
+    return partial_response(event, scan)

@@ -9,17 +9,14 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.config.sales import SalesConfig
 from nurture.domain.messages import MessageInvalid
 from nurture.domain.sales.alerts import AlertJob, AlertMailer, AlertNotDelivered, WebhookPoster, deliver
 from nurture.domain.sales.crm import CrmJob, CrmStore, deliver_crm
 from nurture.observability import logger
+from nurture.queues.batch import QueueMessage, partial_response
 
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 FIRST_RETRY_SECONDS = 30
 LAST_RETRY_SECONDS = 900  # no wait longer than a quarter of an hour; ALERT_QUEUE_RECEIVES bounds the tries
 
@@ -37,12 +34,12 @@ def retry_delay(receive_count: int) -> int:
     return min(LAST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, receive_count - 1))
 
 
-def handle_batch(event: dict[str, Any], context: LambdaContext, sales: SalesConfig, store: CrmStore,
+def handle_batch(event: dict[str, Any], sales: SalesConfig, store: CrmStore,
                  mailer: AlertMailer, poster: WebhookPoster, delay: Callable[[str, int], None],
                  clock: Callable[[], datetime]) -> dict[str, Any]:
 
-    def notify(record: SQSRecord) -> None:
-        job = read_job(record.body)  # unreadable: fails, and is dead-lettered in the end
+    def notify(message: QueueMessage) -> None:
+        job = read_job(message.body)  # unreadable: fails, and is dead-lettered in the end
         if isinstance(job, CrmJob):
             delivery, lead_id, channel = job.delivery_id, job.event.lead.lead_id, job.target
         else:
@@ -53,12 +50,12 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, sales: SalesConf
             else:
                 outcome = deliver(job, sales, store, mailer, poster, clock())
         except AlertNotDelivered as failure:
-            attempt = int(record.attributes.approximate_receive_count or 1)
-            delay(record.receipt_handle, retry_delay(attempt))
+            attempt = message.receive_count
+            delay(message.receipt_handle, retry_delay(attempt))
             logger.warning("not delivered", extra={"delivery_id": delivery, "channel": channel, "attempt": attempt,
                                                    "reason": str(failure)})
             raise
         logger.info("delivered", extra={"delivery_id": delivery, "lead_id": lead_id, "channel": channel,
                                         "outcome": outcome})
 
-    return dict(process_partial_response(event=event, record_handler=notify, processor=processor, context=context))
+    return partial_response(event, notify)

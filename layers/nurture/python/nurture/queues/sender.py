@@ -10,10 +10,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from nurture.config import NurtureConfig
 from nurture.domain.audiences.evaluate import SegmentEvaluator
 from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignRefused, CampaignState
@@ -32,16 +28,14 @@ from nurture.domain.preferences.confirmation_email import deliver_confirmation
 from nurture.domain.preferences.double_opt_in import ConfirmationMessage
 from nurture.domain.sending import Composer, Mailer, deliver
 from nurture.observability import logger, metrics
-
-# A batch whose every record failed is still answered record by record, not with an exception.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+from nurture.queues.batch import QueueMessage, partial_response
 
 
 class QueueSenderStore(CampaignSenderStore, PromotionStore, Protocol):
     """What the sender's messages need of the table: leads, sends, campaigns' states and registrations."""
 
 
-def handle_batch(event: dict[str, Any], context: LambdaContext, store: QueueSenderStore, mailer: Mailer,
+def handle_batch(event: dict[str, Any], store: QueueSenderStore, mailer: Mailer,
                  composer: Callable[[NurtureConfig], Composer], config: NurtureConfig, clock: Callable[[], datetime],
                  campaign_state: Callable[[str], CampaignState | None],
                  config_of: Callable[[int], NurtureConfig]) -> dict[str, Any]:
@@ -77,9 +71,9 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: QueueSend
             m, config.events, store, mailer, composer_for(None, config), config.templates, clock(), retention)),
     }
 
-    def send(record: SQSRecord) -> None:
+    def send(queued: QueueMessage) -> None:
         # A malformed message fails here, returns to the queue and ends in its DLQ: nothing is lost.
-        body = json.loads(record.body)
+        body = json.loads(queued.body)
         if isinstance(body, dict) and body.get("kind") == "campaign":
             send_campaign(CampaignMessage.of(**body))
             return
@@ -131,4 +125,4 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: QueueSend
         logger.info("campaign email", extra={"lead_id": message.lead_id, "campaign": message.campaign_id,
                                              "outcome": outcome})
 
-    return dict(process_partial_response(event=event, record_handler=send, processor=processor, context=context))
+    return partial_response(event, send)

@@ -13,11 +13,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.event_bridge_event import EventBridgeEvent
 from aws_lambda_powertools.utilities.data_classes.sns_event import SNSMessage
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.config import NurtureConfig
 from nurture.config.sequences import Deliverability
@@ -25,10 +22,8 @@ from nurture.domain.clock import iso
 from nurture.domain.deliverability import DayCounts, Verdict, judge
 from nurture.domain.ses_events import SesEvent, SesEventStore, UnreadableSesEvent, apply_events, parse_record
 from nurture.observability import logger, metrics
+from nurture.queues.batch import QueueMessage, partial_response
 from nurture.topology import SES_EVENT_SOURCE
-
-# A batch whose every record failed is still answered record by record, not with an exception.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class GuardStore(Protocol):
@@ -37,14 +32,14 @@ class GuardStore(Protocol):
     def pause(self, verdict: Verdict, at: str) -> bool: ...
 
 
-def handle_batch(event: dict[str, Any], context: LambdaContext, store: SesEventStore, guard: GuardStore,
+def handle_batch(event: dict[str, Any], store: SesEventStore, guard: GuardStore,
                  config: NurtureConfig, clock: Callable[[], datetime]) -> dict[str, Any]:
     reputation_events = 0
 
-    def record_events(record: SQSRecord) -> None:
+    def record_events(message: QueueMessage) -> None:
         nonlocal reputation_events
-        # An unreadable body raises here: that record alone fails, and after a few receives sits in the DLQ.
-        events = events_in(record)
+        # An unreadable body raises here: that message alone fails, and after a few receives sits in the DLQ.
+        events = events_in(message)
         applied = apply_events(events, store, config.api.event_retention_days,
                                config.sequences.deliverability.transient_bounces_to_suppress, config.bots)
         reputation_events += sum(1 for effect in applied if effect.event.permanent_failure)
@@ -54,27 +49,26 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: SesEventS
                                          "suppressed": sum(1 for effect in applied if effect.suppress),
                                          "leads": sorted({e.address.lead_id for e in applied if e.address.lead_id})})
 
-    response = dict(process_partial_response(event=event, record_handler=record_events, processor=processor,
-                                             context=context))
+    response = partial_response(event, record_events)
     if reputation_events:
         check_reputation(guard, config.sequences.deliverability, clock())
     return response
 
 
-def events_in(record: SQSRecord) -> list[SesEvent]:
+def events_in(message: QueueMessage) -> list[SesEvent]:
     """The SES events an SQS message carries; an unreadable one is logged by what is wrong with it (never its
     body, which names addresses) and raised."""
     try:
-        return parse_record(ses_record(record))
+        return parse_record(ses_record(message))
     except UnreadableSesEvent as error:
-        logger.error("unreadable SES event", extra={"reason": str(error), "sqs_message_id": record.message_id})
+        logger.error("unreadable SES event", extra={"reason": str(error), "sqs_message_id": message.message_id})
         raise
 
 
-def ses_record(record: SQSRecord) -> dict[str, Any]:
+def ses_record(message: QueueMessage) -> dict[str, Any]:
     """The SES record in an SQS message, out of its envelope: Powertools' data classes read each shape."""
     try:
-        document = record.json_body
+        document = message.json_body()
     except ValueError as error:
         raise UnreadableSesEvent("the message body is not JSON") from error
     if not isinstance(document, dict):
