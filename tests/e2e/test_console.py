@@ -6,12 +6,16 @@ from __future__ import annotations
 import re
 import shutil
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from nurture.config import load_config
+from nurture.domain.campaigns.calendar import build_calendar
 from nurture.domain.console.access import Group
 from nurture.local.cognito import LOCAL_PASSWORD, USERS
 from tests.e2e.conftest import ARTIFACTS
@@ -230,4 +234,30 @@ def test_a_marketer_counts_a_segment_and_previews_its_members(browser: Browser, 
     expect(page.locator("#view p[role=status]")).to_contain_text("leads (profiles scanned:", timeout=30_000)
     expect(page.locator(f"#view a[href='#/leads/{lead_id}']")).to_have_count(1)
     shot(page, "segments")
+    assert serious_violations(page) == []
+
+
+def test_a_marketer_reads_each_sequence_as_its_steps_and_the_years_calendar_with_its_silent_months(
+        browser: Browser, site: RunningSystem):
+    config = load_config(REPO / "config")  # what the running system serves
+    zone = ZoneInfo(config.sequences.send_window.timezone)
+    page = signed_in(browser, site, "marketer", locale="en-US")
+    page.click("nav a[href='#/sequences']")
+    for sequence in config.sequences.sequences:
+        steps = page.locator(f"section[data-sequence='{sequence.id}'] ol.flow li")
+        expect(steps).to_have_count(len(sequence.steps))
+        expect(steps.first.locator("dd.sent")).to_have_text(re.compile(r"^\d+$"))
+    shot(page, "sequences")
+    assert serious_violations(page) == []
+
+    page.click("nav a[href='#/calendar']")
+    this_year = datetime.now(zone).year
+    expect(page.locator("#view h1")).to_have_text(f"Calendar {this_year}")
+    expect(page.locator("table.calendar thead th")).to_have_count(12)
+    page.get_by_role("button", name="Previous year").click()
+    expect(page.locator("#view h1")).to_have_text(f"Calendar {this_year - 1}")
+    shown = build_calendar(this_year - 1, config.sequences, config.segments, config.campaigns, zone)
+    silent = sum(len(row["silent"]) for row in shown["ranks"] + shown["segments"])
+    expect(page.locator("table.calendar td.silent")).to_have_count(silent)
+    shot(page, "calendar")
     assert serious_violations(page) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 import pytest
@@ -13,6 +14,7 @@ from nurture import keys
 from nurture.adapters.config_store import ConfigStore
 from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
 from nurture.config.loader import read_config_files
+from nurture.domain.campaigns.calendar import build_calendar
 from nurture.domain.clock import utc_now
 from nurture.domain.deliverability import Verdict
 from nurture.local.events import http_api_event, match_route
@@ -21,7 +23,7 @@ from nurture.settings import marketer_config, runtime_settings
 from tests.conftest import CONFIG_DIR
 from tests.functions.helpers import items_under, profile, submit
 from tests.functions.pipeline import Pipeline
-from tests.functions.step_emails import outbox
+from tests.functions.step_emails import dispatch_and_send, due_at, enrolled, outbox
 from tests.functions.test_campaigns import RESOURCES, messages, run_sender, run_workers
 from tests.functions.test_segment_scan import add_leads
 
@@ -361,3 +363,34 @@ def test_a_marketer_counts_a_segment_over_every_lead_by_the_audience_workers_and
     assert console("/v1/console/segments/no-such/count", MARKETER, method="POST")["statusCode"] == 404
     assert console(f"/v1/console/segments/jobs/{'0' * 32}", MARKETER)["statusCode"] == 404
     assert console("/v1/console/segments/jobs/not-a-job", MARKETER)["statusCode"] == 422
+
+
+def test_each_sequence_shows_its_steps_in_order_with_what_each_step_sent_and_salespeople_see_none():
+    lead_id = enrolled()
+    dispatch_and_send(due_at(lead_id))
+    assert len(outbox()) == 1
+    sequence_id = profile(lead_id)["sequence"]["sequence"]
+
+    shown = {row["id"]: row for row in body(console("/v1/console/sequences", MARKETER))["sequences"]}
+    config = {sequence.id: sequence for sequence in marketer_config().sequences.sequences}
+    assert list(shown) == list(config)
+    steps = shown[sequence_id]["steps"]
+    assert [step["id"] for step in steps] == [step.id for step in config[sequence_id].steps]
+    assert (steps[0]["sent"], steps[0]["rate_base"]) == (1, "sent")
+    assert all(step["sent"] == 0 for step in steps[1:])
+    assert all(step["sent"] == 0 for other, row in shown.items() if other != sequence_id for step in row["steps"])
+    assert console("/v1/console/sequences", TANAKA)["statusCode"] == 403
+
+
+def test_the_calendar_shows_the_years_touchpoints_with_silent_months_as_the_cli_does():
+    config = marketer_config()
+    year = min(campaign.starts(config.sequences.send_window).year for campaign in config.campaigns.campaigns.values())
+    shown = body(console("/v1/console/calendar", MARKETER, query=f"year={year}"))
+    assert shown == json.loads(json.dumps(build_calendar(year, config.sequences, config.segments, config.campaigns,
+                                                         ZoneInfo(config.sequences.send_window.timezone))))
+    assert any(month for row in shown["segments"] for month in row["months"].values())  # the campaigns are there
+    this_year = utc_now().astimezone(ZoneInfo(config.sequences.send_window.timezone)).year
+    assert body(console("/v1/console/calendar", MARKETER))["year"] == this_year  # default: the marketer's year
+    refused = console("/v1/console/calendar", MARKETER, query="year=1999")
+    assert refused["statusCode"] == 422
+    assert console("/v1/console/calendar", TANAKA)["statusCode"] == 403

@@ -32,7 +32,13 @@
       rollback: "ひとつ前のバージョンに戻す", confirm_rollback: "ひとつ前のバージョンに戻しますか？",
       test_send: "テスト送信", send_test: "テストを送る", seed: "送信先（シード）", language_label: "言語",
       test_queued: "テストを送信しました。届くまで少しお待ちください。",
-      erase: "このリードを消去", confirm_erase: "このリードのすべての記録を消去します。元に戻せません。よろしいですか？"
+      erase: "このリードを消去", confirm_erase: "このリードのすべての記録を消去します。元に戻せません。よろしいですか？",
+      sequences: "シーケンス", calendar: "年間カレンダー", enters: "対象", stops: "停止条件", days_after: "日後",
+      open_rate: "開封率", click_rate: "クリック率", always: "常に", opened_previous: "前のメールを開封した人",
+      not_opened_previous: "前のメールを開封していない人", clicked_previous: "前のメールをクリックした人",
+      not_clicked_previous: "前のメールをクリックしていない人", sunset: "休眠とみなすまで", silent: "なし",
+      silent_legend: "「なし」はその月に届くメールがない（接点のない）月です。", previous_year: "前の年",
+      next_year: "次の年", days: "日", rank_row: "ランク", no_sequences: "シーケンスはありません。"
     },
     en: {
       leads: "Leads", sign_in: "Sign in", sign_out: "Sign out", email: "Email", password: "Password",
@@ -63,7 +69,14 @@
       rollback: "Roll back to the version before", confirm_rollback: "Make the version before the active one active again?",
       test_send: "Test send", send_test: "Send the test", seed: "To (a seed address)", language_label: "Language",
       test_queued: "The test is on its way.",
-      erase: "Erase this lead", confirm_erase: "Erase everything recorded of this lead? This cannot be undone."
+      erase: "Erase this lead", confirm_erase: "Erase everything recorded of this lead? This cannot be undone.",
+      sequences: "Sequences", calendar: "Calendar", enters: "Who enters", stops: "Stops on", days_after: " days later",
+      open_rate: "Open rate", click_rate: "Click rate", always: "always", opened_previous: "opened the one before",
+      not_opened_previous: "did not open the one before", clicked_previous: "clicked in the one before",
+      not_clicked_previous: "did not click in the one before", sunset: "Sunset after", silent: "none",
+      silent_legend: "\u201cnone\u201d marks a month in which nothing reaches them (no touchpoint).",
+      previous_year: "Previous year", next_year: "Next year", days: " days", rank_row: "Rank",
+      no_sequences: "No sequences."
     }
   };
   var language = localStorage.getItem("nurture.language") || (navigator.language || "ja").slice(0, 2);
@@ -437,6 +450,64 @@
     }).catch(fail);
   }
 
+  function rateText(rate) { return rate === null ? "—" : percent(rate, 1); }
+
+  // A sequence as the flow of its steps: who enters, each step's wait, condition and results, what stops it.
+  function showSequences() {
+    var ticket = ++showing;
+    api("/v1/console/sequences").then(function (page) {
+      var cards = page.sequences.map(function (sequence) {
+        var enters = Object.keys(sequence.enroll).map(function (name) {
+          var value = sequence.enroll[name];
+          return name + ": " + (Array.isArray(value) ? value.join(", ") : String(value));
+        }).join(" / ");
+        var steps = sequence.steps.map(function (step) {
+          return el("li", { "data-step": step.id }, [
+            el("strong", {}, [step.id]), el("span", {}, ["+" + step.delay_days + t("days_after")]),
+            el("span", {}, [t(step.condition)]), el("span", { "class": "muted" }, [step.template]),
+            el("dl", {}, [el("dt", {}, [t("sent")]), el("dd", { "class": "sent" }, [String(step.sent)]),
+              el("dt", {}, [t("open_rate")]), el("dd", {}, [rateText(step.open_rate)]),
+              el("dt", {}, [t("click_rate")]), el("dd", {}, [rateText(step.click_rate)])])]);
+        });
+        var end = [t("stops") + ": " + sequence.stop.join(", ")];
+        if (sequence.sunset_days) { end.push(t("sunset") + ": " + sequence.sunset_days + t("days")); }
+        return el("section", { "class": "card wide", "data-sequence": sequence.id }, [
+          el("h2", {}, [sequence.id]), el("p", {}, [sequence.description]),
+          el("p", {}, [t("enters") + ": " + enters]), el("ol", { "class": "flow" }, steps),
+          el("p", { "class": "muted" }, [end.join(" · ")])]);
+      });
+      render(ticket, [el("h1", {}, [t("sequences")])].concat(cards.length ? [el("div", { "class": "cards" }, cards)]
+        : [el("p", {}, [t("no_sequences")])]));
+    }).catch(fail);
+  }
+
+  // The year month by month: how many emails reach a lead of each rank and each campaign segment; none is marked.
+  function showCalendar(year) {
+    var ticket = ++showing;
+    api("/v1/console/calendar" + (year ? "?year=" + year : "")).then(function (calendar) {
+      function row(label, months) {
+        return el("tr", {}, [el("th", { scope: "row" }, [label])].concat(calendar.months.map(function (month) {
+          var names = months[month];
+          return names.length ? el("td", { "class": "number", title: names.join("\n") }, [String(names.length)])
+            : el("td", { "class": "silent" }, [t("silent")]);
+        })));
+      }
+      var head = el("thead", {}, [el("tr", {}, [el("td", {}, [])].concat(calendar.months.map(function (month) {
+        var first = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5)) - 1, 1));
+        return el("th", { scope: "col" }, [first.toLocaleDateString(language, { month: "short", timeZone: "UTC" })]);
+      })))]);
+      var rows = calendar.ranks.map(function (rank) { return row(t("rank_row") + " " + rank.rank, rank.months); })
+        .concat(calendar.segments.map(function (segment) { return row(segment.segment, segment.months); }));
+      var back = el("button", { type: "button", "class": "quiet" }, [t("previous_year")]);
+      var forward = el("button", { type: "button", "class": "quiet" }, [t("next_year")]);
+      back.addEventListener("click", function () { showCalendar(calendar.year - 1); });
+      forward.addEventListener("click", function () { showCalendar(calendar.year + 1); });
+      render(ticket, [el("h1", {}, [t("calendar") + " " + calendar.year]),
+        el("div", { "class": "toolbar" }, [back, forward]), el("p", {}, [t("silent_legend")]),
+        el("div", { "class": "scroll", tabindex: "0", role: "region", "aria-label": t("calendar") }, [el("table", { "class": "calendar" }, [head, el("tbody", {}, rows)])])]);
+    }).catch(fail);
+  }
+
   // A segment's count is a job the audience workers run in parts: started, then asked after until it is done.
   function countSegment(name, said, members) {
     said.textContent = t("counting");
@@ -580,7 +651,9 @@
       document.getElementById("user").textContent = (me.email || "") + " (" + me.groups.join(", ") + ")";
       // Only the pages the user's groups may open.
       document.querySelector("nav a[href='#/home']").hidden = !may("home:read");
-      document.querySelector("nav a[href='#/campaigns']").hidden = !may("campaigns:read");
+      ["#/campaigns", "#/sequences", "#/calendar"].forEach(function (page) {
+        document.querySelector("nav a[href='" + page + "']").hidden = !may("campaigns:read");
+      });
       document.querySelector("nav a[href='#/config']").hidden = !may("config:read");
       document.querySelector("nav a[href='#/segments']").hidden = !may("segments:read");
       return me;
@@ -590,6 +663,7 @@
       else if (location.hash === "#/home") { showHome(); }
       else if (location.hash === "#/campaigns") { showCampaigns(); } else if (location.hash === "#/config") { showConfig(); }
       else if (location.hash === "#/segments") { showSegments(); }
+      else if (location.hash === "#/sequences") { showSequences(); } else if (location.hash === "#/calendar") { showCalendar(); }
       else { showLeads({ rank: "A" }); }
     }).catch(fail);
   }

@@ -163,6 +163,11 @@ def stats_sk(lead_id: str) -> str:
     return f"SHARD#{_bucket(lead_id, STATS_SHARDS)}"
 
 
+def stats_shards() -> list[str]:
+    """The sort keys of every shard of a step's counters, to read them all in one BatchGetItem."""
+    return [f"SHARD#{shard}" for shard in range(STATS_SHARDS)]
+
+
 def ses_event_pk(event_key: str) -> str:
     """An SES event about an address with no lead: the marker that lets it count once."""
     return f"SESEVENT#{event_key}"

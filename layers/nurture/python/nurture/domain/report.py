@@ -141,7 +141,7 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
                              if e.sequence not in (CAMPAIGN_COUNTERS, OPT_IN_COUNTERS)}, sequences),
         "campaigns": _campaign_rows({mid: e for mid, e in emails.items() if e.sequence == CAMPAIGN_COUNTERS},
                                     outcomes, _audiences(jobs), decisions),
-        "totals": _rates(_tally(e for e in emails.values() if e.sequence != OPT_IN_COUNTERS)),
+        "totals": step_rates(_tally(e for e in emails.values() if e.sequence != OPT_IN_COUNTERS)),
         "weekly": [{"week": week, **counts} for week, counts in weekly.items()],
         "handoffs": sum(1 for at in handoffs if period.contains(at)),
         "feedback": _feedback(events, period),
@@ -222,7 +222,7 @@ def _step_rows(emails: dict[str, _Email], sequences: SequencesConfig) -> list[di
         grouped[(email.sequence, email.step)].append(email)
     rows = []
     for (sequence, step), members in sorted(grouped.items(), key=lambda pair: order.get(pair[0], (99, 99))):
-        rows.append({"sequence": sequence, "step": step, **_rates(_tally(members))})
+        rows.append({"sequence": sequence, "step": step, **step_rates(_tally(members))})
     return rows
 
 
@@ -239,14 +239,14 @@ def _campaign_rows(emails: dict[str, _Email], outcomes: dict[str, Counter[str]],
         members = grouped[campaign]
         skipped = {name.removeprefix("skipped_"): count for name, count in sorted(outcomes[campaign].items())
                    if name.startswith("skipped_")}
-        row = {"campaign": campaign, "audience": audiences.get(campaign), **_rates(_tally(members)),
+        row = {"campaign": campaign, "audience": audiences.get(campaign), **step_rates(_tally(members)),
                "failed": outcomes[campaign].get("failed", 0), "skipped": skipped}
         variants: dict[str, list[_Email]] = defaultdict(list)
         for email in members:
             if email.variant is not None:
                 variants[email.variant].append(email)
         if variants or campaign in decisions:
-            row["ab_test"] = {"variants": [{"variant": variant, **_rates(_tally(tested))}
+            row["ab_test"] = {"variants": [{"variant": variant, **step_rates(_tally(tested))}
                                            for variant, tested in sorted(variants.items())],
                               "decision": decisions.get(campaign)}
         rows.append(row)
@@ -263,7 +263,7 @@ def _audiences(jobs: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
     return found
 
 
-def _rates(counts: Counter[str]) -> dict[str, Any]:
+def step_rates(counts: Counter[str]) -> dict[str, Any]:
     """Rates per delivered email; per sent email where no deliveries were reported (SES event
     publishing not set up, or every email bounced)."""
     base = counts["delivered"] or counts["sent"]

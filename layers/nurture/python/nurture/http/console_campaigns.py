@@ -1,11 +1,13 @@
-"""/v1/console/campaigns: the campaigns of the active config with their state and results; schedule and cancel,
-each recorded with who and when."""
+"""The console's Emails pages: /v1/console/campaigns (the campaigns of the active config with their state and
+results; schedule and cancel, each recorded with who and when), /v1/console/sequences (each sequence's steps with
+their results) and /v1/console/calendar (the year's touchpoints per rank and segment, silent months marked)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -31,6 +33,11 @@ class CampaignRef(Parameters):
 class TestBody(Input):
     to: Annotated[str, msgspec.Meta(max_length=254, description="one of the campaign's seed addresses")]
     language: Annotated[Literal["ja", "en"], msgspec.Meta(description="the sample lead's language")] = "ja"
+
+
+class CalendarYear(Parameters):
+    year: Annotated[int, msgspec.Meta(ge=2000, le=2100, description="default: this year in the marketer's time "
+                                                                       "zone")] | None = None
 
 
 NOT_FOUND = {404: problem_doc("No such campaign in the active config"), 422: problem_doc("Not a campaign id")}
@@ -115,6 +122,33 @@ def register_campaign_routes(app: Router) -> None:
     def cancel_campaign(campaign_id: str) -> Response:
         return _change(app.current_event, campaign_id, "campaign.cancel",
                        lambda current, _, now: cancel(current, campaign_id, now), lambda _: {})
+
+
+def register_email_routes(app: Router) -> None:
+    @app.get("/v1/console/sequences", summary="Each sequence as its steps in order, with each step's results "
+             "(from its counters: one read for every step)", **CONSOLE,
+             responses={200: documented("The sequences", "application/json"), **SIGNED_IN})
+    def sequences() -> Response:
+        from nurture.domain.console.emails import counted_steps, sequence_diagrams  # the report's rates: this route's
+
+        require(signed_in(app.current_event), "campaigns:read")
+        config = marketer_config().sequences
+        totals = campaign_store().step_totals(counted_steps(config))
+        return answer(200, {"sequences": sequence_diagrams(config, totals)})
+
+    @app.get("/v1/console/calendar", summary="The year's marketing calendar: what a lead of each rank and each "
+             "campaign segment receives month by month, and the months in which it gets nothing",
+             parameters=CalendarYear, **CONSOLE,
+             responses={200: documented("The calendar", "application/json"), 422: problem_doc("Not a year"),
+                        **SIGNED_IN})
+    def calendar(year: int | None) -> Response:
+        from nurture.domain.campaigns.calendar import build_calendar  # the sequencing rules run forward: this route's
+
+        require(signed_in(app.current_event), "campaigns:read")
+        config = marketer_config()
+        zone = ZoneInfo(config.sequences.send_window.timezone)
+        chosen = year or utc_now().astimezone(zone).year
+        return answer(200, build_calendar(chosen, config.sequences, config.segments, config.campaigns, zone))
 
 
 def _change(event: object, campaign_id: str, action: Action,
