@@ -157,6 +157,8 @@ def test_a_marketer_schedules_cancels_and_tests_a_campaign_and_finds_each_change
     expect(page.locator("dd.state-ok")).to_have_text("OK")
     expect(page.locator("table.kpis tbody tr").first).to_contain_text("New leads")
     expect(page.locator("svg.bars rect")).to_have_count(8)
+    expect(page.locator("ol.funnel li")).to_have_count(4)
+    expect(page.locator("ol.funnel li[data-stage=won]")).to_contain_text("Won")
     shot(page, "home")
     assert serious_violations(page) == []
 

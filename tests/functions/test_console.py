@@ -18,7 +18,7 @@ from nurture.domain.campaigns.calendar import build_calendar
 from nurture.domain.clock import utc_now
 from nurture.domain.deliverability import Verdict
 from nurture.local.events import http_api_event, match_route
-from nurture.local.functions import invoke
+from nurture.local.functions import api_request, invoke
 from nurture.settings import marketer_config, runtime_settings
 from tests.conftest import CONFIG_DIR
 from tests.functions.helpers import items_under, profile, submit
@@ -266,6 +266,19 @@ def test_home_counts_the_days_kpis_as_the_scorer_applies_activity_and_a_replayed
         invoke("scoring", batch)  # the stream delivers the batches again
 
     assert body(console("/v1/console/home", MARKETER))["kpis"]["this_week"] == week
+
+
+def test_the_home_funnel_follows_a_lead_from_its_form_to_a_won_deal_this_month():
+    pipeline = Pipeline()
+    lead_id = hot_lead(pipeline, "funnel")
+    won = api_request("POST", f"/v1/leads/{lead_id}/feedback", headers={"content-type": "application/json"},
+                      body=json.dumps({"outcome": "won"}).encode())
+    assert won is not None and won["statusCode"] == 200
+    pipeline.drain()
+
+    stages = body(console("/v1/console/home", MARKETER))["funnel"]
+    assert [(stage["stage"], stage["count"], stage["of_previous"]) for stage in stages] == [
+        ("new_leads", 1, None), ("handoffs", 1, 1.0), ("accepted", 1, 1.0), ("won", 1, 1.0)]
 
 
 def test_a_campaign_is_previewed_in_each_language_for_a_sample_lead_with_links_that_lead_nowhere():

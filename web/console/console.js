@@ -33,7 +33,7 @@
       test_send: "テスト送信", send_test: "テストを送る", seed: "送信先（シード）", language_label: "言語",
       test_queued: "テストを送信しました。届くまで少しお待ちください。",
       erase: "このリードを消去", confirm_erase: "このリードのすべての記録を消去します。元に戻せません。よろしいですか？",
-      sequences: "シーケンス", calendar: "年間カレンダー", enters: "対象", stops: "停止条件", days_after: "日後",
+      funnel: "ファネル（直近28日）", of_previous: "前の段階の", sequences: "シーケンス", calendar: "年間カレンダー", enters: "対象", stops: "停止条件", days_after: "日後",
       open_rate: "開封率", click_rate: "クリック率", always: "常に", opened_previous: "前のメールを開封した人",
       not_opened_previous: "前のメールを開封していない人", clicked_previous: "前のメールをクリックした人",
       not_clicked_previous: "前のメールをクリックしていない人", sunset: "休眠とみなすまで", silent: "なし",
@@ -70,7 +70,8 @@
       test_send: "Test send", send_test: "Send the test", seed: "To (a seed address)", language_label: "Language",
       test_queued: "The test is on its way.",
       erase: "Erase this lead", confirm_erase: "Erase everything recorded of this lead? This cannot be undone.",
-      sequences: "Sequences", calendar: "Calendar", enters: "Who enters", stops: "Stops on", days_after: " days later",
+      funnel: "Funnel (last 28 days)", of_previous: "of the stage before", sequences: "Sequences",
+      calendar: "Calendar", enters: "Who enters", stops: "Stops on", days_after: " days later",
       open_rate: "Open rate", click_rate: "Click rate", always: "always", opened_previous: "opened the one before",
       not_opened_previous: "did not open the one before", clicked_previous: "clicked in the one before",
       not_clicked_previous: "did not click in the one before", sunset: "Sunset after", silent: "none",
@@ -384,12 +385,25 @@
           })));
         }))]);
       render(ticket, [el("h1", {}, [t("home")]), el("div", { "class": "cards" }, [
-        card(t("kpis"), [kpis], true), card(t("trend"), [bars(home.trend, "new_leads")]),
+        card(t("kpis"), [kpis], true), card(t("funnel"), [funnel(home.funnel)]),
+        card(t("trend"), [bars(home.trend, "new_leads")]),
         card(t("deliverability"), panel.concat([weeks])), card(t("changes"), [changes], true)])]);
     }).catch(fail);
   }
 
-  var KPIS = ["new_leads", "conversions", "handoffs", "accepted", "sent", "opened", "clicked", "unsubscribed",
+  // Each stage of the period as a bar as long as its count, with its share of the stage before.
+  function funnel(stages) {
+    var top = Math.max.apply(null, stages.map(function (stage) { return stage.count; }).concat([1]));
+    return el("ol", { "class": "funnel" }, stages.map(function (stage) {
+      var share = stage.of_previous === null ? "" : " (" + percent(stage.of_previous, 0) + " " + t("of_previous") + ")";
+      var bar = el("span", { "class": "bar" }, []);
+      bar.style.width = Math.max(2, stage.count / top * 100) + "%";  // the CSSOM, which the page's CSP allows
+      return el("li", { "data-stage": stage.stage }, [el("span", {}, [t(stage.stage)]), bar,
+        el("span", { "class": "number" }, [String(stage.count) + share])]);
+    }));
+  }
+
+  var KPIS = ["new_leads", "conversions", "handoffs", "accepted", "won", "sent", "opened", "clicked", "unsubscribed",
               "bounced", "complained"];
 
   // One bar per week, its count in its title (and as text above it).

@@ -18,40 +18,44 @@ from zoneinfo import ZoneInfo
 from nurture.domain.sales.performance import ACCEPTED
 
 # In the order the home shows them.
-KPIS = ("new_leads", "conversions", "handoffs", "accepted", "sent", "opened", "clicked", "unsubscribed", "bounced",
-        "complained")
+KPIS = ("new_leads", "conversions", "handoffs", "accepted", "won", "sent", "opened", "clicked", "unsubscribed",
+        "bounced", "complained")
 EMAIL_KPIS = {"email_sent": "sent", "email_complained": "complained", "unsubscribe": "unsubscribed",
               "opt_out": "unsubscribed"}
 DayKpis = dict[str, Counter[str]]  # YYYY-MM-DD -> KPI -> count
 
 
-def kpi_of(attributes: dict[str, Any], by_machine: bool) -> str | None:
-    """The KPI an activity counts toward, if any. People's opens and clicks only: a mail scanner's (`bot`, or a
+# The home's funnel: a period's new leads, those handed to sales, taken on by sales, won.
+FUNNEL = ("new_leads", "handoffs", "accepted", "won")
+
+
+def kpis_of(attributes: dict[str, Any], by_machine: bool) -> tuple[str, ...]:
+    """The KPIs an activity counts toward. People's opens and clicks only: a mail scanner's (`bot`, or a
     click burst: `by_machine`) and SES's own report of an open or click our pixel and link already recorded
     count nothing; a list import converts nothing."""
     kind = attributes.get("type")
     if kind in ("email_open", "email_click"):
         if by_machine or attributes.get("bot") or attributes.get("source") == "ses":
-            return None
-        return "opened" if kind == "email_open" else "clicked"
+            return ()
+        return ("opened",) if kind == "email_open" else ("clicked",)
     if kind == "form_submit":
-        return None if attributes.get("form_kind") == "import" else "conversions"
+        return () if attributes.get("form_kind") == "import" else ("conversions",)
     if kind == "preferences" and attributes.get("left"):
-        return "unsubscribed"
+        return ("unsubscribed",)
     if kind == "sales_feedback":  # as the report counts it: won and lost leads were taken on first
-        return "accepted" if attributes.get("outcome") in ACCEPTED else None
+        outcome = attributes.get("outcome")
+        return ("accepted", "won") if outcome == "won" else ("accepted",) if outcome in ACCEPTED else ()
     if kind == "email_bounced":  # a hard bounce only, as the deliverability guard counts it
-        return "bounced" if attributes.get("bounce_type") == "Permanent" else None
-    return EMAIL_KPIS.get(str(kind))
+        return ("bounced",) if attributes.get("bounce_type") == "Permanent" else ()
+    return (EMAIL_KPIS[str(kind)],) if str(kind) in EMAIL_KPIS else ()
 
 
 def day_of(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).date().isoformat()
 
 
-def count(days: DayKpis, kpi: str | None, moment: datetime, zone: ZoneInfo) -> None:
-    if kpi is not None:
-        days.setdefault(day_of(moment, zone), Counter())[kpi] += 1
+def count(days: DayKpis, kpi: str, moment: datetime, zone: ZoneInfo) -> None:
+    days.setdefault(day_of(moment, zone), Counter())[kpi] += 1
 
 
 def period_totals(days: Iterable[tuple[str, dict[str, int]]], today: date) -> dict[str, dict[str, int]]:
@@ -79,3 +83,15 @@ def weekly_trend(days: Iterable[tuple[str, dict[str, int]]], today: date, weeks:
                 week[kpi] += int(counters.get(kpi, 0))
     return [{"from": (today - timedelta(days=7 * (weeks - n) - 1)).isoformat(), **week}
             for n, week in enumerate(sums)]
+
+
+def funnel(totals: dict[str, int]) -> list[dict[str, Any]]:
+    """A period's funnel: each stage's count and its share of the stage before (None for the first, or when the
+    stage before counted nothing). Counts of the period's events: a lead handed off this month may have come
+    last month, so a share can pass 100%."""
+    stages: list[dict[str, Any]] = []
+    for stage in FUNNEL:
+        before = stages[-1]["count"] if stages else 0
+        stages.append({"stage": stage, "count": totals.get(stage, 0),
+                       "of_previous": round(totals.get(stage, 0) / before, 4) if before else None})
+    return stages

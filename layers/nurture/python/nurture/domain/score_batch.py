@@ -13,7 +13,7 @@ from nurture.config.segments import UrlGroups
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.clock import parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
-from nurture.domain.kpis import DayKpis, count, kpi_of
+from nurture.domain.kpis import DayKpis, count, kpis_of
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.sales.accounts import company_key
 from nurture.domain.sales.deadlines import verdict_due
@@ -124,7 +124,8 @@ def _kpis(events_by_lead: dict[str, list[ScoredEvent]], profiles: dict[str, dict
         fresh = unapplied(events_by_lead[lead_id], before)
         machine = {click.event_id for click in outcome.machine_clicks}
         for event in fresh:
-            count(days, kpi_of(event.attributes, event.event_id in machine), event.occurred_at, zone)
+            for kpi in kpis_of(event.attributes, event.event_id in machine):
+                count(days, kpi, event.occurred_at, zone)
         if fresh and profiles[lead_id].get("scoring") is None and lead_id in result.scored:
             # The day of the form that made it a lead: the anonymous visits it brought along can be far older.
             made = [event for event in fresh if event.attributes.get("type") == "form_submit"] or fresh

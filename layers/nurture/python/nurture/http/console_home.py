@@ -10,7 +10,7 @@ from nurture.domain.console.access import require
 from nurture.domain.console.audit import Change
 from nurture.domain.console.home import deliverability_panel, sending_weeks
 from nurture.domain.deliverability import judge
-from nurture.domain.kpis import period_totals, weekly_trend
+from nurture.domain.kpis import funnel, period_totals, weekly_trend
 from nurture.http.console_routes import CONSOLE, SIGNED_IN, answer, signed_in
 from nurture.http.problems import documented
 from nurture.http.router import Response, Router
@@ -32,7 +32,9 @@ def register_home_routes(app: Router) -> None:
         days = guard.recent_days()
         today = now.astimezone(ZoneInfo(marketer_config().scoring.timezone)).date()
         counted = kpi_store().days((today - timedelta(days=7 * TREND_WEEKS - 1)).isoformat(), today.isoformat())
-        return answer(200, {"kpis": period_totals(counted, today), "trend": weekly_trend(counted, today, TREND_WEEKS),
+        totals = period_totals(counted, today)
+        return answer(200, {"kpis": totals, "funnel": funnel(totals["this_month"]),
+                            "trend": weekly_trend(counted, today, TREND_WEEKS),
                             "deliverability": deliverability_panel(judge(days, settings), guard.paused(), settings),
                             "sending": sending_weeks(days, now.date()),
                             "changes": audit_log().recent(now, CHANGES_SHOWN)})
