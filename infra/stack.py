@@ -219,7 +219,7 @@ class NurtureStack(Stack):
         functions["audience"].allow(["sqs:SendMessage"], [send.queue.queue_arn])  # a campaign's members
         # A campaign's test email; a segment's count (its parts, for the audience workers).
         functions["console"].allow(["sqs:SendMessage"], [send.queue.queue_arn, audience.queue.queue_arn])
-        config.grant_activate(functions["console"])  # an admin's rollback
+        config.grant_publish(functions["console"])  # an admin's push or rollback
         streams = {name: StreamConsumer(self, f"{construct_name(name)}Stream", function, data.table, name,
                                         dead_letters)
                    for name, function in workers.items() if FUNCTIONS[name].trigger == "stream"}

@@ -38,10 +38,12 @@ class ConfigStore(Construct):
         acknowledge_prefix(function, self.bucket, VERSIONS_PREFIX, "Any pushed config version may become the active "
                                                                    "one; the bucket holds nothing else to read.")
 
-    def grant_activate(self, function: NurtureFunction) -> None:
-        """The pointer alone: written (a rollback to a pushed version) or deleted (to the deploy's own), never a
-        version."""
+    def grant_publish(self, function: NurtureFunction) -> None:
+        """The pointer, written (a push, a rollback to a pushed version) or deleted (a rollback to the deploy's own),
+        and new versions: a version is written only if no object has its key (`If-None-Match`), so one once
+        published is never replaced."""
         function.allow(["s3:PutObject", "s3:DeleteObject"], [self.bucket.arn_for_objects(ACTIVE_KEY)])
+        function.allow(["s3:PutObject"], [self.bucket.arn_for_objects(f"{VERSIONS_PREFIX}*")])
 
     @property
     def deployed_url(self) -> str:

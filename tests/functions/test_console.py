@@ -357,6 +357,38 @@ def test_config_versions_show_what_each_changed_and_an_admin_rolls_back_only_the
         "config.rollback", "1", "admin@example.jp", 2)
 
 
+def test_a_change_typed_on_the_page_is_checked_and_shown_as_a_diff_and_only_an_admin_pushes_it_over_the_version_seen():
+    store = ConfigStore(runtime_settings().config_bucket)
+    shown = body(console("/v1/console/config/files", MARKETER))
+    assert shown["version"] == 1 and shown["files"] == read_config_files(CONFIG_DIR)
+    campaigns = shown["files"]["campaigns.yaml"].replace("メルマガ 2027年1月号", "1月号（画面から）")
+    change = {"files": {"campaigns.yaml": campaigns}}
+
+    checked = body(console("/v1/console/config/check", MARKETER, method="POST", payload=change))
+    assert checked["problems"] == [] and "\n+    name: 1月号（画面から）" in checked["diff"]
+    assert console("/v1/console/config/push", MARKETER, method="POST",
+                   payload={**change, "expected_version": 1})["statusCode"] == 403
+    assert store.pointer().version == 1
+
+    broken = {"files": {"scoring.yaml": "hot_threshold: [", "../secrets.yaml": "x: 1"}}
+    refused = console("/v1/console/config/check", MARKETER, method="POST", payload=broken)
+    assert refused["statusCode"] == 422 and "not a config file" in refused["body"]  # no other name is stored
+    invalid = {"files": {"scoring.yaml": "hot_threshold: ["}}
+    assert body(console("/v1/console/config/check", MARKETER, method="POST", payload=invalid))["problems"]
+    failed = console("/v1/console/config/push", ADMIN, method="POST", payload={**invalid, "expected_version": 1})
+    assert failed["statusCode"] == 422 and body(failed)["errors"][0]["field"] == "files"
+    assert store.pointer().version == 1  # nothing pushed
+
+    pushed = console("/v1/console/config/push", ADMIN, method="POST", payload={**change, "expected_version": 1})
+    assert body(pushed) == {"version": 2, "was": 1}
+    assert store.pointer().version == 2
+    assert store.version(2).files == {**read_config_files(CONFIG_DIR), **change["files"]}
+    again = console("/v1/console/config/push", ADMIN, method="POST", payload={**change, "expected_version": 1})
+    assert again["statusCode"] == 409 and store.pointer().version == 2  # a page from before the push
+    (record,) = body(console("/v1/console/home", ADMIN))["changes"]
+    assert (record["action"], record["target"], record["from_version"]) == ("config.push", "2", 1)
+
+
 def test_a_marketer_counts_a_segment_over_every_lead_by_the_audience_workers_and_previews_its_members():
     big = add_leads(30)  # every third has 1,000 employees or more: the enterprise segment
     started = console("/v1/console/segments/enterprise/count", MARKETER, method="POST")

@@ -217,7 +217,7 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
                            ("Tracking", '"dynamodb:DeleteItem"', seminar_places)]
 
 
-def test_functions_only_read_the_config_bucket_but_the_console_moves_its_pointer_and_it_ships_version_1(synthesized):
+def test_functions_only_read_the_config_bucket_but_the_console_publishes_versions_and_it_ships_version_1(synthesized):
     template, _ = synthesized
     bucket_id = template.find_outputs("*")["ConfigBucketName"]["Value"]["Ref"]
     bucket = template.find_resources("AWS::S3::Bucket")[bucket_id]
@@ -229,9 +229,12 @@ def test_functions_only_read_the_config_bucket_but_the_console_moves_its_pointer
               if '"s3:' in json.dumps(statement["Action"]) and bucket_id in json.dumps(statement["Resource"])]
     reads = [(action, resource) for action, resource in grants if action in ("s3:GetObject", "s3:ListBucket")]
     assert len(reads) == 2 * len(FUNCTIONS)
-    # An admin's rollback from the console: the active pointer, written or deleted; no version, no other function
-    (writes,) = [(action, resource) for action, resource in grants if (action, resource) not in reads]
-    assert writes[0] == ["s3:PutObject", "s3:DeleteObject"] and writes[1].endswith('"/active.json"]]}')
+    # An admin's push or rollback from the console: the active pointer, written or deleted, and new versions
+    # written (only where no object has the key: the adapter's If-None-Match); no other function writes.
+    versions, pointer = sorted(((action, resource) for action, resource in grants if (action, resource) not in reads),
+                               key=lambda grant: json.dumps(grant[0]))
+    assert pointer[0] == ["s3:PutObject", "s3:DeleteObject"] and pointer[1].endswith('"/active.json"]]}')
+    assert versions[0] == "s3:PutObject" and versions[1].endswith('"/versions/*"]]}')
     outputs = template.find_outputs("*")
     assert outputs["ConfigBucketName"]["Value"] == {"Ref": bucket_id}
     assert "s3://" in json.dumps(outputs["DeployedConfigUrl"]["Value"])

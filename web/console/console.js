@@ -33,7 +33,10 @@
       test_send: "テスト送信", send_test: "テストを送る", seed: "送信先（シード）", language_label: "言語",
       test_queued: "テストを送信しました。届くまで少しお待ちください。",
       erase: "このリードを消去", confirm_erase: "このリードのすべての記録を消去します。元に戻せません。よろしいですか？",
-      funnel: "ファネル（直近28日）", of_previous: "前の段階の", sequences: "シーケンス", calendar: "年間カレンダー", enters: "対象", stops: "停止条件", days_after: "日後",
+      propose: "設定を変更する", file: "ファイル", contents: "内容", check: "確認して差分を見る", push: "次のバージョンとして公開",
+      confirm_push: "この変更を次のバージョンとして公開しますか？1分以内に各機能が使い始めます。",
+      problems_found: "件の問題があります。公開できません。", no_problems: "問題はありません。",
+      pushed: "公開しました。バージョン ", funnel: "ファネル（直近28日）", of_previous: "前の段階の", sequences: "シーケンス", calendar: "年間カレンダー", enters: "対象", stops: "停止条件", days_after: "日後",
       open_rate: "開封率", click_rate: "クリック率", always: "常に", opened_previous: "前のメールを開封した人",
       not_opened_previous: "前のメールを開封していない人", clicked_previous: "前のメールをクリックした人",
       not_clicked_previous: "前のメールをクリックしていない人", sunset: "休眠とみなすまで", silent: "なし",
@@ -70,7 +73,10 @@
       test_send: "Test send", send_test: "Send the test", seed: "To (a seed address)", language_label: "Language",
       test_queued: "The test is on its way.",
       erase: "Erase this lead", confirm_erase: "Erase everything recorded of this lead? This cannot be undone.",
-      funnel: "Funnel (last 28 days)", of_previous: "of the stage before", sequences: "Sequences",
+      propose: "Change the config", file: "File", contents: "Contents", check: "Check and show the diff", push: "Publish as the next version",
+      confirm_push: "Publish this change as the next version? Functions use it within a minute.",
+      problems_found: " problem(s): this cannot be published.", no_problems: "No problems found.",
+      pushed: "Published: version ", funnel: "Funnel (last 28 days)", of_previous: "of the stage before", sequences: "Sequences",
       calendar: "Calendar", enters: "Who enters", stops: "Stops on", days_after: " days later",
       open_rate: "Open rate", click_rate: "Click rate", always: "always", opened_previous: "opened the one before",
       not_opened_previous: "did not open the one before", clicked_previous: "clicked in the one before",
@@ -564,7 +570,7 @@
     }).catch(fail);
   }
 
-  function showConfig() {
+  function showConfig(message) {
     var ticket = ++showing;
     api("/v1/console/config").then(function (config) {
       var active = config.active;
@@ -597,9 +603,50 @@
       });
       var table = el("table", {}, [el("thead", {}, [el("tr", {}, [t("version"), t("by"), t("when"), ""].map(
         function (heading) { return el("th", { scope: "col" }, [heading]); }))]), el("tbody", {}, rows)]);
-      render(ticket, [el("h1", {}, [t("config")]), el("div", { "class": "cards" }, [
-        card(t("active_version"), panel), card(t("version"), [table, shown], true)])]);
+      var said = el("p", { role: "status" }, [typeof message === "string" ? message : ""]);
+      render(ticket, [el("h1", {}, [t("config")]), said, el("div", { "class": "cards" }, [
+        card(t("active_version"), panel), card(t("propose"), [proposal(said)], true),
+        card(t("version"), [table, shown], true)])]);
     }).catch(fail);
+  }
+
+  // One file of the active version edited in place, checked as a push would check it (problems, or the diff),
+  // then published by an admin over the version the page read: a newer one makes the push a 409.
+  function proposal(said) {
+    var form = el("form", { "class": "proposal" }, []);
+    api("/v1/console/config/files").then(function (active) {
+      var names = Object.keys(active.files).sort();
+      var file = el("select", { name: "file" }, names.map(function (name) { return el("option", { value: name }, [name]); }));
+      var text = el("textarea", { name: "text", rows: "16", spellcheck: "false" }, []);
+      var check = el("button", { type: "submit" }, [t("check")]);
+      var problems = el("ul", { "class": "problems" }, []);
+      var diff = el("pre", { "class": "diff", hidden: "" }, []);
+      var publish = el("button", { type: "button", hidden: "" }, [t("push")]);
+      function load() { text.value = active.files[file.value]; diff.hidden = publish.hidden = true; }
+      function change() { var files = {}; files[file.value] = text.value; return files; }
+      file.addEventListener("change", load);
+      text.addEventListener("input", function () { diff.hidden = publish.hidden = true; problems.replaceChildren(); });
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        api("/v1/console/config/check", "POST", { files: change() }).then(function (checked) {
+          problems.replaceChildren.apply(problems, checked.problems.map(function (problem) { return el("li", {}, [problem]); }));
+          said.textContent = checked.problems.length ? checked.problems.length + t("problems_found") : t("no_problems");
+          diff.textContent = checked.diff;
+          diff.hidden = !checked.diff;
+          publish.hidden = !(checked.problems.length === 0 && checked.diff && may("config:write"));
+        }).catch(fail);
+      });
+      publish.addEventListener("click", function () {
+        if (!window.confirm(t("confirm_push"))) { return; }
+        publish.disabled = true;
+        api("/v1/console/config/push", "POST", { files: change(), expected_version: active.version })
+          .then(function (pushed) { showConfig(t("pushed") + pushed.version); }).catch(fail);
+      });
+      load();
+      form.append(el("label", {}, [t("file"), file]), el("label", {}, [t("contents"), text]), check,
+                  el("div", { role: "alert" }, [problems]), diff, publish);
+    }).catch(fail);
+    return form;
   }
 
   // A campaign's test to one of its seeds, in the sample lead's language: the sender sends it, marked as a test.

@@ -214,5 +214,8 @@ ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("GET", "/v1/console/segments/jobs/{job_id}", "console", "console", signed_in=True),
     ApiRoute("GET", "/v1/console/config", "console", "console", signed_in=True),
     ApiRoute("GET", "/v1/console/config/versions/{number}/diff", "console", "console", signed_in=True),
+    ApiRoute("GET", "/v1/console/config/files", "console", "console", signed_in=True),
+    ApiRoute("POST", "/v1/console/config/check", "console", "console", signed_in=True),
+    ApiRoute("POST", "/v1/console/config/push", "console", "console", signed_in=True),
     ApiRoute("POST", "/v1/console/config/rollback", "console", "console", signed_in=True),
 )

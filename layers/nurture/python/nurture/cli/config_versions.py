@@ -124,11 +124,10 @@ def print_problems(invalid: ConfigInvalid, config_dir: Path, consequence: str = 
 
 
 def _past_campaigns(config: NurtureConfig, active: ConfigVersion, table: str) -> list[str]:
-    """Campaigns this push adds or changes whose time has passed without the target starting them: pushed,
-    they would never go out. (One the active version already has as it is, sent or not, is no news.)"""
+    """Campaigns this push adds or changes whose time has passed without the target starting them."""
     from nurture.adapters.campaign_store import DynamoCampaignStore
-    from nurture.config.campaigns import past_campaigns
     from nurture.config.loader import load_config_files
+    from nurture.config.proposals import late_campaigns
     from nurture.domain.clock import utc_now
     from nurture.domain.errors import ConfigInvalid
 
@@ -136,12 +135,9 @@ def _past_campaigns(config: NurtureConfig, active: ConfigVersion, table: str) ->
         known = load_config_files(active.files, f"v{active.number}").campaigns.campaigns
     except ConfigInvalid:
         known = {}
-    now, states, window = utc_now(), DynamoCampaignStore(table), config.sequences.send_window
-    unchanged = {name for name, campaign in config.campaigns.campaigns.items() if known.get(name) == campaign}
-    late = {name for name, campaign in config.campaigns.campaigns.items()
-            if campaign.starts(window) <= now and name not in unchanged}
-    started = {name for name in late if (state := states.state(name)) is not None and state.status != "draft"}
-    return past_campaigns(config.campaigns, window, now, exempt=unchanged | started)
+    states = DynamoCampaignStore(table)
+    return late_campaigns(config, known, utc_now(),
+                          lambda name: state.status if (state := states.state(name)) else None)
 
 
 def _status(store: ConfigStore, deployed_url: str) -> int:

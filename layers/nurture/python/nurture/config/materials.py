@@ -24,6 +24,11 @@ def _named(forms: Mapping[str, FormDefinition], events: EventsConfig) -> list[tu
     return named
 
 
+def material_names(forms: Mapping[str, FormDefinition], events: EventsConfig) -> set[str]:
+    """The file name of every material the config names."""
+    return {asset for _, asset in _named(forms, events)}
+
+
 def named_materials(config_dir: Path, forms: Mapping[str, FormDefinition], events: EventsConfig) -> dict[str, Path]:
     """Each material the config names, and where its file is (whether or not it is there)."""
     return {asset: config_dir / ASSETS / asset for _, asset in _named(forms, events)}

@@ -1,5 +1,6 @@
 """/v1/console/config: the marketer config's versions (what `nurture config push` published), what each changed,
-and a rollback to the version before the active one, for an admin, only if the page saw the active version."""
+a change proposed from the page checked and shown as a diff, and, for an admin and only if the page saw the
+active version, pushing that change or rolling back to the version before the active one."""
 
 from __future__ import annotations
 
@@ -8,16 +9,26 @@ from typing import Annotated
 import msgspec
 
 from nurture.adapters.config_store import ConfigStore
+from nurture.config import NurtureConfig
 from nurture.config.loader import read_config_files
+from nurture.config.proposals import MAX_FILE_BYTES
 from nurture.config.versions import DEPLOYED_VERSION, ActivePointer, ConfigVersion, deployed_version, unified_diff
 from nurture.domain.clock import iso, utc_now
 from nurture.domain.console.access import require
 from nurture.domain.console.audit import Change
-from nurture.domain.errors import ChangeRefused, StoreUnavailable, VersionNotFound, WriteConflict
+from nurture.domain.errors import (
+    ChangeRefused,
+    ConfigInvalid,
+    FieldProblem,
+    StoreUnavailable,
+    ValidationFailed,
+    VersionNotFound,
+    WriteConflict,
+)
 from nurture.http.console_routes import CONSOLE, SIGNED_IN, answer, signed_in
 from nurture.http.problems import documented, problem_doc
 from nurture.http.router import Input, Parameters, Response, Router
-from nurture.http.services import audit_log
+from nurture.http.services import audit_log, campaign_store
 from nurture.settings import runtime_settings
 
 VERSIONS_SHOWN = 20
@@ -25,6 +36,21 @@ VERSIONS_SHOWN = 20
 
 class VersionRef(Parameters):
     number: Annotated[int, msgspec.Meta(ge=1, le=1_000_000, description="A config version's number")]
+
+
+ConfigFiles = Annotated[dict[str, Annotated[str, msgspec.Meta(max_length=MAX_FILE_BYTES)]], msgspec.Meta(
+    max_length=40, description="config files by their name in the bundle (scoring.yaml, templates/x.yaml...): "
+                               "each replaces the active version's file of that name")]
+
+
+class ProposedChange(Input):
+    files: ConfigFiles
+
+
+class PushBody(Input):
+    files: ConfigFiles
+    expected_version: Annotated[int, msgspec.Meta(ge=1, description="the active version the page showed: a newer "
+                                                                    "one makes the push a 409")]
 
 
 class RollbackBody(Input):
@@ -46,6 +72,29 @@ def _version(number: int) -> ConfigVersion:
         if number in _store().numbers():
             raise
         raise VersionNotFound(f"There is no config version {number}.") from missing
+
+
+def _checked(files: dict[str, str], seen: int) -> tuple[dict[str, str], list[str], NurtureConfig | None]:
+    """The bundle the page proposes against version `seen`, every problem a push would meet (as `nurture config
+    push` checks a folder, less what only the CLI can do) and, when there are none, the validated config."""
+    from nurture.config.loader import load_config_files
+    from nurture.config.proposals import console_push_problems, late_campaigns, proposed_bundle
+
+    active = _version(seen)
+    try:
+        bundle = proposed_bundle(active.files, files)
+    except ConfigInvalid as refused:
+        raise ValidationFailed("Only config files are edited here.",
+                               [FieldProblem("files", "invalid", problem) for problem in refused.problems]) from refused
+    try:
+        config = load_config_files(bundle, "proposed", check_template_syntax=True)
+        before = load_config_files(active.files, f"v{seen}")
+    except ConfigInvalid as invalid:
+        return bundle, invalid.problems, None
+    problems = late_campaigns(config, before.campaigns.campaigns, utc_now(),
+                              lambda name: state.status if (state := campaign_store().state(name)) else None)
+    problems += console_push_problems(config, before)
+    return bundle, problems, None if problems else config
 
 
 def _summary(version: ConfigVersion) -> dict[str, object]:
@@ -80,6 +129,58 @@ def register_config_routes(app: Router) -> None:
         before = _version(version.previous) if number != DEPLOYED_VERSION else version
         return answer(200, {"number": number, "against": before.number, "diff": "".join(unified_diff(
             before.files, version.files, f"v{before.number}", f"v{number}"))})
+
+    @app.get("/v1/console/config/files", summary="The active version's files, to edit on the page",
+             **CONSOLE, responses={200: documented("The files", "application/json"), **SIGNED_IN})
+    def files() -> Response:
+        require(signed_in(app.current_event), "config:read")
+        seen = _store().pointer().version
+        return answer(200, {"version": seen, "files": _version(seen).files})
+
+    @app.post("/v1/console/config/check", summary="Check a change to the active version's files as a push would, "
+              "and show what it changes, without storing anything", body=ProposedChange, **CONSOLE,
+              responses={200: documented("The problems found and the diff", "application/json"),
+                         422: problem_doc("Not config files"), **SIGNED_IN})
+    def check(body: ProposedChange) -> Response:
+        require(signed_in(app.current_event), "config:read")
+        seen = _store().pointer().version
+        bundle, problems, _ = _checked(body.files, seen)
+        return answer(200, {"version": seen, "problems": problems,
+                            "diff": "".join(unified_diff(_version(seen).files, bundle, f"v{seen}", "proposed"))})
+
+    @app.post("/v1/console/config/push", summary="Publish a change to the active version's files as the next "
+              "version and make it active (admins)", body=PushBody, **CONSOLE,
+              responses={200: documented("The version now active", "application/json"),
+                         409: problem_doc("The active version is not the one the page showed"),
+                         422: problem_doc("The change has problems: nothing was pushed"), **SIGNED_IN})
+    def push(body: PushBody) -> Response:
+        from nurture.config.compiled import CompileFailed, compiled_json
+        from nurture.config.versions import digest
+
+        user = signed_in(app.current_event)
+        require(user, "config:write")
+        store, now = _store(), utc_now()
+        seen = store.pointer()
+        if seen.version != body.expected_version:
+            raise ChangeRefused(f"The active version is now {seen.version}, not {body.expected_version}: look again.")
+        bundle, problems, config = _checked(body.files, seen.version)
+        if config is None:
+            raise ValidationFailed(f"{len(problems)} problem(s): nothing was pushed.",
+                                   [FieldProblem("files", "invalid", problem) for problem in problems])
+        if digest(bundle) == digest(_version(seen.version).files):
+            raise ChangeRefused(f"This is what version {seen.version} already has: nothing to push.")
+        try:
+            compiled = compiled_json(config, digest(bundle))
+        except CompileFailed:
+            compiled = ""  # functions validate this version's files at each cold start instead
+        try:
+            version = store.publish(bundle, user.recorded_as, iso(now), based_on=_version(DEPLOYED_VERSION).digest,
+                                    seen=seen, compiled=compiled)
+        except WriteConflict as conflict:
+            raise ChangeRefused("Someone changed the active version meanwhile: look again.") from conflict
+        audit_log().record(Change(user.recorded_as, "config.push", str(version.number), now,
+                                  {"from_version": seen.version, "files": ",".join(sorted(body.files))}))
+        return answer(200, {"version": version.number, "was": seen.version})
 
     @app.post("/v1/console/config/rollback", summary="Make the version before the active one active again (admins)",
               body=RollbackBody, **CONSOLE,
