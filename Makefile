@@ -40,8 +40,8 @@ run: install web
 # browsers on two workers, a file's tests together with the systems its fixtures start (each on a free port and
 # its own state folder): 5.5 minutes where one after another took 7.5.
 test: install lint web browser
-	$(BIN)/python -m pytest -n auto tests/unit tests/functions tests/infra
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests/integration tests/e2e
+	$(BIN)/python -m pytest -n auto --durations=15 tests/unit tests/functions tests/infra
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15 tests/integration tests/e2e
 
 test-unit test-functions test-integration test-infra: install
 	$(BIN)/python -m pytest tests/$(subst test-,,$@)
