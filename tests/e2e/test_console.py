@@ -236,7 +236,8 @@ def test_an_admin_changes_the_config_on_the_page_sees_it_used_then_reads_what_it
     assert status.returncode == 0 and "active version: 1 " in status.stdout
 
 
-def test_a_marketer_counts_a_segment_and_previews_its_members(browser: Browser, site: RunningSystem):
+def test_a_marketer_counts_a_segment_previews_its_members_and_finds_a_lead_by_part_of_its_company(
+        browser: Browser, site: RunningSystem):
     lead_id = a_hot_lead_from_the_demo_site(site)  # 5,000 employees: the enterprise segment
     page = signed_in(browser, site, "marketer", locale="en-US")
     page.click("nav a[href='#/segments']")
@@ -245,6 +246,17 @@ def test_a_marketer_counts_a_segment_and_previews_its_members(browser: Browser, 
     expect(page.locator("#view p[role=status]")).to_contain_text("leads (profiles scanned:", timeout=30_000)
     expect(page.locator(f"#view a[href='#/leads/{lead_id}']")).to_have_count(1)
     shot(page, "segments")
+    assert serious_violations(page) == []
+
+    page.click("nav a[href='#/search']")  # the same lead by part of its company, typed full-width, and a filter
+    page.fill("form[role=search] input[name=text]", "Ｅ２Ｅ")
+    page.select_option("#found-rank", "A")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#view p[role=status]")).to_contain_text("leads found", timeout=30_000)
+    expect(page.locator(f"#view a[href='#/leads/{lead_id}']")).to_have_count(1)
+    page.select_option("#found-order", "last_activity_at")
+    expect(page.locator(f"#view a[href='#/leads/{lead_id}']")).to_have_count(1)
+    shot(page, "search")
     assert serious_violations(page) == []
 
 

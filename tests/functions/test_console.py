@@ -13,6 +13,7 @@ import pytest
 from nurture import keys
 from nurture.adapters.config_store import ConfigStore
 from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
+from nurture.adapters.lead_store import to_item
 from nurture.config.loader import read_config_files
 from nurture.domain.campaigns.calendar import build_calendar
 from nurture.domain.clock import utc_now
@@ -408,6 +409,42 @@ def test_a_marketer_counts_a_segment_over_every_lead_by_the_audience_workers_and
     assert console("/v1/console/segments/no-such/count", MARKETER, method="POST")["statusCode"] == 404
     assert console(f"/v1/console/segments/jobs/{'0' * 32}", MARKETER)["statusCode"] == 404
     assert console("/v1/console/segments/jobs/not-a-job", MARKETER)["statusCode"] == 422
+
+
+def test_a_marketer_finds_leads_by_part_of_a_company_name_in_any_width_and_filters_over_every_lead():
+    dynamodb = boto3.client("dynamodb")
+    companies = ["株式会社ＡＣＭＥジャパン", "acme trading", "Beta Works", "ACMEソリューションズ"]
+    for n, company in enumerate(companies):
+        lead_id = f"{n + 100:032x}"
+        dynamodb.put_item(TableName=RESOURCES.table_name, Item=to_item({
+            "PK": keys.lead_pk(lead_id), "SK": keys.PROFILE, "lead_id": lead_id, "email": f"p{n}@example.co.jp",
+            "name": f"担当 {n}", "company": company, "status": "unsubscribed" if n == 3 else "active",
+            "stage": "nurturing", "last_activity_at": f"2026-12-0{n + 1}T00:00:00.000000Z"}))
+
+    def searched(query: dict[str, Any]) -> dict[str, Any]:
+        started = console("/v1/console/leads/search", MARKETER, method="POST", payload=query)
+        assert started["statusCode"] == 202, started["body"]
+        while parts := messages(RESOURCES.audience_queue):
+            run_workers(parts, lambda _: None, marketer_config())
+        done: dict[str, Any] = body(console(f"/v1/console/leads/search/{body(started)['job_id']}", MARKETER))
+        assert done["done"] is True and done["profiles_scanned"] == len(companies)
+        return done
+
+    found = searched({"text": " Acme "})
+    assert sorted(lead["company"] for lead in found["preview"]) == sorted(companies[:2] + companies[3:])
+    assert all(lead["last_activity_at"] for lead in found["preview"])
+    active = searched({"text": "ａｃｍｅ", "status": ["active"]})  # full-width typed, the unsubscribed one left out
+    assert sorted(lead["company"] for lead in active["preview"]) == sorted(companies[:2])
+    assert searched({"text": "p2@example.co.jp"})["leads"] == 1
+
+    assert console("/v1/console/leads/search", MARKETER, method="POST", payload={"text": "  "})["statusCode"] == 422
+    assert console("/v1/console/leads/search", MARKETER, method="POST",
+                   payload={"stage": ["nowhere"]})["statusCode"] == 422
+    assert console("/v1/console/leads/search", MARKETER, method="POST",
+                   payload={"segment": "no-such"})["statusCode"] == 404
+    assert console("/v1/console/leads/search", TANAKA, method="POST", payload={"text": "acme"})["statusCode"] == 403
+    counted = console("/v1/console/segments/mailable/count", MARKETER, method="POST")
+    assert console(f"/v1/console/leads/search/{body(counted)['job_id']}", MARKETER)["statusCode"] == 404
 
 
 def test_each_sequence_shows_its_steps_in_order_with_what_each_step_sent_and_salespeople_see_none():

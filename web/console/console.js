@@ -33,7 +33,10 @@
       test_send: "テスト送信", send_test: "テストを送る", seed: "送信先（シード）", language_label: "言語",
       test_queued: "テストを送信しました。届くまで少しお待ちください。",
       erase: "このリードを消去", confirm_erase: "このリードのすべての記録を消去します。元に戻せません。よろしいですか？",
-      propose: "設定を変更する", file: "ファイル", contents: "内容", check: "確認して差分を見る", push: "次のバージョンとして公開",
+      find_leads: "リードを探す", find_text: "氏名・会社名・メールアドレスの一部", subscribed: "配信可能",
+      yes: "はい", no: "いいえ", source: "流入元 (utm_source)", found: "件見つかりました（表示は",
+      found_end: "件）", give_a_filter: "文字か条件をひとつ以上入れてください。", sort_by: "並べ替え",
+      last_activity_at: "最終活動", propose: "設定を変更する", file: "ファイル", contents: "内容", check: "確認して差分を見る", push: "次のバージョンとして公開",
       confirm_push: "この変更を次のバージョンとして公開しますか？1分以内に各機能が使い始めます。",
       problems_found: "件の問題があります。公開できません。", no_problems: "問題はありません。",
       pushed: "公開しました。バージョン ", funnel: "ファネル（直近28日）", of_previous: "前の段階の", sequences: "シーケンス", calendar: "年間カレンダー", enters: "対象", stops: "停止条件", days_after: "日後",
@@ -73,6 +76,9 @@
       test_send: "Test send", send_test: "Send the test", seed: "To (a seed address)", language_label: "Language",
       test_queued: "The test is on its way.",
       erase: "Erase this lead", confirm_erase: "Erase everything recorded of this lead? This cannot be undone.",
+      find_leads: "Find leads", find_text: "Part of a name, company or address", subscribed: "May be emailed",
+      yes: "yes", no: "no", source: "Source (utm_source)", found: " leads found (shown: ", found_end: ")",
+      give_a_filter: "Type a text or choose a filter.", sort_by: "Sort by", last_activity_at: "Last activity",
       propose: "Change the config", file: "File", contents: "Contents", check: "Check and show the diff", push: "Publish as the next version",
       confirm_push: "Publish this change as the next version? Functions use it within a minute.",
       problems_found: " problem(s): this cannot be published.", no_problems: "No problems found.",
@@ -224,19 +230,9 @@
           return COLUMNS.map(function (column) { return lead[column]; });
         })));
       });
-      var rows = page.leads.map(function (lead) {
-        var link = el("a", { href: "#/leads/" + encodeURIComponent(lead.lead_id) }, [lead.name || lead.email || lead.lead_id]);
-        return el("tr", {}, [el("td", {}, [link]), el("td", {}, [lead.company || ""]), el("td", {}, [lead.email || ""]),
-          el("td", { "class": "rank-" + lead.rank }, [lead.rank || ""]), el("td", {}, [lead.stage || ""]),
-          el("td", { "class": "number" }, [lead.total === null || lead.total === undefined ? "" : String(lead.total)]),
-          el("td", {}, [lead.owner || ""])]);
-      });
-      var table = el("table", {}, [el("thead", {}, [el("tr", {}, COLUMNS.map(function (column) {
-        return el("th", { scope: "col" }, [t(column)]);
-      }))]), el("tbody", {}, rows)]);
       var parts = [el("h1", {}, [t("leads")]),
         el("div", { "class": "toolbar" }, filters.concat([search, exportButton])),
-        rows.length ? table : el("p", {}, [t("no_leads")])];
+        page.leads.length ? leadTable(page.leads, COLUMNS) : el("p", {}, [t("no_leads")])];
       if (page.next_cursor) {
         var next = el("button", { type: "button", "class": "quiet" }, [t("next")]);
         next.addEventListener("click", function () {
@@ -246,6 +242,100 @@
       }
       render(ticket, parts);
     }).catch(fail);
+  }
+
+  // Leads as a table: the name links to the lead's page; every value is text.
+  function leadTable(leads, columns) {
+    return el("table", {}, [el("thead", {}, [el("tr", {}, columns.map(function (column) {
+      return el("th", { scope: "col" }, [t(column)]);
+    }))]), el("tbody", {}, leads.map(function (lead) {
+      return el("tr", {}, columns.map(function (column) {
+        var value = lead[column] === null || lead[column] === undefined ? "" : String(lead[column]);
+        if (column === "name") {
+          return el("td", {}, [el("a", { href: "#/leads/" + encodeURIComponent(lead.lead_id) },
+                                  [value || lead.email || lead.lead_id])]);
+        }
+        if (column === "last_activity_at") { value = value ? when(value) : ""; }
+        return el("td", column === "rank" ? { "class": "rank-" + value } : column === "total" ? { "class": "number" } : {},
+                  [value]);
+      }));
+    }))]);
+  }
+
+  // A job the audience workers run (a segment's count, a search), asked after every second until it is done.
+  function pollJob(path, done) {
+    var ticket = showing;
+    (function poll() {
+      api(path).then(function (job) {
+        if (ticket !== showing) { return; }  // another view since
+        if (!job.done) { setTimeout(poll, 1000); return; }
+        done(job);
+      }).catch(fail);
+    }());
+  }
+
+  var STATUSES = ["active", "unconfirmed", "unsubscribed", "bounced", "complained", "converted", "dormant", "recycled"];
+  var FOUND_COLUMNS = COLUMNS.concat(["last_activity_at"]);
+
+  // Every lead whose name, company or address holds the text, with the filters chosen: the audience workers go
+  // through every lead; the first 100 found are shown, sorted here by score or by last activity.
+  function showSearch() {
+    var ticket = ++showing;
+    var segments = may("segments:read") ? api("/v1/console/segments") : Promise.resolve({ segments: [] });
+    segments.then(function (listed) {
+      if (ticket !== showing) { return; }
+      var text = el("input", { type: "search", name: "text", autocomplete: "off", maxlength: "100" });
+      var rank = choice("found-rank", ["", "A", "B", "C"], "", ["—", "A", "B", "C"]);
+      var stage = choice("found-stage", [""].concat(STAGES), "", ["—"].concat(STAGES.map(t)));
+      var status = choice("found-status", [""].concat(STATUSES), "", ["—"].concat(STATUSES));
+      var subscribed = choice("found-subscribed", ["", "true", "false"], "", ["—", t("yes"), t("no")]);
+      var names = listed.segments.map(function (segment) { return segment.name; });
+      var segment = choice("found-segment", [""].concat(names), "", ["—"].concat(names));
+      var source = el("input", { type: "text", name: "source", autocomplete: "off", maxlength: "100" });
+      var said = el("p", { role: "status" }, []);
+      var found = el("div", {}, []);
+      var form = el("form", { role: "search", "class": "toolbar" }, [
+        el("label", {}, [t("find_text"), text]), el("label", {}, [t("rank"), rank]), el("label", {}, [t("stage"), stage]),
+        el("label", {}, [t("status"), status]), el("label", {}, [t("subscribed"), subscribed]),
+        el("label", {}, [t("segment"), segment]), el("label", {}, [t("source"), source]),
+        el("button", { type: "submit" }, [t("search")])]);
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var query = { text: text.value };
+        [["rank", rank], ["stage", stage], ["status", status]].forEach(function (pair) {
+          if (pair[1].value) { query[pair[0]] = [pair[1].value]; }
+        });
+        if (source.value.trim()) { query.source = [source.value.trim()]; }
+        if (subscribed.value) { query.subscribed = subscribed.value === "true"; }
+        if (segment.value) { query.segment = segment.value; }
+        said.textContent = t("counting");
+        found.replaceChildren();
+        api("/v1/console/leads/search", "POST", query).then(function (started) {
+          pollJob("/v1/console/leads/search/" + started.job_id, function (job) {
+            said.textContent = job.leads + t("found") + job.preview.length + t("found_end");
+            showFound(found, job.preview, "total");
+          });
+        }).catch(function (error) { said.textContent = error.message === "422" ? t("give_a_filter") : t("failed"); });
+      });
+      render(ticket, [el("h1", {}, [t("find_leads")]), form, said, found]);
+    }).catch(fail);
+  }
+
+  function showFound(found, leads, order) {
+    var sorted = leads.slice().sort(function (a, b) {
+      return order === "total" ? (b.total || 0) - (a.total || 0)
+        : String(b.last_activity_at || "").localeCompare(String(a.last_activity_at || ""));
+    });
+    var sort = choice("found-order", ["total", "last_activity_at"], order, [t("total"), t("last_activity_at")]);
+    sort.addEventListener("change", function () { showFound(found, leads, sort.value); });
+    var exportButton = el("button", { type: "button", "class": "quiet" }, [t("export_csv")]);
+    exportButton.addEventListener("click", function () {
+      download("leads-found.csv", [FOUND_COLUMNS.map(t)].concat(sorted.map(function (lead) {
+        return FOUND_COLUMNS.map(function (column) { return lead[column]; });
+      })));
+    });
+    found.replaceChildren(el("div", { "class": "toolbar" }, [el("label", {}, [t("sort_by"), sort]), exportButton]),
+                          sorted.length ? leadTable(sorted, FOUND_COLUMNS) : el("p", {}, [t("no_leads")]));
   }
 
   function chart(history) {
@@ -533,23 +623,10 @@
     said.textContent = t("counting");
     members.replaceChildren();
     api("/v1/console/segments/" + encodeURIComponent(name) + "/count", "POST").then(function (started) {
-      var ticket = showing;
-      (function poll() {
-        api("/v1/console/segments/jobs/" + started.job_id).then(function (job) {
-          if (ticket !== showing) { return; }  // another view since
-          if (!job.done) { setTimeout(poll, 1000); return; }
-          said.textContent = job.leads + t("counted") + job.profiles_scanned + t("counted_end");
-          members.replaceChildren(el("table", {}, [el("thead", {}, [el("tr", {}, COLUMNS.map(function (column) {
-            return el("th", { scope: "col" }, [t(column)]);
-          }))]), el("tbody", {}, job.preview.map(function (lead) {
-            return el("tr", {}, COLUMNS.map(function (column) {
-              var value = lead[column] === null || lead[column] === undefined ? "" : String(lead[column]);
-              return el("td", {}, [column === "name" ? el("a", { href: "#/leads/" + encodeURIComponent(lead.lead_id) },
-                                                         [value || lead.lead_id]) : value]);
-            }));
-          }))]));
-        }).catch(fail);
-      }());
+      pollJob("/v1/console/segments/jobs/" + started.job_id, function (job) {
+        said.textContent = job.leads + t("counted") + job.profiles_scanned + t("counted_end");
+        members.replaceChildren(leadTable(job.preview, COLUMNS));
+      });
     }).catch(fail);
   }
 
@@ -717,6 +794,7 @@
       });
       document.querySelector("nav a[href='#/config']").hidden = !may("config:read");
       document.querySelector("nav a[href='#/segments']").hidden = !may("segments:read");
+      document.querySelector("nav a[href='#/search']").hidden = !may("leads:read_all");
       return me;
     });
     shown.then(function () {
@@ -724,6 +802,7 @@
       else if (location.hash === "#/home") { showHome(); }
       else if (location.hash === "#/campaigns") { showCampaigns(); } else if (location.hash === "#/config") { showConfig(); }
       else if (location.hash === "#/segments") { showSegments(); }
+      else if (location.hash === "#/search") { showSearch(); }
       else if (location.hash === "#/sequences") { showSequences(); } else if (location.hash === "#/calendar") { showCalendar(); }
       else { showLeads({ rank: "A" }); }
     }).catch(fail);

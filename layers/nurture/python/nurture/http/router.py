@@ -69,7 +69,7 @@ class Route:
     pattern: re.Pattern[str]
     function: Callable[..., Response]
     parameters: type[Parameters] | None
-    body: type[Input] | None
+    body: type[msgspec.Struct] | None  # an Input, or a domain message that forbids unknown keys as Input does
     summary: str
     tags: tuple[str, ...]
     responses: Mapping[int, Mapping[str, Any]]
@@ -98,7 +98,7 @@ class Router:
 
     def route(self, method: str, path: str, *, summary: str = "", tags: Iterable[str] = (),
               responses: Mapping[int, Mapping[str, Any]] | None = None, parameters: type[Parameters] | None = None,
-              body: type[Input] | None = None, documented: bool = True, security: str | None = None
+              body: type[msgspec.Struct] | None = None, documented: bool = True, security: str | None = None
               ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
         if parameters is not None and (undeclared := set(_PARAMETER.findall(path)) - set(parameters.__struct_fields__)):
             raise ValueError(f"{path}: path parameters {sorted(undeclared)} are not in {parameters.__name__}")

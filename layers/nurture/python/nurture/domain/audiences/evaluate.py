@@ -17,6 +17,7 @@ from typing import Any
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import ActivityMatch, Criterion, FieldMatch, Range, SegmentsConfig
 from nurture.config.subscriptions import SubscriptionsConfig
+from nurture.domain.audiences.search import LeadSearch, folded, mentions, search_criteria
 from nurture.domain.clock import iso
 from nurture.domain.errors import NurtureError
 from nurture.domain.leads import consent_state, current_scores, mail_refusal, rank_of, status_of
@@ -78,10 +79,26 @@ class SegmentEvaluator:
             self._segment(name)
 
     def matches(self, name: str, profile: dict[str, Any], now: datetime) -> bool:
-        predicate = self._compiled.get(name)
-        if predicate is None:
-            raise UnknownSegment(f"There is no segment '{name}' in segments.yaml.")
-        return predicate(_Lead(profile, now, self._rules))
+        return self.matcher(name)(profile, now)
+
+    def matcher(self, segment: str, search: LeadSearch | None = None) -> Callable[[dict[str, Any], datetime], bool]:
+        """Whether a profile, at a moment, is in the segment; or, with `search`, matches the console's search."""
+        if search is None:
+            predicate = self._compiled.get(segment)
+            if predicate is None:
+                raise UnknownSegment(f"There is no segment '{segment}' in segments.yaml.")
+        else:
+            if search.segment and search.segment not in self._compiled:
+                raise UnknownSegment(f"There is no segment '{search.segment}' in segments.yaml.")
+            parts = [self._compile(criterion) for criterion in search_criteria(search)]
+            needle = folded(search.text)
+            if needle:
+                parts.append(lambda lead: mentions(lead.profile, needle))
+
+            def predicate(lead: _Lead) -> bool:
+                return all(part(lead) for part in parts)
+        rules = self._rules
+        return lambda profile, now: predicate(_Lead(profile, now, rules))
 
     def _segment(self, name: str) -> Predicate:
         # The config refuses reference cycles, so this ends; a segment used by others compiles once.

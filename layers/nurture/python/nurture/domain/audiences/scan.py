@@ -21,6 +21,7 @@ import msgspec
 
 from nurture import keys
 from nurture.domain.audiences.evaluate import SegmentEvaluator
+from nurture.domain.audiences.search import LeadSearch
 from nurture.domain.messages import Message
 
 PROFILES_PER_PART = 10_000  # a part is a few minutes of one worker's pages at most
@@ -53,6 +54,8 @@ class ScanTask(Message, frozen=True, kw_only=True, forbid_unknown_fields=True):
                           "queued for the sender")] = ""
     ab_phase: Annotated[Literal["", "test", "rest"], msgspec.Meta(description="an A/B test's scan: the members in "
                                                   "the test, or the rest once the winner is known")] = ""
+    search: Annotated[LeadSearch | None, msgspec.Meta(description="the console's search, matched instead of a "
+                                                                 "segment")] = None
 
 
 class Jobs(Protocol):
@@ -96,6 +99,7 @@ class JobProgress:
     segment: str
     parts: list[PartProgress]
     campaign: str = ""  # the campaign whose audience it is, if any
+    purpose: str = ""  # why it was started: "count", "search", "campaign"...
 
     @property
     def done(self) -> bool:
@@ -123,7 +127,7 @@ def job_progress(items: list[dict[str, Any]]) -> JobProgress | None:
                           sample=list(item["sample"]), cursor=item["cursor"] or None)
              for item in items if str(item["SK"]).startswith(keys.JOB_PART_PREFIX)]
     return JobProgress(str(job["PK"]).removeprefix(keys.job_pk("")), str(job["segment"]), parts,
-                       str(job.get("campaign", "")))
+                       str(job.get("campaign", "")), str(job.get("purpose", "")))
 
 
 @dataclass(frozen=True)
@@ -163,9 +167,10 @@ def run_part(task: ScanTask, store: ScanStore, queue: TaskQueue, evaluator: Segm
     """Scan `task`'s part page by page while more than `reserve_ms` remain, then hand the rest to a new
     message. Returns the pages this call counted."""
     start, pages, room = task.start, 0, task.sample  # a preview keeps the first few members each delivery finds
+    match = evaluator.matcher(task.segment, task.search)
     while True:
         page = store.page(task, start, page_size)
-        matched = [lead_id_of(profile) for profile in page.profiles if evaluator.matches(task.segment, profile, now)]
+        matched = [lead_id_of(profile) for profile in page.profiles if match(profile, now)]
         if members is not None and matched:
             members.found(task, matched)
         state = store.advance(task, start, page, len(matched), matched[:room])
