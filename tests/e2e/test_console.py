@@ -76,6 +76,9 @@ def test_a_marketer_finds_a_lead_reads_its_score_chart_and_timeline_and_the_page
         browser: Browser, site: RunningSystem):
     lead_id = a_hot_lead_from_the_demo_site(site)
     rank = site.items(f"LEAD#{lead_id}", "PROFILE")[0]["rank"]
+    # The same address from an unverified post: what it would change is proposed, not written.
+    site.submit("/v1/forms/contact", {"email": "e2e-console@big-e2e.example.co.jp", "name": "画面 確認",
+                                      "company": "大手 E2E", "title": "課長", "consent": True})
     page = signed_in(browser, site, "marketer")
 
     page.select_option("#rank", rank)
@@ -84,6 +87,8 @@ def test_a_marketer_finds_a_lead_reads_its_score_chart_and_timeline_and_the_page
     expect(page.locator("#view h1")).to_have_text("画面 確認")
     expect(page.locator("svg.chart circle.step").first).to_be_visible()
     expect(page.locator("ol.timeline li").first).to_contain_text("form_submit")
+    proposed = page.locator("section.card:has(h2:text('確認待ちの変更（本人確認のないフォームから）')) li")
+    expect(proposed.first).to_contain_text("title → 課長")
     shot(page, "lead")
     assert serious_violations(page) == []
     page.goto("/console/#/leads")

@@ -33,7 +33,8 @@
       test_send: "テスト送信", send_test: "テストを送る", seed: "送信先（シード）", language_label: "言語",
       test_queued: "テストを送信しました。届くまで少しお待ちください。",
       erase: "このリードを消去", confirm_erase: "このリードのすべての記録を消去します。元に戻せません。よろしいですか？",
-      find_leads: "リードを探す", find_text: "氏名・会社名・メールアドレスの一部", subscribed: "配信可能",
+      emails_received: "受け取ったメール", sales_side: "営業（判定・担当・タスク）", tasks: "タスク",
+      proposed_changes: "確認待ちの変更（本人確認のないフォームから）", find_leads: "リードを探す", find_text: "氏名・会社名・メールアドレスの一部", subscribed: "配信可能",
       yes: "はい", no: "いいえ", source: "流入元 (utm_source)", found: "件見つかりました（表示は",
       found_end: "件）", give_a_filter: "文字か条件をひとつ以上入れてください。", sort_by: "並べ替え",
       last_activity_at: "最終活動", propose: "設定を変更する", file: "ファイル", contents: "内容", check: "確認して差分を見る", push: "次のバージョンとして公開",
@@ -76,7 +77,8 @@
       test_send: "Test send", send_test: "Send the test", seed: "To (a seed address)", language_label: "Language",
       test_queued: "The test is on its way.",
       erase: "Erase this lead", confirm_erase: "Erase everything recorded of this lead? This cannot be undone.",
-      find_leads: "Find leads", find_text: "Part of a name, company or address", subscribed: "May be emailed",
+      emails_received: "Emails received", sales_side: "Sales (verdicts, owner, tasks)", tasks: "Tasks",
+      proposed_changes: "Proposed changes (from unverified forms)", find_leads: "Find leads", find_text: "Part of a name, company or address", subscribed: "May be emailed",
       yes: "yes", no: "no", source: "Source (utm_source)", found: " leads found (shown: ", found_end: ")",
       give_a_filter: "Type a text or choose a filter.", sort_by: "Sort by", last_activity_at: "Last activity",
       propose: "Change the config", file: "File", contents: "Contents", check: "Check and show the diff", push: "Publish as the next version",
@@ -421,10 +423,33 @@
       var consents = el("ul", {}, lead.consent_history.map(function (entry) {
         return el("li", {}, [[when(entry.at || entry.given_at), entry.purpose || entry.type || "", entry.via || ""].join(" ")]);
       }));
+      function listed(items, describe) {
+        return items.length ? el("ul", {}, items.map(function (item) { return el("li", {}, [describe(item)]); }))
+          : el("p", {}, ["—"]);
+      }
+      var emails = lead.activities.filter(function (a) { return a.type === "email_sent" || a.type === "email_failed"; });
+      var received = listed(emails, function (a) {
+        return [when(a.occurred_at), a.campaign ? t("campaigns") + ": " + a.campaign : (a.sequence || "") + " " +
+                (a.template || a.step || ""), a.subject || "", a.type === "email_failed" ? "(" + t("failed") + ")" : ""]
+          .join(" ");
+      });
+      var verdicts = lead.activities.filter(function (a) { return a.type === "sales_feedback" || a.type === "owner_changed"; });
+      var sales = [listed(verdicts, function (a) {
+        return [when(a.occurred_at), a.type === "sales_feedback" ? t(a.outcome) : t("owner") + ": " + (a.from || "—") +
+                " → " + (a.to || "—"), a.reason || ""].join(" ");
+      }), el("h3", {}, [t("tasks")]), listed(lead.tasks, function (task) {
+        return [task.kind, task.status, task.owner, task.due_at ? when(task.due_at) : "", task.reason || ""].join(" ");
+      })];
+      var proposed = listed(lead.proposed_changes, function (change) {
+        return when(change.at) + " " + (change.form_id || "") + ": " + Object.keys(change.fields).map(function (name) {
+          return name + " → " + shown(change.fields[name]);
+        }).join(", ");
+      });
       var parts = [el("h1", {}, [lead.profile.name || lead.profile.email || lead.lead_id]),
         el("div", { "class": "cards" }, [card(t("score_over_time"), [chart(lead.score_history)], true),
           card(t("profile"), [profile]), card(t("breakdown"), [stepTable]), card(t("timeline"), [timeline]),
-          card(t("consent"), [consents])])];
+          card(t("emails_received"), [received]), card(t("sales_side"), sales),
+          card(t("proposed_changes"), [proposed]), card(t("consent"), [consents])])];
       if (may("leads:erase")) {
         parts.push(el("p", { "class": "danger" }, [action(t("erase"), t("confirm_erase"), "DELETE",
           "/v1/console/leads/" + encodeURIComponent(lead.lead_id), function () { location.hash = "#/leads"; })]));
