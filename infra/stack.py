@@ -124,6 +124,9 @@ CONSOLE_ERASURE = [
     ({"console": ["dynamodb:BatchWriteItem"]}, [keys.lead_pk("*"), keys.visitor_pk("*")]),
     ({"console": ["dynamodb:UpdateItem"]}, [keys.suppression_pk("*"), keys.owner_pk("*"), keys.event_pk("*")]),
 ]
+# A lead given to another owner from the console, as the sales API gives it (reassign): the profile updated; its
+# activity, verdict deadline, the owners' open counts and the change's record under the keys above.
+CONSOLE_REASSIGNMENT = ({"console": ["dynamodb:UpdateItem"]}, [keys.lead_pk("*")])
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
 INDEX_READS = {"sales_api": ["by_rank", "by_owner"], "console": ["by_rank", "by_owner"], "dispatcher": ["due"]}
@@ -203,7 +206,7 @@ class NurtureStack(Stack):
                                      (ALERT_MARKERS, ALERT_MARKER_KEYS), (REPLY_ITEMS, REPLY_KEYS),
                                      (SEMINAR_PLACE_DELETES, SEMINAR_PLACE_KEYS),
                                      (CONSOLE_CAMPAIGN_CHANGES, CONSOLE_CAMPAIGN_KEYS),
-                                     (CONSOLE_RESUME, CONSOLE_RESUME_KEYS), *CONSOLE_ERASURE):
+                                     (CONSOLE_RESUME, CONSOLE_RESUME_KEYS), *CONSOLE_ERASURE, CONSOLE_REASSIGNMENT):
             for name, actions in grants.items():
                 functions[name].allow(actions, [data.table.table_arn], conditions={
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})

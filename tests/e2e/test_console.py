@@ -91,6 +91,12 @@ def test_a_marketer_finds_a_lead_reads_its_score_chart_and_timeline_and_the_page
     expect(proposed.first).to_contain_text("title → 課長")
     shot(page, "lead")
     assert serious_violations(page) == []
+    page.on("dialog", lambda dialog: dialog.accept())
+    owner = site.items(f"LEAD#{lead_id}", "PROFILE")[0]["owner"]
+    page.select_option("#new-owner", "smith" if owner != "smith" else "tanaka")
+    page.fill("form.reassign input[name=reason]", "担当替え（E2E）")
+    page.get_by_role("button", name="担当を変更").click()  # recorded on the timeline, with who and why
+    expect(page.locator("ol.timeline li").first).to_contain_text("owner_changed")
     page.goto("/console/#/leads")
     owner = site.items(f"LEAD#{lead_id}", "PROFILE")[0]["owner"]
     page.select_option("#owner", owner)  # the owner's leads, newest first, then of the lead's stage

@@ -129,8 +129,8 @@ def test_a_lead_shows_its_score_over_time_step_by_step_and_who_did_each_thing():
     steps = [point for point in lead["score_history"] if point["rule_id"]]
     assert steps and all(point["points"] and point["at"] for point in steps)
     assert lead["score_history"][-1]["total"] == pytest.approx(lead["scores"]["total"], abs=0.01)
-    assert {activity["by"] for activity in lead["activities"]} <= {"person", "machine"}
-    assert lead["activities"][0]["by"] == "person"
+    assert {activity["origin"] for activity in lead["activities"]} <= {"person", "machine"}
+    assert lead["activities"][0]["origin"] == "person"
 
 
 def test_a_salesperson_asking_for_another_owners_lead_learns_no_more_than_of_a_missing_one():
@@ -235,6 +235,28 @@ def test_home_sets_this_weeks_sending_beside_the_week_before():
     assert sending == {"this_week": {"sent": 50, "bounced": 1, "complained": 0},
                        "previous_week": {"sent": 35, "bounced": 2, "complained": 0}}
     assert console("/v1/console/home", TANAKA)["statusCode"] == 403
+
+
+def test_a_marketer_gives_a_lead_to_another_salesperson_with_the_record_of_who_and_why_and_sales_may_not():
+    pipeline = Pipeline()
+    lead_id = hot_lead(pipeline, "given")  # tanaka's: the enterprise team
+    path = f"/v1/console/leads/{lead_id}/owner"
+    assert console(path, TANAKA, method="POST", payload={"owner": "smith", "reason": "休暇"})["statusCode"] == 403
+    unknown = console(path, MARKETER, method="POST", payload={"owner": "nobody", "reason": "x"})
+    assert unknown["statusCode"] == 422 and profile(lead_id)["owner"] == "tanaka"
+
+    given = body(console(path, MARKETER, method="POST", payload={"owner": "smith", "reason": "担当替え"}))
+    assert (given["owner"]["id"], given["previous"]["id"], given["changed"]) == ("smith", "tanaka", True)
+    assert profile(lead_id)["owner"] == "smith"
+    moved = [a for a in body(console(f"/v1/console/leads/{lead_id}", MARKETER))["activities"]
+             if a["type"] == "owner_changed"]
+    assert [(a["from"], a["to"], a["by"], a["reason"]) for a in moved] == [
+        ("tanaka", "smith", "marketer@example.jp", "担当替え")]
+    (record,) = body(console("/v1/console/home", ADMIN))["changes"]
+    assert (record["action"], record["target"], record["by"], record["owner"]) == (
+        "lead.reassign", lead_id, "marketer@example.jp", "smith")
+    assert console(f"/v1/console/leads/{'0' * 32}/owner", MARKETER, method="POST",
+                   payload={"owner": "smith", "reason": "x"})["statusCode"] == 404
 
 
 def test_an_admin_erases_a_lead_with_its_record_and_nobody_else_may():

@@ -205,6 +205,7 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
                            ("Console", '"dynamodb:DeleteItem"', keys_only("LEAD#*", "EMAIL#*", "EVENT#*")),
                            ("Console", '"dynamodb:PutItem"', console_campaigns),
                            ("Console", '"dynamodb:PutItem"', keys_only("LEAD#*", "VISITOR#*", "AUDIT#*")),
+                           ("Console", '"dynamodb:UpdateItem"', keys_only("LEAD#*")),  # a lead given to another
                            ("Console", '"dynamodb:UpdateItem"', keys_only("SUPPRESS#*", "OWNER#*", "EVENT#*")),
                            ("Dispatcher", '"dynamodb:PutItem"', leading),
                            ("Dispatcher", '"dynamodb:Query"', counters),

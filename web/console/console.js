@@ -33,6 +33,7 @@
       test_send: "テスト送信", send_test: "テストを送る", seed: "送信先（シード）", language_label: "言語",
       test_queued: "テストを送信しました。届くまで少しお待ちください。",
       erase: "このリードを消去", confirm_erase: "このリードのすべての記録を消去します。元に戻せません。よろしいですか？",
+      new_owner: "新しい担当", reason: "理由", reassign: "担当を変更", confirm_reassign: "このリードの担当を変更しますか？",
       emails_received: "受け取ったメール", sales_side: "営業（判定・担当・タスク）", tasks: "タスク",
       proposed_changes: "確認待ちの変更（本人確認のないフォームから）", find_leads: "リードを探す", find_text: "氏名・会社名・メールアドレスの一部", subscribed: "配信可能",
       yes: "はい", no: "いいえ", source: "流入元 (utm_source)", found: "件見つかりました（表示は",
@@ -77,6 +78,7 @@
       test_send: "Test send", send_test: "Send the test", seed: "To (a seed address)", language_label: "Language",
       test_queued: "The test is on its way.",
       erase: "Erase this lead", confirm_erase: "Erase everything recorded of this lead? This cannot be undone.",
+      new_owner: "New owner", reason: "Reason", reassign: "Change owner", confirm_reassign: "Give this lead to another owner?",
       emails_received: "Emails received", sales_side: "Sales (verdicts, owner, tasks)", tasks: "Tasks",
       proposed_changes: "Proposed changes (from unverified forms)", find_leads: "Find leads", find_text: "Part of a name, company or address", subscribed: "May be emailed",
       yes: "yes", no: "no", source: "Source (utm_source)", found: " leads found (shown: ", found_end: ")",
@@ -417,7 +419,7 @@
         .map(function (heading) { return el("th", { scope: "col" }, [heading]); }))]), el("tbody", {}, steps)]);
       var timeline = el("ol", { "class": "timeline" }, lead.activities.map(function (activity) {
         var what = [activity.type, activity.url || activity.subject || activity.form_id || activity.name || ""].join(" ");
-        return el("li", {}, [el("span", { "class": "badge " + activity.by }, [t(activity.by)]), " ",
+        return el("li", {}, [el("span", { "class": "badge " + activity.origin }, [t(activity.origin)]), " ",
           when(activity.occurred_at), " ", what]);
       }));
       var consents = el("ul", {}, lead.consent_history.map(function (entry) {
@@ -440,6 +442,20 @@
       }), el("h3", {}, [t("tasks")]), listed(lead.tasks, function (task) {
         return [task.kind, task.status, task.owner, task.due_at ? when(task.due_at) : "", task.reason || ""].join(" ");
       })];
+      if (may("leads:reassign") && me.owners.length) {
+        var owners = me.owners.filter(function (o) { return !lead.owner || o.id !== lead.owner.id; });
+        var to = choice("new-owner", owners.map(function (o) { return o.id; }), "", owners.map(function (o) { return o.name; }));
+        var why = el("input", { type: "text", name: "reason", required: "", maxlength: "500", autocomplete: "off" });
+        var give = el("form", { "class": "reassign" }, [el("label", {}, [t("new_owner"), to]),
+          el("label", {}, [t("reason"), why]), el("button", { type: "submit" }, [t("reassign")])]);
+        give.addEventListener("submit", function (event) {
+          event.preventDefault();
+          if (!window.confirm(t("confirm_reassign"))) { return; }
+          api("/v1/console/leads/" + encodeURIComponent(lead.lead_id) + "/owner", "POST",
+              { owner: to.value, reason: why.value }).then(function () { showLead(lead.lead_id); }).catch(fail);
+        });
+        sales.push(give);
+      }
       var proposed = listed(lead.proposed_changes, function (change) {
         return when(change.at) + " " + (change.form_id || "") + ": " + Object.keys(change.fields).map(function (name) {
           return name + " → " + shown(change.fields[name]);

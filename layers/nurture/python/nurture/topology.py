@@ -199,6 +199,7 @@ ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("GET", "/v1/console/leads", "console", "console", signed_in=True),
     ApiRoute("GET", "/v1/console/leads/{lead_id}", "console", "console", signed_in=True),
     ApiRoute("DELETE", "/v1/console/leads/{lead_id}", "console", "console", signed_in=True),
+    ApiRoute("POST", "/v1/console/leads/{lead_id}/owner", "console", "console", signed_in=True),
     ApiRoute("GET", "/v1/console/home", "console", "console", signed_in=True),
     ApiRoute("POST", "/v1/console/sending/resume", "console", "console", signed_in=True),
     ApiRoute("GET", "/v1/console/campaigns", "console", "console", signed_in=True),

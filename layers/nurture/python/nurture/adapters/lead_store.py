@@ -638,7 +638,9 @@ class DynamoLeadStore(DynamoTable):
 
     def save_owner(self, change: OwnerChange) -> None:
         """The new owner, the activity recording who gave it and why, and the open handoff moved between
-        salespeople's counts."""
+        salespeople's counts; a console change's record too."""
+        from nurture.adapters.audit_log import recorded  # it builds on this module
+
         changes = Update().set("owner", change.owner).set("owner_kind", change.kind)
         changes.set("owned_pk", keys.owned_pk(change.owner))
         changes.set("owned_sk", keys.owned_sk(change.stage, change.activity.occurred_at, change.lead_id))
@@ -649,7 +651,8 @@ class DynamoLeadStore(DynamoTable):
                              change.verdict_due)
         self._lead_transaction(change.lead_id, changes, change.state.version, change.activity,
                                {person: step for person, step in ((change.released, -1), (change.taken, +1))
-                                if person is not None}, [deadline])
+                                if person is not None},
+                               [deadline, *([recorded(self._table, change.recorded)] if change.recorded else [])])
 
     def _lead_transaction(self, lead_id: str, changes: Update, expected_version: int, activity: Activity,
                           open_counts: Mapping[str, int], others: list[dict[str, Any]]) -> None:

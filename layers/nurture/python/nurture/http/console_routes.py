@@ -16,10 +16,11 @@ from nurture.domain.console.audit import Change
 from nurture.domain.console.views import console_lead
 from nurture.domain.errors import FieldProblem, Forbidden, LeadNotFound, NotSignedIn, ValidationFailed
 from nurture.domain.leads import Stage, erase_lead
+from nurture.domain.sales.owners import Reassignment, reassign
 from nurture.domain.text import InvalidEmail, email_key, normalize_email
 from nurture.http.paging import LISTED, Cursor, LeadRef, PageSize, bad_cursor, cursor_key, next_cursor
 from nurture.http.problems import PROBLEM_JSON, documented, problem_doc
-from nurture.http.router import Parameters, Response, Router
+from nurture.http.router import Input, Parameters, Response, Router
 from nurture.http.services import lead_store
 from nurture.jsonable import json_default
 from nurture.observability import logger
@@ -43,6 +44,11 @@ class LeadList(Parameters):
                                                      "leads only")] | None = None
     limit: PageSize = 50
     cursor: Cursor | None = None
+
+
+class NewOwner(Input):
+    owner: Annotated[str, msgspec.Meta(pattern=OWNER_ID, description="a salesperson or queue of config/sales.yaml")]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500, description="why, on the lead's timeline")]
 
 
 def signed_in(event: object) -> ConsoleUser:
@@ -111,6 +117,22 @@ def register_console_routes(app: Router) -> None:
             raise LeadNotFound(f"There is no lead '{lead_id}'.")
         return answer(200, console_lead(record, marketer_config().scoring, utc_now()))
 
+
+    @app.post("/v1/console/leads/<lead_id>/owner", summary="Give a lead to another salesperson or queue (admins, "
+              "marketers), as the sales API does, recorded with who and why", parameters=LeadRef, body=NewOwner,
+              **CONSOLE, responses={200: documented("The owner, before and after", "application/json"),
+                                    404: problem_doc("No such lead"), 422: problem_doc("Unknown owner"),
+                                    **SIGNED_IN})
+    def reassign_owner(lead_id: str, body: NewOwner) -> Response:
+        user = signed_in(app.current_event)
+        require(user, "leads:reassign")
+        config, now = marketer_config(), utc_now()
+        record = Change(user.recorded_as, "lead.reassign", lead_id, now, {"owner": body.owner})
+        result = reassign(lead_id, Reassignment(body.owner, user.recorded_as, body.reason, recorded=record),
+                          lead_store(), config.sales, now, config.api.event_retention_days)
+        logger.info("owner changed in the console", extra={"lead_id": lead_id, "owner": body.owner,
+                                                           "changed": result["changed"]})
+        return answer(200, result)
 
     @app.delete("/v1/console/leads/<lead_id>", summary="Erase a lead (admins): only a hashed suppression entry stays",
                 parameters=LeadRef, **CONSOLE,

@@ -19,6 +19,7 @@ RIGHTS: dict[str, frozenset[Group]] = {
     "leads:read": frozenset({"admin", "marketer", "sales"}),
     "leads:read_all": frozenset({"admin", "marketer"}),
     "leads:erase": frozenset({"admin"}),
+    "leads:reassign": frozenset({"admin", "marketer"}),
     "home:read": frozenset({"admin", "marketer"}),
     "sending:resume": frozenset({"admin"}),
     "campaigns:read": frozenset({"admin", "marketer"}),

@@ -14,7 +14,7 @@ from nurture import keys
 from nurture.domain.clock import iso
 
 Action = Literal["sending.resume", "campaign.schedule", "campaign.cancel", "campaign.test", "lead.erase",
-                 "config.push", "config.rollback"]
+                 "lead.reassign", "config.push", "config.rollback"]
 
 
 @dataclass(frozen=True)

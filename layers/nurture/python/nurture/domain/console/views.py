@@ -54,6 +54,7 @@ def console_lead(record: LeadRecord, rules: ScoringRules, now: datetime) -> dict
     """The sales API's lead, with its score over time and its activities told apart as people's or machines'."""
     view = lead_view(record, rules, now)
     view["score_history"] = score_history(record, rules, now)
-    view["activities"] = [{**activity, "by": "machine" if activity.get("bot") else "person"}
+    # `origin`, not `by`: an owner change's `by` is who decided it.
+    view["activities"] = [{**activity, "origin": "machine" if activity.get("bot") else "person"}
                           for activity in view["activities"]]
     return view

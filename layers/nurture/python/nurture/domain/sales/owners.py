@@ -8,6 +8,7 @@ from typing import Any, Literal, Protocol
 
 from nurture.config.sales import SalesConfig
 from nurture.domain.activity import Activity, new_activity
+from nurture.domain.console.audit import Change
 from nurture.domain.errors import FieldProblem, LeadNotFound, StoreUnavailable, ValidationFailed, WriteConflict
 from nurture.domain.leads import LeadRecord, counts_as_open
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
@@ -25,6 +26,7 @@ class Reassignment:
     caller: str | None = None  # the IAM principal that signed the request, in AWS
     # An escalation's: (handoff id, owner) the lead must still wait on; answered meanwhile, nothing changes.
     unless_answered: tuple[str, str] | None = None
+    recorded: Change | None = None  # a console user's change: recorded with who and when, in the same write
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class OwnerChange:
     taken: str | None = None  # the salesperson whose open count rises
     handoff_id: str | None = None  # the open handoff, if the lead is waiting for a verdict
     verdict_due: str | None = None  # then: when the new owner's verdict is due (None: no deadline any more)
+    recorded: Change | None = None  # the console's record of the change, written in the same transaction
 
 
 class OwnerStore(Protocol):
@@ -86,7 +89,8 @@ def reassign(lead_id: str, change: Reassignment, store: OwnerStore, sales: Sales
             store.save_owner(OwnerChange(
                 lead_id, change.owner, kind, stage, activity, ScoreState.from_item(profile.get("scoring")), released,
                 change.owner if counts_as_open(kind, stage) else None, str(profile["handoff_id"]) if waiting else None,
-                verdict_due(change.owner, sales, now, sales.feedback.remind_after_hours) if waiting else None))
+                verdict_due(change.owner, sales, now, sales.feedback.remind_after_hours) if waiting else None,
+                change.recorded))
         except WriteConflict:
             backoff(attempt)  # the scorer or sales changed the lead meanwhile: decide again on what they wrote
             continue
