@@ -28,7 +28,6 @@ from infra.constructs.stream_consumer import StreamConsumer
 from infra.constructs.tracking_key import TrackingKey
 from infra.settings import DeploySettings
 from nurture import keys
-from nurture.keys import CAMPAIGN_COUNTERS
 from nurture.topology import (
     FUNCTIONS,
     OUTPUT_API_URL,
@@ -65,7 +64,7 @@ TABLE_ACTIONS = {
                   "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
                   "dynamodb:BatchGetItem"],
     # GetItem: the guard's pause flag, a scan's job. DescribeTable: how many profiles there are, to size a scan.
-    # BatchGetItem: the verdict deadlines due (chase_verdicts).
+    # BatchGetItem: the verdict deadlines due (chase_verdicts), an A/B test's counters (its winner).
     "dispatcher": ["dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DescribeTable", "dynamodb:BatchGetItem"],
     # Transactions need the action of each item they write: UpdateItem, PutItem. Query: whether SES reported a
     # message a stale marker left in doubt. ConditionCheckItem: a seminar registration only while its lead exists.
@@ -87,9 +86,6 @@ TABLE_ACTIONS = {
 # parts (dispatcher), a part's progress and the campaign's state (audience). Neither can touch a lead.
 CAMPAIGN_ITEMS = {"dispatcher": ["dynamodb:PutItem"], "audience": ["dynamodb:UpdateItem", "dynamodb:GetItem"]}
 CAMPAIGN_KEYS = [keys.campaign_pk("*"), keys.job_pk("*")]
-# The dispatcher reads an A/B test's counters (sent, people's clicks per variant) to pick its winner.
-CAMPAIGN_COUNTER_READS = {"dispatcher": ["dynamodb:Query"]}
-CAMPAIGN_COUNTER_KEYS = [keys.stats_pk(CAMPAIGN_COUNTERS, "*")]
 # The dispatcher removes double opt-in leads never confirmed: a marker, then the lead's and its browsers' items and
 # its address's claim. Never a suppression entry, a campaign, a counter or a duplicate guard.
 UNCONFIRMED_REMOVAL = {"dispatcher": ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem",
@@ -201,7 +197,7 @@ class NurtureStack(Stack):
             if TABLE_ACTIONS[name]:
                 function.allow(TABLE_ACTIONS[name], [data.table.table_arn])
             config.grant_read(function)
-        for grants, leading_keys in ((CAMPAIGN_ITEMS, CAMPAIGN_KEYS), (CAMPAIGN_COUNTER_READS, CAMPAIGN_COUNTER_KEYS),
+        for grants, leading_keys in ((CAMPAIGN_ITEMS, CAMPAIGN_KEYS),
                                      (UNCONFIRMED_REMOVAL, UNCONFIRMED_REMOVAL_KEYS),
                                      (ALERT_MARKERS, ALERT_MARKER_KEYS), (REPLY_ITEMS, REPLY_KEYS),
                                      (SEMINAR_PLACE_DELETES, SEMINAR_PLACE_KEYS),

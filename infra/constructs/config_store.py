@@ -43,7 +43,8 @@ class ConfigStore(Construct):
         and new versions: a version is written only if no object has its key (`If-None-Match`), so one once
         published is never replaced."""
         function.allow(["s3:PutObject", "s3:DeleteObject"], [self.bucket.arn_for_objects(ACTIVE_KEY)])
-        function.allow(["s3:PutObject"], [self.bucket.arn_for_objects(f"{VERSIONS_PREFIX}*")])
+        function.allow(["s3:PutObject"], [self.bucket.arn_for_objects(f"{VERSIONS_PREFIX}*")],
+                       conditions={"Null": {"s3:if-none-match": "false"}})  # IAM holds the role to If-None-Match too
 
     @property
     def deployed_url(self) -> str:

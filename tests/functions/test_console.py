@@ -384,30 +384,31 @@ def test_a_change_typed_on_the_page_is_checked_and_shown_as_a_diff_and_only_an_a
     store = ConfigStore(runtime_settings().config_bucket)
     shown = body(console("/v1/console/config/files", MARKETER))
     assert shown["version"] == 1 and shown["files"] == read_config_files(CONFIG_DIR)
-    campaigns = shown["files"]["campaigns.yaml"].replace("メルマガ 2027年1月号", "1月号（画面から）")
-    change = {"files": {"campaigns.yaml": campaigns}}
+    # A segment's description: no campaign time involved, so the check's answer does not move with the clock.
+    segments = shown["files"]["segments.yaml"].replace("重点業種 (製造・情報通信・金融)", "重点業種（画面から）")
+    change = {"files": {"segments.yaml": segments}, "expected_version": 1}
 
     checked = body(console("/v1/console/config/check", MARKETER, method="POST", payload=change))
-    assert checked["problems"] == [] and "\n+    name: 1月号（画面から）" in checked["diff"]
-    assert console("/v1/console/config/push", MARKETER, method="POST",
-                   payload={**change, "expected_version": 1})["statusCode"] == 403
+    assert checked["problems"] == [] and "\n+    description: 重点業種（画面から）" in checked["diff"]
+    assert console("/v1/console/config/push", MARKETER, method="POST", payload=change)["statusCode"] == 403
     assert store.pointer().version == 1
 
-    broken = {"files": {"scoring.yaml": "hot_threshold: [", "../secrets.yaml": "x: 1"}}
+    broken = {"files": {"scoring.yaml": "hot_threshold: [", "../secrets.yaml": "x: 1"}, "expected_version": 1}
     refused = console("/v1/console/config/check", MARKETER, method="POST", payload=broken)
     assert refused["statusCode"] == 422 and "not a config file" in refused["body"]  # no other name is stored
-    invalid = {"files": {"scoring.yaml": "hot_threshold: ["}}
+    invalid = {"files": {"scoring.yaml": "hot_threshold: ["}, "expected_version": 1}
     assert body(console("/v1/console/config/check", MARKETER, method="POST", payload=invalid))["problems"]
-    failed = console("/v1/console/config/push", ADMIN, method="POST", payload={**invalid, "expected_version": 1})
+    failed = console("/v1/console/config/push", ADMIN, method="POST", payload=invalid)
     assert failed["statusCode"] == 422 and body(failed)["errors"][0]["field"] == "files"
     assert store.pointer().version == 1  # nothing pushed
 
-    pushed = console("/v1/console/config/push", ADMIN, method="POST", payload={**change, "expected_version": 1})
+    pushed = console("/v1/console/config/push", ADMIN, method="POST", payload=change)
     assert body(pushed) == {"version": 2, "was": 1}
     assert store.pointer().version == 2
     assert store.version(2).files == {**read_config_files(CONFIG_DIR), **change["files"]}
-    again = console("/v1/console/config/push", ADMIN, method="POST", payload={**change, "expected_version": 1})
-    assert again["statusCode"] == 409 and store.pointer().version == 2  # a page from before the push
+    assert console("/v1/console/config/push", ADMIN, method="POST", payload=change)["statusCode"] == 409  # stale
+    assert console("/v1/console/config/check", MARKETER, method="POST", payload=change)["statusCode"] == 409
+    assert store.pointer().version == 2
     (record,) = body(console("/v1/console/home", ADMIN))["changes"]
     assert (record["action"], record["target"], record["from_version"]) == ("config.push", "2", 1)
 
@@ -458,6 +459,8 @@ def test_a_marketer_finds_leads_by_part_of_a_company_name_in_any_width_and_filte
     active = searched({"text": "ａｃｍｅ", "status": ["active"]})  # full-width typed, the unsubscribed one left out
     assert sorted(lead["company"] for lead in active["preview"]) == sorted(companies[:2])
     assert searched({"text": "p2@example.co.jp"})["leads"] == 1
+    (named,) = searched({"text": "担当 1"})["preview"]  # a name, as the workers read profiles
+    assert named["company"] == companies[1]
 
     assert console("/v1/console/leads/search", MARKETER, method="POST", payload={"text": "  "})["statusCode"] == 422
     assert console("/v1/console/leads/search", MARKETER, method="POST",

@@ -184,7 +184,6 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
                           if "dynamodb:LeadingKeys" in json.dumps(statement.get("Condition", {}))),
                          key=lambda found: (found[0], found[1], json.dumps(found[2])))
     leading = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["CAMPAIGN#*", "JOB#*"]}}
-    counters = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["STATS#campaign#*"]}}
     removal = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LEAD#*", "VISITOR#*", "EMAIL#*"]}}
     markers = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["LEAD#*"]}}
     # a reply, mail from anyone, reaches its lead's items, an address's claim and its suppression entry only
@@ -208,7 +207,6 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
                            ("Console", '"dynamodb:UpdateItem"', keys_only("LEAD#*")),  # a lead given to another
                            ("Console", '"dynamodb:UpdateItem"', keys_only("SUPPRESS#*", "OWNER#*", "EVENT#*")),
                            ("Dispatcher", '"dynamodb:PutItem"', leading),
-                           ("Dispatcher", '"dynamodb:Query"', counters),
                            ("Dispatcher", '["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", '
                                           '"dynamodb:BatchWriteItem"]', removal),
                            ("Notifier", '["dynamodb:GetItem", "dynamodb:PutItem"]', markers),

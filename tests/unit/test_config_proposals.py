@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -13,6 +14,17 @@ from tests.conftest import CONFIG_DIR
 
 SHIPPED = read_config_files(CONFIG_DIR)
 AFTER_JANUARY = datetime(2027, 1, 20, tzinfo=UTC)  # newsletter-2027-01 went out on the 13th
+
+
+class States:
+    """Campaigns' runtime states by id, as the campaign store answers."""
+
+    def __init__(self, statuses: dict[str, str]):
+        self._statuses = statuses
+
+    def state(self, campaign_id: str) -> SimpleNamespace | None:
+        status = self._statuses.get(campaign_id)
+        return SimpleNamespace(status=status) if status else None
 
 
 def edited(name: str, old: str, new: str) -> dict[str, str]:
@@ -42,13 +54,15 @@ def test_a_file_over_the_limit_is_refused():
 def test_a_past_campaign_is_late_unless_the_active_version_has_it_as_it_is_or_it_was_started():
     active = load_config_files(SHIPPED, "v1")
     renamed = load_config_files(edited("campaigns.yaml", "メルマガ 2027年1月号", "1月号（改）"), "proposed")
-    never_started: dict[str, str] = {}
+    never_started = States({})
 
-    assert late_campaigns(active, active.campaigns.campaigns, AFTER_JANUARY, never_started.get) == []
-    (late,) = late_campaigns(renamed, active.campaigns.campaigns, AFTER_JANUARY, never_started.get)
+    assert late_campaigns(active, active.campaigns.campaigns, AFTER_JANUARY, never_started) == []
+    (late,) = late_campaigns(renamed, active.campaigns.campaigns, AFTER_JANUARY, never_started)
     assert late.startswith("campaigns.newsletter-2027-01: its send time")
-    started = {"newsletter-2027-01": "sent"}
-    assert late_campaigns(renamed, active.campaigns.campaigns, AFTER_JANUARY, started.get) == []
+    started = States({"newsletter-2027-01": "sent"})
+    assert late_campaigns(renamed, active.campaigns.campaigns, AFTER_JANUARY, started) == []
+    assert late_campaigns(renamed, active.campaigns.campaigns, AFTER_JANUARY,
+                          States({"newsletter-2027-01": "draft"})) == [late]
 
 
 def test_only_the_cli_pushes_a_new_material_or_a_newly_used_webhook():

@@ -29,7 +29,9 @@ TOKYO = ZoneInfo("Asia/Tokyo")
     ({"type": "preferences"}, False, ()),
     ({"type": "sales_feedback", "outcome": "accepted"}, False, ("accepted",)),
     ({"type": "sales_feedback", "outcome": "won"}, False, ("accepted", "won")),  # taken on first, as the report
+    ({"type": "sales_feedback", "outcome": "won", "stage_before": "accepted"}, False, ("won",)),  # taken on before
     ({"type": "sales_feedback", "outcome": "lost"}, False, ("accepted",)),
+    ({"type": "sales_feedback", "outcome": "lost", "stage_before": "accepted"}, False, ()),
     ({"type": "sales_feedback", "outcome": "rejected"}, False, ()),
     ({"type": "page_view"}, False, ()),
 ])

@@ -51,6 +51,15 @@ def test_a_batch_whose_every_message_failed_is_answered_message_by_message():
     assert answer == {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]]}
 
 
+def test_a_record_with_a_malformed_attribute_fails_alone():
+    event = aws_event("awsdocs__lambda-dg-sqs-standard.json")
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "many"
+    handled: list[QueueMessage] = []
+    answer = partial_response(event, handled.append)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert [m.message_id for m in handled] == [event["Records"][1]["messageId"]]
+
+
 def test_the_receive_count_comes_from_the_record_attributes():
     record = {**aws_event("awsdocs__lambda-dg-sqs-standard.json")["Records"][0]}
     record["attributes"] = {**record["attributes"], "ApproximateReceiveCount": "4"}

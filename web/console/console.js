@@ -160,10 +160,13 @@
 
   function may(right) { return me !== null && me.may.indexOf(right) >= 0; }
 
+  function failure(error) {
+    return t({ "403": "forbidden", "404": "not_found", "409": "refused" }[error.message] || "failed");
+  }
+
   function fail(error) {
     if (error.message === "401") { return; }
-    var key = { "403": "forbidden", "404": "not_found", "409": "refused" }[error.message] || "failed";
-    view.replaceChildren(el("p", { "class": "error", role: "alert" }, [t(key)]));
+    view.replaceChildren(el("p", { "class": "error", role: "alert" }, [failure(error)]));
   }
 
   // A cell a spreadsheet would read as a formula is prefixed with an apostrophe (OWASP's CSV injection advice).
@@ -298,6 +301,7 @@
       var source = el("input", { type: "text", name: "source", autocomplete: "off", maxlength: "100" });
       var said = el("p", { role: "status" }, []);
       var found = el("div", {}, []);
+      var searches = 0;  // only the latest search's answer is shown
       var form = el("form", { role: "search", "class": "toolbar" }, [
         el("label", {}, [t("find_text"), text]), el("label", {}, [t("rank"), rank]), el("label", {}, [t("stage"), stage]),
         el("label", {}, [t("status"), status]), el("label", {}, [t("subscribed"), subscribed]),
@@ -314,8 +318,10 @@
         if (segment.value) { query.segment = segment.value; }
         said.textContent = t("counting");
         found.replaceChildren();
+        var mine = ++searches;
         api("/v1/console/leads/search", "POST", query).then(function (started) {
           pollJob("/v1/console/leads/search/" + started.job_id, function (job) {
+            if (mine !== searches) { return; }
             said.textContent = job.leads + t("found") + job.preview.length + t("found_end");
             showFound(found, job.preview, "total");
           });
@@ -524,7 +530,7 @@
       render(ticket, [el("h1", {}, [t("home")]), el("div", { "class": "cards" }, [
         card(t("kpis"), [kpis], true), card(t("funnel"), [funnel(home.funnel)]),
         card(t("trend"), [bars(home.trend, "new_leads")]),
-        card(t("deliverability"), panel.concat([weeks])), card(t("changes"), [changes], true)])]);
+        card(t("deliverability"), panel.concat([weeks]), true), card(t("changes"), [changes], true)])]);
     }).catch(fail);
   }
 
@@ -746,19 +752,21 @@
       text.addEventListener("input", function () { diff.hidden = publish.hidden = true; problems.replaceChildren(); });
       form.addEventListener("submit", function (event) {
         event.preventDefault();
-        api("/v1/console/config/check", "POST", { files: change() }).then(function (checked) {
+        var proposal = { files: change(), expected_version: active.version };
+        api("/v1/console/config/check", "POST", proposal).then(function (checked) {
           problems.replaceChildren.apply(problems, checked.problems.map(function (problem) { return el("li", {}, [problem]); }));
           said.textContent = checked.problems.length ? checked.problems.length + t("problems_found") : t("no_problems");
           diff.textContent = checked.diff;
           diff.hidden = !checked.diff;
           publish.hidden = !(checked.problems.length === 0 && checked.diff && may("config:write"));
-        }).catch(fail);
+        }).catch(function (error) { said.textContent = failure(error); });  // the edit stays on the page
       });
       publish.addEventListener("click", function () {
         if (!window.confirm(t("confirm_push"))) { return; }
         publish.disabled = true;
         api("/v1/console/config/push", "POST", { files: change(), expected_version: active.version })
-          .then(function (pushed) { showConfig(t("pushed") + pushed.version); }).catch(fail);
+          .then(function (pushed) { showConfig(t("pushed") + pushed.version); })
+          .catch(function (error) { publish.disabled = false; said.textContent = failure(error); });
       });
       load();
       form.append(el("label", {}, [t("file"), file]), el("label", {}, [t("contents"), text]), check,

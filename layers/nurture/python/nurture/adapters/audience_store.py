@@ -87,3 +87,7 @@ class DynamoAudienceStore(DynamoTable):
 
     def progress(self, job_id: str) -> JobProgress | None:
         return job_progress([from_item(item) for item in self._query_all(keys.job_pk(job_id))])
+
+    def scan_done(self, job_id: str) -> bool:
+        """Whether the job has gone through every profile (a campaign's: handed every member to the sender)."""
+        return (progress := self.progress(job_id)) is not None and progress.done

@@ -25,9 +25,7 @@ class S3Materials:
 
     @property
     def _client(self) -> Any:
-        if self._s3 is None:
-            self._s3 = client("s3", PRESIGNING)
-        return self._s3
+        return self._s3 or client("s3", PRESIGNING)  # the shared client (adapters.aws), unless one was given
 
     def link(self, name: str) -> str | None:
         """A presigned GET of the material, saved under its own name; None when there is no such file."""

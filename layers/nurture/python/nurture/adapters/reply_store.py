@@ -33,9 +33,7 @@ class S3ReplyMail:
 
     @property
     def _client(self) -> Any:
-        if self._s3 is None:
-            self._s3 = client("s3")
-        return self._s3
+        return self._s3 or client("s3")  # the shared client (adapters.aws), unless one was given
 
     def raw(self, ses_message_id: str) -> bytes:
         """The message's bytes, read only when its size is one a reply can have."""

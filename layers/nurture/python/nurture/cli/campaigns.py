@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from nurture.adapters.audience_store import DynamoAudienceStore
     from nurture.cli.target import Target
     from nurture.config import NurtureConfig
-    from nurture.domain.audiences.scan import JobProgress
     from nurture.domain.campaigns.lifecycle import CampaignState
 
 TargetOptions = Callable[[argparse.ArgumentParser], None]
@@ -74,7 +74,7 @@ def run_campaign_command(args: argparse.Namespace, find_target: FindTarget) -> i
 def _list(config: NurtureConfig, store: Any, as_json: bool) -> int:
     from nurture.domain.campaigns.overview import campaign_rows
 
-    rows = campaign_rows(config, store.states(list(config.campaigns.campaigns)).get, _scan_done)
+    rows = campaign_rows(config, store.states(list(config.campaigns.campaigns)).get, _audiences().scan_done)
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
     else:
@@ -113,28 +113,24 @@ def _show(config: NurtureConfig, store: Any, args: argparse.Namespace, with_prog
 
 
 def _audience(job_id: str) -> dict[str, Any]:
-    progress = _progress(job_id)
+    progress = _audiences().progress(job_id)
     if progress is None:
         return {}
     return {"found": progress.matched, "profiles_scanned": progress.scanned, "parts": len(progress.parts),
             "parts_done": sum(part.done for part in progress.parts)}
 
 
-def _progress(job_id: str) -> JobProgress | None:
+def _audiences() -> DynamoAudienceStore:
     from nurture.adapters.audience_store import DynamoAudienceStore
     from nurture.settings import runtime_settings
 
-    return DynamoAudienceStore(runtime_settings().table_name).progress(job_id)
+    return DynamoAudienceStore(runtime_settings().table_name)
 
 
 def _status(state: CampaignState | None) -> str:
     from nurture.domain.campaigns.lifecycle import seen_status
 
-    return seen_status(state, _scan_done)
-
-
-def _scan_done(job_id: str) -> bool:
-    return (progress := _progress(job_id)) is not None and progress.done
+    return seen_status(state, _audiences().scan_done)
 
 
 def _schedule(config: NurtureConfig, version: int, store: Any, args: argparse.Namespace, who: str) -> int:

@@ -135,9 +135,7 @@ def _past_campaigns(config: NurtureConfig, active: ConfigVersion, table: str) ->
         known = load_config_files(active.files, f"v{active.number}").campaigns.campaigns
     except ConfigInvalid:
         known = {}
-    states = DynamoCampaignStore(table)
-    return late_campaigns(config, known, utc_now(),
-                          lambda name: state.status if (state := states.state(name)) else None)
+    return late_campaigns(config, known, utc_now(), DynamoCampaignStore(table))
 
 
 def _status(store: ConfigStore, deployed_url: str) -> int:

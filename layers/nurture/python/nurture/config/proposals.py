@@ -6,14 +6,16 @@ the CLI (it uploads the file; `nurture webhooks set` stores the secret)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Protocol
 
 from nurture.config.bundle import NurtureConfig
 from nurture.config.campaigns import Campaign, past_campaigns
 from nurture.config.loader import CONFIG_FILES, TEMPLATES
 from nurture.config.materials import material_names
 from nurture.config.sales import secrets_needed
+from nurture.domain.campaigns.lifecycle import CampaignState
 from nurture.domain.errors import ConfigInvalid
 
 MAX_FILE_BYTES = 256 * 1024  # far above any config file; a page cannot post a megabyte of YAML by mistake
@@ -33,16 +35,20 @@ def proposed_bundle(active: Mapping[str, str], changed: Mapping[str, str]) -> di
     return {**active, **changed}
 
 
+class CampaignStates(Protocol):
+    def state(self, campaign_id: str) -> CampaignState | None: ...
+
+
 def late_campaigns(config: NurtureConfig, known: Mapping[str, Campaign], now: datetime,
-                   status_of: Callable[[str], str | None]) -> list[str]:
+                   states: CampaignStates) -> list[str]:
     """Campaigns a push adds or changes whose time has passed without the target starting them: pushed, they
     would never go out. One the active version (`known`) already has as it is, sent or not, is no news; one
-    whose `status_of` is past draft was started."""
+    whose state is past draft was started."""
     window = config.sequences.send_window
     unchanged = {name for name, campaign in config.campaigns.campaigns.items() if known.get(name) == campaign}
     late = {name for name, campaign in config.campaigns.campaigns.items()
             if campaign.starts(window) <= now and name not in unchanged}
-    started = {name for name in late if status_of(name) not in (None, "draft")}
+    started = {name for name in late if (state := states.state(name)) is not None and state.status != "draft"}
     return past_campaigns(config.campaigns, window, now, exempt=unchanged | started)
 
 

@@ -42,9 +42,10 @@ def kpis_of(attributes: dict[str, Any], by_machine: bool) -> tuple[str, ...]:
         return () if attributes.get("form_kind") == "import" else ("conversions",)
     if kind == "preferences" and attributes.get("left"):
         return ("unsubscribed",)
-    if kind == "sales_feedback":  # as the report counts it: won and lost leads were taken on first
+    if kind == "sales_feedback":  # as the report counts it: won and lost leads were taken on, once
         outcome = attributes.get("outcome")
-        return ("accepted", "won") if outcome == "won" else ("accepted",) if outcome in ACCEPTED else ()
+        taken_on = ("accepted",) if outcome in ACCEPTED and attributes.get("stage_before") != "accepted" else ()
+        return (*taken_on, "won") if outcome == "won" else taken_on
     if kind == "email_bounced":  # a hard bounce only, as the deliverability guard counts it
         return ("bounced",) if attributes.get("bounce_type") == "Permanent" else ()
     return (EMAIL_KPIS[str(kind)],) if str(kind) in EMAIL_KPIS else ()

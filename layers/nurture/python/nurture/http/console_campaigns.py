@@ -44,10 +44,6 @@ NOT_FOUND = {404: problem_doc("No such campaign in the active config"), 422: pro
 CHANGED = {409: problem_doc("The campaign is not in a state this applies to (or changed meanwhile)")}
 
 
-def _scan_done(job_id: str) -> bool:
-    return (progress := audience_store().progress(job_id)) is not None and progress.done
-
-
 def _campaign(campaign_id: str) -> Campaign:
     campaign = marketer_config().campaigns.campaigns.get(campaign_id)
     if campaign is None:
@@ -62,7 +58,7 @@ def register_campaign_routes(app: Router) -> None:
         require(signed_in(app.current_event), "campaigns:read")
         config = marketer_config()
         states = campaign_store().states(list(config.campaigns.campaigns))  # one read for them all
-        return answer(200, {"campaigns": campaign_rows(config, states.get, _scan_done)})
+        return answer(200, {"campaigns": campaign_rows(config, states.get, audience_store().scan_done)})
 
     @app.get("/v1/console/campaigns/<campaign_id>", summary="A campaign: its state and what was sent and done",
              parameters=CampaignRef, **CONSOLE,
@@ -70,7 +66,7 @@ def register_campaign_routes(app: Router) -> None:
     def campaign(campaign_id: str) -> Response:
         require(signed_in(app.current_event), "campaigns:read")
         seeds = _campaign(campaign_id).seeds
-        (row,) = [row for row in campaign_rows(marketer_config(), campaign_store().state, _scan_done)
+        (row,) = [row for row in campaign_rows(marketer_config(), campaign_store().state, audience_store().scan_done)
                   if row["id"] == campaign_id]
         state = campaign_store().state(campaign_id)
         return answer(200, {**row, "seeds": list(seeds), "state": state.to_item() if state else None,

@@ -4,17 +4,18 @@ active version, pushing that change or rolling back to the version before the ac
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import msgspec
 
-from nurture.adapters.config_store import ConfigStore
+from nurture.adapters.config_store import ConfigStore, Pointer
 from nurture.config import NurtureConfig
 from nurture.config.loader import read_config_files
 from nurture.config.proposals import MAX_FILE_BYTES
 from nurture.config.versions import DEPLOYED_VERSION, ActivePointer, ConfigVersion, deployed_version, unified_diff
 from nurture.domain.clock import iso, utc_now
-from nurture.domain.console.access import require
+from nurture.domain.console.access import ConsoleUser, require
 from nurture.domain.console.audit import Change
 from nurture.domain.errors import (
     ChangeRefused,
@@ -45,12 +46,8 @@ ConfigFiles = Annotated[dict[str, Annotated[str, msgspec.Meta(max_length=MAX_FIL
 
 class ProposedChange(Input):
     files: ConfigFiles
-
-
-class PushBody(Input):
-    files: ConfigFiles
-    expected_version: Annotated[int, msgspec.Meta(ge=1, description="the active version the page showed: a newer "
-                                                                    "one makes the push a 409")]
+    expected_version: Annotated[int, msgspec.Meta(ge=1, description="the active version the page read the files "
+                                                                    "of: a newer one makes a check or push a 409")]
 
 
 class RollbackBody(Input):
@@ -74,9 +71,16 @@ def _version(number: int) -> ConfigVersion:
         raise VersionNotFound(f"There is no config version {number}.") from missing
 
 
-def _checked(files: dict[str, str], seen: int) -> tuple[dict[str, str], list[str], NurtureConfig | None]:
-    """The bundle the page proposes against version `seen`, every problem a push would meet (as `nurture config
-    push` checks a folder, less what only the CLI can do) and, when there are none, the validated config."""
+@dataclass(frozen=True)
+class _Checked:
+    active: ConfigVersion  # the version the change is made to
+    bundle: dict[str, str]  # its files with the change
+    problems: list[str]  # every problem a push would meet (as `nurture config push` checks a folder, less what
+    config: NurtureConfig | None  # only the CLI can do); the validated config when there are none
+
+
+def _checked(files: dict[str, str], seen: int) -> _Checked:
+    """A change the page proposes to version `seen`, checked."""
     from nurture.config.loader import load_config_files
     from nurture.config.proposals import console_push_problems, late_campaigns, proposed_bundle
 
@@ -90,11 +94,26 @@ def _checked(files: dict[str, str], seen: int) -> tuple[dict[str, str], list[str
         config = load_config_files(bundle, "proposed", check_template_syntax=True)
         before = load_config_files(active.files, f"v{seen}")
     except ConfigInvalid as invalid:
-        return bundle, invalid.problems, None
-    problems = late_campaigns(config, before.campaigns.campaigns, utc_now(),
-                              lambda name: state.status if (state := campaign_store().state(name)) else None)
+        return _Checked(active, bundle, invalid.problems, None)
+    problems = late_campaigns(config, before.campaigns.campaigns, utc_now(), campaign_store())
     problems += console_push_problems(config, before)
-    return bundle, problems, None if problems else config
+    return _Checked(active, bundle, problems, None if problems else config)
+
+
+def _as_seen(version: int, expected_version: int) -> None:
+    if version != expected_version:
+        raise ChangeRefused(f"The active version is now {version}, not {expected_version}: look again.")
+
+
+def _admin_change(event: object, expected_version: int) -> tuple[ConsoleUser, ConfigStore, Pointer]:
+    """Who changes the active version (an admin), the store, and the pointer as read: only if the version is
+    still the one their page showed (a stale page never overwrites a newer version)."""
+    user = signed_in(event)
+    require(user, "config:write")
+    store = _store()
+    seen = store.pointer()
+    _as_seen(seen.version, expected_version)
+    return user, store, seen
 
 
 def _summary(version: ConfigVersion) -> dict[str, object]:
@@ -140,37 +159,36 @@ def register_config_routes(app: Router) -> None:
     @app.post("/v1/console/config/check", summary="Check a change to the active version's files as a push would, "
               "and show what it changes, without storing anything", body=ProposedChange, **CONSOLE,
               responses={200: documented("The problems found and the diff", "application/json"),
+                         409: problem_doc("The active version is not the one the page read"),
                          422: problem_doc("Not config files"), **SIGNED_IN})
     def check(body: ProposedChange) -> Response:
         require(signed_in(app.current_event), "config:read")
         seen = _store().pointer().version
-        bundle, problems, _ = _checked(body.files, seen)
-        return answer(200, {"version": seen, "problems": problems,
-                            "diff": "".join(unified_diff(_version(seen).files, bundle, f"v{seen}", "proposed"))})
+        _as_seen(seen, body.expected_version)
+        checked = _checked(body.files, seen)
+        return answer(200, {"version": seen, "problems": checked.problems, "diff": "".join(
+            unified_diff(checked.active.files, checked.bundle, f"v{seen}", "proposed"))})
 
     @app.post("/v1/console/config/push", summary="Publish a change to the active version's files as the next "
-              "version and make it active (admins)", body=PushBody, **CONSOLE,
+              "version and make it active (admins)", body=ProposedChange, **CONSOLE,
               responses={200: documented("The version now active", "application/json"),
                          409: problem_doc("The active version is not the one the page showed"),
                          422: problem_doc("The change has problems: nothing was pushed"), **SIGNED_IN})
-    def push(body: PushBody) -> Response:
+    def push(body: ProposedChange) -> Response:
         from nurture.config.compiled import CompileFailed, compiled_json
         from nurture.config.versions import digest
 
-        user = signed_in(app.current_event)
-        require(user, "config:write")
-        store, now = _store(), utc_now()
-        seen = store.pointer()
-        if seen.version != body.expected_version:
-            raise ChangeRefused(f"The active version is now {seen.version}, not {body.expected_version}: look again.")
-        bundle, problems, config = _checked(body.files, seen.version)
-        if config is None:
-            raise ValidationFailed(f"{len(problems)} problem(s): nothing was pushed.",
-                                   [FieldProblem("files", "invalid", problem) for problem in problems])
-        if digest(bundle) == digest(_version(seen.version).files):
+        user, store, seen = _admin_change(app.current_event, body.expected_version)
+        now = utc_now()
+        checked = _checked(body.files, seen.version)
+        if checked.config is None:
+            raise ValidationFailed(f"{len(checked.problems)} problem(s): nothing was pushed.",
+                                   [FieldProblem("files", "invalid", problem) for problem in checked.problems])
+        bundle = checked.bundle
+        if digest(bundle) == checked.active.digest:
             raise ChangeRefused(f"This is what version {seen.version} already has: nothing to push.")
         try:
-            compiled = compiled_json(config, digest(bundle))
+            compiled = compiled_json(checked.config, digest(bundle))
         except CompileFailed:
             compiled = ""  # functions validate this version's files at each cold start instead
         try:
@@ -188,12 +206,8 @@ def register_config_routes(app: Router) -> None:
                          409: problem_doc("The active version is not the one the page showed, or is the deploy's"),
                          **SIGNED_IN})
     def rollback(body: RollbackBody) -> Response:
-        user = signed_in(app.current_event)
-        require(user, "config:write")
-        store, now = _store(), utc_now()
-        seen = store.pointer()
-        if seen.version != body.expected_version:
-            raise ChangeRefused(f"The active version is now {seen.version}, not {body.expected_version}: look again.")
+        user, store, seen = _admin_change(app.current_event, body.expected_version)
+        now = utc_now()
         if seen.version == DEPLOYED_VERSION:
             raise ChangeRefused("The active version is 1, shipped by the deploy: there is nothing before it.")
         previous = store.version(seen.version).previous

@@ -49,13 +49,11 @@ def partial_response(event: Mapping[str, Any], handle: Callable[[QueueMessage], 
         raise NotAnSqsBatch("the event is not an SQS batch: no Records list of messages with a messageId")
     failures = []
     for record in records:
-        message = QueueMessage.of(record)
         try:
-            handle(message)
+            handle(QueueMessage.of(record))  # a malformed attribute is that message's failure too
         except Exception as error:  # any failure of one message is that message's alone
             # The exception's type only: its text may quote a lead's values.
             logger.warning("message not handled: SQS delivers it again",
-                           extra={"sqs_message_id": message.message_id, "error": type(error).__name__,
-                                  "receive_count": message.receive_count})
-            failures.append({"itemIdentifier": message.message_id})
+                           extra={"sqs_message_id": str(record["messageId"]), "error": type(error).__name__})
+            failures.append({"itemIdentifier": str(record["messageId"])})
     return {"batchItemFailures": failures}

@@ -29,7 +29,7 @@ from nurture.domain.summaries import recorded
 # The top-level profile attributes the evaluator reads, for a scan's ProjectionExpression (a scan reads,
 # and pays for, whole items: the projection only keeps the answer small).
 PROFILE_ATTRIBUTES = (
-    "lead_id", "rank", "stage", "status", "sequence", "scoring", "email", "company", "title", "department",
+    "lead_id", "rank", "stage", "status", "sequence", "scoring", "email", "name", "company", "title", "department",
     "industry", "employees", "country", "language", "timezone", "custom", "consent", "first_touch", "form_kinds",
     "activity", "double_opt_in", "subscriptions",
 )
