@@ -19,7 +19,8 @@ from nurture.adapters.token_keys import token_signer
 from nurture.config import NurtureConfig, load_config
 from nurture.config.records import validated
 from nurture.config.templates import EmailTemplate
-from nurture.domain.clock import parse_iso
+from nurture.domain.clock import parse_iso, utc_now
+from nurture.domain.console.audit import Change
 from nurture.domain.errors import SendDeferred, SendRejected
 from nurture.domain.sending import message_id_for
 from nurture.domain.sequencing import SequenceState
@@ -368,7 +369,7 @@ def test_emails_already_queued_when_the_guard_pauses_are_not_sent_until_it_resum
     with time_machine.travel(moment, tick=False):
         send_queue().drain()
     assert outbox() == [] and profile(lead_id)["sequence"]["step"] == 0  # nothing sent, nothing lost
-    assert guard.resume()
+    assert guard.resume(Change("operator@example.jp", "sending.resume", "", utc_now()))
     dispatch_and_send(moment + LEASE + timedelta(minutes=1))  # the lease ran out: due again
     if not outbox():  # the lease ended outside the send window: the sender timed it to the window's next opening
         dispatch_and_send(due_at(lead_id))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from nurture import keys
+from nurture.domain.console.audit import Change
 from nurture.domain.dispatch import tick
 from nurture.local.functions import invoke
 from tests.conftest import SHARED_EVENTS
@@ -188,7 +189,7 @@ def test_a_bounce_storm_pauses_the_dispatcher_until_resumed():
     assert paused is not None and paused["reason"].startswith("bounce rate 50.00% (10 hard bounces in 20 sends")
     result = tick(*collaborators(), utc_now() + timedelta(days=30), keys.DUE_SHARDS)
     assert result.paused and result.claimed == 0
-    assert guard.resume() and guard.paused() is None
+    assert guard.resume(Change("operator@example.jp", "sending.resume", "", utc_now())) and guard.paused() is None
     assert profile(lead_id)["status"] == "bounced"
 
 

@@ -60,13 +60,9 @@ class DynamoDeliverabilityStore(PauseReader):
             return paused.item is not None and paused.item.get("paused_at") == at
         return True
 
-    def resume(self, change: Change | None = None) -> bool:
-        """Lift the pause; False when sending was not paused. A console `change` is recorded with it, only when
-        there was a pause to lift."""
-        if change is None:
-            found = self._call("delete_item", TableName=self._table,
-                               Key=item_key(keys.GUARD_PK, keys.GUARD_PAUSE_SK), ReturnValues="ALL_OLD")
-            return "Attributes" in found
+    def resume(self, change: Change) -> bool:
+        """Lift the pause, with the record of who did (from the console or the CLI), in one transaction; False,
+        and nothing recorded, when sending was not paused."""
         try:
             self._call("transact_write_items", TransactItems=[
                 {"Delete": {"TableName": self._table, "Key": item_key(keys.GUARD_PK, keys.GUARD_PAUSE_SK),

@@ -170,7 +170,11 @@ def run_sending(args: argparse.Namespace) -> int:
         return 2
     guard = DynamoDeliverabilityStore(runtime_settings().table_name)
     if args.sending_command == "resume":
-        print("sending resumed" if guard.resume() else "sending was not paused")
+        from nurture.domain.clock import utc_now
+        from nurture.domain.console.audit import Change
+
+        resumed = guard.resume(Change(target.who(), "sending.resume", "", utc_now()))  # recorded as the console's
+        print("sending resumed" if resumed else "sending was not paused")
         return 0
     settings = load_config(args.config_dir).sequences.deliverability
     verdict = judge(guard.recent_days(), settings)
