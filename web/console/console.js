@@ -401,7 +401,15 @@
     return isNaN(moment) ? String(iso || "") : moment.toLocaleString(language === "ja" ? "ja-JP" : "en-GB");
   }
 
-  function shown(value) { return value !== null && typeof value === "object" ? JSON.stringify(value) : String(value); }
+  // A profile value as text: a list by commas, an object (consent, first touch) as "key: value" pairs.
+  function shown(value) {
+    if (value === null || value === undefined) { return ""; }
+    if (Array.isArray(value)) { return value.map(shown).join(", "); }
+    if (typeof value === "object") {
+      return Object.keys(value).map(function (key) { return key + ": " + shown(value[key]); }).join(" / ");
+    }
+    return String(value);
+  }
 
   function showLead(leadId) {
     var ticket = ++showing;
