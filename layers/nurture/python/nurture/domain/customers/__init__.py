@@ -1,0 +1,1 @@
+"""Customers: leads with purchases, scored by RFM and grouped by CPM (issue 24)."""

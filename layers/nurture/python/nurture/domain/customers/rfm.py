@@ -1,0 +1,70 @@
+"""RFM scores and CPM segments of a customer from the summary of their purchases, as of a day.
+
+RFM scores recency, frequency and monetary value 5 (best) to 1 by the marketer's thresholds. CPM (customer
+portfolio management) adds the span between the first and the last purchase and sorts customers into ten
+segments: five current ones and their lapsed (離脱) counterparts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from nurture.config.customers import CpmThresholds, RfmThresholds
+
+CpmSegment = Literal["first_time", "toddler", "steady", "trendy", "loyal", "lapsed_first_time", "lapsed_toddler",
+                     "lapsed_steady", "lapsed_trendy", "lapsed_loyal"]
+CPM_NAMES: dict[CpmSegment, str] = {
+    "first_time": "初回客", "toddler": "よちよち客", "steady": "コツコツ客", "trendy": "流行客", "loyal": "優良客",
+    "lapsed_first_time": "初回離脱客", "lapsed_toddler": "よちよち離脱客", "lapsed_steady": "コツコツ離脱客",
+    "lapsed_trendy": "流行離脱客", "lapsed_loyal": "優良離脱客"}
+
+LAPSED: dict[CpmSegment, CpmSegment] = {
+    "first_time": "lapsed_first_time", "toddler": "lapsed_toddler", "steady": "lapsed_steady",
+    "trendy": "lapsed_trendy", "loyal": "lapsed_loyal"}
+
+
+@dataclass(frozen=True)
+class Purchases:
+    """What the scores read of a customer's purchases."""
+
+    first: date
+    last: date
+    count: int
+    total: int  # yen
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or self.last < self.first or self.total < 0:
+            raise ValueError("a customer has a purchase or more, the last not before the first, a total of 0 or more")
+
+
+@dataclass(frozen=True)
+class Rfm:
+    recency: int
+    frequency: int
+    monetary: int
+
+
+def _at_least(value: int, thresholds: list[int]) -> int:
+    """1 below the first threshold, up to 5 at or above the last."""
+    return 1 + sum(value >= threshold for threshold in thresholds)
+
+
+def rfm(purchases: Purchases, today: date, thresholds: RfmThresholds) -> Rfm:
+    days = (today - purchases.last).days
+    recency = 5 - sum(days > limit for limit in thresholds.recency_days)
+    return Rfm(recency, _at_least(purchases.count, thresholds.frequency),
+               _at_least(purchases.total, thresholds.monetary))
+
+
+def cpm_segment(purchases: Purchases, today: date, thresholds: CpmThresholds) -> CpmSegment:
+    settled = (purchases.last - purchases.first).days >= thresholds.settled_after_days
+    high = purchases.total >= thresholds.high_total
+    current: CpmSegment
+    if purchases.count == 1:
+        current = "first_time"
+    elif high:
+        current = "loyal" if settled else "trendy"
+    else:
+        current = "steady" if settled else "toddler"
+    return LAPSED[current] if (today - purchases.last).days >= thresholds.lapsed_after_days else current
