@@ -87,7 +87,8 @@ TABLE_ACTIONS = {
 CAMPAIGN_ITEMS = {"dispatcher": ["dynamodb:PutItem"], "audience": ["dynamodb:UpdateItem", "dynamodb:GetItem"]}
 CAMPAIGN_KEYS = [keys.campaign_pk("*"), keys.job_pk("*")]
 # The dispatcher removes double opt-in leads never confirmed: a marker, then the lead's and its browsers' items and
-# its address's claim. Never a suppression entry, a campaign, a counter or a duplicate guard.
+# its address's claim. Never a suppression entry, a campaign, a counter or a duplicate guard. The same grants on
+# leads' items serve the customers' reviews (a customer's purchases read, its review entry and segment move written).
 UNCONFIRMED_REMOVAL = {"dispatcher": ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem",
                                       "dynamodb:BatchWriteItem"]}
 UNCONFIRMED_REMOVAL_KEYS = [keys.lead_pk("*"), keys.visitor_pk("*"), keys.email_claim_pk("*")]
@@ -270,6 +271,8 @@ class NurtureStack(Stack):
                   description="Attach to sales tooling's role: hot leads, lookups, feedback")
         CfnOutput(self, "SalesErasurePolicyArn", value=sales.erasure.managed_policy_arn,
                   description="Attach to whoever may erase leads (DELETE /v1/leads/{lead_id})")
+        CfnOutput(self, "PurchasesPolicyArn", value=sales.purchases.managed_policy_arn,
+                  description="Attach to the shop or ERP that records customers' orders (POST /v1/purchases)")
         if monitoring.dashboard_url:
             CfnOutput(self, "DashboardUrl", value=monitoring.dashboard_url, description="Is Nurture healthy?")
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn,

@@ -1,7 +1,7 @@
 """Dispatcher function: each EventBridge Scheduler tick, queue the leads whose step email is due, start
 the campaigns whose time has come, remove the double opt-in leads never confirmed in time, chase
-salespeople's overdue verdicts on hot leads, queue the seminar reminders due and offer free seminar seats to
-their waitlists."""
+salespeople's overdue verdicts on hot leads, queue the seminar reminders due, offer free seminar seats to
+their waitlists and review the customers whose RFM scores or CPM segment may have moved."""
 
 from datetime import datetime
 from functools import cache
@@ -17,9 +17,11 @@ from nurture.adapters.campaign_store import DynamoCampaignStore
 from nurture.adapters.dispatch_store import DynamoDispatchStore
 from nurture.adapters.event_store import DynamoRegistrations
 from nurture.adapters.lead_store import DynamoLeadStore
+from nurture.adapters.purchase_store import DynamoPurchaseStore
 from nurture.adapters.send_queue import SendQueue
 from nurture.domain.campaigns.start import release_held, start_due_campaigns
 from nurture.domain.clock import utc_now
+from nurture.domain.customers.review import review_customers
 from nurture.domain.dispatch import tick
 from nurture.domain.errors import StoreUnavailable
 from nurture.domain.events.reminders import queue_reminders
@@ -44,6 +46,11 @@ def lead_store() -> DynamoLeadStore:
 @cache
 def registrations() -> DynamoRegistrations:
     return DynamoRegistrations(runtime_settings().table_name)
+
+
+@cache
+def purchase_store() -> DynamoPurchaseStore:
+    return DynamoPurchaseStore(runtime_settings().table_name)
 
 
 @cache
@@ -74,6 +81,23 @@ def chase(now: datetime) -> dict[str, int]:
     if chased.failed:
         logger.error("overdue verdicts not chased: tried again next tick", extra={"leads": chased.failed})
     return {"verdicts_reminded": chased.reminded, "verdicts_escalated": chased.escalated}
+
+
+def customers(now: datetime) -> dict[str, int]:
+    """The customers' reviews due: one that cannot be done now is logged and done next tick; nothing here stops
+    the step emails and campaigns."""
+    config = marketer_config()
+    try:
+        result = review_customers(purchase_store(), now, config.scoring.customers, config.scoring.timezone,
+                                  config.api.event_retention_days)
+    except StoreUnavailable:
+        logger.exception("customers' reviews could not be read: tried again next tick")
+        return {"customers_reviewed": 0, "customers_moved": 0}
+    if result.reviewed:
+        logger.info("customers reviewed", extra={"reviewed": result.reviewed, "moved": result.moved})
+    if result.failed:
+        logger.error("customers not reviewed: tried again next tick", extra={"leads": result.failed})
+    return {"customers_reviewed": result.reviewed, "customers_moved": result.moved}
 
 
 def seminars(queue: SendQueue, now: datetime) -> tuple[int, int]:
@@ -108,7 +132,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info("unconfirmed leads removed", extra={"count": removed})
     # Alerts to salespeople are no marketing email: they go out whatever the deliverability pause; nor are the
     # reminders of a seminar a person registered for.
-    verdicts = chase(now)
+    background = chase(now) | customers(now)  # neither is marketing email: both go on whatever the pause
     reminders, seats = seminars(queue, now)
     result = tick(store, queue, now, keys.DUE_SHARDS)
     if result.claimed:
@@ -119,7 +143,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         # Campaigns wait too: started now, every email would be skipped as paused.
         logger.warning("sending is paused by the deliverability guard: nothing dispatched")
         return {"due": 0, "dispatched": 0, "lost_races": 0, "paused": True, "unconfirmed_removed": removed,
-                "reminders_queued": reminders, "seats_offered": seats, **verdicts}
+                "reminders_queued": reminders, "seats_offered": seats, **background}
     campaign_store, audience_store, audience_queue = campaign_collaborators()
     campaigns = start_due_campaigns(campaign_store, audience_store, audience_queue, config_version, now)
     released = release_held(campaign_store, queue, now)
@@ -137,4 +161,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
                      extra={"campaigns": campaigns.dropped})
     return {"due": result.due, "dispatched": result.claimed, "lost_races": result.lost_races,
             "campaigns_started": campaigns.started, "campaigns_decided": campaigns.decided, "held_released": released,
-            "unconfirmed_removed": removed, "reminders_queued": reminders, "seats_offered": seats, **verdicts}
+            "unconfirmed_removed": removed, "reminders_queued": reminders, "seats_offered": seats, **background}

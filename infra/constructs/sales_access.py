@@ -1,4 +1,5 @@
-"""The managed policies sales tooling attaches: one to consume hot leads, one to erase leads, given apart."""
+"""The managed policies integrations attach, each given apart: sales tooling's (consume hot leads), erasure's, and
+a shop's or an ERP's (record purchases)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ def _is_erasure(route: ApiRoute) -> bool:
     return route.iam and route.method == "DELETE"
 
 
+def _is_purchases(route: ApiRoute) -> bool:
+    """POST /v1/purchases: orders from a shop or an ERP, which needs nothing else of the sales API."""
+    return route.iam and route.path == "/v1/purchases"
+
+
 class SalesAccess(Construct):
     def __init__(self, scope: Construct, construct_id: str, queue: sqs.IQueue, api: apigwv2.HttpApi) -> None:
         super().__init__(scope, construct_id)
@@ -34,7 +40,8 @@ class SalesAccess(Construct):
                              "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
                     resources=[queue.queue_arn],
                 ),
-                self._invoke([route for route in ROUTES if route.iam and not _is_erasure(route)]),
+                self._invoke([route for route in ROUTES
+                              if route.iam and not _is_erasure(route) and not _is_purchases(route)]),
             ],
         )
         self.erasure = iam.ManagedPolicy(
@@ -42,6 +49,12 @@ class SalesAccess(Construct):
             "ErasurePolicy",
             description="Attach to whoever answers erasure requests: delete a lead and its activity",
             statements=[self._invoke([route for route in ROUTES if _is_erasure(route)])],
+        )
+        self.purchases = iam.ManagedPolicy(
+            self,
+            "PurchasesPolicy",
+            description="Attach to the shop or ERP that sends customers' orders: record purchases, nothing else",
+            statements=[self._invoke([route for route in ROUTES if _is_purchases(route)])],
         )
 
     def _invoke(self, routes: list[ApiRoute]) -> iam.PolicyStatement:

@@ -76,7 +76,7 @@ def test_the_handler_takes_published_scheduled_events(name):
     response = invoke("dispatcher", json.loads((SHARED_EVENTS / name).read_text(encoding="utf-8")))
     assert set(response) == {"due", "dispatched", "lost_races", "campaigns_started", "campaigns_decided",
                              "held_released", "unconfirmed_removed", "verdicts_reminded", "verdicts_escalated",
-                             "reminders_queued", "seats_offered"}
+                             "reminders_queued", "seats_offered", "customers_reviewed", "customers_moved"}
 
 
 def test_scoring_the_lead_meanwhile_leaves_the_claim_standing():

@@ -289,7 +289,7 @@ def test_the_sample_tick_runs_the_dispatcher():
     assert invoke("dispatcher", event) == {"due": 0, "dispatched": 0, "lost_races": 0, "campaigns_started": [],
                                            "campaigns_decided": [], "held_released": 0, "unconfirmed_removed": 0,
                                            "reminders_queued": 0, "seats_offered": 0, "verdicts_reminded": 0,
-                                           "verdicts_escalated": 0}
+                                           "verdicts_escalated": 0, "customers_reviewed": 0, "customers_moved": 0}
 
 
 def test_a_scanner_burst_right_after_delivery_scores_nothing_and_a_person_a_minute_later_does():

@@ -405,7 +405,7 @@ def test_lambda_packages_hold_only_what_they_should(synthesized):
 def test_outputs_give_the_cli_and_sales_what_they_need(synthesized):
     template, _ = synthesized
     assert {"ApiUrl", "SalesApiUrl", "TableName", "SigningKeyParameter", "HandoffQueueUrl", "SalesConsumerPolicyArn",
-            "SalesErasurePolicyArn", "ConsoleUrl", "ConsoleBucketName", "ConsoleUserPoolId",
+            "SalesErasurePolicyArn", "PurchasesPolicyArn", "ConsoleUrl", "ConsoleBucketName", "ConsoleUserPoolId",
             "ConsoleClientId"} <= set(template.find_outputs("*"))
 
 
@@ -569,9 +569,10 @@ def test_sales_consumer_policy_consumes_the_queue_reads_leads_sends_feedback_own
     }
 
 
-def test_sales_erasure_policy_erases_leads_and_nothing_else(synthesized):
+def test_the_erasure_and_purchases_policies_grant_their_one_route_each(synthesized):
     template, _ = synthesized
     assert _granted(template, "SalesErasurePolicyArn") == {"execute-api:Invoke": {"/$default/DELETE/v1/leads/*"}}
+    assert _granted(template, "PurchasesPolicyArn") == {"execute-api:Invoke": {"/$default/POST/v1/purchases"}}
 
 
 def _synthesized_with(tmp_path: Path, **context: object) -> tuple[Template, Path]:

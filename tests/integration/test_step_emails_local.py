@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
+from pathlib import Path
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -110,3 +114,41 @@ def test_a_reply_from_the_outbox_is_recorded_stops_the_step_emails_and_hands_the
     lead = wait_for(lambda: [p for p in sending_system.items(f"LEAD#{lead_id}", "PROFILE")
                              if p.get("stage") == "handed_off"], seconds=30)[0]
     assert lead["sequence"]["stopped"] == "handed_off" and "due_sk" not in lead
+
+
+def test_imported_purchases_make_a_loyal_customer_who_gets_the_cross_sell_email(sending_system: RunningSystem,
+                                                                                 tmp_path: Path):
+    # Given a lead, and the shop's orders file saved by Excel in Japan: two orders, one the licence
+    lead_id = sending_system.submit("/v1/forms/contact", {"email": "buyer@example.co.jp", "name": "購入 太郎",
+                                                          "company": "株式会社バイヤー", "consent": True})
+    today = datetime.now(ZoneInfo("Asia/Tokyo")).date()
+    orders = tmp_path / "orders.csv"
+    orders.write_bytes("\r\n".join([
+        "注文番号,購入日,メールアドレス,金額,商品名",
+        f"X-1,{today - timedelta(days=60):%Y/%m/%d},buyer@example.co.jp,\"30,000円\",研修",
+        f"X-2,{today:%Y/%m/%d},buyer@example.co.jp,\"120,000円\",在庫分析ライセンス",
+        f"X-3,{today:%Y/%m/%d},nobody@example.co.jp,5000,研修", ""]).encode("cp932"))
+
+    # When it is imported
+    imported = sending_system.cli("purchases", "import", str(orders), "--json")
+
+    # Then both orders are recorded and the unknown customer's row is reported
+    assert imported.returncode == 0, imported.stderr
+    assert json.loads(imported.stdout) | {"encoding": None} == {
+        "rows": 3, "encoding": None, "to_record": 3, "repeated_orders": 0, "rejected": [], "recorded": 2,
+        "unchanged": 0, "unknown_customers": [4], "failed": []}
+    # And the tick makes the lead a trendy customer (流行客: two orders, ¥150,000), in the loyal customers' segment
+    standing = wait_for(lambda: sending_system.items(f"LEAD#{lead_id}", "PROFILE")[0].get("customer"), seconds=30)
+    assert (standing["segment"], standing["orders"], standing["total"]) == ("trendy", 2, 150_000)
+    preview = sending_system.cli("segment", "preview", "loyal_customers", "--limit", "100", "--json")
+    assert lead_id in {row["lead_id"] for row in json.loads(preview.stdout)["sample"]}
+    # And the licence enrols the customer in the cross-sell sequence: its email is in the outbox
+    training = "在庫分析ライセンスをご購入のお客様へ：導入研修のご案内"
+    assert wait_for(lambda: training in _subjects_to(sending_system, "buyer@example.co.jp"), seconds=60)
+
+
+def _subjects_to(system: RunningSystem, address: str) -> list[str]:
+    numbers = re.findall(r"href='/_outbox/(\d+)'>[^<]*</a></td><td>" + re.escape(address),
+                         system.request("GET", "/_outbox").body.decode())
+    return [str(message_from_bytes(system.request("GET", f"/_outbox/{number}.eml").body, policy=default)["Subject"])
+            for number in numbers]

@@ -12,6 +12,7 @@ from nurture.domain.importing import ImportRefused
 from nurture.domain.text import email_key, normalize_email
 
 ZONE = "Asia/Tokyo"
+TODAY = date(2026, 12, 1)
 LEAD = "0123456789abcdef0123456789abcdef"
 
 
@@ -39,9 +40,10 @@ def test_a_shift_jis_file_with_japanese_headers_is_read_and_bad_rows_are_reporte
         "A-1003,昨日,jiro@example.co.jp,3000,研修",
         "A-1004,2026-11-22,not-an-address,3000,研修",
         "A-1001,2026/11/20,Taro@Example.co.jp,12800,在庫分析ライセンス",
+        "A-1005,2026/12/02,saburo@example.co.jp,3000,研修",
         "",
-    ]), ZONE)
-    assert plan.encoding == "cp932" and plan.rows == 5
+    ]), ZONE, TODAY)
+    assert plan.encoding == "cp932" and plan.rows == 6
     (bought,) = plan.purchases
     assert (bought.row, bought.order_id, bought.on, bought.amount, bought.product) == (
         2, "A-1001", date(2026, 11, 20), 12800, "在庫分析ライセンス")
@@ -49,28 +51,29 @@ def test_a_shift_jis_file_with_japanese_headers_is_read_and_bad_rows_are_reporte
     assert [(r.row, r.reasons) for r in plan.rejected] == [
         (3, ["amount: is negative"]),
         (4, ["date: is not a date (2026/11/20, 2026-11-20 or 2026年11月20日)"]),
-        (5, ["email: is not an email address"])]
+        (5, ["email: is not an email address"]),
+        (7, ["date: is after today"])]
     assert plan.repeated_orders == 1  # the same order again: counted once
     assert "not-an-address" not in repr(plan.rejected)
 
 
 def test_a_customer_may_be_named_by_lead_id_and_english_headers_are_read():
     plan = plan_purchases(csv_bytes(["Order ID,Order Date,Lead ID,Total,SKU",
-                                     f"B-1,2026-10-01,{LEAD.upper()},5000,ABC-1"], "utf-8"), ZONE)
+                                     f"B-1,2026-10-01,{LEAD.upper()},5000,ABC-1"], "utf-8"), ZONE, TODAY)
     (bought,) = plan.purchases
     assert (bought.customer, bought.amount, bought.product) == (f"lead:{LEAD}", 5000, "ABC-1")
 
 
 def test_a_file_without_an_order_date_amount_or_customer_column_is_refused_whole():
     with pytest.raises(ImportRefused, match="注文番号"):
-        plan_purchases(csv_bytes(["購入日,メールアドレス,金額", "2026/11/20,a@example.jp,100"]), ZONE)
+        plan_purchases(csv_bytes(["購入日,メールアドレス,金額", "2026/11/20,a@example.jp,100"]), ZONE, TODAY)
     with pytest.raises(ImportRefused, match="email or lead id"):
-        plan_purchases(csv_bytes(["注文番号,購入日,金額", "A,2026/11/20,100"]), ZONE)
+        plan_purchases(csv_bytes(["注文番号,購入日,金額", "A,2026/11/20,100"]), ZONE, TODAY)
 
 
 def test_a_customers_purchases_sum_up_for_rfm_and_cpm():
     plan = plan_purchases(csv_bytes(["注文番号,購入日,メールアドレス,金額",
                                      "1,2025/12/01,a@example.jp,1000", "2,2026/06/01,a@example.jp,2500",
-                                     "3,2026/03/01,a@example.jp,500"]), ZONE)
+                                     "3,2026/03/01,a@example.jp,500"]), ZONE, TODAY)
     totals = summary(plan.purchases)
     assert (totals.first, totals.last, totals.count, totals.total) == (date(2025, 12, 1), date(2026, 6, 1), 3, 4000)

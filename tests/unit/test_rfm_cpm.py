@@ -6,8 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from nurture.config.customers import CpmThresholds, RfmThresholds
+from nurture.config.customers import CpmThresholds, CustomerScoring, RfmThresholds
 from nurture.config.records import validated
+from nurture.domain.customers.review import Bought, next_review_day, standing_of
 from nurture.domain.customers.rfm import CPM_NAMES, Purchases, cpm_segment, rfm
 
 TODAY = date(2026, 12, 5)
@@ -67,3 +68,15 @@ def test_a_summary_without_purchases_or_ending_before_it_began_is_refused():
         Purchases(first=TODAY, last=TODAY, count=0, total=0)
     with pytest.raises(ValueError):
         Purchases(first=TODAY, last=TODAY - timedelta(days=1), count=2, total=0)
+
+
+def test_the_review_counts_only_the_days_a_customer_can_move():
+    scoring = CustomerScoring()
+    standing = standing_of([Bought(date(2026, 1, 1), 1000)], date(2026, 1, 10), scoring)
+    days = []
+    today: date | None = date(2026, 1, 10)
+    while today is not None:
+        today = next_review_day(standing.purchases, today, scoring)
+        days.append(today)
+    # The day after each recency line (30, 90, 180, 365 days) and the lapse (180 days), then never again.
+    assert days == [date(2026, 2, 1), date(2026, 4, 2), date(2026, 6, 30), date(2026, 7, 1), date(2027, 1, 2), None]

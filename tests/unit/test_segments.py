@@ -94,6 +94,7 @@ EVERY_KIND = {
     "forms": {"forms": ["contact"]}, "form_kinds": {"form_kinds": ["seminar"]},
     "activity": {"activity": {"type": "page_view", "url_group": "pricing", "within_days": 3}},
     "source": {"source": ["expo"]}, "consent": {"consent": ["granted"]}, "subscribed": {"subscribed": True},
+    "customer_segment": {"customer_segment": ["loyal"]}, "bought": {"bought": ["研修"]},
 }
 
 
@@ -227,6 +228,16 @@ def test_consent_status_stage_and_source_read_the_profile_as_the_lead_view_shows
     assert matches({"status": ["dormant"]}, {**STORED, "sequence": {"stopped": "sunset"}})
     assert matches({"stage": ["nurturing"]}, without("stage"))
     assert matches({"source": ["expo-2026-autumn"]}) and not matches({"source": ["expo-2026-autumn"]}, {})
+
+
+def test_customers_are_selected_by_their_cpm_segment_and_by_what_they_bought():
+    customer = {**STORED, "customer": {"segment": "lapsed_loyal", "orders": Decimal("4")}, "products": {"研修", "保守"}}
+    assert matches({"customer_segment": ["lapsed_loyal", "loyal"]}, customer)
+    assert not matches({"customer_segment": ["loyal"]}, customer) and not matches({"customer_segment": ["loyal"]})
+    assert matches({"bought": ["保守", "ライセンス"]}, customer) and not matches({"bought": ["ライセンス"]}, customer)
+    assert not matches({"bought": ["研修"]})  # a lead that bought nothing
+    assert problems({"bad": {"customer_segment": ["regular"]}}).startswith(
+        "segments.bad.customer_segment.0: Input should be 'first_time', 'toddler'")
 
 
 # --- the config's checks ----------------------------------------------------------------------------------

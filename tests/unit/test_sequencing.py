@@ -73,6 +73,21 @@ def test_rank_change_switches_sequence_without_resending():
     assert step is not None and step.template == "case_study"  # know-how already received: skipped
 
 
+def test_a_customer_who_bought_the_licence_moves_to_the_cross_sell_sequence_whatever_its_rank():
+    state = update_enrollment(None, WARM, CONFIG, MONDAY)
+    assert state is not None and state.sequence == "warm_nurture"
+    bought = replace(WARM, products=frozenset({"在庫分析ライセンス"}), customer_segment="first_time")
+    moved = update_enrollment(state, bought, CONFIG, MONDAY)
+    assert moved is not None and moved.sequence == "cross_sell" and current_step(moved, CONFIG).template == \
+        "cross_sell_training"
+    assert update_enrollment(None, replace(WARM, products=frozenset({"研修"})), CONFIG, MONDAY).sequence == \
+        "warm_nurture"  # another product: no customer sequence names it
+    stay = replace(CONFIG, on_rank_change="stay")
+    assert update_enrollment(state, bought, stay, MONDAY).sequence == "cross_sell"  # buying is no rank change
+    # A customer sequence goes on after sales' "won": its stop rules leave out converted
+    assert update_enrollment(moved, replace(bought, stage="won"), CONFIG, MONDAY).stopped is None
+
+
 def test_stop_rules_end_the_sequence():
     state = update_enrollment(None, WARM, CONFIG, MONDAY)
     handed_off = update_enrollment(state, replace(WARM, stage="handed_off"), CONFIG, MONDAY)

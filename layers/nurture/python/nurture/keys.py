@@ -127,6 +127,31 @@ def account_pk(company_key: str) -> str:
 ACCOUNT_OWNER_SK = "OWNER"
 
 
+PURCHASE_PREFIX = "PURCHASE#"
+
+
+def purchase_sk(order_id: str) -> str:
+    """Under a customer's lead: one order, kept as long as the lead (RFM and CPM read every purchase)."""
+    return f"{PURCHASE_PREFIX}{order_id}"
+
+
+def order_pk(order_id: str) -> str:
+    """That an order was recorded, whoever bought it: an order id counts once. Its hash names it: no lead's."""
+    return f"ORDER#{hashlib.sha256(order_id.encode()).hexdigest()[:32]}"
+
+
+ORDER_SK = "ORDER"
+# Under a customer's lead: when its RFM scores and CPM segment are next to be worked out (a purchase: at once; else
+# the day a score or segment moves by time alone), in the sparse due index like a verdict deadline.
+CUSTOMER_REVIEW_SK = "CUSTOMER"
+CUSTOMERS_DUE = "DUE#CUSTOMERS"
+
+
+def revenue_pk(month: str) -> str:
+    """A month's orders and revenue (YYYY-MM of the purchase date), with no lead in them: erasure keeps them."""
+    return f"REVENUE#{month}"
+
+
 def suppression_pk(email_key: str) -> str:
     return f"SUPPRESS#{email_key}"
 

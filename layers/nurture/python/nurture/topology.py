@@ -162,7 +162,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                      trigger="receipt", reserved_concurrency=5),
         # Sales tooling is an integration or two; ten bound a runaway script.
         FunctionSpec("sales_api", "functions.sales_api.handler", "functions/sales_api", 512, 10,
-                     "Sales API: leads, ranks, feedback and erasure", reserved_concurrency=10),
+                     "Sales API: leads, ranks, feedback, purchases and erasure", reserved_concurrency=10),
         # A page is a few reads of one lead or one index page; ten at once serve a marketing team and its sales.
         FunctionSpec("console", "functions.console.handler", "functions/console", 512, 10,
                      "The marketer's console API: leads, their timeline and score over time", reserved_concurrency=10),
@@ -192,6 +192,7 @@ ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("POST", "/v1/leads/{lead_id}/owner", "sales_api", "sales", iam=True),
     ApiRoute("POST", "/v1/leads/{lead_id}/activities", "sales_api", "sales", iam=True),
     ApiRoute("POST", "/v1/leads/{lead_id}/subscriptions", "sales_api", "sales", iam=True),
+    ApiRoute("POST", "/v1/purchases", "sales_api", "sales", iam=True),
     ApiRoute("GET", "/v1/tasks", "sales_api", "sales", iam=True),
     ApiRoute("POST", "/v1/tasks/{task_id}/outcome", "sales_api", "sales", iam=True),
     ApiRoute("DELETE", "/v1/leads/{lead_id}", "sales_api", "sales", iam=True),

@@ -257,6 +257,11 @@ class DynamoTable:
     def profile(self, lead_id: str, projection: str | None = None) -> dict[str, Any] | None:
         return self._get(keys.lead_pk(lead_id), keys.PROFILE, projection)
 
+    def find_lead_id(self, email_key: str) -> str | None:
+        """The lead that owns an address (its email claim)."""
+        claim = self._get(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK)
+        return str(claim["lead_id"]) if claim else None
+
     def profiles_of(self, lead_ids: list[str], consistent: bool = True,
                     projection: tuple[str, ...] = ()) -> dict[str, dict[str, Any]]:
         """The profiles of these leads, by lead id (an erased lead's is missing): a BatchGetItem per 100."""
@@ -299,11 +304,6 @@ class DynamoTable:
         """A transaction's Put of a marker that `activity` was recorded, new or refused, kept as long as it."""
         return self._put_new(pk, sk, {"event_sk": keys.event_sk(activity.occurred_at, activity.event_id),
                                       "expires_at": activity.expires_at})
-
-    def find_lead_id(self, email_key: str) -> str | None:
-        """The lead that owns an address (its email claim)."""
-        claim = self._get(keys.email_claim_pk(email_key), keys.EMAIL_CLAIM_SK)
-        return str(claim["lead_id"]) if claim else None
 
     def _query_all(self, pk: str, sk_prefix: str | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a partition, or those whose sort key starts with `sk_prefix`."""

@@ -1,5 +1,6 @@
-"""Leads in and out as lists: `nurture import` (a business-card CSV), `nurture export`, and `nurture activity
-import` (what staff did with leads offline, as a CSV), on the local system or a deployed stack."""
+"""Leads in and out as lists: `nurture import` (a business-card CSV), `nurture export`, `nurture activity import`
+(what staff did with leads offline, as a CSV) and `nurture purchases import` (customers' orders, as a CSV), on the
+local system or a deployed stack."""
 
 from __future__ import annotations
 
@@ -56,6 +57,17 @@ def add_list_commands(commands: Any, target_options: Any) -> None:
     records.add_argument("--json", action="store_true", help="the summary as one JSON object")
     target_options(records)
 
+    purchases = commands.add_parser("purchases", help="customers' purchases: RFM scores and CPM segments")
+    purchase_commands = purchases.add_subparsers(dest="purchases_command", required=True)
+    orders = purchase_commands.add_parser(
+        "import", help="record a CSV's orders on their customers' leads, as POST /v1/purchases does: each order once")
+    orders.add_argument("file", type=Path, help="CSV with a header row (UTF-8, UTF-8 with BOM or Shift_JIS): order "
+                                                "id, date, amount, product, and the customer's email or lead id")
+    orders.add_argument("--encoding", help="force the file's encoding (utf-8, utf-8-sig, cp932, ...)")
+    orders.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    orders.add_argument("--json", action="store_true", help="the summary as one JSON object")
+    target_options(orders)
+
 
 def _pairs(text: str, separator: str, usage: str) -> dict[str, str]:
     """`A<sep>B,C<sep>D` as {A: B, C: D}, split at each item's last separator; ValueError(`usage`) otherwise."""
@@ -82,66 +94,94 @@ def _starts(text: str, types: Any) -> dict[str, Any]:
     return starts
 
 
-def run_import(args: argparse.Namespace, target_of: Any) -> int:
-    from nurture.adapters.lead_store import DynamoLeadStore
-    from nurture.config import load_config
-    from nurture.domain.clock import utc_now
-    from nurture.domain.importing import ImportRefused, plan_import, run_import
+def _list_import(args: argparse.Namespace, target_of: Any, plan: Callable[[], Any],
+                 planned: Callable[[Any], dict[str, Any]], record: Callable[[Any, str], Any],
+                 readable: Callable[[dict[str, Any], bool], str]) -> int:
+    """The imports' one flow: read the file (refused whole: exit 1), count it, record it unless --dry-run, then
+    print the summary; exit 1 when rows failed to be stored, 2 without a target."""
+    from nurture.domain.importing import ImportRefused
 
     try:
-        starts = _starts(args.subscriptions, load_config(args.config_dir).subscriptions.types)
-        plan = plan_import(args.file.read_bytes(), args.source, args.consent_basis, args.encoding,
-                           column_overrides(args.mapping), args.overwrite, starts)
+        made = plan()
     except (OSError, ValueError, ImportRefused) as refused:
         print(f"import refused: {refused}", file=sys.stderr)
         return 1
-    summary: dict[str, Any] = {"rows": plan.rows, "encoding": plan.encoding, "to_import": len(plan.submissions),
-                               "duplicates_in_file": plan.duplicates_in_file,
-                               "rejected": [asdict(rejected) for rejected in plan.rejected]}
+    summary: dict[str, Any] = {"rows": made.rows, "encoding": made.encoding, **planned(made),
+                               "rejected": [asdict(rejected) for rejected in made.rejected]}
     if not args.dry_run:
         target = target_of(args)
         if target is None:
             return 2
-        retention = load_config(args.config_dir).api.event_retention_days
-        progress = terminal_progress()
-        outcome = run_import(plan, args.source, DynamoLeadStore(target.environment["TABLE_NAME"]), utc_now(),
-                             retention, progress)
-        summary |= {"created": outcome.created, "updated": outcome.updated, "unchanged": outcome.unchanged,
-                    "failed": [asdict(failed) for failed in outcome.failed]}
-    print(json.dumps(summary, ensure_ascii=False) if args.json else _readable(summary, args.dry_run))
+        summary |= asdict(record(made, target.environment["TABLE_NAME"]))  # its counts, and the rows not stored
+    print(json.dumps(summary, ensure_ascii=False) if args.json else readable(summary, args.dry_run))
     return 1 if summary.get("failed") else 0
+
+
+def run_import(args: argparse.Namespace, target_of: Any) -> int:
+    from nurture.adapters.lead_store import DynamoLeadStore
+    from nurture.config import load_config
+    from nurture.domain.clock import utc_now
+    from nurture.domain.importing import plan_import, run_import
+
+    config = load_config(args.config_dir)
+    return _list_import(
+        args, target_of,
+        lambda: plan_import(args.file.read_bytes(), args.source, args.consent_basis, args.encoding,
+                            column_overrides(args.mapping), args.overwrite,
+                            _starts(args.subscriptions, config.subscriptions.types)),
+        lambda plan: {"to_import": len(plan.submissions), "duplicates_in_file": plan.duplicates_in_file},
+        lambda plan, table: run_import(plan, args.source, DynamoLeadStore(table), utc_now(),
+                                       config.api.event_retention_days, terminal_progress()),
+        _readable)
 
 
 def run_activity_import(args: argparse.Namespace, target_of: Any) -> int:
     from nurture.adapters.lead_store import DynamoLeadStore
     from nurture.config import load_config
     from nurture.domain.clock import utc_now
-    from nurture.domain.importing import ImportRefused
     from nurture.domain.sales.offline import Defaults, plan_activity_import, run_activity_import
 
     config, now = load_config(args.config_dir), utc_now()
     retention = config.api.event_retention_days
-    try:
-        plan = plan_activity_import(args.file.read_bytes(), config.scoring, now, retention,
-                                    Defaults(args.kind, args.at, args.by), args.encoding,
-                                    column_overrides(args.mapping))
-    except (OSError, ValueError, ImportRefused) as refused:
-        print(f"import refused: {refused}", file=sys.stderr)
-        return 1
-    summary: dict[str, Any] = {"rows": plan.rows, "encoding": plan.encoding, "ignored_columns": plan.ignored_columns,
-                               "to_record": len(plan.entries),
-                               "rejected": [asdict(rejected) for rejected in plan.rejected]}
-    if not args.dry_run:
-        target = target_of(args)
-        if target is None:
-            return 2
-        progress = terminal_progress()
-        outcome = run_activity_import(plan, DynamoLeadStore(target.environment["TABLE_NAME"]), config.scoring, now,
-                                      retention, progress)
-        summary |= {"recorded": outcome.recorded, "unchanged": outcome.unchanged, "not_leads": outcome.not_leads,
-                    "failed": [asdict(failed) for failed in outcome.failed]}
-    print(json.dumps(summary, ensure_ascii=False) if args.json else _readable_activity(summary, args.dry_run))
-    return 1 if summary.get("failed") else 0
+    return _list_import(
+        args, target_of,
+        lambda: plan_activity_import(args.file.read_bytes(), config.scoring, now, retention,
+                                     Defaults(args.kind, args.at, args.by), args.encoding,
+                                     column_overrides(args.mapping)),
+        lambda plan: {"ignored_columns": plan.ignored_columns, "to_record": len(plan.entries)},
+        lambda plan, table: run_activity_import(plan, DynamoLeadStore(table), config.scoring, now, retention,
+                                                terminal_progress()),
+        _readable_activity)
+
+
+def run_purchase_import(args: argparse.Namespace, target_of: Any) -> int:
+    from zoneinfo import ZoneInfo
+
+    from nurture.adapters.purchase_store import DynamoPurchaseStore
+    from nurture.config import load_config
+    from nurture.domain.clock import utc_now
+    from nurture.domain.customers.purchases import plan_purchases, record_purchases
+
+    config, now = load_config(args.config_dir), utc_now()
+    zone = config.scoring.timezone
+    return _list_import(
+        args, target_of,
+        lambda: plan_purchases(args.file.read_bytes(), zone, now.astimezone(ZoneInfo(zone)).date(), args.encoding),
+        lambda plan: {"to_record": len(plan.purchases), "repeated_orders": plan.repeated_orders},
+        lambda plan, table: record_purchases(plan.purchases, DynamoPurchaseStore(table), now, zone,
+                                             config.api.event_retention_days, "import", terminal_progress()),
+        _readable_purchases)
+
+
+def _readable_purchases(summary: dict[str, Any], dry_run: bool) -> str:
+    lines = [f"{summary['rows']} rows ({summary['encoding']}): "
+             + (f"{summary['to_record']} to record (dry run, nothing written)" if dry_run else
+                f"{summary['recorded']} recorded, {summary['unchanged']} unchanged (recorded before)"),
+             f"{summary['repeated_orders']} orders repeated within the file (counted once)"]
+    if summary.get("unknown_customers"):
+        lines.append(f"{len(summary['unknown_customers'])} customers who are no lead (import them first with "
+                     f"nurture import): rows {', '.join(map(str, summary['unknown_customers']))}")
+    return "\n".join(lines + row_problems(summary))
 
 
 def _readable_activity(summary: dict[str, Any], dry_run: bool) -> str:

@@ -17,7 +17,13 @@ from nurture.cli.campaigns import add_campaign_commands, run_campaign_command
 from nurture.cli.config_versions import add_version_commands, print_problems, run_version_command
 from nurture.cli.console import add_console_commands, run_console_command
 from nurture.cli.events import add_event_commands, run_event_command
-from nurture.cli.lists import add_list_commands, run_activity_import, run_export, run_import
+from nurture.cli.lists import (
+    add_list_commands,
+    run_activity_import,
+    run_export,
+    run_import,
+    run_purchase_import,
+)
 from nurture.cli.report import add_report_command, run_report
 from nurture.cli.segments import add_segment_commands, run_segment_command
 from nurture.cli.tasks import add_task_commands, run_task_command
@@ -146,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         "invoke": run_invoke, "reply": run_reply}
     targeted: dict[str, Callable[[argparse.Namespace, Callable[..., Any]], int]] = {
         "import": run_import, "export": run_export, "activity": run_activity_import, "report": run_report,
+        "purchases": run_purchase_import,
         "campaign": run_campaign_command,
         "segment": run_segment_command, "webhooks": run_webhook_command,
         "tasks": run_task_command, "events": run_event_command, "console": run_console_command}

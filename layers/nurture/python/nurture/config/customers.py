@@ -1,12 +1,15 @@
 """How customers are scored and grouped from their purchases (issue 24): RFM's thresholds and CPM's day counts
-and amount. Not read from a file yet: the defaults are what the daily job will use until customers.yaml
-arrives."""
+and amount, under scoring.yaml's `customers` (every value has a default)."""
 
 from __future__ import annotations
 
 from itertools import pairwise
+from typing import Literal
 
 from nurture.config.records import record, setting
+
+CpmSegment = Literal["first_time", "toddler", "steady", "trendy", "loyal", "lapsed_first_time", "lapsed_toddler",
+                     "lapsed_steady", "lapsed_trendy", "lapsed_loyal"]
 
 
 def _ascending(name: str, values: list[int]) -> None:
@@ -40,3 +43,12 @@ class CpmThresholds:
     lapsed_after_days: int = setting(default=180, ge=1, le=3650)
     high_total: int = setting(default=100_000, ge=1, description="yen spent in all")
     settled_after_days: int = setting(default=300, ge=1, le=3650)
+
+
+@record
+class CustomerScoring:
+    """scoring.yaml's `customers`: a customer's RFM scores and CPM segment, recomputed when their purchases change
+    and on the days a score or segment moves by time alone."""
+
+    rfm: RfmThresholds = setting(default_factory=RfmThresholds)
+    cpm: CpmThresholds = setting(default_factory=CpmThresholds)

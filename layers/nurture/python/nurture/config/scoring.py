@@ -5,6 +5,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Annotated, Any, Literal
 
+from nurture.config.customers import CustomerScoring
 from nurture.config.models import FormKind, TimeZoneName, keyed_by_ids
 from nurture.config.records import Check, record, setting
 
@@ -129,6 +130,8 @@ class ScoringRules:
     offline_activities: Annotated[dict[str, str], Check(_offline_kinds)] = setting(
         default_factory=dict, description="what sales and event staff record by hand (POST /v1/leads/{id}/"
         "activities, `nurture activity import`), by kind: its label; rules match them as event offline, name KIND")
+    customers: CustomerScoring = setting(default_factory=CustomerScoring, description="RFM thresholds and CPM's "
+                                         "lines for customers (leads with purchases)")
 
     def __post_init__(self) -> None:
         self._rules_name_declared_offline_kinds()

@@ -12,6 +12,7 @@ import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Annotated, Literal, TypeAlias
 
+from nurture.config.customers import CpmSegment
 from nurture.config.models import FIELD_NAME_PATTERN, FormDefinition, FormKind
 from nurture.config.records import Check, record, setting
 from nurture.config.sequences import Rank
@@ -122,6 +123,10 @@ class Criterion:
     receives: list[str] | None = setting(default=None, min_length=1,
                                          description="may be emailed, and receives any of these subscription types "
                                                      "(by its choice, or by the type's default)")
+    customer_segment: list[CpmSegment] | None = setting(default=None, min_length=1, description=(
+        "customers in any of these CPM segments (first_time, toddler, steady, trendy, loyal, lapsed_...)"))
+    bought: list[str] | None = setting(default=None, min_length=1, description="customers who bought any of these "
+                                       "products")
 
     def __post_init__(self) -> None:
         given = self.keys()

@@ -6,6 +6,7 @@ import re
 from datetime import time
 from typing import Annotated, Literal
 
+from nurture.config.customers import CpmSegment
 from nurture.config.models import FormKind, TimeZoneName
 from nurture.config.records import Check, record, setting
 from nurture.config.subscriptions import STEP_EMAILS, InBothLanguages, SubscriptionsConfig
@@ -28,10 +29,21 @@ class Enrollment:
     form_kind: list[FormKind] | None = None
     source: list[str] | None = setting(default=None, description="utm_source of the lead's first touch")
     dormant_days: int | None = setting(default=None, gt=0, description="no human activity for this many days")
+    customer_segment: list[CpmSegment] | None = setting(default=None, min_length=1, description=(
+        "customers in any of these CPM segments (first_time, toddler, steady, trendy, loyal, lapsed_...)"))
+    bought: list[str] | None = setting(default=None, min_length=1, description="customers who bought any of these "
+                                       "products (as their purchases name them)")
 
     def __post_init__(self) -> None:
-        if all(value is None for value in (self.rank, self.form_kind, self.source, self.dormant_days)):
-            raise ValueError("give at least one of rank, form_kind, source or dormant_days")
+        if all(value is None for value in (self.rank, self.form_kind, self.source, self.dormant_days,
+                                           self.customer_segment, self.bought)):
+            raise ValueError("give at least one of rank, form_kind, source, dormant_days, customer_segment or "
+                             "bought")
+
+    @property
+    def for_customers(self) -> bool:
+        """Enrols customers by what they bought: becoming one moves a lead here from any other sequence."""
+        return self.customer_segment is not None or self.bought is not None
 
 
 @record

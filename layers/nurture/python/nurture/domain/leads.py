@@ -12,6 +12,7 @@ from nurture.config.segments import Consent
 from nurture.domain.activity import Activity, new_activity
 from nurture.domain.clock import iso, parse_iso_or_none
 from nurture.domain.console.audit import Change
+from nurture.domain.customers.review import customer_view
 from nurture.domain.errors import LeadNotFound, StoreUnavailable, WriteConflict
 from nurture.domain.preferences.choices import opted_out_of
 from nurture.domain.preferences.double_opt_in import pending
@@ -156,6 +157,7 @@ def lead_view(record: LeadRecord, rules: ScoringRules, now: datetime, activity_l
         "rank": rank_of(scores, rules, profile.get("rank")),
         "stage": profile.get("stage", "nurturing"),
         "owner": {"id": profile["owner"], "kind": profile.get("owner_kind")} if profile.get("owner") else None,
+        "customer": customer_view(profile),
         "breakdown": breakdown(profile, record.ledger, rules),
         "tasks": [task_view(task, now) for task in record.tasks],
         "activities": [public_activity(a) for a in record.activities[:activity_limit]],

@@ -43,6 +43,8 @@ class LeadFacts:
     last_activity_at: datetime | None = None  # the latest human activity (None: none yet, as for an import)
     unconfirmed: bool = False  # a double opt-in lead its person has not confirmed: enrolled in nothing yet
     replied: bool = False  # the person answered an email within REPLY_QUIET (an automatic reply does not count)
+    customer_segment: str | None = None  # a customer's CPM segment, once reviewed
+    products: frozenset[str] = frozenset()  # what a customer bought
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ def lead_facts(profile: dict[str, Any], rank: str, stage: str, now: datetime) ->
         last_activity_at=last,
         unconfirmed=pending(profile) is not None,
         replied=replied_since(profile, now - REPLY_QUIET),
+        customer_segment=(profile.get("customer") or {}).get("segment"),
+        products=frozenset(profile.get("products") or ()),
     )
 
 
@@ -119,6 +123,10 @@ def sequence_for(facts: LeadFacts, config: SequencesConfig) -> Sequence | None:
         if rule.form_kind is not None and not facts.form_kinds & set(rule.form_kind):
             continue
         if rule.source is not None and facts.source not in rule.source:
+            continue
+        if rule.customer_segment is not None and facts.customer_segment not in rule.customer_segment:
+            continue
+        if rule.bought is not None and not facts.products & set(rule.bought):
             continue
         return sequence
     return None
@@ -164,8 +172,10 @@ def update_enrollment(state: SequenceState | None, facts: LeadFacts, config: Seq
             reason = stop_reason(current, facts)
             if reason is not None:
                 return replace(state, stopped=reason, next_send_at=None)
-            # A lead that wakes up leaves re-engagement whatever on_rank_change says: it is not a rank change.
-            stays = config.on_rank_change == "stay" and not current.reengages
+            # A lead that wakes up leaves re-engagement, and a lead that buys goes to its customer sequence, whatever
+            # on_rank_change says: neither is a rank change.
+            stays = (config.on_rank_change == "stay" and not current.reengages
+                     and not (target is not None and target.enroll.for_customers))
             if target is None or target.id == current.id or stays:
                 return state
     if target is None or stop_reason(target, facts) is not None:

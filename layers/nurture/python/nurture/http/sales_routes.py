@@ -1,15 +1,18 @@
 """The sales API: look leads up, list them by rank or owner, give them another owner, send feedback, list call
-tasks and record their calls, record offline activity, set subscriptions, erase. IAM-authorized in AWS."""
+tasks and record their calls, record offline activity and purchases, set subscriptions, erase. IAM-authorized in
+AWS."""
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 
 from nurture.adapters.lead_store import InvalidCursor
 from nurture.config.sales import OWNER_ID
 from nurture.domain.clock import utc_now
+from nurture.domain.customers.purchases import MAX_ORDER_ID, MAX_PRODUCT, Purchase, purchase_of, record_purchases
 from nurture.domain.errors import FieldProblem, LeadNotFound, ValidationFailed
 from nurture.domain.leads import Feedback, Outcome, Stage, erase_lead, lead_view, record_feedback
 from nurture.domain.preferences.centre import change_for_lead
@@ -22,7 +25,7 @@ from nurture.http.paging import LISTED, Cursor, LeadRef, PageSize, bad_cursor, c
 from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import caller_arn, request_context
 from nurture.http.router import Input, Parameters, Response, Router
-from nurture.http.services import lead_store, preference_settings
+from nurture.http.services import lead_store, preference_settings, purchase_store
 from nurture.jsonable import json_default
 from nurture.observability import logger
 from nurture.settings import marketer_config
@@ -118,6 +121,40 @@ class ActivityBody(Input):
 
     def __post_init__(self) -> None:
         self.by, self.note = _written("by", self.by), _note(self.note)
+
+
+class PurchaseItem(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """One order: its customer by email address or lead id."""
+
+    order_id: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ORDER_ID,
+                                          description="your order id: an order already recorded changes nothing")]
+    date: Annotated[date, msgspec.Meta(description="the purchase's day (YYYY-MM-DD), not after today")]
+    amount: Annotated[int, msgspec.Meta(ge=0, le=10**12, description="yen")]
+    product: Annotated[str, msgspec.Meta(max_length=MAX_PRODUCT)] = ""
+    email: Annotated[str, msgspec.Meta(max_length=320)] | None = None
+    lead_id: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{32}$")] | None = None
+
+
+class PurchasesBody(Input):
+    """Orders from a shop or an ERP, up to 100 a request."""
+
+    purchases: Annotated[list[PurchaseItem], msgspec.Meta(min_length=1, max_length=100)]
+
+
+def _purchases(items: list[PurchaseItem], today: date) -> list[Purchase]:
+    """Every item checked before any is written: one bad item refuses the request whole (422), naming them all."""
+    purchases, problems = [], []
+    for index, item in enumerate(items):
+        reasons: list[str] = []
+        purchase = purchase_of(index + 1, item.email, item.lead_id, item.order_id, item.date, item.amount,
+                               item.product, today, reasons)
+        problems += [FieldProblem(f"purchases[{index}].{reason.split(':')[0].replace(' ', '_')}", "invalid",
+                                  reason.split(": ", 1)[1]) for reason in reasons]
+        if purchase is not None:
+            purchases.append(purchase)
+    if problems:
+        raise ValidationFailed("The purchases cannot be recorded.", problems)
+    return purchases
 
 
 def register_sales_routes(app: Router) -> None:
@@ -216,6 +253,27 @@ def register_sales_routes(app: Router) -> None:
                                 config.api.event_retention_days)
         logger.info("offline activity", extra={"lead_id": lead_id, "type": body.type, "recorded": result["recorded"]})
         return Response(201 if result["recorded"] else 200, "application/json", json.dumps(result))
+
+    @app.post("/v1/purchases", summary="Record customers' purchases: each once per order id", tags=["sales"],
+              responses={200: documented("Recorded; orders recorded before and customers who are no lead listed",
+                                         "application/json"),
+                         422: problem_doc("An invalid purchase: none of the request is recorded"),
+                         503: documented("Some purchases could not be stored now (listed as failed): send the "
+                                         "request again; those recorded change nothing", "application/json")},
+              body=PurchasesBody)
+    def purchases(body: PurchasesBody) -> Response:
+        config, now = marketer_config(), utc_now()
+        zone = config.scoring.timezone
+        bought = _purchases(body.purchases, now.astimezone(ZoneInfo(zone)).date())
+        outcome = record_purchases(bought, purchase_store(), now, zone, config.api.event_retention_days, "api")
+        order = {purchase.row: purchase.order_id for purchase in bought}
+        result = {"recorded": outcome.recorded, "unchanged": outcome.unchanged,
+                  "unknown_customers": [order[row] for row in outcome.unknown_customers],
+                  "failed": [{"order_id": order[failed.row], "reasons": failed.reasons} for failed in outcome.failed]}
+        logger.info("purchases", extra={"recorded": outcome.recorded, "unchanged": outcome.unchanged,
+                                        "unknown_customers": len(outcome.unknown_customers),
+                                        "failed": len(outcome.failed)})
+        return Response(503 if outcome.failed else 200, "application/json", json.dumps(result, ensure_ascii=False))
 
     @app.post("/v1/leads/<lead_id>/subscriptions", summary="Set a lead's subscription types, as the person asked",
               tags=["sales"], responses={200: documented("Applied", "application/json"),

@@ -15,6 +15,7 @@ from nurture.adapters.event_store import DynamoRegistrations
 from nurture.adapters.kpi_store import DynamoKpis
 from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.adapters.material_store import S3Materials
+from nurture.adapters.purchase_store import DynamoPurchaseStore
 from nurture.adapters.send_queue import SendQueue
 from nurture.adapters.token_keys import with_signer
 from nurture.domain.capture import CaptureSettings
@@ -30,6 +31,11 @@ T = TypeVar("T")
 @cache
 def lead_store() -> DynamoLeadStore:
     return DynamoLeadStore(runtime_settings().table_name)
+
+
+@cache
+def purchase_store() -> DynamoPurchaseStore:
+    return DynamoPurchaseStore(runtime_settings().table_name)
 
 
 @cache
@@ -110,6 +116,6 @@ def tracking_settings() -> TrackingSettings:
 
 
 def reset() -> None:
-    for built in (lead_store, campaign_store, audience_store, deliverability_store, kpi_store, audit_log,
-                  send_queue, audience_queue, registrations, materials):
+    for built in (lead_store, purchase_store, campaign_store, audience_store, deliverability_store, kpi_store,
+                  audit_log, send_queue, audience_queue, registrations, materials):
         built.cache_clear()

@@ -31,7 +31,7 @@ from nurture.domain.summaries import recorded
 PROFILE_ATTRIBUTES = (
     "lead_id", "rank", "stage", "status", "sequence", "scoring", "email", "name", "company", "title", "department",
     "industry", "employees", "country", "language", "timezone", "custom", "consent", "first_touch", "form_kinds",
-    "activity", "double_opt_in", "subscriptions",
+    "activity", "double_opt_in", "subscriptions", "customer", "products",
 )
 
 
@@ -153,6 +153,11 @@ def _profile_criterion(criterion: Criterion) -> Predicate:
         return _among(criterion.source, lambda lead: first_touch_source(lead.profile))
     if criterion.consent is not None:
         return _among(criterion.consent, lambda lead: consent_state(lead.profile))
+    if criterion.customer_segment is not None:
+        return _among(criterion.customer_segment, lambda lead: (lead.profile.get("customer") or {}).get("segment"))
+    if criterion.bought is not None:
+        products = frozenset(criterion.bought)
+        return lambda lead: not products.isdisjoint(lead.profile.get("products") or ())
     assert criterion.subscribed is not None  # the config allows exactly one key
     subscribed = criterion.subscribed
     return lambda lead: (mail_refusal(lead.profile) is None) is subscribed

@@ -1,7 +1,12 @@
-"""Purchases from a CSV file (`nurture purchases import`, issue 24): each row a customer (email address or lead
-id), an order id, a date, an amount and a product, with Japanese or English headers and the encodings the lead
-import reads (UTF-8, UTF-16 with its BOM, Shift_JIS). A row that cannot be read is reported by its row number and
-skipped alone; an order id seen twice in a file counts once (and once in the store: orders are idempotent)."""
+"""Purchases (issue 24), from a CSV file (`nurture purchases import`) or the sales API (`POST /v1/purchases`): each
+a customer (email address or lead id), an order id, a date, an amount and a product. A file has Japanese or English
+headers and the encodings the lead import reads (UTF-8, UTF-16 with its BOM, Shift_JIS). A row that cannot be read,
+and a row whose customer is no lead, is reported by its row number and skipped alone; an order id counts once, in
+a file and in the store, so running an import again changes nothing.
+
+A recorded purchase makes its lead a customer (its history stays), is on its timeline as a `purchase` activity
+(scoring.yaml's rules may score it), adds its product to the lead's `products`, counts toward its month's anonymous
+revenue, and brings the customer's RFM scores and CPM segment up for review at once (`review`)."""
 
 from __future__ import annotations
 
@@ -9,13 +14,18 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
 
+from nurture.domain.activity import Activity, new_activity
+from nurture.domain.clock import iso
 from nurture.domain.customers.rfm import Purchases
+from nurture.domain.errors import LeadGone, NurtureError
 from nurture.domain.importing import ImportRefused, Rejected, column_mapping, decode, parse_moment
-from nurture.domain.text import InvalidEmail, email_key, normalize_email
+from nurture.domain.text import InvalidEmail, clean_text, email_key, normalize_email
 
 # Header (NFKC-folded, lower case, without spaces, '_' or '-') -> field.
 PURCHASE_HEADERS = {
@@ -28,12 +38,14 @@ PURCHASE_HEADERS = {
 }
 _AMOUNT = re.compile(r"-?\d{1,3}(?:,\d{3})+|-?\d+")
 _LEAD_ID = re.compile(r"[0-9a-f]{32}")
-MAX_PRODUCT = 200
+MAX_PRODUCT, MAX_ORDER_ID = 200, 100
+PURCHASE = "purchase"  # the activity type of a recorded purchase
+Source = Literal["import", "api"]
 
 
 @dataclass(frozen=True)
 class Purchase:
-    row: int  # as a spreadsheet numbers it: the header is row 1
+    row: int  # as a spreadsheet numbers it (the header is row 1); through the API, its place in the list from 1
     customer: str  # the address's key (a hash: no address is kept here) or "lead:<id>"
     order_id: str
     on: date
@@ -62,9 +74,9 @@ def parse_amount(text: str) -> int:
     return amount
 
 
-def plan_purchases(data: bytes, zone: str, encoding: str | None = None) -> PurchasePlan:
-    """The file's readable purchases and its unreadable rows; ImportRefused when the file as a whole cannot be
-    read (its encoding, or a column it must have)."""
+def plan_purchases(data: bytes, zone: str, today: date, encoding: str | None = None) -> PurchasePlan:
+    """The file's readable purchases and its unreadable rows (a date after `today` too); ImportRefused when the file
+    as a whole cannot be read (its encoding, or a column it must have)."""
     text, used = decode(data, encoding)
     reader = csv.reader(io.StringIO(text, newline=""))
     headers = next(reader, None)
@@ -86,10 +98,6 @@ def plan_purchases(data: bytes, zone: str, encoding: str | None = None) -> Purch
         plan.rows += 1
         cells = {name: row[index].strip() if index < len(row) else "" for index, name in mapping.items()}
         reasons: list[str] = []
-        customer = _customer(cells, reasons)
-        order_id = unicodedata.normalize("NFKC", cells["order_id"])
-        if not order_id or len(order_id) > 100:
-            reasons.append("order id: missing or over 100 characters")
         on = None
         try:
             on = parse_moment(cells["date"], zone).date()
@@ -100,31 +108,49 @@ def plan_purchases(data: bytes, zone: str, encoding: str | None = None) -> Purch
             amount = parse_amount(cells["amount"])
         except ValueError as error:
             reasons.append(f"amount: {error}")
-        if reasons or customer is None or on is None or amount is None:
+        purchase = purchase_of(row_number, cells.get("email"), cells.get("lead_id"), cells["order_id"], on, amount,
+                               cells.get("product", ""), today, reasons)
+        if purchase is None:
             plan.rejected.append(Rejected(row_number, reasons))
-            continue
-        if order_id in seen:
+        elif purchase.order_id in seen:
             plan.repeated_orders += 1
-            continue
-        seen.add(order_id)
-        plan.purchases.append(Purchase(row_number, customer, order_id, on, amount,
-                                       cells.get("product", "")[:MAX_PRODUCT]))
+        else:
+            seen.add(purchase.order_id)
+            plan.purchases.append(purchase)
     return plan
 
 
-def _customer(cells: dict[str, str], reasons: list[str]) -> str | None:
-    """Who bought: by address when the row has one (as the lead import finds leads), else by lead id."""
-    if cells.get("email"):
+def purchase_of(row: int, email: str | None, lead_id: str | None, order_id: str, on: date | None,
+                amount: int | None, product: str, today: date, reasons: list[str]) -> Purchase | None:
+    """A purchase from what a row or a request said (its date and amount already read), or None with the reasons
+    added as "field: what is wrong". The file and the API check alike."""
+    customer = None
+    try:
+        customer = customer_ref(email, lead_id)
+    except ValueError as error:
+        reasons.append(str(error))
+    order = unicodedata.normalize("NFKC", order_id).strip()
+    if not order or len(order) > MAX_ORDER_ID:
+        reasons.append(f"order id: missing or over {MAX_ORDER_ID} characters")
+    if on is not None and on > today:
+        reasons.append("date: is after today")
+    if reasons or customer is None or on is None or amount is None:
+        return None
+    return Purchase(row, customer, order, on, amount, clean_text(product)[:MAX_PRODUCT])
+
+
+def customer_ref(email: str | None, lead_id: str | None) -> str:
+    """Who bought: by address when there is one (as the lead import finds leads), else by lead id; ValueError
+    naming what is wrong, never echoing the address (it is personal data)."""
+    if email:
         try:
-            return email_key(normalize_email(cells["email"]))
+            return email_key(normalize_email(email))
         except InvalidEmail:
-            reasons.append("email: is not an email address")  # never the address itself: it is personal data
-            return None
-    lead_id = cells.get("lead_id", "").lower()
-    if _LEAD_ID.fullmatch(lead_id):
-        return f"lead:{lead_id}"
-    reasons.append("customer: no email address or lead id")
-    return None
+            raise ValueError("email: is not an email address") from None
+    folded = (lead_id or "").lower()
+    if _LEAD_ID.fullmatch(folded):
+        return f"lead:{folded}"
+    raise ValueError("customer: no email address or lead id")
 
 
 def summary(purchases: Iterable[Purchase]) -> Purchases:
@@ -134,3 +160,64 @@ def summary(purchases: Iterable[Purchase]) -> Purchases:
         raise ValueError("a customer has a purchase or more")
     days = [purchase.on for purchase in bought]
     return Purchases(first=min(days), last=max(days), count=len(bought), total=sum(p.amount for p in bought))
+
+
+# --- recording ----------------------------------------------------------------------------------------------------
+
+class PurchaseStore(Protocol):
+    def find_lead_id(self, email_key: str) -> str | None: ...
+
+    def record_purchase(self, lead_id: str, purchase: Purchase, activity: Activity | None, review_at: str,
+                        recorded_at: str, source: Source) -> bool:
+        """The purchase under its lead, with its activity, the lead's products, its month's revenue and the
+        customer's review due at `review_at`, all at once: False (nothing written) when its order id was recorded
+        before; LeadGone when the lead does not exist."""
+        ...
+
+
+@dataclass
+class PurchaseOutcome:
+    recorded: int = 0
+    unchanged: int = 0  # orders recorded before (an earlier run of the same file, a retried request)
+    unknown_customers: list[int] = field(default_factory=list)  # rows whose address or lead id is no lead's
+    failed: list[Rejected] = field(default_factory=list)  # the store refused: retried by sending them again
+
+
+def record_purchases(purchases: list[Purchase], store: PurchaseStore, now: datetime, zone: str, retention_days: int,
+                     source: Source, progress: Callable[[int, int], None] = lambda done, total: None
+                     ) -> PurchaseOutcome:
+    """Record each purchase on its customer's lead, once per order id; a purchase whose customer is no lead, or that
+    the store refuses, is reported by its row and skips only itself."""
+    outcome = PurchaseOutcome()
+    for done, purchase in enumerate(purchases, start=1):
+        try:
+            lead_id = _lead_of(purchase.customer, store)
+            if lead_id is None:
+                outcome.unknown_customers.append(purchase.row)
+            elif store.record_purchase(lead_id, purchase, _activity(lead_id, purchase, now, zone, retention_days,
+                                                                    source), iso(now), iso(now), source):
+                outcome.recorded += 1
+            else:
+                outcome.unchanged += 1
+        except LeadGone:
+            outcome.unknown_customers.append(purchase.row)
+        except NurtureError as error:
+            outcome.failed.append(Rejected(purchase.row, [str(error)]))
+        progress(done, len(purchases))
+    return outcome
+
+
+def _lead_of(customer: str, store: PurchaseStore) -> str | None:
+    return customer.removeprefix("lead:") if customer.startswith("lead:") else store.find_lead_id(customer)
+
+
+def _activity(lead_id: str, purchase: Purchase, now: datetime, zone: str, retention_days: int,
+              source: Source) -> Activity | None:
+    """The purchase on the lead's timeline, at noon of its day (a date has no time); none for a purchase older
+    than the activity kept (its record still counts toward RFM and CPM)."""
+    at = min(datetime.combine(purchase.on, time(12), ZoneInfo(zone)), now)
+    if at <= now - timedelta(days=retention_days):
+        return None
+    return new_activity(PURCHASE, at, retention_days, {
+        "lead_id": lead_id, "order_id": purchase.order_id, "amount": purchase.amount, "product": purchase.product,
+        "source": source})

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
 
-from nurture.config.customers import CpmThresholds, RfmThresholds
+from nurture.config.customers import CpmSegment, CpmThresholds, RfmThresholds
 
-CpmSegment = Literal["first_time", "toddler", "steady", "trendy", "loyal", "lapsed_first_time", "lapsed_toddler",
-                     "lapsed_steady", "lapsed_trendy", "lapsed_loyal"]
+__all__ = ["CPM_NAMES", "LAPSED", "CpmSegment", "Purchases", "Rfm", "cpm_segment", "rfm"]
 CPM_NAMES: dict[CpmSegment, str] = {
     "first_time": "初回客", "toddler": "よちよち客", "steady": "コツコツ客", "trendy": "流行客", "loyal": "優良客",
     "lapsed_first_time": "初回離脱客", "lapsed_toddler": "よちよち離脱客", "lapsed_steady": "コツコツ離脱客",

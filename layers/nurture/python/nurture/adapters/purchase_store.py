@@ -1,0 +1,113 @@
+"""DynamoDB adapter for customers' purchases and their reviews (issue 24): a purchase recorded once per order id
+with everything it changes in one transaction; the reviews due, read through the sparse due index."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from nurture import keys
+from nurture.adapters.lead_store import (
+    ConditionFailed,
+    DynamoTable,
+    TransactionCancelled,
+    Update,
+    item_key,
+    projected,
+    to_item,
+)
+from nurture.domain.activity import Activity
+from nurture.domain.customers.purchases import Purchase, Source
+from nurture.domain.customers.review import Bought, DueReview, Standing
+from nurture.domain.errors import LeadGone, StoreUnavailable
+from nurture.domain.retry import backoff
+
+CONFLICT_RETRIES = 3  # a transaction another writer of the same lead crossed is tried again at once
+
+
+class DynamoPurchaseStore(DynamoTable):
+    def record_purchase(self, lead_id: str, purchase: Purchase, activity: Activity | None, review_at: str,
+                        recorded_at: str, source: Source) -> bool:
+        pk = keys.lead_pk(lead_id)
+        profile = Update().set_if_absent("customer_since", recorded_at)
+        if purchase.product:
+            profile.add("products", {"SS": [purchase.product]})
+        revenue = Update().add("orders", {"N": "1"}).add("revenue", {"N": str(purchase.amount)})
+        items: list[dict[str, Any]] = [
+            self._put_new(keys.order_pk(purchase.order_id), keys.ORDER_SK, {"recorded_at": recorded_at}),
+            {"Update": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
+                        "ConditionExpression": "attribute_exists(PK)", **profile.arguments()}},
+            self._put_new(pk, keys.purchase_sk(purchase.order_id), {
+                "lead_id": lead_id, "order_id": purchase.order_id, "on": purchase.on.isoformat(),
+                "amount": purchase.amount, "product": purchase.product or None, "source": source,
+                "recorded_at": recorded_at}),
+            self._review_entry(lead_id, review_at),
+            {"Update": {"TableName": self._table,
+                        "Key": item_key(keys.revenue_pk(purchase.on.isoformat()[:7]), keys.stats_sk(lead_id)),
+                        **revenue.arguments()}}]
+        if activity is not None:
+            items.append({"Put": {"TableName": self._table,
+                                  "Item": {**self._activity_item(pk, activity), "lead_id": {"S": lead_id}}}})
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                self._call("transact_write_items", TransactItems=items)
+                return True
+            except TransactionCancelled as cancelled:
+                if cancelled.codes[1] == "ConditionalCheckFailed":
+                    raise LeadGone(lead_id) from cancelled
+                if cancelled.codes[0] == "ConditionalCheckFailed":
+                    return False  # the order was recorded before
+                if "TransactionConflict" not in cancelled.codes:
+                    raise StoreUnavailable(f"the purchase could not be recorded: {cancelled.codes}") from cancelled
+                backoff(attempt)
+        raise StoreUnavailable("the purchase kept meeting other writes of its lead: send it again")
+
+    def _review_entry(self, lead_id: str, review_at: str) -> dict[str, Any]:
+        return {"Put": {"TableName": self._table, "Item": to_item({
+            "PK": keys.lead_pk(lead_id), "SK": keys.CUSTOMER_REVIEW_SK, "lead_id": lead_id,
+            "due_pk": keys.CUSTOMERS_DUE, "due_sk": keys.due_sk(review_at, lead_id)})}}
+
+    def customers_due(self, until: str, limit: int) -> list[DueReview]:
+        return [DueReview(str(entry["lead_id"]), str(entry["due_sk"]))
+                for entry in self._due(keys.CUSTOMERS_DUE, until, limit, ("lead_id", "due_sk"))]
+
+    def customer(self, lead_id: str) -> tuple[dict[str, Any], list[Bought]] | None:
+        profile = self.profile(lead_id, "lead_id, customer")
+        if profile is None:
+            return None
+        bought = [Bought(date.fromisoformat(str(item["on"]["S"])), int(item["amount"]["N"]))
+                  for item in self._pages(
+                      "query", TableName=self._table, ConsistentRead=True,
+                      KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+                      ExpressionAttributeValues={":pk": {"S": keys.lead_pk(lead_id)},
+                                                 ":prefix": {"S": keys.PURCHASE_PREFIX}},
+                      **projected(("on", "amount")))]
+        return dict(profile.get("customer") or {}), bought
+
+    def save_review(self, due: DueReview, standing: Standing | None, moved: Activity | None,
+                    next_at: str | None) -> bool:
+        key = item_key(keys.lead_pk(due.lead_id), keys.CUSTOMER_REVIEW_SK)
+        as_read = {"ConditionExpression": "due_sk = :read", "ExpressionAttributeValues": {":read": {"S": due.due_sk}}}
+        if standing is None:
+            try:
+                self._call("delete_item", TableName=self._table, Key=key, **as_read)
+            except ConditionFailed:
+                return False
+            return True
+        pk = keys.lead_pk(due.lead_id)
+        review: dict[str, Any] = (
+            {"Put": {**self._review_entry(due.lead_id, next_at)["Put"], **as_read}} if next_at is not None
+            else {"Delete": {"TableName": self._table, "Key": key, **as_read}})
+        items = [{"Update": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
+                             "ConditionExpression": "attribute_exists(PK)",
+                             **Update().set("customer", standing.to_item()).arguments()}}, review]
+        if moved is not None:
+            items.append({"Put": {"TableName": self._table,
+                                  "Item": {**self._activity_item(pk, moved), "lead_id": {"S": due.lead_id}}}})
+        try:
+            self._call("transact_write_items", TransactItems=items)
+        except TransactionCancelled as cancelled:
+            if "ConditionalCheckFailed" in cancelled.codes:
+                return False  # erased, or a purchase moved the review: the next tick sees which
+            raise StoreUnavailable(f"the review could not be saved: {cancelled.codes}") from cancelled
+        return True

@@ -1,0 +1,138 @@
+"""The customers' daily review (issue 24): each customer's RFM scores and CPM segment worked out again when their
+purchases changed, and on the days a score or segment moves by time alone, never for every customer.
+
+A customer's review is due at once after a purchase; after a review, on the first day its recency score drops or
+its segment lapses with no purchase meanwhile (none once every line is passed). The due index brings the reviews due
+to the dispatcher's tick, a bounded number a tick: the cost follows the customers whose standing can change. A move
+from one segment to another is on the lead's timeline (and is scored and enrols like any activity)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from nurture.config.customers import CustomerScoring
+from nurture.domain.activity import Activity, new_activity
+from nurture.domain.clock import iso
+from nurture.domain.customers.rfm import CPM_NAMES, CpmSegment, Purchases, cpm_segment, rfm
+from nurture.domain.errors import StoreUnavailable
+
+SEGMENT_MOVE = "customer_segment"  # the activity of a move from one CPM segment to another (or into the first)
+SEGMENT_NAMES: dict[str | None, str] = dict(CPM_NAMES.items())  # looked up by what a stored profile holds
+REVIEWS_PER_TICK = 200  # a tick's share: a day's moves of 100,000 customers drain within the hour
+
+
+@dataclass(frozen=True)
+class DueReview:
+    lead_id: str
+    due_sk: str  # as read: the review is rewritten only if no purchase moved it meanwhile
+
+
+@dataclass(frozen=True)
+class Bought:
+    """One stored purchase, as the review reads it."""
+
+    on: date
+    amount: int
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the profile's `customer` holds after a review: the summary, the scores and the segment."""
+
+    purchases: Purchases
+    recency: int
+    frequency: int
+    monetary: int
+    segment: CpmSegment
+    reviewed_on: date
+
+    def to_item(self) -> dict[str, Any]:
+        return {"first": self.purchases.first.isoformat(), "last": self.purchases.last.isoformat(),
+                "orders": self.purchases.count, "total": self.purchases.total, "recency": self.recency,
+                "frequency": self.frequency, "monetary": self.monetary, "segment": self.segment,
+                "reviewed_on": self.reviewed_on.isoformat()}
+
+
+class CustomerReviews(Protocol):
+    def customers_due(self, until: str, limit: int) -> list[DueReview]: ...
+
+    def customer(self, lead_id: str) -> tuple[dict[str, Any], list[Bought]] | None:
+        """The profile's `customer` (empty before a first review) and every purchase; None when the lead is
+        gone."""
+        ...
+
+    def save_review(self, due: DueReview, standing: Standing | None, moved: Activity | None,
+                    next_at: str | None) -> bool:
+        """The standing on the profile, the move's activity and the next review, only while the review is as
+        read (False when a purchase came meanwhile: its own review follows); no standing: the review is dropped."""
+        ...
+
+
+@dataclass
+class ReviewResult:
+    reviewed: int = 0
+    moved: int = 0
+    failed: list[str] = field(default_factory=list)  # lead ids tried again next tick
+
+
+def standing_of(bought: list[Bought], today: date, scoring: CustomerScoring) -> Standing:
+    days = [purchase.on for purchase in bought]
+    purchases = Purchases(first=min(days), last=max(days), count=len(bought), total=sum(p.amount for p in bought))
+    scores = rfm(purchases, today, scoring.rfm)
+    return Standing(purchases, scores.recency, scores.frequency, scores.monetary,
+                    cpm_segment(purchases, today, scoring.cpm), today)
+
+
+def next_review_day(purchases: Purchases, today: date, scoring: CustomerScoring) -> date | None:
+    """The first day after `today` when, with no purchase meanwhile, the recency score drops (the day after each
+    recency line) or the segment lapses; None when none is left."""
+    lines = [*(limit + 1 for limit in scoring.rfm.recency_days), scoring.cpm.lapsed_after_days]
+    days = [purchases.last + timedelta(days=offset) for offset in lines]
+    return min((day for day in days if day > today), default=None)
+
+
+def review_customers(store: CustomerReviews, now: datetime, scoring: CustomerScoring, zone: str,
+                     retention_days: int, limit: int = REVIEWS_PER_TICK) -> ReviewResult:
+    """The reviews due by now; one that cannot be done now stays due for the next tick."""
+    result = ReviewResult()
+    local = ZoneInfo(zone)
+    today = now.astimezone(local).date()
+    for due in store.customers_due(iso(now), limit):
+        try:
+            found = store.customer(due.lead_id)
+            if found is None or not found[1]:  # erased (or its purchases with it): nothing to review
+                store.save_review(due, None, None, None)
+                continue
+            current, bought = found
+            standing = standing_of(bought, today, scoring)
+            moved = None
+            if current.get("segment") != standing.segment:
+                moved = new_activity(SEGMENT_MOVE, now, retention_days, {
+                    "lead_id": due.lead_id, "from": current.get("segment"), "to": standing.segment,
+                    "rfm": f"R{standing.recency}F{standing.frequency}M{standing.monetary}"})
+            next_day = next_review_day(standing.purchases, today, scoring)
+            next_at = None if next_day is None else iso(datetime.combine(next_day, time(0), local))
+            if store.save_review(due, standing, moved, next_at):
+                result.reviewed += 1
+                result.moved += moved is not None
+        except StoreUnavailable:
+            result.failed.append(due.lead_id)
+    return result
+
+
+def customer_view(profile: dict[str, Any]) -> dict[str, Any] | None:
+    """A lead's standing as a customer for the lead view, or None for a lead that has bought nothing and was not
+    won (a won lead is a customer before its first purchase is recorded)."""
+    if "customer_since" not in profile and profile.get("stage") != "won":
+        return None
+    standing = profile.get("customer") or {}
+    segment = standing.get("segment")
+    return {"since": profile.get("customer_since"), "segment": segment,
+            "segment_name": SEGMENT_NAMES.get(segment),
+            "rfm": {name: int(standing[name]) for name in ("recency", "frequency", "monetary")} if standing else None,
+            "orders": int(standing.get("orders", 0)), "total": int(standing.get("total", 0)),
+            "first_purchase": standing.get("first"), "last_purchase": standing.get("last"),
+            "products": sorted(profile.get("products") or ())}

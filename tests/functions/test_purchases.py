@@ -1,0 +1,186 @@
+"""Purchases and customers (issue 24): orders recorded through the sales API and `nurture purchases import`, each
+once; the dispatcher's tick reviewing RFM scores and CPM segments when purchases change and when time moves a
+customer, never all customers; a cross-sell sequence enrolling by product; erasure keeping anonymous totals. The
+real sales API, dispatcher and scoring functions under moto, the clock moved with time_machine."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+
+from nurture import keys
+from nurture.adapters.purchase_store import DynamoPurchaseStore
+from nurture.domain.customers.purchases import plan_purchases, record_purchases
+from nurture.local.functions import api_request, invoke
+from nurture.local.queues import scheduled_event
+from nurture.local.resources import LocalResources
+from tests.functions.helpers import TABLE_NAME, events_under, items_under, post_json, profile, submit
+from tests.functions.pipeline import Pipeline
+
+pytestmark = pytest.mark.usefixtures("aws")
+# A Tuesday noon in Tokyo.
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+LICENCE = "在庫分析ライセンス"
+ZONE = "Asia/Tokyo"
+
+
+def a_lead(name: str) -> str:
+    with time_machine.travel(NOW - timedelta(days=1), tick=False):
+        return submit("/v1/forms/whitepaper", {"email": f"{name}@maker.example.co.jp", "name": "金子 一郎",
+                                               "company": "金子製作所", "consent": True})
+
+
+def buy(*purchases: dict[str, Any], at: datetime = NOW) -> dict[str, Any]:
+    with time_machine.travel(at, tick=False):
+        return post_json("/v1/purchases", {"purchases": list(purchases)})
+
+
+def order(order_id: str, email: str, on: str = "2026-11-30", amount: int = 120_000, product: str = LICENCE
+          ) -> dict[str, Any]:
+    return {"order_id": order_id, "email": email, "date": on, "amount": amount, "product": product}
+
+
+def tick(at: datetime) -> dict[str, Any]:
+    with time_machine.travel(at, tick=False):
+        answer: dict[str, Any] = invoke("dispatcher", scheduled_event(LocalResources().region, at))
+    return answer
+
+
+def review_entry(lead_id: str) -> dict[str, Any] | None:
+    found = items_under(keys.lead_pk(lead_id), keys.CUSTOMER_REVIEW_SK)
+    return found[0] if found else None
+
+
+def revenue(month: str) -> tuple[int, int]:
+    shards = items_under(keys.revenue_pk(month))
+    return sum(int(s["orders"]) for s in shards), sum(int(s["revenue"]) for s in shards)
+
+
+def test_a_purchase_makes_the_lead_a_customer_once_per_order_id():
+    lead_id = a_lead("kaneko")
+
+    first = buy(order("A-1001", "Kaneko@Maker.example.co.jp"))
+    again = buy(order("A-1001", "kaneko@maker.example.co.jp", amount=999))
+
+    assert first["statusCode"] == 200, first["body"]
+    assert json.loads(first["body"]) == {"recorded": 1, "unchanged": 0, "unknown_customers": [], "failed": []}
+    assert json.loads(again["body"])["unchanged"] == 1
+    (stored,) = items_under(keys.lead_pk(lead_id), keys.PURCHASE_PREFIX)
+    assert (stored["order_id"], stored["on"], stored["amount"], stored["product"], stored["source"]) == (
+        "A-1001", "2026-11-30", 120_000, LICENCE, "api")
+    lead = profile(lead_id)
+    assert lead["products"] == {LICENCE} and "customer_since" in lead
+    (bought,) = [event for event in events_under(keys.lead_pk(lead_id)) if event["type"] == "purchase"]
+    assert (bought["order_id"], bought["amount"]) == ("A-1001", 120_000)
+    assert review_entry(lead_id) is not None  # reviewed on the next tick
+    assert revenue("2026-11") == (1, 120_000)  # counted once, at the first amount
+
+
+def test_unknown_customers_are_reported_and_a_bad_purchase_refuses_the_request_whole():
+    lead_id = a_lead("kaneko")
+
+    unknown = buy(order("B-1", "kaneko@maker.example.co.jp"), order("B-2", "nobody@example.jp"),
+                  {"order_id": "B-3", "lead_id": "0" * 32, "date": "2026-11-30", "amount": 500})
+    assert json.loads(unknown["body"]) == {"recorded": 1, "unchanged": 0, "unknown_customers": ["B-2", "B-3"],
+                                           "failed": []}
+
+    refused = buy(order("C-1", "kaneko@maker.example.co.jp"), order("C-2", "not-an-address"),
+                  order("C-3", "kaneko@maker.example.co.jp", on="2026-12-02"))
+    assert refused["statusCode"] == 422
+    problems = {(p["field"], p["message"]) for p in json.loads(refused["body"])["errors"]}
+    assert problems == {("purchases[1].email", "is not an email address"), ("purchases[2].date", "is after today")}
+    assert "not-an-address" not in refused["body"]
+    assert [p["order_id"] for p in items_under(keys.lead_pk(lead_id), keys.PURCHASE_PREFIX)] == ["B-1"]
+    assert buy({"order_id": "D-1", "email": "kaneko@maker.example.co.jp", "date": "2026-11-30",
+                "amount": -1})["statusCode"] == 422
+
+
+def test_the_tick_reviews_a_customer_after_a_purchase_and_again_only_when_time_moves_its_standing():
+    pipeline = Pipeline()
+    lead_id = a_lead("kaneko")
+    buy(order("A-1", "kaneko@maker.example.co.jp", on="2026-11-30", amount=30_000))
+
+    answer = tick(NOW + timedelta(minutes=1))
+
+    assert (answer["customers_reviewed"], answer["customers_moved"]) == (1, 1)
+    customer = profile(lead_id)["customer"]
+    assert {k: customer[k] for k in ("first", "last", "orders", "total", "recency", "frequency", "monetary",
+                                     "segment")} == {
+        "first": "2026-11-30", "last": "2026-11-30", "orders": 1, "total": 30_000, "recency": 5, "frequency": 1,
+        "monetary": 2, "segment": "first_time"}
+    with time_machine.travel(NOW + timedelta(minutes=2), tick=False):
+        shown = json.loads(api_request("GET", f"/v1/leads/{lead_id}")["body"])["customer"]
+    assert {k: shown[k] for k in ("segment", "segment_name", "rfm", "orders", "products")} == {
+        "segment": "first_time", "segment_name": "初回客", "rfm": {"recency": 5, "frequency": 1, "monetary": 2},
+        "orders": 1, "products": [LICENCE]}
+    (moved,) = [e for e in events_under(keys.lead_pk(lead_id)) if e["type"] == "customer_segment"]
+    assert ("from" not in moved, moved["to"], moved["rfm"]) == (True, "first_time", "R5F1M2")
+    # Next due when recency first drops: 31 days after the purchase, at midnight in Tokyo.
+    assert review_entry(lead_id)["due_sk"].startswith("2026-12-30T15:00:00")
+    assert tick(NOW + timedelta(days=5))["customers_reviewed"] == 0  # nothing moves in between: nothing read
+
+    assert tick(datetime(2026, 12, 30, 15, 1, tzinfo=UTC))["customers_reviewed"] == 1
+    assert profile(lead_id)["customer"]["recency"] == 4
+    assert [e["type"] for e in events_under(keys.lead_pk(lead_id))].count("customer_segment") == 1  # no move
+
+    # A second purchase: a toddler (よちよち客) at once, the move on the timeline and scored like any activity.
+    buy(order("A-2", "kaneko@maker.example.co.jp", on="2027-01-05", amount=20_000), at=datetime(2027, 1, 5, 3,
+                                                                                               tzinfo=UTC))
+    assert tick(datetime(2027, 1, 5, 3, 1, tzinfo=UTC))["customers_moved"] == 1
+    assert profile(lead_id)["customer"]["segment"] == "toddler"
+    pipeline.drain()
+    moves = [(e.get("from"), e["to"]) for e in events_under(keys.lead_pk(lead_id)) if e["type"] == "customer_segment"]
+    assert moves == [(None, "first_time"), ("first_time", "toddler")]
+
+
+def test_a_purchase_of_the_licence_enrols_the_customer_in_the_cross_sell_sequence():
+    pipeline = Pipeline()
+    lead_id = a_lead("kaneko")
+    pipeline.drain()
+    assert profile(lead_id)["sequence"]["sequence"] != "cross_sell"
+
+    with time_machine.travel(NOW, tick=False):
+        buy(order("A-1", "kaneko@maker.example.co.jp"))
+        pipeline.drain()
+
+    assert profile(lead_id)["sequence"]["sequence"] == "cross_sell"
+    assert profile(lead_id)["sequence"]["step"] == 0
+
+
+def test_a_purchases_file_is_imported_once_and_rows_of_unknown_customers_are_reported():
+    lead_id = a_lead("kaneko")
+    sheet = "\r\n".join([
+        "注文番号,購入日,メールアドレス,金額,商品名",
+        "E-1,2026/11/20,kaneko@maker.example.co.jp,\"12,800円\",研修",
+        "E-2,2026/11/21,nobody@example.jp,5000,研修",
+        "E-3,2026/11/22,kaneko@maker.example.co.jp,-1,返品",
+        ""]).encode("cp932")
+    plan = plan_purchases(sheet, ZONE, NOW.date())
+    store = DynamoPurchaseStore(TABLE_NAME)
+
+    first = record_purchases(plan.purchases, store, NOW, ZONE, 730, "import")
+    again = record_purchases(plan.purchases, store, NOW, ZONE, 730, "import")
+
+    assert [(r.row, r.reasons) for r in plan.rejected] == [(4, ["amount: is negative"])]
+    assert (first.recorded, first.unknown_customers, again.recorded, again.unchanged) == (1, [3], 0, 1)
+    (stored,) = items_under(keys.lead_pk(lead_id), keys.PURCHASE_PREFIX)
+    assert (stored["amount"], stored["source"]) == (12_800, "import")
+    assert profile(lead_id)["products"] == {"研修"}
+
+
+def test_erasing_a_customer_removes_its_purchases_but_keeps_the_anonymous_totals():
+    lead_id = a_lead("kaneko")
+    buy(order("A-1", "kaneko@maker.example.co.jp"), order("A-2", "kaneko@maker.example.co.jp", on="2026-10-02",
+                                                          amount=5_000))
+
+    assert api_request("DELETE", f"/v1/leads/{lead_id}")["statusCode"] == 204
+
+    assert items_under(keys.lead_pk(lead_id)) == []  # purchases, review entry and activity with the lead
+    assert (revenue("2026-11"), revenue("2026-10")) == ((1, 120_000), (1, 5_000))
+    assert all(lead_id not in json.dumps(item, default=str) for month in ("2026-10", "2026-11")
+               for item in items_under(keys.revenue_pk(month)))
+    assert tick(NOW + timedelta(minutes=1))["customers_reviewed"] == 0
