@@ -6,18 +6,23 @@ real sales API, dispatcher and scoring functions under moto, the clock moved wit
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
 from nurture import keys
+from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.adapters.purchase_store import DynamoPurchaseStore
+from nurture.config import load_config
 from nurture.domain.customers.purchases import plan_purchases, record_purchases
+from nurture.domain.report import Period, build_report
 from nurture.local.functions import api_request, invoke
 from nurture.local.queues import scheduled_event
 from nurture.local.resources import LocalResources
+from tests.conftest import CONFIG_DIR
 from tests.functions.helpers import TABLE_NAME, events_under, items_under, post_json, profile, submit
 from tests.functions.pipeline import Pipeline
 
@@ -26,6 +31,7 @@ pytestmark = pytest.mark.usefixtures("aws")
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 LICENCE = "在庫分析ライセンス"
 ZONE = "Asia/Tokyo"
+CONFIG = load_config(CONFIG_DIR)
 
 
 def a_lead(name: str) -> str:
@@ -184,3 +190,21 @@ def test_erasing_a_customer_removes_its_purchases_but_keeps_the_anonymous_totals
     assert all(lead_id not in json.dumps(item, default=str) for month in ("2026-10", "2026-11")
                for item in items_under(keys.revenue_pk(month)))
     assert tick(NOW + timedelta(minutes=1))["customers_reviewed"] == 0
+
+
+def test_the_report_reads_customers_from_the_table_and_an_erased_ones_revenue_stays_in_its_month():
+    a_lead("kaneko")
+    erased = a_lead("sato")
+    buy(order("A-1", "kaneko@maker.example.co.jp", on="2026-11-10", amount=30_000),
+        order("B-1", "sato@maker.example.co.jp", on="2026-11-12", amount=50_000))
+    assert api_request("DELETE", f"/v1/leads/{erased}")["statusCode"] == 204
+    zone = ZoneInfo(ZONE)
+
+    report = build_report(DynamoLeadStore(TABLE_NAME).report_items(), Period(date(2026, 11, 1), date(2026, 11, 30),
+                                                                              zone),
+                          CONFIG.sequences, CONFIG.scoring, NOW)
+
+    customers = report["customers"]
+    assert customers["customers"] == 1 and customers["migration"] == {"new": {"first_time": 1}}
+    assert customers["monthly"] == [{"month": "2026-11", "orders": 2, "revenue": 80_000}]
+    assert {row["segment"]: row["revenue_in_period"] for row in customers["by_segment"]}["first_time"] == 30_000

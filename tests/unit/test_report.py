@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -174,6 +175,24 @@ def test_the_html_report_is_one_file_with_charts_that_needs_nothing_else():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # a step name is text, never markup
     quiet = report["touchpoint_plan"]["months_without_any_email"]
     assert quiet and f"<b>{', '.join(quiet)}</b>" in html  # the quiet months, named
+
+
+def test_the_report_has_a_customer_section_from_stored_purchases_shown_in_html_and_text():
+    from nurture.cli.report import _readable
+
+    purchase = {"PK": "LEAD#buyer", "SK": "PURCHASE#A-1", "on": "2026-11-10", "amount": Decimal("120000"),
+                "product": "<b>製品</b>"}
+    revenue = {"PK": "REVENUE#2026-11", "SK": "SHARD#3", "orders": Decimal("2"), "revenue": Decimal("125000")}
+    report = build_report([*table(), purchase, revenue], NOVEMBER, CONFIG.sequences, CONFIG.scoring, NOW)
+    customers = report["customers"]
+    assert customers["customers"] == 1 and customers["migration"] == {"new": {"first_time": 1}}
+    assert customers["monthly"] == [{"month": "2026-11", "orders": 2, "revenue": 125_000}]
+    html = render_html(report, CONVERSION_DAYS)
+    assert "Customers (RFM / CPM)" in html and "初回客 (first_time)" in html and "120,000" in html
+    text = _readable(report | {"deliverability": {"state": "sending", "paused_at": None, "reason": None}})
+    assert "初回客 (first_time): 0 -> 1, ¥120,000" in text and "moved new -> first_time: 1" in text
+    quiet = build_report(table(), NOVEMBER, CONFIG.sequences, CONFIG.scoring, NOW)
+    assert "Customers (RFM" not in render_html(quiet, CONVERSION_DAYS)
 
 
 def test_leaving_a_type_through_an_emails_link_counts_as_that_emails_unsubscribe_and_joining_does_not():

@@ -477,11 +477,13 @@ class DynamoLeadStore(DynamoTable):
         return (from_item(item) for item in items)
 
     def report_items(self) -> Iterator[dict[str, Any]]:
-        """Every lead's profile, activity and handoffs, campaigns' states, counters and scans, the double opt-in
-        counters and the seminar registrations (a scan: for reports, never on a request's path)."""
+        """Every lead's profile, activity, handoffs and purchases, campaigns' states, counters and scans, the double
+        opt-in counters, the seminar registrations and the monthly revenue (a scan: for reports, never on a
+        request's path)."""
         items = self._pages("scan", TableName=self._table,
                             FilterExpression="(begins_with(PK, :lead) AND (SK = :profile OR begins_with(SK, :event) "
-                                             "OR begins_with(SK, :handoff))) OR begins_with(PK, :campaigns) "
+                                             "OR begins_with(SK, :handoff) OR begins_with(SK, :purchase))) "
+                                             "OR begins_with(PK, :campaigns) OR begins_with(PK, :revenue) "
                                              "OR begins_with(PK, :jobs) OR (begins_with(PK, :state) AND SK = :sk) "
                                              "OR begins_with(PK, :opt_in) "
                                              "OR (begins_with(PK, :seminar) AND begins_with(SK, :registration))",
@@ -489,6 +491,8 @@ class DynamoLeadStore(DynamoTable):
                                                        ":profile": {"S": keys.PROFILE},
                                                        ":event": {"S": keys.EVENT_PREFIX},
                                                        ":handoff": {"S": keys.HANDOFF_PREFIX},
+                                                       ":purchase": {"S": keys.PURCHASE_PREFIX},
+                                                       ":revenue": {"S": keys.revenue_pk("")},
                                                        ":campaigns": {"S": keys.stats_pk(CAMPAIGN_COUNTERS, "")},
                                                        ":jobs": {"S": keys.job_pk("")},
                                                        ":state": {"S": keys.campaign_pk("")},

@@ -108,13 +108,32 @@ def _readable(report: dict[str, Any]) -> str:
               f"{percent(feedback['acceptance_rate'])} {feedback['outcomes']}",
               f"leads: {leads['total']} (new {leads['new_in_period']}); by rank {leads['by_rank']}",
               f"  by stage {leads['by_stage']}", f"  by status {leads['by_status']}",
-              f"dormant leads: {leads['dormant']}", *_sales_lines(report.get("sales")), "",
+              f"dormant leads: {leads['dormant']}", *_sales_lines(report.get("sales")),
+              *_customer_lines(report["customers"]), "",
               "touchpoint plan (a lead enrolled today that never reacts, and the campaigns that may reach it):"]
     lines += [f"  rank {p['rank']}: {len(p['sends'])} email(s); no email in {', '.join(p['months_without_email'])}"
               for p in plan["by_rank"]]
     quiet = plan["months_without_any_email"]
     lines.append(f"  months in which no sequence sends anything: {', '.join(quiet) if quiet else 'none'}")
     return "\n".join(lines)
+
+
+def _customer_lines(customers: dict[str, Any]) -> list[str]:
+    if not customers["customers"]:
+        return []
+    days = customers["migration_days"]
+    lines = ["", f"customers: {customers['customers']}; by CPM segment ({days} days before -> now, revenue in the "
+                 f"period):"]
+    lines += [f"  {row['name']} ({row['segment']}): {row['days_before']} -> {row['now']}, "
+              f"¥{row['revenue_in_period']:,}" for row in customers["by_segment"] if row["now"] or row["days_before"]]
+    lines += [f"  moved {source} -> {target}: {count}" for source, moves in customers["migration"].items()
+              for target, count in moves.items() if source != target]
+    lines += [f"  repeat purchases within {customers['attribution_days']} days of a click on {row['sequence']} "
+              f"{row['step']}: {row['purchases']} (¥{row['revenue']:,}) from {row['customers_clicked']} customer(s)"
+              for row in customers["repeat_purchases"]]
+    lines += [f"  orders in {month['month']}: {month['orders']} (¥{month['revenue']:,}, erased customers' included)"
+              for month in customers["monthly"]]
+    return lines
 
 
 def _sales_lines(sales: dict[str, Any] | None) -> list[str]:

@@ -26,6 +26,8 @@ from nurture.domain.activity import expand
 from nurture.domain.audiences.scan import job_progress
 from nurture.domain.campaigns.calendar import month_of, rank_touchpoints
 from nurture.domain.clock import parse_iso
+from nurture.domain.customers.report import Click, customer_report
+from nurture.domain.customers.review import Bought
 from nurture.domain.events.funnel import event_funnel
 from nurture.domain.leads import current_scores, rank_of, status_of
 from nurture.domain.preferences.double_opt_in import CONFIRMED
@@ -93,6 +95,8 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
     removed: Counter[str] = Counter()  # per double opt-in form: leads removed unconfirmed, ever (all that is left)
     registrations: list[dict[str, Any]] = []  # seminar registrations (EVENT#<id>, REG#<lead>)
     handed_off: dict[str, list[datetime]] = defaultdict(list)  # per lead
+    purchases: dict[str, list[Bought]] = defaultdict(list)  # per customer
+    monthly: dict[str, dict[str, int]] = {}  # the anonymous orders and revenue per month
     for item in items:
         lead_id = str(item.get("PK", "")).removeprefix("LEAD#")
         sort_key = str(item.get("SK", ""))
@@ -100,6 +104,12 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
             profiles[lead_id] = item
         elif sort_key.startswith(keys.EVENT_PREFIX):
             events[lead_id].extend(expand(item))
+        elif sort_key.startswith(keys.PURCHASE_PREFIX):
+            purchases[lead_id].append(Bought(date.fromisoformat(str(item["on"])), int(item["amount"])))
+        elif str(item.get("PK", "")).startswith(keys.revenue_pk("")):
+            month = monthly.setdefault(str(item["PK"]).removeprefix(keys.revenue_pk("")), {"orders": 0, "revenue": 0})
+            for name in month:
+                month[name] += int(item.get(name, 0))
         elif sort_key.startswith(keys.HANDOFF_PREFIX) and item.get("created_at"):
             handoffs.append(parse_iso(str(item["created_at"])))
             handed_off[lead_id].append(handoffs[-1])
@@ -152,6 +162,9 @@ def build_report(items: Iterable[dict[str, Any]], period: Period, sequences: Seq
                                         events, period, removed),
         "leads": _leads(profiles, period, rules, now),
         "events": event_funnel(events_config, registrations, events, handed_off) if events_config else [],
+        "customers": customer_report(purchases, monthly, [
+            Click(e.sequence, e.step, e.lead_id, e.clicked_at) for e in emails.values()
+            if e.clicked_at and e.sequence != OPT_IN_COUNTERS], period.start, period.end, period.zone, rules.customers),
         "touchpoint_plan": touchpoint_plan(sequences, now, period.zone, campaigns),
     }
 
