@@ -14,6 +14,7 @@ from bench import (
     cold_import,
     console,
     cost,
+    customers,
     deploy,
     dispatch,
     end_state,
@@ -101,6 +102,7 @@ def main() -> None:
     under_load = load.gateway_under_load()
     import_rows = cold_import.measure()
     tick_rows = dispatch.tick_read_units()
+    review_rows = customers.daily_reviews()
     synth_seconds, resources = deploy.synth()
     layers = deploy.layer_megabytes()
     layer_import_rows = deploy.cold_imports_with_layers()
@@ -181,6 +183,8 @@ def main() -> None:
         f"window {simulated['sends_outside_window']}, over the cap {simulated['sends_over_cap']}.",
         "",
         *campaign_lines,
+        "",
+        *customers.markdown(review_rows),
         "",
         "## Faults",
         "",

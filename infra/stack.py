@@ -124,6 +124,10 @@ CONSOLE_ERASURE = [
 # A lead given to another owner from the console, as the sales API gives it (reassign): the profile updated; its
 # activity, verdict deadline, the owners' open counts and the change's record under the keys above.
 CONSOLE_REASSIGNMENT = ({"console": ["dynamodb:UpdateItem"]}, [keys.lead_pk("*")])
+# A lead's place among its company's people (ACCOUNT#…/MEMBER#…): the scorer moves it when the lead's company
+# changes; an erasure (sales API, console) and the removal of an unconfirmed lead sweep it with the lead's items.
+ACCOUNT_MEMBERSHIP = ({"scoring": ["dynamodb:DeleteItem"], "console": ["dynamodb:BatchWriteItem"],
+                       "dispatcher": ["dynamodb:BatchWriteItem"]}, [f"{keys.ACCOUNT_PREFIX}*"])
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
 INDEX_READS = {"sales_api": ["by_rank", "by_owner"], "console": ["by_rank", "by_owner"], "dispatcher": ["due"]}
@@ -203,7 +207,8 @@ class NurtureStack(Stack):
                                      (ALERT_MARKERS, ALERT_MARKER_KEYS), (REPLY_ITEMS, REPLY_KEYS),
                                      (SEMINAR_PLACE_DELETES, SEMINAR_PLACE_KEYS),
                                      (CONSOLE_CAMPAIGN_CHANGES, CONSOLE_CAMPAIGN_KEYS),
-                                     (CONSOLE_RESUME, CONSOLE_RESUME_KEYS), *CONSOLE_ERASURE, CONSOLE_REASSIGNMENT):
+                                     (CONSOLE_RESUME, CONSOLE_RESUME_KEYS), *CONSOLE_ERASURE, CONSOLE_REASSIGNMENT,
+                                     ACCOUNT_MEMBERSHIP):
             for name, actions in grants.items():
                 functions[name].allow(actions, [data.table.table_arn], conditions={
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})

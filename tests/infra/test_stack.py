@@ -124,7 +124,9 @@ EXPECTED_ACTIONS = {
     # DeleteItem: a seminar registration's page cancels it (on events' keys only, below).
     "tracking": COMMON | {"dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
                           "dynamodb:UpdateItem", "dynamodb:DeleteItem", "ssm:GetParameter"},
-    "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},  # + send queue
+    # DeleteItem: a lead's place in the account it leaves (on accounts' keys only, below).
+    "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem",
+                                  "dynamodb:DeleteItem"},  # + send queue
     "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},  # + alerts queue
     # BatchGetItem: a list page's profiles, which the keys-only rank and owner indexes point at.
     "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
@@ -199,6 +201,7 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
         return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(prefixes)}}
 
     assert conditioned == [("Audience", '["dynamodb:UpdateItem", "dynamodb:GetItem"]', leading),
+                           ("Console", '"dynamodb:BatchWriteItem"', keys_only("ACCOUNT#*")),  # an erased member
                            ("Console", '"dynamodb:BatchWriteItem"', keys_only("LEAD#*", "VISITOR#*")),
                            ("Console", '"dynamodb:DeleteItem"', console_resume),
                            ("Console", '"dynamodb:DeleteItem"', keys_only("LEAD#*", "EMAIL#*", "EVENT#*")),
@@ -206,12 +209,15 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
                            ("Console", '"dynamodb:PutItem"', keys_only("LEAD#*", "VISITOR#*", "AUDIT#*")),
                            ("Console", '"dynamodb:UpdateItem"', keys_only("LEAD#*")),  # a lead given to another
                            ("Console", '"dynamodb:UpdateItem"', keys_only("SUPPRESS#*", "OWNER#*", "EVENT#*")),
+                           ("Dispatcher", '"dynamodb:BatchWriteItem"', keys_only("ACCOUNT#*")),
                            ("Dispatcher", '"dynamodb:PutItem"', leading),
                            ("Dispatcher", '["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem", '
                                           '"dynamodb:BatchWriteItem"]', removal),
                            ("Notifier", '["dynamodb:GetItem", "dynamodb:PutItem"]', markers),
                            ("Replies", '["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", '
                                        '"dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]', replies),
+                           # a lead's place in the account it leaves
+                           ("Scoring", '"dynamodb:DeleteItem"', keys_only("ACCOUNT#*")),
                            ("Sender", '"dynamodb:DeleteItem"', seminar_places),
                            ("Tracking", '"dynamodb:DeleteItem"', seminar_places)]
 
@@ -561,7 +567,7 @@ def test_sales_consumer_policy_consumes_the_queue_reads_leads_sends_feedback_own
     assert _granted(template, "SalesConsumerPolicyArn") == {
         **{action: {queue_arn} for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                                               "sqs:GetQueueAttributes", "sqs:GetQueueUrl")},
-        "execute-api:Invoke": {"/$default/GET/v1/leads", "/$default/GET/v1/leads/*",
+        "execute-api:Invoke": {"/$default/GET/v1/leads", "/$default/GET/v1/leads/*", "/$default/GET/v1/accounts/*",
                                "/$default/POST/v1/leads/*/feedback", "/$default/POST/v1/leads/*/owner",
                                "/$default/POST/v1/leads/*/subscriptions", "/$default/POST/v1/leads/*/activities",
                                "/$default/GET/v1/tasks",

@@ -151,3 +151,22 @@ def test_a_trade_show_visitor_list_and_a_meeting_are_recorded_on_the_lead_and_sc
     scored = wait_for(lambda: {e["rule_id"] for e in local_system.items(f"LEAD#{lead_id}", "SCORE#")}
                       >= {"booth_visit", "offline_meeting"}, seconds=30)
     assert scored
+
+
+def test_accounts_show_finds_a_companys_account_by_one_of_its_people(local_system: RunningSystem):
+    first = local_system.submit("/v1/forms/contact", {"email": "kimura@account.example.co.jp", "name": "木村",
+                                                      "company": "株式会社アカウント", "title": "部長", "consent": True})
+    second = local_system.submit("/v1/forms/contact", {"email": "ito@account.example.co.jp", "name": "伊藤",
+                                                       "company": "アカウント（株）", "title": "担当", "consent": True})
+    wait_for(lambda: all(local_system.items(f"LEAD#{lead}", "PROFILE")[0].get("account") for lead in (first, second)),
+             seconds=30)
+
+    shown = local_system.cli("accounts", "show", "kimura@account.example.co.jp", "--json")
+
+    assert shown.returncode == 0, shown.stderr
+    account = json.loads(shown.stdout)
+    assert {person["lead_id"] for person in account["people"]} == {first, second}
+    assert account["buying_group"]["roles"]["manager"] == 1 and account["domains"] == ["account.example.co.jp"]
+    text = local_system.cli("accounts", "show", account["account_id"])
+    assert text.returncode == 0 and "2 people" in text.stdout
+    assert local_system.cli("accounts", "show", "nobody@example.co.jp").returncode == 1

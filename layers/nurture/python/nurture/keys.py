@@ -119,12 +119,32 @@ def alert_sk(alert_id: str) -> str:
     return f"ALERT#{alert_id}"
 
 
-def account_pk(company_key: str) -> str:
-    """A company's item, named by a hash of its folded name: a one-person company's name can be a person's."""
-    return f"ACCOUNT#{hashlib.sha256(company_key.encode()).hexdigest()[:32]}"
+ACCOUNT_PREFIX = "ACCOUNT#"
+
+
+def account_id(account_key: str) -> str:
+    """A company's id, a hash of its folded name (or "@domain"): a one-person company's name can be a person's."""
+    return hashlib.sha256(account_key.encode()).hexdigest()[:32]
+
+
+def account_pk(account_key: str) -> str:
+    """A company's partition: its owner, and an item per lead that belongs to it."""
+    return account_id_pk(account_id(account_key))
+
+
+def account_id_pk(account: str) -> str:
+    """The same partition, from the id the sales API shows."""
+    return f"{ACCOUNT_PREFIX}{account}"
 
 
 ACCOUNT_OWNER_SK = "OWNER"
+MEMBER_PREFIX = "MEMBER#"
+
+
+def member_sk(lead_id: str) -> str:
+    """Under an account: that a lead belongs to it (the scorer writes it when the lead's company or address says
+    so, and moves it when they change)."""
+    return f"{MEMBER_PREFIX}{lead_id}"
 
 
 PURCHASE_PREFIX = "PURCHASE#"

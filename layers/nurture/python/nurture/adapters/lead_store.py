@@ -690,11 +690,12 @@ class DynamoLeadStore(DynamoTable):
 
         pk = keys.lead_pk(lead_id)
         for attempt in range(MAX_ATTEMPTS):
-            profile = self.profile(lead_id, "email_key, vids, stage, owner, owner_kind, scoring")
+            profile = self.profile(lead_id, "email_key, vids, stage, owner, owner_kind, scoring, account")
             plan = profile or self._get(pk, keys.ERASURE_SK)
             if plan is None:
                 return False
             email_key, vids, at = str(plan["email_key"]), sorted(plan.get("vids") or ()), iso(utc_now())
+            account = plan.get("account")
             if profile is None:
                 if change is not None:
                     self._call("transact_write_items", TransactItems=[recorded(self._table, change)])
@@ -703,9 +704,12 @@ class DynamoLeadStore(DynamoTable):
             frees = {str(profile["owner"]): -1} if counts_as_open(profile.get("owner_kind"),
                                                                   str(profile.get("stage"))) else {}
             condition, values = score_version_condition(ScoreState.from_item(profile.get("scoring")).version)
+            # As read, the account too: a membership the scorer added meanwhile would outlive the sweep.
+            condition = f"({condition}) AND " + ("account = :account" if account else "attribute_not_exists(account)")
+            values = {**values, **({":account": {"S": str(account)}} if account else {})}
             try:
                 self._call("transact_write_items", TransactItems=[
-                    self._erasure_marker(pk, email_key, vids, at),
+                    self._erasure_marker(pk, email_key, vids, at, account),
                     # As read: a verdict or a new owner meanwhile would make the count above wrong.
                     {"Delete": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
                                 "ConditionExpression": condition, **({"ExpressionAttributeValues": values}
@@ -726,7 +730,7 @@ class DynamoLeadStore(DynamoTable):
         else:
             raise StoreUnavailable("the lead kept changing while it was erased")
         self._release_event_places(lead_id)
-        self._sweep(lead_id, email_key, vids, at, tombstone=True)
+        self._sweep(lead_id, email_key, vids, at, tombstone=True, account=account)
         return True
 
     def _release_event_places(self, lead_id: str) -> None:
@@ -799,19 +803,19 @@ class DynamoLeadStore(DynamoTable):
         from nurture.adapters.counters import step_count  # counters builds on this module
 
         pk = keys.lead_pk(expired.lead_id)
-        profile = self.profile(expired.lead_id, "email_key, vids, double_opt_in, due_sk")
+        profile = self.profile(expired.lead_id, "email_key, vids, double_opt_in, due_sk, account")
         if profile is None:
             plan = self._get(pk, keys.ERASURE_SK)
             if plan is None or plan.get("due_sk") != expired.due_sk:
                 return False
             self._sweep(expired.lead_id, str(plan["email_key"]), sorted(plan.get("vids") or ()),
-                        str(plan["erased_at"]), tombstone=False)
+                        str(plan["erased_at"]), tombstone=False, account=plan.get("account"))
             return True
         request = profile.get("double_opt_in") or {}
         if profile.get("due_sk") != expired.due_sk or not request:
             return False  # confirmed, or asked again, since the index was read
         email_key, vids, at = str(profile["email_key"]), sorted(profile.get("vids") or ()), iso(utc_now())
-        marker = self._erasure_marker(pk, email_key, vids, at)
+        marker = self._erasure_marker(pk, email_key, vids, at, profile.get("account"))
         marker["Put"]["Item"].update(to_item({"due_pk": keys.UNCONFIRMED_DUE, "due_sk": expired.due_sk}))
         try:
             self._call("transact_write_items", TransactItems=[
@@ -826,18 +830,23 @@ class DynamoLeadStore(DynamoTable):
             if cancelled.codes[1] == "ConditionalCheckFailed" or cancelled.lost_race():
                 return False  # confirmed (or asked again) at this very moment: the next tick looks again
             raise StoreUnavailable(f"removal cancelled: {cancelled.codes}") from cancelled
-        self._sweep(expired.lead_id, email_key, vids, at, tombstone=False)
+        self._sweep(expired.lead_id, email_key, vids, at, tombstone=False, account=profile.get("account"))
         return True
 
-    def _erasure_marker(self, pk: str, email_key: str, vids: list[str], at: str) -> dict[str, Any]:
+    def _erasure_marker(self, pk: str, email_key: str, vids: list[str], at: str,
+                        account: str | None) -> dict[str, Any]:
         return {"Put": {"TableName": self._table, "Item": to_item({
-            "PK": pk, "SK": keys.ERASURE_SK, "email_key": email_key, "vids": set(vids) or None, "erased_at": at})}}
+            "PK": pk, "SK": keys.ERASURE_SK, "email_key": email_key, "vids": set(vids) or None, "erased_at": at,
+            "account": account})}}
 
-    def _sweep(self, lead_id: str, email_key: str, vids: list[str], at: str, tombstone: bool) -> None:
+    def _sweep(self, lead_id: str, email_key: str, vids: list[str], at: str, tombstone: bool,
+               account: str | None) -> None:
         """Everything left of a lead whose profile is gone, its marker last. `tombstone`: its browsers' later hits
         are dropped (an erased person's); otherwise they are anonymous visitors again."""
         pk = keys.lead_pk(lead_id)
         doomed: list[dict[str, Any]] = []
+        if account is not None:  # its place among its company's people
+            doomed.append(item_key(keys.account_pk(str(account)), keys.member_sk(lead_id)))
         for vid in vids:
             # The browser's link to the lead goes (unless someone has claimed the browser anew since: a rerun
             # leaves that alone).

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nurture.cli.accounts import add_account_commands, run_account_command
 from nurture.cli.calendar import add_calendar_command, run_calendar
 from nurture.cli.campaigns import add_campaign_commands, run_campaign_command
 from nurture.cli.config_versions import add_version_commands, print_problems, run_version_command
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     _target_options(poll)
 
     add_list_commands(commands, _target_options)
+    add_account_commands(commands, _target_options)
     add_event_commands(commands, _target_options)
     add_report_command(commands, _target_options)
     add_segment_commands(commands, _target_options)
@@ -152,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         "invoke": run_invoke, "reply": run_reply}
     targeted: dict[str, Callable[[argparse.Namespace, Callable[..., Any]], int]] = {
         "import": run_import, "export": run_export, "activity": run_activity_import, "report": run_report,
-        "purchases": run_purchase_import,
+        "purchases": run_purchase_import, "accounts": run_account_command,
         "campaign": run_campaign_command,
         "segment": run_segment_command, "webhooks": run_webhook_command,
         "tasks": run_task_command, "events": run_event_command, "console": run_console_command}

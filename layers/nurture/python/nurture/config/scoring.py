@@ -5,6 +5,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 from typing import Annotated, Any, Literal
 
+from nurture.config.accounts import AccountScoring
 from nurture.config.customers import CustomerScoring
 from nurture.config.models import FormKind, TimeZoneName, keyed_by_ids
 from nurture.config.records import Check, record, setting
@@ -132,6 +133,8 @@ class ScoringRules:
         "activities, `nurture activity import`), by kind: its label; rules match them as event offline, name KIND")
     customers: CustomerScoring = setting(default_factory=CustomerScoring, description="RFM thresholds and CPM's "
                                          "lines for customers (leads with purchases)")
+    accounts: AccountScoring = setting(default_factory=AccountScoring, description="how a company's people add up "
+                                       "to its score and buying group")
 
     def __post_init__(self) -> None:
         self._rules_name_declared_offline_kinds()

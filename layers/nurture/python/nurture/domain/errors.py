@@ -55,6 +55,12 @@ class LeadNotFound(InputError):
     title = "No such lead"
 
 
+class AccountNotFound(InputError):
+    status = 404
+    slug = "account-not-found"
+    title = "No such account"
+
+
 class TaskNotFound(InputError):
     status = 404
     slug = "task-not-found"

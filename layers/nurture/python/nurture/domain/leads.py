@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from nurture import keys
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import Consent
 from nurture.domain.activity import Activity, new_activity
@@ -157,6 +158,7 @@ def lead_view(record: LeadRecord, rules: ScoringRules, now: datetime, activity_l
         "rank": rank_of(scores, rules, profile.get("rank")),
         "stage": profile.get("stage", "nurturing"),
         "owner": {"id": profile["owner"], "kind": profile.get("owner_kind")} if profile.get("owner") else None,
+        "account_id": keys.account_id(str(profile["account"])) if profile.get("account") else None,
         "customer": customer_view(profile),
         "breakdown": breakdown(profile, record.ledger, rules),
         "tasks": [task_view(task, now) for task in record.tasks],

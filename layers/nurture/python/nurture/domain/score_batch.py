@@ -11,11 +11,11 @@ from nurture.config.sales import RoutingRule, SalesConfig, TaskRule
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import UrlGroups
 from nurture.config.sequences import SequencesConfig
+from nurture.domain.accounts.identity import account_of, company_key
 from nurture.domain.clock import parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.kpis import DayKpis, count, kpis_of
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
-from nurture.domain.sales.accounts import company_key
 from nurture.domain.sales.deadlines import verdict_due
 from nurture.domain.sales.routing import Assignment, RoutableLead, RoutingState, route, state_needed
 from nurture.domain.sales.tasks import CallTask, call_task, holds_handoff, task_rule
@@ -44,6 +44,9 @@ class ScoringStore(Protocol):
 
     def add_kpis(self, days: DayKpis) -> None:
         """Add to the daily KPI counters."""
+
+    def join_account(self, lead_id: str, account: str | None, left: str | None) -> None:
+        """The lead's membership: in `account` (None: none), out of `left`; nothing when the lead is gone."""
 
 
 @dataclass
@@ -108,7 +111,18 @@ def score_batch(
         else:
             result.failed.append(lead_id)
     result.kpis = _kpis(events_by_lead, profiles, scored, result, ZoneInfo(rules.timezone), now)
+    for lead_id in sorted(set(scored) - set(result.failed) - set(result.gone)):
+        _join_account(lead_id, profiles[lead_id], store)
     return result
+
+
+def _join_account(lead_id: str, profile: dict[str, Any], store: ScoringStore) -> None:
+    """A lead joins the account its company (or address) names, and leaves the one it named before: checked on
+    every batch of its activity, so a replay, or a batch that failed after scoring, puts it right."""
+    ref = account_of(profile.get("email"), profile.get("company"))
+    account = ref.key if ref is not None else None
+    if account != profile.get("account"):
+        store.join_account(lead_id, account, profile.get("account"))
 
 
 def _kpis(events_by_lead: dict[str, list[ScoredEvent]], profiles: dict[str, dict[str, Any]],

@@ -11,9 +11,10 @@ import msgspec
 
 from nurture.adapters.lead_store import InvalidCursor
 from nurture.config.sales import OWNER_ID
+from nurture.domain.accounts.standing import account_view
 from nurture.domain.clock import utc_now
 from nurture.domain.customers.purchases import MAX_ORDER_ID, MAX_PRODUCT, Purchase, purchase_of, record_purchases
-from nurture.domain.errors import FieldProblem, LeadNotFound, ValidationFailed
+from nurture.domain.errors import AccountNotFound, FieldProblem, LeadNotFound, ValidationFailed
 from nurture.domain.leads import Feedback, Outcome, Stage, erase_lead, lead_view, record_feedback
 from nurture.domain.preferences.centre import change_for_lead
 from nurture.domain.sales.offline import CLIENT_ID, MAX_BY, MAX_NOTE, OfflineEntry, record_offline
@@ -25,13 +26,18 @@ from nurture.http.paging import LISTED, Cursor, LeadRef, PageSize, bad_cursor, c
 from nurture.http.problems import documented, problem_doc
 from nurture.http.requests import caller_arn, request_context
 from nurture.http.router import Input, Parameters, Response, Router
-from nurture.http.services import lead_store, preference_settings, purchase_store
+from nurture.http.services import account_store, lead_store, preference_settings, purchase_store
 from nurture.jsonable import json_default
 from nurture.observability import logger
 from nurture.settings import marketer_config
 
 OwnerId = Annotated[str, msgspec.Meta(pattern=OWNER_ID, description="a salesperson's or queue's id")]
 Note = Annotated[str, msgspec.Meta(max_length=MAX_NOTE)]
+
+
+class AccountRef(Parameters):
+    account_id: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{32}$", description="The account's id, as a lead "
+                                                                                  "shows it")]
 
 
 class TaskRef(Parameters):
@@ -253,6 +259,17 @@ def register_sales_routes(app: Router) -> None:
                                 config.api.event_retention_days)
         logger.info("offline activity", extra={"lead_id": lead_id, "type": body.type, "recorded": result["recorded"]})
         return Response(201 if result["recorded"] else 200, "application/json", json.dumps(result))
+
+    @app.get("/v1/accounts/<account_id>", summary="A company: its score, buying group and people", tags=["sales"],
+             responses={200: documented("The account", "application/json"), 404: problem_doc("No such account")},
+             parameters=AccountRef)
+    def get_account(account_id: str) -> Response:
+        found = account_store().account(account_id)
+        if found is None:
+            raise AccountNotFound(f"There is no account '{account_id}'.")
+        owner, members = found
+        view = account_view(account_id, members, owner, marketer_config().scoring, utc_now())
+        return Response(200, "application/json", json.dumps(view, ensure_ascii=False, default=json_default))
 
     @app.post("/v1/purchases", summary="Record customers' purchases: each once per order id", tags=["sales"],
               responses={200: documented("Recorded; orders recorded before and customers who are no lead listed",

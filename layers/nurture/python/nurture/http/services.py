@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TypeVar
 
+from nurture.adapters.account_store import DynamoAccountStore
 from nurture.adapters.audience_queue import AudienceQueue
 from nurture.adapters.audience_store import DynamoAudienceStore
 from nurture.adapters.audit_log import DynamoAuditLog
@@ -31,6 +32,11 @@ T = TypeVar("T")
 @cache
 def lead_store() -> DynamoLeadStore:
     return DynamoLeadStore(runtime_settings().table_name)
+
+
+@cache
+def account_store() -> DynamoAccountStore:
+    return DynamoAccountStore(runtime_settings().table_name)
 
 
 @cache
@@ -116,6 +122,6 @@ def tracking_settings() -> TrackingSettings:
 
 
 def reset() -> None:
-    for built in (lead_store, purchase_store, campaign_store, audience_store, deliverability_store, kpi_store,
-                  audit_log, send_queue, audience_queue, registrations, materials):
+    for built in (lead_store, account_store, purchase_store, campaign_store, audience_store, deliverability_store,
+                  kpi_store, audit_log, send_queue, audience_queue, registrations, materials):
         built.cache_clear()

@@ -1,0 +1,64 @@
+"""`nurture accounts show`: a company's account as GET /v1/accounts/{id} shows it (issue 24)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def add_account_commands(commands: Any, target_options: Any) -> None:
+    accounts = commands.add_parser("accounts", help="companies: their score, buying group and people")
+    account_commands = accounts.add_subparsers(dest="accounts_command", required=True)
+    show = account_commands.add_parser("show", help="an account as GET /v1/accounts/{id} shows it")
+    show.add_argument("who", metavar="ACCOUNT_ID|LEAD_ID|EMAIL", help="the account, or a lead of it")
+    show.add_argument("--json", action="store_true", help="the GET /v1/accounts/{id} object")
+    target_options(show)
+
+
+def run_account_command(args: argparse.Namespace, target_of: Any) -> int:
+    from nurture import keys
+    from nurture.adapters.account_store import DynamoAccountStore
+    from nurture.config import load_config
+    from nurture.domain.accounts.standing import account_view
+    from nurture.domain.clock import utc_now
+    from nurture.domain.errors import StoreUnavailable
+    from nurture.domain.text import InvalidEmail, email_key, normalize_email
+
+    target = target_of(args)
+    if target is None:
+        return 2
+    store = DynamoAccountStore(target.environment["TABLE_NAME"])
+    try:
+        lead_id = store.find_lead_id(email_key(normalize_email(args.who))) if "@" in args.who else args.who
+        found = store.account(lead_id) if lead_id else None  # an account id, unless it is a lead's
+        account_id = lead_id
+        if found is None and lead_id:
+            profile = store.profile(lead_id, "account") or {}
+            account_id = keys.account_id(str(profile["account"])) if profile.get("account") else None
+            found = store.account(account_id) if account_id else None
+    except InvalidEmail:
+        print(f"'{args.who}' is not an email address", file=sys.stderr)
+        return 2
+    except StoreUnavailable as error:
+        print(f"{target.description}: {error}", file=sys.stderr)
+        return 2
+    if found is None or account_id is None:
+        print("no such account (nor a lead that belongs to one)", file=sys.stderr)
+        return 1
+    view = account_view(account_id, found[1], found[0], load_config(args.config_dir).scoring, utc_now())
+    if args.json:
+        print(json.dumps(view, ensure_ascii=False, indent=2))
+        return 0
+    scores, group = view["scores"], view["buying_group"]
+    print(f"{view['name'] or '(no name)'}  {' '.join(view['domains'])}  account {view['account_id']}")
+    print(f"rank {view['rank']}  fit {scores['fit']}  engagement {scores['engagement']}  total {scores['total']}  "
+          f"owner {view['owner'] or '-'}")
+    print("buying group: " + ", ".join(f"{role} {n}" for role, n in group["roles"].items())
+          + (f"  (missing: {', '.join(group['missing'])})" if group["missing"] else ""))
+    print(f"{len(view['people'])} people, {view['active_people']} active in the last {view['active_days']} days:")
+    for person in view["people"]:
+        print(f"  {person['lead_id']}  {person['rank']}  {person['total']:>7}  {person.get('title') or '':<16} "
+              f"{','.join(person['roles']) or '-'}")
+    return 0

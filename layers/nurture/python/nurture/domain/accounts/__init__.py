@@ -1,0 +1,1 @@
+"""Accounts: the companies leads belong to, and their buying groups (issue 24)."""

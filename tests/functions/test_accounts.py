@@ -1,0 +1,110 @@
+"""Accounts (issue 24, part 1): leads join their company's account as the scorer sees them, from the company's name
+or, without one, the address's domain; the sales API shows the account's score, buying group and people. The real
+forms, scoring and sales API functions under moto, the stream replayed as Lambda may deliver it again."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from nurture import keys
+from nurture.local.functions import api_request, invoke
+from tests.functions.helpers import items_under, submit
+from tests.functions.pipeline import Pipeline
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+
+def person(email: str, company: str | None, **fields: Any) -> str:
+    """A lead from the whitepaper form; without a company, from the newsletter's (it asks for an address only)."""
+    if company is None:
+        return submit("/v1/forms/newsletter", {"email": email, "consent": True})
+    return submit("/v1/forms/whitepaper", {"email": email, "name": "山田 太郎", "company": company, "consent": True,
+                                           **fields})
+
+
+def lead(lead_id: str) -> dict[str, Any]:
+    return dict(json.loads(api_request("GET", f"/v1/leads/{lead_id}")["body"]))
+
+
+def account(account_id: str) -> dict[str, Any]:
+    answer = api_request("GET", f"/v1/accounts/{account_id}")
+    assert answer["statusCode"] == 200, answer["body"]
+    return dict(json.loads(answer["body"]))
+
+
+def members(account_id: str) -> list[str]:
+    return [item["lead_id"] for item in items_under(keys.account_id_pk(account_id), keys.MEMBER_PREFIX)]
+
+
+def test_a_companys_people_form_one_account_with_its_buying_group_and_scores():
+    pipeline = Pipeline()
+    manager = person("sato@mirai.co.jp", "株式会社ミライ工房", title="情報システム部 部長")
+    staff = person("suzuki.mirai@gmail.com", "ミライ工房（株）", title="担当", department="情報システム部")
+    other = person("kato@example.co.jp", "株式会社サンプル", title="社長")
+    pipeline.drain()
+
+    account_id = lead(manager)["account_id"]
+    assert account_id is not None and lead(staff)["account_id"] == account_id
+    assert lead(other)["account_id"] not in (None, account_id)
+    shown = account(account_id)
+    assert {p["lead_id"] for p in shown["people"]} == {manager, staff}
+    assert shown["name"] in ("株式会社ミライ工房", "ミライ工房（株）") and shown["domains"] == ["mirai.co.jp"]
+    assert shown["buying_group"] == {"roles": {"decision_maker": 0, "manager": 1, "staff": 1, "it": 2},
+                                     "missing": ["decision_maker"]}
+    people = {p["lead_id"]: p for p in shown["people"]}
+    assert shown["scores"]["fit"] == max(p["fit"] for p in people.values())
+    assert shown["scores"]["engagement"] == pytest.approx(sum(p["engagement"] for p in people.values()), abs=0.02)
+    assert shown["active_people"] == 2 and shown["rank"] in "ABC"
+
+
+def test_a_replayed_stream_batch_counts_no_one_twice():
+    pipeline = Pipeline()
+    first = person("sato@mirai.co.jp", "ミライ工房")
+    second = person("ito@mirai.co.jp", "ミライ工房")
+    pipeline.drain()
+    account_id = lead(first)["account_id"]
+    before = account(account_id)
+
+    for batch in pipeline.batches["scoring"]:  # Lambda delivers a batch again after a timeout
+        invoke("scoring", batch)
+
+    assert sorted(members(account_id)) == sorted([first, second])
+    again = account(account_id)
+    assert again["scores"] == before["scores"] and len(again["people"]) == 2
+
+
+def test_a_lead_without_a_company_joins_by_its_domain_and_free_mail_joins_none():
+    pipeline = Pipeline()
+    by_domain = person("tanaka@kobo.example.jp", None)
+    free = person("tanaka.private@gmail.com", None)
+    pipeline.drain()
+
+    assert lead(free)["account_id"] is None
+    account_id = lead(by_domain)["account_id"]
+    assert account(account_id)["domains"] == ["kobo.example.jp"] and members(account_id) == [by_domain]
+
+    # The free-mail lead names its company later: it joins that company's account on its next activity
+    person("tanaka.private@gmail.com", "工房エグザンプル")
+    pipeline.drain()
+    assert lead(free)["account_id"] is not None and members(lead(free)["account_id"]) == [free]
+
+
+def test_erasing_a_lead_takes_it_out_of_its_account():
+    pipeline = Pipeline()
+    kept = person("sato@mirai.co.jp", "ミライ工房")
+    erased = person("ito@mirai.co.jp", "ミライ工房")
+    pipeline.drain()
+    account_id = lead(kept)["account_id"]
+
+    assert api_request("DELETE", f"/v1/leads/{erased}")["statusCode"] == 204
+
+    assert members(account_id) == [kept]
+    assert [p["lead_id"] for p in account(account_id)["people"]] == [kept]
+
+
+def test_an_unknown_account_is_404_and_a_malformed_id_422():
+    assert api_request("GET", f"/v1/accounts/{'0' * 32}")["statusCode"] == 404
+    assert api_request("GET", "/v1/accounts/not-an-id")["statusCode"] == 422
