@@ -912,8 +912,9 @@ def test_no_policy_grants_a_wildcard_action(synthesized):
     ("ses:SendEmail", {"sender", "notifier"}),  # the forms function (or anything else) cannot send email
     # Only the sales API erases, and the dispatcher removes unconfirmed leads (on leads' own keys, checked above);
     # tracking and the sender delete seminar places only (on events' keys, checked above), never a lead's item;
-    # the console the guard's pause and, for an admin, a lead's own items (checked above).
-    ("dynamodb:DeleteItem", {"sales_api", "dispatcher", "tracking", "sender", "console"}),
+    # the console the guard's pause and, for an admin, a lead's own items; the scorer a lead's place in the account
+    # it leaves (all checked above).
+    ("dynamodb:DeleteItem", {"sales_api", "dispatcher", "tracking", "sender", "console", "scoring"}),
     # The signing keyring; the webhooks' secrets.
     ("ssm:GetParameter", {"forms", "tracking", "sender", "replies", "notifier"}),
 ])
