@@ -154,10 +154,12 @@ def test_a_trade_show_visitor_list_and_a_meeting_are_recorded_on_the_lead_and_sc
 
 
 def test_accounts_show_finds_a_companys_account_by_one_of_its_people(local_system: RunningSystem):
-    first = local_system.submit("/v1/forms/contact", {"email": "kimura@account.example.co.jp", "name": "木村",
-                                                      "company": "株式会社アカウント", "title": "部長", "consent": True})
-    second = local_system.submit("/v1/forms/contact", {"email": "ito@account.example.co.jp", "name": "伊藤",
-                                                       "company": "アカウント（株）", "title": "担当", "consent": True})
+    first = local_system.submit("/v1/forms/contact", {
+        "email": "kimura@account.example.co.jp", "name": "木村", "company": "株式会社アカウント", "title": "部長",
+        "consent": True})
+    second = local_system.submit("/v1/forms/contact", {
+        "email": "ito@account.example.co.jp", "name": "伊藤", "company": "アカウント（株）", "title": "担当",
+        "consent": True})
     wait_for(lambda: all(local_system.items(f"LEAD#{lead}", "PROFILE")[0].get("account") for lead in (first, second)),
              seconds=30)
 
