@@ -57,7 +57,8 @@ TABLE_ACTIONS = {
               "dynamodb:Query"],
     "tracking": ["dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
     "scoring": ["dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
-    "handoff": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+    # Query and BatchGetItem: a hot lead's account and its people, for the handoff message.
+    "handoff": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:BatchGetItem"],
     # ConditionCheckItem: offline activity is written only while its lead exists.
     # BatchGetItem: a list page's profiles (the rank and owner indexes hold keys only).
     "sales_api": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",

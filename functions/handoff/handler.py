@@ -9,6 +9,7 @@ from typing import Any
 import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from nurture.adapters.account_store import DynamoAccountStore
 from nurture.adapters.alert_queue import AlertQueue
 from nurture.adapters.handoff_queue import HandoffQueue
 from nurture.adapters.lead_store import DynamoLeadStore
@@ -19,10 +20,10 @@ from nurture.streams.handoff import handle_batch
 
 
 @cache
-def collaborators() -> tuple[DynamoLeadStore, HandoffQueue, AlertQueue]:
+def collaborators() -> tuple[DynamoLeadStore, DynamoAccountStore, HandoffQueue, AlertQueue]:
     settings = runtime_settings()
-    return (DynamoLeadStore(settings.table_name), HandoffQueue(settings.handoff_queue_url),
-            AlertQueue(settings.alert_queue_url))
+    return (DynamoLeadStore(settings.table_name), DynamoAccountStore(settings.table_name),
+            HandoffQueue(settings.handoff_queue_url), AlertQueue(settings.alert_queue_url))
 
 
 @logger.inject_lambda_context
@@ -30,5 +31,5 @@ def collaborators() -> tuple[DynamoLeadStore, HandoffQueue, AlertQueue]:
 @traced
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    store, queue, alerts = collaborators()
-    return handle_batch(event, context, store, queue, alerts, runtime_settings().public_api_url, utc_now())
+    store, accounts, queue, alerts = collaborators()
+    return handle_batch(event, context, store, accounts, queue, alerts, runtime_settings().public_api_url, utc_now())

@@ -108,3 +108,21 @@ def test_erasing_a_lead_takes_it_out_of_its_account():
 def test_an_unknown_account_is_404_and_a_malformed_id_422():
     assert api_request("GET", f"/v1/accounts/{'0' * 32}")["statusCode"] == 404
     assert api_request("GET", "/v1/accounts/not-an-id")["statusCode"] == 422
+
+
+def test_a_hot_leads_handoff_carries_its_account_and_its_colleagues_recent_activity():
+    pipeline = Pipeline()
+    colleague = person("suzuki@mirai.co.jp", "ミライ工房", title="担当", department="情報システム部")
+    pipeline.drain()
+    hot = submit("/v1/forms/demo", {"email": "sato@mirai.co.jp", "name": "佐藤", "company": "株式会社ミライ工房",
+                                    "phone": "03-0000-0000", "title": "部長", "consent": True})
+    pipeline.drain()
+
+    (message,) = [m for m in pipeline.messages() if m["lead_id"] == hot]
+
+    account_id = lead(hot)["account_id"]
+    assert message["schema_version"] == 3 and message["account"]["id"] == account_id
+    assert message["account"]["people"] == 2 and message["account"]["buying_group"]["missing"] == ["decision_maker"]
+    (shown,) = message["account"]["colleagues"]
+    assert (shown["lead_id"], shown["roles"], shown["title"]) == (colleague, ["staff", "it"], "担当")
+    assert shown["activity"]["form_submit"]["n"] == 1

@@ -62,7 +62,7 @@ def test_leads_from_one_region_are_dealt_to_its_team_in_turn_and_carry_their_own
     assert owner == {"id": "ito", "kind": "person", "name": "伊藤 美咲", "email": "ito@example.co.jp",
                      "team": "west", "rule": "west_japan", "strategy": "round_robin",
                      "reason": "西日本の企業 (a company in west Japan)"}
-    assert messages[first]["schema_version"] == 2 and messages[first]["company"]["prefecture"] == "大阪府"
+    assert messages[first]["schema_version"] == 3 and messages[first]["company"]["prefecture"] == "大阪府"
     (outbox,) = items_under(f"LEAD#{first}", "HANDOFF#")
     assert outbox["owner"]["id"] == "ito" and outbox["owner"]["rule"] == "west_japan"
     assert (profile(first)["owner"], profile(first)["owner_kind"]) == ("ito", "person")

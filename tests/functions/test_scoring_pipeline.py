@@ -21,7 +21,7 @@ def test_demo_request_reaches_the_handoff_queue_once_with_what_sales_needs():
     pipeline.drain()
 
     (message,) = pipeline.messages()
-    assert message["schema_version"] == 2 and message["lead_id"] == lead_id
+    assert message["schema_version"] == 3 and message["lead_id"] == lead_id
     assert (message["owner"]["id"], message["owner"]["rule"]) == ("tanaka", "large_companies")  # 1,200 employees
     assert message["contact"]["email"] == "bucho@example.co.jp" and message["company"]["name"] == "製造株式会社"
     assert message["rank"] == "A" and message["scores"]["fit"] >= 20

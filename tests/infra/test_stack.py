@@ -127,7 +127,8 @@ EXPECTED_ACTIONS = {
     # DeleteItem: a lead's place in the account it leaves (on accounts' keys only, below).
     "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem",
                                   "dynamodb:DeleteItem"},  # + send queue
-    "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},  # + alerts queue
+    "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem",
+                                  "dynamodb:BatchGetItem"},  # + alerts queue
     # BatchGetItem: a list page's profiles, which the keys-only rank and owner indexes point at.
     "sales_api": COMMON | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem",
                            "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",

@@ -18,5 +18,5 @@ def test_documented_schema_is_valid_and_rejects_the_previous_version():
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
-    assert any(list(e.path) == ["schema_version"] for e in validator.iter_errors({"schema_version": 1}))
-    assert not any(list(e.path) == ["schema_version"] for e in validator.iter_errors({"schema_version": 2}))
+    assert any(list(e.path) == ["schema_version"] for e in validator.iter_errors({"schema_version": 2}))
+    assert not any(list(e.path) == ["schema_version"] for e in validator.iter_errors({"schema_version": 3}))

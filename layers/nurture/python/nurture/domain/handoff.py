@@ -13,9 +13,10 @@ from nurture.domain.leads import LeadRecord, breakdown, current_scores, public_a
 from nurture.domain.messages import Message
 from nurture.jsonable import plain
 
-SCHEMA_VERSION: Literal[2] = 2  # 2: the owner, and the company's prefecture
+SCHEMA_VERSION: Literal[3] = 3  # 2: the owner, and the company's prefecture; 3: the lead's account
 TOP_REASONS = 5
 ACTIVITIES = 20
+COLLEAGUES = 20
 
 
 class _Message(Message, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -76,6 +77,41 @@ class Owner(_Message, frozen=True, kw_only=True):
     reason: Annotated[str, msgspec.Meta(description="why this owner, in the rule's words")]
 
 
+class Colleague(_Message, frozen=True, kw_only=True):
+    """Another person of the lead's company, and what they have done lately."""
+
+    lead_id: str
+    email: str | None = None
+    name: str | None = None
+    title: str | None = None
+    department: str | None = None
+    roles: Annotated[list[str], msgspec.Meta(description="buying-group roles their title and department name")]
+    rank: Literal["A", "B", "C"]
+    total: float
+    stage: str
+    last_activity_at: str | None = None
+    activity: Annotated[dict[str, dict[str, Any]], msgspec.Meta(
+        description="what the person did, by activity type: how many times (n) and when last")]
+
+
+class BuyingGroup(_Message, frozen=True, kw_only=True):
+    roles: Annotated[dict[str, int], msgspec.Meta(description="people per role: decision_maker, manager, staff, it")]
+    missing: list[str]
+
+
+class AccountSummary(_Message, frozen=True, kw_only=True):
+    """The company the lead belongs to, as GET /v1/accounts/{id} shows it."""
+
+    id: str
+    name: str | None = None
+    rank: Literal["A", "B", "C"]
+    scores: Scores
+    buying_group: BuyingGroup
+    people: Annotated[int, msgspec.Meta(description="the account's people, the lead included")]
+    colleagues: Annotated[list[Colleague], msgspec.Meta(max_length=COLLEAGUES,
+                                                        description="the others, highest total first")]
+
+
 class Links(_Message, frozen=True, kw_only=True):
     lead: Annotated[str, msgspec.Meta(description="GET: the lead as the sales API shows it")]
     feedback: Annotated[str, msgspec.Meta(description="POST: accepted, rejected, won, lost or recycle")]
@@ -84,7 +120,7 @@ class Links(_Message, frozen=True, kw_only=True):
 class HandoffMessage(_Message, frozen=True, kw_only=True):
     """One hot lead, handed to sales once per nurture cycle."""
 
-    schema_version: Literal[2] = SCHEMA_VERSION
+    schema_version: Literal[3] = SCHEMA_VERSION
     handoff_id: Annotated[str, msgspec.Meta(description="unique per lead and cycle; the FIFO deduplication id")]
     handed_off_at: str
     lead_id: str
@@ -98,11 +134,14 @@ class HandoffMessage(_Message, frozen=True, kw_only=True):
     rank: Literal["A", "B", "C"]
     reasons: Reasons
     activities: Annotated[list[dict[str, Any]], msgspec.Meta(max_length=ACTIVITIES, description="newest first")]
+    account: Annotated[AccountSummary | None, msgspec.Meta(
+        description="the lead's company and its other people; null for a lead that belongs to none")]
     links: Links
 
 
 def handoff_message(handoff: dict[str, Any], record: LeadRecord, rules: ScoringRules, now: datetime,
-                    api_base: str, sales: SalesConfig) -> HandoffMessage:
+                    api_base: str, sales: SalesConfig, account: dict[str, Any] | None = None) -> HandoffMessage:
+    """`account`: the lead's account as `account_view` shows it, if it belongs to one."""
     profile = record.profile
     scores = current_scores(profile, rules, now)
     patterns = {**BUILT_IN_PATTERNS, **{p.id: p.reason for p in rules.patterns}}
@@ -127,8 +166,20 @@ def handoff_message(handoff: dict[str, Any], record: LeadRecord, rules: ScoringR
             patterns=[Pattern.of(id=p, reason=patterns.get(p, p)) for p in handoff.get("patterns") or []],
         ),
         activities=[plain(public_activity(a)) for a in record.activities[:ACTIVITIES]],
+        account=_account(account, record.lead_id) if account is not None else None,
         links=Links.of(lead=f"{base}/v1/leads/{record.lead_id}", feedback=f"{base}/v1/leads/{record.lead_id}/feedback"),
     )
+
+
+def _account(view: dict[str, Any], lead_id: str) -> AccountSummary:
+    others = [person for person in view["people"] if person["lead_id"] != lead_id]
+    return AccountSummary.of(
+        id=view["account_id"], name=_text(view["name"]), rank=view["rank"], scores=Scores.of(**view["scores"]),
+        buying_group=BuyingGroup.of(**view["buying_group"]), people=len(view["people"]),
+        colleagues=[Colleague.of(**{key: person[key] for key in ("lead_id", "email", "name", "title", "department",
+                                                                  "roles", "rank", "total", "stage",
+                                                                  "last_activity_at")},
+                                 activity=plain(person["activity"])) for person in others[:COLLEAGUES]])
 
 
 def _owner(routed: dict[str, Any] | None, sales: SalesConfig) -> Owner | None:

@@ -11,8 +11,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from nurture import keys
 from nurture.adapters.alert_queue import AlertQueue
 from nurture.adapters.handoff_queue import HandoffQueue
+from nurture.domain.accounts.standing import account_view
 from nurture.domain.clock import iso
 from nurture.domain.handoff import handoff_message
 from nurture.domain.leads import LeadRecord
@@ -35,12 +37,16 @@ class HandoffStore(Protocol):
     def mark_handoff_published(self, lead_id: str, handoff_id: str, at: str) -> None: ...
 
 
+class AccountReader(Protocol):
+    def account(self, account_id: str) -> tuple[str | None, dict[str, dict[str, Any]]] | None: ...
+
+
 class NotSalesWork(ValueError):
     pass
 
 
-def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffStore, queue: HandoffQueue,
-                 alerts: AlertQueue, api_base: str, now: datetime) -> dict[str, Any]:
+def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffStore, accounts: AccountReader,
+                 queue: HandoffQueue, alerts: AlertQueue, api_base: str, now: datetime) -> dict[str, Any]:
     config = marketer_config()
 
     def consume(record: DynamoDBRecord) -> None:
@@ -62,6 +68,14 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffSt
         alerts.send_jobs(jobs)
         logger.info("sales activity pushed", extra={"lead_id": lead_id, "type": activity["type"], "jobs": len(jobs)})
 
+    def account_of_lead(profile: dict[str, Any]) -> dict[str, Any] | None:
+        """The lead's account with its people, for sales to see the buying group (one query and one BatchGetItem)."""
+        if not profile.get("account"):
+            return None
+        account_id = keys.account_id(str(profile["account"]))
+        found = accounts.account(account_id)
+        return account_view(account_id, found[1], found[0], config.scoring, now) if found is not None else None
+
     def publish(image: dict[str, Any]) -> None:
         lead_id, handoff_id = str(image["lead_id"]), str(image["handoff_id"])
         if store.handoff_published(lead_id, handoff_id):
@@ -71,7 +85,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffSt
         if lead is None:
             logger.info("handoff of an erased lead dropped", extra={"lead_id": lead_id})
             return
-        message = handoff_message(image, lead, config.scoring, now, api_base, config.sales)
+        message = handoff_message(image, lead, config.scoring, now, api_base, config.sales,
+                                  account_of_lead(lead.profile))
         # A failure here fails this record only; the stream retries it, and FIFO dedup by
         # handoff id keeps a retried send from reaching sales twice.
         queue.send(message.to_json(), message.handoff_id, lead_id)

@@ -48,6 +48,7 @@ def account_view(account: str, members: dict[str, dict[str, Any]], owner: str | 
                        "rank": rank_of(scores, rules, profile.get("rank")), **scores,
                        "stage": profile.get("stage", "nurturing"), "roles": roles_of(profile, scoring),
                        "last_activity_at": profile.get("last_activity_at"),
+                       "activity": dict((profile.get("activity") or {}).get("types") or {}),
                        "active": last is not None and last >= now - timedelta(days=ACTIVE_DAYS)})
         if profile.get("company"):
             names[str(profile["company"])] += 1
