@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bench.calls import counted_dynamodb
+from bench.cost import PriceList
 from bench.profiles import bulk_load, profile
 from bench.units import READ_UNIT, item_size, read_units, write_units
 
@@ -100,6 +101,12 @@ def markdown(rows: list[tuple[int, dict[str, Any]]]) -> list[str]:
     lines += [f"| {population:,} | {row['reviewed']} | {row['moved']} | {row['calls'].get('Query', 0)} | "
               f"{row['calls'].get('GetItem', 0)} | {row['calls'].get('TransactWriteItems', 0)} | "
               f"{row['read_units']:.1f} | {row['write_units']} | {row['seconds']:.1f} s |" for population, row in rows]
+    largest = rows[-1][1]
+    bill = PriceList.load().bill({"dynamodb_write_unit": largest["write_units"],
+                                  "dynamodb_read_unit": largest["read_units"]})
+    lines += ["", f"The day's {largest['reviewed']} reviews cost about ${sum(bill.values()):.4f} at the on-demand "
+                  "prices of bench/prices.yaml. The wall time grows because moto still scans the table in Python for",
+              "each `due` query; DynamoDB reads the index alone."]
     return lines
 
 

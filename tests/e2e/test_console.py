@@ -79,6 +79,11 @@ def test_a_marketer_finds_a_lead_reads_its_score_chart_and_timeline_and_the_page
     # The same address from an unverified post: what it would change is proposed, not written.
     site.submit("/v1/forms/contact", {"email": "e2e-console@big-e2e.example.co.jp", "name": "画面 確認",
                                       "company": "大手 E2E", "title": "課長", "consent": True})
+    # A purchase the shop sends: the lead is a customer now, and its page says what it bought
+    bought = site.post_json("/v1/purchases", {"purchases": [{
+        "order_id": "E2E-1", "email": "e2e-console@big-e2e.example.co.jp", "date": "2026-11-02", "amount": 120000,
+        "product": "在庫分析ライセンス"}]})
+    assert bought.status == 200, bought.body
     page = signed_in(browser, site, "marketer")
 
     page.select_option("#rank", rank)
@@ -86,9 +91,11 @@ def test_a_marketer_finds_a_lead_reads_its_score_chart_and_timeline_and_the_page
 
     expect(page.locator("#view h1")).to_have_text("画面 確認")
     expect(page.locator("svg.chart circle.step").first).to_be_visible()
-    expect(page.locator("ol.timeline li").first).to_contain_text("form_submit")
+    expect(page.locator("ol.timeline")).to_contain_text("form_submit")
+    expect(page.locator("ol.timeline")).to_contain_text("purchase")
     proposed = page.locator("section.card:has(h2:text('確認待ちの変更（本人確認のないフォームから）')) li")
     expect(proposed.first).to_contain_text("title → 課長")
+    expect(page.locator("section.card:has(h2:text('顧客（RFM・CPM）'))")).to_contain_text("在庫分析ライセンス")
     shot(page, "lead")
     assert serious_violations(page) == []
     page.on("dialog", lambda dialog: dialog.accept())

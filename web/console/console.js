@@ -35,6 +35,7 @@
       erase: "このリードを消去", confirm_erase: "このリードのすべての記録を消去します。元に戻せません。よろしいですか？",
       new_owner: "新しい担当", reason: "理由", reassign: "担当を変更", confirm_reassign: "このリードの担当を変更しますか？",
       emails_received: "受け取ったメール", sales_side: "営業（判定・担当・タスク）", tasks: "タスク",
+      customer: "顧客（RFM・CPM）", cpm_segment: "CPMセグメント", orders: "購入回数", spent: "購入金額", products: "購入商品", purchases: "購入",
       proposed_changes: "確認待ちの変更（本人確認のないフォームから）", find_leads: "リードを探す", find_text: "氏名・会社名・メールアドレスの一部", subscribed: "配信可能",
       yes: "はい", no: "いいえ", source: "流入元 (utm_source)", found: "件見つかりました（表示は",
       found_end: "件）", give_a_filter: "文字か条件をひとつ以上入れてください。", sort_by: "並べ替え",
@@ -80,6 +81,7 @@
       erase: "Erase this lead", confirm_erase: "Erase everything recorded of this lead? This cannot be undone.",
       new_owner: "New owner", reason: "Reason", reassign: "Change owner", confirm_reassign: "Give this lead to another owner?",
       emails_received: "Emails received", sales_side: "Sales (verdicts, owner, tasks)", tasks: "Tasks",
+      customer: "Customer (RFM, CPM)", cpm_segment: "CPM segment", orders: "Orders", spent: "Spent", products: "Products", purchases: "Purchases",
       proposed_changes: "Proposed changes (from unverified forms)", find_leads: "Find leads", find_text: "Part of a name, company or address", subscribed: "May be emailed",
       yes: "yes", no: "no", source: "Source (utm_source)", found: " leads found (shown: ", found_end: ")",
       give_a_filter: "Type a text or choose a filter.", sort_by: "Sort by", last_activity_at: "Last activity",
@@ -475,11 +477,25 @@
           return name + " → " + shown(change.fields[name]);
         }).join(", ");
       });
+      var cards = [card(t("score_over_time"), [chart(lead.score_history)], true),
+        card(t("profile"), [profile]), card(t("breakdown"), [stepTable]), card(t("timeline"), [timeline]),
+        card(t("emails_received"), [received]), card(t("sales_side"), sales),
+        card(t("proposed_changes"), [proposed]), card(t("consent"), [consents])];
+      var customer = lead.customer;
+      if (customer) {  // a lead with purchases, or won: its segment and RFM scores as the daily review left them
+        var standing = el("dl", {}, []);
+        [["cpm_segment", (customer.segment_name || "—") + (customer.segment ? " (" + customer.segment + ")" : "")],
+         ["RFM", customer.rfm ? "R" + customer.rfm.recency + " F" + customer.rfm.frequency + " M" + customer.rfm.monetary : "—"],
+         ["orders", String(customer.orders)], ["spent", "¥" + customer.total.toLocaleString()],
+         ["purchases", [customer.first_purchase, customer.last_purchase].filter(Boolean).join(" – ") || "—"],
+         ["products", customer.products.join(", ") || "—"]].forEach(function (pair) {
+          standing.appendChild(el("dt", {}, [t(pair[0])]));
+          standing.appendChild(el("dd", {}, [pair[1]]));
+        });
+        cards.splice(2, 0, card(t("customer"), [standing]));
+      }
       var parts = [el("h1", {}, [lead.profile.name || lead.profile.email || lead.lead_id]),
-        el("div", { "class": "cards" }, [card(t("score_over_time"), [chart(lead.score_history)], true),
-          card(t("profile"), [profile]), card(t("breakdown"), [stepTable]), card(t("timeline"), [timeline]),
-          card(t("emails_received"), [received]), card(t("sales_side"), sales),
-          card(t("proposed_changes"), [proposed]), card(t("consent"), [consents])])];
+        el("div", { "class": "cards" }, cards)];
       if (may("leads:erase")) {
         parts.push(el("p", { "class": "danger" }, [action(t("erase"), t("confirm_erase"), "DELETE",
           "/v1/console/leads/" + encodeURIComponent(lead.lead_id), function () { location.hash = "#/leads"; })]));

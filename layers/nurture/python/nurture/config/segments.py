@@ -19,7 +19,9 @@ from nurture.config.sequences import Rank
 
 NAME = r"^[a-z][a-z0-9_]{0,63}$"
 # What a person does, as opposed to what we or machines do: the activity the scorer summarizes per type.
-PersonActivity = Literal["form_submit", "page_view", "download", "custom", "email_open", "email_click", "email_reply"]
+# A purchase (issue 24) is the person's too: it wakes a dormant customer, and segments can ask how recent.
+PersonActivity = Literal["form_submit", "page_view", "download", "custom", "email_open", "email_click", "email_reply",
+                         "purchase"]
 PAGE_ACTIVITY = ("page_view", "download")  # summarized by URL group too
 Stage = Literal["nurturing", "handed_off", "accepted", "won", "recycled"]
 Status = Literal["active", "unconfirmed", "unsubscribed", "bounced", "complained", "converted", "dormant", "recycled"]
