@@ -33,7 +33,8 @@ def _customer(n: int, due: bool) -> list[dict[str, Any]]:
                 "reviewed_on": "2026-11-01"}
     return [profile(n, customer_since="2026-06-01T00:00:00.000000Z", products={"研修"}, customer=standing),
             to_item({"PK": keys.lead_pk(lead_id), "SK": keys.CUSTOMER_REVIEW_SK, "lead_id": lead_id,
-                     "due_pk": keys.CUSTOMERS_DUE, "due_sk": keys.due_sk(iso(review_at), lead_id)}),
+                     "due_pk": keys.CUSTOMERS_DUE, "due_sk": keys.due_sk(iso(review_at), lead_id),
+                     "purchases": PURCHASES_EACH}),
             *[to_item({"PK": keys.lead_pk(lead_id), "SK": keys.purchase_sk(f"O-{n}-{k}"), "lead_id": lead_id,
                        "order_id": f"O-{n}-{k}", "on": day.isoformat(), "amount": 12_000, "product": "研修",
                        "source": "import", "recorded_at": "2026-11-30T01:00:00.000000Z"})

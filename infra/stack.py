@@ -90,8 +90,7 @@ CAMPAIGN_KEYS = [keys.campaign_pk("*"), keys.job_pk("*")]
 # The dispatcher removes double opt-in leads never confirmed: a marker, then the lead's and its browsers' items and
 # its address's claim. Never a suppression entry, a campaign, a counter or a duplicate guard. The same grants on
 # leads' items serve the customers' reviews (a customer's purchases read, its review entry and segment move written).
-UNCONFIRMED_REMOVAL = {"dispatcher": ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem",
-                                      "dynamodb:BatchWriteItem"]}
+UNCONFIRMED_REMOVAL = {"dispatcher": ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"]}
 UNCONFIRMED_REMOVAL_KEYS = [keys.lead_pk("*"), keys.visitor_pk("*"), keys.email_claim_pk("*")]
 # The notifier reads a lead's profile (still there?) and writes its alert markers: items under leads only.
 ALERT_MARKERS = {"notifier": ["dynamodb:GetItem", "dynamodb:PutItem"]}
@@ -119,16 +118,19 @@ CONSOLE_RESUME_KEYS = [keys.GUARD_PK]
 CONSOLE_ERASURE = [
     ({"console": ["dynamodb:PutItem"]}, [keys.lead_pk("*"), keys.visitor_pk("*"), keys.audit_pk("*")]),
     ({"console": ["dynamodb:DeleteItem"]}, [keys.lead_pk("*"), keys.email_claim_pk("*"), keys.event_pk("*")]),
-    ({"console": ["dynamodb:BatchWriteItem"]}, [keys.lead_pk("*"), keys.visitor_pk("*")]),
     ({"console": ["dynamodb:UpdateItem"]}, [keys.suppression_pk("*"), keys.owner_pk("*"), keys.event_pk("*")]),
 ]
 # A lead given to another owner from the console, as the sales API gives it (reassign): the profile updated; its
 # activity, verdict deadline, the owners' open counts and the change's record under the keys above.
 CONSOLE_REASSIGNMENT = ({"console": ["dynamodb:UpdateItem"]}, [keys.lead_pk("*")])
 # A lead's place among its company's people (ACCOUNT#…/MEMBER#…): the scorer moves it when the lead's company
-# changes; an erasure (sales API, console) and the removal of an unconfirmed lead sweep it with the lead's items.
-ACCOUNT_MEMBERSHIP = ({"scoring": ["dynamodb:DeleteItem"], "console": ["dynamodb:BatchWriteItem"],
-                       "dispatcher": ["dynamodb:BatchWriteItem"]}, [f"{keys.ACCOUNT_PREFIX}*"])
+# changes.
+ACCOUNT_MEMBERSHIP = ({"scoring": ["dynamodb:DeleteItem"]}, [f"{keys.ACCOUNT_PREFIX}*"])
+# The sweep after an erasure (the console's) or a removal of an unconfirmed lead (the dispatcher's) deletes the
+# lead's and its browsers' items and its place in its account in batches: one statement covers every key a batch
+# may hold, as IAM checks a batch's keys together.
+SWEEP = ({"console": ["dynamodb:BatchWriteItem"], "dispatcher": ["dynamodb:BatchWriteItem"]},
+         [keys.lead_pk("*"), keys.visitor_pk("*"), f"{keys.ACCOUNT_PREFIX}*"])
 API_FUNCTIONS = {route.function for route in ROUTES}
 # Indexes a function queries, beside the table itself.
 INDEX_READS = {"sales_api": ["by_rank", "by_owner"], "console": ["by_rank", "by_owner"], "dispatcher": ["due"]}
@@ -209,7 +211,7 @@ class NurtureStack(Stack):
                                      (SEMINAR_PLACE_DELETES, SEMINAR_PLACE_KEYS),
                                      (CONSOLE_CAMPAIGN_CHANGES, CONSOLE_CAMPAIGN_KEYS),
                                      (CONSOLE_RESUME, CONSOLE_RESUME_KEYS), *CONSOLE_ERASURE, CONSOLE_REASSIGNMENT,
-                                     ACCOUNT_MEMBERSHIP):
+                                     ACCOUNT_MEMBERSHIP, SWEEP):
             for name, actions in grants.items():
                 functions[name].allow(actions, [data.table.table_arn], conditions={
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})

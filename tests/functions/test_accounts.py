@@ -5,22 +5,27 @@ forms, scoring and sales API functions under moto, the stream replayed as Lambda
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from nurture import keys
+from nurture.adapters.lead_store import DynamoLeadStore
+from nurture.domain.importing import plan_import, run_import
 from nurture.local.functions import api_request, invoke
-from tests.functions.helpers import items_under, submit
+from tests.functions.helpers import TABLE_NAME, items_under, lead_id_of, submit
 from tests.functions.pipeline import Pipeline
 
 pytestmark = pytest.mark.usefixtures("aws")
 
 
 def person(email: str, company: str | None, **fields: Any) -> str:
-    """A lead from the whitepaper form; without a company, from the newsletter's (it asks for an address only)."""
+    """A lead from the whitepaper form; without a company, from a business-card list (every form asks for one)."""
     if company is None:
-        return submit("/v1/forms/newsletter", {"email": email, "consent": True})
+        plan = plan_import(f"メールアドレス,氏名\r\n{email},山田 太郎\r\n".encode(), "cards", "名刺交換時に同意")
+        run_import(plan, "cards", DynamoLeadStore(TABLE_NAME), datetime.now(UTC), 730)
+        return lead_id_of(email)
     return submit("/v1/forms/whitepaper", {"email": email, "name": "山田 太郎", "company": company, "consent": True,
                                            **fields})
 
@@ -60,36 +65,38 @@ def test_a_companys_people_form_one_account_with_its_buying_group_and_scores():
     assert shown["active_people"] == 2 and shown["rank"] in "ABC"
 
 
-def test_a_replayed_stream_batch_counts_no_one_twice():
-    pipeline = Pipeline()
-    first = person("sato@mirai.co.jp", "ミライ工房")
-    second = person("ito@mirai.co.jp", "ミライ工房")
-    pipeline.drain()
-    account_id = lead(first)["account_id"]
-    before = account(account_id)
-
-    for batch in pipeline.batches["scoring"]:  # Lambda delivers a batch again after a timeout
-        invoke("scoring", batch)
-
-    assert sorted(members(account_id)) == sorted([first, second])
-    again = account(account_id)
-    assert again["scores"] == before["scores"] and len(again["people"]) == 2
-
-
-def test_a_lead_without_a_company_joins_by_its_domain_and_free_mail_joins_none():
+def test_a_lead_without_a_company_joins_by_its_domain_and_free_mail_or_a_placeholder_joins_none():
     pipeline = Pipeline()
     by_domain = person("tanaka@kobo.example.jp", None)
     free = person("tanaka.private@gmail.com", None)
+    nobody = person("yamada@gmail.com", "個人")  # no company, and free mail
     pipeline.drain()
 
-    assert lead(free)["account_id"] is None
+    assert lead(free)["account_id"] is None and lead(nobody)["account_id"] is None
     account_id = lead(by_domain)["account_id"]
     assert account(account_id)["domains"] == ["kobo.example.jp"] and members(account_id) == [by_domain]
 
-    # The free-mail lead names its company later: it joins that company's account on its next activity
+
+def test_a_lead_that_names_its_company_moves_there_and_a_replayed_old_batch_does_not_move_it_back():
+    pipeline = Pipeline()
+    moving = person("tanaka@kobo.example.jp", None)
+    free = person("tanaka.private@gmail.com", None)
+    pipeline.drain()
+    by_domain = lead(moving)["account_id"]
+    earlier = list(pipeline.batches["scoring"])
+
+    # Both fill in their company on a form: the blank is filled, and the next batch moves them
+    person("tanaka@kobo.example.jp", "工房エグザンプル")
     person("tanaka.private@gmail.com", "工房エグザンプル")
     pipeline.drain()
-    assert lead(free)["account_id"] is not None and members(lead(free)["account_id"]) == [free]
+    by_name = lead(moving)["account_id"]
+    assert by_name not in (None, by_domain) and lead(free)["account_id"] == by_name
+    assert sorted(members(by_name)) == sorted([moving, free]) and members(by_domain) == []
+
+    for batch in earlier:  # Lambda delivers the first batches again, after the move
+        invoke("scoring", batch)
+    assert sorted(members(by_name)) == sorted([moving, free]) and members(by_domain) == []
+    assert api_request("GET", f"/v1/accounts/{by_domain}")["statusCode"] == 404
 
 
 def test_erasing_a_lead_takes_it_out_of_its_account():

@@ -17,7 +17,10 @@ from nurture import keys
 from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.adapters.purchase_store import DynamoPurchaseStore
 from nurture.config import load_config
+from nurture.config.customers import CustomerScoring
+from nurture.domain.clock import iso
 from nurture.domain.customers.purchases import plan_purchases, record_purchases
+from nurture.domain.customers.review import standing_of
 from nurture.domain.report import Period, build_report
 from nurture.local.functions import api_request, invoke
 from nurture.local.queues import scheduled_event
@@ -208,3 +211,19 @@ def test_the_report_reads_customers_from_the_table_and_an_erased_ones_revenue_st
     assert customers["customers"] == 1 and customers["migration"] == {"new": {"first_time": 1}}
     assert customers["monthly"] == [{"month": "2026-11", "orders": 2, "revenue": 80_000}]
     assert {row["segment"]: row["revenue_in_period"] for row in customers["by_segment"]}["first_time"] == 30_000
+
+
+def test_a_purchase_recorded_while_a_review_reads_makes_that_review_save_nothing():
+    lead_id = a_lead("kaneko")
+    buy(order("A-1", "kaneko@maker.example.co.jp"))
+    store = DynamoPurchaseStore(TABLE_NAME)
+    (due,) = store.customers_due(iso(NOW + timedelta(minutes=1)), 10)
+    found = store.customer(lead_id)
+    assert found is not None
+
+    buy(order("A-2", "kaneko@maker.example.co.jp"))  # the same moment: the same review entry, one more purchase
+
+    standing = standing_of(found[1], date(2026, 12, 1), CustomerScoring())
+    assert store.save_review(due, standing, None, None, len(found[1])) is False
+    assert tick(NOW + timedelta(minutes=1))["customers_reviewed"] == 1
+    assert profile(lead_id)["customer"]["orders"] == 2

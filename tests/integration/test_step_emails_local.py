@@ -138,7 +138,9 @@ def test_imported_purchases_make_a_loyal_customer_who_gets_the_cross_sell_email(
         "rows": 3, "encoding": None, "to_record": 3, "repeated_orders": 0, "rejected": [], "recorded": 2,
         "unchanged": 0, "unknown_customers": [4], "failed": []}
     # And the tick makes the lead a trendy customer (流行客: two orders, ¥150,000), in the loyal customers' segment
-    standing = wait_for(lambda: sending_system.items(f"LEAD#{lead_id}", "PROFILE")[0].get("customer"), seconds=30)
+    # (a tick may review the first order alone: wait for the review of both)
+    standing = wait_for(lambda: (customer := sending_system.items(f"LEAD#{lead_id}", "PROFILE")[0].get("customer"))
+                        and customer["orders"] == 2 and customer, seconds=30)
     assert (standing["segment"], standing["orders"], standing["total"]) == ("trendy", 2, 150_000)
     preview = sending_system.cli("segment", "preview", "loyal_customers", "--limit", "100", "--json")
     assert lead_id in {row["lead_id"] for row in json.loads(preview.stdout)["sample"]}

@@ -33,8 +33,9 @@ def test_different_companies_stay_apart(one, other):
     assert company_key(one) != company_key(other)
 
 
-@pytest.mark.parametrize("nothing", ["", "  ", "株式会社", "Co., Ltd.", "（株）", None])
-def test_a_legal_form_alone_names_no_company(nothing):
+@pytest.mark.parametrize("nothing", ["", "  ", "株式会社", "Co., Ltd.", "（株）", None, "なし", "個人", "自営業",
+                                     "フリーランス", "N/A", "none", "Self-employed", "-", "テスト"])
+def test_a_legal_form_alone_or_a_placeholder_names_no_company(nothing):
     assert company_key(nothing) is None
 
 
@@ -48,5 +49,7 @@ def test_a_lead_joins_by_its_company_name_whatever_its_address():
 def test_without_a_company_the_domain_forms_the_account_and_free_mail_none():
     assert account_of("Taro@Mirai.co.jp", "") == account_of("jiro@mirai.co.jp", None)
     assert account_of("taro@mirai.co.jp", None).key == "@mirai.co.jp"
-    for free in ("a@gmail.com", "a@yahoo.co.jp", "a@docomo.ne.jp", "a@icloud.com", "a@outlook.jp"):
+    for free in ("a@gmail.com", "a@yahoo.co.jp", "a@docomo.ne.jp", "a@icloud.com", "a@outlook.jp",
+                 "a@plala.or.jp", "a@jcom.home.ne.jp", "a@comcast.net"):  # carriers' and providers' mail too
         assert account_of(free, None) is None
+    assert account_of("a@gmail.com", "個人") is None  # strangers on free mail never share an account

@@ -33,7 +33,7 @@ def handoff(owner: Owner | None, name: str = "山田 太郎", company: str = "�
     return HandoffMessage.of(
         handoff_id="h-1", handed_off_at="2026-12-03T01:00:00Z", lead_id="lead-1",
         contact=Contact.of(email="yamada@example.co.jp", name=name, title="部長"), company=Company.of(name=company),
-        owner=owner, consent=None, scores=Scores.of(fit=20, engagement=65, total=85), rank="A",
+        owner=owner, consent=None, account=None, scores=Scores.of(fit=20, engagement=65, total=85), rank="A",
         reasons=Reasons.of(top=[Reason.of(rule_id="demo_request", kind="engagement", points=50, reason="デモ依頼")],
                         patterns=[]),
         activities=[{"type": "form_submit", "occurred_at": "2026-12-03T00:59:00Z", "form_id": "demo"}],

@@ -7,7 +7,9 @@ from datetime import date
 
 import pytest
 
-from nurture.domain.customers.purchases import parse_amount, plan_purchases, summary
+from nurture.config.customers import CustomerScoring
+from nurture.domain.customers.purchases import parse_amount, plan_purchases
+from nurture.domain.customers.review import Bought, standing_of
 from nurture.domain.importing import ImportRefused
 from nurture.domain.text import email_key, normalize_email
 
@@ -21,7 +23,8 @@ def csv_bytes(lines: list[str], encoding: str = "cp932") -> bytes:
 
 
 @pytest.mark.parametrize(("text", "yen"), [("12800", 12800), ("12,800", 12800), ("¥12,800", 12800),
-                                           ("12,800円", 12800), ("１２，８００円", 12800), ("0", 0)])
+                                           ("12,800円", 12800), ("１２，８００円", 12800), ("0", 0),
+                                           ("\\12,800", 12800)])  # Excel's ¥ in Shift_JIS reads as a backslash
 def test_amounts_are_read_as_a_spreadsheet_shows_yen(text, yen):
     assert parse_amount(text) == yen
 
@@ -75,5 +78,14 @@ def test_a_customers_purchases_sum_up_for_rfm_and_cpm():
     plan = plan_purchases(csv_bytes(["注文番号,購入日,メールアドレス,金額",
                                      "1,2025/12/01,a@example.jp,1000", "2,2026/06/01,a@example.jp,2500",
                                      "3,2026/03/01,a@example.jp,500"]), ZONE, TODAY)
-    totals = summary(plan.purchases)
+    standing = standing_of([Bought(p.on, p.amount) for p in plan.purchases], TODAY, CustomerScoring())
+    totals = standing.purchases
     assert (totals.first, totals.last, totals.count, totals.total) == (date(2025, 12, 1), date(2026, 6, 1), 3, 4000)
+
+
+def test_a_date_with_an_offset_counts_on_its_day_in_tokyo_and_invisible_characters_make_no_new_order():
+    plan = plan_purchases(csv_bytes(["注文番号,購入日,メールアドレス,金額",
+                                     "A-1,2026-11-30T20:00:00Z,a@example.jp,1000",
+                                     "A-1\u200b,2026-11-30,a@example.jp,1000"], "utf-8"), ZONE, TODAY)
+    (bought,) = plan.purchases
+    assert bought.on == date(2026, 12, 1) and plan.repeated_orders == 1

@@ -181,7 +181,7 @@ def test_the_report_has_a_customer_section_from_stored_purchases_shown_in_html_a
     from nurture.cli.report import _readable
 
     purchase = {"PK": "LEAD#buyer", "SK": "PURCHASE#A-1", "on": "2026-11-10", "amount": Decimal("120000"),
-                "product": "<b>製品</b>"}
+                "product": "製品"}
     revenue = {"PK": "REVENUE#2026-11", "SK": "SHARD#3", "orders": Decimal("2"), "revenue": Decimal("125000")}
     report = build_report([*table(), purchase, revenue], NOVEMBER, CONFIG.sequences, CONFIG.scoring, NOW)
     customers = report["customers"]

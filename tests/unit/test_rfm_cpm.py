@@ -80,3 +80,13 @@ def test_the_review_counts_only_the_days_a_customer_can_move():
         days.append(today)
     # The day after each recency line (30, 90, 180, 365 days) and the lapse (180 days), then never again.
     assert days == [date(2026, 2, 1), date(2026, 4, 2), date(2026, 6, 30), date(2026, 7, 1), date(2027, 1, 2), None]
+    # And on each of those days, and on no day between, the scores or the segment move.
+    bought = [Bought(date(2026, 1, 1), 1000)]
+
+    def shown(day: date) -> tuple[int, str]:
+        moved = standing_of(bought, day, scoring)
+        return moved.recency, moved.segment
+
+    for day in [d for d in days if d is not None]:
+        assert shown(day) != shown(day - timedelta(days=1))
+    assert shown(date(2027, 6, 1)) == shown(date(2027, 1, 2))

@@ -206,6 +206,14 @@ def verdict_changes(changes: Update, lead_id: str, effect: VerdictEffect, expect
     return changes
 
 
+def account_as_read(account: str | None) -> tuple[str, dict[str, Any]]:
+    """A profile delete's condition that the lead's account is as read: a membership the scorer added meanwhile
+    would outlive the sweep, which deletes the one read."""
+    if account is None:
+        return "attribute_not_exists(account)", {}
+    return "account = :account", {":account": {"S": str(account)}}
+
+
 def no_verdict_deadline(table: str, lead_id: str) -> dict[str, Any]:
     """A verdict came, or the lead went to a queue: nothing is owed any more."""
     return {"Delete": {"TableName": table, "Key": item_key(keys.lead_pk(lead_id), keys.FEEDBACK_SK)}}
@@ -704,9 +712,8 @@ class DynamoLeadStore(DynamoTable):
             frees = {str(profile["owner"]): -1} if counts_as_open(profile.get("owner_kind"),
                                                                   str(profile.get("stage"))) else {}
             condition, values = score_version_condition(ScoreState.from_item(profile.get("scoring")).version)
-            # As read, the account too: a membership the scorer added meanwhile would outlive the sweep.
-            condition = f"({condition}) AND " + ("account = :account" if account else "attribute_not_exists(account)")
-            values = {**values, **({":account": {"S": str(account)}} if account else {})}
+            held, held_values = account_as_read(account)
+            condition, values = f"({condition}) AND {held}", {**values, **held_values}
             try:
                 self._call("transact_write_items", TransactItems=[
                     self._erasure_marker(pk, email_key, vids, at, account),
@@ -815,14 +822,16 @@ class DynamoLeadStore(DynamoTable):
         if profile.get("due_sk") != expired.due_sk or not request:
             return False  # confirmed, or asked again, since the index was read
         email_key, vids, at = str(profile["email_key"]), sorted(profile.get("vids") or ()), iso(utc_now())
-        marker = self._erasure_marker(pk, email_key, vids, at, profile.get("account"))
+        account = profile.get("account")
+        held, held_values = account_as_read(account)
+        marker = self._erasure_marker(pk, email_key, vids, at, account)
         marker["Put"]["Item"].update(to_item({"due_pk": keys.UNCONFIRMED_DUE, "due_sk": expired.due_sk}))
         try:
             self._call("transact_write_items", TransactItems=[
                 marker,
                 {"Delete": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
-                            "ConditionExpression": "attribute_exists(double_opt_in) AND due_sk = :seen",
-                            "ExpressionAttributeValues": {":seen": {"S": expired.due_sk}}}},
+                            "ConditionExpression": f"attribute_exists(double_opt_in) AND due_sk = :seen AND {held}",
+                            "ExpressionAttributeValues": {":seen": {"S": expired.due_sk}, **held_values}}},
                 step_count(self._table, COUNTERS, str(request.get("form_id") or "unknown"), expired.lead_id,
                            "removed"),
             ])
@@ -830,7 +839,7 @@ class DynamoLeadStore(DynamoTable):
             if cancelled.codes[1] == "ConditionalCheckFailed" or cancelled.lost_race():
                 return False  # confirmed (or asked again) at this very moment: the next tick looks again
             raise StoreUnavailable(f"removal cancelled: {cancelled.codes}") from cancelled
-        self._sweep(expired.lead_id, email_key, vids, at, tombstone=False, account=profile.get("account"))
+        self._sweep(expired.lead_id, email_key, vids, at, tombstone=False, account=account)
         return True
 
     def _erasure_marker(self, pk: str, email_key: str, vids: list[str], at: str,

@@ -3,6 +3,7 @@ with everything it changes in one transaction; the reviews due, read through the
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from typing import Any
 
@@ -14,7 +15,6 @@ from nurture.adapters.lead_store import (
     Update,
     item_key,
     projected,
-    to_item,
 )
 from nurture.domain.activity import Activity
 from nurture.domain.customers.purchases import Purchase, Source
@@ -41,7 +41,10 @@ class DynamoPurchaseStore(DynamoTable):
                 "lead_id": lead_id, "order_id": purchase.order_id, "on": purchase.on.isoformat(),
                 "amount": purchase.amount, "product": purchase.product or None, "source": source,
                 "recorded_at": recorded_at}),
-            self._review_entry(lead_id, review_at),
+            # Due now, and one more purchase to see: a review that read fewer saves nothing (save_review).
+            {"Update": {"TableName": self._table, "Key": item_key(pk, keys.CUSTOMER_REVIEW_SK),
+                        **Update().set("lead_id", lead_id).set("due_pk", keys.CUSTOMERS_DUE)
+                        .set("due_sk", keys.due_sk(review_at, lead_id)).add("purchases", {"N": "1"}).arguments()}},
             {"Update": {"TableName": self._table,
                         "Key": item_key(keys.revenue_pk(purchase.on.isoformat()[:7]), keys.stats_sk(lead_id)),
                         **revenue.arguments()}}]
@@ -62,11 +65,6 @@ class DynamoPurchaseStore(DynamoTable):
                 backoff(attempt)
         raise StoreUnavailable("the purchase kept meeting other writes of its lead: send it again")
 
-    def _review_entry(self, lead_id: str, review_at: str) -> dict[str, Any]:
-        return {"Put": {"TableName": self._table, "Item": to_item({
-            "PK": keys.lead_pk(lead_id), "SK": keys.CUSTOMER_REVIEW_SK, "lead_id": lead_id,
-            "due_pk": keys.CUSTOMERS_DUE, "due_sk": keys.due_sk(review_at, lead_id)})}}
-
     def customers_due(self, until: str, limit: int) -> list[DueReview]:
         return [DueReview(str(entry["lead_id"]), str(entry["due_sk"]))
                 for entry in self._due(keys.CUSTOMERS_DUE, until, limit, ("lead_id", "due_sk"))]
@@ -84,20 +82,24 @@ class DynamoPurchaseStore(DynamoTable):
                       **projected(("on", "amount")))]
         return dict(profile.get("customer") or {}), bought
 
-    def save_review(self, due: DueReview, standing: Standing | None, moved: Activity | None,
-                    next_at: str | None) -> bool:
+    def drop_review(self, due: DueReview) -> None:
+        with contextlib.suppress(ConditionFailed):  # moved since it was read: a purchase's, due again
+            self._call("delete_item", TableName=self._table,
+                       Key=item_key(keys.lead_pk(due.lead_id), keys.CUSTOMER_REVIEW_SK),
+                       ConditionExpression="due_sk = :read", ExpressionAttributeValues={":read": {"S": due.due_sk}})
+
+    def save_review(self, due: DueReview, standing: Standing, moved: Activity | None, next_at: str | None,
+                    purchases_read: int) -> bool:
         key = item_key(keys.lead_pk(due.lead_id), keys.CUSTOMER_REVIEW_SK)
-        as_read = {"ConditionExpression": "due_sk = :read", "ExpressionAttributeValues": {":read": {"S": due.due_sk}}}
-        if standing is None:
-            try:
-                self._call("delete_item", TableName=self._table, Key=key, **as_read)
-            except ConditionFailed:
-                return False
-            return True
+        # As read: the same entry, and no purchase recorded since the review read them (each adds one).
+        condition = "due_sk = :read AND purchases = :seen"
+        read = {":read": {"S": due.due_sk}, ":seen": {"N": str(purchases_read)}}
         pk = keys.lead_pk(due.lead_id)
-        review: dict[str, Any] = (
-            {"Put": {**self._review_entry(due.lead_id, next_at)["Put"], **as_read}} if next_at is not None
-            else {"Delete": {"TableName": self._table, "Key": key, **as_read}})
+        review: dict[str, Any] = {"Delete": {"TableName": self._table, "Key": key, "ConditionExpression": condition,
+                                             "ExpressionAttributeValues": read}}
+        if next_at is not None:
+            review = {"Update": {"TableName": self._table, "Key": key, "ConditionExpression": condition,
+                                 **Update().set("due_sk", keys.due_sk(next_at, due.lead_id)).arguments(read)}}
         items = [{"Update": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
                              "ConditionExpression": "attribute_exists(PK)",
                              **Update().set("customer", standing.to_item()).arguments()}}, review]
@@ -108,6 +110,6 @@ class DynamoPurchaseStore(DynamoTable):
             self._call("transact_write_items", TransactItems=items)
         except TransactionCancelled as cancelled:
             if "ConditionalCheckFailed" in cancelled.codes:
-                return False  # erased, or a purchase moved the review: the next tick sees which
+                return False  # erased, or a purchase came meanwhile: the next tick reviews again
             raise StoreUnavailable(f"the review could not be saved: {cancelled.codes}") from cancelled
         return True

@@ -103,10 +103,13 @@ class DynamoScoringStore(DynamoKpis):
         self.write_ledger({lead_id: entries}, retention_days)
 
     def join_account(self, lead_id: str, account: str | None, left: str | None) -> None:
-        """One transaction, on condition that the lead still exists (an erased lead's late batch joins nothing)."""
+        """One transaction, on condition that the lead still exists and names `left` (an erased lead's late batch joins
+        nothing; two batches that read different accounts cannot leave it in both)."""
         changes = Update().set("account", account) if account is not None else Update().remove("account")
+        condition, read = ("attribute_exists(PK) AND attribute_not_exists(account)", {}) if left is None else (
+            "account = :left", {":left": {"S": left}})
         update = {"TableName": self._table, "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
-                  "ConditionExpression": "attribute_exists(PK)", **changes.arguments()}
+                  "ConditionExpression": condition, **changes.arguments(read)}
         if not update["ExpressionAttributeValues"]:
             del update["ExpressionAttributeValues"]
         items: list[dict[str, Any]] = [{"Update": update}]

@@ -25,17 +25,18 @@ def run_account_command(args: argparse.Namespace, target_of: Any) -> int:
     from nurture.domain.clock import utc_now
     from nurture.domain.errors import StoreUnavailable
     from nurture.domain.text import InvalidEmail, email_key, normalize_email
+    from nurture.jsonable import json_default
 
     target = target_of(args)
     if target is None:
         return 2
     store = DynamoAccountStore(target.environment["TABLE_NAME"])
     try:
-        lead_id = store.find_lead_id(email_key(normalize_email(args.who))) if "@" in args.who else args.who
-        found = store.account(lead_id) if lead_id else None  # an account id, unless it is a lead's
-        account_id = lead_id
-        if found is None and lead_id:
-            profile = store.profile(lead_id, "account") or {}
+        named = store.find_lead_id(email_key(normalize_email(args.who))) if "@" in args.who else args.who
+        found = store.account(named) if named else None  # an account's id, unless it is a lead's
+        account_id = named
+        if found is None and named:
+            profile = store.profile(named, "account") or {}
             account_id = keys.account_id(str(profile["account"])) if profile.get("account") else None
             found = store.account(account_id) if account_id else None
     except InvalidEmail:
@@ -49,7 +50,7 @@ def run_account_command(args: argparse.Namespace, target_of: Any) -> int:
         return 1
     view = account_view(account_id, found[1], found[0], load_config(args.config_dir).scoring, utc_now())
     if args.json:
-        print(json.dumps(view, ensure_ascii=False, indent=2))
+        print(json.dumps(view, ensure_ascii=False, indent=2, default=json_default))
         return 0
     scores, group = view["scores"], view["buying_group"]
     print(f"{view['name'] or '(no name)'}  {' '.join(view['domains'])}  account {view['account_id']}")

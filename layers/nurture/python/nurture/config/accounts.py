@@ -8,8 +8,6 @@ from typing import Literal
 
 from nurture.config.records import record, setting
 
-ROLES = ("decision_maker", "manager", "staff", "it")
-
 
 def _default_roles() -> dict[str, list[str]]:
     return {

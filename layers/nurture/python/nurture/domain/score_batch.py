@@ -11,10 +11,11 @@ from nurture.config.sales import RoutingRule, SalesConfig, TaskRule
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import UrlGroups
 from nurture.config.sequences import SequencesConfig
-from nurture.domain.accounts.identity import account_of, company_key
+from nurture.domain.accounts.identity import account_of
 from nurture.domain.clock import parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.kpis import DayKpis, count, kpis_of
+from nurture.domain.preferences.double_opt_in import pending
 from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.sales.deadlines import verdict_due
 from nurture.domain.sales.routing import Assignment, RoutableLead, RoutingState, route, state_needed
@@ -46,7 +47,8 @@ class ScoringStore(Protocol):
         """Add to the daily KPI counters."""
 
     def join_account(self, lead_id: str, account: str | None, left: str | None) -> None:
-        """The lead's membership: in `account` (None: none), out of `left`; nothing when the lead is gone."""
+        """The lead's membership: in `account` (None: none), out of `left`, while the profile still names `left`;
+        nothing when the lead is gone or another batch moved it meanwhile."""
 
 
 @dataclass
@@ -56,6 +58,7 @@ class BatchOutcome:
     gone: list[str] = field(default_factory=list)  # erased leads: their late events are dropped
     failed: list[str] = field(default_factory=list)  # kept losing races: the stream retries them
     kpis: DayKpis = field(default_factory=dict)  # the day's KPIs this batch's new activity moves (domain.kpis)
+    unjoined: list[str] = field(default_factory=list)  # leads whose account could not be set now
 
 
 def score_batch(
@@ -72,6 +75,7 @@ def score_batch(
 ) -> BatchOutcome:
     result = BatchOutcome()
     profiles = store.load_profiles(sorted(events_by_lead))
+    latest = dict(profiles)  # each lead's profile as last read (a lost race reads it again)
     scored = {lead_id: _score(lead_id, profiles[lead_id], events, rules, now, sequences, click_burst_seconds,
                               url_groups, sales)
               for lead_id, events in events_by_lead.items() if lead_id in profiles}
@@ -97,7 +101,7 @@ def score_batch(
                 if fresh is None:
                     result.gone.append(lead_id)
                     break
-                profile = fresh
+                profile = latest[lead_id] = fresh
                 outcome, calls = _score(lead_id, profile, events_by_lead[lead_id], rules, now, sequences,
                                         click_burst_seconds, url_groups, sales)
                 if changes_nothing(outcome, profile):
@@ -112,14 +116,18 @@ def score_batch(
             result.failed.append(lead_id)
     result.kpis = _kpis(events_by_lead, profiles, scored, result, ZoneInfo(rules.timezone), now)
     for lead_id in sorted(set(scored) - set(result.failed) - set(result.gone)):
-        _join_account(lead_id, profiles[lead_id], store)
+        try:
+            _join_account(lead_id, latest[lead_id], store)
+        except StoreUnavailable:
+            result.unjoined.append(lead_id)  # the lead's next batch tries again; its score stands
     return result
 
 
 def _join_account(lead_id: str, profile: dict[str, Any], store: ScoringStore) -> None:
     """A lead joins the account its company (or address) names, and leaves the one it named before: checked on
-    every batch of its activity, so a replay, or a batch that failed after scoring, puts it right."""
-    ref = account_of(profile.get("email"), profile.get("company"))
+    every batch of its activity, so a replay, or a batch that failed after scoring, puts it right. A double
+    opt-in lead its person has not confirmed joins none: sales would see someone who may never have asked."""
+    ref = None if pending(profile) is not None else account_of(profile.get("email"), profile.get("company"))
     account = ref.key if ref is not None else None
     if account != profile.get("account"):
         store.join_account(lead_id, account, profile.get("account"))
@@ -189,7 +197,12 @@ def _routable(profile: dict[str, Any], outcome: ScoreOutcome, events: list[Score
                         patterns=frozenset(outcome.state.fired),
                         forms=frozenset(str(a["form_id"]) for a in submitted if a.get("form_id")),
                         assets=frozenset(str(a["asset"]) for a in submitted if a.get("asset")),
-                        account=company_key(profile.get("company")))
+                        account=_account_key(profile))
+
+
+def _account_key(profile: dict[str, Any]) -> str | None:
+    ref = account_of(profile.get("email"), profile.get("company"))
+    return ref.key if ref is not None else None
 
 
 def _assign(lead: RoutableLead, rules: list[RoutingRule] | list[TaskRule], sales: SalesConfig,

@@ -35,7 +35,7 @@ OwnerId = Annotated[str, msgspec.Meta(pattern=OWNER_ID, description="a salespers
 Note = Annotated[str, msgspec.Meta(max_length=MAX_NOTE)]
 
 
-class AccountRef(Parameters):
+class AccountPath(Parameters):
     account_id: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{32}$", description="The account's id, as a lead "
                                                                                   "shows it")]
 
@@ -151,11 +151,10 @@ def _purchases(items: list[PurchaseItem], today: date) -> list[Purchase]:
     """Every item checked before any is written: one bad item refuses the request whole (422), naming them all."""
     purchases, problems = [], []
     for index, item in enumerate(items):
-        reasons: list[str] = []
+        wrong: list[tuple[str, str]] = []
         purchase = purchase_of(index + 1, item.email, item.lead_id, item.order_id, item.date, item.amount,
-                               item.product, today, reasons)
-        problems += [FieldProblem(f"purchases[{index}].{reason.split(':')[0].replace(' ', '_')}", "invalid",
-                                  reason.split(": ", 1)[1]) for reason in reasons]
+                               item.product, today, wrong)
+        problems += [FieldProblem(f"purchases[{index}].{name}", "invalid", message) for name, message in wrong]
         if purchase is not None:
             purchases.append(purchase)
     if problems:
@@ -262,7 +261,7 @@ def register_sales_routes(app: Router) -> None:
 
     @app.get("/v1/accounts/<account_id>", summary="A company: its score, buying group and people", tags=["sales"],
              responses={200: documented("The account", "application/json"), 404: problem_doc("No such account")},
-             parameters=AccountRef)
+             parameters=AccountPath)
     def get_account(account_id: str) -> Response:
         found = account_store().account(account_id)
         if found is None:
@@ -275,8 +274,9 @@ def register_sales_routes(app: Router) -> None:
               responses={200: documented("Recorded; orders recorded before and customers who are no lead listed",
                                          "application/json"),
                          422: problem_doc("An invalid purchase: none of the request is recorded"),
-                         503: documented("Some purchases could not be stored now (listed as failed): send the "
-                                         "request again; those recorded change nothing", "application/json")},
+                         503: documented("Some purchases could not be stored now (their order ids listed as failed): "
+                                         "send the request again; those recorded change nothing",
+                                         "application/json")},
               body=PurchasesBody)
     def purchases(body: PurchasesBody) -> Response:
         config, now = marketer_config(), utc_now()
@@ -286,7 +286,8 @@ def register_sales_routes(app: Router) -> None:
         order = {purchase.row: purchase.order_id for purchase in bought}
         result = {"recorded": outcome.recorded, "unchanged": outcome.unchanged,
                   "unknown_customers": [order[row] for row in outcome.unknown_customers],
-                  "failed": [{"order_id": order[failed.row], "reasons": failed.reasons} for failed in outcome.failed]}
+                  # What went wrong inside is logged by the store; the caller needs only to send them again.
+                  "failed": [order[failed.row] for failed in outcome.failed]}
         logger.info("purchases", extra={"recorded": outcome.recorded, "unchanged": outcome.unchanged,
                                         "unknown_customers": len(outcome.unknown_customers),
                                         "failed": len(outcome.failed)})

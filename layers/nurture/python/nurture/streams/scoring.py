@@ -121,6 +121,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
         logger.info("leads became hot", extra={"lead_ids": outcome.handoffs})
     if outcome.gone:
         logger.info("activity of erased leads dropped", extra={"lead_ids": outcome.gone})
+    if outcome.unjoined:  # their scores stand; their next activity sets their account
+        logger.warning("leads' accounts not set now", extra={"lead_ids": outcome.unjoined})
     unqueued = set()
     if asked:
         try:  # at least once: the sender sends each asked-for email once

@@ -16,12 +16,21 @@ _LEGAL_FORMS = re.compile(
 _NOT_NAME = re.compile(r"[\s,.・･'\"()（）「」&＆-]+")
 
 
+# What people type when a form insists on a company they do not have: no company, and never one account of strangers.
+_NO_COMPANY = frozenset({
+    "なし", "無し", "ナシ", "特になし", "無", "個人", "個人事業主", "自営", "自営業", "フリーランス", "学生",
+    "無職", "主婦", "会社員", "テスト", "未定", "不明",
+    "none", "nothing", "na", "n/a", "nil", "null", "private", "personal", "self", "selfemployed", "freelance",
+    "freelancer", "student", "individual", "test", "unknown", "xxx", "-",
+})
+
+
 def company_key(company: object) -> str | None:
     """The company name folded (full-width and half-width alike, case, legal forms, spaces and punctuation);
-    None when nothing is left to tell one company from another."""
-    text = unicodedata.normalize("NFKC", str(company or "")).casefold()
+    None when nothing is left to tell one company from another, or it says there is no company."""
+    text = unicodedata.normalize("NFKC", str(company or "")).casefold().strip()
     folded = _NOT_NAME.sub("", _LEGAL_FORMS.sub(" ", text))
-    return folded or None
+    return None if not folded or folded in _NO_COMPANY or text in _NO_COMPANY else folded
 
 
 # Mail any person can get: its domain says nothing of where they work (Japan's carriers and ISPs among them).
@@ -31,6 +40,13 @@ FREE_MAIL = frozenset({
     "proton.me", "protonmail.com", "gmx.com", "mail.com", "yandex.com", "qq.com", "163.com", "naver.com",
     "docomo.ne.jp", "ezweb.ne.jp", "au.com", "softbank.ne.jp", "i.softbank.jp", "ymobile.ne.jp", "nifty.com",
     "biglobe.ne.jp", "ocn.ne.jp", "so-net.ne.jp", "excite.co.jp", "infoseek.jp", "goo.jp",
+    # Internet providers' mail, Japanese and others: a subscriber's address, no employer's.
+    "plala.or.jp", "dion.ne.jp", "nifty.ne.jp", "ybb.ne.jp", "jcom.home.ne.jp", "jcom.zaq.ne.jp", "zaq.ne.jp",
+    "eonet.ne.jp", "odn.ne.jp", "hi-ho.ne.jp", "gol.com", "k-opti.com", "tnc.ne.jp", "mineo.jp", "rakuten.jp",
+    "uqmobile.jp", "willcom.com", "pdx.ne.jp", "ezweb.com", "vodafone.ne.jp", "disney.ne.jp", "mopera.net",
+    "comcast.net", "verizon.net", "att.net", "btinternet.com", "web.de", "gmx.de", "mail.ru", "hanmail.net",
+    "126.com", "sina.com", "yahoo.co.uk", "yahoo.fr", "hotmail.fr", "hotmail.co.uk", "live.co.uk", "fastmail.com",
+    "tutanota.com", "zoho.com",
 })
 
 

@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+from nurture import keys
 from nurture.config.accounts import AccountScoring
 from nurture.config.scoring import ScoringRules
 from nurture.domain.accounts.identity import account_of
@@ -39,7 +40,7 @@ def account_view(account: str, members: dict[str, dict[str, Any]], owner: str | 
     domains: set[str] = set()
     for lead_id, profile in members.items():
         ref = account_of(profile.get("email"), profile.get("company"))
-        if ref is None:
+        if ref is None or keys.account_id(ref.key) != account:
             continue
         scores = current_scores(profile, rules, now)
         last = parse_iso_or_none(profile.get("last_activity_at"))

@@ -14,7 +14,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal, Protocol
@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 
 from nurture.domain.activity import Activity, new_activity
 from nurture.domain.clock import iso
-from nurture.domain.customers.rfm import Purchases
 from nurture.domain.errors import LeadGone, NurtureError
 from nurture.domain.importing import ImportRefused, Rejected, column_mapping, decode, parse_moment
 from nurture.domain.text import InvalidEmail, clean_text, email_key, normalize_email
@@ -65,7 +64,8 @@ class PurchasePlan:
 def parse_amount(text: str) -> int:
     """Yen as a spreadsheet shows them: 12,800 / ¥12,800 / 12800円 / full-width digits. ValueError otherwise,
     and for a negative amount (a refund is not a purchase)."""
-    value = unicodedata.normalize("NFKC", text).strip().removeprefix("¥").removesuffix("円").replace(" ", "")
+    # Excel's ¥ in a Shift_JIS file is byte 0x5C, which reads as a backslash.
+    value = unicodedata.normalize("NFKC", text).strip().lstrip("¥\\").removesuffix("円").replace(" ", "")
     if not _AMOUNT.fullmatch(value):
         raise ValueError("is not an amount in yen")
     amount = int(value.replace(",", ""))
@@ -97,21 +97,21 @@ def plan_purchases(data: bytes, zone: str, today: date, encoding: str | None = N
             continue  # the blank lines spreadsheets leave at the end
         plan.rows += 1
         cells = {name: row[index].strip() if index < len(row) else "" for index, name in mapping.items()}
-        reasons: list[str] = []
+        problems: list[tuple[str, str]] = []
         on = None
         try:
-            on = parse_moment(cells["date"], zone).date()
+            on = parse_moment(cells["date"], zone).astimezone(ZoneInfo(zone)).date()
         except ValueError:
-            reasons.append("date: is not a date (2026/11/20, 2026-11-20 or 2026年11月20日)")
+            problems.append(("date", "is not a date (2026/11/20, 2026-11-20 or 2026年11月20日)"))
         amount = None
         try:
             amount = parse_amount(cells["amount"])
         except ValueError as error:
-            reasons.append(f"amount: {error}")
+            problems.append(("amount", str(error)))
         purchase = purchase_of(row_number, cells.get("email"), cells.get("lead_id"), cells["order_id"], on, amount,
-                               cells.get("product", ""), today, reasons)
+                               cells.get("product", ""), today, problems)
         if purchase is None:
-            plan.rejected.append(Rejected(row_number, reasons))
+            plan.rejected.append(Rejected(row_number, [f"{name}: {message}" for name, message in problems]))
         elif purchase.order_id in seen:
             plan.repeated_orders += 1
         else:
@@ -121,45 +121,42 @@ def plan_purchases(data: bytes, zone: str, today: date, encoding: str | None = N
 
 
 def purchase_of(row: int, email: str | None, lead_id: str | None, order_id: str, on: date | None,
-                amount: int | None, product: str, today: date, reasons: list[str]) -> Purchase | None:
-    """A purchase from what a row or a request said (its date and amount already read), or None with the reasons
-    added as "field: what is wrong". The file and the API check alike."""
+                amount: int | None, product: str, today: date, problems: list[tuple[str, str]]) -> Purchase | None:
+    """A purchase from what a row or a request said (its date and amount already read), or None with what is wrong
+    added to `problems` as (field, message). The file and the API check alike."""
     customer = None
     try:
         customer = customer_ref(email, lead_id)
-    except ValueError as error:
-        reasons.append(str(error))
-    order = unicodedata.normalize("NFKC", order_id).strip()
+    except InvalidCustomer as error:
+        problems.append((error.field, str(error)))
+    order = clean_text(unicodedata.normalize("NFKC", order_id))  # "A-1" with a zero-width space is "A-1"
     if not order or len(order) > MAX_ORDER_ID:
-        reasons.append(f"order id: missing or over {MAX_ORDER_ID} characters")
+        problems.append(("order_id", f"missing or over {MAX_ORDER_ID} characters"))
     if on is not None and on > today:
-        reasons.append("date: is after today")
-    if reasons or customer is None or on is None or amount is None:
+        problems.append(("date", "is after today"))
+    if problems or customer is None or on is None or amount is None:
         return None
     return Purchase(row, customer, order, on, amount, clean_text(product)[:MAX_PRODUCT])
 
 
+class InvalidCustomer(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 def customer_ref(email: str | None, lead_id: str | None) -> str:
-    """Who bought: by address when there is one (as the lead import finds leads), else by lead id; ValueError
+    """Who bought: by address when there is one (as the lead import finds leads), else by lead id; InvalidCustomer
     naming what is wrong, never echoing the address (it is personal data)."""
     if email:
         try:
             return email_key(normalize_email(email))
         except InvalidEmail:
-            raise ValueError("email: is not an email address") from None
+            raise InvalidCustomer("email", "is not an email address") from None
     folded = (lead_id or "").lower()
     if _LEAD_ID.fullmatch(folded):
         return f"lead:{folded}"
-    raise ValueError("customer: no email address or lead id")
-
-
-def summary(purchases: Iterable[Purchase]) -> Purchases:
-    """What RFM and CPM read of one customer's purchases."""
-    bought = list(purchases)
-    if not bought:
-        raise ValueError("a customer has a purchase or more")
-    days = [purchase.on for purchase in bought]
-    return Purchases(first=min(days), last=max(days), count=len(bought), total=sum(p.amount for p in bought))
+    raise InvalidCustomer("customer", "no email address or lead id")
 
 
 # --- recording ----------------------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from nurture.domain.customers.rfm import CPM_NAMES, CpmSegment, Purchases, cpm_s
 from nurture.domain.errors import StoreUnavailable
 
 SEGMENT_MOVE = "customer_segment"  # the activity of a move from one CPM segment to another (or into the first)
-SEGMENT_NAMES: dict[str | None, str] = dict(CPM_NAMES.items())  # looked up by what a stored profile holds
 REVIEWS_PER_TICK = 200  # a tick's share: a day's moves of 100,000 customers drain within the hour
 
 
@@ -64,10 +63,15 @@ class CustomerReviews(Protocol):
         gone."""
         ...
 
-    def save_review(self, due: DueReview, standing: Standing | None, moved: Activity | None,
-                    next_at: str | None) -> bool:
-        """The standing on the profile, the move's activity and the next review, only while the review is as
-        read (False when a purchase came meanwhile: its own review follows); no standing: the review is dropped."""
+    def save_review(self, due: DueReview, standing: Standing, moved: Activity | None, next_at: str | None,
+                    purchases_read: int) -> bool:
+        """The standing on the profile, the move's activity and the next review (none: no more), only while the
+        review is as read: its entry unchanged and no purchase recorded since the `purchases_read` it saw (False
+        otherwise: the review is due again)."""
+        ...
+
+    def drop_review(self, due: DueReview) -> None:
+        """A review with nothing left to review (its lead erased), unless a purchase moved it since it was read."""
         ...
 
 
@@ -104,7 +108,7 @@ def review_customers(store: CustomerReviews, now: datetime, scoring: CustomerSco
         try:
             found = store.customer(due.lead_id)
             if found is None or not found[1]:  # erased (or its purchases with it): nothing to review
-                store.save_review(due, None, None, None)
+                store.drop_review(due)
                 continue
             current, bought = found
             standing = standing_of(bought, today, scoring)
@@ -115,7 +119,7 @@ def review_customers(store: CustomerReviews, now: datetime, scoring: CustomerSco
                     "rfm": f"R{standing.recency}F{standing.frequency}M{standing.monetary}"})
             next_day = next_review_day(standing.purchases, today, scoring)
             next_at = None if next_day is None else iso(datetime.combine(next_day, time(0), local))
-            if store.save_review(due, standing, moved, next_at):
+            if store.save_review(due, standing, moved, next_at, len(bought)):
                 result.reviewed += 1
                 result.moved += moved is not None
         except StoreUnavailable:
@@ -131,7 +135,7 @@ def customer_view(profile: dict[str, Any]) -> dict[str, Any] | None:
     standing = profile.get("customer") or {}
     segment = standing.get("segment")
     return {"since": profile.get("customer_since"), "segment": segment,
-            "segment_name": SEGMENT_NAMES.get(segment),
+            "segment_name": next((name for known, name in CPM_NAMES.items() if known == segment), None),
             "rfm": {name: int(standing[name]) for name in ("recency", "frequency", "monetary")} if standing else None,
             "orders": int(standing.get("orders", 0)), "total": int(standing.get("total", 0)),
             "first_purchase": standing.get("first"), "last_purchase": standing.get("last"),

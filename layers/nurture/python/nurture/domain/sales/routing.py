@@ -26,7 +26,7 @@ class RoutableLead:
     patterns: frozenset[str] = frozenset()  # pattern rules that made it hot
     forms: frozenset[str] = frozenset()  # forms it submitted in the events that made it hot
     assets: frozenset[str] = frozenset()  # and their assets
-    account: str | None = None  # its company's key (domain.sales.accounts), if it names one
+    account: str | None = None  # its account's key (domain.accounts.identity), if it has one
 
 
 @dataclass(frozen=True)
