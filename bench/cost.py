@@ -521,7 +521,7 @@ def on_a_fresh_account(prices: PriceList) -> FreshAccount:
 
         visitors = [f"bench-{uuid.uuid4().hex[:12]}" for _ in range(10)]
         for n, vid in enumerate(visitors):  # leads whose visitors are identified; warms the handlers up
-            accepted("/v1/forms/contact", {"email": f"hits{n}@example.jp", "name": "B", "company": "C",
+            accepted("/v1/forms/contact", {"email": f"hits{n}@example{n}.jp", "name": "B", "company": f"C{n}",
                                            "consent": True, "vid": vid}, "application/json")
             beacon(vid, 0)
         streams.poll_once()

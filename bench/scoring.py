@@ -20,6 +20,7 @@ class MemoryStore:
 
     def __init__(self, profiles: dict[str, dict[str, Any]]):
         self.profiles = profiles
+        self.accounts: dict[str, Any] = {}
 
     def load_profiles(self, lead_ids: list[str]) -> dict[str, dict[str, Any]]:
         return {lead_id: self.profiles[lead_id] for lead_id in lead_ids if lead_id in self.profiles}
@@ -27,11 +28,29 @@ class MemoryStore:
     def write_ledger(self, entries: Any, retention_days: int) -> None:
         return None
 
-    def save_score(self, lead_id: str, outcome: Any, expected_version: int) -> None:
+    def save_score(self, lead_id: str, outcome: Any, expected_version: int, assignment: Any = None,
+                   task: Any = None) -> None:
         self.profiles[lead_id] = {**self.profiles[lead_id], "scoring": outcome.state.to_item(),
                                   "stage": outcome.stage}
         if outcome.activity is not None:
             self.profiles[lead_id]["activity"] = outcome.activity
+
+    def join_account(self, lead_id: str, account: str | None, left: str | None) -> None:
+        self.profiles[lead_id]["account"] = account
+
+    def account_state(self, account_id: str) -> Any:
+        from nurture.domain.accounts.patterns import AccountState
+
+        return self.accounts.get(account_id, AccountState())
+
+    def save_account_state(self, account_id: str, state: Any, expected_version: int) -> None:
+        self.accounts[account_id] = state
+
+    def account(self, account_id: str) -> tuple[str | None, dict[str, dict[str, Any]]] | None:
+        return None, {lead_id: p for lead_id, p in self.profiles.items() if p.get("account")}
+
+    def save_standing(self, account_id: str, view: dict[str, Any], at: str) -> None:
+        return None
 
 
 def throughput(leads: int = 1000, per_lead: int = 10) -> float:

@@ -124,8 +124,13 @@ CONSOLE_ERASURE = [
 # activity, verdict deadline, the owners' open counts and the change's record under the keys above.
 CONSOLE_REASSIGNMENT = ({"console": ["dynamodb:UpdateItem"]}, [keys.lead_pk("*")])
 # A lead's place among its company's people (ACCOUNT#…/MEMBER#…): the scorer moves it when the lead's company
-# changes.
-ACCOUNT_MEMBERSHIP = ({"scoring": ["dynamodb:DeleteItem"]}, [f"{keys.ACCOUNT_PREFIX}*"])
+# changes. GetItem and Query: an account's pattern state and its people, read to tell it and store its standing.
+ACCOUNT_MEMBERSHIP = ({"scoring": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"]},
+                      [f"{keys.ACCOUNT_PREFIX}*"])
+# A segment on the lead's company reads the standing of the accounts of the profiles it judges: a scan's page's
+# (audience) and a campaign email's lead's, checked again before it is sent (sender).
+ACCOUNT_STANDING_READS = ({"audience": ["dynamodb:BatchGetItem"], "sender": ["dynamodb:BatchGetItem"]},
+                          [f"{keys.ACCOUNT_PREFIX}*"])
 # The sweep after an erasure (the console's) or a removal of an unconfirmed lead (the dispatcher's) deletes the
 # lead's and its browsers' items and its place in its account in batches: one statement covers every key a batch
 # may hold, as IAM checks a batch's keys together.
@@ -211,7 +216,7 @@ class NurtureStack(Stack):
                                      (SEMINAR_PLACE_DELETES, SEMINAR_PLACE_KEYS),
                                      (CONSOLE_CAMPAIGN_CHANGES, CONSOLE_CAMPAIGN_KEYS),
                                      (CONSOLE_RESUME, CONSOLE_RESUME_KEYS), *CONSOLE_ERASURE, CONSOLE_REASSIGNMENT,
-                                     ACCOUNT_MEMBERSHIP, SWEEP):
+                                     ACCOUNT_MEMBERSHIP, ACCOUNT_STANDING_READS, SWEEP):
             for name, actions in grants.items():
                 functions[name].allow(actions, [data.table.table_arn], conditions={
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}})

@@ -11,9 +11,15 @@ from typing import Any
 import pytest
 
 from nurture import keys
+from nurture.adapters.audience_store import DynamoAudienceStore
 from nurture.adapters.lead_store import DynamoLeadStore
+from nurture.config.records import validated
+from nurture.config.segments import SegmentsConfig
+from nurture.domain.audiences.evaluate import SegmentEvaluator
+from nurture.domain.audiences.scan import ScanTask, new_job_id, run_part
 from nurture.domain.importing import plan_import, run_import
 from nurture.local.functions import api_request, invoke
+from nurture.settings import marketer_config
 from tests.functions.helpers import TABLE_NAME, items_under, lead_id_of, submit
 from tests.functions.pipeline import Pipeline
 
@@ -133,3 +139,86 @@ def test_a_hot_leads_handoff_carries_its_account_and_its_colleagues_recent_activ
     (shown,) = message["account"]["colleagues"]
     assert (shown["lead_id"], shown["roles"], shown["title"]) == (colleague, ["staff", "it"], "担当")
     assert shown["activity"]["form_submit"]["n"] == 1
+
+
+def test_three_people_of_a_company_sending_forms_hand_the_third_to_sales_once_however_often_replayed():
+    pipeline = Pipeline()
+    first = person("sato@kobo-mirai.jp", "株式会社コボミライ")
+    second = person("ito@kobo-mirai.jp", "コボミライ（株）")
+    pipeline.drain()
+    assert pipeline.messages() == []  # two people are not yet a buying group at work
+    third = person("kato@kobo-mirai.jp", "ｺﾎﾞﾐﾗｲ")
+    pipeline.drain()
+
+    (message,) = pipeline.messages()
+    assert message["lead_id"] == third and lead(third)["stage"] == "handed_off"
+    reasons = {p["id"]: p["reason"] for p in message["reasons"]["patterns"]}
+    assert reasons["three_people_asked"].startswith("同じ会社の3人")
+    assert {c["lead_id"] for c in message["account"]["colleagues"]} == {first, second}
+    account_id = lead(third)["account_id"]
+    (state,) = items_under(keys.account_id_pk(account_id), keys.ACCOUNT_STATE_SK)
+    assert state["fired"]["three_people_asked"]["lead_id"] == third
+
+    for batch in list(pipeline.batches["scoring"]):  # Lambda delivers every batch again
+        invoke("scoring", batch)
+    person("ueda@kobo-mirai.jp", "株式会社コボミライ")  # a fourth within the 14 days: it fired already
+    pipeline.drain()
+    assert pipeline.messages() == []  # nothing handed on again
+    assert items_under(keys.account_id_pk(account_id), keys.ACCOUNT_STATE_SK)[0]["version"] == state["version"] + 1
+
+
+def test_accounts_are_listed_by_rank_as_their_peoples_activity_left_them():
+    pipeline = Pipeline()
+    person("sato@mirai.co.jp", "株式会社ミライ工房", title="部長")
+    person("suzuki@mirai.co.jp", "ミライ工房", title="担当")
+    person("kato@example.co.jp", "株式会社サンプル")
+    pipeline.drain()
+
+    listed = {a["account_id"]: a for rank in "ABC" for a in accounts(f"rank={rank}")["accounts"]}
+    assert len(listed) == 2
+    mirai = next(a for a in listed.values() if a["people"] == 2)
+    shown = account(mirai["account_id"])
+    assert (mirai["name"], mirai["rank"], mirai["buying_group"], mirai["active_people"]) == (
+        shown["name"], shown["rank"], shown["buying_group"], 2)
+    assert mirai["scores"]["total"] == pytest.approx(shown["scores"]["total"], abs=0.05)
+    first = accounts(f"rank={mirai['rank']}&limit=1")
+    assert len(first["accounts"]) == 1
+    assert api_request("GET", "/v1/accounts", query="rank=A&cursor=bm90LWEtY3Vyc29y")["statusCode"] == 422
+    assert api_request("GET", "/v1/accounts", query="rank=D")["statusCode"] == 422
+
+
+def accounts(query: str) -> dict[str, Any]:
+    answer = api_request("GET", "/v1/accounts", query=query)
+    assert answer is not None and answer["statusCode"] == 200, answer
+    return dict(json.loads(answer["body"]))
+
+
+def test_a_segment_scan_selects_leads_by_their_companys_standing():
+    pipeline = Pipeline()
+    pair = [person("sato@mirai.co.jp", "株式会社ミライ工房", title="部長"),
+            person("suzuki@mirai.co.jp", "ミライ工房", title="担当")]
+    person("kato@example.co.jp", "株式会社サンプル", title="担当")
+    person("yamada@gmail.com", None)  # no account at all
+    pipeline.drain()
+    segments = validated(SegmentsConfig, {"segments": {
+        "busy_companies": {"account": {"people": {"min": 2}, "roles": ["manager", "staff"]}},
+        "no_manager": {"account": {"missing": ["manager"]}}}})
+    config = marketer_config()
+    evaluator = SegmentEvaluator(segments, config.scoring, config.subscriptions)
+    store = DynamoAudienceStore(TABLE_NAME)
+
+    def members(segment: str) -> set[str]:
+        scan = ScanTask.of(job_id=new_job_id(), segment=segment, part=0, parts=1, config_version=1, sample=10)
+        store.create_job(scan, "count", "test", datetime.now(UTC))
+        run_part(scan, store, Sent(), evaluator, datetime.now(UTC), lambda: 60_000, reserve_ms=1)
+        progress = store.progress(scan.job_id)
+        assert progress is not None and progress.done
+        return set(progress.sample(10))
+
+    assert members("busy_companies") == set(pair)
+    assert members("no_manager") == {lead_id_of("kato@example.co.jp")}
+
+
+class Sent:
+    def send(self, task: Any) -> None:
+        raise AssertionError("one page: nothing is handed on")

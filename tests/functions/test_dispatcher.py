@@ -34,7 +34,7 @@ def queued() -> list[dict]:
 
 def enrolled_leads(count: int) -> list[str]:
     pipeline = Pipeline()
-    ids = [submit("/v1/forms/contact", {"email": f"due{n}@example.co.jp", "name": "D", "company": "C",
+    ids = [submit("/v1/forms/contact", {"email": f"due{n}@example{n}.co.jp", "name": "D", "company": f"C{n}",
                                                      "consent": True}) for n in range(count)]
     pipeline.drain()
     return ids
@@ -85,7 +85,7 @@ def test_scoring_the_lead_meanwhile_leaves_the_claim_standing():
     assert tick(*collaborators(), later, keys.DUE_SHARDS).claimed == 1
     leased = profile(lead_id)["due_sk"]
     pipeline = Pipeline()
-    post_json("/v1/forms/contact", {"email": "due0@example.co.jp", "name": "D", "company": "C", "consent": True,
+    post_json("/v1/forms/contact", {"email": "due0@example0.co.jp", "name": "D", "company": "C0", "consent": True,
                                     "message": "もう一度"})  # new activity: the lead is scored again
     pipeline.drain()
     assert profile(lead_id)["due_sk"] == leased  # a second tick cannot claim the same step meanwhile

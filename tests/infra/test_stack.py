@@ -124,9 +124,10 @@ EXPECTED_ACTIONS = {
     # DeleteItem: a seminar registration's page cancels it (on events' keys only, below).
     "tracking": COMMON | {"dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
                           "dynamodb:UpdateItem", "dynamodb:DeleteItem", "ssm:GetParameter"},
-    # DeleteItem: a lead's place in the account it leaves (on accounts' keys only, below).
+    # DeleteItem: a lead's place in the account it leaves; GetItem, Query: an account's pattern state and people
+    # (on accounts' keys only, below).
     "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem",
-                                  "dynamodb:DeleteItem"},  # + send queue
+                                  "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"},  # + send queue
     "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem",
                                   "dynamodb:BatchGetItem"},  # + alerts queue
     # BatchGetItem: a list page's profiles, which the keys-only rank and owner indexes point at.
@@ -143,14 +144,18 @@ EXPECTED_ACTIONS = {
     "dispatcher": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem",
                             "dynamodb:DescribeTable", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                             "dynamodb:BatchGetItem", "sqs:SendMessage"},
-    # DeleteItem: the waitlist place a promotion fills (on events' keys only, below).
+    # DeleteItem: the waitlist place a promotion fills (on events' keys only, below); BatchGetItem: a campaign
+    # segment's accounts (on accounts' keys only, below).
     "sender": COMMON | {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
                         "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "ssm:GetParameter", "ses:SendEmail",
+                        "dynamodb:BatchGetItem",
                         # the send queue, as its event source mapping reads it
                         "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
                         "sqs:GetQueueAttributes"},
-    # Its part's progress, a Scan of the profiles' index, and handing a part on in a new message; plus its queue.
-    "audience": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Scan", "sqs:SendMessage",
+    # Its part's progress, a Scan of the profiles' index, the page's accounts (BatchGetItem, on accounts' keys only),
+    # and handing a part on in a new message; plus its queue.
+    "audience": COMMON | {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Scan", "dynamodb:BatchGetItem",
+                          "sqs:SendMessage",
                           "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage",
                           "sqs:GetQueueAttributes"},
     # Its alert markers (on leads' keys only), the webhooks' parameters, SES without the configuration set, and its
@@ -201,7 +206,8 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
     def keys_only(*prefixes: str) -> dict[str, Any]:
         return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(prefixes)}}
 
-    assert conditioned == [("Audience", '["dynamodb:UpdateItem", "dynamodb:GetItem"]', leading),
+    assert conditioned == [("Audience", '"dynamodb:BatchGetItem"', keys_only("ACCOUNT#*")),  # accounts' standing
+                           ("Audience", '["dynamodb:UpdateItem", "dynamodb:GetItem"]', leading),
                            # the sweep: a batch's keys are checked together
                            ("Console", '"dynamodb:BatchWriteItem"', keys_only("LEAD#*", "VISITOR#*", "ACCOUNT#*")),
                            ("Console", '"dynamodb:DeleteItem"', console_resume),
@@ -216,8 +222,10 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
                            ("Notifier", '["dynamodb:GetItem", "dynamodb:PutItem"]', markers),
                            ("Replies", '["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", '
                                        '"dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]', replies),
-                           # a lead's place in the account it leaves
-                           ("Scoring", '"dynamodb:DeleteItem"', keys_only("ACCOUNT#*")),
+                           # a lead's place in the account it leaves; the account's pattern state and people
+                           ("Scoring", '["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"]',
+                            keys_only("ACCOUNT#*")),
+                           ("Sender", '"dynamodb:BatchGetItem"', keys_only("ACCOUNT#*")),  # accounts' standing
                            ("Sender", '"dynamodb:DeleteItem"', seminar_places),
                            ("Tracking", '"dynamodb:DeleteItem"', seminar_places)]
 
@@ -568,6 +576,7 @@ def test_sales_consumer_policy_consumes_the_queue_reads_leads_sends_feedback_own
         **{action: {queue_arn} for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                                               "sqs:GetQueueAttributes", "sqs:GetQueueUrl")},
         "execute-api:Invoke": {"/$default/GET/v1/leads", "/$default/GET/v1/leads/*", "/$default/GET/v1/accounts/*",
+                               "/$default/GET/v1/accounts",
                                "/$default/POST/v1/leads/*/feedback", "/$default/POST/v1/leads/*/owner",
                                "/$default/POST/v1/leads/*/subscriptions", "/$default/POST/v1/leads/*/activities",
                                "/$default/GET/v1/tasks",

@@ -172,3 +172,14 @@ def test_accounts_show_finds_a_companys_account_by_one_of_its_people(local_syste
     text = local_system.cli("accounts", "show", account["account_id"])
     assert text.returncode == 0 and "2 people" in text.stdout
     assert local_system.cli("accounts", "show", "nobody@example.co.jp").returncode == 1
+
+    def listed() -> dict | None:  # the standing is stored as each person's first activity of the day is scored
+        answers = [local_system.cli("accounts", "list", "--rank", rank, "--json") for rank in "ABC"]
+        assert all(answer.returncode == 0 for answer in answers), [answer.stderr for answer in answers]
+        found = [a for answer in answers for a in json.loads(answer.stdout) if a["account_id"] == account["account_id"]]
+        return found[0] if found and found[0]["people"] == 2 else None
+
+    standing = wait_for(listed, seconds=30)
+    assert (standing["rank"], standing["buying_group"]) == (account["rank"], account["buying_group"])
+    table = local_system.cli("accounts", "list", "--rank", account["rank"])
+    assert table.returncode == 0 and account["account_id"] in table.stdout and "2 people" in table.stdout

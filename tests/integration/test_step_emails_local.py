@@ -83,9 +83,9 @@ def test_a_double_opt_in_sign_up_is_confirmed_over_http_by_the_post_of_its_email
 
 
 def test_one_click_over_http_leaves_only_the_emails_own_subscription_type(sending_system: RunningSystem):
-    lead_id = sending_system.submit("/v1/forms/contact", {"email": "oneclick@example.co.jp", "name": "田中",
-                                                          "company": "株式会社サンプル", "consent": True})
-    email = _email_to(sending_system, "oneclick@example.co.jp")
+    lead_id = sending_system.submit("/v1/forms/contact", {"email": "oneclick@ichi.example.jp", "name": "田中",
+                                                          "company": "株式会社イチ", "consent": True})
+    email = _email_to(sending_system, "oneclick@ichi.example.jp")
     path = email["List-Unsubscribe"].strip("<>").removeprefix(sending_system.base_url)
     done = sending_system.request("POST", path, "List-Unsubscribe=One-Click",
                                   {"content-type": "application/x-www-form-urlencoded"})
@@ -97,8 +97,9 @@ def test_one_click_over_http_leaves_only_the_emails_own_subscription_type(sendin
 
 def test_a_reply_from_the_outbox_is_recorded_stops_the_step_emails_and_hands_the_lead_off(
         sending_system: RunningSystem):
+    # Each test's lead is of a company of its own: three people of one company sending forms is a hot account
     lead_id = sending_system.submit("/v1/forms/contact", {"email": "replier@example.co.jp", "name": "佐藤",
-                                                          "company": "株式会社サンプル", "consent": True})
+                                                          "company": "株式会社リプライ", "consent": True})
     email = _email_to(sending_system, "replier@example.co.jp")
     assert email["Reply-To"].endswith("@reply.nurture.example")
     number = re.findall(r"href='/_outbox/(\d+)'>[^<]*</a></td><td>replier@example.co.jp",

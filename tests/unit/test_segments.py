@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from nurture.config import load_config
 from nurture.config.records import problem_text, validated
 from nurture.config.segments import SegmentsConfig, segment_problems
+from nurture.domain.accounts.standing import with_accounts
 from nurture.domain.audiences import PROFILE_ATTRIBUTES, SegmentEvaluator, UnknownSegment
 from nurture.domain.clock import iso
 from nurture.domain.leads import mail_refusal
@@ -238,6 +239,34 @@ def test_customers_are_selected_by_their_cpm_segment_and_by_what_they_bought():
     assert not matches({"bought": ["研修"]})  # a lead that bought nothing
     assert problems({"bad": {"customer_segment": ["regular"]}}).startswith(
         "segments.bad.customer_segment.0: Input should be 'first_time', 'toddler'")
+
+
+def test_leads_are_selected_by_their_companys_standing_as_the_scan_reads_it():
+    standing = {"PK": "ACCOUNT#x", "rank": "A", "people": Decimal("4"),
+                "buying_group": {"roles": {"decision_maker": Decimal("0"), "staff": Decimal("2"), "it": Decimal("1")},
+                                 "missing": ["decision_maker"]},
+                "fired": {"three_people_asked": {"day": "2026-10-25", "at": "2026-10-25T01:00:00Z", "lead_id": "l9"}}}
+    (member,) = with_accounts([{**STORED, "account": "ミライ工房"}], {"ミライ工房": standing})
+    assert matches({"account": {"rank": ["A", "B"], "people": {"min": 3}}}, member)
+    assert not matches({"account": {"rank": ["B"]}}, member)
+    assert not matches({"account": {"people": {"min": 5}}}, member)
+    assert matches({"account": {"roles": ["staff", "it"], "missing": ["decision_maker"]}}, member)
+    assert not matches({"account": {"roles": ["decision_maker"]}}, member)
+    # three_people_asked counts 14 days: fired 8 days before T0 it is hot, 15 days after it is no longer
+    assert matches({"account": {"hot": True}}, member)
+    assert matches({"account": {"hot": False}}, member, T0 + timedelta(days=7))
+    # A lead without an account, or whose account has no standing yet, is in no such segment, either way
+    for nobody in (STORED, *with_accounts([{**STORED, "account": "未知"}], {})):
+        assert not matches({"account": {"hot": False}}, nobody)
+        assert matches({"not": {"account": {"rank": ["A"]}}}, nobody)
+    assert evaluator({"a": {"any": [{"rank": ["A"]}, {"segment": "b"}]}, "b": {"account": {"rank": ["A"]}},
+                      "c": {"rank": ["A"]}}).needs_account("a")
+    assert not evaluator({"c": {"rank": ["A"]}}).needs_account("c")
+    assert problems({"bad": {"account": {}}}).endswith("give at least one of rank, people, hot, roles, missing")
+    unknown_role = validated(SegmentsConfig, {"segments": {"s": {"account": {"missing": ["cfo"]}}}})
+    assert segment_problems(unknown_role, CONFIG.forms, list(CONFIG.subscriptions.types), list(RULES.accounts.roles)
+                            ) == ["segment 's': account: unknown role 'cfo' (scoring.yaml's accounts.roles has: "
+                                  "decision_maker, manager, staff, it)"]
 
 
 # --- the config's checks ----------------------------------------------------------------------------------

@@ -138,6 +138,15 @@ def account_id_pk(account: str) -> str:
 
 
 ACCOUNT_OWNER_SK = "OWNER"
+# The scorer's record of the account: its patterns' marks and firings, and its standing as of its people's last
+# activity (in the by_rank index, under account_rank_pk, for listing accounts by rank).
+ACCOUNT_STATE_SK = "STATE"
+
+
+def account_rank_pk(rank: str) -> str:
+    return f"ACCOUNTS#{rank}"
+
+
 MEMBER_PREFIX = "MEMBER#"
 
 

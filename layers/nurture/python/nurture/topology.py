@@ -192,6 +192,7 @@ ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("POST", "/v1/leads/{lead_id}/owner", "sales_api", "sales", iam=True),
     ApiRoute("POST", "/v1/leads/{lead_id}/activities", "sales_api", "sales", iam=True),
     ApiRoute("POST", "/v1/leads/{lead_id}/subscriptions", "sales_api", "sales", iam=True),
+    ApiRoute("GET", "/v1/accounts", "sales_api", "sales", iam=True),
     ApiRoute("GET", "/v1/accounts/{account_id}", "sales_api", "sales", iam=True),
     ApiRoute("POST", "/v1/purchases", "sales_api", "sales", iam=True),
     ApiRoute("GET", "/v1/tasks", "sales_api", "sales", iam=True),

@@ -6,8 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from nurture import keys
-from nurture.adapters.lead_store import DynamoTable, from_item
+from nurture.adapters.lead_store import BY_RANK, ConditionFailed, DynamoTable, Update, from_item, item_key
+from nurture.domain.accounts.patterns import AccountState
+from nurture.domain.errors import WriteConflict
 
+# What an account's listing shows of its stored standing.
+STANDING = ("PK", "account_id", "name", "rank", "scores", "people", "active_people", "buying_group", "owner",
+            "updated_at")
 PEOPLE_READ = 200  # an account's people read at most: a view, a handoff stays small and quick whatever the company
 
 
@@ -25,3 +30,42 @@ class DynamoAccountStore(DynamoTable):
         if owner is None and not members:
             return None
         return owner, self.profiles_of(members)
+
+    def account_state(self, account_id: str) -> AccountState:
+        """The account's pattern marks and firings (strongly consistent: it is written on condition of its version)."""
+        return AccountState.from_item(self._get(keys.account_id_pk(account_id), keys.ACCOUNT_STATE_SK,
+                                                "marks, fired, version"))
+
+    def save_account_state(self, account_id: str, state: AccountState, expected_version: int) -> None:
+        """WriteConflict when another batch told the account meanwhile; the standing beside it is kept."""
+        changes = Update()
+        for name, value in state.to_item().items():
+            changes.set(name, value)
+        condition, read = ("attribute_not_exists(version)", {}) if expected_version == 0 else (
+            "version = :read", {":read": {"N": str(expected_version)}})
+        update = {"TableName": self._table, "Key": item_key(keys.account_id_pk(account_id), keys.ACCOUNT_STATE_SK),
+                  "ConditionExpression": condition, **changes.arguments(read)}
+        try:
+            self._call("update_item", **update)
+        except ConditionFailed as lost:
+            raise WriteConflict("the account was told meanwhile") from lost
+
+    def save_standing(self, account_id: str, view: dict[str, Any], at: str) -> None:
+        """The account's standing as `account_view` shows it, listed by rank; its patterns' state is kept."""
+        scores = view["scores"]
+        changes = (Update().set("account_id", account_id).set("name", view["name"]).set("rank", view["rank"])
+                   .set("scores", scores).set("people", len(view["people"]))
+                   .set("active_people", view["active_people"]).set("buying_group", view["buying_group"])
+                   .set("owner", view["owner"]).set("updated_at", at)
+                   .set("rank_pk", keys.account_rank_pk(view["rank"]))
+                   .set("rank_sk", keys.rank_sk(float(scores["total"]), account_id)))
+        self._call("update_item", TableName=self._table,
+                   Key=item_key(keys.account_id_pk(account_id), keys.ACCOUNT_STATE_SK), **changes.arguments())
+
+    def accounts_by_rank(self, rank: str, limit: int, cursor: dict[str, Any] | None
+                         ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of a rank's accounts, highest total first, as their people's last activity left them."""
+        found_keys, next_key = self._index_page(BY_RANK, keys.account_rank_pk(rank), "", limit, cursor)
+        wanted = [item_key(key["PK"]["S"], key["SK"]["S"]) for key in found_keys]
+        items = {str(item["PK"]): item for item in self._batch_get(wanted, consistent=False, projection=STANDING)}
+        return [items[key["PK"]["S"]] for key in found_keys if key["PK"]["S"] in items], next_key

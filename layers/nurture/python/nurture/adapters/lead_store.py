@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture import keys
 from nurture.adapters.aws import client
+from nurture.domain.accounts.standing import STANDING_READ
 from nurture.domain.activity import Activity, event_count, expand
 from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, SubmissionWrite
 from nurture.domain.clock import iso, utc_now
@@ -297,6 +298,14 @@ class DynamoTable:
                 raise StoreUnavailable("DynamoDB kept returning unprocessed keys")
         return found
 
+    def account_standings(self, account_keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored standing of these accounts, by the key a profile's `account` holds (what a segment on the
+        lead's company reads): one eventually consistent BatchGetItem per 100 accounts."""
+        wanted = {keys.account_pk(key): key for key in set(account_keys)}
+        found = self._batch_get([item_key(pk, keys.ACCOUNT_STATE_SK) for pk in wanted], consistent=False,
+                                projection=STANDING_READ)
+        return {wanted[str(item["PK"])]: item for item in found}
+
     def suppressed(self, email_key: str) -> bool:
         return self._get(keys.suppression_pk(email_key), keys.SUPPRESSION_SK, "PK") is not None
 
@@ -343,6 +352,25 @@ class DynamoTable:
             if limit is not None and len(found) >= limit:
                 break
         return found
+
+    def _index_page(self, index: GlobalIndex, partition: str, sort_prefix: str, limit: int,
+                    cursor: dict[str, Any] | None, forward: bool = False
+                    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of an index partition's keys (of a sort-key prefix), in the index's order or reversed."""
+        if cursor is not None and not _is_cursor_of(cursor, index, partition, sort_prefix):
+            raise InvalidCursor("not a cursor of this list")
+        condition = f"{index.partition_key} = :partition"
+        values = {":partition": {"S": partition}}
+        if sort_prefix:
+            condition += f" AND begins_with({index.sort_key}, :prefix)"
+            values[":prefix"] = {"S": sort_prefix}
+        kwargs: dict[str, Any] = {"TableName": self._table, "IndexName": index.name, "ScanIndexForward": forward,
+                                  "Limit": limit, "KeyConditionExpression": condition,
+                                  "ExpressionAttributeValues": values}
+        if cursor:
+            kwargs["ExclusiveStartKey"] = cursor
+        page = self._call("query", **kwargs)
+        return page.get("Items", []), page.get("LastEvaluatedKey")
 
     def _pages(self, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """The items of a query or scan, page after page."""
@@ -578,25 +606,6 @@ class DynamoLeadStore(DynamoTable):
         ids = [key[PARTITION_KEY]["S"].removeprefix("LEAD#") for key in found_keys]
         found = self.profiles_of(ids, consistent=False, projection=projection)
         return [found[lead_id] for lead_id in ids if lead_id in found], next_key
-
-    def _index_page(self, index: GlobalIndex, partition: str, sort_prefix: str, limit: int,
-                    cursor: dict[str, Any] | None, forward: bool = False
-                    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """One page of an index partition's keys (of a sort-key prefix), in the index's order or reversed."""
-        if cursor is not None and not _is_cursor_of(cursor, index, partition, sort_prefix):
-            raise InvalidCursor("not a cursor of this list")
-        condition = f"{index.partition_key} = :partition"
-        values = {":partition": {"S": partition}}
-        if sort_prefix:
-            condition += f" AND begins_with({index.sort_key}, :prefix)"
-            values[":prefix"] = {"S": sort_prefix}
-        kwargs: dict[str, Any] = {"TableName": self._table, "IndexName": index.name, "ScanIndexForward": forward,
-                                  "Limit": limit, "KeyConditionExpression": condition,
-                                  "ExpressionAttributeValues": values}
-        if cursor:
-            kwargs["ExclusiveStartKey"] = cursor
-        page = self._call("query", **kwargs)
-        return page.get("Items", []), page.get("LastEvaluatedKey")
 
     def tasks_by_owner(self, owner: str, status: str, limit: int, cursor: dict[str, Any] | None
                        ) -> tuple[list[tuple[dict[str, Any], dict[str, Any] | None]], dict[str, Any] | None]:
@@ -854,8 +863,10 @@ class DynamoLeadStore(DynamoTable):
         are dropped (an erased person's); otherwise they are anonymous visitors again."""
         pk = keys.lead_pk(lead_id)
         doomed: list[dict[str, Any]] = []
-        if account is not None:  # its place among its company's people
-            doomed.append(item_key(keys.account_pk(str(account)), keys.member_sk(lead_id)))
+        if account is not None:  # its place among its company's people; and what the account remembers of it
+            # (its pattern marks, the name it typed in the standing): rebuilt by its people's next activity
+            doomed += [item_key(keys.account_pk(str(account)), keys.member_sk(lead_id)),
+                       item_key(keys.account_pk(str(account)), keys.ACCOUNT_STATE_SK)]
         for vid in vids:
             # The browser's link to the lead goes (unless someone has claimed the browser anew since: a rerun
             # leaves that alone).

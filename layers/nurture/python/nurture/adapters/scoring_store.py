@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from nurture import keys
+from nurture.adapters.account_store import DynamoAccountStore
 from nurture.adapters.kpi_store import DynamoKpis
 from nurture.adapters.lead_store import (
     ConditionFailed,
@@ -43,7 +44,7 @@ def score_attributes(outcome: ScoreOutcome) -> dict[str, Any]:
     }
 
 
-class DynamoScoringStore(DynamoKpis):
+class DynamoScoringStore(DynamoKpis, DynamoAccountStore):
     """The scorer's reads and writes; the daily KPIs it counts (`add_kpis`) come from DynamoKpis."""
 
     def load_profiles(self, lead_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""`nurture accounts show`: a company's account as GET /v1/accounts/{id} shows it (issue 24)."""
+"""`nurture accounts show`: a company's account as GET /v1/accounts/{id} shows it; `nurture accounts list`: a
+rank's accounts as GET /v1/accounts?rank= lists them (issue 24)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ def add_account_commands(commands: Any, target_options: Any) -> None:
     show.add_argument("who", metavar="ACCOUNT_ID|LEAD_ID|EMAIL", help="the account, or a lead of it")
     show.add_argument("--json", action="store_true", help="the GET /v1/accounts/{id} object")
     target_options(show)
+    listed = account_commands.add_parser("list", help="a rank's accounts, highest score first")
+    listed.add_argument("--rank", choices=("A", "B", "C"), default="A")
+    listed.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    listed.add_argument("--json", action="store_true", help="the GET /v1/accounts?rank= objects")
+    target_options(listed)
 
 
 def run_account_command(args: argparse.Namespace, target_of: Any) -> int:
@@ -31,6 +37,8 @@ def run_account_command(args: argparse.Namespace, target_of: Any) -> int:
     if target is None:
         return 2
     store = DynamoAccountStore(target.environment["TABLE_NAME"])
+    if args.accounts_command == "list":
+        return _list(store, args, target.description)
     try:
         named = store.find_lead_id(email_key(normalize_email(args.who))) if "@" in args.who else args.who
         found = store.account(named) if named else None  # an account's id, unless it is a lead's
@@ -62,4 +70,33 @@ def run_account_command(args: argparse.Namespace, target_of: Any) -> int:
     for person in view["people"]:
         print(f"  {person['lead_id']}  {person['rank']}  {person['total']:>7}  {person.get('title') or '':<16} "
               f"{','.join(person['roles']) or '-'}")
+    return 0
+
+
+def _list(store: Any, args: argparse.Namespace, where: str) -> int:
+    from nurture.adapters.account_store import STANDING
+    from nurture.domain.errors import StoreUnavailable
+    from nurture.jsonable import json_default
+
+    accounts: list[dict[str, Any]] = []
+    cursor = None
+    try:
+        while len(accounts) < args.limit:
+            page, cursor = store.accounts_by_rank(args.rank, min(args.limit - len(accounts), 200), cursor)
+            accounts += [{name: item.get(name) for name in STANDING if name != "PK"} for item in page]
+            if cursor is None:
+                break
+    except StoreUnavailable as error:
+        print(f"{where}: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(accounts, ensure_ascii=False, indent=2, default=json_default))
+        return 0
+    for account in accounts:
+        scores = account["scores"] or {}
+        print(f"{account['account_id']}  {account['rank']}  {scores.get('total', 0):>8}  "
+              f"{account['people']:>3} people ({account['active_people']} active)  {account['name'] or '(no name)'}  "
+              f"as of {account['updated_at']}")
+    if not accounts:
+        print(f"no account of rank {args.rank} yet", file=sys.stderr)
     return 0

@@ -13,7 +13,7 @@ from nurture.config.events import EventsConfig, event_problems
 from nurture.config.models import ApiSettings, FormsFile
 from nurture.config.records import problem_text, validated
 from nurture.config.sales import SalesConfig, sales_problems
-from nurture.config.scoring import BUILT_IN_PATTERNS, ScoringRules
+from nurture.config.scoring import ScoringRules
 from nurture.config.segments import SegmentsConfig, segment_problems
 from nurture.config.sequences import SequencesConfig
 from nurture.config.subscriptions import SubscriptionsConfig
@@ -85,8 +85,10 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     campaigns, subscriptions = loaded.get("campaigns.yaml"), loaded.get("subscriptions.yaml")
     if isinstance(segments, SegmentsConfig) and isinstance(forms, FormsFile) and \
             isinstance(subscriptions, SubscriptionsConfig):
+        scoring_rules = loaded.get("scoring.yaml")
+        roles = list(scoring_rules.accounts.roles) if isinstance(scoring_rules, ScoringRules) else None
         problems += [f"{origin}/segments.yaml: {problem}"
-                     for problem in segment_problems(segments, forms.forms, list(subscriptions.types))]
+                     for problem in segment_problems(segments, forms.forms, list(subscriptions.types), roles)]
     if isinstance(campaigns, CampaignsConfig) and isinstance(segments, SegmentsConfig) and \
             isinstance(subscriptions, SubscriptionsConfig):
         problems += [f"{origin}/campaigns.yaml: {problem}" for problem in
@@ -106,7 +108,7 @@ def load_config_files(files: Mapping[str, str], origin: str, check_template_synt
     if isinstance(sales, SalesConfig) and isinstance(forms, FormsFile) and isinstance(scoring, ScoringRules):
         problems += [f"{origin}/sales.yaml: {problem}" for problem in sales_problems(
             sales, forms.forms, [rule.id for rule in scoring.fit],
-            [*BUILT_IN_PATTERNS, *(pattern.id for pattern in scoring.patterns)])]
+            list(scoring.pattern_reasons))]
     if isinstance(campaigns, CampaignsConfig) and check_template_syntax:
         from nurture.domain.emails import compile_problems
 

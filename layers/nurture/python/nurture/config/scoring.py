@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from nurture.config.accounts import AccountScoring
 from nurture.config.customers import CustomerScoring
-from nurture.config.models import FormKind, TimeZoneName, keyed_by_ids
+from nurture.config.matching import EventMatch
+from nurture.config.models import TimeZoneName, keyed_by_ids
 from nurture.config.records import Check, record, setting
 
 RULE_ID = r"^[a-z][a-z0-9_]{0,63}$"
@@ -19,34 +19,6 @@ BUILT_IN_PATTERNS = {MEETING_SET: "電話で商談が決まった (a meeting was
 # What staff record by hand (a meeting, a trade-show booth visit): an activity of this type, its kind in `name`.
 OFFLINE_ACTIVITY = "offline"
 OFFLINE_NAME = r"^[a-z][a-z0-9_]{0,39}$"
-
-
-@record
-class EventMatch:
-    """Which activity events a rule or pattern step matches. Every given filter must match."""
-
-    event: str = setting(min_length=1, description="activity type: form_submit, page_view, download, email_click...")
-    form_kind: FormKind | None = None
-    form_id: str | None = None
-    url: str | None = setting(default=None, description="glob over the event's URL, e.g. */pricing*")
-    asset: str | None = setting(default=None, description="glob over the form's asset")
-    link: str | None = setting(default=None, description="the email link's tag")
-    name: str | None = setting(default=None, description="a custom event's name, or an offline activity's kind")
-    outcome: str | None = setting(default=None, description="a call's outcome (reached, no_answer, wrong_number, "
-                                  "meeting_set, not_interested) or sales' verdict")
-
-    def matches(self, event: dict[str, Any]) -> bool:
-        if event.get("type") != self.event:
-            return False
-        exact = {"form_kind": self.form_kind, "form_id": self.form_id, "link": self.link, "name": self.name,
-                 "outcome": self.outcome}
-        if any(wanted is not None and event.get(key) != wanted for key, wanted in exact.items()):
-            return False
-        globs = {"url": self.url, "asset": self.asset}
-        return all(
-            pattern is None or (isinstance(event.get(key), str) and fnmatchcase(event[key].lower(), pattern.lower()))
-            for key, pattern in globs.items()
-        )
 
 
 @record
@@ -136,6 +108,12 @@ class ScoringRules:
     accounts: AccountScoring = setting(default_factory=AccountScoring, description="how a company's people add up "
                                        "to its score and buying group")
 
+    @property
+    def pattern_reasons(self) -> dict[str, str]:
+        """What makes a lead hot, by id: the built-in patterns, the leads' own and their accounts'."""
+        return {**BUILT_IN_PATTERNS, **{p.id: p.reason for p in self.patterns},
+                **{p.id: p.reason for p in self.accounts.patterns}}
+
     def __post_init__(self) -> None:
         self._rules_name_declared_offline_kinds()
         self._unique_ids_and_ordered_ranks()
@@ -144,6 +122,7 @@ class ScoringRules:
         steps = [(rule.id, rule.when) for rule in self.engagement] + [
             (rule.id, step) for rule in self.patterns for step in (rule.when, rule.first, rule.then)
             if step is not None]
+        steps += [(pattern.id, pattern.when) for pattern in self.accounts.patterns if pattern.when is not None]
         undeclared = sorted({rule for rule, step in steps
                              if step.event == OFFLINE_ACTIVITY and step.name not in self.offline_activities})
         if undeclared:
@@ -152,7 +131,8 @@ class ScoringRules:
 
     def _unique_ids_and_ordered_ranks(self) -> None:
         every: list[FitRule | EngagementRule | PatternRule] = [*self.fit, *self.engagement, *self.patterns]
-        ids = [rule.id for rule in every]
+        # An account pattern's id stands beside a lead's patterns in the fired patterns and a handoff's reasons.
+        ids = [rule.id for rule in every] + [pattern.id for pattern in self.accounts.patterns]
         duplicated = sorted({i for i in ids if ids.count(i) > 1})
         if duplicated:
             raise ValueError(f"rule ids must be unique: {', '.join(duplicated)}")

@@ -101,6 +101,22 @@ class ActivityMatch:
 
 
 @record
+class AccountMatch:
+    """The lead's company (its account), as its people's last day of activity left its standing. Every given
+    filter must hold; a lead without an account matches none."""
+
+    rank: list[Rank] | None = setting(default=None, min_length=1)
+    people: Range | None = setting(default=None, description="how many people it has")
+    hot: bool | None = setting(default=None, description="true: one of its account patterns fired within its days")
+    roles: list[str] | None = setting(default=None, min_length=1, description="its buying group holds every one")
+    missing: list[str] | None = setting(default=None, min_length=1, description="its buying group lacks any one")
+
+    def __post_init__(self) -> None:
+        if all(value is None for value in (self.rank, self.people, self.hot, self.roles, self.missing)):
+            raise ValueError("give at least one of rank, people, hot, roles, missing")
+
+
+@record
 class Criterion:
     """Exactly one of these keys."""
 
@@ -129,6 +145,8 @@ class Criterion:
         "customers in any of these CPM segments (first_time, toddler, steady, trendy, loyal, lapsed_...)"))
     bought: list[str] | None = setting(default=None, min_length=1, description="customers who bought any of these "
                                        "products")
+    account: AccountMatch | None = setting(default=None, description="the lead's company: its rank, people, "
+                                           "buying group, whether it is hot")
 
     def __post_init__(self) -> None:
         given = self.keys()
@@ -240,10 +258,11 @@ def _is_name(name: str) -> bool:
 
 
 def segment_problems(segments: SegmentsConfig, forms: Mapping[str, FormDefinition],
-                     subscription_types: Collection[str]) -> list[str]:
-    """What segments.yaml says that forms.yaml and subscriptions.yaml contradict: forms that do not exist, custom
-    fields no form declares, values a choice field never holds, unknown subscription types. Each names the
-    segment and where in it."""
+                     subscription_types: Collection[str], account_roles: Collection[str] | None = None) -> list[str]:
+    """What segments.yaml says that forms.yaml, subscriptions.yaml and scoring.yaml contradict: forms that do not
+    exist, custom fields no form declares, values a choice field never holds, unknown subscription types, buying-
+    group roles not declared (`account_roles`, when scoring.yaml is at hand). Each names the segment and where in
+    it."""
     declared = {field.name for form in forms.values() for field in form.custom_fields}
     choices: dict[str, set[str]] = {}
     for form in forms.values():
@@ -258,6 +277,10 @@ def segment_problems(segments: SegmentsConfig, forms: Mapping[str, FormDefinitio
             problems += [f"{where}: unknown subscription type '{kind}' (subscriptions.yaml has: "
                          f"{', '.join(subscription_types)})"
                          for kind in criterion.receives or [] if kind not in subscription_types]
+            if criterion.account is not None and account_roles is not None:
+                named = [*(criterion.account.roles or []), *(criterion.account.missing or [])]
+                problems += [f"{where}: unknown role '{role}' (scoring.yaml's accounts.roles has: "
+                             f"{', '.join(account_roles)})" for role in named if role not in account_roles]
             wanted = criterion.field.custom_field if criterion.field else None
             if criterion.field is None or wanted is None:
                 continue

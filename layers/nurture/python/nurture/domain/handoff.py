@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from nurture.config.sales import SalesConfig
-from nurture.config.scoring import BUILT_IN_PATTERNS, ScoringRules
+from nurture.config.scoring import ScoringRules
 from nurture.domain.leads import LeadRecord, breakdown, current_scores, public_activity, rank_of
 from nurture.domain.messages import Message
 from nurture.jsonable import plain
@@ -144,7 +144,7 @@ def handoff_message(handoff: dict[str, Any], record: LeadRecord, rules: ScoringR
     """`account`: the lead's account as `account_view` shows it, if it belongs to one."""
     profile = record.profile
     scores = current_scores(profile, rules, now)
-    patterns = {**BUILT_IN_PATTERNS, **{p.id: p.reason for p in rules.patterns}}
+    patterns = rules.pattern_reasons
     base = api_base.rstrip("/")
     return HandoffMessage.of(
         handoff_id=str(handoff["handoff_id"]),

@@ -7,12 +7,15 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from nurture import keys
 from nurture.config.sales import RoutingRule, SalesConfig, TaskRule
 from nurture.config.scoring import ScoringRules
 from nurture.config.segments import UrlGroups
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.accounts.identity import account_of
-from nurture.domain.clock import parse_iso
+from nurture.domain.accounts.patterns import AccountState, Touch, fired_through, tell
+from nurture.domain.accounts.standing import account_view, roles_of
+from nurture.domain.clock import iso, parse_iso
 from nurture.domain.errors import StoreUnavailable, WriteConflict
 from nurture.domain.kpis import DayKpis, count, kpis_of
 from nurture.domain.preferences.double_opt_in import pending
@@ -21,6 +24,7 @@ from nurture.domain.sales.deadlines import verdict_due
 from nurture.domain.sales.routing import Assignment, RoutableLead, RoutingState, route, state_needed
 from nurture.domain.sales.tasks import CallTask, call_task, holds_handoff, task_rule
 from nurture.domain.scoring import (
+    ACTIVE_MARK,
     LedgerEntry,
     ScoredEvent,
     ScoreOutcome,
@@ -29,6 +33,7 @@ from nurture.domain.scoring import (
     rescore_lead,
     score_lead,
     unapplied,
+    with_account_fired,
 )
 from nurture.domain.sequencing import SequenceState, lead_facts, note_engagement, update_enrollment
 
@@ -50,6 +55,16 @@ class ScoringStore(Protocol):
         """The lead's membership: in `account` (None: none), out of `left`, while the profile still names `left`;
         nothing when the lead is gone or another batch moved it meanwhile."""
 
+    def account_state(self, account_id: str) -> AccountState: ...
+
+    def save_account_state(self, account_id: str, state: AccountState, expected_version: int) -> None:
+        """WriteConflict when another batch told the account meanwhile."""
+
+    def account(self, account_id: str) -> tuple[str | None, dict[str, dict[str, Any]]] | None:
+        """Its owner and its people's profiles."""
+
+    def save_standing(self, account_id: str, view: dict[str, Any], at: str) -> None: ...
+
 
 @dataclass
 class BatchOutcome:
@@ -59,6 +74,7 @@ class BatchOutcome:
     failed: list[str] = field(default_factory=list)  # kept losing races: the stream retries them
     kpis: DayKpis = field(default_factory=dict)  # the day's KPIs this batch's new activity moves (domain.kpis)
     unjoined: list[str] = field(default_factory=list)  # leads whose account could not be set now
+    unrefreshed: list[str] = field(default_factory=list)  # accounts whose standing could not be stored now
 
 
 def score_batch(
@@ -76,9 +92,14 @@ def score_batch(
     result = BatchOutcome()
     profiles = store.load_profiles(sorted(events_by_lead))
     latest = dict(profiles)  # each lead's profile as last read (a lost race reads it again)
-    scored = {lead_id: _score(lead_id, profiles[lead_id], events, rules, now, sequences, click_burst_seconds,
-                              url_groups, sales)
-              for lead_id, events in events_by_lead.items() if lead_id in profiles}
+    raw = {lead_id: _raw_score(lead_id, profiles[lead_id], events, rules, now, click_burst_seconds, url_groups)
+           for lead_id, events in events_by_lead.items() if lead_id in profiles}
+    # What several people of a company did together, before any lead is written: a lead may be handed on for it.
+    touches = _touches(raw, profiles, rules)
+    fired = _tell_accounts(touches, store, rules, now)
+    scored = {lead_id: _finish(lead_id, profiles[lead_id], outcome, events_by_lead[lead_id], fired.get(lead_id, {}),
+                               now, sequences, sales)
+              for lead_id, outcome in raw.items()}
     # A replayed batch (every record already applied), or one that changes nothing, writes nothing at all.
     outcomes = {lead_id: (outcome, calls) for lead_id, (outcome, calls) in scored.items()
                 if outcome.applied and not changes_nothing(outcome, profiles[lead_id])}
@@ -102,8 +123,9 @@ def score_batch(
                     result.gone.append(lead_id)
                     break
                 profile = latest[lead_id] = fresh
-                outcome, calls = _score(lead_id, profile, events_by_lead[lead_id], rules, now, sequences,
-                                        click_burst_seconds, url_groups, sales)
+                outcome, calls = _finish(lead_id, profile, _raw_score(lead_id, profile, events_by_lead[lead_id],
+                                                                      rules, now, click_burst_seconds, url_groups),
+                                         events_by_lead[lead_id], fired.get(lead_id, {}), now, sequences, sales)
                 if changes_nothing(outcome, profile):
                     break
                 store.write_ledger({lead_id: outcome.ledger} if outcome.ledger else {}, retention_days)
@@ -120,7 +142,63 @@ def score_batch(
             _join_account(lead_id, latest[lead_id], store)
         except StoreUnavailable:
             result.unjoined.append(lead_id)  # the lead's next batch tries again; its score stands
+    for account in sorted({account for account, _ in touches}):
+        try:
+            _refresh_standing(account, store, rules, now)
+        except StoreUnavailable:
+            result.unrefreshed.append(account)  # its people's activity of another day refreshes it
     return result
+
+
+def _touches(raw: dict[str, ScoreOutcome], profiles: dict[str, dict[str, Any]], rules: ScoringRules
+             ) -> list[tuple[str, Touch]]:
+    """Per account id, what its people's new activity tells it (a person's first of a day, per pattern)."""
+    touches = []
+    for lead_id, outcome in sorted(raw.items()):
+        key = _account_key(profiles[lead_id]) if outcome.account_marks else None
+        if key is not None:
+            roles = tuple(roles_of(profiles[lead_id], rules.accounts))
+            touches.append((keys.account_id(key), Touch(lead_id, roles, outcome.account_marks)))
+    return touches
+
+
+def _tell_accounts(touches: list[tuple[str, Touch]], store: ScoringStore, rules: ScoringRules, now: datetime
+                   ) -> dict[str, dict[str, str]]:
+    """Each account told once per batch; by lead, the account patterns that fired through it (pattern -> when)."""
+    today = now.astimezone(ZoneInfo(rules.timezone)).date().isoformat()
+    by_account: dict[str, list[Touch]] = {}
+    for account, touch in touches:
+        if set(touch.marks) - {ACTIVE_MARK}:  # marks of patterns, not only of a day's activity
+            by_account.setdefault(account, []).append(touch)
+    fired: dict[str, dict[str, str]] = {}
+    for account, told in by_account.items():
+        state = _tell(account, told, store, rules, today)
+        for touch in told:
+            fired[touch.lead_id] = fired_through(state, touch.lead_id, rules.accounts, today)
+    return fired
+
+
+def _tell(account: str, touches: list[Touch], store: ScoringStore, rules: ScoringRules, today: str) -> AccountState:
+    for attempt in range(MAX_ATTEMPTS):
+        before = store.account_state(account)
+        after = tell(before, touches, rules.accounts, today)
+        if after == before:
+            return before  # told already (a replay)
+        try:
+            store.save_account_state(account, replace(after, version=before.version + 1), before.version)
+        except WriteConflict:
+            backoff(attempt)  # another shard told it meanwhile: tell what it holds now
+            continue
+        return after
+    raise StoreUnavailable("the account kept changing while it was told")
+
+
+def _refresh_standing(account: str, store: ScoringStore, rules: ScoringRules, now: datetime) -> None:
+    """The account's standing stored for listing by rank: refreshed on each person's first activity of a day."""
+    found = store.account(account)
+    if found is not None:
+        owner, members = found
+        store.save_standing(account, account_view(account, members, owner, rules, now), iso(now))
 
 
 def _join_account(lead_id: str, profile: dict[str, Any], store: ScoringStore) -> None:
@@ -242,14 +320,20 @@ def rescore(lead_id: str, store: RescoringStore, rules: ScoringRules, now: datet
     raise StoreUnavailable("the lead kept changing while it was rescored")
 
 
-def _score(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent], rules: ScoringRules,
-           now: datetime, sequences: SequencesConfig | None, click_burst_seconds: float,
-           url_groups: UrlGroups, sales: SalesConfig | None) -> tuple[ScoreOutcome, TaskRule | None]:
-    """The lead's new score and email state, and the task rule that gives it a call task now, if any (decided
-    before its emails: a handoff that waits for a call stops no sequence)."""
-    state = ScoreState.from_item(profile.get("scoring"))
-    outcome = score_lead(lead_id, profile, str(profile.get("stage", "nurturing")), state, events, rules, now,
-                         click_burst_seconds=click_burst_seconds, url_groups=url_groups)
+def _raw_score(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent], rules: ScoringRules,
+               now: datetime, click_burst_seconds: float, url_groups: UrlGroups) -> ScoreOutcome:
+    return score_lead(lead_id, profile, str(profile.get("stage", "nurturing")),
+                      ScoreState.from_item(profile.get("scoring")), events, rules, now,
+                      click_burst_seconds=click_burst_seconds, url_groups=url_groups)
+
+
+def _finish(lead_id: str, profile: dict[str, Any], outcome: ScoreOutcome, events: list[ScoredEvent],
+            account_fired: dict[str, str], now: datetime, sequences: SequencesConfig | None,
+            sales: SalesConfig | None) -> tuple[ScoreOutcome, TaskRule | None]:
+    """The lead's new score with its account's patterns fired through it, its email state, and the task rule that
+    gives it a call task now, if any (decided before its emails: a handoff that waits for a call stops no
+    sequence)."""
+    outcome = with_account_fired(lead_id, outcome, profile, account_fired, now)
     outcome, calls = _calls_first(profile, outcome, events, sales)
     machine = {click.event_id for click in outcome.machine_clicks}
     # A scanner's burst says nothing of the person: it does not count as opening or clicking either.

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
+from nurture.config.accounts import AccountPattern
 from nurture.config.scoring import MEETING_SET, FitRule, PatternRule, ScoringRules
 from nurture.config.segments import PersonActivity, UrlGroups
 from nurture.domain.bots import CLICK_BURST, ClickHit, click_bursts
@@ -36,6 +37,7 @@ MARKS_KEPT = 5  # per pattern step: the most recent times a step happened (a fir
 # burst may reach the scorer in a later batch, and the points of the clicks before it are withdrawn.
 CLICK_MEMORY = timedelta(hours=1)
 CLICKS_KEPT = 50
+ACTIVE_MARK = "*"  # any activity of the person's: once a day, it refreshes the account's standing
 
 
 @dataclass(frozen=True)
@@ -74,12 +76,14 @@ class ScoreState:
     cycle_started_at: str | None = None  # the last recycle: activity before it no longer counts
     version: int = 0  # optimistic lock shared by every writer of the score state
     clicks: tuple[CountedClick, ...] = ()  # a person's recent email clicks, to catch a burst across batches
+    # The last day the person's activity was told to its account: ACTIVE_MARK for any, else per account pattern.
+    account_days: dict[str, str] = field(default_factory=dict)
 
     def to_item(self) -> dict[str, Any]:
         return {"engagement": round(self.engagement, 4), "as_of": self.as_of, "caps": self.caps, "marks": self.marks,
                 "fired": self.fired, "sequence": self.sequence, "stream": self.stream, "cycle": self.cycle,
                 "cycle_started_at": self.cycle_started_at, "version": self.version,
-                "clicks": [click.to_item() for click in self.clicks]}
+                "clicks": [click.to_item() for click in self.clicks], "account_days": self.account_days}
 
     @classmethod
     def from_item(cls, item: dict[str, Any] | None) -> ScoreState:
@@ -98,6 +102,7 @@ class ScoreState:
             cycle_started_at=item.get("cycle_started_at"),
             version=int(item.get("version", 0)),
             clicks=tuple(CountedClick.from_item(click) for click in item.get("clicks") or []),
+            account_days=dict(item.get("account_days") or {}),
         )
 
 
@@ -160,6 +165,9 @@ class ScoreOutcome:
     machine_clicks: tuple[MachineClick, ...] = ()  # newly found in a burst (this batch's, or withdrawn ones)
     last_activity_at: str | None = None  # the lead's latest human activity, when this batch moved it forward
     activity: Summary | None = None  # the profile's activity summaries, when this batch changed them
+    # What the account is to learn: per ACTIVE_MARK or account pattern, the day and time of the person's first
+    # such activity on a day not told yet (domain.accounts.patterns)
+    account_marks: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 # --- decay -----------------------------------------------------------------------------------------
@@ -292,6 +300,9 @@ def score_lead(
     ledger: list[LedgerEntry] = []
     newly_fired: list[str] = []
     latest_human: datetime | None = None
+    account_marks: dict[str, tuple[str, str]] = {}
+    # A double opt-in lead its person has not confirmed belongs to no account yet.
+    account_keys = () if pending(profile) is not None else (None, *rules.accounts.patterns)
     hits = {event.event_id: hit for event in fresh if (hit := _person_click(event))}
     burst = click_bursts([click.hit for click in state.clicks] + list(hits.values()), click_burst_seconds)
     machine = [MachineClick(event.event_id, iso(event.occurred_at)) for event in fresh if event.event_id in burst]
@@ -309,6 +320,8 @@ def score_lead(
                 clicks.append(CountedClick(hits[event.event_id], {}))  # SES's own bursts are still judged
             continue
         day = _day(event.occurred_at, zone)
+        if is_human_activity(event.attributes):
+            _mark_account(account_marks, account_keys, event, day, state.account_days)
         earned: dict[str, float] = {}
         for rule in rules.engagement:
             if not rule.when.matches(event.attributes):
@@ -368,22 +381,61 @@ def score_lead(
         sequence=max([watermark, *(e.sequence for e in events)]),
         stream=stream,
         clicks=_recent(clicks),
+        account_days={key: day for key, day in {**state.account_days,
+                                                **{key: day for key, (day, _) in account_marks.items()}}.items()
+                      if key == ACTIVE_MARK or any(p.id == key for p in rules.accounts.patterns)},
     )
     matches = fit_matches(profile, rules)
     fit = sum(m.points for m in matches)
     # Rounded as shown to people: a threshold met at the event is not missed by milliseconds of decay.
     engagement_now = round(decayed(value, as_of, now, rules.half_life_days), 2)
     rank = rank_for(fit, engagement_now, rules, profile.get("rank"))
-    handoff = None
-    # A double opt-in lead its person has not confirmed goes to nobody: its confirmation is scored, and hands it on.
-    if stage in HANDOFF_STAGES and (rank == "A" or fired) and pending(profile) is None:
-        handoff = Handoff(handoff_id(lead_id, state.cycle), state.cycle, sorted(fired), iso(now))
-        stage = "handed_off"
+    handoff, stage = _handoff(lead_id, profile, stage, rank, new_state, now)
     known = parse_iso_or_none(profile.get("last_activity_at"))
     moved = latest_human is not None and (known is None or latest_human > known)
     return ScoreOutcome(new_state, fit, matches, engagement_now, rank, stage, ledger, newly_fired, handoff,
                         applied=len(applied), machine_clicks=tuple(machine),
-                        last_activity_at=iso(latest_human) if moved and latest_human else None, activity=activity)
+                        last_activity_at=iso(latest_human) if moved and latest_human else None, activity=activity,
+                        account_marks=account_marks)
+
+
+def _handoff(lead_id: str, profile: dict[str, Any], stage: str, rank: str, state: ScoreState, now: datetime
+             ) -> tuple[Handoff | None, str]:
+    """The handoff a lead of rank A, or with a pattern fired this cycle, gets, and the stage it leaves it in. A
+    double opt-in lead its person has not confirmed goes to nobody: its confirmation is scored, and hands it on."""
+    if stage in HANDOFF_STAGES and (rank == "A" or state.fired) and pending(profile) is None:
+        return Handoff(handoff_id(lead_id, state.cycle), state.cycle, sorted(state.fired), iso(now)), "handed_off"
+    return None, stage
+
+
+def with_account_fired(lead_id: str, outcome: ScoreOutcome, profile: dict[str, Any], fired: dict[str, str],
+                       now: datetime) -> ScoreOutcome:
+    """The lead's outcome when its activity completed its account's patterns `fired` (pattern -> when): they
+    count as its own patterns of this cycle (handing it to sales), each once. One that fired before the lead's
+    cycle began (sales has had it since) is not given again."""
+    started = parse_iso_or_none(outcome.state.cycle_started_at)
+    new = {pattern: at for pattern, at in fired.items()
+           if pattern not in outcome.state.fired and (started is None or parse_iso(at) >= started)}
+    if not new:
+        return outcome
+    state = replace(outcome.state, fired={**outcome.state.fired, **new})
+    if outcome.handoff is not None:
+        return replace(outcome, state=state, newly_fired=[*outcome.newly_fired, *new],
+                       handoff=replace(outcome.handoff, patterns=sorted(state.fired)))
+    handoff, stage = _handoff(lead_id, profile, outcome.stage, outcome.rank, state, now)
+    return replace(outcome, state=state, newly_fired=[*outcome.newly_fired, *new], handoff=handoff, stage=stage)
+
+
+def _mark_account(marks: dict[str, tuple[str, str]], patterns: tuple[AccountPattern | None, ...],
+                  event: ScoredEvent, day: str, told: dict[str, str]) -> None:
+    """Note the event for its account (`None` in `patterns`: as any activity), on a day not told yet; the first
+    such event of a day stands for it."""
+    for pattern in patterns:
+        if pattern is not None and pattern.when is not None and not pattern.when.matches(event.attributes):
+            continue
+        key = ACTIVE_MARK if pattern is None else pattern.id
+        if day > told.get(key, "") and day > marks.get(key, ("", ""))[0]:
+            marks[key] = (day, iso(event.occurred_at))
 
 
 

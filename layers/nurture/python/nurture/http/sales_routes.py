@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from nurture.adapters.account_store import STANDING
 from nurture.adapters.lead_store import InvalidCursor
 from nurture.config.sales import OWNER_ID
 from nurture.domain.accounts.standing import account_view
@@ -48,6 +49,12 @@ class LeadList(Parameters):
     rank: Annotated[Literal["A", "B", "C"], msgspec.Meta(description="A when no owner is given")] | None = None
     owner: OwnerId | None = None
     stage: Annotated[Stage, msgspec.Meta(description="with owner: only leads in this stage")] | None = None
+    limit: PageSize = 50
+    cursor: Cursor | None = None
+
+
+class AccountList(Parameters):
+    rank: Annotated[Literal["A", "B", "C"], msgspec.Meta(description="the accounts of this rank")] = "A"
     limit: PageSize = 50
     cursor: Cursor | None = None
 
@@ -258,6 +265,18 @@ def register_sales_routes(app: Router) -> None:
                                 config.api.event_retention_days)
         logger.info("offline activity", extra={"lead_id": lead_id, "type": body.type, "recorded": result["recorded"]})
         return Response(201 if result["recorded"] else 200, "application/json", json.dumps(result))
+
+    @app.get("/v1/accounts", summary="Companies of a rank, highest score first, as their people's last activity "
+             "left them", tags=["sales"], responses={200: documented("A page of accounts", "application/json"),
+                                                     422: problem_doc("Bad query")}, parameters=AccountList)
+    def list_accounts(rank: str, limit: int, cursor: str | None) -> Response:
+        try:
+            items, next_key = account_store().accounts_by_rank(rank, limit, cursor_key(cursor))
+        except InvalidCursor as error:
+            raise bad_cursor() from error
+        accounts = [{name: item.get(name) for name in STANDING if name != "PK"} for item in items]
+        return Response(200, "application/json", json.dumps({"accounts": accounts, "next_cursor": next_cursor(
+            next_key)}, ensure_ascii=False, default=json_default))
 
     @app.get("/v1/accounts/<account_id>", summary="A company: its score, buying group and people", tags=["sales"],
              responses={200: documented("The account", "application/json"), 404: problem_doc("No such account")},

@@ -123,6 +123,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
         logger.info("activity of erased leads dropped", extra={"lead_ids": outcome.gone})
     if outcome.unjoined:  # their scores stand; their next activity sets their account
         logger.warning("leads' accounts not set now", extra={"lead_ids": outcome.unjoined})
+    if outcome.unrefreshed:  # as listed by rank; their people's next day of activity stores them
+        logger.warning("accounts' standing not stored now", extra={"account_ids": outcome.unrefreshed})
     unqueued = set()
     if asked:
         try:  # at least once: the sender sends each asked-for email once

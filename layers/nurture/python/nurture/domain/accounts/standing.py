@@ -17,6 +17,16 @@ from nurture.domain.leads import current_scores, rank_of
 from nurture.domain.scoring import keyword_pattern
 
 ACTIVE_DAYS = 14  # a person active this recently counts toward the account's active people
+# What a profile is given of its account's stored standing when a segment asks about its company (never stored on
+# the profile): the scan, the sender and the simulation read the accounts of the profiles they evaluate.
+ACCOUNT_STANDING = "account_standing"
+STANDING_READ = ("PK", "rank", "people", "buying_group", "fired")
+
+
+def with_accounts(profiles: list[dict[str, Any]], standings: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The profiles, each given its account's standing (by the account key its `account` holds)."""
+    return [{**profile, ACCOUNT_STANDING: standings.get(str(profile["account"]))} if profile.get("account")
+            else profile for profile in profiles]
 
 
 def roles_of(profile: dict[str, Any], scoring: AccountScoring) -> list[str]:

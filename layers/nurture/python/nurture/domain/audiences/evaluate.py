@@ -13,10 +13,13 @@ from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from nurture.config.scoring import ScoringRules
-from nurture.config.segments import ActivityMatch, Criterion, FieldMatch, Range, SegmentsConfig
+from nurture.config.segments import AccountMatch, ActivityMatch, Criterion, FieldMatch, Range, SegmentsConfig, walk
 from nurture.config.subscriptions import SubscriptionsConfig
+from nurture.domain.accounts.patterns import is_hot
+from nurture.domain.accounts.standing import ACCOUNT_STANDING
 from nurture.domain.audiences.search import LeadSearch, folded, mentions, search_criteria
 from nurture.domain.clock import iso
 from nurture.domain.errors import NurtureError
@@ -31,7 +34,7 @@ from nurture.domain.summaries import recorded
 PROFILE_ATTRIBUTES = (
     "lead_id", "rank", "stage", "status", "sequence", "scoring", "email", "name", "company", "title", "department",
     "industry", "employees", "country", "language", "timezone", "custom", "consent", "first_touch", "form_kinds",
-    "activity", "double_opt_in", "subscriptions", "customer", "products",
+    "activity", "double_opt_in", "subscriptions", "customer", "products", "account",
 )
 
 
@@ -100,6 +103,18 @@ class SegmentEvaluator:
         rules = self._rules
         return lambda profile, now: predicate(_Lead(profile, now, rules))
 
+    def needs_account(self, segment: str, search: LeadSearch | None = None) -> bool:
+        """Whether the segment (or the console's search) asks about the lead's company: its profiles need their
+        ACCOUNT_STANDING."""
+        names = {segment} if search is None else ({search.segment} if search.segment else set())
+        return any(criterion.account is not None for name in names for criterion in self._criteria(name))
+
+    def _criteria(self, name: str) -> list[Criterion]:
+        """Every criterion of a segment, those of the segments it names included."""
+        found = [criterion for _, criterion in walk(self._segments.segments[name])] \
+            if name in self._segments.segments else []
+        return found + [c for criterion in found if criterion.segment for c in self._criteria(criterion.segment)]
+
     def _segment(self, name: str) -> Predicate:
         # The config refuses reference cycles, so this ends; a segment used by others compiles once.
         if name not in self._compiled:
@@ -122,6 +137,8 @@ class SegmentEvaluator:
             kinds, types = tuple(criterion.receives), self._subscriptions
             return lambda lead: mail_refusal(lead.profile) is None and any(subscribed(lead.profile, kind, types)
                                                                            for kind in kinds)
+        if criterion.account is not None:
+            return _account(criterion.account, self._rules)
         return _profile_criterion(criterion)
 
 
@@ -161,6 +178,24 @@ def _profile_criterion(criterion: Criterion) -> Predicate:
     assert criterion.subscribed is not None  # the config allows exactly one key
     subscribed = criterion.subscribed
     return lambda lead: (mail_refusal(lead.profile) is None) is subscribed
+
+
+def _account(match: AccountMatch, rules: ScoringRules) -> Predicate:
+    zone = ZoneInfo(rules.timezone)
+
+    def holds(lead: _Lead) -> bool:
+        standing = lead.profile.get(ACCOUNT_STANDING)
+        if not standing or "rank" not in standing:
+            return False  # no account, or one whose standing is not stored yet
+        roles = (standing.get("buying_group") or {}).get("roles") or {}
+        return ((match.rank is None or standing["rank"] in match.rank)
+                and (match.people is None or match.people.holds(float(standing.get("people", 0))))
+                and (match.roles is None or all(roles.get(role, 0) > 0 for role in match.roles))
+                and (match.missing is None or any(not roles.get(role, 0) for role in match.missing))
+                and (match.hot is None or match.hot is is_hot(standing.get("fired"), rules.accounts,
+                                                              lead.now.astimezone(zone).date().isoformat())))
+
+    return holds
 
 
 def _among(values: Collection[str], read: Callable[[_Lead], Any]) -> Predicate:

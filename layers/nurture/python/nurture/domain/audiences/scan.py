@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal, Protocol
 import msgspec
 
 from nurture import keys
+from nurture.domain.accounts.standing import with_accounts
 from nurture.domain.audiences.evaluate import SegmentEvaluator
 from nurture.domain.audiences.search import LeadSearch
 from nurture.domain.messages import Message
@@ -140,6 +141,10 @@ class PartState:
 class ScanStore(Protocol):
     def page(self, task: ScanTask, start: str | None, limit: int) -> Page: ...
 
+    def account_standings(self, account_keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored standing of these accounts, by account key."""
+        ...
+
     def advance(self, task: ScanTask, start: str | None, page: Page, matched: int, sample: list[str]) -> PartState:
         """Count the page (and keep `sample` lead ids) if the part is still at `start`; either way, where the
         part stands."""
@@ -168,9 +173,14 @@ def run_part(task: ScanTask, store: ScanStore, queue: TaskQueue, evaluator: Segm
     message. Returns the pages this call counted."""
     start, pages, room = task.start, 0, task.sample  # a preview keeps the first few members each delivery finds
     match = evaluator.matcher(task.segment, task.search)
+    companies = evaluator.needs_account(task.segment, task.search)
     while True:
         page = store.page(task, start, page_size)
-        matched = [lead_id_of(profile) for profile in page.profiles if match(profile, now)]
+        profiles = page.profiles
+        if companies:  # one read of the page's accounts
+            profiles = with_accounts(profiles, store.account_standings(p["account"] for p in profiles
+                                                                       if p.get("account")))
+        matched = [lead_id_of(profile) for profile in profiles if match(profile, now)]
         if members is not None and matched:
             members.found(task, matched)
         state = store.advance(task, start, page, len(matched), matched[:room])

@@ -8,6 +8,7 @@ marker for the campaign, so redeliveries and re-evaluations neither send twice n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -16,6 +17,7 @@ from typing import Any, Literal, Protocol
 from nurture.config import NurtureConfig
 from nurture.config.campaigns import Campaign
 from nurture.config.templates import EmailTemplate
+from nurture.domain.accounts.standing import with_accounts
 from nurture.domain.audiences.evaluate import SegmentEvaluator
 from nurture.domain.campaigns.ab import LETTERS, variant_in_test, variant_step
 from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignState, campaign_message_id
@@ -47,6 +49,10 @@ SkipReason = Literal["paused", "cancelled", "suppressed", "unsubscribed", "bounc
 class CampaignSenderStore(SenderStore, Protocol):
     def hold(self, message: CampaignMessage, until: str, expires_at: int) -> None:
         """Keep the message until `until` (the lead's own send window): the dispatcher queues it again then."""
+        ...
+
+    def account_standings(self, account_keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored standing of these accounts, by account key."""
         ...
 
 
@@ -128,6 +134,8 @@ def deliver_campaign(message: CampaignMessage, state: CampaignState | None, stor
         if found is None:
             return "gone"  # erased since the scan
         profile, suppressed = found
+        if profile.get("account") and evaluator.needs_account(campaign.segment):  # a segment on the lead's company
+            (profile,) = with_accounts([profile], store.account_standings([str(profile["account"])]))
         version = int((profile.get("scoring") or {}).get("version", 0))
         try:
             if attempt is None:

@@ -1,0 +1,106 @@
+"""Account patterns (issue 24): what several people of one company do together makes the account hot, e.g. three
+people active within 14 days, or a decision-maker and a staff member both on the pricing page.
+
+Pure. The account keeps, per pattern, the last day each of its people did what the pattern counts (a person's
+first such activity of a day is told once: `ScoreOutcome.account_marks`), and when each pattern last fired and
+through whom. Marks are days per person, so telling the same day again (a replayed batch, a retried write)
+changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from nurture.config.accounts import AccountPattern, AccountScoring
+
+
+@dataclass(frozen=True)
+class Touch:
+    """What one lead's new activity tells its account: per pattern (or ACTIVE_MARK), the day and time it did it."""
+
+    lead_id: str
+    roles: tuple[str, ...]
+    marks: dict[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Fired:
+    day: str
+    at: str
+    lead_id: str  # whose activity completed it: the lead handed to sales for it
+
+    def to_item(self) -> dict[str, str]:
+        return {"day": self.day, "at": self.at, "lead_id": self.lead_id}
+
+
+@dataclass(frozen=True)
+class AccountState:
+    # pattern -> lead id -> {"day": the last day it did what the pattern counts, "roles": its roles then}
+    marks: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    fired: dict[str, Fired] = field(default_factory=dict)
+    version: int = 0  # optimistic lock: two stream shards may tell one account at once
+
+    def to_item(self) -> dict[str, Any]:
+        return {"marks": self.marks, "fired": {p: f.to_item() for p, f in self.fired.items()},
+                "version": self.version}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any] | None) -> AccountState:
+        if not item:
+            return cls()
+        marks = {pattern: {lead: {"day": str(mark["day"]), "roles": sorted(mark.get("roles") or [])}
+                           for lead, mark in people.items()}
+                 for pattern, people in (item.get("marks") or {}).items()}
+        fired = {pattern: Fired(str(f["day"]), str(f["at"]), str(f["lead_id"]))
+                 for pattern, f in (item.get("fired") or {}).items()}
+        return cls(marks, fired, int(item.get("version", 0)))
+
+
+def tell(state: AccountState, touches: list[Touch], scoring: AccountScoring, today: str) -> AccountState:
+    """The account after its people's new activity: their marks added, marks older than their pattern's days
+    dropped, and each pattern that now holds fired through the person whose activity completed it, unless it
+    fired within its days already."""
+    marks = {pattern.id: dict(state.marks.get(pattern.id, {})) for pattern in scoring.patterns}
+    fired = {pattern: f for pattern, f in state.fired.items() if pattern in marks}
+    for pattern in scoring.patterns:
+        told = sorted(((touch.marks[pattern.id], touch) for touch in touches if pattern.id in touch.marks),
+                      key=lambda pair: pair[0][1])
+        people = marks[pattern.id]
+        for (day, at), touch in told:
+            if day > people.get(touch.lead_id, {}).get("day", ""):
+                people[touch.lead_id] = {"day": day, "roles": sorted(touch.roles)}
+            last = fired.get(pattern.id)
+            if (last is None or last.day <= _days_before(day, pattern.within_days)) and holds(pattern, people, day):
+                fired[pattern.id] = Fired(day, at, touch.lead_id)
+        horizon = _days_before(today, pattern.within_days)
+        marks[pattern.id] = {lead: mark for lead, mark in people.items() if mark["day"] > horizon}
+    return replace(state, marks={p: people for p, people in marks.items() if people}, fired=fired)
+
+
+def holds(pattern: AccountPattern, people: dict[str, dict[str, Any]], day: str) -> bool:
+    """Enough people did it within the pattern's days up to `day`, holding every role it names between them."""
+    horizon = _days_before(day, pattern.within_days)
+    recent = [mark for mark in people.values() if horizon < mark["day"] <= day]
+    roles = {role for mark in recent for role in mark["roles"]}
+    return len(recent) >= pattern.people and set(pattern.roles) <= roles
+
+
+def fired_through(state: AccountState, lead_id: str, scoring: AccountScoring, today: str) -> dict[str, str]:
+    """The patterns that fired through this lead within their days: pattern -> when (a lead whose own write failed
+    after its account's is handed on when the stream retries)."""
+    windows = {pattern.id: pattern.within_days for pattern in scoring.patterns}
+    return {pattern: f.at for pattern, f in state.fired.items()
+            if f.lead_id == lead_id and pattern in windows and f.day > _days_before(today, windows[pattern])}
+
+
+def is_hot(fired: dict[str, Any] | None, scoring: AccountScoring, today: str) -> bool:
+    """Whether any of an account's patterns, as stored (`AccountState.to_item()["fired"]`), fired within its days."""
+    windows = {pattern.id: pattern.within_days for pattern in scoring.patterns}
+    return any(pattern in windows and str(f["day"]) > _days_before(today, windows[pattern])
+               for pattern, f in (fired or {}).items())
+
+
+def _days_before(day: str, days: int) -> str:
+    """The last day outside a window of `days` days ending on `day`."""
+    return (date.fromisoformat(day) - timedelta(days=days)).isoformat()
