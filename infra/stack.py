@@ -112,13 +112,16 @@ CONSOLE_CAMPAIGN_KEYS = [keys.campaign_pk("*"), keys.audit_pk("*"), keys.job_pk(
 CONSOLE_RESUME = {"console": ["dynamodb:DeleteItem"]}
 CONSOLE_RESUME_KEYS = [keys.GUARD_PK]
 # An admin's erasure from the console, as the sales API's (LeadStore.erase), with its record; each action on the keys
-# it needs only: the erasure marker and a browser's tombstone put; a lead's items, its address's claim and its
-# seminar places deleted; the suppression entry, the owner's open count and a session's seat count updated, never
-# deleted (a deleted suppression entry would mail someone who opted out).
+# it needs only: the erasure marker and a browser's tombstone put; a lead's items, its address's claim, its seminar
+# places and its account's state when no one is left deleted; the suppression entry, the owner's open count, a
+# session's seat count and its account's state (the lead forgotten) updated, never deleted (a deleted suppression
+# entry would mail someone who opted out).
 CONSOLE_ERASURE = [
     ({"console": ["dynamodb:PutItem"]}, [keys.lead_pk("*"), keys.visitor_pk("*"), keys.audit_pk("*")]),
-    ({"console": ["dynamodb:DeleteItem"]}, [keys.lead_pk("*"), keys.email_claim_pk("*"), keys.event_pk("*")]),
-    ({"console": ["dynamodb:UpdateItem"]}, [keys.suppression_pk("*"), keys.owner_pk("*"), keys.event_pk("*")]),
+    ({"console": ["dynamodb:DeleteItem"]}, [keys.lead_pk("*"), keys.email_claim_pk("*"), keys.event_pk("*"),
+                                            f"{keys.ACCOUNT_PREFIX}*"]),
+    ({"console": ["dynamodb:UpdateItem"]}, [keys.suppression_pk("*"), keys.owner_pk("*"), keys.event_pk("*"),
+                                            f"{keys.ACCOUNT_PREFIX}*"]),
 ]
 # A lead given to another owner from the console, as the sales API gives it (reassign): the profile updated; its
 # activity, verdict deadline, the owners' open counts and the change's record under the keys above.

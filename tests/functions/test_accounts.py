@@ -116,6 +116,10 @@ def test_erasing_a_lead_takes_it_out_of_its_account():
 
     assert members(account_id) == [kept]
     assert [p["lead_id"] for p in account(account_id)["people"]] == [kept]
+    # The account's state forgets it (its marks, the name it may have typed); the one left keeps the account
+    (state,) = items_under(keys.account_id_pk(account_id), keys.ACCOUNT_STATE_SK)
+    assert erased not in json.dumps(state, default=str) and "name" not in state
+    assert set(state["marks"]["three_people_asked"]) == {kept}
 
 
 def test_an_unknown_account_is_404_and_a_malformed_id_422():

@@ -211,11 +211,12 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
                            # the sweep: a batch's keys are checked together
                            ("Console", '"dynamodb:BatchWriteItem"', keys_only("LEAD#*", "VISITOR#*", "ACCOUNT#*")),
                            ("Console", '"dynamodb:DeleteItem"', console_resume),
-                           ("Console", '"dynamodb:DeleteItem"', keys_only("LEAD#*", "EMAIL#*", "EVENT#*")),
+                           ("Console", '"dynamodb:DeleteItem"', keys_only("LEAD#*", "EMAIL#*", "EVENT#*", "ACCOUNT#*")),
                            ("Console", '"dynamodb:PutItem"', console_campaigns),
                            ("Console", '"dynamodb:PutItem"', keys_only("LEAD#*", "VISITOR#*", "AUDIT#*")),
                            ("Console", '"dynamodb:UpdateItem"', keys_only("LEAD#*")),  # a lead given to another
-                           ("Console", '"dynamodb:UpdateItem"', keys_only("SUPPRESS#*", "OWNER#*", "EVENT#*")),
+                           ("Console", '"dynamodb:UpdateItem"', keys_only("SUPPRESS#*", "OWNER#*", "EVENT#*",
+                                                                         "ACCOUNT#*")),
                            ("Dispatcher", '"dynamodb:BatchWriteItem"', keys_only("LEAD#*", "VISITOR#*", "ACCOUNT#*")),
                            ("Dispatcher", '"dynamodb:PutItem"', leading),
                            ("Dispatcher", '["dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"]', removal),

@@ -136,6 +136,7 @@ def test_a_pending_double_opt_in_lead_tells_its_account_nothing():
 
 
 @pytest.mark.parametrize(("accounts", "message"), [
+    ({"patterns": [{"id": "call_meeting_set", "within_days": 7, "reason": "r"}]}, "rule ids must be unique"),
     ({"patterns": [{"id": "p", "roles": ["cfo"], "within_days": 7, "reason": "r"}]}, "roles not declared"),
     ({"patterns": [{"id": "demo_request_is_hot", "within_days": 7, "reason": "r"}]}, "rule ids must be unique"),
     ({"patterns": [{"id": "p", "within_days": 0, "reason": "r"}]}, "within_days"),
@@ -147,3 +148,36 @@ def test_account_patterns_that_cannot_work_are_refused_at_load(accounts, message
            "accounts": accounts}
     with pytest.raises(ValidationError, match=message):
         validated(ScoringRules, raw)
+
+
+def test_activity_recorded_late_fires_for_as_long_as_activity_of_today():
+    # Three people's forms of a month ago, imported today: the firing holds its days from today
+    state = tell(AccountState(), [touch(lead, "2026-11-20", "three_people") for lead in "abc"], SCORING, "2026-11-20")
+    assert state.fired["three_people"].day == "2026-11-20"
+    late = tell(AccountState(), [touch(lead, "2026-11-20", "three_people") for lead in "abc"], SCORING, "2026-12-05")
+    assert late.fired == {} and late.marks == {}  # past the days, they are not three people at work now
+    recent = tell(AccountState(), [touch(lead, "2026-12-01", "three_people") for lead in "abc"], SCORING, "2026-12-05")
+    assert recent.fired["three_people"].day == "2026-12-05"
+
+
+def test_a_big_company_keeps_the_latest_marks_and_each_roles_latest_holder():
+    touches = [touch(f"p{n:03}", "2026-12-01", "buying_group_pricing", roles=("staff",)) for n in range(80)]
+    touches.append(touch("exec", "2026-11-30", "buying_group_pricing", roles=("decision_maker",)))
+    state = tell(AccountState(), touches, SCORING, "2026-12-01")
+    kept = state.marks["buying_group_pricing"]
+    assert len(kept) == 51 and "exec" in kept  # 50 latest, and the only decision-maker
+    assert state.fired["buying_group_pricing"].lead_id == "p000"  # the first staff member after the executive
+
+
+def test_a_rescore_keeps_the_account_patterns_the_lead_was_given_this_cycle():
+    from nurture.domain.scoring import rescore_lead
+
+    profile = {"lead_id": "l1", "email": "sato@mirai.co.jp", "stage": "nurturing"}
+    now = datetime(2026, 12, 2, 3, tzinfo=UTC)
+    events = [event(1, "2026-12-02T00:00:00+00:00")]
+    outcome = score_lead("l1", profile, "nurturing", ScoreState(), events, rules(), now, click_burst_seconds=10,
+                         url_groups={})
+    hot = with_account_fired("l1", outcome, profile, {"three_people": "2026-12-02T00:00:00Z"}, now)
+    stored = {**profile, "stage": hot.stage, "scoring": hot.state.to_item()}
+    again = rescore_lead("l1", stored, events, rules(), now, click_burst_seconds=10, url_groups={})
+    assert again.state.fired == {"three_people": "2026-12-02T00:00:00Z"}

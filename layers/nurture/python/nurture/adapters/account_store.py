@@ -3,6 +3,7 @@ belongs to it; the people's profiles are read with them."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from nurture import keys
@@ -19,14 +20,16 @@ PEOPLE_READ = 200  # an account's people read at most: a view, a handoff stays s
 class DynamoAccountStore(DynamoTable):
     def account(self, account_id: str) -> tuple[str | None, dict[str, dict[str, Any]]] | None:
         """The account's owner and its people's profiles by lead id (the first PEOPLE_READ); None when no lead
-        belongs to it and it has no owner. One query of its partition, then a BatchGetItem per 100 people."""
-        owner: str | None = None
+        belongs to it and it has no owner. A GetItem of its owner, a query of its members (its state item, however
+        big, is not read), then a BatchGetItem per 100 people."""
+        pk = keys.account_id_pk(account_id)
+        found = self._get(pk, keys.ACCOUNT_OWNER_SK, "owner")
+        owner = str(found["owner"]) if found and found.get("owner") else None
         members: list[str] = []
-        for item in map(from_item, self._query_all(keys.account_id_pk(account_id))):
-            if item["SK"] == keys.ACCOUNT_OWNER_SK:
-                owner = str(item["owner"])
-            elif str(item["SK"]).startswith(keys.MEMBER_PREFIX) and len(members) < PEOPLE_READ:
-                members.append(str(item["lead_id"]))
+        for item in map(from_item, self._query_all(pk, keys.MEMBER_PREFIX)):
+            members.append(str(item["lead_id"]))
+            if len(members) == PEOPLE_READ:
+                break
         if owner is None and not members:
             return None
         return owner, self.profiles_of(members)
@@ -51,7 +54,8 @@ class DynamoAccountStore(DynamoTable):
             raise WriteConflict("the account was told meanwhile") from lost
 
     def save_standing(self, account_id: str, view: dict[str, Any], at: str) -> None:
-        """The account's standing as `account_view` shows it, listed by rank; its patterns' state is kept."""
+        """The account's standing as `account_view` shows it, listed by rank; its patterns' state is kept. An
+        older view (another shard's, read before) does not replace a newer one."""
         scores = view["scores"]
         changes = (Update().set("account_id", account_id).set("name", view["name"]).set("rank", view["rank"])
                    .set("scores", scores).set("people", len(view["people"]))
@@ -59,8 +63,11 @@ class DynamoAccountStore(DynamoTable):
                    .set("owner", view["owner"]).set("updated_at", at)
                    .set("rank_pk", keys.account_rank_pk(view["rank"]))
                    .set("rank_sk", keys.rank_sk(float(scores["total"]), account_id)))
-        self._call("update_item", TableName=self._table,
-                   Key=item_key(keys.account_id_pk(account_id), keys.ACCOUNT_STATE_SK), **changes.arguments())
+        with contextlib.suppress(ConditionFailed):
+            self._call("update_item", TableName=self._table,
+                       Key=item_key(keys.account_id_pk(account_id), keys.ACCOUNT_STATE_SK),
+                       ConditionExpression="attribute_not_exists(updated_at) OR updated_at <= :at",
+                       **changes.arguments({":at": {"S": at}}))
 
     def accounts_by_rank(self, rank: str, limit: int, cursor: dict[str, Any] | None
                          ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:

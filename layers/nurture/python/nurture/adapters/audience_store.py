@@ -18,7 +18,7 @@ from nurture.domain.audiences.evaluate import PROFILE_ATTRIBUTES
 from nurture.domain.audiences.scan import JobProgress, Page, PartState, ScanTask, job_progress
 from nurture.domain.clock import iso
 
-PROFILE_INDEX = "by_rank"  # holds every scored profile once: its count sizes a job
+PROFILE_INDEX = "by_rank"  # holds every scored profile once (and each account's standing): its count sizes a job
 BEGINNING = ""  # a part's cursor before its first page
 JOB_RETENTION = timedelta(days=7)
 PART_ATTRIBUTES = ("cursor", "done", "sample", "scanned", "matched")  # CURSOR and SAMPLE are reserved words

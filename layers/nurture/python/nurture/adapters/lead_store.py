@@ -863,10 +863,8 @@ class DynamoLeadStore(DynamoTable):
         are dropped (an erased person's); otherwise they are anonymous visitors again."""
         pk = keys.lead_pk(lead_id)
         doomed: list[dict[str, Any]] = []
-        if account is not None:  # its place among its company's people; and what the account remembers of it
-            # (its pattern marks, the name it typed in the standing): rebuilt by its people's next activity
-            doomed += [item_key(keys.account_pk(str(account)), keys.member_sk(lead_id)),
-                       item_key(keys.account_pk(str(account)), keys.ACCOUNT_STATE_SK)]
+        if account is not None:  # its place among its company's people, and what the account remembers of it
+            doomed.append(item_key(keys.account_pk(str(account)), keys.member_sk(lead_id)))
         for vid in vids:
             # The browser's link to the lead goes (unless someone has claimed the browser anew since: a rerun
             # leaves that alone).
@@ -885,11 +883,37 @@ class DynamoLeadStore(DynamoTable):
         # one that got in is found here.
         doomed += [item_key(i["PK"]["S"], i["SK"]["S"]) for i in self._query_all(pk) if i["SK"]["S"] != keys.ERASURE_SK]
         batch_delete(self._ddb, self._table, doomed)
+        if account is not None:
+            self._forget_in_account(str(account), lead_id)
         with contextlib.suppress(ConditionFailed):  # the address may be a new lead's already
             self._call("delete_item", TableName=self._table, Key=item_key(keys.email_claim_pk(email_key),
                                                                           keys.EMAIL_CLAIM_SK),
                        ConditionExpression="lead_id = :gone", ExpressionAttributeValues={":gone": {"S": lead_id}})
         self._call("delete_item", TableName=self._table, Key=item_key(pk, keys.ERASURE_SK))
+
+    def _forget_in_account(self, account: str, lead_id: str) -> None:
+        """The account's state forgets the lead, its place being gone: with no one left, the state goes; else the
+        lead's pattern marks and the standing's name go (the person may have typed it; the next refresh names the
+        company from its people left), and a firing through it names no one. When patterns fired stays: a company
+        is not handed on twice for one pattern. The version moves, so a teller that read it tells again."""
+        pk = keys.account_pk(account)
+        key = item_key(pk, keys.ACCOUNT_STATE_SK)
+        if next(self._query_all(pk, keys.MEMBER_PREFIX), None) is None:
+            self._call("delete_item", TableName=self._table, Key=key)
+            return
+        state = self._get(pk, keys.ACCOUNT_STATE_SK, "marks, fired")
+        if state is None:
+            return
+        changes = Update().remove("name").add("version", {"N": "1"})
+        for pattern, people in (state.get("marks") or {}).items():
+            if lead_id in people:
+                changes.remove(f"marks.{pattern}.{lead_id}")
+        for pattern, fired in (state.get("fired") or {}).items():
+            if fired.get("lead_id") == lead_id:
+                changes.set(f"fired.{pattern}.lead_id", "")
+        with contextlib.suppress(ConditionFailed):  # gone meanwhile: nothing to forget
+            self._call("update_item", TableName=self._table, Key=key, ConditionExpression="attribute_exists(PK)",
+                       **changes.arguments())
 
     def confirm_subscription(self, confirmation: Confirmation) -> bool:
         """The request closed, the consent (and its record) confirmed, the activity and the form's counter, in one

@@ -133,6 +133,7 @@ class ScoringRules:
         every: list[FitRule | EngagementRule | PatternRule] = [*self.fit, *self.engagement, *self.patterns]
         # An account pattern's id stands beside a lead's patterns in the fired patterns and a handoff's reasons.
         ids = [rule.id for rule in every] + [pattern.id for pattern in self.accounts.patterns]
+        ids += [pattern.id for pattern in self.accounts.patterns if pattern.id in BUILT_IN_PATTERNS]
         duplicated = sorted({i for i in ids if ids.count(i) > 1})
         if duplicated:
             raise ValueError(f"rule ids must be unique: {', '.join(duplicated)}")

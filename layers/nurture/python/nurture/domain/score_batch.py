@@ -96,10 +96,11 @@ def score_batch(
            for lead_id, events in events_by_lead.items() if lead_id in profiles}
     # What several people of a company did together, before any lead is written: a lead may be handed on for it.
     touches = _touches(raw, profiles, rules)
-    fired = _tell_accounts(touches, store, rules, now)
+    fired, unheard = _tell_accounts(touches, store, rules, now)
+    result.failed += sorted(unheard)  # their account could not be told: the stream retries them, and only them
     scored = {lead_id: _finish(lead_id, profiles[lead_id], outcome, events_by_lead[lead_id], fired.get(lead_id, {}),
                                now, sequences, sales)
-              for lead_id, outcome in raw.items()}
+              for lead_id, outcome in raw.items() if lead_id not in unheard}
     # A replayed batch (every record already applied), or one that changes nothing, writes nothing at all.
     outcomes = {lead_id: (outcome, calls) for lead_id, (outcome, calls) in scored.items()
                 if outcome.applied and not changes_nothing(outcome, profiles[lead_id])}
@@ -163,19 +164,25 @@ def _touches(raw: dict[str, ScoreOutcome], profiles: dict[str, dict[str, Any]], 
 
 
 def _tell_accounts(touches: list[tuple[str, Touch]], store: ScoringStore, rules: ScoringRules, now: datetime
-                   ) -> dict[str, dict[str, str]]:
-    """Each account told once per batch; by lead, the account patterns that fired through it (pattern -> when)."""
+                   ) -> tuple[dict[str, dict[str, str]], set[str]]:
+    """Each account told once per batch; by lead, the account patterns that fired through it (pattern -> when);
+    and the leads whose account could not be told now."""
     today = now.astimezone(ZoneInfo(rules.timezone)).date().isoformat()
     by_account: dict[str, list[Touch]] = {}
     for account, touch in touches:
         if set(touch.marks) - {ACTIVE_MARK}:  # marks of patterns, not only of a day's activity
             by_account.setdefault(account, []).append(touch)
     fired: dict[str, dict[str, str]] = {}
+    unheard: set[str] = set()
     for account, told in by_account.items():
-        state = _tell(account, told, store, rules, today)
+        try:
+            state = _tell(account, told, store, rules, today)
+        except StoreUnavailable:
+            unheard.update(touch.lead_id for touch in told)
+            continue
         for touch in told:
             fired[touch.lead_id] = fired_through(state, touch.lead_id, rules.accounts, today)
-    return fired
+    return fired, unheard
 
 
 def _tell(account: str, touches: list[Touch], store: ScoringStore, rules: ScoringRules, today: str) -> AccountState:

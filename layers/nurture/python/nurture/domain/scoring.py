@@ -551,7 +551,10 @@ def rescore_lead(lead_id: str, profile: dict[str, Any], events: list[ScoredEvent
     start, until = parse_iso_or_none(state.cycle_started_at), parse_iso_or_none(state.as_of)
     counted = [replace(e, sequence=1) for e in events
                if (start is None or e.occurred_at >= start) and (until is None or e.occurred_at <= until)]
-    base = ScoreState(cycle=state.cycle, cycle_started_at=state.cycle_started_at, version=state.version)
+    # What its account's patterns gave it this cycle is not in its own events: kept, as what was told to the account.
+    accounts = {pattern.id for pattern in rules.accounts.patterns}
+    base = ScoreState(cycle=state.cycle, cycle_started_at=state.cycle_started_at, version=state.version,
+                      fired={p: at for p, at in state.fired.items() if p in accounts}, account_days=state.account_days)
     outcome = score_lead(lead_id, profile, str(profile.get("stage", "nurturing")), base, counted, rules, now,
                          click_burst_seconds=click_burst_seconds, url_groups=url_groups)
     # What the stream has counted so far: newer activity is on its way and adds itself.

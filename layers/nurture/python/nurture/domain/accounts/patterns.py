@@ -14,6 +14,8 @@ from typing import Any
 
 from nurture.config.accounts import AccountPattern, AccountScoring
 
+MARKS_KEPT = 50  # per pattern: an account's item stays small (a pattern counts at most 50 people)
+
 
 @dataclass(frozen=True)
 class Touch:
@@ -67,15 +69,29 @@ def tell(state: AccountState, touches: list[Touch], scoring: AccountScoring, tod
         told = sorted(((touch.marks[pattern.id], touch) for touch in touches if pattern.id in touch.marks),
                       key=lambda pair: pair[0][1])
         people = marks[pattern.id]
+        horizon = _days_before(today, pattern.within_days)  # what happened before is past: it fires nothing now
         for (day, at), touch in told:
             if day > people.get(touch.lead_id, {}).get("day", ""):
                 people[touch.lead_id] = {"day": day, "roles": sorted(touch.roles)}
             last = fired.get(pattern.id)
-            if (last is None or last.day <= _days_before(day, pattern.within_days)) and holds(pattern, people, day):
-                fired[pattern.id] = Fired(day, at, touch.lead_id)
-        horizon = _days_before(today, pattern.within_days)
-        marks[pattern.id] = {lead: mark for lead, mark in people.items() if mark["day"] > horizon}
+            # Stamped with the day it is told (activity recorded late, backdated, holds no shorter)
+            stamp = max(day, today)
+            if day > horizon and (last is None or last.day <= _days_before(stamp, pattern.within_days)) \
+                    and holds(pattern, people, day):
+                fired[pattern.id] = Fired(stamp, at, touch.lead_id)
+        marks[pattern.id] = _kept(pattern, {lead: mark for lead, mark in people.items() if mark["day"] > horizon})
     return replace(state, marks={p: people for p, people in marks.items() if people}, fired=fired)
+
+
+def _kept(pattern: AccountPattern, people: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """At most MARKS_KEPT people's marks, the latest, and the latest of each role the pattern names: enough to
+    decide it (it asks for at most 50 people), however big the company."""
+    latest = sorted(people.items(), key=lambda item: (item[1]["day"], item[0]), reverse=True)
+    kept = dict(latest[:MARKS_KEPT])
+    for role in pattern.roles:
+        if not any(role in mark["roles"] for mark in kept.values()):
+            kept.update(next(([item] for item in latest if role in item[1]["roles"]), []))
+    return kept
 
 
 def holds(pattern: AccountPattern, people: dict[str, dict[str, Any]], day: str) -> bool:
