@@ -69,6 +69,7 @@ def test_a_companys_people_form_one_account_with_its_buying_group_and_scores():
     assert shown["scores"]["fit"] == max(p["fit"] for p in people.values())
     assert shown["scores"]["engagement"] == pytest.approx(sum(p["engagement"] for p in people.values()), abs=0.02)
     assert shown["active_people"] == 2 and shown["rank"] in "ABC"
+    assert (shown["hot"], shown["patterns"]) == (False, [])
 
 
 def test_a_lead_without_a_company_joins_by_its_domain_and_free_mail_or_a_placeholder_joins_none():
@@ -162,6 +163,9 @@ def test_three_people_of_a_company_sending_forms_hand_the_third_to_sales_once_ho
     account_id = lead(third)["account_id"]
     (state,) = items_under(keys.account_id_pk(account_id), keys.ACCOUNT_STATE_SK)
     assert state["fired"]["three_people_asked"]["lead_id"] == third
+    shown = account(account_id)
+    assert shown["hot"] is True and [(p["id"], p["lead_id"]) for p in shown["patterns"]] == [
+        ("three_people_asked", third)]
 
     for batch in list(pipeline.batches["scoring"]):  # Lambda delivers every batch again
         invoke("scoring", batch)

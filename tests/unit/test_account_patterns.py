@@ -14,7 +14,7 @@ from nurture.config.accounts import AccountPattern, AccountScoring
 from nurture.config.matching import EventMatch
 from nurture.config.records import validated
 from nurture.config.scoring import ScoringRules
-from nurture.domain.accounts.patterns import AccountState, Touch, fired_through, holds, tell
+from nurture.domain.accounts.patterns import AccountState, Touch, fired_through, holds, hot_patterns, tell
 from nurture.domain.scoring import ACTIVE_MARK, ScoredEvent, ScoreState, score_lead, with_account_fired
 from tests.conftest import CONFIG_DIR
 
@@ -59,6 +59,14 @@ def test_a_pattern_fires_once_within_its_days_then_again_after_them():
     assert again.fired == state.fired
     days_later = tell(again, [touch(lead, "2026-12-15", "three_people") for lead in "efg"], SCORING, "2026-12-15")
     assert days_later.fired["three_people"].day == "2026-12-15"
+
+
+def test_an_account_shows_the_patterns_that_fired_within_their_days_as_what_makes_it_hot():
+    state = tell(AccountState(), [touch(lead, "2026-12-01", "three_people") for lead in "abc"], SCORING, "2026-12-01")
+    stored = state.to_item()["fired"]
+    assert hot_patterns(stored, SCORING, "2026-12-14") == [
+        {"id": "three_people", "reason": "3人が14日以内に活動", "fired_on": "2026-12-01", "lead_id": "c"}]
+    assert hot_patterns(stored, SCORING, "2026-12-15") == [] and hot_patterns(None, SCORING, "2026-12-15") == []
 
 
 def test_telling_the_same_activity_again_changes_nothing():

@@ -34,6 +34,11 @@ class DynamoAccountStore(DynamoTable):
             return None
         return owner, self.profiles_of(members)
 
+    def fired_patterns(self, account_id: str) -> dict[str, Any]:
+        """When the account's patterns last fired, and through whom, as stored."""
+        found = self._get(keys.account_id_pk(account_id), keys.ACCOUNT_STATE_SK, "fired", consistent=False)
+        return dict((found or {}).get("fired") or {})
+
     def account_state(self, account_id: str) -> AccountState:
         """The account's pattern marks and firings (strongly consistent: it is written on condition of its version)."""
         return AccountState.from_item(self._get(keys.account_id_pk(account_id), keys.ACCOUNT_STATE_SK,

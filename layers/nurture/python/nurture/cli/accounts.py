@@ -27,7 +27,7 @@ def run_account_command(args: argparse.Namespace, target_of: Any) -> int:
     from nurture import keys
     from nurture.adapters.account_store import DynamoAccountStore
     from nurture.config import load_config
-    from nurture.domain.accounts.standing import account_view
+    from nurture.domain.accounts.standing import shown_account
     from nurture.domain.clock import utc_now
     from nurture.domain.errors import StoreUnavailable
     from nurture.domain.text import InvalidEmail, email_key, normalize_email
@@ -56,7 +56,8 @@ def run_account_command(args: argparse.Namespace, target_of: Any) -> int:
     if found is None or account_id is None:
         print("no such account (nor a lead that belongs to one)", file=sys.stderr)
         return 1
-    view = account_view(account_id, found[1], found[0], load_config(args.config_dir).scoring, utc_now())
+    view = shown_account(account_id, found[1], found[0], store.fired_patterns(account_id),
+                         load_config(args.config_dir).scoring, utc_now())
     if args.json:
         print(json.dumps(view, ensure_ascii=False, indent=2, default=json_default))
         return 0
@@ -66,6 +67,8 @@ def run_account_command(args: argparse.Namespace, target_of: Any) -> int:
           f"owner {view['owner'] or '-'}")
     print("buying group: " + ", ".join(f"{role} {n}" for role, n in group["roles"].items())
           + (f"  (missing: {', '.join(group['missing'])})" if group["missing"] else ""))
+    for pattern in view["patterns"]:
+        print(f"hot since {pattern['fired_on']}: {pattern['reason']}")
     print(f"{len(view['people'])} people, {view['active_people']} active in the last {view['active_days']} days:")
     for person in view["people"]:
         print(f"  {person['lead_id']}  {person['rank']}  {person['total']:>7}  {person.get('title') or '':<16} "

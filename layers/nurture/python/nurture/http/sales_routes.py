@@ -12,7 +12,7 @@ import msgspec
 from nurture.adapters.account_store import STANDING
 from nurture.adapters.lead_store import InvalidCursor
 from nurture.config.sales import OWNER_ID
-from nurture.domain.accounts.standing import account_view
+from nurture.domain.accounts.standing import shown_account
 from nurture.domain.clock import utc_now
 from nurture.domain.customers.purchases import MAX_ORDER_ID, MAX_PRODUCT, Purchase, purchase_of, record_purchases
 from nurture.domain.errors import AccountNotFound, FieldProblem, LeadNotFound, ValidationFailed
@@ -282,11 +282,13 @@ def register_sales_routes(app: Router) -> None:
              responses={200: documented("The account", "application/json"), 404: problem_doc("No such account")},
              parameters=AccountPath)
     def get_account(account_id: str) -> Response:
-        found = account_store().account(account_id)
+        store = account_store()
+        found = store.account(account_id)
         if found is None:
             raise AccountNotFound(f"There is no account '{account_id}'.")
         owner, members = found
-        view = account_view(account_id, members, owner, marketer_config().scoring, utc_now())
+        view = shown_account(account_id, members, owner, store.fired_patterns(account_id), marketer_config().scoring,
+                             utc_now())
         return Response(200, "application/json", json.dumps(view, ensure_ascii=False, default=json_default))
 
     @app.post("/v1/purchases", summary="Record customers' purchases: each once per order id", tags=["sales"],

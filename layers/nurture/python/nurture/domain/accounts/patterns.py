@@ -112,9 +112,16 @@ def fired_through(state: AccountState, lead_id: str, scoring: AccountScoring, to
 
 def is_hot(fired: dict[str, Any] | None, scoring: AccountScoring, today: str) -> bool:
     """Whether any of an account's patterns, as stored (`AccountState.to_item()["fired"]`), fired within its days."""
-    windows = {pattern.id: pattern.within_days for pattern in scoring.patterns}
-    return any(pattern in windows and str(f["day"]) > _days_before(today, windows[pattern])
-               for pattern, f in (fired or {}).items())
+    return bool(hot_patterns(fired, scoring, today))
+
+
+def hot_patterns(fired: dict[str, Any] | None, scoring: AccountScoring, today: str) -> list[dict[str, Any]]:
+    """The account's patterns that fired within their days, as stored: what makes it hot, for people to read."""
+    by_id = {pattern.id: pattern for pattern in scoring.patterns}
+    return [{"id": pattern, "reason": by_id[pattern].reason, "fired_on": str(f["day"]),
+             "lead_id": str(f.get("lead_id") or "") or None}
+            for pattern, f in sorted((fired or {}).items())
+            if pattern in by_id and str(f["day"]) > _days_before(today, by_id[pattern].within_days)]
 
 
 def _days_before(day: str, days: int) -> str:

@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from nurture import keys
 from nurture.config.accounts import AccountScoring
 from nurture.config.scoring import ScoringRules
 from nurture.domain.accounts.identity import account_of
+from nurture.domain.accounts.patterns import hot_patterns
 from nurture.domain.clock import parse_iso_or_none
 from nurture.domain.leads import current_scores, rank_of
 from nurture.domain.scoring import keyword_pattern
@@ -39,9 +41,17 @@ def account_rank(total: float, scoring: AccountScoring) -> str:
     return "A" if total >= scoring.rank_a else "B" if total >= scoring.rank_b else "C"
 
 
+def shown_account(account: str, members: dict[str, dict[str, Any]], owner: str | None, fired: dict[str, Any],
+                  rules: ScoringRules, now: datetime) -> dict[str, Any]:
+    """The object GET /v1/accounts/{account_id} answers: its view, whether it is hot and the patterns that make it
+    so (`fired`: as its state holds them)."""
+    patterns = hot_patterns(fired, rules.accounts, now.astimezone(ZoneInfo(rules.timezone)).date().isoformat())
+    return {**account_view(account, members, owner, rules, now), "hot": bool(patterns), "patterns": patterns}
+
+
 def account_view(account: str, members: dict[str, dict[str, Any]], owner: str | None, rules: ScoringRules,
                  now: datetime) -> dict[str, Any]:
-    """The object GET /v1/accounts/{account_id} answers. `members`: the profiles of the leads whose membership
+    """An account's standing worked out from its people. `members`: the profiles of the leads whose membership
     the account holds; one whose company or address now says another account (a move not yet applied) is left
     out."""
     scoring = rules.accounts
