@@ -35,8 +35,13 @@ class MemoryStore:
         if outcome.activity is not None:
             self.profiles[lead_id]["activity"] = outcome.activity
 
-    def join_account(self, lead_id: str, account: str | None, left: str | None) -> None:
+    def join_account(self, lead_id: str, account: str | None, left: str | None, came_from: str | None = None
+                     ) -> bool:
         self.profiles[lead_id]["account"] = account
+        return True
+
+    def merged_into(self, account_id: str) -> None:
+        return None
 
     def account_state(self, account_id: str) -> Any:
         from nurture.domain.accounts.patterns import AccountState

@@ -230,3 +230,47 @@ def test_a_segment_scan_selects_leads_by_their_companys_standing():
 class Sent:
     def send(self, task: Any) -> None:
         raise AssertionError("one page: nothing is handed on")
+
+
+def post(path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    answer = api_request("POST", path, headers={"content-type": "application/json"},
+                         body=json.dumps(body or {}).encode())
+    assert answer is not None
+    return {"status": answer["statusCode"], **json.loads(answer["body"] or "{}")}
+
+
+def test_sales_merge_a_companys_domain_account_into_its_named_one_and_split_it_back():
+    pipeline = Pipeline()
+    by_domain = person("tanaka@kobo.example.jp", None)
+    named = person("sato@kobo.example.jp", "工房エグザンプル")
+    pipeline.drain()
+    domain_account, named_account = lead(by_domain)["account_id"], lead(named)["account_id"]
+    assert domain_account != named_account
+
+    assert post(f"/v1/accounts/{domain_account}/merge", {"into": named_account}) == {
+        "status": 200, "merged": domain_account, "into": named_account, "moved": 1}
+    assert {p["lead_id"] for p in account(named_account)["people"]} == {by_domain, named}
+    assert api_request("GET", f"/v1/accounts/{domain_account}")["statusCode"] == 404
+    assert items_under(keys.account_id_pk(domain_account), keys.ACCOUNT_STATE_SK) == []  # listed no more
+    # Its activity, a replay, and a newcomer at the merged domain: all in the account it went into
+    person("tanaka@kobo.example.jp", None)
+    newcomer = person("suzuki@kobo.example.jp", None)
+    pipeline.drain()
+    for batch in list(pipeline.batches["scoring"]):
+        invoke("scoring", batch)
+    assert sorted(members(named_account)) == sorted([by_domain, named, newcomer]) and members(domain_account) == []
+    assert lead(newcomer)["account_id"] == named_account
+
+    assert post(f"/v1/accounts/{domain_account}/merge", {"into": named_account})["moved"] == 0  # a rerun
+    assert post(f"/v1/accounts/{named_account}/merge", {"into": named_account})["status"] == 409
+    assert post(f"/v1/accounts/{named_account}/merge", {"into": domain_account})["status"] == 409  # merged one
+    assert post(f"/v1/accounts/{named_account}/split")["status"] == 409  # not merged
+    assert post(f"/v1/accounts/{'0' * 32}/merge", {"into": named_account})["status"] == 404
+    assert post(f"/v1/accounts/{domain_account}/merge", {"into": "nope"})["status"] == 422
+
+    assert post(f"/v1/accounts/{domain_account}/split") == {
+        "status": 200, "split": domain_account, "from": named_account, "moved": 2}
+    person("suzuki@kobo.example.jp", None)  # new activity after the split leaves it where it is
+    pipeline.drain()
+    assert sorted(members(domain_account)) == sorted([by_domain, newcomer]) and members(named_account) == [named]
+    assert post(f"/v1/accounts/{domain_account}/split")["status"] == 409

@@ -141,6 +141,9 @@ ACCOUNT_OWNER_SK = "OWNER"
 # The scorer's record of the account: its patterns' marks and firings, and its standing as of its people's last
 # activity (in the by_rank index, under account_rank_pk, for listing accounts by rank).
 ACCOUNT_STATE_SK = "STATE"
+# Sales merged the account into another (`into`: its key; `from`: this one's): its people moved there, and a lead
+# whose company names this one joins that one.
+ACCOUNT_MERGED_SK = "MERGED"
 
 
 def account_rank_pk(rank: str) -> str:

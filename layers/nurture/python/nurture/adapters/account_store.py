@@ -4,12 +4,22 @@ belongs to it; the people's profiles are read with them."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 from typing import Any
 
 from nurture import keys
-from nurture.adapters.lead_store import BY_RANK, ConditionFailed, DynamoTable, Update, from_item, item_key
+from nurture.adapters.lead_store import (
+    BY_RANK,
+    ConditionFailed,
+    DynamoTable,
+    TransactionCancelled,
+    Update,
+    from_item,
+    item_key,
+    to_item,
+)
 from nurture.domain.accounts.patterns import AccountState
-from nurture.domain.errors import WriteConflict
+from nurture.domain.errors import StoreUnavailable, WriteConflict
 
 # What an account's listing shows of its stored standing.
 STANDING = ("PK", "account_id", "name", "rank", "scores", "people", "active_people", "buying_group", "owner",
@@ -33,6 +43,64 @@ class DynamoAccountStore(DynamoTable):
         if owner is None and not members:
             return None
         return owner, self.profiles_of(members)
+
+    def join_account(self, lead_id: str, account: str | None, left: str | None, came_from: str | None = None
+                     ) -> bool:
+        """The lead's membership: in `account` (None: none), out of `left`, in one transaction, on condition that
+        the lead still exists and names `left` (an erased lead's late batch joins nothing; two writers that read
+        different accounts cannot leave it in both). `came_from`: the account its company names, when a merge
+        put it in another. False when the condition failed."""
+        changes = Update().set("account", account) if account is not None else Update().remove("account")
+        if came_from is not None:
+            changes.set("account_from", came_from)
+        else:
+            changes.remove("account_from")
+        condition, read = ("attribute_exists(PK) AND attribute_not_exists(account)", {}) if left is None else (
+            "account = :left", {":left": {"S": left}})
+        update = {"TableName": self._table, "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
+                  "ConditionExpression": condition, **changes.arguments(read)}
+        if not update["ExpressionAttributeValues"]:
+            del update["ExpressionAttributeValues"]
+        items: list[dict[str, Any]] = [{"Update": update}]
+        if account is not None:
+            items.append({"Put": {"TableName": self._table, "Item": to_item({
+                "PK": keys.account_pk(account), "SK": keys.member_sk(lead_id), "lead_id": lead_id})}})
+        if left is not None:
+            items.append({"Delete": {"TableName": self._table,
+                                     "Key": item_key(keys.account_pk(left), keys.member_sk(lead_id))}})
+        try:
+            self._call("transact_write_items", TransactItems=items)
+        except TransactionCancelled as cancelled:
+            if cancelled.codes[0] != "ConditionalCheckFailed":
+                raise StoreUnavailable(f"the lead's account could not be set: {cancelled.codes}") from cancelled
+            return False
+        return True
+
+    def merged_into(self, account_id: str) -> dict[str, Any] | None:
+        """Where sales merged the account (`into`: that account's key, `from`: this one's), if they did."""
+        return self._get(keys.account_id_pk(account_id), keys.ACCOUNT_MERGED_SK, "into, from")
+
+    def members(self, account_id: str, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` of the account's people: lead id, the account key they hold and where they came from."""
+        ids = [str(item["lead_id"]) for item in
+               itertools.islice(map(from_item, self._query_all(keys.account_id_pk(account_id), keys.MEMBER_PREFIX)),
+                                limit)]
+        return list(self.profiles_of(ids, projection=("account", "account_from")).values())
+
+    def record_merge(self, account_id: str, merged: dict[str, str]) -> None:
+        """The merge's record (`into`, `from`, `at`), once: a rerun of the same merge finds it as written."""
+        with contextlib.suppress(ConditionFailed):
+            self._call("put_item", TableName=self._table, Item=to_item(
+                {"PK": keys.account_id_pk(account_id), "SK": keys.ACCOUNT_MERGED_SK, **merged}),
+                ConditionExpression="attribute_not_exists(PK)")
+
+    def drop_state(self, account_id: str) -> None:
+        self._call("delete_item", TableName=self._table,
+                   Key=item_key(keys.account_id_pk(account_id), keys.ACCOUNT_STATE_SK))
+
+    def drop_merge(self, account_id: str) -> None:
+        self._call("delete_item", TableName=self._table,
+                   Key=item_key(keys.account_id_pk(account_id), keys.ACCOUNT_MERGED_SK))
 
     def fired_patterns(self, account_id: str) -> dict[str, Any]:
         """When the account's patterns last fired, and through whom, as stored."""

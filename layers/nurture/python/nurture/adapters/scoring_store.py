@@ -22,7 +22,7 @@ from nurture.adapters.lead_store import (
 from nurture.domain.activity import expand
 from nurture.domain.bots import CLICK_BURST
 from nurture.domain.clock import expiry, parse_iso
-from nurture.domain.errors import StoreUnavailable, WriteConflict
+from nurture.domain.errors import WriteConflict
 from nurture.domain.sales.routing import Assignment, RoutingState
 from nurture.domain.sales.tasks import CallTask
 from nurture.domain.scoring import LedgerEntry, ScoredEvent, ScoreOutcome
@@ -102,29 +102,6 @@ class DynamoScoringStore(DynamoKpis, DynamoAccountStore):
                  for item in self._query_all(keys.lead_pk(lead_id), keys.LEDGER_PREFIX) if item["SK"]["S"] not in keep]
         batch_delete(self._ddb, self._table, stale)
         self.write_ledger({lead_id: entries}, retention_days)
-
-    def join_account(self, lead_id: str, account: str | None, left: str | None) -> None:
-        """One transaction, on condition that the lead still exists and names `left` (an erased lead's late batch joins
-        nothing; two batches that read different accounts cannot leave it in both)."""
-        changes = Update().set("account", account) if account is not None else Update().remove("account")
-        condition, read = ("attribute_exists(PK) AND attribute_not_exists(account)", {}) if left is None else (
-            "account = :left", {":left": {"S": left}})
-        update = {"TableName": self._table, "Key": item_key(keys.lead_pk(lead_id), keys.PROFILE),
-                  "ConditionExpression": condition, **changes.arguments(read)}
-        if not update["ExpressionAttributeValues"]:
-            del update["ExpressionAttributeValues"]
-        items: list[dict[str, Any]] = [{"Update": update}]
-        if account is not None:
-            items.append({"Put": {"TableName": self._table, "Item": to_item({
-                "PK": keys.account_pk(account), "SK": keys.member_sk(lead_id), "lead_id": lead_id})}})
-        if left is not None:
-            items.append({"Delete": {"TableName": self._table,
-                                     "Key": item_key(keys.account_pk(left), keys.member_sk(lead_id))}})
-        try:
-            self._call("transact_write_items", TransactItems=items)
-        except TransactionCancelled as cancelled:
-            if cancelled.codes[0] != "ConditionalCheckFailed":
-                raise StoreUnavailable(f"the lead's account could not be set: {cancelled.codes}") from cancelled
 
     def routing_state(self, teams: list[str], people: list[str], account: str | None) -> RoutingState:
         """One strongly consistent BatchGetItem: the teams' round-robin positions, the salespeople's open

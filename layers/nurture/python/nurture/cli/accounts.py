@@ -16,6 +16,13 @@ def add_account_commands(commands: Any, target_options: Any) -> None:
     show.add_argument("who", metavar="ACCOUNT_ID|LEAD_ID|EMAIL", help="the account, or a lead of it")
     show.add_argument("--json", action="store_true", help="the GET /v1/accounts/{id} object")
     target_options(show)
+    merge = account_commands.add_parser("merge", help="merge an account into another: its people move there")
+    merge.add_argument("merged", metavar="ACCOUNT_ID")
+    merge.add_argument("into", metavar="INTO_ACCOUNT_ID")
+    target_options(merge)
+    split = account_commands.add_parser("split", help="undo a merge: its people move back")
+    split.add_argument("merged", metavar="ACCOUNT_ID")
+    target_options(split)
     listed = account_commands.add_parser("list", help="a rank's accounts, highest score first")
     listed.add_argument("--rank", choices=("A", "B", "C"), default="A")
     listed.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
@@ -39,6 +46,8 @@ def run_account_command(args: argparse.Namespace, target_of: Any) -> int:
     store = DynamoAccountStore(target.environment["TABLE_NAME"])
     if args.accounts_command == "list":
         return _list(store, args, target.description)
+    if args.accounts_command in ("merge", "split"):
+        return _merge_or_split(store, args, target.description)
     try:
         named = store.find_lead_id(email_key(normalize_email(args.who))) if "@" in args.who else args.who
         found = store.account(named) if named else None  # an account's id, unless it is a lead's
@@ -102,4 +111,25 @@ def _list(store: Any, args: argparse.Namespace, where: str) -> int:
               f"as of {account['updated_at']}")
     if not accounts:
         print(f"no account of rank {args.rank} yet", file=sys.stderr)
+    return 0
+
+
+def _merge_or_split(store: Any, args: argparse.Namespace, where: str) -> int:
+    from nurture.domain.accounts.merging import merge_accounts, split_account
+    from nurture.domain.clock import utc_now
+    from nurture.domain.errors import AccountNotFound, MergeRefused, StoreUnavailable
+
+    try:
+        if args.accounts_command == "merge":
+            result = merge_accounts(args.merged, args.into, store, utc_now())
+            print(f"merged {result['merged']} into {result['into']}: {result['moved']} people moved")
+        else:
+            result = split_account(args.merged, store)
+            print(f"split {result['split']} from {result['from']}: {result['moved']} people moved back")
+    except (AccountNotFound, MergeRefused) as refused:
+        print(str(refused), file=sys.stderr)
+        return 1
+    except StoreUnavailable as error:
+        print(f"{where}: {error}", file=sys.stderr)
+        return 2
     return 0

@@ -61,6 +61,14 @@ class AccountNotFound(InputError):
     title = "No such account"
 
 
+class MergeRefused(InputError):
+    """Accounts that cannot be merged or split so (into itself, into a merged one, one not merged)."""
+
+    status = 409
+    slug = "merge-refused"
+    title = "The accounts cannot be merged or split so"
+
+
 class TaskNotFound(InputError):
     status = 404
     slug = "task-not-found"

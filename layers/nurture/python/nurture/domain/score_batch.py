@@ -51,9 +51,15 @@ class ScoringStore(Protocol):
     def add_kpis(self, days: DayKpis) -> None:
         """Add to the daily KPI counters."""
 
-    def join_account(self, lead_id: str, account: str | None, left: str | None) -> None:
-        """The lead's membership: in `account` (None: none), out of `left`, while the profile still names `left`;
-        nothing when the lead is gone or another batch moved it meanwhile."""
+    def join_account(self, lead_id: str, account: str | None, left: str | None, came_from: str | None = None
+                     ) -> bool:
+        """The lead's membership: in `account` (None: none), out of `left`, while the profile still names `left`
+        (`came_from`: the account its company names, when a merge sent it to another); nothing when the lead is
+        gone or another batch moved it meanwhile."""
+        ...
+
+    def merged_into(self, account_id: str) -> dict[str, Any] | None:
+        """Where sales merged the account, if they did (domain.accounts.merging)."""
 
     def account_state(self, account_id: str) -> AccountState: ...
 
@@ -64,6 +70,9 @@ class ScoringStore(Protocol):
         """Its owner and its people's profiles."""
 
     def save_standing(self, account_id: str, view: dict[str, Any], at: str) -> None: ...
+
+
+MERGES_FOLLOWED = 3  # a merged account's account may have been merged on: followed this far
 
 
 @dataclass
@@ -213,9 +222,16 @@ def _join_account(lead_id: str, profile: dict[str, Any], store: ScoringStore) ->
     every batch of its activity, so a replay, or a batch that failed after scoring, puts it right. A double
     opt-in lead its person has not confirmed joins none: sales would see someone who may never have asked."""
     ref = None if pending(profile) is not None else account_of(profile.get("email"), profile.get("company"))
-    account = ref.key if ref is not None else None
-    if account != profile.get("account"):
-        store.join_account(lead_id, account, profile.get("account"))
+    named = ref.key if ref is not None else None
+    if named == profile.get("account") or (named is not None and named == profile.get("account_from")):
+        return  # where it is, or where sales merged its company
+    account = named
+    for _ in range(MERGES_FOLLOWED):  # a lead whose company was merged into another joins that one
+        merged = store.merged_into(keys.account_id(account)) if account is not None else None
+        if merged is None:
+            break
+        account = str(merged["into"])
+    store.join_account(lead_id, account, profile.get("account"), came_from=named if account != named else None)
 
 
 def _kpis(events_by_lead: dict[str, list[ScoredEvent]], profiles: dict[str, dict[str, Any]],
@@ -286,8 +302,12 @@ def _routable(profile: dict[str, Any], outcome: ScoreOutcome, events: list[Score
 
 
 def _account_key(profile: dict[str, Any]) -> str | None:
+    """The account the lead is in: the one its profile names, unless its company now names another (a move the
+    batch is about to make); a merge's lead is in the account its company was merged into."""
     ref = account_of(profile.get("email"), profile.get("company"))
-    return ref.key if ref is not None else None
+    named = ref.key if ref is not None else None
+    return profile["account"] if named is not None and named in (profile.get("account"),
+                                                                   profile.get("account_from")) else named
 
 
 def _assign(lead: RoutableLead, rules: list[RoutingRule] | list[TaskRule], sales: SalesConfig,

@@ -12,6 +12,7 @@ import msgspec
 from nurture.adapters.account_store import STANDING
 from nurture.adapters.lead_store import InvalidCursor
 from nurture.config.sales import OWNER_ID
+from nurture.domain.accounts.merging import merge_accounts, split_account
 from nurture.domain.accounts.standing import shown_account
 from nurture.domain.clock import utc_now
 from nurture.domain.customers.purchases import MAX_ORDER_ID, MAX_PRODUCT, Purchase, purchase_of, record_purchases
@@ -36,9 +37,15 @@ OwnerId = Annotated[str, msgspec.Meta(pattern=OWNER_ID, description="a salespers
 Note = Annotated[str, msgspec.Meta(max_length=MAX_NOTE)]
 
 
+AccountId = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{32}$", description="The account's id, as a lead shows it")]
+
+
 class AccountPath(Parameters):
-    account_id: Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{32}$", description="The account's id, as a lead "
-                                                                                  "shows it")]
+    account_id: AccountId
+
+
+class MergeBody(Input):
+    into: AccountId
 
 
 class TaskRef(Parameters):
@@ -290,6 +297,26 @@ def register_sales_routes(app: Router) -> None:
         view = shown_account(account_id, members, owner, store.fired_patterns(account_id), marketer_config().scoring,
                              utc_now())
         return Response(200, "application/json", json.dumps(view, ensure_ascii=False, default=json_default))
+
+    @app.post("/v1/accounts/<account_id>/merge", summary="Merge a company's account into another: its people move "
+              "there, and its later people join there", tags=["sales"],
+              responses={200: documented("Merged; how many people moved", "application/json"),
+                         404: problem_doc("No such account (with people in it)"),
+                         409: problem_doc("Into itself, into a merged account, or merged elsewhere already"),
+                         422: problem_doc("Invalid body")}, parameters=AccountPath, body=MergeBody)
+    def merge_account(account_id: str, body: MergeBody) -> Response:
+        result = merge_accounts(account_id, body.into, account_store(), utc_now())
+        logger.info("accounts merged", extra=result)
+        return Response(200, "application/json", json.dumps(result))
+
+    @app.post("/v1/accounts/<account_id>/split", summary="Undo a merge: the people who came from the account move "
+              "back to it", tags=["sales"],
+              responses={200: documented("Split; how many people moved back", "application/json"),
+                         409: problem_doc("The account is not merged into another")}, parameters=AccountPath)
+    def split_merged_account(account_id: str) -> Response:
+        result = split_account(account_id, account_store())
+        logger.info("account split", extra=result)
+        return Response(200, "application/json", json.dumps(result))
 
     @app.post("/v1/purchases", summary="Record customers' purchases: each once per order id", tags=["sales"],
               responses={200: documented("Recorded; orders recorded before and customers who are no lead listed",

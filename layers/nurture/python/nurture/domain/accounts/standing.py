@@ -52,16 +52,15 @@ def shown_account(account: str, members: dict[str, dict[str, Any]], owner: str |
 def account_view(account: str, members: dict[str, dict[str, Any]], owner: str | None, rules: ScoringRules,
                  now: datetime) -> dict[str, Any]:
     """An account's standing worked out from its people. `members`: the profiles of the leads whose membership
-    the account holds; one whose company or address now says another account (a move not yet applied) is left
-    out."""
+    the account holds; one whose profile names another account (moved meanwhile) is left out."""
     scoring = rules.accounts
     people = []
     names: Counter[str] = Counter()
     domains: set[str] = set()
     for lead_id, profile in members.items():
-        ref = account_of(profile.get("email"), profile.get("company"))
-        if ref is None or keys.account_id(ref.key) != account:
+        if not profile.get("account") or keys.account_id(str(profile["account"])) != account:
             continue
+        ref = account_of(profile.get("email"), profile.get("company"))
         scores = current_scores(profile, rules, now)
         last = parse_iso_or_none(profile.get("last_activity_at"))
         people.append({"lead_id": lead_id, "email": profile.get("email"), "name": profile.get("name"),
@@ -73,7 +72,7 @@ def account_view(account: str, members: dict[str, dict[str, Any]], owner: str | 
                        "active": last is not None and last >= now - timedelta(days=ACTIVE_DAYS)})
         if profile.get("company"):
             names[str(profile["company"])] += 1
-        if ref.domain:
+        if ref is not None and ref.domain:
             domains.add(ref.domain)
     people.sort(key=lambda person: (-person["total"], person["lead_id"]))
     fit = max((person["fit"] for person in people), default=0)

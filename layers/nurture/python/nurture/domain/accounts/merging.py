@@ -1,0 +1,96 @@
+"""Merging and splitting accounts by hand (issue 24): sales know that two accounts are one company (one known by
+its domain and one by its name, a subsidiary under its parent), or that a merge was wrong.
+
+A merge records where the account went, then moves its people: each lead's profile names the account it is in
+and, apart, the one its company names (`account_from`), so the scorer sees no move to make and reads nothing more
+per hit; a lead that joins later by the merged company's name or domain joins the account it went into. A split
+moves back the people who came from it, then forgets the merge. Both can be run again to finish what a failure
+left half-way."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from nurture import keys
+from nurture.domain.clock import iso
+from nurture.domain.errors import AccountNotFound, MergeRefused
+
+MOVED_AT_ONCE = 500  # people moved by one request: a bigger company is merged the other way round
+READ_FOR_SPLIT = 5_000  # the merged-into account's people looked through for those who came from the split one
+
+
+class MergeStore(Protocol):
+    def merged_into(self, account_id: str) -> dict[str, Any] | None: ...
+
+    def members(self, account_id: str, limit: int) -> list[dict[str, Any]]:
+        """Profiles (lead_id, account, account_from) of up to `limit` of its people."""
+        ...
+
+    def record_merge(self, account_id: str, merged: dict[str, str]) -> None: ...
+
+    def drop_merge(self, account_id: str) -> None: ...
+
+    def drop_state(self, account_id: str) -> None:
+        """The account's pattern state and stored standing: a merged account is listed no more."""
+
+    def join_account(self, lead_id: str, account: str | None, left: str | None, came_from: str | None = None
+                     ) -> bool: ...
+
+
+def merge_accounts(merged: str, into: str, store: MergeStore, now: datetime) -> dict[str, Any]:
+    """`merged`'s people moved into `into`, and its later people sent there. Answers how many moved."""
+    if merged == into:
+        raise MergeRefused("An account cannot be merged into itself.")
+    if store.merged_into(into) is not None:
+        raise MergeRefused(f"Account '{into}' is merged into another: merge into that one.")
+    people = store.members(merged, MOVED_AT_ONCE + 1)
+    into_key = _key_of(into, store.members(into, 1))
+    done = store.merged_into(merged)
+    if done is not None and done["into"] != into_key:
+        raise MergeRefused(f"Account '{merged}' is merged into another already: split it first.")
+    merged_key = done["from"] if done is not None else _key_of(merged, people)
+    if len(people) > MOVED_AT_ONCE:
+        raise MergeRefused(f"Account '{merged}' has more than {MOVED_AT_ONCE} people: merge the other into it.")
+    store.record_merge(merged, {"into": into_key, "from": merged_key, "at": iso(now)})
+    moved = sum(store.join_account(str(person["lead_id"]), into_key, str(person["account"]),
+                                   came_from=str(person.get("account_from") or person["account"]))
+                for person in people if person.get("account") == merged_key)
+    # Its people's marks and standing belong to the other now: they tell it again with their next day's activity
+    store.drop_state(merged)
+    return {"merged": merged, "into": into, "moved": moved}
+
+
+def split_account(merged: str, store: MergeStore) -> dict[str, Any]:
+    """The people who came from `merged` moved back out of the account it was merged into; the merge forgotten."""
+    done = store.merged_into(merged)
+    if done is None:
+        raise MergeRefused(f"Account '{merged}' is not merged into another.")
+    into_key, merged_key = str(done["into"]), str(done["from"])
+    into = keys.account_id(into_key)
+    people = store.members(into, READ_FOR_SPLIT + 1)
+    if len(people) > READ_FOR_SPLIT:
+        raise MergeRefused(f"The account it was merged into has more than {READ_FOR_SPLIT} people.")
+    came_through: dict[str, bool] = {merged_key: True}  # by the account a lead's company names
+    moved = 0
+    for person in people:
+        origin = person.get("account_from")
+        if not origin or person.get("account") != into_key:
+            continue
+        if origin not in came_through:  # merged into the split account before it was merged on
+            before = store.merged_into(keys.account_id(str(origin)))
+            came_through[origin] = before is not None and before["into"] == merged_key
+        if came_through[origin]:
+            # Back in the account its company names, or in the split one it had been merged into
+            moved += store.join_account(str(person["lead_id"]), merged_key, into_key,
+                                        came_from=None if origin == merged_key else str(origin))
+    store.drop_merge(merged)  # last: a rerun finds the merge and finishes the moves
+    return {"split": merged, "from": into, "moved": moved}
+
+
+def _key_of(account_id: str, people: list[dict[str, Any]]) -> str:
+    """The account's key, as its people hold it (an account is its people: one without any cannot be named)."""
+    for person in people:
+        if person.get("account") and keys.account_id(str(person["account"])) == account_id:
+            return str(person["account"])
+    raise AccountNotFound(f"There is no account '{account_id}' with people in it.")

@@ -1,0 +1,84 @@
+"""Merging and splitting accounts by hand (issue 24): who moves where, reruns, chains and refusals, over an
+in-memory store that keeps memberships as the DynamoDB adapter does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from nurture import keys
+from nurture.domain.accounts.merging import merge_accounts, split_account
+from nurture.domain.errors import AccountNotFound, MergeRefused
+
+NOW = datetime(2026, 12, 5, tzinfo=UTC)
+
+
+class Memberships:
+    def __init__(self, people: dict[str, str]) -> None:  # lead id -> the account key its company names
+        self.profiles = {lead: {"lead_id": lead, "account": key} for lead, key in people.items()}
+        self.merges: dict[str, dict[str, str]] = {}
+        self.dropped: list[str] = []
+
+    def merged_into(self, account_id: str) -> dict[str, Any] | None:
+        return self.merges.get(account_id)
+
+    def members(self, account_id: str, limit: int) -> list[dict[str, Any]]:
+        return [dict(p) for p in self.profiles.values() if keys.account_id(p["account"]) == account_id][:limit]
+
+    def record_merge(self, account_id: str, merged: dict[str, str]) -> None:
+        self.merges.setdefault(account_id, merged)
+
+    def drop_merge(self, account_id: str) -> None:
+        self.merges.pop(account_id, None)
+
+    def drop_state(self, account_id: str) -> None:
+        self.dropped.append(account_id)
+
+    def join_account(self, lead_id: str, account: str | None, left: str | None, came_from: str | None = None
+                     ) -> bool:
+        profile = self.profiles[lead_id]
+        if profile["account"] != left:
+            return False
+        profile["account"] = account
+        profile.pop("account_from", None)
+        if came_from is not None:
+            profile["account_from"] = came_from
+        return True
+
+    def where(self) -> dict[str, tuple[str, str | None]]:
+        return {lead: (p["account"], p.get("account_from")) for lead, p in self.profiles.items()}
+
+
+X, Y, Z = "@x.example.jp", "ワイ工房", "ゼット商事"
+
+
+def test_a_chain_of_merges_splits_back_link_by_link():
+    store = Memberships({"x1": X, "y1": Y, "z1": Z})
+    merge_accounts(keys.account_id(X), keys.account_id(Y), store, NOW)
+    assert store.where()["x1"] == (Y, X) and store.dropped == [keys.account_id(X)]
+    merge_accounts(keys.account_id(Y), keys.account_id(Z), store, NOW)
+    assert store.where() == {"x1": (Z, X), "y1": (Z, Y), "z1": (Z, None)}
+
+    # Splitting Y from Z brings back Y's own people and those merged into Y before
+    assert split_account(keys.account_id(Y), store)["moved"] == 2
+    assert store.where() == {"x1": (Y, X), "y1": (Y, None), "z1": (Z, None)}
+    assert split_account(keys.account_id(X), store)["moved"] == 1
+    assert store.where() == {"x1": (X, None), "y1": (Y, None), "z1": (Z, None)}
+
+
+def test_merges_that_would_loop_or_name_no_one_are_refused_and_a_rerun_finishes():
+    store = Memberships({"x1": X, "x2": X, "y1": Y})
+    with pytest.raises(MergeRefused, match="into itself"):
+        merge_accounts(keys.account_id(X), keys.account_id(X), store, NOW)
+    with pytest.raises(AccountNotFound):
+        merge_accounts(keys.account_id("@nobody.example.jp"), keys.account_id(Y), store, NOW)
+    store.profiles["x2"]["account"] = "elsewhere"  # x2 moved away while the first run went on...
+    assert merge_accounts(keys.account_id(X), keys.account_id(Y), store, NOW)["moved"] == 1
+    store.profiles["x2"]["account"] = X  # ...and came back: the rerun moves it too
+    assert merge_accounts(keys.account_id(X), keys.account_id(Y), store, NOW)["moved"] == 1
+    with pytest.raises(MergeRefused, match="merged into another: merge into that one"):
+        merge_accounts(keys.account_id(Y), keys.account_id(X), store, NOW)
+    with pytest.raises(MergeRefused, match="not merged"):
+        split_account(keys.account_id(Y), store)
