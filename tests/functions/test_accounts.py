@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from nurture import keys
+from nurture.adapters.account_store import DynamoAccountStore
 from nurture.adapters.audience_store import DynamoAudienceStore
 from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.config.records import validated
@@ -274,3 +275,15 @@ def test_sales_merge_a_companys_domain_account_into_its_named_one_and_split_it_b
     pipeline.drain()
     assert sorted(members(domain_account)) == sorted([by_domain, newcomer]) and members(named_account) == [named]
     assert post(f"/v1/accounts/{domain_account}/split")["status"] == 409
+
+
+def test_a_lead_staying_in_its_account_while_its_company_points_elsewhere_is_written_without_a_move():
+    pipeline = Pipeline()
+    sato = person("sato@kobo.example.jp", "工房エグザンプル")
+    pipeline.drain()
+    named_account = lead(sato)["account_id"]
+    key = DynamoLeadStore(TABLE_NAME).profile(sato)["account"]
+    # As when a merged domain's alias points to the account the lead is in already
+    assert DynamoAccountStore(TABLE_NAME).join_account(sato, key, key, came_from="@kobo.example.jp")
+    assert members(named_account) == [sato]
+    assert DynamoLeadStore(TABLE_NAME).profile(sato)["account_from"] == "@kobo.example.jp"

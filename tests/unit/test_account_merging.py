@@ -61,6 +61,9 @@ def test_a_chain_of_merges_splits_back_link_by_link():
     merge_accounts(keys.account_id(Y), keys.account_id(Z), store, NOW)
     assert store.where() == {"x1": (Z, X), "y1": (Z, Y), "z1": (Z, None)}
 
+    # X's people are in Z now: X cannot be split before Y is
+    with pytest.raises(MergeRefused, match="split that one first"):
+        split_account(keys.account_id(X), store)
     # Splitting Y from Z brings back Y's own people and those merged into Y before
     assert split_account(keys.account_id(Y), store)["moved"] == 2
     assert store.where() == {"x1": (Y, X), "y1": (Y, None), "z1": (Z, None)}
@@ -82,3 +85,12 @@ def test_merges_that_would_loop_or_name_no_one_are_refused_and_a_rerun_finishes(
         merge_accounts(keys.account_id(Y), keys.account_id(X), store, NOW)
     with pytest.raises(MergeRefused, match="not merged"):
         split_account(keys.account_id(Y), store)
+
+
+def test_a_longer_chain_brings_back_whoever_came_through_the_split_account():
+    w = "@w.example.jp"
+    store = Memberships({"w1": w, "x1": X, "y1": Y, "z1": Z})
+    for merged, into in ((w, X), (X, Y), (Y, Z)):
+        merge_accounts(keys.account_id(merged), keys.account_id(into), store, NOW)
+    assert split_account(keys.account_id(Y), store)["moved"] == 3
+    assert store.where() == {"w1": (Y, w), "x1": (Y, X), "y1": (Y, None), "z1": (Z, None)}

@@ -19,7 +19,7 @@ from nurture.adapters.lead_store import (
     to_item,
 )
 from nurture.domain.accounts.patterns import AccountState
-from nurture.domain.errors import StoreUnavailable, WriteConflict
+from nurture.domain.errors import MergeRefused, StoreUnavailable, WriteConflict
 
 # What an account's listing shows of its stored standing.
 STANDING = ("PK", "account_id", "name", "rank", "scores", "people", "active_people", "buying_group", "owner",
@@ -62,10 +62,10 @@ class DynamoAccountStore(DynamoTable):
         if not update["ExpressionAttributeValues"]:
             del update["ExpressionAttributeValues"]
         items: list[dict[str, Any]] = [{"Update": update}]
-        if account is not None:
+        if account is not None and account != left:  # staying (only where its company points changes): no move
             items.append({"Put": {"TableName": self._table, "Item": to_item({
                 "PK": keys.account_pk(account), "SK": keys.member_sk(lead_id), "lead_id": lead_id})}})
-        if left is not None:
+        if left is not None and account != left:
             items.append({"Delete": {"TableName": self._table,
                                      "Key": item_key(keys.account_pk(left), keys.member_sk(lead_id))}})
         try:
@@ -88,11 +88,15 @@ class DynamoAccountStore(DynamoTable):
         return list(self.profiles_of(ids, projection=("account", "account_from")).values())
 
     def record_merge(self, account_id: str, merged: dict[str, str]) -> None:
-        """The merge's record (`into`, `from`, `at`), once: a rerun of the same merge finds it as written."""
-        with contextlib.suppress(ConditionFailed):
+        """The merge's record (`into`, `from`, `at`), once: a rerun of the same merge finds it as written;
+        MergeRefused when a merge elsewhere was recorded meanwhile."""
+        try:
             self._call("put_item", TableName=self._table, Item=to_item(
                 {"PK": keys.account_id_pk(account_id), "SK": keys.ACCOUNT_MERGED_SK, **merged}),
-                ConditionExpression="attribute_not_exists(PK)")
+                ConditionExpression="attribute_not_exists(PK) OR #into = :into",
+                ExpressionAttributeNames={"#into": "into"}, ExpressionAttributeValues={":into": {"S": merged["into"]}})
+        except ConditionFailed as elsewhere:
+            raise MergeRefused(f"Account '{account_id}' was merged into another meanwhile.") from elsewhere
 
     def drop_state(self, account_id: str) -> None:
         self._call("delete_item", TableName=self._table,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any
 
@@ -119,6 +120,11 @@ def _merge_or_split(store: Any, args: argparse.Namespace, where: str) -> int:
     from nurture.domain.clock import utc_now
     from nurture.domain.errors import AccountNotFound, MergeRefused, StoreUnavailable
 
+    named = [args.merged, *([args.into] if args.accounts_command == "merge" else [])]
+    wrong = [value for value in named if not re.fullmatch(r"[0-9a-f]{32}", value)]
+    if wrong:  # an address or a lead id (which `show` takes) names no account to merge
+        print(f"not an account id (32 hex digits, as `accounts show` prints it): {wrong[0]}", file=sys.stderr)
+        return 2
     try:
         if args.accounts_command == "merge":
             result = merge_accounts(args.merged, args.into, store, utc_now())

@@ -13,6 +13,7 @@ from nurture.config.scoring import ScoringRules
 from nurture.config.segments import UrlGroups
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.accounts.identity import account_of
+from nurture.domain.accounts.merging import MERGES_FOLLOWED
 from nurture.domain.accounts.patterns import AccountState, Touch, fired_through, tell
 from nurture.domain.accounts.standing import account_view, roles_of
 from nurture.domain.clock import iso, parse_iso
@@ -70,9 +71,6 @@ class ScoringStore(Protocol):
         """Its owner and its people's profiles."""
 
     def save_standing(self, account_id: str, view: dict[str, Any], at: str) -> None: ...
-
-
-MERGES_FOLLOWED = 3  # a merged account's account may have been merged on: followed this far
 
 
 @dataclass

@@ -16,8 +16,9 @@ from nurture import keys
 from nurture.domain.clock import iso
 from nurture.domain.errors import AccountNotFound, MergeRefused
 
-MOVED_AT_ONCE = 500  # people moved by one request: a bigger company is merged the other way round
-READ_FOR_SPLIT = 5_000  # the merged-into account's people looked through for those who came from the split one
+MOVED_AT_ONCE = 100  # people moved by one request, well within its time: a bigger company is merged the other way
+READ_FOR_SPLIT = 2_000  # the merged-into account's people looked through for those who came from the split one
+MERGES_FOLLOWED = 3  # as the scorer follows them (domain.score_batch)
 
 
 class MergeStore(Protocol):
@@ -45,7 +46,7 @@ def merge_accounts(merged: str, into: str, store: MergeStore, now: datetime) -> 
     if store.merged_into(into) is not None:
         raise MergeRefused(f"Account '{into}' is merged into another: merge into that one.")
     people = store.members(merged, MOVED_AT_ONCE + 1)
-    into_key = _key_of(into, store.members(into, 1))
+    into_key = _key_of(into, store.members(into, 10))
     done = store.merged_into(merged)
     if done is not None and done["into"] != into_key:
         raise MergeRefused(f"Account '{merged}' is merged into another already: split it first.")
@@ -53,6 +54,8 @@ def merge_accounts(merged: str, into: str, store: MergeStore, now: datetime) -> 
     if len(people) > MOVED_AT_ONCE:
         raise MergeRefused(f"Account '{merged}' has more than {MOVED_AT_ONCE} people: merge the other into it.")
     store.record_merge(merged, {"into": into_key, "from": merged_key, "at": iso(now)})
+    # Listed again once the merge is recorded: a lead that joined meanwhile is moved too (later ones join there)
+    people = store.members(merged, MOVED_AT_ONCE)
     moved = sum(store.join_account(str(person["lead_id"]), into_key, str(person["account"]),
                                    came_from=str(person.get("account_from") or person["account"]))
                 for person in people if person.get("account") == merged_key)
@@ -68,6 +71,8 @@ def split_account(merged: str, store: MergeStore) -> dict[str, Any]:
         raise MergeRefused(f"Account '{merged}' is not merged into another.")
     into_key, merged_key = str(done["into"]), str(done["from"])
     into = keys.account_id(into_key)
+    if store.merged_into(into) is not None:  # its people are further on: bring them back one merge at a time
+        raise MergeRefused(f"The account '{merged}' was merged into is merged on itself: split that one first.")
     people = store.members(into, READ_FOR_SPLIT + 1)
     if len(people) > READ_FOR_SPLIT:
         raise MergeRefused(f"The account it was merged into has more than {READ_FOR_SPLIT} people.")
@@ -77,15 +82,27 @@ def split_account(merged: str, store: MergeStore) -> dict[str, Any]:
         origin = person.get("account_from")
         if not origin or person.get("account") != into_key:
             continue
-        if origin not in came_through:  # merged into the split account before it was merged on
-            before = store.merged_into(keys.account_id(str(origin)))
-            came_through[origin] = before is not None and before["into"] == merged_key
+        if origin not in came_through:  # merged into the split account (maybe through others) before it was merged on
+            came_through[origin] = _leads_to(str(origin), merged_key, store)
         if came_through[origin]:
             # Back in the account its company names, or in the split one it had been merged into
             moved += store.join_account(str(person["lead_id"]), merged_key, into_key,
                                         came_from=None if origin == merged_key else str(origin))
     store.drop_merge(merged)  # last: a rerun finds the merge and finishes the moves
     return {"split": merged, "from": into, "moved": moved}
+
+
+def _leads_to(origin: str, merged_key: str, store: MergeStore) -> bool:
+    """Whether the merges from the account `origin` lead to the account `merged_key`."""
+    at = origin
+    for _ in range(MERGES_FOLLOWED):
+        done = store.merged_into(keys.account_id(at))
+        if done is None:
+            return False
+        at = str(done["into"])
+        if at == merged_key:
+            return True
+    return False
 
 
 def _key_of(account_id: str, people: list[dict[str, Any]]) -> str:
