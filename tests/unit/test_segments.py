@@ -246,7 +246,14 @@ def test_leads_are_selected_by_their_companys_standing_as_the_scan_reads_it():
                 "buying_group": {"roles": {"decision_maker": Decimal("0"), "staff": Decimal("2"), "it": Decimal("1")},
                                  "missing": ["decision_maker"]},
                 "fired": {"three_people_asked": {"day": "2026-10-25", "at": "2026-10-25T01:00:00Z", "lead_id": "l9"}}}
-    (member,) = with_accounts([{**STORED, "account": "ミライ工房"}], {"ミライ工房": standing})
+    read: list[set[str]] = []
+
+    def standings(accounts: Any) -> dict[str, Any]:
+        read.append(set(accounts))
+        return {"ミライ工房": standing}
+
+    (member,) = with_accounts([{**STORED, "account": "ミライ工房"}, STORED], standings)[:1]
+    assert read == [{"ミライ工房"}]  # one read, of the accounts the profiles name
     assert matches({"account": {"rank": ["A", "B"], "people": {"min": 3}}}, member)
     assert not matches({"account": {"rank": ["B"]}}, member)
     assert not matches({"account": {"people": {"min": 5}}}, member)
@@ -256,7 +263,7 @@ def test_leads_are_selected_by_their_companys_standing_as_the_scan_reads_it():
     assert matches({"account": {"hot": True}}, member)
     assert matches({"account": {"hot": False}}, member, T0 + timedelta(days=7))
     # A lead without an account, or whose account has no standing yet, is in no such segment, either way
-    for nobody in (STORED, *with_accounts([{**STORED, "account": "未知"}], {})):
+    for nobody in (STORED, *with_accounts([{**STORED, "account": "未知"}], lambda accounts: {})):
         assert not matches({"account": {"hot": False}}, nobody)
         assert matches({"not": {"account": {"rank": ["A"]}}}, nobody)
     assert evaluator({"a": {"any": [{"rank": ["A"]}, {"segment": "b"}]}, "b": {"account": {"rank": ["A"]}},

@@ -22,7 +22,7 @@ from nurture.domain.accounts.patterns import AccountState
 from nurture.domain.errors import MergeRefused, StoreUnavailable, WriteConflict
 
 # What an account's listing shows of its stored standing.
-STANDING = ("PK", "account_id", "name", "rank", "scores", "people", "active_people", "buying_group", "owner",
+STANDING = ("account_id", "name", "rank", "scores", "people", "active_people", "buying_group", "owner",
             "updated_at")
 PEOPLE_READ = 200  # an account's people read at most: a view, a handoff stays small and quick whatever the company
 
@@ -148,8 +148,11 @@ class DynamoAccountStore(DynamoTable):
 
     def accounts_by_rank(self, rank: str, limit: int, cursor: dict[str, Any] | None
                          ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """One page of a rank's accounts, highest total first, as their people's last activity left them."""
+        """One page of a rank's accounts, highest total first, as their people's last activity left them: each as
+        the listing shows it (STANDING)."""
         found_keys, next_key = self._index_page(BY_RANK, keys.account_rank_pk(rank), "", limit, cursor)
         wanted = [item_key(key["PK"]["S"], key["SK"]["S"]) for key in found_keys]
-        items = {str(item["PK"]): item for item in self._batch_get(wanted, consistent=False, projection=STANDING)}
-        return [items[key["PK"]["S"]] for key in found_keys if key["PK"]["S"] in items], next_key
+        items = {str(item["PK"]): item for item in self._batch_get(wanted, consistent=False,
+                                                                     projection=("PK", *STANDING))}
+        return [{name: items[key["PK"]["S"]].get(name) for name in STANDING}
+                for key in found_keys if key["PK"]["S"] in items], next_key

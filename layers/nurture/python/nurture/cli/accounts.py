@@ -87,7 +87,6 @@ def run_account_command(args: argparse.Namespace, target_of: Any) -> int:
 
 
 def _list(store: Any, args: argparse.Namespace, where: str) -> int:
-    from nurture.adapters.account_store import STANDING
     from nurture.domain.errors import StoreUnavailable
     from nurture.jsonable import json_default
 
@@ -96,7 +95,7 @@ def _list(store: Any, args: argparse.Namespace, where: str) -> int:
     try:
         while len(accounts) < args.limit:
             page, cursor = store.accounts_by_rank(args.rank, min(args.limit - len(accounts), 200), cursor)
-            accounts += [{name: item.get(name) for name in STANDING if name != "PK"} for item in page]
+            accounts += page
             if cursor is None:
                 break
     except StoreUnavailable as error:

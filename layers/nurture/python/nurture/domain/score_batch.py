@@ -219,10 +219,9 @@ def _join_account(lead_id: str, profile: dict[str, Any], store: ScoringStore) ->
     """A lead joins the account its company (or address) names, and leaves the one it named before: checked on
     every batch of its activity, so a replay, or a batch that failed after scoring, puts it right. A double
     opt-in lead its person has not confirmed joins none: sales would see someone who may never have asked."""
-    ref = None if pending(profile) is not None else account_of(profile.get("email"), profile.get("company"))
-    named = ref.key if ref is not None else None
-    if named == profile.get("account") or (named is not None and named == profile.get("account_from")):
-        return  # where it is, or where sales merged its company
+    named = None if pending(profile) is not None else _named_account(profile)
+    if _stays(profile, named):
+        return
     account = named
     for _ in range(MERGES_FOLLOWED):  # a lead whose company was merged into another joins that one
         merged = store.merged_into(keys.account_id(account)) if account is not None else None
@@ -302,10 +301,19 @@ def _routable(profile: dict[str, Any], outcome: ScoreOutcome, events: list[Score
 def _account_key(profile: dict[str, Any]) -> str | None:
     """The account the lead is in: the one its profile names, unless its company now names another (a move the
     batch is about to make); a merge's lead is in the account its company was merged into."""
+    named = _named_account(profile)
+    return profile["account"] if named is not None and _stays(profile, named) else named
+
+
+def _named_account(profile: dict[str, Any]) -> str | None:
+    """The account the lead's company (or, without one, its address) names."""
     ref = account_of(profile.get("email"), profile.get("company"))
-    named = ref.key if ref is not None else None
-    return profile["account"] if named is not None and named in (profile.get("account"),
-                                                                   profile.get("account_from")) else named
+    return ref.key if ref is not None else None
+
+
+def _stays(profile: dict[str, Any], named: str | None) -> bool:
+    """Whether the lead is where the account `named` puts it: in it, or where sales merged it."""
+    return named == profile.get("account") or (named is not None and named == profile.get("account_from"))
 
 
 def _assign(lead: RoutableLead, rules: list[RoutingRule] | list[TaskRule], sales: SalesConfig,

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from nurture.adapters.account_store import STANDING
 from nurture.adapters.lead_store import InvalidCursor
 from nurture.config.sales import OWNER_ID
 from nurture.domain.accounts.merging import merge_accounts, split_account
@@ -281,8 +280,7 @@ def register_sales_routes(app: Router) -> None:
             items, next_key = account_store().accounts_by_rank(rank, limit, cursor_key(cursor))
         except InvalidCursor as error:
             raise bad_cursor() from error
-        accounts = [{name: item.get(name) for name in STANDING if name != "PK"} for item in items]
-        return Response(200, "application/json", json.dumps({"accounts": accounts, "next_cursor": next_cursor(
+        return Response(200, "application/json", json.dumps({"accounts": items, "next_cursor": next_cursor(
             next_key)}, ensure_ascii=False, default=json_default))
 
     @app.get("/v1/accounts/<account_id>", summary="A company: its score, buying group and people", tags=["sales"],

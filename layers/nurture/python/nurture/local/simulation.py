@@ -377,8 +377,7 @@ class _World:
         config = marketer_config()
         evaluator = SegmentEvaluator(config.segments, config.scoring, config.subscriptions)
         profiles = [p for p in (self._leads.profile(lead.lead_id) for lead in self.leads if lead.lead_id) if p]
-        profiles = with_accounts(profiles, self._leads.account_standings(p["account"] for p in profiles
-                                                                         if p.get("account")))
+        profiles = with_accounts(profiles, self._leads.account_standings)
         for name, campaign in self._campaigns.items():
             if campaign.starts(config.sequences.send_window) <= now:
                 members = {str(p["PK"]).removeprefix("LEAD#") for p in profiles

@@ -105,9 +105,7 @@ def holds(pattern: AccountPattern, people: dict[str, dict[str, Any]], day: str) 
 def fired_through(state: AccountState, lead_id: str, scoring: AccountScoring, today: str) -> dict[str, str]:
     """The patterns that fired through this lead within their days: pattern -> when (a lead whose own write failed
     after its account's is handed on when the stream retries)."""
-    windows = {pattern.id: pattern.within_days for pattern in scoring.patterns}
-    return {pattern: f.at for pattern, f in state.fired.items()
-            if f.lead_id == lead_id and pattern in windows and f.day > _days_before(today, windows[pattern])}
+    return {pattern: f.at for pattern, (_, f) in _in_force(state.fired, scoring, today).items() if f.lead_id == lead_id}
 
 
 def is_hot(fired: dict[str, Any] | None, scoring: AccountScoring, today: str) -> bool:
@@ -117,11 +115,17 @@ def is_hot(fired: dict[str, Any] | None, scoring: AccountScoring, today: str) ->
 
 def hot_patterns(fired: dict[str, Any] | None, scoring: AccountScoring, today: str) -> list[dict[str, Any]]:
     """The account's patterns that fired within their days, as stored: what makes it hot, for people to read."""
-    by_id = {pattern.id: pattern for pattern in scoring.patterns}
-    return [{"id": pattern, "reason": by_id[pattern].reason, "fired_on": str(f["day"]),
-             "lead_id": str(f.get("lead_id") or "") or None}
-            for pattern, f in sorted((fired or {}).items())
-            if pattern in by_id and str(f["day"]) > _days_before(today, by_id[pattern].within_days)]
+    in_force = _in_force(AccountState.from_item({"fired": fired}).fired, scoring, today)
+    return [{"id": pattern_id, "reason": pattern.reason, "fired_on": f.day, "lead_id": f.lead_id or None}
+            for pattern_id, (pattern, f) in sorted(in_force.items())]
+
+
+def _in_force(fired: dict[str, Fired], scoring: AccountScoring, today: str
+              ) -> dict[str, tuple[AccountPattern, Fired]]:
+    """The firings of patterns still configured, within their days."""
+    patterns = {pattern.id: pattern for pattern in scoring.patterns}
+    return {pattern_id: (patterns[pattern_id], f) for pattern_id, f in fired.items()
+            if pattern_id in patterns and f.day > _days_before(today, patterns[pattern_id].within_days)}
 
 
 def _days_before(day: str, days: int) -> str:

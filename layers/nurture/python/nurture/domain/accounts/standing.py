@@ -5,6 +5,7 @@ the roles their titles and departments name, and which roles are missing."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,8 +26,11 @@ ACCOUNT_STANDING = "account_standing"
 STANDING_READ = ("PK", "rank", "people", "buying_group", "fired")
 
 
-def with_accounts(profiles: list[dict[str, Any]], standings: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The profiles, each given its account's standing (by the account key its `account` holds)."""
+def with_accounts(profiles: list[dict[str, Any]],
+                  read: Callable[[Iterable[str]], dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The profiles, each given its account's standing, read at once (`read`: standings by account key) for the
+    accounts their `account` names."""
+    standings = read({str(profile["account"]) for profile in profiles if profile.get("account")})
     return [{**profile, ACCOUNT_STANDING: standings.get(str(profile["account"]))} if profile.get("account")
             else profile for profile in profiles]
 

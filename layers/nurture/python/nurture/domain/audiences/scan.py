@@ -178,8 +178,7 @@ def run_part(task: ScanTask, store: ScanStore, queue: TaskQueue, evaluator: Segm
         page = store.page(task, start, page_size)
         profiles = page.profiles
         if companies:  # one read of the page's accounts
-            profiles = with_accounts(profiles, store.account_standings(p["account"] for p in profiles
-                                                                       if p.get("account")))
+            profiles = with_accounts(profiles, store.account_standings)
         matched = [lead_id_of(profile) for profile in profiles if match(profile, now)]
         if members is not None and matched:
             members.found(task, matched)

@@ -135,7 +135,7 @@ def deliver_campaign(message: CampaignMessage, state: CampaignState | None, stor
             return "gone"  # erased since the scan
         profile, suppressed = found
         if profile.get("account") and evaluator.needs_account(campaign.segment):  # a segment on the lead's company
-            (profile,) = with_accounts([profile], store.account_standings([str(profile["account"])]))
+            (profile,) = with_accounts([profile], store.account_standings)
         version = int((profile.get("scoring") or {}).get("version", 0))
         try:
             if attempt is None:
