@@ -1,23 +1,16 @@
-"""The collaborators routes use, built on first use from the runtime settings and the config."""
+"""The collaborators routes use, built on first use from the runtime settings and the config.
+
+The lead store, which every API function uses, is imported with this module; every other adapter when it is
+first built, so a function imports only the stores its routes use (a cold start of the forms function pays
+for no campaign, audience or purchase code)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from nurture.adapters.account_store import DynamoAccountStore
-from nurture.adapters.audience_queue import AudienceQueue
-from nurture.adapters.audience_store import DynamoAudienceStore
-from nurture.adapters.audit_log import DynamoAuditLog
-from nurture.adapters.campaign_store import DynamoCampaignStore
-from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
-from nurture.adapters.event_store import DynamoRegistrations
-from nurture.adapters.kpi_store import DynamoKpis
 from nurture.adapters.lead_store import DynamoLeadStore
-from nurture.adapters.material_store import S3Materials
-from nurture.adapters.purchase_store import DynamoPurchaseStore
-from nurture.adapters.send_queue import SendQueue
 from nurture.adapters.token_keys import with_signer
 from nurture.domain.capture import CaptureSettings
 from nurture.domain.preferences.centre import PreferenceSettings
@@ -25,6 +18,19 @@ from nurture.domain.preferences.double_opt_in import DoubleOptInSettings
 from nurture.domain.tokens import TokenSigner
 from nurture.domain.tracking import TrackingSettings
 from nurture.settings import marketer_config, runtime_settings
+
+if TYPE_CHECKING:
+    from nurture.adapters.account_store import DynamoAccountStore
+    from nurture.adapters.audience_queue import AudienceQueue
+    from nurture.adapters.audience_store import DynamoAudienceStore
+    from nurture.adapters.audit_log import DynamoAuditLog
+    from nurture.adapters.campaign_store import DynamoCampaignStore
+    from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
+    from nurture.adapters.event_store import DynamoRegistrations
+    from nurture.adapters.kpi_store import DynamoKpis
+    from nurture.adapters.material_store import S3Materials
+    from nurture.adapters.purchase_store import DynamoPurchaseStore
+    from nurture.adapters.send_queue import SendQueue
 
 T = TypeVar("T")
 
@@ -36,56 +42,78 @@ def lead_store() -> DynamoLeadStore:
 
 @cache
 def account_store() -> DynamoAccountStore:
+    from nurture.adapters.account_store import DynamoAccountStore
+
     return DynamoAccountStore(runtime_settings().table_name)
 
 
 @cache
 def purchase_store() -> DynamoPurchaseStore:
+    from nurture.adapters.purchase_store import DynamoPurchaseStore
+
     return DynamoPurchaseStore(runtime_settings().table_name)
 
 
 @cache
 def campaign_store() -> DynamoCampaignStore:
+    from nurture.adapters.campaign_store import DynamoCampaignStore
+
     return DynamoCampaignStore(runtime_settings().table_name)
 
 
 @cache
 def audience_store() -> DynamoAudienceStore:
+    from nurture.adapters.audience_store import DynamoAudienceStore
+
     return DynamoAudienceStore(runtime_settings().table_name)
 
 
 @cache
 def deliverability_store() -> DynamoDeliverabilityStore:
+    from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
+
     return DynamoDeliverabilityStore(runtime_settings().table_name)
 
 
 @cache
 def audience_queue() -> AudienceQueue:
+    from nurture.adapters.audience_queue import AudienceQueue
+
     return AudienceQueue(runtime_settings().audience_queue_url)
 
 
 @cache
 def send_queue() -> SendQueue:
+    from nurture.adapters.send_queue import SendQueue
+
     return SendQueue(runtime_settings().send_queue_url)
 
 
 @cache
 def kpi_store() -> DynamoKpis:
+    from nurture.adapters.kpi_store import DynamoKpis
+
     return DynamoKpis(runtime_settings().table_name)
 
 
 @cache
 def audit_log() -> DynamoAuditLog:
+    from nurture.adapters.audit_log import DynamoAuditLog
+
     return DynamoAuditLog(runtime_settings().table_name)
 
 
 @cache
 def registrations() -> DynamoRegistrations:
+    from nurture.adapters.event_store import DynamoRegistrations
+
     return DynamoRegistrations(runtime_settings().table_name)
 
 
 @cache
 def materials() -> S3Materials:
+    from nurture.adapters.material_store import S3Materials
+
     settings = runtime_settings()
     return S3Materials(settings.materials_bucket, shipped=settings.shipped_materials)
 
