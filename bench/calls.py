@@ -36,13 +36,16 @@ class CallCounter:
 
 @contextmanager
 def counted_dynamodb() -> Iterator[CallCounter]:
-    """Nurture's resources in moto, as the tests build them, with the handlers' DynamoDB calls counted."""
+    """Nurture's resources in moto, as the tests build them (on the emulator the local runtime runs: concurrent
+    transactions are safe), with the handlers' DynamoDB calls counted."""
     from moto import mock_aws
 
     from nurture.adapters.aws import client, reset_clients
+    from nurture.local import emulator
     from nurture.local.resources import LocalResources, create_resources
     from nurture.settings import reload
 
+    emulator.install()
     resources = LocalResources()
     os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
                        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", **resources.environment(str(REPO / "config"))})

@@ -22,7 +22,7 @@ NOW = datetime(2026, 12, 1, 15, 5, tzinfo=UTC)  # just after midnight in Tokyo
 def _customer(n: int, due: bool) -> list[dict[str, Any]]:
     """Customer `n`'s profile (reviewed before), its review entry (due now or in the coming weeks), purchases."""
     from nurture import keys
-    from nurture.adapters.lead_store import to_item
+    from nurture.adapters.dynamo import to_item
     from nurture.domain.clock import iso
 
     lead_id = f"{n:032x}"

@@ -9,7 +9,7 @@ from typing import Any
 def profile(n: int, **extra: Any) -> dict[str, Any]:
     """Lead `n`'s profile, DynamoDB-typed: fields, scores and rank keys, with `extra` attributes on top."""
     from nurture import keys
-    from nurture.adapters.lead_store import to_item
+    from nurture.adapters.dynamo import to_item
 
     lead_id = f"{n:032x}"
     return to_item({

@@ -111,16 +111,17 @@ def calls_per_batch() -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-def hot_lead_latency_in_fresh_process() -> tuple[float, float, int]:
-    """The latency benchmark in its own interpreter: the in-process moto runs before it leave a heap
-    whose garbage collections would be counted against the local runtime."""
+def in_fresh_process(module: str, function: str) -> Any:
+    """`module.function()` in its own interpreter, its JSON answer: every benchmark on the local runtime runs so.
+    The in-process moto runs before it leave a heap whose garbage collections would be counted against the
+    runtime, and a runtime started after another in one process would keep some of the first's endpoints
+    (the handlers' cached collaborators hold their queues' URLs)."""
     import subprocess
     import sys
 
-    program = "import json; from bench.scoring import hot_lead_latency; print(json.dumps(hot_lead_latency()))"
+    program = f"import json; from {module} import {function}; print(json.dumps({function}()))"
     done = subprocess.run([sys.executable, "-c", program], cwd=REPO, capture_output=True, text=True, check=True)
-    median, p99, misses = json.loads(done.stdout.strip().splitlines()[-1])
-    return median, p99, misses
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def hot_lead_latency(leads: int = 100) -> tuple[float, float, int]:

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 import boto3
 
-from nurture.adapters.lead_store import from_item
+from nurture.adapters.dynamo import from_item
 from nurture.domain.activity import expand
 from nurture.domain.text import email_key, normalize_email
 from nurture.keys import EMAIL_CLAIM_SK, email_claim_pk

@@ -1,11 +1,20 @@
-"""Console function: the marketer's console's API (/v1/console/...), behind the HTTP API's JWT authorizer."""
+"""Console function: the marketer's console's API (/v1/console/...), behind the HTTP API's JWT authorizer.
+
+Who is signed in and the leads are registered at once; each other page's routes at its first request, so a
+cold start imports only the domain code of the page it serves."""
 
 from nurture.http.app import api_handler
-from nurture.http.console_campaigns import register_campaign_routes, register_email_routes
-from nurture.http.console_config import register_config_routes
-from nurture.http.console_home import register_home_routes
 from nurture.http.console_routes import register_console_routes
-from nurture.http.console_segments import register_segment_routes
+from nurture.http.router import DeferredRoutes
 
-lambda_handler = api_handler([register_console_routes, register_home_routes, register_campaign_routes,
-                              register_email_routes, register_segment_routes, register_config_routes])
+ROUTES = (
+    register_console_routes,
+    DeferredRoutes(("/v1/console/home", "/v1/console/sending"), "nurture.http.console_home", "register_home_routes"),
+    DeferredRoutes(("/v1/console/campaigns",), "nurture.http.console_campaigns", "register_campaign_routes"),
+    DeferredRoutes(("/v1/console/sequences", "/v1/console/calendar"), "nurture.http.console_campaigns",
+                   "register_email_routes"),
+    DeferredRoutes(("/v1/console/segments", "/v1/console/leads/search"), "nurture.http.console_segments",
+                   "register_segment_routes"),
+    DeferredRoutes(("/v1/console/config",), "nurture.http.console_config", "register_config_routes"),
+)
+lambda_handler = api_handler(ROUTES)

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import boto3
 
 from nurture import keys
-from nurture.adapters.lead_store import from_item
+from nurture.adapters.dynamo import from_item
 from nurture.domain.activity import expand
 from nurture.domain.text import email_key, normalize_email
 from nurture.local.functions import api_request

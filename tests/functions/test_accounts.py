@@ -251,7 +251,10 @@ def test_sales_merge_a_companys_domain_account_into_its_named_one_and_split_it_b
     assert post(f"/v1/accounts/{domain_account}/merge", {"into": named_account}) == {
         "status": 200, "merged": domain_account, "into": named_account, "moved": 1}
     assert {p["lead_id"] for p in account(named_account)["people"]} == {by_domain, named}
-    assert api_request("GET", f"/v1/accounts/{domain_account}")["statusCode"] == 404
+    # The merged account's page is the one it went into, saying so
+    went = account(domain_account)
+    assert went["account_id"] == named_account and went["merged_from"] == domain_account
+    assert {p["lead_id"] for p in went["people"]} == {by_domain, named}
     assert items_under(keys.account_id_pk(domain_account), keys.ACCOUNT_STATE_SK) == []  # listed no more
     # Its activity, a replay, and a newcomer at the merged domain: all in the account it went into
     person("tanaka@kobo.example.jp", None)
@@ -274,6 +277,7 @@ def test_sales_merge_a_companys_domain_account_into_its_named_one_and_split_it_b
     person("suzuki@kobo.example.jp", None)  # new activity after the split leaves it where it is
     pipeline.drain()
     assert sorted(members(domain_account)) == sorted([by_domain, newcomer]) and members(named_account) == [named]
+    assert "merged_from" not in account(domain_account)
     assert post(f"/v1/accounts/{domain_account}/split")["status"] == 409
 
 

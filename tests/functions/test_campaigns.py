@@ -15,7 +15,7 @@ from nurture import keys
 from nurture.adapters.audience_queue import AudienceQueue
 from nurture.adapters.audience_store import DynamoAudienceStore
 from nurture.adapters.campaign_store import DynamoCampaignStore
-from nurture.adapters.lead_store import to_item
+from nurture.adapters.dynamo import to_item
 from nurture.adapters.send_queue import SendQueue
 from nurture.config import load_config
 from nurture.domain.campaigns.lifecycle import cancel, schedule

@@ -13,7 +13,7 @@ import pytest
 from nurture import keys
 from nurture.adapters.config_store import ConfigStore
 from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
-from nurture.adapters.lead_store import to_item
+from nurture.adapters.dynamo import to_item
 from nurture.config.loader import read_config_files
 from nurture.domain.campaigns.calendar import build_calendar
 from nurture.domain.clock import utc_now

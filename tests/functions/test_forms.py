@@ -312,7 +312,7 @@ def test_hostile_bodies_get_a_4xx_never_a_5xx(case, content_type, body):
 def test_a_form_takes_only_a_visitors_most_recent_history_along_and_counts_the_rest():
     import boto3
 
-    from nurture.adapters.lead_store import to_item
+    from nurture.adapters.dynamo import to_item
     from tests.functions.helpers import TABLE_NAME
 
     vid = "long-history-01"

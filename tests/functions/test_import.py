@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from nurture.adapters.lead_store import DynamoLeadStore, to_item
+from nurture.adapters.dynamo import to_item
+from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.domain.importing import plan_import, run_import
 from nurture.domain.text import email_key
 from nurture.keys import SUPPRESSION_SK, suppression_pk

@@ -11,7 +11,7 @@ import pytest
 
 from nurture import keys
 from nurture.adapters.audience_store import DynamoAudienceStore
-from nurture.adapters.lead_store import to_item
+from nurture.adapters.dynamo import to_item
 from nurture.domain.audiences.evaluate import SegmentEvaluator
 from nurture.domain.audiences.scan import ScanTask, new_job_id, run_part
 from nurture.local.functions import invoke

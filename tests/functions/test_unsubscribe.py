@@ -74,7 +74,8 @@ def test_unsubscribing_stops_the_step_emails_and_costs_points():
 
 
 def test_an_unsubscribe_racing_another_write_of_the_lead_is_retried_not_lost(monkeypatch):
-    from nurture.adapters.lead_store import DynamoLeadStore, TransactionCancelled
+    from nurture.adapters.dynamo import TransactionCancelled
+    from nurture.adapters.lead_store import DynamoLeadStore
 
     lead_id, token = a_lead_and_token()
     call = DynamoLeadStore._call

@@ -72,7 +72,7 @@ def test_with_more_variants_the_best_must_beat_each_rival_at_the_stricter_level(
 
 
 def test_a_decision_survives_the_campaign_states_round_trip_through_dynamodb_types():
-    from nurture.adapters.lead_store import from_item, to_item
+    from nurture.adapters.dynamo import from_item, to_item
 
     decision = decide(TWO, [(1_000, 30), (1_000, 60)])
     state = CampaignState("nl", "sending", "2027-01-13T01:00:00.000000Z", 3, decide_at="2027-01-13T05:00:00.000000Z",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from nurture import keys
-from nurture.domain.accounts.merging import merge_accounts, split_account
+from nurture.domain.accounts.merging import merge_accounts, split_account, where_merged
 from nurture.domain.errors import AccountNotFound, MergeRefused
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
@@ -60,6 +60,11 @@ def test_a_chain_of_merges_splits_back_link_by_link():
     assert store.where()["x1"] == (Y, X) and store.dropped == [keys.account_id(X)]
     merge_accounts(keys.account_id(Y), keys.account_id(Z), store, NOW)
     assert store.where() == {"x1": (Z, X), "y1": (Z, Y), "z1": (Z, None)}
+
+    # X's page is Z's now
+    assert where_merged(keys.account_id(X), store) == keys.account_id(Z)
+    assert where_merged(keys.account_id(Y), store) == keys.account_id(Z)
+    assert where_merged(keys.account_id(Z), store) is None
 
     # X's people are in Z now: X cannot be split before Y is
     with pytest.raises(MergeRefused, match="split that one first"):

@@ -39,3 +39,20 @@ def test_no_function_imports_pydantic_a_yaml_parser_or_an_event_handler_on_a_col
     # with nurture.http.router: pydantic validates config files where they are checked (docs/decisions.md, 89 and 90).
     assert loaded_on_import(function, ("pydantic", "pydantic_core", "yaml",
                                        "aws_lambda_powertools.event_handler")) == []
+
+
+@pytest.mark.parametrize("function", ["forms", "tracking", "sales_api", "console"])
+def test_api_functions_read_their_events_without_powertools_event_classes(function: str):
+    # Importing one of them imports them all (decision 107): the routes read an ApiRequest.
+    assert loaded_on_import(function, ("aws_lambda_powertools.utilities.data_classes",)) == []
+
+
+@pytest.mark.parametrize("function", ["forms", "tracking"])
+def test_capture_functions_load_no_campaign_audience_or_purchase_code(function: str):
+    assert loaded_on_import(function, ("nurture.adapters.campaign_store", "nurture.domain.campaigns.lifecycle",
+                                       "nurture.domain.audiences.scan", "nurture.domain.customers.purchases")) == []
+
+
+def test_the_console_loads_a_page_s_routes_at_its_first_request():
+    assert loaded_on_import("console", ("nurture.http.console_campaigns", "nurture.http.console_segments",
+                                        "nurture.http.console_config", "nurture.http.console_home", "jinja2")) == []

@@ -144,6 +144,7 @@ def test_a_campaign_or_sequence_of_an_unknown_subscription_type_is_refused_with_
     (tmp_path / "forms.yaml").write_text(forms.replace("    kind: contact\n", started, 1), encoding="utf-8")
     sequences = (tmp_path / "sequences.yaml").read_text(encoding="utf-8")
     typed = sequences.replace("  - id: hot_followup", "  - type: webinars\n    id: hot_followup")
+    hot_followup = [sequence.id for sequence in load_config(CONFIG_DIR).sequences.sequences].index("hot_followup")
     (tmp_path / "sequences.yaml").write_text(typed, encoding="utf-8")
     with pytest.raises(ConfigInvalid) as raised:
         load_config(tmp_path)
@@ -152,7 +153,7 @@ def test_a_campaign_or_sequence_of_an_unknown_subscription_type_is_refused_with_
         "subscriptions.yaml (it has: newsletter, seminar, product_news, step_emails)",
         f"{tmp_path}/forms.yaml: forms.contact.subscriptions.webinar: no subscription type 'webinar' in "
         "subscriptions.yaml (it has: newsletter, seminar, product_news, step_emails)",
-        f"{tmp_path}/sequences.yaml: sequences[1] (hot_followup).type: no subscription type 'webinars' in "
+        f"{tmp_path}/sequences.yaml: sequences[{hot_followup}] (hot_followup).type: no subscription type 'webinars' in "
         "subscriptions.yaml (it has: newsletter, seminar, product_news, step_emails)"]
 
 

@@ -13,7 +13,8 @@ from nurture.domain.errors import FieldProblem, ValidationFailed
 from nurture.http.app import router
 from nurture.http.openapi import document
 from nurture.http.problems import documented
-from nurture.http.router import Cors, Input, Parameters, Response, Router, api_event
+from nurture.http.requests import read_request
+from nurture.http.router import Cors, DeferredRoutes, Input, Parameters, Response, Router
 from nurture.local.events import http_api_event
 
 ORIGIN = "https://www.example.jp"
@@ -60,7 +61,7 @@ def answer(method: str, path: str, *, query: str = "", body: Any = None, headers
                                     headers={"content-type": "application/json", **(headers or {})})
     app = router([library])
     app.cors = Cors((ORIGIN,))
-    return app.resolve(api_event(shown))
+    return app.resolve(read_request(shown))
 
 
 def problem(response: dict[str, Any]) -> dict[str, Any]:
@@ -204,3 +205,33 @@ def test_an_answer_to_an_origin_not_allowed_says_it_varies_by_origin_and_allows_
     got = answer("GET", "/v1/shelves/kids", headers={"Origin": "https://evil.example"})
 
     assert got["headers"]["Vary"] == "Origin" and "Access-Control-Allow-Origin" not in got["headers"]
+
+
+def test_a_deferred_route_set_is_registered_at_the_first_request_under_its_prefixes_only():
+    app = router([DeferredRoutes(("/v1/shelves",), __name__, "library")])
+
+    elsewhere = app.resolve(read_request(http_api_event("GET", "/v1/cover")))
+    assert elsewhere["statusCode"] == 404 and app.routes == []
+
+    got = app.resolve(read_request(http_api_event("GET", "/v1/shelves/kids")))
+    assert got["statusCode"] == 200 and json.loads(got["body"])["shelf"] == "kids"
+    assert len(app.routes) == 3  # the whole set, /v1/cover with it
+
+
+def test_the_openapi_document_includes_deferred_routes():
+    spec = document(router([DeferredRoutes(("/v1/shelves",), __name__, "library")]), "T", "1", "d")
+
+    assert "/v1/shelves/{shelf_id}" in spec["paths"]
+
+
+def test_every_console_route_lies_under_the_prefixes_its_set_is_deferred_by():
+    from functions.console.handler import ROUTES
+
+    for route_set in ROUTES:
+        if isinstance(route_set, DeferredRoutes):
+            app = Router()
+            app.defer(route_set)
+            app.load_deferred()
+            assert app.routes, route_set
+            # A route outside its set's prefixes would answer 404 until another request loaded the set.
+            assert all(route_set.serves(route.path.split("<")[0].rstrip("/")) for route in app.routes), route_set

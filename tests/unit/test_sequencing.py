@@ -5,6 +5,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from nurture.config import load_config
 from nurture.domain.clock import iso, parse_iso
 from nurture.domain.sequencing import (
@@ -86,6 +88,45 @@ def test_a_customer_who_bought_the_licence_moves_to_the_cross_sell_sequence_what
     assert update_enrollment(state, bought, stay, MONDAY).sequence == "cross_sell"  # buying is no rank change
     # A customer sequence goes on after sales' "won": its stop rules leave out converted
     assert update_enrollment(moved, replace(bought, stage="won"), CONFIG, MONDAY).stopped is None
+
+
+@pytest.mark.parametrize(("segment", "sequence", "first_template"), [
+    ("first_time", "onboarding", "customer_welcome"), ("loyal", "loyal_thanks", "customer_thanks"),
+    ("trendy", "loyal_thanks", "customer_thanks"), ("lapsed_loyal", "win_back", "customer_win_back"),
+    ("lapsed_first_time", "win_back", "customer_win_back"), ("steady", "warm_nurture", "know_how")])
+def test_the_shipped_customer_sequences_follow_the_customers_cpm_segment(segment, sequence, first_template):
+    customer = replace(WARM, products=frozenset({"研修"}), customer_segment=segment)
+
+    state = update_enrollment(update_enrollment(None, WARM, CONFIG, MONDAY), customer, CONFIG, MONDAY)
+
+    assert state is not None and state.sequence == sequence and current_step(state, CONFIG).template == first_template
+
+
+def test_a_first_time_customer_of_the_licence_is_offered_the_training_before_the_onboarding_emails():
+    bought = replace(WARM, products=frozenset({"在庫分析ライセンス"}), customer_segment="first_time")
+    state = update_enrollment(None, bought, CONFIG, MONDAY)
+    assert state is not None and state.sequence == "cross_sell"
+
+    after = advance(state, CONFIG, bought, MONDAY)  # the training email went out: on to the onboarding at once
+
+    assert after.sequence == "onboarding" and current_step(after, CONFIG).template == "customer_welcome"
+    assert after.next_send_at is not None and "cross_sell_training" in after.sent_templates
+    # Done with both, the customer goes on with its rank's sequence; nothing it had is sent again
+    for _ in range(2):
+        after = advance(after, CONFIG, bought, MONDAY)
+    assert after.sequence == "warm_nurture" and update_enrollment(after, bought, CONFIG, MONDAY) == after
+
+
+@pytest.mark.parametrize("stage", ["nurturing", "won"])
+def test_a_lapsed_customer_silent_for_months_is_won_back_rather_than_re_engaged(stage):
+    lapsed = replace(WARM, stage="nurturing", customer_segment="lapsed_steady", dormant_days=200.0)
+    silent_lead = update_enrollment(None, replace(lapsed, customer_segment=None), CONFIG, MONDAY)
+    assert silent_lead is not None and silent_lead.sequence == "reengagement"  # the same silence, no purchases
+    lapsed = replace(lapsed, stage=stage)
+
+    state = update_enrollment(None, lapsed, CONFIG, MONDAY)
+
+    assert state is not None and state.sequence == "win_back" and state.stopped is None
 
 
 def test_stop_rules_end_the_sequence():

@@ -141,6 +141,8 @@ ACCOUNT_OWNER_SK = "OWNER"
 # The scorer's record of the account: its patterns' marks and firings, and its standing as of its people's last
 # activity (in the by_rank index, under account_rank_pk, for listing accounts by rank).
 ACCOUNT_STATE_SK = "STATE"
+# What a segment on a lead's company reads of the account's state: its standing.
+ACCOUNT_STANDING_READ = ("PK", "rank", "people", "buying_group", "fired")
 # Sales merged the account into another (`into`: its key; `from`: this one's): its people moved there, and a lead
 # whose company names this one joins that one.
 ACCOUNT_MERGED_SK = "MERGED"

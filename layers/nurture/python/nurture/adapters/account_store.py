@@ -8,7 +8,7 @@ import itertools
 from typing import Any
 
 from nurture import keys
-from nurture.adapters.lead_store import (
+from nurture.adapters.dynamo import (
     BY_RANK,
     ConditionFailed,
     DynamoTable,

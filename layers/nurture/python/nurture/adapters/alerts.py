@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 
 from nurture import keys
 from nurture.adapters.aws import client
-from nurture.adapters.lead_store import ConditionFailed, DynamoTable, to_item
+from nurture.adapters.dynamo import ConditionFailed, DynamoTable, to_item
 from nurture.adapters.mailer import SesMailer
 from nurture.domain.clock import expiry, iso, parse_iso, utc_now
 from nurture.domain.errors import SendDeferred, SendRejected

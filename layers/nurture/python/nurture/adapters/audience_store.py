@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from nurture import keys
-from nurture.adapters.lead_store import ConditionFailed, DynamoTable, from_item, item_key, to_item
+from nurture.adapters.dynamo import ConditionFailed, DynamoTable, from_item, item_key, to_item
 from nurture.domain.audiences.evaluate import PROFILE_ATTRIBUTES
 from nurture.domain.audiences.scan import JobProgress, Page, PartState, ScanTask, job_progress
 from nurture.domain.clock import iso

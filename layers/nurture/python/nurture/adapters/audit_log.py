@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from nurture import keys
-from nurture.adapters.lead_store import DynamoTable, from_item, to_item
+from nurture.adapters.dynamo import DynamoTable, from_item, to_item
 from nurture.domain.console.audit import Change
 
 

@@ -43,8 +43,12 @@ def inject_faults(injector: FaultInjector | None) -> None:
 
 
 def reset_clients() -> None:
-    """Forget cached clients (tests and the local runtime change endpoints between runs)."""
+    """Forget cached clients, and Powertools' parameter providers with theirs (tests and the local runtime
+    change endpoints between runs: a provider kept would still read the keyring from a stopped emulator)."""
+    from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+
     client.cache_clear()
+    DEFAULT_PROVIDERS.clear()
 
 
 def no_such_object(error: ClientError) -> bool:

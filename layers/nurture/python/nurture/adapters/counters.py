@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nurture import keys
-from nurture.adapters.lead_store import Update, item_key
+from nurture.adapters.dynamo import Update, item_key
 
 
 def _add_one(table: str, pk: str, sk: str, counter: str, labels: dict[str, str]) -> dict[str, Any]:

@@ -6,14 +6,7 @@ from typing import Any
 
 from nurture import keys
 from nurture.adapters.audit_log import recorded
-from nurture.adapters.lead_store import (
-    ConditionFailed,
-    DynamoTable,
-    TransactionCancelled,
-    from_item,
-    item_key,
-    to_item,
-)
+from nurture.adapters.dynamo import ConditionFailed, DynamoTable, TransactionCancelled, from_item, item_key, to_item
 from nurture.domain.console.audit import Change
 from nurture.domain.deliverability import DayCounts, Verdict
 from nurture.domain.errors import StoreUnavailable

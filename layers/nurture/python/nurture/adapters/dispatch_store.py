@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nurture import keys
 from nurture.adapters.deliverability_store import PauseReader
-from nurture.adapters.lead_store import ConditionFailed, item_key
+from nurture.adapters.dynamo import ConditionFailed, item_key
 from nurture.domain.dispatch import DueLead
 from nurture.jsonable import plain
 

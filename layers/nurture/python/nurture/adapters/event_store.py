@@ -8,7 +8,7 @@ import contextlib
 from typing import Any
 
 from nurture import keys
-from nurture.adapters.lead_store import ConditionFailed, DynamoTable, TransactionCancelled, from_item, item_key, to_item
+from nurture.adapters.dynamo import ConditionFailed, DynamoTable, TransactionCancelled, from_item, item_key, to_item
 from nurture.domain.activity import Activity
 from nurture.domain.errors import LeadGone, StoreUnavailable
 from nurture.domain.events.reminders import DueReminder

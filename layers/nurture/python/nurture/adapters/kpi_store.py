@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nurture import keys
-from nurture.adapters.lead_store import DynamoTable, Update, from_item, item_key
+from nurture.adapters.dynamo import DynamoTable, Update, from_item, item_key
 from nurture.domain.kpis import KPIS, DayKpis
 
 

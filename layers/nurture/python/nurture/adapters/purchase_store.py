@@ -8,14 +8,7 @@ from datetime import date
 from typing import Any
 
 from nurture import keys
-from nurture.adapters.lead_store import (
-    ConditionFailed,
-    DynamoTable,
-    TransactionCancelled,
-    Update,
-    item_key,
-    projected,
-)
+from nurture.adapters.dynamo import ConditionFailed, DynamoTable, TransactionCancelled, Update, item_key, projected
 from nurture.domain.activity import Activity
 from nurture.domain.customers.purchases import Purchase, Source
 from nurture.domain.customers.review import Bought, DueReview, Standing

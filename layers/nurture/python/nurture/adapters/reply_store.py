@@ -9,7 +9,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from nurture import keys
 from nurture.adapters.aws import client, no_such_object
-from nurture.adapters.lead_store import DynamoLeadStore, from_item
+from nurture.adapters.dynamo import from_item
+from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.domain.errors import StoreUnavailable
 from nurture.domain.replies.reading import MAX_MESSAGE_BYTES
 from nurture.domain.replies.receiving import Answered, SentEmail

@@ -7,8 +7,7 @@ from typing import Any
 
 from nurture import keys
 from nurture.adapters.account_store import DynamoAccountStore
-from nurture.adapters.kpi_store import DynamoKpis
-from nurture.adapters.lead_store import (
+from nurture.adapters.dynamo import (
     ConditionFailed,
     TransactionCancelled,
     Update,
@@ -17,8 +16,9 @@ from nurture.adapters.lead_store import (
     item_key,
     score_version_condition,
     to_item,
-    verdict_deadline,
 )
+from nurture.adapters.kpi_store import DynamoKpis
+from nurture.adapters.lead_store import verdict_deadline
 from nurture.domain.activity import expand
 from nurture.domain.bots import CLICK_BURST
 from nurture.domain.clock import expiry, parse_iso

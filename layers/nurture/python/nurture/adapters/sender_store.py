@@ -9,8 +9,7 @@ from typing import Any
 from nurture import keys
 from nurture.adapters.counters import day_count, step_count
 from nurture.adapters.deliverability_store import PauseReader
-from nurture.adapters.event_store import DynamoRegistrations
-from nurture.adapters.lead_store import (
+from nurture.adapters.dynamo import (
     ConditionFailed,
     TransactionCancelled,
     Update,
@@ -18,6 +17,7 @@ from nurture.adapters.lead_store import (
     score_version_condition,
     to_item,
 )
+from nurture.adapters.event_store import DynamoRegistrations
 from nurture.domain.campaigns.lifecycle import CampaignMessage
 from nurture.domain.clock import iso, parse_iso
 from nurture.domain.deliverability import day_of

@@ -6,7 +6,7 @@ from typing import Any
 
 from nurture import keys
 from nurture.adapters.counters import day_count, step_count
-from nurture.adapters.lead_store import DynamoTable, TransactionCancelled, Update, item_key, to_item
+from nurture.adapters.dynamo import DynamoTable, TransactionCancelled, Update, item_key, to_item
 from nurture.domain.clock import expiry, iso
 from nurture.domain.deliverability import day_of
 from nurture.domain.errors import StoreUnavailable, WriteConflict

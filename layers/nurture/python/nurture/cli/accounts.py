@@ -35,7 +35,7 @@ def run_account_command(args: argparse.Namespace, target_of: Any) -> int:
     from nurture import keys
     from nurture.adapters.account_store import DynamoAccountStore
     from nurture.config import load_config
-    from nurture.domain.accounts.standing import shown_account
+    from nurture.domain.accounts.merging import account_shown
     from nurture.domain.clock import utc_now
     from nurture.domain.errors import StoreUnavailable
     from nurture.domain.text import InvalidEmail, email_key, normalize_email
@@ -49,25 +49,23 @@ def run_account_command(args: argparse.Namespace, target_of: Any) -> int:
         return _list(store, args, target.description)
     if args.accounts_command in ("merge", "split"):
         return _merge_or_split(store, args, target.description)
+    rules, now = load_config(args.config_dir).scoring, utc_now()
     try:
         named = store.find_lead_id(email_key(normalize_email(args.who))) if "@" in args.who else args.who
-        found = store.account(named) if named else None  # an account's id, unless it is a lead's
-        account_id = named
-        if found is None and named:
+        view = account_shown(named, store, rules, now) if named else None  # an account's id, unless it is a lead's
+        if view is None and named:
             profile = store.profile(named, "account") or {}
             account_id = keys.account_id(str(profile["account"])) if profile.get("account") else None
-            found = store.account(account_id) if account_id else None
+            view = account_shown(account_id, store, rules, now) if account_id else None
     except InvalidEmail:
         print(f"'{args.who}' is not an email address", file=sys.stderr)
         return 2
     except StoreUnavailable as error:
         print(f"{target.description}: {error}", file=sys.stderr)
         return 2
-    if found is None or account_id is None:
+    if view is None:
         print("no such account (nor a lead that belongs to one)", file=sys.stderr)
         return 1
-    view = shown_account(account_id, found[1], found[0], store.fired_patterns(account_id),
-                         load_config(args.config_dir).scoring, utc_now())
     if args.json:
         print(json.dumps(view, ensure_ascii=False, indent=2, default=json_default))
         return 0

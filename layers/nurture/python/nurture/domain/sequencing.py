@@ -111,11 +111,15 @@ def first_touch_source(profile: dict[str, Any]) -> str | None:
     return ((profile.get("first_touch") or {}).get("utm") or {}).get("utm_source")
 
 
-def sequence_for(facts: LeadFacts, config: SequencesConfig) -> Sequence | None:
-    """Dormant leads go to the re-engagement sequence; the others to the first sequence they match."""
-    candidates = sorted(config.sequences, key=lambda s: s.enroll.dormant_days is None)
+def sequence_for(facts: LeadFacts, config: SequencesConfig, had: frozenset[str] = frozenset()) -> Sequence | None:
+    """Customers go to the first customer sequence they match that has an email they have not `had` (a lapsed
+    customer is silent too: win-back, not re-engagement, is theirs); dormant leads to the re-engagement
+    sequence; the others to the first sequence they match."""
+    candidates = sorted(config.sequences, key=lambda s: (not s.enroll.for_customers, s.enroll.dormant_days is None))
     for sequence in candidates:
         rule = sequence.enroll
+        if rule.for_customers and {step.template for step in sequence.steps} <= had:
+            continue
         if rule.dormant_days is not None and facts.dormant_days < rule.dormant_days:
             continue
         if rule.rank is not None and facts.rank not in rule.rank:
@@ -165,7 +169,7 @@ def update_enrollment(state: SequenceState | None, facts: LeadFacts, config: Seq
     """Enroll, switch on a rank change, or stop: what the lead's sequence state becomes now."""
     if facts.unconfirmed:
         return state
-    target = sequence_for(facts, config)
+    target = sequence_for(facts, config, frozenset(state.sent_templates) if state else frozenset())
     if state is not None and state.stopped is None:
         current = config.sequence(state.sequence)
         if current is not None:
@@ -202,7 +206,7 @@ def advance(state: SequenceState, config: SequencesConfig, facts: LeadFacts, sen
     sent = note_sent(replace(state, step=state.step + 1, step_started_at=iso(sent_at), next_send_at=None,
                              opened_previous=False, clicked_previous=False, last_message_id=message_id),
                      sequence.steps[state.step].template, sent_at)
-    return _schedule_next(sent, sequence, facts, config)
+    return _next_for_customers(_schedule_next(sent, sequence, facts, config), sequence, facts, config, sent_at)
 
 
 def note_sent(state: SequenceState, template: str, sent_at: datetime) -> SequenceState:
@@ -232,8 +236,19 @@ def note_engagement(state: SequenceState, events: list[dict[str, Any]]) -> Seque
 def skip(state: SequenceState, config: SequencesConfig, facts: LeadFacts, at: datetime) -> SequenceState:
     """The due step's condition does not hold: move on without sending (what the lead did with the
     previous email still counts for the step after)."""
-    return _schedule_next(replace(state, step=state.step + 1, step_started_at=iso(at), next_send_at=None),
-                          _sequence_of(state, config), facts, config)
+    sequence = _sequence_of(state, config)
+    return _next_for_customers(_schedule_next(replace(state, step=state.step + 1, step_started_at=iso(at),
+                                                      next_send_at=None), sequence, facts, config),
+                               sequence, facts, config, at)
+
+
+def _next_for_customers(state: SequenceState, sequence: Sequence, facts: LeadFacts, config: SequencesConfig,
+                        now: datetime) -> SequenceState:
+    """A customer who has had every email of a customer sequence goes on at once to the next one they match
+    (the cross-sell of what they bought, then their segment's), or to their rank's."""
+    if state.stopped != "completed" or not sequence.enroll.for_customers:
+        return state
+    return update_enrollment(state, facts, config, now) or state
 
 
 def step_applies(step: Step, state: SequenceState) -> bool:

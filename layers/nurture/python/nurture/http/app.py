@@ -16,15 +16,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from nurture.config.models import CorsSettings
 from nurture.domain.errors import InputError, MalformedBody, StoreUnavailable
 from nurture.http.problems import input_problem, problem
-from nurture.http.router import Cors, MethodNotAllowed, Response, RouteNotFound, Router, api_event, proxy_answer
+from nurture.http.requests import read_request
+from nurture.http.router import Cors, DeferredRoutes, MethodNotAllowed, Response, RouteNotFound, Router, proxy_answer
 from nurture.observability import logger, metrics, traced
 from nurture.settings import active_config, marketer_config, pin_config
 
 RouteSet = Callable[[Router], None]
 
 
-def router(route_sets: Sequence[RouteSet], cors: CorsSettings | None = None) -> Router:
-    """The routes of `route_sets`, with every domain error mapped to its answer."""
+def router(route_sets: Sequence[RouteSet | DeferredRoutes], cors: CorsSettings | None = None) -> Router:
+    """The routes of `route_sets` (a deferred set's when a request first needs it), with every domain error
+    mapped to its answer."""
     app = Router(Cors(tuple(cors.allow_origins)) if cors and cors.allow_origins else None)
 
     @app.exception_handler(InputError)
@@ -33,49 +35,52 @@ def router(route_sets: Sequence[RouteSet], cors: CorsSettings | None = None) -> 
         # and an unknown field's name is the caller's.
         logger.info("rejected request", extra={"problem": error.slug, "fields": sorted(
             {p.field.split(".")[0] for p in error.problems if p.code != "unknown"})})
-        return input_problem(error, app.current_event.path)
+        return input_problem(error, app.current_request.path)
 
     @app.exception_handler(UnicodeDecodeError)
     def _undecodable(_: UnicodeDecodeError) -> Response:
-        return input_problem(MalformedBody("The body is not valid UTF-8."), app.current_event.path)
+        return input_problem(MalformedBody("The body is not valid UTF-8."), app.current_request.path)
 
     @app.exception_handler(StoreUnavailable)
     def _unavailable(error: StoreUnavailable) -> Response:
         logger.warning("store unavailable", extra={"reason": str(error)})
         return problem(503, "unavailable", "Temporarily unavailable", "Please retry shortly.",
-                       app.current_event.path, headers={"Retry-After": "2"})
+                       app.current_request.path, headers={"Retry-After": "2"})
 
     @app.exception_handler(RouteNotFound)
     def _not_found(_: RouteNotFound) -> Response:
-        return problem(404, "not-found", "Not found", "No such route.", app.current_event.path)
+        return problem(404, "not-found", "Not found", "No such route.", app.current_request.path)
 
     @app.exception_handler(MethodNotAllowed)
     def _not_allowed(error: MethodNotAllowed) -> Response:
         return problem(405, "method-not-allowed", "Method not allowed", f"This route answers {error}.",
-                       app.current_event.path, headers={"Allow": str(error)})
+                       app.current_request.path, headers={"Allow": str(error)})
 
-    for register in route_sets:
-        register(app)
+    for route_set in route_sets:
+        if isinstance(route_set, DeferredRoutes):
+            app.defer(route_set)
+        else:
+            route_set(app)
     return app
 
 
 class HttpApi:
-    def __init__(self, route_sets: Sequence[RouteSet], cors: CorsSettings):
+    def __init__(self, route_sets: Sequence[RouteSet | DeferredRoutes], cors: CorsSettings):
         self.router = router(route_sets, cors)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        proxy_event = api_event(event)
-        if proxy_event is None:
+        request = read_request(event)
+        if request is None:
             logger.warning("not an API Gateway proxy event", extra={"keys": sorted(event)[:20]})
             response = problem(400, "unsupported-event", "Unsupported event", "This function serves API Gateway only.")
             return proxy_answer(response, {}, http_api=False)
-        return self.router.resolve(proxy_event)
+        return self.router.resolve(request)
 
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
-def api_handler(route_sets: Sequence[RouteSet]) -> Handler:
+def api_handler(route_sets: Sequence[RouteSet | DeferredRoutes]) -> Handler:
     """An API function's `lambda_handler`: its routes on one router per config version (CORS comes from the
     config), with the decorators every function has, in the same order."""
 

@@ -14,13 +14,13 @@ import msgspec
 from nurture.config.campaigns import Campaign
 from nurture.domain.campaigns.lifecycle import CampaignRefused, CampaignState, cancel, schedule
 from nurture.domain.campaigns.overview import campaign_rows
-from nurture.domain.campaigns.preview import CampaignTestMessage, seed_address
 from nurture.domain.clock import utc_now
 from nurture.domain.console.access import require
 from nurture.domain.console.audit import Action, Change
 from nurture.domain.errors import CampaignNotFound, ChangeRefused, FieldProblem, ValidationFailed
 from nurture.http.console_routes import CONSOLE, SIGNED_IN, answer, signed_in
 from nurture.http.problems import documented, problem_doc
+from nurture.http.requests import ApiRequest
 from nurture.http.router import Input, Parameters, Response, Router
 from nurture.http.services import audience_store, audit_log, campaign_store, send_queue
 from nurture.settings import active_config, marketer_config
@@ -55,7 +55,7 @@ def register_campaign_routes(app: Router) -> None:
     @app.get("/v1/console/campaigns", summary="Every campaign of the active config, when it goes out, its state",
              **CONSOLE, responses={200: documented("The campaigns", "application/json"), **SIGNED_IN})
     def campaigns() -> Response:
-        require(signed_in(app.current_event), "campaigns:read")
+        require(signed_in(app.current_request), "campaigns:read")
         config = marketer_config()
         states = campaign_store().states(list(config.campaigns.campaigns))  # one read for them all
         return answer(200, {"campaigns": campaign_rows(config, states.get, audience_store().scan_done)})
@@ -64,7 +64,7 @@ def register_campaign_routes(app: Router) -> None:
              parameters=CampaignRef, **CONSOLE,
              responses={200: documented("The campaign", "application/json"), **NOT_FOUND, **SIGNED_IN})
     def campaign(campaign_id: str) -> Response:
-        require(signed_in(app.current_event), "campaigns:read")
+        require(signed_in(app.current_request), "campaigns:read")
         seeds = _campaign(campaign_id).seeds
         (row,) = [row for row in campaign_rows(marketer_config(), campaign_store().state, audience_store().scan_done)
                   if row["id"] == campaign_id]
@@ -76,9 +76,9 @@ def register_campaign_routes(app: Router) -> None:
              "language and A/B variant's subject and text", parameters=CampaignRef, **CONSOLE,
              responses={200: documented("The previews", "application/json"), **NOT_FOUND, **SIGNED_IN})
     def preview(campaign_id: str) -> Response:
-        from nurture.domain.campaigns.preview import previews  # the template engine: loaded for this route only
+        from nurture.domain.campaigns.preview import previews  # the template engine: for this route and the test's
 
-        require(signed_in(app.current_event), "campaigns:read")
+        require(signed_in(app.current_request), "campaigns:read")
         return answer(200, {"previews": previews(marketer_config(), _campaign(campaign_id))})
 
     @app.post("/v1/console/campaigns/<campaign_id>/test", summary="Send the campaign's test to one of its seed "
@@ -86,7 +86,9 @@ def register_campaign_routes(app: Router) -> None:
               **CONSOLE, responses={202: documented("Queued for the sender", "application/json"), **NOT_FOUND,
                                     422: problem_doc("Not one of the campaign's seeds"), **SIGNED_IN})
     def send_test(campaign_id: str, body: TestBody) -> Response:
-        user = signed_in(app.current_event)
+        from nurture.domain.campaigns.preview import CampaignTestMessage, seed_address
+
+        user = signed_in(app.current_request)
         require(user, "campaigns:write")
         campaign, active, now = _campaign(campaign_id), active_config(), utc_now()
         try:
@@ -110,13 +112,13 @@ def register_campaign_routes(app: Router) -> None:
         def scheduled(current: CampaignState | None, by: str, now: datetime) -> CampaignState:
             return schedule(active.config, campaign_id, current, active.version, by, now)
 
-        return _change(app.current_event, campaign_id, "campaign.schedule", scheduled, lambda state: {
+        return _change(app.current_request, campaign_id, "campaign.schedule", scheduled, lambda state: {
             "sends_from": state.sends_from, "config_version": active.version})
 
     @app.post("/v1/console/campaigns/<campaign_id>/cancel", summary="Stop a scheduled or sending campaign",
               parameters=CampaignRef, **CONSOLE, responses=changed)
     def cancel_campaign(campaign_id: str) -> Response:
-        return _change(app.current_event, campaign_id, "campaign.cancel",
+        return _change(app.current_request, campaign_id, "campaign.cancel",
                        lambda current, _, now: cancel(current, campaign_id, now), lambda _: {})
 
 
@@ -127,7 +129,7 @@ def register_email_routes(app: Router) -> None:
     def sequences() -> Response:
         from nurture.domain.console.emails import counted_steps, sequence_diagrams  # the report's rates: this route's
 
-        require(signed_in(app.current_event), "campaigns:read")
+        require(signed_in(app.current_request), "campaigns:read")
         config = marketer_config().sequences
         totals = campaign_store().step_totals(counted_steps(config))
         return answer(200, {"sequences": sequence_diagrams(config, totals)})
@@ -140,18 +142,18 @@ def register_email_routes(app: Router) -> None:
     def calendar(year: int | None) -> Response:
         from nurture.domain.campaigns.calendar import build_calendar  # the sequencing rules run forward: this route's
 
-        require(signed_in(app.current_event), "campaigns:read")
+        require(signed_in(app.current_request), "campaigns:read")
         config = marketer_config()
         zone = ZoneInfo(config.sequences.send_window.timezone)
         chosen = year or utc_now().astimezone(zone).year
         return answer(200, build_calendar(chosen, config.sequences, config.segments, config.campaigns, zone))
 
 
-def _change(event: object, campaign_id: str, action: Action,
+def _change(request: ApiRequest, campaign_id: str, action: Action,
             next_state: Callable[[CampaignState | None, str, datetime], CampaignState],
             detail: Callable[[CampaignState], dict[str, str | int]]) -> Response:
     """A campaign's state changed by a signed-in marketer, if it is still as read, with the record of it."""
-    user = signed_in(event)
+    user = signed_in(request)
     require(user, "campaigns:write")
     _campaign(campaign_id)
     store, now = campaign_store(), utc_now()

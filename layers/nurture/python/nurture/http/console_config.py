@@ -28,6 +28,7 @@ from nurture.domain.errors import (
 )
 from nurture.http.console_routes import CONSOLE, SIGNED_IN, answer, signed_in
 from nurture.http.problems import documented, problem_doc
+from nurture.http.requests import ApiRequest
 from nurture.http.router import Input, Parameters, Response, Router
 from nurture.http.services import audit_log, campaign_store
 from nurture.settings import runtime_settings
@@ -105,10 +106,10 @@ def _as_seen(version: int, expected_version: int) -> None:
         raise ChangeRefused(f"The active version is now {version}, not {expected_version}: look again.")
 
 
-def _admin_change(event: object, expected_version: int) -> tuple[ConsoleUser, ConfigStore, Pointer]:
+def _admin_change(request: ApiRequest, expected_version: int) -> tuple[ConsoleUser, ConfigStore, Pointer]:
     """Who changes the active version (an admin), the store, and the pointer as read: only if the version is
     still the one their page showed (a stale page never overwrites a newer version)."""
-    user = signed_in(event)
+    user = signed_in(request)
     require(user, "config:write")
     store = _store()
     seen = store.pointer()
@@ -125,7 +126,7 @@ def register_config_routes(app: Router) -> None:
     @app.get("/v1/console/config", summary="The active config version, who made it so, and the latest versions",
              **CONSOLE, responses={200: documented("The versions", "application/json"), **SIGNED_IN})
     def versions() -> Response:
-        require(signed_in(app.current_event), "config:read")
+        require(signed_in(app.current_request), "config:read")
         pointer = _store().pointer()
         numbers = _store().numbers()[::-1][:VERSIONS_SHOWN]  # newest first
         shown = [_summary(_version(number)) for number in numbers]
@@ -143,7 +144,7 @@ def register_config_routes(app: Router) -> None:
              responses={200: documented("The diff", "application/json"), 404: problem_doc("No such version"),
                         **SIGNED_IN})
     def diff(number: int) -> Response:
-        require(signed_in(app.current_event), "config:read")
+        require(signed_in(app.current_request), "config:read")
         version = _version(number)
         before = _version(version.previous) if number != DEPLOYED_VERSION else version
         return answer(200, {"number": number, "against": before.number, "diff": "".join(unified_diff(
@@ -152,7 +153,7 @@ def register_config_routes(app: Router) -> None:
     @app.get("/v1/console/config/files", summary="The active version's files, to edit on the page",
              **CONSOLE, responses={200: documented("The files", "application/json"), **SIGNED_IN})
     def files() -> Response:
-        require(signed_in(app.current_event), "config:read")
+        require(signed_in(app.current_request), "config:read")
         seen = _store().pointer().version
         return answer(200, {"version": seen, "files": _version(seen).files})
 
@@ -162,7 +163,7 @@ def register_config_routes(app: Router) -> None:
                          409: problem_doc("The active version is not the one the page read"),
                          422: problem_doc("Not config files"), **SIGNED_IN})
     def check(body: ProposedChange) -> Response:
-        require(signed_in(app.current_event), "config:read")
+        require(signed_in(app.current_request), "config:read")
         seen = _store().pointer().version
         _as_seen(seen, body.expected_version)
         checked = _checked(body.files, seen)
@@ -178,7 +179,7 @@ def register_config_routes(app: Router) -> None:
         from nurture.config.compiled import CompileFailed, compiled_json
         from nurture.config.versions import digest
 
-        user, store, seen = _admin_change(app.current_event, body.expected_version)
+        user, store, seen = _admin_change(app.current_request, body.expected_version)
         now = utc_now()
         checked = _checked(body.files, seen.version)
         if checked.config is None:
@@ -206,7 +207,7 @@ def register_config_routes(app: Router) -> None:
                          409: problem_doc("The active version is not the one the page showed, or is the deploy's"),
                          **SIGNED_IN})
     def rollback(body: RollbackBody) -> Response:
-        user, store, seen = _admin_change(app.current_event, body.expected_version)
+        user, store, seen = _admin_change(app.current_request, body.expected_version)
         now = utc_now()
         if seen.version == DEPLOYED_VERSION:
             raise ChangeRefused("The active version is 1, shipped by the deploy: there is nothing before it.")

@@ -26,7 +26,7 @@ def register_home_routes(app: Router) -> None:
              "sending and the deliverability guard, and the latest changes made in the console", **CONSOLE,
              responses={200: documented("The home page's figures", "application/json"), **SIGNED_IN})
     def home() -> Response:
-        require(signed_in(app.current_event), "home:read")
+        require(signed_in(app.current_request), "home:read")
         now, guard = utc_now(), deliverability_store()
         settings = marketer_config().sequences.deliverability
         days = guard.recent_days()
@@ -42,7 +42,7 @@ def register_home_routes(app: Router) -> None:
     @app.post("/v1/console/sending/resume", summary="Lift the deliverability guard's pause (admins)", **CONSOLE,
               responses={200: documented("Whether there was a pause to lift", "application/json"), **SIGNED_IN})
     def resume() -> Response:
-        user = signed_in(app.current_event)
+        user = signed_in(app.current_request)
         require(user, "sending:resume")
         resumed = deliverability_store().resume(Change(user.recorded_as, "sending.resume", "", utc_now()))
         return answer(200, {"resumed": resumed})

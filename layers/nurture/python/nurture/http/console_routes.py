@@ -6,9 +6,8 @@ import json
 from typing import Annotated, Literal
 
 import msgspec
-from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import APIGatewayProxyEventV2
 
-from nurture.adapters.lead_store import InvalidCursor
+from nurture.adapters.dynamo import InvalidCursor
 from nurture.config.sales import OWNER_ID
 from nurture.domain.clock import utc_now
 from nurture.domain.console.access import RIGHTS, ConsoleUser, console_user, require, visible_owner
@@ -20,6 +19,7 @@ from nurture.domain.sales.owners import Reassignment, reassign
 from nurture.domain.text import InvalidEmail, email_key, normalize_email
 from nurture.http.paging import LISTED, Cursor, LeadRef, PageSize, bad_cursor, cursor_key, next_cursor
 from nurture.http.problems import PROBLEM_JSON, documented, problem_doc
+from nurture.http.requests import ApiRequest
 from nurture.http.router import Input, Parameters, Response, Router
 from nurture.http.services import lead_store
 from nurture.jsonable import json_default
@@ -51,11 +51,11 @@ class NewOwner(Input):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500, description="why, on the lead's timeline")]
 
 
-def signed_in(event: object) -> ConsoleUser:
+def signed_in(request: ApiRequest) -> ConsoleUser:
     """The user the JWT authorizer let through; a route reached without it (a misrouted call) is refused."""
-    if not isinstance(event, APIGatewayProxyEventV2):
+    if request.jwt_claims is None:
         raise NotSignedIn("The console answers the HTTP API's signed-in requests only.")
-    return console_user(event.request_context.authorizer.jwt_claim or {})
+    return console_user(request.jwt_claims)
 
 
 def answer(status: int, body: object) -> Response:
@@ -67,7 +67,7 @@ def register_console_routes(app: Router) -> None:
     @app.get("/v1/console/me", summary="Who is signed in, their groups and what they may do", **CONSOLE,
              responses={200: documented("The user", "application/json"), **SIGNED_IN})
     def me() -> Response:
-        user = signed_in(app.current_event)
+        user = signed_in(app.current_request)
         sales = marketer_config().sales
         # Whose lists a user may open: every salesperson and queue, for whoever sees every lead.
         names = {**{i: person.name for i, person in sales.people.items()},
@@ -85,7 +85,7 @@ def register_console_routes(app: Router) -> None:
                         **SIGNED_IN})
     def leads(rank: str, email: str | None, owner: str | None, stage: str | None, limit: int,
               cursor: str | None) -> Response:
-        mine = visible_owner(signed_in(app.current_event), marketer_config().sales)
+        mine = visible_owner(signed_in(app.current_request), marketer_config().sales)
         if mine is not None and owner not in (None, mine):
             raise Forbidden("A salesperson sees their own leads only.")
         owner = mine or owner
@@ -110,7 +110,7 @@ def register_console_routes(app: Router) -> None:
              responses={200: documented("The lead", "application/json"), 404: problem_doc("No such lead"),
                         422: problem_doc("Not a lead id"), **SIGNED_IN})
     def lead(lead_id: str) -> Response:
-        owner = visible_owner(signed_in(app.current_event), marketer_config().sales)
+        owner = visible_owner(signed_in(app.current_request), marketer_config().sales)
         record = lead_store().lead_record(lead_id)
         # A salesperson asking for another's lead learns no more than of a lead that is not there.
         if record is None or (owner is not None and record.profile.get("owner") != owner):
@@ -124,7 +124,7 @@ def register_console_routes(app: Router) -> None:
                                     404: problem_doc("No such lead"), 422: problem_doc("Unknown owner"),
                                     **SIGNED_IN})
     def reassign_owner(lead_id: str, body: NewOwner) -> Response:
-        user = signed_in(app.current_event)
+        user = signed_in(app.current_request)
         require(user, "leads:reassign")
         config, now = marketer_config(), utc_now()
         record = Change(user.recorded_as, "lead.reassign", lead_id, now, {"owner": body.owner})
@@ -139,7 +139,7 @@ def register_console_routes(app: Router) -> None:
                 responses={204: documented("Erased"), 404: problem_doc("No such lead"),
                            422: problem_doc("Not a lead id"), **SIGNED_IN})
     def erase(lead_id: str) -> Response:
-        user = signed_in(app.current_event)
+        user = signed_in(app.current_request)
         require(user, "leads:erase")
         erase_lead(lead_id, lead_store(), Change(user.recorded_as, "lead.erase", lead_id, utc_now()))
         logger.info("lead erased", extra={"lead_id": lead_id})

@@ -37,7 +37,7 @@ def register_segment_routes(app: Router) -> None:
     @app.get("/v1/console/segments", summary="The segments of the active config", **CONSOLE,
              responses={200: documented("The segments", "application/json"), **SIGNED_IN})
     def segments() -> Response:
-        require(signed_in(app.current_event), "segments:read")
+        require(signed_in(app.current_request), "segments:read")
         return answer(200, {"segments": [{"name": name, "description": segment.description}
                                          for name, segment in sorted(marketer_config().segments.segments.items())]})
 
@@ -46,7 +46,7 @@ def register_segment_routes(app: Router) -> None:
               responses={202: documented("The job started", "application/json"),
                          404: problem_doc("No such segment in the active config"), **SIGNED_IN})
     def count(name: str) -> Response:
-        user = signed_in(app.current_event)
+        user = signed_in(app.current_request)
         require(user, "segments:read")
         active = active_config()
         if name not in active.config.segments.segments:
@@ -63,7 +63,7 @@ def register_segment_routes(app: Router) -> None:
                          404: problem_doc("No such segment in the active config"),
                          422: problem_doc("No text and no filter"), **SIGNED_IN})
     def search(body: LeadSearch) -> Response:
-        user = signed_in(app.current_event)
+        user = signed_in(app.current_request)
         require(user, "leads:read_all")
         if body.empty:
             raise ValidationFailed("Give a text or a filter.",
@@ -81,7 +81,7 @@ def register_segment_routes(app: Router) -> None:
              responses={200: documented("The progress and the leads found", "application/json"),
                         404: problem_doc("No such search"), **SIGNED_IN})
     def found(job_id: str) -> Response:
-        require(signed_in(app.current_event), "leads:read_all")
+        require(signed_in(app.current_request), "leads:read_all")
         progress = audience_store().progress(job_id)
         if progress is None or progress.purpose != "search":
             raise JobNotFound(f"There is no search '{job_id}'.")
@@ -92,7 +92,7 @@ def register_segment_routes(app: Router) -> None:
              responses={200: documented("The progress", "application/json"), 404: problem_doc("No such job"),
                         **SIGNED_IN})
     def job(job_id: str) -> Response:
-        require(signed_in(app.current_event), "segments:read")
+        require(signed_in(app.current_request), "segments:read")
         progress = audience_store().progress(job_id)
         # A campaign's audience is the campaign's page's; a search, the Leads page's.
         if progress is None or progress.campaign or progress.purpose == "search":

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 import msgspec
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from nurture.config.models import FormDefinition
 from nurture.domain.bodies import check_size, parse_form_fields
@@ -20,7 +19,7 @@ from nurture.domain.links import back_link
 from nurture.domain.submissions import is_spam, validate_submission
 from nurture.http import pages
 from nurture.http.problems import documented, problem_doc
-from nurture.http.requests import body_bytes, is_browser_post, request_context
+from nurture.http.requests import ApiRequest, body_bytes, is_browser_post, request_context
 from nurture.http.router import Parameters, Response, Router
 from nurture.http.services import capture_settings, lead_store, verified
 from nurture.observability import logger, metrics
@@ -63,29 +62,29 @@ def register_form_routes(app: Router) -> None:
     @app.post("/v1/forms/<form_id>", summary="Submit a form", tags=["forms"], responses=SUBMIT_RESPONSES,
               parameters=FormRef)
     def submit_form(form_id: str) -> Response:
-        event = app.current_event
-        browser = is_browser_post(event)
+        request = app.current_request
+        browser = is_browser_post(request)
         form = marketer_config().forms.get(form_id)
         try:
             if form is None:
                 raise UnknownForm(f"There is no form '{form_id}'.")
-            body = body_bytes(event)
+            body = body_bytes(request)
             check_size(body, marketer_config().api.limits.form_body_bytes)
-            fields = parse_form_fields(event.headers.get("content-type"), body)
+            fields = parse_form_fields(request.headers.get("content-type"), body)
             if is_spam(form, fields):
                 logger.info("honeypot filled; dropped", extra={"form_id": form_id})
                 return _success(form_id, form, new_id(), browser, None)
             submission = validate_submission(form_id, form, fields)
         except InputError as error:
             if browser:
-                return _browser_error(form_id, form, error, event)
+                return _browser_error(form_id, form, error, request)
             raise
-        result = capture_submission(submission, lead_store(), request_context(event), capture_settings(),
-                                    event.headers.get("idempotency-key"))
+        result = capture_submission(submission, lead_store(), request_context(request), capture_settings(),
+                                    request.headers.get("idempotency-key"))
         metrics.add_metric(name="FormSubmitted", unit=MetricUnit.Count, value=1)
         logger.info("form captured",
                     extra={"form_id": form_id, "lead_id": result.lead_id, "lead_created": result.created})
-        download = _download_token(form_id, form, request_context(event).received_at) if browser else None
+        download = _download_token(form_id, form, request_context(request).received_at) if browser else None
         return _success(form_id, form, result.submission_id, browser, submission.page, download)
 
     @app.get("/v1/forms/<form_id>/thanks", summary="Built-in thank-you page", tags=["forms"],
@@ -97,7 +96,7 @@ def register_form_routes(app: Router) -> None:
             raise UnknownForm(f"There is no form '{form_id}'.")
         # Its download link is the post's own: no Referer carries it to the site, no cache keeps it.
         return Response(200, "text/html; charset=utf-8", pages.thanks_page(
-            form, _back_url(app.current_event, back), _download_link(form_id, d)),
+            form, _back_url(app.current_request, back), _download_link(form_id, d)),
             headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
 
 
@@ -138,15 +137,15 @@ def _success(form_id: str, form: FormDefinition, submission_id: str, browser: bo
     return Response(202, "application/json", json.dumps({"status": "received", "submission_id": submission_id}))
 
 
-def _back_url(event: BaseProxyEvent, page: str | None = None) -> str | None:
+def _back_url(request: ApiRequest, page: str | None = None) -> str | None:
     """The form's page (as posted, else as the browser's Referer says), for a "back" link: only when it is one
     of the sender's own sites."""
     config = marketer_config()
-    return back_link(page or event.headers.get("referer"), config.api.cors.allow_origins, config.link_hosts,
-                     event.headers.get("host"))
+    return back_link(page or request.headers.get("referer"), config.api.cors.allow_origins, config.link_hosts,
+                     request.headers.get("host"))
 
 
-def _browser_error(form_id: str, form: FormDefinition | None, error: InputError, event: BaseProxyEvent) -> Response:
+def _browser_error(form_id: str, form: FormDefinition | None, error: InputError, request: ApiRequest) -> Response:
     language = form.language if form else "en"
     if form is not None and form.error_url:
         codes = ",".join(f"{p.field}:{p.code}" for p in error.problems) or error.slug
@@ -156,5 +155,5 @@ def _browser_error(form_id: str, form: FormDefinition | None, error: InputError,
     body = (pages.simple_page(language, "not_found_title") if form is None
             else pages.errors_page(language, error.problems, error.detail,
                                    {field.name: field.label for field in form.custom_fields if field.label},
-                                   _back_url(event)))
+                                   _back_url(request)))
     return Response(error.status, "text/html; charset=utf-8", body)

@@ -19,6 +19,7 @@ SECURITY_SCHEMES = {
 
 
 def document(router: Router, title: str, version: str, description: str) -> dict[str, Any]:
+    router.load_deferred()
     routes = [route for route in router.routes if route.documented]
     models = _models(routes)
     refs, components = msgspec.json.schema_components(models, ref_template=_REF)

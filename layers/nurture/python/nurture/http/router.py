@@ -3,27 +3,23 @@
 Powertools' event handler did this until decision 90; its import alone (with asyncio, and pydantic for
 its OpenAPI parameters) was half of an API function's cold start. Routes declare their path and query
 parameters and their JSON body as msgspec Structs: checked here, turned into keyword arguments, and
-described by the same types in the OpenAPI document (`nurture.http.openapi`). Events stay Powertools'
-data classes, for HTTP API (payload 2.0) and REST (1.0) alike.
+described by the same types in the OpenAPI document (`nurture.http.openapi`). Events are read once into
+`nurture.http.requests.ApiRequest`, for HTTP API (payload 2.0) and REST (1.0) alike.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import msgspec
-from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import (
-    APIGatewayProxyEvent,
-    APIGatewayProxyEventV2,
-)
-from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from nurture.domain.inputs import decoded, parsed
-from nurture.http.requests import body_bytes
+from nurture.http.requests import ApiRequest, body_bytes
 
 E = TypeVar("E", bound=BaseException)
 # Powertools' defaults (a signed or API-keyed browser call) and the forms' Idempotency-Key.
@@ -81,17 +77,32 @@ class Route:
         return tuple(_PARAMETER.findall(self.path))
 
 
+@dataclass(frozen=True, slots=True)
+class DeferredRoutes:
+    """A route set registered by `module`'s function `register` at the first request under one of `prefixes`:
+    a cold start imports the code of the routes it serves, not every route's (the console's campaigns,
+    segments and config each bring their own domain modules)."""
+    prefixes: tuple[str, ...]
+    module: str
+    register: str
+
+    def serves(self, path: str) -> bool:
+        return any(path == prefix or path.startswith(prefix + "/") for prefix in self.prefixes)
+
+
 class Router:
-    """Routes registered by plain functions (`RouteSet`) with `get`/`post`/`delete`, answered by `resolve`."""
+    """Routes registered by plain functions (`RouteSet`) with `get`/`post`/`delete`, answered by `resolve`.
+    One request at a time, as a Lambda container (and the local runtime's) serves them."""
 
     def __init__(self, cors: Cors | None = None):
         self.routes: list[Route] = []
         self.cors = cors
+        self._deferred: list[DeferredRoutes] = []
         self._handlers: dict[type[BaseException], Callable[[Any], Response]] = {}
-        self._current: BaseProxyEvent | None = None
+        self._current: ApiRequest | None = None
 
     @property
-    def current_event(self) -> BaseProxyEvent:
+    def current_request(self) -> ApiRequest:
         if self._current is None:
             raise RuntimeError("no request is being resolved")
         return self._current
@@ -119,27 +130,39 @@ class Router:
     def delete(self, path: str, **options: Any) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
         return self.route("DELETE", path, **options)
 
+    def defer(self, routes: DeferredRoutes) -> None:
+        self._deferred.append(routes)
+
+    def load_deferred(self, path: str | None = None) -> None:
+        """Register the deferred route sets serving `path` (all of them without one). A set is forgotten once
+        registered: one that failed is tried again by the next request (a route registered twice is harmless,
+        the first match answers)."""
+        for routes in [routes for routes in self._deferred if path is None or routes.serves(path)]:
+            getattr(importlib.import_module(routes.module), routes.register)(self)
+            self._deferred.remove(routes)
+
     def exception_handler(self, kind: type[E]) -> Callable[[Callable[[E], Response]], Callable[[E], Response]]:
         def register(handler: Callable[[E], Response]) -> Callable[[E], Response]:
             self._handlers[kind] = handler
             return handler
         return register
 
-    def resolve(self, event: BaseProxyEvent) -> dict[str, Any]:
-        """The proxy answer to one API Gateway event (payload 2.0 or 1.0)."""
-        self._current = event
+    def resolve(self, request: ApiRequest) -> dict[str, Any]:
+        """The proxy answer to one API Gateway request (payload 2.0 or 1.0)."""
+        self._current = request
         try:
-            cors = self.cors.headers(event.headers.get("origin")) if self.cors else {}
-            response = self._answer(event, cors)
-            return proxy_answer(response, cors, isinstance(event, APIGatewayProxyEventV2))
+            cors = self.cors.headers(request.headers.get("origin")) if self.cors else {}
+            response = self._answer(request, cors)
+            return proxy_answer(response, cors, request.http_api)
         finally:
             self._current = None
 
-    def _answer(self, event: BaseProxyEvent, cors: Mapping[str, str]) -> Response:
-        path, method = event.path, event.http_method.upper()
-        matches = [(route, found) for route in self.routes if (found := route.pattern.match(path))]
-        chosen = next(((route, found) for route, found in matches if route.method == method), None)
+    def _answer(self, request: ApiRequest, cors: Mapping[str, str]) -> Response:
+        path, method = request.path, request.method
         try:
+            self.load_deferred(path)
+            matches = [(route, found) for route in self.routes if (found := route.pattern.match(path))]
+            chosen = next(((route, found) for route, found in matches if route.method == method), None)
             if chosen is None:
                 allowed = sorted({route.method for route, _ in matches} | {"OPTIONS"})
                 if method == "OPTIONS" and matches:  # a CORS preflight: allowed origins get the headers
@@ -149,7 +172,7 @@ class Router:
                     raise MethodNotAllowed(allowed)
                 raise RouteNotFound(path)
             route, found = chosen
-            return route.function(**self._arguments(route, found.groupdict(), event))
+            return route.function(**self._arguments(route, found.groupdict(), request))
         except Exception as error:
             handler = next((self._handlers[kind] for kind in type(error).__mro__ if kind in self._handlers), None)
             if handler is None:
@@ -157,14 +180,14 @@ class Router:
             return handler(error)
 
     @staticmethod
-    def _arguments(route: Route, path_values: dict[str, str], event: BaseProxyEvent) -> dict[str, Any]:
+    def _arguments(route: Route, path_values: dict[str, str], request: ApiRequest) -> dict[str, Any]:
         arguments: dict[str, Any] = dict(path_values)
         if route.parameters is not None:
-            query = {name: value for name, value in (event.query_string_parameters or {}).items()
+            query = {name: value for name, value in request.query.items()
                      if name not in path_values}
             arguments.update(msgspec.structs.asdict(parsed(route.parameters, {**query, **path_values}, from_text=True)))
         if route.body is not None:
-            arguments["body"] = decoded(route.body, body_bytes(event))
+            arguments["body"] = decoded(route.body, body_bytes(request))
         return arguments
 
 
@@ -178,15 +201,6 @@ class MethodNotAllowed(Exception):
     def __init__(self, allowed: list[str]):
         super().__init__(", ".join(allowed))
         self.allowed = allowed
-
-
-def api_event(event: Mapping[str, Any]) -> BaseProxyEvent | None:
-    """The event as Powertools' data class of its payload format; None for anything but API Gateway."""
-    if event.get("version") == "2.0":
-        return APIGatewayProxyEventV2(dict(event))
-    if "httpMethod" in event:  # REST API proxy, or HTTP API with payload format 1.0
-        return APIGatewayProxyEvent(dict(event))
-    return None
 
 
 def proxy_answer(response: Response, cors: Mapping[str, str], http_api: bool) -> dict[str, Any]:

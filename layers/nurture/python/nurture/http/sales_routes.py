@@ -9,10 +9,9 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from nurture.adapters.lead_store import InvalidCursor
+from nurture.adapters.dynamo import InvalidCursor
 from nurture.config.sales import OWNER_ID
-from nurture.domain.accounts.merging import merge_accounts, split_account
-from nurture.domain.accounts.standing import shown_account
+from nurture.domain.accounts.merging import account_shown, merge_accounts, split_account
 from nurture.domain.clock import utc_now
 from nurture.domain.customers.purchases import MAX_ORDER_ID, MAX_PRODUCT, Purchase, purchase_of, record_purchases
 from nurture.domain.errors import AccountNotFound, FieldProblem, LeadNotFound, ValidationFailed
@@ -25,7 +24,7 @@ from nurture.domain.sales.tasks import TASK_ID, CallOutcome, CallReport, TaskSta
 from nurture.domain.text import clean_text
 from nurture.http.paging import LISTED, Cursor, LeadRef, PageSize, bad_cursor, cursor_key, next_cursor
 from nurture.http.problems import documented, problem_doc
-from nurture.http.requests import caller_arn, request_context
+from nurture.http.requests import request_context
 from nurture.http.router import Input, Parameters, Response, Router
 from nurture.http.services import account_store, lead_store, preference_settings, purchase_store
 from nurture.jsonable import json_default
@@ -216,7 +215,7 @@ def register_sales_routes(app: Router) -> None:
               parameters=LeadRef, body=OwnerBody)
     def reassign_owner(lead_id: str, body: OwnerBody) -> Response:
         config = marketer_config()
-        result = reassign(lead_id, Reassignment(body.owner, body.by, body.reason, caller_arn(app.current_event)),
+        result = reassign(lead_id, Reassignment(body.owner, body.by, body.reason, app.current_request.caller_arn),
                           lead_store(), config.sales, utc_now(), config.api.event_retention_days)
         logger.info("owner changed by sales", extra={"lead_id": lead_id, "owner": body.owner,
                                                      "changed": result["changed"]})
@@ -251,7 +250,7 @@ def register_sales_routes(app: Router) -> None:
     def call_outcome(task_id: str, body: CallOutcomeBody) -> Response:
         config = marketer_config()
         result = record_call_outcome(task_id, CallReport(body.outcome, body.by, body.note, body.attempt,
-                                                         caller_arn(app.current_event)),
+                                                         app.current_request.caller_arn),
                                      lead_store(), config.sales, config.scoring, utc_now(),
                                      config.api.event_retention_days)
         logger.info("call outcome", extra={"task_id": task_id, "outcome": body.outcome, "changed": result["changed"]})
@@ -266,7 +265,7 @@ def register_sales_routes(app: Router) -> None:
     def record_activity(lead_id: str, body: ActivityBody) -> Response:
         config = marketer_config()
         entry = OfflineEntry(client_id=body.id, kind=body.type, by=body.by, occurred_at=body.occurred_at,
-                             note=body.note, source="api", caller=caller_arn(app.current_event))
+                             note=body.note, source="api", caller=app.current_request.caller_arn)
         result = record_offline(lead_id, entry, lead_store(), config.scoring, utc_now(),
                                 config.api.event_retention_days)
         logger.info("offline activity", extra={"lead_id": lead_id, "type": body.type, "recorded": result["recorded"]})
@@ -283,17 +282,14 @@ def register_sales_routes(app: Router) -> None:
         return Response(200, "application/json", json.dumps({"accounts": items, "next_cursor": next_cursor(
             next_key)}, ensure_ascii=False, default=json_default))
 
-    @app.get("/v1/accounts/<account_id>", summary="A company: its score, buying group and people", tags=["sales"],
+    @app.get("/v1/accounts/<account_id>", summary="A company: its score, buying group and people (of a merged "
+             "account: the one it was merged into, naming it in merged_from)", tags=["sales"],
              responses={200: documented("The account", "application/json"), 404: problem_doc("No such account")},
              parameters=AccountPath)
     def get_account(account_id: str) -> Response:
-        store = account_store()
-        found = store.account(account_id)
-        if found is None:
+        view = account_shown(account_id, account_store(), marketer_config().scoring, utc_now())
+        if view is None:
             raise AccountNotFound(f"There is no account '{account_id}'.")
-        owner, members = found
-        view = shown_account(account_id, members, owner, store.fired_patterns(account_id), marketer_config().scoring,
-                             utc_now())
         return Response(200, "application/json", json.dumps(view, ensure_ascii=False, default=json_default))
 
     @app.post("/v1/accounts/<account_id>/merge", summary="Merge a company's account into another: its people move "
@@ -346,7 +342,7 @@ def register_sales_routes(app: Router) -> None:
                                          422: problem_doc("Unknown subscription types")},
               parameters=LeadRef, body=SubscriptionsBody)
     def subscriptions(lead_id: str, body: SubscriptionsBody) -> Response:
-        changed = change_for_lead(lead_id, body.receive, lead_store(), request_context(app.current_event),
+        changed = change_for_lead(lead_id, body.receive, lead_store(), request_context(app.current_request),
                                   preference_settings())
         logger.info("subscriptions set by sales", extra={"lead_id": lead_id, "changed": changed})
         return Response(200, "application/json", json.dumps({"changed": changed}))

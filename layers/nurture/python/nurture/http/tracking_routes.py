@@ -48,13 +48,13 @@ def register_tracking_routes(app: Router) -> None:
                          413: problem_doc("Body over the size limit"), 415: problem_doc("Unsupported content type"),
                          422: problem_doc("Invalid events")})
     def collect_events() -> Response:
-        event = app.current_event
+        request = app.current_request
         limits = marketer_config().api.limits
-        body = body_bytes(event)
+        body = body_bytes(request)
         check_size(body, limits.beacon_body_bytes)
         settings = tracking_settings()
-        beacons = parse_beacons(event.headers.get("content-type"), body, settings.max_events)
-        recorded = record_beacons(beacons, lead_store(), request_context(event), settings)
+        beacons = parse_beacons(request.headers.get("content-type"), body, settings.max_events)
+        recorded = record_beacons(beacons, lead_store(), request_context(request), settings)
         if recorded.dropped:  # over a visitor's quota, or an erased lead's browser: still a 204
             logger.info("hits dropped", extra={"count": recorded.dropped})
         return Response(204, None, "", headers=NO_STORE)
@@ -62,11 +62,11 @@ def register_tracking_routes(app: Router) -> None:
     @app.get("/v1/t/o/<token>", summary="Email open pixel (1x1 GIF, always)", tags=["tracking"], parameters=Link,
              responses={200: documented("A 1x1 GIF", "image/gif")})
     def open_pixel(token: str) -> Response:
-        event = app.current_event
+        request = app.current_request
         try:
             # People's and machines' opens are told apart on the activity: the report counts both.
             verified(lambda keys: record_email_open(token.removesuffix(".gif"), keys, lead_store(),
-                                                    request_context(event), tracking_settings()))
+                                                    request_context(request), tracking_settings()))
         except InvalidToken as error:
             # A person must never see a broken image, so the pixel is served whatever the token.
             logger.info("open pixel with invalid token", extra={"reason": error.detail})
@@ -93,10 +93,10 @@ def register_tracking_routes(app: Router) -> None:
               tags=["tracking"], parameters=Link, responses={200: documented("Done", "text/html"),
                                             400: documented("Invalid or forged link", "text/html")})
     def preference_post(token: str) -> Response:
-        body = body_bytes(app.current_event)
+        body = body_bytes(app.current_request)
         check_size(body, marketer_config().api.limits.form_body_bytes)
         form = parse_qs(body.decode("utf-8", "replace"))
-        settings, context = preference_settings(), request_context(app.current_event)
+        settings, context = preference_settings(), request_context(app.current_request)
         try:
             if form.get("save") == ["1"]:  # the page's form: exactly the types ticked
                 verified(lambda keys: change_preferences(token, keys, lead_store(), context, settings,
@@ -128,8 +128,8 @@ def register_tracking_routes(app: Router) -> None:
                                             400: documented("Invalid or forged link", "text/html"),
                                             410: documented("Expired link, or a sign-up removed", "text/html")})
     def confirmation_post(token: str) -> Response:
-        check_size(body_bytes(app.current_event), marketer_config().api.limits.form_body_bytes)
-        context = request_context(app.current_event)
+        check_size(body_bytes(app.current_request), marketer_config().api.limits.form_body_bytes)
+        context = request_context(app.current_request)
         try:
             shown = verified(lambda keys: confirm(token, keys, lead_store(), context, double_opt_in_settings()))
         except ExpiredToken:
@@ -154,7 +154,7 @@ def register_tracking_routes(app: Router) -> None:
                          400: documented("Invalid or forged link", "text/html"),
                          410: documented("The session has begun", "text/html")})
     def registration_cancel(token: str) -> Response:
-        check_size(body_bytes(app.current_event), marketer_config().api.limits.form_body_bytes)
+        check_size(body_bytes(app.current_request), marketer_config().api.limits.form_body_bytes)
         return _registration(lambda keys: cancel(token, keys, registrations(), marketer_config().events, utc_now(),
                                                  marketer_config().api.event_retention_days))
 
@@ -162,9 +162,9 @@ def register_tracking_routes(app: Router) -> None:
              responses={302: documented("Redirect to the link's destination"),
                         400: documented("Invalid or forged link (an HTML page, never a redirect)", "text/html")})
     def click(token: str) -> Response:
-        event = app.current_event
+        request = app.current_request
         try:
-            outcome = verified(lambda keys: record_email_click(token, keys, lead_store(), request_context(event),
+            outcome = verified(lambda keys: record_email_click(token, keys, lead_store(), request_context(request),
                                                                    tracking_settings()))
         except InvalidToken as error:
             # Forged or broken, or genuine but leading to a host the config does not allow: no redirect.
@@ -185,7 +185,7 @@ def register_tracking_routes(app: Router) -> None:
     def download(token: str) -> Response:
         try:
             # The file is looked for first: a download that cannot happen is not recorded.
-            got = verified(lambda keys: record_download(token, keys, lead_store(), request_context(app.current_event),
+            got = verified(lambda keys: record_download(token, keys, lead_store(), request_context(app.current_request),
                                                         tracking_settings(), materials().link))
         except ExpiredToken as expired:
             return _link_page(410, _form_language(expired.claims.get("f")), "download_expired")

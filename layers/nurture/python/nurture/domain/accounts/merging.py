@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from nurture import keys
+from nurture.config.scoring import ScoringRules
+from nurture.domain.accounts.standing import shown_account
 from nurture.domain.clock import iso
 from nurture.domain.errors import AccountNotFound, MergeRefused
 
@@ -90,6 +92,44 @@ def split_account(merged: str, store: MergeStore) -> dict[str, Any]:
                                         came_from=None if origin == merged_key else str(origin))
     store.drop_merge(merged)  # last: a rerun finds the merge and finishes the moves
     return {"split": merged, "from": into, "moved": moved}
+
+
+class AccountReader(Protocol):
+    def account(self, account_id: str) -> tuple[str | None, dict[str, dict[str, Any]]] | None:
+        """Its owner and its people's profiles; None for an account no one is in and no one owns."""
+        ...
+
+    def fired_patterns(self, account_id: str) -> dict[str, Any]: ...
+
+    def merged_into(self, account_id: str) -> dict[str, Any] | None: ...
+
+
+def account_shown(account_id: str, store: AccountReader, rules: ScoringRules, now: datetime) -> dict[str, Any] | None:
+    """What GET /v1/accounts/{account_id} and `nurture accounts show` answer: the account, or the one it was merged
+    into naming it in `merged_from` (a merged account has no people left); None for no such account."""
+    found = store.account(account_id)
+    shown, merged_from = account_id, None
+    if found is None or not found[1]:
+        into = where_merged(account_id, store)
+        if into is not None:
+            shown, merged_from, found = into, account_id, store.account(into)
+    if found is None:
+        return None
+    owner, members = found
+    view = shown_account(shown, members, owner, store.fired_patterns(shown), rules, now)
+    return view if merged_from is None else {**view, "merged_from": merged_from}
+
+
+def where_merged(account_id: str, store: MergeStore | AccountReader) -> str | None:
+    """The id of the account `account_id` was merged into, following later merges of that one (as many as the
+    scorer follows); None when it was not merged."""
+    at: str | None = None
+    for _ in range(MERGES_FOLLOWED):
+        done = store.merged_into(at or account_id)
+        if done is None:
+            break
+        at = keys.account_id(str(done["into"]))
+    return at
 
 
 def _leads_to(origin: str, merged_key: str, store: MergeStore) -> bool:

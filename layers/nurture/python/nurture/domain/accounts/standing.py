@@ -23,7 +23,6 @@ ACTIVE_DAYS = 14  # a person active this recently counts toward the account's ac
 # What a profile is given of its account's stored standing when a segment asks about its company (never stored on
 # the profile): the scan, the sender and the simulation read the accounts of the profiles they evaluate.
 ACCOUNT_STANDING = "account_standing"
-STANDING_READ = ("PK", "rank", "people", "buying_group", "fired")
 
 
 def with_accounts(profiles: list[dict[str, Any]],
