@@ -1,7 +1,9 @@
 /*! Nurture tracking snippet: page views, document downloads and form identification (docs/embedding.md). */
 (function (window, document) {
   "use strict";
-  if (window.Nurture) return; // loaded twice (a tag manager and a hard-coded tag): the first one works
+  // The stub a page or tag manager may set before this loads keeps its calls in `q` (docs/embedding.md).
+  var earlier = window.Nurture;
+  if (earlier && earlier.loaded) return; // loaded twice (a tag manager and a hard-coded tag): the first one works
 
   var VID = "nurture_vid";
   var OPT_OUT = "nurture_optout";
@@ -205,7 +207,7 @@
     identifyForms();
   }
 
-  var api = {
+  var methods = {
     /** Configure and start: { api, requireConsent, respectDoNotTrack }. */
     init: quietly(function (settings) {
       if (initialized) return;
@@ -251,6 +253,14 @@
     visitorId: quietly(function () { return visitorId(false); })
   };
 
+  // Nurture("consent", true) calls a method by name, as the stub's queue holds them; Nurture.consent(true) too.
+  var api = quietly(function (name) {
+    if (!Object.prototype.hasOwnProperty.call(methods, name)) return undefined;
+    return methods[name].apply(null, Array.prototype.slice.call(arguments, 1));
+  });
+  for (var method in methods) if (Object.prototype.hasOwnProperty.call(methods, method)) api[method] = methods[method];
+  api.loaded = true;
+
   window.Nurture = api;
   quietly(function () {
     var script = document.currentScript;
@@ -260,5 +270,10 @@
       requireConsent: script.getAttribute("data-require-consent") === "true",
       respectDoNotTrack: script.getAttribute("data-respect-dnt") === "true"
     });
+  })();
+  // What the page asked before the script loaded, in order, after the tag's own settings.
+  quietly(function () {
+    var waiting = (earlier && earlier.q) || [];
+    for (var i = 0; i < waiting.length; i++) api.apply(null, Array.prototype.slice.call(waiting[i]));
   })();
 })(window, document);

@@ -216,7 +216,7 @@ def test_nothing_is_stored_or_sent_before_consent_and_a_declined_visitor_stays_a
     visitor = visit()
     page = visitor.page
     page.goto("/demo/")
-    assert page.evaluate("typeof window.Nurture") == "object"  # the snippet is there, and waits
+    assert page.evaluate("typeof window.Nurture.consent") == "function"  # the snippet is there, and waits
     nav(page, "料金")
     page.evaluate("history.replaceState({}, '', location.pathname + '?utm_source=ad')")  # a router, before consent
     assert visitor.cookie(VISITOR_COOKIE) is None and stored_visitor_id(page) is None and visitor.beacons == []
@@ -250,13 +250,28 @@ def test_consent_counts_the_page_it_is_given_on_and_withdrawing_forgets_the_visi
     assert visitor.cookie(VISITOR_COOKIE) is None and len(visitor.beacons) == 1
 
 
+def test_a_consent_given_before_the_snippet_loads_is_kept_and_honoured(visit, site: RunningSystem):
+    # A consent tool or tag manager answering before the deferred snippet has loaded, through the documented stub
+    visitor = visit()
+    visitor.page.add_init_script("window.Nurture = window.Nurture || function () {"
+                                 " (window.Nurture.q = window.Nurture.q || []).push(arguments); };"
+                                 " Nurture('consent', true); Nurture('track', 'consent_banner_skipped');")
+    page = visitor.page
+    page.goto("/demo/pricing.html")  # requires consent: nothing would be sent without the queued call
+
+    vid = wait_for(lambda: visitor.cookie(VISITOR_COOKIE))
+    events = wait_for(lambda: page.wait_for_timeout(300) or _at_least(2, history_of_visitor(site, vid)), seconds=10)
+    assert sorted(event["type"] for event in events) == ["custom", "page_view"]
+    assert page.evaluate("typeof Nurture.track") == "function" and visitor.errors == []
+
+
 @pytest.mark.parametrize("signal", ["navigator.doNotTrack = '1'", "navigator.globalPrivacyControl = true"])
 def test_do_not_track_and_global_privacy_control_are_honoured_even_after_consent(visit, signal):
     visitor = visit()
     prop, value = signal.removeprefix("navigator.").split(" = ")
     visitor.page.add_init_script(f"Object.defineProperty(Navigator.prototype, '{prop}', {{get: () => {value}}})")
     visitor.page.goto("/demo/en/")
-    assert visitor.page.evaluate("typeof window.Nurture") == "object"
+    assert visitor.page.evaluate("typeof window.Nurture.consent") == "function"
     visitor.page.get_by_role("button", name="Accept").click()
     nav(visitor.page, "Pricing")
     assert visitor.cookie(VISITOR_COOKIE) is None and visitor.beacons == []
