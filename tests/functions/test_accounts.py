@@ -249,7 +249,7 @@ def test_sales_merge_a_companys_domain_account_into_its_named_one_and_split_it_b
     assert domain_account != named_account
 
     assert post(f"/v1/accounts/{domain_account}/merge", {"into": named_account}) == {
-        "status": 200, "merged": domain_account, "into": named_account, "moved": 1}
+        "status": 200, "merged": domain_account, "into": named_account, "moved": 1, "more": False}
     assert {p["lead_id"] for p in account(named_account)["people"]} == {by_domain, named}
     # The merged account's page is the one it went into, saying so
     went = account(domain_account)
@@ -273,7 +273,7 @@ def test_sales_merge_a_companys_domain_account_into_its_named_one_and_split_it_b
     assert post(f"/v1/accounts/{domain_account}/merge", {"into": "nope"})["status"] == 422
 
     assert post(f"/v1/accounts/{domain_account}/split") == {
-        "status": 200, "split": domain_account, "from": named_account, "moved": 2}
+        "status": 200, "split": domain_account, "from": named_account, "moved": 2, "more": False}
     person("suzuki@kobo.example.jp", None)  # new activity after the split leaves it where it is
     pipeline.drain()
     assert sorted(members(domain_account)) == sorted([by_domain, newcomer]) and members(named_account) == [named]

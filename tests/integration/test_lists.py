@@ -183,3 +183,24 @@ def test_accounts_show_finds_a_companys_account_by_one_of_its_people(local_syste
     assert (standing["rank"], standing["buying_group"]) == (account["rank"], account["buying_group"])
     table = local_system.cli("accounts", "list", "--rank", account["rank"])
     assert table.returncode == 0 and account["account_id"] in table.stdout and "2 people" in table.stdout
+
+
+def test_accounts_merge_moves_a_subsidiarys_people_into_its_parents_account_and_its_page_follows(
+        local_system: RunningSystem):
+    named = local_system.submit("/v1/forms/contact", {
+        "email": "mori@merge.example.co.jp", "name": "森", "company": "マージ工業株式会社", "consent": True})
+    by_domain = local_system.submit("/v1/forms/contact", {
+        "email": "abe@merge-logi.example.jp", "name": "阿部", "company": "マージ物流株式会社", "consent": True})
+    wait_for(lambda: all(local_system.items(f"LEAD#{lead}", "PROFILE")[0].get("account")
+                         for lead in (named, by_domain)), seconds=30)
+    shown = {lead: json.loads(local_system.cli("accounts", "show", lead, "--json").stdout)["account_id"]
+             for lead in (named, by_domain)}
+    assert shown[named] != shown[by_domain]
+
+    merged = local_system.cli("accounts", "merge", shown[by_domain], shown[named])
+
+    assert merged.returncode == 0, merged.stderr
+    assert "1 people moved" in merged.stdout
+    page = json.loads(local_system.cli("accounts", "show", shown[by_domain], "--json").stdout)
+    assert page["account_id"] == shown[named] and page["merged_from"] == shown[by_domain]
+    assert {person["lead_id"] for person in page["people"]} == {named, by_domain}

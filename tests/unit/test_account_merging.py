@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from nurture import keys
+from nurture.domain.accounts import merging
 from nurture.domain.accounts.merging import merge_accounts, split_account, where_merged
 from nurture.domain.errors import AccountNotFound, MergeRefused
 
@@ -99,3 +100,16 @@ def test_a_longer_chain_brings_back_whoever_came_through_the_split_account():
         merge_accounts(keys.account_id(merged), keys.account_id(into), store, NOW)
     assert split_account(keys.account_id(Y), store)["moved"] == 3
     assert store.where() == {"w1": (Y, w), "x1": (Y, X), "y1": (Y, None), "z1": (Z, None)}
+
+
+def test_a_company_bigger_than_one_call_is_merged_and_split_a_page_at_a_time(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(merging, "MOVED_AT_ONCE", 2)
+    store = Memberships({**{f"x{n}": X for n in range(5)}, "y1": Y})
+
+    pages = [merge_accounts(keys.account_id(X), keys.account_id(Y), store, NOW) for _ in range(3)]
+
+    assert [(page["moved"], page["more"]) for page in pages] == [(2, True), (2, True), (1, False)]
+    assert all(account == Y for account, _ in store.where().values())
+    pages = [split_account(keys.account_id(X), store) for _ in range(3)]
+    assert [(page["moved"], page["more"]) for page in pages] == [(2, True), (2, True), (1, False)]
+    assert store.merges == {} and sum(account == X for account, _ in store.where().values()) == 5

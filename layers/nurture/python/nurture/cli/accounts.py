@@ -123,12 +123,18 @@ def _merge_or_split(store: Any, args: argparse.Namespace, where: str) -> int:
         print(f"not an account id (32 hex digits, as `accounts show` prints it): {wrong[0]}", file=sys.stderr)
         return 2
     try:
+        moved, result = 0, None
+        while result is None or (result["more"] and result["moved"]):  # a page a call; one moving none ends
+            result = (merge_accounts(args.merged, args.into, store, utc_now()) if args.accounts_command == "merge"
+                      else split_account(args.merged, store))
+            moved += result["moved"]
         if args.accounts_command == "merge":
-            result = merge_accounts(args.merged, args.into, store, utc_now())
-            print(f"merged {result['merged']} into {result['into']}: {result['moved']} people moved")
+            print(f"merged {result['merged']} into {result['into']}: {moved} people moved")
         else:
-            result = split_account(args.merged, store)
-            print(f"split {result['split']} from {result['from']}: {result['moved']} people moved back")
+            print(f"split {result['split']} from {result['from']}: {moved} people moved back")
+        if result["more"]:
+            print("some people could not be moved (their profiles changed meanwhile): run it again", file=sys.stderr)
+            return 1
     except (AccountNotFound, MergeRefused) as refused:
         print(str(refused), file=sys.stderr)
         return 1

@@ -294,7 +294,8 @@ def register_sales_routes(app: Router) -> None:
 
     @app.post("/v1/accounts/<account_id>/merge", summary="Merge a company's account into another: its people move "
               "there, and its later people join there", tags=["sales"],
-              responses={200: documented("Merged; how many people moved", "application/json"),
+              responses={200: documented("Merged; how many people moved, whether more are left for the next call",
+                                         "application/json"),
                          404: problem_doc("No such account (with people in it)"),
                          409: problem_doc("Into itself, into a merged account, or merged elsewhere already"),
                          422: problem_doc("Invalid body")}, parameters=AccountPath, body=MergeBody)
@@ -305,7 +306,8 @@ def register_sales_routes(app: Router) -> None:
 
     @app.post("/v1/accounts/<account_id>/split", summary="Undo a merge: the people who came from the account move "
               "back to it", tags=["sales"],
-              responses={200: documented("Split; how many people moved back", "application/json"),
+              responses={200: documented("Split; how many people moved back, whether more are left",
+                                         "application/json"),
                          409: problem_doc("The account is not merged into another")}, parameters=AccountPath)
     def split_merged_account(account_id: str) -> Response:
         result = split_account(account_id, account_store())

@@ -18,7 +18,7 @@ from nurture.domain.accounts.standing import shown_account
 from nurture.domain.clock import iso
 from nurture.domain.errors import AccountNotFound, MergeRefused
 
-MOVED_AT_ONCE = 100  # people moved by one request, well within its time: a bigger company is merged the other way
+MOVED_AT_ONCE = 100  # people moved by one request, well within its time: a bigger company takes more requests
 READ_FOR_SPLIT = 2_000  # the merged-into account's people looked through for those who came from the split one
 MERGES_FOLLOWED = 3  # as the scorer follows them (domain.score_batch)
 
@@ -42,7 +42,9 @@ class MergeStore(Protocol):
 
 
 def merge_accounts(merged: str, into: str, store: MergeStore, now: datetime) -> dict[str, Any]:
-    """`merged`'s people moved into `into`, and its later people sent there. Answers how many moved."""
+    """`merged`'s people moved into `into`, and its later people sent there: at most MOVED_AT_ONCE of them, the
+    answer's `more` saying whether to call again for the rest (the merge holds meanwhile). Answers how many
+    moved."""
     if merged == into:
         raise MergeRefused("An account cannot be merged into itself.")
     if store.merged_into(into) is not None:
@@ -53,21 +55,20 @@ def merge_accounts(merged: str, into: str, store: MergeStore, now: datetime) -> 
     if done is not None and done["into"] != into_key:
         raise MergeRefused(f"Account '{merged}' is merged into another already: split it first.")
     merged_key = done["from"] if done is not None else _key_of(merged, people)
-    if len(people) > MOVED_AT_ONCE:
-        raise MergeRefused(f"Account '{merged}' has more than {MOVED_AT_ONCE} people: merge the other into it.")
     store.record_merge(merged, {"into": into_key, "from": merged_key, "at": iso(now)})
     # Listed again once the merge is recorded: a lead that joined meanwhile is moved too (later ones join there)
-    people = store.members(merged, MOVED_AT_ONCE)
+    people = store.members(merged, MOVED_AT_ONCE + 1)
     moved = sum(store.join_account(str(person["lead_id"]), into_key, str(person["account"]),
                                    came_from=str(person.get("account_from") or person["account"]))
-                for person in people if person.get("account") == merged_key)
+                for person in people[:MOVED_AT_ONCE] if person.get("account") == merged_key)
     # Its people's marks and standing belong to the other now: they tell it again with their next day's activity
     store.drop_state(merged)
-    return {"merged": merged, "into": into, "moved": moved}
+    return {"merged": merged, "into": into, "moved": moved, "more": len(people) > MOVED_AT_ONCE}
 
 
 def split_account(merged: str, store: MergeStore) -> dict[str, Any]:
-    """The people who came from `merged` moved back out of the account it was merged into; the merge forgotten."""
+    """The people who came from `merged` moved back out of the account it was merged into, at most MOVED_AT_ONCE
+    of them (`more`: call again for the rest); the merge forgotten once they all are."""
     done = store.merged_into(merged)
     if done is None:
         raise MergeRefused(f"Account '{merged}' is not merged into another.")
@@ -87,11 +88,13 @@ def split_account(merged: str, store: MergeStore) -> dict[str, Any]:
         if origin not in came_through:  # merged into the split account (maybe through others) before it was merged on
             came_through[origin] = _leads_to(str(origin), merged_key, store)
         if came_through[origin]:
+            if moved == MOVED_AT_ONCE:  # the rest at the next call: the merge holds until they are back
+                return {"split": merged, "from": into, "moved": moved, "more": True}
             # Back in the account its company names, or in the split one it had been merged into
             moved += store.join_account(str(person["lead_id"]), merged_key, into_key,
                                         came_from=None if origin == merged_key else str(origin))
     store.drop_merge(merged)  # last: a rerun finds the merge and finishes the moves
-    return {"split": merged, "from": into, "moved": moved}
+    return {"split": merged, "from": into, "moved": moved, "more": False}
 
 
 class AccountReader(Protocol):
