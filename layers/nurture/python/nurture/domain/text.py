@@ -25,7 +25,8 @@ class InvalidEmail(ValueError):
 
 
 def normalize_email(raw: str) -> str:
-    """Trim, fold full-width characters and lower-case the domain; keep the local part's case.
+    """Trim, fold full-width characters and lower-case the domain (an internationalized one in its ASCII form);
+    keep the local part's case.
 
     Raises InvalidEmail for anything that is not a plausible single address.
     """
@@ -36,6 +37,11 @@ def normalize_email(raw: str) -> str:
         raise InvalidEmail("not a single address")
     local, domain = value.split("@")
     domain = domain.lower().rstrip(".")
+    if not domain.isascii():  # 例え.jp is sent and stored as SES takes it: xn--r8jz45g.jp (IDNA, RFC 3490)
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise InvalidEmail("invalid domain") from None
     labels = domain.split(".")
     if not _LOCAL_PART.match(local) or local.startswith(".") or local.endswith(".") or ".." in local:
         raise InvalidEmail("invalid local part")
