@@ -127,9 +127,10 @@ CONSOLE_ERASURE = [
 # activity, verdict deadline, the owners' open counts and the change's record under the keys above.
 CONSOLE_REASSIGNMENT = ({"console": ["dynamodb:UpdateItem"]}, [keys.lead_pk("*")])
 # A lead's place among its company's people (ACCOUNT#…/MEMBER#…): the scorer moves it when the lead's company
-# changes. GetItem and Query: an account's pattern state and its people, read to tell it and store its standing.
-ACCOUNT_MEMBERSHIP = ({"scoring": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"]},
-                      [f"{keys.ACCOUNT_PREFIX}*"])
+# changes, checking that the account it joins was not merged meanwhile (ConditionCheckItem). GetItem and Query: an
+# account's pattern state and its people, read to tell it and store its standing.
+ACCOUNT_MEMBERSHIP = ({"scoring": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query",
+                                   "dynamodb:ConditionCheckItem"]}, [f"{keys.ACCOUNT_PREFIX}*"])
 # A segment on the lead's company reads the standing of the accounts of the profiles it judges: a scan's page's
 # (audience) and a campaign email's lead's, checked again before it is sent (sender).
 ACCOUNT_STANDING_READS = ({"audience": ["dynamodb:BatchGetItem"], "sender": ["dynamodb:BatchGetItem"]},

@@ -18,6 +18,7 @@ from nurture.config.records import validated
 from nurture.config.segments import SegmentsConfig
 from nurture.domain.audiences.evaluate import SegmentEvaluator
 from nurture.domain.audiences.scan import ScanTask, new_job_id, run_part
+from nurture.domain.errors import MergeRefused
 from nurture.domain.importing import plan_import, run_import
 from nurture.local.functions import api_request, invoke
 from nurture.settings import marketer_config
@@ -291,3 +292,24 @@ def test_a_lead_staying_in_its_account_while_its_company_points_elsewhere_is_wri
     assert DynamoAccountStore(TABLE_NAME).join_account(sato, key, key, came_from="@kobo.example.jp")
     assert members(named_account) == [sato]
     assert DynamoLeadStore(TABLE_NAME).profile(sato)["account_from"] == "@kobo.example.jp"
+
+
+def test_a_lead_never_joins_an_account_merged_meanwhile_and_opposite_merges_cannot_both_be_recorded():
+    pipeline = Pipeline()
+    domain_lead = person("tanaka@kobo.example.jp", None)
+    named_lead = person("sato@kobo.example.jp", "工房エグザンプル")
+    pipeline.drain()
+    store = DynamoAccountStore(TABLE_NAME)
+    domain_key = DynamoLeadStore(TABLE_NAME).profile(domain_lead)["account"]
+    named_key = DynamoLeadStore(TABLE_NAME).profile(named_lead)["account"]
+    store.record_merge(keys.account_id(domain_key), {"into": named_key, "from": domain_key, "at": "2026-12-05"})
+
+    # The opposite merge, started before the first was seen, is refused: no loop
+    with pytest.raises(MergeRefused, match="merged meanwhile"):
+        store.record_merge(keys.account_id(named_key), {"into": domain_key, "from": named_key, "at": "2026-12-05"})
+    # A newcomer that read "not merged" just before the merge joins nothing; its next batch follows the merge
+    newcomer = person("suzuki@kobo.example.jp", None)
+    assert store.join_account(newcomer, domain_key, None) is False
+    assert members(keys.account_id(domain_key)) == [domain_lead]  # only the one the merge has yet to move
+    pipeline.drain()
+    assert lead(newcomer)["account_id"] == keys.account_id(named_key)

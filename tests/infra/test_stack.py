@@ -124,10 +124,11 @@ EXPECTED_ACTIONS = {
     # DeleteItem: a seminar registration's page cancels it (on events' keys only, below).
     "tracking": COMMON | {"dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem",
                           "dynamodb:UpdateItem", "dynamodb:DeleteItem", "ssm:GetParameter"},
-    # DeleteItem: a lead's place in the account it leaves; GetItem, Query: an account's pattern state and people
-    # (on accounts' keys only, below).
+    # DeleteItem: a lead's place in the account it leaves; GetItem, Query: an account's pattern state and people;
+    # ConditionCheckItem: the account it joins is not merged (on accounts' keys only, below).
     "scoring": COMMON | STREAM | {"dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:PutItem",
-                                  "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"},  # + send queue
+                                  "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query",
+                                  "dynamodb:ConditionCheckItem"},  # + send queue
     "handoff": COMMON | STREAM | {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem",
                                   "dynamodb:BatchGetItem"},  # + alerts queue
     # BatchGetItem: a list page's profiles, which the keys-only rank and owner indexes point at.
@@ -223,9 +224,10 @@ def test_the_dispatcher_deletes_only_leads_own_items_and_campaign_workers_write_
                            ("Notifier", '["dynamodb:GetItem", "dynamodb:PutItem"]', markers),
                            ("Replies", '["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", '
                                        '"dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]', replies),
-                           # a lead's place in the account it leaves; the account's pattern state and people
-                           ("Scoring", '["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"]',
-                            keys_only("ACCOUNT#*")),
+                           # a lead's place in the account it leaves; the account's pattern state and people;
+                           # that the account a lead joins was not merged meanwhile
+                           ("Scoring", '["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query", '
+                                       '"dynamodb:ConditionCheckItem"]', keys_only("ACCOUNT#*")),
                            ("Sender", '"dynamodb:BatchGetItem"', keys_only("ACCOUNT#*")),  # accounts' standing
                            ("Sender", '"dynamodb:DeleteItem"', seminar_places),
                            ("Tracking", '"dynamodb:DeleteItem"', seminar_places)]

@@ -37,10 +37,11 @@ class Memberships:
     def drop_state(self, account_id: str) -> None:
         self.dropped.append(account_id)
 
-    def join_account(self, lead_id: str, account: str | None, left: str | None, came_from: str | None = None
-                     ) -> bool:
+    def join_account(self, lead_id: str, account: str | None, left: str | None, came_from: str | None = None,
+                     into_merged: bool = False) -> bool:
         profile = self.profiles[lead_id]
-        if profile["account"] != left:
+        if profile["account"] != left or (not into_merged and account != left and account is not None
+                                          and keys.account_id(account) in self.merges):
             return False
         profile["account"] = account
         profile.pop("account_from", None)

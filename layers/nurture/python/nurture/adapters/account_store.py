@@ -44,12 +44,13 @@ class DynamoAccountStore(DynamoTable):
             return None
         return owner, self.profiles_of(members)
 
-    def join_account(self, lead_id: str, account: str | None, left: str | None, came_from: str | None = None
-                     ) -> bool:
+    def join_account(self, lead_id: str, account: str | None, left: str | None, came_from: str | None = None,
+                     into_merged: bool = False) -> bool:
         """The lead's membership: in `account` (None: none), out of `left`, in one transaction, on condition that
         the lead still exists and names `left` (an erased lead's late batch joins nothing; two writers that read
-        different accounts cannot leave it in both). `came_from`: the account its company names, when a merge
-        put it in another. False when the condition failed."""
+        different accounts cannot leave it in both), and that the account it joins is not merged into another
+        (`into_merged`: a split moving people back into the account it is undoing the merge of). `came_from`: the
+        account its company names, when a merge put it in another. False when a condition failed."""
         changes = Update().set("account", account) if account is not None else Update().remove("account")
         if came_from is not None:
             changes.set("account_from", came_from)
@@ -65,13 +66,15 @@ class DynamoAccountStore(DynamoTable):
         if account is not None and account != left:  # staying (only where its company points changes): no move
             items.append({"Put": {"TableName": self._table, "Item": to_item({
                 "PK": keys.account_pk(account), "SK": keys.member_sk(lead_id), "lead_id": lead_id})}})
+            if not into_merged:  # never into an account merged meanwhile: the next batch (or rerun) follows it
+                items.append(self._not_merged(keys.account_id(account)))
         if left is not None and account != left:
             items.append({"Delete": {"TableName": self._table,
                                      "Key": item_key(keys.account_pk(left), keys.member_sk(lead_id))}})
         try:
             self._call("transact_write_items", TransactItems=items)
         except TransactionCancelled as cancelled:
-            if cancelled.codes[0] != "ConditionalCheckFailed":
+            if not cancelled.lost_race():
                 raise StoreUnavailable(f"the lead's account could not be set: {cancelled.codes}") from cancelled
             return False
         return True
@@ -89,14 +92,26 @@ class DynamoAccountStore(DynamoTable):
 
     def record_merge(self, account_id: str, merged: dict[str, str]) -> None:
         """The merge's record (`into`, `from`, `at`), once: a rerun of the same merge finds it as written;
-        MergeRefused when a merge elsewhere was recorded meanwhile."""
+        MergeRefused when a merge elsewhere was recorded meanwhile, or one of the account it goes into (two
+        opposite merges at once: one of them is refused, no loop forms)."""
         try:
-            self._call("put_item", TableName=self._table, Item=to_item(
-                {"PK": keys.account_id_pk(account_id), "SK": keys.ACCOUNT_MERGED_SK, **merged}),
-                ConditionExpression="attribute_not_exists(PK) OR #into = :into",
-                ExpressionAttributeNames={"#into": "into"}, ExpressionAttributeValues={":into": {"S": merged["into"]}})
-        except ConditionFailed as elsewhere:
-            raise MergeRefused(f"Account '{account_id}' was merged into another meanwhile.") from elsewhere
+            self._call("transact_write_items", TransactItems=[
+                {"Put": {"TableName": self._table, "Item": to_item(
+                    {"PK": keys.account_id_pk(account_id), "SK": keys.ACCOUNT_MERGED_SK, **merged}),
+                    "ConditionExpression": "attribute_not_exists(PK) OR #into = :into",
+                    "ExpressionAttributeNames": {"#into": "into"},
+                    "ExpressionAttributeValues": {":into": {"S": merged["into"]}}}},
+                self._not_merged(keys.account_id(merged["into"]))])
+        except TransactionCancelled as cancelled:
+            if not cancelled.lost_race():
+                raise StoreUnavailable(f"the merge could not be recorded: {cancelled.codes}") from cancelled
+            raise MergeRefused(f"Account '{account_id}' or the one it goes into was merged meanwhile.") from cancelled
+
+    def _not_merged(self, account_id: str) -> dict[str, Any]:
+        """A transaction's check that the account has not been merged into another."""
+        return {"ConditionCheck": {"TableName": self._table,
+                                   "Key": item_key(keys.account_id_pk(account_id), keys.ACCOUNT_MERGED_SK),
+                                   "ConditionExpression": "attribute_not_exists(PK)"}}
 
     def drop_state(self, account_id: str) -> None:
         self._call("delete_item", TableName=self._table,

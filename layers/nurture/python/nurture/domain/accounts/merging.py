@@ -37,8 +37,10 @@ class MergeStore(Protocol):
     def drop_state(self, account_id: str) -> None:
         """The account's pattern state and stored standing: a merged account is listed no more."""
 
-    def join_account(self, lead_id: str, account: str | None, left: str | None, came_from: str | None = None
-                     ) -> bool: ...
+    def join_account(self, lead_id: str, account: str | None, left: str | None, came_from: str | None = None,
+                     into_merged: bool = False) -> bool:
+        """False when the lead no longer names `left`, or `account` was merged meanwhile (unless `into_merged`)."""
+        ...
 
 
 def merge_accounts(merged: str, into: str, store: MergeStore, now: datetime) -> dict[str, Any]:
@@ -92,7 +94,7 @@ def split_account(merged: str, store: MergeStore) -> dict[str, Any]:
                 return {"split": merged, "from": into, "moved": moved, "more": True}
             # Back in the account its company names, or in the split one it had been merged into
             moved += store.join_account(str(person["lead_id"]), merged_key, into_key,
-                                        came_from=None if origin == merged_key else str(origin))
+                                        came_from=None if origin == merged_key else str(origin), into_merged=True)
     store.drop_merge(merged)  # last: a rerun finds the merge and finishes the moves
     return {"split": merged, "from": into, "moved": moved, "more": False}
 
