@@ -265,6 +265,7 @@ def test_sales_merge_a_companys_domain_account_into_its_named_one_and_split_it_b
         invoke("scoring", batch)
     assert sorted(members(named_account)) == sorted([by_domain, named, newcomer]) and members(domain_account) == []
     assert lead(newcomer)["account_id"] == named_account
+    assert newcomer in {p["lead_id"] for p in account(named_account)["people"]}
 
     assert post(f"/v1/accounts/{domain_account}/merge", {"into": named_account})["moved"] == 0  # a rerun
     assert post(f"/v1/accounts/{named_account}/merge", {"into": named_account})["status"] == 409
@@ -313,3 +314,20 @@ def test_a_lead_never_joins_an_account_merged_meanwhile_and_opposite_merges_cann
     assert members(keys.account_id(domain_key)) == [domain_lead]  # only the one the merge has yet to move
     pipeline.drain()
     assert lead(newcomer)["account_id"] == keys.account_id(named_key)
+
+
+def test_a_merged_companys_newcomer_tells_the_account_it_went_into_and_the_merged_one_stays_unlisted():
+    pipeline = Pipeline()
+    by_domain = person("tanaka@kobo.example.jp", None)
+    named = person("sato@kobo.example.jp", "工房エグザンプル")
+    pipeline.drain()
+    domain_account, named_account = lead(by_domain)["account_id"], lead(named)["account_id"]
+    assert post(f"/v1/accounts/{named_account}/merge", {"into": domain_account})["moved"] == 1
+
+    newcomer = person("kato@kobo.example.jp", "工房エグザンプル")  # a form: its day marks the account's patterns
+    pipeline.drain()
+
+    assert lead(newcomer)["account_id"] == domain_account
+    assert items_under(keys.account_id_pk(named_account), keys.ACCOUNT_STATE_SK) == []  # not told, not listed
+    state = items_under(keys.account_id_pk(domain_account), keys.ACCOUNT_STATE_SK)
+    assert state and newcomer in str(state[0].get("marks"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -102,7 +103,8 @@ def score_batch(
     raw = {lead_id: _raw_score(lead_id, profiles[lead_id], events, rules, now, click_burst_seconds, url_groups)
            for lead_id, events in events_by_lead.items() if lead_id in profiles}
     # What several people of a company did together, before any lead is written: a lead may be handed on for it.
-    touches = _touches(raw, profiles, rules)
+    merges: dict[str, str] = {}  # where a merged company's newcomers go, read once a batch
+    touches = _touches(raw, profiles, rules, lambda named: _followed(named, store, merges))
     fired, unheard = _tell_accounts(touches, store, rules, now)
     result.failed += sorted(unheard)  # their account could not be told: the stream retries them, and only them
     scored = {lead_id: _finish(lead_id, profiles[lead_id], outcome, events_by_lead[lead_id], fired.get(lead_id, {}),
@@ -147,7 +149,7 @@ def score_batch(
     result.kpis = _kpis(events_by_lead, profiles, scored, result, ZoneInfo(rules.timezone), now)
     for lead_id in sorted(set(scored) - set(result.failed) - set(result.gone)):
         try:
-            _join_account(lead_id, latest[lead_id], store)
+            _join_account(lead_id, latest[lead_id], store, merges)
         except StoreUnavailable:
             result.unjoined.append(lead_id)  # the lead's next batch tries again; its score stands
     for account in sorted({account for account, _ in touches}):
@@ -158,12 +160,16 @@ def score_batch(
     return result
 
 
-def _touches(raw: dict[str, ScoreOutcome], profiles: dict[str, dict[str, Any]], rules: ScoringRules
-             ) -> list[tuple[str, Touch]]:
-    """Per account id, what its people's new activity tells it (a person's first of a day, per pattern)."""
+def _touches(raw: dict[str, ScoreOutcome], profiles: dict[str, dict[str, Any]], rules: ScoringRules,
+             follow: Callable[[str], str]) -> list[tuple[str, Touch]]:
+    """Per account id, what its people's new activity tells it (a person's first of a day, per pattern): the
+    account each is in once the batch's joins are made (`follow`: where a merged company's newcomers go), never
+    an account merged away."""
     touches = []
     for lead_id, outcome in sorted(raw.items()):
         key = _account_key(profiles[lead_id]) if outcome.account_marks else None
+        if key is not None and not _stays(profiles[lead_id], key):
+            key = follow(key)
         if key is not None:
             roles = tuple(roles_of(profiles[lead_id], rules.accounts))
             touches.append((keys.account_id(key), Touch(lead_id, roles, outcome.account_marks)))
@@ -215,20 +221,29 @@ def _refresh_standing(account: str, store: ScoringStore, rules: ScoringRules, no
         store.save_standing(account, account_view(account, members, owner, rules, now), iso(now))
 
 
-def _join_account(lead_id: str, profile: dict[str, Any], store: ScoringStore) -> None:
+def _join_account(lead_id: str, profile: dict[str, Any], store: ScoringStore, merges: dict[str, str]) -> None:
     """A lead joins the account its company (or address) names, and leaves the one it named before: checked on
     every batch of its activity, so a replay, or a batch that failed after scoring, puts it right. A double
     opt-in lead its person has not confirmed joins none: sales would see someone who may never have asked."""
     named = None if pending(profile) is not None else _named_account(profile)
     if _stays(profile, named):
         return
-    account = named
-    for _ in range(MERGES_FOLLOWED):  # a lead whose company was merged into another joins that one
-        merged = store.merged_into(keys.account_id(account)) if account is not None else None
-        if merged is None:
-            break
-        account = str(merged["into"])
+    account = _followed(named, store, merges) if named is not None else None
     store.join_account(lead_id, account, profile.get("account"), came_from=named if account != named else None)
+
+
+def _followed(named: str, store: ScoringStore, merges: dict[str, str]) -> str:
+    """The account a lead whose company names `named` joins: that one, or the one sales merged it into (merges
+    followed as far as MERGES_FOLLOWED), read once a batch (`merges`)."""
+    if named not in merges:
+        account = named
+        for _ in range(MERGES_FOLLOWED):
+            merged = store.merged_into(keys.account_id(account))
+            if merged is None:
+                break
+            account = str(merged["into"])
+        merges[named] = account
+    return merges[named]
 
 
 def _kpis(events_by_lead: dict[str, list[ScoredEvent]], profiles: dict[str, dict[str, Any]],
