@@ -18,8 +18,8 @@ WEB_BUNDLE := .build/web/nurture.min.js
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test test-unit test-functions test-integration test-infra e2e lint synth deploy layers web browser \
-	bench bench-cost clean
+.PHONY: install run test test-unit test-functions test-integration test-infra e2e lint synth diff deploy layers web \
+	browser bench bench-cost clean
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -84,6 +84,10 @@ $(LAYER_STAMP): layers/dependencies/requirements.txt $(PY_STAMP)
 
 synth: install layers
 	npx cdk synth --quiet
+
+# What a deploy would change in the stack of your AWS credentials' account and region, with the same CONTEXT.
+diff: install layers
+	npx cdk diff $(CONTEXT)
 
 # Deploys with the pinned CDK CLI to the account and region of your AWS credentials (docs/deploy.md).
 # CONTEXT="-c nurture:senderAddress=news@your-domain.jp -c nurture:alarmEmail=ops@your-domain.jp"
