@@ -94,7 +94,7 @@ diff: install layers
 deploy: install layers
 	npx cdk deploy --require-approval broadening $(CONTEXT)
 
-bench: $(PY_STAMP) browser
+bench: install browser  # the CDK CLI too: it times a synth
 	$(BIN)/python -m bench.run
 
 # The tracking hits' cost alone, in about a minute (bench.run measures everything, in about an hour).
