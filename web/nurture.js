@@ -3,7 +3,8 @@
   "use strict";
   // The stub a page or tag manager may set before this loads keeps its calls in `q` (docs/embedding.md).
   var earlier = window.Nurture;
-  if (earlier && earlier.loaded) return; // loaded twice (a tag manager and a hard-coded tag): the first one works
+  // Loaded twice (a tag manager and a hard-coded tag): the first one works (an older copy has no `loaded` flag).
+  if (earlier && (earlier.loaded || typeof earlier.consent === "function")) return;
 
   var VID = "nurture_vid";
   var OPT_OUT = "nurture_optout";
@@ -271,9 +272,10 @@
       respectDoNotTrack: script.getAttribute("data-respect-dnt") === "true"
     });
   })();
-  // What the page asked before the script loaded, in order, after the tag's own settings.
-  quietly(function () {
-    var waiting = (earlier && earlier.q) || [];
-    for (var i = 0; i < waiting.length; i++) api.apply(null, Array.prototype.slice.call(waiting[i]));
-  })();
+  // What the page asked before the script loaded, in order, after the tag's own settings, each on its own (one
+  // malformed entry skips only itself). A stub kept by reference after this pushes onto `Nurture.q`: run at once.
+  var run = quietly(function (args) { api.apply(null, Array.prototype.slice.call(args)); });
+  var waiting = (earlier && earlier.q && earlier.q.length) ? earlier.q : [];
+  for (var i = 0; i < waiting.length; i++) run(waiting[i]);
+  api.q = { push: run };
 })(window, document);

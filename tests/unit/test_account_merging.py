@@ -114,3 +114,25 @@ def test_a_company_bigger_than_one_call_is_merged_and_split_a_page_at_a_time(mon
     pages = [split_account(keys.account_id(X), store) for _ in range(3)]
     assert [(page["moved"], page["more"]) for page in pages] == [(2, True), (2, True), (1, False)]
     assert store.merges == {} and sum(account == X for account, _ in store.where().values()) == 5
+
+
+def test_a_person_whose_profile_changed_meanwhile_keeps_the_merge_until_a_later_call_moves_them():
+    store = Memberships({"x1": X, "x2": X, "y1": Y})
+    merge_accounts(keys.account_id(X), keys.account_id(Y), store, NOW)
+    refuse_once = {"x2"}
+    joins = store.join_account
+
+    def flaky_join(lead_id: str, *args: Any, **kwargs: Any) -> bool:
+        if lead_id in refuse_once:
+            refuse_once.discard(lead_id)  # another writer changed its profile just then
+            return False
+        return joins(lead_id, *args, **kwargs)
+
+    store.join_account = flaky_join  # type: ignore[method-assign]
+
+    first = split_account(keys.account_id(X), store)
+
+    assert (first["moved"], first["more"]) == (1, True) and keys.account_id(X) in store.merges  # held for x2
+    assert split_account(keys.account_id(X), store) == {"split": keys.account_id(X), "from": keys.account_id(Y),
+                                                       "moved": 1, "more": False}
+    assert store.merges == {} and store.where()["x2"] == (X, None)

@@ -23,6 +23,7 @@ def test_an_internationalized_domain_is_accepted_in_its_ascii_form():
     assert normalize_email("taro@例え.jp") == normalize_email("taro@XN--R8JZ45G.jp") == "taro@xn--r8jz45g.jp"
     assert normalize_email("ｔａｒｏ＠日本語．ｊｐ") == "taro@xn--wgv71a119e.jp"  # full-width, as typed in Japanese
     assert email_key(normalize_email("taro@例え.jp")) == email_key("taro@xn--r8jz45g.jp")
+    assert normalize_email("taro@例え。jp") == "taro@xn--r8jz45g.jp"  # an ideographic full stop between labels
 
 
 def test_email_key_ignores_case_but_not_content():
@@ -33,7 +34,7 @@ def test_email_key_ignores_case_but_not_content():
 @pytest.mark.parametrize(
     "raw",
     ["", "no-at-sign", "a@b", "two@@example.jp", "a@b@c.jp", ".dot@example.jp", "a..b@example.jp",
-     "a@-bad.jp", "a@example.123", "spaces in@example.jp", "x" * 250 + "@example.jp", "a@例え..jp",
+     "a@-bad.jp", "a@example.123", "spaces in@example.jp", "x" * 250 + "@example.jp", "a@例え..jp", "hans@straße.de",
      "たろう@example.jp", "a@" + "長" * 70 + ".jp"],
 )
 def test_implausible_addresses_are_rejected(raw):

@@ -74,7 +74,7 @@ class DynamoAccountStore(DynamoTable):
         try:
             self._call("transact_write_items", TransactItems=items)
         except TransactionCancelled as cancelled:
-            if not cancelled.lost_race():
+            if "ConditionalCheckFailed" not in cancelled.codes:  # a conflict with another writer: the caller retries
                 raise StoreUnavailable(f"the lead's account could not be set: {cancelled.codes}") from cancelled
             return False
         return True

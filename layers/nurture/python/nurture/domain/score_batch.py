@@ -104,8 +104,9 @@ def score_batch(
            for lead_id, events in events_by_lead.items() if lead_id in profiles}
     # What several people of a company did together, before any lead is written: a lead may be handed on for it.
     merges: dict[str, str] = {}  # where a merged company's newcomers go, read once a batch
-    touches = _touches(raw, profiles, rules, lambda named: _followed(named, store, merges))
+    touches, unfollowed = _touches(raw, profiles, rules, lambda named: _followed(named, store, merges))
     fired, unheard = _tell_accounts(touches, store, rules, now)
+    unheard |= unfollowed
     result.failed += sorted(unheard)  # their account could not be told: the stream retries them, and only them
     scored = {lead_id: _finish(lead_id, profiles[lead_id], outcome, events_by_lead[lead_id], fired.get(lead_id, {}),
                                now, sequences, sales)
@@ -149,7 +150,8 @@ def score_batch(
     result.kpis = _kpis(events_by_lead, profiles, scored, result, ZoneInfo(rules.timezone), now)
     for lead_id in sorted(set(scored) - set(result.failed) - set(result.gone)):
         try:
-            _join_account(lead_id, latest[lead_id], store, merges)
+            if not _join_account(lead_id, latest[lead_id], store, merges):
+                result.unjoined.append(lead_id)
         except StoreUnavailable:
             result.unjoined.append(lead_id)  # the lead's next batch tries again; its score stands
     for account in sorted({account for account, _ in touches}):
@@ -161,19 +163,24 @@ def score_batch(
 
 
 def _touches(raw: dict[str, ScoreOutcome], profiles: dict[str, dict[str, Any]], rules: ScoringRules,
-             follow: Callable[[str], str]) -> list[tuple[str, Touch]]:
+             follow: Callable[[str], str]) -> tuple[list[tuple[str, Touch]], set[str]]:
     """Per account id, what its people's new activity tells it (a person's first of a day, per pattern): the
     account each is in once the batch's joins are made (`follow`: where a merged company's newcomers go), never
-    an account merged away."""
+    an account merged away; and the leads whose account could not be found now (the stream retries them)."""
     touches = []
+    unfollowed: set[str] = set()
     for lead_id, outcome in sorted(raw.items()):
         key = _account_key(profiles[lead_id]) if outcome.account_marks else None
         if key is not None and not _stays(profiles[lead_id], key):
-            key = follow(key)
+            try:
+                key = follow(key)
+            except StoreUnavailable:
+                unfollowed.add(lead_id)
+                continue
         if key is not None:
             roles = tuple(roles_of(profiles[lead_id], rules.accounts))
             touches.append((keys.account_id(key), Touch(lead_id, roles, outcome.account_marks)))
-    return touches
+    return touches, unfollowed
 
 
 def _tell_accounts(touches: list[tuple[str, Touch]], store: ScoringStore, rules: ScoringRules, now: datetime
@@ -221,15 +228,21 @@ def _refresh_standing(account: str, store: ScoringStore, rules: ScoringRules, no
         store.save_standing(account, account_view(account, members, owner, rules, now), iso(now))
 
 
-def _join_account(lead_id: str, profile: dict[str, Any], store: ScoringStore, merges: dict[str, str]) -> None:
+def _join_account(lead_id: str, profile: dict[str, Any], store: ScoringStore, merges: dict[str, str]) -> bool:
     """A lead joins the account its company (or address) names, and leaves the one it named before: checked on
     every batch of its activity, so a replay, or a batch that failed after scoring, puts it right. A double
-    opt-in lead its person has not confirmed joins none: sales would see someone who may never have asked."""
+    opt-in lead its person has not confirmed joins none: sales would see someone who may never have asked.
+    False when it could not join now (moved meanwhile, or its account merged again since it was read)."""
     named = None if pending(profile) is not None else _named_account(profile)
     if _stays(profile, named):
-        return
-    account = _followed(named, store, merges) if named is not None else None
-    store.join_account(lead_id, account, profile.get("account"), came_from=named if account != named else None)
+        return True
+    for _ in range(2):  # a merge recorded since the batch read it is followed once more
+        account = _followed(named, store, merges) if named is not None else None
+        if store.join_account(lead_id, account, profile.get("account"),
+                              came_from=named if account != named else None):
+            return True
+        merges.pop(named or "", None)
+    return False
 
 
 def _followed(named: str, store: ScoringStore, merges: dict[str, str]) -> str:

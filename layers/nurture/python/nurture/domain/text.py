@@ -8,6 +8,7 @@ import unicodedata
 
 MAX_EMAIL_LENGTH = 254
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}$")
+_IDEOGRAPHIC_STOPS = re.compile("[\u3002\uff0e\uff61]")  # what IDNA reads as dots between labels
 _DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _WHITESPACE = re.compile(r"\s+")
 _PHONE = re.compile(r"^\+?[0-9()\- ]{4,40}$")
@@ -39,9 +40,14 @@ def normalize_email(raw: str) -> str:
     domain = domain.lower().rstrip(".")
     if not domain.isascii():  # 例え.jp is sent and stored as SES takes it: xn--r8jz45g.jp (IDNA, RFC 3490)
         try:
-            domain = domain.encode("idna").decode("ascii")
+            ascii_domain = domain.encode("idna").decode("ascii")
+            # IDNA 2003 maps a few letters to others (ß to ss): that would be another domain under IDNA 2008
+            mapped = ascii_domain.encode("ascii").decode("idna") != _IDEOGRAPHIC_STOPS.sub(".", domain)
         except UnicodeError:
             raise InvalidEmail("invalid domain") from None
+        if mapped:
+            raise InvalidEmail("invalid domain")
+        domain = ascii_domain
     labels = domain.split(".")
     if not _LOCAL_PART.match(local) or local.startswith(".") or local.endswith(".") or ".." in local:
         raise InvalidEmail("invalid local part")

@@ -60,12 +60,15 @@ def merge_accounts(merged: str, into: str, store: MergeStore, now: datetime) -> 
     store.record_merge(merged, {"into": into_key, "from": merged_key, "at": iso(now)})
     # Listed again once the merge is recorded: a lead that joined meanwhile is moved too (later ones join there)
     people = store.members(merged, MOVED_AT_ONCE + 1)
+    movable = [person for person in people[:MOVED_AT_ONCE] if person.get("account") == merged_key]
     moved = sum(store.join_account(str(person["lead_id"]), into_key, str(person["account"]),
                                    came_from=str(person.get("account_from") or person["account"]))
-                for person in people[:MOVED_AT_ONCE] if person.get("account") == merged_key)
+                for person in movable)
     # Its people's marks and standing belong to the other now: they tell it again with their next day's activity
     store.drop_state(merged)
-    return {"merged": merged, "into": into, "moved": moved, "more": len(people) > MOVED_AT_ONCE}
+    # One that could not be moved (its profile changed meanwhile) is tried again by the next call
+    return {"merged": merged, "into": into, "moved": moved,
+            "more": len(people) > MOVED_AT_ONCE or moved < len(movable)}
 
 
 def split_account(merged: str, store: MergeStore) -> dict[str, Any]:
@@ -82,7 +85,7 @@ def split_account(merged: str, store: MergeStore) -> dict[str, Any]:
     if len(people) > READ_FOR_SPLIT:
         raise MergeRefused(f"The account it was merged into has more than {READ_FOR_SPLIT} people.")
     came_through: dict[str, bool] = {merged_key: True}  # by the account a lead's company names
-    moved = 0
+    moved = unmoved = 0
     for person in people:
         origin = person.get("account_from")
         if not origin or person.get("account") != into_key:
@@ -93,8 +96,11 @@ def split_account(merged: str, store: MergeStore) -> dict[str, Any]:
             if moved == MOVED_AT_ONCE:  # the rest at the next call: the merge holds until they are back
                 return {"split": merged, "from": into, "moved": moved, "more": True}
             # Back in the account its company names, or in the split one it had been merged into
-            moved += store.join_account(str(person["lead_id"]), merged_key, into_key,
-                                        came_from=None if origin == merged_key else str(origin), into_merged=True)
+            back = store.join_account(str(person["lead_id"]), merged_key, into_key,
+                                      came_from=None if origin == merged_key else str(origin), into_merged=True)
+            moved, unmoved = moved + back, unmoved + (not back)
+    if unmoved:  # its profile changed meanwhile: the merge holds, and the next call tries again
+        return {"split": merged, "from": into, "moved": moved, "more": True}
     store.drop_merge(merged)  # last: a rerun finds the merge and finishes the moves
     return {"split": merged, "from": into, "moved": moved, "more": False}
 
