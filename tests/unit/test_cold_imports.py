@@ -56,3 +56,9 @@ def test_capture_functions_load_no_campaign_audience_or_purchase_code(function: 
 def test_the_console_loads_a_page_s_routes_at_its_first_request():
     assert loaded_on_import("console", ("nurture.http.console_campaigns", "nurture.http.console_segments",
                                         "nurture.http.console_config", "nurture.http.console_home", "jinja2")) == []
+
+
+@pytest.mark.parametrize("function", ["scoring", "handoff", "forms"])
+def test_the_lead_store_brings_no_seminar_audit_or_counter_code_to_a_cold_start(function: str):
+    assert loaded_on_import(function, ("nurture.adapters.event_store", "nurture.adapters.audit_log",
+                                       "nurture.adapters.counters", "nurture.domain.events.reminders")) == []

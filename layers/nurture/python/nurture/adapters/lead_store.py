@@ -8,8 +8,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from nurture import keys
-from nurture.adapters.audit_log import recorded
-from nurture.adapters.counters import step_count
 from nurture.adapters.dynamo import (
     BY_OWNER,
     BY_RANK,
@@ -25,7 +23,6 @@ from nurture.adapters.dynamo import (
     score_version_condition,
     to_item,
 )
-from nurture.adapters.event_store import release_items
 from nurture.domain.activity import Activity, event_count, expand
 from nurture.domain.capture import AlreadySubmitted, CaptureResult, LeadLookup, SubmissionWrite
 from nurture.domain.clock import iso, utc_now
@@ -366,6 +363,7 @@ class DynamoLeadStore(DynamoTable):
     def save_owner(self, change: OwnerChange) -> None:
         """The new owner, the activity recording who gave it and why, and the open handoff moved between
         salespeople's counts; a console change's record too."""
+        from nurture.adapters.audit_log import recorded  # not on the scorer's cold start
 
         changes = Update().set("owner", change.owner).set("owner_kind", change.kind)
         changes.set("owned_pk", keys.owned_pk(change.owner))
@@ -408,6 +406,7 @@ class DynamoLeadStore(DynamoTable):
         half-way is finished by the next DELETE. A console `change` is recorded in that first transaction (or,
         finishing an interrupted erasure, before its sweep).
         """
+        from nurture.adapters.audit_log import recorded  # not on the scorer's cold start
 
         pk = keys.lead_pk(lead_id)
         for attempt in range(MAX_ATTEMPTS):
@@ -456,6 +455,7 @@ class DynamoLeadStore(DynamoTable):
     def _release_event_places(self, lead_id: str) -> None:
         """Each seminar registration of the lead (found by its pointer), its waitlist place and its seat count, in
         one transaction each; one already released (cancelled, or an erasure run again) is left as it is."""
+        from nurture.adapters.event_store import release_items  # not on the scorer's cold start
 
         for place in self._query_all(keys.lead_pk(lead_id), keys.EVENT_PLACE_PREFIX):
             event_id = place["SK"]["S"].removeprefix(keys.EVENT_PLACE_PREFIX)
@@ -519,6 +519,7 @@ class DynamoLeadStore(DynamoTable):
         """Like an erasure, but the address is not suppressed (its owner never agreed, and may sign up later) and
         its browsers become anonymous again; the form's `removed` counter moves with the profile's delete. The
         marker stays in the due index until the sweep is done, so the next tick finishes what this one began."""
+        from nurture.adapters.counters import step_count  # not on the scorer's cold start
 
         pk = keys.lead_pk(expired.lead_id)
         profile = self.profile(expired.lead_id, "email_key, vids, double_opt_in, due_sk, account")
@@ -620,6 +621,7 @@ class DynamoLeadStore(DynamoTable):
     def confirm_subscription(self, confirmation: Confirmation) -> bool:
         """The request closed, the consent (and its record) confirmed, the activity and the form's counter, in one
         transaction; False when the lead has no open request any more."""
+        from nurture.adapters.counters import step_count  # not on the scorer's cold start
 
         pk, at = keys.lead_pk(confirmation.lead_id), confirmation.activity.occurred_at
         consent = confirmation.consent
@@ -765,6 +767,7 @@ class DynamoLeadStore(DynamoTable):
 
     def count_person_click(self, lead_id: str, message_id: str, counter: str) -> bool:
         """The send marker notes the first click, and the variant's counter moves with it: once per email."""
+        from nurture.adapters.counters import step_count  # not on the scorer's cold start
 
         try:
             self._call("transact_write_items", TransactItems=[
