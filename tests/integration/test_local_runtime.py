@@ -81,13 +81,18 @@ def test_plain_html_form_post_redirects_to_the_thank_you_page(local_system: Runn
 @pytest.mark.parametrize(("case", "path", "content_type", "body", "status", "field"), BAD_INPUTS,
                          ids=[case[0] for case in BAD_INPUTS])
 def test_bad_input_over_http(local_system: RunningSystem, case, path, content_type, body, status, field):
-    before = local_system.item_count()
-    reply = local_system.request("POST", path, body, {"Content-Type": content_type, "Accept": "application/json"})
-    assert reply.status == status
-    assert reply.headers["content-type"] == "application/problem+json"
-    if field:
-        assert field in [error["field"] for error in reply.json()["errors"]]
-    assert local_system.item_count() == before
+    def table_moves() -> bool:
+        before = local_system.item_count()
+        reply = local_system.request("POST", path, body, {"Content-Type": content_type, "Accept": "application/json"})
+        assert reply.status == status
+        assert reply.headers["content-type"] == "application/problem+json"
+        if field:
+            assert field in [error["field"] for error in reply.json()["errors"]]
+        return local_system.item_count() != before
+
+    # Nothing is written. The scheduler's tick may write for earlier tests' leads meanwhile (a busy machine lets a
+    # step email fall into the request): asked again, a refused request's write would show every time.
+    assert not all(table_moves() for _ in range(3))
 
 
 def test_cors_preflight_from_an_allowed_origin(local_system: RunningSystem):
