@@ -3,6 +3,7 @@ in-memory store that keeps memberships as the DynamoDB adapter does."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -136,3 +137,13 @@ def test_a_person_whose_profile_changed_meanwhile_keeps_the_merge_until_a_later_
     assert split_account(keys.account_id(X), store) == {"split": keys.account_id(X), "from": keys.account_id(Y),
                                                        "moved": 1, "more": False}
     assert store.merges == {} and store.where()["x2"] == (X, None)
+
+
+def test_a_merged_accounts_page_follows_every_later_merge_however_long_the_chain():
+    names = [f"@a{n}.example.jp" for n in range(6)]
+    store = Memberships({f"p{n}": name for n, name in enumerate(names)})
+    for merged, into in itertools.pairwise(names):  # a0 into a1, then a1 into a2, ... a4 into a5
+        merge_accounts(keys.account_id(merged), keys.account_id(into), store, NOW)
+
+    assert where_merged(keys.account_id(names[0]), store) == keys.account_id(names[-1])
+    assert all(account == names[-1] for account, _ in store.where().values())

@@ -14,7 +14,7 @@ from nurture.config.scoring import ScoringRules
 from nurture.config.segments import UrlGroups
 from nurture.config.sequences import SequencesConfig
 from nurture.domain.accounts.identity import account_of
-from nurture.domain.accounts.merging import MERGES_FOLLOWED
+from nurture.domain.accounts.merging import merge_chain
 from nurture.domain.accounts.patterns import AccountState, Touch, fired_through, tell
 from nurture.domain.accounts.standing import account_view, roles_of
 from nurture.domain.clock import iso, parse_iso
@@ -246,16 +246,11 @@ def _join_account(lead_id: str, profile: dict[str, Any], store: ScoringStore, me
 
 
 def _followed(named: str, store: ScoringStore, merges: dict[str, str]) -> str:
-    """The account a lead whose company names `named` joins: that one, or the one sales merged it into (merges
-    followed as far as MERGES_FOLLOWED), read once a batch (`merges`)."""
+    """The account a lead whose company names `named` joins: that one, or the one its merges lead to, read once
+    a batch (`merges`)."""
     if named not in merges:
-        account = named
-        for _ in range(MERGES_FOLLOWED):
-            merged = store.merged_into(keys.account_id(account))
-            if merged is None:
-                break
-            account = str(merged["into"])
-        merges[named] = account
+        chain = merge_chain(keys.account_id(named), store)
+        merges[named] = chain[-1] if chain else named
     return merges[named]
 
 

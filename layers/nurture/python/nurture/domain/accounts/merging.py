@@ -20,11 +20,15 @@ from nurture.domain.errors import AccountNotFound, MergeRefused
 
 MOVED_AT_ONCE = 100  # people moved by one request, well within its time: a bigger company takes more requests
 READ_FOR_SPLIT = 2_000  # the merged-into account's people looked through for those who came from the split one
-MERGES_FOLLOWED = 3  # as the scorer follows them (domain.score_batch)
 
 
-class MergeStore(Protocol):
-    def merged_into(self, account_id: str) -> dict[str, Any] | None: ...
+class MergeReader(Protocol):
+    def merged_into(self, account_id: str) -> dict[str, Any] | None:
+        """Where sales merged the account (`into`: that account's key, `from`: its own), if they did."""
+        ...
+
+
+class MergeStore(MergeReader, Protocol):
 
     def members(self, account_id: str, limit: int) -> list[dict[str, Any]]:
         """Profiles (lead_id, account, account_from) of up to `limit` of its people."""
@@ -105,14 +109,12 @@ def split_account(merged: str, store: MergeStore) -> dict[str, Any]:
     return {"split": merged, "from": into, "moved": moved, "more": False}
 
 
-class AccountReader(Protocol):
+class AccountReader(MergeReader, Protocol):
     def account(self, account_id: str) -> tuple[str | None, dict[str, dict[str, Any]]] | None:
         """Its owner and its people's profiles; None for an account no one is in and no one owns."""
         ...
 
     def fired_patterns(self, account_id: str) -> dict[str, Any]: ...
-
-    def merged_into(self, account_id: str) -> dict[str, Any] | None: ...
 
 
 def account_shown(account_id: str, store: AccountReader, rules: ScoringRules, now: datetime) -> dict[str, Any] | None:
@@ -131,29 +133,31 @@ def account_shown(account_id: str, store: AccountReader, rules: ScoringRules, no
     return view if merged_from is None else {**view, "merged_from": merged_from}
 
 
-def where_merged(account_id: str, store: MergeStore | AccountReader) -> str | None:
-    """The id of the account `account_id` was merged into, following later merges of that one (as many as the
-    scorer follows); None when it was not merged."""
-    at: str | None = None
-    for _ in range(MERGES_FOLLOWED):
-        done = store.merged_into(at or account_id)
-        if done is None:
+def merge_chain(account_id: str, store: MergeReader) -> list[str]:
+    """The keys of the accounts the merges from `account_id` lead to, in order: none when it was not merged. A
+    merge is recorded only into an account not merged itself (adapters.account_store), so a chain cannot loop;
+    a repeat would stop it all the same."""
+    chain: list[str] = []
+    at = account_id
+    while (done := store.merged_into(at)) is not None:
+        into = str(done["into"])
+        if into in chain or keys.account_id(into) == account_id:
             break
-        at = keys.account_id(str(done["into"]))
-    return at
+        chain.append(into)
+        at = keys.account_id(into)
+    return chain
 
 
-def _leads_to(origin: str, merged_key: str, store: MergeStore) -> bool:
+def where_merged(account_id: str, store: MergeReader) -> str | None:
+    """The id of the account `account_id` was merged into, following later merges of that one; None when it was
+    not merged."""
+    chain = merge_chain(account_id, store)
+    return keys.account_id(chain[-1]) if chain else None
+
+
+def _leads_to(origin: str, merged_key: str, store: MergeReader) -> bool:
     """Whether the merges from the account `origin` lead to the account `merged_key`."""
-    at = origin
-    for _ in range(MERGES_FOLLOWED):
-        done = store.merged_into(keys.account_id(at))
-        if done is None:
-            return False
-        at = str(done["into"])
-        if at == merged_key:
-            return True
-    return False
+    return merged_key in merge_chain(keys.account_id(origin), store)
 
 
 def _key_of(account_id: str, people: list[dict[str, Any]]) -> str:
