@@ -122,6 +122,9 @@ def alert_sk(alert_id: str) -> str:
 ACCOUNT_PREFIX = "ACCOUNT#"
 
 
+ACCOUNT_ID_PATTERN = "^[0-9a-f]{32}$"  # what account_id gives: the API's and the CLI's check of an account id
+
+
 def account_id(account_key: str) -> str:
     """A company's id, a hash of its folded name (or "@domain"): a one-person company's name can be a person's."""
     return hashlib.sha256(account_key.encode()).hexdigest()[:32]

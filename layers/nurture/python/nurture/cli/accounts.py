@@ -113,12 +113,13 @@ def _list(store: Any, args: argparse.Namespace, where: str) -> int:
 
 
 def _merge_or_split(store: Any, args: argparse.Namespace, where: str) -> int:
+    from nurture import keys
     from nurture.domain.accounts.merging import merge_accounts, split_account
     from nurture.domain.clock import utc_now
     from nurture.domain.errors import AccountNotFound, MergeRefused, StoreUnavailable
 
     named = [args.merged, *([args.into] if args.accounts_command == "merge" else [])]
-    wrong = [value for value in named if not re.fullmatch(r"[0-9a-f]{32}", value)]
+    wrong = [value for value in named if not re.match(keys.ACCOUNT_ID_PATTERN, value)]
     if wrong:  # an address or a lead id (which `show` takes) names no account to merge
         print(f"not an account id (32 hex digits, as `accounts show` prints it): {wrong[0]}", file=sys.stderr)
         return 2

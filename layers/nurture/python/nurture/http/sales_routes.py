@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from nurture import keys
 from nurture.adapters.dynamo import InvalidCursor
 from nurture.config.sales import OWNER_ID
 from nurture.domain.accounts.merging import account_shown, merge_accounts, split_account
@@ -35,7 +36,8 @@ OwnerId = Annotated[str, msgspec.Meta(pattern=OWNER_ID, description="a salespers
 Note = Annotated[str, msgspec.Meta(max_length=MAX_NOTE)]
 
 
-AccountId = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{32}$", description="The account's id, as a lead shows it")]
+AccountId = Annotated[str, msgspec.Meta(pattern=keys.ACCOUNT_ID_PATTERN,
+                                        description="The account's id, as a lead shows it")]
 
 
 class AccountPath(Parameters):
