@@ -17,6 +17,11 @@ API_EVENTS = sorted(path for path in SHARED_EVENTS.glob("*.json")
                     if any(marker in path.name.lower() for marker in ("apigateway", "apigw")))
 
 
+def test_the_published_api_gateway_payloads_are_there_to_be_read():
+    # Both payload formats of the HTTP API and the REST API's: without them the test below would run for none.
+    assert len(API_EVENTS) >= 4 and {"2.0", None} <= {json.loads(p.read_text()).get("version") for p in API_EVENTS}
+
+
 @pytest.mark.parametrize("path", API_EVENTS, ids=lambda path: path.stem)
 def test_every_published_api_event_is_read_with_its_method_path_address_and_headers(path: Path):
     event = json.loads(path.read_text())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.adapters.token_keys import with_signer
@@ -33,84 +33,91 @@ if TYPE_CHECKING:
     from nurture.adapters.send_queue import SendQueue
 
 T = TypeVar("T")
+_BUILT: list[Any] = []  # every collaborator built once, forgotten together by reset()
 
 
-@cache
+def built_once(factory: Callable[[], T]) -> Callable[[], T]:
+    cached = cache(factory)
+    _BUILT.append(cached)
+    return cached
+
+
+@built_once
 def lead_store() -> DynamoLeadStore:
     return DynamoLeadStore(runtime_settings().table_name)
 
 
-@cache
+@built_once
 def account_store() -> DynamoAccountStore:
     from nurture.adapters.account_store import DynamoAccountStore
 
     return DynamoAccountStore(runtime_settings().table_name)
 
 
-@cache
+@built_once
 def purchase_store() -> DynamoPurchaseStore:
     from nurture.adapters.purchase_store import DynamoPurchaseStore
 
     return DynamoPurchaseStore(runtime_settings().table_name)
 
 
-@cache
+@built_once
 def campaign_store() -> DynamoCampaignStore:
     from nurture.adapters.campaign_store import DynamoCampaignStore
 
     return DynamoCampaignStore(runtime_settings().table_name)
 
 
-@cache
+@built_once
 def audience_store() -> DynamoAudienceStore:
     from nurture.adapters.audience_store import DynamoAudienceStore
 
     return DynamoAudienceStore(runtime_settings().table_name)
 
 
-@cache
+@built_once
 def deliverability_store() -> DynamoDeliverabilityStore:
     from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
 
     return DynamoDeliverabilityStore(runtime_settings().table_name)
 
 
-@cache
+@built_once
 def audience_queue() -> AudienceQueue:
     from nurture.adapters.audience_queue import AudienceQueue
 
     return AudienceQueue(runtime_settings().audience_queue_url)
 
 
-@cache
+@built_once
 def send_queue() -> SendQueue:
     from nurture.adapters.send_queue import SendQueue
 
     return SendQueue(runtime_settings().send_queue_url)
 
 
-@cache
+@built_once
 def kpi_store() -> DynamoKpis:
     from nurture.adapters.kpi_store import DynamoKpis
 
     return DynamoKpis(runtime_settings().table_name)
 
 
-@cache
+@built_once
 def audit_log() -> DynamoAuditLog:
     from nurture.adapters.audit_log import DynamoAuditLog
 
     return DynamoAuditLog(runtime_settings().table_name)
 
 
-@cache
+@built_once
 def registrations() -> DynamoRegistrations:
     from nurture.adapters.event_store import DynamoRegistrations
 
     return DynamoRegistrations(runtime_settings().table_name)
 
 
-@cache
+@built_once
 def materials() -> S3Materials:
     from nurture.adapters.material_store import S3Materials
 
@@ -150,6 +157,5 @@ def tracking_settings() -> TrackingSettings:
 
 
 def reset() -> None:
-    for built in (lead_store, account_store, purchase_store, campaign_store, audience_store, deliverability_store,
-                  kpi_store, audit_log, send_queue, audience_queue, registrations, materials):
+    for built in _BUILT:
         built.cache_clear()
