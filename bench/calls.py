@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 REPO = Path(__file__).resolve().parent.parent
 READS = {"GetItem", "BatchGetItem", "Query", "Scan"}
@@ -47,10 +48,11 @@ def counted_dynamodb() -> Iterator[CallCounter]:
 
     emulator.install()
     resources = LocalResources()
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", **resources.environment(str(REPO / "config"))})
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    with mock_aws():
+    environment = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                   "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", **resources.environment(str(REPO / "config"))}
+    # The handlers' environment for this run only: a later benchmark (a cold import's subprocess) inherits none of it
+    with mock.patch.dict(os.environ, environment), mock_aws():
+        os.environ.pop("AWS_ENDPOINT_URL", None)
         create_resources(resources)
         reset_clients()
         reload()

@@ -20,11 +20,9 @@ RUNS = 9
 
 def _once(statement: str, isolated_path: list[str] | None, python: str = sys.executable) -> float:
     program = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
-    # The config layer as `cdk synth` stages it, compiled; tracing off, as shipped. No config store: the versions
-    # pushed since the deploy are an AWS call, which this leaves out (an earlier benchmark's would be unreachable).
+    # The config layer as `cdk synth` stages it, compiled; tracing off, as shipped.
     environment = {**os.environ, **LAMBDA_ENVIRONMENT, "POWERTOOLS_TRACE_DISABLED": "true",
-                   "NURTURE_CONFIG_DIR": str(deployed_config({}) / "config"), "SIGNING_KEY_PARAMETER": "bench",
-                   "CONFIG_BUCKET": ""}
+                   "NURTURE_CONFIG_DIR": str(deployed_config({}) / "config"), "SIGNING_KEY_PARAMETER": "bench"}
     flags = []
     if isolated_path is not None:
         environment["PYTHONPATH"] = os.pathsep.join(isolated_path)

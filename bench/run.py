@@ -23,6 +23,7 @@ from bench import (
     sales,
     scoring,
 )
+from bench.process import in_fresh_process
 from nurture.topology import FUNCTIONS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -97,11 +98,11 @@ def main() -> None:
     call_rows = calls.count_calls()
     batch_rows = scoring.calls_per_batch()
     records_per_second = scoring.throughput()
-    median, p99, misses = scoring.in_fresh_process("bench.scoring", "hot_lead_latency")
-    alerts, split = scoring.in_fresh_process("bench.sales", "alert_latency"), sales.round_robin_split()
-    reply_times = scoring.in_fresh_process("bench.replies", "reply_latency")
+    median, p99, misses = in_fresh_process("bench.scoring", "hot_lead_latency")
+    alerts, split = in_fresh_process("bench.sales", "alert_latency"), sales.round_robin_split()
+    reply_times = in_fresh_process("bench.replies", "reply_latency")
     console_lines = console.markdown(console.shipped(), console.calls_per_page(),
-                                     scoring.in_fresh_process("bench.console", "page_timings"))
+                                     in_fresh_process("bench.console", "page_timings"))
     attendance_rates = attendance.import_rates()
     under_load = load.gateway_under_load()
     import_rows = cold_import.measure()

@@ -111,19 +111,6 @@ def calls_per_batch() -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-def in_fresh_process(module: str, function: str) -> Any:
-    """`module.function()` in its own interpreter, its JSON answer: every benchmark on the local runtime runs so.
-    The in-process moto runs before it leave a heap whose garbage collections would be counted against the
-    runtime, and a runtime started after another in one process would keep some of the first's endpoints
-    (the handlers' cached collaborators hold their queues' URLs)."""
-    import subprocess
-    import sys
-
-    program = f"import json; from {module} import {function}; print(json.dumps({function}()))"
-    done = subprocess.run([sys.executable, "-c", program], cwd=REPO, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def hot_lead_latency(leads: int = 100) -> tuple[float, float, int]:
     """Seconds from a demo-request POST to its handoff message being receivable: median, p99, misses."""
     import boto3
