@@ -129,6 +129,13 @@ class RunningSystem:
             previous = current
         return previous
 
+    def partitions(self) -> set[str]:
+        """The table's partition keys (leads, addresses, visitors, guards, counters ...)."""
+        state = self.state()
+        dynamodb = boto3.client("dynamodb", endpoint_url=state["emulator_url"], region_name=state["region"])
+        pages = dynamodb.get_paginator("scan").paginate(TableName=state["table_name"], ProjectionExpression="PK")
+        return {item["PK"]["S"] for page in pages for item in page["Items"]}
+
     def alert_email(self, lead_id: str, address: str, containing: str = "") -> str | None:
         """The outbox's alert about this lead to this salesperson's address (saying this), if it has come."""
         index = self.request("GET", "/_outbox").body.decode()

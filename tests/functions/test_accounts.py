@@ -241,11 +241,17 @@ def post(path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"status": answer["statusCode"], **json.loads(answer["body"] or "{}")}
 
 
-def test_sales_merge_a_companys_domain_account_into_its_named_one_and_split_it_back():
+def one_company_two_accounts() -> tuple[Pipeline, str, str]:
+    """A company known by its domain (a business card without its name) and by its name (a form): two accounts
+    until sales merge them. The pipeline and its two people's lead ids, scored."""
     pipeline = Pipeline()
-    by_domain = person("tanaka@kobo.example.jp", None)
-    named = person("sato@kobo.example.jp", "工房エグザンプル")
+    by_domain, named = person("tanaka@kobo.example.jp", None), person("sato@kobo.example.jp", "工房エグザンプル")
     pipeline.drain()
+    return pipeline, by_domain, named
+
+
+def test_sales_merge_a_companys_domain_account_into_its_named_one_and_split_it_back():
+    pipeline, by_domain, named = one_company_two_accounts()
     domain_account, named_account = lead(by_domain)["account_id"], lead(named)["account_id"]
     assert domain_account != named_account
 
@@ -296,10 +302,7 @@ def test_a_lead_staying_in_its_account_while_its_company_points_elsewhere_is_wri
 
 
 def test_a_lead_never_joins_an_account_merged_meanwhile_and_opposite_merges_cannot_both_be_recorded():
-    pipeline = Pipeline()
-    domain_lead = person("tanaka@kobo.example.jp", None)
-    named_lead = person("sato@kobo.example.jp", "工房エグザンプル")
-    pipeline.drain()
+    pipeline, domain_lead, named_lead = one_company_two_accounts()
     store = DynamoAccountStore(TABLE_NAME)
     domain_key = DynamoLeadStore(TABLE_NAME).profile(domain_lead)["account"]
     named_key = DynamoLeadStore(TABLE_NAME).profile(named_lead)["account"]
@@ -317,10 +320,7 @@ def test_a_lead_never_joins_an_account_merged_meanwhile_and_opposite_merges_cann
 
 
 def test_a_merged_companys_newcomer_tells_the_account_it_went_into_and_the_merged_one_stays_unlisted():
-    pipeline = Pipeline()
-    by_domain = person("tanaka@kobo.example.jp", None)
-    named = person("sato@kobo.example.jp", "工房エグザンプル")
-    pipeline.drain()
+    pipeline, by_domain, named = one_company_two_accounts()
     domain_account, named_account = lead(by_domain)["account_id"], lead(named)["account_id"]
     assert post(f"/v1/accounts/{named_account}/merge", {"into": domain_account})["moved"] == 1
 

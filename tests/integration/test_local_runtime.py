@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from nurture import keys
 from tests.functions.test_forms import BAD_INPUTS
 from tests.local_system import REPO, RunningSystem, start_system
 
@@ -81,6 +82,8 @@ def test_plain_html_form_post_redirects_to_the_thank_you_page(local_system: Runn
 @pytest.mark.parametrize(("case", "path", "content_type", "body", "status", "field"), BAD_INPUTS,
                          ids=[case[0] for case in BAD_INPUTS])
 def test_bad_input_over_http(local_system: RunningSystem, case, path, content_type, body, status, field):
+    partitions = local_system.partitions()
+
     def table_moves() -> bool:
         before = local_system.item_count()
         reply = local_system.request("POST", path, body, {"Content-Type": content_type, "Accept": "application/json"})
@@ -90,9 +93,12 @@ def test_bad_input_over_http(local_system: RunningSystem, case, path, content_ty
             assert field in [error["field"] for error in reply.json()["errors"]]
         return local_system.item_count() != before
 
-    # Nothing is written. The scheduler's tick may write for earlier tests' leads meanwhile (a busy machine lets a
-    # step email fall into the request): asked again, a refused request's write would show every time.
+    # Nothing is written. The scheduler and the scorer may still write for earlier tests' leads meanwhile (a step
+    # email, an account their first activity founds): asked again, a refused request's own write would show every
+    # time, and a write once under a key of its own (a new lead, address, visitor, guard) as a new partition.
     assert not all(table_moves() for _ in range(3))
+    appeared = local_system.partitions() - partitions
+    assert all(pk.startswith(keys.ACCOUNT_PREFIX) for pk in appeared), appeared
 
 
 def test_cors_preflight_from_an_allowed_origin(local_system: RunningSystem):
