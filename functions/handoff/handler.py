@@ -4,9 +4,6 @@ queue."""
 from functools import cache
 from typing import Any
 
-# First, before the config loads pydantic: Powertools' batch utility then does not import every parser model
-# for its type hints, a tenth of a second of a cold start (docs/decisions.md, 73).
-import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.adapters.account_store import DynamoAccountStore
@@ -32,4 +29,4 @@ def collaborators() -> tuple[DynamoLeadStore, DynamoAccountStore, HandoffQueue, 
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store, accounts, queue, alerts = collaborators()
-    return handle_batch(event, context, store, accounts, queue, alerts, runtime_settings().public_api_url, utc_now())
+    return handle_batch(event, store, accounts, queue, alerts, runtime_settings().public_api_url, utc_now())

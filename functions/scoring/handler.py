@@ -4,9 +4,6 @@ opt-in confirmations posts asked for queued for the sender."""
 from functools import cache
 from typing import Any
 
-# First, before the config loads pydantic: Powertools' batch utility then does not import every parser model
-# for its type hints, a tenth of a second of a cold start (docs/decisions.md, 73).
-import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from nurture.adapters.scoring_store import DynamoScoringStore
@@ -29,4 +26,4 @@ def collaborators() -> tuple[DynamoScoringStore, SendQueue]:
 @pin_config
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store, send_queue = collaborators()
-    return handle_batch(event, context, store, utc_now(), send_queue)
+    return handle_batch(event, store, utc_now(), send_queue)

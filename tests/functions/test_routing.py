@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from nurture.adapters.scoring_store import DynamoScoringStore
 from nurture.domain.score_batch import score_batch
@@ -18,6 +17,7 @@ from nurture.local.functions import api_request, invoke
 from nurture.local.resources import LocalResources
 from nurture.local.streams import StreamPoller
 from nurture.settings import marketer_config
+from nurture.streams.records import StreamRecord
 from nurture.streams.scoring import parse_record
 from tests.functions.helpers import events_under, items_under, listed, profile, submit
 from tests.functions.pipeline import Pipeline
@@ -116,7 +116,7 @@ def score_concurrently(submit: Callable[[], list[str]], scorers: int) -> tuple[l
     config, now = marketer_config(), datetime.now(UTC)
 
     def score(record: dict[str, Any]) -> tuple[list[str], dict[str, Any] | None]:
-        lead_id, events = parse_record(DynamoDBRecord(record))
+        lead_id, events = parse_record(StreamRecord(record))
         outcome = score_batch({lead_id: events}, DynamoScoringStore(resources.table_name), config.scoring, now, 730,
                               click_burst_seconds=1, url_groups=config.segments.url_groups, sales=config.sales)
         return outcome.handoffs, record if outcome.failed else None

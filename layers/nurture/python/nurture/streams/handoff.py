@@ -7,10 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from nurture import keys
 from nurture.adapters.alert_queue import AlertQueue
 from nurture.adapters.handoff_queue import HandoffQueue
@@ -22,9 +18,7 @@ from nurture.domain.sales.alerts import AlertJob, alert_jobs
 from nurture.domain.sales.crm import EVENT_OF_ACTIVITY, CrmJob, crm_jobs, crm_targets, from_activity, handed_off
 from nurture.observability import logger
 from nurture.settings import marketer_config
-
-# A batch whose every record failed is still answered record by record, not with an exception.
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+from nurture.streams.records import StreamRecord, stream_partial_response, stream_records
 
 
 class HandoffStore(Protocol):
@@ -45,12 +39,14 @@ class NotSalesWork(ValueError):
     pass
 
 
-def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffStore, accounts: AccountReader,
+def handle_batch(event: dict[str, Any], store: HandoffStore, accounts: AccountReader,
                  queue: HandoffQueue, alerts: AlertQueue, api_base: str, now: datetime) -> dict[str, Any]:
     config = marketer_config()
 
-    def consume(record: DynamoDBRecord) -> None:
-        image = record.dynamodb.new_image if record.dynamodb else None
+    records = stream_records(event)
+
+    def consume(record: StreamRecord) -> None:
+        image = record.new_image
         if image and "lead_id" in image and str(image.get("type")) in EVENT_OF_ACTIVITY:
             return push(image)
         if not image or "handoff_id" not in image or "lead_id" not in image:
@@ -99,4 +95,4 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: HandoffSt
         logger.info("lead handed off", extra={"lead_id": lead_id, "handoff_id": message.handoff_id,
                                               "alerts": len(jobs)})
 
-    return dict(process_partial_response(event=event, record_handler=consume, processor=processor, context=context))
+    return stream_partial_response(records, consume)

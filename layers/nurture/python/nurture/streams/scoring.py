@@ -7,10 +7,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from nurture.domain.activity import expand
 from nurture.domain.clock import parse_iso
 from nurture.domain.downloads.requests import MaterialMessage, requested_material
@@ -28,9 +24,7 @@ from nurture.domain.score_batch import ScoringStore, score_batch
 from nurture.domain.scoring import ScoredEvent
 from nurture.observability import logger, metrics
 from nurture.settings import marketer_config
-
-# A batch whose every record failed is still answered record by record, not with an exception.
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+from nurture.streams.records import StreamRecord, UnreadableRecord, stream_partial_response, stream_records
 
 
 class PoisonRecord(ValueError):
@@ -53,13 +47,14 @@ class SendQueue(Protocol):
     def send_batch(self, messages: Sequence[AskedMessage]) -> None: ...
 
 
-def parse_record(record: DynamoDBRecord) -> tuple[str, list[ScoredEvent]]:
+def parse_record(record: StreamRecord) -> tuple[str, list[ScoredEvent]]:
     """The lead and the events a new activity item holds (a beacon request's batch holds several, scored together
     under the record's one sequence number)."""
-    stream = record.dynamodb
-    image = stream.new_image if stream is not None else None
-    pk = str((stream.keys or {}).get("PK", "")) if stream is not None else ""
-    if not image or not pk.startswith("LEAD#") or stream is None or stream.sequence_number is None:
+    try:
+        image, pk = record.new_image, str(record.keys.get("PK", ""))
+    except UnreadableRecord as error:
+        raise PoisonRecord(str(error)) from error
+    if not image or not pk.startswith("LEAD#"):
         raise PoisonRecord("not a new activity event of a lead")
     events: list[ScoredEvent] = []
     for attributes in expand(image):
@@ -68,7 +63,7 @@ def parse_record(record: DynamoDBRecord) -> tuple[str, list[ScoredEvent]]:
             event = ScoredEvent(
                 event_id=str(attributes["event_id"]),
                 occurred_at=occurred_at,
-                sequence=int(stream.sequence_number),
+                sequence=int(record.sequence_number),
                 attributes={k: v for k, v in attributes.items() if k not in ("PK", "SK")},
                 stream=record.event_source_arn,
             )
@@ -82,16 +77,15 @@ def parse_record(record: DynamoDBRecord) -> tuple[str, list[ScoredEvent]]:
     return pk.removeprefix("LEAD#"), events
 
 
-def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringStore, now: datetime,
-                 send_queue: SendQueue) -> dict[str, Any]:
+def handle_batch(event: dict[str, Any], store: ScoringStore, now: datetime, send_queue: SendQueue) -> dict[str, Any]:
     config = marketer_config()
     by_lead: dict[str, list[ScoredEvent]] = {}
     lead_of: dict[str, str] = {}
     poison: dict[str, str] = {}
     asked: dict[str, list[AskedMessage]] = {}  # by the record that asked
-    for raw in event.get("Records", []):
-        record = DynamoDBRecord(raw)
-        sequence = record.dynamodb.sequence_number if record.dynamodb else None
+    records = stream_records(event)
+    for record in records:
+        sequence = record.sequence_number
         try:
             lead_id, scored = parse_record(record)
         except PoisonRecord as error:
@@ -134,8 +128,8 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
             logger.warning("asked-for emails not queued: retried", extra={"reason": str(error)})
             unqueued = set(asked)
 
-    def check(record: DynamoDBRecord) -> None:
-        sequence = str(record.dynamodb.sequence_number if record.dynamodb else None)
+    def check(record: StreamRecord) -> None:
+        sequence = record.sequence_number
         if sequence in poison:
             raise PoisonRecord(poison[sequence])
         if lead_of.get(sequence) in failed:
@@ -143,5 +137,4 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, store: ScoringSt
         if sequence in unqueued:
             raise EmailNotQueued("the send queue refused an asked-for email")
 
-    # Powertools builds the partial batch response from the records `check` rejects.
-    return dict(process_partial_response(event=event, record_handler=check, processor=processor, context=context))
+    return stream_partial_response(records, check)
