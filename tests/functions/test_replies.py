@@ -13,6 +13,7 @@ import pytest
 from nurture.adapters.alert_queue import AlertQueue
 from nurture.domain.clock import utc_now
 from nurture.domain.errors import StoreUnavailable
+from nurture.inbound.replies import NotAReceipt
 from nurture.local.functions import api_request, invoke
 from nurture.local.replies import receipt_event, receive, reply_message
 from nurture.topology import REPLY_OBJECT_PREFIX
@@ -179,6 +180,16 @@ def test_a_message_too_large_for_a_reply_is_refused_unread():
 def test_the_documented_receipt_event_without_its_stored_message_is_counted_as_gone():
     event = json.loads((EVENTS / "replies-receipt.json").read_text(encoding="utf-8"))
     assert invoke("replies", event) == {"gone": 1}
+
+
+@pytest.mark.parametrize("broken", [{"Records": "x"}, {"Records": [{"ses": {"mail": {}}}]},
+                                    {"Records": [{"ses": {"mail": {"messageId": "m", "timestamp": "yesterday"},
+                                                          "receipt": {"recipients": []}}}]}])
+def test_an_event_that_is_not_ses_receiving_fails_the_invocation_with_a_clear_error(broken: dict):
+    documented = json.loads((EVENTS / "replies-receipt.json").read_text(encoding="utf-8"))["Records"][0]
+    event = {"Records": [documented, *broken["Records"]]} if isinstance(broken["Records"], list) else broken
+    with pytest.raises(NotAReceipt):
+        invoke("replies", event)
 
 
 def test_a_reply_from_a_lead_sales_already_work_tells_its_owner_at_once(receiver: Receiver):

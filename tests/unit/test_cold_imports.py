@@ -32,9 +32,10 @@ def test_batch_handlers_load_no_parser_model_powertools_would_import_for_type_hi
     assert loaded_on_import(function, ("aws_lambda_powertools.utilities.parser.models",)) == []
 
 
-@pytest.mark.parametrize("function", ["scoring", "handoff", "sender", "audience", "notifier"])
-def test_queue_and_stream_consumers_answer_partial_batches_without_powertools_batch_utility(function: str):
-    # It brings asyncio and every Powertools event class (docs/decisions.md, 97 and 112).
+@pytest.mark.parametrize("function", ["scoring", "handoff", "sender", "audience", "notifier", "ses_events",
+                                      "replies"])
+def test_consumers_read_their_events_without_powertools_batch_utility_or_event_classes(function: str):
+    # They bring asyncio and every Powertools event class (docs/decisions.md, 97 and 112).
     assert loaded_on_import(function, ("aws_lambda_powertools.utilities.batch", "asyncio",
                                        "aws_lambda_powertools.utilities.data_classes")) == []
 

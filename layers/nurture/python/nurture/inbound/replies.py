@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.ses_event import SESEvent, SESEventRecord
-
 from nurture.adapters.alert_queue import AlertQueue
 from nurture.adapters.reply_store import DynamoReplyStore, MessageGone, MessageTooLarge, S3ReplyMail
 from nurture.config import NurtureConfig
@@ -24,7 +22,39 @@ from nurture.domain.tokens import TokenSigner
 from nurture.observability import logger
 
 # SES's verdicts a message must not fail to be read at all.
-CHECKED_VERDICTS = ("spam_verdict", "virus_verdict")
+CHECKED_VERDICTS = ("spamVerdict", "virusVerdict")
+
+
+class NotAReceipt(ValueError):
+    """The event is not SES receiving's: the invocation fails (Lambda retries it, then keeps it in the DLQ)."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the consumer reads of one SES receiving record (read here rather than with Powertools' SESEvent, whose
+    import brings every one of its event classes: docs/decisions.md, 112)."""
+
+    mail: ReceivedMail
+    refused_by_checks: bool  # SES found spam or a virus
+
+    @classmethod
+    def of(cls, record: Any) -> Receipt:
+        try:
+            mail, receipt = record["ses"]["mail"], record["ses"]["receipt"]
+            return cls(ReceivedMail(str(mail["messageId"]), parse_iso(str(mail["timestamp"])),
+                                    tuple(map(str, receipt["recipients"])),
+                                    receipt["dmarcVerdict"]["status"] == "PASS"),
+                       any(receipt[verdict]["status"] == "FAIL" for verdict in CHECKED_VERDICTS))
+        except (KeyError, TypeError, ValueError) as error:
+            raise NotAReceipt(f"not an SES receiving record: {type(error).__name__} {error}") from error
+
+
+def receipts(event: dict[str, Any]) -> list[Receipt]:
+    """Every receipt of the event, all read before any is acted on."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list):
+        raise NotAReceipt("not an SES receiving event: no Records list")
+    return [Receipt.of(record) for record in records]
 
 
 @dataclass(frozen=True)
@@ -43,27 +73,25 @@ def handle_receipts(event: dict[str, Any], services: ReplyServices, config: Nurt
     """Every receipt of the event (SES sends one a message); the outcomes counted."""
     settings = PreferenceSettings(config.api.event_retention_days, config.subscriptions)
     outcomes: Counter[str] = Counter()
-    for record in SESEvent(event).records:
-        received = _receive(record, services, config, settings)
+    for receipt in receipts(event):
+        received = _receive(receipt, services, config, settings)
         outcomes[received.outcome] += 1
         alerted = 0
         if received.tells_owner and received.lead_id is not None and received.reply is not None:
-            jobs = owner_alerts(received.lead_id, record.ses.mail.message_id, received.reply.excerpt, services.store,
+            jobs = owner_alerts(received.lead_id, receipt.mail.ses_message_id, received.reply.excerpt, services.store,
                                 config.sales, config.scoring, clock(), services.api_base)
             services.alerts.send_jobs(jobs)
             alerted = len(jobs)
-        logger.info("reply", extra={"outcome": received.outcome, "ses_message_id": record.ses.mail.message_id,
+        logger.info("reply", extra={"outcome": received.outcome, "ses_message_id": receipt.mail.ses_message_id,
                                     "lead_id": received.lead_id, "owner_alerts": alerted})
     return dict(outcomes)
 
 
-def _receive(record: SESEventRecord, services: ReplyServices, config: NurtureConfig,
+def _receive(receipt: Receipt, services: ReplyServices, config: NurtureConfig,
              settings: PreferenceSettings) -> Received:
-    receipt = record.ses.receipt
-    if any(getattr(receipt, verdict).status == "FAIL" for verdict in CHECKED_VERDICTS):
+    if receipt.refused_by_checks:
         return Received("refused_by_ses_checks")
-    mail = ReceivedMail(record.ses.mail.message_id, parse_iso(record.ses.mail.timestamp), tuple(receipt.recipients),
-                        receipt.dmarc_verdict.status == "PASS")
+    mail = receipt.mail
     try:
         raw = services.mail.raw(mail.ses_message_id)
     except MessageTooLarge:

@@ -13,9 +13,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from aws_lambda_powertools.utilities.data_classes.event_bridge_event import EventBridgeEvent
-from aws_lambda_powertools.utilities.data_classes.sns_event import SNSMessage
-
 from nurture.config import NurtureConfig
 from nurture.config.sequences import Deliverability
 from nurture.domain.clock import iso
@@ -77,13 +74,13 @@ def ses_record(message: QueueMessage) -> dict[str, Any]:
         source = document.get("source")
         if source != SES_EVENT_SOURCE:
             raise UnreadableSesEvent(f"an EventBridge event from {str(source)[:40]!r}, not from SES")
-        detail = EventBridgeEvent(document).detail
+        detail = document["detail"]
         if not isinstance(detail, dict):
             raise UnreadableSesEvent("an EventBridge event whose detail is not an object")
         return detail
     if document.get("Type") == "Notification" and "Message" in document:  # SNS
         try:
-            message = json.loads(SNSMessage(document).message)
+            message = json.loads(document["Message"])
         except (TypeError, ValueError) as error:
             raise UnreadableSesEvent("the SNS message is not JSON") from error
         if not isinstance(message, dict):
