@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
+import os
 import signal
 import sys
 import threading
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nurture.cli import exit_codes
 from nurture.cli.accounts import add_account_commands, run_account_command
 from nurture.cli.calendar import add_calendar_command, run_calendar
 from nurture.cli.campaigns import add_campaign_commands, run_campaign_command
@@ -39,8 +42,14 @@ DEFAULT_WEB = [Path("web"), Path(".build") / "web"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="nurture", description="Nurture: B2B lead nurturing on AWS.")
+    parser = argparse.ArgumentParser(prog="nurture", description="Nurture: B2B lead nurturing on AWS.",
+                                     epilog="Exit codes: 0 done, 1 problems found, 2 bad input or no system to "
+                                     "talk to, 130 interrupted, 253 AWS credentials, profile or region, "
+                                     "255 a fault of the command (docs/cli.md).")
     parser.add_argument("--config-dir", type=Path, default=DEFAULT_CONFIG, help="folder of the YAML config")
+    parser.add_argument("--version", action="version", version=f"nurture {_version()}")
+    parser.add_argument("--debug", action="store_true",
+                        help="log every AWS call to stderr, and show the traceback of a fault")
     commands = parser.add_subparsers(dest="command", required=True)
 
     config = commands.add_parser("config", help="marketer configuration")
@@ -143,6 +152,34 @@ def main(argv: list[str] | None = None) -> int:
     simulate.add_argument("--json", action="store_true", help="one JSON object instead of the tables")
 
     args = parser.parse_args(argv)
+    if args.debug:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+    try:
+        return _run(args)
+    except exit_codes.Stop as stop:
+        return stop.code
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return exit_codes.INTERRUPTED
+    except Exception as error:  # a fault of the command: one line, unless the operator asked for the traceback
+        if args.debug:
+            raise
+        said = " ".join(str(error).split())
+        print(f"nurture: {type(error).__name__}: {said} (--debug shows the traceback)", file=sys.stderr)
+        return exit_codes.UNEXPECTED
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nurture")
+    except PackageNotFoundError:  # run from a checkout without `pip install`
+        return "(not installed)"
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command `args` names."""
     if args.command == "config":
         return config_check(args.config_dir) if args.config_command == "check" else run_version_command(args, _target)
     if args.command == "leads":
@@ -164,8 +201,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _target_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--stack", help="target a deployed stack instead of the local system")
-    command.add_argument("--region", default="ap-northeast-1", help="the deployed stack's region")
+    command.add_argument("--stack", default=os.environ.get("NURTURE_STACK") or None,
+                         help="target a deployed stack instead of the local system (default: $NURTURE_STACK)")
+    command.add_argument("--region", default=None, help="the deployed stack's region (default: $AWS_REGION, "
+                         "$AWS_DEFAULT_REGION or the profile's)")
+    command.add_argument("--profile", default=None, help="the AWS CLI profile whose credentials to use "
+                         "(default: $AWS_PROFILE, else the default credentials)")
 
 
 def run_sending(args: argparse.Namespace) -> int:
@@ -305,13 +346,16 @@ def run_local(args: argparse.Namespace) -> int:
 def _target(args: argparse.Namespace) -> Target | None:
     """The system the command talks to, with this process's environment pointed at it; None if
     there is none (the reason is printed)."""
-    from nurture.cli.target import TargetNotFound, local_target, stack_target
+    from nurture.cli.target import AwsSetupProblem, TargetNotFound, local_target, stack_target
 
     config_dir = str(args.config_dir.resolve())
     try:
-        target = stack_target(args.stack, args.region, config_dir) if args.stack else local_target(config_dir)
+        target = (stack_target(args.stack, args.region, config_dir, args.profile) if args.stack
+                  else local_target(config_dir))
     except TargetNotFound as missing:
         print(str(missing), file=sys.stderr)
+        if isinstance(missing, AwsSetupProblem):
+            raise exit_codes.Stop(exit_codes.AWS_SETUP) from missing
         return None
     target.apply()
     return target

@@ -6,6 +6,17 @@ import os
 from dataclasses import dataclass
 
 import boto3
+from botocore.exceptions import (
+    ClientError,
+    CredentialRetrievalError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    SSOTokenLoadError,
+    TokenRetrievalError,
+    UnauthorizedSSOTokenError,
+)
 
 from nurture.local.resources import LocalResources
 from nurture.local.runtime import DEPLOYED_KEY, FAKE_CREDENTIALS
@@ -29,7 +40,17 @@ from nurture.topology import (
 
 
 class TargetNotFound(RuntimeError):
-    pass
+    """No system to talk to: the local one is not running, the stack is unknown or is not Nurture's."""
+
+
+class AwsSetupProblem(TargetNotFound):
+    """The AWS setup stops every call: no usable credentials, an unknown profile, no region."""
+
+
+# What AWS answers a caller whose credentials are not, or no longer, good.
+REFUSED_CREDENTIALS = frozenset({"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
+                                 "UnrecognizedClientException", "SignatureDoesNotMatch", "RequestExpired"})
+CREDENTIALS_HELP = "run `aws configure` or `aws sso login`, or name a profile with --profile (or AWS_PROFILE)"
 
 
 @dataclass(frozen=True)
@@ -76,12 +97,30 @@ def local_target(config_dir: str) -> Target:
     return Target(f"local system at {state.gateway_url}", environment, state.gateway_url)
 
 
-def stack_target(stack: str, region: str, config_dir: str) -> Target:
-    cloudformation = boto3.session.Session(region_name=region).client("cloudformation")
+def stack_target(stack: str, region: str | None, config_dir: str, profile: str | None = None) -> Target:
+    """The deployed `stack`, found as the AWS CLI finds things: `profile` (else AWS_PROFILE, else the default
+    credentials), `region` (else AWS_REGION, AWS_DEFAULT_REGION or the profile's region)."""
+    try:
+        # AWS_REGION first, as the AWS CLI and the SDKs but boto3 read it
+        session = boto3.session.Session(profile_name=profile, region_name=region or os.environ.get("AWS_REGION"))
+    except ProfileNotFound as error:
+        raise AwsSetupProblem(f"{error}: `aws configure list-profiles` lists the profiles there are") from error
+    region = session.region_name
+    if not region:
+        raise AwsSetupProblem("No AWS region: pass --region, or set AWS_REGION, or give the profile a region")
+    cloudformation = session.client("cloudformation")
     try:
         described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    except cloudformation.exceptions.ClientError as error:
-        raise TargetNotFound(f"Stack {stack} in {region}: {error.response['Error']['Message']}") from error
+    except ClientError as error:
+        code, message = error.response["Error"].get("Code", ""), error.response["Error"].get("Message", "")
+        if code in REFUSED_CREDENTIALS:
+            raise AwsSetupProblem(f"AWS refused the credentials ({code}): {CREDENTIALS_HELP}") from error
+        raise TargetNotFound(f"Stack {stack} in {region}: {message}") from error
+    except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, TokenRetrievalError,
+            SSOTokenLoadError, UnauthorizedSSOTokenError) as error:
+        raise AwsSetupProblem(f"No usable AWS credentials ({error}): {CREDENTIALS_HELP}") from error
+    except EndpointConnectionError as error:
+        raise TargetNotFound(f"CloudFormation in {region} cannot be reached: {error}") from error
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     missing = [name for name in (OUTPUT_TABLE, OUTPUT_SIGNING_KEY_PARAMETER, OUTPUT_API_URL) if name not in outputs]
     if missing:
@@ -103,5 +142,7 @@ def stack_target(stack: str, region: str, config_dir: str) -> Target:
         "CONSOLE_CLIENT_ID": outputs.get(OUTPUT_CONSOLE_CLIENT, ""),
         "CONSOLE_URL": outputs.get(OUTPUT_CONSOLE_URL, ""),
         "POWERTOOLS_TRACE_DISABLED": "true",
+        "AWS_REGION": region,
+        **({"AWS_PROFILE": profile} if profile else {}),
     }
     return Target(f"stack {stack} in {region}", environment, outputs[OUTPUT_API_URL])

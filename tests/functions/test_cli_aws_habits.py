@@ -1,0 +1,135 @@
+"""The `nurture` command as an operator used to the AWS CLI runs it: the profile and region found the same way, a
+default stack from the environment, and one clear line with a documented exit code when the AWS setup is wrong,
+never a traceback (unless asked for with --debug). Run as a process, against a stand-in CloudFormation endpoint:
+nothing here reaches AWS."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from nurture.cli import exit_codes
+from tests.conftest import REPO
+
+NURTURE = Path(sys.executable).parent / "nurture"
+
+
+def run(tmp_path: Path, *args: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """`nurture ARGS` with no AWS credentials or region but those given, a profile `work` (its own keys, a region),
+    and no instance metadata."""
+    (tmp_path / "aws-config").write_text("[profile work]\nregion = eu-west-1\n", encoding="utf-8")
+    (tmp_path / "aws-credentials").write_text("[work]\naws_access_key_id = AKIAWORK\naws_secret_access_key = x\n",
+                                              encoding="utf-8")
+    clean = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / "aws-config"),
+             "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "aws-credentials"), "AWS_EC2_METADATA_DISABLED": "true",
+             **environment}
+    return subprocess.run([str(NURTURE), *args], cwd=REPO, env=clean, capture_output=True, text=True, timeout=120)
+
+
+def said_in_one_line(done: subprocess.CompletedProcess[str], expected: str) -> bool:
+    lines = done.stderr.strip().splitlines()
+    return len(lines) == 1 and expected in lines[0] and "Traceback" not in done.stderr
+
+
+class StandInCloudFormation(BaseHTTPRequestHandler):
+    """Answers every call with the status and body the test sets."""
+
+    status, body = 400, b""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(self.status)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def cloudformation() -> Iterator[tuple[str, type[StandInCloudFormation]]]:
+    answer = type("Answer", (StandInCloudFormation,), {})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", answer
+    server.shutdown()
+
+
+def error(code: str, message: str) -> bytes:
+    return (f'<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type>'
+            f"<Code>{code}</Code><Message>{message}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>"
+            ).encode()
+
+
+KEYS = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-secret"}
+
+
+def test_no_credentials_is_one_line_and_exit_code_253(tmp_path):
+    done = run(tmp_path, "sending", "status", "--stack", "Nurture", "--region", "ap-northeast-1")
+    assert done.returncode == exit_codes.AWS_SETUP == 253
+    assert said_in_one_line(done, "No usable AWS credentials")
+    assert "aws sso login" in done.stderr
+
+
+def test_the_stack_comes_from_nurture_stack_and_the_region_from_aws_region(tmp_path, cloudformation):
+    endpoint, answer = cloudformation
+    answer.body = error("ValidationError", "Stack with id Shop does not exist")
+    done = run(tmp_path, "sending", "status", NURTURE_STACK="Shop", AWS_REGION="ap-southeast-2",
+               AWS_ENDPOINT_URL_CLOUDFORMATION=endpoint, **KEYS)
+    assert done.returncode == exit_codes.BAD_INPUT
+    assert said_in_one_line(done, "Stack Shop in ap-southeast-2: Stack with id Shop does not exist")
+
+
+def test_the_region_comes_from_the_named_profile(tmp_path, cloudformation):
+    endpoint, answer = cloudformation
+    answer.body = error("ValidationError", "Stack with id Nurture does not exist")
+    done = run(tmp_path, "sending", "status", "--stack", "Nurture", "--profile", "work",
+               AWS_ENDPOINT_URL_CLOUDFORMATION=endpoint)
+    assert said_in_one_line(done, "Stack Nurture in eu-west-1")
+
+
+def test_an_unknown_profile_is_one_line_and_exit_code_253(tmp_path):
+    done = run(tmp_path, "sending", "status", "--stack", "Nurture", "--profile", "nosuch")
+    assert done.returncode == exit_codes.AWS_SETUP
+    assert said_in_one_line(done, "nosuch")
+
+
+def test_no_region_anywhere_is_one_line_and_exit_code_253(tmp_path):
+    done = run(tmp_path, "sending", "status", "--stack", "Nurture", **KEYS)
+    assert done.returncode == exit_codes.AWS_SETUP
+    assert said_in_one_line(done, "No AWS region")
+
+
+def test_expired_credentials_are_one_line_and_exit_code_253(tmp_path, cloudformation):
+    endpoint, answer = cloudformation
+    answer.body = error("ExpiredToken", "The security token included in the request is expired")
+    done = run(tmp_path, "sending", "status", "--stack", "Nurture", "--region", "ap-northeast-1",
+               AWS_ENDPOINT_URL_CLOUDFORMATION=endpoint, **KEYS)
+    assert done.returncode == exit_codes.AWS_SETUP
+    assert said_in_one_line(done, "AWS refused the credentials (ExpiredToken)")
+
+
+def test_a_fault_is_one_line_and_exit_code_255_and_debug_shows_its_traceback(tmp_path, cloudformation):
+    endpoint, answer = cloudformation
+    answer.status, answer.body = 200, b"<not-cloudformation"  # a body no AWS SDK can read
+    arguments = ("sending", "status", "--stack", "Nurture", "--region", "ap-northeast-1")
+    done = run(tmp_path, *arguments, AWS_ENDPOINT_URL_CLOUDFORMATION=endpoint, **KEYS)
+    assert done.returncode == exit_codes.UNEXPECTED
+    assert said_in_one_line(done, "--debug shows the traceback")
+    debugged = run(tmp_path, "--debug", *arguments, AWS_ENDPOINT_URL_CLOUDFORMATION=endpoint, **KEYS)
+    assert debugged.returncode == 1 and "Traceback" in debugged.stderr  # Python's own exit for an uncaught error
+    assert "botocore" in debugged.stderr  # and every AWS call logged
+
+
+def test_version_names_the_installed_package(tmp_path):
+    done = run(tmp_path, "--version")
+    assert done.returncode == 0 and done.stdout.startswith("nurture 0.")
