@@ -70,3 +70,7 @@ def test_the_console_loads_a_page_s_routes_at_its_first_request():
 def test_the_lead_store_brings_no_seminar_audit_or_counter_code_to_a_cold_start(function: str):
     assert loaded_on_import(function, ("nurture.adapters.event_store", "nurture.adapters.audit_log",
                                        "nurture.adapters.counters", "nurture.domain.events.reminders")) == []
+
+
+def test_the_sender_reads_a_campaign_s_state_without_loading_how_campaigns_start_or_audiences_are_scanned():
+    assert loaded_on_import("sender", ("nurture.domain.campaigns.start", "nurture.domain.audiences.scan")) == []

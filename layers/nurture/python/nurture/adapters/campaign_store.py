@@ -9,8 +9,7 @@ from typing import Any
 from nurture import keys
 from nurture.adapters.audit_log import recorded
 from nurture.adapters.dynamo import ConditionFailed, DynamoTable, TransactionCancelled, item_key, to_item
-from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignRefused, CampaignState
-from nurture.domain.campaigns.start import Held
+from nurture.domain.campaigns.lifecycle import CampaignMessage, CampaignRefused, CampaignState, Held
 from nurture.domain.console.audit import Change
 from nurture.domain.errors import StoreUnavailable
 from nurture.keys import CAMPAIGN_COUNTERS

@@ -12,17 +12,19 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 import msgspec
 
 from nurture.config import NurtureConfig
 from nurture.config.campaigns import Campaign, CampaignsConfig
-from nurture.domain.audiences.scan import ScanTask
 from nurture.domain.campaigns.ab import Decision, variant_in_test
 from nurture.domain.clock import iso
 from nurture.domain.errors import NurtureError
 from nurture.domain.messages import Id, Message
+
+if TYPE_CHECKING:  # the audience worker's: the sender, which reads a campaign's state, does not load the scan
+    from nurture.domain.audiences.scan import ScanTask
 
 Status = Literal["draft", "scheduled", "sending", "sent", "cancelled"]
 # The states a cancel stops; a sent or cancelled campaign stays as it is.
@@ -76,6 +78,14 @@ class CampaignMessage(Message, frozen=True, kw_only=True, forbid_unknown_fields=
     campaign_id: Id
     lead_id: Id
     config_version: Annotated[int, msgspec.Meta(ge=1)]
+
+
+@dataclass(frozen=True)
+class Held:
+    """A campaign email held for the lead's own send window (`due_sk`: its place on the due index)."""
+
+    message: CampaignMessage
+    due_sk: str
 
 
 def campaign_of(config: CampaignsConfig, campaign_id: str) -> Campaign:

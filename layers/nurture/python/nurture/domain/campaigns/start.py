@@ -19,24 +19,15 @@ from nurture.config.campaigns import ABTest, Campaign
 from nurture.domain.audiences.scan import Jobs, ScanTask, Tasks, start_scan
 from nurture.domain.campaigns.ab import decide, variant_step
 from nurture.domain.campaigns.lifecycle import (
-    CampaignMessage,
     CampaignRefused,
     CampaignState,
+    Held,
     MessageQueue,
     job_id_for,
 )
 from nurture.domain.clock import iso
 from nurture.domain.errors import NurtureError
 from nurture.domain.schedule import next_window_opening
-
-
-@dataclass(frozen=True)
-class Held:
-    """A campaign email held for the lead's own send window (`due_sk`: its place on the due index)."""
-
-    message: CampaignMessage
-    due_sk: str
-
 
 MAX_RELEASED = 500  # held emails queued per tick: a backlog drains over a few ticks
 
