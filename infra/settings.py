@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from aws_cdk import aws_logs as logs
 from constructs import Node
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from infra import paths
 from nurture.config.models import CorsSettings
@@ -68,11 +68,36 @@ class DeploySettings(BaseModel):
     reply_domain: str = Field("", alias="nurture:replyDomain",
                               max_length=253,
                               pattern=r"^$|^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+    # A branded domain for the API (docs/deploy.md): the links in emails, the snippet's endpoint and the sales API
+    # use it. Its certificate: the ARN of one in ACM in the stack's region, else one made and validated by DNS (in
+    # the hosted zone when given, which also gets the domain's alias record).
+    api_domain: str = Field("", alias="nurture:apiDomain", max_length=253,
+                            pattern=r"^$|^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+    api_certificate_arn: str = Field("", alias="nurture:apiCertificateArn",
+                                     pattern=r"^(arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+)?$")
+    api_hosted_zone_id: str = Field("", alias="nurture:apiHostedZoneId", pattern=r"^(Z[A-Z0-9]{1,31})?$")
+    api_hosted_zone_name: str = Field("", alias="nurture:apiHostedZoneName", max_length=253,
+                                      pattern=r"^$|^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
     # A stack from before issue 20 kept its signing key in a Secrets Manager secret (the old `TokenSecretId`
     # output): the first deploy that creates the SSM keyring copies that keyring, so links already sent keep
     # verifying (docs/deploy.md). Read only when the parameter is created.
     signing_key_import_from: str = Field("", alias="nurture:signingKeyImportFrom",
                                          pattern=r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+)?$")
+
+    @model_validator(mode="after")
+    def _a_domain_with_what_it_needs(self) -> DeploySettings:
+        zone_given = bool(self.api_hosted_zone_id) + bool(self.api_hosted_zone_name)
+        if not self.api_domain and (zone_given or self.api_certificate_arn):
+            raise ValueError("nurture:apiCertificateArn and nurture:apiHostedZone* need nurture:apiDomain")
+        if zone_given == 1:
+            raise ValueError("nurture:apiHostedZoneId and nurture:apiHostedZoneName go together")
+        if self.api_hosted_zone_name and not (self.api_domain == self.api_hosted_zone_name
+                                              or self.api_domain.endswith("." + self.api_hosted_zone_name)):
+            raise ValueError(f"nurture:apiDomain {self.api_domain} is not in the zone {self.api_hosted_zone_name}")
+        if self.api_domain and self.waf:
+            raise ValueError("nurture:apiDomain with nurture:waf is not supported yet: behind WAF the API is reached "
+                             "through CloudFront, whose own domain and certificate (us-east-1) it would need")
+        return self
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -106,7 +131,8 @@ class DeploySettings(BaseModel):
         try:
             return cls.model_validate(given)
         except ValidationError as error:
-            problems = "; ".join(f"{problem['loc'][0]}: {problem['msg']}" for problem in error.errors())
+            problems = "; ".join(f"{problem['loc'][0]}: {problem['msg']}" if problem["loc"] else problem["msg"]
+                                 for problem in error.errors())
             raise ValueError(f"Invalid deployment settings (CDK context): {problems}") from None
 
     @property

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from infra import paths
 from infra.constructs.alerts import Alerts
+from infra.constructs.api_domain import ApiDomain
 from infra.constructs.audience_scan import AudienceScan
 from infra.constructs.config_store import ConfigStore
 from infra.constructs.console_auth import ConsoleAuth
@@ -182,7 +183,10 @@ class NurtureStack(Stack):
                          for name, spec in FUNCTIONS.items() if name in API_FUNCTIONS}
         console = ConsoleAuth(self, "ConsoleAuth")
         api = PublicApi(self, "Api", api_functions, settings.log_retention, console.authorizer, settings.access_log)
-        public_url = Edge(self, "Edge", api.api, web_acl.arn).url if web_acl is not None else api.url
+        api_url = (ApiDomain(self, "ApiDomain", api.api, api.stage, settings.api_domain, settings.api_certificate_arn,
+                             settings.api_hosted_zone_id, settings.api_hosted_zone_name).url
+                   if settings.api_domain else api.url)
+        public_url = Edge(self, "Edge", api.api, web_acl.arn).url if web_acl is not None else api_url
         console_site = ConsoleSite(self, "ConsoleSite", api.api, web_acl.arn if web_acl is not None else None)
         alerts = Alerts(self, "Alerts", dead_letters)
         email = EmailSending(self, "EmailSending", settings.sender_address, settings.ses_identity)
@@ -198,9 +202,9 @@ class NurtureStack(Stack):
                            "SES_SEND_RATE": f"{settings.sender_rate_per_instance:g}", **reply_domain},
                 # A handoff's links are sales routes, which sales tooling signs (SigV4) for the API's own host:
                 # CloudFront cannot pass such a request on.
-                "handoff": {"PUBLIC_API_URL": api.url},
-                "dispatcher": {"SALES_API_URL": api.url},  # reminders' links to the lead
-                "replies": {"REPLY_BUCKET": replies.bucket.bucket_name, "SALES_API_URL": api.url, **reply_domain},
+                "handoff": {"PUBLIC_API_URL": api_url},
+                "dispatcher": {"SALES_API_URL": api_url},  # reminders' links to the lead
+                "replies": {"REPLY_BUCKET": replies.bucket.bucket_name, "SALES_API_URL": api_url, **reply_domain},
                 "notifier": {"SENDER_ADDRESS": settings.sender_address,
                              "WEBHOOK_PARAMETERS": alerts.webhook_parameters}}
         workers = {
@@ -258,8 +262,9 @@ class NurtureStack(Stack):
             dashboard=settings.dashboard)
 
         CfnOutput(self, OUTPUT_API_URL, value=public_url, description="Base URL web forms post to")
-        CfnOutput(self, "SalesApiUrl", value=api.url,
-                  description="Base URL sales tooling signs its calls to (SigV4): the API's own endpoint")
+        CfnOutput(self, "SalesApiUrl", value=api_url,
+                  description="Base URL sales tooling signs its calls to (SigV4): the API itself, at its branded "
+                              "domain if it has one")
         CfnOutput(self, OUTPUT_TABLE, value=data.table.table_name)
         CfnOutput(self, OUTPUT_CONSOLE_USER_POOL, value=console.user_pool.user_pool_id,
                   description="The console's users: invite them and put them in a group (docs/console.md)")

@@ -1181,3 +1181,76 @@ def test_waf_without_a_target_account_and_region_is_refused_by_name(tmp_path, mo
     with pytest.raises(ValueError, match="nurture:waf needs the target account and region"):
         _synthesized_with(tmp_path, waf="true")
 
+
+
+BRANDED = "t.example.co.jp"
+DOMAIN_RESOURCES = ("AWS::ApiGatewayV2::DomainName", "AWS::ApiGatewayV2::ApiMapping",
+                    "AWS::CertificateManager::Certificate", "AWS::Route53::RecordSet")
+
+
+def _variables(template: Template, prefix: str) -> dict[str, Any]:
+    _, function = _one(template, "AWS::Lambda::Function", prefix)
+    variables: dict[str, Any] = function["Properties"]["Environment"]["Variables"]
+    return variables
+
+
+def test_without_a_branded_domain_the_api_answers_at_its_own_endpoint_only(synthesized):
+    template, _ = synthesized
+    assert [kind for kind in DOMAIN_RESOURCES if template.find_resources(kind)] == []
+    assert "execute-api" in json.dumps(template.find_outputs("ApiUrl"))
+
+
+def test_a_branded_domain_carries_every_link_with_a_certificate_validated_in_its_zone_and_an_alias_record(tmp_path):
+    template, _ = _synthesized_with(tmp_path, apiDomain=BRANDED, apiHostedZoneId="Z0123456789ABCDEFGHIJ",
+                                    apiHostedZoneName="example.co.jp")
+    certificate_id, certificate = _one(template, "AWS::CertificateManager::Certificate")
+    assert certificate["Properties"]["DomainName"] == BRANDED
+    assert certificate["Properties"]["ValidationMethod"] == "DNS"
+    assert certificate["Properties"]["DomainValidationOptions"] == [
+        {"DomainName": BRANDED, "HostedZoneId": "Z0123456789ABCDEFGHIJ"}]
+    domain_id, domain = _one(template, "AWS::ApiGatewayV2::DomainName")
+    assert domain["Properties"]["DomainName"] == BRANDED
+    assert domain["Properties"]["DomainNameConfigurations"] == [
+        {"CertificateArn": {"Ref": certificate_id}, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}]
+    _, mapping = _one(template, "AWS::ApiGatewayV2::ApiMapping")
+    assert mapping["Properties"]["DomainName"] == {"Ref": domain_id}
+    assert mapping["Properties"]["ApiId"] == {"Ref": _one(template, "AWS::ApiGatewayV2::Api")[0]}
+    # the stage by its name, made first (a mapping to a stage not there yet fails the deploy)
+    assert mapping["Properties"]["Stage"] == "$default"
+    assert _one(template, "AWS::ApiGatewayV2::Stage")[0] in mapping.get("DependsOn", [])
+    _, record = _one(template, "AWS::Route53::RecordSet")
+    assert (record["Properties"]["Name"], record["Properties"]["Type"]) == (f"{BRANDED}.", "A")
+    assert record["Properties"]["HostedZoneId"] == "Z0123456789ABCDEFGHIJ"
+    assert record["Properties"]["AliasTarget"]["DNSName"] == {"Fn::GetAtt": [domain_id, "RegionalDomainName"]}
+    # the links every email carries, the snippet's endpoint (ApiUrl), sales tooling's, reminders' and alerts'
+    url = f"https://{BRANDED}/"
+    outputs = template.find_outputs("*")
+    assert (outputs["ApiUrl"]["Value"], outputs["SalesApiUrl"]["Value"]) == (url, url)
+    assert _variables(template, "SenderFunction")["PUBLIC_API_URL"] == url
+    assert _variables(template, "HandoffFunction")["PUBLIC_API_URL"] == url
+    assert _variables(template, "DispatcherFunction")["SALES_API_URL"] == url
+    assert _variables(template, "RepliesFunction")["SALES_API_URL"] == url
+    assert "execute-api" not in json.dumps([function["Properties"]["Environment"]
+                                            for function in _product_functions(template).values()])
+
+
+def test_a_branded_domain_with_its_own_certificate_and_no_zone_makes_neither(tmp_path):
+    arn = "arn:aws:acm:ap-northeast-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-123456789abc"
+    template, _ = _synthesized_with(tmp_path, apiDomain=BRANDED, apiCertificateArn=arn)
+    assert not template.find_resources("AWS::CertificateManager::Certificate")
+    assert not template.find_resources("AWS::Route53::RecordSet")  # the operator's DNS points the name (deploy.md)
+    _, domain = _one(template, "AWS::ApiGatewayV2::DomainName")
+    assert domain["Properties"]["DomainNameConfigurations"][0]["CertificateArn"] == arn
+
+
+@pytest.mark.parametrize(("context", "refusal"), [
+    ({"apiDomain": BRANDED, "waf": True}, "nurture:apiDomain with nurture:waf is not supported yet"),
+    ({"apiDomain": BRANDED, "apiHostedZoneId": "Z0123456789ABCDEFGHIJ"}, "go together"),
+    ({"apiDomain": BRANDED, "apiHostedZoneId": "Z0123456789ABCDEFGHIJ", "apiHostedZoneName": "example.com"},
+     "is not in the zone example.com"),
+    ({"apiCertificateArn": "arn:aws:acm:ap-northeast-1:123456789012:certificate/0a1b"}, "need nurture:apiDomain"),
+    ({"apiDomain": "https://t.example.co.jp/"}, "nurture:apiDomain"),
+])
+def test_a_branded_domain_without_what_it_needs_is_refused_at_synth(tmp_path, context, refusal):
+    with pytest.raises(ValueError, match=re.escape(refusal)):
+        _synthesized_with(tmp_path, **context)

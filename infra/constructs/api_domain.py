@@ -1,0 +1,32 @@
+"""A branded domain for the HTTP API (nurture:apiDomain): every link an email carries, the snippet's endpoint and
+the sales API answer there instead of at *.execute-api.amazonaws.com, which matches no From domain and looks like
+phishing to people and to filters. Its certificate is ACM's, validated by DNS: in the hosted zone when one is
+given (with the domain's alias record), else by the record the operator adds while the deploy waits
+(docs/deploy.md)."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as targets
+from constructs import Construct
+
+
+class ApiDomain(Construct):
+    def __init__(self, scope: Construct, construct_id: str, api: apigwv2.HttpApi, stage: apigwv2.HttpStage,
+                 domain: str, certificate_arn: str = "", zone_id: str = "", zone_name: str = "") -> None:
+        super().__init__(scope, construct_id)
+        zone = (route53.HostedZone.from_hosted_zone_attributes(self, "Zone", hosted_zone_id=zone_id,
+                                                               zone_name=zone_name) if zone_id else None)
+        certificate = (acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn) if certificate_arn
+                       else acm.Certificate(self, "Certificate", domain_name=domain,
+                                            validation=acm.CertificateValidation.from_dns(zone)))
+        self.domain = apigwv2.DomainName(self, "DomainName", domain_name=domain, certificate=certificate,
+                                         security_policy=apigwv2.SecurityPolicy.TLS_1_2)
+        apigwv2.ApiMapping(self, "Mapping", api=api, domain_name=self.domain, stage=stage)
+        if zone is not None:
+            route53.ARecord(self, "Alias", zone=zone, record_name=domain, target=route53.RecordTarget.from_alias(
+                targets.ApiGatewayv2DomainProperties(self.domain.regional_domain_name,
+                                                     self.domain.regional_hosted_zone_id)))
+        self.url = f"https://{domain}/"
