@@ -133,3 +133,14 @@ def test_a_fault_is_one_line_and_exit_code_255_and_debug_shows_its_traceback(tmp
 def test_version_names_the_installed_package(tmp_path):
     done = run(tmp_path, "--version")
     assert done.returncode == 0 and done.stdout.startswith("nurture 0.")
+
+
+@pytest.mark.parametrize(("typed", "offered"), [("nurture sen", {"sending"}), ("nurture segment co", {"count"}),
+                                                ("nurture sending status --pro", {"--profile"})])
+def test_the_shell_completes_commands_and_options(tmp_path, typed, offered):
+    # What bash's completion function (register-python-argcomplete nurture) asks and reads.
+    answer = tmp_path / "completions"
+    done = run(tmp_path, _ARGCOMPLETE="1", _ARGCOMPLETE_SHELL="bash", COMP_LINE=typed, COMP_POINT=str(len(typed)),
+               _ARGCOMPLETE_STDOUT_FILENAME=str(answer))
+    assert done.returncode == 0
+    assert {word.strip() for word in answer.read_text(encoding="utf-8").split("\013")} - {""} == offered

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from nurture.cli.config_versions import FindTarget, TargetOptions
-from nurture.cli.lists import column_overrides, row_problems, terminal_progress
+from nurture.cli.lists import column_overrides, row_problems
+from nurture.cli.progress import terminal_progress
 
 
 def add_event_commands(commands: argparse._SubParsersAction, target_options: TargetOptions) -> None:
@@ -61,11 +62,11 @@ def run_event_command(args: argparse.Namespace, find_target: FindTarget) -> int:
         target = find_target(args)
         if target is None:
             return 2
-        progress = terminal_progress()
         try:
-            outcome = record_attendance(args.event, event, session, report,
-                                        DynamoRegistrations(target.environment["TABLE_NAME"]), now,
-                                        config.api.event_retention_days, progress)
+            with terminal_progress("recording attendance") as progress:
+                outcome = record_attendance(args.event, event, session, report,
+                                            DynamoRegistrations(target.environment["TABLE_NAME"]), now,
+                                            config.api.event_retention_days, progress)
         except ImportRefused as refused:
             print(f"attendance refused: {refused}", file=sys.stderr)
             return 1

@@ -13,6 +13,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from nurture.cli.progress import Report, terminal_progress
+
 
 def add_list_commands(commands: Any, target_options: Any) -> None:
     command = commands.add_parser("import", help="import leads from a CSV (business cards, an exhibition's list)")
@@ -95,8 +97,8 @@ def _starts(text: str, types: Any) -> dict[str, Any]:
 
 
 def _list_import(args: argparse.Namespace, target_of: Any, plan: Callable[[], Any],
-                 planned: Callable[[Any], dict[str, Any]], record: Callable[[Any, str], Any],
-                 readable: Callable[[dict[str, Any], bool], str]) -> int:
+                 planned: Callable[[Any], dict[str, Any]], record: Callable[[Any, str, Report], Any],
+                 readable: Callable[[dict[str, Any], bool], str], what: str) -> int:
     """The imports' one flow: read the file (refused whole: exit 1), count it, record it unless --dry-run, then
     print the summary; exit 1 when rows failed to be stored, 2 without a target."""
     from nurture.domain.importing import ImportRefused
@@ -112,7 +114,8 @@ def _list_import(args: argparse.Namespace, target_of: Any, plan: Callable[[], An
         target = target_of(args)
         if target is None:
             return 2
-        summary |= asdict(record(made, target.environment["TABLE_NAME"]))  # its counts, and the rows not stored
+        with terminal_progress(what) as progress:  # its counts, and the rows not stored
+            summary |= asdict(record(made, target.environment["TABLE_NAME"], progress))
     print(json.dumps(summary, ensure_ascii=False) if args.json else readable(summary, args.dry_run))
     return 1 if summary.get("failed") else 0
 
@@ -130,9 +133,9 @@ def run_import(args: argparse.Namespace, target_of: Any) -> int:
                             column_overrides(args.mapping), args.overwrite,
                             _starts(args.subscriptions, config.subscriptions.types)),
         lambda plan: {"to_import": len(plan.submissions), "duplicates_in_file": plan.duplicates_in_file},
-        lambda plan, table: run_import(plan, args.source, DynamoLeadStore(table), utc_now(),
-                                       config.api.event_retention_days, terminal_progress()),
-        _readable)
+        lambda plan, table, progress: run_import(plan, args.source, DynamoLeadStore(table), utc_now(),
+                                                 config.api.event_retention_days, progress),
+        _readable, "importing leads")
 
 
 def run_activity_import(args: argparse.Namespace, target_of: Any) -> int:
@@ -149,9 +152,9 @@ def run_activity_import(args: argparse.Namespace, target_of: Any) -> int:
                                      Defaults(args.kind, args.at, args.by), args.encoding,
                                      column_overrides(args.mapping)),
         lambda plan: {"ignored_columns": plan.ignored_columns, "to_record": len(plan.entries)},
-        lambda plan, table: run_activity_import(plan, DynamoLeadStore(table), config.scoring, now, retention,
-                                                terminal_progress()),
-        _readable_activity)
+        lambda plan, table, progress: run_activity_import(plan, DynamoLeadStore(table), config.scoring, now,
+                                                          retention, progress),
+        _readable_activity, "recording activity")
 
 
 def run_purchase_import(args: argparse.Namespace, target_of: Any) -> int:
@@ -168,9 +171,9 @@ def run_purchase_import(args: argparse.Namespace, target_of: Any) -> int:
         args, target_of,
         lambda: plan_purchases(args.file.read_bytes(), zone, now.astimezone(ZoneInfo(zone)).date(), args.encoding),
         lambda plan: {"to_record": len(plan.purchases), "repeated_orders": plan.repeated_orders},
-        lambda plan, table: record_purchases(plan.purchases, DynamoPurchaseStore(table), now, zone,
-                                             config.api.event_retention_days, "import", terminal_progress()),
-        _readable_purchases)
+        lambda plan, table, progress: record_purchases(plan.purchases, DynamoPurchaseStore(table), now, zone,
+                                                       config.api.event_retention_days, "import", progress),
+        _readable_purchases, "recording purchases")
 
 
 def _readable_purchases(summary: dict[str, Any], dry_run: bool) -> str:
@@ -203,17 +206,6 @@ def row_problems(summary: dict[str, Any]) -> list[str]:
         lines.append(f"{len(summary['failed'])} not stored (run the same import again to retry them)")
         lines += [f"  row {failed['row']}: {'; '.join(failed['reasons'])}" for failed in summary["failed"]]
     return lines
-
-
-def terminal_progress() -> Callable[[int, int], None]:
-    """A progress bar on an interactive terminal; nothing when the output is piped or logged."""
-    return _progress_bar if sys.stderr.isatty() else (lambda done, total: None)
-
-
-def _progress_bar(done: int, total: int) -> None:
-    filled = 30 * done // max(total, 1)
-    print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end="" if done < total else "\n",
-          file=sys.stderr, flush=True)
 
 
 def _readable(summary: dict[str, Any], dry_run: bool) -> str:

@@ -28,6 +28,7 @@ from nurture.cli.lists import (
     run_import,
     run_purchase_import,
 )
+from nurture.cli.progress import terminal_progress
 from nurture.cli.report import add_report_command, run_report
 from nurture.cli.segments import add_segment_commands, run_segment_command
 from nurture.cli.tasks import add_task_commands, run_task_command
@@ -151,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
                           help="write the functions' logs and metrics (as CloudWatch would get them) to FILE")
     simulate.add_argument("--json", action="store_true", help="one JSON object instead of the tables")
 
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (docs/cli.md): answered, then it exits
+        import argcomplete
+
+        argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
     if args.debug:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
@@ -545,29 +550,23 @@ def run_rescore(args: argparse.Namespace) -> int:
     total = store.count_leads()
     done, ranks, handoffs = 0, Counter[str](), 0
     try:
-        for page in store.lead_ids():
-            for lead_id in page:
-                outcome = rescore(lead_id, store, config.scoring, utc_now(), config.api.event_retention_days,
-                                  click_burst_seconds=config.bots.click_burst_seconds,
-                                  url_groups=config.segments.url_groups, sales=config.sales)
-                done += 1
-                if outcome is not None:
-                    ranks[outcome.rank] += 1
-                    handoffs += outcome.handoff is not None
-                _progress(done, total)
+        with terminal_progress("rescoring leads") as progress:
+            for page in store.lead_ids():
+                for lead_id in page:
+                    outcome = rescore(lead_id, store, config.scoring, utc_now(), config.api.event_retention_days,
+                                      click_burst_seconds=config.bots.click_burst_seconds,
+                                      url_groups=config.segments.url_groups, sales=config.sales)
+                    done += 1
+                    if outcome is not None:
+                        ranks[outcome.rank] += 1
+                        handoffs += outcome.handoff is not None
+                    progress(done, total)
     except KeyboardInterrupt:
         print(f"\ninterrupted after {done} of {total} leads; running it again is safe", file=sys.stderr)
-        return 130
-    print(file=sys.stderr)
+        return exit_codes.INTERRUPTED
     summary = ", ".join(f"{rank} {ranks[rank]}" for rank in "ABC")
     print(f"rescored {done} leads ({summary}); {handoffs} newly hot and handed off")
     return 0
-
-
-def _progress(done: int, total: int, width: int = 30) -> None:
-    filled = width * done // max(total, done, 1)
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{max(total, done)} leads", end="", file=sys.stderr,
-          flush=True)
 
 
 def run_invoke(args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from nurture.cli.progress import Report, terminal_progress
+
 if TYPE_CHECKING:
     from nurture.adapters.audience_store import DynamoAudienceStore
     from nurture.cli.target import Target
@@ -65,7 +67,8 @@ def run_segment_command(args: argparse.Namespace, find_target: FindTarget) -> in
         job_id = start_scan(store, AudienceQueue(settings.audience_queue_url), ScanTask.of(
             job_id=new_job_id(), segment=args.name, part=0, parts=1, config_version=version, sample=limit),
             args.segment_command, "nurture segment", utc_now())
-        progress = _wait(store, job_id)
+        with terminal_progress(f"scanning for {args.name} (parts)") as report:
+            progress = _wait(store, job_id, report)
     except (ConfigInvalid, StoreUnavailable) as error:
         print(str(error), file=sys.stderr)
         return 1
@@ -98,10 +101,12 @@ def target_config() -> tuple[int, NurtureConfig]:
     return active.number, load_config_files(active.files, f"config v{active.number}")
 
 
-def _wait(store: DynamoAudienceStore, job_id: str) -> JobProgress | None:
+def _wait(store: DynamoAudienceStore, job_id: str, report: Report) -> JobProgress | None:
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         progress = store.progress(job_id)
+        if progress is not None:
+            report(sum(part.done for part in progress.parts), len(progress.parts))
         if (progress is not None and progress.done) or time.monotonic() > deadline:
             return progress
         time.sleep(0.5)

@@ -1,0 +1,37 @@
+"""Progress on long work: rich's bar (done of total, rate, time left) on an interactive terminal, nothing when
+stderr is piped or logged, so a script's output stays what the command printed."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+Report = Callable[[int, int], None]  # (done, total): called as work is done
+
+
+@contextmanager
+def terminal_progress(what: str, console: Console | None = None) -> Iterator[Report]:
+    """A `Report` drawing a bar for `what` while the block runs (the bar stays, complete or not, when it ends);
+    `console` is stderr's unless given."""
+    if console is None:
+        if not sys.stderr.isatty():
+            yield lambda done, total: None
+            return
+        from rich.console import Console
+
+        console = Console(stderr=True)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console) as bar:
+        task = bar.add_task(what, total=None)
+
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=max(total, done))
+
+        yield report
