@@ -1,6 +1,7 @@
 """Alerts on the local runtime as `make run` starts it: a hot lead reaches its owner's inbox (the outbox) and the
 webhook receiver, signed; the CLI keeps webhooks' secrets out of config files."""
 
+import json
 import uuid
 
 import pytest
@@ -54,6 +55,9 @@ def test_webhooks_are_listed_with_their_secrets_stored_and_refused_without_https
     assert [line.split()[0] for line in listed.stdout.splitlines()] == [
         "west_slack", "enterprise_teams", "crm_hook", "crm_push", "kintone"]
     assert all(" stored " in line for line in listed.stdout.splitlines()) and "signing" not in listed.stdout
+    as_json = [json.loads(line) for line in local_system.cli("webhooks", "list", "--json").stdout.splitlines()]
+    assert [(entry["webhook"], entry["stored"]) for entry in as_json] == [
+        (name, True) for name in ("west_slack", "enterprise_teams", "crm_hook", "crm_push", "kintone")]
     plain = local_system.cli("webhooks", "set", "crm_hook", "--url", "http://hooks.example/x")
     assert plain.returncode == 2 and "https" in plain.stderr
     unknown = local_system.cli("webhooks", "set", "nowhere", "--url", "https://hooks.example/x")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import urllib.request
 from pathlib import Path
@@ -56,6 +57,9 @@ def test_a_pushed_config_is_used_without_a_restart_and_a_rollback_returns_to_the
         status = local_system.cli("config", "status")
         assert "active version: 2 (pushed by marketing@example.co.jp at " in status.stdout
         assert "rollback returns to version 1" in status.stdout
+        as_json = json.loads(local_system.cli("config", "status", "--json").stdout)
+        assert (as_json["active_version"], as_json["pushed_by"], as_json["rollback_to"]) == (
+            2, "marketing@example.co.jp", 1)
         again = local_system.cli("--config-dir", str(config), "config", "diff")
         assert "no changes against the active version 2" in again.stdout
     finally:

@@ -223,15 +223,19 @@ def test_rescore_runs_over_every_lead_and_can_run_again(local_system: RunningSys
     local_system.item_count()  # let the scorer finish
     first = local_system.cli("rescore")
     assert first.returncode == 0, first.stderr
-    assert first.stdout.startswith("rescored ") and "leads" in first.stderr
-    again = local_system.cli("rescore")
-    assert again.returncode == 0 and again.stdout.split(";")[0] == first.stdout.split(";")[0]
+    assert first.stdout.startswith("rescored ") and first.stderr == ""  # no progress bar when piped
+    again = local_system.cli("rescore", "--json")
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout)
+    assert f"rescored {summary['rescored']} leads" in first.stdout and set(summary["ranks"]) == {"A", "B", "C"}
 
 
 def test_sending_status_shows_the_rates_and_resume_says_when_there_was_no_pause(local_system: RunningSystem):
     status = local_system.cli("sending", "status")
     assert status.returncode == 0, status.stderr
     assert "bounce rate:" in status.stdout and "sending: active" in status.stdout
+    as_json = json.loads(local_system.cli("sending", "status", "--json").stdout)
+    assert as_json["paused"] is None and 0 <= as_json["bounce_rate"] <= 1 and as_json["sends"] >= 0
     resumed = local_system.cli("sending", "resume")
     assert resumed.returncode == 0 and "not paused" in resumed.stdout
 
@@ -253,6 +257,8 @@ def test_keys_rotate_keeps_links_already_sent_working(local_system: RunningSyste
     before = local_system.cli("token", "click", "--lead", lead_id, "--url", "https://example.co.jp/before")
     rotated = local_system.cli("keys", "rotate")
     assert rotated.returncode == 0 and "signs new links" in rotated.stdout, rotated.stderr
+    again = json.loads(local_system.cli("keys", "rotate", "--json").stdout)
+    assert again["signing"] not in rotated.stdout and rotated.stdout.split()[1] in again["verifying"]
     after = local_system.cli("token", "click", "--lead", lead_id, "--url", "https://example.co.jp/after")
     for minted, url in ((before, "https://example.co.jp/before"), (after, "https://example.co.jp/after")):
         reply = local_system.request("GET", minted.stdout.strip().removeprefix(local_system.base_url))

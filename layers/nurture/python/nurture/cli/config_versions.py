@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -26,7 +27,8 @@ def add_version_commands(config_commands: argparse._SubParsersAction, target_opt
     push.add_argument("--by", help="who is pushing (default: your AWS identity, or your login locally)")
     config_commands.add_parser("diff", help="what a push would change against the active version")
     config_commands.add_parser("rollback", help="make the version active before the current one active again")
-    config_commands.add_parser("status", help="the active version, who made it active and when")
+    status = config_commands.add_parser("status", help="the active version, who made it active and when")
+    status.add_argument("--json", action="store_true", help="one JSON object")
     for name in ("push", "diff", "rollback", "status"):
         target_options(config_commands.choices[name])
 
@@ -48,7 +50,7 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
     store = ConfigStore(bucket)
     try:
         if args.config_command == "status":
-            return _status(store, deployed_url)
+            return _status(store, deployed_url, args.json)
         if args.config_command == "rollback":
             return _rollback(store, deployed_url, target.who(getattr(args, "by", None)))
         files = read_config_files(args.config_dir)
@@ -138,17 +140,29 @@ def _past_campaigns(config: NurtureConfig, active: ConfigVersion, table: str) ->
     return late_campaigns(config, known, utc_now(), DynamoCampaignStore(table))
 
 
-def _status(store: ConfigStore, deployed_url: str) -> int:
+def _status(store: ConfigStore, deployed_url: str, as_json: bool = False) -> int:
     pointer = store.pointer()
     active = store.active(deployed_url)
+    rolled_back = pointer.active is not None and pointer.active.action == "rollback"
+    shipped_since = active.number != 1 and store.deployed(deployed_url).digest != active.based_on
+    if as_json:
+        print(json.dumps({
+            "active_version": active.number, "pushed_by": active.pushed_by if active.number != 1 else None,
+            "pushed_at": active.pushed_at if active.number != 1 else None,
+            "activated_by": pointer.active.activated_by if pointer.active else None,
+            "activated_at": pointer.active.activated_at if pointer.active else None, "rollback": rolled_back,
+            "digest": active.digest, "files": len(active.files),
+            "rollback_to": active.previous if active.number != 1 else None,
+            "deploy_shipped_other_files": shipped_since}, ensure_ascii=False))
+        return 0
     origin = "shipped by the deploy" if active.number == 1 else f"pushed by {active.pushed_by} at {active.pushed_at}"
     print(f"active version: {active.number} ({origin})")
-    if pointer.active and pointer.active.action == "rollback":
+    if rolled_back and pointer.active is not None:
         print(f"made active again by {pointer.active.activated_by} at {pointer.active.activated_at} (rollback)")
     print(f"digest: {active.digest[:12]}, {len(active.files)} files")
     if active.number != 1:
         print(f"rollback returns to version {active.previous}")
-        if store.deployed(deployed_url).digest != active.based_on:
+        if shipped_since:
             print("note: a deploy since this push shipped other config files; functions keep this version until "
                   "the next push (or a rollback to 1)")
     return 0

@@ -87,9 +87,11 @@ def main(argv: list[str] | None = None) -> int:
 
     keys = commands.add_parser("keys", help="the key that signs tracking links")
     keys_commands = keys.add_subparsers(dest="keys_command", required=True)
-    _target_options(keys_commands.add_parser(
+    rotate = keys_commands.add_parser(
         "rotate", help="sign new links with a new key; links already sent keep working until they expire "
-                       "(unsubscribe links for ever)"))
+                       "(unsubscribe links for ever)")
+    rotate.add_argument("--json", action="store_true", help="one JSON object")
+    _target_options(rotate)
 
     leads = commands.add_parser("leads", help="look leads up")
     leads_commands = leads.add_subparsers(dest="leads_command", required=True)
@@ -122,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     add_calendar_command(commands)
 
     rescore = commands.add_parser("rescore", help="recompute every lead from its activity with the current rules")
+    rescore.add_argument("--json", action="store_true", help="the summary as one JSON object")
     _target_options(rescore)
 
     sending = commands.add_parser("sending", help="the deliverability guard: rates and the pause")
@@ -129,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in (("status", "rolling bounce and complaint rates, and whether sending is paused"),
                        ("resume", "lift the guard's pause (after fixing what made addresses bounce)")):
         _target_options(sending_commands.add_parser(name, help=text))
+    sending_commands.choices["status"].add_argument("--json", action="store_true", help="one JSON object")
 
     add_webhook_commands(commands, _target_options)
     add_console_commands(commands, _target_options)
@@ -234,6 +238,13 @@ def run_sending(args: argparse.Namespace) -> int:
     settings = load_config(args.config_dir).sequences.deliverability
     verdict = judge(guard.recent_days(), settings)
     paused = guard.paused()
+    if args.json:
+        print(json.dumps({"sends": verdict.sends, "bounces": verdict.bounces, "bounce_rate": verdict.bounce_rate,
+                          "complaints": verdict.complaints, "complaint_rate": verdict.complaint_rate,
+                          "warning": verdict.reason if verdict.warn else None,
+                          "paused": {"since": paused["paused_at"], "reason": paused["reason"]} if paused else None},
+                         ensure_ascii=False, default=str))
+        return 0
     print(f"sends in the window: {verdict.sends} (about the last {settings.window_sends})")
     print(f"bounce rate:    {verdict.bounce_rate:.2%} ({verdict.bounces} hard bounces; pauses above "
           f"{settings.pause_bounce_rate:.2%} with at least {settings.min_hard_bounces}, on evidence)")
@@ -400,6 +411,9 @@ def run_keys_rotate(args: argparse.Namespace) -> int:
     except StoreUnavailable as error:
         print(f"{target.description}: {error}", file=sys.stderr)
         return 2
+    if args.json:
+        print(json.dumps({"signing": newest.key_id, "verifying": [key.key_id for key in older]}))
+        return 0
     print(f"key {newest.key_id} signs new links from now on (functions pick it up within 5 minutes); "
           f"{', '.join(key.key_id for key in older)} verify the links they signed until those expire, "
           f"unsubscribe links for ever")
@@ -564,6 +578,9 @@ def run_rescore(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"\ninterrupted after {done} of {total} leads; running it again is safe", file=sys.stderr)
         return exit_codes.INTERRUPTED
+    if args.json:
+        print(json.dumps({"rescored": done, "ranks": {rank: ranks[rank] for rank in "ABC"}, "handed_off": handoffs}))
+        return 0
     summary = ", ".join(f"{rank} {ranks[rank]}" for rank in "ABC")
     print(f"rescored {done} leads ({summary}); {handoffs} newly hot and handed off")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -25,7 +26,9 @@ def add_webhook_commands(commands: argparse._SubParsersAction, target_options: T
                                                           "your receiver's)")
     set_command.add_argument("--secret-stdin", action="store_true",
                              help="read the signing secret from standard input instead of making one")
-    webhook_commands.add_parser("list", help="each webhook of config/sales.yaml and whether its secret is stored")
+    listed = webhook_commands.add_parser("list", help="each webhook of config/sales.yaml and whether its secret is "
+                                                      "stored")
+    listed.add_argument("--json", action="store_true", help="one JSON object per line")
     for name in ("set", "list"):
         target_options(webhook_commands.choices[name])
 
@@ -48,6 +51,10 @@ def run_webhook_command(args: argparse.Namespace, find_target: FindTarget) -> in
     if args.webhooks_command == "list":
         missing = set(webhooks.missing(list(known)))
         for webhook_id, kind in known.items():
+            if args.json:
+                print(json.dumps({"webhook": webhook_id, "kind": kind, "stored": webhook_id not in missing,
+                                  "parameter": webhooks.parameter(webhook_id)}, ensure_ascii=False))
+                continue
             state = "MISSING: run `nurture webhooks set`" if webhook_id in missing else "stored"
             print(f"{webhook_id:<24} {kind:<8} {state}  ({webhooks.parameter(webhook_id)})")
         return 1 if missing else 0
