@@ -1,6 +1,7 @@
 """The local system, started as `make run` starts it, driven over HTTP like a browser or a script."""
 
 import json
+import re
 import time
 import uuid
 from urllib.parse import urlencode
@@ -9,7 +10,7 @@ import pytest
 
 from nurture import keys
 from tests.functions.test_forms import BAD_INPUTS
-from tests.local_system import REPO, RunningSystem, start_system
+from tests.local_system import REPO, RunningSystem, start_system, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -192,6 +193,21 @@ def test_leads_show_prints_the_stored_lead(local_system: RunningSystem):
     assert lead["status"] == "active" and lead["suppressed"] is False
     by_id = local_system.cli("leads", "show", lead_id)
     assert by_id.returncode == 0 and email in by_id.stdout
+    # every activity read is shown (it once cut at ten), and how to read more when there may be more
+    for page in range(11):
+        local_system.request("POST", "/v1/events", json.dumps({"vid": vid, "type": "page_view",
+                                                               "url": f"https://example.jp/p{page}"}),
+                             {"Content-Type": "text/plain"})
+
+    def shown_with_every_page() -> str | None:
+        shown = local_system.cli("leads", "show", lead_id).stdout
+        return shown if shown.count("page_view       https://example.jp/p") == 11 else None
+
+    shown_all = wait_for(shown_with_every_page)
+    assert "https://example.jp/p0" in shown_all and "there may be more" not in shown_all
+    fewer = local_system.cli("leads", "show", lead_id, "--activities", "3").stdout
+    assert len(re.findall(r"^  \d{4}-\d\d-\d\dT", fewer, re.MULTILINE)) == 3
+    assert "there may be more: --activities 6" in fewer
     missing = local_system.cli("leads", "show", "nobody@example.jp")
     assert missing.returncode == 1 and "no such lead" in missing.stderr
 

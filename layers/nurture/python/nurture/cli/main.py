@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     show = leads_commands.add_parser("show", help="a lead as the sales API shows it: scores, breakdown, activity")
     show.add_argument("lead", metavar="LEAD_ID|EMAIL")
     show.add_argument("--json", action="store_true", help="the GET /v1/leads/{lead_id} object")
+    show.add_argument("--activities", type=int, default=50, metavar="N", help="the newest N activities (default 50)")
+    show.add_argument("--no-pager", action="store_true", help="print at once, without $PAGER, on a terminal too")
     _target_options(show)
     erase = leads_commands.add_parser("erase", help="erase a lead as DELETE /v1/leads/{lead_id} does: everything "
                                                     "but a hashed suppression entry (docs/privacy.md)")
@@ -431,34 +433,53 @@ def run_leads_show(args: argparse.Namespace) -> int:
     if isinstance(found, int):
         return found
     target, store, lead_id = found
+    if args.activities < 1:
+        print("--activities must be at least 1", file=sys.stderr)
+        return exit_codes.BAD_INPUT
     try:
-        record = store.lead_record(lead_id)
+        record = store.lead_record(lead_id, activity_limit=args.activities)
     except StoreUnavailable as error:
         print(f"{target.description}: {error}", file=sys.stderr)
         return 2
     if record is None:
         print("no such lead", file=sys.stderr)
         return 1
-    view = lead_view(record, load_config(args.config_dir).scoring, utc_now())
+    view = lead_view(record, load_config(args.config_dir).scoring, utc_now(), args.activities)
     if args.json:
         print(json.dumps(view, ensure_ascii=False, indent=2, default=json_default))
         return 0
+    text = "\n".join(_lead_lines(view, args.activities))
+    if sys.stdout.isatty() and not args.no_pager:  # as `aws` does: a long answer is read in $PAGER (less)
+        import pydoc
+
+        pydoc.pager(text)
+    else:
+        print(text)
+    return 0
+
+
+def _lead_lines(view: dict[str, Any], activity_limit: int) -> list[str]:
+    """The lead as `leads show` prints it: every score line, and every activity read."""
     profile, scores = view["profile"], view["scores"]
-    print(f"{profile.get('name', '')} <{profile.get('email')}>  {profile.get('company', '')}  "
-          f"{profile.get('title', '')}")
-    print(f"lead {view['lead_id']}  rank {view['rank']}  stage {view['stage']}  status {view['status']}"
-          f"{'  SUPPRESSED' if view['suppressed'] else ''}")
-    print(f"scores: fit {scores['fit']}  engagement {scores['engagement']}  total {scores['total']}")
-    for row in view["breakdown"][:10]:
-        print(f"  {row['points']:>7} {row['kind']:<10} {row['rule_id']:<24} {row['reason']}")
-    for activity in view["activities"][:10]:
+    lines = [f"{profile.get('name', '')} <{profile.get('email')}>  {profile.get('company', '')}  "
+             f"{profile.get('title', '')}",
+             f"lead {view['lead_id']}  rank {view['rank']}  stage {view['stage']}  status {view['status']}"
+             f"{'  SUPPRESSED' if view['suppressed'] else ''}",
+             f"scores: fit {scores['fit']}  engagement {scores['engagement']}  total {scores['total']}"]
+    lines += [f"  {row['points']:>7} {row['kind']:<10} {row['rule_id']:<24} {row['reason']}"
+              for row in view["breakdown"]]
+    activities = view["activities"]
+    lines.append(f"activities, newest first ({len(activities)}"
+                 + (f"; there may be more: --activities {activity_limit * 2})" if len(activities) >= activity_limit
+                    else ")"))
+    for activity in activities:
         detail = activity.get("form_id") or activity.get("url") or activity.get("outcome") or ""
-        print(f"  {activity['occurred_at']}  {activity['type']:<15} {detail}")
+        lines.append(f"  {activity['occurred_at']}  {activity['type']:<15} {detail}")
     for proposal in view["proposed_changes"]:
         fields = {**proposal["fields"], **proposal["fields"].get("custom", {})}
         changes = ", ".join(f"{name}={value}" for name, value in fields.items() if name != "custom")
-        print(f"  proposed, not applied ({proposal['form_id']}, {proposal['at']}): {changes}")
-    return 0
+        lines.append(f"  proposed, not applied ({proposal['form_id']}, {proposal['at']}): {changes}")
+    return lines
 
 
 def _the_lead(args: argparse.Namespace) -> tuple[Target, Any, str] | int:
