@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -136,9 +138,11 @@ def _staged_with() -> list[str]:
 
 def _staged(kind: str, content: str, build: Callable[[Path], None]) -> Path:
     """A folder under .build/<kind>/ named by `content`'s digest, built once; a synth with the same content
-    reuses it."""
+    reuses it. Stagings no synth has used for a day are removed, beyond the newest few (`pruned`)."""
     staged = paths.REPO / ".build" / kind / hashlib.sha256(content.encode()).hexdigest()[:16]
-    if not staged.is_dir():
+    if staged.is_dir():
+        os.utime(staged)  # used now: kept by `pruned`
+    else:
         staged.parent.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(dir=staged.parent))
         try:
@@ -149,7 +153,26 @@ def _staged(kind: str, content: str, build: Callable[[Path], None]) -> Path:
                 raise
         finally:
             shutil.rmtree(building, ignore_errors=True)
+        pruned(staged.parent, keep=staged)
     return staged
+
+
+# A staging is removed once it is older than this and not among the newest: a synth running at the same time
+# (the tests synthesize in parallel) uses its staging within minutes of touching it.
+UNUSED_FOR = 24 * 3600
+NEWEST_KEPT = 4
+
+
+def pruned(folder: Path, keep: Path, now: float | None = None) -> list[Path]:
+    """Remove `folder`'s stagings unused for UNUSED_FOR seconds, but for the NEWEST_KEPT newest and `keep`;
+    the removed ones. Each config or library change stages anew, so .build/ grew with every edit."""
+    moment = time.time() if now is None else now
+    stagings = sorted((path for path in folder.iterdir() if path.is_dir() and path != keep),
+                      key=lambda path: path.stat().st_mtime, reverse=True)
+    removed = [path for path in stagings[NEWEST_KEPT:] if moment - path.stat().st_mtime > UNUSED_FOR]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
 
 
 def _tree_digest(folder: Path, skip: Callable[[Path], bool] = lambda path: False) -> str:

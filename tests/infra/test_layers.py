@@ -4,6 +4,7 @@ everything the functions import, and nothing the Lambda runtime already provides
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from functools import cache
@@ -15,7 +16,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from infra import layer_bytecode
-from infra.constructs.shared_code import RUNTIME_PROVIDED
+from infra.constructs.shared_code import RUNTIME_PROVIDED, pruned
 from nurture.config.compiled import DEVELOPER_TOOLS
 from tests.conftest import REPO
 
@@ -116,3 +117,17 @@ def test_the_same_source_compiles_to_the_same_bytecode_wherever_it_is_staged(tmp
         (pyc,) = (module.parent / "__pycache__").glob("example.*.pyc")
         compiled.append(pyc.read_bytes())
     assert compiled[0] == compiled[1] and b"/opt/python/nurture/example.py" in compiled[0]
+
+
+def test_stagings_unused_for_a_day_are_removed_but_the_newest_and_the_one_in_use(tmp_path):
+    now = 1_800_000_000.0
+    ages_in_hours = {"a": 1, "b": 2, "c": 30, "d": 40, "e": 50, "f": 60, "g": 70}
+    for name, hours in ages_in_hours.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "python").mkdir()
+        os.utime(tmp_path / name, (now - hours * 3600, now - hours * 3600))
+    removed = pruned(tmp_path, keep=tmp_path / "g", now=now)
+    # newest first: a, b, c, d kept (the newest four), e and f unused for over a day, g in use
+    assert sorted(path.name for path in removed) == ["e", "f"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a", "b", "c", "d", "g"]
+    assert pruned(tmp_path, keep=tmp_path / "g", now=now) == []
