@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -16,7 +17,7 @@ from nurture.config import load_config
 from nurture.config.records import validated
 from nurture.config.sequences import Sequence
 from nurture.domain.report import CONVERSION_DAYS, Period, Planned, build_report, touchpoint_plan
-from tests.conftest import CONFIG_DIR
+from tests.conftest import CONFIG_DIR, REPO
 
 CONFIG = load_config(CONFIG_DIR)
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -218,3 +219,27 @@ def test_double_opt_in_counts_confirmations_sent_and_confirmed_per_form_and_what
                                         "removed_unconfirmed": 4}]
     assert report["steps"] == [] and report["totals"]["sent"] == 0  # a confirmation is no marketing email
     assert report["leads"]["by_status"] == {"active": 2}
+
+
+def test_the_html_report_speaks_its_reader_s_language():
+    purchase = {"PK": "LEAD#buyer", "SK": "PURCHASE#A-1", "on": "2026-11-10", "amount": Decimal("120000"),
+                "product": "製品"}
+    report = build_report([*table(), purchase], NOVEMBER, CONFIG.sequences, CONFIG.scoring, NOW)
+    japanese, english = render_html(report, CONVERSION_DAYS, "ja"), render_html(report, CONVERSION_DAYS, "en")
+    assert '<html lang="ja">' in japanese and '<html lang="en">' in english
+    for ja, en in (("週ごとの推移", "Weekly trends"), ("顧客（RFM / CPM）", "Customers (RFM / CPM)"),
+                   (f"人のクリックから {CONVERSION_DAYS} 日以内", f"within {CONVERSION_DAYS} days of a person"),
+                   ("開封率", "open rate"), ("接点計画", "Touchpoint plan")):
+        assert ja in japanese and en not in japanese and en in english and ja not in english
+
+
+def test_every_word_of_the_html_report_has_its_japanese():
+    from nurture.cli.report_html import FUNNEL, RATES, TRENDS
+    from nurture.cli.report_words import JAPANESE
+
+    source = (REPO / "layers/nurture/python/nurture/cli/report.html.j2").read_text(encoding="utf-8")
+    written = set(re.findall(r'_\("([^"]+)"', source))  # every word is written _("..."), keyword values apart
+    named = {label for _, label in FUNNEL} | {name for name, _ in TRENDS} | {rate.replace("_", " ") for rate in RATES}
+    assert len(written) > 60
+    assert sorted((written | named) - set(JAPANESE)) == []
+    assert sorted(set(JAPANESE) - written - named) == []  # no word left over from an older template

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,17 @@ def add_report_command(commands: Any, target_options: Any) -> None:
     report.add_argument("--to", dest="end", type=_day, help="last day, YYYY-MM-DD (default: today)")
     report.add_argument("--json", action="store_true", help="the report as one JSON object")
     report.add_argument("--html", type=Path, metavar="FILE", help="also write the report with charts to FILE")
+    report.add_argument("--language", choices=("ja", "en"), default=_locale_language(),
+                        help="the HTML report's language (default: your locale's, ja for LANG=ja_JP.UTF-8, else en)")
     target_options(report)
+
+
+def _locale_language() -> str:
+    """ja where the reader's locale is Japanese (LC_ALL, LC_MESSAGES or LANG, as gettext reads them), else en."""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if value := os.environ.get(variable):
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"
 
 
 def _day(text: str) -> date:
@@ -55,7 +66,7 @@ def run_report(args: argparse.Namespace, target_of: Any) -> int:
     guard = DynamoDeliverabilityStore(target.environment["TABLE_NAME"])
     report["deliverability"] = standing(judge(guard.recent_days(), config.sequences.deliverability), guard.paused())
     if args.html:
-        args.html.write_text(render_html(report, CONVERSION_DAYS), encoding="utf-8")
+        args.html.write_text(render_html(report, CONVERSION_DAYS, args.language), encoding="utf-8")
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else _readable(report))
     return 0
 

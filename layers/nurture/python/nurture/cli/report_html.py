@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader
 
-FUNNEL = (("sent", "送信 sent"), ("delivered", "配信 delivered"), ("opened", "開封 opened (people)"),
-          ("clicked", "クリック clicked"), ("converted", "コンバージョン converted"))
+from nurture.cli.report_words import JAPANESE
+
+Language = Literal["ja", "en"]
+
+FUNNEL = (("sent", "Sent"), ("delivered", "Delivered"), ("opened", "Opened (people)"), ("clicked", "Clicked"),
+          ("converted", "Converted"))  # their labels: gettext keys, as every word of the template
 TRENDS = (("sent", "#64748b"), ("opened", "#0ea5e9"), ("clicked", "#f59e0b"), ("forms", "#10b981"),
           ("handoffs", "#e11d48"))
 RATES = ("open_rate", "click_rate", "conversion_rate", "unsubscribe_rate", "bounce_rate", "complaint_rate")
@@ -48,9 +52,20 @@ def percent(value: float | None) -> str:
 
 
 
-def render_html(report: dict[str, Any], conversion_days: int) -> str:
+def render_html(report: dict[str, Any], conversion_days: int, language: Language = "en") -> str:
+    """The report in `language`: Jinja's i18n extension, with the Japanese words of `report_words` as its catalog
+    (a word without one stays English)."""
+    words = JAPANESE if language == "ja" else {}
+
+    def gettext(message: str) -> str:
+        return words.get(message, message)
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return gettext(singular if n == 1 else plural)
+
     environment = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=True,
-                              keep_trailing_newline=True)
+                              keep_trailing_newline=True, extensions=["jinja2.ext.i18n"])
+    environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     return environment.get_template("report.html.j2").render(
         r=report, pct=percent, funnel=funnel_bars(report["totals"]), trend=trend_lines(report["weekly"]),
-        weekly_names=[name for name, _ in TRENDS], rates=RATES, conversion_days=conversion_days)
+        weekly_names=[name for name, _ in TRENDS], rates=RATES, conversion_days=conversion_days, language=language)
