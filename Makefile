@@ -14,6 +14,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export LAMBDA_PYTHON
 
 WEB_BUNDLE := .build/web/nurture.min.js
+DEMO_INDEX := .build/web/demo/index.html
 # Debian's Chromium for the browser tests (Playwright drives it; nothing is downloaded at test time).
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -51,7 +52,11 @@ e2e: install web browser
 	$(BIN)/python -m pytest tests/e2e
 
 # The tracking snippet, minified (terser, pinned in package.json).
-web: $(WEB_BUNDLE)
+web: $(WEB_BUNDLE) $(DEMO_INDEX)
+
+# The demo site's pages: each of web/demo/_pages/ in web/demo/_layout.html, as plain HTML beside the snippet.
+$(DEMO_INDEX): web/demo/_layout.html $(shell find web/demo/_pages -name '*.html') $(PY_STAMP)
+	$(BIN)/python -m nurture.local.demo_site web/demo .build/web/demo
 
 $(WEB_BUNDLE): web/nurture.js $(NODE_STAMP)
 	mkdir -p $(@D)

@@ -40,3 +40,12 @@ def test_a_name_the_file_system_refuses_is_not_found_rather_than_an_error(tmp_pa
     served = site(tmp_path)
     assert served.page("/demo/" + "a" * 300) is None
     assert served.page("/demo/\x00.html") is None
+
+
+def test_sources_the_site_is_built_from_are_not_served(tmp_path):
+    served = site(tmp_path)
+    (tmp_path / "web" / "demo" / "_layout.html").write_text("{% block main %}{% endblock %}", encoding="utf-8")
+    (tmp_path / "web" / "demo" / "_pages").mkdir()
+    (tmp_path / "web" / "demo" / "_pages" / "index.html").write_text("{% extends %}", encoding="utf-8")
+    assert served.page("/demo/_layout.html") is None
+    assert served.page("/demo/_pages/index.html") is None and served.page("/demo/_pages/") is None

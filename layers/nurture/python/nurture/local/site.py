@@ -11,13 +11,16 @@ TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+
 
 
 class StaticSite:
-    """Serves files from its folders, first match wins; a folder's URL serves its index.html."""
+    """Serves files from its folders, first match wins; a folder's URL serves its index.html. A name starting with
+    "_" is a source the site is built from (web/demo/_layout.html, _pages/), never served."""
 
     def __init__(self, folders: list[Path]):
         self.folders = [folder.resolve() for folder in folders]
 
     def page(self, path: str) -> Page | None:
         relative = path.lstrip("/")
+        if any(part.startswith("_") for part in relative.split("/")):
+            return None
         for folder in self.folders:
             try:
                 file = (folder / relative).resolve()
