@@ -38,26 +38,31 @@ def said_in_one_line(done: subprocess.CompletedProcess[str], expected: str) -> b
     return len(lines) == 1 and expected in lines[0] and "Traceback" not in done.stderr
 
 
-class StandInCloudFormation(BaseHTTPRequestHandler):
-    """Answers every call with the status and body the test sets."""
+class StandInAws(BaseHTTPRequestHandler):
+    """Answers CloudFormation with the status and body the test sets, DynamoDB with nothing found; keeps each
+    request's signature."""
 
     status, body = 400, b""
+    signatures: list[str]
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(self.status)
-        self.send_header("Content-Type", "text/xml")
-        self.send_header("Content-Length", str(len(self.body)))
+        self.signatures.append(self.headers.get("Authorization", ""))
+        dynamodb = (self.headers.get("X-Amz-Target") or "").startswith("DynamoDB")
+        status, body = (200, b"{}") if dynamodb else (self.status, self.body)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.0" if dynamodb else "text/xml")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(self.body)
+        self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
         pass
 
 
 @pytest.fixture
-def cloudformation() -> Iterator[tuple[str, type[StandInCloudFormation]]]:
-    answer = type("Answer", (StandInCloudFormation,), {})
+def cloudformation() -> Iterator[tuple[str, type[StandInAws]]]:
+    answer = type("Answer", (StandInAws,), {"signatures": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), answer)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}", answer
@@ -97,6 +102,26 @@ def test_the_region_comes_from_the_named_profile(tmp_path, cloudformation):
     assert said_in_one_line(done, "Stack Nurture in eu-west-1")
 
 
+def test_a_named_profile_signs_every_call_even_with_keys_in_the_environment(tmp_path, cloudformation):
+    endpoint, answer = cloudformation
+    outputs = "".join(f"<member><OutputKey>{key}</OutputKey><OutputValue>{value}</OutputValue></member>"
+                      for key, value in (("ApiUrl", "https://t.example.co.jp/"), ("TableName", "Nurture-Table"),
+                                         ("SigningKeyParameter", "/Nurture/keyring")))
+    answer.status, answer.body = 200, (
+        '<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult>'
+        "<Stacks><member><StackName>Nurture</StackName><StackId>arn:aws:cloudformation:eu-west-1:123456789012:stack/"
+        "Nurture/1</StackId><CreationTime>2026-12-01T00:00:00Z</CreationTime><StackStatus>CREATE_COMPLETE"
+        f"</StackStatus><Outputs>{outputs}</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata>"
+        "<RequestId>r-1</RequestId></ResponseMetadata></DescribeStacksResponse>").encode()
+    done = run(tmp_path, "sending", "status", "--stack", "Nurture", "--profile", "work", **KEYS,
+               AWS_ENDPOINT_URL_CLOUDFORMATION=endpoint, AWS_ENDPOINT_URL_DYNAMODB=endpoint)
+    assert done.returncode == 0, done.stderr
+    assert "sending: active" in done.stdout
+    # the stack's lookup and the guard's reads, each signed with the profile's key, not the exported one
+    assert len(answer.signatures) >= 2
+    assert all("Credential=AKIAWORK/" in signature for signature in answer.signatures), answer.signatures
+
+
 def test_an_unknown_profile_is_one_line_and_exit_code_253(tmp_path):
     done = run(tmp_path, "sending", "status", "--stack", "Nurture", "--profile", "nosuch")
     assert done.returncode == exit_codes.AWS_SETUP
@@ -126,7 +151,7 @@ def test_a_fault_is_one_line_and_exit_code_255_and_debug_shows_its_traceback(tmp
     assert done.returncode == exit_codes.UNEXPECTED
     assert said_in_one_line(done, "--debug shows the traceback")
     debugged = run(tmp_path, "--debug", *arguments, AWS_ENDPOINT_URL_CLOUDFORMATION=endpoint, **KEYS)
-    assert debugged.returncode == 1 and "Traceback" in debugged.stderr  # Python's own exit for an uncaught error
+    assert debugged.returncode == exit_codes.UNEXPECTED and "Traceback" in debugged.stderr
     assert "botocore" in debugged.stderr  # and every AWS call logged
 
 

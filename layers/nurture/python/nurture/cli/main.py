@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -173,9 +174,16 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted", file=sys.stderr)
         return exit_codes.INTERRUPTED
     except Exception as error:  # a fault of the command: one line, unless the operator asked for the traceback
+        from nurture.cli.target import aws_setup_problem
+
+        problem = aws_setup_problem(error)
+        if problem is not None:  # the credentials ran out (or were refused) after the stack was found
+            print(problem, file=sys.stderr)
+            return exit_codes.AWS_SETUP
         if args.debug:
-            raise
-        said = " ".join(str(error).split())
+            traceback.print_exc()
+            return exit_codes.UNEXPECTED
+        said = " ".join(str(error).split())[:200]  # a fault's text may quote an input's values: kept short
         print(f"nurture: {type(error).__name__}: {said} (--debug shows the traceback)", file=sys.stderr)
         return exit_codes.UNEXPECTED
 

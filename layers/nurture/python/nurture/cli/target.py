@@ -51,6 +51,19 @@ class AwsSetupProblem(TargetNotFound):
 REFUSED_CREDENTIALS = frozenset({"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
                                  "UnrecognizedClientException", "SignatureDoesNotMatch", "RequestExpired"})
 CREDENTIALS_HELP = "run `aws configure` or `aws sso login`, or name a profile with --profile (or AWS_PROFILE)"
+CREDENTIAL_ERRORS = (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, TokenRetrievalError,
+                     SSOTokenLoadError, UnauthorizedSSOTokenError)
+# Set by the environment, they would sign every call after the stack's lookup whatever --profile says.
+ENVIRONMENT_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+def aws_setup_problem(error: BaseException) -> str | None:
+    """The one line to say when `error` is the AWS setup's (no usable credentials, refused ones), else None."""
+    if isinstance(error, CREDENTIAL_ERRORS):
+        return f"No usable AWS credentials ({error}): {CREDENTIALS_HELP}"
+    if isinstance(error, ClientError) and (code := error.response.get("Error", {}).get("Code")) in REFUSED_CREDENTIALS:
+        return f"AWS refused the credentials ({code}): {CREDENTIALS_HELP}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,9 @@ class Target:
     def apply(self) -> None:
         if "AWS_ENDPOINT_URL" not in self.environment:
             os.environ.pop("AWS_ENDPOINT_URL", None)  # a deployed stack: the real AWS endpoints
+        if "AWS_PROFILE" in self.environment:  # --profile: its credentials, not keys the shell exported
+            for variable in ENVIRONMENT_KEYS:
+                os.environ.pop(variable, None)
         os.environ.update(self.environment)
         from nurture.adapters.aws import reset_clients
         from nurture.settings import reload
@@ -111,14 +127,13 @@ def stack_target(stack: str, region: str | None, config_dir: str, profile: str |
     cloudformation = session.client("cloudformation")
     try:
         described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    except ClientError as error:
-        code, message = error.response["Error"].get("Code", ""), error.response["Error"].get("Message", "")
-        if code in REFUSED_CREDENTIALS:
-            raise AwsSetupProblem(f"AWS refused the credentials ({code}): {CREDENTIALS_HELP}") from error
-        raise TargetNotFound(f"Stack {stack} in {region}: {message}") from error
-    except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, TokenRetrievalError,
-            SSOTokenLoadError, UnauthorizedSSOTokenError) as error:
-        raise AwsSetupProblem(f"No usable AWS credentials ({error}): {CREDENTIALS_HELP}") from error
+    except (ClientError, *CREDENTIAL_ERRORS) as error:
+        problem = aws_setup_problem(error)
+        if problem is not None:
+            raise AwsSetupProblem(problem) from error
+        if isinstance(error, ClientError):
+            raise TargetNotFound(f"Stack {stack} in {region}: {error.response['Error'].get('Message', '')}") from error
+        raise
     except EndpointConnectionError as error:
         raise TargetNotFound(f"CloudFormation in {region} cannot be reached: {error}") from error
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
