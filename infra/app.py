@@ -10,7 +10,7 @@ from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from infra.constructs.edge import CLOUDFRONT_REGION, WebAcl
 from infra.settings import DeploySettings
-from infra.stack import NurtureStack
+from infra.stack import ENVIRONMENT_TAG, NurtureStack
 
 
 def build_app(context: dict[str, object] | None = None) -> tuple[App, NurtureStack]:
@@ -18,7 +18,7 @@ def build_app(context: dict[str, object] | None = None) -> tuple[App, NurtureSta
     settings = DeploySettings.from_context(app.node)
     stack = _behind_waf(app, settings) if settings.waf else NurtureStack(app, settings.stack_name, settings)
     # Every resource says which deployment it belongs to (cost reports, console filters).
-    Tags.of(app).add("nurture:environment", settings.environment)
+    Tags.of(app).add(ENVIRONMENT_TAG, settings.environment)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     return app, stack
 
@@ -29,6 +29,7 @@ def _behind_waf(app: App, settings: DeploySettings) -> NurtureStack:
     target = _target_environment()
     acl_stack = Stack(app, f"{settings.stack_name}WebAcl",
                       env=Environment(account=target.account, region=CLOUDFRONT_REGION),
+                      tags={ENVIRONMENT_TAG: settings.environment},
                       description=f"Nurture: the web ACL in front of {settings.stack_name}'s API")
     web_acl = WebAcl(acl_stack, "WebAcl", settings.waf_rate_limit)
     return NurtureStack(app, settings.stack_name, settings, web_acl=web_acl, env=target)

@@ -146,12 +146,18 @@ API_FUNCTIONS = {route.function for route in ROUTES}
 INDEX_READS = {"sales_api": ["by_rank", "by_owner"], "console": ["by_rank", "by_owner"], "dispatcher": ["due"]}
 
 
+ENVIRONMENT_TAG = "nurture:environment"  # which deployment a resource belongs to (cost reports, filters)
+
+
 class NurtureStack(Stack):
     """With `web_acl` (nurture:waf) the public API is served through CloudFront, behind that ACL."""
 
     def __init__(self, scope: Construct, construct_id: str, settings: DeploySettings, web_acl: WebAcl | None = None,
                  env: Environment | None = None) -> None:
-        super().__init__(scope, construct_id, description="Nurture: B2B lead nurturing", env=env)
+        # The stack's own tag too (CloudFormation gives it to what it tags from the stack): with
+        # @aws-cdk/core:explicitStackTags, Tags.of(app) reaches the resources only.
+        super().__init__(scope, construct_id, description="Nurture: B2B lead nurturing", env=env,
+                         tags={ENVIRONMENT_TAG: settings.environment})
         if web_acl is not None:
             # The ACL's ARN comes from us-east-1 through CloudFormation's Fn::GetStackOutput: no custom resources
             # to carry it, and WAF itself refuses to delete an ACL a distribution still uses.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -140,9 +142,9 @@ def _staged(kind: str, content: str, build: Callable[[Path], None]) -> Path:
     """A folder under .build/<kind>/ named by `content`'s digest, built once; a synth with the same content
     reuses it. Stagings no synth has used for a day are removed, beyond the newest few (`pruned`)."""
     staged = paths.REPO / ".build" / kind / hashlib.sha256(content.encode()).hexdigest()[:16]
-    if staged.is_dir():
+    try:
         os.utime(staged)  # used now: kept by `pruned`
-    else:
+    except FileNotFoundError:  # not staged yet (or pruned a moment ago by another synth): staged now
         staged.parent.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(dir=staged.parent))
         try:
@@ -161,15 +163,20 @@ def _staged(kind: str, content: str, build: Callable[[Path], None]) -> Path:
 # (the tests synthesize in parallel) uses its staging within minutes of touching it.
 UNUSED_FOR = 24 * 3600
 NEWEST_KEPT = 4
+STAGING_NAME = re.compile(r"[0-9a-f]{16}")  # `_staged`'s names; mkdtemp's are tmp*
 
 
 def pruned(folder: Path, keep: Path, now: float | None = None) -> list[Path]:
     """Remove `folder`'s stagings unused for UNUSED_FOR seconds, but for the NEWEST_KEPT newest and `keep`;
     the removed ones. Each config or library change stages anew, so .build/ grew with every edit."""
     moment = time.time() if now is None else now
-    stagings = sorted((path for path in folder.iterdir() if path.is_dir() and path != keep),
-                      key=lambda path: path.stat().st_mtime, reverse=True)
-    removed = [path for path in stagings[NEWEST_KEPT:] if moment - path.stat().st_mtime > UNUSED_FOR]
+    used: dict[Path, float] = {}
+    for path in folder.iterdir():
+        if path != keep and STAGING_NAME.fullmatch(path.name):  # not another synth's folder being built
+            with contextlib.suppress(FileNotFoundError):  # another synth pruned it a moment ago
+                used[path] = path.stat().st_mtime
+    newest_first = sorted(used, key=used.__getitem__, reverse=True)
+    removed = [path for path in newest_first[NEWEST_KEPT:] if moment - used[path] > UNUSED_FOR]
     for path in removed:
         shutil.rmtree(path, ignore_errors=True)
     return removed

@@ -119,15 +119,17 @@ def test_the_same_source_compiles_to_the_same_bytecode_wherever_it_is_staged(tmp
     assert compiled[0] == compiled[1] and b"/opt/python/nurture/example.py" in compiled[0]
 
 
-def test_stagings_unused_for_a_day_are_removed_but_the_newest_and_the_one_in_use(tmp_path):
+def test_stagings_unused_for_a_day_are_removed_but_the_newest_the_one_in_use_and_those_being_built(tmp_path):
     now = 1_800_000_000.0
     ages_in_hours = {"a": 1, "b": 2, "c": 30, "d": 40, "e": 50, "f": 60, "g": 70}
-    for name, hours in ages_in_hours.items():
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "python").mkdir()
-        os.utime(tmp_path / name, (now - hours * 3600, now - hours * 3600))
-    removed = pruned(tmp_path, keep=tmp_path / "g", now=now)
-    # newest first: a, b, c, d kept (the newest four), e and f unused for over a day, g in use
-    assert sorted(path.name for path in removed) == ["e", "f"]
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["a", "b", "c", "d", "g"]
-    assert pruned(tmp_path, keep=tmp_path / "g", now=now) == []
+    for letter, hours in {**ages_in_hours, "tmp_building": 90}.items():
+        folder = tmp_path / (letter * 16 if len(letter) == 1 else letter)
+        (folder / "python").mkdir(parents=True)
+        os.utime(folder, (now - hours * 3600, now - hours * 3600))
+    removed = pruned(tmp_path, keep=tmp_path / ("g" * 16), now=now)
+    # newest first: a, b, c, d kept (the newest four), e and f unused for over a day, g in use; the folder another
+    # synth is building (mkdtemp's name) is not a staging yet
+    assert sorted(path.name[0] for path in removed) == ["e", "f"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        *(letter * 16 for letter in "abcdg"), "tmp_building"]
+    assert pruned(tmp_path, keep=tmp_path / ("g" * 16), now=now) == []

@@ -1254,3 +1254,13 @@ def test_a_branded_domain_with_its_own_certificate_and_no_zone_makes_neither(tmp
 def test_a_branded_domain_without_what_it_needs_is_refused_at_synth(tmp_path, context, refusal):
     with pytest.raises(ValueError, match=re.escape(refusal)):
         _synthesized_with(tmp_path, **context)
+
+
+def test_the_stack_and_its_resources_say_which_deployment_they_belong_to(synthesized):
+    template, assembly = synthesized
+    manifest = json.loads((assembly / "manifest.json").read_text(encoding="utf-8"))
+    (stack,) = [artifact for artifact in manifest["artifacts"].values()
+                if artifact["type"] == "aws:cloudformation:stack"]
+    assert stack["properties"]["tags"] == {"nurture:environment": "dev"}  # CloudFormation tags what it makes
+    _, table = _one(template, "AWS::DynamoDB::Table")
+    assert {"Key": "nurture:environment", "Value": "dev"} in table["Properties"]["Tags"]
