@@ -28,3 +28,10 @@ def test_a_total_that_grows_past_the_estimate_is_shown_as_done_of_done():
     with terminal_progress("rescoring leads", Console(file=screen, force_terminal=True, width=100)) as report:
         report(5, 4)  # more leads than counted when it started
     assert "5/5" in screen.getvalue()
+
+
+def test_what_is_shown_is_text_not_markup():
+    screen = io.StringIO()
+    with terminal_progress("scanning for [bold]vip[/bold]", Console(file=screen, force_terminal=True)) as report:
+        report(1, 1)
+    assert "[bold]vip[/bold]" in screen.getvalue()

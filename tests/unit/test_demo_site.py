@@ -52,3 +52,9 @@ def test_a_change_to_the_layout_is_made_once_and_reaches_every_page(tmp_path):
     pages = build(source, tmp_path / "out")
     assert pages and all('<meta name="marker" content="once">' in page.read_text(encoding="utf-8")
                          for page in pages)
+
+
+def test_a_page_removed_from_the_sources_is_no_longer_built(tmp_path):
+    (tmp_path / "gone.html").write_text("an old page", encoding="utf-8")
+    build(SOURCE, tmp_path)
+    assert not (tmp_path / "gone.html").exists() and (tmp_path / "index.html").exists()

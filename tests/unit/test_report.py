@@ -165,10 +165,11 @@ class _Resources(HTMLParser):
         self.external += [value for name, value in attrs if name in ("src", "href") and value]
 
 
-def test_the_html_report_is_one_file_with_charts_that_needs_nothing_else():
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_html_report_is_one_file_with_charts_that_needs_nothing_else(language):
     items = [*table(), sent("reader", "m<b>", step="<script>alert(1)</script>")]
     report = build_report(items, NOVEMBER, CONFIG.sequences, CONFIG.scoring, NOW)
-    html = render_html(report, CONVERSION_DAYS)
+    html = render_html(report, CONVERSION_DAYS, language)
     parsed = _Resources()
     parsed.feed(html)
     assert parsed.external == [] and "script" not in parsed.tags and "link" not in parsed.tags

@@ -16,8 +16,8 @@ Report = Callable[[int, int], None]  # (done, total): called as work is done
 
 @contextmanager
 def terminal_progress(what: str, console: Console | None = None) -> Iterator[Report]:
-    """A `Report` drawing a bar for `what` while the block runs (the bar stays, complete or not, when it ends);
-    `console` is stderr's unless given."""
+    """A `Report` drawing a bar for `what` (plain text, never markup) while the block runs (the bar stays,
+    complete or not, when it ends); `console` is stderr's unless given."""
     if console is None:
         if not sys.stderr.isatty():
             yield lambda done, total: None
@@ -25,11 +25,12 @@ def terminal_progress(what: str, console: Console | None = None) -> Iterator[Rep
         from rich.console import Console
 
         console = Console(stderr=True)
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console) as bar:
-        task = bar.add_task(what, total=None)
+        task = bar.add_task(escape(what), total=None)  # a segment's name may hold "[": text, not rich markup
 
         def report(done: int, total: int) -> None:
             bar.update(task, completed=done, total=max(total, done))

@@ -23,8 +23,9 @@ def add_report_command(commands: Any, target_options: Any) -> None:
 
 
 def _locale_language() -> str:
-    """ja where the reader's locale is Japanese (LC_ALL, LC_MESSAGES or LANG, as gettext reads them), else en."""
-    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    """ja where the reader's language is Japanese (LANGUAGE, LC_ALL, LC_MESSAGES or LANG, in gettext's order),
+    else en."""
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         if value := os.environ.get(variable):
             return "ja" if value.lower().startswith("ja") else "en"
     return "en"

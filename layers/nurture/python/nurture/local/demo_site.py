@@ -5,6 +5,7 @@ the local runtime serves none of them (nurture.local.site)."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -14,8 +15,12 @@ PAGES = "_pages"
 
 
 def build(source: Path, output: Path) -> list[Path]:
-    """Every page of `source`/_pages in `source`/_layout.html, into `output` by the same relative path; the pages
-    under en/ in English, the others in Japanese. The pages written."""
+    """Every page of `source`/_pages in `source`/_layout.html, into `output` by the same relative path (what was
+    there before goes: a page removed from the sources is no longer served); the pages under en/ in English, the
+    others in Japanese. The pages written."""
+    if output.resolve() == source.resolve() or output.resolve() in source.resolve().parents:
+        raise ValueError(f"the built pages go beside the sources, not over them: {output}")
+    shutil.rmtree(output, ignore_errors=True)
     environment = Environment(loader=FileSystemLoader(source), autoescape=True, trim_blocks=True,
                               keep_trailing_newline=True, undefined=StrictUndefined)
     written = []

@@ -63,7 +63,8 @@ def events_in(message: QueueMessage) -> list[SesEvent]:
 
 
 def ses_record(message: QueueMessage) -> dict[str, Any]:
-    """The SES record in an SQS message, out of its envelope: Powertools' data classes read each shape."""
+    """The SES record in an SQS message, out of its envelope: an EventBridge event's `detail`, an SNS
+    notification's `Message`, or the bare record."""
     try:
         document = message.json_body()
     except ValueError as error:
