@@ -7,7 +7,9 @@ import os
 
 from aws_cdk import App, Environment, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from constructs import Construct
 
+from infra.constructs.api_domain import domain_certificate, hosted_zone
 from infra.constructs.edge import CLOUDFRONT_REGION, WebAcl
 from infra.settings import DeploySettings
 from infra.stack import ENVIRONMENT_TAG, NurtureStack
@@ -32,7 +34,13 @@ def _behind_waf(app: App, settings: DeploySettings) -> NurtureStack:
                       tags={ENVIRONMENT_TAG: settings.environment},
                       description=f"Nurture: the web ACL in front of {settings.stack_name}'s API")
     web_acl = WebAcl(acl_stack, "WebAcl", settings.waf_rate_limit)
-    return NurtureStack(app, settings.stack_name, settings, web_acl=web_acl, env=target)
+    # CloudFront takes its certificate from us-east-1 too: the branded domain's is made beside the ACL.
+    certificate = None
+    if settings.api_domain:
+        zone = hosted_zone(acl_stack, settings.api_hosted_zone_id, settings.api_hosted_zone_name)
+        certificate = domain_certificate(Construct(acl_stack, "ApiDomain"), settings.api_domain,
+                                         settings.api_certificate_arn, zone)
+    return NurtureStack(app, settings.stack_name, settings, web_acl=web_acl, env=target, edge_certificate=certificate)
 
 
 def _target_environment() -> Environment:

@@ -94,9 +94,9 @@ class DeploySettings(BaseModel):
         if self.api_hosted_zone_name and not (self.api_domain == self.api_hosted_zone_name
                                               or self.api_domain.endswith("." + self.api_hosted_zone_name)):
             raise ValueError(f"nurture:apiDomain {self.api_domain} is not in the zone {self.api_hosted_zone_name}")
-        if self.api_domain and self.waf:
-            raise ValueError("nurture:apiDomain with nurture:waf is not supported yet: behind WAF the API is reached "
-                             "through CloudFront, whose own domain and certificate (us-east-1) it would need")
+        if self.waf and self.api_certificate_arn and ":us-east-1:" not in self.api_certificate_arn:
+            raise ValueError("nurture:apiCertificateArn: behind nurture:waf the domain is CloudFront's, which takes a "
+                             "certificate in us-east-1 only")
         return self
 
     @field_validator("allowed_origins", mode="before")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, CrossStackReferences, Environment, ReferenceStrength, Stack
+from aws_cdk import aws_certificatemanager as acm
 from constructs import Construct
 
 from infra import paths
@@ -153,7 +154,8 @@ class NurtureStack(Stack):
     """With `web_acl` (nurture:waf) the public API is served through CloudFront, behind that ACL."""
 
     def __init__(self, scope: Construct, construct_id: str, settings: DeploySettings, web_acl: WebAcl | None = None,
-                 env: Environment | None = None) -> None:
+                 env: Environment | None = None, edge_certificate: acm.ICertificate | None = None) -> None:
+        """`edge_certificate`: with nurture:waf and nurture:apiDomain, the domain's certificate in us-east-1."""
         # The stack's own tag too (CloudFormation gives it to what it tags from the stack): with
         # @aws-cdk/core:explicitStackTags, Tags.of(app) reaches the resources only.
         super().__init__(scope, construct_id, description="Nurture: B2B lead nurturing", env=env,
@@ -189,10 +191,14 @@ class NurtureStack(Stack):
                          for name, spec in FUNCTIONS.items() if name in API_FUNCTIONS}
         console = ConsoleAuth(self, "ConsoleAuth")
         api = PublicApi(self, "Api", api_functions, settings.log_retention, console.authorizer, settings.access_log)
+        # The branded domain is the API's own, or behind WAF the distribution's (sales tooling then signs for the
+        # API's endpoint: CloudFront cannot pass a SigV4 request on).
         api_url = (ApiDomain(self, "ApiDomain", api.api, api.stage, settings.api_domain, settings.api_certificate_arn,
                              settings.api_hosted_zone_id, settings.api_hosted_zone_name).url
-                   if settings.api_domain else api.url)
-        public_url = Edge(self, "Edge", api.api, web_acl.arn).url if web_acl is not None else api_url
+                   if settings.api_domain and web_acl is None else api.url)
+        public_url = (Edge(self, "Edge", api.api, web_acl.arn, settings.api_domain, edge_certificate,
+                           settings.api_hosted_zone_id, settings.api_hosted_zone_name).url
+                      if web_acl is not None else api_url)
         console_site = ConsoleSite(self, "ConsoleSite", api.api, web_acl.arn if web_acl is not None else None)
         alerts = Alerts(self, "Alerts", dead_letters)
         email = EmailSending(self, "EmailSending", settings.sender_address, settings.ses_identity)

@@ -13,15 +13,31 @@ from aws_cdk import aws_route53_targets as targets
 from constructs import Construct
 
 
+def hosted_zone(scope: Construct, zone_id: str, zone_name: str) -> route53.IHostedZone | None:
+    """The operator's Route 53 zone the domain is in (nurture:apiHostedZoneId and Name), if given."""
+    return route53.HostedZone.from_hosted_zone_attributes(scope, "Zone", hosted_zone_id=zone_id,
+                                                          zone_name=zone_name) if zone_id else None
+
+
+def domain_certificate(scope: Construct, domain: str, certificate_arn: str = "",
+                       zone: route53.IHostedZone | None = None) -> acm.ICertificate:
+    """The operator's certificate for `domain`, else one ACM makes and validates by DNS: in the zone when given,
+    else by the record the operator adds while the deploy waits. In the region of `scope`'s stack (us-east-1 for
+    CloudFront)."""
+    if certificate_arn:
+        return acm.Certificate.from_certificate_arn(scope, "Certificate", certificate_arn)
+    return acm.Certificate(scope, "Certificate", domain_name=domain,
+                           validation=acm.CertificateValidation.from_dns(zone))
+
+
 class ApiDomain(Construct):
+    """The domain on the HTTP API itself (without nurture:waf; behind it the domain is CloudFront's: Edge)."""
+
     def __init__(self, scope: Construct, construct_id: str, api: apigwv2.HttpApi, stage: apigwv2.HttpStage,
                  domain: str, certificate_arn: str = "", zone_id: str = "", zone_name: str = "") -> None:
         super().__init__(scope, construct_id)
-        zone = (route53.HostedZone.from_hosted_zone_attributes(self, "Zone", hosted_zone_id=zone_id,
-                                                               zone_name=zone_name) if zone_id else None)
-        certificate = (acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn) if certificate_arn
-                       else acm.Certificate(self, "Certificate", domain_name=domain,
-                                            validation=acm.CertificateValidation.from_dns(zone)))
+        zone = hosted_zone(self, zone_id, zone_name)
+        certificate = domain_certificate(self, domain, certificate_arn, zone)
         self.domain = apigwv2.DomainName(self, "DomainName", domain_name=domain, certificate=certificate,
                                          security_policy=apigwv2.SecurityPolicy.TLS_1_2)
         apigwv2.ApiMapping(self, "Mapping", api=api, domain_name=self.domain, stage=stage)

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from aws_cdk import Duration, Stack, Validations
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from infra.constructs.api_domain import hosted_zone
 from infra.constructs.nag import acknowledge
 
 CLOUDFRONT_REGION = "us-east-1"
@@ -80,8 +84,13 @@ class WebAcl(Construct):
 class Edge(Construct):
     """The distribution every public request goes through: nothing cached, every method, the ACL on it."""
 
-    def __init__(self, scope: Construct, construct_id: str, api: apigwv2.HttpApi, web_acl_arn: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, api: apigwv2.HttpApi, web_acl_arn: str,
+                 domain: str = "", certificate: acm.ICertificate | None = None,
+                 zone_id: str = "", zone_name: str = "") -> None:
+        """`domain` (nurture:apiDomain): the distribution's own name, with `certificate` (made in us-east-1, as
+        CloudFront takes it) and, in the zone when given, its alias record."""
         super().__init__(scope, construct_id)
+        self.domain = domain
         stack = Stack.of(self)
         forward = cloudfront.OriginRequestPolicy(
             self, "Forward", comment="Nurture API: what its functions read, and the viewer's address",
@@ -102,7 +111,13 @@ class Edge(Construct):
             ),
             error_responses=[cloudfront.ErrorResponse(http_status=status, ttl=Duration.seconds(0))
                              for status in CACHED_ERRORS],
+            domain_names=[domain] if domain else None, certificate=certificate if domain else None,
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if domain else None,
         )
+        zone = hosted_zone(self, zone_id, zone_name) if domain else None
+        if zone is not None:
+            route53.ARecord(self, "Alias", zone=zone, record_name=domain, target=route53.RecordTarget.from_alias(
+                targets.CloudFrontTarget(self.distribution)))
         distribution = Validations.of(self.distribution)
         acknowledge(distribution, "AwsSolutions-CFR1",
                     "Forms and tracking serve visitors wherever a customer's site has them; no country is excluded.")
@@ -110,12 +125,13 @@ class Edge(Construct):
                     "Every request CloudFront passes on is in the API's access log, and the web ACL's metrics and "
                     "sampled requests show what it blocked; standard logs would add an ACL-enabled S3 bucket for "
                     "the same lines.")
-        acknowledge(distribution, "AwsSolutions-CFR4",
-                    "The distribution answers on CloudFront's own *.cloudfront.net certificate, whose TLS policy "
-                    "CloudFront sets; choosing TLSv1.2_2021 needs a custom domain and its certificate, which this "
-                    "stack does not own.")
+        if not domain:  # with one, the distribution's own certificate takes TLSv1.2_2021
+            acknowledge(distribution, "AwsSolutions-CFR4",
+                        "The distribution answers on CloudFront's own *.cloudfront.net certificate, whose TLS policy "
+                        "CloudFront sets; choosing TLSv1.2_2021 needs a custom domain and its certificate "
+                        "(nurture:apiDomain).")
 
     @property
     def url(self) -> str:
         """The public base URL, shaped as the API stage's (https://host/)."""
-        return f"https://{self.distribution.distribution_domain_name}/"
+        return f"https://{self.domain or self.distribution.distribution_domain_name}/"

@@ -1244,7 +1244,9 @@ def test_a_branded_domain_with_its_own_certificate_and_no_zone_makes_neither(tmp
 
 
 @pytest.mark.parametrize(("context", "refusal"), [
-    ({"apiDomain": BRANDED, "waf": True}, "nurture:apiDomain with nurture:waf is not supported yet"),
+    ({"apiDomain": BRANDED, "waf": True,
+      "apiCertificateArn": "arn:aws:acm:ap-northeast-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-123456789abc"},
+     "behind nurture:waf the domain is CloudFront's, which takes a certificate in us-east-1 only"),
     ({"apiDomain": BRANDED, "apiHostedZoneId": "Z0123456789ABCDEFGHIJ"}, "go together"),
     ({"apiDomain": BRANDED, "apiHostedZoneId": "Z0123456789ABCDEFGHIJ", "apiHostedZoneName": "example.com"},
      "is not in the zone example.com"),
@@ -1264,3 +1266,36 @@ def test_the_stack_and_its_resources_say_which_deployment_they_belong_to(synthes
     assert stack["properties"]["tags"] == {"nurture:environment": "dev"}  # CloudFormation tags what it makes
     _, table = _one(template, "AWS::DynamoDB::Table")
     assert {"Key": "nurture:environment", "Value": "dev"} in table["Properties"]["Tags"]
+
+
+def test_behind_waf_the_branded_domain_is_the_distribution_s_with_a_us_east_1_certificate(tmp_path):
+    (tmp_path / "python").mkdir()
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("CDK_DEFAULT_ACCOUNT", "123456789012")
+        environment.setenv("CDK_DEFAULT_REGION", "ap-northeast-1")
+        app, stack = synthesized_app(tmp_path, **{"nurture:waf": "true", "nurture:apiDomain": BRANDED,
+                                                  "nurture:apiHostedZoneId": "Z0123456789ABCDEFGHIJ",
+                                                  "nurture:apiHostedZoneName": "example.co.jp"})
+        app.synth()  # cdk-nag on both stacks
+    (acl_stack,) = [child for child in app.node.children if isinstance(child, Stack) and child is not stack]
+    template, edge = Template.from_stack(stack), Template.from_stack(acl_stack)
+    # the certificate where CloudFront reads it, validated in the zone
+    _, certificate = _one(edge, "AWS::CertificateManager::Certificate")
+    assert certificate["Properties"]["DomainName"] == BRANDED
+    assert certificate["Properties"]["DomainValidationOptions"] == [
+        {"DomainName": BRANDED, "HostedZoneId": "Z0123456789ABCDEFGHIJ"}]
+    assert not template.find_resources("AWS::CertificateManager::Certificate")
+    # the distribution answers to the domain, with TLS 1.2 (2021), and the name points at it
+    distribution_id, config = _distributions(template)["API"]
+    assert config["Aliases"] == [BRANDED]
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert config["ViewerCertificate"]["SslSupportMethod"] == "sni-only"
+    _, record = _one(template, "AWS::Route53::RecordSet")
+    assert (record["Properties"]["Name"], record["Properties"]["Type"]) == (f"{BRANDED}.", "A")
+    assert record["Properties"]["AliasTarget"]["DNSName"] == {"Fn::GetAtt": [distribution_id, "DomainName"]}
+    # links and the snippet use the domain; sales tooling signs for the API itself, which CloudFront cannot relay
+    url = f"https://{BRANDED}/"
+    assert template.find_outputs("ApiUrl")["ApiUrl"]["Value"] == url
+    assert _variables(template, "SenderFunction")["PUBLIC_API_URL"] == url
+    assert "execute-api" in json.dumps(template.find_outputs("SalesApiUrl"))
+    assert not template.find_resources("AWS::ApiGatewayV2::DomainName")
