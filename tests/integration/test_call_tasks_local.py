@@ -39,6 +39,9 @@ def test_a_warm_leads_call_task_is_listed_and_a_meeting_set_from_the_cli_alerts_
     assert done.returncode == 0 and "recorded" in done.stdout and "the task is done" in done.stdout, done.stderr
     again = local_system.cli("tasks", "done", task["task_id"], "--outcome", "not_interested", "--by", "営業 一郎")
     assert again.returncode == 1 and "closed" in again.stderr
+    repeated = json.loads(local_system.cli("tasks", "done", task["task_id"], "--outcome", "meeting_set", "--by",
+                                           "営業 一郎", "--attempt", "1", "--json").stdout)
+    assert (repeated["task_id"], repeated["outcome"], repeated["changed"]) == (task["task_id"], "meeting_set", False)
 
     page = wait_for(lambda: local_system.alert_email(lead_id, EAST[owner]), seconds=30)
     assert "電話で商談が決まった" in page

@@ -44,7 +44,7 @@ def test_a_pushed_config_is_used_without_a_restart_and_a_rollback_returns_to_the
     try:
         assert pushed.returncode == 0, pushed.stderr
         assert "pushed version 2" in pushed.stdout
-        assert "uploaded 2 material(s): case-studies-2027.pdf, whitepaper-lead-nurturing-101.pdf" in pushed.stdout
+        assert "uploaded 2 material(s): case-studies-2027.pdf, whitepaper-lead-nurturing-101.pdf" in pushed.stderr
         wait_for(lambda: form_status(local_system) == 202, seconds=20)  # no restart: the pointer's cache ran out
         # The new form's material is there to hand out, without a deploy.
         posted = local_system.request("POST", "/v1/forms/case_studies", "email=jirei%40example.co.jp",
@@ -68,6 +68,12 @@ def test_a_pushed_config_is_used_without_a_restart_and_a_rollback_returns_to_the
     assert "version 1 is active again (was 2)" in rolled_back.stdout
     wait_for(lambda: form_status(local_system) == 404, seconds=20)
     assert "active version: 1 (shipped by the deploy)" in local_system.cli("config", "status").stdout
+    # the same, as scripts read it
+    again = json.loads(local_system.cli("--config-dir", str(config), "config", "push", "--json").stdout)
+    assert again["pushed"] is True and again["rollback_to"] == 1 and again["active_version"] > 2
+    back = json.loads(local_system.cli("config", "rollback", "--json").stdout)
+    assert back == {"active_version": 1, "was": again["active_version"]}
+    wait_for(lambda: form_status(local_system) == 404, seconds=20)
 
 
 def test_an_invalid_bundle_is_refused_with_its_location_and_changes_nothing(local_system: RunningSystem,

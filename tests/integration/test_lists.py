@@ -204,3 +204,5 @@ def test_accounts_merge_moves_a_subsidiarys_people_into_its_parents_account_and_
     page = json.loads(local_system.cli("accounts", "show", shown[by_domain], "--json").stdout)
     assert page["account_id"] == shown[named] and page["merged_from"] == shown[by_domain]
     assert {person["lead_id"] for person in page["people"]} == {named, by_domain}
+    split = json.loads(local_system.cli("accounts", "split", shown[by_domain], "--json").stdout)
+    assert (split["split"], split["from"], split["moved"], split["more"]) == (shown[by_domain], shown[named], 1, False)

@@ -20,9 +20,11 @@ def add_account_commands(commands: Any, target_options: Any) -> None:
     merge = account_commands.add_parser("merge", help="merge an account into another: its people move there")
     merge.add_argument("merged", metavar="ACCOUNT_ID")
     merge.add_argument("into", metavar="INTO_ACCOUNT_ID")
+    merge.add_argument("--json", action="store_true", help="the outcome as one JSON object")
     target_options(merge)
     split = account_commands.add_parser("split", help="undo a merge: its people move back")
     split.add_argument("merged", metavar="ACCOUNT_ID")
+    split.add_argument("--json", action="store_true", help="the outcome as one JSON object")
     target_options(split)
     listed = account_commands.add_parser("list", help="a rank's accounts, highest score first")
     listed.add_argument("--rank", choices=("A", "B", "C"), default="A")
@@ -117,6 +119,7 @@ def _merge_or_split(store: Any, args: argparse.Namespace, where: str) -> int:
     from nurture.domain.accounts.merging import merge_accounts, split_account
     from nurture.domain.clock import utc_now
     from nurture.domain.errors import AccountNotFound, MergeRefused, StoreUnavailable
+    from nurture.jsonable import json_default
 
     named = [args.merged, *([args.into] if args.accounts_command == "merge" else [])]
     wrong = [value for value in named if not re.match(keys.ACCOUNT_ID_PATTERN, value)]
@@ -129,7 +132,9 @@ def _merge_or_split(store: Any, args: argparse.Namespace, where: str) -> int:
             result = (merge_accounts(args.merged, args.into, store, utc_now()) if args.accounts_command == "merge"
                       else split_account(args.merged, store))
             moved += result["moved"]
-        if args.accounts_command == "merge":
+        if args.json:
+            print(json.dumps({**result, "moved": moved}, ensure_ascii=False, default=json_default))
+        elif args.accounts_command == "merge":
             print(f"merged {result['merged']} into {result['into']}: {moved} people moved")
         else:
             print(f"split {result['split']} from {result['from']}: {moved} people moved back")

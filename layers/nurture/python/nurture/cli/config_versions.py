@@ -26,9 +26,11 @@ def add_version_commands(config_commands: argparse._SubParsersAction, target_opt
                                                    "every function uses it within a minute, no deploy")
     push.add_argument("--by", help="who is pushing (default: your AWS identity, or your login locally)")
     config_commands.add_parser("diff", help="what a push would change against the active version")
-    config_commands.add_parser("rollback", help="make the version active before the current one active again")
+    rollback = config_commands.add_parser("rollback", help="make the version active before the current one active "
+                                                           "again")
     status = config_commands.add_parser("status", help="the active version, who made it active and when")
-    status.add_argument("--json", action="store_true", help="one JSON object")
+    for command in (push, rollback, status):
+        command.add_argument("--json", action="store_true", help="the outcome as one JSON object")
     for name in ("push", "diff", "rollback", "status"):
         target_options(config_commands.choices[name])
 
@@ -52,7 +54,7 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
         if args.config_command == "status":
             return _status(store, deployed_url, args.json)
         if args.config_command == "rollback":
-            return _rollback(store, deployed_url, target.who(getattr(args, "by", None)))
+            return _rollback(store, deployed_url, target.who(getattr(args, "by", None)), args.json)
         files = read_config_files(args.config_dir)
         if args.config_command == "diff":
             return _diff(store, deployed_url, files)
@@ -72,7 +74,8 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
                                  f"the target: run `nurture webhooks set {webhook} --url URL` first"
                                  for webhook in unset])
         _upload_materials(config, args.config_dir, target)
-        return _push(store, deployed_url, files, config, target.who(getattr(args, "by", None)), active, seen)
+        return _push(store, deployed_url, files, config, target.who(getattr(args, "by", None)), active, seen,
+                     args.json)
     except ConfigInvalid as invalid:
         print_problems(invalid, args.config_dir, ": nothing was pushed")
         return 1
@@ -103,8 +106,8 @@ def _upload_materials(config: NurtureConfig, config_dir: Path, target: Target) -
     store = S3Materials(str(bucket))
     for name, path in sorted(named.items()):
         store.put(name, path.read_bytes())
-    if named:
-        print(f"uploaded {len(named)} material(s): {', '.join(sorted(named))}")
+    if named:  # a step on the way, on stderr: stdout is the push's outcome (one JSON object with --json)
+        print(f"uploaded {len(named)} material(s): {', '.join(sorted(named))}", file=sys.stderr)
 
 
 def _webhooks_without_secrets(config: NurtureConfig, target: Target) -> list[str]:
@@ -181,7 +184,7 @@ def _diff(store: ConfigStore, deployed_url: str, files: dict[str, str]) -> int:
 
 
 def _push(store: ConfigStore, deployed_url: str, files: dict[str, str], config: NurtureConfig, who: str,
-          active: ConfigVersion, seen: Pointer) -> int:
+          active: ConfigVersion, seen: Pointer, as_json: bool = False) -> int:
     from nurture.config.compiled import CompileFailed, compiled_json, from_compiled
     from nurture.config.versions import DEPLOYED_VERSION, digest
     from nurture.domain.clock import iso, utc_now
@@ -189,12 +192,13 @@ def _push(store: ConfigStore, deployed_url: str, files: dict[str, str], config: 
     bundle = digest(files)
     if active.digest == bundle:
         if active.number == DEPLOYED_VERSION or from_compiled(active.compiled, bundle) is not None:
-            print(f"no changes against the active version {active.number}: nothing pushed")
+            print(json.dumps({"pushed": False, "active_version": active.number}) if as_json else
+                  f"no changes against the active version {active.number}: nothing pushed")
             return 0
         # The same files, compiled by another release (the one deployed before): without this, every cold start
         # validates them again.
         print(f"the active version {active.number} has these files, compiled by another release: pushing them "
-              "again compiled by this one")
+              "again compiled by this one", file=sys.stderr if as_json else sys.stdout)
     try:
         compiled = compiled_json(config, bundle)
     except CompileFailed as failed:
@@ -203,12 +207,16 @@ def _push(store: ConfigStore, deployed_url: str, files: dict[str, str], config: 
         compiled = ""
     version = store.publish(files, who, iso(utc_now()), based_on=store.deployed(deployed_url).digest, seen=seen,
                             compiled=compiled)
+    if as_json:
+        print(json.dumps({"pushed": True, "active_version": version.number, "files": len(files),
+                          "digest": version.digest, "rollback_to": version.previous}))
+        return 0
     print(f"pushed version {version.number} ({len(files)} files, digest {version.digest[:12]}); functions use it "
           f"within a minute. `nurture config rollback` returns to version {version.previous}.")
     return 0
 
 
-def _rollback(store: ConfigStore, deployed_url: str, who: str) -> int:
+def _rollback(store: ConfigStore, deployed_url: str, who: str, as_json: bool = False) -> int:
     from nurture.config.versions import DEPLOYED_VERSION, ActivePointer
     from nurture.domain.clock import iso, utc_now
 
@@ -218,5 +226,6 @@ def _rollback(store: ConfigStore, deployed_url: str, who: str) -> int:
         return 1
     previous = store.version(seen.version).previous
     store.activate(ActivePointer(previous, who, iso(utc_now()), "rollback"), seen)
-    print(f"version {previous} is active again (was {seen.version}); functions use it within a minute")
+    print(json.dumps({"active_version": previous, "was": seen.version}) if as_json else
+          f"version {previous} is active again (was {seen.version}); functions use it within a minute")
     return 0

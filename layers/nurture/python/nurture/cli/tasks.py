@@ -32,6 +32,7 @@ def add_task_commands(commands: argparse._SubParsersAction, target_options: Targ
     done.add_argument("--by", required=True, help="who called")
     done.add_argument("--note", help="what was said (kept on the lead's timeline)")
     done.add_argument("--attempt", type=int, help="the call this reports (1: the first): a repeat changes nothing")
+    done.add_argument("--json", action="store_true", help="the POST /v1/tasks/{id}/outcome answer")
     for name in ("list", "done"):
         target_options(task_commands.choices[name])
 
@@ -88,6 +89,7 @@ def _done(args: argparse.Namespace, store: DynamoLeadStore, config: NurtureConfi
     from nurture.domain.clock import utc_now
     from nurture.domain.sales.tasks import CallReport, record_call_outcome
     from nurture.domain.text import clean_text
+    from nurture.jsonable import json_default
 
     by, note = clean_text(args.by), clean_text(args.note, multiline=True) if args.note else None
     if not by:
@@ -95,6 +97,9 @@ def _done(args: argparse.Namespace, store: DynamoLeadStore, config: NurtureConfi
         return 2
     result = record_call_outcome(args.task, CallReport(args.outcome, by, note, args.attempt), store, config.sales,
                                  config.scoring, utc_now(), config.api.event_retention_days)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, default=json_default))
+        return 0
     state = "recorded" if result["changed"] else "already recorded"
     print(f"{state}: {result['task_id']} {result['outcome']}; the task is {result['status']}"
           + (f", next call due {result['due_at']}" if result["due_at"] else ""))
