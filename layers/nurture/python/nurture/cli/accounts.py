@@ -9,6 +9,8 @@ import re
 import sys
 from typing import Any
 
+from nurture.cli.tables import print_table
+
 
 def add_account_commands(commands: Any, target_options: Any) -> None:
     accounts = commands.add_parser("accounts", help="companies: their score, buying group and people")
@@ -104,11 +106,12 @@ def _list(store: Any, args: argparse.Namespace, where: str) -> int:
     if args.json:
         print(json.dumps(accounts, ensure_ascii=False, indent=2, default=json_default))
         return 0
-    for account in accounts:
-        scores = account["scores"] or {}
-        print(f"{account['account_id']}  {account['rank']}  {scores.get('total', 0):>8}  "
-              f"{account['people']:>3} people ({account['active_people']} active)  {account['name'] or '(no name)'}  "
-              f"as of {account['updated_at']}")
+    print_table(("account", "rank", "total", "people", "active", "name", "as of"),
+                [(account["account_id"], account["rank"], (account["scores"] or {}).get("total", 0),
+                  account["people"], account["active_people"], account["name"] or "(no name)", account["updated_at"])
+                 for account in accounts],
+                lambda row: f"{row[0]}  {row[1]}  {row[2]:>8}  {row[3]:>3} people ({row[4]} active)  {row[5]}  "
+                            f"as of {row[6]}")
     if not accounts:
         print(f"no account of rank {args.rank} yet", file=sys.stderr)
     return 0

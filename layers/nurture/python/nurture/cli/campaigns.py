@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from nurture.cli.tables import print_table
+
 if TYPE_CHECKING:
     from nurture.adapters.audience_store import DynamoAudienceStore
     from nurture.cli.target import Target
@@ -78,8 +80,9 @@ def _list(config: NurtureConfig, store: Any, as_json: bool) -> int:
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
     else:
-        for row in rows:
-            print(f"{row['id']:<24} {row['status']:<10} {row['sends']:<32} {row['segment']:<20} {row['name']}")
+        print_table(("campaign", "status", "sends", "segment", "name"),
+                    [(row["id"], row["status"], row["sends"], row["segment"], row["name"]) for row in rows],
+                    lambda row: f"{row[0]:<24} {row[1]:<10} {row[2]:<32} {row[3]:<20} {row[4]}")
     return 0
 
 

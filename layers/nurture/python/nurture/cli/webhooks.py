@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from nurture.cli.config_versions import FindTarget, TargetOptions
+from nurture.cli.tables import print_table
 
 if TYPE_CHECKING:
     from nurture.adapters.alerts import WebhookClient
@@ -50,13 +51,15 @@ def run_webhook_command(args: argparse.Namespace, find_target: FindTarget) -> in
         return 2
     if args.webhooks_command == "list":
         missing = set(webhooks.missing(list(known)))
-        for webhook_id, kind in known.items():
-            if args.json:
+        rows = [(webhook_id, kind, "MISSING: run `nurture webhooks set`" if webhook_id in missing else "stored",
+                 webhooks.parameter(webhook_id)) for webhook_id, kind in known.items()]
+        if args.json:
+            for webhook_id, kind, _, parameter in rows:
                 print(json.dumps({"webhook": webhook_id, "kind": kind, "stored": webhook_id not in missing,
-                                  "parameter": webhooks.parameter(webhook_id)}, ensure_ascii=False))
-                continue
-            state = "MISSING: run `nurture webhooks set`" if webhook_id in missing else "stored"
-            print(f"{webhook_id:<24} {kind:<8} {state}  ({webhooks.parameter(webhook_id)})")
+                                  "parameter": parameter}, ensure_ascii=False))
+        else:
+            print_table(("webhook", "kind", "secret", "parameter"), rows,
+                        lambda row: f"{row[0]:<24} {row[1]:<8} {row[2]}  ({row[3]})")
         return 1 if missing else 0
     return _set(args, webhooks, known)
 
