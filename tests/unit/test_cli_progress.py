@@ -4,7 +4,7 @@ import io
 
 from rich.console import Console
 
-from nurture.cli.progress import terminal_progress
+from nurture.cli.progress import counted, terminal_progress
 
 
 def test_piped_output_gets_no_progress(capsys):
@@ -35,3 +35,14 @@ def test_what_is_shown_is_text_not_markup():
     with terminal_progress("scanning for [bold]vip[/bold]", Console(file=screen, force_terminal=True)) as report:
         report(1, 1)
     assert "[bold]vip[/bold]" in screen.getvalue()
+
+
+def test_a_scan_of_unknown_length_is_shown_as_done_of_unknown():
+    seen: list[tuple[int, int]] = []
+    assert list(counted(iter("abc"), lambda done, total: seen.append((done, total)))) == ["a", "b", "c"]
+    assert seen == [(1, 0), (2, 0), (3, 0)]
+    screen = io.StringIO()
+    with terminal_progress("exporting leads", Console(file=screen, force_terminal=True, width=100)) as report:
+        for _ in counted(range(3), report):
+            pass
+    assert "3/?" in screen.getvalue()

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from nurture.cli.progress import Report, terminal_progress
+from nurture.cli.progress import Report, counted, terminal_progress
 
 
 def add_list_commands(commands: Any, target_options: Any) -> None:
@@ -230,11 +230,12 @@ def run_export(args: argparse.Namespace, target_of: Any) -> int:
     if target is None:
         return 2
     rules, now = load_config(args.config_dir).scoring, utc_now()
-    rows = (export_row(profile, rules, now) for profile in DynamoLeadStore(target.environment["TABLE_NAME"]).profiles())
-    wanted = (row for row in rows if args.rank is None or row["rank"] == args.rank)
     encoding = "utf-8-sig" if args.format == "csv" else "utf-8"
     with (args.output.open("w", encoding=encoding, newline="") if args.output else
-          contextlib.nullcontext(sys.stdout)) as sink:
+          contextlib.nullcontext(sys.stdout)) as sink, terminal_progress("exporting leads") as progress:
+        profiles = counted(DynamoLeadStore(target.environment["TABLE_NAME"]).profiles(), progress)
+        rows = (export_row(profile, rules, now) for profile in profiles)
+        wanted = (row for row in rows if args.rank is None or row["rank"] == args.rank)
         if args.format == "csv":
             if args.output is None:
                 sink.write("\ufeff")  # the BOM, so Excel reads the redirected output as UTF-8

@@ -292,10 +292,11 @@ def run_simulate(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with contextlib.ExitStack() as files:
         logs = files.enter_context(args.logs.open("w", encoding="utf-8")) if args.logs else None
+        progress = files.enter_context(terminal_progress("simulating days"))
         report = simulate(args.config_dir, args.leads, args.days, args.seed, args.start or DEFAULT_START,
                           timedelta(minutes=args.tick_minutes), Mix(bad_addresses=args.bad_addresses,
                                                                    complaints=args.complaints),
-                          faults=args.faults, logs=logs)
+                          faults=args.faults, logs=logs, progress=progress)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:

@@ -4,14 +4,16 @@ stderr is piped or logged, so a script's output stays what the command printed."
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-Report = Callable[[int, int], None]  # (done, total): called as work is done
+Report = Callable[[int, int], None]  # (done, total): called as work is done; a total of 0: not known
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -33,6 +35,13 @@ def terminal_progress(what: str, console: Console | None = None) -> Iterator[Rep
         task = bar.add_task(escape(what), total=None)  # a segment's name may hold "[": text, not rich markup
 
         def report(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=max(total, done))
+            bar.update(task, completed=done, total=max(total, done) if total > 0 else None)
 
         yield report
+
+
+def counted(items: Iterable[T], report: Report) -> Iterator[T]:
+    """`items`, each reported as done of a total not known beforehand (a scan's)."""
+    for done, item in enumerate(items, start=1):
+        yield item
+        report(done, 0)

@@ -43,6 +43,7 @@ def run_report(args: argparse.Namespace, target_of: Any) -> int:
 
     from nurture.adapters.deliverability_store import DynamoDeliverabilityStore
     from nurture.adapters.lead_store import DynamoLeadStore
+    from nurture.cli.progress import counted, terminal_progress
     from nurture.cli.report_html import render_html
     from nurture.config import load_config
     from nurture.domain.clock import utc_now
@@ -61,9 +62,10 @@ def run_report(args: argparse.Namespace, target_of: Any) -> int:
     target = target_of(args)
     if target is None:
         return 2
-    items = DynamoLeadStore(target.environment["TABLE_NAME"]).report_items()
-    report = build_report(items, period, config.sequences, config.scoring, now,
-                          Planned(config.campaigns, config.segments), config.sales, config.events)
+    with terminal_progress("reading the table") as progress:
+        items = counted(DynamoLeadStore(target.environment["TABLE_NAME"]).report_items(), progress)
+        report = build_report(items, period, config.sequences, config.scoring, now,
+                              Planned(config.campaigns, config.segments), config.sales, config.events)
     guard = DynamoDeliverabilityStore(target.environment["TABLE_NAME"])
     report["deliverability"] = standing(judge(guard.recent_days(), config.sequences.deliverability), guard.paused())
     if args.html:

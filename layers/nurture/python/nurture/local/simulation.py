@@ -206,7 +206,8 @@ class Report:
 
 def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = DEFAULT_START,
              tick: timedelta = timedelta(minutes=15), mix: Mix = Mix(), faults: float = 0.0,
-             inspect: Callable[[], None] | None = None, logs: TextIO | None = None) -> Report:
+             inspect: Callable[[], None] | None = None, logs: TextIO | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Report:
     """`faults`: the share of the handlers' DynamoDB, SQS and SES attempts that fail (throttling or a
     5xx), from a generator seeded like the rest. `inspect` runs at the end, while the emulated
     account still exists (tests read the table there). `logs` receives what the functions would
@@ -254,7 +255,7 @@ def simulate(config_dir: Path, leads: int, days: int, seed: int, start: date = D
             try:
                 world = _World(resources, marketer_config().sequences, clock, leads, days, seed, moment, mix)
                 inject_faults(injector)
-                world.run(moment + timedelta(days=days), tick)
+                world.run(moment + timedelta(days=days), tick, days, progress)
                 inject_faults(None)
                 if inspect is not None:
                     inspect()
@@ -331,9 +332,14 @@ class _World:
         self._order += 1
         heapq.heappush(self._actions, _Action(at, self._order, run))
 
-    def run(self, end: datetime, tick: timedelta) -> None:
+    def run(self, end: datetime, tick: timedelta, days: int,
+            progress: Callable[[int, int], None] | None = None) -> None:
+        """Every tick until `end`, the last of `days`; `progress` (whole virtual days done, `days`) at each."""
         now = self._actions[0].at.replace(hour=0, minute=0) if self._actions else end
         while now < end:
+            if progress is not None:
+                days_left = -((now - end) // timedelta(days=1))  # whole or begun
+                progress(max(days - days_left, 0), days)
             now += tick
             acted = False
             while self._actions and self._actions[0].at <= now:
