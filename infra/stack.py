@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aws_cdk import CfnOutput, CrossStackReferences, Environment, ReferenceStrength, Stack
 from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
 from infra import paths
 from infra.constructs.alerts import Alerts
-from infra.constructs.api_domain import ApiDomain
+from infra.constructs.api_domain import ApiDomain, domain_alias, hosted_zone
 from infra.constructs.audience_scan import AudienceScan
 from infra.constructs.config_store import ConfigStore
 from infra.constructs.console_auth import ConsoleAuth
@@ -193,12 +194,22 @@ class NurtureStack(Stack):
         api = PublicApi(self, "Api", api_functions, settings.log_retention, console.authorizer, settings.access_log)
         # The branded domain is the API's own, or behind WAF the distribution's (sales tooling then signs for the
         # API's endpoint: CloudFront cannot pass a SigV4 request on).
-        api_url = (ApiDomain(self, "ApiDomain", api.api, api.stage, settings.api_domain, settings.api_certificate_arn,
-                             settings.api_hosted_zone_id, settings.api_hosted_zone_name).url
-                   if settings.api_domain and web_acl is None else api.url)
-        public_url = (Edge(self, "Edge", api.api, web_acl.arn, settings.api_domain, edge_certificate,
-                           settings.api_hosted_zone_id, settings.api_hosted_zone_name).url
-                      if web_acl is not None else api_url)
+        zone = hosted_zone(self, settings.api_hosted_zone_id, settings.api_hosted_zone_name)
+        api_url, public_url = api.url, api.url
+        alias: route53.RecordTarget | None = None
+        if web_acl is not None:
+            edge = Edge(self, "Edge", api.api, web_acl.arn, settings.api_domain, edge_certificate)
+            public_url, alias = edge.url, edge.alias_target()
+            if settings.api_domain:
+                CfnOutput(self, "DistributionDomainName", value=edge.distribution.distribution_domain_name,
+                          description="Where the branded domain's DNS record points (a CNAME without a hosted zone)")
+        elif settings.api_domain:
+            branded = ApiDomain(self, "ApiDomain", api.api, api.stage, settings.api_domain,
+                                settings.api_certificate_arn, zone)
+            api_url = public_url = branded.url
+            alias = branded.alias_target()
+        if settings.api_domain and zone is not None and alias is not None:
+            domain_alias(self, zone, settings.api_domain, alias)
         console_site = ConsoleSite(self, "ConsoleSite", api.api, web_acl.arn if web_acl is not None else None)
         alerts = Alerts(self, "Alerts", dead_letters)
         email = EmailSending(self, "EmailSending", settings.sender_address, settings.ses_identity)

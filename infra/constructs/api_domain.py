@@ -34,15 +34,21 @@ class ApiDomain(Construct):
     """The domain on the HTTP API itself (without nurture:waf; behind it the domain is CloudFront's: Edge)."""
 
     def __init__(self, scope: Construct, construct_id: str, api: apigwv2.HttpApi, stage: apigwv2.HttpStage,
-                 domain: str, certificate_arn: str = "", zone_id: str = "", zone_name: str = "") -> None:
+                 domain: str, certificate_arn: str = "", zone: route53.IHostedZone | None = None) -> None:
         super().__init__(scope, construct_id)
-        zone = hosted_zone(self, zone_id, zone_name)
         certificate = domain_certificate(self, domain, certificate_arn, zone)
         self.domain = apigwv2.DomainName(self, "DomainName", domain_name=domain, certificate=certificate,
                                          security_policy=apigwv2.SecurityPolicy.TLS_1_2)
         apigwv2.ApiMapping(self, "Mapping", api=api, domain_name=self.domain, stage=stage)
-        if zone is not None:
-            route53.ARecord(self, "Alias", zone=zone, record_name=domain, target=route53.RecordTarget.from_alias(
-                targets.ApiGatewayv2DomainProperties(self.domain.regional_domain_name,
-                                                     self.domain.regional_hosted_zone_id)))
         self.url = f"https://{domain}/"
+
+    def alias_target(self) -> route53.RecordTarget:
+        return route53.RecordTarget.from_alias(targets.ApiGatewayv2DomainProperties(
+            self.domain.regional_domain_name, self.domain.regional_hosted_zone_id))
+
+
+def domain_alias(scope: Construct, zone: route53.IHostedZone, domain: str, target: route53.RecordTarget) -> None:
+    """The domain's one alias record, wherever it points (the API's domain, or CloudFront behind WAF): one id, so
+    turning nurture:waf on or off updates the record in place instead of making a second one for the same name,
+    which Route 53 refuses."""
+    route53.ARecord(scope, "ApiDomainAlias", zone=zone, record_name=domain, target=target)

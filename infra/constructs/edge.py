@@ -16,7 +16,6 @@ from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from infra.constructs.api_domain import hosted_zone
 from infra.constructs.nag import acknowledge
 
 CLOUDFRONT_REGION = "us-east-1"
@@ -85,10 +84,9 @@ class Edge(Construct):
     """The distribution every public request goes through: nothing cached, every method, the ACL on it."""
 
     def __init__(self, scope: Construct, construct_id: str, api: apigwv2.HttpApi, web_acl_arn: str,
-                 domain: str = "", certificate: acm.ICertificate | None = None,
-                 zone_id: str = "", zone_name: str = "") -> None:
+                 domain: str = "", certificate: acm.ICertificate | None = None) -> None:
         """`domain` (nurture:apiDomain): the distribution's own name, with `certificate` (made in us-east-1, as
-        CloudFront takes it) and, in the zone when given, its alias record."""
+        CloudFront takes it)."""
         super().__init__(scope, construct_id)
         self.domain = domain
         stack = Stack.of(self)
@@ -114,10 +112,6 @@ class Edge(Construct):
             domain_names=[domain] if domain else None, certificate=certificate if domain else None,
             minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if domain else None,
         )
-        zone = hosted_zone(self, zone_id, zone_name) if domain else None
-        if zone is not None:
-            route53.ARecord(self, "Alias", zone=zone, record_name=domain, target=route53.RecordTarget.from_alias(
-                targets.CloudFrontTarget(self.distribution)))
         distribution = Validations.of(self.distribution)
         acknowledge(distribution, "AwsSolutions-CFR1",
                     "Forms and tracking serve visitors wherever a customer's site has them; no country is excluded.")
@@ -130,6 +124,9 @@ class Edge(Construct):
                         "The distribution answers on CloudFront's own *.cloudfront.net certificate, whose TLS policy "
                         "CloudFront sets; choosing TLSv1.2_2021 needs a custom domain and its certificate "
                         "(nurture:apiDomain).")
+
+    def alias_target(self) -> route53.RecordTarget:
+        return route53.RecordTarget.from_alias(targets.CloudFrontTarget(self.distribution))
 
     @property
     def url(self) -> str:

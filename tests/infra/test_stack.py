@@ -1218,7 +1218,8 @@ def test_a_branded_domain_carries_every_link_with_a_certificate_validated_in_its
     # the stage by its name, made first (a mapping to a stage not there yet fails the deploy)
     assert mapping["Properties"]["Stage"] == "$default"
     assert _one(template, "AWS::ApiGatewayV2::Stage")[0] in mapping.get("DependsOn", [])
-    _, record = _one(template, "AWS::Route53::RecordSet")
+    record_id, record = _one(template, "AWS::Route53::RecordSet")
+    assert record_id.startswith("ApiDomainAlias")  # the same record behind WAF: turning it on moves it in place
     assert (record["Properties"]["Name"], record["Properties"]["Type"]) == (f"{BRANDED}.", "A")
     assert record["Properties"]["HostedZoneId"] == "Z0123456789ABCDEFGHIJ"
     assert record["Properties"]["AliasTarget"]["DNSName"] == {"Fn::GetAtt": [domain_id, "RegionalDomainName"]}
@@ -1290,9 +1291,11 @@ def test_behind_waf_the_branded_domain_is_the_distribution_s_with_a_us_east_1_ce
     assert config["Aliases"] == [BRANDED]
     assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
     assert config["ViewerCertificate"]["SslSupportMethod"] == "sni-only"
-    _, record = _one(template, "AWS::Route53::RecordSet")
+    record_id, record = _one(template, "AWS::Route53::RecordSet")
+    assert record_id.startswith("ApiDomainAlias")  # the record the API's own domain had: moved, not doubled
     assert (record["Properties"]["Name"], record["Properties"]["Type"]) == (f"{BRANDED}.", "A")
     assert record["Properties"]["AliasTarget"]["DNSName"] == {"Fn::GetAtt": [distribution_id, "DomainName"]}
+    assert template.find_outputs("DistributionDomainName")  # a CNAME's target without the zone
     # links and the snippet use the domain; sales tooling signs for the API itself, which CloudFront cannot relay
     url = f"https://{BRANDED}/"
     assert template.find_outputs("ApiUrl")["ApiUrl"]["Value"] == url

@@ -217,6 +217,10 @@ def _readable(summary: dict[str, Any], dry_run: bool) -> str:
     return "\n".join(lines + row_problems(summary))
 
 
+def _no_progress(done: int, total: int) -> None:
+    """No bar: the rows themselves go to the terminal, and a bar would be drawn over them."""
+
+
 def run_export(args: argparse.Namespace, target_of: Any) -> int:
     import csv
 
@@ -232,7 +236,9 @@ def run_export(args: argparse.Namespace, target_of: Any) -> int:
     rules, now = load_config(args.config_dir).scoring, utc_now()
     encoding = "utf-8-sig" if args.format == "csv" else "utf-8"
     with (args.output.open("w", encoding=encoding, newline="") if args.output else
-          contextlib.nullcontext(sys.stdout)) as sink, terminal_progress("exporting leads") as progress:
+          contextlib.nullcontext(sys.stdout)) as sink, \
+            (contextlib.nullcontext(_no_progress) if args.output is None and sys.stdout.isatty()
+             else terminal_progress("exporting leads")) as progress:
         profiles = counted(DynamoLeadStore(target.environment["TABLE_NAME"]).profiles(), progress)
         rows = (export_row(profile, rules, now) for profile in profiles)
         wanted = (row for row in rows if args.rank is None or row["rank"] == args.rank)

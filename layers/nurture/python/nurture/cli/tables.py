@@ -26,10 +26,10 @@ def print_table(columns: Sequence[str], rows: Sequence[Row], plain: Callable[[Ro
 
         console = Console()
     from rich import box
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(*columns, box=box.SIMPLE_HEAD)
-    for row in rows:
-        table.add_row(*(escape("" if value is None else str(value)) for value in row))
+    for row in rows:  # Text cells: no markup, emoji codes or highlighting is read into a value
+        table.add_row(*(Text("" if value is None else str(value)) for value in row))
     console.print(table)

@@ -334,7 +334,8 @@ class _World:
 
     def run(self, end: datetime, tick: timedelta, days: int,
             progress: Callable[[int, int], None] | None = None) -> None:
-        """Every tick until `end`, the last of `days`; `progress` (whole virtual days done, `days`) at each."""
+        """Every tick until `end`, the last of `days`; `progress` (whole virtual days done, `days`) at each, and
+        (`days`, `days`) at the end."""
         now = self._actions[0].at.replace(hour=0, minute=0) if self._actions else end
         while now < end:
             if progress is not None:
@@ -358,6 +359,8 @@ class _World:
                 self._read_new_emails(now)
                 self._ses_events.drain(rounds=100_000)
                 self._drain_streams()
+        if progress is not None:
+            progress(days, days)
 
     def _tick(self, now: datetime) -> int:
         """The scheduler's invocation; a tick that failed (an AWS fault) is invoked again, as the
