@@ -8,12 +8,22 @@ and 112)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from nurture.observability import logger
 
 Record = TypeVar("Record")
+
+
+def event_records(event: object, holds: Callable[[Mapping[str, Any]], bool]) -> list[Mapping[str, Any]] | None:
+    """The event's `Records`, when it is a list of objects each of which `holds` its kind's key (an SQS message
+    id, a stream change's sequence number, an SES receipt); None when the event is not such a batch, so the
+    consumer refuses it whole before handling any record."""
+    records = event.get("Records") if isinstance(event, Mapping) else None
+    if not isinstance(records, list) or not all(isinstance(record, Mapping) and holds(record) for record in records):
+        return None
+    return records
 
 
 def answer_each(records: Sequence[Record], identify: Callable[[Record], str], handle: Callable[[Record], None],

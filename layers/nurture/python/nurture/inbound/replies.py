@@ -6,7 +6,7 @@ outcome, never an address or a word of the message."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,7 @@ from nurture.domain.replies.reading import UnreadableReply
 from nurture.domain.replies.receiving import Received, ReceivedMail, owner_alerts, receive_reply
 from nurture.domain.tokens import TokenSigner
 from nurture.observability import logger
+from nurture.partial_batch import event_records
 
 # SES's verdicts a message must not fail to be read at all.
 CHECKED_VERDICTS = ("spamVerdict", "virusVerdict")
@@ -51,9 +52,9 @@ class Receipt:
 
 def receipts(event: dict[str, Any]) -> list[Receipt]:
     """Every receipt of the event, all read before any is acted on."""
-    records = event.get("Records") if isinstance(event, dict) else None
-    if not isinstance(records, list):
-        raise NotAReceipt("not an SES receiving event: no Records list")
+    records = event_records(event, lambda record: isinstance(record.get("ses"), Mapping))
+    if records is None:
+        raise NotAReceipt("not an SES receiving event: no Records list of SES records")
     return [Receipt.of(record) for record in records]
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nurture.partial_batch import answer_each
+from nurture.partial_batch import answer_each, event_records
 
 
 class NotAnSqsBatch(ValueError):
@@ -39,8 +39,8 @@ class QueueMessage:
 
 def partial_response(event: Mapping[str, Any], handle: Callable[[QueueMessage], None]) -> dict[str, Any]:
     """Handle every message of an SQS batch; the answer names those whose handling raised (or that were malformed)."""
-    records = event.get("Records") if isinstance(event, Mapping) else None
-    if not isinstance(records, list) or not all(isinstance(r, Mapping) and "messageId" in r for r in records):
+    records = event_records(event, lambda record: "messageId" in record)
+    if records is None:
         raise NotAnSqsBatch("the event is not an SQS batch: no Records list of messages with a messageId")
     return answer_each(records, lambda record: str(record["messageId"]),
                        lambda record: handle(QueueMessage.of(record)), "sqs_message_id")

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from nurture.adapters.dynamo import from_item
-from nurture.partial_batch import answer_each
+from nurture.partial_batch import answer_each, event_records
 
 
 class NotAStreamBatch(ValueError):
@@ -54,10 +54,9 @@ class StreamRecord:
 
 def stream_records(event: Mapping[str, Any]) -> list[StreamRecord]:
     """The batch's records in order; NotAStreamBatch before any is read when the event is not a stream batch."""
-    records = event.get("Records") if isinstance(event, Mapping) else None
-    if not isinstance(records, list) or not all(
-            isinstance(r, Mapping) and isinstance(r.get("dynamodb"), Mapping) and "SequenceNumber" in r["dynamodb"]
-            for r in records):
+    records = event_records(event, lambda record: isinstance(record.get("dynamodb"), Mapping)
+                            and "SequenceNumber" in record["dynamodb"])
+    if records is None:
         raise NotAStreamBatch("the event is not a stream batch: no Records list of changes with a sequence number")
     return [StreamRecord(record) for record in records]
 
