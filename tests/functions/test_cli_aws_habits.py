@@ -85,20 +85,24 @@ def test_no_credentials_is_one_line_and_exit_code_253(tmp_path):
     assert "aws sso login" in done.stderr
 
 
-def test_the_stack_comes_from_nurture_stack_and_the_region_from_aws_region(tmp_path, cloudformation):
+def status_with_lookup_refused(tmp_path: Path, cloudformation: tuple[str, type[StandInAws]], code: str,
+                               message: str, *args: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """`nurture sending status ARGS` while CloudFormation answers the stack's lookup with the error `code`."""
     endpoint, answer = cloudformation
-    answer.body = error("ValidationError", "Stack with id Shop does not exist")
-    done = run(tmp_path, "sending", "status", NURTURE_STACK="Shop", AWS_REGION="ap-southeast-2",
-               AWS_ENDPOINT_URL_CLOUDFORMATION=endpoint, **KEYS)
+    answer.body = error(code, message)
+    return run(tmp_path, "sending", "status", *args, AWS_ENDPOINT_URL_CLOUDFORMATION=endpoint, **environment)
+
+
+def test_the_stack_comes_from_nurture_stack_and_the_region_from_aws_region(tmp_path, cloudformation):
+    done = status_with_lookup_refused(tmp_path, cloudformation, "ValidationError", "Stack with id Shop does not exist",
+                                      NURTURE_STACK="Shop", AWS_REGION="ap-southeast-2", **KEYS)
     assert done.returncode == exit_codes.BAD_INPUT
     assert said_in_one_line(done, "Stack Shop in ap-southeast-2: Stack with id Shop does not exist")
 
 
 def test_the_region_comes_from_the_named_profile(tmp_path, cloudformation):
-    endpoint, answer = cloudformation
-    answer.body = error("ValidationError", "Stack with id Nurture does not exist")
-    done = run(tmp_path, "sending", "status", "--stack", "Nurture", "--profile", "work",
-               AWS_ENDPOINT_URL_CLOUDFORMATION=endpoint)
+    done = status_with_lookup_refused(tmp_path, cloudformation, "ValidationError",
+                                      "Stack with id Nurture does not exist", "--stack", "Nurture", "--profile", "work")
     assert said_in_one_line(done, "Stack Nurture in eu-west-1")
 
 
@@ -135,10 +139,9 @@ def test_no_region_anywhere_is_one_line_and_exit_code_253(tmp_path):
 
 
 def test_expired_credentials_are_one_line_and_exit_code_253(tmp_path, cloudformation):
-    endpoint, answer = cloudformation
-    answer.body = error("ExpiredToken", "The security token included in the request is expired")
-    done = run(tmp_path, "sending", "status", "--stack", "Nurture", "--region", "ap-northeast-1",
-               AWS_ENDPOINT_URL_CLOUDFORMATION=endpoint, **KEYS)
+    done = status_with_lookup_refused(tmp_path, cloudformation, "ExpiredToken",
+                                      "The security token included in the request is expired", "--stack", "Nurture",
+                                      "--region", "ap-northeast-1", **KEYS)
     assert done.returncode == exit_codes.AWS_SETUP
     assert said_in_one_line(done, "AWS refused the credentials (ExpiredToken)")
 
