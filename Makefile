@@ -99,8 +99,9 @@ diff: install layers
 deploy: install layers
 	npx cdk deploy --require-approval broadening $(CONTEXT)
 
+# Every section of docs/benchmarks.md (over an hour), or only those named: make bench SECTIONS="cost deploy".
 bench: install browser  # the CDK CLI too: it times a synth
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(SECTIONS)
 
 # The tracking hits' cost alone, in about a minute (bench.run measures everything, in about an hour).
 bench-cost: $(PY_STAMP)

@@ -1,10 +1,14 @@
-"""`make bench`: run every benchmark, print the numbers and rewrite docs/benchmarks.md."""
+"""`make bench`: run every benchmark (or the sections named), print the numbers and rewrite docs/benchmarks.md."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from bench import (
@@ -27,6 +31,7 @@ from bench.process import in_fresh_process
 from nurture.topology import FUNCTIONS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+SECTION = re.compile(r"<!-- bench:(?P<name>[\w-]+) -->\n(?P<body>.*?)\n<!-- /bench:(?P=name) -->", re.DOTALL)
 NOTES = [
     "- Tracing is opt-in (nurture:tracing, issue 20): Lambda's Active tracing records every invocation whatever",
     "  the sampling rules, so a scored hit was two traces at $5 a million, half of what it cost. The last",
@@ -94,52 +99,66 @@ NOTES = [
 ]
 
 
-def main() -> None:
-    call_rows = calls.count_calls()
-    batch_rows = scoring.calls_per_batch()
-    records_per_second = scoring.throughput()
-    median, p99, misses = in_fresh_process("bench.scoring", "hot_lead_latency")
-    alerts, split = in_fresh_process("bench.sales", "alert_latency"), sales.round_robin_split()
-    reply_times = in_fresh_process("bench.replies", "reply_latency")
-    console_lines = console.markdown(console.shipped(), console.calls_per_page(),
-                                     in_fresh_process("bench.console", "page_timings"))
-    attendance_rates = attendance.import_rates()
-    under_load = load.gateway_under_load()
-    import_rows = cold_import.measure()
-    tick_rows = dispatch.tick_read_units()
-    review_rows = customers.daily_reviews()
-    synth_seconds, resources = deploy.synth()
-    layers = deploy.layer_megabytes()
-    layer_import_rows = deploy.cold_imports_with_layers()
-    prices = cost.PriceList.load()
-    fresh = cost.on_a_fresh_account(prices)
-    init_seconds = {name: precompiled for name, _, precompiled, _ in layer_import_rows if name in FUNCTIONS}
-    month = cost.per_month(prices, fresh.usage[cost.IDLE_TICK], cost.deployed_resources(deploy.template()),
-                           init_seconds, fresh.usage[cost.PAGE_BATCH], fresh.stored_bytes[cost.PAGE_BATCH])
-    simulated = month.report
-    faults = end_state.long_run()
-    campaign_lines = campaigns.markdown(campaigns.audience_builds(), campaigns.campaign_cost(prices),
-                                        campaigns.send_pace())
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
-    lines = [
-        "# Benchmarks",
-        "",
-        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: {machine}.",
-        "Numbers, not pass/fail: the aims are stated beside them.",
-        "",
+class Measured:
+    """What the chosen sections read, each measured once a run and only when a chosen section needs it."""
+
+    @cached_property
+    def prices(self) -> cost.PriceList:
+        return cost.PriceList.load()
+
+    @cached_property
+    def fresh(self) -> cost.FreshAccount:
+        return cost.on_a_fresh_account(self.prices)
+
+    @cached_property
+    def synthesized(self) -> tuple[float, int, Path]:
+        """`cdk synth`'s seconds, the template's resource count and the template it wrote."""
+        seconds, resources = deploy.synth()
+        return seconds, resources, deploy.template()
+
+    @cached_property
+    def layer_imports(self) -> list[tuple[str, float, float, float]]:
+        return deploy.cold_imports_with_layers()
+
+    @cached_property
+    def month(self) -> cost.MonthCosts:
+        init_seconds = {name: precompiled for name, _, precompiled, _ in self.layer_imports if name in FUNCTIONS}
+        return cost.per_month(self.prices, self.fresh.usage[cost.IDLE_TICK],
+                              cost.deployed_resources(self.synthesized[2]), init_seconds,
+                              self.fresh.usage[cost.PAGE_BATCH], self.fresh.stored_bytes[cost.PAGE_BATCH])
+
+
+def _cost(measured: Measured) -> list[str]:
+    month, simulated = measured.month, measured.month.report
+    return [
         "## What it costs",
         "",
-        *cost.markdown(prices, fresh, month),
+        *cost.markdown(measured.prices, measured.fresh, month),
         "",
-        "## DynamoDB calls per request",
-        "",
-        "Counted with a botocore `before-call` hook on the client the handlers use, against moto.",
-        "Aims: a beacon is one write call; a form submit for a known lead at most two reads and one write call.",
-        "",
+        f"`nurture simulate --leads {month.simulated_leads:,} --days {month.days} --seed 1` (the metered month "
+        f"above, its functions logging at INFO): **{month.wall_seconds:.0f} s** of wall time for",
+        f"{simulated['emails_sent']:,} emails, {simulated['handoffs']} handoffs, "
+        f"{simulated['unsubscribed']} unsubscribes, {simulated['bounced']} bounced and "
+        f"{simulated['complained']} complained; opens by people {simulated['opens_human']:,}, by machines "
+        f"{simulated['opens_bot']:,}; clicks by people {simulated['clicks_human']:,}, by machines "
+        f"{simulated['clicks_bot']:,}; sending paused: {'yes' if simulated['sending_paused'] else 'no'};",
+        f"sends after unsubscribe {simulated['sends_after_unsubscribe']}, after a bounce or complaint "
+        f"{simulated['sends_after_suppression']}, while paused {simulated['sends_while_paused']}, outside the "
+        f"window {simulated['sends_outside_window']}, over the cap {simulated['sends_over_cap']}.",
     ]
-    lines += _call_table(call_rows)
-    lines += [
-        "",
+
+
+def _calls(_: Measured) -> list[str]:
+    return ["## DynamoDB calls per request", "",
+            "Counted with a botocore `before-call` hook on the client the handlers use, against moto.",
+            "Aims: a beacon is one write call; a form submit for a known lead at most two reads and one write call.",
+            "", *_call_table(calls.count_calls())]
+
+
+def _scoring(_: Measured) -> list[str]:
+    records_per_second = scoring.throughput()
+    median, p99, misses = in_fresh_process("bench.scoring", "hot_lead_latency")
+    return [
         "## Scoring",
         "",
         f"- Throughput in-process (AWS excluded, batches of 100): **{records_per_second:,.0f} records/s**.",
@@ -150,18 +169,30 @@ def main() -> None:
         "entry is one `PutItem`; one more `UpdateItem` per batch and day when the batch holds a form, an email",
         "event or sales' feedback: the console's daily KPI counters):",
         "",
+        *_call_table(scoring.calls_per_batch()),
     ]
-    lines += _call_table(batch_rows)
-    lines += [
-        "",
-        *sales.markdown(alerts, split),
-        "",
-        *replies.markdown(reply_times),
-        "",
-        *console_lines,
-        "",
-        *attendance.markdown(attendance_rates),
-        "",
+
+
+def _sales(_: Measured) -> list[str]:
+    return sales.markdown(in_fresh_process("bench.sales", "alert_latency"), sales.round_robin_split())
+
+
+def _replies(_: Measured) -> list[str]:
+    return replies.markdown(in_fresh_process("bench.replies", "reply_latency"))
+
+
+def _console(_: Measured) -> list[str]:
+    return console.markdown(console.shipped(), console.calls_per_page(),
+                            in_fresh_process("bench.console", "page_timings"))
+
+
+def _attendance(_: Measured) -> list[str]:
+    return attendance.markdown(attendance.import_rates())
+
+
+def _steps(_: Measured) -> list[str]:
+    tick_rows = dispatch.tick_read_units()
+    return [
         "## Step emails",
         "",
         f"One dispatcher tick with {dispatch.DUE} leads due among ever more leads (profiles of about",
@@ -171,26 +202,23 @@ def main() -> None:
         "",
         "| leads | queries | read units | claims (UpdateItem) |",
         "|---:|---:|---:|---:|",
+        *[f"| {population:,} | {row['calls'].get('Query', 0)} | {row['read_units']:.1f} | "
+          f"{row['calls'].get('UpdateItem', 0)} |" for population, row in tick_rows],
     ]
-    lines += [f"| {population:,} | {row['calls'].get('Query', 0)} | {row['read_units']:.1f} | "
-              f"{row['calls'].get('UpdateItem', 0)} |" for population, row in tick_rows]
-    lines += [
-        "",
-        "`nurture simulate --leads 1000 --days 30 --seed 1` (the metered month above, its functions logging at",
-        f"INFO): **{month.wall_seconds:.0f} s** of wall time for",
-        f"{simulated['emails_sent']:,} emails, {simulated['handoffs']} handoffs, "
-        f"{simulated['unsubscribed']} unsubscribes, {simulated['bounced']} bounced and "
-        f"{simulated['complained']} complained; opens by people {simulated['opens_human']:,}, by machines "
-        f"{simulated['opens_bot']:,}; clicks by people {simulated['clicks_human']:,}, by machines "
-        f"{simulated['clicks_bot']:,}; sending paused: {'yes' if simulated['sending_paused'] else 'no'};",
-        f"sends after unsubscribe {simulated['sends_after_unsubscribe']}, after a bounce or complaint "
-        f"{simulated['sends_after_suppression']}, while paused {simulated['sends_while_paused']}, outside the "
-        f"window {simulated['sends_outside_window']}, over the cap {simulated['sends_over_cap']}.",
-        "",
-        *campaign_lines,
-        "",
-        *customers.markdown(review_rows),
-        "",
+
+
+def _campaigns(measured: Measured) -> list[str]:
+    return campaigns.markdown(campaigns.audience_builds(), campaigns.campaign_cost(measured.prices),
+                              campaigns.send_pace())
+
+
+def _customers(_: Measured) -> list[str]:
+    return customers.markdown(customers.daily_reviews())
+
+
+def _faults(_: Measured) -> list[str]:
+    faults = end_state.long_run()
+    return [
         "## Faults",
         "",
         f"`simulate` of {faults['leads']} leads over {faults['days']} days (seed {faults['seed']}), once clean and "
@@ -201,7 +229,12 @@ def main() -> None:
         "(the test in `make test` runs 20 leads over 10 days; docs/reliability.md says what differences meant "
         "so far):",
         *[f"- {difference}" for difference in faults["differences"][:20]],
-        "",
+    ]
+
+
+def _load(_: Measured) -> list[str]:
+    under_load = load.gateway_under_load()
+    return [
         "## The local gateway under load",
         "",
         f"{under_load['clients']} concurrent clients (one connection each) posting beacons and contact forms to",
@@ -211,7 +244,11 @@ def main() -> None:
         f"{under_load['forms_accepted']:,} forms and {under_load['beacons_accepted']:,} beacons accepted,",
         f"{under_load['stored_wrongly']} stored other than exactly once.",
         "The local runtime is one Python process serving every function; this measures it, not Lambda.",
-        "",
+    ]
+
+
+def _cold_import(_: Measured) -> list[str]:
+    return [
         "## Cold import of each handler module",
         "",
         f"Median of {cold_import.RUNS} fresh interpreters with Lambda's environment variables set, tracing off as",
@@ -221,10 +258,14 @@ def main() -> None:
         "",
         "| module | seconds | ratio |",
         "|---|---:|---:|",
+        *[f"| `{name}` | {seconds:.3f} | {ratio:.2f}x |" for name, seconds, ratio in cold_import.measure()],
     ]
-    lines += [f"| `{name}` | {seconds:.3f} | {ratio:.2f}x |" for name, seconds, ratio in import_rows]
-    lines += [
-        "",
+
+
+def _deploy(measured: Measured) -> list[str]:
+    synth_seconds, resources, _ = measured.synthesized
+    layers = deploy.layer_megabytes()
+    return [
         "## What `cdk deploy` ships",
         "",
         f"- `cdk synth` with cdk-nag (pinned CLI, layers built): **{synth_seconds:.1f} s**; the template holds "
@@ -236,18 +277,57 @@ def main() -> None:
         "Cold import and first config load of each handler with nothing importable but its layers and the",
         "runtime's boto3 (medians, seconds), with the layers' source only and precompiled as `make layers` and",
         "`cdk synth` ship them; the ratio is the latter's to the bare boto3 client, each sample against a",
-        "baseline run just before it (the median of those ratios):",
+        "baseline run just before it (the median of those ratios). Aim: at most 1.3x.",
         "",
         "| handler | source only | precompiled | ratio |",
         "|---|---:|---:|---:|",
+        *[f"| `{name}` | {plain:.3f} | {compiled:.3f} | {ratio:.2f}x |"
+          for name, plain, compiled, ratio in measured.layer_imports],
     ]
-    lines += [f"| `{name}` | {plain:.3f} | {compiled:.3f} | {ratio:.2f}x |"
-              for name, plain, compiled, ratio in layer_import_rows]
-    lines += ["", "## Reading these numbers", "", *NOTES]
-    text = "\n".join(lines) + "\n"
-    DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(text, encoding="utf-8")
-    print(text)
+
+
+# The page's sections in its order; `python -m bench.run NAME...` measures only those and keeps the others'
+# last numbers (each says when it was measured), so an hour-long page can be renewed a part at a time.
+SECTIONS: dict[str, Callable[[Measured], list[str]]] = {
+    "cost": _cost, "calls": _calls, "scoring": _scoring, "sales": _sales, "replies": _replies,
+    "console": _console, "attendance": _attendance, "steps": _steps, "campaigns": _campaigns,
+    "customers": _customers, "faults": _faults, "load": _load, "cold-import": _cold_import, "deploy": _deploy,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("sections", nargs="*", metavar="SECTION",
+                        help=f"measure only these ({', '.join(SECTIONS)}); all by default")
+    chosen = parser.parse_args(argv).sections or list(SECTIONS)
+    if unknown := [name for name in chosen if name not in SECTIONS]:
+        parser.error(f"no section {', '.join(unknown)}; the sections are {', '.join(SECTIONS)}")
+    kept = sections_of(DOC.read_text(encoding="utf-8")) if DOC.exists() else {}
+    measured, machine = Measured(), (f"{platform.machine()}, {os.cpu_count()} cores, "
+                                     f"Python {platform.python_version()}, {platform.system()}")
+    for name in chosen:
+        stamp = f"_Measured by `python -m bench.run {name}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC ({machine})._"
+        body = SECTIONS[name](measured)
+        kept[name] = "\n".join([body[0], "", stamp, *body[1:]])
+        print(kept[name], flush=True)
+    DOC.write_text(page(kept), encoding="utf-8")
+
+
+def page(sections: dict[str, str]) -> str:
+    """The page: every section between its markers, in SECTIONS' order; one never measured says how to."""
+    lines = ["# Benchmarks", "",
+             "Written by `make bench` (`python -m bench.run` with section names renews only those). Numbers, not",
+             "pass/fail: the aims are stated beside them.", ""]
+    for name in SECTIONS:
+        text = sections.get(name, f"_Not measured yet: `python -m bench.run {name}`._")
+        lines += [f"<!-- bench:{name} -->", text, f"<!-- /bench:{name} -->", ""]
+    lines += ["## Reading these numbers", "", *NOTES]
+    return "\n".join(lines) + "\n"
+
+
+def sections_of(text: str) -> dict[str, str]:
+    """The sections a page holds, by name, as written between their markers."""
+    return {match["name"]: match["body"] for match in SECTION.finditer(text)}
 
 
 def _call_table(rows: list[tuple[str, dict]]) -> list[str]:
