@@ -8,11 +8,12 @@ import functools
 import os
 import time
 import warnings
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from unittest import mock
+
+from msgspec.structs import replace
 
 from bench.calls import REPO, counted_dynamodb
 from bench.cost import SES_PUBLISHING, Meter, MeteredLog, PriceList, split

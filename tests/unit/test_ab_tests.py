@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from datetime import date
 
 import pytest
+from msgspec.structs import replace
 
 from nurture.config.campaigns import ABTest, Campaign, Subjects
 from nurture.domain.audiences.scan import ScanTask

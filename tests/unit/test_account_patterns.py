@@ -3,10 +3,11 @@ hot, through the person whose activity completes the pattern, once within those 
 
 from __future__ import annotations
 
-from dataclasses import replace
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
+from msgspec.structs import replace
 from pydantic import ValidationError
 
 from nurture.config import load_config
@@ -92,7 +93,7 @@ SHIPPED = load_config(CONFIG_DIR).scoring
 
 
 def rules() -> ScoringRules:
-    return replace(SHIPPED, accounts=SCORING)
+    return dataclasses.replace(SHIPPED, accounts=SCORING)
 
 
 def event(n: int, at: str, **attributes: str) -> ScoredEvent:

@@ -74,3 +74,19 @@ def test_the_lead_store_brings_no_seminar_audit_or_counter_code_to_a_cold_start(
 
 def test_the_sender_reads_a_campaign_s_state_without_loading_how_campaigns_start_or_audiences_are_scanned():
     assert loaded_on_import("sender", ("nurture.domain.campaigns.start", "nurture.domain.audiences.scan")) == []
+
+
+@pytest.mark.parametrize("function", ["scoring", "handoff", "dispatcher", "sender", "ses_events", "audience",
+                                      "notifier", "replies", "forms", "tracking", "sales_api", "console"])
+def test_a_cold_start_compiles_no_dataclass_methods_but_the_config_models(function: str):
+    # The dataclass module compiles each class's methods from source, about half a millisecond a class: 50 ms of
+    # a cold start for the domain's values, which are msgspec Structs instead (decision 119). The config models
+    # share their methods (nurture.config.records).
+    probe = ("import dataclasses, sys; sys.path.insert(0, 'layers/nurture/python'); "
+             f"import functions.{function}.handler; "
+             "print(sorted(f'{m.__name__}.{n}' for m in list(sys.modules.values()) "
+             "if m.__name__.startswith('nurture') for n, c in vars(m).items() if isinstance(c, type) "
+             "and c.__module__ == m.__name__ and dataclasses.is_dataclass(c) "
+             "and not hasattr(c, '__pydantic_config__')))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
+    assert ast.literal_eval(done.stdout.strip().splitlines()[-1]) == []

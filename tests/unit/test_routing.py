@@ -3,6 +3,7 @@
 import dataclasses
 from typing import Any
 
+import msgspec
 import pytest
 
 from nurture.config import load_config
@@ -95,7 +96,7 @@ def test_conditions_on_role_form_pattern_asset_rank_industry_and_country_must_al
     for different in ({"rank": "B"}, {"fit_rules": frozenset()}, {"forms": frozenset({"contact"})},
                       {"patterns": frozenset()}, {"assets": frozenset()},
                       {"profile": {"industry": "金融", "country": "jp"}}, {"profile": {"industry": "製造業"}}):
-        assert route(RoutableLead(**{**lead.__dict__, **different}), sales, RoutingState()).owner == "unassigned"
+        assert route(msgspec.structs.replace(lead, **different), sales, RoutingState()).owner == "unassigned"
 
 
 def mislabelled(sales: dict[str, Any]) -> None:

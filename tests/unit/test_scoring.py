@@ -1,11 +1,11 @@
 """The scoring engine: fit, decaying engagement, caps, ranks, patterns and the handoff decision."""
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from nurture.config import load_config
 from nurture.domain.scoring import (

@@ -1,12 +1,12 @@
 """The sender's last look at a lead before an email goes out, and the message it sends."""
 
-from dataclasses import replace
 from datetime import datetime
 from email import message_from_bytes
 from email.policy import default
 from zoneinfo import ZoneInfo
 
 import pytest
+from msgspec.structs import replace
 
 from nurture.config import load_config
 from nurture.domain.dispatch import StepMessage

@@ -1,11 +1,11 @@
 """Enrollment, advancing, rank switches and stop rules of step emails."""
 
 import dataclasses
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from msgspec.structs import replace
 
 from nurture.config import load_config
 from nurture.domain.clock import iso, parse_iso
@@ -84,7 +84,7 @@ def test_a_customer_who_bought_the_licence_moves_to_the_cross_sell_sequence_what
         "cross_sell_training"
     assert update_enrollment(None, replace(WARM, products=frozenset({"研修"})), CONFIG, MONDAY).sequence == \
         "warm_nurture"  # another product: no customer sequence names it
-    stay = replace(CONFIG, on_rank_change="stay")
+    stay = dataclasses.replace(CONFIG, on_rank_change="stay")
     assert update_enrollment(state, bought, stay, MONDAY).sequence == "cross_sell"  # buying is no rank change
     # A customer sequence goes on after sales' "won": its stop rules leave out converted
     assert update_enrollment(moved, replace(bought, stage="won"), CONFIG, MONDAY).stopped is None

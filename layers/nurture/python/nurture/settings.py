@@ -7,10 +7,11 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from msgspec import Struct, field
 
 from nurture.config.bundle import NurtureConfig
 from nurture.config.compiled import COMPILED_FILE, from_compiled
@@ -21,8 +22,7 @@ if TYPE_CHECKING:
     from nurture.adapters.config_store import ConfigStore
 
 
-@dataclass(frozen=True, kw_only=True)
-class RuntimeSettings:
+class RuntimeSettings(Struct, frozen=True, kw_only=True):
     """What the stack tells a function through its environment (infra/settings.py writes the same names)."""
 
     table_name: str
@@ -92,8 +92,7 @@ def runtime_settings() -> RuntimeSettings:
     return RuntimeSettings.from_environ(os.environ)
 
 
-@dataclass(frozen=True)
-class ActiveConfig:
+class ActiveConfig(Struct, frozen=True):
     version: int
     config: NurtureConfig
 

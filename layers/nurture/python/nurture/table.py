@@ -7,8 +7,9 @@ never drift apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 PARTITION_KEY = "PK"
 SORT_KEY = "SK"
@@ -16,8 +17,7 @@ TTL_ATTRIBUTE = "expires_at"
 STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 
 
-@dataclass(frozen=True)
-class GlobalIndex:
+class GlobalIndex(Struct, frozen=True):
     """An index entry is written only when its keys or the attributes it projects change: projecting only what
     readers need keeps a profile update (a score, a visit) from rewriting the entry (issue 20)."""
 
@@ -33,8 +33,7 @@ class GlobalIndex:
         return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(self.include)}
 
 
-@dataclass(frozen=True)
-class StreamFilter:
+class StreamFilter(Struct, frozen=True):
     """A Lambda event source's filters over the table's stream, as the Lambda service applies them: a record that
     matches any of the patterns is delivered."""
 
@@ -42,8 +41,7 @@ class StreamFilter:
     patterns: tuple[dict[str, Any], ...]
 
 
-@dataclass(frozen=True)
-class TableDefinition:
+class TableDefinition(Struct, frozen=True):
     partition_key: str = PARTITION_KEY
     sort_key: str = SORT_KEY
     ttl_attribute: str = TTL_ATTRIBUTE

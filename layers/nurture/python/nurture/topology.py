@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from msgspec import Struct
 
-@dataclass(frozen=True)
-class FunctionSpec:
+
+class FunctionSpec(Struct, frozen=True):
     name: str
     module: str  # importable module holding `lambda_handler`
     asset: str  # folder of the function's code, relative to the repository root
@@ -21,8 +21,7 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
 
 
-@dataclass(frozen=True)
-class Throttle:
+class Throttle(Struct, frozen=True):
     rate: int  # requests a second, steady, per route: API Gateway's bucket is shared by every client of the route
     burst: int  # requests at once above the steady rate
 
@@ -48,8 +47,7 @@ THROTTLES: dict[str, Throttle] = {
 }
 
 
-@dataclass(frozen=True)
-class ApiRoute:
+class ApiRoute(Struct, frozen=True):
     method: str
     path: str  # API Gateway syntax: /v1/forms/{form_id}
     function: str

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import BaseProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
+from msgspec import Struct
 
 from nurture.adapters.aws import client, no_such_object
 from nurture.config.versions import (
@@ -57,8 +57,7 @@ class _S3Objects(BaseProvider):
         raise NotImplementedError("the config store reads one object at a time")
 
 
-@dataclass(frozen=True)
-class Pointer:
+class Pointer(Struct, frozen=True):
     active: ActivePointer | None  # None: nothing pushed (or rolled back to the deploy's own version)
     etag: str | None
 

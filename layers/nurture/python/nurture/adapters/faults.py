@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
+from msgspec import Struct
 
 SERVICES = frozenset({"dynamodb", "sqs", "sesv2"})
 
 
-@dataclass(frozen=True)
-class FaultPlan:
+class FaultPlan(Struct, frozen=True):
     rate: float  # share of HTTP attempts that fail
     seed: int = 0
 

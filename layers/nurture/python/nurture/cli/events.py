@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from nurture.cli.config_versions import FindTarget, TargetOptions
 from nurture.cli.lists import column_overrides, row_problems
@@ -57,7 +58,7 @@ def run_event_command(args: argparse.Namespace, find_target: FindTarget) -> int:
         "event": args.event, "session": session.id, "rows": report.rows, "encoding": report.encoding,
         "people": len(report.attendees), "came": sum(1 for a in report.attendees.values() if a.attended),
         "without_address": report.without_address, "unknown_columns": report.unknown_columns,
-        "rejected": [asdict(rejected) for rejected in report.rejected]}
+        "rejected": [msgspec.to_builtins(rejected) for rejected in report.rejected]}
     if not args.dry_run:
         target = find_target(args)
         if target is None:

@@ -9,9 +9,10 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from nurture.cli.progress import Report, counted, terminal_progress
 
@@ -109,13 +110,13 @@ def _list_import(args: argparse.Namespace, target_of: Any, plan: Callable[[], An
         print(f"import refused: {refused}", file=sys.stderr)
         return 1
     summary: dict[str, Any] = {"rows": made.rows, "encoding": made.encoding, **planned(made),
-                               "rejected": [asdict(rejected) for rejected in made.rejected]}
+                               "rejected": [msgspec.to_builtins(rejected) for rejected in made.rejected]}
     if not args.dry_run:
         target = target_of(args)
         if target is None:
             return 2
         with terminal_progress(what) as progress:  # its counts, and the rows not stored
-            summary |= asdict(record(made, target.environment["TABLE_NAME"], progress))
+            summary |= msgspec.to_builtins(record(made, target.environment["TABLE_NAME"], progress))
     print(json.dumps(summary, ensure_ascii=False) if args.json else readable(summary, args.dry_run))
     return 1 if summary.get("failed") else 0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import boto3
 from botocore.exceptions import (
@@ -17,6 +16,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
     UnauthorizedSSOTokenError,
 )
+from msgspec import Struct
 
 from nurture.local.resources import LocalResources
 from nurture.local.runtime import DEPLOYED_KEY, FAKE_CREDENTIALS
@@ -66,8 +66,7 @@ def aws_setup_problem(error: BaseException) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Struct, frozen=True):
     description: str
     environment: dict[str, str]
     api_url: str

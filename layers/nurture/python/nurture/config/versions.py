@@ -11,8 +11,9 @@ import difflib
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct
 
 DEPLOYED_VERSION = 1
 ACTIVE_KEY = "active.json"  # the store's pointer
@@ -40,17 +41,19 @@ def digest(files: Mapping[str, str]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class ConfigVersion:
+class ConfigVersion(Struct, frozen=True):
     number: int
-    files: Mapping[str, str] = field(repr=False)
+    files: Mapping[str, str]
     pushed_by: str
     pushed_at: str
     previous: int  # the version that was active when this one was pushed: what a rollback returns to
     based_on: str = ""  # the digest of the deployed version (1) when this one was pushed
     # The files validated, as nurture.config.compiled writes them: a function loads them without validating
     # again when its library made them. Not in the digest: the files are the version; this is a cache of them.
-    compiled: str = field(default="", repr=False)
+    compiled: str = ""
+
+    def __repr__(self) -> str:  # without the files and their compiled form: a version is its number and digest
+        return f"ConfigVersion(number={self.number}, digest={self.digest!r}, pushed_at={self.pushed_at!r})"
 
     @property
     def digest(self) -> str:
@@ -80,8 +83,7 @@ class ConfigVersion:
         return result
 
 
-@dataclass(frozen=True)
-class ActivePointer:
+class ActivePointer(Struct, frozen=True):
     """Which version functions use, and who made it so (a push or a rollback)."""
 
     version: int

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+from msgspec import Struct, field
 
 from nurture.domain.clock import expiry, iso, new_id
 
 
-@dataclass(frozen=True)
-class RequestContext:
+class RequestContext(Struct, frozen=True):
     """Where a request came from. Kept on consent records; never logged."""
 
     received_at: datetime
@@ -18,8 +18,7 @@ class RequestContext:
     user_agent: str | None = None
 
 
-@dataclass(frozen=True)
-class Activity:
+class Activity(Struct, frozen=True):
     type: str
     occurred_at: str
     event_id: str

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, Literal
+
+from msgspec import Struct
 
 from nurture.config.bots import BotRules
 
@@ -52,8 +53,7 @@ def bot_data(reason: str | None) -> dict[str, Any]:
     return {"bot": True, "bot_reason": reason} if reason else {}
 
 
-@dataclass(frozen=True)
-class ClickHit:
+class ClickHit(Struct, frozen=True):
     event_id: str
     at: datetime
     message_id: str

@@ -9,8 +9,10 @@ whoever sends it. A double opt-in form's new lead waits for its person's confirm
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Any, Protocol
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from nurture.domain.activity import Activity, RequestContext, new_activity
 from nurture.domain.clock import epoch_seconds, iso, new_id
@@ -20,16 +22,14 @@ from nurture.domain.retry import MAX_ATTEMPTS, backoff
 from nurture.domain.submissions import Submission, duplicate_key
 
 
-@dataclass(frozen=True)
-class CaptureSettings:
+class CaptureSettings(Struct, frozen=True):
     duplicate_window_seconds: int
     event_retention_days: int
     merge_events: int = 100  # a visitor's most recent anonymous events a form takes along to its lead
     unconfirmed_kept_days: int = 7  # a double opt-in lead never confirmed is removed after this many days
 
 
-@dataclass(frozen=True)
-class CaptureResult:
+class CaptureResult(Struct, frozen=True):
     """What happened: for logs, imports and tests. The public answer shows only `submission_id`, the same
     for a new and a known address."""
 
@@ -39,8 +39,7 @@ class CaptureResult:
     replayed: bool = False  # a repeat of an earlier submission: its first answer, nothing stored
 
 
-@dataclass(frozen=True)
-class LeadLookup:
+class LeadLookup(Struct, frozen=True):
     """What the reads tell us: who owns the address and what that lead already holds, and whom the visitor
     id already belongs to."""
 
@@ -52,8 +51,7 @@ class LeadLookup:
     # custom, updated_at)
 
 
-@dataclass(frozen=True)
-class SubmissionWrite:
+class SubmissionWrite(Struct, frozen=True):
     """Everything one submission stores, written in a single transaction."""
 
     lead_id: str

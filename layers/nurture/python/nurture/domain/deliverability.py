@@ -10,23 +10,22 @@ threshold without that evidence is a warning: an alarm and a line in the report,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from nurture.config.sequences import Deliverability
 
 Z_95 = 1.959964  # the normal quantile of a two-sided 95% interval
 
 
-@dataclass(frozen=True)
-class DayCounts:
+class DayCounts(Struct, frozen=True):
     day: str  # YYYY-MM-DD (UTC)
     sent: int = 0
     bounced: int = 0
     complained: int = 0
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(Struct, frozen=True):
     sends: int
     bounces: int
     complaints: int

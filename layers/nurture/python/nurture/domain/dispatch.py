@@ -8,11 +8,11 @@ next step's entry (or removes it) after sending.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Protocol
 
 import msgspec
+from msgspec import Struct, field
 
 from nurture.domain.clock import iso, new_id
 from nurture.domain.messages import Id, Message
@@ -21,8 +21,7 @@ LEASE = timedelta(minutes=15)
 MAX_PER_SHARD = 500  # per tick: a backlog drains over a few ticks instead of timing one out
 
 
-@dataclass(frozen=True)
-class DueLead:
+class DueLead(Struct, frozen=True):
     lead_id: str
     due_sk: str
     sequence: dict[str, Any]
@@ -50,8 +49,7 @@ class SendQueue(Protocol):
     def send_batch(self, messages: list[StepMessage]) -> None: ...
 
 
-@dataclass
-class TickResult:
+class TickResult(Struct):
     due: int = 0
     claimed: int = 0
     lost_races: int = 0

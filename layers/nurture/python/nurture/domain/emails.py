@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from html import escape, unescape
 from typing import Any, Literal
@@ -18,6 +17,7 @@ from typing import Any, Literal
 from jinja2 import Template, TemplateError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
+from msgspec import Struct
 
 from nurture.config.models import RENDERED_FIELDS
 from nurture.config.sequences import SenderIdentity
@@ -69,8 +69,7 @@ def compile_problems(part: str, source: str) -> list[str]:
     return []
 
 
-@dataclass(frozen=True)
-class Links:
+class Links(Struct, frozen=True):
     """Where links point and how they are signed, for one message to one lead."""
 
     api_base: str
@@ -106,8 +105,7 @@ TRANSACTIONAL_VALUES = {"confirm_url": "", "kept_days": 7, "download_url": "", "
                         "hours_before": 24}
 
 
-@dataclass(frozen=True)
-class _Footer:
+class _Footer(Struct, frozen=True):
     """The sender's legal footer in one language, with the opt-out link when the email has one: `sender.*` and
     `{{ sender_footer }}` for templates (text in the subject and text parts, markup in the HTML part)."""
 
@@ -184,8 +182,7 @@ def footer_problems(template: EmailTemplate) -> list[str]:
     return problems
 
 
-@dataclass(frozen=True)
-class RenderedEmail:
+class RenderedEmail(Struct, frozen=True):
     language: str
     subject: str
     html: str

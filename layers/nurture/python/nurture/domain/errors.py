@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 
-@dataclass(frozen=True)
-class FieldProblem:
+class FieldProblem(Struct, frozen=True):
     """One thing wrong with one input field: `code` is stable for machines, `message` is for people."""
 
     field: str

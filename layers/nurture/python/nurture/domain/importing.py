@@ -14,9 +14,11 @@ import re
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from nurture.config.models import ConsentPolicy, FormDefinition, SubscriptionStart
 from nurture.domain.activity import RequestContext
@@ -47,14 +49,12 @@ class ImportRefused(NurtureError):
     """The file as a whole cannot be imported (its encoding, or no email column)."""
 
 
-@dataclass(frozen=True)
-class Rejected:
+class Rejected(Struct, frozen=True):
     row: int  # as a spreadsheet numbers it: the header is row 1
     reasons: list[str]
 
 
-@dataclass
-class ImportPlan:
+class ImportPlan(Struct):
     encoding: str
     rows: int = 0
     submissions: list[tuple[int, Submission]] = field(default_factory=list)
@@ -190,8 +190,7 @@ REPLAY_SECONDS = 400 * 24 * 3600
 WRITERS = 8
 
 
-@dataclass
-class ImportOutcome:
+class ImportOutcome(Struct):
     created: int = 0
     updated: int = 0
     unchanged: int = 0  # rows an earlier run of the same import already stored

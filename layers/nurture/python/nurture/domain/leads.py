@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
+
+from msgspec import Struct, field
 
 from nurture import keys
 from nurture.config.scoring import ScoringRules
@@ -33,8 +34,7 @@ STAGE_AFTER: dict[str, str] = {"accepted": "accepted", "won": "won", "rejected":
                                "recycle": "recycled"}
 
 
-@dataclass(frozen=True)
-class LeadRecord:
+class LeadRecord(Struct, frozen=True):
     """A lead as read from the store: newest activity first."""
 
     lead_id: str
@@ -173,8 +173,7 @@ def lead_view(record: LeadRecord, rules: ScoringRules, now: datetime, activity_l
     }
 
 
-@dataclass(frozen=True)
-class Feedback:
+class Feedback(Struct, frozen=True):
     outcome: Outcome
     reason: str | None = None
     note: str | None = None
@@ -210,8 +209,7 @@ def open_count_change(profile: dict[str, Any], stage: str) -> dict[str, int]:
     return {str(owner): change} if owner and change else {}
 
 
-@dataclass(frozen=True)
-class VerdictEffect:
+class VerdictEffect(Struct, frozen=True):
     """What a verdict writes on the lead: its stage, score state and scores, and the open handoffs it moves."""
 
     stage: str

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct, field
 
 from nurture import keys
 from nurture.config.campaigns import CampaignsConfig
@@ -41,8 +42,7 @@ CONVERSION_DAYS = 7  # a form this soon after a person's click converts that ema
 PLAN_MONTHS = 12
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(Struct, frozen=True):
     """Whole days in the marketer's time zone, both ends included."""
 
     start: date
@@ -66,8 +66,7 @@ class Period:
         return [(monday + timedelta(weeks=n)).isoformat() for n in range((self.end - monday).days // 7 + 1)]
 
 
-@dataclass
-class _Email:
+class _Email(Struct):
     sequence: str
     step: str
     lead_id: str
@@ -339,8 +338,7 @@ def _leads(profiles: dict[str, dict[str, Any]], period: Period, rules: ScoringRu
             "dormant": by_status["dormant"]}
 
 
-@dataclass(frozen=True)
-class Planned:
+class Planned(Struct, frozen=True):
     """The campaigns a plan counts, with the segments that say whom they reach."""
 
     campaigns: CampaignsConfig

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from nurture import keys
 from nurture.config.sales import RoutingRule, SalesConfig, TaskRule
@@ -74,8 +76,7 @@ class ScoringStore(Protocol):
     def save_standing(self, account_id: str, view: dict[str, Any], at: str) -> None: ...
 
 
-@dataclass
-class BatchOutcome:
+class BatchOutcome(Struct):
     scored: list[str] = field(default_factory=list)
     handoffs: list[str] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)  # erased leads: their late events are dropped

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from nurture.config.accounts import AccountPattern
 from nurture.config.scoring import MEETING_SET, FitRule, PatternRule, ScoringRules
@@ -40,8 +42,7 @@ CLICKS_KEPT = 50
 ACTIVE_MARK = "*"  # any activity of the person's: once a day, it refreshes the account's standing
 
 
-@dataclass(frozen=True)
-class CountedClick:
+class CountedClick(Struct, frozen=True):
     """A remembered click, with the points it earned per rule (emptied once withdrawn)."""
 
     hit: ClickHit
@@ -60,8 +61,7 @@ class CountedClick:
         return cls(hit, points, bool(item.get("counted", bool(points))))
 
 
-@dataclass(frozen=True)
-class ScoreState:
+class ScoreState(Struct, frozen=True):
     """What the scorer keeps on the lead between batches."""
 
     engagement: float = 0.0
@@ -106,8 +106,7 @@ class ScoreState:
         )
 
 
-@dataclass(frozen=True)
-class ScoredEvent:
+class ScoredEvent(Struct, frozen=True):
     event_id: str
     occurred_at: datetime
     sequence: int
@@ -115,8 +114,7 @@ class ScoredEvent:
     stream: str | None = None  # the stream's ARN, as the event source mapping reports it
 
 
-@dataclass(frozen=True)
-class LedgerEntry:
+class LedgerEntry(Struct, frozen=True):
     event_id: str
     occurred_at: str
     rule_id: str
@@ -125,31 +123,27 @@ class LedgerEntry:
     event_type: str
 
 
-@dataclass(frozen=True)
-class MachineClick:
+class MachineClick(Struct, frozen=True):
     """A click judged a machine's only when the scorer saw the burst: its activity is marked so."""
 
     event_id: str
     occurred_at: str
 
 
-@dataclass(frozen=True)
-class FitMatch:
+class FitMatch(Struct, frozen=True):
     rule_id: str
     points: int
     reason: str
 
 
-@dataclass(frozen=True)
-class Handoff:
+class Handoff(Struct, frozen=True):
     handoff_id: str
     cycle: int
     patterns: list[str]
     at: str
 
 
-@dataclass(frozen=True)
-class ScoreOutcome:
+class ScoreOutcome(Struct, frozen=True):
     state: ScoreState
     fit: int
     fit_matches: list[FitMatch]

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from nurture.config.sequences import SenderIdentity, SequencesConfig, Step
 from nurture.config.subscriptions import SubscriptionsConfig
@@ -54,8 +56,7 @@ if TYPE_CHECKING:
 Action = Literal["send", "skip", "stop", "wait", "drop", "follow_up"]
 
 
-@dataclass(frozen=True)
-class SendDecision:
+class SendDecision(Struct, frozen=True):
     action: Action
     reason: str
     state: SequenceState | None = None  # the state to store (for send: the state it is sent from)
@@ -99,8 +100,7 @@ def decide(profile: dict[str, Any], suppressed: bool, message: StepMessage, conf
     return SendDecision("send", "due", state, step)
 
 
-@dataclass(frozen=True)
-class Attachment:
+class Attachment(Struct, frozen=True):
     filename: str
     content_type: str  # maintype/subtype
     body: bytes
@@ -146,8 +146,7 @@ class Mailer(Protocol):
     def send(self, raw: bytes, recipient: str, tags: dict[str, str]) -> str: ...
 
 
-@dataclass(frozen=True)
-class SendRecord:
+class SendRecord(Struct, frozen=True):
     """What the store writes in one transaction after a send, a failure, a skip or a stop."""
 
     lead_id: str
@@ -181,8 +180,7 @@ class SenderStore(Protocol):
     def record_send(self, record: SendRecord, expected_version: int) -> None: ...
 
 
-@dataclass(frozen=True)
-class Composer:
+class Composer(Struct, frozen=True):
     """Renders a step email into the MIME message SES sends."""
 
     templates: dict[str, EmailTemplate]
@@ -229,8 +227,7 @@ class Composer:
         return to_mime(email, self.sender, str(profile["email"]), now, domain, reply_to, attachments)
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(Struct, frozen=True):
     message_id: str
     at: str
     error: str | None = None  # None: SES accepted it (or an earlier delivery of this message did)
@@ -340,8 +337,7 @@ def send_once(lead_id: str, profile: dict[str, Any], message_id: str, render: Ca
     return Attempt(message_id, iso(now), ses_message_id=ses_message_id)
 
 
-@dataclass(frozen=True)
-class AskedEmail:
+class AskedEmail(Struct, frozen=True):
     """An email a person just asked for (a double opt-in confirmation, a download's material), as planned on the
     lead read: the form that asked (its counters' step), its template, how to render it, what its activity says
     beside them (marked `asked`: sent at once, whatever the send window, the frequency cap or the pause)."""

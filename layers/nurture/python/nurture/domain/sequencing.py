@@ -13,9 +13,11 @@ lead shows up again). Activity in between needs no write: the check looks again 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from nurture.config.sequences import Sequence, SequencesConfig, Step
 from nurture.domain.clock import iso, parse_iso, parse_iso_or_none
@@ -29,8 +31,7 @@ SEND_HISTORY_KEPT = 20  # send times kept for the frequency cap
 REPLY_QUIET = timedelta(days=14)
 
 
-@dataclass(frozen=True)
-class LeadFacts:
+class LeadFacts(Struct, frozen=True):
     """What enrollment and the stop rules look at."""
 
     rank: str
@@ -47,8 +48,7 @@ class LeadFacts:
     products: frozenset[str] = frozenset()  # what a customer bought
 
 
-@dataclass(frozen=True)
-class SequenceState:
+class SequenceState(Struct, frozen=True):
     sequence: str
     step: int  # index of the next step to send
     step_started_at: str  # when the delay of the next step started (enrollment or the previous send)

@@ -10,9 +10,10 @@ each with its own idempotency key (SES message id + event type + recipient + tim
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+from msgspec import Struct, field
 
 from nurture.config.bots import BotRules
 from nurture.domain.activity import Activity
@@ -45,8 +46,7 @@ class UnreadableSesEvent(NurtureError):
     what is wrong, never a value from the event that could be personal data (an address, a link)."""
 
 
-@dataclass(frozen=True)
-class SesEvent:
+class SesEvent(Struct, frozen=True):
     kind: str  # one of KINDS' values
     ses_message_id: str
     recipient: str
@@ -157,8 +157,7 @@ COUNTERS = {"delivery": "delivered", "open": "opened", "click": "clicked", "boun
             "complaint": "complained"}
 
 
-@dataclass(frozen=True)
-class AddressState:
+class AddressState(Struct, frozen=True):
     """What the handler needs to know of the recipient before deciding."""
 
     email_key: str
@@ -166,8 +165,7 @@ class AddressState:
     transient_bounces: int = 0
 
 
-@dataclass(frozen=True)
-class EventEffect:
+class EventEffect(Struct, frozen=True):
     """Everything one SES event changes, written at most once (keyed by the event's key)."""
 
     event: SesEvent

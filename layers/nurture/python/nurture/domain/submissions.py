@@ -6,10 +6,12 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from nurture.config.models import RENDERED_FIELDS, STANDARD_FIELDS, FormDefinition
 from nurture.domain.errors import FieldProblem, ValidationFailed
@@ -32,8 +34,7 @@ _TRUE = {"on", "true", "1", "yes", "y", "agree", "agreed", "同意", "同意す�
 _FALSE = {"", "off", "false", "0", "no", "n"}
 
 
-@dataclass(frozen=True)
-class Submission:
+class Submission(Struct, frozen=True):
     form_id: str
     form: FormDefinition
     email: str
@@ -97,7 +98,7 @@ def validate_submission(form_id: str, form: FormDefinition, fields: dict[str, st
         utm={name: values[name] for name in UTM_FIELDS if values.get(name)},
         page=page,
     )
-    return Submission(**{**submission.__dict__, "fingerprint": _fingerprint(submission)})
+    return replace(submission, fingerprint=_fingerprint(submission))
 
 
 def duplicate_key(submission: Submission, idempotency_key: str | None) -> str:

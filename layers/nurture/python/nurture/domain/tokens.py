@@ -19,9 +19,11 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from nurture.domain.clock import epoch_seconds, utc_now
 from nurture.domain.errors import InvalidToken
@@ -47,8 +49,7 @@ def _b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-@dataclass(frozen=True)
-class SigningKey:
+class SigningKey(Struct, frozen=True):
     key_id: str
     secret: bytes
     created_at: datetime | None = None

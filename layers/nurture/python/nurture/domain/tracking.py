@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
+
+from msgspec import Struct, field
 
 from nurture.config.bots import BotRules
 from nurture.domain.activity import Activity, RequestContext, batch_of, new_activity
@@ -27,8 +28,7 @@ if TYPE_CHECKING:
     from nurture.domain.beacons import Beacon
 
 
-@dataclass(frozen=True)
-class TrackingSettings:
+class TrackingSettings(Struct, frozen=True):
     event_retention_days: int
     max_events: int
     bots: BotRules = field(default_factory=BotRules)
@@ -36,8 +36,7 @@ class TrackingSettings:
     visitor_events_per_minute: int = 60  # stored from one visitor id; beyond it, dropped
 
 
-@dataclass(frozen=True)
-class Quota:
+class Quota(Struct, frozen=True):
     """At most `limit` events stored from one visitor id in one minute (`window`); the store counts them in
     the same transaction that stores them, and refuses a batch that would go beyond (OverQuota)."""
 
@@ -85,8 +84,7 @@ class ActivityStore(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class BeaconsRecorded:
+class BeaconsRecorded(Struct, frozen=True):
     stored: int
     dropped: int  # over a visitor's quota, or from the browser of an erased lead
 
@@ -157,8 +155,7 @@ def written(write: Callable[[], None]) -> bool:
     raise StoreUnavailable("the lead kept changing under concurrent hits")
 
 
-@dataclass(frozen=True)
-class HitOutcome:
+class HitOutcome(Struct, frozen=True):
     """What an email open or click came to."""
 
     bot: str | None = None  # why it was a machine's (None: a person's)

@@ -4,10 +4,10 @@ active version, pushing that change or rolling back to the version before the ac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 import msgspec
+from msgspec import Struct
 
 from nurture.adapters.config_store import ConfigStore, Pointer
 from nurture.config import NurtureConfig
@@ -72,8 +72,7 @@ def _version(number: int) -> ConfigVersion:
         raise VersionNotFound(f"There is no config version {number}.") from missing
 
 
-@dataclass(frozen=True)
-class _Checked:
+class _Checked(Struct, frozen=True):
     active: ConfigVersion  # the version the change is made to
     bundle: dict[str, str]  # its files with the change
     problems: list[str]  # every problem a push would meet (as `nurture config push` checks a folder, less what

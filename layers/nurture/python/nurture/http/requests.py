@@ -11,8 +11,9 @@ import base64
 import binascii
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from nurture.domain.activity import RequestContext
 from nurture.domain.bodies import MULTIPART, URLENCODED, media_type
@@ -22,8 +23,7 @@ from nurture.domain.text import drop_invisible
 from nurture.settings import runtime_settings
 
 
-@dataclass(frozen=True, slots=True)
-class ApiRequest:
+class ApiRequest(Struct, frozen=True):
     method: str  # upper case
     path: str  # without the stage, as the routes are written
     headers: Mapping[str, str]  # names in lower case

@@ -13,10 +13,10 @@ import base64
 import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import msgspec
+from msgspec import Struct, field
 
 from nurture.domain.inputs import decoded, parsed
 from nurture.http.requests import ApiRequest, body_bytes
@@ -37,16 +37,14 @@ class Parameters(msgspec.Struct, kw_only=True):
     other a query parameter (text converted to the field's type; unknown query keys are ignored)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(Struct, frozen=True):
     status_code: int
     content_type: str | None = None
     body: str | bytes = ""
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Cors:
+class Cors(Struct, frozen=True):
     allow_origins: tuple[str, ...]
     max_age: int = 600
 
@@ -58,8 +56,7 @@ class Cors:
                 "Access-Control-Max-Age": str(self.max_age), "Vary": "Origin"}
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(Struct, frozen=True):
     method: str
     path: str  # /v1/leads/<lead_id>
     pattern: re.Pattern[str]
@@ -77,8 +74,7 @@ class Route:
         return tuple(_PARAMETER.findall(self.path))
 
 
-@dataclass(frozen=True, slots=True)
-class DeferredRoutes:
+class DeferredRoutes(Struct, frozen=True):
     """A route set registered by `module`'s function `register` at the first request under one of `prefixes`:
     a cold start imports the code of the routes it serves, not every route's (the console's campaigns,
     segments and config each bring their own domain modules)."""

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct
 
 from nurture.adapters.alert_queue import AlertQueue
 from nurture.adapters.reply_store import DynamoReplyStore, MessageGone, MessageTooLarge, S3ReplyMail
@@ -30,8 +31,7 @@ class NotAReceipt(ValueError):
     """The event is not SES receiving's: the invocation fails (Lambda retries it, then keeps it in the DLQ)."""
 
 
-@dataclass(frozen=True)
-class Receipt:
+class Receipt(Struct, frozen=True):
     """What the consumer reads of one SES receiving record (read here rather than with Powertools' SESEvent, whose
     import brings every one of its event classes: docs/decisions.md, 112)."""
 
@@ -58,8 +58,7 @@ def receipts(event: dict[str, Any]) -> list[Receipt]:
     return [Receipt.of(record) for record in records]
 
 
-@dataclass(frozen=True)
-class ReplyServices:
+class ReplyServices(Struct, frozen=True):
     store: DynamoReplyStore
     mail: S3ReplyMail
     signer: Callable[[], TokenSigner]  # the cached keyring

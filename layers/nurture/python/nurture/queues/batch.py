@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from nurture.partial_batch import answer_each, event_records
 
@@ -16,8 +17,7 @@ class NotAnSqsBatch(ValueError):
     """The invocation's event is not an SQS batch: the whole invocation fails, nothing is taken off a queue."""
 
 
-@dataclass(frozen=True)
-class QueueMessage:
+class QueueMessage(Struct, frozen=True):
     """What a consumer reads of an SQS record."""
 
     message_id: str

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 # Legal forms, Japanese and English, wherever they stand: 株式会社リスト, リスト(株), List Co., Ltd.
 _LEGAL_FORMS = re.compile(
@@ -50,8 +51,7 @@ FREE_MAIL = frozenset({
 })
 
 
-@dataclass(frozen=True)
-class AccountRef:
+class AccountRef(Struct, frozen=True):
     key: str  # the company's folded name, or "@<domain>" for a company known only by its domain
     domain: str | None  # the address's domain, unless free mail
 

@@ -8,17 +8,18 @@ changes nothing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from nurture.config.accounts import AccountPattern, AccountScoring
 
 MARKS_KEPT = 50  # per pattern: an account's item stays small (a pattern counts at most 50 people)
 
 
-@dataclass(frozen=True)
-class Touch:
+class Touch(Struct, frozen=True):
     """What one lead's new activity tells its account: per pattern (or ACTIVE_MARK), the day and time it did it."""
 
     lead_id: str
@@ -26,8 +27,7 @@ class Touch:
     marks: dict[str, tuple[str, str]]
 
 
-@dataclass(frozen=True)
-class Fired:
+class Fired(Struct, frozen=True):
     day: str
     at: str
     lead_id: str  # whose activity completed it: the lead handed to sales for it
@@ -36,8 +36,7 @@ class Fired:
         return {"day": self.day, "at": self.at, "lead_id": self.lead_id}
 
 
-@dataclass(frozen=True)
-class AccountState:
+class AccountState(Struct, frozen=True):
     # pattern -> lead id -> {"day": the last day it did what the pattern counts, "roles": its roles then}
     marks: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     fired: dict[str, Fired] = field(default_factory=dict)

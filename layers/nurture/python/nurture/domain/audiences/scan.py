@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
 import msgspec
+from msgspec import Struct, field
 
 from nurture import keys
 from nurture.domain.accounts.standing import with_accounts
@@ -78,14 +78,12 @@ def start_scan(jobs: Jobs, tasks: Tasks, first: ScanTask, purpose: str, created_
     return first.job_id
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(Struct, frozen=True):
     profiles: list[dict[str, Any]]
     next_start: str | None  # None: the part is done
 
 
-@dataclass
-class PartProgress:
+class PartProgress(Struct):
     part: int
     scanned: int = 0
     matched: int = 0
@@ -94,8 +92,7 @@ class PartProgress:
     cursor: str | None = None
 
 
-@dataclass(frozen=True)
-class JobProgress:
+class JobProgress(Struct, frozen=True):
     job_id: str
     segment: str
     parts: list[PartProgress]
@@ -131,8 +128,7 @@ def job_progress(items: list[dict[str, Any]]) -> JobProgress | None:
                        str(job.get("campaign", "")), str(job.get("purpose", "")))
 
 
-@dataclass(frozen=True)
-class PartState:
+class PartState(Struct, frozen=True):
     recorded: bool  # the page was counted by this call (False: another delivery had moved the part on)
     cursor: str | None  # where the part stands now
     done: bool

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import asdict, dataclass
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import asdict
 
 from nurture.config.campaigns import ABTest
 
@@ -33,8 +35,7 @@ def variant_in_test(lead_id: str, campaign_id: str, test: ABTest) -> int | None:
     return draw % len(test.subjects)
 
 
-@dataclass(frozen=True)
-class VariantResult:
+class VariantResult(Struct, frozen=True):
     variant: str
     sent: int
     clicked: int  # people who clicked (at most one per email), never machines
@@ -44,8 +45,7 @@ class VariantResult:
         return self.clicked / self.sent if self.sent else 0.0
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(Struct, frozen=True):
     winner: int  # index into the test's subjects
     significant: bool
     reason: str

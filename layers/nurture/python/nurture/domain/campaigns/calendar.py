@@ -10,10 +10,11 @@ the campaigns to segments whose conditions are a part of its own (`within`): cri
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct
 
 from nurture.config.campaigns import CampaignsConfig
 from nurture.config.records import dumped
@@ -60,8 +61,7 @@ def month_of(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m")
 
 
-@dataclass(frozen=True)
-class Touchpoint:
+class Touchpoint(Struct, frozen=True):
     at: datetime
     kind: Literal["step", "campaign"]
     name: str  # the step's template, or the campaign's id

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 import msgspec
+from msgspec import Struct
+from msgspec.structs import asdict, replace
 
 from nurture.config import NurtureConfig
 from nurture.config.campaigns import Campaign, CampaignsConfig
@@ -35,8 +36,7 @@ class CampaignRefused(NurtureError):
     """A lifecycle step that does not apply: unknown campaign, a past time, already scheduled or ended."""
 
 
-@dataclass(frozen=True)
-class CampaignState:
+class CampaignState(Struct, frozen=True):
     campaign_id: str
     status: Status
     sends_from: str
@@ -51,12 +51,12 @@ class CampaignState:
     rest_job_id: str = ""  # the scan that sends the winner to the rest
 
     def to_item(self) -> dict[str, Any]:
-        item = {name: value for name, value in self.__dict__.items() if value not in ("", None)}
+        item = {name: value for name, value in asdict(self).items() if value not in ("", None)}
         return {**item, "decision": self.decision.to_item()} if self.decision else item
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> CampaignState:
-        fields = {name: str(item.get(name, "")) for name in cls.__dataclass_fields__}
+        fields = {name: str(item.get(name, "")) for name in cls.__struct_fields__}
         decision = Decision.from_item(item["decision"]) if item.get("decision") else None
         return cls(**{**fields, "config_version": int(item["config_version"]),  # type: ignore[arg-type]
                       "decision": decision})
@@ -80,8 +80,7 @@ class CampaignMessage(Message, frozen=True, kw_only=True, forbid_unknown_fields=
     config_version: Annotated[int, msgspec.Meta(ge=1)]
 
 
-@dataclass(frozen=True)
-class Held:
+class Held(Struct, frozen=True):
     """A campaign email held for the lead's own send window (`due_sk`: its place on the due index)."""
 
     message: CampaignMessage
@@ -113,7 +112,7 @@ def cancel(current: CampaignState | None, campaign_id: str, now: datetime) -> Ca
     if current is None or current.status not in CANCELLABLE:
         raise CampaignRefused(f"campaign '{campaign_id}' is {current.status if current else 'a draft'}: "
                               "only a scheduled or sending campaign can be cancelled")
-    return CampaignState(**{**current.__dict__, "status": "cancelled", "cancelled_at": iso(now)})
+    return replace(current, status="cancelled", cancelled_at=iso(now))
 
 
 def seen_status(state: CampaignState | None, scan_done: Callable[[str], bool]) -> Status:
@@ -143,8 +142,7 @@ class MessageQueue(Protocol):
     def send_batch(self, messages: Sequence[Message]) -> None: ...
 
 
-@dataclass(frozen=True)
-class CampaignMembers:
+class CampaignMembers(Struct, frozen=True):
     """Where a campaign scan's members go: one send-queue message each (see `recipients`)."""
 
     queue: MessageQueue

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec.structs import replace
 
 from nurture.config import NurtureConfig
 from nurture.config.campaigns import Campaign

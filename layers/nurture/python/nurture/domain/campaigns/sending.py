@@ -9,10 +9,11 @@ marker for the campaign, so redeliveries and re-evaluations neither send twice n
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any, Literal, Protocol
+
+from msgspec import Struct
 
 from nurture.config import NurtureConfig
 from nurture.config.campaigns import Campaign
@@ -56,8 +57,7 @@ class CampaignSenderStore(SenderStore, Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Variant:
+class Variant(Struct, frozen=True):
     """What an A/B test gives one lead: a variant's subject, in the test or as the winner for the rest."""
 
     index: int

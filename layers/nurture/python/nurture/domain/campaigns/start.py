@@ -10,9 +10,11 @@ on condition that none exists, and only then does the scan for the rest start: t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from nurture.config import NurtureConfig
 from nurture.config.campaigns import ABTest, Campaign
@@ -44,8 +46,7 @@ class CampaignStates(Protocol):
     def release(self, held: Held) -> None: ...
 
 
-@dataclass
-class Started:
+class Started(Struct):
     started: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # due, but the send window is shut: started when it opens
     dropped: list[str] = field(default_factory=list)  # no longer in the config version it was scheduled with

@@ -4,8 +4,9 @@ issuer, audience and expiry); each route checks the user's Cognito groups here a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
+
+from msgspec import Struct
 
 from nurture.config.sales import SalesConfig
 from nurture.domain.errors import Forbidden, NotSignedIn
@@ -30,8 +31,7 @@ RIGHTS: dict[str, frozenset[Group]] = {
 }
 
 
-@dataclass(frozen=True)
-class ConsoleUser:
+class ConsoleUser(Struct, frozen=True):
     subject: str  # Cognito's `sub`: who, in the record of every change
     email: str | None
     groups: frozenset[Group]

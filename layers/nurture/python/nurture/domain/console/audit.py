@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+
+from msgspec import Struct, field
 
 from nurture import keys
 from nurture.domain.clock import iso
@@ -17,8 +18,7 @@ Action = Literal["sending.resume", "campaign.schedule", "campaign.cancel", "camp
                  "lead.reassign", "config.push", "config.rollback"]
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(Struct, frozen=True):
     by: str  # the console user's email address (their Cognito subject when the token has none)
     action: Action
     target: str  # what it changed: a campaign's or a lead's id (never an address), a config version's number;

@@ -15,10 +15,11 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct, field
 
 from nurture.domain.activity import Activity, new_activity
 from nurture.domain.clock import iso
@@ -42,8 +43,7 @@ PURCHASE = "purchase"  # the activity type of a recorded purchase
 Source = Literal["import", "api"]
 
 
-@dataclass(frozen=True)
-class Purchase:
+class Purchase(Struct, frozen=True):
     row: int  # as a spreadsheet numbers it (the header is row 1); through the API, its place in the list from 1
     customer: str  # the address's key (a hash: no address is kept here) or "lead:<id>"
     order_id: str
@@ -52,8 +52,7 @@ class Purchase:
     product: str
 
 
-@dataclass
-class PurchasePlan:
+class PurchasePlan(Struct):
     encoding: str
     rows: int = 0
     purchases: list[Purchase] = field(default_factory=list)
@@ -172,8 +171,7 @@ class PurchaseStore(Protocol):
         ...
 
 
-@dataclass
-class PurchaseOutcome:
+class PurchaseOutcome(Struct):
     recorded: int = 0
     unchanged: int = 0  # orders recorded before (an earlier run of the same file, a retried request)
     unknown_customers: list[int] = field(default_factory=list)  # rows whose address or lead id is no lead's

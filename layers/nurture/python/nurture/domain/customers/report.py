@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct
 
 from nurture.config.customers import CustomerScoring
 from nurture.domain.customers.review import Bought, standing_of
@@ -21,8 +22,7 @@ ATTRIBUTION_DAYS = 30  # a purchase this soon after a customer's click on an ema
 NEW = "new"  # the matrix's row of customers who had bought nothing 30 days before
 
 
-@dataclass(frozen=True)
-class Click:
+class Click(Struct, frozen=True):
     """A person's clicks on one email (machines' left out), as the report's email cohort has them."""
 
     sequence: str  # "campaign" for a campaign's email

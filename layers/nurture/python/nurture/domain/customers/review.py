@@ -8,10 +8,11 @@ from one segment to another is on the lead's timeline (and is scored and enrols 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct, field
 
 from nurture.config.customers import CustomerScoring
 from nurture.domain.activity import Activity, new_activity
@@ -23,22 +24,19 @@ SEGMENT_MOVE = "customer_segment"  # the activity of a move from one CPM segment
 REVIEWS_PER_TICK = 200  # a tick's share: a day's moves of 100,000 customers drain within the hour
 
 
-@dataclass(frozen=True)
-class DueReview:
+class DueReview(Struct, frozen=True):
     lead_id: str
     due_sk: str  # as read: the review is rewritten only if no purchase moved it meanwhile
 
 
-@dataclass(frozen=True)
-class Bought:
+class Bought(Struct, frozen=True):
     """One stored purchase, as the review reads it."""
 
     on: date
     amount: int
 
 
-@dataclass(frozen=True)
-class Standing:
+class Standing(Struct, frozen=True):
     """What the profile's `customer` holds after a review: the summary, the scores and the segment."""
 
     purchases: Purchases
@@ -75,8 +73,7 @@ class CustomerReviews(Protocol):
         ...
 
 
-@dataclass
-class ReviewResult:
+class ReviewResult(Struct):
     reviewed: int = 0
     moved: int = 0
     failed: list[str] = field(default_factory=list)  # lead ids tried again next tick

@@ -6,8 +6,9 @@ segments: five current ones and their lapsed (離脱) counterparts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+
+from msgspec import Struct
 
 from nurture.config.customers import CpmSegment, CpmThresholds, RfmThresholds
 
@@ -22,8 +23,7 @@ LAPSED: dict[CpmSegment, CpmSegment] = {
     "trendy": "lapsed_trendy", "loyal": "lapsed_loyal"}
 
 
-@dataclass(frozen=True)
-class Purchases:
+class Purchases(Struct, frozen=True):
     """What the scores read of a customer's purchases."""
 
     first: date
@@ -36,8 +36,7 @@ class Purchases:
             raise ValueError("a customer has a purchase or more, the last not before the first, a total of 0 or more")
 
 
-@dataclass(frozen=True)
-class Rfm:
+class Rfm(Struct, frozen=True):
     recency: int
     frequency: int
     monetary: int

@@ -4,8 +4,9 @@ nothing) and leads to the file; the thank-you page's leads to it only."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
+
+from msgspec import Struct
 
 from nurture.domain.activity import RequestContext, new_activity
 from nurture.domain.bots import bot_data, classify
@@ -15,8 +16,7 @@ from nurture.domain.tokens import TokenSigner, lead_of
 from nurture.domain.tracking import ActivityStore, TrackingSettings, sent_at, written
 
 
-@dataclass(frozen=True)
-class Download:
+class Download(Struct, frozen=True):
     asset: str  # the material's file name, as the config named it when the link was made
     form_id: str
     link: str | None  # where the file is handed over (None: it is not there, and nothing was recorded)

@@ -13,10 +13,11 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct, field
 
 from nurture.config.events import EventDefinition, Session
 from nurture.domain.activity import Activity, new_activity
@@ -67,8 +68,7 @@ _SPAN = re.compile(r"^(?:(\d+)\s*(?:h|hr|hrs|hours?|時間))?\s*(?:(\d+)\s*(?:m|
 _CLOCK = re.compile(r"^(\d+):(\d{2})(?::(\d{2}))?$")
 
 
-@dataclass(frozen=True)
-class Attendee:
+class Attendee(Struct, frozen=True):
     """One person of the report, every row of theirs taken together (Zoom writes a row per join)."""
 
     email: str
@@ -78,8 +78,7 @@ class Attendee:
     minutes: float | None  # their time in the session, when the report tells it
 
 
-@dataclass
-class AttendanceReport:
+class AttendanceReport(Struct):
     encoding: str
     unknown_columns: list[str]
     rows: int = 0
@@ -253,8 +252,7 @@ class AttendanceStore(Protocol):
         ...
 
 
-@dataclass
-class AttendanceOutcome:
+class AttendanceOutcome(Struct):
     session: str
     attended: int = 0
     no_show: int = 0

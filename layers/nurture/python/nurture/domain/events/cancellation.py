@@ -5,9 +5,10 @@ button (a mail scanner's GET cancels nothing); its post gives the place back in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
+
+from msgspec import Struct
 
 from nurture.config.events import EventDefinition, EventsConfig
 from nurture.domain.activity import Activity, new_activity
@@ -21,8 +22,7 @@ from nurture.domain.tokens import TokenSigner
 State = Literal["registered", "waitlisted", "cancelled", "started"]
 
 
-@dataclass(frozen=True)
-class RegistrationView:
+class RegistrationView(Struct, frozen=True):
     language: str
     state: State
     title: str

@@ -4,9 +4,10 @@ session (the day before and an hour before, by default). A registration carries 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+
+from msgspec import Struct
 
 from nurture.config.events import EventDefinition, EventsConfig, Session
 from nurture.domain.clock import iso
@@ -31,8 +32,7 @@ def next_reminder(event: EventDefinition, session: Session, now: datetime,
     return None
 
 
-@dataclass(frozen=True)
-class DueReminder:
+class DueReminder(Struct, frozen=True):
     message: ReminderMessage
     at: str  # when it was due, as the registration held it
     due_sk: str  # as read: the registration moves on only from it

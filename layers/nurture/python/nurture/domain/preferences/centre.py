@@ -4,9 +4,10 @@ each type, its second button leaves everything."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+
+from msgspec import Struct
 
 from nurture.config.subscriptions import SubscriptionsConfig
 from nurture.domain.activity import Activity, RequestContext, new_activity
@@ -25,8 +26,7 @@ from nurture.domain.tokens import UNSUBSCRIBE, TokenSigner, lead_of
 CHOICE_FIELDS = "email_key, subscriptions, status, language"
 
 
-@dataclass(frozen=True)
-class PreferenceSettings:
+class PreferenceSettings(Struct, frozen=True):
     event_retention_days: int
     subscriptions: SubscriptionsConfig
 
@@ -44,8 +44,7 @@ class PreferenceStore(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Preferences:
+class Preferences(Struct, frozen=True):
     """What the page shows: the lead's language, whether it left everything, and each type it receives."""
 
     language: str
@@ -54,8 +53,7 @@ class Preferences:
     email_type: str | None  # the type of the email whose link this is (None: a link from before types)
 
 
-@dataclass(frozen=True)
-class Unsubscribed:
+class Unsubscribed(Struct, frozen=True):
     changed: bool  # False: it already was
     subscription_type: str | None  # the one type left; None: everything
 

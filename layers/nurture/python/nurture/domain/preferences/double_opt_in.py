@@ -9,9 +9,10 @@ confirms nothing. A new post for a pending lead requests the email again, at mos
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
+
+from msgspec import Struct
 
 from nurture.domain.activity import Activity, RequestContext, new_activity
 from nurture.domain.clock import iso, parse_iso
@@ -28,8 +29,7 @@ PENDING_FIELDS = "email_key, language, double_opt_in, consent"
 State = Literal["pending", "confirmed"]
 
 
-@dataclass(frozen=True)
-class DoubleOptInSettings:
+class DoubleOptInSettings(Struct, frozen=True):
     event_retention_days: int
     kept_days: int
 
@@ -69,8 +69,7 @@ def requested_confirmation(lead_id: str, activity: dict[str, Any]) -> Confirmati
 # --- the confirmation page ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Confirmation:
+class Confirmation(Struct, frozen=True):
     """What a confirmation writes, in one transaction: the request closed and the consent confirmed on the profile,
     its consent record marked too, the activity, and the form's counter."""
 
@@ -89,8 +88,7 @@ class ConfirmationStore(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ConfirmationView:
+class ConfirmationView(Struct, frozen=True):
     language: str
     state: State
 
@@ -136,8 +134,7 @@ def confirm(token: str, signer: TokenSigner, store: ConfirmationStore, request: 
 MAX_REMOVALS = 100  # per tick: a backlog drains over a few ticks
 
 
-@dataclass(frozen=True)
-class ExpiredRequest:
+class ExpiredRequest(Struct, frozen=True):
     lead_id: str
     due_sk: str
 

@@ -5,12 +5,13 @@ signature removed, length capped). Pure: bytes in, a Reply out; nothing of the b
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import getaddresses
 from html.parser import HTMLParser
 from typing import Literal
+
+from msgspec import Struct
 
 ReplyKind = Literal["person", "automatic", "opt_out", "delivery_report"]
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # SES receiving takes up to 40 MB; a reply is text, a larger one is refused
@@ -47,8 +48,7 @@ class UnreadableReply(ValueError):
     """Too large, or not a MIME message: refused safely, stored nowhere."""
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(Struct, frozen=True):
     kind: ReplyKind
     why: str  # what told the kind apart (a header's name, "subject", "body"): a log field, never the text itself
     excerpt: str  # what the person wrote, without quotes or signature, at most EXCERPT_CHARS

@@ -5,9 +5,10 @@ Nurture did not sign, is counted and stored nowhere. Pure: the store and the sig
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
+
+from msgspec import Struct
 
 from nurture.config.bundle import NurtureConfig
 from nurture.config.sales import SalesConfig
@@ -34,8 +35,7 @@ ReplyOutcome = Literal["recorded", "automatic", "opted_out", "delivery_report", 
 SES_MESSAGE_ID_DOMAIN = ".amazonses.com"
 
 
-@dataclass(frozen=True)
-class ReceivedMail:
+class ReceivedMail(Struct, frozen=True):
     """What SES's receipt says of a message (its raw bytes are read from where SES stored them)."""
 
     ses_message_id: str  # also the stored object's name, and the recorded activity's id: redelivery is a no-op
@@ -44,8 +44,7 @@ class ReceivedMail:
     sender_authenticated: bool = False  # SES's DMARC verdict passed: the From domain sent it
 
 
-@dataclass(frozen=True)
-class SentEmail:
+class SentEmail(Struct, frozen=True):
     """The email a reply answers, as the lead's history recorded its send."""
 
     message_id: str
@@ -74,8 +73,7 @@ class ReplyStore(PreferenceStore, Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Answered:
+class Answered(Struct, frozen=True):
     """The lead and the email a reply is for, from the address it was sent to."""
 
     lead_id: str
@@ -104,8 +102,7 @@ def answered(mail: ReceivedMail, reply: Reply, signer: TokenSigner, store: Reply
     return store.sent_by_ses_id(reply.sender, ses_ids) if ses_ids and reply.sender else None
 
 
-@dataclass(frozen=True)
-class Received:
+class Received(Struct, frozen=True):
     outcome: ReplyOutcome
     lead_id: str | None = None  # whose reply it was, when it is one of ours
     reply: Reply | None = None  # as it was read

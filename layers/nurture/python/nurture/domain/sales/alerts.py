@@ -4,9 +4,10 @@ link, a mention or markup."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
+
+from msgspec import Struct
 
 from nurture.config.sales import EMAIL, SalesConfig, Salesperson
 from nurture.domain.clock import iso
@@ -60,8 +61,7 @@ def alerted(handoff: HandoffMessage, sales: SalesConfig) -> str | None:
     return team.lead if team and team.lead in sales.people else None
 
 
-@dataclass(frozen=True)
-class AlertText:
+class AlertText(Struct, frozen=True):
     """The alert's words in the recipient's language, each line plain text."""
 
     title: str
@@ -122,8 +122,7 @@ def alert_text(handoff: HandoffMessage, person: Salesperson, kind: AlertKind = "
                      link=handoff.links.lead)
 
 
-@dataclass(frozen=True)
-class AlertEmail:
+class AlertEmail(Struct, frozen=True):
     subject: str  # our words, the queue's name and the rank: nothing the lead typed goes into a header
     text: str
 

@@ -3,10 +3,11 @@ their own calendar (working days and hours in their time zone, public holidays o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
+
+from msgspec import Struct
 
 from nurture.config.sales import SalesConfig, WorkingHours
 from nurture.domain.clock import iso
@@ -58,8 +59,7 @@ def escalation_team(owner: str, sales: SalesConfig, routed_by: str | None = None
     return next((team_id for team_id, team in sales.teams.items() if owner in team.members), None)
 
 
-@dataclass(frozen=True)
-class DueVerdict:
+class DueVerdict(Struct, frozen=True):
     """A verdict deadline that has passed, as the due index and its item hold it."""
 
     lead_id: str

@@ -9,9 +9,11 @@ import hashlib
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from nurture.config.scoring import OFFLINE_ACTIVITY, ScoringRules
 from nurture.domain.activity import Activity, new_activity
@@ -27,8 +29,7 @@ FUTURE_SLACK = timedelta(minutes=5)
 Source = Literal["api", "import"]
 
 
-@dataclass(frozen=True)
-class OfflineEntry:
+class OfflineEntry(Struct, frozen=True):
     client_id: str
     kind: str  # one of scoring.yaml's offline_activities
     by: str  # who met the person, as they name themselves
@@ -99,8 +100,7 @@ HEADERS = {
 DATE_FORMS = "a date (2026/11/20) or a date and time (2026/11/20 14:30)"
 
 
-@dataclass(frozen=True)
-class Defaults:
+class Defaults(Struct, frozen=True):
     """What rows without the column get: the import's options."""
 
     kind: str | None = None
@@ -108,16 +108,14 @@ class Defaults:
     by: str | None = None
 
 
-@dataclass(frozen=True)
-class PlannedRow:
+class PlannedRow(Struct, frozen=True):
     row: int  # as a spreadsheet numbers it: the header is row 1
     lead_id: str | None
     email: str | None
     entry: OfflineEntry
 
 
-@dataclass
-class ActivityPlan:
+class ActivityPlan(Struct):
     encoding: str
     ignored_columns: list[str]
     rows: int = 0
@@ -191,8 +189,7 @@ def _planned(row: int, cells: dict[str, str], defaults: Defaults, default_moment
     return PlannedRow(row, lead_id, email, entry)
 
 
-@dataclass
-class ActivityOutcome:
+class ActivityOutcome(Struct):
     recorded: int = 0
     unchanged: int = 0  # rows an earlier run already recorded
     not_leads: list[int] = field(default_factory=list)  # rows whose address or id is no lead's

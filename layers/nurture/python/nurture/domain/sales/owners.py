@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
+
+from msgspec import Struct
 
 from nurture.config.sales import SalesConfig
 from nurture.domain.activity import Activity, new_activity
@@ -18,8 +19,7 @@ from nurture.domain.scoring import ScoreState
 OwnerKind = Literal["person", "queue"]
 
 
-@dataclass(frozen=True)
-class Reassignment:
+class Reassignment(Struct, frozen=True):
     owner: str
     by: str  # who decided, as the caller names them (a salesperson id, a manager's name)
     reason: str
@@ -29,8 +29,7 @@ class Reassignment:
     recorded: Change | None = None  # a console user's change: recorded with who and when, in the same write
 
 
-@dataclass(frozen=True)
-class OwnerChange:
+class OwnerChange(Struct, frozen=True):
     """What the store writes in one transaction: the profile's owner, the activity that records it, and the open
     handoff it moves from one salesperson's count to another's."""
 

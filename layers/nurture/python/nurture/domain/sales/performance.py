@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 from typing import Any
+
+from msgspec import Struct, field
 
 from nurture.config.sales import SalesConfig
 from nurture.domain.clock import iso, parse_iso
@@ -19,8 +20,7 @@ from nurture.domain.sales.deadlines import escalation_team, verdict_due
 ACCEPTED = frozenset({"accepted", "won", "lost"})  # lost: sales took it on, the deal went elsewhere
 
 
-@dataclass
-class _Tally:
+class _Tally(Struct):
     handoffs: int = 0
     answered: int = 0
     accepted: int = 0

@@ -7,17 +7,18 @@ leads routed at once cannot take the same turn (the round-robin position is a co
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any, Literal
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from nurture.config.sales import RouteMatch, RoutingRule, SalesConfig
 from nurture.domain.sales.prefectures import REGION_OF, prefecture_name
 from nurture.domain.scoring import employee_count, keyword_pattern
 
 
-@dataclass(frozen=True)
-class RoutableLead:
+class RoutableLead(Struct, frozen=True):
     """What routing may look at: who the lead is and what made it hot (or, for a call task, what it did)."""
 
     profile: Mapping[str, Any]
@@ -29,15 +30,13 @@ class RoutableLead:
     account: str | None = None  # its account's key (domain.accounts.identity), if it has one
 
 
-@dataclass(frozen=True)
-class RoutingState:
+class RoutingState(Struct, frozen=True):
     round_robin: Mapping[str, int] = field(default_factory=dict)  # team -> assignments made so far
     open_handoffs: Mapping[str, int] = field(default_factory=dict)  # salesperson -> handoffs without a verdict
     account_owner: str | None = None  # the salesperson who owns the lead's company, if any
 
 
-@dataclass(frozen=True)
-class Assignment:
+class Assignment(Struct, frozen=True):
     owner: str
     kind: Literal["person", "queue"]
     rule: str | None  # the routing rule that chose the owner; None for the fallback

@@ -9,9 +9,10 @@ no answer keeps the task open until its rule's attempts are used."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
+
+from msgspec import Struct
 
 from nurture.config.sales import SalesConfig, TaskRule
 from nurture.config.scoring import ScoringRules
@@ -51,8 +52,7 @@ def task_key(task: str) -> tuple[str, int]:
     return lead_id, int(cycle)
 
 
-@dataclass(frozen=True)
-class CallTask:
+class CallTask(Struct, frozen=True):
     """A task the scorer writes with the lead's score, the owner's round-robin turn and the account's owner."""
 
     lead_id: str
@@ -109,8 +109,7 @@ def call_task(lead_id: str, rule: TaskRule, assignment: Assignment, cycle: int, 
 # --- what came of a call ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CallReport:
+class CallReport(Struct, frozen=True):
     outcome: CallOutcome
     by: str  # who called, as they name themselves
     note: str | None = None
@@ -118,8 +117,7 @@ class CallReport:
     caller: str | None = None  # the IAM principal that signed the request, in AWS
 
 
-@dataclass(frozen=True)
-class TaskChange:
+class TaskChange(Struct, frozen=True):
     """What the store writes in one transaction: the task, the profile's marker of it (and, for a wrong number,
     the number not to call; for not interested, the recycle), and the activity the scorer scores."""
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+from msgspec import Struct, field
 
 from nurture.config.sales import SalesConfig
 from nurture.config.scoring import ScoringRules
@@ -29,8 +30,7 @@ class AlertJobs(Protocol):
     def send_jobs(self, jobs: Sequence[AlertJob]) -> None: ...
 
 
-@dataclass
-class Chased:
+class Chased(Struct):
     reminded: int = 0
     escalated: int = 0
     answered: int = 0  # a verdict, a new owner or an erasure came first: nothing was owed any more

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 SIGNATURE_HEADER = "Nurture-Signature"
 DELIVERY_HEADER = "Nurture-Delivery"  # the same id on every retry of one alert: receivers drop repeats by it
@@ -15,8 +16,7 @@ EVENT_HEADER = "Nurture-Event"
 TOLERANCE_SECONDS = 300  # how old a signature a receiver accepts
 
 
-@dataclass(frozen=True)
-class WebhookTarget:
+class WebhookTarget(Struct, frozen=True):
     """Where a webhook posts and the secret it signs with, as read from its SSM parameter."""
 
     url: str
