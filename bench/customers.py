@@ -49,6 +49,7 @@ def daily_reviews(populations: tuple[int, ...] = POPULATIONS) -> list[tuple[int,
 
 
 def _review_day(population: int) -> dict[str, Any]:
+    from nurture import keys
     from nurture.adapters.purchase_store import DynamoPurchaseStore
     from nurture.config.customers import CustomerScoring
     from nurture.domain.customers.review import review_customers
@@ -70,16 +71,21 @@ def _review_day(population: int) -> dict[str, Any]:
         seconds = time.perf_counter() - began
         profile_bytes = item_size(items[0])
         entry_bytes, purchase_bytes = item_size(items[1]), item_size(items[2])
+        distribution_bytes = item_size({"PK": {"S": keys.CUSTOMER_DISTRIBUTION_PK},
+                                        "SK": {"S": keys.CUSTOMER_DISTRIBUTION_SK},
+                                        **{name: {"N": str(count)} for name, count in store.distribution().items()}})
     reviewed = sum(tick.reviewed for tick in ticks)
     moved = sum(tick.moved for tick in ticks)
     # DynamoDB's rules applied to what each call touched: an index page is billed on the entries it read
     # (eventually consistent); a profile read and a customer's purchases are strongly consistent reads; a
     # transaction's item costs twice its write units. A review writes the profile, its next entry and, on a
-    # move, the activity (about 300 bytes).
+    # move, the activity (about 300 bytes); each review moves its customer in the customers' distribution (one item,
+    # counted at its final size), and the tick reads that item once when scores are by quantiles (not here).
     pages = measured["calls"].get("Query", 0) - reviewed
     index_reads = pages * read_units(min(READ_UNIT, 200 * entry_bytes), consistent=False)
     customer_reads = reviewed * (read_units(profile_bytes, True) + read_units(PURCHASES_EACH * purchase_bytes, True))
-    writes = 2 * (reviewed * (write_units(profile_bytes + 200) + write_units(entry_bytes)) + moved * write_units(300))
+    writes = 2 * (reviewed * (write_units(profile_bytes + 200) + write_units(entry_bytes)
+                              + write_units(distribution_bytes)) + moved * write_units(300))
     return {"reviewed": reviewed, "moved": moved, "ticks": len(ticks), "calls": measured["calls"],
             "read_units": index_reads + customer_reads, "write_units": writes, "seconds": seconds}
 

@@ -17,10 +17,10 @@ from nurture import keys
 from nurture.adapters.lead_store import DynamoLeadStore
 from nurture.adapters.purchase_store import DynamoPurchaseStore
 from nurture.config import load_config
-from nurture.config.customers import CustomerScoring
+from nurture.config.customers import CustomerScoring, RfmThresholds
 from nurture.domain.clock import iso
 from nurture.domain.customers.purchases import plan_purchases, record_purchases
-from nurture.domain.customers.review import standing_of
+from nurture.domain.customers.review import DueReview, review_customers, standing_of
 from nurture.domain.report import Period, build_report
 from nurture.local.functions import api_request, invoke
 from nurture.local.queues import scheduled_event
@@ -57,6 +57,11 @@ def tick(at: datetime) -> dict[str, Any]:
     with time_machine.travel(at, tick=False):
         answer: dict[str, Any] = invoke("dispatcher", scheduled_event(LocalResources().region, at))
     return answer
+
+
+def distribution() -> dict[str, int]:
+    """The customers' distribution's counters that are not zero."""
+    return {name: count for name, count in DynamoPurchaseStore(TABLE_NAME).distribution().items() if count}
 
 
 def review_entry(lead_id: str) -> dict[str, Any] | None:
@@ -224,6 +229,54 @@ def test_a_purchase_recorded_while_a_review_reads_makes_that_review_save_nothing
     buy(order("A-2", "kaneko@maker.example.co.jp"))  # the same moment: the same review entry, one more purchase
 
     standing = standing_of(found[1], date(2026, 12, 1), CustomerScoring())
-    assert store.save_review(due, standing, None, None, len(found[1])) is False
+    assert store.save_review(due, standing, None, None, len(found[1]), None) is False
     assert tick(NOW + timedelta(minutes=1))["customers_reviewed"] == 1
     assert profile(lead_id)["customer"]["orders"] == 2
+
+
+def test_each_customer_is_counted_once_in_the_distribution_and_moves_with_its_purchases_and_its_erasure():
+    kaneko, sato = a_lead("kaneko"), a_lead("sato")
+    buy(order("A-1", "kaneko@maker.example.co.jp", on="2026-11-30", amount=30_000),
+        order("B-1", "sato@maker.example.co.jp", on="2026-10-12", amount=120_000))
+    assert tick(NOW + timedelta(minutes=1))["customers_reviewed"] == 2
+    counted = {"n": 2, "f#1": 2, "m#44": 1, "m#50": 1, "r#2026-11": 1, "r#2026-10": 1}
+    assert distribution() == counted
+
+    # A review that read the customer before it was counted saves nothing (a tick retried, two ticks at once).
+    store = DynamoPurchaseStore(TABLE_NAME)
+    found, entry = store.customer(kaneko), review_entry(kaneko)
+    assert found is not None and entry is not None
+    standing = standing_of(found[1], date(2026, 12, 1), CustomerScoring())
+    assert store.save_review(DueReview(kaneko, entry["due_sk"]), standing, None, None, 1, None) is False
+    assert tick(NOW + timedelta(minutes=2))["customers_reviewed"] == 0
+    assert distribution() == counted
+
+    # A second purchase moves its customer's buckets: one order more, a higher total, a later month.
+    buy(order("A-2", "kaneko@maker.example.co.jp", on="2026-12-01", amount=20_000), at=NOW + timedelta(hours=1))
+    assert tick(NOW + timedelta(hours=1, minutes=1))["customers_reviewed"] == 1
+    assert distribution() == {"n": 2, "f#1": 1, "f#2": 1, "m#46": 1, "m#50": 1, "r#2026-12": 1, "r#2026-10": 1}
+
+    assert api_request("DELETE", f"/v1/leads/{sato}")["statusCode"] == 204
+    assert distribution() == {"n": 1, "f#2": 1, "m#46": 1, "r#2026-12": 1}
+    assert api_request("DELETE", f"/v1/leads/{sato}")["statusCode"] == 404  # erased once: counted out once
+    assert distribution() == {"n": 1, "f#2": 1, "m#46": 1, "r#2026-12": 1}
+
+
+def test_with_quantiles_a_fifth_of_the_customers_gets_each_score_once_enough_are_counted():
+    scoring = CustomerScoring(rfm=RfmThresholds(scores_by="quantiles", quantiles_from=5))
+    store = DynamoPurchaseStore(TABLE_NAME)
+    spent = [3_000, 8_000, 20_000, 60_000, 200_000]
+    buyers = [a_lead(f"buyer{n}") for n in range(5)]
+    for n, amount in enumerate(spent):
+        buy(order(f"Q-{n}", f"buyer{n}@maker.example.co.jp", on=f"2026-{7 + n:02d}-15", amount=amount))
+    first = review_customers(store, NOW + timedelta(minutes=1), scoring, ZONE, 730)
+    assert first.reviewed == 5
+    # The first reviews saw nobody counted: the fixed thresholds scored them.
+    assert [profile(lead_id)["customer"]["monetary"] for lead_id in buyers] == [1, 1, 2, 3, 4]
+
+    buy(*(order(f"R-{n}", f"buyer{n}@maker.example.co.jp", on="2026-11-30", amount=1) for n in range(5)),
+        at=NOW + timedelta(hours=1))
+    assert review_customers(store, NOW + timedelta(hours=1, minutes=1), scoring, ZONE, 730).reviewed == 5
+    # Then each fifth of five customers is one customer: monetary 1 to 5 by what they spent, whatever the lines.
+    assert [profile(lead_id)["customer"]["monetary"] for lead_id in buyers] == [1, 2, 3, 4, 5]
+    assert [profile(lead_id)["customer"]["recency"] for lead_id in buyers] == [5, 5, 5, 5, 5]  # all bought today

@@ -182,6 +182,10 @@ ORDER_SK = "ORDER"
 # the day a score or segment moves by time alone), in the sparse due index like a verdict deadline.
 CUSTOMER_REVIEW_SK = "CUSTOMER"
 CUSTOMERS_DUE = "DUE#CUSTOMERS"
+# How many customers have each order count, total and month of last purchase (domain.customers.distribution): one
+# item, moved by each review in the transaction that saves it; no lead in it, so erasure only lowers its counts.
+CUSTOMER_DISTRIBUTION_PK = "CUSTOMERS#DISTRIBUTION"
+CUSTOMER_DISTRIBUTION_SK = "COUNTS"
 
 
 def revenue_pk(month: str) -> str:

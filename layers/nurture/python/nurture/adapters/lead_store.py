@@ -408,10 +408,12 @@ class DynamoLeadStore(DynamoTable):
         finishing an interrupted erasure, before its sweep).
         """
         from nurture.adapters.audit_log import recorded  # not on the scorer's cold start
+        from nurture.adapters.purchase_store import distribution_change
+        from nurture.domain.customers.distribution import removal
 
         pk = keys.lead_pk(lead_id)
         for attempt in range(MAX_ATTEMPTS):
-            profile = self.profile(lead_id, "email_key, vids, stage, owner, owner_kind, scoring, account")
+            profile = self.profile(lead_id, "email_key, vids, stage, owner, owner_kind, scoring, account, customer")
             plan = profile or self._get(pk, keys.ERASURE_SK)
             if plan is None:
                 return False
@@ -427,13 +429,21 @@ class DynamoLeadStore(DynamoTable):
             condition, values = score_version_condition(ScoreState.from_item(profile.get("scoring")).version)
             held, held_values = account_as_read(account)
             condition, values = f"({condition}) AND {held}", {**values, **held_values}
+            # A customer counted in the customers' distribution leaves it, counted as read (a review moves it).
+            counted = (profile.get("customer") or {}).get("counted")
+            uncounted = [distribution_change(self._table, removal(str(counted)))] if counted else []
+            if counted:
+                condition = f"{condition} AND #customer.#counted = :counted"
+                values = {**values, ":counted": {"S": str(counted)}}
             try:
                 self._call("transact_write_items", TransactItems=[
                     self._erasure_marker(pk, email_key, vids, at, account),
                     # As read: a verdict or a new owner meanwhile would make the count above wrong.
                     {"Delete": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
                                 "ConditionExpression": condition, **({"ExpressionAttributeValues": values}
-                                                                     if values else {})}},
+                                                                     if values else {}),
+                                **({"ExpressionAttributeNames": {"#customer": "customer", "#counted": "counted"}}
+                                   if counted else {})}},
                     {"Update": {"TableName": self._table, "Key": item_key(keys.suppression_pk(email_key),
                                                                           keys.SUPPRESSION_SK),
                                 "UpdateExpression": "SET reason = if_not_exists(reason, :erased), erased_at = :at",
@@ -442,6 +452,7 @@ class DynamoLeadStore(DynamoTable):
                                   **Update().add("open", {"N": str(step)}).arguments()}}
                       for person, step in frees.items()),
                     *([recorded(self._table, change)] if change is not None else []),
+                    *uncounted,
                 ])
             except TransactionCancelled:
                 backoff(attempt)  # the lead changed between the read and the erasure: read it again

@@ -4,12 +4,14 @@ with everything it changes in one transaction; the reviews due, read through the
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from nurture import keys
 from nurture.adapters.dynamo import ConditionFailed, DynamoTable, TransactionCancelled, Update, item_key, projected
 from nurture.domain.activity import Activity
+from nurture.domain.customers.distribution import moves
 from nurture.domain.customers.purchases import Purchase, Source
 from nurture.domain.customers.review import Bought, DueReview, Standing
 from nurture.domain.errors import LeadGone, StoreUnavailable
@@ -75,6 +77,10 @@ class DynamoPurchaseStore(DynamoTable):
                       **projected(("on", "amount")))]
         return dict(profile.get("customer") or {}), bought
 
+    def distribution(self) -> dict[str, int]:
+        found = self._get(keys.CUSTOMER_DISTRIBUTION_PK, keys.CUSTOMER_DISTRIBUTION_SK) or {}
+        return {name: int(count) for name, count in found.items() if name not in ("PK", "SK")}
+
     def drop_review(self, due: DueReview) -> None:
         with contextlib.suppress(ConditionFailed):  # moved since it was read: a purchase's, due again
             self._call("delete_item", TableName=self._table,
@@ -82,7 +88,7 @@ class DynamoPurchaseStore(DynamoTable):
                        ConditionExpression="due_sk = :read", ExpressionAttributeValues={":read": {"S": due.due_sk}})
 
     def save_review(self, due: DueReview, standing: Standing, moved: Activity | None, next_at: str | None,
-                    purchases_read: int) -> bool:
+                    purchases_read: int, counted_before: str | None) -> bool:
         key = item_key(keys.lead_pk(due.lead_id), keys.CUSTOMER_REVIEW_SK)
         # As read: the same entry, and no purchase recorded since the review read them (each adds one).
         condition = "due_sk = :read AND purchases = :seen"
@@ -94,8 +100,10 @@ class DynamoPurchaseStore(DynamoTable):
             review = {"Update": {"TableName": self._table, "Key": key, "ConditionExpression": condition,
                                  **Update().set("due_sk", keys.due_sk(next_at, due.lead_id)).arguments(read)}}
         items = [{"Update": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
-                             "ConditionExpression": "attribute_exists(PK)",
-                             **Update().set("customer", standing.to_item()).arguments()}}, review]
+                             **counted_as_read(Update().set("customer", standing.to_item()), counted_before)}},
+                  review]
+        if counts := moves(counted_before, standing.counted):
+            items.append(distribution_change(self._table, counts))
         if moved is not None:
             items.append({"Put": {"TableName": self._table,
                                   "Item": {**self._activity_item(pk, moved), "lead_id": {"S": due.lead_id}}}})
@@ -106,3 +114,23 @@ class DynamoPurchaseStore(DynamoTable):
                 return False  # erased, or a purchase came meanwhile: the next tick reviews again
             raise StoreUnavailable(f"the review could not be saved: {cancelled.codes}") from cancelled
         return True
+
+
+def counted_as_read(update: Update, counted: str | None) -> dict[str, Any]:
+    """`update`'s arguments for a lead's profile, on condition that it exists and that its customer is counted in
+    the distribution as read (`counted`, or not at all): what a review or an erasure moves in the distribution."""
+    update.names.update({"#customer": "customer", "#counted": "counted"})
+    if counted is None:
+        return {"ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(#customer.#counted)",
+                **update.arguments()}
+    return {"ConditionExpression": "attribute_exists(PK) AND #customer.#counted = :counted",
+            **update.arguments({":counted": {"S": counted}})}
+
+
+def distribution_change(table: str, counts: Mapping[str, int]) -> dict[str, Any]:
+    """A transaction's item that moves the customers' distribution's counters by `counts`."""
+    change = Update()
+    for counter, by in counts.items():
+        change.add(counter, {"N": str(by)})
+    return {"Update": {"TableName": table, "Key": item_key(keys.CUSTOMER_DISTRIBUTION_PK,
+                                                           keys.CUSTOMER_DISTRIBUTION_SK), **change.arguments()}}

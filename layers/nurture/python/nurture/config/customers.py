@@ -19,7 +19,13 @@ def _ascending(name: str, values: list[int]) -> None:
 
 @record
 class RfmThresholds:
-    """Each list divides its measure into scores 5 (best) to 1."""
+    """Each list divides its measure into scores 5 (best) to 1; with `scores_by: quantiles`, the customers'
+    quintiles do, once `quantiles_from` customers are counted (these lists until then)."""
+
+    scores_by: Literal["thresholds", "quantiles"] = setting(default="thresholds", description=(
+        "thresholds: the lists below; quantiles: a fifth of the customers in each score"))
+    quantiles_from: int = setting(default=100, ge=5, le=1_000_000, description=(
+        "customers counted before quantiles replace the lists below"))
 
     recency_days: list[int] = setting(default_factory=lambda: [30, 90, 180, 365], description=(
         "days since the last purchase: within the first R5, within the second R4 ... beyond the last R1"))

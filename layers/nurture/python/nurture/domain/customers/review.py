@@ -17,7 +17,8 @@ from msgspec import Struct, field
 from nurture.config.customers import CustomerScoring
 from nurture.domain.activity import Activity, new_activity
 from nurture.domain.clock import iso
-from nurture.domain.customers.rfm import CPM_NAMES, CpmSegment, Purchases, cpm_segment, rfm
+from nurture.domain.customers.distribution import counted_as, quantile_lines
+from nurture.domain.customers.rfm import CPM_NAMES, CpmSegment, Lines, Purchases, cpm_segment, rfm
 from nurture.domain.errors import StoreUnavailable
 
 SEGMENT_MOVE = "customer_segment"  # the activity of a move from one CPM segment to another (or into the first)
@@ -46,11 +47,16 @@ class Standing(Struct, frozen=True):
     segment: CpmSegment
     reviewed_on: date
 
+    @property
+    def counted(self) -> str:
+        """The buckets of the customers' distribution this customer is counted in."""
+        return counted_as(self.purchases)
+
     def to_item(self) -> dict[str, Any]:
         return {"first": self.purchases.first.isoformat(), "last": self.purchases.last.isoformat(),
                 "orders": self.purchases.count, "total": self.purchases.total, "recency": self.recency,
                 "frequency": self.frequency, "monetary": self.monetary, "segment": self.segment,
-                "reviewed_on": self.reviewed_on.isoformat()}
+                "reviewed_on": self.reviewed_on.isoformat(), "counted": self.counted}
 
 
 class CustomerReviews(Protocol):
@@ -61,11 +67,16 @@ class CustomerReviews(Protocol):
         gone."""
         ...
 
+    def distribution(self) -> dict[str, int]:
+        """The customers' distribution's counters (domain.customers.distribution)."""
+        ...
+
     def save_review(self, due: DueReview, standing: Standing, moved: Activity | None, next_at: str | None,
-                    purchases_read: int) -> bool:
-        """The standing on the profile, the move's activity and the next review (none: no more), only while the
-        review is as read: its entry unchanged and no purchase recorded since the `purchases_read` it saw (False
-        otherwise: the review is due again)."""
+                    purchases_read: int, counted_before: str | None) -> bool:
+        """The standing on the profile, the move's activity, the next review (none: no more) and the customer moved
+        in the distribution from `counted_before` (None: not counted yet), only while the review is as read: its
+        entry unchanged, no purchase recorded since the `purchases_read` it saw and the customer counted as it was
+        (False otherwise: the review is due again)."""
         ...
 
     def drop_review(self, due: DueReview) -> None:
@@ -79,19 +90,21 @@ class ReviewResult(Struct):
     failed: list[str] = field(default_factory=list)  # lead ids tried again next tick
 
 
-def standing_of(bought: list[Bought], today: date, scoring: CustomerScoring) -> Standing:
+def standing_of(bought: list[Bought], today: date, scoring: CustomerScoring, lines: Lines | None = None) -> Standing:
+    """The customer's standing today, its RFM scores by `lines` (scoring.yaml's thresholds unless given)."""
     days = [purchase.on for purchase in bought]
     purchases = Purchases(first=min(days), last=max(days), count=len(bought), total=sum(p.amount for p in bought))
-    scores = rfm(purchases, today, scoring.rfm)
+    scores = rfm(purchases, today, lines or scoring.rfm)
     return Standing(purchases, scores.recency, scores.frequency, scores.monetary,
                     cpm_segment(purchases, today, scoring.cpm), today)
 
 
-def next_review_day(purchases: Purchases, today: date, scoring: CustomerScoring) -> date | None:
+def next_review_day(purchases: Purchases, today: date, scoring: CustomerScoring,
+                    lines: Lines | None = None) -> date | None:
     """The first day after `today` when, with no purchase meanwhile, the recency score drops (the day after each
     recency line) or the segment lapses; None when none is left."""
-    lines = [*(limit + 1 for limit in scoring.rfm.recency_days), scoring.cpm.lapsed_after_days]
-    days = [purchases.last + timedelta(days=offset) for offset in lines]
+    offsets = [*(limit + 1 for limit in (lines or scoring.rfm).recency_days), scoring.cpm.lapsed_after_days]
+    days = [purchases.last + timedelta(days=offset) for offset in offsets]
     return min((day for day in days if day > today), default=None)
 
 
@@ -101,22 +114,26 @@ def review_customers(store: CustomerReviews, now: datetime, scoring: CustomerSco
     result = ReviewResult()
     local = ZoneInfo(zone)
     today = now.astimezone(local).date()
+    lines: Lines | None = None  # a tick's, read when its first review is due
     for due in store.customers_due(iso(now), limit):
         try:
+            if lines is None:
+                lines = scoring.rfm if scoring.rfm.scores_by == "thresholds" else quantile_lines(
+                    store.distribution(), today, scoring.rfm, scoring.rfm.quantiles_from)
             found = store.customer(due.lead_id)
             if found is None or not found[1]:  # erased (or its purchases with it): nothing to review
                 store.drop_review(due)
                 continue
             current, bought = found
-            standing = standing_of(bought, today, scoring)
+            standing = standing_of(bought, today, scoring, lines)
             moved = None
             if current.get("segment") != standing.segment:
                 moved = new_activity(SEGMENT_MOVE, now, retention_days, {
                     "lead_id": due.lead_id, "from": current.get("segment"), "to": standing.segment,
                     "rfm": f"R{standing.recency}F{standing.frequency}M{standing.monetary}"})
-            next_day = next_review_day(standing.purchases, today, scoring)
+            next_day = next_review_day(standing.purchases, today, scoring, lines)
             next_at = None if next_day is None else iso(datetime.combine(next_day, time(0), local))
-            if store.save_review(due, standing, moved, next_at, len(bought)):
+            if store.save_review(due, standing, moved, next_at, len(bought), current.get("counted")):
                 result.reviewed += 1
                 result.moved += moved is not None
         except StoreUnavailable:

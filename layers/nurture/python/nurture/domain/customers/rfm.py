@@ -7,12 +7,13 @@ segments: five current ones and their lapsed (離脱) counterparts."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Protocol
 
 from msgspec import Struct
 
-from nurture.config.customers import CpmSegment, CpmThresholds, RfmThresholds
+from nurture.config.customers import CpmSegment, CpmThresholds
 
-__all__ = ["CPM_NAMES", "LAPSED", "CpmSegment", "Purchases", "Rfm", "cpm_segment", "rfm"]
+__all__ = ["CPM_NAMES", "LAPSED", "CpmSegment", "Lines", "Purchases", "Rfm", "RfmLines", "cpm_segment", "rfm"]
 CPM_NAMES: dict[CpmSegment, str] = {
     "first_time": "初回客", "toddler": "よちよち客", "steady": "コツコツ客", "trendy": "流行客", "loyal": "優良客",
     "lapsed_first_time": "初回離脱客", "lapsed_toddler": "よちよち離脱客", "lapsed_steady": "コツコツ離脱客",
@@ -36,6 +37,28 @@ class Purchases(Struct, frozen=True):
             raise ValueError("a customer has a purchase or more, the last not before the first, a total of 0 or more")
 
 
+class Lines(Protocol):
+    """Where each score begins: scoring.yaml's fixed thresholds, or the population's quintiles (RfmLines)."""
+
+    @property
+    def recency_days(self) -> list[int]: ...
+
+    @property
+    def frequency(self) -> list[int]: ...
+
+    @property
+    def monetary(self) -> list[int]: ...
+
+
+class RfmLines(Struct, frozen=True):
+    """Lines worked out from the customers' distribution: ascending, and equal where customers tie (a score then
+    goes to nobody)."""
+
+    recency_days: list[int]
+    frequency: list[int]
+    monetary: list[int]
+
+
 class Rfm(Struct, frozen=True):
     recency: int
     frequency: int
@@ -47,7 +70,7 @@ def _at_least(value: int, thresholds: list[int]) -> int:
     return 1 + sum(value >= threshold for threshold in thresholds)
 
 
-def rfm(purchases: Purchases, today: date, thresholds: RfmThresholds) -> Rfm:
+def rfm(purchases: Purchases, today: date, thresholds: Lines) -> Rfm:
     days = (today - purchases.last).days
     recency = 5 - sum(days > limit for limit in thresholds.recency_days)
     return Rfm(recency, _at_least(purchases.count, thresholds.frequency),
