@@ -19,8 +19,10 @@ from nurture.adapters.purchase_store import DynamoPurchaseStore
 from nurture.config import load_config
 from nurture.config.customers import CustomerScoring, RfmThresholds
 from nurture.domain.clock import iso
+from nurture.domain.customers.distribution import moves
+from nurture.domain.customers.next_product import pair_moves
 from nurture.domain.customers.purchases import plan_purchases, record_purchases
-from nurture.domain.customers.review import DueReview, review_customers, standing_of
+from nurture.domain.customers.review import DueReview, Recount, Standing, review_customers, standing_of
 from nurture.domain.report import Period, build_report
 from nurture.local.functions import api_request, invoke
 from nurture.local.queues import scheduled_event
@@ -62,6 +64,11 @@ def tick(at: datetime) -> dict[str, Any]:
 def distribution() -> dict[str, int]:
     """The customers' distribution's counters that are not zero."""
     return {name: count for name, count in DynamoPurchaseStore(TABLE_NAME).distribution().items() if count}
+
+
+def counted_anew(standing: Standing) -> Recount:
+    """What a review that found its customer not counted yet moves."""
+    return Recount(moves(None, standing.counted), pair_moves([], {(a, b) for a, b in standing.followed}))
 
 
 def review_entry(lead_id: str) -> dict[str, Any] | None:
@@ -229,7 +236,7 @@ def test_a_purchase_recorded_while_a_review_reads_makes_that_review_save_nothing
     buy(order("A-2", "kaneko@maker.example.co.jp"))  # the same moment: the same review entry, one more purchase
 
     standing = standing_of(found[1], date(2026, 12, 1), CustomerScoring())
-    assert store.save_review(due, standing, None, None, len(found[1]), None) is False
+    assert store.save_review(due, standing, None, None, len(found[1]), None, counted_anew(standing)) is False
     assert tick(NOW + timedelta(minutes=1))["customers_reviewed"] == 1
     assert profile(lead_id)["customer"]["orders"] == 2
 
@@ -247,7 +254,8 @@ def test_each_customer_is_counted_once_in_the_distribution_and_moves_with_its_pu
     found, entry = store.customer(kaneko), review_entry(kaneko)
     assert found is not None and entry is not None
     standing = standing_of(found[1], date(2026, 12, 1), CustomerScoring())
-    assert store.save_review(DueReview(kaneko, entry["due_sk"]), standing, None, None, 1, None) is False
+    assert store.save_review(DueReview(kaneko, entry["due_sk"]), standing, None, None, 1, None,
+                             counted_anew(standing)) is False
     assert tick(NOW + timedelta(minutes=2))["customers_reviewed"] == 0
     assert distribution() == counted
 
@@ -280,3 +288,25 @@ def test_with_quantiles_a_fifth_of_the_customers_gets_each_score_once_enough_are
     # Then each fifth of five customers is one customer: monetary 1 to 5 by what they spent, whatever the lines.
     assert [profile(lead_id)["customer"]["monetary"] for lead_id in buyers] == [1, 2, 3, 4, 5]
     assert [profile(lead_id)["customer"]["recency"] for lead_id in buyers] == [5, 5, 5, 5, 5]  # all bought today
+
+
+def test_a_customer_is_offered_what_customers_who_bought_the_same_bought_next():
+    buyers = {name: a_lead(name) for name in ("ito", "kato", "saito", "endo", "goto")}
+    for name in ("ito", "kato", "saito"):  # three bought the training after the licence, one support after it
+        buy(order(f"{name}-1", f"{name}@maker.example.co.jp", on="2026-06-01", product=LICENCE),
+            order(f"{name}-2", f"{name}@maker.example.co.jp", on="2026-08-01", product="研修"))
+    buy(order("endo-1", "endo@maker.example.co.jp", on="2026-06-01", product=LICENCE),
+        order("endo-2", "endo@maker.example.co.jp", on="2026-07-01", product="保守サポート"))
+    assert tick(NOW + timedelta(minutes=1))["customers_reviewed"] == 4
+    buy(order("goto-1", "goto@maker.example.co.jp", on="2026-11-30", product=LICENCE), at=NOW + timedelta(hours=1))
+    assert tick(NOW + timedelta(hours=1, minutes=1))["customers_reviewed"] == 1
+
+    assert profile(buyers["goto"])["customer"]["next_product"] == "研修"
+    assert "next_product" not in profile(buyers["ito"])["customer"]  # its latest, the training, led nowhere yet
+    with time_machine.travel(NOW + timedelta(hours=2), tick=False):
+        shown = json.loads(api_request("GET", f"/v1/leads/{buyers['goto']}")["body"])["customer"]
+    assert shown["next_product"] == "研修"
+    # Each customer's pairs are counted once, however often it is reviewed; erasure keeps the anonymous counts.
+    assert DynamoPurchaseStore(TABLE_NAME).next_products(LICENCE) == {"研修": 3, "保守サポート": 1}
+    assert api_request("DELETE", f"/v1/leads/{buyers['ito']}")["statusCode"] == 204
+    assert DynamoPurchaseStore(TABLE_NAME).next_products(LICENCE) == {"研修": 3, "保守サポート": 1}

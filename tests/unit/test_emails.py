@@ -38,6 +38,17 @@ def test_names_are_escaped_in_html_and_fall_back_when_missing():
     assert anonymous.subject.startswith("ご担当者様")
 
 
+def test_a_cross_sell_email_names_what_customers_like_this_one_bought_next_as_text():
+    template = EmailTemplate(ja=TemplateParts(subject="{{ next_product or 'おすすめ' }}のご案内",
+                                              html="<p>{{ next_product }}</p>", text="{{ next_product }}"))
+    offered = {"name": "A", "customer": {"next_product": "研修<b>"}}
+    email = render_email(template, "ja", offered, LINKS)
+    assert email.subject == "研修<b>のご案内" and "<p>研修&lt;b&gt;</p>" in email.html
+    assert render_email(template, "ja", {"name": "A"}, LINKS).subject == "おすすめのご案内"  # none: empty
+    linked = {"name": "A", "customer": {"next_product": "https://evil.example/x"}}
+    assert "evil" not in render_email(template, "ja", linked, LINKS).html
+
+
 def test_missing_language_falls_back_to_the_other():
     template = EmailTemplate(en=TemplateParts(subject="Hi {{ name }}", html="<p>x</p>", text="x"))
     assert render_email(template, "ja", {"name": "A"}, LINKS).language == "en"

@@ -96,6 +96,7 @@ EVERY_KIND = {
     "activity": {"activity": {"type": "page_view", "url_group": "pricing", "within_days": 3}},
     "source": {"source": ["expo"]}, "consent": {"consent": ["granted"]}, "subscribed": {"subscribed": True},
     "customer_segment": {"customer_segment": ["loyal"]}, "bought": {"bought": ["研修"]},
+    "next_product": {"next_product": ["研修"]},
 }
 
 
@@ -237,6 +238,12 @@ def test_customers_are_selected_by_their_cpm_segment_and_by_what_they_bought():
     assert not matches({"customer_segment": ["loyal"]}, customer) and not matches({"customer_segment": ["loyal"]})
     assert matches({"bought": ["保守", "ライセンス"]}, customer) and not matches({"bought": ["ライセンス"]}, customer)
     assert not matches({"bought": ["研修"]})  # a lead that bought nothing
+
+
+def test_customers_are_selected_by_what_customers_like_them_bought_next():
+    customer = {**STORED, "customer": {"segment": "first_time", "next_product": "研修"}, "products": {"ライセンス"}}
+    assert matches({"next_product": ["保守", "研修"]}, customer) and not matches({"next_product": ["保守"]}, customer)
+    assert not matches({"next_product": ["研修"]})  # a lead that bought nothing
     assert problems({"bad": {"customer_segment": ["regular"]}}).startswith(
         "segments.bad.customer_segment.0: Input should be 'first_time', 'toddler'")
 

@@ -186,6 +186,13 @@ CUSTOMERS_DUE = "DUE#CUSTOMERS"
 # item, moved by each review in the transaction that saves it; no lead in it, so erasure only lowers its counts.
 CUSTOMER_DISTRIBUTION_PK = "CUSTOMERS#DISTRIBUTION"
 CUSTOMER_DISTRIBUTION_SK = "COUNTS"
+# For each product, how many customers bought each other product after it (domain.customers.next_product).
+CUSTOMERS_NEXT_PK = "CUSTOMERS#NEXT"
+
+
+def next_products_sk(product: str) -> str:
+    """A product's item: named by its hash, as a product's name may be long or hold any character."""
+    return "FROM#" + hashlib.sha256(product.encode()).hexdigest()[:32]
 
 
 def revenue_pk(month: str) -> str:

@@ -11,12 +11,12 @@ from typing import Any
 from nurture import keys
 from nurture.adapters.dynamo import ConditionFailed, DynamoTable, TransactionCancelled, Update, item_key, projected
 from nurture.domain.activity import Activity
-from nurture.domain.customers.distribution import moves
 from nurture.domain.customers.purchases import Purchase, Source
-from nurture.domain.customers.review import Bought, DueReview, Standing
+from nurture.domain.customers.review import Bought, DueReview, Recount, Standing
 from nurture.domain.errors import LeadGone, StoreUnavailable
 from nurture.domain.retry import backoff
 
+NEXT = "to#"  # a product bought after another, as an attribute of that other's item (never PK or SK)
 CONFLICT_RETRIES = 3  # a transaction another writer of the same lead crossed is tried again at once
 
 
@@ -68,18 +68,23 @@ class DynamoPurchaseStore(DynamoTable):
         profile = self.profile(lead_id, "lead_id, customer")
         if profile is None:
             return None
-        bought = [Bought(date.fromisoformat(str(item["on"]["S"])), int(item["amount"]["N"]))
+        bought = [Bought(date.fromisoformat(str(item["on"]["S"])), int(item["amount"]["N"]),
+                         str(item.get("product", {}).get("S", "")))
                   for item in self._pages(
                       "query", TableName=self._table, ConsistentRead=True,
                       KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
                       ExpressionAttributeValues={":pk": {"S": keys.lead_pk(lead_id)},
                                                  ":prefix": {"S": keys.PURCHASE_PREFIX}},
-                      **projected(("on", "amount")))]
+                      **projected(("on", "amount", "product")))]
         return dict(profile.get("customer") or {}), bought
 
     def distribution(self) -> dict[str, int]:
         found = self._get(keys.CUSTOMER_DISTRIBUTION_PK, keys.CUSTOMER_DISTRIBUTION_SK) or {}
         return {name: int(count) for name, count in found.items() if name not in ("PK", "SK")}
+
+    def next_products(self, product: str) -> dict[str, int]:
+        found = self._get(keys.CUSTOMERS_NEXT_PK, keys.next_products_sk(product)) or {}
+        return {name.removeprefix(NEXT): int(count) for name, count in found.items() if name.startswith(NEXT)}
 
     def drop_review(self, due: DueReview) -> None:
         with contextlib.suppress(ConditionFailed):  # moved since it was read: a purchase's, due again
@@ -88,7 +93,7 @@ class DynamoPurchaseStore(DynamoTable):
                        ConditionExpression="due_sk = :read", ExpressionAttributeValues={":read": {"S": due.due_sk}})
 
     def save_review(self, due: DueReview, standing: Standing, moved: Activity | None, next_at: str | None,
-                    purchases_read: int, counted_before: str | None) -> bool:
+                    purchases_read: int, counted_before: str | None, recount: Recount) -> bool:
         key = item_key(keys.lead_pk(due.lead_id), keys.CUSTOMER_REVIEW_SK)
         # As read: the same entry, and no purchase recorded since the review read them (each adds one).
         condition = "due_sk = :read AND purchases = :seen"
@@ -102,8 +107,14 @@ class DynamoPurchaseStore(DynamoTable):
         items = [{"Update": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
                              **counted_as_read(Update().set("customer", standing.to_item()), counted_before)}},
                   review]
-        if counts := moves(counted_before, standing.counted):
-            items.append(distribution_change(self._table, counts))
+        if recount.distribution:
+            items.append(distribution_change(self._table, recount.distribution))
+        for earlier, later in sorted(recount.next_products.items()):
+            change = Update()
+            for product, by in later.items():
+                change.add(NEXT + product, {"N": str(by)})
+            items.append({"Update": {"TableName": self._table, **change.arguments(),
+                                     "Key": item_key(keys.CUSTOMERS_NEXT_PK, keys.next_products_sk(earlier))}})
         if moved is not None:
             items.append({"Put": {"TableName": self._table,
                                   "Item": {**self._activity_item(pk, moved), "lead_id": {"S": due.lead_id}}}})

@@ -58,3 +58,5 @@ class CustomerScoring:
 
     rfm: RfmThresholds = setting(default_factory=RfmThresholds)
     cpm: CpmThresholds = setting(default_factory=CpmThresholds)
+    next_product_from: int = setting(default=3, ge=1, le=100_000, description=(
+        "customers who bought a product after another before it is offered as the next one"))

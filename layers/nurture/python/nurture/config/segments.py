@@ -145,6 +145,8 @@ class Criterion:
         "customers in any of these CPM segments (first_time, toddler, steady, trendy, loyal, lapsed_...)"))
     bought: list[str] | None = setting(default=None, min_length=1, description="customers who bought any of these "
                                        "products")
+    next_product: list[str] | None = setting(default=None, min_length=1, description=(
+        "customers whose likeliest next product (what customers like them bought next) is any of these"))
     account: AccountMatch | None = setting(default=None, description="the lead's company: its rank, people, "
                                            "buying group, whether it is hot")
 

@@ -136,6 +136,8 @@ def _lead_context(profile: dict[str, Any], language: str,
     context["name"] = context["name"] or FALLBACK_NAME[language]
     custom = profile.get("custom") or {}
     context["custom"] = {name: rendered_value(custom.get(name)) for name in custom_fields}
+    # What customers like this one bought next (a cross-sell email's product): text, as a lead's field is.
+    context["next_product"] = rendered_value((profile.get("customer") or {}).get("next_product"))
     return context
 
 

@@ -172,6 +172,8 @@ def _profile_criterion(criterion: Criterion) -> Predicate:
         return _among(criterion.consent, lambda lead: consent_state(lead.profile))
     if criterion.customer_segment is not None:
         return _among(criterion.customer_segment, lambda lead: (lead.profile.get("customer") or {}).get("segment"))
+    if criterion.next_product is not None:
+        return _among(criterion.next_product, lambda lead: (lead.profile.get("customer") or {}).get("next_product"))
     if criterion.bought is not None:
         products = frozenset(criterion.bought)
         return lambda lead: not products.isdisjoint(lead.profile.get("products") or ())

@@ -13,11 +13,13 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from msgspec import Struct, field
+from msgspec.structs import replace
 
 from nurture.config.customers import CustomerScoring
 from nurture.domain.activity import Activity, new_activity
 from nurture.domain.clock import iso
-from nurture.domain.customers.distribution import counted_as, quantile_lines
+from nurture.domain.customers.distribution import counted_as, moves, quantile_lines
+from nurture.domain.customers.next_product import followed, latest_product, likeliest_next, pair_moves
 from nurture.domain.customers.rfm import CPM_NAMES, CpmSegment, Lines, Purchases, cpm_segment, rfm
 from nurture.domain.errors import StoreUnavailable
 
@@ -35,6 +37,7 @@ class Bought(Struct, frozen=True):
 
     on: date
     amount: int
+    product: str = ""
 
 
 class Standing(Struct, frozen=True):
@@ -46,6 +49,8 @@ class Standing(Struct, frozen=True):
     monetary: int
     segment: CpmSegment
     reviewed_on: date
+    followed: list[list[str]]  # the (earlier, later) product pairs it is counted with, sorted
+    next_product: str | None = None
 
     @property
     def counted(self) -> str:
@@ -56,7 +61,16 @@ class Standing(Struct, frozen=True):
         return {"first": self.purchases.first.isoformat(), "last": self.purchases.last.isoformat(),
                 "orders": self.purchases.count, "total": self.purchases.total, "recency": self.recency,
                 "frequency": self.frequency, "monetary": self.monetary, "segment": self.segment,
-                "reviewed_on": self.reviewed_on.isoformat(), "counted": self.counted}
+                "reviewed_on": self.reviewed_on.isoformat(), "counted": self.counted, "followed": self.followed,
+                **({"next_product": self.next_product} if self.next_product else {})}
+
+
+class Recount(Struct, frozen=True):
+    """What a saved review moves beside its customer: the distribution's counters, and for each earlier product
+    the counts of the products bought after it."""
+
+    distribution: dict[str, int]
+    next_products: dict[str, dict[str, int]]
 
 
 class CustomerReviews(Protocol):
@@ -71,12 +85,16 @@ class CustomerReviews(Protocol):
         """The customers' distribution's counters (domain.customers.distribution)."""
         ...
 
+    def next_products(self, product: str) -> dict[str, int]:
+        """How many customers bought each product after `product`."""
+        ...
+
     def save_review(self, due: DueReview, standing: Standing, moved: Activity | None, next_at: str | None,
-                    purchases_read: int, counted_before: str | None) -> bool:
-        """The standing on the profile, the move's activity, the next review (none: no more) and the customer moved
-        in the distribution from `counted_before` (None: not counted yet), only while the review is as read: its
-        entry unchanged, no purchase recorded since the `purchases_read` it saw and the customer counted as it was
-        (False otherwise: the review is due again)."""
+                    purchases_read: int, counted_before: str | None, recount: Recount) -> bool:
+        """The standing on the profile, the move's activity, the next review (none: no more) and the `recount`,
+        only while the review is as read: its entry unchanged, no purchase recorded since the `purchases_read` it
+        saw and the customer counted as it was, `counted_before` (None: not yet) (False otherwise: the review is
+        due again)."""
         ...
 
     def drop_review(self, due: DueReview) -> None:
@@ -96,7 +114,8 @@ def standing_of(bought: list[Bought], today: date, scoring: CustomerScoring, lin
     purchases = Purchases(first=min(days), last=max(days), count=len(bought), total=sum(p.amount for p in bought))
     scores = rfm(purchases, today, lines or scoring.rfm)
     return Standing(purchases, scores.recency, scores.frequency, scores.monetary,
-                    cpm_segment(purchases, today, scoring.cpm), today)
+                    cpm_segment(purchases, today, scoring.cpm), today,
+                    [list(pair) for pair in sorted(followed((p.on, p.product) for p in bought))])
 
 
 def next_review_day(purchases: Purchases, today: date, scoring: CustomerScoring,
@@ -115,6 +134,7 @@ def review_customers(store: CustomerReviews, now: datetime, scoring: CustomerSco
     local = ZoneInfo(zone)
     today = now.astimezone(local).date()
     lines: Lines | None = None  # a tick's, read when its first review is due
+    followers: dict[str, dict[str, int]] = {}  # what was bought after each product, read once a tick
     for due in store.customers_due(iso(now), limit):
         try:
             if lines is None:
@@ -126,6 +146,12 @@ def review_customers(store: CustomerReviews, now: datetime, scoring: CustomerSco
                 continue
             current, bought = found
             standing = standing_of(bought, today, scoring, lines)
+            latest = latest_product((p.on, p.product) for p in bought)
+            if latest is not None:
+                if latest not in followers:
+                    followers[latest] = store.next_products(latest)
+                standing = replace(standing, next_product=likeliest_next(
+                    followers[latest], {p.product for p in bought}, scoring.next_product_from))
             moved = None
             if current.get("segment") != standing.segment:
                 moved = new_activity(SEGMENT_MOVE, now, retention_days, {
@@ -133,7 +159,9 @@ def review_customers(store: CustomerReviews, now: datetime, scoring: CustomerSco
                     "rfm": f"R{standing.recency}F{standing.frequency}M{standing.monetary}"})
             next_day = next_review_day(standing.purchases, today, scoring, lines)
             next_at = None if next_day is None else iso(datetime.combine(next_day, time(0), local))
-            if store.save_review(due, standing, moved, next_at, len(bought), current.get("counted")):
+            recount = Recount(moves(current.get("counted"), standing.counted),
+                              pair_moves(current.get("followed") or [], {(a, b) for a, b in standing.followed}))
+            if store.save_review(due, standing, moved, next_at, len(bought), current.get("counted"), recount):
                 result.reviewed += 1
                 result.moved += moved is not None
         except StoreUnavailable:
@@ -153,4 +181,4 @@ def customer_view(profile: dict[str, Any]) -> dict[str, Any] | None:
             "rfm": {name: int(standing[name]) for name in ("recency", "frequency", "monetary")} if standing else None,
             "orders": int(standing.get("orders", 0)), "total": int(standing.get("total", 0)),
             "first_purchase": standing.get("first"), "last_purchase": standing.get("last"),
-            "products": sorted(profile.get("products") or ())}
+            "products": sorted(profile.get("products") or ()), "next_product": standing.get("next_product")}
