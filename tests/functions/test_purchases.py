@@ -236,7 +236,7 @@ def test_a_purchase_recorded_while_a_review_reads_makes_that_review_save_nothing
     buy(order("A-2", "kaneko@maker.example.co.jp"))  # the same moment: the same review entry, one more purchase
 
     standing = standing_of(found[1], date(2026, 12, 1), CustomerScoring())
-    assert store.save_review(due, standing, None, None, len(found[1]), None, counted_anew(standing)) is False
+    assert store.save_review(due, standing, [], None, len(found[1]), None, counted_anew(standing)) is False
     assert tick(NOW + timedelta(minutes=1))["customers_reviewed"] == 1
     assert profile(lead_id)["customer"]["orders"] == 2
 
@@ -254,7 +254,7 @@ def test_each_customer_is_counted_once_in_the_distribution_and_moves_with_its_pu
     found, entry = store.customer(kaneko), review_entry(kaneko)
     assert found is not None and entry is not None
     standing = standing_of(found[1], date(2026, 12, 1), CustomerScoring())
-    assert store.save_review(DueReview(kaneko, entry["due_sk"]), standing, None, None, 1, None,
+    assert store.save_review(DueReview(kaneko, entry["due_sk"]), standing, [], None, 1, None,
                              counted_anew(standing)) is False
     assert tick(NOW + timedelta(minutes=2))["customers_reviewed"] == 0
     assert distribution() == counted
@@ -291,6 +291,7 @@ def test_with_quantiles_a_fifth_of_the_customers_gets_each_score_once_enough_are
 
 
 def test_a_customer_is_offered_what_customers_who_bought_the_same_bought_next():
+    pipeline = Pipeline()
     buyers = {name: a_lead(name) for name in ("ito", "kato", "saito", "endo", "goto")}
     for name in ("ito", "kato", "saito"):  # three bought the training after the licence, one support after it
         buy(order(f"{name}-1", f"{name}@maker.example.co.jp", on="2026-06-01", product=LICENCE),
@@ -306,6 +307,9 @@ def test_a_customer_is_offered_what_customers_who_bought_the_same_bought_next():
     with time_machine.travel(NOW + timedelta(hours=2), tick=False):
         shown = json.loads(api_request("GET", f"/v1/leads/{buyers['goto']}")["body"])["customer"]
     assert shown["next_product"] == "研修"
+    pipeline.drain()  # on the timeline, and scored like any activity: a sequence may enrol by it
+    told = [e for e in events_under(keys.lead_pk(buyers["goto"])) if e["type"] == "customer_next_product"]
+    assert [e["product"] for e in told] == ["研修"]
     # Each customer's pairs are counted once, however often it is reviewed; erasure keeps the anonymous counts.
     assert DynamoPurchaseStore(TABLE_NAME).next_products(LICENCE) == {"研修": 3, "保守サポート": 1}
     assert api_request("DELETE", f"/v1/leads/{buyers['ito']}")["statusCode"] == 204

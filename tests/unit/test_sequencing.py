@@ -8,6 +8,7 @@ import pytest
 from msgspec.structs import replace
 
 from nurture.config import load_config
+from nurture.config.sequences import Enrollment
 from nurture.domain.clock import iso, parse_iso
 from nurture.domain.sequencing import (
     LeadFacts,
@@ -88,6 +89,17 @@ def test_a_customer_who_bought_the_licence_moves_to_the_cross_sell_sequence_what
     assert update_enrollment(state, bought, stay, MONDAY).sequence == "cross_sell"  # buying is no rank change
     # A customer sequence goes on after sales' "won": its stop rules leave out converted
     assert update_enrollment(moved, replace(bought, stage="won"), CONFIG, MONDAY).stopped is None
+
+
+def test_a_sequence_can_enrol_customers_by_what_customers_like_them_bought_next():
+    cross_sell = next(sequence for sequence in CONFIG.sequences if sequence.id == "cross_sell")
+    by_next = dataclasses.replace(cross_sell, enroll=Enrollment(next_product=["研修"]))
+    config = dataclasses.replace(CONFIG, sequences=[by_next, *(s for s in CONFIG.sequences if s.id != "cross_sell")])
+    customer = replace(WARM, products=frozenset({"在庫分析ライセンス"}), customer_segment="steady")
+
+    assert update_enrollment(None, replace(customer, next_product="研修"), config, MONDAY).sequence == "cross_sell"
+    assert update_enrollment(None, replace(customer, next_product="保守"), config, MONDAY).sequence == "warm_nurture"
+    assert update_enrollment(None, customer, config, MONDAY).sequence == "warm_nurture"  # none worked out yet
 
 
 @pytest.mark.parametrize(("segment", "sequence", "first_template"), [

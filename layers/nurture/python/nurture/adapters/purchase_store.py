@@ -92,7 +92,7 @@ class DynamoPurchaseStore(DynamoTable):
                        Key=item_key(keys.lead_pk(due.lead_id), keys.CUSTOMER_REVIEW_SK),
                        ConditionExpression="due_sk = :read", ExpressionAttributeValues={":read": {"S": due.due_sk}})
 
-    def save_review(self, due: DueReview, standing: Standing, moved: Activity | None, next_at: str | None,
+    def save_review(self, due: DueReview, standing: Standing, told: list[Activity], next_at: str | None,
                     purchases_read: int, counted_before: str | None, recount: Recount) -> bool:
         key = item_key(keys.lead_pk(due.lead_id), keys.CUSTOMER_REVIEW_SK)
         # As read: the same entry, and no purchase recorded since the review read them (each adds one).
@@ -115,9 +115,9 @@ class DynamoPurchaseStore(DynamoTable):
                 change.add(NEXT + product, {"N": str(by)})
             items.append({"Update": {"TableName": self._table, **change.arguments(),
                                      "Key": item_key(keys.CUSTOMERS_NEXT_PK, keys.next_products_sk(earlier))}})
-        if moved is not None:
-            items.append({"Put": {"TableName": self._table,
-                                  "Item": {**self._activity_item(pk, moved), "lead_id": {"S": due.lead_id}}}})
+        items += [{"Put": {"TableName": self._table,
+                           "Item": {**self._activity_item(pk, activity), "lead_id": {"S": due.lead_id}}}}
+                  for activity in told]
         try:
             self._call("transact_write_items", TransactItems=items)
         except TransactionCancelled as cancelled:

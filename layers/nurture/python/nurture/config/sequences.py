@@ -33,17 +33,19 @@ class Enrollment:
         "customers in any of these CPM segments (first_time, toddler, steady, trendy, loyal, lapsed_...)"))
     bought: list[str] | None = setting(default=None, min_length=1, description="customers who bought any of these "
                                        "products (as their purchases name them)")
+    next_product: list[str] | None = setting(default=None, min_length=1, description=(
+        "customers whose likeliest next product (what customers like them bought next) is any of these"))
 
     def __post_init__(self) -> None:
         if all(value is None for value in (self.rank, self.form_kind, self.source, self.dormant_days,
-                                           self.customer_segment, self.bought)):
-            raise ValueError("give at least one of rank, form_kind, source, dormant_days, customer_segment or "
-                             "bought")
+                                           self.customer_segment, self.bought, self.next_product)):
+            raise ValueError("give at least one of rank, form_kind, source, dormant_days, customer_segment, "
+                             "bought or next_product")
 
     @property
     def for_customers(self) -> bool:
         """Enrols customers by what they bought: becoming one moves a lead here from any other sequence."""
-        return self.customer_segment is not None or self.bought is not None
+        return self.customer_segment is not None or self.bought is not None or self.next_product is not None
 
 
 @record

@@ -46,6 +46,7 @@ class LeadFacts(Struct, frozen=True):
     replied: bool = False  # the person answered an email within REPLY_QUIET (an automatic reply does not count)
     customer_segment: str | None = None  # a customer's CPM segment, once reviewed
     products: frozenset[str] = frozenset()  # what a customer bought
+    next_product: str | None = None  # what customers like this one bought next, once reviewed
 
 
 class SequenceState(Struct, frozen=True):
@@ -97,6 +98,7 @@ def lead_facts(profile: dict[str, Any], rank: str, stage: str, now: datetime) ->
         replied=replied_since(profile, now - REPLY_QUIET),
         customer_segment=(profile.get("customer") or {}).get("segment"),
         products=frozenset(profile.get("products") or ()),
+        next_product=(profile.get("customer") or {}).get("next_product"),
     )
 
 
@@ -131,6 +133,8 @@ def sequence_for(facts: LeadFacts, config: SequencesConfig, had: frozenset[str] 
         if rule.customer_segment is not None and facts.customer_segment not in rule.customer_segment:
             continue
         if rule.bought is not None and not facts.products & set(rule.bought):
+            continue
+        if rule.next_product is not None and facts.next_product not in rule.next_product:
             continue
         return sequence
     return None

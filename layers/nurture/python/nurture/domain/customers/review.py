@@ -24,6 +24,7 @@ from nurture.domain.customers.rfm import CPM_NAMES, CpmSegment, Lines, Purchases
 from nurture.domain.errors import StoreUnavailable
 
 SEGMENT_MOVE = "customer_segment"  # the activity of a move from one CPM segment to another (or into the first)
+NEXT_PRODUCT = "customer_next_product"  # the activity of a customer's likeliest next product changing to another
 REVIEWS_PER_TICK = 200  # a tick's share: a day's moves of 100,000 customers drain within the hour
 
 
@@ -89,9 +90,10 @@ class CustomerReviews(Protocol):
         """How many customers bought each product after `product`."""
         ...
 
-    def save_review(self, due: DueReview, standing: Standing, moved: Activity | None, next_at: str | None,
+    def save_review(self, due: DueReview, standing: Standing, told: list[Activity], next_at: str | None,
                     purchases_read: int, counted_before: str | None, recount: Recount) -> bool:
-        """The standing on the profile, the move's activity, the next review (none: no more) and the `recount`,
+        """The standing on the profile, the activities `told` (a move, a new next product), the next review (none:
+        no more) and the `recount`,
         only while the review is as read: its entry unchanged, no purchase recorded since the `purchases_read` it
         saw and the customer counted as it was, `counted_before` (None: not yet) (False otherwise: the review is
         due again)."""
@@ -131,42 +133,68 @@ def review_customers(store: CustomerReviews, now: datetime, scoring: CustomerSco
                      retention_days: int, limit: int = REVIEWS_PER_TICK) -> ReviewResult:
     """The reviews due by now; one that cannot be done now stays due for the next tick."""
     result = ReviewResult()
-    local = ZoneInfo(zone)
-    today = now.astimezone(local).date()
-    lines: Lines | None = None  # a tick's, read when its first review is due
-    followers: dict[str, dict[str, int]] = {}  # what was bought after each product, read once a tick
+    tick = _Tick(store, now, ZoneInfo(zone), scoring, retention_days)
     for due in store.customers_due(iso(now), limit):
         try:
-            if lines is None:
-                lines = scoring.rfm if scoring.rfm.scores_by == "thresholds" else quantile_lines(
-                    store.distribution(), today, scoring.rfm, scoring.rfm.quantiles_from)
-            found = store.customer(due.lead_id)
-            if found is None or not found[1]:  # erased (or its purchases with it): nothing to review
-                store.drop_review(due)
-                continue
-            current, bought = found
-            standing = standing_of(bought, today, scoring, lines)
-            latest = latest_product((p.on, p.product) for p in bought)
-            if latest is not None:
-                if latest not in followers:
-                    followers[latest] = store.next_products(latest)
-                standing = replace(standing, next_product=likeliest_next(
-                    followers[latest], {p.product for p in bought}, scoring.next_product_from))
-            moved = None
-            if current.get("segment") != standing.segment:
-                moved = new_activity(SEGMENT_MOVE, now, retention_days, {
-                    "lead_id": due.lead_id, "from": current.get("segment"), "to": standing.segment,
-                    "rfm": f"R{standing.recency}F{standing.frequency}M{standing.monetary}"})
-            next_day = next_review_day(standing.purchases, today, scoring, lines)
-            next_at = None if next_day is None else iso(datetime.combine(next_day, time(0), local))
-            recount = Recount(moves(current.get("counted"), standing.counted),
-                              pair_moves(current.get("followed") or [], {(a, b) for a, b in standing.followed}))
-            if store.save_review(due, standing, moved, next_at, len(bought), current.get("counted"), recount):
-                result.reviewed += 1
-                result.moved += moved is not None
+            saved, moved = tick.review(due)
         except StoreUnavailable:
             result.failed.append(due.lead_id)
+            continue
+        result.reviewed += saved
+        result.moved += saved and moved
     return result
+
+
+class _Tick:
+    """One tick's reviews, and what they share: RFM's lines and what was bought after each product, read once."""
+
+    def __init__(self, store: CustomerReviews, now: datetime, zone: ZoneInfo, scoring: CustomerScoring,
+                 retention_days: int) -> None:
+        self._store, self._now, self._zone, self._scoring = store, now, zone, scoring
+        self._retention_days = retention_days
+        self._today = now.astimezone(zone).date()
+        self._lines: Lines | None = None
+        self._followers: dict[str, dict[str, int]] = {}
+
+    def lines(self) -> Lines:
+        if self._lines is None:
+            rfm_lines = self._scoring.rfm
+            self._lines = rfm_lines if rfm_lines.scores_by == "thresholds" else quantile_lines(
+                self._store.distribution(), self._today, rfm_lines, rfm_lines.quantiles_from)
+        return self._lines
+
+    def next_product(self, bought: list[Bought]) -> str | None:
+        latest = latest_product((purchase.on, purchase.product) for purchase in bought)
+        if latest is None:
+            return None
+        if latest not in self._followers:
+            self._followers[latest] = self._store.next_products(latest)
+        return likeliest_next(self._followers[latest], {purchase.product for purchase in bought},
+                              self._scoring.next_product_from)
+
+    def review(self, due: DueReview) -> tuple[bool, bool]:
+        """Whether the review was saved, and whether its customer moved segment."""
+        found = self._store.customer(due.lead_id)
+        if found is None or not found[1]:  # erased (or its purchases with it): nothing to review
+            self._store.drop_review(due)
+            return False, False
+        current, bought = found
+        standing = replace(standing_of(bought, self._today, self._scoring, self.lines()),
+                           next_product=self.next_product(bought))
+        told = []
+        if current.get("segment") != standing.segment:
+            told.append(new_activity(SEGMENT_MOVE, self._now, self._retention_days, {
+                "lead_id": due.lead_id, "from": current.get("segment"), "to": standing.segment,
+                "rfm": f"R{standing.recency}F{standing.frequency}M{standing.monetary}"}))
+        if standing.next_product and current.get("next_product") != standing.next_product:
+            told.append(new_activity(NEXT_PRODUCT, self._now, self._retention_days, {
+                "lead_id": due.lead_id, "product": standing.next_product}, offset=len(told)))
+        next_day = next_review_day(standing.purchases, self._today, self._scoring, self.lines())
+        next_at = None if next_day is None else iso(datetime.combine(next_day, time(0), self._zone))
+        recount = Recount(moves(current.get("counted"), standing.counted),
+                          pair_moves(current.get("followed") or [], {(a, b) for a, b in standing.followed}))
+        saved = self._store.save_review(due, standing, told, next_at, len(bought), current.get("counted"), recount)
+        return saved, current.get("segment") != standing.segment
 
 
 def customer_view(profile: dict[str, Any]) -> dict[str, Any] | None:
