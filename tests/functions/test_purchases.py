@@ -314,3 +314,18 @@ def test_a_customer_is_offered_what_customers_who_bought_the_same_bought_next():
     assert DynamoPurchaseStore(TABLE_NAME).next_products(LICENCE) == {"研修": 3, "保守サポート": 1}
     assert api_request("DELETE", f"/v1/leads/{buyers['ito']}")["statusCode"] == 204
     assert DynamoPurchaseStore(TABLE_NAME).next_products(LICENCE) == {"研修": 3, "保守サポート": 1}
+
+
+def test_a_customer_past_every_line_is_reviewed_again_when_it_buys_again():
+    lead_id = a_lead("kaneko")
+    buy(order("A-1", "kaneko@maker.example.co.jp", on="2026-11-30", amount=30_000))
+    assert tick(NOW + timedelta(minutes=1))["customers_reviewed"] == 1
+    later = NOW + timedelta(days=400)  # every recency line and the lapse passed: no review is due any more
+    for day in (31, 91, 181, 366):
+        tick(NOW + timedelta(days=day, hours=16))
+    assert profile(lead_id)["customer"]["segment"] == "lapsed_first_time"
+    assert tick(later)["customers_reviewed"] == 0
+
+    buy(order("A-2", "kaneko@maker.example.co.jp", on="2028-01-05", amount=30_000), at=later)
+    assert tick(later + timedelta(minutes=1))["customers_reviewed"] == 1
+    assert profile(lead_id)["customer"]["orders"] == 2

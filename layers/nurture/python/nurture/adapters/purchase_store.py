@@ -99,11 +99,11 @@ class DynamoPurchaseStore(DynamoTable):
         condition = "due_sk = :read AND purchases = :seen"
         read = {":read": {"S": due.due_sk}, ":seen": {"N": str(purchases_read)}}
         pk = keys.lead_pk(due.lead_id)
-        review: dict[str, Any] = {"Delete": {"TableName": self._table, "Key": key, "ConditionExpression": condition,
-                                             "ExpressionAttributeValues": read}}
-        if next_at is not None:
-            review = {"Update": {"TableName": self._table, "Key": key, "ConditionExpression": condition,
-                                 **Update().set("due_sk", keys.due_sk(next_at, due.lead_id)).arguments(read)}}
+        # No next review: the entry leaves the due index but keeps its count, which the next purchase goes on from.
+        entry = Update().remove("due_pk").remove("due_sk") if next_at is None else Update().set(
+            "due_sk", keys.due_sk(next_at, due.lead_id))
+        review = {"Update": {"TableName": self._table, "Key": key, "ConditionExpression": condition,
+                             **entry.arguments(read)}}
         items = [{"Update": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
                              **counted_as_read(Update().set("customer", standing.to_item()), counted_before)}},
                   review]
