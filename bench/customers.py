@@ -16,6 +16,8 @@ from bench.units import READ_UNIT, item_size, read_units, write_units
 POPULATIONS = (10_000, 100_000)
 DUE = 300  # customers due on the day: a shop's day of orders, and those whose standing moves with time
 PURCHASES_EACH = 3
+# Bought in this order: a review counts the pairs of two earlier products.
+PRODUCTS = ("在庫分析ライセンス", "研修", "保守サポート")
 NOW = datetime(2026, 12, 1, 15, 5, tzinfo=UTC)  # just after midnight in Tokyo
 
 
@@ -31,12 +33,13 @@ def _customer(n: int, due: bool) -> list[dict[str, Any]]:
     standing = {"first": min(bought).isoformat(), "last": max(bought).isoformat(), "orders": PURCHASES_EACH,
                 "total": 36_000, "recency": 4, "frequency": 3, "monetary": 2, "segment": "toddler",
                 "reviewed_on": "2026-11-01"}
-    return [profile(n, customer_since="2026-06-01T00:00:00.000000Z", products={"研修"}, customer=standing),
+    return [profile(n, customer_since="2026-06-01T00:00:00.000000Z", products=set(PRODUCTS), customer=standing),
             to_item({"PK": keys.lead_pk(lead_id), "SK": keys.CUSTOMER_REVIEW_SK, "lead_id": lead_id,
                      "due_pk": keys.CUSTOMERS_DUE, "due_sk": keys.due_sk(iso(review_at), lead_id),
                      "purchases": PURCHASES_EACH}),
             *[to_item({"PK": keys.lead_pk(lead_id), "SK": keys.purchase_sk(f"O-{n}-{k}"), "lead_id": lead_id,
-                       "order_id": f"O-{n}-{k}", "on": day.isoformat(), "amount": 12_000, "product": "研修",
+                       "order_id": f"O-{n}-{k}", "on": day.isoformat(), "amount": 12_000,
+                       "product": PRODUCTS[-1 - k],
                        "source": "import", "recorded_at": "2026-11-30T01:00:00.000000Z"})
               for k, day in enumerate(bought)]]
 
@@ -80,12 +83,14 @@ def _review_day(population: int) -> dict[str, Any]:
     # (eventually consistent); a profile read and a customer's purchases are strongly consistent reads; a
     # transaction's item costs twice its write units. A review writes the profile, its next entry and, on a
     # move, the activity (about 300 bytes); each review moves its customer in the customers' distribution (one item,
-    # counted at its final size), and the tick reads that item once when scores are by quantiles (not here).
+    # counted at its final size) and, for each earlier product of its pairs, that product's counts of what followed
+    # (an item of about 150 bytes); the tick reads the distribution when scores are by quantiles (not here).
     pages = measured["calls"].get("Query", 0) - reviewed
     index_reads = pages * read_units(min(READ_UNIT, 200 * entry_bytes), consistent=False)
     customer_reads = reviewed * (read_units(profile_bytes, True) + read_units(PURCHASES_EACH * purchase_bytes, True))
     writes = 2 * (reviewed * (write_units(profile_bytes + 200) + write_units(entry_bytes)
-                              + write_units(distribution_bytes)) + moved * write_units(300))
+                              + write_units(distribution_bytes) + (len(PRODUCTS) - 1) * write_units(150))
+                  + moved * write_units(300))
     return {"reviewed": reviewed, "moved": moved, "ticks": len(ticks), "calls": measured["calls"],
             "read_units": index_reads + customer_reads, "write_units": writes, "seconds": seconds}
 

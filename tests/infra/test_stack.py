@@ -412,9 +412,9 @@ def _listed(action: str | list[str]) -> list[str]:
     return [action] if isinstance(action, str) else action
 
 
-def test_a_stack_from_before_imports_its_secrets_keyring_and_may_read_that_secret_only(tmp_path):
-    arn = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:TrackingKeySecretA8C497E3-AbCdEf"
-    template, _ = _synthesized_with(tmp_path, signingKeyImportFrom=arn)
+def test_a_stack_from_before_imports_its_secrets_keyring_and_may_read_that_secret_only(optioned):
+    template, _ = optioned
+    arn = OPTIONS["signingKeyImportFrom"]
     resource, _, _ = _keyring(template)
     assert resource["Properties"]["ImportFrom"] == arn
     reads = [st for st in _statements_of(template, "TrackingKeyRole") if "secretsmanager:GetSecretValue" in
@@ -640,6 +640,21 @@ def _synthesized_with(tmp_path: Path, **context: object) -> tuple[Template, Path
     return Template.from_stack(stack), Path(app.synth().directory)
 
 
+# The operator's optional settings the tests below check, each its own, in one synth (a synth takes 15-20 s).
+OPTIONS: dict[str, object] = {
+    "signingKeyImportFrom": ("arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:"
+                             "TrackingKeySecretA8C497E3-AbCdEf"),
+    "senderConcurrency": "4", "sesSendRate": "20", "logRetentionDays": "30",
+    "allowedOrigins": "https://www.example.co.jp, https://lp.example.co.jp", "eventRetentionDays": 365,
+    "replyDomain": "reply.example.co.jp", "dashboard": True, "alarmEmail": "ops@example.co.jp", "tracing": True}
+
+
+@pytest.fixture(scope="module")
+def optioned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, Path]:
+    """The stack with every setting of OPTIONS, synthesized with cdk-nag (which accepts each, acknowledged)."""
+    return _synthesized_with(tmp_path_factory.mktemp("optioned"), **OPTIONS)
+
+
 def test_a_sender_concurrency_below_the_event_sources_minimum_is_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match="nurture:senderConcurrency: Input should be greater than or equal to 2"):
         _synthesized_with(tmp_path, senderConcurrency=1)
@@ -650,11 +665,9 @@ def test_a_log_retention_cloudwatch_does_not_offer_is_refused(tmp_path):
         _synthesized_with(tmp_path, logRetentionDays=100)
 
 
-def test_deployment_settings_from_the_context_reach_the_functions_logs_and_config(tmp_path):
-    # Given a deployment with its own rate, retention and site
-    template, directory = _synthesized_with(
-        tmp_path, senderConcurrency="4", sesSendRate="20", logRetentionDays="30",
-        allowedOrigins="https://www.example.co.jp, https://lp.example.co.jp", eventRetentionDays=365)
+def test_deployment_settings_from_the_context_reach_the_functions_logs_and_config(optioned):
+    # Given a deployment with its own rate, retention and site (OPTIONS)
+    template, directory = optioned
     # Then each of four senders paces itself to a quarter of SES's rate
     (sender,) = [f for name, f in template.find_resources("AWS::Lambda::Function").items()
                  if name.startswith("SenderFunction")]
@@ -748,13 +761,13 @@ def test_only_the_ses_events_rule_may_send_to_its_queue_and_the_dead_letter_queu
 
 
 def test_replies_are_received_only_where_a_reply_domain_is_set_stored_privately_for_days_and_read_by_one_function(
-        synthesized, tmp_path):
+        synthesized, optioned):
     template, _ = synthesized  # no reply domain: no receiving, and emails carry no Reply-To
     assert template.find_resources("AWS::SES::ReceiptRuleSet") == {}
     assert not any("REPLY_DOMAIN" in json.dumps(function["Properties"].get("Environment", {}))
                    for function in template.find_resources("AWS::Lambda::Function").values())
 
-    template, _ = _synthesized_with(tmp_path, replyDomain="reply.example.co.jp")
+    template, _ = optioned  # replyDomain: reply.example.co.jp
     bucket_id, bucket = _one(template, "AWS::S3::Bucket", "Replies")
     assert bucket["Properties"]["LifecycleConfiguration"] == {"Rules": [{"ExpirationInDays": 3, "Status": "Enabled"}]}
     assert bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
@@ -935,17 +948,17 @@ def test_the_code_publishes_at_most_six_metrics_each_one_an_alarm_or_the_dashboa
     assert {function for _, metrics in BUSINESS_GRAPHS for function, _ in metrics} <= set(FUNCTIONS)
 
 
-def test_the_dashboard_is_the_operators_choice(synthesized, tmp_path):
+def test_the_dashboard_is_the_operators_choice(synthesized, optioned):
     template, _ = synthesized
     template.resource_count_is("AWS::CloudWatch::Dashboard", 0)
     assert "DashboardUrl" not in template.to_json().get("Outputs", {})
-    chosen, _ = _synthesized_with(tmp_path, dashboard=True)
+    chosen, _ = optioned
     chosen.resource_count_is("AWS::CloudWatch::Dashboard", 1)
     assert "DashboardUrl" in chosen.to_json()["Outputs"]
 
 
-def test_an_alarm_email_from_the_context_is_subscribed_to_the_alarm_topic(tmp_path):
-    template, _ = _synthesized_with(tmp_path, alarmEmail="ops@example.co.jp")
+def test_an_alarm_email_from_the_context_is_subscribed_to_the_alarm_topic(optioned):
+    template, _ = optioned
     template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.co.jp"})
 
 
@@ -1004,15 +1017,16 @@ def test_api_access_logs_are_one_json_object_per_request_in_the_infrequent_acces
     assert template.to_json()["Resources"][destination]["Properties"]["LogGroupClass"] == "INFREQUENT_ACCESS"
 
 
-def test_tracing_and_the_access_log_are_the_operators_choice(tmp_path):
-    (tmp_path / "python").mkdir()
-    app, stack = synthesized_app(tmp_path, **{"nurture:tracing": True, "nurture:accessLog": "off"})
-    app.synth()  # cdk-nag accepts both, with the choice acknowledged
-    template = Template.from_stack(stack)
+def test_tracing_is_the_operators_choice(optioned):
+    template, _ = optioned  # tracing on: cdk-nag accepts it, acknowledged
     for function in _product_functions(template).values():
         assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}
         assert function["Properties"]["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "false"
     assert all({"xray:PutTraceSegments", "xray:PutTelemetryRecords"} <= _actions(template, name) for name in FUNCTIONS)
+
+
+def test_the_access_log_is_the_operators_choice(tmp_path):
+    template, _ = _synthesized_with(tmp_path, accessLog="off")  # cdk-nag accepts it, acknowledged
     (stage,) = template.find_resources("AWS::ApiGatewayV2::Stage").values()
     assert "AccessLogSettings" not in stage["Properties"]
 

@@ -24,6 +24,18 @@ def test_a_page_keeps_the_sections_it_was_not_asked_to_measure(tmp_path, monkeyp
     assert "_Not measured yet: `python -m bench.run cost`._" in page.read_text()
 
 
+def test_a_section_that_fails_keeps_the_sections_measured_before_it(tmp_path, monkeypatch):
+    page = tmp_path / "benchmarks.md"
+    monkeypatch.setattr(run, "DOC", page)
+    monkeypatch.setitem(run.SECTIONS, "calls", lambda _: ["## Calls", "", "new calls"])
+    monkeypatch.setitem(run.SECTIONS, "load", lambda _: 1 / 0)
+
+    with pytest.raises(ZeroDivisionError):
+        run.main(["calls", "load"])
+
+    assert run.sections_of(page.read_text())["calls"].endswith("\nnew calls")
+
+
 def test_an_unknown_section_is_refused_before_anything_is_measured(tmp_path, monkeypatch, capsys):
     page = tmp_path / "benchmarks.md"
     monkeypatch.setattr(run, "DOC", page)

@@ -11,6 +11,7 @@ from nurture.domain.customers.next_product import (
     latest_product,
     likeliest_next,
     pair_moves,
+    pairs,
 )
 
 LICENCE, TRAINING, SUPPORT = "在庫分析ライセンス", "研修", "保守サポート"
@@ -30,11 +31,14 @@ def test_only_the_newest_products_of_a_customer_are_paired():
 
 
 def test_a_review_moves_only_the_pairs_that_changed():
-    before = [[LICENCE, TRAINING]]
+    before = pairs({LICENCE: date(2026, 1, 5), TRAINING: date(2026, 3, 1)})  # as a standing keeps them
+    assert before == {(LICENCE, TRAINING)}
     assert pair_moves(before, {(LICENCE, TRAINING)}) == {}
     assert pair_moves(before, {(LICENCE, TRAINING), (LICENCE, SUPPORT), (TRAINING, SUPPORT)}) == {
         LICENCE: {SUPPORT: 1}, TRAINING: {SUPPORT: 1}}
-    assert pair_moves([], {(LICENCE, TRAINING)}) == {LICENCE: {TRAINING: 1}}
+    assert pair_moves(set(), {(LICENCE, TRAINING)}) == {LICENCE: {TRAINING: 1}}
+    # An older order of the training imported later: it now came first.
+    assert pair_moves(before, {(TRAINING, LICENCE)}) == {LICENCE: {TRAINING: -1}, TRAINING: {LICENCE: 1}}
 
 
 def test_the_latest_purchase_names_the_product_to_look_after():

@@ -141,6 +141,13 @@ class Update:
         self._clauses["ADD"].append(f"{self._name(path)} {self._value(typed)}")
         return self
 
+    def add_to(self, name: str, typed: dict[str, Any]) -> Update:
+        """ADD to a top-level attribute whatever its name holds ("." included: `add` reads a path)."""
+        placeholder = f"#n{len(self.names)}"
+        self.names[placeholder] = name
+        self._clauses["ADD"].append(f"{placeholder} {self._value(typed)}")
+        return self
+
     def remove(self, path: str) -> Update:
         self._clauses["REMOVE"].append(self._name(path))
         return self

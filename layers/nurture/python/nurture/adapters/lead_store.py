@@ -408,8 +408,7 @@ class DynamoLeadStore(DynamoTable):
         finishing an interrupted erasure, before its sweep).
         """
         from nurture.adapters.audit_log import recorded  # not on the scorer's cold start
-        from nurture.adapters.purchase_store import distribution_change
-        from nurture.domain.customers.distribution import removal
+        from nurture.adapters.purchase_store import COUNTED_NAMES, counted_out
 
         pk = keys.lead_pk(lead_id)
         for attempt in range(MAX_ATTEMPTS):
@@ -429,21 +428,16 @@ class DynamoLeadStore(DynamoTable):
             condition, values = score_version_condition(ScoreState.from_item(profile.get("scoring")).version)
             held, held_values = account_as_read(account)
             condition, values = f"({condition}) AND {held}", {**values, **held_values}
-            # A customer counted in the customers' distribution leaves it, counted as read (a review moves it).
-            counted = (profile.get("customer") or {}).get("counted")
-            uncounted = [distribution_change(self._table, removal(str(counted)))] if counted else []
-            if counted:
-                condition = f"{condition} AND #customer.#counted = :counted"
-                values = {**values, ":counted": {"S": str(counted)}}
+            # A customer leaves the customers' distribution, counted as read (a review moves it meanwhile).
+            counted, counted_values, uncounted = counted_out(self._table, profile.get("customer"))
+            condition, values = f"{condition} AND {counted}", {**values, **counted_values}
             try:
                 self._call("transact_write_items", TransactItems=[
                     self._erasure_marker(pk, email_key, vids, at, account),
                     # As read: a verdict or a new owner meanwhile would make the count above wrong.
                     {"Delete": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
-                                "ConditionExpression": condition, **({"ExpressionAttributeValues": values}
-                                                                     if values else {}),
-                                **({"ExpressionAttributeNames": {"#customer": "customer", "#counted": "counted"}}
-                                   if counted else {})}},
+                                "ConditionExpression": condition, "ExpressionAttributeNames": COUNTED_NAMES,
+                                **({"ExpressionAttributeValues": values} if values else {})}},
                     {"Update": {"TableName": self._table, "Key": item_key(keys.suppression_pk(email_key),
                                                                           keys.SUPPRESSION_SK),
                                 "UpdateExpression": "SET reason = if_not_exists(reason, :erased), erased_at = :at",
@@ -532,9 +526,10 @@ class DynamoLeadStore(DynamoTable):
         its browsers become anonymous again; the form's `removed` counter moves with the profile's delete. The
         marker stays in the due index until the sweep is done, so the next tick finishes what this one began."""
         from nurture.adapters.counters import step_count  # not on the scorer's cold start
+        from nurture.adapters.purchase_store import COUNTED_NAMES, counted_out
 
         pk = keys.lead_pk(expired.lead_id)
-        profile = self.profile(expired.lead_id, "email_key, vids, double_opt_in, due_sk, account")
+        profile = self.profile(expired.lead_id, "email_key, vids, double_opt_in, due_sk, account, customer")
         if profile is None:
             plan = self._get(pk, keys.ERASURE_SK)
             if plan is None or plan.get("due_sk") != expired.due_sk:
@@ -550,14 +545,18 @@ class DynamoLeadStore(DynamoTable):
         held, held_values = account_as_read(account)
         marker = self._erasure_marker(pk, email_key, vids, at, account)
         marker["Put"]["Item"].update(to_item({"due_pk": keys.UNCONFIRMED_DUE, "due_sk": expired.due_sk}))
+        counted, counted_values, uncounted = counted_out(self._table, profile.get("customer"))  # one who bought
         try:
             self._call("transact_write_items", TransactItems=[
                 marker,
                 {"Delete": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),
-                            "ConditionExpression": f"attribute_exists(double_opt_in) AND due_sk = :seen AND {held}",
-                            "ExpressionAttributeValues": {":seen": {"S": expired.due_sk}, **held_values}}},
+                            "ConditionExpression": f"attribute_exists(double_opt_in) AND due_sk = :seen AND {held} "
+                                                   f"AND {counted}", "ExpressionAttributeNames": COUNTED_NAMES,
+                            "ExpressionAttributeValues": {":seen": {"S": expired.due_sk}, **held_values,
+                                                          **counted_values}}},
                 step_count(self._table, COUNTERS, str(request.get("form_id") or "unknown"), expired.lead_id,
                            "removed"),
+                *uncounted,
             ])
         except TransactionCancelled as cancelled:
             if cancelled.codes[1] == "ConditionalCheckFailed" or cancelled.lost_race():

@@ -11,6 +11,7 @@ from typing import Any
 from nurture import keys
 from nurture.adapters.dynamo import ConditionFailed, DynamoTable, TransactionCancelled, Update, item_key, projected
 from nurture.domain.activity import Activity
+from nurture.domain.customers.distribution import removal
 from nurture.domain.customers.purchases import Purchase, Source
 from nurture.domain.customers.review import Bought, DueReview, Recount, Standing
 from nurture.domain.errors import LeadGone, StoreUnavailable
@@ -112,7 +113,7 @@ class DynamoPurchaseStore(DynamoTable):
         for earlier, later in sorted(recount.next_products.items()):
             change = Update()
             for product, by in later.items():
-                change.add(NEXT + product, {"N": str(by)})
+                change.add_to(NEXT + product, {"N": str(by)})  # a product's name may hold a "."
             items.append({"Update": {"TableName": self._table, **change.arguments(),
                                      "Key": item_key(keys.CUSTOMERS_NEXT_PK, keys.next_products_sk(earlier))}})
         items += [{"Put": {"TableName": self._table,
@@ -127,21 +128,37 @@ class DynamoPurchaseStore(DynamoTable):
         return True
 
 
-def counted_as_read(update: Update, counted: str | None) -> dict[str, Any]:
-    """`update`'s arguments for a lead's profile, on condition that it exists and that its customer is counted in
-    the distribution as read (`counted`, or not at all): what a review or an erasure moves in the distribution."""
-    update.names.update({"#customer": "customer", "#counted": "counted"})
+COUNTED_NAMES = {"#customer": "customer", "#counted": "counted"}  # the names counted_condition uses
+
+
+def counted_condition(counted: str | None) -> tuple[str, dict[str, Any]]:
+    """That a lead's customer is counted in the customers' distribution as read (`counted`, or not at all), and the
+    condition's values (its names: COUNTED_NAMES): what a review or a profile's delete moves in the distribution."""
     if counted is None:
-        return {"ConditionExpression": "attribute_exists(PK) AND attribute_not_exists(#customer.#counted)",
-                **update.arguments()}
-    return {"ConditionExpression": "attribute_exists(PK) AND #customer.#counted = :counted",
-            **update.arguments({":counted": {"S": counted}})}
+        return "attribute_not_exists(#customer.#counted)", {}
+    return "#customer.#counted = :counted", {":counted": {"S": counted}}
+
+
+def counted_as_read(update: Update, counted: str | None) -> dict[str, Any]:
+    """`update`'s arguments for a lead's profile, on condition that it exists and is counted as read."""
+    condition, values = counted_condition(counted)
+    update.names.update(COUNTED_NAMES)
+    return {"ConditionExpression": f"attribute_exists(PK) AND {condition}", **update.arguments(values)}
+
+
+def counted_out(table: str, customer: Mapping[str, Any] | None) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+    """What a transaction that deletes a lead's profile adds, so its customer leaves the distribution once: the
+    condition that it is counted as read (names: COUNTED_NAMES), the condition's values, and the items that take
+    it out (none when it was not counted)."""
+    counted = (customer or {}).get("counted")
+    condition, values = counted_condition(str(counted) if counted else None)
+    return condition, values, [distribution_change(table, removal(str(counted)))] if counted else []
 
 
 def distribution_change(table: str, counts: Mapping[str, int]) -> dict[str, Any]:
     """A transaction's item that moves the customers' distribution's counters by `counts`."""
     change = Update()
     for counter, by in counts.items():
-        change.add(counter, {"N": str(by)})
+        change.add_to(counter, {"N": str(by)})
     return {"Update": {"TableName": table, "Key": item_key(keys.CUSTOMER_DISTRIBUTION_PK,
                                                            keys.CUSTOMER_DISTRIBUTION_SK), **change.arguments()}}

@@ -16,25 +16,34 @@ from datetime import date
 PRODUCTS_FOLLOWED = 20  # a customer's newest distinct products whose pairs are counted: bounds a review's writes
 
 
-def followed(purchases: Iterable[tuple[date, str]]) -> set[tuple[str, str]]:
-    """The (earlier, later) product pairs of one customer's purchases (day, product); unnamed products are left
-    out, and only its newest PRODUCTS_FOLLOWED products count."""
+def first_days(purchases: Iterable[tuple[date, str]]) -> dict[str, date]:
+    """The day a customer first bought each of its newest PRODUCTS_FOLLOWED named products, from its purchases
+    (day, product): what its standing keeps, from which its pairs are worked out."""
     first: dict[str, date] = {}
     for day, product in sorted(purchases):
         if product and product not in first:
             first[product] = day
-    newest = sorted(first, key=lambda product: (first[product], product))[-PRODUCTS_FOLLOWED:]
-    return {(before, after) for before in newest for after in newest if first[before] < first[after]}
+    return dict(sorted(first.items(), key=lambda kept: (kept[1], kept[0]))[-PRODUCTS_FOLLOWED:])
 
 
-def pair_moves(before: Iterable[Iterable[str]], after: set[tuple[str, str]]) -> dict[str, dict[str, int]]:
+def pairs(first: Mapping[str, date]) -> set[tuple[str, str]]:
+    """The (earlier, later) product pairs of a customer whose products were first bought on these days."""
+    return {(before, after) for before in first for after in first if first[before] < first[after]}
+
+
+def followed(purchases: Iterable[tuple[date, str]]) -> set[tuple[str, str]]:
+    """The (earlier, later) product pairs of one customer's purchases (day, product); unnamed products are left
+    out, and only its newest PRODUCTS_FOLLOWED products count."""
+    return pairs(first_days(purchases))
+
+
+def pair_moves(before: set[tuple[str, str]], after: set[tuple[str, str]]) -> dict[str, dict[str, int]]:
     """For each earlier product, what the count of each later one changes by when a customer counted with the pairs
     `before` is counted with `after`; nothing when they are the same."""
-    was = {(str(pair[0]), str(pair[1])) for pair in (list(kept) for kept in before) if len(pair) == 2}
     moves: dict[str, dict[str, int]] = defaultdict(dict)
-    for earlier, later in after - was:
+    for earlier, later in after - before:
         moves[earlier][later] = 1
-    for earlier, later in was - after:
+    for earlier, later in before - after:
         moves[earlier][later] = -1
     return dict(moves)
 

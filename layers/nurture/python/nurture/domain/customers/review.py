@@ -19,7 +19,7 @@ from nurture.config.customers import CustomerScoring
 from nurture.domain.activity import Activity, new_activity
 from nurture.domain.clock import iso
 from nurture.domain.customers.distribution import counted_as, moves, quantile_lines
-from nurture.domain.customers.next_product import followed, latest_product, likeliest_next, pair_moves
+from nurture.domain.customers.next_product import first_days, latest_product, likeliest_next, pair_moves, pairs
 from nurture.domain.customers.rfm import CPM_NAMES, CpmSegment, Lines, Purchases, cpm_segment, rfm
 from nurture.domain.errors import StoreUnavailable
 
@@ -50,7 +50,7 @@ class Standing(Struct, frozen=True):
     monetary: int
     segment: CpmSegment
     reviewed_on: date
-    followed: list[list[str]]  # the (earlier, later) product pairs it is counted with, sorted
+    firsts: dict[str, date]  # its newest products' first days: the product pairs it is counted with
     next_product: str | None = None
 
     @property
@@ -62,7 +62,8 @@ class Standing(Struct, frozen=True):
         return {"first": self.purchases.first.isoformat(), "last": self.purchases.last.isoformat(),
                 "orders": self.purchases.count, "total": self.purchases.total, "recency": self.recency,
                 "frequency": self.frequency, "monetary": self.monetary, "segment": self.segment,
-                "reviewed_on": self.reviewed_on.isoformat(), "counted": self.counted, "followed": self.followed,
+                "reviewed_on": self.reviewed_on.isoformat(), "counted": self.counted,
+                "firsts": {product: day.isoformat() for product, day in self.firsts.items()},
                 **({"next_product": self.next_product} if self.next_product else {})}
 
 
@@ -93,10 +94,9 @@ class CustomerReviews(Protocol):
     def save_review(self, due: DueReview, standing: Standing, told: list[Activity], next_at: str | None,
                     purchases_read: int, counted_before: str | None, recount: Recount) -> bool:
         """The standing on the profile, the activities `told` (a move, a new next product), the next review (none:
-        no more) and the `recount`,
-        only while the review is as read: its entry unchanged, no purchase recorded since the `purchases_read` it
-        saw and the customer counted as it was, `counted_before` (None: not yet) (False otherwise: the review is
-        due again)."""
+        no more) and the `recount`, only while the review is as read: its entry unchanged, no purchase recorded
+        since the `purchases_read` it saw, and the customer counted as it was, `counted_before` (None: not yet).
+        False otherwise: the review is due again."""
         ...
 
     def drop_review(self, due: DueReview) -> None:
@@ -117,15 +117,19 @@ def standing_of(bought: list[Bought], today: date, scoring: CustomerScoring, lin
     scores = rfm(purchases, today, lines or scoring.rfm)
     return Standing(purchases, scores.recency, scores.frequency, scores.monetary,
                     cpm_segment(purchases, today, scoring.cpm), today,
-                    [list(pair) for pair in sorted(followed((p.on, p.product) for p in bought))])
+                    first_days((p.on, p.product) for p in bought))
 
 
 def next_review_day(purchases: Purchases, today: date, scoring: CustomerScoring,
                     lines: Lines | None = None) -> date | None:
     """The first day after `today` when, with no purchase meanwhile, the recency score drops (the day after each
-    recency line) or the segment lapses; None when none is left."""
-    offsets = [*(limit + 1 for limit in (lines or scoring.rfm).recency_days), scoring.cpm.lapsed_after_days]
+    fixed recency line) or the segment lapses; None when none is left. By quantiles, a customer's scores move when
+    the lines do, as the others buy: it is reviewed again on the first of each month too."""
+    fixed = lines is None or lines is scoring.rfm
+    offsets = [*(limit + 1 for limit in scoring.rfm.recency_days if fixed), scoring.cpm.lapsed_after_days]
     days = [purchases.last + timedelta(days=offset) for offset in offsets]
+    if scoring.rfm.scores_by == "quantiles":
+        days.append((today.replace(day=1) + timedelta(days=32)).replace(day=1))
     return min((day for day in days if day > today), default=None)
 
 
@@ -181,8 +185,8 @@ class _Tick:
         current, bought = found
         standing = replace(standing_of(bought, self._today, self._scoring, self.lines()),
                            next_product=self.next_product(bought))
-        told = []
-        if current.get("segment") != standing.segment:
+        told, moved = [], current.get("segment") != standing.segment
+        if moved:
             told.append(new_activity(SEGMENT_MOVE, self._now, self._retention_days, {
                 "lead_id": due.lead_id, "from": current.get("segment"), "to": standing.segment,
                 "rfm": f"R{standing.recency}F{standing.frequency}M{standing.monetary}"}))
@@ -191,10 +195,12 @@ class _Tick:
                 "lead_id": due.lead_id, "product": standing.next_product}, offset=len(told)))
         next_day = next_review_day(standing.purchases, self._today, self._scoring, self.lines())
         next_at = None if next_day is None else iso(datetime.combine(next_day, time(0), self._zone))
+        counted_with = {str(product): date.fromisoformat(str(day))
+                        for product, day in (current.get("firsts") or {}).items()}
         recount = Recount(moves(current.get("counted"), standing.counted),
-                          pair_moves(current.get("followed") or [], {(a, b) for a, b in standing.followed}))
+                          pair_moves(pairs(counted_with), pairs(standing.firsts)))
         saved = self._store.save_review(due, standing, told, next_at, len(bought), current.get("counted"), recount)
-        return saved, current.get("segment") != standing.segment
+        return saved, moved
 
 
 def customer_view(profile: dict[str, Any]) -> dict[str, Any] | None:
