@@ -8,9 +8,10 @@ from datetime import date
 
 import pytest
 
-from nurture.config.customers import RfmThresholds
+from nurture.config.customers import CustomerScoring, RfmThresholds
 from nurture.config.records import validated
 from nurture.domain.customers.distribution import counted_as, moves, quantile_lines, removal, total_bucket
+from nurture.domain.customers.review import next_review_day
 from nurture.domain.customers.rfm import Purchases, rfm
 
 TODAY = date(2026, 12, 5)
@@ -89,3 +90,14 @@ def test_scoring_yaml_asks_for_quantiles_and_from_how_many_customers():
     for wrong in ({"scores_by": "deciles"}, {"quantiles_from": 1}):
         with pytest.raises(ValueError, match=r"scores_by|quantiles_from"):
             validated(RfmThresholds, wrong)
+
+
+def test_by_quintiles_a_customer_is_reviewed_on_the_first_of_each_month_and_the_day_it_lapses():
+    scoring = CustomerScoring(rfm=RfmThresholds(scores_by="quantiles"))
+    lines = quantile_lines(counted(*[customer(orders=n % 4 + 1) for n in range(10)]), TODAY, FIXED, at_least=10)
+    recent = customer(last=date(2026, 11, 20))
+    assert next_review_day(recent, TODAY, scoring, lines) == date(2027, 1, 1)
+    lapsing = customer(last=date(2026, 6, 20))  # lapses 180 days after: 17 December
+    assert next_review_day(lapsing, TODAY, scoring, lines) == date(2026, 12, 17)
+    # Below `quantiles_from` the fixed lines score, and their days come too.
+    assert next_review_day(recent, TODAY, scoring, scoring.rfm) == date(2026, 12, 21)
