@@ -24,6 +24,8 @@ def _once(statement: str, isolated_path: list[str] | None, python: str = sys.exe
     environment = {**os.environ, **LAMBDA_ENVIRONMENT, "POWERTOOLS_TRACE_DISABLED": "true",
                    "NURTURE_CONFIG_DIR": str(deployed_config({}) / "config"), "SIGNING_KEY_PARAMETER": "bench"}
     flags = []
+    # Bytecode as a deployed function has it: the first of the runs writes it (a machine may be set not to).
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
     if isolated_path is not None:
         environment["PYTHONPATH"] = os.pathsep.join(isolated_path)
         environment["PYTHONDONTWRITEBYTECODE"] = "1"  # as under Lambda's read-only /opt
