@@ -36,6 +36,7 @@
       new_owner: "新しい担当", reason: "理由", reassign: "担当を変更", confirm_reassign: "このリードの担当を変更しますか？",
       emails_received: "受け取ったメール", sales_side: "営業（判定・担当・タスク）", tasks: "タスク",
       customer: "顧客（RFM・CPM）", cpm_segment: "CPMセグメント", orders: "購入回数", spent: "購入金額", products: "購入商品", purchases: "購入",
+      next_product: "次に買われやすい商品",
       proposed_changes: "確認待ちの変更（本人確認のないフォームから）", find_leads: "リードを探す", find_text: "氏名・会社名・メールアドレスの一部", subscribed: "配信可能",
       yes: "はい", no: "いいえ", source: "流入元 (utm_source)", found: "件見つかりました（表示は",
       found_end: "件）", give_a_filter: "文字か条件をひとつ以上入れてください。", sort_by: "並べ替え",
@@ -82,6 +83,7 @@
       new_owner: "New owner", reason: "Reason", reassign: "Change owner", confirm_reassign: "Give this lead to another owner?",
       emails_received: "Emails received", sales_side: "Sales (verdicts, owner, tasks)", tasks: "Tasks",
       customer: "Customer (RFM, CPM)", cpm_segment: "CPM segment", orders: "Orders", spent: "Spent", products: "Products", purchases: "Purchases",
+      next_product: "Likely next product",
       proposed_changes: "Proposed changes (from unverified forms)", find_leads: "Find leads", find_text: "Part of a name, company or address", subscribed: "May be emailed",
       yes: "yes", no: "no", source: "Source (utm_source)", found: " leads found (shown: ", found_end: ")",
       give_a_filter: "Type a text or choose a filter.", sort_by: "Sort by", last_activity_at: "Last activity",
@@ -488,7 +490,8 @@
          ["RFM", customer.rfm ? "R" + customer.rfm.recency + " F" + customer.rfm.frequency + " M" + customer.rfm.monetary : "—"],
          ["orders", String(customer.orders)], ["spent", "¥" + customer.total.toLocaleString()],
          ["purchases", [customer.first_purchase, customer.last_purchase].filter(Boolean).join(" – ") || "—"],
-         ["products", customer.products.join(", ") || "—"]].forEach(function (pair) {
+         ["products", customer.products.join(", ") || "—"],
+         ["next_product", customer.next_product || "—"]].forEach(function (pair) {
           standing.appendChild(el("dt", {}, [t(pair[0])]));
           standing.appendChild(el("dd", {}, [pair[1]]));
         });
