@@ -83,3 +83,17 @@ def test_a_month_scales_what_grows_with_leads_and_counts_the_idle_minute_ticks_o
     assert month["sqs_request"] == 2 * prices.assume("idle_receives_per_queue_month")
     assert (month["cloudwatch_metric_month"], month["kms_key_month"]) == (12, 2)
     assert month["lambda_arm64_gb_second"] == pytest.approx(0.5 * 720 * prices.assume("cold_starts_per_function_hour"))
+
+
+def test_a_quiet_month_pays_the_stack_the_idle_polls_and_the_dispatchers_tick_but_no_metric(prices):
+    from bench.cost import MONTH_MINUTES, lambda_gb_seconds, quiet_monthly
+
+    idle_tick = Amounts({"scheduler_invocation": 1, "lambda_request": 1, "dynamodb_read_unit": 3})
+    quiet = quiet_monthly(prices, Amounts({"cloudwatch_alarm_metric_month": 10}), idle_tick,
+                          {"dispatcher": 0.2, "scoring": 0.3, "sender": 0.4})
+    assert (quiet["cloudwatch_alarm_metric_month"], quiet["scheduler_invocation"]) == (10, MONTH_MINUTES)
+    assert quiet["sqs_request"] == 2 * prices.assume("idle_receives_per_queue_month")
+    assert quiet.get("cloudwatch_metric_month", 0) == 0
+    hours = MONTH_MINUTES // 60 * prices.assume("cold_starts_per_function_hour")
+    assert quiet["lambda_arm64_gb_second"] == pytest.approx(lambda_gb_seconds(prices, "dispatcher", 0.2) * hours)
+    assert sum(prices.bill(quiet).values()) < 3  # the aim, with ten alarm metrics
