@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import boto3
 import pytest
 import time_machine
 
@@ -345,3 +346,16 @@ def test_an_erasure_that_read_its_customer_before_a_review_counted_it_takes_it_o
     assert store.erase(lead_id)
 
     assert distribution() == {}
+
+
+def test_a_review_entry_an_older_version_began_again_at_one_purchase_is_mended_not_stuck():
+    lead_id = a_lead("kaneko")
+    buy(order("A-1", "kaneko@maker.example.co.jp", on="2026-10-01"), order("A-2", "kaneko@maker.example.co.jp"))
+    # As an older version left it: the entry deleted after its last review, begun again by a purchase at one.
+    boto3.client("dynamodb").update_item(
+        TableName=TABLE_NAME, Key={"PK": {"S": keys.lead_pk(lead_id)}, "SK": {"S": keys.CUSTOMER_REVIEW_SK}},
+        UpdateExpression="SET purchases = :one", ExpressionAttributeValues={":one": {"N": "1"}})
+
+    assert tick(NOW + timedelta(minutes=1))["customers_reviewed"] == 1
+    assert int(review_entry(lead_id)["purchases"]) == 2
+    assert profile(lead_id)["customer"]["orders"] == 2

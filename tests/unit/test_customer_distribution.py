@@ -11,7 +11,7 @@ import pytest
 from nurture.config.customers import CustomerScoring, RfmThresholds
 from nurture.config.records import validated
 from nurture.domain.customers.distribution import counted_as, moves, quantile_lines, removal, total_bucket
-from nurture.domain.customers.review import next_review_day
+from nurture.domain.customers.review import monthly_day, next_review_day
 from nurture.domain.customers.rfm import Purchases, rfm
 
 TODAY = date(2026, 12, 5)
@@ -101,3 +101,14 @@ def test_by_quintiles_a_customer_is_reviewed_on_the_first_of_each_month_and_the_
     assert next_review_day(lapsing, TODAY, scoring, lines) == date(2026, 12, 17)
     # Below `quantiles_from` the fixed lines score, and their days come too.
     assert next_review_day(recent, TODAY, scoring, scoring.rfm) == date(2026, 12, 21)
+
+
+def test_by_quintiles_each_customer_has_its_own_day_of_the_month():
+    days = [monthly_day(f"{n:032x}") for n in range(2_000)]
+    assert set(days) == set(range(1, 29))
+    assert max(days.count(day) for day in set(days)) < 2_000 / 28 * 1.5  # spread, not piled on the first
+    scoring = CustomerScoring(rfm=RfmThresholds(scores_by="quantiles"))
+    lines = quantile_lines(counted(*[customer(orders=n % 4 + 1) for n in range(10)]), TODAY, FIXED, at_least=10)
+    recent = customer(last=date(2026, 11, 20))
+    assert next_review_day(recent, TODAY, scoring, lines, monthly_day=12) == date(2026, 12, 12)
+    assert next_review_day(recent, TODAY, scoring, lines, monthly_day=3) == date(2027, 1, 3)

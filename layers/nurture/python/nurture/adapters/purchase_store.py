@@ -96,13 +96,15 @@ class DynamoPurchaseStore(DynamoTable):
     def save_review(self, due: DueReview, standing: Standing, told: list[Activity], next_at: str | None,
                     purchases_read: int, counted_before: str | None, recount: Recount) -> bool:
         key = item_key(keys.lead_pk(due.lead_id), keys.CUSTOMER_REVIEW_SK)
-        # As read: the same entry, and no purchase recorded since the review read them (each adds one).
-        condition = "due_sk = :read AND purchases = :seen"
+        # As read: the same entry, and no purchase recorded since the review read them (each adds one). A count
+        # below what was read is an entry deleted by an older version and begun again at its next purchase: mended.
+        condition = "due_sk = :read AND purchases <= :seen"
         read = {":read": {"S": due.due_sk}, ":seen": {"N": str(purchases_read)}}
         pk = keys.lead_pk(due.lead_id)
         # No next review: the entry leaves the due index but keeps its count, which the next purchase goes on from.
         entry = Update().remove("due_pk").remove("due_sk") if next_at is None else Update().set(
             "due_sk", keys.due_sk(next_at, due.lead_id))
+        entry.set("purchases", purchases_read)
         review = {"Update": {"TableName": self._table, "Key": key, "ConditionExpression": condition,
                              **entry.arguments(read)}}
         items = [{"Update": {"TableName": self._table, "Key": item_key(pk, keys.PROFILE),

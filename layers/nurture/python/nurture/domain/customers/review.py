@@ -2,12 +2,14 @@
 purchases changed, and on the days a score or segment moves by time alone, never for every customer.
 
 A customer's review is due at once after a purchase; after a review, on the first day its recency score drops or
-its segment lapses with no purchase meanwhile (none once every line is passed). The due index brings the reviews due
+its segment lapses with no purchase meanwhile (none once every line is passed; by quintiles, also once a month, on a
+day of its own). The due index brings the reviews due
 to the dispatcher's tick, a bounded number a tick: the cost follows the customers whose standing can change. A move
 from one segment to another is on the lead's timeline (and is scored and enrols like any activity)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -120,17 +122,24 @@ def standing_of(bought: list[Bought], today: date, scoring: CustomerScoring, lin
                     first_days((p.on, p.product) for p in bought))
 
 
-def next_review_day(purchases: Purchases, today: date, scoring: CustomerScoring,
-                    lines: Lines | None = None) -> date | None:
+def next_review_day(purchases: Purchases, today: date, scoring: CustomerScoring, lines: Lines | None = None,
+                    monthly_day: int = 1) -> date | None:
     """The first day after `today` when, with no purchase meanwhile, the recency score drops (the day after each
-    fixed recency line) or the segment lapses; None when none is left. By quantiles, a customer's scores move when
-    the lines do, as the others buy: it is reviewed again on the first of each month too."""
+    fixed recency line) or the segment lapses; None when none is left. By quintiles, a customer's scores move when
+    the lines do, as the others buy: it is reviewed again each month too, on its `monthly_day` (1 to 28, spread
+    over the customers so that a day's purchases never queue behind the whole month's reviews)."""
     fixed = lines is None or lines is scoring.rfm
     offsets = [*(limit + 1 for limit in scoring.rfm.recency_days if fixed), scoring.cpm.lapsed_after_days]
     days = [purchases.last + timedelta(days=offset) for offset in offsets]
     if scoring.rfm.scores_by == "quantiles":
-        days.append((today.replace(day=1) + timedelta(days=32)).replace(day=1))
+        this_month = today.replace(day=monthly_day)
+        days += [this_month, (this_month.replace(day=1) + timedelta(days=32)).replace(day=monthly_day)]
     return min((day for day in days if day > today), default=None)
+
+
+def monthly_day(lead_id: str) -> int:
+    """A customer's own day of the month for its monthly review, 1 to 28."""
+    return 1 + int(hashlib.sha256(lead_id.encode()).hexdigest()[:8], 16) % 28
 
 
 def review_customers(store: CustomerReviews, now: datetime, scoring: CustomerScoring, zone: str,
@@ -193,7 +202,8 @@ class _Tick:
         if standing.next_product and current.get("next_product") != standing.next_product:
             told.append(new_activity(NEXT_PRODUCT, self._now, self._retention_days, {
                 "lead_id": due.lead_id, "product": standing.next_product}, offset=len(told)))
-        next_day = next_review_day(standing.purchases, self._today, self._scoring, self.lines())
+        next_day = next_review_day(standing.purchases, self._today, self._scoring, self.lines(),
+                                   monthly_day(due.lead_id))
         next_at = None if next_day is None else iso(datetime.combine(next_day, time(0), self._zone))
         counted_with = {str(product): date.fromisoformat(str(day))
                         for product, day in (current.get("firsts") or {}).items()}
