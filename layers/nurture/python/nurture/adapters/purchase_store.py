@@ -113,11 +113,8 @@ class DynamoPurchaseStore(DynamoTable):
         if recount.distribution:
             items.append(distribution_change(self._table, recount.distribution))
         for earlier, later in sorted(recount.next_products.items()):
-            change = Update()
-            for product, by in later.items():
-                change.add_to(NEXT + product, {"N": str(by)})  # a product's name may hold a "."
-            items.append({"Update": {"TableName": self._table, **change.arguments(),
-                                     "Key": item_key(keys.CUSTOMERS_NEXT_PK, keys.next_products_sk(earlier))}})
+            items.append(counters_change(self._table, item_key(keys.CUSTOMERS_NEXT_PK, keys.next_products_sk(earlier)),
+                                         {NEXT + product: by for product, by in later.items()}))
         items += [{"Put": {"TableName": self._table,
                            "Item": {**self._activity_item(pk, activity), "lead_id": {"S": due.lead_id}}}}
                   for activity in told]
@@ -159,8 +156,12 @@ def counted_out(table: str, customer: Mapping[str, Any] | None) -> tuple[str, di
 
 def distribution_change(table: str, counts: Mapping[str, int]) -> dict[str, Any]:
     """A transaction's item that moves the customers' distribution's counters by `counts`."""
+    return counters_change(table, item_key(keys.CUSTOMER_DISTRIBUTION_PK, keys.CUSTOMER_DISTRIBUTION_SK), counts)
+
+
+def counters_change(table: str, key: dict[str, Any], counts: Mapping[str, int]) -> dict[str, Any]:
+    """A transaction's item that moves the item's top-level counters by `counts` (a name may hold a ".")."""
     change = Update()
     for counter, by in counts.items():
         change.add_to(counter, {"N": str(by)})
-    return {"Update": {"TableName": table, "Key": item_key(keys.CUSTOMER_DISTRIBUTION_PK,
-                                                           keys.CUSTOMER_DISTRIBUTION_SK), **change.arguments()}}
+    return {"Update": {"TableName": table, "Key": key, **change.arguments()}}
