@@ -1,5 +1,6 @@
 """The emulator's patches keep moto's answers: queries, transactions and their rollback, streams."""
 
+import json
 import threading
 import time
 
@@ -196,3 +197,50 @@ def test_a_global_index_reports_how_many_items_it_holds():
     described = boto3.client("dynamodb").describe_table(TableName=TABLE)["Table"]
     counts = {index["IndexName"]: index["ItemCount"] for index in described["GlobalSecondaryIndexes"]}
     assert counts == {"by_rank": 2, "due": 0, "by_owner": 0}
+
+
+def test_item_answers_and_stream_records_are_the_json_motos_serializer_writes(monkeypatch):
+    from moto.core.responses import BaseResponse
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    compared: list[str] = []
+
+    def both(handler_class):
+        dumped = handler_class.serialized
+
+        def serialized(self, action_result):
+            fast, moto = dumped(self, action_result), BaseResponse.serialized(self, action_result)
+            assert (fast[0], json.loads(fast[2]), fast[1]["Content-Type"]) == (
+                moto[0], json.loads(moto[2]), moto[1]["Content-Type"]), self._get_action()
+            compared.append(self._get_action())
+            return fast
+
+        monkeypatch.setattr(handler_class, "serialized", serialized)
+
+    both(DynamoHandler)
+    both(DynamoDBStreamsHandler)
+    dynamodb = boto3.client("dynamodb")
+    every_type = {"s": {"S": "名前"}, "n": {"N": "1.5"}, "b": {"B": b"\x00\xff"}, "ss": {"SS": ["a", "b"]},
+                  "ns": {"NS": ["1", "2"]}, "bs": {"BS": [b"\x01"]}, "null": {"NULL": True}, "bool": {"BOOL": False},
+                  "m": {"M": {"l": {"L": [{"S": "x"}, {"N": "2"}, {"B": b"\x02"}]}}}}
+    key = {"PK": {"S": "P#1"}, "SK": {"S": "a"}}
+    dynamodb.put_item(TableName=TABLE, Item={**key, **every_type}, ReturnConsumedCapacity="TOTAL")
+    dynamodb.put_item(TableName=TABLE, Item={"PK": {"S": "P#1"}, "SK": {"S": "b"}})
+    dynamodb.get_item(TableName=TABLE, Key=key, ConsistentRead=True)
+    dynamodb.get_item(TableName=TABLE, Key={"PK": {"S": "P#0"}, "SK": {"S": "a"}})
+    dynamodb.batch_get_item(RequestItems={TABLE: {"Keys": [key, {"PK": {"S": "P#9"}, "SK": {"S": "z"}}]}})
+    dynamodb.query(TableName=TABLE, KeyConditionExpression="PK = :pk", Limit=1,
+                   ExpressionAttributeValues={":pk": {"S": "P#1"}}, ReturnConsumedCapacity="INDEXES")
+    dynamodb.scan(TableName=TABLE, ProjectionExpression="PK, m.l[2]", Select="SPECIFIC_ATTRIBUTES")
+    dynamodb.update_item(TableName=TABLE, Key=key, UpdateExpression="SET n = n + :one",
+                         ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="ALL_NEW")
+    dynamodb.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE, "Key": key}}])
+    dynamodb.transact_write_items(TransactItems=[{"Put": {"TableName": TABLE, "Item": {
+        "PK": {"S": "P#2"}, "SK": {"S": "a"}, "b": {"B": b"\x03"}}}}])
+    dynamodb.batch_write_item(RequestItems={TABLE: [{"DeleteRequest": {"Key": {"PK": {"S": "P#2"},
+                                                                                "SK": {"S": "a"}}}}]})
+    dynamodb.delete_item(TableName=TABLE, Key=key, ReturnValues="ALL_OLD")
+    assert len(stream_records()) == 6  # the records' binary values and times as moto writes them
+    assert set(compared) >= {"PutItem", "GetItem", "BatchGetItem", "Query", "Scan", "UpdateItem",
+                             "TransactGetItems", "TransactWriteItems", "BatchWriteItem", "DeleteItem", "GetRecords"}
