@@ -157,6 +157,9 @@ def test_rank_is_decided_as_of_now_keeping_a_held_rank_a_margin_below_its_thresh
     ("Audit", ["IT"], False),
     ("DX推進部", ["DX"], True),
     ("", ["部長"], False),
+    ("Audit", ["IT", "部長"], False),  # any of several, each as it matches alone
+    ("Audit 部長", ["IT", "部長"], True),
+    ("Sales Director", ["cto", "director"], True),
 ])
 def test_keywords_match_whole_latin_words_and_japanese_anywhere(title, keywords, expected):
     assert matches({"field": {"name": "title", "keywords": keywords}}, {**STORED, "title": title}) is expected

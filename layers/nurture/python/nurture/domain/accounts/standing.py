@@ -17,7 +17,7 @@ from nurture.domain.accounts.identity import account_of
 from nurture.domain.accounts.patterns import hot_patterns
 from nurture.domain.clock import parse_iso_or_none
 from nurture.domain.leads import current_scores, rank_of
-from nurture.domain.scoring import keyword_pattern
+from nurture.domain.scoring import mentions_any
 
 ACTIVE_DAYS = 14  # a person active this recently counts toward the account's active people
 # What a profile is given of its account's stored standing when a segment asks about its company (never stored on
@@ -37,7 +37,7 @@ def with_accounts(profiles: list[dict[str, Any]],
 def roles_of(profile: dict[str, Any], scoring: AccountScoring) -> list[str]:
     """The buying-group roles a person's title and department name (several, or none)."""
     text = " ".join(str(profile.get(name) or "") for name in ("title", "department")).casefold()
-    return [role for role, words in scoring.roles.items() if any(keyword_pattern(w).search(text) for w in words)]
+    return [role for role, words in scoring.roles.items() if mentions_any(text, words)]
 
 
 def account_rank(total: float, scoring: AccountScoring) -> str:

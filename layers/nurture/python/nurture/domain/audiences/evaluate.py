@@ -25,7 +25,7 @@ from nurture.domain.clock import iso
 from nurture.domain.errors import NurtureError
 from nurture.domain.leads import consent_state, current_scores, mail_refusal, rank_of, status_of
 from nurture.domain.preferences.choices import subscribed
-from nurture.domain.scoring import employee_count, keyword_pattern, profile_value
+from nurture.domain.scoring import employee_count, folded_options, mentions_any, profile_value
 from nurture.domain.sequencing import first_touch_source
 from nurture.domain.summaries import recorded
 
@@ -216,15 +216,15 @@ def _field(match: FieldMatch) -> Predicate:
         (lambda profile: (profile.get("custom") or {}).get(custom)) if custom is not None
         else (lambda profile: profile_value(profile, match.name)))
     if match.keywords is not None:
-        patterns = tuple(keyword_pattern(keyword) for keyword in match.keywords)
+        keywords = tuple(match.keywords)
 
         def has_keyword(lead: _Lead) -> bool:
             text = _text(read(lead.profile))
-            return text is not None and any(pattern.search(text) for pattern in patterns)
+            return text is not None and mentions_any(text, keywords)
 
         return has_keyword
     if match.any_of is not None:
-        options = frozenset(option.casefold() for option in match.any_of)
+        options = folded_options(tuple(match.any_of))
         return lambda lead: _text(read(lead.profile)) in options
     span = Range(min=match.min, max=match.max)
     return lambda lead: (count := employee_count(read(lead.profile))) is not None and span.holds(count)

@@ -15,7 +15,7 @@ from msgspec.structs import replace
 
 from nurture.config.sales import RouteMatch, RoutingRule, SalesConfig
 from nurture.domain.sales.prefectures import REGION_OF, prefecture_name
-from nurture.domain.scoring import employee_count, keyword_pattern
+from nurture.domain.scoring import employee_count, mentions_any
 
 
 class RoutableLead(Struct, frozen=True):
@@ -131,7 +131,7 @@ def callable_phone(profile: Mapping[str, Any]) -> bool:
 
 def _has_keyword(value: Any, keywords: list[str]) -> bool:
     text = str(value or "").casefold()
-    return bool(text) and any(keyword_pattern(keyword).search(text) for keyword in keywords)
+    return bool(text) and mentions_any(text, keywords)
 
 
 def _employees_within(value: Any, when: RouteMatch) -> bool:
