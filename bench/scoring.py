@@ -52,13 +52,13 @@ class MemoryStore:
         self.accounts[account_id] = state
 
     def account(self, account_id: str) -> tuple[str | None, dict[str, dict[str, Any]]] | None:
-        """Its first PEOPLE_READ people, as the DynamoDB adapter reads them."""
+        """Its first PEOPLE_READ people by lead id, as the DynamoDB adapter reads them."""
         from nurture import keys
         from nurture.adapters.account_store import PEOPLE_READ
 
         members = [lead_id for lead_id, profile in self.profiles.items()
                    if profile.get("account") and keys.account_id(str(profile["account"])) == account_id]
-        return None, {lead_id: self.profiles[lead_id] for lead_id in members[:PEOPLE_READ]}
+        return None, {lead_id: self.profiles[lead_id] for lead_id in sorted(members)[:PEOPLE_READ]}
 
     def save_standing(self, account_id: str, view: dict[str, Any], at: str) -> None:
         return None

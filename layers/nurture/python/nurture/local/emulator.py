@@ -22,8 +22,9 @@ nurturing takes hours. `install()` patches these things, keeping moto's answers 
   (it did, under a lock, on every request);
 - the answers of DynamoDB's item operations and of the stream's GetRecords are written with `json.dumps`:
   moto's serializer walks the operation's output shape for every attribute value (about 1 ms an item, so
-  a BatchGetItem of an account's 100 people took 100 ms of CPU). The same JSON, less what is not in the
-  output shape (moto adds ConsumedCapacityUnits to DeleteItem): tests/functions/test_emulator.py compares the two.
+  a BatchGetItem of an account's 100 people took 100 ms of CPU). The same values, less what is not in the
+  output shape (moto adds ConsumedCapacityUnits to DeleteItem), but for whole capacity units written as 2
+  where moto writes 2.0 (nothing reads them): tests/functions/test_emulator.py compares the two.
 
 moto has no locking of its own, and a cancelled transaction puts back its rollback copy of the
 table: a write another thread made meanwhile would vanish, stream record and all. So every DynamoDB
@@ -53,7 +54,7 @@ from moto.core.utils import get_service_model
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import StreamShard, Table
-from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.sesv2.responses import SESV2Response
 
@@ -284,10 +285,10 @@ DUMPED = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "Upda
 def _dumped(self: BaseResponse, action_result: ActionResult) -> Any:
     """BaseResponse.serialized for the DUMPED operations' answers; anything else (an error, a table's
     description, an answer `json.dumps` cannot write) goes through moto's serializer."""
-    action = self._get_action()
-    if action in DUMPED and not isinstance(action_result.result, Exception):
+    action, answer = self._get_action(), action_result.result
+    # Only a plain result: a subclass (a paginated one) has its own way of writing itself.
+    if action in DUMPED and isinstance(answer, dict) and type(action_result) in (ActionResult, DynamoResult):
         members, content_type = _output_of(self.boto3_service_name, action)
-        answer = action_result.result if isinstance(action_result.result, dict) else {}
         try:
             body = json.dumps({name: value for name, value in answer.items() if name in members and value is not None},
                               separators=(",", ":"), default=_plain)
