@@ -48,34 +48,39 @@ def parse_form_fields(content_type: str | None, body: bytes) -> dict[str, str]:
     )
 
 
+# The web's encodings (the WHATWG Encoding Standard's), by the name of Python's codec for each: a body's charset
+# names one of them or is refused (415). Python has more codecs: some are not charsets at all (rot13, base64,
+# zlib), and some turn escapes in the bytes into characters (utf-7, unicode_escape, punycode) or are code pages
+# no browser sends (EBCDIC, utf-32).
+WEB_ENCODINGS = frozenset({
+    "utf-8", "utf-16", "utf-16-le", "utf-16-be",
+    "shift_jis", "cp932", "euc_jp", "iso2022_jp",
+    "gbk", "gb2312", "gb18030", "big5", "euc_kr", "cp949",
+    "ascii", *(f"iso8859-{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
+    *(f"cp125{n}" for n in range(9)), "cp866", "cp874", "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic",
+})
+# The Standard's labels that Python's codec registry does not know (windows-31j: Shift_JIS as Windows and Java
+# name it).
+WEB_LABELS = {"windows-31j": "cp932", "x-sjis": "shift_jis", "x-euc-jp": "euc_jp", "windows-874": "cp874",
+              "x-mac-cyrillic": "mac-cyrillic", "iso-8859-8-i": "iso8859-8"}
+
+
 def text_encoding(charset: str) -> str:
-    """The codec of a charset a body may be in: a text encoding Python knows. `rot13`, `base64`, `zlib`
-    and the like are codecs but not charsets: refused like an unknown one (415)."""
+    """The codec of a charset a body may be in: one of the web's encodings, by any name the web gives it."""
     try:
-        codec = codecs.lookup(charset)
+        codec = codecs.lookup(WEB_LABELS.get(charset.strip().lower(), charset))
     except LookupError as exc:
         raise UnsupportedMediaType(f"Unknown charset '{charset}'.") from exc
-    if not getattr(codec, "_is_text_encoding", True):
-        raise UnsupportedMediaType(f"'{charset}' is not a character encoding.")
+    if codec.name not in WEB_ENCODINGS:
+        raise UnsupportedMediaType(f"'{charset}' is not one of the web's character encodings.")
     return codec.name
 
 
 def decode_text(body: bytes, charset: str) -> str:
     try:
-        text = body.decode(text_encoding(charset))
-    except UnicodeError as exc:  # a decode error, or a codec's own (punycode, undefined)
+        return body.decode(text_encoding(charset))
+    except UnicodeDecodeError as exc:
         raise MalformedBody(f"The body is not valid {charset}.") from exc
-    _storable(text)
-    return text
-
-
-def _storable(text: str) -> None:
-    """Some codecs (unicode_escape, utf-7) can decode to lone surrogates, which are not text and cannot be
-    stored."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise MalformedBody("The body decodes to something that is not text.") from exc
 
 
 def load_json(body: bytes, charset: str) -> Any:
@@ -125,8 +130,6 @@ def _urlencoded_fields(body: bytes, charset: str) -> dict[str, str]:
         pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, encoding=encoding, errors="strict")
     except UnicodeError as exc:
         raise MalformedBody(f"A field is not valid {charset}.") from exc
-    for pair in pairs:
-        _storable("".join(pair))
     # A checkbox group or a repeated field: the last value wins, as in most form back ends.
     return dict(pairs)
 
