@@ -69,6 +69,18 @@ def test_an_export_to_a_file_can_be_limited_to_one_rank(local_system: RunningSys
     assert {lead["rank"] for lead in leads} == {"A"}
 
 
+def test_debug_logs_each_aws_call_of_an_export_but_nothing_of_the_leads_it_read(local_system: RunningSystem,
+                                                                                 tmp_path: Path):
+    local_system.submit("/v1/forms/demo", {"email": "debug-export@example.co.jp", "name": "山田太郎",
+                                           "company": "デバッグ商事", "phone": "03-1111-2222", "consent": True})
+    target = tmp_path / "leads.jsonl"
+    done = local_system.cli("--debug", "export", "--format", "jsonl", "--output", str(target))
+    assert done.returncode == 0, done.stderr
+    assert "debug-export@example.co.jp" in target.read_text(encoding="utf-8")
+    assert "Making request for OperationModel(name=" in done.stderr  # each call, by its operation
+    assert not [said for said in ("debug-export", "山田太郎", "デバッグ商事", "03-1111-2222") if said in done.stderr]
+
+
 def test_the_report_counts_todays_forms_and_handoffs_and_writes_an_offline_html_file(local_system: RunningSystem,
                                                                                      tmp_path: Path):
     # Given a demo request, which makes a hot lead at once

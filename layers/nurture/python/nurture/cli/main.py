@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
 import os
 import signal
 import sys
@@ -21,6 +20,7 @@ from nurture.cli.calendar import add_calendar_command, run_calendar
 from nurture.cli.campaigns import add_campaign_commands, run_campaign_command
 from nurture.cli.config_versions import add_version_commands, print_problems, run_version_command
 from nurture.cli.console import add_console_commands, run_console_command
+from nurture.cli.debug_log import aws_calls_logged
 from nurture.cli.events import add_event_commands, run_event_command
 from nurture.cli.lists import (
     add_list_commands,
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config-dir", type=Path, default=DEFAULT_CONFIG, help="folder of the YAML config")
     parser.add_argument("--version", action="version", version=f"nurture {_version()}")
     parser.add_argument("--debug", action="store_true",
-                        help="log every AWS call to stderr, and show the traceback of a fault")
+                        help="log every AWS call to stderr (never what it carried), and show the traceback of a fault")
     commands = parser.add_subparsers(dest="command", required=True)
 
     config = commands.add_parser("config", help="marketer configuration")
@@ -164,28 +164,27 @@ def main(argv: list[str] | None = None) -> int:
 
         argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
-    if args.debug:
-        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
-    try:
-        return _run(args)
-    except exit_codes.Stop as stop:
-        return stop.code
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return exit_codes.INTERRUPTED
-    except Exception as error:  # a fault of the command: one line, unless the operator asked for the traceback
-        from nurture.cli.target import aws_setup_problem
+    with aws_calls_logged(sys.stderr) if args.debug else contextlib.nullcontext():
+        try:
+            return _run(args)
+        except exit_codes.Stop as stop:
+            return stop.code
+        except KeyboardInterrupt:
+            print("\ninterrupted", file=sys.stderr)
+            return exit_codes.INTERRUPTED
+        except Exception as error:  # a fault of the command: one line, unless the operator asked for the traceback
+            from nurture.cli.target import aws_setup_problem
 
-        problem = aws_setup_problem(error)
-        if problem is not None:  # the credentials ran out (or were refused) after the stack was found
-            print(problem, file=sys.stderr)
-            return exit_codes.AWS_SETUP
-        if args.debug:
-            traceback.print_exc()
+            problem = aws_setup_problem(error)
+            if problem is not None:  # the credentials ran out (or were refused) after the stack was found
+                print(problem, file=sys.stderr)
+                return exit_codes.AWS_SETUP
+            if args.debug:
+                traceback.print_exc()
+                return exit_codes.UNEXPECTED
+            said = " ".join(str(error).split())[:200]  # a fault's text may quote an input's values: kept short
+            print(f"nurture: {type(error).__name__}: {said} (--debug shows the traceback)", file=sys.stderr)
             return exit_codes.UNEXPECTED
-        said = " ".join(str(error).split())[:200]  # a fault's text may quote an input's values: kept short
-        print(f"nurture: {type(error).__name__}: {said} (--debug shows the traceback)", file=sys.stderr)
-        return exit_codes.UNEXPECTED
 
 
 def _version() -> str:
