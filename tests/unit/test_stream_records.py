@@ -5,6 +5,7 @@ import logging
 from decimal import Decimal
 
 import pytest
+from boto3.dynamodb.types import Binary
 
 from nurture.streams.records import (
     NotAStreamBatch,
@@ -80,6 +81,20 @@ def test_a_record_whose_image_is_not_dynamodb_json_fails_alone():
 
     assert stream_partial_response(records, handle) == {"batchItemFailures": [{"itemIdentifier": "111"}]}
     assert read == [{"Message": "This item has changed", "Id": Decimal(101)}]
+
+
+def test_binary_values_in_an_image_are_read_as_the_bytes_lambda_base64_encoded_and_a_bad_one_fails_alone():
+    event = aws_event("awsdocs__lambda-dg-dynamodb-stream.json")
+    event["Records"][0]["dynamodb"]["NewImage"] = {
+        "Id": {"N": "101"}, "Blob": {"B": "AP8="}, "Blobs": {"BS": ["AQ==", "Ag=="]},
+        "Nested": {"M": {"list": {"L": [{"B": "Aw=="}, {"S": "text"}]}}}}
+    event["Records"][1]["dynamodb"]["NewImage"] = {"Id": {"N": "101"}, "Blob": {"B": "not base64!"}}
+    first, second = stream_records(event)[:2]
+    assert first.new_image == {"Id": Decimal(101), "Blob": Binary(b"\x00\xff"),
+                               "Blobs": {Binary(b"\x01"), Binary(b"\x02")},
+                               "Nested": {"list": [Binary(b"\x03"), "text"]}}
+    with pytest.raises(UnreadableRecord):
+        _ = second.new_image
 
 
 @pytest.mark.parametrize("event", [{}, {"Records": "x"}, {"Records": [{"dynamodb": {"Keys": {}}}]},

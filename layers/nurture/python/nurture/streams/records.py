@@ -8,6 +8,7 @@ turned into plain values by boto3's deserializer, as the table's adapter reads i
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping
 from decimal import DecimalException
 from functools import cached_property
@@ -47,9 +48,26 @@ class StreamRecord:
         if not item:
             return None
         try:
-            return from_item(item)
+            return from_item({name: _bytes_for_binaries(value) for name, value in item.items()})
         except (AttributeError, IndexError, KeyError, TypeError, ValueError, DecimalException) as error:
             raise UnreadableRecord(f"the record's {part} is not DynamoDB JSON") from error
+
+
+def _bytes_for_binaries(value: Any) -> Any:
+    """An attribute value with its binary values as bytes, as the SDK's client hands them over: Lambda's event
+    carries them base64-encoded, which boto3's deserializer refuses."""
+    if not isinstance(value, Mapping) or len(value) != 1:
+        return value
+    ((kind, inner),) = value.items()
+    if kind == "B":
+        return {"B": base64.b64decode(inner, validate=True)}
+    if kind == "BS":
+        return {"BS": [base64.b64decode(member, validate=True) for member in inner]}
+    if kind == "M":
+        return {"M": {name: _bytes_for_binaries(member) for name, member in inner.items()}}
+    if kind == "L":
+        return {"L": [_bytes_for_binaries(member) for member in inner]}
+    return value
 
 
 def stream_records(event: Mapping[str, Any]) -> list[StreamRecord]:
