@@ -5,6 +5,7 @@ nothing here reaches AWS."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -43,13 +44,15 @@ class StandInAws(BaseHTTPRequestHandler):
     request's signature."""
 
     status, body = 400, b""
+    dynamodb_error: str | None = None  # DynamoDB's error code for every call, if any
     signatures: list[str]
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.signatures.append(self.headers.get("Authorization", ""))
         dynamodb = (self.headers.get("X-Amz-Target") or "").startswith("DynamoDB")
-        status, body = (200, b"{}") if dynamodb else (self.status, self.body)
+        status, body = (self.status, self.body) if not dynamodb else (200, b"{}") if not self.dynamodb_error else (
+            400, json.dumps({"__type": f"com.amazon.coral.service#{self.dynamodb_error}", "message": "no"}).encode())
         self.send_response(status)
         self.send_header("Content-Type", "application/x-amz-json-1.0" if dynamodb else "text/xml")
         self.send_header("Content-Length", str(len(body)))
@@ -106,8 +109,8 @@ def test_the_region_comes_from_the_named_profile(tmp_path, cloudformation):
     assert said_in_one_line(done, "Stack Nurture in eu-west-1")
 
 
-def test_a_named_profile_signs_every_call_even_with_keys_in_the_environment(tmp_path, cloudformation):
-    endpoint, answer = cloudformation
+def stack_found(answer: type[StandInAws]) -> None:
+    """CloudFormation answers the stack's lookup with Nurture's outputs."""
     outputs = "".join(f"<member><OutputKey>{key}</OutputKey><OutputValue>{value}</OutputValue></member>"
                       for key, value in (("ApiUrl", "https://t.example.co.jp/"), ("TableName", "Nurture-Table"),
                                          ("SigningKeyParameter", "/Nurture/keyring")))
@@ -117,6 +120,11 @@ def test_a_named_profile_signs_every_call_even_with_keys_in_the_environment(tmp_
         "Nurture/1</StackId><CreationTime>2026-12-01T00:00:00Z</CreationTime><StackStatus>CREATE_COMPLETE"
         f"</StackStatus><Outputs>{outputs}</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata>"
         "<RequestId>r-1</RequestId></ResponseMetadata></DescribeStacksResponse>").encode()
+
+
+def test_a_named_profile_signs_every_call_even_with_keys_in_the_environment(tmp_path, cloudformation):
+    endpoint, answer = cloudformation
+    stack_found(answer)
     done = run(tmp_path, "sending", "status", "--stack", "Nurture", "--profile", "work", **KEYS,
                AWS_ENDPOINT_URL_CLOUDFORMATION=endpoint, AWS_ENDPOINT_URL_DYNAMODB=endpoint)
     assert done.returncode == 0, done.stderr
@@ -124,6 +132,19 @@ def test_a_named_profile_signs_every_call_even_with_keys_in_the_environment(tmp_
     # the stack's lookup and the guard's reads, each signed with the profile's key, not the exported one
     assert len(answer.signatures) >= 2
     assert all("Credential=AKIAWORK/" in signature for signature in answer.signatures), answer.signatures
+
+
+@pytest.mark.parametrize("command", [("leads", "show", "0" * 32), ("tasks", "list", "--owner", "tanaka"),
+                                     ("accounts", "list")])
+def test_credentials_that_run_out_while_a_command_runs_are_one_line_and_exit_code_253(tmp_path, cloudformation,
+                                                                                       command):
+    endpoint, answer = cloudformation
+    stack_found(answer)
+    answer.dynamodb_error = "ExpiredTokenException"  # after the stack's lookup: the command's own reads
+    done = run(tmp_path, *command, "--stack", "Nurture", "--region", "ap-northeast-1", **KEYS,
+               AWS_ENDPOINT_URL_CLOUDFORMATION=endpoint, AWS_ENDPOINT_URL_DYNAMODB=endpoint)
+    assert done.returncode == exit_codes.AWS_SETUP, done.stderr
+    assert said_in_one_line(done, "AWS refused the credentials (ExpiredTokenException)")
 
 
 def test_an_unknown_profile_is_one_line_and_exit_code_253(tmp_path):

@@ -9,6 +9,7 @@ import re
 import sys
 from typing import Any
 
+from nurture.cli.aws_setup import store_unavailable
 from nurture.cli.tables import print_table
 
 
@@ -65,8 +66,7 @@ def run_account_command(args: argparse.Namespace, target_of: Any) -> int:
         print(f"'{args.who}' is not an email address", file=sys.stderr)
         return 2
     except StoreUnavailable as error:
-        print(f"{target.description}: {error}", file=sys.stderr)
-        return 2
+        return store_unavailable(target.description, error)
     if view is None:
         print("no such account (nor a lead that belongs to one)", file=sys.stderr)
         return 1
@@ -101,8 +101,7 @@ def _list(store: Any, args: argparse.Namespace, where: str) -> int:
             if cursor is None:
                 break
     except StoreUnavailable as error:
-        print(f"{where}: {error}", file=sys.stderr)
-        return 2
+        return store_unavailable(where, error)
     if args.json:
         print(json.dumps(accounts, ensure_ascii=False, indent=2, default=json_default))
         return 0
@@ -148,6 +147,5 @@ def _merge_or_split(store: Any, args: argparse.Namespace, where: str) -> int:
         print(str(refused), file=sys.stderr)
         return 1
     except StoreUnavailable as error:
-        print(f"{where}: {error}", file=sys.stderr)
-        return 2
+        return store_unavailable(where, error)
     return 0

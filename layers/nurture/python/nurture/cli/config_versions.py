@@ -36,6 +36,8 @@ def add_version_commands(config_commands: argparse._SubParsersAction, target_opt
 
 
 def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> int:
+    from nurture.cli import exit_codes
+    from nurture.cli.aws_setup import store_unavailable
     from nurture.config.loader import load_config_files, read_config_files
     from nurture.domain.errors import ConfigInvalid, StoreUnavailable, WriteConflict
 
@@ -84,8 +86,7 @@ def run_version_command(args: argparse.Namespace, find_target: FindTarget) -> in
               "Check `nurture config status` and run again.", file=sys.stderr)
         return 1
     except StoreUnavailable as unavailable:
-        print(str(unavailable), file=sys.stderr)
-        return 1
+        return store_unavailable(target.description, unavailable, exit_codes.PROBLEMS_FOUND)
 
 
 def _upload_materials(config: NurtureConfig, config_dir: Path, target: Target) -> None:

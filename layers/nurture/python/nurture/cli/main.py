@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from nurture.cli import exit_codes
 from nurture.cli.accounts import add_account_commands, run_account_command
+from nurture.cli.aws_setup import aws_setup_problem, store_unavailable
 from nurture.cli.calendar import add_calendar_command, run_calendar
 from nurture.cli.campaigns import add_campaign_commands, run_campaign_command
 from nurture.cli.config_versions import add_version_commands, print_problems, run_version_command
@@ -173,8 +174,6 @@ def main(argv: list[str] | None = None) -> int:
             print("\ninterrupted", file=sys.stderr)
             return exit_codes.INTERRUPTED
         except Exception as error:  # a fault of the command: one line, unless the operator asked for the traceback
-            from nurture.cli.target import aws_setup_problem
-
             problem = aws_setup_problem(error)
             if problem is not None:  # the credentials ran out (or were refused) after the stack was found
                 print(problem, file=sys.stderr)
@@ -419,8 +418,7 @@ def run_keys_rotate(args: argparse.Namespace) -> int:
     try:
         newest, *older = rotate_keys(target.environment["SIGNING_KEY_PARAMETER"], utc_now())
     except StoreUnavailable as error:
-        print(f"{target.description}: {error}", file=sys.stderr)
-        return 2
+        return store_unavailable(target.description, error)
     if args.json:
         print(json.dumps({"signing": newest.key_id, "verifying": [key.key_id for key in older]}))
         return 0
@@ -447,8 +445,7 @@ def run_leads_show(args: argparse.Namespace) -> int:
     try:
         record = store.lead_record(lead_id, activity_limit=args.activities)
     except StoreUnavailable as error:
-        print(f"{target.description}: {error}", file=sys.stderr)
-        return 2
+        return store_unavailable(target.description, error)
     if record is None:
         print("no such lead", file=sys.stderr)
         return 1
@@ -506,8 +503,7 @@ def _the_lead(args: argparse.Namespace) -> tuple[Target, Any, str] | int:
         print(f"'{args.lead}' is not an email address", file=sys.stderr)
         return 2
     except StoreUnavailable as error:
-        print(f"{target.description}: {error}", file=sys.stderr)
-        return 2
+        return store_unavailable(target.description, error)
     if lead_id is None:
         print("no such lead", file=sys.stderr)
         return 1
@@ -534,8 +530,7 @@ def run_leads_erase(args: argparse.Namespace) -> int:
                 return 1
         erase_lead(lead_id, store)  # also finishes an erasure that was interrupted (the profile goes first)
     except StoreUnavailable as error:
-        print(f"{target.description}: {error}", file=sys.stderr)
-        return 2
+        return store_unavailable(target.description, error)
     except LeadNotFound:
         print("no such lead", file=sys.stderr)
         return 1

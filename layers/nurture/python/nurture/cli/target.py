@@ -5,19 +5,10 @@ from __future__ import annotations
 import os
 
 import boto3
-from botocore.exceptions import (
-    ClientError,
-    CredentialRetrievalError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    PartialCredentialsError,
-    ProfileNotFound,
-    SSOTokenLoadError,
-    TokenRetrievalError,
-    UnauthorizedSSOTokenError,
-)
+from botocore.exceptions import ClientError, EndpointConnectionError, ProfileNotFound
 from msgspec import Struct
 
+from nurture.cli.aws_setup import CREDENTIAL_ERRORS, aws_setup_problem
 from nurture.local.resources import LocalResources
 from nurture.local.runtime import DEPLOYED_KEY, FAKE_CREDENTIALS
 from nurture.local.state import LocalState
@@ -47,23 +38,8 @@ class AwsSetupProblem(TargetNotFound):
     """The AWS setup stops every call: no usable credentials, an unknown profile, no region."""
 
 
-# What AWS answers a caller whose credentials are not, or no longer, good.
-REFUSED_CREDENTIALS = frozenset({"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
-                                 "UnrecognizedClientException", "SignatureDoesNotMatch", "RequestExpired"})
-CREDENTIALS_HELP = "run `aws configure` or `aws sso login`, or name a profile with --profile (or AWS_PROFILE)"
-CREDENTIAL_ERRORS = (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, TokenRetrievalError,
-                     SSOTokenLoadError, UnauthorizedSSOTokenError)
 # Set by the environment, they would sign every call after the stack's lookup whatever --profile says.
 ENVIRONMENT_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
-
-
-def aws_setup_problem(error: BaseException) -> str | None:
-    """The one line to say when `error` is the AWS setup's (no usable credentials, refused ones), else None."""
-    if isinstance(error, CREDENTIAL_ERRORS):
-        return f"No usable AWS credentials ({error}): {CREDENTIALS_HELP}"
-    if isinstance(error, ClientError) and (code := error.response.get("Error", {}).get("Code")) in REFUSED_CREDENTIALS:
-        return f"AWS refused the credentials ({code}): {CREDENTIALS_HELP}"
-    return None
 
 
 class Target(Struct, frozen=True):

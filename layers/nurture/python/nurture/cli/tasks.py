@@ -7,6 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from nurture.cli.aws_setup import store_unavailable
 from nurture.cli.config_versions import FindTarget, TargetOptions
 
 if TYPE_CHECKING:
@@ -56,8 +57,7 @@ def run_task_command(args: argparse.Namespace, find_target: FindTarget) -> int:
         print(error.detail, file=sys.stderr)
         return 1
     except StoreUnavailable as error:
-        print(f"{target.description}: {error}", file=sys.stderr)
-        return 2
+        return store_unavailable(target.description, error)
 
 
 def _list(args: argparse.Namespace, store: DynamoLeadStore) -> int:
