@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from nurture.cli import exit_codes
+from nurture.cli.aws_setup import store_unavailable
 from nurture.cli.tables import print_table
 
 if TYPE_CHECKING:
@@ -68,9 +70,11 @@ def run_campaign_command(args: argparse.Namespace, find_target: FindTarget) -> i
         if command == "cancel":
             return _cancel(store, args)
         return _show(config, store, args, with_progress=command == "status")
-    except (CampaignRefused, ConfigInvalid, StoreUnavailable) as refused:
+    except (CampaignRefused, ConfigInvalid) as refused:
         print(str(refused), file=sys.stderr)
         return 1
+    except StoreUnavailable as error:
+        return store_unavailable(target.description, error, exit_codes.PROBLEMS_FOUND)
 
 
 def _list(config: NurtureConfig, store: Any, as_json: bool) -> int:

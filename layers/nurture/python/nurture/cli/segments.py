@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from nurture.cli import exit_codes
+from nurture.cli.aws_setup import store_unavailable
 from nurture.cli.progress import Report, terminal_progress
 
 if TYPE_CHECKING:
@@ -69,9 +71,11 @@ def run_segment_command(args: argparse.Namespace, find_target: FindTarget) -> in
             args.segment_command, "nurture segment", utc_now())
         with terminal_progress(f"scanning for {args.name} (parts)") as report:
             progress = _wait(store, job_id, report)
-    except (ConfigInvalid, StoreUnavailable) as error:
+    except ConfigInvalid as error:
         print(str(error), file=sys.stderr)
         return 1
+    except StoreUnavailable as error:
+        return store_unavailable(target.description, error, exit_codes.PROBLEMS_FOUND)
     if progress is None or not progress.done:
         print(f"The workers have not finished yet (job {job_id}); they go on without us.", file=sys.stderr)
         return 1
