@@ -72,3 +72,20 @@ def test_what_sales_did_goes_to_the_scorer_and_the_crm_push(kind):
 
 def selected_by(record: dict) -> list[str]:
     return [f.consumer for f in TABLE.stream_filters if any(matches(pattern, record) for pattern in f.patterns)]
+
+
+def test_a_binary_value_reaches_a_consumer_base64_encoded_as_lambda_delivers_it_and_is_read_as_its_bytes():
+    import boto3
+
+    from nurture.streams.records import stream_records
+
+    poller, received = poller_with_recorder()
+    boto3.client("dynamodb").put_item(TableName=LocalResources().table_name, Item={
+        "PK": {"S": "LEAD#binary"}, "SK": {"S": "EVT#2026-12-05#1"}, "type": {"S": "page_view"},
+        "blob": {"B": b"\x00\xff"}, "nested": {"M": {"blobs": {"BS": [b"\x01"]}}}})
+    poller.poll_once()
+    (record,) = received["scoring"]
+    assert record["dynamodb"]["NewImage"]["blob"] == {"B": "AP8="}
+    assert record["dynamodb"]["NewImage"]["nested"] == {"M": {"blobs": {"BS": ["AQ=="]}}}
+    (read,) = stream_records({"Records": [record]})
+    assert read.new_image is not None and bytes(read.new_image["blob"]) == b"\x00\xff"

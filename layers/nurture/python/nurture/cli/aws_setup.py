@@ -25,9 +25,11 @@ CREDENTIALS_HELP = "run `aws configure` or `aws sso login`, or name a profile wi
 CREDENTIAL_ERRORS = (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, TokenRetrievalError,
                      SSOTokenLoadError, UnauthorizedSSOTokenError)
 
+
 def aws_setup_problem(error: BaseException) -> str | None:
-    """The one line to say when `error`, or the error it was raised from (an adapter's StoreUnavailable), is the
-    AWS setup's (no usable credentials, refused ones), else None."""
+    """The one line to say when `error`, or the error it was raised from or while handling (an adapter's
+    StoreUnavailable, Powertools' GetParameterError), is the AWS setup's (no usable credentials, refused ones),
+    else None."""
     cause: BaseException | None = error
     while cause is not None:
         if isinstance(cause, CREDENTIAL_ERRORS):
@@ -35,7 +37,7 @@ def aws_setup_problem(error: BaseException) -> str | None:
         if isinstance(cause, ClientError) and (
                 code := cause.response.get("Error", {}).get("Code")) in REFUSED_CREDENTIALS:
             return f"AWS refused the credentials ({code}): {CREDENTIALS_HELP}"
-        cause = cause.__cause__
+        cause = cause.__cause__ or cause.__context__  # Powertools raises its own error without `from`
     return None
 
 

@@ -48,37 +48,84 @@ def parse_form_fields(content_type: str | None, body: bytes) -> dict[str, str]:
     )
 
 
-# The web's encodings (the WHATWG Encoding Standard's), by the name of Python's codec for each: a body's charset
-# names one of them or is refused (415). Python has more codecs: some are not charsets at all (rot13, base64,
-# zlib), and some turn escapes in the bytes into characters (utf-7, unicode_escape, punycode) or are code pages
-# no browser sends (EBCDIC, utf-32).
-WEB_ENCODINGS = frozenset({
-    "utf-8", "utf-16", "utf-16-le", "utf-16-be",
-    "shift_jis", "cp932", "euc_jp", "iso2022_jp",
-    "gbk", "gb2312", "gb18030", "big5", "euc_kr", "cp949",
-    "ascii", *(f"iso8859-{n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
-    *(f"cp125{n}" for n in range(9)), "cp866", "cp874", "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic",
-})
-# The Standard's labels that Python's codec registry does not know (windows-31j: Shift_JIS as Windows and Java
-# name it).
-WEB_LABELS = {"windows-31j": "cp932", "x-sjis": "shift_jis", "x-euc-jp": "euc_jp", "windows-874": "cp874",
-              "x-mac-cyrillic": "mac-cyrillic", "iso-8859-8-i": "iso8859-8"}
+# The web's encodings by every label the WHATWG Encoding Standard gives them, each read with the Python codec that
+# decodes as the Standard does (Shift_JIS as Windows' cp932, so 髙 and ① are read; "latin1" and "ascii" as
+# windows-1252). Python has more codecs: some are not charsets at all (rot13, base64, zlib), some turn escapes in
+# the bytes into characters (utf-7, unicode_escape, punycode) or are code pages no browser sends (EBCDIC, utf-32):
+# a charset that is none of these is refused (415).
+_LABELS_BY_CODEC = {
+    "utf-8": "unicode-1-1-utf-8 unicode11utf8 unicode20utf8 utf-8 utf8 x-unicode20utf8",
+    "cp866": "866 cp866 csibm866 ibm866",
+    "iso8859-2": "csisolatin2 iso-8859-2 iso-ir-101 iso8859-2 iso88592 iso_8859-2 iso_8859-2:1987 l2 latin2",
+    "iso8859-3": "csisolatin3 iso-8859-3 iso-ir-109 iso8859-3 iso88593 iso_8859-3 iso_8859-3:1988 l3 latin3",
+    "iso8859-4": "csisolatin4 iso-8859-4 iso-ir-110 iso8859-4 iso88594 iso_8859-4 iso_8859-4:1988 l4 latin4",
+    "iso8859-5": "csisolatincyrillic cyrillic iso-8859-5 iso-ir-144 iso8859-5 iso88595 iso_8859-5 iso_8859-5:1988",
+    "iso8859-6": "arabic asmo-708 csiso88596e csiso88596i csisolatinarabic ecma-114 iso-8859-6 iso-8859-6-e "
+                 "iso-8859-6-i iso-ir-127 iso8859-6 iso88596 iso_8859-6 iso_8859-6:1987",
+    "iso8859-7": "csisolatingreek ecma-118 elot_928 greek greek8 iso-8859-7 iso-ir-126 iso8859-7 iso88597 "
+                 "iso_8859-7 iso_8859-7:1987 sun_eu_greek",
+    "iso8859-8": "csiso88598e csisolatinhebrew hebrew iso-8859-8 iso-8859-8-e iso-ir-138 iso8859-8 iso88598 "
+                 "iso_8859-8 iso_8859-8:1988 visual csiso88598i iso-8859-8-i logical",
+    "iso8859-10": "csisolatin6 iso-8859-10 iso-ir-157 iso8859-10 iso885910 l6 latin6",
+    "iso8859-13": "iso-8859-13 iso8859-13 iso885913",
+    "iso8859-14": "iso-8859-14 iso8859-14 iso885914",
+    "iso8859-15": "csisolatin9 iso-8859-15 iso8859-15 iso885915 iso_8859-15 l9",
+    "iso8859-16": "iso-8859-16",
+    "koi8-r": "cskoi8r koi koi8 koi8-r koi8_r",
+    "koi8-u": "koi8-ru koi8-u",
+    "mac-roman": "csmacintosh mac macintosh x-mac-roman",
+    "cp874": "dos-874 iso-8859-11 iso8859-11 iso885911 tis-620 windows-874",
+    "cp1250": "cp1250 windows-1250 x-cp1250",
+    "cp1251": "cp1251 windows-1251 x-cp1251",
+    "cp1252": "ansi_x3.4-1968 ascii cp1252 cp819 csisolatin1 ibm819 iso-8859-1 iso-ir-100 iso8859-1 iso88591 "
+              "iso_8859-1 iso_8859-1:1987 l1 latin1 us-ascii windows-1252 x-cp1252",
+    "cp1253": "cp1253 windows-1253 x-cp1253",
+    "cp1254": "cp1254 csisolatin5 iso-8859-9 iso-ir-148 iso8859-9 iso88599 iso_8859-9 iso_8859-9:1989 l5 latin5 "
+              "windows-1254 x-cp1254",
+    "cp1255": "cp1255 windows-1255 x-cp1255",
+    "cp1256": "cp1256 windows-1256 x-cp1256",
+    "cp1257": "cp1257 windows-1257 x-cp1257",
+    "cp1258": "cp1258 windows-1258 x-cp1258",
+    "mac-cyrillic": "x-mac-cyrillic x-mac-ukrainian",
+    "gb18030": "chinese csgb2312 csiso58gb231280 gb2312 gb_2312 gb_2312-80 gbk iso-ir-58 x-gbk gb18030",
+    "big5hkscs": "big5 big5-hkscs cn-big5 csbig5 x-x-big5",
+    "euc_jp": "cseucpkdfmtjapanese euc-jp x-euc-jp",
+    "iso2022_jp": "csiso2022jp iso-2022-jp",
+    "cp932": "csshiftjis ms932 ms_kanji shift-jis shift_jis sjis windows-31j x-sjis",
+    "cp949": "cseuckr csksc56011987 euc-kr iso-ir-149 korean ks_c_5601-1987 ks_c_5601-1989 ksc5601 ksc_5601 "
+             "windows-949",
+    "utf-16-be": "unicodefffe utf-16be",
+    "utf-16": "csunicode iso-10646-ucs-2 ucs-2 unicode unicodefeff utf-16 utf-16le",  # a BOM says the byte order
+    "utf-16-le": "",  # by Python's name only
+}
+WEB_LABELS = {label: codec for codec, labels in _LABELS_BY_CODEC.items() for label in labels.split()}
 
 
 def text_encoding(charset: str) -> str:
-    """The codec of a charset a body may be in: one of the web's encodings, by any name the web gives it."""
+    """The codec to read a body in `charset` with: one of the web's encodings, by one of the Standard's labels or
+    by a name Python gives the same encoding (latin-1, cp932, utf-16-le)."""
+    label = charset.strip().lower()
+    if label in WEB_LABELS:
+        return WEB_LABELS[label]
     try:
-        codec = codecs.lookup(WEB_LABELS.get(charset.strip().lower(), charset))
+        name = codecs.lookup(label).name
     except LookupError as exc:
         raise UnsupportedMediaType(f"Unknown charset '{charset}'.") from exc
-    if codec.name not in WEB_ENCODINGS:
+    codec = WEB_LABELS.get(name) or WEB_LABELS.get(name.replace("_", "-"))
+    if codec is None and name in _LABELS_BY_CODEC:
+        codec = name
+    if codec is None:
         raise UnsupportedMediaType(f"'{charset}' is not one of the web's character encodings.")
-    return codec.name
+    return codec
 
 
 def decode_text(body: bytes, charset: str) -> str:
+    return _decoded(body, text_encoding(charset), charset)
+
+
+def _decoded(body: bytes, codec: str, charset: str) -> str:
     try:
-        return body.decode(text_encoding(charset))
+        return body.decode(codec)
     except UnicodeDecodeError as exc:
         raise MalformedBody(f"The body is not valid {charset}.") from exc
 
@@ -125,7 +172,7 @@ def _json_fields(body: bytes, charset: str) -> dict[str, str]:
 
 def _urlencoded_fields(body: bytes, charset: str) -> dict[str, str]:
     encoding = text_encoding(charset)
-    text = decode_text(body, "ascii" if encoding != "utf-8" else "utf-8")
+    text = _decoded(body, "ascii" if encoding != "utf-8" else "utf-8", charset)  # percent-escapes, or UTF-8 as is
     try:
         pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, encoding=encoding, errors="strict")
     except UnicodeError as exc:

@@ -95,6 +95,7 @@ def install() -> None:
         DynamoHandler.transact_write_items = _idempotent(  # type: ignore[method-assign, assignment]
             DynamoHandler.transact_write_items)
         backends.list_of_moto_modules = functools.cache(lambda: tuple(listed()))  # type: ignore[assignment]
+        # Listed at a class's first request: an action method added to a class later would be missed.
         moto_responses.method_names_from_class = functools.cache(moto_responses.method_names_from_class)
         DynamoHandler.serialized = _dumped  # type: ignore[method-assign]
         DynamoDBStreamsHandler.serialized = _dumped  # type: ignore[method-assign]

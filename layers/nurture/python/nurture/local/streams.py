@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,7 @@ MAX_RETRIES = 3  # the stack's event source mappings retry a few times too, then
 
 def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
     """A DynamoDB Streams record as Lambda's event source mapping hands it to a function."""
-    dynamodb = dict(record["dynamodb"])
+    dynamodb = {part: _base64_binaries(value) for part, value in record["dynamodb"].items()}
     created = dynamodb.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         dynamodb["ApproximateCreationDateTime"] = created.timestamp()
@@ -32,6 +33,18 @@ def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[
         "dynamodb": dynamodb,
         "eventSourceARN": stream_arn,
     }
+
+
+def _base64_binaries(value: Any) -> Any:
+    """A record's part with its binary values base64-encoded, as Lambda's event carries them (boto3 reads them
+    into bytes)."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {name: _base64_binaries(member) for name, member in value.items()}
+    if isinstance(value, list):
+        return [_base64_binaries(member) for member in value]
+    return value
 
 
 class StreamPoller:
