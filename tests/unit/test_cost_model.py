@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.cost import Amounts, PriceList, split
+from bench.cost import Amounts, PriceList, line_name, split
 from bench.units import read_units, write_units
 
 
@@ -19,6 +19,11 @@ def test_every_price_and_assumption_names_its_source(prices):
     sources = [price.source for price in prices.prices.values()] + [a.source for a in prices.assumptions.values()]
     assert all(source.startswith("https://") and "amazon" in source for source in sources)
     assert all(price.usd > 0 and price.per > 0 for price in prices.prices.values())
+
+
+def test_every_price_has_a_line_name_of_its_own_in_the_cost_tables(prices):
+    names = [line_name(prices, name) for name in prices.prices]
+    assert len(set(names)) == len(names)
 
 
 def test_usage_is_billed_at_the_price_per_its_unit(prices):
