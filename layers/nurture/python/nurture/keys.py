@@ -211,7 +211,7 @@ DUE_SHARDS = 4  # spreads the due index's writes; the dispatcher queries each sh
 
 
 def due_pk(lead_id: str) -> str:
-    return f"DUE#{_bucket(lead_id, DUE_SHARDS)}"
+    return f"DUE#{bucket(lead_id, DUE_SHARDS)}"
 
 
 def due_sk(next_send_at: str, lead_id: str) -> str:
@@ -233,7 +233,7 @@ def stats_pk(sequence: str, step: str) -> str:
 
 
 def stats_sk(lead_id: str) -> str:
-    return f"SHARD#{_bucket(lead_id, STATS_SHARDS)}"
+    return f"SHARD#{bucket(lead_id, STATS_SHARDS)}"
 
 
 def stats_shards() -> list[str]:
@@ -266,7 +266,7 @@ GUARD_PAUSE_SK = "PAUSE"
 
 def guard_day_sk(day: str, spread: str) -> str:
     """Daily sends, bounces and complaints, spread over shards like the step counters."""
-    return f"DAY#{day}#{_bucket(spread, STATS_SHARDS)}"
+    return f"DAY#{day}#{bucket(spread, STATS_SHARDS)}"
 
 
 def rank_pk(rank: str) -> str:
@@ -278,9 +278,9 @@ def rank_sk(total: float, lead_id: str) -> str:
     return f"{total + 100000:015.4f}#{lead_id}"
 
 
-def _bucket(lead_id: str, buckets: int) -> int:
-    """A stable spread of leads over `buckets` (Python's own hash() changes per process)."""
-    return int(hashlib.sha256(lead_id.encode()).hexdigest()[:8], 16) % buckets
+def bucket(key: str, buckets: int) -> int:
+    """A stable spread of keys (a lead id, mostly) over `buckets` (Python's own hash() changes per process)."""
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % buckets
 
 
 def job_pk(job_id: str) -> str:

@@ -9,13 +9,13 @@ variant goes out, and the decision says why.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from typing import Any
 
 from msgspec import Struct
 from msgspec.structs import asdict
 
+from nurture import keys
 from nurture.config.campaigns import ABTest
 
 LETTERS = "abcd"
@@ -29,7 +29,7 @@ def variant_step(campaign_id: str, variant: int) -> str:
 
 def variant_in_test(lead_id: str, campaign_id: str, test: ABTest) -> int | None:
     """The variant a lead gets in the test, or None: the lead waits for the winner."""
-    draw = int(hashlib.sha256(f"{campaign_id}|{lead_id}|ab".encode()).hexdigest()[:8], 16) % 10_000
+    draw = keys.bucket(f"{campaign_id}|{lead_id}|ab", 10_000)
     if draw >= test.test_share * 100:
         return None
     return draw % len(test.subjects)

@@ -9,7 +9,6 @@ from one segment to another is on the lead's timeline (and is scored and enrols 
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 from msgspec import Struct, field
 from msgspec.structs import replace
 
+from nurture import keys
 from nurture.config.customers import CustomerScoring
 from nurture.domain.activity import Activity, new_activity
 from nurture.domain.clock import iso
@@ -139,7 +139,7 @@ def next_review_day(purchases: Purchases, today: date, scoring: CustomerScoring,
 
 def monthly_day(lead_id: str) -> int:
     """A customer's own day of the month for its monthly review, 1 to 28."""
-    return 1 + int(hashlib.sha256(lead_id.encode()).hexdigest()[:8], 16) % 28
+    return 1 + keys.bucket(lead_id, 28)
 
 
 def review_customers(store: CustomerReviews, now: datetime, scoring: CustomerScoring, zone: str,
