@@ -295,7 +295,7 @@ def _dumped(self: BaseResponse, action_result: ActionResult) -> Any:
         members, content_type = _output_of(self.boto3_service_name, action)
         try:
             body = json.dumps({name: value for name, value in answer.items() if name in members and value is not None},
-                              separators=(",", ":"), default=_plain)
+                              separators=(",", ":"), default=aws_json)
         except TypeError:
             pass
         else:
@@ -312,8 +312,9 @@ def _output_of(service: str, action: str) -> tuple[frozenset[str], str]:
     return frozenset(shape.members if shape is not None else ()), content_type
 
 
-def _plain(value: Any) -> Any:
-    """As moto's serializer writes them: binary as base64, a time as seconds since the epoch (to the ms)."""
+def aws_json(value: Any) -> Any:
+    """For json.dumps(default=...): binary values and times as AWS's JSON protocol writes them (and moto's
+    serializer): base64, and seconds since the epoch to the ms."""
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
     if isinstance(value, dt.datetime):

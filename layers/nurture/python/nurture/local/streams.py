@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
+import json
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 import boto3
 
+from nurture.local.emulator import aws_json
 from nurture.local.filters import matches
 from nurture.local.log import log as logger
 from nurture.table import TABLE
@@ -18,11 +18,8 @@ MAX_RETRIES = 3  # the stack's event source mappings retry a few times too, then
 
 
 def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
-    """A DynamoDB Streams record as Lambda's event source mapping hands it to a function."""
-    dynamodb = {part: _base64_binaries(value) for part, value in record["dynamodb"].items()}
-    created = dynamodb.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        dynamodb["ApproximateCreationDateTime"] = created.timestamp()
+    """A DynamoDB Streams record as Lambda's event source mapping hands it to a function: in JSON, as the wire
+    carries it (boto3 read binary values into bytes and the creation time into a datetime)."""
     return {
         "eventID": record["eventID"],
         "eventName": record["eventName"],
@@ -30,21 +27,9 @@ def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[
         "eventVersion": "1.1",
         "eventSource": "aws:dynamodb",
         "awsRegion": region,
-        "dynamodb": dynamodb,
+        "dynamodb": json.loads(json.dumps(record["dynamodb"], default=aws_json)),
         "eventSourceARN": stream_arn,
     }
-
-
-def _base64_binaries(value: Any) -> Any:
-    """A record's part with its binary values base64-encoded, as Lambda's event carries them (boto3 reads them
-    into bytes)."""
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, dict):
-        return {name: _base64_binaries(member) for name, member in value.items()}
-    if isinstance(value, list):
-        return [_base64_binaries(member) for member in value]
-    return value
 
 
 class StreamPoller:
