@@ -27,8 +27,8 @@ class Receiver:
     instead, `redirecting` ones a 302 to the receiver's listing (which a GET would reach)."""
 
     def __init__(self) -> None:
-        self.webhooks = WebhookReceiver(RESOURCES.webhook_parameters, RESOURCES.region)
-        self.kintone = KintoneFake(RESOURCES.webhook_parameters, RESOURCES.region,
+        self.webhooks = WebhookReceiver(RESOURCES.webhook_parameters)
+        self.kintone = KintoneFake(RESOURCES.webhook_parameters,
                                    marketer_config().sales.crm.kintone)
         self.failing: set[str] = set()
         self.redirecting: set[str] = set()

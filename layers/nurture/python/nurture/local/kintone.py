@@ -41,7 +41,6 @@ class Request:
 @dataclass
 class KintoneFake:
     parameter_prefix: str
-    region: str
     app: KintoneApp | None
     field_codes: Collection[str] | None = None  # the app's fields; by default those `app` maps, and its key field
     token: str | None = None  # the API token the app issued; by default the one the kintone parameter holds
@@ -61,7 +60,7 @@ class KintoneFake:
     def _answer(self, method: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         if method != "PUT":
             return _error(405, "CB_NO02", "この HTTP メソッドは使用できません。")
-        token = self.token or stored_secret(self.parameter_prefix, self.region, KINTONE)
+        token = self.token or stored_secret(self.parameter_prefix, KINTONE)
         given = [t.strip() for t in headers.get("x-cybozu-api-token", "").split(",") if t.strip()]
         if token is None or token not in given:
             return _error(401, "GAIA_IA02", "指定したAPIトークンが無効です。")

@@ -133,8 +133,8 @@ class LocalSystem:
             lambda raw: receive_reply(raw, self.resources))
         self._start_step_emails()
         sales = marketer_config().sales
-        self.webhooks = WebhookReceiver(self.resources.webhook_parameters, self.resources.region)
-        self.kintone = KintoneFake(self.resources.webhook_parameters, self.resources.region, sales.crm.kintone)
+        self.webhooks = WebhookReceiver(self.resources.webhook_parameters)
+        self.kintone = KintoneFake(self.resources.webhook_parameters, sales.crm.kintone)
         self.gateway = Gateway((self.host, self.port), self._page, lambda *request: (
             self.webhooks.receive(*request) or self.kintone.receive(*request) or
             self.outbox.reply(request[0], request[1], request[3])), TokenCheck(self.console, emulator_url))

@@ -3,17 +3,14 @@ signature against the secret in that webhook's parameter (as a real receiver wou
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-import boto3
-
+from nurture.adapters.aws import client
 from nurture.domain.sales.webhooks import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -40,9 +37,8 @@ class Received:
 
 
 class WebhookReceiver:
-    def __init__(self, parameter_prefix: str, region: str):
+    def __init__(self, parameter_prefix: str):
         self._prefix = parameter_prefix.rstrip("/")
-        self._region = region
         self._received: list[Received] = []
         self._lock = threading.Lock()
 
@@ -56,7 +52,7 @@ class WebhookReceiver:
         if method != "POST" or not path.startswith(f"{PATH}/") or not webhook or "/" in webhook:
             return None
         now = int(time.time())
-        secret = stored_secret(self._prefix, self._region, webhook)
+        secret = stored_secret(self._prefix, webhook)
         valid = secret is not None and signature_valid(secret, headers.get(SIGNATURE_HEADER.lower()), body, now)
         with self._lock:
             self._received.append(Received(webhook, time.time(), headers.get(EVENT_HEADER.lower(), ""),
@@ -86,9 +82,9 @@ class WebhookReceiver:
         return Page(200, "text/html; charset=utf-8", html.encode())
 
 
-def stored_secret(prefix: str, region: str, parameter_id: str) -> str | None:
+def stored_secret(prefix: str, parameter_id: str) -> str | None:
     """The secret in `<prefix>/<id>` (a webhook's signing secret, kintone's API token), as a receiver checks it."""
-    ssm = _ssm(region, os.environ.get("AWS_ENDPOINT_URL"))
+    ssm = client("ssm")
     try:
         name = f"{prefix.rstrip('/')}/{parameter_id}"
         value = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
@@ -97,9 +93,3 @@ def stored_secret(prefix: str, region: str, parameter_id: str) -> str | None:
     target = target_from_parameter(value)
     return target.signing_secret if target else None
 
-
-@functools.cache
-def _ssm(region: str, endpoint: str | None) -> Any:
-    """One client per emulator: making one costs tens of milliseconds of the runtime's shared CPU, and the
-    notifier posts to a receiver on every handoff."""
-    return boto3.session.Session(region_name=region).client("ssm", endpoint_url=endpoint)
